@@ -1,0 +1,29 @@
+// The contract between the public engine (src/engine.ts) and its backends (src/cpu/backend.ts, src/gpu/backend.ts).
+
+import type { Batch } from './batch.ts';
+import type { RawResult } from './cpu/reference.ts';
+import type { Model } from './model.ts';
+
+export type { RawResult };
+
+export type BackendName = 'webgpu' | 'cpu';
+export type BackendChoice = BackendName | 'auto';
+
+export interface RunOptions {
+  /** Compute dSSR/dθ summed over all sequences (needs targets). Default true when the batch has targets. */
+  gradients?: boolean;
+  /** Return the predictions. Default false. */
+  outputs?: boolean;
+  /** Progress on long work: sequences done out of total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Adapter description, e.g. `google swiftshader (SwiftShader driver 5.0.0)`, or `cpu (float64 reference)`. */
+  readonly adapter: string;
+  /** Runs one batch. Inputs are already validated against the model by the engine. */
+  run(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult>;
+  /** Frees every resource the backend holds. */
+  dispose(): void;
+}

@@ -1,0 +1,78 @@
+// A batch of sequences in the host's compact form: ragged lengths, sequence-major, flat typed arrays.
+// The GPU backend re-packs it time-major per chunk (src/gpu/packing.ts); the CPU reference reads it directly.
+
+import type { OutputMode } from './model.ts';
+
+export interface Batch {
+  /** Number of sequences. */
+  count: number;
+  inputSize: number;
+  /** Values per target (the model's O). */
+  outputSize: number;
+  /** Which targets the batch carries: one per sequence (`last`) or one per step (`all`). */
+  output: OutputMode;
+  /** Length of each sequence (≥ 1). */
+  lengths: Uint32Array;
+  /** Step offsets: sequence n occupies steps offsets[n] .. offsets[n+1]-1. Length count+1. */
+  offsets: Float64Array;
+  /** Inputs, step-major within a sequence: value i of step t of sequence n is at (offsets[n]+t)*I + i. */
+  inputs: Float32Array | Float64Array;
+  /**
+   * Targets, or null for a forward pass without loss. `last`: n*O + o. `all`: (offsets[n]+t)*O + o.
+   */
+  targets: Float32Array | Float64Array | null;
+}
+
+/** Total number of steps in the batch (sum of lengths). */
+export function totalSteps(b: Batch): number {
+  return b.offsets[b.count];
+}
+
+export function maxLength(b: Batch): number {
+  let m = 0;
+  for (let n = 0; n < b.count; n++) if (b.lengths[n] > m) m = b.lengths[n];
+  return m;
+}
+
+/** Prefix sums of lengths (as float64 so totals past 2^32 steps stay exact). */
+export function offsetsFromLengths(lengths: Uint32Array): Float64Array {
+  const off = new Float64Array(lengths.length + 1);
+  for (let n = 0; n < lengths.length; n++) off[n + 1] = off[n] + lengths[n];
+  return off;
+}
+
+/** Number of output values a forward pass produces: N*O for `last`, steps*O for `all`. */
+export function outputCount(b: { count: number; outputSize: number; offsets: Float64Array }, mode: OutputMode): number {
+  return (mode === 'last' ? b.count : b.offsets[b.count]) * b.outputSize;
+}
+
+/** Builds a batch from nested arrays that are already known to be well-formed (see validate.ts for untrusted input). */
+export function batchFromArrays(
+  inputs: number[][][],
+  targets: number[][] | number[][][] | null,
+  output: OutputMode,
+  outputSize = 0,
+): Batch {
+  const count = inputs.length;
+  const inputSize = inputs[0][0].length;
+  const lengths = Uint32Array.from(inputs, (s) => s.length);
+  const offsets = offsetsFromLengths(lengths);
+  const flatIn = new Float64Array(offsets[count] * inputSize);
+  let k = 0;
+  for (const seq of inputs) for (const step of seq) for (const v of step) flatIn[k++] = v;
+  let flatT: Float64Array | null = null;
+  if (targets) {
+    if (output === 'last') {
+      outputSize = (targets as number[][])[0].length;
+      flatT = new Float64Array(count * outputSize);
+      k = 0;
+      for (const row of targets as number[][]) for (const v of row) flatT[k++] = v;
+    } else {
+      outputSize = (targets as number[][][])[0][0].length;
+      flatT = new Float64Array(offsets[count] * outputSize);
+      k = 0;
+      for (const seq of targets as number[][][]) for (const step of seq) for (const v of step) flatT[k++] = v;
+    }
+  }
+  return { count, inputSize, outputSize, output, lengths, offsets, inputs: flatIn, targets: flatT };
+}

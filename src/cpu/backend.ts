@@ -1,0 +1,18 @@
+// The CPU backend: wraps the float64 (or float32-rounded) reference so the engine can use it as a fallback.
+
+import type { Backend, RunOptions } from '../backend.ts';
+import type { Batch } from '../batch.ts';
+import type { Model } from '../model.ts';
+import { cpuRun, type Precision, type RawResult } from './reference.ts';
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly adapter: string;
+  constructor(readonly precision: Precision = 'f64') {
+    this.adapter = `cpu (${precision === 'f64' ? 'float64' : 'float32-rounded'} reference)`;
+  }
+  async run(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult> {
+    return cpuRun(model, batch, { ...opts, precision: this.precision });
+  }
+  dispose(): void {}
+}

@@ -1,0 +1,123 @@
+// The public engine: picks a backend (webgpu, cpu or auto), checks inputs against the model, runs a batch,
+// refuses non-finite results, and returns loss, nested gradients and outputs.
+
+import type { Backend, BackendChoice, BackendName, RunOptions } from './backend.ts';
+import type { Batch } from './batch.ts';
+import { CpuBackend } from './cpu/backend.ts';
+import type { Precision } from './cpu/reference.ts';
+import { NonFiniteError } from './errors.ts';
+import { modelFromJSON, paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
+import { checkBatch, parseModel } from './validate.ts';
+import type { GpuOptions } from './gpu/backend.ts';
+
+export interface EngineOptions {
+  /** `auto` (default) uses WebGPU when an adapter exists, else the CPU reference, and says which in `engine.backend`. */
+  backend?: BackendChoice;
+  /** Precision of the CPU backend: `f64` (default) or `f32` (every operation rounded to float32). */
+  cpuPrecision?: Precision;
+  /** WebGPU options: a device to use, memory budget, workgroup size. */
+  gpu?: GpuOptions;
+}
+
+export interface Result {
+  backend: BackendName;
+  adapter: string;
+  /** SSR, or null when the batch has no targets. */
+  loss: number | null;
+  /** dSSR/dθ with the same nested shapes as the model's weights. */
+  grads?: Weights;
+  /** dSSR/dθ flat, in canonical order (see paramLayout). */
+  gradsFlat?: Float64Array;
+  /** Predictions, flat: `last` n*O + o; `all` (offsets[n]+t)*O + o. */
+  outputs?: Float64Array;
+}
+
+export class Engine {
+  private constructor(
+    private readonly impl: Backend,
+    /** Why `auto` fell back to the CPU, if it did. */
+    readonly fallbackReason: string | null,
+  ) {}
+
+  /** Creates an engine. `backend: 'webgpu'` throws a GpuError when no adapter can be had; `auto` falls back. */
+  static async create(opts: EngineOptions = {}): Promise<Engine> {
+    const choice = opts.backend ?? 'auto';
+    if (choice !== 'webgpu' && choice !== 'cpu' && choice !== 'auto') {
+      throw new Error(`unknown backend "${String(choice)}" (use webgpu, cpu or auto)`);
+    }
+    if (choice === 'cpu') return new Engine(new CpuBackend(opts.cpuPrecision), null);
+    try {
+      const { GpuBackend } = await import('./gpu/backend.ts');
+      return new Engine(await GpuBackend.create(opts.gpu), null);
+    } catch (e) {
+      if (choice === 'webgpu') throw e;
+      return new Engine(new CpuBackend(opts.cpuPrecision), (e as Error).message);
+    }
+  }
+
+  get backend(): BackendName {
+    return this.impl.name;
+  }
+
+  get adapter(): string {
+    return this.impl.adapter;
+  }
+
+  /**
+   * Runs a batch: loss (when the batch has targets), gradients (default: when it has targets) and outputs (opt-in).
+   * Throws InputError for a batch that does not fit the model, NonFiniteError when a value overflows.
+   */
+  async run(modelIn: Model | ModelJSON, batch: Batch, opts: RunOptions = {}): Promise<Result> {
+    const model = 'params' in modelIn ? modelIn : modelFromJSON(parseModel(modelIn));
+    checkBatch(model, batch);
+    const gradients = opts.gradients ?? batch.targets !== null;
+    const raw = await this.impl.run(model, batch, { ...opts, gradients });
+    const where = this.impl.name;
+    if (raw.loss !== null && !Number.isFinite(raw.loss)) throw new NonFiniteError(where, 'loss', raw.loss);
+    if (raw.outputs) {
+      const k = firstNonFinite(raw.outputs);
+      if (k >= 0) throw new NonFiniteError(where, outputName(model, batch, k), raw.outputs[k]);
+    }
+    if (raw.grads) {
+      const k = firstNonFinite(raw.grads);
+      if (k >= 0) throw new NonFiniteError(where, `grads.${paramName(model, k)}`, raw.grads[k]);
+    }
+    const result: Result = { backend: this.impl.name, adapter: this.impl.adapter, loss: raw.loss };
+    if (raw.grads) {
+      result.gradsFlat = raw.grads;
+      result.grads = unflattenParams(model, raw.grads);
+    }
+    if (raw.outputs) result.outputs = raw.outputs;
+    return result;
+  }
+
+  /** Frees GPU buffers and pipelines held by this engine. The engine must not be used afterwards. */
+  dispose(): void {
+    this.impl.dispose();
+  }
+}
+
+export function createEngine(opts: EngineOptions = {}): Promise<Engine> {
+  return Engine.create(opts);
+}
+
+function firstNonFinite(a: ArrayLike<number>): number {
+  for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k])) return k;
+  return -1;
+}
+
+/** `outputs[n][o]` for `last`, `outputs[n][t][o]` for `all`, for flat output index k. */
+export function outputName(model: Model, batch: Batch, k: number): string {
+  const O = model.outputSize;
+  const o = k % O;
+  const step = Math.floor(k / O);
+  if (model.output === 'last') return `outputs[${step}][${o}]`;
+  let lo = 0;
+  let hi = batch.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (batch.offsets[mid] <= step) lo = mid;
+    else hi = mid - 1;
+  }
+  return `outputs[${lo}][${step - batch.offsets[lo]}][${o}]`;
+}

@@ -1,0 +1,10 @@
+// The public API of webgpu-rnn: the engine, the model and batch types, validation, comparison and presets.
+
+export { Engine, createEngine, type EngineOptions, type Result } from './engine.ts';
+export type { BackendChoice, BackendName, RunOptions } from './backend.ts';
+export * from './model.ts';
+export * from './batch.ts';
+export { InputError, NonFiniteError, GpuError } from './errors.ts';
+export { parseModel, parseData, checkBatch } from './validate.ts';
+export { cpuRun, type Precision, type RawResult } from './cpu/reference.ts';
+export { compareArrays, describeComparison, gpuTolerance, type Tolerance, type Comparison } from './compare.ts';

@@ -1,0 +1,168 @@
+// The Elman RNN model: shapes, the flat parameter layout shared by the CPU reference and the WGSL
+// kernels, conversion between nested weights and flat arrays, and the `statquest` preset.
+//
+//   h_t = act(Wx·x_t + Wh·h_{t-1} + bh),  h_0 = 0 or the model's h0
+//   y_t = Wy·h_t + by
+//
+// Wx is H×I (row = hidden unit), Wh is H×H, bh is H, Wy is O×H, by is O.
+
+export type Activation = 'relu' | 'tanh' | 'identity';
+export type OutputMode = 'last' | 'all';
+
+export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'identity'];
+export const OUTPUT_MODES: readonly OutputMode[] = ['last', 'all'];
+
+/** The largest sizes the core kernels accept (issue 3 raises these). */
+export const LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOutputSize: 16 } as const;
+
+export interface Shape {
+  inputSize: number;
+  hiddenSize: number;
+  outputSize: number;
+}
+
+/** Nested weights, as in the model JSON file. */
+export interface Weights {
+  Wx: number[][];
+  Wh: number[][];
+  bh: number[];
+  Wy: number[][];
+  by: number[];
+}
+
+/** The model JSON format. */
+export interface ModelJSON extends Shape {
+  activation: Activation;
+  output: OutputMode;
+  weights: Weights;
+  h0?: number[];
+}
+
+/** A validated model with its parameters flattened in the canonical order (see `paramLayout`). */
+export interface Model extends Shape {
+  activation: Activation;
+  output: OutputMode;
+  /** Trainable parameters: Wx, Wh, bh, Wy, by, row-major, length `paramLayout(shape).count`. */
+  params: Float64Array;
+  /** Initial hidden state (length H); zeros unless the model gives `h0`. */
+  h0: Float64Array;
+}
+
+export const PARAM_NAMES = ['Wx', 'Wh', 'bh', 'Wy', 'by'] as const;
+export type ParamName = (typeof PARAM_NAMES)[number];
+
+export interface ParamBlock {
+  name: ParamName;
+  offset: number;
+  rows: number;
+  /** 0 for vectors (bh, by). */
+  cols: number;
+  size: number;
+}
+
+export interface ParamLayout {
+  blocks: Record<ParamName, ParamBlock>;
+  /** Number of trainable parameters. */
+  count: number;
+}
+
+/** Offsets of each weight block in the flat parameter array. The WGSL kernels use the same order. */
+export function paramLayout({ inputSize: I, hiddenSize: H, outputSize: O }: Shape): ParamLayout {
+  const dims: Record<ParamName, [number, number]> = { Wx: [H, I], Wh: [H, H], bh: [H, 0], Wy: [O, H], by: [O, 0] };
+  let offset = 0;
+  const blocks = {} as Record<ParamName, ParamBlock>;
+  for (const name of PARAM_NAMES) {
+    const [rows, cols] = dims[name];
+    const size = cols === 0 ? rows : rows * cols;
+    blocks[name] = { name, offset, rows, cols, size };
+    offset += size;
+  }
+  return { blocks, count: offset };
+}
+
+/** Flat parameters (canonical order) from nested weights. Shapes must already be validated. */
+export function flattenWeights(shape: Shape, w: Weights): Float64Array {
+  const layout = paramLayout(shape);
+  const out = new Float64Array(layout.count);
+  for (const name of PARAM_NAMES) {
+    const b = layout.blocks[name];
+    const v = w[name];
+    if (b.cols === 0) (v as number[]).forEach((x, r) => (out[b.offset + r] = x));
+    else (v as number[][]).forEach((row, r) => row.forEach((x, c) => (out[b.offset + r * b.cols + c] = x)));
+  }
+  return out;
+}
+
+/** Nested weights (same shapes as the model JSON) from a flat array in canonical order. */
+export function unflattenParams(shape: Shape, flat: ArrayLike<number>): Weights {
+  const layout = paramLayout(shape);
+  const get = (name: ParamName): number[] | number[][] => {
+    const b = layout.blocks[name];
+    if (b.cols === 0) return Array.from({ length: b.rows }, (_, r) => flat[b.offset + r]);
+    return Array.from({ length: b.rows }, (_, r) => Array.from({ length: b.cols }, (_, c) => flat[b.offset + r * b.cols + c]));
+  };
+  return { Wx: get('Wx') as number[][], Wh: get('Wh') as number[][], bh: get('bh') as number[], Wy: get('Wy') as number[][], by: get('by') as number[] };
+}
+
+/** Human-readable name of flat parameter `p`, e.g. `Wx[2][0]` or `by[1]`. */
+export function paramName(shape: Shape, p: number): string {
+  const layout = paramLayout(shape);
+  for (const name of PARAM_NAMES) {
+    const b = layout.blocks[name];
+    if (p >= b.offset && p < b.offset + b.size) {
+      const k = p - b.offset;
+      return b.cols === 0 ? `${name}[${k}]` : `${name}[${Math.floor(k / b.cols)}][${k % b.cols}]`;
+    }
+  }
+  throw new RangeError(`parameter index ${p} is outside the model's ${layout.count} parameters`);
+}
+
+/** Builds a `Model` from already-validated JSON (use `parseModel` in validate.ts for untrusted input). */
+export function modelFromJSON(json: ModelJSON): Model {
+  const h0 = new Float64Array(json.hiddenSize);
+  if (json.h0) h0.set(json.h0);
+  return {
+    inputSize: json.inputSize,
+    hiddenSize: json.hiddenSize,
+    outputSize: json.outputSize,
+    activation: json.activation,
+    output: json.output,
+    params: flattenWeights(json, json.weights),
+    h0,
+  };
+}
+
+export function modelToJSON(model: Model): ModelJSON {
+  const json: ModelJSON = {
+    inputSize: model.inputSize,
+    hiddenSize: model.hiddenSize,
+    outputSize: model.outputSize,
+    activation: model.activation,
+    output: model.output,
+    weights: unflattenParams(model, model.params),
+  };
+  if (model.h0.some((v) => v !== 0)) json.h0 = Array.from(model.h0);
+  return json;
+}
+
+/** The seed notes' network: w1 = Wx = 1.8, b1 = bh = 0, w2 = Wh = -0.5, w3 = Wy = 1.1, b2 = by = 0, ReLU. */
+export const STATQUEST_JSON: ModelJSON = Object.freeze({
+  inputSize: 1,
+  hiddenSize: 1,
+  outputSize: 1,
+  activation: 'relu',
+  output: 'last',
+  weights: { Wx: [[1.8]], Wh: [[-0.5]], bh: [0], Wy: [[1.1]], by: [0] },
+}) as ModelJSON;
+
+export const PRESETS: Record<string, ModelJSON> = { statquest: STATQUEST_JSON };
+
+/** A model JSON by preset name, deep-copied so callers may edit it. */
+export function preset(name: string): ModelJSON {
+  const p = PRESETS[name];
+  if (!p) throw new Error(`unknown preset "${name}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  return JSON.parse(JSON.stringify(p)) as ModelJSON;
+}
+
+/** The activation's WGSL override code (ACT) and its derivative expressed through h = act(z). */
+export const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, relu: 1, tanh: 2 };
