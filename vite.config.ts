@@ -1,0 +1,15 @@
+// Vite (the experiments page) and Vitest (the test suite) configuration.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  root: '.',
+  build: { outDir: 'dist', target: 'es2022' },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    // Two cores on CI: GPU (SwiftShader) suites are CPU-bound, so run files one or two at a time.
+    maxWorkers: 2,
+  },
+});
