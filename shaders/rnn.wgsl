@@ -1,0 +1,186 @@
+// rnn.wgsl — Elman RNN over a chunk of sequences, one invocation per sequence, looping over time.
+//
+//   h_t = act(Wx·x_t + Wh·h_{t-1} + bh),   y_t = Wy·h_t + by,   SSR = Σ (y − target)²
+//
+// Entry points:
+//   forward — predictions (optional) and each sequence's SSR (row 0 of `rows`).
+//   bptt    — forward, storing h_t, then backpropagation through time; writes each sequence's SSR to row 0
+//             and its dSSR/dθ to rows 1..NPARAM. reduce.wgsl then sums the rows over sequences.
+//
+// Layout (time-major, so neighbouring invocations touch neighbouring words; N = params.n):
+//   xs[(t*I + i)*N + n]   hs[(t*H + j)*N + n]   rows[r*N + n]
+//   targets/ys: `last` [o*N + n], `all` [(t*O + o)*N + n]
+//   weights: Wx (H×I), Wh (H×H), bh (H), Wy (O×H), by (O), then h0 (H) — src/model.ts paramLayout.
+
+// Shape constants. Private arrays need const-expression lengths, which overrides cannot set, so the host
+// specializes exactly these three lines per model shape (src/gpu/specialize.ts). All else is an override.
+const H: u32 = 1u;
+const I: u32 = 1u;
+const O: u32 = 1u;
+
+const OFF_WX: u32 = 0u;
+const OFF_WH: u32 = OFF_WX + H * I;
+const OFF_BH: u32 = OFF_WH + H * H;
+const OFF_WY: u32 = OFF_BH + H;
+const OFF_BY: u32 = OFF_WY + O * H;
+const OFF_H0: u32 = OFF_BY + O;
+const NPARAM: u32 = OFF_H0;
+
+override WG: u32 = 64u;          // invocations (sequences) per workgroup
+override ACT: u32 = 1u;          // 0 identity, 1 relu, 2 tanh
+override OUT_ALL: bool = false;  // predict at every step (many-to-many) instead of the last
+override WRITE_Y: bool = false;  // store predictions in `ys`
+override HAS_TARGETS: bool = true;
+
+struct Params {
+  n: u32,      // sequences in this chunk (also the column stride of every time-major array)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> weights: array<f32>;
+@group(0) @binding(2) var<storage, read> lengths: array<u32>;
+@group(0) @binding(3) var<storage, read> xs: array<f32>;
+@group(0) @binding(4) var<storage, read> targets: array<f32>;
+@group(0) @binding(5) var<storage, read_write> ys: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rows: array<f32>;
+@group(0) @binding(7) var<storage, read_write> hs: array<f32>;
+
+fn act(z: f32) -> f32 {
+  if (ACT == 1u) { return select(0.0, z, z > 0.0); }
+  // tanh saturates to ±1 in float32 beyond |z| = 15; clamping keeps backends whose tanh overflows from giving NaN.
+  if (ACT == 2u) { return tanh(clamp(z, -15.0, 15.0)); }
+  return z;
+}
+
+// act'(z) through h = act(z): ReLU' = 1 where z > 0 (exactly where h > 0), else 0; tanh' = 1 − h².
+fn actGrad(h: f32) -> f32 {
+  if (ACT == 1u) { return select(0.0, 1.0, h > 0.0); }
+  if (ACT == 2u) { return 1.0 - h * h; }
+  return 1.0;
+}
+
+fn outIndex(t: u32, o: u32, n: u32, N: u32) -> u32 {
+  if (OUT_ALL) { return (t * O + o) * N + n; }
+  return o * N + n;
+}
+
+// h_t from h_{t-1} and x_t.
+fn cell(hPrev: array<f32, H>, t: u32, n: u32, N: u32) -> array<f32, H> {
+  var h: array<f32, H>;
+  for (var j = 0u; j < H; j++) {
+    var z = weights[OFF_BH + j];
+    for (var i = 0u; i < I; i++) { z += weights[OFF_WX + j * I + i] * xs[(t * I + i) * N + n]; }
+    for (var k = 0u; k < H; k++) { z += weights[OFF_WH + j * H + k] * hPrev[k]; }
+    h[j] = act(z);
+  }
+  return h;
+}
+
+// y_o = by_o + Σ_j Wy[o][j]·h_j
+fn predict(h: array<f32, H>, o: u32) -> f32 {
+  var y = weights[OFF_BY + o];
+  for (var j = 0u; j < H; j++) { y += weights[OFF_WY + o * H + j] * h[j]; }
+  return y;
+}
+
+// Predictions at step t: stores them if asked and returns their squared error.
+fn emit(h: array<f32, H>, t: u32, n: u32, N: u32) -> f32 {
+  var sq = 0.0;
+  for (var o = 0u; o < O; o++) {
+    let y = predict(h, o);
+    let k = outIndex(t, o, n, N);
+    if (WRITE_Y) { ys[k] = y; }
+    if (HAS_TARGETS) {
+      let d = y - targets[k];
+      sq += d * d;
+    }
+  }
+  return sq;
+}
+
+fn h0() -> array<f32, H> {
+  var h: array<f32, H>;
+  for (var j = 0u; j < H; j++) { h[j] = weights[OFF_H0 + j]; }
+  return h;
+}
+
+// Dispatches past 65535 workgroups are folded into 2D; the host rounds the count up, so guard the tail.
+fn sequenceIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+           @builtin(local_invocation_index) lid: u32) {
+  let N = params.n;
+  let n = sequenceIndex(wid, nwg, lid);
+  if (n >= N) { return; }
+  let len = lengths[n];
+  var h = h0();
+  var loss = 0.0;
+  for (var t = 0u; t < len; t++) {
+    h = cell(h, t, n, N);
+    if (OUT_ALL || t + 1u == len) { loss += emit(h, t, n, N); }
+  }
+  if (HAS_TARGETS) { rows[n] = loss; }
+}
+
+@compute @workgroup_size(WG)
+fn bptt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let N = params.n;
+  let n = sequenceIndex(wid, nwg, lid);
+  if (n >= N) { return; }
+  let len = lengths[n];
+
+  // Forward, keeping every h_t for the backward sweep.
+  var h = h0();
+  var loss = 0.0;
+  for (var t = 0u; t < len; t++) {
+    h = cell(h, t, n, N);
+    for (var j = 0u; j < H; j++) { hs[(t * H + j) * N + n] = h[j]; }
+    if (OUT_ALL || t + 1u == len) { loss += emit(h, t, n, N); }
+  }
+  rows[n] = loss;
+
+  // Backward through time. g holds this sequence's dSSR/dθ in the canonical parameter order.
+  var g: array<f32, NPARAM>;
+  var dh: array<f32, H>;   // dSSR/dh_t, carried from step t+1 as Wh^T·dz_{t+1}
+  for (var s = 0u; s < len; s++) {
+    let t = len - 1u - s;
+    var ht: array<f32, H>;
+    for (var j = 0u; j < H; j++) { ht[j] = hs[(t * H + j) * N + n]; }
+    if (OUT_ALL || t + 1u == len) {
+      for (var o = 0u; o < O; o++) {
+        let dy = 2.0 * (predict(ht, o) - targets[outIndex(t, o, n, N)]);
+        g[OFF_BY + o] += dy;
+        for (var j = 0u; j < H; j++) {
+          g[OFF_WY + o * H + j] += dy * ht[j];
+          dh[j] += weights[OFF_WY + o * H + j] * dy;
+        }
+      }
+    }
+    var hp: array<f32, H>;
+    if (t > 0u) {
+      for (var k = 0u; k < H; k++) { hp[k] = hs[((t - 1u) * H + k) * N + n]; }
+    } else {
+      hp = h0();
+    }
+    var dz: array<f32, H>;
+    for (var j = 0u; j < H; j++) {
+      dz[j] = dh[j] * actGrad(ht[j]);
+      g[OFF_BH + j] += dz[j];
+      for (var i = 0u; i < I; i++) { g[OFF_WX + j * I + i] += dz[j] * xs[(t * I + i) * N + n]; }
+      for (var k = 0u; k < H; k++) { g[OFF_WH + j * H + k] += dz[j] * hp[k]; }
+    }
+    for (var k = 0u; k < H; k++) {
+      var v = 0.0;
+      for (var j = 0u; j < H; j++) { v += weights[OFF_WH + j * H + k] * dz[j]; }
+      dh[k] = v;
+    }
+  }
+  for (var p = 0u; p < NPARAM; p++) { rows[(1u + p) * N + n] = g[p]; }
+}

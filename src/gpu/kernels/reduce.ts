@@ -1,0 +1,44 @@
+// Deterministic row sums (shaders/reduce.wgsl): one level of a fixed-order tree per dispatch. The host chains
+// levels (per-workgroup partials, then partials of partials) until one column is left. No atomics.
+
+import { GpuError } from '../../errors.ts';
+import { Kernel, foldDispatch } from '../kernel.ts';
+import { shaders } from '#shaders';
+
+export class ReduceKernel {
+  readonly kernel: Kernel;
+  /** Columns summed by one workgroup. */
+  readonly span: number;
+
+  constructor(device: GPUDevice, readonly workgroupSize = 256, readonly perThread = 4) {
+    if (workgroupSize & (workgroupSize - 1)) throw new GpuError(`reduce: workgroup size ${workgroupSize} must be a power of two`);
+    const label = `reduce[wg=${workgroupSize},k=${perThread}]`;
+    this.kernel = Kernel.get(device, label, () => ({
+      label,
+      source: shaders.reduce,
+      entry: 'reduce_rows',
+      constants: { WG: workgroupSize, PER_THREAD: perThread },
+    }));
+    this.span = workgroupSize * perThread;
+  }
+
+  /** Number of partial sums one level leaves from `cols` columns. */
+  partsFor(cols: number): number {
+    return Math.ceil(cols / this.span);
+  }
+
+  /** Uniform bytes for one level. */
+  params(cols: number, inStride: number, outStride: number, outOffset: number): ArrayBuffer {
+    return this.kernel.uniform('params', { cols, inStride, outStride, outOffset });
+  }
+
+  /** Records one level over `rows` rows of `cols` columns. */
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, cols: number, rows: number): void {
+    const max = this.kernel.device.limits.maxComputeWorkgroupsPerDimension;
+    if (rows > max) throw new GpuError(`reduce: ${rows} rows exceed maxComputeWorkgroupsPerDimension (${max})`);
+    const [x, y] = foldDispatch(this.partsFor(cols), max);
+    pass.setPipeline(this.kernel.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, rows);
+  }
+}

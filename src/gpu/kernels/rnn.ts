@@ -1,0 +1,49 @@
+// The core RNN kernel (shaders/rnn.wgsl): one invocation per sequence, looping over time. Entry `forward`
+// gives predictions and per-sequence SSR; entry `bptt` also gives per-sequence dSSR/dθ as rows for ReduceKernel.
+
+import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
+import { Kernel, foldDispatch } from '../kernel.ts';
+import { specializeShape } from '../specialize.ts';
+import { shaders } from '#shaders';
+
+export interface RnnVariant extends Shape {
+  entry: 'forward' | 'bptt';
+  activation: Activation;
+  outAll: boolean;
+  writeY: boolean;
+  hasTargets: boolean;
+  workgroupSize: number;
+}
+
+export class RnnKernel {
+  readonly kernel: Kernel;
+  /** Rows per sequence in the `rows` buffer: SSR, then (bptt) every parameter's gradient. */
+  readonly rows: number;
+
+  constructor(device: GPUDevice, readonly v: RnnVariant) {
+    const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
+    const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}`;
+    const label = `rnn.${v.entry}[${shape},${flags}]`;
+    this.kernel = Kernel.get(device, label, () => ({
+      label,
+      source: specializeShape(shaders.rnn, v),
+      entry: v.entry,
+      constants: {
+        WG: v.workgroupSize,
+        ACT: ACTIVATION_CODE[v.activation],
+        OUT_ALL: v.outAll,
+        WRITE_Y: v.writeY,
+        HAS_TARGETS: v.hasTargets,
+      },
+    }));
+    this.rows = v.entry === 'bptt' ? 1 + paramLayout(v).count : 1;
+  }
+
+  /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, n: number): void {
+    const [x, y] = foldDispatch(Math.ceil(n / this.v.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    pass.setPipeline(this.kernel.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y);
+  }
+}

@@ -1,0 +1,47 @@
+// Host-side re-packing between the batch's ragged sequence-major arrays and the kernels' time-major chunks:
+// value i of step t of chunk sequence n goes to [(t*I + i)*count + n], so neighbouring invocations read
+// neighbouring words.
+
+import type { Batch } from '../batch.ts';
+import type { Chunk } from './plan.ts';
+
+export function packInputs(b: Batch, c: Chunk, xs: Float32Array, lengths: Uint32Array): void {
+  const I = b.inputSize;
+  const N = c.count;
+  for (let n = 0; n < N; n++) {
+    const s = c.start + n;
+    const len = b.lengths[s];
+    lengths[n] = len;
+    const base = b.offsets[s] * I;
+    for (let t = 0; t < len; t++) for (let i = 0; i < I; i++) xs[(t * I + i) * N + n] = b.inputs[base + t * I + i];
+  }
+}
+
+/** Targets, or predictions, of the chunk: `last` [o*count + n], `all` [(t*O + o)*count + n]. */
+export function packTargets(b: Batch, c: Chunk, O: number, out: Float32Array): void {
+  const src = b.targets!;
+  const N = c.count;
+  if (b.output === 'last') {
+    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) out[o * N + n] = src[(c.start + n) * O + o];
+    return;
+  }
+  for (let n = 0; n < N; n++) {
+    const s = c.start + n;
+    const base = b.offsets[s] * O;
+    for (let t = 0; t < b.lengths[s]; t++) for (let o = 0; o < O; o++) out[(t * O + o) * N + n] = src[base + t * O + o];
+  }
+}
+
+/** Inverse of packTargets' layout: copies a chunk's predictions into the batch-wide flat outputs. */
+export function unpackOutputs(b: Batch, c: Chunk, O: number, outAll: boolean, ys: Float32Array, out: Float64Array): void {
+  const N = c.count;
+  if (!outAll) {
+    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) out[(c.start + n) * O + o] = ys[o * N + n];
+    return;
+  }
+  for (let n = 0; n < N; n++) {
+    const s = c.start + n;
+    const base = b.offsets[s] * O;
+    for (let t = 0; t < b.lengths[s]; t++) for (let o = 0; o < O; o++) out[base + t * O + o] = ys[(t * O + o) * N + n];
+  }
+}

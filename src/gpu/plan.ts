@@ -1,0 +1,87 @@
+// Memory planning: splits a batch into chunks of sequences so that every buffer stays under the device's
+// maxStorageBufferBindingSize / maxBufferSize and all chunk buffers together stay under the memory budget.
+
+import { GpuError } from '../errors.ts';
+
+export interface PlanInput {
+  lengths: Uint32Array;
+  inputSize: number;
+  hiddenSize: number;
+  outputSize: number;
+  /** bptt stores every hidden state; forward does not. */
+  storeStates: boolean;
+  outAll: boolean;
+  hasTargets: boolean;
+  outputs: boolean;
+  /** Rows per sequence in the `rows` buffer (SSR + gradients). */
+  rows: number;
+  /** Columns one reduction workgroup sums. */
+  reduceSpan: number;
+  maxBindingBytes: number;
+  budgetBytes: number;
+}
+
+export interface Chunk {
+  start: number;
+  count: number;
+  /** Longest sequence in the chunk: the time extent of its time-major arrays. */
+  steps: number;
+  /** Column of the first partial sum this chunk writes. */
+  partOffset: number;
+}
+
+export interface Plan {
+  /** Sequences per chunk at most. */
+  capacity: number;
+  maxSteps: number;
+  chunks: Chunk[];
+  /** Partial sums per row after the first reduction level, over all chunks. */
+  totalParts: number;
+  /** Bytes per buffer role at capacity. */
+  bytes: Record<string, number>;
+  /** Bytes of all buffers of one run. */
+  peakBytes: number;
+}
+
+export function planChunks(p: PlanInput): Plan {
+  const N = p.lengths.length;
+  let T = 0;
+  for (let n = 0; n < N; n++) if (p.lengths[n] > T) T = p.lengths[n];
+  const outPerSeq = (p.outAll ? T : 1) * p.outputSize * 4;
+  const perSeq: Record<string, number> = {
+    xs: T * p.inputSize * 4,
+    lengths: 4,
+    ...(p.hasTargets ? { targets: outPerSeq, rows: p.rows * 4 } : {}),
+    ...(p.outputs ? { ys: outPerSeq, 'ys readback': outPerSeq } : {}),
+    ...(p.storeStates ? { hs: T * p.hiddenSize * 4 } : {}),
+  };
+  let capacity = N;
+  for (const [role, bytes] of Object.entries(perSeq)) {
+    const fit = Math.floor(p.maxBindingBytes / bytes);
+    if (fit < 1) {
+      throw new GpuError(
+        `one sequence of ${T} steps needs ${bytes} bytes of "${role}", more than the device's buffer limit of ${p.maxBindingBytes} bytes (maxStorageBufferBindingSize / maxBufferSize)`,
+      );
+    }
+    capacity = Math.min(capacity, fit);
+  }
+  const sum = Object.values(perSeq).reduce((a, b) => a + b, 0);
+  const fitBudget = Math.floor(p.budgetBytes / sum);
+  if (fitBudget < 1) throw new GpuError(`one sequence of ${T} steps needs ${sum} bytes of GPU buffers, more than the memory budget of ${p.budgetBytes} bytes`);
+  capacity = Math.min(capacity, fitBudget);
+
+  const chunks: Chunk[] = [];
+  let parts = 0;
+  for (let start = 0; start < N; start += capacity) {
+    const count = Math.min(capacity, N - start);
+    let steps = 0;
+    for (let n = start; n < start + count; n++) if (p.lengths[n] > steps) steps = p.lengths[n];
+    chunks.push({ start, count, steps, partOffset: parts });
+    parts += Math.ceil(count / p.reduceSpan);
+  }
+  const bytes: Record<string, number> = {};
+  for (const [role, b] of Object.entries(perSeq)) bytes[role] = b * capacity;
+  if (p.hasTargets) bytes.partials = 2 * p.rows * parts * 4;
+  const peakBytes = Object.values(bytes).reduce((a, b) => a + b, 0);
+  return { capacity, maxSteps: T, chunks, totalParts: parts, bytes, peakBytes };
+}

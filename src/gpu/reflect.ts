@@ -1,0 +1,94 @@
+// Host/shader agreement through wgsl_reflect: binding layouts and uniform offsets are read from the WGSL itself,
+// so the host never hard-codes a binding number or a byte offset. A mismatch throws a GpuError naming the binding.
+
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { GpuError } from '../errors.ts';
+
+export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
+
+export interface BindingInfo {
+  name: string;
+  group: number;
+  binding: number;
+  kind: BindingKind;
+}
+
+export interface UniformMember {
+  offset: number;
+  size: number;
+  /** WGSL scalar type: u32, i32 or f32. */
+  type: string;
+}
+
+export interface UniformLayout {
+  size: number;
+  members: Record<string, UniformMember>;
+}
+
+export interface KernelReflection {
+  entry: string;
+  bindings: BindingInfo[];
+  /** Layout of each uniform binding's struct, by binding name. */
+  uniforms: Record<string, UniformLayout>;
+  /** Names of the overrides the module declares. */
+  overrides: string[];
+}
+
+// wgsl_reflect's ResourceType enum: Uniform = 0, Storage = 1.
+const RESOURCE_UNIFORM = 0;
+const RESOURCE_STORAGE = 1;
+
+export function reflectKernel(label: string, source: string, entry: string): KernelReflection {
+  let r: WgslReflect;
+  try {
+    r = new WgslReflect(source);
+  } catch (e) {
+    throw new GpuError(`${label}: wgsl_reflect cannot parse the shader: ${(e as Error).message}`);
+  }
+  const fn = r.entry.compute.find((f) => f.name === entry);
+  if (!fn) throw new GpuError(`${label}: the shader has no compute entry point "${entry}"`);
+  const bindings: BindingInfo[] = [];
+  const uniforms: Record<string, UniformLayout> = {};
+  for (const v of fn.resources) {
+    if (v.resourceType === RESOURCE_UNIFORM) {
+      bindings.push({ name: v.name, group: v.group, binding: v.binding, kind: 'uniform' });
+      const members: Record<string, UniformMember> = {};
+      const struct = v.type as unknown as { members?: { name: string; offset: number; size: number; type: { name: string } }[] };
+      for (const m of struct.members ?? []) members[m.name] = { offset: m.offset, size: m.size, type: m.type.name };
+      uniforms[v.name] = { size: v.size, members };
+    } else if (v.resourceType === RESOURCE_STORAGE) {
+      bindings.push({ name: v.name, group: v.group, binding: v.binding, kind: v.access === 'read' ? 'read-only-storage' : 'storage' });
+    } else {
+      throw new GpuError(`${label}: binding "${v.name}" is neither a uniform nor a storage buffer; compute kernels here use buffers only`);
+    }
+  }
+  const groups = new Set(bindings.map((b) => b.group));
+  if (groups.size > 1 || (groups.size === 1 && !groups.has(0))) {
+    throw new GpuError(`${label}: every binding must be in @group(0); found groups ${[...groups].join(', ')}`);
+  }
+  bindings.sort((a, b) => a.binding - b.binding);
+  return { entry, bindings, uniforms, overrides: r.overrides.map((o) => o.name) };
+}
+
+/** Packs uniform values at the offsets the shader declares. Every member must be given, except `_pad*` ones. */
+export function packUniform(label: string, layout: UniformLayout, values: Record<string, number>): ArrayBuffer {
+  const buf = new ArrayBuffer(Math.max(16, Math.ceil(layout.size / 16) * 16));
+  const view = new DataView(buf);
+  for (const name of Object.keys(values)) {
+    if (!layout.members[name]) throw new GpuError(`${label}: the host sets uniform member "${name}" but the shader's struct has no such member`);
+  }
+  for (const [name, m] of Object.entries(layout.members)) {
+    const v = values[name];
+    if (v === undefined) {
+      if (name.startsWith('_')) continue;
+      throw new GpuError(`${label}: the shader's uniform member "${name}" is not set by the host`);
+    }
+    if (m.type === 'u32') {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new GpuError(`${label}: uniform "${name}" = ${v} does not fit a u32`);
+      view.setUint32(m.offset, v, true);
+    } else if (m.type === 'i32') view.setInt32(m.offset, v, true);
+    else if (m.type === 'f32') view.setFloat32(m.offset, v, true);
+    else throw new GpuError(`${label}: uniform member "${name}" has type ${m.type}, which the host cannot pack`);
+  }
+  return buf;
+}

@@ -1,0 +1,9 @@
+// WGSL sources in Node: read from shaders/ (the browser build imports them with Vite's ?raw instead).
+import { readFileSync } from 'node:fs';
+
+const read = (name: string): string => readFileSync(new URL(`../../shaders/${name}.wgsl`, import.meta.url), 'utf8');
+
+export const shaders = {
+  rnn: read('rnn'),
+  reduce: read('reduce'),
+};
