@@ -1,0 +1,260 @@
+// The compact binary data format "RNNB" (file extension `.rnnb`): a batch of ragged sequences as float32.
+//
+// All integers are unsigned 32-bit and all values IEEE-754 float32, little-endian, with no padding:
+//
+//   offset  size          field
+//   0       4             magic: the ASCII bytes "RNNB" (0x52 0x4E 0x4E 0x42)
+//   4       4             version: u32 = 1
+//   8       4             N: u32, number of sequences (≥ 1)
+//   12      4             I: u32, values per input step (must equal the model's inputSize)
+//   16      4             O: u32, values per target (must equal the model's outputSize when targets are present)
+//   20      4             mode: u32, 0 = "last" (one target per sequence), 1 = "all" (one target per step);
+//                           must equal the model's output mode when targets are present
+//   24      4             flags: u32, bit 0 = the file has targets; all other bits must be 0
+//   28      4             reserved: u32 = 0
+//   32      4·N           lengths[N]: u32, steps in each sequence (each ≥ 1); S = Σ lengths
+//   32+4N   4·S·I         inputs: f32, sequence-major, step-major inside a sequence, I values per step:
+//                           value i of step t of sequence n is at index (lengths[0] + … + lengths[n−1] + t)·I + i
+//                           (exactly Batch.inputs' layout)
+//   …       4·N·O         targets (only when flags bit 0): mode "last": f32[N·O], value o of sequence n at n·O + o;
+//        or 4·S·O           mode "all": f32[S·O], same step layout as the inputs
+//
+// The file size must be exactly 32 + 4·N + 4·S·I (+ 4·N·O or 4·S·O with targets): shorter is "truncated",
+// longer is "trailing bytes". Every input and target must be finite. Without targets, O and mode are recorded
+// but not checked against the model (like a data JSON file without "targets", it fits any model with the same I).
+
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { offsetsFromLengths, type Batch } from '../batch.ts';
+import { InputError } from '../errors.ts';
+import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
+import { checkBatch } from '../validate.ts';
+import { writeFileAtomic, type ByteSink } from './atomic.ts';
+
+export const RNNB_MAGIC = 'RNNB';
+export const RNNB_VERSION = 1;
+export const RNNB_HEADER_BYTES = 32;
+const FLAG_TARGETS = 1;
+const MODES = ['last', 'all'] as const;
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Reverses the byte order of each 4-byte word (only needed on big-endian hosts). */
+function swap32(bytes: Uint8Array): void {
+  for (let k = 0; k + 3 < bytes.length; k += 4) {
+    const a = bytes[k];
+    const b = bytes[k + 1];
+    bytes[k] = bytes[k + 3];
+    bytes[k + 1] = bytes[k + 2];
+    bytes[k + 2] = b;
+    bytes[k + 3] = a;
+  }
+}
+
+/** Random-access bytes: a file or an in-memory buffer. */
+interface ByteSource {
+  size: number;
+  /** Fills `into` with the bytes at `position`; the caller guarantees they exist. */
+  read(into: Uint8Array, position: number): void;
+}
+
+function fileSource(fd: number): ByteSource {
+  return {
+    size: fstatSync(fd).size,
+    read(into, position) {
+      let done = 0;
+      while (done < into.length) {
+        const got = readSync(fd, into, done, Math.min(into.length - done, 1 << 30), position + done);
+        if (got === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
+        done += got;
+      }
+    },
+  };
+}
+
+function memorySource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.length, read: (into, position) => into.set(bytes.subarray(position, position + into.length)) };
+}
+
+/** True when the file starts with the RNNB magic bytes. */
+export function hasRnnbMagic(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(4);
+    const got = readSync(fd, head, 0, 4, 0);
+    return got === 4 && new TextDecoder().decode(head) === RNNB_MAGIC;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function asModel(model: Model | ModelJSON): Model {
+  return 'params' in model ? model : modelFromJSON(model);
+}
+
+function decode(src: ByteSource, modelIn: Model | ModelJSON, source: string): Batch {
+  const model = asModel(modelIn);
+  const size = src.size;
+  const err = (field: string, message: string): InputError => new InputError(field, message, source);
+
+  const head = new Uint8Array(Math.min(RNNB_HEADER_BYTES, size));
+  src.read(head, 0);
+  if (size < 4 || new TextDecoder().decode(head.subarray(0, 4)) !== RNNB_MAGIC) {
+    const got = Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw err('magic', `not an RNNB file: expected the bytes "RNNB" (52 4e 4e 42) at offset 0, got ${got ? `(${got})` : 'an empty file'}`);
+  }
+  if (size < RNNB_HEADER_BYTES) {
+    throw err('header', `truncated file: expected at least ${RNNB_HEADER_BYTES} bytes for the header, got ${size}`);
+  }
+  const dv = new DataView(head.buffer, head.byteOffset, RNNB_HEADER_BYTES);
+  const u32 = (offset: number): number => dv.getUint32(offset, true);
+  const version = u32(4);
+  const N = u32(8);
+  const I = u32(12);
+  const O = u32(16);
+  const modeCode = u32(20);
+  const flags = u32(24);
+  const reserved = u32(28);
+  if (version !== RNNB_VERSION) throw err('version', `unsupported version ${version}: this reader understands version ${RNNB_VERSION}`);
+  if (modeCode > 1) throw err('mode', `must be 0 ("last") or 1 ("all"), got ${modeCode}`);
+  if ((flags & ~FLAG_TARGETS) !== 0) throw err('flags', `unknown flag bits 0x${(flags & ~FLAG_TARGETS).toString(16)} (only bit 0, "has targets", is defined)`);
+  if (reserved !== 0) throw err('reserved', `must be 0, got ${reserved}`);
+  if (N === 0) throw err('count', 'the batch is empty: it needs at least one sequence');
+  if (I !== model.inputSize) throw err('inputSize', `steps have ${I} values but the model's inputSize is ${model.inputSize}`);
+  const hasTargets = (flags & FLAG_TARGETS) !== 0;
+  const mode = MODES[modeCode];
+  if (hasTargets && O !== model.outputSize) throw err('outputSize', `targets have ${O} values but the model's outputSize is ${model.outputSize}`);
+  if (hasTargets && mode !== model.output) {
+    throw err('mode', `the data has targets for output mode "${mode}" but the model's output is "${model.output}"`);
+  }
+
+  const lengthsEnd = RNNB_HEADER_BYTES + 4 * N;
+  if (size < lengthsEnd) throw err('lengths', `truncated file: expected at least ${lengthsEnd} bytes for the header and ${N} lengths, got ${size}`);
+  const lengths = new Uint32Array(N);
+  const lengthBytes = new Uint8Array(lengths.buffer);
+  src.read(lengthBytes, RNNB_HEADER_BYTES);
+  if (!LITTLE_ENDIAN_HOST) swap32(lengthBytes);
+  for (let n = 0; n < N; n++) if (lengths[n] === 0) throw err(`lengths[${n}]`, 'a sequence must have at least one step, got length 0');
+  const offsets = offsetsFromLengths(lengths);
+  const steps = offsets[N];
+  const inputCount = steps * I;
+  const targetCount = hasTargets ? (mode === 'last' ? N : steps) * O : 0;
+  const inputsEnd = lengthsEnd + 4 * inputCount;
+  const expected = inputsEnd + 4 * targetCount;
+  const layout = `${N} sequences, ${steps} steps × ${I} inputs${hasTargets ? `, ${targetCount} target values` : ', no targets'}`;
+  if (size < expected) {
+    throw err(size < inputsEnd ? 'inputs' : 'targets', `truncated file: expected ${expected} bytes (${layout}), got ${size}`);
+  }
+  if (size > expected) throw err('', `${size - expected} trailing byte${size - expected === 1 ? '' : 's'}: expected ${expected} bytes (${layout}), got ${size}`);
+
+  const readF32 = (count: number, position: number): Float32Array => {
+    const a = new Float32Array(count);
+    const bytes = new Uint8Array(a.buffer);
+    src.read(bytes, position);
+    if (!LITTLE_ENDIAN_HOST) swap32(bytes);
+    return a;
+  };
+  const inputs = readF32(inputCount, lengthsEnd);
+  const targets = hasTargets ? readF32(targetCount, inputsEnd) : null;
+  const batch: Batch = {
+    count: N,
+    inputSize: I,
+    outputSize: hasTargets ? O : model.outputSize,
+    output: hasTargets ? mode : model.output,
+    lengths,
+    offsets,
+    inputs,
+    targets,
+  };
+  checkBatch(model, batch, source); // non-finite values, named inputs[n][t][i] / targets[n][o] / targets[n][t][o]
+  return batch;
+}
+
+/** Reads and validates an RNNB file against a model. Errors are InputErrors naming the field and index. */
+export function readRnnbFile(path: string, model: Model | ModelJSON, source = path): Batch {
+  const fd = openSync(path, 'r');
+  try {
+    return decode(fileSource(fd), model, source);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Decodes and validates RNNB bytes held in memory. */
+export function decodeRnnb(bytes: Uint8Array, model: Model | ModelJSON, source = 'data'): Batch {
+  return decode(memorySource(bytes), model, source);
+}
+
+/** Name of flat value k of a per-step array (`inputs[n][t][w]`) or per-sequence array (`targets[n][w]`). */
+function valueName(batch: Batch, field: string, k: number, width: number, perStep: boolean): string {
+  const row = Math.floor(k / width);
+  if (!perStep) return `${field}[${row}][${k % width}]`;
+  let lo = 0;
+  let hi = batch.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (batch.offsets[mid] <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${field}[${lo}][${row - batch.offsets[lo]}][${k % width}]`;
+}
+
+/** Streams a batch in RNNB format to `write`. Values are converted to float32; one that overflows is an InputError. */
+function encode(batch: Batch, write: ByteSink, source: string): void {
+  // Structure and finiteness, checked against the batch's own sizes.
+  const shape = { inputSize: batch.inputSize, outputSize: batch.outputSize, output: batch.output } as Model;
+  checkBatch(shape, batch, source);
+  if (batch.count > 0xffffffff) throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${batch.count}`, source);
+  const head = new DataView(new ArrayBuffer(RNNB_HEADER_BYTES));
+  const bytes = new Uint8Array(head.buffer);
+  bytes.set(new TextEncoder().encode(RNNB_MAGIC), 0);
+  head.setUint32(4, RNNB_VERSION, true);
+  head.setUint32(8, batch.count, true);
+  head.setUint32(12, batch.inputSize, true);
+  head.setUint32(16, batch.outputSize, true);
+  head.setUint32(20, batch.output === 'last' ? 0 : 1, true);
+  head.setUint32(24, batch.targets ? FLAG_TARGETS : 0, true);
+  head.setUint32(28, 0, true);
+  write(bytes);
+  const lengthBytes = new Uint8Array(Uint32Array.from(batch.lengths).buffer);
+  if (!LITTLE_ENDIAN_HOST) swap32(lengthBytes);
+  write(lengthBytes);
+
+  const CHUNK = 1 << 20;
+  const writeF32 = (values: Float32Array | Float64Array, field: string, width: number, perStep: boolean): void => {
+    for (let start = 0; start < values.length; start += CHUNK) {
+      const part = values.subarray(start, Math.min(values.length, start + CHUNK));
+      const f32 = new Float32Array(part); // a copy, rounded to float32
+      for (let k = 0; k < f32.length; k++) {
+        if (!Number.isFinite(f32[k])) {
+          throw new InputError(valueName(batch, field, start + k, width, perStep), `${part[k]} overflows float32`, source);
+        }
+      }
+      const out = new Uint8Array(f32.buffer);
+      if (!LITTLE_ENDIAN_HOST) swap32(out);
+      write(out);
+    }
+  };
+  writeF32(batch.inputs, 'inputs', batch.inputSize, true);
+  if (batch.targets) writeF32(batch.targets, 'targets', batch.outputSize, batch.output === 'all');
+}
+
+/** The RNNB bytes of a batch, in memory. */
+export function encodeRnnb(batch: Batch, source = 'data'): Uint8Array {
+  const parts: Uint8Array[] = [];
+  encode(batch, (b) => parts.push(b.slice()), source);
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Writes a batch as an RNNB file, atomically: the bytes go to a temporary file in the same directory that is
+ * renamed over `path` only once complete, so a failure never leaves a half-written file behind.
+ */
+export function writeRnnbFile(path: string, batch: Batch): void {
+  writeFileAtomic(path, (write) => encode(batch, write, path));
+}
