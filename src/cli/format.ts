@@ -1,0 +1,75 @@
+// Text and JSON rendering for the CLI's reports.
+
+import type { Batch } from '../batch.ts';
+import { maxLength, totalSteps } from '../batch.ts';
+import type { Result } from '../engine.ts';
+import { nestRows } from '../io/nested.ts';
+import { PARAM_NAMES, type ModelJSON } from '../model.ts';
+
+/** A number for people: up to 10 significant digits, no trailing zeros. */
+export function num(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  const s = a >= 1e-4 && a < 1e10 ? String(Number(v.toPrecision(10))) : v.toExponential(9).replace(/\.?0+e/, 'e');
+  return s;
+}
+
+/** Rows of numbers, columns aligned, each row on its own line with `indent`. */
+export function matrixText(rows: number[][], indent = '  '): string {
+  const cells = rows.map((r) => r.map(num));
+  const width = Math.max(1, ...cells.flat().map((c) => c.length));
+  return cells.map((r) => `${indent}[ ${r.map((c) => c.padStart(width)).join('  ')} ]`).join('\n');
+}
+
+/**
+ * JSON with the top-level object's keys on separate lines and nested objects one more level deep; arrays stay on
+ * one line. Numbers keep full precision (JSON.stringify), so values read back exactly.
+ */
+export function jsonText(value: unknown, expandDepth = 2, indent = ''): string {
+  if (expandDepth === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  const inner = indent + '  ';
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${jsonText(v, expandDepth - 1, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/** The nested outputs: N×O for `last`, N×T_n×O for `all`. */
+export function nestedOutputs(r: Result, batch: Batch, model: ModelJSON): number[][] | number[][][] | undefined {
+  return r.outputs ? nestRows(r.outputs, batch, model.outputSize, model.output) : undefined;
+}
+
+/** The JSON object printed by `grad --json` and `forward --json`. */
+export function resultJson(r: Result, batch: Batch, model: ModelJSON, withGrads: boolean, withOutputs: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { backend: r.backend, adapter: r.adapter, loss: r.loss };
+  if (withGrads) out.grads = r.grads;
+  if (withOutputs) out.outputs = nestedOutputs(r, batch, model);
+  return out;
+}
+
+/** The readable report of `grad` and `forward`. */
+export function resultText(r: Result, batch: Batch, model: ModelJSON, withGrads: boolean, withOutputs: boolean, fallback: string | null): string {
+  const { inputSize: I, hiddenSize: H, outputSize: O } = model;
+  const lines: string[] = [];
+  lines.push(`backend   ${r.backend}${fallback ? ` (WebGPU unavailable: ${fallback})` : ''}`);
+  lines.push(`adapter   ${r.adapter}`);
+  lines.push(`model     I=${I} H=${H} O=${O}, ${model.activation}, output "${model.output}"`);
+  lines.push(`batch     ${batch.count} sequence${batch.count === 1 ? '' : 's'}, ${totalSteps(batch)} steps, longest ${maxLength(batch)}`);
+  lines.push(`loss      ${r.loss === null ? '(no targets)' : `${num(r.loss)}  (SSR, sum of squared residuals)`}`);
+  if (withGrads && r.grads) {
+    const dims: Record<string, string> = { Wx: `${H}×${I}`, Wh: `${H}×${H}`, bh: `${H}`, Wy: `${O}×${H}`, by: `${O}` };
+    lines.push('', 'gradients dSSR/dθ, summed over the batch:');
+    for (const name of PARAM_NAMES) {
+      const g = r.grads[name];
+      const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
+      lines.push(`${name} (${dims[name]})`, matrixText(rows));
+    }
+  }
+  if (withOutputs && r.outputs) {
+    const nested = nestedOutputs(r, batch, model)!;
+    lines.push('', `outputs (${model.output === 'last' ? 'one per sequence' : 'one per step'}):`);
+    if (model.output === 'last') (nested as number[][]).forEach((row, n) => lines.push(`  [${n}]  ${row.map(num).join('  ')}`));
+    else (nested as number[][][]).forEach((seq, n) => seq.forEach((row, t) => lines.push(`  [${n}][${t}]  ${row.map(num).join('  ')}`)));
+  }
+  return lines.join('\n') + '\n';
+}
