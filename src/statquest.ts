@@ -309,10 +309,10 @@ export async function statquestReport(engine: Engine): Promise<StatquestReport> 
 // Text.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A number as the notes write it: 6 significant digits, no trailing zeros, no "-0" (0.99, 1.8, 0.9, 0). */
-export function fmt(x: number): string {
+/** A number as the notes write it: `digits` significant digits, no trailing zeros, no "-0" (0.99, 1.8, 0.9, 0). */
+export function fmt(x: number, digits = 6): string {
   if (!Number.isFinite(x)) return String(x);
-  const v = Number(x.toPrecision(6));
+  const v = Number(x.toPrecision(digits));
   return Object.is(v, -0) ? '0' : String(v);
 }
 
@@ -323,34 +323,43 @@ function fmtDiff(x: number): string {
 }
 
 const LEVELS: Record<string, string> = { '0': 'low', '0.5': 'medium', '1': 'high' };
-const level = (v: number): string => LEVELS[fmt(v)] ?? fmt(v);
-const list = (xs: number[]): string => xs.map(fmt).join(', ');
-const seqArrow = (s: number[], obs: number): string => `[${list(s)}]→${fmt(obs)}`;
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-export function formatStatquest(r: StatquestReport): string {
+export interface FormatOptions {
+  /** Significant digits. Default 6 for the float64 CPU reference, 5 for float32 results (GPU or f32 CPU). */
+  digits?: number;
+}
+
+export function formatStatquest(r: StatquestReport, opts: FormatOptions = {}): string {
+  const float64 = r.backend === 'cpu' && !/float32/.test(r.adapter);
+  const digits = opts.digits ?? (float64 ? 6 : 5);
+  const n = (x: number): string => fmt(x, digits);
+  const level = (v: number): string => LEVELS[fmt(v)] ?? n(v);
+  const list = (xs: number[]): string => xs.map(n).join(', ');
+  const seqArrow = (s: number[], obs: number): string => `[${list(s)}]→${n(obs)}`;
   const w = r.weights;
   const L: string[] = [];
   L.push(`The seed notes' RNN, computed by the ${r.backend} backend (${r.adapter})`);
+  if (!float64) L.push(`float32 arithmetic: values are shown to ${digits} significant digits (the JSON report has them in full)`);
   L.push('');
-  L.push(`Network: w1 = ${fmt(w.w1)}, b1 = ${fmt(w.b1)}, w2 = ${fmt(w.w2)}, w3 = ${fmt(w.w3)}, b2 = ${fmt(w.b2)}, activation ${r.activation}`);
+  L.push(`Network: w1 = ${n(w.w1)}, b1 = ${n(w.b1)}, w2 = ${n(w.w2)}, w3 = ${n(w.w3)}, b2 = ${n(w.b2)}, activation ${r.activation}`);
   L.push(`  hidden_t = ${r.activation}(w1·input_t + b1 + w2·hidden_(t-1)), hidden_0 = 0;  predicted = w3·hidden_T + b2`);
   L.push('');
   L.push('Forward passes (yesterday, today → tomorrow)');
   for (const f of r.forward) {
-    const days = f.inputs.map((v, t) => `${t === f.inputs.length - 1 ? 'today' : t === f.inputs.length - 2 ? 'yesterday' : `day ${t + 1}`} = ${fmt(v)} (${level(v)})`).join(', ');
+    const days = f.inputs.map((v, t) => `${t === f.inputs.length - 1 ? 'today' : t === f.inputs.length - 2 ? 'yesterday' : `day ${t + 1}`} = ${n(v)} (${level(v)})`).join(', ');
     L.push(`  ${days}:`);
-    L.push(`    hidden ${f.hidden.map(fmt).join(' then ')};  predicted = ${fmt(w.w3)} × ${fmt(f.hidden[f.hidden.length - 1])} + ${fmt(w.b2)} = ${fmt(f.predicted)} (≈ ${level(Math.round(f.predicted * 2) / 2)})`);
+    L.push(`    hidden ${f.hidden.map(n).join(' then ')};  predicted = ${n(w.w3)} × ${n(f.hidden[f.hidden.length - 1])} + ${n(w.b2)} = ${n(f.predicted)} (≈ ${level(Math.round(f.predicted * 2) / 2)})`);
   }
   L.push('');
   const s = r.ssr;
   L.push(`SSR and its gradients over ${s.inputs.map((x, i) => seqArrow(x, s.observed[i])).join(' and ')}`);
   L.push(`  predicted: ${list(s.predicted)}`);
-  L.push(`  SSR = ${s.observed.map((o, i) => `(${fmt(o)} − ${fmt(s.predicted[i])})²`).join(' + ')} = ${fmt(s.ssr)}`);
-  L.push(`  dSSR/dw1 = ${fmt(s.grads.w1)}   dSSR/db1 = ${fmt(s.grads.b1)}   dSSR/dw2 = ${fmt(s.grads.w2)}   dSSR/dw3 = ${fmt(s.grads.w3)}   dSSR/db2 = ${fmt(s.grads.b2)}`);
+  L.push(`  SSR = ${s.observed.map((o, i) => `(${n(o)} − ${n(s.predicted[i])})²`).join(' + ')} = ${n(s.ssr)}`);
+  L.push(`  dSSR/dw1 = ${n(s.grads.w1)}   dSSR/db1 = ${n(s.grads.b1)}   dSSR/dw2 = ${n(s.grads.w2)}   dSSR/dw3 = ${n(s.grads.w3)}   dSSR/db2 = ${n(s.grads.b2)}`);
   L.push(`  (ReLU'(0) = 0, so where a pre-activation is exactly 0 no gradient flows through it)`);
   L.push('');
   L.push(`dSSR/dw1: the notes' closed form beside backpropagation through time (identity activation, as the notes derive)`);
@@ -360,15 +369,15 @@ export function formatStatquest(r: StatquestReport): string {
     const cw = sec.weights;
     L.push(
       sec.form === 'notes'
-        ? `  The notes' exact form (w3 = ${fmt(cw.w3)}, b1 = b2 = 0): dSSR/dw1 = Σ −2(observed − predicted)·[dPredicted/dw1]`
-        : `  The full network (w3 = ${fmt(cw.w3)}): dPredicted/dw1 = w3·[…]`,
+        ? `  The notes' exact form (w3 = ${n(cw.w3)}, b1 = b2 = 0): dSSR/dw1 = Σ −2(observed − predicted)·[dPredicted/dw1]`
+        : `  The full network (w3 = ${n(cw.w3)}): dPredicted/dw1 = w3·[…]`,
     );
     const seqCol = (row: ClosedFormRow): string => row.inputs.map((x, i) => seqArrow(x, row.observed[i])).join(' ');
     const sw = Math.max(12, ...sec.rows.map((row) => seqCol(row).length)) + 3;
     L.push(`    ${pad('days', 6)}${pad('sequences', sw)}${pad('predicted', 16)}${pad('dPredicted/dw1', 18)}${pad('closed form', 14)}${pad('BPTT', 14)}difference`);
     for (const row of sec.rows) {
       L.push(
-        `    ${pad(String(row.days), 6)}${pad(seqCol(row), sw)}${pad(list(row.predicted), 16)}${pad(list(row.closedFormDPredictedDw1), 18)}${pad(fmt(row.closedForm), 14)}${pad(fmt(row.bptt), 14)}${fmtDiff(row.difference)}`,
+        `    ${pad(String(row.days), 6)}${pad(seqCol(row), sw)}${pad(list(row.predicted), 16)}${pad(list(row.closedFormDPredictedDw1), 18)}${pad(n(row.closedForm), 14)}${pad(n(row.bptt), 14)}${fmtDiff(row.difference)}`,
       );
     }
     if (sec.form === 'notes') L.push(`    dPredicted/dw1 for 1, 2, 3 days: ${bracket.join(';  ')}`);
@@ -378,7 +387,7 @@ export function formatStatquest(r: StatquestReport): string {
   L.push(`  dPredicted/dw1 for an input of 1 placed k steps back (w1 = w3 = 1, b = 0), from BPTT, beside w2^k:`);
   for (const row of r.lesson) {
     const kind = Math.abs(row.w2) < 1 ? 'vanishes' : Math.abs(row.w2) > 1 ? 'explodes' : 'stays';
-    L.push(`    w2 = ${pad(fmt(row.w2), 5)} k = ${row.k.join(', ')}:  BPTT ${pad(list(row.bptt), 24)} w2^k ${pad(list(row.closedForm), 24)} (the far past ${kind})`);
+    L.push(`    w2 = ${pad(n(row.w2), 5)} k = ${row.k.join(', ')}:  BPTT ${pad(list(row.bptt), 24)} w2^k ${pad(list(row.closedForm), 24)} (the far past ${kind})`);
   }
   return L.join('\n') + '\n';
 }

@@ -222,7 +222,7 @@ describe('statquestReport on the cpu engine', () => {
         expect(Math.abs(row.predicted[i] - row.w2 ** k)).toBeLessThanOrEqual(1e-12);
       });
     }
-    expect(r.lesson[0].bptt.map(fmt)).toEqual(['1', '-0.5', '0.25', '-0.125']);
+    expect(r.lesson[0].bptt.map((v) => fmt(v))).toEqual(['1', '-0.5', '0.25', '-0.125']);
 
     // JSON-serialisable without loss.
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
@@ -244,6 +244,19 @@ describe('statquestReport on the cpu engine', () => {
     expect(text).toContain('1, -0.5, 0.25, -0.125');
     expect(text).toContain('DayBefore·w2² + Yesterday·w2 + Today');
     expect(text).not.toMatch(/0\.9900000|0\.8999999/);
+  });
+
+  it('on float32 arithmetic (the f32 CPU engine, like the GPU) still prints the notes numbers, to 5 significant digits', async () => {
+    const r = await statquestReport(await createEngine({ backend: 'cpu', cpuPrecision: 'f32' }));
+    // float32 really shows in the full-precision JSON: 1 − 0.99 cancels, so the SSR is off in its 6th digit.
+    expect(r.ssr.ssr).not.toBe(1e-4);
+    expect(fmt(r.ssr.ssr, 6)).not.toBe('0.0001');
+    const text = formatStatquest(r);
+    expect(text).toContain('5 significant digits');
+    expect(text).toContain('SSR = (0 − 0)² + (1 − 0.99)² = 0.0001');
+    expect(text).toContain('hidden 0 then 0.9;');
+    expect(text).toContain('dSSR/dw1 = -0.011');
+    expect(formatStatquest(r, { digits: 8 })).not.toContain('= 0.0001\n');
   });
 
   it('takes every non-closed-form number from engine.run (a doctored engine shows up in the report)', async () => {
