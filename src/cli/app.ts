@@ -247,7 +247,7 @@ A model may be a JSON file or the preset name "statquest".`,
       } finally {
         gpu.dispose();
       }
-      await io.out(o.json ? jsonText(verifyJson(report), 1) + '\n' : verifyText(report));
+      await io.out(o.json ? jsonText(verifyJson(report)) + '\n' : verifyText(report));
       if (!report.ok) {
         const failing = report.checks.filter((c) => !c.comparison.ok).map((c) => c.name);
         throw new MismatchError(`verify: WebGPU and the CPU reference differ beyond tolerance in ${failing.join(', ')}`);

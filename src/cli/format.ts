@@ -11,7 +11,7 @@ export function num(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return '0';
   const a = Math.abs(v);
-  const s = a >= 1e-4 && a < 1e10 ? String(Number(v.toPrecision(10))) : v.toExponential(9).replace(/\.?0+e/, 'e');
+  const s = a >= 1e-6 && a < 1e15 ? String(Number(v.toPrecision(10))) : v.toExponential(9).replace(/\.?0+e/, 'e');
   return s;
 }
 
@@ -27,7 +27,13 @@ export function matrixText(rows: number[][], indent = '  '): string {
  * one line. Numbers keep full precision (JSON.stringify), so values read back exactly.
  */
 export function jsonText(value: unknown, expandDepth = 2, indent = ''): string {
-  if (expandDepth === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
+  if (expandDepth === 0 || value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    // Arrays of objects (e.g. verify's quantities) get one element per line; arrays of numbers stay on one line.
+    const isRecord = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (value.length === 0 || !value.every(isRecord)) return JSON.stringify(value);
+    return `[\n${value.map((v) => `${indent}  ${JSON.stringify(v)}`).join(',\n')}\n${indent}]`;
+  }
   const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
   if (entries.length === 0) return '{}';
   const inner = indent + '  ';

@@ -142,9 +142,9 @@ function decode(src: ByteSource, modelIn: Model | ModelJSON, source: string): Ba
   const expected = inputsEnd + 4 * targetCount;
   const layout = `${N} sequences, ${steps} steps × ${I} inputs${hasTargets ? `, ${targetCount} target values` : ', no targets'}`;
   if (size < expected) {
-    throw err(size < inputsEnd ? 'inputs' : 'targets', `truncated file: expected ${expected} bytes (${layout}), got ${size}`);
+    throw err(size < inputsEnd ? 'inputs' : 'targets', `truncated file: expected ${expected} bytes, got ${size} (${layout})`);
   }
-  if (size > expected) throw err('', `${size - expected} trailing byte${size - expected === 1 ? '' : 's'}: expected ${expected} bytes (${layout}), got ${size}`);
+  if (size > expected) throw err('', `${size - expected} trailing byte${size - expected === 1 ? '' : 's'}: expected ${expected} bytes, got ${size} (${layout})`);
 
   const readF32 = (count: number, position: number): Float32Array => {
     const a = new Float32Array(count);
