@@ -85,33 +85,88 @@ export interface RandomBatchOptions {
   scale?: number;
 }
 
-/**
- * A random batch with float64 arrays whose values are float32-representable. Deterministic. Draw order: all
- * lengths (uniform integers in [minLength, maxLength]), then all inputs, then all targets, so switching
- * `withTargets` off leaves lengths and inputs unchanged.
- */
-export function randomBatch(opts: RandomBatchOptions): Batch {
-  const { count, inputSize: I, outputSize: O, output, seed } = opts;
+/** Receives a random batch piece by piece (see streamRandomBatch). */
+export interface RandomBatchSink {
+  /** Called once, first, with every sequence length. */
+  lengths(lengths: Uint32Array): void;
+  /** Called with consecutive chunks of the inputs (Batch.inputs order). The chunk is reused: copy it to keep it. */
+  inputs(chunk: Float32Array): void;
+  /** Called with consecutive chunks of the targets (Batch.targets order), when drawing targets. Reused likewise. */
+  targets(chunk: Float32Array): void;
+}
+
+function checkedOptions(opts: RandomBatchOptions): Required<RandomBatchOptions> {
+  const { count } = opts;
   const minLength = opts.minLength ?? 1;
   const maxLength = opts.maxLength ?? minLength;
-  const scale = opts.scale ?? 1;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
   if (!Number.isInteger(minLength) || minLength < 1) throw new RangeError(`minLength must be a positive integer, got ${minLength}`);
   if (!Number.isInteger(maxLength) || maxLength < minLength) {
     throw new RangeError(`maxLength must be an integer ≥ minLength (${minLength}), got ${maxLength}`);
   }
   if (maxLength > 0xffffffff) throw new RangeError(`maxLength must be below 2^32, got ${maxLength}`);
-  const rng = new Rng(seed);
-  const lengths = new Uint32Array(count);
-  for (let n = 0; n < count; n++) lengths[n] = rng.int(minLength, maxLength);
-  const offsets = offsetsFromLengths(lengths);
-  const steps = offsets[count];
-  const inputs = new Float64Array(steps * I);
-  for (let k = 0; k < inputs.length; k++) inputs[k] = Math.fround(rng.uniform(-scale, scale));
-  let targets: Float64Array | null = null;
-  if (opts.withTargets ?? true) {
-    targets = new Float64Array((output === 'last' ? count : steps) * O);
-    for (let k = 0; k < targets.length; k++) targets[k] = Math.fround(rng.uniform(-scale, scale));
+  return { ...opts, minLength, maxLength, withTargets: opts.withTargets ?? true, scale: opts.scale ?? 1 };
+}
+
+/**
+ * Draws exactly the values `randomBatch` returns, but hands them to `sink` in float32 chunks of at most
+ * `chunkValues` values instead of holding them all, so data sets larger than memory can be written to a file.
+ * Returns the total number of steps.
+ */
+export function streamRandomBatch(opts: RandomBatchOptions, sink: RandomBatchSink, chunkValues = 1 << 20): number {
+  const o = checkedOptions(opts);
+  const rng = new Rng(o.seed);
+  const lengths = new Uint32Array(o.count);
+  let steps = 0;
+  for (let n = 0; n < o.count; n++) {
+    lengths[n] = rng.int(o.minLength, o.maxLength);
+    steps += lengths[n];
   }
-  return { count, inputSize: I, outputSize: O, output, lengths, offsets, inputs, targets };
+  sink.lengths(lengths);
+  const buffer = new Float32Array(Math.max(1, Math.min(chunkValues, 1 << 24)));
+  const emit = (total: number, to: (chunk: Float32Array) => void): void => {
+    for (let done = 0; done < total; ) {
+      const size = Math.min(buffer.length, total - done);
+      const chunk = buffer.subarray(0, size);
+      for (let k = 0; k < size; k++) chunk[k] = rng.uniform(-o.scale, o.scale); // stored as float32 = Math.fround
+      to(chunk);
+      done += size;
+    }
+  };
+  emit(steps * o.inputSize, (c) => sink.inputs(c));
+  if (o.withTargets) emit((o.output === 'last' ? o.count : steps) * o.outputSize, (c) => sink.targets(c));
+  return steps;
+}
+
+/**
+ * A random batch with float64 arrays whose values are float32-representable. Deterministic. Draw order: all
+ * lengths (uniform integers in [minLength, maxLength]), then all inputs, then all targets, so switching
+ * `withTargets` off leaves lengths and inputs unchanged. Inputs and targets are uniform in [−scale, scale],
+ * rounded to float32.
+ */
+export function randomBatch(opts: RandomBatchOptions): Batch {
+  const o = checkedOptions(opts);
+  let lengths: Uint32Array = new Uint32Array(0);
+  let inputs: Float64Array = new Float64Array(0);
+  let targets: Float64Array | null = null;
+  let at = 0;
+  let tat = 0;
+  streamRandomBatch(o, {
+    lengths(l) {
+      lengths = l;
+      const steps = offsetsFromLengths(l)[o.count];
+      inputs = new Float64Array(steps * o.inputSize);
+      if (o.withTargets) targets = new Float64Array((o.output === 'last' ? o.count : steps) * o.outputSize);
+    },
+    inputs(chunk) {
+      inputs.set(chunk, at);
+      at += chunk.length;
+    },
+    targets(chunk) {
+      targets!.set(chunk, tat);
+      tat += chunk.length;
+    },
+  });
+  const offsets = offsetsFromLengths(lengths);
+  return { count: o.count, inputSize: o.inputSize, outputSize: o.outputSize, output: o.output, lengths, offsets, inputs, targets };
 }

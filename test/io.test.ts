@@ -16,11 +16,13 @@ import {
   writeBinaryData,
   writeDataFile,
   writeJsonData,
+  writeRandomData,
+  writeRandomRnnbFile,
   RNNB_HEADER_BYTES,
 } from '../src/io/files.ts';
 import { jsonErrorOffset, lineColumn, parseJsonText } from '../src/io/json-error.ts';
 import { STATQUEST_JSON, type ModelJSON, type OutputMode } from '../src/model.ts';
-import { mulberry32, randomBatch, randomModel, Rng } from '../src/random.ts';
+import { mulberry32, randomBatch, randomModel, Rng, streamRandomBatch } from '../src/random.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-io-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,6 +114,38 @@ describe('seeded random models and batches', () => {
     expect(last.targets!.length).toBe(50 * 3);
     expect(() => randomBatch({ ...opts, minLength: 8 })).toThrow(RangeError);
     expect(() => randomBatch({ ...opts, count: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('streamed random data', () => {
+  it('streamRandomBatch yields exactly randomBatch, whatever the chunk size', () => {
+    const opts = { count: 37, inputSize: 3, outputSize: 2, output: 'all' as const, minLength: 1, maxLength: 9, seed: 12 };
+    const whole = randomBatch(opts);
+    const inputs: number[] = [];
+    const targets: number[] = [];
+    let lengths: number[] = [];
+    const steps = streamRandomBatch(opts, { lengths: (l) => (lengths = Array.from(l)), inputs: (c) => inputs.push(...c), targets: (c) => targets.push(...c) }, 7);
+    expect(steps).toBe(whole.offsets[37]);
+    expect(lengths).toEqual(Array.from(whole.lengths));
+    expect(inputs).toEqual(Array.from(whole.inputs));
+    expect(targets).toEqual(Array.from(whole.targets!));
+  });
+
+  it('writeRandomRnnbFile and writeRandomData give the same bytes as writing randomBatch', () => {
+    for (const withTargets of [true, false]) {
+      const opts = { count: 50, inputSize: 2, outputSize: 3, output: 'last' as const, minLength: 2, maxLength: 8, seed: 99, withTargets };
+      const a = tmp('streamed.rnnb');
+      const b = tmp('whole.rnnb');
+      const c = tmp('via-files.rnnb');
+      writeRandomRnnbFile(a, opts);
+      writeBinaryData(b, randomBatch(opts));
+      expect(writeRandomData(c, opts).steps).toBe(randomBatch(opts).offsets[50]);
+      expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+      expect(readFileSync(c).equals(readFileSync(b))).toBe(true);
+      const j = tmp('gen.json');
+      writeRandomData(j, opts);
+      expectSameBatch(readDataFile(j, model('last')), randomBatch(opts));
+    }
   });
 });
 

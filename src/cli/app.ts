@@ -15,9 +15,8 @@ import type { BackendChoice, RunOptions } from '../backend.ts';
 import { totalSteps, type Batch } from '../batch.ts';
 import { Engine } from '../engine.ts';
 import { GpuError, InputError, NonFiniteError } from '../errors.ts';
-import { dataFormatOf, readDataFile, readModelFile, writeDataFile } from '../io/files.ts';
+import { dataFormatOf, readDataFile, readModelFile, writeRandomData } from '../io/files.ts';
 import { modelFromJSON } from '../model.ts';
-import { randomBatch } from '../random.ts';
 import { formatStatquest, statquestReport } from '../statquest.ts';
 import { jsonText, resultJson, resultText } from './format.ts';
 import { compareResults, verifyJson, verifyText } from './verify.ts';
@@ -272,7 +271,7 @@ A model may be a JSON file or the preset name "statquest".`,
         const maxLen = o.maxLength ?? Math.max(o.minLength, 10);
         if (maxLen < o.minLength) throw new InputError('--max-length', `must be at least --min-length (${o.minLength}), got ${maxLen}`);
         const model = readModelFile(o.model);
-        const batch = randomBatch({
+        const opts = {
           count: o.count,
           inputSize: model.inputSize,
           outputSize: model.outputSize,
@@ -281,19 +280,19 @@ A model may be a JSON file or the preset name "statquest".`,
           maxLength: maxLen,
           seed: o.seed,
           withTargets: o.targets,
-        });
-        writeDataFile(o.out, batch);
+        };
+        const { steps } = writeRandomData(o.out, opts);
         const summary = {
           file: o.out,
           format,
-          count: batch.count,
-          steps: totalSteps(batch),
+          count: o.count,
+          steps,
           minLength: o.minLength,
           maxLength: maxLen,
-          inputSize: batch.inputSize,
-          outputSize: batch.outputSize,
-          output: batch.output,
-          targets: batch.targets !== null,
+          inputSize: model.inputSize,
+          outputSize: model.outputSize,
+          output: model.output,
+          targets: o.targets,
           seed: o.seed,
         };
         await io.out(

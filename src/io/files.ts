@@ -16,9 +16,10 @@ import { checkBatch, parseData, parseModel } from '../validate.ts';
 import { TextChunker, writeFileAtomic } from './atomic.ts';
 import { parseJsonText } from './json-error.ts';
 import { sequenceInputs, sequenceTargets } from './nested.ts';
-import { hasRnnbMagic, readRnnbFile, writeRnnbFile } from './rnnb.ts';
+import { randomBatch, type RandomBatchOptions } from '../random.ts';
+import { hasRnnbMagic, readRnnbFile, writeRandomRnnbFile, writeRnnbFile } from './rnnb.ts';
 
-export { readRnnbFile, writeRnnbFile, decodeRnnb, encodeRnnb, RNNB_MAGIC, RNNB_VERSION, RNNB_HEADER_BYTES } from './rnnb.ts';
+export { readRnnbFile, writeRnnbFile, writeRandomRnnbFile, decodeRnnb, encodeRnnb, RNNB_MAGIC, RNNB_VERSION, RNNB_HEADER_BYTES } from './rnnb.ts';
 
 /** Throws the InputError for a file that cannot be opened; returns normally when `path` is a readable file. */
 function checkReadable(path: string): void {
@@ -156,4 +157,20 @@ export function writeDataFile(path: string, batch: Batch): void {
 /** Writes a batch in the binary RNNB format, atomically (see src/io/rnnb.ts for the layout). */
 export function writeBinaryData(path: string, batch: Batch): void {
   writing(path, () => writeRnnbFile(path, batch));
+}
+
+/**
+ * Writes the seeded data set `randomBatch(opts)` to `path` (format by extension, atomically) and returns its number
+ * of steps. RNNB is streamed, so it may be larger than memory; JSON is built in memory.
+ */
+export function writeRandomData(path: string, opts: RandomBatchOptions): { steps: number } {
+  let steps = 0;
+  writing(path, () => {
+    if (dataFormatOf(path) === 'json') {
+      const batch = randomBatch(opts);
+      writeJsonData(path, batch);
+      steps = batch.offsets[batch.count];
+    } else steps = writeRandomRnnbFile(path, opts).steps;
+  });
+  return { steps };
 }

@@ -26,7 +26,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { offsetsFromLengths, type Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
-import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
+import { modelFromJSON, type Model, type ModelJSON, type OutputMode } from '../model.ts';
+import { streamRandomBatch, type RandomBatchOptions } from '../random.ts';
 import { checkBatch } from '../validate.ts';
 import { writeFileAtomic, type ByteSink } from './atomic.ts';
 
@@ -198,26 +199,38 @@ function valueName(batch: Batch, field: string, k: number, width: number, perSte
   return `${field}[${lo}][${row - batch.offsets[lo]}][${k % width}]`;
 }
 
+/** The 32-byte RNNB header. */
+function headerBytes(count: number, I: number, O: number, output: OutputMode, hasTargets: boolean): Uint8Array {
+  const head = new DataView(new ArrayBuffer(RNNB_HEADER_BYTES));
+  const bytes = new Uint8Array(head.buffer);
+  bytes.set(new TextEncoder().encode(RNNB_MAGIC), 0);
+  head.setUint32(4, RNNB_VERSION, true);
+  head.setUint32(8, count, true);
+  head.setUint32(12, I, true);
+  head.setUint32(16, O, true);
+  head.setUint32(20, output === 'last' ? 0 : 1, true);
+  head.setUint32(24, hasTargets ? FLAG_TARGETS : 0, true);
+  head.setUint32(28, 0, true);
+  return bytes;
+}
+
+/** Little-endian bytes of u32 or f32 values (a copy on big-endian hosts, else a view). */
+function u32Bytes(values: Uint32Array | Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint8Array(values.byteLength);
+  out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  swap32(out);
+  return out;
+}
+
 /** Streams a batch in RNNB format to `write`. Values are converted to float32; one that overflows is an InputError. */
 function encode(batch: Batch, write: ByteSink, source: string): void {
   // Structure and finiteness, checked against the batch's own sizes.
   const shape = { inputSize: batch.inputSize, outputSize: batch.outputSize, output: batch.output } as Model;
   checkBatch(shape, batch, source);
   if (batch.count > 0xffffffff) throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${batch.count}`, source);
-  const head = new DataView(new ArrayBuffer(RNNB_HEADER_BYTES));
-  const bytes = new Uint8Array(head.buffer);
-  bytes.set(new TextEncoder().encode(RNNB_MAGIC), 0);
-  head.setUint32(4, RNNB_VERSION, true);
-  head.setUint32(8, batch.count, true);
-  head.setUint32(12, batch.inputSize, true);
-  head.setUint32(16, batch.outputSize, true);
-  head.setUint32(20, batch.output === 'last' ? 0 : 1, true);
-  head.setUint32(24, batch.targets ? FLAG_TARGETS : 0, true);
-  head.setUint32(28, 0, true);
-  write(bytes);
-  const lengthBytes = new Uint8Array(Uint32Array.from(batch.lengths).buffer);
-  if (!LITTLE_ENDIAN_HOST) swap32(lengthBytes);
-  write(lengthBytes);
+  write(headerBytes(batch.count, batch.inputSize, batch.outputSize, batch.output, batch.targets !== null));
+  write(u32Bytes(batch.lengths));
 
   const CHUNK = 1 << 20;
   const writeF32 = (values: Float32Array | Float64Array, field: string, width: number, perStep: boolean): void => {
@@ -229,9 +242,7 @@ function encode(batch: Batch, write: ByteSink, source: string): void {
           throw new InputError(valueName(batch, field, start + k, width, perStep), `${part[k]} overflows float32`, source);
         }
       }
-      const out = new Uint8Array(f32.buffer);
-      if (!LITTLE_ENDIAN_HOST) swap32(out);
-      write(out);
+      write(u32Bytes(f32));
     }
   };
   writeF32(batch.inputs, 'inputs', batch.inputSize, true);
@@ -257,4 +268,23 @@ export function encodeRnnb(batch: Batch, source = 'data'): Uint8Array {
  */
 export function writeRnnbFile(path: string, batch: Batch): void {
   writeFileAtomic(path, (write) => encode(batch, write, path));
+}
+
+/**
+ * Writes the data set `randomBatch(opts)` would return as an RNNB file, atomically, without holding the values in
+ * memory (only the lengths): for data sets larger than RAM. The file is byte-identical to
+ * `writeRnnbFile(path, randomBatch(opts))`.
+ */
+export function writeRandomRnnbFile(path: string, opts: RandomBatchOptions): { steps: number } {
+  if (opts.count > 0xffffffff) throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${opts.count}`, path);
+  let steps = 0;
+  writeFileAtomic(path, (write) => {
+    write(headerBytes(opts.count, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true));
+    steps = streamRandomBatch(opts, {
+      lengths: (l) => write(u32Bytes(l)),
+      inputs: (c) => write(u32Bytes(c)),
+      targets: (c) => write(u32Bytes(c)),
+    });
+  });
+  return { steps };
 }
