@@ -24,6 +24,10 @@ export interface Backend {
   readonly adapter: string;
   /** Runs one batch. Inputs are already validated against the model by the engine. */
   run(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult>;
+  /** The WebGPU device, for backends that have one. */
+  readonly device?: GPUDevice;
+  /** Chunking and memory figures of the last run, for backends that plan memory. */
+  readonly lastRun?: { chunks: number; sequencesPerChunk: number; peakBytes: number } | null;
   /** Frees every resource the backend holds. */
   dispose(): void;
 }

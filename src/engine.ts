@@ -8,7 +8,7 @@ import type { Precision } from './cpu/reference.ts';
 import { NonFiniteError } from './errors.ts';
 import { modelFromJSON, paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
 import { checkBatch, parseModel } from './validate.ts';
-import type { GpuOptions } from './gpu/backend.ts';
+import type { GpuOptions, RunStats } from './gpu/backend.ts';
 
 export interface EngineOptions {
   /** `auto` (default) uses WebGPU when an adapter exists, else the CPU reference, and says which in `engine.backend`. */
@@ -61,6 +61,16 @@ export class Engine {
 
   get adapter(): string {
     return this.impl.adapter;
+  }
+
+  /** The WebGPU device in use, or null on the CPU backend. */
+  get device(): GPUDevice | null {
+    return this.impl.device ?? null;
+  }
+
+  /** Chunking and memory figures of the last WebGPU run (null on the CPU backend). */
+  get lastRunStats(): RunStats | null {
+    return this.impl.lastRun ?? null;
   }
 
   /**

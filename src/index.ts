@@ -8,3 +8,5 @@ export { InputError, NonFiniteError, GpuError } from './errors.ts';
 export { parseModel, parseData, checkBatch } from './validate.ts';
 export { cpuRun, type Precision, type RawResult } from './cpu/reference.ts';
 export { compareArrays, describeComparison, gpuTolerance, type Tolerance, type Comparison } from './compare.ts';
+export type { GpuOptions, RunStats } from './gpu/backend.ts';
+export { SWIFTSHADER_ICD } from './gpu/device.ts';

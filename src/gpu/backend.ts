@@ -19,11 +19,16 @@ export interface GpuOptions {
   memoryBudget?: number;
   /** Sequences per workgroup of the RNN kernel (default 64). */
   workgroupSize?: number;
+  /** Invocations per reduction workgroup, a power of two (default 256). */
+  reduceWorkgroupSize?: number;
+  /** Columns each reduction invocation adds before the tree (default 4). */
+  reducePerThread?: number;
 }
 
 export interface RunStats {
   chunks: number;
   sequencesPerChunk: number;
+  /** Bytes of all GPU buffers the engine held at the end of the run. */
   peakBytes: number;
 }
 
@@ -147,7 +152,7 @@ export class GpuBackend implements Backend {
       hasTargets,
       workgroupSize: this.opts.workgroupSize ?? 64,
     });
-    const reduce = new ReduceKernel(device);
+    const reduce = new ReduceKernel(device, this.opts.reduceWorkgroupSize, this.opts.reducePerThread);
     const R = rnn.rows;
     const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const plan: Plan = planChunks({

@@ -11,7 +11,12 @@ export class ReduceKernel {
   readonly span: number;
 
   constructor(device: GPUDevice, readonly workgroupSize = 256, readonly perThread = 4) {
-    if (workgroupSize & (workgroupSize - 1)) throw new GpuError(`reduce: workgroup size ${workgroupSize} must be a power of two`);
+    if (!Number.isInteger(workgroupSize) || workgroupSize < 1 || workgroupSize & (workgroupSize - 1)) {
+      throw new GpuError(`reduce: workgroup size ${workgroupSize} must be a power of two`);
+    }
+    if (!Number.isInteger(perThread) || perThread < 1 || workgroupSize * perThread < 2) {
+      throw new GpuError(`reduce: each workgroup must sum at least 2 columns (workgroup size × per-thread = ${workgroupSize * perThread}), or the levels never shrink`);
+    }
     const label = `reduce[wg=${workgroupSize},k=${perThread}]`;
     this.kernel = Kernel.get(device, label, () => ({
       label,

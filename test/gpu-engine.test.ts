@@ -1,0 +1,232 @@
+// GPU (WebGPU, SwiftShader in CI) against the float64 CPU reference: the seed notes' numbers, seeded random
+// batches of every activation and output mode with sizes that are not multiples of the workgroup size, ragged
+// lengths, N=1 and T=1, chunked and 2D-folded dispatches, determinism, non-finite detection and buffer reuse.
+
+import { expect, it } from 'vitest';
+import { maxLength, type Batch } from '../src/batch.ts';
+import { compareArrays, describeComparison, gpuTolerance } from '../src/compare.ts';
+import { cpuRun } from '../src/cpu/reference.ts';
+import { outputName, type Result } from '../src/engine.ts';
+import { NonFiniteError } from '../src/errors.ts';
+import { modelFromJSON, paramLayout, PARAM_NAMES, paramName, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
+import { randomBatch, randomModel } from '../src/random.ts';
+import { statquestReport } from '../src/statquest.ts';
+import { describeGpu } from './helpers/gpu.ts';
+import { independentLossAndGrads } from './helpers/independent-rnn.ts';
+
+/** Asserts GPU ≈ CPU (float64) for loss, outputs and every gradient block, printing the first differing entries. */
+function expectMatchesCpu(gpu: Result, modelJSON: ModelJSON, batch: Batch): void {
+  const model = modelFromJSON(modelJSON);
+  const ref = cpuRun(model, batch, { gradients: !!gpu.gradsFlat, outputs: !!gpu.outputs });
+  const T = maxLength(batch);
+  const check = (what: string, a: ArrayLike<number>, e: ArrayLike<number>, nameOf: (k: number) => string): void => {
+    const tol = gpuTolerance(T, e);
+    const c = compareArrays(a, e, tol);
+    expect(c.ok, describeComparison(what, c, a, e, tol, nameOf)).toBe(true);
+  };
+  if (ref.loss !== null) check('loss', [gpu.loss!], [ref.loss], () => 'loss');
+  if (ref.outputs) check('outputs', gpu.outputs!, ref.outputs, (k) => outputName(model, batch, k));
+  if (ref.grads) {
+    const layout = paramLayout(model);
+    for (const name of PARAM_NAMES) {
+      const b = layout.blocks[name];
+      const a = gpu.gradsFlat!.subarray(b.offset, b.offset + b.size);
+      const e = ref.grads.subarray(b.offset, b.offset + b.size);
+      check(`grads.${name}`, a, e, (k) => paramName(model, b.offset + k));
+    }
+  }
+}
+
+interface Case {
+  I: number;
+  H: number;
+  O: number;
+  act: Activation;
+  out: OutputMode;
+  N: number;
+  minT: number;
+  maxT: number;
+  h0?: boolean;
+}
+
+function makeCase(c: Case, seed: number): { model: ModelJSON; batch: Batch } {
+  const model = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.act, c.out, seed, 0.5);
+  if (c.h0) model.h0 = Array.from({ length: c.H }, (_, j) => 0.25 - 0.1 * j);
+  const batch = randomBatch({ count: c.N, inputSize: c.I, outputSize: c.O, output: c.out, minLength: c.minT, maxLength: c.maxT, seed: seed + 1 });
+  return { model, batch };
+}
+
+const ACTS: Activation[] = ['relu', 'tanh', 'identity'];
+const OUTS: OutputMode[] = ['last', 'all'];
+
+await describeGpu('WebGPU engine', (gpu) => {
+  it('reports the adapter it runs on (SwiftShader in CI)', () => {
+    expect(gpu().backend).toBe('webgpu');
+    expect(gpu().adapter.length).toBeGreaterThan(0);
+    if (process.env.CI) expect(gpu().adapter).toMatch(/swiftshader/i);
+  });
+
+  it("computes the seed notes' forward passes, SSR and five gradients", async () => {
+    const batch: Batch = {
+      count: 2,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      lengths: Uint32Array.of(2, 2),
+      offsets: Float64Array.of(0, 2, 4),
+      inputs: Float64Array.of(1, 0.5, 0, 0.5),
+      targets: Float64Array.of(0, 1),
+    };
+    const r = await gpu().run(preset('statquest'), batch, { outputs: true });
+    // [1, 0.5]: ReLU(1.8) = 1.8, then ReLU(0.9 − 0.9) = 0 exactly (0.9 and 1.8·0.5 are the same float32), so 0.
+    expect(r.outputs![0]).toBe(0);
+    // [0, 0.5]: hidden 0, then 0.9; 0.9 × 1.1 = 0.99 (to float32 precision).
+    expect(r.outputs![1]).toBeCloseTo(0.99, 6);
+    expect(r.loss!).toBeCloseTo(1e-4, 9);
+    // Chain rule at the notes' weights (see test/statquest.test.ts): dw1 −0.011, db1 −0.022, dw2 0, dw3 −0.018, db2 −0.02.
+    const g = r.grads!;
+    expect(g.Wx[0][0]).toBeCloseTo(-0.011, 6);
+    expect(g.bh[0]).toBeCloseTo(-0.022, 6);
+    expect(g.Wh[0][0]).toBe(0);
+    expect(g.Wy[0][0]).toBeCloseTo(-0.018, 6);
+    expect(g.by[0]).toBeCloseTo(-0.02, 6);
+  });
+
+  it('runs the statquest report on the GPU with closed forms equal to BPTT', async () => {
+    const rep = await statquestReport(gpu());
+    expect(rep.backend).toBe('webgpu');
+    expect(rep.forward[0].predicted).toBe(0);
+    expect(rep.forward[1].predicted).toBeCloseTo(0.99, 6);
+    for (const section of rep.closedForm.sections) {
+      for (const row of section.rows) expect(Math.abs(row.bptt - row.closedForm)).toBeLessThan(1e-6 * Math.max(1, Math.abs(row.closedForm)));
+    }
+  });
+
+  for (const act of ACTS) {
+    for (const out of OUTS) {
+      it(`matches the CPU reference: ${act}, output ${out}, I=3 H=5 O=2, N=130 ragged 1..9, h0`, async () => {
+        const { model, batch } = makeCase({ I: 3, H: 5, O: 2, act, out, N: 130, minT: 1, maxT: 9, h0: true }, 100 + ACTS.indexOf(act) * 7 + OUTS.indexOf(out));
+        expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
+      });
+    }
+  }
+
+  const shapes: Case[] = [
+    { I: 1, H: 1, O: 1, act: 'relu', out: 'last', N: 1, minT: 1, maxT: 1 },
+    { I: 1, H: 1, O: 1, act: 'tanh', out: 'all', N: 1, minT: 40, maxT: 40 },
+    { I: 2, H: 3, O: 1, act: 'identity', out: 'last', N: 63, minT: 1, maxT: 1 },
+    { I: 4, H: 2, O: 3, act: 'relu', out: 'all', N: 65, minT: 5, maxT: 20 },
+    { I: 16, H: 16, O: 16, act: 'tanh', out: 'last', N: 77, minT: 1, maxT: 12 },
+    { I: 16, H: 16, O: 16, act: 'relu', out: 'all', N: 33, minT: 2, maxT: 6 },
+    { I: 1, H: 8, O: 1, act: 'tanh', out: 'last', N: 1025, minT: 1, maxT: 64 },
+  ];
+  for (const c of shapes) {
+    it(`matches the CPU reference: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}, T=${c.minT}..${c.maxT}`, async () => {
+      const { model, batch } = makeCase(c, 7 * c.N + c.H);
+      expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
+    });
+  }
+
+  it('agrees with an independent float64 implementation to a relative error under 1e-3 on held-out cases', async () => {
+    for (let seed = 900; seed < 906; seed++) {
+      const act = ACTS[seed % 3];
+      const out = OUTS[seed % 2];
+      const { model, batch } = makeCase({ I: 2, H: 4, O: 2, act, out, N: 50, minT: 1, maxT: 10 }, seed);
+      const nested = toNested(batch);
+      const ind = independentLossAndGrads(model, nested.inputs, nested.targets);
+      const r = await gpu().run(model, batch, { outputs: true });
+      const rel = (a: number, e: number, scale: number): number => Math.abs(a - e) / Math.max(Math.abs(e), 1e-3 * scale);
+      expect(rel(r.loss!, ind.loss, 1)).toBeLessThan(1e-3);
+      const gscale = Math.max(...ind.grads.map(Math.abs));
+      ind.grads.forEach((e, p) => expect(rel(r.gradsFlat![p], e, gscale), `seed ${seed} ${paramName(modelFromJSON(model), p)}`).toBeLessThan(1e-3));
+      const oscale = Math.max(...ind.outputs.map(Math.abs));
+      ind.outputs.forEach((e, k) => expect(rel(r.outputs![k], e, oscale)).toBeLessThan(1e-3));
+    }
+  });
+
+  it('gives bit-identical loss and gradients on repeated runs (deterministic reduction)', async () => {
+    const { model, batch } = makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 5000, minT: 1, maxT: 16 }, 42);
+    const a = await gpu().run(model, batch);
+    const b = await gpu().run(model, batch);
+    expect(b.loss).toBe(a.loss);
+    expect(Array.from(b.gradsFlat!)).toEqual(Array.from(a.gradsFlat!));
+    // A different model in between must not leave anything behind in the reused buffers.
+    await gpu().run(makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 900, minT: 20, maxT: 30 }, 43).model, makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 900, minT: 20, maxT: 30 }, 43).batch);
+    const c = await gpu().run(model, batch);
+    expect(c.loss).toBe(a.loss);
+    expect(Array.from(c.gradsFlat!)).toEqual(Array.from(a.gradsFlat!));
+  });
+
+  it('reuses its buffers for calls of the same shape', async () => {
+    const { model, batch } = makeCase({ I: 2, H: 3, O: 1, act: 'relu', out: 'last', N: 3000, minT: 8, maxT: 8 }, 5);
+    await gpu().run(model, batch);
+    const first = gpu().lastRunStats!.peakBytes;
+    await gpu().run(model, batch);
+    expect(gpu().lastRunStats!.peakBytes).toBe(first);
+  });
+
+  it('refuses values that overflow during the run instead of returning them', async () => {
+    const model: ModelJSON = { inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'identity', output: 'last', weights: { Wx: [[1]], Wh: [[40]], bh: [0], Wy: [[1]], by: [0] } };
+    const batch = randomBatch({ count: 10, inputSize: 1, outputSize: 1, output: 'last', minLength: 40, maxLength: 40, seed: 3 });
+    await expect(gpu().run(model, batch)).rejects.toThrow(NonFiniteError);
+    await expect(gpu().run(model, batch)).rejects.toThrow(/loss is (Infinity|NaN)/);
+  });
+
+  it('computes outputs without targets (forward only)', async () => {
+    const { model, batch } = makeCase({ I: 2, H: 3, O: 2, act: 'tanh', out: 'all', N: 70, minT: 1, maxT: 5 }, 8);
+    const noTargets = { ...batch, targets: null };
+    const r = await gpu().run(model, noTargets, { outputs: true });
+    expect(r.loss).toBeNull();
+    expect(r.gradsFlat).toBeUndefined();
+    const ref = cpuRun(modelFromJSON(model), noTargets, { outputs: true });
+    const tol = gpuTolerance(5, ref.outputs!);
+    expect(compareArrays(r.outputs!, ref.outputs!, tol).ok).toBe(true);
+  });
+});
+
+// Tiny memory budget: the batch is split into many chunks whose partial sums must still add up to the CPU's.
+await describeGpu(
+  'WebGPU engine, chunked under a small memory budget',
+  (gpu) => {
+    it('splits the batch into chunks and still matches the CPU reference', async () => {
+      const { model, batch } = makeCase({ I: 2, H: 4, O: 2, act: 'relu', out: 'all', N: 2000, minT: 1, maxT: 24 }, 77);
+      const r = await gpu().run(model, batch, { outputs: true });
+      expect(gpu().lastRunStats!.chunks).toBeGreaterThan(5);
+      expectMatchesCpu(r, model, batch);
+    });
+  },
+  { memoryBudget: 64 * 1024 },
+);
+
+// One sequence per workgroup: 70,001 workgroups exceed the 65,535 limit of one dimension, so the RNN kernel must
+// fold its dispatch into 2D and guard the tail. (The reduction's folding is tested in gpu-kernels.test.ts.)
+await describeGpu(
+  'WebGPU engine, dispatches folded into 2D',
+  (gpu) => {
+    it('matches the CPU reference past 65535 workgroups per dimension', async () => {
+      const { model, batch } = makeCase({ I: 1, H: 2, O: 1, act: 'tanh', out: 'last', N: 70_001, minT: 1, maxT: 3 }, 11);
+      expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
+    });
+  },
+  { workgroupSize: 1 },
+);
+
+function toNested(b: Batch): { inputs: number[][][]; targets: number[][] | number[][][] } {
+  const I = b.inputSize;
+  const O = b.outputSize;
+  const inputs: number[][][] = [];
+  const targets: (number[] | number[][])[] = [];
+  for (let n = 0; n < b.count; n++) {
+    const seq: number[][] = [];
+    const tseq: number[][] = [];
+    for (let t = 0; t < b.lengths[n]; t++) {
+      const s = b.offsets[n] + t;
+      seq.push(Array.from(b.inputs.subarray(s * I, (s + 1) * I)));
+      if (b.output === 'all') tseq.push(Array.from(b.targets!.subarray(s * O, (s + 1) * O)));
+    }
+    inputs.push(seq);
+    targets.push(b.output === 'all' ? tseq : Array.from(b.targets!.subarray(n * O, (n + 1) * O)));
+  }
+  return { inputs, targets: targets as number[][] | number[][][] };
+}
+

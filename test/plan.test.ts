@@ -1,0 +1,59 @@
+// Memory planning (pure): chunks stay under the binding limit and the budget, cover every sequence once, and a
+// sequence that can never fit gives an error naming the limit.
+
+import { describe, expect, it } from 'vitest';
+import { planChunks, type PlanInput } from '../src/gpu/plan.ts';
+
+const base = (lengths: number[], over: Partial<PlanInput> = {}): PlanInput => ({
+  lengths: Uint32Array.from(lengths),
+  inputSize: 1,
+  hiddenSize: 1,
+  outputSize: 1,
+  storeStates: true,
+  outAll: false,
+  hasTargets: true,
+  outputs: false,
+  rows: 6,
+  reduceSpan: 1024,
+  maxBindingBytes: 1 << 30,
+  budgetBytes: 1 << 29,
+  ...over,
+});
+
+describe('planChunks', () => {
+  it('keeps the whole batch in one chunk when it fits', () => {
+    const p = planChunks(base([3, 1, 2]));
+    expect(p.chunks).toEqual([{ start: 0, count: 3, steps: 3, partOffset: 0 }]);
+    expect(p.totalParts).toBe(1);
+  });
+
+  it('splits under maxStorageBufferBindingSize: every buffer stays under the limit', () => {
+    const lengths = Array.from({ length: 10_000 }, (_, n) => 1 + (n % 64));
+    const p = planChunks(base(lengths, { maxBindingBytes: 64 * 1024 }));
+    for (const [role, bytes] of Object.entries(p.bytes)) if (role !== 'partials') expect(bytes, role).toBeLessThanOrEqual(64 * 1024);
+    expect(p.chunks.length).toBeGreaterThan(1);
+    // Chunks tile the batch, and each chunk's time extent is its own longest sequence.
+    let next = 0;
+    let parts = 0;
+    for (const c of p.chunks) {
+      expect(c.start).toBe(next);
+      expect(c.partOffset).toBe(parts);
+      expect(c.steps).toBe(Math.max(...lengths.slice(c.start, c.start + c.count)));
+      next += c.count;
+      parts += Math.ceil(c.count / 1024);
+    }
+    expect(next).toBe(10_000);
+    expect(p.totalParts).toBe(parts);
+  });
+
+  it('splits under the memory budget', () => {
+    const p = planChunks(base(Array(1000).fill(16), { budgetBytes: 20_000 }));
+    const perSeq = 16 * 4 /* xs */ + 4 /* lengths */ + 4 /* targets */ + 24 /* rows */ + 16 * 4; /* hs */
+    expect(p.capacity).toBe(Math.floor(20_000 / perSeq));
+  });
+
+  it('names the limit a single sequence exceeds', () => {
+    expect(() => planChunks(base([100_000], { maxBindingBytes: 65536 }))).toThrow(/needs 400000 bytes of "xs", more than the device's buffer limit of 65536 bytes/);
+    expect(() => planChunks(base([1000], { budgetBytes: 1000 }))).toThrow(/more than the memory budget of 1000 bytes/);
+  });
+});
