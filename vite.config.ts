@@ -11,5 +11,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores on CI: GPU (SwiftShader) suites are CPU-bound, so run files one or two at a time.
     maxWorkers: 2,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
