@@ -17,13 +17,31 @@ export interface GpuContext {
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 let nodeGpu: GPU | null = null;
 
-/** In Node: lets the Vulkan loader see SwiftShader as well as any real GPU, unless the user chose drivers. */
+/**
+ * In Node, unless the user chose Vulkan drivers: with a GPU device node present (/dev/dri/renderD*, /dev/nvidia*,
+ * /dev/kfd), SwiftShader is *added* to the drivers so the real GPU still wins; without one, the loader is pointed
+ * at SwiftShader alone, which spares the user the failing probes (and their stderr noise) of hardware drivers.
+ */
 async function offerSwiftShader(): Promise<void> {
   const env = process.env;
   if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return;
   const fsName = 'node:fs'; // kept out of the browser bundle
-  const { existsSync } = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
+  const { existsSync, readdirSync } = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs');
   if (!existsSync(SWIFTSHADER_ICD)) return;
+  const list = (dir: string): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  const hasGpu = list('/dev/dri').some((f) => f.startsWith('renderD')) || list('/dev').some((f) => /^nvidia\d|^kfd$/.test(f));
+  if (!hasGpu) {
+    env.VK_DRIVER_FILES = SWIFTSHADER_ICD;
+    // Mesa's device-select layer has nothing to select here and only complains about XDG_RUNTIME_DIR.
+    env.NODEVICE_SELECT ??= '1';
+    return;
+  }
   const added = env.VK_ADD_DRIVER_FILES ? env.VK_ADD_DRIVER_FILES.split(':') : [];
   if (!added.includes(SWIFTSHADER_ICD)) env.VK_ADD_DRIVER_FILES = [...added, SWIFTSHADER_ICD].join(':');
 }
