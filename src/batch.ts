@@ -41,6 +41,29 @@ export function offsetsFromLengths(lengths: Uint32Array): Float64Array {
   return off;
 }
 
+/** Index of the sequence that holds global step `step` (binary search over the prefix sums). */
+export function sequenceOfStep(b: { count: number; offsets: Float64Array }, step: number): number {
+  let lo = 0;
+  let hi = b.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (b.offsets[mid] <= step) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Name of flat value k of an array with `width` values per row: per step (`field[n][t][w]`, rows are global
+ * steps) or per sequence (`field[n][w]`).
+ */
+export function valueName(b: { count: number; offsets: Float64Array }, field: string, k: number, width: number, perStep: boolean): string {
+  const row = Math.floor(k / width);
+  if (!perStep) return `${field}[${row}][${k % width}]`;
+  const n = sequenceOfStep(b, row);
+  return `${field}[${n}][${row - b.offsets[n]}][${k % width}]`;
+}
+
 /** Number of output values a forward pass produces: N*O for `last`, steps*O for `all`. */
 export function outputCount(b: { count: number; outputSize: number; offsets: Float64Array }, mode: OutputMode): number {
   return (mode === 'last' ? b.count : b.offsets[b.count]) * b.outputSize;

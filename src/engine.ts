@@ -2,7 +2,7 @@
 // refuses non-finite results, and returns loss, nested gradients and outputs.
 
 import type { Backend, BackendChoice, BackendName, RunOptions } from './backend.ts';
-import type { Batch } from './batch.ts';
+import { valueName, type Batch } from './batch.ts';
 import { CpuBackend } from './cpu/backend.ts';
 import type { Precision } from './cpu/reference.ts';
 import { NonFiniteError } from './errors.ts';
@@ -118,16 +118,5 @@ function firstNonFinite(a: ArrayLike<number>): number {
 
 /** `outputs[n][o]` for `last`, `outputs[n][t][o]` for `all`, for flat output index k. */
 export function outputName(model: Model, batch: Batch, k: number): string {
-  const O = model.outputSize;
-  const o = k % O;
-  const step = Math.floor(k / O);
-  if (model.output === 'last') return `outputs[${step}][${o}]`;
-  let lo = 0;
-  let hi = batch.count - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (batch.offsets[mid] <= step) lo = mid;
-    else hi = mid - 1;
-  }
-  return `outputs[${lo}][${step - batch.offsets[lo]}][${o}]`;
+  return valueName(batch, 'outputs', k, model.outputSize, model.output === 'all');
 }

@@ -1,7 +1,7 @@
 // Validation of untrusted input: model JSON, data JSON and programmatic batches. Every error is an InputError
 // that names the field and index (e.g. `weights.Wh[0][1]`, `inputs[3][0][0]`), so nothing runs on bad data.
 
-import { offsetsFromLengths, type Batch } from './batch.ts';
+import { offsetsFromLengths, valueName, type Batch } from './batch.ts';
 import { InputError } from './errors.ts';
 import { ACTIVATIONS, LIMITS, OUTPUT_MODES, type Model, type ModelJSON, type OutputMode } from './model.ts';
 
@@ -95,34 +95,15 @@ export function checkBatch(model: Model, b: Batch, source = 'data'): void {
     for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k])) return k;
     return -1;
   };
-  const seqOf = (step: number): number => {
-    let lo = 0;
-    let hi = b.count - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (b.offsets[mid] <= step) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  };
   let k = firstBad(b.inputs);
-  if (k >= 0) {
-    const step = Math.floor(k / I);
-    const n = seqOf(step);
-    throw new InputError(`inputs[${n}][${step - b.offsets[n]}][${k % I}]`, `must be finite, got ${b.inputs[k]}`, source);
-  }
+  if (k >= 0) throw new InputError(valueName(b, 'inputs', k, I, true), `must be finite, got ${b.inputs[k]}`, source);
   if (b.targets) {
     const O = model.outputSize;
     if (b.outputSize !== O) throw new InputError('targets', `targets have ${b.outputSize} values but the model's outputSize is ${O}`, source);
     const want = (b.output === 'last' ? b.count : steps) * O;
     if (b.targets.length !== want) throw new InputError('targets', `expected ${want} values, got ${b.targets.length}`, source);
     k = firstBad(b.targets);
-    if (k >= 0) {
-      const row = Math.floor(k / O);
-      if (b.output === 'last') throw new InputError(`targets[${row}][${k % O}]`, `must be finite, got ${b.targets[k]}`, source);
-      const n = seqOf(row);
-      throw new InputError(`targets[${n}][${row - b.offsets[n]}][${k % O}]`, `must be finite, got ${b.targets[k]}`, source);
-    }
+    if (k >= 0) throw new InputError(valueName(b, 'targets', k, O, b.output === 'all'), `must be finite, got ${b.targets[k]}`, source);
   }
 }
 

@@ -24,7 +24,7 @@
 // but not checked against the model (like a data JSON file without "targets", it fits any model with the same I).
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { offsetsFromLengths, type Batch } from '../batch.ts';
+import { offsetsFromLengths, valueName, type Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
 import { modelFromJSON, type Model, type ModelJSON, type OutputMode } from '../model.ts';
 import { streamRandomBatch, type RandomBatchOptions } from '../random.ts';
@@ -185,19 +185,6 @@ export function decodeRnnb(bytes: Uint8Array, model: Model | ModelJSON, source =
   return decode(memorySource(bytes), model, source);
 }
 
-/** Name of flat value k of a per-step array (`inputs[n][t][w]`) or per-sequence array (`targets[n][w]`). */
-function valueName(batch: Batch, field: string, k: number, width: number, perStep: boolean): string {
-  const row = Math.floor(k / width);
-  if (!perStep) return `${field}[${row}][${k % width}]`;
-  let lo = 0;
-  let hi = batch.count - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (batch.offsets[mid] <= row) lo = mid;
-    else hi = mid - 1;
-  }
-  return `${field}[${lo}][${row - batch.offsets[lo]}][${k % width}]`;
-}
 
 /** The 32-byte RNNB header. */
 function headerBytes(count: number, I: number, O: number, output: OutputMode, hasTargets: boolean): Uint8Array {

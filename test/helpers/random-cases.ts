@@ -1,28 +1,11 @@
-// Seeded random models and data for the tests. Deliberately local (src/random.ts belongs to someone else):
-// mulberry32, a small 32-bit generator that is good enough for test cases and gives the same cases on every run.
+// Seeded random models and data for the CPU-reference tests, on src/random.ts's mulberry32 generator, so the
+// same cases come up on every run.
 
 import type { Activation, ModelJSON, OutputMode } from '../../src/model.ts';
+import { Rng as BaseRng } from '../../src/random.ts';
 
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
+/** src/random.ts's generator, plus `pick` for choosing among options. */
+export class Rng extends BaseRng {
   pick<T>(xs: readonly T[]): T {
     return xs[Math.floor(this.next() * xs.length)];
   }
