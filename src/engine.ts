@@ -5,7 +5,7 @@ import type { Backend, BackendChoice, BackendName, RunOptions } from './backend.
 import { valueName, type Batch } from './batch.ts';
 import { CpuBackend } from './cpu/backend.ts';
 import type { Precision } from './cpu/reference.ts';
-import { NonFiniteError } from './errors.ts';
+import { InputError, NonFiniteError } from './errors.ts';
 import { modelFromJSON, paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
 import { checkBatch, parseModel } from './validate.ts';
 import type { GpuOptions, RunStats } from './gpu/backend.ts';
@@ -81,6 +81,7 @@ export class Engine {
     const model = 'params' in modelIn ? modelIn : modelFromJSON(parseModel(modelIn));
     checkBatch(model, batch);
     const gradients = opts.gradients ?? batch.targets !== null;
+    if (gradients && batch.targets === null) throw new InputError('targets', 'gradients need targets, and this batch has none', 'data');
     const raw = await this.impl.run(model, batch, { ...opts, gradients });
     const where = this.impl.name;
     if (raw.loss !== null && !Number.isFinite(raw.loss)) throw new NonFiniteError(where, 'loss', raw.loss);

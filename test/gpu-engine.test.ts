@@ -178,6 +178,7 @@ await describeGpu('WebGPU engine', (gpu) => {
     const r = await gpu().run(model, noTargets, { outputs: true });
     expect(r.loss).toBeNull();
     expect(r.gradsFlat).toBeUndefined();
+    await expect(gpu().run(model, noTargets, { gradients: true })).rejects.toThrow(/targets: gradients need targets/);
     const ref = cpuRun(modelFromJSON(model), noTargets, { outputs: true });
     const tol = gpuTolerance(5, ref.outputs!);
     expect(compareArrays(r.outputs!, ref.outputs!, tol).ok).toBe(true);
