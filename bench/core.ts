@@ -1,6 +1,6 @@
 // Core-engine benchmark: sequence-steps per second of forward and forward+BPTT+reduction for the seed network
 // (H=1) and a wider one, on WebGPU and on the CPU reference, in one run. Wall time includes upload and readback.
-// Usage: npx tsx bench/core.ts [--n 65536] [--t 64] [--h 1,8] [--reps 5] [--json out.json]
+// Usage: npx tsx bench/core.ts [--n 65536] [--t 64] [--h 1,8] [--reps 5] [--unroll true|false] [--json out.json]
 // (Issue 5 turns this into `webgpu-rnn bench` with peers and hardware limits.)
 
 import { cpus } from 'node:os';
@@ -21,7 +21,8 @@ if (Hs.some((h) => !Number.isInteger(h) || h < 1 || h > 16)) throw new Error('--
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const gpu = await Engine.create({ backend: 'webgpu' }).catch((e: Error) => e.message);
+const unroll = arg('unroll', 'true') !== 'false';
+const gpu = await Engine.create({ backend: 'webgpu', gpu: { unroll } }).catch((e: Error) => e.message);
 const cpu = await Engine.create({ backend: 'cpu' });
 const rows: Record<string, string | number>[] = [];
 for (const H of Hs) {
@@ -48,7 +49,7 @@ for (const H of Hs) {
     console.log(`H=${H} ${mode.padEnd(13)} N=${N} T=${T}   ${line}${ratio}`);
   }
 }
-const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, adapter: typeof gpu === 'string' ? `none (${gpu})` : gpu.adapter };
+const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, adapter: typeof gpu === 'string' ? `none (${gpu})` : gpu.adapter, unroll };
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores; adapter: ${machine.adapter}`);
 const out = arg('json', '');
 if (out) writeFileSync(out, JSON.stringify({ machine, N, T, reps, rows }, null, 2));

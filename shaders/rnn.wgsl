@@ -25,6 +25,7 @@ const OFF_WY: u32 = OFF_BH + H;
 const OFF_BY: u32 = OFF_WY + O * H;
 const OFF_H0: u32 = OFF_BY + O;
 const NPARAM: u32 = OFF_H0;
+const NWEIGHTS: u32 = OFF_H0 + H;
 
 override WG: u32 = 64u;          // invocations (sequences) per workgroup
 override ACT: u32 = 1u;          // 0 identity, 1 relu, 2 tanh
@@ -47,6 +48,14 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> ys: array<f32>;
 @group(0) @binding(6) var<storage, read_write> rows: array<f32>;
 @group(0) @binding(7) var<storage, read_write> hs: array<f32>;
+
+// The weights, copied from `weights` once per invocation: with the shape loops unrolled every index is constant,
+// so compilers can keep them in registers instead of reloading them at every step.
+var<private> w: array<f32, NWEIGHTS>;
+
+fn loadWeights() {
+  for (var p = 0u; p < NWEIGHTS; p++) { w[p] = weights[p]; }
+}
 
 fn act(z: f32) -> f32 {
   if (ACT == 1u) { return select(0.0, z, z > 0.0); }
@@ -71,9 +80,9 @@ fn outIndex(t: u32, o: u32, n: u32, N: u32) -> u32 {
 fn cell(hPrev: array<f32, H>, t: u32, n: u32, N: u32) -> array<f32, H> {
   var h: array<f32, H>;
   for (var j = 0u; j < H; j++) {
-    var z = weights[OFF_BH + j];
-    for (var i = 0u; i < I; i++) { z += weights[OFF_WX + j * I + i] * xs[(t * I + i) * N + n]; }
-    for (var k = 0u; k < H; k++) { z += weights[OFF_WH + j * H + k] * hPrev[k]; }
+    var z = w[OFF_BH + j];
+    for (var i = 0u; i < I; i++) { z += w[OFF_WX + j * I + i] * xs[(t * I + i) * N + n]; }
+    for (var k = 0u; k < H; k++) { z += w[OFF_WH + j * H + k] * hPrev[k]; }
     h[j] = act(z);
   }
   return h;
@@ -81,8 +90,8 @@ fn cell(hPrev: array<f32, H>, t: u32, n: u32, N: u32) -> array<f32, H> {
 
 // y_o = by_o + Σ_j Wy[o][j]·h_j
 fn predict(h: array<f32, H>, o: u32) -> f32 {
-  var y = weights[OFF_BY + o];
-  for (var j = 0u; j < H; j++) { y += weights[OFF_WY + o * H + j] * h[j]; }
+  var y = w[OFF_BY + o];
+  for (var j = 0u; j < H; j++) { y += w[OFF_WY + o * H + j] * h[j]; }
   return y;
 }
 
@@ -103,7 +112,7 @@ fn emit(h: array<f32, H>, t: u32, n: u32, N: u32) -> f32 {
 
 fn h0() -> array<f32, H> {
   var h: array<f32, H>;
-  for (var j = 0u; j < H; j++) { h[j] = weights[OFF_H0 + j]; }
+  for (var j = 0u; j < H; j++) { h[j] = w[OFF_H0 + j]; }
   return h;
 }
 
@@ -119,6 +128,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let n = sequenceIndex(wid, nwg, lid);
   if (n >= N) { return; }
   let len = lengths[n];
+  loadWeights();
   var h = h0();
   var loss = 0.0;
   for (var t = 0u; t < len; t++) {
@@ -135,6 +145,7 @@ fn bptt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let n = sequenceIndex(wid, nwg, lid);
   if (n >= N) { return; }
   let len = lengths[n];
+  loadWeights();
 
   // Forward, keeping every h_t for the backward sweep.
   var h = h0();
@@ -149,17 +160,16 @@ fn bptt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   // Backward through time. g holds this sequence's dSSR/dθ in the canonical parameter order.
   var g: array<f32, NPARAM>;
   var dh: array<f32, H>;   // dSSR/dh_t, carried from step t+1 as Wh^T·dz_{t+1}
+  var ht = h;              // h_t, carried from step t+1 (it was that step's h_{t-1})
   for (var s = 0u; s < len; s++) {
     let t = len - 1u - s;
-    var ht: array<f32, H>;
-    for (var j = 0u; j < H; j++) { ht[j] = hs[(t * H + j) * N + n]; }
     if (OUT_ALL || t + 1u == len) {
       for (var o = 0u; o < O; o++) {
         let dy = 2.0 * (predict(ht, o) - targets[outIndex(t, o, n, N)]);
         g[OFF_BY + o] += dy;
         for (var j = 0u; j < H; j++) {
           g[OFF_WY + o * H + j] += dy * ht[j];
-          dh[j] += weights[OFF_WY + o * H + j] * dy;
+          dh[j] += w[OFF_WY + o * H + j] * dy;
         }
       }
     }
@@ -178,9 +188,10 @@ fn bptt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
     for (var k = 0u; k < H; k++) {
       var v = 0.0;
-      for (var j = 0u; j < H; j++) { v += weights[OFF_WH + j * H + k] * dz[j]; }
+      for (var j = 0u; j < H; j++) { v += w[OFF_WH + j * H + k] * dz[j]; }
       dh[k] = v;
     }
+    ht = hp;
   }
   for (var p = 0u; p < NPARAM; p++) { rows[(1u + p) * N + n] = g[p]; }
 }

@@ -59,6 +59,16 @@ function makeCase(c: Case, seed: number): { model: ModelJSON; batch: Batch } {
 const ACTS: Activation[] = ['relu', 'tanh', 'identity'];
 const OUTS: OutputMode[] = ['last', 'all'];
 
+const shapes: Case[] = [
+  { I: 1, H: 1, O: 1, act: 'relu', out: 'last', N: 1, minT: 1, maxT: 1 },
+  { I: 1, H: 1, O: 1, act: 'tanh', out: 'all', N: 1, minT: 40, maxT: 40 },
+  { I: 2, H: 3, O: 1, act: 'identity', out: 'last', N: 63, minT: 1, maxT: 1 },
+  { I: 4, H: 2, O: 3, act: 'relu', out: 'all', N: 65, minT: 5, maxT: 20 },
+  { I: 16, H: 16, O: 16, act: 'tanh', out: 'last', N: 77, minT: 1, maxT: 12 },
+  { I: 16, H: 16, O: 16, act: 'relu', out: 'all', N: 33, minT: 2, maxT: 6 },
+  { I: 1, H: 8, O: 1, act: 'tanh', out: 'last', N: 1025, minT: 1, maxT: 64 },
+];
+
 await describeGpu('WebGPU engine', (gpu) => {
   it('reports the adapter it runs on (SwiftShader in CI)', () => {
     expect(gpu().backend).toBe('webgpu');
@@ -111,15 +121,6 @@ await describeGpu('WebGPU engine', (gpu) => {
     }
   }
 
-  const shapes: Case[] = [
-    { I: 1, H: 1, O: 1, act: 'relu', out: 'last', N: 1, minT: 1, maxT: 1 },
-    { I: 1, H: 1, O: 1, act: 'tanh', out: 'all', N: 1, minT: 40, maxT: 40 },
-    { I: 2, H: 3, O: 1, act: 'identity', out: 'last', N: 63, minT: 1, maxT: 1 },
-    { I: 4, H: 2, O: 3, act: 'relu', out: 'all', N: 65, minT: 5, maxT: 20 },
-    { I: 16, H: 16, O: 16, act: 'tanh', out: 'last', N: 77, minT: 1, maxT: 12 },
-    { I: 16, H: 16, O: 16, act: 'relu', out: 'all', N: 33, minT: 2, maxT: 6 },
-    { I: 1, H: 8, O: 1, act: 'tanh', out: 'last', N: 1025, minT: 1, maxT: 64 },
-  ];
   for (const c of shapes) {
     it(`matches the CPU reference: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}, T=${c.minT}..${c.maxT}`, async () => {
       const { model, batch } = makeCase(c, 7 * c.N + c.H);
@@ -210,6 +211,20 @@ await describeGpu(
     });
   },
   { workgroupSize: 1 },
+);
+
+// The same kernels with their shape loops kept as loops (no unrolling) must give the same answers.
+await describeGpu(
+  'WebGPU engine with the shape loops not unrolled',
+  (gpu) => {
+    for (const c of [shapes[3], shapes[4]]) {
+      it(`matches the CPU reference: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}`, async () => {
+        const { model, batch } = makeCase(c, 7 * c.N + c.H);
+        expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
+      });
+    }
+  },
+  { unroll: false },
 );
 
 function toNested(b: Batch): { inputs: number[][][]; targets: number[][] | number[][][] } {

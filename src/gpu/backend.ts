@@ -19,6 +19,8 @@ export interface GpuOptions {
   memoryBudget?: number;
   /** Sequences per workgroup of the RNN kernel (default 64). */
   workgroupSize?: number;
+  /** Unroll the RNN kernel's loops over H, I and O (default true): much faster per step, slower to compile. */
+  unroll?: boolean;
   /** Invocations per reduction workgroup, a power of two (default 256). */
   reduceWorkgroupSize?: number;
   /** Columns each reduction invocation adds before the tree (default 4). */
@@ -151,6 +153,7 @@ export class GpuBackend implements Backend {
       writeY: outputs,
       hasTargets,
       workgroupSize: this.opts.workgroupSize ?? 64,
+      unroll: this.opts.unroll,
     });
     const reduce = new ReduceKernel(device, this.opts.reduceWorkgroupSize, this.opts.reducePerThread);
     const R = rnn.rows;

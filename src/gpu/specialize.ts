@@ -1,15 +1,17 @@
-// Sets the shape constants H, I and O in rnn.wgsl. Private-array lengths must be const-expressions, which WGSL
-// overrides cannot reach, so this is the one place WGSL text is edited; everything else uses overrides.
+// Sets the shape constants H, I and O in rnn.wgsl and unrolls the loops over them (src/gpu/unroll.ts). Private-array
+// lengths must be const-expressions, which WGSL overrides cannot reach, so this is the one place WGSL text is
+// edited; everything else uses overrides.
 
 import { GpuError } from '../errors.ts';
-import type { Shape } from '../model.ts';
+import { paramLayout, type Shape } from '../model.ts';
+import { unrollLoops } from './unroll.ts';
 
-export function specializeShape(source: string, { inputSize, hiddenSize, outputSize }: Shape): string {
+export function specializeShape(source: string, { inputSize, hiddenSize, outputSize }: Shape, unroll = true): string {
   let out = source;
   for (const [name, value] of [['H', hiddenSize], ['I', inputSize], ['O', outputSize]] as const) {
     const re = new RegExp(`^const ${name}: u32 = \\d+u;$`, 'm');
     if (!re.test(out)) throw new GpuError(`rnn.wgsl: expected a line "const ${name}: u32 = <n>u;" to specialize`);
     out = out.replace(re, `const ${name}: u32 = ${value}u;`);
   }
-  return out;
+  return unroll ? unrollLoops(out, { H: hiddenSize, I: inputSize, O: outputSize, NPARAM: paramLayout({ inputSize, hiddenSize, outputSize }).count, NWEIGHTS: paramLayout({ inputSize, hiddenSize, outputSize }).count + hiddenSize }) : out;
 }

@@ -13,6 +13,8 @@ export interface RnnVariant extends Shape {
   writeY: boolean;
   hasTargets: boolean;
   workgroupSize: number;
+  /** Unroll the loops over H, I and O (default true; see src/gpu/unroll.ts). */
+  unroll?: boolean;
 }
 
 export class RnnKernel {
@@ -22,11 +24,11 @@ export class RnnKernel {
 
   constructor(device: GPUDevice, readonly v: RnnVariant) {
     const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
-    const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}`;
+    const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : ''}`;
     const label = `rnn.${v.entry}[${shape},${flags}]`;
     this.kernel = Kernel.get(device, label, () => ({
       label,
-      source: specializeShape(shaders.rnn, v),
+      source: specializeShape(shaders.rnn, v, v.unroll !== false),
       entry: v.entry,
       constants: {
         WG: v.workgroupSize,
