@@ -1,6 +1,6 @@
 // The size the core engine promises: 4,000,000 sequences × 64 steps at H = 1, forward + BPTT + reduction on the
 // GPU, split into chunks under the binding limit and memory budget, checked against the float64 CPU reference.
-// Takes about two minutes on SwiftShader with 2 cores; set WEBGPU_RNN_SKIP_LARGE=1 to leave it out locally.
+// Takes about a minute on SwiftShader with 2 cores; set WEBGPU_RNN_SKIP_LARGE=1 to leave it out locally.
 
 import { expect, it } from 'vitest';
 import { offsetsFromLengths, type Batch } from '../src/batch.ts';
