@@ -3,12 +3,14 @@
 //   h_t = act(Wx·x_t + Wh·h_{t-1} + bh),   y_t = Wy·h_t + by,   SSR = Σ (y − target)²
 //
 // Entry points:
-//   forward — predictions (optional) and each sequence's SSR (row 0 of `rows`).
-//   bptt    — forward, storing h_t, then backpropagation through time; writes each sequence's SSR to row 0
-//             and its dSSR/dθ to rows 1..NPARAM. reduce.wgsl then sums the rows over sequences.
+//   forward — predictions (optional); each sequence's SSR (row 0 of `rows`) and overflow flag (row 1).
+//   bptt    — forward, storing h_t, then backpropagation through time; writes rows 0 and 1 as above and the
+//             sequence's dSSR/dθ to rows 2..NPARAM+1. reduce.wgsl then sums the rows over sequences.
+// The overflow flag is 1 when a pre-activation left the float32 range (±Inf, or NaN from Inf − Inf): ReLU would
+// turn such a NaN into 0 and hide it, so the host reports the run as non-finite instead.
 //
 // Layout (time-major, so neighbouring invocations touch neighbouring words; N = params.n):
-//   xs[(t*I + i)*N + n]   hs[(t*H + j)*N + n]   rows[r*N + n]
+//   xs[(t*I + i)*N + n]   hs[(t*H + j)*N + n]   rows[r*N + n] (r: 0 SSR, 1 overflow, 2.. gradients)
 //   targets/ys: `last` [o*N + n], `all` [(t*O + o)*N + n]
 //   weights: Wx (H×I), Wh (H×H), bh (H), Wy (O×H), by (O), then h0 (H) — src/model.ts paramLayout.
 
@@ -57,7 +59,12 @@ fn loadWeights() {
   for (var p = 0u; p < NWEIGHTS; p++) { w[p] = weights[p]; }
 }
 
+// Set when a pre-activation of this sequence is not a float32 number of reasonable size (compared so that Inf and
+// NaN both fail, without relying on isinf/isnan, which WGSL implementations may fold away).
+var<private> overflow: bool;
+
 fn act(z: f32) -> f32 {
+  if (!(abs(z) < 3.0e38)) { overflow = true; }
   if (ACT == 1u) { return select(0.0, z, z > 0.0); }
   // tanh saturates to ±1 in float32 beyond |z| = 15; clamping keeps backends whose tanh overflows from giving NaN.
   if (ACT == 2u) { return tanh(clamp(z, -15.0, 15.0)); }
@@ -135,7 +142,8 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     h = cell(h, t, n, N);
     if (OUT_ALL || t + 1u == len) { loss += emit(h, t, n, N); }
   }
-  if (HAS_TARGETS) { rows[n] = loss; }
+  rows[n] = loss;
+  rows[N + n] = select(0.0, 1.0, overflow);
 }
 
 @compute @workgroup_size(WG)
@@ -156,6 +164,7 @@ fn bptt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     if (OUT_ALL || t + 1u == len) { loss += emit(h, t, n, N); }
   }
   rows[n] = loss;
+  rows[N + n] = select(0.0, 1.0, overflow);
 
   // Backward through time. g holds this sequence's dSSR/dθ in the canonical parameter order.
   var g: array<f32, NPARAM>;
@@ -193,5 +202,5 @@ fn bptt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
     ht = hp;
   }
-  for (var p = 0u; p < NPARAM; p++) { rows[(1u + p) * N + n] = g[p]; }
+  for (var p = 0u; p < NPARAM; p++) { rows[(2u + p) * N + n] = g[p]; }
 }

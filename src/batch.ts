@@ -28,7 +28,7 @@ export function totalSteps(b: Batch): number {
   return b.offsets[b.count];
 }
 
-export function maxLength(b: Batch): number {
+export function maxLength(b: { count: number; lengths: Uint32Array }): number {
   let m = 0;
   for (let n = 0; n < b.count; n++) if (b.lengths[n] > m) m = b.lengths[n];
   return m;

@@ -7,7 +7,7 @@ import { CpuBackend } from './cpu/backend.ts';
 import type { Precision } from './cpu/reference.ts';
 import { InputError, NonFiniteError } from './errors.ts';
 import { modelFromJSON, paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
-import { checkBatch, parseModel } from './validate.ts';
+import { checkBatch, checkFloat32Range, firstNonFinite, parseModel } from './validate.ts';
 import type { GpuOptions, RunStats } from './gpu/backend.ts';
 
 export interface EngineOptions {
@@ -80,15 +80,19 @@ export class Engine {
   async run(modelIn: Model | ModelJSON, batch: Batch, opts: RunOptions = {}): Promise<Result> {
     const model = 'params' in modelIn ? modelIn : modelFromJSON(parseModel(modelIn));
     checkBatch(model, batch);
+    if (this.impl.name === 'webgpu') checkFloat32Range(model, batch);
     const gradients = opts.gradients ?? batch.targets !== null;
     if (gradients && batch.targets === null) throw new InputError('targets', 'gradients need targets, and this batch has none', 'data');
     const raw = await this.impl.run(model, batch, { ...opts, gradients });
     const where = this.impl.name;
-    if (raw.loss !== null && !Number.isFinite(raw.loss)) throw new NonFiniteError(where, 'loss', raw.loss);
+    if (raw.overflowed > 0) {
+      throw new NonFiniteError(where, `the hidden state of ${raw.overflowed} of ${batch.count} sequences`, null);
+    }
     if (raw.outputs) {
       const k = firstNonFinite(raw.outputs);
       if (k >= 0) throw new NonFiniteError(where, outputName(model, batch, k), raw.outputs[k]);
     }
+    if (raw.loss !== null && !Number.isFinite(raw.loss)) throw new NonFiniteError(where, 'loss', raw.loss);
     if (raw.grads) {
       const k = firstNonFinite(raw.grads);
       if (k >= 0) throw new NonFiniteError(where, `grads.${paramName(model, k)}`, raw.grads[k]);
@@ -112,10 +116,6 @@ export function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   return Engine.create(opts);
 }
 
-function firstNonFinite(a: ArrayLike<number>): number {
-  for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k])) return k;
-  return -1;
-}
 
 /** `outputs[n][o]` for `last`, `outputs[n][t][o]` for `all`, for flat output index k. */
 export function outputName(model: Model, batch: Batch, k: number): string {

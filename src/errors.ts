@@ -19,11 +19,14 @@ export class NonFiniteError extends Error {
   override name = 'NonFiniteError';
   constructor(
     readonly backend: string,
-    /** What went non-finite first, e.g. `loss` or `outputs[12][40][0]` or `grads.Wh[0][0]`. */
+    /** What went non-finite first, e.g. `loss`, `outputs[12][40][0]`, `grads.Wh[0][0]` or the hidden state. */
     readonly what: string,
-    readonly value: number,
+    /** The value, or null where only "±Infinity or NaN" is known. */
+    readonly value: number | null,
   ) {
-    super(`${backend}: ${what} is ${value} — values overflowed or became undefined during the run (exploding activations or gradients); nothing was returned`);
+    super(
+      `${backend}: ${what} ${value === null ? 'became ±Infinity or NaN' : `is ${value}`} — values overflowed or became undefined during the run (exploding activations or gradients); nothing was returned`,
+    );
   }
 }
 

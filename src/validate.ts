@@ -3,7 +3,7 @@
 
 import { offsetsFromLengths, valueName, type Batch } from './batch.ts';
 import { InputError } from './errors.ts';
-import { ACTIVATIONS, LIMITS, OUTPUT_MODES, type Model, type ModelJSON, type OutputMode } from './model.ts';
+import { ACTIVATIONS, LIMITS, OUTPUT_MODES, paramName, type Model, type ModelJSON, type OutputMode } from './model.ts';
 
 function kind(v: unknown): string {
   if (v === null) return 'null';
@@ -74,6 +74,35 @@ export function parseModel(json: unknown, source = 'model'): ModelJSON {
   return out;
 }
 
+/** Index of the first value that is NaN or ±Infinity, or −1. */
+export function firstNonFinite(a: ArrayLike<number>): number {
+  for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k])) return k;
+  return -1;
+}
+
+/** Index of the first value that becomes ±Infinity when rounded to float32 (|v| ≥ 2^128 about), or −1. */
+export function firstFloat32Overflow(a: ArrayLike<number>): number {
+  for (let k = 0; k < a.length; k++) if (!Number.isFinite(Math.fround(a[k]))) return k;
+  return -1;
+}
+
+/**
+ * For float32 backends: every weight, h0, input and target must be representable in float32, or the run would
+ * start from ±Infinity. Throws an InputError naming the first value that is not (call after checkBatch).
+ */
+export function checkFloat32Range(model: Model, b: Batch, source = 'data'): void {
+  let k = firstFloat32Overflow(model.params);
+  if (k >= 0) throw new InputError(`weights.${paramName(model, k)}`, `${model.params[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+  k = firstFloat32Overflow(model.h0);
+  if (k >= 0) throw new InputError(`h0[${k}]`, `${model.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+  k = firstFloat32Overflow(b.inputs);
+  if (k >= 0) throw new InputError(valueName(b, 'inputs', k, b.inputSize, true), `${b.inputs[k]} overflows float32 (the WebGPU backend computes in float32)`, source);
+  if (b.targets) {
+    k = firstFloat32Overflow(b.targets);
+    if (k >= 0) throw new InputError(valueName(b, 'targets', k, b.outputSize, b.output === 'all'), `${b.targets[k]} overflows float32 (the WebGPU backend computes in float32)`, source);
+  }
+}
+
 /**
  * Checks a programmatic batch against a model: sizes, lengths ≥ 1, array lengths, and that every
  * input and target is finite. Throws an InputError naming the first bad field.
@@ -81,7 +110,7 @@ export function parseModel(json: unknown, source = 'model'): ModelJSON {
 export function checkBatch(model: Model, b: Batch, source = 'data'): void {
   if (!Number.isInteger(b.count) || b.count < 1) throw new InputError('inputs', `the batch is empty: it needs at least one sequence`, source);
   if (b.inputSize !== model.inputSize) throw new InputError('inputs', `steps have ${b.inputSize} values but the model's inputSize is ${model.inputSize}`, source);
-  if (b.output !== model.output) throw new InputError('targets', `the data has targets for output mode "${b.output}" but the model's output is "${model.output}"`, source);
+  if (b.targets && b.output !== model.output) throw new InputError('targets', `the data has targets for output mode "${b.output}" but the model's output is "${model.output}"`, source);
   if (b.lengths.length !== b.count) throw new InputError('lengths', `expected ${b.count} lengths, got ${b.lengths.length}`, source);
   for (let n = 0; n < b.count; n++) if (b.lengths[n] < 1) throw new InputError(`inputs[${n}]`, 'a sequence must have at least one step', source);
   const expected = offsetsFromLengths(b.lengths);
@@ -91,18 +120,14 @@ export function checkBatch(model: Model, b: Batch, source = 'data'): void {
   const steps = expected[b.count];
   const I = b.inputSize;
   if (b.inputs.length !== steps * I) throw new InputError('inputs', `expected ${steps * I} values (${steps} steps × ${I}), got ${b.inputs.length}`, source);
-  const firstBad = (a: ArrayLike<number>): number => {
-    for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k])) return k;
-    return -1;
-  };
-  let k = firstBad(b.inputs);
+  let k = firstNonFinite(b.inputs);
   if (k >= 0) throw new InputError(valueName(b, 'inputs', k, I, true), `must be finite, got ${b.inputs[k]}`, source);
   if (b.targets) {
     const O = model.outputSize;
     if (b.outputSize !== O) throw new InputError('targets', `targets have ${b.outputSize} values but the model's outputSize is ${O}`, source);
     const want = (b.output === 'last' ? b.count : steps) * O;
     if (b.targets.length !== want) throw new InputError('targets', `expected ${want} values, got ${b.targets.length}`, source);
-    k = firstBad(b.targets);
+    k = firstNonFinite(b.targets);
     if (k >= 0) throw new InputError(valueName(b, 'targets', k, O, b.output === 'all'), `must be finite, got ${b.targets[k]}`, source);
   }
 }

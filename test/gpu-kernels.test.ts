@@ -148,14 +148,6 @@ await describeGpu('WebGPU kernels', (gpu) => {
   });
 });
 
-it('folds workgroup counts into 2D only past the per-dimension limit', () => {
-  expect(foldDispatch(1, 65535)).toEqual([1, 1]);
-  expect(foldDispatch(65535, 65535)).toEqual([65535, 1]);
-  const [x, y] = foldDispatch(70_000, 65535);
-  expect(y).toBe(2);
-  expect(x * y).toBeGreaterThanOrEqual(70_000);
-  expect(() => foldDispatch(65536 * 65536, 65535)).toThrow(/exceed/);
-});
 
 await describeGpu('WebGPU device loss', (gpu) => {
   it('gives a clear error after the device is lost', async () => {

@@ -40,9 +40,12 @@ if (process.env.WEBGPU_RNN_SKIP_LARGE === '1') {
         const ref = cpuRun(modelFromJSON(model), batch, { gradients: true });
         const got = [r.loss!, ...r.gradsFlat!];
         const want = [ref.loss!, ...ref.grads!];
-        const tol = gpuTolerance(T, want);
-        const c = compareArrays(got, want, tol);
-        expect(c.ok, describeComparison('loss and gradients', c, got, want, tol, (k) => ['loss', 'Wx', 'Wh', 'bh', 'Wy', 'by'][k])).toBe(true);
+        // Each quantity on its own scale (the loss over 4M sequences dwarfs the gradients).
+        ['loss', 'Wx', 'Wh', 'bh', 'Wy', 'by'].forEach((name, k) => {
+          const tol = gpuTolerance(T, [want[k]]);
+          const c = compareArrays([got[k]], [want[k]], tol);
+          expect(c.ok, describeComparison(name, c, [got[k]], [want[k]], tol, () => name)).toBe(true);
+        });
         // Bit-identical on a second run, chunks and all.
         const again = await gpu().run(model, batch);
         expect([again.loss, ...again.gradsFlat!]).toEqual(got);

@@ -1,7 +1,8 @@
-// Memory planning (pure): chunks stay under the binding limit and the budget, cover every sequence once, and a
+// Memory and dispatch planning (pure): 2D folding of workgroup counts, and chunks stay under the binding limit and the budget, cover every sequence once, and a
 // sequence that can never fit gives an error naming the limit.
 
 import { describe, expect, it } from 'vitest';
+import { foldDispatch } from '../src/gpu/kernel.ts';
 import { planChunks, type PlanInput } from '../src/gpu/plan.ts';
 
 const base = (lengths: number[], over: Partial<PlanInput> = {}): PlanInput => ({
@@ -56,4 +57,13 @@ describe('planChunks', () => {
     expect(() => planChunks(base([100_000], { maxBindingBytes: 65536 }))).toThrow(/needs 400000 bytes of "xs", more than the device's buffer limit of 65536 bytes/);
     expect(() => planChunks(base([1000], { budgetBytes: 1000 }))).toThrow(/more than the memory budget of 1000 bytes/);
   });
+});
+
+it('folds workgroup counts into 2D only past the per-dimension limit', () => {
+  expect(foldDispatch(1, 65535)).toEqual([1, 1]);
+  expect(foldDispatch(65535, 65535)).toEqual([65535, 1]);
+  const [x, y] = foldDispatch(70_000, 65535);
+  expect(y).toBe(2);
+  expect(x * y).toBeGreaterThanOrEqual(70_000);
+  expect(() => foldDispatch(65536 * 65536, 65535)).toThrow(/exceed/);
 });

@@ -225,27 +225,27 @@ A model may be a JSON file or the preset name "statquest".`,
         throw new GpuError(`verify compares WebGPU with the CPU reference, but WebGPU is unavailable: ${(e as Error).message}`);
       }
       const opts = { gradients: batch.targets !== null, outputs: true };
-      let report;
+      // Free the GPU's buffers before the (possibly long) CPU run.
+      let actual;
       try {
         const progress = progressLine(io, 'verify (webgpu)', batch);
-        let actual;
         try {
           actual = await gpu.run(model, batch, { ...opts, onProgress: progress.onProgress });
         } finally {
           progress.done();
         }
-        const expected = await withEngine('cpu', io, async (cpu) => {
-          const p = progressLine(io, 'verify (cpu)', batch);
-          try {
-            return await cpu.run(model, batch, { ...opts, onProgress: p.onProgress });
-          } finally {
-            p.done();
-          }
-        });
-        report = compareResults(model, batch, actual, expected);
       } finally {
         gpu.dispose();
       }
+      const expected = await withEngine('cpu', io, async (cpu) => {
+        const p = progressLine(io, 'verify (cpu)', batch);
+        try {
+          return await cpu.run(model, batch, { ...opts, onProgress: p.onProgress });
+        } finally {
+          p.done();
+        }
+      });
+      const report = compareResults(model, batch, actual, expected);
       await io.out(o.json ? jsonText(verifyJson(report)) + '\n' : verifyText(report));
       if (!report.ok) {
         const failing = report.checks.filter((c) => !c.comparison.ok).map((c) => c.name);

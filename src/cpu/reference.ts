@@ -4,7 +4,7 @@
 // This file is the verifier for every GPU result and the fallback when there is no GPU: keep it boring.
 
 import type { Batch } from '../batch.ts';
-import { outputCount } from '../batch.ts';
+import { maxLength, outputCount } from '../batch.ts';
 import { paramLayout, type Model } from '../model.ts';
 
 export type Precision = 'f64' | 'f32';
@@ -26,6 +26,8 @@ export interface RawResult {
   grads: Float64Array | null;
   /** Predictions: `last` n*O + o, `all` (offsets[n]+t)*O + o. */
   outputs: Float64Array | null;
+  /** Sequences in which a pre-activation became ±Infinity or NaN (ReLU would hide a NaN as 0). */
+  overflowed: number;
 }
 
 const identity = (x: number): number => x;
@@ -60,8 +62,9 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
   const grads = wantGrads ? new Float64Array(paramLayout(model).count) : null;
   const seqGrads = wantGrads ? new Float64Array(grads!.length) : null;
   let loss = 0;
+  let overflowed = 0;
 
-  const maxLen = batch.lengths.reduce((m, v) => Math.max(m, v), 0);
+  const maxLen = maxLength(batch);
   const hs = new Float64Array((maxLen + 1) * H); // hs[(t+1)*H + j] = h_t[j]; hs[j] = h_0[j]
   const y = new Float64Array(O);
   const dy = new Float64Array(O);
@@ -74,6 +77,7 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
     const step0 = batch.offsets[n];
     for (let j = 0; j < H; j++) hs[j] = h0[j];
     let seqLoss = 0;
+    let overflow = false;
 
     // Forward.
     for (let t = 0; t < T; t++) {
@@ -82,6 +86,7 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
         let z = w[L.bh.offset + j];
         for (let i = 0; i < I; i++) z = r(z + r(w[L.Wx.offset + j * I + i] * r(xs[xBase + i])));
         for (let k = 0; k < H; k++) z = r(z + r(w[L.Wh.offset + j * H + k] * hs[t * H + k]));
+        if (!Number.isFinite(z)) overflow = true;
         hs[(t + 1) * H + j] = r(activate(activation, z));
       }
       if (all || t === T - 1) {
@@ -99,6 +104,7 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
       }
     }
     loss += seqLoss;
+    if (overflow) overflowed++;
 
     // Backward through time.
     if (seqGrads) {
@@ -146,5 +152,5 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
     }
     if (opts.onProgress && (n + 1) % progressEvery === 0) opts.onProgress(n + 1, batch.count);
   }
-  return { loss: tg ? loss : null, grads, outputs: outs };
+  return { loss: tg ? loss : null, grads, outputs: outs, overflowed };
 }

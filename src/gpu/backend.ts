@@ -6,7 +6,7 @@ import type { Backend, RawResult, RunOptions } from '../backend.ts';
 import { outputCount, type Batch } from '../batch.ts';
 import { GpuError } from '../errors.ts';
 import type { Model } from '../model.ts';
-import { acquireDevice, withErrorScopes, type GpuContext } from './device.ts';
+import { acquireDevice, describeAdapter, withErrorScopes, type GpuContext } from './device.ts';
 import { ReduceKernel } from './kernels/reduce.ts';
 import { RnnKernel } from './kernels/rnn.ts';
 import { packInputs, packTargets, unpackOutputs } from './packing.ts';
@@ -102,7 +102,7 @@ export class GpuBackend implements Backend {
       const ctx: GpuContext = {
         device: d,
         adapterInfo: info,
-        description: [info.vendor, info.architecture].filter(Boolean).join(' ') || 'caller-provided device',
+        description: describeAdapter(info),
         hasTimestamps: d.features.has('timestamp-query'),
       };
       return new GpuBackend(ctx, opts, false);
@@ -126,6 +126,9 @@ export class GpuBackend implements Backend {
     try {
       return await withErrorScopes(this.device, 'webgpu-rnn run', () => this.runScoped(model, batch, opts));
     } catch (e) {
+      // A failed run may leave invalid buffers (e.g. after out-of-memory) in the pool: start the next run afresh.
+      this.pool.destroy();
+      this.lastRun = null;
       // A lost device shows up as failed mappings or scopes; say so plainly.
       await Promise.resolve();
       if (this.lost) throw new GpuError(`the WebGPU device was lost during the run (${this.lost})`);
@@ -136,12 +139,11 @@ export class GpuBackend implements Backend {
   private async runScoped(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult> {
     const device = this.device;
     const hasTargets = batch.targets !== null;
-    const gradients = !!opts.gradients;
-    if (gradients && !hasTargets) throw new GpuError('gradients need targets');
+    const gradients = !!opts.gradients; // the engine has checked that gradients come with targets
     const outputs = !!opts.outputs;
     const O = model.outputSize;
     const outAll = model.output === 'all';
-    if (!hasTargets && !outputs) return { loss: null, grads: null, outputs: null };
+    if (!hasTargets && !outputs) return { loss: null, grads: null, outputs: null, overflowed: 0 };
 
     const rnn = new RnnKernel(device, {
       inputSize: model.inputSize,
@@ -188,12 +190,12 @@ export class GpuBackend implements Backend {
     const lengths = this.pool.get('lengths', cap * 4, STORAGE | COPY_DST);
     const targets = this.pool.get('targets', hasTargets ? cap * outPerSeq * 4 : 4, STORAGE | COPY_DST);
     const ys = this.pool.get('ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
-    const rows = this.pool.get('rows', hasTargets ? cap * R * 4 : 4, STORAGE | COPY_SRC);
+    const rows = this.pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
     const hs = gradients ? this.pool.get('hs', cap * T * model.hiddenSize * 4, STORAGE) : null;
     const ysRead = outputs ? this.pool.get('ys readback', cap * outPerSeq * 4, MAP_READ | COPY_DST) : null;
     const rnnParams = this.pool.get('rnn params', 16, UNIFORM | COPY_DST);
     const reduceParams = this.pool.get('reduce params', 16, UNIFORM | COPY_DST);
-    const parts = hasTargets ? this.pool.get('partials', R * plan.totalParts * 4, STORAGE | COPY_SRC | COPY_DST) : null;
+    const parts = this.pool.get('partials', R * plan.totalParts * 4, STORAGE | COPY_SRC | COPY_DST);
 
     const xsHost = new Float32Array(cap * T * I);
     const lenHost = new Uint32Array(cap);
@@ -210,7 +212,7 @@ export class GpuBackend implements Backend {
       rows,
       ...(rnn.kernel.uses('hs') && hs ? { hs } : {}),
     });
-    const reduceBind = parts ? reduce.kernel.bind('chunk partials', { params: reduceParams, src: rows, dst: parts }) : null;
+    const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: rows, dst: parts });
 
     let done = 0;
     for (const c of plan.chunks) {
@@ -222,12 +224,12 @@ export class GpuBackend implements Backend {
         device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
       }
       device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count }));
-      if (parts) device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
+      device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
 
       const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
       const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.entry} + partial sums` });
       rnn.encode(pass, rnnBind, c.count);
-      if (reduceBind) reduce.encode(pass, reduceBind, c.count, R);
+      reduce.encode(pass, reduceBind, c.count, R);
       pass.end();
       const ysBytes = (outAll ? c.steps : 1) * O * c.count * 4;
       if (ysRead) enc.copyBufferToBuffer(ys, 0, ysRead, 0, ysBytes);
@@ -243,13 +245,13 @@ export class GpuBackend implements Backend {
 
     let loss: number | null = null;
     let grads: Float64Array | null = null;
-    if (parts) {
-      const sums = await this.sumParts(reduce, parts, R, plan.totalParts);
-      loss = sums[0];
-      if (gradients) grads = Float64Array.from(sums.subarray(1));
-    }
+    let overflowed = 0;
+    const sums = await this.sumParts(reduce, parts, R, plan.totalParts);
+    if (hasTargets) loss = sums[0];
+    overflowed = sums[1];
+    if (gradients) grads = Float64Array.from(sums.subarray(2));
     this.lastRun = { chunks: plan.chunks.length, sequencesPerChunk: cap, peakBytes: this.pool.bytes() };
-    return { loss, grads, outputs: outHost };
+    return { loss, grads, outputs: outHost, overflowed };
   }
 
   /** Reduces R rows of `cols` partial sums to one value per row, level by level in fixed order, and reads them. */

@@ -1,6 +1,7 @@
 // Memory planning: splits a batch into chunks of sequences so that every buffer stays under the device's
 // maxStorageBufferBindingSize / maxBufferSize and all chunk buffers together stay under the memory budget.
 
+import { maxLength } from '../batch.ts';
 import { GpuError } from '../errors.ts';
 
 export interface PlanInput {
@@ -13,7 +14,7 @@ export interface PlanInput {
   outAll: boolean;
   hasTargets: boolean;
   outputs: boolean;
-  /** Rows per sequence in the `rows` buffer (SSR + gradients). */
+  /** Rows per sequence in the `rows` buffer (SSR, overflow flag, gradients). */
   rows: number;
   /** Columns one reduction workgroup sums. */
   reduceSpan: number;
@@ -39,19 +40,17 @@ export interface Plan {
   totalParts: number;
   /** Bytes per buffer role at capacity. */
   bytes: Record<string, number>;
-  /** Bytes of all buffers of one run. */
-  peakBytes: number;
 }
 
 export function planChunks(p: PlanInput): Plan {
   const N = p.lengths.length;
-  let T = 0;
-  for (let n = 0; n < N; n++) if (p.lengths[n] > T) T = p.lengths[n];
+  const T = maxLength({ count: N, lengths: p.lengths });
   const outPerSeq = (p.outAll ? T : 1) * p.outputSize * 4;
   const perSeq: Record<string, number> = {
     xs: T * p.inputSize * 4,
     lengths: 4,
-    ...(p.hasTargets ? { targets: outPerSeq, rows: p.rows * 4 } : {}),
+    rows: p.rows * 4,
+    ...(p.hasTargets ? { targets: outPerSeq } : {}),
     ...(p.outputs ? { ys: outPerSeq, 'ys readback': outPerSeq } : {}),
     ...(p.storeStates ? { hs: T * p.hiddenSize * 4 } : {}),
   };
@@ -81,7 +80,6 @@ export function planChunks(p: PlanInput): Plan {
   }
   const bytes: Record<string, number> = {};
   for (const [role, b] of Object.entries(perSeq)) bytes[role] = b * capacity;
-  if (p.hasTargets) bytes.partials = 2 * p.rows * parts * 4;
-  const peakBytes = Object.values(bytes).reduce((a, b) => a + b, 0);
-  return { capacity, maxSteps: T, chunks, totalParts: parts, bytes, peakBytes };
+  bytes.partials = p.rows * parts * 4;
+  return { capacity, maxSteps: T, chunks, totalParts: parts, bytes };
 }

@@ -13,5 +13,7 @@ export function specializeShape(source: string, { inputSize, hiddenSize, outputS
     if (!re.test(out)) throw new GpuError(`rnn.wgsl: expected a line "const ${name}: u32 = <n>u;" to specialize`);
     out = out.replace(re, `const ${name}: u32 = ${value}u;`);
   }
-  return unroll ? unrollLoops(out, { H: hiddenSize, I: inputSize, O: outputSize, NPARAM: paramLayout({ inputSize, hiddenSize, outputSize }).count, NWEIGHTS: paramLayout({ inputSize, hiddenSize, outputSize }).count + hiddenSize }) : out;
+  if (!unroll) return out;
+  const nparam = paramLayout({ inputSize, hiddenSize, outputSize }).count;
+  return unrollLoops(out, { H: hiddenSize, I: inputSize, O: outputSize, NPARAM: nparam, NWEIGHTS: nparam + hiddenSize });
 }

@@ -36,7 +36,8 @@ export function unrollLoops(src: string, trips: Record<string, number>, maxChars
     const trip = trips[m[2]];
     const unrolled = Array.from({ length: trip }, (_, v) => `{ let ${m[1]} = ${v}u;${body}}`).join(' ');
     if (out.length - (close + 1 - m.index!) + unrolled.length > maxChars) {
-      // Too big: keep this loop (and every loop around it) as a loop by renaming its bound out of the way.
+      // Too big: keep this loop as a loop by writing its bound so the header no longer matches. (Loops around it
+      // may still unroll, each copy holding this loop.)
       out = out.slice(0, m.index!) + m[0].replace(`< ${m[2]};`, `< (${m[2]});`) + out.slice(open + 1);
       continue;
     }

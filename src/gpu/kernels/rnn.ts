@@ -19,7 +19,7 @@ export interface RnnVariant extends Shape {
 
 export class RnnKernel {
   readonly kernel: Kernel;
-  /** Rows per sequence in the `rows` buffer: SSR, then (bptt) every parameter's gradient. */
+  /** Rows per sequence in the `rows` buffer: SSR, overflow flag, then (bptt) every parameter's gradient. */
   readonly rows: number;
 
   constructor(device: GPUDevice, readonly v: RnnVariant) {
@@ -38,7 +38,7 @@ export class RnnKernel {
         HAS_TARGETS: v.hasTargets,
       },
     }));
-    this.rows = v.entry === 'bptt' ? 1 + paramLayout(v).count : 1;
+    this.rows = v.entry === 'bptt' ? 2 + paramLayout(v).count : 2;
   }
 
   /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
