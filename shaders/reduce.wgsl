@@ -6,8 +6,8 @@
 // dst[r*outStride + outOffset + b]. The host repeats levels until one column is left. No atomics: the
 // order of every addition depends only on the sizes, so the same input gives bit-identical sums.
 
-override WG: u32 = 256u;        // must be a power of two
-override PER_THREAD: u32 = 4u;
+override WG: u32 = 64u;         // must be a power of two
+override PER_THREAD: u32 = 64u;
 
 struct Params {
   cols: u32,

@@ -21,9 +21,9 @@ export interface GpuOptions {
   workgroupSize?: number;
   /** Unroll the RNN kernel's loops over H, I and O (default true): much faster per step, slower to compile. */
   unroll?: boolean;
-  /** Invocations per reduction workgroup, a power of two (default 256). */
+  /** Invocations per reduction workgroup, a power of two (default 64). */
   reduceWorkgroupSize?: number;
-  /** Columns each reduction invocation adds before the tree (default 4). */
+  /** Columns each reduction invocation adds before the tree (default 64). */
   reducePerThread?: number;
 }
 

@@ -10,7 +10,12 @@ export class ReduceKernel {
   /** Columns summed by one workgroup. */
   readonly span: number;
 
-  constructor(device: GPUDevice, readonly workgroupSize = 256, readonly perThread = 4) {
+  /**
+   * Defaults: 64 invocations each adding 64 columns (4096 per workgroup). Barriers are the expensive part on
+   * CPU-emulated adapters (SwiftShader: 142 ms for 7×65,536 values at 256×4, 9 ms at 64×64), and the loads stay
+   * coalesced on GPUs since neighbouring invocations read neighbouring columns at every k.
+   */
+  constructor(device: GPUDevice, readonly workgroupSize = 64, readonly perThread = 64) {
     if (!Number.isInteger(workgroupSize) || workgroupSize < 1 || workgroupSize & (workgroupSize - 1)) {
       throw new GpuError(`reduce: workgroup size ${workgroupSize} must be a power of two`);
     }
