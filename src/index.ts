@@ -10,3 +10,4 @@ export { cpuRun, type Precision, type RawResult } from './cpu/reference.ts';
 export { compareArrays, describeComparison, gpuTolerance, type Tolerance, type Comparison } from './compare.ts';
 export type { GpuOptions, RunStats } from './gpu/backend.ts';
 export { SWIFTSHADER_ICD } from './gpu/device.ts';
+export { compareResults, type VerifyReport, type QuantityCheck } from './verify.ts';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Batch } from '../src/batch.ts';
 import { num } from '../src/cli/format.ts';
-import { compareResults } from '../src/cli/verify.ts';
+import { compareResults } from '../src/verify.ts';
 import { exitCodeOf, MismatchError } from '../src/cli/app.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { Engine, type Result } from '../src/engine.ts';

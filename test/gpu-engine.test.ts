@@ -3,38 +3,27 @@
 // lengths, N=1 and T=1, chunked and 2D-folded dispatches, determinism, non-finite detection and buffer reuse.
 
 import { expect, it } from 'vitest';
-import { maxLength, type Batch } from '../src/batch.ts';
-import { compareArrays, describeComparison, gpuTolerance } from '../src/compare.ts';
+import type { Batch } from '../src/batch.ts';
+import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
-import { outputName, type Result } from '../src/engine.ts';
+import { Engine, type Result } from '../src/engine.ts';
+import { compareResults } from '../src/verify.ts';
 import { NonFiniteError } from '../src/errors.ts';
-import { modelFromJSON, paramLayout, PARAM_NAMES, paramName, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
+import { modelFromJSON, PARAM_NAMES, paramName, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { statquestReport } from '../src/statquest.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { independentLossAndGrads } from './helpers/independent-rnn.ts';
 
+const cpu = await Engine.create({ backend: 'cpu' });
+
 /** Asserts GPU ≈ CPU (float64) for loss, outputs and every gradient block, printing the first differing entries. */
-function expectMatchesCpu(gpu: Result, modelJSON: ModelJSON, batch: Batch): void {
+async function expectMatchesCpu(gpu: Result, modelJSON: ModelJSON, batch: Batch): Promise<void> {
   const model = modelFromJSON(modelJSON);
-  const ref = cpuRun(model, batch, { gradients: !!gpu.gradsFlat, outputs: !!gpu.outputs });
-  const T = maxLength(batch);
-  const check = (what: string, a: ArrayLike<number>, e: ArrayLike<number>, nameOf: (k: number) => string): void => {
-    const tol = gpuTolerance(T, e);
-    const c = compareArrays(a, e, tol);
-    expect(c.ok, describeComparison(what, c, a, e, tol, nameOf)).toBe(true);
-  };
-  if (ref.loss !== null) check('loss', [gpu.loss!], [ref.loss], () => 'loss');
-  if (ref.outputs) check('outputs', gpu.outputs!, ref.outputs, (k) => outputName(model, batch, k));
-  if (ref.grads) {
-    const layout = paramLayout(model);
-    for (const name of PARAM_NAMES) {
-      const b = layout.blocks[name];
-      const a = gpu.gradsFlat!.subarray(b.offset, b.offset + b.size);
-      const e = ref.grads.subarray(b.offset, b.offset + b.size);
-      check(`grads.${name}`, a, e, (k) => paramName(model, b.offset + k));
-    }
-  }
+  const ref = await cpu.run(model, batch, { gradients: !!gpu.gradsFlat, outputs: !!gpu.outputs });
+  const report = compareResults(model, batch, gpu, ref);
+  expect(report.ok, report.checks.map((c) => c.details).filter(Boolean).join('\n')).toBe(true);
+  expect(report.checks.map((c) => c.name)).toEqual([...(ref.loss !== null ? ['loss'] : []), ...(ref.outputs ? ['outputs'] : []), ...(ref.gradsFlat ? PARAM_NAMES : [])]);
 }
 
 interface Case {
@@ -116,7 +105,7 @@ await describeGpu('WebGPU engine', (gpu) => {
     for (const out of OUTS) {
       it(`matches the CPU reference: ${act}, output ${out}, I=3 H=5 O=2, N=130 ragged 1..9, h0`, async () => {
         const { model, batch } = makeCase({ I: 3, H: 5, O: 2, act, out, N: 130, minT: 1, maxT: 9, h0: true }, 100 + ACTS.indexOf(act) * 7 + OUTS.indexOf(out));
-        expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
+        await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
       });
     }
   }
@@ -124,7 +113,7 @@ await describeGpu('WebGPU engine', (gpu) => {
   for (const c of shapes) {
     it(`matches the CPU reference: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}, T=${c.minT}..${c.maxT}`, async () => {
       const { model, batch } = makeCase(c, 7 * c.N + c.H);
-      expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
+      await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
     });
   }
 
@@ -205,7 +194,7 @@ await describeGpu(
       const { model, batch } = makeCase({ I: 2, H: 4, O: 2, act: 'relu', out: 'all', N: 2000, minT: 1, maxT: 24 }, 77);
       const r = await gpu().run(model, batch, { outputs: true });
       expect(gpu().lastRunStats!.chunks).toBeGreaterThan(5);
-      expectMatchesCpu(r, model, batch);
+      await expectMatchesCpu(r, model, batch);
     });
   },
   { memoryBudget: 64 * 1024 },
@@ -218,7 +207,7 @@ await describeGpu(
   (gpu) => {
     it('matches the CPU reference past 65535 workgroups per dimension', async () => {
       const { model, batch } = makeCase({ I: 1, H: 2, O: 1, act: 'tanh', out: 'last', N: 70_001, minT: 1, maxT: 3 }, 11);
-      expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
+      await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
     });
   },
   { workgroupSize: 1 },
@@ -231,7 +220,7 @@ await describeGpu(
     for (const c of [shapes[3], shapes[4]]) {
       it(`matches the CPU reference: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}`, async () => {
         const { model, batch } = makeCase(c, 7 * c.N + c.H);
-        expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
+        await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
       });
     }
   },

@@ -72,7 +72,7 @@ describe("the notes' forward passes (ReLU, the notes' weights)", () => {
 
 describe("SSR and all five gradients on the notes' two sequences (observed tomorrow 0 and 1)", () => {
   it('SSR = (0 − 0)² + (1 − 0.99)² = 1e-4 and the gradients equal the hand-derived chain rule', () => {
-    const { w1, w2, w3 } = statquestWeights();
+    const { w1, w3 } = statquestWeights();
     const r = run1(statquestWeights(), 'relu', STATQUEST_SEQUENCES);
 
     // Derivation by hand, b1 = b2 = 0, h0 = 0, ReLU'(z) = 1 for z > 0 and 0 for z ≤ 0.

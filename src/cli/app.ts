@@ -19,7 +19,8 @@ import { dataFormatOf, readDataFile, readModelFile, writeRandomData } from '../i
 import { modelFromJSON } from '../model.ts';
 import { formatStatquest, statquestReport } from '../statquest.ts';
 import { jsonText, resultJson, resultText } from './format.ts';
-import { compareResults, verifyJson, verifyText } from './verify.ts';
+import { compareResults } from '../verify.ts';
+import { verifyJson, verifyText } from './verify.ts';
 
 /** Where the CLI writes. `out` resolves once the text is handed to the OS. */
 export interface CliIO {
