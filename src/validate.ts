@@ -3,7 +3,7 @@
 
 import { offsetsFromLengths, valueName, type Batch } from './batch.ts';
 import { InputError } from './errors.ts';
-import { ACTIVATIONS, LIMITS, OUTPUT_MODES, paramName, type Model, type ModelJSON, type OutputMode } from './model.ts';
+import { ACTIVATIONS, LIMITS, OUTPUT_MODES, paramName, type Model, type ModelJSON } from './model.ts';
 
 function kind(v: unknown): string {
   if (v === null) return 'null';
@@ -103,11 +103,14 @@ export function checkFloat32Range(model: Model, b: Batch, source = 'data'): void
   }
 }
 
+/** What a batch is checked against: the model's sizes and output mode. */
+export type DataShape = Pick<Model, 'inputSize' | 'outputSize' | 'output'>;
+
 /**
  * Checks a programmatic batch against a model: sizes, lengths ≥ 1, array lengths, and that every
  * input and target is finite. Throws an InputError naming the first bad field.
  */
-export function checkBatch(model: Model, b: Batch, source = 'data'): void {
+export function checkBatch(model: DataShape, b: Batch, source = 'data'): void {
   if (!Number.isInteger(b.count) || b.count < 1) throw new InputError('inputs', `the batch is empty: it needs at least one sequence`, source);
   if (b.inputSize !== model.inputSize) throw new InputError('inputs', `steps have ${b.inputSize} values but the model's inputSize is ${model.inputSize}`, source);
   if (b.targets && b.output !== model.output) throw new InputError('targets', `the data has targets for output mode "${b.output}" but the model's output is "${model.output}"`, source);
@@ -136,7 +139,7 @@ export function checkBatch(model: Model, b: Batch, source = 'data'): void {
  * Validates a data JSON object against a model: `{"inputs": N×T_n×I, "targets": N×O ("last") or N×T_n×O ("all")}`.
  * Targets may be omitted for a forward pass without loss. Returns a float64 batch.
  */
-export function parseData(json: unknown, model: { inputSize: number; outputSize: number; output: OutputMode }, source = 'data'): Batch {
+export function parseData(json: unknown, model: DataShape, source = 'data'): Batch {
   const d = object(json, '', source);
   const inputs = array(d.inputs, 'inputs', null, source);
   if (inputs.length === 0) throw new InputError('inputs', 'the batch is empty: it needs at least one sequence', source);

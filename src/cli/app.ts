@@ -13,10 +13,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice, RunOptions } from '../backend.ts';
 import { totalSteps, type Batch } from '../batch.ts';
-import { Engine } from '../engine.ts';
+import { Engine, type Result } from '../engine.ts';
 import { GpuError, InputError, NonFiniteError } from '../errors.ts';
 import { dataFormatOf, readDataFile, readModelFile, writeRandomData } from '../io/files.ts';
-import { modelFromJSON } from '../model.ts';
+import { modelFromJSON, type Model } from '../model.ts';
 import { formatStatquest, statquestReport } from '../statquest.ts';
 import { jsonText, resultJson, resultText } from './format.ts';
 import { compareResults } from '../verify.ts';
@@ -108,6 +108,16 @@ function progressLine(io: CliIO, label: string, batch: Batch): { onProgress?: Ru
   };
 }
 
+/** engine.run with a progress line on stderr (on a terminal, for big batches), cleared however the run ends. */
+async function runWithProgress(io: CliIO, label: string, engine: Engine, model: Model, batch: Batch, opts: RunOptions): Promise<Result> {
+  const progress = progressLine(io, label, batch);
+  try {
+    return await engine.run(model, batch, { ...opts, onProgress: progress.onProgress });
+  } finally {
+    progress.done();
+  }
+}
+
 async function createEngine(backend: BackendChoice, io: CliIO): Promise<Engine> {
   const engine = await Engine.create({ backend });
   if (backend === 'auto' && engine.fallbackReason) {
@@ -134,21 +144,17 @@ interface RunCommandOptions {
 }
 
 async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, io: CliIO): Promise<void> {
-  const model = readModelFile(o.model);
-  const batch = readDataFile(o.data, model);
+  const modelJson = readModelFile(o.model);
+  const batch = readDataFile(o.data, modelJson);
+  const model = modelFromJSON(modelJson);
   const withGrads = kind === 'grad';
   const withOutputs = kind === 'forward' || !!o.outputs;
   if (withGrads && !batch.targets) throw new InputError('targets', 'grad needs targets: the data file has none', o.data);
   const text = await withEngine(o.backend, io, async (engine) => {
-    const progress = progressLine(io, kind, batch);
-    try {
-      const r = await engine.run(model, batch, { gradients: withGrads, outputs: withOutputs, onProgress: progress.onProgress });
-      return o.json
-        ? jsonText(resultJson(r, batch, model, withGrads, withOutputs)) + '\n'
-        : resultText(r, batch, model, withGrads, withOutputs, engine.fallbackReason);
-    } finally {
-      progress.done();
-    }
+    const r = await runWithProgress(io, kind, engine, model, batch, { gradients: withGrads, outputs: withOutputs });
+    return o.json
+      ? jsonText(resultJson(r, batch, modelJson, withGrads, withOutputs)) + '\n'
+      : resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
   });
   await io.out(text);
 }
@@ -229,23 +235,11 @@ A model may be a JSON file or the preset name "statquest".`,
       // Free the GPU's buffers before the (possibly long) CPU run.
       let actual;
       try {
-        const progress = progressLine(io, 'verify (webgpu)', batch);
-        try {
-          actual = await gpu.run(model, batch, { ...opts, onProgress: progress.onProgress });
-        } finally {
-          progress.done();
-        }
+        actual = await runWithProgress(io, 'verify (webgpu)', gpu, model, batch, opts);
       } finally {
         gpu.dispose();
       }
-      const expected = await withEngine('cpu', io, async (cpu) => {
-        const p = progressLine(io, 'verify (cpu)', batch);
-        try {
-          return await cpu.run(model, batch, { ...opts, onProgress: p.onProgress });
-        } finally {
-          p.done();
-        }
-      });
+      const expected = await withEngine('cpu', io, (cpu) => runWithProgress(io, 'verify (cpu)', cpu, model, batch, opts));
       const report = compareResults(model, batch, actual, expected);
       await io.out(o.json ? jsonText(verifyJson(report)) + '\n' : verifyText(report));
       if (!report.ok) {

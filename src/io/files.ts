@@ -107,7 +107,7 @@ export function readDataFile(path: string, model: Model | ModelJSON): Batch {
 /** Writes a batch as data JSON (`{"inputs": …, "targets": …}`, one sequence per line), atomically. */
 export function writeJsonData(path: string, batch: Batch): void {
   // Structure and finiteness, against the batch's own sizes (JSON has no Infinity or NaN).
-  checkBatch({ inputSize: batch.inputSize, outputSize: batch.outputSize, output: batch.output } as Model, batch, path);
+  checkBatch(batch, batch, path);
   writeFileAtomic(path, (write) => {
     const out = new TextChunker(write);
     out.push('{\n"inputs": [\n');

@@ -26,9 +26,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { offsetsFromLengths, valueName, type Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
-import { modelFromJSON, type Model, type ModelJSON, type OutputMode } from '../model.ts';
+import type { OutputMode } from '../model.ts';
 import { streamRandomBatch, type RandomBatchOptions } from '../random.ts';
-import { checkBatch } from '../validate.ts';
+import { checkBatch, type DataShape } from '../validate.ts';
 import { writeFileAtomic, type ByteSink } from './atomic.ts';
 
 export const RNNB_MAGIC = 'RNNB';
@@ -88,12 +88,7 @@ export function hasRnnbMagic(path: string): boolean {
   }
 }
 
-function asModel(model: Model | ModelJSON): Model {
-  return 'params' in model ? model : modelFromJSON(model);
-}
-
-function decode(src: ByteSource, modelIn: Model | ModelJSON, source: string): Batch {
-  const model = asModel(modelIn);
+function decode(src: ByteSource, model: DataShape, source: string): Batch {
   const size = src.size;
   const err = (field: string, message: string): InputError => new InputError(field, message, source);
 
@@ -171,7 +166,7 @@ function decode(src: ByteSource, modelIn: Model | ModelJSON, source: string): Ba
 }
 
 /** Reads and validates an RNNB file against a model. Errors are InputErrors naming the field and index. */
-export function readRnnbFile(path: string, model: Model | ModelJSON, source = path): Batch {
+export function readRnnbFile(path: string, model: DataShape, source = path): Batch {
   const fd = openSync(path, 'r');
   try {
     return decode(fileSource(fd), model, source);
@@ -181,7 +176,7 @@ export function readRnnbFile(path: string, model: Model | ModelJSON, source = pa
 }
 
 /** Decodes and validates RNNB bytes held in memory. */
-export function decodeRnnb(bytes: Uint8Array, model: Model | ModelJSON, source = 'data'): Batch {
+export function decodeRnnb(bytes: Uint8Array, model: DataShape, source = 'data'): Batch {
   return decode(memorySource(bytes), model, source);
 }
 
@@ -213,8 +208,7 @@ function u32Bytes(values: Uint32Array | Float32Array): Uint8Array {
 /** Streams a batch in RNNB format to `write`. Values are converted to float32; one that overflows is an InputError. */
 function encode(batch: Batch, write: ByteSink, source: string): void {
   // Structure and finiteness, checked against the batch's own sizes.
-  const shape = { inputSize: batch.inputSize, outputSize: batch.outputSize, output: batch.output } as Model;
-  checkBatch(shape, batch, source);
+  checkBatch(batch, batch, source);
   if (batch.count > 0xffffffff) throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${batch.count}`, source);
   write(headerBytes(batch.count, batch.inputSize, batch.outputSize, batch.output, batch.targets !== null));
   write(u32Bytes(batch.lengths));
