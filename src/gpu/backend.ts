@@ -1,6 +1,6 @@
 // The WebGPU backend: plans chunks under the device limits, packs each chunk time-major, records the RNN kernel
 // and the first reduction level into one command encoder per chunk, then sums the per-chunk partials in fixed
-// order and reads back SSR and gradients. Buffers are pooled per role and reused by calls of the same size.
+// order and reads back SSR, the overflow count and gradients. Buffers are pooled per role and reused by calls of the same size.
 
 import type { Backend, RawResult, RunOptions } from '../backend.ts';
 import { outputCount, type Batch } from '../batch.ts';
