@@ -2,10 +2,12 @@
 //
 //   h_t = act(Wx·x_t + Wh·h_{t-1} + bh),   y_t = Wy·h_t + by,   SSR = Σ (y − target)²
 //
-// Entry points:
-//   forward — predictions (optional); each sequence's SSR (row 0 of `rows`) and overflow flag (row 1).
-//   bptt    — forward, storing h_t, then backpropagation through time; writes rows 0 and 1 as above and the
-//             sequence's dSSR/dθ to rows 2..NPARAM+1. reduce.wgsl then sums the rows over sequences.
+// One entry point, `main`, in two variants chosen by the BACKWARD override:
+//   forward (BACKWARD = false) — predictions (optional); each sequence's SSR (row 0 of `rows`) and overflow
+//             flag (row 1). `hs` is not touched (the host binds a placeholder).
+//   bptt    (BACKWARD = true) — forward, storing h_t, then backpropagation through time; writes rows 0 and 1
+//             as above and the sequence's dSSR/dθ to rows 2..NPARAM+1. reduce.wgsl then sums the rows over
+//             sequences.
 // The overflow flag is 1 when a pre-activation left the float32 range (±Inf, or NaN from Inf − Inf): ReLU would
 // turn such a NaN into 0 and hide it, so the host reports the run as non-finite instead.
 //
@@ -34,6 +36,7 @@ override ACT: u32 = 1u;          // 0 identity, 1 relu, 2 tanh
 override OUT_ALL: bool = false;  // predict at every step (many-to-many) instead of the last
 override WRITE_Y: bool = false;  // store predictions in `ys`
 override HAS_TARGETS: bool = true;
+override BACKWARD: bool = false;  // run backpropagation through time after the forward pass
 
 struct Params {
   n: u32,      // sequences in this chunk (also the column stride of every time-major array)
@@ -135,25 +138,7 @@ fn sequenceIndex(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-           @builtin(local_invocation_index) lid: u32) {
-  let N = params.n;
-  let n = sequenceIndex(wid, nwg, lid);
-  if (n >= N) { return; }
-  let len = lengths[n];
-  loadWeights();
-  var h = h0();
-  var loss = 0.0;
-  for (var t = 0u; t < len; t++) {
-    h = cell(h, t, n, N);
-    if (OUT_ALL || t + 1u == len) { loss += emit(h, t, n, N); }
-  }
-  rows[n] = loss;
-  rows[N + n] = select(0.0, 1.0, overflowed());
-}
-
-@compute @workgroup_size(WG)
-fn bptt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let N = params.n;
   let n = sequenceIndex(wid, nwg, lid);
@@ -161,16 +146,19 @@ fn bptt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let len = lengths[n];
   loadWeights();
 
-  // Forward, keeping every h_t for the backward sweep.
+  // Forward; with BACKWARD, keeping every h_t for the backward sweep.
   var h = h0();
   var loss = 0.0;
   for (var t = 0u; t < len; t++) {
     h = cell(h, t, n, N);
-    for (var j = 0u; j < H; j++) { hs[(t * H + j) * N + n] = h[j]; }
+    if (BACKWARD) {
+      for (var j = 0u; j < H; j++) { hs[(t * H + j) * N + n] = h[j]; }
+    }
     if (OUT_ALL || t + 1u == len) { loss += emit(h, t, n, N); }
   }
   rows[n] = loss;
   rows[N + n] = select(0.0, 1.0, overflowed());
+  if (!BACKWARD) { return; }
 
   // Backward through time. g holds this sequence's dSSR/dθ in the canonical parameter order.
   var g: array<f32, NPARAM>;

@@ -96,15 +96,15 @@ await describeGpu('WebGPU kernels', (gpu) => {
   });
 
   it('derives binding layouts from the WGSL and names a host/shader mismatch', () => {
-    const k = new RnnKernel(device(), { inputSize: 1, hiddenSize: 1, outputSize: 1, entry: 'forward', activation: 'relu', outAll: false, writeY: true, hasTargets: true, workgroupSize: 64 });
+    const k = new RnnKernel(device(), { inputSize: 1, hiddenSize: 1, outputSize: 1, mode: 'forward', activation: 'relu', outAll: false, writeY: true, hasTargets: true, workgroupSize: 64 });
     const refl = k.kernel.reflection;
-    expect(refl.bindings.map((b) => b.name)).toEqual(['params', 'weights', 'lengths', 'xs', 'targets', 'ys', 'rows']);
+    expect(refl.bindings.map((b) => b.name)).toEqual(['params', 'weights', 'lengths', 'xs', 'targets', 'ys', 'rows', 'hs']);
     expect(refl.bindings.find((b) => b.name === 'ys')!.kind).toBe('storage');
     expect(refl.bindings.find((b) => b.name === 'xs')!.kind).toBe('read-only-storage');
-    expect(k.kernel.uses('hs')).toBe(false); // forward stores no hidden states
+    expect(refl.uniforms.params.members.n).toEqual({ offset: 0, size: 4, type: 'u32' });
     const buf = device().createBuffer({ label: 'test any', size: 64, usage: STORAGE | UNIFORM });
-    const all = { params: buf, weights: buf, lengths: buf, xs: buf, targets: buf, ys: buf, rows: buf };
-    expect(() => k.kernel.bind('t', { ...all, hs: buf })).toThrow(/binds "hs" but entry point "forward" uses no such binding/);
+    const all = { params: buf, weights: buf, lengths: buf, xs: buf, targets: buf, ys: buf, rows: buf, hs: buf };
+    expect(() => k.kernel.bind('t', { ...all, hz: buf })).toThrow(/binds "hz" but entry point "main" uses no such binding/);
     const { rows: _omit, ...missing } = all;
     expect(() => k.kernel.bind('t', missing)).toThrow(/binding "rows" \(@binding\(6\)\) has no buffer/);
     buf.destroy();

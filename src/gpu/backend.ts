@@ -149,7 +149,7 @@ export class GpuBackend implements Backend {
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       outputSize: O,
-      entry: gradients ? 'bptt' : 'forward',
+      mode: gradients ? 'bptt' : 'forward',
       activation: model.activation,
       outAll,
       writeY: outputs,
@@ -191,7 +191,8 @@ export class GpuBackend implements Backend {
     const targets = this.pool.get('targets', hasTargets ? cap * outPerSeq * 4 : 4, STORAGE | COPY_DST);
     const ys = this.pool.get('ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
     const rows = this.pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
-    const hs = gradients ? this.pool.get('hs', cap * T * model.hiddenSize * 4, STORAGE) : null;
+    // The forward variant never touches `hs`, but the shader declares it: bind a placeholder.
+    const hs = this.pool.get('hs', gradients ? cap * T * model.hiddenSize * 4 : 4, STORAGE);
     const ysRead = outputs ? this.pool.get('ys readback', cap * outPerSeq * 4, MAP_READ | COPY_DST) : null;
     const rnnParams = this.pool.get('rnn params', 16, UNIFORM | COPY_DST);
     const reduceParams = this.pool.get('reduce params', 16, UNIFORM | COPY_DST);
@@ -210,7 +211,7 @@ export class GpuBackend implements Backend {
       targets,
       ys,
       rows,
-      ...(rnn.kernel.uses('hs') && hs ? { hs } : {}),
+      hs,
     });
     const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: rows, dst: parts });
 
@@ -227,7 +228,7 @@ export class GpuBackend implements Backend {
       device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
 
       const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
-      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.entry} + partial sums` });
+      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.mode} + partial sums` });
       rnn.encode(pass, rnnBind, c.count);
       reduce.encode(pass, reduceBind, c.count, R);
       pass.end();

@@ -1,5 +1,5 @@
-// The core RNN kernel (shaders/rnn.wgsl): one invocation per sequence, looping over time. Entry `forward`
-// gives predictions and per-sequence SSR; entry `bptt` also gives per-sequence dSSR/dθ as rows for ReduceKernel.
+// The core RNN kernel (shaders/rnn.wgsl): one invocation per sequence, looping over time. The `forward` variant
+// gives predictions and per-sequence SSR; `bptt` also gives per-sequence dSSR/dθ as rows for ReduceKernel.
 
 import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
@@ -7,7 +7,8 @@ import { specializeShape } from '../specialize.ts';
 import { shaders } from '#shaders';
 
 export interface RnnVariant extends Shape {
-  entry: 'forward' | 'bptt';
+  /** `bptt` also runs backpropagation through time (the BACKWARD override). */
+  mode: 'forward' | 'bptt';
   activation: Activation;
   outAll: boolean;
   writeY: boolean;
@@ -25,12 +26,13 @@ export class RnnKernel {
   constructor(device: GPUDevice, readonly v: RnnVariant) {
     const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
     const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : ''}`;
-    const label = `rnn.${v.entry}[${shape},${flags}]`;
+    const label = `rnn.${v.mode}[${shape},${flags}]`;
     this.kernel = Kernel.get(device, label, () => ({
       label,
       source: specializeShape(shaders.rnn, v, v.unroll !== false),
-      entry: v.entry,
+      entry: 'main',
       constants: {
+        BACKWARD: v.mode === 'bptt',
         WG: v.workgroupSize,
         ACT: ACTIVATION_CODE[v.activation],
         OUT_ALL: v.outAll,
@@ -38,7 +40,7 @@ export class RnnKernel {
         HAS_TARGETS: v.hasTargets,
       },
     }));
-    this.rows = v.entry === 'bptt' ? 2 + paramLayout(v).count : 2;
+    this.rows = v.mode === 'bptt' ? 2 + paramLayout(v).count : 2;
   }
 
   /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
