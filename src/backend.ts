@@ -3,6 +3,7 @@
 import type { Batch } from './batch.ts';
 import type { RawResult } from './cpu/reference.ts';
 import type { Model } from './model.ts';
+import type { RunStats } from './gpu/backend.ts';
 
 export type { RawResult };
 
@@ -27,7 +28,7 @@ export interface Backend {
   /** The WebGPU device, for backends that have one. */
   readonly device?: GPUDevice;
   /** Chunking and memory figures of the last run, for backends that plan memory. */
-  readonly lastRun?: { chunks: number; sequencesPerChunk: number; peakBytes: number } | null;
+  readonly lastRun?: RunStats | null;
   /** Frees every resource the backend holds. */
   dispose(): void;
 }

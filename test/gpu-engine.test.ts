@@ -8,6 +8,7 @@ import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { Engine, type Result } from '../src/engine.ts';
 import { compareResults } from '../src/verify.ts';
+import { nestRows } from '../src/io/nested.ts';
 import { NonFiniteError } from '../src/errors.ts';
 import { modelFromJSON, PARAM_NAMES, paramName, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
@@ -141,7 +142,8 @@ await describeGpu('WebGPU engine', (gpu) => {
     expect(b.loss).toBe(a.loss);
     expect(Array.from(b.gradsFlat!)).toEqual(Array.from(a.gradsFlat!));
     // A different model in between must not leave anything behind in the reused buffers.
-    await gpu().run(makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 900, minT: 20, maxT: 30 }, 43).model, makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 900, minT: 20, maxT: 30 }, 43).batch);
+    const other = makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 900, minT: 20, maxT: 30 }, 43);
+    await gpu().run(other.model, other.batch);
     const c = await gpu().run(model, batch);
     expect(c.loss).toBe(a.loss);
     expect(Array.from(c.gradsFlat!)).toEqual(Array.from(a.gradsFlat!));
@@ -228,21 +230,6 @@ await describeGpu(
 );
 
 function toNested(b: Batch): { inputs: number[][][]; targets: number[][] | number[][][] } {
-  const I = b.inputSize;
-  const O = b.outputSize;
-  const inputs: number[][][] = [];
-  const targets: (number[] | number[][])[] = [];
-  for (let n = 0; n < b.count; n++) {
-    const seq: number[][] = [];
-    const tseq: number[][] = [];
-    for (let t = 0; t < b.lengths[n]; t++) {
-      const s = b.offsets[n] + t;
-      seq.push(Array.from(b.inputs.subarray(s * I, (s + 1) * I)));
-      if (b.output === 'all') tseq.push(Array.from(b.targets!.subarray(s * O, (s + 1) * O)));
-    }
-    inputs.push(seq);
-    targets.push(b.output === 'all' ? tseq : Array.from(b.targets!.subarray(n * O, (n + 1) * O)));
-  }
-  return { inputs, targets: targets as number[][] | number[][][] };
+  return { inputs: nestRows(b.inputs, b, b.inputSize, 'all') as number[][][], targets: nestRows(b.targets!, b, b.outputSize, b.output) };
 }
 

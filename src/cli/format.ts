@@ -4,7 +4,7 @@ import type { Batch } from '../batch.ts';
 import { maxLength, totalSteps } from '../batch.ts';
 import type { Result } from '../engine.ts';
 import { nestRows } from '../io/nested.ts';
-import { PARAM_NAMES, type ModelJSON } from '../model.ts';
+import { paramLayout, PARAM_NAMES, type ModelJSON } from '../model.ts';
 
 /** A number for people: up to 10 significant digits, no trailing zeros. */
 export function num(v: number): string {
@@ -63,12 +63,12 @@ export function resultText(r: Result, batch: Batch, model: ModelJSON, withGrads:
   lines.push(`batch     ${batch.count} sequence${batch.count === 1 ? '' : 's'}, ${totalSteps(batch)} steps, longest ${maxLength(batch)}`);
   lines.push(`loss      ${r.loss === null ? '(no targets)' : `${num(r.loss)}  (SSR, sum of squared residuals)`}`);
   if (withGrads && r.grads) {
-    const dims: Record<string, string> = { Wx: `${H}×${I}`, Wh: `${H}×${H}`, bh: `${H}`, Wy: `${O}×${H}`, by: `${O}` };
+    const blocks = paramLayout(model).blocks;
     lines.push('', 'gradients dSSR/dθ, summed over the batch:');
     for (const name of PARAM_NAMES) {
       const g = r.grads[name];
       const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
-      lines.push(`${name} (${dims[name]})`, matrixText(rows));
+      lines.push(`${name} (${blocks[name].cols === 0 ? blocks[name].rows : `${blocks[name].rows}×${blocks[name].cols}`})`, matrixText(rows));
     }
   }
   if (withOutputs && r.outputs) {

@@ -101,7 +101,6 @@ export class GpuBackend implements Backend {
       const info = d.adapterInfo;
       const ctx: GpuContext = {
         device: d,
-        adapterInfo: info,
         description: describeAdapter(info),
         hasTimestamps: d.features.has('timestamp-query'),
       };

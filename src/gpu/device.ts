@@ -8,7 +8,6 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 export interface GpuContext {
   device: GPUDevice;
-  adapterInfo: GPUAdapterInfo;
   /** e.g. `google swiftshader (SwiftShader driver 5.0.0)` */
   description: string;
   hasTimestamps: boolean;
@@ -94,7 +93,7 @@ export async function acquireDevice(): Promise<GpuContext> {
     },
   });
   const info = adapter.info ?? device.adapterInfo;
-  return { device, adapterInfo: info, description: describeAdapter(info), hasTimestamps };
+  return { device, description: describeAdapter(info), hasTimestamps };
 }
 
 /** Runs `work` inside validation, out-of-memory and internal error scopes; a captured error becomes a GpuError. */

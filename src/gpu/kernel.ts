@@ -77,11 +77,6 @@ export class Kernel {
     return this.device.createBindGroup({ label: `${this.spec.label} ${label}`, layout: this.layout, entries });
   }
 
-  /** Whether entry point uses the binding called `name`. */
-  uses(name: string): boolean {
-    return this.reflection.bindings.some((b) => b.name === name);
-  }
-
   /** Bytes for the uniform binding `name`, packed at the offsets the WGSL struct declares. */
   uniform(name: string, values: Record<string, number>): ArrayBuffer {
     const layout = this.reflection.uniforms[name];
