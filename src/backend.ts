@@ -4,6 +4,7 @@ import type { Batch } from './batch.ts';
 import type { RawResult } from './cpu/reference.ts';
 import type { Model } from './model.ts';
 import type { RunStats } from './gpu/backend.ts';
+import type { StrategyChoice } from './gpu/strategy.ts';
 
 export type { RawResult };
 
@@ -17,6 +18,17 @@ export interface RunOptions {
   outputs?: boolean;
   /** Progress on long work: sequences done out of total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * WebGPU kernel strategy (see README "Kernel strategies and memory"): `auto` (default) picks from the shape and
+   * the adapter's limits; naming one that cannot serve the run is an InputError that says why. The CPU ignores it.
+   */
+  strategy?: StrategyChoice;
+  /**
+   * Truncated BPTT window k (integer ≥ 1; absent = full BPTT): the hidden state is detached every k steps. With
+   * 0-based step t within each sequence, no gradient flows from step t into h_{t-1} when t is a positive multiple
+   * of k. Forward values are unchanged; k ≥ the sequence length is full BPTT.
+   */
+  truncation?: number;
 }
 
 export interface Backend {
