@@ -11,6 +11,7 @@ import { ReduceKernel } from './kernels/reduce.ts';
 import { RnnKernel } from './kernels/rnn.ts';
 import { packInputs, packTargets, unpackOutputs } from './packing.ts';
 import { planChunks, type Plan } from './plan.ts';
+import { truncationUniform } from './truncation.ts';
 
 export interface GpuOptions {
   /** Use this device instead of requesting one (the caller keeps ownership: dispose() will not destroy it). */
@@ -223,7 +224,7 @@ export class GpuBackend implements Backend {
         packTargets(batch, c, O, tgHost);
         device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
       }
-      device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count }));
+      device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count, truncation: truncationUniform(opts.truncation) }));
       device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
 
       const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
