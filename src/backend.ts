@@ -16,6 +16,12 @@ export interface RunOptions {
   gradients?: boolean;
   /** Return the predictions. Default false. */
   outputs?: boolean;
+  /**
+   * Truncated BPTT window k, an integer ≥ 1 (absent: full BPTT). The hidden state is detached every k steps: with
+   * 0-based step t within each sequence, the gradient does not flow from step t into h_{t−1} when t is a positive
+   * multiple of k. Loss and outputs are unchanged; k ≥ the sequence length equals full BPTT.
+   */
+  truncation?: number;
   /** Progress on long work: sequences done out of total. */
   onProgress?: (done: number, total: number) => void;
   /**
@@ -23,12 +29,6 @@ export interface RunOptions {
    * the adapter's limits; naming one that cannot serve the run is an InputError that says why. The CPU ignores it.
    */
   strategy?: StrategyChoice;
-  /**
-   * Truncated BPTT window k (integer ≥ 1; absent = full BPTT): the hidden state is detached every k steps. With
-   * 0-based step t within each sequence, no gradient flows from step t into h_{t-1} when t is a positive multiple
-   * of k. Forward values are unchanged; k ≥ the sequence length is full BPTT.
-   */
-  truncation?: number;
 }
 
 export interface Backend {

@@ -8,6 +8,7 @@ import { GpuError } from '../errors.ts';
 import type { Model } from '../model.ts';
 import { acquireDevice, describeAdapter, withErrorScopes, type GpuContext } from './device.ts';
 import { BufferPool } from './pool.ts';
+import { GpuTimer } from './timing.ts';
 import { chooseStrategy } from './strategies/index.ts';
 import type { StrategyName } from './strategy.ts';
 
@@ -27,6 +28,8 @@ export interface GpuOptions {
   reduceWorkgroupSize?: number;
   /** Columns each reduction invocation adds before the tree (default 64). */
   reducePerThread?: number;
+  /** Time the run's compute passes with 'timestamp-query' when the device has it (RunStats.gpuNanoseconds). */
+  timestamps?: boolean;
 }
 
 export interface RunStats {
@@ -38,6 +41,8 @@ export interface RunStats {
   peakBytes: number;
   /** BPTT: steps between stored hidden states (the longest sequence when every state is stored); absent without gradients. */
   checkpointEvery?: number;
+  /** With GpuOptions.timestamps: summed duration of the run's compute passes (ns); null when it could not be timed. */
+  gpuNanoseconds?: number | null;
 }
 
 /** Default memory budget: this much, or the device's maxBufferSize when that is smaller. */
@@ -130,6 +135,7 @@ export class GpuBackend implements Backend {
     if (this.lastStrategy !== strategy.name) this.pool.destroy();
     this.lastStrategy = strategy.name;
     this.pool.resetPeak();
+    const timer = this.opts.timestamps ? GpuTimer.create(this.device, 4096) : null;
     const r = await strategy.run(
       {
         device: this.device,
@@ -137,6 +143,7 @@ export class GpuBackend implements Backend {
         opts: this.opts,
         budgetBytes: this.opts.memoryBudget ?? Math.min(DEFAULT_BUDGET, limits.maxBufferSize),
         maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
+        timer,
       },
       { model, batch, gradients, outputs, hasTargets, truncation: opts.truncation, onProgress: opts.onProgress },
     );
@@ -147,6 +154,7 @@ export class GpuBackend implements Backend {
       peakBytes: this.pool.peakBytes(),
       ...(r.checkpointEvery !== undefined ? { checkpointEvery: r.checkpointEvery } : {}),
     };
+    if (timer) this.lastRun.gpuNanoseconds = await timer.read();
     return r.raw;
   }
 

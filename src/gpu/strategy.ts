@@ -6,6 +6,7 @@ import type { Batch } from '../batch.ts';
 import type { Model } from '../model.ts';
 import type { GpuOptions } from './backend.ts';
 import type { BufferPool } from './pool.ts';
+import type { GpuTimer } from './timing.ts';
 
 export type StrategyName = 'per-sequence' | 'workgroup' | 'gemm' | 'rtrl';
 export type StrategyChoice = StrategyName | 'auto';
@@ -42,6 +43,8 @@ export interface StrategyContext {
   budgetBytes: number;
   /** The largest buffer a binding may have: min(maxStorageBufferBindingSize, maxBufferSize). */
   maxBindingBytes: number;
+  /** With GpuOptions.timestamps: spread `timer?.pass()` into every compute pass descriptor, and call `finish` on the last encoder. */
+  timer: GpuTimer | null;
 }
 
 export interface StrategyResult {

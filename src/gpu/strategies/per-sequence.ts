@@ -10,6 +10,7 @@ import { planChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
 import { sumParts } from '../sums.ts';
+import { truncationUniform } from '../truncation.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
 
@@ -27,7 +28,6 @@ export const perSequence: Strategy = {
     if (s.hiddenSize > L.maxHiddenSize) return `it keeps the weights in private arrays and takes hiddenSize ≤ ${L.maxHiddenSize}, got ${s.hiddenSize}`;
     if (s.inputSize > L.maxInputSize) return `it keeps the weights in private arrays and takes inputSize ≤ ${L.maxInputSize}, got ${s.inputSize}`;
     if (s.outputSize > L.maxOutputSize) return `it keeps the weights in private arrays and takes outputSize ≤ ${L.maxOutputSize}, got ${s.outputSize}`;
-    if (s.truncation !== undefined && s.truncation < s.maxSteps) return 'truncated BPTT is not implemented in this kernel yet';
     return null;
   },
 
@@ -106,11 +106,11 @@ export const perSequence: Strategy = {
         packTargets(batch, c, O, tgHost);
         device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
       }
-      device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count }));
+      device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count, truncation: truncationUniform(req.truncation) }));
       device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
 
       const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
-      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.mode} + partial sums` });
+      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.mode} + partial sums`, ...ctx.timer?.pass() });
       rnn.encode(pass, rnnBind, c.count);
       reduce.encode(pass, reduceBind, c.count, R);
       pass.end();
@@ -126,7 +126,7 @@ export const perSequence: Strategy = {
       req.onProgress?.(done, batch.count);
     }
 
-    const sums = await sumParts(device, pool, reduce, parts, R, plan.totalParts);
+    const sums = await sumParts(device, pool, reduce, parts, R, plan.totalParts, ctx.timer);
     const raw = {
       loss: hasTargets ? sums[0] : null,
       grads: gradients ? Float64Array.from(sums.subarray(2)) : null,
