@@ -15,6 +15,12 @@ export interface RunOptions {
   gradients?: boolean;
   /** Return the predictions. Default false. */
   outputs?: boolean;
+  /**
+   * Truncated BPTT window k, an integer ≥ 1 (absent: full BPTT). The hidden state is detached every k steps: with
+   * 0-based step t within each sequence, the gradient does not flow from step t into h_{t−1} when t is a positive
+   * multiple of k. Loss and outputs are unchanged; k ≥ the sequence length equals full BPTT.
+   */
+  truncation?: number;
   /** Progress on long work: sequences done out of total. */
   onProgress?: (done: number, total: number) => void;
 }

@@ -141,6 +141,8 @@ interface RunCommandOptions {
   backend: BackendChoice;
   json?: boolean;
   outputs?: boolean;
+  /** grad: truncated BPTT window. */
+  truncate?: number;
 }
 
 async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, io: CliIO): Promise<void> {
@@ -151,7 +153,7 @@ async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, io: CliI
   const withOutputs = kind === 'forward' || !!o.outputs;
   if (withGrads && !batch.targets) throw new InputError('targets', 'grad needs targets: the data file has none', o.data);
   const text = await withEngine(o.backend, io, async (engine) => {
-    const r = await runWithProgress(io, kind, engine, model, batch, { gradients: withGrads, outputs: withOutputs });
+    const r = await runWithProgress(io, kind, engine, model, batch, { gradients: withGrads, outputs: withOutputs, truncation: o.truncate });
     return o.json
       ? jsonText(resultJson(r, batch, modelJson, withGrads, withOutputs)) + '\n'
       : resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
@@ -204,6 +206,7 @@ A model may be a JSON file or the preset name "statquest".`,
     .addOption(backendOption())
     .option('--json', 'print {"backend","adapter","loss","grads":{"Wx","Wh","bh","Wy","by"},"outputs"?} as JSON')
     .option('--outputs', 'also print the predictions')
+    .option('--truncate <k>', 'truncated BPTT: detach the hidden state every k steps (k ≥ 1; default: full BPTT)', integer(1))
     .action((o: RunCommandOptions) => runModel('grad', o, io));
 
   program

@@ -11,6 +11,8 @@ import { ReduceKernel } from './kernels/reduce.ts';
 import { RnnKernel } from './kernels/rnn.ts';
 import { packInputs, packTargets, unpackOutputs } from './packing.ts';
 import { planChunks, type Plan } from './plan.ts';
+import { GpuTimer } from './timing.ts';
+import { truncationUniform } from './truncation.ts';
 
 export interface GpuOptions {
   /** Use this device instead of requesting one (the caller keeps ownership: dispose() will not destroy it). */
@@ -25,6 +27,8 @@ export interface GpuOptions {
   reduceWorkgroupSize?: number;
   /** Columns each reduction invocation adds before the tree (default 64). */
   reducePerThread?: number;
+  /** Time the run's compute passes with 'timestamp-query' when the device has it (RunStats.gpuNanoseconds). */
+  timestamps?: boolean;
 }
 
 export interface RunStats {
@@ -32,6 +36,8 @@ export interface RunStats {
   sequencesPerChunk: number;
   /** Bytes of all GPU buffers the engine held at the end of the run. */
   peakBytes: number;
+  /** With GpuOptions.timestamps: summed duration of the run's compute passes (ns); null when it could not be timed. */
+  gpuNanoseconds?: number | null;
 }
 
 const DEFAULT_BUDGET = 512 * 1024 * 1024;
@@ -177,6 +183,7 @@ export class GpuBackend implements Backend {
     const T = plan.maxSteps;
     const I = model.inputSize;
     const outPerSeq = (outAll ? T : 1) * O;
+    const timer = this.opts.timestamps ? GpuTimer.create(device, plan.chunks.length + 16) : null;
 
     // Buffers (pooled by role).
     const P = model.params.length;
@@ -223,11 +230,11 @@ export class GpuBackend implements Backend {
         packTargets(batch, c, O, tgHost);
         device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
       }
-      device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count }));
+      device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count, truncation: truncationUniform(opts.truncation) }));
       device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
 
       const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
-      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.mode} + partial sums` });
+      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.mode} + partial sums`, ...timer?.pass() });
       rnn.encode(pass, rnnBind, c.count);
       reduce.encode(pass, reduceBind, c.count, R);
       pass.end();
@@ -246,16 +253,17 @@ export class GpuBackend implements Backend {
     let loss: number | null = null;
     let grads: Float64Array | null = null;
     let overflowed = 0;
-    const sums = await this.sumParts(reduce, parts, R, plan.totalParts);
+    const sums = await this.sumParts(reduce, parts, R, plan.totalParts, timer);
     if (hasTargets) loss = sums[0];
     overflowed = sums[1];
     if (gradients) grads = Float64Array.from(sums.subarray(2));
     this.lastRun = { chunks: plan.chunks.length, sequencesPerChunk: cap, peakBytes: this.pool.bytes() };
+    if (timer) this.lastRun.gpuNanoseconds = await timer.read();
     return { loss, grads, outputs: outHost, overflowed };
   }
 
   /** Reduces R rows of `cols` partial sums to one value per row, level by level in fixed order, and reads them. */
-  private async sumParts(reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number): Promise<Float32Array> {
+  private async sumParts(reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null): Promise<Float32Array> {
     const device = this.device;
     const enc = device.createCommandEncoder({ label: 'webgpu-rnn final sums' });
     let src = parts;
@@ -267,7 +275,7 @@ export class GpuBackend implements Backend {
       const u = this.pool.get(`sums params ${level}`, 16, UNIFORM | COPY_DST);
       uniforms.push(u);
       device.queue.writeBuffer(u, 0, reduce.params(cols, cols, next, 0));
-      const pass = enc.beginComputePass({ label: `webgpu-rnn sums level ${level}` });
+      const pass = enc.beginComputePass({ label: `webgpu-rnn sums level ${level}`, ...timer?.pass() });
       reduce.encode(pass, reduce.kernel.bind(`level ${level}`, { params: u, src, dst }), cols, R);
       pass.end();
       src = dst;
@@ -276,6 +284,7 @@ export class GpuBackend implements Backend {
     }
     const read = this.pool.get('sums readback', R * 4, MAP_READ | COPY_DST);
     enc.copyBufferToBuffer(src, 0, read, 0, R * 4);
+    timer?.finish(enc);
     device.queue.submit([enc.finish()]);
     await read.mapAsync(MAP_READ, 0, R * 4);
     const out = new Float32Array(read.getMappedRange(0, R * 4).slice(0));

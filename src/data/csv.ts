@@ -1,0 +1,221 @@
+// A user's time series from CSV text (browser-safe: it parses a string; reading the file is the CLI's job), and
+// sliding windows over it: window n reads rows n .. n+T−1 and its target is the next value (or the next k values)
+// of the target columns. Errors are InputErrors naming the row (1-based, as in the file) and the column.
+
+import { offsetsFromLengths, type Batch } from '../batch.ts';
+import { InputError } from '../errors.ts';
+import { LIMITS } from '../model.ts';
+import type { DataSet } from './dataset.ts';
+
+/** A column by name (needs a header) or by 1-based index. */
+export type ColumnRef = string | number;
+
+export interface CsvOptions {
+  /** `auto` (default): the first row is a header when none of its cells is a number. */
+  header?: boolean | 'auto';
+  /** Cell separator. Default: `,`, or `;` / tab when the first line has those and no comma. */
+  delimiter?: string;
+  /** Columns to read, by name or 1-based index. Default: every column (when all are numeric, else an error). */
+  columns?: ColumnRef[];
+  /** Source name for error messages (the file name). */
+  source?: string;
+}
+
+/** The selected columns of a CSV file, as float64 series. */
+export interface TimeSeries {
+  /** Column names: the header's, or `column N` without a header. */
+  names: string[];
+  /** 1-based column index in the file of each selected column. */
+  indices: number[];
+  /** values[c][r]: row r (0-based data row) of selected column c. */
+  values: Float64Array[];
+  /** File line number (1-based) of each data row. */
+  lines: number[];
+  /** Rows read. */
+  length: number;
+  hasHeader: boolean;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Splits one line into cells; double quotes may enclose a cell ("" is a quote inside one). */
+function splitLine(line: string, delim: string, lineNo: number, source?: string): string[] {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    let cell = '';
+    while (line[i] === ' ' || line[i] === '\t' && delim !== '\t') i++;
+    if (line[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= line.length) throw new InputError(`row ${lineNo}`, 'a quoted cell is not closed (quoted cells may not span lines)', source);
+        if (line[i] === '"') {
+          if (line[i + 1] === '"') {
+            cell += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        cell += line[i++];
+      }
+      while (i < line.length && line[i] !== delim) {
+        if (line[i] !== ' ' && line[i] !== '\t') throw new InputError(`row ${lineNo}`, `unexpected text after a quoted cell in column ${cells.length + 1}`, source);
+        i++;
+      }
+    } else {
+      const end = line.indexOf(delim, i);
+      cell = (end < 0 ? line.slice(i) : line.slice(i, end)).trim();
+      i = end < 0 ? line.length : end;
+    }
+    cells.push(cell);
+    if (i >= line.length) return cells;
+    i++; // the delimiter
+  }
+}
+
+function colName(names: string[] | null, c: number): string {
+  return names && names[c] ? `column ${c + 1} ("${names[c]}")` : `column ${c + 1}`;
+}
+
+/** Parses CSV text and returns the selected columns as numbers. */
+export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
+  const source = opts.source;
+  const rawLines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  // Keep file line numbers; skip blank lines (a trailing newline, empty separators).
+  const lines: { no: number; text: string }[] = [];
+  rawLines.forEach((t, k) => {
+    if (t.trim() !== '') lines.push({ no: k + 1, text: t });
+  });
+  if (lines.length === 0) throw new InputError('', 'the CSV file is empty', source);
+  let delim = opts.delimiter;
+  if (delim === undefined) {
+    const first = lines[0].text;
+    delim = first.includes(',') ? ',' : first.includes(';') ? ';' : first.includes('\t') ? '\t' : ',';
+  }
+  if (delim.length !== 1 || delim === '"') throw new InputError('delimiter', `must be one character other than a quote, got ${JSON.stringify(delim)}`, source);
+
+  const firstCells = splitLine(lines[0].text, delim, lines[0].no, source);
+  const isNum = (s: string): boolean => NUMBER.test(s);
+  const hasHeader = opts.header === 'auto' || opts.header === undefined ? !firstCells.some(isNum) : opts.header;
+  const names = hasHeader ? firstCells : null;
+  const width = firstCells.length;
+  const dataLines = hasHeader ? lines.slice(1) : lines;
+  if (dataLines.length === 0) throw new InputError('', `the CSV file has a header but no data rows`, source);
+
+  // Resolve the columns.
+  const refs = opts.columns && opts.columns.length > 0 ? opts.columns : Array.from({ length: width }, (_, c) => c + 1);
+  const indices = refs.map((ref) => {
+    if (typeof ref === 'number') {
+      if (!Number.isInteger(ref) || ref < 1 || ref > width) {
+        throw new InputError('column', `column ${ref} does not exist: the file has ${width} column${width === 1 ? '' : 's'} (columns count from 1)`, source);
+      }
+      return ref - 1;
+    }
+    if (/^\d+$/.test(ref)) {
+      const k = Number(ref);
+      if (!names || !names.includes(ref)) {
+        if (k < 1 || k > width) throw new InputError('column', `column ${k} does not exist: the file has ${width} column${width === 1 ? '' : 's'} (columns count from 1)`, source);
+        return k - 1;
+      }
+    }
+    if (!names) throw new InputError('column', `"${ref}" is a column name, but the file has no header row; give the column's number (from 1)`, source);
+    const k = names.indexOf(ref);
+    if (k < 0) throw new InputError('column', `no column named "${ref}" (the header has ${names.map((n) => `"${n}"`).join(', ')})`, source);
+    return k;
+  });
+
+  const values = indices.map(() => new Float64Array(dataLines.length));
+  const lineNos: number[] = [];
+  dataLines.forEach((line, r) => {
+    const cells = r === 0 && !hasHeader ? firstCells : splitLine(line.text, delim!, line.no, source);
+    indices.forEach((c, k) => {
+      const where = `row ${line.no}, ${colName(names, c)}`;
+      if (c >= cells.length) throw new InputError(where, `missing: the row has ${cells.length} cell${cells.length === 1 ? '' : 's'}`, source);
+      const s = cells[c];
+      if (s === '') throw new InputError(where, 'empty cell, expected a number', source);
+      if (!isNum(s)) throw new InputError(where, `expected a number, got ${JSON.stringify(s.length > 24 ? s.slice(0, 24) + '…' : s)}`, source);
+      const v = Number(s);
+      if (!Number.isFinite(v)) throw new InputError(where, `${s} is out of range (not a finite number)`, source);
+      values[k][r] = v;
+    });
+    lineNos.push(line.no);
+  });
+  return {
+    names: indices.map((c) => (names && names[c] ? names[c] : `column ${c + 1}`)),
+    indices: indices.map((c) => c + 1),
+    values,
+    lines: lineNos,
+    length: dataLines.length,
+    hasHeader,
+  };
+}
+
+export interface WindowOptions {
+  /** Window length T: steps read before predicting. */
+  window: number;
+  /** Predict the next `horizon` values (default 1). */
+  horizon?: number;
+  /** Windows start every `stride` rows (default 1). */
+  stride?: number;
+  /**
+   * Which of the series' columns are targets (positions in `series.names`, 0-based). Default: all of them.
+   * O = targets × horizon; target value o = k·C + c is column c, k+1 steps after the window.
+   */
+  targets?: number[];
+  source?: string;
+  name?: string;
+}
+
+/**
+ * Sliding windows over a series: window n reads rows n·s .. n·s+T−1 (all selected columns: I = columns) and its
+ * targets are the rows n·s+T .. n·s+T+k−1 of the target columns. Windows are in time order.
+ */
+export function slidingWindows(series: TimeSeries, opts: WindowOptions): DataSet {
+  const source = opts.source;
+  const T = opts.window;
+  const k = opts.horizon ?? 1;
+  const s = opts.stride ?? 1;
+  if (!Number.isSafeInteger(T) || T < 1) throw new InputError('window', `must be an integer ≥ 1, got ${T}`, source);
+  if (!Number.isSafeInteger(k) || k < 1) throw new InputError('horizon', `must be an integer ≥ 1, got ${k}`, source);
+  if (!Number.isSafeInteger(s) || s < 1) throw new InputError('stride', `must be an integer ≥ 1, got ${s}`, source);
+  const I = series.values.length;
+  const tcols = opts.targets ?? series.values.map((_, c) => c);
+  for (const c of tcols) if (!Number.isInteger(c) || c < 0 || c >= I) throw new InputError('targets', `no selected column ${c}`, source);
+  const O = tcols.length * k;
+  if (I > LIMITS.maxInputSize) throw new InputError('column', `${I} input columns exceed the model limit of ${LIMITS.maxInputSize}`, source);
+  if (O > LIMITS.maxOutputSize) throw new InputError('horizon', `${tcols.length} target columns × horizon ${k} = ${O} outputs exceed the model limit of ${LIMITS.maxOutputSize}`, source);
+  const L = series.length;
+  if (T + k > L) {
+    throw new InputError(
+      'window',
+      `a window of ${T} rows plus ${k} target row${k === 1 ? '' : 's'} is longer than the series (${L} row${L === 1 ? '' : 's'})`,
+      source,
+    );
+  }
+  const N = Math.floor((L - T - k) / s) + 1;
+  const lengths = new Uint32Array(N).fill(T);
+  const inputs = new Float64Array(N * T * I);
+  const targets = new Float64Array(N * O);
+  for (let n = 0; n < N; n++) {
+    const start = n * s;
+    for (let t = 0; t < T; t++) for (let c = 0; c < I; c++) inputs[(n * T + t) * I + c] = series.values[c][start + t];
+    for (let j = 0; j < k; j++) tcols.forEach((c, ci) => (targets[n * O + j * tcols.length + ci] = series.values[c][start + T + j]));
+  }
+  const batch: Batch = { count: N, inputSize: I, outputSize: O, output: 'last', lengths, offsets: offsetsFromLengths(lengths), inputs, targets };
+  return {
+    name: opts.name ?? 'csv',
+    description: `${N} sliding windows of ${T} rows over ${L} rows of ${series.names.join(', ')}; target: the next ${k === 1 ? 'value' : `${k} values`} of ${tcols.map((c) => series.names[c]).join(', ')}`,
+    batch,
+    suggest: { inputSize: I, outputSize: O, output: 'last', hiddenSize: Math.min(LIMITS.maxHiddenSize, 8), activation: 'tanh' },
+    timeOrdered: true,
+    gap: Math.ceil(k / s) - 1,
+  };
+}
+
+/** parseCsv then slidingWindows: a user's CSV text as a data set. */
+export function csvData(text: string, opts: CsvOptions & WindowOptions): DataSet {
+  const series = parseCsv(text, opts);
+  return slidingWindows(series, opts);
+}

@@ -1,0 +1,8 @@
+// Data sets for training and experiments: the seed notes' toy stock data, a noisy sine, the adding problem, a
+// user's CSV time series in sliding windows, and the train/validation split.
+
+export type { DataSet, ShapeSuggestion } from './dataset.ts';
+export { seedData, scalarDataSet } from './seed.ts';
+export { sineData, addingData, type SineOptions, type AddingOptions } from './synthetic.ts';
+export { parseCsv, slidingWindows, csvData, type CsvOptions, type WindowOptions, type TimeSeries, type ColumnRef } from './csv.ts';
+export { splitData, subsetBatch, type Split, type SplitOptions, type SplitMode } from './split.ts';
