@@ -3,10 +3,11 @@
 
 import { InputError } from '../../errors.ts';
 import type { Strategy, StrategyChoice, StrategyShape } from '../strategy.ts';
+import { gemm } from './gemm.ts';
 import { perSequence } from './per-sequence.ts';
 
 /** Every registered strategy. A strategy listed here must pass test/gpu-strategies.test.ts. */
-export const STRATEGIES: readonly Strategy[] = [perSequence];
+export const STRATEGIES: readonly Strategy[] = [perSequence, gemm];
 
 /**
  * `auto` tries, in order, the first registered strategy of each rung whose `supports` accepts the shape:
