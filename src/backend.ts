@@ -4,6 +4,7 @@ import type { Batch } from './batch.ts';
 import type { RawResult } from './cpu/reference.ts';
 import type { Model } from './model.ts';
 import type { RunStats } from './gpu/backend.ts';
+import type { StrategyChoice } from './gpu/strategy.ts';
 
 export type { RawResult };
 
@@ -28,6 +29,11 @@ export interface RunOptions {
   clipNorm?: number;
   /** Progress on long work: sequences done out of total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * WebGPU kernel strategy (see README "Kernel strategies and memory"): `auto` (default) picks from the shape and
+   * the adapter's limits; naming one that cannot serve the run is an InputError that says why. The CPU ignores it.
+   */
+  strategy?: StrategyChoice;
 }
 
 export interface Backend {

@@ -106,6 +106,64 @@ await describeGpu('WebGPU gradient clipping (ClipKernel)', (gpu) => {
   });
 });
 
+const cpu = await Engine.create({ backend: 'cpu' });
+
+await describeGpu('WebGPU engine: gradNorm, clipNorm', (gpu) => {
+  const shape = { inputSize: 3, hiddenSize: 4, outputSize: 2 };
+  const json = randomModel(shape, 'tanh', 'all', 41, 0.6);
+  const model = modelFromJSON(json);
+  const batch = randomBatch({ count: 77, ...shape, output: 'all', minLength: 1, maxLength: 12, seed: 42 });
+
+  for (const strategy of ['per-sequence', 'rtrl'] as const) {
+    it(`${strategy}: gradNorm matches the CPU; clipping to a third gives norm c in the same direction; above the norm nothing changes`, async () => {
+      const ref = await cpu.run(model, batch, {});
+      const full = await gpu().run(model, batch, { strategy });
+      expect(full.clipped).toBe(false);
+      expect(ref.clipped).toBe(false);
+      expect(Math.abs(full.gradNorm! - ref.gradNorm!)).toBeLessThanOrEqual(1e-4 * ref.gradNorm!);
+      expect(Math.abs(full.gradNorm! - globalNorm(full.gradsFlat!))).toBeLessThanOrEqual(1e-6 * full.gradNorm!);
+
+      const c = ref.gradNorm! / 3;
+      const r = await gpu().run(model, batch, { strategy, clipNorm: c });
+      const rc = await cpu.run(model, batch, { clipNorm: c });
+      expect(r.clipped).toBe(true);
+      expect(rc.clipped).toBe(true);
+      expect(r.gradNorm).toBe(full.gradNorm); // the norm before clipping
+      expect(Math.abs(globalNorm(r.gradsFlat!) - c)).toBeLessThanOrEqual(1e-5 * c);
+      expect(Math.abs(globalNorm(rc.gradsFlat!) - c)).toBeLessThanOrEqual(1e-12 * c);
+      // Direction unchanged: every value is the unclipped one times c/‖g‖.
+      const scale = c / full.gradNorm!;
+      full.gradsFlat!.forEach((g, p) => expect(Math.abs(r.gradsFlat![p] - g * scale)).toBeLessThanOrEqual(1e-6 * Math.max(Math.abs(g * scale), c)));
+      rc.gradsFlat!.forEach((g, p) => expect(Math.abs(r.gradsFlat![p] - g)).toBeLessThanOrEqual(1e-4 * c));
+      expect(r.loss).toBe(full.loss);
+
+      const under = await gpu().run(model, batch, { strategy, clipNorm: full.gradNorm! * 1.01 });
+      expect(under.clipped).toBe(false);
+      expect(Array.from(under.gradsFlat!)).toEqual(Array.from(full.gradsFlat!));
+    });
+  }
+
+  it('a forward pass has no gradNorm; the seed notes give ‖g‖ = √(0.011² + 0.022² + 0 + 0.018² + 0.02²)', async () => {
+    const fwd = await gpu().run(model, batch, { gradients: false });
+    expect(fwd.gradNorm).toBeUndefined();
+    expect(fwd.clipped).toBeUndefined();
+    const seed = batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last');
+    const r = await gpu().run(preset('statquest'), seed, {});
+    const want = Math.hypot(0.011, 0.022, 0, 0.018, 0.02);
+    expect(Math.abs(r.gradNorm! - want)).toBeLessThanOrEqual(1e-6);
+  });
+
+  for (const bad of [0, -1, NaN, Infinity, '2' as unknown as number]) {
+    it(`clipNorm ${typeof bad === 'string' ? JSON.stringify(bad) : bad} is an InputError naming clipNorm on both backends`, async () => {
+      for (const engine of [gpu(), cpu]) {
+        const err = await engine.run(model, batch, { clipNorm: bad }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(InputError);
+        expect((err as InputError).field).toBe('clipNorm');
+      }
+    });
+  }
+});
+
 describe('clipByGlobalNorm (CPU, float64)', () => {
   it('scales to the norm, keeps small gradients, and treats non-finite values as unclippable', () => {
     const g = Float64Array.of(3, -4);
