@@ -9,4 +9,6 @@ export const shaders = {
   train: read('train'),
   model_sums: read('model_sums'),
   optimizer: read('optimizer'),
+  clip: read('clip'),
+  rtrl: read('rtrl'),
 };
