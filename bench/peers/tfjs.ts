@@ -41,7 +41,9 @@ export class TfjsPeer implements Peer {
   }
 
   async init(): Promise<void> {
-    const tf = await this.load();
+    const tf = await quietly(() => this.load());
+    // PROD silences tfjs's one-time advice to install tfjs-node (printed at the first tensor) and skips debug checks.
+    tf.env().set('PROD', true);
     const ok = await quietly(() => tf.setBackend(this.backend));
     if (!ok) throw new Error(`tf.setBackend('${this.backend}') failed`);
     await tf.ready();

@@ -5,6 +5,8 @@ import type { Batch } from '../batch.ts';
 import { Engine } from '../engine.ts';
 import type { ModelJSON } from '../model.ts';
 import { LIMITS } from '../model.ts';
+import { chooseStrategy } from '../gpu/strategies/index.ts';
+import type { StrategyChoice } from '../gpu/strategy.ts';
 import type { Phase } from './workloads.ts';
 
 /** Why our engine (either backend) cannot take this model's shape, or null. */
@@ -39,8 +41,8 @@ export interface Peer {
   detail: string;
   /** Loads the peer; throws (with the reason) when it is unavailable. */
   init(): Promise<void>;
-  /** Why this peer cannot run the workload (e.g. H too large), or null. */
-  unsupported?(model: ModelJSON): string | null;
+  /** Why this peer cannot run the workload at this size (e.g. H too large for a strategy), or null. */
+  unsupported?(model: ModelJSON, phase: Phase, N: number, T: number): string | null;
   prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun>;
   dispose(): void;
 }
@@ -54,15 +56,23 @@ export class WebGpuPeer implements Peer {
 
   constructor(
     readonly id = 'webgpu',
-    /** A RunOptions.strategy value, or undefined for the engine's own choice. */
-    readonly strategy?: string,
+    /** A RunOptions.strategy value, or undefined for the engine's own choice (`auto`). */
+    readonly strategy?: StrategyChoice,
     private readonly device?: GPUDevice,
   ) {
     this.label = strategy ? `webgpu-rnn WebGPU (${strategy})` : 'webgpu-rnn WebGPU';
   }
 
-  unsupported(model: ModelJSON): string | null {
-    return engineShapeUnsupported(model);
+  unsupported(model: ModelJSON, phase: Phase, N: number, T: number): string | null {
+    const why = engineShapeUnsupported(model);
+    if (why || !this.engine?.device) return why;
+    const shape = { inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize, maxSteps: T, count: N, gradients: phase === 'gradient' };
+    try {
+      chooseStrategy(this.strategy, shape, this.engine.device.limits);
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
   }
 
   async init(): Promise<void> {
@@ -72,7 +82,7 @@ export class WebGpuPeer implements Peer {
 
   async prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
     const engine = this.engine!;
-    const opts = { gradients: phase === 'gradient', ...(this.strategy ? { strategy: this.strategy } : {}) };
+    const opts = { gradients: phase === 'gradient', strategy: this.strategy };
     return {
       run: async () => {
         const r = await engine.run(model, batch, opts);

@@ -15,6 +15,8 @@ export interface BenchConfig {
   workloads: Workload[];
   N: number;
   T: number;
+  /** Several (N, T) sizes, e.g. for the sweep; default [[N, T]]. */
+  sizes?: [number, number][];
   repeats: number;
   /** Seconds each peer may spend on each workload and phase. */
   budgetSeconds: number;
@@ -96,6 +98,8 @@ export interface CellResult {
   loss: number | null;
   check: AgreementCheck | null;
   elapsedSeconds: number;
+  /** The peer's first run on this cell (compilation, allocation), excluded from the budget. */
+  firstRunSeconds: number | null;
 }
 
 export interface TargetCheck {
@@ -116,7 +120,7 @@ export interface TargetCheck {
 export interface BenchReport {
   schema: string;
   date: string;
-  config: { workloads: string[]; N: number; T: number; repeats: number; budgetSeconds: number; phases: Phase[]; quick: boolean };
+  config: { workloads: string[]; N: number; T: number; sizes: [number, number][]; repeats: number; budgetSeconds: number; phases: Phase[]; quick: boolean };
   machine: MachineInfo;
   adapter: (AdapterIdentity & { summary: string; timestampQuery: boolean; software: boolean; peak: AdapterPeak | null }) | null;
   versions: Record<string, string>;
@@ -204,109 +208,113 @@ export async function runBench(
   const results: CellResult[] = [];
   for (const w of config.workloads) {
     const model = workloadModel(w);
-    const batches = new Map<number, Batch>();
-    const batchOf = (n: number): Batch => {
-      let b = batches.get(n);
-      if (!b) batches.set(n, (b = workloadBatch(w, n, config.T)));
-      return b;
-    };
-    // Checks compare with ours, or with the CPU reference where ours cannot run the workload.
-    const reference = [ours, cpuRef].find((p) => p && !p.unsupported?.(model)) ?? null;
-    for (const phase of phases) {
-      const cost = stepCost(w, config.T, phase);
-      const refRuns = new Map<number, PeerRun>();
-      for (const p of live) {
-        const cell: CellResult = {
-          workload: w.id,
-          inputSize: w.inputSize,
-          hiddenSize: w.hiddenSize,
-          outputSize: w.outputSize,
-          activation: w.activation,
-          N: config.N,
-          T: config.T,
-          phase,
-          flopsPerStep: cost.flops,
-          bytesPerStep: cost.bytes,
-          peer: p.id,
-          status: 'ok',
-          wallSeconds: null,
-          gpuSeconds: null,
-          stepsPerSecond: null,
-          gpuStepsPerSecond: null,
-          estimatedStepsPerSecond: null,
-          gflops: null,
-          gbps: null,
-          gpuGflops: null,
-          gpuGbps: null,
-          fractionOfPeakBandwidth: null,
-          fractionOfPeakFlops: null,
-          calibration: null,
-          loss: null,
-          check: null,
-          elapsedSeconds: 0,
-        };
-        const why = p.unsupported?.(model) ?? null;
-        if (why) {
-          cell.status = 'unsupported';
-          cell.reason = why;
-        } else {
-          const m = await measure(p, model, batchOf, phase, { N: config.N, T: config.T, repeats: config.repeats, budgetSeconds: config.budgetSeconds });
-          cell.status = m.status;
-          cell.reason = m.reason;
-          cell.wallSeconds = m.wall;
-          cell.gpuSeconds = m.gpu;
-          cell.calibration = m.calibration;
-          cell.elapsedSeconds = m.elapsedSeconds;
-          const steps = config.N * config.T;
-          if (m.wall) {
-            cell.stepsPerSecond = steps / m.wall.median;
-            cell.gflops = (cell.stepsPerSecond * cost.flops) / 1e9;
-            cell.gbps = (cell.stepsPerSecond * cost.bytes) / 1e9;
-          }
-          if (m.gpu && m.gpu.median > 0) {
-            cell.gpuStepsPerSecond = steps / m.gpu.median;
-            cell.gpuGflops = (cell.gpuStepsPerSecond * cost.flops) / 1e9;
-            cell.gpuGbps = (cell.gpuStepsPerSecond * cost.bytes) / 1e9;
-          }
-          if (m.calibration && m.status === 'cut-off') cell.estimatedStepsPerSecond = steps / m.calibration.estimatedSeconds;
-          const peak = adapter?.peak;
-          if (peak && p.ours) {
-            const gbps = cell.gpuGbps ?? cell.gbps;
-            const gflops = cell.gpuGflops ?? cell.gflops;
-            if (gbps !== null) cell.fractionOfPeakBandwidth = gbps / peak.bandwidthGBps;
-            if (gflops !== null) cell.fractionOfPeakFlops = gflops / peak.fp32Gflops;
-          }
-          const run = m.last ?? m.calibrationRun;
-          cell.loss = m.last?.loss ?? null;
-          if (p === reference && m.last) refRuns.set(config.N, m.last);
-          if (run && reference && p !== reference) {
-            const n = m.last ? config.N : m.calibration!.N;
-            let ref = refRuns.get(n);
-            if (!ref) {
-              try {
-                const prepared = await reference.prepare(model, batchOf(n), phase);
-                ref = await prepared.run();
-                prepared.dispose();
-                refRuns.set(n, ref);
-              } catch (e) {
-                hooks.onNote?.(`${reference.id} failed at N=${n} for the check of ${p.id}: ${(e as Error).message}`);
-              }
+    for (const [N, T] of config.sizes ?? [[config.N, config.T]]) {
+      const batches = new Map<number, Batch>();
+      const batchOf = (n: number): Batch => {
+        let b = batches.get(n);
+        if (!b) batches.set(n, (b = workloadBatch(w, n, T)));
+        return b;
+      };
+      // Checks compare with ours, or with the CPU reference where ours cannot run the workload.
+      const reference = [ours, cpuRef].find((p) => p && !p.unsupported?.(model, 'gradient', N, T)) ?? null;
+      for (const phase of phases) {
+        const cost = stepCost(w, T, phase);
+        const refRuns = new Map<number, PeerRun>();
+        for (const p of live) {
+          const cell: CellResult = {
+            workload: w.id,
+            inputSize: w.inputSize,
+            hiddenSize: w.hiddenSize,
+            outputSize: w.outputSize,
+            activation: w.activation,
+            N: N,
+            T: T,
+            phase,
+            flopsPerStep: cost.flops,
+            bytesPerStep: cost.bytes,
+            peer: p.id,
+            status: 'ok',
+            wallSeconds: null,
+            gpuSeconds: null,
+            stepsPerSecond: null,
+            gpuStepsPerSecond: null,
+            estimatedStepsPerSecond: null,
+            gflops: null,
+            gbps: null,
+            gpuGflops: null,
+            gpuGbps: null,
+            fractionOfPeakBandwidth: null,
+            fractionOfPeakFlops: null,
+            calibration: null,
+            loss: null,
+            check: null,
+            elapsedSeconds: 0,
+            firstRunSeconds: null,
+          };
+          const why = p.unsupported?.(model, phase, N, T) ?? null;
+          if (why) {
+            cell.status = 'unsupported';
+            cell.reason = why;
+          } else {
+            const m = await measure(p, model, batchOf, phase, { N: N, T: T, repeats: config.repeats, budgetSeconds: config.budgetSeconds });
+            cell.status = m.status;
+            cell.reason = m.reason;
+            cell.wallSeconds = m.wall;
+            cell.gpuSeconds = m.gpu;
+            cell.calibration = m.calibration;
+            cell.elapsedSeconds = m.elapsedSeconds;
+            cell.firstRunSeconds = m.firstRunSeconds;
+            const steps = N * T;
+            if (m.wall) {
+              cell.stepsPerSecond = steps / m.wall.median;
+              cell.gflops = (cell.stepsPerSecond * cost.flops) / 1e9;
+              cell.gbps = (cell.stepsPerSecond * cost.bytes) / 1e9;
             }
-            if (ref) cell.check = compare(model, run, ref, reference.id, n);
+            if (m.gpu && m.gpu.median > 0) {
+              cell.gpuStepsPerSecond = steps / m.gpu.median;
+              cell.gpuGflops = (cell.gpuStepsPerSecond * cost.flops) / 1e9;
+              cell.gpuGbps = (cell.gpuStepsPerSecond * cost.bytes) / 1e9;
+            }
+            if (m.calibration && m.status === 'cut-off') cell.estimatedStepsPerSecond = steps / m.calibration.estimatedSeconds;
+            const peak = adapter?.peak;
+            if (peak && p.ours) {
+              const gbps = cell.gpuGbps ?? cell.gbps;
+              const gflops = cell.gpuGflops ?? cell.gflops;
+              if (gbps !== null) cell.fractionOfPeakBandwidth = gbps / peak.bandwidthGBps;
+              if (gflops !== null) cell.fractionOfPeakFlops = gflops / peak.fp32Gflops;
+            }
+            const run = m.last ?? m.calibrationRun;
+            cell.loss = m.last?.loss ?? null;
+            if (p === reference && m.last) refRuns.set(N, m.last);
+            if (run && reference && p !== reference) {
+              const n = m.last ? N : m.calibration!.N;
+              let ref = refRuns.get(n);
+              if (!ref) {
+                try {
+                  const prepared = await reference.prepare(model, batchOf(n), phase);
+                  ref = await prepared.run();
+                  prepared.dispose();
+                  refRuns.set(n, ref);
+                } catch (e) {
+                  hooks.onNote?.(`${reference.id} failed at N=${n} for the check of ${p.id}: ${(e as Error).message}`);
+                }
+              }
+              if (ref) cell.check = compare(model, run, ref, reference.id, n);
+            }
           }
+          results.push(cell);
+          hooks.onCell?.(cell);
         }
-        results.push(cell);
-        hooks.onCell?.(cell);
       }
+      batches.clear();
     }
-    batches.clear();
   }
   for (const p of live) p.dispose();
 
   const report: BenchReport = {
     schema: REPORT_SCHEMA,
     date: new Date().toISOString(),
-    config: { workloads: config.workloads.map((w) => w.id), N: config.N, T: config.T, repeats: config.repeats, budgetSeconds: config.budgetSeconds, phases, quick: !!config.quick },
+    config: { workloads: config.workloads.map((w) => w.id), N: config.N, T: config.T, sizes: config.sizes ?? [[config.N, config.T]], repeats: config.repeats, budgetSeconds: config.budgetSeconds, phases, quick: !!config.quick },
     machine: env.machine,
     adapter,
     versions: env.versions,
