@@ -1,6 +1,8 @@
 // WGSL sources in the browser: bundled by Vite with ?raw (Node reads the same files in shaders.node.ts).
 import rnn from '../../shaders/rnn.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
+import clip from '../../shaders/clip.wgsl?raw';
+import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
 
-export const shaders = { rnn, reduce, copy };
+export const shaders = { rnn, reduce, clip, rtrl, copy };

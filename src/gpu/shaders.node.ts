@@ -6,5 +6,7 @@ const read = (name: string): string => readFileSync(new URL(`../../shaders/${nam
 export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
+  clip: read('clip'),
+  rtrl: read('rtrl'),
   copy: read('copy'),
 };
