@@ -1,5 +1,7 @@
 // WGSL sources in the browser: bundled by Vite with ?raw (Node reads the same files in shaders.node.ts).
 import rnn from '../../shaders/rnn.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
+import clip from '../../shaders/clip.wgsl?raw';
+import rtrl from '../../shaders/rtrl.wgsl?raw';
 
-export const shaders = { rnn, reduce };
+export const shaders = { rnn, reduce, clip, rtrl };

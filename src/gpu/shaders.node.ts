@@ -6,4 +6,6 @@ const read = (name: string): string => readFileSync(new URL(`../../shaders/${nam
 export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
+  clip: read('clip'),
+  rtrl: read('rtrl'),
 };
