@@ -6,6 +6,9 @@ const read = (name: string): string => readFileSync(new URL(`../../shaders/${nam
 export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
+  train: read('train'),
+  model_sums: read('model_sums'),
+  optimizer: read('optimizer'),
   clip: read('clip'),
   rtrl: read('rtrl'),
   copy: read('copy'),
