@@ -81,7 +81,7 @@ function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts
     flags: cap * 4,
     steps: records * STEP_RECORD_BYTES,
     partials: (O + 1) * parts * 4,
-    'grads readback': p.gradients ? p.params * 4 : 0,
+    'sums readback': (p.outputSize + 1 + (p.gradients ? p.params + 2 : 0)) * 4,
   };
   const totalBytes = Object.values(bytes).reduce((a, b) => a + b, 0);
   return { ckpt, work, records, bytes, totalBytes };

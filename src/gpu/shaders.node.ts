@@ -7,4 +7,10 @@ export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
   gemm: read('gemm'),
+  train: read('train'),
+  model_sums: read('model_sums'),
+  optimizer: read('optimizer'),
+  clip: read('clip'),
+  rtrl: read('rtrl'),
+  copy: read('copy'),
 };

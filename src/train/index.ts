@@ -5,10 +5,11 @@
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
 import { InputError } from '../errors.ts';
-import { modelFromJSON, paramName, type Model, type ModelJSON } from '../model.ts';
+import { modelFromJSON, paramName, type Model, type ModelJSON, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkFloat32Range, parseModel } from '../validate.ts';
 import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult } from './cpu.ts';
+import { stepwise } from './stepwise.ts';
 import { checkPopulation, resolveOptions, resolveParam, type ResolvedOptions } from './options.ts';
 import type {
   HistoryPoint,
@@ -36,17 +37,22 @@ export const DEFAULT_STEPS = 1000;
 export { minibatchOrder } from './options.ts';
 
 /** The backend-specific part: train a population, and evaluate the SSR of many weight sets. */
-interface TrainBackend {
+export interface TrainBackend {
   population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult>;
-  /** SSR per model (params model-major) on its data set (one shared set, or one per model); NaN where not finite. */
-  losses(base: Model, params: Float64Array, sets: Batch[]): Promise<Float64Array>;
+  /** SSR per model (params model-major, h0 per model or the base's) on its data set (one shared set, or one per model); NaN where not finite. */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array>;
 }
 
-async function backendFor(engine: Engine): Promise<TrainBackend> {
-  void engine; // the WebGPU trainer (src/train/gpu.ts) is not in yet: every engine trains on the CPU path
+async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
+  const device = engine.device;
+  if (engine.backend === 'webgpu' && device) {
+    const { GpuTrainer, trainKernelServes } = await import('./gpu.ts');
+    if (trainKernelServes(shape)) return GpuTrainer.for(device);
+    return stepwise(engine);
+  }
   return {
     population: cpuTrainPopulation,
-    losses: async (base, params, sets) => cpuLosses(base, params, sets, null),
+    losses: async (base, params, sets, h0s) => cpuLosses(base, params, sets, h0s),
   };
 }
 
@@ -73,7 +79,7 @@ async function runPopulation(
     sets.forEach((b) => checkFloat32Range(models[0], b));
     if (opts.validation) checkFloat32Range(models[0], opts.validation, 'validation');
   }
-  const be = await backendFor(engine);
+  const be = await backendFor(engine, models[0]);
   const t0 = performance.now();
   let lastT = t0;
   let lastStep = 0;
@@ -88,8 +94,9 @@ async function runPopulation(
       opts.onProgress?.({ step, steps: o.steps, loss, stepsPerSecond });
     },
   });
-  const finalLoss = await be.losses(models[0], core.params, sets);
-  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation]) : null;
+  const h0s = models.map((m) => m.h0);
+  const finalLoss = await be.losses(models[0], core.params, shared ? [sets[0]] : sets, h0s);
+  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s) : null;
   const done = Math.max(...core.stepsDone);
   opts.onProgress?.({ step: done, steps: o.steps, loss: core.lastLoss[0], stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0) });
   return { core, models, sets, o, finalLoss, validationLoss };
@@ -219,8 +226,8 @@ export async function lossLandscape(
       params[m * P + yIndex] = ys[iy];
     }
   }
-  const be = await backendFor(engine);
-  const losses = await be.losses(model, params, sets);
+  const be = await backendFor(engine, model);
+  const losses = await be.losses(model, params, sets, null);
   let path: LandscapeResult['path'] = null;
   if (opts.path) {
     const mask = new Uint8Array(P);

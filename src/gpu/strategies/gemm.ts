@@ -15,7 +15,9 @@ import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import type { Chunk } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
-import { sumParts } from '../sums.ts';
+import { encodeLevels, readBack } from '../sums.ts';
+import { CLIP_STATS_BYTES, ClipKernel } from '../kernels/clip.ts';
+import type { RawResult } from '../../backend.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
 const NONE = 0xffffffff;
@@ -175,7 +177,6 @@ export const gemm: Strategy = {
     const parts = pool.get('partials', plan.bytes.partials, STORAGE | COPY_SRC | COPY_DST);
     const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
     const ysRead = outputs ? pool.get('ys readback', plan.bytes['ys readback'], MAP_READ | COPY_DST) : null;
-    const gRead = gradients ? pool.get('grads readback', P * 4, MAP_READ | COPY_DST) : null;
 
     const buffers = { dims, step: { buffer: steps, offset: 0, size: 32 }, weights, lengths, xs, targets, ys, states, work, flags };
     const binds = new Map<GemmKind, GPUBindGroup>();
@@ -228,19 +229,30 @@ export const gemm: Strategy = {
       req.onProgress?.(done, batch.count);
     }
 
-    let grads: Float64Array | null = null;
-    if (gRead) {
-      const enc = device.createCommandEncoder({ label: 'webgpu-rnn gemm gradients readback' });
-      enc.copyBufferToBuffer(work, 0, gRead, 0, P * 4);
-      device.queue.submit([enc.finish()]);
-      await gRead.mapAsync(MAP_READ, 0, P * 4);
-      grads = Float64Array.from(new Float32Array(gRead.getMappedRange(0, P * 4)));
-      gRead.unmap();
+    // Final sums of the per-sequence rows; the gradients are already summed in work[0, P): measure their global norm
+    // (and clip them to clipNorm) on the GPU in place, then read everything back in one mapping.
+    const enc = device.createCommandEncoder({ label: 'webgpu-rnn gemm final sums' });
+    const rowSums = encodeLevels(device, pool, enc, reduce, parts, R, plan.totalParts, ctx.timer);
+    const reads: [GPUBuffer, number][] = [[rowSums, R * 4]];
+    if (gradients) {
+      const stats = pool.get('clip stats', CLIP_STATS_BYTES, STORAGE | COPY_SRC);
+      const u = pool.get('clip params', 16, UNIFORM | COPY_DST);
+      const clip = new ClipKernel(device);
+      device.queue.writeBuffer(u, 0, clip.params(0, P, req.clipNorm));
+      const pass = enc.beginComputePass({ label: 'webgpu-rnn gradient norm and clipping', ...ctx.timer?.pass() });
+      clip.encode(pass, clip.bind('run', { params: u, grads: work, stats }));
+      pass.end();
+      reads.push([work, P * 4], [stats, CLIP_STATS_BYTES]);
     }
-    const sums = await sumParts(device, pool, reduce, parts, R, plan.totalParts, ctx.timer);
+    const v = await readBack(device, pool, enc, reads, ctx.timer);
     let loss = 0;
-    for (let o = 0; o < O; o++) loss += sums[o];
-    const raw = { loss: hasTargets ? loss : null, grads, outputs: outHost, overflowed: sums[O] };
+    for (let o = 0; o < O; o++) loss += v[o];
+    const raw: RawResult = { loss: hasTargets ? loss : null, grads: null, outputs: outHost, overflowed: v[O] };
+    if (gradients) {
+      raw.grads = Float64Array.from(v.subarray(R, R + P));
+      raw.gradNorm = v[R + P];
+      raw.clipped = v[R + P + 1] !== 1;
+    }
     return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: gradients ? plan.segment : undefined };
   },
 };
