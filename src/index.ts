@@ -12,3 +12,12 @@ export type { GpuOptions, RunStats } from './gpu/backend.ts';
 export { SWIFTSHADER_ICD } from './gpu/device.ts';
 export { compareResults, type VerifyReport, type QuantityCheck } from './verify.ts';
 export * from './data/index.ts';
+export {
+  unrollStudy,
+  unrollStudyCpu,
+  unrollClosedForm,
+  type UnrollStudy,
+  type UnrollStudyOptions,
+  type UnrollRow,
+  type StudyWeights,
+} from './study/unroll.ts';

@@ -6,4 +6,5 @@ const read = (name: string): string => readFileSync(new URL(`../../shaders/${nam
 export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
+  unroll_study: read('unroll_study'),
 };
