@@ -21,3 +21,4 @@ export {
   type UnrollRow,
   type StudyWeights,
 } from './study/unroll.ts';
+export * from './svg/index.ts';
