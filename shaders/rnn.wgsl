@@ -7,7 +7,7 @@
 //             flag (row 1). `hs` is not touched (the host binds a placeholder).
 //   bptt    (BACKWARD = true) — forward, storing h_t, then backpropagation through time; writes rows 0 and 1
 //             as above and the sequence's dSSR/dθ to rows 2..NPARAM+1. reduce.wgsl then sums the rows over
-//             sequences.
+//             sequences. `params.truncation` cuts the backward recurrence every k steps (truncated BPTT).
 // The overflow flag is 1 when a pre-activation left the float32 range (±Inf, or NaN from Inf − Inf): ReLU would
 // turn such a NaN into 0 and hide it, so the host reports the run as non-finite instead.
 //
@@ -40,7 +40,9 @@ override BACKWARD: bool = false;  // run backpropagation through time after the 
 
 struct Params {
   n: u32,      // sequences in this chunk (also the column stride of every time-major array)
-  _pad0: u32,
+  // Truncated BPTT window k: the gradient does not flow from step t into h_{t-1} when t is a positive multiple of
+  // k (0-based t within the sequence). 0xFFFFFFFF = full BPTT. A uniform, so one pipeline serves every k.
+  truncation: u32,
   _pad1: u32,
   _pad2: u32,
 }
@@ -164,6 +166,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var g: array<f32, NPARAM>;
   var dh: array<f32, H>;   // dSSR/dh_t, carried from step t+1 as Wh^T·dz_{t+1}
   var ht = h;              // h_t, carried from step t+1 (it was that step's h_{t-1})
+  let K = params.truncation;
+  var phase = (len - 1u) % K;  // t % K, counted down with t (no division per step)
   for (var s = 0u; s < len; s++) {
     let t = len - 1u - s;
     if (OUT_ALL || t + 1u == len) {
@@ -189,11 +193,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       for (var i = 0u; i < I; i++) { g[OFF_WX + j * I + i] += dz[j] * xs[(t * I + i) * N + n]; }
       for (var k = 0u; k < H; k++) { g[OFF_WH + j * H + k] += dz[j] * hp[k]; }
     }
+    // dh_{t-1} = Wh^T·dz_t, or 0 where truncation detaches h_{t-1} (select, not ×0, so an Inf cannot become NaN).
+    let detach = phase == 0u;
     for (var k = 0u; k < H; k++) {
       var v = 0.0;
       for (var j = 0u; j < H; j++) { v += w[OFF_WH + j * H + k] * dz[j]; }
-      dh[k] = v;
+      dh[k] = select(v, 0.0, detach);
     }
+    phase = select(phase - 1u, K - 1u, detach);
     ht = hp;
   }
   for (var p = 0u; p < NPARAM; p++) { rows[(2u + p) * N + n] = g[p]; }

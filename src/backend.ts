@@ -4,6 +4,7 @@ import type { Batch } from './batch.ts';
 import type { RawResult } from './cpu/reference.ts';
 import type { Model } from './model.ts';
 import type { RunStats } from './gpu/backend.ts';
+import type { StrategyChoice } from './gpu/strategy.ts';
 
 export type { RawResult };
 
@@ -15,8 +16,19 @@ export interface RunOptions {
   gradients?: boolean;
   /** Return the predictions. Default false. */
   outputs?: boolean;
+  /**
+   * Truncated BPTT window k, an integer ≥ 1 (absent: full BPTT). The hidden state is detached every k steps: with
+   * 0-based step t within each sequence, the gradient does not flow from step t into h_{t−1} when t is a positive
+   * multiple of k. Loss and outputs are unchanged; k ≥ the sequence length equals full BPTT.
+   */
+  truncation?: number;
   /** Progress on long work: sequences done out of total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * WebGPU kernel strategy (see README "Kernel strategies and memory"): `auto` (default) picks from the shape and
+   * the adapter's limits; naming one that cannot serve the run is an InputError that says why. The CPU ignores it.
+   */
+  strategy?: StrategyChoice;
 }
 
 export interface Backend {

@@ -7,6 +7,7 @@ import { CpuBackend } from './cpu/backend.ts';
 import type { Precision } from './cpu/reference.ts';
 import { InputError, NonFiniteError } from './errors.ts';
 import { modelFromJSON, paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
+import { checkTruncation } from './gradient-options.ts';
 import { checkBatch, checkFloat32Range, firstNonFinite, parseModel } from './validate.ts';
 import type { GpuOptions, RunStats } from './gpu/backend.ts';
 
@@ -81,6 +82,7 @@ export class Engine {
     const model = 'params' in modelIn ? modelIn : modelFromJSON(parseModel(modelIn));
     checkBatch(model, batch);
     if (this.impl.name === 'webgpu') checkFloat32Range(model, batch);
+    checkTruncation(opts.truncation);
     const gradients = opts.gradients ?? batch.targets !== null;
     if (gradients && batch.targets === null) throw new InputError('targets', 'gradients need targets, and this batch has none', 'data');
     const raw = await this.impl.run(model, batch, { ...opts, gradients });

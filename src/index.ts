@@ -11,6 +11,7 @@ export { compareArrays, describeComparison, gpuTolerance, type Tolerance, type C
 export type { GpuOptions, RunStats } from './gpu/backend.ts';
 export { SWIFTSHADER_ICD } from './gpu/device.ts';
 export { compareResults, type VerifyReport, type QuantityCheck } from './verify.ts';
+export * from './train/index.ts';
 export * from './data/index.ts';
 export {
   unrollStudy,

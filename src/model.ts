@@ -12,8 +12,11 @@ export type OutputMode = 'last' | 'all';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'identity'];
 export const OUTPUT_MODES: readonly OutputMode[] = ['last', 'all'];
 
-/** The largest sizes the core kernels accept (issue 3 raises these). */
-export const LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOutputSize: 16 } as const;
+/**
+ * The largest sizes the engine accepts (every backend). Each WebGPU kernel strategy may take less; `auto` picks one
+ * that serves the shape (see src/gpu/strategies/index.ts). maxSteps bounds each sequence's length.
+ */
+export const LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOutputSize: 16, maxSteps: 4096 } as const;
 
 export interface Shape {
   inputSize: number;

@@ -116,6 +116,9 @@ export function checkBatch(model: DataShape, b: Batch, source = 'data'): void {
   if (b.targets && b.output !== model.output) throw new InputError('targets', `the data has targets for output mode "${b.output}" but the model's output is "${model.output}"`, source);
   if (b.lengths.length !== b.count) throw new InputError('lengths', `expected ${b.count} lengths, got ${b.lengths.length}`, source);
   for (let n = 0; n < b.count; n++) if (b.lengths[n] < 1) throw new InputError(`inputs[${n}]`, 'a sequence must have at least one step', source);
+  for (let n = 0; n < b.count; n++) {
+    if (b.lengths[n] > LIMITS.maxSteps) throw new InputError(`lengths[${n}]`, `a sequence may have at most ${LIMITS.maxSteps} steps, got ${b.lengths[n]}`, source);
+  }
   const expected = offsetsFromLengths(b.lengths);
   if (b.offsets.length !== b.count + 1 || b.offsets.some((v, k) => v !== expected[k])) {
     throw new InputError('offsets', 'offsets must be the prefix sums of lengths', source);

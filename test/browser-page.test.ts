@@ -1,7 +1,8 @@
-// The page in a real browser: Vite builds it, a local static server serves it on 127.0.0.1, and Debian's
-// Chromium (driven by playwright-core, WebGPU on SwiftShader) runs the seed notes with WebGPU, then again with
-// navigator.gpu removed, where it must say it fell back to the CPU and still compute. Screenshots go to
-// test-artifacts/ (ignored by git).
+// The experiments page in a real browser: Vite builds it, a local static server serves it on 127.0.0.1, and
+// Debian's Chromium (driven by playwright-core, WebGPU on SwiftShader) runs every panel on WebGPU, checks the seed
+// panel against the CPU reference computed here in Node with the same library, shows inline errors for bad input,
+// recovers from a lost device on the CPU, and computes with navigator.gpu removed. One browser for the file;
+// screenshots of each panel go to test-artifacts/ (ignored by git).
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,8 +11,12 @@ import { extname, join, normalize } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchFromArrays } from '../src/batch.ts';
 import { Engine } from '../src/engine.ts';
-import { statquestReport, type StatquestReport } from '../src/statquest.ts';
+import { closedFormDssrDw1, scalarModel, statquestReport, type ScalarWeights, type StatquestReport } from '../src/statquest.ts';
+import type { SeedResult } from '../src/page/panels/seed.ts';
+import type { ThroughputResult } from '../src/page/panels/throughput.ts';
+import type { VerifyReport } from '../src/verify.ts';
 import { gpuRequired } from './helpers/gpu.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,11 +37,28 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 const available = existsSync(CHROMIUM);
 if (!available && !gpuRequired) console.warn(`\n[webgpu-rnn] browser tests skipped: no Chromium at ${CHROMIUM}\n`);
 
-(available || gpuRequired ? describe : describe.skip)('the page in Chromium', () => {
+/** The seed panel's numbers for weights `w`, computed in Node on the CPU reference. */
+async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observed: number[]) {
+  const steps = inputs.map((s) => s.map((v) => [v]));
+  const targets = observed.map((v) => [v]);
+  const run = await cpu.run(scalarModel(w, 'relu'), batchFromArrays(steps, targets, 'last'), { outputs: true, gradients: true });
+  const hid = await cpu.run(scalarModel({ ...w, w3: 1, b2: 0 }, 'relu', 'all'), batchFromArrays(steps, null, 'all', 1), { outputs: true });
+  const g = run.grads!;
+  return {
+    predicted: Array.from(run.outputs!),
+    hidden: Array.from(hid.outputs!),
+    ssr: run.loss!,
+    grads: { w1: g.Wx[0][0], b1: g.bh[0], w2: g.Wh[0][0], w3: g.Wy[0][0], b2: g.by[0] },
+    closedForm: closedFormDssrDw1({ inputs, observed }, w),
+  };
+}
+
+(available || gpuRequired ? describe : describe.skip)('the experiments page in Chromium', () => {
   let outDir = '';
   let server: Server;
   let url = '';
   let browser: Browser;
+  let cpu: Engine;
   let cpuReport: StatquestReport;
 
   beforeAll(async () => {
@@ -56,7 +78,7 @@ if (!available && !gpuRequired) console.warn(`\n[webgpu-rnn] browser tests skipp
     const addr = server.address();
     url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
-    const cpu = await Engine.create({ backend: 'cpu' });
+    cpu = await Engine.create({ backend: 'cpu' });
     cpuReport = await statquestReport(cpu);
     mkdirSync(ARTIFACTS, { recursive: true });
   });
@@ -68,7 +90,7 @@ if (!available && !gpuRequired) console.warn(`\n[webgpu-rnn] browser tests skipp
   });
 
   async function openPage(withoutWebGpu: boolean): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
@@ -76,39 +98,147 @@ if (!available && !gpuRequired) console.warn(`\n[webgpu-rnn] browser tests skipp
     page.on('pageerror', (e) => errors.push(e.message));
     if (withoutWebGpu) await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
     await page.goto(url);
-    await page.waitForFunction(() => document.getElementById('status')?.dataset.backend || document.getElementById('status')?.classList.contains('error'), null, { timeout: 60_000 });
+    await waitRuns(page, 'seed', 1);
     return { page, errors };
   }
 
-  function expectSameNumbers(r: StatquestReport): void {
-    expect(r.forward.map((f) => f.predicted)[0]).toBe(0);
-    r.forward.forEach((f, k) => expect(f.predicted).toBeCloseTo(cpuReport.forward[k].predicted, 6));
-    expect(r.ssr.ssr).toBeCloseTo(cpuReport.ssr.ssr, 9);
-    for (const [name, v] of Object.entries(r.ssr.grads)) expect(v, name).toBeCloseTo((cpuReport.ssr.grads as unknown as Record<string, number>)[name], 6);
+  /** Waits until panel `name` has published at least `n` results. */
+  async function waitRuns(page: Page, name: string, n: number): Promise<void> {
+    await page.waitForFunction(([k, m]) => Number(document.body.dataset[`${k}Runs`] ?? 0) >= Number(m), [name, n] as const, { timeout: 60_000 });
+  }
+  const runs = (page: Page, name: string): Promise<number> => page.evaluate((k) => Number(document.body.dataset[`${k}Runs`] ?? 0), name);
+  const result = <T>(page: Page, name: string): Promise<T> => page.evaluate((k) => window.webgpuRnn!.results[k], name) as Promise<T>;
+
+  function expectSeedNumbers(r: SeedResult, ref: Awaited<ReturnType<typeof cpuSeed>>, digits: number): void {
+    r.predicted.forEach((p, k) => expect(p).toBeCloseTo(ref.predicted[k], digits));
+    r.hidden.flat().forEach((h, k) => expect(h).toBeCloseTo(ref.hidden[k], digits));
+    expect(r.ssr).toBeCloseTo(ref.ssr, digits);
+    for (const key of ['w1', 'b1', 'w2', 'w3', 'b2'] as const) expect(r.grads[key], key).toBeCloseTo(ref.grads[key], digits);
+    expect(r.closedForm).toBeCloseTo(ref.closedForm, 12);
   }
 
-  it('runs the seed notes on WebGPU (SwiftShader) with the CPU reference numbers', async () => {
+  it('reports WebGPU on SwiftShader and runs the seed panel with the CPU reference numbers; edits recompute; bad input is refused', async () => {
     const { page, errors } = await openPage(false);
-    const status = await page.locator('#status').textContent();
-    expect(status).toMatch(/^Ran on webgpu: .*swiftshader/i);
+    expect(await page.locator('#backend-line').textContent()).toMatch(/^Backend: WebGPU — .*swiftshader/i);
     expect(await page.locator('#fallback').isHidden()).toBe(true);
-    const r = (await page.evaluate(() => window.webgpuRnnReport)) as StatquestReport;
+
+    // The notes' numbers.
+    let r = await result<SeedResult>(page, 'seed');
     expect(r.backend).toBe('webgpu');
-    expectSameNumbers(r);
-    expect(await page.locator('#report').textContent()).toContain('0.99');
-    await page.screenshot({ path: join(ARTIFACTS, 'page-webgpu.png'), fullPage: true });
+    expect(r.predicted[0]).toBe(0);
+    r.predicted.forEach((p, k) => expect(p).toBeCloseTo(cpuReport.forward[k].predicted, 6));
+    expect(r.ssr).toBeCloseTo(cpuReport.ssr.ssr, 9);
+    for (const [k, v] of Object.entries(cpuReport.ssr.grads)) expect(r.grads[k as keyof ScalarWeights], k).toBeCloseTo(v, 6);
+    expect(await page.locator('#seed-forward').textContent()).toContain('0.99');
+
+    // Move w1 and edit a sequence: the page recomputes, and matches the reference computed here.
+    const before = await runs(page, 'seed');
+    await page.locator('#seed-w1').fill('1.2');
+    await page.locator('#seed-days-0').fill('1, 0.25, 0.5');
+    await page.waitForFunction(
+      (n) => Number(document.body.dataset.seedRuns) > n && (window.webgpuRnn!.results.seed as SeedResult).inputs[0].length === 3 && (window.webgpuRnn!.results.seed as SeedResult).weights.w1 === 1.2,
+      before,
+    );
+    r = await result<SeedResult>(page, 'seed');
+    const w = { w1: 1.2, b1: 0, w2: -0.5, w3: 1.1, b2: 0 };
+    expect(r.weights).toEqual(w);
+    expectSeedNumbers(r, await cpuSeed(cpu, w, [[1, 0.25, 0.5], [0, 0.5]], [0, 1]), 5);
+    expect(await page.locator('#seed-closed').textContent()).toContain('closed form');
+    await page.locator('#seed').screenshot({ path: join(ARTIFACTS, 'panel-seed.png') });
+
+    // Bad input: an inline message names the field, and nothing runs.
+    const count = await runs(page, 'seed');
+    await page.locator('#seed-days-1').fill('0, abc');
+    await expect.poll(() => page.locator('#seed-status').textContent()).toMatch(/Sequence 2, day 2: "abc" is not a number/);
+    expect(await page.locator('#seed-days-1').getAttribute('aria-invalid')).toBe('true');
+    await page.locator('#seed-w2').fill('500');
+    await page.locator('#seed-days-1').fill('0, 0.5');
+    await expect.poll(() => page.locator('#seed-status').textContent()).toMatch(/w2.*500 is out of range/);
+    expect(await runs(page, 'seed')).toBe(count);
+    await page.locator('#seed-status').screenshot({ path: join(ARTIFACTS, 'panel-seed-bad-input.png') });
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  it('falls back to the CPU with a visible notice when navigator.gpu is absent', async () => {
+  it('verifies WebGPU against the CPU reference and measures throughput on both', async () => {
+    const { page, errors } = await openPage(false);
+    await page.locator('#vf-n').fill('300');
+    await page.locator('#vf-run').click();
+    await waitRuns(page, 'verify', 1);
+    const v = await result<VerifyReport>(page, 'verify');
+    expect(v.actual.backend).toBe('webgpu');
+    expect(v.expected.backend).toBe('cpu');
+    expect(v.ok).toBe(true);
+    expect(v.checks.map((c) => c.name)).toEqual(['loss', 'outputs', 'Wx', 'Wh', 'bh', 'Wy', 'by']);
+    expect(v.checks[0].comparison.maxRel).toBeLessThan(1e-5); // the loss, a sum over all sequences
+    expect(await page.locator('#vf-status').textContent()).toMatch(/^Pass/);
+    await page.locator('#verify').screenshot({ path: join(ARTIFACTS, 'panel-verify.png') });
+
+    // Bad input: longest shorter than shortest.
+    await page.locator('#vf-min').fill('50');
+    await page.locator('#vf-run').click();
+    await expect.poll(() => page.locator('#vf-status').textContent()).toMatch(/Longest sequence: 40 is shorter than the shortest sequence \(50\)/);
+    expect(await runs(page, 'verify')).toBe(1);
+
+    await page.locator('#tp-sizes').fill('64, 512, 2048');
+    await page.locator('#tp-t').fill('16');
+    await page.locator('#tp-reps').fill('1');
+    await page.locator('#tp-run').click();
+    await waitRuns(page, 'throughput', 1);
+    const t = await result<ThroughputResult>(page, 'throughput');
+    expect(t.rows.map((x) => x.sequences)).toEqual([64, 512, 2048]);
+    for (const x of t.rows) {
+      expect(x.steps).toBe(x.sequences * 16);
+      expect(x.gpu).toBeGreaterThan(0);
+      expect(x.cpu).toBeGreaterThan(0);
+    }
+    expect(await page.locator('#tp-chart canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#tp-summary').textContent()).toMatch(/WebGPU ran .* sequence-steps\/s/);
+    await page.locator('#throughput').screenshot({ path: join(ARTIFACTS, 'panel-throughput.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('offers the CPU after a lost device and goes on there without reloading', async () => {
+    const { page } = await openPage(false);
+    await page.evaluate(() => window.webgpuRnn!.session.gpu!.device!.destroy());
+    await page.locator('#seed-w1').fill('1.5');
+    await expect.poll(() => page.locator('#gpu-error').isVisible()).toBe(true);
+    expect(await page.locator('#gpu-error-text').textContent()).toMatch(/lost/);
+    const before = await runs(page, 'seed');
+    await page.locator('#gpu-error-cpu').click();
+    await waitRuns(page, 'seed', before + 1);
+    expect(await page.locator('#backend-line').textContent()).toMatch(/^Backend: CPU reference/);
+    const r = await result<SeedResult>(page, 'seed');
+    expect(r.backend).toBe('cpu');
+    expectSeedNumbers(r, await cpuSeed(cpu, { w1: 1.5, b1: 0, w2: -0.5, w3: 1.1, b2: 0 }, [[1, 0.5], [0, 0.5]], [0, 1]), 12);
+    expect(await page.locator('#gpu-error').isHidden()).toBe(true);
+    await page.close();
+  });
+
+  it('falls back to the CPU with a visible notice when navigator.gpu is absent, and every panel still computes', async () => {
     const { page, errors } = await openPage(true);
-    expect(await page.locator('#status').textContent()).toMatch(/^Ran on cpu/);
+    expect(await page.locator('#backend-line').textContent()).toMatch(/^Backend: CPU reference/);
     expect(await page.locator('#fallback').isVisible()).toBe(true);
     expect(await page.locator('#fallback').textContent()).toMatch(/WebGPU is not available/);
-    const r = (await page.evaluate(() => window.webgpuRnnReport)) as StatquestReport;
+    const r = await result<SeedResult>(page, 'seed');
     expect(r.backend).toBe('cpu');
-    expectSameNumbers(r);
+    expectSeedNumbers(r, await cpuSeed(cpu, { w1: 1.8, b1: 0, w2: -0.5, w3: 1.1, b2: 0 }, [[1, 0.5], [0, 0.5]], [0, 1]), 12);
+
+    await page.locator('#vf-n').fill('200');
+    await page.locator('#vf-run').click();
+    await waitRuns(page, 'verify', 1);
+    const v = await result<VerifyReport>(page, 'verify');
+    expect(v.actual.adapter).toMatch(/float32/);
+    expect(v.ok).toBe(true);
+
+    await page.locator('#tp-sizes').fill('64, 256');
+    await page.locator('#tp-t').fill('8');
+    await page.locator('#tp-reps').fill('1');
+    await page.locator('#tp-run').click();
+    await waitRuns(page, 'throughput', 1);
+    const t = await result<ThroughputResult>(page, 'throughput');
+    expect(t.rows.every((x) => x.gpu === null && x.cpu > 0)).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'page-cpu-fallback.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

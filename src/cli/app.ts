@@ -21,6 +21,7 @@ import { formatStatquest, statquestReport } from '../statquest.ts';
 import { jsonText, resultJson, resultText } from './format.ts';
 import { compareResults } from '../verify.ts';
 import { verifyJson, verifyText } from './verify.ts';
+import { memoryBudgetOption, runStatsJson, runStatsText, strategyOption, type KernelCliOptions } from './run-options.ts';
 
 /** Where the CLI writes. `out` resolves once the text is handed to the OS. */
 export interface CliIO {
@@ -118,16 +119,16 @@ async function runWithProgress(io: CliIO, label: string, engine: Engine, model: 
   }
 }
 
-async function createEngine(backend: BackendChoice, io: CliIO): Promise<Engine> {
-  const engine = await Engine.create({ backend });
+async function createEngine(backend: BackendChoice, io: CliIO, memoryBudget?: number): Promise<Engine> {
+  const engine = await Engine.create({ backend, gpu: memoryBudget === undefined ? {} : { memoryBudget } });
   if (backend === 'auto' && engine.fallbackReason) {
     io.err(`webgpu-rnn: WebGPU unavailable (${engine.fallbackReason}); using the CPU reference\n`);
   }
   return engine;
 }
 
-async function withEngine<T>(backend: BackendChoice, io: CliIO, body: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await createEngine(backend, io);
+async function withEngine<T>(backend: BackendChoice, io: CliIO, body: (engine: Engine) => Promise<T>, memoryBudget?: number): Promise<T> {
+  const engine = await createEngine(backend, io, memoryBudget);
   try {
     return await body(engine);
   } finally {
@@ -135,12 +136,14 @@ async function withEngine<T>(backend: BackendChoice, io: CliIO, body: (engine: E
   }
 }
 
-interface RunCommandOptions {
+interface RunCommandOptions extends KernelCliOptions {
   model: string;
   data: string;
   backend: BackendChoice;
   json?: boolean;
   outputs?: boolean;
+  /** grad: truncated BPTT window. */
+  truncate?: number;
 }
 
 async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, io: CliIO): Promise<void> {
@@ -151,11 +154,12 @@ async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, io: CliI
   const withOutputs = kind === 'forward' || !!o.outputs;
   if (withGrads && !batch.targets) throw new InputError('targets', 'grad needs targets: the data file has none', o.data);
   const text = await withEngine(o.backend, io, async (engine) => {
-    const r = await runWithProgress(io, kind, engine, model, batch, { gradients: withGrads, outputs: withOutputs });
-    return o.json
-      ? jsonText(resultJson(r, batch, modelJson, withGrads, withOutputs)) + '\n'
-      : resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
-  });
+    const r = await runWithProgress(io, kind, engine, model, batch, { gradients: withGrads, outputs: withOutputs, truncation: o.truncate, strategy: o.strategy });
+    const stats = engine.lastRunStats;
+    if (o.json) return jsonText({ ...resultJson(r, batch, modelJson, withGrads, withOutputs), ...(stats ? { run: runStatsJson(stats) } : {}) }) + '\n';
+    const text = resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
+    return stats ? text.replace(/^(adapter .*\n)/m, `$1run       ${runStatsText(stats)}\n`) : text;
+  }, o.memoryBudget);
   await io.out(text);
 }
 
@@ -204,6 +208,9 @@ A model may be a JSON file or the preset name "statquest".`,
     .addOption(backendOption())
     .option('--json', 'print {"backend","adapter","loss","grads":{"Wx","Wh","bh","Wy","by"},"outputs"?} as JSON')
     .option('--outputs', 'also print the predictions')
+    .option('--truncate <k>', 'truncated BPTT: detach the hidden state every k steps (k ≥ 1; default: full BPTT)', integer(1))
+    .addOption(strategyOption())
+    .addOption(memoryBudgetOption())
     .action((o: RunCommandOptions) => runModel('grad', o, io));
 
   program
@@ -213,6 +220,8 @@ A model may be a JSON file or the preset name "statquest".`,
     .requiredOption('--data <file>', 'data file (.json or .rnnb); targets optional')
     .addOption(backendOption())
     .option('--json', 'print {"backend","adapter","loss","outputs"} as JSON (loss is null without targets)')
+    .addOption(strategyOption())
+    .addOption(memoryBudgetOption())
     .action((o: RunCommandOptions) => runModel('forward', o, io));
 
   program
@@ -221,27 +230,35 @@ A model may be a JSON file or the preset name "statquest".`,
     .requiredOption('--model <file>', 'model JSON file, or a preset name (statquest)')
     .requiredOption('--data <file>', 'data file (.json or .rnnb)')
     .option('--json', 'print the comparison as JSON')
-    .action(async (o: { model: string; data: string; json?: boolean }) => {
+    .addOption(strategyOption())
+    .addOption(memoryBudgetOption())
+    .action(async (o: { model: string; data: string; json?: boolean } & KernelCliOptions) => {
       const modelJson = readModelFile(o.model);
       const batch = readDataFile(o.data, modelJson);
       const model = modelFromJSON(modelJson);
       let gpu: Engine;
       try {
-        gpu = await Engine.create({ backend: 'webgpu' });
+        gpu = await Engine.create({ backend: 'webgpu', gpu: o.memoryBudget === undefined ? {} : { memoryBudget: o.memoryBudget } });
       } catch (e) {
         throw new GpuError(`verify compares WebGPU with the CPU reference, but WebGPU is unavailable: ${(e as Error).message}`);
       }
       const opts = { gradients: batch.targets !== null, outputs: true };
       // Free the GPU's buffers before the (possibly long) CPU run.
       let actual;
+      let stats;
       try {
-        actual = await runWithProgress(io, 'verify (webgpu)', gpu, model, batch, opts);
+        actual = await runWithProgress(io, 'verify (webgpu)', gpu, model, batch, { ...opts, strategy: o.strategy });
+        stats = gpu.lastRunStats;
       } finally {
         gpu.dispose();
       }
       const expected = await withEngine('cpu', io, (cpu) => runWithProgress(io, 'verify (cpu)', cpu, model, batch, opts));
       const report = compareResults(model, batch, actual, expected);
-      await io.out(o.json ? jsonText(verifyJson(report)) + '\n' : verifyText(report));
+      await io.out(
+        o.json
+          ? jsonText({ ...verifyJson(report), ...(stats ? { run: runStatsJson(stats) } : {}) }) + '\n'
+          : verifyText(report).replace(/^(actual .*\n)/, `$1          ${stats ? runStatsText(stats) : ''}\n`),
+      );
       if (!report.ok) {
         const failing = report.checks.filter((c) => !c.comparison.ok).map((c) => c.name);
         throw new MismatchError(`verify: WebGPU and the CPU reference differ beyond tolerance in ${failing.join(', ')}`);

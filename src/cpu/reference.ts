@@ -15,6 +15,11 @@ export interface CpuRunOptions {
   /** Return the predictions. */
   outputs?: boolean;
   precision?: Precision;
+  /**
+   * Truncated BPTT window k (integer ≥ 1; absent = full BPTT): with 0-based step t within a sequence, the gradient
+   * does not flow from step t into h_{t−1} when t is a positive multiple of k. Forward values are unchanged.
+   */
+  truncation?: number;
   /** Called now and then with the number of sequences done. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -53,6 +58,7 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
   const w = Float64Array.from(model.params, (v) => r(v));
   const h0 = Float64Array.from(model.h0, (v) => r(v));
   const wantGrads = !!opts.gradients;
+  const window = opts.truncation ?? Infinity; // t % Infinity === t, so no step detaches
   if (wantGrads && !batch.targets) throw new Error('gradients need targets');
 
   const tg = batch.targets;
@@ -141,7 +147,11 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
             seqGrads[p] = r(seqGrads[p] + r(dz[j] * hs[hP + k]));
           }
         }
-        // dh_{t-1} = Wh^T dz_t
+        // dh_{t-1} = Wh^T dz_t, or 0 where truncation detaches h_{t-1} (t a positive multiple of k).
+        if (t > 0 && t % window === 0) {
+          dh.fill(0);
+          continue;
+        }
         for (let k = 0; k < H; k++) {
           let v = 0;
           for (let j = 0; j < H; j++) v = r(v + r(w[L.Wh.offset + j * H + k] * dz[j]));

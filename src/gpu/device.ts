@@ -45,7 +45,8 @@ async function offerSwiftShader(): Promise<void> {
   if (!added.includes(SWIFTSHADER_ICD)) env.VK_ADD_DRIVER_FILES = [...added, SWIFTSHADER_ICD].join(':');
 }
 
-async function getGpu(): Promise<GPU> {
+/** The GPU entry point: navigator.gpu in the browser, Dawn (with SwiftShader offered) in Node. */
+export async function getGpu(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
   if (!isNode) throw new GpuError('WebGPU is not available in this browser (navigator.gpu is missing)');

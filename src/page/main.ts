@@ -1,52 +1,80 @@
-// The experiments page (first panel: the seed notes). Uses the same library as Node; shows which backend and
-// adapter ran, and a visible notice when it fell back to the CPU. Later panels (training, landscapes, throughput)
-// build on this page.
+// The experiments page: starts one engine (WebGPU when the browser has an adapter, else the CPU reference, with a
+// visible notice), shows which backend and adapter run, wires the panels, and offers the CPU after a GPU error
+// without reloading. Every panel calls the same library code as Node.
 
-import { Engine } from '../engine.ts';
-import type { BackendChoice } from '../backend.ts';
-import { formatStatquest, statquestReport, type StatquestReport } from '../statquest.ts';
-
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-const status = $<HTMLParagraphElement>('status');
-const fallback = $<HTMLParagraphElement>('fallback');
-const report = $<HTMLPreElement>('report');
-const runButton = $<HTMLButtonElement>('run');
-const backendSelect = $<HTMLSelectElement>('backend');
+import { initSeed } from './panels/seed.ts';
+import { initThroughput } from './panels/throughput.ts';
+import { initVerify } from './panels/verify.ts';
+import { Session } from './session.ts';
+import { $ } from './ui.ts';
 
 declare global {
   interface Window {
-    /** The last report, for tests and the console. */
-    webgpuRnnReport?: StatquestReport;
+    /** The page's engines and the last result of each panel, for tests and the console. */
+    webgpuRnn?: { session: Session; results: Record<string, unknown>; runs: Record<string, () => Promise<void>> };
   }
 }
 
-async function run(): Promise<void> {
-  runButton.disabled = true;
-  status.textContent = 'Running…';
-  status.className = '';
-  fallback.hidden = true;
-  let engine: Engine | null = null;
+function showBackend(session: Session): void {
+  const line = $('backend-line');
+  const fallback = $('fallback');
+  const e = session.engine;
+  line.dataset.backend = e.backend;
+  line.dataset.adapter = e.adapter;
+  if (e.backend === 'webgpu') {
+    line.textContent = `Backend: WebGPU — ${e.adapter}`;
+    fallback.hidden = true;
+  } else {
+    line.textContent = `Backend: CPU reference (float64 JavaScript) — no WebGPU: ${session.cpuReason ?? 'chosen'}`;
+    fallback.hidden = false;
+    fallback.textContent = e.fallbackReason
+      ? `WebGPU is not available in this browser, so every panel runs on the CPU reference. (${e.fallbackReason})`
+      : `The page left WebGPU after an error and runs every panel on the CPU reference. (${session.cpuReason})`;
+  }
+}
+
+async function start(): Promise<void> {
+  let session: Session;
   try {
-    engine = await Engine.create({ backend: backendSelect.value as BackendChoice });
-    if (engine.fallbackReason) {
-      fallback.hidden = false;
-      fallback.textContent = `WebGPU is not available here, so this ran on the CPU reference. (${engine.fallbackReason})`;
-    }
-    const r = await statquestReport(engine);
-    window.webgpuRnnReport = r;
-    report.textContent = formatStatquest(r);
-    status.textContent = `Ran on ${r.backend}: ${r.adapter}`;
-    status.dataset.backend = r.backend;
-    status.dataset.adapter = r.adapter;
+    session = await Session.create();
   } catch (e) {
-    status.textContent = `Error: ${(e as Error).message}`;
-    status.className = 'error';
-    if (backendSelect.value !== 'cpu') status.textContent += ' — choose "CPU reference" to run without WebGPU.';
-  } finally {
-    engine?.dispose();
-    runButton.disabled = false;
+    $('backend-line').textContent = `The engine could not start: ${(e as Error).message}`;
+    $('backend-line').className = 'backend error';
+    return;
   }
+  showBackend(session);
+  session.onChange(() => showBackend(session));
+
+  const box = $('gpu-error');
+  let retry: (() => void) | null = null;
+  session.onGpuError = (message, again) => {
+    $('gpu-error-text').textContent = `WebGPU failed: ${message}. You can go on with the CPU reference without reloading.`;
+    box.hidden = false;
+    retry = again;
+    $('gpu-error-cpu').focus();
+  };
+  $('gpu-error-cpu').addEventListener('click', () => {
+    session.switchToCpu('the WebGPU device failed and the page switched to the CPU');
+    box.hidden = true;
+    const again = retry;
+    retry = null;
+    again?.();
+  });
+
+  const results: Record<string, unknown> = {};
+  const publish =
+    (name: string) =>
+    (r: unknown): void => {
+      results[name] = r;
+      document.body.dataset[`${name}Runs`] = String(Number(document.body.dataset[`${name}Runs`] ?? 0) + 1);
+    };
+  const runs: Record<string, () => Promise<void>> = {};
+  runs.seed = initSeed(session, publish('seed')).run;
+  runs.throughput = initThroughput(session, publish('throughput')).run;
+  runs.verify = initVerify(session, publish('verify')).run;
+  window.webgpuRnn = { session, results, runs };
+  document.body.dataset.ready = 'true';
+  await runs.seed();
 }
 
-runButton.addEventListener('click', () => void run());
-void run();
+void start();

@@ -1,0 +1,54 @@
+// The registry of GPU kernel strategies and the `auto` choice. Add a strategy with one line in STRATEGIES;
+// the thresholds for `auto` live here and nowhere else.
+
+import { InputError } from '../../errors.ts';
+import type { Strategy, StrategyChoice, StrategyShape } from '../strategy.ts';
+import { perSequence } from './per-sequence.ts';
+
+/** Every registered strategy. A strategy listed here must pass test/gpu-strategies.test.ts. */
+export const STRATEGIES: readonly Strategy[] = [perSequence];
+
+/**
+ * `auto` tries, in order, the first registered strategy of each rung whose `supports` accepts the shape:
+ *   hiddenSize ≤ perSequenceMaxHidden (16)  → per-sequence (everything in registers of one invocation)
+ *   hiddenSize ≤ workgroupMaxHidden (128)   → workgroup (h and Wh in workgroup memory), where registered
+ *   otherwise                               → gemm (tiled GEMMs across the batch, cuDNN-style)
+ * and then any registered strategy that supports the shape. `rtrl` is only used when asked for.
+ */
+export const AUTO_THRESHOLDS = { perSequenceMaxHidden: 16, workgroupMaxHidden: 128 } as const;
+
+export function findStrategy(name: string): Strategy | undefined {
+  return STRATEGIES.find((s) => s.name === name);
+}
+
+/** The preference order of `auto` for a shape. */
+export function autoOrder(shape: StrategyShape): string[] {
+  const H = shape.hiddenSize;
+  if (H <= AUTO_THRESHOLDS.perSequenceMaxHidden) return ['per-sequence', 'workgroup', 'gemm'];
+  if (H <= AUTO_THRESHOLDS.workgroupMaxHidden) return ['workgroup', 'gemm', 'per-sequence'];
+  return ['gemm', 'workgroup', 'per-sequence'];
+}
+
+/** The strategy for a run: the requested one (InputError naming why when it cannot serve), or `auto`'s choice. */
+export function chooseStrategy(requested: StrategyChoice | undefined, shape: StrategyShape, limits: GPUSupportedLimits): Strategy {
+  const choice = requested ?? 'auto';
+  if (choice !== 'auto') {
+    const s = findStrategy(choice);
+    if (!s) {
+      const known = STRATEGIES.map((x) => x.name).join(', ');
+      throw new InputError('strategy', `unknown or unavailable strategy "${String(choice)}" (available: auto, ${known})`);
+    }
+    const why = s.supports(shape, limits);
+    if (why) throw new InputError('strategy', `strategy "${s.name}" cannot serve this run: ${why}`);
+    return s;
+  }
+  const reasons: string[] = [];
+  for (const name of autoOrder(shape)) {
+    const s = findStrategy(name);
+    if (!s) continue;
+    const why = s.supports(shape, limits);
+    if (!why) return s;
+    reasons.push(`${name}: ${why}`);
+  }
+  throw new InputError('strategy', `no strategy can serve this run (${reasons.join('; ')})`);
+}

@@ -1,0 +1,138 @@
+// Strategy `per-sequence`: one invocation per sequence (shaders/rnn.wgsl), weights copied into private arrays and
+// the loops over H, I and O unrolled. Best for small networks: every value stays in registers. Each chunk records
+// the RNN kernel and the first reduction level into one command encoder; the partials are summed at the end.
+
+import { outputCount } from '../../batch.ts';
+import { ReduceKernel } from '../kernels/reduce.ts';
+import { RnnKernel } from '../kernels/rnn.ts';
+import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
+import { planChunks } from '../plan.ts';
+import { BufferUsage } from '../pool.ts';
+import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
+import { sumParts } from '../sums.ts';
+import { truncationUniform } from '../truncation.ts';
+
+const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
+
+/**
+ * The largest sizes this kernel takes: it holds every weight, the hidden state and (BPTT) every gradient in private
+ * arrays of one invocation, with the loops unrolled, so code size and registers grow with H² + H·(I + O).
+ */
+export const PER_SEQUENCE_LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOutputSize: 16 } as const;
+
+export const perSequence: Strategy = {
+  name: 'per-sequence',
+
+  supports(s: StrategyShape): string | null {
+    const L = PER_SEQUENCE_LIMITS;
+    if (s.hiddenSize > L.maxHiddenSize) return `it keeps the weights in private arrays and takes hiddenSize ≤ ${L.maxHiddenSize}, got ${s.hiddenSize}`;
+    if (s.inputSize > L.maxInputSize) return `it keeps the weights in private arrays and takes inputSize ≤ ${L.maxInputSize}, got ${s.inputSize}`;
+    if (s.outputSize > L.maxOutputSize) return `it keeps the weights in private arrays and takes outputSize ≤ ${L.maxOutputSize}, got ${s.outputSize}`;
+    return null;
+  },
+
+  async run(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
+    const { device, pool } = ctx;
+    const { model, batch, gradients, outputs, hasTargets } = req;
+    const O = model.outputSize;
+    const outAll = model.output === 'all';
+
+    const rnn = new RnnKernel(device, {
+      inputSize: model.inputSize,
+      hiddenSize: model.hiddenSize,
+      outputSize: O,
+      mode: gradients ? 'bptt' : 'forward',
+      activation: model.activation,
+      outAll,
+      writeY: outputs,
+      hasTargets,
+      workgroupSize: ctx.opts.workgroupSize ?? 64,
+      unroll: ctx.opts.unroll,
+    });
+    const reduce = new ReduceKernel(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
+    const R = rnn.rows;
+    const plan = planChunks({
+      lengths: batch.lengths,
+      inputSize: model.inputSize,
+      hiddenSize: model.hiddenSize,
+      outputSize: O,
+      storeStates: gradients,
+      outAll,
+      hasTargets,
+      outputs,
+      rows: R,
+      reduceSpan: reduce.span,
+      maxBindingBytes: ctx.maxBindingBytes,
+      budgetBytes: ctx.budgetBytes,
+    });
+    const cap = plan.capacity;
+    const T = plan.maxSteps;
+    const I = model.inputSize;
+    const outPerSeq = (outAll ? T : 1) * O;
+
+    // Buffers (pooled by role).
+    const P = model.params.length;
+    const weights = pool.get('weights', (P + model.hiddenSize) * 4, STORAGE | COPY_DST);
+    const w32 = new Float32Array(P + model.hiddenSize);
+    w32.set(model.params);
+    w32.set(model.h0, P);
+    device.queue.writeBuffer(weights, 0, w32);
+    const xs = pool.get('xs', cap * T * I * 4, STORAGE | COPY_DST);
+    const lengths = pool.get('lengths', cap * 4, STORAGE | COPY_DST);
+    const targets = pool.get('targets', hasTargets ? cap * outPerSeq * 4 : 4, STORAGE | COPY_DST);
+    const ys = pool.get('ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
+    const rows = pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
+    // The forward variant never touches `hs`, but the shader declares it: bind a placeholder.
+    const hs = pool.get('hs', gradients ? cap * T * model.hiddenSize * 4 : 4, STORAGE);
+    const ysRead = outputs ? pool.get('ys readback', cap * outPerSeq * 4, MAP_READ | COPY_DST) : null;
+    const rnnParams = pool.get('rnn params', 16, UNIFORM | COPY_DST);
+    const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
+    const parts = pool.get('partials', R * plan.totalParts * 4, STORAGE | COPY_SRC | COPY_DST);
+
+    const xsHost = new Float32Array(cap * T * I);
+    const lenHost = new Uint32Array(cap);
+    const tgHost = hasTargets ? new Float32Array(cap * outPerSeq) : null;
+    const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
+
+    const rnnBind = rnn.kernel.bind('chunk', { params: rnnParams, weights, lengths, xs, targets, ys, rows, hs });
+    const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: rows, dst: parts });
+
+    let done = 0;
+    for (const c of plan.chunks) {
+      packInputs(batch, c, xsHost, lenHost);
+      device.queue.writeBuffer(xs, 0, xsHost, 0, c.steps * I * c.count);
+      device.queue.writeBuffer(lengths, 0, lenHost, 0, c.count);
+      if (tgHost) {
+        packTargets(batch, c, O, tgHost);
+        device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
+      }
+      device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count, truncation: truncationUniform(req.truncation) }));
+      device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
+
+      const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
+      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.mode} + partial sums`, ...ctx.timer?.pass() });
+      rnn.encode(pass, rnnBind, c.count);
+      reduce.encode(pass, reduceBind, c.count, R);
+      pass.end();
+      const ysBytes = (outAll ? c.steps : 1) * O * c.count * 4;
+      if (ysRead) enc.copyBufferToBuffer(ys, 0, ysRead, 0, ysBytes);
+      device.queue.submit([enc.finish()]);
+      if (ysRead && outHost) {
+        await ysRead.mapAsync(MAP_READ, 0, ysBytes);
+        unpackOutputs(batch, c, O, outAll, new Float32Array(ysRead.getMappedRange(0, ysBytes)), outHost);
+        ysRead.unmap();
+      }
+      done += c.count;
+      req.onProgress?.(done, batch.count);
+    }
+
+    const sums = await sumParts(device, pool, reduce, parts, R, plan.totalParts, ctx.timer);
+    const raw = {
+      loss: hasTargets ? sums[0] : null,
+      grads: gradients ? Float64Array.from(sums.subarray(2)) : null,
+      outputs: outHost,
+      overflowed: sums[1],
+    };
+    return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: gradients ? T : undefined };
+  },
+};

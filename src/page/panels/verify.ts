@@ -1,0 +1,94 @@
+// Panel "Verify": one seeded random batch on WebGPU and on the float64 CPU reference, compared quantity by
+// quantity with src/verify.ts (compareResults) and the documented tolerance. Without WebGPU it compares the CPU
+// reference's float32 mode with its float64 mode, and says so.
+
+import { Engine } from '../../engine.ts';
+import { modelFromJSON, type Activation, type OutputMode } from '../../model.ts';
+import { randomBatch, randomModel } from '../../random.ts';
+import { compareResults, type VerifyReport } from '../../verify.ts';
+import type { Session } from '../session.ts';
+import { $, FieldError, fillTable, readNumber, StatusLine } from '../ui.ts';
+
+export function initVerify(session: Session, publish: (r: VerifyReport) => void): { run: () => Promise<void> } {
+  const section = $('verify');
+  const status = new StatusLine($('vf-status'));
+  const form = $<HTMLFormElement>('vf-form');
+  const button = $<HTMLButtonElement>('vf-run');
+  let f32: Engine | null = null;
+
+  function read() {
+    const size = { min: 1, max: 16, integer: true };
+    const I = readNumber($<HTMLInputElement>('vf-i'), size);
+    const H = readNumber($<HTMLInputElement>('vf-h'), size);
+    const O = readNumber($<HTMLInputElement>('vf-o'), size);
+    const N = readNumber($<HTMLInputElement>('vf-n'), { min: 1, max: 200_000, integer: true });
+    const minLen = readNumber($<HTMLInputElement>('vf-min'), { min: 1, max: 1000, integer: true });
+    const maxField = $<HTMLInputElement>('vf-max');
+    const maxLen = readNumber(maxField, { min: 1, max: 1000, integer: true });
+    if (maxLen < minLen) throw new FieldError(maxField, `Longest sequence: ${maxLen} is shorter than the shortest sequence (${minLen})`);
+    if (N * maxLen > 20_000_000) throw new FieldError($('vf-n'), `Sequences: ${N} × ${maxLen} steps is more than this page runs at once (20 M steps)`);
+    const seed = readNumber($<HTMLInputElement>('vf-seed'), { min: 0, max: 4294967295, integer: true });
+    return {
+      I,
+      H,
+      O,
+      N,
+      minLen,
+      maxLen,
+      seed,
+      activation: $<HTMLSelectElement>('vf-act').value as Activation,
+      output: $<HTMLSelectElement>('vf-out').value as OutputMode,
+    };
+  }
+
+  async function run(): Promise<void> {
+    button.disabled = true;
+    try {
+      await session.guard(status, section, async () => {
+        const p = read();
+        status.info('Running on both backends…');
+        const report = await session.exclusive(async () => {
+          const json = randomModel({ inputSize: p.I, hiddenSize: p.H, outputSize: p.O }, p.activation, p.output, p.seed);
+          const model = modelFromJSON(json);
+          const batch = randomBatch({ count: p.N, inputSize: p.I, outputSize: p.O, output: p.output, minLength: p.minLen, maxLength: p.maxLen, seed: p.seed + 1 });
+          const gpu = session.gpu;
+          const actualEngine = gpu ?? (f32 ??= await Engine.create({ backend: 'cpu', cpuPrecision: 'f32' }));
+          const t0 = performance.now();
+          const actual = await actualEngine.run(model, batch, { outputs: true, gradients: true });
+          const t1 = performance.now();
+          const expected = await session.cpu.run(model, batch, { outputs: true, gradients: true });
+          const t2 = performance.now();
+          return { r: compareResults(model, batch, actual, expected), ms: [t1 - t0, t2 - t1] };
+        });
+        const r = report.r;
+        fillTable(
+          $<HTMLTableElement>('vf-table'),
+          ['quantity', 'values', 'max abs diff', 'max rel diff', 'atol', 'rtol', 'result'],
+          r.checks.map((c) => [
+            c.name,
+            c.comparison.count,
+            c.comparison.maxAbs.toExponential(2),
+            c.comparison.maxRel.toExponential(2),
+            c.tolerance.atol.toExponential(2),
+            c.tolerance.rtol.toExponential(2),
+            c.comparison.ok ? 'pass' : `FAIL (${c.comparison.failureCount}): ${c.failures[0]?.index ?? ''}`,
+          ]),
+          `${r.actual.adapter} against ${r.expected.adapter}; longest sequence ${r.maxLength} steps`,
+        );
+        publish(r);
+        const what = session.gpu ? 'WebGPU' : 'the float32 CPU mode (no WebGPU here)';
+        const times = `(${report.ms[0].toFixed(0)} ms and ${report.ms[1].toFixed(0)} ms)`;
+        if (r.ok) status.done(`Pass: ${what} matches the float64 reference within tolerance on every quantity ${times}.`);
+        else status.error(`Fail: ${r.checks.filter((c) => !c.comparison.ok).map((c) => c.name).join(', ')} beyond tolerance ${times}.`);
+      });
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void run();
+  });
+  return { run };
+}

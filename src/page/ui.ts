@@ -1,0 +1,148 @@
+// Small DOM helpers shared by the page's panels: element lookup, validated reading of form fields (an inline
+// message names the field and the problem; nothing runs with bad input), number formatting and plain tables.
+
+import { fmt } from '../statquest.ts';
+
+export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page: no element #${id}`);
+  return el as T;
+};
+
+/** A form field whose value is unusable; the message names the field and what is wrong. */
+export class FieldError extends Error {
+  override name = 'FieldError';
+  constructor(
+    readonly field: HTMLElement | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+}
+
+function describeRange(r: NumberRule): string {
+  const kind = r.integer ? 'a whole number' : 'a number';
+  if (r.min !== undefined && r.max !== undefined) return `${kind} from ${r.min} to ${r.max}`;
+  if (r.min !== undefined) return `${kind} ≥ ${r.min}`;
+  if (r.max !== undefined) return `${kind} ≤ ${r.max}`;
+  return kind;
+}
+
+/** Parses one number as typed by a person, naming `what` in the error. */
+export function parseNumber(text: string, what: string, rule: NumberRule = {}, field: HTMLElement | null = null): number {
+  const t = text.trim();
+  const v = t === '' ? NaN : Number(t);
+  if (!Number.isFinite(v)) throw new FieldError(field, `${what}: "${t}" is not a number (expected ${describeRange(rule)})`);
+  if (rule.integer && !Number.isInteger(v)) throw new FieldError(field, `${what}: ${t} is not a whole number`);
+  if ((rule.min !== undefined && v < rule.min) || (rule.max !== undefined && v > rule.max)) {
+    throw new FieldError(field, `${what}: ${t} is out of range (expected ${describeRange(rule)})`);
+  }
+  return v;
+}
+
+/** The label text of a form control, for messages. */
+export function labelOf(input: HTMLElement): string {
+  const id = input.id;
+  const label = id ? document.querySelector(`label[for="${id}"]`) : null;
+  return (label?.textContent ?? input.getAttribute('aria-label') ?? id).trim().replace(/\s+/g, ' ');
+}
+
+/** Reads a numeric <input>, checking it against `rule`. */
+export function readNumber(input: HTMLInputElement, rule: NumberRule = {}): number {
+  return parseNumber(input.value, labelOf(input), rule, input);
+}
+
+/** Reads a comma- or space-separated list of numbers, each checked against `rule`. */
+export function readList(input: HTMLInputElement, rule: NumberRule = {}, maxItems = 64): number[] {
+  const what = labelOf(input);
+  const parts = input.value.split(/[\s,;]+/).filter((s) => s !== '');
+  if (parts.length === 0) throw new FieldError(input, `${what}: give at least one value`);
+  if (parts.length > maxItems) throw new FieldError(input, `${what}: at most ${maxItems} values, got ${parts.length}`);
+  return parts.map((p, k) => parseNumber(p, `${what}, value ${k + 1}`, rule, input));
+}
+
+/** Where a panel says what it is doing: a status line (aria-live) that also shows errors. */
+export class StatusLine {
+  constructor(readonly el: HTMLElement) {}
+
+  info(text: string): void {
+    this.el.textContent = text;
+    this.el.className = 'status';
+    delete this.el.dataset.state;
+  }
+
+  done(text: string): void {
+    this.el.textContent = text;
+    this.el.className = 'status done';
+    this.el.dataset.state = 'done';
+  }
+
+  error(text: string): void {
+    this.el.textContent = text;
+    this.el.className = 'status error';
+    this.el.dataset.state = 'error';
+  }
+}
+
+/** Marks the offending field (aria-invalid) and clears the marks on the others in `scope`. */
+export function markInvalid(scope: HTMLElement, field: HTMLElement | null): void {
+  for (const el of Array.from(scope.querySelectorAll('[aria-invalid="true"]'))) el.removeAttribute('aria-invalid');
+  if (field) field.setAttribute('aria-invalid', 'true');
+}
+
+/** A number for display: 5 significant digits, exponent form for tiny or huge values. */
+export function num(x: number, digits = 5): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e7)) return x.toExponential(digits - 1);
+  return fmt(x, digits);
+}
+
+/** A rate such as 12.3 M steps/s. */
+export function rate(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  if (x >= 1e9) return `${(x / 1e9).toFixed(2)} G`;
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k`;
+  return x.toFixed(0);
+}
+
+/** Fills a <table> with a header row and body rows of text cells (first column as row headers). */
+export function fillTable(table: HTMLTableElement, head: string[], rows: (string | number)[][], caption?: string): void {
+  table.replaceChildren();
+  if (caption) table.createCaption().textContent = caption;
+  const thead = table.createTHead().insertRow();
+  for (const h of head) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = h;
+    thead.appendChild(th);
+  }
+  const body = table.createTBody();
+  for (const r of rows) {
+    const tr = body.insertRow();
+    r.forEach((cell, k) => {
+      const td = document.createElement(k === 0 ? 'th' : 'td');
+      if (k === 0) (td as HTMLTableCellElement).scope = 'row';
+      td.textContent = String(cell);
+      tr.appendChild(td);
+    });
+  }
+}
+
+/** Lets the browser paint (and handle clicks) before the next piece of work. */
+export function yieldToBrowser(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** The median of a list of numbers. */
+export function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

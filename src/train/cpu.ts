@@ -1,0 +1,147 @@
+// The CPU training backend: populations (a single model is a population of one) and loss evaluation, in float64
+// with the CPU reference (src/cpu/reference.ts) for forward + BPTT and src/train/optimizer.ts for the update.
+// Same steps, same mini-batch order and same stop rules as the WebGPU backend (src/train/gpu.ts).
+
+import { offsetsFromLengths, type Batch } from '../batch.ts';
+import { cpuRun } from '../cpu/reference.ts';
+import type { Model } from '../model.ts';
+import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
+import { optimizerStep, STATUS_OK, STATUS_CONVERGED, STATUS_DIVERGED } from './optimizer.ts';
+
+/** What a training backend returns for a population (src/train/index.ts turns it into the public reports). */
+export interface CoreResult {
+  /** Final weights, model-major (M × P). */
+  params: Float64Array;
+  /** Recorded losses, model-major (M × slots), NaN after a model stopped. */
+  curves: Float32Array;
+  curveSteps: number[];
+  /** Per model: STATUS_OK, STATUS_CONVERGED or STATUS_DIVERGED. */
+  status: Uint8Array;
+  stepsDone: Int32Array;
+  divergedAt: Int32Array;
+  /** The loss of the last step each model computed (the one that stopped it, or the last step). */
+  lastLoss: Float64Array;
+  /** With `trajectory`: the weights at every recorded step, (slot × M + m) × P + p; NaN after a model stopped. */
+  trajectory: Float64Array | null;
+  aborted: boolean;
+}
+
+/** Options beyond the public ones, for the landscape's path. */
+export interface CoreExtras {
+  /** 1 = trainable, 0 = fixed (per parameter); null = all trainable. */
+  mask: Uint8Array | null;
+  /** Record the weights at every recorded step too. */
+  trajectory: boolean;
+  onProgress?: (step: number, loss: number) => void;
+  signal?: AbortSignal;
+}
+
+/** The sequences `idx` of `b`, in that order, as a new batch. */
+export function subsetBatch(b: Batch, idx: Uint32Array): Batch {
+  const I = b.inputSize;
+  const O = b.outputSize;
+  const lengths = Uint32Array.from(idx, (n) => b.lengths[n]);
+  const offsets = offsetsFromLengths(lengths);
+  const inputs = new Float64Array(offsets[idx.length] * I);
+  const perStep = b.output === 'all';
+  const targets = b.targets ? new Float64Array((perStep ? offsets[idx.length] : idx.length) * O) : null;
+  idx.forEach((n, k) => {
+    inputs.set(b.inputs.subarray(b.offsets[n] * I, b.offsets[n + 1] * I), offsets[k] * I);
+    if (targets && b.targets) {
+      if (perStep) targets.set(b.targets.subarray(b.offsets[n] * O, b.offsets[n + 1] * O), offsets[k] * O);
+      else targets.set(b.targets.subarray(n * O, n * O + O), k * O);
+    }
+  });
+  return { count: idx.length, inputSize: I, outputSize: O, output: b.output, lengths, offsets, inputs, targets };
+}
+
+export function recordSlots(steps: number, every: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < steps; k += every) out.push(k);
+  return out;
+}
+
+const yieldToEvents = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+export async function cpuTrainPopulation(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+  const M = models.length;
+  const P = models[0].params.length;
+  const params = new Float64Array(M * P);
+  models.forEach((m, i) => params.set(m.params, i * P));
+  const curveSteps = recordSlots(o.steps, o.recordEvery);
+  const slots = curveSteps.length;
+  const curves = new Float32Array(M * slots).fill(NaN);
+  const trajectory = x.trajectory ? new Float64Array(slots * M * P).fill(NaN) : null;
+  const status = new Uint8Array(M);
+  const stepsDone = new Int32Array(M);
+  const divergedAt = new Int32Array(M).fill(-1);
+  const lastLoss = new Float64Array(M).fill(NaN);
+  const states = Array.from({ length: M }, () => ({ m: new Float64Array(P), v: new Float64Array(P) }));
+  const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed) : null;
+  const work: Model = { ...models[0], params: new Float64Array(P) };
+  let aborted = false;
+
+  for (let k = 0; k < o.steps; k++) {
+    if (status.every((s) => s !== STATUS_OK)) break;
+    const idx = order ? order.take(o.batchSize) : null;
+    const sharedBatch = shared && idx ? subsetBatch(sets[0], idx) : shared ? sets[0] : null;
+    const f = stepFactors(o, k);
+    const slot = k % o.recordEvery === 0 ? k / o.recordEvery : -1;
+    for (let m = 0; m < M; m++) {
+      if (status[m] !== STATUS_OK) continue;
+      const theta = params.subarray(m * P, (m + 1) * P);
+      work.params = theta;
+      work.h0 = models[m].h0;
+      const batch = sharedBatch ?? (idx ? subsetBatch(sets[m], idx) : sets[m]);
+      const r = cpuRun(work, batch, { gradients: true });
+      const loss = r.loss as number;
+      lastLoss[m] = loss;
+      if (slot >= 0) {
+        curves[m * slots + slot] = loss;
+        trajectory?.set(theta, (slot * M + m) * P);
+      }
+      const s = optimizerStep(o.optimizer, theta, states[m], {
+        loss,
+        overflowed: r.overflowed,
+        grads: r.grads!,
+        lr: o.lrs[m] * f.a + f.b,
+        c1: f.c1,
+        c2: f.c2,
+        lossThreshold: o.lossThreshold,
+        clipNorm: o.clipNorm,
+        mask: x.mask,
+      });
+      if (s === STATUS_OK) stepsDone[m] = k + 1;
+      else {
+        status[m] = s;
+        if (s === STATUS_DIVERGED) divergedAt[m] = k;
+      }
+    }
+    if ((k + 1) % o.readbackEvery === 0 && k + 1 < o.steps) {
+      x.onProgress?.(k + 1, lastLoss[0]);
+      await yieldToEvents();
+      if (x.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+    }
+  }
+  return { params, curves, curveSteps, status, stepsDone, divergedAt, lastLoss, trajectory, aborted };
+}
+
+/** SSR of each model (params model-major) on its data set (or the shared one); NaN where not finite. */
+export function cpuLosses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Float64Array {
+  const P = base.params.length;
+  const M = params.length / P;
+  const out = new Float64Array(M);
+  const work: Model = { ...base };
+  for (let m = 0; m < M; m++) {
+    work.params = params.subarray(m * P, (m + 1) * P);
+    if (h0s) work.h0 = h0s[m];
+    const r = cpuRun(work, sets.length === 1 ? sets[0] : sets[m], { gradients: false });
+    out[m] = r.overflowed > 0 || !Number.isFinite(r.loss as number) ? NaN : (r.loss as number);
+  }
+  return out;
+}
+
+export { STATUS_OK, STATUS_CONVERGED, STATUS_DIVERGED };

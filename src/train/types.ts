@@ -1,0 +1,180 @@
+// The training API's types: optimizers, learning-rate schedules, options and reports for `train`,
+// `trainPopulation` and `lossLandscape` (src/train/index.ts). Both backends implement exactly these semantics.
+
+import type { BackendName } from '../backend.ts';
+import type { Batch } from '../batch.ts';
+import type { Model } from '../model.ts';
+
+/**
+ * The optimizer, in PyTorch's conventions, applied to g = dSSR/dθ of the step's batch (after clipping):
+ * - `sgd`: v ← momentum·v + g; θ ← θ − lr_k·v (v starts at 0; momentum 0, the default, is plain SGD).
+ * - `adam`: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; θ ← θ − lr_k·(m/(1−β1^(k+1))) / (√(v/(1−β2^(k+1))) + eps),
+ *   with k the 0-based step. Defaults β1 = 0.9, β2 = 0.999, eps = 1e-8.
+ * `lr` must be finite and > 0.
+ */
+export type OptimizerConfig =
+  | { kind: 'sgd'; lr: number; momentum?: number }
+  | { kind: 'adam'; lr: number; beta1?: number; beta2?: number; eps?: number };
+
+/**
+ * The learning rate at 0-based step k (of `steps`), from the optimizer's (or the model's, in a population) `lr`:
+ * - `constant` (default): lr;
+ * - `step`: lr·gamma^⌊k/every⌋;
+ * - `cosine`: minLr + (lr − minLr)·(1 + cos(π·k/steps))/2 (minLr defaults to 0).
+ */
+export type Schedule = { kind: 'constant' } | { kind: 'step'; every: number; gamma: number } | { kind: 'cosine'; minLr?: number };
+
+/** A loss value recorded at a step: the SSR of that step's batch at the weights *before* that step's update. */
+export interface HistoryPoint {
+  step: number;
+  loss: number;
+}
+
+/**
+ * Options of `train` (and, through PopulationOptions, of `trainPopulation`).
+ *
+ * The loss is the SSR of the step's batch (a sum over sequences, not a mean, as everywhere in this project), and a
+ * step is: forward + BPTT on the step's batch at θ_k, then (unless the model stops) clip, then the optimizer update
+ * to θ_{k+1}. A step whose loss is ≤ `lossThreshold` stops training *before* its update (early stopping, exact to
+ * the step on both backends); a step whose loss, overflow flag, gradient or updated weights are not finite stops
+ * training with the weights of that step (the last finite ones) and marks the model diverged.
+ */
+export interface TrainOptions {
+  optimizer: OptimizerConfig;
+  /** Number of optimizer steps (integer ≥ 1). */
+  steps: number;
+  /** Learning-rate schedule (default constant). */
+  schedule?: Schedule;
+  /**
+   * Sequences per mini-batch (integer from 1 to the data set's count). Default: the whole data set every step (full
+   * batch, in the data's order). With a batch size, the order of the data is an endless chain of seeded random
+   * permutations of the data set (one per epoch; see `minibatchOrder`), cut into consecutive mini-batches of exactly
+   * `batchSize` sequences, so a mini-batch may straddle two epochs. Both backends use the same order.
+   */
+  batchSize?: number;
+  /** Seed of the mini-batch shuffle (default 0). */
+  seed?: number;
+  /**
+   * Early stopping: stop at the first step whose loss is ≤ this (the step's batch loss: the full data set's SSR
+   * without `batchSize`, else the mini-batch's SSR). The weights are those that reached it.
+   */
+  lossThreshold?: number;
+  /** Global-norm gradient clipping: g ← g·min(1, clipNorm/‖g‖₂) over all parameters of the model. Must be > 0. */
+  clipNorm?: number;
+  /** Record the loss every this many steps (steps 0, n, 2n, …; default: about 200 points over the run). */
+  historyEvery?: number;
+  /**
+   * On WebGPU, steps per submit: the loss history stays in a GPU buffer and is read back, with progress and the
+   * stop check of `signal`, after every this many steps (default 200). It does not change results. Ignored on the CPU.
+   */
+  readbackEvery?: number;
+  /** A validation set: its SSR at the final weights is reported as `validationLoss`. */
+  validation?: Batch;
+  /** Called at every read-back point (WebGPU) or every `readbackEvery` steps (CPU). `loss` is the latest recorded. */
+  onProgress?: (p: { step: number; steps: number; loss: number; stepsPerSecond: number }) => void;
+  /** Aborting stops training at the next read-back point; the report then has the steps done so far. */
+  signal?: AbortSignal;
+}
+
+export interface TrainReport {
+  backend: BackendName;
+  adapter: string;
+  /** The trained model (the last finite weights if it diverged). */
+  model: Model;
+  /** Optimizer updates applied. */
+  steps: number;
+  /** SSR of the whole training data set at the final weights (NaN if it is not finite there). */
+  finalLoss: number;
+  /** The recorded losses (see HistoryPoint), rounded to float32 on both backends; the last step computed (the one that stopped training, or the last) is always included. */
+  history: HistoryPoint[];
+  /** SSR of `validation` at the final weights, or null without a validation set. */
+  validationLoss: number | null;
+  /** True when the loss threshold stopped training. */
+  stoppedEarly: boolean;
+  /** True when training stopped on a non-finite loss, gradient or weight. */
+  diverged: boolean;
+  /** True when `signal` aborted training. */
+  aborted: boolean;
+  /** Wall-clock seconds of the whole call. */
+  seconds: number;
+}
+
+/** Options of `trainPopulation`: TrainOptions, plus per-model learning rates and the loss-curve sampling. */
+export interface PopulationOptions extends TrainOptions {
+  /** Per-model learning rates (length = number of models, each finite and > 0); default: every model uses optimizer.lr. */
+  lrs?: Float64Array | number[];
+  /** Sample every model's loss every this many steps into `curves` (default: historyEvery's default). */
+  curveEvery?: number;
+}
+
+/** What happened to one model of a population. */
+export type ModelStatus = 'ok' | 'converged' | 'diverged';
+
+export interface PopulationReport {
+  backend: BackendName;
+  adapter: string;
+  count: number;
+  /** Parameters per model (P). */
+  paramCount: number;
+  /** Per model: the SSR of its whole training data set at its final weights (NaN where not finite). */
+  finalLoss: Float64Array;
+  /** Final weights, model-major: model m's parameters in canonical order (paramLayout) at m·P … m·P+P−1. */
+  params: Float64Array;
+  /**
+   * Loss curves, model-major: count × curveSteps.length. Entry (m, j) is model m's batch loss at step curveSteps[j],
+   * NaN for steps after the model stopped (converged or diverged).
+   */
+  curves: Float32Array;
+  curveSteps: number[];
+  /** `ok`: trained all steps; `converged`: stopped by lossThreshold; `diverged`: stopped on a non-finite value. */
+  status: ModelStatus[];
+  /** Per model: optimizer updates applied. */
+  stepsDone: Int32Array;
+  /** Per model: the step at which it diverged, or −1. */
+  divergedAtStep: Int32Array;
+  /** Per model: SSR of `validation` at the final weights, or null without a validation set. */
+  validationLoss: Float64Array | null;
+  /** True when `signal` aborted training. */
+  aborted: boolean;
+  seconds: number;
+}
+
+/**
+ * One axis of a loss landscape: the parameter to vary and `steps` evenly spaced values from min to max (both
+ * included). `param` is a name such as `Wx[0][0]`, `Wh[1][2]`, `bh[0]`; for a 1-1-1 model also the notes' names
+ * w1 (Wx), b1 (bh), w2 (Wh), w3 (Wy), b2 (by); or a flat parameter index.
+ */
+export interface LandscapeAxis {
+  param: string | number;
+  min: number;
+  max: number;
+  /** Grid points (integer ≥ 2). */
+  steps: number;
+}
+
+export interface LandscapeOptions {
+  /**
+   * Overlay a gradient-descent path: train only the two grid parameters (all others fixed, so the path lies on
+   * the landscape) from the model's values with these options, and report the visited points.
+   */
+  path?: TrainOptions;
+}
+
+export interface LandscapeResult {
+  backend: BackendName;
+  adapter: string;
+  /** SSR at every grid point, row-major: losses[iy·x.steps + ix]; NaN where the forward pass is not finite. */
+  losses: Float64Array;
+  /** The x values (length x.steps) and y values (length y.steps). */
+  x: Float64Array;
+  y: Float64Array;
+  /** Flat parameter indices of the two axes. */
+  xIndex: number;
+  yIndex: number;
+  /** Canonical names of the two parameters, e.g. `Wx[0][0]`. */
+  xName: string;
+  yName: string;
+  /** The gradient-descent path (with `opts.path`): the two parameters' values and the loss before each step, and the end point. */
+  path: { step: number; x: number; y: number; loss: number }[] | null;
+  seconds: number;
+}
