@@ -3,7 +3,7 @@
 // model, output files (checked before the run, written atomically after it) and training progress on stderr.
 
 import { readFileSync, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { addingData, csvData, seedData, sineData, splitData, type ColumnRef, type DataSet, type SplitMode } from '../../data/index.ts';
@@ -249,11 +249,26 @@ export function optimizerText(t: TrainOptions): string {
 // Output files and progress.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Checks an output file's extension before any work is done; returns the lower-case extension without the dot. */
+/**
+ * Checks an output file before any work is done (its extension, and that its directory exists), so a bad output
+ * path fails at once and never after a long run; returns the lower-case extension without the dot.
+ */
 export function outputKind<T extends string>(path: string | undefined, option: string, allowed: readonly T[]): T | null {
   if (path === undefined) return null;
   const ext = extname(path).toLowerCase().slice(1);
   if (!(allowed as readonly string[]).includes(ext)) throw new InputError(option, `must end in ${allowed.map((a) => `.${a}`).join(' or ')}, got "${path}"`);
+  let dirOk = false;
+  try {
+    dirOk = statSync(dirname(path) || '.').isDirectory();
+  } catch {
+    dirOk = false;
+  }
+  if (!dirOk) throw new InputError('', 'cannot write: the directory does not exist', path);
+  try {
+    if (statSync(path).isDirectory()) throw new InputError('', 'cannot write: it is a directory', path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+  }
   return ext as T;
 }
 

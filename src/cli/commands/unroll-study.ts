@@ -156,7 +156,9 @@ export function registerUnrollStudy(program: Command, io: CliIO): void {
           const first = Math.abs(row.contributions[0]);
           const last = Math.abs(row.contributions[T - 1]);
           const ratio = first > 0 ? last / first : NaN;
-          const kind = !Number.isFinite(ratio) ? '' : ratio < 1e-3 ? 'vanishes' : ratio > 1e3 ? 'explodes' : '';
+          // Per step back the term shrinks or grows by |last/first|^(1/(T−1)) on average (|w2| for identity).
+          const perStep = T > 1 && Number.isFinite(ratio) ? ratio ** (1 / (T - 1)) : 1;
+          const kind = first === 0 || !Number.isFinite(ratio) ? '' : perStep < 0.99 ? 'vanishes' : perStep > 1.01 ? 'explodes' : '';
           return [num(row.w2), num(row.predicted), num(row.dSSRdw1), num(row.contributions[0]), num(row.contributions[mid]), num(row.contributions[T - 1]), Number.isFinite(ratio) ? ratio.toExponential(2) : '-', kind];
         });
         const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
