@@ -22,6 +22,11 @@ export interface RunOptions {
    * multiple of k. Loss and outputs are unchanged; k ≥ the sequence length equals full BPTT.
    */
   truncation?: number;
+  /**
+   * Clip the gradient by global norm: when ‖dSSR/dθ‖₂ (all parameters together) exceeds clipNorm (finite, > 0),
+   * scale the whole gradient by clipNorm/‖dSSR/dθ‖₂. The result reports the norm before clipping either way.
+   */
+  clipNorm?: number;
   /** Progress on long work: sequences done out of total. */
   onProgress?: (done: number, total: number) => void;
   /**

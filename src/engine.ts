@@ -7,7 +7,7 @@ import { CpuBackend } from './cpu/backend.ts';
 import type { Precision } from './cpu/reference.ts';
 import { InputError, NonFiniteError } from './errors.ts';
 import { modelFromJSON, paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
-import { checkTruncation } from './gradient-options.ts';
+import { checkClipNorm, checkTruncation } from './gradient-options.ts';
 import { checkBatch, checkFloat32Range, firstNonFinite, parseModel } from './validate.ts';
 import type { GpuOptions, RunStats } from './gpu/backend.ts';
 
@@ -29,6 +29,10 @@ export interface Result {
   grads?: Weights;
   /** dSSR/dθ flat, in canonical order (see paramLayout). */
   gradsFlat?: Float64Array;
+  /** ‖dSSR/dθ‖₂ over all parameters, before clipping (present whenever gradients are). */
+  gradNorm?: number;
+  /** Whether the gradients were scaled down to RunOptions.clipNorm (present whenever gradients are). */
+  clipped?: boolean;
   /** Predictions, flat: `last` n*O + o; `all` (offsets[n]+t)*O + o. */
   outputs?: Float64Array;
 }
@@ -83,6 +87,7 @@ export class Engine {
     checkBatch(model, batch);
     if (this.impl.name === 'webgpu') checkFloat32Range(model, batch);
     checkTruncation(opts.truncation);
+    checkClipNorm(opts.clipNorm);
     const gradients = opts.gradients ?? batch.targets !== null;
     if (gradients && batch.targets === null) throw new InputError('targets', 'gradients need targets, and this batch has none', 'data');
     const raw = await this.impl.run(model, batch, { ...opts, gradients });
@@ -103,6 +108,9 @@ export class Engine {
     if (raw.grads) {
       result.gradsFlat = raw.grads;
       result.grads = unflattenParams(model, raw.grads);
+      if (raw.gradNorm === undefined) throw new Error(`${where}: the backend returned gradients without their norm`);
+      result.gradNorm = raw.gradNorm;
+      result.clipped = raw.clipped ?? false;
     }
     if (raw.outputs) result.outputs = raw.outputs;
     return result;

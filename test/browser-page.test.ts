@@ -1,15 +1,10 @@
-// The experiments page in a real browser: Vite builds it, a local static server serves it on 127.0.0.1, and
-// Debian's Chromium (driven by playwright-core, WebGPU on SwiftShader) runs every panel on WebGPU, checks the seed
+// The experiments page in a real browser (test/helpers/browser.ts: Vite build, local server, Debian's Chromium with
+// WebGPU on SwiftShader): the backend header, the seed, verify and throughput panels on WebGPU, checks the seed
 // panel against the CPU reference computed here in Node with the same library, shows inline errors for bad input,
 // recovers from a lost device on the CPU, and computes with navigator.gpu removed. One browser for the file;
 // screenshots of each panel go to test-artifacts/ (ignored by git).
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromArrays } from '../src/batch.ts';
 import { Engine } from '../src/engine.ts';
@@ -17,25 +12,7 @@ import { closedFormDssrDw1, scalarModel, statquestReport, type ScalarWeights, ty
 import type { SeedResult } from '../src/page/panels/seed.ts';
 import type { ThroughputResult } from '../src/page/panels/throughput.ts';
 import type { VerifyReport } from '../src/verify.ts';
-import { gpuRequired } from './helpers/gpu.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-angle=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wgsl': 'text/plain' };
-
-const available = existsSync(CHROMIUM);
-if (!available && !gpuRequired) console.warn(`\n[webgpu-rnn] browser tests skipped: no Chromium at ${CHROMIUM}\n`);
+import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
 
 /** The seed panel's numbers for weights `w`, computed in Node on the CPU reference. */
 async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observed: number[]) {
@@ -53,61 +30,22 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
   };
 }
 
-(available || gpuRequired ? describe : describe.skip)('the experiments page in Chromium', () => {
-  let outDir = '';
-  let server: Server;
-  let url = '';
-  let browser: Browser;
+(runBrowserTests ? describe : describe.skip)('the experiments page in Chromium: seed, verify, throughput, fallbacks', () => {
+  let server: PageServer;
   let cpu: Engine;
   let cpuReport: StatquestReport;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`browser tests are required here (CI) but there is no Chromium at ${CHROMIUM}`);
-    outDir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-page-'));
-    await build({ root: join(import.meta.dirname, '..'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
-    server = createServer((req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-      const file = join(outDir, path === '/' ? 'index.html' : path);
-      if (!file.startsWith(outDir) || !existsSync(file)) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const addr = server.address();
-    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+    server = await startPageServer();
     cpu = await Engine.create({ backend: 'cpu' });
     cpuReport = await statquestReport(cpu);
-    mkdirSync(ARTIFACTS, { recursive: true });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((r) => (server ? server.close(r) : r(null)));
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    await server?.close();
   });
 
-  async function openPage(withoutWebGpu: boolean): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    if (withoutWebGpu) await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
-    await page.goto(url);
-    await waitRuns(page, 'seed', 1);
-    return { page, errors };
-  }
-
-  /** Waits until panel `name` has published at least `n` results. */
-  async function waitRuns(page: Page, name: string, n: number): Promise<void> {
-    await page.waitForFunction(([k, m]) => Number(document.body.dataset[`${k}Runs`] ?? 0) >= Number(m), [name, n] as const, { timeout: 60_000 });
-  }
-  const runs = (page: Page, name: string): Promise<number> => page.evaluate((k) => Number(document.body.dataset[`${k}Runs`] ?? 0), name);
-  const result = <T>(page: Page, name: string): Promise<T> => page.evaluate((k) => window.webgpuRnn!.results[k], name) as Promise<T>;
+  const openPage = (withoutWebGpu: boolean) => server.open({ withoutWebGpu });
 
   function expectSeedNumbers(r: SeedResult, ref: Awaited<ReturnType<typeof cpuSeed>>, digits: number): void {
     r.predicted.forEach((p, k) => expect(p).toBeCloseTo(ref.predicted[k], digits));

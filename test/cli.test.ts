@@ -75,7 +75,7 @@ describe('grad and forward equal the CPU reference', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['backend', 'adapter', 'loss', 'grads']);
+    expect(Object.keys(out)).toEqual(['backend', 'adapter', 'loss', 'grads', 'gradNorm', 'clipped']);
     expect(Object.keys(out.grads)).toEqual(['Wx', 'Wh', 'bh', 'Wy', 'by']);
     expect(out.backend).toBe('cpu');
     const ref = reference(model, readDataFile(dataPath, model));
@@ -93,7 +93,7 @@ describe('grad and forward equal the CPU reference', () => {
     const r = cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'cpu', '--json', '--outputs');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['backend', 'adapter', 'loss', 'grads', 'outputs']);
+    expect(Object.keys(out)).toEqual(['backend', 'adapter', 'loss', 'grads', 'gradNorm', 'clipped', 'outputs']);
     const batch = readDataFile(dataPath, model);
     const ref = reference(model, batch);
     expectClose([out.loss], [ref.loss!]);

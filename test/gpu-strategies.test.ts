@@ -63,6 +63,6 @@ await describeGpu('WebGPU strategy reporting', (gpu) => {
     expect(s.peakBytes).toBeGreaterThan(0);
     await gpu().run(preset('statquest'), batch, { gradients: false, outputs: true });
     expect(gpu().lastRunStats!.checkpointEvery).toBeUndefined();
-    await expect(gpu().run(preset('statquest'), batch, { strategy: 'rtrl' })).rejects.toThrow(/strategy/);
+    await expect(gpu().run(preset('statquest'), batch, { strategy: 'no-such' as never })).rejects.toThrow(/unknown or unavailable strategy "no-such"/);
   });
 });

@@ -1,6 +1,6 @@
 // Truncated BPTT on the CPU reference: the notes' unrolled dSSR/dw1 with the sum cut at the window, a hand-derived
 // k = 1 formula for every parameter, k ≥ T equal to full BPTT bit for bit, unchanged forward values, the option's
-// validation, and `webgpu-rnn grad --truncate`. (Finite differences cannot check truncation: it is not a derivative.)
+// validation, and `webgpu-rnn grad --truncate` (and `--clip-norm`, whose CPU side lives in the same command). (Finite differences cannot check truncation: it is not a derivative.)
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -203,7 +203,7 @@ describe('the truncation option is validated', () => {
   }
 });
 
-describe('webgpu-rnn grad --truncate', () => {
+describe('webgpu-rnn grad --truncate and --clip-norm', () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-trunc-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -222,6 +222,32 @@ describe('webgpu-rnn grad --truncate', () => {
       expect(out.grads.Wx[0][0]).toBe(cpuRun(model, batch, { gradients: true, truncation: k }).grads![0]);
     }
   });
+
+  it('--clip-norm: JSON and text report the norm before clipping and whether it clipped; the gradient has norm c', () => {
+    const model = modelFromJSON(preset('statquest'));
+    const batch = batchFromArrays(steps(STATQUEST_3DAY.inputs), STATQUEST_3DAY.observed.map((v) => [v]), 'last');
+    const ref = cpuRun(model, batch, { gradients: true });
+    const norm = Math.hypot(...ref.grads!);
+    const r = cli('grad', '--model', 'statquest', '--data', data, '--backend', 'cpu', '--json', '--clip-norm', '0.1');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { gradNorm: number; clipped: boolean; grads: Record<string, number[] | number[][]> };
+    expect(Math.abs(out.gradNorm - norm)).toBeLessThanOrEqual(1e-12 * norm);
+    expect(out.clipped).toBe(norm > 0.1);
+    expect(Math.abs(Math.hypot(...Object.values(out.grads).flat(2)) - 0.1)).toBeLessThanOrEqual(1e-12);
+    const text = cli('grad', '--model', 'statquest', '--data', data, '--backend', 'cpu', '--clip-norm', '0.1');
+    expect(text.stdout).toMatch(/^grad norm \S+ {2}\(‖dSSR\/dθ‖₂ before clipping; clipped\)$/m);
+    const plain = cli('grad', '--model', 'statquest', '--data', data, '--backend', 'cpu', '--json');
+    expect((JSON.parse(plain.stdout) as { clipped: boolean }).clipped).toBe(false);
+  });
+
+  for (const bad of ['0', '-1', 'inf', 'NaN', '']) {
+    it(`--clip-norm ${JSON.stringify(bad)} exits 2 naming the option, nothing on stdout`, () => {
+      const r = cli('grad', '--model', 'statquest', '--data', data, '--backend', 'cpu', '--clip-norm', bad);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('--clip-norm');
+    });
+  }
 
   for (const bad of ['0', '-2', '1.5', 'x']) {
     it(`--truncate ${bad} exits 2 naming the option, nothing on stdout`, () => {

@@ -88,6 +88,13 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string)
   };
 }
 
+/** Option parser for a finite number > 0. */
+function positiveNumber(v: string): number {
+  const n = Number(v.trim());
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`Expected a finite number > 0, got "${v}".`);
+  return n;
+}
+
 /** Batches at least this many steps get a progress line (when stderr is a terminal). */
 const PROGRESS_MIN_STEPS = 200_000;
 
@@ -145,6 +152,8 @@ interface RunCommandOptions extends KernelCliOptions {
   outputs?: boolean;
   /** grad: truncated BPTT window. */
   truncate?: number;
+  /** grad: clip the gradient to this global norm. */
+  clipNorm?: number;
 }
 
 async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, io: CliIO): Promise<void> {
@@ -155,7 +164,7 @@ async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, io: CliI
   const withOutputs = kind === 'forward' || !!o.outputs;
   if (withGrads && !batch.targets) throw new InputError('targets', 'grad needs targets: the data file has none', o.data);
   const text = await withEngine(o.backend, io, async (engine) => {
-    const r = await runWithProgress(io, kind, engine, model, batch, { gradients: withGrads, outputs: withOutputs, truncation: o.truncate, strategy: o.strategy });
+    const r = await runWithProgress(io, kind, engine, model, batch, { gradients: withGrads, outputs: withOutputs, truncation: o.truncate, clipNorm: o.clipNorm, strategy: o.strategy });
     const stats = engine.lastRunStats;
     if (o.json) return jsonText({ ...resultJson(r, batch, modelJson, withGrads, withOutputs), ...(stats ? { run: runStatsJson(stats) } : {}) }) + '\n';
     const text = resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
@@ -207,9 +216,10 @@ A model may be a JSON file or the preset name "statquest".`,
     .requiredOption('--model <file>', 'model JSON file, or a preset name (statquest)')
     .requiredOption('--data <file>', 'data file with targets (.json or .rnnb)')
     .addOption(backendOption())
-    .option('--json', 'print {"backend","adapter","loss","grads":{"Wx","Wh","bh","Wy","by"},"outputs"?} as JSON')
+    .option('--json', 'print {"backend","adapter","loss","grads":{"Wx","Wh","bh","Wy","by"},"gradNorm","clipped","outputs"?} as JSON')
     .option('--outputs', 'also print the predictions')
     .option('--truncate <k>', 'truncated BPTT: detach the hidden state every k steps (k ≥ 1; default: full BPTT)', integer(1))
+    .option('--clip-norm <c>', 'clip the gradient by global norm: scale it to norm c when its norm exceeds c (c > 0)', positiveNumber)
     .addOption(strategyOption())
     .addOption(memoryBudgetOption())
     .action((o: RunCommandOptions) => runModel('grad', o, io));

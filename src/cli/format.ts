@@ -48,7 +48,11 @@ export function nestedOutputs(r: Result, batch: Batch, model: ModelJSON): number
 /** The JSON object printed by `grad --json` and `forward --json`. */
 export function resultJson(r: Result, batch: Batch, model: ModelJSON, withGrads: boolean, withOutputs: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = { backend: r.backend, adapter: r.adapter, loss: r.loss };
-  if (withGrads) out.grads = r.grads;
+  if (withGrads) {
+    out.grads = r.grads;
+    out.gradNorm = r.gradNorm;
+    out.clipped = r.clipped;
+  }
   if (withOutputs) out.outputs = nestedOutputs(r, batch, model);
   return out;
 }
@@ -64,7 +68,8 @@ export function resultText(r: Result, batch: Batch, model: ModelJSON, withGrads:
   lines.push(`loss      ${r.loss === null ? '(no targets)' : `${num(r.loss)}  (SSR, sum of squared residuals)`}`);
   if (withGrads && r.grads) {
     const blocks = paramLayout(model).blocks;
-    lines.push('', 'gradients dSSR/dθ, summed over the batch:');
+    lines.push(`grad norm ${num(r.gradNorm!)}  (‖dSSR/dθ‖₂ before clipping${r.clipped ? '; clipped' : ''})`);
+    lines.push('', `gradients dSSR/dθ, summed over the batch${r.clipped ? ', clipped by global norm' : ''}:`);
     for (const name of PARAM_NAMES) {
       const g = r.grads[name];
       const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];

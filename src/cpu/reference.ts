@@ -33,6 +33,10 @@ export interface RawResult {
   outputs: Float64Array | null;
   /** Sequences in which a pre-activation became ±Infinity or NaN (ReLU would hide a NaN as 0). */
   overflowed: number;
+  /** ‖dSSR/dθ‖₂ over all parameters before clipping; set by the backends (not cpuRun) whenever grads are computed. */
+  gradNorm?: number;
+  /** Whether the backend scaled `grads` down to RunOptions.clipNorm. */
+  clipped?: boolean;
 }
 
 const identity = (x: number): number => x;

@@ -145,7 +145,7 @@ export class GpuBackend implements Backend {
         maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
         timer,
       },
-      { model, batch, gradients, outputs, hasTargets, truncation: opts.truncation, onProgress: opts.onProgress },
+      { model, batch, gradients, outputs, hasTargets, truncation: opts.truncation, clipNorm: opts.clipNorm, onProgress: opts.onProgress },
     );
     this.lastRun = {
       strategy: strategy.name,
@@ -155,6 +155,9 @@ export class GpuBackend implements Backend {
       ...(r.checkpointEvery !== undefined ? { checkpointEvery: r.checkpointEvery } : {}),
     };
     if (timer) this.lastRun.gpuNanoseconds = await timer.read();
+    if (r.raw.grads && r.raw.gradNorm === undefined) {
+      throw new GpuError(`strategy ${strategy.name} returned gradients without their norm: finish with runResult (src/gpu/sums.ts), which measures and clips them`);
+    }
     return r.raw;
   }
 

@@ -6,5 +6,10 @@ const read = (name: string): string => readFileSync(new URL(`../../shaders/${nam
 export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
+  train: read('train'),
+  model_sums: read('model_sums'),
+  optimizer: read('optimizer'),
+  clip: read('clip'),
+  rtrl: read('rtrl'),
   unroll_study: read('unroll_study'),
 };

@@ -32,6 +32,8 @@ export interface StrategyRequest {
   outputs: boolean;
   hasTargets: boolean;
   truncation?: number;
+  /** RunOptions.clipNorm: measure the gradients' global norm on the GPU and clip to it (see runResult in sums.ts). */
+  clipNorm?: number;
   onProgress?: (done: number, total: number) => void;
 }
 

@@ -1,16 +1,18 @@
 // The final levels of the deterministic row sums: R rows of per-chunk partial sums reduced, in fixed order, to
 // one value per row (ReduceKernel level after level), then read back. This encoder is a run's last: it resolves
-// the timestamps of a GpuTimer.
+// the timestamps of a GpuTimer. With gradients, ClipKernel measures their global norm (and clips them to
+// RunOptions.clipNorm) on the GPU in the same encoder, before the read-back: `runResult` gives a strategy's RawResult.
 
+import type { RawResult } from '../backend.ts';
+import { CLIP_STATS_BYTES, ClipKernel } from './kernels/clip.ts';
 import type { ReduceKernel } from './kernels/reduce.ts';
 import { BufferUsage, type BufferPool } from './pool.ts';
 import type { GpuTimer } from './timing.ts';
 
 const { STORAGE, COPY_SRC, COPY_DST, MAP_READ, UNIFORM } = BufferUsage;
 
-/** Reduces R rows of `cols` partial sums to one value per row, level by level in fixed order, and reads them. */
-export async function sumParts(device: GPUDevice, pool: BufferPool, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null = null): Promise<Float32Array> {
-  const enc = device.createCommandEncoder({ label: 'webgpu-rnn final sums' });
+/** Records the levels that take R rows of `cols` partial sums to one column; returns the buffer holding it (row r at r). */
+function encodeLevels(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null): GPUBuffer {
   let src = parts;
   let level = 0;
   while (cols > 1) {
@@ -25,12 +27,73 @@ export async function sumParts(device: GPUDevice, pool: BufferPool, reduce: Redu
     cols = next;
     level++;
   }
-  const read = pool.get('sums readback', R * 4, MAP_READ | COPY_DST);
-  enc.copyBufferToBuffer(src, 0, read, 0, R * 4);
+  return src;
+}
+
+/** Copies each [buffer, bytes] into one read-back buffer after the recorded work, submits `enc` and reads them. */
+async function readBack(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, srcs: [GPUBuffer, number][], timer: GpuTimer | null): Promise<Float32Array> {
+  const bytes = srcs.reduce((s, [, b]) => s + b, 0);
+  const read = pool.get('sums readback', bytes, MAP_READ | COPY_DST);
+  let at = 0;
+  for (const [src, b] of srcs) {
+    enc.copyBufferToBuffer(src, 0, read, at, b);
+    at += b;
+  }
   timer?.finish(enc);
   device.queue.submit([enc.finish()]);
-  await read.mapAsync(MAP_READ, 0, R * 4);
-  const out = new Float32Array(read.getMappedRange(0, R * 4).slice(0));
+  await read.mapAsync(MAP_READ, 0, bytes);
+  const out = new Float32Array(read.getMappedRange(0, bytes).slice(0));
   read.unmap();
   return out;
+}
+
+/** Reduces R rows of `cols` partial sums to one value per row, level by level in fixed order, and reads them. */
+export async function sumParts(device: GPUDevice, pool: BufferPool, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null = null): Promise<Float32Array> {
+  const enc = device.createCommandEncoder({ label: 'webgpu-rnn final sums' });
+  const src = encodeLevels(device, pool, enc, reduce, parts, R, cols, timer);
+  return readBack(device, pool, enc, [[src, R * 4]], timer);
+}
+
+export interface ResultRequest {
+  hasTargets: boolean;
+  gradients: boolean;
+  /** RunOptions.clipNorm: clip the gradients to this global norm. */
+  clipNorm?: number;
+}
+
+/**
+ * A strategy's RawResult from its partial sums in the engine's row layout: row 0 SSR, row 1 overflow count, rows
+ * 2..R−1 dSSR/dθ (when `gradients`). The gradients' global norm is measured, and with clipNorm the gradients are
+ * clipped, on the GPU before the read-back; `gradNorm` and `clipped` report it.
+ */
+export async function runResult(device: GPUDevice, pool: BufferPool, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null, req: ResultRequest, outputs: Float64Array | null): Promise<RawResult> {
+  const enc = device.createCommandEncoder({ label: 'webgpu-rnn final sums' });
+  const src = encodeLevels(device, pool, enc, reduce, parts, R, cols, timer);
+  const reads: [GPUBuffer, number][] = [[src, R * 4]];
+  if (req.gradients) {
+    // The final column may be a strategy's own partials buffer (a single part): clip a copy of it.
+    const sums = pool.get('sums for clipping', R * 4, STORAGE | COPY_SRC | COPY_DST);
+    const stats = pool.get('clip stats', CLIP_STATS_BYTES, STORAGE | COPY_SRC);
+    const u = pool.get('clip params', 16, UNIFORM | COPY_DST);
+    const clip = new ClipKernel(device);
+    device.queue.writeBuffer(u, 0, clip.params(2, R - 2, req.clipNorm));
+    enc.copyBufferToBuffer(src, 0, sums, 0, R * 4);
+    const pass = enc.beginComputePass({ label: 'webgpu-rnn gradient norm and clipping', ...timer?.pass() });
+    clip.encode(pass, clip.bind('run', { params: u, grads: sums, stats }));
+    pass.end();
+    reads[0] = [sums, R * 4];
+    reads.push([stats, CLIP_STATS_BYTES]);
+  }
+  const v = await readBack(device, pool, enc, reads, timer);
+  const raw: RawResult = {
+    loss: req.hasTargets ? v[0] : null,
+    grads: req.gradients ? Float64Array.from(v.subarray(2, R)) : null,
+    outputs,
+    overflowed: v[1],
+  };
+  if (req.gradients) {
+    raw.gradNorm = v[R];
+    raw.clipped = v[R + 1] !== 1;
+  }
+  return raw;
 }

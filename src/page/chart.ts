@@ -27,6 +27,22 @@ export interface LineChartSpec {
   legend?: boolean;
 }
 
+/** Log-axis ticks at powers of ten only, at most about 8 of them (uPlot's own put 9 per decade). */
+function decadeSplits(_u: uPlot, _axis: number, min: number, max: number): number[] {
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  const step = Math.max(1, Math.ceil((hi - lo) / 8));
+  const out: number[] = [];
+  for (let k = lo; k <= hi; k += step) out.push(10 ** k);
+  return out;
+}
+
+/** 0.001 … 1000 written out, other powers of ten as 1e-12. */
+function powerLabel(v: number): string {
+  const k = Math.round(Math.log10(v));
+  return k >= -3 && k <= 3 ? String(Number(v.toPrecision(1))) : `1e${k}`;
+}
+
 /** A uPlot chart in `container`, sized to its width, replaced on every call. */
 export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPlot.AlignedData): uPlot {
   container.replaceChildren();
@@ -43,7 +59,9 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     },
     axes: [
       { label: spec.xLabel, stroke: '#222', grid: { stroke: '#e4e4e4' } },
-      { label: spec.yLabel, stroke: '#222', grid: { stroke: '#e4e4e4' }, size: 70 },
+      spec.logY
+        ? { label: spec.yLabel, stroke: '#222', grid: { stroke: '#e4e4e4' }, size: 70, splits: decadeSplits, values: (_u: uPlot, vs: number[]) => vs.map(powerLabel) }
+        : { label: spec.yLabel, stroke: '#222', grid: { stroke: '#e4e4e4' }, size: 70 },
     ],
     series: [
       { label: spec.xLabel },
@@ -59,4 +77,12 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     ],
   };
   return new uPlot(opts, data, container);
+}
+
+/** Smallest value a log axis shows: uPlot's log-axis ticks round to 16 decimals, so far smaller values never end. */
+export const LOG_FLOOR = 1e-14;
+
+/** A value for a log axis: null (a gap) where it is not finite and positive, else at least LOG_FLOOR. */
+export function forLog(v: number): number | null {
+  return Number.isFinite(v) && v > 0 ? Math.max(v, LOG_FLOOR) : null;
 }

@@ -2,8 +2,10 @@
 // visible notice), shows which backend and adapter run, wires the panels, and offers the CPU after a GPU error
 // without reloading. Every panel calls the same library code as Node.
 
+import { initPopulation } from './panels/population.ts';
 import { initSeed } from './panels/seed.ts';
 import { initThroughput } from './panels/throughput.ts';
+import { initTrain } from './panels/train.ts';
 import { initVerify } from './panels/verify.ts';
 import { Session } from './session.ts';
 import { $ } from './ui.ts';
@@ -70,6 +72,8 @@ async function start(): Promise<void> {
     };
   const runs: Record<string, () => Promise<void>> = {};
   runs.seed = initSeed(session, publish('seed')).run;
+  runs.train = initTrain(session, publish('train')).run;
+  runs.population = initPopulation(session, publish('population')).run;
   runs.throughput = initThroughput(session, publish('throughput')).run;
   runs.verify = initVerify(session, publish('verify')).run;
   window.webgpuRnn = { session, results, runs };

@@ -38,15 +38,19 @@ export { minibatchOrder } from './options.ts';
 /** The backend-specific part: train a population, and evaluate the SSR of many weight sets. */
 interface TrainBackend {
   population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult>;
-  /** SSR per model (params model-major) on its data set (one shared set, or one per model); NaN where not finite. */
-  losses(base: Model, params: Float64Array, sets: Batch[]): Promise<Float64Array>;
+  /** SSR per model (params model-major, h0 per model or the base's) on its data set (one shared set, or one per model); NaN where not finite. */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array>;
 }
 
 async function backendFor(engine: Engine): Promise<TrainBackend> {
-  void engine; // the WebGPU trainer (src/train/gpu.ts) is not in yet: every engine trains on the CPU path
+  const device = engine.device;
+  if (engine.backend === 'webgpu' && device) {
+    const { GpuTrainer } = await import('./gpu.ts');
+    return GpuTrainer.for(device);
+  }
   return {
     population: cpuTrainPopulation,
-    losses: async (base, params, sets) => cpuLosses(base, params, sets, null),
+    losses: async (base, params, sets, h0s) => cpuLosses(base, params, sets, h0s),
   };
 }
 
@@ -88,8 +92,9 @@ async function runPopulation(
       opts.onProgress?.({ step, steps: o.steps, loss, stepsPerSecond });
     },
   });
-  const finalLoss = await be.losses(models[0], core.params, sets);
-  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation]) : null;
+  const h0s = models.map((m) => m.h0);
+  const finalLoss = await be.losses(models[0], core.params, shared ? [sets[0]] : sets, h0s);
+  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s) : null;
   const done = Math.max(...core.stepsDone);
   opts.onProgress?.({ step: done, steps: o.steps, loss: core.lastLoss[0], stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0) });
   return { core, models, sets, o, finalLoss, validationLoss };
@@ -220,7 +225,7 @@ export async function lossLandscape(
     }
   }
   const be = await backendFor(engine);
-  const losses = await be.losses(model, params, sets);
+  const losses = await be.losses(model, params, sets, null);
   let path: LandscapeResult['path'] = null;
   if (opts.path) {
     const mask = new Uint8Array(P);

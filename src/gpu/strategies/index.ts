@@ -4,9 +4,10 @@
 import { InputError } from '../../errors.ts';
 import type { Strategy, StrategyChoice, StrategyShape } from '../strategy.ts';
 import { perSequence } from './per-sequence.ts';
+import { rtrl } from './rtrl.ts';
 
 /** Every registered strategy. A strategy listed here must pass test/gpu-strategies.test.ts. */
-export const STRATEGIES: readonly Strategy[] = [perSequence];
+export const STRATEGIES: readonly Strategy[] = [perSequence, rtrl];
 
 /**
  * `auto` tries, in order, the first registered strategy of each rung whose `supports` accepts the shape:

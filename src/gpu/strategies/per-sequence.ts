@@ -9,7 +9,7 @@ import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import { planChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
-import { sumParts } from '../sums.ts';
+import { runResult } from '../sums.ts';
 import { truncationUniform } from '../truncation.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
@@ -126,13 +126,7 @@ export const perSequence: Strategy = {
       req.onProgress?.(done, batch.count);
     }
 
-    const sums = await sumParts(device, pool, reduce, parts, R, plan.totalParts, ctx.timer);
-    const raw = {
-      loss: hasTargets ? sums[0] : null,
-      grads: gradients ? Float64Array.from(sums.subarray(2)) : null,
-      outputs: outHost,
-      overflowed: sums[1],
-    };
+    const raw = await runResult(device, pool, reduce, parts, R, plan.totalParts, ctx.timer, { hasTargets, gradients, clipNorm: req.clipNorm }, outHost);
     return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: gradients ? T : undefined };
   },
 };

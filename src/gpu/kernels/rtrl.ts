@@ -1,0 +1,76 @@
+// The forward-mode gradient kernel (shaders/rtrl.wgsl): one invocation per sequence carrying dh/dθ with the state
+// (real-time recurrent learning), so no hidden states are stored. Same row layout as RnnKernel, for ReduceKernel.
+
+import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
+import { Kernel, foldDispatch } from '../kernel.ts';
+import { specializeShape } from '../specialize.ts';
+import { unrollLoops } from '../unroll.ts';
+import { shaders } from '#shaders';
+
+export interface RtrlVariant extends Shape {
+  /** Carry the sensitivities and write dSSR/dθ (needs targets); false is a plain forward pass. */
+  gradients: boolean;
+  activation: Activation;
+  outAll: boolean;
+  writeY: boolean;
+  hasTargets: boolean;
+  workgroupSize: number;
+  /** Unroll the loops over the shape constants (default true). */
+  unroll?: boolean;
+}
+
+/** Recurrent parameters (Wx, Wh, bh): the columns of dh/dθ that are not identically zero. */
+export function recurrentParams({ inputSize: I, hiddenSize: H }: Shape): number {
+  return H * I + H * H + H;
+}
+
+/** Sensitivities one invocation carries: H × recurrentParams. */
+export function carriedValues(shape: Shape): number {
+  return shape.hiddenSize * recurrentParams(shape);
+}
+
+export class RtrlKernel {
+  readonly kernel: Kernel;
+  /** Rows per sequence: SSR, overflow flag, then (gradients) every parameter's gradient. */
+  readonly rows: number;
+
+  constructor(device: GPUDevice, readonly v: RtrlVariant) {
+    const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
+    const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : ''}`;
+    const label = `rtrl.${v.gradients ? 'grads' : 'forward'}[${shape},${flags}]`;
+    const nparam = paramLayout(v).count;
+    this.kernel = Kernel.get(device, label, () => ({
+      label,
+      source:
+        v.unroll === false
+          ? specializeShape(shaders.rtrl, v, false)
+          : unrollLoops(specializeShape(shaders.rtrl, v, false), {
+              H: v.hiddenSize,
+              I: v.inputSize,
+              O: v.outputSize,
+              NPARAM: nparam,
+              NWEIGHTS: nparam + v.hiddenSize,
+              NREC: recurrentParams(v),
+              HNREC: carriedValues(v),
+            }),
+      entry: 'main',
+      constants: {
+        GRADS: v.gradients,
+        WG: v.workgroupSize,
+        ACT: ACTIVATION_CODE[v.activation],
+        OUT_ALL: v.outAll,
+        WRITE_Y: v.writeY,
+        HAS_TARGETS: v.hasTargets,
+      },
+    }));
+    this.rows = v.gradients ? 2 + nparam : 2;
+  }
+
+  /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, n: number): void {
+    const [x, y] = foldDispatch(Math.ceil(n / this.v.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    pass.setPipeline(this.kernel.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y);
+  }
+}

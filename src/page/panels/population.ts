@@ -1,0 +1,173 @@
+// Panel "Population": thousands of copies of the notes' network from random initial weights (randomPopulation),
+// trained at once on the notes' data by src/train (`trainPopulation`); a histogram of final losses, a sample of
+// loss curves with the median, and how many reached the notes' solution.
+
+import { seedData } from '../../data/index.ts';
+import { randomModel } from '../../random.ts';
+import { randomPopulation, trainPopulation, type PopulationReport } from '../../train/index.ts';
+import type { Activation } from '../../model.ts';
+import { forLog, lineChart } from '../chart.ts';
+import type { Session } from '../session.ts';
+import { $, fillTable, median, num, rate, readNumber, StatusLine } from '../ui.ts';
+import { readOptimizer } from './train.ts';
+
+export interface PopulationResult {
+  backend: string;
+  adapter: string;
+  count: number;
+  steps: number;
+  threshold: number;
+  reached: number;
+  status: { ok: number; converged: number; diverged: number };
+  finalLoss: number[];
+  /** Median final SSR. */
+  median: number;
+  histogram: { lo: number; hi: number; count: number }[];
+}
+
+const BINS = 30;
+const FLOOR = 1e-12;
+const SAMPLE_CURVES = 24;
+
+/** Histogram of log10(max(loss, FLOOR)) over the finite losses. */
+function histogram(losses: Float64Array): { lo: number; hi: number; count: number }[] {
+  const logs = Array.from(losses)
+    .filter(Number.isFinite)
+    .map((v) => Math.log10(Math.max(v, FLOOR)));
+  if (logs.length === 0) return [];
+  let lo = Math.min(...logs);
+  let hi = Math.max(...logs);
+  if (hi - lo < 1e-9) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const width = (hi - lo) / BINS;
+  const bins = Array.from({ length: BINS }, (_, k) => ({ lo: lo + k * width, hi: lo + (k + 1) * width, count: 0 }));
+  for (const v of logs) bins[Math.min(BINS - 1, Math.floor((v - lo) / width))].count++;
+  return bins;
+}
+
+export function initPopulation(session: Session, publish: (r: PopulationResult) => void): { run: () => Promise<void> } {
+  const section = $('population');
+  const status = new StatusLine($('pop-status'));
+  const runButton = $<HTMLButtonElement>('pop-run');
+  const stopButton = $<HTMLButtonElement>('pop-stop');
+  let controller: AbortController | null = null;
+
+  function read() {
+    return {
+      count: readNumber($<HTMLInputElement>('pop-count'), { min: 1, max: 100_000, integer: true }),
+      scale: readNumber($<HTMLInputElement>('pop-scale'), { min: 0.001, max: 100 }),
+      hidden: readNumber($<HTMLInputElement>('pop-hidden'), { min: 1, max: 16, integer: true }),
+      activation: $<HTMLSelectElement>('pop-act').value as Activation,
+      optimizer: readOptimizer('pop'),
+      steps: readNumber($<HTMLInputElement>('pop-steps'), { min: 1, max: 100_000, integer: true }),
+      threshold: readNumber($<HTMLInputElement>('pop-threshold'), { min: 0, max: 1e6 }),
+      seed: readNumber($<HTMLInputElement>('pop-seed'), { min: 0, max: 4294967295, integer: true }),
+    };
+  }
+
+  function show(r: PopulationReport, threshold: number): PopulationResult {
+    const losses = r.finalLoss;
+    const hist = histogram(losses);
+    lineChart(
+      $('pop-hist'),
+      { xLabel: 'log10 final SSR', yLabel: 'models', series: [{ label: 'models', color: '#1f4e9c' }], bars: true, legend: false, height: 240 },
+      [hist.map((b) => (b.lo + b.hi) / 2), hist.map((b) => b.count)],
+    );
+    // Loss curves: an even sample of models, and the median over all models at each recorded step.
+    const S = r.curveSteps.length;
+    const pick = Array.from({ length: Math.min(SAMPLE_CURVES, r.count) }, (_, k) => Math.floor((k * r.count) / Math.min(SAMPLE_CURVES, r.count)));
+    const med = r.curveSteps.map((_, j) => {
+      const col: number[] = [];
+      for (let m = 0; m < r.count; m++) {
+        const v = r.curves[m * S + j];
+        if (Number.isFinite(v)) col.push(v);
+      }
+      return col.length ? forLog(median(col)) : null;
+    });
+    const data = [r.curveSteps, ...pick.map((m) => Array.from(r.curves.subarray(m * S, (m + 1) * S), forLog)), med];
+    lineChart(
+      $('pop-curves'),
+      {
+        xLabel: 'step',
+        yLabel: 'SSR (log)',
+        logY: true,
+        legend: false,
+        series: [...pick.map((m) => ({ label: `model ${m}`, color: '#7a8fb8', width: 1 })), { label: 'median of all models', color: '#a63c00', width: 3 }],
+      },
+      data as never,
+    );
+    const reached = Array.from(losses).filter((v) => v <= threshold).length;
+    const counts = { ok: 0, converged: 0, diverged: 0 };
+    for (const s of r.status) counts[s]++;
+    const finite = Array.from(losses).filter(Number.isFinite);
+    const med0 = finite.length ? median(finite) : NaN;
+    fillTable($<HTMLTableElement>('pop-table'), ['', 'result'], [
+      ['models', r.count],
+      ['ran on', `${r.backend} (${r.adapter})`],
+      [`final SSR ≤ ${threshold}`, `${reached} of ${r.count} (${((100 * reached) / r.count).toFixed(1)}%)`],
+      ['median final SSR', num(med0)],
+      ['stopped early at the threshold / ran every step / diverged', `${counts.converged} / ${counts.ok} / ${counts.diverged}`],
+      ['time', `${r.seconds.toFixed(2)} s (${rate((r.count * Math.max(...r.stepsDone)) / Math.max(r.seconds, 1e-9))} model-steps/s)`],
+    ]);
+    $('pop-summary').textContent =
+      `${reached} of ${r.count} models reached an SSR of at most ${threshold}; the median final SSR is ${num(med0)}. ` +
+      `The histogram counts models by log10 of their final SSR (values below 1e-12 are counted at −12); the curves show ${pick.length} sampled models and, thick, the median over all ${r.count}.`;
+    return {
+      backend: r.backend,
+      adapter: r.adapter,
+      count: r.count,
+      steps: Math.max(...r.stepsDone),
+      threshold,
+      reached,
+      status: counts,
+      finalLoss: Array.from(losses),
+      median: med0,
+      histogram: hist,
+    };
+  }
+
+  async function run(): Promise<void> {
+    if (controller) return;
+    await session.guard(status, section, async () => {
+      const p = read();
+      controller = new AbortController();
+      const signal = controller.signal;
+      runButton.disabled = true;
+      stopButton.disabled = false;
+      try {
+        // The notes' shape (1 input, 1 output, output `last`) with H hidden units; randomPopulation draws every weight.
+        const base = randomModel({ inputSize: 1, hiddenSize: p.hidden, outputSize: 1 }, p.activation, 'last', 0);
+        const models = randomPopulation(base, p.count, p.seed, p.scale);
+        status.info(`Training ${p.count} models…`);
+        const r = await session.exclusive(() =>
+          trainPopulation(session.engine, models, seedData(2).batch, {
+            optimizer: p.optimizer,
+            steps: p.steps,
+            lossThreshold: p.threshold,
+            readbackEvery: Math.max(10, Math.ceil(p.steps / 50)),
+            signal,
+            onProgress: ({ step, steps, stepsPerSecond }) => {
+              status.info(`Training ${p.count} models: step ${step} of ${steps} (${rate(stepsPerSecond * p.count)} model-steps/s)…`);
+            },
+          }),
+        );
+        const res = show(r, p.threshold);
+        publish(res);
+        status.done(`${r.aborted ? 'Stopped' : 'Trained'} ${r.count} models: ${res.reached} reached SSR ≤ ${p.threshold} (${r.seconds.toFixed(2)} s).`);
+      } finally {
+        controller = null;
+        runButton.disabled = false;
+        stopButton.disabled = true;
+      }
+    });
+  }
+
+  $<HTMLFormElement>('pop-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void run();
+  });
+  stopButton.addEventListener('click', () => controller?.abort());
+  return { run };
+}

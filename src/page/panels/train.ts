@@ -1,0 +1,187 @@
+// Panel "Train": one model trained by src/train (`train`) on a chosen data set, with a live loss curve (uPlot,
+// fed by onProgress), a progress bar, a stop button (AbortSignal) and the final report: training and validation
+// SSR, state, speed and the learned weights.
+
+import { splitData, type DataSet } from '../../data/index.ts';
+import { modelToJSON, type Activation, type Model } from '../../model.ts';
+import { randomModel } from '../../random.ts';
+import { train, type OptimizerConfig, type TrainReport } from '../../train/index.ts';
+import type uPlot from 'uplot';
+import { forLog, lineChart } from '../chart.ts';
+import { initDataForm } from '../dataset-form.ts';
+import type { Session } from '../session.ts';
+import { $, FieldError, fillTable, num, rate, readNumber, StatusLine } from '../ui.ts';
+
+export interface TrainResult {
+  backend: string;
+  adapter: string;
+  data: string;
+  initialLoss: number;
+  finalLoss: number;
+  validationLoss: number | null;
+  steps: number;
+  aborted: boolean;
+  diverged: boolean;
+  stoppedEarly: boolean;
+  history: { step: number; loss: number }[];
+  /** onProgress calls seen while training. */
+  progressCalls: number;
+  model: ReturnType<typeof modelToJSON>;
+}
+
+/** The optimizer fields: kind, learning rate and (SGD) momentum. */
+export function readOptimizer(prefix: string): OptimizerConfig {
+  const kind = $<HTMLSelectElement>(`${prefix}-opt`).value;
+  const lr = readNumber($<HTMLInputElement>(`${prefix}-lr`), { min: 1e-9, max: 100 });
+  if (kind === 'adam') return { kind: 'adam', lr };
+  return { kind: 'sgd', lr, momentum: kind === 'momentum' ? 0.9 : 0 };
+}
+
+export function initTrain(session: Session, publish: (r: TrainResult) => void): { run: () => Promise<void> } {
+  const section = $('train');
+  const status = new StatusLine($('tr-status'));
+  const runButton = $<HTMLButtonElement>('tr-run');
+  const stopButton = $<HTMLButtonElement>('tr-stop');
+  const progress = $<HTMLProgressElement>('tr-progress');
+  const progressText = $('tr-progress-text');
+  const hidden = $<HTMLInputElement>('tr-hidden');
+  const act = $<HTMLSelectElement>('tr-act');
+  let controller: AbortController | null = null;
+
+  const data = initDataForm((kind) => {
+    // Suggested shapes: the notes' network for their data, a small tanh network otherwise.
+    hidden.value = kind === 'seed' ? '1' : '8';
+    act.value = kind === 'seed' ? 'relu' : 'tanh';
+    $<HTMLInputElement>('tr-lr').value = kind === 'seed' ? '0.05' : '0.01';
+  });
+
+  function read() {
+    const set: DataSet = data.read();
+    const H = readNumber(hidden, { min: 1, max: 16, integer: true });
+    const steps = readNumber($<HTMLInputElement>('tr-steps'), { min: 1, max: 100_000, integer: true });
+    const batchField = $<HTMLInputElement>('tr-batch');
+    const batchSize = batchField.value.trim() === '' ? undefined : readNumber(batchField, { min: 1, max: 1_000_000, integer: true });
+    const fraction = readNumber($<HTMLInputElement>('tr-val'), { min: 0, max: 0.5 });
+    const seed = readNumber($<HTMLInputElement>('tr-seed'), { min: 0, max: 4294967295, integer: true });
+    let trainBatch = set.batch;
+    let validation = undefined;
+    if (fraction > 0) {
+      if (set.batch.count < 2) throw new FieldError($('tr-val'), `Validation fraction: the ${set.name} data set has only ${set.batch.count} sequence`);
+      const split = splitData(set, { fraction, mode: set.timeOrdered ? 'time' : 'random', seed });
+      trainBatch = split.train;
+      validation = split.validation;
+    }
+    if (batchSize !== undefined && batchSize > trainBatch.count) {
+      throw new FieldError(batchField, `Mini-batch size: ${batchSize} is more than the ${trainBatch.count} training sequences`);
+    }
+    const model = randomModel(
+      { inputSize: set.suggest.inputSize, hiddenSize: H, outputSize: set.suggest.outputSize },
+      act.value as Activation,
+      set.suggest.output,
+      seed,
+      set.name === 'seed' ? 1 : 0.5,
+    );
+    return { set, trainBatch, validation, model, steps, batchSize, seed, optimizer: readOptimizer('tr') };
+  }
+
+  function showReport(r: TrainReport, set: DataSet, initialLoss: number): void {
+    const m: Model = r.model;
+    const w = modelToJSON(m).weights;
+    const state = r.aborted ? 'stopped by you' : r.diverged ? 'diverged (non-finite values); weights are the last finite ones' : r.stoppedEarly ? 'reached the loss threshold' : 'ran every step';
+    const rows: (string | number)[][] = [
+      ['data', `${set.name}: ${set.description}`],
+      ['ran on', `${r.backend} (${r.adapter})`],
+      ['steps', `${r.steps} (${state})`],
+      ['SSR before → after', `${num(initialLoss)} → ${num(r.finalLoss)}`],
+      ['validation SSR', r.validationLoss === null ? '—' : num(r.validationLoss)],
+      ['time', `${r.seconds.toFixed(2)} s (${rate(r.steps / Math.max(r.seconds, 1e-9))} steps/s)`],
+    ];
+    if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1) {
+      rows.push(['learned weights', `w1 ${num(w.Wx[0][0])}, b1 ${num(w.bh[0])}, w2 ${num(w.Wh[0][0])}, w3 ${num(w.Wy[0][0])}, b2 ${num(w.by[0])}`]);
+    } else {
+      rows.push(['learned weights', `${m.params.length} parameters (I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize}, ${m.activation})`]);
+    }
+    fillTable($<HTMLTableElement>('tr-table'), ['', 'result'], rows);
+    $('tr-model').textContent = JSON.stringify(modelToJSON(m));
+    $('tr-model-box').hidden = false;
+  }
+
+  async function run(): Promise<void> {
+    if (controller) return;
+    await session.guard(status, section, async () => {
+      const p = read();
+      controller = new AbortController();
+      const signal = controller.signal;
+      runButton.disabled = true;
+      stopButton.disabled = false;
+      progress.value = 0;
+      progressText.textContent = '';
+      const xs: number[] = [];
+      const ys: (number | null)[] = [];
+      let chart: uPlot | null = null;
+      let calls = 0;
+      try {
+        status.info(`Training on ${session.engine.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}…`);
+        const report = await session.exclusive(async () => {
+          const engine = session.engine;
+          const before = await engine.run(p.model, p.trainBatch, { gradients: false });
+          chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [[], []]);
+          const r = await train(engine, p.model, p.trainBatch, {
+            optimizer: p.optimizer,
+            steps: p.steps,
+            batchSize: p.batchSize,
+            seed: p.seed,
+            validation: p.validation,
+            readbackEvery: Math.max(10, Math.ceil(p.steps / 100)),
+            signal,
+            onProgress: ({ step, steps, loss, stepsPerSecond }) => {
+              calls++;
+              xs.push(step);
+              ys.push(forLog(loss));
+              chart?.setData([xs, ys]);
+              progress.value = step / steps;
+              progressText.textContent = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s`;
+            },
+          });
+          return { r, initialLoss: before.loss! };
+        });
+        const r = report.r;
+        const hx = r.history.map((h) => h.step);
+        const hy = r.history.map((h) => forLog(h.loss));
+        chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [hx, hy]);
+        showReport(r, p.set, report.initialLoss);
+        const first = r.history[0]?.loss ?? report.initialLoss;
+        $('tr-summary').textContent = `Loss curve of ${r.history.length} recorded steps: the SSR went from ${num(first)} at step 0 to ${num(r.history.at(-1)?.loss ?? NaN)} at step ${r.history.at(-1)?.step ?? 0}; at the final weights the training SSR is ${num(r.finalLoss)}. The log axis draws values below 1e-14 at 1e-14.`;
+        publish({
+          backend: r.backend,
+          adapter: r.adapter,
+          data: p.set.name,
+          initialLoss: report.initialLoss,
+          finalLoss: r.finalLoss,
+          validationLoss: r.validationLoss,
+          steps: r.steps,
+          aborted: r.aborted,
+          diverged: r.diverged,
+          stoppedEarly: r.stoppedEarly,
+          history: r.history,
+          progressCalls: calls,
+          model: modelToJSON(r.model),
+        });
+        const what = r.aborted ? `Stopped after ${r.steps} steps` : r.diverged ? `Diverged after ${r.steps} steps` : `Trained ${r.steps} steps`;
+        if (r.diverged) status.error(`${what}: the loss became non-finite. Try a smaller learning rate.`);
+        else status.done(`${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.`);
+      } finally {
+        controller = null;
+        runButton.disabled = false;
+        stopButton.disabled = true;
+      }
+    });
+  }
+
+  $<HTMLFormElement>('tr-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void run();
+  });
+  stopButton.addEventListener('click', () => controller?.abort());
+  return { run };
+}

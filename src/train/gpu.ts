@@ -1,0 +1,409 @@
+// The WebGPU training backend. Weights, optimizer moments, per-model status and the loss history live in GPU
+// buffers; every step records train.wgsl (forward + BPTT for all models), model_sums.wgsl (fixed-order per-model
+// sums) and optimizer.wgsl (the update, in place) into one compute pass, `readbackEvery` steps per submit, with
+// no readback in between. Each step reads its own slice of a per-step uniform table (mini-batch offset, record
+// slot, schedule factors, Adam bias corrections) written once per submit. Loss evaluation (final/validation loss,
+// landscapes) is the same kernel without BPTT. Populations larger than the memory budget run in chunks of models.
+
+import { maxLength, type Batch } from '../batch.ts';
+import { GpuError, InputError } from '../errors.ts';
+import { withErrorScopes } from '../gpu/device.ts';
+import { ModelSumsKernel } from '../gpu/kernels/model-sums.ts';
+import { OptimizerKernel } from '../gpu/kernels/optimizer.ts';
+import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
+import { PER_SEQUENCE_LIMITS } from '../gpu/strategies/per-sequence.ts';
+import type { Model } from '../model.ts';
+import { recordSlots, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
+import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
+
+const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, MAP_READ: 0x1, UNIFORM: 0x40 };
+const WG = 64;
+/** A model's step is split over at most this many invocations (columns); beyond, each takes several sequences. */
+const MAX_COLS = 4096;
+/** Bytes of GPU buffers one chunk of models may hold. */
+const BUDGET = 512 * 1024 * 1024;
+const NO_DIVERGENCE = 0xffffffff;
+
+/** Sequences per invocation for S sequences per step: depends on S only, so a model's sums never depend on M. */
+export function groupFor(seqs: number): number {
+  return Math.max(1, Math.ceil(seqs / MAX_COLS));
+}
+
+/** The shapes the training kernel serves: those of the per-sequence strategy (weights in private arrays). */
+export function checkTrainShape(m: Model): void {
+  const L = PER_SEQUENCE_LIMITS;
+  const why =
+    m.hiddenSize > L.maxHiddenSize ? `hiddenSize ${m.hiddenSize} > ${L.maxHiddenSize}` : m.inputSize > L.maxInputSize ? `inputSize ${m.inputSize} > ${L.maxInputSize}` : m.outputSize > L.maxOutputSize ? `outputSize ${m.outputSize} > ${L.maxOutputSize}` : null;
+  if (why) {
+    throw new InputError(
+      why.split(' ')[0],
+      `training on WebGPU keeps each model's weights in registers (the per-sequence kernel) and takes I, O ≤ ${L.maxInputSize} and H ≤ ${L.maxHiddenSize}; got ${why}. Use the CPU backend for this shape`,
+      'model',
+    );
+  }
+}
+
+class Buffers {
+  private readonly all: GPUBuffer[] = [];
+  constructor(private readonly device: GPUDevice) {}
+  make(label: string, bytes: number, usage: number): GPUBuffer {
+    const b = this.device.createBuffer({ label: `webgpu-rnn train ${label}`, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+    this.all.push(b);
+    return b;
+  }
+  data(label: string, values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage = STORAGE): GPUBuffer {
+    const b = this.make(label, values.byteLength, usage | COPY_DST);
+    this.device.queue.writeBuffer(b, 0, values);
+    return b;
+  }
+  destroy(): void {
+    for (const b of this.all) b.destroy();
+    this.all.length = 0;
+  }
+}
+
+/** Time-major data of `sets` side by side: set s's sequence n is column s·count + n. */
+function packSets(sets: Batch[], T: number): { xs: Float32Array<ArrayBuffer>; targets: Float32Array<ArrayBuffer>; lengths: Uint32Array<ArrayBuffer>; cols: number } {
+  const b0 = sets[0];
+  const I = b0.inputSize;
+  const O = b0.outputSize;
+  const all = b0.output === 'all';
+  const D = sets.length * b0.count;
+  const xs = new Float32Array(Math.max(1, T * I * D));
+  const targets = new Float32Array(Math.max(1, (all ? T : 1) * O * D));
+  const lengths = new Uint32Array(D);
+  sets.forEach((b, s) => {
+    for (let n = 0; n < b.count; n++) {
+      const d = s * b0.count + n;
+      const len = b.lengths[n];
+      lengths[d] = len;
+      const base = b.offsets[n];
+      for (let t = 0; t < len; t++) {
+        for (let i = 0; i < I; i++) xs[(t * I + i) * D + d] = b.inputs[(base + t) * I + i];
+        if (all) for (let o = 0; o < O; o++) targets[(t * O + o) * D + d] = b.targets![(base + t) * O + o];
+      }
+      if (!all) for (let o = 0; o < O; o++) targets[o * D + d] = b.targets![n * O + o];
+    }
+  });
+  return { xs, targets, lengths, cols: D };
+}
+
+async function readBack(device: GPUDevice, pool: Buffers, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  const read = pool.make('readback', bytes, MAP_READ | COPY_DST);
+  const enc = device.createCommandEncoder({ label: 'webgpu-rnn train readback' });
+  enc.copyBufferToBuffer(src, 0, read, 0, Math.ceil(bytes / 4) * 4);
+  device.queue.submit([enc.finish()]);
+  await read.mapAsync(MAP_READ);
+  const out = read.getMappedRange().slice(0, bytes);
+  read.unmap();
+  read.destroy();
+  return out;
+}
+
+export class GpuTrainer {
+  private static readonly cache = new WeakMap<GPUDevice, GpuTrainer>();
+  private readonly sums: ModelSumsKernel;
+  private readonly optimizer: OptimizerKernel;
+  private readonly maxBinding: number;
+
+  private constructor(readonly device: GPUDevice) {
+    this.sums = new ModelSumsKernel(device, WG);
+    this.optimizer = new OptimizerKernel(device, WG);
+    this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  }
+
+  static for(device: GPUDevice): GpuTrainer {
+    let t = GpuTrainer.cache.get(device);
+    if (!t) GpuTrainer.cache.set(device, (t = new GpuTrainer(device)));
+    return t;
+  }
+
+  /** Models per chunk for per-model buffer sizes (bytes) `perModel` (largest single buffer) and `total` (all). */
+  private modelsPerChunk(what: string, largest: number, total: number, fixed: number): number {
+    const byBinding = Math.floor(this.maxBinding / Math.max(1, largest));
+    const byBudget = Math.floor((BUDGET - fixed) / Math.max(1, total));
+    const n = Math.min(byBinding, byBudget);
+    if (n < 1) throw new GpuError(`${what}: one model needs ${largest} bytes in one buffer (${total} in all), beyond this adapter's binding limit (${this.maxBinding}) or the ${BUDGET}-byte budget; use fewer steps per read-back or the CPU backend`);
+    return n;
+  }
+
+  async population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+    checkTrainShape(models[0]);
+    const M = models.length;
+    const P = models[0].params.length;
+    const H = models[0].hiddenSize;
+    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const S = o.batchSize;
+    const G = groupFor(S);
+    const C = TrainKernel.cols({ seqs: S, group: G });
+    const R = 2 + P;
+    const L = Math.min(o.readbackEvery, o.steps);
+    const segSlots = Math.ceil(L / o.recordEvery) + 1;
+    const b0 = sets[0];
+    const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
+    const perModel = [4 * (P + H), 8 * P, 16, 4 * segSlots, x.trajectory ? 4 * segSlots * P : 0, 4 * R * C, 4 * R, 4 * T * H * C, shared ? 0 : dataBytes];
+    const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, shared ? dataBytes : 0);
+
+    const curveSteps = recordSlots(o.steps, o.recordEvery);
+    const slots = curveSteps.length;
+    const result: CoreResult = {
+      params: new Float64Array(M * P),
+      curves: new Float32Array(M * slots).fill(NaN),
+      curveSteps,
+      status: new Uint8Array(M),
+      stepsDone: new Int32Array(M),
+      divergedAt: new Int32Array(M).fill(-1),
+      lastLoss: new Float64Array(M).fill(NaN),
+      trajectory: x.trajectory ? new Float64Array(slots * M * P).fill(NaN) : null,
+      aborted: false,
+    };
+    for (let m0 = 0; m0 < M && !result.aborted; m0 += chunk) {
+      const m1 = Math.min(M, m0 + chunk);
+      await withErrorScopes(this.device, 'webgpu-rnn train', () =>
+        this.trainChunk(models.slice(m0, m1), shared ? sets : sets.slice(m0, m1), shared, o, x, T, G, result, m0, M, L, segSlots),
+      );
+    }
+    return result;
+  }
+
+  private async trainChunk(
+    models: Model[],
+    sets: Batch[],
+    shared: boolean,
+    o: ResolvedOptions,
+    x: CoreExtras,
+    T: number,
+    G: number,
+    out: CoreResult,
+    m0: number,
+    Mall: number,
+    L: number,
+    segSlots: number,
+  ): Promise<void> {
+    const device = this.device;
+    const base = models[0];
+    const M = models.length;
+    const P = base.params.length;
+    const H = base.hiddenSize;
+    const NW = P + H;
+    const S = o.batchSize;
+    const dims: TrainDims = { models: M, seqs: S, group: G, dataCols: 0, dataPerModel: shared ? 0 : sets[0].count, ordered: o.minibatch };
+    const C = TrainKernel.cols(dims);
+    const train = new TrainKernel(device, { ...base, outAll: base.output === 'all', backward: true, workgroupSize: WG });
+    const R = train.rows;
+    const pool = new Buffers(device);
+    try {
+      const packed = packSets(sets, T);
+      dims.dataCols = packed.cols;
+      const w32 = new Float32Array(M * NW);
+      models.forEach((m, i) => {
+        w32.set(m.params, i * NW);
+        w32.set(m.h0, i * NW + P);
+      });
+      const info0 = new Uint32Array(2 * M);
+      for (let m = 0; m < M; m++) info0[2 * m + 1] = NO_DIVERGENCE;
+      const consts = new Float32Array(M + P).fill(1);
+      consts.set(o.lrs.subarray(m0, m0 + M));
+      if (x.mask) for (let p = 0; p < P; p++) consts[M + p] = x.mask[p];
+      const trajBase = M + segSlots * M;
+      const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+
+      const bufs = {
+        weights: pool.data('weights', w32, STORAGE | COPY_SRC),
+        status: pool.make('status', 4 * M, STORAGE | COPY_SRC | COPY_DST),
+        info: pool.data('info', info0, STORAGE | COPY_SRC),
+        records: pool.make('records', 4 * (trajBase + (x.trajectory ? segSlots * M * P : 0)), STORAGE | COPY_SRC | COPY_DST),
+        moments: pool.make('moments', 8 * M * P, STORAGE),
+        consts: pool.data('learning rates and mask', consts),
+        rows: pool.make('rows', 4 * R * M * C, STORAGE),
+        sums: pool.make('sums', 4 * R * M, STORAGE),
+        hs: pool.make('hidden states', 4 * T * H * M * C, STORAGE),
+        xs: pool.data('inputs', packed.xs),
+        targets: pool.data('targets', packed.targets),
+        lengths: pool.data('lengths', packed.lengths),
+        order: pool.make('order', 4 * (o.minibatch ? L * S : 1), STORAGE | COPY_DST),
+        trainParams: pool.data('train params', new Uint32Array(train.params(dims)), UNIFORM),
+        sumParams: pool.data('sum params', new Uint32Array(this.sums.params(R * M, C)), UNIFORM),
+        cfg: pool.data(
+          'optimizer config',
+          new Uint32Array(
+            this.optimizer.config({
+              models: M,
+              nparam: P,
+              nweights: NW,
+              adam: o.optimizer.kind === 'adam',
+              momentum: o.optimizer.momentum,
+              beta1: o.optimizer.beta1,
+              beta2: o.optimizer.beta2,
+              eps: o.optimizer.eps,
+              threshold: o.lossThreshold,
+              clipNorm: o.clipNorm,
+              trajectory: x.trajectory,
+              trajBase,
+            }),
+          ),
+          UNIFORM,
+        ),
+        steps: pool.make('step table', stride * L, UNIFORM | COPY_DST),
+      };
+      const sumBind = this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums });
+      const trainBinds: GPUBindGroup[] = [];
+      const optBinds: GPUBindGroup[] = [];
+      for (let l = 0; l < L; l++) {
+        const step = { buffer: bufs.steps, offset: l * stride, size: 32 };
+        trainBinds.push(
+          train.kernel.bind(`step ${l}`, {
+            params: bufs.trainParams,
+            step,
+            weights: bufs.weights,
+            status: bufs.status,
+            order: bufs.order,
+            lengths: bufs.lengths,
+            xs: bufs.xs,
+            targets: bufs.targets,
+            rows: bufs.rows,
+            hs: bufs.hs,
+          }),
+        );
+        optBinds.push(
+          this.optimizer.kernel.bind(`step ${l}`, {
+            cfg: bufs.cfg,
+            step,
+            sums: bufs.sums,
+            consts: bufs.consts,
+            weights: bufs.weights,
+            moments: bufs.moments,
+            status: bufs.status,
+            info: bufs.info,
+            records: bufs.records,
+          }),
+        );
+      }
+
+      const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed) : null;
+      const table = new ArrayBuffer(stride * L);
+      const slots = out.curveSteps.length;
+      let status = new Uint32Array(M);
+      for (let k0 = 0; k0 < o.steps; k0 += L) {
+        const n = Math.min(L, o.steps - k0);
+        const slotBase = Math.ceil(k0 / o.recordEvery);
+        const bytes = new Uint8Array(table);
+        for (let l = 0; l < n; l++) {
+          const k = k0 + l;
+          const f = stepFactors(o, k);
+          const slot = k % o.recordEvery === 0 ? k / o.recordEvery - slotBase : -1;
+          bytes.set(new Uint8Array(this.optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
+        }
+        device.queue.writeBuffer(bufs.steps, 0, table, 0, stride * n);
+        if (order) device.queue.writeBuffer(bufs.order, 0, order.take(n * S) as Uint32Array<ArrayBuffer>);
+        device.queue.writeBuffer(bufs.records, 4 * M, new Float32Array(segSlots * M * (x.trajectory ? 1 + P : 1)).fill(NaN));
+        const enc = device.createCommandEncoder({ label: `webgpu-rnn train steps ${k0}+${n}` });
+        const pass = enc.beginComputePass({ label: `webgpu-rnn train steps ${k0}+${n}` });
+        for (let l = 0; l < n; l++) {
+          train.encode(pass, trainBinds[l], dims);
+          this.sums.encode(pass, sumBind, R * M);
+          this.optimizer.encode(pass, optBinds[l], M);
+        }
+        pass.end();
+        device.queue.submit([enc.finish()]);
+
+        // Read back this segment's curves (and trajectory), status and latest losses.
+        const segCount = Math.ceil((k0 + n) / o.recordEvery) - slotBase;
+        const rec = new Float32Array(await readBack(device, pool, bufs.records, 4 * (x.trajectory ? trajBase + segCount * M * P : M + segCount * M)));
+        for (let m = 0; m < M; m++) {
+          out.lastLoss[m0 + m] = rec[m];
+          for (let j = 0; j < segCount; j++) out.curves[(m0 + m) * slots + slotBase + j] = rec[M + j * M + m];
+        }
+        if (out.trajectory) {
+          for (let j = 0; j < segCount; j++) {
+            for (let m = 0; m < M; m++) {
+              for (let p = 0; p < P; p++) out.trajectory[((slotBase + j) * Mall + m0 + m) * P + p] = rec[trajBase + (j * M + m) * P + p];
+            }
+          }
+        }
+        status = new Uint32Array(await readBack(device, pool, bufs.status, 4 * M));
+        if (status.every((s) => s !== STATUS_OK)) break;
+        if (k0 + n < o.steps) {
+          x.onProgress?.(k0 + n, out.lastLoss[m0]);
+          if (x.signal?.aborted) {
+            out.aborted = true;
+            break;
+          }
+        }
+      }
+      const info = new Uint32Array(await readBack(device, pool, bufs.info, 8 * M));
+      const wOut = new Float32Array(await readBack(device, pool, bufs.weights, 4 * M * NW));
+      for (let m = 0; m < M; m++) {
+        out.status[m0 + m] = status[m];
+        out.stepsDone[m0 + m] = info[2 * m];
+        out.divergedAt[m0 + m] = info[2 * m + 1] === NO_DIVERGENCE ? -1 : info[2 * m + 1];
+        for (let p = 0; p < P; p++) out.params[(m0 + m) * P + p] = wOut[m * NW + p];
+      }
+    } finally {
+      pool.destroy();
+    }
+  }
+
+  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
+  async losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+    checkTrainShape(base);
+    const P = base.params.length;
+    const H = base.hiddenSize;
+    const M = params.length / P;
+    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const S = sets[0].count;
+    const G = groupFor(S);
+    const C = TrainKernel.cols({ seqs: S, group: G });
+    const shared = sets.length === 1;
+    const b0 = sets[0];
+    const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
+    const perModel = [4 * (P + H), 4 * 2 * C, 8, 8, shared ? 0 : dataBytes];
+    const chunk = this.modelsPerChunk('loss evaluation', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, shared ? dataBytes : 0);
+    const out = new Float64Array(M);
+    const train = new TrainKernel(this.device, { ...base, outAll: base.output === 'all', backward: false, workgroupSize: WG });
+    for (let m0 = 0; m0 < M; m0 += chunk) {
+      const m1 = Math.min(M, m0 + chunk);
+      await withErrorScopes(this.device, 'webgpu-rnn loss evaluation', async () => {
+        const device = this.device;
+        const n = m1 - m0;
+        const pool = new Buffers(device);
+        try {
+          const packed = packSets(shared ? sets : sets.slice(m0, m1), T);
+          const dims: TrainDims = { models: n, seqs: S, group: G, dataCols: packed.cols, dataPerModel: shared ? 0 : S, ordered: false };
+          const w32 = new Float32Array(n * (P + H));
+          for (let m = 0; m < n; m++) {
+            w32.set(params.subarray((m0 + m) * P, (m0 + m + 1) * P), m * (P + H));
+            w32.set(h0s ? h0s[m0 + m] : base.h0, m * (P + H) + P);
+          }
+          const rows = pool.make('rows', 4 * 2 * n * C, STORAGE);
+          const sums = pool.make('sums', 4 * 2 * n, STORAGE | COPY_SRC);
+          const stepBuf = pool.data('step', new Uint32Array(this.optimizer.step({ orderOffset: 0, slot: -1, k: 0, lrA: 0, lrB: 0, c1: 1, c2: 1 })), UNIFORM);
+          const bind = train.kernel.bind('losses', {
+            params: pool.data('params', new Uint32Array(train.params(dims)), UNIFORM),
+            step: stepBuf,
+            weights: pool.data('weights', w32),
+            status: pool.make('status', 4 * n, STORAGE),
+            order: pool.make('order', 4, STORAGE),
+            lengths: pool.data('lengths', packed.lengths),
+            xs: pool.data('inputs', packed.xs),
+            targets: pool.data('targets', packed.targets),
+            rows,
+            hs: pool.make('hidden states', 4, STORAGE),
+          });
+          const sumBind = this.sums.kernel.bind('losses', { params: pool.data('sum params', new Uint32Array(this.sums.params(2 * n, C)), UNIFORM), src: rows, sums });
+          const enc = device.createCommandEncoder({ label: `webgpu-rnn losses ${m0}+${n}` });
+          const pass = enc.beginComputePass({ label: `webgpu-rnn losses ${m0}+${n}` });
+          train.encode(pass, bind, dims);
+          this.sums.encode(pass, sumBind, 2 * n);
+          pass.end();
+          device.queue.submit([enc.finish()]);
+          const v = new Float32Array(await readBack(device, pool, sums, 8 * n));
+          for (let m = 0; m < n; m++) out[m0 + m] = v[n + m] > 0 || !Number.isFinite(v[m]) ? NaN : v[m];
+        } finally {
+          pool.destroy();
+        }
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,116 @@
+// The experiment panels of the page in Chromium (test/helpers/browser.ts; WebGPU on SwiftShader): a short training
+// with a live loss curve and the stop button, a CSV upload (bad and good), and a population, with their numbers
+// checked against the same library run here in Node. Screenshots go to test-artifacts/.
+
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedData } from '../src/data/index.ts';
+import { Engine } from '../src/engine.ts';
+import type { PopulationResult } from '../src/page/panels/population.ts';
+import type { TrainResult } from '../src/page/panels/train.ts';
+import { randomModel } from '../src/random.ts';
+import { randomPopulation, train, trainPopulation } from '../src/train/index.ts';
+import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+
+(runBrowserTests ? describe : describe.skip)('the experiments page in Chromium: train, population', () => {
+  let server: PageServer;
+  let cpu: Engine;
+
+  beforeAll(async () => {
+    server = await startPageServer();
+    cpu = await Engine.create({ backend: 'cpu' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('trains on the seed data with a live loss curve, stops on request, and refuses a malformed CSV', async () => {
+    const { page, errors } = await server.open();
+    await page.locator('#tr-steps').fill('400');
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 1);
+    const r = await result<TrainResult>(page, 'train');
+    expect(r.backend).toBe('webgpu');
+    expect(r.steps).toBe(400);
+    expect(r.progressCalls).toBeGreaterThan(1);
+    // The same training in Node on the CPU reference (same init: randomModel with the page's default seed 1).
+    const ref = await train(cpu, randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1), seedData(2).batch, {
+      optimizer: { kind: 'adam', lr: 0.05 },
+      steps: 400,
+    });
+    expect(r.finalLoss).toBeLessThan(r.initialLoss);
+    expect(Math.abs(r.finalLoss - ref.finalLoss)).toBeLessThan(1e-4 + 1e-2 * ref.finalLoss);
+    expect(await page.locator('#tr-chart canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#tr-progress').evaluate((e) => (e as HTMLProgressElement).value)).toBe(1);
+    expect(await page.locator('#tr-table').textContent()).toContain('learned weights');
+    await page.locator('#train').screenshot({ path: join(ARTIFACTS, 'panel-train.png') });
+
+    // A long run, stopped: the page stays responsive and reports the steps done.
+    await page.locator('#tr-steps').fill('100000');
+    await page.locator('#tr-run').click();
+    await expect.poll(() => page.locator('#tr-stop').isEnabled()).toBe(true);
+    await page.waitForFunction(() => (document.getElementById('tr-progress') as HTMLProgressElement).value > 0);
+    await page.locator('#tr-stop').click();
+    await waitRuns(page, 'train', 2);
+    const stopped = await result<TrainResult>(page, 'train');
+    expect(stopped.aborted).toBe(true);
+    expect(stopped.steps).toBeGreaterThan(0);
+    expect(stopped.steps).toBeLessThan(100000);
+    expect(await page.locator('#tr-status').textContent()).toMatch(/^Stopped after \d+ steps/);
+
+    // A malformed CSV: the message names row and column, and nothing trains.
+    await page.locator('#tr-data').selectOption('csv');
+    expect(await page.locator('#tr-csv-box').isVisible()).toBe(true);
+    await page.locator('#tr-csv').fill('price\n1\n2\nabc\n4\n5\n6\n7');
+    await page.locator('#tr-len').fill('3');
+    await page.locator('#tr-run').click();
+    await expect.poll(() => page.locator('#tr-status').textContent()).toMatch(/row 4, column 1 \("price"\): expected a number, got "abc"/);
+    expect(await runs(page, 'train')).toBe(2);
+    await page.locator('#tr-status').screenshot({ path: join(ARTIFACTS, 'panel-train-bad-csv.png') });
+
+    // A good CSV trains: a sine sampled 80 times, windows of 8, the last 20% for validation.
+    const rows = Array.from({ length: 80 }, (_, t) => Math.sin((2 * Math.PI * t) / 16).toFixed(4));
+    await page.locator('#tr-csv').fill(`value\n${rows.join('\n')}`);
+    await page.locator('#tr-len').fill('8');
+    await page.locator('#tr-val').fill('0.2');
+    await page.locator('#tr-steps').fill('200');
+    await page.locator('#tr-lr').fill('0.01');
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 3);
+    const c = await result<TrainResult>(page, 'train');
+    expect(c.data).toBe('pasted CSV');
+    expect(c.validationLoss).not.toBeNull();
+    expect(c.finalLoss).toBeLessThan(c.initialLoss);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('trains a population of the notes network and shows the histogram of final losses', async () => {
+    const { page, errors } = await server.open();
+    await page.locator('#pop-count').fill('400');
+    await page.locator('#pop-steps').fill('300');
+    await page.locator('#pop-run').click();
+    await waitRuns(page, 'population', 1);
+    const r = await result<PopulationResult>(page, 'population');
+    expect(r.backend).toBe('webgpu');
+    expect(r.count).toBe(400);
+    expect(r.histogram.reduce((s, b) => s + b.count, 0)).toBe(r.finalLoss.filter(Number.isFinite).length);
+    // The same population in Node on the CPU reference: same inits (randomPopulation, seed 1), same options.
+    const base = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
+    const ref = await trainPopulation(cpu, randomPopulation(base, 400, 1, 1), seedData(2).batch, {
+      optimizer: { kind: 'adam', lr: 0.05 },
+      steps: 300,
+      lossThreshold: 0.001,
+    });
+    const refReached = Array.from(ref.finalLoss).filter((v) => v <= 0.001).length;
+    expect(Math.abs(r.reached - refReached)).toBeLessThanOrEqual(4);
+    expect(r.reached).toBeGreaterThan(0);
+    expect(await page.locator('#pop-hist canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#pop-curves canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#pop-summary').textContent()).toMatch(/of 400 models reached an SSR of at most 0.001/);
+    await page.locator('#population').screenshot({ path: join(ARTIFACTS, 'panel-population.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,191 @@
+// Training on WebGPU against the CPU path: trajectories, populations against one-by-one training (bit for bit on
+// the GPU), divergence of one model, early stopping, determinism, the loss landscape against engine.run on the CPU.
+//
+// Tolerance of GPU (float32) against CPU (float64) trajectories: every recorded loss within 1e-4 relative and every
+// final weight within 1e-4·max(1, |w|). Measured differences on these cases are about 1e-6 (300 steps).
+
+import { expect, it } from 'vitest';
+import { batchFromArrays, type Batch } from '../src/batch.ts';
+import { Engine } from '../src/engine.ts';
+import { modelFromJSON, preset, type Model } from '../src/model.ts';
+import { randomBatch, randomModel } from '../src/random.ts';
+import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, lossLandscape, randomPopulation, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
+import { describeGpu } from './helpers/gpu.ts';
+
+const seedData = (): Batch => batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last', 1);
+const statquest = (): Model => modelFromJSON(preset('statquest'));
+const cpuP = Engine.create({ backend: 'cpu' });
+
+function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what: string): void {
+  expect(gpu.length).toBe(cpu.length);
+  for (let k = 0; k < cpu.length; k++) {
+    const tol = 1e-4 * Math.max(1, Math.abs(cpu[k]));
+    if (!(Math.abs(gpu[k] - cpu[k]) <= tol)) expect.fail(`${what}[${k}]: gpu ${gpu[k]} vs cpu ${cpu[k]} (tolerance ${tol})`);
+  }
+}
+
+await describeGpu('training on WebGPU', (gpu) => {
+  it('reaches SSR < 1e-3 on the seed data with the documented defaults, like the CPU', async () => {
+    const [init] = randomPopulation(statquest(), 1, 1);
+    const opts = { optimizer: DEFAULT_OPTIMIZER, steps: DEFAULT_STEPS, historyEvery: 50 };
+    const r = await train(gpu(), init, seedData(), opts);
+    expect(r.backend).toBe('webgpu');
+    expect(r.finalLoss).toBeLessThan(1e-3);
+    expect(r.history[0].loss).toBeGreaterThan(0.1);
+    expect(r.steps).toBe(DEFAULT_STEPS);
+    const c = await train(await cpuP, init, seedData(), opts);
+    expectClose(r.model.params, c.model.params, 'params');
+  });
+
+  it('follows the CPU trajectory for 300 steps (mini-batches, clipping, SGD momentum and Adam, tanh, ragged, output all)', async () => {
+    const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5));
+    const data = randomBatch({ count: 67, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 9, seed: 9 });
+    for (const optimizer of [{ kind: 'sgd', lr: 0.002, momentum: 0.9 }, { kind: 'adam', lr: 0.01 }] as const) {
+      const o: TrainOptions = { optimizer, steps: 300, batchSize: 16, seed: 3, historyEvery: 1, clipNorm: 5, readbackEvery: 128, schedule: { kind: 'cosine', minLr: 0.001 } };
+      const a = await train(gpu(), model, data, o);
+      const b = await train(await cpuP, model, data, o);
+      expect(a.history.length).toBe(300);
+      expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), `${optimizer.kind} history`);
+      expectClose(a.model.params, b.model.params, `${optimizer.kind} params`);
+      expect(a.history[299].loss).toBeLessThan(a.history[0].loss);
+      expect(Math.abs(a.finalLoss - b.finalLoss)).toBeLessThan(1e-4 * b.finalLoss);
+    }
+  });
+
+  it('is deterministic: the same config twice gives bit-identical weights, whatever readbackEvery', async () => {
+    const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 5, outputSize: 1 }, 'relu', 'last', 2));
+    const data = randomBatch({ count: 100, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 6, seed: 4 });
+    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 77, batchSize: 13, seed: 8, historyEvery: 5 };
+    const a = await train(gpu(), model, data, o);
+    const b = await train(gpu(), model, data, o);
+    const c = await train(gpu(), model, data, { ...o, readbackEvery: 10 });
+    expect(Array.from(b.model.params)).toEqual(Array.from(a.model.params));
+    expect(Array.from(c.model.params)).toEqual(Array.from(a.model.params));
+    expect(c.history).toEqual(a.history);
+  });
+
+  it('a population equals training the models one by one (GPU bit for bit, and the CPU), per-model lrs and data sets', async () => {
+    const models = randomPopulation(statquest(), 70, 7);
+    const lrs = models.map((_, m) => 0.01 + 0.001 * m);
+    const o = { optimizer: { kind: 'adam' as const, lr: 1 }, steps: 40, curveEvery: 3, lossThreshold: 1e-6 };
+    const pop = await trainPopulation(gpu(), models, seedData(), { ...o, lrs });
+    const cpuPop = await trainPopulation(await cpuP, models, seedData(), { ...o, lrs });
+    expectClose(pop.params, cpuPop.params, 'population params');
+    expect(pop.status).toEqual(cpuPop.status);
+    for (const m of [0, 33, 69]) {
+      const one = await trainPopulation(gpu(), [models[m]], seedData(), { ...o, lrs: [lrs[m]] });
+      expect(Array.from(one.params)).toEqual(Array.from(pop.params.subarray(m * 5, m * 5 + 5)));
+      expect(Array.from(one.curves)).toEqual(Array.from(pop.curves.subarray(m * 14, m * 14 + 14)));
+      expect(one.finalLoss[0]).toBe(pop.finalLoss[m]);
+    }
+    // One data set per model: model m trains on its own targets.
+    const sets = [0, 1, 2].map((s) => batchFromArrays([[[1], [0.5]], [[0], [0.5]], [[0.5], [1]]], [[0.1 * s], [1], [0.5 - 0.1 * s]], 'last', 1));
+    const per = await trainPopulation(gpu(), models.slice(0, 3), sets, { ...o, batchSize: 2, seed: 5 });
+    for (let m = 0; m < 3; m++) {
+      const one = await train(gpu(), models[m], sets[m], { ...o, batchSize: 2, seed: 5 });
+      expect(Array.from(per.params.subarray(m * 5, m * 5 + 5))).toEqual(Array.from(one.model.params));
+      expect(per.finalLoss[m]).toBe(one.finalLoss);
+    }
+  });
+
+  it('a diverging model is frozen and flagged, the others are bit-identical to a run without it', async () => {
+    const models = randomPopulation(statquest(), 5, 3);
+    const o = { optimizer: { kind: 'sgd' as const, lr: 1, momentum: 0.5 }, steps: 60 };
+    const good = await trainPopulation(gpu(), models, seedData(), { ...o, lrs: [0.05, 0.05, 0.05, 0.1, 0.02] });
+    const bad = await trainPopulation(gpu(), models, seedData(), { ...o, lrs: [0.05, 1e30, 0.05, 0.1, 0.02] });
+    const cpu = await trainPopulation(await cpuP, models, seedData(), { ...o, lrs: [0.05, 1e30, 0.05, 0.1, 0.02] });
+    expect(bad.status[1]).toBe('diverged');
+    // float32 overflows sooner than float64, so the GPU may stop a few steps before the CPU.
+    expect(cpu.status[1]).toBe('diverged');
+    expect(bad.divergedAtStep[1]).toBeGreaterThan(0);
+    expect(bad.divergedAtStep[1]).toBeLessThanOrEqual(cpu.divergedAtStep[1]);
+    expect(bad.stepsDone[1]).toBe(bad.divergedAtStep[1]);
+    expect(bad.params.subarray(5, 10).every(Number.isFinite)).toBe(true);
+    for (const m of [0, 2, 3, 4]) {
+      expect(bad.status[m]).toBe(good.status[m]);
+      expect(Array.from(bad.params.subarray(m * 5, m * 5 + 5))).toEqual(Array.from(good.params.subarray(m * 5, m * 5 + 5)));
+    }
+  });
+
+  it('stops early at the same step as the CPU', async () => {
+    const [init] = randomPopulation(statquest(), 1, 1);
+    const o = { optimizer: DEFAULT_OPTIMIZER, steps: 400, lossThreshold: 0.01, readbackEvery: 50 };
+    const a = await train(gpu(), init, seedData(), o);
+    const b = await train(await cpuP, init, seedData(), o);
+    expect(a.stoppedEarly).toBe(true);
+    expect(a.steps).toBe(b.steps);
+    expect(a.history.at(-1)!.step).toBe(b.steps);
+    expect(a.history.at(-1)!.loss).toBeLessThanOrEqual(0.01);
+    expectClose(a.model.params, b.model.params, 'params');
+  });
+
+  it('reports the validation loss and stops at the next read-back when aborted', async () => {
+    const validation = batchFromArrays([[[0.5], [0.5]], [[1], [0]]], [[0.2], [0.7]], 'last', 1);
+    const r = await train(gpu(), statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 5, validation });
+    const check = await (await cpuP).run(r.model, validation);
+    expect(Math.abs(r.validationLoss! - check.loss!)).toBeLessThan(1e-6);
+    const ctl = new AbortController();
+    const aborted = await train(gpu(), statquest(), seedData(), {
+      optimizer: { kind: 'sgd', lr: 0.01 },
+      steps: 1000,
+      readbackEvery: 10,
+      signal: ctl.signal,
+      onProgress: (p) => {
+        if (p.step >= 20) ctl.abort();
+      },
+    });
+    expect(aborted.aborted).toBe(true);
+    expect(aborted.steps).toBe(20);
+  });
+});
+
+await describeGpu('loss landscape on WebGPU', (gpu) => {
+  it('equals engine.run on the CPU at sampled points of a 67 × 45 grid', async () => {
+    const base = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 1 }, 'relu', 'last', 12));
+    const data = randomBatch({ count: 70, inputSize: 2, outputSize: 1, output: 'last', minLength: 1, maxLength: 7, seed: 13 });
+    const L = await lossLandscape(gpu(), base, data, { param: 'Wh[1][2]', min: -2, max: 2, steps: 67 }, { param: 'by[0]', min: -1, max: 3, steps: 45 });
+    expect(L.backend).toBe('webgpu');
+    const cpu = await cpuP;
+    for (const [ix, iy] of [[0, 0], [66, 44], [13, 7], [64, 31], [40, 44], [1, 43]]) {
+      const params = base.params.slice();
+      params[L.xIndex] = L.x[ix];
+      params[L.yIndex] = L.y[iy];
+      const want = (await cpu.run({ ...base, params }, data, { gradients: false })).loss!;
+      const got = L.losses[iy * 67 + ix];
+      expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-5 * Math.max(1, want));
+    }
+  });
+
+  it('gives the notes\' SSR and the same path as the CPU on the seed network', async () => {
+    const base = statquest();
+    const path = { optimizer: { kind: 'sgd' as const, lr: 0.05 }, steps: 30 };
+    const a = await lossLandscape(gpu(), base, seedData(), { param: 'w1', min: 1.8, max: 2.8, steps: 3 }, { param: 'w2', min: -0.5, max: 0.5, steps: 2 }, { path });
+    const b = await lossLandscape(await cpuP, base, seedData(), { param: 'w1', min: 1.8, max: 2.8, steps: 3 }, { param: 'w2', min: -0.5, max: 0.5, steps: 2 }, { path });
+    expect(Math.abs(a.losses[0] - 0.0001)).toBeLessThan(1e-7);
+    expect(a.path!.length).toBe(31);
+    expectClose(a.path!.map((p) => p.x), b.path!.map((p) => p.x), 'path x');
+    expectClose(a.path!.map((p) => p.y), b.path!.map((p) => p.y), 'path y');
+    expectClose(a.losses, b.losses, 'losses');
+  });
+});
+
+await describeGpu('the issue\'s sizes on WebGPU', (gpu) => {
+  it('10,000 seed networks from random inits: the GPU population equals the CPU', async () => {
+    const models = randomPopulation(statquest(), 10_000, 2024);
+    const o = { optimizer: DEFAULT_OPTIMIZER, steps: 20, curveEvery: 5 };
+    const a = await trainPopulation(gpu(), models, seedData(), o);
+    const b = await trainPopulation(await cpuP, models, seedData(), o);
+    expectClose(a.params, b.params, 'params');
+    expectClose(a.finalLoss, b.finalLoss, 'finalLoss');
+    expectClose(a.curves, b.curves, 'curves');
+    expect(a.status).toEqual(b.status);
+  });
+
+  it('a 512 × 512 landscape of w1 × w2 on the seed data equals the CPU everywhere', async () => {
+    const x = { param: 'w1', min: -3, max: 3, steps: 512 };
+    const y = { param: 'w2', min: -3, max: 3, steps: 512 };
+    const a = await lossLandscape(gpu(), statquest(), seedData(), x, y);
+    const b = await lossLandscape(await cpuP, statquest(), seedData(), x, y);
+    expectClose(a.losses, b.losses, 'losses');
+  });
+});

@@ -1,0 +1,91 @@
+// Shared setup of the browser tests: Vite builds the page into a temporary folder, a static server serves it on
+// 127.0.0.1, and Debian's Chromium (playwright-core) opens it with WebGPU on SwiftShader. Pages record console
+// errors; helpers wait for a panel's published results (document.body.dataset.<panel>Runs).
+
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { gpuRequired } from './gpu.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-angle=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wgsl': 'text/plain' };
+
+export const chromiumAvailable = existsSync(CHROMIUM);
+if (!chromiumAvailable && !gpuRequired) console.warn(`\n[webgpu-rnn] browser tests skipped: no Chromium at ${CHROMIUM}\n`);
+/** Run the browser suites here: Chromium exists, or CI requires them (and they fail without it). */
+export const runBrowserTests = chromiumAvailable || gpuRequired;
+
+export interface PageServer {
+  url: string;
+  browser: Browser;
+  open(opts?: { withoutWebGpu?: boolean }): Promise<{ page: Page; errors: string[] }>;
+  close(): Promise<void>;
+}
+
+/** Builds the page, serves it and launches Chromium (once per test file). */
+export async function startPageServer(): Promise<PageServer> {
+  if (!chromiumAvailable) throw new Error(`browser tests are required here (CI) but there is no Chromium at ${CHROMIUM}`);
+  const outDir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-page-'));
+  await build({ root: join(import.meta.dirname, '..', '..'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  const server: Server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(outDir, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(outDir) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    url,
+    browser,
+    async open({ withoutWebGpu = false } = {}) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      if (withoutWebGpu) await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+      await page.goto(url);
+      await waitRuns(page, 'seed', 1);
+      return { page, errors };
+    },
+    async close() {
+      await browser.close();
+      await new Promise((r) => server.close(r));
+      rmSync(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until panel `name` has published at least `n` results. */
+export async function waitRuns(page: Page, name: string, n: number, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(([k, m]) => Number(document.body.dataset[`${k}Runs`] ?? 0) >= Number(m), [name, n] as const, { timeout });
+}
+
+/** How many results panel `name` has published. */
+export const runs = (page: Page, name: string): Promise<number> => page.evaluate((k) => Number(document.body.dataset[`${k}Runs`] ?? 0), name);
+
+/** The last result panel `name` published (window.webgpuRnn.results). */
+export const result = <T>(page: Page, name: string): Promise<T> => page.evaluate((k) => window.webgpuRnn!.results[k], name) as Promise<T>;
