@@ -22,6 +22,7 @@ import { jsonText, resultJson, resultText } from './format.ts';
 import { compareResults } from '../verify.ts';
 import { registerExperiments } from './commands/experiments.ts';
 import { verifyJson, verifyText } from './verify.ts';
+import { register as registerBench } from './commands/bench.ts';
 import { memoryBudgetOption, runStatsJson, runStatsText, strategyOption, type KernelCliOptions } from './run-options.ts';
 
 /** Where the CLI writes. `out` resolves once the text is handed to the OS. */
@@ -327,6 +328,7 @@ A model may be a JSON file or the preset name "statquest".`,
       },
     );
 
+  registerBench(program, io);
   registerExperiments(program, io);
   return program;
 }
