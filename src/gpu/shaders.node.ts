@@ -11,4 +11,6 @@ export const shaders = {
   optimizer: read('optimizer'),
   clip: read('clip'),
   rtrl: read('rtrl'),
+  copy: read('copy'),
+  unroll_study: read('unroll_study'),
 };
