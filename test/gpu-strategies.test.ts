@@ -236,7 +236,7 @@ describe('gemm memory plan', () => {
   it('respects the binding limit per buffer, and names the limit one sequence cannot fit', () => {
     const p = planGemm(base(Array(5000).fill(100), { maxBindingBytes: 1 << 24 }));
     for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(1 << 24);
-    expect(() => planGemm(base([4096], { inputSize: 64, maxBindingBytes: 1 << 19 }))).toThrow(/"xs".*maxStorageBufferBindingSize/);
+    expect(() => planGemm(base([4096], { inputSize: 64, hiddenSize: 64, params: 64 * 64 + 64 * 64 + 2 * 64 + 1, maxBindingBytes: 1 << 19 }))).toThrow(/"xs".*maxStorageBufferBindingSize/);
     expect(() => planGemm(base([4096], { budgetBytes: 100_000 }))).toThrow(/even with a hidden state stored every 64 steps, more than the memory budget of 100000 bytes/);
   });
 
