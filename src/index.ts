@@ -13,3 +13,5 @@ export { SWIFTSHADER_ICD } from './gpu/device.ts';
 export { compareResults, type VerifyReport, type QuantityCheck } from './verify.ts';
 export * from './train/index.ts';
 export * from './data/index.ts';
+export { ClipKernel, CLIP_STATS_BYTES } from './gpu/kernels/clip.ts';
+export { clipByGlobalNorm, globalNorm, type ClipOutcome } from './cpu/clip.ts';

@@ -21,6 +21,7 @@ import { formatStatquest, statquestReport } from '../statquest.ts';
 import { jsonText, resultJson, resultText } from './format.ts';
 import { compareResults } from '../verify.ts';
 import { verifyJson, verifyText } from './verify.ts';
+import { register as registerBench } from './commands/bench.ts';
 import { memoryBudgetOption, runStatsJson, runStatsText, strategyOption, type KernelCliOptions } from './run-options.ts';
 
 /** Where the CLI writes. `out` resolves once the text is handed to the OS. */
@@ -326,6 +327,7 @@ A model may be a JSON file or the preset name "statquest".`,
       },
     );
 
+  registerBench(program, io);
   return program;
 }
 

@@ -6,5 +6,6 @@ import model_sums from '../../shaders/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 import clip from '../../shaders/clip.wgsl?raw';
 import rtrl from '../../shaders/rtrl.wgsl?raw';
+import copy from '../../shaders/copy.wgsl?raw';
 
-export const shaders = { rnn, reduce, train, model_sums, optimizer, clip, rtrl };
+export const shaders = { rnn, reduce, train, model_sums, optimizer, clip, rtrl, copy };

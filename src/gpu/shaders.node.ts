@@ -11,4 +11,5 @@ export const shaders = {
   optimizer: read('optimizer'),
   clip: read('clip'),
   rtrl: read('rtrl'),
+  copy: read('copy'),
 };

@@ -1,0 +1,187 @@
+// Text output of a benchmark report (browser-safe): the terminal table and a Markdown section for the README
+// with the ratio of our rate to each peer's, the checks, the hardware figures and the issue's targets.
+
+import { fmtSeconds } from './measure.ts';
+import { ratioTo, type BenchReport, type CellResult } from './run.ts';
+import { PHASE_LABEL } from './workloads.ts';
+
+export function fmtRate(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '–';
+  if (x >= 1e9) return `${(x / 1e9).toFixed(2)} G`;
+  if (x >= 1e6) return `${(x / 1e6).toFixed(x >= 1e8 ? 0 : 2)} M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(x >= 1e5 ? 0 : 1)} k`;
+  return x.toFixed(x >= 10 ? 0 : 2);
+}
+
+function fmtNum(x: number | null, digits = 2): string {
+  if (x === null || !Number.isFinite(x)) return '–';
+  if (x === 0) return '0';
+  if (Math.abs(x) >= 1000) return x.toFixed(0);
+  if (Math.abs(x) >= 1) return x.toFixed(digits);
+  return x.toPrecision(digits);
+}
+
+export function fmtRatio(r: number | null): string {
+  if (r === null || !Number.isFinite(r)) return '–';
+  return r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
+}
+
+function workloadName(c: CellResult): string {
+  return c.workload === 'seed' ? 'seed (H=1)' : `H=${c.hiddenSize}`;
+}
+
+function checkText(c: CellResult): string {
+  if (!c.check) return '';
+  const k = c.check;
+  const grads = k.gradsRelDiff === null ? '' : `, grads ${k.gradsRelDiff.toExponential(1)}`;
+  return `${k.ok ? 'agrees' : 'MISMATCH'} (loss ${k.lossRelDiff.toExponential(1)}${grads} rel. vs ${k.against}${k.N !== c.N ? ` at N=${k.N}` : ''})`;
+}
+
+function pad(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((s, i) => (s ?? '').padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+function statusText(c: CellResult): string {
+  if (c.status === 'ok') return 'ok';
+  if (c.status === 'cut-off') return `cut off after ${fmtSeconds(c.elapsedSeconds)}: ${c.reason}`;
+  return `${c.status}: ${c.reason ?? ''}`;
+}
+
+/** One line per measured cell, e.g. for progress output. */
+export function cellLine(c: CellResult): string {
+  const rate = c.stepsPerSecond !== null ? `${fmtRate(c.stepsPerSecond)} steps/s` : c.estimatedStepsPerSecond !== null ? `≈${fmtRate(c.estimatedStepsPerSecond)} steps/s (estimate)` : '';
+  const gpu = c.gpuStepsPerSecond !== null ? `, GPU ${fmtRate(c.gpuStepsPerSecond)} steps/s` : '';
+  return `${workloadName(c)} ${c.phase} N=${c.N} T=${c.T} ${c.peer}: ${c.status === 'ok' ? rate + gpu : statusText(c)}${c.check ? ' ' + checkText(c) : ''}`;
+}
+
+/** The terminal report. */
+export function formatText(r: BenchReport): string {
+  const out: string[] = [];
+  out.push(`webgpu-rnn bench ${r.config.quick ? '(quick) ' : ''}— N=${r.config.N} sequences × T=${r.config.T} steps, median of up to ${r.config.repeats} runs after a warm-up, budget ${r.config.budgetSeconds} s per peer and cell`);
+  out.push(`machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.memoryBytes ? `, ${(r.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB` : ''}, ${r.machine.platform}`);
+  out.push(`adapter: ${r.adapter ? `${r.adapter.summary}${r.adapter.software ? ' — a CPU (software) adapter' : ''}; timestamp-query ${r.adapter.timestampQuery ? 'yes' : 'no'}` : 'none'}`);
+  out.push(`versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const p of r.peers) if (p.status === 'unavailable') out.push(`peer ${p.id}: unavailable: ${p.reason}`);
+  out.push('');
+  const rows: string[][] = [['workload', 'work', 'peer', 'median', 'min–max', 'steps/s', 'GPU-time steps/s', 'GFLOP/s', 'GB/s', 'webgpu ÷ peer', 'check / status']];
+  for (const c of r.results) {
+    const ratio = c.peer === 'webgpu' ? { ratio: null, estimated: false } : ratioTo(r, c.workload, c.phase, c.peer);
+    rows.push([
+      workloadName(c),
+      c.phase,
+      c.peer,
+      c.wallSeconds ? fmtSeconds(c.wallSeconds.median) : '–',
+      c.wallSeconds ? `${fmtSeconds(c.wallSeconds.min)}–${fmtSeconds(c.wallSeconds.max)} (${c.wallSeconds.runs})` : '–',
+      c.stepsPerSecond !== null ? fmtRate(c.stepsPerSecond) : c.estimatedStepsPerSecond !== null ? `≈${fmtRate(c.estimatedStepsPerSecond)}` : '–',
+      fmtRate(c.gpuStepsPerSecond),
+      fmtNum(c.gpuGflops ?? c.gflops),
+      fmtNum(c.gpuGbps ?? c.gbps),
+      ratio.ratio === null ? '' : `${ratio.estimated ? '≈' : ''}${fmtRatio(ratio.ratio)}`,
+      c.status === 'ok' ? checkText(c) : statusText(c),
+    ]);
+  }
+  out.push(pad(rows));
+  out.push('');
+  out.push('Wall time: host packing, upload, compute and readback. GPU time: timestamp queries around the compute passes.');
+  out.push('GFLOP/s and GB/s use GPU time where there is one, else wall time; the per-step formulas:');
+  for (const f of r.formulas) out.push(`  ${f}`);
+  out.push(probeText(r));
+  if (r.targets.length) {
+    out.push('');
+    out.push('Targets (issue 5):');
+    for (const t of r.targets) out.push(`  ${targetStatus(t.met)} ${t.target}: ${t.ratio === null ? '–' : t.peer === 'hardware' ? `${(100 * t.ratio).toFixed(1)}%` : `${t.estimated ? '≈' : ''}${fmtRatio(t.ratio)}`}${t.atIssueSize ? '' : ` (at N=${r.config.N}, T=${r.config.T}; the issue asks N=65536, T=64)`}${t.note ? ` — ${t.note}` : ''}`);
+  }
+  const bad = r.results.filter((c) => c.check && !c.check.ok);
+  if (bad.length) {
+    out.push('');
+    out.push(`LOSS/GRADIENT MISMATCH: ${bad.map((c) => `${c.peer} on ${c.workload} ${c.phase}`).join('; ')} — these peers did not compute the same thing as ours`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function targetStatus(met: boolean | null): string {
+  return met === null ? '[n/a] ' : met ? '[met] ' : '[miss]';
+}
+
+function probeText(r: BenchReport): string {
+  const lines: string[] = [];
+  const g = r.probes.gpuCopy;
+  if (g) lines.push(`GPU copy probe (${(g.bytes / 2 ** 20).toFixed(0)} MiB, read + write): ${g.gpuGBps ? `${fmtNum(g.gpuGBps.median)} GB/s GPU time, ` : ''}${fmtNum(g.wallGBps.median)} GB/s wall`);
+  if (r.probes.gpuCopyError) lines.push(`GPU copy probe failed: ${r.probes.gpuCopyError}`);
+  const c = r.probes.cpuCopy;
+  if (c) lines.push(`CPU copy probe (JS TypedArray.set, ${(c.bytes / 2 ** 20).toFixed(0)} MiB, read + write): ${fmtNum(c.GBps.median)} GB/s`);
+  const peak = r.adapter?.peak;
+  lines.push(peak ? `adapter peak (data sheet): ${peak.name}, ${peak.bandwidthGBps} GB/s, ${peak.fp32Gflops / 1000} TFLOP/s FP32` : r.adapter?.software ? 'adapter peak: none — a software adapter runs on the CPU, whose limit is the copy probe above' : 'adapter peak: not in the table of known adapters');
+  return lines.join('\n');
+}
+
+/** A Markdown section body for the README: the rates with ratios, the checks, the hardware figures, the targets. */
+export function formatMarkdown(r: BenchReport, command: string): string {
+  const out: string[] = [];
+  const peers = r.peers.filter((p) => p.id !== 'webgpu');
+  const date = r.date.replace('T', ' ').slice(0, 16) + ' UTC';
+  out.push(`Measured ${date} with \`${command}\`: N = ${r.config.N.toLocaleString('en-US')} sequences × T = ${r.config.T} steps, I = O = 1, output \`last\`, median of up to ${r.config.repeats} runs after a warm-up.`);
+  out.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.memoryBytes ? `, ${(r.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB` : ''}. Adapter: \`${r.adapter?.summary ?? 'none'}\`${r.adapter?.software ? ' (a CPU Vulkan driver: no real GPU)' : ''}. ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push('');
+  out.push(`Sequence-steps per second (wall time, including upload and readback); in parentheses webgpu-rnn's rate ÷ the peer's:`);
+  out.push('');
+  out.push(`| workload | work | webgpu-rnn WebGPU | GPU time only | ${peers.map((p) => p.id).join(' | ')} |`);
+  out.push(`|---|---|---|---|${peers.map(() => '---|').join('')}`);
+  const keys = [...new Set(r.results.map((c) => `${c.workload}|${c.phase}`))];
+  for (const key of keys) {
+    const [workload, phase] = key.split('|');
+    const cells = r.results.filter((c) => c.workload === workload && c.phase === phase);
+    const ours = cells.find((c) => c.peer === 'webgpu');
+    const first = cells[0];
+    const cell = (c: CellResult | undefined, withRatio: boolean): string => {
+      if (!c) return 'not run';
+      if (c.status === 'ok') {
+        const { ratio } = withRatio ? ratioTo(r, workload, c.phase, c.peer) : { ratio: null };
+        const bad = c.check && !c.check.ok ? ' **loss mismatch**' : '';
+        return `${fmtRate(c.stepsPerSecond)}${ratio !== null ? ` (${fmtRatio(ratio)})` : ''}${bad}`;
+      }
+      if (c.status === 'cut-off') {
+        const { ratio } = ratioTo(r, workload, c.phase, c.peer);
+        return `cut off after ${fmtSeconds(c.elapsedSeconds)}, est. ${fmtRate(c.estimatedStepsPerSecond)}${ratio !== null ? ` (≈${fmtRatio(ratio)})` : ''}`;
+      }
+      return c.status === 'unsupported' ? 'n/a (H too large)' : c.status;
+    };
+    out.push(
+      `| ${workloadName(first)} | ${PHASE_LABEL[first.phase]} | ${cell(ours, false)} | ${ours?.gpuStepsPerSecond ? fmtRate(ours.gpuStepsPerSecond) : '–'} | ${peers.map((p) => (p.status === 'unavailable' ? 'unavailable' : cell(cells.find((c) => c.peer === p.id), true))).join(' | ')} |`,
+    );
+  }
+  out.push('');
+  const checked = r.results.filter((c) => c.check);
+  const bad = checked.filter((c) => !c.check!.ok);
+  out.push(
+    bad.length
+      ? `**Mismatch:** ${bad.map((c) => `${c.peer} on ${c.workload} ${c.phase} (loss rel. diff ${c.check!.lossRelDiff.toExponential(1)})`).join('; ')}.`
+      : `Every peer's loss${r.config.phases.includes('gradient') ? ' and gradients' : ''} agree with ours within ${checked[0]?.check?.tolerance ?? 1e-3} relative (${checked.length} checks, same weights and data; a cut-off peer is checked at its calibration size).`,
+  );
+  const unavailable = r.peers.filter((p) => p.status === 'unavailable');
+  if (unavailable.length) out.push(`Unavailable: ${unavailable.map((p) => `${p.id} (${p.reason})`).join('; ')}.`);
+  const unsupported = r.results.filter((c) => c.status === 'unsupported' && c.peer === 'webgpu');
+  if (unsupported.length) out.push(`Not run by webgpu-rnn: ${[...new Set(unsupported.map((c) => `${workloadName(c)}: ${c.reason}`))].join('; ')}.`);
+  out.push('');
+  out.push('Achieved rates of webgpu-rnn (GPU time where timed) and the hardware:');
+  out.push('');
+  out.push('| workload | work | FLOPs/step | bytes/step | GFLOP/s | GB/s | of peak bandwidth |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const c of r.results.filter((c) => c.peer === 'webgpu' && c.status === 'ok')) {
+    out.push(`| ${workloadName(c)} | ${PHASE_LABEL[c.phase]} | ${fmtNum(c.flopsPerStep, 1)} | ${fmtNum(c.bytesPerStep, 1)} | ${fmtNum(c.gpuGflops ?? c.gflops)} | ${fmtNum(c.gpuGbps ?? c.gbps)} | ${c.fractionOfPeakBandwidth === null ? '–' : `${(100 * c.fractionOfPeakBandwidth).toFixed(1)}%`} |`);
+  }
+  out.push('');
+  out.push(probeText(r).split('\n').map((l) => `- ${l}`).join('\n'));
+  if (r.targets.length) {
+    out.push('');
+    out.push('| target (issue 5) | this run | result |');
+    out.push('|---|---|---|');
+    for (const t of r.targets) {
+      const v = t.ratio === null ? '–' : t.peer === 'hardware' ? `${(100 * t.ratio).toFixed(1)}%` : `${t.estimated ? '≈' : ''}${fmtRatio(t.ratio)}`;
+      const res = t.met === null ? 'not measurable' : t.met ? 'met' : 'missed';
+      out.push(`| ${t.target} | ${v}${t.atIssueSize ? '' : ` (N=${r.config.N}, T=${r.config.T})`} | ${res}${t.note ? ` (${t.note})` : ''} |`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,149 @@
+// Timing one peer on one workload (browser-safe): calibration on growing small batches, an estimate for the full
+// size, a cut-off when that estimate exceeds the time budget, then a warm-up and the median of repeated runs.
+
+import type { Batch } from '../batch.ts';
+import type { ModelJSON } from '../model.ts';
+import type { Peer, PeerRun } from './peer.ts';
+import type { Phase } from './workloads.ts';
+
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export function summarize(xs: number[]): Summary | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1], runs: s.length };
+}
+
+export interface MeasureOptions {
+  N: number;
+  T: number;
+  /** Timed runs after the warm-up. */
+  repeats: number;
+  /** Seconds this peer may spend on this cell, calibration included, its very first run (compilation) excluded. */
+  budgetSeconds: number;
+  /** Smallest calibration batch (sequences). Default 16. */
+  calibrationStart?: number;
+}
+
+export type MeasureStatus = 'ok' | 'cut-off' | 'failed';
+
+export interface Measurement {
+  status: MeasureStatus;
+  /** Why it was cut off or failed. */
+  reason?: string;
+  /** Wall-clock seconds per run (includes upload and readback). */
+  wall: Summary | null;
+  /** GPU seconds per run from timestamp queries (compute passes only), when the peer reports them. */
+  gpu: Summary | null;
+  /** Result of the last full-size run. */
+  last: PeerRun | null;
+  /** Calibration: the largest batch run before the full size, its seconds per run, and the estimate for N. */
+  calibration: { N: number; seconds: number; estimatedSeconds: number } | null;
+  /** The result at the calibration size, kept to check a cut-off peer's loss against ours at that size. */
+  calibrationRun: PeerRun | null;
+  /** Seconds spent on this cell in total. */
+  elapsedSeconds: number;
+  /** The first run at the first size (compilation, allocation, first use): not counted against the budget. */
+  firstRunSeconds: number | null;
+}
+
+const now = (): number => performance.now() / 1000;
+
+/**
+ * Measures `peer` on `model`. `batchOf(n)` gives the batch of n sequences (n = N for the measured runs).
+ * Calibration runs batches of 16, 128, 1024, … sequences (each twice, the first as warm-up) until one takes a
+ * tenth of the budget or the next would pass N. The full-size time is extrapolated with a straight line through
+ * the last two calibration points (fixed cost + cost per sequence), or proportionally from a single point. If one
+ * full run and its warm-up are estimated past the budget, the cell is cut off and reported with the estimate.
+ */
+export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number) => Batch, phase: Phase, o: MeasureOptions): Promise<Measurement> {
+  const start = now();
+  const m: Measurement = { status: 'ok', wall: null, gpu: null, last: null, calibration: null, calibrationRun: null, elapsedSeconds: 0, firstRunSeconds: null };
+  const done = (): Measurement => ((m.elapsedSeconds = now() - start), m);
+  try {
+    // Calibration.
+    const points: [number, number][] = [];
+    for (let n = Math.min(o.N, o.calibrationStart ?? 16); n < o.N; n *= 8) {
+      const prepared = await peer.prepare(model, batchOf(n), phase);
+      let seconds: number;
+      let result: PeerRun;
+      try {
+        const tw = now();
+        await prepared.run(); // warm-up: compilation, allocation
+        if (m.firstRunSeconds === null) m.firstRunSeconds = now() - tw;
+        const t0 = now();
+        result = await prepared.run();
+        seconds = now() - t0;
+      } finally {
+        prepared.dispose();
+      }
+      points.push([n, seconds]);
+      m.calibrationRun = result;
+      const estimatedSeconds = extrapolate(points, o.N);
+      m.calibration = { N: n, seconds, estimatedSeconds };
+      const spent = now() - start - m.firstRunSeconds!;
+      const last = seconds > o.budgetSeconds / 10 || n * 8 >= o.N;
+      // A full run takes at least as long as this smaller one; beyond that, trust an estimate from two points
+      // (or from the last calibration size).
+      const lowerBoundOver = spent + 2 * seconds > o.budgetSeconds;
+      const estimateOver = (last || points.length >= 2) && spent + 2 * estimatedSeconds > o.budgetSeconds;
+      if (lowerBoundOver || estimateOver) {
+        m.status = 'cut-off';
+        m.reason = `one run of N=${o.N} estimated at ${fmtSeconds(estimatedSeconds)} (calibrated at N=${points.map((p) => p[0]).join(', ')}: ${points.map((p) => fmtSeconds(p[1])).join(', ')}); budget ${fmtSeconds(o.budgetSeconds)}`;
+        return done();
+      }
+      if (last) break;
+    }
+    // Full size: one warm-up, then repeats while the budget lasts (at least one).
+    const prepared = await peer.prepare(model, batchOf(o.N), phase);
+    try {
+      const t0 = now();
+      await prepared.run();
+      const first = now() - t0;
+      if (m.firstRunSeconds === null) m.firstRunSeconds = first;
+      const wall: number[] = [];
+      const gpu: number[] = [];
+      for (let r = 0; r < o.repeats; r++) {
+        const elapsed = now() - start - m.firstRunSeconds;
+        if (r > 0 && elapsed + (wall.length ? Math.max(...wall) : first) > o.budgetSeconds) break;
+        const t1 = now();
+        const result = await prepared.run();
+        wall.push(now() - t1);
+        if (result.gpuSeconds != null) gpu.push(result.gpuSeconds);
+        m.last = result;
+      }
+      m.wall = summarize(wall);
+      m.gpu = gpu.length === wall.length ? summarize(gpu) : null;
+    } finally {
+      prepared.dispose();
+    }
+    return done();
+  } catch (e) {
+    m.status = 'failed';
+    m.reason = (e as Error).message ?? String(e);
+    return done();
+  }
+}
+
+/** Seconds for N sequences from calibration points [n, seconds]: a line through the last two, or proportional. */
+export function extrapolate(points: [number, number][], N: number): number {
+  const [n2, t2] = points[points.length - 1];
+  if (points.length < 2) return (t2 * N) / n2;
+  const [n1, t1] = points[points.length - 2];
+  const slope = Math.max(0, (t2 - t1) / (n2 - n1));
+  return Math.max(t2, t2 + slope * (N - n2));
+}
+
+export function fmtSeconds(s: number): string {
+  if (s >= 100) return `${s.toFixed(0)} s`;
+  if (s >= 1) return `${s.toFixed(1)} s`;
+  if (s >= 1e-3) return `${(s * 1e3).toFixed(1)} ms`;
+  return `${(s * 1e6).toFixed(0)} µs`;
+}

@@ -1,0 +1,80 @@
+// Node-only parts of the benchmark: the machine (CPU model, cores, memory), package versions, the peers by name
+// (tfjs ones from the dev-only bench/peers/), and atomic file output of the JSON and Markdown reports.
+
+import { readFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { createRequire } from 'node:module';
+import { InputError } from '../errors.ts';
+import type { StrategyChoice } from '../gpu/strategy.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { CpuRefPeer, WebGpuPeer, type Peer } from './peer.ts';
+import type { MachineInfo, PeerStatus } from './run.ts';
+
+const require = createRequire(import.meta.url);
+
+export const PEER_IDS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu'] as const;
+
+export function machineInfo(): MachineInfo {
+  const c = cpus();
+  let cpu = c[0]?.model ?? 'unknown CPU';
+  try {
+    // /proc/cpuinfo names the model where os.cpus() may not.
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m && (!c[0]?.model || c[0].model === 'unknown')) cpu = m[1];
+  } catch {
+    // not Linux
+  }
+  return { cpu, cores: c.length, memoryBytes: totalmem(), platform: `${platform()} ${release()}` };
+}
+
+function pkgVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'absent';
+  }
+}
+
+export function versions(): Record<string, string> {
+  const own = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return { node: process.version, 'webgpu-rnn': own.version, webgpu: pkgVersion('webgpu'), '@tensorflow/tfjs': pkgVersion('@tensorflow/tfjs') };
+}
+
+/** Parses `--peers`: a comma-separated subset of PEER_IDS (our WebGPU engine always runs). */
+export function parsePeers(list: string): string[] {
+  const ids = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
+  for (const id of ids) {
+    if (id === 'webgpu') continue;
+    if (!(PEER_IDS as readonly string[]).includes(id)) throw new InputError('--peers', `unknown peer "${id}" (known: ${PEER_IDS.join(', ')})`);
+  }
+  return ids.filter((id) => id !== 'webgpu');
+}
+
+/**
+ * Our engine (once per strategy) and the named peers. tfjs peers come from bench/peers/ (dev-only); when that
+ * code or tfjs is missing (an installed CLI), they are returned as unavailable with the reason.
+ */
+export async function nodePeers(ids: string[], strategies: (StrategyChoice | undefined)[] = [undefined]): Promise<{ peers: Peer[]; unavailable: PeerStatus[] }> {
+  // One strategy: the peer is `webgpu` (what ratios refer to); several (the sweep): `webgpu:<strategy>`.
+  const peers: Peer[] = strategies.map((s) => new WebGpuPeer(strategies.length > 1 ? `webgpu:${s ?? 'auto'}` : 'webgpu', s && s !== 'auto' ? s : undefined));
+  const unavailable: PeerStatus[] = [];
+  for (const id of ids) {
+    if (id === 'cpu-ref') {
+      peers.push(new CpuRefPeer());
+      continue;
+    }
+    const backend = id.replace(/^tfjs-/, '') as 'cpu' | 'wasm' | 'webgpu';
+    try {
+      const path = '../../bench/peers/node.ts';
+      const mod = (await import(/* @vite-ignore */ path)) as typeof import('../../bench/peers/node.ts');
+      peers.push(mod.tfjsPeer(backend));
+    } catch (e) {
+      unavailable.push({ id, label: `TensorFlow.js (tfjs-backend-${backend})`, ours: false, status: 'unavailable', detail: '', reason: `the dev-only peers (bench/peers, tfjs) are not installed: ${(e as Error).message}` });
+    }
+  }
+  return { peers, unavailable };
+}
+
+export function writeTextAtomic(path: string, text: string): void {
+  writeFileAtomic(path, (write) => write(new TextEncoder().encode(text)));
+}

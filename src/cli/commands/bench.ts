@@ -1,0 +1,85 @@
+// `webgpu-rnn bench`: our WebGPU engine against the CPU reference and TensorFlow.js (cpu, wasm, webgpu backends)
+// on the same workloads in one run, with GPU timestamps, bandwidth probes and the issue's targets; writes the
+// report as a terminal table, and optionally as JSON (--json) and as a Markdown section for the README (--markdown).
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatMarkdown, formatText, cellLine } from '../../bench/format.ts';
+import { machineInfo, nodePeers, parsePeers, PEER_IDS, versions, writeTextAtomic } from '../../bench/node-env.ts';
+import { runBench } from '../../bench/run.ts';
+import { parseWorkloads, WORKLOAD_IDS } from '../../bench/workloads.ts';
+import { STRATEGY_CHOICES, type StrategyChoice } from '../../gpu/strategy.ts';
+import type { CliIO } from '../app.ts';
+
+function positiveInt(max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+  return (v) => {
+    if (!/^\+?\d+$/.test(v.trim())) throw new InvalidArgumentError(`Expected a positive integer, got "${v}".`);
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`It must be an integer from 1 to ${max}.`);
+    return n;
+  };
+}
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!v.trim() || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`Expected a positive number of seconds, got "${v}".`);
+  return n;
+}
+
+interface BenchCliOptions {
+  workloads?: string;
+  n?: number;
+  t?: number;
+  repeats?: number;
+  peers: string;
+  budget?: number;
+  strategy: StrategyChoice;
+  quick?: boolean;
+  json?: string;
+  markdown?: string;
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('bench')
+    .description('benchmark: sequence-steps/s of forward and forward+BPTT on WebGPU against the CPU reference and TensorFlow.js, in one run')
+    .option('--workloads <list>', `comma-separated: ${WORKLOAD_IDS.join(', ')} (or h<H>) (default: all four; --quick: seed,h16)`)
+    .option('--n <sequences>', 'sequences per batch (default 65536; --quick: 1024)', positiveInt())
+    .option('--t <steps>', 'steps per sequence (default 64; --quick: 16)', positiveInt(4096))
+    .option('--repeats <k>', 'timed runs after the warm-up; the median is reported (default 5; --quick: 2)', positiveInt(1000))
+    .option('--peers <list>', `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')}`, PEER_IDS.join(','))
+    .option('--budget <seconds>', 'time each peer may spend per workload and phase; slower ones are cut off and estimated (default 30; --quick: 5)', positiveSeconds)
+    .addOption(new Option('--strategy <name>', "our engine's kernel strategy").choices(STRATEGY_CHOICES).default('auto'))
+    .option('--quick', 'a smoke test that runs in seconds (small sizes; no timing claims)')
+    .option('--json <file>', 'write every figure, the machine, adapter and versions as JSON')
+    .option('--markdown <file>', 'write a Markdown section (tables with ratios) for the README')
+    .action(async (o: BenchCliOptions) => {
+      const quick = !!o.quick;
+      const workloads = parseWorkloads(o.workloads ?? (quick ? 'seed,h16' : WORKLOAD_IDS.join(',')));
+      const peerIds = parsePeers(o.peers);
+      const config = {
+        workloads,
+        N: o.n ?? (quick ? 1024 : 65_536),
+        T: o.t ?? (quick ? 16 : 64),
+        repeats: o.repeats ?? (quick ? 2 : 5),
+        budgetSeconds: o.budget ?? (quick ? 5 : 30),
+        quick,
+      };
+      const { peers, unavailable } = await nodePeers(peerIds, [o.strategy]);
+      for (const p of unavailable) io.err(`bench: ${p.id}: unavailable: ${p.reason}\n`);
+      const report = await runBench(config, peers, { machine: machineInfo(), versions: versions(), unavailable }, {
+        onCell: (c) => io.err(`bench: ${cellLine(c)}\n`),
+        onNote: (t) => io.err(`bench: ${t}\n`),
+      });
+      const command = [
+        'npx webgpu-rnn bench',
+        `--workloads ${report.config.workloads.join(',')}`,
+        `--n ${config.N} --t ${config.T} --repeats ${config.repeats} --budget ${config.budgetSeconds}`,
+        `--peers ${peerIds.join(',') || 'none'}`,
+        o.strategy !== 'auto' ? `--strategy ${o.strategy}` : '',
+        quick ? '--quick' : '',
+      ].filter(Boolean).join(' ');
+      if (o.json) writeTextAtomic(o.json, JSON.stringify({ ...report, command }, null, 2) + '\n');
+      if (o.markdown) writeTextAtomic(o.markdown, formatMarkdown(report, command));
+      await io.out(formatText(report));
+    });
+}

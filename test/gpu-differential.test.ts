@@ -1,0 +1,127 @@
+// Randomized differential testing of every registered WebGPU strategy against the float64 CPU reference
+// (fast-check, fixed seed, so CI sees the same cases every run). Generated: shapes (I, H, O), activation, output
+// mode, weight scale, h0, N (mostly not multiples of 64), ragged lengths, truncation windows and clipping; each
+// strategy of the registry (src/gpu/strategies/index.ts) is forced in turn, skipped where its `supports` refuses the
+// shape, and must really run a minimum number of cases. Each run is repeated: the two must be bit-identical.
+//
+// Tolerance rule (the project's documented one, gpuTolerance in src/compare.ts), per quantity (loss, outputs, each
+// gradient block) of a batch whose longest sequence has T steps:
+//   |gpu − cpu| ≤ atol + rtol·max(|gpu|, |cpu|),  rtol = 1e-4·max(1, √T),  atol = 1e-5·max(1, max|cpu value in block|)
+// — rtol grows with T because float32 rounding accumulates step by step; atol scales with the block's magnitude
+// because sums over sequences can cancel to near zero while their float32 error stays the size of the terms.
+// gradNorm uses the same rule on the one value. On failure fast-check prints the counterexample (and its seed and
+// path to replay it) and the message lists the first differing indices with both values (describeComparison).
+
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { maxLength, type Batch } from '../src/batch.ts';
+import { compareArrays, gpuTolerance } from '../src/compare.ts';
+import { Engine, type Result } from '../src/engine.ts';
+import { STRATEGIES } from '../src/gpu/strategies/index.ts';
+import type { StrategyName } from '../src/gpu/strategy.ts';
+import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
+import { randomBatch, randomModel } from '../src/random.ts';
+import { compareResults } from '../src/verify.ts';
+import { describeGpu } from './helpers/gpu.ts';
+
+const SEED = 20261125;
+const NUM_RUNS = 20;
+/** Each strategy must have served at least this many generated cases. */
+const MIN_RUNS_PER_STRATEGY = 5;
+
+interface DiffCase {
+  I: number;
+  H: number;
+  O: number;
+  activation: Activation;
+  output: OutputMode;
+  scale: number;
+  h0: boolean;
+  N: number;
+  minT: number;
+  maxT: number;
+  truncation: number | null;
+  /** Clip to this fraction of the CPU gradient norm (kept away from 1 so both sides agree on whether to clip). */
+  clipFraction: number | null;
+  seed: number;
+}
+
+// Sizes stay small for SwiftShader (a CPU driver): every new shape is a new pipeline to compile.
+const caseArb: fc.Arbitrary<DiffCase> = fc
+  .record({
+    I: fc.integer({ min: 1, max: 3 }),
+    H: fc.constantFrom(1, 2, 3, 4, 6, 17),
+    O: fc.integer({ min: 1, max: 2 }),
+    activation: fc.constantFrom(...ACTIVATIONS),
+    output: fc.constantFrom(...OUTPUT_MODES),
+    scale: fc.constantFrom(0.3, 0.6, 0.9),
+    h0: fc.boolean(),
+    N: fc.oneof(fc.integer({ min: 1, max: 70 }), fc.constantFrom(63, 64, 65, 129)),
+    minT: fc.integer({ min: 1, max: 6 }),
+    span: fc.integer({ min: 0, max: 10 }),
+    truncation: fc.option(fc.integer({ min: 1, max: 6 }), { nil: null }),
+    clipFraction: fc.option(fc.constantFrom(0.25, 0.5, 2), { nil: null }),
+    seed: fc.integer({ min: 1, max: 1_000_000 }),
+  })
+  .map(({ span, ...c }) => ({ ...c, maxT: c.minT + span }));
+
+function makeCase(c: DiffCase): { json: ModelJSON; batch: Batch } {
+  const json = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.activation, c.output, c.seed, c.scale / Math.sqrt(Math.max(1, c.H / 4)));
+  if (c.h0) json.h0 = Array.from({ length: c.H }, (_, j) => Math.fround(0.5 * Math.sin(c.seed + j)));
+  const batch = randomBatch({ count: c.N, inputSize: c.I, outputSize: c.O, output: c.output, minLength: c.minT, maxLength: c.maxT, seed: c.seed + 1 });
+  return { json, batch };
+}
+
+/** Bit-for-bit equality of two runs, or a message naming the first difference. */
+function sameBits(a: Result, b: Result): string | null {
+  if (!Object.is(a.loss, b.loss)) return `loss ${a.loss} vs ${b.loss}`;
+  if (!Object.is(a.gradNorm, b.gradNorm)) return `gradNorm ${a.gradNorm} vs ${b.gradNorm}`;
+  for (const key of ['gradsFlat', 'outputs'] as const) {
+    const x = a[key]!;
+    const y = b[key]!;
+    const k = x.findIndex((v, i) => !Object.is(v, y[i]));
+    if (k >= 0) return `${key}[${k}] ${x[k]} vs ${y[k]}`;
+  }
+  return null;
+}
+
+const cpu = await Engine.create({ backend: 'cpu' });
+
+await describeGpu('randomized differential suite: every strategy against the CPU reference', (gpu) => {
+  it(`${NUM_RUNS} generated cases × every registered strategy (${STRATEGIES.map((s) => s.name).join(', ')}), seed ${SEED}`, { timeout: 240_000 }, async () => {
+    const runs = new Map<StrategyName, number>(STRATEGIES.map((s) => [s.name, 0]));
+    const limits = gpu().device!.limits;
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        const { json, batch } = makeCase(c);
+        const model = modelFromJSON(json);
+        const T = maxLength(batch);
+        const truncation = c.truncation ?? undefined;
+        const base = { outputs: true, truncation };
+        const plain = await cpu.run(model, batch, base);
+        const clipNorm = c.clipFraction !== null && plain.gradNorm! > 0 ? c.clipFraction * plain.gradNorm! : undefined;
+        const opts = { ...base, clipNorm };
+        const ref = clipNorm === undefined ? plain : await cpu.run(model, batch, opts);
+        for (const s of STRATEGIES) {
+          const shape = { inputSize: c.I, hiddenSize: c.H, outputSize: c.O, maxSteps: T, count: c.N, gradients: true, truncation };
+          if (s.supports(shape, limits) !== null) continue;
+          const r = await gpu().run(model, batch, { ...opts, strategy: s.name });
+          if (gpu().lastRunStats!.strategy !== s.name) throw new Error(`asked for ${s.name}, ran ${gpu().lastRunStats!.strategy}`);
+          const report = compareResults(model, batch, r, ref);
+          if (!report.ok) throw new Error(`strategy ${s.name}:\n${report.checks.map((x) => x.details).filter(Boolean).join('\n')}`);
+          const normTol = gpuTolerance(T, [ref.gradNorm!]);
+          const norm = compareArrays([r.gradNorm!], [ref.gradNorm!], normTol);
+          if (!norm.ok) throw new Error(`strategy ${s.name}: gradNorm ${r.gradNorm} vs CPU ${ref.gradNorm} beyond ${JSON.stringify(normTol)}`);
+          if (r.clipped !== ref.clipped) throw new Error(`strategy ${s.name}: clipped ${r.clipped}, CPU ${ref.clipped}`);
+          const again = await gpu().run(model, batch, { ...opts, strategy: s.name });
+          const diff = sameBits(r, again);
+          if (diff) throw new Error(`strategy ${s.name} is not deterministic: ${diff}`);
+          runs.set(s.name, runs.get(s.name)! + 1);
+        }
+      }),
+      { seed: SEED, numRuns: NUM_RUNS, endOnFailure: true },
+    );
+    console.info(`[differential] cases served per strategy: ${[...runs].map(([name, n]) => `${name} ${n}`).join(', ')}`);
+    for (const [name, n] of runs) expect(n, `strategy ${name} served only ${n} of ${NUM_RUNS} generated cases`).toBeGreaterThanOrEqual(MIN_RUNS_PER_STRATEGY);
+  });
+});
