@@ -121,6 +121,7 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     await page.locator('#tp-sizes').fill('64, 512, 2048');
     await page.locator('#tp-t').fill('16');
     await page.locator('#tp-reps').fill('1');
+    await page.locator('#tp-probe').check();
     await page.locator('#tp-run').click();
     await waitRuns(page, 'throughput', 1);
     const t = await result<ThroughputResult>(page, 'throughput');
@@ -128,8 +129,12 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     for (const x of t.rows) {
       expect(x.steps).toBe(x.sequences * 16);
       expect(x.gpu).toBeGreaterThan(0);
+      expect(x.gpuTimed).toBeGreaterThan(0); // SwiftShader has timestamp queries
       expect(x.cpu).toBeGreaterThan(0);
+      expect(x.agrees).toBe(true);
+      expect(x.gbps).toBeGreaterThan(0);
     }
+    expect(t.probeGBps).toBeGreaterThan(0);
     expect(await page.locator('#tp-chart canvas').count()).toBeGreaterThan(0);
     expect(await page.locator('#tp-summary').textContent()).toMatch(/WebGPU ran .* sequence-steps\/s/);
     await page.locator('#throughput').screenshot({ path: join(ARTIFACTS, 'panel-throughput.png') });
@@ -176,7 +181,7 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     await page.locator('#tp-run').click();
     await waitRuns(page, 'throughput', 1);
     const t = await result<ThroughputResult>(page, 'throughput');
-    expect(t.rows.every((x) => x.gpu === null && x.cpu > 0)).toBe(true);
+    expect(t.rows.every((x) => x.gpu === null && x.cpu! > 0)).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'page-cpu-fallback.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
