@@ -7,5 +7,6 @@ import optimizer from '../../shaders/optimizer.wgsl?raw';
 import clip from '../../shaders/clip.wgsl?raw';
 import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
+import unroll_study from '../../shaders/unroll_study.wgsl?raw';
 
-export const shaders = { rnn, reduce, train, model_sums, optimizer, clip, rtrl, copy };
+export const shaders = { rnn, reduce, train, model_sums, optimizer, clip, rtrl, copy, unroll_study };

@@ -12,4 +12,5 @@ export const shaders = {
   clip: read('clip'),
   rtrl: read('rtrl'),
   copy: read('copy'),
+  unroll_study: read('unroll_study'),
 };
