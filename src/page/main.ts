@@ -52,7 +52,7 @@ async function start(): Promise<void> {
   const box = $('gpu-error');
   let retry: (() => void) | null = null;
   session.onGpuError = (message, again) => {
-    $('gpu-error-text').textContent = `WebGPU failed: ${message}. You can go on with the CPU reference without reloading.`;
+    $('gpu-error-text').textContent = `WebGPU failed: ${message.replace(/\.+$/, "")}. You can go on with the CPU reference without reloading.`;
     box.hidden = false;
     retry = again;
     $('gpu-error-cpu').focus();
