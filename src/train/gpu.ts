@@ -145,7 +145,26 @@ export class GpuTrainer {
     return n;
   }
 
-  async population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+  /** Calls on one trainer run one after the other: error scopes belong to one call at a time. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Trains a population (in chunks of models when it exceeds the budget). */
+  population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+    return this.serial(() => this.populationNow(models, sets, shared, o, x));
+  }
+
+  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+    return this.serial(() => this.lossesNow(base, params, sets, h0s));
+  }
+
+  private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
     checkTrainShape(models[0]);
     const M = models.length;
     const P = models[0].params.length;
@@ -362,8 +381,7 @@ export class GpuTrainer {
     }
   }
 
-  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
-  async losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+  private async lossesNow(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
     checkTrainShape(base);
     const P = base.params.length;
     const H = base.hiddenSize;
