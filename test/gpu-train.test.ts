@@ -41,7 +41,7 @@ await describeGpu('training on WebGPU', (gpu) => {
   });
 
   it('follows the CPU trajectory for 300 steps (mini-batches, clipping, SGD momentum and Adam, tanh, ragged, output all)', async () => {
-    const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5));
+    const model = { ...modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5)), h0: Float64Array.from([0.25, -0.5, 0.125]) };
     const data = randomBatch({ count: 67, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 9, seed: 9 });
     // 40 sequences per step: one invocation per sequence and a sums pass; 16: one invocation per model.
     for (const [optimizer, batchSize] of [[{ kind: 'sgd', lr: 0.002, momentum: 0.9 }, 40], [{ kind: 'adam', lr: 0.01 }, 16]] as const) {

@@ -210,6 +210,7 @@ export async function lossLandscape(
   checkAxis(y, 'y');
   const xIndex = resolveParam(model, x.param, 'x.param');
   const yIndex = resolveParam(model, y.param, 'y.param');
+  if (x.steps * y.steps > 1 << 24) throw new InputError('y.steps', `the grid has ${x.steps} × ${y.steps} points; at most 2^24 (16,777,216) fit one call`, 'options');
   if (xIndex === yIndex) throw new InputError('y.param', `must differ from x.param (both are ${paramName(model, xIndex)})`, 'options');
   const { sets } = checkPopulation([model], data);
   if (engine.backend === 'webgpu') checkFloat32Range(model, data);
