@@ -7,6 +7,7 @@
 import { expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
 import { Engine } from '../src/engine.ts';
+import { InputError } from '../src/errors.ts';
 import { modelFromJSON, preset, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, lossLandscape, randomPopulation, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
@@ -135,6 +136,14 @@ await describeGpu('training on WebGPU', (gpu) => {
       expect(bad.status[m]).toBe(good.status[m]);
       expect(Array.from(bad.params.subarray(m * 5, m * 5 + 5))).toEqual(Array.from(good.params.subarray(m * 5, m * 5 + 5)));
     }
+  });
+
+  it('refuses weights beyond the float32 range, naming the model and parameter', async () => {
+    const models = randomPopulation(statquest(), 3, 3);
+    models[1].params[3] = 1e39;
+    const e = await trainPopulation(gpu(), models, seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).field).toBe('models[1].weights.Wy[0][0]');
   });
 
   it('stops early at the same step as the CPU', async () => {

@@ -171,7 +171,7 @@ export class GpuTrainer {
     const M = models.length;
     const P = models[0].params.length;
     const H = models[0].hiddenSize;
-    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = o.batchSize;
     const G = groupFor(S);
     const C = TrainKernel.cols({ seqs: S, group: G });
@@ -389,7 +389,7 @@ export class GpuTrainer {
     const P = base.params.length;
     const H = base.hiddenSize;
     const M = params.length / P;
-    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = sets[0].count;
     const G = groupFor(S);
     const C = TrainKernel.cols({ seqs: S, group: G });
