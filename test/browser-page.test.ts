@@ -121,6 +121,7 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     await page.locator('#tp-sizes').fill('64, 512, 2048');
     await page.locator('#tp-t').fill('16');
     await page.locator('#tp-reps').fill('1');
+    await page.locator('#tp-probe').check();
     await page.locator('#tp-run').click();
     await waitRuns(page, 'throughput', 1);
     const t = await result<ThroughputResult>(page, 'throughput');
@@ -128,8 +129,12 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     for (const x of t.rows) {
       expect(x.steps).toBe(x.sequences * 16);
       expect(x.gpu).toBeGreaterThan(0);
+      expect(x.gpuTimed).toBeGreaterThan(0); // SwiftShader has timestamp queries
       expect(x.cpu).toBeGreaterThan(0);
+      expect(x.agrees).toBe(true);
+      expect(x.gbps).toBeGreaterThan(0);
     }
+    expect(t.probeGBps).toBeGreaterThan(0);
     expect(await page.locator('#tp-chart canvas').count()).toBeGreaterThan(0);
     expect(await page.locator('#tp-summary').textContent()).toMatch(/WebGPU ran .* sequence-steps\/s/);
     await page.locator('#throughput').screenshot({ path: join(ARTIFACTS, 'panel-throughput.png') });
@@ -176,7 +181,31 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     await page.locator('#tp-run').click();
     await waitRuns(page, 'throughput', 1);
     const t = await result<ThroughputResult>(page, 'throughput');
-    expect(t.rows.every((x) => x.gpu === null && x.cpu > 0)).toBe(true);
+    expect(t.rows.every((x) => x.gpu === null && x.cpu! > 0)).toBe(true);
+
+    // The experiment panels on the CPU too (their numbers are checked on WebGPU in browser-experiments.test.ts).
+    await page.locator('#tr-steps').fill('100');
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 1);
+    const tr = await result<{ backend: string; finalLoss: number; initialLoss: number }>(page, 'train');
+    expect(tr.backend).toBe('cpu');
+    expect(tr.finalLoss).toBeLessThan(tr.initialLoss);
+    await page.locator('#pop-count').fill('50');
+    await page.locator('#pop-steps').fill('100');
+    await page.locator('#pop-run').click();
+    await waitRuns(page, 'population', 1);
+    expect(await result<{ backend: string; count: number }>(page, 'population')).toMatchObject({ backend: 'cpu', count: 50 });
+    await page.locator('#ls-grid').fill('16');
+    await page.locator('#ls-run').click();
+    await waitRuns(page, 'landscape', 1);
+    const ls = await result<{ backend: string; losses: number[] }>(page, 'landscape');
+    expect(ls.backend).toBe('cpu');
+    expect(ls.losses.length).toBe(256);
+    await page.locator('#ur-run').click();
+    await waitRuns(page, 'unroll', 1);
+    const ur = await result<{ method: string; maxRelDiff: number[] }>(page, 'unroll');
+    expect(ur.method).toBe('cpu');
+    expect(Math.max(...ur.maxRelDiff)).toBeLessThan(1e-12);
     await page.screenshot({ path: join(ARTIFACTS, 'page-cpu-fallback.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

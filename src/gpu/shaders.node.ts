@@ -6,6 +6,7 @@ const read = (name: string): string => readFileSync(new URL(`../../shaders/${nam
 export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
+  gemm: read('gemm'),
   train: read('train'),
   model_sums: read('model_sums'),
   optimizer: read('optimizer'),

@@ -114,12 +114,10 @@ async function readBack(device: GPUDevice, pool: Buffers, src: GPUBuffer, bytes:
 export class GpuTrainer {
   private static readonly cache = new WeakMap<GPUDevice, GpuTrainer>();
   private readonly sums: ModelSumsKernel;
-  private readonly optimizer: OptimizerKernel;
   private readonly maxBinding: number;
 
   private constructor(readonly device: GPUDevice) {
     this.sums = new ModelSumsKernel(device, WG);
-    this.optimizer = new OptimizerKernel(device, WG);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   }
 
@@ -201,6 +199,7 @@ export class GpuTrainer {
     const dims: TrainDims = { models: M, seqs: S, group: G, dataCols: 0, dataPerModel: shared ? 0 : sets[0].count, ordered: o.minibatch };
     const C = TrainKernel.cols(dims);
     const train = new TrainKernel(device, { ...base, outAll: base.output === 'all', backward: true, workgroupSize: WG });
+    const optimizer = new OptimizerKernel(device, base, WG);
     const R = train.rows;
     const pool = new Buffers(device);
     try {
@@ -238,10 +237,8 @@ export class GpuTrainer {
         cfg: pool.data(
           'optimizer config',
           new Uint32Array(
-            this.optimizer.config({
+            optimizer.config({
               models: M,
-              nparam: P,
-              nweights: NW,
               adam: o.optimizer.kind === 'adam',
               momentum: o.optimizer.momentum,
               beta1: o.optimizer.beta1,
@@ -278,7 +275,7 @@ export class GpuTrainer {
           }),
         );
         optBinds.push(
-          this.optimizer.kernel.bind(`step ${l}`, {
+          optimizer.kernel.bind(`step ${l}`, {
             cfg: bufs.cfg,
             step,
             sums: bufs.sums ?? bufs.rows,
@@ -304,7 +301,7 @@ export class GpuTrainer {
           const k = k0 + l;
           const f = stepFactors(o, k);
           const slot = k % o.recordEvery === 0 ? k / o.recordEvery - slotBase : -1;
-          bytes.set(new Uint8Array(this.optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
+          bytes.set(new Uint8Array(optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
         }
         device.queue.writeBuffer(bufs.steps, 0, table, 0, stride * n);
         if (order) device.queue.writeBuffer(bufs.order, 0, order.take(n * S) as Uint32Array<ArrayBuffer>);
@@ -314,7 +311,7 @@ export class GpuTrainer {
         for (let l = 0; l < n; l++) {
           train.encode(pass, trainBinds[l], dims);
           if (sumBind) this.sums.encode(pass, sumBind, R * M);
-          this.optimizer.encode(pass, optBinds[l], M);
+          optimizer.encode(pass, optBinds[l], M);
         }
         pass.end();
         device.queue.submit([enc.finish()]);
@@ -389,7 +386,7 @@ export class GpuTrainer {
           }
           const rows = pool.make('rows', 4 * 2 * n * C, STORAGE);
           const sums = pool.make('sums', 4 * 2 * n, STORAGE | COPY_SRC);
-          const stepBuf = pool.data('step', new Uint32Array(this.optimizer.step({ orderOffset: 0, slot: -1, k: 0, lrA: 0, lrB: 0, c1: 1, c2: 1 })), UNIFORM);
+          const stepBuf = pool.data('step', new Uint32Array(train.kernel.uniform('step', { orderOffset: 0, slot: 0, k: 0 })), UNIFORM);
           const bind = train.kernel.bind('losses', {
             params: pool.data('params', new Uint32Array(train.params(dims)), UNIFORM),
             step: stepBuf,
