@@ -143,11 +143,12 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
   });
 
   it('offers the CPU after a lost device and goes on there without reloading', async () => {
-    const { page } = await openPage(false);
+    const { page, errors } = await openPage(false);
     await page.evaluate(() => window.webgpuRnn!.session.gpu!.device!.destroy());
     await page.locator('#seed-w1').fill('1.5');
     await expect.poll(() => page.locator('#gpu-error').isVisible()).toBe(true);
     expect(await page.locator('#gpu-error-text').textContent()).toMatch(/lost/);
+    await page.locator('header').screenshot({ path: join(ARTIFACTS, 'page-gpu-error.png') });
     const before = await runs(page, 'seed');
     await page.locator('#gpu-error-cpu').click();
     await waitRuns(page, 'seed', before + 1);
@@ -156,6 +157,7 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     expect(r.backend).toBe('cpu');
     expectSeedNumbers(r, await cpuSeed(cpu, { w1: 1.5, b1: 0, w2: -0.5, w3: 1.1, b2: 0 }, [[1, 0.5], [0, 0.5]], [0, 1]), 12);
     expect(await page.locator('#gpu-error').isHidden()).toBe(true);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

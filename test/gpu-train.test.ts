@@ -12,6 +12,7 @@ import { randomBatch, randomModel } from '../src/random.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, lossLandscape, randomPopulation, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
 import { resolveOptions } from '../src/train/options.ts';
 import { stepwise } from '../src/train/stepwise.ts';
+import { GpuTrainer } from '../src/train/gpu.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
 const seedData = (): Batch => batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last', 1);
@@ -99,6 +100,22 @@ await describeGpu('training on WebGPU', (gpu) => {
       expect(Array.from(per.params.subarray(m * 5, m * 5 + 5))).toEqual(Array.from(one.model.params));
       expect(per.finalLoss[m]).toBe(one.finalLoss);
     }
+  });
+
+  it('splits a population that exceeds the memory budget into chunks of models, with the same results', async () => {
+    const models = randomPopulation(statquest(), 300, 5);
+    const lrs = models.map((_, m) => 0.01 + 0.0002 * m);
+    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 1 }, steps: 25, historyEvery: 4, lossThreshold: 1e-3 };
+    const ro = resolveOptions({ ...o, lrs }, 300, 2);
+    const x = { mask: null, trajectory: false };
+    const whole = await GpuTrainer.for(gpu().device!).population(models, [seedData()], true, ro, x);
+    const small = GpuTrainer.withBudget(gpu().device!, 20_000); // about 100 models per training chunk, 370 per loss chunk
+    const parts = await small.population(models, [seedData()], true, ro, x);
+    expect(Array.from(parts.params)).toEqual(Array.from(whole.params));
+    expect(Array.from(parts.curves)).toEqual(Array.from(whole.curves));
+    expect(Array.from(parts.stepsDone)).toEqual(Array.from(whole.stepsDone));
+    const many = new Float64Array(1000 * 5).map((_, k) => parts.params[k % 1500]); // 1000 weight sets: 3 loss chunks
+    expect(Array.from(await small.losses(models[0], many, [seedData()], null))).toEqual(Array.from(await GpuTrainer.for(gpu().device!).losses(models[0], many, [seedData()], null)));
   });
 
   it('a diverging model is frozen and flagged, the others are bit-identical to a run without it', async () => {

@@ -52,7 +52,8 @@ async function start(): Promise<void> {
   const box = $('gpu-error');
   let retry: (() => void) | null = null;
   session.onGpuError = (message, again) => {
-    $('gpu-error-text').textContent = `WebGPU failed: ${message}. You can go on with the CPU reference without reloading.`;
+    const m = message.trim();
+    $('gpu-error-text').textContent = `WebGPU failed: ${m}${/[.!?)]$/.test(m) ? '' : '.'} You can go on with the CPU reference without reloading.`;
     box.hidden = false;
     retry = again;
     $('gpu-error-cpu').focus();

@@ -23,7 +23,7 @@ const MAX_COLS = 4096;
 /** Up to this many sequences per step, one invocation takes all of a model's sequences (one column: no sums pass). */
 const ONE_COLUMN = 32;
 /** Bytes of GPU buffers one chunk of models may hold. */
-const BUDGET = 512 * 1024 * 1024;
+const DEFAULT_BUDGET = 512 * 1024 * 1024;
 const NO_DIVERGENCE = 0xffffffff;
 
 /**
@@ -116,9 +116,18 @@ export class GpuTrainer {
   private readonly sums: ModelSumsKernel;
   private readonly maxBinding: number;
 
-  private constructor(readonly device: GPUDevice) {
+  /** `budget`: bytes of GPU buffers one chunk of models may hold (default 512 MiB). */
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly budget = DEFAULT_BUDGET,
+  ) {
     this.sums = new ModelSumsKernel(device, WG);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  }
+
+  /** A trainer with its own memory budget (not cached), e.g. to exercise chunking in tests. */
+  static withBudget(device: GPUDevice, budget: number): GpuTrainer {
+    return new GpuTrainer(device, budget);
   }
 
   static for(device: GPUDevice): GpuTrainer {
@@ -130,13 +139,32 @@ export class GpuTrainer {
   /** Models per chunk for per-model buffer sizes (bytes) `perModel` (largest single buffer) and `total` (all). */
   private modelsPerChunk(what: string, largest: number, total: number, fixed: number): number {
     const byBinding = Math.floor(this.maxBinding / Math.max(1, largest));
-    const byBudget = Math.floor((BUDGET - fixed) / Math.max(1, total));
+    const byBudget = Math.floor((this.budget - fixed) / Math.max(1, total));
     const n = Math.min(byBinding, byBudget);
-    if (n < 1) throw new GpuError(`${what}: one model needs ${largest} bytes in one buffer (${total} in all), beyond this adapter's binding limit (${this.maxBinding}) or the ${BUDGET}-byte budget; use fewer steps per read-back or the CPU backend`);
+    if (n < 1) throw new GpuError(`${what}: one model needs ${largest} bytes in one buffer (${total} in all), beyond this adapter's binding limit (${this.maxBinding}) or the ${this.budget}-byte budget; use fewer steps per read-back or the CPU backend`);
     return n;
   }
 
-  async population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+  /** Calls on one trainer run one after the other: error scopes belong to one call at a time. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Trains a population (in chunks of models when it exceeds the budget). */
+  population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+    return this.serial(() => this.populationNow(models, sets, shared, o, x));
+  }
+
+  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+    return this.serial(() => this.lossesNow(base, params, sets, h0s));
+  }
+
+  private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
     checkTrainShape(models[0]);
     const M = models.length;
     const P = models[0].params.length;
@@ -353,8 +381,7 @@ export class GpuTrainer {
     }
   }
 
-  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
-  async losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+  private async lossesNow(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
     checkTrainShape(base);
     const P = base.params.length;
     const H = base.hiddenSize;
