@@ -23,8 +23,10 @@ const MAX_COLS = 4096;
 /** Up to this many sequences per step, one invocation takes all of a model's sequences (one column: no sums pass). */
 const ONE_COLUMN = 32;
 /** Bytes of GPU buffers one chunk of models may hold. */
-const BUDGET = 512 * 1024 * 1024;
+const DEFAULT_BUDGET = 512 * 1024 * 1024;
 const NO_DIVERGENCE = 0xffffffff;
+/** Each step of a submit has its own 256-byte uniform slice and bind groups. */
+const MAX_STEPS_PER_SUBMIT = 1024;
 
 /**
  * Sequences per invocation for S sequences per step. It depends on S only, so a model's sums (and so its whole
@@ -114,13 +116,20 @@ async function readBack(device: GPUDevice, pool: Buffers, src: GPUBuffer, bytes:
 export class GpuTrainer {
   private static readonly cache = new WeakMap<GPUDevice, GpuTrainer>();
   private readonly sums: ModelSumsKernel;
-  private readonly optimizer: OptimizerKernel;
   private readonly maxBinding: number;
 
-  private constructor(readonly device: GPUDevice) {
+  /** `budget`: bytes of GPU buffers one chunk of models may hold (default 512 MiB). */
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly budget = DEFAULT_BUDGET,
+  ) {
     this.sums = new ModelSumsKernel(device, WG);
-    this.optimizer = new OptimizerKernel(device, WG);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  }
+
+  /** A trainer with its own memory budget (not cached), e.g. to exercise chunking in tests. */
+  static withBudget(device: GPUDevice, budget: number): GpuTrainer {
+    return new GpuTrainer(device, budget);
   }
 
   static for(device: GPUDevice): GpuTrainer {
@@ -132,23 +141,43 @@ export class GpuTrainer {
   /** Models per chunk for per-model buffer sizes (bytes) `perModel` (largest single buffer) and `total` (all). */
   private modelsPerChunk(what: string, largest: number, total: number, fixed: number): number {
     const byBinding = Math.floor(this.maxBinding / Math.max(1, largest));
-    const byBudget = Math.floor((BUDGET - fixed) / Math.max(1, total));
+    const byBudget = Math.floor((this.budget - fixed) / Math.max(1, total));
     const n = Math.min(byBinding, byBudget);
-    if (n < 1) throw new GpuError(`${what}: one model needs ${largest} bytes in one buffer (${total} in all), beyond this adapter's binding limit (${this.maxBinding}) or the ${BUDGET}-byte budget; use fewer steps per read-back or the CPU backend`);
+    if (n < 1) throw new GpuError(`${what}: one model needs ${largest} bytes in one buffer (${total} in all), beyond this adapter's binding limit (${this.maxBinding}) or the ${this.budget}-byte budget; use fewer steps per read-back or the CPU backend`);
     return n;
   }
 
-  async population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+  /** Calls on one trainer run one after the other: error scopes belong to one call at a time. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Trains a population (in chunks of models when it exceeds the budget). */
+  population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+    return this.serial(() => this.populationNow(models, sets, shared, o, x));
+  }
+
+  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+    return this.serial(() => this.lossesNow(base, params, sets, h0s));
+  }
+
+  private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
     checkTrainShape(models[0]);
     const M = models.length;
     const P = models[0].params.length;
     const H = models[0].hiddenSize;
-    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = o.batchSize;
     const G = groupFor(S);
     const C = TrainKernel.cols({ seqs: S, group: G });
     const R = 2 + P;
-    const L = Math.min(o.readbackEvery, o.steps);
+    // Steps per submit: readbackEvery, but at most MAX_STEPS_PER_SUBMIT and an order table of at most 64 MiB.
+    const L = Math.max(1, Math.min(o.readbackEvery, o.steps, MAX_STEPS_PER_SUBMIT, Math.floor((16 << 20) / S)));
     const segSlots = Math.ceil(L / o.recordEvery) + 1;
     const b0 = sets[0];
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
@@ -201,6 +230,7 @@ export class GpuTrainer {
     const dims: TrainDims = { models: M, seqs: S, group: G, dataCols: 0, dataPerModel: shared ? 0 : sets[0].count, ordered: o.minibatch };
     const C = TrainKernel.cols(dims);
     const train = new TrainKernel(device, { ...base, outAll: base.output === 'all', backward: true, workgroupSize: WG });
+    const optimizer = new OptimizerKernel(device, base, WG);
     const R = train.rows;
     const pool = new Buffers(device);
     try {
@@ -238,10 +268,8 @@ export class GpuTrainer {
         cfg: pool.data(
           'optimizer config',
           new Uint32Array(
-            this.optimizer.config({
+            optimizer.config({
               models: M,
-              nparam: P,
-              nweights: NW,
               adam: o.optimizer.kind === 'adam',
               momentum: o.optimizer.momentum,
               beta1: o.optimizer.beta1,
@@ -278,7 +306,7 @@ export class GpuTrainer {
           }),
         );
         optBinds.push(
-          this.optimizer.kernel.bind(`step ${l}`, {
+          optimizer.kernel.bind(`step ${l}`, {
             cfg: bufs.cfg,
             step,
             sums: bufs.sums ?? bufs.rows,
@@ -304,7 +332,7 @@ export class GpuTrainer {
           const k = k0 + l;
           const f = stepFactors(o, k);
           const slot = k % o.recordEvery === 0 ? k / o.recordEvery - slotBase : -1;
-          bytes.set(new Uint8Array(this.optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
+          bytes.set(new Uint8Array(optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
         }
         device.queue.writeBuffer(bufs.steps, 0, table, 0, stride * n);
         if (order) device.queue.writeBuffer(bufs.order, 0, order.take(n * S) as Uint32Array<ArrayBuffer>);
@@ -314,7 +342,7 @@ export class GpuTrainer {
         for (let l = 0; l < n; l++) {
           train.encode(pass, trainBinds[l], dims);
           if (sumBind) this.sums.encode(pass, sumBind, R * M);
-          this.optimizer.encode(pass, optBinds[l], M);
+          optimizer.encode(pass, optBinds[l], M);
         }
         pass.end();
         device.queue.submit([enc.finish()]);
@@ -356,13 +384,12 @@ export class GpuTrainer {
     }
   }
 
-  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
-  async losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+  private async lossesNow(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
     checkTrainShape(base);
     const P = base.params.length;
     const H = base.hiddenSize;
     const M = params.length / P;
-    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = sets[0].count;
     const G = groupFor(S);
     const C = TrainKernel.cols({ seqs: S, group: G });
@@ -389,7 +416,7 @@ export class GpuTrainer {
           }
           const rows = pool.make('rows', 4 * 2 * n * C, STORAGE);
           const sums = pool.make('sums', 4 * 2 * n, STORAGE | COPY_SRC);
-          const stepBuf = pool.data('step', new Uint32Array(this.optimizer.step({ orderOffset: 0, slot: -1, k: 0, lrA: 0, lrB: 0, c1: 1, c2: 1 })), UNIFORM);
+          const stepBuf = pool.data('step', new Uint32Array(train.kernel.uniform('step', { orderOffset: 0, slot: 0, k: 0 })), UNIFORM);
           const bind = train.kernel.bind('losses', {
             params: pool.data('params', new Uint32Array(train.params(dims)), UNIFORM),
             step: stepBuf,
