@@ -10,25 +10,29 @@
 // Non-finite is tested on the bits (exponent all ones), which compilers cannot fold away as fast-math may
 // fold isinf/isnan-style comparisons.
 
+// Shape constants, specialized by the host (src/gpu/specialize.ts), which then unrolls the loops over NPARAM so
+// that the gradient and the new values stay in registers.
+const H: u32 = 1u;
+const I: u32 = 1u;
+const O: u32 = 1u;
+const NPARAM: u32 = H * I + H * H + H + O * H + O;
+const NWEIGHTS: u32 = NPARAM + H;  // a model's weights are followed by its h0
+
 override WG: u32 = 64u;
 
 struct Config {
   models: u32,       // M
-  nparam: u32,       // P
-  nweights: u32,     // NW: the stride of a model's weights (P + H: h0 follows the parameters)
   adam: u32,         // 0 SGD with momentum, 1 Adam
+  hasThreshold: u32,
+  trajectory: u32,   // 1: record the weights at record steps
   momentum: f32,
   beta1: f32,
   beta2: f32,
   eps: f32,
-  hasThreshold: u32,
   threshold: f32,
   clipNorm: f32,     // 0: no clipping
-  trajectory: u32,   // 1: record the weights at record steps
   trajBase: u32,     // offset of the trajectory in `records` (after lastLoss and the curves)
   _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
 }
 
 struct Step {
@@ -61,30 +65,9 @@ fn bad(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
 }
 
-// The update of parameter p, or NaN-free values with `ok` false when something is not finite.
-struct Update {
-  w: f32,
-  m1: f32,
-  m2: f32,
-  ok: bool,
-}
-
-fn update(m: u32, p: u32, g: f32, lr: f32) -> Update {
-  let P = cfg.nparam;
-  let M = cfg.models;
-  let old = weights[m * cfg.nweights + p];
-  var u: Update;
-  if (cfg.adam == 0u) {
-    u.m1 = cfg.momentum * moments[m * P + p] + g;
-    u.m2 = 0.0;
-    u.w = old - lr * u.m1;
-  } else {
-    u.m1 = cfg.beta1 * moments[m * P + p] + (1.0 - cfg.beta1) * g;
-    u.m2 = cfg.beta2 * moments[(M + m) * P + p] + (1.0 - cfg.beta2) * g * g;
-    u.w = old - lr * (u.m1 / step.c1) / (sqrt(u.m2 / step.c2) + cfg.eps);
-  }
-  u.ok = !(bad(u.w) || bad(u.m1) || bad(u.m2));
-  return u;
+fn stop(m: u32, why: u32) {
+  status[m] = why;
+  if (why == 2u) { info[m * 2u + 1u] = step.k; }
 }
 
 @compute @workgroup_size(WG)
@@ -94,30 +77,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let m = (wid.y * nwg.x + wid.x) * WG + lid;
   if (m >= M) { return; }
   if (status[m] != 0u) { return; }
-  let P = cfg.nparam;
   let loss = sums[m];
   records[m] = loss;
   if (step.slot != 0xFFFFFFFFu) {
     records[M + step.slot * M + m] = loss;
     if (cfg.trajectory != 0u) {
-      for (var p = 0u; p < P; p++) { records[cfg.trajBase + (step.slot * M + m) * P + p] = weights[m * cfg.nweights + p]; }
+      for (var p = 0u; p < NPARAM; p++) { records[cfg.trajBase + (step.slot * M + m) * NPARAM + p] = weights[m * NWEIGHTS + p]; }
     }
   }
   var diverged = bad(loss) || sums[M + m] > 0.0;
+  var g: array<f32, NPARAM>;
   var sq = 0.0;
-  for (var p = 0u; p < P; p++) {
-    let g = sums[(2u + p) * M + m] * consts[M + p];
-    diverged = diverged || bad(sums[(2u + p) * M + m]);
-    sq += g * g;
+  for (var p = 0u; p < NPARAM; p++) {
+    let raw = sums[(2u + p) * M + m];
+    diverged = diverged || bad(raw);
+    g[p] = raw * consts[M + p];
+    sq += g[p] * g[p];
   }
   if (cfg.clipNorm > 0.0 && bad(sq)) { diverged = true; }
   if (diverged) {
-    status[m] = 2u;
-    info[m * 2u + 1u] = step.k;
+    stop(m, 2u);
     return;
   }
   if (cfg.hasThreshold != 0u && loss <= cfg.threshold) {
-    status[m] = 1u;
+    stop(m, 1u);
     return;
   }
   var scale = 1.0;
@@ -126,21 +109,33 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     if (norm > cfg.clipNorm) { scale = cfg.clipNorm / norm; }
   }
   let lr = consts[m] * step.lrA + step.lrB;
-  // Check every new value first, then write: a model that would go non-finite keeps its last finite weights.
-  for (var p = 0u; p < P; p++) {
-    let u = update(m, p, sums[(2u + p) * M + m] * consts[M + p] * scale, lr);
-    if (!u.ok) { diverged = true; }
+  // Every new value first, then the writes: a model that would go non-finite keeps its last finite weights.
+  var w: array<f32, NPARAM>;
+  var m1: array<f32, NPARAM>;
+  var m2: array<f32, NPARAM>;
+  var ok = true;
+  for (var p = 0u; p < NPARAM; p++) {
+    let gp = g[p] * scale;
+    let old = weights[m * NWEIGHTS + p];
+    if (cfg.adam == 0u) {
+      m1[p] = cfg.momentum * moments[m * NPARAM + p] + gp;
+      m2[p] = 0.0;
+      w[p] = old - lr * m1[p];
+    } else {
+      m1[p] = cfg.beta1 * moments[m * NPARAM + p] + (1.0 - cfg.beta1) * gp;
+      m2[p] = cfg.beta2 * moments[(M + m) * NPARAM + p] + (1.0 - cfg.beta2) * gp * gp;
+      w[p] = old - lr * (m1[p] / step.c1) / (sqrt(m2[p] / step.c2) + cfg.eps);
+    }
+    ok = ok && !(bad(w[p]) || bad(m1[p]) || bad(m2[p]));
   }
-  if (diverged) {
-    status[m] = 2u;
-    info[m * 2u + 1u] = step.k;
+  if (!ok) {
+    stop(m, 2u);
     return;
   }
-  for (var p = 0u; p < P; p++) {
-    let u = update(m, p, sums[(2u + p) * M + m] * consts[M + p] * scale, lr);
-    weights[m * cfg.nweights + p] = u.w;
-    moments[m * P + p] = u.m1;
-    moments[(M + m) * P + p] = u.m2;
+  for (var p = 0u; p < NPARAM; p++) {
+    weights[m * NWEIGHTS + p] = w[p];
+    moments[m * NPARAM + p] = m1[p];
+    moments[(M + m) * NPARAM + p] = m2[p];
   }
   info[m * 2u] = step.k + 1u;
 }

@@ -151,7 +151,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     overflows += select(0.0, 1.0, !(zScaled < 3.0e38));
     if (!BACKWARD) { continue; }
 
+    // Zeroed explicitly for every sequence: a declaration without initializer inside the loop measured as
+    // keeping the previous sequence's values on SwiftShader.
     var dh: array<f32, H>;
+    for (var k = 0u; k < H; k++) { dh[k] = 0.0; }
     var ht = h;
     for (var s = 0u; s < len; s++) {
       let t = len - 1u - s;

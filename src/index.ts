@@ -15,3 +15,13 @@ export * from './train/index.ts';
 export * from './data/index.ts';
 export { ClipKernel, CLIP_STATS_BYTES } from './gpu/kernels/clip.ts';
 export { clipByGlobalNorm, globalNorm, type ClipOutcome } from './cpu/clip.ts';
+export {
+  unrollStudy,
+  unrollStudyCpu,
+  unrollClosedForm,
+  type UnrollStudy,
+  type UnrollStudyOptions,
+  type UnrollRow,
+  type StudyWeights,
+} from './study/unroll.ts';
+export * from './svg/index.ts';

@@ -16,7 +16,7 @@ export const OUTPUT_MODES: readonly OutputMode[] = ['last', 'all'];
  * The largest sizes the engine accepts (every backend). Each WebGPU kernel strategy may take less; `auto` picks one
  * that serves the shape (see src/gpu/strategies/index.ts). maxSteps bounds each sequence's length.
  */
-export const LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOutputSize: 16, maxSteps: 4096 } as const;
+export const LIMITS = { maxInputSize: 64, maxHiddenSize: 512, maxOutputSize: 64, maxSteps: 4096 } as const;
 
 export interface Shape {
   inputSize: number;

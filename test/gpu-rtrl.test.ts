@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { Engine } from '../src/engine.ts';
-import { InputError } from '../src/errors.ts';
+import { InputError, NonFiniteError } from '../src/errors.ts';
 import { carriedValues } from '../src/gpu/kernels/rtrl.ts';
 import { RTRL_MAX_CARRIED, rtrl } from '../src/gpu/strategies/rtrl.ts';
 import { modelFromJSON, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
@@ -98,6 +98,27 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
         const want = closedFormDPredicted(x, w);
         for (const k of ['w1', 'w2', 'b1', 'w3', 'b2'] as const) expect(Math.abs(got[k] - want[k]), `${days} days ${x}: ${k}`).toBeLessThanOrEqual(1e-6);
       }
+    }
+  });
+
+  it('forward passes (no gradients; with and without targets) give the per-sequence kernel\'s outputs and loss bit for bit', async () => {
+    const { json, batch } = makeCase({ I: 2, H: 3, O: 2, act: 'tanh', out: 'all', N: 70, maxT: 8 }, 1250);
+    for (const b of [batch, { ...batch, targets: null }]) {
+      const r = await gpu().run(json, b, { gradients: false, outputs: true, strategy: 'rtrl' });
+      const p = await gpu().run(json, b, { gradients: false, outputs: true, strategy: 'per-sequence' });
+      expect(r.gradsFlat).toBeUndefined();
+      expect(r.loss).toBe(p.loss);
+      expect(Array.from(r.outputs!)).toEqual(Array.from(p.outputs!));
+    }
+  });
+
+  it('refuses a hidden state that overflowed, as the BPTT kernel does', async () => {
+    for (const activation of ['identity', 'relu'] as const) {
+      const json: ModelJSON = { inputSize: 1, hiddenSize: 1, outputSize: 1, activation, output: 'last', weights: { Wx: [[1]], Wh: [[40]], bh: [0.5], Wy: [[1]], by: [0] } };
+      const batch = randomBatch({ count: 10, inputSize: 1, outputSize: 1, output: 'last', minLength: 40, maxLength: 40, seed: 3 });
+      const err = await gpu().run(json, batch, { strategy: 'rtrl' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NonFiniteError);
+      if (activation === 'identity') expect((err as Error).message).toMatch(/webgpu: the hidden state of 10 of 10 sequences became ±Infinity or NaN/);
     }
   });
 

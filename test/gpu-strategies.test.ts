@@ -2,12 +2,49 @@
 // registered strategy against the CPU reference, determinism, checkpointing and overflow detection.
 
 import { describe, expect, it } from 'vitest';
-import { batchFromArrays, type Batch } from '../src/batch.ts';
-import { Engine } from '../src/engine.ts';
-import { InputError } from '../src/errors.ts';
+import { batchFromArrays, offsetsFromLengths, type Batch } from '../src/batch.ts';
+import { Engine, type Result } from '../src/engine.ts';
+import { InputError, NonFiniteError } from '../src/errors.ts';
+import type { GpuOptions } from '../src/gpu/backend.ts';
+import { planGemm, type GemmPlanInput } from '../src/gpu/gemm-plan.ts';
+import { tileFor, tileProblem } from '../src/gpu/kernels/gemm.ts';
 import { autoOrder, chooseStrategy, STRATEGIES } from '../src/gpu/strategies/index.ts';
-import { LIMITS, modelFromJSON, preset } from '../src/model.ts';
+import type { StrategyName } from '../src/gpu/strategy.ts';
+import { LIMITS, modelFromJSON, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
+import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
+import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
+
+const cpu = await Engine.create({ backend: 'cpu' });
+
+interface Case {
+  I: number;
+  H: number;
+  O: number;
+  act: Activation;
+  out: OutputMode;
+  N: number;
+  maxT: number;
+  h0?: boolean;
+  truncation?: number;
+}
+
+function makeCase(c: Case, seed: number): { json: ModelJSON; batch: Batch } {
+  const rng = new Rng(seed);
+  const json = randomModelJSON(rng, { inputSize: c.I, hiddenSize: c.H, outputSize: c.O, activation: c.act, output: c.out, h0: c.h0 });
+  const lengths = Array.from({ length: c.N }, () => 1 + Math.floor(rng.next() * c.maxT));
+  const d = randomData(rng, json, lengths);
+  return { json, batch: batchFromArrays(d.inputs, d.targets, c.out, c.O) };
+}
+
+async function expectMatchesCpu(gpu: Result, json: ModelJSON, batch: Batch, truncation?: number): Promise<void> {
+  const model = modelFromJSON(json);
+  const ref = await cpu.run(model, batch, { gradients: !!gpu.gradsFlat, outputs: !!gpu.outputs, truncation });
+  const report = compareResults(model, batch, gpu, ref);
+  expect(report.ok, report.checks.map((c) => c.details).filter(Boolean).join('\n')).toBe(true);
+}
+
+const flat = (r: Result): number[] => [r.loss ?? NaN, ...(r.gradsFlat ?? []), ...(r.outputs ?? [])];
 
 const shape = (H: number, over: Partial<{ inputSize: number; outputSize: number; maxSteps: number; truncation: number }> = {}) => ({
   inputSize: 1,
@@ -64,5 +101,151 @@ await describeGpu('WebGPU strategy reporting', (gpu) => {
     await gpu().run(preset('statquest'), batch, { gradients: false, outputs: true });
     expect(gpu().lastRunStats!.checkpointEvery).toBeUndefined();
     await expect(gpu().run(preset('statquest'), batch, { strategy: 'no-such' as never })).rejects.toThrow(/unknown or unavailable strategy "no-such"/);
+  });
+});
+
+/** Cases every registered strategy that can serve them must pass (small N and T: the CPU reference stays fast). */
+const CASES: Case[] = [
+  { I: 1, H: 1, O: 1, act: 'relu', out: 'last', N: 7, maxT: 6, h0: true },
+  { I: 3, H: 16, O: 2, act: 'tanh', out: 'all', N: 33, maxT: 5 },
+  { I: 64, H: 17, O: 3, act: 'tanh', out: 'all', N: 37, maxT: 5, h0: true },
+  { I: 2, H: 64, O: 64, act: 'identity', out: 'last', N: 9, maxT: 4 },
+  { I: 3, H: 130, O: 2, act: 'relu', out: 'last', N: 5, maxT: 4, h0: true },
+  { I: 2, H: 5, O: 2, act: 'relu', out: 'all', N: 21, maxT: 9, truncation: 3 },
+];
+
+await describeGpu('WebGPU strategies against the CPU reference', (gpu) => {
+  for (const strategy of STRATEGIES.map((s) => s.name)) {
+    CASES.forEach((c, ci) => {
+      const { json, batch } = makeCase(c, 300 + ci);
+      const limits = { maxStorageBuffersPerShaderStage: 8, minUniformBufferOffsetAlignment: 256 } as GPUSupportedLimits;
+      const shape = { inputSize: c.I, hiddenSize: c.H, outputSize: c.O, maxSteps: c.maxT, count: c.N, gradients: true, truncation: c.truncation };
+      if (STRATEGIES.find((s) => s.name === strategy)!.supports(shape, limits)) return;
+      it(`${strategy}: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N} ragged 1..${c.maxT}${c.h0 ? ', h0' : ''}${c.truncation ? `, truncation ${c.truncation}` : ''}`, async () => {
+        const r = await gpu().run(json, batch, { outputs: true, strategy, truncation: c.truncation });
+        expect(gpu().lastRunStats!.strategy).toBe(strategy);
+        await expectMatchesCpu(r, json, batch, c.truncation);
+        const again = await gpu().run(json, batch, { outputs: true, strategy, truncation: c.truncation });
+        expect(flat(again)).toEqual(flat(r));
+      }, 60_000);
+    });
+  }
+});
+
+const engineOn = (gpu: Engine, opts: GpuOptions): Promise<Engine> => Engine.create({ backend: 'webgpu', gpu: { device: gpu.device!, ...opts } });
+
+await describeGpu('WebGPU gemm strategy', (gpu) => {
+  const strategy: StrategyName = 'gemm';
+  const c: Case = { I: 2, H: 6, O: 2, act: 'tanh', out: 'all', N: 45, maxT: 11, h0: true };
+
+  it('checkpointing (a state every 1, 3 and 4 steps) gives results bit-identical to storing every state', async () => {
+    const { json, batch } = makeCase(c, 41);
+    const full = await gpu().run(json, batch, { strategy, outputs: true });
+    expect(gpu().lastRunStats!.checkpointEvery).toBe(11);
+    await expectMatchesCpu(full, json, batch);
+    for (const k of [1, 3, 4]) {
+      const e = await engineOn(gpu(), { checkpointEvery: k });
+      const r = await e.run(json, batch, { strategy, outputs: true });
+      expect(e.lastRunStats!.checkpointEvery).toBe(k);
+      expect(flat(r), `checkpoint every ${k}`).toEqual(flat(full));
+      const again = await e.run(json, batch, { strategy, outputs: true });
+      expect(flat(again)).toEqual(flat(r));
+      e.dispose();
+    }
+  }, 60_000);
+
+  it('chunked under a small budget: matches the CPU reference, deterministic', async () => {
+    const { json, batch } = makeCase(c, 42);
+    const e = await engineOn(gpu(), { memoryBudget: 24 * 1024 });
+    const r = await e.run(json, batch, { strategy });
+    expect(e.lastRunStats!.chunks).toBeGreaterThan(1);
+    expect(e.lastRunStats!.peakBytes).toBeLessThanOrEqual(24 * 1024);
+    await expectMatchesCpu(r, json, batch);
+    expect(flat(await e.run(json, batch, { strategy }))).toEqual(flat(r));
+    e.dispose();
+  }, 60_000);
+
+  it('odd tiles, in workgroup memory and without, past 65535 workgroups folded into 2D', async () => {
+    const { json, batch } = makeCase({ I: 3, H: 7, O: 2, act: 'relu', out: 'last', N: 23, maxT: 5 }, 43);
+    for (const shared of [true, false]) {
+      const e = await engineOn(gpu(), { gemmTile: { tx: 2, ty: 3, rm: 2, rn: 3, bk: 5 }, gemmShared: shared });
+      await expectMatchesCpu(await e.run(json, batch, { strategy, outputs: true }), json, batch);
+      e.dispose();
+    }
+    const N = 70_001;
+    const lengths = Uint32Array.from({ length: N }, (_, n) => 1 + (n % 2));
+    const offsets = offsetsFromLengths(lengths);
+    const rng = new Rng(44);
+    const big: Batch = { count: N, inputSize: 1, outputSize: 1, output: 'last', lengths, offsets, inputs: Float64Array.from({ length: offsets[N] }, () => rng.uniform(-1, 1)), targets: Float64Array.from({ length: N }, () => rng.uniform(-1, 1)) };
+    const e = await engineOn(gpu(), { gemmTile: { tx: 1, ty: 1, rm: 1, rn: 1, bk: 1 } });
+    await expectMatchesCpu(await e.run(preset('statquest'), big, { strategy, outputs: true }), preset('statquest'), big);
+    e.dispose();
+  }, 60_000);
+
+  it('a hidden state that overflows is a NonFiniteError, even under ReLU', async () => {
+    const json: ModelJSON = { inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[3e38], [1]], Wh: [[3e38, 0], [0, 1]], bh: [0, 0], Wy: [[1, 1]], by: [0] } };
+    const batch = batchFromArrays([[[1], [1], [1]], [[-1]]], [[0], [0]], 'last', 1);
+    await expect(gpu().run(json, batch, { strategy })).rejects.toThrow(NonFiniteError);
+    await expect(gpu().run(json, batch, { strategy })).rejects.toThrow(/hidden state of 1 of 2 sequences/);
+  });
+
+  it('auto picks gemm beyond the per-sequence limits', async () => {
+    const { json, batch } = makeCase({ I: 20, H: 3, O: 1, act: 'identity', out: 'last', N: 4, maxT: 3 }, 45);
+    await gpu().run(json, batch);
+    expect(gpu().lastRunStats!.strategy).toBe('gemm');
+  });
+});
+
+describe('gemm memory plan', () => {
+  const base = (lengths: number[], over: Partial<GemmPlanInput> = {}): GemmPlanInput => ({
+    lengths: Uint32Array.from(lengths),
+    inputSize: 1,
+    hiddenSize: 256,
+    outputSize: 1,
+    params: 256 * 256 + 3 * 256 + 1,
+    gradients: true,
+    outAll: false,
+    hasTargets: true,
+    outputs: false,
+    reduceSpan: 4096,
+    maxBindingBytes: 2 ** 31,
+    budgetBytes: 512 * 2 ** 20,
+    ...over,
+  });
+
+  it('stores every state when a chunk of min(N, 4096) sequences fits the budget', () => {
+    const p = planGemm(base(Array(1000).fill(64)));
+    expect(p.checkpointed).toBe(false);
+    expect(p.segment).toBe(64);
+    expect(p.capacity).toBe(1000);
+    expect(p.totalBytes).toBeLessThanOrEqual(512 * 2 ** 20);
+  });
+
+  it('H=256, T=256, N=16384: checkpoints every ⌈√T⌉ = 16 steps and stays under the budget', () => {
+    const p = planGemm(base(Array(16384).fill(256)));
+    expect(p.checkpointed).toBe(true);
+    expect(p.segment).toBe(16);
+    // ⌈256/16⌉ = 16 checkpoints + 16 segment slots of H floats per sequence, instead of 257.
+    expect(p.bytes.states).toBe((16 + 16) * 256 * 4 * p.capacity);
+    expect(p.capacity).toBeGreaterThanOrEqual(4096);
+    expect(p.totalBytes).toBeLessThanOrEqual(512 * 2 ** 20);
+    for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(2 ** 31);
+    expect(p.chunks.reduce((a, c) => a + c.count, 0)).toBe(16384);
+  });
+
+  it('respects the binding limit per buffer, and names the limit one sequence cannot fit', () => {
+    const p = planGemm(base(Array(5000).fill(100), { maxBindingBytes: 1 << 24 }));
+    for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(1 << 24);
+    expect(() => planGemm(base([4096], { inputSize: 64, maxBindingBytes: 1 << 19 }))).toThrow(/"xs".*maxStorageBufferBindingSize/);
+    expect(() => planGemm(base([4096], { budgetBytes: 100_000 }))).toThrow(/even with a hidden state stored every 64 steps, more than the memory budget of 100000 bytes/);
+  });
+
+  it('default tiles fit the WebGPU default limits; oversized tiles name the limit', () => {
+    const defaults = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeWorkgroupStorageSize: 16384 } as GPUSupportedLimits;
+    for (const M of [1, 2, 5, 16, 17, 40, 64, 512]) expect(tileProblem(tileFor(M), defaults)).toBeNull();
+    expect(tileProblem({ tx: 32, ty: 16, rm: 1, rn: 1, bk: 8 }, defaults)).toMatch(/maxComputeInvocationsPerWorkgroup/);
+    expect(tileProblem({ tx: 16, ty: 16, rm: 8, rn: 8, bk: 32 }, defaults)).toMatch(/maxComputeWorkgroupStorageSize/);
+    expect(tileProblem({ tx: 16, ty: 16, rm: 8, rn: 8, bk: 32 }, defaults, false)).toBeNull();
+    expect(tileProblem({ tx: 16, ty: 16, rm: 9, rn: 1, bk: 8 }, defaults)).toMatch(/at most 8/);
   });
 });

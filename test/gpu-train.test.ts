@@ -10,6 +10,8 @@ import { Engine } from '../src/engine.ts';
 import { modelFromJSON, preset, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, lossLandscape, randomPopulation, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
+import { resolveOptions } from '../src/train/options.ts';
+import { stepwise } from '../src/train/stepwise.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
 const seedData = (): Batch => batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last', 1);
@@ -40,8 +42,9 @@ await describeGpu('training on WebGPU', (gpu) => {
   it('follows the CPU trajectory for 300 steps (mini-batches, clipping, SGD momentum and Adam, tanh, ragged, output all)', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5));
     const data = randomBatch({ count: 67, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 9, seed: 9 });
-    for (const optimizer of [{ kind: 'sgd', lr: 0.002, momentum: 0.9 }, { kind: 'adam', lr: 0.01 }] as const) {
-      const o: TrainOptions = { optimizer, steps: 300, batchSize: 16, seed: 3, historyEvery: 1, clipNorm: 5, readbackEvery: 128, schedule: { kind: 'cosine', minLr: 0.001 } };
+    // 40 sequences per step: one invocation per sequence and a sums pass; 16: one invocation per model.
+    for (const [optimizer, batchSize] of [[{ kind: 'sgd', lr: 0.002, momentum: 0.9 }, 40], [{ kind: 'adam', lr: 0.01 }, 16]] as const) {
+      const o: TrainOptions = { optimizer, steps: 300, batchSize, seed: 3, historyEvery: 1, clipNorm: 5, readbackEvery: 128, schedule: { kind: 'cosine', minLr: 0.001 } };
       const a = await train(gpu(), model, data, o);
       const b = await train(await cpuP, model, data, o);
       expect(a.history.length).toBe(300);
@@ -50,6 +53,16 @@ await describeGpu('training on WebGPU', (gpu) => {
       expect(a.history[299].loss).toBeLessThan(a.history[0].loss);
       expect(Math.abs(a.finalLoss - b.finalLoss)).toBeLessThan(1e-4 * b.finalLoss);
     }
+  });
+
+  it('takes several sequences per invocation past 4096 sequences a step, like the CPU', async () => {
+    const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 2, outputSize: 1 }, 'tanh', 'last', 21));
+    const data = randomBatch({ count: 9000, inputSize: 1, outputSize: 1, output: 'last', minLength: 1, maxLength: 3, seed: 22 });
+    const o: TrainOptions = { optimizer: { kind: 'sgd', lr: 1e-4 }, steps: 3, historyEvery: 1 };
+    const a = await train(gpu(), model, data, o);
+    const b = await train(await cpuP, model, data, o);
+    expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), 'history');
+    expectClose(a.model.params, b.model.params, 'params');
   });
 
   it('is deterministic: the same config twice gives bit-identical weights, whatever readbackEvery', async () => {
@@ -117,6 +130,17 @@ await describeGpu('training on WebGPU', (gpu) => {
     expect(a.history.at(-1)!.step).toBe(b.steps);
     expect(a.history.at(-1)!.loss).toBeLessThanOrEqual(0.01);
     expectClose(a.model.params, b.model.params, 'params');
+  });
+
+  it('the step-by-step path (for shapes beyond the training kernel) follows the fused kernel', async () => {
+    const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 4, outputSize: 1 }, 'tanh', 'last', 3));
+    const data = randomBatch({ count: 20, inputSize: 2, outputSize: 1, output: 'last', minLength: 1, maxLength: 6, seed: 6 });
+    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 30, batchSize: 7, seed: 2, historyEvery: 1 };
+    const fused = await train(gpu(), model, data, o);
+    const slow = await stepwise(gpu()).population([model], [data], true, resolveOptions(o, 1, 20), { mask: null, trajectory: false });
+    expectClose(slow.params, fused.model.params, 'params');
+    expectClose(slow.curves, fused.history.slice(0, 30).map((h) => h.loss), 'losses');
+    expect(slow.stepsDone[0]).toBe(30);
   });
 
   it('reports the validation loss and stops at the next read-back when aborted', async () => {

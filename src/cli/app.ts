@@ -20,6 +20,7 @@ import { modelFromJSON, type Model } from '../model.ts';
 import { formatStatquest, statquestReport } from '../statquest.ts';
 import { jsonText, resultJson, resultText } from './format.ts';
 import { compareResults } from '../verify.ts';
+import { registerExperiments } from './commands/experiments.ts';
 import { verifyJson, verifyText } from './verify.ts';
 import { register as registerBench } from './commands/bench.ts';
 import { memoryBudgetOption, runStatsJson, runStatsText, strategyOption, type KernelCliOptions } from './run-options.ts';
@@ -69,14 +70,14 @@ function version(): string {
 
 const BACKENDS = ['webgpu', 'cpu', 'auto'] as const;
 
-function backendOption(): Option {
+export function backendOption(): Option {
   return new Option('--backend <name>', 'webgpu, cpu (float64 reference) or auto (WebGPU when an adapter exists, else cpu)')
     .choices(BACKENDS)
     .default('auto');
 }
 
 /** Option parser for an integer in [min, max]. */
-function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
     const s = v.trim();
     if (!/^[+-]?\d+$/.test(s)) throw new InvalidArgumentError(`Expected an integer, got "${v}".`);
@@ -135,7 +136,7 @@ async function createEngine(backend: BackendChoice, io: CliIO, memoryBudget?: nu
   return engine;
 }
 
-async function withEngine<T>(backend: BackendChoice, io: CliIO, body: (engine: Engine) => Promise<T>, memoryBudget?: number): Promise<T> {
+export async function withEngine<T>(backend: BackendChoice, io: CliIO, body: (engine: Engine) => Promise<T>, memoryBudget?: number): Promise<T> {
   const engine = await createEngine(backend, io, memoryBudget);
   try {
     return await body(engine);
@@ -328,6 +329,7 @@ A model may be a JSON file or the preset name "statquest".`,
     );
 
   registerBench(program, io);
+  registerExperiments(program, io);
   return program;
 }
 

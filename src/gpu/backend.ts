@@ -9,6 +9,7 @@ import type { Model } from '../model.ts';
 import { acquireDevice, describeAdapter, withErrorScopes, type GpuContext } from './device.ts';
 import { BufferPool } from './pool.ts';
 import { GpuTimer } from './timing.ts';
+import type { GemmTile } from './kernels/gemm.ts';
 import { chooseStrategy } from './strategies/index.ts';
 import type { StrategyName } from './strategy.ts';
 
@@ -28,6 +29,15 @@ export interface GpuOptions {
   reduceWorkgroupSize?: number;
   /** Columns each reduction invocation adds before the tree (default 64). */
   reducePerThread?: number;
+  /** gemm strategy: one tile for every product instead of the per-shape default (tests, benchmarks). */
+  gemmTile?: GemmTile;
+  /**
+   * gemm strategy: stage operand tiles in workgroup memory. Default: true, except on SwiftShader (a CPU driver, where
+   * workgroup barriers are costly and the CPU caches stage the operands anyway). Results are bit-identical either way.
+   */
+  gemmShared?: boolean;
+  /** gemm strategy, BPTT: store every k-th hidden state and recompute the rest, whatever the budget (tests, benchmarks). */
+  checkpointEvery?: number;
   /** Time the run's compute passes with 'timestamp-query' when the device has it (RunStats.gpuNanoseconds). */
   timestamps?: boolean;
 }

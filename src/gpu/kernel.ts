@@ -12,6 +12,8 @@ export interface KernelSpec {
   entry: string;
   /** Values for the WGSL `override` declarations (booleans as 0/1). */
   constants: Record<string, number | boolean>;
+  /** Uniform bindings bound with a dynamic offset (one bind group, a different record per dispatch). */
+  dynamic?: string[];
 }
 
 const cache = new WeakMap<GPUDevice, Map<string, Kernel>>();
@@ -33,6 +35,9 @@ export class Kernel {
   ) {
     const { label, source, entry } = spec;
     this.reflection = reflectKernel(label, source, entry);
+    for (const name of spec.dynamic ?? []) {
+      if (!this.reflection.bindings.some((b) => b.name === name && b.kind === 'uniform')) throw new GpuError(`${label}: "${name}" is not a uniform binding of the shader, so it cannot have a dynamic offset`);
+    }
     for (const name of Object.keys(spec.constants)) {
       if (!this.reflection.overrides.includes(name)) throw new GpuError(`${label}: the host sets override "${name}" but the shader declares no such override`);
     }
@@ -43,7 +48,7 @@ export class Kernel {
       entries: this.reflection.bindings.map((b) => ({
         binding: b.binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: BUFFER_TYPE[b.kind] },
+        buffer: { type: BUFFER_TYPE[b.kind], hasDynamicOffset: (spec.dynamic ?? []).includes(b.name) },
       })),
     });
     const module = device.createShaderModule({ label: `${label} module`, code: source });

@@ -49,7 +49,15 @@ export function reflectKernel(label: string, source: string, entry: string): Ker
   if (!fn) throw new GpuError(`${label}: the shader has no compute entry point "${entry}"`);
   const bindings: BindingInfo[] = [];
   const uniforms: Record<string, UniformLayout> = {};
-  for (const v of fn.resources) {
+  // wgsl_reflect misses some uses (a buffer used only through a pointer, as in `atomicOr(&flags[n], 1u)`, or only
+  // inside a `switch`): add every module buffer the source names again after its declaration. Binding one more
+  // buffer than the entry point needs is harmless; binding one less fails pipeline creation.
+  const used = [...fn.resources];
+  for (const v of [...r.uniforms, ...r.storage]) {
+    const mentions = source.match(new RegExp(`\\b${v.name}\\b`, 'g'))?.length ?? 0;
+    if (!used.some((u) => u.name === v.name) && mentions > 1) used.push(v);
+  }
+  for (const v of used) {
     if (v.resourceType === RESOURCE_UNIFORM) {
       bindings.push({ name: v.name, group: v.group, binding: v.binding, kind: 'uniform' });
       const members: Record<string, UniformMember> = {};

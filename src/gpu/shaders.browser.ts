@@ -1,11 +1,13 @@
 // WGSL sources in the browser: bundled by Vite with ?raw (Node reads the same files in shaders.node.ts).
 import rnn from '../../shaders/rnn.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
+import gemm from '../../shaders/gemm.wgsl?raw';
 import train from '../../shaders/train.wgsl?raw';
 import model_sums from '../../shaders/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 import clip from '../../shaders/clip.wgsl?raw';
 import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
+import unroll_study from '../../shaders/unroll_study.wgsl?raw';
 
-export const shaders = { rnn, reduce, train, model_sums, optimizer, clip, rtrl, copy };
+export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, unroll_study };

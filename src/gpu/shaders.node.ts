@@ -6,10 +6,12 @@ const read = (name: string): string => readFileSync(new URL(`../../shaders/${nam
 export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
+  gemm: read('gemm'),
   train: read('train'),
   model_sums: read('model_sums'),
   optimizer: read('optimizer'),
   clip: read('clip'),
   rtrl: read('rtrl'),
   copy: read('copy'),
+  unroll_study: read('unroll_study'),
 };

@@ -17,3 +17,14 @@ export function specializeShape(source: string, { inputSize, hiddenSize, outputS
   const nparam = paramLayout({ inputSize, hiddenSize, outputSize }).count;
   return unrollLoops(out, { H: hiddenSize, I: inputSize, O: outputSize, NPARAM: nparam, NWEIGHTS: nparam + hiddenSize });
 }
+
+/** Sets `const NAME: u32 = <n>u;` lines (private-array sizes) and unrolls the loops over those names. */
+export function specializeConsts(source: string, label: string, values: Record<string, number>): string {
+  let out = source;
+  for (const [name, value] of Object.entries(values)) {
+    const re = new RegExp(`^const ${name}: u32 = \\d+u;$`, 'm');
+    if (!re.test(out)) throw new GpuError(`${label}: expected a line "const ${name}: u32 = <n>u;" to specialize`);
+    out = out.replace(re, `const ${name}: u32 = ${value}u;`);
+  }
+  return unrollLoops(out, values);
+}

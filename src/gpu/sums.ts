@@ -12,7 +12,7 @@ import type { GpuTimer } from './timing.ts';
 const { STORAGE, COPY_SRC, COPY_DST, MAP_READ, UNIFORM } = BufferUsage;
 
 /** Records the levels that take R rows of `cols` partial sums to one column; returns the buffer holding it (row r at r). */
-function encodeLevels(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null): GPUBuffer {
+export function encodeLevels(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null): GPUBuffer {
   let src = parts;
   let level = 0;
   while (cols > 1) {
@@ -31,7 +31,7 @@ function encodeLevels(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncode
 }
 
 /** Copies each [buffer, bytes] into one read-back buffer after the recorded work, submits `enc` and reads them. */
-async function readBack(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, srcs: [GPUBuffer, number][], timer: GpuTimer | null): Promise<Float32Array> {
+export async function readBack(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, srcs: [GPUBuffer, number][], timer: GpuTimer | null): Promise<Float32Array> {
   const bytes = srcs.reduce((s, [, b]) => s + b, 0);
   const read = pool.get('sums readback', bytes, MAP_READ | COPY_DST);
   let at = 0;

@@ -133,7 +133,7 @@ export function dataFormatOf(path: string): DataFormat | null {
 }
 
 /** Turns file-system failures of a write into InputErrors naming the file; rethrows anything else. */
-function writing(path: string, body: () => void): void {
+export function writing(path: string, body: () => void): void {
   try {
     body();
   } catch (e) {

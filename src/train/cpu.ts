@@ -63,7 +63,27 @@ export function recordSlots(steps: number, every: number): number[] {
 
 const yieldToEvents = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
-export async function cpuTrainPopulation(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+/** Loss, overflow count and dSSR/dθ of one model on one batch. */
+export type GradientFn = (model: Model, batch: Batch) => Promise<{ loss: number; overflowed: number; grads: Float64Array }> | { loss: number; overflowed: number; grads: Float64Array };
+
+/** The float64 CPU reference as a GradientFn. */
+export const cpuGradient: GradientFn = (model, batch) => {
+  const r = cpuRun(model, batch, { gradients: true });
+  return { loss: r.loss as number, overflowed: r.overflowed, grads: r.grads! };
+};
+
+/**
+ * Trains a population step by step on the host: gradients from `gradient` (the CPU reference by default; the
+ * engine's general WebGPU path for shapes beyond the training kernel), the float64 optimizer of optimizer.ts.
+ */
+export async function cpuTrainPopulation(
+  models: Model[],
+  sets: Batch[],
+  shared: boolean,
+  o: ResolvedOptions,
+  x: CoreExtras,
+  gradient: GradientFn = cpuGradient,
+): Promise<CoreResult> {
   const M = models.length;
   const P = models[0].params.length;
   const params = new Float64Array(M * P);
@@ -93,8 +113,8 @@ export async function cpuTrainPopulation(models: Model[], sets: Batch[], shared:
       work.params = theta;
       work.h0 = models[m].h0;
       const batch = sharedBatch ?? (idx ? subsetBatch(sets[m], idx) : sets[m]);
-      const r = cpuRun(work, batch, { gradients: true });
-      const loss = r.loss as number;
+      const r = await gradient(work, batch);
+      const loss = r.loss;
       lastLoss[m] = loss;
       if (slot >= 0) {
         curves[m * slots + slot] = loss;
@@ -103,7 +123,7 @@ export async function cpuTrainPopulation(models: Model[], sets: Batch[], shared:
       const s = optimizerStep(o.optimizer, theta, states[m], {
         loss,
         overflowed: r.overflowed,
-        grads: r.grads!,
+        grads: r.grads,
         lr: o.lrs[m] * f.a + f.b,
         c1: f.c1,
         c2: f.c2,

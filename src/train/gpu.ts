@@ -12,7 +12,7 @@ import { ModelSumsKernel } from '../gpu/kernels/model-sums.ts';
 import { OptimizerKernel } from '../gpu/kernels/optimizer.ts';
 import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
 import { PER_SEQUENCE_LIMITS } from '../gpu/strategies/per-sequence.ts';
-import type { Model } from '../model.ts';
+import type { Model, Shape } from '../model.ts';
 import { recordSlots, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
 import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
 
@@ -20,16 +20,27 @@ const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = { STORAGE: 0x80, COPY
 const WG = 64;
 /** A model's step is split over at most this many invocations (columns); beyond, each takes several sequences. */
 const MAX_COLS = 4096;
+/** Up to this many sequences per step, one invocation takes all of a model's sequences (one column: no sums pass). */
+const ONE_COLUMN = 32;
 /** Bytes of GPU buffers one chunk of models may hold. */
 const BUDGET = 512 * 1024 * 1024;
 const NO_DIVERGENCE = 0xffffffff;
 
-/** Sequences per invocation for S sequences per step: depends on S only, so a model's sums never depend on M. */
+/**
+ * Sequences per invocation for S sequences per step. It depends on S only, so a model's sums (and so its whole
+ * trajectory) never depend on how many other models train beside it.
+ */
 export function groupFor(seqs: number): number {
-  return Math.max(1, Math.ceil(seqs / MAX_COLS));
+  return seqs <= ONE_COLUMN ? seqs : Math.max(1, Math.ceil(seqs / MAX_COLS));
 }
 
-/** The shapes the training kernel serves: those of the per-sequence strategy (weights in private arrays). */
+/** Whether the training kernel serves the shape: that of the per-sequence strategy (weights in private arrays). */
+export function trainKernelServes(s: Shape): boolean {
+  const L = PER_SEQUENCE_LIMITS;
+  return s.hiddenSize <= L.maxHiddenSize && s.inputSize <= L.maxInputSize && s.outputSize <= L.maxOutputSize;
+}
+
+/** Refuses shapes the training kernel does not serve (src/train/index.ts sends those to the step-by-step path). */
 export function checkTrainShape(m: Model): void {
   const L = PER_SEQUENCE_LIMITS;
   const why =
@@ -103,12 +114,10 @@ async function readBack(device: GPUDevice, pool: Buffers, src: GPUBuffer, bytes:
 export class GpuTrainer {
   private static readonly cache = new WeakMap<GPUDevice, GpuTrainer>();
   private readonly sums: ModelSumsKernel;
-  private readonly optimizer: OptimizerKernel;
   private readonly maxBinding: number;
 
   private constructor(readonly device: GPUDevice) {
     this.sums = new ModelSumsKernel(device, WG);
-    this.optimizer = new OptimizerKernel(device, WG);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   }
 
@@ -190,6 +199,7 @@ export class GpuTrainer {
     const dims: TrainDims = { models: M, seqs: S, group: G, dataCols: 0, dataPerModel: shared ? 0 : sets[0].count, ordered: o.minibatch };
     const C = TrainKernel.cols(dims);
     const train = new TrainKernel(device, { ...base, outAll: base.output === 'all', backward: true, workgroupSize: WG });
+    const optimizer = new OptimizerKernel(device, base, WG);
     const R = train.rows;
     const pool = new Buffers(device);
     try {
@@ -216,7 +226,7 @@ export class GpuTrainer {
         moments: pool.make('moments', 8 * M * P, STORAGE),
         consts: pool.data('learning rates and mask', consts),
         rows: pool.make('rows', 4 * R * M * C, STORAGE),
-        sums: pool.make('sums', 4 * R * M, STORAGE),
+        sums: C === 1 ? null : pool.make('sums', 4 * R * M, STORAGE),
         hs: pool.make('hidden states', 4 * T * H * M * C, STORAGE),
         xs: pool.data('inputs', packed.xs),
         targets: pool.data('targets', packed.targets),
@@ -227,10 +237,8 @@ export class GpuTrainer {
         cfg: pool.data(
           'optimizer config',
           new Uint32Array(
-            this.optimizer.config({
+            optimizer.config({
               models: M,
-              nparam: P,
-              nweights: NW,
               adam: o.optimizer.kind === 'adam',
               momentum: o.optimizer.momentum,
               beta1: o.optimizer.beta1,
@@ -246,7 +254,8 @@ export class GpuTrainer {
         ),
         steps: pool.make('step table', stride * L, UNIFORM | COPY_DST),
       };
-      const sumBind = this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums });
+      // With one column per model the rows already are the sums.
+      const sumBind = bufs.sums ? this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums }) : null;
       const trainBinds: GPUBindGroup[] = [];
       const optBinds: GPUBindGroup[] = [];
       for (let l = 0; l < L; l++) {
@@ -266,10 +275,10 @@ export class GpuTrainer {
           }),
         );
         optBinds.push(
-          this.optimizer.kernel.bind(`step ${l}`, {
+          optimizer.kernel.bind(`step ${l}`, {
             cfg: bufs.cfg,
             step,
-            sums: bufs.sums,
+            sums: bufs.sums ?? bufs.rows,
             consts: bufs.consts,
             weights: bufs.weights,
             moments: bufs.moments,
@@ -292,7 +301,7 @@ export class GpuTrainer {
           const k = k0 + l;
           const f = stepFactors(o, k);
           const slot = k % o.recordEvery === 0 ? k / o.recordEvery - slotBase : -1;
-          bytes.set(new Uint8Array(this.optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
+          bytes.set(new Uint8Array(optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
         }
         device.queue.writeBuffer(bufs.steps, 0, table, 0, stride * n);
         if (order) device.queue.writeBuffer(bufs.order, 0, order.take(n * S) as Uint32Array<ArrayBuffer>);
@@ -301,8 +310,8 @@ export class GpuTrainer {
         const pass = enc.beginComputePass({ label: `webgpu-rnn train steps ${k0}+${n}` });
         for (let l = 0; l < n; l++) {
           train.encode(pass, trainBinds[l], dims);
-          this.sums.encode(pass, sumBind, R * M);
-          this.optimizer.encode(pass, optBinds[l], M);
+          if (sumBind) this.sums.encode(pass, sumBind, R * M);
+          optimizer.encode(pass, optBinds[l], M);
         }
         pass.end();
         device.queue.submit([enc.finish()]);
@@ -377,7 +386,7 @@ export class GpuTrainer {
           }
           const rows = pool.make('rows', 4 * 2 * n * C, STORAGE);
           const sums = pool.make('sums', 4 * 2 * n, STORAGE | COPY_SRC);
-          const stepBuf = pool.data('step', new Uint32Array(this.optimizer.step({ orderOffset: 0, slot: -1, k: 0, lrA: 0, lrB: 0, c1: 1, c2: 1 })), UNIFORM);
+          const stepBuf = pool.data('step', new Uint32Array(train.kernel.uniform('step', { orderOffset: 0, slot: 0, k: 0 })), UNIFORM);
           const bind = train.kernel.bind('losses', {
             params: pool.data('params', new Uint32Array(train.params(dims)), UNIFORM),
             step: stepBuf,

@@ -5,10 +5,11 @@
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
 import { InputError } from '../errors.ts';
-import { modelFromJSON, paramName, type Model, type ModelJSON } from '../model.ts';
+import { modelFromJSON, paramName, type Model, type ModelJSON, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkFloat32Range, parseModel } from '../validate.ts';
 import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult } from './cpu.ts';
+import { stepwise } from './stepwise.ts';
 import { checkPopulation, resolveOptions, resolveParam, type ResolvedOptions } from './options.ts';
 import type {
   HistoryPoint,
@@ -36,17 +37,18 @@ export const DEFAULT_STEPS = 1000;
 export { minibatchOrder } from './options.ts';
 
 /** The backend-specific part: train a population, and evaluate the SSR of many weight sets. */
-interface TrainBackend {
+export interface TrainBackend {
   population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult>;
   /** SSR per model (params model-major, h0 per model or the base's) on its data set (one shared set, or one per model); NaN where not finite. */
   losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array>;
 }
 
-async function backendFor(engine: Engine): Promise<TrainBackend> {
+async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
   const device = engine.device;
   if (engine.backend === 'webgpu' && device) {
-    const { GpuTrainer } = await import('./gpu.ts');
-    return GpuTrainer.for(device);
+    const { GpuTrainer, trainKernelServes } = await import('./gpu.ts');
+    if (trainKernelServes(shape)) return GpuTrainer.for(device);
+    return stepwise(engine);
   }
   return {
     population: cpuTrainPopulation,
@@ -77,7 +79,7 @@ async function runPopulation(
     sets.forEach((b) => checkFloat32Range(models[0], b));
     if (opts.validation) checkFloat32Range(models[0], opts.validation, 'validation');
   }
-  const be = await backendFor(engine);
+  const be = await backendFor(engine, models[0]);
   const t0 = performance.now();
   let lastT = t0;
   let lastStep = 0;
@@ -224,7 +226,7 @@ export async function lossLandscape(
       params[m * P + yIndex] = ys[iy];
     }
   }
-  const be = await backendFor(engine);
+  const be = await backendFor(engine, model);
   const losses = await be.losses(model, params, sets, null);
   let path: LandscapeResult['path'] = null;
   if (opts.path) {

@@ -1,13 +1,15 @@
 // The optimizer step (shaders/optimizer.wgsl): SGD with momentum or Adam for every model of a population, in
 // place, with the stop rules of src/train/optimizer.ts (its float64 reference), one invocation per model.
 
+import { paramLayout, type Shape } from '../../model.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
+import { specializeShape } from '../specialize.ts';
 import { shaders } from '#shaders';
+
+const UNROLL_MAX = 64;
 
 export interface OptimizerConfigValues {
   models: number;
-  nparam: number;
-  nweights: number;
   adam: boolean;
   momentum: number;
   beta1: number;
@@ -35,17 +37,21 @@ export interface StepValues {
 export class OptimizerKernel {
   readonly kernel: Kernel;
 
-  constructor(device: GPUDevice, readonly workgroupSize = 64) {
-    const label = `optimizer[wg=${workgroupSize}]`;
-    this.kernel = Kernel.get(device, label, () => ({ label, source: shaders.optimizer, entry: 'main', constants: { WG: workgroupSize } }));
+  /**
+   * The loops over the parameters are unrolled (values in registers) up to UNROLL_MAX parameters; past that they
+   * stay loops, because the unrolled shader measured 35 s to compile on SwiftShader at H = I = O = 16 (560
+   * parameters) for a step that is a small part of the work.
+   */
+  constructor(device: GPUDevice, shape: Shape, readonly workgroupSize = 64) {
+    const unroll = paramLayout(shape).count <= UNROLL_MAX;
+    const label = `optimizer[H=${shape.hiddenSize},I=${shape.inputSize},O=${shape.outputSize},wg=${workgroupSize}${unroll ? '' : ',loops'}]`;
+    this.kernel = Kernel.get(device, label, () => ({ label, source: specializeShape(shaders.optimizer, shape, unroll), entry: 'main', constants: { WG: workgroupSize } }));
   }
 
   config(c: OptimizerConfigValues): ArrayBuffer {
     const has = c.threshold !== -Infinity;
     return this.kernel.uniform('cfg', {
       models: c.models,
-      nparam: c.nparam,
-      nweights: c.nweights,
       adam: c.adam ? 1 : 0,
       momentum: c.momentum,
       beta1: c.beta1,

@@ -3,11 +3,12 @@
 
 import { InputError } from '../../errors.ts';
 import type { Strategy, StrategyChoice, StrategyShape } from '../strategy.ts';
+import { gemm } from './gemm.ts';
 import { perSequence } from './per-sequence.ts';
 import { rtrl } from './rtrl.ts';
 
 /** Every registered strategy. A strategy listed here must pass test/gpu-strategies.test.ts. */
-export const STRATEGIES: readonly Strategy[] = [perSequence, rtrl];
+export const STRATEGIES: readonly Strategy[] = [perSequence, gemm, rtrl];
 
 /**
  * `auto` tries, in order, the first registered strategy of each rung whose `supports` accepts the shape:

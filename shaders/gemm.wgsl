@@ -1,0 +1,319 @@
+// gemm.wgsl — the `gemm` strategy's kernels (cuDNN-style): every step of the RNN is a tiled matrix product across
+// the whole chunk of sequences, with the pointwise work fused into its epilogue. One entry point, `main`; the
+// KIND override picks the operands and the epilogue of one product C[m][c] = Σ_k A(m, k)·B(k, c):
+//
+//   KIND 0 PROJ     Zx_t = Wx·x_t + bh for `count` steps at once (batched over steps), into the state slots
+//   KIND 1 STEP     h_t = act(Zx_t + Wh·h_{t-1}), in place over Zx_t; 0 past a sequence's end; overflow flags
+//   KIND 2 OUT      y_t = Wy·h_t + by: predictions, squared errors per (o, sequence), dy_t = 2(y − target)
+//   KIND 3 DZ       dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}), 0 past a sequence's end
+//   KIND 4 WGRAD_H  dWx += dz_t·x_tᵀ, dWh += dz_t·h_{t-1}ᵀ, dbh += dz_t·1 (K = the chunk's sequences)
+//   KIND 5 WGRAD_Y  dWy += dy_t·h_tᵀ, dby += dy_t·1
+//   KIND 6 INIT     the h0 slot: h0 broadcast to every sequence
+//
+// Determinism: every output element is owned by one invocation, which adds its products in the fixed order
+// k = 0, 1, …, K−1; gradient accumulators add one step after another in the order the host records them.
+// No atomics on floats (the overflow flags are u32 atomicOr, whose result does not depend on order).
+//
+// Layout (N = dims.n sequences in the chunk; every per-sequence array is [row * N + n]):
+//   xs[(t*I + i)*N + n], targets/ys as rnn.wgsl, states: slots of H×N values at the offsets the step record names.
+//   work: [0, NPARAM) gradient accumulators, then dy (O×N) at dims.dy, dz (two H×N buffers) at step.dzCur/dzNext,
+//   and the per-sequence rows (O squared-error rows, then the overflow row) at dims.rows.
+
+override H: u32 = 1u;
+override I: u32 = 1u;
+override O: u32 = 1u;
+override KIND: u32 = 1u;
+override ACT: u32 = 1u;          // 0 identity, 1 relu, 2 tanh
+override OUT_ALL: bool = false;
+override WRITE_Y: bool = false;
+override HAS_TARGETS: bool = true;
+
+// Tiles: a workgroup of TX×TY invocations computes (TY·RM) × (TX·RN) outputs, K in steps of BK. RM and RN size
+// each invocation's private accumulator array, whose length must be a const-expression, so the host specializes
+// exactly these two lines (src/gpu/specialize.ts) and unrolls the loops over them; the rest are overrides.
+const RM: u32 = 4u;
+const RN: u32 = 4u;
+override TX: u32 = 16u;
+override TY: u32 = 16u;
+override BK: u32 = 16u;
+// SHARED: stage A and B tiles in workgroup memory (GPUs). Without it every invocation reads its operands directly,
+// with no barriers (CPU-emulated adapters such as SwiftShader, where barriers are costly and caches do the
+// staging). Both add the same products in the same order, so the results are bit-identical.
+override SHARED: bool = true;
+override BM: u32 = TY * RM;
+override BN: u32 = TX * RN;
+
+const OFF_WX: u32 = 0u;
+override OFF_WH: u32 = H * I;
+override OFF_BH: u32 = OFF_WH + H * H;
+override OFF_WY: u32 = OFF_BH + H;
+override OFF_BY: u32 = OFF_WY + O * H;
+override OFF_H0: u32 = OFF_BY + O;
+
+const NONE: u32 = 0xffffffffu;
+const HAS_DY: u32 = 1u;     // step.flags: this step has a prediction for some sequence (dy is valid)
+const FLOW: u32 = 2u;       // gradient flows from step t+1 into h_t
+const LOSS: u32 = 4u;       // forward pass: record predictions, squared errors and the overflow row
+
+struct Dims {
+  n: u32,
+  dy: u32,
+  rows: u32,
+  _pad: u32,
+}
+
+struct Step {
+  t: u32,       // step (PROJ: the first of `count` steps)
+  count: u32,
+  cur: u32,     // offset of h_t's slot in `states`
+  prev: u32,    // offset of h_{t-1}'s slot
+  also: u32,    // STEP: a second slot to store h_t in (a checkpoint), or NONE
+  dzCur: u32,   // offsets of dz_t and dz_{t+1} in `work`
+  dzNext: u32,
+  flags: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<uniform> step: Step;
+@group(0) @binding(2) var<storage, read> weights: array<f32>;
+@group(0) @binding(3) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> xs: array<f32>;
+@group(0) @binding(5) var<storage, read> targets: array<f32>;
+@group(0) @binding(6) var<storage, read_write> ys: array<f32>;
+@group(0) @binding(7) var<storage, read_write> states: array<f32>;
+@group(0) @binding(8) var<storage, read_write> work: array<f32>;
+@group(0) @binding(9) var<storage, read_write> flags: array<atomic<u32>>;
+
+var<workgroup> As: array<f32, BK * BM>;
+var<workgroup> Bs: array<f32, BK * BN>;
+
+fn act(z: f32) -> f32 {
+  if (ACT == 1u) { return select(0.0, z, z > 0.0); }
+  if (ACT == 2u) { return tanh(clamp(z, -15.0, 15.0)); }
+  return z;
+}
+
+fn actGrad(h: f32) -> f32 {
+  if (ACT == 1u) { return select(0.0, 1.0, h > 0.0); }
+  if (ACT == 2u) { return 1.0 - h * h; }
+  return 1.0;
+}
+
+fn hasFlag(f: u32) -> bool {
+  return (step.flags & f) != 0u;
+}
+
+// The first operand row range of DZ: skip Wyᵀ·dy when the step has no prediction.
+fn dzKStart() -> u32 {
+  return select(O, 0u, hasFlag(HAS_DY));
+}
+
+// Problem sizes (M rows, NC columns, K) of this dispatch; uniform across the workgroup.
+fn sizeM() -> u32 {
+  if (KIND == 2u || KIND == 5u) { return O; }
+  return H;
+}
+fn sizeN() -> u32 {
+  if (KIND == 4u) { return I + H + 1u; }
+  if (KIND == 5u) { return H + 1u; }
+  return dims.n;
+}
+fn sizeK() -> u32 {
+  switch KIND {
+    case 0u: { return I; }
+    case 1u, 2u: { return H; }
+    case 3u: { return select(O, O + H, hasFlag(FLOW)) - dzKStart(); }
+    case 4u, 5u: { return dims.n; }
+    default: { return 0u; }
+  }
+}
+fn batches() -> u32 {
+  if (KIND == 0u) { return step.count; }
+  return 1u;
+}
+
+fn loadA(m: u32, k: u32, b: u32) -> f32 {
+  let N = dims.n;
+  switch KIND {
+    case 0u: { return weights[OFF_WX + m * I + k]; }
+    case 1u: { return weights[OFF_WH + m * H + k]; }
+    case 2u: { return weights[OFF_WY + m * H + k]; }
+    case 3u: {
+      let kk = k + dzKStart();
+      if (kk < O) { return weights[OFF_WY + kk * H + m]; }
+      return weights[OFF_WH + (kk - O) * H + m];
+    }
+    case 4u: { return work[step.dzCur + m * N + k]; }
+    case 5u: { return work[dims.dy + m * N + k]; }
+    default: { return 0.0; }
+  }
+}
+
+fn loadB(k: u32, c: u32, b: u32) -> f32 {
+  let N = dims.n;
+  switch KIND {
+    case 0u: { return xs[((step.t + b) * I + k) * N + c]; }
+    case 1u: { return states[step.prev + k * N + c]; }
+    case 2u: { return states[step.cur + k * N + c]; }
+    case 3u: {
+      let kk = k + dzKStart();
+      if (kk < O) { return work[dims.dy + kk * N + c]; }
+      return work[step.dzNext + (kk - O) * N + c];
+    }
+    case 4u: {
+      if (c < I) { return xs[(step.t * I + c) * N + k]; }
+      if (c < I + H) { return states[step.prev + (c - I) * N + k]; }
+      return 1.0;
+    }
+    case 5u: {
+      if (c < H) { return states[step.cur + c * N + k]; }
+      return 1.0;
+    }
+    default: { return 0.0; }
+  }
+}
+
+fn outIndex(t: u32, o: u32, n: u32, N: u32) -> u32 {
+  if (OUT_ALL) { return (t * O + o) * N + n; }
+  return o * N + n;
+}
+
+fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
+  let N = dims.n;
+  switch KIND {
+    case 0u: {
+      states[step.cur + b * H * N + m * N + c] = acc + weights[OFF_BH + m];
+    }
+    case 1u: {
+      let k = step.cur + m * N + c;
+      let z = states[k] + acc;
+      var h = 0.0;
+      if (step.t < lengths[c]) {
+        h = act(z);
+        // ±Inf or NaN fails this comparison (see rnn.wgsl: the scaled form is not folded away by fast-math).
+        if (!(abs(z) * 1e-30 < 3.0e38)) { atomicOr(&flags[c], 1u); }
+      }
+      states[k] = h;
+      if (step.also != NONE) { states[step.also + m * N + c] = h; }
+    }
+    case 2u: {
+      let y = acc + weights[OFF_BY + m];
+      let len = lengths[c];
+      let t = step.t;
+      let predicted = t < len && (OUT_ALL || t + 1u == len);
+      let k = outIndex(t, m, c, N);
+      var dy = 0.0;
+      if (predicted) {
+        if (WRITE_Y && hasFlag(LOSS)) { ys[k] = y; }
+        if (HAS_TARGETS) {
+          let d = y - targets[k];
+          dy = 2.0 * d;
+          if (hasFlag(LOSS)) { work[dims.rows + m * N + c] += d * d; }
+        }
+      }
+      work[dims.dy + m * N + c] = dy;
+      if (m == 0u && hasFlag(LOSS)) { work[dims.rows + O * N + c] = f32(atomicLoad(&flags[c])); }
+    }
+    case 3u: {
+      var dz = 0.0;
+      if (step.t < lengths[c]) { dz = acc * actGrad(states[step.cur + m * N + c]); }
+      work[step.dzCur + m * N + c] = dz;
+    }
+    case 4u: {
+      var p: u32;
+      if (c < I) { p = OFF_WX + m * I + c; } else if (c < I + H) { p = OFF_WH + m * H + (c - I); } else { p = OFF_BH + m; }
+      work[p] += acc;
+    }
+    case 5u: {
+      var p: u32;
+      if (c < H) { p = OFF_WY + m * H + c; } else { p = OFF_BY + m; }
+      work[p] += acc;
+    }
+    case 6u: {
+      states[step.cur + m * N + c] = weights[OFF_H0 + m];
+    }
+    default: {}
+  }
+}
+
+// A and B tiles are loaded with consecutive invocations on consecutive addresses: along k where the operand is
+// contiguous in k (weights row-major, the K = sequences products), else along the row/column.
+fn aAlongK() -> bool {
+  return KIND != 3u;
+}
+fn bAlongK() -> bool {
+  return KIND == 4u || KIND == 5u;
+}
+
+@compute @workgroup_size(TX, TY)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  let M = sizeM();
+  let NC = sizeN();
+  let K = sizeK();
+  let tilesN = (NC + BN - 1u) / BN;
+  let tilesM = (M + BM - 1u) / BM;
+  let flat = wid.y * nwg.x + wid.x;   // workgroups past 65535 are folded into 2D
+  if (flat >= tilesN * tilesM * batches()) { return; }   // the whole workgroup leaves together
+  let tn = flat % tilesN;
+  let tm = (flat / tilesN) % tilesM;
+  let bt = flat / (tilesN * tilesM);
+  let m0 = tm * BM;
+  let c0 = tn * BN;
+  let tid = lid.y * TX + lid.x;
+  let threads = TX * TY;
+
+  var acc: array<f32, RM * RN>;
+  var a: array<f32, RM>;
+  if (!SHARED) {
+    var b: array<f32, RN>;
+    for (var k = 0u; k < K; k++) {
+      for (var r = 0u; r < RM; r++) {
+        let m = m0 + lid.y + r * TY;
+        a[r] = select(0.0, loadA(min(m, M - 1u), k, bt), m < M);
+      }
+      for (var q = 0u; q < RN; q++) {
+        let c = c0 + lid.x + q * TX;
+        b[q] = select(0.0, loadB(k, min(c, NC - 1u), bt), c < NC);
+      }
+      for (var q = 0u; q < RN; q++) {
+        for (var r = 0u; r < RM; r++) { acc[r * RN + q] += a[r] * b[q]; }
+      }
+    }
+  } else {
+  for (var k0 = 0u; k0 < K; k0 += BK) {
+    for (var e = tid; e < BK * BM; e += threads) {
+      var kk: u32;
+      var mm: u32;
+      if (aAlongK()) { kk = e % BK; mm = e / BK; } else { mm = e % BM; kk = e / BM; }
+      var v = 0.0;
+      if (m0 + mm < M && k0 + kk < K) { v = loadA(m0 + mm, k0 + kk, bt); }
+      As[kk * BM + mm] = v;
+    }
+    for (var e = tid; e < BK * BN; e += threads) {
+      var kk: u32;
+      var cc: u32;
+      if (bAlongK()) { kk = e % BK; cc = e / BK; } else { cc = e % BN; kk = e / BN; }
+      var v = 0.0;
+      if (c0 + cc < NC && k0 + kk < K) { v = loadB(k0 + kk, c0 + cc, bt); }
+      Bs[kk * BN + cc] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      for (var r = 0u; r < RM; r++) { a[r] = As[kk * BM + lid.y + r * TY]; }
+      for (var q = 0u; q < RN; q++) {
+        let bv = Bs[kk * BN + lid.x + q * TX];
+        for (var r = 0u; r < RM; r++) { acc[r * RN + q] += a[r] * bv; }
+      }
+    }
+    workgroupBarrier();
+  }
+  }
+  for (var r = 0u; r < RM; r++) {
+    for (var q = 0u; q < RN; q++) {
+      let m = m0 + lid.y + r * TY;
+      let c = c0 + lid.x + q * TX;
+      if (m < M && c < NC) { epilogue(m, c, bt, acc[r * RN + q]); }
+    }
+  }
+}

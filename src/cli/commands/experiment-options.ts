@@ -1,0 +1,304 @@
+// Options and helpers shared by the experiment commands (train, population, landscape, unroll-study): number and
+// range parsers, the data set options (--data seed|sine|adding|FILE.csv …), the optimizer options, the initial
+// model, output files (checked before the run, written atomically after it) and training progress on stderr.
+
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
+import cliProgress from 'cli-progress';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { addingData, csvData, seedData, sineData, splitData, type ColumnRef, type DataSet, type SplitMode } from '../../data/index.ts';
+import { InputError } from '../../errors.ts';
+import { writeFileAtomic } from '../../io/atomic.ts';
+import { readModelFile, writing } from '../../io/files.ts';
+import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model, type ModelJSON } from '../../model.ts';
+import { randomPopulation } from '../../train/index.ts';
+import type { Schedule, TrainOptions } from '../../train/types.ts';
+import { DEFAULT_OPTIMIZER, DEFAULT_STEPS } from '../../train/index.ts';
+import type { CliIO } from '../app.ts';
+import { integer } from '../app.ts';
+
+const NUM = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+/** Option parser: a finite number, optionally > 0 (`positive`) or ≥ 0 (`nonNegative`). */
+export function number(kind: 'any' | 'positive' | 'nonNegative' = 'any'): (v: string) => number {
+  return (v) => {
+    if (!NUM.test(v)) throw new InvalidArgumentError(`Expected a number, got "${v}".`);
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`It must be a finite number, got "${v}".`);
+    if (kind === 'positive' && !(n > 0)) throw new InvalidArgumentError(`It must be a finite number > 0, got ${v}.`);
+    if (kind === 'nonNegative' && !(n >= 0)) throw new InvalidArgumentError(`It must be a finite number ≥ 0, got ${v}.`);
+    return n;
+  };
+}
+
+/** Option parser: a fraction strictly between 0 and 1. */
+export function fraction(v: string): number {
+  const n = number()(v);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`It must be a number between 0 and 1 (exclusive), got ${v}.`);
+  return n;
+}
+
+/** Values from `a:b:n` (n evenly spaced values from a to b, both included) or a comma list `a,b,c`. */
+export function parseValues(v: string): number[] {
+  const s = v.trim();
+  const m = /^([^:]+):([^:]+):([^:]+)$/.exec(s);
+  if (m) {
+    const [a, b] = [m[1], m[2]].map((x) => number()(x));
+    const n = integer(1, 1 << 20)(m[3]);
+    if (n === 1) return [a];
+    return Array.from({ length: n }, (_, k) => (k === n - 1 ? b : a + ((b - a) * k) / (n - 1)));
+  }
+  const parts = s.split(',');
+  if (parts.some((p) => p.trim() === '')) throw new InvalidArgumentError(`Expected a:b:n or a comma-separated list of numbers, got "${v}".`);
+  return parts.map((p) => number()(p));
+}
+
+/** `a:b` with a < b. */
+export function parseInterval(v: string): [number, number] {
+  const m = /^([^:]+):([^:]+)$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`Expected min:max, e.g. -3:3, got "${v}".`);
+  const a = number()(m[1]);
+  const b = number()(m[2]);
+  if (!(b > a)) throw new InvalidArgumentError(`The maximum must be greater than the minimum, got "${v}".`);
+  return [a, b];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data sets.
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface DataCliOptions {
+  data: string;
+  column?: string;
+  window?: number;
+  horizon: number;
+  samples: number;
+  noise: number;
+  dataSeed: number;
+  validation?: number;
+  split: SplitMode;
+}
+
+/** --data and its companions. */
+export function addDataOptions(cmd: Command, { split = true }: { split?: boolean } = {}): Command {
+  cmd
+    .option('--data <set>', 'seed (the notes\' toy stock data), sine (noisy sine, next value), adding (the adding problem), or a CSV file', 'seed')
+    .option('--column <names>', 'CSV: the column(s) to read, by header name or number from 1, comma-separated (several give I > 1; default: all)')
+    .option('--window <T>', 'CSV: window length (default 8); sine and adding: sequence length (default 16 and 20)', integer(1, 1 << 20))
+    .option('--horizon <k>', 'CSV: predict the next k values', integer(1, LIMITS.maxOutputSize), 1)
+    .option('--samples <n>', 'sine and adding: number of sequences', integer(1, 1 << 24), 256)
+    .option('--noise <sigma>', 'sine: standard deviation of the noise', number('nonNegative'), 0.05)
+    .option('--data-seed <n>', 'sine and adding: seed of the generated data', integer(-0x80000000, 0xffffffff), 1);
+  if (!split) return cmd;
+  return cmd
+    .addOption(new Option('--validation <fraction>', 'hold out this fraction of the sequences for a validation loss').argParser(fraction))
+    .addOption(new Option('--split <how>', 'validation split: time (the last fraction; honest for windows of one series) or random (seeded)').choices(['time', 'random']).default('time'));
+}
+
+function readCsvText(path: string): string {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new InputError('', 'file not found', path);
+  }
+  if (!isFile) throw new InputError('', 'not a file', path);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError('', `cannot read: ${(e as Error).message}`, path);
+  }
+}
+
+/** The data set named by --data (a CSV file is read and cut into windows). */
+export function loadData(o: DataCliOptions): DataSet {
+  const name = o.data;
+  if (name === 'seed') return seedData();
+  if (name === 'sine') return sineData({ count: o.samples, length: o.window ?? 16, seed: o.dataSeed, noise: o.noise });
+  if (name === 'adding') return addingData({ count: o.samples, length: o.window ?? 20, seed: o.dataSeed });
+  if (extname(name).toLowerCase() !== '.csv') {
+    throw new InputError('--data', `expected seed, sine, adding or a .csv file, got "${name}"`);
+  }
+  const columns: ColumnRef[] | undefined = o.column
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  return csvData(readCsvText(name), { columns, window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
+}
+
+/** The data set and, with --validation, its split (by time or seeded). */
+export function loadSplitData(o: DataCliOptions, seed: number): { data: DataSet; train: DataSet['batch']; validation: DataSet['batch'] | null; dropped: number } {
+  const data = loadData(o);
+  if (o.validation === undefined) return { data, train: data.batch, validation: null, dropped: 0 };
+  const s = splitData(data, { fraction: o.validation, mode: o.split, seed });
+  return { data, train: s.train, validation: s.validation, dropped: s.dropped };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Models and training options.
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface ModelCliOptions {
+  init?: string;
+  hidden?: number;
+  activation?: Activation;
+  scale: number;
+  seed: number;
+}
+
+export function addModelOptions(cmd: Command, what: string): Command {
+  return cmd
+    .option('--init <model>', `start from this model JSON file (or a preset name: statquest) instead of ${what}`)
+    .option('--hidden <H>', 'hidden units (default: what the data set suggests; 1 for seed)', integer(1, LIMITS.maxHiddenSize))
+    .addOption(new Option('--activation <name>', 'relu, tanh or identity (default: the data set\'s suggestion; relu for seed)').choices(ACTIVATIONS))
+    .option('--scale <s>', 'random initial weights are uniform in [-s, s]', number('positive'), 1)
+    .option('--seed <n>', 'seed of the random initial weights and of the mini-batch shuffle', integer(-0x80000000, 0xffffffff), 1);
+}
+
+/** The model shape for a data set: the data's I, O and output mode, --hidden and --activation or the suggestion. */
+export function baseModel(o: ModelCliOptions, data: DataSet): Model {
+  if (o.init) {
+    if (o.hidden !== undefined || o.activation !== undefined) throw new InputError('--init', '--hidden and --activation come from the --init model; leave them out');
+    return modelFromJSON(readModelFile(o.init));
+  }
+  const s = data.suggest;
+  const H = o.hidden ?? s.hiddenSize;
+  const zeros = (r: number, c: number): number[][] => Array.from({ length: r }, () => new Array<number>(c).fill(0));
+  const json: ModelJSON = {
+    inputSize: s.inputSize,
+    hiddenSize: H,
+    outputSize: s.outputSize,
+    activation: o.activation ?? s.activation,
+    output: s.output,
+    weights: { Wx: zeros(H, s.inputSize), Wh: zeros(H, H), bh: new Array(H).fill(0), Wy: zeros(s.outputSize, H), by: new Array(s.outputSize).fill(0) },
+  };
+  return modelFromJSON(json);
+}
+
+/** The model to train: --init as given, else random weights (seed --seed, scale --scale) = population model 0. */
+export function initialModel(o: ModelCliOptions, data: DataSet): { model: Model; how: string } {
+  const base = baseModel(o, data);
+  if (o.init) return { model: base, how: `from ${o.init}` };
+  return { model: randomPopulation(base, 1, o.seed, o.scale)[0], how: `random, uniform in [-${o.scale}, ${o.scale}], seed ${o.seed}` };
+}
+
+export interface TrainCliOptions {
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  momentum?: number;
+  steps: number;
+  batchSize?: number;
+  schedule: string;
+  lossThreshold?: number;
+  clipNorm?: number;
+}
+
+export function addTrainOptions(cmd: Command, defaults: { optimizer: 'sgd' | 'adam'; lr: number; steps: number } = { optimizer: DEFAULT_OPTIMIZER.kind, lr: DEFAULT_OPTIMIZER.lr, steps: DEFAULT_STEPS }): Command {
+  return cmd
+    .addOption(new Option('--optimizer <name>', 'sgd (with --momentum) or adam').choices(['sgd', 'adam']).default(defaults.optimizer))
+    .option('--lr <rate>', 'learning rate (> 0)', number('positive'), defaults.lr)
+    .option('--momentum <m>', 'SGD momentum in [0, 1)', number('nonNegative'))
+    .option('--steps <n>', 'optimizer steps', integer(1, 2 ** 31 - 1), defaults.steps)
+    .option('--batch-size <n>', 'sequences per mini-batch, drawn in a seeded shuffle (default: the whole data set every step)', integer(1, 0xffffffff))
+    .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:GAMMA or cosine[:MIN_LR]', 'constant')
+    .option('--loss-threshold <ssr>', 'stop early once the loss (SSR) is at most this', number('nonNegative'))
+    .option('--clip-norm <c>', 'clip the gradient to this global L2 norm', number('positive'));
+}
+
+export function parseSchedule(v: string): Schedule {
+  const s = v.trim();
+  if (s === 'constant') return { kind: 'constant' };
+  let m = /^step:([^:]+):([^:]+)$/.exec(s);
+  if (m) return { kind: 'step', every: integer(1)(m[1]), gamma: number('positive')(m[2]) };
+  m = /^cosine(?::([^:]+))?$/.exec(s);
+  if (m) return m[1] === undefined ? { kind: 'cosine' } : { kind: 'cosine', minLr: number('nonNegative')(m[1]) };
+  throw new InputError('--schedule', `expected constant, step:EVERY:GAMMA or cosine[:MIN_LR], got "${v}"`);
+}
+
+/** TrainOptions from the CLI options. */
+export function trainOptionsFrom(o: TrainCliOptions, seed: number): TrainOptions {
+  if (o.momentum !== undefined && o.optimizer !== 'sgd') throw new InputError('--momentum', 'applies to --optimizer sgd only');
+  if (o.momentum !== undefined && !(o.momentum < 1)) throw new InputError('--momentum', `must be in [0, 1), got ${o.momentum}`);
+  let schedule: Schedule;
+  try {
+    schedule = parseSchedule(o.schedule);
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw new InputError('--schedule', e.message);
+    throw e;
+  }
+  return {
+    optimizer: o.optimizer === 'sgd' ? { kind: 'sgd', lr: o.lr, momentum: o.momentum ?? 0 } : { kind: 'adam', lr: o.lr },
+    steps: o.steps,
+    schedule,
+    batchSize: o.batchSize,
+    seed,
+    lossThreshold: o.lossThreshold,
+    clipNorm: o.clipNorm,
+  };
+}
+
+/** One line describing the optimizer settings. */
+export function optimizerText(t: TrainOptions): string {
+  const opt = t.optimizer.kind === 'sgd' ? `SGD lr ${t.optimizer.lr}${t.optimizer.momentum ? `, momentum ${t.optimizer.momentum}` : ''}` : `Adam lr ${t.optimizer.lr}`;
+  const sch = t.schedule && t.schedule.kind !== 'constant' ? `, ${t.schedule.kind} schedule` : '';
+  const batch = t.batchSize ? `mini-batches of ${t.batchSize} (seed ${t.seed})` : 'full batch';
+  return `${opt}${sch}, ${t.steps} steps, ${batch}${t.lossThreshold !== undefined ? `, stop at SSR ≤ ${t.lossThreshold}` : ''}${t.clipNorm ? `, clip norm ${t.clipNorm}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output files and progress.
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Checks an output file before any work is done (its extension, and that its directory exists), so a bad output
+ * path fails at once and never after a long run; returns the lower-case extension without the dot.
+ */
+export function outputKind<T extends string>(path: string | undefined, option: string, allowed: readonly T[]): T | null {
+  if (path === undefined) return null;
+  const ext = extname(path).toLowerCase().slice(1);
+  if (!(allowed as readonly string[]).includes(ext)) throw new InputError(option, `must end in ${allowed.map((a) => `.${a}`).join(' or ')}, got "${path}"`);
+  let dirOk = false;
+  try {
+    dirOk = statSync(dirname(path) || '.').isDirectory();
+  } catch {
+    dirOk = false;
+  }
+  if (!dirOk) throw new InputError('', 'cannot write: the directory does not exist', path);
+  try {
+    if (statSync(path).isDirectory()) throw new InputError('', 'cannot write: it is a directory', path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+  }
+  return ext as T;
+}
+
+/** Writes text files atomically, all after the computation succeeded; file errors are InputErrors naming the file. */
+export function writeOutputs(files: { path: string; text: string }[]): void {
+  const enc = new TextEncoder();
+  for (const f of files) writing(f.path, () => writeFileAtomic(f.path, (write) => write(enc.encode(f.text))));
+}
+
+/** Progress for a training run: a cli-progress bar with loss and rate on a terminal, else a line every few seconds. */
+export function trainProgress(io: CliIO, label: string, steps: number, showLoss = true): { onProgress: NonNullable<TrainOptions['onProgress']>; done(): void } {
+  if (io.progress) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label} [{bar}] {percentage}% | step {value}/{total}${showLoss ? ' | loss {loss}' : ''} | {rate} steps/s`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(steps, 0, { loss: '-', rate: '-' });
+    return {
+      onProgress: (p) => bar.update(p.step, { loss: p.loss.toPrecision(4), rate: Math.round(p.stepsPerSecond).toLocaleString('en-US') }),
+      done: () => bar.stop(),
+    };
+  }
+  let last = performance.now();
+  return {
+    onProgress: (p) => {
+      const now = performance.now();
+      if (now - last < 2000 || p.step >= steps) return;
+      last = now;
+      io.err(`${label}: step ${p.step}/${steps}${showLoss ? `, loss ${p.loss.toPrecision(4)}` : ''}, ${Math.round(p.stepsPerSecond)} steps/s\n`);
+    },
+    done: () => {},
+  };
+}

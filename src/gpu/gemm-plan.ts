@@ -1,0 +1,172 @@
+// Memory planning for the gemm strategy: how many sequences a chunk holds and how often BPTT stores a hidden
+// state (checkpointing), so that every buffer stays under the binding limit and the run stays under the budget.
+//
+// BPTT needs h_t for every step. Storing all T states costs (T + 1)·H·4 bytes per sequence. When a chunk of
+// min(N, MIN_PARALLEL) sequences cannot hold them within the budget, the forward pass keeps only every k-th state
+// (k = ⌈√T⌉, which minimises the ⌈T/k⌉ checkpoints + k segment slots) and the backward pass recomputes each segment
+// from its checkpoint with the same kernels, so the results are bit-identical, for about one extra forward pass.
+
+import { maxLength } from '../batch.ts';
+import { GpuError } from '../errors.ts';
+import type { Chunk } from './plan.ts';
+import { STEP_RECORD_BYTES } from './kernels/gemm.ts';
+
+/** A chunk should hold at least min(N, MIN_PARALLEL) sequences before the planner trades recomputation for memory. */
+export const MIN_PARALLEL = 4096;
+/** Steps per input-projection GEMM in a forward pass without gradients (its state slots are reused). */
+export const FORWARD_SEGMENT = 32;
+
+export interface GemmPlanInput {
+  lengths: Uint32Array;
+  inputSize: number;
+  hiddenSize: number;
+  outputSize: number;
+  /** Trainable parameters (the gradient accumulators). */
+  params: number;
+  gradients: boolean;
+  outAll: boolean;
+  hasTargets: boolean;
+  outputs: boolean;
+  reduceSpan: number;
+  maxBindingBytes: number;
+  budgetBytes: number;
+  /** Force the checkpoint interval (BPTT): store every k-th state. */
+  checkpointEvery?: number;
+}
+
+export interface GemmPlan {
+  capacity: number;
+  maxSteps: number;
+  /** Steps per segment: states of one segment are held at once; BPTT stores one checkpoint per segment. */
+  segment: number;
+  /** True when BPTT recomputes segments from checkpoints (segment < maxSteps). */
+  checkpointed: boolean;
+  /** State slots before the segment's: checkpoints (h0 first) in BPTT, the carried state in a forward pass. */
+  checkpointSlots: number;
+  chunks: Chunk[];
+  totalParts: number;
+  /** Step records (uniform) one chunk needs at most. */
+  records: number;
+  /** Float offsets in the `work` buffer at capacity. */
+  work: { dy: number; dz0: number; dz1: number; rows: number; floats: number };
+  /** Bytes per buffer role. */
+  bytes: Record<string, number>;
+  /** Sum of `bytes`: the GPU memory of the run. */
+  totalBytes: number;
+}
+
+const pad64 = (v: number): number => Math.ceil(v / 64) * 64;
+
+/** Buffer bytes per role for `cap` sequences, `segment` steps per segment. */
+function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts: number) {
+  const { inputSize: I, hiddenSize: H, outputSize: O } = p;
+  const ckpt = p.gradients ? Math.ceil(T / segment) : 1;
+  const outPerSeq = (p.outAll ? T : 1) * O;
+  const dy = pad64(p.params);
+  const dz0 = dy + pad64(O * cap);
+  const dz1 = dz0 + (p.gradients ? pad64(H * cap) : 0);
+  const rows = dz1 + (p.gradients ? pad64(H * cap) : 0);
+  const work = { dy, dz0, dz1, rows, floats: rows + (O + 1) * cap };
+  const segments = Math.ceil(T / segment);
+  const records = 1 + 2 * segments + (p.gradients ? 7 : 2) * T;
+  const bytes: Record<string, number> = {
+    weights: (p.params + H) * 4,
+    xs: cap * T * I * 4,
+    lengths: cap * 4,
+    targets: p.hasTargets ? cap * outPerSeq * 4 : 0,
+    ys: p.outputs ? cap * outPerSeq * 4 : 0,
+    'ys readback': p.outputs ? cap * outPerSeq * 4 : 0,
+    states: (ckpt + segment) * H * cap * 4,
+    work: work.floats * 4,
+    flags: cap * 4,
+    steps: records * STEP_RECORD_BYTES,
+    partials: (O + 1) * parts * 4,
+    'sums readback': (p.outputSize + 1 + (p.gradients ? p.params + 2 : 0)) * 4,
+  };
+  const totalBytes = Object.values(bytes).reduce((a, b) => a + b, 0);
+  return { ckpt, work, records, bytes, totalBytes };
+}
+
+/** The per-buffer binding limit: which role first exceeds it at `cap` sequences, if any. (The step records are bound 32 bytes at a time.) */
+function overBinding(bytes: Record<string, number>, maxBinding: number): string | null {
+  for (const [role, b] of Object.entries(bytes)) if (role !== 'steps' && b > maxBinding) return role;
+  return null;
+}
+
+/** The most sequences per chunk (≤ N) that fit the binding limit and the budget with this segment, or 0. */
+function capacityFor(p: GemmPlanInput, T: number, N: number, segment: number): number {
+  const fits = (cap: number): boolean => {
+    const l = layout(p, T, cap, segment, Math.ceil(N / cap) + Math.ceil(N / p.reduceSpan));
+    return l.totalBytes <= p.budgetBytes && !overBinding(l.bytes, p.maxBindingBytes);
+  };
+  if (fits(N)) return N;
+  let lo = 0;
+  let hi = N;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function planGemm(p: GemmPlanInput): GemmPlan {
+  const N = p.lengths.length;
+  const T = maxLength({ count: N, lengths: p.lengths });
+  let segment: number;
+  let capacity: number;
+  if (!p.gradients) {
+    segment = Math.min(T, FORWARD_SEGMENT);
+    capacity = capacityFor(p, T, N, segment);
+  } else if (p.checkpointEvery !== undefined) {
+    segment = Math.max(1, Math.min(T, Math.floor(p.checkpointEvery)));
+    capacity = capacityFor(p, T, N, segment);
+  } else {
+    segment = T;
+    capacity = capacityFor(p, T, N, segment);
+    if (capacity < Math.min(N, MIN_PARALLEL)) {
+      const k = Math.ceil(Math.sqrt(T));
+      const withCheckpoints = capacityFor(p, T, N, k);
+      // (Also when neither fits: the error then names the smallest footprint.)
+      if (withCheckpoints > capacity || withCheckpoints === 0) {
+        segment = k;
+        capacity = withCheckpoints;
+      }
+    }
+  }
+  if (capacity < 1) {
+    const one = layout(p, T, 1, segment, 2);
+    const role = overBinding(one.bytes, p.maxBindingBytes);
+    if (role) {
+      throw new GpuError(
+        `one sequence of ${T} steps needs ${one.bytes[role]} bytes of "${role}" even ${p.gradients ? `with a hidden state stored every ${segment} steps` : 'in a forward pass'}, more than the device's buffer limit of ${p.maxBindingBytes} bytes (maxStorageBufferBindingSize / maxBufferSize)`,
+      );
+    }
+    throw new GpuError(
+      `one sequence of ${T} steps needs ${one.totalBytes} bytes of GPU buffers${p.gradients ? ` even with a hidden state stored every ${segment} steps` : ''}, more than the memory budget of ${p.budgetBytes} bytes`,
+    );
+  }
+  const chunks: Chunk[] = [];
+  let parts = 0;
+  for (let start = 0; start < N; start += capacity) {
+    const count = Math.min(capacity, N - start);
+    let steps = 0;
+    for (let n = start; n < start + count; n++) if (p.lengths[n] > steps) steps = p.lengths[n];
+    chunks.push({ start, count, steps, partOffset: parts });
+    parts += Math.ceil(count / p.reduceSpan);
+  }
+  const l = layout(p, T, capacity, segment, parts);
+  return {
+    capacity,
+    maxSteps: T,
+    segment,
+    checkpointed: p.gradients && segment < T,
+    checkpointSlots: l.ckpt,
+    chunks,
+    totalParts: parts,
+    records: l.records,
+    work: l.work,
+    bytes: l.bytes,
+    totalBytes: l.totalBytes,
+  };
+}

@@ -1,0 +1,129 @@
+// The gemm strategy's kernels (shaders/gemm.wgsl): one pipeline per KIND (projection, recurrent step, output,
+// dz, the two weight-gradient products, h0) and shape, with tile sizes as overrides and a dynamic-offset uniform
+// holding one step record per dispatch, so a whole chunk is recorded with one bind group per kind.
+
+import { GpuError } from '../../errors.ts';
+import { ACTIVATION_CODE, type Activation, type Shape } from '../../model.ts';
+import { Kernel, foldDispatch } from '../kernel.ts';
+import { specializeConsts } from '../specialize.ts';
+import { shaders } from '#shaders';
+
+export const GEMM_KINDS = { proj: 0, step: 1, out: 2, dz: 3, wgradH: 4, wgradY: 5, init: 6 } as const;
+export type GemmKind = keyof typeof GEMM_KINDS;
+
+/** A workgroup of tx×ty invocations computes (ty·rm) × (tx·rn) outputs, K in steps of bk. rm, rn ≤ 8. */
+export interface GemmTile {
+  tx: number;
+  ty: number;
+  rm: number;
+  rn: number;
+  bk: number;
+}
+
+/** Bytes of one step record in the `step` uniform buffer (minUniformBufferOffsetAlignment is at most 256). */
+export const STEP_RECORD_BYTES = 256;
+
+/**
+ * The default tile for a product with M output rows: 16×16 invocations with 4×4 outputs each (64×64) from M = 48,
+ * fewer rows per invocation below that, and for M ≤ 16 a workgroup only as tall as M, so tiny products (O = 1)
+ * do not compute 63 empty rows.
+ */
+export function tileFor(M: number): GemmTile {
+  if (M >= 48) return { tx: 16, ty: 16, rm: 4, rn: 4, bk: 16 };
+  if (M > 16) return { tx: 16, ty: 16, rm: Math.ceil(M / 16), rn: 4, bk: 16 };
+  let ty = 1;
+  while (ty < M) ty *= 2;
+  return { tx: 16, ty, rm: 1, rn: 4, bk: 16 };
+}
+
+/** Workgroup memory of a tile: the A and B tiles. */
+export function tileBytes(t: GemmTile): number {
+  return t.bk * (t.ty * t.rm + t.tx * t.rn) * 4;
+}
+
+/** Why a tile cannot run on a device with these limits, or null. */
+export function tileProblem(t: GemmTile, limits: GPUSupportedLimits, shared = true): string | null {
+  for (const [k, v] of Object.entries(t)) if (!Number.isInteger(v) || v < 1) return `tile ${k} must be a positive integer, got ${v}`;
+  if (t.rm > 8 || t.rn > 8) return `tile rm and rn must be at most 8, got ${t.rm} and ${t.rn}`;
+  if (t.tx * t.ty > limits.maxComputeInvocationsPerWorkgroup) return `a ${t.tx}×${t.ty} workgroup exceeds maxComputeInvocationsPerWorkgroup (${limits.maxComputeInvocationsPerWorkgroup})`;
+  if (t.tx > limits.maxComputeWorkgroupSizeX || t.ty > limits.maxComputeWorkgroupSizeY) return `a ${t.tx}×${t.ty} workgroup exceeds maxComputeWorkgroupSizeX/Y (${limits.maxComputeWorkgroupSizeX}/${limits.maxComputeWorkgroupSizeY})`;
+  if (shared && tileBytes(t) > limits.maxComputeWorkgroupStorageSize) return `its tiles need ${tileBytes(t)} bytes of workgroup memory, more than maxComputeWorkgroupStorageSize (${limits.maxComputeWorkgroupStorageSize})`;
+  return null;
+}
+
+export interface GemmVariant extends Shape {
+  activation: Activation;
+  outAll: boolean;
+  writeY: boolean;
+  hasTargets: boolean;
+  /** One tile for every kind instead of tileFor(M) (tests and benchmarks). */
+  tile?: GemmTile;
+  /** Stage tiles in workgroup memory (GPUs); false: each invocation reads its operands directly (CPU adapters). */
+  shared: boolean;
+}
+
+interface KindKernel {
+  kernel: Kernel;
+  tile: GemmTile;
+}
+
+export class GemmKernels {
+  private readonly kinds = new Map<GemmKind, KindKernel>();
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly v: GemmVariant,
+  ) {
+    const { inputSize: I, hiddenSize: H, outputSize: O } = v;
+    for (const kind of Object.keys(GEMM_KINDS) as GemmKind[]) {
+      const tile = v.tile ?? tileFor(kind === 'out' || kind === 'wgradY' ? O : H);
+      const why = tileProblem(tile, device.limits, v.shared);
+      if (why) throw new GpuError(`gemm.${kind}: ${why}`);
+      const label = `gemm.${kind}[H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}]`;
+      const kernel = Kernel.get(device, label, () => ({
+        label,
+        source: specializeConsts(shaders.gemm, label, { RM: tile.rm, RN: tile.rn }),
+        entry: 'main',
+        dynamic: ['step'],
+        constants: {
+          H,
+          I,
+          O,
+          KIND: GEMM_KINDS[kind],
+          ACT: ACTIVATION_CODE[v.activation],
+          OUT_ALL: v.outAll,
+          WRITE_Y: v.writeY,
+          HAS_TARGETS: v.hasTargets,
+          TX: tile.tx,
+          TY: tile.ty,
+          BK: tile.bk,
+          SHARED: v.shared,
+        },
+      }));
+      this.kinds.set(kind, { kernel, tile });
+    }
+  }
+
+  kernel(kind: GemmKind): Kernel {
+    return this.kinds.get(kind)!.kernel;
+  }
+
+  /** Output rows and columns of one product of `kind` over a chunk of n sequences (as sizeM/sizeN in the WGSL). */
+  size(kind: GemmKind, n: number): [number, number] {
+    const { inputSize: I, hiddenSize: H, outputSize: O } = this.v;
+    const M = kind === 'out' || kind === 'wgradY' ? O : H;
+    const NC = kind === 'wgradH' ? I + H + 1 : kind === 'wgradY' ? H + 1 : n;
+    return [M, NC];
+  }
+
+  /** Records one dispatch of `kind` with step record `record` (batches: PROJ's step count). */
+  encode(pass: GPUComputePassEncoder, kind: GemmKind, bindGroup: GPUBindGroup, record: number, n: number, batches = 1): void {
+    const { kernel, tile } = this.kinds.get(kind)!;
+    const [M, NC] = this.size(kind, n);
+    const groups = Math.ceil(NC / (tile.tx * tile.rn)) * Math.ceil(M / (tile.ty * tile.rm)) * batches;
+    const [x, y] = foldDispatch(groups, this.device.limits.maxComputeWorkgroupsPerDimension);
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, bindGroup, [record * STEP_RECORD_BYTES]);
+    pass.dispatchWorkgroups(x, y);
+  }
+}

@@ -1,0 +1,258 @@
+// Strategy `gemm` (cuDNN-style) for large hidden sizes: per chunk of sequences, the input projection Wx·x_t + bh
+// of a whole segment of steps is one batched GEMM; each step is one recurrent GEMM across the chunk with the
+// activation fused; the output projection computes predictions, squared errors and dL/dy in its epilogue. BPTT
+// mirrors it step by step in reverse (dz_t from Wyᵀ·dy_t + Whᵀ·dz_{t+1}) and accumulates the weight gradients as
+// GEMMs over the chunk's sequences, one step after another, in a fixed order. When the hidden states of a chunk do
+// not fit the memory budget, only every k-th is stored and segments are recomputed (src/gpu/gemm-plan.ts).
+
+import { outputCount } from '../../batch.ts';
+import { describeAdapter } from '../device.ts';
+import { LIMITS } from '../../model.ts';
+import { planGemm, type GemmPlan } from '../gemm-plan.ts';
+import { GemmKernels, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
+import { ReduceKernel } from '../kernels/reduce.ts';
+import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
+import type { Chunk } from '../plan.ts';
+import { BufferUsage } from '../pool.ts';
+import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
+import { encodeLevels, readBack } from '../sums.ts';
+import { CLIP_STATS_BYTES, ClipKernel } from '../kernels/clip.ts';
+import type { RawResult } from '../../backend.ts';
+
+const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
+const NONE = 0xffffffff;
+const HAS_DY = 1;
+const FLOW = 2;
+const LOSS = 4;
+/** Storage buffers the shader binds (maxStorageBuffersPerShaderStage must allow them). */
+const STORAGE_BINDINGS = 8;
+
+interface Record {
+  t: number;
+  count?: number;
+  cur: number;
+  prev?: number;
+  also?: number;
+  dzCur?: number;
+  dzNext?: number;
+  flags?: number;
+}
+
+interface Dispatch {
+  kind: GemmKind;
+  record: number;
+  batches: number;
+}
+
+/** The step records and dispatches of one chunk, in the order they run. */
+class Recorder {
+  readonly records: Record[] = [];
+  readonly dispatches: Dispatch[] = [];
+  add(kind: GemmKind, r: Record, batches = 1): void {
+    this.dispatches.push({ kind, record: this.records.length, batches });
+    this.records.push(r);
+  }
+  pack(): Uint32Array<ArrayBuffer> {
+    const words = STEP_RECORD_BYTES / 4;
+    const out = new Uint32Array(this.records.length * words);
+    this.records.forEach((r, k) => {
+      out.set([r.t, r.count ?? 1, r.cur, r.prev ?? 0, r.also ?? NONE, r.dzCur ?? 0, r.dzNext ?? 0, r.flags ?? 0], k * words);
+    });
+    return out;
+  }
+}
+
+/**
+ * The dispatches of one chunk. States live in slots of H×n floats: checkpoint slots first (slot 0 is h0; in a
+ * forward pass it carries the last state of the previous segment), then one slot per step of the current segment.
+ */
+function recordChunk(plan: GemmPlan, c: Chunk, H: number, gradients: boolean, outAll: boolean, lengths: Uint32Array, truncation: number | undefined): Recorder {
+  const rec = new Recorder();
+  const n = c.count;
+  const k = plan.segment;
+  const slot = (i: number): number => i * H * n;
+  const ckpt = (s: number): number => slot(gradients ? s : 0);
+  const seg = (tt: number): number => slot(plan.checkpointSlots + tt);
+  const S = Math.ceil(c.steps / k);
+  // Steps at which some sequence has a prediction.
+  const predicts = new Uint8Array(c.steps);
+  if (outAll) predicts.fill(1);
+  else for (let j = c.start; j < c.start + n; j++) predicts[lengths[j] - 1] = 1;
+
+  const forwardSegment = (s: number, keep: boolean, loss: boolean): void => {
+    const t0 = s * k;
+    const len = Math.min(k, c.steps - t0);
+    rec.add('proj', { t: t0, count: len, cur: seg(0) }, len);
+    for (let tt = 0; tt < len; tt++) {
+      const t = t0 + tt;
+      const also = keep && tt === len - 1 && s + 1 < S ? ckpt(s + 1) : NONE;
+      rec.add('step', { t, cur: seg(tt), prev: tt === 0 ? ckpt(s) : seg(tt - 1), also });
+      if (loss && predicts[t]) rec.add('out', { t, cur: seg(tt), flags: LOSS });
+    }
+  };
+
+  rec.add('init', { t: 0, cur: slot(0) });
+  for (let s = 0; s < S; s++) forwardSegment(s, true, true);
+  if (!gradients) return rec;
+
+  const dz = [plan.work.dz0, plan.work.dz1];
+  for (let s = S - 1; s >= 0; s--) {
+    const t0 = s * k;
+    const len = Math.min(k, c.steps - t0);
+    if (s !== S - 1) forwardSegment(s, false, false); // recompute this segment's states from its checkpoint
+    for (let tt = len - 1; tt >= 0; tt--) {
+      const t = t0 + tt;
+      const cur = seg(tt);
+      const prev = tt === 0 ? ckpt(s) : seg(tt - 1);
+      const hasDy = predicts[t] === 1;
+      const cut = truncation !== undefined && (t + 1) % truncation === 0;
+      const flow = t + 1 < c.steps && !cut;
+      if (hasDy) rec.add('out', { t, cur });
+      rec.add('dz', { t, cur, dzCur: dz[t % 2], dzNext: dz[(t + 1) % 2], flags: (hasDy ? HAS_DY : 0) | (flow ? FLOW : 0) });
+      rec.add('wgradH', { t, cur, prev, dzCur: dz[t % 2] });
+      if (hasDy) rec.add('wgradY', { t, cur });
+    }
+  }
+  return rec;
+}
+
+export const gemm: Strategy = {
+  name: 'gemm',
+
+  supports(s: StrategyShape, limits: GPUSupportedLimits): string | null {
+    if (s.hiddenSize > LIMITS.maxHiddenSize || s.inputSize > LIMITS.maxInputSize || s.outputSize > LIMITS.maxOutputSize) {
+      return `it takes I ≤ ${LIMITS.maxInputSize}, H ≤ ${LIMITS.maxHiddenSize}, O ≤ ${LIMITS.maxOutputSize}`;
+    }
+    if (limits.maxStorageBuffersPerShaderStage < STORAGE_BINDINGS) {
+      return `it binds ${STORAGE_BINDINGS} storage buffers, more than maxStorageBuffersPerShaderStage (${limits.maxStorageBuffersPerShaderStage})`;
+    }
+    if (limits.minUniformBufferOffsetAlignment > STEP_RECORD_BYTES) {
+      return `its step records are ${STEP_RECORD_BYTES} bytes apart, less than minUniformBufferOffsetAlignment (${limits.minUniformBufferOffsetAlignment})`;
+    }
+    return null;
+  },
+
+  async run(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
+    const { device, pool } = ctx;
+    const { model, batch, gradients, outputs, hasTargets } = req;
+    const { inputSize: I, hiddenSize: H, outputSize: O } = model;
+    const outAll = model.output === 'all';
+    const kernels = new GemmKernels(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? !/swiftshader/i.test(describeAdapter(device.adapterInfo)) });
+    const reduce = new ReduceKernel(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
+    const P = model.params.length;
+    const plan = planGemm({
+      lengths: batch.lengths,
+      inputSize: I,
+      hiddenSize: H,
+      outputSize: O,
+      params: P,
+      gradients,
+      outAll,
+      hasTargets,
+      outputs,
+      reduceSpan: reduce.span,
+      maxBindingBytes: ctx.maxBindingBytes,
+      budgetBytes: ctx.budgetBytes,
+      checkpointEvery: ctx.opts.checkpointEvery,
+    });
+    const cap = plan.capacity;
+    const T = plan.maxSteps;
+    const outPerSeq = (outAll ? T : 1) * O;
+    const R = O + 1; // per-sequence rows: squared errors per output unit, then the overflow flag
+
+    const weights = pool.get('weights', (P + H) * 4, STORAGE | COPY_DST);
+    const w32 = new Float32Array(P + H);
+    w32.set(model.params);
+    w32.set(model.h0, P);
+    device.queue.writeBuffer(weights, 0, w32);
+    const xs = pool.get('xs', plan.bytes.xs, STORAGE | COPY_DST);
+    const lengths = pool.get('lengths', plan.bytes.lengths, STORAGE | COPY_DST);
+    const targets = pool.get('targets', plan.bytes.targets, STORAGE | COPY_DST);
+    const ys = pool.get('ys', plan.bytes.ys, STORAGE | COPY_SRC);
+    const states = pool.get('states', plan.bytes.states, STORAGE);
+    const work = pool.get('work', plan.bytes.work, STORAGE | COPY_SRC | COPY_DST);
+    const flags = pool.get('flags', plan.bytes.flags, STORAGE | COPY_DST);
+    const steps = pool.get('steps', plan.bytes.steps, UNIFORM | COPY_DST);
+    const dims = pool.get('gemm dims', 16, UNIFORM | COPY_DST);
+    const parts = pool.get('partials', plan.bytes.partials, STORAGE | COPY_SRC | COPY_DST);
+    const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
+    const ysRead = outputs ? pool.get('ys readback', plan.bytes['ys readback'], MAP_READ | COPY_DST) : null;
+
+    const buffers = { dims, step: { buffer: steps, offset: 0, size: 32 }, weights, lengths, xs, targets, ys, states, work, flags };
+    const binds = new Map<GemmKind, GPUBindGroup>();
+    const bindFor = (kind: GemmKind): GPUBindGroup => {
+      let b = binds.get(kind);
+      if (!b) binds.set(kind, (b = kernels.kernel(kind).bind('chunk', buffers)));
+      return b;
+    };
+    const rowsBytes = R * cap * 4;
+    const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: { buffer: work, offset: plan.work.rows * 4, size: rowsBytes }, dst: parts });
+
+    const xsHost = new Float32Array(cap * T * I);
+    const lenHost = new Uint32Array(cap);
+    const tgHost = hasTargets ? new Float32Array(cap * outPerSeq) : null;
+    const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
+
+    let done = 0;
+    for (const [ci, c] of plan.chunks.entries()) {
+      packInputs(batch, c, xsHost, lenHost);
+      device.queue.writeBuffer(xs, 0, xsHost, 0, c.steps * I * c.count);
+      device.queue.writeBuffer(lengths, 0, lenHost, 0, c.count);
+      if (tgHost) {
+        packTargets(batch, c, O, tgHost);
+        device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
+      }
+      const rec = recordChunk(plan, c, H, gradients, outAll, batch.lengths, req.truncation);
+      device.queue.writeBuffer(steps, 0, rec.pack());
+      device.queue.writeBuffer(dims, 0, kernels.kernel('step').uniform('dims', { n: c.count, dy: plan.work.dy, rows: plan.work.rows }));
+      device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
+
+      const enc = device.createCommandEncoder({ label: `webgpu-rnn gemm chunk ${c.start}+${c.count}` });
+      if (ci === 0) enc.clearBuffer(work, 0, plan.work.dy * 4); // gradient accumulators (P floats, padded)
+      enc.clearBuffer(work, plan.work.rows * 4, rowsBytes);
+      enc.clearBuffer(flags, 0, plan.bytes.flags);
+      const pass = enc.beginComputePass({ label: `webgpu-rnn gemm ${gradients ? 'forward + BPTT' : 'forward'} + partial sums`, ...ctx.timer?.pass() });
+      for (const d of rec.dispatches) kernels.encode(pass, d.kind, bindFor(d.kind), d.record, c.count, d.batches);
+      reduce.encode(pass, reduceBind, c.count, R);
+      pass.end();
+      const ysBytes = (outAll ? c.steps : 1) * O * c.count * 4;
+      if (ysRead) enc.copyBufferToBuffer(ys, 0, ysRead, 0, ysBytes);
+      device.queue.submit([enc.finish()]);
+      if (ysRead && outHost) {
+        await ysRead.mapAsync(MAP_READ, 0, ysBytes);
+        unpackOutputs(batch, c, O, outAll, new Float32Array(ysRead.getMappedRange(0, ysBytes)), outHost);
+        ysRead.unmap();
+      } else {
+        await device.queue.onSubmittedWorkDone();
+      }
+      done += c.count;
+      req.onProgress?.(done, batch.count);
+    }
+
+    // Final sums of the per-sequence rows; the gradients are already summed in work[0, P): measure their global norm
+    // (and clip them to clipNorm) on the GPU in place, then read everything back in one mapping.
+    const enc = device.createCommandEncoder({ label: 'webgpu-rnn gemm final sums' });
+    const rowSums = encodeLevels(device, pool, enc, reduce, parts, R, plan.totalParts, ctx.timer);
+    const reads: [GPUBuffer, number][] = [[rowSums, R * 4]];
+    if (gradients) {
+      const stats = pool.get('clip stats', CLIP_STATS_BYTES, STORAGE | COPY_SRC);
+      const u = pool.get('clip params', 16, UNIFORM | COPY_DST);
+      const clip = new ClipKernel(device);
+      device.queue.writeBuffer(u, 0, clip.params(0, P, req.clipNorm));
+      const pass = enc.beginComputePass({ label: 'webgpu-rnn gradient norm and clipping', ...ctx.timer?.pass() });
+      clip.encode(pass, clip.bind('run', { params: u, grads: work, stats }));
+      pass.end();
+      reads.push([work, P * 4], [stats, CLIP_STATS_BYTES]);
+    }
+    const v = await readBack(device, pool, enc, reads, ctx.timer);
+    let loss = 0;
+    for (let o = 0; o < O; o++) loss += v[o];
+    const raw: RawResult = { loss: hasTargets ? loss : null, grads: null, outputs: outHost, overflowed: v[O] };
+    if (gradients) {
+      raw.grads = Float64Array.from(v.subarray(R, R + P));
+      raw.gradNorm = v[R + P];
+      raw.clipped = v[R + P + 1] !== 1;
+    }
+    return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: gradients ? plan.segment : undefined };
+  },
+};

@@ -1,0 +1,31 @@
+// The unroll-study kernel (shaders/unroll_study.wgsl) on WebGPU: equal to the closed form and to the CPU path
+// within the float32 tolerance of test/helpers/study.ts, summing to the engine's dSSR/dw1, refusing overflow.
+
+import { expect, it } from 'vitest';
+import { unrollClosedForm, unrollStudy, unrollStudyCpu } from '../src/study/unroll.ts';
+import { describeGpu } from './helpers/gpu.ts';
+import { engineDw1, expectClose, inputs, w2s } from './helpers/study.ts';
+
+await describeGpu('unroll study on WebGPU', (gpu) => {
+  it('equals the closed form for 70 w2 values (not a multiple of the workgroup size)', async () => {
+    const many = Array.from({ length: 70 }, (_, j) => -1.6 + (3.2 * j) / 69);
+    const g = await unrollStudy(gpu(), { inputs, w2: many });
+    expect(g.method).toBe('webgpu');
+    expectClose(g, unrollClosedForm({ inputs, w2: many }));
+  });
+
+  it('equals the CPU for ReLU and tanh, and its terms sum to the CPU engine dSSR/dw1', async () => {
+    for (const activation of ['relu', 'tanh'] as const) {
+      const g = await unrollStudy(gpu(), { inputs, w2: w2s, activation, target: 0.25 });
+      expectClose(g, unrollStudyCpu({ inputs, w2: w2s, activation, target: 0.25 }));
+      for (const row of g.rows.slice(0, 3)) {
+        const expected = await engineDw1(activation, row.w2, inputs, 0.25);
+        expect(Math.abs(row.dSSRdw1 - expected)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected)));
+      }
+    }
+  });
+
+  it('refuses values beyond the float32 range', async () => {
+    await expect(unrollStudy(gpu(), { inputs: new Array(60).fill(1), w2: [0.5, 10] })).rejects.toThrow(/w2 = 10/);
+  });
+});
