@@ -61,7 +61,7 @@ const now = (): number => performance.now() / 1000;
 /**
  * Measures `peer` on `model`. `batchOf(n)` gives the batch of n sequences (n = N for the measured runs).
  * Calibration runs batches of 16, 64, 256, … sequences (a warm-up, then the faster of two timed runs) until one
- * takes a fifteenth of the budget or the next would reach N. The full-size time is extrapolated with a straight
+ * takes a fifteenth of the budget (and there are two points, where the budget allows) or the next would reach N. The full-size time is extrapolated with a straight
  * line through the last two calibration points (fixed cost + cost per sequence), or proportionally from a single
  * point. The cell is cut off when a calibration run alone shows that a full run and its warm-up cannot fit the
  * budget, or when the estimate from the last calibration size says so; it is reported with the estimate.
@@ -98,7 +98,11 @@ export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number)
       const estimatedSeconds = extrapolate(points, o.N);
       m.calibration = { N: n, seconds, estimatedSeconds };
       const spent = now() - start - m.firstRunSeconds!;
-      const last = seconds > o.budgetSeconds / 15 || n * 4 >= o.N;
+      // Slow enough to extrapolate from, but a single point says nothing about fixed costs: take a second one at 4n
+      // (at most 4× as long, twice) when the budget allows.
+      const slow = seconds > o.budgetSeconds / 15;
+      const secondPoint = points.length < 2 && spent + 8 * seconds <= o.budgetSeconds;
+      const last = n * 4 >= o.N || (slow && !secondPoint);
       // A full run takes at least as long as this smaller one; beyond that, trust only the last calibration size.
       if (spent + runsNeeded(seconds) * seconds > o.budgetSeconds || (last && spent + runsNeeded(estimatedSeconds) * estimatedSeconds > o.budgetSeconds)) {
         m.status = 'cut-off';
