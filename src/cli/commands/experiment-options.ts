@@ -11,9 +11,8 @@ import { InputError } from '../../errors.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { readModelFile, writing } from '../../io/files.ts';
 import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model, type ModelJSON } from '../../model.ts';
-import { randomPopulation } from '../../train/index.ts';
 import type { Schedule, TrainOptions } from '../../train/types.ts';
-import { DEFAULT_OPTIMIZER, DEFAULT_STEPS } from '../../train/index.ts';
+import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, randomPopulation } from '../../train/index.ts';
 import type { CliIO } from '../app.ts';
 import { integer } from '../app.ts';
 
