@@ -7,6 +7,7 @@
 import { expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
 import { Engine } from '../src/engine.ts';
+import { InputError } from '../src/errors.ts';
 import { modelFromJSON, preset, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, lossLandscape, randomPopulation, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
@@ -41,7 +42,7 @@ await describeGpu('training on WebGPU', (gpu) => {
   });
 
   it('follows the CPU trajectory for 300 steps (mini-batches, clipping, SGD momentum and Adam, tanh, ragged, output all)', async () => {
-    const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5));
+    const model = { ...modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5)), h0: Float64Array.from([0.25, -0.5, 0.125]) };
     const data = randomBatch({ count: 67, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 9, seed: 9 });
     // 40 sequences per step: one invocation per sequence and a sums pass; 16: one invocation per model.
     for (const [optimizer, batchSize] of [[{ kind: 'sgd', lr: 0.002, momentum: 0.9 }, 40], [{ kind: 'adam', lr: 0.01 }, 16]] as const) {
@@ -135,6 +136,14 @@ await describeGpu('training on WebGPU', (gpu) => {
       expect(bad.status[m]).toBe(good.status[m]);
       expect(Array.from(bad.params.subarray(m * 5, m * 5 + 5))).toEqual(Array.from(good.params.subarray(m * 5, m * 5 + 5)));
     }
+  });
+
+  it('refuses weights beyond the float32 range, naming the model and parameter', async () => {
+    const models = randomPopulation(statquest(), 3, 3);
+    models[1].params[3] = 1e39;
+    const e = await trainPopulation(gpu(), models, seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).field).toBe('models[1].weights.Wy[0][0]');
   });
 
   it('stops early at the same step as the CPU', async () => {

@@ -25,6 +25,8 @@ const ONE_COLUMN = 32;
 /** Bytes of GPU buffers one chunk of models may hold. */
 const DEFAULT_BUDGET = 512 * 1024 * 1024;
 const NO_DIVERGENCE = 0xffffffff;
+/** Each step of a submit has its own 256-byte uniform slice and bind groups. */
+const MAX_STEPS_PER_SUBMIT = 1024;
 
 /**
  * Sequences per invocation for S sequences per step. It depends on S only, so a model's sums (and so its whole
@@ -169,12 +171,13 @@ export class GpuTrainer {
     const M = models.length;
     const P = models[0].params.length;
     const H = models[0].hiddenSize;
-    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = o.batchSize;
     const G = groupFor(S);
     const C = TrainKernel.cols({ seqs: S, group: G });
     const R = 2 + P;
-    const L = Math.min(o.readbackEvery, o.steps);
+    // Steps per submit: readbackEvery, but at most MAX_STEPS_PER_SUBMIT and an order table of at most 64 MiB.
+    const L = Math.max(1, Math.min(o.readbackEvery, o.steps, MAX_STEPS_PER_SUBMIT, Math.floor((16 << 20) / S)));
     const segSlots = Math.ceil(L / o.recordEvery) + 1;
     const b0 = sets[0];
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
@@ -386,7 +389,7 @@ export class GpuTrainer {
     const P = base.params.length;
     const H = base.hiddenSize;
     const M = params.length / P;
-    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = sets[0].count;
     const G = groupFor(S);
     const C = TrainKernel.cols({ seqs: S, group: G });
