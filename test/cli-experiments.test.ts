@@ -86,6 +86,15 @@ describe('train', () => {
     expect(existsSync(out)).toBe(false);
     expectNoLeftovers();
   });
+
+  it('exits 3 and saves nothing when training diverges', async () => {
+    const out = tmp('diverged.json');
+    const r = await cli('train', '--backend', 'cpu', '--optimizer', 'sgd', '--lr', '5', '--steps', '200', '--out', out);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^webgpu-rnn: cpu: the training loss or gradient after \d+ steps \(diverged: try a smaller --lr, or --clip-norm\) became ±Infinity or NaN/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 describe('population', () => {
