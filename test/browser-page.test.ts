@@ -112,11 +112,23 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     expect(await page.locator('#vf-status').textContent()).toMatch(/^Pass/);
     await page.locator('#verify').screenshot({ path: join(ARTIFACTS, 'panel-verify.png') });
 
+    // Another kernel strategy with truncated BPTT, checked the same way.
+    await page.locator('#vf-h').fill('32');
+    await page.locator('#vf-n').fill('100');
+    await page.locator('#vf-strategy').selectOption('gemm');
+    await page.locator('#vf-trunc').fill('5');
+    await page.locator('#vf-run').click();
+    await waitRuns(page, 'verify', 2);
+    const g = await result<VerifyReport & { strategy: string }>(page, 'verify');
+    expect(g.strategy).toBe('gemm');
+    expect(g.ok).toBe(true);
+    expect(await page.locator('#vf-table caption').textContent()).toMatch(/strategy gemm.*truncated after 5 steps/);
+
     // Bad input: longest shorter than shortest.
     await page.locator('#vf-min').fill('50');
     await page.locator('#vf-run').click();
     await expect.poll(() => page.locator('#vf-status').textContent()).toMatch(/Longest sequence: 40 is shorter than the shortest sequence \(50\)/);
-    expect(await runs(page, 'verify')).toBe(1);
+    expect(await runs(page, 'verify')).toBe(2);
 
     await page.locator('#tp-sizes').fill('64, 512, 2048');
     await page.locator('#tp-t').fill('16');
@@ -128,8 +140,12 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     for (const x of t.rows) {
       expect(x.steps).toBe(x.sequences * 16);
       expect(x.gpu).toBeGreaterThan(0);
+      expect(x.gpuTimed).toBeGreaterThan(0); // SwiftShader has timestamp queries
       expect(x.cpu).toBeGreaterThan(0);
+      expect(x.agrees).toBe(true);
+      expect(x.gbps).toBeGreaterThan(0);
     }
+    expect(t.probeGBps).toBeNull(); // the copy probe is off by default
     expect(await page.locator('#tp-chart canvas').count()).toBeGreaterThan(0);
     expect(await page.locator('#tp-summary').textContent()).toMatch(/WebGPU ran .* sequence-steps\/s/);
     await page.locator('#throughput').screenshot({ path: join(ARTIFACTS, 'panel-throughput.png') });
@@ -138,11 +154,12 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
   });
 
   it('offers the CPU after a lost device and goes on there without reloading', async () => {
-    const { page } = await openPage(false);
+    const { page, errors } = await openPage(false);
     await page.evaluate(() => window.webgpuRnn!.session.gpu!.device!.destroy());
     await page.locator('#seed-w1').fill('1.5');
     await expect.poll(() => page.locator('#gpu-error').isVisible()).toBe(true);
     expect(await page.locator('#gpu-error-text').textContent()).toMatch(/lost/);
+    await page.locator('header').screenshot({ path: join(ARTIFACTS, 'page-gpu-error.png') });
     const before = await runs(page, 'seed');
     await page.locator('#gpu-error-cpu').click();
     await waitRuns(page, 'seed', before + 1);
@@ -151,6 +168,7 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     expect(r.backend).toBe('cpu');
     expectSeedNumbers(r, await cpuSeed(cpu, { w1: 1.5, b1: 0, w2: -0.5, w3: 1.1, b2: 0 }, [[1, 0.5], [0, 0.5]], [0, 1]), 12);
     expect(await page.locator('#gpu-error').isHidden()).toBe(true);
+    expect(errors).toEqual([]);
     await page.close();
   });
 
@@ -176,7 +194,31 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
     await page.locator('#tp-run').click();
     await waitRuns(page, 'throughput', 1);
     const t = await result<ThroughputResult>(page, 'throughput');
-    expect(t.rows.every((x) => x.gpu === null && x.cpu > 0)).toBe(true);
+    expect(t.rows.every((x) => x.gpu === null && x.cpu! > 0)).toBe(true);
+
+    // The experiment panels on the CPU too (their numbers are checked on WebGPU in browser-experiments.test.ts).
+    await page.locator('#tr-steps').fill('100');
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 1);
+    const tr = await result<{ backend: string; finalLoss: number; initialLoss: number }>(page, 'train');
+    expect(tr.backend).toBe('cpu');
+    expect(tr.finalLoss).toBeLessThan(tr.initialLoss);
+    await page.locator('#pop-count').fill('50');
+    await page.locator('#pop-steps').fill('100');
+    await page.locator('#pop-run').click();
+    await waitRuns(page, 'population', 1);
+    expect(await result<{ backend: string; count: number }>(page, 'population')).toMatchObject({ backend: 'cpu', count: 50 });
+    await page.locator('#ls-grid').fill('16');
+    await page.locator('#ls-run').click();
+    await waitRuns(page, 'landscape', 1);
+    const ls = await result<{ backend: string; losses: number[] }>(page, 'landscape');
+    expect(ls.backend).toBe('cpu');
+    expect(ls.losses.length).toBe(256);
+    await page.locator('#ur-run').click();
+    await waitRuns(page, 'unroll', 1);
+    const ur = await result<{ method: string; maxRelDiff: number[] }>(page, 'unroll');
+    expect(ur.method).toBe('cpu');
+    expect(Math.max(...ur.maxRelDiff)).toBeLessThan(1e-12);
     await page.screenshot({ path: join(ARTIFACTS, 'page-cpu-fallback.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();

@@ -86,6 +86,15 @@ describe('train', () => {
     expect(existsSync(out)).toBe(false);
     expectNoLeftovers();
   });
+
+  it('exits 3 and saves nothing when training diverges', async () => {
+    const out = tmp('diverged.json');
+    const r = await cli('train', '--backend', 'cpu', '--optimizer', 'sgd', '--lr', '5', '--steps', '200', '--out', out);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^webgpu-rnn: cpu: the training loss or gradient after \d+ steps \(diverged: try a smaller --lr, or --clip-norm\) became ±Infinity or NaN/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 describe('population', () => {
@@ -106,8 +115,8 @@ describe('population', () => {
     expect(rep.histogram.counts.reduce((a: number, b: number) => a + b, 0) + rep.histogram.below + rep.histogram.zero + rep.histogram.nonFinite).toBe(60);
     expect(rep.nearNotes.count).toBeGreaterThanOrEqual(0);
     // Model m of the population is `train --seed 1` model m: the check retrained 6 of them alone, bit for bit.
-    expect(rep.check.agree).toBe(6);
-    expect(rep.check.maxAbsDiff).toBe(0);
+    expect(rep.check.sameBackend).toMatchObject({ backend: 'cpu', identical: 6, agree: 6, maxAbsDiff: 0 });
+    expect(rep.check.cpu).toBe(null);
     const first = await json('train', '--backend', 'cpu', '--steps', '300');
     expect(first.finalLoss).toBe(losses[0]);
     const bars = allElements(parseXml(readFileSync(svg, 'utf8'))).filter((e) => e.attrs.class === 'bar');

@@ -1,5 +1,6 @@
 // The experiment commands on WebGPU (SwiftShader here): unroll-study equals the closed form and refuses float32
-// overflow (exit 3); landscape equals the float64 CPU reference at sampled grid points.
+// overflow (exit 3); landscape equals the float64 CPU reference at sampled grid points; population members equal
+// the same models trained alone.
 
 import { expect, it } from 'vitest';
 import { cli, json } from './helpers/cli.ts';
@@ -20,5 +21,11 @@ await describeGpu('experiment commands on WebGPU', () => {
     expect(rep.backend).toBe('webgpu');
     expect(rep.check.failures).toBe(0);
   });
-});
 
+  it('population on WebGPU: models retrained alone on WebGPU are bit-identical, and agree with the CPU', async () => {
+    const rep = await json('population', '--backend', 'webgpu', '--count', '40', '--steps', '150', '--check', '4');
+    expect(rep.backend).toBe('webgpu');
+    expect(rep.check.sameBackend).toMatchObject({ backend: 'webgpu', identical: 4, agree: 4 });
+    expect(rep.check.cpu.agree).toBe(4);
+  });
+});

@@ -7,11 +7,13 @@
 import { expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
 import { Engine } from '../src/engine.ts';
+import { InputError } from '../src/errors.ts';
 import { modelFromJSON, preset, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, lossLandscape, randomPopulation, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
 import { resolveOptions } from '../src/train/options.ts';
 import { stepwise } from '../src/train/stepwise.ts';
+import { GpuTrainer } from '../src/train/gpu.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
 const seedData = (): Batch => batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last', 1);
@@ -40,7 +42,7 @@ await describeGpu('training on WebGPU', (gpu) => {
   });
 
   it('follows the CPU trajectory for 300 steps (mini-batches, clipping, SGD momentum and Adam, tanh, ragged, output all)', async () => {
-    const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5));
+    const model = { ...modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5)), h0: Float64Array.from([0.25, -0.5, 0.125]) };
     const data = randomBatch({ count: 67, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 9, seed: 9 });
     // 40 sequences per step: one invocation per sequence and a sums pass; 16: one invocation per model.
     for (const [optimizer, batchSize] of [[{ kind: 'sgd', lr: 0.002, momentum: 0.9 }, 40], [{ kind: 'adam', lr: 0.01 }, 16]] as const) {
@@ -101,6 +103,22 @@ await describeGpu('training on WebGPU', (gpu) => {
     }
   });
 
+  it('splits a population that exceeds the memory budget into chunks of models, with the same results', async () => {
+    const models = randomPopulation(statquest(), 300, 5);
+    const lrs = models.map((_, m) => 0.01 + 0.0002 * m);
+    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 1 }, steps: 25, historyEvery: 4, lossThreshold: 1e-3 };
+    const ro = resolveOptions({ ...o, lrs }, 300, 2);
+    const x = { mask: null, trajectory: false };
+    const whole = await GpuTrainer.for(gpu().device!).population(models, [seedData()], true, ro, x);
+    const small = GpuTrainer.withBudget(gpu().device!, 20_000); // about 100 models per training chunk, 370 per loss chunk
+    const parts = await small.population(models, [seedData()], true, ro, x);
+    expect(Array.from(parts.params)).toEqual(Array.from(whole.params));
+    expect(Array.from(parts.curves)).toEqual(Array.from(whole.curves));
+    expect(Array.from(parts.stepsDone)).toEqual(Array.from(whole.stepsDone));
+    const many = new Float64Array(1000 * 5).map((_, k) => parts.params[k % 1500]); // 1000 weight sets: 3 loss chunks
+    expect(Array.from(await small.losses(models[0], many, [seedData()], null))).toEqual(Array.from(await GpuTrainer.for(gpu().device!).losses(models[0], many, [seedData()], null)));
+  });
+
   it('a diverging model is frozen and flagged, the others are bit-identical to a run without it', async () => {
     const models = randomPopulation(statquest(), 5, 3);
     const o = { optimizer: { kind: 'sgd' as const, lr: 1, momentum: 0.5 }, steps: 60 };
@@ -118,6 +136,14 @@ await describeGpu('training on WebGPU', (gpu) => {
       expect(bad.status[m]).toBe(good.status[m]);
       expect(Array.from(bad.params.subarray(m * 5, m * 5 + 5))).toEqual(Array.from(good.params.subarray(m * 5, m * 5 + 5)));
     }
+  });
+
+  it('refuses weights beyond the float32 range, naming the model and parameter', async () => {
+    const models = randomPopulation(statquest(), 3, 3);
+    models[1].params[3] = 1e39;
+    const e = await trainPopulation(gpu(), models, seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).field).toBe('models[1].weights.Wy[0][0]');
   });
 
   it('stops early at the same step as the CPU', async () => {

@@ -273,5 +273,6 @@ describe('bad training input', () => {
     await expectField(lossLandscape(engine, m, d, x, { ...x, param: 'Wh[1][0]' }), 'y.param');
     await expectField(lossLandscape(engine, m, d, x, { ...x, param: 'w2', steps: 1 }), 'y.steps');
     await expectField(lossLandscape(engine, m, d, { ...x, max: 0 }, { ...x, param: 'w2' }), 'x.max');
+    await expectField(lossLandscape(engine, m, d, { ...x, steps: 65536 }, { ...x, param: 'w2', steps: 257 }), 'y.steps');
   });
 });

@@ -38,7 +38,8 @@ function decadeSplits(_u: uPlot, _axis: number, min: number, max: number): numbe
 }
 
 /** 0.001 … 1000 written out, other powers of ten as 1e-12. */
-function powerLabel(v: number): string {
+function powerLabel(v: number | null): string {
+  if (v === null || !(v > 0)) return ''; // uPlot passes null for ticks it leaves unlabelled
   const k = Math.round(Math.log10(v));
   return k >= -3 && k <= 3 ? String(Number(v.toPrecision(1))) : `1e${k}`;
 }
@@ -60,7 +61,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     axes: [
       { label: spec.xLabel, stroke: '#222', grid: { stroke: '#e4e4e4' } },
       spec.logY
-        ? { label: spec.yLabel, stroke: '#222', grid: { stroke: '#e4e4e4' }, size: 70, splits: decadeSplits, values: (_u: uPlot, vs: number[]) => vs.map(powerLabel) }
+        ? { label: spec.yLabel, stroke: '#222', grid: { stroke: '#e4e4e4' }, size: 70, splits: decadeSplits, values: (_u: uPlot, vs: (number | null)[]) => vs.map(powerLabel) }
         : { label: spec.yLabel, stroke: '#222', grid: { stroke: '#e4e4e4' }, size: 70 },
     ],
     series: [

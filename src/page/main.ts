@@ -2,10 +2,12 @@
 // visible notice), shows which backend and adapter run, wires the panels, and offers the CPU after a GPU error
 // without reloading. Every panel calls the same library code as Node.
 
+import { initLandscape } from './panels/landscape.ts';
 import { initPopulation } from './panels/population.ts';
 import { initSeed } from './panels/seed.ts';
 import { initThroughput } from './panels/throughput.ts';
 import { initTrain } from './panels/train.ts';
+import { initUnroll } from './panels/unroll.ts';
 import { initVerify } from './panels/verify.ts';
 import { Session } from './session.ts';
 import { $ } from './ui.ts';
@@ -50,7 +52,8 @@ async function start(): Promise<void> {
   const box = $('gpu-error');
   let retry: (() => void) | null = null;
   session.onGpuError = (message, again) => {
-    $('gpu-error-text').textContent = `WebGPU failed: ${message}. You can go on with the CPU reference without reloading.`;
+    const m = message.trim();
+    $('gpu-error-text').textContent = `WebGPU failed: ${m}${/[.!?)]$/.test(m) ? '' : '.'} You can go on with the CPU reference without reloading.`;
     box.hidden = false;
     retry = again;
     $('gpu-error-cpu').focus();
@@ -74,6 +77,8 @@ async function start(): Promise<void> {
   runs.seed = initSeed(session, publish('seed')).run;
   runs.train = initTrain(session, publish('train')).run;
   runs.population = initPopulation(session, publish('population')).run;
+  runs.landscape = initLandscape(session, publish('landscape')).run;
+  runs.unroll = initUnroll(session, publish('unroll')).run;
   runs.throughput = initThroughput(session, publish('throughput')).run;
   runs.verify = initVerify(session, publish('verify')).run;
   window.webgpuRnn = { session, results, runs };

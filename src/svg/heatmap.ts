@@ -1,6 +1,6 @@
 // A heatmap of values on a grid (the loss landscape): axes, a colour-scale legend (linear or log), an optional
 // path overlay (gradient descent), and grey cells for non-finite values. Up to `maxRects` cells are drawn as one
-// <rect> each; larger grids are embedded as a PNG image (one pixel per cell) so a 512×512 grid stays ~1 MB.
+// <rect> each (default 64×64); larger grids are embedded as a PNG image (one pixel per cell) so a 512×512 grid stays ~1 MB.
 
 import { hex, NON_FINITE_RGB, viridis } from './colormap.ts';
 import { axes, c, decadeLabel, decadeTicks, esc, inner, linearTicks, scaleLinear, svgDocument, tickLabel, type Frame } from './common.ts';
@@ -31,7 +31,7 @@ export interface HeatmapOptions {
   pathLabel?: string;
   width?: number;
   height?: number;
-  /** Most cells drawn as rectangles (default 16,384 = 128×128); beyond, an embedded PNG. */
+  /** Most cells drawn as rectangles (default 4,096 = 64×64); beyond, an embedded PNG. */
   maxRects?: number;
 }
 
@@ -80,7 +80,7 @@ export function heatmapSvg(o: HeatmapOptions): string {
 
   const parts: string[] = [];
   parts.push(`<defs><clipPath id="plot-area"><rect x="${c(f.left)}" y="${c(f.top)}" width="${c(w)}" height="${c(h)}"/></clipPath></defs>`);
-  if (rows * cols <= (o.maxRects ?? 16384)) {
+  if (rows * cols <= (o.maxRects ?? 4096)) {
     const cw = w / cols;
     const ch = h / rows;
     parts.push(`<g class="cells" shape-rendering="crispEdges">`);

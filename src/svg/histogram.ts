@@ -12,10 +12,16 @@ export interface Bins {
   nonFinite: number;
   /** Values ≤ 0 on a log scale (counted into no bin). */
   nonPositive: number;
+  /** Values below the first edge / above the last one (only with an explicit range). */
+  below: number;
+  above: number;
 }
 
-/** Counts finite values into `bins` equal bins between their min and max (of log10 |v| for `log`). */
-export function binValues(values: ArrayLike<number>, bins: number, log: boolean): Bins {
+/**
+ * Counts finite values into `bins` equal bins between their min and max (of log10 v for `log`), or over `range`
+ * (in the same units) when given, counting values outside it in `below` and `above`.
+ */
+export function binValues(values: ArrayLike<number>, bins: number, log: boolean, range?: [number, number]): Bins {
   if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`bins must be a positive integer, got ${bins}`);
   const xs: number[] = [];
   let nonFinite = 0;
@@ -33,11 +39,21 @@ export function binValues(values: ArrayLike<number>, bins: number, log: boolean)
     if (x > hi) hi = x;
   }
   if (xs.length === 0) [lo, hi] = [0, 1];
+  if (range) {
+    if (!(range[1] > range[0])) throw new RangeError(`bin range must be increasing, got ${range}`);
+    [lo, hi] = range;
+  }
   if (hi === lo) [lo, hi] = [lo - 0.5, hi + 0.5];
   const edges = Array.from({ length: bins + 1 }, (_, k) => lo + ((hi - lo) * k) / bins);
   const counts = new Array<number>(bins).fill(0);
-  for (const x of xs) counts[Math.min(bins - 1, Math.floor(((x - lo) / (hi - lo)) * bins))]++;
-  return { edges, counts, log, nonFinite, nonPositive };
+  let below = 0;
+  let above = 0;
+  for (const x of xs) {
+    if (x < lo) below++;
+    else if (x > hi) above++;
+    else counts[Math.min(bins - 1, Math.floor(((x - lo) / (hi - lo)) * bins))]++;
+  }
+  return { edges, counts, log, nonFinite, nonPositive, below, above };
 }
 
 export interface HistogramOptions {
@@ -72,6 +88,8 @@ export function histogramSvg(o: HistogramOptions): string {
     .map((v) => ({ value: v, label: tickLabel(v) }));
   parts.push(axes(f, xt, sx, b.log ? `${o.xLabel} (log scale)` : o.xLabel, yt, sy, o.yLabel ?? 'count'));
   const notes: string[] = [];
+  if (b.below) notes.push(`${b.below} below ${b.log ? decadeLabel(lo) : tickLabel(lo)}`);
+  if (b.above) notes.push(`${b.above} above ${b.log ? decadeLabel(hi) : tickLabel(hi)}`);
   if (b.nonFinite) notes.push(`${b.nonFinite} not finite`);
   if (b.nonPositive) notes.push(`${b.nonPositive} ≤ 0`);
   if (notes.length) parts.push(`<text class="note" x="${c(f.left + w)}" y="${c(f.top + 12)}" text-anchor="end" font-family="sans-serif" font-size="11">${esc(`not shown: ${notes.join(', ')}`)}</text>`);

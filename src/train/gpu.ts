@@ -23,8 +23,10 @@ const MAX_COLS = 4096;
 /** Up to this many sequences per step, one invocation takes all of a model's sequences (one column: no sums pass). */
 const ONE_COLUMN = 32;
 /** Bytes of GPU buffers one chunk of models may hold. */
-const BUDGET = 512 * 1024 * 1024;
+const DEFAULT_BUDGET = 512 * 1024 * 1024;
 const NO_DIVERGENCE = 0xffffffff;
+/** Each step of a submit has its own 256-byte uniform slice and bind groups. */
+const MAX_STEPS_PER_SUBMIT = 1024;
 
 /**
  * Sequences per invocation for S sequences per step. It depends on S only, so a model's sums (and so its whole
@@ -116,9 +118,18 @@ export class GpuTrainer {
   private readonly sums: ModelSumsKernel;
   private readonly maxBinding: number;
 
-  private constructor(readonly device: GPUDevice) {
+  /** `budget`: bytes of GPU buffers one chunk of models may hold (default 512 MiB). */
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly budget = DEFAULT_BUDGET,
+  ) {
     this.sums = new ModelSumsKernel(device, WG);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  }
+
+  /** A trainer with its own memory budget (not cached), e.g. to exercise chunking in tests. */
+  static withBudget(device: GPUDevice, budget: number): GpuTrainer {
+    return new GpuTrainer(device, budget);
   }
 
   static for(device: GPUDevice): GpuTrainer {
@@ -130,23 +141,43 @@ export class GpuTrainer {
   /** Models per chunk for per-model buffer sizes (bytes) `perModel` (largest single buffer) and `total` (all). */
   private modelsPerChunk(what: string, largest: number, total: number, fixed: number): number {
     const byBinding = Math.floor(this.maxBinding / Math.max(1, largest));
-    const byBudget = Math.floor((BUDGET - fixed) / Math.max(1, total));
+    const byBudget = Math.floor((this.budget - fixed) / Math.max(1, total));
     const n = Math.min(byBinding, byBudget);
-    if (n < 1) throw new GpuError(`${what}: one model needs ${largest} bytes in one buffer (${total} in all), beyond this adapter's binding limit (${this.maxBinding}) or the ${BUDGET}-byte budget; use fewer steps per read-back or the CPU backend`);
+    if (n < 1) throw new GpuError(`${what}: one model needs ${largest} bytes in one buffer (${total} in all), beyond this adapter's binding limit (${this.maxBinding}) or the ${this.budget}-byte budget; use fewer steps per read-back or the CPU backend`);
     return n;
   }
 
-  async population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+  /** Calls on one trainer run one after the other: error scopes belong to one call at a time. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Trains a population (in chunks of models when it exceeds the budget). */
+  population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+    return this.serial(() => this.populationNow(models, sets, shared, o, x));
+  }
+
+  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+    return this.serial(() => this.lossesNow(base, params, sets, h0s));
+  }
+
+  private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
     checkTrainShape(models[0]);
     const M = models.length;
     const P = models[0].params.length;
     const H = models[0].hiddenSize;
-    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = o.batchSize;
     const G = groupFor(S);
     const C = TrainKernel.cols({ seqs: S, group: G });
     const R = 2 + P;
-    const L = Math.min(o.readbackEvery, o.steps);
+    // Steps per submit: readbackEvery, but at most MAX_STEPS_PER_SUBMIT and an order table of at most 64 MiB.
+    const L = Math.max(1, Math.min(o.readbackEvery, o.steps, MAX_STEPS_PER_SUBMIT, Math.floor((16 << 20) / S)));
     const segSlots = Math.ceil(L / o.recordEvery) + 1;
     const b0 = sets[0];
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
@@ -353,13 +384,12 @@ export class GpuTrainer {
     }
   }
 
-  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
-  async losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+  private async lossesNow(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
     checkTrainShape(base);
     const P = base.params.length;
     const H = base.hiddenSize;
     const M = params.length / P;
-    const T = Math.max(...sets.map((b) => maxLength(b)));
+    const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = sets[0].count;
     const G = groupFor(S);
     const C = TrainKernel.cols({ seqs: S, group: G });

@@ -7,7 +7,7 @@ import type { Engine } from '../engine.ts';
 import { InputError } from '../errors.ts';
 import { modelFromJSON, paramName, type Model, type ModelJSON, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
-import { checkFloat32Range, parseModel } from '../validate.ts';
+import { checkFloat32Range, firstFloat32Overflow, parseModel } from '../validate.ts';
 import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult } from './cpu.ts';
 import { stepwise } from './stepwise.ts';
 import { checkPopulation, resolveOptions, resolveParam, type ResolvedOptions } from './options.ts';
@@ -75,8 +75,13 @@ async function runPopulation(
   const o = resolveOptions(opts, models.length, sets[0].count);
   if (opts.validation) checkPopulation([models[0]], opts.validation);
   if (engine.backend === 'webgpu') {
-    models.forEach((m) => checkFloat32Range(m, sets[0]));
-    sets.forEach((b) => checkFloat32Range(models[0], b));
+    sets.forEach((b, i) => checkFloat32Range(models[0], b, shared ? 'data' : `data[${i}]`));
+    models.forEach((m, i) => {
+      let k = firstFloat32Overflow(m.params);
+      if (k >= 0) throw new InputError(`models[${i}].weights.${paramName(m, k)}`, `${m.params[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+      k = firstFloat32Overflow(m.h0);
+      if (k >= 0) throw new InputError(`models[${i}].h0[${k}]`, `${m.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+    });
     if (opts.validation) checkFloat32Range(models[0], opts.validation, 'validation');
   }
   const be = await backendFor(engine, models[0]);
@@ -97,7 +102,7 @@ async function runPopulation(
   const h0s = models.map((m) => m.h0);
   const finalLoss = await be.losses(models[0], core.params, shared ? [sets[0]] : sets, h0s);
   const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s) : null;
-  const done = Math.max(...core.stepsDone);
+  const done = core.stepsDone.reduce((a, b) => Math.max(a, b), 0);
   opts.onProgress?.({ step: done, steps: o.steps, loss: core.lastLoss[0], stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0) });
   return { core, models, sets, o, finalLoss, validationLoss };
 }
@@ -210,6 +215,7 @@ export async function lossLandscape(
   checkAxis(y, 'y');
   const xIndex = resolveParam(model, x.param, 'x.param');
   const yIndex = resolveParam(model, y.param, 'y.param');
+  if (x.steps * y.steps > 1 << 24) throw new InputError('y.steps', `the grid has ${x.steps} × ${y.steps} points; at most 2^24 (16,777,216) fit one call`, 'options');
   if (xIndex === yIndex) throw new InputError('y.param', `must differ from x.param (both are ${paramName(model, xIndex)})`, 'options');
   const { sets } = checkPopulation([model], data);
   if (engine.backend === 'webgpu') checkFloat32Range(model, data);

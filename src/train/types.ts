@@ -65,7 +65,8 @@ export interface TrainOptions {
   historyEvery?: number;
   /**
    * On WebGPU, steps per submit: the loss history stays in a GPU buffer and is read back, with progress and the
-   * stop check of `signal`, after every this many steps (default 200). It does not change results. Ignored on the CPU.
+   * stop check of `signal`, after every this many steps (default 200; at most 1024, and fewer for very large
+   * mini-batches). It does not change results. On the CPU, progress and the stop check come this often.
    */
   readbackEvery?: number;
   /** A validation set: its SSR at the final weights is reported as `validationLoss`. */

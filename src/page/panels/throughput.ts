@@ -1,44 +1,44 @@
-// Panel "Throughput": sequence-steps per second of the engine on WebGPU and on the CPU reference across batch
-// sizes, on the same seeded random batch: one warm-up run, then the median of the repeats (wall time including
-// upload and readback). Chart (uPlot, log axes), table with ratios, and a text summary.
+// Panel "Throughput": the benchmark's browser runner (src/bench `runBrowserBench`) at each chosen batch size: our
+// WebGPU engine and the float64 CPU reference on the same workload, sequence-steps/s from the median wall time
+// (and from timestamp-query GPU time), the ratio, achieved GB/s and GFLOP/s, and the share of the adapter's known
+// peak. Chart (uPlot, log axes), table and a text summary.
 
-import { modelFromJSON } from '../../model.ts';
-import { randomBatch, randomModel } from '../../random.ts';
+import { runBrowserBench } from '../../bench/browser.ts';
+import type { BenchReport, CellResult } from '../../bench/run.ts';
+import type { Phase } from '../../bench/workloads.ts';
 import { lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, FieldError, fillTable, median, rate, readList, readNumber, StatusLine, yieldToBrowser } from '../ui.ts';
+import { $, FieldError, fillTable, rate, readList, readNumber, StatusLine } from '../ui.ts';
 
 export interface ThroughputRow {
   sequences: number;
   steps: number;
-  /** sequence-steps/s, median of the repeats; null where WebGPU is absent. */
+  /** WebGPU sequence-steps/s from the median wall time; null where WebGPU did not run. */
   gpu: number | null;
-  cpu: number;
+  /** The same from timestamp-query GPU time, where the adapter has it. */
+  gpuTimed: number | null;
+  cpu: number | null;
+  gbps: number | null;
+  gflops: number | null;
+  /** Share of the adapter's known peak bandwidth (null when the peak is not known). */
+  shareOfPeak: number | null;
+  /** The WebGPU loss agrees with the CPU reference (the benchmark's check), or null without a check. */
+  agrees: boolean | null;
 }
 
 export interface ThroughputResult {
   adapter: string | null;
-  hidden: number;
+  workload: string;
   length: number;
-  work: 'forward' | 'bptt';
+  phase: Phase;
   repeats: number;
   rows: ThroughputRow[];
+  /** Copy-bandwidth probe of the adapter, GB/s (median), when measured. */
+  probeGBps: number | null;
+  peakKnown: boolean;
 }
 
 const MAX_STEPS = 8_000_000;
-
-/** Median sequence-steps/s of `repeats` runs after one warm-up. */
-async function measure(run: () => Promise<unknown>, steps: number, repeats: number): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let k = 0; k < repeats; k++) {
-    await yieldToBrowser();
-    const t0 = performance.now();
-    await run();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return steps / median(times);
-}
 
 export function initThroughput(session: Session, publish: (r: ThroughputResult) => void): { run: () => Promise<void> } {
   const section = $('throughput');
@@ -49,34 +49,78 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
     const sizesField = $<HTMLInputElement>('tp-sizes');
     const sizes = readList(sizesField, { min: 1, max: 1_000_000, integer: true }, 8);
     const T = readNumber($<HTMLInputElement>('tp-t'), { min: 1, max: 1024, integer: true });
-    const H = readNumber($<HTMLInputElement>('tp-h'), { min: 1, max: 16, integer: true });
     const repeats = readNumber($<HTMLInputElement>('tp-reps'), { min: 1, max: 20, integer: true });
+    const budget = readNumber($<HTMLInputElement>('tp-budget'), { min: 0.5, max: 120 });
     const biggest = Math.max(...sizes);
     if (biggest * T > MAX_STEPS) throw new FieldError(sizesField, `Batch sizes: ${biggest} × ${T} steps is more than this page measures (${MAX_STEPS / 1e6} M steps)`);
-    return { sizes: [...new Set(sizes)].sort((a, b) => a - b), T, H, repeats, work: $<HTMLSelectElement>('tp-work').value as 'forward' | 'bptt' };
+    return {
+      sizes: [...new Set(sizes)].sort((a, b) => a - b),
+      T,
+      repeats,
+      budget,
+      workload: $<HTMLSelectElement>('tp-workload').value,
+      phase: $<HTMLSelectElement>('tp-work').value as Phase,
+      probe: $<HTMLInputElement>('tp-probe').checked,
+    };
+  }
+
+  function rowOf(N: number, T: number, cells: CellResult[]): ThroughputRow {
+    const gpu = cells.find((c) => c.peer === 'webgpu' && c.status === 'ok');
+    const cpu = cells.find((c) => c.peer === 'cpu-ref' && c.status === 'ok');
+    return {
+      sequences: N,
+      steps: N * T,
+      gpu: gpu?.stepsPerSecond ?? null,
+      gpuTimed: gpu?.gpuStepsPerSecond ?? null,
+      cpu: cpu?.stepsPerSecond ?? null,
+      gbps: gpu?.gpuGbps ?? gpu?.gbps ?? null,
+      gflops: gpu?.gpuGflops ?? gpu?.gflops ?? null,
+      shareOfPeak: gpu?.fractionOfPeakBandwidth ?? null,
+      // The benchmark checks every other peer's loss against ours (WebGPU): the CPU reference's check says whether they agree.
+      agrees: gpu && cpu?.check ? cpu.check.ok : null,
+    };
   }
 
   function show(r: ThroughputResult): void {
     const xs = r.rows.map((x) => x.sequences);
-    const hasGpu = r.rows.some((x) => x.gpu !== null);
-    const series = [{ label: 'CPU reference (float64 JS)' }];
-    const data: (number | null)[][] = [xs, r.rows.map((x) => x.cpu)];
-    if (hasGpu) {
-      series.unshift({ label: `WebGPU (${r.adapter})` });
-      data.splice(1, 0, r.rows.map((x) => x.gpu));
+    const series: { label: string; points: boolean; dash?: number[] }[] = [];
+    const data: (number | null)[][] = [xs];
+    if (r.rows.some((x) => x.gpu !== null)) {
+      series.push({ label: 'WebGPU (wall time)', points: true });
+      data.push(r.rows.map((x) => x.gpu));
     }
-    lineChart($('tp-chart'), { xLabel: 'sequences in the batch', yLabel: 'sequence-steps/s', logX: true, logY: true, series: series.map((s) => ({ ...s, points: true })) }, data as never);
+    if (r.rows.some((x) => x.gpuTimed !== null)) {
+      series.push({ label: 'WebGPU (GPU time)', points: true, dash: [6, 4] });
+      data.push(r.rows.map((x) => x.gpuTimed));
+    }
+    series.push({ label: 'CPU reference (float64 JS)', points: true });
+    data.push(r.rows.map((x) => x.cpu));
+    lineChart($('tp-chart'), { xLabel: 'sequences in the batch', yLabel: 'sequence-steps/s', logX: true, logY: true, series }, data as never);
+    const pct = (v: number | null): string => (v === null ? (r.peakKnown ? '—' : 'peak unknown') : `${(100 * v).toFixed(1)}%`);
     fillTable(
       $<HTMLTableElement>('tp-table'),
-      ['sequences', 'sequence-steps', 'WebGPU steps/s', 'CPU steps/s', 'WebGPU / CPU'],
-      r.rows.map((x) => [x.sequences, x.steps, x.gpu === null ? '—' : rate(x.gpu), rate(x.cpu), x.gpu === null ? '—' : `${(x.gpu / x.cpu).toFixed(2)}×`]),
-      `H = ${r.hidden}, T = ${r.length}, ${r.work === 'bptt' ? 'forward + BPTT + reduction' : 'forward'}, median of ${r.repeats} after a warm-up; the share of the hardware limit is not known on this adapter`,
+      ['sequences', 'WebGPU steps/s (wall)', 'WebGPU steps/s (GPU time)', 'CPU steps/s', 'WebGPU / CPU', 'GB/s', 'GFLOP/s', 'share of peak bandwidth', 'loss agrees'],
+      r.rows.map((x) => [
+        x.sequences,
+        rate(x.gpu ?? NaN),
+        rate(x.gpuTimed ?? NaN),
+        rate(x.cpu ?? NaN),
+        x.gpu !== null && x.cpu ? `${(x.gpu / x.cpu).toFixed(2)}×` : '—',
+        x.gbps === null ? '—' : x.gbps.toFixed(2),
+        x.gflops === null ? '—' : x.gflops.toFixed(2),
+        pct(x.shareOfPeak),
+        x.agrees === null ? '—' : x.agrees ? 'yes' : 'NO',
+      ]),
+      `workload ${r.workload}, T = ${r.length}, ${r.phase === 'gradient' ? 'forward + BPTT + reduction' : 'forward'}, median of ${r.repeats} after a warm-up` +
+        (r.probeGBps !== null ? `; copy probe on this adapter: ${r.probeGBps.toFixed(1)} GB/s` : ''),
     );
     const big = r.rows[r.rows.length - 1];
-    $('tp-summary').textContent = hasGpu
-      ? `At ${big.sequences} sequences WebGPU ran ${rate(big.gpu!)} sequence-steps/s and the CPU ${rate(big.cpu)}: ${(big.gpu! / big.cpu).toFixed(2)}× the CPU. ` +
-        `Across the sizes the ratio goes from ${(r.rows[0].gpu! / r.rows[0].cpu).toFixed(2)}× to ${(big.gpu! / big.cpu).toFixed(2)}×.`
-      : `No WebGPU here: the CPU reference ran ${rate(big.cpu)} sequence-steps/s at ${big.sequences} sequences.`;
+    $('tp-summary').textContent =
+      big.gpu !== null && big.cpu
+        ? `At ${big.sequences} sequences WebGPU ran ${rate(big.gpu)} sequence-steps/s (wall time) and the CPU reference ${rate(big.cpu)}: ${(big.gpu / big.cpu).toFixed(2)}× the CPU. ` +
+          `Across the sizes the ratio goes from ${r.rows[0].gpu && r.rows[0].cpu ? (r.rows[0].gpu / r.rows[0].cpu).toFixed(2) : '—'}× to ${(big.gpu / big.cpu).toFixed(2)}×.` +
+          (r.peakKnown ? '' : ' The adapter is not in the table of known peaks, so no share of the limit is given.')
+        : `No WebGPU here: the CPU reference ran ${rate(big.cpu ?? NaN)} sequence-steps/s at ${big.sequences} sequences.`;
   }
 
   async function run(): Promise<void> {
@@ -84,27 +128,32 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
     try {
       await session.guard(status, section, async () => {
         const p = read();
-        const result: ThroughputResult = { adapter: session.gpu?.adapter ?? null, hidden: p.H, length: p.T, work: p.work, repeats: p.repeats, rows: [] };
-        const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: p.H, outputSize: 1 }, 'tanh', 'last', 7));
+        const result: ThroughputResult = { adapter: null, workload: p.workload, length: p.T, phase: p.phase, repeats: p.repeats, rows: [], probeGBps: null, peakKnown: false };
         await session.exclusive(async () => {
-          for (const N of p.sizes) {
-            const batch = randomBatch({ count: N, inputSize: 1, outputSize: 1, output: 'last', minLength: p.T, seed: 11, withTargets: true });
-            const steps = N * p.T;
-            const opts = { gradients: p.work === 'bptt' };
+          for (const [k, N] of p.sizes.entries()) {
+            status.info(`Measuring ${N} sequences (${k + 1} of ${p.sizes.length})…`);
             const gpu = session.gpu;
-            let g: number | null = null;
-            if (gpu) {
-              status.info(`Measuring WebGPU at ${N} sequences…`);
-              g = await measure(() => gpu.run(model, batch, opts), steps, p.repeats);
-            }
-            status.info(`Measuring the CPU reference at ${N} sequences…`);
-            const c = await measure(() => session.cpu.run(model, batch, opts), steps, p.repeats);
-            result.rows.push({ sequences: N, steps, gpu: g, cpu: c });
+            const { report }: { report: BenchReport } = await runBrowserBench({
+              workloads: [p.workload],
+              N,
+              T: p.T,
+              repeats: p.repeats,
+              budgetSeconds: p.budget,
+              phases: [p.phase],
+              // Our engine's device; without one (no WebGPU, or the page left it) only the CPU reference runs.
+              device: gpu?.device ?? undefined,
+              noProbes: !(p.probe && k === 0),
+            });
+            if (!gpu) report.results = report.results.filter((c) => c.peer !== 'webgpu');
+            result.adapter = gpu ? (report.adapter?.summary ?? gpu.adapter) : null;
+            result.peakKnown = !!report.adapter?.peak;
+            if (k === 0 && report.probes.gpuCopy) result.probeGBps = report.probes.gpuCopy.gpuGBps?.median ?? report.probes.gpuCopy.wallGBps.median;
+            result.rows.push(rowOf(N, p.T, report.results));
             show(result);
           }
         });
         publish(result);
-        status.done(`Measured ${result.rows.length} batch sizes on ${result.adapter ? 'WebGPU and the CPU' : 'the CPU (no WebGPU)'}.`);
+        status.done(`Measured ${result.rows.length} batch sizes on ${result.adapter ? 'WebGPU and the CPU reference' : 'the CPU reference (no WebGPU)'} with the benchmark's browser runner.`);
       });
     } finally {
       button.disabled = false;

@@ -1,0 +1,109 @@
+// A heatmap for the loss landscape: grid values filled into a canvas with ImageData (one pixel per grid cell,
+// scaled up by CSS), viridis colours on log10 of the value, and an SVG layer on top for the axes, a colour scale (SSR values, log-spaced) and
+// an optional path. Values that are not finite are grey.
+
+import { NON_FINITE_RGB, viridis } from '../svg/colormap.ts';
+import { num } from './ui.ts';
+
+export interface HeatmapSpec {
+  /** values[iy·nx + ix]. */
+  values: Float64Array;
+  x: Float64Array;
+  y: Float64Array;
+  xLabel: string;
+  yLabel: string;
+  path?: { x: number; y: number }[] | null;
+  size?: number;
+}
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** Draws the heatmap into `container`; returns the log10 range of the colour scale. */
+export function drawHeatmap(container: HTMLElement, spec: HeatmapSpec): { lo: number; hi: number } {
+  const nx = spec.x.length;
+  const ny = spec.y.length;
+  const size = spec.size ?? 440;
+  const m = { left: 64, top: 12, right: 96, bottom: 48 };
+  let lo = Infinity;
+  let hi = -Infinity;
+  const logs = new Float64Array(spec.values.length);
+  for (let k = 0; k < spec.values.length; k++) {
+    const v = spec.values[k];
+    logs[k] = Number.isFinite(v) ? Math.log10(Math.max(v, 1e-12)) : NaN;
+    if (Number.isFinite(logs[k])) {
+      lo = Math.min(lo, logs[k]);
+      hi = Math.max(hi, logs[k]);
+    }
+  }
+  if (!(hi > lo)) hi = lo + 1;
+  const canvas = document.createElement('canvas');
+  canvas.width = nx;
+  canvas.height = ny;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(nx, ny);
+  for (let iy = 0; iy < ny; iy++) {
+    for (let ix = 0; ix < nx; ix++) {
+      const l = logs[iy * nx + ix];
+      const [r, g, b] = Number.isFinite(l) ? viridis((l - lo) / (hi - lo)) : NON_FINITE_RGB;
+      const p = ((ny - 1 - iy) * nx + ix) * 4; // y grows upwards
+      img.data[p] = r;
+      img.data[p + 1] = g;
+      img.data[p + 2] = b;
+      img.data[p + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  Object.assign(canvas.style, { position: 'absolute', left: `${m.left}px`, top: `${m.top}px`, width: `${size}px`, height: `${size}px` });
+
+  const x0 = spec.x[0];
+  const x1 = spec.x[nx - 1];
+  const y0 = spec.y[0];
+  const y1 = spec.y[ny - 1];
+  const sx = (v: number): number => m.left + ((v - x0) / (x1 - x0)) * size;
+  const sy = (v: number): number => m.top + size - ((v - y0) / (y1 - y0)) * size;
+  const ticks = (a: number, b: number): number[] => Array.from({ length: 5 }, (_, k) => a + ((b - a) * k) / 4);
+  const label = (v: number): string => String(Number(v.toPrecision(3)));
+  const parts: string[] = [];
+  parts.push(`<rect x="${m.left}" y="${m.top}" width="${size}" height="${size}" fill="none" stroke="#333"/>`);
+  for (const v of ticks(x0, x1)) {
+    parts.push(`<line x1="${sx(v)}" y1="${m.top + size}" x2="${sx(v)}" y2="${m.top + size + 5}" stroke="#333"/>`);
+    parts.push(`<text x="${sx(v)}" y="${m.top + size + 19}" text-anchor="middle">${label(v)}</text>`);
+  }
+  for (const v of ticks(y0, y1)) {
+    parts.push(`<line x1="${m.left - 5}" y1="${sy(v)}" x2="${m.left}" y2="${sy(v)}" stroke="#333"/>`);
+    parts.push(`<text x="${m.left - 8}" y="${sy(v) + 4}" text-anchor="end">${label(v)}</text>`);
+  }
+  parts.push(`<text x="${m.left + size / 2}" y="${m.top + size + 40}" text-anchor="middle" font-weight="600">${esc(spec.xLabel)}</text>`);
+  parts.push(`<text transform="translate(16 ${m.top + size / 2}) rotate(-90)" text-anchor="middle" font-weight="600">${esc(spec.yLabel)}</text>`);
+  // Colour scale.
+  const cx = m.left + size + 18;
+  const stops = Array.from({ length: 9 }, (_, k) => {
+    const [r, g, b] = viridis(k / 8);
+    return `<stop offset="${k / 8}" stop-color="rgb(${r},${g},${b})"/>`;
+  }).join('');
+  parts.push(`<defs><linearGradient id="heat-scale" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`);
+  parts.push(`<rect x="${cx}" y="${m.top}" width="16" height="${size}" fill="url(#heat-scale)" stroke="#333"/>`);
+  for (const v of ticks(lo, hi)) {
+    const y = m.top + size - ((v - lo) / (hi - lo)) * size;
+    parts.push(`<text x="${cx + 22}" y="${y + 4}">${num(10 ** v, 2)}</text>`);
+  }
+  if (spec.path && spec.path.length > 0) {
+    const pts = spec.path.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
+    const a = spec.path[0];
+    const b = spec.path[spec.path.length - 1];
+    parts.push(`<clipPath id="heat-clip"><rect x="${m.left}" y="${m.top}" width="${size}" height="${size}"/></clipPath><g clip-path="url(#heat-clip)">`);
+    parts.push(`<polyline points="${pts}" fill="none" stroke="#fff" stroke-width="4"/>`);
+    parts.push(`<polyline points="${pts}" fill="none" stroke="#c8102e" stroke-width="2"/>`);
+    parts.push(`<circle cx="${sx(a.x)}" cy="${sy(a.y)}" r="5" fill="#fff" stroke="#c8102e" stroke-width="2"/>`);
+    parts.push(`<circle cx="${sx(b.x)}" cy="${sy(b.y)}" r="5" fill="#c8102e" stroke="#fff" stroke-width="2"/></g>`);
+  }
+  const W = m.left + size + m.right;
+  const H = m.top + size + m.bottom;
+  const svg = `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" aria-hidden="true" style="position:absolute;left:0;top:0;font-size:12px;overflow:visible">${parts.join('')}</svg>`;
+  const box = document.createElement('div');
+  Object.assign(box.style, { position: 'relative', width: `${W}px`, height: `${H}px` });
+  box.appendChild(canvas);
+  box.insertAdjacentHTML('beforeend', svg);
+  container.replaceChildren(box);
+  return { lo, hi };
+}
