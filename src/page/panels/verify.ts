@@ -1,9 +1,10 @@
-// Panel "Verify": one seeded random batch on WebGPU and on the float64 CPU reference, compared quantity by
-// quantity with src/verify.ts (compareResults) and the documented tolerance. Without WebGPU it compares the CPU
-// reference's float32 mode with its float64 mode, and says so.
+// Panel "Verify": one seeded random batch on WebGPU (any kernel strategy, optionally truncated BPTT) and on the
+// float64 CPU reference, compared quantity by quantity with src/verify.ts (compareResults) and the documented
+// tolerance. Without WebGPU it compares the CPU reference's float32 mode with its float64 mode, and says so.
 
 import { Engine } from '../../engine.ts';
-import { modelFromJSON, type Activation, type OutputMode } from '../../model.ts';
+import type { StrategyChoice } from '../../gpu/strategy.ts';
+import { LIMITS, modelFromJSON, type Activation, type OutputMode } from '../../model.ts';
 import { randomBatch, randomModel } from '../../random.ts';
 import { compareResults, type VerifyReport } from '../../verify.ts';
 import type { Session } from '../session.ts';
@@ -17,16 +18,21 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
   let f32: Engine | null = null;
 
   function read() {
-    const size = { min: 1, max: 16, integer: true };
-    const I = readNumber($<HTMLInputElement>('vf-i'), size);
-    const H = readNumber($<HTMLInputElement>('vf-h'), size);
-    const O = readNumber($<HTMLInputElement>('vf-o'), size);
+    const I = readNumber($<HTMLInputElement>('vf-i'), { min: 1, max: LIMITS.maxInputSize, integer: true });
+    const hField = $<HTMLInputElement>('vf-h');
+    const H = readNumber(hField, { min: 1, max: LIMITS.maxHiddenSize, integer: true });
+    const O = readNumber($<HTMLInputElement>('vf-o'), { min: 1, max: LIMITS.maxOutputSize, integer: true });
     const N = readNumber($<HTMLInputElement>('vf-n'), { min: 1, max: 200_000, integer: true });
     const minLen = readNumber($<HTMLInputElement>('vf-min'), { min: 1, max: 1000, integer: true });
     const maxField = $<HTMLInputElement>('vf-max');
     const maxLen = readNumber(maxField, { min: 1, max: 1000, integer: true });
     if (maxLen < minLen) throw new FieldError(maxField, `Longest sequence: ${maxLen} is shorter than the shortest sequence (${minLen})`);
     if (N * maxLen > 20_000_000) throw new FieldError($('vf-n'), `Sequences: ${N} × ${maxLen} steps is more than this page runs at once (20 M steps)`);
+    // The float64 reference runs on this page's main thread: keep its work to a few seconds.
+    const work = N * maxLen * H * (H + I + O);
+    if (work > 4e9) throw new FieldError(hField, `Hidden size: ${N} sequences × ${maxLen} steps at H = ${H} is more work than the CPU reference does on this page; use fewer or shorter sequences`);
+    const truncField = $<HTMLInputElement>('vf-trunc');
+    const truncation = truncField.value.trim() === '' ? undefined : readNumber(truncField, { min: 1, max: LIMITS.maxSteps, integer: true });
     const seed = readNumber($<HTMLInputElement>('vf-seed'), { min: 0, max: 4294967295, integer: true });
     return {
       I,
@@ -36,6 +42,8 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
       minLen,
       maxLen,
       seed,
+      truncation,
+      strategy: $<HTMLSelectElement>('vf-strategy').value as StrategyChoice,
       activation: $<HTMLSelectElement>('vf-act').value as Activation,
       output: $<HTMLSelectElement>('vf-out').value as OutputMode,
     };
@@ -54,11 +62,13 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
           const gpu = session.gpu;
           const actualEngine = gpu ?? (f32 ??= await Engine.create({ backend: 'cpu', cpuPrecision: 'f32' }));
           const t0 = performance.now();
-          const actual = await actualEngine.run(model, batch, { outputs: true, gradients: true });
+          const opts = { outputs: true, gradients: true, truncation: p.truncation };
+          const actual = await actualEngine.run(model, batch, { ...opts, strategy: p.strategy });
+          const strategy = actualEngine.lastRunStats?.strategy ?? null;
           const t1 = performance.now();
-          const expected = await session.cpu.run(model, batch, { outputs: true, gradients: true });
+          const expected = await session.cpu.run(model, batch, opts);
           const t2 = performance.now();
-          return { r: compareResults(model, batch, actual, expected), ms: [t1 - t0, t2 - t1] };
+          return { r: compareResults(model, batch, actual, expected), ms: [t1 - t0, t2 - t1], strategy };
         });
         const r = report.r;
         fillTable(
@@ -73,9 +83,9 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
             c.tolerance.rtol.toExponential(2),
             c.comparison.ok ? 'pass' : `FAIL (${c.comparison.failureCount}): ${c.failures[0]?.index ?? ''}`,
           ]),
-          `${r.actual.adapter} against ${r.expected.adapter}; longest sequence ${r.maxLength} steps`,
+          `${r.actual.adapter}${report.strategy ? ` (strategy ${report.strategy})` : ''} against ${r.expected.adapter}; longest sequence ${r.maxLength} steps${p.truncation ? `; BPTT truncated after ${p.truncation} steps` : ''}`,
         );
-        publish(r);
+        publish({ ...r, strategy: report.strategy } as VerifyReport);
         const what = session.gpu ? 'WebGPU' : 'the float32 CPU mode (no WebGPU here)';
         const times = `(${report.ms[0].toFixed(0)} ms and ${report.ms[1].toFixed(0)} ms)`;
         if (r.ok) status.done(`Pass: ${what} matches the float64 reference within tolerance on every quantity ${times}.`);
