@@ -78,7 +78,7 @@ import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, ty
     await page.locator('#tr-csv').fill(`value\n${rows.join('\n')}`);
     await page.locator('#tr-len').fill('8');
     await page.locator('#tr-val').fill('0.2');
-    await page.locator('#tr-steps').fill('200');
+    await page.locator('#tr-steps').fill('60');
     await page.locator('#tr-lr').fill('0.01');
     await page.locator('#tr-run').click();
     await waitRuns(page, 'train', 3);
@@ -92,19 +92,19 @@ import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, ty
 
   it('trains a population of the notes network and shows the histogram of final losses', async () => {
     const { page, errors } = await server.open();
-    await page.locator('#pop-count').fill('400');
-    await page.locator('#pop-steps').fill('300');
+    await page.locator('#pop-count').fill('300');
+    await page.locator('#pop-steps').fill('250');
     await page.locator('#pop-run').click();
     await waitRuns(page, 'population', 1);
     const r = await result<PopulationResult>(page, 'population');
     expect(r.backend).toBe('webgpu');
-    expect(r.count).toBe(400);
+    expect(r.count).toBe(300);
     expect(r.histogram.reduce((s, b) => s + b.count, 0)).toBe(r.finalLoss.filter(Number.isFinite).length);
     // The same population in Node on the CPU reference: same inits (randomPopulation, seed 1), same options.
     const base = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
-    const ref = await trainPopulation(cpu, randomPopulation(base, 400, 1, 1), seedData(2).batch, {
+    const ref = await trainPopulation(cpu, randomPopulation(base, 300, 1, 1), seedData(2).batch, {
       optimizer: { kind: 'adam', lr: 0.05 },
-      steps: 300,
+      steps: 250,
       lossThreshold: 0.001,
     });
     const refReached = Array.from(ref.finalLoss).filter((v) => v <= 0.001).length;
@@ -112,7 +112,7 @@ import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, ty
     expect(r.reached).toBeGreaterThan(0);
     expect(await page.locator('#pop-hist canvas').count()).toBeGreaterThan(0);
     expect(await page.locator('#pop-curves canvas').count()).toBeGreaterThan(0);
-    expect(await page.locator('#pop-summary').textContent()).toMatch(/of 400 models reached an SSR of at most 0.001/);
+    expect(await page.locator('#pop-summary').textContent()).toMatch(/of 300 models reached an SSR of at most 0.001/);
     await page.locator('#population').screenshot({ path: join(ARTIFACTS, 'panel-population.png') });
     expect(errors).toEqual([]);
     await page.close();

@@ -86,6 +86,15 @@ describe('train', () => {
     expect(existsSync(out)).toBe(false);
     expectNoLeftovers();
   });
+
+  it('exits 3 and saves nothing when training diverges', async () => {
+    const out = tmp('diverged.json');
+    const r = await cli('train', '--backend', 'cpu', '--optimizer', 'sgd', '--lr', '5', '--steps', '200', '--out', out);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^webgpu-rnn: cpu: the training loss or gradient after \d+ steps \(diverged: try a smaller --lr, or --clip-norm\) became ±Infinity or NaN/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 describe('population', () => {
@@ -116,6 +125,10 @@ describe('population', () => {
     expect(text.stdout).toContain('solved (final SSR < 0.001)');
     expect(text.stdout).toContain("near the notes' weights");
     expect(text.stdout).toContain('histogram, one row per decade');
+    const val = await json('population', '--backend', 'cpu', '--count', '8', '--steps', '50', '--data', 'sine', '--samples', '20', '--window', '4', '--validation', '0.25');
+    expect(val.data).toMatchObject({ train: 15, validation: 5 });
+    expect(val.validationQuantiles.length).toBe(9);
+    expect(val.validationQuantiles[0].loss).toBeLessThanOrEqual(val.validationQuantiles[8].loss);
   });
 
   it('reports diverged models per model and keeps the rest', async () => {

@@ -25,7 +25,7 @@ import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
 const SEED = 20261125;
-const NUM_RUNS = 20;
+const NUM_RUNS = 16;
 /** Each strategy must have served at least this many generated cases. */
 const MIN_RUNS_PER_STRATEGY = 5;
 
@@ -50,7 +50,7 @@ interface DiffCase {
 const caseArb: fc.Arbitrary<DiffCase> = fc
   .record({
     I: fc.integer({ min: 1, max: 3 }),
-    H: fc.constantFrom(1, 2, 3, 4, 6, 17),
+    H: fc.constantFrom(1, 2, 3, 4, 5, 17),
     O: fc.integer({ min: 1, max: 2 }),
     activation: fc.constantFrom(...ACTIVATIONS),
     output: fc.constantFrom(...OUTPUT_MODES),

@@ -98,6 +98,7 @@ describe('line plot', () => {
     expect(paths.length).toBe(4);
     expect(paths[0].attrs.d.match(/[ML]/g)!.length).toBe(6);
     expect(paths[1].attrs.d.match(/[ML]/g)!.length).toBe(1); // 0^0 = 1, then zeros
+    expect(withClass(els, 'point').length).toBe(4); // that lone point, and the broken series' three isolated ones
     expect(paths[3].attrs.d.match(/M/g)!.length).toBe(3);
     const text = allText(parseXml(svg));
     expect(text).toContain('k (steps back)');

@@ -71,6 +71,9 @@ export function linePlotSvg(o: LinePlotOptions): string {
   o.series.forEach((s, j) => {
     let d = '';
     let pen = false;
+    // Points with no drawable neighbour would be invisible as a path: they get a dot.
+    const dots: string[] = [];
+    const drawable = (k: number): boolean => k >= 0 && k < s.x.length && yOf(s.y[k]) !== null && Number.isFinite(s.x[k]);
     for (let k = 0; k < s.x.length; k++) {
       const y = yOf(s.y[k]);
       if (y === null || !Number.isFinite(s.x[k])) {
@@ -78,10 +81,12 @@ export function linePlotSvg(o: LinePlotOptions): string {
         continue;
       }
       d += `${pen ? 'L' : 'M'}${c(sx(s.x[k]))},${c(sy(y))}`;
+      if (!drawable(k - 1) && !drawable(k + 1)) dots.push(`<circle class="point" cx="${c(sx(s.x[k]))}" cy="${c(sy(y))}" r="2.5" fill="${colour(j)}" stroke="none"/>`);
       pen = true;
     }
     // A series with no drawable point still gets its (empty) path, so each series has exactly one.
     parts.push(`<path class="series" data-label="${esc(s.label)}" d="${d || `M${c(f.left)},${c(f.top)}`}" stroke="${colour(j)}"${d ? '' : ' stroke-opacity="0"'}${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>`);
+    parts.push(...dots);
   });
   parts.push(`</g>`);
   if (n > 0) {

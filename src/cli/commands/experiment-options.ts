@@ -112,6 +112,10 @@ function readCsvText(path: string): string {
 /** The data set named by --data (a CSV file is read and cut into windows). */
 export function loadData(o: DataCliOptions): DataSet {
   const name = o.data;
+  const isCsv = extname(name).toLowerCase() === '.csv';
+  if (!isCsv && o.column !== undefined) throw new InputError('--column', 'applies to CSV data only');
+  if (!isCsv && o.horizon !== 1) throw new InputError('--horizon', 'applies to CSV data only');
+  if (name === 'seed' && o.window !== undefined) throw new InputError('--window', "the seed data has fixed sequences ([1, 0.5] and [0, 0.5])");
   if (name === 'seed') return seedData();
   if (name === 'sine') return sineData({ count: o.samples, length: o.window ?? 16, seed: o.dataSeed, noise: o.noise });
   if (name === 'adding') return addingData({ count: o.samples, length: o.window ?? 20, seed: o.dataSeed });

@@ -218,6 +218,8 @@ export function registerPopulation(program: Command, io: CliIO): void {
       const scalar = base.inputSize === 1 && base.hiddenSize === 1 && base.outputSize === 1;
       const s = summarize(report, o.solved, o.near, scalar);
       const bins = lossBins(report.finalLoss);
+      const valSorted = report.validationLoss ? Array.from(report.validationLoss).filter(Number.isFinite).sort((a, b) => a - b) : null;
+      const valQ = valSorted ? QUANTILES.map((p) => ({ p, loss: quantile(valSorted, p) })) : null;
       const files: { path: string; text: string }[] = [];
       if (o.svg) {
         files.push({
@@ -268,6 +270,7 @@ export function registerPopulation(program: Command, io: CliIO): void {
             modelStepsPerSecond: rate,
             ...s,
             quantiles: s.quantiles.map((q) => ({ p: q.p, loss: Number.isFinite(q.loss) ? q.loss : null })),
+            validationQuantiles: valQ ? valQ.map((q) => ({ p: q.p, loss: Number.isFinite(q.loss) ? q.loss : null })) : null,
             histogram: { log10Edges: bins.edges, counts: bins.counts, below: bins.below, zero: bins.nonPositive, nonFinite: bins.nonFinite },
             check,
             files: files.map((f) => f.path),
@@ -284,6 +287,10 @@ export function registerPopulation(program: Command, io: CliIO): void {
         L.push('');
         L.push(`final loss (SSR over the training set), quantiles of the ${s.finite} finite values:`);
         L.push('  ' + s.quantiles.map((q) => `${q.p === 0 ? 'min' : q.p === 1 ? 'max' : `${q.p * 100}%`} ${num(q.loss)}`).join('   '));
+        if (valQ) {
+          L.push(`validation loss (SSR over the ${validation!.count} held-out sequences), quantiles:`);
+          L.push('  ' + valQ.map((q) => `${q.p === 0 ? 'min' : q.p === 1 ? 'max' : `${q.p * 100}%`} ${num(q.loss)}`).join('   '));
+        }
         L.push('', 'histogram, one row per decade:', textHistogram(bins), '');
         L.push(`solved (final SSR < ${o.solved}):  ${s.solved.count} of ${report.count} (${pct(s.solved.count)})`);
         if (s.nearNotes) {

@@ -1,8 +1,10 @@
 // `webgpu-rnn train`: trains one model on a data set (seed, sine, adding or a CSV file) on WebGPU or the CPU, with
-// progress on stderr; prints the final loss, the learned weights and the rate; --out saves the model JSON.
+// progress on stderr; prints the final loss, the learned weights and the rate; --out saves the model JSON. A run that
+// diverges (a non-finite loss or gradient) exits 3 and saves nothing.
 
 import { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
+import { NonFiniteError } from '../../errors.ts';
 import { modelToJSON, paramLayout, PARAM_NAMES } from '../../model.ts';
 import { lossCurveSvg } from '../../svg/index.ts';
 import { train } from '../../train/index.ts';
@@ -49,7 +51,7 @@ function reportText(r: TrainReport, o: TrainCommandOptions, extra: { data: strin
   L.push(`           training on ${extra.count} sequence${extra.count === 1 ? '' : 's'}${extra.validationCount ? `, validating on ${extra.validationCount} (${o.split} split${extra.dropped ? `, ${extra.dropped} left out between` : ''})` : ''}`);
   L.push(`model      I=${m.inputSize} H=${m.hiddenSize} O=${m.outputSize}, ${m.activation}, output "${m.output}"; initial weights ${extra.init}`);
   L.push(`optimizer  ${extra.optimizer}`);
-  const status = r.diverged ? 'diverged: stopped at the last finite weights' : r.stoppedEarly ? 'stopped early at the loss threshold' : r.aborted ? 'aborted' : 'done';
+  const status = r.stoppedEarly ? 'stopped early at the loss threshold' : r.aborted ? 'aborted' : 'done';
   L.push(`steps      ${r.steps} in ${r.seconds.toFixed(2)} s (${Math.round(r.steps / Math.max(r.seconds, 1e-9)).toLocaleString('en-US')} steps/s); ${status}`);
   L.push(`loss       ${extra.initialLoss !== undefined ? `${num(extra.initialLoss)} → ` : ''}${num(r.finalLoss)}  (SSR over the training set; ${r.finalLoss < GOAL ? 'below' : 'not below'} ${GOAL})`);
   if (r.validationLoss !== null) L.push(`validation ${num(r.validationLoss)}  (SSR over the validation set)`);
@@ -93,6 +95,14 @@ export function registerTrain(program: Command, io: CliIO): void {
           progress.done();
         }
       });
+      if (report.diverged) {
+        // Exit 3, as everywhere in the CLI: nothing is saved from a run whose values overflowed.
+        throw new NonFiniteError(
+          report.backend,
+          `the training loss or gradient after ${report.steps} steps (diverged: try a smaller --lr, or --clip-norm)`,
+          null,
+        );
+      }
       const modelJson = modelToJSON(report.model);
       const files: { path: string; text: string }[] = [];
       if (o.out) files.push({ path: o.out, text: jsonText(modelJson) + '\n' });
