@@ -13,6 +13,10 @@ import type { StrategyName } from '../src/gpu/strategy.ts';
 import { LIMITS, modelFromJSON, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, type CliIO } from '../src/cli/app.ts';
 import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
 
 const cpu = await Engine.create({ backend: 'cpu' });
@@ -131,6 +135,39 @@ await describeGpu('WebGPU strategies against the CPU reference', (gpu) => {
       }, 60_000);
     });
   }
+});
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: async (t) => void (out += t), err: (t) => void (err += t), progress: false, debug: false };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+await describeGpu('WebGPU strategies on the command line', () => {
+  it('--strategy and --memory-budget: the strategy and run figures are reported; a strategy that cannot serve exits 2 naming why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-strategies-'));
+    const { json, batch } = makeCase({ I: 2, H: 17, O: 1, act: 'tanh', out: 'last', N: 6, maxT: 4 }, 48);
+    const modelPath = join(dir, 'model.json');
+    const dataPath = join(dir, 'data.json');
+    writeFileSync(modelPath, JSON.stringify(json));
+    const inputs = Array.from({ length: batch.count }, (_, n) => Array.from({ length: batch.lengths[n] }, (_, t) => Array.from(batch.inputs.subarray((batch.offsets[n] + t) * 2, (batch.offsets[n] + t + 1) * 2))));
+    writeFileSync(dataPath, JSON.stringify({ inputs, targets: Array.from({ length: batch.count }, (_, n) => [batch.targets![n]]) }));
+    const ok = await cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'webgpu', '--strategy', 'gemm', '--memory-budget', '1M', '--json');
+    expect(ok.code, ok.err).toBe(0);
+    const run = JSON.parse(ok.out).run;
+    expect(run.strategy).toBe('gemm');
+    expect(run.checkpointEvery).toBe(4);
+    expect(run.peakBytes).toBeLessThanOrEqual(1 << 20);
+    const bad = await cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'webgpu', '--strategy', 'per-sequence');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/strategy "per-sequence" cannot serve this run: .*hiddenSize ≤ 16, got 17/);
+    const v = await cli('verify', '--model', modelPath, '--data', dataPath, '--strategy', 'workgroup');
+    expect(v.code, v.err).toBe(0);
+    expect(v.out).toMatch(/strategy workgroup, 1 chunk/);
+    expect((await cli('grad', '--model', modelPath, '--data', dataPath, '--memory-budget', 'lots')).code).toBe(2);
+  }, 60_000);
 });
 
 await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
