@@ -66,6 +66,7 @@ describe('strategy choice', () => {
     expect(autoOrder(shape(256))[0]).toBe('gemm');
     expect(chooseStrategy('auto', shape(4), limits).name).toBe('per-sequence');
     expect(chooseStrategy(undefined, shape(16), limits).name).toBe('per-sequence');
+    expect(() => chooseStrategy('workgroup', shape(129), limits)).toThrow(/hiddenSize ≤ 128, got 129/);
   });
 
   it('a forced strategy that cannot serve the shape is an InputError saying why', () => {
@@ -107,7 +108,7 @@ await describeGpu('WebGPU strategy reporting', (gpu) => {
 /** Cases every registered strategy that can serve them must pass (small N and T: the CPU reference stays fast). */
 const CASES: Case[] = [
   { I: 1, H: 1, O: 1, act: 'relu', out: 'last', N: 7, maxT: 6, h0: true },
-  { I: 3, H: 16, O: 2, act: 'tanh', out: 'all', N: 33, maxT: 5 },
+  { I: 3, H: 12, O: 2, act: 'tanh', out: 'all', N: 33, maxT: 5 },
   { I: 64, H: 17, O: 3, act: 'tanh', out: 'all', N: 37, maxT: 5, h0: true },
   { I: 2, H: 64, O: 64, act: 'identity', out: 'last', N: 9, maxT: 4 },
   { I: 3, H: 130, O: 2, act: 'relu', out: 'last', N: 5, maxT: 4, h0: true },
@@ -130,6 +131,36 @@ await describeGpu('WebGPU strategies against the CPU reference', (gpu) => {
       }, 60_000);
     });
   }
+});
+
+await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
+  it('a hidden state that overflows is a NonFiniteError on every strategy, even under ReLU', async () => {
+    const json: ModelJSON = { inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[3e38], [1]], Wh: [[3e38, 0], [0, 1]], bh: [0, 0], Wy: [[1, 1]], by: [0] } };
+    const batch = batchFromArrays([[[1], [1], [1]], [[-1]]], [[0], [0]], 'last', 1);
+    for (const { name: strategy } of STRATEGIES) {
+      await expect(gpu().run(json, batch, { strategy }), strategy).rejects.toThrow(NonFiniteError);
+      await expect(gpu().run(json, batch, { strategy, gradients: false, outputs: true }), strategy).rejects.toThrow(/hidden state of 1 of 2 sequences/);
+    }
+  });
+
+  it('workgroup: one workgroup per sequence, past 65535 folded into 2D', async () => {
+    const N = 70_001;
+    const lengths = Uint32Array.from({ length: N }, (_, n) => 1 + (n % 2));
+    const offsets = offsetsFromLengths(lengths);
+    const rng = new Rng(46);
+    const big: Batch = { count: N, inputSize: 1, outputSize: 1, output: 'last', lengths, offsets, inputs: Float64Array.from({ length: offsets[N] }, () => rng.uniform(-1, 1)), targets: Float64Array.from({ length: N }, () => rng.uniform(-1, 1)) };
+    await expectMatchesCpu(await gpu().run(preset('statquest'), big, { strategy: 'workgroup', outputs: true }), preset('statquest'), big);
+  }, 60_000);
+
+  it('workgroup: chunked under a small budget, deterministic', async () => {
+    const { json, batch } = makeCase({ I: 2, H: 33, O: 2, act: 'tanh', out: 'last', N: 40, maxT: 6, h0: true }, 47);
+    const e = await engineOn(gpu(), { memoryBudget: 64 * 1024 });
+    const r = await e.run(json, batch, { strategy: 'workgroup' });
+    expect(e.lastRunStats!.chunks).toBeGreaterThan(1);
+    await expectMatchesCpu(r, json, batch);
+    expect(flat(await e.run(json, batch, { strategy: 'workgroup' }))).toEqual(flat(r));
+    e.dispose();
+  }, 60_000);
 });
 
 const engineOn = (gpu: Engine, opts: GpuOptions): Promise<Engine> => Engine.create({ backend: 'webgpu', gpu: { device: gpu.device!, ...opts } });
@@ -182,17 +213,13 @@ await describeGpu('WebGPU gemm strategy', (gpu) => {
     e.dispose();
   }, 60_000);
 
-  it('a hidden state that overflows is a NonFiniteError, even under ReLU', async () => {
-    const json: ModelJSON = { inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[3e38], [1]], Wh: [[3e38, 0], [0, 1]], bh: [0, 0], Wy: [[1, 1]], by: [0] } };
-    const batch = batchFromArrays([[[1], [1], [1]], [[-1]]], [[0], [0]], 'last', 1);
-    await expect(gpu().run(json, batch, { strategy })).rejects.toThrow(NonFiniteError);
-    await expect(gpu().run(json, batch, { strategy })).rejects.toThrow(/hidden state of 1 of 2 sequences/);
-  });
 
-  it('auto picks gemm beyond the per-sequence limits', async () => {
+  it('auto picks workgroup beyond the per-sequence limits, gemm beyond the workgroup ones', async () => {
     const { json, batch } = makeCase({ I: 20, H: 3, O: 1, act: 'identity', out: 'last', N: 4, maxT: 3 }, 45);
     await gpu().run(json, batch);
-    expect(gpu().lastRunStats!.strategy).toBe('gemm');
+    expect(gpu().lastRunStats!.strategy).toBe('workgroup');
+    expect(chooseStrategy('auto', shape(129), gpu().device!.limits).name).toBe('gemm');
+    expect(chooseStrategy('auto', shape(64), gpu().device!.limits).name).toBe('workgroup');
   });
 });
 
@@ -236,7 +263,7 @@ describe('gemm memory plan', () => {
   it('respects the binding limit per buffer, and names the limit one sequence cannot fit', () => {
     const p = planGemm(base(Array(5000).fill(100), { maxBindingBytes: 1 << 24 }));
     for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(1 << 24);
-    expect(() => planGemm(base([4096], { inputSize: 64, maxBindingBytes: 1 << 19 }))).toThrow(/"xs".*maxStorageBufferBindingSize/);
+    expect(() => planGemm(base([4096], { inputSize: 64, hiddenSize: 64, params: 64 * 64 + 64 * 64 + 2 * 64 + 1, maxBindingBytes: 1 << 19 }))).toThrow(/"xs".*maxStorageBufferBindingSize/);
     expect(() => planGemm(base([4096], { budgetBytes: 100_000 }))).toThrow(/even with a hidden state stored every 64 steps, more than the memory budget of 100000 bytes/);
   });
 

@@ -44,7 +44,10 @@ function pad(rows: string[][]): string {
 
 function statusText(c: CellResult): string {
   if (c.status === 'ok') return 'ok';
-  if (c.status === 'cut-off') return `cut off after ${fmtSeconds(c.elapsedSeconds)}: ${c.reason}`;
+  if (c.status === 'cut-off') {
+    const first = c.firstRunSeconds ? ` (+ first run ${fmtSeconds(c.firstRunSeconds)}, not counted)` : '';
+    return `cut off after ${fmtSeconds(c.elapsedSeconds - (c.firstRunSeconds ?? 0))}${first}: ${c.reason}`;
+  }
   return `${c.status}: ${c.reason ?? ''}`;
 }
 
@@ -143,7 +146,7 @@ export function formatMarkdown(r: BenchReport, command: string): string {
       }
       if (c.status === 'cut-off') {
         const { ratio } = ratioTo(r, workload, c.phase, c.peer);
-        return `cut off after ${fmtSeconds(c.elapsedSeconds)}, est. ${fmtRate(c.estimatedStepsPerSecond)}${ratio !== null ? ` (≈${fmtRatio(ratio)})` : ''}`;
+        return `cut off after ${fmtSeconds(c.elapsedSeconds - (c.firstRunSeconds ?? 0))}, est. ${fmtRate(c.estimatedStepsPerSecond)}${ratio !== null ? ` (≈${fmtRatio(ratio)})` : ''}`;
       }
       return c.status === 'unsupported' ? 'n/a (H too large)' : c.status;
     };

@@ -52,35 +52,44 @@ export interface Measurement {
   elapsedSeconds: number;
   /** The first run at the first size (compilation, allocation, first use): not counted against the budget. */
   firstRunSeconds: number | null;
+  /** Whether a warm-up run preceded the timed runs at full size (skipped when one run is long against the budget). */
+  fullSizeWarmUp: boolean;
 }
 
 const now = (): number => performance.now() / 1000;
 
 /**
  * Measures `peer` on `model`. `batchOf(n)` gives the batch of n sequences (n = N for the measured runs).
- * Calibration runs batches of 16, 128, 1024, … sequences (each twice, the first as warm-up) until one takes a
- * tenth of the budget or the next would pass N. The full-size time is extrapolated with a straight line through
- * the last two calibration points (fixed cost + cost per sequence), or proportionally from a single point. If one
- * full run and its warm-up are estimated past the budget, the cell is cut off and reported with the estimate.
+ * Calibration runs batches of 16, 64, 256, … sequences (a warm-up, then the faster of two timed runs) until one
+ * takes a fifteenth of the budget (and there are two points, where the budget allows) or the next would reach N. The full-size time is extrapolated with a straight
+ * line through the last two calibration points (fixed cost + cost per sequence), or proportionally from a single
+ * point. The cell is cut off when a calibration run alone shows that a full run and its warm-up cannot fit the
+ * budget, or when the estimate from the last calibration size says so; it is reported with the estimate.
  */
 export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number) => Batch, phase: Phase, o: MeasureOptions): Promise<Measurement> {
   const start = now();
-  const m: Measurement = { status: 'ok', wall: null, gpu: null, last: null, calibration: null, calibrationRun: null, elapsedSeconds: 0, firstRunSeconds: null };
+  const m: Measurement = { status: 'ok', wall: null, gpu: null, last: null, calibration: null, calibrationRun: null, elapsedSeconds: 0, firstRunSeconds: null, fullSizeWarmUp: false };
   const done = (): Measurement => ((m.elapsedSeconds = now() - start), m);
+  // A full-size warm-up only for runs short against the budget: calibration has compiled and warmed up already.
+  const warmUpAt = (seconds: number): boolean => seconds <= o.budgetSeconds / 5;
+  const runsNeeded = (seconds: number): number => (warmUpAt(seconds) ? 2 : 1);
   try {
     // Calibration.
     const points: [number, number][] = [];
-    for (let n = Math.min(o.N, o.calibrationStart ?? 16); n < o.N; n *= 8) {
+    for (let n = Math.min(o.N, o.calibrationStart ?? 16); n < o.N; n *= 4) {
       const prepared = await peer.prepare(model, batchOf(n), phase);
-      let seconds: number;
-      let result: PeerRun;
+      let seconds = Infinity;
+      let result: PeerRun | null = null;
       try {
         const tw = now();
         await prepared.run(); // warm-up: compilation, allocation
         if (m.firstRunSeconds === null) m.firstRunSeconds = now() - tw;
-        const t0 = now();
-        result = await prepared.run();
-        seconds = now() - t0;
+        for (let k = 0; k < 2; k++) {
+          const t0 = now();
+          result = await prepared.run();
+          seconds = Math.min(seconds, now() - t0);
+          if (seconds > o.budgetSeconds / 15) break; // slow enough to be measured once
+        }
       } finally {
         prepared.dispose();
       }
@@ -89,25 +98,32 @@ export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number)
       const estimatedSeconds = extrapolate(points, o.N);
       m.calibration = { N: n, seconds, estimatedSeconds };
       const spent = now() - start - m.firstRunSeconds!;
-      const last = seconds > o.budgetSeconds / 10 || n * 8 >= o.N;
-      // A full run takes at least as long as this smaller one; beyond that, trust an estimate from two points
-      // (or from the last calibration size).
-      const lowerBoundOver = spent + 2 * seconds > o.budgetSeconds;
-      const estimateOver = (last || points.length >= 2) && spent + 2 * estimatedSeconds > o.budgetSeconds;
-      if (lowerBoundOver || estimateOver) {
+      // Slow enough to extrapolate from, but a single point says nothing about fixed costs: take a second one at 4n
+      // (at most 4× as long, twice) when the budget allows.
+      const slow = seconds > o.budgetSeconds / 15;
+      const secondPoint = points.length < 2 && spent + 8 * seconds <= o.budgetSeconds;
+      const last = n * 4 >= o.N || (slow && !secondPoint);
+      // A full run takes at least as long as this smaller one; beyond that, trust only the last calibration size.
+      if (spent + runsNeeded(seconds) * seconds > o.budgetSeconds || (last && spent + runsNeeded(estimatedSeconds) * estimatedSeconds > o.budgetSeconds)) {
         m.status = 'cut-off';
         m.reason = `one run of N=${o.N} estimated at ${fmtSeconds(estimatedSeconds)} (calibrated at N=${points.map((p) => p[0]).join(', ')}: ${points.map((p) => fmtSeconds(p[1])).join(', ')}); budget ${fmtSeconds(o.budgetSeconds)}`;
         return done();
       }
       if (last) break;
     }
-    // Full size: one warm-up, then repeats while the budget lasts (at least one).
+    // Full size: a warm-up (unless one run is long against the budget), then repeats while the budget lasts
+    // (at least one).
     const prepared = await peer.prepare(model, batchOf(o.N), phase);
     try {
-      const t0 = now();
-      await prepared.run();
-      const first = now() - t0;
-      if (m.firstRunSeconds === null) m.firstRunSeconds = first;
+      let first = m.calibration?.estimatedSeconds ?? 0;
+      if (!m.calibration || warmUpAt(m.calibration.estimatedSeconds)) {
+        const t0 = now();
+        await prepared.run();
+        first = now() - t0;
+        m.fullSizeWarmUp = true;
+        if (m.firstRunSeconds === null) m.firstRunSeconds = first;
+      }
+      m.firstRunSeconds ??= 0;
       const wall: number[] = [];
       const gpu: number[] = [];
       for (let r = 0; r < o.repeats; r++) {

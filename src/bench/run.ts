@@ -100,6 +100,8 @@ export interface CellResult {
   elapsedSeconds: number;
   /** The peer's first run on this cell (compilation, allocation), excluded from the budget. */
   firstRunSeconds: number | null;
+  /** Whether a warm-up run preceded the timed runs at full size (calibration always warms up first). */
+  fullSizeWarmUp: boolean;
 }
 
 export interface TargetCheck {
@@ -250,6 +252,7 @@ export async function runBench(
             check: null,
             elapsedSeconds: 0,
             firstRunSeconds: null,
+            fullSizeWarmUp: false,
           };
           const why = p.unsupported?.(model, phase, N, T) ?? null;
           if (why) {
@@ -264,6 +267,7 @@ export async function runBench(
             cell.calibration = m.calibration;
             cell.elapsedSeconds = m.elapsedSeconds;
             cell.firstRunSeconds = m.firstRunSeconds;
+            cell.fullSizeWarmUp = m.fullSizeWarmUp;
             const steps = N * T;
             if (m.wall) {
               cell.stepsPerSecond = steps / m.wall.median;
