@@ -171,6 +171,18 @@ await describeGpu('WebGPU strategies on the command line', () => {
 });
 
 await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
+  it('forward passes without targets, longer than one gemm forward segment (32 steps), match the CPU reference', async () => {
+    for (const out of ['all', 'last'] as const) {
+      const { json, batch } = makeCase({ I: 3, H: 20, O: 5, act: 'tanh', out, N: 29, maxT: 40, h0: true }, 49);
+      const inputsOnly: Batch = { ...batch, targets: null };
+      for (const strategy of ['gemm', 'workgroup'] as const) {
+        const r = await gpu().run(json, inputsOnly, { strategy, outputs: true });
+        expect(r.loss).toBeNull();
+        await expectMatchesCpu(r, json, inputsOnly);
+      }
+    }
+  }, 60_000);
+
   it('a hidden state that overflows is a NonFiniteError on every strategy, even under ReLU', async () => {
     const json: ModelJSON = { inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[3e38], [1]], Wh: [[3e38, 0], [0, 1]], bh: [0, 0], Wy: [[1, 1]], by: [0] } };
     const batch = batchFromArrays([[[1], [1], [1]], [[-1]]], [[0], [0]], 'last', 1);
