@@ -16,6 +16,7 @@
 //
 // Layout (N = dims.n sequences in the chunk; every per-sequence array is [row * N + n]):
 //   xs[(t*I + i)*N + n], targets/ys as rnn.wgsl, states: slots of H×N values at the offsets the step record names.
+//   weights: the parameters (src/model.ts paramLayout), h0, then Whᵀ and Wyᵀ.
 //   work: [0, NPARAM) gradient accumulators, then dy (O×N) at dims.dy, dz (two H×N buffers) at step.dzCur/dzNext,
 //   and the per-sequence rows (O squared-error rows, then the overflow row) at dims.rows.
 
@@ -38,7 +39,8 @@ override TY: u32 = 16u;
 override BK: u32 = 16u;
 // SHARED: stage A and B tiles in workgroup memory (GPUs). Without it every invocation reads its operands directly,
 // with no barriers (CPU-emulated adapters such as SwiftShader, where barriers are costly and caches do the
-// staging). Both add the same products in the same order, so the results are bit-identical.
+// staging). Both add the same products in the same order (the staged path also adds its last tile's zero padding,
+// so only an exact zero may differ in sign). A run uses one of the two throughout, so its results are deterministic.
 override SHARED: bool = true;
 override BM: u32 = TY * RM;
 override BN: u32 = TX * RN;
@@ -49,6 +51,9 @@ override OFF_BH: u32 = OFF_WH + H * H;
 override OFF_WY: u32 = OFF_BH + H;
 override OFF_BY: u32 = OFF_WY + O * H;
 override OFF_H0: u32 = OFF_BY + O;
+// Transposed copies the host appends, so that DZ reads Whᵀ and Wyᵀ row by row like the forward products.
+override OFF_WHT: u32 = OFF_H0 + H;    // Whᵀ: H×H, [k][j] = Wh[j][k]
+override OFF_WYT: u32 = OFF_WHT + H * H; // Wyᵀ: H×O, [j][o] = Wy[o][j]
 
 const NONE: u32 = 0xffffffffu;
 const HAS_DY: u32 = 1u;     // step.flags: this step has a prediction for some sequence (dy is valid)
@@ -140,8 +145,8 @@ fn loadA(m: u32, k: u32, b: u32) -> f32 {
     case 2u: { return weights[OFF_WY + m * H + k]; }
     case 3u: {
       let kk = k + dzKStart();
-      if (kk < O) { return weights[OFF_WY + kk * H + m]; }
-      return weights[OFF_WH + (kk - O) * H + m];
+      if (kk < O) { return weights[OFF_WYT + m * O + kk]; }
+      return weights[OFF_WHT + m * H + (kk - O)];
     }
     case 4u: { return work[step.dzCur + m * N + k]; }
     case 5u: { return work[dims.dy + m * N + k]; }
@@ -239,7 +244,7 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
 // A and B tiles are loaded with consecutive invocations on consecutive addresses: along k where the operand is
 // contiguous in k (weights row-major, the K = sequences products), else along the row/column.
 fn aAlongK() -> bool {
-  return KIND != 3u;
+  return true;
 }
 fn bAlongK() -> bool {
   return KIND == 4u || KIND == 5u;

@@ -13,6 +13,10 @@ import type { StrategyName } from '../src/gpu/strategy.ts';
 import { LIMITS, modelFromJSON, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, type CliIO } from '../src/cli/app.ts';
 import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
 
 const cpu = await Engine.create({ backend: 'cpu' });
@@ -66,6 +70,7 @@ describe('strategy choice', () => {
     expect(autoOrder(shape(256))[0]).toBe('gemm');
     expect(chooseStrategy('auto', shape(4), limits).name).toBe('per-sequence');
     expect(chooseStrategy(undefined, shape(16), limits).name).toBe('per-sequence');
+    expect(() => chooseStrategy('workgroup', shape(129), limits)).toThrow(/hiddenSize ≤ 128, got 129/);
   });
 
   it('a forced strategy that cannot serve the shape is an InputError saying why', () => {
@@ -107,7 +112,7 @@ await describeGpu('WebGPU strategy reporting', (gpu) => {
 /** Cases every registered strategy that can serve them must pass (small N and T: the CPU reference stays fast). */
 const CASES: Case[] = [
   { I: 1, H: 1, O: 1, act: 'relu', out: 'last', N: 7, maxT: 6, h0: true },
-  { I: 3, H: 16, O: 2, act: 'tanh', out: 'all', N: 33, maxT: 5 },
+  { I: 3, H: 12, O: 2, act: 'tanh', out: 'all', N: 33, maxT: 5 },
   { I: 64, H: 17, O: 3, act: 'tanh', out: 'all', N: 37, maxT: 5, h0: true },
   { I: 2, H: 64, O: 64, act: 'identity', out: 'last', N: 9, maxT: 4 },
   { I: 3, H: 130, O: 2, act: 'relu', out: 'last', N: 5, maxT: 4, h0: true },
@@ -130,6 +135,81 @@ await describeGpu('WebGPU strategies against the CPU reference', (gpu) => {
       }, 60_000);
     });
   }
+});
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: async (t) => void (out += t), err: (t) => void (err += t), progress: false, debug: false };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+await describeGpu('WebGPU strategies on the command line', () => {
+  it('--strategy and --memory-budget: the strategy and run figures are reported; a strategy that cannot serve exits 2 naming why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-strategies-'));
+    const { json, batch } = makeCase({ I: 2, H: 17, O: 1, act: 'tanh', out: 'last', N: 6, maxT: 4 }, 48);
+    const modelPath = join(dir, 'model.json');
+    const dataPath = join(dir, 'data.json');
+    writeFileSync(modelPath, JSON.stringify(json));
+    const inputs = Array.from({ length: batch.count }, (_, n) => Array.from({ length: batch.lengths[n] }, (_, t) => Array.from(batch.inputs.subarray((batch.offsets[n] + t) * 2, (batch.offsets[n] + t + 1) * 2))));
+    writeFileSync(dataPath, JSON.stringify({ inputs, targets: Array.from({ length: batch.count }, (_, n) => [batch.targets![n]]) }));
+    const ok = await cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'webgpu', '--strategy', 'gemm', '--memory-budget', '1M', '--json');
+    expect(ok.code, ok.err).toBe(0);
+    const run = JSON.parse(ok.out).run;
+    expect(run.strategy).toBe('gemm');
+    expect(run.checkpointEvery).toBe(4);
+    expect(run.peakBytes).toBeLessThanOrEqual(1 << 20);
+    const bad = await cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'webgpu', '--strategy', 'per-sequence');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/strategy "per-sequence" cannot serve this run: .*hiddenSize ≤ 16, got 17/);
+    const v = await cli('verify', '--model', modelPath, '--data', dataPath, '--strategy', 'workgroup');
+    expect(v.code, v.err).toBe(0);
+    expect(v.out).toMatch(/strategy workgroup, 1 chunk/);
+    expect((await cli('grad', '--model', modelPath, '--data', dataPath, '--memory-budget', 'lots')).code).toBe(2);
+  }, 60_000);
+});
+
+await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
+  it('forward passes without targets, longer than one gemm forward segment (32 steps), match the CPU reference', async () => {
+    for (const out of ['all', 'last'] as const) {
+      const { json, batch } = makeCase({ I: 3, H: 20, O: 5, act: 'tanh', out, N: 29, maxT: 40, h0: true }, 49);
+      const inputsOnly: Batch = { ...batch, targets: null };
+      for (const strategy of ['gemm', 'workgroup'] as const) {
+        const r = await gpu().run(json, inputsOnly, { strategy, outputs: true });
+        expect(r.loss).toBeNull();
+        await expectMatchesCpu(r, json, inputsOnly);
+      }
+    }
+  }, 60_000);
+
+  it('a hidden state that overflows is a NonFiniteError on every strategy, even under ReLU', async () => {
+    const json: ModelJSON = { inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[3e38], [1]], Wh: [[3e38, 0], [0, 1]], bh: [0, 0], Wy: [[1, 1]], by: [0] } };
+    const batch = batchFromArrays([[[1], [1], [1]], [[-1]]], [[0], [0]], 'last', 1);
+    for (const { name: strategy } of STRATEGIES) {
+      await expect(gpu().run(json, batch, { strategy }), strategy).rejects.toThrow(NonFiniteError);
+      await expect(gpu().run(json, batch, { strategy, gradients: false, outputs: true }), strategy).rejects.toThrow(/hidden state of 1 of 2 sequences/);
+    }
+  });
+
+  it('workgroup: one workgroup per sequence, past 65535 folded into 2D', async () => {
+    const N = 70_001;
+    const lengths = Uint32Array.from({ length: N }, (_, n) => 1 + (n % 2));
+    const offsets = offsetsFromLengths(lengths);
+    const rng = new Rng(46);
+    const big: Batch = { count: N, inputSize: 1, outputSize: 1, output: 'last', lengths, offsets, inputs: Float64Array.from({ length: offsets[N] }, () => rng.uniform(-1, 1)), targets: Float64Array.from({ length: N }, () => rng.uniform(-1, 1)) };
+    await expectMatchesCpu(await gpu().run(preset('statquest'), big, { strategy: 'workgroup', outputs: true }), preset('statquest'), big);
+  }, 60_000);
+
+  it('workgroup: chunked under a small budget, deterministic', async () => {
+    const { json, batch } = makeCase({ I: 2, H: 33, O: 2, act: 'tanh', out: 'last', N: 40, maxT: 6, h0: true }, 47);
+    const e = await engineOn(gpu(), { memoryBudget: 64 * 1024 });
+    const r = await e.run(json, batch, { strategy: 'workgroup' });
+    expect(e.lastRunStats!.chunks).toBeGreaterThan(1);
+    await expectMatchesCpu(r, json, batch);
+    expect(flat(await e.run(json, batch, { strategy: 'workgroup' }))).toEqual(flat(r));
+    e.dispose();
+  }, 60_000);
 });
 
 const engineOn = (gpu: Engine, opts: GpuOptions): Promise<Engine> => Engine.create({ backend: 'webgpu', gpu: { device: gpu.device!, ...opts } });
@@ -182,17 +262,13 @@ await describeGpu('WebGPU gemm strategy', (gpu) => {
     e.dispose();
   }, 60_000);
 
-  it('a hidden state that overflows is a NonFiniteError, even under ReLU', async () => {
-    const json: ModelJSON = { inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[3e38], [1]], Wh: [[3e38, 0], [0, 1]], bh: [0, 0], Wy: [[1, 1]], by: [0] } };
-    const batch = batchFromArrays([[[1], [1], [1]], [[-1]]], [[0], [0]], 'last', 1);
-    await expect(gpu().run(json, batch, { strategy })).rejects.toThrow(NonFiniteError);
-    await expect(gpu().run(json, batch, { strategy })).rejects.toThrow(/hidden state of 1 of 2 sequences/);
-  });
 
-  it('auto picks gemm beyond the per-sequence limits', async () => {
+  it('auto picks workgroup beyond the per-sequence limits, gemm beyond the workgroup ones', async () => {
     const { json, batch } = makeCase({ I: 20, H: 3, O: 1, act: 'identity', out: 'last', N: 4, maxT: 3 }, 45);
     await gpu().run(json, batch);
-    expect(gpu().lastRunStats!.strategy).toBe('gemm');
+    expect(gpu().lastRunStats!.strategy).toBe('workgroup');
+    expect(chooseStrategy('auto', shape(129), gpu().device!.limits).name).toBe('gemm');
+    expect(chooseStrategy('auto', shape(64), gpu().device!.limits).name).toBe('workgroup');
   });
 });
 
@@ -236,7 +312,7 @@ describe('gemm memory plan', () => {
   it('respects the binding limit per buffer, and names the limit one sequence cannot fit', () => {
     const p = planGemm(base(Array(5000).fill(100), { maxBindingBytes: 1 << 24 }));
     for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(1 << 24);
-    expect(() => planGemm(base([4096], { inputSize: 64, maxBindingBytes: 1 << 19 }))).toThrow(/"xs".*maxStorageBufferBindingSize/);
+    expect(() => planGemm(base([4096], { inputSize: 64, hiddenSize: 64, params: 64 * 64 + 64 * 64 + 2 * 64 + 1, maxBindingBytes: 1 << 19 }))).toThrow(/"xs".*maxStorageBufferBindingSize/);
     expect(() => planGemm(base([4096], { budgetBytes: 100_000 }))).toThrow(/even with a hidden state stored every 64 steps, more than the memory budget of 100000 bytes/);
   });
 

@@ -169,6 +169,17 @@ await describeGpu('training on WebGPU', (gpu) => {
     expect(slow.stepsDone[0]).toBe(30);
   });
 
+  it('trains shapes beyond the training kernel (H = 20) through the engine, like the CPU', async () => {
+    const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 20, outputSize: 1 }, 'tanh', 'last', 5, 0.2));
+    const data = randomBatch({ count: 10, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 4, seed: 9 });
+    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 3, historyEvery: 1 };
+    const a = await train(gpu(), model, data, o);
+    const b = await train(await cpuP, model, data, o);
+    expect(a.backend).toBe('webgpu');
+    expectClose(a.model.params, b.model.params, 'params');
+    expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), 'history');
+  });
+
   it('reports the validation loss and stops at the next read-back when aborted', async () => {
     const validation = batchFromArrays([[[0.5], [0.5]], [[1], [0]]], [[0.2], [0.7]], 'last', 1);
     const r = await train(gpu(), statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 5, validation });

@@ -25,6 +25,15 @@ await describeGpu('unroll study on WebGPU', (gpu) => {
     }
   });
 
+  it('gives bit-identical terms on a second run', async () => {
+    const a = await unrollStudy(gpu(), { inputs, w2: w2s, activation: 'tanh' });
+    const b = await unrollStudy(gpu(), { inputs, w2: w2s, activation: 'tanh' });
+    a.rows.forEach((row, j) => {
+      expect(b.rows[j].contributions).toEqual(row.contributions);
+      expect(b.rows[j].dPredicted).toEqual(row.dPredicted);
+    });
+  });
+
   it('refuses values beyond the float32 range', async () => {
     await expect(unrollStudy(gpu(), { inputs: new Array(60).fill(1), w2: [0.5, 10] })).rejects.toThrow(/w2 = 10/);
   });

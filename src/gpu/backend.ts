@@ -33,7 +33,7 @@ export interface GpuOptions {
   gemmTile?: GemmTile;
   /**
    * gemm strategy: stage operand tiles in workgroup memory. Default: true, except on SwiftShader (a CPU driver, where
-   * workgroup barriers are costly and the CPU caches stage the operands anyway). Results are bit-identical either way.
+   * workgroup barriers are costly and the CPU caches stage the operands anyway). Same values either way (an exact zero may differ in sign).
    */
   gemmShared?: boolean;
   /** gemm strategy, BPTT: store every k-th hidden state and recompute the rest, whatever the budget (tests, benchmarks). */

@@ -70,7 +70,7 @@ function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts
   const segments = Math.ceil(T / segment);
   const records = 1 + 2 * segments + (p.gradients ? 7 : 2) * T;
   const bytes: Record<string, number> = {
-    weights: (p.params + H) * 4,
+    weights: (p.params + H + H * H + H * O) * 4,
     xs: cap * T * I * 4,
     lengths: cap * 4,
     targets: p.hasTargets ? cap * outPerSeq * 4 : 0,
@@ -146,6 +146,8 @@ export function planGemm(p: GemmPlanInput): GemmPlan {
       `one sequence of ${T} steps needs ${one.totalBytes} bytes of GPU buffers${p.gradients ? ` even with a hidden state stored every ${segment} steps` : ''}, more than the memory budget of ${p.budgetBytes} bytes`,
     );
   }
+  // As many chunks as needed, of even size (two chunks of 8192 rather than 14927 + 1457: less memory, same work).
+  capacity = Math.ceil(N / Math.ceil(N / capacity));
   const chunks: Chunk[] = [];
   let parts = 0;
   for (let start = 0; start < N; start += capacity) {

@@ -26,6 +26,13 @@ export interface CoreResult {
   aborted: boolean;
 }
 
+/** The backend-specific part of training: train a population, and evaluate the SSR of many weight sets. */
+export interface TrainBackend {
+  population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult>;
+  /** SSR per model (params model-major, h0 per model or the base's) on its data set (one shared set, or one per model); NaN where not finite. */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array>;
+}
+
 /** Options beyond the public ones, for the landscape's path. */
 export interface CoreExtras {
   /** 1 = trainable, 0 = fixed (per parameter); null = all trainable. */

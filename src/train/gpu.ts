@@ -197,6 +197,8 @@ export class GpuTrainer {
       trajectory: x.trajectory ? new Float64Array(slots * M * P).fill(NaN) : null,
       aborted: false,
     };
+    // Models of chunks that an abort leaves untrained keep their initial weights.
+    models.forEach((m, i) => result.params.set(m.params, i * P));
     for (let m0 = 0; m0 < M && !result.aborted; m0 += chunk) {
       const m1 = Math.min(M, m0 + chunk);
       await withErrorScopes(this.device, 'webgpu-rnn train', () =>

@@ -8,7 +8,7 @@ import { InputError } from '../errors.ts';
 import { modelFromJSON, paramName, type Model, type ModelJSON, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkFloat32Range, firstFloat32Overflow, parseModel } from '../validate.ts';
-import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult } from './cpu.ts';
+import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult, type TrainBackend } from './cpu.ts';
 import { stepwise } from './stepwise.ts';
 import { checkPopulation, resolveOptions, resolveParam, type ResolvedOptions } from './options.ts';
 import type {
@@ -35,13 +35,6 @@ export * from './types.ts';
 export const DEFAULT_OPTIMIZER: OptimizerConfig = Object.freeze({ kind: 'adam', lr: 0.05 }) as OptimizerConfig;
 export const DEFAULT_STEPS = 1000;
 export { minibatchOrder } from './options.ts';
-
-/** The backend-specific part: train a population, and evaluate the SSR of many weight sets. */
-export interface TrainBackend {
-  population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult>;
-  /** SSR per model (params model-major, h0 per model or the base's) on its data set (one shared set, or one per model); NaN where not finite. */
-  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array>;
-}
 
 async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
   const device = engine.device;

@@ -3,8 +3,7 @@
 
 import type { Engine } from '../engine.ts';
 import { NonFiniteError } from '../errors.ts';
-import { cpuTrainPopulation, type GradientFn } from './cpu.ts';
-import type { TrainBackend } from './index.ts';
+import { cpuTrainPopulation, type GradientFn, type TrainBackend } from './cpu.ts';
 
 /**
  * Shapes beyond the training kernel on WebGPU: each step runs the engine's general forward + BPTT (whichever

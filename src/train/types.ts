@@ -71,7 +71,11 @@ export interface TrainOptions {
   readbackEvery?: number;
   /** A validation set: its SSR at the final weights is reported as `validationLoss`. */
   validation?: Batch;
-  /** Called at every read-back point (WebGPU) or every `readbackEvery` steps (CPU). `loss` is the latest recorded. */
+  /**
+   * Called at every read-back point (WebGPU) or every `readbackEvery` steps (CPU), and once at the end. `loss` is
+   * the latest batch loss of the first model. A WebGPU population too large for one chunk of buffers trains chunk
+   * by chunk, and `step` then starts again from 0 for each chunk.
+   */
   onProgress?: (p: { step: number; steps: number; loss: number; stepsPerSecond: number }) => void;
   /** Aborting stops training at the next read-back point; the report then has the steps done so far. */
   signal?: AbortSignal;

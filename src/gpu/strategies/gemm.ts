@@ -7,7 +7,7 @@
 
 import { outputCount } from '../../batch.ts';
 import { describeAdapter } from '../device.ts';
-import { LIMITS } from '../../model.ts';
+import { LIMITS, paramLayout } from '../../model.ts';
 import { planGemm, type GemmPlan } from '../gemm-plan.ts';
 import { GemmKernels, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
@@ -160,10 +160,16 @@ export const gemm: Strategy = {
     const outPerSeq = (outAll ? T : 1) * O;
     const R = O + 1; // per-sequence rows: squared errors per output unit, then the overflow flag
 
-    const weights = pool.get('weights', (P + H) * 4, STORAGE | COPY_DST);
-    const w32 = new Float32Array(P + H);
+    // The parameters, h0, then Whᵀ and Wyᵀ (read row by row by the DZ product).
+    const weights = pool.get('weights', plan.bytes.weights, STORAGE | COPY_DST);
+    const w32 = new Float32Array(plan.bytes.weights / 4);
     w32.set(model.params);
     w32.set(model.h0, P);
+    const { Wh, Wy } = paramLayout(model).blocks;
+    for (let j = 0; j < H; j++) {
+      for (let k = 0; k < H; k++) w32[P + H + k * H + j] = model.params[Wh.offset + j * H + k];
+      for (let o = 0; o < O; o++) w32[P + H + H * H + j * O + o] = model.params[Wy.offset + o * H + j];
+    }
     device.queue.writeBuffer(weights, 0, w32);
     const xs = pool.get('xs', plan.bytes.xs, STORAGE | COPY_DST);
     const lengths = pool.get('lengths', plan.bytes.lengths, STORAGE | COPY_DST);

@@ -6,9 +6,10 @@ import type { Strategy, StrategyChoice, StrategyShape } from '../strategy.ts';
 import { gemm } from './gemm.ts';
 import { perSequence } from './per-sequence.ts';
 import { rtrl } from './rtrl.ts';
+import { workgroup } from './workgroup.ts';
 
 /** Every registered strategy. A strategy listed here must pass test/gpu-strategies.test.ts. */
-export const STRATEGIES: readonly Strategy[] = [perSequence, gemm, rtrl];
+export const STRATEGIES: readonly Strategy[] = [perSequence, workgroup, gemm, rtrl];
 
 /**
  * `auto` tries, in order, the first registered strategy of each rung whose `supports` accepts the shape:

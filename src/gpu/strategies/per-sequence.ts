@@ -8,6 +8,7 @@ import { RnnKernel } from '../kernels/rnn.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import { planChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
+import type { Kernel } from '../kernel.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
 import { runResult } from '../sums.ts';
 import { truncationUniform } from '../truncation.ts';
@@ -32,8 +33,8 @@ export const perSequence: Strategy = {
   },
 
   async run(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
-    const { device, pool } = ctx;
-    const { model, batch, gradients, outputs, hasTargets } = req;
+    const { device } = ctx;
+    const { model, gradients, outputs, hasTargets } = req;
     const O = model.outputSize;
     const outAll = model.output === 'all';
 
@@ -49,6 +50,25 @@ export const perSequence: Strategy = {
       workgroupSize: ctx.opts.workgroupSize ?? 64,
       unroll: ctx.opts.unroll,
     });
+    return runRowKernel(ctx, req, rnn);
+  },
+};
+
+/** A kernel with rnn.wgsl's bindings and row layout (per-sequence, workgroup): one dispatch per chunk. */
+export interface RowKernel {
+  readonly kernel: Kernel;
+  /** Rows per sequence: SSR, overflow flag, then (BPTT) every parameter's gradient. */
+  readonly rows: number;
+  readonly v: { mode: 'forward' | 'bptt' };
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, n: number): void;
+}
+
+/** Plans chunks, packs each one time-major, runs `rnn` and the first reduction level per chunk, then the final sums. */
+export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, rnn: RowKernel): Promise<StrategyResult> {
+    const { device, pool } = ctx;
+    const { model, batch, gradients, outputs, hasTargets } = req;
+    const O = model.outputSize;
+    const outAll = model.output === 'all';
     const reduce = new ReduceKernel(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
     const R = rnn.rows;
     const plan = planChunks({
@@ -128,5 +148,4 @@ export const perSequence: Strategy = {
 
     const raw = await runResult(device, pool, reduce, parts, R, plan.totalParts, ctx.timer, { hasTargets, gradients, clipNorm: req.clipNorm }, outHost);
     return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: gradients ? T : undefined };
-  },
-};
+}

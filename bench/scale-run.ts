@@ -1,0 +1,43 @@
+// One forward + BPTT run of a large shape (issue 3's "done when": H = 256, T = 256, N = 16,384) on WebGPU, printing
+// the wall time and RunStats (strategy, chunks, peak GPU bytes, checkpoint interval). Not the benchmark sweep.
+//
+//   npx tsx bench/scale-run.ts [--h 256] [--t 256] [--n 16384] [--budget BYTES] [--strategy auto|gemm|…]
+
+import { offsetsFromLengths, type Batch } from '../src/batch.ts';
+import { Engine } from '../src/engine.ts';
+import { randomModel, Rng } from '../src/random.ts';
+import type { StrategyChoice } from '../src/gpu/strategy.ts';
+
+const arg = (name: string, dflt: string): string => {
+  const k = process.argv.indexOf(`--${name}`);
+  return k > 0 ? process.argv[k + 1] : dflt;
+};
+const H = Number(arg('h', '256'));
+const T = Number(arg('t', '256'));
+const N = Number(arg('n', '16384'));
+const budget = arg('budget', '');
+const strategy = arg('strategy', 'auto') as StrategyChoice;
+
+const rng = new Rng(1);
+const json = randomModel({ inputSize: 1, hiddenSize: H, outputSize: 1 }, 'tanh', 'last', 7, 1 / Math.sqrt(H));
+const batchOf = (n: number): Batch => {
+  const lengths = new Uint32Array(n).fill(T);
+  return {
+    count: n,
+    inputSize: 1,
+    outputSize: 1,
+    output: 'last',
+    lengths,
+    offsets: offsetsFromLengths(lengths),
+    inputs: Float32Array.from({ length: n * T }, () => rng.uniform(-1, 1)),
+    targets: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
+  };
+};
+const engine = await Engine.create({ backend: 'webgpu', gpu: budget ? { memoryBudget: Number(budget) } : {} });
+await engine.run(json, batchOf(4), { strategy }); // compiles the pipelines
+const batch = batchOf(N);
+const t0 = performance.now();
+const r = await engine.run(json, batch, { strategy });
+const seconds = (performance.now() - t0) / 1000;
+console.log(JSON.stringify({ adapter: engine.adapter, H, T, N, seconds: Number(seconds.toFixed(1)), loss: r.loss, gradNorm: r.gradNorm, stats: engine.lastRunStats }));
+engine.dispose();
