@@ -25,3 +25,7 @@ export {
   type StudyWeights,
 } from './study/unroll.ts';
 export * from './svg/index.ts';
+export { runBrowserBench, type BrowserBenchOptions } from './bench/browser.ts';
+export { runBench, type BenchReport, type CellResult, type BenchConfig } from './bench/run.ts';
+export { WebGpuPeer, CpuRefPeer, type Peer, type PreparedRun, type PeerRun } from './bench/peer.ts';
+export { workload, stepCost, type Workload, type Phase } from './bench/workloads.ts';

@@ -61,8 +61,10 @@ export class TfjsPeer implements Peer {
     for (let n = 0; n < N; n++) if (batch.lengths[n] !== T) throw new Error('the tfjs peer takes sequences of one length only');
     if (!batch.targets || batch.output !== 'last' || model.output !== 'last') throw new Error('the tfjs peer takes output "last" with targets');
     const net = tf.sequential();
-    net.add(tf.layers.simpleRNN({ units: H, activation: ACT[model.activation] as 'relu', inputShape: [T, I], returnSequences: false }));
-    net.add(tf.layers.dense({ units: O }));
+    // Zero initializers: the weights are set below (the default orthogonal one is slow and warns for H ≥ 64).
+    const zeros = { kernelInitializer: 'zeros', biasInitializer: 'zeros' } as const;
+    net.add(tf.layers.simpleRNN({ units: H, activation: ACT[model.activation] as 'relu', inputShape: [T, I], returnSequences: false, recurrentInitializer: 'zeros', ...zeros }));
+    net.add(tf.layers.dense({ units: O, ...zeros }));
     const w = model.weights;
     // Ours: h = act(Wx·x + Wh·h + bh), y = Wy·h + by. tfjs: h = act(x·K + h·R + b), y = h·D + c. So K = Wxᵀ, R = Whᵀ, D = Wyᵀ.
     const transpose = (m: number[][]): number[][] => m[0].map((_, c) => m.map((row) => row[c]));

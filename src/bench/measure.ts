@@ -102,7 +102,9 @@ export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number)
       // (at most 4× as long, twice) when the budget allows.
       const slow = seconds > o.budgetSeconds / 15;
       const secondPoint = points.length < 2 && spent + 8 * seconds <= o.budgetSeconds;
-      const last = n * 4 >= o.N || (slow && !secondPoint);
+      // The next size costs about a warm-up and a run of up to 4× this one: stop calibrating if that cannot fit.
+      const nextFits = spent + 8 * seconds <= o.budgetSeconds;
+      const last = n * 4 >= o.N || (slow && !secondPoint) || !nextFits;
       // A full run takes at least as long as this smaller one; beyond that, trust only the last calibration size.
       if (spent + runsNeeded(seconds) * seconds > o.budgetSeconds || (last && spent + runsNeeded(estimatedSeconds) * estimatedSeconds > o.budgetSeconds)) {
         m.status = 'cut-off';
