@@ -244,7 +244,8 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
 }
 
 // Operands of the direct (unstaged) path over absolute k in one source range `ph` (a constant at every call):
-// DZ: 0 = Wyᵀ·dy (k < O), 1 = Whᵀ·dz_{t+1} (k ≥ O); WGRAD_H: 1 = a tile of h_{t-1} columns only; else loadA/loadB.
+// DZ: 0 = Wyᵀ·dy (k < O), 1 = Whᵀ·dz_{t+1} (k ≥ O); WGRAD_H: 1 = a tile of h_{t-1} columns only, 2 = a tile of
+// x_t and bias columns only; else loadA/loadB.
 fn loadAP(m: u32, k: u32, b: u32, ph: u32) -> f32 {
   if (KIND == 3u) {
     if (ph == 0u) { return weights[OFF_WYT + m * O + k]; }
@@ -260,6 +261,7 @@ fn loadBP(k: u32, c: u32, b: u32, ph: u32) -> f32 {
     return work[step.dzNext + (k - O) * N + c];
   }
   if (KIND == 4u && ph == 1u) { return states[step.prev + c * N + k]; }
+  if (KIND == 4u && ph == 2u) { return select(1.0, xs[(step.t * I + min(c - H, I - 1u)) * N + k], c < H + I); }
   return loadB(k, c, b);
 }
 
@@ -320,6 +322,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       if (hasFlag(FLOW)) { direct(&acc, O, O + H, 1u, m0, c0, lid.xy, M, NC, bt); }
     } else if (KIND == 4u && c0 + BN <= H) {
       direct(&acc, 0u, K, 1u, m0, c0, lid.xy, M, NC, bt);   // a tile of dWh columns only
+    } else if (KIND == 4u && c0 >= H) {
+      direct(&acc, 0u, K, 2u, m0, c0, lid.xy, M, NC, bt);   // a tile of dWx and dbh columns only
     } else {
       direct(&acc, 0u, K, 0u, m0, c0, lid.xy, M, NC, bt);
     }
