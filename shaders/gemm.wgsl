@@ -6,7 +6,8 @@
 //   KIND 1 STEP     h_t = act(Zx_t + Wh·h_{t-1}), in place over Zx_t; 0 past a sequence's end; overflow flags
 //   KIND 2 OUT      y_t = Wy·h_t + by: predictions, squared errors per (o, sequence), dy_t = 2(y − target)
 //   KIND 3 DZ       dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}), 0 past a sequence's end
-//   KIND 4 WGRAD_H  dWx += dz_t·x_tᵀ, dWh += dz_t·h_{t-1}ᵀ, dbh += dz_t·1 (K = the chunk's sequences)
+//   KIND 4 WGRAD_H  dWh += dz_t·h_{t-1}ᵀ, dWx += dz_t·x_tᵀ, dbh += dz_t·1 (K = the chunk's sequences; columns in
+//                   that order, so that all but the last tiles read h_{t-1} alone)
 //   KIND 5 WGRAD_Y  dWy += dy_t·h_tᵀ, dby += dy_t·1
 //   KIND 6 INIT     the h0 slot: h0 broadcast to every sequence
 //
@@ -34,6 +35,7 @@ override HAS_TARGETS: bool = true;
 // exactly these two lines (src/gpu/specialize.ts) and unrolls the loops over them; the rest are overrides.
 const RM: u32 = 4u;
 const RN: u32 = 4u;
+const ACC: u32 = RM * RN;
 override TX: u32 = 16u;
 override TY: u32 = 16u;
 override BK: u32 = 16u;
@@ -166,8 +168,8 @@ fn loadB(k: u32, c: u32, b: u32) -> f32 {
       return work[step.dzNext + (kk - O) * N + c];
     }
     case 4u: {
-      if (c < I) { return xs[(step.t * I + c) * N + k]; }
-      if (c < I + H) { return states[step.prev + (c - I) * N + k]; }
+      if (c < H) { return states[step.prev + c * N + k]; }
+      if (c < H + I) { return xs[(step.t * I + (c - H)) * N + k]; }
       return 1.0;
     }
     case 5u: {
@@ -226,7 +228,7 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
     }
     case 4u: {
       var p: u32;
-      if (c < I) { p = OFF_WX + m * I + c; } else if (c < I + H) { p = OFF_WH + m * H + (c - I); } else { p = OFF_BH + m; }
+      if (c < H) { p = OFF_WH + m * H + c; } else if (c < H + I) { p = OFF_WX + m * I + (c - H); } else { p = OFF_BH + m; }
       work[p] += acc;
     }
     case 5u: {
@@ -238,6 +240,46 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
       states[step.cur + m * N + c] = weights[OFF_H0 + m];
     }
     default: {}
+  }
+}
+
+// Operands of the direct (unstaged) path over absolute k in one source range `ph` (a constant at every call):
+// DZ: 0 = Wyᵀ·dy (k < O), 1 = Whᵀ·dz_{t+1} (k ≥ O); WGRAD_H: 1 = a tile of h_{t-1} columns only; else loadA/loadB.
+fn loadAP(m: u32, k: u32, b: u32, ph: u32) -> f32 {
+  if (KIND == 3u) {
+    if (ph == 0u) { return weights[OFF_WYT + m * O + k]; }
+    return weights[OFF_WHT + m * H + (k - O)];
+  }
+  return loadA(m, k, b);
+}
+
+fn loadBP(k: u32, c: u32, b: u32, ph: u32) -> f32 {
+  let N = dims.n;
+  if (KIND == 3u) {
+    if (ph == 0u) { return work[dims.dy + k * N + c]; }
+    return work[step.dzNext + (k - O) * N + c];
+  }
+  if (KIND == 4u && ph == 1u) { return states[step.prev + c * N + k]; }
+  return loadB(k, c, b);
+}
+
+// Adds A(m, k)·B(k, c) for k = kFrom … kTo−1 to this invocation's RM×RN outputs, reading operands directly.
+fn direct(acc: ptr<function, array<f32, ACC>>, kFrom: u32, kTo: u32, ph: u32, m0: u32, c0: u32, lid: vec2u,
+          M: u32, NC: u32, bt: u32) {
+  var a: array<f32, RM>;
+  var b: array<f32, RN>;
+  for (var k = kFrom; k < kTo; k++) {
+    for (var r = 0u; r < RM; r++) {
+      let m = m0 + lid.y + r * TY;
+      a[r] = select(0.0, loadAP(min(m, M - 1u), k, bt, ph), m < M);
+    }
+    for (var q = 0u; q < RN; q++) {
+      let c = c0 + lid.x + q * TX;
+      b[q] = select(0.0, loadBP(k, min(c, NC - 1u), bt, ph), c < NC);
+    }
+    for (var q = 0u; q < RN; q++) {
+      for (var r = 0u; r < RM; r++) { (*acc)[r * RN + q] += a[r] * b[q]; }
+    }
   }
 }
 
@@ -268,22 +310,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let tid = lid.y * TX + lid.x;
   let threads = TX * TY;
 
-  var acc: array<f32, RM * RN>;
+  var acc: array<f32, ACC>;
   var a: array<f32, RM>;
   if (!SHARED) {
-    var b: array<f32, RN>;
-    for (var k = 0u; k < K; k++) {
-      for (var r = 0u; r < RM; r++) {
-        let m = m0 + lid.y + r * TY;
-        a[r] = select(0.0, loadA(min(m, M - 1u), k, bt), m < M);
-      }
-      for (var q = 0u; q < RN; q++) {
-        let c = c0 + lid.x + q * TX;
-        b[q] = select(0.0, loadB(k, min(c, NC - 1u), bt), c < NC);
-      }
-      for (var q = 0u; q < RN; q++) {
-        for (var r = 0u; r < RM; r++) { acc[r * RN + q] += a[r] * b[q]; }
-      }
+    // One k loop per operand source, so the inner loop holds no data-dependent branch (a CPU adapter runs both
+    // sides of one, masked). The loops run one after another over increasing k: the same order as one loop.
+    if (KIND == 3u) {
+      direct(&acc, dzKStart(), O, 0u, m0, c0, lid.xy, M, NC, bt);
+      if (hasFlag(FLOW)) { direct(&acc, O, O + H, 1u, m0, c0, lid.xy, M, NC, bt); }
+    } else if (KIND == 4u && c0 + BN <= H) {
+      direct(&acc, 0u, K, 1u, m0, c0, lid.xy, M, NC, bt);   // a tile of dWh columns only
+    } else {
+      direct(&acc, 0u, K, 0u, m0, c0, lid.xy, M, NC, bt);
     }
   } else {
   for (var k0 = 0u; k0 < K; k0 += BK) {

@@ -318,7 +318,10 @@ describe('gemm memory plan', () => {
 
   it('default tiles fit the WebGPU default limits; oversized tiles name the limit', () => {
     const defaults = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeWorkgroupStorageSize: 16384 } as GPUSupportedLimits;
-    for (const M of [1, 2, 5, 16, 17, 40, 64, 512]) expect(tileProblem(tileFor(M), defaults)).toBeNull();
+    for (const M of [1, 2, 5, 16, 17, 40, 64, 512]) {
+      expect(tileProblem(tileFor(M), defaults)).toBeNull();
+      expect(tileProblem(tileFor(M, false), defaults, false)).toBeNull();
+    }
     expect(tileProblem({ tx: 32, ty: 16, rm: 1, rn: 1, bk: 8 }, defaults)).toMatch(/maxComputeInvocationsPerWorkgroup/);
     expect(tileProblem({ tx: 16, ty: 16, rm: 8, rn: 8, bk: 32 }, defaults)).toMatch(/maxComputeWorkgroupStorageSize/);
     expect(tileProblem({ tx: 16, ty: 16, rm: 8, rn: 8, bk: 32 }, defaults, false)).toBeNull();
