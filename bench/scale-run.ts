@@ -37,7 +37,11 @@ const engine = await Engine.create({ backend: 'webgpu', gpu: budget ? { memoryBu
 await engine.run(json, batchOf(4), { strategy }); // compiles the pipelines
 const batch = batchOf(N);
 const t0 = performance.now();
-const r = await engine.run(json, batch, { strategy });
+const r = await engine.run(json, batch, {
+  strategy,
+  onProgress: (done, total) =>
+    console.error(`${((performance.now() - t0) / 1000).toFixed(1)} s: ${done} of ${total} sequences done`),
+});
 const seconds = (performance.now() - t0) / 1000;
 console.log(JSON.stringify({ adapter: engine.adapter, H, T, N, seconds: Number(seconds.toFixed(1)), loss: r.loss, gradNorm: r.gradNorm, stats: engine.lastRunStats }));
 engine.dispose();
