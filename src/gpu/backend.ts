@@ -146,17 +146,20 @@ export class GpuBackend implements Backend {
     this.lastStrategy = strategy.name;
     this.pool.resetPeak();
     const timer = this.opts.timestamps ? GpuTimer.create(this.device, 4096) : null;
-    const r = await strategy.run(
-      {
-        device: this.device,
-        pool: this.pool,
-        opts: this.opts,
-        budgetBytes: this.opts.memoryBudget ?? Math.min(DEFAULT_BUDGET, limits.maxBufferSize),
-        maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
-        timer,
-      },
-      { model, batch, gradients, outputs, hasTargets, truncation: opts.truncation, clipNorm: opts.clipNorm, onProgress: opts.onProgress },
-    );
+    const ctx = {
+      device: this.device,
+      pool: this.pool,
+      opts: this.opts,
+      budgetBytes: this.opts.memoryBudget ?? Math.min(DEFAULT_BUDGET, limits.maxBufferSize),
+      maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
+      timer,
+    };
+    const job = { model, batch, gradients, outputs, hasTargets, truncation: opts.truncation, clipNorm: opts.clipNorm, onProgress: opts.onProgress };
+    // A failed run never reaches timer.read(), which frees the timer otherwise.
+    const r = await strategy.run(ctx, job).catch((e: unknown) => {
+      timer?.destroy();
+      throw e;
+    });
     this.lastRun = {
       strategy: strategy.name,
       chunks: r.chunks,
