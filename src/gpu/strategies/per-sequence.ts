@@ -54,12 +54,14 @@ export const perSequence: Strategy = {
   },
 };
 
-/** A kernel with rnn.wgsl's bindings and row layout (per-sequence, workgroup): one dispatch per chunk. */
+/**
+ * A kernel with rnn.wgsl's bindings and row layout (per-sequence, workgroup, rtrl): one dispatch per chunk. A kernel
+ * that declares `hs` stores every hidden state there when it computes gradients (BPTT); rtrl declares none.
+ */
 export interface RowKernel {
   readonly kernel: Kernel;
   /** Rows per sequence: SSR, overflow flag, then (BPTT) every parameter's gradient. */
   readonly rows: number;
-  readonly v: { mode: 'forward' | 'bptt' };
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, n: number): void;
 }
 
@@ -71,12 +73,14 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     const outAll = model.output === 'all';
     const reduce = new ReduceKernel(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
     const R = rnn.rows;
+    const declaresStates = rnn.kernel.reflection.bindings.some((b) => b.name === 'hs');
+    const storeStates = gradients && declaresStates;
     const plan = planChunks({
       lengths: batch.lengths,
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       outputSize: O,
-      storeStates: gradients,
+      storeStates,
       outAll,
       hasTargets,
       outputs,
@@ -102,8 +106,8 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     const targets = pool.get('targets', hasTargets ? cap * outPerSeq * 4 : 4, STORAGE | COPY_DST);
     const ys = pool.get('ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
     const rows = pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
-    // The forward variant never touches `hs`, but the shader declares it: bind a placeholder.
-    const hs = pool.get('hs', gradients ? cap * T * model.hiddenSize * 4 : 4, STORAGE);
+    // rnn.wgsl's forward variant never touches `hs`, but declares it: bind a placeholder.
+    const hs = declaresStates ? pool.get('hs', storeStates ? cap * T * model.hiddenSize * 4 : 4, STORAGE) : null;
     const ysRead = outputs ? pool.get('ys readback', cap * outPerSeq * 4, MAP_READ | COPY_DST) : null;
     const rnnParams = pool.get('rnn params', 16, UNIFORM | COPY_DST);
     const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
@@ -114,7 +118,7 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     const tgHost = hasTargets ? new Float32Array(cap * outPerSeq) : null;
     const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
 
-    const rnnBind = rnn.kernel.bind('chunk', { params: rnnParams, weights, lengths, xs, targets, ys, rows, hs });
+    const rnnBind = rnn.kernel.bind('chunk', { params: rnnParams, weights, lengths, xs, targets, ys, rows, ...(hs ? { hs } : {}) });
     const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: rows, dst: parts });
 
     let done = 0;
@@ -130,7 +134,7 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
       device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
 
       const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
-      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.v.mode} + partial sums`, ...ctx.timer?.pass() });
+      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.kernel.spec.label} + partial sums`, ...ctx.timer?.pass() });
       rnn.encode(pass, rnnBind, c.count);
       reduce.encode(pass, reduceBind, c.count, R);
       pass.end();
@@ -147,5 +151,5 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     }
 
     const raw = await runResult(device, pool, reduce, parts, R, plan.totalParts, ctx.timer, { hasTargets, gradients, clipNorm: req.clipNorm }, outHost);
-    return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: gradients ? T : undefined };
+    return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: storeStates ? T : undefined };
 }
