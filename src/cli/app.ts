@@ -23,7 +23,12 @@ import { compareResults } from '../verify.ts';
 import { registerExperiments } from './commands/experiments.ts';
 import { verifyJson, verifyText } from './verify.ts';
 import { register as registerBench } from './commands/bench.ts';
-import { memoryBudgetOption, runStatsJson, runStatsText, strategyOption, type KernelCliOptions } from './run-options.ts';
+import { adapterOption, memoryBudgetOption, runStatsJson, runStatsText, strategyOption, type KernelCliOptions } from './run-options.ts';
+import { resolveAdapterChoice } from '../gpu/device.ts';
+import type { AdapterChoice } from '../gpu/tuning.ts';
+
+/** The command's --adapter (or WEBGPU_RNN_ADAPTER), checked before the command runs; engines are made with it. */
+let cliAdapter: AdapterChoice | undefined;
 
 /** Where the CLI writes. `out` resolves once the text is handed to the OS. */
 export interface CliIO {
@@ -129,7 +134,7 @@ async function runWithProgress(io: CliIO, label: string, engine: Engine, model: 
 }
 
 async function createEngine(backend: BackendChoice, io: CliIO, memoryBudget?: number): Promise<Engine> {
-  const engine = await Engine.create({ backend, gpu: memoryBudget === undefined ? {} : { memoryBudget } });
+  const engine = await Engine.create({ backend, gpu: { ...(memoryBudget === undefined ? {} : { memoryBudget }), ...(cliAdapter ? { adapter: cliAdapter } : {}) } });
   if (backend === 'auto' && engine.fallbackReason) {
     io.err(`webgpu-rnn: WebGPU unavailable (${engine.fallbackReason}); using the CPU reference\n`);
   }
@@ -250,7 +255,7 @@ A model may be a JSON file or the preset name "statquest".`,
       const model = modelFromJSON(modelJson);
       let gpu: Engine;
       try {
-        gpu = await Engine.create({ backend: 'webgpu', gpu: o.memoryBudget === undefined ? {} : { memoryBudget: o.memoryBudget } });
+        gpu = await Engine.create({ backend: 'webgpu', gpu: { ...(o.memoryBudget === undefined ? {} : { memoryBudget: o.memoryBudget }), ...(cliAdapter ? { adapter: cliAdapter } : {}) } });
       } catch (e) {
         throw new GpuError(`verify compares WebGPU with the CPU reference, but WebGPU is unavailable: ${(e as Error).message}`);
       }
@@ -330,6 +335,14 @@ A model may be a JSON file or the preset name "statquest".`,
 
   registerBench(program, io);
   registerExperiments(program, io);
+  // --adapter on every command that can run WebGPU (those with --backend, and verify); checked before the action.
+  for (const cmd of program.commands) {
+    if (cmd.options.some((opt) => opt.long === '--backend') || cmd.name() === 'verify') cmd.addOption(adapterOption());
+  }
+  cliAdapter = undefined;
+  program.hook('preAction', (_program, action) => {
+    cliAdapter = action.options.some((opt) => opt.long === '--adapter') ? resolveAdapterChoice(action.opts().adapter as string | undefined) : undefined;
+  });
   return program;
 }
 

@@ -1,9 +1,11 @@
-// CLI options shared by grad, forward and verify for the WebGPU kernels: --strategy and --memory-budget, and the
-// run statistics (strategy, chunks, peak bytes, checkpointing) that the commands report.
+// CLI options shared by grad, forward and verify for the WebGPU kernels: --strategy and --memory-budget, --adapter
+// (every command that runs WebGPU), and the run statistics (strategy, chunks, peak bytes, checkpointing) that the
+// commands report.
 
 import { InvalidArgumentError, Option } from 'commander';
 import type { RunStats } from '../gpu/backend.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../gpu/strategy.ts';
+import { ADAPTER_CHOICES } from '../gpu/tuning.ts';
 
 export interface KernelCliOptions {
   strategy: StrategyChoice;
@@ -14,6 +16,13 @@ export function strategyOption(): Option {
   return new Option('--strategy <name>', 'WebGPU kernel strategy: auto (from the shape and the adapter), per-sequence, workgroup, gemm or rtrl')
     .choices(STRATEGY_CHOICES)
     .default('auto');
+}
+
+/** --adapter: which WebGPU adapter (docs/adapters.md). Unset: WEBGPU_RNN_ADAPTER, else auto. */
+export function adapterOption(): Option {
+  return new Option('--adapter <name>', 'WebGPU adapter: auto (a GPU, else the faster software driver), hardware, swiftshader or lavapipe (default: $WEBGPU_RNN_ADAPTER, else auto)').choices(
+    ADAPTER_CHOICES,
+  );
 }
 
 /** Bytes, with an optional K/M/G suffix (binary: 1K = 1024). */

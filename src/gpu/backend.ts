@@ -9,11 +9,18 @@ import type { Model } from '../model.ts';
 import { acquireDevice, describeAdapter, withErrorScopes, type GpuContext } from './device.ts';
 import { BufferPool } from './pool.ts';
 import { GpuTimer } from './timing.ts';
+import { pipelineStats } from './kernel.ts';
+import type { AdapterChoice } from './tuning.ts';
 import type { GemmTile } from './kernels/gemm.ts';
 import { chooseStrategy } from './strategies/index.ts';
 import type { StrategyName } from './strategy.ts';
 
 export interface GpuOptions {
+  /**
+   * Which adapter (Node): `auto` (default: a hardware GPU, else the faster software driver), `hardware`,
+   * `swiftshader` or `lavapipe`. Unset: the WEBGPU_RNN_ADAPTER environment variable, else `auto`. See docs/adapters.md.
+   */
+  adapter?: AdapterChoice;
   /** Use this device instead of requesting one (the caller keeps ownership: dispose() will not destroy it). */
   device?: GPUDevice;
   /**
@@ -53,6 +60,8 @@ export interface RunStats {
   checkpointEvery?: number;
   /** With GpuOptions.timestamps: summed duration of the run's compute passes (ns); null when it could not be timed. */
   gpuNanoseconds?: number | null;
+  /** Wall milliseconds spent creating compute pipelines during the run (0 when every pipeline was cached). */
+  pipelineMilliseconds?: number;
 }
 
 /** Default memory budget: this much, or the device's maxBufferSize when that is smaller. */
@@ -95,7 +104,7 @@ export class GpuBackend implements Backend {
       };
       return new GpuBackend(ctx, opts, false);
     }
-    return new GpuBackend(await acquireDevice(), opts, true);
+    return new GpuBackend(await acquireDevice(opts.adapter), opts, true);
   }
 
   get hasTimestamps(): boolean {
@@ -146,6 +155,7 @@ export class GpuBackend implements Backend {
     this.lastStrategy = strategy.name;
     this.pool.resetPeak();
     const timer = this.opts.timestamps ? GpuTimer.create(this.device, 4096) : null;
+    const pipelineMsBefore = pipelineStats(this.device).milliseconds;
     const ctx = {
       device: this.device,
       pool: this.pool,
@@ -165,6 +175,7 @@ export class GpuBackend implements Backend {
       chunks: r.chunks,
       sequencesPerChunk: r.sequencesPerChunk,
       peakBytes: this.pool.peakBytes(),
+      pipelineMilliseconds: pipelineStats(this.device).milliseconds - pipelineMsBefore,
       ...(r.checkpointEvery !== undefined ? { checkpointEvery: r.checkpointEvery } : {}),
     };
     if (timer) this.lastRun.gpuNanoseconds = await timer.read();

@@ -6,7 +6,11 @@ import { GpuError } from '../errors.ts';
 import { paramLayout, type Shape } from '../model.ts';
 import { unrollLoops } from './unroll.ts';
 
-export function specializeShape(source: string, { inputSize, hiddenSize, outputSize }: Shape, unroll = true): string {
+/**
+ * `maxChars` is the unroll budget (src/gpu/unroll.ts): the source size past which loops stay loops. Kernels pass
+ * their adapter's budget (src/gpu/tuning.ts).
+ */
+export function specializeShape(source: string, { inputSize, hiddenSize, outputSize }: Shape, unroll = true, maxChars?: number): string {
   let out = source;
   for (const [name, value] of [['H', hiddenSize], ['I', inputSize], ['O', outputSize]] as const) {
     const re = new RegExp(`^const ${name}: u32 = \\d+u;$`, 'm');
@@ -15,7 +19,7 @@ export function specializeShape(source: string, { inputSize, hiddenSize, outputS
   }
   if (!unroll) return out;
   const nparam = paramLayout({ inputSize, hiddenSize, outputSize }).count;
-  return unrollLoops(out, { H: hiddenSize, I: inputSize, O: outputSize, NPARAM: nparam, NWEIGHTS: nparam + hiddenSize });
+  return unrollLoops(out, { H: hiddenSize, I: inputSize, O: outputSize, NPARAM: nparam, NWEIGHTS: nparam + hiddenSize }, maxChars);
 }
 
 /** Sets `const NAME: u32 = <n>u;` lines (private-array sizes) and unrolls the loops over those names. */

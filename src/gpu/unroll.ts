@@ -22,7 +22,24 @@ function matchingBrace(src: string, open: number): number {
  * Unrolls `for (var X = 0u; X < NAME; X++) { … }` for every NAME in `trips`, innermost first, while the source
  * stays under `maxChars`. Loop bodies must not use `break` or `continue`.
  */
-export function unrollLoops(src: string, trips: Record<string, number>, maxChars = 256 * 1024): string {
+export function unrollLoops(src: string, trips: Record<string, number>, maxChars = DEFAULT_UNROLL_CHARS): string {
+  const key = JSON.stringify([trips, maxChars, src]);
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const out = unroll(src, trips, maxChars);
+  if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
+  memo.set(key, out);
+  return out;
+}
+
+/** The budget when a caller gives none (callers that know their adapter pass src/gpu/tuning.ts's). */
+export const DEFAULT_UNROLL_CHARS = 256 * 1024;
+
+/** Unrolled sources of recent calls: kernels are rebuilt per run, and unrolling a large shader takes milliseconds. */
+const memo = new Map<string, string>();
+const MEMO_SIZE = 64;
+
+function unroll(src: string, trips: Record<string, number>, maxChars: number): string {
   let out = src;
   for (;;) {
     const candidates = [...out.matchAll(HEADER)].filter((m) => m[2] in trips);

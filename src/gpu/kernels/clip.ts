@@ -3,7 +3,7 @@
 // engine after the deterministic reduction, and usable by any caller holding gradients in a GPU buffer.
 
 import { GpuError } from '../../errors.ts';
-import { Kernel } from '../kernel.ts';
+import { Kernel, type KernelSpec } from '../kernel.ts';
 import { shaders } from '#shaders';
 
 /** Bytes of the stats buffer: f32 norm (before clipping), f32 scale applied. */
@@ -12,12 +12,20 @@ export const CLIP_STATS_BYTES = 8;
 export class ClipKernel {
   readonly kernel: Kernel;
 
-  constructor(device: GPUDevice, readonly workgroupSize = 256) {
+  constructor(device: GPUDevice, readonly workgroupSize = 256, kernel?: Kernel) {
+    this.kernel = kernel ?? Kernel.create(device, ClipKernel.spec(workgroupSize));
+  }
+
+  /** Like the constructor, with the pipeline created asynchronously on first use (and cached per device). */
+  static async load(device: GPUDevice, workgroupSize = 256): Promise<ClipKernel> {
+    return new ClipKernel(device, workgroupSize, await Kernel.load(device, ClipKernel.spec(workgroupSize)));
+  }
+
+  private static spec(workgroupSize: number): KernelSpec {
     if (!Number.isInteger(workgroupSize) || workgroupSize < 1 || workgroupSize & (workgroupSize - 1)) {
       throw new GpuError(`clip: workgroup size ${workgroupSize} must be a power of two`);
     }
-    const label = `clip[wg=${workgroupSize}]`;
-    this.kernel = Kernel.get(device, label, () => ({ label, source: shaders.clip, entry: 'clip_grads', constants: { WG: workgroupSize } }));
+    return { label: `clip[wg=${workgroupSize}]`, source: shaders.clip, entry: 'clip_grads', constants: { WG: workgroupSize } };
   }
 
   /**

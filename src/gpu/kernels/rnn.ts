@@ -2,8 +2,9 @@
 // gives predictions and per-sequence SSR; `bptt` also gives per-sequence dSSR/dθ as rows for ReduceKernel.
 
 import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
-import { Kernel, foldDispatch } from '../kernel.ts';
+import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
 import { specializeShape } from '../specialize.ts';
+import { tuningFor } from '../tuning.ts';
 import { shaders } from '#shaders';
 
 export interface RnnVariant extends Shape {
@@ -23,24 +24,15 @@ export class RnnKernel {
   /** Rows per sequence in the `rows` buffer: SSR, overflow flag, then (bptt) every parameter's gradient. */
   readonly rows: number;
 
-  constructor(device: GPUDevice, readonly v: RnnVariant) {
-    const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
-    const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : ''}`;
-    const label = `rnn.${v.mode}[${shape},${flags}]`;
-    this.kernel = Kernel.get(device, label, () => ({
-      label,
-      source: specializeShape(shaders.rnn, v, v.unroll !== false),
-      entry: 'main',
-      constants: {
-        BACKWARD: v.mode === 'bptt',
-        WG: v.workgroupSize,
-        ACT: ACTIVATION_CODE[v.activation],
-        OUT_ALL: v.outAll,
-        WRITE_Y: v.writeY,
-        HAS_TARGETS: v.hasTargets,
-      },
-    }));
+  /** Prefer `RnnKernel.load`; this creates the pipeline synchronously when it is not cached (`kernel` given: uses it). */
+  constructor(device: GPUDevice, readonly v: RnnVariant, kernel = Kernel.create(device, rnnSpec(device, v))) {
+    this.kernel = kernel;
     this.rows = v.mode === 'bptt' ? 2 + paramLayout(v).count : 2;
+  }
+
+  /** The kernel for `v` on `device`, its pipeline created asynchronously on first use and cached. */
+  static async load(device: GPUDevice, v: RnnVariant): Promise<RnnKernel> {
+    return new RnnKernel(device, v, await Kernel.load(device, rnnSpec(device, v)));
   }
 
   /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
@@ -50,4 +42,25 @@ export class RnnKernel {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);
   }
+}
+
+/** The pipeline spec of a variant; the loops are unrolled within the adapter's budget (src/gpu/tuning.ts). */
+function rnnSpec(device: GPUDevice, v: RnnVariant): KernelSpec {
+  const budget = tuningFor(device).unrollChars;
+  const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
+  const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : `,unroll=${budget}`}`;
+  const label = `rnn.${v.mode}[${shape},${flags}]`;
+  return {
+    label,
+    source: specializeShape(shaders.rnn, v, v.unroll !== false, budget),
+    entry: 'main',
+    constants: {
+      BACKWARD: v.mode === 'bptt',
+      WG: v.workgroupSize,
+      ACT: ACTIVATION_CODE[v.activation],
+      OUT_ALL: v.outAll,
+      WRITE_Y: v.writeY,
+      HAS_TARGETS: v.hasTargets,
+    },
+  };
 }

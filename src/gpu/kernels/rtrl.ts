@@ -2,8 +2,9 @@
 // (real-time recurrent learning), so no hidden states are stored. Same row layout as RnnKernel, for ReduceKernel.
 
 import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
-import { Kernel, foldDispatch } from '../kernel.ts';
+import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
 import { specializeShape } from '../specialize.ts';
+import { tuningFor } from '../tuning.ts';
 import { unrollLoops } from '../unroll.ts';
 import { shaders } from '#shaders';
 
@@ -34,36 +35,15 @@ export class RtrlKernel {
   /** Rows per sequence: SSR, overflow flag, then (gradients) every parameter's gradient. */
   readonly rows: number;
 
-  constructor(device: GPUDevice, readonly v: RtrlVariant) {
-    const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
-    const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : ''}`;
-    const label = `rtrl.${v.gradients ? 'grads' : 'forward'}[${shape},${flags}]`;
-    const nparam = paramLayout(v).count;
-    this.kernel = Kernel.get(device, label, () => ({
-      label,
-      source:
-        v.unroll === false
-          ? specializeShape(shaders.rtrl, v, false)
-          : unrollLoops(specializeShape(shaders.rtrl, v, false), {
-              H: v.hiddenSize,
-              I: v.inputSize,
-              O: v.outputSize,
-              NPARAM: nparam,
-              NWEIGHTS: nparam + v.hiddenSize,
-              NREC: recurrentParams(v),
-              HNREC: carriedValues(v),
-            }),
-      entry: 'main',
-      constants: {
-        GRADS: v.gradients,
-        WG: v.workgroupSize,
-        ACT: ACTIVATION_CODE[v.activation],
-        OUT_ALL: v.outAll,
-        WRITE_Y: v.writeY,
-        HAS_TARGETS: v.hasTargets,
-      },
-    }));
-    this.rows = v.gradients ? 2 + nparam : 2;
+  /** Prefer `RtrlKernel.load`; this creates the pipeline synchronously when it is not cached (`kernel` given: uses it). */
+  constructor(device: GPUDevice, readonly v: RtrlVariant, kernel = Kernel.create(device, rtrlSpec(device, v))) {
+    this.kernel = kernel;
+    this.rows = v.gradients ? 2 + paramLayout(v).count : 2;
+  }
+
+  /** The kernel for `v` on `device`, its pipeline created asynchronously on first use and cached. */
+  static async load(device: GPUDevice, v: RtrlVariant): Promise<RtrlKernel> {
+    return new RtrlKernel(device, v, await Kernel.load(device, rtrlSpec(device, v)));
   }
 
   /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
@@ -73,4 +53,37 @@ export class RtrlKernel {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);
   }
+}
+
+/** The pipeline spec of a variant; the loops are unrolled within the adapter's budget (src/gpu/tuning.ts). */
+function rtrlSpec(device: GPUDevice, v: RtrlVariant): KernelSpec {
+  const budget = tuningFor(device).unrollChars;
+  const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
+  const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : `,unroll=${budget}`}`;
+  const label = `rtrl.${v.gradients ? 'grads' : 'forward'}[${shape},${flags}]`;
+  const nparam = paramLayout(v).count;
+  return {
+    label,
+    source:
+      v.unroll === false
+        ? specializeShape(shaders.rtrl, v, false)
+        : unrollLoops(specializeShape(shaders.rtrl, v, false), {
+            H: v.hiddenSize,
+            I: v.inputSize,
+            O: v.outputSize,
+            NPARAM: nparam,
+            NWEIGHTS: nparam + v.hiddenSize,
+            NREC: recurrentParams(v),
+            HNREC: carriedValues(v),
+          }, budget),
+    entry: 'main',
+    constants: {
+      GRADS: v.gradients,
+      WG: v.workgroupSize,
+      ACT: ACTIVATION_CODE[v.activation],
+      OUT_ALL: v.outAll,
+      WRITE_Y: v.writeY,
+      HAS_TARGETS: v.hasTargets,
+    },
+  };
 }

@@ -2,20 +2,28 @@
 // network forward and back through time and writes, per step back k, that input's term of dSSR/dw1.
 
 import { ACTIVATION_CODE, type Activation } from '../../model.ts';
-import { Kernel, foldDispatch } from '../kernel.ts';
+import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
 import { shaders } from '#shaders';
 
 export class UnrollStudyKernel {
   readonly kernel: Kernel;
 
-  constructor(device: GPUDevice, readonly activation: Activation, readonly workgroupSize = 64) {
-    const label = `unroll_study[${activation},wg=${workgroupSize}]`;
-    this.kernel = Kernel.get(device, label, () => ({
-      label,
+  constructor(device: GPUDevice, readonly activation: Activation, readonly workgroupSize = 64, kernel?: Kernel) {
+    this.kernel = kernel ?? Kernel.create(device, UnrollStudyKernel.spec(activation, workgroupSize));
+  }
+
+  /** Like the constructor, with the pipeline created asynchronously on first use (and cached per device). */
+  static async load(device: GPUDevice, activation: Activation, workgroupSize = 64): Promise<UnrollStudyKernel> {
+    return new UnrollStudyKernel(device, activation, workgroupSize, await Kernel.load(device, UnrollStudyKernel.spec(activation, workgroupSize)));
+  }
+
+  private static spec(activation: Activation, workgroupSize: number): KernelSpec {
+    return {
+      label: `unroll_study[${activation},wg=${workgroupSize}]`,
       source: shaders.unroll_study,
       entry: 'study',
       constants: { WG: workgroupSize, ACT: ACTIVATION_CODE[activation] },
-    }));
+    };
   }
 
   /** Uniform bytes: `count` w2 values, `steps` = T, and the fixed weights and target. */

@@ -38,7 +38,7 @@ export const perSequence: Strategy = {
     const O = model.outputSize;
     const outAll = model.output === 'all';
 
-    const rnn = new RnnKernel(device, {
+    const rnn = await RnnKernel.load(device, {
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       outputSize: O,
@@ -71,7 +71,7 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     const { model, batch, gradients, outputs, hasTargets } = req;
     const O = model.outputSize;
     const outAll = model.output === 'all';
-    const reduce = new ReduceKernel(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
+    const reduce = await ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
     const R = rnn.rows;
     const declaresStates = rnn.kernel.reflection.bindings.some((b) => b.name === 'hs');
     const storeStates = gradients && declaresStates;

@@ -29,7 +29,7 @@ export const rtrl: Strategy = {
     const { model, gradients, outputs, hasTargets } = req;
     const O = model.outputSize;
     const outAll = model.output === 'all';
-    const kernel = new RtrlKernel(ctx.device, {
+    const kernel = await RtrlKernel.load(ctx.device, {
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       outputSize: O,
