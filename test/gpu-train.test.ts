@@ -151,6 +151,19 @@ await describeGpu('training on WebGPU', (gpu) => {
     } finally {
       tiny.dispose();
     }
+    await expect(train(tiny, statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 })).rejects.toThrow(/this engine was disposed/);
+  });
+
+  it("RunStats.peakBytes of an engine run does not count the buffers of training before it", async () => {
+    const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 1 }, 'tanh', 'last', 6));
+    const batch = randomBatch({ count: 200, inputSize: 2, outputSize: 1, output: 'last', minLength: 2, maxLength: 9, seed: 6 });
+    await gpu().run(model, batch);
+    const before = gpu().lastRunStats!.peakBytes;
+    await trainPopulation(gpu(), randomPopulation(model, 300, 1), batch, { optimizer: { kind: 'sgd', lr: 0.001 }, steps: 2, batchSize: 100 });
+    expect(gpu().lastTrainStats!.kind).toBe('losses');
+    expect(gpu().lastTrainStats!.peakBytes).toBeGreaterThan(before);
+    await gpu().run(model, batch);
+    expect(gpu().lastRunStats!.peakBytes).toBe(before);
   });
 
   it('engine.run, training and the loss landscape share one queue: interleaved calls give the results of one after the other', async () => {
