@@ -343,3 +343,20 @@ await describeGpu('the issue\'s sizes on WebGPU', (gpu) => {
     expectClose(a.losses, b.losses, 'losses');
   });
 });
+
+await describeGpu(
+  'training after a lost device',
+  (gpu) => {
+    it('refuses training and loss evaluation with the runtime\'s lost-device error', async () => {
+      const e = gpu();
+      const o = { optimizer: { kind: 'sgd' as const, lr: 0.1 }, steps: 3 };
+      expect((await train(e, statquest(), seedData(), o)).steps).toBe(3);
+      e.device!.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(train(e, statquest(), seedData(), o)).rejects.toThrow(/the WebGPU device was lost .*create a new engine/);
+      await expect(lossLandscape(e, statquest(), seedData(), { param: 'w1', min: 0, max: 1, steps: 2 }, { param: 'w2', min: 0, max: 1, steps: 2 })).rejects.toThrow(/device was lost/);
+    });
+  },
+  {},
+  { errorScopes: false },
+);
