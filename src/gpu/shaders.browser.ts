@@ -9,6 +9,7 @@ import optimizer from '../../shaders/optimizer.wgsl?raw';
 import clip from '../../shaders/clip.wgsl?raw';
 import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
+import fma from '../../shaders/fma.wgsl?raw';
 import unroll_study from '../../shaders/unroll_study.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, workgroup, train, model_sums, optimizer, clip, rtrl, copy, unroll_study };
+export const shaders = { rnn, reduce, gemm, workgroup, train, model_sums, optimizer, clip, rtrl, copy, fma, unroll_study };

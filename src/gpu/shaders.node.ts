@@ -14,5 +14,6 @@ export const shaders = {
   clip: read('clip'),
   rtrl: read('rtrl'),
   copy: read('copy'),
+  fma: read('fma'),
   unroll_study: read('unroll_study'),
 };

@@ -1,10 +1,12 @@
-// `webgpu-rnn bench`: our WebGPU engine against the CPU reference and TensorFlow.js (cpu, wasm, webgpu backends)
-// on the same workloads in one run, with GPU timestamps, bandwidth probes and the issue's targets; writes the
-// report as a terminal table, and optionally as JSON (--json) and as a Markdown section for the README (--markdown).
+// `webgpu-rnn bench`: our WebGPU engine against the CPU reference, TensorFlow.js (cpu, wasm, webgpu backends) and
+// PyTorch on the CPU (optional) on the same workloads in one run, with GPU timestamps, the adapter's copy and
+// multiply-add probes and the targets; writes the report as a terminal table, and optionally as JSON (--json) and
+// as Markdown (--markdown). See docs/benchmarks.md.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatMarkdown, formatText, cellLine } from '../../bench/format.ts';
-import { machineInfo, nodePeers, parsePeers, PEER_IDS, versions, writeTextAtomic } from '../../bench/node-env.ts';
+import { machineInfo, nodePeers, parsePeers, PEER_IDS, selectAdapter, versions, writeTextAtomic } from '../../bench/node-env.ts';
+import { ADAPTER_CHOICES, type AdapterChoice } from '../../bench/adapters.ts';
 import { runBench } from '../../bench/run.ts';
 import { parseWorkloads, WORKLOAD_IDS } from '../../bench/workloads.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../../gpu/strategy.ts';
@@ -33,6 +35,7 @@ interface BenchCliOptions {
   peers: string;
   budget?: number;
   strategy: StrategyChoice;
+  adapter: AdapterChoice;
   quick?: boolean;
   json?: string;
   markdown?: string;
@@ -49,6 +52,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--peers <list>', `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')}`, PEER_IDS.join(','))
     .option('--budget <seconds>', 'time each peer may spend per workload and phase; slower ones are cut off and estimated (default 30; --quick: 5)', positiveSeconds)
     .addOption(new Option('--strategy <name>', "our engine's kernel strategy").choices(STRATEGY_CHOICES).default('auto'))
+    .addOption(new Option('--adapter <name>', 'the WebGPU adapter: auto, swiftshader, lavapipe or hardware (the run stops if another one comes)').choices(ADAPTER_CHOICES).default('auto'))
     .option('--quick', 'a smoke test that runs in seconds (small sizes; no timing claims)')
     .option('--json <file>', 'write every figure, the machine, adapter and versions as JSON')
     .option('--markdown <file>', 'write a Markdown section (tables with ratios) for the README')
@@ -63,7 +67,10 @@ export function register(program: Command, io: CliIO): void {
         repeats: o.repeats ?? (quick ? 2 : 5),
         budgetSeconds: o.budget ?? (quick ? 5 : 30),
         quick,
+        adapter: o.adapter,
       };
+      const selected = selectAdapter(o.adapter);
+      if (selected) io.err(`bench: --adapter ${o.adapter}: ${selected}\n`);
       const { peers, unavailable } = await nodePeers(peerIds, [o.strategy]);
       for (const p of unavailable) io.err(`bench: ${p.id}: unavailable: ${p.reason}\n`);
       const report = await runBench(config, peers, { machine: machineInfo(), versions: versions(), unavailable }, {
@@ -76,6 +83,7 @@ export function register(program: Command, io: CliIO): void {
         `--n ${config.N} --t ${config.T} --repeats ${config.repeats} --budget ${config.budgetSeconds}`,
         `--peers ${peerIds.join(',') || 'none'}`,
         o.strategy !== 'auto' ? `--strategy ${o.strategy}` : '',
+        o.adapter !== 'auto' ? `--adapter ${o.adapter}` : '',
         quick ? '--quick' : '',
       ].filter(Boolean).join(' ');
       if (o.json) writeTextAtomic(o.json, JSON.stringify({ ...report, command }, null, 2) + '\n');
