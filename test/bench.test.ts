@@ -32,7 +32,7 @@ describe('bench --quick', () => {
     run = spawnSync(process.execPath, ['bin/webgpu-rnn.js', 'bench', '--quick', '--workloads', 'seed', '--budget', '4', '--json', json, '--markdown', md], {
       cwd: root,
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 150_000,
     });
     expect(run.status, String(run.stderr)).toBe(0);
     report = JSON.parse(readFileSync(json, 'utf8'));
@@ -67,7 +67,7 @@ describe('bench --quick', () => {
     }
     expect(String(run.stdout)).toContain('webgpu-rnn bench (quick)');
     expect(readFileSync(md, 'utf8')).toMatch(/\| workload \| work \| webgpu-rnn WebGPU \|/);
-  }, 70_000);
+  }, 160_000);
 
   it('has a result for every peer and phase, and every peer agrees with our loss and gradients', () => {
     expect(report).toBeDefined();

@@ -163,12 +163,12 @@ export function formatMarkdown(r: BenchReport, command: string): string {
     const cell = (c: CellResult | undefined, withRatio: boolean): string => {
       if (!c) return 'not run';
       if (c.status === 'ok') {
-        const { ratio } = withRatio ? ratioTo(r, workload, c.phase, c.peer) : { ratio: null };
+        const { ratio, estimated } = withRatio ? ratioTo(r, workload, c.phase, c.peer) : { ratio: null, estimated: false };
         const bad = c.check && !c.check.ok ? ' **loss mismatch**' : '';
-        return `${fmtRate(c.stepsPerSecond)}${ratio !== null ? ` (${fmtRatio(ratio)})` : ''}${bad}`;
+        return `${fmtRate(c.stepsPerSecond)}${ratio !== null ? ` (${estimated ? '≈' : ''}${fmtRatio(ratio)})` : ''}${bad}`;
       }
       if (c.status === 'cut-off') {
-        const { ratio } = ratioTo(r, workload, c.phase, c.peer);
+        const { ratio } = withRatio ? ratioTo(r, workload, c.phase, c.peer) : { ratio: null };
         return `cut off after ${fmtSeconds(c.elapsedSeconds - (c.firstRunSeconds ?? 0))}, est. ${fmtRate(c.estimatedStepsPerSecond)}${ratio !== null ? ` (≈${fmtRatio(ratio)})` : ''}`;
       }
       return c.status === 'unsupported' ? 'n/a (H too large)' : c.status;

@@ -9,7 +9,7 @@ import type { StrategyChoice } from '../gpu/strategy.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { CpuRefPeer, WebGpuPeer, type Peer } from './peer.ts';
 import type { AdapterChoice } from './adapters.ts';
-import { SWIFTSHADER_ICD } from '../gpu/device.ts';
+import * as gpuDevice from '../gpu/device.ts';
 import type { MachineInfo, PeerStatus } from './run.ts';
 
 const require = createRequire(import.meta.url);
@@ -95,16 +95,18 @@ export function writeTextAtomic(path: string, text: string): void {
 export const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
 
 /**
- * `--adapter`: sets WEBGPU_RNN_ADAPTER (read by the engine's device selection where it supports it) and, unless
- * the user chose Vulkan drivers already (VK_ICD_FILENAMES / VK_DRIVER_FILES), points the Vulkan loader at
- * SwiftShader or lavapipe. Must run before the first WebGPU device is requested. Returns what it set, for the report.
+ * `--adapter`: sets WEBGPU_RNN_ADAPTER, which the engine's device selection reads where it knows adapters by name
+ * (src/gpu/device.ts exports resolveAdapterChoice). With an engine that does not, and unless the user chose Vulkan
+ * drivers already (VK_ICD_FILENAMES / VK_DRIVER_FILES), it points the Vulkan loader at SwiftShader or lavapipe
+ * itself. Must run before the first WebGPU device is requested. Returns what it set, for the log.
  */
 export function selectAdapter(choice: AdapterChoice): string | null {
   if (choice === 'auto') return null;
   const env = process.env;
   env.WEBGPU_RNN_ADAPTER = choice;
+  if ('resolveAdapterChoice' in gpuDevice) return `WEBGPU_RNN_ADAPTER=${choice}`;
   if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return `WEBGPU_RNN_ADAPTER=${choice} (Vulkan drivers as set by the caller)`;
-  const icd = choice === 'swiftshader' ? SWIFTSHADER_ICD : choice === 'lavapipe' ? LAVAPIPE_ICD : null;
+  const icd = choice === 'swiftshader' ? gpuDevice.SWIFTSHADER_ICD : choice === 'lavapipe' ? LAVAPIPE_ICD : null;
   if (!icd) return `WEBGPU_RNN_ADAPTER=${choice}`;
   env.VK_DRIVER_FILES = icd;
   env.NODEVICE_SELECT ??= '1';

@@ -541,8 +541,14 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
 
   // Compile time: every pipeline created in under 2 s, cold.
   {
-    const cells = report.results.filter((r) => r.peer === 'webgpu' && r.pipelineMilliseconds !== null);
+    const mine = report.results.filter((r) => r.peer === 'webgpu');
+    const cells = mine.filter((r) => r.pipelineMilliseconds !== null);
     const worst = cells.reduce<CellResult | null>((a, b) => (!a || b.pipelineMilliseconds! > a.pipelineMilliseconds! ? b : a), null);
+    // Without pipelineMilliseconds, the note gives each cell's cold first run (at the smallest calibration size:
+    // compilation, allocation and one small run), which shows the compile time but not pipelines made at later sizes.
+    const firstRuns = mine.filter((r) => r.firstRunSeconds !== null);
+    const slowest = firstRuns.reduce<CellResult | null>((a, b) => (!a || b.firstRunSeconds! > a.firstRunSeconds! ? b : a), null);
+    const bound = slowest ? slowest.firstRunSeconds! * 1000 : null;
     push({
       group: 'compile time',
       target: 'every pipeline created in < 2 s (cold)',
@@ -553,7 +559,10 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
       value: worst?.pipelineMilliseconds ?? null,
       against: null,
       estimated: false,
-      note: worst ? `the most in one run: ${worst.workload} ${worst.phase}${worst.strategy ? ` (${worst.strategy})` : ''}; the figure is all pipelines that run created, so each one took at most this` : 'the engine does not report RunStats.pipelineMilliseconds',
+      met: worst ? worst.pipelineMilliseconds! < 2000 : null,
+      note: worst
+        ? `the most in one run: ${worst.workload} ${worst.phase}${worst.strategy ? ` (${worst.strategy})` : ''}; the figure is all pipelines that run created, so each one took at most this`
+        : `the engine does not report RunStats.pipelineMilliseconds${slowest ? `; the slowest cold first run (compilation + allocation + one small run) took ${(bound! / 1000).toFixed(1)} s: ${slowest.workload} ${slowest.phase}${slowest.strategy ? ` (${slowest.strategy})` : ''}` : ''}`,
     });
   }
   return out;
