@@ -23,7 +23,19 @@ fi
 # Node.js and the runtime dependencies.
 rm -rf .gpu && mkdir -p .gpu
 xz -T0 -6 -c "$(readlink -f "$(command -v node)")" >.gpu/node.xz
-mods=$(npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | sed "s#^$PWD/##" | sort -u)
+# The runtime dependencies' closure, read from the installed package.json files (hoisted layout).
+mods=$(node -e '
+  const fs = require("fs"), seen = new Set();
+  const walk = (name) => {
+    if (seen.has(name)) return;
+    const dir = "node_modules/" + name;
+    if (!fs.existsSync(dir + "/package.json")) return;
+    seen.add(name);
+    const pkg = JSON.parse(fs.readFileSync(dir + "/package.json", "utf8"));
+    for (const d of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) walk(d);
+  };
+  for (const d of Object.keys(require("./package.json").dependencies)) walk(d);
+  console.log([...seen].sort().map((n) => "node_modules/" + n).join("\n"));')
 # node_modules may be a symbolic link (a worktree): archive through it (-h), and keep webgpu's linux-x64 build only.
 tar -chJf .gpu/node_modules.tar.xz --exclude='node_modules/webgpu/dist/darwin-*' --exclude='node_modules/webgpu/dist/win32-*' \
   --exclude='node_modules/webgpu/dist/linux-arm64' $mods
