@@ -105,8 +105,10 @@ export function errorJson(e: unknown): string {
 
 /** The option or argument a commander error is about, when its message names one (`--count`, `frobnicate` …). */
 function commanderField(e: CommanderError): string | null {
-  const m = /(--[a-z][a-z0-9-]*)|'([^']+)'/.exec(e.message);
-  return m ? m[1] ?? m[2] : null;
+  const flag = /--[a-z][a-z0-9-]*/.exec(e.message);
+  if (flag) return flag[0];
+  const quoted = /'([^']+)'/.exec(e.message);
+  return quoted ? quoted[1] : null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
