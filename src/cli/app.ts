@@ -21,7 +21,7 @@ import { registerGenData } from './commands/gen-data.ts';
 import { registerGrad } from './commands/grad.ts';
 import { registerStatquest } from './commands/statquest.ts';
 import { registerVerify } from './commands/verify.ts';
-import { EXIT, errorJson, errorMessage, exitCodeOf, processIO, type CliIO } from './io.ts';
+import { EXIT, errorJson, errorMessage, exitCodeOf, MismatchError, processIO, type CliIO } from './io.ts';
 
 // The shared pieces, for callers that imported them from here.
 export { EXIT, exitCodeOf, MismatchError, processIO, type CliIO } from './io.ts';
@@ -100,7 +100,8 @@ export async function runCli(args: string[], io: CliIO = processIO()): Promise<n
     // Help shown for a missing command (`webgpu-rnn` alone): commander has printed it; the exit code says the rest.
     if (e instanceof CommanderError && (e.code === 'commander.help' || e.code === 'commander.helpDisplayed')) return exitCodeOf(e);
     printError(e, io);
-    if (wantsJson(program, args)) {
+    // A check that failed (exit 4) has already printed its report, which says so: stdout stays one JSON document.
+    if (wantsJson(program, args) && !(e instanceof MismatchError)) {
       try {
         await io.out(errorJson(e));
       } catch {
