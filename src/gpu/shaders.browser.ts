@@ -2,7 +2,6 @@
 import rnn from '../../shaders/rnn.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import gemm from '../../shaders/gemm.wgsl?raw';
-import workgroup from '../../shaders/workgroup.wgsl?raw';
 import train from '../../shaders/train.wgsl?raw';
 import model_sums from '../../shaders/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
@@ -11,4 +10,4 @@ import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
 import unroll_study from '../../shaders/unroll_study.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, workgroup, train, model_sums, optimizer, clip, rtrl, copy, unroll_study };
+export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, unroll_study };
