@@ -4,12 +4,13 @@
 // 130/143/129), a closed stdout ending quietly and a full one in one line, and progress that never reaches stdout.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
+import { buildProgram } from '../src/cli/app.ts';
 import { integer, number, parseBytes } from '../src/cli/options.ts';
 import { printable, type CliIO } from '../src/cli/io.ts';
 import { startProgress } from '../src/cli/progress.ts';
@@ -81,6 +82,19 @@ describe('one number parser for every option', () => {
     for (const v of ['0x10', '0x10M', 'Infinity', '0.3', '-1K', '1T']) bad(parseBytes, v);
   });
 
+  it('every option of every command that parses its value refuses 0x10 and Infinity', () => {
+    const program = buildProgram({ out: async () => undefined, err: () => undefined, progress: false, debug: false });
+    let checked = 0;
+    for (const cmd of program.commands) {
+      for (const opt of cmd.options) {
+        if (!opt.parseArg || opt.argChoices) continue;
+        for (const v of ['0x10', 'Infinity']) expect(() => opt.parseArg!(v, undefined), `${cmd.name()} ${opt.long} ${v}`).toThrow();
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+  });
+
   it('the CLI refuses --clip-norm 0x10 (it used to run as 16), --lr 0x1, --noise Infinity, --memory-budget 0x100 with exit 2', async () => {
     const d = seedData();
     expectInputError(await cli('grad', '--model', 'statquest', '--data', d, '--backend', 'cpu', '--clip-norm', '0x10'), '--clip-norm', '0x10');
@@ -89,6 +103,16 @@ describe('one number parser for every option', () => {
     expectInputError(await cli('forward', '--model', 'statquest', '--data', d, '--backend', 'cpu', '--memory-budget', '0x100'), '--memory-budget');
     expectInputError(await cli('bench', '--n', '0x10'), '--n');
     expectInputError(await cli('bench', '--budget', 'Infinity'), '--budget');
+  });
+});
+
+describe('the CLI layer: one file per command, no import cycle', () => {
+  it('no command file imports src/cli/app.ts, and grad, forward, verify, gen-data, statquest have their own files', () => {
+    const commands = join(root, 'src', 'cli', 'commands');
+    const files = readdirSync(commands);
+    for (const name of ['grad', 'forward', 'verify', 'gen-data', 'statquest', 'train', 'population', 'landscape', 'unroll-study', 'bench']) expect(files).toContain(`${name}.ts`);
+    for (const f of files) expect(readFileSync(join(commands, f), 'utf8'), f).not.toMatch(/from '\.\.\/app\.ts'/);
+    for (const f of ['io.ts', 'options.ts', 'progress.ts', 'run.ts']) expect(readFileSync(join(root, 'src', 'cli', f), 'utf8'), f).not.toMatch(/from '\.\/app\.ts'|from '\.\/commands\//);
   });
 });
 

@@ -176,7 +176,7 @@ describe('dispose during a run', () => {
     const gpu = await tryGpuEngine();
     if (typeof gpu === 'string') return void console.warn(`[webgpu-rnn] dispose-during-run GPU case skipped: ${gpu}`);
     const m = randomModel({ inputSize: 2, hiddenSize: 16, outputSize: 1 }, 'tanh', 'last', 2);
-    const b = randomBatch({ count: 2048, inputSize: 2, outputSize: 1, output: 'last', minLength: 20, maxLength: 30, seed: 2 });
+    const b = randomBatch({ count: 512, inputSize: 2, outputSize: 1, output: 'last', minLength: 20, maxLength: 30, seed: 2 });
     const run = gpu.run(m, b);
     await new Promise((r) => setTimeout(r, 20));
     gpu.dispose();
