@@ -36,15 +36,15 @@ function onSignal(signal: NodeJS.Signals): void {
   process.exit(128 + (osConstants.signals[signal] ?? 0));
 }
 
-/** Listens for the signals only while a temporary file exists, so they keep their default effect otherwise. */
+/**
+ * Listens for the signals from the first temporary file on, so until then they keep their default effect (a long
+ * synchronous computation stays interruptible). The listeners then stay: a signal that arrives during a synchronous
+ * write is handled right after it, and must still find a listener.
+ */
 function updateListeners(): void {
-  const want = cleanupOnSignals && pending.size > 0;
-  if (want === listening) return;
-  for (const s of SIGNALS) {
-    if (want) process.on(s, onSignal);
-    else process.off(s, onSignal);
-  }
-  listening = want;
+  if (listening || !cleanupOnSignals || pending.size === 0) return;
+  for (const s of SIGNALS) process.on(s, onSignal);
+  listening = true;
 }
 
 /**
@@ -63,7 +63,6 @@ function track(tmp: string): void {
 
 function untrack(tmp: string): void {
   pending.delete(tmp);
-  updateListeners();
 }
 
 /** Temporary files of atomic writes under way (for tests). */
