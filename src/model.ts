@@ -120,11 +120,28 @@ export function paramName(shape: Shape, p: number): string {
   throw new RangeError(`parameter index ${p} is outside the model's ${layout.count} parameters`);
 }
 
+/**
+ * Models built by this library (modelFromJSON, checkModel in validate.ts): the engine trusts their shape by this
+ * private brand, never by the presence of some key, and validates every other object it is given.
+ */
+const validated = new WeakSet<object>();
+
+/** Marks a model as built by this library (its shape and values already checked). */
+export function brandModel<M extends Model>(m: M): M {
+  validated.add(m);
+  return m;
+}
+
+/** True for a model built by modelFromJSON or checkModel (validate.ts). */
+export function isValidatedModel(m: unknown): m is Model {
+  return typeof m === 'object' && m !== null && validated.has(m);
+}
+
 /** Builds a `Model` from already-validated JSON (use `parseModel` in validate.ts for untrusted input). */
 export function modelFromJSON(json: ModelJSON): Model {
   const h0 = new Float64Array(json.hiddenSize);
   if (json.h0) h0.set(json.h0);
-  return {
+  return brandModel({
     inputSize: json.inputSize,
     hiddenSize: json.hiddenSize,
     outputSize: json.outputSize,
@@ -132,7 +149,7 @@ export function modelFromJSON(json: ModelJSON): Model {
     output: json.output,
     params: flattenWeights(json, json.weights),
     h0,
-  };
+  });
 }
 
 export function modelToJSON(model: Model): ModelJSON {

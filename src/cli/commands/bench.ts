@@ -3,29 +3,21 @@
 // multiply-add probes and the targets; writes the report as a terminal table, and optionally as JSON (--json) and
 // as Markdown (--markdown). See docs/benchmarks.md.
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { formatMarkdown, formatText, cellLine } from '../../bench/format.ts';
 import { machineInfo, nodePeers, parsePeers, PEER_IDS, selectAdapter, versions, writeTextAtomic } from '../../bench/node-env.ts';
 import { ADAPTER_CHOICES, type AdapterChoice } from '../../bench/adapters.ts';
 import { runBench } from '../../bench/run.ts';
 import { parseWorkloads, WORKLOAD_IDS } from '../../bench/workloads.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../../gpu/strategy.ts';
-import type { CliIO } from '../app.ts';
+import type { CliIO } from '../io.ts';
+import { integer, number } from '../options.ts';
 
-function positiveInt(max = Number.MAX_SAFE_INTEGER): (v: string) => number {
-  return (v) => {
-    if (!/^\+?\d+$/.test(v.trim())) throw new InvalidArgumentError(`Expected a positive integer, got "${v}".`);
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`It must be an integer from 1 to ${max}.`);
-    return n;
-  };
-}
+/** Option parser: an integer from 1 to max (the shared decimal parser). */
+const positiveInt = (max = Number.MAX_SAFE_INTEGER): ((v: string) => number) => integer(1, max);
 
-function positiveSeconds(v: string): number {
-  const n = Number(v);
-  if (!v.trim() || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`Expected a positive number of seconds, got "${v}".`);
-  return n;
-}
+/** Option parser: seconds > 0 (the shared decimal parser). */
+const positiveSeconds = number('positive');
 
 interface BenchCliOptions {
   workloads?: string;
