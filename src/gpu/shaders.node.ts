@@ -15,4 +15,6 @@ export const shaders = {
   rtrl: read('rtrl'),
   copy: read('copy'),
   unroll_study: read('unroll_study'),
+  /** Recurrent cells' modules and the shared readout, spliced into kernels by src/gpu/cell.ts. */
+  cells: { elman: read('cells/elman'), readout: read('cells/readout') },
 };
