@@ -1,10 +1,11 @@
 // Times each gemm kernel kind alone (one dispatch per kind, repeated) at one shape on the acquired adapter, and
-// prints GFLOP/s per kind (2·M·NC·K flops). Values are random; this measures speed only, not results.
+// prints GFLOP/s per kind (2·M·NC·K flops; the weight-gradient kinds over one block of steps, all parts). Values are random; this measures speed only, not results.
 //
 //   npx tsx bench/gemm-kernels.ts [--h 256] [--n 1024] [--reps 3] [--shared 0|1] [--tile TXxTYxRMxRNxBK]
 
-import { acquireDevice } from '../src/gpu/device.ts';
-import { GemmKernels, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
+import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
+import { GRAD_BLOCK, splitParts } from '../src/gpu/gemm-plan.ts';
+import { GemmKernels, gemmTuning, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
 
 const arg = (name: string, dflt: string): string => {
   const k = process.argv.indexOf(`--${name}`);
@@ -15,7 +16,6 @@ const n = Number(arg('n', '1024'));
 const reps = Number(arg('reps', '3'));
 const I = 1;
 const O = 1;
-const T = 4;
 const { device } = await acquireDevice();
 const shared = arg('shared', '0') === '1';
 const k = new GemmKernels(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: 'tanh', outAll: false, writeY: false, hasTargets: true, shared, tile: arg('tile', '') ? Object.fromEntries(['tx', 'ty', 'rm', 'rn', 'bk'].map((f, j) => [f, Number(arg('tile', '').split('x')[j])])) as unknown as GemmTile : undefined });
@@ -27,34 +27,42 @@ const buf = (floats: number, usage = S | GPUBufferUsage.COPY_DST, data?: Float32
   return b;
 };
 const rand = (len: number): Float32Array<ArrayBuffer> => Float32Array.from({ length: len }, () => Math.random() - 0.5);
+// work: accumulators, G dy slots, G + 2 dz slots, rows, partials; states: G + 1 slots (h_{-1} first).
+const G = GRAD_BLOCK;
+const { parts, partLen } = splitParts(n, { inputSize: I, hiddenSize: H, wgradGroups: gemmTuning(describeAdapter(device.adapterInfo)).wgradGroups });
 const dyOff = Math.ceil(P / 64) * 64;
-const dz0 = dyOff + Math.ceil((O * n) / 64) * 64;
-const dz1 = dz0 + H * n;
-const rows = dz1 + H * n;
+const dzOff = dyOff + Math.ceil((G * O * n) / 64) * 64;
+const rows = dzOff + Math.ceil(((G + 2) * H * n) / 64) * 64;
+const partials = rows + Math.ceil(((O + 1) * n) / 64) * 64;
+const workFloats = partials + parts * P;
 const weights = buf(P + H + H * H + H * O, undefined, rand(P + H + H * H + H * O));
-const lengths = buf(n, undefined, new Uint32Array(n).fill(T));
-const xs = buf(n * T * I, undefined, rand(n * T * I));
+const lengths = buf(n, undefined, new Uint32Array(n).fill(G));
+const xs = buf(n * G * I, undefined, rand(n * G * I));
 const targets = buf(n * O, undefined, rand(n * O));
 const ys = buf(n * O);
-const states = buf(3 * H * n, undefined, rand(3 * H * n));
-const work = buf(rows + (O + 1) * n, undefined, rand(rows + (O + 1) * n));
+const states = buf((G + 1) * H * n, undefined, rand((G + 1) * H * n));
+const work = buf(workFloats, undefined, rand(workFloats));
 const flags = buf(n, undefined, new Uint32Array(n));
 const words = STEP_RECORD_BYTES / 4;
-// one record: t=1, count=1, cur=slot1, prev=slot0, also=NONE, dzCur, dzNext, flags=HAS_DY|FLOW
-const rec = new Uint32Array(words);
-rec.set([1, 1, H * n, 0, 0xffffffff, dz0, dz1, 3]);
-const steps = buf(words, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, rec);
-const dims = buf(4, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-device.queue.writeBuffer(dims, 0, k.kernel('step').uniform('dims', { n, dy: dyOff, rows }));
-const buffers = { dims, step: { buffer: steps, offset: 0, size: 32 }, weights, lengths, xs, targets, ys, states, work, flags };
-const K: Record<GemmKind, number> = { proj: I, step: H, out: H, dz: O + H, wgradH: n, wgradY: n, init: 1 };
+// Record 0, a single step: t=1, count=1, cur=slot 1, prev=slot 0, also=NONE, dzCur, dzNext, flags=HAS_DY|FLOW, dy.
+// Record 1, a block of G steps for the weight-gradient products (every step with a prediction).
+const rec = new Uint32Array(2 * words);
+rec.set([1, 1, H * n, 0, 0xffffffff, dzOff, dzOff + H * n, 3, dyOff]);
+rec.set([0, G, H * n, 0, 0xffffffff, dzOff, 0, 2 ** G - 1, dyOff], words);
+const steps = buf(2 * words, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, rec);
+const dims = buf(8, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+device.queue.writeBuffer(dims, 0, k.kernel('step').uniform('dims', { n, dy: dyOff, rows, parts, partLen, partials }));
+const buffers = { dims, step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES }, weights, lengths, xs, targets, ys, states, work, flags };
+const K: Record<GemmKind, number> = { proj: I, step: H, out: H, dz: O + H, wgradH: G * n, wgradY: G * n, init: 1, wsum: parts };
+const record: Partial<Record<GemmKind, number>> = { wgradH: 1, wgradY: 1 };
+const batches: Partial<Record<GemmKind, number>> = { wgradH: parts, wgradY: parts };
 const out: Record<string, string> = {};
-for (const kind of ['init', 'proj', 'step', 'out', 'dz', 'wgradH', 'wgradY'] as GemmKind[]) {
+for (const kind of ['init', 'proj', 'step', 'out', 'dz', 'wgradH', 'wgradY', 'wsum'] as GemmKind[]) {
   const bg = k.kernel(kind).bind('bench', buffers);
   const run = async (): Promise<number> => {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    k.encode(pass, kind, bg, 0, n);
+    k.encode(pass, kind, bg, record[kind] ?? 0, n, batches[kind] ?? 1);
     pass.end();
     const t0 = performance.now();
     device.queue.submit([enc.finish()]);
@@ -68,4 +76,4 @@ for (const kind of ['init', 'proj', 'step', 'out', 'dz', 'wgradH', 'wgradY'] as 
   const gf = (2 * M * NC * K[kind]) / (best / 1000) / 1e9;
   out[kind] = `${best.toFixed(1)} ms ${gf.toFixed(2)} GFLOP/s`;
 }
-console.log(JSON.stringify({ H, n, shared, ...out }, null, 1));
+console.log(JSON.stringify({ adapter: describeAdapter(device.adapterInfo), H, n, shared, block: G, parts, ...out }, null, 1));

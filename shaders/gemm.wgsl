@@ -1,25 +1,34 @@
 // gemm.wgsl — the `gemm` strategy's kernels (cuDNN-style): every step of the RNN is a tiled matrix product across
-// the whole chunk of sequences, with the pointwise work fused into its epilogue. One entry point, `main`; the
-// KIND override picks the operands and the epilogue of one product C[m][c] = Σ_k A(m, k)·B(k, c):
+// the whole chunk of sequences, with the pointwise work fused into its epilogue, and the weight gradients are
+// products over all (sequence, step) pairs. One entry point, `main`; the KIND override picks the operands and the
+// epilogue of one product C[m][c] = Σ_k A(m, k)·B(k, c):
 //
 //   KIND 0 PROJ     Zx_t = Wx·x_t + bh for `count` steps at once (batched over steps), into the state slots
 //   KIND 1 STEP     h_t = act(Zx_t + Wh·h_{t-1}), in place over Zx_t; 0 past a sequence's end; overflow flags
-//   KIND 2 OUT      y_t = Wy·h_t + by: predictions, squared errors per (o, sequence), dy_t = 2(y − target)
-//   KIND 3 DZ       dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}), 0 past a sequence's end
-//   KIND 4 WGRAD_H  dWh += dz_t·h_{t-1}ᵀ, dWx += dz_t·x_tᵀ, dbh += dz_t·1 (K = the chunk's sequences; columns in
-//                   that order, so that all but the last tiles read h_{t-1} alone)
-//   KIND 5 WGRAD_Y  dWy += dy_t·h_tᵀ, dby += dy_t·1
+//   KIND 2 OUT      y_t = Wy·h_t + by: predictions, squared errors per (o, sequence), dy_t = 2(y − target) into
+//                   the dy slot step.dy
+//   KIND 3 DZ       dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}), 0 past a sequence's end, into the dz slot
+//                   step.dzCur (and step.also, a carry slot, at the first step of a block)
+//   KIND 4 WGRAD_H  dWh += Σ dz_t·h_{t-1}ᵀ, dWx += Σ dz_t·x_tᵀ, dbh += Σ dz_t over a block of `count` steps and
+//                   the sequences of one part (K = steps × sequences; columns h, x, 1 in that order, so that all
+//                   but the last tiles read h_{t-1} alone). Split-K: part p of dims.parts sums sequences
+//                   [p·partLen, (p+1)·partLen) into its own row of partial sums.
+//   KIND 5 WGRAD_Y  dWy += Σ dy_t·h_tᵀ, dby += Σ dy_t over the steps of the block whose bit is set in step.flags
 //   KIND 6 INIT     the h0 slot: h0 broadcast to every sequence
+//   KIND 7 WSUM     the chunk's gradient: work[p] += Σ_q partials[q][p], parts in order q = 0, 1, …
 //
-// Determinism: every output element is owned by one invocation, which adds its products in the fixed order
-// k = 0, 1, …, K−1; gradient accumulators add one step after another in the order the host records them.
-// No atomics on floats (the overflow flags are u32 atomicOr, whose result does not depend on order).
+// Determinism: every output element is owned by one invocation, which adds its products in a fixed order. The
+// weight-gradient partials are loaded, extended and stored by one invocation per (element, part), steps in
+// decreasing t and sequences in increasing order, so the additions are the same however the steps are grouped
+// into blocks and segments (checkpointed runs equal stored-state runs bit for bit); the parts are then added in
+// order by WSUM. No atomics on floats (the overflow flags are u32 atomicOr, whose result does not depend on order).
 //
 // Layout (N = dims.n sequences in the chunk; every per-sequence array is [row * N + n]):
 //   xs[(t*I + i)*N + n], targets/ys as rnn.wgsl, states: slots of H×N values at the offsets the step record names.
 //   weights: the parameters (src/model.ts paramLayout), h0, then Whᵀ and Wyᵀ.
-//   work: [0, NPARAM) gradient accumulators, then dy (O×N) at dims.dy, dz (two H×N buffers) at step.dzCur/dzNext,
-//   and the per-sequence rows (O squared-error rows, then the overflow row) at dims.rows.
+//   work: [0, NPARAM) gradient accumulators, dy slots (O×N each) from dims.dy, dz slots (H×N each) at the offsets
+//   the step records name, the per-sequence rows (O squared-error rows, then the overflow row) at dims.rows, and
+//   the split-K partial sums (dims.parts rows of NPARAM) at dims.partials.
 
 override H: u32 = 1u;
 override I: u32 = 1u;
@@ -52,6 +61,7 @@ override OFF_WH: u32 = H * I;
 override OFF_BH: u32 = OFF_WH + H * H;
 override OFF_WY: u32 = OFF_BH + H;
 override OFF_BY: u32 = OFF_WY + O * H;
+override NPARAM: u32 = OFF_BY + O;
 override OFF_H0: u32 = OFF_BY + O;
 // Transposed copies the host appends, so that DZ reads Whᵀ and Wyᵀ row by row like the forward products.
 override OFF_WHT: u32 = OFF_H0 + H;    // Whᵀ: H×H, [k][j] = Wh[j][k]
@@ -64,20 +74,31 @@ const LOSS: u32 = 4u;       // forward pass: record predictions, squared errors 
 
 struct Dims {
   n: u32,
-  dy: u32,
-  rows: u32,
-  _pad: u32,
+  dy: u32,        // offset of dy slot 0 in work
+  rows: u32,      // offset of the per-sequence rows in work
+  parts: u32,     // split-K parts of the weight-gradient products
+  partLen: u32,   // sequences per part
+  partials: u32,  // offset of the partial sums in work
+  _pad0: u32,
+  _pad1: u32,
 }
 
+// One record per dispatch. WGRAD_H/WGRAD_Y take a block of `count` steps from t: h_t of step t + j is in the
+// state slot cur + j·H·N (h_{t-1} of the block's first step in `prev`), its dz in dzCur + j·H·N, its dy in
+// dy + j·O·N.
 struct Step {
-  t: u32,       // step (PROJ: the first of `count` steps)
+  t: u32,       // step (PROJ, WGRAD_*: the first of `count` steps)
   count: u32,
   cur: u32,     // offset of h_t's slot in `states`
   prev: u32,    // offset of h_{t-1}'s slot
-  also: u32,    // STEP: a second slot to store h_t in (a checkpoint), or NONE
+  also: u32,    // STEP: a second slot to store h_t in (a checkpoint); DZ: the carry slot for dz_t; or NONE
   dzCur: u32,   // offsets of dz_t and dz_{t+1} in `work`
   dzNext: u32,
-  flags: u32,
+  flags: u32,   // HAS_DY/FLOW/LOSS; WGRAD_Y: bit j set when step t + j has a prediction
+  dy: u32,      // offset of this step's dy slot in work
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -90,6 +111,11 @@ struct Step {
 @group(0) @binding(7) var<storage, read_write> states: array<f32>;
 @group(0) @binding(8) var<storage, read_write> work: array<f32>;
 @group(0) @binding(9) var<storage, read_write> flags: array<atomic<u32>>;
+
+// WGRAD_*: the operand slots of the step being summed (set before each step's loop over the sequences).
+var<private> gA: u32;   // dz_t (WGRAD_H) or dy_t (WGRAD_Y) slot in work
+var<private> gB: u32;   // h_{t-1} (WGRAD_H) or h_t (WGRAD_Y) slot in states
+var<private> gT: u32;   // t
 
 var<workgroup> As: array<f32, BK * BM>;
 var<workgroup> Bs: array<f32, BK * BN>;
@@ -118,25 +144,39 @@ fn dzKStart() -> u32 {
 // Problem sizes (M rows, NC columns, K) of this dispatch; uniform across the workgroup.
 fn sizeM() -> u32 {
   if (KIND == 2u || KIND == 5u) { return O; }
+  if (KIND == 7u) { return 1u; }
   return H;
 }
 fn sizeN() -> u32 {
   if (KIND == 4u) { return I + H + 1u; }
   if (KIND == 5u) { return H + 1u; }
+  if (KIND == 7u) { return NPARAM; }
   return dims.n;
 }
+// K of one product (WGRAD_*: of one step, the part's sequences).
 fn sizeK() -> u32 {
   switch KIND {
     case 0u: { return I; }
     case 1u, 2u: { return H; }
     case 3u: { return select(O, O + H, hasFlag(FLOW)) - dzKStart(); }
-    case 4u, 5u: { return dims.n; }
     default: { return 0u; }
   }
 }
 fn batches() -> u32 {
   if (KIND == 0u) { return step.count; }
+  if (KIND == 4u || KIND == 5u) { return dims.parts; }
   return 1u;
+}
+
+// WGRAD_*: the parameter an output element (m, c) adds to.
+fn paramIndex(m: u32, c: u32) -> u32 {
+  if (KIND == 4u) {
+    if (c < H) { return OFF_WH + m * H + c; }
+    if (c < H + I) { return OFF_WX + m * I + (c - H); }
+    return OFF_BH + m;
+  }
+  if (c < H) { return OFF_WY + m * H + c; }
+  return OFF_BY + m;
 }
 
 fn loadA(m: u32, k: u32, b: u32) -> f32 {
@@ -150,8 +190,7 @@ fn loadA(m: u32, k: u32, b: u32) -> f32 {
       if (kk < O) { return weights[OFF_WYT + m * O + kk]; }
       return weights[OFF_WHT + m * H + (kk - O)];
     }
-    case 4u: { return work[step.dzCur + m * N + k]; }
-    case 5u: { return work[dims.dy + m * N + k]; }
+    case 4u, 5u: { return work[gA + m * N + k]; }
     default: { return 0.0; }
   }
 }
@@ -164,16 +203,16 @@ fn loadB(k: u32, c: u32, b: u32) -> f32 {
     case 2u: { return states[step.cur + k * N + c]; }
     case 3u: {
       let kk = k + dzKStart();
-      if (kk < O) { return work[dims.dy + kk * N + c]; }
+      if (kk < O) { return work[step.dy + kk * N + c]; }
       return work[step.dzNext + (kk - O) * N + c];
     }
     case 4u: {
-      if (c < H) { return states[step.prev + c * N + k]; }
-      if (c < H + I) { return xs[(step.t * I + (c - H)) * N + k]; }
+      if (c < H) { return states[gB + c * N + k]; }
+      if (c < H + I) { return xs[(gT * I + (c - H)) * N + k]; }
       return 1.0;
     }
     case 5u: {
-      if (c < H) { return states[step.cur + c * N + k]; }
+      if (c < H) { return states[gB + c * N + k]; }
       return 1.0;
     }
     default: { return 0.0; }
@@ -218,34 +257,33 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
           if (hasFlag(LOSS)) { work[dims.rows + m * N + c] += d * d; }
         }
       }
-      work[dims.dy + m * N + c] = dy;
+      work[step.dy + m * N + c] = dy;
       if (m == 0u && hasFlag(LOSS)) { work[dims.rows + O * N + c] = f32(atomicLoad(&flags[c])); }
     }
     case 3u: {
       var dz = 0.0;
       if (step.t < lengths[c]) { dz = acc * actGrad(states[step.cur + m * N + c]); }
       work[step.dzCur + m * N + c] = dz;
+      if (step.also != NONE) { work[step.also + m * N + c] = dz; }
     }
-    case 4u: {
-      var p: u32;
-      if (c < H) { p = OFF_WH + m * H + c; } else if (c < H + I) { p = OFF_WX + m * I + (c - H); } else { p = OFF_BH + m; }
-      work[p] += acc;
-    }
-    case 5u: {
-      var p: u32;
-      if (c < H) { p = OFF_WY + m * H + c; } else { p = OFF_BY + m; }
-      work[p] += acc;
+    case 4u, 5u: {
+      work[dims.partials + b * NPARAM + paramIndex(m, c)] = acc;
     }
     case 6u: {
       states[step.cur + m * N + c] = weights[OFF_H0 + m];
+    }
+    case 7u: {
+      var g = 0.0;
+      for (var q = 0u; q < dims.parts; q++) { g += work[dims.partials + q * NPARAM + c]; }
+      work[c] += g;
     }
     default: {}
   }
 }
 
 // Operands of the direct (unstaged) path over absolute k in one source range `ph` (a constant at every call):
-// DZ: 0 = Wyᵀ·dy (k < O), 1 = Whᵀ·dz_{t+1} (k ≥ O); WGRAD_H: 1 = a tile of h_{t-1} columns only, 2 = a tile of
-// x_t and bias columns only; else loadA/loadB.
+// DZ: 0 = Wyᵀ·dy (k < O), 1 = Whᵀ·dz_{t+1} (k ≥ O); WGRAD_H/WGRAD_Y: 1 = a tile of h columns only, 2 = a tile
+// of x_t and bias columns only (WGRAD_H); else loadA/loadB.
 fn loadAP(m: u32, k: u32, b: u32, ph: u32) -> f32 {
   if (KIND == 3u) {
     if (ph == 0u) { return weights[OFF_WYT + m * O + k]; }
@@ -257,11 +295,11 @@ fn loadAP(m: u32, k: u32, b: u32, ph: u32) -> f32 {
 fn loadBP(k: u32, c: u32, b: u32, ph: u32) -> f32 {
   let N = dims.n;
   if (KIND == 3u) {
-    if (ph == 0u) { return work[dims.dy + k * N + c]; }
+    if (ph == 0u) { return work[step.dy + k * N + c]; }
     return work[step.dzNext + (k - O) * N + c];
   }
-  if (KIND == 4u && ph == 1u) { return states[step.prev + c * N + k]; }
-  if (KIND == 4u && ph == 2u) { return select(1.0, xs[(step.t * I + min(c - H, I - 1u)) * N + k], c < H + I); }
+  if ((KIND == 4u || KIND == 5u) && ph == 1u) { return states[gB + c * N + k]; }
+  if (KIND == 4u && ph == 2u) { return select(1.0, xs[(gT * I + min(c - H, I - 1u)) * N + k], c < H + I); }
   return loadB(k, c, b);
 }
 
@@ -294,6 +332,70 @@ fn bAlongK() -> bool {
   return KIND == 4u || KIND == 5u;
 }
 
+// Adds A(m, k)·B(k, c) for k = kFrom … kTo−1 to this invocation's RM×RN outputs through tiles staged in workgroup
+// memory (called in uniform control flow: it holds barriers). The last tile's zero padding is added too.
+fn staged(acc: ptr<function, array<f32, ACC>>, kFrom: u32, kTo: u32, m0: u32, c0: u32, lid: vec2u, tid: u32,
+          M: u32, NC: u32, bt: u32) {
+  let threads = TX * TY;
+  var a: array<f32, RM>;
+  for (var k0 = kFrom; k0 < kTo; k0 += BK) {
+    for (var e = tid; e < BK * BM; e += threads) {
+      var kk: u32;
+      var mm: u32;
+      if (aAlongK()) { kk = e % BK; mm = e / BK; } else { mm = e % BM; kk = e / BM; }
+      var v = 0.0;
+      if (m0 + mm < M && k0 + kk < kTo) { v = loadA(m0 + mm, k0 + kk, bt); }
+      As[kk * BM + mm] = v;
+    }
+    for (var e = tid; e < BK * BN; e += threads) {
+      var kk: u32;
+      var cc: u32;
+      if (bAlongK()) { kk = e % BK; cc = e / BK; } else { cc = e % BN; kk = e / BN; }
+      var v = 0.0;
+      if (c0 + cc < NC && k0 + kk < kTo) { v = loadB(k0 + kk, c0 + cc, bt); }
+      Bs[kk * BN + cc] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      for (var r = 0u; r < RM; r++) { a[r] = As[kk * BM + lid.y + r * TY]; }
+      for (var q = 0u; q < RN; q++) {
+        let bv = Bs[kk * BN + lid.x + q * TX];
+        for (var r = 0u; r < RM; r++) { (*acc)[r * RN + q] += a[r] * bv; }
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
+// WGRAD_*: this part's sums over the block's steps, last step first, each over the part's sequences in order.
+fn weightGradients(acc: ptr<function, array<f32, ACC>>, m0: u32, c0: u32, lid: vec2u, tid: u32, M: u32, NC: u32,
+                   part: u32) {
+  let N = dims.n;
+  let kFrom = min(N, part * dims.partLen);
+  let kTo = min(N, kFrom + dims.partLen);
+  for (var j = step.count; j > 0u; j--) {
+    let jj = j - 1u;
+    if (KIND == 5u && ((step.flags >> jj) & 1u) == 0u) { continue; }   // no prediction at this step
+    gT = step.t + jj;
+    if (KIND == 4u) {
+      gA = step.dzCur + jj * H * N;
+      gB = select(step.cur + (jj - 1u) * H * N, step.prev, jj == 0u);
+    } else {
+      gA = step.dy + jj * O * N;
+      gB = step.cur + jj * H * N;
+    }
+    if (SHARED) {
+      staged(acc, kFrom, kTo, m0, c0, lid, tid, M, NC, part);
+    } else if (c0 + BN <= H) {
+      direct(acc, kFrom, kTo, 1u, m0, c0, lid, M, NC, part);   // a tile of h columns only
+    } else if (KIND == 4u && c0 >= H) {
+      direct(acc, kFrom, kTo, 2u, m0, c0, lid, M, NC, part);   // a tile of dWx and dbh columns only
+    } else {
+      direct(acc, kFrom, kTo, 0u, m0, c0, lid, M, NC, part);
+    }
+  }
+}
+
 @compute @workgroup_size(TX, TY)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_id) lid: vec3u) {
@@ -310,51 +412,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let m0 = tm * BM;
   let c0 = tn * BN;
   let tid = lid.y * TX + lid.x;
-  let threads = TX * TY;
 
   var acc: array<f32, ACC>;
-  var a: array<f32, RM>;
-  if (!SHARED) {
+  if (KIND == 4u || KIND == 5u) {
+    // Continue this part's partial sums where the previous block left them.
+    for (var r = 0u; r < RM; r++) {
+      for (var q = 0u; q < RN; q++) {
+        let m = m0 + lid.y + r * TY;
+        let c = c0 + lid.x + q * TX;
+        if (m < M && c < NC) { acc[r * RN + q] = work[dims.partials + bt * NPARAM + paramIndex(m, c)]; }
+      }
+    }
+    weightGradients(&acc, m0, c0, lid.xy, tid, M, NC, bt);
+  } else if (!SHARED) {
     // One k loop per operand source, so the inner loop holds no data-dependent branch (a CPU adapter runs both
     // sides of one, masked). The loops run one after another over increasing k: the same order as one loop.
     if (KIND == 3u) {
       direct(&acc, dzKStart(), O, 0u, m0, c0, lid.xy, M, NC, bt);
       if (hasFlag(FLOW)) { direct(&acc, O, O + H, 1u, m0, c0, lid.xy, M, NC, bt); }
-    } else if (KIND == 4u && c0 + BN <= H) {
-      direct(&acc, 0u, K, 1u, m0, c0, lid.xy, M, NC, bt);   // a tile of dWh columns only
-    } else if (KIND == 4u && c0 >= H) {
-      direct(&acc, 0u, K, 2u, m0, c0, lid.xy, M, NC, bt);   // a tile of dWx and dbh columns only
     } else {
       direct(&acc, 0u, K, 0u, m0, c0, lid.xy, M, NC, bt);
     }
   } else {
-  for (var k0 = 0u; k0 < K; k0 += BK) {
-    for (var e = tid; e < BK * BM; e += threads) {
-      var kk: u32;
-      var mm: u32;
-      if (aAlongK()) { kk = e % BK; mm = e / BK; } else { mm = e % BM; kk = e / BM; }
-      var v = 0.0;
-      if (m0 + mm < M && k0 + kk < K) { v = loadA(m0 + mm, k0 + kk, bt); }
-      As[kk * BM + mm] = v;
-    }
-    for (var e = tid; e < BK * BN; e += threads) {
-      var kk: u32;
-      var cc: u32;
-      if (bAlongK()) { kk = e % BK; cc = e / BK; } else { cc = e % BN; kk = e / BN; }
-      var v = 0.0;
-      if (c0 + cc < NC && k0 + kk < K) { v = loadB(k0 + kk, c0 + cc, bt); }
-      Bs[kk * BN + cc] = v;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      for (var r = 0u; r < RM; r++) { a[r] = As[kk * BM + lid.y + r * TY]; }
-      for (var q = 0u; q < RN; q++) {
-        let bv = Bs[kk * BN + lid.x + q * TX];
-        for (var r = 0u; r < RM; r++) { acc[r * RN + q] += a[r] * bv; }
-      }
-    }
-    workgroupBarrier();
-  }
+    staged(&acc, 0u, K, m0, c0, lid.xy, tid, M, NC, bt);
   }
   for (var r = 0u; r < RM; r++) {
     for (var q = 0u; q < RN; q++) {

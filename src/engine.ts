@@ -10,6 +10,7 @@ import { modelFromJSON, paramName, unflattenParams, type Model, type ModelJSON, 
 import { checkClipNorm, checkTruncation } from './gradient-options.ts';
 import { checkBatch, checkFloat32Range, firstNonFinite, parseModel } from './validate.ts';
 import type { GpuOptions, RunStats } from './gpu/backend.ts';
+import type { GpuRuntime, TrainStats } from './gpu/runtime.ts';
 
 export interface EngineOptions {
   /** `auto` (default) uses WebGPU when an adapter exists, else the CPU reference, and says which in `engine.backend`. */
@@ -76,6 +77,19 @@ export class Engine {
   /** Chunking and memory figures of the last WebGPU run (null on the CPU backend). */
   get lastRunStats(): RunStats | null {
     return this.impl.lastRun ?? null;
+  }
+
+  /**
+   * The WebGPU runtime (device, buffer pool, memory budget, serial queue) that engine runs, training, loss
+   * evaluation and the studies on this engine share; null on the CPU backend.
+   */
+  get runtime(): GpuRuntime | null {
+    return (this.impl as { runtime?: GpuRuntime }).runtime ?? null;
+  }
+
+  /** Chunks of models and peak bytes of the last WebGPU training or loss-evaluation call (null if none). */
+  get lastTrainStats(): TrainStats | null {
+    return this.runtime?.lastTrain ?? null;
   }
 
   /**

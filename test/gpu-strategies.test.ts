@@ -66,11 +66,12 @@ describe('strategy choice', () => {
   it('auto prefers per-sequence for small H and large-H kernels beyond it', () => {
     expect(autoOrder(shape(1))[0]).toBe('per-sequence');
     expect(autoOrder(shape(16))[0]).toBe('per-sequence');
-    expect(autoOrder(shape(64))[0]).toBe('workgroup');
+    expect(autoOrder(shape(17))[0]).toBe('gemm');
+    expect(autoOrder(shape(64))[0]).toBe('gemm');
     expect(autoOrder(shape(256))[0]).toBe('gemm');
     expect(chooseStrategy('auto', shape(4), limits).name).toBe('per-sequence');
     expect(chooseStrategy(undefined, shape(16), limits).name).toBe('per-sequence');
-    expect(() => chooseStrategy('workgroup', shape(129), limits)).toThrow(/hiddenSize ≤ 128, got 129/);
+    expect(() => chooseStrategy('workgroup' as never, shape(64), limits)).toThrow(/unknown or unavailable strategy "workgroup"/);
   });
 
   it('a forced strategy that cannot serve the shape is an InputError saying why', () => {
@@ -163,9 +164,9 @@ await describeGpu('WebGPU strategies on the command line', () => {
     const bad = await cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'webgpu', '--strategy', 'per-sequence');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/strategy "per-sequence" cannot serve this run: .*hiddenSize ≤ 16, got 17/);
-    const v = await cli('verify', '--model', modelPath, '--data', dataPath, '--strategy', 'workgroup');
+    const v = await cli('verify', '--model', modelPath, '--data', dataPath, '--strategy', 'gemm');
     expect(v.code, v.err).toBe(0);
-    expect(v.out).toMatch(/strategy workgroup, 1 chunk/);
+    expect(v.out).toMatch(/strategy gemm, 1 chunk/);
     expect((await cli('grad', '--model', modelPath, '--data', dataPath, '--memory-budget', 'lots')).code).toBe(2);
   }, 60_000);
 });
@@ -175,7 +176,7 @@ await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
     for (const out of ['all', 'last'] as const) {
       const { json, batch } = makeCase({ I: 3, H: 20, O: 5, act: 'tanh', out, N: 29, maxT: 40, h0: true }, 49);
       const inputsOnly: Batch = { ...batch, targets: null };
-      for (const strategy of ['gemm', 'workgroup'] as const) {
+      for (const strategy of ['gemm'] as const) {
         const r = await gpu().run(json, inputsOnly, { strategy, outputs: true });
         expect(r.loss).toBeNull();
         await expectMatchesCpu(r, json, inputsOnly);
@@ -191,25 +192,6 @@ await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
       await expect(gpu().run(json, batch, { strategy, gradients: false, outputs: true }), strategy).rejects.toThrow(/hidden state of 1 of 2 sequences/);
     }
   });
-
-  it('workgroup: one workgroup per sequence, past 65535 folded into 2D', async () => {
-    const N = 70_001;
-    const lengths = Uint32Array.from({ length: N }, (_, n) => 1 + (n % 2));
-    const offsets = offsetsFromLengths(lengths);
-    const rng = new Rng(46);
-    const big: Batch = { count: N, inputSize: 1, outputSize: 1, output: 'last', lengths, offsets, inputs: Float64Array.from({ length: offsets[N] }, () => rng.uniform(-1, 1)), targets: Float64Array.from({ length: N }, () => rng.uniform(-1, 1)) };
-    await expectMatchesCpu(await gpu().run(preset('statquest'), big, { strategy: 'workgroup', outputs: true }), preset('statquest'), big);
-  }, 60_000);
-
-  it('workgroup: chunked under a small budget, deterministic', async () => {
-    const { json, batch } = makeCase({ I: 2, H: 33, O: 2, act: 'tanh', out: 'last', N: 40, maxT: 6, h0: true }, 47);
-    const e = await engineOn(gpu(), { memoryBudget: 64 * 1024 });
-    const r = await e.run(json, batch, { strategy: 'workgroup' });
-    expect(e.lastRunStats!.chunks).toBeGreaterThan(1);
-    await expectMatchesCpu(r, json, batch);
-    expect(flat(await e.run(json, batch, { strategy: 'workgroup' }))).toEqual(flat(r));
-    e.dispose();
-  }, 60_000);
 });
 
 const engineOn = (gpu: Engine, opts: GpuOptions): Promise<Engine> => Engine.create({ backend: 'webgpu', gpu: { device: gpu.device!, ...opts } });
@@ -263,12 +245,12 @@ await describeGpu('WebGPU gemm strategy', (gpu) => {
   }, 60_000);
 
 
-  it('auto picks workgroup beyond the per-sequence limits, gemm beyond the workgroup ones', async () => {
+  it('auto picks gemm beyond the per-sequence limits', async () => {
     const { json, batch } = makeCase({ I: 20, H: 3, O: 1, act: 'identity', out: 'last', N: 4, maxT: 3 }, 45);
     await gpu().run(json, batch);
-    expect(gpu().lastRunStats!.strategy).toBe('workgroup');
+    expect(gpu().lastRunStats!.strategy).toBe('gemm');
     expect(chooseStrategy('auto', shape(129), gpu().device!.limits).name).toBe('gemm');
-    expect(chooseStrategy('auto', shape(64), gpu().device!.limits).name).toBe('workgroup');
+    expect(chooseStrategy('auto', shape(17), gpu().device!.limits).name).toBe('gemm');
   });
 });
 

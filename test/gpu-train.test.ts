@@ -6,7 +6,7 @@
 
 import { expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
-import { Engine } from '../src/engine.ts';
+import { Engine, type Result } from '../src/engine.ts';
 import { InputError } from '../src/errors.ts';
 import { modelFromJSON, preset, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
@@ -103,20 +103,113 @@ await describeGpu('training on WebGPU', (gpu) => {
     }
   });
 
-  it('splits a population that exceeds the memory budget into chunks of models, with the same results', async () => {
+  it('splits a population that exceeds GpuOptions.memoryBudget into more chunks of models, with the same results bit for bit', async () => {
     const models = randomPopulation(statquest(), 300, 5);
     const lrs = models.map((_, m) => 0.01 + 0.0002 * m);
     const o: TrainOptions = { optimizer: { kind: 'adam', lr: 1 }, steps: 25, historyEvery: 4, lossThreshold: 1e-3 };
     const ro = resolveOptions({ ...o, lrs }, 300, 2);
     const x = { mask: null, trajectory: false };
-    const whole = await GpuTrainer.for(gpu().device!).population(models, [seedData()], true, ro, x);
-    const small = GpuTrainer.withBudget(gpu().device!, 20_000); // about 100 models per training chunk, 370 per loss chunk
-    const parts = await small.population(models, [seedData()], true, ro, x);
-    expect(Array.from(parts.params)).toEqual(Array.from(whole.params));
-    expect(Array.from(parts.curves)).toEqual(Array.from(whole.curves));
-    expect(Array.from(parts.stepsDone)).toEqual(Array.from(whole.stepsDone));
-    const many = new Float64Array(1000 * 5).map((_, k) => parts.params[k % 1500]); // 1000 weight sets: 3 loss chunks
-    expect(Array.from(await small.losses(models[0], many, [seedData()], null))).toEqual(Array.from(await GpuTrainer.for(gpu().device!).losses(models[0], many, [seedData()], null)));
+    const budget = 20_000;
+    // A second engine on the same device with a small budget: its own pool and budget, the device's one queue.
+    const small = await Engine.create({ backend: 'webgpu', gpu: { device: gpu().device!, memoryBudget: budget } });
+    try {
+      const whole = await GpuTrainer.for(gpu().runtime!).population(models, [seedData()], true, ro, x);
+      const wholeStats = gpu().lastTrainStats!;
+      const parts = await GpuTrainer.for(small.runtime!).population(models, [seedData()], true, ro, x);
+      const partStats = small.lastTrainStats!;
+      expect(wholeStats).toMatchObject({ kind: 'train', models: 300, chunks: 1, modelsPerChunk: 300 });
+      expect(partStats.kind).toBe('train');
+      expect(partStats.chunks).toBeGreaterThanOrEqual(3);
+      expect(partStats.chunks).toBe(Math.ceil(300 / partStats.modelsPerChunk));
+      // Every buffer the chunks held at once (read-back included) stayed within the budget.
+      expect(partStats.peakBytes).toBeGreaterThan(0);
+      expect(partStats.peakBytes).toBeLessThanOrEqual(budget);
+      expect(wholeStats.peakBytes).toBeGreaterThan(partStats.peakBytes);
+      expect(Array.from(parts.params)).toEqual(Array.from(whole.params));
+      expect(Array.from(parts.curves)).toEqual(Array.from(whole.curves));
+      expect(Array.from(parts.stepsDone)).toEqual(Array.from(whole.stepsDone));
+      const many = new Float64Array(1000 * 5).map((_, k) => parts.params[k % 1500]); // 1000 weight sets in several loss chunks
+      const lossParts = await GpuTrainer.for(small.runtime!).losses(models[0], many, [seedData()], null);
+      expect(small.lastTrainStats!.kind).toBe('losses');
+      expect(small.lastTrainStats!.chunks).toBeGreaterThanOrEqual(3);
+      expect(small.lastTrainStats!.peakBytes).toBeLessThanOrEqual(budget);
+      expect(Array.from(lossParts)).toEqual(Array.from(await GpuTrainer.for(gpu().runtime!).losses(models[0], many, [seedData()], null)));
+      // Through the public API: the engine's budget reaches trainPopulation, same bits.
+      const a = await trainPopulation(small, models.slice(0, 120), seedData(), { ...o, lrs: lrs.slice(0, 120) });
+      const b = await trainPopulation(gpu(), models.slice(0, 120), seedData(), { ...o, lrs: lrs.slice(0, 120) });
+      expect(Array.from(a.params)).toEqual(Array.from(b.params));
+      expect(Array.from(a.finalLoss)).toEqual(Array.from(b.finalLoss));
+    } finally {
+      small.dispose();
+    }
+  });
+
+  it('a budget too small for one model is a GpuError that names the budget', async () => {
+    const tiny = await Engine.create({ backend: 'webgpu', gpu: { device: gpu().device!, memoryBudget: 4096 } });
+    try {
+      await expect(train(tiny, statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 100 })).rejects.toThrow(/training: .*4096-byte memory budget/);
+    } finally {
+      tiny.dispose();
+    }
+    await expect(train(tiny, statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 })).rejects.toThrow(/this engine was disposed/);
+  });
+
+  it("RunStats.peakBytes of an engine run does not count the buffers of training before it", async () => {
+    const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 1 }, 'tanh', 'last', 6));
+    const batch = randomBatch({ count: 200, inputSize: 2, outputSize: 1, output: 'last', minLength: 2, maxLength: 9, seed: 6 });
+    await gpu().run(model, batch);
+    const before = gpu().lastRunStats!.peakBytes;
+    await trainPopulation(gpu(), randomPopulation(model, 300, 1), batch, { optimizer: { kind: 'sgd', lr: 0.001 }, steps: 2, batchSize: 100 });
+    expect(gpu().lastTrainStats!.kind).toBe('losses');
+    expect(gpu().lastTrainStats!.peakBytes).toBeGreaterThan(before);
+    await gpu().run(model, batch);
+    expect(gpu().lastRunStats!.peakBytes).toBe(before);
+  });
+
+  it('engine.run, training and the loss landscape share one queue: interleaved calls give the results of one after the other', async () => {
+    const e = gpu();
+    const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 1 }, 'tanh', 'last', 11));
+    const batch = randomBatch({ count: 300, inputSize: 2, outputSize: 1, output: 'last', minLength: 2, maxLength: 7, seed: 12 });
+    const pop = randomPopulation(model, 20, 3, 0.5);
+    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 60, batchSize: 50, seed: 2, historyEvery: 5, readbackEvery: 10 };
+    const ax = { param: 'Wh[0][1]', min: -1, max: 1, steps: 9 };
+    const ay = { param: 'by[0]', min: -1, max: 1, steps: 7 };
+    const gemm = { strategy: 'gemm', outputs: true } as const;
+    // One after the other.
+    const run1 = await e.run(model, batch);
+    const run2 = await e.run(model, batch, gemm);
+    const pop1 = await trainPopulation(e, pop, batch, o);
+    const land1 = await lossLandscape(e, model, batch, ax, ay);
+    // All at once, plus a run asked for from inside the training (its first progress report).
+    let progress = 0;
+    let progressWhenRunDone = -1;
+    let inner: Promise<Result> | null = null;
+    const [a, b, c] = await Promise.all([
+      e.run(model, batch),
+      trainPopulation(e, pop, batch, {
+        ...o,
+        onProgress: (p) => {
+          progress = p.step;
+          inner ??= e.run(model, batch, gemm).then((r) => {
+            progressWhenRunDone = progress;
+            return r;
+          });
+        },
+      }),
+      lossLandscape(e, model, batch, ax, ay),
+    ]);
+    const d = await inner!;
+    // The run waited for the rest of the training on the queue: it ended after the last progress report (step 50).
+    expect(progressWhenRunDone).toBe(50);
+    expect(a.loss).toBe(run1.loss);
+    expect(Array.from(a.gradsFlat!)).toEqual(Array.from(run1.gradsFlat!));
+    expect(d.loss).toBe(run2.loss);
+    expect(Array.from(d.gradsFlat!)).toEqual(Array.from(run2.gradsFlat!));
+    expect(Array.from(d.outputs!)).toEqual(Array.from(run2.outputs!));
+    expect(Array.from(b.params)).toEqual(Array.from(pop1.params));
+    expect(Array.from(b.curves)).toEqual(Array.from(pop1.curves));
+    expect(Array.from(b.finalLoss)).toEqual(Array.from(pop1.finalLoss));
+    expect(Array.from(c.losses)).toEqual(Array.from(land1.losses));
   });
 
   it('a diverging model is frozen and flagged, the others are bit-identical to a run without it', async () => {
@@ -250,3 +343,20 @@ await describeGpu('the issue\'s sizes on WebGPU', (gpu) => {
     expectClose(a.losses, b.losses, 'losses');
   });
 });
+
+await describeGpu(
+  'training after a lost device',
+  (gpu) => {
+    it('refuses training and loss evaluation with the runtime\'s lost-device error', async () => {
+      const e = gpu();
+      const o = { optimizer: { kind: 'sgd' as const, lr: 0.1 }, steps: 3 };
+      expect((await train(e, statquest(), seedData(), o)).steps).toBe(3);
+      e.device!.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(train(e, statquest(), seedData(), o)).rejects.toThrow(/the WebGPU device was lost .*create a new engine/);
+      await expect(lossLandscape(e, statquest(), seedData(), { param: 'w1', min: 0, max: 1, steps: 2 }, { param: 'w2', min: 0, max: 1, steps: 2 })).rejects.toThrow(/device was lost/);
+    });
+  },
+  {},
+  { errorScopes: false },
+);

@@ -12,7 +12,7 @@ import type { Phase } from './workloads.ts';
 /** Why our engine (either backend) cannot take this model's shape, or null. */
 export function engineShapeUnsupported(model: ModelJSON): string | null {
   const H = model.hiddenSize;
-  if (H > LIMITS.maxHiddenSize) return `H=${H} exceeds the engine's largest hidden size (${LIMITS.maxHiddenSize}); larger H come with issue 3's 'workgroup'/'gemm' strategies`;
+  if (H > LIMITS.maxHiddenSize) return `H=${H} exceeds the engine's largest hidden size (${LIMITS.maxHiddenSize})`;
   return null;
 }
 

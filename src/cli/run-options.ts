@@ -11,7 +11,7 @@ export interface KernelCliOptions {
 }
 
 export function strategyOption(): Option {
-  return new Option('--strategy <name>', 'WebGPU kernel strategy: auto (from the shape and the adapter), per-sequence, workgroup, gemm or rtrl')
+  return new Option('--strategy <name>', 'WebGPU kernel strategy: auto (from the shape and the adapter), per-sequence, gemm or rtrl')
     .choices(STRATEGY_CHOICES)
     .default('auto');
 }

@@ -1,13 +1,14 @@
-// The WebGPU backend: owns the device, the buffer pool, error scopes and the serialization of runs, and hands each
-// run to a kernel strategy (src/gpu/strategies/), the one asked for or `auto`'s choice from the shape and the
-// adapter's limits. Buffers are pooled per role and reused by calls of the same size.
+// The WebGPU backend: hands each run to a kernel strategy (src/gpu/strategies/), the one asked for or `auto`'s
+// choice from the shape and the adapter's limits. The device, the buffer pool (per role, reused by calls of the
+// same size), the memory budget, error scopes and the serial queue belong to its GpuRuntime (src/gpu/runtime.ts),
+// which training, loss evaluation and the studies share.
 
 import type { Backend, RawResult, RunOptions } from '../backend.ts';
 import { maxLength, type Batch } from '../batch.ts';
 import { GpuError } from '../errors.ts';
 import type { Model } from '../model.ts';
-import { acquireDevice, describeAdapter, withErrorScopes, type GpuContext } from './device.ts';
-import { BufferPool } from './pool.ts';
+import { acquireDevice, describeAdapter, type GpuContext } from './device.ts';
+import { GpuRuntime } from './runtime.ts';
 import { GpuTimer } from './timing.ts';
 import type { GemmTile } from './kernels/gemm.ts';
 import { chooseStrategy } from './strategies/index.ts';
@@ -17,8 +18,9 @@ export interface GpuOptions {
   /** Use this device instead of requesting one (the caller keeps ownership: dispose() will not destroy it). */
   device?: GPUDevice;
   /**
-   * Upper bound for the bytes of all per-chunk buffers of one run. Default: 512 MiB or the device's maxBufferSize,
-   * whichever is smaller. The gemm strategy stores every k-th hidden state (checkpointing) to stay under it.
+   * Upper bound for the bytes of all per-chunk buffers of one call: an engine run, or one chunk of models in
+   * training and loss evaluation. Default: 512 MiB or the device's maxBufferSize, whichever is smaller. The gemm
+   * strategy stores every k-th hidden state (checkpointing) to stay under it; training splits the population.
    */
   memoryBudget?: number;
   /** Sequences per workgroup of the RNN kernel (default 64). */
@@ -55,8 +57,7 @@ export interface RunStats {
   gpuNanoseconds?: number | null;
 }
 
-/** Default memory budget: this much, or the device's maxBufferSize when that is smaller. */
-export const DEFAULT_BUDGET = 512 * 1024 * 1024;
+export { DEFAULT_BUDGET } from './runtime.ts';
 
 export class GpuBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -64,24 +65,17 @@ export class GpuBackend implements Backend {
   readonly device: GPUDevice;
   /** Statistics of the last run. */
   lastRun: RunStats | null = null;
-  private readonly pool: BufferPool;
-  private lost: string | null = null;
-  private lastStrategy: StrategyName | null = null;
-  private disposed = false;
-  /** Runs are serialized: error scopes and pooled buffers belong to one run at a time. */
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Device, pool, budget, read-back, error scopes and the serial queue, shared with training and the studies. */
+  readonly runtime: GpuRuntime;
 
   private constructor(
-    private readonly ctx: GpuContext,
+    ctx: GpuContext,
     private readonly opts: GpuOptions,
-    private readonly ownsDevice: boolean,
+    ownsDevice: boolean,
   ) {
+    this.runtime = new GpuRuntime(ctx, { memoryBudget: opts.memoryBudget, ownsDevice });
     this.device = ctx.device;
     this.adapter = ctx.description;
-    this.pool = new BufferPool(this.device);
-    this.device.lost.then((info) => {
-      if (!this.disposed) this.lost = `${info.reason}: ${info.message}`;
-    });
   }
 
   static async create(opts: GpuOptions = {}): Promise<GpuBackend> {
@@ -99,30 +93,15 @@ export class GpuBackend implements Backend {
   }
 
   get hasTimestamps(): boolean {
-    return this.ctx.hasTimestamps;
+    return this.runtime.hasTimestamps;
   }
 
+  /** Runs are queued on the runtime: one call at a time on the device, engine runs and training alike. */
   run(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult> {
-    const next = this.tail.then(() => this.runNow(model, batch, opts));
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-
-  private async runNow(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult> {
-    if (this.disposed) throw new GpuError('this engine was disposed');
-    if (this.lost) throw new GpuError(`the WebGPU device was lost (${this.lost}); create a new engine`);
-    try {
-      return await withErrorScopes(this.device, 'webgpu-rnn run', () => this.runScoped(model, batch, opts));
-    } catch (e) {
-      // A failed run may leave invalid buffers (e.g. after out-of-memory) in the pool: start the next run afresh.
-      this.pool.destroy();
+    return this.runtime.enqueue('webgpu-rnn run', () => this.runScoped(model, batch, opts)).catch((e: unknown) => {
       this.lastRun = null;
-      this.lastStrategy = null;
-      // A lost device shows up as failed mappings or scopes; say so plainly.
-      await Promise.resolve();
-      if (this.lost) throw new GpuError(`the WebGPU device was lost during the run (${this.lost})`);
       throw e;
-    }
+    });
   }
 
   private async runScoped(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult> {
@@ -141,17 +120,15 @@ export class GpuBackend implements Backend {
     };
     const limits = this.device.limits;
     const strategy = chooseStrategy(opts.strategy, shape, limits);
-    // Buffers of another strategy would only inflate the memory held: start afresh when the strategy changes.
-    if (this.lastStrategy !== strategy.name) this.pool.destroy();
-    this.lastStrategy = strategy.name;
-    this.pool.resetPeak();
+    // Buffers of another strategy (or of training) would only inflate the memory held: start afresh on a change.
+    const pool = this.runtime.claim(`run ${strategy.name}`);
     const timer = this.opts.timestamps ? GpuTimer.create(this.device, 4096) : null;
     const ctx = {
       device: this.device,
-      pool: this.pool,
+      pool,
       opts: this.opts,
-      budgetBytes: this.opts.memoryBudget ?? Math.min(DEFAULT_BUDGET, limits.maxBufferSize),
-      maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
+      budgetBytes: this.runtime.budgetBytes,
+      maxBindingBytes: this.runtime.maxBindingBytes,
       timer,
     };
     const job = { model, batch, gradients, outputs, hasTargets, truncation: opts.truncation, clipNorm: opts.clipNorm, onProgress: opts.onProgress };
@@ -164,7 +141,7 @@ export class GpuBackend implements Backend {
       strategy: strategy.name,
       chunks: r.chunks,
       sequencesPerChunk: r.sequencesPerChunk,
-      peakBytes: this.pool.peakBytes(),
+      peakBytes: pool.peakBytes(),
       ...(r.checkpointEvery !== undefined ? { checkpointEvery: r.checkpointEvery } : {}),
     };
     if (timer) this.lastRun.gpuNanoseconds = await timer.read();
@@ -175,9 +152,6 @@ export class GpuBackend implements Backend {
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.pool.destroy();
-    if (this.ownsDevice) this.device.destroy();
+    this.runtime.dispose();
   }
 }

@@ -15,6 +15,13 @@ import { STEP_RECORD_BYTES } from './kernels/gemm.ts';
 export const MIN_PARALLEL = 4096;
 /** Steps per input-projection GEMM in a forward pass without gradients (its state slots are reused). */
 export const FORWARD_SEGMENT = 32;
+/**
+ * BPTT: steps per weight-gradient product (K = steps × sequences). dz and dy are kept for one block of steps
+ * (plus two carry slots), so this bounds their memory; at most 32 (the WGRAD_Y step mask is one u32).
+ */
+export const GRAD_BLOCK = 16;
+/** A split-K part sums at least this many sequences. */
+export const MIN_PART = 64;
 
 export interface GemmPlanInput {
   lengths: Uint32Array;
@@ -32,6 +39,8 @@ export interface GemmPlanInput {
   budgetBytes: number;
   /** Force the checkpoint interval (BPTT): store every k-th state. */
   checkpointEvery?: number;
+  /** Workgroups the weight-gradient products should reach, split-K included (fills the adapter; default 8). */
+  wgradGroups?: number;
 }
 
 export interface GemmPlan {
@@ -47,8 +56,13 @@ export interface GemmPlan {
   totalParts: number;
   /** Step records (uniform) one chunk needs at most. */
   records: number;
-  /** Float offsets in the `work` buffer at capacity. */
-  work: { dy: number; dz0: number; dz1: number; rows: number; floats: number };
+  /** BPTT: steps per weight-gradient product (dz and dy slots held). */
+  block: number;
+  /** Split-K parts of the weight-gradient products, each over `partLen` consecutive sequences of a chunk. */
+  parts: number;
+  partLen: number;
+  /** Float offsets in the `work` buffer at capacity: dy slots, dz slots (block + two carry slots), rows, partials. */
+  work: { dy: number; dz: number; rows: number; partials: number; floats: number };
   /** Bytes per buffer role. */
   bytes: Record<string, number>;
   /** Sum of `bytes`: the GPU memory of the run. */
@@ -57,18 +71,35 @@ export interface GemmPlan {
 
 const pad64 = (v: number): number => Math.ceil(v / 64) * 64;
 
+/**
+ * Split-K parts for the weight-gradient products of a chunk of `cap` sequences: enough that tiles × parts reach
+ * `groups` workgroups, each part at least MIN_PART sequences. (64×64 output tiles are assumed here.)
+ */
+export function splitParts(cap: number, p: Pick<GemmPlanInput, 'inputSize' | 'hiddenSize' | 'wgradGroups'>): { parts: number; partLen: number } {
+  const tiles = Math.ceil(p.hiddenSize / 64) * Math.ceil((p.hiddenSize + p.inputSize + 1) / 64);
+  const want = Math.ceil((p.wgradGroups ?? 8) / tiles);
+  const parts = Math.max(1, Math.min(want, Math.floor(cap / MIN_PART)));
+  const partLen = Math.ceil(cap / parts);
+  return { parts: Math.ceil(cap / partLen), partLen };
+}
+
 /** Buffer bytes per role for `cap` sequences, `segment` steps per segment. */
 function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts: number) {
   const { inputSize: I, hiddenSize: H, outputSize: O } = p;
   const ckpt = p.gradients ? Math.ceil(T / segment) : 1;
   const outPerSeq = (p.outAll ? T : 1) * O;
+  const block = p.gradients ? Math.min(GRAD_BLOCK, segment) : 1;
+  const split = p.gradients ? splitParts(cap, p) : { parts: 0, partLen: 0 };
   const dy = pad64(p.params);
-  const dz0 = dy + pad64(O * cap);
-  const dz1 = dz0 + (p.gradients ? pad64(H * cap) : 0);
-  const rows = dz1 + (p.gradients ? pad64(H * cap) : 0);
-  const work = { dy, dz0, dz1, rows, floats: rows + (O + 1) * cap };
+  const dz = dy + pad64(block * O * cap);
+  const rows = dz + (p.gradients ? pad64((block + 2) * H * cap) : 0);
+  const partials = rows + pad64((O + 1) * cap);
+  const work = { dy, dz, rows, partials, floats: partials + split.parts * p.params };
   const segments = Math.ceil(T / segment);
-  const records = 1 + 2 * segments + (p.gradients ? 7 : 2) * T;
+  // init, and per segment a projection (twice with BPTT's recomputation) and per step the step and output
+  // products; BPTT adds per step the output and dz products, per block the two weight-gradient products, and WSUM.
+  const blocks = Math.ceil(T / block) + segments;
+  const records = 2 + 2 * segments + (p.gradients ? 5 * T + 2 * blocks : 2 * T);
   const bytes: Record<string, number> = {
     weights: (p.params + H + H * H + H * O) * 4,
     xs: cap * T * I * 4,
@@ -82,9 +113,11 @@ function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts
     steps: records * STEP_RECORD_BYTES,
     partials: (O + 1) * parts * 4,
     'sums readback': (p.outputSize + 1 + (p.gradients ? p.params + 2 : 0)) * 4,
+    // The dims and reduction uniforms, the clipping buffers and the upper levels of the row sums.
+    'small buffers': 256,
   };
   const totalBytes = Object.values(bytes).reduce((a, b) => a + b, 0);
-  return { ckpt, work, records, bytes, totalBytes };
+  return { ckpt, work, records, block, split, bytes, totalBytes };
 }
 
 /** The per-buffer binding limit: which role first exceeds it at `cap` sequences, if any. (The step records are bound 32 bytes at a time.) */
@@ -167,6 +200,9 @@ export function planGemm(p: GemmPlanInput): GemmPlan {
     chunks,
     totalParts: parts,
     records: l.records,
+    block: l.block,
+    parts: l.split.parts,
+    partLen: l.split.partLen,
     work: l.work,
     bytes: l.bytes,
     totalBytes: l.totalBytes,

@@ -2,7 +2,6 @@
 import rnn from '../../shaders/rnn.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import gemm from '../../shaders/gemm.wgsl?raw';
-import workgroup from '../../shaders/workgroup.wgsl?raw';
 import train from '../../shaders/train.wgsl?raw';
 import model_sums from '../../shaders/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
@@ -13,4 +12,4 @@ import unroll_study from '../../shaders/unroll_study.wgsl?raw';
 import cell_elman from '../../shaders/cells/elman.wgsl?raw';
 import cell_readout from '../../shaders/cells/readout.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, workgroup, train, model_sums, optimizer, clip, rtrl, copy, unroll_study, cells: { elman: cell_elman, readout: cell_readout } };
+export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, unroll_study, cells: { elman: cell_elman, readout: cell_readout } };

@@ -7,7 +7,6 @@ export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
   gemm: read('gemm'),
-  workgroup: read('workgroup'),
   train: read('train'),
   model_sums: read('model_sums'),
   optimizer: read('optimizer'),

@@ -8,9 +8,9 @@ import type { GpuOptions } from './backend.ts';
 import type { BufferPool } from './pool.ts';
 import type { GpuTimer } from './timing.ts';
 
-export type StrategyName = 'per-sequence' | 'workgroup' | 'gemm' | 'rtrl';
+export type StrategyName = 'per-sequence' | 'gemm' | 'rtrl';
 export type StrategyChoice = StrategyName | 'auto';
-export const STRATEGY_CHOICES: readonly StrategyChoice[] = ['auto', 'per-sequence', 'workgroup', 'gemm', 'rtrl'];
+export const STRATEGY_CHOICES: readonly StrategyChoice[] = ['auto', 'per-sequence', 'gemm', 'rtrl'];
 
 /** What a strategy needs to know to say whether it can serve a run. */
 export interface StrategyShape {

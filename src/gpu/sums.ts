@@ -7,9 +7,10 @@ import type { RawResult } from '../backend.ts';
 import { CLIP_STATS_BYTES, ClipKernel } from './kernels/clip.ts';
 import type { ReduceKernel } from './kernels/reduce.ts';
 import { BufferUsage, type BufferPool } from './pool.ts';
+import { readBuffers } from './runtime.ts';
 import type { GpuTimer } from './timing.ts';
 
-const { STORAGE, COPY_SRC, COPY_DST, MAP_READ, UNIFORM } = BufferUsage;
+const { STORAGE, COPY_SRC, COPY_DST, UNIFORM } = BufferUsage;
 
 /** Records the levels that take R rows of `cols` partial sums to one column; returns the buffer holding it (row r at r). */
 export function encodeLevels(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null): GPUBuffer {
@@ -30,21 +31,9 @@ export function encodeLevels(device: GPUDevice, pool: BufferPool, enc: GPUComman
   return src;
 }
 
-/** Copies each [buffer, bytes] into one read-back buffer after the recorded work, submits `enc` and reads them. */
+/** Copies each [buffer, bytes] into one read-back buffer after the recorded work, submits `enc` and reads them (readBuffers in runtime.ts). */
 export async function readBack(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, srcs: [GPUBuffer, number][], timer: GpuTimer | null): Promise<Float32Array> {
-  const bytes = srcs.reduce((s, [, b]) => s + b, 0);
-  const read = pool.get('sums readback', bytes, MAP_READ | COPY_DST);
-  let at = 0;
-  for (const [src, b] of srcs) {
-    enc.copyBufferToBuffer(src, 0, read, at, b);
-    at += b;
-  }
-  timer?.finish(enc);
-  device.queue.submit([enc.finish()]);
-  await read.mapAsync(MAP_READ, 0, bytes);
-  const out = new Float32Array(read.getMappedRange(0, bytes).slice(0));
-  read.unmap();
-  return out;
+  return new Float32Array(await readBuffers(device, pool, enc, srcs, timer));
 }
 
 /** Reduces R rows of `cols` partial sums to one value per row, level by level in fixed order, and reads them. */

@@ -171,7 +171,7 @@ export function unrollClosedForm(opts: UnrollStudyOptions): UnrollStudy {
 export async function unrollStudy(engine: Engine, opts: UnrollStudyOptions): Promise<UnrollStudy> {
   if (engine.backend === 'webgpu') {
     const { unrollStudyGpu } = await import('./unroll-gpu.ts');
-    return unrollStudyGpu(engine.device!, engine.adapter, opts);
+    return unrollStudyGpu(engine.runtime!, opts);
   }
   return { ...unrollStudyCpu(opts), adapter: engine.adapter };
 }

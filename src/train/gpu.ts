@@ -4,10 +4,14 @@
 // no readback in between. Each step reads its own slice of a per-step uniform table (mini-batch offset, record
 // slot, schedule factors, Adam bias corrections) written once per submit. Loss evaluation (final/validation loss,
 // landscapes) is the same kernel without BPTT. Populations larger than the memory budget run in chunks of models.
+// Everything runs on the engine's GpuRuntime (src/gpu/runtime.ts): buffers from its pool, read-back through it,
+// calls on its serial queue (one at a time with engine runs on the same device), its memory budget.
 
 import { maxLength, type Batch } from '../batch.ts';
 import { GpuError, InputError } from '../errors.ts';
 import { withErrorScopes } from '../gpu/device.ts';
+import { BufferUsage, type BufferPool } from '../gpu/pool.ts';
+import type { GpuRuntime } from '../gpu/runtime.ts';
 import { ModelSumsKernel } from '../gpu/kernels/model-sums.ts';
 import { OptimizerKernel } from '../gpu/kernels/optimizer.ts';
 import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
@@ -16,14 +20,14 @@ import type { Model, Shape } from '../model.ts';
 import { recordSlots, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
 import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
 
-const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, MAP_READ: 0x1, UNIFORM: 0x40 };
+const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 const WG = 64;
 /** A model's step is split over at most this many invocations (columns); beyond, each takes several sequences. */
 const MAX_COLS = 4096;
 /** Up to this many sequences per step, one invocation takes all of a model's sequences (one column: no sums pass). */
 const ONE_COLUMN = 32;
-/** Bytes of GPU buffers one chunk of models may hold. */
-const DEFAULT_BUDGET = 512 * 1024 * 1024;
+/** Bytes a chunk's budget sets aside for the 16-byte rounding of its buffers and the small uniforms. */
+const FIXED_SLACK = 1024;
 const NO_DIVERGENCE = 0xffffffff;
 /** Each step of a submit has its own 256-byte uniform slice and bind groups. */
 const MAX_STEPS_PER_SUBMIT = 1024;
@@ -56,25 +60,6 @@ export function checkTrainShape(m: Model): void {
   }
 }
 
-class Buffers {
-  private readonly all: GPUBuffer[] = [];
-  constructor(private readonly device: GPUDevice) {}
-  make(label: string, bytes: number, usage: number): GPUBuffer {
-    const b = this.device.createBuffer({ label: `webgpu-rnn train ${label}`, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
-    this.all.push(b);
-    return b;
-  }
-  data(label: string, values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage = STORAGE): GPUBuffer {
-    const b = this.make(label, values.byteLength, usage | COPY_DST);
-    this.device.queue.writeBuffer(b, 0, values);
-    return b;
-  }
-  destroy(): void {
-    for (const b of this.all) b.destroy();
-    this.all.length = 0;
-  }
-}
-
 /** Time-major data of `sets` side by side: set s's sequence n is column s·count + n. */
 function packSets(sets: Batch[], T: number): { xs: Float32Array<ArrayBuffer>; targets: Float32Array<ArrayBuffer>; lengths: Uint32Array<ArrayBuffer>; cols: number } {
   const b0 = sets[0];
@@ -101,72 +86,55 @@ function packSets(sets: Batch[], T: number): { xs: Float32Array<ArrayBuffer>; ta
   return { xs, targets, lengths, cols: D };
 }
 
-async function readBack(device: GPUDevice, pool: Buffers, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
-  const read = pool.make('readback', bytes, MAP_READ | COPY_DST);
-  const enc = device.createCommandEncoder({ label: 'webgpu-rnn train readback' });
-  enc.copyBufferToBuffer(src, 0, read, 0, Math.ceil(bytes / 4) * 4);
-  device.queue.submit([enc.finish()]);
-  await read.mapAsync(MAP_READ);
-  const out = read.getMappedRange().slice(0, bytes);
-  read.unmap();
-  read.destroy();
-  return out;
-}
-
 export class GpuTrainer {
-  private static readonly cache = new WeakMap<GPUDevice, GpuTrainer>();
+  private static readonly cache = new WeakMap<GpuRuntime, GpuTrainer>();
   private readonly sums: ModelSumsKernel;
-  private readonly maxBinding: number;
 
-  /** `budget`: bytes of GPU buffers one chunk of models may hold (default 512 MiB). */
-  private constructor(
-    readonly device: GPUDevice,
-    private readonly budget = DEFAULT_BUDGET,
-  ) {
-    this.sums = new ModelSumsKernel(device, WG);
-    this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  private constructor(readonly rt: GpuRuntime) {
+    this.sums = new ModelSumsKernel(rt.device, WG);
   }
 
-  /** A trainer with its own memory budget (not cached), e.g. to exercise chunking in tests. */
-  static withBudget(device: GPUDevice, budget: number): GpuTrainer {
-    return new GpuTrainer(device, budget);
-  }
-
-  static for(device: GPUDevice): GpuTrainer {
-    let t = GpuTrainer.cache.get(device);
-    if (!t) GpuTrainer.cache.set(device, (t = new GpuTrainer(device)));
+  /** The trainer of an engine's runtime: its pool, budget (GpuOptions.memoryBudget) and queue. */
+  static for(rt: GpuRuntime): GpuTrainer {
+    let t = GpuTrainer.cache.get(rt);
+    if (!t) GpuTrainer.cache.set(rt, (t = new GpuTrainer(rt)));
     return t;
   }
 
-  /** Models per chunk for per-model buffer sizes (bytes) `perModel` (largest single buffer) and `total` (all). */
+  get device(): GPUDevice {
+    return this.rt.device;
+  }
+
+  /**
+   * Models per chunk: per-model buffer bytes `largest` (the largest single buffer) and `total` (all), plus `fixed`
+   * bytes whatever the chunk, within the runtime's budget and binding limit.
+   */
   private modelsPerChunk(what: string, largest: number, total: number, fixed: number): number {
-    const byBinding = Math.floor(this.maxBinding / Math.max(1, largest));
-    const byBudget = Math.floor((this.budget - fixed) / Math.max(1, total));
+    const budget = this.rt.budgetBytes;
+    const maxBinding = this.rt.maxBindingBytes;
+    const byBinding = Math.floor(maxBinding / Math.max(1, largest));
+    const byBudget = Math.floor((budget - fixed) / Math.max(1, total));
     const n = Math.min(byBinding, byBudget);
-    if (n < 1) throw new GpuError(`${what}: one model needs ${largest} bytes in one buffer (${total} in all), beyond this adapter's binding limit (${this.maxBinding}) or the ${this.budget}-byte budget; use fewer steps per read-back or the CPU backend`);
+    if (n < 1) {
+      throw new GpuError(
+        `${what}: one model needs ${largest} bytes in one buffer (${Math.ceil(total)} in all, plus ${Math.ceil(fixed)} per chunk), beyond this adapter's binding limit (${maxBinding}) or the ${budget}-byte memory budget; raise the budget, use fewer steps per read-back or the CPU backend`,
+      );
+    }
     return n;
   }
 
-  /** Calls on one trainer run one after the other: error scopes belong to one call at a time. */
-  private tail: Promise<unknown> = Promise.resolve();
-
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(work);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-
-  /** Trains a population (in chunks of models when it exceeds the budget). */
+  /** Trains a population (in chunks of models when it exceeds the budget), on the runtime's queue. */
   population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
-    return this.serial(() => this.populationNow(models, sets, shared, o, x));
+    return this.rt.enqueue('webgpu-rnn training', () => this.populationNow(models, sets, shared, o, x));
   }
 
   /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
   losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
-    return this.serial(() => this.lossesNow(base, params, sets, h0s));
+    return this.rt.enqueue('webgpu-rnn loss evaluation', () => this.lossesNow(base, params, sets, h0s));
   }
 
   private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+    this.rt.lastTrain = null;
     checkTrainShape(models[0]);
     const M = models.length;
     const P = models[0].params.length;
@@ -181,8 +149,12 @@ export class GpuTrainer {
     const segSlots = Math.ceil(L / o.recordEvery) + 1;
     const b0 = sets[0];
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
-    const perModel = [4 * (P + H), 8 * P, 16, 4 * segSlots, x.trajectory ? 4 * segSlots * P : 0, 4 * R * C, 4 * R, 4 * T * H * C, shared ? 0 : dataBytes];
-    const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, shared ? dataBytes : 0);
+    const recordBytes = 4 * (1 + segSlots) + (x.trajectory ? 4 * segSlots * P : 0);
+    // weights, moments, status + info, records, learning rate, rows, sums, hidden states, data, read-back.
+    const perModel = [4 * (P + H), 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * H * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * (P + H)];
+    const stride = Math.max(256, this.device.limits.minUniformBufferOffsetAlignment);
+    const fixed = (shared ? dataBytes : 0) + stride * L + 4 * (o.minibatch ? L * S : 1) + 4 * P + FIXED_SLACK;
+    const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, fixed);
 
     const curveSteps = recordSlots(o.steps, o.recordEvery);
     const slots = curveSteps.length;
@@ -199,16 +171,21 @@ export class GpuTrainer {
     };
     // Models of chunks that an abort leaves untrained keep their initial weights.
     models.forEach((m, i) => result.params.set(m.params, i * P));
+    const pool = this.rt.claim('train');
+    let chunks = 0;
     for (let m0 = 0; m0 < M && !result.aborted; m0 += chunk) {
       const m1 = Math.min(M, m0 + chunk);
+      chunks++;
       await withErrorScopes(this.device, 'webgpu-rnn train', () =>
-        this.trainChunk(models.slice(m0, m1), shared ? sets : sets.slice(m0, m1), shared, o, x, T, G, result, m0, M, L, segSlots),
+        this.trainChunk(pool, models.slice(m0, m1), shared ? sets : sets.slice(m0, m1), shared, o, x, T, G, result, m0, M, L, segSlots, stride),
       );
     }
+    this.rt.lastTrain = { kind: 'train', models: M, chunks, modelsPerChunk: Math.min(chunk, M), peakBytes: pool.peakBytes() };
     return result;
   }
 
   private async trainChunk(
+    pool: BufferPool,
     models: Model[],
     sets: Batch[],
     shared: boolean,
@@ -221,6 +198,7 @@ export class GpuTrainer {
     Mall: number,
     L: number,
     segSlots: number,
+    stride: number,
   ): Promise<void> {
     const device = this.device;
     const base = models[0];
@@ -234,159 +212,171 @@ export class GpuTrainer {
     const train = new TrainKernel(device, { ...base, outAll: base.output === 'all', backward: true, workgroupSize: WG });
     const optimizer = new OptimizerKernel(device, base, WG);
     const R = train.rows;
-    const pool = new Buffers(device);
-    try {
-      const packed = packSets(sets, T);
-      dims.dataCols = packed.cols;
-      const w32 = new Float32Array(M * NW);
-      models.forEach((m, i) => {
-        w32.set(m.params, i * NW);
-        w32.set(m.h0, i * NW + P);
-      });
-      const info0 = new Uint32Array(2 * M);
-      for (let m = 0; m < M; m++) info0[2 * m + 1] = NO_DIVERGENCE;
-      const consts = new Float32Array(M + P).fill(1);
-      consts.set(o.lrs.subarray(m0, m0 + M));
-      if (x.mask) for (let p = 0; p < P; p++) consts[M + p] = x.mask[p];
-      const trajBase = M + segSlots * M;
-      const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+    // Pooled buffers keep what the last chunk or call left: those not written in full here are cleared below.
+    const get = (role: string, bytes: number, usage: number): GPUBuffer => pool.get(`train ${role}`, bytes, usage);
+    const data = (role: string, values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage: number = STORAGE): GPUBuffer => pool.data(`train ${role}`, values, usage);
 
-      const bufs = {
-        weights: pool.data('weights', w32, STORAGE | COPY_SRC),
-        status: pool.make('status', 4 * M, STORAGE | COPY_SRC | COPY_DST),
-        info: pool.data('info', info0, STORAGE | COPY_SRC),
-        records: pool.make('records', 4 * (trajBase + (x.trajectory ? segSlots * M * P : 0)), STORAGE | COPY_SRC | COPY_DST),
-        moments: pool.make('moments', 8 * M * P, STORAGE),
-        consts: pool.data('learning rates and mask', consts),
-        rows: pool.make('rows', 4 * R * M * C, STORAGE),
-        sums: C === 1 ? null : pool.make('sums', 4 * R * M, STORAGE),
-        hs: pool.make('hidden states', 4 * T * H * M * C, STORAGE),
-        xs: pool.data('inputs', packed.xs),
-        targets: pool.data('targets', packed.targets),
-        lengths: pool.data('lengths', packed.lengths),
-        order: pool.make('order', 4 * (o.minibatch ? L * S : 1), STORAGE | COPY_DST),
-        trainParams: pool.data('train params', new Uint32Array(train.params(dims)), UNIFORM),
-        sumParams: pool.data('sum params', new Uint32Array(this.sums.params(R * M, C)), UNIFORM),
-        cfg: pool.data(
-          'optimizer config',
-          new Uint32Array(
-            optimizer.config({
-              models: M,
-              adam: o.optimizer.kind === 'adam',
-              momentum: o.optimizer.momentum,
-              beta1: o.optimizer.beta1,
-              beta2: o.optimizer.beta2,
-              eps: o.optimizer.eps,
-              threshold: o.lossThreshold,
-              clipNorm: o.clipNorm,
-              trajectory: x.trajectory,
-              trajBase,
-            }),
-          ),
-          UNIFORM,
+    const packed = packSets(sets, T);
+    dims.dataCols = packed.cols;
+    const w32 = new Float32Array(M * NW);
+    models.forEach((m, i) => {
+      w32.set(m.params, i * NW);
+      w32.set(m.h0, i * NW + P);
+    });
+    const info0 = new Uint32Array(2 * M);
+    for (let m = 0; m < M; m++) info0[2 * m + 1] = NO_DIVERGENCE;
+    const consts = new Float32Array(M + P).fill(1);
+    consts.set(o.lrs.subarray(m0, m0 + M));
+    if (x.mask) for (let p = 0; p < P; p++) consts[M + p] = x.mask[p];
+    const trajBase = M + segSlots * M;
+
+    const bufs = {
+      weights: data('weights', w32, STORAGE | COPY_SRC),
+      status: get('status', 4 * M, STORAGE | COPY_SRC | COPY_DST),
+      info: data('info', info0, STORAGE | COPY_SRC),
+      records: get('records', 4 * (trajBase + (x.trajectory ? segSlots * M * P : 0)), STORAGE | COPY_SRC | COPY_DST),
+      moments: get('moments', 8 * M * P, STORAGE | COPY_DST),
+      consts: data('learning rates and mask', consts),
+      rows: get('rows', 4 * R * M * C, STORAGE | COPY_DST),
+      sums: C === 1 ? null : get('sums', 4 * R * M, STORAGE | COPY_DST),
+      hs: get('hidden states', 4 * T * H * M * C, STORAGE | COPY_DST),
+      xs: data('inputs', packed.xs),
+      targets: data('targets', packed.targets),
+      lengths: data('lengths', packed.lengths),
+      order: get('order', 4 * (o.minibatch ? L * S : 1), STORAGE | COPY_DST),
+      trainParams: data('params', new Uint32Array(train.params(dims)), UNIFORM),
+      sumParams: data('sum params', new Uint32Array(this.sums.params(R * M, C)), UNIFORM),
+      cfg: data(
+        'optimizer config',
+        new Uint32Array(
+          optimizer.config({
+            models: M,
+            adam: o.optimizer.kind === 'adam',
+            momentum: o.optimizer.momentum,
+            beta1: o.optimizer.beta1,
+            beta2: o.optimizer.beta2,
+            eps: o.optimizer.eps,
+            threshold: o.lossThreshold,
+            clipNorm: o.clipNorm,
+            trajectory: x.trajectory,
+            trajBase,
+          }),
         ),
-        steps: pool.make('step table', stride * L, UNIFORM | COPY_DST),
-      };
-      // With one column per model the rows already are the sums.
-      const sumBind = bufs.sums ? this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums }) : null;
-      const trainBinds: GPUBindGroup[] = [];
-      const optBinds: GPUBindGroup[] = [];
-      for (let l = 0; l < L; l++) {
-        const step = { buffer: bufs.steps, offset: l * stride, size: 32 };
-        trainBinds.push(
-          train.kernel.bind(`step ${l}`, {
-            params: bufs.trainParams,
-            step,
-            weights: bufs.weights,
-            status: bufs.status,
-            order: bufs.order,
-            lengths: bufs.lengths,
-            xs: bufs.xs,
-            targets: bufs.targets,
-            rows: bufs.rows,
-            hs: bufs.hs,
-          }),
-        );
-        optBinds.push(
-          optimizer.kernel.bind(`step ${l}`, {
-            cfg: bufs.cfg,
-            step,
-            sums: bufs.sums ?? bufs.rows,
-            consts: bufs.consts,
-            weights: bufs.weights,
-            moments: bufs.moments,
-            status: bufs.status,
-            info: bufs.info,
-            records: bufs.records,
-          }),
-        );
-      }
+        UNIFORM,
+      ),
+      steps: get('step table', stride * L, UNIFORM | COPY_DST),
+    };
+    // Status, moments and records start at zero, like fresh buffers; the others are cleared for the same bits.
+    const clear = device.createCommandEncoder({ label: 'webgpu-rnn train clear' });
+    for (const b of [bufs.status, bufs.records, bufs.moments, bufs.rows, bufs.sums, bufs.hs, bufs.order]) if (b) clear.clearBuffer(b);
+    device.queue.submit([clear.finish()]);
+    // With one column per model the rows already are the sums.
+    const sumBind = bufs.sums ? this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums }) : null;
+    const trainBinds: GPUBindGroup[] = [];
+    const optBinds: GPUBindGroup[] = [];
+    for (let l = 0; l < L; l++) {
+      const step = { buffer: bufs.steps, offset: l * stride, size: 32 };
+      trainBinds.push(
+        train.kernel.bind(`step ${l}`, {
+          params: bufs.trainParams,
+          step,
+          weights: bufs.weights,
+          status: bufs.status,
+          order: bufs.order,
+          lengths: bufs.lengths,
+          xs: bufs.xs,
+          targets: bufs.targets,
+          rows: bufs.rows,
+          hs: bufs.hs,
+        }),
+      );
+      optBinds.push(
+        optimizer.kernel.bind(`step ${l}`, {
+          cfg: bufs.cfg,
+          step,
+          sums: bufs.sums ?? bufs.rows,
+          consts: bufs.consts,
+          weights: bufs.weights,
+          moments: bufs.moments,
+          status: bufs.status,
+          info: bufs.info,
+          records: bufs.records,
+        }),
+      );
+    }
 
-      const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed) : null;
-      const table = new ArrayBuffer(stride * L);
-      const slots = out.curveSteps.length;
-      let status = new Uint32Array(M);
-      for (let k0 = 0; k0 < o.steps; k0 += L) {
-        const n = Math.min(L, o.steps - k0);
-        const slotBase = Math.ceil(k0 / o.recordEvery);
-        const bytes = new Uint8Array(table);
-        for (let l = 0; l < n; l++) {
-          const k = k0 + l;
-          const f = stepFactors(o, k);
-          const slot = k % o.recordEvery === 0 ? k / o.recordEvery - slotBase : -1;
-          bytes.set(new Uint8Array(optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
-        }
-        device.queue.writeBuffer(bufs.steps, 0, table, 0, stride * n);
-        if (order) device.queue.writeBuffer(bufs.order, 0, order.take(n * S) as Uint32Array<ArrayBuffer>);
-        device.queue.writeBuffer(bufs.records, 4 * M, new Float32Array(segSlots * M * (x.trajectory ? 1 + P : 1)).fill(NaN));
-        const enc = device.createCommandEncoder({ label: `webgpu-rnn train steps ${k0}+${n}` });
-        const pass = enc.beginComputePass({ label: `webgpu-rnn train steps ${k0}+${n}` });
-        for (let l = 0; l < n; l++) {
-          train.encode(pass, trainBinds[l], dims);
-          if (sumBind) this.sums.encode(pass, sumBind, R * M);
-          optimizer.encode(pass, optBinds[l], M);
-        }
-        pass.end();
-        device.queue.submit([enc.finish()]);
-
-        // Read back this segment's curves (and trajectory), status and latest losses.
-        const segCount = Math.ceil((k0 + n) / o.recordEvery) - slotBase;
-        const rec = new Float32Array(await readBack(device, pool, bufs.records, 4 * (x.trajectory ? trajBase + segCount * M * P : M + segCount * M)));
-        for (let m = 0; m < M; m++) {
-          out.lastLoss[m0 + m] = rec[m];
-          for (let j = 0; j < segCount; j++) out.curves[(m0 + m) * slots + slotBase + j] = rec[M + j * M + m];
-        }
-        if (out.trajectory) {
-          for (let j = 0; j < segCount; j++) {
-            for (let m = 0; m < M; m++) {
-              for (let p = 0; p < P; p++) out.trajectory[((slotBase + j) * Mall + m0 + m) * P + p] = rec[trajBase + (j * M + m) * P + p];
-            }
-          }
-        }
-        status = new Uint32Array(await readBack(device, pool, bufs.status, 4 * M));
-        if (status.every((s) => s !== STATUS_OK)) break;
-        if (k0 + n < o.steps) {
-          x.onProgress?.(k0 + n, out.lastLoss[m0]);
-          if (x.signal?.aborted) {
-            out.aborted = true;
-            break;
-          }
-        }
+    const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed) : null;
+    const table = new ArrayBuffer(stride * L);
+    const slots = out.curveSteps.length;
+    let status = new Uint32Array(M);
+    for (let k0 = 0; k0 < o.steps; k0 += L) {
+      const n = Math.min(L, o.steps - k0);
+      const slotBase = Math.ceil(k0 / o.recordEvery);
+      const bytes = new Uint8Array(table);
+      for (let l = 0; l < n; l++) {
+        const k = k0 + l;
+        const f = stepFactors(o, k);
+        const slot = k % o.recordEvery === 0 ? k / o.recordEvery - slotBase : -1;
+        bytes.set(new Uint8Array(optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
       }
-      const info = new Uint32Array(await readBack(device, pool, bufs.info, 8 * M));
-      const wOut = new Float32Array(await readBack(device, pool, bufs.weights, 4 * M * NW));
+      device.queue.writeBuffer(bufs.steps, 0, table, 0, stride * n);
+      if (order) device.queue.writeBuffer(bufs.order, 0, order.take(n * S) as Uint32Array<ArrayBuffer>);
+      device.queue.writeBuffer(bufs.records, 4 * M, new Float32Array(segSlots * M * (x.trajectory ? 1 + P : 1)).fill(NaN));
+      const enc = device.createCommandEncoder({ label: `webgpu-rnn train steps ${k0}+${n}` });
+      const pass = enc.beginComputePass({ label: `webgpu-rnn train steps ${k0}+${n}` });
+      for (let l = 0; l < n; l++) {
+        train.encode(pass, trainBinds[l], dims);
+        if (sumBind) this.sums.encode(pass, sumBind, R * M);
+        optimizer.encode(pass, optBinds[l], M);
+      }
+      pass.end();
+
+      // Read back this segment's curves (and trajectory), status and latest losses, in the same submit.
+      const segCount = Math.ceil((k0 + n) / o.recordEvery) - slotBase;
+      const recBytes = 4 * (x.trajectory ? trajBase + segCount * M * P : M + segCount * M);
+      const v = await this.rt.readBack(enc, [
+        [bufs.records, recBytes],
+        [bufs.status, 4 * M],
+      ]);
+      const rec = new Float32Array(v, 0, recBytes / 4);
+      status = new Uint32Array(v, recBytes, M);
       for (let m = 0; m < M; m++) {
-        out.status[m0 + m] = status[m];
-        out.stepsDone[m0 + m] = info[2 * m];
-        out.divergedAt[m0 + m] = info[2 * m + 1] === NO_DIVERGENCE ? -1 : info[2 * m + 1];
-        for (let p = 0; p < P; p++) out.params[(m0 + m) * P + p] = wOut[m * NW + p];
+        out.lastLoss[m0 + m] = rec[m];
+        for (let j = 0; j < segCount; j++) out.curves[(m0 + m) * slots + slotBase + j] = rec[M + j * M + m];
       }
-    } finally {
-      pool.destroy();
+      if (out.trajectory) {
+        for (let j = 0; j < segCount; j++) {
+          for (let m = 0; m < M; m++) {
+            for (let p = 0; p < P; p++) out.trajectory[((slotBase + j) * Mall + m0 + m) * P + p] = rec[trajBase + (j * M + m) * P + p];
+          }
+        }
+      }
+      if (status.every((s) => s !== STATUS_OK)) break;
+      if (k0 + n < o.steps) {
+        x.onProgress?.(k0 + n, out.lastLoss[m0]);
+        if (x.signal?.aborted) {
+          out.aborted = true;
+          break;
+        }
+      }
+    }
+    const fin = device.createCommandEncoder({ label: 'webgpu-rnn train results' });
+    const v = await this.rt.readBack(fin, [
+      [bufs.info, 8 * M],
+      [bufs.weights, 4 * M * NW],
+    ]);
+    const info = new Uint32Array(v, 0, 2 * M);
+    const wOut = new Float32Array(v, 8 * M, M * NW);
+    for (let m = 0; m < M; m++) {
+      out.status[m0 + m] = status[m];
+      out.stepsDone[m0 + m] = info[2 * m];
+      out.divergedAt[m0 + m] = info[2 * m + 1] === NO_DIVERGENCE ? -1 : info[2 * m + 1];
+      for (let p = 0; p < P; p++) out.params[(m0 + m) * P + p] = wOut[m * NW + p];
     }
   }
 
   private async lossesNow(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+    this.rt.lastTrain = null;
     checkTrainShape(base);
     const P = base.params.length;
     const H = base.hiddenSize;
@@ -398,53 +388,58 @@ export class GpuTrainer {
     const shared = sets.length === 1;
     const b0 = sets[0];
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
-    const perModel = [4 * (P + H), 4 * 2 * C, 8, 8, shared ? 0 : dataBytes];
-    const chunk = this.modelsPerChunk('loss evaluation', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, shared ? dataBytes : 0);
+    // weights, rows, sums, status, data, read-back.
+    const perModel = [4 * (P + H), 4 * 2 * C, 8, 4, shared ? 0 : dataBytes, 8];
+    const chunk = this.modelsPerChunk('loss evaluation', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, (shared ? dataBytes : 0) + FIXED_SLACK);
     const out = new Float64Array(M);
-    const train = new TrainKernel(this.device, { ...base, outAll: base.output === 'all', backward: false, workgroupSize: WG });
+    const device = this.device;
+    const train = new TrainKernel(device, { ...base, outAll: base.output === 'all', backward: false, workgroupSize: WG });
+    const pool = this.rt.claim('losses');
+    const get = (role: string, bytes: number, usage: number): GPUBuffer => pool.get(`losses ${role}`, bytes, usage);
+    const data = (role: string, values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage: number = STORAGE): GPUBuffer => pool.data(`losses ${role}`, values, usage);
+    let chunks = 0;
     for (let m0 = 0; m0 < M; m0 += chunk) {
       const m1 = Math.min(M, m0 + chunk);
-      await withErrorScopes(this.device, 'webgpu-rnn loss evaluation', async () => {
-        const device = this.device;
+      chunks++;
+      await withErrorScopes(device, 'webgpu-rnn loss evaluation', async () => {
         const n = m1 - m0;
-        const pool = new Buffers(device);
-        try {
-          const packed = packSets(shared ? sets : sets.slice(m0, m1), T);
-          const dims: TrainDims = { models: n, seqs: S, group: G, dataCols: packed.cols, dataPerModel: shared ? 0 : S, ordered: false };
-          const w32 = new Float32Array(n * (P + H));
-          for (let m = 0; m < n; m++) {
-            w32.set(params.subarray((m0 + m) * P, (m0 + m + 1) * P), m * (P + H));
-            w32.set(h0s ? h0s[m0 + m] : base.h0, m * (P + H) + P);
-          }
-          const rows = pool.make('rows', 4 * 2 * n * C, STORAGE);
-          const sums = pool.make('sums', 4 * 2 * n, STORAGE | COPY_SRC);
-          const stepBuf = pool.data('step', new Uint32Array(train.kernel.uniform('step', { orderOffset: 0, slot: 0, k: 0 })), UNIFORM);
-          const bind = train.kernel.bind('losses', {
-            params: pool.data('params', new Uint32Array(train.params(dims)), UNIFORM),
-            step: stepBuf,
-            weights: pool.data('weights', w32),
-            status: pool.make('status', 4 * n, STORAGE),
-            order: pool.make('order', 4, STORAGE),
-            lengths: pool.data('lengths', packed.lengths),
-            xs: pool.data('inputs', packed.xs),
-            targets: pool.data('targets', packed.targets),
-            rows,
-            hs: pool.make('hidden states', 4, STORAGE),
-          });
-          const sumBind = this.sums.kernel.bind('losses', { params: pool.data('sum params', new Uint32Array(this.sums.params(2 * n, C)), UNIFORM), src: rows, sums });
-          const enc = device.createCommandEncoder({ label: `webgpu-rnn losses ${m0}+${n}` });
-          const pass = enc.beginComputePass({ label: `webgpu-rnn losses ${m0}+${n}` });
-          train.encode(pass, bind, dims);
-          this.sums.encode(pass, sumBind, 2 * n);
-          pass.end();
-          device.queue.submit([enc.finish()]);
-          const v = new Float32Array(await readBack(device, pool, sums, 8 * n));
-          for (let m = 0; m < n; m++) out[m0 + m] = v[n + m] > 0 || !Number.isFinite(v[m]) ? NaN : v[m];
-        } finally {
-          pool.destroy();
+        const packed = packSets(shared ? sets : sets.slice(m0, m1), T);
+        const dims: TrainDims = { models: n, seqs: S, group: G, dataCols: packed.cols, dataPerModel: shared ? 0 : S, ordered: false };
+        const w32 = new Float32Array(n * (P + H));
+        for (let m = 0; m < n; m++) {
+          w32.set(params.subarray((m0 + m) * P, (m0 + m + 1) * P), m * (P + H));
+          w32.set(h0s ? h0s[m0 + m] : base.h0, m * (P + H) + P);
         }
+        const rows = get('rows', 4 * 2 * n * C, STORAGE | COPY_DST);
+        const sums = get('sums', 4 * 2 * n, STORAGE | COPY_SRC | COPY_DST);
+        const status = get('status', 4 * n, STORAGE | COPY_DST);
+        const order = get('order', 4, STORAGE | COPY_DST);
+        const hs = get('hidden states', 4, STORAGE | COPY_DST);
+        const enc = device.createCommandEncoder({ label: `webgpu-rnn losses ${m0}+${n}` });
+        // Pooled buffers keep what the last chunk left; status must start at zero (every model running).
+        for (const b of [rows, sums, status, order, hs]) enc.clearBuffer(b);
+        const bind = train.kernel.bind('losses', {
+          params: data('params', new Uint32Array(train.params(dims)), UNIFORM),
+          step: data('step', new Uint32Array(train.kernel.uniform('step', { orderOffset: 0, slot: 0, k: 0 })), UNIFORM),
+          weights: data('weights', w32),
+          status,
+          order,
+          lengths: data('lengths', packed.lengths),
+          xs: data('inputs', packed.xs),
+          targets: data('targets', packed.targets),
+          rows,
+          hs,
+        });
+        const sumBind = this.sums.kernel.bind('losses', { params: data('sum params', new Uint32Array(this.sums.params(2 * n, C)), UNIFORM), src: rows, sums });
+        const pass = enc.beginComputePass({ label: `webgpu-rnn losses ${m0}+${n}` });
+        train.encode(pass, bind, dims);
+        this.sums.encode(pass, sumBind, 2 * n);
+        pass.end();
+        const v = new Float32Array(await this.rt.readBack(enc, [[sums, 8 * n]]));
+        for (let m = 0; m < n; m++) out[m0 + m] = v[n + m] > 0 || !Number.isFinite(v[m]) ? NaN : v[m];
       });
     }
+    this.rt.lastTrain = { kind: 'losses', models: M, chunks, modelsPerChunk: Math.min(chunk, M), peakBytes: pool.peakBytes() };
     return out;
   }
 }

@@ -37,10 +37,11 @@ export const DEFAULT_STEPS = 1000;
 export { minibatchOrder } from './options.ts';
 
 async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
-  const device = engine.device;
-  if (engine.backend === 'webgpu' && device) {
+  const runtime = engine.runtime;
+  if (engine.backend === 'webgpu' && runtime) {
+    // The engine's runtime: the same pool, memory budget and queue as engine.run on this engine.
     const { GpuTrainer, trainKernelServes } = await import('./gpu.ts');
-    if (trainKernelServes(shape)) return GpuTrainer.for(device);
+    if (trainKernelServes(shape)) return GpuTrainer.for(runtime);
     return stepwise(engine);
   }
   return {

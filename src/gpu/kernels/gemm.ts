@@ -1,14 +1,14 @@
 // The gemm strategy's kernels (shaders/gemm.wgsl): one pipeline per KIND (projection, recurrent step, output,
-// dz, the two weight-gradient products, h0) and shape, with tile sizes as overrides and a dynamic-offset uniform
+// dz, the two weight-gradient products over blocks of steps with split-K, h0, the parts' sum) and shape, with tile sizes as overrides and a dynamic-offset uniform
 // holding one step record per dispatch, so a whole chunk is recorded with one bind group per kind.
 
 import { GpuError } from '../../errors.ts';
-import { ACTIVATION_CODE, type Activation, type Shape } from '../../model.ts';
+import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeConsts } from '../specialize.ts';
 import { shaders } from '#shaders';
 
-export const GEMM_KINDS = { proj: 0, step: 1, out: 2, dz: 3, wgradH: 4, wgradY: 5, init: 6 } as const;
+export const GEMM_KINDS = { proj: 0, step: 1, out: 2, dz: 3, wgradH: 4, wgradY: 5, init: 6, wsum: 7 } as const;
 export type GemmKind = keyof typeof GEMM_KINDS;
 
 /** A workgroup of tx×ty invocations computes (ty·rm) × (tx·rn) outputs, K in steps of bk. rm, rn ≤ 8. */
@@ -20,8 +20,21 @@ export interface GemmTile {
   bk: number;
 }
 
+/**
+ * Per-adapter settings of the gemm strategy: `shared` stages tiles in workgroup memory (GPUs; on SwiftShader
+ * barriers cost more than they save), `wgradGroups` is the number of workgroups the weight-gradient products
+ * should reach through split-K (enough to fill the adapter).
+ */
+export function gemmTuning(adapter: string): { shared: boolean; wgradGroups: number } {
+  if (/swiftshader/i.test(adapter)) return { shared: false, wgradGroups: 16 };
+  if (/llvmpipe|lavapipe/i.test(adapter)) return { shared: true, wgradGroups: 16 };
+  return { shared: true, wgradGroups: 2048 };
+}
+
 /** Bytes of one step record in the `step` uniform buffer (minUniformBufferOffsetAlignment is at most 256). */
 export const STEP_RECORD_BYTES = 256;
+/** Bytes of the `Step` struct a dispatch reads from its record. */
+export const STEP_BINDING_BYTES = 48;
 
 /**
  * The default tile for a product with M output rows: from M = 48, 16×16 invocations with 4×4 outputs each (64×64)
@@ -68,6 +81,8 @@ interface KindKernel {
   tile: GemmTile;
 }
 
+const paramCount = (s: Shape): number => paramLayout(s).count;
+
 export class GemmKernels {
   private readonly kinds = new Map<GemmKind, KindKernel>();
 
@@ -77,7 +92,7 @@ export class GemmKernels {
   ) {
     const { inputSize: I, hiddenSize: H, outputSize: O } = v;
     for (const kind of Object.keys(GEMM_KINDS) as GemmKind[]) {
-      const tile = v.tile ?? tileFor(kind === 'out' || kind === 'wgradY' ? O : H, v.shared);
+      const tile = v.tile ?? tileFor(this.rows(kind), v.shared);
       const why = tileProblem(tile, device.limits, v.shared);
       if (why) throw new GpuError(`gemm.${kind}: ${why}`);
       const label = `gemm.${kind}[H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}]`;
@@ -105,23 +120,35 @@ export class GemmKernels {
     }
   }
 
+  /** Output rows M of a product of `kind`. */
+  private rows(kind: GemmKind): number {
+    if (kind === 'wsum') return 1;
+    return kind === 'out' || kind === 'wgradY' ? this.v.outputSize : this.v.hiddenSize;
+  }
+
+  /** Workgroups of tiles one product of `kind` needs over n sequences (wgrad kinds: per split-K part). */
+  tiles(kind: GemmKind, n: number): number {
+    const { tile } = this.kinds.get(kind)!;
+    const [M, NC] = this.size(kind, n);
+    return Math.ceil(NC / (tile.tx * tile.rn)) * Math.ceil(M / (tile.ty * tile.rm));
+  }
+
   kernel(kind: GemmKind): Kernel {
     return this.kinds.get(kind)!.kernel;
   }
 
   /** Output rows and columns of one product of `kind` over a chunk of n sequences (as sizeM/sizeN in the WGSL). */
   size(kind: GemmKind, n: number): [number, number] {
-    const { inputSize: I, hiddenSize: H, outputSize: O } = this.v;
-    const M = kind === 'out' || kind === 'wgradY' ? O : H;
-    const NC = kind === 'wgradH' ? I + H + 1 : kind === 'wgradY' ? H + 1 : n;
+    const { inputSize: I, hiddenSize: H } = this.v;
+    const M = this.rows(kind);
+    const NC = kind === 'wgradH' ? I + H + 1 : kind === 'wgradY' ? H + 1 : kind === 'wsum' ? paramCount(this.v) : n;
     return [M, NC];
   }
 
-  /** Records one dispatch of `kind` with step record `record` (batches: PROJ's step count). */
+  /** Records one dispatch of `kind` with step record `record` (batches: PROJ's step count, the wgrad kinds' parts). */
   encode(pass: GPUComputePassEncoder, kind: GemmKind, bindGroup: GPUBindGroup, record: number, n: number, batches = 1): void {
-    const { kernel, tile } = this.kinds.get(kind)!;
-    const [M, NC] = this.size(kind, n);
-    const groups = Math.ceil(NC / (tile.tx * tile.rn)) * Math.ceil(M / (tile.ty * tile.rm)) * batches;
+    const { kernel } = this.kinds.get(kind)!;
+    const groups = this.tiles(kind, n) * batches;
     const [x, y] = foldDispatch(groups, this.device.limits.maxComputeWorkgroupsPerDimension);
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup, [record * STEP_RECORD_BYTES]);

@@ -1,15 +1,17 @@
-// Strategy `gemm` (cuDNN-style) for large hidden sizes: per chunk of sequences, the input projection Wx·x_t + bh
-// of a whole segment of steps is one batched GEMM; each step is one recurrent GEMM across the chunk with the
-// activation fused; the output projection computes predictions, squared errors and dL/dy in its epilogue. BPTT
-// mirrors it step by step in reverse (dz_t from Wyᵀ·dy_t + Whᵀ·dz_{t+1}) and accumulates the weight gradients as
-// GEMMs over the chunk's sequences, one step after another, in a fixed order. When the hidden states of a chunk do
-// not fit the memory budget, only every k-th is stored and segments are recomputed (src/gpu/gemm-plan.ts).
+// Strategy `gemm` (cuDNN-style) for every hidden size beyond the per-sequence kernel's: per chunk of sequences,
+// the input projection Wx·x_t + bh of a whole segment of steps is one batched GEMM; each step is one recurrent
+// GEMM across the chunk with the activation fused; the output projection computes predictions, squared errors and
+// dL/dy in its epilogue. BPTT mirrors it step by step in reverse (dz_t from Wyᵀ·dy_t + Whᵀ·dz_{t+1}), keeping dz
+// and dy for a block of steps, and computes the weight gradients of each block as one product over all its
+// (sequence, step) pairs, split over the sequences into parts whose partial sums are added in a fixed order at the
+// end of the chunk. No per-sequence gradient rows. When the hidden states of a chunk do not fit the memory budget,
+// only every k-th is stored and segments are recomputed (src/gpu/gemm-plan.ts).
 
 import { outputCount } from '../../batch.ts';
 import { describeAdapter } from '../device.ts';
 import { LIMITS, paramLayout } from '../../model.ts';
-import { planGemm, type GemmPlan } from '../gemm-plan.ts';
-import { GemmKernels, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
+import { planGemm, splitParts, type GemmPlan } from '../gemm-plan.ts';
+import { GemmKernels, gemmTuning, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import type { Chunk } from '../plan.ts';
@@ -36,6 +38,7 @@ interface Record {
   dzCur?: number;
   dzNext?: number;
   flags?: number;
+  dy?: number;
 }
 
 interface Dispatch {
@@ -56,7 +59,7 @@ class Recorder {
     const words = STEP_RECORD_BYTES / 4;
     const out = new Uint32Array(this.records.length * words);
     this.records.forEach((r, k) => {
-      out.set([r.t, r.count ?? 1, r.cur, r.prev ?? 0, r.also ?? NONE, r.dzCur ?? 0, r.dzNext ?? 0, r.flags ?? 0], k * words);
+      out.set([r.t, r.count ?? 1, r.cur, r.prev ?? 0, r.also ?? NONE, r.dzCur ?? 0, r.dzNext ?? 0, r.flags ?? 0, r.dy ?? 0], k * words);
     });
     return out;
   }
@@ -66,9 +69,11 @@ class Recorder {
  * The dispatches of one chunk. States live in slots of H×n floats: checkpoint slots first (slot 0 is h0; in a
  * forward pass it carries the last state of the previous segment), then one slot per step of the current segment.
  */
-function recordChunk(plan: GemmPlan, c: Chunk, H: number, gradients: boolean, outAll: boolean, lengths: Uint32Array, truncation: number | undefined): Recorder {
+function recordChunk(plan: GemmPlan, c: Chunk, parts: number, H: number, O: number, gradients: boolean, outAll: boolean, lengths: Uint32Array, truncation: number | undefined): Recorder {
   const rec = new Recorder();
   const n = c.count;
+  const dySlot = (j: number): number => plan.work.dy + j * O * n;
+  const dzSlot = (j: number): number => plan.work.dz + j * H * n;
   const k = plan.segment;
   const slot = (i: number): number => i * H * n;
   const ckpt = (s: number): number => slot(gradients ? s : 0);
@@ -87,7 +92,7 @@ function recordChunk(plan: GemmPlan, c: Chunk, H: number, gradients: boolean, ou
       const t = t0 + tt;
       const also = keep && tt === len - 1 && s + 1 < S ? ckpt(s + 1) : NONE;
       rec.add('step', { t, cur: seg(tt), prev: tt === 0 ? ckpt(s) : seg(tt - 1), also });
-      if (loss && predicts[t]) rec.add('out', { t, cur: seg(tt), flags: LOSS });
+      if (loss && predicts[t]) rec.add('out', { t, cur: seg(tt), flags: LOSS, dy: dySlot(0) });
     }
   };
 
@@ -95,24 +100,41 @@ function recordChunk(plan: GemmPlan, c: Chunk, H: number, gradients: boolean, ou
   for (let s = 0; s < S; s++) forwardSegment(s, true, true);
   if (!gradients) return rec;
 
-  const dz = [plan.work.dz0, plan.work.dz1];
+  // Backwards through each segment in blocks of up to plan.block steps: dz (and dy) of a block's steps go to its
+  // slots, the first step's dz also to a carry slot that the next block back reads as dz_{t+1} (two carry slots
+  // in turn, so that a one-step block never reads the slot it writes); then the block's weight gradients, one
+  // product per kind over all its (sequence, step) pairs.
+  const G = plan.block;
+  const carrySlot = (b: number): number => dzSlot(G + (b % 2));
+  let blockIndex = 0;
   for (let s = S - 1; s >= 0; s--) {
     const t0 = s * k;
     const len = Math.min(k, c.steps - t0);
     if (s !== S - 1) forwardSegment(s, false, false); // recompute this segment's states from its checkpoint
-    for (let tt = len - 1; tt >= 0; tt--) {
-      const t = t0 + tt;
-      const cur = seg(tt);
-      const prev = tt === 0 ? ckpt(s) : seg(tt - 1);
-      const hasDy = predicts[t] === 1;
-      const cut = truncation !== undefined && (t + 1) % truncation === 0;
-      const flow = t + 1 < c.steps && !cut;
-      if (hasDy) rec.add('out', { t, cur });
-      rec.add('dz', { t, cur, dzCur: dz[t % 2], dzNext: dz[(t + 1) % 2], flags: (hasDy ? HAS_DY : 0) | (flow ? FLOW : 0) });
-      rec.add('wgradH', { t, cur, prev, dzCur: dz[t % 2] });
-      if (hasDy) rec.add('wgradY', { t, cur });
+    for (let b1 = len; b1 > 0; b1 -= G) {
+      const b0 = Math.max(0, b1 - G);
+      let mask = 0;
+      for (let tt = b1 - 1; tt >= b0; tt--) {
+        const t = t0 + tt;
+        const j = tt - b0;
+        const cur = seg(tt);
+        const hasDy = predicts[t] === 1;
+        const cut = truncation !== undefined && (t + 1) % truncation === 0;
+        const flow = t + 1 < c.steps && !cut;
+        if (hasDy) {
+          rec.add('out', { t, cur, dy: dySlot(j) });
+          mask |= 1 << j;
+        }
+        const dzNext = tt === b1 - 1 ? carrySlot(blockIndex + 1) : dzSlot(j + 1);
+        rec.add('dz', { t, cur, dzCur: dzSlot(j), dzNext, also: tt === b0 ? carrySlot(blockIndex) : NONE, dy: dySlot(j), flags: (hasDy ? HAS_DY : 0) | (flow ? FLOW : 0) });
+      }
+      blockIndex++;
+      const block = { t: t0 + b0, count: b1 - b0, cur: seg(b0), prev: b0 === 0 ? ckpt(s) : seg(b0 - 1), dzCur: dzSlot(0), dy: dySlot(0) };
+      rec.add('wgradH', block, parts);
+      if (mask) rec.add('wgradY', { ...block, flags: mask >>> 0 }, parts);
     }
   }
+  rec.add('wsum', { t: 0, cur: 0 });
   return rec;
 }
 
@@ -137,7 +159,9 @@ export const gemm: Strategy = {
     const { model, batch, gradients, outputs, hasTargets } = req;
     const { inputSize: I, hiddenSize: H, outputSize: O } = model;
     const outAll = model.output === 'all';
-    const kernels = new GemmKernels(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? !/swiftshader/i.test(describeAdapter(device.adapterInfo)) });
+    const tuning = gemmTuning(describeAdapter(device.adapterInfo));
+    const kernels = new GemmKernels(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.shared });
+    const wgradGroups = tuning.wgradGroups;
     const reduce = new ReduceKernel(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
     const P = model.params.length;
     const plan = planGemm({
@@ -154,6 +178,7 @@ export const gemm: Strategy = {
       maxBindingBytes: ctx.maxBindingBytes,
       budgetBytes: ctx.budgetBytes,
       checkpointEvery: ctx.opts.checkpointEvery,
+      wgradGroups,
     });
     const cap = plan.capacity;
     const T = plan.maxSteps;
@@ -179,12 +204,12 @@ export const gemm: Strategy = {
     const work = pool.get('work', plan.bytes.work, STORAGE | COPY_SRC | COPY_DST);
     const flags = pool.get('flags', plan.bytes.flags, STORAGE | COPY_DST);
     const steps = pool.get('steps', plan.bytes.steps, UNIFORM | COPY_DST);
-    const dims = pool.get('gemm dims', 16, UNIFORM | COPY_DST);
+    const dims = pool.get('gemm dims', 32, UNIFORM | COPY_DST);
     const parts = pool.get('partials', plan.bytes.partials, STORAGE | COPY_SRC | COPY_DST);
     const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
     const ysRead = outputs ? pool.get('ys readback', plan.bytes['ys readback'], MAP_READ | COPY_DST) : null;
 
-    const buffers = { dims, step: { buffer: steps, offset: 0, size: 32 }, weights, lengths, xs, targets, ys, states, work, flags };
+    const buffers = { dims, step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES }, weights, lengths, xs, targets, ys, states, work, flags };
     const binds = new Map<GemmKind, GPUBindGroup>();
     const bindFor = (kind: GemmKind): GPUBindGroup => {
       let b = binds.get(kind);
@@ -208,14 +233,16 @@ export const gemm: Strategy = {
         packTargets(batch, c, O, tgHost);
         device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
       }
-      const rec = recordChunk(plan, c, H, gradients, outAll, batch.lengths, req.truncation);
+      const split = splitParts(c.count, { inputSize: I, hiddenSize: H, wgradGroups });
+      const rec = recordChunk(plan, c, split.parts, H, O, gradients, outAll, batch.lengths, req.truncation);
       device.queue.writeBuffer(steps, 0, rec.pack());
-      device.queue.writeBuffer(dims, 0, kernels.kernel('step').uniform('dims', { n: c.count, dy: plan.work.dy, rows: plan.work.rows }));
+      device.queue.writeBuffer(dims, 0, kernels.kernel('step').uniform('dims', { n: c.count, dy: plan.work.dy, rows: plan.work.rows, parts: split.parts, partLen: split.partLen, partials: plan.work.partials }));
       device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
 
       const enc = device.createCommandEncoder({ label: `webgpu-rnn gemm chunk ${c.start}+${c.count}` });
       if (ci === 0) enc.clearBuffer(work, 0, plan.work.dy * 4); // gradient accumulators (P floats, padded)
       enc.clearBuffer(work, plan.work.rows * 4, rowsBytes);
+      if (gradients) enc.clearBuffer(work, plan.work.partials * 4, split.parts * P * 4);
       enc.clearBuffer(flags, 0, plan.bytes.flags);
       const pass = enc.beginComputePass({ label: `webgpu-rnn gemm ${gradients ? 'forward + BPTT' : 'forward'} + partial sums`, ...ctx.timer?.pass() });
       for (const d of rec.dispatches) kernels.encode(pass, d.kind, bindFor(d.kind), d.record, c.count, d.batches);

@@ -6,19 +6,18 @@ import type { Strategy, StrategyChoice, StrategyShape } from '../strategy.ts';
 import { gemm } from './gemm.ts';
 import { perSequence } from './per-sequence.ts';
 import { rtrl } from './rtrl.ts';
-import { workgroup } from './workgroup.ts';
 
 /** Every registered strategy. A strategy listed here must pass test/gpu-strategies.test.ts. */
-export const STRATEGIES: readonly Strategy[] = [perSequence, workgroup, gemm, rtrl];
+export const STRATEGIES: readonly Strategy[] = [perSequence, gemm, rtrl];
 
 /**
  * `auto` tries, in order, the first registered strategy of each rung whose `supports` accepts the shape:
  *   hiddenSize ≤ perSequenceMaxHidden (16)  → per-sequence (everything in registers of one invocation)
- *   hiddenSize ≤ workgroupMaxHidden (128)   → workgroup (h and Wh in workgroup memory), where registered
- *   otherwise                               → gemm (tiled GEMMs across the batch, cuDNN-style)
+ *   otherwise                               → gemm (tiled GEMMs across the batch, cuDNN-style; the weight
+ *                                             gradients as products over all (sequence, step) pairs)
  * and then any registered strategy that supports the shape. `rtrl` is only used when asked for.
  */
-export const AUTO_THRESHOLDS = { perSequenceMaxHidden: 16, workgroupMaxHidden: 128 } as const;
+export const AUTO_THRESHOLDS = { perSequenceMaxHidden: 16 } as const;
 
 export function findStrategy(name: string): Strategy | undefined {
   return STRATEGIES.find((s) => s.name === name);
@@ -27,9 +26,8 @@ export function findStrategy(name: string): Strategy | undefined {
 /** The preference order of `auto` for a shape. */
 export function autoOrder(shape: StrategyShape): string[] {
   const H = shape.hiddenSize;
-  if (H <= AUTO_THRESHOLDS.perSequenceMaxHidden) return ['per-sequence', 'workgroup', 'gemm'];
-  if (H <= AUTO_THRESHOLDS.workgroupMaxHidden) return ['workgroup', 'gemm', 'per-sequence'];
-  return ['gemm', 'workgroup', 'per-sequence'];
+  if (H <= AUTO_THRESHOLDS.perSequenceMaxHidden) return ['per-sequence', 'gemm'];
+  return ['gemm', 'per-sequence'];
 }
 
 /** The strategy for a run: the requested one (InputError naming why when it cannot serve), or `auto`'s choice. */
