@@ -9,6 +9,8 @@ export interface PlanInput {
   lengths: Uint32Array;
   inputSize: number;
   hiddenSize: number;
+  /** Floats of the recurrent state stored per step and sequence (the cell's NSTATE; default hiddenSize). */
+  stateSize?: number;
   outputSize: number;
   /** bptt stores every hidden state; forward does not. */
   storeStates: boolean;
@@ -56,7 +58,7 @@ export function planChunks(p: PlanInput): Plan {
     rows: p.rows * 4,
     ...(p.hasTargets ? { targets: outPerSeq } : {}),
     ...(p.outputs ? { ys: outPerSeq, 'ys readback': outPerSeq } : {}),
-    ...(p.storeStates ? { hs: T * p.hiddenSize * 4 } : {}),
+    ...(p.storeStates ? { hs: T * (p.stateSize ?? p.hiddenSize) * 4 } : {}),
   };
   let capacity = N;
   for (const [role, bytes] of Object.entries(perSeq)) {

@@ -10,5 +10,7 @@ import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
 import fma from '../../shaders/fma.wgsl?raw';
 import unroll_study from '../../shaders/unroll_study.wgsl?raw';
+import cell_elman from '../../shaders/cells/elman.wgsl?raw';
+import cell_readout from '../../shaders/cells/readout.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, fma, unroll_study };
+export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, fma, unroll_study, cells: { elman: cell_elman, readout: cell_readout } };

@@ -15,4 +15,6 @@ export const shaders = {
   copy: read('copy'),
   fma: read('fma'),
   unroll_study: read('unroll_study'),
+  /** Recurrent cells' modules and the shared readout, spliced into kernels by src/gpu/cell.ts. */
+  cells: { elman: read('cells/elman'), readout: read('cells/readout') },
 };

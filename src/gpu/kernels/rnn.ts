@@ -1,12 +1,16 @@
 // The core RNN kernel (shaders/rnn.wgsl): one invocation per sequence, looping over time. The `forward` variant
 // gives predictions and per-sequence SSR; `bptt` also gives per-sequence dSSR/dθ as rows for ReduceKernel.
 
-import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
+import { cellOf, type CellName } from '../../cells/index.ts';
+import { paramLayout, type Activation, type Shape } from '../../model.ts';
+import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeShape } from '../specialize.ts';
 import { shaders } from '#shaders';
 
 export interface RnnVariant extends Shape {
+  /** The recurrent cell (default elman). */
+  cell?: CellName;
   /** `bptt` also runs backpropagation through time (the BACKWARD override). */
   mode: 'forward' | 'bptt';
   activation: Activation;
@@ -26,15 +30,16 @@ export class RnnKernel {
   constructor(device: GPUDevice, readonly v: RnnVariant) {
     const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
     const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : ''}`;
-    const label = `rnn.${v.mode}[${shape},${flags}]`;
+    const cell = cellOf(v);
+    const label = `rnn.${v.mode}[${cell.name},${shape},${flags}]`;
     this.kernel = Kernel.get(device, label, () => ({
       label,
-      source: specializeShape(shaders.rnn, v, v.unroll !== false),
+      source: specializeShape(withCell(label, shaders.rnn, cell), v, v.unroll !== false),
       entry: 'main',
       constants: {
         BACKWARD: v.mode === 'bptt',
         WG: v.workgroupSize,
-        ACT: ACTIVATION_CODE[v.activation],
+        ...cell.overrides(v.activation),
         OUT_ALL: v.outAll,
         WRITE_Y: v.writeY,
         HAS_TARGETS: v.hasTargets,

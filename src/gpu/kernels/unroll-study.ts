@@ -1,7 +1,9 @@
 // The unroll-study kernel (shaders/unroll_study.wgsl): one invocation per w2 value runs the seed notes' scalar
 // network forward and back through time and writes, per step back k, that input's term of dSSR/dw1.
 
-import { ACTIVATION_CODE, type Activation } from '../../model.ts';
+import { elman } from '../../cells/index.ts';
+import type { Activation } from '../../model.ts';
+import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { shaders } from '#shaders';
 
@@ -12,9 +14,9 @@ export class UnrollStudyKernel {
     const label = `unroll_study[${activation},wg=${workgroupSize}]`;
     this.kernel = Kernel.get(device, label, () => ({
       label,
-      source: shaders.unroll_study,
+      source: withCell(label, shaders.unroll_study, elman),
       entry: 'study',
-      constants: { WG: workgroupSize, ACT: ACTIVATION_CODE[activation] },
+      constants: { WG: workgroupSize, ...elman.overrides(activation) },
     }));
   }
 
