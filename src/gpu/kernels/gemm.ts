@@ -23,13 +23,14 @@ export interface GemmTile {
 }
 
 /**
- * Per-adapter settings of the gemm strategy: `shared` stages tiles in workgroup memory (GPUs; on SwiftShader
- * barriers cost more than they save), `wgradGroups` is the number of workgroups the weight-gradient products
- * should reach through split-K (enough to fill the adapter).
+ * Per-adapter settings of the gemm strategy: `shared` stages tiles in workgroup memory (GPUs; on the CPU adapters
+ * barriers cost more than they save: measured at H = 64, n = 4096, the step product ran at 1.68 GFLOP/s unstaged
+ * against 0.35 staged on SwiftShader, and 9.2 against 2.4 on lavapipe), `wgradGroups` is the number of workgroups
+ * the weight-gradient products should reach through split-K (enough to fill the adapter).
  */
 export function gemmTuning(adapter: string): { shared: boolean; wgradGroups: number } {
   if (/swiftshader/i.test(adapter)) return { shared: false, wgradGroups: 16 };
-  if (/llvmpipe|lavapipe/i.test(adapter)) return { shared: true, wgradGroups: 16 };
+  if (/llvmpipe|lavapipe/i.test(adapter)) return { shared: false, wgradGroups: 16 };
   return { shared: true, wgradGroups: 2048 };
 }
 
