@@ -34,7 +34,6 @@ override H: u32 = 1u;
 override I: u32 = 1u;
 override O: u32 = 1u;
 override KIND: u32 = 1u;
-override ACT: u32 = 1u;          // 0 identity, 1 relu, 2 tanh
 override OUT_ALL: bool = false;
 override WRITE_Y: bool = false;
 override HAS_TARGETS: bool = true;
@@ -56,15 +55,11 @@ override SHARED: bool = true;
 override BM: u32 = TY * RM;
 override BN: u32 = TX * RN;
 
-const OFF_WX: u32 = 0u;
-override OFF_WH: u32 = H * I;
-override OFF_BH: u32 = OFF_WH + H * H;
-override OFF_WY: u32 = OFF_BH + H;
-override OFF_BY: u32 = OFF_WY + O * H;
-override NPARAM: u32 = OFF_BY + O;
-override OFF_H0: u32 = OFF_BY + O;
+// The cell (the parameter layout OFF_WX … OFF_BY, NPARAM, OFF_H0 and NWEIGHTS; act, actGrad and the overflow
+// test; the output index) is spliced in here from shaders/cells/ (src/gpu/cell.ts).
+// @cell scalar
 // Transposed copies the host appends, so that DZ reads Whᵀ and Wyᵀ row by row like the forward products.
-override OFF_WHT: u32 = OFF_H0 + H;    // Whᵀ: H×H, [k][j] = Wh[j][k]
+override OFF_WHT: u32 = NWEIGHTS;      // Whᵀ: H×H, [k][j] = Wh[j][k]
 override OFF_WYT: u32 = OFF_WHT + H * H; // Wyᵀ: H×O, [j][o] = Wy[o][j]
 
 const NONE: u32 = 0xffffffffu;
@@ -119,18 +114,6 @@ var<private> gT: u32;   // t
 
 var<workgroup> As: array<f32, BK * BM>;
 var<workgroup> Bs: array<f32, BK * BN>;
-
-fn act(z: f32) -> f32 {
-  if (ACT == 1u) { return select(0.0, z, z > 0.0); }
-  if (ACT == 2u) { return tanh(clamp(z, -15.0, 15.0)); }
-  return z;
-}
-
-fn actGrad(h: f32) -> f32 {
-  if (ACT == 1u) { return select(0.0, 1.0, h > 0.0); }
-  if (ACT == 2u) { return 1.0 - h * h; }
-  return 1.0;
-}
 
 fn hasFlag(f: u32) -> bool {
   return (step.flags & f) != 0u;
@@ -219,11 +202,6 @@ fn loadB(k: u32, c: u32, b: u32) -> f32 {
   }
 }
 
-fn outIndex(t: u32, o: u32, n: u32, N: u32) -> u32 {
-  if (OUT_ALL) { return (t * O + o) * N + n; }
-  return o * N + n;
-}
-
 fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
   let N = dims.n;
   switch KIND {
@@ -236,8 +214,7 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
       var h = 0.0;
       if (step.t < lengths[c]) {
         h = act(z);
-        // ±Inf or NaN fails this comparison (see rnn.wgsl: the scaled form is not folded away by fast-math).
-        if (!(abs(z) * 1e-30 < 3.0e38)) { atomicOr(&flags[c], 1u); }
+        if (overflowed(overflowTerm(z))) { atomicOr(&flags[c], 1u); }
       }
       states[k] = h;
       if (step.also != NONE) { states[step.also + m * N + c] = h; }

@@ -15,8 +15,8 @@
 const H: u32 = 1u;
 const I: u32 = 1u;
 const O: u32 = 1u;
-const NPARAM: u32 = H * I + H * H + H + O * H + O;
-const NWEIGHTS: u32 = NPARAM + H;  // a model's weights are followed by its h0
+// The cell's parameter layout: NPARAM trainable parameters, NWEIGHTS = NPARAM + the initial state (src/gpu/cell.ts).
+// @cell layout
 
 override WG: u32 = 64u;
 

@@ -9,24 +9,19 @@
 // Layout: data arrays are time-major with D = params.dataCols columns: xs[(t·I + i)·D + d], targets `last`
 // [o·D + d], `all` [(t·O + o)·D + d], lengths[d]. Data column d of step sequence j of model m:
 // (ordered ? order[step.orderOffset + j] : j) + m·params.dataPerModel (0 when the models share one data set).
-// weights[m·NWEIGHTS + p]: Wx, Wh, bh, Wy, by, h0 (src/model.ts paramLayout). hs[(t·H + k)·(M·C) + n].
+// weights[m·NWEIGHTS + p]: the cell's parameters, then its initial state (src/cells/). hs[(t·NSTATE + q)·(M·C) + n].
+// The cell is spliced in from shaders/cells/ at the `// @cell` line (src/gpu/cell.ts).
 
 // Shape constants, specialized by the host (src/gpu/specialize.ts), which then unrolls the loops over them.
 const H: u32 = 1u;
 const I: u32 = 1u;
 const O: u32 = 1u;
 
-const OFF_WX: u32 = 0u;
-const OFF_WH: u32 = OFF_WX + H * I;
-const OFF_BH: u32 = OFF_WH + H * H;
-const OFF_WY: u32 = OFF_BH + H;
-const OFF_BY: u32 = OFF_WY + O * H;
-const OFF_H0: u32 = OFF_BY + O;
-const NPARAM: u32 = OFF_H0;
-const NWEIGHTS: u32 = OFF_H0 + H;
+// The cell: its layout (OFF_*, NPARAM, NSTATE, NWEIGHTS), act/actGrad, the overflow test, cellInit, cellForward,
+// cellBackward, predict, readoutBackward, outIndex, and the private `w` and `zScaled` (src/gpu/cell.ts).
+// @cell backward
 
 override WG: u32 = 64u;
-override ACT: u32 = 1u;          // 0 identity, 1 relu, 2 tanh
 override OUT_ALL: bool = false;
 override BACKWARD: bool = true;  // forward + BPTT (training), or forward only (loss evaluation)
 
@@ -60,52 +55,14 @@ struct Step {
 @group(0) @binding(8) var<storage, read_write> rows: array<f32>;
 @group(0) @binding(9) var<storage, read_write> hs: array<f32>;
 
-var<private> w: array<f32, NWEIGHTS>;
-var<private> zScaled: f32;
-
 fn loadWeights(m: u32) {
   for (var p = 0u; p < NWEIGHTS; p++) { w[p] = weights[m * NWEIGHTS + p]; }
 }
 
-fn act(z: f32) -> f32 {
-  zScaled += abs(z) * 1e-30;
-  if (ACT == 1u) { return select(0.0, z, z > 0.0); }
-  if (ACT == 2u) { return tanh(clamp(z, -15.0, 15.0)); }
-  return z;
-}
-
-fn actGrad(h: f32) -> f32 {
-  if (ACT == 1u) { return select(0.0, 1.0, h > 0.0); }
-  if (ACT == 2u) { return 1.0 - h * h; }
-  return 1.0;
-}
-
-fn outIndex(t: u32, o: u32, d: u32, D: u32) -> u32 {
-  if (OUT_ALL) { return (t * O + o) * D + d; }
-  return o * D + d;
-}
-
-fn cell(hPrev: array<f32, H>, t: u32, d: u32, D: u32) -> array<f32, H> {
-  var h: array<f32, H>;
-  for (var j = 0u; j < H; j++) {
-    var z = w[OFF_BH + j];
-    for (var i = 0u; i < I; i++) { z += w[OFF_WX + j * I + i] * xs[(t * I + i) * D + d]; }
-    for (var k = 0u; k < H; k++) { z += w[OFF_WH + j * H + k] * hPrev[k]; }
-    h[j] = act(z);
-  }
-  return h;
-}
-
-fn predict(h: array<f32, H>, o: u32) -> f32 {
-  var y = w[OFF_BY + o];
-  for (var j = 0u; j < H; j++) { y += w[OFF_WY + o * H + j] * h[j]; }
-  return y;
-}
-
-fn h0() -> array<f32, H> {
-  var h: array<f32, H>;
-  for (var j = 0u; j < H; j++) { h[j] = w[OFF_H0 + j]; }
-  return h;
+fn loadX(t: u32, d: u32, D: u32) -> array<f32, I> {
+  var x: array<f32, I>;
+  for (var i = 0u; i < I; i++) { x[i] = xs[(t * I + i) * D + d]; }
+  return x;
 }
 
 @compute @workgroup_size(WG)
@@ -135,58 +92,44 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let len = lengths[d];
     zScaled = 0.0;
 
-    var h = h0();
+    var s = cellInit();
     for (var t = 0u; t < len; t++) {
-      h = cell(h, t, d, D);
+      s = cellForward(s, loadX(t, d, D));
       if (BACKWARD) {
-        for (var k = 0u; k < H; k++) { hs[(t * H + k) * NC + n] = h[k]; }
+        for (var k = 0u; k < NSTATE; k++) { hs[(t * NSTATE + k) * NC + n] = s[k]; }
       }
       if (OUT_ALL || t + 1u == len) {
         for (var o = 0u; o < O; o++) {
-          let e = predict(h, o) - targets[outIndex(t, o, d, D)];
+          let e = predict(s, o) - targets[outIndex(t, o, d, D)];
           loss += e * e;
         }
       }
     }
-    overflows += select(0.0, 1.0, !(zScaled < 3.0e38));
+    overflows += select(0.0, 1.0, overflowed(zScaled));
     if (!BACKWARD) { continue; }
 
+    // Full BPTT: training has no truncation option (src/train/types.ts), so the recurrence is never cut here.
     // Zeroed explicitly for every sequence: a declaration without initializer inside the loop measured as
     // keeping the previous sequence's values on SwiftShader.
-    var dh: array<f32, H>;
-    for (var k = 0u; k < H; k++) { dh[k] = 0.0; }
-    var ht = h;
-    for (var s = 0u; s < len; s++) {
-      let t = len - 1u - s;
+    var dS: array<f32, NSTATE>;
+    for (var k = 0u; k < NSTATE; k++) { dS[k] = 0.0; }
+    var st = s;
+    for (var r = 0u; r < len; r++) {
+      let t = len - 1u - r;
       if (OUT_ALL || t + 1u == len) {
         for (var o = 0u; o < O; o++) {
-          let dy = 2.0 * (predict(ht, o) - targets[outIndex(t, o, d, D)]);
-          g[OFF_BY + o] += dy;
-          for (var k = 0u; k < H; k++) {
-            g[OFF_WY + o * H + k] += dy * ht[k];
-            dh[k] += w[OFF_WY + o * H + k] * dy;
-          }
+          let dy = 2.0 * (predict(st, o) - targets[outIndex(t, o, d, D)]);
+          readoutBackward(&g, &dS, st, o, dy);
         }
       }
-      var hp: array<f32, H>;
+      var sp: array<f32, NSTATE>;
       if (t > 0u) {
-        for (var k = 0u; k < H; k++) { hp[k] = hs[((t - 1u) * H + k) * NC + n]; }
+        for (var k = 0u; k < NSTATE; k++) { sp[k] = hs[((t - 1u) * NSTATE + k) * NC + n]; }
       } else {
-        hp = h0();
+        sp = cellInit();
       }
-      var dz: array<f32, H>;
-      for (var k = 0u; k < H; k++) {
-        dz[k] = dh[k] * actGrad(ht[k]);
-        g[OFF_BH + k] += dz[k];
-        for (var i = 0u; i < I; i++) { g[OFF_WX + k * I + i] += dz[k] * xs[(t * I + i) * D + d]; }
-        for (var l = 0u; l < H; l++) { g[OFF_WH + k * H + l] += dz[k] * hp[l]; }
-      }
-      for (var l = 0u; l < H; l++) {
-        var v = 0.0;
-        for (var k = 0u; k < H; k++) { v += w[OFF_WH + k * H + l] * dz[k]; }
-        dh[l] = v;
-      }
-      ht = hp;
+      dS = cellBackward(&g, dS, st, sp, loadX(t, d, D));
+      st = sp;
     }
   }
   rows[m * C + c] = loss;

@@ -11,7 +11,10 @@
 // outs[N + j] = dSSR/dPredicted, outs[2N + j] = overflow flag (1 when a value left the float32 range).
 
 override WG: u32 = 64u;   // invocations (w2 values) per workgroup
-override ACT: u32 = 0u;   // 0 identity, 1 relu, 2 tanh (src/model.ts ACTIVATION_CODE)
+
+// The Elman cell's activation: act, actGrad (through h), overflowTerm, overflowed and the ACT override
+// (shaders/cells/elman.wgsl, spliced by src/gpu/cell.ts).
+// @cell activation
 
 struct Params {
   count: u32,   // number of w2 values
@@ -32,19 +35,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> contrib: array<f32>;
 @group(0) @binding(6) var<storage, read_write> outs: array<f32>;
 
-fn act(z: f32) -> f32 {
-  if (ACT == 1u) { return select(0.0, z, z > 0.0); }
-  if (ACT == 2u) { return tanh(clamp(z, -15.0, 15.0)); }
-  return z;
-}
-
-// act'(z) written through h = act(z): ReLU' is 1 where h > 0, else 0 (0 at exactly 0); tanh' = 1 − h².
-fn actGrad(h: f32) -> f32 {
-  if (ACT == 1u) { return select(0.0, 1.0, h > 0.0); }
-  if (ACT == 2u) { return 1.0 - h * h; }
-  return 1.0;
-}
-
 @compute @workgroup_size(WG)
 fn study(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let j = gid.y * nwg.x * WG + gid.x;   // dispatches past 65535 workgroups are folded into 2D
@@ -52,12 +42,12 @@ fn study(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   if (j >= N) { return; }
   let T = params.steps;
   let w2 = w2s[j];
-  // Σ |value|·1e-30 stays finite for finite values and becomes ±Inf or NaN with one non-finite value.
+  // Σ overflowTerm(value) stays finite for finite values and becomes ±Inf or NaN with one non-finite value.
   var scaled = 0.0;
   var h = 0.0;
   for (var t = 0u; t < T; t++) {
     let z = params.w1 * xs[t] + params.b1 + w2 * h;
-    scaled += abs(z) * 1e-30;
+    scaled += overflowTerm(z);
     h = act(z);
     hs[t * N + j] = h;
   }
@@ -70,10 +60,10 @@ fn study(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
     let term = dz * xs[t];
     g[k * N + j] = term;
     contrib[k * N + j] = dy * term;
-    scaled += abs(dy * term) * 1e-30 + abs(dz) * 1e-30;
+    scaled += overflowTerm(dy * term) + overflowTerm(dz);
     dh = w2 * dz;
   }
   outs[j] = y;
   outs[N + j] = dy;
-  outs[2u * N + j] = select(1.0, 0.0, scaled < 3.0e38);
+  outs[2u * N + j] = select(0.0, 1.0, overflowed(scaled));
 }

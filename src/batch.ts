@@ -1,6 +1,7 @@
 // A batch of sequences in the host's compact form: ragged lengths, sequence-major, flat typed arrays.
 // The GPU backend re-packs it time-major per chunk (src/gpu/packing.ts); the CPU reference reads it directly.
 
+import { InputError } from './errors.ts';
 import type { OutputMode } from './model.ts';
 
 export interface Batch {
@@ -69,33 +70,59 @@ export function outputCount(b: { count: number; outputSize: number; offsets: Flo
   return (mode === 'last' ? b.count : b.offsets[b.count]) * b.outputSize;
 }
 
-/** Builds a batch from nested arrays that are already known to be well-formed (see validate.ts for untrusted input). */
+/**
+ * Builds a batch from nested arrays: inputs N×T_n×I, targets N×O (`last`) or N×T_n×O (`all`) or null. Refuses an
+ * empty batch and ragged steps or targets with an InputError naming the entry (values are checked for finiteness
+ * by checkBatch when the batch is run).
+ */
 export function batchFromArrays(
   inputs: number[][][],
   targets: number[][] | number[][][] | null,
   output: OutputMode,
   outputSize = 0,
 ): Batch {
-  const count = inputs.length;
-  const inputSize = inputs[0][0].length;
+  const fail = (field: string, message: string): never => {
+    throw new InputError(field, message, 'data');
+  };
+  const arr = (v: unknown, field: string): unknown[] => (Array.isArray(v) ? v : fail(field, `expected an array, got ${v === undefined ? 'nothing' : v === null ? 'null' : typeof v}`));
+  const row = (v: unknown, field: string, width: number | null): number[] => {
+    const r = arr(v, field);
+    if (width !== null && r.length !== width) fail(field, `expected ${width} values (as in the first row), got ${r.length}`);
+    r.forEach((x, k) => typeof x === 'number' || fail(`${field}[${k}]`, `expected a number, got ${x === null ? 'null' : typeof x}`));
+    return r as number[];
+  };
+  if (output !== 'last' && output !== 'all') fail('output', `must be "last" or "all", got ${JSON.stringify(output)}`);
+  const count = arr(inputs, 'inputs').length;
+  if (count === 0) fail('inputs', 'the batch is empty: it needs at least one sequence');
+  inputs.forEach((seq, n) => arr(seq, `inputs[${n}]`).length > 0 || fail(`inputs[${n}]`, 'a sequence must have at least one step'));
+  const inputSize = row(inputs[0][0], 'inputs[0][0]', null).length;
+  if (inputSize === 0) fail('inputs[0][0]', 'a step needs at least one value');
   const lengths = Uint32Array.from(inputs, (s) => s.length);
   const offsets = offsetsFromLengths(lengths);
   const flatIn = new Float64Array(offsets[count] * inputSize);
   let k = 0;
-  for (const seq of inputs) for (const step of seq) for (const v of step) flatIn[k++] = v;
+  inputs.forEach((seq, n) => seq.forEach((step, t) => row(step, `inputs[${n}][${t}]`, inputSize).forEach((v) => (flatIn[k++] = v))));
   let flatT: Float64Array | null = null;
-  if (targets) {
+  if (targets !== null && targets !== undefined) {
+    const ts = arr(targets, 'targets');
+    if (ts.length !== count) fail('targets', `expected ${count} entries (one per sequence), got ${ts.length}`);
     if (output === 'last') {
-      outputSize = (targets as number[][])[0].length;
+      outputSize = row(ts[0], 'targets[0]', null).length;
       flatT = new Float64Array(count * outputSize);
       k = 0;
-      for (const row of targets as number[][]) for (const v of row) flatT[k++] = v;
+      ts.forEach((r, n) => row(r, `targets[${n}]`, outputSize).forEach((v) => (flatT![k++] = v)));
     } else {
-      outputSize = (targets as number[][][])[0][0].length;
+      const first = arr(ts[0], 'targets[0]');
+      outputSize = row(first[0], 'targets[0][0]', null).length;
       flatT = new Float64Array(offsets[count] * outputSize);
       k = 0;
-      for (const seq of targets as number[][][]) for (const step of seq) for (const v of step) flatT[k++] = v;
+      ts.forEach((seq, n) => {
+        const steps = arr(seq, `targets[${n}]`);
+        if (steps.length !== lengths[n]) fail(`targets[${n}]`, `expected ${lengths[n]} steps (as inputs[${n}]), got ${steps.length}`);
+        steps.forEach((step, t) => row(step, `targets[${n}][${t}]`, outputSize).forEach((v) => (flatT![k++] = v)));
+      });
     }
+    if (outputSize === 0) fail('targets[0]', 'a target needs at least one value');
   }
   return { count, inputSize, outputSize, output, lengths, offsets, inputs: flatIn, targets: flatT };
 }

@@ -5,10 +5,10 @@ import type { Backend, BackendChoice, BackendName, RunOptions } from './backend.
 import { valueName, type Batch } from './batch.ts';
 import { CpuBackend } from './cpu/backend.ts';
 import type { Precision } from './cpu/reference.ts';
-import { InputError, NonFiniteError } from './errors.ts';
-import { modelFromJSON, paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
+import { GpuError, InputError, NonFiniteError } from './errors.ts';
+import { paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
 import { checkClipNorm, checkTruncation } from './gradient-options.ts';
-import { checkBatch, checkFloat32Range, firstNonFinite, parseModel } from './validate.ts';
+import { checkBatch, checkFloat32Range, firstNonFinite, kind, toModel } from './validate.ts';
 import type { GpuOptions, RunStats } from './gpu/backend.ts';
 import type { GpuRuntime, TrainStats } from './gpu/runtime.ts';
 
@@ -47,10 +47,8 @@ export class Engine {
 
   /** Creates an engine. `backend: 'webgpu'` throws a GpuError when no adapter can be had; `auto` falls back. */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
+    checkEngineOptions(opts);
     const choice = opts.backend ?? 'auto';
-    if (choice !== 'webgpu' && choice !== 'cpu' && choice !== 'auto') {
-      throw new Error(`unknown backend "${String(choice)}" (use webgpu, cpu or auto)`);
-    }
     if (choice === 'cpu') return new Engine(new CpuBackend(opts.cpuPrecision), null);
     try {
       const { GpuBackend } = await import('./gpu/backend.ts');
@@ -97,14 +95,24 @@ export class Engine {
    * Throws InputError for a batch that does not fit the model, NonFiniteError when a value overflows.
    */
   async run(modelIn: Model | ModelJSON, batch: Batch, opts: RunOptions = {}): Promise<Result> {
-    const model = 'params' in modelIn ? modelIn : modelFromJSON(parseModel(modelIn));
+    if (this.disposed) throw new GpuError('the engine has been disposed: create a new one');
+    const model = toModel(modelIn);
+    if (batch === null || batch === undefined) throw new InputError('batch', `expected a batch, got ${kind(batch)}`);
+    if (opts === null || typeof opts !== 'object') throw new InputError('options', `expected an object, got ${kind(opts)}`);
     checkBatch(model, batch);
     if (this.impl.name === 'webgpu') checkFloat32Range(model, batch);
     checkTruncation(opts.truncation);
     checkClipNorm(opts.clipNorm);
     const gradients = opts.gradients ?? batch.targets !== null;
     if (gradients && batch.targets === null) throw new InputError('targets', 'gradients need targets, and this batch has none', 'data');
-    const raw = await this.impl.run(model, batch, { ...opts, gradients });
+    let raw: Awaited<ReturnType<Backend['run']>>;
+    try {
+      raw = await this.impl.run(model, batch, { ...opts, gradients });
+    } catch (e) {
+      if (this.disposed) throw new GpuError('the engine was disposed during the run: the run was abandoned and returned nothing', { cause: e });
+      throw e;
+    }
+    if (this.disposed) throw new GpuError('the engine was disposed during the run: the run was abandoned and returned nothing');
     const where = this.impl.name;
     if (raw.overflowed > 0) {
       throw new NonFiniteError(where, `the hidden state of ${raw.overflowed} of ${batch.count} sequences`, null);
@@ -132,7 +140,30 @@ export class Engine {
 
   /** Frees GPU buffers and pipelines held by this engine. The engine must not be used afterwards. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.impl.dispose();
+  }
+
+  private disposed = false;
+}
+
+/** Throws an InputError naming the first bad field of the engine options. */
+function checkEngineOptions(opts: EngineOptions): void {
+  if (opts === null || typeof opts !== 'object') throw new InputError('', `expected an options object, got ${kind(opts)}`, 'options');
+  const choice = opts.backend ?? 'auto';
+  if (choice !== 'webgpu' && choice !== 'cpu' && choice !== 'auto') {
+    throw new InputError('backend', `must be "webgpu", "cpu" or "auto", got ${kind(choice)}`, 'options');
+  }
+  if (opts.cpuPrecision !== undefined && opts.cpuPrecision !== 'f64' && opts.cpuPrecision !== 'f32') {
+    throw new InputError('cpuPrecision', `must be "f64" or "f32", got ${kind(opts.cpuPrecision)}`, 'options');
+  }
+  const gpu = opts.gpu;
+  if (gpu === undefined) return;
+  if (gpu === null || typeof gpu !== 'object') throw new InputError('gpu', `expected an object, got ${kind(gpu)}`, 'options');
+  const b = gpu.memoryBudget;
+  if (b !== undefined && (typeof b !== 'number' || !Number.isSafeInteger(b) || b < 1)) {
+    throw new InputError('gpu.memoryBudget', `must be a whole number of bytes ≥ 1, got ${kind(b)}`, 'options');
   }
 }
 

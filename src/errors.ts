@@ -1,4 +1,5 @@
-// Error types shared by the library and the CLI. The CLI maps each to an exit code (see src/cli/main.ts).
+// Error types shared by the library and the CLI. The CLI maps each to an exit code (see src/cli/io.ts and
+// docs/errors.md).
 
 /** Bad input: names the offending field (a JSON path such as `inputs[3][1][0]`) and says what is wrong. Exit code 2. */
 export class InputError extends Error {
@@ -11,7 +12,10 @@ export class InputError extends Error {
     readonly source?: string,
   ) {
     super(`${source ? source + ': ' : ''}${field ? field + ': ' : ''}${message}`);
+    this.reason = message;
   }
+  /** What is wrong, without the source and field in front. */
+  readonly reason: string;
 }
 
 /** Values that became NaN or ±Infinity during a run (exploding activations or gradients). Exit code 3. */

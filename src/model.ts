@@ -1,10 +1,13 @@
 // The Elman RNN model: shapes, the flat parameter layout shared by the CPU reference and the WGSL
-// kernels, conversion between nested weights and flat arrays, and the `statquest` preset.
+// kernels (computed by the model's cell, src/cells/), conversion between nested weights and flat arrays, and the
+// `statquest` preset.
 //
 //   h_t = act(Wx·x_t + Wh·h_{t-1} + bh),  h_0 = 0 or the model's h0
 //   y_t = Wy·h_t + by
 //
 // Wx is H×I (row = hidden unit), Wh is H×H, bh is H, Wy is O×H, by is O.
+
+import { ACTIVATION_CODE, cellOf, ELMAN_PARAMS, layoutOf, type CellName, type ElmanParam, type ParamBlock as CellParamBlock, type ParamLayout as CellParamLayout } from './cells/index.ts';
 
 export type Activation = 'relu' | 'tanh' | 'identity';
 export type OutputMode = 'last' | 'all';
@@ -49,38 +52,22 @@ export interface Model extends Shape {
   params: Float64Array;
   /** Initial hidden state (length H); zeros unless the model gives `h0`. */
   h0: Float64Array;
+  /** The recurrent cell (src/cells/); absent = elman, the only cell the model JSON has so far. */
+  cell?: CellName;
 }
 
-export const PARAM_NAMES = ['Wx', 'Wh', 'bh', 'Wy', 'by'] as const;
-export type ParamName = (typeof PARAM_NAMES)[number];
+/** Elman's parameter blocks in canonical order (src/cells/elman.ts). */
+export const PARAM_NAMES = ELMAN_PARAMS;
+export type ParamName = ElmanParam;
+export type ParamBlock = CellParamBlock<ParamName>;
+export type ParamLayout = CellParamLayout<ParamName>;
 
-export interface ParamBlock {
-  name: ParamName;
-  offset: number;
-  rows: number;
-  /** 0 for vectors (bh, by). */
-  cols: number;
-  size: number;
-}
-
-export interface ParamLayout {
-  blocks: Record<ParamName, ParamBlock>;
-  /** Number of trainable parameters. */
-  count: number;
-}
-
-/** Offsets of each weight block in the flat parameter array. The WGSL kernels use the same order. */
-export function paramLayout({ inputSize: I, hiddenSize: H, outputSize: O }: Shape): ParamLayout {
-  const dims: Record<ParamName, [number, number]> = { Wx: [H, I], Wh: [H, H], bh: [H, 0], Wy: [O, H], by: [O, 0] };
-  let offset = 0;
-  const blocks = {} as Record<ParamName, ParamBlock>;
-  for (const name of PARAM_NAMES) {
-    const [rows, cols] = dims[name];
-    const size = cols === 0 ? rows : rows * cols;
-    blocks[name] = { name, offset, rows, cols, size };
-    offset += size;
-  }
-  return { blocks, count: offset };
+/**
+ * Offsets of each weight block in the flat parameter array, from the model's cell (src/cells/; elman when the shape
+ * names none). The WGSL kernels use the same order. Block names are typed as Elman's, the only cell so far.
+ */
+export function paramLayout(shape: Shape & { cell?: CellName }): ParamLayout {
+  return layoutOf(cellOf(shape), shape) as ParamLayout;
 }
 
 /** Flat parameters (canonical order) from nested weights. Shapes must already be validated. */
@@ -120,11 +107,28 @@ export function paramName(shape: Shape, p: number): string {
   throw new RangeError(`parameter index ${p} is outside the model's ${layout.count} parameters`);
 }
 
+/**
+ * Models built by this library (modelFromJSON, checkModel in validate.ts): the engine trusts their shape by this
+ * private brand, never by the presence of some key, and validates every other object it is given.
+ */
+const validated = new WeakSet<object>();
+
+/** Marks a model as built by this library (its shape and values already checked). */
+export function brandModel<M extends Model>(m: M): M {
+  validated.add(m);
+  return m;
+}
+
+/** True for a model built by modelFromJSON or checkModel (validate.ts). */
+export function isValidatedModel(m: unknown): m is Model {
+  return typeof m === 'object' && m !== null && validated.has(m);
+}
+
 /** Builds a `Model` from already-validated JSON (use `parseModel` in validate.ts for untrusted input). */
 export function modelFromJSON(json: ModelJSON): Model {
   const h0 = new Float64Array(json.hiddenSize);
   if (json.h0) h0.set(json.h0);
-  return {
+  return brandModel({
     inputSize: json.inputSize,
     hiddenSize: json.hiddenSize,
     outputSize: json.outputSize,
@@ -132,7 +136,7 @@ export function modelFromJSON(json: ModelJSON): Model {
     output: json.output,
     params: flattenWeights(json, json.weights),
     h0,
-  };
+  });
 }
 
 export function modelToJSON(model: Model): ModelJSON {
@@ -167,5 +171,5 @@ export function preset(name: string): ModelJSON {
   return JSON.parse(JSON.stringify(p)) as ModelJSON;
 }
 
-/** The activation's WGSL override code (ACT) and its derivative expressed through h = act(z). */
-export const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, relu: 1, tanh: 2 };
+/** The activation's WGSL override code (ACT in shaders/cells/elman.wgsl). */
+export { ACTIVATION_CODE };

@@ -114,6 +114,24 @@ function checkedOptions(opts: RandomBatchOptions): Required<RandomBatchOptions> 
  * Returns the total number of steps.
  */
 export function streamRandomBatch(opts: RandomBatchOptions, sink: RandomBatchSink, chunkValues = 1 << 20): number {
+  let steps = 0;
+  for (const piece of randomBatchPieces(opts, chunkValues)) {
+    if (piece.kind === 'lengths') {
+      steps = piece.steps;
+      sink.lengths(piece.lengths);
+    } else if (piece.kind === 'inputs') sink.inputs(piece.values);
+    else sink.targets(piece.values);
+  }
+  return steps;
+}
+
+/** One piece of a streamed random batch: the lengths first, then chunks of inputs, then chunks of targets. */
+export type RandomBatchPiece =
+  | { kind: 'lengths'; lengths: Uint32Array; steps: number }
+  | { kind: 'inputs' | 'targets'; values: Float32Array };
+
+/** The pieces streamRandomBatch hands to its sink, as a generator (so a consumer may await between pieces). */
+export function* randomBatchPieces(opts: RandomBatchOptions, chunkValues = 1 << 20): Generator<RandomBatchPiece> {
   const o = checkedOptions(opts);
   const rng = new Rng(o.seed);
   const lengths = new Uint32Array(o.count);
@@ -122,20 +140,19 @@ export function streamRandomBatch(opts: RandomBatchOptions, sink: RandomBatchSin
     lengths[n] = rng.int(o.minLength, o.maxLength);
     steps += lengths[n];
   }
-  sink.lengths(lengths);
+  yield { kind: 'lengths', lengths, steps };
   const buffer = new Float32Array(Math.max(1, Math.min(chunkValues, 1 << 24)));
-  const emit = (total: number, to: (chunk: Float32Array) => void): void => {
+  function* emit(total: number, kind: 'inputs' | 'targets'): Generator<RandomBatchPiece> {
     for (let done = 0; done < total; ) {
       const size = Math.min(buffer.length, total - done);
       const chunk = buffer.subarray(0, size);
       for (let k = 0; k < size; k++) chunk[k] = rng.uniform(-o.scale, o.scale); // stored as float32 = Math.fround
-      to(chunk);
+      yield { kind, values: chunk };
       done += size;
     }
-  };
-  emit(steps * o.inputSize, (c) => sink.inputs(c));
-  if (o.withTargets) emit((o.output === 'last' ? o.count : steps) * o.outputSize, (c) => sink.targets(c));
-  return steps;
+  }
+  yield* emit(steps * o.inputSize, 'inputs');
+  if (o.withTargets) yield* emit((o.output === 'last' ? o.count : steps) * o.outputSize, 'targets');
 }
 
 /**

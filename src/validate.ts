@@ -3,18 +3,60 @@
 
 import { offsetsFromLengths, valueName, type Batch } from './batch.ts';
 import { InputError } from './errors.ts';
-import { ACTIVATIONS, LIMITS, OUTPUT_MODES, paramName, type Model, type ModelJSON } from './model.ts';
+import { ACTIVATIONS, brandModel, isValidatedModel, LIMITS, modelFromJSON, OUTPUT_MODES, paramLayout, paramName, type Model, type ModelJSON } from './model.ts';
 
-function kind(v: unknown): string {
+/** What a value is, for messages: `null`, `an array`, `the number 3`, `the string "abc"`, `nothing (the key is missing)`. */
+export function kind(v: unknown): string {
+  if (v === undefined) return 'nothing (the key is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return typeof v === 'string' ? `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}` : `a ${typeof v}`;
+  if (typeof v === 'number') return Number.isFinite(v) ? `the number ${v}` : String(v);
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}`;
+  if (typeof v === 'object') return ArrayBuffer.isView(v) ? `a ${v.constructor.name}` : 'an object';
+  return `a ${typeof v}`;
+}
+
+/** Edit distance between two strings (Levenshtein), case-insensitive. */
+function distance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The known name nearest to `name` (case-insensitive edit distance), or null when none is reasonably close. */
+export function nearest(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(name.replace(/[-_\s]/g, ''), k.replace(/[-_\s]/g, ''));
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(best.length / 2)) ? best : null;
+}
+
+/** Throws an InputError naming the first key of `obj` that is not in `known`, with the nearest known key. */
+export function checkKeys(obj: Record<string, unknown>, known: readonly string[], prefix: string, source?: string): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const near = nearest(key, known);
+    const hint = near ? `did you mean "${near}"?` : `known keys: ${known.map((k) => `"${k}"`).join(', ')}`;
+    throw new InputError(prefix + key, `unknown key (${hint})`, source);
+  }
 }
 
 /** A finite number, or an InputError naming `field`. */
 export function finiteNumber(v: unknown, field: string, source?: string): number {
-  if (typeof v !== 'number') throw new InputError(field, `expected a number, got ${kind(v)}`, source);
+  if (typeof v !== 'number') throw new InputError(field, v === undefined ? 'missing: expected a number' : `expected a number, got ${kind(v)}`, source);
   if (!Number.isFinite(v)) throw new InputError(field, `must be finite, got ${v}`, source);
   return v;
 }
@@ -26,7 +68,7 @@ function integerIn(v: unknown, field: string, lo: number, hi: number, source?: s
 }
 
 function array(v: unknown, field: string, length: number | null, source?: string): unknown[] {
-  if (!Array.isArray(v)) throw new InputError(field, `expected an array, got ${kind(v)}`, source);
+  if (!Array.isArray(v)) throw new InputError(field, v === undefined ? 'missing: expected an array' : `expected an array, got ${kind(v)}`, source);
   if (length !== null && v.length !== length) throw new InputError(field, `expected ${length} entries, got ${v.length}`, source);
   return v;
 }
@@ -42,7 +84,9 @@ export function matrix(v: unknown, field: string, rows: number, cols: number, so
 }
 
 function object(v: unknown, field: string, source?: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(field, `expected an object, got ${kind(v)}`, source);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new InputError(field, v === undefined ? 'missing: expected an object' : `expected an object, got ${kind(v)}`, source);
+  }
   return v as Record<string, unknown>;
 }
 
@@ -53,15 +97,21 @@ function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[
   return v as T;
 }
 
-/** Validates a model JSON object (sizes, activation, output mode, every weight's shape and finiteness). */
+export const MODEL_KEYS = ['inputSize', 'hiddenSize', 'outputSize', 'activation', 'output', 'weights', 'h0'] as const;
+export const WEIGHT_KEYS = ['Wx', 'Wh', 'bh', 'Wy', 'by'] as const;
+export const DATA_KEYS = ['inputs', 'targets'] as const;
+
+/** Validates a model JSON object (known keys only; sizes, activation, output mode, every weight's shape and finiteness). */
 export function parseModel(json: unknown, source = 'model'): ModelJSON {
   const m = object(json, '', source);
+  checkKeys(m, MODEL_KEYS, '', source);
   const I = integerIn(m.inputSize, 'inputSize', 1, LIMITS.maxInputSize, source);
   const H = integerIn(m.hiddenSize, 'hiddenSize', 1, LIMITS.maxHiddenSize, source);
   const O = integerIn(m.outputSize, 'outputSize', 1, LIMITS.maxOutputSize, source);
   const activation = oneOf(m.activation, 'activation', ACTIVATIONS, source);
   const output = oneOf(m.output ?? 'last', 'output', OUTPUT_MODES, source);
   const w = object(m.weights, 'weights', source);
+  checkKeys(w, WEIGHT_KEYS, 'weights.', source);
   const weights = {
     Wx: matrix(w.Wx, 'weights.Wx', H, I, source),
     Wh: matrix(w.Wh, 'weights.Wh', H, H, source),
@@ -72,6 +122,54 @@ export function parseModel(json: unknown, source = 'model'): ModelJSON {
   const out: ModelJSON = { inputSize: I, hiddenSize: H, outputSize: O, activation, output, weights };
   if (m.h0 !== undefined) out.h0 = vector(m.h0, 'h0', H, source);
   return out;
+}
+
+/**
+ * Validates a Model object built by hand (not by modelFromJSON/checkModel): sizes, activation, output mode, and
+ * params and h0 as arrays of the right length holding finite numbers. Returns a branded copy with float64 arrays.
+ */
+export function checkModel(v: unknown, source = 'model'): Model {
+  if (isValidatedModel(v)) {
+    // Built by this library: the shape was checked then; check the cheap fields again in case they were edited.
+    const m = v;
+    oneOf(m.activation, 'activation', ACTIVATIONS, source);
+    oneOf(m.output, 'output', OUTPUT_MODES, source);
+    const P = paramLayout(m).count;
+    if (m.params.length !== P) throw new InputError('params', `expected ${P} entries, got ${m.params.length}`, source);
+    if (m.h0.length !== m.hiddenSize) throw new InputError('h0', `expected ${m.hiddenSize} entries, got ${m.h0.length}`, source);
+    return m;
+  }
+  const m = object(v, '', source);
+  const I = integerIn(m.inputSize, 'inputSize', 1, LIMITS.maxInputSize, source);
+  const H = integerIn(m.hiddenSize, 'hiddenSize', 1, LIMITS.maxHiddenSize, source);
+  const O = integerIn(m.outputSize, 'outputSize', 1, LIMITS.maxOutputSize, source);
+  const activation = oneOf(m.activation, 'activation', ACTIVATIONS, source);
+  const output = oneOf(m.output, 'output', OUTPUT_MODES, source);
+  const flat = (x: unknown, field: string, length: number): Float64Array => {
+    const ok = Array.isArray(x) || x instanceof Float64Array || x instanceof Float32Array;
+    if (!ok) throw new InputError(field, x === undefined ? 'missing: expected a Float64Array' : `expected a Float64Array or an array of numbers, got ${kind(x)}`, source);
+    const a = x as ArrayLike<unknown>;
+    if (a.length !== length) throw new InputError(field, `expected ${length} entries, got ${a.length}`, source);
+    const out = new Float64Array(length);
+    for (let k = 0; k < length; k++) out[k] = finiteNumber(a[k], `${field}[${k}]`, source);
+    return out;
+  };
+  const shape = { inputSize: I, hiddenSize: H, outputSize: O };
+  const params = flat(m.params, 'params', paramLayout(shape).count);
+  const h0 = m.h0 === undefined ? new Float64Array(H) : flat(m.h0, 'h0', H);
+  return brandModel({ ...shape, activation, output, params, h0 });
+}
+
+/**
+ * A validated Model from what a caller passes to the engine: a Model built by this library, a Model-shaped object
+ * (validated by checkModel) or model JSON (validated by parseModel). Never trusts an object for having some key.
+ */
+export function toModel(v: unknown, source = 'model'): Model {
+  if (isValidatedModel(v)) return checkModel(v, source);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new InputError('', v === undefined || v === null ? `expected a model (model JSON or a Model), got ${kind(v)}` : `expected a model object, got ${kind(v)}`, source);
+  }
+  return 'weights' in v ? modelFromJSON(parseModel(v, source)) : checkModel(v, source);
 }
 
 /** Index of the first value that is NaN or ±Infinity, or −1. */
@@ -90,11 +188,11 @@ export function firstFloat32Overflow(a: ArrayLike<number>): number {
  * For float32 backends: every weight, h0, input and target must be representable in float32, or the run would
  * start from ±Infinity. Throws an InputError naming the first value that is not (call after checkBatch).
  */
-export function checkFloat32Range(model: Model, b: Batch, source = 'data'): void {
+export function checkFloat32Range(model: Model, b: Batch, source = 'data', modelSource = 'model'): void {
   let k = firstFloat32Overflow(model.params);
-  if (k >= 0) throw new InputError(`weights.${paramName(model, k)}`, `${model.params[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+  if (k >= 0) throw new InputError(`weights.${paramName(model, k)}`, `${model.params[k]} overflows float32 (the WebGPU backend computes in float32)`, modelSource);
   k = firstFloat32Overflow(model.h0);
-  if (k >= 0) throw new InputError(`h0[${k}]`, `${model.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+  if (k >= 0) throw new InputError(`h0[${k}]`, `${model.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, modelSource);
   k = firstFloat32Overflow(b.inputs);
   if (k >= 0) throw new InputError(valueName(b, 'inputs', k, b.inputSize, true), `${b.inputs[k]} overflows float32 (the WebGPU backend computes in float32)`, source);
   if (b.targets) {
@@ -111,6 +209,16 @@ export type DataShape = Pick<Model, 'inputSize' | 'outputSize' | 'output'>;
  * input and target is finite. Throws an InputError naming the first bad field.
  */
 export function checkBatch(model: DataShape, b: Batch, source = 'data'): void {
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new InputError('', `expected a batch object, got ${kind(b)}`, source);
+  const typed = (v: unknown, field: string, ok: boolean, what: string): void => {
+    if (!ok) throw new InputError(field, `expected ${what}, got ${kind(v)}`, source);
+  };
+  typed(b.count, 'count', typeof b.count === 'number', 'a number');
+  typed(b.lengths, 'lengths', b.lengths instanceof Uint32Array, 'a Uint32Array');
+  typed(b.offsets, 'offsets', b.offsets instanceof Float64Array, 'a Float64Array');
+  typed(b.inputs, 'inputs', b.inputs instanceof Float32Array || b.inputs instanceof Float64Array, 'a Float32Array or Float64Array');
+  typed(b.targets, 'targets', b.targets === null || b.targets instanceof Float32Array || b.targets instanceof Float64Array, 'null, a Float32Array or a Float64Array');
+  typed(b.output, 'output', b.output === 'last' || b.output === 'all', '"last" or "all"');
   if (!Number.isInteger(b.count) || b.count < 1) throw new InputError('inputs', `the batch is empty: it needs at least one sequence`, source);
   if (b.inputSize !== model.inputSize) throw new InputError('inputs', `steps have ${b.inputSize} values but the model's inputSize is ${model.inputSize}`, source);
   if (b.targets && b.output !== model.output) throw new InputError('targets', `the data has targets for output mode "${b.output}" but the model's output is "${model.output}"`, source);
@@ -144,6 +252,7 @@ export function checkBatch(model: DataShape, b: Batch, source = 'data'): void {
  */
 export function parseData(json: unknown, model: DataShape, source = 'data'): Batch {
   const d = object(json, '', source);
+  checkKeys(d, DATA_KEYS, '', source);
   const inputs = array(d.inputs, 'inputs', null, source);
   if (inputs.length === 0) throw new InputError('inputs', 'the batch is empty: it needs at least one sequence', source);
   const I = model.inputSize;
@@ -152,6 +261,7 @@ export function parseData(json: unknown, model: DataShape, source = 'data'): Bat
   inputs.forEach((seq, n) => {
     const s = array(seq, `inputs[${n}]`, null, source);
     if (s.length === 0) throw new InputError(`inputs[${n}]`, 'a sequence must have at least one step', source);
+    if (s.length > LIMITS.maxSteps) throw new InputError(`inputs[${n}]`, `a sequence may have at most ${LIMITS.maxSteps} steps, got ${s.length}`, source);
     lengths[n] = s.length;
   });
   const offsets = offsetsFromLengths(lengths);
@@ -166,6 +276,18 @@ export function parseData(json: unknown, model: DataShape, source = 'data'): Bat
   let flatT: Float64Array | null = null;
   if (d.targets !== undefined) {
     const targets = array(d.targets, 'targets', inputs.length, source);
+    // Targets shaped for the other output mode: say so, rather than that some row has the wrong length.
+    const first = targets[0];
+    const perStep = Array.isArray(first) && first.length > 0 && Array.isArray(first[0]);
+    const perSequence = Array.isArray(first) && first.length > 0 && typeof first[0] === 'number';
+    if ((model.output === 'last' && perStep) || (model.output === 'all' && perSequence)) {
+      const has = perStep ? 'all' : 'last';
+      throw new InputError(
+        'targets',
+        `the output modes differ: the data has ${has === 'all' ? 'one target per step' : 'one target per sequence'} (output "${has}") but the model's output is "${model.output}"`,
+        source,
+      );
+    }
     if (model.output === 'last') {
       flatT = new Float64Array(inputs.length * O);
       targets.forEach((row, n) => {

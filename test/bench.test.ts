@@ -1,6 +1,7 @@
 // `webgpu-rnn bench --quick` as a smoke test: it completes, writes valid JSON and Markdown, and every peer that
-// ran (CPU reference, tfjs cpu/wasm/webgpu) agrees with our loss and gradients on the same weights and data.
-// No timing assertions. Also: the per-step cost formulas, the calibration's extrapolation, and bad input (exit 2).
+// ran (CPU reference, tfjs cpu/wasm/webgpu, PyTorch where python3 has torch) agrees with our loss and gradients on
+// the same weights and data. No timing assertions. Also: the probes' bookkeeping, the per-step cost formulas, the
+// calibration's extrapolation, the targets' evaluation, a missing python3, and bad input (exit 2).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIO } from '../src/cli/app.ts';
 import { extrapolate, summarize } from '../src/bench/measure.ts';
-import type { BenchReport } from '../src/bench/run.ts';
-import { knownPeak } from '../src/bench/adapters.ts';
+import { evaluateTargets, type BenchReport, type CellResult } from '../src/bench/run.ts';
+import { FMA_FLOPS_PER_ROUND } from '../src/bench/probes.ts';
+import { adapterMismatch, knownPeak } from '../src/bench/adapters.ts';
 import { stepCost, workload, workloadModel } from '../src/bench/workloads.ts';
 import { gpuRequired } from './helpers/gpu.ts';
 
@@ -22,7 +24,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('bench --quick', () => {
   const json = join(dir, 'quick.json');
   const md = join(dir, 'quick.md');
-  const peers = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu'];
+  const peers = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'torch-cpu'];
   let report: BenchReport & { command: string };
   let run: ReturnType<typeof spawnSync>;
 
@@ -30,12 +32,12 @@ describe('bench --quick', () => {
     run = spawnSync(process.execPath, ['bin/webgpu-rnn.js', 'bench', '--quick', '--workloads', 'seed', '--budget', '4', '--json', json, '--markdown', md], {
       cwd: root,
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 150_000,
     });
     expect(run.status, String(run.stderr)).toBe(0);
     report = JSON.parse(readFileSync(json, 'utf8'));
-    expect(report.schema).toBe('webgpu-rnn-bench/1');
-    expect(report.config).toMatchObject({ workloads: ['seed'], N: 1024, T: 16, quick: true, phases: ['forward', 'gradient'] });
+    expect(report.schema).toBe('webgpu-rnn-bench/2');
+    expect(report.config).toMatchObject({ workloads: ['seed'], N: 1024, T: 16, quick: true, phases: ['forward', 'gradient'], adapter: 'auto' });
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(typeof report.machine.cpu).toBe('string');
     expect(report.versions.node).toBe(process.version);
@@ -46,10 +48,26 @@ describe('bench --quick', () => {
     else {
       expect(report.adapter?.summary).toBe(ours.detail);
       expect(report.probes.gpuCopy?.wallGBps.median).toBeGreaterThan(0);
+      // The FMA probe: FLOPs per dispatch are 256 per invocation and round; the reported size is the fastest tried.
+      const f = report.probes.gpuFma!;
+      expect(f, report.probes.gpuFmaError).toBeTruthy();
+      expect(f.flops).toBe(f.invocations * f.iterations * FMA_FLOPS_PER_ROUND);
+      expect(f.wallGflops.median).toBeGreaterThan(0);
+      const rate = (p: { gpuGflops: { median: number } | null; wallGflops: { median: number } }) => (p.gpuGflops ?? p.wallGflops).median;
+      for (const t of f.tried) expect(rate(f)).toBeGreaterThanOrEqual(rate(t));
+      // Every measured cell of ours: its rates ÷ the probes, and the strategy that ran.
+      for (const c of report.results.filter((c) => c.peer === 'webgpu' && c.status === 'ok')) {
+        expect(c.strategy).toBeTruthy();
+        const copy = report.probes.gpuCopy!;
+        expect(c.fractionOfFmaProbe).toBeCloseTo((c.gpuGflops ?? c.gflops)! / rate(f), 9);
+        expect(c.fractionOfCopyProbe).toBeCloseTo((c.gpuGbps ?? c.gbps)! / (copy.gpuGBps ?? copy.wallGBps).median, 9);
+        if (c.pipelineMilliseconds !== null) expect(c.pipelineMilliseconds).toBeGreaterThanOrEqual(0);
+      }
+      expect(report.targets.map((t) => t.group)).toEqual(expect.arrayContaining(['compute-bound', 'memory-bound', 'against peers', 'real GPU', 'compile time']));
     }
     expect(String(run.stdout)).toContain('webgpu-rnn bench (quick)');
     expect(readFileSync(md, 'utf8')).toMatch(/\| workload \| work \| webgpu-rnn WebGPU \|/);
-  }, 70_000);
+  }, 160_000);
 
   it('has a result for every peer and phase, and every peer agrees with our loss and gradients', () => {
     expect(report).toBeDefined();
@@ -77,6 +95,21 @@ describe('bench --quick', () => {
     }
     // A peer that did not load says why.
     for (const p of report.peers.filter((p) => p.status === 'unavailable')) expect(p.reason).toBeTruthy();
+  });
+
+  it('checks PyTorch on the CPU where python3 has torch, and says why not otherwise', (ctx) => {
+    expect(report).toBeDefined();
+    const torch = report.peers.find((p) => p.id === 'torch-cpu')!;
+    if (torch.status === 'unavailable') {
+      expect(torch.reason).toMatch(/python|torch/i);
+      ctx.skip(`torch-cpu unavailable: ${torch.reason}`);
+    }
+    expect(torch.detail).toMatch(/^torch \d/);
+    for (const phase of ['forward', 'gradient'] as const) {
+      const cell = report.results.find((c) => c.peer === 'torch-cpu' && c.phase === phase)!;
+      expect(cell.strategy).toMatch(/nn\.RNN, [12] threads?/);
+      expect(cell.check?.ok, JSON.stringify(cell.check)).toBe(true);
+    }
   });
 });
 
@@ -106,13 +139,62 @@ describe('bench building blocks', () => {
     expect(summarize([3, 1, 2, 10])).toEqual({ median: 2.5, min: 1, max: 10, runs: 4 });
   });
 
+  it('evaluates the targets: probe fractions, the fastest CPU peer, software adapters, compile time', () => {
+    const cell = (workload: string, H: number, phase: 'forward' | 'gradient', peer: string, more: Partial<CellResult>): CellResult =>
+      ({ workload, hiddenSize: H, phase, peer, status: 'ok', stepsPerSecond: null, estimatedStepsPerSecond: null, gpuGbps: null, fractionOfFmaProbe: null, fractionOfPeakBandwidth: null, fractionOfPeakFlops: null, probeFractionsEstimated: false, pipelineMilliseconds: null, strategy: null, ...more }) as CellResult;
+    const report = {
+      config: { workloads: ['seed', 'h64'], phases: ['forward', 'gradient'], N: 65_536, T: 64 },
+      adapter: { software: true, peak: null },
+      probes: { gpuCopy: { gpuGBps: { median: 2 }, wallGBps: { median: 1 } }, gpuFma: { gpuGflops: { median: 10 }, wallGflops: { median: 9 } }, cpuCopy: null },
+      results: [
+        cell('seed', 1, 'forward', 'webgpu', { stepsPerSecond: 100, gpuGbps: 1.5, pipelineMilliseconds: 120 }),
+        cell('seed', 1, 'forward', 'tfjs-cpu', { stepsPerSecond: 50 }),
+        cell('seed', 1, 'forward', 'torch-cpu', { stepsPerSecond: 400 }),
+        cell('seed', 1, 'forward', 'cpu-ref', { stepsPerSecond: 1000 }), // not a target peer
+        cell('h64', 64, 'gradient', 'webgpu', { status: 'cut-off', estimatedStepsPerSecond: 30, fractionOfFmaProbe: 0.6, probeFractionsEstimated: true, pipelineMilliseconds: 2500 }),
+        cell('h64', 64, 'gradient', 'tfjs-wasm', { stepsPerSecond: 20 }),
+      ],
+    } as unknown as BenchReport;
+    const t = evaluateTargets(report);
+    const find = (re: RegExp) => t.find((x) => re.test(x.target))!;
+    expect(find(/H=64 forward\+gradient ≥ 50% of the adapter's FMA/)).toMatchObject({ value: 0.6, met: true, estimated: true });
+    expect(find(/H=256 forward\+gradient ≥ 50%/)).toMatchObject({ value: null, met: null });
+    expect(find(/H=1 forward ≥ 50% of the adapter's copy/)).toMatchObject({ value: 0.75, met: true });
+    expect(find(/H=1 forward ≥ 1× the fastest/)).toMatchObject({ value: 0.25, against: 'torch-cpu', met: false });
+    expect(find(/H=64 forward\+gradient ≥ 1× the fastest/)).toMatchObject({ value: 1.5, against: 'tfjs-wasm', met: true, estimated: true });
+    expect(find(/H=16 forward ≥ 1×/).met).toBeNull();
+    for (const x of t.filter((x) => x.group === 'real GPU')) expect(x).toMatchObject({ met: null, note: expect.stringMatching(/software adapter/) });
+    expect(find(/every pipeline/)).toMatchObject({ value: 2500, met: false, workload: 'h64' });
+  });
+
   it('matches known adapters, and not software ones', () => {
     const id = (description: string, vendor = 'nvidia') => ({ vendor, architecture: '', device: '', description });
     expect(knownPeak(id('NVIDIA H100 80GB HBM3'))?.bandwidthGBps).toBe(3350);
     expect(knownPeak(id('NVIDIA H100 PCIe'))?.bandwidthGBps).toBe(2000);
     expect(knownPeak(id('NVIDIA GeForce RTX 4090'))?.name).toMatch(/4090/);
     expect(knownPeak(id('SwiftShader Device (Subzero)', 'google'))).toBeNull();
+    expect(adapterMismatch('swiftshader', id('SwiftShader Device (Subzero)', 'google'))).toBeNull();
+    expect(adapterMismatch('lavapipe', id('SwiftShader Device (Subzero)', 'google'))).toMatch(/lavapipe/);
+    expect(adapterMismatch('lavapipe', id('llvmpipe (LLVM 15.0.6, 256 bits)', 'mesa'))).toBeNull();
+    expect(adapterMismatch('hardware', id('llvmpipe (LLVM 15.0.6, 256 bits)', 'mesa'))).toMatch(/hardware/);
+    expect(adapterMismatch('hardware', id('NVIDIA H200'))).toBeNull();
   });
+
+  it('reports torch-cpu unavailable, with the reason, when there is no such python, and the rest runs', () => {
+    const run = spawnSync(process.execPath, ['bin/webgpu-rnn.js', 'bench', '--quick', '--workloads', 'seed', '--n', '64', '--t', '4', '--peers', 'cpu-ref,torch-cpu', '--budget', '2', '--json', join(dir, 'nopython.json')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, WEBGPU_RNN_PYTHON: join(dir, 'no-such-python3') },
+    });
+    expect(run.status, String(run.stderr)).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, 'nopython.json'), 'utf8')) as BenchReport;
+    const torch = r.peers.find((p) => p.id === 'torch-cpu')!;
+    expect(torch.status).toBe('unavailable');
+    expect(torch.reason).toMatch(/no-such-python3.*ENOENT|no python3 with torch/);
+    expect(r.results.filter((c) => c.peer === 'cpu-ref' && c.check?.ok)).toHaveLength(2);
+    expect(String(run.stderr)).toMatch(/torch-cpu: unavailable/);
+  }, 70_000);
 });
 
 describe('bench bad input', () => {
@@ -125,6 +207,7 @@ describe('bench bad input', () => {
     [['--repeats', '1.5'], /--repeats/],
     [['--budget', '0'], /--budget/],
     [['--strategy', 'nonsense'], /--strategy/],
+    [['--adapter', 'nvidia'], /--adapter/],
   ];
   for (const [args, message] of cases) {
     it(`${args.join(' ')} exits 2 with a clear message and nothing on stdout`, async () => {

@@ -196,7 +196,15 @@ await describeGpu(
       const { model, batch } = makeCase({ I: 2, H: 4, O: 2, act: 'relu', out: 'all', N: 2000, minT: 1, maxT: 24 }, 77);
       const r = await gpu().run(model, batch, { outputs: true });
       expect(gpu().lastRunStats!.chunks).toBeGreaterThan(5);
+      expect(gpu().lastRunStats!.peakBytes).toBeLessThanOrEqual(64 * 1024);
       await expectMatchesCpu(r, model, batch);
+    });
+
+    it('a budget below what one sequence and the weights need is refused before anything runs', async () => {
+      const { model, batch } = makeCase({ I: 1, H: 4, O: 1, act: 'relu', out: 'last', N: 10, minT: 1, maxT: 4 }, 78);
+      const tiny = await Engine.create({ backend: 'webgpu', gpu: { device: gpu().device!, memoryBudget: 1024 } });
+      await expect(tiny.run(model, batch)).rejects.toThrow(/more than the memory budget of 1024 bytes/);
+      tiny.dispose();
     });
   },
   { memoryBudget: 64 * 1024 },

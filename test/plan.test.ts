@@ -50,7 +50,11 @@ describe('planChunks', () => {
   it('splits under the memory budget', () => {
     const p = planChunks(base(Array(1000).fill(16), { budgetBytes: 20_000 }));
     const perSeq = 16 * 4 /* xs */ + 4 /* lengths */ + 4 /* targets */ + 24 /* rows */ + 16 * 4; /* hs */
-    expect(p.capacity).toBe(Math.floor(20_000 / perSeq));
+    // The weights and h0 (5 + 1 floats), 256 bytes of uniforms and read-backs, two rows of final sums, and the
+    // partial sums: a column per reduction workgroup (one here) and per chunk.
+    const total = (cap: number): number => 6 * 4 + 256 + 2 * 24 + 24 * (1 + Math.ceil(1000 / cap)) + cap * perSeq;
+    expect(total(p.capacity)).toBeLessThanOrEqual(20_000);
+    expect(total(p.capacity + 1)).toBeGreaterThan(20_000);
   });
 
   it('names the limit a single sequence exceeds', () => {

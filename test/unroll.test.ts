@@ -5,6 +5,8 @@ import { unrollLoops } from '../src/gpu/unroll.ts';
 import { specializeShape } from '../src/gpu/specialize.ts';
 import { shaders } from '../src/gpu/shaders.node.ts';
 import { reflectKernel } from '../src/gpu/reflect.ts';
+import { withCell } from '../src/gpu/cell.ts';
+import { elman } from '../src/cells/index.ts';
 
 describe('unrollLoops', () => {
   it('unrolls nested loops innermost first with constant indices', () => {
@@ -36,8 +38,9 @@ describe('unrollLoops', () => {
   it('produces WGSL that wgsl_reflect still parses, with the same bindings, for every core shape bound', () => {
     for (const [I, H, O] of [[1, 1, 1], [3, 5, 2], [16, 16, 16]]) {
       const shape = { inputSize: I, hiddenSize: H, outputSize: O };
-      const rolled = reflectKernel('rolled', specializeShape(shaders.rnn, shape, false), 'main');
-      const unrolled = reflectKernel('unrolled', specializeShape(shaders.rnn, shape, true), 'main');
+      const rnn = withCell('rnn', shaders.rnn, elman);
+      const rolled = reflectKernel('rolled', specializeShape(rnn, shape, false), 'main');
+      const unrolled = reflectKernel('unrolled', specializeShape(rnn, shape, true), 'main');
       expect(unrolled.bindings).toEqual(rolled.bindings);
       expect(unrolled.uniforms).toEqual(rolled.uniforms);
     }

@@ -52,3 +52,18 @@ export function knownPeak(a: AdapterIdentity): AdapterPeak | null {
 export function adapterIdentity(info: GPUAdapterInfo | undefined): AdapterIdentity {
   return { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };
 }
+
+/** `--adapter`: which Vulkan driver Dawn should use in Node (auto: the engine's own choice). */
+export const ADAPTER_CHOICES = ['auto', 'swiftshader', 'lavapipe', 'hardware'] as const;
+export type AdapterChoice = (typeof ADAPTER_CHOICES)[number];
+
+/** Why the adapter at hand is not the one asked for, or null when it is (or when `auto` was asked). */
+export function adapterMismatch(choice: AdapterChoice, a: AdapterIdentity): string | null {
+  const text = `${a.vendor} ${a.architecture} ${a.device} ${a.description}`;
+  const ok =
+    choice === 'auto' ||
+    (choice === 'swiftshader' && /swiftshader/i.test(text)) ||
+    (choice === 'lavapipe' && /llvmpipe|lavapipe/i.test(text)) ||
+    (choice === 'hardware' && !isSoftwareAdapter(a));
+  return ok ? null : `asked for the ${choice} adapter but got "${text.replace(/\s+/g, ' ').trim()}"`;
+}

@@ -1,8 +1,9 @@
-// Text output of a benchmark report (browser-safe): the terminal table and a Markdown section for the README
-// with the ratio of our rate to each peer's, the checks, the hardware figures and the issue's targets.
+// Text output of a benchmark report (browser-safe): the terminal table and a Markdown section for the docs with
+// the ratio of our rate to each peer's, the checks, every cell's share of the adapter's probes, the strategy and
+// pipeline creation time per cell, and the targets (met / missed / not measurable, with the figure).
 
 import { fmtSeconds } from './measure.ts';
-import { ratioTo, type BenchReport, type CellResult } from './run.ts';
+import { ratioTo, targetValueText, type BenchReport, type CellResult, type TargetCheck } from './run.ts';
 import { PHASE_LABEL } from './workloads.ts';
 
 export function fmtRate(x: number | null): string {
@@ -67,7 +68,7 @@ export function formatText(r: BenchReport): string {
   out.push(`versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const p of r.peers) if (p.status === 'unavailable') out.push(`peer ${p.id}: unavailable: ${p.reason}`);
   out.push('');
-  const rows: string[][] = [['workload', 'work', 'peer', 'median', 'min–max', 'steps/s', 'GPU-time steps/s', 'GFLOP/s', 'GB/s', 'webgpu ÷ peer', 'check / status']];
+  const rows: string[][] = [['workload', 'work', 'peer', 'median', 'min–max', 'steps/s', 'GPU-time steps/s', 'GFLOP/s', 'GB/s', 'of FMA', 'of copy', 'strategy', 'pipelines', 'webgpu ÷ peer', 'check / status']];
   for (const c of r.results) {
     const ratio = c.peer === 'webgpu' ? { ratio: null, estimated: false } : ratioTo(r, c.workload, c.phase, c.peer);
     rows.push([
@@ -80,6 +81,10 @@ export function formatText(r: BenchReport): string {
       fmtRate(c.gpuStepsPerSecond),
       fmtNum(c.gpuGflops ?? c.gflops),
       fmtNum(c.gpuGbps ?? c.gbps),
+      fmtFraction(c.fractionOfFmaProbe, c.probeFractionsEstimated),
+      fmtFraction(c.fractionOfCopyProbe, c.probeFractionsEstimated),
+      c.strategy ?? '–',
+      fmtMs(c.pipelineMilliseconds),
       ratio.ratio === null ? '' : `${ratio.estimated ? '≈' : ''}${fmtRatio(ratio.ratio)}`,
       c.status === 'ok' ? checkText(c) : statusText(c),
     ]);
@@ -87,13 +92,15 @@ export function formatText(r: BenchReport): string {
   out.push(pad(rows));
   out.push('');
   out.push('Wall time: host packing, upload, compute and readback. GPU time: timestamp queries around the compute passes.');
-  out.push('GFLOP/s and GB/s use GPU time where there is one, else wall time; the per-step formulas:');
+  out.push('GFLOP/s and GB/s use GPU time where there is one, else wall time (torch-cpu: its own timing in Python);');
+  out.push("'of FMA' / 'of copy': that rate ÷ the adapter's multiply-add / copy probe (≈: a cut-off cell's estimate);");
+  out.push("'pipelines': pipeline creation time of the cell's cold run (– where the engine does not report it). Per step:");
   for (const f of r.formulas) out.push(`  ${f}`);
   out.push(probeText(r));
   if (r.targets.length) {
     out.push('');
-    out.push('Targets (issue 5):');
-    for (const t of r.targets) out.push(`  ${targetStatus(t.met)} ${t.target}: ${t.ratio === null ? '–' : t.peer === 'hardware' ? `${(100 * t.ratio).toFixed(1)}%` : `${t.estimated ? '≈' : ''}${fmtRatio(t.ratio)}`}${t.atIssueSize ? '' : ` (at N=${r.config.N}, T=${r.config.T}; the issue asks N=65536, T=64)`}${t.note ? ` — ${t.note}` : ''}`);
+    out.push(`Targets${r.targets[0].atIssueSize ? '' : ` (this run: N=${r.config.N}, T=${r.config.T}; the targets are for N=65536, T=64)`}:`);
+    for (const t of r.targets) out.push(`  ${targetStatus(t.met)} ${t.group}: ${t.target}: ${targetValueText(t)}${t.against ? ` of ${t.against}` : ''}${t.note ? ` — ${t.note}` : ''}`);
   }
   const bad = r.results.filter((c) => c.check && !c.check.ok);
   if (bad.length) {
@@ -101,6 +108,19 @@ export function formatText(r: BenchReport): string {
     out.push(`LOSS/GRADIENT MISMATCH: ${bad.map((c) => `${c.peer} on ${c.workload} ${c.phase}`).join('; ')} — these peers did not compute the same thing as ours`);
   }
   return out.join('\n') + '\n';
+}
+
+function fmtFraction(x: number | null, estimated = false): string {
+  if (x === null || !Number.isFinite(x)) return '–';
+  return `${estimated ? '≈' : ''}${(100 * x).toFixed(x < 0.001 ? 3 : x < 0.01 ? 2 : 1)}%`;
+}
+
+function fmtMs(ms: number | null): string {
+  return ms === null || !Number.isFinite(ms) ? '–' : `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`;
+}
+
+function targetResult(t: TargetCheck): string {
+  return t.met === null ? 'not measurable' : t.met ? 'met' : 'missed';
 }
 
 function targetStatus(met: boolean | null): string {
@@ -112,10 +132,13 @@ function probeText(r: BenchReport): string {
   const g = r.probes.gpuCopy;
   if (g) lines.push(`GPU copy probe (${(g.bytes / 2 ** 20).toFixed(0)} MiB, read + write): ${g.gpuGBps ? `${fmtNum(g.gpuGBps.median)} GB/s GPU time, ` : ''}${fmtNum(g.wallGBps.median)} GB/s wall`);
   if (r.probes.gpuCopyError) lines.push(`GPU copy probe failed: ${r.probes.gpuCopyError}`);
+  const f = r.probes.gpuFma;
+  if (f) lines.push(`GPU FMA probe (vec4 multiply-adds from registers, best of ${f.tried.map((t) => t.invocations).join(', ')} invocations: ${f.invocations} × ${f.iterations} rounds): ${f.gpuGflops ? `${fmtNum(f.gpuGflops.median)} GFLOP/s GPU time, ` : ''}${fmtNum(f.wallGflops.median)} GFLOP/s wall`);
+  if (r.probes.gpuFmaError) lines.push(`GPU FMA probe failed: ${r.probes.gpuFmaError}`);
   const c = r.probes.cpuCopy;
   if (c) lines.push(`CPU copy probe (JS TypedArray.set, ${(c.bytes / 2 ** 20).toFixed(0)} MiB, read + write): ${fmtNum(c.GBps.median)} GB/s`);
   const peak = r.adapter?.peak;
-  lines.push(peak ? `adapter peak (data sheet): ${peak.name}, ${peak.bandwidthGBps} GB/s, ${peak.fp32Gflops / 1000} TFLOP/s FP32` : r.adapter?.software ? 'adapter peak: none — a software adapter runs on the CPU, whose limit is the copy probe above' : 'adapter peak: not in the table of known adapters');
+  lines.push(peak ? `adapter peak (data sheet): ${peak.name}, ${peak.bandwidthGBps} GB/s, ${peak.fp32Gflops / 1000} TFLOP/s FP32` : r.adapter?.software ? 'adapter peak: none — a software adapter runs on the CPU, whose limits are the probes above' : 'adapter peak: not in the table of known adapters');
   return lines.join('\n');
 }
 
@@ -140,12 +163,12 @@ export function formatMarkdown(r: BenchReport, command: string): string {
     const cell = (c: CellResult | undefined, withRatio: boolean): string => {
       if (!c) return 'not run';
       if (c.status === 'ok') {
-        const { ratio } = withRatio ? ratioTo(r, workload, c.phase, c.peer) : { ratio: null };
+        const { ratio, estimated } = withRatio ? ratioTo(r, workload, c.phase, c.peer) : { ratio: null, estimated: false };
         const bad = c.check && !c.check.ok ? ' **loss mismatch**' : '';
-        return `${fmtRate(c.stepsPerSecond)}${ratio !== null ? ` (${fmtRatio(ratio)})` : ''}${bad}`;
+        return `${fmtRate(c.stepsPerSecond)}${ratio !== null ? ` (${estimated ? '≈' : ''}${fmtRatio(ratio)})` : ''}${bad}`;
       }
       if (c.status === 'cut-off') {
-        const { ratio } = ratioTo(r, workload, c.phase, c.peer);
+        const { ratio } = withRatio ? ratioTo(r, workload, c.phase, c.peer) : { ratio: null };
         return `cut off after ${fmtSeconds(c.elapsedSeconds - (c.firstRunSeconds ?? 0))}, est. ${fmtRate(c.estimatedStepsPerSecond)}${ratio !== null ? ` (≈${fmtRatio(ratio)})` : ''}`;
       }
       return c.status === 'unsupported' ? 'n/a (H too large)' : c.status;
@@ -167,24 +190,31 @@ export function formatMarkdown(r: BenchReport, command: string): string {
   const unsupported = r.results.filter((c) => c.status === 'unsupported' && c.peer === 'webgpu');
   if (unsupported.length) out.push(`Not run by webgpu-rnn: ${[...new Set(unsupported.map((c) => `${workloadName(c)}: ${c.reason}`))].join('; ')}.`);
   out.push('');
-  out.push('Achieved rates of webgpu-rnn (GPU time where timed) and the hardware:');
+  out.push("Every cell against the adapter's probes: GFLOP/s ÷ the FMA probe and GB/s ÷ the copy probe (rates from GPU time where timed, else wall time; torch-cpu: timed in Python; ≈: a cut-off cell's calibration estimate). For webgpu-rnn also the strategy that ran and the pipeline creation time of the cell's cold run:");
   out.push('');
-  out.push('| workload | work | FLOPs/step | bytes/step | GFLOP/s | GB/s | of peak bandwidth |');
-  out.push('|---|---|---|---|---|---|---|');
-  for (const c of r.results.filter((c) => c.peer === 'webgpu' && c.status === 'ok')) {
-    out.push(`| ${workloadName(c)} | ${PHASE_LABEL[c.phase]} | ${fmtNum(c.flopsPerStep, 1)} | ${fmtNum(c.bytesPerStep, 1)} | ${fmtNum(c.gpuGflops ?? c.gflops)} | ${fmtNum(c.gpuGbps ?? c.gbps)} | ${c.fractionOfPeakBandwidth === null ? '–' : `${(100 * c.fractionOfPeakBandwidth).toFixed(1)}%`} |`);
+  const peak = r.adapter?.peak;
+  out.push(`| workload | work | peer | FLOPs/step | bytes/step | GFLOP/s | GB/s | of FMA probe | of copy probe |${peak ? ' of peak bandwidth | of peak FP32 |' : ''} strategy | pipeline creation |`);
+  out.push(`|---|---|---|---|---|---|---|---|---|${peak ? '---|---|' : ''}---|---|`);
+  for (const c of r.results.filter((c) => c.status === 'ok' || c.status === 'cut-off')) {
+    const est = c.stepsPerSecond === null;
+    const rate = c.gpuStepsPerSecond ?? c.stepsPerSecond ?? c.estimatedStepsPerSecond;
+    const gflops = rate === null ? null : (rate * c.flopsPerStep) / 1e9;
+    const gbps = rate === null ? null : (rate * c.bytesPerStep) / 1e9;
+    const e = est && rate !== null ? '≈' : '';
+    const peakCols = peak ? ` ${fmtFraction(c.fractionOfPeakBandwidth)} | ${fmtFraction(c.fractionOfPeakFlops)} |` : '';
+    out.push(
+      `| ${workloadName(c)} | ${PHASE_LABEL[c.phase]} | ${c.peer} | ${fmtNum(c.flopsPerStep, 1)} | ${fmtNum(c.bytesPerStep, 1)} | ${e}${fmtNum(gflops)}${c.gpuTimed ? ' (GPU)' : ''} | ${e}${fmtNum(gbps)} | ${fmtFraction(c.fractionOfFmaProbe, c.probeFractionsEstimated)} | ${fmtFraction(c.fractionOfCopyProbe, c.probeFractionsEstimated)} |${peakCols} ${c.strategy ?? '–'} | ${c.peer === 'webgpu' ? fmtMs(c.pipelineMilliseconds) : ''} |`,
+    );
   }
   out.push('');
   out.push(probeText(r).split('\n').map((l) => `- ${l}`).join('\n'));
   if (r.targets.length) {
     out.push('');
-    out.push('| target (issue 5) | this run | result |');
-    out.push('|---|---|---|');
-    for (const t of r.targets) {
-      const v = t.ratio === null ? '–' : t.peer === 'hardware' ? `${(100 * t.ratio).toFixed(1)}%` : `${t.estimated ? '≈' : ''}${fmtRatio(t.ratio)}`;
-      const res = t.met === null ? 'not measurable' : t.met ? 'met' : 'missed';
-      out.push(`| ${t.target} | ${v}${t.atIssueSize ? '' : ` (N=${r.config.N}, T=${r.config.T})`} | ${res}${t.note ? ` (${t.note})` : ''} |`);
-    }
+    out.push(`Targets${r.targets[0].atIssueSize ? '' : ` (this run: N = ${r.config.N}, T = ${r.config.T}; the targets are for N = 65,536, T = 64)`}:`);
+    out.push('');
+    out.push('| kind | target | this run | result | note |');
+    out.push('|---|---|---|---|---|');
+    for (const t of r.targets) out.push(`| ${t.group} | ${t.target} | ${targetValueText(t)}${t.against ? ` of ${t.against}` : ''} | ${targetResult(t)} | ${t.note ?? ''} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -38,7 +38,7 @@ export interface Measurement {
   status: MeasureStatus;
   /** Why it was cut off or failed. */
   reason?: string;
-  /** Wall-clock seconds per run (includes upload and readback). */
+  /** Seconds per run: wall clock (includes upload and readback), or the peer's own timing where it reports one. */
   wall: Summary | null;
   /** GPU seconds per run from timestamp queries (compute passes only), when the peer reports them. */
   gpu: Summary | null;
@@ -54,6 +54,15 @@ export interface Measurement {
   firstRunSeconds: number | null;
   /** Whether a warm-up run preceded the timed runs at full size (skipped when one run is long against the budget). */
   fullSizeWarmUp: boolean;
+  /** The strategy the peer reported for its last run (ours: RunStats.strategy), or null. */
+  strategy: string | null;
+  /** The longest pipeline creation the peer reported for one run of this cell (its first, cold run), or null. */
+  pipelineMilliseconds: number | null;
+}
+
+/** A run's duration: the peer's own timing where it reports one (timed inside its process), else the wall time. */
+export function runSeconds(result: PeerRun, wallSeconds: number): number {
+  return result.selfSeconds != null && Number.isFinite(result.selfSeconds) ? result.selfSeconds : wallSeconds;
 }
 
 const now = (): number => performance.now() / 1000;
@@ -68,7 +77,12 @@ const now = (): number => performance.now() / 1000;
  */
 export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number) => Batch, phase: Phase, o: MeasureOptions): Promise<Measurement> {
   const start = now();
-  const m: Measurement = { status: 'ok', wall: null, gpu: null, last: null, calibration: null, calibrationRun: null, elapsedSeconds: 0, firstRunSeconds: null, fullSizeWarmUp: false };
+  const m: Measurement = { status: 'ok', wall: null, gpu: null, last: null, calibration: null, calibrationRun: null, elapsedSeconds: 0, firstRunSeconds: null, fullSizeWarmUp: false, strategy: null, pipelineMilliseconds: null };
+  const note = (r: PeerRun): PeerRun => {
+    if (r.strategy) m.strategy = r.strategy;
+    if (r.pipelineMilliseconds != null) m.pipelineMilliseconds = Math.max(m.pipelineMilliseconds ?? 0, r.pipelineMilliseconds);
+    return r;
+  };
   const done = (): Measurement => ((m.elapsedSeconds = now() - start), m);
   // A full-size warm-up only for runs short against the budget: calibration has compiled and warmed up already.
   const warmUpAt = (seconds: number): boolean => seconds <= o.budgetSeconds / 5;
@@ -82,12 +96,12 @@ export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number)
       let result: PeerRun | null = null;
       try {
         const tw = now();
-        await prepared.run(); // warm-up: compilation, allocation
+        note(await prepared.run()); // warm-up: compilation, allocation
         if (m.firstRunSeconds === null) m.firstRunSeconds = now() - tw;
         for (let k = 0; k < 2; k++) {
           const t0 = now();
-          result = await prepared.run();
-          seconds = Math.min(seconds, now() - t0);
+          result = note(await prepared.run());
+          seconds = Math.min(seconds, runSeconds(result, now() - t0));
           if (seconds > o.budgetSeconds / 15) break; // slow enough to be measured once
         }
       } finally {
@@ -120,8 +134,8 @@ export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number)
       let first = m.calibration?.estimatedSeconds ?? 0;
       if (!m.calibration || warmUpAt(m.calibration.estimatedSeconds)) {
         const t0 = now();
-        await prepared.run();
-        first = now() - t0;
+        const r = note(await prepared.run());
+        first = runSeconds(r, now() - t0);
         m.fullSizeWarmUp = true;
         if (m.firstRunSeconds === null) m.firstRunSeconds = first;
       }
@@ -132,8 +146,8 @@ export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number)
         const elapsed = now() - start - m.firstRunSeconds;
         if (r > 0 && elapsed + (wall.length ? Math.max(...wall) : first) > o.budgetSeconds) break;
         const t1 = now();
-        const result = await prepared.run();
-        wall.push(now() - t1);
+        const result = note(await prepared.run());
+        wall.push(runSeconds(result, now() - t1));
         if (result.gpuSeconds != null) gpu.push(result.gpuSeconds);
         m.last = result;
       }

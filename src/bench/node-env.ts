@@ -1,5 +1,5 @@
 // Node-only parts of the benchmark: the machine (CPU model, cores, memory), package versions, the peers by name
-// (tfjs ones from the dev-only bench/peers/), and atomic file output of the JSON and Markdown reports.
+// (tfjs and PyTorch ones from the dev-only bench/peers/), and atomic file output of the JSON and Markdown reports.
 
 import { readFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
@@ -8,11 +8,13 @@ import { InputError } from '../errors.ts';
 import type { StrategyChoice } from '../gpu/strategy.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { CpuRefPeer, WebGpuPeer, type Peer } from './peer.ts';
+import type { AdapterChoice } from './adapters.ts';
+import * as gpuDevice from '../gpu/device.ts';
 import type { MachineInfo, PeerStatus } from './run.ts';
 
 const require = createRequire(import.meta.url);
 
-export const PEER_IDS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu'] as const;
+export const PEER_IDS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'torch-cpu'] as const;
 
 export function machineInfo(): MachineInfo {
   const c = cpus();
@@ -63,6 +65,16 @@ export async function nodePeers(ids: string[], strategies: (StrategyChoice | und
       peers.push(new CpuRefPeer());
       continue;
     }
+    if (id === 'torch-cpu') {
+      try {
+        const path = '../../bench/peers/torch.ts';
+        const mod = (await import(/* @vite-ignore */ path)) as typeof import('../../bench/peers/torch.ts');
+        peers.push(mod.torchPeer());
+      } catch (e) {
+        unavailable.push({ id, label: 'PyTorch on the CPU', ours: false, status: 'unavailable', detail: '', reason: `the dev-only peer code (bench/peers) is not installed: ${(e as Error).message}` });
+      }
+      continue;
+    }
     const backend = id.replace(/^tfjs-/, '') as 'cpu' | 'wasm' | 'webgpu';
     try {
       const path = '../../bench/peers/node.ts';
@@ -77,4 +89,26 @@ export async function nodePeers(ids: string[], strategies: (StrategyChoice | und
 
 export function writeTextAtomic(path: string, text: string): void {
   writeFileAtomic(path, (write) => write(new TextEncoder().encode(text)));
+}
+
+/** Debian's lavapipe (Mesa) Vulkan driver manifest. */
+export const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
+
+/**
+ * `--adapter`: sets WEBGPU_RNN_ADAPTER, which the engine's device selection reads where it knows adapters by name
+ * (src/gpu/device.ts exports resolveAdapterChoice). With an engine that does not, and unless the user chose Vulkan
+ * drivers already (VK_ICD_FILENAMES / VK_DRIVER_FILES), it points the Vulkan loader at SwiftShader or lavapipe
+ * itself. Must run before the first WebGPU device is requested. Returns what it set, for the log.
+ */
+export function selectAdapter(choice: AdapterChoice): string | null {
+  if (choice === 'auto') return null;
+  const env = process.env;
+  env.WEBGPU_RNN_ADAPTER = choice;
+  if ('resolveAdapterChoice' in gpuDevice) return `WEBGPU_RNN_ADAPTER=${choice}`;
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return `WEBGPU_RNN_ADAPTER=${choice} (Vulkan drivers as set by the caller)`;
+  const icd = choice === 'swiftshader' ? (gpuDevice as { SWIFTSHADER_ICD: string }).SWIFTSHADER_ICD : choice === 'lavapipe' ? LAVAPIPE_ICD : null;
+  if (!icd) return `WEBGPU_RNN_ADAPTER=${choice}`;
+  env.VK_DRIVER_FILES = icd;
+  env.NODEVICE_SELECT ??= '1';
+  return `WEBGPU_RNN_ADAPTER=${choice}, VK_DRIVER_FILES=${icd}`;
 }

@@ -7,6 +7,7 @@ import type { ModelJSON } from '../model.ts';
 import { LIMITS } from '../model.ts';
 import { chooseStrategy } from '../gpu/strategies/index.ts';
 import type { StrategyChoice } from '../gpu/strategy.ts';
+import type { RunStats } from '../gpu/backend.ts';
 import type { Phase } from './workloads.ts';
 
 /** Why our engine (either backend) cannot take this model's shape, or null. */
@@ -22,6 +23,15 @@ export interface PeerRun {
   grads: Float64Array | null;
   /** GPU time of the run's compute passes from timestamp queries, when the peer has them. */
   gpuSeconds?: number | null;
+  /**
+   * The peer's own timing of the run, inside its process (e.g. PyTorch in Python, without the transfer to us):
+   * used instead of the wall time around run() where given.
+   */
+  selfSeconds?: number | null;
+  /** The kernel strategy that ran (ours: RunStats.strategy). */
+  strategy?: string | null;
+  /** Milliseconds spent creating pipelines during the run (ours: RunStats.pipelineMilliseconds, where reported). */
+  pipelineMilliseconds?: number | null;
 }
 
 /** A model and a batch loaded into a peer, ready to run repeatedly. */
@@ -86,8 +96,17 @@ export class WebGpuPeer implements Peer {
     return {
       run: async () => {
         const r = await engine.run(model, batch, opts);
-        const ns = engine.lastRunStats?.gpuNanoseconds;
-        return { loss: r.loss ?? NaN, grads: r.gradsFlat ?? null, gpuSeconds: ns == null ? null : ns / 1e9 };
+        const stats = engine.lastRunStats as (RunStats & { pipelineMilliseconds?: number | null }) | null;
+        const ns = stats?.gpuNanoseconds;
+        // pipelineMilliseconds: creation time of the pipelines this run compiled (absent from older engines).
+        const pipe = stats?.pipelineMilliseconds;
+        return {
+          loss: r.loss ?? NaN,
+          grads: r.gradsFlat ?? null,
+          gpuSeconds: ns == null ? null : ns / 1e9,
+          strategy: stats?.strategy ?? null,
+          pipelineMilliseconds: typeof pipe === 'number' && Number.isFinite(pipe) ? pipe : null,
+        };
       },
       dispose() {},
     };

@@ -1,8 +1,12 @@
-// Bandwidth probes (browser-safe): a WGSL copy kernel on the adapter at hand (timestamp-query GPU time and wall
-// time), and a JS typed-array copy on the CPU, both reported as GB/s of bytes read plus bytes written.
+// The adapter's own limits (browser-safe): a WGSL copy kernel (GB/s of bytes read plus written) and a WGSL
+// multiply-add kernel with no memory traffic (GFLOP/s), both timed with timestamp queries where the device has
+// them and by wall time; and a JS typed-array copy on the CPU. Every benchmark cell is reported as a fraction of
+// the two WGSL probes.
 
 import { withErrorScopes } from '../gpu/device.ts';
 import { CopyKernel } from '../gpu/kernels/copy.ts';
+import { Kernel, foldDispatch } from '../gpu/kernel.ts';
+import { shaders } from '#shaders';
 import { GpuTimer } from '../gpu/timing.ts';
 import { summarize, type Summary } from './measure.ts';
 
@@ -73,4 +77,90 @@ export function cpuCopyProbe(bytes = 64 * 2 ** 20, repeats = 5): { bytes: number
   }
   if (b[512] !== 512) throw new Error('cpu copy probe: the copy did not happen');
   return { bytes, GBps: summarize(rates)! };
+}
+
+export interface FmaProbeAt {
+  /** Invocations per dispatch and rounds per invocation; FLOPs per dispatch (256 per invocation and round). */
+  invocations: number;
+  iterations: number;
+  flops: number;
+  /** GFLOP/s from wall time (submit to onSubmittedWorkDone). */
+  wallGflops: Summary;
+  /** GFLOP/s from timestamp queries around the pass, when the device has them. */
+  gpuGflops: Summary | null;
+}
+
+/** The fastest of the tried dispatch sizes, and every one tried. */
+export interface FmaProbe extends FmaProbeAt {
+  tried: FmaProbeAt[];
+}
+
+/** FLOPs per invocation and round of shaders/fma.wgsl: 32 vec4 multiply-adds × 4 lanes × 2. */
+export const FMA_FLOPS_PER_ROUND = 256;
+
+/**
+ * The arithmetic probe: dispatches of 2^14, 2^16, 2^18 and 2^20 invocations (the last fills any current GPU; a
+ * software adapter does best with fewer), each running rounds of 32 vec4 multiply-adds from registers. Per size the
+ * rounds grow until one dispatch takes at least `targetSeconds` (wall); then `repeats` dispatches are timed. The
+ * fastest size is reported, in GPU time where timed.
+ */
+export async function gpuFmaProbe(device: GPUDevice, opts: { invocations?: number[]; targetSeconds?: number; repeats?: number } = {}): Promise<FmaProbe> {
+  const WG = 256;
+  const sizes = opts.invocations ?? [2 ** 14, 2 ** 16, 2 ** 18, 2 ** 20];
+  const target = opts.targetSeconds ?? 0.25;
+  const repeats = opts.repeats ?? 5;
+  return withErrorScopes(device, 'arithmetic probe', async () => {
+    const kernel = Kernel.get(device, `fma[wg=${WG}]`, () => ({ label: `fma[wg=${WG}]`, source: shaders.fma, entry: 'fma_probe', constants: { WG } }));
+    const sink = device.createBuffer({ label: 'webgpu-rnn fma probe sink', size: 16, usage: STORAGE });
+    const params = device.createBuffer({ label: 'webgpu-rnn fma probe params', size: 32, usage: UNIFORM | COPY_DST });
+    try {
+      const bind = kernel.bind('probe', { params, sink });
+      const dispatch = async (invocations: number, iterations: number): Promise<{ wall: number; ns: number | null }> => {
+        const [x, y] = foldDispatch(Math.ceil(invocations / WG), device.limits.maxComputeWorkgroupsPerDimension);
+        device.queue.writeBuffer(params, 0, kernel.uniform('params', { count: invocations, iterations, m: 0.999, c: 1e-3, never: -1e30 }));
+        const timer = GpuTimer.create(device, 1);
+        const enc = device.createCommandEncoder({ label: 'webgpu-rnn fma probe' });
+        const pass = enc.beginComputePass({ label: 'webgpu-rnn fma probe pass', ...timer?.pass() });
+        pass.setPipeline(kernel.pipeline);
+        pass.setBindGroup(0, bind);
+        pass.dispatchWorkgroups(x, y);
+        pass.end();
+        timer?.finish(enc);
+        const t0 = performance.now();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        const wall = (performance.now() - t0) / 1000;
+        const ns = timer ? await timer.read() : null;
+        return { wall, ns };
+      };
+      await dispatch(WG, 1); // compile and warm up
+      const tried: FmaProbeAt[] = [];
+      for (const n of sizes) {
+        const invocations = Math.max(WG, Math.ceil(n / WG) * WG);
+        // Grow the rounds (at least ×2, at most ×64 a step) until one dispatch is long enough to time.
+        let iterations = 1;
+        for (;;) {
+          const { wall } = await dispatch(invocations, iterations);
+          if (wall >= target || iterations >= 1 << 24) break;
+          const want = Math.ceil((iterations * target * 1.2) / Math.max(wall, 1e-6));
+          iterations = Math.min(1 << 24, Math.max(iterations * 2, Math.min(want, iterations * 64)));
+        }
+        const flops = invocations * iterations * FMA_FLOPS_PER_ROUND;
+        const wall: number[] = [];
+        const gpu: number[] = [];
+        for (let r = 0; r < repeats; r++) {
+          const t = await dispatch(invocations, iterations);
+          wall.push(flops / t.wall / 1e9);
+          if (t.ns) gpu.push(flops / t.ns);
+        }
+        tried.push({ invocations, iterations, flops, wallGflops: summarize(wall)!, gpuGflops: gpu.length === wall.length ? summarize(gpu) : null });
+      }
+      const rate = (p: FmaProbeAt): number => (p.gpuGflops ?? p.wallGflops).median;
+      const best = tried.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+      return { ...best, tried };
+    } finally {
+      sink.destroy();
+      params.destroy();
+    }
+  });
 }

@@ -9,6 +9,7 @@ import { randomBatch, randomModel } from '../random.ts';
 export type Phase = 'forward' | 'gradient';
 export const PHASES: readonly Phase[] = ['forward', 'gradient'];
 export const PHASE_LABEL: Record<Phase, string> = { forward: 'forward', gradient: 'forward+BPTT+reduction' };
+export const PHASE_NAME: Record<Phase, string> = { forward: 'forward', gradient: 'forward+gradient' };
 
 export interface Workload {
   /** `seed`, `h16`, `h64`, `h256`, or `h<H>` in sweeps. */

@@ -1,43 +1,7 @@
-// CLI options shared by grad, forward and verify for the WebGPU kernels: --strategy and --memory-budget, --adapter
-// (every command that runs WebGPU), and the run statistics (strategy, chunks, peak bytes, checkpointing) that the
-// commands report.
+// The run statistics of a WebGPU run (strategy, chunks, peak bytes, checkpointing) as grad, forward and verify
+// report them. (The --strategy and --memory-budget options are in src/cli/options.ts.)
 
-import { InvalidArgumentError, Option } from 'commander';
 import type { RunStats } from '../gpu/backend.ts';
-import { STRATEGY_CHOICES, type StrategyChoice } from '../gpu/strategy.ts';
-import { ADAPTER_CHOICES } from '../gpu/tuning.ts';
-
-export interface KernelCliOptions {
-  strategy: StrategyChoice;
-  memoryBudget?: number;
-}
-
-export function strategyOption(): Option {
-  return new Option('--strategy <name>', 'WebGPU kernel strategy: auto (from the shape and the adapter), per-sequence, gemm or rtrl')
-    .choices(STRATEGY_CHOICES)
-    .default('auto');
-}
-
-/** --adapter: which WebGPU adapter (docs/adapters.md). Unset: WEBGPU_RNN_ADAPTER, else auto. */
-export function adapterOption(): Option {
-  return new Option('--adapter <name>', 'WebGPU adapter: auto (a GPU, else the faster software driver), hardware, swiftshader or lavapipe (default: $WEBGPU_RNN_ADAPTER, else auto)').choices(
-    ADAPTER_CHOICES,
-  );
-}
-
-/** Bytes, with an optional K/M/G suffix (binary: 1K = 1024). */
-export function parseBytes(v: string): number {
-  const m = /^\s*(\d+)\s*([kmg]i?b?)?\s*$/i.exec(v);
-  if (!m) throw new InvalidArgumentError(`Expected a byte count such as 268435456, 512M or 2G, got "${v}".`);
-  const mult = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[(m[2] ?? '').charAt(0).toLowerCase() as 'k' | 'm' | 'g'] ?? 1;
-  const n = Number(m[1]) * mult;
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`It must be a positive byte count, got "${v}".`);
-  return n;
-}
-
-export function memoryBudgetOption(): Option {
-  return new Option('--memory-budget <bytes>', 'WebGPU: bytes all chunk buffers of a run may take (e.g. 256M; default 512M or the adapter maxBufferSize)').argParser(parseBytes);
-}
 
 const mib = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 

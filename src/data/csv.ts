@@ -178,6 +178,7 @@ export function slidingWindows(series: TimeSeries, opts: WindowOptions): DataSet
   const k = opts.horizon ?? 1;
   const s = opts.stride ?? 1;
   if (!Number.isSafeInteger(T) || T < 1) throw new InputError('window', `must be an integer ≥ 1, got ${T}`, source);
+  if (T > LIMITS.maxSteps) throw new InputError('window', `a sequence may have at most ${LIMITS.maxSteps} steps, got ${T}`, source);
   if (!Number.isSafeInteger(k) || k < 1) throw new InputError('horizon', `must be an integer ≥ 1, got ${k}`, source);
   if (!Number.isSafeInteger(s) || s < 1) throw new InputError('stride', `must be an integer ≥ 1, got ${s}`, source);
   const I = series.values.length;
@@ -195,6 +196,9 @@ export function slidingWindows(series: TimeSeries, opts: WindowOptions): DataSet
     );
   }
   const N = Math.floor((L - T - k) / s) + 1;
+  if (N * T * I > 2 ** 32) {
+    throw new InputError('window', `${N} windows of ${T} rows × ${I} columns need ${N * T * I} input values, more than one array can hold (${2 ** 32}): use a shorter window`, source);
+  }
   const lengths = new Uint32Array(N).fill(T);
   const inputs = new Float64Array(N * T * I);
   const targets = new Float64Array(N * O);

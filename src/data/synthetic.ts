@@ -4,12 +4,27 @@
 
 import { offsetsFromLengths, type Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
+import { LIMITS } from '../model.ts';
 import { Rng } from '../random.ts';
 import type { DataSet } from './dataset.ts';
 
 function positiveInt(v: number, field: string, min = 1): number {
   if (!Number.isSafeInteger(v) || v < min) throw new InputError(field, `must be an integer ≥ ${min}, got ${v}`);
   return v;
+}
+
+/** A sequence length within the engine's step limit. */
+function stepCount(v: number, field: string, min = 1): number {
+  positiveInt(v, field, min);
+  if (v > LIMITS.maxSteps) throw new InputError(field, `a sequence may have at most ${LIMITS.maxSteps} steps, got ${v}`);
+  return v;
+}
+
+/** Refuses, before allocating, a data set with more values than one typed array holds (2^32). */
+function checkValues(count: number, length: number, width: number): void {
+  if (count * length * width > 2 ** 32) {
+    throw new InputError('count', `${count} sequences of ${length} steps need ${count * length * width} input values, more than one array can hold (${2 ** 32})`);
+  }
 }
 
 function nonNegative(v: number, field: string): number {
@@ -45,7 +60,8 @@ export interface SineOptions {
  */
 export function sineData(opts: SineOptions): DataSet {
   const N = positiveInt(opts.count, 'count');
-  const T = positiveInt(opts.length, 'length');
+  const T = stepCount(opts.length, 'length');
+  checkValues(N, T, 1);
   const noise = nonNegative(opts.noise ?? 0.05, 'noise');
   const period = opts.period ?? 16;
   if (!Number.isFinite(period) || period <= 0) throw new InputError('period', `must be a finite number > 0, got ${period}`);
@@ -88,7 +104,8 @@ export interface AddingOptions {
  */
 export function addingData(opts: AddingOptions): DataSet {
   const N = positiveInt(opts.count, 'count');
-  const T = positiveInt(opts.length, 'length', 2);
+  const T = stepCount(opts.length, 'length', 2);
+  checkValues(N, T, 2);
   const rng = new Rng(opts.seed);
   const lengths = new Uint32Array(N).fill(T);
   const inputs = new Float64Array(N * T * 2);

@@ -3,11 +3,14 @@
 
 import { maxLength } from '../batch.ts';
 import { GpuError } from '../errors.ts';
+import { paramLayout } from '../model.ts';
 
 export interface PlanInput {
   lengths: Uint32Array;
   inputSize: number;
   hiddenSize: number;
+  /** Floats of the recurrent state stored per step and sequence (the cell's NSTATE; default hiddenSize). */
+  stateSize?: number;
   outputSize: number;
   /** bptt stores every hidden state; forward does not. */
   storeStates: boolean;
@@ -42,6 +45,9 @@ export interface Plan {
   bytes: Record<string, number>;
 }
 
+/** Uniforms, 4-byte placeholders for unused bindings, the upper levels of the row sums and the clipping buffers. */
+const SMALL_BYTES = 256;
+
 export function planChunks(p: PlanInput): Plan {
   const N = p.lengths.length;
   const T = maxLength({ count: N, lengths: p.lengths });
@@ -52,7 +58,7 @@ export function planChunks(p: PlanInput): Plan {
     rows: p.rows * 4,
     ...(p.hasTargets ? { targets: outPerSeq } : {}),
     ...(p.outputs ? { ys: outPerSeq, 'ys readback': outPerSeq } : {}),
-    ...(p.storeStates ? { hs: T * p.hiddenSize * 4 } : {}),
+    ...(p.storeStates ? { hs: T * (p.stateSize ?? p.hiddenSize) * 4 } : {}),
   };
   let capacity = N;
   for (const [role, bytes] of Object.entries(perSeq)) {
@@ -65,8 +71,13 @@ export function planChunks(p: PlanInput): Plan {
     capacity = Math.min(capacity, fit);
   }
   const sum = Object.values(perSeq).reduce((a, b) => a + b, 0);
-  const fitBudget = Math.floor(p.budgetBytes / sum);
-  if (fitBudget < 1) throw new GpuError(`one sequence of ${T} steps needs ${sum} bytes of GPU buffers, more than the memory budget of ${p.budgetBytes} bytes`);
+  // Buffers of the run whatever the chunk size: the weights and h0, the uniforms, placeholders and read-backs
+  // (SMALL_BYTES), and the partial sums, one column per reduction workgroup and chunk.
+  const fixed = (paramLayout(p).count + p.hiddenSize) * 4 + SMALL_BYTES + 2 * p.rows * 4;
+  const partials = (cap: number): number => p.rows * 4 * (Math.ceil(N / p.reduceSpan) + Math.ceil(N / cap));
+  let fitBudget = Math.floor((p.budgetBytes - fixed - partials(Math.min(capacity, N))) / sum);
+  while (fitBudget >= 1 && fixed + partials(fitBudget) + fitBudget * sum > p.budgetBytes) fitBudget--;
+  if (fitBudget < 1) throw new GpuError(`one sequence of ${T} steps needs ${sum + fixed + partials(1)} bytes of GPU buffers with the weights and partial sums, more than the memory budget of ${p.budgetBytes} bytes`);
   capacity = Math.min(capacity, fitBudget);
 
   const chunks: Chunk[] = [];

@@ -8,6 +8,9 @@ import optimizer from '../../shaders/optimizer.wgsl?raw';
 import clip from '../../shaders/clip.wgsl?raw';
 import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
+import fma from '../../shaders/fma.wgsl?raw';
 import unroll_study from '../../shaders/unroll_study.wgsl?raw';
+import cell_elman from '../../shaders/cells/elman.wgsl?raw';
+import cell_readout from '../../shaders/cells/readout.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, unroll_study };
+export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, fma, unroll_study, cells: { elman: cell_elman, readout: cell_readout } };

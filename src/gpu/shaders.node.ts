@@ -13,5 +13,8 @@ export const shaders = {
   clip: read('clip'),
   rtrl: read('rtrl'),
   copy: read('copy'),
+  fma: read('fma'),
   unroll_study: read('unroll_study'),
+  /** Recurrent cells' modules and the shared readout, spliced into kernels by src/gpu/cell.ts. */
+  cells: { elman: read('cells/elman'), readout: read('cells/readout') },
 };

@@ -1,16 +1,19 @@
-// Sets the shape constants H, I and O in rnn.wgsl and unrolls the loops over them (src/gpu/unroll.ts). Private-array
-// lengths must be const-expressions, which WGSL overrides cannot reach, so this is the one place WGSL text is
-// edited; everything else uses overrides.
+// Sets the shape constants H, I and O in a per-sequence kernel (rnn.wgsl, rtrl.wgsl, train.wgsl, optimizer.wgsl)
+// and unrolls the loops over them and over the cell's sizes (src/gpu/unroll.ts). Private-array lengths must be
+// const-expressions, which WGSL overrides cannot reach, so WGSL text is edited here and where the cell is spliced in
+// (src/gpu/cell.ts); everything else uses overrides.
 
 import { GpuError } from '../errors.ts';
-import { paramLayout, type Shape } from '../model.ts';
+import { cellOf, cellSizes, type CellName } from '../cells/index.ts';
+import type { Shape } from '../model.ts';
 import { unrollLoops } from './unroll.ts';
 
 /**
- * `maxChars` is the unroll budget (src/gpu/unroll.ts): the source size past which loops stay loops. Kernels pass
- * their adapter's budget (src/gpu/tuning.ts).
+ * Sets `const H/I/O: u32 = <n>u;` and, with `unroll`, unrolls the loops over H, I, O and the sizes of the shape's
+ * cell (NPARAM, NWEIGHTS, NSTATE, NREC and RTRL's NSENS = NSTATE·NREC; src/cells/cell.ts cellSizes).
  */
-export function specializeShape(source: string, { inputSize, hiddenSize, outputSize }: Shape, unroll = true, maxChars?: number): string {
+export function specializeShape(source: string, shape: Shape & { cell?: CellName }, unroll = true, maxChars?: number): string {
+  const { inputSize, hiddenSize, outputSize } = shape;
   let out = source;
   for (const [name, value] of [['H', hiddenSize], ['I', inputSize], ['O', outputSize]] as const) {
     const re = new RegExp(`^const ${name}: u32 = \\d+u;$`, 'm');
@@ -18,8 +21,8 @@ export function specializeShape(source: string, { inputSize, hiddenSize, outputS
     out = out.replace(re, `const ${name}: u32 = ${value}u;`);
   }
   if (!unroll) return out;
-  const nparam = paramLayout({ inputSize, hiddenSize, outputSize }).count;
-  return unrollLoops(out, { H: hiddenSize, I: inputSize, O: outputSize, NPARAM: nparam, NWEIGHTS: nparam + hiddenSize }, maxChars);
+  const z = cellSizes(cellOf(shape), shape);
+  return unrollLoops(out, { H: hiddenSize, I: inputSize, O: outputSize, ...z, NSENS: z.NSTATE * z.NREC }, maxChars);
 }
 
 /** Sets `const NAME: u32 = <n>u;` lines (private-array sizes) and unrolls the loops over those names. */

@@ -7,17 +7,18 @@
 //
 // Every problem with a file is an InputError whose source is the file name (CLI exit code 2).
 
+import { constants as bufferConstants } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
 import { PRESETS, preset, type Model, type ModelJSON } from '../model.ts';
 import { checkBatch, parseData, parseModel } from '../validate.ts';
-import { TextChunker, writeFileAtomic } from './atomic.ts';
+import { TextChunker, writeFileAtomic, writeFileAtomicAsync } from './atomic.ts';
 import { parseJsonText } from './json-error.ts';
 import { sequenceInputs, sequenceTargets } from './nested.ts';
 import { randomBatch, type RandomBatchOptions } from '../random.ts';
-import { hasRnnbMagic, readRnnbFile, writeRandomRnnbFile, writeRnnbFile } from './rnnb.ts';
+import { hasRnnbMagic, readRnnbFile, writeRandomRnnbFile, writeRandomRnnbFileAsync, writeRnnbFile } from './rnnb.ts';
 
 export { readRnnbFile, writeRnnbFile, writeRandomRnnbFile, decodeRnnb, encodeRnnb, RNNB_MAGIC, RNNB_VERSION, RNNB_HEADER_BYTES } from './rnnb.ts';
 
@@ -44,18 +45,33 @@ function fsError(path: string, e: unknown): InputError {
   return new InputError('', why, path);
 }
 
-/** Reads a file as UTF-8 text and parses it as JSON; errors name the file and the line and column. */
-export function readJsonFile(path: string): unknown {
+/**
+ * The largest text file read whole (JSON, CSV): the longest string this JavaScript engine can hold (about 512 MiB).
+ * Larger files are refused from their size, before anything is read.
+ */
+export const MAX_TEXT_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+/** Reads a whole text file after checking its size against MAX_TEXT_BYTES; errors are InputErrors naming the file. */
+export function readTextFile(path: string, what: string, hint: string): string {
   checkReadable(path);
-  let text: string;
+  const size = statSync(path).size;
+  if (size > MAX_TEXT_BYTES) {
+    throw new InputError('', `file too large to read as ${what}: ${size} bytes, the limit is ${MAX_TEXT_BYTES}${hint ? ` (${hint})` : ''}`, path);
+  }
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG' || (e as NodeJS.ErrnoException).code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new InputError('', 'file too large to read as JSON: use the binary .rnnb format for big batches', path);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_STRING_TOO_LONG' || code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new InputError('', `file too large to read as ${what}${hint ? ` (${hint})` : ''}`, path);
     }
     throw fsError(path, e);
   }
+}
+
+/** Reads a file as UTF-8 text and parses it as JSON; errors name the file and the line and column. */
+export function readJsonFile(path: string): unknown {
+  const text = readTextFile(path, 'JSON', 'use the binary .rnnb format for big batches');
   try {
     return parseJsonText(text);
   } catch (e) {
@@ -104,22 +120,64 @@ export function readDataFile(path: string, model: Model | ModelJSON): Batch {
   return parseData(readJsonFile(path), model, path);
 }
 
-/** Writes a batch as data JSON (`{"inputs": …, "targets": …}`, one sequence per line), atomically. */
-export function writeJsonData(path: string, batch: Batch): void {
+/** Streams a batch as data JSON text (one sequence per line) to a chunker. */
+function* jsonDataPieces(batch: Batch): Generator<string> {
+  yield '{\n"inputs": [\n';
+  for (let n = 0; n < batch.count; n++) yield (n ? ',\n' : '') + JSON.stringify(sequenceInputs(batch, n));
+  yield '\n]';
+  if (batch.targets) {
+    yield ',\n"targets": [\n';
+    for (let n = 0; n < batch.count; n++) yield (n ? ',\n' : '') + JSON.stringify(sequenceTargets(batch, n));
+    yield '\n]';
+  }
+  yield '\n}\n';
+}
+
+/** The InputError for a data JSON file that would be larger than the JSON reader accepts. */
+function jsonTooLarge(path: string, limit: number): InputError {
+  return new InputError('count', `the data would take more than ${limit} bytes as JSON, more than the JSON reader accepts: write .rnnb instead, or fewer sequences`, path);
+}
+
+/**
+ * Writes a batch as data JSON (`{"inputs": …, "targets": …}`, one sequence per line), atomically. A file that
+ * would be larger than the reader accepts (`limit`, default MAX_TEXT_BYTES) is refused and nothing is left on disk.
+ */
+export function writeJsonData(path: string, batch: Batch, limit = MAX_TEXT_BYTES): void {
   // Structure and finiteness, against the batch's own sizes (JSON has no Infinity or NaN).
   checkBatch(batch, batch, path);
   writeFileAtomic(path, (write) => {
     const out = new TextChunker(write);
-    out.push('{\n"inputs": [\n');
-    for (let n = 0; n < batch.count; n++) out.push((n ? ',\n' : '') + JSON.stringify(sequenceInputs(batch, n)));
-    out.push('\n]');
-    if (batch.targets) {
-      out.push(',\n"targets": [\n');
-      for (let n = 0; n < batch.count; n++) out.push((n ? ',\n' : '') + JSON.stringify(sequenceTargets(batch, n)));
-      out.push('\n]');
+    for (const piece of jsonDataPieces(batch)) {
+      out.push(piece);
+      if (out.bytes > limit) throw jsonTooLarge(path, limit);
     }
-    out.push('\n}\n');
     out.flush();
+    if (out.bytes > limit) throw jsonTooLarge(path, limit);
+  });
+}
+
+/** writeJsonData that yields to the event loop between chunks (so a signal can interrupt it cleanly). */
+export async function writeJsonDataAsync(path: string, batch: Batch, limit = MAX_TEXT_BYTES): Promise<void> {
+  checkBatch(batch, batch, path);
+  await writeFileAtomicAsync(path, async (write) => {
+    const encoder = new TextEncoder();
+    let parts: string[] = [];
+    let size = 0;
+    let bytes = 0;
+    const flush = async (): Promise<void> => {
+      const b = encoder.encode(parts.join(''));
+      bytes += b.length;
+      if (bytes > limit) throw jsonTooLarge(path, limit);
+      parts = [];
+      size = 0;
+      await write(b);
+    };
+    for (const piece of jsonDataPieces(batch)) {
+      parts.push(piece);
+      size += piece.length;
+      if (size >= 1 << 20) await flush();
+    }
+    await flush();
   });
 }
 
@@ -132,17 +190,23 @@ export function dataFormatOf(path: string): DataFormat | null {
   return ext === '.json' ? 'json' : ext === '.rnnb' ? 'rnnb' : null;
 }
 
+/** A file-system failure of a write as an InputError naming the file; anything else unchanged. */
+export function writeError(path: string, e: unknown): unknown {
+  if (e instanceof InputError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new InputError('', 'cannot write: the directory does not exist', path);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new InputError('', 'cannot write: permission denied', path);
+  if (code === 'EISDIR') return new InputError('', 'cannot write: it is a directory', path);
+  if (code === 'ENOSPC') return new Error(`${path}: cannot write: no space left on the device`);
+  return e;
+}
+
 /** Turns file-system failures of a write into InputErrors naming the file; rethrows anything else. */
 export function writing(path: string, body: () => void): void {
   try {
     body();
   } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new InputError('', 'cannot write: the directory does not exist', path);
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new InputError('', 'cannot write: permission denied', path);
-    if (code === 'EISDIR') throw new InputError('', 'cannot write: it is a directory', path);
-    throw e;
+    throw writeError(path, e);
   }
 }
 
@@ -161,16 +225,40 @@ export function writeBinaryData(path: string, batch: Batch): void {
 
 /**
  * Writes the seeded data set `randomBatch(opts)` to `path` (format by extension, atomically) and returns its number
- * of steps. RNNB is streamed, so it may be larger than memory; JSON is built in memory.
+ * of steps. RNNB is streamed, so it may be larger than memory; JSON is built in memory. Data the readers would
+ * refuse (too many values, a JSON file over MAX_TEXT_BYTES) is refused, and nothing is left on disk.
  */
 export function writeRandomData(path: string, opts: RandomBatchOptions): { steps: number } {
   let steps = 0;
   writing(path, () => {
     if (dataFormatOf(path) === 'json') {
+      checkJsonEstimate(path, opts);
       const batch = randomBatch(opts);
       writeJsonData(path, batch);
       steps = batch.offsets[batch.count];
     } else steps = writeRandomRnnbFile(path, opts).steps;
   });
   return { steps };
+}
+
+/** writeRandomData that yields to the event loop while writing (the CLI's gen-data: interruptible by signals). */
+export async function writeRandomDataAsync(path: string, opts: RandomBatchOptions, jsonLimit = MAX_TEXT_BYTES): Promise<{ steps: number }> {
+  try {
+    if (dataFormatOf(path) === 'json') {
+      checkJsonEstimate(path, opts, jsonLimit);
+      const batch = randomBatch(opts);
+      await writeJsonDataAsync(path, batch, jsonLimit);
+      return { steps: batch.offsets[batch.count] };
+    }
+    return await writeRandomRnnbFileAsync(path, opts);
+  } catch (e) {
+    throw writeError(path, e);
+  }
+}
+
+/** Refuses, before drawing anything, JSON data that cannot fit the JSON reader (at least 2 bytes per value). */
+function checkJsonEstimate(path: string, opts: RandomBatchOptions, limit = MAX_TEXT_BYTES): void {
+  const minSteps = opts.count * (opts.minLength ?? 1);
+  const values = minSteps * opts.inputSize + ((opts.withTargets ?? true) ? (opts.output === 'last' ? opts.count : minSteps) * opts.outputSize : 0);
+  if (2 * values > limit) throw jsonTooLarge(path, limit);
 }

@@ -27,14 +27,17 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { offsetsFromLengths, valueName, type Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
 import type { OutputMode } from '../model.ts';
-import { streamRandomBatch, type RandomBatchOptions } from '../random.ts';
-import { checkBatch, type DataShape } from '../validate.ts';
-import { writeFileAtomic, type ByteSink } from './atomic.ts';
+import { randomBatchPieces, type RandomBatchOptions } from '../random.ts';
+import { LIMITS } from '../model.ts';
+import { checkBatch, firstNonFinite, type DataShape } from '../validate.ts';
+import { writeFileAtomic, writeFileAtomicAsync, type ByteSink } from './atomic.ts';
 
 export const RNNB_MAGIC = 'RNNB';
 export const RNNB_VERSION = 1;
 export const RNNB_HEADER_BYTES = 32;
 const FLAG_TARGETS = 1;
+/** The most values one typed array holds in this JavaScript engine (2^32 in Node 20 and 22). */
+export const MAX_ARRAY_VALUES = 2 ** 32;
 const MODES = ['last', 'all'] as const;
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -123,15 +126,35 @@ function decode(src: ByteSource, model: DataShape, source: string): Batch {
     throw err('mode', `the data has targets for output mode "${mode}" but the model's output is "${model.output}"`);
   }
 
+  // Everything the header and the file size decide is checked before any memory is spent on the batch.
   const lengthsEnd = RNNB_HEADER_BYTES + 4 * N;
-  if (size < lengthsEnd) throw err('lengths', `truncated file: expected at least ${lengthsEnd} bytes for the header and ${N} lengths, got ${size}`);
-  const lengths = new Uint32Array(N);
-  const lengthBytes = new Uint8Array(lengths.buffer);
-  src.read(lengthBytes, RNNB_HEADER_BYTES);
-  if (!LITTLE_ENDIAN_HOST) swap32(lengthBytes);
-  for (let n = 0; n < N; n++) if (lengths[n] === 0) throw err(`lengths[${n}]`, 'a sequence must have at least one step, got length 0');
-  const offsets = offsetsFromLengths(lengths);
-  const steps = offsets[N];
+  const perSeqMin = 4 * I + (hasTargets ? 4 * O : 0); // each sequence has at least one step
+  const minimum = lengthsEnd + N * perSeqMin;
+  if (size < minimum) {
+    throw err(size < lengthsEnd ? 'lengths' : 'inputs', `truncated file: ${N} sequences of at least one step need at least ${minimum} bytes, got ${size}`);
+  }
+  // Pass 1: check every length and sum the steps, in small chunks (a bad length is named before the rest is read).
+  const CHUNK = 1 << 16;
+  const scratch = new Uint32Array(Math.min(N, CHUNK));
+  let steps = 0;
+  for (let start = 0; start < N; start += CHUNK) {
+    const part = scratch.subarray(0, Math.min(CHUNK, N - start));
+    const bytes = new Uint8Array(part.buffer, 0, part.byteLength);
+    src.read(bytes, RNNB_HEADER_BYTES + 4 * start);
+    if (!LITTLE_ENDIAN_HOST) swap32(bytes);
+    for (let k = 0; k < part.length; k++) {
+      const len = part[k];
+      if (len === 0) throw err(`lengths[${start + k}]`, 'a sequence must have at least one step, got length 0');
+      if (len > LIMITS.maxSteps) throw err(`lengths[${start + k}]`, `a sequence may have at most ${LIMITS.maxSteps} steps, got ${len}`);
+      steps += len;
+    }
+    // The remaining sequences need at least one step each: stop early when the file cannot hold them.
+    const atLeast = steps + (N - start - part.length);
+    const needed = lengthsEnd + 4 * atLeast * I + (hasTargets ? 4 * (mode === 'all' ? atLeast : N) * O : 0);
+    if (atLeast > steps && needed > size) {
+      throw err(`lengths[${start + part.length - 1}]`, `truncated file: the lengths up to here (${steps} steps so far) need at least ${needed} bytes, got ${size}`);
+    }
+  }
   const inputCount = steps * I;
   const targetCount = hasTargets ? (mode === 'last' ? N : steps) * O : 0;
   const inputsEnd = lengthsEnd + 4 * inputCount;
@@ -141,16 +164,31 @@ function decode(src: ByteSource, model: DataShape, source: string): Batch {
     throw err(size < inputsEnd ? 'inputs' : 'targets', `truncated file: expected ${expected} bytes, got ${size} (${layout})`);
   }
   if (size > expected) throw err('', `${size - expected} trailing byte${size - expected === 1 ? '' : 's'}: expected ${expected} bytes, got ${size} (${layout})`);
+  if (inputCount > MAX_ARRAY_VALUES) throw err('inputs', `${inputCount} input values (${layout}) are more than one array can hold (${MAX_ARRAY_VALUES})`);
+  if (targetCount > MAX_ARRAY_VALUES) throw err('targets', `${targetCount} target values (${layout}) are more than one array can hold (${MAX_ARRAY_VALUES})`);
 
-  const readF32 = (count: number, position: number): Float32Array => {
+  // Pass 2: the lengths again (now known to be good), then the values in chunks, each checked as it arrives.
+  const lengths = new Uint32Array(N);
+  const lengthBytes = new Uint8Array(lengths.buffer);
+  src.read(lengthBytes, RNNB_HEADER_BYTES);
+  if (!LITTLE_ENDIAN_HOST) swap32(lengthBytes);
+  const offsets = offsetsFromLengths(lengths);
+  const shape = { count: N, offsets };
+  const readF32 = (count: number, position: number, field: string, width: number, perStep: boolean): Float32Array => {
     const a = new Float32Array(count);
-    const bytes = new Uint8Array(a.buffer);
-    src.read(bytes, position);
-    if (!LITTLE_ENDIAN_HOST) swap32(bytes);
+    const VALUES = 1 << 22;
+    for (let start = 0; start < count; start += VALUES) {
+      const part = a.subarray(start, Math.min(count, start + VALUES));
+      const bytes = new Uint8Array(a.buffer, part.byteOffset, part.byteLength);
+      src.read(bytes, position + 4 * start);
+      if (!LITTLE_ENDIAN_HOST) swap32(bytes);
+      const k = firstNonFinite(part);
+      if (k >= 0) throw err(valueName(shape, field, start + k, width, perStep), `must be finite, got ${part[k]}`);
+    }
     return a;
   };
-  const inputs = readF32(inputCount, lengthsEnd);
-  const targets = hasTargets ? readF32(targetCount, inputsEnd) : null;
+  const inputs = readF32(inputCount, lengthsEnd, 'inputs', I, true);
+  const targets = hasTargets ? readF32(targetCount, inputsEnd, 'targets', O, mode === 'all') : null;
   const batch: Batch = {
     count: N,
     inputSize: I,
@@ -251,21 +289,52 @@ export function writeRnnbFile(path: string, batch: Batch): void {
   writeFileAtomic(path, (write) => encode(batch, write, path));
 }
 
+/** Throws an InputError (field `count`) when a data set of `steps` steps would not fit the readers' arrays. */
+export function checkDataValues(count: number, steps: number, I: number, O: number, output: OutputMode, withTargets: boolean, source: string): void {
+  if (count > 0xffffffff) throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${count}`, source);
+  const inputs = steps * I;
+  const targets = withTargets ? (output === 'last' ? count : steps) * O : 0;
+  if (inputs > MAX_ARRAY_VALUES || targets > MAX_ARRAY_VALUES) {
+    throw new InputError(
+      'count',
+      `${count} sequences of ${steps} steps in all hold ${Math.max(inputs, targets)} values, more than a reader can hold in one array (${MAX_ARRAY_VALUES}); write fewer or shorter sequences`,
+      source,
+    );
+  }
+}
+
 /**
  * Writes the data set `randomBatch(opts)` would return as an RNNB file, atomically, without holding the values in
  * memory (only the lengths): for data sets larger than RAM. The file is byte-identical to
- * `writeRnnbFile(path, randomBatch(opts))`.
+ * `writeRnnbFile(path, randomBatch(opts))`. Sizes the readers refuse are refused before anything is written.
  */
 export function writeRandomRnnbFile(path: string, opts: RandomBatchOptions): { steps: number } {
-  if (opts.count > 0xffffffff) throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${opts.count}`, path);
   let steps = 0;
   writeFileAtomic(path, (write) => {
-    write(headerBytes(opts.count, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true));
-    steps = streamRandomBatch(opts, {
-      lengths: (l) => write(u32Bytes(l)),
-      inputs: (c) => write(u32Bytes(c)),
-      targets: (c) => write(u32Bytes(c)),
-    });
+    for (const piece of randomBatchPieces(opts)) {
+      if (piece.kind === 'lengths') {
+        steps = piece.steps;
+        checkDataValues(opts.count, steps, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true, path);
+        write(headerBytes(opts.count, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true));
+        write(u32Bytes(piece.lengths));
+      } else write(u32Bytes(piece.values));
+    }
+  });
+  return { steps };
+}
+
+/** writeRandomRnnbFile that yields to the event loop between chunks, so a signal can interrupt it cleanly. */
+export async function writeRandomRnnbFileAsync(path: string, opts: RandomBatchOptions): Promise<{ steps: number }> {
+  let steps = 0;
+  await writeFileAtomicAsync(path, async (write) => {
+    for (const piece of randomBatchPieces(opts)) {
+      if (piece.kind === 'lengths') {
+        steps = piece.steps;
+        checkDataValues(opts.count, steps, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true, path);
+        await write(headerBytes(opts.count, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true));
+        await write(u32Bytes(piece.lengths));
+      } else await write(u32Bytes(piece.values));
+    }
   });
   return { steps };
 }

@@ -1,29 +1,23 @@
-// `webgpu-rnn bench`: our WebGPU engine against the CPU reference and TensorFlow.js (cpu, wasm, webgpu backends)
-// on the same workloads in one run, with GPU timestamps, bandwidth probes and the issue's targets; writes the
-// report as a terminal table, and optionally as JSON (--json) and as a Markdown section for the README (--markdown).
+// `webgpu-rnn bench`: our WebGPU engine against the CPU reference, TensorFlow.js (cpu, wasm, webgpu backends) and
+// PyTorch on the CPU (optional) on the same workloads in one run, with GPU timestamps, the adapter's copy and
+// multiply-add probes and the targets; writes the report as a terminal table, and optionally as JSON (--json) and
+// as Markdown (--markdown). See docs/benchmarks.md.
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { formatMarkdown, formatText, cellLine } from '../../bench/format.ts';
-import { machineInfo, nodePeers, parsePeers, PEER_IDS, versions, writeTextAtomic } from '../../bench/node-env.ts';
+import { machineInfo, nodePeers, parsePeers, PEER_IDS, selectAdapter, versions, writeTextAtomic } from '../../bench/node-env.ts';
+import { ADAPTER_CHOICES, type AdapterChoice } from '../../bench/adapters.ts';
 import { runBench } from '../../bench/run.ts';
 import { parseWorkloads, WORKLOAD_IDS } from '../../bench/workloads.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../../gpu/strategy.ts';
-import type { CliIO } from '../app.ts';
+import type { CliIO } from '../io.ts';
+import { integer, number } from '../options.ts';
 
-function positiveInt(max = Number.MAX_SAFE_INTEGER): (v: string) => number {
-  return (v) => {
-    if (!/^\+?\d+$/.test(v.trim())) throw new InvalidArgumentError(`Expected a positive integer, got "${v}".`);
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`It must be an integer from 1 to ${max}.`);
-    return n;
-  };
-}
+/** Option parser: an integer from 1 to max (the shared decimal parser). */
+const positiveInt = (max = Number.MAX_SAFE_INTEGER): ((v: string) => number) => integer(1, max);
 
-function positiveSeconds(v: string): number {
-  const n = Number(v);
-  if (!v.trim() || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`Expected a positive number of seconds, got "${v}".`);
-  return n;
-}
+/** Option parser: seconds > 0 (the shared decimal parser). */
+const positiveSeconds = number('positive');
 
 interface BenchCliOptions {
   workloads?: string;
@@ -33,6 +27,7 @@ interface BenchCliOptions {
   peers: string;
   budget?: number;
   strategy: StrategyChoice;
+  adapter: AdapterChoice;
   quick?: boolean;
   json?: string;
   markdown?: string;
@@ -49,6 +44,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--peers <list>', `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')}`, PEER_IDS.join(','))
     .option('--budget <seconds>', 'time each peer may spend per workload and phase; slower ones are cut off and estimated (default 30; --quick: 5)', positiveSeconds)
     .addOption(new Option('--strategy <name>', "our engine's kernel strategy").choices(STRATEGY_CHOICES).default('auto'))
+    .addOption(new Option('--adapter <name>', 'the WebGPU adapter: auto, swiftshader, lavapipe or hardware (the run stops if another one comes)').choices(ADAPTER_CHOICES).default('auto'))
     .option('--quick', 'a smoke test that runs in seconds (small sizes; no timing claims)')
     .option('--json <file>', 'write every figure, the machine, adapter and versions as JSON')
     .option('--markdown <file>', 'write a Markdown section (tables with ratios) for the README')
@@ -63,7 +59,10 @@ export function register(program: Command, io: CliIO): void {
         repeats: o.repeats ?? (quick ? 2 : 5),
         budgetSeconds: o.budget ?? (quick ? 5 : 30),
         quick,
+        adapter: o.adapter,
       };
+      const selected = selectAdapter(o.adapter);
+      if (selected) io.err(`bench: --adapter ${o.adapter}: ${selected}\n`);
       const { peers, unavailable } = await nodePeers(peerIds, [o.strategy]);
       for (const p of unavailable) io.err(`bench: ${p.id}: unavailable: ${p.reason}\n`);
       const report = await runBench(config, peers, { machine: machineInfo(), versions: versions(), unavailable }, {
@@ -76,6 +75,7 @@ export function register(program: Command, io: CliIO): void {
         `--n ${config.N} --t ${config.T} --repeats ${config.repeats} --budget ${config.budgetSeconds}`,
         `--peers ${peerIds.join(',') || 'none'}`,
         o.strategy !== 'auto' ? `--strategy ${o.strategy}` : '',
+        o.adapter !== 'auto' ? `--adapter ${o.adapter}` : '',
         quick ? '--quick' : '',
       ].filter(Boolean).join(' ');
       if (o.json) writeTextAtomic(o.json, JSON.stringify({ ...report, command }, null, 2) + '\n');

@@ -2,65 +2,21 @@
 // range parsers, the data set options (--data seed|sine|adding|FILE.csv …), the optimizer options, the initial
 // model, output files (checked before the run, written atomically after it) and training progress on stderr.
 
-import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname } from 'node:path';
-import cliProgress from 'cli-progress';
+import { basename, extname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { addingData, csvData, seedData, sineData, splitData, type ColumnRef, type DataSet, type SplitMode } from '../../data/index.ts';
 import { InputError } from '../../errors.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
-import { readModelFile, writing } from '../../io/files.ts';
+import { readModelFile, readTextFile } from '../../io/files.ts';
+import { MAX_ARRAY_VALUES } from '../../io/rnnb.ts';
 import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model, type ModelJSON } from '../../model.ts';
 import type { Schedule, TrainOptions } from '../../train/types.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, randomPopulation } from '../../train/index.ts';
-import type { CliIO } from '../app.ts';
-import { integer } from '../app.ts';
+import { printable, type CliIO } from '../io.ts';
+import { fraction, integer, number } from '../options.ts';
+import { startProgress } from '../progress.ts';
 
-const NUM = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
-
-/** Option parser: a finite number, optionally > 0 (`positive`) or ≥ 0 (`nonNegative`). */
-export function number(kind: 'any' | 'positive' | 'nonNegative' = 'any'): (v: string) => number {
-  return (v) => {
-    if (!NUM.test(v)) throw new InvalidArgumentError(`Expected a number, got "${v}".`);
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new InvalidArgumentError(`It must be a finite number, got "${v}".`);
-    if (kind === 'positive' && !(n > 0)) throw new InvalidArgumentError(`It must be a finite number > 0, got ${v}.`);
-    if (kind === 'nonNegative' && !(n >= 0)) throw new InvalidArgumentError(`It must be a finite number ≥ 0, got ${v}.`);
-    return n;
-  };
-}
-
-/** Option parser: a fraction strictly between 0 and 1. */
-export function fraction(v: string): number {
-  const n = number()(v);
-  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`It must be a number between 0 and 1 (exclusive), got ${v}.`);
-  return n;
-}
-
-/** Values from `a:b:n` (n evenly spaced values from a to b, both included) or a comma list `a,b,c`. */
-export function parseValues(v: string): number[] {
-  const s = v.trim();
-  const m = /^([^:]+):([^:]+):([^:]+)$/.exec(s);
-  if (m) {
-    const [a, b] = [m[1], m[2]].map((x) => number()(x));
-    const n = integer(1, 1 << 20)(m[3]);
-    if (n === 1) return [a];
-    return Array.from({ length: n }, (_, k) => (k === n - 1 ? b : a + ((b - a) * k) / (n - 1)));
-  }
-  const parts = s.split(',');
-  if (parts.some((p) => p.trim() === '')) throw new InvalidArgumentError(`Expected a:b:n or a comma-separated list of numbers, got "${v}".`);
-  return parts.map((p) => number()(p));
-}
-
-/** `a:b` with a < b. */
-export function parseInterval(v: string): [number, number] {
-  const m = /^([^:]+):([^:]+)$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError(`Expected min:max, e.g. -3:3, got "${v}".`);
-  const a = number()(m[1]);
-  const b = number()(m[2]);
-  if (!(b > a)) throw new InvalidArgumentError(`The maximum must be greater than the minimum, got "${v}".`);
-  return [a, b];
-}
+// The number, list and interval parsers live in src/cli/options.ts (one parser for every option).
+export { fraction, integer, number, parseInterval, parseValues } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data sets.
@@ -83,7 +39,7 @@ export function addDataOptions(cmd: Command, { split = true }: { split?: boolean
   cmd
     .option('--data <set>', 'seed (the notes\' toy stock data), sine (noisy sine, next value), adding (the adding problem), or a CSV file', 'seed')
     .option('--column <names>', 'CSV: the column(s) to read, by header name or number from 1, comma-separated (several give I > 1; default: all)')
-    .option('--window <T>', 'CSV: window length (default 8); sine and adding: sequence length (default 16 and 20)', integer(1, 1 << 20))
+    .option('--window <T>', `CSV: window length (default 8); sine and adding: sequence length (default 16 and 20); at most ${LIMITS.maxSteps}`, integer(1, LIMITS.maxSteps))
     .option('--horizon <k>', 'CSV: predict the next k values', integer(1, LIMITS.maxOutputSize), 1)
     .option('--samples <n>', 'sine and adding: number of sequences', integer(1, 1 << 24), 256)
     .option('--noise <sigma>', 'sine: standard deviation of the noise', number('nonNegative'), 0.05)
@@ -94,21 +50,6 @@ export function addDataOptions(cmd: Command, { split = true }: { split?: boolean
     .addOption(new Option('--split <how>', 'validation split: time (the last fraction; honest for windows of one series) or random (seeded)').choices(['time', 'random']).default('time'));
 }
 
-function readCsvText(path: string): string {
-  let isFile: boolean;
-  try {
-    isFile = statSync(path).isFile();
-  } catch {
-    throw new InputError('', 'file not found', path);
-  }
-  if (!isFile) throw new InputError('', 'not a file', path);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError('', `cannot read: ${(e as Error).message}`, path);
-  }
-}
-
 /** The data set named by --data (a CSV file is read and cut into windows). */
 export function loadData(o: DataCliOptions): DataSet {
   const name = o.data;
@@ -117,6 +58,14 @@ export function loadData(o: DataCliOptions): DataSet {
   if (!isCsv && o.horizon !== 1) throw new InputError('--horizon', 'applies to CSV data only');
   if (name === 'seed' && o.window !== undefined) throw new InputError('--window', "the seed data has fixed sequences ([1, 0.5] and [0, 0.5])");
   if (name === 'seed') return seedData();
+  if (name === 'sine' || name === 'adding') {
+    // Checked before anything is drawn: the whole data set is one array of --samples × --window × I values.
+    const T = o.window ?? (name === 'sine' ? 16 : 20);
+    const values = o.samples * T * (name === 'sine' ? 1 : 2);
+    if (values > MAX_ARRAY_VALUES) {
+      throw new InputError('--samples', `${o.samples} sequences of ${T} steps (--window) need ${values} input values, more than one array can hold (${MAX_ARRAY_VALUES})`);
+    }
+  }
   if (name === 'sine') return sineData({ count: o.samples, length: o.window ?? 16, seed: o.dataSeed, noise: o.noise });
   if (name === 'adding') return addingData({ count: o.samples, length: o.window ?? 20, seed: o.dataSeed });
   if (extname(name).toLowerCase() !== '.csv') {
@@ -126,7 +75,7 @@ export function loadData(o: DataCliOptions): DataSet {
     ?.split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '');
-  return csvData(readCsvText(name), { columns, window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
+  return csvData(readTextFile(name, 'CSV', ''), { columns, window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
 }
 
 /** The data set and, with --validation, its split (by time or seeded). */
@@ -181,7 +130,7 @@ export function baseModel(o: ModelCliOptions, data: DataSet): Model {
 /** The model to train: --init as given, else random weights (seed --seed, scale --scale) = population model 0. */
 export function initialModel(o: ModelCliOptions, data: DataSet): { model: Model; how: string } {
   const base = baseModel(o, data);
-  if (o.init) return { model: base, how: `from ${o.init}` };
+  if (o.init) return { model: base, how: `from ${printable(o.init)}` };
   return { model: randomPopulation(base, 1, o.seed, o.scale)[0], how: `random, uniform in [-${o.scale}, ${o.scale}], seed ${o.seed}` };
 }
 
@@ -249,59 +198,17 @@ export function optimizerText(t: TrainOptions): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Output files and progress.
+// Training progress.
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * Checks an output file before any work is done (its extension, and that its directory exists), so a bad output
- * path fails at once and never after a long run; returns the lower-case extension without the dot.
- */
-export function outputKind<T extends string>(path: string | undefined, option: string, allowed: readonly T[]): T | null {
-  if (path === undefined) return null;
-  const ext = extname(path).toLowerCase().slice(1);
-  if (!(allowed as readonly string[]).includes(ext)) throw new InputError(option, `must end in ${allowed.map((a) => `.${a}`).join(' or ')}, got "${path}"`);
-  let dirOk = false;
-  try {
-    dirOk = statSync(dirname(path) || '.').isDirectory();
-  } catch {
-    dirOk = false;
-  }
-  if (!dirOk) throw new InputError('', 'cannot write: the directory does not exist', path);
-  try {
-    if (statSync(path).isDirectory()) throw new InputError('', 'cannot write: it is a directory', path);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-  }
-  return ext as T;
-}
+// Output files are checked and written by outputKind and writeOutputs in src/cli/io.ts.
+export { outputKind, writeOutputs } from '../io.ts';
 
-/** Writes text files atomically, all after the computation succeeded; file errors are InputErrors naming the file. */
-export function writeOutputs(files: { path: string; text: string }[]): void {
-  const enc = new TextEncoder();
-  for (const f of files) writing(f.path, () => writeFileAtomic(f.path, (write) => write(enc.encode(f.text))));
-}
-
-/** Progress for a training run: a cli-progress bar with loss and rate on a terminal, else a line every few seconds. */
+/** Progress for a training run (src/cli/progress.ts): on a terminal a line with loss and rate, else a line every few seconds. */
 export function trainProgress(io: CliIO, label: string, steps: number, showLoss = true): { onProgress: NonNullable<TrainOptions['onProgress']>; done(): void } {
-  if (io.progress) {
-    const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | step {value}/{total}${showLoss ? ' | loss {loss}' : ''} | {rate} steps/s`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(steps, 0, { loss: '-', rate: '-' });
-    return {
-      onProgress: (p) => bar.update(p.step, { loss: p.loss.toPrecision(4), rate: Math.round(p.stepsPerSecond).toLocaleString('en-US') }),
-      done: () => bar.stop(),
-    };
-  }
-  let last = performance.now();
+  const progress = startProgress(io, label, steps, { unit: 'steps', lines: true });
   return {
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - last < 2000 || p.step >= steps) return;
-      last = now;
-      io.err(`${label}: step ${p.step}/${steps}${showLoss ? `, loss ${p.loss.toPrecision(4)}` : ''}, ${Math.round(p.stepsPerSecond)} steps/s\n`);
-    },
-    done: () => {},
+    onProgress: (p) => progress.update(p.step, `${showLoss ? `loss ${p.loss.toPrecision(4)}, ` : ''}${Math.round(p.stepsPerSecond).toLocaleString('en-US')} steps/s`),
+    done: () => progress.done(),
   };
 }

@@ -1,7 +1,7 @@
 // Registers the experiment commands: train, population, landscape and unroll-study.
 
 import type { Command } from 'commander';
-import type { CliIO } from '../app.ts';
+import type { CliIO } from '../io.ts';
 import { registerLandscape } from './landscape.ts';
 import { registerPopulation } from './population.ts';
 import { registerTrain } from './train.ts';

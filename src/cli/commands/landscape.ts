@@ -13,7 +13,9 @@ import { readModelFile } from '../../io/files.ts';
 import { heatmapSvg } from '../../svg/index.ts';
 import { lossLandscape } from '../../train/index.ts';
 import type { LandscapeResult } from '../../train/types.ts';
-import { backendOption, integer, MismatchError, withEngine, type CliIO } from '../app.ts';
+import { MismatchError, printable, type CliIO } from '../io.ts';
+import { backendOption, integer } from '../options.ts';
+import { withEngine } from '../run.ts';
 import { jsonText, num } from '../format.ts';
 import { resolveParam } from '../../train/options.ts';
 import {
@@ -243,7 +245,7 @@ export function registerLandscape(program: Command, io: CliIO): void {
             `check      ${check.points} grid points against the float64 CPU reference: ${check.failures === 0 ? 'all within' : `${check.failures} beyond`} atol ${check.tolerance.atol.toExponential(2)} + rtol ${check.tolerance.rtol.toExponential(2)}; max abs diff ${check.maxAbsDiff.toExponential(2)}, max rel diff ${check.maxRelDiff.toExponential(2)}`,
           );
         }
-        if (files.length) L.push('', ...files.map((f) => `wrote ${f.path}`));
+        if (files.length) L.push('', ...files.map((f) => `wrote ${printable(f.path)}`));
         await io.out(L.join('\n') + '\n');
       }
       if (check && check.failures > 0) throw new MismatchError(`landscape: ${check.failures} of ${check.points} checked grid points differ from the CPU reference beyond tolerance`);

@@ -10,7 +10,9 @@ import { paramName, STATQUEST_JSON, flattenWeights } from '../../model.ts';
 import { binValues, histogramSvg, type Bins } from '../../svg/index.ts';
 import { randomPopulation, train, trainPopulation } from '../../train/index.ts';
 import type { PopulationReport, TrainOptions } from '../../train/types.ts';
-import { backendOption, integer, MismatchError, withEngine, type CliIO } from '../app.ts';
+import { MismatchError, printable, type CliIO } from '../io.ts';
+import { backendOption, integer } from '../options.ts';
+import { withEngine } from '../run.ts';
 import { jsonText, num } from '../format.ts';
 import {
   addDataOptions,
@@ -304,7 +306,7 @@ export function registerPopulation(program: Command, io: CliIO): void {
           L.push(line(check.sameBackend, `alone on ${check.sameBackend.backend}`));
           if (check.cpu) L.push(line(check.cpu, 'alone on the CPU (float64)'));
         }
-        if (files.length) L.push('', ...files.map((f) => `wrote ${f.path}`));
+        if (files.length) L.push('', ...files.map((f) => `wrote ${printable(f.path)}`));
         await io.out(L.join('\n') + '\n');
       }
       if (check && !check.ok) throw new MismatchError(`population: ${check.models.length - check.sameBackend.agree} of ${check.models.length} checked models differ from training them one by one on ${check.sameBackend.backend}`);

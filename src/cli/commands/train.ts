@@ -9,7 +9,9 @@ import { modelToJSON, paramLayout, PARAM_NAMES } from '../../model.ts';
 import { lossCurveSvg } from '../../svg/index.ts';
 import { train } from '../../train/index.ts';
 import type { TrainReport } from '../../train/types.ts';
-import { backendOption, withEngine, type CliIO } from '../app.ts';
+import { printable, type CliIO } from '../io.ts';
+import { backendOption } from '../options.ts';
+import { withEngine } from '../run.ts';
 import { jsonText, matrixText, num } from '../format.ts';
 import {
   addDataOptions,
@@ -64,8 +66,8 @@ function reportText(r: TrainReport, o: TrainCommandOptions, extra: { data: strin
     L.push(`${name} (${blocks[name].cols === 0 ? blocks[name].rows : `${blocks[name].rows}×${blocks[name].cols}`})`, matrixText(rows));
   }
   if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1) L.push(`in the notes' names: ${scalarNames(m.params)}`);
-  if (o.out) L.push('', `wrote ${o.out}`);
-  if (o.svg) L.push(`${o.out ? '' : '\n'}wrote ${o.svg}`);
+  if (o.out) L.push('', `wrote ${printable(o.out)}`);
+  if (o.svg) L.push(`${o.out ? '' : '\n'}wrote ${printable(o.svg)}`);
   return L.join('\n') + '\n';
 }
 
@@ -133,7 +135,7 @@ export function registerTrain(program: Command, io: CliIO): void {
       }
       await io.out(
         reportText(report, o, {
-          data: `${data.name}: ${data.description}`,
+          data: printable(`${data.name}: ${data.description}`),
           count: batch.count,
           validationCount: validation?.count ?? 0,
           dropped,

@@ -11,7 +11,9 @@ import { ACTIVATIONS, type Activation } from '../../model.ts';
 import { statquestWeights } from '../../statquest.ts';
 import { unrollClosedForm, unrollStudy, type UnrollStudy } from '../../study/unroll.ts';
 import { linePlotSvg } from '../../svg/index.ts';
-import { backendOption, integer, MismatchError, withEngine, type CliIO } from '../app.ts';
+import { MismatchError, printable, type CliIO } from '../io.ts';
+import { backendOption, integer } from '../options.ts';
+import { withEngine } from '../run.ts';
 import { jsonText, num } from '../format.ts';
 import { number, outputKind, parseValues, writeOutputs } from './experiment-options.ts';
 
@@ -168,7 +170,7 @@ export function registerUnrollStudy(program: Command, io: CliIO): void {
           L.push('');
           L.push(`closed form: every term of every w2 ${check.failures === 0 ? 'matches' : `— ${check.failures} terms differ`} (${check.tolerance}); max relative difference ${check.maxRelDiff.toExponential(2)}`);
         }
-        if (files.length) L.push('', ...files.map((f) => `wrote ${f.path}`));
+        if (files.length) L.push('', ...files.map((f) => `wrote ${printable(f.path)}`));
         await io.out(L.join('\n') + '\n');
       }
       if (check && check.failures > 0) throw new MismatchError(`unroll-study: ${check.failures} terms differ from the closed form beyond tolerance`);

@@ -1,7 +1,9 @@
 // The optimizer step (shaders/optimizer.wgsl): SGD with momentum or Adam for every model of a population, in
 // place, with the stop rules of src/train/optimizer.ts (its float64 reference), one invocation per model.
 
+import { cellOf, type CellName } from '../../cells/index.ts';
 import { paramLayout, type Shape } from '../../model.ts';
+import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeShape } from '../specialize.ts';
 import { shaders } from '#shaders';
@@ -42,10 +44,11 @@ export class OptimizerKernel {
    * stay loops, because the unrolled shader measured 35 s to compile on SwiftShader at H = I = O = 16 (560
    * parameters) for a step that is a small part of the work.
    */
-  constructor(device: GPUDevice, shape: Shape, readonly workgroupSize = 64) {
+  constructor(device: GPUDevice, shape: Shape & { cell?: CellName }, readonly workgroupSize = 64) {
     const unroll = paramLayout(shape).count <= UNROLL_MAX;
-    const label = `optimizer[H=${shape.hiddenSize},I=${shape.inputSize},O=${shape.outputSize},wg=${workgroupSize}${unroll ? '' : ',loops'}]`;
-    this.kernel = Kernel.get(device, label, () => ({ label, source: specializeShape(shaders.optimizer, shape, unroll), entry: 'main', constants: { WG: workgroupSize } }));
+    const cell = cellOf(shape);
+    const label = `optimizer[${cell.name},H=${shape.hiddenSize},I=${shape.inputSize},O=${shape.outputSize},wg=${workgroupSize}${unroll ? '' : ',loops'}]`;
+    this.kernel = Kernel.get(device, label, () => ({ label, source: specializeShape(withCell(label, shaders.optimizer, cell), shape, unroll), entry: 'main', constants: { WG: workgroupSize } }));
   }
 
   config(c: OptimizerConfigValues): ArrayBuffer {

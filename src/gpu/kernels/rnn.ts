@@ -1,13 +1,17 @@
 // The core RNN kernel (shaders/rnn.wgsl): one invocation per sequence, looping over time. The `forward` variant
 // gives predictions and per-sequence SSR; `bptt` also gives per-sequence dSSR/dθ as rows for ReduceKernel.
 
-import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
+import { cellOf, type CellName } from '../../cells/index.ts';
+import { paramLayout, type Activation, type Shape } from '../../model.ts';
+import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
-import { specializeShape } from '../specialize.ts';
 import { tuningFor } from '../tuning.ts';
+import { specializeShape } from '../specialize.ts';
 import { shaders } from '#shaders';
 
 export interface RnnVariant extends Shape {
+  /** The recurrent cell (default elman). */
+  cell?: CellName;
   /** `bptt` also runs backpropagation through time (the BACKWARD override). */
   mode: 'forward' | 'bptt';
   activation: Activation;
@@ -49,15 +53,16 @@ function rnnSpec(device: GPUDevice, v: RnnVariant): KernelSpec {
   const budget = tuningFor(device).unrollChars;
   const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
   const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : `,unroll=${budget}`}`;
-  const label = `rnn.${v.mode}[${shape},${flags}]`;
+  const cell = cellOf(v);
+  const label = `rnn.${v.mode}[${cell.name},${shape},${flags}]`;
   return {
     label,
-    source: specializeShape(shaders.rnn, v, v.unroll !== false, budget),
+    source: specializeShape(withCell(label, shaders.rnn, cell), v, v.unroll !== false, budget),
     entry: 'main',
     constants: {
       BACKWARD: v.mode === 'bptt',
       WG: v.workgroupSize,
-      ACT: ACTIVATION_CODE[v.activation],
+      ...cell.overrides(v.activation),
       OUT_ALL: v.outAll,
       WRITE_Y: v.writeY,
       HAS_TARGETS: v.hasTargets,

@@ -1,14 +1,17 @@
 // The forward-mode gradient kernel (shaders/rtrl.wgsl): one invocation per sequence carrying dh/dθ with the state
 // (real-time recurrent learning), so no hidden states are stored. Same row layout as RnnKernel, for ReduceKernel.
 
-import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
+import { cellOf, cellSizes, type CellName } from '../../cells/index.ts';
+import { paramLayout, type Activation, type Shape } from '../../model.ts';
+import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
-import { specializeShape } from '../specialize.ts';
 import { tuningFor } from '../tuning.ts';
-import { unrollLoops } from '../unroll.ts';
+import { specializeShape } from '../specialize.ts';
 import { shaders } from '#shaders';
 
 export interface RtrlVariant extends Shape {
+  /** The recurrent cell (default elman). */
+  cell?: CellName;
   /** Carry the sensitivities and write dSSR/dθ (needs targets); false is a plain forward pass. */
   gradients: boolean;
   activation: Activation;
@@ -20,14 +23,15 @@ export interface RtrlVariant extends Shape {
   unroll?: boolean;
 }
 
-/** Recurrent parameters (Wx, Wh, bh): the columns of dh/dθ that are not identically zero. */
-export function recurrentParams({ inputSize: I, hiddenSize: H }: Shape): number {
-  return H * I + H * H + H;
+/** Parameters of the recurrence (Elman: Wx, Wh, bh): the columns of ds/dθ that are not identically zero. */
+export function recurrentParams(shape: Shape & { cell?: CellName }): number {
+  return cellSizes(cellOf(shape), shape).NREC;
 }
 
-/** Sensitivities one invocation carries: H × recurrentParams. */
-export function carriedValues(shape: Shape): number {
-  return shape.hiddenSize * recurrentParams(shape);
+/** Sensitivities one invocation carries: the state's floats × recurrentParams (Elman: H·(H·I + H² + H)). */
+export function carriedValues(shape: Shape & { cell?: CellName }): number {
+  const z = cellSizes(cellOf(shape), shape);
+  return z.NSTATE * z.NREC;
 }
 
 export class RtrlKernel {
@@ -60,27 +64,16 @@ function rtrlSpec(device: GPUDevice, v: RtrlVariant): KernelSpec {
   const budget = tuningFor(device).unrollChars;
   const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
   const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : `,unroll=${budget}`}`;
-  const label = `rtrl.${v.gradients ? 'grads' : 'forward'}[${shape},${flags}]`;
-  const nparam = paramLayout(v).count;
+  const cell = cellOf(v);
+  const label = `rtrl.${v.gradients ? 'grads' : 'forward'}[${cell.name},${shape},${flags}]`;
   return {
     label,
-    source:
-      v.unroll === false
-        ? specializeShape(shaders.rtrl, v, false)
-        : unrollLoops(specializeShape(shaders.rtrl, v, false), {
-            H: v.hiddenSize,
-            I: v.inputSize,
-            O: v.outputSize,
-            NPARAM: nparam,
-            NWEIGHTS: nparam + v.hiddenSize,
-            NREC: recurrentParams(v),
-            HNREC: carriedValues(v),
-          }, budget),
+    source: specializeShape(withCell(label, shaders.rtrl, cell), v, v.unroll !== false, budget),
     entry: 'main',
     constants: {
       GRADS: v.gradients,
       WG: v.workgroupSize,
-      ACT: ACTIVATION_CODE[v.activation],
+      ...cell.overrides(v.activation),
       OUT_ALL: v.outAll,
       WRITE_Y: v.writeY,
       HAS_TARGETS: v.hasTargets,

@@ -2,12 +2,16 @@
 // invocation serving one model and a group of that step's sequences; per-model partial sums as rows for
 // ModelSumsKernel.
 
-import { ACTIVATION_CODE, paramLayout, type Activation, type Shape } from '../../model.ts';
+import { cellOf, type CellName } from '../../cells/index.ts';
+import { paramLayout, type Activation, type Shape } from '../../model.ts';
+import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeShape } from '../specialize.ts';
 import { shaders } from '#shaders';
 
 export interface TrainVariant extends Shape {
+  /** The recurrent cell (default elman; a Model spread into the variant brings its own). */
+  cell?: CellName;
   activation: Activation;
   outAll: boolean;
   /** Forward + BPTT (true) or forward only (loss evaluation). */
@@ -36,12 +40,13 @@ export class TrainKernel {
   readonly rows: number;
 
   constructor(device: GPUDevice, readonly v: TrainVariant) {
-    const label = `train.${v.backward ? 'bptt' : 'forward'}[H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize},${v.activation},${v.outAll ? 'all' : 'last'},wg=${v.workgroupSize}]`;
+    const cell = cellOf(v);
+    const label = `train.${v.backward ? 'bptt' : 'forward'}[${cell.name},H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize},${v.activation},${v.outAll ? 'all' : 'last'},wg=${v.workgroupSize}]`;
     this.kernel = Kernel.get(device, label, () => ({
       label,
-      source: specializeShape(shaders.train, v, true),
+      source: specializeShape(withCell(label, shaders.train, cell), v, true),
       entry: 'main',
-      constants: { WG: v.workgroupSize, ACT: ACTIVATION_CODE[v.activation], OUT_ALL: v.outAll, BACKWARD: v.backward },
+      constants: { WG: v.workgroupSize, ...cell.overrides(v.activation), OUT_ALL: v.outAll, BACKWARD: v.backward },
     }));
     this.rows = v.backward ? 2 + paramLayout(v).count : 2;
   }

@@ -1,7 +1,9 @@
 // The unroll-study kernel (shaders/unroll_study.wgsl): one invocation per w2 value runs the seed notes' scalar
 // network forward and back through time and writes, per step back k, that input's term of dSSR/dw1.
 
-import { ACTIVATION_CODE, type Activation } from '../../model.ts';
+import { elman } from '../../cells/index.ts';
+import type { Activation } from '../../model.ts';
+import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
 import { shaders } from '#shaders';
 
@@ -18,12 +20,8 @@ export class UnrollStudyKernel {
   }
 
   private static spec(activation: Activation, workgroupSize: number): KernelSpec {
-    return {
-      label: `unroll_study[${activation},wg=${workgroupSize}]`,
-      source: shaders.unroll_study,
-      entry: 'study',
-      constants: { WG: workgroupSize, ACT: ACTIVATION_CODE[activation] },
-    };
+    const label = `unroll_study[${activation},wg=${workgroupSize}]`;
+    return { label, source: withCell(label, shaders.unroll_study, elman), entry: 'study', constants: { WG: workgroupSize, ...elman.overrides(activation) } };
   }
 
   /** Uniform bytes: `count` w2 values, `steps` = T, and the fixed weights and target. */

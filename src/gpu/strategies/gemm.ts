@@ -160,7 +160,7 @@ export const gemm: Strategy = {
     const { inputSize: I, hiddenSize: H, outputSize: O } = model;
     const outAll = model.output === 'all';
     const tuning = gemmTuning(describeAdapter(device.adapterInfo));
-    const kernels = new GemmKernels(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.shared });
+    const kernels = new GemmKernels(device, { cell: model.cell, inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.shared });
     const wgradGroups = tuning.wgradGroups;
     const reduce = new ReduceKernel(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
     const P = model.params.length;

@@ -3,6 +3,7 @@
 // the RNN kernel and the first reduction level into one command encoder; the partials are summed at the end.
 
 import { outputCount } from '../../batch.ts';
+import { cellOf, cellSizes } from '../../cells/index.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
 import { RnnKernel } from '../kernels/rnn.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
@@ -39,6 +40,7 @@ export const perSequence: Strategy = {
     const outAll = model.output === 'all';
 
     const rnn = await RnnKernel.load(device, {
+      cell: model.cell,
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       outputSize: O,
@@ -75,10 +77,12 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     const R = rnn.rows;
     const declaresStates = rnn.kernel.reflection.bindings.some((b) => b.name === 'hs');
     const storeStates = gradients && declaresStates;
+    const sizes = cellSizes(cellOf(model), model);
     const plan = planChunks({
       lengths: batch.lengths,
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
+      stateSize: sizes.NSTATE,
       outputSize: O,
       storeStates,
       outAll,
@@ -95,9 +99,10 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     const outPerSeq = (outAll ? T : 1) * O;
 
     // Buffers (pooled by role).
+    // The cell's parameters, then its initial state (h0; any further state vectors start at 0).
     const P = model.params.length;
-    const weights = pool.get('weights', (P + model.hiddenSize) * 4, STORAGE | COPY_DST);
-    const w32 = new Float32Array(P + model.hiddenSize);
+    const weights = pool.get('weights', sizes.NWEIGHTS * 4, STORAGE | COPY_DST);
+    const w32 = new Float32Array(sizes.NWEIGHTS);
     w32.set(model.params);
     w32.set(model.h0, P);
     device.queue.writeBuffer(weights, 0, w32);
@@ -107,7 +112,7 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     const ys = pool.get('ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
     const rows = pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
     // rnn.wgsl's forward variant never touches `hs`, but declares it: bind a placeholder.
-    const hs = declaresStates ? pool.get('hs', storeStates ? cap * T * model.hiddenSize * 4 : 4, STORAGE) : null;
+    const hs = declaresStates ? pool.get('hs', storeStates ? cap * T * sizes.NSTATE * 4 : 4, STORAGE) : null;
     const ysRead = outputs ? pool.get('ys readback', cap * outPerSeq * 4, MAP_READ | COPY_DST) : null;
     const rnnParams = pool.get('rnn params', 16, UNIFORM | COPY_DST);
     const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);

@@ -30,6 +30,7 @@ export const rtrl: Strategy = {
     const O = model.outputSize;
     const outAll = model.output === 'all';
     const kernel = await RtrlKernel.load(ctx.device, {
+      cell: model.cell,
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       outputSize: O,

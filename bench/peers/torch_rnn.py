@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+# PyTorch on the CPU as a benchmark peer (dev-only; driven by bench/peers/torch.ts over stdin/stdout, one JSON
+# object per line). It loads a model and a batch written by the benchmark (a JSON header line, then float32 inputs
+# N×T×I and targets N×O), builds nn.RNN + nn.Linear with exactly those weights (float32), and runs forward = SSR
+# or forward + autograd of the SSR, timing each run inside Python with time.perf_counter.
+#
+# Commands (one per line):  load ID PATH forward|gradient   run ID THREADS   free ID
+# Replies: {"ok": true} / {"loss": L, "grads": [...] | null, "seconds": S, "threads": K} / {"error": "..."}
+# Gradients come back in webgpu-rnn's canonical order: Wx (H×I), Wh (H×H), bh, Wy (O×H), by, row-major.
+
+import json
+import platform
+import sys
+import time
+
+
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    try:
+        import numpy as np
+        import torch
+    except Exception as e:  # reported as the reason the peer is unavailable
+        reply({"error": f"{type(e).__name__}: {e}"})
+        return 1
+    torch.set_num_interop_threads(1)
+    reply({"ready": True, "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
+           "executable": sys.executable, "maxThreads": torch.get_num_threads()})
+
+    runs = {}
+
+    def load(path, phase):
+        with open(path, "rb") as f:
+            head = json.loads(f.readline())
+            rest = f.read()
+        I, H, O, N, T = (int(head[k]) for k in ("I", "H", "O", "N", "T"))
+        act = head["activation"]
+        need = 4 * (N * T * I + N * O)
+        if len(rest) != need:
+            raise ValueError(f"data file holds {len(rest)} bytes after the header, expected {need}")
+        x = torch.from_numpy(np.frombuffer(rest, dtype="<f4", count=N * T * I).reshape(N, T, I).copy())
+        y = torch.from_numpy(np.frombuffer(rest, dtype="<f4", count=N * O, offset=4 * N * T * I).reshape(N, O).copy())
+        w = head["weights"]
+        f32 = lambda v: torch.tensor(v, dtype=torch.float32)
+        lin = torch.nn.Linear(H, O)
+        with torch.no_grad():
+            lin.weight.copy_(f32(w["Wy"]))
+            lin.bias.copy_(f32(w["by"]))
+        if act in ("tanh", "relu"):
+            rnn = torch.nn.RNN(I, H, nonlinearity=act, batch_first=True)
+            with torch.no_grad():
+                rnn.weight_ih_l0.copy_(f32(w["Wx"]))
+                rnn.weight_hh_l0.copy_(f32(w["Wh"]))
+                rnn.bias_ih_l0.copy_(f32(w["bh"]))
+                rnn.bias_hh_l0.zero_()
+            params = [rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, lin.weight, lin.bias]
+
+            def last_h():
+                _, hn = rnn(x)
+                return hn[0]
+
+            how = "nn.RNN"
+        else:  # identity: nn.RNN has no such nonlinearity, so an explicit loop over the steps
+            Wx = torch.nn.Parameter(f32(w["Wx"]))
+            Wh = torch.nn.Parameter(f32(w["Wh"]))
+            bh = torch.nn.Parameter(f32(w["bh"]))
+            params = [Wx, Wh, bh, lin.weight, lin.bias]
+
+            def last_h():
+                h = torch.zeros(N, H)
+                for t in range(T):
+                    h = x[:, t, :] @ Wx.T + h @ Wh.T + bh
+                return h
+
+            how = "explicit loop"
+
+        def ssr():
+            d = lin(last_h()) - y
+            return (d * d).sum()
+
+        if phase == "forward":
+            def run():
+                with torch.no_grad():
+                    return float(ssr()), None
+        else:
+            def run():
+                for p in params:
+                    p.grad = None
+                loss = ssr()
+                loss.backward()
+                return float(loss), params
+
+        return run, how
+
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            cmd = parts[0]
+            if cmd == "load":
+                runs[parts[1]] = load(parts[2], parts[3])
+                reply({"ok": True, "how": runs[parts[1]][1]})
+            elif cmd == "run":
+                run, how = runs[parts[1]]
+                threads = int(parts[2])
+                if torch.get_num_threads() != threads:
+                    torch.set_num_threads(threads)
+                t0 = time.perf_counter()
+                loss, params = run()
+                seconds = time.perf_counter() - t0
+                grads = None
+                if params is not None:
+                    grads = [v for p in params for v in p.grad.reshape(-1).tolist()]
+                reply({"loss": loss, "grads": grads, "seconds": seconds, "threads": torch.get_num_threads(), "how": how})
+            elif cmd == "free":
+                runs.pop(parts[1], None)
+                reply({"ok": True})
+            else:
+                reply({"error": f"unknown command {cmd!r}"})
+        except Exception as e:
+            reply({"error": f"{type(e).__name__}: {e}"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+// cells/elman.wgsl — the Elman cell, h_t = act(Wx·x_t + Wh·h_{t−1} + bh), for every kernel that runs it. WGSL has
+// no includes: the host splices this module (and cells/readout.wgsl) into a kernel in place of its `// @cell <part>`
+// line (src/gpu/cell.ts, docs/cells.md), with the parameter layout generated from src/cells/elman.ts:
+//   OFF_WX, OFF_WH, OFF_BH, OFF_WY, OFF_BY (Wx H×I, Wh H×H, bh H, Wy O×H, by O), NPARAM, NREC = OFF_WY,
+//   NSTATE = H, OFF_H0 = NPARAM, NWEIGHTS = NPARAM + H
+// (`const` where the kernel's H, I, O are consts, `override` where they are overrides). Parts (each brings the
+// parts it builds on; src/gpu/cell.ts):
+//   layout     — the generated layout alone; needs H, I, O (const or override).
+//   activation — act, actGrad and the overflow test on scalars; needs nothing from the kernel.
+//   scalar     — layout, activation and the output index (cells/readout.wgsl); needs H, I, O, OUT_ALL.
+//   sequence   — the per-sequence functions on private arrays (state, weights); needs const H, I, O.
+//   backward   — cellBackward (BPTT), on top of sequence.
+//   tangent    — cellTangent (forward-mode sensitivities, RTRL), on top of sequence.
+
+// @part activation
+
+override ACT: u32 = 1u;  // 0 identity, 1 relu, 2 tanh (src/cells/elman.ts ACTIVATION_CODE)
+
+fn act(z: f32) -> f32 {
+  if (ACT == 1u) { return select(0.0, z, z > 0.0); }
+  // tanh saturates to ±1 in float32 beyond |z| = 15; clamping keeps backends whose tanh overflows from giving NaN.
+  if (ACT == 2u) { return tanh(clamp(z, -15.0, 15.0)); }
+  return z;
+}
+
+// act'(z) through h = act(z): ReLU' = 1 where z > 0 (exactly where h > 0), else 0 (0 at z = 0); tanh' = 1 − h².
+fn actGrad(h: f32) -> f32 {
+  if (ACT == 1u) { return select(0.0, 1.0, h > 0.0); }
+  if (ACT == 2u) { return 1.0 - h * h; }
+  return 1.0;
+}
+
+// Overflow detection without a branch per unit: Σ overflowTerm(z) over a sequence's pre-activations stays far below
+// the float32 range for finite z (|z| ≤ 3.4e38 gives at most 3.4e8 a term), while one ±Inf or NaN makes the sum ±Inf
+// or NaN. ReLU would turn such a NaN into 0 and hide it, so kernels report it instead. overflowed() is a comparison
+// that Inf and NaN both fail (isinf/isnan may be folded away by implementations that assume finite math); a single
+// value is tested as overflowed(overflowTerm(z)), i.e. !(abs(z) * 1e-30 < 3.0e38).
+fn overflowTerm(z: f32) -> f32 {
+  return abs(z) * 1e-30;
+}
+
+fn overflowed(scaled: f32) -> bool {
+  return !(scaled < 3.0e38);
+}
+
+// @part sequence
+
+// The model's weights in the layout above, copied from storage by the kernel (its loadWeights): with the loops
+// unrolled every index is constant, so compilers can keep them in registers instead of reloading them every step.
+var<private> w: array<f32, NWEIGHTS>;
+
+// Σ overflowTerm(z) over the current sequence's pre-activations (cellForward adds to it); a kernel running several
+// sequences per invocation resets it per sequence.
+var<private> zScaled: f32;
+
+// The initial state s_0 = h0.
+fn cellInit() -> array<f32, NSTATE> {
+  var s: array<f32, NSTATE>;
+  for (var j = 0u; j < H; j++) { s[j] = w[OFF_H0 + j]; }
+  return s;
+}
+
+// s_t from s_{t−1} and x_t: h_j = act(bh_j + Σ_i Wx[j][i]·x_i + Σ_k Wh[j][k]·h_k).
+fn cellForward(sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE> {
+  var s: array<f32, NSTATE>;
+  for (var j = 0u; j < H; j++) {
+    var z = w[OFF_BH + j];
+    for (var i = 0u; i < I; i++) { z += w[OFF_WX + j * I + i] * x[i]; }
+    for (var k = 0u; k < H; k++) { z += w[OFF_WH + j * H + k] * sPrev[k]; }
+    zScaled += overflowTerm(z);
+    s[j] = act(z);
+  }
+  return s;
+}
+
+// @part backward
+
+// One step back through the cell. dS = dSSR/ds_t (the readout's share included), s = s_t, sPrev = s_{t−1}, x = x_t:
+// adds this step's dSSR/dθ for the cell's blocks to *g (dz = act'(z) ⊙ dh; dWx += dz·xᵀ, dWh += dz·h_{t−1}ᵀ,
+// dbh += dz) and returns dSSR/ds_{t−1} through the cell (Whᵀ·dz); truncation is the kernel's business.
+fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s: array<f32, NSTATE>,
+                sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE> {
+  var dz: array<f32, H>;
+  for (var j = 0u; j < H; j++) {
+    dz[j] = dS[j] * actGrad(s[j]);
+    (*g)[OFF_BH + j] += dz[j];
+    for (var i = 0u; i < I; i++) { (*g)[OFF_WX + j * I + i] += dz[j] * x[i]; }
+    for (var k = 0u; k < H; k++) { (*g)[OFF_WH + j * H + k] += dz[j] * sPrev[k]; }
+  }
+  var dPrev: array<f32, NSTATE>;
+  for (var k = 0u; k < H; k++) {
+    var v = 0.0;
+    for (var j = 0u; j < H; j++) { v += w[OFF_WH + j * H + k] * dz[j]; }
+    dPrev[k] = v;
+  }
+  return dPrev;
+}
+
+// @part tangent
+
+// RTRL's sensitivities ds/dθ_rec: S[q·NREC + p] = ds_q/dθ_p for the parameters of the recurrence.
+const NSENS: u32 = NSTATE * NREC;
+
+// One step of forward-mode differentiation (RTRL): replaces *S = ds_{t−1}/dθ_rec by ds_t/dθ_rec,
+//   S_t[j][p] = act'(z_j)·( Σ_k Wh[j][k]·S_{t−1}[k][p] + ∂z_j/∂θ_p ),
+//   ∂z_j/∂Wx[j][i] = x_i,  ∂z_j/∂Wh[j][k] = h_{t−1}[k],  ∂z_j/∂bh[j] = 1,
+// given s = s_t, sPrev = s_{t−1}, x = x_t.
+fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev: array<f32, NSTATE>,
+               x: array<f32, I>) {
+  var Sn: array<f32, NSENS>;
+  for (var j = 0u; j < H; j++) {
+    for (var p = 0u; p < NREC; p++) {
+      var v = 0.0;
+      for (var k = 0u; k < H; k++) { v += w[OFF_WH + j * H + k] * (*S)[k * NREC + p]; }
+      Sn[j * NREC + p] = v;
+    }
+    for (var i = 0u; i < I; i++) { Sn[j * NREC + OFF_WX + j * I + i] += x[i]; }
+    for (var k = 0u; k < H; k++) { Sn[j * NREC + OFF_WH + j * H + k] += sPrev[k]; }
+    Sn[j * NREC + OFF_BH + j] += 1.0;
+    let d = actGrad(s[j]);
+    for (var p = 0u; p < NREC; p++) { Sn[j * NREC + p] *= d; }
+  }
+  *S = Sn;
+}

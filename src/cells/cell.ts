@@ -1,0 +1,144 @@
+// The recurrent-cell descriptor: what every strategy (CPU reference, WGSL kernels, host code) needs to know about a
+// cell without knowing which cell it is. A cell is its parameter blocks (a list, in the canonical flat order), the
+// vectors that make up its state, the per-step shapes, and one WGSL module (shaders/cells/<name>.wgsl) that the
+// host splices into each kernel (src/gpu/cell.ts). docs/cells.md describes the interface and how a cell plugs in.
+
+import type { Activation, Shape } from '../model.ts';
+
+/** A size of the model: hidden units H, inputs I, outputs O. */
+export type Dim = 'H' | 'I' | 'O';
+
+/** `times`·`dim`, e.g. { times: 4, dim: 'H' } for the 4H gate rows of an LSTM's Wx (PyTorch stacks gates so). */
+export interface Extent {
+  dim: Dim;
+  times: number;
+}
+
+export interface CellBlockSpec<N extends string = string> {
+  /** The block's name in the model JSON and in messages (`Wx`, `bh`, …); WGSL offset `OFF_<NAME>` (upper case). */
+  name: N;
+  rows: Extent;
+  /** null for vectors (biases). */
+  cols: Extent | null;
+  /**
+   * `cell`: a parameter of the recurrence (dh/dθ ≠ 0: RTRL carries sensitivities for these); `readout`: of the output
+   * layer y = Wy·h + by, which every cell shares. All cell blocks come first, then the readout blocks.
+   */
+  role: 'cell' | 'readout';
+}
+
+/** A parameter block placed in the flat array. */
+export interface ParamBlock<N extends string = string> {
+  name: N;
+  offset: number;
+  rows: number;
+  /** 0 for vectors. */
+  cols: number;
+  size: number;
+}
+
+export interface ParamLayout<N extends string = string> {
+  blocks: Record<N, ParamBlock<N>>;
+  /** The blocks in canonical flat order. */
+  order: ParamBlock<N>[];
+  /** Number of trainable parameters. */
+  count: number;
+  /** Parameters of the recurrence (the `cell` blocks, first in the flat order): offset of the first readout block. */
+  recurrent: number;
+}
+
+export interface Cell<N extends string = string> {
+  /** Registry key (src/cells/index.ts) and the WGSL module's file name, shaders/cells/<name>.wgsl. */
+  readonly name: string;
+  /** Trainable blocks in canonical flat order: the cell's, then the readout's (Wy, by). */
+  readonly blocks: readonly CellBlockSpec<N>[];
+  /** Gates stacked in the rows of the input and recurrent weights: 1 Elman, 4 LSTM (i, f, g, o), 3 GRU (r, z, n). */
+  readonly gates: number;
+  /**
+   * H-vectors in the recurrent state carried from step to step: 1 (h) for Elman and GRU, 2 (h, c) for LSTM. The
+   * state is NSTATE = stateVectors·H floats with h first (the readout reads state[0..H)); the kernels' initial state
+   * (h0, then c0) follows the parameters in the weights buffer, and BPTT stores the whole state at every step.
+   */
+  readonly stateVectors: number;
+  /** Names of the initial-state vectors stored after the parameters, one per state vector: ['h0'] for Elman. */
+  readonly initialState: readonly string[];
+  /** The `activation` settings of the model JSON this cell takes. */
+  readonly activations: readonly Activation[];
+  /** Values for the WGSL overrides the cell module declares, for a model's activation. */
+  overrides(activation: Activation): Record<string, number>;
+}
+
+export function extent(e: Extent, { inputSize: I, hiddenSize: H, outputSize: O }: Shape): number {
+  return e.times * (e.dim === 'H' ? H : e.dim === 'I' ? I : O);
+}
+
+/** Places the cell's blocks in the flat array (the canonical order every backend uses). */
+export function layoutOf<N extends string>(cell: Cell<N>, shape: Shape): ParamLayout<N> {
+  let offset = 0;
+  let recurrent = -1;
+  const blocks = {} as Record<N, ParamBlock<N>>;
+  const order: ParamBlock<N>[] = [];
+  for (const b of cell.blocks) {
+    if (b.role === 'readout' && recurrent < 0) recurrent = offset;
+    const rows = extent(b.rows, shape);
+    const cols = b.cols ? extent(b.cols, shape) : 0;
+    const block = { name: b.name, offset, rows, cols, size: b.cols ? rows * cols : rows };
+    blocks[b.name] = block;
+    order.push(block);
+    offset += block.size;
+  }
+  return { blocks, order, count: offset, recurrent: recurrent < 0 ? offset : recurrent };
+}
+
+/** The shape-derived sizes a kernel uses as private-array lengths and loop bounds (the WGSL constants of the same names). */
+export interface CellSizes {
+  /** Trainable parameters. */
+  NPARAM: number;
+  /** Parameters then the initial state: the floats of one model in the weights buffer. */
+  NWEIGHTS: number;
+  /** Floats of the recurrent state (stateVectors·H). */
+  NSTATE: number;
+  /** Parameters of the recurrence (RTRL's sensitivity columns). */
+  NREC: number;
+}
+
+export function cellSizes(cell: Cell, shape: Shape): CellSizes {
+  const L = layoutOf(cell, shape);
+  const NSTATE = cell.stateVectors * shape.hiddenSize;
+  return { NPARAM: L.count, NWEIGHTS: L.count + NSTATE, NSTATE, NREC: L.recurrent };
+}
+
+function wgslExtent(e: Extent): string {
+  return e.times === 1 ? e.dim : `${e.times}u * ${e.dim}`;
+}
+
+/**
+ * The WGSL declarations of the cell's layout, as expressions of H, I and O: OFF_<BLOCK> for every parameter block,
+ * NREC, NPARAM, OFF_<STATE> for every initial-state vector (OFF_H0, …), NWEIGHTS and NSTATE. `keyword` is `const`
+ * where H, I and O are consts (private-array lengths must be const-expressions), `override` where they are overrides.
+ */
+export function wgslLayout(cell: Cell, keyword: 'const' | 'override'): string {
+  const lines: string[] = [];
+  let prev = '';
+  const decl = (name: string, expr: string, note = ''): void => {
+    lines.push(`${keyword} ${name}: u32 = ${expr};${note ? `  // ${note}` : ''}`);
+  };
+  let recurrent = '';
+  for (const b of cell.blocks) {
+    const name = `OFF_${b.name.toUpperCase()}`;
+    if (b.role === 'readout' && !recurrent) recurrent = name;
+    decl(name, prev || '0u', `${b.name}: ${wgslExtent(b.rows)}${b.cols ? ` × ${wgslExtent(b.cols)}` : ''}`);
+    prev = `${name} + ${b.cols ? `${wgslExtent(b.rows)} * ${wgslExtent(b.cols)}` : wgslExtent(b.rows)}`;
+  }
+  decl('NPARAM', prev, 'trainable parameters');
+  decl('NREC', recurrent || 'NPARAM', 'parameters of the recurrence (the blocks before the readout)');
+  decl('NSTATE', cell.stateVectors === 1 ? 'H' : `${cell.stateVectors}u * H`, 'floats of the recurrent state, h first');
+  prev = 'NPARAM';
+  for (const s of cell.initialState) {
+    const name = `OFF_${s.toUpperCase()}`;
+    decl(name, prev, `initial ${s.replace(/0$/, '')} (H), after the parameters`);
+    prev = `${name} + H`;
+  }
+  decl('NWEIGHTS', prev, 'floats of one model in the weights buffer');
+  return lines.join('\n');
+}

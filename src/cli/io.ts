@@ -1,0 +1,145 @@
+// The CLI's input and output: where commands write (CliIO), exit codes, how a failure is printed (one line on
+// stderr, and a JSON error object on stdout for --json), terminal-safe echoing of file names, stdout that is
+// closed (EPIPE: end quietly) or full (one line, exit 1), and the output files of a command (checked before the
+// run, written atomically after it).
+
+import { statSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import { CommanderError } from 'commander';
+import { GpuError, InputError, NonFiniteError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { writing } from '../io/files.ts';
+
+/** Where the CLI writes. `out` resolves once the text is handed to the OS. */
+export interface CliIO {
+  out(text: string): Promise<void>;
+  err(text: string): void;
+  /** Show progress on stderr (only when it is a terminal). */
+  progress: boolean;
+  debug: boolean;
+}
+
+/** Ends the process for a failed write to stdout: quietly for a closed pipe (EPIPE), with one line otherwise. */
+function stdoutFailed(e: NodeJS.ErrnoException): never {
+  if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  const why = e.code === 'ENOSPC' ? 'no space left on the device' : e.code ?? e.message;
+  try {
+    process.stderr.write(`webgpu-rnn: cannot write to stdout: ${why}\n`);
+  } catch {
+    // stderr is gone too
+  }
+  process.exit(EXIT.failure);
+}
+
+let stdoutGuarded = false;
+
+/** The IO of the real process: stdout and stderr, progress when stderr is a terminal. */
+export function processIO(): CliIO {
+  if (!stdoutGuarded) {
+    stdoutGuarded = true;
+    // Without a listener, a failed write to stdout (e.g. `| head -c 10`, `>/dev/full`) throws a stack trace.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => stdoutFailed(e));
+    process.stderr.on('error', () => undefined);
+  }
+  return {
+    out: (text) => new Promise<void>((resolve) => process.stdout.write(text, (e) => (e ? stdoutFailed(e as NodeJS.ErrnoException) : resolve()))),
+    err: (text) => void process.stderr.write(text),
+    progress: process.stderr.isTTY === true,
+    debug: process.env.WEBGPU_RNN_DEBUG === '1',
+  };
+}
+
+/** A verify mismatch: exit code 4. */
+export class MismatchError extends Error {
+  override name = 'MismatchError';
+}
+
+export const EXIT = { ok: 0, failure: 1, input: 2, nonFinite: 3, mismatch: 4 } as const;
+
+/** The exit code for an error thrown by a command. */
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.input;
+  if (e instanceof InputError) return EXIT.input;
+  if (e instanceof NonFiniteError) return EXIT.nonFinite;
+  if (e instanceof MismatchError) return EXIT.mismatch;
+  return EXIT.failure;
+}
+
+/** The `code` of the JSON error object: what kind of failure it was (see docs/errors.md). */
+export function errorCodeOf(e: unknown): string {
+  if (e instanceof CommanderError) return 'usage';
+  if (e instanceof InputError) return 'input';
+  if (e instanceof NonFiniteError) return 'non-finite';
+  if (e instanceof MismatchError) return 'mismatch';
+  if (e instanceof GpuError) return 'gpu';
+  return 'failure';
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text safe to print on a terminal: control characters (newlines, ANSI escapes, bidi overrides …) become visible
+ * escapes such as `\n` and `\x1b`, so a file name cannot break the one-line format or drive the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    if (named[c]) return named[c];
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The message of an error, one line and terminal-safe. */
+export function errorMessage(e: unknown): string {
+  const raw = e instanceof CommanderError ? e.message.replace(/^error: /, '') : e instanceof Error ? e.message : String(e);
+  return printable(raw.trimEnd());
+}
+
+/** `{"error": {"code", "field", "message"}}`: the failure as JSON, for --json commands. */
+export function errorJson(e: unknown): string {
+  const field = e instanceof InputError ? e.field || null : e instanceof CommanderError ? commanderField(e) : null;
+  const message = e instanceof CommanderError ? e.message.replace(/^error: /, '').trimEnd() : e instanceof Error ? e.message : String(e);
+  return JSON.stringify({ error: { code: errorCodeOf(e), field, message } }) + '\n';
+}
+
+/** The option or argument a commander error is about, when its message names one (`--count`, `frobnicate` …). */
+function commanderField(e: CommanderError): string | null {
+  const flag = /--[a-z][a-z0-9-]*/.exec(e.message);
+  if (flag) return flag[0];
+  const quoted = /'([^']+)'/.exec(e.message);
+  return quoted ? quoted[1] : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output files.
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Checks an output file before any work is done (its extension, and that its directory exists), so a bad output
+ * path fails at once and never after a long run; returns the lower-case extension without the dot.
+ */
+export function outputKind<T extends string>(path: string | undefined, option: string, allowed: readonly T[]): T | null {
+  if (path === undefined) return null;
+  const ext = extname(path).toLowerCase().slice(1);
+  if (!(allowed as readonly string[]).includes(ext)) throw new InputError(option, `must end in ${allowed.map((a) => `.${a}`).join(' or ')}, got "${path}"`);
+  let dirOk = false;
+  try {
+    dirOk = statSync(dirname(path) || '.').isDirectory();
+  } catch {
+    dirOk = false;
+  }
+  if (!dirOk) throw new InputError('', 'cannot write: the directory does not exist', path);
+  try {
+    if (statSync(path).isDirectory()) throw new InputError('', 'cannot write: it is a directory', path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+  }
+  return ext as T;
+}
+
+/** Writes text files atomically, all after the computation succeeded; file errors are InputErrors naming the file. */
+export function writeOutputs(files: { path: string; text: string }[]): void {
+  const enc = new TextEncoder();
+  for (const f of files) writing(f.path, () => writeFileAtomic(f.path, (write) => write(enc.encode(f.text))));
+}
