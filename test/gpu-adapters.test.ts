@@ -12,6 +12,7 @@ import { Kernel, pipelineStats, specKey } from '../src/gpu/kernel.ts';
 import { shaders } from '../src/gpu/shaders.node.ts';
 import { adapterKind, ADAPTER_TUNING, tuningFor } from '../src/gpu/tuning.ts';
 import { preset, modelFromJSON } from '../src/model.ts';
+import { cli, expectInputError } from './helpers/cli.ts';
 import { describeGpu, gpuRequired, testAdapter } from './helpers/gpu.ts';
 
 const DESCRIPTION = { swiftshader: /swiftshader/i, lavapipe: /llvmpipe/i } as const;
@@ -21,6 +22,24 @@ describe('adapter choice without a device', () => {
     for (const name of ['auto', 'hardware', 'swiftshader', 'lavapipe'] as const) expect(resolveAdapterChoice(name)).toBe(name);
     expect(() => resolveAdapterChoice('llvmpipe')).toThrow(InputError);
     expect(() => resolveAdapterChoice('llvmpipe')).toThrow(/^adapter: unknown adapter "llvmpipe": use auto, hardware, swiftshader, lavapipe$/);
+  });
+
+  it('--adapter takes only the known names, and a bad WEBGPU_RNN_ADAPTER is bad input too (exit 2)', async () => {
+    for (const cmd of ['statquest', 'grad', 'forward', 'verify', 'train', 'population', 'landscape', 'unroll-study']) {
+      const r = await cli(cmd, '--adapter', 'bogus');
+      expect(r.code, `${cmd}: ${r.stderr}`).toBe(2);
+      expectInputError(r, '--adapter', 'bogus');
+    }
+    const saved = process.env.WEBGPU_RNN_ADAPTER;
+    process.env.WEBGPU_RNN_ADAPTER = 'nope';
+    try {
+      const r = await cli('statquest', '--backend', 'cpu');
+      expect(r.code).toBe(2);
+      expectInputError(r, 'adapter: unknown adapter "nope" (from WEBGPU_RNN_ADAPTER)');
+    } finally {
+      if (saved === undefined) delete process.env.WEBGPU_RNN_ADAPTER;
+      else process.env.WEBGPU_RNN_ADAPTER = saved;
+    }
   });
 
   it('classifies adapter descriptions', () => {

@@ -25,6 +25,7 @@ import { EXIT, errorJson, errorMessage, exitCodeOf, MismatchError, processIO, ty
 
 // The shared pieces, for callers that imported them from here.
 export { EXIT, exitCodeOf, MismatchError, processIO, type CliIO } from './io.ts';
+import { addAdapterOption } from './run-options.ts';
 export { backendOption, integer } from './options.ts';
 export { withEngine } from './run.ts';
 
@@ -69,6 +70,7 @@ A model may be a JSON file or the preset name "statquest".`,
   registerGenData(program, io);
   registerBench(program, io);
   registerExperiments(program, io);
+  addAdapterOption(program);
   return program;
 }
 

@@ -1,7 +1,37 @@
 // The run statistics of a WebGPU run (strategy, chunks, peak bytes, checkpointing) as grad, forward and verify
-// report them. (The --strategy and --memory-budget options are in src/cli/options.ts.)
+// report them (the --strategy and --memory-budget options are in src/cli/options.ts), and --adapter, which every
+// command that can run WebGPU takes.
 
+import { Option } from 'commander';
 import type { RunStats } from '../gpu/backend.ts';
+import { resolveAdapterChoice } from '../gpu/device.ts';
+import { ADAPTER_CHOICES, type AdapterChoice } from '../gpu/tuning.ts';
+
+/** --adapter: which WebGPU adapter (docs/adapters.md). Unset: WEBGPU_RNN_ADAPTER, else auto. */
+export function adapterOption(): Option {
+  return new Option('--adapter <name>', 'WebGPU adapter: auto (a GPU, else the faster software driver), hardware, swiftshader or lavapipe (default: $WEBGPU_RNN_ADAPTER, else auto)').choices(
+    ADAPTER_CHOICES,
+  );
+}
+
+/** The running command's --adapter (or WEBGPU_RNN_ADAPTER), set before its action; engines are made with it. */
+export const cliAdapter: { value?: AdapterChoice } = {};
+
+/** Adds --adapter to every command with --backend (and verify), and checks it (or WEBGPU_RNN_ADAPTER) before the action: bad names exit 2. */
+export function addAdapterOption(program: import('commander').Command): void {
+  for (const cmd of program.commands) {
+    if (cmd.options.some((opt) => opt.long === '--backend') || cmd.name() === 'verify') cmd.addOption(adapterOption());
+  }
+  cliAdapter.value = undefined;
+  program.hook('preAction', (_program, action) => {
+    cliAdapter.value = action.options.some((opt) => opt.long === '--adapter') ? resolveAdapterChoice(action.opts().adapter as string | undefined) : undefined;
+  });
+}
+
+/** GpuOptions for the command's adapter. */
+export function adapterGpuOptions(): { adapter?: AdapterChoice } {
+  return cliAdapter.value ? { adapter: cliAdapter.value } : {};
+}
 
 const mib = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 

@@ -12,10 +12,10 @@ import { jsonText, resultJson, resultText } from './format.ts';
 import { printable, type CliIO } from './io.ts';
 import type { KernelCliOptions } from './options.ts';
 import { startProgress } from './progress.ts';
-import { runStatsJson, runStatsText } from './run-options.ts';
+import { adapterGpuOptions, runStatsJson, runStatsText } from './run-options.ts';
 
 async function createEngine(backend: BackendChoice, io: CliIO, memoryBudget?: number): Promise<Engine> {
-  const engine = await Engine.create({ backend, gpu: memoryBudget === undefined ? {} : { memoryBudget } });
+  const engine = await Engine.create({ backend, gpu: { ...(memoryBudget === undefined ? {} : { memoryBudget }), ...adapterGpuOptions() } });
   if (backend === 'auto' && engine.fallbackReason) {
     io.err(`webgpu-rnn: WebGPU unavailable (${printable(engine.fallbackReason)}); using the CPU reference\n`);
   }

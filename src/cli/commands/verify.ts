@@ -11,6 +11,7 @@ import { jsonText } from '../format.ts';
 import { MismatchError, printable, type CliIO } from '../io.ts';
 import { memoryBudgetOption, strategyOption, type KernelCliOptions } from '../options.ts';
 import { checkFloat32Files, runWithProgress, withEngine } from '../run.ts';
+import { adapterGpuOptions } from '../run-options.ts';
 import { runStatsJson, runStatsText } from '../run-options.ts';
 import { verifyJson, verifyText } from '../verify.ts';
 
@@ -29,7 +30,7 @@ export function registerVerify(program: Command, io: CliIO): void {
       const model = modelFromJSON(modelJson);
       let gpu: Engine;
       try {
-        gpu = await Engine.create({ backend: 'webgpu', gpu: o.memoryBudget === undefined ? {} : { memoryBudget: o.memoryBudget } });
+        gpu = await Engine.create({ backend: 'webgpu', gpu: { ...(o.memoryBudget === undefined ? {} : { memoryBudget: o.memoryBudget }), ...adapterGpuOptions() } });
       } catch (e) {
         throw new GpuError(`verify compares WebGPU with the CPU reference, but WebGPU is unavailable: ${printable((e as Error).message)}`);
       }
