@@ -5,7 +5,8 @@
 
 import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
 import { GRAD_BLOCK, splitParts } from '../src/gpu/gemm-plan.ts';
-import { GemmKernels, gemmTuning, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
+import { tuningFor } from '../src/gpu/tuning.ts';
+import { GemmKernels, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
 
 const arg = (name: string, dflt: string): string => {
   const k = process.argv.indexOf(`--${name}`);
@@ -18,7 +19,7 @@ const I = 1;
 const O = 1;
 const { device } = await acquireDevice();
 const shared = arg('shared', '0') === '1';
-const k = new GemmKernels(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: 'tanh', outAll: false, writeY: false, hasTargets: true, shared, tile: arg('tile', '') ? Object.fromEntries(['tx', 'ty', 'rm', 'rn', 'bk'].map((f, j) => [f, Number(arg('tile', '').split('x')[j])])) as unknown as GemmTile : undefined });
+const k = await GemmKernels.load(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: 'tanh', outAll: false, writeY: false, hasTargets: true, shared, tile: arg('tile', '') ? Object.fromEntries(['tx', 'ty', 'rm', 'rn', 'bk'].map((f, j) => [f, Number(arg('tile', '').split('x')[j])])) as unknown as GemmTile : undefined });
 const P = H * I + H * H + H + O * H + O;
 const S = GPUBufferUsage.STORAGE;
 const buf = (floats: number, usage = S | GPUBufferUsage.COPY_DST, data?: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>): GPUBuffer => {
@@ -29,7 +30,7 @@ const buf = (floats: number, usage = S | GPUBufferUsage.COPY_DST, data?: Float32
 const rand = (len: number): Float32Array<ArrayBuffer> => Float32Array.from({ length: len }, () => Math.random() - 0.5);
 // work: accumulators, G dy slots, G + 2 dz slots, rows, partials; states: G + 1 slots (h_{-1} first).
 const G = GRAD_BLOCK;
-const { parts, partLen } = splitParts(n, { inputSize: I, hiddenSize: H, wgradGroups: gemmTuning(describeAdapter(device.adapterInfo)).wgradGroups });
+const { parts, partLen } = splitParts(n, { inputSize: I, hiddenSize: H, wgradGroups: tuningFor(device).wgradGroups });
 const dyOff = Math.ceil(P / 64) * 64;
 const dzOff = dyOff + Math.ceil((G * O * n) / 64) * 64;
 const rows = dzOff + Math.ceil(((G + 2) * H * n) / 64) * 64;

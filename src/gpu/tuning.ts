@@ -1,7 +1,8 @@
 // Per-adapter tuning: which kind of adapter a device is (a hardware GPU, or one of the two software Vulkan drivers
-// webgpu-rnn knows), and the settings that depend on it, in one table. Today that is how far the host unrolls the
-// shape loops of the per-sequence kernels (src/gpu/unroll.ts): unrolled code runs faster per step, but compiles
-// slower, and how much slower depends on the compiler behind the adapter. Measurements: docs/adapters.md.
+// webgpu-rnn knows), and the settings that depend on it, in one table: how far the host unrolls the shape loops
+// of the per-sequence kernels (src/gpu/unroll.ts: unrolled code runs faster per step, but compiles slower, and how
+// much slower depends on the compiler behind the adapter), and the gemm strategy's tiling and split-K.
+// Measurements: docs/adapters.md and README (Kernel strategies and memory).
 
 export type AdapterKind = 'hardware' | 'swiftshader' | 'lavapipe';
 
@@ -15,6 +16,14 @@ export interface AdapterTuning {
    * innermost first, while the shader source stays under this many characters; the rest stay loops.
    */
   unrollChars: number;
+  /**
+   * gemm: stage operand tiles in workgroup memory. GPU practice, and the default on hardware; on the CPU adapters
+   * barriers cost more than they save (measured at H = 64, n = 4096: the step product ran at 1.68 GFLOP/s
+   * unstaged against 0.35 staged on SwiftShader, 9.2 against 2.4 on lavapipe).
+   */
+  gemmShared: boolean;
+  /** gemm: workgroups the weight-gradient products should reach through split-K (enough to fill the adapter). */
+  wgradGroups: number;
 }
 
 /**
@@ -23,9 +32,9 @@ export interface AdapterTuning {
  * arrays it makes constant-indexed are small (H ≤ 4). Hardware compilers are much faster, so they get more room.
  */
 export const ADAPTER_TUNING: Record<AdapterKind, AdapterTuning> = {
-  hardware: { unrollChars: 256 * 1024 },
-  swiftshader: { unrollChars: 24 * 1024 },
-  lavapipe: { unrollChars: 24 * 1024 },
+  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048 },
+  swiftshader: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16 },
+  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16 },
 };
 
 /** The kind of adapter behind a description or GPUAdapterInfo (SwiftShader, Mesa's llvmpipe, or anything else). */

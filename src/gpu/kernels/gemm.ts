@@ -22,18 +22,6 @@ export interface GemmTile {
   bk: number;
 }
 
-/**
- * Per-adapter settings of the gemm strategy: `shared` stages tiles in workgroup memory (GPUs; on the CPU adapters
- * barriers cost more than they save: measured at H = 64, n = 4096, the step product ran at 1.68 GFLOP/s unstaged
- * against 0.35 staged on SwiftShader, and 9.2 against 2.4 on lavapipe), `wgradGroups` is the number of workgroups
- * the weight-gradient products should reach through split-K (enough to fill the adapter).
- */
-export function gemmTuning(adapter: string): { shared: boolean; wgradGroups: number } {
-  if (/swiftshader/i.test(adapter)) return { shared: false, wgradGroups: 16 };
-  if (/llvmpipe|lavapipe/i.test(adapter)) return { shared: false, wgradGroups: 16 };
-  return { shared: true, wgradGroups: 2048 };
-}
-
 /** Bytes of one step record in the `step` uniform buffer (minUniformBufferOffsetAlignment is at most 256). */
 export const STEP_RECORD_BYTES = 256;
 /** Bytes of the `Step` struct a dispatch reads from its record. */
@@ -88,48 +76,65 @@ interface KindKernel {
 
 const paramCount = (s: Shape): number => paramLayout(s).count;
 
-export class GemmKernels {
-  private readonly kinds = new Map<GemmKind, KindKernel>();
+/** Output rows M of a product of `kind`. */
+function rowsOf(v: Shape, kind: GemmKind): number {
+  if (kind === 'wsum') return 1;
+  return kind === 'out' || kind === 'wgradY' ? v.outputSize : v.hiddenSize;
+}
 
-  constructor(
+/** The kinds a forward pass records; BPTT adds the rest. */
+export const FORWARD_KINDS: readonly GemmKind[] = ['init', 'proj', 'step', 'out'];
+
+export class GemmKernels {
+  private constructor(
     readonly device: GPUDevice,
     readonly v: GemmVariant,
-  ) {
+    private readonly kinds: Map<GemmKind, KindKernel>,
+  ) {}
+
+  /**
+   * The pipelines of `kinds` (default: all) for a variant, created in parallel (createComputePipelineAsync) and
+   * cached per device by their source, entry point and constants (src/gpu/kernel.ts).
+   */
+  static async load(device: GPUDevice, v: GemmVariant, kinds: readonly GemmKind[] = Object.keys(GEMM_KINDS) as GemmKind[]): Promise<GemmKernels> {
     const { inputSize: I, hiddenSize: H, outputSize: O } = v;
-    for (const kind of Object.keys(GEMM_KINDS) as GemmKind[]) {
-      const tile = v.tile ?? tileFor(this.rows(kind), v.shared);
-      const why = tileProblem(tile, device.limits, v.shared);
-      if (why) throw new GpuError(`gemm.${kind}: ${why}`);
-      const label = `gemm.${kind}[${cellOf(v).name},H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}]`;
-      const kernel = Kernel.get(device, label, () => ({
-        label,
-        source: specializeConsts(withCell(label, shaders.gemm, cellOf(v)), label, { RM: tile.rm, RN: tile.rn }),
-        entry: 'main',
-        dynamic: ['step'],
-        constants: {
-          H,
-          I,
-          O,
-          KIND: GEMM_KINDS[kind],
-          ...cellOf(v).overrides(v.activation),
-          OUT_ALL: v.outAll,
-          WRITE_Y: v.writeY,
-          HAS_TARGETS: v.hasTargets,
-          TX: tile.tx,
-          TY: tile.ty,
-          BK: tile.bk,
-          SHARED: v.shared,
-        },
-      }));
-      this.kinds.set(kind, { kernel, tile });
-    }
+    const cell = cellOf(v);
+    const sources = new Map<string, string>(); // by tile (RM, RN): the only text that differs between kinds
+    const loaded = await Promise.all(
+      kinds.map(async (kind): Promise<[GemmKind, KindKernel]> => {
+        const tile = v.tile ?? tileFor(rowsOf(v, kind), v.shared);
+        const why = tileProblem(tile, device.limits, v.shared);
+        if (why) throw new GpuError(`gemm.${kind}: ${why}`);
+        const label = `gemm.${kind}[${cell.name},H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}]`;
+        const rmrn = `${tile.rm}x${tile.rn}`;
+        let source = sources.get(rmrn);
+        if (!source) sources.set(rmrn, (source = specializeConsts(withCell(label, shaders.gemm, cell), label, { RM: tile.rm, RN: tile.rn })));
+        const kernel = await Kernel.load(device, {
+          label,
+          source,
+          entry: 'main',
+          dynamic: ['step'],
+          constants: {
+            H,
+            I,
+            O,
+            KIND: GEMM_KINDS[kind],
+            ...cell.overrides(v.activation),
+            OUT_ALL: v.outAll,
+            WRITE_Y: v.writeY,
+            HAS_TARGETS: v.hasTargets,
+            TX: tile.tx,
+            TY: tile.ty,
+            BK: tile.bk,
+            SHARED: v.shared,
+          },
+        });
+        return [kind, { kernel, tile }];
+      }),
+    );
+    return new GemmKernels(device, v, new Map(loaded));
   }
 
-  /** Output rows M of a product of `kind`. */
-  private rows(kind: GemmKind): number {
-    if (kind === 'wsum') return 1;
-    return kind === 'out' || kind === 'wgradY' ? this.v.outputSize : this.v.hiddenSize;
-  }
 
   /** Workgroups of tiles one product of `kind` needs over n sequences (wgrad kinds: per split-K part). */
   tiles(kind: GemmKind, n: number): number {
@@ -139,13 +144,15 @@ export class GemmKernels {
   }
 
   kernel(kind: GemmKind): Kernel {
-    return this.kinds.get(kind)!.kernel;
+    const k = this.kinds.get(kind);
+    if (!k) throw new GpuError(`gemm.${kind}: this kind was not loaded`);
+    return k.kernel;
   }
 
   /** Output rows and columns of one product of `kind` over a chunk of n sequences (as sizeM/sizeN in the WGSL). */
   size(kind: GemmKind, n: number): [number, number] {
     const { inputSize: I, hiddenSize: H } = this.v;
-    const M = this.rows(kind);
+    const M = rowsOf(this.v, kind);
     const NC = kind === 'wgradH' ? I + H + 1 : kind === 'wgradY' ? H + 1 : kind === 'wsum' ? paramCount(this.v) : n;
     return [M, NC];
   }

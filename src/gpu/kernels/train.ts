@@ -7,6 +7,7 @@ import { paramLayout, type Activation, type Shape } from '../../model.ts';
 import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeShape } from '../specialize.ts';
+import { tuningFor } from '../tuning.ts';
 import { shaders } from '#shaders';
 
 export interface TrainVariant extends Shape {
@@ -41,10 +42,12 @@ export class TrainKernel {
 
   constructor(device: GPUDevice, readonly v: TrainVariant) {
     const cell = cellOf(v);
-    const label = `train.${v.backward ? 'bptt' : 'forward'}[${cell.name},H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize},${v.activation},${v.outAll ? 'all' : 'last'},wg=${v.workgroupSize}]`;
+    // Loops are unrolled within the adapter's budget (src/gpu/tuning.ts), as for the per-sequence kernel.
+    const budget = tuningFor(device).unrollChars;
+    const label = `train.${v.backward ? 'bptt' : 'forward'}[${cell.name},H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize},${v.activation},${v.outAll ? 'all' : 'last'},wg=${v.workgroupSize},unroll=${budget}]`;
     this.kernel = Kernel.get(device, label, () => ({
       label,
-      source: specializeShape(withCell(label, shaders.train, cell), v, true),
+      source: specializeShape(withCell(label, shaders.train, cell), v, true, budget),
       entry: 'main',
       constants: { WG: v.workgroupSize, ...cell.overrides(v.activation), OUT_ALL: v.outAll, BACKWARD: v.backward },
     }));

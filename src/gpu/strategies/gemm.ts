@@ -8,10 +8,10 @@
 // only every k-th is stored and segments are recomputed (src/gpu/gemm-plan.ts).
 
 import { outputCount } from '../../batch.ts';
-import { describeAdapter } from '../device.ts';
+import { tuningFor } from '../tuning.ts';
 import { LIMITS, paramLayout } from '../../model.ts';
 import { planGemm, splitParts, type GemmPlan } from '../gemm-plan.ts';
-import { GemmKernels, gemmTuning, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
+import { FORWARD_KINDS, GemmKernels, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import type { Chunk } from '../plan.ts';
@@ -159,10 +159,11 @@ export const gemm: Strategy = {
     const { model, batch, gradients, outputs, hasTargets } = req;
     const { inputSize: I, hiddenSize: H, outputSize: O } = model;
     const outAll = model.output === 'all';
-    const tuning = gemmTuning(describeAdapter(device.adapterInfo));
-    const kernels = new GemmKernels(device, { cell: model.cell, inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.shared });
+    const tuning = tuningFor(device);
+    const variant = { cell: model.cell, inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.gemmShared };
+    const kernels = await GemmKernels.load(device, variant, gradients ? undefined : FORWARD_KINDS);
     const wgradGroups = tuning.wgradGroups;
-    const reduce = new ReduceKernel(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
+    const reduce = await ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
     const P = model.params.length;
     const plan = planGemm({
       lengths: batch.lengths,
@@ -270,7 +271,7 @@ export const gemm: Strategy = {
     if (gradients) {
       const stats = pool.get('clip stats', CLIP_STATS_BYTES, STORAGE | COPY_SRC);
       const u = pool.get('clip params', 16, UNIFORM | COPY_DST);
-      const clip = new ClipKernel(device);
+      const clip = await ClipKernel.load(device);
       device.queue.writeBuffer(u, 0, clip.params(0, P, req.clipNorm));
       const pass = enc.beginComputePass({ label: 'webgpu-rnn gradient norm and clipping', ...ctx.timer?.pass() });
       clip.encode(pass, clip.bind('run', { params: u, grads: work, stats }));
