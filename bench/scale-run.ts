@@ -1,4 +1,4 @@
-// One forward + BPTT run of a large shape (issue 3's "done when": H = 256, T = 256, N = 16,384) on WebGPU, printing
+// One forward + BPTT run of a large shape (by default H = 256, T = 256, N = 16,384) on WebGPU, printing
 // the wall time and RunStats (strategy, chunks, peak GPU bytes, checkpoint interval). Not the benchmark sweep.
 //
 //   npx tsx bench/scale-run.ts [--h 256] [--t 256] [--n 16384] [--budget BYTES] [--strategy auto|gemm|…]

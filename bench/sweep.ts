@@ -1,4 +1,4 @@
-// `npm run bench:sweep` (issue 3, item 8): forward and forward+BPTT sequence-steps/s over H × N × T for every
+// `npm run bench:sweep`: forward and forward+BPTT sequence-steps/s over H × N × T for every
 // registered kernel strategy, beside the CPU reference, with GFLOP/s and GB/s. Each cell has a time budget; slow
 // cells are cut off and reported with their estimate. Options: --h 1,16,64,256 --n 1024,16384,262144
 // --t 16,64,256 --budget <s per peer and cell> --repeats k --json F --markdown F --no-cpu; --from F.json prints

@@ -1,4 +1,4 @@
-// The seed notes' worked example (see /work/shared/seed), computed by our software: the two forward passes,
+// The seed notes' worked example (the project's seed lecture notes), computed by our software: the two forward passes,
 // the SSR and its five gradients, the notes' closed-form dSSR/dw1 for 1, 2 and 3 unrolled days beside BPTT,
 // and the lesson that an input k steps back is multiplied by w2^k.
 //

@@ -1,4 +1,4 @@
-// The seed notes' worked example (/work/shared/seed): forward passes, SSR, gradients, the closed-form dSSR/dw1 for
+// The seed notes' worked example (the project's seed lecture notes): forward passes, SSR, gradients, the closed-form dSSR/dw1 for
 // 1–3 unrolled days, and the report that `webgpu-rnn statquest` prints. CPU only.
 
 import { describe, expect, it } from 'vitest';

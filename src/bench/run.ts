@@ -138,7 +138,7 @@ export interface TargetCheck {
   against: string | null;
   /** True when a cut-off cell's calibration estimate went into the figure. */
   estimated: boolean;
-  /** The issue's sizes (N=65,536, T=64) or others. */
+  /** The target sizes (N=65,536, T=64) or others. */
   atIssueSize: boolean;
   met: boolean | null;
   note?: string;

@@ -36,7 +36,7 @@ interface TrainCommandOptions extends DataCliOptions, ModelCliOptions, TrainCliO
   json?: boolean;
 }
 
-/** The goal the report states reaching or not: the issue's SSR below 1e-3 on the seed data. */
+/** The goal the report states reaching or not: SSR below 1e-3 on the seed data. */
 const GOAL = 1e-3;
 
 /** The notes' names for a 1-1-1 model: w1 = 1.8 … */
