@@ -1,25 +1,39 @@
 // Times each gemm kernel kind alone (one dispatch per kind, repeated) at one shape on the acquired adapter, and
 // prints GFLOP/s per kind (2·M·NC·K flops; the weight-gradient kinds over one block of steps, all parts). Values are random; this measures speed only, not results.
 //
-//   npx tsx bench/gemm-kernels.ts [--h 256] [--n 1024] [--reps 3] [--shared 0|1] [--tile TXxTYxRMxRNxBK]
+//   npx tsx bench/gemm-kernels.ts [--h 256] [--n 1024] [--reps 3] [--shared] [--tile TXxTYxRMxRNxBK]
 
+import { benchOptions, integer } from './options.ts';
 import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
 import { GRAD_BLOCK, splitParts } from '../src/gpu/gemm-plan.ts';
 import { tuningFor } from '../src/gpu/tuning.ts';
 import { GemmKernels, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
 
-const arg = (name: string, dflt: string): string => {
-  const k = process.argv.indexOf(`--${name}`);
-  return k > 0 ? process.argv[k + 1] : dflt;
-};
-const H = Number(arg('h', '256'));
-const n = Number(arg('n', '1024'));
-const reps = Number(arg('reps', '3'));
+const opts = benchOptions<{ h: number; n: number; reps: number; shared: boolean; tile?: string }>('gemm-kernels', 'times each gemm kernel kind alone', (c) =>
+  c
+    .option('--h <units>', 'hidden units', integer(1, 512), 256)
+    .option('--n <sequences>', 'sequences (columns)', integer(1), 1024)
+    .option('--reps <k>', 'timed repeats (the best is kept)', integer(1), 3)
+    .option('--shared', 'stage tiles in workgroup memory', false)
+    .option('--tile <TXxTYxRMxRNxBK>', 'one tile for every kind, e.g. 8x8x8x8x16'),
+);
+const H = opts.h;
+const n = opts.n;
+const reps = opts.reps;
+let tile: GemmTile | undefined;
+if (opts.tile) {
+  const f = opts.tile.split('x').map((v) => integer(1, 1024)(v));
+  if (f.length !== 5) {
+    console.error(`gemm-kernels: --tile must be TXxTYxRMxRNxBK, got "${opts.tile}"`);
+    process.exit(2);
+  }
+  tile = { tx: f[0], ty: f[1], rm: f[2], rn: f[3], bk: f[4] };
+}
 const I = 1;
 const O = 1;
 const { device } = await acquireDevice();
-const shared = arg('shared', '0') === '1';
-const k = await GemmKernels.load(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: 'tanh', outAll: false, writeY: false, hasTargets: true, shared, tile: arg('tile', '') ? Object.fromEntries(['tx', 'ty', 'rm', 'rn', 'bk'].map((f, j) => [f, Number(arg('tile', '').split('x')[j])])) as unknown as GemmTile : undefined });
+const shared = opts.shared;
+const k = await GemmKernels.load(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: 'tanh', outAll: false, writeY: false, hasTargets: true, shared, tile });
 const P = H * I + H * H + H + O * H + O;
 const S = GPUBufferUsage.STORAGE;
 const buf = (floats: number, usage = S | GPUBufferUsage.COPY_DST, data?: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>): GPUBuffer => {

@@ -5,20 +5,23 @@
 // Usage: npx tsx bench/population.ts [--models 10000] [--steps 200] [--grid 512] [--json out.json]
 
 import { cpus } from 'node:os';
+import { benchOptions, integer } from './options.ts';
 import { writeFileSync } from 'node:fs';
 import { batchFromArrays } from '../src/batch.ts';
 import { Engine } from '../src/engine.ts';
 import { modelFromJSON, preset } from '../src/model.ts';
 import { lossLandscape, randomPopulation, trainPopulation } from '../src/train/index.ts';
 
-function arg(name: string, def: string): string {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 ? process.argv[k + 1] : def;
-}
-const M = Number(arg('models', '10000'));
-const steps = Number(arg('steps', '200'));
-const grid = Number(arg('grid', '512'));
-for (const [k, v] of Object.entries({ models: M, steps, grid })) if (!Number.isInteger(v) || v < 2) throw new Error(`--${k} must be an integer ≥ 2`);
+const args = benchOptions<{ models: number; steps: number; grid: number; json?: string }>('population', 'population training and landscape speed, WebGPU and CPU', (c) =>
+  c
+    .option('--models <n>', 'models in the population', integer(2), 10000)
+    .option('--steps <n>', 'optimizer steps per model', integer(2), 200)
+    .option('--grid <n>', 'landscape points per axis', integer(2, 4096), 512)
+    .option('--json <file>', 'write the figures as JSON'),
+);
+const M = args.models;
+const steps = args.steps;
+const grid = args.grid;
 
 const data = batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last', 1);
 const base = modelFromJSON(preset('statquest'));
@@ -54,7 +57,7 @@ for (const [name, engine] of [['webgpu', gpu], ['cpu', cpu]] as const) {
 }
 const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, adapter: typeof gpu === 'string' ? `none (${gpu})` : gpu.adapter };
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; adapter: ${machine.adapter}`);
-const out = arg('json', '');
+const out = args.json ?? '';
 if (out) writeFileSync(out, JSON.stringify({ machine, rows }, null, 2));
 if (typeof gpu !== 'string') gpu.dispose();
 process.exit(0);

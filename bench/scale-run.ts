@@ -7,16 +7,22 @@ import { offsetsFromLengths, type Batch } from '../src/batch.ts';
 import { Engine } from '../src/engine.ts';
 import { randomModel, Rng } from '../src/random.ts';
 import type { StrategyChoice } from '../src/gpu/strategy.ts';
+import { strategyOption } from '../src/cli/options.ts';
+import { benchOptions, integer, parseBytes } from './options.ts';
 
-const arg = (name: string, dflt: string): string => {
-  const k = process.argv.indexOf(`--${name}`);
-  return k > 0 ? process.argv[k + 1] : dflt;
-};
-const H = Number(arg('h', '256'));
-const T = Number(arg('t', '256'));
-const N = Number(arg('n', '16384'));
-const budget = arg('budget', '');
-const strategy = arg('strategy', 'auto') as StrategyChoice;
+const opts = benchOptions<{ h: number; t: number; n: number; budget?: number; strategy: StrategyChoice }>('scale-run', 'one forward + BPTT run of a large shape on WebGPU', (c) =>
+  c
+    .option('--h <units>', 'hidden units', integer(1, 512), 256)
+    .option('--t <steps>', 'steps per sequence', integer(1, 4096), 256)
+    .option('--n <sequences>', 'sequences', integer(1), 16384)
+    .option('--budget <bytes>', 'GPU memory budget (e.g. 512M)', parseBytes)
+    .addOption(strategyOption()),
+);
+const H = opts.h;
+const T = opts.t;
+const N = opts.n;
+const budget = opts.budget;
+const strategy = opts.strategy ?? 'auto';
 
 const rng = new Rng(1);
 const json = randomModel({ inputSize: 1, hiddenSize: H, outputSize: 1 }, 'tanh', 'last', 7, 1 / Math.sqrt(H));
@@ -33,7 +39,7 @@ const batchOf = (n: number): Batch => {
     targets: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
   };
 };
-const engine = await Engine.create({ backend: 'webgpu', gpu: budget ? { memoryBudget: Number(budget) } : {} });
+const engine = await Engine.create({ backend: 'webgpu', gpu: budget ? { memoryBudget: budget } : {} });
 await engine.run(json, batchOf(4), { strategy }); // compiles the pipelines
 const batch = batchOf(N);
 const t0 = performance.now();

@@ -10,35 +10,34 @@ import { machineInfo, nodePeers, versions, writeTextAtomic } from '../src/bench/
 import { WebGpuPeer } from '../src/bench/peer.ts';
 import { runBench, type BenchReport, type CellResult } from '../src/bench/run.ts';
 import { readFileSync } from 'node:fs';
+import { benchOptions, integer, number, positiveList } from './options.ts';
 import { workload } from '../src/bench/workloads.ts';
 import { STRATEGIES } from '../src/gpu/strategies/index.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../src/gpu/strategy.ts';
 
-function arg(name: string, def: string): string {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 && process.argv[k + 1] !== undefined ? process.argv[k + 1] : def;
-}
-function list(name: string, def: string): number[] {
-  const xs = arg(name, def).split(',').map(Number);
-  if (xs.some((x) => !Number.isInteger(x) || x < 1)) {
-    console.error(`bench:sweep: --${name} must list positive integers, got "${arg(name, def)}"`);
-    process.exit(2);
-  }
-  return xs;
-}
-
-const Hs = list('h', '1,16,64,256');
-const Ns = list('n', '1024,16384,262144');
-const Ts = list('t', '16,64,256');
-const budget = Number(arg('budget', '10'));
-const repeats = Number(arg('repeats', '3'));
-if (!(budget > 0) || !Number.isInteger(repeats) || repeats < 1) {
-  console.error('bench:sweep: --budget must be positive seconds and --repeats a positive integer');
-  process.exit(2);
-}
+const opts = benchOptions<{ h: number[]; n: number[]; t: number[]; budget: number; repeats: number; json?: string; markdown?: string; cpu: boolean; from?: string }>(
+  'bench:sweep',
+  'sequence-steps/s over H × N × T for every registered strategy',
+  (c) =>
+    c
+      .option('--h <list>', 'hidden sizes', positiveList, [1, 16, 64, 256])
+      .option('--n <list>', 'sequences per batch', positiveList, [1024, 16384, 262144])
+      .option('--t <list>', 'steps per sequence', positiveList, [16, 64, 256])
+      .option('--budget <seconds>', 'seconds per peer and cell', number('positive'), 10)
+      .option('--repeats <k>', 'timed repeats after the warm-up', integer(1), 3)
+      .option('--json <file>', 'write every figure as JSON')
+      .option('--markdown <file>', 'write the Markdown table')
+      .option('--no-cpu', 'leave out the CPU reference')
+      .option('--from <file>', "print the Markdown of an earlier run's JSON without running anything"),
+);
+const Hs = opts.h;
+const Ns = opts.n;
+const Ts = opts.t;
+const budget = opts.budget;
+const repeats = opts.repeats;
 const registered = STRATEGIES.map((s) => s.name) as StrategyChoice[];
-const withCpu = !process.argv.includes('--no-cpu');
-const from = arg('from', '');
+const withCpu = opts.cpu;
+const from = opts.from ?? '';
 type SweepReport = BenchReport & { strategiesMissing: string[]; seconds: number };
 let report: SweepReport;
 if (from) report = JSON.parse(readFileSync(from, 'utf8')) as SweepReport;
@@ -98,8 +97,8 @@ const md = [
   bad.length ? `**Mismatch:** ${bad.map((c) => `${c.peer} H=${c.hiddenSize} N=${c.N} T=${c.T} ${c.phase}`).join('; ')}` : `Every strategy and the CPU reference agree with the first strategy that ran each shape, or with the CPU reference (${report.results.filter((c) => c.check).length} checks, loss and gradients within 1e-3 relative).`,
 ].join('\n');
 console.log(md);
-const json = arg('json', '');
+const json = opts.json ?? '';
 if (json && !from) writeTextAtomic(json, JSON.stringify(report, null, 2) + '\n');
-const mdFile = arg('markdown', '');
+const mdFile = opts.markdown ?? '';
 if (mdFile) writeTextAtomic(mdFile, md + '\n');
 process.exit(bad.length ? 1 : 0);
