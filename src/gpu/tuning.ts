@@ -24,6 +24,14 @@ export interface AdapterTuning {
   gemmShared: boolean;
   /** gemm: workgroups the weight-gradient products should reach through split-K (enough to fill the adapter). */
   wgradGroups: number;
+  /**
+   * gemm, unstaged: outputs per invocation (rows × columns) of the products with at least 48 rows, and of the
+   * dWh/dWx/dbh product. Larger tiles load fewer operands per multiply-add but make longer shaders: llvmpipe (lavapipe)
+   * took 52 s to compile the first run of one shape (I = 2, H = O = 64) with 8×8, 14 s with 8×4 and 5 s with 4×4,
+   * against 6 s with 8×8 on SwiftShader; at run time 8×8 was up to 2× faster than 4×4 on both.
+   */
+  gemmTile: { rm: number; rn: number };
+  gemmWgradTile: { rm: number; rn: number };
 }
 
 /**
@@ -32,9 +40,9 @@ export interface AdapterTuning {
  * arrays it makes constant-indexed are small (H ≤ 4). Hardware compilers are much faster, so they get more room.
  */
 export const ADAPTER_TUNING: Record<AdapterKind, AdapterTuning> = {
-  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048 },
-  swiftshader: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16 },
-  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16 },
+  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 } },
+  swiftshader: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 } },
+  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 4, rn: 4 }, gemmWgradTile: { rm: 8, rn: 4 } },
 };
 
 /** The kind of adapter behind a description or GPUAdapterInfo (SwiftShader, Mesa's llvmpipe, or anything else). */

@@ -6,6 +6,7 @@ import { GpuError } from '../../errors.ts';
 import { cellOf, type CellName } from '../../cells/index.ts';
 import { paramLayout, type Activation, type Shape } from '../../model.ts';
 import { withCell } from '../cell.ts';
+import { tuningFor } from '../tuning.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeConsts } from '../specialize.ts';
 import { shaders } from '#shaders';
@@ -29,12 +30,14 @@ export const STEP_BINDING_BYTES = 48;
 
 /**
  * The default tile for a product with M output rows: from M = 48, 16×16 invocations with 4×4 outputs each (64×64)
- * when tiles are staged in workgroup memory (`shared`), else 8×8 invocations with 8×8 outputs each (64×64: more
- * products per operand load, measured about 1.5–2× faster on SwiftShader); fewer rows per invocation below that,
- * and for M ≤ 16 a workgroup only as tall as M, so tiny products (O = 1) do not compute 63 empty rows.
+ * when tiles are staged in workgroup memory (`shared`), else 8×8 invocations with `reg` outputs each (by default
+ * 8×8: more products per operand load, measured about 1.5–2× faster on SwiftShader than 4×4; the adapter table in
+ * src/gpu/tuning.ts gives lavapipe smaller ones, whose shaders its compiler builds many times faster); fewer rows
+ * per invocation below that, and for M ≤ 16 a workgroup only as tall as M, so tiny products (O = 1) do not compute
+ * 63 empty rows.
  */
-export function tileFor(M: number, shared = true): GemmTile {
-  if (M >= 48) return shared ? { tx: 16, ty: 16, rm: 4, rn: 4, bk: 16 } : { tx: 8, ty: 8, rm: 8, rn: 8, bk: 16 };
+export function tileFor(M: number, shared = true, reg: { rm: number; rn: number } = { rm: 8, rn: 8 }): GemmTile {
+  if (M >= 48) return shared ? { tx: 16, ty: 16, rm: 4, rn: 4, bk: 16 } : { tx: 8, ty: 8, rm: reg.rm, rn: reg.rn, bk: 16 };
   if (M > 16) return { tx: 16, ty: 16, rm: Math.ceil(M / 16), rn: 4, bk: 16 };
   let ty = 1;
   while (ty < M) ty *= 2;
@@ -99,10 +102,11 @@ export class GemmKernels {
   static async load(device: GPUDevice, v: GemmVariant, kinds: readonly GemmKind[] = Object.keys(GEMM_KINDS) as GemmKind[]): Promise<GemmKernels> {
     const { inputSize: I, hiddenSize: H, outputSize: O } = v;
     const cell = cellOf(v);
+    const tuning = tuningFor(device);
     const sources = new Map<string, string>(); // by tile (RM, RN): the only text that differs between kinds
     const loaded = await Promise.all(
       kinds.map(async (kind): Promise<[GemmKind, KindKernel]> => {
-        const tile = v.tile ?? tileFor(rowsOf(v, kind), v.shared);
+        const tile = v.tile ?? tileFor(rowsOf(v, kind), v.shared, kind === 'wgradH' ? tuning.gemmWgradTile : tuning.gemmTile);
         const why = tileProblem(tile, device.limits, v.shared);
         if (why) throw new GpuError(`gemm.${kind}: ${why}`);
         const label = `gemm.${kind}[${cell.name},H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}]`;
