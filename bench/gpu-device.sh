@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark on a real GPU machine (an NVIDIA H200 reached through a remote-run tool, running as root in a copy
+# The benchmark on a real GPU machine (for example an NVIDIA H200, running as root in a copy
 # of this repository): unpacks the carried Vulkan loader (.gl/*.deb), Node.js and node_modules (.gpu/, made by
 # bench/gpu-pack.sh), points the Vulkan loader at the NVIDIA driver, and runs the benchmark at the target sizes
 # (N=65536, T=64, H=1,16,64,256) with the CPU peers on a low budget, within about 8 minutes. Writes JSON, Markdown,

@@ -3,7 +3,7 @@
 #   .gl/   the Vulkan loader and GL dispatch libraries as Debian .deb files (unpacked there with dpkg -x);
 #   .gpu/  node.xz (this machine's node binary) and node_modules.tar.xz (the runtime dependencies only, with
 #          the `webgpu` package's Linux x64 build alone; tfjs is left out, so the tfjs peers are unavailable there).
-# Both folders are ignored by git (.git/info/exclude) and travel as the remote-run tool's carried paths.
+# Both folders are ignored by git (.git/info/exclude); copy them with the repository to the GPU machine.
 # Run from the repository root on an x86-64 Debian/Ubuntu machine with npm dependencies installed.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
