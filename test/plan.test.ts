@@ -60,6 +60,17 @@ describe('planChunks', () => {
   it('names the limit a single sequence exceeds', () => {
     expect(() => planChunks(base([100_000], { maxBindingBytes: 65536 }))).toThrow(/needs 400000 bytes of "xs", more than the device's buffer limit of 65536 bytes/);
     expect(() => planChunks(base([1000], { budgetBytes: 1000 }))).toThrow(/more than the memory budget of 1000 bytes/);
+    // The least the message names is enough: a plan under exactly that budget exists.
+    const lengths = Array(5000).fill(64);
+    let least = 0;
+    try {
+      planChunks(base(lengths, { budgetBytes: 1000 }));
+    } catch (e) {
+      least = Number(/need at least (\d+) bytes/.exec((e as Error).message)![1]);
+    }
+    expect(least).toBeGreaterThan(1000);
+    expect(planChunks(base(lengths, { budgetBytes: least })).capacity).toBeGreaterThanOrEqual(1);
+    expect(() => planChunks(base(lengths, { budgetBytes: least - 1 }))).toThrow(/need at least/);
   });
 });
 

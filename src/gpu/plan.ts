@@ -77,7 +77,12 @@ export function planChunks(p: PlanInput): Plan {
   const partials = (cap: number): number => p.rows * 4 * (Math.ceil(N / p.reduceSpan) + Math.ceil(N / cap));
   let fitBudget = Math.floor((p.budgetBytes - fixed - partials(Math.min(capacity, N))) / sum);
   while (fitBudget >= 1 && fixed + partials(fitBudget) + fitBudget * sum > p.budgetBytes) fitBudget--;
-  if (fitBudget < 1) throw new GpuError(`one sequence of ${T} steps needs ${sum + fixed + partials(1)} bytes of GPU buffers with the weights and partial sums, more than the memory budget of ${p.budgetBytes} bytes`);
+  if (fitBudget < 1) {
+    // The least any chunk size needs: the partial sums grow with the number of chunks, the chunk buffers with its size.
+    const best = Math.min(N, Math.max(1, Math.round(Math.sqrt((p.rows * 4 * N) / sum))));
+    const least = Math.min(...[1, best, N].map((c) => fixed + partials(c) + c * sum));
+    throw new GpuError(`sequences of ${T} steps need at least ${least} bytes of GPU buffers (the weights, the partial sums and the chunk's data), more than the memory budget of ${p.budgetBytes} bytes`);
+  }
   capacity = Math.min(capacity, fitBudget);
 
   const chunks: Chunk[] = [];
