@@ -19,6 +19,22 @@ export interface CopyProbe {
   gpuGBps: Summary | null;
 }
 
+/** Records one pass with `record`, submits it and waits: wall seconds, and GPU nanoseconds where timestamps exist. */
+async function timedPass(device: GPUDevice, label: string, record: (pass: GPUComputePassEncoder) => void): Promise<{ wall: number; ns: number | null }> {
+  const timer = GpuTimer.create(device, 1);
+  const enc = device.createCommandEncoder({ label: `webgpu-rnn ${label}` });
+  const pass = enc.beginComputePass({ label: `webgpu-rnn ${label} pass`, ...timer?.pass() });
+  record(pass);
+  pass.end();
+  timer?.finish(enc);
+  const t0 = performance.now();
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  const wall = (performance.now() - t0) / 1000;
+  const ns = timer ? await timer.read() : null;
+  return { wall, ns };
+}
+
 const STORAGE = 0x80;
 const UNIFORM = 0x40;
 const COPY_DST = 0x8;
@@ -29,7 +45,7 @@ export async function gpuCopyProbe(device: GPUDevice, bytes = 256 * 2 ** 20, rep
   bytes = Math.max(16, Math.floor(Math.min(bytes, limit) / 16) * 16);
   const count = bytes / 16;
   return withErrorScopes(device, 'bandwidth probe', async () => {
-    const kernel = new CopyKernel(device);
+    const kernel = await CopyKernel.load(device);
     const src = device.createBuffer({ label: 'webgpu-rnn probe src', size: bytes, usage: STORAGE });
     const dst = device.createBuffer({ label: 'webgpu-rnn probe dst', size: bytes, usage: STORAGE });
     const params = device.createBuffer({ label: 'webgpu-rnn probe params', size: 16, usage: UNIFORM | COPY_DST });
@@ -39,17 +55,7 @@ export async function gpuCopyProbe(device: GPUDevice, bytes = 256 * 2 ** 20, rep
       const wall: number[] = [];
       const gpu: number[] = [];
       for (let r = 0; r <= repeats; r++) {
-        const timer = GpuTimer.create(device, 1);
-        const enc = device.createCommandEncoder({ label: 'webgpu-rnn probe' });
-        const pass = enc.beginComputePass({ label: 'webgpu-rnn probe copy', ...timer?.pass() });
-        kernel.encode(pass, bind, count);
-        pass.end();
-        timer?.finish(enc);
-        const t0 = performance.now();
-        device.queue.submit([enc.finish()]);
-        await device.queue.onSubmittedWorkDone();
-        const seconds = (performance.now() - t0) / 1000;
-        const ns = timer ? await timer.read() : null;
+        const { wall: seconds, ns } = await timedPass(device, 'copy probe', (pass) => kernel.encode(pass, bind, count));
         if (r === 0) continue; // warm-up
         wall.push((2 * bytes) / seconds / 1e9);
         if (ns) gpu.push((2 * bytes) / ns);
@@ -110,7 +116,7 @@ export async function gpuFmaProbe(device: GPUDevice, opts: { invocations?: numbe
   const target = opts.targetSeconds ?? 0.25;
   const repeats = opts.repeats ?? 5;
   return withErrorScopes(device, 'arithmetic probe', async () => {
-    const kernel = Kernel.get(device, `fma[wg=${WG}]`, () => ({ label: `fma[wg=${WG}]`, source: shaders.fma, entry: 'fma_probe', constants: { WG } }));
+    const kernel = await Kernel.load(device, { label: `fma[wg=${WG}]`, source: shaders.fma, entry: 'fma_probe', constants: { WG } });
     const sink = device.createBuffer({ label: 'webgpu-rnn fma probe sink', size: 16, usage: STORAGE });
     const params = device.createBuffer({ label: 'webgpu-rnn fma probe params', size: 32, usage: UNIFORM | COPY_DST });
     try {
@@ -118,20 +124,11 @@ export async function gpuFmaProbe(device: GPUDevice, opts: { invocations?: numbe
       const dispatch = async (invocations: number, iterations: number): Promise<{ wall: number; ns: number | null }> => {
         const [x, y] = foldDispatch(Math.ceil(invocations / WG), device.limits.maxComputeWorkgroupsPerDimension);
         device.queue.writeBuffer(params, 0, kernel.uniform('params', { count: invocations, iterations, m: 0.999, c: 1e-3, never: -1e30 }));
-        const timer = GpuTimer.create(device, 1);
-        const enc = device.createCommandEncoder({ label: 'webgpu-rnn fma probe' });
-        const pass = enc.beginComputePass({ label: 'webgpu-rnn fma probe pass', ...timer?.pass() });
-        pass.setPipeline(kernel.pipeline);
-        pass.setBindGroup(0, bind);
-        pass.dispatchWorkgroups(x, y);
-        pass.end();
-        timer?.finish(enc);
-        const t0 = performance.now();
-        device.queue.submit([enc.finish()]);
-        await device.queue.onSubmittedWorkDone();
-        const wall = (performance.now() - t0) / 1000;
-        const ns = timer ? await timer.read() : null;
-        return { wall, ns };
+        return timedPass(device, 'fma probe', (pass) => {
+          pass.setPipeline(kernel.pipeline);
+          pass.setBindGroup(0, bind);
+          pass.dispatchWorkgroups(x, y);
+        });
       };
       await dispatch(WG, 1); // compile and warm up
       const tried: FmaProbeAt[] = [];
