@@ -58,10 +58,10 @@ export interface GemmPlan {
   records: number;
   /** BPTT: steps per weight-gradient product (dz and dy slots held). */
   block: number;
-  /** Split-K parts of the weight-gradient products, each over `partLen` consecutive sequences of a chunk. */
-  parts: number;
-  partLen: number;
-  /** Float offsets in the `work` buffer at capacity: dy slots, dz slots (block + two carry slots), rows, partials. */
+  /**
+   * Float offsets in the `work` buffer at capacity: dy slots, dz slots (block + two carry slots), rows, and the
+   * split-K partial sums (splitParts(capacity) rows of P; a smaller chunk needs no more).
+   */
   work: { dy: number; dz: number; rows: number; partials: number; floats: number };
   /** Bytes per buffer role. */
   bytes: Record<string, number>;
@@ -201,8 +201,6 @@ export function planGemm(p: GemmPlanInput): GemmPlan {
     totalParts: parts,
     records: l.records,
     block: l.block,
-    parts: l.split.parts,
-    partLen: l.split.partLen,
     work: l.work,
     bytes: l.bytes,
     totalBytes: l.totalBytes,
