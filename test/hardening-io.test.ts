@@ -3,12 +3,11 @@
 // accepts, a replaced file keeps its permission bits, and a refused write leaves nothing on disk.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.ts';
+import { describe, expect, it } from 'vitest';
+import { inputError, tempFiles } from './helpers/files.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
 import { MAX_TEXT_BYTES, readDataFile, readJsonFile, writeDataFile, writeJsonData, writeRandomData, writeRandomDataAsync } from '../src/io/files.ts';
 import { decodeRnnb, RNNB_HEADER_BYTES } from '../src/io/rnnb.ts';
@@ -16,20 +15,7 @@ import { LIMITS, preset, type ModelJSON } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-hardening-io-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-const tmp = (name: string): string => join(dir, `${fileNo++}-${name}`);
-
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
+const { dir, tmp } = tempFiles('webgpu-rnn-hardening-io-');
 
 /** An RNNB header (I = O = 1, mode last, with targets) and a lengths table, in a file of exactly `size` bytes (sparse). */
 function sparseRnnb(N: number, firstLengths: number[], size: number, mode = 0): string {

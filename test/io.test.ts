@@ -1,11 +1,11 @@
 // File formats: the seeded generators, model/data JSON reading, the binary RNNB format (round trips and every
 // validation error), JSON parse-error positions and atomic writes.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { inputError, tempFiles } from './helpers/files.ts';
 import type { Batch } from '../src/batch.ts';
 import { InputError } from '../src/errors.ts';
 import {
@@ -24,21 +24,7 @@ import { jsonErrorOffset, lineColumn, parseJsonText } from '../src/io/json-error
 import { STATQUEST_JSON, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { mulberry32, randomBatch, randomModel, Rng, streamRandomBatch } from '../src/random.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-io-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-const tmp = (name: string): string => join(dir, `${fileNo++}-${name}`);
-
-/** Catches the InputError thrown by `f`. */
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
+const { dir, tmp } = tempFiles('webgpu-rnn-io-');
 
 const model = (output: OutputMode, I = 2, O = 3): ModelJSON => randomModel({ inputSize: I, hiddenSize: 4, outputSize: O }, 'tanh', output, 11);
 
