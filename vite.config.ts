@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   root: '.',
+  // Relative asset URLs: the built page works from any sub-path (e.g. https://host/some/dir/), not only the root.
+  base: './',
   build: { outDir: 'dist', target: 'es2022' },
   test: {
     include: ['test/**/*.test.ts'],

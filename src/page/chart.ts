@@ -1,5 +1,8 @@
-// uPlot charts for the page: line charts (linear or log axes) that panels update live, and bar histograms.
-// Each chart sits in a figure with a text summary (the panel writes it) for people who do not read the plot.
+// uPlot charts for the page: line charts (linear or log axes) that panels update live, and bar histograms. Axes
+// end near the data (log axes pad by a few percent, not to whole decades), every axis gets at least three labels,
+// bars are not cut at the ends, the legend reads the values under the cursor, and every chart follows its
+// container's width. Each chart sits in a figure with a text summary (the panel writes it) for people who do not
+// read the plot.
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -22,50 +25,128 @@ export interface LineChartSpec {
   logX?: boolean;
   logY?: boolean;
   height?: number;
-  /** Draw series as bars (histograms). */
+  /** Draw series as bars (histograms); x values are the bar centres, evenly spaced. */
   bars?: boolean;
   legend?: boolean;
 }
 
-/** Log-axis ticks at powers of ten only, at most about 8 of them (uPlot's own put 9 per decade). */
-function decadeSplits(_u: uPlot, _axis: number, min: number, max: number): number[] {
-  const lo = Math.floor(Math.log10(min));
-  const hi = Math.ceil(Math.log10(max));
-  const step = Math.max(1, Math.ceil((hi - lo) / 8));
-  const out: number[] = [];
-  for (let k = lo; k <= hi; k += step) out.push(10 ** k);
-  return out;
+/** The height of every chart unless a panel asks otherwise, so charts side by side line up. */
+export const CHART_HEIGHT = 260;
+
+/** Smallest value a log axis shows: uPlot's log-axis ticks round to 16 decimals, so far smaller values never end. */
+export const LOG_FLOOR = 1e-14;
+
+/**
+ * A value for a log axis: null (a gap) where it is not finite or negative; zero and values below LOG_FLOOR are
+ * drawn at LOG_FLOOR (a loss that reached exactly 0 stays on the chart).
+ */
+export function forLog(v: number): number | null {
+  return Number.isFinite(v) && v >= 0 ? Math.max(v, LOG_FLOOR) : null;
 }
 
-/** 0.001 … 1000 written out, other powers of ten as 1e-12. */
-function powerLabel(v: number | null): string {
-  if (v === null || !(v > 0)) return ''; // uPlot passes null for ticks it leaves unlabelled
-  const k = Math.round(Math.log10(v));
-  return k >= -3 && k <= 3 ? String(Number(v.toPrecision(1))) : `1e${k}`;
+/** A compact tick label: 0.001 … 1000 written out, other powers of ten as 1e-12, other values to 3 digits. */
+export function tickLabel(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e-3 && a < 1e4) return String(Number(v.toPrecision(3)));
+  const k = Math.floor(Math.log10(a) + 1e-9);
+  const m = Number((v / 10 ** k).toPrecision(2));
+  return m === 1 ? `1e${k}` : m === -1 ? `-1e${k}` : `${m}e${k}`;
 }
 
-/** A uPlot chart in `container`, sized to its width, replaced on every call. */
+/** Evenly spaced "nice" ticks (1, 2, 2.5 or 5 × 10^k) inside [min, max], at least three where the range allows. */
+export function niceTicks(min: number, max: number, target = 5): number[] {
+  if (!(max > min)) return Number.isFinite(min) ? [min] : [];
+  for (let want = target; want <= 12; want++) {
+    const raw = (max - min) / want;
+    const p = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((s) => s >= raw)!;
+    const out: number[] = [];
+    for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+    if (out.length >= 3) return out;
+  }
+  return [min, (min + max) / 2, max];
+}
+
+/** Log-axis ticks inside [min, max]: powers of ten (at most about 8), with 2× and 5× added while fewer than three. */
+export function logTicks(min: number, max: number): number[] {
+  if (!(min > 0) || !(max > min)) return min > 0 ? [min] : [];
+  const lo = Math.ceil(Math.log10(min) - 1e-9);
+  const hi = Math.floor(Math.log10(max) + 1e-9);
+  const step = Math.max(1, Math.ceil((hi - lo + 1) / 8));
+  const decades: number[] = [];
+  for (let k = lo; k <= hi; k += step) decades.push(10 ** k);
+  if (decades.length >= 3) return decades;
+  const more: number[] = [];
+  for (let k = lo - 1; k <= hi; k++) for (const m of [1, 2, 5]) {
+    const v = m * 10 ** k;
+    if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) more.push(Number(v.toPrecision(6)));
+  }
+  if (more.length >= 3) return more;
+  return niceTicks(min, max, 4).filter((v) => v > 0);
+}
+
+/** The data range of a log scale padded by a few percent (not to whole decades), and of a linear one by 5%. */
+function paddedRange(log: boolean) {
+  return (_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax => {
+    if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return log ? [0.1, 10] : [0, 1];
+    if (log) {
+      if (!(min > 0)) min = LOG_FLOOR;
+      if (max <= min) return [min / 2, max * 2];
+      const pad = Math.max(1.05, (max / min) ** 0.04);
+      return [min / pad, max * pad];
+    }
+    if (max <= min) return min === 0 ? [-1, 1] : [min - Math.abs(min) * 0.5, max + Math.abs(max) * 0.5];
+    const pad = (max - min) * 0.05;
+    return [min >= 0 && min - pad < 0 ? 0 : min - pad, max + pad];
+  };
+}
+
+/** The charts on the page by container id, for tests and the console (the data each one draws). */
+export const charts = new Map<string, uPlot>();
+
+const observed = new WeakMap<HTMLElement, ResizeObserver>();
+
+function widthOf(container: HTMLElement): number {
+  return Math.max(200, Math.floor((container.clientWidth || 720) - 10));
+}
+
+/** A uPlot chart in `container`, as wide as the container (and following it), replaced on every call. */
 export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPlot.AlignedData): uPlot {
   container.replaceChildren();
-  const width = Math.max(320, Math.min(container.clientWidth || 720, 900));
   const bars = spec.bars ? uPlot.paths.bars!({ size: [0.9, 80] }) : undefined;
+  const xRange = spec.bars
+    ? (u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax => {
+        // Half a bar's width beyond the first and last centres, so no bar is cut in half.
+        const xs = u.data[0] as number[];
+        const half = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 0.5;
+        return [(min ?? 0) - half, (max ?? 1) + half];
+      }
+    : paddedRange(!!spec.logX);
+  const axis = (label: string, log: boolean, size: number): uPlot.Axis => ({
+    label,
+    stroke: '#222',
+    grid: { stroke: '#e4e4e4' },
+    ticks: { stroke: '#bbb' },
+    size,
+    labelSize: 22,
+    gap: 5,
+    splits: (_u: uPlot, _i: number, min: number, max: number) => (log ? logTicks(min, max) : niceTicks(min, max)),
+    values: (_u: uPlot, vs: (number | null)[]) => vs.map(tickLabel),
+  });
   const opts: uPlot.Options = {
-    width,
-    height: spec.height ?? 260,
-    legend: { show: spec.legend ?? true, live: false },
-    cursor: { drag: { x: true, y: false } },
+    width: widthOf(container),
+    height: spec.height ?? CHART_HEIGHT,
+    legend: { show: spec.legend ?? true, live: true },
+    cursor: { drag: { x: true, y: false }, points: { size: 7 } },
     scales: {
-      x: spec.logX ? { distr: 3, time: false } : { time: false },
-      y: spec.logY ? { distr: 3 } : {},
+      x: { time: false, distr: spec.logX ? 3 : 1, range: xRange },
+      y: { distr: spec.logY ? 3 : 1, range: paddedRange(!!spec.logY) },
     },
-    axes: [
-      { label: spec.xLabel, stroke: '#222', grid: { stroke: '#e4e4e4' } },
-      spec.logY
-        ? { label: spec.yLabel, stroke: '#222', grid: { stroke: '#e4e4e4' }, size: 70, splits: decadeSplits, values: (_u: uPlot, vs: (number | null)[]) => vs.map(powerLabel) }
-        : { label: spec.yLabel, stroke: '#222', grid: { stroke: '#e4e4e4' }, size: 70 },
-    ],
+    axes: [axis(spec.xLabel, !!spec.logX, 34), axis(spec.yLabel, !!spec.logY, 56)],
     series: [
-      { label: spec.xLabel },
+      { label: spec.xLabel, value: (_u: uPlot, v: number | null) => (v === null ? '—' : tickLabel(v)) },
       ...spec.series.map((s, k) => ({
         label: s.label,
         stroke: s.color ?? COLORS[k % COLORS.length],
@@ -74,16 +155,25 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
         points: { show: s.points ?? false },
         fill: spec.bars ? (s.color ?? COLORS[k % COLORS.length]) + 'cc' : undefined,
         paths: bars,
+        value: (_u: uPlot, v: number | null) => (v === null ? '—' : tickLabel(v)),
       })),
     ],
   };
-  return new uPlot(opts, data, container);
-}
-
-/** Smallest value a log axis shows: uPlot's log-axis ticks round to 16 decimals, so far smaller values never end. */
-export const LOG_FLOOR = 1e-14;
-
-/** A value for a log axis: null (a gap) where it is not finite and positive, else at least LOG_FLOOR. */
-export function forLog(v: number): number | null {
-  return Number.isFinite(v) && v > 0 ? Math.max(v, LOG_FLOOR) : null;
+  const u = new uPlot(opts, data, container);
+  if (container.id) charts.set(container.id, u);
+  // Follow the container's width (phone rotation, window resize, a column that changes width).
+  observed.get(container)?.disconnect();
+  if (typeof ResizeObserver !== 'undefined') {
+    let last = opts.width;
+    const ro = new ResizeObserver(() => {
+      const w = widthOf(container);
+      if (Math.abs(w - last) >= 2 && charts.get(container.id) === u) {
+        last = w;
+        u.setSize({ width: w, height: opts.height });
+      }
+    });
+    ro.observe(container);
+    observed.set(container, ro);
+  }
+  return u;
 }

@@ -3,6 +3,7 @@
 // become FieldErrors/InputErrors that the panel shows inline; nothing is built from bad input.
 
 import { addingData, csvData, seedData, sineData, type DataSet } from '../data/index.ts';
+import { InputError } from '../errors.ts';
 import { $, FieldError, readNumber } from './ui.ts';
 
 export type DataKind = 'seed' | 'sine' | 'adding' | 'csv';
@@ -36,6 +37,7 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
     }
     file.removeAttribute('aria-invalid');
     text.value = await f.text();
+    text.removeAttribute('aria-invalid');
   });
   showFields();
 
@@ -52,7 +54,14 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
       if (csv.trim() === '') throw new FieldError(text, 'CSV: choose a file or paste CSV text first');
       if (csv.length > MAX_CSV) throw new FieldError(text, `CSV: more than ${MAX_CSV / 1e6} M characters`);
       const name = file.files?.[0]?.name ?? 'pasted CSV';
-      const data = csvData(csv, { window: T, source: name, name });
+      let data: DataSet;
+      try {
+        data = csvData(csv, { window: T, source: name, name });
+      } catch (e) {
+        // The CSV text (pasted, or loaded from the file) is in the textarea: mark it.
+        if (e instanceof InputError) throw new FieldError(text, `CSV: ${e.message}`);
+        throw e;
+      }
       if (data.batch.count * T > MAX_STEPS) throw new FieldError(lenField, `CSV: ${data.batch.count} windows × ${T} steps is more than this page trains on (${MAX_STEPS / 1e6} M steps)`);
       return data;
     }

@@ -1,6 +1,8 @@
 // A heatmap for the loss landscape: grid values filled into a canvas with ImageData (one pixel per grid cell,
-// scaled up by CSS), viridis colours on log10 of the value, and an SVG layer on top for the axes, a colour scale (SSR values, log-spaced) and
-// an optional path. Values that are not finite are grey.
+// scaled up by CSS), viridis colours on log10 of the value, and an SVG layer on top for the axes, a titled colour
+// bar (SSR, log-spaced) and an optional path. Values that are not finite are grey. The drawing fits its
+// container's width (and redraws when that changes); hovering reads the value under the pointer, and a click (or a
+// tap) reports the grid coordinates to the panel.
 
 import { NON_FINITE_RGB, viridis } from '../svg/colormap.ts';
 import { num } from './ui.ts';
@@ -13,17 +15,46 @@ export interface HeatmapSpec {
   xLabel: string;
   yLabel: string;
   path?: { x: number; y: number }[] | null;
+  /** Largest side of the square plot in CSS pixels (default 440); smaller when the container is narrower. */
   size?: number;
+  /** Title of the colour bar. */
+  valueLabel?: string;
+  /** Called with the parameter values at a click or tap inside the plot. */
+  onPick?: (x: number, y: number) => void;
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const MARGIN = { left: 64, top: 28, right: 104, bottom: 48 };
 
-/** Draws the heatmap into `container`; returns the log10 range of the colour scale. */
+const observers = new WeakMap<HTMLElement, ResizeObserver>();
+
+/** The plot side that fits `container`: at most spec.size, at least 120 px. */
+function fitSize(container: HTMLElement, max: number): number {
+  const avail = (container.clientWidth || max + MARGIN.left + MARGIN.right) - MARGIN.left - MARGIN.right - 4;
+  return Math.max(120, Math.min(max, Math.floor(avail)));
+}
+
+/** Draws the heatmap into `container` (and again whenever its width changes); returns the log10 colour range. */
 export function drawHeatmap(container: HTMLElement, spec: HeatmapSpec): { lo: number; hi: number } {
+  const out = render(container, spec, fitSize(container, spec.size ?? 440));
+  observers.get(container)?.disconnect();
+  if (typeof ResizeObserver !== 'undefined') {
+    let last = container.clientWidth;
+    const ro = new ResizeObserver(() => {
+      if (Math.abs(container.clientWidth - last) < 2) return;
+      last = container.clientWidth;
+      render(container, spec, fitSize(container, spec.size ?? 440));
+    });
+    ro.observe(container);
+    observers.set(container, ro);
+  }
+  return out;
+}
+
+function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: number; hi: number } {
   const nx = spec.x.length;
   const ny = spec.y.length;
-  const size = spec.size ?? 440;
-  const m = { left: 64, top: 12, right: 96, bottom: 48 };
+  const m = MARGIN;
   let lo = Infinity;
   let hi = -Infinity;
   const logs = new Float64Array(spec.values.length);
@@ -35,6 +66,7 @@ export function drawHeatmap(container: HTMLElement, spec: HeatmapSpec): { lo: nu
       hi = Math.max(hi, logs[k]);
     }
   }
+  if (!Number.isFinite(lo)) lo = 0;
   if (!(hi > lo)) hi = lo + 1;
   const canvas = document.createElement('canvas');
   canvas.width = nx;
@@ -53,7 +85,7 @@ export function drawHeatmap(container: HTMLElement, spec: HeatmapSpec): { lo: nu
     }
   }
   ctx.putImageData(img, 0, 0);
-  Object.assign(canvas.style, { position: 'absolute', left: `${m.left}px`, top: `${m.top}px`, width: `${size}px`, height: `${size}px` });
+  Object.assign(canvas.style, { position: 'absolute', left: `${m.left}px`, top: `${m.top}px`, width: `${size}px`, height: `${size}px`, cursor: spec.onPick ? 'crosshair' : 'default', touchAction: 'manipulation' });
 
   const x0 = spec.x[0];
   const x1 = spec.x[nx - 1];
@@ -61,7 +93,8 @@ export function drawHeatmap(container: HTMLElement, spec: HeatmapSpec): { lo: nu
   const y1 = spec.y[ny - 1];
   const sx = (v: number): number => m.left + ((v - x0) / (x1 - x0)) * size;
   const sy = (v: number): number => m.top + size - ((v - y0) / (y1 - y0)) * size;
-  const ticks = (a: number, b: number): number[] => Array.from({ length: 5 }, (_, k) => a + ((b - a) * k) / 4);
+  const nTicks = size < 220 ? 3 : 5;
+  const ticks = (a: number, b: number): number[] => Array.from({ length: nTicks }, (_, k) => a + ((b - a) * k) / (nTicks - 1));
   const label = (v: number): string => String(Number(v.toPrecision(3)));
   const parts: string[] = [];
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${size}" height="${size}" fill="none" stroke="#333"/>`);
@@ -75,23 +108,27 @@ export function drawHeatmap(container: HTMLElement, spec: HeatmapSpec): { lo: nu
   }
   parts.push(`<text x="${m.left + size / 2}" y="${m.top + size + 40}" text-anchor="middle" font-weight="600">${esc(spec.xLabel)}</text>`);
   parts.push(`<text transform="translate(16 ${m.top + size / 2}) rotate(-90)" text-anchor="middle" font-weight="600">${esc(spec.yLabel)}</text>`);
-  // Colour scale.
-  const cx = m.left + size + 18;
+  // Colour bar with its title and unit.
+  const cx = m.left + size + 14;
   const stops = Array.from({ length: 9 }, (_, k) => {
     const [r, g, b] = viridis(k / 8);
     return `<stop offset="${k / 8}" stop-color="rgb(${r},${g},${b})"/>`;
   }).join('');
-  parts.push(`<defs><linearGradient id="heat-scale" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`);
-  parts.push(`<rect x="${cx}" y="${m.top}" width="16" height="${size}" fill="url(#heat-scale)" stroke="#333"/>`);
+  const gid = `heat-scale-${container.id || 'x'}`;
+  parts.push(`<defs><linearGradient id="${gid}" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`);
+  parts.push(`<text x="${m.left + size + m.right - 4}" y="${m.top - 10}" text-anchor="end" font-weight="600">${esc(spec.valueLabel ?? 'SSR (log scale)')}</text>`);
+  parts.push(`<rect x="${cx}" y="${m.top}" width="16" height="${size}" fill="url(#${gid})" stroke="#333"/>`);
   for (const v of ticks(lo, hi)) {
     const y = m.top + size - ((v - lo) / (hi - lo)) * size;
-    parts.push(`<text x="${cx + 22}" y="${y + 4}">${num(10 ** v, 2)}</text>`);
+    parts.push(`<line x1="${cx + 16}" y1="${y}" x2="${cx + 20}" y2="${y}" stroke="#333"/>`);
+    parts.push(`<text x="${cx + 23}" y="${y + 4}">${num(10 ** v, 2)}</text>`);
   }
   if (spec.path && spec.path.length > 0) {
     const pts = spec.path.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
     const a = spec.path[0];
     const b = spec.path[spec.path.length - 1];
-    parts.push(`<clipPath id="heat-clip"><rect x="${m.left}" y="${m.top}" width="${size}" height="${size}"/></clipPath><g clip-path="url(#heat-clip)">`);
+    const cid = `heat-clip-${container.id || 'x'}`;
+    parts.push(`<clipPath id="${cid}"><rect x="${m.left}" y="${m.top}" width="${size}" height="${size}"/></clipPath><g clip-path="url(#${cid})">`);
     parts.push(`<polyline points="${pts}" fill="none" stroke="#fff" stroke-width="4"/>`);
     parts.push(`<polyline points="${pts}" fill="none" stroke="#c8102e" stroke-width="2"/>`);
     parts.push(`<circle cx="${sx(a.x)}" cy="${sy(a.y)}" r="5" fill="#fff" stroke="#c8102e" stroke-width="2"/>`);
@@ -99,11 +136,35 @@ export function drawHeatmap(container: HTMLElement, spec: HeatmapSpec): { lo: nu
   }
   const W = m.left + size + m.right;
   const H = m.top + size + m.bottom;
-  const svg = `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" aria-hidden="true" style="position:absolute;left:0;top:0;font-size:12px;overflow:visible">${parts.join('')}</svg>`;
+  const svg = `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" aria-hidden="true" style="position:absolute;left:0;top:0;font-size:12px;pointer-events:none">${parts.join('')}</svg>`;
   const box = document.createElement('div');
   Object.assign(box.style, { position: 'relative', width: `${W}px`, height: `${H}px` });
   box.appendChild(canvas);
   box.insertAdjacentHTML('beforeend', svg);
-  container.replaceChildren(box);
+  // Hover readout: the grid cell under the pointer.
+  const readout = document.createElement('p');
+  readout.className = 'small cursor-read';
+  readout.setAttribute('aria-live', 'off');
+  readout.textContent = spec.onPick ? 'Hover to read a value; click or tap to start the descent there.' : 'Hover to read a value.';
+  const at = (e: MouseEvent | PointerEvent): { ix: number; iy: number; x: number; y: number } | null => {
+    const r = canvas.getBoundingClientRect();
+    const fx = (e.clientX - r.left) / r.width;
+    const fy = 1 - (e.clientY - r.top) / r.height;
+    if (!(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1)) return null;
+    return { ix: Math.min(nx - 1, Math.round(fx * (nx - 1))), iy: Math.min(ny - 1, Math.round(fy * (ny - 1))), x: x0 + fx * (x1 - x0), y: y0 + fy * (y1 - y0) };
+  };
+  canvas.addEventListener('pointermove', (e) => {
+    const p = at(e);
+    if (!p) return;
+    readout.textContent = `${spec.xLabel} = ${num(spec.x[p.ix], 4)}, ${spec.yLabel} = ${num(spec.y[p.iy], 4)}: SSR ${num(spec.values[p.iy * nx + p.ix], 4)}`;
+  });
+  if (spec.onPick) {
+    const pick = spec.onPick;
+    canvas.addEventListener('click', (e) => {
+      const p = at(e);
+      if (p) pick(Number(p.x.toPrecision(4)), Number(p.y.toPrecision(4)));
+    });
+  }
+  container.replaceChildren(box, readout);
   return { lo, hi };
 }

@@ -10,12 +10,27 @@ import { initTrain } from './panels/train.ts';
 import { initUnroll } from './panels/unroll.ts';
 import { initVerify } from './panels/verify.ts';
 import { Session } from './session.ts';
+import { seedData } from '../data/index.ts';
+import { randomModel } from '../random.ts';
+import { lossLandscape, randomPopulation, train, trainPopulation } from '../train/index.ts';
+import { pipelineStats } from '../gpu/kernel.ts';
+import { charts } from './chart.ts';
 import { $ } from './ui.ts';
 
 declare global {
   interface Window {
     /** The page's engines and the last result of each panel, for tests and the console. */
-    webgpuRnn?: { session: Session; results: Record<string, unknown>; runs: Record<string, () => Promise<void>> };
+    webgpuRnn?: {
+      session: Session;
+      results: Record<string, unknown>;
+      runs: Record<string, () => Promise<void>>;
+      /** The data each chart draws, by container id. */
+      chartData: (id: string) => (number | null)[][] | null;
+      /** The ranges of a chart's x and y scales. */
+      chartScales: (id: string) => { x: [number, number]; y: [number, number] } | null;
+      /** The tick labels a chart's x and y axes draw (they are drawn on the canvas, not in the DOM). */
+      chartTicks: (id: string) => { x: string[]; y: string[] } | null;
+    };
   }
 }
 
@@ -29,11 +44,15 @@ function showBackend(session: Session): void {
     line.textContent = `Backend: WebGPU — ${e.adapter}`;
     fallback.hidden = true;
   } else {
-    line.textContent = `Backend: CPU reference (float64 JavaScript) — no WebGPU: ${session.cpuReason ?? 'chosen'}`;
+    // One notice says why (the backend line only names the backend), without advice meant for other contexts
+    // ("use the CPU backend": the page already does).
+    line.textContent = 'Backend: CPU reference (float64 JavaScript)';
     fallback.hidden = false;
+    const why = (e.fallbackReason ?? session.cpuReason ?? '').replace(/\s*(,|\.)?\s*or use the CPU backend\.?/i, '').trim();
+    const said = why ? ` Reason: ${why.replace(/\.$/, '')}.` : '';
     fallback.textContent = e.fallbackReason
-      ? `WebGPU is not available in this browser, so every panel runs on the CPU reference. (${e.fallbackReason})`
-      : `The page left WebGPU after an error and runs every panel on the CPU reference. (${session.cpuReason})`;
+      ? `WebGPU is not available here, so every panel runs on the CPU reference.${said}`
+      : `The page left WebGPU after an error and runs every panel on the CPU reference.${said}`;
   }
 }
 
@@ -81,9 +100,58 @@ async function start(): Promise<void> {
   runs.unroll = initUnroll(session, publish('unroll')).run;
   runs.throughput = initThroughput(session, publish('throughput')).run;
   runs.verify = initVerify(session, publish('verify')).run;
-  window.webgpuRnn = { session, results, runs };
+  const chartData = (id: string): (number | null)[][] | null => {
+    const u = charts.get(id);
+    return u ? u.data.map((s) => Array.from(s as ArrayLike<number | null>)) : null;
+  };
+  const chartScales = (id: string): { x: [number, number]; y: [number, number] } | null => {
+    const u = charts.get(id);
+    return u ? { x: [u.scales.x.min!, u.scales.x.max!], y: [u.scales.y.min!, u.scales.y.max!] } : null;
+  };
+  const chartTicks = (id: string): { x: string[]; y: string[] } | null => {
+    const u = charts.get(id);
+    if (!u) return null;
+    const labels = (k: number, scale: string): string[] => {
+      const a = u.axes[k] as unknown as { splits: (u: unknown, i: number, min: number, max: number) => number[]; values: (u: unknown, v: number[]) => string[] };
+      const sc = u.scales[scale];
+      return a.values(u, a.splits(u, k, sc.min!, sc.max!));
+    };
+    return { x: labels(0, 'x'), y: labels(1, 'y') };
+  };
+  window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks };
   document.body.dataset.ready = 'true';
   await runs.seed();
+  await warmUp(session);
+}
+
+/**
+ * On WebGPU, builds the training and landscape kernels once while the page is idle after loading (a two-step
+ * training of the notes' network, a population of two, a 2 × 2 landscape): building a kernel the first time holds
+ * the main thread for a few hundred ms on a software adapter, and this keeps that out of the user's first runs.
+ */
+async function warmUp(session: Session): Promise<void> {
+  const engine = session.gpu;
+  if (!engine) {
+    document.body.dataset.warm = 'true';
+    return;
+  }
+  await new Promise((r) => ('requestIdleCallback' in window ? requestIdleCallback(r, { timeout: 500 }) : setTimeout(r, 50)));
+  try {
+    await session.exclusive(async () => {
+      const data = seedData(2).batch;
+      const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
+      // The panels' default calls, shortened (the same kernels and overrides).
+      await engine.run(model, data, { gradients: false });
+      await train(engine, model, data, { optimizer: { kind: 'adam', lr: 0.05 }, steps: 20, historyEvery: 1, readbackEvery: 10 });
+      await trainPopulation(engine, randomPopulation(model, 2, 0), data, { optimizer: { kind: 'adam', lr: 0.05 }, steps: 20, lossThreshold: 0.001, readbackEvery: 20 });
+      const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
+      await lossLandscape(engine, model, data, axis('w1'), axis('w2'));
+    }, { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' });
+  } catch (e) {
+    console.warn('warm-up', e); // a real run reports any GPU error itself
+  }
+  document.body.dataset.warm = 'true';
+  document.body.dataset.pipelines = String(pipelineStats(engine.device!).pipelines);
 }
 
 void start();

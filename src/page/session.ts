@@ -10,6 +10,11 @@ export class Session {
   /** Why the page runs on the CPU: no WebGPU (from `auto`), or a GPU error the user chose to leave. */
   cpuReason: string | null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The panel whose run holds the engine now (null when idle), and how many runs are queued or running. */
+  private holder: string | null = null;
+  private pending = 0;
+  /** Status refreshers of the runs waiting in the queue. */
+  private readonly waiting = new Set<() => void>();
   private readonly listeners: (() => void)[] = [];
   /** Shows a GPU error and offers the CPU; set by the page. */
   onGpuError: (message: string, retry: () => void) => void = () => {};
@@ -36,9 +41,36 @@ export class Session {
     this.listeners.push(f);
   }
 
-  /** Runs `fn` after every earlier panel run has finished, so two panels never share the GPU at once. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn);
+  /**
+   * Runs `fn` after every earlier panel run has finished, so two panels never share the GPU at once. With `wait`,
+   * a run that has to wait says so on its panel's status line (and which run it waits for, kept up to date), and
+   * the panel's own message comes back when it starts. `busy` says what this run is doing, for the others' waits.
+   */
+  exclusive<T>(fn: () => Promise<T>, wait?: { status?: StatusLine; panel: string; busy?: string }): Promise<T> {
+    this.pending++;
+    let onStart: (() => void) | null = null;
+    const status = wait?.status;
+    if (status && this.pending > 1) {
+      const text = status.el.textContent ?? '';
+      const show = (): void => status.queued(`Waiting: ${this.holder ?? 'another panel is running'}; this run starts when it finishes.`);
+      show();
+      this.waiting.add(show);
+      onStart = () => {
+        this.waiting.delete(show);
+        status.info(text);
+      };
+    }
+    const next = this.queue.then(async () => {
+      this.holder = wait ? (wait.busy ?? `the ${wait.panel} panel is running`) : null;
+      onStart?.();
+      for (const f of this.waiting) f();
+      try {
+        return await fn();
+      } finally {
+        this.pending--;
+        this.holder = null;
+      }
+    });
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -63,10 +95,15 @@ export class Session {
    */
   async guard(status: StatusLine, scope: HTMLElement, action: () => Promise<void>): Promise<boolean> {
     markInvalid(scope, null);
+    // Results on screen are dimmed while the new run goes on, and stay dimmed (labelled) if it fails.
+    scope.classList.add('running');
     try {
       await action();
+      scope.classList.remove('stale');
+      scope.dataset.hasResult = 'true';
       return true;
     } catch (e) {
+      if (scope.dataset.hasResult === 'true') scope.classList.add('stale');
       const err = e as Error;
       if (e instanceof FieldError) {
         markInvalid(scope, e.field);
@@ -83,6 +120,8 @@ export class Session {
         console.warn(e);
       }
       return false;
+    } finally {
+      scope.classList.remove('running');
     }
   }
 }

@@ -53,9 +53,20 @@ export function labelOf(input: HTMLElement): string {
   return (label?.textContent ?? input.getAttribute('aria-label') ?? id).trim().replace(/\s+/g, ' ');
 }
 
-/** Reads a numeric <input>, checking it against `rule`. */
+/**
+ * Reads a numeric <input>, checking it against `rule`. The page's number fields are text inputs, so the message can
+ * quote what was typed; a native number input whose text the browser could not read (validity.badInput, value "")
+ * is an error too, never a blank that means "the default".
+ */
 export function readNumber(input: HTMLInputElement, rule: NumberRule = {}): number {
+  if (input.validity?.badInput) throw new FieldError(input, `${labelOf(input)}: what was typed is not a number (expected ${describeRange(rule)})`);
   return parseNumber(input.value, labelOf(input), rule, input);
+}
+
+/** Reads an optional numeric <input>: null when it is blank (only blank, never unreadable text). */
+export function readOptionalNumber(input: HTMLInputElement, rule: NumberRule = {}): number | null {
+  if (!input.validity?.badInput && input.value.trim() === '') return null;
+  return readNumber(input, rule);
 }
 
 /** Reads a comma- or space-separated list of numbers, each checked against `rule`. */
@@ -88,6 +99,54 @@ export class StatusLine {
     this.el.className = 'status error';
     this.el.dataset.state = 'error';
   }
+
+  /** A result with a caveat the user should read (e.g. a start point outside the grid). */
+  warn(text: string): void {
+    this.el.textContent = text;
+    this.el.className = 'status warn';
+    this.el.dataset.state = 'warn';
+  }
+
+  /** Waiting for another panel's run to finish. */
+  queued(text: string): void {
+    this.el.textContent = text;
+    this.el.className = 'status queued';
+    this.el.dataset.state = 'queued';
+  }
+}
+
+/** Clears a field's red mark as soon as the user edits it (delegated on `scope`). */
+export function clearMarksOnEdit(scope: HTMLElement): void {
+  const clear = (e: Event): void => {
+    const t = e.target as HTMLElement | null;
+    if (t?.getAttribute?.('aria-invalid') === 'true') t.removeAttribute('aria-invalid');
+  };
+  scope.addEventListener('input', clear);
+  scope.addEventListener('change', clear);
+}
+
+/** A duration for people: 0.4 s, 12 s, 3 min 5 s. */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  const m = Math.floor(seconds / 60);
+  return `${m} min ${Math.round(seconds - 60 * m)} s`;
+}
+
+/**
+ * Estimates the time left of a run from the work done so far (done/total in any unit, e.g. steps) and the time
+ * since it started; null until there is enough to go on.
+ */
+export function timeLeft(done: number, total: number, elapsedSeconds: number): number | null {
+  if (!(done > 0) || !(total > 0) || !(elapsedSeconds > 0.05)) return null;
+  return Math.max(0, (elapsedSeconds * (total - done)) / done);
+}
+
+/** "about 12 s left" (or "estimating the time left…"). */
+export function timeLeftText(done: number, total: number, elapsedSeconds: number): string {
+  const t = timeLeft(done, total, elapsedSeconds);
+  return t === null ? 'estimating the time left…' : `about ${duration(t)} left`;
 }
 
 /** Marks the offending field (aria-invalid) and clears the marks on the others in `scope`. */

@@ -5,10 +5,10 @@
 import { seedData } from '../../data/index.ts';
 import type { Activation } from '../../model.ts';
 import { scalarModel, statquestWeights, type ScalarWeights } from '../../statquest.ts';
-import { lossLandscape, type LandscapeResult } from '../../train/index.ts';
+import { axisValues, lossLandscape } from '../../train/index.ts';
 import { drawHeatmap } from '../heatmap.ts';
 import type { Session } from '../session.ts';
-import { $, FieldError, num, readNumber, StatusLine } from '../ui.ts';
+import { $, clearMarksOnEdit, FieldError, num, readNumber, StatusLine, timeLeftText } from '../ui.ts';
 import { readOptimizer } from './train.ts';
 
 export interface LandscapeView {
@@ -22,6 +22,10 @@ export interface LandscapeView {
   losses: number[];
   path: { step: number; x: number; y: number; loss: number }[] | null;
   seconds: number;
+  /** The run was stopped before the grid was complete (the rest of the grid is NaN). */
+  aborted: boolean;
+  /** The start point lies outside the grid. */
+  startOutside: boolean;
 }
 
 const PARAMS: (keyof ScalarWeights)[] = ['w1', 'b1', 'w2', 'w3', 'b2'];
@@ -55,33 +59,83 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
     return { xp, yp, xmin, xmax, ymin, ymax, steps, withPath, startX, startY, pathSteps, optimizer: readOptimizer('ls'), activation: $<HTMLSelectElement>('ls-act').value as Activation };
   }
 
+  const stopButton = $<HTMLButtonElement>('ls-stop');
+  const progress = $<HTMLProgressElement>('ls-progress');
+  const progressText = $('ls-progress-text');
+  let controller: AbortController | null = null;
+
+  /** A click on the heatmap moves the start point there and computes again. */
+  function pick(x: number, y: number): void {
+    $<HTMLInputElement>('ls-sx').value = String(x);
+    $<HTMLInputElement>('ls-sy').value = String(y);
+    $<HTMLInputElement>('ls-path').checked = true;
+    void run();
+  }
+
   async function run(): Promise<void> {
+    if (controller) return;
     button.disabled = true;
     try {
       await session.guard(status, section, async () => {
         const p = read();
+        controller = new AbortController();
+        const signal = controller.signal;
+        stopButton.disabled = false;
+        progress.value = 0;
+        progressText.textContent = '';
         status.info(`Computing ${p.steps} × ${p.steps} SSR values…`);
         const w: ScalarWeights = { ...statquestWeights(), [p.xp]: p.startX, [p.yp]: p.startY };
-        const r: LandscapeResult = await session.exclusive(() =>
-          lossLandscape(
-            session.engine,
-            scalarModel(w, p.activation),
-            seedData(2).batch,
-            { param: p.xp, min: p.xmin, max: p.xmax, steps: p.steps },
-            { param: p.yp, min: p.ymin, max: p.ymax, steps: p.steps },
-            p.withPath ? { path: { optimizer: p.optimizer, steps: p.pathSteps } } : {},
-          ),
-        );
+        const model = scalarModel(w, p.activation);
+        const data = seedData(2).batch;
+        const xAxis = { param: p.xp, min: p.xmin, max: p.xmax, steps: p.steps };
+        const xs = axisValues(xAxis);
+        const ys = axisValues({ param: p.yp, min: p.ymin, max: p.ymax, steps: p.steps });
+        const losses = new Float64Array(p.steps * p.steps).fill(NaN);
+        const r = await session.exclusive(async () => {
+          const engine = session.engine;
+          const t0 = performance.now();
+          // The grid in bands of rows (each band one lossLandscape call over its rows), so the page can show
+          // progress, estimate the time left and stop between bands.
+          const perBand = engine.backend === 'webgpu' ? 1 << 16 : 4096;
+          const rows = Math.max(2, Math.floor(perBand / p.steps));
+          let aborted = false;
+          let meta = { backend: engine.backend as string, adapter: engine.adapter, xName: p.xp as string, yName: p.yp as string };
+          for (let iy0 = 0; iy0 < p.steps; ) {
+            const iy1 = Math.min(p.steps - 1, iy0 + rows - 1);
+            const from = iy1 > iy0 ? iy0 : iy1 - 1; // a band needs two rows: a lone last row recomputes the one before
+            const band = await lossLandscape(engine, model, data, xAxis, { param: p.yp, min: ys[from], max: ys[iy1], steps: iy1 - from + 1 });
+            losses.set(band.losses, from * p.steps);
+            meta = { backend: band.backend, adapter: band.adapter, xName: band.xName, yName: band.yName };
+            iy0 = iy1 + 1;
+            progress.value = iy0 / p.steps;
+            progressText.textContent = `${iy0} of ${p.steps} rows, ${iy0 < p.steps ? timeLeftText(iy0, p.steps, (performance.now() - t0) / 1000) : 'grid done'}`;
+            if (signal.aborted) {
+              aborted = iy0 < p.steps;
+              break;
+            }
+            await new Promise((res) => setTimeout(res, 0));
+          }
+          let path: LandscapeView['path'] = null;
+          if (p.withPath && !signal.aborted) {
+            // The descent path alone (the grid of this call is the smallest there is).
+            const only = await lossLandscape(engine, model, data, { ...xAxis, steps: 2 }, { param: p.yp, min: p.ymin, max: p.ymax, steps: 2 }, { path: { optimizer: p.optimizer, steps: p.pathSteps, signal } });
+            path = only.path;
+          }
+          return { ...meta, path, aborted: aborted || signal.aborted, seconds: (performance.now() - t0) / 1000 };
+        }, { status, panel: 'Loss landscape' });
         const path = r.path?.map((q) => ({ x: q.x, y: q.y })) ?? null;
-        const { lo, hi } = drawHeatmap($('ls-heat'), { values: r.losses, x: r.x, y: r.y, xLabel: `${p.xp} (${r.xName})`, yLabel: `${p.yp} (${r.yName})`, path });
-        let best = 0;
-        for (let k = 1; k < r.losses.length; k++) if (r.losses[k] < r.losses[best] || !Number.isFinite(r.losses[best])) best = k;
-        const bx = r.x[best % r.x.length];
-        const by = r.y[Math.floor(best / r.x.length)];
+        const { lo, hi } = drawHeatmap($('ls-heat'), { values: losses, x: xs, y: ys, xLabel: `${p.xp} (${r.xName})`, yLabel: `${p.yp} (${r.yName})`, path, valueLabel: 'SSR (log scale)', onPick: pick });
+        let best = -1;
+        for (let k = 0; k < losses.length; k++) if (Number.isFinite(losses[k]) && (best < 0 || losses[k] < losses[best])) best = k;
+        const bx = best >= 0 ? xs[best % xs.length] : NaN;
+        const by = best >= 0 ? ys[Math.floor(best / xs.length)] : NaN;
         const end = r.path?.at(-1);
+        const inside = (x: number, y: number): boolean => x >= p.xmin && x <= p.xmax && y >= p.ymin && y <= p.ymax;
+        const startOutside = p.withPath && !inside(p.startX, p.startY);
+        const leaves = !!r.path && r.path.some((q) => !inside(q.x, q.y));
         $('ls-summary').textContent =
           `SSR of the notes' network (${p.activation}) on the notes' data over ${p.xp} from ${p.xmin} to ${p.xmax} (across) and ${p.yp} from ${p.ymin} to ${p.ymax} (up), ` +
-          `other weights as in the notes; colours are log10 SSR from ${lo.toFixed(1)} to ${hi.toFixed(1)}. The lowest grid value is ${num(r.losses[best])} at ${p.xp} = ${num(bx)}, ${p.yp} = ${num(by)}.` +
+          `other weights as in the notes; colours are log10 SSR from ${lo.toFixed(1)} to ${hi.toFixed(1)}. The lowest grid value is ${num(losses[best] ?? NaN)} at ${p.xp} = ${num(bx)}, ${p.yp} = ${num(by)}.` +
           (end && r.path
             ? ` The descent path (red, ${r.path.length - 1} steps, open circle at the start) goes from (${num(r.path[0].x)}, ${num(r.path[0].y)}) with SSR ${num(r.path[0].loss)} to (${num(end.x)}, ${num(end.y)}) with SSR ${num(end.loss)}.`
             : '');
@@ -91,19 +145,32 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
           xName: r.xName,
           yName: r.yName,
           steps: p.steps,
-          x: Array.from(r.x),
-          y: Array.from(r.y),
-          losses: Array.from(r.losses),
+          x: Array.from(xs),
+          y: Array.from(ys),
+          losses: Array.from(losses),
           path: r.path,
           seconds: r.seconds,
+          aborted: r.aborted,
+          startOutside,
         });
-        status.done(`${p.steps * p.steps} SSR values on ${r.backend} (${r.adapter}) in ${r.seconds.toFixed(2)} s.`);
+        const what = `${r.aborted ? `Stopped: ${Math.round(progress.value * p.steps)} of ${p.steps} rows` : `${p.steps * p.steps} SSR values`} on ${r.backend} (${r.adapter}) in ${r.seconds.toFixed(2)} s.`;
+        if (startOutside) {
+          status.warn(
+            `${what} The start point (${p.xp} = ${p.startX}, ${p.yp} = ${p.startY}) lies outside the grid, so the path ${leaves && r.path?.some((q) => inside(q.x, q.y)) ? 'is drawn only where it crosses the grid' : 'does not appear on it'}: widen the ranges or pick a start inside (click on the map).`,
+          );
+        } else if (leaves) {
+          status.warn(`${what} The descent path leaves the grid; only the part inside is drawn.`);
+        } else status.done(what);
       });
     } finally {
+      controller = null;
       button.disabled = false;
+      stopButton.disabled = true;
     }
   }
 
+  clearMarksOnEdit(section);
+  stopButton.addEventListener('click', () => controller?.abort());
   $<HTMLFormElement>('ls-form').addEventListener('submit', (e) => {
     e.preventDefault();
     void run();

@@ -8,7 +8,7 @@ import { randomPopulation, trainPopulation, type PopulationReport } from '../../
 import type { Activation } from '../../model.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, fillTable, median, num, rate, readNumber, StatusLine } from '../ui.ts';
+import { $, clearMarksOnEdit, fillTable, median, num, rate, readNumber, StatusLine, timeLeftText } from '../ui.ts';
 import { readOptimizer } from './train.ts';
 
 export interface PopulationResult {
@@ -52,6 +52,8 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
   const status = new StatusLine($('pop-status'));
   const runButton = $<HTMLButtonElement>('pop-run');
   const stopButton = $<HTMLButtonElement>('pop-stop');
+  const progress = $<HTMLProgressElement>('pop-progress');
+  const progressText = $('pop-progress-text');
   let controller: AbortController | null = null;
 
   function read() {
@@ -72,7 +74,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     const hist = histogram(losses);
     lineChart(
       $('pop-hist'),
-      { xLabel: 'log10 final SSR', yLabel: 'models', series: [{ label: 'models', color: '#1f4e9c' }], bars: true, legend: false, height: 240 },
+      { xLabel: 'log10 final SSR', yLabel: 'models', series: [{ label: 'models', color: '#1f4e9c' }], bars: true, legend: false },
       [hist.map((b) => (b.lo + b.hi) / 2), hist.map((b) => b.count)],
     );
     // Loss curves: an even sample of models, and the median over all models at each recorded step.
@@ -141,18 +143,26 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
         const base = randomModel({ inputSize: 1, hiddenSize: p.hidden, outputSize: 1 }, p.activation, 'last', 0);
         const models = randomPopulation(base, p.count, p.seed, p.scale);
         status.info(`Training ${p.count} models…`);
-        const r = await session.exclusive(() =>
-          trainPopulation(session.engine, models, seedData(2).batch, {
+        progress.value = 0;
+        progressText.textContent = '';
+        // On the CPU every model step runs on this thread: read back (and let the page breathe) every ~5000 model-steps.
+        const cpuEvery = Math.max(1, Math.floor(5000 / p.count));
+        const r = await session.exclusive(() => {
+          const t0 = performance.now();
+          const onWebGpu = session.engine.backend === 'webgpu';
+          return trainPopulation(session.engine, models, seedData(2).batch, {
             optimizer: p.optimizer,
             steps: p.steps,
             lossThreshold: p.threshold,
-            readbackEvery: Math.max(10, Math.ceil(p.steps / 50)),
+            readbackEvery: onWebGpu ? Math.max(10, Math.min(200, Math.ceil(p.steps / 50))) : cpuEvery,
             signal,
             onProgress: ({ step, steps, stepsPerSecond }) => {
-              status.info(`Training ${p.count} models: step ${step} of ${steps} (${rate(stepsPerSecond * p.count)} model-steps/s)…`);
+              progress.value = step / steps;
+              progressText.textContent = `step ${step} of ${steps}, ${rate(stepsPerSecond * p.count)} model-steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
+              status.info(`Training ${p.count} models: step ${step} of ${steps}…`);
             },
-          }),
-        );
+          });
+        }, { status, panel: 'Population' });
         const res = show(r, p.threshold);
         publish(res);
         status.done(`${r.aborted ? 'Stopped' : 'Trained'} ${r.count} models: ${res.reached} reached SSR ≤ ${p.threshold} (${r.seconds.toFixed(2)} s).`);
@@ -164,6 +174,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     });
   }
 
+  clearMarksOnEdit(section);
   $<HTMLFormElement>('pop-form').addEventListener('submit', (e) => {
     e.preventDefault();
     void run();

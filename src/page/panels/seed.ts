@@ -64,10 +64,10 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
     row.className = 'weight';
     row.innerHTML = `<label for="seed-${key}">${key} <span class="role">(${role})</span></label>
       <input id="seed-${key}-range" type="range" min="-3" max="3" step="0.01" aria-label="${key} slider" />
-      <input id="seed-${key}" type="number" step="0.01" min="${WEIGHT_RANGE.min}" max="${WEIGHT_RANGE.max}" />`;
+      <input id="seed-${key}" type="text" class="num" autocomplete="off" spellcheck="false" />`;
     weightBox.appendChild(row);
     const range = row.querySelector<HTMLInputElement>('input[type=range]')!;
-    const box = row.querySelector<HTMLInputElement>('input[type=number]')!;
+    const box = row.querySelector<HTMLInputElement>('input.num')!;
     range.addEventListener('input', () => {
       box.value = range.value;
       schedule();
@@ -93,11 +93,11 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
     const id = rowId++;
     const tr = document.createElement('tr');
     tr.innerHTML = `<th scope="row"></th>
-      <td><input id="seed-days-${id}" type="text" size="14" /></td>
-      <td><input id="seed-obs-${id}" type="number" step="0.1" class="short" /></td>
+      <td><input id="seed-days-${id}" type="text" class="days" size="14" autocomplete="off" spellcheck="false" /></td>
+      <td><input id="seed-obs-${id}" type="text" class="short" autocomplete="off" spellcheck="false" /></td>
       <td><button type="button" class="remove">Remove</button></td>`;
-    tr.querySelector<HTMLInputElement>('input[type=text]')!.value = days.join(', ');
-    tr.querySelector<HTMLInputElement>('input[type=number]')!.value = String(observed);
+    tr.querySelector<HTMLInputElement>('input.days')!.value = days.join(', ');
+    tr.querySelector<HTMLInputElement>('input.short')!.value = String(observed);
     tr.querySelector('button')!.addEventListener('click', () => {
       if (seqBody.children.length <= 1) {
         status.error('Not run: keep at least one sequence');
@@ -115,8 +115,8 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
   function renumber(): void {
     Array.from(seqBody.children).forEach((tr, k) => {
       tr.querySelector('th')!.textContent = String(k + 1);
-      tr.querySelector('input[type=text]')!.setAttribute('aria-label', `Sequence ${k + 1}, days`);
-      tr.querySelector('input[type=number]')!.setAttribute('aria-label', `Sequence ${k + 1}, observed`);
+      tr.querySelector('input.days')!.setAttribute('aria-label', `Sequence ${k + 1}, days`);
+      tr.querySelector('input.short')!.setAttribute('aria-label', `Sequence ${k + 1}, observed`);
       tr.querySelector('button')!.setAttribute('aria-label', `Remove sequence ${k + 1}`);
     });
     const keep = Number(show.value) || 0;
@@ -130,12 +130,12 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
     const inputs: number[][] = [];
     const observed: number[] = [];
     Array.from(seqBody.children).forEach((tr, k) => {
-      const daysField = tr.querySelector<HTMLInputElement>('input[type=text]')!;
+      const daysField = tr.querySelector<HTMLInputElement>('input.days')!;
       const parts = daysField.value.split(/[\s,;]+/).filter((s) => s !== '');
       if (parts.length === 0) throw new FieldError(daysField, `Sequence ${k + 1}: give at least one day`);
       if (parts.length > MAX_DAYS) throw new FieldError(daysField, `Sequence ${k + 1}: at most ${MAX_DAYS} days, got ${parts.length}`);
       inputs.push(parts.map((p, t) => parseNumber(p, `Sequence ${k + 1}, day ${t + 1}`, VALUE_RANGE, daysField)));
-      observed.push(readNumber(tr.querySelector<HTMLInputElement>('input[type=number]')!, VALUE_RANGE));
+      observed.push(readNumber(tr.querySelector<HTMLInputElement>('input.short')!, VALUE_RANGE));
     });
     if (inputs.length > MAX_SEQS) throw new FieldError(null, `at most ${MAX_SEQS} sequences`);
     return { w, activation: act.value as Activation, data: { inputs, observed } };
@@ -175,7 +175,7 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
         closedForm: closedFormDssrDw1(data, w),
         bpttIdentity: idRun.grads!.Wx[0][0],
       };
-    });
+    }, { status, panel: 'Seed notes' });
   }
 
   function render(r: SeedResult): void {
@@ -200,7 +200,9 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
     $('seed-closed-note').textContent =
       r.activation === 'identity'
         ? 'The network uses the identity activation, as the notes do when they derive the closed form, so its BPTT value is the one compared.'
-        : `The notes derive the closed form without an activation (identity). This network uses ${r.activation}, which can cut gradients (ReLU′ = 0 where the pre-activation is ≤ 0), so its own dSSR/dw1 is listed separately.`;
+        : r.activation === 'relu'
+          ? 'The notes derive the closed form without an activation (identity). This network uses ReLU, which cuts gradients (ReLU′ = 0 where the pre-activation is ≤ 0), so its own dSSR/dw1 is listed separately.'
+          : 'The notes derive the closed form without an activation (identity). This network uses tanh, which shrinks every gradient factor (tanh′ = 1 − hidden² ≤ 1, small where |hidden| is near 1), so its own dSSR/dw1 is listed separately.';
     drawSelected();
   }
 

@@ -8,7 +8,7 @@ import type { BenchReport, CellResult } from '../../bench/run.ts';
 import type { Phase } from '../../bench/workloads.ts';
 import { lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, FieldError, fillTable, rate, readList, readNumber, StatusLine } from '../ui.ts';
+import { $, clearMarksOnEdit, FieldError, fillTable, rate, readList, readNumber, StatusLine, timeLeftText } from '../ui.ts';
 
 export interface ThroughputRow {
   sequences: number;
@@ -36,6 +36,8 @@ export interface ThroughputResult {
   /** Copy-bandwidth probe of the adapter, GB/s (median), when measured. */
   probeGBps: number | null;
   peakKnown: boolean;
+  /** Stopped before every batch size was measured. */
+  aborted: boolean;
 }
 
 const MAX_STEPS = 8_000_000;
@@ -44,6 +46,10 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
   const section = $('throughput');
   const status = new StatusLine($('tp-status'));
   const button = $<HTMLButtonElement>('tp-run');
+  const stopButton = $<HTMLButtonElement>('tp-stop');
+  const progress = $<HTMLProgressElement>('tp-progress');
+  const progressText = $('tp-progress-text');
+  let controller: AbortController | null = null;
 
   function read() {
     const sizesField = $<HTMLInputElement>('tp-sizes');
@@ -124,14 +130,29 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
   }
 
   async function run(): Promise<void> {
+    if (controller) return;
     button.disabled = true;
     try {
       await session.guard(status, section, async () => {
         const p = read();
-        const result: ThroughputResult = { adapter: null, workload: p.workload, length: p.T, phase: p.phase, repeats: p.repeats, rows: [], probeGBps: null, peakKnown: false };
+        controller = new AbortController();
+        const signal = controller.signal;
+        stopButton.disabled = false;
+        progress.value = 0;
+        progressText.textContent = '';
+        const result: ThroughputResult = { adapter: null, workload: p.workload, length: p.T, phase: p.phase, repeats: p.repeats, rows: [], probeGBps: null, peakKnown: false, aborted: false };
+        // Work of each size in sequence-steps: the time left is estimated from the time per sequence-step so far.
+        const total = p.sizes.reduce((a, n) => a + n, 0);
+        let done = 0;
         await session.exclusive(async () => {
+          const t0 = performance.now();
           for (const [k, N] of p.sizes.entries()) {
+            if (signal.aborted) {
+              result.aborted = true;
+              break;
+            }
             status.info(`Measuring ${N} sequences (${k + 1} of ${p.sizes.length})…`);
+            progressText.textContent = `${k} of ${p.sizes.length} sizes, ${k === 0 ? 'estimating the time left…' : timeLeftText(done, total, (performance.now() - t0) / 1000)}; Stop ends after the size being measured`;
             const gpu = session.gpu;
             const { report }: { report: BenchReport } = await runBrowserBench({
               workloads: [p.workload],
@@ -149,17 +170,31 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
             result.peakKnown = !!report.adapter?.peak;
             if (k === 0 && report.probes.gpuCopy) result.probeGBps = report.probes.gpuCopy.gpuGBps?.median ?? report.probes.gpuCopy.wallGBps.median;
             result.rows.push(rowOf(N, p.T, report.results));
+            done += N;
+            progress.value = done / total;
+            progressText.textContent = `${k + 1} of ${p.sizes.length} sizes${k + 1 < p.sizes.length ? `, ${timeLeftText(done, total, (performance.now() - t0) / 1000)}` : ''}`;
             show(result);
+            // Let the page paint (and take a click on Stop) between sizes.
+            await new Promise((res) => setTimeout(res, 0));
           }
-        });
+        }, { status, panel: 'Throughput' });
+        if (result.rows.length === 0) {
+          status.info('Stopped before the first batch size was measured.');
+          return;
+        }
         publish(result);
-        status.done(`Measured ${result.rows.length} batch sizes on ${result.adapter ? 'WebGPU and the CPU reference' : 'the CPU reference (no WebGPU)'} with the benchmark's browser runner.`);
+        const where = result.adapter ? 'WebGPU and the CPU reference' : 'the CPU reference (no WebGPU)';
+        status.done(`${result.aborted ? 'Stopped: measured' : 'Measured'} ${result.rows.length} of ${p.sizes.length} batch sizes on ${where} with the benchmark's browser runner.`);
       });
     } finally {
+      controller = null;
       button.disabled = false;
+      stopButton.disabled = true;
     }
   }
 
+  clearMarksOnEdit(section);
+  stopButton.addEventListener('click', () => controller?.abort());
   $<HTMLFormElement>('tp-form').addEventListener('submit', (e) => {
     e.preventDefault();
     void run();

@@ -10,7 +10,10 @@ import type uPlot from 'uplot';
 import { forLog, lineChart } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
 import type { Session } from '../session.ts';
-import { $, FieldError, fillTable, num, rate, readNumber, StatusLine } from '../ui.ts';
+import { $, clearMarksOnEdit, FieldError, fillTable, num, rate, readNumber, readOptionalNumber, StatusLine, timeLeftText } from '../ui.ts';
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface TrainResult {
   backend: string;
@@ -24,6 +27,13 @@ export interface TrainResult {
   diverged: boolean;
   stoppedEarly: boolean;
   history: { step: number; loss: number }[];
+  /**
+   * The first recorded step whose SSR was not finite or beyond the float32 range (the same step on both backends:
+   * the history is float32), or null.
+   */
+  overflowStep: number | null;
+  /** Points the loss chart draws (non-null y values), and its last x. */
+  chartPoints: number;
   /** onProgress calls seen while training. */
   progressCalls: number;
   model: ReturnType<typeof modelToJSON>;
@@ -60,7 +70,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
     const H = readNumber(hidden, { min: 1, max: 16, integer: true });
     const steps = readNumber($<HTMLInputElement>('tr-steps'), { min: 1, max: 100_000, integer: true });
     const batchField = $<HTMLInputElement>('tr-batch');
-    const batchSize = batchField.value.trim() === '' ? undefined : readNumber(batchField, { min: 1, max: 1_000_000, integer: true });
+    const batchSize = readOptionalNumber(batchField, { min: 1, max: 1_000_000, integer: true }) ?? undefined;
     const fraction = readNumber($<HTMLInputElement>('tr-val'), { min: 0, max: 0.5 });
     const seed = readNumber($<HTMLInputElement>('tr-seed'), { min: 0, max: 4294967295, integer: true });
     let trainBatch = set.batch;
@@ -84,15 +94,22 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
     return { set, trainBatch, validation, model, steps, batchSize, seed, optimizer: readOptimizer('tr') };
   }
 
-  function showReport(r: TrainReport, set: DataSet, initialLoss: number): void {
+  function showReport(r: TrainReport, set: DataSet, initialLoss: number, overflowStep: number | null): void {
     const m: Model = r.model;
     const w = modelToJSON(m).weights;
-    const state = r.aborted ? 'stopped by you' : r.diverged ? 'diverged (non-finite values); weights are the last finite ones' : r.stoppedEarly ? 'reached the loss threshold' : 'ran every step';
+    const state = r.aborted
+      ? 'stopped by you'
+      : r.diverged
+        ? `diverged${overflowStep !== null ? `: the SSR left the float32 range at step ${overflowStep}` : ''}; the weights shown are those of step ${r.steps}, the last whose values were finite`
+        : r.stoppedEarly
+          ? 'reached the loss threshold'
+          : 'ran every step';
+    const after = Number.isFinite(r.finalLoss) ? num(r.finalLoss) : 'not finite: the SSR overflows at those weights too';
     const rows: (string | number)[][] = [
       ['data', `${set.name}: ${set.description}`],
       ['ran on', `${r.backend} (${r.adapter})`],
       ['steps', `${r.steps} (${state})`],
-      ['SSR before → after', `${num(initialLoss)} → ${num(r.finalLoss)}`],
+      [r.diverged ? 'SSR before → at the last finite weights' : 'SSR before → after', `${num(initialLoss)} → ${after}`],
       ['validation SSR', r.validationLoss === null ? '—' : num(r.validationLoss)],
       ['time', `${r.seconds.toFixed(2)} s (${rate(r.steps / Math.max(r.seconds, 1e-9))} steps/s)`],
     ];
@@ -110,6 +127,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
     if (controller) return;
     await session.guard(status, section, async () => {
       const p = read();
+      // Record every step of short runs, so the step where a diverging run overflowed is exact on both backends.
+      const historyEvery = Math.max(1, Math.ceil(p.steps / 2000));
       controller = new AbortController();
       const signal = controller.signal;
       runButton.disabled = true;
@@ -124,6 +143,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
         status.info(`Training on ${session.engine.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}…`);
         const report = await session.exclusive(async () => {
           const engine = session.engine;
+          const t0 = performance.now();
           const before = await engine.run(p.model, p.trainBatch, { gradients: false });
           chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [[], []]);
           const r = await train(engine, p.model, p.trainBatch, {
@@ -132,7 +152,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
             batchSize: p.batchSize,
             seed: p.seed,
             validation: p.validation,
-            readbackEvery: Math.max(10, Math.ceil(p.steps / 100)),
+            readbackEvery: Math.max(10, Math.min(200, Math.ceil(p.steps / 100))),
+            historyEvery,
             signal,
             onProgress: ({ step, steps, loss, stepsPerSecond }) => {
               calls++;
@@ -140,18 +161,24 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
               ys.push(forLog(loss));
               chart?.setData([xs, ys]);
               progress.value = step / steps;
-              progressText.textContent = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s`;
+              progressText.textContent = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
             },
           });
           return { r, initialLoss: before.loss! };
-        });
+        }, { status, panel: 'Train' });
         const r = report.r;
         const hx = r.history.map((h) => h.step);
         const hy = r.history.map((h) => forLog(h.loss));
         chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [hx, hy]);
-        showReport(r, p.set, report.initialLoss);
+        const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
+        const overflowStep = overflow ? overflow.step : null;
+        showReport(r, p.set, report.initialLoss, overflowStep);
         const first = r.history[0]?.loss ?? report.initialLoss;
-        $('tr-summary').textContent = `Loss curve of ${r.history.length} recorded steps: the SSR went from ${num(first)} at step 0 to ${num(r.history.at(-1)?.loss ?? NaN)} at step ${r.history.at(-1)?.step ?? 0}; at the final weights the training SSR is ${num(r.finalLoss)}. The log axis draws values below 1e-14 at 1e-14.`;
+        const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
+        $('tr-summary').textContent =
+          `Loss curve of ${r.history.length} recorded steps: the SSR went from ${num(first)} at step 0 to ${num(lastFinite?.loss ?? NaN)} at step ${lastFinite?.step ?? 0}` +
+          (overflowStep !== null ? `, and left the float32 range at step ${overflowStep} (not drawn from there on)` : '') +
+          `; ${Number.isFinite(r.finalLoss) ? `at the final weights the training SSR is ${num(r.finalLoss)}` : 'at the final weights the SSR is not finite'}. The log axis draws values below 1e-14, including 0, at 1e-14.`;
         publish({
           backend: r.backend,
           adapter: r.adapter,
@@ -164,11 +191,17 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
           diverged: r.diverged,
           stoppedEarly: r.stoppedEarly,
           history: r.history,
+          overflowStep,
+          chartPoints: hy.filter((v) => v !== null).length,
           progressCalls: calls,
           model: modelToJSON(r.model),
         });
-        const what = r.aborted ? `Stopped after ${r.steps} steps` : r.diverged ? `Diverged after ${r.steps} steps` : `Trained ${r.steps} steps`;
-        if (r.diverged) status.error(`${what}: the loss became non-finite. Try a smaller learning rate.`);
+        const what = r.aborted ? `Stopped after ${r.steps} steps` : r.diverged ? 'Diverged' : `Trained ${r.steps} steps`;
+        if (r.diverged) {
+          // The CPU reference trains in float64 and stops only when float64 overflows; WebGPU stops when float32 does.
+          const cpuNote = r.backend === 'cpu' && overflowStep !== null && overflowStep < r.steps ? ` (the float64 CPU reference went on until step ${r.steps}, where its own values overflowed)` : '';
+          status.error(`${what}: the SSR left the float32 range at step ${overflowStep ?? r.steps}${cpuNote}. Try a smaller learning rate.`);
+        }
         else status.done(`${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.`);
       } finally {
         controller = null;
@@ -178,6 +211,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
     });
   }
 
+  clearMarksOnEdit(section);
   $<HTMLFormElement>('tr-form').addEventListener('submit', (e) => {
     e.preventDefault();
     void run();

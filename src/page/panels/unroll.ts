@@ -3,10 +3,11 @@
 // notes' closed form (`unrollClosedForm`); |term| against k on a log scale shows w2^k vanishing or exploding.
 
 import type { Activation } from '../../model.ts';
-import { unrollClosedForm, unrollStudy, type UnrollStudy } from '../../study/unroll.ts';
+import { NonFiniteError } from '../../errors.ts';
+import { unrollClosedForm, unrollStudy, type UnrollRow, type UnrollStudy } from '../../study/unroll.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, fillTable, num, readList, readNumber, StatusLine } from '../ui.ts';
+import { $, clearMarksOnEdit, fillTable, num, readList, readNumber, StatusLine } from '../ui.ts';
 
 export interface UnrollView {
   method: string;
@@ -19,6 +20,33 @@ export interface UnrollView {
   closedForm: number[][] | null;
   /** max |BPTT − closed form| / max(|closed form|) per w2, or null. */
   maxRelDiff: number[] | null;
+  /** The w2 values whose BPTT overflowed (beyond the float32 range on WebGPU), with the message; their rows are left out. */
+  overflowed: { w2: number; message: string }[];
+}
+
+/**
+ * The study one w2 value at a time, so a w2 whose values overflow is reported on its own and the others are
+ * still returned (the library's unrollStudy refuses the whole call when one value overflows).
+ */
+async function studyEach(
+  run: (w2: number[]) => Promise<UnrollStudy> | UnrollStudy,
+  w2s: number[],
+): Promise<{ study: UnrollStudy | null; rows: (UnrollRow | null)[]; overflowed: { w2: number; message: string }[] }> {
+  const rows: (UnrollRow | null)[] = [];
+  const overflowed: { w2: number; message: string }[] = [];
+  let study: UnrollStudy | null = null;
+  for (const w2 of w2s) {
+    try {
+      const one = await run([w2]);
+      study ??= one;
+      rows.push(one.rows[0]);
+    } catch (e) {
+      if (!(e instanceof NonFiniteError)) throw e;
+      overflowed.push({ w2: Math.fround(w2), message: e.message });
+      rows.push(null);
+    }
+  }
+  return { study, rows, overflowed };
 }
 
 export function initUnroll(session: Session, publish: (r: UnrollView) => void): { run: () => Promise<void> } {
@@ -39,11 +67,21 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
     try {
       await session.guard(status, section, async () => {
         const p = read();
-        const study: UnrollStudy = await session.exclusive(() => unrollStudy(session.engine, p));
-        const closed = p.activation === 'identity' ? unrollClosedForm(p) : null;
+        const each = await session.exclusive(() => studyEach((w2) => unrollStudy(session.engine, { ...p, w2 }), p.w2), { status, panel: 'Unroll study' });
+        const closedEach = p.activation === 'identity' ? await studyEach((w2) => unrollClosedForm({ ...p, w2 }), p.w2) : null;
+        if (!each.study) {
+          const e = new NonFiniteError(session.engine.backend, `every w2 value (${p.w2.join(', ')})`, null);
+          throw e;
+        }
+        // Only the w2 values that BPTT computed (and, for the comparison, the closed form too).
+        const keep = each.rows.map((r, j) => r !== null && (!closedEach || closedEach.rows[j] !== null));
+        const study: UnrollStudy = { ...each.study, w2: Float64Array.from(p.w2.filter((_, j) => keep[j]), Math.fround), rows: each.rows.filter((_, j) => keep[j]) as UnrollRow[] };
+        const closed = closedEach ? { rows: closedEach.rows.filter((_, j) => keep[j]) as UnrollRow[] } : null;
+        const overflowed = [...each.overflowed, ...(closedEach?.overflowed ?? []).filter((o) => !each.overflowed.some((x) => x.w2 === o.w2))];
         const T = study.length;
         const ks = Array.from({ length: T }, (_, k) => k);
-        const abs = (v: number): number | null => forLog(Math.abs(v));
+        // Exact zeros (a ReLU that cut the gradient) are gaps, not points at the log axis' floor.
+        const abs = (v: number): number | null => (v === 0 ? null : forLog(Math.abs(v)));
         const series = study.rows.map((r) => ({ label: `w2 = ${num(r.w2)}`, points: T <= 40 }));
         const data = [ks, ...study.rows.map((r) => Array.from(r.contributions, abs))];
         if (closed) {
@@ -88,14 +126,19 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
           contributions: study.rows.map((r) => Array.from(r.contributions)),
           closedForm: closed ? closed.rows.map((r) => Array.from(r.contributions)) : null,
           maxRelDiff: maxRel,
+          overflowed,
         });
-        status.done(`Computed ${study.rows.length} w2 values × ${T} steps by BPTT on ${study.method}.`);
+        const done = `Computed ${study.rows.length} w2 value${study.rows.length === 1 ? '' : 's'} × ${T} steps by BPTT on ${study.method}.`;
+        if (overflowed.length) {
+          status.warn(`${done} Left out, because their values overflowed: ${overflowed.map((o) => `w2 = ${num(o.w2)}`).join(', ')} (${study.method === 'webgpu' ? 'beyond the float32 range' : 'not finite'}; ${T} steps of w2^k explode). ${overflowed[0].message}`);
+        } else status.done(done);
       });
     } finally {
       button.disabled = false;
     }
   }
 
+  clearMarksOnEdit(section);
   $<HTMLFormElement>('ur-form').addEventListener('submit', (e) => {
     e.preventDefault();
     void run();
