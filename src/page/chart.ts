@@ -133,6 +133,8 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     labelSize: 22,
     gap: 5,
     splits: (_u: uPlot, _i: number, min: number, max: number) => (log ? logTicks(min, max) : niceTicks(min, max)),
+    // Label every split chosen above (uPlot's own filter labels only whole decades on log axes).
+    filter: (_u: uPlot, splits: number[]) => splits,
     values: (_u: uPlot, vs: (number | null)[]) => vs.map(tickLabel),
   });
   const opts: uPlot.Options = {

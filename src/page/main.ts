@@ -3,6 +3,7 @@
 // without reloading. Every panel calls the same library code as Node.
 
 import { initLandscape } from './panels/landscape.ts';
+import { initPlayground } from './panels/playground.ts';
 import { initPopulation } from './panels/population.ts';
 import { initSeed } from './panels/seed.ts';
 import { initThroughput } from './panels/throughput.ts';
@@ -94,7 +95,9 @@ async function start(): Promise<void> {
     };
   const runs: Record<string, () => Promise<void>> = {};
   runs.seed = initSeed(session, publish('seed')).run;
-  runs.train = initTrain(session, publish('train')).run;
+  const trainPanel = initTrain(session, publish('train'));
+  runs.train = trainPanel.run;
+  initPlayground(session, trainPanel.read, publish('playground'));
   runs.population = initPopulation(session, publish('population')).run;
   runs.landscape = initLandscape(session, publish('landscape')).run;
   runs.unroll = initUnroll(session, publish('unroll')).run;

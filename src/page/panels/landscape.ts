@@ -121,7 +121,8 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
             const only = await lossLandscape(engine, model, data, { ...xAxis, steps: 2 }, { param: p.yp, min: p.ymin, max: p.ymax, steps: 2 }, { path: { optimizer: p.optimizer, steps: p.pathSteps, signal } });
             path = only.path;
           }
-          return { ...meta, path, aborted: aborted || signal.aborted, seconds: (performance.now() - t0) / 1000 };
+          // Stopped: rows missing, or a descent path cut short (a Stop after the last row of a run without a path changes nothing).
+          return { ...meta, path, aborted: aborted || (p.withPath && signal.aborted), seconds: (performance.now() - t0) / 1000 };
         }, { status, panel: 'Loss landscape' });
         const path = r.path?.map((q) => ({ x: q.x, y: q.y })) ?? null;
         const { lo, hi } = drawHeatmap($('ls-heat'), { values: losses, x: xs, y: ys, xLabel: `${p.xp} (${r.xName})`, yLabel: `${p.yp} (${r.yName})`, path, valueLabel: 'SSR (log scale)', onPick: pick });

@@ -47,7 +47,10 @@ export function readOptimizer(prefix: string): OptimizerConfig {
   return { kind: 'sgd', lr, momentum: kind === 'momentum' ? 0.9 : 0 };
 }
 
-export function initTrain(session: Session, publish: (r: TrainResult) => void): { run: () => Promise<void> } {
+/** The Train panel's settings, read from its form (FieldError on a bad field). */
+export type TrainSetup = ReturnType<ReturnType<typeof initTrain>['read']>;
+
+export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   const section = $('train');
   const status = new StatusLine($('tr-status'));
   const runButton = $<HTMLButtonElement>('tr-run');
@@ -217,5 +220,5 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void): 
     void run();
   });
   stopButton.addEventListener('click', () => controller?.abort());
-  return { run };
+  return { run, read };
 }

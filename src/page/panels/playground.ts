@@ -1,0 +1,211 @@
+// The Train panel's playground: Play, Pause, Step, Reset and a speed (steps per frame) over the panel's settings.
+// Each frame is one short `train` call (src/train) from the weights reached, then a forward pass on held-out
+// sequences (the validation split, else the first training sequences) for the predictions; the loss chart (mean
+// squared error per target, training and validation), the weights and the predictions against the targets update
+// after every frame. Frames run through the session's queue and yield to the browser between them.
+
+import type { Batch } from '../../batch.ts';
+import { modelFromJSON, modelToJSON, type Model } from '../../model.ts';
+import { train } from '../../train/index.ts';
+import { forLog, lineChart } from '../chart.ts';
+import type { Session } from '../session.ts';
+import { $, fillTable, num, StatusLine } from '../ui.ts';
+import type { TrainSetup } from './train.ts';
+
+export interface PlaygroundState {
+  /** Optimizer steps applied so far. */
+  step: number;
+  /** Training and validation mean squared error per target after each frame (validation null without a split). */
+  frames: { step: number; train: number; validation: number | null }[];
+  /** The recorded batch losses (SSR) of every step, as `train` reports them. */
+  history: { step: number; loss: number }[];
+  model: ReturnType<typeof modelToJSON>;
+  /** Held-out predictions and targets drawn (output 0). */
+  predicted: number[];
+  target: number[];
+  backend: string;
+}
+
+const MAX_POINTS = 64;
+
+/** Number of target values in a batch (one per sequence, or one per step, times the outputs). */
+function targetCount(b: Batch): number {
+  return (b.output === 'last' ? b.count : b.offsets[b.count]) * b.outputSize;
+}
+
+/** The first `n` sequences of a batch (a view: no copies beyond the arrays' subarrays). */
+function head(b: Batch, n: number): Batch {
+  const k = Math.min(n, b.count);
+  const steps = b.offsets[k];
+  return {
+    ...b,
+    count: k,
+    lengths: b.lengths.subarray(0, k),
+    offsets: b.offsets.subarray(0, k + 1),
+    inputs: b.inputs.subarray(0, steps * b.inputSize),
+    targets: b.targets ? b.targets.subarray(0, (b.output === 'last' ? k : steps) * b.outputSize) : null,
+  };
+}
+
+export function initPlayground(session: Session, readSetup: () => TrainSetup, publish: (s: PlaygroundState) => void): void {
+  const section = $('train');
+  const status = new StatusLine($('pg-status'));
+  const playButton = $<HTMLButtonElement>('pg-play');
+  const stepButton = $<HTMLButtonElement>('pg-step');
+  const resetButton = $<HTMLButtonElement>('pg-reset');
+  const speed = $<HTMLSelectElement>('pg-speed');
+
+  let setup: TrainSetup | null = null;
+  let model: Model | null = null;
+  let state: PlaygroundState | null = null;
+  let playing = false;
+  let busy = false;
+
+  function begin(): void {
+    setup = readSetup();
+    model = modelFromJSON(setup.model);
+    state = { step: 0, frames: [], history: [], model: modelToJSON(model), predicted: [], target: [], backend: session.engine.backend };
+  }
+
+  /** One frame: `n` optimizer steps from the weights reached, then the losses and predictions at the new weights. */
+  async function frame(n: number): Promise<boolean> {
+    if (!setup || !model || !state) begin();
+    const p = setup!;
+    const s = state!;
+    const left = p.steps - s.step;
+    if (left <= 0) {
+      status.done(`Reached the ${p.steps} steps set above; Reset to start again, or raise Steps.`);
+      return false;
+    }
+    const count = Math.min(n, left);
+    const heldOut = head(p.validation ?? p.trainBatch, MAX_POINTS);
+    const out = await session.exclusive(async () => {
+      const engine = session.engine;
+      const r = await train(engine, model!, p.trainBatch, {
+        optimizer: p.optimizer,
+        steps: count,
+        batchSize: p.batchSize,
+        seed: p.seed + s.step, // a new shuffle per frame (the order differs from one long run)
+        historyEvery: 1,
+        validation: p.validation,
+      });
+      const pred = await engine.run(r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
+      return { r, pred, backend: engine.backend };
+    }, { status, panel: 'Train playground' });
+    const { r, pred } = out;
+    if (state !== s) return false; // Reset while this frame ran: drop it
+    for (const h of r.history) s.history.push({ step: s.step + h.step, loss: h.loss });
+    s.step += r.steps;
+    model = r.model;
+    s.model = modelToJSON(model);
+    s.backend = out.backend;
+    const trainMse = r.finalLoss / targetCount(p.trainBatch);
+    const valMse = r.validationLoss === null || !p.validation ? null : r.validationLoss / targetCount(p.validation);
+    s.frames.push({ step: s.step, train: trainMse, validation: valMse });
+    // Predictions against targets on the held-out sequences, output 0.
+    const O = heldOut.outputSize;
+    const T = heldOut.targets!;
+    const K = Math.min(MAX_POINTS, targetCount(heldOut) / O);
+    s.target = Array.from({ length: K }, (_, k) => T[k * O]);
+    s.predicted = pred?.outputs ? Array.from({ length: K }, (_, k) => pred.outputs![k * O]) : [];
+    draw(p);
+    publish(structuredClone(s));
+    if (r.diverged) {
+      status.error(`Diverged at step ${s.step}: the loss or a weight became non-finite. Reset, and try a smaller learning rate.`);
+      return false;
+    }
+    status.info(`Step ${s.step} of ${p.steps} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.`);
+    return true;
+  }
+
+  function draw(p: TrainSetup): void {
+    const s = state!;
+    const xs = s.frames.map((f) => f.step);
+    const series = [{ label: 'training, mean per target' }];
+    const data: (number | null)[][] = [xs, s.frames.map((f) => forLog(f.train))];
+    if (p.validation) {
+      series.push({ label: 'validation, mean per target' });
+      data.push(s.frames.map((f) => (f.validation === null ? null : forLog(f.validation))));
+    }
+    lineChart($('pg-loss'), { xLabel: 'step', yLabel: 'squared error (log)', logY: true, series }, data as never);
+    const last = s.frames.at(-1)!;
+    $('pg-loss-cap').textContent =
+      `Mean squared error per target (SSR divided by the number of targets, so sets of different sizes compare) after each frame: training ${num(last.train)}` +
+      (last.validation !== null ? `, validation ${num(last.validation)}` : ' (no validation split: set a validation fraction to see it)') +
+      ` at step ${last.step}.`;
+    const ks = s.target.map((_, k) => k);
+    const byStep = p.trainBatch.output === 'all';
+    lineChart(
+      $('pg-pred'),
+      { xLabel: byStep ? 'step of the held-out windows' : 'held-out sequence', yLabel: 'value', series: [{ label: 'target', points: true, width: 1 }, { label: 'predicted', points: true, width: 2 }] },
+      [ks, s.target, s.predicted] as never,
+    );
+    let worst = 0;
+    s.target.forEach((t, k) => (worst = Math.max(worst, Math.abs((s.predicted[k] ?? NaN) - t))));
+    $('pg-pred-cap').textContent =
+      `Predictions against targets on ${p.validation ? 'the validation sequences' : 'the first training sequences (no validation split)'}, output 1, ${s.target.length} ${byStep ? 'steps' : 'sequences'}; ` +
+      `the largest difference is ${num(worst)}.`;
+    const w = s.model.weights;
+    if (s.model.inputSize === 1 && s.model.hiddenSize === 1 && s.model.outputSize === 1) {
+      fillTable($<HTMLTableElement>('pg-weights'), ['weight', 'w1', 'b1', 'w2', 'w3', 'b2'], [['value', num(w.Wx[0][0]), num(w.bh[0]), num(w.Wh[0][0]), num(w.Wy[0][0]), num(w.by[0])]], `Weights at step ${s.step}`);
+    } else {
+      const rms = (xs: number[]): string => num(Math.sqrt(xs.reduce((a, v) => a + v * v, 0) / Math.max(1, xs.length)), 3);
+      fillTable(
+        $<HTMLTableElement>('pg-weights'),
+        ['block', 'Wx', 'Wh', 'bh', 'Wy', 'by'],
+        [['root mean square', rms(w.Wx.flat()), rms(w.Wh.flat()), rms(w.bh), rms(w.Wy.flat()), rms(w.by)]],
+        `Weights at step ${s.step}: root mean square of each block (I ${s.model.inputSize}, H ${s.model.hiddenSize}, O ${s.model.outputSize})`,
+      );
+    }
+  }
+
+  function setPlaying(on: boolean): void {
+    playing = on;
+    playButton.textContent = on ? 'Pause' : 'Play';
+    playButton.setAttribute('aria-pressed', String(on));
+  }
+
+  async function play(): Promise<void> {
+    if (playing) {
+      setPlaying(false); // the frame under way finishes, then the loop stops
+      return;
+    }
+    if (busy) return;
+    setPlaying(true);
+    busy = true;
+    try {
+      await session.guard(status, section, async () => {
+        while (playing) {
+          if (!(await frame(Number(speed.value)))) break;
+          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        }
+      });
+    } finally {
+      busy = false;
+      setPlaying(false);
+    }
+  }
+
+  async function step(): Promise<void> {
+    if (busy) return;
+    busy = true;
+    try {
+      await session.guard(status, section, async () => {
+        await frame(1);
+      });
+    } finally {
+      busy = false;
+    }
+  }
+
+  playButton.addEventListener('click', () => void play());
+  stepButton.addEventListener('click', () => void step());
+  resetButton.addEventListener('click', () => {
+    setPlaying(false);
+    setup = null;
+    model = null;
+    state = null;
+    for (const id of ['pg-loss', 'pg-pred', 'pg-weights', 'pg-loss-cap', 'pg-pred-cap']) $(id).replaceChildren();
+    status.info('Reset: the next Play or Step starts from the initial weights (with the settings above as they are then).');
+  });
+}

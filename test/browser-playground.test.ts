@@ -1,0 +1,115 @@
+// The Train panel's playground in Chromium (test/helpers/browser.ts; WebGPU on SwiftShader, and the CPU fallback):
+// Step and Play/Pause with plain SGD reach the same weights as one `train` call of as many steps in Node on the CPU
+// reference; the predictions are the targets' count; Reset clears; the sine data with a validation split plots
+// both losses. Screenshots at 1440 and 390 px go to test-artifacts/.
+
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedData, sineData, splitData } from '../src/data/index.ts';
+import { Engine } from '../src/engine.ts';
+import { modelToJSON } from '../src/model.ts';
+import type { PlaygroundState } from '../src/page/panels/playground.ts';
+import { randomModel } from '../src/random.ts';
+import { train } from '../src/train/index.ts';
+import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+
+(runBrowserTests ? describe : describe.skip)('the Train playground in Chromium', () => {
+  let server: PageServer;
+  let cpu: Engine;
+
+  beforeAll(async () => {
+    server = await startPageServer();
+    cpu = await Engine.create({ backend: 'cpu' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  for (const withoutWebGpu of [false, true]) {
+    it(`steps, plays, pauses and resets on ${withoutWebGpu ? 'the CPU fallback' : 'WebGPU'}, matching one train call in Node (plain SGD)`, async () => {
+      const { page, errors } = await server.open({ withoutWebGpu });
+      await page.locator('#tr-opt').selectOption('sgd');
+      await page.locator('#tr-lr').fill('0.1');
+      for (let k = 1; k <= 3; k++) {
+        await page.locator('#pg-step').click();
+        await waitRuns(page, 'playground', k);
+      }
+      let s = await result<PlaygroundState>(page, 'playground');
+      expect(s.step).toBe(3);
+      expect(s.backend).toBe(withoutWebGpu ? 'cpu' : 'webgpu');
+      await page.locator('#pg-speed').selectOption('5');
+      await page.locator('#pg-play').click();
+      expect(await page.locator('#pg-play').getAttribute('aria-pressed')).toBe('true');
+      await page.waitForFunction(() => (window.webgpuRnn!.results.playground as PlaygroundState).step >= 23, null, { timeout: 60_000 });
+      await page.locator('#pg-play').click(); // Pause
+      await expect.poll(() => page.locator('#pg-play').textContent()).toBe('Play');
+      const n = await runs(page, 'playground');
+      await page.waitForTimeout(300);
+      expect(await runs(page, 'playground')).toBe(n); // paused: no more frames
+      s = await result<PlaygroundState>(page, 'playground');
+      expect((s.step - 3) % 5).toBe(0);
+      expect(s.history.map((h) => h.step)).toEqual(Array.from({ length: s.step }, (_, k) => k));
+
+      // One call of as many steps in Node, from the panel's initial weights (seed 1).
+      const ref = await train(cpu, randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1), seedData(2).batch, {
+        optimizer: { kind: 'sgd', lr: 0.1 },
+        steps: s.step,
+      });
+      const want = modelToJSON(ref.model).weights;
+      const got = s.model.weights;
+      const pairs: [number, number][] = [
+        [got.Wx[0][0], want.Wx[0][0]],
+        [got.bh[0], want.bh[0]],
+        [got.Wh[0][0], want.Wh[0][0]],
+        [got.Wy[0][0], want.Wy[0][0]],
+        [got.by[0], want.by[0]],
+      ];
+      for (const [g, w] of pairs) expect(Math.abs(g - w)).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(w));
+      // The predictions: both of the notes' sequences against their observed values.
+      expect(s.target).toEqual([0, 1]);
+      expect(s.predicted.length).toBe(2);
+      expect(await page.locator('#pg-weights').textContent()).toContain('w2');
+      if (!withoutWebGpu) {
+        for (const [w, h] of [[1440, 900], [390, 844]]) {
+          await page.setViewportSize({ width: w, height: h });
+          await page.waitForTimeout(300);
+          expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+          await page.locator('#train .playground').screenshot({ path: join(ARTIFACTS, `page-playground-${w}.png`) });
+        }
+      }
+      await page.locator('#pg-reset').click();
+      expect(await page.locator('#pg-weights').textContent()).toBe('');
+      await page.locator('#pg-step').click();
+      await waitRuns(page, 'playground', n + 1);
+      expect((await result<PlaygroundState>(page, 'playground')).step).toBe(1);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
+
+  it('plots training and validation loss and held-out predictions for the sine data', async () => {
+    const { page, errors } = await server.open();
+    await page.locator('#tr-data').selectOption('sine');
+    await page.locator('#tr-count').fill('64');
+    await page.locator('#tr-val').fill('0.25');
+    await page.locator('#pg-speed').selectOption('20');
+    await page.locator('#pg-step').click();
+    await waitRuns(page, 'playground', 1);
+    await page.locator('#pg-play').click();
+    await waitRuns(page, 'playground', 3, 60_000);
+    await page.locator('#pg-play').click();
+    await expect.poll(() => page.locator('#pg-play').textContent()).toBe('Play');
+    const s = await result<PlaygroundState>(page, 'playground');
+    expect(s.frames.every((f) => f.validation !== null && f.validation > 0 && f.train > 0)).toBe(true);
+    // The held-out sequences are the validation split (16 of 64 sine windows, one target each), as in Node.
+    const split = splitData(sineData({ count: 64, length: 16, seed: 1 }), { fraction: 0.25, mode: 'random', seed: 1 });
+    expect(s.target).toEqual(Array.from(split.validation.targets!));
+    expect(s.predicted.length).toBe(16);
+    const series = await page.evaluate(() => window.webgpuRnn!.chartData('pg-loss')!.length);
+    expect(series).toBe(3); // steps, training, validation
+    await page.locator('#train .playground').screenshot({ path: join(ARTIFACTS, 'page-playground-sine.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
