@@ -6,6 +6,7 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { exportBar, toCsv } from './export.ts';
 
 /** Series colours with at least 4.5:1 contrast on white. */
 export const COLORS = ['#1f4e9c', '#a63c00', '#2c6e2c', '#6a2c91', '#8a1538', '#00616b', '#5c5c00', '#404040'];
@@ -163,6 +164,18 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
   };
   const u = new uPlot(opts, data, container);
   if (container.id) charts.set(container.id, u);
+  // Save the picture and the data the chart draws (whatever it holds when the button is pressed).
+  const labels = [spec.xLabel, ...spec.series.map((s) => s.label)];
+  const rows = (): (number | null)[][] => (u.data[0] as number[]).map((_, i) => u.data.map((col) => (col as (number | null)[])[i] ?? null));
+  container.appendChild(
+    exportBar({
+      name: container.id || 'chart',
+      what: `the chart "${spec.yLabel} against ${spec.xLabel}"`,
+      png: () => new Promise((resolve) => u.ctx.canvas.toBlob(resolve, 'image/png')),
+      csv: () => toCsv(labels, rows()),
+      json: () => ({ x: spec.xLabel, series: labels.slice(1), rows: rows() }),
+    }),
+  );
   // Follow the container's width (phone rotation, window resize, a column that changes width).
   observed.get(container)?.disconnect();
   if (typeof ResizeObserver !== 'undefined') {

@@ -5,6 +5,7 @@
 // tap) reports the grid coordinates to the panel.
 
 import { NON_FINITE_RGB, viridis } from '../svg/colormap.ts';
+import { exportBar, toCsv } from './export.ts';
 import { num } from './ui.ts';
 
 export interface HeatmapSpec {
@@ -165,6 +166,21 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
       if (p) pick(Number(p.x.toPrecision(4)), Number(p.y.toPrecision(4)));
     });
   }
-  container.replaceChildren(box, readout);
+  const svgFile = (): string =>
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12"><rect width="${W}" height="${H}" fill="#fff"/>` +
+    `<image x="${m.left}" y="${m.top}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${canvas.toDataURL('image/png')}"/>${parts.join('')}</svg>`;
+  const rows = (): (number | null)[][] => {
+    const out: (number | null)[][] = [];
+    for (let iy = 0; iy < ny; iy++) for (let ix = 0; ix < nx; ix++) out.push([spec.x[ix], spec.y[iy], Number.isFinite(spec.values[iy * nx + ix]) ? spec.values[iy * nx + ix] : null]);
+    return out;
+  };
+  const bar = exportBar({
+    name: container.id || 'heatmap',
+    what: 'the loss landscape',
+    svg: svgFile,
+    csv: () => toCsv([spec.xLabel, spec.yLabel, 'SSR'], rows()),
+    json: () => ({ x: Array.from(spec.x), y: Array.from(spec.y), xLabel: spec.xLabel, yLabel: spec.yLabel, values: Array.from(spec.values, (v) => (Number.isFinite(v) ? v : null)), path: spec.path ?? null }),
+  });
+  container.replaceChildren(box, readout, bar);
   return { lo, hi };
 }

@@ -16,7 +16,9 @@ import { randomModel } from '../random.ts';
 import { lossLandscape, randomPopulation, train, trainPopulation } from '../train/index.ts';
 import { pipelineStats } from '../gpu/kernel.ts';
 import { charts } from './chart.ts';
+import { initPresets } from './presets.ts';
 import { $ } from './ui.ts';
+import { syncUrl } from './url-state.ts';
 
 declare global {
   interface Window {
@@ -122,6 +124,8 @@ async function start(): Promise<void> {
     return { x: labels(0, 'x'), y: labels(1, 'y') };
   };
   window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks };
+  initPresets();
+  syncUrl();
   document.body.dataset.ready = 'true';
   await runs.seed();
   await warmUp(session);

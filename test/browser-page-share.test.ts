@@ -1,0 +1,101 @@
+// Sharing and reproducing on the experiments page in Chromium (test/helpers/browser.ts; WebGPU on SwiftShader):
+// settings in the URL (applied on opening, updated on edits), presets whose lesson is checked against the
+// numbers (a dead ReLU unit has exactly zero gradients), and the export of a chart's data (CSV equal to what it
+// draws), picture (PNG) and of the landscape (SVG).
+
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SeedResult } from '../src/page/panels/seed.ts';
+import type { TrainResult } from '../src/page/panels/train.ts';
+import { result, runBrowserTests, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+
+/** Clicks the export button `label` in `selector`'s tool bar and returns the saved file's bytes. */
+async function save(page: Page, selector: string, label: string): Promise<Buffer> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator(`${selector} .export button`, { hasText: label }).click()]);
+  return readFileSync((await dl.path())!);
+}
+
+(runBrowserTests ? describe : describe.skip)('the experiments page: URL settings, presets and export', () => {
+  let server: PageServer;
+
+  beforeAll(async () => {
+    server = await startPageServer();
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('applies the settings in the URL and writes edits back to it', async () => {
+    const { page, errors } = await server.open();
+    await page.goto(`${server.url}?tr-data=sine&tr-hidden=4&tr-steps=300&tr-opt=sgd&tr-lr=0.0005&seed-w2=0.3&seed-act=identity&ls-path=0`);
+    await waitRuns(page, 'seed', 1);
+    const seed = await result<SeedResult>(page, 'seed');
+    expect(seed.weights.w2).toBe(0.3);
+    expect(seed.activation).toBe('identity');
+    expect(await page.locator('#tr-data').inputValue()).toBe('sine');
+    expect(await page.locator('#tr-hidden').inputValue()).toBe('4'); // not the data set's suggested 8
+    expect(await page.locator('#tr-lr').inputValue()).toBe('0.0005');
+    expect(await page.locator('#tr-count').isVisible()).toBe(true);
+    expect(await page.locator('#ls-path').isChecked()).toBe(false);
+    await page.locator('#tr-steps').fill('50');
+    await expect.poll(() => page.evaluate(() => location.search)).toContain('tr-steps=50');
+    expect(await page.evaluate(() => location.search)).toContain('seed-w2=0.3');
+    // The URL reproduces the run: train with it.
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 1);
+    const r = await result<TrainResult>(page, 'train');
+    expect(r.data).toBe('sine');
+    expect(r.diverged).toBe(false);
+    expect(r.steps).toBe(50);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('applies presets: a dead ReLU unit has exactly zero gradients except b2; exploding sets the unroll study', async () => {
+    const { page, errors } = await server.open();
+    const before = Number(await page.evaluate(() => document.body.dataset.seedRuns));
+    await page.locator('#preset').selectOption('dead');
+    await page.waitForFunction((n) => Number(document.body.dataset.seedRuns) > n && (window.webgpuRnn!.results.seed as SeedResult).weights.b1 === -3, before);
+    const s = await result<SeedResult>(page, 'seed');
+    expect(s.hidden.flat().every((h) => h === 0)).toBe(true);
+    expect([s.grads.w1, s.grads.b1, s.grads.w2, s.grads.w3]).toEqual([0, 0, 0, 0]);
+    // dSSR/db2 = Σ 2(b2 − observed) = 2(0 − 0) + 2(0 − 1) = −2 with b2 = 0 and a dead unit.
+    expect(s.grads.b2).toBeCloseTo(-2, 6);
+    expect(await page.locator('#preset-note').textContent()).toMatch(/only b2 learns/);
+    await page.locator('#preset').selectOption('exploding');
+    expect(await page.locator('#ur-w2').inputValue()).toBe('1.1, 1.3, 1.6');
+    expect(await page.locator('#ur-t').inputValue()).toBe('40');
+    await expect.poll(() => page.evaluate(() => location.search)).toContain('ur-w2=1.1%2C+1.3%2C+1.6');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('exports a chart as CSV (the data it draws), JSON and PNG, and the landscape as SVG', async () => {
+    const { page, errors } = await server.open();
+    await page.locator('#tr-steps').fill('40');
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 1);
+    const csv = (await save(page, '#tr-chart', 'CSV')).toString('utf8').trim().split('\n');
+    const drawn = (await page.evaluate(() => window.webgpuRnn!.chartData('tr-chart')))!;
+    expect(csv[0]).toBe('step,training SSR');
+    expect(csv.length - 1).toBe(drawn[0].length);
+    csv.slice(1).forEach((line, i) => expect(line).toBe(`${drawn[0][i]},${drawn[1][i] ?? ''}`));
+    const json = JSON.parse((await save(page, '#tr-chart', 'JSON')).toString('utf8'));
+    expect(json.rows.length).toBe(drawn[0].length);
+    const png = await save(page, '#tr-chart', 'PNG');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    await page.locator('#ls-grid').fill('8');
+    await page.locator('#ls-run').click();
+    await waitRuns(page, 'landscape', 1);
+    const svg = (await save(page, '#ls-heat', 'SVG')).toString('utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('<image');
+    expect(svg).toContain('SSR (log scale)');
+    const grid = (await save(page, '#ls-heat', 'CSV')).toString('utf8').trim().split('\n');
+    expect(grid.length).toBe(1 + 64);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
