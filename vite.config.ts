@@ -6,6 +6,8 @@ export default defineConfig({
   // Relative asset URLs: the built page works from any sub-path (e.g. https://host/some/dir/), not only the root.
   base: './',
   build: { outDir: 'dist', target: 'es2022' },
+  // The page's CPU worker imports the library, which splits into chunks: ES-module workers allow that.
+  worker: { format: 'es' },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,

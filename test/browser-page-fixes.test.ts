@@ -311,6 +311,7 @@ const status = (page: Page, id: string): Promise<string> => page.locator(`#${id}
     await page.locator('#vf-run').click();
     await waitRuns(page, 'verify', 1);
     expect(await status(page, 'vf-status')).toMatch(/\(WebGPU \d+ ms, float64 CPU reference \d+ ms\)/);
+    expect(await page.evaluate(() => document.body.dataset.cpuWorker)).toBe('true'); // the reference ran off the main thread
 
     // The two population charts have the same height; the histogram's first and last bars are whole.
     const heights = await page.evaluate(() => ['pop-hist', 'pop-curves'].map((id) => document.querySelector(`#${id} canvas`)!.getBoundingClientRect().height));

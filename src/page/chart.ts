@@ -164,6 +164,15 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
   };
   const u = new uPlot(opts, data, container);
   if (container.id) charts.set(container.id, u);
+  // Touch: uPlot's cursor follows the mouse only; a finger on the plot moves it too (and the legend reads out).
+  const touch = (e: TouchEvent): void => {
+    const t = e.touches[0];
+    if (!t) return;
+    const r = u.over.getBoundingClientRect();
+    u.setCursor({ left: t.clientX - r.left, top: t.clientY - r.top });
+  };
+  u.over.addEventListener('touchstart', touch, { passive: true });
+  u.over.addEventListener('touchmove', touch, { passive: true });
   // Save the picture and the data the chart draws (whatever it holds when the button is pressed).
   const labels = [spec.xLabel, ...spec.series.map((s) => s.label)];
   const rows = (): (number | null)[][] => (u.data[0] as number[]).map((_, i) => u.data.map((col) => (col as (number | null)[])[i] ?? null));

@@ -130,8 +130,9 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
     const b = spec.path[spec.path.length - 1];
     const cid = `heat-clip-${container.id || 'x'}`;
     parts.push(`<clipPath id="${cid}"><rect x="${m.left}" y="${m.top}" width="${size}" height="${size}"/></clipPath><g clip-path="url(#${cid})">`);
-    parts.push(`<polyline points="${pts}" fill="none" stroke="#fff" stroke-width="4"/>`);
-    parts.push(`<polyline points="${pts}" fill="none" stroke="#c8102e" stroke-width="2"/>`);
+    // The path draws itself from the start (CSS animation on pathLength; none with reduced motion).
+    parts.push(`<polyline points="${pts}" pathLength="1" class="descent" fill="none" stroke="#fff" stroke-width="4"/>`);
+    parts.push(`<polyline points="${pts}" pathLength="1" class="descent" fill="none" stroke="#c8102e" stroke-width="2"/>`);
     parts.push(`<circle cx="${sx(a.x)}" cy="${sy(a.y)}" r="5" fill="#fff" stroke="#c8102e" stroke-width="2"/>`);
     parts.push(`<circle cx="${sx(b.x)}" cy="${sy(b.y)}" r="5" fill="#c8102e" stroke="#fff" stroke-width="2"/></g>`);
   }

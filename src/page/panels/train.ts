@@ -60,6 +60,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   const hidden = $<HTMLInputElement>('tr-hidden');
   const act = $<HTMLSelectElement>('tr-act');
   let controller: AbortController | null = null;
+  /** The last run's loss history, drawn dashed beside the next run for comparison. */
+  let previous: { history: { step: number; loss: number }[]; label: string } | null = null;
 
   const data = initDataForm((kind) => {
     // Suggested shapes: the notes' network for their data, a small tanh network otherwise.
@@ -172,7 +174,21 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         const r = report.r;
         const hx = r.history.map((h) => h.step);
         const hy = r.history.map((h) => forLog(h.loss));
-        chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [hx, hy]);
+        // Compare with the previous run: its curve, dashed, on the same axes (steps aligned).
+        const prev = previous;
+        if (prev) {
+          const xs = [...new Set([...hx, ...prev.history.map((h) => h.step)])].sort((a, b) => a - b);
+          const at = (hist: { step: number; loss: number }[]) => {
+            const m = new Map(hist.map((h) => [h.step, forLog(h.loss)]));
+            return xs.map((x) => m.get(x) ?? null);
+          };
+          chart = lineChart(
+            $('tr-chart'),
+            { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }, { label: `previous run (${prev.label})`, dash: [6, 4], width: 1.5, color: '#5c5c5c' }] },
+            [xs, at(r.history), at(prev.history)] as never,
+          );
+        } else chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [hx, hy]);
+        previous = { history: r.history, label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}` };
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
         showReport(r, p.set, report.initialLoss, overflowStep);

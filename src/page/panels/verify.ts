@@ -2,7 +2,7 @@
 // float64 CPU reference, compared quantity by quantity with src/verify.ts (compareResults) and the documented
 // tolerance. Without WebGPU it compares the CPU reference's float32 mode with its float64 mode, and says so.
 
-import { Engine } from '../../engine.ts';
+import { cpuInWorker, cpuRun } from '../cpu-client.ts';
 import type { StrategyChoice } from '../../gpu/strategy.ts';
 import { LIMITS, modelFromJSON, type Activation, type OutputMode } from '../../model.ts';
 import { randomBatch, randomModel } from '../../random.ts';
@@ -15,7 +15,6 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
   const status = new StatusLine($('vf-status'));
   const form = $<HTMLFormElement>('vf-form');
   const button = $<HTMLButtonElement>('vf-run');
-  let f32: Engine | null = null;
 
   function read() {
     const I = readNumber($<HTMLInputElement>('vf-i'), { min: 1, max: LIMITS.maxInputSize, integer: true });
@@ -61,13 +60,14 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
           const model = modelFromJSON(json);
           const batch = randomBatch({ count: p.N, inputSize: p.I, outputSize: p.O, output: p.output, minLength: p.minLen, maxLength: p.maxLen, seed: p.seed + 1 });
           const gpu = session.gpu;
-          const actualEngine = gpu ?? (f32 ??= await Engine.create({ backend: 'cpu', cpuPrecision: 'f32' }));
           const t0 = performance.now();
           const opts = { outputs: true, gradients: true, truncation: p.truncation };
-          const actual = await actualEngine.run(model, batch, { ...opts, strategy: p.strategy });
-          const strategy = actualEngine.lastRunStats?.strategy ?? null;
+          // The CPU runs (the float64 reference, and the float32 mode without WebGPU) go to a worker, so the page
+          // stays responsive while they run.
+          const actual = gpu ? await gpu.run(model, batch, { ...opts, strategy: p.strategy }) : await cpuRun(model, batch, opts, 'f32');
+          const strategy = gpu ? (gpu.lastRunStats?.strategy ?? null) : null;
           const t1 = performance.now();
-          const expected = await session.cpu.run(model, batch, opts);
+          const expected = await cpuRun(model, batch, opts, 'f64');
           const t2 = performance.now();
           return { r: compareResults(model, batch, actual, expected), ms: [t1 - t0, t2 - t1], strategy };
         }, { status, panel: 'Verify' });
@@ -90,6 +90,7 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
           ]),
           `${r.actual.adapter}${report.strategy ? ` (strategy ${report.strategy})` : ''} against ${r.expected.adapter}; longest sequence ${r.maxLength} steps${p.truncation ? `; BPTT truncated after ${p.truncation} steps` : ''}`,
         );
+        document.body.dataset.cpuWorker = String(cpuInWorker());
         publish({ ...r, strategy: report.strategy } as VerifyReport);
         const what = session.gpu ? 'WebGPU' : 'the float32 CPU mode (no WebGPU here)';
         const times = `(${session.gpu ? 'WebGPU' : 'float32 CPU'} ${report.ms[0].toFixed(0)} ms, float64 CPU reference ${report.ms[1].toFixed(0)} ms)`;
