@@ -1,9 +1,13 @@
 // Sharing and reproducing on the experiments page in Chromium (test/helpers/browser.ts; WebGPU on SwiftShader):
 // settings in the URL (applied on opening, updated on edits), presets whose lesson is checked against the
 // numbers (a dead ReLU unit has exactly zero gradients), and the export of a chart's data (CSV equal to what it
-// draws), picture (PNG) and of the landscape (SVG).
+// draws), picture (PNG) and of the landscape (SVG); the built page works when served from a sub-path.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { build } from 'vite';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeedResult } from '../src/page/panels/seed.ts';
@@ -97,5 +101,40 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
     expect(grid.length).toBe(1 + 64);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('works when the build is served from a sub-path', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-subpath-'));
+    await build({ root: join(import.meta.dirname, '..'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+    const prefix = '/some/deep/dir/';
+    const http = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (!path.startsWith(prefix)) return void res.writeHead(404).end();
+      const file = join(outDir, normalize(path.slice(prefix.length) || 'index.html').replace(/^(\.\.[/\\])+/, ''));
+      if (!file.startsWith(outDir) || !existsSync(file)) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const port = (http.address() as { port: number }).port;
+    const page = await server.browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    try {
+      await page.goto(`http://127.0.0.1:${port}${prefix}`);
+      await waitRuns(page, 'seed', 1);
+      expect((await result<SeedResult>(page, 'seed')).ssr).toBeGreaterThan(0);
+      // The CPU worker loads from the sub-path too.
+      await page.locator('#vf-n').fill('50');
+      await page.locator('#vf-run').click();
+      await waitRuns(page, 'verify', 1);
+      expect(await page.evaluate(() => document.body.dataset.cpuWorker)).toBe('true');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await new Promise((r) => http.close(r));
+      rmSync(outDir, { recursive: true, force: true });
+    }
   });
 });
