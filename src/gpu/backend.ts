@@ -82,7 +82,7 @@ export class GpuBackend implements Backend {
     private readonly opts: GpuOptions,
     ownsDevice: boolean,
   ) {
-    this.runtime = new GpuRuntime(ctx, { memoryBudget: opts.memoryBudget, ownsDevice });
+    this.runtime = new GpuRuntime(ctx, { memoryBudget: opts.memoryBudget, ownsDevice, gpu: opts });
     this.device = ctx.device;
     this.adapter = ctx.description;
   }
