@@ -6,7 +6,7 @@ import { batchFromArrays, offsetsFromLengths, type Batch } from '../src/batch.ts
 import { Engine, type Result } from '../src/engine.ts';
 import { InputError, NonFiniteError } from '../src/errors.ts';
 import type { GpuOptions } from '../src/gpu/backend.ts';
-import { planGemm, type GemmPlanInput } from '../src/gpu/gemm-plan.ts';
+import { planGemm, rowStride, type GemmPlanInput } from '../src/gpu/gemm-plan.ts';
 import { tileFor, tileProblem } from '../src/gpu/kernels/gemm.ts';
 import { autoOrder, chooseStrategy, STRATEGIES } from '../src/gpu/strategies/index.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
@@ -283,8 +283,9 @@ describe('gemm memory plan', () => {
     const p = planGemm(base(Array(16384).fill(256)));
     expect(p.checkpointed).toBe(true);
     expect(p.segment).toBe(16);
-    // ⌈256/16⌉ = 16 checkpoints + 16 segment slots of H floats per sequence, instead of 257.
-    expect(p.bytes.states).toBe((16 + 16) * 256 * 4 * p.capacity);
+    // ⌈256/16⌉ = 16 checkpoints + 16 segment slots of H floats per sequence (rows padded: rowStride), instead of 257.
+    expect(p.bytes.states).toBe((16 + 16) * 256 * 4 * rowStride(p.capacity));
+    expect(rowStride(p.capacity)).toBeLessThanOrEqual(p.capacity + 32);
     expect(p.capacity).toBeGreaterThanOrEqual(4096);
     expect(p.totalBytes).toBeLessThanOrEqual(512 * 2 ** 20);
     for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(2 ** 31);
