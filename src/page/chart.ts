@@ -38,11 +38,17 @@ export const CHART_HEIGHT = 260;
 export const LOG_FLOOR = 1e-14;
 
 /**
+ * Largest value a log axis shows: uPlot finds no tick spacing for values with more than 17 integer digits (the
+ * axis would lose every label), so larger values are drawn at this ceiling.
+ */
+export const LOG_CEIL = 1e15;
+
+/**
  * A value for a log axis: null (a gap) where it is not finite or negative; zero and values below LOG_FLOOR are
- * drawn at LOG_FLOOR (a loss that reached exactly 0 stays on the chart).
+ * drawn at LOG_FLOOR (a loss that reached exactly 0 stays on the chart), values above LOG_CEIL at LOG_CEIL.
  */
 export function forLog(v: number): number | null {
-  return Number.isFinite(v) && v >= 0 ? Math.max(v, LOG_FLOOR) : null;
+  return Number.isFinite(v) && v >= 0 ? Math.min(LOG_CEIL, Math.max(v, LOG_FLOOR)) : null;
 }
 
 /** A compact tick label: 0.001 … 1000 written out, other powers of ten as 1e-12, other values to 3 digits. */

@@ -31,7 +31,7 @@ declare global {
       chartData: (id: string) => (number | null)[][] | null;
       /** The ranges of a chart's x and y scales. */
       chartScales: (id: string) => { x: [number, number]; y: [number, number] } | null;
-      /** The tick labels a chart's x and y axes draw (they are drawn on the canvas, not in the DOM). */
+      /** The tick labels a chart's x and y axes drew (on the canvas, not in the DOM). */
       chartTicks: (id: string) => { x: string[]; y: string[] } | null;
     };
   }
@@ -116,12 +116,9 @@ async function start(): Promise<void> {
   const chartTicks = (id: string): { x: string[]; y: string[] } | null => {
     const u = charts.get(id);
     if (!u) return null;
-    const labels = (k: number, scale: string): string[] => {
-      const a = u.axes[k] as unknown as { splits: (u: unknown, i: number, min: number, max: number) => number[]; values: (u: unknown, v: number[]) => string[] };
-      const sc = u.scales[scale];
-      return a.values(u, a.splits(u, k, sc.min!, sc.max!));
-    };
-    return { x: labels(0, 'x'), y: labels(1, 'y') };
+    // The labels uPlot drew last (it keeps them on the axis; none when it found no tick spacing).
+    const drawn = (k: number): string[] => ((u.axes[k] as unknown as { _values: (string | null)[] | null })._values ?? []).map((v) => v ?? '');
+    return { x: drawn(0), y: drawn(1) };
   };
   window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks };
   initPresets();

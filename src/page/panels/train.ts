@@ -197,7 +197,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         $('tr-summary').textContent =
           `Loss curve of ${r.history.length} recorded steps: the SSR went from ${num(first)} at step 0 to ${num(lastFinite?.loss ?? NaN)} at step ${lastFinite?.step ?? 0}` +
           (overflowStep !== null ? `, and left the float32 range at step ${overflowStep} (not drawn from there on)` : '') +
-          `; ${Number.isFinite(r.finalLoss) ? `at the final weights the training SSR is ${num(r.finalLoss)}` : 'at the final weights the SSR is not finite'}. The log axis draws values below 1e-14, including 0, at 1e-14.`;
+          `; ${Number.isFinite(r.finalLoss) ? `at the final weights the training SSR is ${num(r.finalLoss)}` : 'at the final weights the SSR is not finite'}. The log axis draws values below 1e-14, including 0, at 1e-14, and values above 1e15 at 1e15.`;
         publish({
           backend: r.backend,
           adapter: r.adapter,
@@ -215,6 +215,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           progressCalls: calls,
           model: modelToJSON(r.model),
         });
+        progressText.textContent = r.aborted ? `stopped at step ${r.steps} of ${p.steps}` : r.diverged ? `diverged at step ${r.steps} of ${p.steps}` : r.stoppedEarly ? `reached the loss threshold at step ${r.steps}` : `done: ${r.steps} steps`;
         const what = r.aborted ? `Stopped after ${r.steps} steps` : r.diverged ? 'Diverged' : `Trained ${r.steps} steps`;
         if (r.diverged) {
           // The CPU reference trains in float64 and stops only when float64 overflows; WebGPU stops when float32 does.

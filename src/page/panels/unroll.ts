@@ -117,7 +117,8 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
           `The term of the input k steps back is multiplied by w2 once per step back (w2^k for the identity activation). ` +
           (shrinks.length ? `For w2 = ${shrinks.join(', ')} it vanishes as k grows; ` : '') +
           (grows.length ? `for w2 = ${grows.join(', ')} it explodes. ` : '') +
-          (maxRel ? `BPTT matches the closed form to a relative difference of at most ${Math.max(...maxRel).toExponential(1)}.` : '');
+          (maxRel ? `BPTT matches the closed form to a relative difference of at most ${Math.max(...maxRel).toExponential(1)}. ` : '') +
+          'The log axis draws terms above 1e15 at 1e15 and below 1e-14 at 1e-14; exact zeros are gaps.';
         publish({
           method: study.method,
           adapter: study.adapter,
