@@ -1,7 +1,8 @@
 // The Train panel's playground in Chromium (test/helpers/browser.ts; WebGPU on SwiftShader, and the CPU fallback):
 // Step and Play/Pause with plain SGD reach the same weights as one `train` call of as many steps in Node on the CPU
 // reference; the predictions are the targets' count; Reset clears; the sine data with a validation split plots
-// both losses. Screenshots at 1440 and 390 px go to test-artifacts/.
+// both losses; the seed network's walk goes forward and back stage by stage, and its per-day terms of dSSR/dw1
+// add up to the engine's gradient. Screenshots at 1440 and 390 px go to test-artifacts/.
 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { seedData, sineData, splitData } from '../src/data/index.ts';
 import { Engine } from '../src/engine.ts';
 import { modelToJSON } from '../src/model.ts';
 import type { PlaygroundState } from '../src/page/panels/playground.ts';
+import type { SeedResult } from '../src/page/panels/seed.ts';
 import { randomModel } from '../src/random.ts';
 import { train } from '../src/train/index.ts';
 import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
@@ -109,6 +111,44 @@ import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, ty
     const series = await page.evaluate(() => window.webgpuRnn!.chartData('pg-loss')!.length);
     expect(series).toBe(3); // steps, training, validation
     await page.locator('#train .playground').screenshot({ path: join(ARTIFACTS, 'page-playground-sine.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("walks through the seed network forward and back, and the walk's terms add up to BPTT's dSSR/dw1", async () => {
+    const { page, errors } = await server.open();
+    for (const act of ['relu', 'tanh', 'identity']) {
+      const before = Number(await page.evaluate(() => document.body.dataset.seedRuns));
+      await page.locator('#seed-act').selectOption(act);
+      await page.waitForFunction(([n, a]) => Number(document.body.dataset.seedRuns) > Number(n) && (window.webgpuRnn!.results.seed as SeedResult).activation === a, [before, act] as const);
+      const r = await result<SeedResult>(page, 'seed');
+      const sum = r.chainTerms.flat().reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - r.grads.w1), act).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(r.grads.w1)));
+    }
+    // Identity: the walk's terms are the notes' closed form, term by term: 2(predicted − observed)·w3·w2^k·x_(T−k).
+    const r = await result<SeedResult>(page, 'seed');
+    r.inputs.forEach((xs, n) => {
+      const T = xs.length;
+      xs.forEach((x, t) => {
+        const k = T - 1 - t;
+        const closed = 2 * (r.predicted[n] - r.observed[n]) * r.weights.w3 * r.weights.w2 ** k * x;
+        expect(r.chainTerms[n][t]).toBeCloseTo(closed, 6);
+      });
+    });
+    // Stage by stage on sequence 1 (2 days): forward ×2, the output, backward ×2.
+    const texts: string[] = [];
+    for (let k = 0; k < 5; k++) {
+      await page.locator('#seed-walk-next').click();
+      texts.push((await page.locator('#seed-walk').textContent()) ?? '');
+      expect(await page.locator('#seed-net .lit').count()).toBeGreaterThan(0);
+    }
+    expect(texts[0]).toMatch(/^Stage 1 of 5\. Forward, day 1 of 2: h1 = w1·x1 \+ b1 \+ w2·h0 = 1\.8·1 \+ 0 \+ -0\.5·0 = 1\.8\./);
+    expect(texts[2]).toMatch(/Output: predicted = w3·h2 \+ b2/);
+    expect(texts[4]).toMatch(/w2 appears 1 time: w2\^1 = -0\.5/);
+    expect(texts[4]).toMatch(/= this sequence's dSSR\/dw1\.$/);
+    await page.locator('#seed .net').screenshot({ path: join(ARTIFACTS, 'page-seed-walk.png') });
+    await page.locator('#seed-walk-reset').click();
+    expect(await page.locator('#seed-net .lit').count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -116,7 +116,9 @@ export const charts = new Map<string, uPlot>();
 const observed = new WeakMap<HTMLElement, ResizeObserver>();
 
 function widthOf(container: HTMLElement): number {
-  return Math.max(200, Math.floor((container.clientWidth || 720) - 10));
+  // An empty chart box is hidden (display: none), so measure its parent the first time.
+  const w = container.clientWidth || (container.parentElement?.clientWidth ?? 720) - 2;
+  return Math.max(200, Math.floor(w - 10));
 }
 
 /** A uPlot chart in `container`, as wide as the container (and following it), replaced on every call. */

@@ -15,6 +15,7 @@ import {
 import type { Session } from '../session.ts';
 import { $, FieldError, fillTable, num, parseNumber, readNumber, StatusLine } from '../ui.ts';
 import { drawNetwork } from './seed-network.ts';
+import { backwardChain, walkStage, walkStages } from './seed-walk.ts';
 
 export interface SeedResult {
   backend: string;
@@ -32,6 +33,8 @@ export interface SeedResult {
   closedForm: number;
   /** dSSR/dw1 from BPTT on the same weights with the identity activation. */
   bpttIdentity: number;
+  /** The walk's per-day terms of dSSR/dw1 (terms[n][t]), from the engine's hidden values; they sum to grads.w1. */
+  chainTerms: number[][];
 }
 
 const WEIGHTS: { key: keyof ScalarWeights; role: string }[] = [
@@ -174,6 +177,7 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
         grads: { w1: g.Wx[0][0], b1: g.bh[0], w2: g.Wh[0][0], w3: g.Wy[0][0], b2: g.by[0] },
         closedForm: closedFormDssrDw1(data, w),
         bpttIdentity: idRun.grads!.Wx[0][0],
+        chainTerms: data.inputs.map((xs, n) => backwardChain({ weights: w, activation, inputs: xs, hidden: hidden[n], predicted: run.outputs![n], observed: data.observed[n] }).terms),
       };
     }, { status, panel: 'Seed notes' });
   }
@@ -218,7 +222,62 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
       observed: last.observed[k],
       index: k,
     });
+    showStage();
   }
+
+  // The walk through the selected sequence: forward day by day, then the gradient back (seed-walk.ts).
+  const walkText = $('seed-walk');
+  const walkPlay = $<HTMLButtonElement>('seed-walk-play');
+  let stage = -1;
+  let walkTimer = 0;
+  const walkInput = () => {
+    const k = Math.min(Number(show.value) || 0, last!.inputs.length - 1);
+    return { weights: last!.weights, activation: last!.activation, inputs: last!.inputs[k], hidden: last!.hidden[k], predicted: last!.predicted[k], observed: last!.observed[k] };
+  };
+  function showStage(): void {
+    const svg = $('seed-net').querySelector('svg');
+    svg?.querySelectorAll('.lit').forEach((el) => el.classList.remove('lit'));
+    if (!last || stage < 0) return;
+    const v = walkInput();
+    stage = Math.min(stage, walkStages(v.inputs.length) - 1);
+    const { text, lit } = walkStage(v, stage);
+    walkText.textContent = `Stage ${stage + 1} of ${walkStages(v.inputs.length)}. ${text}`;
+    for (const sel of lit) svg?.querySelectorAll(sel).forEach((el) => el.classList.add('lit'));
+  }
+  function nextStage(): boolean {
+    if (!last) return false;
+    const n = walkStages(walkInput().inputs.length);
+    if (stage >= n - 1) return false;
+    stage++;
+    showStage();
+    return true;
+  }
+  function stopWalk(): void {
+    clearInterval(walkTimer);
+    walkTimer = 0;
+    walkPlay.textContent = 'Animate';
+    walkPlay.setAttribute('aria-pressed', 'false');
+  }
+  walkPlay.addEventListener('click', () => {
+    if (walkTimer) return stopWalk();
+    if (last && stage >= walkStages(walkInput().inputs.length) - 1) stage = -1;
+    walkPlay.textContent = 'Pause';
+    walkPlay.setAttribute('aria-pressed', 'true');
+    nextStage();
+    walkTimer = window.setInterval(() => {
+      if (!nextStage()) stopWalk();
+    }, 1400);
+  });
+  $('seed-walk-next').addEventListener('click', () => {
+    stopWalk();
+    nextStage();
+  });
+  $('seed-walk-reset').addEventListener('click', () => {
+    stopWalk();
+    stage = -1;
+    showStage();
+    walkText.textContent = 'Animate (or press Next stage) to follow the forward pass day by day, then the gradient of w1 flowing back, one factor of w2 per day.';
+  });
 
   // Coalesce changes: at most one computation in flight, and the latest inputs always win.
   let running = false;
