@@ -193,6 +193,7 @@ const status = (page: Page, id: string): Promise<string> => page.locator(`#${id}
     expect(d.backend).toBe('cpu');
     expect(d.overflowStep).toBe(8);
     expect(await status(page, 'tr-status')).toMatch(/^Diverged: the SSR left the float32 range at step 8 \(the float64 CPU reference went on until step \d+/);
+    expect(await page.evaluate(() => document.body.dataset.cpuWorker)).toBe('true');
 
     // Responsiveness on the CPU: training and a population.
     await page.locator('#tr-opt').selectOption('adam');
@@ -208,6 +209,8 @@ const status = (page: Page, id: string): Promise<string> => page.locator(`#${id}
     await page.locator('#pop-run').click();
     await waitRuns(page, 'population', 1);
     expectResponsive(await stopTimer(page), 'during a CPU population');
+    // Training and populations on the CPU ran in the page's worker, off the main thread.
+    expect(await page.evaluate(() => document.body.dataset.cpuWorker)).toBe('true');
     expect(errors).toEqual([]);
     await page.close();
   });

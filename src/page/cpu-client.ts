@@ -1,28 +1,47 @@
-// The page's side of the CPU worker (cpu-worker.ts): `cpuRun` runs the CPU reference in the worker, so a long
-// float64 run does not freeze the page, and falls back to running it here when workers are not available. Errors
-// come back as the library's error types (InputError, NonFiniteError), so panels report them as usual.
+// The page's side of the CPU worker (cpu-worker.ts). On the CPU backend, `cpuRun`, `trainOn`, `populationOn` and
+// `landscapeOn` send the work to the worker, so a long float64 run does not freeze the page (progress comes back
+// as messages, and an AbortSignal stops the job there); on WebGPU they call the library on the page's engine as
+// before. Where workers are unavailable, everything runs here. Errors come back as the library's error types
+// (InputError, NonFiniteError), so panels report them as usual.
 
 import type { RunOptions } from '../backend.ts';
+import type { Batch } from '../batch.ts';
 import { Engine, type Result } from '../engine.ts';
 import { InputError, NonFiniteError } from '../errors.ts';
-import type { Batch } from '../batch.ts';
-import type { Model } from '../model.ts';
+import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
+import { lossLandscape, train, trainPopulation } from '../train/index.ts';
+import type { LandscapeAxis, LandscapeOptions, LandscapeResult, PopulationOptions, PopulationReport, TrainOptions, TrainReport } from '../train/types.ts';
+import type { Job } from './cpu-worker.ts';
+
+/** A job without its id (Omit over each member of the union). */
+type NewJob = Job extends infer J ? (J extends { id: number } ? Omit<J, 'id'> : never) : never;
+type Progress = { step: number; steps: number; loss: number; stepsPerSecond: number };
+interface Pending {
+  resolve: (r: unknown) => void;
+  reject: (e: Error) => void;
+  onProgress?: (p: Progress) => void;
+}
 
 let worker: Worker | null | undefined;
 let nextId = 0;
-const pending = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
+const pending = new Map<number, Pending>();
 const local = new Map<string, Promise<Engine>>();
 
 function getWorker(): Worker | null {
   if (worker !== undefined) return worker;
   try {
     worker = new Worker(new URL('./cpu-worker.ts', import.meta.url), { type: 'module', name: 'webgpu-rnn CPU reference' });
-    worker.onmessage = (e: MessageEvent<{ id: number; result?: Result; error?: { name: string; message: string } }>) => {
+    worker.onmessage = (e: MessageEvent<{ id: number; result?: unknown; progress?: Progress; error?: { name: string; message: string } }>) => {
       const job = pending.get(e.data.id);
       if (!job) return;
+      if (e.data.progress) {
+        job.onProgress?.(e.data.progress);
+        return;
+      }
       pending.delete(e.data.id);
-      if (e.data.result) job.resolve(e.data.result);
-      else job.reject(rebuild(e.data.error!));
+      document.body.dataset.cpuWorker = 'true'; // a job came back from the worker (for tests and the console)
+      if (e.data.error) job.reject(rebuild(e.data.error));
+      else job.resolve(e.data.result);
     };
     worker.onerror = (e) => {
       // The worker could not start or crashed: fail what is pending, and run here from now on.
@@ -45,8 +64,27 @@ function rebuild(e: { name: string; message: string }): Error {
   return err;
 }
 
-/** Whether runs go to the worker (false before the first run, or where workers are unavailable). */
+/** Sends a job; its progress goes to `onProgress`, and `signal` aborts it in the worker. */
+function send<T>(w: Worker, job: NewJob, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (r: unknown) => void, reject, onProgress });
+    signal?.addEventListener('abort', () => w.postMessage({ id, kind: 'abort' }), { once: true });
+    if (signal?.aborted) w.postMessage({ id, kind: 'abort' });
+    w.postMessage({ ...job, id });
+  });
+}
+
+/** Whether work goes to the worker (false before the first job, or where workers are unavailable). */
 export const cpuInWorker = (): boolean => !!worker;
+
+const asModel = (m: Model | ModelJSON): Model => ('params' in m ? m : modelFromJSON(m));
+
+/** Options without the parts that cannot cross to a worker (callbacks, the signal). */
+function plain<T extends TrainOptions>(o: T): Omit<T, 'onProgress' | 'signal'> {
+  const { onProgress: _p, signal: _s, ...rest } = o;
+  return rest;
+}
 
 /** Runs `model` on `batch` on the CPU reference (float64, or float32 mode), in the worker where possible. */
 export function cpuRun(model: Model, batch: Batch, opts: RunOptions, precision: 'f64' | 'f32' = 'f64'): Promise<Result> {
@@ -56,9 +94,28 @@ export function cpuRun(model: Model, batch: Batch, opts: RunOptions, precision: 
     if (!e) local.set(precision, (e = Engine.create({ backend: 'cpu', cpuPrecision: precision })));
     return e.then((engine) => engine.run(model, batch, opts));
   }
-  return new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    w.postMessage({ id, precision, model, batch, opts });
-  });
+  return send<Result>(w, { kind: 'run', precision, model, batch, opts });
+}
+
+/** `train` on `engine`, or, on the CPU backend, in the worker. */
+export function trainOn(engine: Engine, model: Model | ModelJSON, batch: Batch, opts: TrainOptions): Promise<TrainReport> {
+  const w = engine.backend === 'cpu' ? getWorker() : null;
+  if (!w) return train(engine, model, batch, opts);
+  return send<TrainReport>(w, { kind: 'train', model: asModel(model), batch, opts: plain(opts) as TrainOptions }, opts.onProgress, opts.signal);
+}
+
+/** `trainPopulation` on `engine`, or, on the CPU backend, in the worker. */
+export function populationOn(engine: Engine, models: Model[], batch: Batch, opts: PopulationOptions): Promise<PopulationReport> {
+  const w = engine.backend === 'cpu' ? getWorker() : null;
+  if (!w) return trainPopulation(engine, models, batch, opts);
+  return send<PopulationReport>(w, { kind: 'population', models, batch, opts: plain(opts) as PopulationOptions }, opts.onProgress, opts.signal);
+}
+
+/** `lossLandscape` on `engine`, or, on the CPU backend, in the worker (the path's signal stops it there). */
+export function landscapeOn(engine: Engine, model: Model | ModelJSON, batch: Batch, x: LandscapeAxis, y: LandscapeAxis, opts: LandscapeOptions = {}): Promise<LandscapeResult> {
+  const w = engine.backend === 'cpu' ? getWorker() : null;
+  if (!w) return lossLandscape(engine, model, batch, x, y, opts);
+  const signal = opts.path?.signal;
+  const o: LandscapeOptions = opts.path ? { path: plain(opts.path) as TrainOptions } : {};
+  return send<LandscapeResult>(w, { kind: 'landscape', model: asModel(model), batch, x, y, opts: o }, undefined, signal);
 }

@@ -1,30 +1,55 @@
-// A worker that runs the CPU reference off the page's main thread: it receives a model, a batch and run options,
-// runs them on a float64 (or float32) CPU engine, and posts the result back, or the error's name and message.
+// A worker that runs the CPU reference off the page's main thread. Jobs: `run` (Engine.run), `train`,
+// `population` (trainPopulation) and `landscape` (lossLandscape) on a float64 (or float32) CPU engine, with
+// progress messages while they train and `abort` to stop one; the result, or the error's name and message, is
+// posted back. The page's side is cpu-client.ts.
 
-import { Engine } from '../engine.ts';
-import type { Model } from '../model.ts';
 import type { Batch } from '../batch.ts';
 import type { RunOptions } from '../backend.ts';
+import { Engine } from '../engine.ts';
+import type { Model } from '../model.ts';
+import { lossLandscape, train, trainPopulation } from '../train/index.ts';
+import type { LandscapeAxis, LandscapeOptions, PopulationOptions, TrainOptions } from '../train/types.ts';
 
-interface Job {
-  id: number;
-  precision: 'f64' | 'f32';
-  model: Model;
-  batch: Batch;
-  opts: RunOptions;
-}
+export type Job =
+  | { id: number; kind: 'run'; precision: 'f64' | 'f32'; model: Model; batch: Batch; opts: RunOptions }
+  | { id: number; kind: 'train'; model: Model; batch: Batch; opts: TrainOptions }
+  | { id: number; kind: 'population'; models: Model[]; batch: Batch; opts: PopulationOptions }
+  | { id: number; kind: 'landscape'; model: Model; batch: Batch; x: LandscapeAxis; y: LandscapeAxis; opts: LandscapeOptions }
+  | { id: number; kind: 'abort' };
 
 const engines = new Map<string, Promise<Engine>>();
+const controllers = new Map<number, AbortController>();
+const post = (m: unknown): void => (self as unknown as Worker).postMessage(m);
+
+function engine(precision: 'f64' | 'f32' = 'f64'): Promise<Engine> {
+  let e = engines.get(precision);
+  if (!e) engines.set(precision, (e = Engine.create({ backend: 'cpu', cpuPrecision: precision })));
+  return e;
+}
 
 self.onmessage = async (e: MessageEvent<Job>) => {
-  const { id, precision, model, batch, opts } = e.data;
+  const job = e.data;
+  if (job.kind === 'abort') {
+    controllers.get(job.id)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  controllers.set(job.id, controller);
+  const progress = (p: { step: number; steps: number; loss: number; stepsPerSecond: number }): void => post({ id: job.id, progress: p });
   try {
-    let engine = engines.get(precision);
-    if (!engine) engines.set(precision, (engine = Engine.create({ backend: 'cpu', cpuPrecision: precision })));
-    const result = await (await engine).run(model, batch, opts);
-    (self as unknown as Worker).postMessage({ id, result });
+    let result: unknown;
+    if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
+    else if (job.kind === 'train') result = await train(await engine(), job.model, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
+    else if (job.kind === 'population') result = await trainPopulation(await engine(), job.models, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
+    else {
+      const path = job.opts.path ? { ...job.opts.path, signal: controller.signal } : undefined;
+      result = await lossLandscape(await engine(), job.model, job.batch, job.x, job.y, path ? { ...job.opts, path } : job.opts);
+    }
+    post({ id: job.id, result });
   } catch (err) {
     const error = err as Error;
-    (self as unknown as Worker).postMessage({ id, error: { name: error.name, message: error.message } });
+    post({ id: job.id, error: { name: error.name, message: error.message } });
+  } finally {
+    controllers.delete(job.id);
   }
 };

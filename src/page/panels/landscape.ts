@@ -5,7 +5,8 @@
 import { seedData } from '../../data/index.ts';
 import type { Activation } from '../../model.ts';
 import { scalarModel, statquestWeights, type ScalarWeights } from '../../statquest.ts';
-import { axisValues, lossLandscape } from '../../train/index.ts';
+import { axisValues } from '../../train/index.ts';
+import { landscapeOn } from '../cpu-client.ts';
 import { drawHeatmap } from '../heatmap.ts';
 import type { Session } from '../session.ts';
 import { $, clearMarksOnEdit, FieldError, num, readNumber, StatusLine, timeLeftText } from '../ui.ts';
@@ -94,8 +95,8 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
         const r = await session.exclusive(async () => {
           const engine = session.engine;
           const t0 = performance.now();
-          // The grid in bands of rows (each band one lossLandscape call over its rows), so the page can show
-          // progress, estimate the time left and stop between bands.
+          // The grid in bands of rows (each band one lossLandscape call over its rows, in the CPU worker on the CPU
+          // backend), so the page can show progress, estimate the time left and stop between bands.
           const perBand = engine.backend === 'webgpu' ? 1 << 16 : 4096;
           const rows = Math.max(2, Math.floor(perBand / p.steps));
           let aborted = false;
@@ -103,7 +104,7 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
           for (let iy0 = 0; iy0 < p.steps; ) {
             const iy1 = Math.min(p.steps - 1, iy0 + rows - 1);
             const from = iy1 > iy0 ? iy0 : iy1 - 1; // a band needs two rows: a lone last row recomputes the one before
-            const band = await lossLandscape(engine, model, data, xAxis, { param: p.yp, min: ys[from], max: ys[iy1], steps: iy1 - from + 1 });
+            const band = await landscapeOn(engine, model, data, xAxis, { param: p.yp, min: ys[from], max: ys[iy1], steps: iy1 - from + 1 });
             losses.set(band.losses, from * p.steps);
             meta = { backend: band.backend, adapter: band.adapter, xName: band.xName, yName: band.yName };
             iy0 = iy1 + 1;
@@ -118,7 +119,7 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
           let path: LandscapeView['path'] = null;
           if (p.withPath && !signal.aborted) {
             // The descent path alone (the grid of this call is the smallest there is).
-            const only = await lossLandscape(engine, model, data, { ...xAxis, steps: 2 }, { param: p.yp, min: p.ymin, max: p.ymax, steps: 2 }, { path: { optimizer: p.optimizer, steps: p.pathSteps, signal } });
+            const only = await landscapeOn(engine, model, data, { ...xAxis, steps: 2 }, { param: p.yp, min: p.ymin, max: p.ymax, steps: 2 }, { path: { optimizer: p.optimizer, steps: p.pathSteps, signal } });
             path = only.path;
           }
           // Stopped: rows missing, or a descent path cut short (a Stop after the last row of a run without a path changes nothing).

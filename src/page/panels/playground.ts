@@ -6,7 +6,7 @@
 
 import type { Batch } from '../../batch.ts';
 import { modelFromJSON, modelToJSON, type Model } from '../../model.ts';
-import { train } from '../../train/index.ts';
+import { trainOn } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
 import { $, fillTable, num, StatusLine } from '../ui.ts';
@@ -81,7 +81,7 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     const heldOut = head(p.validation ?? p.trainBatch, MAX_POINTS);
     const out = await session.exclusive(async () => {
       const engine = session.engine;
-      const r = await train(engine, model!, p.trainBatch, {
+      const r = await trainOn(engine, model!, p.trainBatch, {
         optimizer: p.optimizer,
         steps: count,
         batchSize: p.batchSize,

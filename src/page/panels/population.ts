@@ -4,7 +4,8 @@
 
 import { seedData } from '../../data/index.ts';
 import { randomModel } from '../../random.ts';
-import { randomPopulation, trainPopulation, type PopulationReport } from '../../train/index.ts';
+import { randomPopulation, type PopulationReport } from '../../train/index.ts';
+import { populationOn } from '../cpu-client.ts';
 import type { Activation } from '../../model.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
@@ -150,7 +151,8 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
         const r = await session.exclusive(() => {
           const t0 = performance.now();
           const onWebGpu = session.engine.backend === 'webgpu';
-          return trainPopulation(session.engine, models, seedData(2).batch, {
+          // On the CPU backend the population trains in the page's CPU worker.
+          return populationOn(session.engine, models, seedData(2).batch, {
             optimizer: p.optimizer,
             steps: p.steps,
             lossThreshold: p.threshold,

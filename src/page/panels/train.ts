@@ -5,7 +5,8 @@
 import { splitData, type DataSet } from '../../data/index.ts';
 import { modelToJSON, type Activation, type Model } from '../../model.ts';
 import { randomModel } from '../../random.ts';
-import { train, type OptimizerConfig, type TrainReport } from '../../train/index.ts';
+import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
+import { trainOn } from '../cpu-client.ts';
 import type uPlot from 'uplot';
 import { forLog, lineChart } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
@@ -144,6 +145,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       const ys: (number | null)[] = [];
       let chart: uPlot | null = null;
       let calls = 0;
+      let frame = 0;
+      let last = { fraction: 0, text: '' };
       try {
         status.info(`Training on ${session.engine.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}…`);
         const report = await session.exclusive(async () => {
@@ -151,7 +154,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           const t0 = performance.now();
           const before = await engine.run(p.model, p.trainBatch, { gradients: false });
           chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [[], []]);
-          const r = await train(engine, p.model, p.trainBatch, {
+          // On the CPU backend the training runs in the page's CPU worker (the page stays responsive).
+          const r = await trainOn(engine, p.model, p.trainBatch, {
             optimizer: p.optimizer,
             steps: p.steps,
             batchSize: p.batchSize,
@@ -164,9 +168,18 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
               calls++;
               xs.push(step);
               ys.push(forLog(loss));
-              chart?.setData([xs, ys]);
-              progress.value = step / steps;
-              progressText.textContent = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
+              // Redraw at most once a frame, however often progress comes.
+              const text = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
+              const fraction = step / steps;
+              if (!frame) {
+                frame = requestAnimationFrame(() => {
+                  frame = 0;
+                  chart?.setData([xs, ys]);
+                  progress.value = last.fraction;
+                  progressText.textContent = last.text;
+                });
+              }
+              last = { fraction, text };
             },
           });
           return { r, initialLoss: before.loss! };
@@ -215,6 +228,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           progressCalls: calls,
           model: modelToJSON(r.model),
         });
+        cancelAnimationFrame(frame);
+        progress.value = r.aborted || r.diverged ? r.steps / p.steps : 1;
         progressText.textContent = r.aborted ? `stopped at step ${r.steps} of ${p.steps}` : r.diverged ? `diverged at step ${r.steps} of ${p.steps}` : r.stoppedEarly ? `reached the loss threshold at step ${r.steps}` : `done: ${r.steps} steps`;
         const what = r.aborted ? `Stopped after ${r.steps} steps` : r.diverged ? 'Diverged' : `Trained ${r.steps} steps`;
         if (r.diverged) {
