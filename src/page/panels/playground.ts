@@ -167,7 +167,10 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
 
   async function play(): Promise<void> {
     if (playing) {
-      setPlaying(false); // the frame under way finishes, then the loop stops
+      // The frame under way finishes, then the loop stops and the button says Play again.
+      playing = false;
+      playButton.textContent = 'Pausing…';
+      playButton.disabled = true;
       return;
     }
     if (busy) return;
@@ -183,6 +186,7 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     } finally {
       busy = false;
       setPlaying(false);
+      playButton.disabled = false;
     }
   }
 
