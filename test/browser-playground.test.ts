@@ -12,7 +12,8 @@ import { modelToJSON } from '../src/model.ts';
 import type { PlaygroundState } from '../src/page/panels/playground.ts';
 import type { SeedResult } from '../src/page/panels/seed.ts';
 import { randomModel } from '../src/random.ts';
-import { train } from '../src/train/index.ts';
+import { randomPopulation, train, trainPopulation } from '../src/train/index.ts';
+import type { PopulationPlaygroundState } from '../src/page/panels/population-playground.ts';
 import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
 
 (runBrowserTests ? describe : describe.skip)('the Train playground in Chromium', () => {
@@ -152,4 +153,37 @@ import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, ty
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  for (const withoutWebGpu of [false, true]) {
+    it(`steps and plays a population on ${withoutWebGpu ? 'the CPU fallback' : 'WebGPU'}, matching one trainPopulation call in Node (plain SGD)`, async () => {
+      const { page, errors } = await server.open({ withoutWebGpu });
+      await page.locator('#pop-count').fill('40');
+      await page.locator('#pop-opt').selectOption('sgd');
+      await page.locator('#pop-lr').fill('0.05');
+      for (let k = 1; k <= 3; k++) {
+        await page.locator('#pp-step').click();
+        await waitRuns(page, 'populationPlayground', k);
+      }
+      const s = await result<PopulationPlaygroundState>(page, 'populationPlayground');
+      expect(s.step).toBe(3);
+      expect(s.backend).toBe(withoutWebGpu ? 'cpu' : 'webgpu');
+      const base = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
+      const ref = await trainPopulation(cpu, randomPopulation(base, 40, 1, 1), seedData(2).batch, { optimizer: { kind: 'sgd', lr: 0.05 }, steps: 3, lossThreshold: 0.001 });
+      expect(s.params.length).toBe(ref.params.length);
+      s.params.forEach((v, i) => expect(Math.abs(v - ref.params[i]), `param ${i}`).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(ref.params[i])));
+      await page.locator('#pp-speed').selectOption('10');
+      await page.locator('#pp-play').click();
+      await waitRuns(page, 'populationPlayground', 5, 60_000);
+      await page.locator('#pp-play').click();
+      await expect.poll(() => page.locator('#pp-play').textContent()).toBe('Play');
+      const p = await result<PopulationPlaygroundState>(page, 'populationPlayground');
+      expect(p.frames.length).toBeGreaterThanOrEqual(5);
+      expect(p.losses.length).toBe(40);
+      expect(p.frames.every((f) => f.reached >= 0 && f.reached <= 1)).toBe(true);
+      expect(await page.locator('#pp-hist canvas').count()).toBeGreaterThan(0);
+      if (!withoutWebGpu) await page.locator('#population .playground').screenshot({ path: join(ARTIFACTS, 'page-population-playground.png') });
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
 });

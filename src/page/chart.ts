@@ -29,6 +29,8 @@ export interface LineChartSpec {
   /** Draw series as bars (histograms); x values are the bar centres, evenly spaced. */
   bars?: boolean;
   legend?: boolean;
+  /** A fixed y range (e.g. [0, 1] for a share), instead of the data's. */
+  yRange?: [number, number];
 }
 
 /** The height of every chart unless a panel asks otherwise, so charts side by side line up. */
@@ -153,7 +155,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     cursor: { drag: { x: true, y: false }, points: { size: 7 } },
     scales: {
       x: { time: false, distr: spec.logX ? 3 : 1, range: xRange },
-      y: { distr: spec.logY ? 3 : 1, range: paddedRange(!!spec.logY) },
+      y: { distr: spec.logY ? 3 : 1, range: spec.yRange ? (): uPlot.Range.MinMax => spec.yRange! : paddedRange(!!spec.logY) },
     },
     axes: [axis(spec.xLabel, !!spec.logX, 34), axis(spec.yLabel, !!spec.logY, 56)],
     series: [

@@ -5,6 +5,7 @@
 import { initLandscape } from './panels/landscape.ts';
 import { initPlayground } from './panels/playground.ts';
 import { initPopulation } from './panels/population.ts';
+import { initPopulationPlayground } from './panels/population-playground.ts';
 import { initSeed } from './panels/seed.ts';
 import { initThroughput } from './panels/throughput.ts';
 import { initTrain } from './panels/train.ts';
@@ -100,7 +101,9 @@ async function start(): Promise<void> {
   const trainPanel = initTrain(session, publish('train'));
   runs.train = trainPanel.run;
   initPlayground(session, trainPanel.read, publish('playground'));
-  runs.population = initPopulation(session, publish('population')).run;
+  const populationPanel = initPopulation(session, publish('population'));
+  runs.population = populationPanel.run;
+  initPopulationPlayground(session, populationPanel.read, publish('populationPlayground'));
   runs.landscape = initLandscape(session, publish('landscape')).run;
   runs.unroll = initUnroll(session, publish('unroll')).run;
   runs.throughput = initThroughput(session, publish('throughput')).run;

@@ -31,7 +31,7 @@ const FLOOR = 1e-12;
 const SAMPLE_CURVES = 24;
 
 /** Histogram of log10(max(loss, FLOOR)) over the finite losses. */
-function histogram(losses: Float64Array): { lo: number; hi: number; count: number }[] {
+export function histogram(losses: Float64Array): { lo: number; hi: number; count: number }[] {
   const logs = Array.from(losses)
     .filter(Number.isFinite)
     .map((v) => Math.log10(Math.max(v, FLOOR)));
@@ -48,7 +48,7 @@ function histogram(losses: Float64Array): { lo: number; hi: number; count: numbe
   return bins;
 }
 
-export function initPopulation(session: Session, publish: (r: PopulationResult) => void): { run: () => Promise<void> } {
+export function initPopulation(session: Session, publish: (r: PopulationResult) => void) {
   const section = $('population');
   const status = new StatusLine($('pop-status'));
   const runButton = $<HTMLButtonElement>('pop-run');
@@ -182,5 +182,5 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     void run();
   });
   stopButton.addEventListener('click', () => controller?.abort());
-  return { run };
+  return { run, read };
 }

@@ -1,0 +1,145 @@
+// The Population panel's playground: Play, Pause, Step, Reset and a speed (steps per frame) over the panel's
+// settings. Each frame is one short `trainPopulation` call (on the CPU backend in the page's worker) from the
+// weights every model reached; after it the page redraws the histogram of the models' current SSR and the share
+// of models at or below the threshold, frame by frame. Frames run through the session's queue.
+
+import { seedData } from '../../data/index.ts';
+import type { Model } from '../../model.ts';
+import { randomModel } from '../../random.ts';
+import { randomPopulation } from '../../train/index.ts';
+import { lineChart } from '../chart.ts';
+import { populationOn } from '../cpu-client.ts';
+import type { Session } from '../session.ts';
+import { $, num, StatusLine } from '../ui.ts';
+import { histogram } from './population.ts';
+
+type PopulationSetup = ReturnType<ReturnType<typeof import('./population.ts').initPopulation>['read']>;
+
+export interface PopulationPlaygroundState {
+  step: number;
+  count: number;
+  /** After each frame: the step, the share of models with SSR ≤ threshold, and the median SSR. */
+  frames: { step: number; reached: number; median: number }[];
+  /** Every model's SSR at its current weights. */
+  losses: number[];
+  /** The current weights, model-major (P values per model). */
+  params: number[];
+  backend: string;
+}
+
+export function initPopulationPlayground(session: Session, readSetup: () => PopulationSetup, publish: (s: PopulationPlaygroundState) => void): void {
+  const section = $('population');
+  const status = new StatusLine($('pp-status'));
+  const playButton = $<HTMLButtonElement>('pp-play');
+  const speed = $<HTMLSelectElement>('pp-speed');
+  let setup: PopulationSetup | null = null;
+  let models: Model[] | null = null;
+  let state: PopulationPlaygroundState | null = null;
+  let playing = false;
+  let busy = false;
+
+  function begin(): void {
+    setup = readSetup();
+    const base = randomModel({ inputSize: 1, hiddenSize: setup.hidden, outputSize: 1 }, setup.activation, 'last', 0);
+    models = randomPopulation(base, setup.count, setup.seed, setup.scale);
+    state = { step: 0, count: setup.count, frames: [], losses: [], params: [], backend: session.engine.backend };
+  }
+
+  async function frame(n: number): Promise<boolean> {
+    if (!setup || !models || !state) begin();
+    const p = setup!;
+    const s = state!;
+    const left = p.steps - s.step;
+    if (left <= 0) {
+      status.done(`Reached the ${p.steps} steps set above; Reset to start again, or raise Steps.`);
+      return false;
+    }
+    const k = Math.min(n, left);
+    const r = await session.exclusive(() => populationOn(session.engine, models!, seedData(2).batch, { optimizer: p.optimizer, steps: k, lossThreshold: p.threshold }), {
+      status,
+      panel: 'Population playground',
+    });
+    if (state !== s) return false; // Reset while this frame ran
+    const moved = Math.max(0, ...Array.from(r.stepsDone));
+    if (moved === 0) {
+      status.done(`Every model has stopped (reached SSR ≤ ${p.threshold}, or diverged); Reset to start again.`);
+      return false;
+    }
+    const P = r.paramCount;
+    models = models!.map((m, i) => ({ ...m, params: r.params.slice(i * P, (i + 1) * P) }));
+    s.step += moved;
+    s.losses = Array.from(r.finalLoss);
+    s.params = Array.from(r.params);
+    s.backend = r.backend;
+    const finite = s.losses.filter(Number.isFinite).sort((a, b) => a - b);
+    const reached = s.losses.filter((v) => v <= p.threshold).length / s.count;
+    const median = finite.length ? finite[finite.length >> 1] : NaN;
+    s.frames.push({ step: s.step, reached, median });
+    const hist = histogram(r.finalLoss);
+    lineChart(
+      $('pp-hist'),
+      { xLabel: 'log10 SSR now', yLabel: 'models', series: [{ label: 'models', color: '#1f4e9c' }], bars: true, legend: false },
+      [hist.map((b) => (b.lo + b.hi) / 2), hist.map((b) => b.count)],
+    );
+    lineChart(
+      $('pp-share'),
+      { xLabel: 'step', yLabel: `share with SSR ≤ ${p.threshold}`, series: [{ label: 'share of models', points: s.frames.length < 40 }], legend: false, yRange: [0, 1] },
+      [s.frames.map((f) => f.step), s.frames.map((f) => f.reached)],
+    );
+    $('pp-cap').textContent =
+      `After ${s.step} steps, ${(100 * reached).toFixed(1)}% of the ${s.count} models have an SSR of at most ${p.threshold}; the median SSR is ${num(median)}. ` +
+      'Left: how many models have each log10 SSR now (below 1e-12 counted at −12); right: the share at or below the threshold after each frame.';
+    publish(structuredClone(s));
+    status.info(`Step ${s.step} of ${p.steps} on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: ${(100 * reached).toFixed(1)}% of the models reached SSR ≤ ${p.threshold}.`);
+    return true;
+  }
+
+  function setPlaying(on: boolean): void {
+    playing = on;
+    playButton.textContent = on ? 'Pause' : 'Play';
+    playButton.setAttribute('aria-pressed', String(on));
+  }
+
+  playButton.addEventListener('click', async () => {
+    if (playing) {
+      playing = false;
+      playButton.textContent = 'Pausing…';
+      playButton.disabled = true;
+      return;
+    }
+    if (busy) return;
+    setPlaying(true);
+    busy = true;
+    try {
+      await session.guard(status, section, async () => {
+        while (playing) {
+          if (!(await frame(Number(speed.value)))) break;
+          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        }
+      });
+    } finally {
+      busy = false;
+      setPlaying(false);
+      playButton.disabled = false;
+    }
+  });
+  $('pp-step').addEventListener('click', async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await session.guard(status, section, async () => {
+        await frame(1);
+      });
+    } finally {
+      busy = false;
+    }
+  });
+  $('pp-reset').addEventListener('click', () => {
+    setPlaying(false);
+    setup = null;
+    models = null;
+    state = null;
+    for (const id of ['pp-hist', 'pp-share', 'pp-cap']) $(id).replaceChildren();
+    status.info('Reset: the next Play or Step draws the initial weights again (with the settings above as they are then).');
+  });
+}
