@@ -15,6 +15,7 @@ import { Engine } from '../src/engine.ts';
 import type { LandscapeView } from '../src/page/panels/landscape.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';
 import type { UnrollView } from '../src/page/panels/unroll.ts';
+import type { VerifyReport } from '../src/verify.ts';
 import { randomModel } from '../src/random.ts';
 import { train } from '../src/train/index.ts';
 import { unrollStudyCpu } from '../src/study/unroll.ts';
@@ -290,65 +291,75 @@ const status = (page: Page, id: string): Promise<string> => page.locator(`#${id}
     await page.close();
   });
 
-  it('fits a 390 px phone without sideways scroll, draws every panel, and saves screenshots at both sizes', async () => {
-    const { page, errors } = await server.open();
-    // Fill every panel with a short run.
-    await page.locator('#tr-steps').fill('200');
-    await page.locator('#tr-run').click();
-    await waitRuns(page, 'train', 1);
-    await page.locator('#pop-count').fill('200');
-    await page.locator('#pop-steps').fill('200');
-    await page.locator('#pop-run').click();
-    await waitRuns(page, 'population', 1);
-    await page.locator('#ls-grid').fill('64');
-    await page.locator('#ls-run').click();
-    await waitRuns(page, 'landscape', 1);
-    await page.locator('#ur-run').click();
-    await waitRuns(page, 'unroll', 1);
-    await page.locator('#tp-sizes').fill('64, 256, 1024');
-    await page.locator('#tp-t').fill('8');
-    await page.locator('#tp-reps').fill('1');
-    await page.locator('#tp-run').click();
-    await waitRuns(page, 'throughput', 1);
-    await page.locator('#vf-n').fill('100');
-    await page.locator('#vf-run').click();
-    await waitRuns(page, 'verify', 1);
-    expect(await status(page, 'vf-status')).toMatch(/\(WebGPU \d+ ms, float64 CPU reference \d+ ms\)/);
-    expect(await page.evaluate(() => document.body.dataset.cpuWorker)).toBe('true'); // the reference ran off the main thread
+  for (const withoutWebGpu of [false, true]) {
+    it(`fits a 390 px phone without sideways scroll, draws every panel, and saves screenshots at both sizes (${withoutWebGpu ? 'CPU fallback' : 'WebGPU'})`, async () => {
+      const { page, errors } = await server.open({ withoutWebGpu });
+      const tag = withoutWebGpu ? '-cpu' : '';
+      // Fill every panel with a short run.
+      await page.locator('#tr-steps').fill('200');
+      await page.locator('#tr-run').click();
+      await waitRuns(page, 'train', 1);
+      await page.locator('#pop-count').fill('200');
+      await page.locator('#pop-steps').fill('200');
+      await page.locator('#pop-run').click();
+      await waitRuns(page, 'population', 1);
+      await page.locator('#ls-grid').fill('64');
+      await page.locator('#ls-run').click();
+      await waitRuns(page, 'landscape', 1);
+      await page.locator('#ur-run').click();
+      await waitRuns(page, 'unroll', 1);
+      await page.locator('#tp-sizes').fill('64, 256, 1024');
+      await page.locator('#tp-t').fill('8');
+      await page.locator('#tp-reps').fill('1');
+      await page.locator('#tp-run').click();
+      await waitRuns(page, 'throughput', 1);
+      await page.locator('#vf-n').fill('100');
+      await page.locator('#vf-run').click();
+      await waitRuns(page, 'verify', 1);
+      expect(await status(page, 'vf-status')).toMatch(withoutWebGpu ? /\(float32 CPU \d+ ms, float64 CPU reference \d+ ms\)/ : /\(WebGPU \d+ ms, float64 CPU reference \d+ ms\)/);
+      expect(await page.evaluate(() => document.body.dataset.cpuWorker)).toBe('true'); // the reference ran off the main thread
+      // A row that passes with a relative difference above rtol says that the atol term allowed it.
+      const v = await result<VerifyReport>(page, 'verify');
+      const cells = await page.locator('#vf-table tbody tr td:last-child').allTextContents();
+      v.checks.forEach((c, k) => {
+        if (c.comparison.ok && c.comparison.maxRel > c.tolerance.rtol) expect(cells[k]).toMatch(/^pass \(the atol term allowed/);
+        else if (c.comparison.ok) expect(cells[k]).toBe('pass');
+      });
 
-    // The two population charts have the same height; the histogram's first and last bars are whole.
-    const heights = await page.evaluate(() => ['pop-hist', 'pop-curves'].map((id) => document.querySelector(`#${id} canvas`)!.getBoundingClientRect().height));
-    expect(heights[0]).toBe(heights[1]);
-    const centres = (await page.evaluate(() => window.webgpuRnn!.chartData('pop-hist')))![0] as number[];
-    const xs = (await page.evaluate(() => window.webgpuRnn!.chartScales('pop-hist')))!.x;
-    const half = (centres[1] - centres[0]) / 2;
-    expect(centres.length).toBe(30);
-    expect(xs[0]).toBeLessThanOrEqual(centres[0] - half * 0.99);
-    expect(xs[1]).toBeGreaterThanOrEqual(centres.at(-1)! + half * 0.99);
-    // The throughput axes end near the data (not whole decades beyond it).
-    const tp = (await page.evaluate(() => window.webgpuRnn!.chartScales('tp-chart')))!;
-    expect(tp.x[0]).toBeGreaterThan(64 / 1.5);
-    expect(tp.x[1]).toBeLessThan(1024 * 1.5);
+      // The two population charts have the same height; the histogram's first and last bars are whole.
+      const heights = await page.evaluate(() => ['pop-hist', 'pop-curves'].map((id) => document.querySelector(`#${id} canvas`)!.getBoundingClientRect().height));
+      expect(heights[0]).toBe(heights[1]);
+      const centres = (await page.evaluate(() => window.webgpuRnn!.chartData('pop-hist')))![0] as number[];
+      const xs = (await page.evaluate(() => window.webgpuRnn!.chartScales('pop-hist')))!.x;
+      const half = (centres[1] - centres[0]) / 2;
+      expect(centres.length).toBe(30);
+      expect(xs[0]).toBeLessThanOrEqual(centres[0] - half * 0.99);
+      expect(xs[1]).toBeGreaterThanOrEqual(centres.at(-1)! + half * 0.99);
+      // The throughput axes end near the data (not whole decades beyond it).
+      const tp = (await page.evaluate(() => window.webgpuRnn!.chartScales('tp-chart')))!;
+      expect(tp.x[0]).toBeGreaterThan(64 / 1.5);
+      expect(tp.x[1]).toBeLessThan(1024 * 1.5);
 
-    for (const [w, h] of [[1440, 900], [390, 844]]) {
-      await page.setViewportSize({ width: w, height: h });
-      await page.waitForTimeout(300); // ResizeObserver → charts resize
-      expect(await sideways(page), `sideways scroll at ${w} px`).toBeLessThanOrEqual(0);
-      for (const id of PANELS) await page.locator(`#${id}`).screenshot({ path: join(ARTIFACTS, `page-${id}-${w}.png`) });
-      // Every chart fits its panel.
-      const over = await page.evaluate(() =>
-        Array.from(document.querySelectorAll('.chart, .heat')).map((c) => {
-          const section = c.closest('section')!.getBoundingClientRect();
-          const inner = (c.querySelector('.uplot, .heat > div') ?? c).getBoundingClientRect();
-          return { id: c.id, overflow: inner.right - section.right };
-        }),
-      );
-      for (const o of over) expect(o.overflow, `${o.id} at ${w} px`).toBeLessThanOrEqual(0);
-    }
-    // The seed panel's weight boxes are on screen at 390 px.
-    const box = await page.locator('#seed-w3').boundingBox();
-    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
-    expect(errors).toEqual([]);
-    await page.close();
-  });
+      for (const [w, h] of [[1440, 900], [390, 844]]) {
+        await page.setViewportSize({ width: w, height: h });
+        await page.waitForTimeout(300); // ResizeObserver → charts resize
+        expect(await sideways(page), `sideways scroll at ${w} px`).toBeLessThanOrEqual(0);
+        for (const id of PANELS) await page.locator(`#${id}`).screenshot({ path: join(ARTIFACTS, `page-${id}-${w}${tag}.png`) });
+        // Every chart fits its panel.
+        const over = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('.chart, .heat')).map((c) => {
+            const section = c.closest('section')!.getBoundingClientRect();
+            const inner = (c.querySelector('.uplot, .heat > div') ?? c).getBoundingClientRect();
+            return { id: c.id, overflow: inner.right - section.right };
+          }),
+        );
+        for (const o of over) expect(o.overflow, `${o.id} at ${w} px`).toBeLessThanOrEqual(0);
+      }
+      // The seed panel's weight boxes are on screen at 390 px.
+      const box = await page.locator('#seed-w3').boundingBox();
+      expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
 });
