@@ -9,6 +9,8 @@ import type { GpuOptions } from '../src/gpu/backend.ts';
 import { planGemm, rowStride, type GemmPlanInput } from '../src/gpu/gemm-plan.ts';
 import { tileFor, tileProblem } from '../src/gpu/kernels/gemm.ts';
 import { autoOrder, chooseStrategy, STRATEGIES } from '../src/gpu/strategies/index.ts';
+import { PER_SEQUENCE_LIMITS } from '../src/gpu/strategies/per-sequence.ts';
+import { ADAPTER_TUNING } from '../src/gpu/tuning.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
 import { LIMITS, modelFromJSON, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { compareResults } from '../src/verify.ts';
@@ -69,6 +71,10 @@ describe('strategy choice', () => {
     expect(autoOrder(shape(17))[0]).toBe('gemm');
     expect(autoOrder(shape(64))[0]).toBe('gemm');
     expect(autoOrder(shape(256))[0]).toBe('gemm');
+    // The crossover comes from the adapter's tuning; per-sequence never past its own limit.
+    expect(autoOrder(shape(12), 8)[0]).toBe('gemm');
+    expect(autoOrder(shape(8), 8)[0]).toBe('per-sequence');
+    for (const t of Object.values(ADAPTER_TUNING)) expect(t.perSequenceMaxHidden).toBeLessThanOrEqual(PER_SEQUENCE_LIMITS.maxHiddenSize);
     expect(chooseStrategy('auto', shape(4), limits).name).toBe('per-sequence');
     expect(chooseStrategy(undefined, shape(16), limits).name).toBe('per-sequence');
     expect(() => chooseStrategy('workgroup' as never, shape(64), limits)).toThrow(/unknown or unavailable strategy "workgroup"/);
