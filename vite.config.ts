@@ -1,9 +1,9 @@
-// Vite (the experiments page) and Vitest (the test suite) configuration.
+// Vite (the experiments page, built into dist-page/; the library's dist/ is scripts/build-lib.mjs) and Vitest (the test suite) configuration.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   root: '.',
-  build: { outDir: 'dist', target: 'es2022' },
+  build: { outDir: 'dist-page', target: 'es2022' },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,

@@ -79,7 +79,9 @@ export class Engine {
 
   /**
    * The WebGPU runtime (device, buffer pool, memory budget, serial queue) that engine runs, training, loss
-   * evaluation and the studies on this engine share; null on the CPU backend.
+   * evaluation and the studies on this engine share; null on the CPU backend. Used inside the library.
+   *
+   * @internal
    */
   get runtime(): GpuRuntime | null {
     return (this.impl as { runtime?: GpuRuntime }).runtime ?? null;
