@@ -33,8 +33,11 @@ import { LIMITS } from '../model.ts';
 import { checkBatch, firstNonFinite, type DataShape } from '../validate.ts';
 import type { ByteSink } from './atomic.ts';
 
+/** The first four bytes of every `.rnnb` file. */
 export const RNNB_MAGIC = 'RNNB';
+/** The format version this package reads and writes. */
 export const RNNB_VERSION = 1;
+/** Size of the fixed header; the sequence lengths follow it. */
 export const RNNB_HEADER_BYTES = 32;
 const FLAG_TARGETS = 1;
 /** The most values one typed array holds in this JavaScript engine (2^32 in Node 20 and 22). */
