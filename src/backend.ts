@@ -33,7 +33,7 @@ export interface RunOptions {
   /** Progress on long work: sequences done out of total. */
   onProgress?: (done: number, total: number) => void;
   /**
-   * WebGPU kernel strategy (see README "Kernel strategies and memory"): `auto` (default) picks from the shape and
+   * WebGPU kernel strategy (see docs/architecture.md, "Kernel strategies"): `auto` (default) picks from the shape and
    * the adapter's limits; naming one that cannot serve the run is an InputError that says why. The CPU ignores it.
    */
   strategy?: StrategyChoice;

@@ -262,7 +262,7 @@ await describeGpu('training on WebGPU', (gpu) => {
     expect(slow.stepsDone[0]).toBe(30);
   });
 
-  it('trains shapes beyond the training kernel (H = 20) through the engine, like the CPU', async () => {
+  it('trains shapes beyond the training kernel (H = 20) on the fused gemm path, like the CPU', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 20, outputSize: 1 }, 'tanh', 'last', 5, 0.2));
     const data = randomBatch({ count: 10, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 4, seed: 9 });
     const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 3, historyEvery: 1 };

@@ -99,7 +99,7 @@ export function formatText(r: BenchReport): string {
   out.push(probeText(r));
   if (r.targets.length) {
     out.push('');
-    out.push(`Targets${r.targets[0].atIssueSize ? '' : ` (this run: N=${r.config.N}, T=${r.config.T}; the targets are for N=65536, T=64)`}:`);
+    out.push(`Targets${r.targets[0].atTargetSize ? '' : ` (this run: N=${r.config.N}, T=${r.config.T}; the targets are for N=65536, T=64)`}:`);
     for (const t of r.targets) out.push(`  ${targetStatus(t.met)} ${t.group}: ${t.target}: ${targetValueText(t)}${t.against ? ` of ${t.against}` : ''}${t.note ? ` — ${t.note}` : ''}`);
   }
   const bad = r.results.filter((c) => c.check && !c.check.ok);
@@ -142,7 +142,7 @@ function probeText(r: BenchReport): string {
   return lines.join('\n');
 }
 
-/** A Markdown section body for the README: the rates with ratios, the checks, the hardware figures, the targets. */
+/** The Markdown report (as in docs/bench/): the rates with ratios, the checks, the hardware figures, the targets. */
 export function formatMarkdown(r: BenchReport, command: string): string {
   const out: string[] = [];
   const peers = r.peers.filter((p) => p.id !== 'webgpu');
@@ -210,7 +210,7 @@ export function formatMarkdown(r: BenchReport, command: string): string {
   out.push(probeText(r).split('\n').map((l) => `- ${l}`).join('\n'));
   if (r.targets.length) {
     out.push('');
-    out.push(`Targets${r.targets[0].atIssueSize ? '' : ` (this run: N = ${r.config.N}, T = ${r.config.T}; the targets are for N = 65,536, T = 64)`}:`);
+    out.push(`Targets${r.targets[0].atTargetSize ? '' : ` (this run: N = ${r.config.N}, T = ${r.config.T}; the targets are for N = 65,536, T = 64)`}:`);
     out.push('');
     out.push('| kind | target | this run | result | note |');
     out.push('|---|---|---|---|---|');

@@ -139,7 +139,7 @@ export interface TargetCheck {
   /** True when a cut-off cell's calibration estimate went into the figure. */
   estimated: boolean;
   /** The target sizes (N=65,536, T=64) or others. */
-  atIssueSize: boolean;
+  atTargetSize: boolean;
   met: boolean | null;
   note?: string;
 }
@@ -423,15 +423,15 @@ function pct(x: number): string {
 
 /** The targets, evaluated on this run: met, missed or not measurable (null), each with its figure. */
 export function evaluateTargets(report: BenchReport): TargetCheck[] {
-  const atIssueSize = report.config.N === 65_536 && report.config.T === 64;
+  const atTargetSize = report.config.N === 65_536 && report.config.T === 64;
   const out: TargetCheck[] = [];
   const ours = (workload: string, phase: Phase): CellResult | undefined => report.results.find((r) => r.workload === workload && r.phase === phase && r.peer === 'webgpu');
   const ran = (workload: string, phase: Phase): boolean => report.config.workloads.includes(workload) && report.config.phases.includes(phase);
   const whyNot = (c: CellResult | undefined, workload: string, phase: Phase): string =>
     !ran(workload, phase) ? `${workload} ${phase} not in this run` : !c ? 'webgpu did not run' : `webgpu: ${c.reason ?? c.status}`;
-  const push = (t: Omit<TargetCheck, 'atIssueSize' | 'met'> & { met?: boolean | null }): void => {
+  const push = (t: Omit<TargetCheck, 'atTargetSize' | 'met'> & { met?: boolean | null }): void => {
     const met = t.met !== undefined ? t.met : t.value === null ? null : t.unit === 'ms' ? t.value < t.required : t.value >= t.required;
-    out.push({ ...t, atIssueSize, met });
+    out.push({ ...t, atTargetSize, met });
   };
   const sw = report.adapter?.software ?? false;
 

@@ -41,8 +41,9 @@ export interface GpuOptions {
   /** gemm strategy: one tile for every product instead of the per-shape default (tests, benchmarks). */
   gemmTile?: GemmTile;
   /**
-   * gemm strategy: stage operand tiles in workgroup memory. Default: true, except on SwiftShader (a CPU driver, where
-   * workgroup barriers are costly and the CPU caches stage the operands anyway). Same values either way (an exact zero may differ in sign).
+   * gemm strategy: stage operand tiles in workgroup memory. Default: true on hardware, false on the software adapters
+   * (SwiftShader, lavapipe: CPU drivers, where workgroup barriers are costly and the CPU caches stage the operands
+   * anyway; src/gpu/tuning.ts). Same values either way (an exact zero may differ in sign).
    */
   gemmShared?: boolean;
   /** gemm strategy, BPTT: store every k-th hidden state and recompute the rest, whatever the budget (tests, benchmarks). */
@@ -82,7 +83,7 @@ export class GpuBackend implements Backend {
     private readonly opts: GpuOptions,
     ownsDevice: boolean,
   ) {
-    this.runtime = new GpuRuntime(ctx, { memoryBudget: opts.memoryBudget, ownsDevice });
+    this.runtime = new GpuRuntime(ctx, { memoryBudget: opts.memoryBudget, ownsDevice, gpu: opts });
     this.device = ctx.device;
     this.adapter = ctx.description;
   }

@@ -7,6 +7,7 @@ import { GpuError } from '../errors.ts';
 import { withErrorScopes, type GpuContext } from './device.ts';
 import { BufferPool, BufferUsage } from './pool.ts';
 import type { GpuTimer } from './timing.ts';
+import type { GpuOptions } from './backend.ts';
 
 const { MAP_READ, COPY_DST } = BufferUsage;
 
@@ -29,6 +30,8 @@ export interface RuntimeOptions {
   memoryBudget?: number;
   /** Whether dispose() destroys the device (false when the caller passed its own). */
   ownsDevice: boolean;
+  /** The engine's GPU options (tiles, checkpointing, reduction sizes), for training's kernels too. */
+  gpu?: GpuOptions;
 }
 
 /** The tail of the serial queue of each device: every runtime on a device chains its calls here. */
@@ -64,6 +67,8 @@ export class GpuRuntime {
   readonly budgetBytes: number;
   /** The largest buffer a binding may have: min(maxStorageBufferBindingSize, maxBufferSize). */
   readonly maxBindingBytes: number;
+  /** The engine's GPU options, which training's kernels follow as engine runs do. */
+  readonly options: GpuOptions;
   /** Figures of the last training or loss-evaluation call on this runtime. */
   lastTrain: TrainStats | null = null;
   private lost: string | null = null;
@@ -77,6 +82,7 @@ export class GpuRuntime {
     this.adapter = ctx.description;
     this.hasTimestamps = ctx.hasTimestamps;
     this.ownsDevice = opts.ownsDevice;
+    this.options = opts.gpu ?? {};
     this.pool = new BufferPool(this.device);
     const limits = this.device.limits;
     this.budgetBytes = opts.memoryBudget ?? Math.min(DEFAULT_BUDGET, limits.maxBufferSize);

@@ -9,8 +9,10 @@ import clip from '../../shaders/clip.wgsl?raw';
 import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
 import fma from '../../shaders/fma.wgsl?raw';
+import gather from '../../shaders/gather.wgsl?raw';
+import optimizer_wide from '../../shaders/optimizer_wide.wgsl?raw';
 import unroll_study from '../../shaders/unroll_study.wgsl?raw';
 import cell_elman from '../../shaders/cells/elman.wgsl?raw';
 import cell_readout from '../../shaders/cells/readout.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, fma, unroll_study, cells: { elman: cell_elman, readout: cell_readout } };
+export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, fma, gather, optimizer_wide, unroll_study, cells: { elman: cell_elman, readout: cell_readout } };

@@ -14,6 +14,8 @@ export const shaders = {
   rtrl: read('rtrl'),
   copy: read('copy'),
   fma: read('fma'),
+  gather: read('gather'),
+  optimizer_wide: read('optimizer_wide'),
   unroll_study: read('unroll_study'),
   /** Recurrent cells' modules and the shared readout, spliced into kernels by src/gpu/cell.ts. */
   cells: { elman: read('cells/elman'), readout: read('cells/readout') },

@@ -2,7 +2,7 @@
 // webgpu-rnn knows), and the settings that depend on it, in one table: how far the host unrolls the shape loops
 // of the per-sequence kernels (src/gpu/unroll.ts: unrolled code runs faster per step, but compiles slower, and how
 // much slower depends on the compiler behind the adapter), and the gemm strategy's tiling and split-K.
-// Measurements: docs/adapters.md and README (Kernel strategies and memory).
+// Measurements: docs/benchmarks.md (History) and docs/architecture.md (The gemm strategy).
 
 export type AdapterKind = 'hardware' | 'swiftshader' | 'lavapipe';
 

@@ -46,7 +46,7 @@ export function trainKernelServes(s: Shape): boolean {
   return s.hiddenSize <= L.maxHiddenSize && s.inputSize <= L.maxInputSize && s.outputSize <= L.maxOutputSize;
 }
 
-/** Refuses shapes the training kernel does not serve (src/train/index.ts sends those to the step-by-step path). */
+/** Refuses shapes the training kernel does not serve (src/train/index.ts sends those to fused gemm training). */
 export function checkTrainShape(m: Model): void {
   const L = PER_SEQUENCE_LIMITS;
   const why =

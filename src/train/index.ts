@@ -42,7 +42,14 @@ async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
     // The engine's runtime: the same pool, memory budget and queue as engine.run on this engine.
     const { GpuTrainer, trainKernelServes } = await import('./gpu.ts');
     if (trainKernelServes(shape)) return GpuTrainer.for(runtime);
-    return stepwise(engine);
+    // Larger shapes: the gemm kernels of engine.run, fused with the parameter-parallel optimizer; loss evaluation
+    // through engine.run. Where the adapter's limits refuse the gemm kernels, step by step through engine.run.
+    const { gemm } = await import('../gpu/strategies/gemm.ts');
+    const steps = stepwise(engine);
+    if (gemm.supports({ ...shape, maxSteps: 1, count: 1, gradients: true }, runtime.device.limits) !== null) return steps;
+    const { GemmTrainer } = await import('./gpu-gemm.ts');
+    const trainer = GemmTrainer.for(runtime);
+    return { population: (...a) => trainer.population(...a), losses: steps.losses };
   }
   return {
     population: cpuTrainPopulation,

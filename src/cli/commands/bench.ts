@@ -47,7 +47,7 @@ export function register(program: Command, io: CliIO): void {
     .addOption(new Option('--adapter <name>', 'the WebGPU adapter: auto, swiftshader, lavapipe or hardware (the run stops if another one comes)').choices(ADAPTER_CHOICES).default('auto'))
     .option('--quick', 'a smoke test that runs in seconds (small sizes; no timing claims)')
     .option('--json <file>', 'write every figure, the machine, adapter and versions as JSON')
-    .option('--markdown <file>', 'write a Markdown section (tables with ratios) for the README')
+    .option('--markdown <file>', 'write the report as Markdown (tables with ratios, as in docs/bench/)')
     .action(async (o: BenchCliOptions) => {
       const quick = !!o.quick;
       const workloads = parseWorkloads(o.workloads ?? (quick ? 'seed,h16' : WORKLOAD_IDS.join(',')));

@@ -9,7 +9,7 @@
 
 import { outputCount } from '../../batch.ts';
 import { tuningFor } from '../tuning.ts';
-import { LIMITS, paramLayout } from '../../model.ts';
+import { LIMITS, paramLayout, type Model } from '../../model.ts';
 import { planGemm, splitParts, type GemmPlan } from '../gemm-plan.ts';
 import { FORWARD_KINDS, GemmKernels, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
@@ -41,7 +41,7 @@ interface Record {
   dy?: number;
 }
 
-interface Dispatch {
+export interface Dispatch {
   kind: GemmKind;
   record: number;
   batches: number;
@@ -138,6 +138,227 @@ function recordChunk(plan: GemmPlan, c: Chunk, parts: number, H: number, O: numb
   return rec;
 }
 
+/** What a GemmProgram is built for: the model's shape and the kind of run. */
+export interface GemmProgramSpec {
+  model: Model;
+  /** Sequence lengths the memory plan is made for (the longest sets the time extent). */
+  lengths: Uint32Array;
+  gradients: boolean;
+  outputs: boolean;
+  hasTargets: boolean;
+  /** Bytes of the budget the caller keeps for its own buffers when the plan has `chunks` chunks (training's data, moments, records and per-chunk uniforms). */
+  reserveBytes?: (chunks: number) => number;
+}
+
+/** Bytes between per-chunk uniform slots (minUniformBufferOffsetAlignment is at most 256). */
+const SLOT_BYTES = 256;
+
+/**
+ * One shape's gemm kernels, memory plan and buffers, recording whole chunks into a caller's encoder: the engine's
+ * strategy (one chunk per submit, data packed on the host) and fused training (many chunks and steps per submit,
+ * data gathered on the GPU, weights updated in place by the optimizer) both drive it.
+ */
+export class GemmProgram {
+  readonly buffers: {
+    weights: GPUBuffer;
+    xs: GPUBuffer;
+    lengths: GPUBuffer;
+    targets: GPUBuffer;
+    ys: GPUBuffer;
+    states: GPUBuffer;
+    work: GPUBuffer;
+    flags: GPUBuffer;
+    steps: GPUBuffer;
+    dims: GPUBuffer;
+    parts: GPUBuffer;
+    reduceParams: GPUBuffer;
+  };
+  private readonly binds = new Map<string, GPUBindGroup>();
+  private readonly reduceBinds = new Map<number, GPUBindGroup>();
+
+  private constructor(
+    readonly ctx: StrategyContext,
+    readonly spec: GemmProgramSpec,
+    readonly kernels: GemmKernels,
+    readonly reduce: ReduceKernel,
+    readonly plan: GemmPlan,
+    readonly wgradGroups: number,
+  ) {
+    const { pool } = ctx;
+    const b = plan.bytes;
+    this.buffers = {
+      weights: pool.get('weights', b.weights, STORAGE | COPY_DST | COPY_SRC),
+      xs: pool.get('xs', b.xs, STORAGE | COPY_DST),
+      lengths: pool.get('lengths', b.lengths, STORAGE | COPY_DST),
+      targets: pool.get('targets', b.targets, STORAGE | COPY_DST),
+      ys: pool.get('ys', b.ys, STORAGE | COPY_SRC),
+      states: pool.get('states', b.states, STORAGE),
+      work: pool.get('work', b.work, STORAGE | COPY_SRC | COPY_DST),
+      flags: pool.get('flags', b.flags, STORAGE | COPY_DST),
+      steps: pool.get('steps', b.steps, UNIFORM | COPY_DST),
+      dims: pool.get('gemm dims', SLOT_BYTES, UNIFORM | COPY_DST),
+      parts: pool.get('partials', b.partials, STORAGE | COPY_SRC | COPY_DST),
+      reduceParams: pool.get('reduce params', SLOT_BYTES, UNIFORM | COPY_DST),
+    };
+  }
+
+  /**
+   * Room for `sets` sets of step records (plan.bytes.steps each) and for the uniforms of `slots` chunks, for
+   * callers that record several chunks and steps into one submit (training). By default there is one of each,
+   * rewritten before every chunk's submit.
+   */
+  reserveUniforms(sets: number, slots: number): void {
+    const { pool } = this.ctx;
+    this.buffers.steps = pool.get('steps', this.plan.bytes.steps * Math.max(1, sets), UNIFORM | COPY_DST);
+    this.buffers.dims = pool.get('gemm dims', SLOT_BYTES * Math.max(1, slots), UNIFORM | COPY_DST);
+    this.buffers.reduceParams = pool.get('reduce params', SLOT_BYTES * Math.max(1, slots), UNIFORM | COPY_DST);
+    this.binds.clear();
+    this.reduceBinds.clear();
+  }
+
+  /** Kernels (loaded in parallel, cached per device), the memory plan and the buffers for `spec`. */
+  static async load(ctx: StrategyContext, spec: GemmProgramSpec): Promise<GemmProgram> {
+    const { device } = ctx;
+    const { model, gradients, outputs, hasTargets } = spec;
+    const { inputSize: I, hiddenSize: H, outputSize: O } = model;
+    const outAll = model.output === 'all';
+    const tuning = tuningFor(device);
+    const variant = { cell: model.cell, inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.gemmShared };
+    const [kernels, reduce] = await Promise.all([
+      GemmKernels.load(device, variant, gradients ? undefined : FORWARD_KINDS),
+      ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread),
+    ]);
+    const planFor = (reserve: number): GemmPlan => planGemm({
+      lengths: spec.lengths,
+      inputSize: I,
+      hiddenSize: H,
+      outputSize: O,
+      params: model.params.length,
+      gradients,
+      outAll,
+      hasTargets,
+      outputs,
+      reduceSpan: reduce.span,
+      maxBindingBytes: ctx.maxBindingBytes,
+      budgetBytes: ctx.budgetBytes - reserve,
+      checkpointEvery: ctx.opts.checkpointEvery,
+      wgradGroups: tuning.wgradGroups,
+    });
+    // The caller's reserve may grow with the chunks: plan again until the chunk count settles.
+    const reserveFor = spec.reserveBytes ?? ((): number => 0);
+    let plan = planFor(reserveFor(1));
+    for (let i = 0; i < 4; i++) {
+      const next = planFor(reserveFor(plan.chunks.length));
+      if (next.chunks.length === plan.chunks.length) {
+        plan = next;
+        break;
+      }
+      plan = next;
+    }
+    return new GemmProgram(ctx, spec, kernels, reduce, plan, tuning.wgradGroups);
+  }
+
+  /** Per-sequence rows: squared errors per output unit, then the overflow flag. */
+  get rows(): number {
+    return this.spec.model.outputSize + 1;
+  }
+
+  /** The weights buffer's contents: the parameters, h0, then Whᵀ and Wyᵀ (read row by row by the DZ product). */
+  static weightsImage(model: Model, bytes: number): Float32Array<ArrayBuffer> {
+    const { hiddenSize: H, outputSize: O } = model;
+    const P = model.params.length;
+    const w32 = new Float32Array(bytes / 4);
+    w32.set(model.params);
+    w32.set(model.h0, P);
+    const { Wh, Wy } = paramLayout(model).blocks;
+    for (let j = 0; j < H; j++) {
+      for (let k = 0; k < H; k++) w32[P + H + k * H + j] = model.params[Wh.offset + j * H + k];
+      for (let o = 0; o < O; o++) w32[P + H + H * H + j * O + o] = model.params[Wy.offset + o * H + j];
+    }
+    return w32;
+  }
+
+  /** Split-K of a chunk of n sequences. */
+  split(n: number): { parts: number; partLen: number } {
+    const { inputSize, hiddenSize } = this.spec.model;
+    return splitParts(n, { inputSize, hiddenSize, wgradGroups: this.wgradGroups });
+  }
+
+  /** The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j). */
+  records(c: Chunk, lengths: Uint32Array, truncation: number | undefined): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[] } {
+    const { hiddenSize: H, outputSize: O } = this.spec.model;
+    const rec = recordChunk(this.plan, c, this.split(c.count).parts, H, O, this.spec.gradients, this.spec.model.output === 'all', lengths, truncation);
+    return { words: rec.pack(), dispatches: rec.dispatches };
+  }
+
+  /** Writes chunk `c`'s dims and reduction uniforms into `slot`. */
+  writeChunkUniforms(c: Chunk, slot = 0): void {
+    const { device } = this.ctx;
+    const split = this.split(c.count);
+    const w = this.plan.work;
+    device.queue.writeBuffer(this.buffers.dims, slot * SLOT_BYTES, this.kernels.kernel('step').uniform('dims', { n: c.count, dy: w.dy, rows: w.rows, parts: split.parts, partLen: split.partLen, partials: w.partials }));
+    device.queue.writeBuffer(this.buffers.reduceParams, slot * SLOT_BYTES, this.reduce.params(c.count, c.count, this.plan.totalParts, c.partOffset));
+  }
+
+  private bindFor(kind: GemmKind, slot: number): GPUBindGroup {
+    const key = `${kind} ${slot}`;
+    let b = this.binds.get(key);
+    if (!b) {
+      const { dims, steps, ...rest } = this.buffers;
+      const { weights, lengths, xs, targets, ys, states, work, flags } = rest;
+      b = this.kernels.kernel(kind).bind(`chunk slot ${slot}`, {
+        dims: { buffer: dims, offset: slot * SLOT_BYTES, size: 32 },
+        step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES },
+        weights,
+        lengths,
+        xs,
+        targets,
+        ys,
+        states,
+        work,
+        flags,
+      });
+      this.binds.set(key, b);
+    }
+    return b;
+  }
+
+  /**
+   * Records chunk `c` into `enc`: clears its rows (and, for the first chunk of a batch, the gradient accumulators;
+   * with gradients, its partial sums), the chunk's products (dispatches of `records`, whose words start at record
+   * `recordBase` of the steps buffer) and the first level of its row sums, in one compute pass.
+   */
+  encodeChunk(enc: GPUCommandEncoder, c: Chunk, first: boolean, dispatches: Dispatch[], recordBase = 0, slot = 0): void {
+    const { plan } = this;
+    const { work, flags, parts } = this.buffers;
+    const R = this.rows;
+    const P = this.spec.model.params.length;
+    const rowsBytes = R * plan.capacity * 4;
+    if (first) enc.clearBuffer(work, 0, plan.work.dy * 4); // gradient accumulators (P floats, padded)
+    enc.clearBuffer(work, plan.work.rows * 4, rowsBytes);
+    if (this.spec.gradients) enc.clearBuffer(work, plan.work.partials * 4, this.split(c.count).parts * P * 4);
+    enc.clearBuffer(flags, 0, plan.bytes.flags);
+    const pass = enc.beginComputePass({ label: `webgpu-rnn gemm ${this.spec.gradients ? 'forward + BPTT' : 'forward'} + partial sums`, ...this.ctx.timer?.pass() });
+    for (const d of dispatches) this.kernels.encode(pass, d.kind, this.bindFor(d.kind, slot), recordBase + d.record, c.count, d.batches);
+    let rb = this.reduceBinds.get(slot);
+    if (!rb) {
+      rb = this.reduce.kernel.bind(`chunk partials slot ${slot}`, {
+        params: { buffer: this.buffers.reduceParams, offset: slot * SLOT_BYTES, size: 16 },
+        src: { buffer: work, offset: plan.work.rows * 4, size: rowsBytes },
+        dst: parts,
+      });
+      this.reduceBinds.set(slot, rb);
+    }
+    this.reduce.encode(pass, rb, c.count, R);
+    pass.end();
+  }
+
+  /** Records the final levels of the row sums over every chunk's partials; returns the buffer holding row r at r. */
+  encodeSums(enc: GPUCommandEncoder): GPUBuffer {
+    return encodeLevels(this.ctx.device, this.ctx.pool, enc, this.reduce, this.buffers.parts, this.rows, this.plan.totalParts, this.ctx.timer);
+  }
+}
+
 export const gemm: Strategy = {
   name: 'gemm',
 
@@ -157,68 +378,18 @@ export const gemm: Strategy = {
   async run(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
     const { device, pool } = ctx;
     const { model, batch, gradients, outputs, hasTargets } = req;
-    const { inputSize: I, hiddenSize: H, outputSize: O } = model;
+    const { inputSize: I, outputSize: O } = model;
     const outAll = model.output === 'all';
-    const tuning = tuningFor(device);
-    const variant = { cell: model.cell, inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.gemmShared };
-    const kernels = await GemmKernels.load(device, variant, gradients ? undefined : FORWARD_KINDS);
-    const wgradGroups = tuning.wgradGroups;
-    const reduce = await ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
+    const prog = await GemmProgram.load(ctx, { model, lengths: batch.lengths, gradients, outputs, hasTargets });
+    const { plan } = prog;
     const P = model.params.length;
-    const plan = planGemm({
-      lengths: batch.lengths,
-      inputSize: I,
-      hiddenSize: H,
-      outputSize: O,
-      params: P,
-      gradients,
-      outAll,
-      hasTargets,
-      outputs,
-      reduceSpan: reduce.span,
-      maxBindingBytes: ctx.maxBindingBytes,
-      budgetBytes: ctx.budgetBytes,
-      checkpointEvery: ctx.opts.checkpointEvery,
-      wgradGroups,
-    });
     const cap = plan.capacity;
     const T = plan.maxSteps;
     const outPerSeq = (outAll ? T : 1) * O;
-    const R = O + 1; // per-sequence rows: squared errors per output unit, then the overflow flag
-
-    // The parameters, h0, then Whᵀ and Wyᵀ (read row by row by the DZ product).
-    const weights = pool.get('weights', plan.bytes.weights, STORAGE | COPY_DST);
-    const w32 = new Float32Array(plan.bytes.weights / 4);
-    w32.set(model.params);
-    w32.set(model.h0, P);
-    const { Wh, Wy } = paramLayout(model).blocks;
-    for (let j = 0; j < H; j++) {
-      for (let k = 0; k < H; k++) w32[P + H + k * H + j] = model.params[Wh.offset + j * H + k];
-      for (let o = 0; o < O; o++) w32[P + H + H * H + j * O + o] = model.params[Wy.offset + o * H + j];
-    }
-    device.queue.writeBuffer(weights, 0, w32);
-    const xs = pool.get('xs', plan.bytes.xs, STORAGE | COPY_DST);
-    const lengths = pool.get('lengths', plan.bytes.lengths, STORAGE | COPY_DST);
-    const targets = pool.get('targets', plan.bytes.targets, STORAGE | COPY_DST);
-    const ys = pool.get('ys', plan.bytes.ys, STORAGE | COPY_SRC);
-    const states = pool.get('states', plan.bytes.states, STORAGE);
-    const work = pool.get('work', plan.bytes.work, STORAGE | COPY_SRC | COPY_DST);
-    const flags = pool.get('flags', plan.bytes.flags, STORAGE | COPY_DST);
-    const steps = pool.get('steps', plan.bytes.steps, UNIFORM | COPY_DST);
-    const dims = pool.get('gemm dims', 32, UNIFORM | COPY_DST);
-    const parts = pool.get('partials', plan.bytes.partials, STORAGE | COPY_SRC | COPY_DST);
-    const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
+    const R = prog.rows;
+    const { xs, lengths, targets, ys, work } = prog.buffers;
+    device.queue.writeBuffer(prog.buffers.weights, 0, GemmProgram.weightsImage(model, plan.bytes.weights));
     const ysRead = outputs ? pool.get('ys readback', plan.bytes['ys readback'], MAP_READ | COPY_DST) : null;
-
-    const buffers = { dims, step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES }, weights, lengths, xs, targets, ys, states, work, flags };
-    const binds = new Map<GemmKind, GPUBindGroup>();
-    const bindFor = (kind: GemmKind): GPUBindGroup => {
-      let b = binds.get(kind);
-      if (!b) binds.set(kind, (b = kernels.kernel(kind).bind('chunk', buffers)));
-      return b;
-    };
-    const rowsBytes = R * cap * 4;
-    const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: { buffer: work, offset: plan.work.rows * 4, size: rowsBytes }, dst: parts });
 
     const xsHost = new Float32Array(cap * T * I);
     const lenHost = new Uint32Array(cap);
@@ -234,21 +405,11 @@ export const gemm: Strategy = {
         packTargets(batch, c, O, tgHost);
         device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
       }
-      const split = splitParts(c.count, { inputSize: I, hiddenSize: H, wgradGroups });
-      const rec = recordChunk(plan, c, split.parts, H, O, gradients, outAll, batch.lengths, req.truncation);
-      device.queue.writeBuffer(steps, 0, rec.pack());
-      device.queue.writeBuffer(dims, 0, kernels.kernel('step').uniform('dims', { n: c.count, dy: plan.work.dy, rows: plan.work.rows, parts: split.parts, partLen: split.partLen, partials: plan.work.partials }));
-      device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
-
+      const rec = prog.records(c, batch.lengths, req.truncation);
+      device.queue.writeBuffer(prog.buffers.steps, 0, rec.words);
+      prog.writeChunkUniforms(c);
       const enc = device.createCommandEncoder({ label: `webgpu-rnn gemm chunk ${c.start}+${c.count}` });
-      if (ci === 0) enc.clearBuffer(work, 0, plan.work.dy * 4); // gradient accumulators (P floats, padded)
-      enc.clearBuffer(work, plan.work.rows * 4, rowsBytes);
-      if (gradients) enc.clearBuffer(work, plan.work.partials * 4, split.parts * P * 4);
-      enc.clearBuffer(flags, 0, plan.bytes.flags);
-      const pass = enc.beginComputePass({ label: `webgpu-rnn gemm ${gradients ? 'forward + BPTT' : 'forward'} + partial sums`, ...ctx.timer?.pass() });
-      for (const d of rec.dispatches) kernels.encode(pass, d.kind, bindFor(d.kind), d.record, c.count, d.batches);
-      reduce.encode(pass, reduceBind, c.count, R);
-      pass.end();
+      prog.encodeChunk(enc, c, ci === 0, rec.dispatches);
       const ysBytes = (outAll ? c.steps : 1) * O * c.count * 4;
       if (ysRead) enc.copyBufferToBuffer(ys, 0, ysRead, 0, ysBytes);
       device.queue.submit([enc.finish()]);
@@ -266,7 +427,7 @@ export const gemm: Strategy = {
     // Final sums of the per-sequence rows; the gradients are already summed in work[0, P): measure their global norm
     // (and clip them to clipNorm) on the GPU in place, then read everything back in one mapping.
     const enc = device.createCommandEncoder({ label: 'webgpu-rnn gemm final sums' });
-    const rowSums = encodeLevels(device, pool, enc, reduce, parts, R, plan.totalParts, ctx.timer);
+    const rowSums = prog.encodeSums(enc);
     const reads: [GPUBuffer, number][] = [[rowSums, R * 4]];
     if (gradients) {
       const stats = pool.get('clip stats', CLIP_STATS_BYTES, STORAGE | COPY_SRC);

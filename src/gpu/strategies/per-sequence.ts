@@ -57,7 +57,7 @@ export const perSequence: Strategy = {
 };
 
 /**
- * A kernel with rnn.wgsl's bindings and row layout (per-sequence, workgroup, rtrl): one dispatch per chunk. A kernel
+ * A kernel with rnn.wgsl's bindings and row layout (per-sequence, rtrl): one dispatch per chunk. A kernel
  * that declares `hs` stores every hidden state there when it computes gradients (BPTT); rtrl declares none.
  */
 export interface RowKernel {

@@ -1,0 +1,277 @@
+// Fused training on WebGPU for shapes beyond the training kernel (H > 16 and larger I, O): the same gemm kernels
+// as engine.run (src/gpu/strategies/gemm.ts) record forward + BPTT into the trainer's encoder, reading weights that
+// live on the GPU, and the parameter-parallel optimizer (shaders/optimizer_wide.wgsl) updates them in place and
+// rewrites the transposed copies the kernels read. Each step's sequences are gathered out of the whole data set on
+// the GPU (shaders/gather.wgsl), so `readbackEvery` steps are recorded into one submit with no read-back in between.
+// A population trains model after model, each on the same kernels and buffers. Runs on the engine's GpuRuntime:
+// its pool, memory budget, queue and GPU options.
+
+import { maxLength, type Batch } from '../batch.ts';
+import { withErrorScopes } from '../gpu/device.ts';
+import { GatherKernel, GATHER_RECORD_BYTES } from '../gpu/kernels/gather.ts';
+import { STEP_RECORD_BYTES } from '../gpu/kernels/gemm.ts';
+import { WideOptimizerKernel, WIDE_STATE_BYTES, WIDE_STEP_BYTES } from '../gpu/kernels/optimizer-wide.ts';
+import { packInputs, packTargets } from '../gpu/packing.ts';
+import type { Chunk } from '../gpu/plan.ts';
+import { BufferUsage } from '../gpu/pool.ts';
+import type { GpuRuntime } from '../gpu/runtime.ts';
+import { GemmProgram, type Dispatch } from '../gpu/strategies/gemm.ts';
+import type { StrategyContext } from '../gpu/strategy.ts';
+import type { Model } from '../model.ts';
+import { recordSlots, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
+import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
+
+const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
+const NO_DIVERGENCE = 0xffffffff;
+/** Steps recorded into one submit at most (each has its own uniforms). */
+const MAX_STEPS_PER_SUBMIT = 256;
+/** Bytes of step records one submit may write when mini-batches of ragged sequences change them every step. */
+const RECORD_BYTES_PER_SUBMIT = 16 << 20;
+
+/** One chunk of a step: its geometry, its gemm dispatches and where its step records start. */
+interface StepChunk {
+  chunk: Chunk;
+  dispatches: Dispatch[];
+  recordBase: number;
+}
+
+export class GemmTrainer {
+  private static readonly cache = new WeakMap<GpuRuntime, GemmTrainer>();
+
+  private constructor(readonly rt: GpuRuntime) {}
+
+  /** The trainer of an engine's runtime. */
+  static for(rt: GpuRuntime): GemmTrainer {
+    let t = GemmTrainer.cache.get(rt);
+    if (!t) GemmTrainer.cache.set(rt, (t = new GemmTrainer(rt)));
+    return t;
+  }
+
+  /** Trains a population, model after model, on the runtime's queue. */
+  population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+    return this.rt.enqueue('webgpu-rnn training', () => this.populationNow(models, sets, shared, o, x));
+  }
+
+  private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+    this.rt.lastTrain = null;
+    const M = models.length;
+    const P = models[0].params.length;
+    const curveSteps = recordSlots(o.steps, o.recordEvery);
+    const slots = curveSteps.length;
+    const out: CoreResult = {
+      params: new Float64Array(M * P),
+      curves: new Float32Array(M * slots).fill(NaN),
+      curveSteps,
+      status: new Uint8Array(M),
+      stepsDone: new Int32Array(M),
+      divergedAt: new Int32Array(M).fill(-1),
+      lastLoss: new Float64Array(M).fill(NaN),
+      trajectory: x.trajectory ? new Float64Array(slots * M * P).fill(NaN) : null,
+      aborted: false,
+    };
+    models.forEach((m, i) => out.params.set(m.params, i * P));
+    const pool = this.rt.claim('train gemm');
+    for (let m = 0; m < M && !out.aborted; m++) {
+      await withErrorScopes(this.rt.device, 'webgpu-rnn train', () => this.trainModel(models[m], shared ? sets[0] : sets[m], o, x, out, m, M));
+    }
+    this.rt.lastTrain = { kind: 'train', models: M, chunks: M, modelsPerChunk: 1, peakBytes: pool.peakBytes() };
+    return out;
+  }
+
+  private async trainModel(model: Model, data: Batch, o: ResolvedOptions, x: CoreExtras, out: CoreResult, m: number, Mall: number): Promise<void> {
+    const rt = this.rt;
+    const device = rt.device;
+    const pool = rt.pool;
+    const P = model.params.length;
+    const I = model.inputSize;
+    const O = model.outputSize;
+    const outAll = model.output === 'all';
+    const N = data.count;
+    const S = o.batchSize;
+    const T = maxLength(data);
+    const ragged = o.minibatch && data.lengths.some((l) => l !== data.lengths[0]);
+    // Steps per submit: readbackEvery, within the uniform tables' bounds.
+    let L = Math.max(1, Math.min(o.readbackEvery, o.steps, MAX_STEPS_PER_SUBMIT, Math.floor((16 << 20) / S)));
+    const segSlots = Math.ceil(L / o.recordEvery) + 1;
+    const trajBase = 1 + segSlots;
+    const recordFloats = trajBase + (x.trajectory ? segSlots * P : 0);
+    const dataBytes = 4 * (T * I * N + (outAll ? T : 1) * O * N + N);
+    // The trainer's own buffers: data, order, moments and scratch (5P) and mask, records, uniform tables, and the
+    // step records of a submit when ragged mini-batches rewrite them every step.
+    // and the read-back of records and weights.
+    const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + (ragged ? RECORD_BYTES_PER_SUBMIT : 0) + 4096;
+    const ctx: StrategyContext = { device, pool, opts: rt.options, budgetBytes: rt.budgetBytes, maxBindingBytes: rt.maxBindingBytes, timer: null };
+    const planLengths = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
+    // Per chunk beyond the first: its gather uniforms and uniform slots (and, not ragged, its set of step records,
+    // about as many bytes as the plan's own; estimated from the longest sequence).
+    const recordBytes = STEP_RECORD_BYTES * (8 + 7 * T);
+    const reserveBytes = (chunks: number): number => reserve + (chunks - 1) * ((ragged ? 0 : recordBytes) + GATHER_RECORD_BYTES * L + 512);
+    const [prog, gather, opt] = await Promise.all([
+      GemmProgram.load(ctx, { model, lengths: planLengths, gradients: true, outputs: false, hasTargets: true, reserveBytes }),
+      GatherKernel.load(device, { inputSize: I, outputSize: O, outAll, hasTargets: true }),
+      WideOptimizerKernel.load(device),
+    ]);
+    const chunks0 = prog.plan.chunks;
+    const setBytes = prog.plan.bytes.steps;
+    if (ragged) L = Math.max(1, Math.min(L, Math.floor(RECORD_BYTES_PER_SUBMIT / (setBytes * chunks0.length))));
+    const recordSets = ragged ? L * chunks0.length : chunks0.length;
+    prog.reserveUniforms(recordSets, chunks0.length);
+    const steps = prog.buffers.steps;
+    chunks0.forEach((c, ci) => prog.writeChunkUniforms(c, ci));
+
+    // The whole data set, time-major over all N sequences, and the order the steps take them in.
+    const all: Chunk = { start: 0, count: N, steps: T, partOffset: 0 };
+    const xsAll = new Float32Array(Math.max(1, T * I * N));
+    const lensAll = new Uint32Array(N);
+    packInputs(data, all, xsAll, lensAll);
+    const tgAll = new Float32Array(Math.max(1, (outAll ? T : 1) * O * N));
+    packTargets(data, all, O, tgAll);
+    const src = {
+      srcXs: pool.data('train gemm data inputs', xsAll, STORAGE),
+      srcTargets: pool.data('train gemm data targets', tgAll, STORAGE),
+      srcLengths: pool.data('train gemm data lengths', lensAll, STORAGE),
+    };
+    const order = pool.get('train gemm order', 4 * Math.max(1, o.minibatch ? L * S : N), STORAGE | COPY_DST);
+    if (!o.minibatch) device.queue.writeBuffer(order, 0, Uint32Array.from({ length: N }, (_, i) => i));
+    const gatherTable = pool.get('train gemm gather table', GATHER_RECORD_BYTES * L * chunks0.length, UNIFORM | COPY_DST);
+    const gatherBind = gather.kernel.bind('train', { g: { buffer: gatherTable, offset: 0, size: 16 }, order, ...src, xs: prog.buffers.xs, targets: prog.buffers.targets, lengths: prog.buffers.lengths });
+
+    // Weights (with the transposed copies), optimizer moments and scratch, the model's state and its records.
+    device.queue.writeBuffer(prog.buffers.weights, 0, GemmProgram.weightsImage(model, prog.plan.bytes.weights));
+    const moments = pool.get('train gemm moments', 4 * 5 * P, STORAGE | COPY_DST);
+    const mask = pool.data('train gemm mask', Float32Array.from({ length: P }, (_, p) => (x.mask ? x.mask[p] : 1)), STORAGE);
+    const state = pool.data('train gemm state', new Uint32Array([0, 0, NO_DIVERGENCE, 0, 0, 0]), STORAGE | COPY_SRC);
+    const records = pool.get('train gemm records', 4 * recordFloats, STORAGE | COPY_SRC | COPY_DST);
+    const cfg = pool.data(
+      'train gemm optimizer config',
+      new Uint32Array(
+        opt.config(model, P + model.hiddenSize, {
+          adam: o.optimizer.kind === 'adam',
+          momentum: o.optimizer.momentum,
+          beta1: o.optimizer.beta1,
+          beta2: o.optimizer.beta2,
+          eps: o.optimizer.eps,
+          threshold: o.lossThreshold,
+          clipNorm: o.clipNorm,
+          trajectory: x.trajectory,
+          trajBase,
+          lr: o.lrs[m],
+        }),
+      ),
+      UNIFORM,
+    );
+    const stepTable = pool.get('train gemm step table', WIDE_STEP_BYTES * L, UNIFORM | COPY_DST);
+    const clear = device.createCommandEncoder({ label: 'webgpu-rnn train gemm clear' });
+    clear.clearBuffer(moments);
+    clear.clearBuffer(records);
+    device.queue.submit([clear.finish()]);
+
+    // Chunks and step records: fixed unless ragged mini-batches change the chunks' lengths every step.
+    const staticChunks: StepChunk[] = [];
+    if (!ragged) {
+      const lens = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
+      const words = new Uint32Array((setBytes * recordSets) / 4);
+      chunks0.forEach((c, ci) => {
+        const r = prog.records(c, lens, undefined);
+        const recordBase = (ci * setBytes) / STEP_RECORD_BYTES;
+        words.set(r.words, recordBase * (STEP_RECORD_BYTES / 4));
+        staticChunks.push({ chunk: c, dispatches: r.dispatches, recordBase });
+      });
+      device.queue.writeBuffer(steps, 0, words);
+    }
+    const drawn = o.minibatch ? minibatchOrder(N, o.seed) : null;
+    const table = new ArrayBuffer(WIDE_STEP_BYTES * L);
+    const gTable = new ArrayBuffer(GATHER_RECORD_BYTES * L * chunks0.length);
+    let optBinds: ReturnType<WideOptimizerKernel['bind']> | null = null;
+    const slots = out.curveSteps.length;
+    let status = 0;
+    for (let k0 = 0; k0 < o.steps; k0 += L) {
+      const n = Math.min(L, o.steps - k0);
+      const slotBase = Math.ceil(k0 / o.recordEvery);
+      const tb = new Uint8Array(table);
+      for (let l = 0; l < n; l++) {
+        const k = k0 + l;
+        const f = stepFactors(o, k);
+        const slot = k % o.recordEvery === 0 ? k / o.recordEvery - slotBase : -1;
+        tb.set(new Uint8Array(opt.step({ slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * WIDE_STEP_BYTES);
+      }
+      device.queue.writeBuffer(stepTable, 0, table, 0, WIDE_STEP_BYTES * n);
+      // Each step's chunks: the gather uniforms (and, ragged, the step records) of this submit.
+      const picks = drawn ? drawn.take(n * S) : null;
+      if (picks) device.queue.writeBuffer(order, 0, picks as Uint32Array<ArrayBuffer>);
+      const perStep: StepChunk[][] = [];
+      const words = ragged ? new Uint32Array((setBytes * recordSets) / 4) : null;
+      const gb = new Uint8Array(gTable);
+      for (let l = 0; l < n; l++) {
+        let list = staticChunks;
+        if (ragged && picks) {
+          const lens = Uint32Array.from(picks.subarray(l * S, (l + 1) * S), (s) => data.lengths[s]);
+          list = chunks0.map((c0, ci) => {
+            let longest = 1;
+            for (let j = c0.start; j < c0.start + c0.count; j++) longest = Math.max(longest, lens[j]);
+            const chunk = { ...c0, steps: longest };
+            const r = prog.records(chunk, lens, undefined);
+            const recordBase = ((l * chunks0.length + ci) * setBytes) / STEP_RECORD_BYTES;
+            words!.set(r.words, recordBase * (STEP_RECORD_BYTES / 4));
+            return { chunk, dispatches: r.dispatches, recordBase };
+          });
+        }
+        list.forEach((sc, ci) => {
+          const c = sc.chunk;
+          gb.set(new Uint8Array(gather.record((o.minibatch ? l * S : 0) + c.start, c.count, c.steps, N)), (l * chunks0.length + ci) * GATHER_RECORD_BYTES);
+        });
+        perStep.push(list);
+      }
+      if (words) device.queue.writeBuffer(steps, 0, words);
+      device.queue.writeBuffer(gatherTable, 0, gTable, 0, GATHER_RECORD_BYTES * n * chunks0.length);
+      device.queue.writeBuffer(records, 0, new Float32Array(recordFloats).fill(NaN));
+
+      const enc = device.createCommandEncoder({ label: `webgpu-rnn train gemm steps ${k0}+${n}` });
+      for (let l = 0; l < n; l++) {
+        perStep[l].forEach((sc, ci) => {
+          const pass = enc.beginComputePass({ label: `webgpu-rnn train gemm gather step ${k0 + l}` });
+          gather.encode(pass, gatherBind, l * chunks0.length + ci, sc.chunk.count);
+          pass.end();
+          prog.encodeChunk(enc, sc.chunk, ci === 0, sc.dispatches, sc.recordBase, ci);
+        });
+        const sums = prog.encodeSums(enc);
+        optBinds ??= opt.bind('train', { cfg, step: { buffer: stepTable, offset: 0, size: 32 }, sums, grads: prog.buffers.work, mask, weights: prog.buffers.weights, moments, state, records });
+        const pass = enc.beginComputePass({ label: `webgpu-rnn train gemm optimizer step ${k0 + l}` });
+        opt.encode(pass, optBinds, l, P);
+        pass.end();
+      }
+      const segCount = Math.ceil((k0 + n) / o.recordEvery) - slotBase;
+      const recBytes = 4 * (x.trajectory ? trajBase + segCount * P : 1 + segCount);
+      const v = await rt.readBack(enc, [
+        [records, recBytes],
+        [state, WIDE_STATE_BYTES],
+      ]);
+      const rec = new Float32Array(v, 0, recBytes / 4);
+      status = new Uint32Array(v, recBytes, 6)[0];
+      out.lastLoss[m] = rec[0];
+      for (let j = 0; j < segCount; j++) out.curves[m * slots + slotBase + j] = rec[1 + j];
+      if (out.trajectory) {
+        for (let j = 0; j < segCount; j++) for (let p = 0; p < P; p++) out.trajectory[((slotBase + j) * Mall + m) * P + p] = rec[trajBase + j * P + p];
+      }
+      if (status !== STATUS_OK) break;
+      if (k0 + n < o.steps) {
+        x.onProgress?.(k0 + n, out.lastLoss[m]);
+        if (x.signal?.aborted) {
+          out.aborted = true;
+          break;
+        }
+      }
+    }
+    const fin = device.createCommandEncoder({ label: 'webgpu-rnn train gemm results' });
+    const v = await rt.readBack(fin, [
+      [state, WIDE_STATE_BYTES],
+      [prog.buffers.weights, 4 * P],
+    ]);
+    const st = new Uint32Array(v, 0, 6);
+    const w = new Float32Array(v, WIDE_STATE_BYTES, P);
+    out.status[m] = st[0];
+    out.stepsDone[m] = st[1];
+    out.divergedAt[m] = st[2] === NO_DIVERGENCE ? -1 : st[2];
+    for (let p = 0; p < P; p++) out.params[m * P + p] = w[p];
+  }
+}
