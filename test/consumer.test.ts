@@ -1,7 +1,8 @@
 // The package as a user gets it: `npm pack` (which builds dist/ through `prepare`), the tarball installed into a
 // fresh project from the npm cache (a package-lock made from this repository's, then `npm ci --offline`), and then
 //   - a plain Node ES module script (test/consumer/node-check.mjs) on the CPU and on WebGPU (SwiftShader);
-//   - a strict nodenext TypeScript module (test/consumer/check.ts) under `tsc --noEmit`, no skipLibCheck;
+//   - a strict nodenext TypeScript module (test/consumer/check.ts) under `tsc --noEmit`, no skipLibCheck, and page
+//     code (test/consumer/browser-check.ts) with bundler resolution and no @types/node;
 //   - a Vite page (test/consumer/page/) built from the installed package and run in Chromium with WebGPU;
 //   - the installed `npx webgpu-rnn --version` and `statquest`.
 // The numbers are checked against the seed notes' closed forms. Without SwiftShader or Chromium those parts are
@@ -163,8 +164,11 @@ describe('the packed package installed in a fresh project', () => {
     expectNotes(r, 6);
   });
 
-  it('a strict nodenext TypeScript consumer (no skipLibCheck) compiles with no errors', () => {
-    const r = sh(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: dir, env });
+  it.each([
+    ['a strict nodenext TypeScript consumer in Node', 'tsconfig.json'],
+    ['strict TypeScript page code (bundler resolution, DOM, no @types/node)', 'tsconfig.browser.json'],
+  ])('%s (no skipLibCheck) compiles with no errors', (_what, config) => {
+    const r = sh(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', config, '--pretty', 'false'], { cwd: dir, env });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
