@@ -1,24 +1,30 @@
 // Times each gemm kernel kind alone (one dispatch per kind, repeated) at one shape on the acquired adapter, and
 // prints GFLOP/s per kind (2·M·NC·K flops; the weight-gradient kinds over one block of steps, all parts). Values are random; this measures speed only, not results.
 //
-//   npx tsx bench/gemm-kernels.ts [--h 256] [--n 1024] [--reps 3] [--shared] [--tile TXxTYxRMxRNxBK]
+//   npx tsx bench/gemm-kernels.ts [--h 256] [--n 1024] [--reps 3] [--shared] [--tile TXxTYxRMxRNxBK] [--ld <floats>]
 
 import { benchOptions, integer } from './options.ts';
 import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
-import { GRAD_BLOCK, splitParts } from '../src/gpu/gemm-plan.ts';
+import { GRAD_BLOCK, rowStride, splitParts } from '../src/gpu/gemm-plan.ts';
 import { tuningFor } from '../src/gpu/tuning.ts';
 import { GemmKernels, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
 
-const opts = benchOptions<{ h: number; n: number; reps: number; shared: boolean; tile?: string }>('gemm-kernels', 'times each gemm kernel kind alone', (c) =>
+const opts = benchOptions<{ h: number; n: number; reps: number; shared: boolean; tile?: string; ld?: number }>('gemm-kernels', 'times each gemm kernel kind alone', (c) =>
   c
     .option('--h <units>', 'hidden units', integer(1, 512), 256)
     .option('--n <sequences>', 'sequences (columns)', integer(1), 1024)
     .option('--reps <k>', 'timed repeats (the best is kept)', integer(1), 3)
     .option('--shared', 'stage tiles in workgroup memory', false)
-    .option('--tile <TXxTYxRMxRNxBK>', 'one tile for every kind, e.g. 8x8x8x8x16'),
+    .option('--tile <TXxTYxRMxRNxBK>', 'one tile for every kind, e.g. 8x8x8x8x16')
+    .option('--ld <floats>', 'row stride of the state, dz and dy slots (default: the planner\'s, rowStride(n))', integer(1)),
 );
 const H = opts.h;
 const n = opts.n;
+const ld = opts.ld ?? rowStride(n);
+if (ld < n) {
+  console.error(`gemm-kernels: --ld must be at least --n (${n}), got ${ld}`);
+  process.exit(2);
+}
 const reps = opts.reps;
 let tile: GemmTile | undefined;
 if (opts.tile) {
@@ -46,8 +52,8 @@ const rand = (len: number): Float32Array<ArrayBuffer> => Float32Array.from({ len
 const G = GRAD_BLOCK;
 const { parts, partLen } = splitParts(n, { inputSize: I, hiddenSize: H, wgradGroups: tuningFor(device).wgradGroups });
 const dyOff = Math.ceil(P / 64) * 64;
-const dzOff = dyOff + Math.ceil((G * O * n) / 64) * 64;
-const rows = dzOff + Math.ceil(((G + 2) * H * n) / 64) * 64;
+const dzOff = dyOff + Math.ceil((G * O * ld) / 64) * 64;
+const rows = dzOff + Math.ceil(((G + 2) * H * ld) / 64) * 64;
 const partials = rows + Math.ceil(((O + 1) * n) / 64) * 64;
 const workFloats = partials + parts * P;
 const weights = buf(P + H + H * H + H * O, undefined, rand(P + H + H * H + H * O));
@@ -55,18 +61,18 @@ const lengths = buf(n, undefined, new Uint32Array(n).fill(G));
 const xs = buf(n * G * I, undefined, rand(n * G * I));
 const targets = buf(n * O, undefined, rand(n * O));
 const ys = buf(n * O);
-const states = buf((G + 1) * H * n, undefined, rand((G + 1) * H * n));
+const states = buf((G + 1) * H * ld, undefined, rand((G + 1) * H * ld));
 const work = buf(workFloats, undefined, rand(workFloats));
 const flags = buf(n, undefined, new Uint32Array(n));
 const words = STEP_RECORD_BYTES / 4;
 // Record 0, a single step: t=1, count=1, cur=slot 1, prev=slot 0, also=NONE, dzCur, dzNext, flags=HAS_DY|FLOW, dy.
 // Record 1, a block of G steps for the weight-gradient products (every step with a prediction).
 const rec = new Uint32Array(2 * words);
-rec.set([1, 1, H * n, 0, 0xffffffff, dzOff, dzOff + H * n, 3, dyOff]);
-rec.set([0, G, H * n, 0, 0xffffffff, dzOff, 0, 2 ** G - 1, dyOff], words);
+rec.set([1, 1, H * ld, 0, 0xffffffff, dzOff, dzOff + H * ld, 3, dyOff]);
+rec.set([0, G, H * ld, 0, 0xffffffff, dzOff, 0, 2 ** G - 1, dyOff], words);
 const steps = buf(2 * words, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, rec);
 const dims = buf(8, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-device.queue.writeBuffer(dims, 0, k.kernel('step').uniform('dims', { n, dy: dyOff, rows, parts, partLen, partials }));
+device.queue.writeBuffer(dims, 0, k.kernel('step').uniform('dims', { n, ld, dy: dyOff, rows, parts, partLen, partials }));
 const buffers = { dims, step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES }, weights, lengths, xs, targets, ys, states, work, flags };
 const K: Record<GemmKind, number> = { proj: I, step: H, out: H, dz: O + H, wgradH: G * n, wgradY: G * n, init: 1, wsum: parts };
 const record: Partial<Record<GemmKind, number>> = { wgradH: 1, wgradY: 1 };
@@ -91,4 +97,4 @@ for (const kind of ['init', 'proj', 'step', 'out', 'dz', 'wgradH', 'wgradY', 'ws
   const gf = (2 * M * NC * K[kind]) / (best / 1000) / 1e9;
   out[kind] = `${best.toFixed(1)} ms ${gf.toFixed(2)} GFLOP/s`;
 }
-console.log(JSON.stringify({ adapter: describeAdapter(device.adapterInfo), H, n, shared, block: G, parts, ...out }, null, 1));
+console.log(JSON.stringify({ adapter: describeAdapter(device.adapterInfo), H, n, ld, shared, block: G, parts, ...out }, null, 1));

@@ -23,8 +23,10 @@
 // into blocks and segments (checkpointed runs equal stored-state runs bit for bit); the parts are then added in
 // order by WSUM. No atomics on floats (the overflow flags are u32 atomicOr, whose result does not depend on order).
 //
-// Layout (N = dims.n sequences in the chunk; every per-sequence array is [row * N + n]):
-//   xs[(t*I + i)*N + n], targets/ys as rnn.wgsl, states: slots of H×N values at the offsets the step record names.
+// Layout (N = dims.n sequences in the chunk; every per-sequence array is [row * N + n], except the state, dz and dy
+// slots, whose rows are dims.ld ≥ N apart: padded so that the rows a weight-gradient tile reads at once do not all
+// fall into the same sets of a CPU adapter's caches, as rows 4 KiB apart do):
+//   xs[(t*I + i)*N + n], targets/ys as rnn.wgsl, states: slots of H×ld values at the offsets the step record names.
 //   weights: the parameters (src/model.ts paramLayout), h0, then Whᵀ and Wyᵀ.
 //   work: [0, NPARAM) gradient accumulators, dy slots (O×N each) from dims.dy, dz slots (H×N each) at the offsets
 //   the step records name, the per-sequence rows (O squared-error rows, then the overflow row) at dims.rows, and
@@ -74,7 +76,7 @@ struct Dims {
   parts: u32,     // split-K parts of the weight-gradient products
   partLen: u32,   // sequences per part
   partials: u32,  // offset of the partial sums in work
-  _pad0: u32,
+  ld: u32,       // row stride of the state, dz and dy slots: n padded so rows do not alias in CPU caches
   _pad1: u32,
 }
 
@@ -164,6 +166,7 @@ fn paramIndex(m: u32, c: u32) -> u32 {
 
 fn loadA(m: u32, k: u32, b: u32) -> f32 {
   let N = dims.n;
+  let L = dims.ld;
   switch KIND {
     case 0u: { return weights[OFF_WX + m * I + k]; }
     case 1u: { return weights[OFF_WH + m * H + k]; }
@@ -173,29 +176,30 @@ fn loadA(m: u32, k: u32, b: u32) -> f32 {
       if (kk < O) { return weights[OFF_WYT + m * O + kk]; }
       return weights[OFF_WHT + m * H + (kk - O)];
     }
-    case 4u, 5u: { return work[gA + m * N + k]; }
+    case 4u, 5u: { return work[gA + m * L + k]; }
     default: { return 0.0; }
   }
 }
 
 fn loadB(k: u32, c: u32, b: u32) -> f32 {
   let N = dims.n;
+  let L = dims.ld;
   switch KIND {
     case 0u: { return xs[((step.t + b) * I + k) * N + c]; }
-    case 1u: { return states[step.prev + k * N + c]; }
-    case 2u: { return states[step.cur + k * N + c]; }
+    case 1u: { return states[step.prev + k * L + c]; }
+    case 2u: { return states[step.cur + k * L + c]; }
     case 3u: {
       let kk = k + dzKStart();
-      if (kk < O) { return work[step.dy + kk * N + c]; }
-      return work[step.dzNext + (kk - O) * N + c];
+      if (kk < O) { return work[step.dy + kk * L + c]; }
+      return work[step.dzNext + (kk - O) * L + c];
     }
     case 4u: {
-      if (c < H) { return states[gB + c * N + k]; }
+      if (c < H) { return states[gB + c * L + k]; }
       if (c < H + I) { return xs[(gT * I + (c - H)) * N + k]; }
       return 1.0;
     }
     case 5u: {
-      if (c < H) { return states[gB + c * N + k]; }
+      if (c < H) { return states[gB + c * L + k]; }
       return 1.0;
     }
     default: { return 0.0; }
@@ -204,12 +208,13 @@ fn loadB(k: u32, c: u32, b: u32) -> f32 {
 
 fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
   let N = dims.n;
+  let L = dims.ld;
   switch KIND {
     case 0u: {
-      states[step.cur + b * H * N + m * N + c] = acc + weights[OFF_BH + m];
+      states[step.cur + b * H * L + m * L + c] = acc + weights[OFF_BH + m];
     }
     case 1u: {
-      let k = step.cur + m * N + c;
+      let k = step.cur + m * L + c;
       let z = states[k] + acc;
       var h = 0.0;
       if (step.t < lengths[c]) {
@@ -217,7 +222,7 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
         if (overflowed(overflowTerm(z))) { atomicOr(&flags[c], 1u); }
       }
       states[k] = h;
-      if (step.also != NONE) { states[step.also + m * N + c] = h; }
+      if (step.also != NONE) { states[step.also + m * L + c] = h; }
     }
     case 2u: {
       let y = acc + weights[OFF_BY + m];
@@ -234,20 +239,20 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
           if (hasFlag(LOSS)) { work[dims.rows + m * N + c] += d * d; }
         }
       }
-      work[step.dy + m * N + c] = dy;
+      work[step.dy + m * L + c] = dy;
       if (m == 0u && hasFlag(LOSS)) { work[dims.rows + O * N + c] = f32(atomicLoad(&flags[c])); }
     }
     case 3u: {
       var dz = 0.0;
-      if (step.t < lengths[c]) { dz = acc * actGrad(states[step.cur + m * N + c]); }
-      work[step.dzCur + m * N + c] = dz;
-      if (step.also != NONE) { work[step.also + m * N + c] = dz; }
+      if (step.t < lengths[c]) { dz = acc * actGrad(states[step.cur + m * L + c]); }
+      work[step.dzCur + m * L + c] = dz;
+      if (step.also != NONE) { work[step.also + m * L + c] = dz; }
     }
     case 4u, 5u: {
       work[dims.partials + b * NPARAM + paramIndex(m, c)] = acc;
     }
     case 6u: {
-      states[step.cur + m * N + c] = weights[OFF_H0 + m];
+      states[step.cur + m * L + c] = weights[OFF_H0 + m];
     }
     case 7u: {
       var g = 0.0;
@@ -271,11 +276,12 @@ fn loadAP(m: u32, k: u32, b: u32, ph: u32) -> f32 {
 
 fn loadBP(k: u32, c: u32, b: u32, ph: u32) -> f32 {
   let N = dims.n;
+  let L = dims.ld;
   if (KIND == 3u) {
-    if (ph == 0u) { return work[step.dy + k * N + c]; }
-    return work[step.dzNext + (k - O) * N + c];
+    if (ph == 0u) { return work[step.dy + k * L + c]; }
+    return work[step.dzNext + (k - O) * L + c];
   }
-  if ((KIND == 4u || KIND == 5u) && ph == 1u) { return states[gB + c * N + k]; }
+  if ((KIND == 4u || KIND == 5u) && ph == 1u) { return states[gB + c * L + k]; }
   if (KIND == 4u && ph == 2u) { return select(1.0, xs[(gT * I + min(c - H, I - 1u)) * N + k], c < H + I); }
   return loadB(k, c, b);
 }
@@ -348,6 +354,7 @@ fn staged(acc: ptr<function, array<f32, ACC>>, kFrom: u32, kTo: u32, m0: u32, c0
 fn weightGradients(acc: ptr<function, array<f32, ACC>>, m0: u32, c0: u32, lid: vec2u, tid: u32, M: u32, NC: u32,
                    part: u32) {
   let N = dims.n;
+  let L = dims.ld;
   let kFrom = min(N, part * dims.partLen);
   let kTo = min(N, kFrom + dims.partLen);
   for (var j = step.count; j > 0u; j--) {
@@ -355,11 +362,11 @@ fn weightGradients(acc: ptr<function, array<f32, ACC>>, m0: u32, c0: u32, lid: v
     if (KIND == 5u && ((step.flags >> jj) & 1u) == 0u) { continue; }   // no prediction at this step
     gT = step.t + jj;
     if (KIND == 4u) {
-      gA = step.dzCur + jj * H * N;
-      gB = select(step.cur + (jj - 1u) * H * N, step.prev, jj == 0u);
+      gA = step.dzCur + jj * H * L;
+      gB = select(step.cur + (jj - 1u) * H * L, step.prev, jj == 0u);
     } else {
-      gA = step.dy + jj * O * N;
-      gB = step.cur + jj * H * N;
+      gA = step.dy + jj * O * L;
+      gB = step.cur + jj * H * L;
     }
     if (SHARED) {
       staged(acc, kFrom, kTo, m0, c0, lid, tid, M, NC, part);

@@ -6,9 +6,11 @@ import { batchFromArrays, offsetsFromLengths, type Batch } from '../src/batch.ts
 import { Engine, type Result } from '../src/engine.ts';
 import { InputError, NonFiniteError } from '../src/errors.ts';
 import type { GpuOptions } from '../src/gpu/backend.ts';
-import { planGemm, type GemmPlanInput } from '../src/gpu/gemm-plan.ts';
+import { planGemm, rowStride, type GemmPlanInput } from '../src/gpu/gemm-plan.ts';
 import { tileFor, tileProblem } from '../src/gpu/kernels/gemm.ts';
 import { autoOrder, chooseStrategy, STRATEGIES } from '../src/gpu/strategies/index.ts';
+import { PER_SEQUENCE_LIMITS } from '../src/gpu/strategies/per-sequence.ts';
+import { ADAPTER_TUNING } from '../src/gpu/tuning.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
 import { LIMITS, modelFromJSON, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { compareResults } from '../src/verify.ts';
@@ -69,6 +71,10 @@ describe('strategy choice', () => {
     expect(autoOrder(shape(17))[0]).toBe('gemm');
     expect(autoOrder(shape(64))[0]).toBe('gemm');
     expect(autoOrder(shape(256))[0]).toBe('gemm');
+    // The crossover comes from the adapter's tuning; per-sequence never past its own limit.
+    expect(autoOrder(shape(12), 8)[0]).toBe('gemm');
+    expect(autoOrder(shape(8), 8)[0]).toBe('per-sequence');
+    for (const t of Object.values(ADAPTER_TUNING)) expect(t.perSequenceMaxHidden).toBeLessThanOrEqual(PER_SEQUENCE_LIMITS.maxHiddenSize);
     expect(chooseStrategy('auto', shape(4), limits).name).toBe('per-sequence');
     expect(chooseStrategy(undefined, shape(16), limits).name).toBe('per-sequence');
     expect(() => chooseStrategy('workgroup' as never, shape(64), limits)).toThrow(/unknown or unavailable strategy "workgroup"/);
@@ -283,8 +289,9 @@ describe('gemm memory plan', () => {
     const p = planGemm(base(Array(16384).fill(256)));
     expect(p.checkpointed).toBe(true);
     expect(p.segment).toBe(16);
-    // ⌈256/16⌉ = 16 checkpoints + 16 segment slots of H floats per sequence, instead of 257.
-    expect(p.bytes.states).toBe((16 + 16) * 256 * 4 * p.capacity);
+    // ⌈256/16⌉ = 16 checkpoints + 16 segment slots of H floats per sequence (rows padded: rowStride), instead of 257.
+    expect(p.bytes.states).toBe((16 + 16) * 256 * 4 * rowStride(p.capacity));
+    expect(rowStride(p.capacity)).toBeLessThanOrEqual(p.capacity + 32);
     expect(p.capacity).toBeGreaterThanOrEqual(4096);
     expect(p.totalBytes).toBeLessThanOrEqual(512 * 2 ** 20);
     for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(2 ** 31);

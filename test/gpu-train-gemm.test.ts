@@ -85,6 +85,13 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
       const b = await train(await cpuP, m, d, o);
       expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), 'history');
       expectClose(a.model.params, b.model.params, 'params');
+      // Ragged mini-batches over several chunks: each step's chunks made from the lengths it drew.
+      const mo: TrainOptions = { ...o, batchSize: 250, seed: 2 };
+      const c = await train(small, m, d, mo);
+      expect(small.lastTrainStats!.peakBytes).toBeLessThanOrEqual(budget);
+      const e = await train(await cpuP, m, d, mo);
+      expectClose(c.history.map((h) => h.loss), e.history.map((h) => h.loss), 'mini-batch history');
+      expectClose(c.model.params, e.model.params, 'mini-batch params');
     } finally {
       small.dispose();
     }

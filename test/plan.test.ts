@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldDispatch } from '../src/gpu/kernel.ts';
 import { planChunks, type PlanInput } from '../src/gpu/plan.ts';
+import { rowStride } from '../src/gpu/gemm-plan.ts';
 
 const base = (lengths: number[], over: Partial<PlanInput> = {}): PlanInput => ({
   lengths: Uint32Array.from(lengths),
@@ -81,4 +82,21 @@ it('folds workgroup counts into 2D only past the per-dimension limit', () => {
   expect(y).toBe(2);
   expect(x * y).toBeGreaterThanOrEqual(70_000);
   expect(() => foldDispatch(65536 * 65536, 65535)).toThrow(/exceed/);
+});
+
+describe('rowStride (gemm state, dz and dy rows)', () => {
+  it('is n below 64 sequences, else n rounded up to an odd number of 64-byte lines: rows never a power-of-two KiB apart', () => {
+    expect([1, 5, 63].map(rowStride)).toEqual([1, 5, 63]);
+    expect(rowStride(64)).toBe(80);
+    expect(rowStride(100)).toBe(112);
+    expect(rowStride(4096)).toBe(4112);
+    expect(rowStride(65536)).toBe(65552);
+    for (let n = 64; n < 5000; n += 37) {
+      const r = rowStride(n);
+      expect(r).toBeGreaterThanOrEqual(n);
+      expect(r - n).toBeLessThan(32);
+      expect(r % 16).toBe(0);
+      expect((r / 16) % 2).toBe(1);
+    }
+  });
 });

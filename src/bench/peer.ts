@@ -6,6 +6,7 @@ import { Engine } from '../engine.ts';
 import type { ModelJSON } from '../model.ts';
 import { LIMITS } from '../model.ts';
 import { chooseStrategy } from '../gpu/strategies/index.ts';
+import { tuningFor } from '../gpu/tuning.ts';
 import type { StrategyChoice } from '../gpu/strategy.ts';
 import type { RunStats } from '../gpu/backend.ts';
 import type { Phase } from './workloads.ts';
@@ -78,7 +79,7 @@ export class WebGpuPeer implements Peer {
     if (why || !this.engine?.device) return why;
     const shape = { inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize, maxSteps: T, count: N, gradients: phase === 'gradient' };
     try {
-      chooseStrategy(this.strategy, shape, this.engine.device.limits);
+      chooseStrategy(this.strategy, shape, this.engine.device.limits, tuningFor(this.engine.device).perSequenceMaxHidden);
       return null;
     } catch (e) {
       return (e as Error).message;

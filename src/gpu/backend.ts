@@ -14,6 +14,7 @@ import { pipelineStats } from './kernel.ts';
 import type { AdapterChoice } from './tuning.ts';
 import type { GemmTile } from './kernels/gemm.ts';
 import { chooseStrategy } from './strategies/index.ts';
+import { tuningFor } from './tuning.ts';
 import type { StrategyName } from './strategy.ts';
 
 export interface GpuOptions {
@@ -129,7 +130,7 @@ export class GpuBackend implements Backend {
       truncation: opts.truncation,
     };
     const limits = this.device.limits;
-    const strategy = chooseStrategy(opts.strategy, shape, limits);
+    const strategy = chooseStrategy(opts.strategy, shape, limits, tuningFor(this.device).perSequenceMaxHidden);
     // Buffers of another strategy (or of training) would only inflate the memory held: start afresh on a change.
     const pool = this.runtime.claim(`run ${strategy.name}`);
     const timer = this.opts.timestamps ? GpuTimer.create(this.device, 4096) : null;

@@ -72,6 +72,18 @@ export interface GemmPlan {
 const pad64 = (v: number): number => Math.ceil(v / 64) * 64;
 
 /**
+ * Row stride (floats) of the state, dz and dy slots of a chunk of n sequences: from 64 sequences, n rounded up to
+ * an odd multiple of 16 floats (64 bytes). Rows a power-of-two number of KiB apart fall into a few sets of a CPU's
+ * caches, and a weight-gradient tile reads 64 such rows at once (lanes along the rows); rows an odd number of cache
+ * lines apart spread over all sets. Below 64 sequences the padding would cost more than it saves.
+ */
+export function rowStride(n: number): number {
+  if (n < 64) return n;
+  const lines = Math.ceil(n / 16);
+  return 16 * (lines % 2 === 0 ? lines + 1 : lines);
+}
+
+/**
  * Split-K parts for the weight-gradient products of a chunk of `cap` sequences: enough that tiles × parts reach
  * `groups` workgroups, each part at least MIN_PART sequences. (64×64 output tiles are assumed here.)
  */
@@ -91,8 +103,9 @@ function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts
   const block = p.gradients ? Math.min(GRAD_BLOCK, segment) : 1;
   const split = p.gradients ? splitParts(cap, p) : { parts: 0, partLen: 0 };
   const dy = pad64(p.params);
-  const dz = dy + pad64(block * O * cap);
-  const rows = dz + (p.gradients ? pad64((block + 2) * H * cap) : 0);
+  const ld = rowStride(cap);
+  const dz = dy + pad64(block * O * ld);
+  const rows = dz + (p.gradients ? pad64((block + 2) * H * ld) : 0);
   const partials = rows + pad64((O + 1) * cap);
   const work = { dy, dz, rows, partials, floats: partials + split.parts * p.params };
   const segments = Math.ceil(T / segment);
@@ -107,7 +120,7 @@ function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts
     targets: p.hasTargets ? cap * outPerSeq * 4 : 0,
     ys: p.outputs ? cap * outPerSeq * 4 : 0,
     'ys readback': p.outputs ? cap * outPerSeq * 4 : 0,
-    states: (ckpt + segment) * H * cap * 4,
+    states: (ckpt + segment) * H * ld * 4,
     work: work.floats * 4,
     flags: cap * 4,
     steps: records * STEP_RECORD_BYTES,

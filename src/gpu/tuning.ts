@@ -32,6 +32,13 @@ export interface AdapterTuning {
    */
   gemmTile: { rm: number; rn: number };
   gemmWgradTile: { rm: number; rn: number };
+  /**
+   * `auto`: the largest hidden size that runs per-sequence; larger ones run gemm. Per-sequence serves H ≤ 16.
+   * Measured per adapter (forward and forward + BPTT, N = 8,192, T = 64, both strategies in one run on a loaded
+   * 2-core machine): per-sequence was 3–12× faster than gemm at H = 8 and 16 on lavapipe and on SwiftShader, so
+   * both software adapters keep per-sequence up to its limit. Hardware: not measured (no GPU here).
+   */
+  perSequenceMaxHidden: number;
 }
 
 /**
@@ -44,9 +51,9 @@ export interface AdapterTuning {
  * arrays it makes constant-indexed are small (H ≤ 4). Hardware compilers are much faster, so they get more room.
  */
 export const ADAPTER_TUNING: Record<AdapterKind, AdapterTuning> = {
-  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 } },
-  swiftshader: { unrollChars: 96 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 } },
-  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 4, rn: 4 }, gemmWgradTile: { rm: 8, rn: 4 } },
+  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16 },
+  swiftshader: { unrollChars: 96 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16 },
+  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 4, rn: 4 }, gemmWgradTile: { rm: 8, rn: 4 }, perSequenceMaxHidden: 16 },
 };
 
 /** The kind of adapter behind a description or GPUAdapterInfo (SwiftShader, Mesa's llvmpipe, or anything else). */

@@ -28,13 +28,6 @@ const MAX_STEPS_PER_SUBMIT = 256;
 /** Bytes of step records one submit may write when mini-batches of ragged sequences change them every step. */
 const RECORD_BYTES_PER_SUBMIT = 16 << 20;
 
-/** One chunk of a step: its geometry, its gemm dispatches and where its step records start. */
-interface StepChunk {
-  chunk: Chunk;
-  dispatches: Dispatch[];
-  recordBase: number;
-}
-
 export class GemmTrainer {
   private static readonly cache = new WeakMap<GpuRuntime, GemmTrainer>();
 
@@ -96,25 +89,27 @@ export class GemmTrainer {
     const trajBase = 1 + segSlots;
     const recordFloats = trajBase + (x.trajectory ? segSlots * P : 0);
     const dataBytes = 4 * (T * I * N + (outAll ? T : 1) * O * N + N);
-    // The trainer's own buffers: data, order, moments and scratch (5P) and mask, records, uniform tables, and the
-    // step records of a submit when ragged mini-batches rewrite them every step.
-    // and the read-back of records and weights.
-    const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + (ragged ? RECORD_BYTES_PER_SUBMIT : 0) + 4096;
+    // The trainer's own buffers: data, order, moments and scratch (5P) and mask, records, uniform tables, the read-back
+    // of records and weights.
+    const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + 4096;
     const ctx: StrategyContext = { device, pool, opts: rt.options, budgetBytes: rt.budgetBytes, maxBindingBytes: rt.maxBindingBytes, timer: null };
     const planLengths = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
-    // Per chunk beyond the first: its gather uniforms and uniform slots (and, not ragged, its set of step records,
-    // about as many bytes as the plan's own; estimated from the longest sequence).
-    const recordBytes = STEP_RECORD_BYTES * (8 + 7 * T);
-    const reserveBytes = (chunks: number): number => reserve + (chunks - 1) * ((ragged ? 0 : recordBytes) + GATHER_RECORD_BYTES * L + 512);
     const [prog, gather, opt] = await Promise.all([
-      GemmProgram.load(ctx, { model, lengths: planLengths, gradients: true, outputs: false, hasTargets: true, reserveBytes }),
+      // Per chunk: its slots of the dims and reduction uniforms.
+      GemmProgram.load(ctx, { model, lengths: planLengths, gradients: true, outputs: false, hasTargets: true, reserveBytes: (chunks) => reserve + 512 * chunks }),
       GatherKernel.load(device, { inputSize: I, outputSize: O, outAll, hasTargets: true }),
       WideOptimizerKernel.load(device),
     ]);
     const chunks0 = prog.plan.chunks;
+    // One chunk a step: `L` steps in one submit (ragged mini-batches: a set of step records per step, where the
+    // budget has room for them). Several chunks a step (data beyond the budget), or no room: one submit per chunk,
+    // its records and gather uniform written before it, so they take no more memory than one chunk's; either way
+    // nothing is read back before the L-th step.
     const setBytes = prog.plan.bytes.steps;
-    if (ragged) L = Math.max(1, Math.min(L, Math.floor(RECORD_BYTES_PER_SUBMIT / (setBytes * chunks0.length))));
-    const recordSets = ragged ? L * chunks0.length : chunks0.length;
+    const room = Math.min(RECORD_BYTES_PER_SUBMIT, rt.budgetBytes - prog.plan.totalBytes - reserve - 512);
+    const split = chunks0.length > 1 || (ragged && room < 2 * setBytes);
+    if (ragged && !split) L = Math.max(1, Math.min(L, Math.floor(room / setBytes)));
+    const recordSets = ragged && !split ? L : 1;
     prog.reserveUniforms(recordSets, chunks0.length);
     const steps = prog.buffers.steps;
     chunks0.forEach((c, ci) => prog.writeChunkUniforms(c, ci));
@@ -133,7 +128,7 @@ export class GemmTrainer {
     };
     const order = pool.get('train gemm order', 4 * Math.max(1, o.minibatch ? L * S : N), STORAGE | COPY_DST);
     if (!o.minibatch) device.queue.writeBuffer(order, 0, Uint32Array.from({ length: N }, (_, i) => i));
-    const gatherTable = pool.get('train gemm gather table', GATHER_RECORD_BYTES * L * chunks0.length, UNIFORM | COPY_DST);
+    const gatherTable = pool.get('train gemm gather table', GATHER_RECORD_BYTES * (split ? 1 : L), UNIFORM | COPY_DST);
     const gatherBind = gather.kernel.bind('train', { g: { buffer: gatherTable, offset: 0, size: 16 }, order, ...src, xs: prog.buffers.xs, targets: prog.buffers.targets, lengths: prog.buffers.lengths });
 
     // Weights (with the transposed copies), optimizer moments and scratch, the model's state and its records.
@@ -166,22 +161,12 @@ export class GemmTrainer {
     clear.clearBuffer(records);
     device.queue.submit([clear.finish()]);
 
-    // Chunks and step records: fixed unless ragged mini-batches change the chunks' lengths every step.
-    const staticChunks: StepChunk[] = [];
-    if (!ragged) {
-      const lens = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
-      const words = new Uint32Array((setBytes * recordSets) / 4);
-      chunks0.forEach((c, ci) => {
-        const r = prog.records(c, lens, undefined);
-        const recordBase = (ci * setBytes) / STEP_RECORD_BYTES;
-        words.set(r.words, recordBase * (STEP_RECORD_BYTES / 4));
-        staticChunks.push({ chunk: c, dispatches: r.dispatches, recordBase });
-      });
-      device.queue.writeBuffer(steps, 0, words);
-    }
+    // Each step's chunks and their step records: fixed unless ragged mini-batches change the chunks' lengths.
+    const fixedLengths = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
+    const fixed = chunks0.map((chunk) => ({ chunk, ...prog.records(chunk, fixedLengths, undefined) }));
+    if (!ragged && !split) device.queue.writeBuffer(steps, 0, fixed[0].words);
     const drawn = o.minibatch ? minibatchOrder(N, o.seed) : null;
     const table = new ArrayBuffer(WIDE_STEP_BYTES * L);
-    const gTable = new ArrayBuffer(GATHER_RECORD_BYTES * L * chunks0.length);
     let optBinds: ReturnType<WideOptimizerKernel['bind']> | null = null;
     const slots = out.curveSteps.length;
     let status = 0;
@@ -196,49 +181,67 @@ export class GemmTrainer {
         tb.set(new Uint8Array(opt.step({ slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * WIDE_STEP_BYTES);
       }
       device.queue.writeBuffer(stepTable, 0, table, 0, WIDE_STEP_BYTES * n);
-      // Each step's chunks: the gather uniforms (and, ragged, the step records) of this submit.
       const picks = drawn ? drawn.take(n * S) : null;
       if (picks) device.queue.writeBuffer(order, 0, picks as Uint32Array<ArrayBuffer>);
-      const perStep: StepChunk[][] = [];
-      const words = ragged ? new Uint32Array((setBytes * recordSets) / 4) : null;
-      const gb = new Uint8Array(gTable);
-      for (let l = 0; l < n; l++) {
-        let list = staticChunks;
-        if (ragged && picks) {
-          const lens = Uint32Array.from(picks.subarray(l * S, (l + 1) * S), (s) => data.lengths[s]);
-          list = chunks0.map((c0, ci) => {
-            let longest = 1;
-            for (let j = c0.start; j < c0.start + c0.count; j++) longest = Math.max(longest, lens[j]);
-            const chunk = { ...c0, steps: longest };
-            const r = prog.records(chunk, lens, undefined);
-            const recordBase = ((l * chunks0.length + ci) * setBytes) / STEP_RECORD_BYTES;
-            words!.set(r.words, recordBase * (STEP_RECORD_BYTES / 4));
-            return { chunk, dispatches: r.dispatches, recordBase };
-          });
-        }
-        list.forEach((sc, ci) => {
-          const c = sc.chunk;
-          gb.set(new Uint8Array(gather.record((o.minibatch ? l * S : 0) + c.start, c.count, c.steps, N)), (l * chunks0.length + ci) * GATHER_RECORD_BYTES);
-        });
-        perStep.push(list);
-      }
-      if (words) device.queue.writeBuffer(steps, 0, words);
-      device.queue.writeBuffer(gatherTable, 0, gTable, 0, GATHER_RECORD_BYTES * n * chunks0.length);
       device.queue.writeBuffer(records, 0, new Float32Array(recordFloats).fill(NaN));
-
-      const enc = device.createCommandEncoder({ label: `webgpu-rnn train gemm steps ${k0}+${n}` });
-      for (let l = 0; l < n; l++) {
-        perStep[l].forEach((sc, ci) => {
-          const pass = enc.beginComputePass({ label: `webgpu-rnn train gemm gather step ${k0 + l}` });
-          gather.encode(pass, gatherBind, l * chunks0.length + ci, sc.chunk.count);
-          pass.end();
-          prog.encodeChunk(enc, sc.chunk, ci === 0, sc.dispatches, sc.recordBase, ci);
+      // Step l's chunks, with their records (ragged: made from the lengths this step drew).
+      const chunksOf = (l: number): { chunk: Chunk; words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[] }[] => {
+        if (!ragged || !picks) return fixed;
+        const lens = Uint32Array.from(picks.subarray(l * S, (l + 1) * S), (s) => data.lengths[s]);
+        return chunks0.map((c0) => {
+          let longest = 1;
+          for (let j = c0.start; j < c0.start + c0.count; j++) longest = Math.max(longest, lens[j]);
+          const chunk = { ...c0, steps: longest };
+          return { chunk, ...prog.records(chunk, lens, undefined) };
         });
+      };
+      const gatherRecord = (l: number, c: Chunk): Uint8Array<ArrayBuffer> => new Uint8Array(gather.record((o.minibatch ? l * S : 0) + c.start, c.count, c.steps, N));
+      const encodeChunk = (enc: GPUCommandEncoder, l: number, ci: number, c: Chunk, dispatches: Dispatch[], gatherSlot: number, recordBase: number): void => {
+        const pass = enc.beginComputePass({ label: `webgpu-rnn train gemm gather step ${k0 + l}` });
+        gather.encode(pass, gatherBind, gatherSlot, c.count);
+        pass.end();
+        prog.encodeChunk(enc, c, ci === 0, dispatches, recordBase, ci);
+      };
+      const encodeUpdate = (enc: GPUCommandEncoder, l: number): void => {
         const sums = prog.encodeSums(enc);
         optBinds ??= opt.bind('train', { cfg, step: { buffer: stepTable, offset: 0, size: 32 }, sums, grads: prog.buffers.work, mask, weights: prog.buffers.weights, moments, state, records });
         const pass = enc.beginComputePass({ label: `webgpu-rnn train gemm optimizer step ${k0 + l}` });
         opt.encode(pass, optBinds, l, P);
         pass.end();
+      };
+      let enc: GPUCommandEncoder;
+      if (!split) {
+        const gTable = new Uint8Array(GATHER_RECORD_BYTES * n);
+        const words = ragged ? new Uint32Array((setBytes * n) / 4) : null;
+        const perStep = Array.from({ length: n }, (_, l) => {
+          const [sc] = chunksOf(l);
+          gTable.set(gatherRecord(l, sc.chunk), l * GATHER_RECORD_BYTES);
+          words?.set(sc.words, (l * setBytes) / 4);
+          return { ...sc, recordBase: words ? (l * setBytes) / STEP_RECORD_BYTES : 0 };
+        });
+        if (words) device.queue.writeBuffer(steps, 0, words);
+        device.queue.writeBuffer(gatherTable, 0, gTable);
+        enc = device.createCommandEncoder({ label: `webgpu-rnn train gemm steps ${k0}+${n}` });
+        perStep.forEach((sc, l) => {
+          encodeChunk(enc, l, 0, sc.chunk, sc.dispatches, l, sc.recordBase);
+          encodeUpdate(enc, l);
+        });
+      } else {
+        enc = device.createCommandEncoder({ label: `webgpu-rnn train gemm step ${k0}` });
+        for (let l = 0; l < n; l++) {
+          const list = chunksOf(l);
+          for (const [ci, sc] of list.entries()) {
+            // Queue order: these writes land after the submits before them and before the next.
+            device.queue.writeBuffer(steps, 0, sc.words);
+            device.queue.writeBuffer(gatherTable, 0, gatherRecord(l, sc.chunk));
+            encodeChunk(enc, l, ci, sc.chunk, sc.dispatches, 0, 0);
+            if (ci === list.length - 1) encodeUpdate(enc, l);
+            if (l < n - 1 || ci < list.length - 1) {
+              device.queue.submit([enc.finish()]);
+              enc = device.createCommandEncoder({ label: `webgpu-rnn train gemm step ${k0 + l + (ci === list.length - 1 ? 1 : 0)}` });
+            }
+          }
+        }
       }
       const segCount = Math.ceil((k0 + n) / o.recordEvery) - slotBase;
       const recBytes = 4 * (x.trajectory ? trajBase + segCount * P : 1 + segCount);

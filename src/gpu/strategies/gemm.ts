@@ -10,7 +10,7 @@
 import { outputCount } from '../../batch.ts';
 import { tuningFor } from '../tuning.ts';
 import { LIMITS, paramLayout, type Model } from '../../model.ts';
-import { planGemm, splitParts, type GemmPlan } from '../gemm-plan.ts';
+import { planGemm, rowStride, splitParts, type GemmPlan } from '../gemm-plan.ts';
 import { FORWARD_KINDS, GemmKernels, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
@@ -72,10 +72,11 @@ class Recorder {
 function recordChunk(plan: GemmPlan, c: Chunk, parts: number, H: number, O: number, gradients: boolean, outAll: boolean, lengths: Uint32Array, truncation: number | undefined): Recorder {
   const rec = new Recorder();
   const n = c.count;
-  const dySlot = (j: number): number => plan.work.dy + j * O * n;
-  const dzSlot = (j: number): number => plan.work.dz + j * H * n;
+  const ld = rowStride(n);
+  const dySlot = (j: number): number => plan.work.dy + j * O * ld;
+  const dzSlot = (j: number): number => plan.work.dz + j * H * ld;
   const k = plan.segment;
-  const slot = (i: number): number => i * H * n;
+  const slot = (i: number): number => i * H * ld;
   const ckpt = (s: number): number => slot(gradients ? s : 0);
   const seg = (tt: number): number => slot(plan.checkpointSlots + tt);
   const S = Math.ceil(c.steps / k);
@@ -296,7 +297,7 @@ export class GemmProgram {
     const { device } = this.ctx;
     const split = this.split(c.count);
     const w = this.plan.work;
-    device.queue.writeBuffer(this.buffers.dims, slot * SLOT_BYTES, this.kernels.kernel('step').uniform('dims', { n: c.count, dy: w.dy, rows: w.rows, parts: split.parts, partLen: split.partLen, partials: w.partials }));
+    device.queue.writeBuffer(this.buffers.dims, slot * SLOT_BYTES, this.kernels.kernel('step').uniform('dims', { n: c.count, ld: rowStride(c.count), dy: w.dy, rows: w.rows, parts: split.parts, partLen: split.partLen, partials: w.partials }));
     device.queue.writeBuffer(this.buffers.reduceParams, slot * SLOT_BYTES, this.reduce.params(c.count, c.count, this.plan.totalParts, c.partOffset));
   }
 

@@ -12,10 +12,11 @@ export const STRATEGIES: readonly Strategy[] = [perSequence, gemm, rtrl];
 
 /**
  * `auto` tries, in order, the first registered strategy of each rung whose `supports` accepts the shape:
- *   hiddenSize ≤ perSequenceMaxHidden (16)  → per-sequence (everything in registers of one invocation)
+ *   hiddenSize ≤ perSequenceMaxHidden       → per-sequence (everything in registers of one invocation)
  *   otherwise                               → gemm (tiled GEMMs across the batch, cuDNN-style; the weight
  *                                             gradients as products over all (sequence, step) pairs)
- * and then any registered strategy that supports the shape. `rtrl` is only used when asked for.
+ * and then any registered strategy that supports the shape. `rtrl` is only used when asked for. The crossover is
+ * per adapter, measured, in the tuning table (src/gpu/tuning.ts); this is the default where none is given.
  */
 export const AUTO_THRESHOLDS = { perSequenceMaxHidden: 16 } as const;
 
@@ -23,15 +24,15 @@ export function findStrategy(name: string): Strategy | undefined {
   return STRATEGIES.find((s) => s.name === name);
 }
 
-/** The preference order of `auto` for a shape. */
-export function autoOrder(shape: StrategyShape): string[] {
+/** The preference order of `auto` for a shape, with the adapter's crossover. */
+export function autoOrder(shape: StrategyShape, perSequenceMaxHidden: number = AUTO_THRESHOLDS.perSequenceMaxHidden): string[] {
   const H = shape.hiddenSize;
-  if (H <= AUTO_THRESHOLDS.perSequenceMaxHidden) return ['per-sequence', 'gemm'];
+  if (H <= perSequenceMaxHidden) return ['per-sequence', 'gemm'];
   return ['gemm', 'per-sequence'];
 }
 
 /** The strategy for a run: the requested one (InputError naming why when it cannot serve), or `auto`'s choice. */
-export function chooseStrategy(requested: StrategyChoice | undefined, shape: StrategyShape, limits: GPUSupportedLimits): Strategy {
+export function chooseStrategy(requested: StrategyChoice | undefined, shape: StrategyShape, limits: GPUSupportedLimits, perSequenceMaxHidden?: number): Strategy {
   const choice = requested ?? 'auto';
   if (choice !== 'auto') {
     const s = findStrategy(choice);
@@ -44,7 +45,7 @@ export function chooseStrategy(requested: StrategyChoice | undefined, shape: Str
     return s;
   }
   const reasons: string[] = [];
-  for (const name of autoOrder(shape)) {
+  for (const name of autoOrder(shape, perSequenceMaxHidden)) {
     const s = findStrategy(name);
     if (!s) continue;
     const why = s.supports(shape, limits);
