@@ -1,11 +1,12 @@
-// Vite (the experiments page) and Vitest (the test suite) configuration.
+// Vite (the experiments page, built into dist-page/; the library's dist/ is scripts/build-lib.mjs) and Vitest (the test suite) configuration.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   root: '.',
   // Relative asset URLs: the built page works from any sub-path (e.g. https://host/some/dir/), not only the root.
   base: './',
-  build: { outDir: 'dist', target: 'es2022' },
+  // The page goes to dist-page/ (dist/ is the library build).
+  build: { outDir: 'dist-page', target: 'es2022' },
   // The page's CPU worker imports the library, which splits into chunks: ES-module workers allow that.
   worker: { format: 'es' },
   test: {

@@ -47,7 +47,8 @@ fi
   echo "cpus: $(nproc)"; uptime
 } >"$env_log" 2>&1
 
-cmd=("$NODE" bin/webgpu-rnn.js bench --adapter hardware --workloads seed,h16,h64,h256 --n 65536 --t 64
+# The CLI from the sources through tsx (bin/ runs dist/, which plain Node runs without the TypeScript peers).
+cmd=("$NODE" --import tsx src/cli/main.ts bench --adapter hardware --workloads seed,h16,h64,h256 --n 65536 --t 64
   --repeats 5 --budget "$BUDGET" --peers "$PEERS" --json "$OUT/h200.json" --markdown "$OUT/h200.md")
 echo "command: ${cmd[*]}" >>"$env_log"
 start=$(date +%s)

@@ -34,7 +34,8 @@ mods=$(node -e '
     const pkg = JSON.parse(fs.readFileSync(dir + "/package.json", "utf8"));
     for (const d of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) walk(d);
   };
-  for (const d of Object.keys(require("./package.json").dependencies)) walk(d);
+  // tsx (a devDependency): gpu-device.sh runs the CLI from the sources, so the PyTorch peer in bench/peers/ loads.
+  for (const d of [...Object.keys(require("./package.json").dependencies), "tsx"]) walk(d);
   console.log([...seen].sort().map((n) => "node_modules/" + n).join("\n"));')
 # node_modules may be a symbolic link (a worktree): archive through it (-h), and keep webgpu's linux-x64 build only.
 tar -chJf .gpu/node_modules.tar.xz --exclude='node_modules/webgpu/dist/darwin-*' --exclude='node_modules/webgpu/dist/win32-*' \

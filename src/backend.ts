@@ -8,9 +8,12 @@ import type { StrategyChoice } from './gpu/strategy.ts';
 
 export type { RawResult };
 
+/** The backend that ran: WebGPU compute shaders, or the CPU reference. */
 export type BackendName = 'webgpu' | 'cpu';
+/** The backend asked for: `auto` takes WebGPU when an adapter exists, else the CPU reference. */
 export type BackendChoice = BackendName | 'auto';
 
+/** Options of {@link Engine.run}: what to compute, and how on WebGPU. */
 export interface RunOptions {
   /** Compute dSSR/dθ summed over all sequences (needs targets). Default true when the batch has targets. */
   gradients?: boolean;

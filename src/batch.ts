@@ -4,6 +4,10 @@
 import { InputError } from './errors.ts';
 import type { OutputMode } from './model.ts';
 
+/**
+ * A batch of ragged sequences in flat typed arrays (make one with {@link batchFromArrays}, or read one with
+ * webgpu-rnn/formats). Inputs are stored step-major within each sequence, the sequences one after another.
+ */
 export interface Batch {
   /** Number of sequences. */
   count: number;
@@ -29,6 +33,7 @@ export function totalSteps(b: Batch): number {
   return b.offsets[b.count];
 }
 
+/** The longest sequence's number of steps. */
 export function maxLength(b: { count: number; lengths: Uint32Array }): number {
   let m = 0;
   for (let n = 0; n < b.count; n++) if (b.lengths[n] > m) m = b.lengths[n];

@@ -1,11 +1,13 @@
 // Comparison of two arrays with combined absolute and relative tolerance, as the WebGPU CTS does:
 // |a − b| ≤ atol + rtol·max(|a|, |b|). Reports the maximum differences and the first differing indices.
 
+/** A combined tolerance: values a and b agree when |a − b| ≤ atol + rtol·max(|a|, |b|). */
 export interface Tolerance {
   atol: number;
   rtol: number;
 }
 
+/** The outcome of {@link compareArrays}. */
 export interface Comparison {
   /** Number of values compared. */
   count: number;
@@ -19,6 +21,7 @@ export interface Comparison {
   ok: boolean;
 }
 
+/** Compares two arrays of equal length under a {@link Tolerance}; reports the largest differences and the first failures. */
 export function compareArrays(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,

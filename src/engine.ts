@@ -12,6 +12,7 @@ import { checkBatch, checkFloat32Range, firstNonFinite, kind, toModel } from './
 import type { GpuOptions, RunStats } from './gpu/backend.ts';
 import type { GpuRuntime, TrainStats } from './gpu/runtime.ts';
 
+/** Options of {@link createEngine}: the backend, the CPU precision and the WebGPU settings. */
 export interface EngineOptions {
   /** `auto` (default) uses WebGPU when an adapter exists, else the CPU reference, and says which in `engine.backend`. */
   backend?: BackendChoice;
@@ -21,6 +22,7 @@ export interface EngineOptions {
   gpu?: GpuOptions;
 }
 
+/** What {@link Engine.run} returns: the loss, the gradients (nested and flat) and the outputs asked for. */
 export interface Result {
   backend: BackendName;
   adapter: string;
@@ -38,6 +40,11 @@ export interface Result {
   outputs?: Float64Array;
 }
 
+/**
+ * Runs models on batches on one backend: WebGPU (one device, buffer pool and queue per engine) or the CPU
+ * reference. Create it with {@link createEngine}; {@link Engine.run} checks the inputs, runs, and refuses
+ * non-finite results. Call `dispose()` when done to free the GPU resources.
+ */
 export class Engine {
   private constructor(
     private readonly impl: Backend,
@@ -79,7 +86,9 @@ export class Engine {
 
   /**
    * The WebGPU runtime (device, buffer pool, memory budget, serial queue) that engine runs, training, loss
-   * evaluation and the studies on this engine share; null on the CPU backend.
+   * evaluation and the studies on this engine share; null on the CPU backend. Used inside the library.
+   *
+   * @internal
    */
   get runtime(): GpuRuntime | null {
     return (this.impl as { runtime?: GpuRuntime }).runtime ?? null;
@@ -167,6 +176,10 @@ function checkEngineOptions(opts: EngineOptions): void {
   }
 }
 
+/**
+ * Creates an engine (the same as `Engine.create`). `backend: 'webgpu'` throws a GpuError when no adapter can be had;
+ * `auto` (the default) falls back to the CPU reference and says why in `engine.fallbackReason`.
+ */
 export function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   return Engine.create(opts);
 }

@@ -1,31 +1,63 @@
-// The public API of webgpu-rnn: the engine, the model and batch types, validation, comparison and presets.
+// The package's main entry (`webgpu-rnn`): the engine and what a run needs (models, batches, errors, the CPU
+// reference, comparison), plus everything of webgpu-rnn/data, /training and /experiments. Files and the binary
+// format are webgpu-rnn/formats only (its Node build reads and writes files; its browser build cannot).
+/// <reference types="@webgpu/types" preserve="true" />
+
+/**
+ * Elman RNNs on WebGPU compute shaders, checked against a float64 CPU reference.
+ *
+ * Create an {@link Engine} with {@link createEngine} (`backend: 'webgpu' | 'cpu' | 'auto'`), describe the network
+ * as a {@link ModelJSON} and the sequences as a {@link Batch} ({@link batchFromArrays}), then call
+ * {@link Engine.run} for the SSR loss, the gradients (backpropagation through time) and the outputs.
+ *
+ * In Node, WebGPU comes from the `webgpu` package (Dawn); in a browser, from `navigator.gpu`.
+ *
+ * This entry also re-exports `webgpu-rnn/data` (data sets, random batches), `webgpu-rnn/training` (train,
+ * trainPopulation, lossLandscape) and `webgpu-rnn/experiments` (the notes' report, the unroll study, plots). Model
+ * and data files, and the `.rnnb` format, are in `webgpu-rnn/formats`.
+ *
+ * @module webgpu-rnn
+ */
 
 export { Engine, createEngine, type EngineOptions, type Result } from './engine.ts';
 export type { BackendChoice, BackendName, RunOptions } from './backend.ts';
-export * from './model.ts';
-export * from './batch.ts';
-export { InputError, NonFiniteError, GpuError } from './errors.ts';
-export { parseModel, parseData, checkBatch } from './validate.ts';
-export { cpuRun, type Precision, type RawResult } from './cpu/reference.ts';
-export { compareArrays, describeComparison, gpuTolerance, type Tolerance, type Comparison } from './compare.ts';
 export type { GpuOptions, RunStats } from './gpu/backend.ts';
-export { SWIFTSHADER_ICD } from './gpu/device.ts';
-export { compareResults, type VerifyReport, type QuantityCheck } from './verify.ts';
-export * from './train/index.ts';
-export * from './data/index.ts';
-export { ClipKernel, CLIP_STATS_BYTES } from './gpu/kernels/clip.ts';
-export { clipByGlobalNorm, globalNorm, type ClipOutcome } from './cpu/clip.ts';
+export { SWIFTSHADER_ICD, LAVAPIPE_ICD } from './gpu/device.ts';
+export type { AdapterChoice, AdapterKind } from './gpu/tuning.ts';
+export type { StrategyChoice, StrategyName } from './gpu/strategy.ts';
+export type { GemmTile } from './gpu/kernels/gemm.ts';
+export type { TrainStats } from './gpu/runtime.ts';
 export {
-  unrollStudy,
-  unrollStudyCpu,
-  unrollClosedForm,
-  type UnrollStudy,
-  type UnrollStudyOptions,
-  type UnrollRow,
-  type StudyWeights,
-} from './study/unroll.ts';
-export * from './svg/index.ts';
-export { runBrowserBench, type BrowserBenchOptions } from './bench/browser.ts';
-export { runBench, type BenchReport, type CellResult, type BenchConfig } from './bench/run.ts';
-export { WebGpuPeer, CpuRefPeer, type Peer, type PreparedRun, type PeerRun } from './bench/peer.ts';
-export { workload, stepCost, type Workload, type Phase } from './bench/workloads.ts';
+  ACTIVATIONS,
+  OUTPUT_MODES,
+  LIMITS,
+  PARAM_NAMES,
+  PRESETS,
+  STATQUEST_JSON,
+  flattenWeights,
+  modelFromJSON,
+  modelToJSON,
+  paramLayout,
+  paramName,
+  preset,
+  unflattenParams,
+  type Activation,
+  type Model,
+  type ModelJSON,
+  type OutputMode,
+  type ParamBlock,
+  type ParamLayout,
+  type ParamName,
+  type Shape,
+  type Weights,
+} from './model.ts';
+export type { CellName } from './cells/index.ts';
+export { batchFromArrays, maxLength, totalSteps, type Batch } from './batch.ts';
+export { InputError, NonFiniteError, GpuError } from './errors.ts';
+export { cpuRun, type CpuRunOptions, type Precision, type RawResult } from './cpu/reference.ts';
+export { clipByGlobalNorm, globalNorm, type ClipOutcome } from './cpu/clip.ts';
+export { compareArrays, describeComparison, gpuTolerance, type Tolerance, type Comparison } from './compare.ts';
+export { compareResults, type VerifyReport, type QuantityCheck } from './verify.ts';
+export * from './data.ts';
+export * from './training.ts';
+export * from './experiments.ts';

@@ -9,10 +9,14 @@
 
 import { ACTIVATION_CODE, cellOf, ELMAN_PARAMS, layoutOf, type CellName, type ElmanParam, type ParamBlock as CellParamBlock, type ParamLayout as CellParamLayout } from './cells/index.ts';
 
+/** The hidden units' activation. ReLU′(0) is 0, as in PyTorch. */
 export type Activation = 'relu' | 'tanh' | 'identity';
+/** Where the network predicts: at each sequence's last step (`last`) or at every step (`all`). */
 export type OutputMode = 'last' | 'all';
 
+/** Every {@link Activation}. */
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'identity'];
+/** Every {@link OutputMode}. */
 export const OUTPUT_MODES: readonly OutputMode[] = ['last', 'all'];
 
 /**
@@ -21,6 +25,7 @@ export const OUTPUT_MODES: readonly OutputMode[] = ['last', 'all'];
  */
 export const LIMITS = { maxInputSize: 64, maxHiddenSize: 512, maxOutputSize: 64, maxSteps: 4096 } as const;
 
+/** A network's sizes: I inputs, H hidden units, O outputs per step. */
 export interface Shape {
   inputSize: number;
   hiddenSize: number;
@@ -58,8 +63,11 @@ export interface Model extends Shape {
 
 /** Elman's parameter blocks in canonical order (src/cells/elman.ts). */
 export const PARAM_NAMES = ELMAN_PARAMS;
+/** A parameter block's name: `Wx`, `Wh`, `bh`, `Wy` or `by`. */
 export type ParamName = ElmanParam;
+/** One parameter block in the flat layout: its name, rows, columns and offset. */
 export type ParamBlock = CellParamBlock<ParamName>;
+/** The flat parameter layout of a shape: every block in canonical order and the total count. */
 export type ParamLayout = CellParamLayout<ParamName>;
 
 /**
@@ -139,6 +147,7 @@ export function modelFromJSON(json: ModelJSON): Model {
   });
 }
 
+/** The JSON form of a validated model (nested weights; `h0` only when it is not all zeros). */
 export function modelToJSON(model: Model): ModelJSON {
   const json: ModelJSON = {
     inputSize: model.inputSize,
@@ -162,6 +171,7 @@ export const STATQUEST_JSON: ModelJSON = Object.freeze({
   weights: { Wx: [[1.8]], Wh: [[-0.5]], bh: [0], Wy: [[1.1]], by: [0] },
 }) as ModelJSON;
 
+/** The named models: `statquest`, the seed notes' network. */
 export const PRESETS: Record<string, ModelJSON> = { statquest: STATQUEST_JSON };
 
 /** A model JSON by preset name, deep-copied so callers may edit it. */

@@ -7,6 +7,7 @@ import { compareArrays, describeComparison, gpuTolerance, type Comparison, type 
 import { outputName, type Result } from './engine.ts';
 import { paramLayout, paramName, PARAM_NAMES, type Model } from './model.ts';
 
+/** One quantity's comparison in a {@link VerifyReport}. */
 export interface QuantityCheck {
   /** `loss`, `outputs`, `Wx`, `Wh`, `bh`, `Wy` or `by`. */
   name: string;
@@ -18,6 +19,7 @@ export interface QuantityCheck {
   failures: { index: string; actual: number; expected: number }[];
 }
 
+/** WebGPU against the CPU reference, quantity by quantity (what `webgpu-rnn verify` prints). */
 export interface VerifyReport {
   ok: boolean;
   /** Adapter descriptions of the two runs. */

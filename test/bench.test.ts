@@ -16,6 +16,7 @@ import { FMA_FLOPS_PER_ROUND } from '../src/bench/probes.ts';
 import { adapterMismatch, knownPeak } from '../src/bench/adapters.ts';
 import { stepCost, workload, workloadModel } from '../src/bench/workloads.ts';
 import { gpuRequired } from './helpers/gpu.ts';
+import { CLI } from './helpers/cli-process.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-bench-'));
@@ -29,7 +30,7 @@ describe('bench --quick', () => {
   let run: ReturnType<typeof spawnSync>;
 
   it('completes and writes valid JSON with the machine, adapter and versions', () => {
-    run = spawnSync(process.execPath, ['bin/webgpu-rnn.js', 'bench', '--quick', '--workloads', 'seed', '--budget', '4', '--json', json, '--markdown', md], {
+    run = spawnSync(process.execPath, [...CLI, 'bench', '--quick', '--workloads', 'seed', '--budget', '4', '--json', json, '--markdown', md], {
       cwd: root,
       encoding: 'utf8',
       timeout: 150_000,
@@ -181,7 +182,7 @@ describe('bench building blocks', () => {
   });
 
   it('reports torch-cpu unavailable, with the reason, when there is no such python, and the rest runs', () => {
-    const run = spawnSync(process.execPath, ['bin/webgpu-rnn.js', 'bench', '--quick', '--workloads', 'seed', '--n', '64', '--t', '4', '--peers', 'cpu-ref,torch-cpu', '--budget', '2', '--json', join(dir, 'nopython.json')], {
+    const run = spawnSync(process.execPath, [...CLI, 'bench', '--quick', '--workloads', 'seed', '--n', '64', '--t', '4', '--peers', 'cpu-ref,torch-cpu', '--budget', '2', '--json', join(dir, 'nopython.json')], {
       cwd: root,
       encoding: 'utf8',
       timeout: 60_000,

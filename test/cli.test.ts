@@ -1,4 +1,4 @@
-// The webgpu-rnn CLI, run as a child process (`node bin/webgpu-rnn.js …`) with the CPU backend: results equal the
+// The webgpu-rnn CLI, run as a child process (the sources through tsx, test/helpers/cli-process.ts) with the CPU backend: results equal the
 // CPU reference on the same files, and every bad input exits 2 with a message naming the field and index and
 // nothing on stdout.
 
@@ -20,6 +20,7 @@ import { encodeRnnb, readDataFile, writeBinaryData, writeJsonData } from '../src
 import { flattenWeights, modelFromJSON, preset, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { statquestReport } from '../src/statquest.ts';
+import { CLI } from './helpers/cli-process.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-cli-'));
@@ -34,7 +35,7 @@ interface Run {
 }
 
 function cli(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ['bin/webgpu-rnn.js', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -18,6 +18,7 @@ import { readDataFile, writeJsonData } from '../src/io/files.ts';
 import { LIMITS, preset, STATQUEST_JSON } from '../src/model.ts';
 import { randomBatch } from '../src/random.ts';
 import { cli, expectInputError } from './helpers/cli.ts';
+import { CLI, CLI_SHELL } from './helpers/cli-process.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-hardening-cli-'));
@@ -217,7 +218,7 @@ describe('progress: on a terminal after about a second, on stderr only', () => {
 
 /** Starts gen-data writing a large file, waits for its temporary file, sends `signal`; resolves with the exit code. */
 async function interruptGenData(signal: NodeJS.Signals, out: string, count: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/webgpu-rnn.js', 'gen-data', '--model', 'statquest', '--count', count, '--min-length', '50', '--max-length', '100', '--out', out], { cwd: root });
+  const child = spawn(process.execPath, [...CLI, 'gen-data', '--model', 'statquest', '--count', count, '--min-length', '50', '--max-length', '100', '--out', out], { cwd: root });
   let stderr = '';
   child.stderr.on('data', (b) => (stderr += b));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -258,7 +259,7 @@ describe('stdout closed or full', () => {
     const r = spawnSync('bash', ['-c', pipeline], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const grad = `node bin/webgpu-rnn.js forward --model statquest --data ${d} --backend cpu --json`;
+  const grad = `${CLI_SHELL} forward --model statquest --data ${d} --backend cpu --json`;
 
   it('| head -c 10 and | true end quietly (no "Unhandled \'error\' event")', () => {
     const head = sh(`${grad} | head -c 10; echo " status=\${PIPESTATUS[0]}"`);
@@ -267,7 +268,7 @@ describe('stdout closed or full', () => {
     const t = sh(`${grad} | true; echo "status=\${PIPESTATUS[0]}"`);
     expect(t.stderr).toBe('');
     expect(t.stdout).toBe('status=0\n');
-    const help = sh(`node bin/webgpu-rnn.js --help | head -c 5; echo " status=\${PIPESTATUS[0]}"`);
+    const help = sh(`${CLI_SHELL} --help | head -c 5; echo " status=\${PIPESTATUS[0]}"`);
     expect(help.stderr).toBe('');
     expect(help.stdout).toBe('Usage status=0\n');
   }, 60_000);
@@ -276,7 +277,7 @@ describe('stdout closed or full', () => {
     const full = sh(`${grad} >/dev/full`);
     expect(full.code).toBe(1);
     expect(full.stderr).toBe('webgpu-rnn: cannot write to stdout: no space left on the device\n');
-    const gen = sh(`node bin/webgpu-rnn.js gen-data --model statquest --count 2 --out ${join(dirname(d), 'g.json')} --json >/dev/full`);
+    const gen = sh(`${CLI_SHELL} gen-data --model statquest --count 2 --out ${join(dirname(d), 'g.json')} --json >/dev/full`);
     expect(gen.code).toBe(1);
     expect(gen.stderr).toBe('webgpu-rnn: cannot write to stdout: no space left on the device\n');
     expect(existsSync(join(dirname(d), 'g.json'))).toBe(true); // the file was written before the summary failed

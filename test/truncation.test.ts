@@ -15,6 +15,7 @@ import { InputError } from '../src/errors.ts';
 import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, paramLayout, preset, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { STATQUEST_3DAY, STATQUEST_SEQUENCES, closedFormPredicted, scalarModel, statquestWeights, type ScalarData, type ScalarWeights } from '../src/statquest.ts';
+import { CLI } from './helpers/cli-process.ts';
 
 const steps = (seqs: number[][]): number[][][] => seqs.map((s) => s.map((v) => [v]));
 
@@ -209,7 +210,7 @@ describe('webgpu-rnn grad --truncate and --clip-norm', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const data = join(dir, 'three-days.json');
   writeFileSync(data, JSON.stringify({ inputs: steps(STATQUEST_3DAY.inputs), targets: STATQUEST_3DAY.observed.map((v) => [v]) }));
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/webgpu-rnn.js', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
   it('--truncate 1 gives the k = 1 gradients of the reference; --truncate 3 (= T) the full ones', () => {
     const model = modelFromJSON(preset('statquest'));

@@ -68,7 +68,7 @@ export async function nodePeers(ids: string[], strategies: (StrategyChoice | und
     if (id === 'torch-cpu') {
       try {
         const path = '../../bench/peers/torch.ts';
-        const mod = (await import(/* @vite-ignore */ path)) as typeof import('../../bench/peers/torch.ts');
+        const mod = (await import(/* @vite-ignore */ path)) as { torchPeer(): Peer }; // dev-only file: typed here, not imported, so the library build leaves it out
         peers.push(mod.torchPeer());
       } catch (e) {
         unavailable.push({ id, label: 'PyTorch on the CPU', ours: false, status: 'unavailable', detail: '', reason: `the dev-only peer code (bench/peers) is not installed: ${(e as Error).message}` });
@@ -78,7 +78,7 @@ export async function nodePeers(ids: string[], strategies: (StrategyChoice | und
     const backend = id.replace(/^tfjs-/, '') as 'cpu' | 'wasm' | 'webgpu';
     try {
       const path = '../../bench/peers/node.ts';
-      const mod = (await import(/* @vite-ignore */ path)) as typeof import('../../bench/peers/node.ts');
+      const mod = (await import(/* @vite-ignore */ path)) as { tfjsPeer(backend: 'cpu' | 'wasm' | 'webgpu'): Peer };
       peers.push(mod.tfjsPeer(backend));
     } catch (e) {
       unavailable.push({ id, label: `TensorFlow.js (tfjs-backend-${backend})`, ours: false, status: 'unavailable', detail: '', reason: `the dev-only peers (bench/peers, tfjs) are not installed: ${(e as Error).message}` });

@@ -12,7 +12,6 @@
 // with --json also print `{"error": {"code", "field", "message"}}` on stdout. Results go to stdout only once the
 // whole computation has succeeded, so a failed command prints nothing else on stdout.
 
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerBench } from './commands/bench.ts';
 import { registerExperiments } from './commands/experiments.ts';
@@ -26,17 +25,9 @@ import { EXIT, errorJson, errorMessage, exitCodeOf, MismatchError, processIO, ty
 // The shared pieces, for callers that imported them from here.
 export { EXIT, exitCodeOf, MismatchError, processIO, type CliIO } from './io.ts';
 import { addAdapterOption } from './run-options.ts';
+import { version } from './version.ts';
 export { backendOption, integer } from './options.ts';
 export { withEngine } from './run.ts';
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 /** Builds the commander program. Commands throw to fail; runCli maps the error to an exit code. */
 export function buildProgram(io: CliIO): Command {

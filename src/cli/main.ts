@@ -1,12 +1,20 @@
 // Entry point of the `webgpu-rnn` command (bin/webgpu-rnn.js imports this file): runs the CLI on process.argv
 // and exits with its code. The explicit process.exit matters: the Dawn `webgpu` module can keep Node alive.
+// A bare `--version` / `-V` answers before the commands are loaded, so it starts in a fraction of the time.
 
-import { removeTempFilesOnSignals } from '../io/atomic.ts';
-import { runCli } from './app.ts';
+import { version } from './version.ts';
 
-// SIGINT, SIGTERM or SIGHUP during a file write removes the temporary file and exits 130, 143 or 129.
-removeTempFilesOnSignals();
-const code = await runCli(process.argv.slice(2));
+const args = process.argv.slice(2);
+let code: number;
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${version()}\n`);
+  code = 0;
+} else {
+  const [{ removeTempFilesOnSignals }, { runCli }] = await Promise.all([import('../io/atomic.ts'), import('./app.ts')]);
+  // SIGINT, SIGTERM or SIGHUP during a file write removes the temporary file and exits 130, 143 or 129.
+  removeTempFilesOnSignals();
+  code = await runCli(args);
+}
 // Let stdout and stderr drain before exiting (writes are ordered, so these callbacks come after earlier writes).
 await Promise.all([
   new Promise<void>((resolve) => process.stdout.write('', () => resolve())),

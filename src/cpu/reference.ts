@@ -7,8 +7,10 @@ import type { Batch } from '../batch.ts';
 import { maxLength, outputCount } from '../batch.ts';
 import { paramLayout, type Model } from '../model.ts';
 
+/** Arithmetic of the CPU reference: float64, or every operation rounded to float32 (like the GPU). */
 export type Precision = 'f64' | 'f32';
 
+/** Options of {@link cpuRun}. */
 export interface CpuRunOptions {
   /** Compute dSSR/dθ (needs targets). */
   gradients?: boolean;
@@ -24,6 +26,7 @@ export interface CpuRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What {@link cpuRun} returns: flat arrays in the canonical parameter order. */
 export interface RawResult {
   /** SSR over the batch, or null when the batch has no targets. */
   loss: number | null;
@@ -55,6 +58,10 @@ function activateGrad(kind: Model['activation'], h: number): number {
   return 1;
 }
 
+/**
+ * The CPU reference on a validated model and batch: forward pass, SSR and BPTT gradients summed over the sequences,
+ * in float64 (or float32 with `precision: 'f32'`). The engine's `cpu` backend runs this with input checks around it.
+ */
 export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): RawResult {
   const r = opts.precision === 'f32' ? Math.fround : identity;
   const { inputSize: I, hiddenSize: H, outputSize: O, activation, output } = model;

@@ -1,0 +1,54 @@
+// Public entry `webgpu-rnn/experiments`: the seed notes' worked example and closed forms, the unrolling study, the
+// SVG/PNG plots the CLI writes, and the in-browser benchmark.
+/// <reference types="@webgpu/types" preserve="true" />
+
+/**
+ * Experiments around the seed lecture notes' network (1-1-1 ReLU, w1 = 1.8, w2 = −0.5, w3 = 1.1):
+ * {@link statquestReport} recomputes the notes' forward passes, SSR and gradients on an engine and sets the
+ * closed-form dSSR/dw1 beside BPTT; {@link unrollStudy} sweeps w2 to show the w2^k vanishing/exploding factor;
+ * the plot helpers write standalone SVG (and PNG) files; {@link runBrowserBench} runs the throughput benchmark
+ * in a page.
+ *
+ * @module webgpu-rnn/experiments
+ */
+
+export {
+  STATQUEST_SEQUENCES,
+  STATQUEST_3DAY,
+  closedFormDPredictedDw1,
+  closedFormDssrDw1,
+  closedFormPredicted,
+  closedFormSSR,
+  formatStatquest,
+  lastDays,
+  scalarModel,
+  statquestReport,
+  statquestWeights,
+  type ClosedFormRow,
+  type ClosedFormSection,
+  type FormatOptions,
+  type ForwardPass,
+  type LessonRow,
+  type ScalarData,
+  type ScalarGrads,
+  type ScalarWeights,
+  type StatquestReport,
+} from './statquest.ts';
+export {
+  unrollStudy,
+  unrollStudyCpu,
+  unrollClosedForm,
+  type StudySetup,
+  type UnrollStudy,
+  type UnrollStudyOptions,
+  type UnrollRow,
+  type StudyWeights,
+} from './study/unroll.ts';
+export * from './svg/index.ts';
+export { runBrowserBench, type BrowserBenchOptions } from './bench/browser.ts';
+export type { AgreementCheck, BenchReport, CellResult, CellStatus, MachineInfo, PeerStatus, TargetCheck } from './bench/run.ts';
+export type { AdapterIdentity, AdapterPeak } from './bench/adapters.ts';
+export type { Summary } from './bench/measure.ts';
+export type { CopyProbe, FmaProbe } from './bench/probes.ts';
+export type { Phase } from './bench/workloads.ts';
+export type { Peer, PreparedRun, PeerRun } from './bench/peer.ts';
