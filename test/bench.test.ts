@@ -166,6 +166,9 @@ describe('bench building blocks', () => {
     expect(find(/H=16 forward ≥ 1×/).met).toBeNull();
     for (const x of t.filter((x) => x.group === 'real GPU')) expect(x).toMatchObject({ met: null, note: expect.stringMatching(/software adapter/) });
     expect(find(/every pipeline/)).toMatchObject({ value: 2500, met: false, workload: 'h64' });
+    // With Mesa's on-disk shader cache on (lavapipe), pipeline times are not cold: no verdict, and the note says why.
+    const warm = evaluateTargets({ ...report, adapter: { software: true, peak: null, diskShaderCache: true } } as unknown as BenchReport);
+    expect(warm.find((x) => /every pipeline/.test(x.target))).toMatchObject({ value: 2500, met: null, note: expect.stringMatching(/MESA_SHADER_CACHE_DISABLE=true/) });
   });
 
   it('matches known adapters, and not software ones', () => {

@@ -148,7 +148,7 @@ export function formatMarkdown(r: BenchReport, command: string): string {
   const peers = r.peers.filter((p) => p.id !== 'webgpu');
   const date = r.date.replace('T', ' ').slice(0, 16) + ' UTC';
   out.push(`Measured ${date} with \`${command}\`: N = ${r.config.N.toLocaleString('en-US')} sequences × T = ${r.config.T} steps, I = O = 1, output \`last\`, median of up to ${r.config.repeats} runs after a warm-up.`);
-  out.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.memoryBytes ? `, ${(r.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB` : ''}. Adapter: \`${r.adapter?.summary ?? 'none'}\`${r.adapter?.software ? ' (a CPU Vulkan driver: no real GPU)' : ''}. ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.memoryBytes ? `, ${(r.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB` : ''}. Adapter: \`${r.adapter?.summary ?? 'none'}\`${r.adapter?.software ? ' (a CPU Vulkan driver: no real GPU)' : ''}${r.adapter?.diskShaderCache === true ? ", Mesa's on-disk shader cache on" : r.adapter?.diskShaderCache === false ? ", Mesa's on-disk shader cache off (pipelines compiled cold)" : ''}. ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   out.push('');
   out.push(`Sequence-steps per second (wall time, including upload and readback); in parentheses webgpu-rnn's rate ÷ the peer's:`);
   out.push('');
