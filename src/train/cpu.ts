@@ -62,6 +62,30 @@ export function subsetBatch(b: Batch, idx: Uint32Array): Batch {
   return { count: idx.length, inputSize: I, outputSize: O, output: b.output, lengths, offsets, inputs, targets };
 }
 
+/**
+ * A population's result before training: every model at its initial weights (models an abort leaves untrained
+ * keep them), no curve points, no steps done, nothing stopped.
+ */
+export function initialResult(models: Model[], o: ResolvedOptions, trajectory: boolean): CoreResult {
+  const M = models.length;
+  const P = models[0].params.length;
+  const curveSteps = recordSlots(o.steps, o.recordEvery);
+  const slots = curveSteps.length;
+  const params = new Float64Array(M * P);
+  models.forEach((m, i) => params.set(m.params, i * P));
+  return {
+    params,
+    curves: new Float32Array(M * slots).fill(NaN),
+    curveSteps,
+    status: new Uint8Array(M),
+    stepsDone: new Int32Array(M),
+    divergedAt: new Int32Array(M).fill(-1),
+    lastLoss: new Float64Array(M).fill(NaN),
+    trajectory: trajectory ? new Float64Array(slots * M * P).fill(NaN) : null,
+    aborted: false,
+  };
+}
+
 export function recordSlots(steps: number, every: number): number[] {
   const out: number[] = [];
   for (let k = 0; k < steps; k += every) out.push(k);
@@ -80,8 +104,8 @@ export const cpuGradient: GradientFn = (model, batch) => {
 };
 
 /**
- * Trains a population step by step on the host: gradients from `gradient` (the CPU reference by default; the
- * engine's general WebGPU path for shapes beyond the training kernel), the float64 optimizer of optimizer.ts.
+ * Trains a population step by step on the host: gradients from `gradient` (the CPU reference by default; engine.run
+ * on WebGPU where an adapter's limits refuse fused training), the float64 optimizer of optimizer.ts.
  */
 export async function cpuTrainPopulation(
   models: Model[],

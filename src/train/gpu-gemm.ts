@@ -18,7 +18,7 @@ import type { GpuRuntime } from '../gpu/runtime.ts';
 import { GemmProgram, type Dispatch } from '../gpu/strategies/gemm.ts';
 import type { StrategyContext } from '../gpu/strategy.ts';
 import type { Model } from '../model.ts';
-import { recordSlots, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
+import { initialResult, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
 import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
@@ -48,21 +48,7 @@ export class GemmTrainer {
   private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
     this.rt.lastTrain = null;
     const M = models.length;
-    const P = models[0].params.length;
-    const curveSteps = recordSlots(o.steps, o.recordEvery);
-    const slots = curveSteps.length;
-    const out: CoreResult = {
-      params: new Float64Array(M * P),
-      curves: new Float32Array(M * slots).fill(NaN),
-      curveSteps,
-      status: new Uint8Array(M),
-      stepsDone: new Int32Array(M),
-      divergedAt: new Int32Array(M).fill(-1),
-      lastLoss: new Float64Array(M).fill(NaN),
-      trajectory: x.trajectory ? new Float64Array(slots * M * P).fill(NaN) : null,
-      aborted: false,
-    };
-    models.forEach((m, i) => out.params.set(m.params, i * P));
+    const out = initialResult(models, o, x.trajectory);
     const pool = this.rt.claim('train gemm');
     for (let m = 0; m < M && !out.aborted; m++) {
       await withErrorScopes(this.rt.device, 'webgpu-rnn train', () => this.trainModel(models[m], shared ? sets[0] : sets[m], o, x, out, m, M));

@@ -17,7 +17,7 @@ import { OptimizerKernel } from '../gpu/kernels/optimizer.ts';
 import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
 import { PER_SEQUENCE_LIMITS } from '../gpu/strategies/per-sequence.ts';
 import type { Model, Shape } from '../model.ts';
-import { recordSlots, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
+import { initialResult, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
 import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
@@ -156,21 +156,8 @@ export class GpuTrainer {
     const fixed = (shared ? dataBytes : 0) + stride * L + 4 * (o.minibatch ? L * S : 1) + 4 * P + FIXED_SLACK;
     const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, fixed);
 
-    const curveSteps = recordSlots(o.steps, o.recordEvery);
-    const slots = curveSteps.length;
-    const result: CoreResult = {
-      params: new Float64Array(M * P),
-      curves: new Float32Array(M * slots).fill(NaN),
-      curveSteps,
-      status: new Uint8Array(M),
-      stepsDone: new Int32Array(M),
-      divergedAt: new Int32Array(M).fill(-1),
-      lastLoss: new Float64Array(M).fill(NaN),
-      trajectory: x.trajectory ? new Float64Array(slots * M * P).fill(NaN) : null,
-      aborted: false,
-    };
     // Models of chunks that an abort leaves untrained keep their initial weights.
-    models.forEach((m, i) => result.params.set(m.params, i * P));
+    const result = initialResult(models, o, x.trajectory);
     const pool = this.rt.claim('train');
     let chunks = 0;
     for (let m0 = 0; m0 < M && !result.aborted; m0 += chunk) {
