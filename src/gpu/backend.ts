@@ -135,14 +135,7 @@ export class GpuBackend implements Backend {
     const pool = this.runtime.claim(`run ${strategy.name}`);
     const timer = this.opts.timestamps ? GpuTimer.create(this.device, 4096) : null;
     const pipelineMsBefore = pipelineStats(this.device).milliseconds;
-    const ctx = {
-      device: this.device,
-      pool,
-      opts: this.opts,
-      budgetBytes: this.runtime.budgetBytes,
-      maxBindingBytes: this.runtime.maxBindingBytes,
-      timer,
-    };
+    const ctx = this.runtime.context(pool, timer);
     const job = { model, batch, gradients, outputs, hasTargets, truncation: opts.truncation, clipNorm: opts.clipNorm, onProgress: opts.onProgress };
     // A failed run never reaches timer.read(), which frees the timer otherwise.
     const r = await strategy.run(ctx, job).catch((e: unknown) => {

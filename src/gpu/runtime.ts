@@ -8,6 +8,7 @@ import { withErrorScopes, type GpuContext } from './device.ts';
 import { BufferPool, BufferUsage } from './pool.ts';
 import type { GpuTimer } from './timing.ts';
 import type { GpuOptions } from './backend.ts';
+import type { StrategyContext } from './strategy.ts';
 
 const { MAP_READ, COPY_DST } = BufferUsage;
 
@@ -137,6 +138,11 @@ export class GpuRuntime {
   release(): void {
     this.pool.destroy();
     this.owner = null;
+  }
+
+  /** What a strategy runs with on this runtime: its device, `pool` (from `claim`), options, budget and binding limit. */
+  context(pool: BufferPool, timer: GpuTimer | null = null): StrategyContext {
+    return { device: this.device, pool, opts: this.options, budgetBytes: this.budgetBytes, maxBindingBytes: this.maxBindingBytes, timer };
   }
 
   /** readBuffers on this runtime's device and pool. */

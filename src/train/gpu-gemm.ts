@@ -16,10 +16,9 @@ import type { Chunk } from '../gpu/plan.ts';
 import { BufferUsage } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
 import { GemmProgram, type Dispatch } from '../gpu/strategies/gemm.ts';
-import type { StrategyContext } from '../gpu/strategy.ts';
 import type { Model } from '../model.ts';
 import { initialResult, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
-import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
+import { minibatchOrder, optimizerSettings, stepFactors, type ResolvedOptions } from './options.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 const NO_DIVERGENCE = 0xffffffff;
@@ -30,6 +29,9 @@ const RECORD_BYTES_PER_SUBMIT = 16 << 20;
 
 export class GemmTrainer {
   private static readonly cache = new WeakMap<GpuRuntime, GemmTrainer>();
+
+  /** The data set whose packed copy is in the pool, during one population call. */
+  private uploaded: { data: Batch; src: { srcXs: GPUBuffer; srcTargets: GPUBuffer; srcLengths: GPUBuffer } } | null = null;
 
   private constructor(readonly rt: GpuRuntime) {}
 
@@ -50,11 +52,33 @@ export class GemmTrainer {
     const M = models.length;
     const out = initialResult(models, o, x.trajectory);
     const pool = this.rt.claim('train gemm');
+    this.uploaded = null;
     for (let m = 0; m < M && !out.aborted; m++) {
       await withErrorScopes(this.rt.device, 'webgpu-rnn train', () => this.trainModel(models[m], shared ? sets[0] : sets[m], o, x, out, m, M));
     }
+    this.uploaded = null;
     this.rt.lastTrain = { kind: 'train', models: M, chunks: M, modelsPerChunk: 1, peakBytes: pool.peakBytes() };
     return out;
+  }
+
+  /** The data set packed time-major over all its sequences, in the pool; packed and uploaded only when it changes. */
+  private upload(data: Batch, T: number): { srcXs: GPUBuffer; srcTargets: GPUBuffer; srcLengths: GPUBuffer } {
+    if (this.uploaded?.data === data) return this.uploaded.src;
+    const { inputSize: I, outputSize: O, count: N } = data;
+    const all: Chunk = { start: 0, count: N, steps: T, partOffset: 0 };
+    const xsAll = new Float32Array(Math.max(1, T * I * N));
+    const lensAll = new Uint32Array(N);
+    packInputs(data, all, xsAll, lensAll);
+    const tgAll = new Float32Array(Math.max(1, (data.output === 'all' ? T : 1) * O * N));
+    packTargets(data, all, O, tgAll);
+    const pool = this.rt.pool;
+    const src = {
+      srcXs: pool.data('train gemm data inputs', xsAll, STORAGE),
+      srcTargets: pool.data('train gemm data targets', tgAll, STORAGE),
+      srcLengths: pool.data('train gemm data lengths', lensAll, STORAGE),
+    };
+    this.uploaded = { data, src };
+    return src;
   }
 
   private async trainModel(model: Model, data: Batch, o: ResolvedOptions, x: CoreExtras, out: CoreResult, m: number, Mall: number): Promise<void> {
@@ -78,11 +102,11 @@ export class GemmTrainer {
     // The trainer's own buffers: data, order, moments and scratch (5P) and mask, records, uniform tables, the read-back
     // of records and weights.
     const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + 4096;
-    const ctx: StrategyContext = { device, pool, opts: rt.options, budgetBytes: rt.budgetBytes, maxBindingBytes: rt.maxBindingBytes, timer: null };
+    // The lengths the memory plan and the fixed step records are made for (a mini-batch: S of the longest).
     const planLengths = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
     const [prog, gather, opt] = await Promise.all([
       // Per chunk: its slots of the dims and reduction uniforms.
-      GemmProgram.load(ctx, { model, lengths: planLengths, gradients: true, outputs: false, hasTargets: true, reserveBytes: (chunks) => reserve + 512 * chunks }),
+      GemmProgram.load(rt.context(pool), { model, lengths: planLengths, gradients: true, outputs: false, hasTargets: true, reserveBytes: (chunks) => reserve + 512 * chunks }),
       GatherKernel.load(device, { inputSize: I, outputSize: O, outAll, hasTargets: true }),
       WideOptimizerKernel.load(device),
     ]);
@@ -100,18 +124,9 @@ export class GemmTrainer {
     const steps = prog.buffers.steps;
     chunks0.forEach((c, ci) => prog.writeChunkUniforms(c, ci));
 
-    // The whole data set, time-major over all N sequences, and the order the steps take them in.
-    const all: Chunk = { start: 0, count: N, steps: T, partOffset: 0 };
-    const xsAll = new Float32Array(Math.max(1, T * I * N));
-    const lensAll = new Uint32Array(N);
-    packInputs(data, all, xsAll, lensAll);
-    const tgAll = new Float32Array(Math.max(1, (outAll ? T : 1) * O * N));
-    packTargets(data, all, O, tgAll);
-    const src = {
-      srcXs: pool.data('train gemm data inputs', xsAll, STORAGE),
-      srcTargets: pool.data('train gemm data targets', tgAll, STORAGE),
-      srcLengths: pool.data('train gemm data lengths', lensAll, STORAGE),
-    };
+    // The whole data set, time-major over all N sequences (uploaded once for all the models that share it), and
+    // the order the steps take them in.
+    const src = this.upload(data, T);
     const order = pool.get('train gemm order', 4 * Math.max(1, o.minibatch ? L * S : N), STORAGE | COPY_DST);
     if (!o.minibatch) device.queue.writeBuffer(order, 0, Uint32Array.from({ length: N }, (_, i) => i));
     const gatherTable = pool.get('train gemm gather table', GATHER_RECORD_BYTES * (split ? 1 : L), UNIFORM | COPY_DST);
@@ -126,18 +141,7 @@ export class GemmTrainer {
     const cfg = pool.data(
       'train gemm optimizer config',
       new Uint32Array(
-        opt.config(model, P + model.hiddenSize, {
-          adam: o.optimizer.kind === 'adam',
-          momentum: o.optimizer.momentum,
-          beta1: o.optimizer.beta1,
-          beta2: o.optimizer.beta2,
-          eps: o.optimizer.eps,
-          threshold: o.lossThreshold,
-          clipNorm: o.clipNorm,
-          trajectory: x.trajectory,
-          trajBase,
-          lr: o.lrs[m],
-        }),
+        opt.config(model, P + model.hiddenSize, { ...optimizerSettings(o, x.trajectory, trajBase), lr: o.lrs[m] }),
       ),
       UNIFORM,
     );
@@ -148,8 +152,7 @@ export class GemmTrainer {
     device.queue.submit([clear.finish()]);
 
     // Each step's chunks and their step records: fixed unless ragged mini-batches change the chunks' lengths.
-    const fixedLengths = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
-    const fixed = chunks0.map((chunk) => ({ chunk, ...prog.records(chunk, fixedLengths, undefined) }));
+    const fixed = chunks0.map((chunk) => ({ chunk, ...prog.records(chunk, planLengths, undefined) }));
     if (!ragged && !split) device.queue.writeBuffer(steps, 0, fixed[0].words);
     const drawn = o.minibatch ? minibatchOrder(N, o.seed) : null;
     const table = new ArrayBuffer(WIDE_STEP_BYTES * L);

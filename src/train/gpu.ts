@@ -18,7 +18,7 @@ import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
 import { PER_SEQUENCE_LIMITS } from '../gpu/strategies/per-sequence.ts';
 import type { Model, Shape } from '../model.ts';
 import { initialResult, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
-import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
+import { minibatchOrder, optimizerSettings, stepFactors, type ResolvedOptions } from './options.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 const WG = 64;
@@ -236,18 +236,7 @@ export class GpuTrainer {
       cfg: data(
         'optimizer config',
         new Uint32Array(
-          optimizer.config({
-            models: M,
-            adam: o.optimizer.kind === 'adam',
-            momentum: o.optimizer.momentum,
-            beta1: o.optimizer.beta1,
-            beta2: o.optimizer.beta2,
-            eps: o.optimizer.eps,
-            threshold: o.lossThreshold,
-            clipNorm: o.clipNorm,
-            trajectory: x.trajectory,
-            trajBase,
-          }),
+          optimizer.config({ models: M, ...optimizerSettings(o, x.trajectory, trajBase) }),
         ),
         UNIFORM,
       ),

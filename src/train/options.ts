@@ -6,6 +6,7 @@ import { InputError } from '../errors.ts';
 import { paramLayout, paramName, PARAM_NAMES, type Model, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkBatch } from '../validate.ts';
+import type { OptimizerSettings } from '../gpu/kernels/optimizer.ts';
 import type { OptimizerConfig, PopulationOptions, Schedule } from './types.ts';
 
 /** Optimizer settings with every default filled in. */
@@ -217,4 +218,19 @@ export function resolveParam(shape: Shape, param: string | number, field: string
   }
   const names = Array.from({ length: Math.min(L.count, 6) }, (_, p) => paramName(shape, p)).join(', ');
   throw new InputError(field, `unknown parameter ${JSON.stringify(s)} (expected a name such as ${names}${L.count > 6 ? ', …' : ''}${isScalarModel ? ', or w1, b1, w2, w3, b2' : ''}, or an index below ${L.count})`, 'options');
+}
+
+/** The optimizer kernels' settings for these options (trajectory: record the weights at `trajBase` of the records). */
+export function optimizerSettings(o: ResolvedOptions, trajectory: boolean, trajBase: number): OptimizerSettings {
+  return {
+    adam: o.optimizer.kind === 'adam',
+    momentum: o.optimizer.momentum,
+    beta1: o.optimizer.beta1,
+    beta2: o.optimizer.beta2,
+    eps: o.optimizer.eps,
+    threshold: o.lossThreshold,
+    clipNorm: o.clipNorm,
+    trajectory,
+    trajBase,
+  };
 }

@@ -4,6 +4,7 @@
 
 import { paramLayout, type Shape } from '../../model.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
+import type { OptimizerSettings } from './optimizer.ts';
 import { shaders } from '#shaders';
 
 const ENTRIES = ['check', 'update', 'commit', 'finish'] as const;
@@ -14,17 +15,8 @@ export const WIDE_STATE_BYTES = 24;
 /** Bytes between per-step uniforms (minUniformBufferOffsetAlignment is at most 256). */
 export const WIDE_STEP_BYTES = 256;
 
-export interface WideConfig {
-  adam: boolean;
-  momentum: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** -Infinity: none. */
-  threshold: number;
-  clipNorm: number;
-  trajectory: boolean;
-  trajBase: number;
+export interface WideConfig extends OptimizerSettings {
+  /** The model's learning rate before the schedule. */
   lr: number;
 }
 

@@ -10,8 +10,8 @@ import { shaders } from '#shaders';
 
 const UNROLL_MAX = 64;
 
-export interface OptimizerConfigValues {
-  models: number;
+/** The optimizer's settings, shared by the per-model and the parameter-parallel kernels (optimizer-wide.ts). */
+export interface OptimizerSettings {
   adam: boolean;
   momentum: number;
   beta1: number;
@@ -23,6 +23,10 @@ export interface OptimizerConfigValues {
   trajectory: boolean;
   /** Offset of the trajectory in the records buffer. */
   trajBase: number;
+}
+
+export interface OptimizerConfigValues extends OptimizerSettings {
+  models: number;
 }
 
 export interface StepValues {
