@@ -8,6 +8,7 @@ import type { Batch } from '../../batch.ts';
 import { modelFromJSON, modelToJSON, type Model } from '../../model.ts';
 import { trainOn } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
+import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
 import { $, fillTable, num, StatusLine } from '../ui.ts';
 import type { TrainSetup } from './train.ts';
@@ -50,16 +51,10 @@ function head(b: Batch, n: number): Batch {
 export function initPlayground(session: Session, readSetup: () => TrainSetup, publish: (s: PlaygroundState) => void): void {
   const section = $('train');
   const status = new StatusLine($('pg-status'));
-  const playButton = $<HTMLButtonElement>('pg-play');
-  const stepButton = $<HTMLButtonElement>('pg-step');
-  const resetButton = $<HTMLButtonElement>('pg-reset');
-  const speed = $<HTMLSelectElement>('pg-speed');
 
   let setup: TrainSetup | null = null;
   let model: Model | null = null;
   let state: PlaygroundState | null = null;
-  let playing = false;
-  let busy = false;
 
   function begin(): void {
     setup = readSetup();
@@ -159,57 +154,21 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     }
   }
 
-  function setPlaying(on: boolean): void {
-    playing = on;
-    playButton.textContent = on ? 'Pause' : 'Play';
-    playButton.setAttribute('aria-pressed', String(on));
-  }
-
-  async function play(): Promise<void> {
-    if (playing) {
-      // The frame under way finishes, then the loop stops and the button says Play again.
-      playing = false;
-      playButton.textContent = 'Pausing…';
-      playButton.disabled = true;
-      return;
-    }
-    if (busy) return;
-    setPlaying(true);
-    busy = true;
-    try {
-      await session.guard(status, section, async () => {
-        while (playing) {
-          if (!(await frame(Number(speed.value)))) break;
-          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-        }
-      });
-    } finally {
-      busy = false;
-      setPlaying(false);
-      playButton.disabled = false;
-    }
-  }
-
-  async function step(): Promise<void> {
-    if (busy) return;
-    busy = true;
-    try {
-      await session.guard(status, section, async () => {
-        await frame(1);
-      });
-    } finally {
-      busy = false;
-    }
-  }
-
-  playButton.addEventListener('click', () => void play());
-  stepButton.addEventListener('click', () => void step());
-  resetButton.addEventListener('click', () => {
-    setPlaying(false);
-    setup = null;
-    model = null;
-    state = null;
-    for (const id of ['pg-loss', 'pg-pred', 'pg-weights', 'pg-loss-cap', 'pg-pred-cap']) $(id).replaceChildren();
-    status.info('Reset: the next Play or Step starts from the initial weights (with the settings above as they are then).');
+  bindPlayControls({
+    session,
+    status,
+    section,
+    play: $<HTMLButtonElement>('pg-play'),
+    step: $<HTMLButtonElement>('pg-step'),
+    reset: $<HTMLButtonElement>('pg-reset'),
+    speed: $<HTMLSelectElement>('pg-speed'),
+    frame,
+    onReset: () => {
+      setup = null;
+      model = null;
+      state = null;
+      for (const id of ['pg-loss', 'pg-pred', 'pg-weights', 'pg-loss-cap', 'pg-pred-cap']) $(id).replaceChildren();
+      status.info('Reset: the next Play or Step starts from the initial weights (with the settings above as they are then).');
+    },
   });
 }

@@ -9,6 +9,7 @@ import { randomModel } from '../../random.ts';
 import { randomPopulation } from '../../train/index.ts';
 import { lineChart } from '../chart.ts';
 import { populationOn } from '../cpu-client.ts';
+import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
 import { $, num, StatusLine } from '../ui.ts';
 import { histogram } from './population.ts';
@@ -30,13 +31,9 @@ export interface PopulationPlaygroundState {
 export function initPopulationPlayground(session: Session, readSetup: () => PopulationSetup, publish: (s: PopulationPlaygroundState) => void): void {
   const section = $('population');
   const status = new StatusLine($('pp-status'));
-  const playButton = $<HTMLButtonElement>('pp-play');
-  const speed = $<HTMLSelectElement>('pp-speed');
   let setup: PopulationSetup | null = null;
   let models: Model[] | null = null;
   let state: PopulationPlaygroundState | null = null;
-  let playing = false;
-  let busy = false;
 
   function begin(): void {
     setup = readSetup();
@@ -94,52 +91,21 @@ export function initPopulationPlayground(session: Session, readSetup: () => Popu
     return true;
   }
 
-  function setPlaying(on: boolean): void {
-    playing = on;
-    playButton.textContent = on ? 'Pause' : 'Play';
-    playButton.setAttribute('aria-pressed', String(on));
-  }
-
-  playButton.addEventListener('click', async () => {
-    if (playing) {
-      playing = false;
-      playButton.textContent = 'Pausing…';
-      playButton.disabled = true;
-      return;
-    }
-    if (busy) return;
-    setPlaying(true);
-    busy = true;
-    try {
-      await session.guard(status, section, async () => {
-        while (playing) {
-          if (!(await frame(Number(speed.value)))) break;
-          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-        }
-      });
-    } finally {
-      busy = false;
-      setPlaying(false);
-      playButton.disabled = false;
-    }
-  });
-  $('pp-step').addEventListener('click', async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      await session.guard(status, section, async () => {
-        await frame(1);
-      });
-    } finally {
-      busy = false;
-    }
-  });
-  $('pp-reset').addEventListener('click', () => {
-    setPlaying(false);
-    setup = null;
-    models = null;
-    state = null;
-    for (const id of ['pp-hist', 'pp-share', 'pp-cap']) $(id).replaceChildren();
-    status.info('Reset: the next Play or Step draws the initial weights again (with the settings above as they are then).');
+  bindPlayControls({
+    session,
+    status,
+    section,
+    play: $<HTMLButtonElement>('pp-play'),
+    step: $<HTMLButtonElement>('pp-step'),
+    reset: $<HTMLButtonElement>('pp-reset'),
+    speed: $<HTMLSelectElement>('pp-speed'),
+    frame,
+    onReset: () => {
+      setup = null;
+      models = null;
+      state = null;
+      for (const id of ['pp-hist', 'pp-share', 'pp-cap']) $(id).replaceChildren();
+      status.info('Reset: the next Play or Step draws the initial weights again (with the settings above as they are then).');
+    },
   });
 }
