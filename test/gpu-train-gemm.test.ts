@@ -12,16 +12,9 @@ import { modelFromJSON, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { lossLandscape, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
 import { describeGpu } from './helpers/gpu.ts';
+import { expectClose } from './helpers/train.ts';
 
 const cpuP = Engine.create({ backend: 'cpu' });
-
-function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what: string): void {
-  expect(gpu.length).toBe(cpu.length);
-  for (let k = 0; k < cpu.length; k++) {
-    const tol = 1e-4 * Math.max(1, Math.abs(cpu[k]));
-    if (!(Math.abs(gpu[k] - cpu[k]) <= tol)) expect.fail(`${what}[${k}]: gpu ${gpu[k]} vs cpu ${cpu[k]} (tolerance ${tol})`);
-  }
-}
 
 const H = 20;
 const model = (out: 'last' | 'all', seed: number, I = 2, O = 2): Model => modelFromJSON(randomModel({ inputSize: I, hiddenSize: H, outputSize: O }, 'tanh', out, seed, 0.2));

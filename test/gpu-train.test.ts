@@ -15,18 +15,11 @@ import { resolveOptions } from '../src/train/options.ts';
 import { stepwise } from '../src/train/stepwise.ts';
 import { GpuTrainer } from '../src/train/gpu.ts';
 import { describeGpu } from './helpers/gpu.ts';
+import { expectClose } from './helpers/train.ts';
 
 const seedData = (): Batch => batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last', 1);
 const statquest = (): Model => modelFromJSON(preset('statquest'));
 const cpuP = Engine.create({ backend: 'cpu' });
-
-function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what: string): void {
-  expect(gpu.length).toBe(cpu.length);
-  for (let k = 0; k < cpu.length; k++) {
-    const tol = 1e-4 * Math.max(1, Math.abs(cpu[k]));
-    if (!(Math.abs(gpu[k] - cpu[k]) <= tol)) expect.fail(`${what}[${k}]: gpu ${gpu[k]} vs cpu ${cpu[k]} (tolerance ${tol})`);
-  }
-}
 
 await describeGpu('training on WebGPU', (gpu) => {
   it('reaches SSR < 1e-3 on the seed data with the documented defaults, like the CPU', async () => {
