@@ -246,15 +246,12 @@ export class GemmProgram {
       wgradGroups: tuning.wgradGroups,
     });
     // The caller's reserve may grow with the chunks: plan again until the chunk count settles.
-    const reserveFor = spec.reserveBytes ?? ((): number => 0);
-    let plan = planFor(reserveFor(1));
-    for (let i = 0; i < 4; i++) {
-      const next = planFor(reserveFor(plan.chunks.length));
-      if (next.chunks.length === plan.chunks.length) {
-        plan = next;
-        break;
-      }
-      plan = next;
+    const reserveFor = spec.reserveBytes;
+    let plan = planFor(reserveFor ? reserveFor(1) : 0);
+    for (let i = 0; reserveFor && i < 4; i++) {
+      const chunks = plan.chunks.length;
+      plan = planFor(reserveFor(chunks));
+      if (plan.chunks.length === chunks) break;
     }
     return new GemmProgram(ctx, spec, kernels, reduce, plan, tuning.wgradGroups);
   }
