@@ -32,6 +32,8 @@ export {
   OUTPUT_MODES,
   LIMITS,
   PARAM_NAMES,
+  paramNames,
+  initialState,
   PRESETS,
   STATQUEST_JSON,
   flattenWeights,
@@ -51,7 +53,7 @@ export {
   type Shape,
   type Weights,
 } from './model.ts';
-export type { CellName } from './cells/index.ts';
+export { CELL_NAMES, type CellName } from './cells/index.ts';
 export { batchFromArrays, maxLength, totalSteps, type Batch } from './batch.ts';
 export { InputError, NonFiniteError, GpuError } from './errors.ts';
 export { cpuRun, type CpuRunOptions, type Precision, type RawResult } from './cpu/reference.ts';

@@ -3,7 +3,8 @@
 
 import { offsetsFromLengths, valueName, type Batch } from './batch.ts';
 import { InputError } from './errors.ts';
-import { ACTIVATIONS, brandModel, isValidatedModel, LIMITS, modelFromJSON, OUTPUT_MODES, paramLayout, paramName, type Model, type ModelJSON } from './model.ts';
+import { cellByName, CELL_NAMES, extent, isGated, type Cell, type CellName } from './cells/index.ts';
+import { ACTIVATIONS, brandModel, isValidatedModel, LIMITS, modelFromJSON, OUTPUT_MODES, paramLayout, paramName, type Activation, type Model, type ModelJSON, type Weights } from './model.ts';
 
 /** What a value is, for messages: `null`, `an array`, `the number 3`, `the string "abc"`, `nothing (the key is missing)`. */
 export function kind(v: unknown): string {
@@ -97,30 +98,84 @@ function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[
   return v as T;
 }
 
-export const MODEL_KEYS = ['inputSize', 'hiddenSize', 'outputSize', 'activation', 'output', 'weights', 'h0'] as const;
-export const WEIGHT_KEYS = ['Wx', 'Wh', 'bh', 'Wy', 'by'] as const;
+export const MODEL_KEYS = ['cell', 'inputSize', 'hiddenSize', 'outputSize', 'activation', 'output', 'weights', 'h0', 'c0'] as const;
+export const WEIGHT_KEYS = ['Wx', 'Wh', 'bx', 'bh', 'Wy', 'by'] as const;
+
+/** The model's cell from its `cell` field (absent = elman); an unknown name is an InputError naming it. */
+export function parseCell(v: unknown, source?: string): CellName {
+  if (v === undefined) return 'elman';
+  if (typeof v !== 'string' || !(CELL_NAMES as readonly string[]).includes(v)) {
+    const near = typeof v === 'string' ? nearest(v, CELL_NAMES) : null;
+    throw new InputError('cell', `unknown cell ${typeof v === 'string' ? JSON.stringify(v) : kind(v)} (known: ${CELL_NAMES.map((c) => `"${c}"`).join(', ')}${near ? `; did you mean "${near}"?` : ''})`, source);
+  }
+  return v as CellName;
+}
+
+/** The activation of a model of this cell: Elman's is required; LSTM and GRU take `tanh` (the default) only. */
+function parseActivation(v: unknown, cell: Cell, source?: string): Activation {
+  if (isGated(cell) && v === undefined) return 'tanh';
+  const a = oneOf(v, 'activation', ACTIVATIONS, source);
+  if (!cell.activations.includes(a)) {
+    throw new InputError('activation', `the ${cell.name} cell takes ${cell.activations.map((x) => `"${x}"`).join(' or ')} only (its gates are σ and tanh), got "${a}"`, source);
+  }
+  return a;
+}
+
+function extentText(e: { dim: string; times: number }): string {
+  return e.times === 1 ? e.dim : `${e.times}${e.dim}`;
+}
+
+/**
+ * A weight block of the cell: its shape is checked first, so a block of the wrong shape is one error naming the
+ * block and the expected shape, e.g. `weights.Wx: expected 32×1 (4H×I for lstm), got 8×1`.
+ */
+function weightBlock(v: unknown, spec: Cell['blocks'][number], cell: Cell, shape: { inputSize: number; hiddenSize: number; outputSize: number }, source?: string): number[] | number[][] {
+  const field = `weights.${spec.name}`;
+  const rows = extent(spec.rows, shape);
+  const cols = spec.cols ? extent(spec.cols, shape) : 0;
+  const formula = spec.cols ? `${extentText(spec.rows)}×${extentText(spec.cols)}` : extentText(spec.rows);
+  const want = spec.cols ? `${rows}×${cols}` : `${rows}`;
+  if (Array.isArray(v)) {
+    const gotRows = v.length;
+    const gotCols = spec.cols && Array.isArray(v[0]) ? (v[0] as unknown[]).length : null;
+    const wrong = gotRows !== rows || (spec.cols && gotCols !== null && gotCols !== cols && v.every((r) => Array.isArray(r) && r.length === gotCols));
+    if (wrong) {
+      const got = spec.cols ? (gotCols !== null ? `${gotRows}×${gotCols}` : `${gotRows} rows`) : `${gotRows}`;
+      throw new InputError(field, `expected ${want} (${formula} for ${cell.name}), got ${got}`, source);
+    }
+  }
+  return spec.cols ? matrix(v, field, rows, cols, source) : vector(v, field, rows, source);
+}
 export const DATA_KEYS = ['inputs', 'targets'] as const;
 
 /** Validates a model JSON object (known keys only; sizes, activation, output mode, every weight's shape and finiteness). */
 export function parseModel(json: unknown, source = 'model'): ModelJSON {
   const m = object(json, '', source);
   checkKeys(m, MODEL_KEYS, '', source);
+  const cellName = parseCell(m.cell, source);
+  const cell = cellByName(cellName);
   const I = integerIn(m.inputSize, 'inputSize', 1, LIMITS.maxInputSize, source);
   const H = integerIn(m.hiddenSize, 'hiddenSize', 1, LIMITS.maxHiddenSize, source);
   const O = integerIn(m.outputSize, 'outputSize', 1, LIMITS.maxOutputSize, source);
-  const activation = oneOf(m.activation, 'activation', ACTIVATIONS, source);
+  const activation = parseActivation(m.activation, cell, source);
   const output = oneOf(m.output ?? 'last', 'output', OUTPUT_MODES, source);
   const w = object(m.weights, 'weights', source);
-  checkKeys(w, WEIGHT_KEYS, 'weights.', source);
-  const weights = {
-    Wx: matrix(w.Wx, 'weights.Wx', H, I, source),
-    Wh: matrix(w.Wh, 'weights.Wh', H, H, source),
-    bh: vector(w.bh, 'weights.bh', H, source),
-    Wy: matrix(w.Wy, 'weights.Wy', O, H, source),
-    by: vector(w.by, 'weights.by', O, source),
-  };
-  const out: ModelJSON = { inputSize: I, hiddenSize: H, outputSize: O, activation, output, weights };
+  const blockNames = cell.blocks.map((b) => b.name);
+  for (const key of Object.keys(w)) {
+    if ((WEIGHT_KEYS as readonly string[]).includes(key) && !blockNames.includes(key)) {
+      throw new InputError(`weights.${key}`, `the ${cell.name} cell has no ${key} (its blocks: ${blockNames.join(', ')})`, source);
+    }
+  }
+  checkKeys(w, blockNames, 'weights.', source);
+  const shape = { inputSize: I, hiddenSize: H, outputSize: O };
+  const weights = {} as Record<string, number[] | number[][]>;
+  for (const spec of cell.blocks) weights[spec.name] = weightBlock(w[spec.name], spec, cell, shape, source);
+  const out: ModelJSON = { ...(cellName !== 'elman' ? { cell: cellName } : {}), inputSize: I, hiddenSize: H, outputSize: O, activation, output, weights: weights as unknown as Weights };
   if (m.h0 !== undefined) out.h0 = vector(m.h0, 'h0', H, source);
+  if (m.c0 !== undefined) {
+    if (cellName !== 'lstm') throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
+    out.c0 = vector(m.c0, 'c0', H, source);
+  }
   return out;
 }
 
@@ -132,18 +187,21 @@ export function checkModel(v: unknown, source = 'model'): Model {
   if (isValidatedModel(v)) {
     // Built by this library: the shape was checked then; check the cheap fields again in case they were edited.
     const m = v;
-    oneOf(m.activation, 'activation', ACTIVATIONS, source);
+    parseActivation(m.activation, cellByName(parseCell(m.cell, source)), source);
     oneOf(m.output, 'output', OUTPUT_MODES, source);
     const P = paramLayout(m).count;
     if (m.params.length !== P) throw new InputError('params', `expected ${P} entries, got ${m.params.length}`, source);
     if (m.h0.length !== m.hiddenSize) throw new InputError('h0', `expected ${m.hiddenSize} entries, got ${m.h0.length}`, source);
+    if (m.c0 && m.c0.length !== m.hiddenSize) throw new InputError('c0', `expected ${m.hiddenSize} entries, got ${m.c0.length}`, source);
     return m;
   }
   const m = object(v, '', source);
+  const cellName = parseCell(m.cell, source);
+  const cell = cellByName(cellName);
   const I = integerIn(m.inputSize, 'inputSize', 1, LIMITS.maxInputSize, source);
   const H = integerIn(m.hiddenSize, 'hiddenSize', 1, LIMITS.maxHiddenSize, source);
   const O = integerIn(m.outputSize, 'outputSize', 1, LIMITS.maxOutputSize, source);
-  const activation = oneOf(m.activation, 'activation', ACTIVATIONS, source);
+  const activation = parseActivation(m.activation, cell, source);
   const output = oneOf(m.output, 'output', OUTPUT_MODES, source);
   const flat = (x: unknown, field: string, length: number): Float64Array => {
     const ok = Array.isArray(x) || x instanceof Float64Array || x instanceof Float32Array;
@@ -155,9 +213,12 @@ export function checkModel(v: unknown, source = 'model'): Model {
     return out;
   };
   const shape = { inputSize: I, hiddenSize: H, outputSize: O };
-  const params = flat(m.params, 'params', paramLayout(shape).count);
+  const params = flat(m.params, 'params', paramLayout({ ...shape, cell: cellName }).count);
   const h0 = m.h0 === undefined ? new Float64Array(H) : flat(m.h0, 'h0', H);
-  return brandModel({ ...shape, activation, output, params, h0 });
+  if (m.c0 !== undefined && cellName !== 'lstm') throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
+  const gated = cellName !== 'elman' ? { cell: cellName } : {};
+  const c0 = cellName === 'lstm' ? { c0: m.c0 === undefined ? new Float64Array(H) : flat(m.c0, 'c0', H) } : {};
+  return brandModel({ ...gated, ...shape, activation, output, params, h0, ...c0 });
 }
 
 /**
@@ -193,6 +254,8 @@ export function checkFloat32Range(model: Model, b: Batch, source = 'data', model
   if (k >= 0) throw new InputError(`weights.${paramName(model, k)}`, `${model.params[k]} overflows float32 (the WebGPU backend computes in float32)`, modelSource);
   k = firstFloat32Overflow(model.h0);
   if (k >= 0) throw new InputError(`h0[${k}]`, `${model.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, modelSource);
+  k = model.c0 ? firstFloat32Overflow(model.c0) : -1;
+  if (k >= 0) throw new InputError(`c0[${k}]`, `${model.c0![k]} overflows float32 (the WebGPU backend computes in float32)`, modelSource);
   k = firstFloat32Overflow(b.inputs);
   if (k >= 0) throw new InputError(valueName(b, 'inputs', k, b.inputSize, true), `${b.inputs[k]} overflows float32 (the WebGPU backend computes in float32)`, source);
   if (b.targets) {

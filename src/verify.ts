@@ -5,11 +5,11 @@
 import { maxLength, type Batch } from './batch.ts';
 import { compareArrays, describeComparison, gpuTolerance, type Comparison, type Tolerance } from './compare.ts';
 import { outputName, type Result } from './engine.ts';
-import { paramLayout, paramName, PARAM_NAMES, type Model } from './model.ts';
+import { paramLayout, paramName, paramNames, type Model } from './model.ts';
 
 /** One quantity's comparison in a {@link VerifyReport}. */
 export interface QuantityCheck {
-  /** `loss`, `outputs`, `Wx`, `Wh`, `bh`, `Wy` or `by`. */
+  /** `loss`, `outputs`, or a parameter block (`Wx`, `Wh`, `bx`, `bh`, `Wy`, `by`). */
   name: string;
   tolerance: Tolerance;
   comparison: Comparison;
@@ -55,8 +55,8 @@ export function compareResults(model: Model, batch: Batch, actual: Result, expec
   if (expected.gradsFlat) {
     if (!actual.gradsFlat) throw new Error('verify: the WebGPU run returned no gradients');
     const layout = paramLayout(model);
-    for (const name of PARAM_NAMES) {
-      const b = layout.blocks[name];
+    for (const name of paramNames(model)) {
+      const b = layout.blocks[name]!;
       const slice = (g: Float64Array): Float64Array => g.subarray(b.offset, b.offset + b.size);
       check(name, slice(actual.gradsFlat), slice(expected.gradsFlat), (k) => paramName(model, b.offset + k));
     }

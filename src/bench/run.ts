@@ -3,7 +3,7 @@
 // reports every cell as a fraction of those probes, and evaluates the targets; returns one JSON-able report.
 
 import type { Batch } from '../batch.ts';
-import { paramLayout, PARAM_NAMES, type ModelJSON } from '../model.ts';
+import { paramLayout, paramNames, type ModelJSON } from '../model.ts';
 import { adapterIdentity, adapterMismatch, isSoftwareAdapter, knownPeak, type AdapterChoice, type AdapterIdentity, type AdapterPeak } from './adapters.ts';
 import { GpuError } from '../errors.ts';
 import { measure, type Measurement, type Summary } from './measure.ts';
@@ -174,8 +174,8 @@ function compare(model: ModelJSON, run: PeerRun, ref: PeerRun, against: string, 
   if (run.grads && ref.grads) {
     gradsRelDiff = 0;
     const layout = paramLayout(model);
-    for (const name of PARAM_NAMES) {
-      const b = layout.blocks[name];
+    for (const name of paramNames(model)) {
+      const b = layout.blocks[name]!;
       let maxRef = 0;
       let maxDiff = 0;
       for (let k = b.offset; k < b.offset + b.size; k++) {

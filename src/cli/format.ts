@@ -4,7 +4,7 @@ import type { Batch } from '../batch.ts';
 import { maxLength, totalSteps } from '../batch.ts';
 import type { Result } from '../engine.ts';
 import { nestRows } from '../io/nested.ts';
-import { paramLayout, PARAM_NAMES, type ModelJSON } from '../model.ts';
+import { paramLayout, paramNames, type ModelJSON } from '../model.ts';
 
 /** A number for people: up to 10 significant digits, no trailing zeros. */
 export function num(v: number): string {
@@ -70,10 +70,10 @@ export function resultText(r: Result, batch: Batch, model: ModelJSON, withGrads:
     const blocks = paramLayout(model).blocks;
     lines.push(`grad norm ${num(r.gradNorm!)}  (‖dSSR/dθ‖₂ before clipping${r.clipped ? '; clipped' : ''})`);
     lines.push('', `gradients dSSR/dθ, summed over the batch${r.clipped ? ', clipped by global norm' : ''}:`);
-    for (const name of PARAM_NAMES) {
-      const g = r.grads[name];
+    for (const name of paramNames(model)) {
+      const g = r.grads[name]!;
       const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
-      lines.push(`${name} (${blocks[name].cols === 0 ? blocks[name].rows : `${blocks[name].rows}×${blocks[name].cols}`})`, matrixText(rows));
+      lines.push(`${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`, matrixText(rows));
     }
   }
   if (withOutputs && r.outputs) {

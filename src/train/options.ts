@@ -3,7 +3,8 @@
 
 import type { Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
-import { paramLayout, paramName, PARAM_NAMES, type Model, type Shape } from '../model.ts';
+import type { CellName } from '../cells/index.ts';
+import { paramLayout, paramName, paramNames, type Model, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkBatch } from '../validate.ts';
 import type { OptimizerSettings } from '../gpu/kernels/optimizer.ts';
@@ -197,7 +198,7 @@ export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets:
 }
 
 /** The flat index of a parameter given by name (`Wx[0][0]`, `bh[1]`, the notes' w1/b1/w2/w3/b2 for 1-1-1) or index. */
-export function resolveParam(shape: Shape, param: string | number, field: string): number {
+export function resolveParam(shape: Shape & { cell?: CellName }, param: string | number, field: string): number {
   const L = paramLayout(shape);
   if (typeof param === 'number') {
     if (!Number.isInteger(param) || param < 0 || param >= L.count) throw new InputError(field, `parameter index must be an integer from 0 to ${L.count - 1}, got ${param}`, 'options');
@@ -209,7 +210,7 @@ export function resolveParam(shape: Shape, param: string | number, field: string
   const name = isScalarModel && scalar[s] ? scalar[s] : s;
   if (/^\d+$/.test(name)) return resolveParam(shape, Number(name), field);
   const m = /^(\w+)\[(\d+)\](?:\[(\d+)\])?$/.exec(name);
-  const block = m && (PARAM_NAMES as readonly string[]).includes(m[1]) ? L.blocks[m[1] as keyof typeof L.blocks] : null;
+  const block = m && (paramNames(shape) as readonly string[]).includes(m[1]) ? L.blocks[m[1] as keyof typeof L.blocks] ?? null : null;
   if (m && block) {
     const r = Number(m[2]);
     const c = m[3] === undefined ? null : Number(m[3]);

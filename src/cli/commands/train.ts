@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { NonFiniteError } from '../../errors.ts';
-import { modelToJSON, paramLayout, PARAM_NAMES } from '../../model.ts';
+import { modelToJSON, paramLayout, paramNames } from '../../model.ts';
 import { lossCurveSvg } from '../../svg/index.ts';
 import { train } from '../../train/index.ts';
 import type { TrainReport } from '../../train/types.ts';
@@ -60,10 +60,10 @@ function reportText(r: TrainReport, o: TrainCommandOptions, extra: { data: strin
   L.push('', 'learned weights:');
   const blocks = paramLayout(m).blocks;
   const w = modelToJSON(m).weights;
-  for (const name of PARAM_NAMES) {
-    const g = w[name];
+  for (const name of paramNames(m)) {
+    const g = w[name]!;
     const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
-    L.push(`${name} (${blocks[name].cols === 0 ? blocks[name].rows : `${blocks[name].rows}×${blocks[name].cols}`})`, matrixText(rows));
+    L.push(`${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`, matrixText(rows));
   }
   if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1) L.push(`in the notes' names: ${scalarNames(m.params)}`);
   if (o.out) L.push('', `wrote ${printable(o.out)}`);

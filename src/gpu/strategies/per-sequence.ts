@@ -3,6 +3,7 @@
 // the RNN kernel and the first reduction level into one command encoder; the partials are summed at the end.
 
 import { outputCount } from '../../batch.ts';
+import { initialState } from '../../model.ts';
 import { cellOf, cellSizes } from '../../cells/index.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
 import { RnnKernel } from '../kernels/rnn.ts';
@@ -104,7 +105,7 @@ export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, r
     const weights = pool.get('weights', sizes.NWEIGHTS * 4, STORAGE | COPY_DST);
     const w32 = new Float32Array(sizes.NWEIGHTS);
     w32.set(model.params);
-    w32.set(model.h0, P);
+    w32.set(initialState(model), P);
     device.queue.writeBuffer(weights, 0, w32);
     const xs = pool.get('xs', cap * T * I * 4, STORAGE | COPY_DST);
     const lengths = pool.get('lengths', cap * 4, STORAGE | COPY_DST);
