@@ -6,7 +6,7 @@
 // (`const` where the kernel's H, I, O are consts, `override` where they are overrides). Parts (each brings the
 // parts it builds on; src/gpu/cell.ts):
 //   layout     — the generated layout alone; needs H, I, O (const or override).
-//   activation — act, actGrad and the overflow test on scalars; needs nothing from the kernel.
+//   activation — act and actGrad on scalars (the overflow test comes with cells/readout.wgsl); needs nothing.
 //   scalar     — layout, activation and the output index (cells/readout.wgsl); needs H, I, O, OUT_ALL.
 //   sequence   — the per-sequence functions on private arrays (state, weights); needs const H, I, O.
 //   backward   — cellBackward (BPTT), on top of sequence.
@@ -28,19 +28,6 @@ fn actGrad(h: f32) -> f32 {
   if (ACT == 1u) { return select(0.0, 1.0, h > 0.0); }
   if (ACT == 2u) { return 1.0 - h * h; }
   return 1.0;
-}
-
-// Overflow detection without a branch per unit: Σ overflowTerm(z) over a sequence's pre-activations stays far below
-// the float32 range for finite z (|z| ≤ 3.4e38 gives at most 3.4e8 a term), while one ±Inf or NaN makes the sum ±Inf
-// or NaN. ReLU would turn such a NaN into 0 and hide it, so kernels report it instead. overflowed() is a comparison
-// that Inf and NaN both fail (isinf/isnan may be folded away by implementations that assume finite math); a single
-// value is tested as overflowed(overflowTerm(z)), i.e. !(abs(z) * 1e-30 < 3.0e38).
-fn overflowTerm(z: f32) -> f32 {
-  return abs(z) * 1e-30;
-}
-
-fn overflowed(scaled: f32) -> bool {
-  return !(scaled < 3.0e38);
 }
 
 // @part sequence

@@ -5,3 +5,123 @@
 // docs/cells.md), with the layout generated from src/cells/gru.ts: OFF_WX, OFF_WH, OFF_BX, OFF_BH, OFF_WY, OFF_BY,
 // NPARAM, NREC = OFF_WY, NSTATE = H, OFF_H0 = NPARAM, NWEIGHTS = NPARAM + H.
 // The per-sequence parts come first; the gemm strategy's elementwise parts follow them.
+//
+// Parts (src/gpu/cell.ts): activation (σ and the clamped tanh; the overflow test comes from cells/readout.wgsl),
+// sequence (cellInit, cellForward), backward (cellBackward), tangent (cellTangent). NGATE = 3H gate rows; row q·H + j
+// of Wx, Wh, bx, bh is gate q (r, z, n) of unit j. The CPU reference is src/cpu/cells.ts.
+
+// @part activation
+
+// σ(a) = 1 / (1 + e^−a). e^−a overflows float32 past a = −88; clamping at ±80 keeps every backend finite there,
+// where σ is below 2e−35 (and equals 1 in float32 on the other side).
+fn sigmoid(a: f32) -> f32 {
+  return 1.0 / (1.0 + exp(-clamp(a, -80.0, 80.0)));
+}
+
+// tanh saturates to ±1 in float32 beyond |a| = 15; clamping keeps backends whose tanh overflows from giving NaN.
+fn tanhClamped(a: f32) -> f32 {
+  return tanh(clamp(a, -15.0, 15.0));
+}
+
+// @part sequence
+
+// The model's weights (parameters, then h0), copied from storage by the kernel (its loadWeights).
+var<private> w: array<f32, NWEIGHTS>;
+
+// Σ overflowTerm(a) over the current sequence's gate pre-activations (cellForward adds to it).
+var<private> zScaled: f32;
+
+// The initial state s_0 = h0.
+fn cellInit() -> array<f32, NSTATE> {
+  var s: array<f32, NSTATE>;
+  for (var q = 0u; q < NSTATE; q++) { s[q] = w[OFF_H0 + q]; }
+  return s;
+}
+
+// The two parts of every gate row's pre-activation: from the input, bx_q + Σ_i Wx[q][i]·x_i (*ax), and from the
+// state, bh_q + Σ_k Wh[q][k]·h_k (*ah).
+fn gateParts(ax: ptr<function, array<f32, NGATE>>, ah: ptr<function, array<f32, NGATE>>, sPrev: array<f32, NSTATE>,
+             x: array<f32, I>) {
+  for (var q = 0u; q < NGATE; q++) {
+    var u = w[OFF_BX + q];
+    for (var i = 0u; i < I; i++) { u += w[OFF_WX + q * I + i] * x[i]; }
+    (*ax)[q] = u;
+    var v = w[OFF_BH + q];
+    for (var k = 0u; k < H; k++) { v += w[OFF_WH + q * H + k] * sPrev[k]; }
+    (*ah)[q] = v;
+  }
+}
+
+// The gate values: r, z = σ(ax + ah), n = tanh(ax_n + r⊙ah_n) (rows r, z, n as in the weights); with `flag`, the
+// pre-activations go into the overflow sum.
+fn gateValues(ax: array<f32, NGATE>, ah: array<f32, NGATE>, flag: bool) -> array<f32, NGATE> {
+  var v: array<f32, NGATE>;
+  for (var j = 0u; j < H; j++) {
+    let ar = ax[j] + ah[j];
+    let az = ax[H + j] + ah[H + j];
+    v[j] = sigmoid(ar);
+    v[H + j] = sigmoid(az);
+    let an = ax[2u * H + j] + v[j] * ah[2u * H + j];
+    v[2u * H + j] = tanhClamped(an);
+    if (flag) { zScaled += overflowTerm(ar) + overflowTerm(az) + overflowTerm(an); }
+  }
+  return v;
+}
+
+// h_t = (1 − z)⊙n + z⊙h_{t−1}.
+fn cellForward(sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE> {
+  var ax: array<f32, NGATE>;
+  var ah: array<f32, NGATE>;
+  gateParts(&ax, &ah, sPrev, x);
+  let v = gateValues(ax, ah, true);
+  var s: array<f32, NSTATE>;
+  for (var j = 0u; j < H; j++) {
+    let z = v[H + j];
+    s[j] = (1.0 - z) * v[2u * H + j] + z * sPrev[j];
+  }
+  return s;
+}
+
+// @part backward
+
+// One step back through the cell, the gates recomputed from sPrev = h_{t−1} and x = x_t; dS = dSSR/dh_t:
+// da_n = dh⊙(1 − z)⊙(1 − n²), da_z = dh⊙(h_{t−1} − n)⊙z(1 − z), da_r = da_n⊙ah_n⊙r(1 − r); the input parts take
+// (da_r, da_z, da_n) (bx, Wx), the state parts (da_r, da_z, da_n⊙r) (bh, Wh); returns dh⊙z + Whᵀ·(state parts' da).
+fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s: array<f32, NSTATE>,
+                sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE> {
+  var ax: array<f32, NGATE>;
+  var ah: array<f32, NGATE>;
+  gateParts(&ax, &ah, sPrev, x);
+  let v = gateValues(ax, ah, false);
+  var dx: array<f32, NGATE>;  // dSSR/d(input part) of every gate row
+  var dh: array<f32, NGATE>;  // dSSR/d(state part)
+  var dPrev: array<f32, NSTATE>;
+  for (var j = 0u; j < H; j++) {
+    let r = v[j];
+    let z = v[H + j];
+    let n = v[2u * H + j];
+    let d = dS[j];
+    let dan = d * (1.0 - z) * (1.0 - n * n);
+    let daz = d * (sPrev[j] - n) * (z * (1.0 - z));
+    let dar = dan * ah[2u * H + j] * (r * (1.0 - r));
+    dx[j] = dar;
+    dh[j] = dar;
+    dx[H + j] = daz;
+    dh[H + j] = daz;
+    dx[2u * H + j] = dan;
+    dh[2u * H + j] = dan * r;
+    dPrev[j] = d * z;
+  }
+  for (var q = 0u; q < NGATE; q++) {
+    (*g)[OFF_BX + q] += dx[q];
+    (*g)[OFF_BH + q] += dh[q];
+    for (var i = 0u; i < I; i++) { (*g)[OFF_WX + q * I + i] += dx[q] * x[i]; }
+    for (var k = 0u; k < H; k++) { (*g)[OFF_WH + q * H + k] += dh[q] * sPrev[k]; }
+  }
+  for (var k = 0u; k < H; k++) {
+    var u = dPrev[k];
+    for (var q = 0u; q < NGATE; q++) { u += w[OFF_WH + q * H + k] * dh[q]; }
+    dPrev[k] = u;
+  }
+  return dPrev;
+}

@@ -4,3 +4,113 @@
 // docs/cells.md), with the layout generated from src/cells/lstm.ts: OFF_WX, OFF_WH, OFF_BX, OFF_BH, OFF_WY, OFF_BY,
 // NPARAM, NREC = OFF_WY, NSTATE = 2H (h, then c), OFF_H0 = NPARAM, OFF_C0 = OFF_H0 + H, NWEIGHTS = OFF_C0 + H.
 // The per-sequence parts come first; the gemm strategy's elementwise parts follow them.
+//
+// Parts (src/gpu/cell.ts): activation (σ and the clamped tanh; the overflow test comes from cells/readout.wgsl),
+// sequence (cellInit, cellForward over s = [h, c]), backward (cellBackward), tangent (cellTangent). NGATE = 4H gate
+// rows; row q·H + j of Wx, Wh, bx, bh is gate q (i, f, g, o) of unit j. The CPU reference is src/cpu/cells.ts.
+
+// @part activation
+
+// σ(a) = 1 / (1 + e^−a). e^−a overflows float32 past a = −88; clamping at ±80 keeps every backend finite there,
+// where σ is below 2e−35 (and equals 1 in float32 on the other side).
+fn sigmoid(a: f32) -> f32 {
+  return 1.0 / (1.0 + exp(-clamp(a, -80.0, 80.0)));
+}
+
+// tanh saturates to ±1 in float32 beyond |a| = 15; clamping keeps backends whose tanh overflows from giving NaN.
+fn tanhClamped(a: f32) -> f32 {
+  return tanh(clamp(a, -15.0, 15.0));
+}
+
+// @part sequence
+
+// The model's weights (parameters, then h0 and c0), copied from storage by the kernel (its loadWeights).
+var<private> w: array<f32, NWEIGHTS>;
+
+// Σ overflowTerm(a) over the current sequence's gate pre-activations (cellForward adds to it).
+var<private> zScaled: f32;
+
+// The initial state s_0 = [h0, c0] (stored one after the other after the parameters).
+fn cellInit() -> array<f32, NSTATE> {
+  var s: array<f32, NSTATE>;
+  for (var q = 0u; q < NSTATE; q++) { s[q] = w[OFF_H0 + q]; }
+  return s;
+}
+
+// The gate pre-activations a_q = (bx_q + Σ_i Wx[q][i]·x_i) + (bh_q + Σ_k Wh[q][k]·h_k), h = sPrev[0..H).
+fn gatePre(sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NGATE> {
+  var a: array<f32, NGATE>;
+  for (var q = 0u; q < NGATE; q++) {
+    var u = w[OFF_BX + q];
+    for (var i = 0u; i < I; i++) { u += w[OFF_WX + q * I + i] * x[i]; }
+    var v = w[OFF_BH + q];
+    for (var k = 0u; k < H; k++) { v += w[OFF_WH + q * H + k] * sPrev[k]; }
+    a[q] = u + v;
+  }
+  return a;
+}
+
+// The gate values from the pre-activations: i, f, o = σ(a), g = tanh(a).
+fn gateValues(a: array<f32, NGATE>) -> array<f32, NGATE> {
+  var v: array<f32, NGATE>;
+  for (var j = 0u; j < H; j++) {
+    v[j] = sigmoid(a[j]);
+    v[H + j] = sigmoid(a[H + j]);
+    v[2u * H + j] = tanhClamped(a[2u * H + j]);
+    v[3u * H + j] = sigmoid(a[3u * H + j]);
+  }
+  return v;
+}
+
+// s_t = [h_t, c_t] from s_{t−1} and x_t: c_t = f⊙c_{t−1} + i⊙g, h_t = o⊙tanh(c_t).
+fn cellForward(sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE> {
+  let a = gatePre(sPrev, x);
+  for (var q = 0u; q < NGATE; q++) { zScaled += overflowTerm(a[q]); }
+  let v = gateValues(a);
+  var s: array<f32, NSTATE>;
+  for (var j = 0u; j < H; j++) {
+    let c = v[H + j] * sPrev[H + j] + v[j] * v[2u * H + j];
+    s[H + j] = c;
+    s[j] = v[3u * H + j] * tanhClamped(c);
+  }
+  return s;
+}
+
+// @part backward
+
+// One step back through the cell, the gates recomputed from sPrev = s_{t−1} and x = x_t; dS = dSSR/ds_t for h and c,
+// s = s_t. With dc = dS_c + dS_h⊙o⊙(1 − tanh²c_t): da_i = dc⊙g⊙i(1 − i), da_f = dc⊙c_{t−1}⊙f(1 − f),
+// da_g = dc⊙i⊙(1 − g²), da_o = dS_h⊙tanh(c_t)⊙o(1 − o); adds da to bx and bh, da·xᵀ to Wx, da·h_{t−1}ᵀ to Wh, and
+// returns [Whᵀ·da, dc⊙f].
+fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s: array<f32, NSTATE>,
+                sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE> {
+  let v = gateValues(gatePre(sPrev, x));
+  var da: array<f32, NGATE>;
+  var dPrev: array<f32, NSTATE>;
+  for (var j = 0u; j < H; j++) {
+    let gi = v[j];
+    let gf = v[H + j];
+    let gg = v[2u * H + j];
+    let go = v[3u * H + j];
+    let tc = tanhClamped(s[H + j]);
+    let dh = dS[j];
+    let dc = dS[H + j] + dh * go * (1.0 - tc * tc);
+    da[j] = dc * gg * (gi * (1.0 - gi));
+    da[H + j] = dc * sPrev[H + j] * (gf * (1.0 - gf));
+    da[2u * H + j] = dc * gi * (1.0 - gg * gg);
+    da[3u * H + j] = dh * tc * (go * (1.0 - go));
+    dPrev[H + j] = dc * gf;
+  }
+  for (var q = 0u; q < NGATE; q++) {
+    (*g)[OFF_BX + q] += da[q];
+    (*g)[OFF_BH + q] += da[q];
+    for (var i = 0u; i < I; i++) { (*g)[OFF_WX + q * I + i] += da[q] * x[i]; }
+    for (var k = 0u; k < H; k++) { (*g)[OFF_WH + q * H + k] += da[q] * sPrev[k]; }
+  }
+  for (var k = 0u; k < H; k++) {
+    var u = 0.0;
+    for (var q = 0u; q < NGATE; q++) { u += w[OFF_WH + q * H + k] * da[q]; }
+    dPrev[k] = u;
+  }
+  return dPrev;
+}

@@ -1,5 +1,21 @@
-// cells/readout.wgsl — the output layer every cell shares, y_t = Wy·h_t + by, and the output index; spliced after
-// the cell's module part by part (src/gpu/cell.ts, docs/cells.md). The readout reads h = s[0..H) of the state.
+// cells/readout.wgsl — what every cell shares: the overflow test, the output layer y_t = Wy·h_t + by and the output
+// index; spliced after the cell's module part by part (src/gpu/cell.ts, docs/cells.md). The readout reads
+// h = s[0..H) of the state.
+
+// @part activation
+
+// Overflow detection without a branch per unit: Σ overflowTerm(z) over a sequence's pre-activations stays far below
+// the float32 range for finite z (|z| ≤ 3.4e38 gives at most 3.4e8 a term), while one ±Inf or NaN makes the sum ±Inf
+// or NaN. ReLU would turn such a NaN into 0 and hide it, so kernels report it instead. overflowed() is a comparison
+// that Inf and NaN both fail (isinf/isnan may be folded away by implementations that assume finite math); a single
+// value is tested as overflowed(overflowTerm(z)), i.e. !(abs(z) * 1e-30 < 3.0e38).
+fn overflowTerm(z: f32) -> f32 {
+  return abs(z) * 1e-30;
+}
+
+fn overflowed(scaled: f32) -> bool {
+  return !(scaled < 3.0e38);
+}
 
 // @part scalar
 

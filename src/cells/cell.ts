@@ -100,12 +100,14 @@ export interface CellSizes {
   NSTATE: number;
   /** Parameters of the recurrence (RTRL's sensitivity columns). */
   NREC: number;
+  /** Gate rows of the input and recurrent weights (gates·H). */
+  NGATE: number;
 }
 
 export function cellSizes(cell: Cell, shape: Shape): CellSizes {
   const L = layoutOf(cell, shape);
   const NSTATE = cell.stateVectors * shape.hiddenSize;
-  return { NPARAM: L.count, NWEIGHTS: L.count + NSTATE, NSTATE, NREC: L.recurrent };
+  return { NPARAM: L.count, NWEIGHTS: L.count + NSTATE, NSTATE, NREC: L.recurrent, NGATE: cell.gates * shape.hiddenSize };
 }
 
 function wgslExtent(e: Extent): string {
@@ -114,7 +116,7 @@ function wgslExtent(e: Extent): string {
 
 /**
  * The WGSL declarations of the cell's layout, as expressions of H, I and O: OFF_<BLOCK> for every parameter block,
- * NREC, NPARAM, OFF_<STATE> for every initial-state vector (OFF_H0, …), NWEIGHTS and NSTATE. `keyword` is `const`
+ * NREC, NPARAM, OFF_<STATE> for every initial-state vector (OFF_H0, …), NWEIGHTS, NSTATE and NGATE. `keyword` is `const`
  * where H, I and O are consts (private-array lengths must be const-expressions), `override` where they are overrides.
  */
 export function wgslLayout(cell: Cell, keyword: 'const' | 'override'): string {
@@ -133,6 +135,7 @@ export function wgslLayout(cell: Cell, keyword: 'const' | 'override'): string {
   decl('NPARAM', prev, 'trainable parameters');
   decl('NREC', recurrent || 'NPARAM', 'parameters of the recurrence (the blocks before the readout)');
   decl('NSTATE', cell.stateVectors === 1 ? 'H' : `${cell.stateVectors}u * H`, 'floats of the recurrent state, h first');
+  decl('NGATE', cell.gates === 1 ? 'H' : `${cell.gates}u * H`, 'gate rows of Wx and Wh');
   prev = 'NPARAM';
   for (const s of cell.initialState) {
     const name = `OFF_${s.toUpperCase()}`;

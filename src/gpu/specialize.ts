@@ -10,7 +10,7 @@ import { unrollLoops } from './unroll.ts';
 
 /**
  * Sets `const H/I/O: u32 = <n>u;` and, with `unroll`, unrolls the loops over H, I, O and the sizes of the shape's
- * cell (NPARAM, NWEIGHTS, NSTATE, NREC and RTRL's NSENS = NSTATE·NREC; src/cells/cell.ts cellSizes).
+ * cell (NPARAM, NWEIGHTS, NSTATE, NREC, NGATE and RTRL's NSENS = NSTATE·NREC; src/cells/cell.ts cellSizes).
  */
 export function specializeShape(source: string, shape: Shape & { cell?: CellName }, unroll = true, maxChars?: number): string {
   const { inputSize, hiddenSize, outputSize } = shape;
