@@ -125,3 +125,47 @@ fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s:
   }
   return dPrev;
 }
+
+// @part tangent
+
+// RTRL's sensitivities dh/dθ_rec: S[q·NREC + p] = dh_q/dθ_p for the parameters of the recurrence.
+const NSENS: u32 = NSTATE * NREC;
+
+// One step of forward-mode differentiation (RTRL): replaces *S = dh_{t−1}/dθ_rec by dh_t/dθ_rec, given s = h_t,
+// sPrev = h_{t−1}, x = x_t. With the input parts' derivatives dax_q (∂/∂Wx[q][i] = x_i, ∂/∂bx_q = 1) and the state
+// parts' dah_q = Σ_k Wh[q][k]·dh_{t−1}[k] + (∂/∂Wh[q][k] = h_{t−1}[k], ∂/∂bh_q = 1):
+//   dh_t = z⊙dh_{t−1} + κr⊙(dax_r + dah_r) + κz⊙(dax_z + dah_z) + κnx⊙dax_n + κnh⊙dah_n,
+//   κr = (1 − z)(1 − n²)·ah_n·r(1 − r),  κz = (h_{t−1} − n)·z(1 − z),  κnx = (1 − z)(1 − n²),  κnh = κnx·r.
+fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev: array<f32, NSTATE>,
+               x: array<f32, I>) {
+  var ax: array<f32, NGATE>;
+  var ah: array<f32, NGATE>;
+  gateParts(&ax, &ah, sPrev, x);
+  let v = gateValues(ax, ah, false);
+  var Sn: array<f32, NSENS>;
+  for (var j = 0u; j < H; j++) {
+    let r = v[j];
+    let z = v[H + j];
+    let n = v[2u * H + j];
+    let knx = (1.0 - z) * (1.0 - n * n);
+    // dh_t[j] per unit change of gate row (r, z, n) of unit j: its input part (kx), its state part (kh).
+    var kx = array<f32, 3>(knx * ah[2u * H + j] * (r * (1.0 - r)), (sPrev[j] - n) * (z * (1.0 - z)), knx);
+    var kh = array<f32, 3>(kx[0], kx[1], knx * r);
+    for (var p = 0u; p < NREC; p++) {
+      var u = z * (*S)[j * NREC + p];
+      for (var k = 0u; k < H; k++) {
+        let wk = kh[0] * w[OFF_WH + j * H + k] + kh[1] * w[OFF_WH + (H + j) * H + k] + kh[2] * w[OFF_WH + (2u * H + j) * H + k];
+        u += wk * (*S)[k * NREC + p];
+      }
+      Sn[j * NREC + p] = u;
+    }
+    for (var G = 0u; G < 3u; G++) {
+      let q = G * H + j;
+      for (var i = 0u; i < I; i++) { Sn[j * NREC + OFF_WX + q * I + i] += kx[G] * x[i]; }
+      for (var k = 0u; k < H; k++) { Sn[j * NREC + OFF_WH + q * H + k] += kh[G] * sPrev[k]; }
+      Sn[j * NREC + OFF_BX + q] += kx[G];
+      Sn[j * NREC + OFF_BH + q] += kh[G];
+    }
+  }
+  *S = Sn;
+}

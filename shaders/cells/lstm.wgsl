@@ -114,3 +114,62 @@ fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s:
   }
   return dPrev;
 }
+
+// @part tangent
+
+// RTRL's sensitivities ds/dθ_rec: S[q·NREC + p] = ds_q/dθ_p for the parameters of the recurrence (h rows, then c).
+const NSENS: u32 = NSTATE * NREC;
+
+// One step of forward-mode differentiation (RTRL): replaces *S = ds_{t−1}/dθ_rec by ds_t/dθ_rec, given s = s_t,
+// sPrev = s_{t−1}, x = x_t. The gate pre-activations' derivatives da_q = Σ_k Wh[q][k]·dh_{t−1}[k] + ∂a_q/∂θ
+// (∂a_q/∂Wx[q][i] = x_i, ∂a_q/∂Wh[q][k] = h_{t−1}[k], ∂a_q/∂bx_q = ∂a_q/∂bh_q = 1) enter linearly:
+//   dc_t = f⊙dc_{t−1} + g·i(1 − i)⊙da_i + c_{t−1}·f(1 − f)⊙da_f + i(1 − g²)⊙da_g,
+//   dh_t = o(1 − tanh²c_t)⊙dc_t + tanh(c_t)·o(1 − o)⊙da_o.
+fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev: array<f32, NSTATE>,
+               x: array<f32, I>) {
+  let v = gateValues(gatePre(sPrev, x));
+  var Sn: array<f32, NSENS>;
+  for (var j = 0u; j < H; j++) {
+    let gi = v[j];
+    let gf = v[H + j];
+    let gg = v[2u * H + j];
+    let go = v[3u * H + j];
+    let tc = tanhClamped(s[H + j]);
+    let b = go * (1.0 - tc * tc);
+    // dc_t and dh_t per unit change of gate row (i, f, g, o) of unit j's pre-activation.
+    var kc = array<f32, 4>(gg * gi * (1.0 - gi), sPrev[H + j] * gf * (1.0 - gf), gi * (1.0 - gg * gg), 0.0);
+    var kh = array<f32, 4>(b * kc[0], b * kc[1], b * kc[2], tc * go * (1.0 - go));
+    for (var p = 0u; p < NREC; p++) {
+      var ai = 0.0;
+      var af = 0.0;
+      var ag = 0.0;
+      var ao = 0.0;
+      for (var k = 0u; k < H; k++) {
+        let sk = (*S)[k * NREC + p];
+        ai += w[OFF_WH + j * H + k] * sk;
+        af += w[OFF_WH + (H + j) * H + k] * sk;
+        ag += w[OFF_WH + (2u * H + j) * H + k] * sk;
+        ao += w[OFF_WH + (3u * H + j) * H + k] * sk;
+      }
+      let c = gf * (*S)[(H + j) * NREC + p] + kc[0] * ai + kc[1] * af + kc[2] * ag;
+      Sn[(H + j) * NREC + p] = c;
+      Sn[j * NREC + p] = b * c + kh[3] * ao;
+    }
+    for (var G = 0u; G < 4u; G++) {
+      let q = G * H + j;
+      for (var i = 0u; i < I; i++) {
+        Sn[(H + j) * NREC + OFF_WX + q * I + i] += kc[G] * x[i];
+        Sn[j * NREC + OFF_WX + q * I + i] += kh[G] * x[i];
+      }
+      for (var k = 0u; k < H; k++) {
+        Sn[(H + j) * NREC + OFF_WH + q * H + k] += kc[G] * sPrev[k];
+        Sn[j * NREC + OFF_WH + q * H + k] += kh[G] * sPrev[k];
+      }
+      Sn[(H + j) * NREC + OFF_BX + q] += kc[G];
+      Sn[j * NREC + OFF_BX + q] += kh[G];
+      Sn[(H + j) * NREC + OFF_BH + q] += kc[G];
+      Sn[j * NREC + OFF_BH + q] += kh[G];
+    }
+  }
+  *S = Sn;
+}

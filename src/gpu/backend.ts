@@ -121,6 +121,7 @@ export class GpuBackend implements Backend {
     const outputs = !!opts.outputs;
     if (!hasTargets && !outputs) return { loss: null, grads: null, outputs: null, overflowed: 0 };
     const shape = {
+      cell: model.cell,
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       outputSize: model.outputSize,

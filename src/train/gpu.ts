@@ -16,7 +16,8 @@ import { ModelSumsKernel } from '../gpu/kernels/model-sums.ts';
 import { OptimizerKernel } from '../gpu/kernels/optimizer.ts';
 import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
 import { PER_SEQUENCE_LIMITS } from '../gpu/strategies/per-sequence.ts';
-import type { Model, Shape } from '../model.ts';
+import { cellOf, cellSizes } from '../cells/index.ts';
+import { initialState, type Model, type Shape } from '../model.ts';
 import { initialResult, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
 import { minibatchOrder, optimizerSettings, stepFactors, type ResolvedOptions } from './options.ts';
 
@@ -138,7 +139,8 @@ export class GpuTrainer {
     checkTrainShape(models[0]);
     const M = models.length;
     const P = models[0].params.length;
-    const H = models[0].hiddenSize;
+    // One model in the weights buffer: its parameters, then its initial state (h0, and c0 for LSTM).
+    const { NWEIGHTS: NW, NSTATE } = cellSizes(cellOf(models[0]), models[0]);
     const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = o.batchSize;
     const G = groupFor(S);
@@ -151,7 +153,7 @@ export class GpuTrainer {
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
     const recordBytes = 4 * (1 + segSlots) + (x.trajectory ? 4 * segSlots * P : 0);
     // weights, moments, status + info, records, learning rate, rows, sums, hidden states, data, read-back.
-    const perModel = [4 * (P + H), 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * H * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * (P + H)];
+    const perModel = [4 * NW, 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * NSTATE * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * NW];
     const stride = Math.max(256, this.device.limits.minUniformBufferOffsetAlignment);
     const fixed = (shared ? dataBytes : 0) + stride * L + 4 * (o.minibatch ? L * S : 1) + 4 * P + FIXED_SLACK;
     const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, fixed);
@@ -191,8 +193,7 @@ export class GpuTrainer {
     const base = models[0];
     const M = models.length;
     const P = base.params.length;
-    const H = base.hiddenSize;
-    const NW = P + H;
+    const { NWEIGHTS: NW, NSTATE } = cellSizes(cellOf(base), base);
     const S = o.batchSize;
     const dims: TrainDims = { models: M, seqs: S, group: G, dataCols: 0, dataPerModel: shared ? 0 : sets[0].count, ordered: o.minibatch };
     const C = TrainKernel.cols(dims);
@@ -208,7 +209,7 @@ export class GpuTrainer {
     const w32 = new Float32Array(M * NW);
     models.forEach((m, i) => {
       w32.set(m.params, i * NW);
-      w32.set(m.h0, i * NW + P);
+      w32.set(initialState(m), i * NW + P);
     });
     const info0 = new Uint32Array(2 * M);
     for (let m = 0; m < M; m++) info0[2 * m + 1] = NO_DIVERGENCE;
@@ -226,7 +227,7 @@ export class GpuTrainer {
       consts: data('learning rates and mask', consts),
       rows: get('rows', 4 * R * M * C, STORAGE | COPY_DST),
       sums: C === 1 ? null : get('sums', 4 * R * M, STORAGE | COPY_DST),
-      hs: get('hidden states', 4 * T * H * M * C, STORAGE | COPY_DST),
+      hs: get('hidden states', 4 * T * NSTATE * M * C, STORAGE | COPY_DST),
       xs: data('inputs', packed.xs),
       targets: data('targets', packed.targets),
       lengths: data('lengths', packed.lengths),
@@ -356,6 +357,7 @@ export class GpuTrainer {
     checkTrainShape(base);
     const P = base.params.length;
     const H = base.hiddenSize;
+    const NW = cellSizes(cellOf(base), base).NWEIGHTS;
     const M = params.length / P;
     const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
     const S = sets[0].count;
@@ -365,7 +367,7 @@ export class GpuTrainer {
     const b0 = sets[0];
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
     // weights, rows, sums, status, data, read-back.
-    const perModel = [4 * (P + H), 4 * 2 * C, 8, 4, shared ? 0 : dataBytes, 8];
+    const perModel = [4 * NW, 4 * 2 * C, 8, 4, shared ? 0 : dataBytes, 8];
     const chunk = this.modelsPerChunk('loss evaluation', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, (shared ? dataBytes : 0) + FIXED_SLACK);
     const out = new Float64Array(M);
     const device = this.device;
@@ -381,10 +383,14 @@ export class GpuTrainer {
         const n = m1 - m0;
         const packed = packSets(shared ? sets : sets.slice(m0, m1), T);
         const dims: TrainDims = { models: n, seqs: S, group: G, dataCols: packed.cols, dataPerModel: shared ? 0 : S, ordered: false };
-        const w32 = new Float32Array(n * (P + H));
+        // Each model's parameters, then the initial state: its h0 (h0s) or the base's, then the base's other state
+        // vectors (an LSTM's c0).
+        const w32 = new Float32Array(n * NW);
+        const s0 = initialState(base);
         for (let m = 0; m < n; m++) {
-          w32.set(params.subarray((m0 + m) * P, (m0 + m + 1) * P), m * (P + H));
-          w32.set(h0s ? h0s[m0 + m] : base.h0, m * (P + H) + P);
+          w32.set(params.subarray((m0 + m) * P, (m0 + m + 1) * P), m * NW);
+          w32.set(s0, m * NW + P);
+          if (h0s) w32.set(h0s[m0 + m].subarray(0, H), m * NW + P);
         }
         const rows = get('rows', 4 * 2 * n * C, STORAGE | COPY_DST);
         const sums = get('sums', 4 * 2 * n, STORAGE | COPY_SRC | COPY_DST);

@@ -3,6 +3,7 @@
 // O(N·H·P) in registers/private memory instead of O(N·T·H) in buffers. Only for small H: the carried values live in
 // private arrays. Truncated BPTT has the same definition as everywhere (the sensitivity is reset at detach points).
 
+import { cellOf, cellSizes } from '../../cells/index.ts';
 import { RtrlKernel, carriedValues } from '../kernels/rtrl.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
 import { runRowKernel } from './per-sequence.ts';
@@ -10,7 +11,9 @@ import { runRowKernel } from './per-sequence.ts';
 /**
  * The most sensitivities one invocation carries: H·(H·I + H² + H) floats, in a private array (twice, old and new,
  * during a step). 512 floats = 2 KiB keeps them within what GPUs hold per invocation without heavy spilling, and
- * the unrolled shader compiles in seconds; e.g. H = 6 with I ≤ 7, H = 7 with I ≤ 2, H = 4 with I ≤ 27.
+ * the unrolled shader compiles in seconds; e.g. H = 6 with I ≤ 7, H = 7 with I ≤ 2, H = 4 with I ≤ 27. The gated
+ * cells carry their whole state: LSTM 2H·(4H·I + 4H² + 8H) (H = 2 with I ≤ 12, H = 3 with I ≤ 2), GRU
+ * H·(3H·I + 3H² + 6H) (H = 3 with I ≤ 13, H = 4 with I ≤ 4).
  */
 export const RTRL_MAX_CARRIED = 512;
 
@@ -20,6 +23,10 @@ export const rtrl: Strategy = {
   supports(s: StrategyShape): string | null {
     const carried = carriedValues(s);
     if (carried > RTRL_MAX_CARRIED) {
+      if (s.cell && s.cell !== 'elman') {
+        const z = cellSizes(cellOf(s), s);
+        return `it carries ds/dθ, ${z.NSTATE} state values × ${z.NREC} parameters of the ${s.cell} cell = ${carried} values per sequence, in private memory, at most ${RTRL_MAX_CARRIED} (hiddenSize ${s.hiddenSize}, inputSize ${s.inputSize})`;
+      }
       return `it carries dh/dθ, H·(H·I + H² + H) = ${carried} values per sequence, in private memory, at most ${RTRL_MAX_CARRIED} (hiddenSize ${s.hiddenSize}, inputSize ${s.inputSize})`;
     }
     return null;
