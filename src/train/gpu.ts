@@ -15,7 +15,7 @@ import type { GpuRuntime } from '../gpu/runtime.ts';
 import { ModelSumsKernel } from '../gpu/kernels/model-sums.ts';
 import { OptimizerKernel } from '../gpu/kernels/optimizer.ts';
 import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
-import { PER_SEQUENCE_LIMITS } from '../gpu/strategies/per-sequence.ts';
+import { perSequenceLimits } from '../gpu/strategies/per-sequence.ts';
 import { cellOf, cellSizes } from '../cells/index.ts';
 import { initialState, type Model, type Shape } from '../model.ts';
 import { initialResult, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
@@ -42,20 +42,20 @@ export function groupFor(seqs: number): number {
 }
 
 /** Whether the training kernel serves the shape: that of the per-sequence strategy (weights in private arrays). */
-export function trainKernelServes(s: Shape): boolean {
-  const L = PER_SEQUENCE_LIMITS;
+export function trainKernelServes(s: Shape & Pick<Model, 'cell'>): boolean {
+  const L = perSequenceLimits(s);
   return s.hiddenSize <= L.maxHiddenSize && s.inputSize <= L.maxInputSize && s.outputSize <= L.maxOutputSize;
 }
 
 /** Refuses shapes the training kernel does not serve (src/train/index.ts sends those to fused gemm training). */
 export function checkTrainShape(m: Model): void {
-  const L = PER_SEQUENCE_LIMITS;
+  const L = perSequenceLimits(m);
   const why =
     m.hiddenSize > L.maxHiddenSize ? `hiddenSize ${m.hiddenSize} > ${L.maxHiddenSize}` : m.inputSize > L.maxInputSize ? `inputSize ${m.inputSize} > ${L.maxInputSize}` : m.outputSize > L.maxOutputSize ? `outputSize ${m.outputSize} > ${L.maxOutputSize}` : null;
   if (why) {
     throw new InputError(
       why.split(' ')[0],
-      `training on WebGPU keeps each model's weights in registers (the per-sequence kernel) and takes I, O ≤ ${L.maxInputSize} and H ≤ ${L.maxHiddenSize}; got ${why}. Use the CPU backend for this shape`,
+      `training on WebGPU keeps each model's weights in registers (the per-sequence kernel) and takes I, O ≤ ${L.maxInputSize} and H ≤ ${L.maxHiddenSize}${m.cell && m.cell !== 'elman' ? ` for the ${m.cell} cell` : ''}; got ${why}. Use the CPU backend for this shape`,
       'model',
     );
   }

@@ -4,7 +4,7 @@
 
 import { outputCount } from '../../batch.ts';
 import { initialState } from '../../model.ts';
-import { cellOf, cellSizes } from '../../cells/index.ts';
+import { cellOf, cellSizes, isGated, type CellName } from '../../cells/index.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
 import { RnnKernel } from '../kernels/rnn.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
@@ -23,12 +23,30 @@ const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
  */
 export const PER_SEQUENCE_LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOutputSize: 16 } as const;
 
+/**
+ * The largest hidden size per cell. The gated cells hold gates·H rows of Wx and Wh (LSTM 4, GRU 3), so their
+ * private arrays grow about that many times faster with H; their limit keeps the weights of the largest shape
+ * (I = O = 16) near Elman's at its limit (816 floats at H = 16; LSTM 992 and GRU 776 at H = 8), and the kernels'
+ * pipeline creation within about 20 s on the software adapters (docs/cells.md has the measurements; LSTM at H = 16
+ * took 104 s on lavapipe).
+ */
+export const PER_SEQUENCE_MAX_HIDDEN: Readonly<Record<CellName, number>> = { elman: 16, lstm: 8, gru: 8 };
+
+/** The per-sequence kernels' size limits for a model's cell (`cell` absent: elman). */
+export function perSequenceLimits(shape: { cell?: CellName }): { maxInputSize: number; maxHiddenSize: number; maxOutputSize: number } {
+  return { ...PER_SEQUENCE_LIMITS, maxHiddenSize: PER_SEQUENCE_MAX_HIDDEN[shape.cell ?? 'elman'] };
+}
+
 export const perSequence: Strategy = {
   name: 'per-sequence',
 
   supports(s: StrategyShape): string | null {
-    const L = PER_SEQUENCE_LIMITS;
-    if (s.hiddenSize > L.maxHiddenSize) return `it keeps the weights in private arrays and takes hiddenSize ≤ ${L.maxHiddenSize}, got ${s.hiddenSize}`;
+    const L = perSequenceLimits(s);
+    if (s.hiddenSize > L.maxHiddenSize) {
+      const cell = cellOf(s);
+      const of = isGated(cell) ? ` for the ${cell.name} cell (its ${cell.gates}H×(I + H) gate weights)` : '';
+      return `it keeps the weights in private arrays and takes hiddenSize ≤ ${L.maxHiddenSize}${of}, got ${s.hiddenSize}`;
+    }
     if (s.inputSize > L.maxInputSize) return `it keeps the weights in private arrays and takes inputSize ≤ ${L.maxInputSize}, got ${s.inputSize}`;
     if (s.outputSize > L.maxOutputSize) return `it keeps the weights in private arrays and takes outputSize ≤ ${L.maxOutputSize}, got ${s.outputSize}`;
     return null;
