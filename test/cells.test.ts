@@ -58,15 +58,15 @@ describe('the Elman cell descriptor', () => {
       expect(L.recurrent).toBe(H * I + H * H + H);
       expect(paramLayout(s)).toEqual(L);
       expect(paramLayout({ ...s, cell: 'elman' })).toEqual(L);
-      expect(cellSizes(elman, s)).toEqual({ NPARAM: L.count, NWEIGHTS: L.count + H, NSTATE: H, NREC: L.recurrent });
+      expect(cellSizes(elman, s)).toEqual({ NPARAM: L.count, NWEIGHTS: L.count + H, NSTATE: H, NREC: L.recurrent, NGATE: H });
     }
   });
 
   it('is the registry default, and an unknown cell is refused by name', () => {
     expect(cellOf({})).toBe(elman);
     expect(cellByName('elman')).toBe(elman);
-    expect(Object.keys(CELLS)).toEqual(['elman']);
-    expect(() => cellByName('lstm')).toThrow(/unknown cell "lstm" \(known: elman\)/);
+    expect(Object.keys(CELLS)).toEqual(['elman', 'lstm', 'gru']);
+    expect(() => cellByName('rnn')).toThrow(/unknown cell "rnn" \(known: elman, lstm, gru\)/);
   });
 
   it('generates a WGSL layout with the offsets of the descriptor, as consts or overrides', () => {
@@ -78,7 +78,7 @@ describe('the Elman cell descriptor', () => {
         expect(count(text, /^(const|override) /gm)).toBe(count(text, new RegExp(`^${keyword} `, 'gm')));
         const v = evalLayout(text, { H: s.hiddenSize, I: s.inputSize, O: s.outputSize });
         for (const b of L.order) expect(v[`OFF_${b.name.toUpperCase()}`]).toBe(b.offset);
-        expect([v.NPARAM, v.NWEIGHTS, v.NSTATE, v.NREC, v.OFF_H0]).toEqual([z.NPARAM, z.NWEIGHTS, z.NSTATE, z.NREC, z.NPARAM]);
+        expect([v.NPARAM, v.NWEIGHTS, v.NSTATE, v.NREC, v.NGATE, v.OFF_H0]).toEqual([z.NPARAM, z.NWEIGHTS, z.NSTATE, z.NREC, z.NGATE, z.NPARAM]);
       }
     }
   });
@@ -113,6 +113,26 @@ describe('splicing the cell into the kernels', () => {
         const s = { inputSize: 3, hiddenSize: 5, outputSize: 2 };
         const v = overrides ? evalLayout(out.split('\n').filter((l) => /^(const|override) (OFF_\w+|NPARAM|NREC|NSTATE|NWEIGHTS):/.test(l)).join('\n'), { H: 5, I: 3, O: 2 }) : evalLayout(specializeShape(out, s, false), {});
         expect(v.NWEIGHTS, file).toBe(cellSizes(elman, s).NWEIGHTS);
+      }
+    }
+  });
+
+  it('splices the gated cells into the per-sequence kernels with their own sizes (h0 then c0 after the parameters)', () => {
+    const s = { inputSize: 3, hiddenSize: 5, outputSize: 2 };
+    for (const name of ['lstm', 'gru'] as const) {
+      const cell = cellByName(name);
+      const z = cellSizes(cell, s);
+      expect([z.NSTATE, z.NGATE]).toEqual(name === 'lstm' ? [10, 20] : [5, 15]);
+      for (const file of ['rnn.wgsl', 'rtrl.wgsl', 'train.wgsl', 'optimizer.wgsl']) {
+        const out = withCell(file, SPLICED[file], cell);
+        expect(out).not.toMatch(/^\/\/ @(cell|part)\b/m);
+        expect(count(out, /\bfn act\(/g), file).toBe(0);
+        const v = evalLayout(specializeShape(out, { ...s, cell: name }, false), {});
+        expect([v.NPARAM, v.NWEIGHTS, v.NSTATE, v.NGATE, v.OFF_H0], `${name} ${file}`).toEqual([z.NPARAM, z.NWEIGHTS, z.NSTATE, z.NGATE, z.NPARAM]);
+        if (name === 'lstm') expect(v.OFF_C0).toBe(z.NPARAM + s.hiddenSize);
+        const kernelParts = file === 'optimizer.wgsl' ? 0 : 1;
+        expect(count(out, /\bfn cellForward\(/g), file).toBe(kernelParts);
+        expect(count(out, /\bfn overflowed\(/g), file).toBe(kernelParts);
       }
     }
   });
