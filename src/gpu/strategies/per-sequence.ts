@@ -25,10 +25,10 @@ export const PER_SEQUENCE_LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOut
 
 /**
  * The largest hidden size per cell. The gated cells hold gates·H rows of Wx and Wh (LSTM 4, GRU 3), so their
- * private arrays grow about that many times faster with H; their limit keeps the weights of the largest shape
- * (I = O = 16) near Elman's at its limit (816 floats at H = 16; LSTM 992 and GRU 776 at H = 8), and the kernels'
- * pipeline creation within about 20 s on the software adapters (docs/cells.md has the measurements; LSTM at H = 16
- * took 104 s on lavapipe).
+ * private arrays grow about that many times faster with H. At H = 8 the largest shape (I = O = 16) keeps them near
+ * Elman's at its limit (weights: Elman 816 floats at H = 16, LSTM 992, GRU 776) and well inside WGSL's portable
+ * 8 KiB, and its first run compiles within about twice Elman's worst case on lavapipe (at H = 16 about 8 times;
+ * docs/cells.md has the measurements).
  */
 export const PER_SEQUENCE_MAX_HIDDEN: Readonly<Record<CellName, number>> = { elman: 16, lstm: 8, gru: 8 };
 
