@@ -1,8 +1,8 @@
 // LSTM and GRU on the per-sequence GPU kernels against the float64 CPU reference (cpuRun): both output modes,
 // ragged lengths, non-zero h0 and c0, truncated BPTT, gradient clipping, bit-identical repeats; RTRL for small
 // shapes; the refusals of shapes the per-sequence and rtrl kernels do not take; fused training of a population of
-// gated models (the optimizer kernel strides over NWEIGHTS = NPARAM + NSTATE) against the CPU's; `verify` on LSTM
-// and GRU model files.
+// LSTMs (the optimizer kernel strides over NWEIGHTS = NPARAM + NSTATE) against the CPU's; `verify` on LSTM and GRU
+// model files.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,8 +125,11 @@ await describeGpu('LSTM and GRU on the rtrl kernel', (gpu) => {
   });
 });
 
+// Training once, with LSTM: its two state vectors (NSTATE = 2H, h0 then c0 after each model's parameters) are what
+// the training kernel, the optimizer's NWEIGHTS stride and loss evaluation must get right; GRU's cell module is the
+// one the per-sequence tests above check. (A cold first training call compiles for about a minute on lavapipe.)
 await describeGpu('training gated models on WebGPU', (gpu) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of ['lstm'] as const) {
     it(`${cell}: a population of two (own h0 each) follows the CPU trajectories for 60 steps (Adam, mini-batches, clipping, ragged, output all)`, async () => {
       const a = modelFromJSON(gatedModel(cell, 1, 2, 1, 'all', 400));
       const b = { ...modelFromJSON(gatedModel(cell, 1, 2, 1, 'all', 401)), h0: Float64Array.from([-0.1, 0.2]) };
