@@ -29,8 +29,11 @@ export interface CoreResult {
 /** The backend-specific part of training: train a population, and evaluate the SSR of many weight sets. */
 export interface TrainBackend {
   population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult>;
-  /** SSR per model (params model-major, h0 per model or the base's) on its data set (one shared set, or one per model); NaN where not finite. */
-  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array>;
+  /**
+   * SSR per model (params model-major, h0 per model or the base's, and an LSTM's c0 per model or the base's) on its
+   * data set (one shared set, or one per model); NaN where not finite.
+   */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s?: (Float64Array | undefined)[] | null): Promise<Float64Array>;
 }
 
 /** Options beyond the public ones, for the landscape's path. */
@@ -143,6 +146,7 @@ export async function cpuTrainPopulation(
       const theta = params.subarray(m * P, (m + 1) * P);
       work.params = theta;
       work.h0 = models[m].h0;
+      work.c0 = models[m].c0;
       const batch = sharedBatch ?? (idx ? subsetBatch(sets[m], idx) : sets[m]);
       const r = await gradient(work, batch);
       const loss = r.loss;
@@ -181,7 +185,7 @@ export async function cpuTrainPopulation(
 }
 
 /** SSR of each model (params model-major) on its data set (or the shared one); NaN where not finite. */
-export function cpuLosses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Float64Array {
+export function cpuLosses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s?: (Float64Array | undefined)[] | null): Float64Array {
   const P = base.params.length;
   const M = params.length / P;
   const out = new Float64Array(M);
@@ -189,6 +193,7 @@ export function cpuLosses(base: Model, params: Float64Array, sets: Batch[], h0s:
   for (let m = 0; m < M; m++) {
     work.params = params.subarray(m * P, (m + 1) * P);
     if (h0s) work.h0 = h0s[m];
+    if (c0s) work.c0 = c0s[m];
     const r = cpuRun(work, sets.length === 1 ? sets[0] : sets[m], { gradients: false });
     out[m] = r.overflowed > 0 || !Number.isFinite(r.loss as number) ? NaN : (r.loss as number);
   }

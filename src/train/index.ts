@@ -53,7 +53,7 @@ async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
   }
   return {
     population: cpuTrainPopulation,
-    losses: async (base, params, sets, h0s) => cpuLosses(base, params, sets, h0s),
+    losses: async (base, params, sets, h0s, c0s) => cpuLosses(base, params, sets, h0s, c0s),
   };
 }
 
@@ -82,6 +82,8 @@ async function runPopulation(
       if (k >= 0) throw new InputError(`models[${i}].weights.${paramName(m, k)}`, `${m.params[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
       k = firstFloat32Overflow(m.h0);
       if (k >= 0) throw new InputError(`models[${i}].h0[${k}]`, `${m.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+      k = m.c0 ? firstFloat32Overflow(m.c0) : -1;
+      if (k >= 0) throw new InputError(`models[${i}].c0[${k}]`, `${m.c0![k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
     });
     if (opts.validation) checkFloat32Range(models[0], opts.validation, 'validation');
   }
@@ -101,8 +103,9 @@ async function runPopulation(
     },
   });
   const h0s = models.map((m) => m.h0);
-  const finalLoss = await be.losses(models[0], core.params, shared ? [sets[0]] : sets, h0s);
-  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s) : null;
+  const c0s = models[0].c0 ? models.map((m) => m.c0) : null;
+  const finalLoss = await be.losses(models[0], core.params, shared ? [sets[0]] : sets, h0s, c0s);
+  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s, c0s) : null;
   const done = core.stepsDone.reduce((a, b) => Math.max(a, b), 0);
   opts.onProgress?.({ step: done, steps: o.steps, loss: core.lastLoss[0], stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0) });
   return { core, models, sets, o, finalLoss, validationLoss };
@@ -123,7 +126,7 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
     if (step <= last) history.push({ step, loss: core.curves[j] });
   });
   if (last >= 0 && history.at(-1)?.step !== last) history.push({ step: last, loss: Math.fround(core.lastLoss[0]) });
-  const out: Model = { ...models[0], params: core.params.slice(), h0: models[0].h0.slice() };
+  const out: Model = { ...models[0], params: core.params.slice(), h0: models[0].h0.slice(), ...(models[0].c0 ? { c0: models[0].c0.slice() } : {}) };
   return {
     backend: engine.backend,
     adapter: engine.adapter,
@@ -167,8 +170,8 @@ export async function trainPopulation(engine: Engine, models: (Model | ModelJSON
 }
 
 /**
- * `count` copies of `base` with every trainable parameter drawn uniformly from [−scale, scale] (default 1) and
- * rounded to float32; model m takes the draws m·P … m·P+P−1 of one mulberry32 stream seeded by `seed`.
+ * `count` copies of `base` (its cell, shape and initial state) with every trainable parameter drawn uniformly from
+ * [−scale, scale] (default 1) and rounded to float32 (for LSTM and GRU every gate row of Wx, Wh, bx and bh too); model m takes the draws m·P … m·P+P−1 of one mulberry32 stream seeded by `seed`.
  */
 export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed: number, scale = 1): Model[] {
   const base = asModel(baseIn);
@@ -179,7 +182,7 @@ export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed:
   return Array.from({ length: count }, () => {
     const params = new Float64Array(P);
     for (let p = 0; p < P; p++) params[p] = Math.fround(rng.uniform(-scale, scale));
-    return { ...base, params, h0: base.h0.slice() };
+    return { ...base, params, h0: base.h0.slice(), ...(base.c0 ? { c0: base.c0.slice() } : {}) };
   });
 }
 

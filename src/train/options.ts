@@ -177,6 +177,9 @@ export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets:
   const m0 = models[0];
   const P = paramLayout(m0).count;
   models.forEach((m, i) => {
+    if ((m.cell ?? 'elman') !== (m0.cell ?? 'elman')) {
+      throw new InputError(`models[${i}].cell`, `every model of a population must have the cell of models[0] (${m0.cell ?? 'elman'}), got ${m.cell ?? 'elman'}`, 'options');
+    }
     if (m.inputSize !== m0.inputSize || m.hiddenSize !== m0.hiddenSize || m.outputSize !== m0.outputSize || m.activation !== m0.activation || m.output !== m0.output) {
       throw new InputError(`models[${i}]`, 'every model of a population must have the shape, activation and output mode of models[0]', 'options');
     }
@@ -197,7 +200,10 @@ export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets:
   return { sets, shared };
 }
 
-/** The flat index of a parameter given by name (`Wx[0][0]`, `bh[1]`, the notes' w1/b1/w2/w3/b2 for 1-1-1) or index. */
+/**
+ * The flat index of a parameter given by name (`Wx[0][0]`, `bh[1]`, `bx[2]` for LSTM and GRU, the notes'
+ * w1/b1/w2/w3/b2 for a 1-1-1 Elman model) or index.
+ */
 export function resolveParam(shape: Shape & { cell?: CellName }, param: string | number, field: string): number {
   const L = paramLayout(shape);
   if (typeof param === 'number') {
@@ -206,7 +212,8 @@ export function resolveParam(shape: Shape & { cell?: CellName }, param: string |
   }
   const s = String(param).trim();
   const scalar: Record<string, string> = { w1: 'Wx[0][0]', b1: 'bh[0]', w2: 'Wh[0][0]', w3: 'Wy[0][0]', b2: 'by[0]' };
-  const isScalarModel = shape.inputSize === 1 && shape.hiddenSize === 1 && shape.outputSize === 1;
+  // The notes' names belong to their network: a 1-1-1 Elman model (a gated cell has 4 or 3 rows per block).
+  const isScalarModel = shape.inputSize === 1 && shape.hiddenSize === 1 && shape.outputSize === 1 && (shape.cell ?? 'elman') === 'elman';
   const name = isScalarModel && scalar[s] ? scalar[s] : s;
   if (/^\d+$/.test(name)) return resolveParam(shape, Number(name), field);
   const m = /^(\w+)\[(\d+)\](?:\[(\d+)\])?$/.exec(name);

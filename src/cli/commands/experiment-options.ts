@@ -8,6 +8,7 @@ import { addingData, csvData, seedData, sineData, splitData, type ColumnRef, typ
 import { InputError } from '../../errors.ts';
 import { readModelFile, readTextFile } from '../../io/files.ts';
 import { MAX_ARRAY_VALUES } from '../../io/rnnb.ts';
+import { CELL_NAMES, cellByName, isGated, type CellName } from '../../cells/index.ts';
 import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model, type ModelJSON } from '../../model.ts';
 import type { Schedule, TrainOptions } from '../../train/types.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, randomPopulation } from '../../train/index.ts';
@@ -92,6 +93,8 @@ export function loadSplitData(o: DataCliOptions, seed: number): { data: DataSet;
 
 export interface ModelCliOptions {
   init?: string;
+  /** The recurrent cell (default elman). */
+  cell?: CellName;
   hidden?: number;
   activation?: Activation;
   scale: number;
@@ -101,30 +104,57 @@ export interface ModelCliOptions {
 export function addModelOptions(cmd: Command, what: string): Command {
   return cmd
     .option('--init <model>', `start from this model JSON file (or a preset name: statquest) instead of ${what}`)
+    .addOption(cellOption())
     .option('--hidden <H>', 'hidden units (default: what the data set suggests; 1 for seed)', integer(1, LIMITS.maxHiddenSize))
-    .addOption(new Option('--activation <name>', 'relu, tanh or identity (default: the data set\'s suggestion; relu for seed)').choices(ACTIVATIONS))
+    .addOption(new Option('--activation <name>', 'Elman: relu, tanh or identity (default: the data set\'s suggestion; relu for seed); LSTM and GRU: tanh').choices(ACTIVATIONS))
     .option('--scale <s>', 'random initial weights are uniform in [-s, s]', number('positive'), 1)
     .option('--seed <n>', 'seed of the random initial weights and of the mini-batch shuffle', integer(-0x80000000, 0xffffffff), 1);
 }
 
-/** The model shape for a data set: the data's I, O and output mode, --hidden and --activation or the suggestion. */
+/** --cell: the recurrent cell of the model the command builds (elman, lstm or gru). */
+export function cellOption(): Option {
+  return new Option('--cell <name>', 'recurrent cell: elman (default), lstm or gru').choices(CELL_NAMES);
+}
+
+/**
+ * A model of `cell` with all weights 0 (the shape to draw random weights into): gated cells stack their gates in
+ * the rows of Wx, Wh, bx and bh and take the activation tanh only.
+ */
+export function zeroModel(cell: CellName, shape: { inputSize: number; hiddenSize: number; outputSize: number; output: Model['output'] }, activation: Activation): Model {
+  const c = cellByName(cell);
+  if (isGated(c) && !c.activations.includes(activation)) {
+    throw new InputError('--activation', `${cell} takes ${c.activations.join(', ')} only (its gates are fixed: σ and tanh), got ${activation}`);
+  }
+  const { inputSize: I, hiddenSize: H, outputSize: O } = shape;
+  const G = c.gates * H;
+  const zeros = (r: number, cols: number): number[][] => Array.from({ length: r }, () => new Array<number>(cols).fill(0));
+  const json: ModelJSON = {
+    ...(cell !== 'elman' ? { cell } : {}),
+    inputSize: I,
+    hiddenSize: H,
+    outputSize: O,
+    activation,
+    output: shape.output,
+    weights: { Wx: zeros(G, I), Wh: zeros(G, H), ...(isGated(c) ? { bx: new Array(G).fill(0) } : {}), bh: new Array(G).fill(0), Wy: zeros(O, H), by: new Array(O).fill(0) },
+  };
+  return modelFromJSON(json);
+}
+
+/** The model shape for a data set: the data's I, O and output mode, --cell, --hidden and --activation or the suggestion. */
 export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   if (o.init) {
-    if (o.hidden !== undefined || o.activation !== undefined) throw new InputError('--init', '--hidden and --activation come from the --init model; leave them out');
+    if (o.hidden !== undefined || o.activation !== undefined || o.cell !== undefined) throw new InputError('--init', '--cell, --hidden and --activation come from the --init model; leave them out');
     return modelFromJSON(readModelFile(o.init));
   }
   const s = data.suggest;
-  const H = o.hidden ?? s.hiddenSize;
-  const zeros = (r: number, c: number): number[][] => Array.from({ length: r }, () => new Array<number>(c).fill(0));
-  const json: ModelJSON = {
-    inputSize: s.inputSize,
-    hiddenSize: H,
-    outputSize: s.outputSize,
-    activation: o.activation ?? s.activation,
-    output: s.output,
-    weights: { Wx: zeros(H, s.inputSize), Wh: zeros(H, H), bh: new Array(H).fill(0), Wy: zeros(s.outputSize, H), by: new Array(s.outputSize).fill(0) },
-  };
-  return modelFromJSON(json);
+  const cell = o.cell ?? 'elman';
+  const activation = o.activation ?? (isGated(cellByName(cell)) ? 'tanh' : s.activation);
+  return zeroModel(cell, { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output }, activation);
+}
+
+/** The model's cell and activation in words: `relu` for Elman, `lstm` or `gru` for the gated cells. */
+export function cellText(m: Model): string {
+  return m.cell && m.cell !== 'elman' ? m.cell : m.activation;
 }
 
 /** The model to train: --init as given, else random weights (seed --seed, scale --scale) = population model 0. */
