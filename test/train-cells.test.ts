@@ -10,10 +10,11 @@ import { Engine } from '../src/engine.ts';
 import { InputError } from '../src/errors.ts';
 import { modelFromJSON, paramLayout, paramName, type Model } from '../src/model.ts';
 import { Rng } from '../src/random.ts';
-import { lossLandscape, randomPopulation, train, trainPopulation } from '../src/train/index.ts';
+import { randomModelJSON, Rng as CaseRng } from './helpers/random-cases.ts';
+import { lossLandscape, randomPopulation, train, trainPopulation, zeroModel } from '../src/train/index.ts';
 import { resolveParam } from '../src/train/options.ts';
-import { zeroModel } from '../src/cli/commands/experiment-options.ts';
-import { randomModelJSON } from './helpers/random-cases.ts';
+
+
 
 const engineP = Engine.create({ backend: 'cpu' });
 
@@ -82,7 +83,7 @@ describe.each(['lstm', 'gru'] as CellName[])('%s training on the CPU', (cell) =>
   it('a gated landscape over bx[2] × Wh[1][0] equals cpuRun at every grid point, and its path lowers the loss', async () => {
     const engine = await engineP;
     const batch = data();
-    const model = modelFromJSON(randomModelJSON(new Rng(11), { ...shape, cell, h0: true }));
+    const model = modelFromJSON(randomModelJSON(new CaseRng(11), { ...shape, activation: 'tanh', cell, h0: true }));
     const L = await lossLandscape(engine, model, batch, { param: 'bx[2]', min: -2, max: 2, steps: 4 }, { param: 'Wh[1][0]', min: -1, max: 1.5, steps: 3 }, {
       path: { optimizer: { kind: 'sgd', lr: 0.05 }, steps: 20 },
     });
@@ -124,6 +125,6 @@ describe('populations of gated cells', () => {
   });
 
   it('a gated model takes the activation tanh only', () => {
-    expect(() => zeroModel('gru', shape, 'relu')).toThrow(/--activation: gru takes tanh only/);
+    expect(() => zeroModel('gru', shape, 'relu')).toThrow(/activation: gru takes tanh only/);
   });
 });

@@ -5,7 +5,8 @@
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
 import { InputError } from '../errors.ts';
-import { modelFromJSON, paramName, type Model, type ModelJSON, type Shape } from '../model.ts';
+import { cellByName, isGated, type CellName } from '../cells/index.ts';
+import { modelFromJSON, paramName, type Activation, type Model, type ModelJSON, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkFloat32Range, firstFloat32Overflow, parseModel } from '../validate.ts';
 import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult, type TrainBackend } from './cpu.ts';
@@ -184,6 +185,30 @@ export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed:
     for (let p = 0; p < P; p++) params[p] = Math.fround(rng.uniform(-scale, scale));
     return { ...base, params, h0: base.h0.slice(), ...(base.c0 ? { c0: base.c0.slice() } : {}) };
   });
+}
+
+/**
+ * A model of `cell` with all weights 0 (the shape to draw random weights into): gated cells stack their gates in
+ * the rows of Wx, Wh, bx and bh and take the activation tanh only.
+ */
+export function zeroModel(cell: CellName, shape: { inputSize: number; hiddenSize: number; outputSize: number; output: Model['output'] }, activation: Activation): Model {
+  const c = cellByName(cell);
+  if (isGated(c) && !c.activations.includes(activation)) {
+    throw new InputError('activation', `${cell} takes ${c.activations.join(', ')} only (its gates are fixed: σ and tanh), got ${activation}`);
+  }
+  const { inputSize: I, hiddenSize: H, outputSize: O } = shape;
+  const G = c.gates * H;
+  const zeros = (r: number, cols: number): number[][] => Array.from({ length: r }, () => new Array<number>(cols).fill(0));
+  const json: ModelJSON = {
+    ...(cell !== 'elman' ? { cell } : {}),
+    inputSize: I,
+    hiddenSize: H,
+    outputSize: O,
+    activation,
+    output: shape.output,
+    weights: { Wx: zeros(G, I), Wh: zeros(G, H), ...(isGated(c) ? { bx: new Array(G).fill(0) } : {}), bh: new Array(G).fill(0), Wy: zeros(O, H), by: new Array(O).fill(0) },
+  };
+  return modelFromJSON(json);
 }
 
 function checkAxis(a: LandscapeAxis, field: string): void {

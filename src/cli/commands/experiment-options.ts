@@ -9,7 +9,8 @@ import { InputError } from '../../errors.ts';
 import { readModelFile, readTextFile } from '../../io/files.ts';
 import { MAX_ARRAY_VALUES } from '../../io/rnnb.ts';
 import { CELL_NAMES, cellByName, isGated, type CellName } from '../../cells/index.ts';
-import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model, type ModelJSON } from '../../model.ts';
+import { zeroModel } from '../../train/index.ts';
+import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model } from '../../model.ts';
 import type { Schedule, TrainOptions } from '../../train/types.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, randomPopulation } from '../../train/index.ts';
 import { printable, type CliIO } from '../io.ts';
@@ -17,6 +18,7 @@ import { fraction, integer, number } from '../options.ts';
 import { startProgress } from '../progress.ts';
 
 // The number, list and interval parsers live in src/cli/options.ts (one parser for every option).
+export { zeroModel } from '../../train/index.ts';
 export { fraction, integer, number, parseInterval, parseValues } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -116,30 +118,6 @@ export function cellOption(): Option {
   return new Option('--cell <name>', 'recurrent cell: elman (default), lstm or gru').choices(CELL_NAMES);
 }
 
-/**
- * A model of `cell` with all weights 0 (the shape to draw random weights into): gated cells stack their gates in
- * the rows of Wx, Wh, bx and bh and take the activation tanh only.
- */
-export function zeroModel(cell: CellName, shape: { inputSize: number; hiddenSize: number; outputSize: number; output: Model['output'] }, activation: Activation): Model {
-  const c = cellByName(cell);
-  if (isGated(c) && !c.activations.includes(activation)) {
-    throw new InputError('--activation', `${cell} takes ${c.activations.join(', ')} only (its gates are fixed: σ and tanh), got ${activation}`);
-  }
-  const { inputSize: I, hiddenSize: H, outputSize: O } = shape;
-  const G = c.gates * H;
-  const zeros = (r: number, cols: number): number[][] => Array.from({ length: r }, () => new Array<number>(cols).fill(0));
-  const json: ModelJSON = {
-    ...(cell !== 'elman' ? { cell } : {}),
-    inputSize: I,
-    hiddenSize: H,
-    outputSize: O,
-    activation,
-    output: shape.output,
-    weights: { Wx: zeros(G, I), Wh: zeros(G, H), ...(isGated(c) ? { bx: new Array(G).fill(0) } : {}), bh: new Array(G).fill(0), Wy: zeros(O, H), by: new Array(O).fill(0) },
-  };
-  return modelFromJSON(json);
-}
-
 /** The model shape for a data set: the data's I, O and output mode, --cell, --hidden and --activation or the suggestion. */
 export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   if (o.init) {
@@ -149,6 +127,7 @@ export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   const s = data.suggest;
   const cell = o.cell ?? 'elman';
   const activation = o.activation ?? (isGated(cellByName(cell)) ? 'tanh' : s.activation);
+  if (activation !== 'tanh' && isGated(cellByName(cell))) throw new InputError('--activation', `${cell} takes tanh only (its gates are fixed: σ and tanh), got ${activation}`);
   return zeroModel(cell, { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output }, activation);
 }
 
