@@ -14,8 +14,9 @@
 import { cellOf, isGated, type CellName } from '../cells/index.ts';
 import { cpuCell } from '../cpu/cells.ts';
 import { InputError } from '../errors.ts';
-import { initialState, paramLayout, type Model } from '../model.ts';
+import { initialState, paramLayout, type Activation, type Model } from '../model.ts';
 import { Rng } from '../random.ts';
+import { randomPopulation, zeroModel } from '../train/index.ts';
 
 /** The measures of the study, by name. */
 export const CELL_STUDY_MEASURES = ['state', 'input', 'wx'] as const;
@@ -94,6 +95,33 @@ export function saturatedLstm(model: Model, bias: number): Model {
     params[B.bh.offset + H + j] = 0;
   }
   return { ...model, params };
+}
+
+export interface RandomCellsOptions {
+  cells: readonly CellName[];
+  /** Hidden units H (I = O = 1, output last). */
+  hidden: number;
+  /** Seed of the weights: every cell draws its weights from this seed (randomPopulation's model 0). */
+  seed: number;
+  /** Weights uniform in [−scale, scale]. Default 1. */
+  scale?: number;
+  /** Add the LSTM saturated with this bias after the LSTM (saturatedLstm); 0 or absent: leave it out. */
+  saturation?: number;
+  /** Elman's activation. Default tanh. */
+  activation?: Activation;
+}
+
+/** Seeded random models of the cells (1 input, H hidden units, 1 output), labelled, with the saturated LSTM. */
+export function randomCellModels(o: RandomCellsOptions): CellStudyEntry[] {
+  const entries: CellStudyEntry[] = [];
+  const act = o.activation ?? 'tanh';
+  for (const cell of o.cells) {
+    const base = zeroModel(cell, { inputSize: 1, hiddenSize: o.hidden, outputSize: 1, output: 'last' }, cell === 'elman' ? act : 'tanh');
+    const model = randomPopulation(base, 1, o.seed, o.scale ?? 1)[0];
+    entries.push({ label: cell === 'elman' ? `elman (${act})` : cell, model });
+    if (cell === 'lstm' && o.saturation) entries.push({ label: 'lstm (saturated)', model: saturatedLstm(model, o.saturation) });
+  }
+  return entries;
 }
 
 function norm(v: ArrayLike<number>): number {

@@ -9,9 +9,8 @@ import { CELL_NAMES, type CellName } from '../../cells/index.ts';
 import { InputError } from '../../errors.ts';
 import { readModelFile } from '../../io/files.ts';
 import { modelFromJSON, type Activation, type Model } from '../../model.ts';
-import { CELL_STUDY_MEASURES, MAX_CELL_STUDY_LENGTH, cellStudy, factorRange, perStepFactor, saturatedLstm, type CellStudy, type CellStudyEntry, type CellStudyMeasure } from '../../study/cells.ts';
+import { CELL_STUDY_MEASURES, MAX_CELL_STUDY_LENGTH, cellStudy, factorRange, perStepFactor, randomCellModels, type CellStudy, type CellStudyEntry, type CellStudyMeasure } from '../../study/cells.ts';
 import { linePlotSvg } from '../../svg/index.ts';
-import { randomPopulation, zeroModel } from '../../train/index.ts';
 import { jsonText, num } from '../format.ts';
 import { printable, type CliIO } from '../io.ts';
 import { outputKind, writeOutputs } from './experiment-options.ts';
@@ -74,12 +73,7 @@ function studyModels(o: CellStudyCliOptions): { entries: CellStudyEntry[]; how: 
   const entries: CellStudyEntry[] = [];
   const how: string[] = [];
   if (o.cells) {
-    for (const cell of o.cells) {
-      const base = zeroModel(cell, { inputSize: 1, hiddenSize: o.hidden, outputSize: 1, output: 'last' }, cell === 'elman' ? o.activation : 'tanh');
-      const model = randomPopulation(base, 1, o.seed, o.scale)[0];
-      entries.push({ label: cell === 'elman' ? `elman (${o.activation})` : cell, model });
-      if (cell === 'lstm' && o.saturation > 0) entries.push({ label: 'lstm (saturated)', model: saturatedLstm(model, o.saturation) });
-    }
+    entries.push(...randomCellModels({ cells: o.cells, hidden: o.hidden, seed: o.seed, scale: o.scale, saturation: o.saturation, activation: o.activation }));
     how.push(`${o.cells.join(', ')}: random, uniform in [-${o.scale}, ${o.scale}] (seed ${o.seed}), I=1 H=${o.hidden} O=1`);
     if (o.cells.includes('lstm') && o.saturation > 0) how.push(`lstm (saturated): the lstm's weights with bx = −${o.saturation} on the input gate and +${o.saturation} on the forget gate (bh 0 there)`);
   }
