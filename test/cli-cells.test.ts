@@ -4,7 +4,7 @@
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { sineData, seedData } from '../src/data/index.ts';
@@ -122,6 +122,10 @@ describe('unroll-study --cells', () => {
     expect(rep.rows[0].cell).toBe('lstm');
     expect(rep.rows[0].state).toEqual(Array.from(lib.state));
     expect(rep.rows[0].inputs).toEqual(new Array(10).fill(0.5));
+    // Several models, comma-separated: each sees the same steps; the notes' network (a preset) has one input.
+    const two = await json('unroll-study', '--backend', 'cpu', '--model', `${file},statquest`, '--length', '5', '--inputs', '0.5', '--target', '0');
+    expect(two.rows.map((r: { label: string; cell: string }) => [r.label, r.cell])).toEqual([[basename(file), 'lstm'], ['statquest', 'elman']]);
+    expect(two.rows[0].state).toEqual(rep.rows[0].state);
   });
 
   it('rejects bad values with exit 2', async () => {

@@ -1,4 +1,4 @@
-// `webgpu-rnn unroll-study --cells elman,lstm,gru` (or `--model FILE`): the cells' unroll study (src/study/cells.ts)
+// `webgpu-rnn unroll-study --cells elman,lstm,gru` (or `--model FILE,…`): the cells' unroll study (src/study/cells.ts)
 // — how the gradient reaching the state and the input k steps back decays for Elman, LSTM and GRU side by side,
 // with an LSTM saturated at f = 1, i = 0 beside them — as a report, CSV or JSON and an SVG plot on a log axis.
 // It runs on the float64 CPU reference: the engine returns no state or input gradients.
@@ -18,7 +18,8 @@ import { outputKind, writeOutputs } from './experiment-options.ts';
 /** The options of the cells' mode of `unroll-study`. */
 export interface CellStudyCliOptions {
   cells?: CellName[];
-  model?: string[];
+  /** Model JSON files or presets, comma-separated. */
+  model?: string;
   hidden: number;
   seed: number;
   scale: number;
@@ -48,11 +49,6 @@ export function parseCells(v: string): CellName[] {
   return names as CellName[];
 }
 
-/** Repeatable --model. */
-export function collect(v: string, prev: string[] | undefined): string[] {
-  return [...(prev ?? []), v];
-}
-
 const MEASURE_TEXT: Record<CellStudyMeasure, string> = {
   state: '‖∂SSR/∂s_(T−k)‖, the gradient reaching the state k steps back (s = h; LSTM: [h, c]; k = T is s_0)',
   input: '‖∂SSR/∂x_(T−k)‖, the gradient reaching the input k steps back',
@@ -77,7 +73,9 @@ function studyModels(o: CellStudyCliOptions): { entries: CellStudyEntry[]; how: 
     how.push(`${o.cells.join(', ')}: random, uniform in [-${o.scale}, ${o.scale}] (seed ${o.seed}), I=1 H=${o.hidden} O=1`);
     if (o.cells.includes('lstm') && o.saturation > 0) how.push(`lstm (saturated): the lstm's weights with bx = −${o.saturation} on the input gate and +${o.saturation} on the forget gate (bh 0 there)`);
   }
-  for (const file of o.model ?? []) {
+  const files = o.model === undefined ? [] : o.model.split(',').map((f) => f.trim());
+  if (files.some((f) => f === '')) throw new InputError('--model', `expected model files or presets, comma-separated, got "${o.model}"`);
+  for (const file of files) {
     let model: Model;
     try {
       model = modelFromJSON(readModelFile(file));

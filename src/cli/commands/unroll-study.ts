@@ -19,7 +19,7 @@ import { number, outputKind, parseValues, writeOutputs } from './experiment-opti
 import { CELL_NAMES } from '../../cells/index.ts';
 import { LIMITS } from '../../model.ts';
 import { CELL_STUDY_MEASURES } from '../../study/cells.ts';
-import { CELL_STUDY_LENGTH, CELL_STUDY_SATURATION, collect, parseCells, runCellStudy, type CellStudyCliOptions } from './cell-study.ts';
+import { CELL_STUDY_LENGTH, CELL_STUDY_SATURATION, parseCells, runCellStudy, type CellStudyCliOptions } from './cell-study.ts';
 
 interface StudyCommandOptions {
   length: number;
@@ -115,7 +115,7 @@ export function registerUnrollStudy(program: Command, io: CliIO): void {
     .option('--json', 'print the full study as JSON')
     // The cells' study: whole models of any cell instead of the notes' network over w2 (src/cli/commands/cell-study.ts).
     .option('--cells <list>', `the cells' study: seeded random models of these cells side by side (${CELL_NAMES.join(', ')}), the gradient reaching the state and input k steps back`, parseCells)
-    .option('--model <file>', "the cells' study of this model JSON file or preset (repeatable)", collect)
+    .option('--model <files>', "the cells' study of these model JSON files or presets (comma-separated)")
     .option('--hidden <H>', '--cells: hidden units of the random models', integer(1, LIMITS.maxHiddenSize), 8)
     .option('--seed <n>', '--cells: seed of the random weights (and of the random inputs)', integer(-0x80000000, 0xffffffff), 1)
     .option('--scale <s>', '--cells: random weights are uniform in [-s, s]', number('positive'), 1)
