@@ -10,7 +10,11 @@ import { cpuRun } from '../src/cpu/reference.ts';
 import { modelFromJSON, paramLayout, type Model } from '../src/model.ts';
 import { scalarModel } from '../src/statquest.ts';
 import { cellStudy, cellStudyRow, factorRange, perStepFactor, saturatedLstm, studyInputs } from '../src/study/cells.ts';
+import { cellStudyOnEngine } from '../src/study/cells-engine.ts';
 import { unrollStudyCpu } from '../src/study/unroll.ts';
+import { Engine } from '../src/engine.ts';
+import { CELL_NAMES } from '../src/cells/index.ts';
+import { randomCellModels } from '../src/study/cells.ts';
 import { randomPopulation, zeroModel } from '../src/train/index.ts';
 import { randomModelJSON, Rng } from './helpers/random-cases.ts';
 
@@ -101,6 +105,27 @@ describe.each(CASES)('%s: the study against finite differences of cpuRun', (labe
     const g = cpuRun(m, batchFromArrays([steps], [new Array(m.outputSize).fill(target)], 'last', I), { gradients: true }).grads!;
     const L = paramLayout(m).blocks;
     row.dWx.forEach((v, p) => expect(v).toBeCloseTo(g[L.Wx.offset + p], 12));
+  });
+});
+
+describe('the input side through engine.run (one-hot input columns) on the CPU engine', () => {
+  it('equals the study for every cell, over two runs (T = 70 > 63 columns) and with I = 2', async () => {
+    const engine = await Engine.create({ backend: 'cpu' });
+    const models = [...randomCellModels({ cells: CELL_NAMES, hidden: 3, seed: 5, saturation: 20 }), { label: 'lstm I=2', model: model('lstm') }];
+    // model('lstm') has two outputs: the target applies to both.
+    const T2 = 70;
+    const eng = await cellStudyOnEngine(engine, { models, length: T2, seed: 3, target });
+    const ref = cellStudy({ models, length: T2, seed: 3, target });
+    eng.rows.forEach((r, j) => {
+      const c = ref.rows[j];
+      expect(r.runs).toBe(2); // 63 (I = 1) or 62 (I = 2) steps per run
+      expect(r.loss).toBeCloseTo(c.loss, 12);
+      for (let k = 0; k < T2; k++) {
+        r.dInput[k].forEach((v, i) => expect(Math.abs(v - c.dInput[k][i])).toBeLessThanOrEqual(1e-12 * Math.max(1e-300, c.input[0])));
+        expect(Math.abs(r.wx[k] - c.wx[k])).toBeLessThanOrEqual(1e-12 * c.wx[0]);
+      }
+    });
+    await expect(cellStudyOnEngine(engine, { models: [{ label: 'wide', model: { ...models[0].model, inputSize: 64 } }], length: 3 })).rejects.toThrow(/at most 63 inputs, got 64/);
   });
 });
 
