@@ -131,7 +131,6 @@ describe('unroll-study --cells', () => {
   it('rejects bad values with exit 2', async () => {
     expectInputError(await cli('unroll-study', '--cells', 'lstm,rnn'), '--cells');
     expectInputError(await cli('unroll-study', '--cells', 'lstm', '--w2', '1'), '--w2');
-    expectInputError(await cli('unroll-study', '--cells', 'lstm', '--backend', 'webgpu'), '--backend', 'CPU reference only');
     expectInputError(await cli('unroll-study', '--model', 'statquest', '--hidden', '2'), '--hidden');
     expectInputError(await cli('unroll-study', '--cells', 'gru', '--length', '3', '--inputs', '1,2'), '--inputs');
     expectInputError(await cli('unroll-study', '--cells', 'gru', '--measure', 'h'), '--measure');

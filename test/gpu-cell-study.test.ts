@@ -1,6 +1,6 @@
 // The cells' unroll study through the engine on WebGPU (src/study/cells-engine.ts: one-hot input columns, so
 // dSSR/dWx of those columns is the gradient reaching the input projection k steps back) against the float64 CPU
-// study, for Elman, LSTM, GRU and the saturated LSTM. Tolerance per model: the engine's documented gpuTolerance
+// study, for Elman, LSTM, GRU and the saturated LSTM, and `unroll-study --cells` on WebGPU. Tolerance per model: the engine's documented gpuTolerance
 // over the model's ∂SSR/∂x values (atol 1e-5·max, rtol 1e-4·√T); on SwiftShader the largest relative difference
 // of an Elman network here is about 3e-5.
 
@@ -9,6 +9,7 @@ import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import type { CellName } from '../src/cells/index.ts';
 import { cellStudy, randomCellModels } from '../src/study/cells.ts';
 import { cellStudyOnEngine } from '../src/study/cells-engine.ts';
+import { json } from './helpers/cli.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
 const T = 12;
@@ -31,4 +32,14 @@ await describeGpu('the cells\' study on WebGPU', (gpu) => {
       });
     });
   }
+
+  it('unroll-study --cells on WebGPU: the input side again through the engine, checked against the CPU', async () => {
+    const rep = await json('unroll-study', '--cells', 'elman', '--backend', 'webgpu', '--length', '8', '--hidden', '3');
+    expect(rep.engine.backend).toBe('webgpu');
+    expect(rep.engine.check.failures).toBe(0);
+    expect(rep.engine.check.values).toBe(8 + 8 + 1);
+    const c = compareArrays(rep.engine.rows[0].input, rep.rows[0].input, gpuTolerance(8, rep.rows[0].input));
+    expect(c.ok).toBe(true);
+    expect(c.maxAbs).toBeGreaterThan(0); // float32 against float64: not the same numbers
+  });
 });

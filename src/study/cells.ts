@@ -9,7 +9,8 @@
 // For the notes' Elman network (identity, 1-1-1) the wx term is the unroll study's term k, 2(predicted − target)·
 // w3·w2^k·x_{T−k}, and the state gradient 2(predicted − target)·w3·w2^k: the far past vanishes or explodes as w2^k.
 // An LSTM whose forget gate is saturated at 1 and input gate at 0 carries c unchanged, and the state gradient stays
-// flat: the notes' lesson inverted. The study runs on the CPU only (the engine returns no state or input gradients).
+// flat: the notes' lesson inverted. This is the float64 CPU study; the input side can also be had through any
+// engine (cells-engine.ts), but the state gradient only here (the engine returns parameter gradients only).
 
 import { cellOf, isGated, type CellName } from '../cells/index.ts';
 import { cpuCell } from '../cpu/cells.ts';

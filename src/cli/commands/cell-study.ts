@@ -1,18 +1,23 @@
 // `webgpu-rnn unroll-study --cells elman,lstm,gru` (or `--model FILE,…`): the cells' unroll study (src/study/cells.ts)
 // — how the gradient reaching the state and the input k steps back decays for Elman, LSTM and GRU side by side,
 // with an LSTM saturated at f = 1, i = 0 beside them — as a report, CSV or JSON and an SVG plot on a log axis.
-// It runs on the float64 CPU reference: the engine returns no state or input gradients.
+// Every measure comes from the float64 CPU; on WebGPU the input side (∂SSR/∂x and the Wx terms) is computed again
+// through the engine (src/study/cells-engine.ts) and checked against it (exit 4 beyond the engine's tolerance).
 
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { CELL_NAMES, type CellName } from '../../cells/index.ts';
+import type { BackendChoice } from '../../backend.ts';
+import { compareArrays, gpuTolerance } from '../../compare.ts';
 import { InputError } from '../../errors.ts';
+import { cellStudyOnEngine, type CellEngineStudy } from '../../study/cells-engine.ts';
 import { readModelFile } from '../../io/files.ts';
 import { modelFromJSON, type Activation, type Model } from '../../model.ts';
 import { CELL_STUDY_MEASURES, MAX_CELL_STUDY_LENGTH, cellStudy, factorRange, perStepFactor, randomCellModels, type CellStudy, type CellStudyEntry, type CellStudyMeasure } from '../../study/cells.ts';
 import { linePlotSvg } from '../../svg/index.ts';
 import { jsonText, num } from '../format.ts';
-import { printable, type CliIO } from '../io.ts';
+import { MismatchError, printable, type CliIO } from '../io.ts';
+import { withEngine } from '../run.ts';
 import { outputKind, writeOutputs } from './experiment-options.ts';
 
 /** The options of the cells' mode of `unroll-study`. */
@@ -29,7 +34,7 @@ export interface CellStudyCliOptions {
   inputs: number[];
   target: number;
   activation: Activation;
-  backend: string;
+  backend: BackendChoice;
   out?: string;
   svg?: string;
   json?: boolean;
@@ -90,15 +95,45 @@ function studyModels(o: CellStudyCliOptions): { entries: CellStudyEntry[]; how: 
   return { entries, how };
 }
 
-function studyCsv(s: CellStudy): string {
-  const lines = ['model,cell,k,step,state_grad,input_grad,wx_term'];
+function studyCsv(s: CellStudy, e: CellEngineStudy | null): string {
+  const lines = [`model,cell,k,step,state_grad,input_grad,wx_term${e ? `,input_grad_${e.backend},wx_term_${e.backend}` : ''}`];
   const T = s.length;
-  for (const row of s.rows) {
+  s.rows.forEach((row, j) => {
     for (let k = 0; k <= T; k++) {
-      lines.push(`${row.label.replace(/,/g, ' ')},${row.cell},${k},${T - k},${row.state[k]},${k < T ? row.input[k] : ''},${k < T ? row.wx[k] : ''}`);
+      const more = e ? `,${k < T ? e.rows[j].input[k] : ''},${k < T ? e.rows[j].wx[k] : ''}` : '';
+      lines.push(`${row.label.replace(/,/g, ' ')},${row.cell},${k},${T - k},${row.state[k]},${k < T ? row.input[k] : ''},${k < T ? row.wx[k] : ''}${more}`);
     }
-  }
+  });
   return lines.join('\n') + '\n';
+}
+
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** The engine's input side against the float64 CPU study: per model, the engine's tolerance over its values. */
+export interface EngineCheck {
+  values: number;
+  failures: number;
+  maxRelDiff: number;
+  tolerance: string;
+}
+
+function checkEngine(s: CellStudy, e: CellEngineStudy): EngineCheck {
+  let values = 0;
+  let failures = 0;
+  let maxRelDiff = 0;
+  s.rows.forEach((row, j) => {
+    for (const [a, x] of [
+      [e.rows[j].dInput.flatMap((v) => Array.from(v)), row.dInput.flatMap((v) => Array.from(v))],
+      [Array.from(e.rows[j].wx), Array.from(row.wx)],
+      [[e.rows[j].loss], [row.loss]],
+    ]) {
+      const c = compareArrays(a, x, gpuTolerance(s.length, x));
+      values += c.count;
+      failures += c.failureCount;
+      maxRelDiff = Math.max(maxRelDiff, c.maxRel);
+    }
+  });
+  return { values, failures, maxRelDiff, tolerance: 'per model and quantity: atol 1e-5·max|values| + rtol 1e-4·√T' };
 }
 
 function factors(row: CellStudy['rows'][number], T: number): Record<CellStudyMeasure, ReturnType<typeof perStepFactor>> {
@@ -107,10 +142,13 @@ function factors(row: CellStudy['rows'][number], T: number): Record<CellStudyMea
   return out;
 }
 
-function studyJson(s: CellStudy, inputsText: string, how: string[], files: string[]): Record<string, unknown> {
+function studyJson(s: CellStudy, e: CellEngineStudy | null, check: EngineCheck | null, inputsText: string, how: string[], files: string[]): Record<string, unknown> {
   return {
     backend: 'cpu',
     adapter: 'float64 JavaScript',
+    engine: e
+      ? { backend: e.backend, adapter: e.adapter, rows: e.rows.map((r) => ({ label: r.label, loss: r.loss, input: Array.from(r.input), wx: Array.from(r.wx), runs: r.runs })), check }
+      : null,
     length: s.length,
     target: s.target,
     inputs: inputsText,
@@ -138,7 +176,6 @@ export async function runCellStudy(o: CellStudyCliOptions, cmd: Command, io: Cli
   for (const w of ['w2', 'w1', 'b1', 'w3', 'b2']) {
     if (given(w)) throw new InputError(`--${w}`, 'belongs to the notes\' network study; with --cells or --model the study takes whole models');
   }
-  if (o.backend === 'webgpu') throw new InputError('--backend', 'the cells\' study runs on the float64 CPU reference only (the engine returns no state or input gradients); use --backend cpu or auto');
   for (const w of ['hidden', 'seed', 'scale', 'saturation']) {
     if (given(w) && !o.cells) throw new InputError(`--${w}`, 'applies to the random models of --cells');
   }
@@ -166,9 +203,13 @@ export async function runCellStudy(o: CellStudyCliOptions, cmd: Command, io: Cli
     }
   }
   const one = given('inputs') && o.inputs.length === 1 ? o.inputs[0] : null;
-  const study = cellStudy({ models: entries, length: T, target: o.target, seed: o.seed, inputs: one !== null ? () => one : inputs });
+  const opts = { models: entries, length: T, target: o.target, seed: o.seed, inputs: one !== null ? () => one : inputs };
+  const study = cellStudy(opts);
+  // On WebGPU (--backend webgpu, or auto with an adapter) the input side again, through the engine.
+  const eng = o.backend === 'cpu' ? null : await withEngine(o.backend, io, async (engine) => (engine.backend === 'webgpu' ? cellStudyOnEngine(engine, opts) : null));
+  const check = eng ? checkEngine(study, eng) : null;
   const files: { path: string; text: string }[] = [];
-  if (o.out) files.push({ path: o.out, text: outKind === 'csv' ? studyCsv(study) : JSON.stringify(studyJson(study, inputsText, how, [])) + '\n' });
+  if (o.out) files.push({ path: o.out, text: outKind === 'csv' ? studyCsv(study, eng) : JSON.stringify(studyJson(study, eng, check, inputsText, how, [])) + '\n' });
   if (o.svg) {
     files.push({
       path: o.svg,
@@ -186,11 +227,13 @@ export async function runCellStudy(o: CellStudyCliOptions, cmd: Command, io: Cli
   }
   writeOutputs(files);
   if (o.json) {
-    await io.out(jsonText(studyJson(study, inputsText, how, files.map((f) => f.path)), 1) + '\n');
+    await io.out(jsonText(studyJson(study, eng, check, inputsText, how, files.map((f) => f.path)), 1) + '\n');
+    if (check && check.failures > 0) throw new MismatchError(`unroll-study: ${check.failures} of ${check.values} ${eng!.backend} values differ from the float64 CPU beyond tolerance`);
     return;
   }
   const L: string[] = [];
-  L.push('backend   cpu (float64 JavaScript): the engine returns no state or input gradients, so this study runs on the CPU reference');
+  L.push(`backend   cpu (float64 JavaScript)${eng ? ' for every measure' : ''}`);
+  if (eng) L.push(`          ${eng.backend}, adapter ${eng.adapter}: the input side again through engine.run (${plural(eng.rows.reduce((a, r) => a + r.runs, 0), 'run')}; the engine gives no state gradients)`);
   L.push(`sequence  T = ${T}, inputs ${inputsText}; target ${o.target} for every output at step T`);
   for (const [j, h] of how.entries()) L.push(`${j === 0 ? 'models' : ''.padEnd(6)}    ${h}`);
   for (const m of ['state', 'input'] as const) {
@@ -209,6 +252,11 @@ export async function runCellStudy(o: CellStudyCliOptions, cmd: Command, io: Cli
     const fmt = (r: string[]): string => '  ' + r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd();
     L.push(fmt(head), ...rows.map(fmt));
   }
+  if (check) {
+    L.push('');
+    L.push(`${eng!.backend}: ∂SSR/∂x, the Wx terms and the SSR of every model ${check.failures === 0 ? 'match the float64 CPU' : `— ${check.failures} of ${check.values} values differ from the float64 CPU`} (${check.tolerance}); max relative difference ${check.maxRelDiff.toExponential(2)}`);
+  }
   if (files.length) L.push('', ...files.map((f) => `wrote ${printable(f.path)}`));
   await io.out(L.join('\n') + '\n');
+  if (check && check.failures > 0) throw new MismatchError(`unroll-study: ${check.failures} of ${check.values} ${eng!.backend} values differ from the float64 CPU beyond tolerance`);
 }
