@@ -131,10 +131,6 @@ export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   return zeroModel(cell, { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output }, activation);
 }
 
-/** The model's cell and activation in words: `relu` for Elman, `lstm` or `gru` for the gated cells. */
-export function cellText(m: Model): string {
-  return m.cell && m.cell !== 'elman' ? m.cell : m.activation;
-}
 
 /** The model to train: --init as given, else random weights (seed --seed, scale --scale) = population model 0. */
 export function initialModel(o: ModelCliOptions, data: DataSet): { model: Model; how: string } {

@@ -17,7 +17,7 @@ import type { LandscapeResult } from '../../train/types.ts';
 import { MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
-import { jsonText, num } from '../format.ts';
+import { cellText, jsonText, num } from '../format.ts';
 import { resolveParam } from '../../train/options.ts';
 import type { CellName } from '../../cells/index.ts';
 import { randomPopulation } from '../../train/index.ts';
@@ -25,7 +25,6 @@ import {
   addDataOptions,
   addTrainOptions,
   cellOption,
-  cellText,
   zeroModel,
   loadData,
   optimizerText,

@@ -13,13 +13,12 @@ import type { PopulationReport, TrainOptions } from '../../train/types.ts';
 import { MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
-import { jsonText, num } from '../format.ts';
+import { cellText, jsonText, num } from '../format.ts';
 import {
   addDataOptions,
   addModelOptions,
   addTrainOptions,
   baseModel,
-  cellText,
   loadSplitData,
   number,
   optimizerText,
