@@ -27,6 +27,8 @@ export interface CellStudyEntry {
   /** How the row is named in reports and plots, e.g. `lstm` or `lstm (saturated)`. */
   label: string;
   model: Model;
+  /** An LSTM made by saturatedLstm (plots draw it dashed). */
+  saturated?: boolean;
 }
 
 export interface CellStudyOptions {
@@ -46,6 +48,8 @@ export interface CellStudyOptions {
 
 export interface CellStudyRow {
   label: string;
+  /** The entry's `saturated`. */
+  saturated: boolean;
   cell: CellName;
   inputSize: number;
   hiddenSize: number;
@@ -120,7 +124,7 @@ export function randomCellModels(o: RandomCellsOptions): CellStudyEntry[] {
     const base = zeroModel(cell, { inputSize: 1, hiddenSize: o.hidden, outputSize: 1, output: 'last' }, cell === 'elman' ? act : 'tanh');
     const model = randomPopulation(base, 1, o.seed, o.scale ?? 1)[0];
     entries.push({ label: cell === 'elman' ? `elman (${act})` : cell, model });
-    if (cell === 'lstm' && o.saturation) entries.push({ label: 'lstm (saturated)', model: saturatedLstm(model, o.saturation) });
+    if (cell === 'lstm' && o.saturation) entries.push({ label: 'lstm (saturated)', model: saturatedLstm(model, o.saturation), saturated: true });
   }
   return entries;
 }
@@ -195,6 +199,7 @@ export function cellStudyRow(entry: CellStudyEntry, T: number, xs: Float64Array,
   state[T] = norm(dS);
   return {
     label: entry.label,
+    saturated: !!entry.saturated,
     cell: model.cell ?? 'elman',
     inputSize: I,
     hiddenSize: H,

@@ -216,7 +216,7 @@ export async function runCellStudy(o: CellStudyCliOptions, cmd: Command, io: Cli
       text: linePlotSvg({
         series: study.rows.map((row) => {
           const y = measureOf(row, o.measure);
-          return { label: row.label, x: Array.from(y, (_, k) => k), y, dashed: row.label.includes('saturated') };
+          return { label: row.label, x: Array.from(y, (_, k) => k), y, dashed: row.saturated };
         }),
         xLabel: 'k (steps back from the last step)',
         yLabel: MEASURE_AXIS[o.measure],

@@ -51,7 +51,7 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
             xLabel: 'k (steps back)',
             yLabel: p.measure === 'state' ? '‖∂SSR/∂s(T−k)‖ (log)' : '‖∂SSR/∂x(T−k)‖ (log)',
             logY: true,
-            series: study.rows.map((r) => ({ label: r.label, points: false, ...(r.label.includes('saturated') ? { dash: [6, 4] } : {}) })),
+            series: study.rows.map((r) => ({ label: r.label, points: false, ...(r.saturated ? { dash: [6, 4] } : {}) })),
             height: 300,
           },
           [ks, ...values.map((v) => v.map((x) => (x === 0 ? null : forLog(x))))] as never,
