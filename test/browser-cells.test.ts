@@ -1,4 +1,4 @@
-// The page with LSTM and GRU cells in Chromium: the cell selectors (Train, Population, Verify) on the CPU fallback
+// The page with LSTM and GRU cells in Chromium: the cell selectors (Train and its playground, Population, Verify) on the CPU fallback
 // and on WebGPU, and the Unroll study's cells side by side, with their numbers checked against the same library run
 // here in Node; the new controls fit a 390 px screen.
 
@@ -55,6 +55,12 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     expect(close(r.finalLoss, ref, 1e-9)).toBe(true);
     expect(r.finalLoss).toBeLessThan(r.initialLoss);
     expect(await page.locator('#tr-table').textContent()).toContain('LSTM; I 1, H 2, O 1');
+    // The playground steps the same LSTM: its weights table has every block of the cell, bx included.
+    await page.locator('#pg-step').click();
+    await waitRuns(page, 'playground', 1);
+    expect(await result<{ model: { cell?: string } }>(page, 'playground')).toMatchObject({ model: { cell: 'lstm' } });
+    const heads = await page.locator('#pg-weights th').allTextContents();
+    expect(heads.slice(0, 7)).toEqual(['block', 'Wx', 'Wh', 'bx', 'bh', 'Wy', 'by']);
     // Back to Elman: the activation select is enabled again with its value.
     await page.locator('#tr-cell').selectOption('elman');
     expect(await page.locator('#tr-act').isDisabled()).toBe(false);
