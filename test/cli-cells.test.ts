@@ -43,7 +43,7 @@ describe('population --cell', () => {
   });
 
   it('refuses another activation for a gated cell, and --cell with --init', async () => {
-    expectInputError(await cli('population', '--backend', 'cpu', '--cell', 'gru', '--activation', 'relu', '--count', '2', '--steps', '1'), '--activation', 'gru takes tanh only');
+    expectInputError(await cli('population', '--backend', 'cpu', '--cell', 'gru', '--activation', 'relu', '--count', '2', '--steps', '1'), '--activation', 'the gru cell takes "tanh" only');
     expectInputError(await cli('population', '--backend', 'cpu', '--cell', 'gru', '--init', 'statquest', '--count', '2', '--steps', '1'), '--init', '--cell');
     expectInputError(await cli('population', '--backend', 'cpu', '--cell', 'rnn', '--count', '2'), '--cell');
   });

@@ -125,6 +125,6 @@ describe('populations of gated cells', () => {
   });
 
   it('a gated model takes the activation tanh only', () => {
-    expect(() => zeroModel('gru', shape, 'relu')).toThrow(/activation: gru takes tanh only/);
+    expect(() => zeroModel('gru', shape, 'relu')).toThrow(/activation: the gru cell takes "tanh" only/);
   });
 });

@@ -5,8 +5,8 @@
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
 import { InputError } from '../errors.ts';
-import { cellByName, isGated, type CellName } from '../cells/index.ts';
-import { modelFromJSON, paramName, type Activation, type Model, type ModelJSON, type Shape } from '../model.ts';
+import type { CellName } from '../cells/index.ts';
+import { modelFromJSON, paramLayout, paramName, unflattenParams, type Activation, type Model, type ModelJSON, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkFloat32Range, firstFloat32Overflow, parseModel } from '../validate.ts';
 import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult, type TrainBackend } from './cpu.ts';
@@ -188,27 +188,13 @@ export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed:
 }
 
 /**
- * A model of `cell` with all weights 0 (the shape to draw random weights into): gated cells stack their gates in
- * the rows of Wx, Wh, bx and bh and take the activation tanh only.
+ * A model of `cell` with all weights 0 (the shape to draw random weights into, e.g. with randomPopulation): the
+ * cell's blocks (LSTM and GRU stack 4H or 3H gate rows in Wx, Wh, bx and bh). Checked as a model JSON is: LSTM and
+ * GRU take the activation tanh only (InputError on `activation`).
  */
-export function zeroModel(cell: CellName, shape: { inputSize: number; hiddenSize: number; outputSize: number; output: Model['output'] }, activation: Activation): Model {
-  const c = cellByName(cell);
-  if (isGated(c) && !c.activations.includes(activation)) {
-    throw new InputError('activation', `${cell} takes ${c.activations.join(', ')} only (its gates are fixed: σ and tanh), got ${activation}`);
-  }
-  const { inputSize: I, hiddenSize: H, outputSize: O } = shape;
-  const G = c.gates * H;
-  const zeros = (r: number, cols: number): number[][] => Array.from({ length: r }, () => new Array<number>(cols).fill(0));
-  const json: ModelJSON = {
-    ...(cell !== 'elman' ? { cell } : {}),
-    inputSize: I,
-    hiddenSize: H,
-    outputSize: O,
-    activation,
-    output: shape.output,
-    weights: { Wx: zeros(G, I), Wh: zeros(G, H), ...(isGated(c) ? { bx: new Array(G).fill(0) } : {}), bh: new Array(G).fill(0), Wy: zeros(O, H), by: new Array(O).fill(0) },
-  };
-  return modelFromJSON(json);
+export function zeroModel(cell: CellName, shape: Shape & { output: Model['output'] }, activation: Activation): Model {
+  const s = { cell, inputSize: shape.inputSize, hiddenSize: shape.hiddenSize, outputSize: shape.outputSize };
+  return modelFromJSON(parseModel({ ...s, activation, output: shape.output, weights: unflattenParams(s, new Float64Array(paramLayout(s).count)) }, 'options'));
 }
 
 function checkAxis(a: LandscapeAxis, field: string): void {

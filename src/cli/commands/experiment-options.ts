@@ -8,7 +8,7 @@ import { addingData, csvData, seedData, sineData, splitData, type ColumnRef, typ
 import { InputError } from '../../errors.ts';
 import { readModelFile, readTextFile } from '../../io/files.ts';
 import { MAX_ARRAY_VALUES } from '../../io/rnnb.ts';
-import { CELL_NAMES, cellByName, isGated, type CellName } from '../../cells/index.ts';
+import { CELL_NAMES, type CellName } from '../../cells/index.ts';
 import { zeroModel } from '../../train/index.ts';
 import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model } from '../../model.ts';
 import type { Schedule, TrainOptions } from '../../train/types.ts';
@@ -115,7 +115,7 @@ export function addModelOptions(cmd: Command, what: string): Command {
 
 /** --cell: the recurrent cell of the model the command builds (elman, lstm or gru). */
 export function cellOption(): Option {
-  return new Option('--cell <name>', 'recurrent cell: elman (default), lstm or gru').choices(CELL_NAMES);
+  return new Option('--cell <name>', 'the recurrent cell: elman (default), lstm or gru (PyTorch\'s nn.LSTM and nn.GRU)').choices(CELL_NAMES);
 }
 
 /** The model shape for a data set: the data's I, O and output mode, --cell, --hidden and --activation or the suggestion. */
@@ -126,11 +126,15 @@ export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   }
   const s = data.suggest;
   const cell = o.cell ?? 'elman';
-  const activation = o.activation ?? (isGated(cellByName(cell)) ? 'tanh' : s.activation);
-  if (activation !== 'tanh' && isGated(cellByName(cell))) throw new InputError('--activation', `${cell} takes tanh only (its gates are fixed: σ and tanh), got ${activation}`);
-  return zeroModel(cell, { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output }, activation);
+  // LSTM and GRU take tanh only (their gates are σ and tanh); zeroModel says so for any other --activation.
+  const activation = o.activation ?? (cell === 'elman' ? s.activation : 'tanh');
+  try {
+    return zeroModel(cell, { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output }, activation);
+  } catch (e) {
+    if (e instanceof InputError && e.field === 'activation') throw new InputError('--activation', e.reason);
+    throw e;
+  }
 }
-
 
 /** The model to train: --init as given, else random weights (seed --seed, scale --scale) = population model 0. */
 export function initialModel(o: ModelCliOptions, data: DataSet): { model: Model; how: string } {
