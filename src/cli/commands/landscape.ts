@@ -247,7 +247,8 @@ export function registerLandscape(program: Command, io: CliIO): void {
         L.push(`backend    ${r.backend}, adapter ${r.adapter}`);
         L.push(`data       ${data.name}: ${data.description}`);
         L.push(`model      ${o.cell ? `random (uniform in [-1, 1], seed ${o.seed})` : printable(o.model ?? 'statquest')}: I=${model.inputSize} H=${model.hiddenSize} O=${model.outputSize} ${cellText(model)}`);
-        L.push(`grid       ${r.xName} (${o.x}) from ${xmin} to ${xmax} × ${r.yName} (${o.y}) from ${ymin} to ${ymax}: ${nx}×${ny} = ${(nx * ny).toLocaleString('en-US')} points`);
+        const alias = (name: string, given: string): string => (given !== name ? `${name} (${given})` : name);
+        L.push(`grid       ${alias(r.xName, o.x)} from ${xmin} to ${xmax} × ${alias(r.yName, o.y)} from ${ymin} to ${ymax}: ${nx}×${ny} = ${(nx * ny).toLocaleString('en-US')} points`);
         L.push(`time       ${r.seconds.toFixed(2)} s (${Math.round((nx * ny) / Math.max(r.seconds, 1e-9)).toLocaleString('en-US')} points/s${o.path ? ', path included' : ''})`);
         if (minimum) L.push(`minimum    SSR ${num(minimum.loss)} at ${o.x} = ${num(minimum.x)}, ${o.y} = ${num(minimum.y)}`);
         if (nonFinite) L.push(`not finite ${nonFinite} points (overflow)`);
