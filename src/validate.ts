@@ -98,7 +98,7 @@ function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[
   return v as T;
 }
 
-export const MODEL_KEYS = ['cell', 'inputSize', 'hiddenSize', 'outputSize', 'activation', 'output', 'weights', 'h0', 'c0'] as const;
+export const MODEL_KEYS = ['inputSize', 'hiddenSize', 'outputSize', 'cell', 'activation', 'output', 'weights', 'h0', 'c0'] as const;
 export const WEIGHT_KEYS = ['Wx', 'Wh', 'bx', 'bh', 'Wy', 'by'] as const;
 
 /** The model's cell from its `cell` field (absent = elman); an unknown name is an InputError naming it. */
