@@ -134,9 +134,9 @@ export class GemmTrainer {
 
     // Weights (with the transposed copies), optimizer moments and scratch, the model's state and its records.
     device.queue.writeBuffer(prog.buffers.weights, 0, GemmProgram.weightsImage(model, prog.plan.bytes.weights));
-    const moments = pool.get('train gemm moments', 4 * 5 * P, STORAGE | COPY_DST);
+    const moments = pool.get('train gemm moments', 4 * 5 * P, STORAGE | COPY_DST | COPY_SRC);
     const mask = pool.data('train gemm mask', Float32Array.from({ length: P }, (_, p) => (x.mask ? x.mask[p] : 1)), STORAGE);
-    const state = pool.data('train gemm state', new Uint32Array([0, 0, NO_DIVERGENCE, 0, 0, 0]), STORAGE | COPY_SRC);
+    const state = pool.data('train gemm state', new Uint32Array([0, o.startStep, NO_DIVERGENCE, 0, 0, 0]), STORAGE | COPY_SRC);
     const records = pool.get('train gemm records', 4 * recordFloats, STORAGE | COPY_SRC | COPY_DST);
     const cfg = pool.data(
       'train gemm optimizer config',
@@ -150,17 +150,22 @@ export class GemmTrainer {
     clear.clearBuffer(moments);
     clear.clearBuffer(records);
     device.queue.submit([clear.finish()]);
+    // A resumed run: the first moments at [0, P), the second at [P, 2P).
+    if (o.moments) device.queue.writeBuffer(moments, 0, Float32Array.from(o.moments.subarray(m * 2 * P, (m + 1) * 2 * P)));
 
     // Each step's chunks and their step records: fixed unless ragged mini-batches change the chunks' lengths.
     const fixed = chunks0.map((chunk) => ({ chunk, ...prog.records(chunk, planLengths, undefined) }));
     if (!ragged && !split) device.queue.writeBuffer(steps, 0, fixed[0].words);
-    const drawn = o.minibatch ? minibatchOrder(N, o.seed) : null;
+    const start = o.startStep;
+    const end = start + o.steps;
+    const firstSlot = Math.ceil(start / o.recordEvery);
+    const drawn = o.minibatch ? minibatchOrder(N, o.seed, start * S) : null;
     const table = new ArrayBuffer(WIDE_STEP_BYTES * L);
     let optBinds: ReturnType<WideOptimizerKernel['bind']> | null = null;
     const slots = out.curveSteps.length;
     let status = 0;
-    for (let k0 = 0; k0 < o.steps; k0 += L) {
-      const n = Math.min(L, o.steps - k0);
+    for (let k0 = start; k0 < end; k0 += L) {
+      const n = Math.min(L, end - k0);
       const slotBase = Math.ceil(k0 / o.recordEvery);
       const tb = new Uint8Array(table);
       for (let l = 0; l < n; l++) {
@@ -241,12 +246,12 @@ export class GemmTrainer {
       const rec = new Float32Array(v, 0, recBytes / 4);
       status = new Uint32Array(v, recBytes, 6)[0];
       out.lastLoss[m] = rec[0];
-      for (let j = 0; j < segCount; j++) out.curves[m * slots + slotBase + j] = rec[1 + j];
+      for (let j = 0; j < segCount; j++) out.curves[m * slots + slotBase - firstSlot + j] = rec[1 + j];
       if (out.trajectory) {
-        for (let j = 0; j < segCount; j++) for (let p = 0; p < P; p++) out.trajectory[((slotBase + j) * Mall + m) * P + p] = rec[trajBase + j * P + p];
+        for (let j = 0; j < segCount; j++) for (let p = 0; p < P; p++) out.trajectory[((slotBase - firstSlot + j) * Mall + m) * P + p] = rec[trajBase + j * P + p];
       }
       if (status !== STATUS_OK) break;
-      if (k0 + n < o.steps) {
+      if (k0 + n < end) {
         x.onProgress?.(k0 + n, out.lastLoss[m]);
         if (x.signal?.aborted) {
           out.aborted = true;
@@ -258,9 +263,12 @@ export class GemmTrainer {
     const v = await rt.readBack(fin, [
       [state, WIDE_STATE_BYTES],
       [prog.buffers.weights, 4 * P],
+      [moments, 4 * 2 * P],
     ]);
     const st = new Uint32Array(v, 0, 6);
     const w = new Float32Array(v, WIDE_STATE_BYTES, P);
+    const mo = new Float32Array(v, WIDE_STATE_BYTES + 4 * P, 2 * P);
+    for (let p = 0; p < 2 * P; p++) out.moments[m * 2 * P + p] = mo[p];
     out.status[m] = st[0];
     out.stepsDone[m] = st[1];
     out.divergedAt[m] = st[2] === NO_DIVERGENCE ? -1 : st[2];
