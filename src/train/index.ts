@@ -227,7 +227,7 @@ function report(
     backend: engine.backend,
     adapter: engine.adapter,
     model: { ...model, params: core.params.slice(0, P), h0: model.h0.slice() },
-    steps: core.stepsDone[0],
+    steps: last.stepsDone[0],
     stoppedOnValidation,
     finalLoss,
     history,

@@ -125,7 +125,7 @@ export interface TrainReport {
   adapter: string;
   /** The trained model (the last finite weights if it diverged). */
   model: Model;
-  /** Optimizer updates applied, counted globally (a resumed run includes the steps before it). */
+  /** Optimizer updates applied, counted globally (a resumed run includes the steps before it); the returned weights are those after `bestStep` steps when early stopping kept an earlier round's. */
   steps: number;
   /** True when early stopping on the validation loss (`patience`) ended training. */
   stoppedOnValidation: boolean;
@@ -143,7 +143,7 @@ export interface TrainReport {
   aborted: boolean;
   /** Wall-clock seconds of the whole call. */
   seconds: number;
-  /** The optimizer's state at the returned weights (pass it as `resume` to continue). */
+  /** The optimizer's state at the returned weights (pass it as `resume` to continue; its `step` is `bestStep` when early stopping kept earlier weights). */
   optimizerState: OptimizerState;
   /** With `validateEvery`: the validation loss at every evaluation, and the global step of the weights returned. */
   validationHistory: HistoryPoint[];
