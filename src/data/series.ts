@@ -91,14 +91,14 @@ export function denormalize(values: ArrayLike<number>, n: Normalization | null |
   return out;
 }
 
-/** The windows of one part of the split, checked to fit it: errors name --window or --horizon. */
+/** The windows of one part of the split (`part`: its name in messages), checked to fit it: errors name --window or --horizon. */
 export function partWindows(series: TimeSeries, from: number, to: number, window: number, horizon: number, part: string, source?: string, name?: string): DataSet {
   const rows = to - from;
   if (horizon >= rows) {
-    throw new InputError('--horizon', `a horizon of ${horizon} leaves no room for a window in the ${part} part (${rows} row${rows === 1 ? '' : 's'})`, source);
+    throw new InputError('--horizon', `a horizon of ${horizon} leaves no room for a window in ${part} (${rows} row${rows === 1 ? '' : 's'})`, source);
   }
   if (window + horizon > rows) {
-    throw new InputError('--window', `a window of ${window} rows plus ${horizon} target row${horizon === 1 ? '' : 's'} is longer than the ${part} part (${rows} row${rows === 1 ? '' : 's'})`, source);
+    throw new InputError('--window', `a window of ${window} rows plus ${horizon} target row${horizon === 1 ? '' : 's'} is longer than ${part} (${rows} row${rows === 1 ? '' : 's'})`, source);
   }
   return slidingWindows(seriesRows(series, from, to), { window, horizon, source, name });
 }
@@ -132,9 +132,9 @@ export function forecastSplit(
   if (a < 1) throw new InputError('--validation', `the validation and test fractions leave no training rows (of ${L})`, o.source);
   const normalization = o.fixed ?? (o.normalize ? fitNormalization(seriesRows(series, 0, a), o.normalize, a, o.source) : null);
   const normalized = normalization ? normalizeSeries(series, normalization) : series;
-  const train = partWindows(normalized, 0, a, o.window, o.horizon, 'training', o.source, o.name);
-  const validation = b > a ? partWindows(normalized, a, b, o.window, o.horizon, 'validation', o.source, o.name) : null;
-  const test = L > b ? partWindows(normalized, b, L, o.window, o.horizon, 'test', o.source, o.name) : null;
+  const train = partWindows(normalized, 0, a, o.window, o.horizon, a === L ? 'the series' : 'the training part', o.source, o.name);
+  const validation = b > a ? partWindows(normalized, a, b, o.window, o.horizon, 'the validation part', o.source, o.name) : null;
+  const test = L > b ? partWindows(normalized, b, L, o.window, o.horizon, 'the test part', o.source, o.name) : null;
   const min = series.values.map((v) => v.subarray(0, a).reduce((x, y) => Math.min(x, y), Infinity));
   const max = series.values.map((v) => v.subarray(0, a).reduce((x, y) => Math.max(x, y), -Infinity));
   const info: SeriesInfo = { columns: series.names.slice(), timeColumn: series.timeColumn, window: o.window, horizon: o.horizon, validation: o.validation, test: o.test, min, max };
