@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
 import { parseCsv } from '../src/data/csv.ts';
-import { denormalize, errors, fitNormalization, forecastSplit, naiveForecast, normalizeSeries } from '../src/data/series.ts';
+import { denormalize, forecastErrors, fitNormalization, forecastSplit, naiveForecast, normalizeSeries } from '../src/data/series.ts';
 import { Engine } from '../src/engine.ts';
 import { modelFromJSON, paramLayout, type Model, type ModelJSON } from '../src/model.ts';
 import { randomModel } from '../src/random.ts';
@@ -81,7 +81,7 @@ describe('the series: time column, split by time, windows, normalisation', () =>
   });
 
   it('MAE, RMSE and the naive last-value forecast', () => {
-    const e = errors([1, 2, 4], [2, 2, 1]);
+    const e = forecastErrors([1, 2, 4], [2, 2, 1]);
     expect(e.mae).toBeCloseTo((1 + 0 + 3) / 3, 15);
     expect(e.rmse).toBeCloseTo(Math.sqrt((1 + 0 + 9) / 3), 15);
     // Two windows of 3 steps, 2 columns, horizon 2: every output is the window's last value of its column.

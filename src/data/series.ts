@@ -142,7 +142,7 @@ export function forecastSplit(
 }
 
 /** Mean absolute error and root mean squared error of predictions against actual values. */
-export function errors(pred: ArrayLike<number>, actual: ArrayLike<number>): { mae: number; rmse: number } {
+export function forecastErrors(pred: ArrayLike<number>, actual: ArrayLike<number>): { mae: number; rmse: number } {
   let abs = 0;
   let sq = 0;
   for (let k = 0; k < actual.length; k++) {

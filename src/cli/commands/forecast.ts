@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { offsetsFromLengths, type Batch } from '../../batch.ts';
 import { parseCsv, slidingWindows, type TimeSeries } from '../../data/csv.ts';
-import { denormalize, errors, forecastSplit, naiveForecast, normalizeSeries, type SeriesInfo } from '../../data/series.ts';
+import { denormalize, forecastErrors, forecastSplit, naiveForecast, normalizeSeries, type SeriesInfo } from '../../data/series.ts';
 import type { Engine } from '../../engine.ts';
 import { InputError } from '../../errors.ts';
 import { readDataFile, readModelFile, readTextFile } from '../../io/files.ts';
@@ -156,7 +156,7 @@ export function registerForecast(program: Command, io: CliIO): void {
             const pred = denormalize(await outputsOf(engine, m, b, o.data), m.normalization, C);
             const actual = denormalize(b.targets!, m.normalization, C);
             const naive = denormalize(naiveForecast(b.inputs, b.count, info.window, C, info.horizon), m.normalization, C);
-            test = { windows: b.count, from: fs.b, model: errors(pred, actual), naive: errors(naive, actual) };
+            test = { windows: b.count, from: fs.b, model: forecastErrors(pred, actual), naive: forecastErrors(naive, actual) };
           }
         }
         const normalized = m.normalization ? normalizeSeries(series, m.normalization) : series;
