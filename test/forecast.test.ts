@@ -146,6 +146,12 @@ describe('forecast and predict (CLI) against hand computation', () => {
     expect(w.stderr).toMatch(/^webgpu-rnn: warning: .*far\.csv: column "level" has values far outside the model's training range \[3, 12\]/);
     const normalised = linearModel(a, b, { series, normalization: { kind: 'zscore', offset: [5], scale: [2] } });
     expect((await cli('forecast', '--backend', 'cpu', '--model', normalised, '--data', far, '--steps', '1')).stderr).toBe('');
+    // A data file: its inputs normalised with the model's normalisation, its outputs mapped back.
+    const d = tmp('d.json');
+    writeFileSync(d, JSON.stringify({ inputs: [[[4], [9]], [[7]]], targets: [[1], [2]] }));
+    const p = await json('predict', '--backend', 'cpu', '--model', normalised, '--data', d);
+    expect(p.rows.map((r: number[]) => r[1])).toEqual([9, 7].map((x) => expect.closeTo((a * ((x - 5) / 2) + b) * 2 + 5, 12)));
+    expect(p.rows.map((r: number[]) => r[2])).toEqual([1, 2]);
   });
 });
 

@@ -150,8 +150,14 @@ export interface ModelCliOptions {
   hidden?: number;
   activation?: Activation;
   scale: number;
-  recurrentInit: RecurrentInit;
+  /** train only (recurrentInitOption). */
+  recurrentInit?: RecurrentInit;
   seed: number;
+}
+
+/** --recurrent-init (train): how the recurrent matrix Wh starts. */
+export function recurrentInitOption(): Option {
+  return new Option('--recurrent-init <how>', 'the recurrent matrix Wh, per gate block (H×H): uniform (in [-s, s], as the rest), xavier (Glorot uniform) or orthogonal').choices(RECURRENT_INITS).default('uniform');
 }
 
 export function addModelOptions(cmd: Command, what: string): Command {
@@ -161,7 +167,6 @@ export function addModelOptions(cmd: Command, what: string): Command {
     .option('--hidden <H>', 'hidden units (default: what the data set suggests; 1 for seed)', integer(1, LIMITS.maxHiddenSize))
     .addOption(new Option('--activation <name>', 'relu, tanh or identity (default: the data set\'s suggestion; relu for seed)').choices(ACTIVATIONS))
     .option('--scale <s>', 'random initial weights are uniform in [-s, s]', number('positive'), 1)
-    .addOption(new Option('--recurrent-init <how>', 'the recurrent matrix Wh, per gate block (H×H): uniform (in [-s, s], as the rest), xavier (Glorot uniform) or orthogonal').choices(RECURRENT_INITS).default('uniform'))
     .option('--seed <n>', 'seed of the random initial weights and of the mini-batch shuffle', integer(-0x80000000, 0xffffffff), 1);
 }
 
@@ -189,8 +194,9 @@ export function baseModel(o: ModelCliOptions, data: DataSet): Model {
 export function initialModel(o: ModelCliOptions, data: DataSet): { model: Model; how: string } {
   const base = baseModel(o, data);
   if (o.init) return { model: base, how: `from ${printable(o.init)}` };
-  const wh = o.recurrentInit === 'uniform' ? '' : `, Wh ${o.recurrentInit}`;
-  return { model: initialWeights(base, o.seed, o.scale, o.recurrentInit), how: `random, uniform in [-${o.scale}, ${o.scale}]${wh}, seed ${o.seed}` };
+  const init = o.recurrentInit ?? 'uniform';
+  const wh = init === 'uniform' ? '' : `, Wh ${init}`;
+  return { model: initialWeights(base, o.seed, o.scale, init), how: `random, uniform in [-${o.scale}, ${o.scale}]${wh}, seed ${o.seed}` };
 }
 
 export interface TrainCliOptions {

@@ -32,6 +32,7 @@ import {
   loadSplitData,
   optimizerText,
   outputKind,
+  recurrentInitOption,
   trainOptionsFrom,
   trainProgress,
   writeOutputs,
@@ -138,6 +139,7 @@ export function registerTrain(program: Command, io: CliIO): void {
   addDataOptions(cmd);
   addSeriesOptions(cmd);
   addModelOptions(cmd, 'random weights');
+  cmd.addOption(recurrentInitOption());
   addTrainOptions(cmd);
   cmd
     .option('--resume <model.json>', 'continue a run saved with --out: its model and the optimizer state beside it (M.optimizer.json), at its global step')
