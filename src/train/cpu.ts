@@ -21,7 +21,10 @@ export interface CoreResult {
   divergedAt: Int32Array;
   /** The loss of the last step each model computed (the one that stopped it, or the last step). */
   lastLoss: Float64Array;
-  /** The optimizer state at the final weights, model-major: first moments at m·2P, second moments at m·2P + P. */
+  /**
+   * With CoreExtras.moments: the optimizer state at the final weights, model-major (first moments at m·2P, second
+   * at m·2P + P); else empty.
+   */
   moments: Float64Array;
   /** With `trajectory`: the weights at every recorded step, (slot × M + m) × P + p; NaN after a model stopped. */
   trajectory: Float64Array | null;
@@ -41,6 +44,8 @@ export interface CoreExtras {
   mask: Uint8Array | null;
   /** Record the weights at every recorded step too. */
   trajectory: boolean;
+  /** Return the optimizer state (CoreResult.moments), to continue the run (`train`). */
+  moments?: boolean;
   onProgress?: (step: number, loss: number) => void;
   signal?: AbortSignal;
 }
@@ -68,7 +73,7 @@ export function subsetBatch(b: Batch, idx: Uint32Array): Batch {
  * A population's result before training: every model at its initial weights (models an abort leaves untrained
  * keep them), no curve points, no steps done, nothing stopped.
  */
-export function initialResult(models: Model[], o: ResolvedOptions, trajectory: boolean): CoreResult {
+export function initialResult(models: Model[], o: ResolvedOptions, trajectory: boolean, moments = false): CoreResult {
   const M = models.length;
   const P = models[0].params.length;
   const curveSteps = recordSlots(o.startStep, o.steps, o.recordEvery);
@@ -83,7 +88,7 @@ export function initialResult(models: Model[], o: ResolvedOptions, trajectory: b
     stepsDone: new Int32Array(M).fill(o.startStep),
     divergedAt: new Int32Array(M).fill(-1),
     lastLoss: new Float64Array(M).fill(NaN),
-    moments: o.moments ? o.moments.slice() : new Float64Array(M * 2 * P),
+    moments: !moments ? new Float64Array(0) : o.moments ? o.moments.slice() : new Float64Array(M * 2 * P),
     trajectory: trajectory ? new Float64Array(slots * M * P).fill(NaN) : null,
     aborted: false,
   };

@@ -50,7 +50,7 @@ export class GemmTrainer {
   private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
     this.rt.lastTrain = null;
     const M = models.length;
-    const out = initialResult(models, o, x.trajectory);
+    const out = initialResult(models, o, x.trajectory, x.moments);
     const pool = this.rt.claim('train gemm');
     this.uploaded = null;
     for (let m = 0; m < M && !out.aborted; m++) {
@@ -100,8 +100,8 @@ export class GemmTrainer {
     const recordFloats = trajBase + (x.trajectory ? segSlots * P : 0);
     const dataBytes = 4 * (T * I * N + (outAll ? T : 1) * O * N + N);
     // The trainer's own buffers: data, order, moments and scratch (5P) and mask, records, uniform tables, the read-back
-    // of records and weights.
-    const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + 4096;
+    // of records and weights (and, for `train`, of the moments).
+    const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (x.moments ? 8 * P : 0) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + 4096;
     // The lengths the memory plan and the fixed step records are made for (a mini-batch: S of the longest).
     const planLengths = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
     const [prog, gather, opt] = await Promise.all([
@@ -263,12 +263,14 @@ export class GemmTrainer {
     const v = await rt.readBack(fin, [
       [state, WIDE_STATE_BYTES],
       [prog.buffers.weights, 4 * P],
-      [moments, 4 * 2 * P],
+      ...(x.moments ? ([[moments, 4 * 2 * P]] as [GPUBuffer, number][]) : []),
     ]);
     const st = new Uint32Array(v, 0, 6);
     const w = new Float32Array(v, WIDE_STATE_BYTES, P);
-    const mo = new Float32Array(v, WIDE_STATE_BYTES + 4 * P, 2 * P);
-    for (let p = 0; p < 2 * P; p++) out.moments[m * 2 * P + p] = mo[p];
+    if (x.moments) {
+      const mo = new Float32Array(v, WIDE_STATE_BYTES + 4 * P, 2 * P);
+      for (let p = 0; p < 2 * P; p++) out.moments[m * 2 * P + p] = mo[p];
+    }
     out.status[m] = st[0];
     out.stepsDone[m] = st[1];
     out.divergedAt[m] = st[2] === NO_DIVERGENCE ? -1 : st[2];

@@ -151,13 +151,13 @@ export class GpuTrainer {
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
     const recordBytes = 4 * (1 + segSlots) + (x.trajectory ? 4 * segSlots * P : 0);
     // weights, moments, status + info, records, learning rate, rows, sums, hidden states, data, read-back.
-    const perModel = [4 * (P + H), 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * H * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * (P + H)];
+    const perModel = [4 * (P + H), 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * H * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * (P + H) + (x.moments ? 8 * P : 0)];
     const stride = Math.max(256, this.device.limits.minUniformBufferOffsetAlignment);
     const fixed = (shared ? dataBytes : 0) + stride * L + 4 * (o.minibatch ? L * S : 1) + 4 * P + FIXED_SLACK;
     const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, fixed);
 
     // Models of chunks that an abort leaves untrained keep their initial weights.
-    const result = initialResult(models, o, x.trajectory);
+    const result = initialResult(models, o, x.trajectory, x.moments);
     const pool = this.rt.claim('train');
     let chunks = 0;
     for (let m0 = 0; m0 < M && !result.aborted; m0 += chunk) {
@@ -356,17 +356,17 @@ export class GpuTrainer {
     const v = await this.rt.readBack(fin, [
       [bufs.info, 8 * M],
       [bufs.weights, 4 * M * NW],
-      [bufs.moments, 8 * M * P],
+      ...(x.moments ? ([[bufs.moments, 8 * M * P]] as [GPUBuffer, number][]) : []),
     ]);
     const info = new Uint32Array(v, 0, 2 * M);
     const wOut = new Float32Array(v, 8 * M, M * NW);
-    const mOut = new Float32Array(v, 8 * M + 4 * M * NW, 2 * M * P);
+    const mOut = x.moments ? new Float32Array(v, 8 * M + 4 * M * NW, 2 * M * P) : null;
     for (let m = 0; m < M; m++) {
       out.status[m0 + m] = status[m];
       out.stepsDone[m0 + m] = info[2 * m];
       out.divergedAt[m0 + m] = info[2 * m + 1] === NO_DIVERGENCE ? -1 : info[2 * m + 1];
       for (let p = 0; p < P; p++) out.params[(m0 + m) * P + p] = wOut[m * NW + p];
-      for (let p = 0; p < P; p++) {
+      for (let p = 0; mOut && p < P; p++) {
         out.moments[(m0 + m) * 2 * P + p] = mOut[m * P + p];
         out.moments[(m0 + m) * 2 * P + P + p] = mOut[(M + m) * P + p];
       }

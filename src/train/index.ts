@@ -131,7 +131,7 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
     if (every === undefined) throw new InputError('patience', 'needs validateEvery (the validation loss is checked every validateEvery steps)', 'options');
   }
   if (every === undefined) {
-    const r = await runPopulation(engine, [model], data, opts, { mask: null, trajectory: false });
+    const r = await runPopulation(engine, [model], data, opts, { mask: null, trajectory: false, moments: true });
     const history = historyOf([r.core]);
     return report(engine, r.models[0], r.core, r.finalLoss[0], r.validationLoss ? r.validationLoss[0] : null, history, [], null, false, t0);
   }
@@ -156,7 +156,7 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
       [current],
       data,
       { ...opts, steps: n, resume, scheduleSteps, historyEvery, onProgress: (p) => opts.onProgress?.({ ...p, step: base + p.step, steps }) },
-      { mask: null, trajectory: false },
+      { mask: null, trajectory: false, moments: true },
     );
     cores.push(r.core);
     lastFinal = r.finalLoss[0];
