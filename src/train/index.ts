@@ -8,7 +8,7 @@ import { InputError } from '../errors.ts';
 import { modelFromJSON, paramName, type Model, type ModelJSON, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkFloat32Range, firstFloat32Overflow, parseModel } from '../validate.ts';
-import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult, type TrainBackend } from './cpu.ts';
+import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_OK, type CoreExtras, type CoreResult, type TrainBackend } from './cpu.ts';
 import { stepwise } from './stepwise.ts';
 import { checkPopulation, defaultRecordEvery, resolveOptions, resolveParam, targetCount, type ResolvedOptions } from './options.ts';
 import type {
@@ -166,7 +166,7 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
     const P = m0.params.length;
     done = stepNow - start;
     const trained: Model = { ...m0, params: core.params.slice(), h0: m0.h0.slice() };
-    const stopped = core.status[0] !== STATUS_OK_CODE || core.aborted;
+    const stopped = core.status[0] !== STATUS_OK || core.aborted;
     if (core.status[0] === STATUS_DIVERGED) break;
     const v = r.validationLoss![0];
     validationHistory.push({ step: stepNow, loss: v });
@@ -177,7 +177,7 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
       stoppedOnValidation = true;
       break;
     }
-    if (stopped || n === 0) break;
+    if (stopped) break;
     current = trained;
     resume = { step: stepNow, m: core.moments.slice(0, P), v: core.moments.slice(P, 2 * P) };
   }
@@ -188,11 +188,8 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
     const m0 = asModel(current);
     return report(engine, m0, last, lastFinal, null, history, validationHistory, null, false, t0, cores);
   }
-  const rep = report(engine, best.model, best.core, best.finalLoss, best.validationLoss, history, validationHistory, best.core.stepsDone[0], stoppedOnValidation, t0, cores);
-  return rep;
+  return report(engine, best.model, best.core, best.finalLoss, best.validationLoss, history, validationHistory, best.core.stepsDone[0], stoppedOnValidation, t0, cores);
 }
-
-const STATUS_OK_CODE = 0;
 
 /** The loss history of one or more consecutive runs: recorded points, and each run's last step computed. */
 function historyOf(cores: CoreResult[]): HistoryPoint[] {
