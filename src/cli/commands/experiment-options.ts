@@ -55,7 +55,7 @@ export function addDataOptions(cmd: Command, { split = true }: { split?: boolean
     .option('--data-seed <n>', 'sine and adding: seed of the generated data', integer(-0x80000000, 0xffffffff), 1);
   if (!split) return cmd;
   return cmd
-    .addOption(new Option('--validation <fraction>', 'hold out this fraction of the sequences for a validation loss').argParser(fraction))
+    .addOption(new Option('--validation <fraction>', 'hold out this fraction of the sequences for a validation loss (train on a CSV series: of the rows, before the test part)').argParser(fraction))
     .addOption(new Option('--split <how>', 'validation split: time (the last fraction; honest for windows of one series) or random (seeded)').choices(['time', 'random']).default('time'));
 }
 
