@@ -217,7 +217,7 @@ export function registerTrain(program: Command, io: CliIO): void {
           jsonText({
             backend: report.backend,
             adapter: report.adapter,
-            data: { name: data.name, description: data.description, train: batch.count, validation: validation?.count ?? 0 },
+            data: { name: data.name, description: data.description, train: batch.count, validation: validation?.count ?? 0, ...(fs ? { test: fs.test?.batch.count ?? 0 } : {}) },
             options: { ...topts, validation: undefined },
             steps: report.steps,
             initialLoss: initialLoss ?? null,
