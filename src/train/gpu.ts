@@ -151,13 +151,13 @@ export class GpuTrainer {
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
     const recordBytes = 4 * (1 + segSlots) + (x.trajectory ? 4 * segSlots * P : 0);
     // weights, moments, status + info, records, learning rate, rows, sums, hidden states, data, read-back.
-    const perModel = [4 * (P + H), 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * H * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * (P + H)];
+    const perModel = [4 * (P + H), 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * H * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * (P + H) + (x.moments ? 8 * P : 0)];
     const stride = Math.max(256, this.device.limits.minUniformBufferOffsetAlignment);
     const fixed = (shared ? dataBytes : 0) + stride * L + 4 * (o.minibatch ? L * S : 1) + 4 * P + FIXED_SLACK;
     const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, fixed);
 
     // Models of chunks that an abort leaves untrained keep their initial weights.
-    const result = initialResult(models, o, x.trajectory);
+    const result = initialResult(models, o, x.trajectory, x.moments);
     const pool = this.rt.claim('train');
     let chunks = 0;
     for (let m0 = 0; m0 < M && !result.aborted; m0 += chunk) {
@@ -211,7 +211,10 @@ export class GpuTrainer {
       w32.set(m.h0, i * NW + P);
     });
     const info0 = new Uint32Array(2 * M);
-    for (let m = 0; m < M; m++) info0[2 * m + 1] = NO_DIVERGENCE;
+    for (let m = 0; m < M; m++) {
+      info0[2 * m] = o.startStep;
+      info0[2 * m + 1] = NO_DIVERGENCE;
+    }
     const consts = new Float32Array(M + P).fill(1);
     consts.set(o.lrs.subarray(m0, m0 + M));
     if (x.mask) for (let p = 0; p < P; p++) consts[M + p] = x.mask[p];
@@ -222,7 +225,7 @@ export class GpuTrainer {
       status: get('status', 4 * M, STORAGE | COPY_SRC | COPY_DST),
       info: data('info', info0, STORAGE | COPY_SRC),
       records: get('records', 4 * (trajBase + (x.trajectory ? segSlots * M * P : 0)), STORAGE | COPY_SRC | COPY_DST),
-      moments: get('moments', 8 * M * P, STORAGE | COPY_DST),
+      moments: get('moments', 8 * M * P, STORAGE | COPY_DST | COPY_SRC),
       consts: data('learning rates and mask', consts),
       rows: get('rows', 4 * R * M * C, STORAGE | COPY_DST),
       sums: C === 1 ? null : get('sums', 4 * R * M, STORAGE | COPY_DST),
@@ -246,6 +249,16 @@ export class GpuTrainer {
     const clear = device.createCommandEncoder({ label: 'webgpu-rnn train clear' });
     for (const b of [bufs.status, bufs.records, bufs.moments, bufs.rows, bufs.sums, bufs.hs, bufs.order]) if (b) clear.clearBuffer(b);
     device.queue.submit([clear.finish()]);
+    if (o.moments) {
+      // A resumed run: first moments at [m·P + p], second at [(M + m)·P + p].
+      const mo = new Float32Array(2 * M * P);
+      for (let m = 0; m < M; m++) {
+        const src = o.moments.subarray((m0 + m) * 2 * P, (m0 + m + 1) * 2 * P);
+        mo.set(src.subarray(0, P), m * P);
+        mo.set(src.subarray(P), (M + m) * P);
+      }
+      device.queue.writeBuffer(bufs.moments, 0, mo);
+    }
     // With one column per model the rows already are the sums.
     const sumBind = bufs.sums ? this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums }) : null;
     const trainBinds: GPUBindGroup[] = [];
@@ -281,12 +294,15 @@ export class GpuTrainer {
       );
     }
 
-    const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed) : null;
+    const start = o.startStep;
+    const end = start + o.steps;
+    const firstSlot = Math.ceil(start / o.recordEvery);
+    const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed, start * S) : null;
     const table = new ArrayBuffer(stride * L);
     const slots = out.curveSteps.length;
     let status = new Uint32Array(M);
-    for (let k0 = 0; k0 < o.steps; k0 += L) {
-      const n = Math.min(L, o.steps - k0);
+    for (let k0 = start; k0 < end; k0 += L) {
+      const n = Math.min(L, end - k0);
       const slotBase = Math.ceil(k0 / o.recordEvery);
       const bytes = new Uint8Array(table);
       for (let l = 0; l < n; l++) {
@@ -318,17 +334,17 @@ export class GpuTrainer {
       status = new Uint32Array(v, recBytes, M);
       for (let m = 0; m < M; m++) {
         out.lastLoss[m0 + m] = rec[m];
-        for (let j = 0; j < segCount; j++) out.curves[(m0 + m) * slots + slotBase + j] = rec[M + j * M + m];
+        for (let j = 0; j < segCount; j++) out.curves[(m0 + m) * slots + slotBase - firstSlot + j] = rec[M + j * M + m];
       }
       if (out.trajectory) {
         for (let j = 0; j < segCount; j++) {
           for (let m = 0; m < M; m++) {
-            for (let p = 0; p < P; p++) out.trajectory[((slotBase + j) * Mall + m0 + m) * P + p] = rec[trajBase + (j * M + m) * P + p];
+            for (let p = 0; p < P; p++) out.trajectory[((slotBase - firstSlot + j) * Mall + m0 + m) * P + p] = rec[trajBase + (j * M + m) * P + p];
           }
         }
       }
       if (status.every((s) => s !== STATUS_OK)) break;
-      if (k0 + n < o.steps) {
+      if (k0 + n < end) {
         x.onProgress?.(k0 + n, out.lastLoss[m0]);
         if (x.signal?.aborted) {
           out.aborted = true;
@@ -340,14 +356,20 @@ export class GpuTrainer {
     const v = await this.rt.readBack(fin, [
       [bufs.info, 8 * M],
       [bufs.weights, 4 * M * NW],
+      ...(x.moments ? ([[bufs.moments, 8 * M * P]] as [GPUBuffer, number][]) : []),
     ]);
     const info = new Uint32Array(v, 0, 2 * M);
     const wOut = new Float32Array(v, 8 * M, M * NW);
+    const mOut = x.moments ? new Float32Array(v, 8 * M + 4 * M * NW, 2 * M * P) : null;
     for (let m = 0; m < M; m++) {
       out.status[m0 + m] = status[m];
       out.stepsDone[m0 + m] = info[2 * m];
       out.divergedAt[m0 + m] = info[2 * m + 1] === NO_DIVERGENCE ? -1 : info[2 * m + 1];
       for (let p = 0; p < P; p++) out.params[(m0 + m) * P + p] = wOut[m * NW + p];
+      for (let p = 0; mOut && p < P; p++) {
+        out.moments[(m0 + m) * 2 * P + p] = mOut[m * P + p];
+        out.moments[(m0 + m) * 2 * P + P + p] = mOut[(M + m) * P + p];
+      }
     }
   }
 

@@ -4,15 +4,16 @@
 
 import { basename, extname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { addingData, csvData, seedData, sineData, splitData, type ColumnRef, type DataSet, type SplitMode } from '../../data/index.ts';
+import { addingData, csvData, parseCsv, seedData, sineData, splitData, type ColumnRef, type DataSet, type SplitMode } from '../../data/index.ts';
 import { InputError } from '../../errors.ts';
 import { readModelFile, readTextFile } from '../../io/files.ts';
 import { MAX_ARRAY_VALUES } from '../../io/rnnb.ts';
-import { CELL_NAMES, type CellName } from '../../cells/index.ts';
-import { zeroModel } from '../../train/index.ts';
 import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model } from '../../model.ts';
-import type { Schedule, TrainOptions } from '../../train/types.ts';
-import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, randomPopulation } from '../../train/index.ts';
+import { CELL_NAMES, type CellName } from '../../cells/index.ts';
+import { forecastSplit, type ForecastSplit, type NormalizationKind } from '../../data/series.ts';
+import type { LossKind, Schedule, TrainOptions } from '../../train/types.ts';
+import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, zeroModel } from '../../train/index.ts';
+import { initialWeights, RECURRENT_INITS, type RecurrentInit } from '../../train/init.ts';
 import { printable, type CliIO } from '../io.ts';
 import { fraction, integer, number } from '../options.ts';
 import { startProgress } from '../progress.ts';
@@ -35,6 +36,10 @@ export interface DataCliOptions {
   dataSeed: number;
   validation?: number;
   split: SplitMode;
+  /** train only (addSeriesOptions): the time column, the test fraction and the normalisation of a CSV series. */
+  timeColumn?: string;
+  test?: number;
+  normalize?: NormalizationKind | 'none';
 }
 
 /** --data and its companions. */
@@ -49,8 +54,16 @@ export function addDataOptions(cmd: Command, { split = true }: { split?: boolean
     .option('--data-seed <n>', 'sine and adding: seed of the generated data', integer(-0x80000000, 0xffffffff), 1);
   if (!split) return cmd;
   return cmd
-    .addOption(new Option('--validation <fraction>', 'hold out this fraction of the sequences for a validation loss').argParser(fraction))
+    .addOption(new Option('--validation <fraction>', 'hold out this fraction of the sequences for a validation loss (train on a CSV series: of the rows, before the test part)').argParser(fraction))
     .addOption(new Option('--split <how>', 'validation split: time (the last fraction; honest for windows of one series) or random (seeded)').choices(['time', 'random']).default('time'));
+}
+
+/** The forecasting options of `train` on a CSV series: --time-column, --test, --normalize. */
+export function addSeriesOptions(cmd: Command): Command {
+  return cmd
+    .option('--time-column <name>', 'CSV: the time column (dates or years: skipped as a value), by name or number from 1, or none (default: detected by its header or values)')
+    .addOption(new Option('--test <fraction>', 'CSV: hold out the last fraction of the rows as the test part (after the validation part)').argParser(fraction))
+    .addOption(new Option('--normalize <kind>', 'CSV: normalise each column, fitted on the training rows only: zscore, minmax or none (saved in the model)').choices(['none', 'zscore', 'minmax']).default('none'));
 }
 
 /** The data set named by --data (a CSV file is read and cut into windows). */
@@ -78,7 +91,44 @@ export function loadData(o: DataCliOptions): DataSet {
     ?.split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '');
-  return csvData(readTextFile(name, 'CSV', ''), { columns, window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
+  return csvData(readTextFile(name, 'CSV', ''), { columns, timeColumn: timeColumnRef(o.timeColumn), window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
+}
+
+function timeColumnRef(v: string | undefined): ColumnRef | 'auto' | 'none' {
+  return v === undefined ? 'auto' : v.trim();
+}
+
+const isCsvName = (name: string): boolean => extname(name).toLowerCase() === '.csv';
+
+/**
+ * A CSV series for forecasting (train): its rows split by time into training, validation (--validation) and test
+ * (--test) parts, normalised (--normalize) with statistics of the training rows, cut into windows inside each part.
+ * `fixed`: the normalisation and split of a saved model (train --init/--resume), used instead of new ones.
+ */
+export function loadSeriesData(o: DataCliOptions, fixed?: Pick<Model, 'series' | 'normalization'>): ForecastSplit {
+  const name = o.data;
+  if (o.split === 'random') throw new InputError('--split', 'a CSV series is split by time (training, then validation, then test rows); random splits would let training see the future');
+  const columns: ColumnRef[] | undefined = o.column
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  const series = parseCsv(readTextFile(name, 'CSV', ''), { columns, timeColumn: timeColumnRef(o.timeColumn), source: name });
+  const normalize = o.normalize === undefined || o.normalize === 'none' ? null : o.normalize;
+  return forecastSplit(series, {
+    window: o.window ?? 8,
+    horizon: o.horizon,
+    validation: o.validation ?? 0,
+    test: o.test ?? 0,
+    normalize,
+    fixed: fixed?.normalization ?? null,
+    source: name,
+    name: basename(name),
+  });
+}
+
+/** Whether --data names a CSV file. */
+export function isCsvData(o: DataCliOptions): boolean {
+  return isCsvName(o.data);
 }
 
 /** The data set and, with --validation, its split (by time or seeded). */
@@ -95,12 +145,18 @@ export function loadSplitData(o: DataCliOptions, seed: number): { data: DataSet;
 
 export interface ModelCliOptions {
   init?: string;
-  /** The recurrent cell (default elman). */
   cell?: CellName;
   hidden?: number;
   activation?: Activation;
   scale: number;
+  /** train only (recurrentInitOption). */
+  recurrentInit?: RecurrentInit;
   seed: number;
+}
+
+/** --recurrent-init (train): how the recurrent matrix Wh starts. */
+export function recurrentInitOption(): Option {
+  return new Option('--recurrent-init <how>', 'the recurrent matrix Wh, per gate block (H×H): uniform (in [-s, s], as the rest), xavier (Glorot uniform) or orthogonal').choices(RECURRENT_INITS).default('uniform');
 }
 
 export function addModelOptions(cmd: Command, what: string): Command {
@@ -140,7 +196,9 @@ export function baseModel(o: ModelCliOptions, data: DataSet): Model {
 export function initialModel(o: ModelCliOptions, data: DataSet): { model: Model; how: string } {
   const base = baseModel(o, data);
   if (o.init) return { model: base, how: `from ${printable(o.init)}` };
-  return { model: randomPopulation(base, 1, o.seed, o.scale)[0], how: `random, uniform in [-${o.scale}, ${o.scale}], seed ${o.seed}` };
+  const init = o.recurrentInit ?? 'uniform';
+  const wh = init === 'uniform' ? '' : `, Wh ${init}`;
+  return { model: initialWeights(base, o.seed, o.scale, init), how: `random, uniform in [-${o.scale}, ${o.scale}]${wh}, seed ${o.seed}` };
 }
 
 export interface TrainCliOptions {
@@ -152,6 +210,8 @@ export interface TrainCliOptions {
   schedule: string;
   lossThreshold?: number;
   clipNorm?: number;
+  loss: LossKind;
+  weightDecay?: number;
 }
 
 export function addTrainOptions(cmd: Command, defaults: { optimizer: 'sgd' | 'adam'; lr: number; steps: number } = { optimizer: DEFAULT_OPTIMIZER.kind, lr: DEFAULT_OPTIMIZER.lr, steps: DEFAULT_STEPS }): Command {
@@ -163,7 +223,9 @@ export function addTrainOptions(cmd: Command, defaults: { optimizer: 'sgd' | 'ad
     .option('--batch-size <n>', 'sequences per mini-batch, drawn in a seeded shuffle (default: the whole data set every step)', integer(1, 0xffffffff))
     .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:GAMMA or cosine[:MIN_LR]', 'constant')
     .option('--loss-threshold <ssr>', 'stop early once the loss (SSR) is at most this', number('nonNegative'))
-    .option('--clip-norm <c>', 'clip the gradient to this global L2 norm', number('positive'));
+    .option('--clip-norm <c>', 'clip the gradient to this global L2 norm', number('positive'))
+    .addOption(new Option('--loss <kind>', 'the loss minimised and reported: ssr (sum of squared residuals) or mean (per target value)').choices(['ssr', 'mean']).default('ssr'))
+    .option('--weight-decay <lambda>', 'L2 weight decay: adds lambda·θ to the gradient (after clipping)', number('nonNegative'));
 }
 
 export function parseSchedule(v: string): Schedule {
@@ -195,6 +257,8 @@ export function trainOptionsFrom(o: TrainCliOptions, seed: number): TrainOptions
     seed,
     lossThreshold: o.lossThreshold,
     clipNorm: o.clipNorm,
+    ...(o.loss === 'mean' ? { loss: 'mean' as const } : {}),
+    ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
   };
 }
 
@@ -203,7 +267,8 @@ export function optimizerText(t: TrainOptions): string {
   const opt = t.optimizer.kind === 'sgd' ? `SGD lr ${t.optimizer.lr}${t.optimizer.momentum ? `, momentum ${t.optimizer.momentum}` : ''}` : `Adam lr ${t.optimizer.lr}`;
   const sch = t.schedule && t.schedule.kind !== 'constant' ? `, ${t.schedule.kind} schedule` : '';
   const batch = t.batchSize ? `mini-batches of ${t.batchSize} (seed ${t.seed})` : 'full batch';
-  return `${opt}${sch}, ${t.steps} steps, ${batch}${t.lossThreshold !== undefined ? `, stop at SSR ≤ ${t.lossThreshold}` : ''}${t.clipNorm ? `, clip norm ${t.clipNorm}` : ''}`;
+  const lossName = t.loss === 'mean' ? 'mean loss' : 'SSR';
+  return `${opt}${sch}, ${t.steps} steps, ${batch}${t.lossThreshold !== undefined ? `, stop at ${lossName} ≤ ${t.lossThreshold}` : ''}${t.clipNorm ? `, clip norm ${t.clipNorm}` : ''}${t.weightDecay ? `, weight decay ${t.weightDecay}` : ''}${t.loss === 'mean' ? ', loss: mean per target value' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
