@@ -2,7 +2,7 @@
 // dSSR/dWx of those columns is the gradient reaching the input projection k steps back) against the float64 CPU
 // study, for Elman, LSTM, GRU and the saturated LSTM, and `unroll-study --cells` on WebGPU. Tolerance per model: the engine's documented gpuTolerance
 // over the model's ∂SSR/∂x values (atol 1e-5·max, rtol 1e-4·√T); on SwiftShader the largest relative difference
-// of an Elman network here is about 3e-5.
+// of a random Elman network (H = 8, T = 70) was 2.8e-5.
 
 import { expect, it } from 'vitest';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
