@@ -116,7 +116,7 @@ function reportText(r: TrainReport, o: TrainCommandOptions, extra: { data: strin
     const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
     L.push(`${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`, matrixText(rows));
   }
-  if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1) L.push(`in the notes' names: ${scalarNames(m.params)}`);
+  if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman') L.push(`in the notes' names: ${scalarNames(m.params)}`);
   if (o.out) L.push('', `wrote ${printable(o.out)} and its optimizer state ${printable(stateFileOf(o.out))}`);
   if (o.svg) L.push(`${o.out ? '' : '\n'}wrote ${printable(o.svg)}`);
   return L.join('\n') + '\n';
