@@ -4,8 +4,10 @@
 //   2. the step's loss goes to lastLoss and, at record steps, to curves (and the weights to traj);
 //   3. a non-finite loss, an overflowed hidden state or a non-finite gradient stops the model as diverged, with its
 //      weights unchanged (the last finite ones); a loss ≤ threshold stops it as converged, before the update;
-//   4. g ← g·mask, clipped to the global norm; SGD with momentum or Adam with bias correction; if any new weight
-//      or moment is not finite the model stops as diverged with its weights unchanged.
+//   4. g ← g·mask, clipped to the global norm, plus the L2 weight decay λ·θ·mask; SGD with momentum or Adam with
+//      bias correction; if any new weight or moment is not finite the model stops as diverged with its weights
+//      unchanged.
+// The loss and the gradient are first scaled by lossScale (1 for the SSR, 1/(values per step) for the mean).
 // sums[r·M + m] (model_sums.wgsl): r = 0 SSR, 1 overflow count, 2 + p dSSR/dθ_p. weights[m·NW + p].
 // Non-finite is tested on the bits (exponent all ones), which compilers cannot fold away as fast-math may
 // fold isinf/isnan-style comparisons.
@@ -32,7 +34,11 @@ struct Config {
   threshold: f32,
   clipNorm: f32,     // 0: no clipping
   trajBase: u32,     // offset of the trajectory in `records` (after lastLoss and the curves)
+  decay: f32,        // L2 weight decay λ (0: none)
+  lossScale: f32,    // 1: SSR; 1/(target values per step): mean
   _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 struct Step {
@@ -77,7 +83,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let m = (wid.y * nwg.x + wid.x) * WG + lid;
   if (m >= M) { return; }
   if (status[m] != 0u) { return; }
-  let loss = sums[m];
+  let loss = sums[m] * cfg.lossScale;
   records[m] = loss;
   if (step.slot != 0xFFFFFFFFu) {
     records[M + step.slot * M + m] = loss;
@@ -89,7 +95,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var g: array<f32, NPARAM>;
   var sq = 0.0;
   for (var p = 0u; p < NPARAM; p++) {
-    let raw = sums[(2u + p) * M + m];
+    let raw = sums[(2u + p) * M + m] * cfg.lossScale;
     diverged = diverged || bad(raw);
     g[p] = raw * consts[M + p];
     sq += g[p] * g[p];
@@ -115,8 +121,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var m2: array<f32, NPARAM>;
   var ok = true;
   for (var p = 0u; p < NPARAM; p++) {
-    let gp = g[p] * scale;
     let old = weights[m * NWEIGHTS + p];
+    let gp = g[p] * scale + cfg.decay * consts[M + p] * old;
     if (cfg.adam == 0u) {
       m1[p] = cfg.momentum * moments[m * NPARAM + p] + gp;
       m2[p] = 0.0;

@@ -5,8 +5,10 @@
 //   2. the step's loss goes to records[0] and, at record steps, to the curve (and the weights to the trajectory);
 //   3. a non-finite loss, an overflowed hidden state or a non-finite gradient stops the model as diverged, with its
 //      weights unchanged; a loss ≤ threshold stops it as converged, before the update;
-//   4. g ← g·mask, clipped to the global norm; SGD with momentum or Adam with bias correction; if any new weight or
-//      moment is not finite the model stops as diverged with its weights unchanged.
+//   4. g ← g·mask, clipped to the global norm, plus the L2 weight decay λ·θ·mask; SGD with momentum or Adam with
+//      bias correction; if any new weight or moment is not finite the model stops as diverged with its weights
+//      unchanged.
+// The loss and the gradient are first scaled by lossScale (1 for the SSR, 1/(values per step) for the mean).
 // Four entry points, dispatched in this order each step:
 //   check   one workgroup: the loss, the stop tests and the gradient's squared norm, summed in a fixed tree
 //           (each invocation adds p = lid, lid + WG, … in order, then pairs in halves), so the bits never vary;
@@ -38,7 +40,10 @@ struct Config {
   threshold: f32,
   clipNorm: f32,     // 0: no clipping
   lr: f32,           // the model's learning rate before the schedule
+  decay: f32,        // L2 weight decay λ (0: none)
+  lossScale: f32,    // 1: SSR; 1/(target values per step): mean
   _pad1: f32,
+  _pad2: f32,
 }
 
 struct Step {
@@ -91,7 +96,7 @@ fn check(@builtin(local_invocation_index) lid: u32) {
   var sq = 0.0;
   var b = 0u;
   for (var p = lid; p < cfg.P; p += WG) {
-    let raw = grads[p];
+    let raw = grads[p] * cfg.lossScale;
     if (bad(raw)) { b = 1u; }
     let g = raw * mask[p];
     sq += g * g;
@@ -113,6 +118,7 @@ fn check(@builtin(local_invocation_index) lid: u32) {
   }
   var loss = 0.0;
   for (var o = 0u; o < cfg.O; o++) { loss += sums[o]; }
+  loss = loss * cfg.lossScale;
   records[0] = loss;
   if (step.slot != NONE) { records[1u + step.slot] = loss; }
   let diverged = bad(loss) || sums[cfg.O] > 0.0 || bads[0] != 0u || (cfg.clipNorm > 0.0 && bad(sqs[0]));
@@ -151,8 +157,8 @@ fn update(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   if (d == 0u) { return; }
   if (cfg.trajectory != 0u && step.slot != NONE) { records[cfg.trajBase + step.slot * P + p] = weights[p]; }
   if (d != 2u) { return; }
-  let gp = grads[p] * mask[p] * state.scale;
   let old = weights[p];
+  let gp = grads[p] * cfg.lossScale * mask[p] * state.scale + cfg.decay * mask[p] * old;
   let lr = cfg.lr * step.lrA + step.lrB;
   var m1: f32;
   var m2 = 0.0;

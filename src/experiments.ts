@@ -6,6 +6,7 @@
  * Experiments around the seed lecture notes' network (1-1-1 ReLU, w1 = 1.8, w2 = −0.5, w3 = 1.1):
  * {@link statquestReport} recomputes the notes' forward passes, SSR and gradients on an engine and sets the
  * closed-form dSSR/dw1 beside BPTT; {@link unrollStudy} sweeps w2 to show the w2^k vanishing/exploding factor;
+ * {@link cellStudy} sets Elman, LSTM and GRU side by side (the gradient reaching the state and input k steps back);
  * the plot helpers write standalone SVG (and PNG) files; {@link runBrowserBench} runs the throughput benchmark
  * in a page.
  *
@@ -44,6 +45,23 @@ export {
   type UnrollRow,
   type StudyWeights,
 } from './study/unroll.ts';
+export {
+  cellStudy,
+  cellStudyRow,
+  randomCellModels,
+  saturatedLstm,
+  perStepFactor,
+  factorRange,
+  studyInputs,
+  CELL_STUDY_MEASURES,
+  MAX_CELL_STUDY_LENGTH,
+  type CellStudy,
+  type CellStudyEntry,
+  type CellStudyMeasure,
+  type CellStudyOptions,
+  type CellStudyRow,
+  type RandomCellsOptions,
+} from './study/cells.ts';
 export * from './svg/index.ts';
 export { runBrowserBench, type BrowserBenchOptions } from './bench/browser.ts';
 export type { AgreementCheck, BenchReport, CellResult, CellStatus, MachineInfo, PeerStatus, TargetCheck } from './bench/run.ts';

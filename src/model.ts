@@ -9,6 +9,7 @@
 // Elman: Wx is H×I (row = hidden unit), Wh is H×H, bh is H, Wy is O×H, by is O. LSTM: Wx 4H×I, Wh 4H×H, bx and bh
 // 4H; GRU: 3H in place of 4H.
 
+import type { Normalization, SeriesInfo } from './data/series.ts';
 import { ACTIVATION_CODE, cellOf, ELMAN_PARAMS, layoutOf, type CellName, type ParamBlock as CellParamBlock, type ParamLayout as CellParamLayout } from './cells/index.ts';
 
 /** The hidden units' activation. ReLU′(0) is 0, as in PyTorch. */
@@ -55,6 +56,10 @@ export interface ModelJSON extends Shape {
   h0?: number[];
   /** The LSTM's initial cell state (length H); zeros when absent. */
   c0?: number[];
+  /** A model fitted to a time series: its columns, window, horizon and split (src/data/series.ts). */
+  series?: SeriesInfo;
+  /** The inputs' and outputs' normalisation, fitted on the training rows: predictions are mapped back through it. */
+  normalization?: Normalization;
 }
 
 /** A validated model with its parameters flattened in the canonical order (see `paramLayout`). */
@@ -69,6 +74,9 @@ export interface Model extends Shape {
   c0?: Float64Array;
   /** The recurrent cell (src/cells/); absent = elman. */
   cell?: CellName;
+  /** As in ModelJSON: the series the model was fitted to, and its normalisation. */
+  series?: SeriesInfo;
+  normalization?: Normalization;
 }
 
 /** Elman's parameter blocks in canonical order (src/cells/elman.ts); {@link paramNames} gives any cell's. */
@@ -177,6 +185,8 @@ export function modelFromJSON(json: ModelJSON): Model {
     output: json.output,
     params: flattenWeights(json, json.weights),
     h0,
+    ...(json.series ? { series: json.series } : {}),
+    ...(json.normalization ? { normalization: json.normalization } : {}),
   });
 }
 
@@ -193,6 +203,8 @@ export function modelToJSON(model: Model): ModelJSON {
   };
   if (model.h0.some((v) => v !== 0)) json.h0 = Array.from(model.h0);
   if (model.c0?.some((v) => v !== 0)) json.c0 = Array.from(model.c0);
+  if (model.series) json.series = model.series;
+  if (model.normalization) json.normalization = model.normalization;
   return json;
 }
 

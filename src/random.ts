@@ -6,7 +6,8 @@
 // round trip through the binary `.rnnb` format (float32) unchanged.
 
 import { offsetsFromLengths, type Batch } from './batch.ts';
-import type { Activation, ModelJSON, OutputMode, Shape } from './model.ts';
+import { cellByName, extent, type CellName } from './cells/index.ts';
+import type { Activation, ModelJSON, OutputMode, Shape, Weights } from './model.ts';
 
 /** A deterministic source of random numbers (mulberry32). */
 export class Rng {
@@ -50,21 +51,22 @@ export function mulberry32(seed: number): () => number {
 
 /**
  * A random model: every weight and bias drawn uniformly from [−scale, scale] and rounded to float32.
- * Deterministic: the same arguments give the same model. Draw order: Wx, Wh, bh, Wy, by (row-major), no h0.
+ * Deterministic: the same arguments give the same model. Draw order: the cell's blocks in canonical order, row-major
+ * (Elman: Wx, Wh, bh, Wy, by; LSTM and GRU: Wx, Wh, bx, bh, Wy, by with 4H or 3H gate rows), no h0 or c0. LSTM and
+ * GRU take `activation` tanh.
  * The default scale 0.5 keeps ReLU/tanh recurrences of a few hundred steps well away from overflow for H ≤ 16.
  */
-export function randomModel(shape: Shape, activation: Activation, output: OutputMode, seed: number, scale = 0.5): ModelJSON {
+export function randomModel(shape: Shape, activation: Activation, output: OutputMode, seed: number, scale = 0.5, cell: CellName = 'elman'): ModelJSON {
   const rng = new Rng(seed);
   const { inputSize: I, hiddenSize: H, outputSize: O } = shape;
   const value = (): number => Math.fround(rng.uniform(-scale, scale));
-  const mat = (rows: number, cols: number): number[][] => Array.from({ length: rows }, () => Array.from({ length: cols }, value));
-  const vec = (n: number): number[] => Array.from({ length: n }, value);
-  const Wx = mat(H, I);
-  const Wh = mat(H, H);
-  const bh = vec(H);
-  const Wy = mat(O, H);
-  const by = vec(O);
-  return { inputSize: I, hiddenSize: H, outputSize: O, activation, output, weights: { Wx, Wh, bh, Wy, by } };
+  const weights: Record<string, number[] | number[][]> = {};
+  for (const b of cellByName(cell).blocks) {
+    const rows = extent(b.rows, shape);
+    const cols = b.cols ? extent(b.cols, shape) : 0;
+    weights[b.name] = b.cols ? Array.from({ length: rows }, () => Array.from({ length: cols }, value)) : Array.from({ length: rows }, value);
+  }
+  return { ...(cell !== 'elman' ? { cell } : {}), inputSize: I, hiddenSize: H, outputSize: O, activation, output, weights: weights as unknown as Weights };
 }
 
 export interface RandomBatchOptions {

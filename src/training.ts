@@ -12,3 +12,4 @@
  */
 
 export * from './train/index.ts';
+export { initialWeights, orthogonalMatrix, RECURRENT_INITS, type RecurrentInit } from './train/init.ts';

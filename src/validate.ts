@@ -4,6 +4,7 @@
 import { offsetsFromLengths, valueName, type Batch } from './batch.ts';
 import { InputError } from './errors.ts';
 import { cellByName, CELL_NAMES, extent, isGated, type Cell, type CellName } from './cells/index.ts';
+import type { Normalization, SeriesInfo } from './data/series.ts';
 import { ACTIVATIONS, brandModel, isValidatedModel, LIMITS, modelFromJSON, OUTPUT_MODES, paramLayout, paramName, type Activation, type Model, type ModelJSON, type Weights } from './model.ts';
 
 /** What a value is, for messages: `null`, `an array`, `the number 3`, `the string "abc"`, `nothing (the key is missing)`. */
@@ -98,7 +99,50 @@ function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[
   return v as T;
 }
 
-export const MODEL_KEYS = ['cell', 'inputSize', 'hiddenSize', 'outputSize', 'activation', 'output', 'weights', 'h0', 'c0'] as const;
+export const MODEL_KEYS = ['inputSize', 'hiddenSize', 'outputSize', 'cell', 'activation', 'output', 'weights', 'h0', 'c0', 'series', 'normalization'] as const;
+export const SERIES_KEYS = ['columns', 'timeColumn', 'window', 'horizon', 'validation', 'test', 'min', 'max'] as const;
+export const NORMALIZATION_KEYS = ['kind', 'offset', 'scale'] as const;
+
+/** A model's `series` (src/data/series.ts): I column names, the window and horizon (O = I·horizon), the split, the training range. */
+function parseSeriesInfo(v: unknown, I: number, O: number, source?: string): SeriesInfo {
+  const s = object(v, 'series', source);
+  checkKeys(s, SERIES_KEYS, 'series.', source);
+  const columns = array(s.columns, 'series.columns', I, source).map((c, i) => {
+    if (typeof c !== 'string') throw new InputError(`series.columns[${i}]`, `expected a column name, got ${kind(c)}`, source);
+    return c;
+  });
+  if (s.timeColumn !== null && typeof s.timeColumn !== 'string') throw new InputError('series.timeColumn', `expected a column name or null, got ${kind(s.timeColumn)}`, source);
+  const window = integerIn(s.window, 'series.window', 1, LIMITS.maxSteps, source);
+  const horizon = integerIn(s.horizon, 'series.horizon', 1, LIMITS.maxOutputSize, source);
+  if (I * horizon !== O) throw new InputError('series.horizon', `${I} column${I === 1 ? '' : 's'} × horizon ${horizon} must equal outputSize ${O}`, source);
+  const fraction = (x: unknown, f: string): number => {
+    const n = finiteNumber(x, f, source);
+    if (n < 0 || n >= 1) throw new InputError(f, `must be in [0, 1), got ${n}`, source);
+    return n;
+  };
+  return {
+    columns,
+    timeColumn: (s.timeColumn as string | null) ?? null,
+    window,
+    horizon,
+    validation: fraction(s.validation, 'series.validation'),
+    test: fraction(s.test, 'series.test'),
+    min: vector(s.min, 'series.min', I, source),
+    max: vector(s.max, 'series.max', I, source),
+  };
+}
+
+/** A model's `normalization`: kind, and one offset and one positive scale per input column. */
+function parseNormalization(v: unknown, I: number, source?: string): Normalization {
+  const n = object(v, 'normalization', source);
+  checkKeys(n, NORMALIZATION_KEYS, 'normalization.', source);
+  const kindName = oneOf(n.kind, 'normalization.kind', ['zscore', 'minmax'] as const, source);
+  const scale = vector(n.scale, 'normalization.scale', I, source);
+  scale.forEach((x, i) => {
+    if (!(x > 0)) throw new InputError(`normalization.scale[${i}]`, `must be > 0, got ${x}`, source);
+  });
+  return { kind: kindName, offset: vector(n.offset, 'normalization.offset', I, source), scale };
+}
 export const WEIGHT_KEYS = ['Wx', 'Wh', 'bx', 'bh', 'Wy', 'by'] as const;
 
 /** The model's cell from its `cell` field (absent = elman); an unknown name is an InputError naming it. */
@@ -176,6 +220,8 @@ export function parseModel(json: unknown, source = 'model'): ModelJSON {
     if (cellName !== 'lstm') throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
     out.c0 = vector(m.c0, 'c0', H, source);
   }
+  if (m.series !== undefined) out.series = parseSeriesInfo(m.series, I, O, source);
+  if (m.normalization !== undefined) out.normalization = parseNormalization(m.normalization, I, source);
   return out;
 }
 

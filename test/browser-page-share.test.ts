@@ -1,7 +1,7 @@
 // Sharing and reproducing on the experiments page in Chromium (test/helpers/browser.ts; WebGPU on SwiftShader):
 // settings in the URL (applied on opening, updated on edits), presets whose lesson is checked against the
 // numbers (a dead ReLU unit has exactly zero gradients), and the export of a chart's data (CSV equal to what it
-// draws), picture (PNG) and of the landscape (SVG); the built page works when served from a sub-path.
+// draws), picture (PNG and SVG) and of the landscape (SVG); the built page works when served from a sub-path.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeedResult } from '../src/page/panels/seed.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';
 import { result, runBrowserTests, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+import { allElements, allText, parseXml } from './helpers/xml.ts';
 
 /** Clicks the export button `label` in `selector`'s tool bar and returns the saved file's bytes. */
 async function save(page: Page, selector: string, label: string): Promise<Buffer> {
@@ -76,7 +77,7 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
     await page.close();
   });
 
-  it('exports a chart as CSV (the data it draws), JSON and PNG, and the landscape as SVG', async () => {
+  it('exports a chart as CSV (the data it draws), JSON, PNG and SVG, and the landscape as SVG', async () => {
     const { page, errors } = await server.open();
     await page.locator('#tr-steps').fill('40');
     await page.locator('#tr-run').click();
@@ -90,6 +91,13 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
     expect(json.rows.length).toBe(drawn[0].length);
     const png = await save(page, '#tr-chart', 'PNG');
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // SVG: the same data drawn by the CLI's writer; one path per series, a vertex per finite point.
+    const chartSvg = parseXml((await save(page, '#tr-chart', 'SVG')).toString('utf8'));
+    const paths = allElements(chartSvg).filter((e) => e.name === 'path' && e.attrs.class === 'series');
+    expect(paths.map((p) => p.attrs['data-label'])).toEqual(['training SSR']);
+    const finite = drawn[1].filter((v) => v !== null && Number.isFinite(v) && v > 0).length;
+    expect((paths[0].attrs.d.match(/[ML]/g) ?? []).length).toBe(finite);
+    expect(allText(chartSvg)).toContain('(log scale)');
     await page.locator('#ls-grid').fill('8');
     await page.locator('#ls-run').click();
     await waitRuns(page, 'landscape', 1);

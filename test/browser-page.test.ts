@@ -146,6 +146,7 @@ async function cpuSeed(cpu: Engine, w: ScalarWeights, inputs: number[][], observ
       expect(x.gbps).toBeGreaterThan(0);
     }
     expect(t.probeGBps).toBeNull(); // the copy probe is off by default
+    expect(t.cpuDetail).toMatch(/in a worker/); // the float64 reference did not hold the page's main thread
     expect(await page.locator('#tp-chart canvas').count()).toBeGreaterThan(0);
     expect(await page.locator('#tp-summary').textContent()).toMatch(/WebGPU ran .* sequence-steps\/s/);
     await page.locator('#throughput').screenshot({ path: join(ARTIFACTS, 'panel-throughput.png') });

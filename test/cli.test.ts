@@ -194,7 +194,7 @@ describe('bad input exits 2 naming the field and index', () => {
     expectInputError(grad(writeJson('act.json', { ...model1, activation: 'sigmoid' }), data), 'activation', 'sigmoid');
     expectInputError(grad(writeJson('out.json', { ...model1, output: 'every' }), data), 'output', 'every');
     expectInputError(grad(writeJson('w.json', JSON.stringify(model1).replace('"Wh":[[0.5]]', '"Wh":[[1e999]]')), data), 'weights.Wh[0][0]');
-    expectInputError(grad(writeJson('shape.json', { ...model1, weights: { ...model1.weights, Wy: [[1, 2]] } }), data), 'weights.Wy[0]');
+    expectInputError(grad(writeJson('shape.json', { ...model1, weights: { ...model1.weights, Wy: [[1, 2]] } }), data), 'weights.Wy: expected 1×1 (O×H for elman), got 1×2');
   });
 
   it('files: missing model or data file, bad RNNB magic, truncated RNNB, zero length in RNNB, NaN in RNNB', () => {

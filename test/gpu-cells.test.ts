@@ -130,9 +130,9 @@ await describeGpu('LSTM and GRU on the rtrl kernel', (gpu) => {
 // one the per-sequence tests above check. (A cold first training call compiles for about a minute on lavapipe.)
 await describeGpu('training gated models on WebGPU', (gpu) => {
   for (const cell of ['lstm'] as const) {
-    it(`${cell}: a population of two (own h0 each) follows the CPU trajectories for 60 steps (Adam, mini-batches, clipping, ragged, output all)`, async () => {
+    it(`${cell}: a population of two (own h0 and c0 each) follows the CPU trajectories for 60 steps (Adam, mini-batches, clipping, ragged, output all)`, async () => {
       const a = modelFromJSON(gatedModel(cell, 1, 2, 1, 'all', 400));
-      const b = { ...modelFromJSON(gatedModel(cell, 1, 2, 1, 'all', 401)), h0: Float64Array.from([-0.1, 0.2]) };
+      const b = { ...modelFromJSON(gatedModel(cell, 1, 2, 1, 'all', 401)), h0: Float64Array.from([-0.1, 0.2]), c0: Float64Array.from([0.4, -0.15]) };
       const data = randomBatch({ count: 30, inputSize: 1, outputSize: 1, output: 'all', minLength: 1, maxLength: 7, seed: 402 });
       const o: PopulationOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 60, batchSize: 12, seed: 5, curveEvery: 1, clipNorm: 2 };
       const g = await trainPopulation(gpu(), [a, b], data, o);

@@ -25,7 +25,7 @@ const statquest = (): Model => modelFromJSON(preset('statquest'));
 const engineP = Engine.create({ backend: 'cpu' });
 
 function stepInput(loss: number, grads: number[], lr: number, c1 = 1, c2 = 1) {
-  return { loss, overflowed: 0, grads: Float64Array.from(grads), lr, c1, c2, lossThreshold: -Infinity, clipNorm: 0, mask: null };
+  return { loss, overflowed: 0, grads: Float64Array.from(grads), lr, c1, c2, lossThreshold: -Infinity, clipNorm: 0, mask: null, weightDecay: 0, lossScale: 1 };
 }
 
 describe('optimizer step (float64, by hand)', () => {

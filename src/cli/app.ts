@@ -15,6 +15,7 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerBench } from './commands/bench.ts';
 import { registerExperiments } from './commands/experiments.ts';
+import { registerForecast } from './commands/forecast.ts';
 import { registerForward } from './commands/forward.ts';
 import { registerGenData } from './commands/gen-data.ts';
 import { registerGrad } from './commands/grad.ts';
@@ -61,6 +62,7 @@ A model may be a JSON file or the preset name "statquest".`,
   registerGenData(program, io);
   registerBench(program, io);
   registerExperiments(program, io);
+  registerForecast(program, io);
   addAdapterOption(program);
   return program;
 }

@@ -6,6 +6,11 @@ import type { Result } from '../engine.ts';
 import { nestRows } from '../io/nested.ts';
 import { paramLayout, paramNames, type ModelJSON } from '../model.ts';
 
+/** The cell as people say it: Elman's activation (`relu`), or the gated cell's name (`lstm`, `gru`). */
+export function cellText(model: { cell?: string; activation: string }): string {
+  return model.cell && model.cell !== 'elman' ? model.cell : model.activation;
+}
+
 /** A number for people: up to 10 significant digits, no trailing zeros. */
 export function num(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -63,7 +68,7 @@ export function resultText(r: Result, batch: Batch, model: ModelJSON, withGrads:
   const lines: string[] = [];
   lines.push(`backend   ${r.backend}${fallback ? ` (WebGPU unavailable: ${fallback})` : ''}`);
   lines.push(`adapter   ${r.adapter}`);
-  lines.push(`model     I=${I} H=${H} O=${O}, ${model.activation}, output "${model.output}"`);
+  lines.push(`model     I=${I} H=${H} O=${O}, ${cellText(model)}, output "${model.output}"`);
   lines.push(`batch     ${batch.count} sequence${batch.count === 1 ? '' : 's'}, ${totalSteps(batch)} steps, longest ${maxLength(batch)}`);
   lines.push(`loss      ${r.loss === null ? '(no targets)' : `${num(r.loss)}  (SSR, sum of squared residuals)`}`);
   if (withGrads && r.grads) {

@@ -15,8 +15,13 @@ export interface CsvOptions {
   header?: boolean | 'auto';
   /** Cell separator. Default: `,`, or `;` / tab when the first line has those and no comma. */
   delimiter?: string;
-  /** Columns to read, by name or 1-based index. Default: every column (when all are numeric, else an error). */
+  /** Columns to read, by name or 1-based index. Default: every column but the time column. */
   columns?: ColumnRef[];
+  /**
+   * The time column (dates, years: read as labels, never as values), by name or 1-based index; `auto` (default)
+   * detects it (see detectTimeColumn); `none`: there is none.
+   */
+  timeColumn?: ColumnRef | 'auto' | 'none';
   /** Source name for error messages (the file name). */
   source?: string;
 }
@@ -34,6 +39,24 @@ export interface TimeSeries {
   /** Rows read. */
   length: number;
   hasHeader: boolean;
+  /** The time column's name and its text in every data row, or null when there is none. */
+  timeColumn: string | null;
+  times: string[] | null;
+}
+
+const TIME_NAMES = /^(date|time|year|month|week|day|quarter|period|timestamp|datetime|ds)$/i;
+const DATE_VALUE = /^\d{4}[-/.]\d{1,2}([-/.]\d{1,2})?([ T].*)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$/;
+
+/**
+ * The time column (0-based) of a CSV file: the first column whose header is a time word (date, time, year, month,
+ * week, day, quarter, period, timestamp, datetime, ds; any case) or whose first value is a date such as
+ * 2024-01-31 or 31/01/2024; null when none is.
+ */
+export function detectTimeColumn(names: string[] | null, firstRow: string[]): number | null {
+  for (let c = 0; c < firstRow.length; c++) {
+    if ((names && TIME_NAMES.test(names[c] ?? '')) || DATE_VALUE.test(firstRow[c] ?? '')) return c;
+  }
+  return null;
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -104,27 +127,38 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
   const dataLines = hasHeader ? lines.slice(1) : lines;
   if (dataLines.length === 0) throw new InputError('', `the CSV file has a header but no data rows`, source);
 
-  // Resolve the columns.
-  const refs = opts.columns && opts.columns.length > 0 ? opts.columns : Array.from({ length: width }, (_, c) => c + 1);
-  const indices = refs.map((ref) => {
+  // The time column.
+  const resolve = (ref: ColumnRef, field: string): number => {
     if (typeof ref === 'number') {
       if (!Number.isInteger(ref) || ref < 1 || ref > width) {
-        throw new InputError('column', `column ${ref} does not exist: the file has ${width} column${width === 1 ? '' : 's'} (columns count from 1)`, source);
+        throw new InputError(field, `column ${ref} does not exist: the file has ${width} column${width === 1 ? '' : 's'} (columns count from 1)`, source);
       }
       return ref - 1;
     }
     if (/^\d+$/.test(ref)) {
       const k = Number(ref);
       if (!names || !names.includes(ref)) {
-        if (k < 1 || k > width) throw new InputError('column', `column ${k} does not exist: the file has ${width} column${width === 1 ? '' : 's'} (columns count from 1)`, source);
+        if (k < 1 || k > width) throw new InputError(field, `column ${k} does not exist: the file has ${width} column${width === 1 ? '' : 's'} (columns count from 1)`, source);
         return k - 1;
       }
     }
-    if (!names) throw new InputError('column', `"${ref}" is a column name, but the file has no header row; give the column's number (from 1)`, source);
+    if (!names) throw new InputError(field, `"${ref}" is a column name, but the file has no header row; give the column's number (from 1)`, source);
     const k = names.indexOf(ref);
-    if (k < 0) throw new InputError('column', `no column named "${ref}" (the header has ${names.map((n) => `"${n}"`).join(', ')})`, source);
+    if (k < 0) throw new InputError(field, `no column named "${ref}" (the header has ${names.map((n) => `"${n}"`).join(', ')})`, source);
+    return k;
+  };
+  const firstData = hasHeader ? splitLine(dataLines[0].text, delim, dataLines[0].no, source) : firstCells;
+  const tc = opts.timeColumn ?? 'auto';
+  const time = tc === 'none' ? null : tc === 'auto' ? detectTimeColumn(names, firstData) : resolve(tc, 'time column');
+  // Resolve the columns.
+  const refs = opts.columns && opts.columns.length > 0 ? opts.columns : Array.from({ length: width }, (_, c) => c + 1).filter((c) => c - 1 !== time);
+  if (refs.length === 0) throw new InputError('column', 'the file has no column besides the time column', source);
+  const indices = refs.map((ref) => {
+    const k = resolve(ref, 'column');
+    if (k === time && opts.columns?.length) throw new InputError('column', `${colName(names, k)} is the time column${tc === 'auto' ? ' (detected)' : ''}; pick a value column${tc === 'auto' ? ', or say --time-column none' : ''}`, source);
     return k;
   });
+  const times: string[] | null = time === null ? null : [];
 
   const values = indices.map(() => new Float64Array(dataLines.length));
   const lineNos: number[] = [];
@@ -140,6 +174,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
       if (!Number.isFinite(v)) throw new InputError(where, `${s} is out of range (not a finite number)`, source);
       values[k][r] = v;
     });
+    if (times) times.push(cells[time!] ?? '');
     lineNos.push(line.no);
   });
   return {
@@ -149,6 +184,8 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
     lines: lineNos,
     length: dataLines.length,
     hasHeader,
+    timeColumn: time === null ? null : names && names[time] ? names[time] : `column ${time + 1}`,
+    times,
   };
 }
 

@@ -6,6 +6,8 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { histogramSvg } from '../svg/histogram.ts';
+import { linePlotSvg } from '../svg/lines.ts';
 import { exportBar, toCsv } from './export.ts';
 
 /** Series colours with at least 4.5:1 contrast on white. */
@@ -191,6 +193,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
       name: container.id || 'chart',
       what: `the chart "${spec.yLabel} against ${spec.xLabel}"`,
       png: () => new Promise((resolve) => u.ctx.canvas.toBlob(resolve, 'image/png')),
+      svg: () => chartSvg(spec, u.data),
       csv: () => toCsv(labels, rows()),
       json: () => ({ x: spec.xLabel, series: labels.slice(1), rows: rows() }),
     }),
@@ -210,4 +213,23 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     observed.set(container, ro);
   }
   return u;
+}
+
+/**
+ * The chart's data drawn again as a standalone SVG (src/svg: the same writers as the CLI's plots), for Save SVG:
+ * lines with the chart's log axes, or bars as a histogram with edges halfway between the centres.
+ */
+export function chartSvg(spec: LineChartSpec, data: uPlot.AlignedData): string {
+  const xs = Array.from(data[0] as ArrayLike<number>);
+  if (spec.bars) {
+    const half = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 0.5;
+    const counts = Array.from((data[1] ?? []) as ArrayLike<number | null>, (v) => v ?? 0);
+    const edges = [...xs.map((x) => x - half), (xs[xs.length - 1] ?? 0) + half];
+    return histogramSvg({ bins: { edges, counts, log: false, nonFinite: 0, nonPositive: 0, below: 0, above: 0 }, xLabel: spec.xLabel, yLabel: spec.yLabel });
+  }
+  const series = spec.series.map((s, k) => {
+    const ys = Array.from((data[k + 1] ?? []) as ArrayLike<number | null>, (v) => (v === null ? NaN : v));
+    return { label: s.label, x: xs, y: ys, dashed: !!s.dash };
+  });
+  return linePlotSvg({ series, xLabel: spec.xLabel, yLabel: spec.yLabel, logY: spec.logY, logX: spec.logX });
 }

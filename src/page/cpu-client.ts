@@ -11,6 +11,8 @@ import { InputError, NonFiniteError } from '../errors.ts';
 import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
 import { lossLandscape, train, trainPopulation } from '../train/index.ts';
 import type { LandscapeAxis, LandscapeOptions, LandscapeResult, PopulationOptions, PopulationReport, TrainOptions, TrainReport } from '../train/types.ts';
+import { CpuRefPeer, type Peer, type PreparedRun } from '../bench/peer.ts';
+import type { Phase } from '../bench/workloads.ts';
 import type { Job } from './cpu-worker.ts';
 
 /** A job without its id (Omit over each member of the union). */
@@ -118,4 +120,37 @@ export function landscapeOn(engine: Engine, model: Model | ModelJSON, batch: Bat
   const signal = opts.path?.signal;
   const o: LandscapeOptions = opts.path ? { path: plain(opts.path) as TrainOptions } : {};
   return send<LandscapeResult>(w, { kind: 'landscape', model: asModel(model), batch, x, y, opts: o }, undefined, signal);
+}
+
+let nextKey = 0;
+
+/**
+ * The benchmark's CPU reference peer (`cpu-ref`) running in the worker, so the page stays responsive while it is
+ * measured: the batch crosses once per size (`bench-load`), then each timed run is one message each way. Where
+ * workers are unavailable it is the plain main-thread peer.
+ */
+export function workerCpuRefPeer(): Peer {
+  const w = getWorker();
+  if (!w) return new CpuRefPeer();
+  const base = new CpuRefPeer();
+  return {
+    id: base.id,
+    label: base.label,
+    ours: false,
+    detail: 'float64 loops, one thread (in a worker)',
+    init: async () => {},
+    unsupported: (model) => base.unsupported(model),
+    prepare: async (model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> => {
+      const key = nextKey++;
+      await send(w, { kind: 'bench-load', key, model: modelFromJSON(model), batch });
+      return {
+        run: async () => {
+          const r = await send<{ loss: number | null; grads: Float64Array | null }>(w, { kind: 'bench-run', key, gradients: phase === 'gradient' });
+          return { loss: r.loss ?? NaN, grads: r.grads };
+        },
+        dispose: () => void send(w, { kind: 'bench-drop', key }),
+      };
+    },
+    dispose: () => {},
+  };
 }

@@ -1,5 +1,5 @@
 // A worker that runs the CPU reference off the page's main thread. Jobs: `run` (Engine.run), `train`,
-// `population` (trainPopulation) and `landscape` (lossLandscape) on a float64 (or float32) CPU engine, with
+// `population` (trainPopulation), `landscape` (lossLandscape) and the benchmark's `bench-*` on a float64 (or float32) CPU engine, with
 // progress messages while they train and `abort` to stop one; the result, or the error's name and message, is
 // posted back. The page's side is cpu-client.ts.
 
@@ -15,7 +15,14 @@ export type Job =
   | { id: number; kind: 'train'; model: Model; batch: Batch; opts: TrainOptions }
   | { id: number; kind: 'population'; models: Model[]; batch: Batch; opts: PopulationOptions }
   | { id: number; kind: 'landscape'; model: Model; batch: Batch; x: LandscapeAxis; y: LandscapeAxis; opts: LandscapeOptions }
-  | { id: number; kind: 'abort' };
+  | { id: number; kind: 'abort' }
+  // The benchmark's CPU reference: `bench-load` keeps a model and batch here under `key` (sent once), `bench-run`
+  // runs it (the worker times nothing: the page's runner times the round trip), `bench-drop` forgets it.
+  | { id: number; kind: 'bench-load'; key: number; model: Model; batch: Batch }
+  | { id: number; kind: 'bench-run'; key: number; gradients: boolean }
+  | { id: number; kind: 'bench-drop'; key: number };
+
+const loaded = new Map<number, { model: Model; batch: Batch }>();
 
 const engines = new Map<string, Promise<Engine>>();
 const controllers = new Map<number, AbortController>();
@@ -38,7 +45,14 @@ self.onmessage = async (e: MessageEvent<Job>) => {
   const progress = (p: { step: number; steps: number; loss: number; stepsPerSecond: number }): void => post({ id: job.id, progress: p });
   try {
     let result: unknown;
-    if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
+    if (job.kind === 'bench-load') loaded.set(job.key, { model: job.model, batch: job.batch });
+    else if (job.kind === 'bench-drop') loaded.delete(job.key);
+    else if (job.kind === 'bench-run') {
+      const l = loaded.get(job.key);
+      if (!l) throw new Error(`benchmark run ${job.key} was not loaded`);
+      const r = await (await engine()).run(l.model, l.batch, { gradients: job.gradients });
+      result = { loss: r.loss, grads: r.gradsFlat };
+    } else if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
     else if (job.kind === 'train') result = await train(await engine(), job.model, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
     else if (job.kind === 'population') result = await trainPopulation(await engine(), job.models, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
     else {

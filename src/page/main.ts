@@ -10,6 +10,7 @@ import { initSeed } from './panels/seed.ts';
 import { initThroughput } from './panels/throughput.ts';
 import { initTrain } from './panels/train.ts';
 import { initUnroll } from './panels/unroll.ts';
+import { initCellStudy } from './panels/cell-study.ts';
 import { initVerify } from './panels/verify.ts';
 import { Session } from './session.ts';
 import { seedData } from '../data/index.ts';
@@ -106,6 +107,7 @@ async function start(): Promise<void> {
   initPopulationPlayground(session, populationPanel.read, publish('populationPlayground'));
   runs.landscape = initLandscape(session, publish('landscape')).run;
   runs.unroll = initUnroll(session, publish('unroll')).run;
+  runs.cells = initCellStudy(session, publish('cells')).run;
   runs.throughput = initThroughput(session, publish('throughput')).run;
   runs.verify = initVerify(session, publish('verify')).run;
   const chartData = (id: string): (number | null)[][] | null => {

@@ -1,6 +1,8 @@
 // Small DOM helpers shared by the page's panels: element lookup, validated reading of form fields (an inline
 // message names the field and the problem; nothing runs with bad input), number formatting and plain tables.
 
+import type { CellName } from '../cells/index.ts';
+import type { Activation } from '../model.ts';
 import { fmt } from '../statquest.ts';
 
 export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -204,4 +206,33 @@ export function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * A cell selector beside an activation selector: LSTM and GRU take tanh only (their gates are fixed), so choosing
+ * one sets the activation to tanh and disables it; choosing Elman again restores the activation it had.
+ */
+export function bindCellSelect(cellSelect: HTMLSelectElement, actSelect: HTMLSelectElement): { read(): { cell: CellName; activation: Activation }; setElmanActivation(a: Activation): void } {
+  let elmanActivation = actSelect.value;
+  const sync = (): void => {
+    const gated = cellSelect.value !== 'elman';
+    if (gated && !actSelect.disabled) {
+      elmanActivation = actSelect.value;
+      actSelect.value = 'tanh';
+    } else if (!gated && actSelect.disabled) {
+      actSelect.value = elmanActivation;
+    }
+    actSelect.disabled = gated;
+    actSelect.title = gated ? `${cellSelect.selectedOptions[0]?.textContent ?? ''} gates are fixed (σ and tanh)` : '';
+  };
+  cellSelect.addEventListener('change', sync);
+  sync();
+  return {
+    read: () => ({ cell: cellSelect.value as CellName, activation: (cellSelect.value === 'elman' ? actSelect.value : 'tanh') as Activation }),
+    /** The activation for Elman (shown now when Elman is chosen, else when it is chosen again). */
+    setElmanActivation: (a: Activation) => {
+      elmanActivation = a;
+      if (cellSelect.value === 'elman') actSelect.value = a;
+    },
+  };
 }

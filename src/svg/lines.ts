@@ -18,6 +18,8 @@ export interface LinePlotOptions {
   yLabel: string;
   /** Log10 y axis of |y| (default false). */
   logY?: boolean;
+  /** Log10 x axis (default false); points with x ≤ 0 break the line. */
+  logX?: boolean;
   title?: string;
   width?: number;
   height?: number;
@@ -25,6 +27,7 @@ export interface LinePlotOptions {
 
 export function linePlotSvg(o: LinePlotOptions): string {
   const logY = !!o.logY;
+  const logX = !!o.logX;
   const n = o.series.length;
   const legendRows = Math.min(n, 14);
   const f: Frame = { width: o.width ?? 680, height: o.height ?? 440, left: 72, right: n > 0 ? 130 : 20, top: o.title ? 40 : 16, bottom: 48 };
@@ -35,6 +38,7 @@ export function linePlotSvg(o: LinePlotOptions): string {
     const a = Math.abs(v);
     return a > 0 ? Math.log10(a) : null;
   };
+  const xOf = (v: number): number => (logX ? (v > 0 ? Math.log10(v) : NaN) : v);
   let xlo = Infinity;
   let xhi = -Infinity;
   let ylo = Infinity;
@@ -43,9 +47,10 @@ export function linePlotSvg(o: LinePlotOptions): string {
     if (s.x.length !== s.y.length) throw new RangeError(`series "${s.label}": ${s.x.length} x values but ${s.y.length} y values`);
     for (let k = 0; k < s.x.length; k++) {
       const y = yOf(s.y[k]);
-      if (y === null || !Number.isFinite(s.x[k])) continue;
-      xlo = Math.min(xlo, s.x[k]);
-      xhi = Math.max(xhi, s.x[k]);
+      const x = xOf(s.x[k]);
+      if (y === null || !Number.isFinite(x)) continue;
+      xlo = Math.min(xlo, x);
+      xhi = Math.max(xhi, x);
       ylo = Math.min(ylo, y);
       yhi = Math.max(yhi, y);
     }
@@ -61,27 +66,28 @@ export function linePlotSvg(o: LinePlotOptions): string {
 
   const parts: string[] = [];
   parts.push(`<defs><clipPath id="plot-area"><rect x="${c(f.left)}" y="${c(f.top)}" width="${c(w)}" height="${c(h)}"/></clipPath></defs>`);
-  const xt = linearTicks(xlo, xhi).map((v) => ({ value: v, label: tickLabel(v) }));
+  const xt = logX ? decadeTicks(xlo, xhi).map((k) => ({ value: k, label: decadeLabel(k) })) : linearTicks(xlo, xhi).map((v) => ({ value: v, label: tickLabel(v) }));
   const yt = logY ? decadeTicks(ylo - pad, yhi + pad).map((k) => ({ value: k, label: decadeLabel(k) })) : linearTicks(ylo, yhi).map((v) => ({ value: v, label: tickLabel(v) }));
   parts.push(`<g class="grid" stroke="#e6e6e6" stroke-width="1">`);
   for (const t of yt) parts.push(`<path d="M${c(f.left)},${c(sy(t.value))}h${c(w)}"/>`);
   parts.push(`</g>`);
-  parts.push(axes(f, xt, sx, o.xLabel, yt, sy, logY ? `${o.yLabel} (log scale)` : o.yLabel));
+  parts.push(axes(f, xt, sx, logX ? `${o.xLabel} (log scale)` : o.xLabel, yt, sy, logY ? `${o.yLabel} (log scale)` : o.yLabel));
   parts.push(`<g class="lines" clip-path="url(#plot-area)" fill="none" stroke-width="1.6">`);
   o.series.forEach((s, j) => {
     let d = '';
     let pen = false;
     // Points with no drawable neighbour would be invisible as a path: they get a dot.
     const dots: string[] = [];
-    const drawable = (k: number): boolean => k >= 0 && k < s.x.length && yOf(s.y[k]) !== null && Number.isFinite(s.x[k]);
+    const drawable = (k: number): boolean => k >= 0 && k < s.x.length && yOf(s.y[k]) !== null && Number.isFinite(xOf(s.x[k]));
     for (let k = 0; k < s.x.length; k++) {
       const y = yOf(s.y[k]);
-      if (y === null || !Number.isFinite(s.x[k])) {
+      const x = xOf(s.x[k]);
+      if (y === null || !Number.isFinite(x)) {
         pen = false;
         continue;
       }
-      d += `${pen ? 'L' : 'M'}${c(sx(s.x[k]))},${c(sy(y))}`;
-      if (!drawable(k - 1) && !drawable(k + 1)) dots.push(`<circle class="point" cx="${c(sx(s.x[k]))}" cy="${c(sy(y))}" r="2.5" fill="${colour(j)}" stroke="none"/>`);
+      d += `${pen ? 'L' : 'M'}${c(sx(x))},${c(sy(y))}`;
+      if (!drawable(k - 1) && !drawable(k + 1)) dots.push(`<circle class="point" cx="${c(sx(x))}" cy="${c(sy(y))}" r="2.5" fill="${colour(j)}" stroke="none"/>`);
       pen = true;
     }
     // A series with no drawable point still gets its (empty) path, so each series has exactly one.

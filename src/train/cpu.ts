@@ -21,6 +21,11 @@ export interface CoreResult {
   divergedAt: Int32Array;
   /** The loss of the last step each model computed (the one that stopped it, or the last step). */
   lastLoss: Float64Array;
+  /**
+   * With CoreExtras.moments: the optimizer state at the final weights, model-major (first moments at m·2P, second
+   * at m·2P + P); else empty.
+   */
+  moments: Float64Array;
   /** With `trajectory`: the weights at every recorded step, (slot × M + m) × P + p; NaN after a model stopped. */
   trajectory: Float64Array | null;
   aborted: boolean;
@@ -29,8 +34,11 @@ export interface CoreResult {
 /** The backend-specific part of training: train a population, and evaluate the SSR of many weight sets. */
 export interface TrainBackend {
   population(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult>;
-  /** SSR per model (params model-major, h0 per model or the base's) on its data set (one shared set, or one per model); NaN where not finite. */
-  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array>;
+  /**
+   * SSR per model (params model-major, h0 per model or the base's, and an LSTM's c0 per model or the base's) on its
+   * data set (one shared set, or one per model); NaN where not finite.
+   */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s?: (Float64Array | undefined)[] | null): Promise<Float64Array>;
 }
 
 /** Options beyond the public ones, for the landscape's path. */
@@ -39,6 +47,8 @@ export interface CoreExtras {
   mask: Uint8Array | null;
   /** Record the weights at every recorded step too. */
   trajectory: boolean;
+  /** Return the optimizer state (CoreResult.moments), to continue the run (`train`). */
+  moments?: boolean;
   onProgress?: (step: number, loss: number) => void;
   signal?: AbortSignal;
 }
@@ -66,10 +76,10 @@ export function subsetBatch(b: Batch, idx: Uint32Array): Batch {
  * A population's result before training: every model at its initial weights (models an abort leaves untrained
  * keep them), no curve points, no steps done, nothing stopped.
  */
-export function initialResult(models: Model[], o: ResolvedOptions, trajectory: boolean): CoreResult {
+export function initialResult(models: Model[], o: ResolvedOptions, trajectory: boolean, moments = false): CoreResult {
   const M = models.length;
   const P = models[0].params.length;
-  const curveSteps = recordSlots(o.steps, o.recordEvery);
+  const curveSteps = recordSlots(o.startStep, o.steps, o.recordEvery);
   const slots = curveSteps.length;
   const params = new Float64Array(M * P);
   models.forEach((m, i) => params.set(m.params, i * P));
@@ -78,17 +88,19 @@ export function initialResult(models: Model[], o: ResolvedOptions, trajectory: b
     curves: new Float32Array(M * slots).fill(NaN),
     curveSteps,
     status: new Uint8Array(M),
-    stepsDone: new Int32Array(M),
+    stepsDone: new Int32Array(M).fill(o.startStep),
     divergedAt: new Int32Array(M).fill(-1),
     lastLoss: new Float64Array(M).fill(NaN),
+    moments: !moments ? new Float64Array(0) : o.moments ? o.moments.slice() : new Float64Array(M * 2 * P),
     trajectory: trajectory ? new Float64Array(slots * M * P).fill(NaN) : null,
     aborted: false,
   };
 }
 
-export function recordSlots(steps: number, every: number): number[] {
+/** The global steps recorded in a run of `steps` steps from `start`: the multiples of `every` among them. */
+export function recordSlots(start: number, steps: number, every: number): number[] {
   const out: number[] = [];
-  for (let k = 0; k < steps; k += every) out.push(k);
+  for (let k = Math.ceil(start / every) * every; k < start + steps; k += every) out.push(k);
   return out;
 }
 
@@ -119,40 +131,45 @@ export async function cpuTrainPopulation(
   const P = models[0].params.length;
   const params = new Float64Array(M * P);
   models.forEach((m, i) => params.set(m.params, i * P));
-  const curveSteps = recordSlots(o.steps, o.recordEvery);
+  const start = o.startStep;
+  const end = start + o.steps;
+  const curveSteps = recordSlots(start, o.steps, o.recordEvery);
+  const firstSlot = Math.ceil(start / o.recordEvery);
   const slots = curveSteps.length;
   const curves = new Float32Array(M * slots).fill(NaN);
   const trajectory = x.trajectory ? new Float64Array(slots * M * P).fill(NaN) : null;
   const status = new Uint8Array(M);
-  const stepsDone = new Int32Array(M);
+  const stepsDone = new Int32Array(M).fill(start);
   const divergedAt = new Int32Array(M).fill(-1);
   const lastLoss = new Float64Array(M).fill(NaN);
-  const states = Array.from({ length: M }, () => ({ m: new Float64Array(P), v: new Float64Array(P) }));
-  const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed) : null;
+  const moments = o.moments ? o.moments.slice() : new Float64Array(M * 2 * P);
+  const states = Array.from({ length: M }, (_, m) => ({ m: moments.subarray(m * 2 * P, m * 2 * P + P), v: moments.subarray(m * 2 * P + P, (m + 1) * 2 * P) }));
+  const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed, start * o.batchSize) : null;
   const work: Model = { ...models[0], params: new Float64Array(P) };
   let aborted = false;
 
-  for (let k = 0; k < o.steps; k++) {
+  for (let k = start; k < end; k++) {
     if (status.every((s) => s !== STATUS_OK)) break;
     const idx = order ? order.take(o.batchSize) : null;
     const sharedBatch = shared && idx ? subsetBatch(sets[0], idx) : shared ? sets[0] : null;
     const f = stepFactors(o, k);
-    const slot = k % o.recordEvery === 0 ? k / o.recordEvery : -1;
+    const slot = k % o.recordEvery === 0 ? k / o.recordEvery - firstSlot : -1;
     for (let m = 0; m < M; m++) {
       if (status[m] !== STATUS_OK) continue;
       const theta = params.subarray(m * P, (m + 1) * P);
       work.params = theta;
       work.h0 = models[m].h0;
+      work.c0 = models[m].c0;
       const batch = sharedBatch ?? (idx ? subsetBatch(sets[m], idx) : sets[m]);
       const r = await gradient(work, batch);
-      const loss = r.loss;
+      const loss = r.loss * o.lossScale;
       lastLoss[m] = loss;
       if (slot >= 0) {
         curves[m * slots + slot] = loss;
         trajectory?.set(theta, (slot * M + m) * P);
       }
       const s = optimizerStep(o.optimizer, theta, states[m], {
-        loss,
+        loss: r.loss,
         overflowed: r.overflowed,
         grads: r.grads,
         lr: o.lrs[m] * f.a + f.b,
@@ -161,6 +178,8 @@ export async function cpuTrainPopulation(
         lossThreshold: o.lossThreshold,
         clipNorm: o.clipNorm,
         mask: x.mask,
+        weightDecay: o.weightDecay,
+        lossScale: o.lossScale,
       });
       if (s === STATUS_OK) stepsDone[m] = k + 1;
       else {
@@ -168,7 +187,7 @@ export async function cpuTrainPopulation(
         if (s === STATUS_DIVERGED) divergedAt[m] = k;
       }
     }
-    if ((k + 1) % o.readbackEvery === 0 && k + 1 < o.steps) {
+    if ((k + 1 - start) % o.readbackEvery === 0 && k + 1 < end) {
       x.onProgress?.(k + 1, lastLoss[0]);
       await yieldToEvents();
       if (x.signal?.aborted) {
@@ -177,11 +196,11 @@ export async function cpuTrainPopulation(
       }
     }
   }
-  return { params, curves, curveSteps, status, stepsDone, divergedAt, lastLoss, trajectory, aborted };
+  return { params, curves, curveSteps, status, stepsDone, divergedAt, lastLoss, moments, trajectory, aborted };
 }
 
 /** SSR of each model (params model-major) on its data set (or the shared one); NaN where not finite. */
-export function cpuLosses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Float64Array {
+export function cpuLosses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s?: (Float64Array | undefined)[] | null): Float64Array {
   const P = base.params.length;
   const M = params.length / P;
   const out = new Float64Array(M);
@@ -189,6 +208,7 @@ export function cpuLosses(base: Model, params: Float64Array, sets: Batch[], h0s:
   for (let m = 0; m < M; m++) {
     work.params = params.subarray(m * P, (m + 1) * P);
     if (h0s) work.h0 = h0s[m];
+    if (c0s) work.c0 = c0s[m];
     const r = cpuRun(work, sets.length === 1 ? sets[0] : sets[m], { gradients: false });
     out[m] = r.overflowed > 0 || !Number.isFinite(r.loss as number) ? NaN : (r.loss as number);
   }

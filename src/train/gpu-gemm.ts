@@ -50,7 +50,7 @@ export class GemmTrainer {
   private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
     this.rt.lastTrain = null;
     const M = models.length;
-    const out = initialResult(models, o, x.trajectory);
+    const out = initialResult(models, o, x.trajectory, x.moments);
     const pool = this.rt.claim('train gemm');
     this.uploaded = null;
     for (let m = 0; m < M && !out.aborted; m++) {
@@ -100,8 +100,8 @@ export class GemmTrainer {
     const recordFloats = trajBase + (x.trajectory ? segSlots * P : 0);
     const dataBytes = 4 * (T * I * N + (outAll ? T : 1) * O * N + N);
     // The trainer's own buffers: data, order, moments and scratch (5P) and mask, records, uniform tables, the read-back
-    // of records and weights.
-    const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + 4096;
+    // of records and weights (and, for `train`, of the moments).
+    const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (x.moments ? 8 * P : 0) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + 4096;
     // The lengths the memory plan and the fixed step records are made for (a mini-batch: S of the longest).
     const planLengths = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
     const [prog, gather, opt] = await Promise.all([
@@ -134,9 +134,9 @@ export class GemmTrainer {
 
     // Weights (with the transposed copies), optimizer moments and scratch, the model's state and its records.
     device.queue.writeBuffer(prog.buffers.weights, 0, GemmProgram.weightsImage(model, prog.plan.bytes.weights));
-    const moments = pool.get('train gemm moments', 4 * 5 * P, STORAGE | COPY_DST);
+    const moments = pool.get('train gemm moments', 4 * 5 * P, STORAGE | COPY_DST | COPY_SRC);
     const mask = pool.data('train gemm mask', Float32Array.from({ length: P }, (_, p) => (x.mask ? x.mask[p] : 1)), STORAGE);
-    const state = pool.data('train gemm state', new Uint32Array([0, 0, NO_DIVERGENCE, 0, 0, 0]), STORAGE | COPY_SRC);
+    const state = pool.data('train gemm state', new Uint32Array([0, o.startStep, NO_DIVERGENCE, 0, 0, 0]), STORAGE | COPY_SRC);
     const records = pool.get('train gemm records', 4 * recordFloats, STORAGE | COPY_SRC | COPY_DST);
     const cfg = pool.data(
       'train gemm optimizer config',
@@ -150,17 +150,22 @@ export class GemmTrainer {
     clear.clearBuffer(moments);
     clear.clearBuffer(records);
     device.queue.submit([clear.finish()]);
+    // A resumed run: the first moments at [0, P), the second at [P, 2P).
+    if (o.moments) device.queue.writeBuffer(moments, 0, Float32Array.from(o.moments.subarray(m * 2 * P, (m + 1) * 2 * P)));
 
     // Each step's chunks and their step records: fixed unless ragged mini-batches change the chunks' lengths.
     const fixed = chunks0.map((chunk) => ({ chunk, ...prog.records(chunk, planLengths, undefined) }));
     if (!ragged && !split) device.queue.writeBuffer(steps, 0, fixed[0].words);
-    const drawn = o.minibatch ? minibatchOrder(N, o.seed) : null;
+    const start = o.startStep;
+    const end = start + o.steps;
+    const firstSlot = Math.ceil(start / o.recordEvery);
+    const drawn = o.minibatch ? minibatchOrder(N, o.seed, start * S) : null;
     const table = new ArrayBuffer(WIDE_STEP_BYTES * L);
     let optBinds: ReturnType<WideOptimizerKernel['bind']> | null = null;
     const slots = out.curveSteps.length;
     let status = 0;
-    for (let k0 = 0; k0 < o.steps; k0 += L) {
-      const n = Math.min(L, o.steps - k0);
+    for (let k0 = start; k0 < end; k0 += L) {
+      const n = Math.min(L, end - k0);
       const slotBase = Math.ceil(k0 / o.recordEvery);
       const tb = new Uint8Array(table);
       for (let l = 0; l < n; l++) {
@@ -241,12 +246,12 @@ export class GemmTrainer {
       const rec = new Float32Array(v, 0, recBytes / 4);
       status = new Uint32Array(v, recBytes, 6)[0];
       out.lastLoss[m] = rec[0];
-      for (let j = 0; j < segCount; j++) out.curves[m * slots + slotBase + j] = rec[1 + j];
+      for (let j = 0; j < segCount; j++) out.curves[m * slots + slotBase - firstSlot + j] = rec[1 + j];
       if (out.trajectory) {
-        for (let j = 0; j < segCount; j++) for (let p = 0; p < P; p++) out.trajectory[((slotBase + j) * Mall + m) * P + p] = rec[trajBase + j * P + p];
+        for (let j = 0; j < segCount; j++) for (let p = 0; p < P; p++) out.trajectory[((slotBase - firstSlot + j) * Mall + m) * P + p] = rec[trajBase + j * P + p];
       }
       if (status !== STATUS_OK) break;
-      if (k0 + n < o.steps) {
+      if (k0 + n < end) {
         x.onProgress?.(k0 + n, out.lastLoss[m]);
         if (x.signal?.aborted) {
           out.aborted = true;
@@ -258,9 +263,14 @@ export class GemmTrainer {
     const v = await rt.readBack(fin, [
       [state, WIDE_STATE_BYTES],
       [prog.buffers.weights, 4 * P],
+      ...(x.moments ? ([[moments, 4 * 2 * P]] as [GPUBuffer, number][]) : []),
     ]);
     const st = new Uint32Array(v, 0, 6);
     const w = new Float32Array(v, WIDE_STATE_BYTES, P);
+    if (x.moments) {
+      const mo = new Float32Array(v, WIDE_STATE_BYTES + 4 * P, 2 * P);
+      for (let p = 0; p < 2 * P; p++) out.moments[m * 2 * P + p] = mo[p];
+    }
     out.status[m] = st[0];
     out.stepsDone[m] = st[1];
     out.divergedAt[m] = st[2] === NO_DIVERGENCE ? -1 : st[2];

@@ -129,9 +129,12 @@ export class GpuTrainer {
     return this.rt.enqueue('webgpu-rnn training', () => this.populationNow(models, sets, shared, o, x));
   }
 
-  /** SSR of every weight set (params model-major, h0 per model or the base's) on its data set; NaN where not finite. */
-  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
-    return this.rt.enqueue('webgpu-rnn loss evaluation', () => this.lossesNow(base, params, sets, h0s));
+  /**
+   * SSR of every weight set (params model-major, h0 per model or the base's, an LSTM's c0 per model or the base's)
+   * on its data set; NaN where not finite.
+   */
+  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s?: (Float64Array | undefined)[] | null): Promise<Float64Array> {
+    return this.rt.enqueue('webgpu-rnn loss evaluation', () => this.lossesNow(base, params, sets, h0s, c0s ?? null));
   }
 
   private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
@@ -153,13 +156,13 @@ export class GpuTrainer {
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
     const recordBytes = 4 * (1 + segSlots) + (x.trajectory ? 4 * segSlots * P : 0);
     // weights, moments, status + info, records, learning rate, rows, sums, hidden states, data, read-back.
-    const perModel = [4 * NW, 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * NSTATE * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * NW];
+    const perModel = [4 * NW, 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * NSTATE * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * NW + (x.moments ? 8 * P : 0)];
     const stride = Math.max(256, this.device.limits.minUniformBufferOffsetAlignment);
     const fixed = (shared ? dataBytes : 0) + stride * L + 4 * (o.minibatch ? L * S : 1) + 4 * P + FIXED_SLACK;
     const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, fixed);
 
     // Models of chunks that an abort leaves untrained keep their initial weights.
-    const result = initialResult(models, o, x.trajectory);
+    const result = initialResult(models, o, x.trajectory, x.moments);
     const pool = this.rt.claim('train');
     let chunks = 0;
     for (let m0 = 0; m0 < M && !result.aborted; m0 += chunk) {
@@ -212,7 +215,10 @@ export class GpuTrainer {
       w32.set(initialState(m), i * NW + P);
     });
     const info0 = new Uint32Array(2 * M);
-    for (let m = 0; m < M; m++) info0[2 * m + 1] = NO_DIVERGENCE;
+    for (let m = 0; m < M; m++) {
+      info0[2 * m] = o.startStep;
+      info0[2 * m + 1] = NO_DIVERGENCE;
+    }
     const consts = new Float32Array(M + P).fill(1);
     consts.set(o.lrs.subarray(m0, m0 + M));
     if (x.mask) for (let p = 0; p < P; p++) consts[M + p] = x.mask[p];
@@ -223,7 +229,7 @@ export class GpuTrainer {
       status: get('status', 4 * M, STORAGE | COPY_SRC | COPY_DST),
       info: data('info', info0, STORAGE | COPY_SRC),
       records: get('records', 4 * (trajBase + (x.trajectory ? segSlots * M * P : 0)), STORAGE | COPY_SRC | COPY_DST),
-      moments: get('moments', 8 * M * P, STORAGE | COPY_DST),
+      moments: get('moments', 8 * M * P, STORAGE | COPY_DST | COPY_SRC),
       consts: data('learning rates and mask', consts),
       rows: get('rows', 4 * R * M * C, STORAGE | COPY_DST),
       sums: C === 1 ? null : get('sums', 4 * R * M, STORAGE | COPY_DST),
@@ -247,6 +253,16 @@ export class GpuTrainer {
     const clear = device.createCommandEncoder({ label: 'webgpu-rnn train clear' });
     for (const b of [bufs.status, bufs.records, bufs.moments, bufs.rows, bufs.sums, bufs.hs, bufs.order]) if (b) clear.clearBuffer(b);
     device.queue.submit([clear.finish()]);
+    if (o.moments) {
+      // A resumed run: first moments at [m·P + p], second at [(M + m)·P + p].
+      const mo = new Float32Array(2 * M * P);
+      for (let m = 0; m < M; m++) {
+        const src = o.moments.subarray((m0 + m) * 2 * P, (m0 + m + 1) * 2 * P);
+        mo.set(src.subarray(0, P), m * P);
+        mo.set(src.subarray(P), (M + m) * P);
+      }
+      device.queue.writeBuffer(bufs.moments, 0, mo);
+    }
     // With one column per model the rows already are the sums.
     const sumBind = bufs.sums ? this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums }) : null;
     const trainBinds: GPUBindGroup[] = [];
@@ -282,12 +298,15 @@ export class GpuTrainer {
       );
     }
 
-    const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed) : null;
+    const start = o.startStep;
+    const end = start + o.steps;
+    const firstSlot = Math.ceil(start / o.recordEvery);
+    const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed, start * S) : null;
     const table = new ArrayBuffer(stride * L);
     const slots = out.curveSteps.length;
     let status = new Uint32Array(M);
-    for (let k0 = 0; k0 < o.steps; k0 += L) {
-      const n = Math.min(L, o.steps - k0);
+    for (let k0 = start; k0 < end; k0 += L) {
+      const n = Math.min(L, end - k0);
       const slotBase = Math.ceil(k0 / o.recordEvery);
       const bytes = new Uint8Array(table);
       for (let l = 0; l < n; l++) {
@@ -319,17 +338,17 @@ export class GpuTrainer {
       status = new Uint32Array(v, recBytes, M);
       for (let m = 0; m < M; m++) {
         out.lastLoss[m0 + m] = rec[m];
-        for (let j = 0; j < segCount; j++) out.curves[(m0 + m) * slots + slotBase + j] = rec[M + j * M + m];
+        for (let j = 0; j < segCount; j++) out.curves[(m0 + m) * slots + slotBase - firstSlot + j] = rec[M + j * M + m];
       }
       if (out.trajectory) {
         for (let j = 0; j < segCount; j++) {
           for (let m = 0; m < M; m++) {
-            for (let p = 0; p < P; p++) out.trajectory[((slotBase + j) * Mall + m0 + m) * P + p] = rec[trajBase + (j * M + m) * P + p];
+            for (let p = 0; p < P; p++) out.trajectory[((slotBase - firstSlot + j) * Mall + m0 + m) * P + p] = rec[trajBase + (j * M + m) * P + p];
           }
         }
       }
       if (status.every((s) => s !== STATUS_OK)) break;
-      if (k0 + n < o.steps) {
+      if (k0 + n < end) {
         x.onProgress?.(k0 + n, out.lastLoss[m0]);
         if (x.signal?.aborted) {
           out.aborted = true;
@@ -341,22 +360,27 @@ export class GpuTrainer {
     const v = await this.rt.readBack(fin, [
       [bufs.info, 8 * M],
       [bufs.weights, 4 * M * NW],
+      ...(x.moments ? ([[bufs.moments, 8 * M * P]] as [GPUBuffer, number][]) : []),
     ]);
     const info = new Uint32Array(v, 0, 2 * M);
     const wOut = new Float32Array(v, 8 * M, M * NW);
+    const mOut = x.moments ? new Float32Array(v, 8 * M + 4 * M * NW, 2 * M * P) : null;
     for (let m = 0; m < M; m++) {
       out.status[m0 + m] = status[m];
       out.stepsDone[m0 + m] = info[2 * m];
       out.divergedAt[m0 + m] = info[2 * m + 1] === NO_DIVERGENCE ? -1 : info[2 * m + 1];
       for (let p = 0; p < P; p++) out.params[(m0 + m) * P + p] = wOut[m * NW + p];
+      for (let p = 0; mOut && p < P; p++) {
+        out.moments[(m0 + m) * 2 * P + p] = mOut[m * P + p];
+        out.moments[(m0 + m) * 2 * P + P + p] = mOut[(M + m) * P + p];
+      }
     }
   }
 
-  private async lossesNow(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null): Promise<Float64Array> {
+  private async lossesNow(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s: (Float64Array | undefined)[] | null): Promise<Float64Array> {
     this.rt.lastTrain = null;
     checkTrainShape(base);
     const P = base.params.length;
-    const H = base.hiddenSize;
     const NW = cellSizes(cellOf(base), base).NWEIGHTS;
     const M = params.length / P;
     const T = sets.reduce((t, b) => Math.max(t, maxLength(b)), 1);
@@ -383,14 +407,14 @@ export class GpuTrainer {
         const n = m1 - m0;
         const packed = packSets(shared ? sets : sets.slice(m0, m1), T);
         const dims: TrainDims = { models: n, seqs: S, group: G, dataCols: packed.cols, dataPerModel: shared ? 0 : S, ordered: false };
-        // Each model's parameters, then the initial state: its h0 (h0s) or the base's, then the base's other state
-        // vectors (an LSTM's c0).
+        // Each model's parameters, then its initial state (initialState): h0 from h0s or the base's, and an LSTM's c0
+        // from c0s (absent: zeros) or the base's, as the CPU's losses take them.
         const w32 = new Float32Array(n * NW);
-        const s0 = initialState(base);
         for (let m = 0; m < n; m++) {
           w32.set(params.subarray((m0 + m) * P, (m0 + m + 1) * P), m * NW);
-          w32.set(s0, m * NW + P);
-          if (h0s) w32.set(h0s[m0 + m].subarray(0, H), m * NW + P);
+          const h0 = h0s ? h0s[m0 + m] : base.h0;
+          const c0 = c0s ? c0s[m0 + m] : base.c0;
+          w32.set(initialState({ ...base, h0, c0 }), m * NW + P);
         }
         const rows = get('rows', 4 * 2 * n * C, STORAGE | COPY_DST);
         const sums = get('sums', 4 * 2 * n, STORAGE | COPY_SRC | COPY_DST);

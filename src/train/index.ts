@@ -5,12 +5,13 @@
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
 import { InputError } from '../errors.ts';
-import { modelFromJSON, paramName, type Model, type ModelJSON, type Shape } from '../model.ts';
+import type { CellName } from '../cells/index.ts';
+import { modelFromJSON, paramLayout, paramName, unflattenParams, type Activation, type Model, type ModelJSON, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkFloat32Range, firstFloat32Overflow, parseModel } from '../validate.ts';
-import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, type CoreExtras, type CoreResult, type TrainBackend } from './cpu.ts';
+import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_OK, type CoreExtras, type CoreResult, type TrainBackend } from './cpu.ts';
 import { stepwise } from './stepwise.ts';
-import { checkPopulation, resolveOptions, resolveParam, type ResolvedOptions } from './options.ts';
+import { checkPopulation, defaultRecordEvery, resolveOptions, resolveParam, targetCount, type ResolvedOptions } from './options.ts';
 import type {
   HistoryPoint,
   LandscapeAxis,
@@ -53,7 +54,7 @@ async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
   }
   return {
     population: cpuTrainPopulation,
-    losses: async (base, params, sets, h0s) => cpuLosses(base, params, sets, h0s),
+    losses: async (base, params, sets, h0s, c0s) => cpuLosses(base, params, sets, h0s, c0s),
   };
 }
 
@@ -73,7 +74,7 @@ async function runPopulation(
   if (!Array.isArray(modelsIn) || modelsIn.length === 0) throw new InputError('models', 'a population needs at least one model, got 0', 'options');
   const models = modelsIn.map(asModel);
   const { sets, shared } = checkPopulation(models, data);
-  const o = resolveOptions(opts, models.length, sets[0].count);
+  const o = resolveOptions(opts, models.length, sets[0].count, sets[0], models[0].params.length);
   if (opts.validation) checkPopulation([models[0]], opts.validation);
   if (engine.backend === 'webgpu') {
     sets.forEach((b, i) => checkFloat32Range(models[0], b, shared ? 'data' : `data[${i}]`));
@@ -82,6 +83,8 @@ async function runPopulation(
       if (k >= 0) throw new InputError(`models[${i}].weights.${paramName(m, k)}`, `${m.params[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
       k = firstFloat32Overflow(m.h0);
       if (k >= 0) throw new InputError(`models[${i}].h0[${k}]`, `${m.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+      k = m.c0 ? firstFloat32Overflow(m.c0) : -1;
+      if (k >= 0) throw new InputError(`models[${i}].c0[${k}]`, `${m.c0![k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
     });
     if (opts.validation) checkFloat32Range(models[0], opts.validation, 'validation');
   }
@@ -92,7 +95,9 @@ async function runPopulation(
   const core = await be.population(models, sets, shared, o, {
     ...x,
     signal: opts.signal,
-    onProgress: (step, loss) => {
+    // Progress counts this call's steps (a resumed run's from 0).
+    onProgress: (global, loss) => {
+      const step = global - o.startStep;
       const now = performance.now();
       const stepsPerSecond = ((step - lastStep) * 1000) / Math.max(1e-3, now - lastT);
       lastT = now;
@@ -101,9 +106,14 @@ async function runPopulation(
     },
   });
   const h0s = models.map((m) => m.h0);
-  const finalLoss = await be.losses(models[0], core.params, shared ? [sets[0]] : sets, h0s);
-  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s) : null;
-  const done = core.stepsDone.reduce((a, b) => Math.max(a, b), 0);
+  // Final and validation losses in the run's loss: the SSR, or the mean over the set's own target values.
+  const scale = (b: Batch): number => (opts.loss === 'mean' ? 1 / targetCount(b) : 1);
+  const c0s = models[0].c0 ? models.map((m) => m.c0) : null;
+  const finalLoss = await be.losses(models[0], core.params, shared ? [sets[0]] : sets, h0s, c0s);
+  finalLoss.forEach((v, m) => (finalLoss[m] = v * scale(sets[shared ? 0 : m])));
+  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s, c0s) : null;
+  validationLoss?.forEach((v, m) => (validationLoss[m] = v * scale(opts.validation!)));
+  const done = core.stepsDone.reduce((a, b) => Math.max(a, b), 0) - o.startStep;
   opts.onProgress?.({ step: done, steps: o.steps, loss: core.lastLoss[0], stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0) });
   return { core, models, sets, o, finalLoss, validationLoss };
 }
@@ -111,31 +121,125 @@ async function runPopulation(
 /**
  * Trains `model` on `data` with `opts` on the engine's backend (WebGPU: weights, optimizer state and the loss
  * history stay on the GPU, many steps per submit; CPU: the float64 reference). Bad options are InputErrors naming
- * the field; a diverging model is reported (`diverged`), not thrown.
+ * the field; a diverging model is reported (`diverged`), not thrown. With `validateEvery`, training runs in rounds
+ * of that many steps, each resuming the last exactly, with the validation loss after each round; the report holds
+ * the best round's weights and optimizer state.
  */
 export async function train(engine: Engine, model: Model | ModelJSON, data: Batch, opts: TrainOptions): Promise<TrainReport> {
   const t0 = performance.now();
-  const { core, models, finalLoss, validationLoss } = await runPopulation(engine, [model], data, opts, { mask: null, trajectory: false });
-  // Steps 0 … last were computed: `last` stopped training, or was the last step run.
-  const last = core.status[0] !== 0 ? core.stepsDone[0] : core.stepsDone[0] - 1;
+  const every = opts.validateEvery;
+  if (every !== undefined && (!Number.isInteger(every) || every < 1)) throw new InputError('validateEvery', `must be an integer ≥ 1, got ${String(every)}`, 'options');
+  if (every !== undefined && !opts.validation) throw new InputError('validateEvery', 'needs a validation set', 'options');
+  if (opts.patience !== undefined) {
+    if (!Number.isInteger(opts.patience) || opts.patience < 1) throw new InputError('patience', `must be an integer ≥ 1, got ${String(opts.patience)}`, 'options');
+    if (every === undefined) throw new InputError('patience', 'needs validateEvery (the validation loss is checked every validateEvery steps)', 'options');
+  }
+  if (every === undefined) {
+    const r = await runPopulation(engine, [model], data, opts, { mask: null, trajectory: false, moments: true });
+    const history = historyOf([r.core]);
+    return report(engine, r.models[0], r.core, r.finalLoss[0], r.validationLoss ? r.validationLoss[0] : null, history, [], null, false, t0);
+  }
+  const steps = opts.steps;
+  if (!Number.isInteger(steps) || steps < 1) throw new InputError('steps', `must be an integer from 1 to ${2 ** 31 - 1}, got ${String(steps)}`, 'options');
+  const start = opts.resume?.step ?? 0;
+  const scheduleSteps = opts.scheduleSteps ?? start + steps;
+  const historyEvery = opts.historyEvery ?? defaultRecordEvery(steps);
+  let current: Model | ModelJSON = model;
+  let resume = opts.resume;
+  const cores: CoreResult[] = [];
+  const validationHistory: HistoryPoint[] = [];
+  let best: { core: CoreResult; model: Model; finalLoss: number; validationLoss: number } | null = null;
+  let since = 0;
+  let stoppedOnValidation = false;
+  let lastFinal = NaN;
+  for (let done = 0; done < steps; ) {
+    const n = Math.min(every, steps - done);
+    const base = done;
+    const r = await runPopulation(
+      engine,
+      [current],
+      data,
+      { ...opts, steps: n, resume, scheduleSteps, historyEvery, onProgress: (p) => opts.onProgress?.({ ...p, step: base + p.step, steps }) },
+      { mask: null, trajectory: false, moments: true },
+    );
+    cores.push(r.core);
+    lastFinal = r.finalLoss[0];
+    const core = r.core;
+    const m0 = r.models[0];
+    const stepNow = core.stepsDone[0];
+    const P = m0.params.length;
+    done = stepNow - start;
+    const trained: Model = { ...m0, params: core.params.slice(), h0: m0.h0.slice(), ...(m0.c0 ? { c0: m0.c0.slice() } : {}) };
+    const stopped = core.status[0] !== STATUS_OK || core.aborted;
+    if (core.status[0] === STATUS_DIVERGED) break;
+    const v = r.validationLoss![0];
+    validationHistory.push({ step: stepNow, loss: v });
+    if (best === null || v < best.validationLoss) {
+      best = { core, model: trained, finalLoss: r.finalLoss[0], validationLoss: v };
+      since = 0;
+    } else if (opts.patience !== undefined && ++since >= opts.patience) {
+      stoppedOnValidation = true;
+      break;
+    }
+    if (stopped) break;
+    current = trained;
+    resume = { step: stepNow, m: core.moments.slice(0, P), v: core.moments.slice(P, 2 * P) };
+  }
+  const last = cores[cores.length - 1];
+  const history = historyOf(cores);
+  if (!best || last.status[0] === STATUS_DIVERGED) {
+    // Diverged (before any validation, or after): the last finite weights, flagged, as without rounds.
+    const m0 = asModel(current);
+    return report(engine, m0, last, lastFinal, null, history, validationHistory, null, false, t0, cores);
+  }
+  return report(engine, best.model, best.core, best.finalLoss, best.validationLoss, history, validationHistory, best.core.stepsDone[0], stoppedOnValidation, t0, cores);
+}
+
+/** The loss history of one or more consecutive runs: recorded points, and each run's last step computed. */
+function historyOf(cores: CoreResult[]): HistoryPoint[] {
   const history: HistoryPoint[] = [];
-  core.curveSteps.forEach((step, j) => {
-    if (step <= last) history.push({ step, loss: core.curves[j] });
-  });
-  if (last >= 0 && history.at(-1)?.step !== last) history.push({ step: last, loss: Math.fround(core.lastLoss[0]) });
-  const out: Model = { ...models[0], params: core.params.slice(), h0: models[0].h0.slice() };
+  for (const core of cores) {
+    // Steps … last were computed: `last` stopped training, or was the last step run.
+    const last = core.status[0] !== 0 ? core.stepsDone[0] : core.stepsDone[0] - 1;
+    core.curveSteps.forEach((step, j) => {
+      if (step <= last && !(history.length && history[history.length - 1].step >= step)) history.push({ step, loss: core.curves[j] });
+    });
+    if (last >= 0 && !Number.isNaN(core.lastLoss[0]) && (history.at(-1)?.step ?? -1) < last) history.push({ step: last, loss: Math.fround(core.lastLoss[0]) });
+  }
+  return history;
+}
+
+function report(
+  engine: Engine,
+  model: Model,
+  core: CoreResult,
+  finalLoss: number,
+  validationLoss: number | null,
+  history: HistoryPoint[],
+  validationHistory: HistoryPoint[],
+  bestStep: number | null,
+  stoppedOnValidation: boolean,
+  t0: number,
+  all: CoreResult[] = [core],
+): TrainReport {
+  const P = model.params.length;
+  const last = all[all.length - 1];
   return {
     backend: engine.backend,
     adapter: engine.adapter,
-    model: out,
-    steps: core.stepsDone[0],
-    finalLoss: finalLoss[0],
+    model: { ...model, params: core.params.slice(0, P), h0: model.h0.slice(), ...(model.c0 ? { c0: model.c0.slice() } : {}) },
+    steps: last.stepsDone[0],
+    stoppedOnValidation,
+    finalLoss,
     history,
-    validationLoss: validationLoss ? validationLoss[0] : null,
-    stoppedEarly: core.status[0] === STATUS_CONVERGED,
-    diverged: core.status[0] === STATUS_DIVERGED,
-    aborted: core.aborted,
+    validationLoss,
+    stoppedEarly: last.status[0] === STATUS_CONVERGED,
+    diverged: last.status[0] === STATUS_DIVERGED,
+    aborted: last.aborted,
     seconds: (performance.now() - t0) / 1000,
+    optimizerState: { step: core.stepsDone[0], m: core.moments.slice(0, P), v: core.moments.slice(P, 2 * P) },
+    validationHistory,
+    bestStep,
   };
 }
 
@@ -167,8 +271,8 @@ export async function trainPopulation(engine: Engine, models: (Model | ModelJSON
 }
 
 /**
- * `count` copies of `base` with every trainable parameter drawn uniformly from [−scale, scale] (default 1) and
- * rounded to float32; model m takes the draws m·P … m·P+P−1 of one mulberry32 stream seeded by `seed`.
+ * `count` copies of `base` (its cell, shape and initial state) with every trainable parameter drawn uniformly from
+ * [−scale, scale] (default 1) and rounded to float32 (for LSTM and GRU every gate row of Wx, Wh, bx and bh too); model m takes the draws m·P … m·P+P−1 of one mulberry32 stream seeded by `seed`.
  */
 export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed: number, scale = 1): Model[] {
   const base = asModel(baseIn);
@@ -179,8 +283,18 @@ export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed:
   return Array.from({ length: count }, () => {
     const params = new Float64Array(P);
     for (let p = 0; p < P; p++) params[p] = Math.fround(rng.uniform(-scale, scale));
-    return { ...base, params, h0: base.h0.slice() };
+    return { ...base, params, h0: base.h0.slice(), ...(base.c0 ? { c0: base.c0.slice() } : {}) };
   });
+}
+
+/**
+ * A model of `cell` with all weights 0 (the shape to draw random weights into, e.g. with randomPopulation): the
+ * cell's blocks (LSTM and GRU stack 4H or 3H gate rows in Wx, Wh, bx and bh). Checked as a model JSON is: LSTM and
+ * GRU take the activation tanh only (InputError on `activation`).
+ */
+export function zeroModel(cell: CellName, shape: Shape & { output: Model['output'] }, activation: Activation): Model {
+  const s = { cell, inputSize: shape.inputSize, hiddenSize: shape.hiddenSize, outputSize: shape.outputSize };
+  return modelFromJSON(parseModel({ ...s, activation, output: shape.output, weights: unflattenParams(s, new Float64Array(paramLayout(s).count)) }, 'options'));
 }
 
 function checkAxis(a: LandscapeAxis, field: string): void {

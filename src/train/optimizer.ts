@@ -1,5 +1,5 @@
 // One optimizer step in float64, the reference for shaders/optimizer.wgsl: stop checks (non-finite → diverged,
-// loss ≤ threshold → converged), trainable mask, global-norm clipping, SGD with momentum or Adam.
+// loss ≤ threshold → converged), trainable mask, global-norm clipping, L2 weight decay, SGD with momentum or Adam.
 
 import type { ResolvedOptimizer } from './options.ts';
 
@@ -28,6 +28,10 @@ export interface StepInput {
   clipNorm: number;
   /** 1 for trainable parameters, 0 for fixed ones; null = all trainable. */
   mask: Uint8Array | null;
+  /** L2 weight decay λ: g ← g + λ·θ after clipping (trainable parameters only). */
+  weightDecay: number;
+  /** Applied to the loss and the gradient first: 1 for the SSR, 1/(values per step) for the mean. */
+  lossScale: number;
 }
 
 const finite = Number.isFinite;
@@ -39,11 +43,12 @@ const finite = Number.isFinite;
  */
 export function optimizerStep(o: ResolvedOptimizer, params: Float64Array, state: OptimizerState, s: StepInput): number {
   const P = params.length;
-  if (s.overflowed > 0 || !finite(s.loss)) return STATUS_DIVERGED;
-  for (let p = 0; p < P; p++) if (!finite(s.grads[p])) return STATUS_DIVERGED;
-  if (s.loss <= s.lossThreshold) return STATUS_CONVERGED;
+  const loss = s.loss * s.lossScale;
+  if (s.overflowed > 0 || !finite(loss)) return STATUS_DIVERGED;
+  for (let p = 0; p < P; p++) if (!finite(s.grads[p] * s.lossScale)) return STATUS_DIVERGED;
+  if (loss <= s.lossThreshold) return STATUS_CONVERGED;
   const g = new Float64Array(P);
-  for (let p = 0; p < P; p++) g[p] = s.mask && !s.mask[p] ? 0 : s.grads[p];
+  for (let p = 0; p < P; p++) g[p] = s.mask && !s.mask[p] ? 0 : s.grads[p] * s.lossScale;
   if (s.clipNorm > 0) {
     let sq = 0;
     for (let p = 0; p < P; p++) sq += g[p] * g[p];
@@ -54,6 +59,7 @@ export function optimizerStep(o: ResolvedOptimizer, params: Float64Array, state:
       for (let p = 0; p < P; p++) g[p] *= scale;
     }
   }
+  if (s.weightDecay > 0) for (let p = 0; p < P; p++) if (!s.mask || s.mask[p]) g[p] += s.weightDecay * params[p];
   const next = new Float64Array(P);
   const m = new Float64Array(P);
   const v = new Float64Array(P);

@@ -37,6 +37,16 @@ export interface ResolvedOptions {
   readbackEvery: number;
   /** Per-model base learning rates. */
   lrs: Float64Array;
+  /** Global index of the first step (a resumed run's earlier steps). */
+  startStep: number;
+  /** Steps the cosine schedule spans. */
+  scheduleSteps: number;
+  /** Initial optimizer state, model-major (model m: first moments at m·2P, second at m·2P + P), or null for zeros. */
+  moments: Float64Array | null;
+  /** L2 weight decay λ (g ← g + λθ after clipping). */
+  weightDecay: number;
+  /** Factor applied to each step's loss and gradient: 1 (SSR) or 1/(target values per step) (mean). */
+  lossScale: number;
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -96,8 +106,13 @@ export function defaultRecordEvery(steps: number): number {
   return Math.max(1, Math.ceil(steps / 200));
 }
 
-/** Validates options against `count` models training on data sets of `dataCount` sequences each. */
-export function resolveOptions(opts: PopulationOptions, count: number, dataCount: number): ResolvedOptions {
+/** Target values of a batch: N·O (output `last`) or Σ lengths·O (`all`). */
+export function targetCount(b: Batch): number {
+  return (b.output === 'all' ? b.offsets[b.count] : b.count) * b.outputSize;
+}
+
+/** Validates options against `count` models of `paramCount` parameters training on data sets like `data`. */
+export function resolveOptions(opts: PopulationOptions, count: number, dataCount: number, data?: Batch, paramCount = 0): ResolvedOptions {
   if (!opts || typeof opts !== 'object') throw new InputError('', 'training options are missing', 'options');
   const optimizer = resolveOptimizer(opts.optimizer);
   const steps = positiveInt(opts.steps, 'steps', 2 ** 31 - 1);
@@ -119,7 +134,33 @@ export function resolveOptions(opts: PopulationOptions, count: number, dataCount
     if (opts.lrs.length !== count) throw new InputError('lrs', `expected ${count} learning rates (one per model), got ${opts.lrs.length}`, 'options');
     for (let m = 0; m < count; m++) lrs[m] = positive(opts.lrs[m], `lrs[${m}]`);
   }
-  return { optimizer, steps, schedule, batchSize, minibatch, seed, lossThreshold, clipNorm, recordEvery, readbackEvery, lrs };
+  const weightDecay = opts.weightDecay === undefined ? 0 : isNum(opts.weightDecay) && opts.weightDecay >= 0 ? opts.weightDecay : bad('weightDecay', opts.weightDecay, 'a finite number ≥ 0');
+  if (opts.loss !== undefined && opts.loss !== 'ssr' && opts.loss !== 'mean') throw new InputError('loss', `must be "ssr" or "mean", got ${JSON.stringify(opts.loss)}`, 'options');
+  // The mean: per target value of a full-size step (batchSize of the data set's N sequences).
+  const lossScale = opts.loss === 'mean' && data ? dataCount / (batchSize * targetCount(data)) : 1;
+  let startStep = 0;
+  let moments: Float64Array | null = null;
+  if (opts.resume !== undefined) {
+    const r = opts.resume;
+    if (!r || typeof r !== 'object') throw new InputError('resume', 'expected { step, m, v }', 'options');
+    if (!isNum(r.step) || !Number.isInteger(r.step) || r.step < 0 || r.step > 2 ** 31 - 1 - steps) bad('resume.step', r.step, `an integer from 0 to ${2 ** 31 - 1 - steps}`);
+    startStep = r.step;
+    moments = new Float64Array(count * 2 * paramCount);
+    for (const key of ['m', 'v'] as const) {
+      const a = r[key];
+      if (!a || a.length !== paramCount) throw new InputError(`resume.${key}`, `expected ${paramCount} values (one per parameter), got ${a ? a.length : String(a)}`, 'options');
+      for (let p = 0; p < paramCount; p++) {
+        if (!isNum(a[p])) bad(`resume.${key}[${p}]`, a[p], 'a finite number');
+        for (let m = 0; m < count; m++) moments[m * 2 * paramCount + (key === 'm' ? 0 : paramCount) + p] = a[p];
+      }
+    }
+  }
+  const scheduleSteps = opts.scheduleSteps === undefined ? startStep + steps : positiveInt(opts.scheduleSteps, 'scheduleSteps', 2 ** 31 - 1);
+  return { optimizer, steps, schedule, batchSize, minibatch, seed, lossThreshold, clipNorm, recordEvery, readbackEvery, lrs, startStep, scheduleSteps, moments, weightDecay, lossScale };
+}
+
+function bad(field: string, v: unknown, want: string): never {
+  throw new InputError(field, `must be ${want}, got ${String(v)}`, 'options');
 }
 
 /**
@@ -132,7 +173,7 @@ export function stepFactors(o: ResolvedOptions, k: number): { a: number; b: numb
   let b = 0;
   if (s.kind === 'step') a = Math.pow(s.gamma, Math.floor(k / s.every));
   else if (s.kind === 'cosine') {
-    const c = (1 + Math.cos((Math.PI * k) / o.steps)) / 2;
+    const c = (1 + Math.cos((Math.PI * k) / o.scheduleSteps)) / 2;
     const minLr = s.minLr ?? 0;
     a = c;
     b = minLr * (1 - c);
@@ -144,13 +185,14 @@ export function stepFactors(o: ResolvedOptions, k: number): { a: number; b: numb
 
 /**
  * The mini-batch order: an endless chain of permutations of 0..n−1 (Fisher–Yates with mulberry32 seeded by
- * `seed`, one permutation per epoch). `take(count)` returns the next `count` sequence indices.
+ * `seed`, one permutation per epoch). `take(count)` returns the next `count` sequence indices; `skip` draws are
+ * discarded first (a resumed run's earlier steps).
  */
-export function minibatchOrder(n: number, seed: number): { take(count: number): Uint32Array } {
+export function minibatchOrder(n: number, seed: number, skip = 0): { take(count: number): Uint32Array } {
   const rng = new Rng(seed);
   const perm = new Uint32Array(n);
   let at = n; // exhausted: shuffle on first use
-  return {
+  const order = {
     take(count: number): Uint32Array {
       const out = new Uint32Array(count);
       for (let k = 0; k < count; k++) {
@@ -169,6 +211,9 @@ export function minibatchOrder(n: number, seed: number): { take(count: number): 
       return out;
     },
   };
+  // A resumed run: the draws of the steps before it.
+  for (let left = skip; left > 0; left -= Math.min(left, 1 << 20)) order.take(Math.min(left, 1 << 20));
+  return order;
 }
 
 /** Checks that every model has the same shape, activation and output, and every data set fits them. */
@@ -177,6 +222,9 @@ export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets:
   const m0 = models[0];
   const P = paramLayout(m0).count;
   models.forEach((m, i) => {
+    if ((m.cell ?? 'elman') !== (m0.cell ?? 'elman')) {
+      throw new InputError(`models[${i}].cell`, `every model of a population must have the cell of models[0] (${m0.cell ?? 'elman'}), got ${m.cell ?? 'elman'}`, 'options');
+    }
     if (m.inputSize !== m0.inputSize || m.hiddenSize !== m0.hiddenSize || m.outputSize !== m0.outputSize || m.activation !== m0.activation || m.output !== m0.output) {
       throw new InputError(`models[${i}]`, 'every model of a population must have the shape, activation and output mode of models[0]', 'options');
     }
@@ -197,7 +245,10 @@ export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets:
   return { sets, shared };
 }
 
-/** The flat index of a parameter given by name (`Wx[0][0]`, `bh[1]`, the notes' w1/b1/w2/w3/b2 for 1-1-1) or index. */
+/**
+ * The flat index of a parameter given by name (`Wx[0][0]`, `bh[1]`, `bx[2]` for LSTM and GRU, the notes'
+ * w1/b1/w2/w3/b2 for a 1-1-1 Elman model) or index.
+ */
 export function resolveParam(shape: Shape & { cell?: CellName }, param: string | number, field: string): number {
   const L = paramLayout(shape);
   if (typeof param === 'number') {
@@ -206,7 +257,8 @@ export function resolveParam(shape: Shape & { cell?: CellName }, param: string |
   }
   const s = String(param).trim();
   const scalar: Record<string, string> = { w1: 'Wx[0][0]', b1: 'bh[0]', w2: 'Wh[0][0]', w3: 'Wy[0][0]', b2: 'by[0]' };
-  const isScalarModel = shape.inputSize === 1 && shape.hiddenSize === 1 && shape.outputSize === 1;
+  // The notes' names belong to their network: a 1-1-1 Elman model (a gated cell has 4 or 3 rows per block).
+  const isScalarModel = shape.inputSize === 1 && shape.hiddenSize === 1 && shape.outputSize === 1 && (shape.cell ?? 'elman') === 'elman';
   const name = isScalarModel && scalar[s] ? scalar[s] : s;
   if (/^\d+$/.test(name)) return resolveParam(shape, Number(name), field);
   const m = /^(\w+)\[(\d+)\](?:\[(\d+)\])?$/.exec(name);
@@ -233,5 +285,7 @@ export function optimizerSettings(o: ResolvedOptions, trajectory: boolean, trajB
     clipNorm: o.clipNorm,
     trajectory,
     trajBase,
+    weightDecay: o.weightDecay,
+    lossScale: o.lossScale,
   };
 }

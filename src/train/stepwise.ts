@@ -24,11 +24,11 @@ export function stepwise(engine: Engine): TrainBackend {
   };
   return {
     population: (models, sets, shared, o, x) => cpuTrainPopulation(models, sets, shared, o, x, gradient),
-    losses: async (base, params, sets, h0s) => {
+    losses: async (base, params, sets, h0s, c0s) => {
       const P = base.params.length;
       const out = new Float64Array(params.length / P);
       for (let m = 0; m < out.length; m++) {
-        const model = { ...base, params: params.slice(m * P, (m + 1) * P), h0: h0s ? h0s[m] : base.h0 };
+        const model = { ...base, params: params.slice(m * P, (m + 1) * P), h0: h0s ? h0s[m] : base.h0, c0: c0s ? c0s[m] : base.c0 };
         try {
           out[m] = (await engine.run(model, sets.length === 1 ? sets[0] : sets[m], { gradients: false })).loss as number;
         } catch (e) {

@@ -79,6 +79,45 @@ export interface TrainOptions {
   onProgress?: (p: { step: number; steps: number; loss: number; stepsPerSecond: number }) => void;
   /** Aborting stops training at the next read-back point; the report then has the steps done so far. */
   signal?: AbortSignal;
+  /**
+   * The loss the optimizer minimises and every reported loss is in: `ssr` (default, the notes' sum of squared
+   * residuals) or `mean` (the SSR divided by the number of target values of a full-size step: batchSize·O for output
+   * `last`, batchSize·(mean length)·O for `all`; final and validation losses are divided by their set's own count).
+   * `lossThreshold` is compared with this loss.
+   */
+  loss?: LossKind;
+  /**
+   * Weight decay λ ≥ 0 (default 0), as an L2 penalty added to the gradient after clipping: g ← g + λ·θ for every
+   * trainable parameter (PyTorch's `weight_decay` of SGD and Adam; not AdamW's decoupled decay).
+   */
+  weightDecay?: number;
+  /**
+   * Continue a run: its global step count and optimizer state (`TrainReport.optimizerState`). Step k of this call
+   * is global step `resume.step + k`: the learning-rate schedule, Adam's bias correction and the mini-batch order
+   * go on from there, so N steps then M resumed steps give the bits of N + M uninterrupted steps on the same backend
+   * (a `cosine` schedule over `scheduleSteps`, which then must be the whole run's length).
+   */
+  resume?: OptimizerState;
+  /** Steps the `cosine` schedule spans (default: `resume.step` + `steps`). */
+  scheduleSteps?: number;
+  /**
+   * Early stopping on `validation`: evaluate its loss every `validateEvery` steps (training runs in rounds of that
+   * many steps) and stop after `patience` evaluations without improvement (default: never stop); the report then
+   * holds the best weights seen (lowest validation loss, the earliest on ties), not the last.
+   */
+  validateEvery?: number;
+  patience?: number;
+}
+
+export type LossKind = 'ssr' | 'mean';
+
+/** The optimizer's state after a run, enough to continue it exactly (`TrainOptions.resume`). */
+export interface OptimizerState {
+  /** Global optimizer steps applied so far. */
+  step: number;
+  /** `sgd` velocity or Adam's first moment, and Adam's second moment (zeros for SGD), in the canonical order. */
+  m: Float64Array | number[];
+  v: Float64Array | number[];
 }
 
 export interface TrainReport {
@@ -86,8 +125,10 @@ export interface TrainReport {
   adapter: string;
   /** The trained model (the last finite weights if it diverged). */
   model: Model;
-  /** Optimizer updates applied. */
+  /** Optimizer updates applied, counted globally (a resumed run includes the steps before it); the returned weights are those after `bestStep` steps when early stopping kept an earlier round's. */
   steps: number;
+  /** True when early stopping on the validation loss (`patience`) ended training. */
+  stoppedOnValidation: boolean;
   /** SSR of the whole training data set at the final weights (NaN if it is not finite there). */
   finalLoss: number;
   /** The recorded losses (see HistoryPoint), rounded to float32 on both backends; the last step computed (the one that stopped training, or the last) is always included. */
@@ -102,6 +143,11 @@ export interface TrainReport {
   aborted: boolean;
   /** Wall-clock seconds of the whole call. */
   seconds: number;
+  /** The optimizer's state at the returned weights (pass it as `resume` to continue; its `step` is `bestStep` when early stopping kept earlier weights). */
+  optimizerState: OptimizerState;
+  /** With `validateEvery`: the validation loss at every evaluation, and the global step of the weights returned. */
+  validationHistory: HistoryPoint[];
+  bestStep: number | null;
 }
 
 /** Options of `trainPopulation`: TrainOptions, plus per-model learning rates and the loss-curve sampling. */

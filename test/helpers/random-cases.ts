@@ -1,6 +1,7 @@
 // Seeded random models and data for the CPU-reference tests, on src/random.ts's mulberry32 generator, so the
 // same cases come up on every run.
 
+import type { CellName } from '../../src/cells/index.ts';
 import type { Activation, ModelJSON, OutputMode } from '../../src/model.ts';
 import { Rng as BaseRng } from '../../src/random.ts';
 
@@ -17,8 +18,10 @@ export interface CaseShape {
   outputSize: number;
   activation: Activation;
   output: OutputMode;
-  /** Give the model a nonzero h0. */
+  /** Give the model a nonzero h0 (and, for an LSTM, a nonzero c0). */
   h0?: boolean;
+  /** The cell (default elman). LSTM and GRU take activation `tanh`. */
+  cell?: CellName;
 }
 
 const mat = (rng: Rng, rows: number, cols: number, lo: number, hi: number): number[][] =>
@@ -29,6 +32,28 @@ const vec = (rng: Rng, n: number, lo: number, hi: number): number[] => Array.fro
 export function randomModelJSON(rng: Rng, s: CaseShape): ModelJSON {
   const { inputSize: I, hiddenSize: H, outputSize: O } = s;
   const whScale = 0.9 / Math.sqrt(H);
+  if (s.cell && s.cell !== 'elman') {
+    const G = s.cell === 'lstm' ? 4 : 3; // gate rows per unit
+    const gated: ModelJSON = {
+      cell: s.cell,
+      inputSize: I,
+      hiddenSize: H,
+      outputSize: O,
+      activation: 'tanh',
+      output: s.output,
+      weights: {
+        Wx: mat(rng, G * H, I, -1, 1),
+        Wh: mat(rng, G * H, H, -whScale, whScale),
+        bx: vec(rng, G * H, -0.5, 0.5),
+        bh: vec(rng, G * H, -0.5, 0.5),
+        Wy: mat(rng, O, H, -1, 1),
+        by: vec(rng, O, -0.5, 0.5),
+      },
+    };
+    if (s.h0) gated.h0 = vec(rng, H, -1, 1);
+    if (s.h0 && s.cell === 'lstm') gated.c0 = vec(rng, H, -1, 1);
+    return gated;
+  }
   const m: ModelJSON = {
     inputSize: I,
     hiddenSize: H,

@@ -4,18 +4,22 @@
 
 import { basename, extname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { addingData, csvData, seedData, sineData, splitData, type ColumnRef, type DataSet, type SplitMode } from '../../data/index.ts';
+import { addingData, csvData, parseCsv, seedData, sineData, splitData, type ColumnRef, type DataSet, type SplitMode } from '../../data/index.ts';
 import { InputError } from '../../errors.ts';
 import { readModelFile, readTextFile } from '../../io/files.ts';
 import { MAX_ARRAY_VALUES } from '../../io/rnnb.ts';
-import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model, type ModelJSON } from '../../model.ts';
-import type { Schedule, TrainOptions } from '../../train/types.ts';
-import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, randomPopulation } from '../../train/index.ts';
+import { ACTIVATIONS, LIMITS, modelFromJSON, type Activation, type Model } from '../../model.ts';
+import { CELL_NAMES, type CellName } from '../../cells/index.ts';
+import { forecastSplit, type ForecastSplit, type NormalizationKind } from '../../data/series.ts';
+import type { LossKind, Schedule, TrainOptions } from '../../train/types.ts';
+import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, zeroModel } from '../../train/index.ts';
+import { initialWeights, RECURRENT_INITS, type RecurrentInit } from '../../train/init.ts';
 import { printable, type CliIO } from '../io.ts';
 import { fraction, integer, number } from '../options.ts';
 import { startProgress } from '../progress.ts';
 
 // The number, list and interval parsers live in src/cli/options.ts (one parser for every option).
+export { zeroModel } from '../../train/index.ts';
 export { fraction, integer, number, parseInterval, parseValues } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -32,6 +36,10 @@ export interface DataCliOptions {
   dataSeed: number;
   validation?: number;
   split: SplitMode;
+  /** train only (addSeriesOptions): the time column, the test fraction and the normalisation of a CSV series. */
+  timeColumn?: string;
+  test?: number;
+  normalize?: NormalizationKind | 'none';
 }
 
 /** --data and its companions. */
@@ -46,8 +54,16 @@ export function addDataOptions(cmd: Command, { split = true }: { split?: boolean
     .option('--data-seed <n>', 'sine and adding: seed of the generated data', integer(-0x80000000, 0xffffffff), 1);
   if (!split) return cmd;
   return cmd
-    .addOption(new Option('--validation <fraction>', 'hold out this fraction of the sequences for a validation loss').argParser(fraction))
+    .addOption(new Option('--validation <fraction>', 'hold out this fraction of the sequences for a validation loss (train on a CSV series: of the rows, before the test part)').argParser(fraction))
     .addOption(new Option('--split <how>', 'validation split: time (the last fraction; honest for windows of one series) or random (seeded)').choices(['time', 'random']).default('time'));
+}
+
+/** The forecasting options of `train` on a CSV series: --time-column, --test, --normalize. */
+export function addSeriesOptions(cmd: Command): Command {
+  return cmd
+    .option('--time-column <name>', 'CSV: the time column (dates or years: skipped as a value), by name or number from 1, or none (default: detected by its header or values)')
+    .addOption(new Option('--test <fraction>', 'CSV: hold out the last fraction of the rows as the test part (after the validation part)').argParser(fraction))
+    .addOption(new Option('--normalize <kind>', 'CSV: normalise each column, fitted on the training rows only: zscore, minmax or none (saved in the model)').choices(['none', 'zscore', 'minmax']).default('none'));
 }
 
 /** The data set named by --data (a CSV file is read and cut into windows). */
@@ -75,7 +91,44 @@ export function loadData(o: DataCliOptions): DataSet {
     ?.split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '');
-  return csvData(readTextFile(name, 'CSV', ''), { columns, window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
+  return csvData(readTextFile(name, 'CSV', ''), { columns, timeColumn: timeColumnRef(o.timeColumn), window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
+}
+
+function timeColumnRef(v: string | undefined): ColumnRef | 'auto' | 'none' {
+  return v === undefined ? 'auto' : v.trim();
+}
+
+const isCsvName = (name: string): boolean => extname(name).toLowerCase() === '.csv';
+
+/**
+ * A CSV series for forecasting (train): its rows split by time into training, validation (--validation) and test
+ * (--test) parts, normalised (--normalize) with statistics of the training rows, cut into windows inside each part.
+ * `fixed`: the normalisation and split of a saved model (train --init/--resume), used instead of new ones.
+ */
+export function loadSeriesData(o: DataCliOptions, fixed?: Pick<Model, 'series' | 'normalization'>): ForecastSplit {
+  const name = o.data;
+  if (o.split === 'random') throw new InputError('--split', 'a CSV series is split by time (training, then validation, then test rows); random splits would let training see the future');
+  const columns: ColumnRef[] | undefined = o.column
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  const series = parseCsv(readTextFile(name, 'CSV', ''), { columns, timeColumn: timeColumnRef(o.timeColumn), source: name });
+  const normalize = o.normalize === undefined || o.normalize === 'none' ? null : o.normalize;
+  return forecastSplit(series, {
+    window: o.window ?? 8,
+    horizon: o.horizon,
+    validation: o.validation ?? 0,
+    test: o.test ?? 0,
+    normalize,
+    fixed: fixed?.normalization ?? null,
+    source: name,
+    name: basename(name),
+  });
+}
+
+/** Whether --data names a CSV file. */
+export function isCsvData(o: DataCliOptions): boolean {
+  return isCsvName(o.data);
 }
 
 /** The data set and, with --validation, its split (by time or seeded). */
@@ -92,46 +145,60 @@ export function loadSplitData(o: DataCliOptions, seed: number): { data: DataSet;
 
 export interface ModelCliOptions {
   init?: string;
+  cell?: CellName;
   hidden?: number;
   activation?: Activation;
   scale: number;
+  /** train only (recurrentInitOption). */
+  recurrentInit?: RecurrentInit;
   seed: number;
+}
+
+/** --recurrent-init (train): how the recurrent matrix Wh starts. */
+export function recurrentInitOption(): Option {
+  return new Option('--recurrent-init <how>', 'the recurrent matrix Wh, per gate block (H×H): uniform (in [-s, s], as the rest), xavier (Glorot uniform) or orthogonal').choices(RECURRENT_INITS).default('uniform');
 }
 
 export function addModelOptions(cmd: Command, what: string): Command {
   return cmd
     .option('--init <model>', `start from this model JSON file (or a preset name: statquest) instead of ${what}`)
+    .addOption(cellOption())
     .option('--hidden <H>', 'hidden units (default: what the data set suggests; 1 for seed)', integer(1, LIMITS.maxHiddenSize))
-    .addOption(new Option('--activation <name>', 'relu, tanh or identity (default: the data set\'s suggestion; relu for seed)').choices(ACTIVATIONS))
+    .addOption(new Option('--activation <name>', 'Elman: relu, tanh or identity (default: the data set\'s suggestion; relu for seed); LSTM and GRU: tanh').choices(ACTIVATIONS))
     .option('--scale <s>', 'random initial weights are uniform in [-s, s]', number('positive'), 1)
     .option('--seed <n>', 'seed of the random initial weights and of the mini-batch shuffle', integer(-0x80000000, 0xffffffff), 1);
 }
 
-/** The model shape for a data set: the data's I, O and output mode, --hidden and --activation or the suggestion. */
+/** --cell: the recurrent cell of the model the command builds (elman, lstm or gru). */
+export function cellOption(): Option {
+  return new Option('--cell <name>', 'the recurrent cell: elman (default), lstm or gru (PyTorch\'s nn.LSTM and nn.GRU)').choices(CELL_NAMES);
+}
+
+/** The model shape for a data set: the data's I, O and output mode, --cell, --hidden and --activation or the suggestion. */
 export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   if (o.init) {
-    if (o.hidden !== undefined || o.activation !== undefined) throw new InputError('--init', '--hidden and --activation come from the --init model; leave them out');
+    if (o.hidden !== undefined || o.activation !== undefined || o.cell !== undefined) throw new InputError('--init', '--cell, --hidden and --activation come from the --init model; leave them out');
     return modelFromJSON(readModelFile(o.init));
   }
   const s = data.suggest;
-  const H = o.hidden ?? s.hiddenSize;
-  const zeros = (r: number, c: number): number[][] => Array.from({ length: r }, () => new Array<number>(c).fill(0));
-  const json: ModelJSON = {
-    inputSize: s.inputSize,
-    hiddenSize: H,
-    outputSize: s.outputSize,
-    activation: o.activation ?? s.activation,
-    output: s.output,
-    weights: { Wx: zeros(H, s.inputSize), Wh: zeros(H, H), bh: new Array(H).fill(0), Wy: zeros(s.outputSize, H), by: new Array(s.outputSize).fill(0) },
-  };
-  return modelFromJSON(json);
+  const cell = o.cell ?? 'elman';
+  // LSTM and GRU take tanh only (their gates are σ and tanh); zeroModel says so for any other --activation.
+  const activation = o.activation ?? (cell === 'elman' ? s.activation : 'tanh');
+  try {
+    return zeroModel(cell, { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output }, activation);
+  } catch (e) {
+    if (e instanceof InputError && e.field === 'activation') throw new InputError('--activation', e.reason);
+    throw e;
+  }
 }
 
 /** The model to train: --init as given, else random weights (seed --seed, scale --scale) = population model 0. */
 export function initialModel(o: ModelCliOptions, data: DataSet): { model: Model; how: string } {
   const base = baseModel(o, data);
   if (o.init) return { model: base, how: `from ${printable(o.init)}` };
-  return { model: randomPopulation(base, 1, o.seed, o.scale)[0], how: `random, uniform in [-${o.scale}, ${o.scale}], seed ${o.seed}` };
+  const init = o.recurrentInit ?? 'uniform';
+  const wh = init === 'uniform' ? '' : `, Wh ${init}`;
+  return { model: initialWeights(base, o.seed, o.scale, init), how: `random, uniform in [-${o.scale}, ${o.scale}]${wh}, seed ${o.seed}` };
 }
 
 export interface TrainCliOptions {
@@ -143,6 +210,8 @@ export interface TrainCliOptions {
   schedule: string;
   lossThreshold?: number;
   clipNorm?: number;
+  loss: LossKind;
+  weightDecay?: number;
 }
 
 export function addTrainOptions(cmd: Command, defaults: { optimizer: 'sgd' | 'adam'; lr: number; steps: number } = { optimizer: DEFAULT_OPTIMIZER.kind, lr: DEFAULT_OPTIMIZER.lr, steps: DEFAULT_STEPS }): Command {
@@ -154,7 +223,9 @@ export function addTrainOptions(cmd: Command, defaults: { optimizer: 'sgd' | 'ad
     .option('--batch-size <n>', 'sequences per mini-batch, drawn in a seeded shuffle (default: the whole data set every step)', integer(1, 0xffffffff))
     .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:GAMMA or cosine[:MIN_LR]', 'constant')
     .option('--loss-threshold <ssr>', 'stop early once the loss (SSR) is at most this', number('nonNegative'))
-    .option('--clip-norm <c>', 'clip the gradient to this global L2 norm', number('positive'));
+    .option('--clip-norm <c>', 'clip the gradient to this global L2 norm', number('positive'))
+    .addOption(new Option('--loss <kind>', 'the loss minimised and reported: ssr (sum of squared residuals) or mean (per target value)').choices(['ssr', 'mean']).default('ssr'))
+    .option('--weight-decay <lambda>', 'L2 weight decay: adds lambda·θ to the gradient (after clipping)', number('nonNegative'));
 }
 
 export function parseSchedule(v: string): Schedule {
@@ -186,6 +257,8 @@ export function trainOptionsFrom(o: TrainCliOptions, seed: number): TrainOptions
     seed,
     lossThreshold: o.lossThreshold,
     clipNorm: o.clipNorm,
+    ...(o.loss === 'mean' ? { loss: 'mean' as const } : {}),
+    ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
   };
 }
 
@@ -194,7 +267,8 @@ export function optimizerText(t: TrainOptions): string {
   const opt = t.optimizer.kind === 'sgd' ? `SGD lr ${t.optimizer.lr}${t.optimizer.momentum ? `, momentum ${t.optimizer.momentum}` : ''}` : `Adam lr ${t.optimizer.lr}`;
   const sch = t.schedule && t.schedule.kind !== 'constant' ? `, ${t.schedule.kind} schedule` : '';
   const batch = t.batchSize ? `mini-batches of ${t.batchSize} (seed ${t.seed})` : 'full batch';
-  return `${opt}${sch}, ${t.steps} steps, ${batch}${t.lossThreshold !== undefined ? `, stop at SSR ≤ ${t.lossThreshold}` : ''}${t.clipNorm ? `, clip norm ${t.clipNorm}` : ''}`;
+  const lossName = t.loss === 'mean' ? 'mean loss' : 'SSR';
+  return `${opt}${sch}, ${t.steps} steps, ${batch}${t.lossThreshold !== undefined ? `, stop at ${lossName} ≤ ${t.lossThreshold}` : ''}${t.clipNorm ? `, clip norm ${t.clipNorm}` : ''}${t.weightDecay ? `, weight decay ${t.weightDecay}` : ''}${t.loss === 'mean' ? ', loss: mean per target value' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

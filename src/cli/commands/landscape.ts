@@ -12,15 +12,20 @@ import { modelFromJSON, type Model } from '../../model.ts';
 import { readModelFile } from '../../io/files.ts';
 import { heatmapSvg } from '../../svg/index.ts';
 import { lossLandscape } from '../../train/index.ts';
+import { LIMITS } from '../../model.ts';
 import type { LandscapeResult } from '../../train/types.ts';
 import { MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
-import { jsonText, num } from '../format.ts';
+import { cellText, jsonText, num } from '../format.ts';
 import { resolveParam } from '../../train/options.ts';
+import type { CellName } from '../../cells/index.ts';
+import { randomPopulation } from '../../train/index.ts';
 import {
   addDataOptions,
   addTrainOptions,
+  cellOption,
+  zeroModel,
   loadData,
   optimizerText,
   outputKind,
@@ -32,7 +37,9 @@ import {
 } from './experiment-options.ts';
 
 interface LandscapeCommandOptions extends Omit<DataCliOptions, 'validation' | 'split'>, TrainCliOptions {
-  model: string;
+  model?: string;
+  cell?: CellName;
+  hidden?: number;
   x: string;
   y: string;
   range: [number, number];
@@ -125,8 +132,10 @@ function gridCsv(r: LandscapeResult): string {
 export function registerLandscape(program: Command, io: CliIO): void {
   const cmd = program.command('landscape').description('the loss (SSR) over a grid of two parameters, the others fixed; CSV/JSON and an SVG heatmap');
   cmd
-    .option('--model <model>', 'model JSON file or preset name (its other parameters stay fixed)', 'statquest')
-    .option('--x <param>', 'parameter along x: w1, b1, w2, w3, b2 (1-1-1 models) or Wx[0][0], Wh[1][0], bh[0], … or an index', 'w1')
+    .option('--model <model>', 'model JSON file or preset name (its other parameters stay fixed; default statquest)')
+    .addOption(cellOption().conflicts('model'))
+    .option('--hidden <H>', 'with --cell: hidden units of the random model (default: what the data set suggests)', integer(1, LIMITS.maxHiddenSize))
+    .option('--x <param>', 'parameter along x: w1, b1, w2, w3, b2 (1-1-1 Elman models) or Wx[0][0], Wh[1][0], bh[0], bx[2] (LSTM, GRU), … or an index', 'w1')
     .option('--y <param>', 'parameter along y', 'w2')
     .option('--range <min:max>', 'range of both parameters', parseInterval, [-3, 3] as [number, number])
     .option('--x-range <min:max>', 'range of the x parameter (default --range)', parseInterval)
@@ -138,7 +147,7 @@ export function registerLandscape(program: Command, io: CliIO): void {
     .option('--path-start <x,y>', 'where the path starts (values of the x and y parameters)');
   addTrainOptions(cmd, { optimizer: 'sgd', lr: 0.05, steps: 300 });
   cmd
-    .option('--seed <n>', 'seed of the mini-batch shuffle of the path', integer(-0x80000000, 0xffffffff), 1)
+    .option('--seed <n>', 'seed of the mini-batch shuffle of the path (and, with --cell, of the random model)', integer(-0x80000000, 0xffffffff), 1)
     .option('--check <n>', 'evaluate n grid points with the float64 CPU reference and compare', integer(0, 1 << 20), 0)
     .addOption(backendOption())
     .option('--out <file>', 'the grid: .csv (x, y, ssr per line) or .json')
@@ -151,7 +160,11 @@ export function registerLandscape(program: Command, io: CliIO): void {
       const [xmin, xmax] = o.xRange ?? o.range;
       const [ymin, ymax] = o.yRange ?? o.range;
       const data = loadData({ ...o, validation: undefined, split: 'time' });
-      let model = modelFromJSON(readModelFile(o.model));
+      if (o.hidden !== undefined && !o.cell) throw new InputError('--hidden', 'applies with --cell only (a --model file has its own shape)');
+      // --cell: a random model of that cell (uniform in [-1, 1], seed --seed) in the data set's suggested shape.
+      let model = o.cell
+        ? randomPopulation(zeroModel(o.cell, { ...data.suggest, hiddenSize: o.hidden ?? data.suggest.hiddenSize }, o.cell === 'elman' ? data.suggest.activation : 'tanh'), 1, o.seed)[0]
+        : modelFromJSON(readModelFile(o.model ?? 'statquest'));
       const xIndex = resolveParam(model, o.x, '--x');
       const yIndex = resolveParam(model, o.y, '--y');
       const topts = trainOptionsFrom(o, o.seed);
@@ -217,6 +230,7 @@ export function registerLandscape(program: Command, io: CliIO): void {
             backend: r.backend,
             adapter: r.adapter,
             data: { name: data.name, description: data.description, count: batch.count },
+            model: { source: o.cell ? `random, seed ${o.seed}` : o.model ?? 'statquest', cell: model.cell ?? 'elman', inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize },
             x: { param: r.xName, min: xmin, max: xmax, steps: nx },
             y: { param: r.yName, min: ymin, max: ymax, steps: ny },
             points: nx * ny,
@@ -232,7 +246,9 @@ export function registerLandscape(program: Command, io: CliIO): void {
         const L: string[] = [];
         L.push(`backend    ${r.backend}, adapter ${r.adapter}`);
         L.push(`data       ${data.name}: ${data.description}`);
-        L.push(`grid       ${r.xName} (${o.x}) from ${xmin} to ${xmax} × ${r.yName} (${o.y}) from ${ymin} to ${ymax}: ${nx}×${ny} = ${(nx * ny).toLocaleString('en-US')} points`);
+        L.push(`model      ${o.cell ? `random (uniform in [-1, 1], seed ${o.seed})` : printable(o.model ?? 'statquest')}: I=${model.inputSize} H=${model.hiddenSize} O=${model.outputSize} ${cellText(model)}`);
+        const alias = (name: string, given: string): string => (given !== name ? `${name} (${given})` : name);
+        L.push(`grid       ${alias(r.xName, o.x)} from ${xmin} to ${xmax} × ${alias(r.yName, o.y)} from ${ymin} to ${ymax}: ${nx}×${ny} = ${(nx * ny).toLocaleString('en-US')} points`);
         L.push(`time       ${r.seconds.toFixed(2)} s (${Math.round((nx * ny) / Math.max(r.seconds, 1e-9)).toLocaleString('en-US')} points/s${o.path ? ', path included' : ''})`);
         if (minimum) L.push(`minimum    SSR ${num(minimum.loss)} at ${o.x} = ${num(minimum.x)}, ${o.y} = ${num(minimum.y)}`);
         if (nonFinite) L.push(`not finite ${nonFinite} points (overflow)`);

@@ -13,7 +13,7 @@ import type { PopulationReport, TrainOptions } from '../../train/types.ts';
 import { MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
-import { jsonText, num } from '../format.ts';
+import { cellText, jsonText, num } from '../format.ts';
 import {
   addDataOptions,
   addModelOptions,
@@ -217,7 +217,8 @@ export function registerPopulation(program: Command, io: CliIO): void {
         const check = o.check > 0 ? await checkAlone(engine, report, models, batch, topts, o.check) : null;
         return { report, check };
       });
-      const scalar = base.inputSize === 1 && base.hiddenSize === 1 && base.outputSize === 1;
+      // The notes' weights exist for their network only: a 1-1-1 Elman model.
+      const scalar = base.inputSize === 1 && base.hiddenSize === 1 && base.outputSize === 1 && (base.cell ?? 'elman') === 'elman';
       const s = summarize(report, o.solved, o.near, scalar);
       const bins = lossBins(report.finalLoss);
       const valSorted = report.validationLoss ? Array.from(report.validationLoss).filter(Number.isFinite).sort((a, b) => a - b) : null;
@@ -267,6 +268,7 @@ export function registerPopulation(program: Command, io: CliIO): void {
             backend: report.backend,
             adapter: report.adapter,
             data: { name: data.name, description: data.description, train: batch.count, validation: validation?.count ?? 0 },
+            model: { cell: base.cell ?? 'elman', inputSize: base.inputSize, hiddenSize: base.hiddenSize, outputSize: base.outputSize, activation: base.activation, output: base.output },
             options: { ...topts, count: o.count, scale: o.scale },
             seconds: report.seconds,
             modelStepsPerSecond: rate,
@@ -283,7 +285,7 @@ export function registerPopulation(program: Command, io: CliIO): void {
         const L: string[] = [];
         L.push(`backend     ${report.backend}, adapter ${report.adapter}`);
         L.push(`data        ${data.name}: ${data.description}`);
-        L.push(`models      ${report.count} × I=${base.inputSize} H=${base.hiddenSize} O=${base.outputSize} ${base.activation}, weights uniform in [-${o.scale}, ${o.scale}] (seed ${o.seed})`);
+        L.push(`models      ${report.count} × I=${base.inputSize} H=${base.hiddenSize} O=${base.outputSize} ${cellText(base)}, weights uniform in [-${o.scale}, ${o.scale}] (seed ${o.seed})`);
         L.push(`optimizer   ${optimizerText(topts)}`);
         L.push(`time        ${report.seconds.toFixed(2)} s, ${Math.round(rate).toLocaleString('en-US')} model-steps/s`);
         L.push('');

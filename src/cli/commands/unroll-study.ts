@@ -16,6 +16,10 @@ import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
 import { jsonText, num } from '../format.ts';
 import { number, outputKind, parseValues, writeOutputs } from './experiment-options.ts';
+import { CELL_NAMES } from '../../cells/index.ts';
+import { LIMITS } from '../../model.ts';
+import { CELL_STUDY_MEASURES } from '../../study/cells.ts';
+import { CELL_STUDY_LENGTH, CELL_STUDY_SATURATION, parseCells, runCellStudy, type CellStudyCliOptions } from './cell-study.ts';
 
 interface StudyCommandOptions {
   length: number;
@@ -95,8 +99,8 @@ export function registerUnrollStudy(program: Command, io: CliIO): void {
   const w = statquestWeights();
   program
     .command('unroll-study')
-    .description("the notes' vanishing/exploding gradient lesson: the dSSR/dw1 term of the input k steps back, for every k and a range of w2")
-    .option('--length <T>', 'sequence length', integer(1, 1 << 20), 20)
+    .description("the notes' vanishing/exploding gradient lesson: the dSSR/dw1 term of the input k steps back, for every k and a range of w2; with --cells, Elman, LSTM and GRU side by side")
+    .option('--length <T>', `sequence length (default 20; the cells' study: ${CELL_STUDY_LENGTH})`, integer(1, 1 << 20), 20)
     .option('--w2 <values>', 'w2 values: a:b:n (n values from a to b) or a comma list', parseValues, parseValues('-1.5:1.5:7'))
     .addOption(new Option('--activation <name>', 'identity (the closed form\'s), relu or tanh').choices(ACTIVATIONS).default('identity'))
     .option('--inputs <values>', 'the inputs x_1..x_T: one value (repeated) or T comma-separated values', parseValues, [1])
@@ -109,7 +113,16 @@ export function registerUnrollStudy(program: Command, io: CliIO): void {
     .option('--out <file>', 'every term: .csv (w2, k, step, input, dPredicted term, contribution, closed form) or .json')
     .option('--svg <file>', 'plot |contribution| against k, log scale, one line per w2')
     .option('--json', 'print the full study as JSON')
-    .action(async (o: StudyCommandOptions) => {
+    // The cells' study: whole models of any cell instead of the notes' network over w2 (src/cli/commands/cell-study.ts).
+    .option('--cells <list>', `the cells' study: seeded random models of these cells side by side (${CELL_NAMES.join(', ')}), the gradient reaching the state and input k steps back`, parseCells)
+    .option('--model <files>', "the cells' study of these model JSON files or presets (comma-separated)")
+    .option('--hidden <H>', '--cells: hidden units of the random models', integer(1, LIMITS.maxHiddenSize), 8)
+    .option('--seed <n>', '--cells: seed of the random weights (and of the random inputs)', integer(-0x80000000, 0xffffffff), 1)
+    .option('--scale <s>', '--cells: random weights are uniform in [-s, s]', number('positive'), 1)
+    .option('--saturation <b>', `--cells with lstm: add the lstm with input-gate bias −b and forget-gate bias +b (0: leave it out)`, number('nonNegative'), CELL_STUDY_SATURATION)
+    .addOption(new Option('--measure <m>', "the cells' study: what --svg plots: state (‖∂SSR/∂s‖), input (‖∂SSR/∂x‖) or wx (the step's term of dSSR/dWx)").choices(CELL_STUDY_MEASURES).default('state'))
+    .action(async (o: StudyCommandOptions & CellStudyCliOptions, cmd: Command) => {
+      if (o.cells || o.model) return runCellStudy(o, cmd, io);
       const outKind = outputKind(o.out, '--out', ['csv', 'json'] as const);
       outputKind(o.svg, '--svg', ['svg'] as const);
       let inputs = o.inputs;

@@ -58,6 +58,8 @@ export class WideOptimizerKernel {
       threshold: has ? c.threshold : 0,
       clipNorm: c.clipNorm,
       lr: c.lr,
+      decay: c.weightDecay,
+      lossScale: c.lossScale,
     });
   }
 

@@ -23,6 +23,10 @@ export interface OptimizerSettings {
   trajectory: boolean;
   /** Offset of the trajectory in the records buffer. */
   trajBase: number;
+  /** L2 weight decay λ. */
+  weightDecay: number;
+  /** 1 (SSR) or 1/(target values per step) (mean). */
+  lossScale: number;
 }
 
 export interface OptimizerConfigValues extends OptimizerSettings {
@@ -69,6 +73,8 @@ export class OptimizerKernel {
       clipNorm: c.clipNorm,
       trajectory: c.trajectory ? 1 : 0,
       trajBase: c.trajBase,
+      decay: c.weightDecay,
+      lossScale: c.lossScale,
     });
   }
 

@@ -5,7 +5,7 @@
 // after every frame. Frames run through the session's queue and yield to the browser between them.
 
 import type { Batch } from '../../batch.ts';
-import { modelFromJSON, modelToJSON, type Model } from '../../model.ts';
+import { modelFromJSON, modelToJSON, paramNames, type Model } from '../../model.ts';
 import { trainOn } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import { bindPlayControls } from '../play-controls.ts';
@@ -141,15 +141,17 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
       `Predictions against targets on ${p.validation ? 'the validation sequences' : 'the first training sequences (no validation split)'}, output 1, ${s.target.length} ${byStep ? 'steps' : 'sequences'}; ` +
       `the largest difference is ${num(worst)}.`;
     const w = s.model.weights;
-    if (s.model.inputSize === 1 && s.model.hiddenSize === 1 && s.model.outputSize === 1) {
+    if (s.model.inputSize === 1 && s.model.hiddenSize === 1 && s.model.outputSize === 1 && (s.model.cell ?? 'elman') === 'elman') {
       fillTable($<HTMLTableElement>('pg-weights'), ['weight', 'w1', 'b1', 'w2', 'w3', 'b2'], [['value', num(w.Wx[0][0]), num(w.bh[0]), num(w.Wh[0][0]), num(w.Wy[0][0]), num(w.by[0])]], `Weights at step ${s.step}`);
     } else {
       const rms = (xs: number[]): string => num(Math.sqrt(xs.reduce((a, v) => a + v * v, 0) / Math.max(1, xs.length)), 3);
+      // Every block of the model's cell (LSTM and GRU have bx too).
+      const names = paramNames(s.model);
       fillTable(
         $<HTMLTableElement>('pg-weights'),
-        ['block', 'Wx', 'Wh', 'bh', 'Wy', 'by'],
-        [['root mean square', rms(w.Wx.flat()), rms(w.Wh.flat()), rms(w.bh), rms(w.Wy.flat()), rms(w.by)]],
-        `Weights at step ${s.step}: root mean square of each block (I ${s.model.inputSize}, H ${s.model.hiddenSize}, O ${s.model.outputSize})`,
+        ['block', ...names],
+        [['root mean square', ...names.map((n) => rms((w[n] as (number | number[])[]).flat()))]],
+        `Weights at step ${s.step}: root mean square of each block (${s.model.cell && s.model.cell !== 'elman' ? `${s.model.cell.toUpperCase()}, ` : ''}I ${s.model.inputSize}, H ${s.model.hiddenSize}, O ${s.model.outputSize})`,
       );
     }
   }

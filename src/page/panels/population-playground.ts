@@ -37,7 +37,7 @@ export function initPopulationPlayground(session: Session, readSetup: () => Popu
 
   function begin(): void {
     setup = readSetup();
-    const base = randomModel({ inputSize: 1, hiddenSize: setup.hidden, outputSize: 1 }, setup.activation, 'last', 0);
+    const base = randomModel({ inputSize: 1, hiddenSize: setup.hidden, outputSize: 1 }, setup.activation, 'last', 0, 0.5, setup.cell);
     models = randomPopulation(base, setup.count, setup.seed, setup.scale);
     state = { step: 0, count: setup.count, frames: [], losses: [], params: [], backend: session.engine.backend };
   }

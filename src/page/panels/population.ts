@@ -6,10 +6,9 @@ import { seedData } from '../../data/index.ts';
 import { randomModel } from '../../random.ts';
 import { randomPopulation, type PopulationReport } from '../../train/index.ts';
 import { populationOn } from '../cpu-client.ts';
-import type { Activation } from '../../model.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, clearMarksOnEdit, fillTable, median, num, rate, readNumber, StatusLine, timeLeftText } from '../ui.ts';
+import { $, bindCellSelect, clearMarksOnEdit, fillTable, median, num, rate, readNumber, StatusLine, timeLeftText } from '../ui.ts';
 import { readOptimizer } from './train.ts';
 
 export interface PopulationResult {
@@ -56,13 +55,14 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
   const progress = $<HTMLProgressElement>('pop-progress');
   const progressText = $('pop-progress-text');
   let controller: AbortController | null = null;
+  const cellSelect = bindCellSelect($<HTMLSelectElement>('pop-cell'), $<HTMLSelectElement>('pop-act'));
 
   function read() {
     return {
+      ...cellSelect.read(),
       count: readNumber($<HTMLInputElement>('pop-count'), { min: 1, max: 100_000, integer: true }),
       scale: readNumber($<HTMLInputElement>('pop-scale'), { min: 0.001, max: 100 }),
       hidden: readNumber($<HTMLInputElement>('pop-hidden'), { min: 1, max: 16, integer: true }),
-      activation: $<HTMLSelectElement>('pop-act').value as Activation,
       optimizer: readOptimizer('pop'),
       steps: readNumber($<HTMLInputElement>('pop-steps'), { min: 1, max: 100_000, integer: true }),
       threshold: readNumber($<HTMLInputElement>('pop-threshold'), { min: 0, max: 1e6 }),
@@ -141,7 +141,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       stopButton.disabled = false;
       try {
         // The notes' shape (1 input, 1 output, output `last`) with H hidden units; randomPopulation draws every weight.
-        const base = randomModel({ inputSize: 1, hiddenSize: p.hidden, outputSize: 1 }, p.activation, 'last', 0);
+        const base = randomModel({ inputSize: 1, hiddenSize: p.hidden, outputSize: 1 }, p.activation, 'last', 0, 0.5, p.cell);
         const models = randomPopulation(base, p.count, p.seed, p.scale);
         status.info(`Training ${p.count} models…`);
         progress.value = 0;

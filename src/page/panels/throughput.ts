@@ -8,6 +8,7 @@ import type { BenchReport, CellResult } from '../../bench/run.ts';
 import type { Phase } from '../../bench/workloads.ts';
 import { lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
+import { workerCpuRefPeer } from '../cpu-client.ts';
 import { $, clearMarksOnEdit, FieldError, fillTable, rate, readList, readNumber, StatusLine, timeLeftText } from '../ui.ts';
 
 export interface ThroughputRow {
@@ -35,6 +36,8 @@ export interface ThroughputResult {
   rows: ThroughputRow[];
   /** Copy-bandwidth probe of the adapter, GB/s (median), when measured. */
   probeGBps: number | null;
+  /** How the CPU reference ran (the benchmark's peer detail: in the page's worker, or on the main thread without one). */
+  cpuDetail: string | null;
   peakKnown: boolean;
   /** Stopped before every batch size was measured. */
   aborted: boolean;
@@ -140,7 +143,7 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
         stopButton.disabled = false;
         progress.value = 0;
         progressText.textContent = '';
-        const result: ThroughputResult = { adapter: null, workload: p.workload, length: p.T, phase: p.phase, repeats: p.repeats, rows: [], probeGBps: null, peakKnown: false, aborted: false };
+        const result: ThroughputResult = { adapter: null, workload: p.workload, length: p.T, phase: p.phase, repeats: p.repeats, rows: [], probeGBps: null, peakKnown: false, cpuDetail: null, aborted: false };
         // Work of each size in sequence-steps: the time left is estimated from the time per sequence-step so far.
         const total = p.sizes.reduce((a, n) => a + n, 0);
         let done = 0;
@@ -164,10 +167,14 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
               // Our engine's device; without one (no WebGPU, or the page left it) only the CPU reference runs.
               device: gpu?.device ?? undefined,
               noProbes: !(p.probe && k === 0),
+              // The float64 reference runs in the CPU worker, so the page stays responsive while it is measured.
+              cpuReference: false,
+              peers: [workerCpuRefPeer()],
             });
             if (!gpu) report.results = report.results.filter((c) => c.peer !== 'webgpu');
             result.adapter = gpu ? (report.adapter?.summary ?? gpu.adapter) : null;
             result.peakKnown = !!report.adapter?.peak;
+            result.cpuDetail = report.peers.find((x) => x.id === 'cpu-ref')?.detail ?? null;
             if (k === 0 && report.probes.gpuCopy) result.probeGBps = report.probes.gpuCopy.gpuGBps?.median ?? report.probes.gpuCopy.wallGBps.median;
             result.rows.push(rowOf(N, p.T, report.results));
             done += N;

@@ -3,7 +3,7 @@
 // SSR, state, speed and the learned weights.
 
 import { splitData, type DataSet } from '../../data/index.ts';
-import { modelToJSON, type Activation, type Model } from '../../model.ts';
+import { modelToJSON, type Model } from '../../model.ts';
 import { randomModel } from '../../random.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
 import { trainOn } from '../cpu-client.ts';
@@ -11,7 +11,7 @@ import type uPlot from 'uplot';
 import { forLog, lineChart } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
 import type { Session } from '../session.ts';
-import { $, clearMarksOnEdit, FieldError, fillTable, num, rate, readNumber, readOptionalNumber, StatusLine, timeLeftText } from '../ui.ts';
+import { $, bindCellSelect, clearMarksOnEdit, FieldError, fillTable, num, rate, readNumber, readOptionalNumber, StatusLine, timeLeftText } from '../ui.ts';
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -60,6 +60,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   const progressText = $('tr-progress-text');
   const hidden = $<HTMLInputElement>('tr-hidden');
   const act = $<HTMLSelectElement>('tr-act');
+  const cellSelect = bindCellSelect($<HTMLSelectElement>('tr-cell'), act);
   let controller: AbortController | null = null;
   /** The last run's loss history, drawn dashed beside the next run for comparison. */
   let previous: { history: { step: number; loss: number }[]; label: string } | null = null;
@@ -67,7 +68,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   const data = initDataForm((kind) => {
     // Suggested shapes: the notes' network for their data, a small tanh network otherwise.
     hidden.value = kind === 'seed' ? '1' : '8';
-    act.value = kind === 'seed' ? 'relu' : 'tanh';
+    cellSelect.setElmanActivation(kind === 'seed' ? 'relu' : 'tanh');
     $<HTMLInputElement>('tr-lr').value = kind === 'seed' ? '0.05' : '0.01';
   });
 
@@ -90,12 +91,14 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     if (batchSize !== undefined && batchSize > trainBatch.count) {
       throw new FieldError(batchField, `Mini-batch size: ${batchSize} is more than the ${trainBatch.count} training sequences`);
     }
+    const { cell, activation } = cellSelect.read();
     const model = randomModel(
       { inputSize: set.suggest.inputSize, hiddenSize: H, outputSize: set.suggest.outputSize },
-      act.value as Activation,
+      activation,
       set.suggest.output,
       seed,
       set.name === 'seed' ? 1 : 0.5,
+      cell,
     );
     return { set, trainBatch, validation, model, steps, batchSize, seed, optimizer: readOptimizer('tr') };
   }
@@ -119,10 +122,10 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       ['validation SSR', r.validationLoss === null ? '—' : num(r.validationLoss)],
       ['time', `${r.seconds.toFixed(2)} s (${rate(r.steps / Math.max(r.seconds, 1e-9))} steps/s)`],
     ];
-    if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1) {
+    if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman') {
       rows.push(['learned weights', `w1 ${num(w.Wx[0][0])}, b1 ${num(w.bh[0])}, w2 ${num(w.Wh[0][0])}, w3 ${num(w.Wy[0][0])}, b2 ${num(w.by[0])}`]);
     } else {
-      rows.push(['learned weights', `${m.params.length} parameters (I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize}, ${m.activation})`]);
+      rows.push(['learned weights', `${m.params.length} parameters (${m.cell && m.cell !== 'elman' ? m.cell.toUpperCase() : `Elman, ${m.activation}`}; I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize})`]);
     }
     fillTable($<HTMLTableElement>('tr-table'), ['', 'result'], rows);
     $('tr-model').textContent = JSON.stringify(modelToJSON(m));

@@ -4,17 +4,19 @@
 
 import { cpuInWorker, cpuRun } from '../cpu-client.ts';
 import type { StrategyChoice } from '../../gpu/strategy.ts';
-import { LIMITS, modelFromJSON, type Activation, type OutputMode } from '../../model.ts';
+import { cellByName } from '../../cells/index.ts';
+import { LIMITS, modelFromJSON, type OutputMode } from '../../model.ts';
 import { randomBatch, randomModel } from '../../random.ts';
 import { compareResults, type VerifyReport } from '../../verify.ts';
 import type { Session } from '../session.ts';
-import { $, clearMarksOnEdit, FieldError, fillTable, readNumber, readOptionalNumber, StatusLine } from '../ui.ts';
+import { $, bindCellSelect, clearMarksOnEdit, FieldError, fillTable, readNumber, readOptionalNumber, StatusLine } from '../ui.ts';
 
 export function initVerify(session: Session, publish: (r: VerifyReport) => void): { run: () => Promise<void> } {
   const section = $('verify');
   const status = new StatusLine($('vf-status'));
   const form = $<HTMLFormElement>('vf-form');
   const button = $<HTMLButtonElement>('vf-run');
+  const cellSelect = bindCellSelect($<HTMLSelectElement>('vf-cell'), $<HTMLSelectElement>('vf-act'));
 
   function read() {
     const I = readNumber($<HTMLInputElement>('vf-i'), { min: 1, max: LIMITS.maxInputSize, integer: true });
@@ -28,7 +30,9 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
     if (maxLen < minLen) throw new FieldError(maxField, `Longest sequence: ${maxLen} is shorter than the shortest sequence (${minLen})`);
     if (N * maxLen > 20_000_000) throw new FieldError($('vf-n'), `Sequences: ${N} × ${maxLen} steps is more than this page runs at once (20 M steps)`);
     // The float64 reference runs on this page's main thread: keep its work to a few seconds.
-    const work = N * maxLen * H * (H + I + O);
+    const { cell, activation } = cellSelect.read();
+    const gates = cellByName(cell).gates;
+    const work = N * maxLen * H * (gates * (H + I) + O);
     if (work > 4e9) throw new FieldError(hField, `Hidden size: ${N} sequences × ${maxLen} steps at H = ${H} is more work than the CPU reference does on this page; use fewer or shorter sequences`);
     const truncField = $<HTMLInputElement>('vf-trunc');
     const truncation = readOptionalNumber(truncField, { min: 1, max: LIMITS.maxSteps, integer: true }) ?? undefined;
@@ -43,7 +47,8 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
       seed,
       truncation,
       strategy: $<HTMLSelectElement>('vf-strategy').value as StrategyChoice,
-      activation: $<HTMLSelectElement>('vf-act').value as Activation,
+      cell,
+      activation,
       output: $<HTMLSelectElement>('vf-out').value as OutputMode,
     };
   }
@@ -56,7 +61,7 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
         status.info('Running on both backends…');
         const report = await session.exclusive(async () => {
           status.info('Running on both backends…');
-          const json = randomModel({ inputSize: p.I, hiddenSize: p.H, outputSize: p.O }, p.activation, p.output, p.seed);
+          const json = randomModel({ inputSize: p.I, hiddenSize: p.H, outputSize: p.O }, p.activation, p.output, p.seed, 0.5, p.cell);
           const model = modelFromJSON(json);
           const batch = randomBatch({ count: p.N, inputSize: p.I, outputSize: p.O, output: p.output, minLength: p.minLen, maxLength: p.maxLen, seed: p.seed + 1 });
           const gpu = session.gpu;
