@@ -66,6 +66,15 @@ export interface Cell<N extends string = string> {
   readonly activations: readonly Activation[];
   /** Values for the WGSL overrides the cell module declares, for a model's activation. */
   overrides(activation: Activation): Record<string, number>;
+  /**
+   * Gated cells: the per-unit records of the gemm strategy's elementwise steps (the module's part `gates`,
+   * shaders/gemm_gates.wgsl), in H-vectors per step and sequence. `slot`: what a step keeps, the state vectors
+   * first, then the gates' input projection Zx = Wx·x + bx (written by the projection, replaced by the values the
+   * backward step needs). `grad`: a step's gradients, dSSR/da of the gates on the recurrent side (what Whᵀ, dWh and
+   * dbh take) first, then the carry into step t−1 (the part of dSSR/ds_{t−1} that does not go through Wh), then at
+   * vector `gradX` dSSR/da on the input side (dWx, dbx) where it differs (gradX 0: the same as the recurrent side).
+   */
+  readonly gemm?: { readonly slot: number; readonly grad: number; readonly gradX: number };
 }
 
 export function extent(e: Extent, { inputSize: I, hiddenSize: H, outputSize: O }: Shape): number {
@@ -100,12 +109,14 @@ export interface CellSizes {
   NSTATE: number;
   /** Parameters of the recurrence (RTRL's sensitivity columns). */
   NREC: number;
+  /** Gate rows of the input and recurrent weights (gates·H). */
+  NGATE: number;
 }
 
 export function cellSizes(cell: Cell, shape: Shape): CellSizes {
   const L = layoutOf(cell, shape);
   const NSTATE = cell.stateVectors * shape.hiddenSize;
-  return { NPARAM: L.count, NWEIGHTS: L.count + NSTATE, NSTATE, NREC: L.recurrent };
+  return { NPARAM: L.count, NWEIGHTS: L.count + NSTATE, NSTATE, NREC: L.recurrent, NGATE: cell.gates * shape.hiddenSize };
 }
 
 function wgslExtent(e: Extent): string {
@@ -114,7 +125,7 @@ function wgslExtent(e: Extent): string {
 
 /**
  * The WGSL declarations of the cell's layout, as expressions of H, I and O: OFF_<BLOCK> for every parameter block,
- * NREC, NPARAM, OFF_<STATE> for every initial-state vector (OFF_H0, …), NWEIGHTS and NSTATE. `keyword` is `const`
+ * NREC, NPARAM, OFF_<STATE> for every initial-state vector (OFF_H0, …), NWEIGHTS, NSTATE and NGATE. `keyword` is `const`
  * where H, I and O are consts (private-array lengths must be const-expressions), `override` where they are overrides.
  */
 export function wgslLayout(cell: Cell, keyword: 'const' | 'override'): string {
@@ -133,6 +144,7 @@ export function wgslLayout(cell: Cell, keyword: 'const' | 'override'): string {
   decl('NPARAM', prev, 'trainable parameters');
   decl('NREC', recurrent || 'NPARAM', 'parameters of the recurrence (the blocks before the readout)');
   decl('NSTATE', cell.stateVectors === 1 ? 'H' : `${cell.stateVectors}u * H`, 'floats of the recurrent state, h first');
+  decl('NGATE', cell.gates === 1 ? 'H' : `${cell.gates}u * H`, 'gate rows of Wx and Wh');
   prev = 'NPARAM';
   for (const s of cell.initialState) {
     const name = `OFF_${s.toUpperCase()}`;

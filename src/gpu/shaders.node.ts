@@ -7,6 +7,7 @@ export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
   gemm: read('gemm'),
+  gemm_gates: read('gemm_gates'),
   train: read('train'),
   model_sums: read('model_sums'),
   optimizer: read('optimizer'),
@@ -18,5 +19,5 @@ export const shaders = {
   optimizer_wide: read('optimizer_wide'),
   unroll_study: read('unroll_study'),
   /** Recurrent cells' modules and the shared readout, spliced into kernels by src/gpu/cell.ts. */
-  cells: { elman: read('cells/elman'), readout: read('cells/readout') },
+  cells: { elman: read('cells/elman'), lstm: read('cells/lstm'), gru: read('cells/gru'), readout: read('cells/readout') },
 };
