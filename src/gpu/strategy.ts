@@ -3,6 +3,7 @@
 
 import type { RawResult } from '../backend.ts';
 import type { Batch } from '../batch.ts';
+import type { CellName } from '../cells/index.ts';
 import type { Model } from '../model.ts';
 import type { GpuOptions } from './backend.ts';
 import type { BufferPool } from './pool.ts';
@@ -14,6 +15,8 @@ export const STRATEGY_CHOICES: readonly StrategyChoice[] = ['auto', 'per-sequenc
 
 /** What a strategy needs to know to say whether it can serve a run. */
 export interface StrategyShape {
+  /** The recurrent cell (default elman). */
+  cell?: CellName;
   inputSize: number;
   hiddenSize: number;
   outputSize: number;

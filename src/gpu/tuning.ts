@@ -39,6 +39,11 @@ export interface AdapterTuning {
    * both software adapters keep per-sequence up to its limit. Hardware: not measured (no GPU here).
    */
   perSequenceMaxHidden: number;
+  /**
+   * `auto` for gated cells (LSTM, GRU): the largest hidden size that runs per-sequence; larger ones run gemm. Not
+   * measured yet on any adapter: 4 until the per-sequence kernel's gated cells are measured against gemm's.
+   */
+  perSequenceMaxHiddenGated: number;
 }
 
 /**
@@ -51,9 +56,9 @@ export interface AdapterTuning {
  * arrays it makes constant-indexed are small (H ≤ 4). Hardware compilers are much faster, so they get more room.
  */
 export const ADAPTER_TUNING: Record<AdapterKind, AdapterTuning> = {
-  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16 },
-  swiftshader: { unrollChars: 96 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16 },
-  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 4, rn: 4 }, gemmWgradTile: { rm: 8, rn: 4 }, perSequenceMaxHidden: 16 },
+  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 4 },
+  swiftshader: { unrollChars: 96 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 4 },
+  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 4, rn: 4 }, gemmWgradTile: { rm: 8, rn: 4 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 4 },
 };
 
 /** The kind of adapter behind a description or GPUAdapterInfo (SwiftShader, Mesa's llvmpipe, or anything else). */
