@@ -73,7 +73,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var u: array<f32, SLOT_VECS>;
   if (live) {
     for (var v = 0u; v < STATE_VECS; v++) { prev[v] = states[at(step.prev, v, j, c)]; }
-    for (var v = 0u; v < SLOT_VECS; v++) { u[v] = states[at(step.cur, v, j, c)]; }
+    // GATE: the record's state part is gateForward's output, not its input.
+    for (var v = select(0u, STATE_VECS, KIND == 0u); v < SLOT_VECS; v++) { u[v] = states[at(step.cur, v, j, c)]; }
   }
   if (KIND == 0u) {
     if (live) {
