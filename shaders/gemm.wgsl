@@ -68,8 +68,9 @@ override BM: u32 = TY * RM;
 override BN: u32 = TX * RN;
 
 // The cell (the parameter layout OFF_WX … OFF_BY, NPARAM, OFF_H0 and NWEIGHTS; act, actGrad and the overflow
-// test; the output index) is spliced in here from shaders/cells/ (src/gpu/cell.ts).
-// @cell scalar
+// test; the output index; for gated cells their unit steps, which gemm_gates.wgsl runs) is spliced in here from
+// shaders/cells/ (src/gpu/cell.ts).
+// @cell scalar gates
 // Transposed copies the host appends, so that DZ reads Whᵀ and Wyᵀ row by row like the forward products.
 override OFF_WHT: u32 = NWEIGHTS;      // Whᵀ: H×NGATE, [k][q] = Wh[q][k]
 override OFF_WYT: u32 = OFF_WHT + H * NGATE; // Wyᵀ: H×O, [j][o] = Wy[o][j]

@@ -132,7 +132,13 @@ describe('splicing the cell into the kernels', () => {
     expect(() => withCell('k', 'const H: u32 = 1u;', elman)).toThrow(/k: expected exactly one "\/\/ @cell <part> …" line .* found 0/);
     expect(() => withCell('k', '// @cell activation\n// @cell activation\n', elman)).toThrow(/found 2/);
     expect(() => withCell('k', '// @cell bogus\n', elman)).toThrow(/unknown cell part "bogus"/);
-    expect(() => withCell('k', 'override H: u32 = 1u;\n// @cell gates\n', elman)).toThrow(/cell "elman" has no gated unit records/);
+    // Part `gates` is the gated cells' (their unit steps for gemm); for Elman it adds nothing to the layout and activation.
+    const eg = withCell('k', 'override H: u32 = 1u;\n// @cell gates\n', elman);
+    expect(eg).not.toMatch(/\bGATES\b|\bfn gateForward\(/);
+    expect(count(eg, /\bfn act\(/g)).toBe(1);
+    const lg = withCell('k', 'override H: u32 = 1u;\n// @cell gates\n', lstm);
+    expect(lg).toMatch(/^const SLOT_VECS: u32 = 6u;$/m);
+    expect([count(lg, /\bfn act\(/g), count(lg, /\bfn gateForward\(/g), count(lg, /\bfn gateBackward\(/g)]).toEqual([1, 1, 1]);
     expect(() => withCell('k', '// @cell\n', elman)).toThrow(/names no part/);
     expect(() => withCell('k', '// @cell layout\n', elman)).toThrow(/declare "const H: u32" or "override H: u32"/);
     expect(() => withCell('k', 'override H: u32 = 1u;\n// @cell backward\n', elman)).toThrow(/needs "const H: u32", not an override/);

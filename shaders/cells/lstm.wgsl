@@ -18,16 +18,6 @@ fn tanhClamped(a: f32) -> f32 {
   return tanh(clamp(a, -15.0, 15.0));
 }
 
-// act and actGrad: the model's `activation` of a gated cell, tanh (the one setting it takes), for the kernels that
-// name the activation generically (shaders/gemm.wgsl); act'(z) through h = tanh(z) is 1 − h².
-fn act(z: f32) -> f32 {
-  return tanhClamped(z);
-}
-
-fn actGrad(h: f32) -> f32 {
-  return 1.0 - h * h;
-}
-
 // The overflow test, as in cells/elman.wgsl: Σ overflowTerm(a) stays finite for finite pre-activations, one ±Inf or
 // NaN makes it fail overflowed().
 fn overflowTerm(z: f32) -> f32 {
@@ -44,6 +34,16 @@ fn overflowed(scaled: f32) -> bool {
 // The unit's record of a step is u = [h, c, i, f, g, o] (SLOT_VECS = 6, generated with GATES, STATE_VECS,
 // GRAD_VECS, GRADX_VEC from src/cells/lstm.ts); before gateForward, u[2..6) hold the input projection
 // Zx = Wx·x_t + bx of the unit's four gates.
+
+// act and actGrad: the model's `activation` of a gated cell, tanh (the one setting it takes), which gemm.wgsl's
+// Elman epilogues name (it splices `scalar gates`); act'(z) through h = tanh(z) is 1 − h².
+fn act(z: f32) -> f32 {
+  return tanhClamped(z);
+}
+
+fn actGrad(h: f32) -> f32 {
+  return 1.0 - h * h;
+}
 
 // Σ overflowTerm(a) over the unit's gate pre-activations in the last gateForward.
 var<private> gateScaled: f32;

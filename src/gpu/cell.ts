@@ -8,7 +8,8 @@
 //   backward    + cellBackward (BPTT)
 //   tangent     + cellTangent (forward-mode sensitivities, RTRL)
 //   gates       layout + activation + the gated cells' elementwise steps of one unit for the gemm strategy: gateForward,
-//               gateBackward, with the unit-record sizes generated from the descriptor's `gemm` (gemm_gates.wgsl)
+//               gateBackward, with the unit-record sizes generated from the descriptor's `gemm` (gemm_gates.wgsl),
+//               and act/actGrad (tanh) that gemm.wgsl's Elman epilogues name; nothing for a cell without gates
 // docs/cells.md describes the module contract.
 
 import { GpuError } from '../errors.ts';
@@ -56,9 +57,10 @@ export function partsWithNeeds(parts: readonly CellPart[]): CellPart[] {
  * The sizes of a gated cell's per-unit records (part `gates`), generated from the descriptor: GATES, STATE_VECS,
  * SLOT_VECS (a step's record), GRAD_VECS (a step's gradients, the carry at vector GATES) and GRADX_VEC.
  */
-function gateRecordConsts(cell: Cell): string {
+function gateRecordConsts(cell: Cell): string | null {
   const g = cell.gemm;
-  if (!g || cell.gates < 2) throw new GpuError(`cell "${cell.name}" has no gated unit records (its descriptor's \`gemm\`): part "gates" is for gated cells`);
+  if (cell.gates < 2) return null; // Elman: part `gates` adds nothing
+  if (!g) throw new GpuError(`cell "${cell.name}" has gates but no unit records (its descriptor's \`gemm\`), which part "gates" needs`);
   return [
     `// Unit records of cell "${cell.name}", generated from src/cells/${cell.name}.ts:`,
     `const GATES: u32 = ${cell.gates}u;`,
@@ -80,7 +82,8 @@ export function cellSource(cell: Cell, parts: readonly CellPart[], keyword: 'con
   const out: string[] = [`// ---- cell "${cell.name}" (${upTo.join(', ')}), spliced by src/gpu/cell.ts from ${file} and shaders/cells/readout.wgsl ----`];
   for (const p of upTo) {
     if (p === 'layout') out.push(`// Parameter layout of cell "${cell.name}", generated from src/cells/${cell.name}.ts:\n${wgslLayout(cell, keyword)}`);
-    if (p === 'gates') out.push(gateRecordConsts(cell));
+    const records = p === 'gates' ? gateRecordConsts(cell) : null;
+    if (records) out.push(records);
     const text = own.get(p);
     if (text) out.push(text);
     const r = readout.get(p);
