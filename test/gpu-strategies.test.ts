@@ -76,10 +76,11 @@ describe('strategy choice', () => {
     expect(autoOrder(shape(12), 8)[0]).toBe('gemm');
     expect(autoOrder(shape(8), 8)[0]).toBe('per-sequence');
     // Gated cells have their own crossover (perSequenceMaxHiddenGated).
-    expect(autoOrder({ ...shape(4), cell: 'lstm' })[0]).toBe('per-sequence');
-    expect(autoOrder({ ...shape(5), cell: 'lstm' })[0]).toBe('gemm');
-    expect(autoOrder({ ...shape(5), cell: 'gru' }, { perSequenceMaxHiddenGated: 8 })[0]).toBe('per-sequence');
-    expect(autoOrder({ ...shape(5), cell: 'elman' })[0]).toBe('per-sequence');
+    expect(autoOrder({ ...shape(8), cell: 'lstm' })[0]).toBe('per-sequence');
+    expect(autoOrder({ ...shape(9), cell: 'lstm' })[0]).toBe('gemm');
+    expect(autoOrder({ ...shape(5), cell: 'gru' }, { perSequenceMaxHiddenGated: 4 })[0]).toBe('gemm');
+    expect(autoOrder({ ...shape(9), cell: 'elman' })[0]).toBe('per-sequence');
+    for (const t of Object.values(ADAPTER_TUNING)) expect(t.perSequenceMaxHiddenGated).toBeLessThanOrEqual(t.perSequenceMaxHidden);
     for (const t of Object.values(ADAPTER_TUNING)) expect(t.perSequenceMaxHidden).toBeLessThanOrEqual(PER_SEQUENCE_LIMITS.maxHiddenSize);
     expect(chooseStrategy('auto', shape(4), limits).name).toBe('per-sequence');
     expect(chooseStrategy(undefined, shape(16), limits).name).toBe('per-sequence');

@@ -19,9 +19,9 @@ export const STRATEGIES: readonly Strategy[] = [perSequence, gemm, rtrl];
  * and then any registered strategy that supports the shape. `rtrl` is only used when asked for. The crossover is
  * per adapter, measured, in the tuning table (src/gpu/tuning.ts); this is the default where none is given. Gated
  * cells (LSTM, GRU) have their own, smaller crossover, perSequenceMaxHiddenGated: a unit carries 3–4 gates, so the
- * per-sequence kernel's registers run out sooner and gemm's products have 3–4× the rows.
+ * per-sequence kernel's registers run out sooner (it serves them to H = 8) and gemm's products have 3–4× the rows.
  */
-export const AUTO_THRESHOLDS = { perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 4 } as const;
+export const AUTO_THRESHOLDS = { perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 8 } as const;
 
 /** The crossovers `auto` uses (an adapter's tuning, src/gpu/tuning.ts). */
 export type AutoThresholds = { perSequenceMaxHidden: number; perSequenceMaxHiddenGated: number };
