@@ -74,7 +74,7 @@ const steps = buf(2 * words, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, r
 const dims = buf(8, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
 device.queue.writeBuffer(dims, 0, k.kernel('step').uniform('dims', { n, ld, dy: dyOff, rows, parts, partLen, partials }));
 const buffers = { dims, step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES }, weights, lengths, xs, targets, ys, states, work, flags };
-const K: Record<GemmKind, number> = { proj: I, step: H, out: H, dz: O + H, wgradH: G * n, wgradY: G * n, init: 1, wsum: parts };
+const K: Partial<Record<GemmKind, number>> = { proj: I, step: H, out: H, dz: O + H, wgradH: G * n, wgradY: G * n, init: 1, wsum: parts };
 const record: Partial<Record<GemmKind, number>> = { wgradH: 1, wgradY: 1 };
 const batches: Partial<Record<GemmKind, number>> = { wgradH: parts, wgradY: parts };
 const out: Record<string, string> = {};
@@ -94,7 +94,7 @@ for (const kind of ['init', 'proj', 'step', 'out', 'dz', 'wgradH', 'wgradY', 'ws
   let best = Infinity;
   for (let r = 0; r < reps; r++) best = Math.min(best, await run());
   const [M, NC] = k.size(kind, n);
-  const gf = (2 * M * NC * K[kind]) / (best / 1000) / 1e9;
+  const gf = (2 * M * NC * K[kind]!) / (best / 1000) / 1e9;
   out[kind] = `${best.toFixed(1)} ms ${gf.toFixed(2)} GFLOP/s`;
 }
 console.log(JSON.stringify({ adapter: describeAdapter(device.adapterInfo), H, n, ld, shared, block: G, parts, ...out }, null, 1));

@@ -4,18 +4,25 @@
 // epilogue of one product C[m][c] = Σ_k A(m, k)·B(k, c):
 //
 //   KIND 0 PROJ     Zx_t = Wx·x_t + bh for `count` steps at once (batched over steps), into the state slots
+//                   (gated cells: Wx·x_t + bx, NGATE rows, into the Zx rows of the step slots)
 //   KIND 1 STEP     h_t = act(Zx_t + Wh·h_{t-1}), in place over Zx_t; 0 past a sequence's end; overflow flags
+//                   (gated cells: Zh = Wh·h_{t-1} + bh, NGATE rows, into the scratch rows; the cell's gate step,
+//                   shaders/gemm_gates.wgsl, follows)
 //   KIND 2 OUT      y_t = Wy·h_t + by: predictions, squared errors per (o, sequence), dy_t = 2(y − target) into
 //                   the dy slot step.dy
 //   KIND 3 DZ       dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}), 0 past a sequence's end, into the dz slot
 //                   step.dzCur (and step.also, a carry slot, at the first step of a block)
+//                   (gated cells: dh_t = Wyᵀ·dy_t + Whᵀ·da_{t+1} with K = O + NGATE, into the scratch rows; the
+//                   cell's backward gate step, gemm_gates.wgsl, makes da_t and the carry from it)
 //   KIND 4 WGRAD_H  dWh += Σ dz_t·h_{t-1}ᵀ, dWx += Σ dz_t·x_tᵀ, dbh += Σ dz_t over a block of `count` steps and
 //                   the sequences of one part (K = steps × sequences; columns h, x, 1 in that order, so that all
 //                   but the last tiles read h_{t-1} alone). Split-K: part p of dims.parts sums sequences
-//                   [p·partLen, (p+1)·partLen) into its own row of partial sums.
+//                   [p·partLen, (p+1)·partLen) into its own row of partial sums. (Gated cells: M = NGATE, columns
+//                   h and 1 only, from the recurrent side's da: dWh and dbh; KIND 8 takes dWx and dbx.)
 //   KIND 5 WGRAD_Y  dWy += Σ dy_t·h_tᵀ, dby += Σ dy_t over the steps of the block whose bit is set in step.flags
-//   KIND 6 INIT     the h0 slot: h0 broadcast to every sequence
+//   KIND 6 INIT     the h0 slot: h0 (and c0) broadcast to every sequence
 //   KIND 7 WSUM     the chunk's gradient: work[p] += Σ_q partials[q][p], parts in order q = 0, 1, …
+//   KIND 8 WGRAD_X  gated cells: dWx += Σ daX_t·x_tᵀ, dbx += Σ daX_t (the input side's da), as WGRAD_H
 //
 // Determinism: every output element is owned by one invocation, which adds its products in a fixed order. The
 // weight-gradient partials are loaded, extended and stored by one invocation per (element, part), steps in
@@ -26,11 +33,14 @@
 // Layout (N = dims.n sequences in the chunk; every per-sequence array is [row * N + n], except the state, dz and dy
 // slots, whose rows are dims.ld ≥ N apart: padded so that the rows a weight-gradient tile reads at once do not all
 // fall into the same sets of a CPU adapter's caches, as rows 4 KiB apart do):
-//   xs[(t*I + i)*N + n], targets/ys as rnn.wgsl, states: slots of H×ld values at the offsets the step record names.
-//   weights: the parameters (src/model.ts paramLayout), h0, then Whᵀ and Wyᵀ.
-//   work: [0, NPARAM) gradient accumulators, dy slots (O×N each) from dims.dy, dz slots (H×N each) at the offsets
-//   the step records name, the per-sequence rows (O squared-error rows, then the overflow row) at dims.rows, and
-//   the split-K partial sums (dims.parts rows of NPARAM) at dims.partials.
+//   xs[(t*I + i)*N + n], targets/ys as rnn.wgsl, states: slots of SR×ld values (a step: the state, h first, then
+//   for gated cells the cell's record of the step; a checkpoint: the state alone) at the offsets the step record
+//   names.
+//   weights: the parameters (src/model.ts paramLayout), the initial state (h0, c0), then Whᵀ and Wyᵀ.
+//   work: [0, NPARAM) gradient accumulators, dy slots (O×N each) from dims.dy, dz slots (DR×N each: Elman dz,
+//   gated cells the da and carry record of gemm_gates.wgsl) at the offsets the step records name, the scratch
+//   rows of gated cells (NGATE×N) at dims.scratch, the per-sequence rows (O squared-error rows, then the overflow
+//   row) at dims.rows, and the split-K partial sums (dims.parts rows of NPARAM) at dims.partials.
 
 override H: u32 = 1u;
 override I: u32 = 1u;
@@ -58,11 +68,21 @@ override BM: u32 = TY * RM;
 override BN: u32 = TX * RN;
 
 // The cell (the parameter layout OFF_WX … OFF_BY, NPARAM, OFF_H0 and NWEIGHTS; act, actGrad and the overflow
-// test; the output index) is spliced in here from shaders/cells/ (src/gpu/cell.ts).
-// @cell scalar
+// test; the output index; for gated cells their unit steps, which gemm_gates.wgsl runs) is spliced in here from
+// shaders/cells/ (src/gpu/cell.ts).
+// @cell scalar gates
 // Transposed copies the host appends, so that DZ reads Whᵀ and Wyᵀ row by row like the forward products.
-override OFF_WHT: u32 = NWEIGHTS;      // Whᵀ: H×H, [k][j] = Wh[j][k]
-override OFF_WYT: u32 = OFF_WHT + H * H; // Wyᵀ: H×O, [j][o] = Wy[o][j]
+override OFF_WHT: u32 = NWEIGHTS;      // Whᵀ: H×NGATE, [k][q] = Wh[q][k]
+override OFF_WYT: u32 = OFF_WHT + H * NGATE; // Wyᵀ: H×O, [j][o] = Wy[o][j]
+// Gated cells (LSTM, GRU; set by the host from the descriptor's `gemm` record, src/cells/): the products have
+// NGATE rows and no fused activation; the per-step slots hold the cell's records (shaders/gemm_gates.wgsl).
+override GATED: bool = false;
+override SR: u32 = H;               // rows of a step's state slot
+override DR: u32 = H;               // rows of a step's dz (gated: da) slot
+override ZX: u32 = 0u;              // first row of Zx in a step's state slot
+override DAX: u32 = 0u;             // first row of the input side's da in a dz slot
+override XC: u32 = I;               // x columns of WGRAD_H (gated: 0, WGRAD_X has them)
+override OFF_XBIAS: u32 = OFF_BH;   // the bias PROJ adds and WGRAD_X sums into (gated: bx)
 
 const NONE: u32 = 0xffffffffu;
 const HAS_DY: u32 = 1u;     // step.flags: this step has a prediction for some sequence (dy is valid)
@@ -77,7 +97,7 @@ struct Dims {
   partLen: u32,   // sequences per part
   partials: u32,  // offset of the partial sums in work
   ld: u32,       // row stride of the state, dz and dy slots: n padded so rows do not alias in CPU caches
-  _pad1: u32,
+  scratch: u32,  // gated cells: offset of the scratch rows (NGATE×ld) in work
 }
 
 // One record per dispatch. WGRAD_H/WGRAD_Y take a block of `count` steps from t: h_t of step t + j is in the
@@ -130,12 +150,15 @@ fn dzKStart() -> u32 {
 fn sizeM() -> u32 {
   if (KIND == 2u || KIND == 5u) { return O; }
   if (KIND == 7u) { return 1u; }
+  if (KIND == 0u || KIND == 1u || KIND == 4u || KIND == 8u) { return NGATE; }
+  if (KIND == 6u) { return NSTATE; }
   return H;
 }
 fn sizeN() -> u32 {
-  if (KIND == 4u) { return I + H + 1u; }
+  if (KIND == 4u) { return XC + H + 1u; }
   if (KIND == 5u) { return H + 1u; }
   if (KIND == 7u) { return NPARAM; }
+  if (KIND == 8u) { return I + 1u; }
   return dims.n;
 }
 // K of one product (WGRAD_*: of one step, the part's sequences).
@@ -143,13 +166,13 @@ fn sizeK() -> u32 {
   switch KIND {
     case 0u: { return I; }
     case 1u, 2u: { return H; }
-    case 3u: { return select(O, O + H, hasFlag(FLOW)) - dzKStart(); }
+    case 3u: { return select(O, O + NGATE, hasFlag(FLOW)) - dzKStart(); }
     default: { return 0u; }
   }
 }
 fn batches() -> u32 {
   if (KIND == 0u) { return step.count; }
-  if (KIND == 4u || KIND == 5u) { return dims.parts; }
+  if (KIND == 4u || KIND == 5u || KIND == 8u) { return dims.parts; }
   return 1u;
 }
 
@@ -157,8 +180,12 @@ fn batches() -> u32 {
 fn paramIndex(m: u32, c: u32) -> u32 {
   if (KIND == 4u) {
     if (c < H) { return OFF_WH + m * H + c; }
-    if (c < H + I) { return OFF_WX + m * I + (c - H); }
+    if (c < H + XC) { return OFF_WX + m * I + (c - H); }
     return OFF_BH + m;
+  }
+  if (KIND == 8u) {
+    if (c < I) { return OFF_WX + m * I + c; }
+    return OFF_XBIAS + m;
   }
   if (c < H) { return OFF_WY + m * H + c; }
   return OFF_BY + m;
@@ -174,9 +201,9 @@ fn loadA(m: u32, k: u32, b: u32) -> f32 {
     case 3u: {
       let kk = k + dzKStart();
       if (kk < O) { return weights[OFF_WYT + m * O + kk]; }
-      return weights[OFF_WHT + m * H + (kk - O)];
+      return weights[OFF_WHT + m * NGATE + (kk - O)];
     }
-    case 4u, 5u: { return work[gA + m * L + k]; }
+    case 4u, 5u, 8u: { return work[gA + m * L + k]; }
     default: { return 0.0; }
   }
 }
@@ -195,7 +222,11 @@ fn loadB(k: u32, c: u32, b: u32) -> f32 {
     }
     case 4u: {
       if (c < H) { return states[gB + c * L + k]; }
-      if (c < H + I) { return xs[(gT * I + (c - H)) * N + k]; }
+      if (c < H + XC) { return xs[(gT * I + (c - H)) * N + k]; }
+      return 1.0;
+    }
+    case 8u: {
+      if (c < I) { return xs[(gT * I + c) * N + k]; }
       return 1.0;
     }
     case 5u: {
@@ -211,9 +242,13 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
   let L = dims.ld;
   switch KIND {
     case 0u: {
-      states[step.cur + b * H * L + m * L + c] = acc + weights[OFF_BH + m];
+      states[step.cur + b * SR * L + (ZX + m) * L + c] = acc + weights[OFF_XBIAS + m];
     }
     case 1u: {
+      if (GATED) {
+        work[dims.scratch + m * L + c] = acc + weights[OFF_BH + m];
+        return;
+      }
       let k = step.cur + m * L + c;
       let z = states[k] + acc;
       var h = 0.0;
@@ -243,12 +278,16 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
       if (m == 0u && hasFlag(LOSS)) { work[dims.rows + O * N + c] = f32(atomicLoad(&flags[c])); }
     }
     case 3u: {
+      if (GATED) {
+        work[dims.scratch + m * L + c] = select(0.0, acc, step.t < lengths[c]);
+        return;
+      }
       var dz = 0.0;
       if (step.t < lengths[c]) { dz = acc * actGrad(states[step.cur + m * L + c]); }
       work[step.dzCur + m * L + c] = dz;
       if (step.also != NONE) { work[step.also + m * L + c] = dz; }
     }
-    case 4u, 5u: {
+    case 4u, 5u, 8u: {
       work[dims.partials + b * NPARAM + paramIndex(m, c)] = acc;
     }
     case 6u: {
@@ -269,7 +308,7 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
 fn loadAP(m: u32, k: u32, b: u32, ph: u32) -> f32 {
   if (KIND == 3u) {
     if (ph == 0u) { return weights[OFF_WYT + m * O + k]; }
-    return weights[OFF_WHT + m * H + (k - O)];
+    return weights[OFF_WHT + m * NGATE + (k - O)];
   }
   return loadA(m, k, b);
 }
@@ -282,7 +321,7 @@ fn loadBP(k: u32, c: u32, b: u32, ph: u32) -> f32 {
     return work[step.dzNext + (k - O) * L + c];
   }
   if ((KIND == 4u || KIND == 5u) && ph == 1u) { return states[gB + c * L + k]; }
-  if (KIND == 4u && ph == 2u) { return select(1.0, xs[(gT * I + min(c - H, I - 1u)) * N + k], c < H + I); }
+  if (KIND == 4u && ph == 2u) { return select(1.0, xs[(gT * I + min(c - H, max(XC, 1u) - 1u)) * N + k], c < H + XC); }
   return loadB(k, c, b);
 }
 
@@ -312,7 +351,7 @@ fn aAlongK() -> bool {
   return true;
 }
 fn bAlongK() -> bool {
-  return KIND == 4u || KIND == 5u;
+  return KIND == 4u || KIND == 5u || KIND == 8u;
 }
 
 // Adds A(m, k)·B(k, c) for k = kFrom … kTo−1 to this invocation's RM×RN outputs through tiles staged in workgroup
@@ -362,14 +401,18 @@ fn weightGradients(acc: ptr<function, array<f32, ACC>>, m0: u32, c0: u32, lid: v
     if (KIND == 5u && ((step.flags >> jj) & 1u) == 0u) { continue; }   // no prediction at this step
     gT = step.t + jj;
     if (KIND == 4u) {
-      gA = step.dzCur + jj * H * L;
-      gB = select(step.cur + (jj - 1u) * H * L, step.prev, jj == 0u);
+      gA = step.dzCur + jj * DR * L;
+      gB = select(step.cur + (jj - 1u) * SR * L, step.prev, jj == 0u);
+    } else if (KIND == 8u) {
+      gA = step.dzCur + jj * DR * L + DAX * L;
     } else {
       gA = step.dy + jj * O * L;
-      gB = step.cur + jj * H * L;
+      gB = step.cur + jj * SR * L;
     }
     if (SHARED) {
       staged(acc, kFrom, kTo, m0, c0, lid, tid, M, NC, part);
+    } else if (KIND == 8u) {
+      direct(acc, kFrom, kTo, 0u, m0, c0, lid, M, NC, part);
     } else if (c0 + BN <= H) {
       direct(acc, kFrom, kTo, 1u, m0, c0, lid, M, NC, part);   // a tile of h columns only
     } else if (KIND == 4u && c0 >= H) {
@@ -398,7 +441,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let tid = lid.y * TX + lid.x;
 
   var acc: array<f32, ACC>;
-  if (KIND == 4u || KIND == 5u) {
+  if (KIND == 4u || KIND == 5u || KIND == 8u) {
     // Continue this part's partial sums where the previous block left them.
     for (var r = 0u; r < RM; r++) {
       for (var q = 0u; q < RN; q++) {
@@ -413,7 +456,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     // sides of one, masked). The loops run one after another over increasing k: the same order as one loop.
     if (KIND == 3u) {
       direct(&acc, dzKStart(), O, 0u, m0, c0, lid.xy, M, NC, bt);
-      if (hasFlag(FLOW)) { direct(&acc, O, O + H, 1u, m0, c0, lid.xy, M, NC, bt); }
+      if (hasFlag(FLOW)) { direct(&acc, O, O + NGATE, 1u, m0, c0, lid.xy, M, NC, bt); }
     } else {
       direct(&acc, 0u, K, 0u, m0, c0, lid.xy, M, NC, bt);
     }

@@ -28,11 +28,11 @@ struct Config {
   hasThreshold: u32,
   trajectory: u32,   // 1: record the weights at record steps
   trajBase: u32,     // offset of the trajectory in `records`
-  whOffset: u32,     // Wh (H×H, row-major) in the parameters
+  whOffset: u32,     // Wh (G×H, row-major: G = gates·H rows) in the parameters
   wyOffset: u32,     // Wy (O×H)
-  offWhT: u32,       // Whᵀ (H×H, [k][j] = Wh[j][k]) in `weights`
+  offWhT: u32,       // Whᵀ (H×G, [k][q] = Wh[q][k]) in `weights`
   offWyT: u32,       // Wyᵀ (H×O, [j][o] = Wy[o][j])
-  _pad0: u32,
+  G: u32,            // rows of Wh: gates·H (H for Elman)
   momentum: f32,
   beta1: f32,
   beta2: f32,
@@ -75,7 +75,7 @@ const NONE: u32 = 0xffffffffu;
 @group(0) @binding(3) var<storage, read> grads: array<f32>;
 // 1 for trainable parameters, 0 for fixed ones.
 @group(0) @binding(4) var<storage, read> mask: array<f32>;
-// The parameters at [0, P), then h0 and the transposed copies.
+// The parameters at [0, P), then the initial state (h0, c0) and the transposed copies.
 @group(0) @binding(5) var<storage, read_write> weights: array<f32>;
 // SGD velocity or Adam's first moment at [p], the second moment at [P + p]; scratch: new weight [2P + p], new
 // moments [3P + p] and [4P + p].
@@ -189,9 +189,9 @@ fn commit(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   moments[p] = moments[3u * P + p];
   moments[P + p] = moments[4u * P + p];
   let H = cfg.H;
-  if (p >= cfg.whOffset && p < cfg.whOffset + H * H) {
+  if (p >= cfg.whOffset && p < cfg.whOffset + cfg.G * H) {
     let q = p - cfg.whOffset;
-    weights[cfg.offWhT + (q % H) * H + q / H] = w;
+    weights[cfg.offWhT + (q % H) * cfg.G + q / H] = w;
   }
   if (p >= cfg.wyOffset && p < cfg.wyOffset + cfg.O * H) {
     let q = p - cfg.wyOffset;

@@ -5,7 +5,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CELLS, cellByName, cellOf, cellSizes, elman, layoutOf, wgslLayout } from '../src/cells/index.ts';
+import { CELLS, cellByName, cellOf, cellSizes, elman, layoutOf, lstm, wgslLayout } from '../src/cells/index.ts';
 import { GpuError } from '../src/errors.ts';
 import { withCell } from '../src/gpu/cell.ts';
 import { Kernel } from '../src/gpu/kernel.ts';
@@ -23,7 +23,7 @@ const SHAPES = [[1, 1, 1], [3, 5, 2], [16, 16, 16], [2, 7, 3]].map(([I, H, O]) =
 const NOT_YET_SPLICED: string[] = [];
 
 /** Shaders that run the cell, with the kernel source the host builds from each. */
-const SPLICED: Record<string, string> = { 'gemm.wgsl': shaders.gemm, 'rnn.wgsl': shaders.rnn, 'rtrl.wgsl': shaders.rtrl, 'train.wgsl': shaders.train, 'unroll_study.wgsl': shaders.unroll_study, 'optimizer.wgsl': shaders.optimizer };
+const SPLICED: Record<string, string> = { 'gemm.wgsl': shaders.gemm, 'gemm_gates.wgsl': shaders.gemm_gates, 'rnn.wgsl': shaders.rnn, 'rtrl.wgsl': shaders.rtrl, 'train.wgsl': shaders.train, 'unroll_study.wgsl': shaders.unroll_study, 'optimizer.wgsl': shaders.optimizer };
 
 const shaderDir = new URL('../shaders/', import.meta.url);
 const count = (src: string, re: RegExp): number => src.match(re)?.length ?? 0;
@@ -101,18 +101,19 @@ describe('splicing the cell into the kernels', () => {
 
   it('gives every kernel exactly one act, actGrad and layout, and specializes to the same sizes', () => {
     for (const [file, source] of Object.entries(SPLICED)) {
-      const out = withCell(file, source, elman);
+      const cell = file === 'gemm_gates.wgsl' ? lstm : elman; // the gate steps are for gated cells only
+      const out = withCell(file, source, cell);
       expect(out).not.toMatch(/^\/\/ @(cell|part)\b/m);
       const acts = file === 'optimizer.wgsl' ? 0 : 1; // the optimizer takes the layout only
       expect([count(out, /\bfn act\(/g), count(out, /\bfn actGrad\(/g)], file).toEqual([acts, acts]);
       const layouts = file === 'unroll_study.wgsl' ? 0 : 1; // the study's scalar network has its own weights
       // gemm.wgsl declares H, I, O as overrides, so its layout is overrides too; the others specialize consts.
-      const overrides = file === 'gemm.wgsl';
+      const overrides = file === 'gemm.wgsl' || file === 'gemm_gates.wgsl';
       expect(count(out, overrides ? /^override NPARAM: u32 =/gm : /^const NPARAM: u32 =/gm), file).toBe(layouts);
       if (layouts) {
         const s = { inputSize: 3, hiddenSize: 5, outputSize: 2 };
-        const v = overrides ? evalLayout(out.split('\n').filter((l) => /^(const|override) (OFF_\w+|NPARAM|NREC|NSTATE|NWEIGHTS):/.test(l)).join('\n'), { H: 5, I: 3, O: 2 }) : evalLayout(specializeShape(out, s, false), {});
-        expect(v.NWEIGHTS, file).toBe(cellSizes(elman, s).NWEIGHTS);
+        const v = overrides ? evalLayout(out.split('\n').filter((l) => /^(const|override) (OFF_\w+|NPARAM|NREC|NSTATE|NGATE|NWEIGHTS):/.test(l)).join('\n'), { H: 5, I: 3, O: 2 }) : evalLayout(specializeShape(out, s, false), {});
+        expect(v.NWEIGHTS, file).toBe(cellSizes(cell, s).NWEIGHTS);
       }
     }
   });
@@ -150,7 +151,14 @@ describe('splicing the cell into the kernels', () => {
     expect(() => withCell('k', 'const H: u32 = 1u;', elman)).toThrow(GpuError);
     expect(() => withCell('k', 'const H: u32 = 1u;', elman)).toThrow(/k: expected exactly one "\/\/ @cell <part> …" line .* found 0/);
     expect(() => withCell('k', '// @cell activation\n// @cell activation\n', elman)).toThrow(/found 2/);
-    expect(() => withCell('k', '// @cell gates\n', elman)).toThrow(/unknown cell part "gates"/);
+    expect(() => withCell('k', '// @cell bogus\n', elman)).toThrow(/unknown cell part "bogus"/);
+    // Part `gates` is the gated cells' (their unit steps for gemm); for Elman it adds nothing to the layout and activation.
+    const eg = withCell('k', 'override H: u32 = 1u;\n// @cell gates\n', elman);
+    expect(eg).not.toMatch(/\bGATES\b|\bfn gateForward\(/);
+    expect(count(eg, /\bfn act\(/g)).toBe(1);
+    const lg = withCell('k', 'override H: u32 = 1u;\n// @cell gates\n', lstm);
+    expect(lg).toMatch(/^const SLOT_VECS: u32 = 6u;$/m);
+    expect([count(lg, /\bfn act\(/g), count(lg, /\bfn gateForward\(/g), count(lg, /\bfn gateBackward\(/g)]).toEqual([1, 1, 1]);
     expect(() => withCell('k', '// @cell\n', elman)).toThrow(/names no part/);
     expect(() => withCell('k', '// @cell layout\n', elman)).toThrow(/declare "const H: u32" or "override H: u32"/);
     expect(() => withCell('k', 'override H: u32 = 1u;\n// @cell backward\n', elman)).toThrow(/needs "const H: u32", not an override/);

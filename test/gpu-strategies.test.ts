@@ -7,6 +7,7 @@ import { Engine, type Result } from '../src/engine.ts';
 import { InputError, NonFiniteError } from '../src/errors.ts';
 import type { GpuOptions } from '../src/gpu/backend.ts';
 import { planGemm, rowStride, type GemmPlanInput } from '../src/gpu/gemm-plan.ts';
+import { gru, lstm } from '../src/cells/index.ts';
 import { tileFor, tileProblem } from '../src/gpu/kernels/gemm.ts';
 import { autoOrder, chooseStrategy, STRATEGIES } from '../src/gpu/strategies/index.ts';
 import { PER_SEQUENCE_LIMITS } from '../src/gpu/strategies/per-sequence.ts';
@@ -74,6 +75,12 @@ describe('strategy choice', () => {
     // The crossover comes from the adapter's tuning; per-sequence never past its own limit.
     expect(autoOrder(shape(12), 8)[0]).toBe('gemm');
     expect(autoOrder(shape(8), 8)[0]).toBe('per-sequence');
+    // Gated cells have their own crossover (perSequenceMaxHiddenGated).
+    expect(autoOrder({ ...shape(8), cell: 'lstm' })[0]).toBe('per-sequence');
+    expect(autoOrder({ ...shape(9), cell: 'lstm' })[0]).toBe('gemm');
+    expect(autoOrder({ ...shape(5), cell: 'gru' }, { perSequenceMaxHiddenGated: 4 })[0]).toBe('gemm');
+    expect(autoOrder({ ...shape(9), cell: 'elman' })[0]).toBe('per-sequence');
+    for (const t of Object.values(ADAPTER_TUNING)) expect(t.perSequenceMaxHiddenGated).toBeLessThanOrEqual(t.perSequenceMaxHidden);
     for (const t of Object.values(ADAPTER_TUNING)) expect(t.perSequenceMaxHidden).toBeLessThanOrEqual(PER_SEQUENCE_LIMITS.maxHiddenSize);
     expect(chooseStrategy('auto', shape(4), limits).name).toBe('per-sequence');
     expect(chooseStrategy(undefined, shape(16), limits).name).toBe('per-sequence');
@@ -296,6 +303,22 @@ describe('gemm memory plan', () => {
     expect(p.totalBytes).toBeLessThanOrEqual(512 * 2 ** 20);
     for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(2 ** 31);
     expect(p.chunks.reduce((a, c) => a + c.count, 0)).toBe(16384);
+  });
+
+  it('sizes the slots of gated cells from the descriptor: LSTM checkpoints hold [h, c], step slots the 6-vector record', () => {
+    const H = 64;
+    const P = 4 * H * 1 + 4 * H * H + 8 * H + H + 1; // Wx, Wh, bx, bh, Wy, by (I = O = 1)
+    const p = planGemm(base(Array(512).fill(100), { cell: lstm, hiddenSize: H, params: P, checkpointEvery: 10 }));
+    const ld = rowStride(p.capacity);
+    expect(p.slots).toMatchObject({ gated: true, gate: 4 * H, state: 2 * H, slot: 6 * H, grad: 5 * H, zx: 2 * H, gradX: 0, scratch: 4 * H });
+    // 10 checkpoints of the state (2H rows) and 10 step slots of the record (6H rows).
+    expect(p.bytes.states).toBe((10 * 2 * H + 10 * 6 * H) * ld * 4);
+    // The parameters, h0 and c0, Whᵀ (H × 4H) and Wyᵀ.
+    expect(p.bytes.weights).toBe((P + 2 * H + 4 * H * H + H) * 4);
+    expect(p.work.rows - p.work.scratch).toBeGreaterThanOrEqual(4 * H * ld);
+    const g = planGemm(base(Array(512).fill(100), { cell: gru, hiddenSize: H, params: 3 * H + 3 * H * H + 6 * H + H + 1 }));
+    expect(g.slots).toMatchObject({ state: H, slot: 5 * H, grad: 7 * H, gradX: 4 * H });
+    expect(planGemm(base(Array(512).fill(100))).slots).toMatchObject({ gated: false, slot: 256, grad: 256, scratch: 0 });
   });
 
   it('respects the binding limit per buffer, and names the limit one sequence cannot fit', () => {

@@ -169,3 +169,49 @@ fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev
   }
   *S = Sn;
 }
+
+// @part gates
+
+// The gemm strategy's elementwise steps on unit j of one sequence (shaders/gemm_gates.wgsl), between its products.
+// The unit's record of a step is u = [h, r, z, n, hn] with hn = Wh_n·h_{t−1} + bh_n (SLOT_VECS = 5, generated with
+// GATES, STATE_VECS, GRAD_VECS, GRADX_VEC from src/cells/gru.ts); before gateForward, u[1..4) hold the input
+// projection Zx = Wx·x_t + bx of the unit's three gates.
+
+// act and actGrad: the model's `activation` of a gated cell, tanh (the one setting it takes), which gemm.wgsl's
+// Elman epilogues name (it splices `scalar gates`); act'(z) through h = tanh(z) is 1 − h².
+fn act(z: f32) -> f32 {
+  return tanhClamped(z);
+}
+
+fn actGrad(h: f32) -> f32 {
+  return 1.0 - h * h;
+}
+
+// Σ overflowTerm(a) over the unit's gate pre-activations in the last gateForward.
+var<private> gateScaled: f32;
+
+// One step forward: zh = Wh·h_{t−1} + bh of the unit's gates (r, z, n), prev = [h_{t−1}] of the unit.
+fn gateForward(u: array<f32, SLOT_VECS>, zh: array<f32, GATES>, prev: array<f32, STATE_VECS>) -> array<f32, SLOT_VECS> {
+  let ar = u[1] + zh[0];
+  let az = u[2] + zh[1];
+  let r = sigmoid(ar);
+  let z = sigmoid(az);
+  let an = u[3] + r * zh[2];
+  gateScaled = overflowTerm(ar) + overflowTerm(az) + overflowTerm(an);
+  let n = tanhClamped(an);
+  return array<f32, SLOT_VECS>((1.0 - z) * n + z * prev[0], r, z, n, zh[2]);
+}
+
+// One step back: dhProducts = Wyᵀ·dy_t + Whᵀ·da_{t+1} (the recurrent side's da), carry = z_{t+1}⊙dh_{t+1} (0 where
+// the gradient does not flow), u = the step's record, prev = [h_{t−1}]. Returns the recurrent side's
+// [da_r, da_z, r⊙da_n], the carry z⊙dh_t into h_{t−1}, and the input side's [da_r, da_z, da_n].
+fn gateBackward(dhProducts: f32, carry: f32, u: array<f32, SLOT_VECS>, prev: array<f32, STATE_VECS>) -> array<f32, GRAD_VECS> {
+  let r = u[1];
+  let z = u[2];
+  let n = u[3];
+  let dh = dhProducts + carry;
+  let dan = dh * (1.0 - z) * (1.0 - n * n);
+  let daz = dh * (prev[0] - n) * (z * (1.0 - z));
+  let dar = dan * u[4] * (r * (1.0 - r));
+  return array<f32, GRAD_VECS>(dar, daz, dan * r, dh * z, dar, daz, dan);
+}

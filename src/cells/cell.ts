@@ -66,6 +66,15 @@ export interface Cell<N extends string = string> {
   readonly activations: readonly Activation[];
   /** Values for the WGSL overrides the cell module declares, for a model's activation. */
   overrides(activation: Activation): Record<string, number>;
+  /**
+   * Gated cells: the per-unit records of the gemm strategy's elementwise steps (the module's part `gates`,
+   * shaders/gemm_gates.wgsl), in H-vectors per step and sequence. `slot`: what a step keeps, the state vectors
+   * first, then the gates' input projection Zx = Wx·x + bx (written by the projection, replaced by the values the
+   * backward step needs). `grad`: a step's gradients, dSSR/da of the gates on the recurrent side (what Whᵀ, dWh and
+   * dbh take) first, then the carry into step t−1 (the part of dSSR/ds_{t−1} that does not go through Wh), then at
+   * vector `gradX` dSSR/da on the input side (dWx, dbx) where it differs (gradX 0: the same as the recurrent side).
+   */
+  readonly gemm?: { readonly slot: number; readonly grad: number; readonly gradX: number };
 }
 
 export function extent(e: Extent, { inputSize: I, hiddenSize: H, outputSize: O }: Shape): number {

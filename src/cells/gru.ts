@@ -24,4 +24,7 @@ export const gru: Cell<GruParam> = {
   initialState: ['h0'],
   activations: ['tanh'],
   overrides: () => ({}),
+  // gemm: a step keeps [h, r, z, n, Wh_n·h_{t−1} + bh_n]; its gradients are [da_r, da_z, r⊙da_n (the recurrent
+  // side), z⊙dh (the carry into h_{t−1}), da_r, da_z, da_n (the input side)].
+  gemm: { slot: 5, grad: 7, gradX: 4 },
 };

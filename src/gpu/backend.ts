@@ -131,7 +131,7 @@ export class GpuBackend implements Backend {
       truncation: opts.truncation,
     };
     const limits = this.device.limits;
-    const strategy = chooseStrategy(opts.strategy, shape, limits, tuningFor(this.device).perSequenceMaxHidden);
+    const strategy = chooseStrategy(opts.strategy, shape, limits, tuningFor(this.device));
     // Buffers of another strategy (or of training) would only inflate the memory held: start afresh on a change.
     const pool = this.runtime.claim(`run ${strategy.name}`);
     const timer = this.opts.timestamps ? GpuTimer.create(this.device, 4096) : null;

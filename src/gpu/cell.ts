@@ -7,17 +7,20 @@
 //   sequence    + per-sequence private-array functions: w, zScaled, cellInit, cellForward, predict, readoutBackward
 //   backward    + cellBackward (BPTT)
 //   tangent     + cellTangent (forward-mode sensitivities, RTRL)
+//   gates       layout + activation + the gated cells' elementwise steps of one unit for the gemm strategy: gateForward,
+//               gateBackward, with the unit-record sizes generated from the descriptor's `gemm` (gemm_gates.wgsl),
+//               and act/actGrad (tanh) that gemm.wgsl's Elman epilogues name; nothing for a cell without gates
 // docs/cells.md describes the module contract.
 
 import { GpuError } from '../errors.ts';
 import { wgslLayout, type Cell } from '../cells/index.ts';
 import { shaders } from '#shaders';
 
-export const CELL_PARTS = ['layout', 'activation', 'scalar', 'sequence', 'backward', 'tangent'] as const;
+export const CELL_PARTS = ['layout', 'activation', 'scalar', 'sequence', 'backward', 'tangent', 'gates'] as const;
 export type CellPart = (typeof CELL_PARTS)[number];
 
 /** The parts each part needs (transitively included). */
-const NEEDS: Record<CellPart, CellPart[]> = { layout: [], activation: [], scalar: ['layout', 'activation'], sequence: ['scalar'], backward: ['sequence'], tangent: ['sequence'] };
+const NEEDS: Record<CellPart, CellPart[]> = { layout: [], activation: [], scalar: ['layout', 'activation'], sequence: ['scalar'], backward: ['sequence'], tangent: ['sequence'], gates: ['layout', 'activation'] };
 
 const MARKER = /^[ \t]*\/\/ @cell((?:[ \t]+\w+)*)[ \t]*$/gm;
 const PART = /^\/\/ @part (\w+)[ \t]*$/gm;
@@ -50,6 +53,24 @@ export function partsWithNeeds(parts: readonly CellPart[]): CellPart[] {
   return CELL_PARTS.filter((p) => all.has(p));
 }
 
+/**
+ * The sizes of a gated cell's per-unit records (part `gates`), generated from the descriptor: GATES, STATE_VECS,
+ * SLOT_VECS (a step's record), GRAD_VECS (a step's gradients, the carry at vector GATES) and GRADX_VEC.
+ */
+function gateRecordConsts(cell: Cell): string | null {
+  const g = cell.gemm;
+  if (cell.gates < 2) return null; // Elman: part `gates` adds nothing
+  if (!g) throw new GpuError(`cell "${cell.name}" has gates but no unit records (its descriptor's \`gemm\`), which part "gates" needs`);
+  return [
+    `// Unit records of cell "${cell.name}", generated from src/cells/${cell.name}.ts:`,
+    `const GATES: u32 = ${cell.gates}u;`,
+    `const STATE_VECS: u32 = ${cell.stateVectors}u;`,
+    `const SLOT_VECS: u32 = ${g.slot}u;`,
+    `const GRAD_VECS: u32 = ${g.grad}u;`,
+    `const GRADX_VEC: u32 = ${g.gradX}u;`,
+  ].join('\n');
+}
+
 /** The cell text for `parts` (a kernel whose H is declared with `keyword`). */
 export function cellSource(cell: Cell, parts: readonly CellPart[], keyword: 'const' | 'override'): string {
   const file = `shaders/cells/${cell.name}.wgsl`;
@@ -61,6 +82,8 @@ export function cellSource(cell: Cell, parts: readonly CellPart[], keyword: 'con
   const out: string[] = [`// ---- cell "${cell.name}" (${upTo.join(', ')}), spliced by src/gpu/cell.ts from ${file} and shaders/cells/readout.wgsl ----`];
   for (const p of upTo) {
     if (p === 'layout') out.push(`// Parameter layout of cell "${cell.name}", generated from src/cells/${cell.name}.ts:\n${wgslLayout(cell, keyword)}`);
+    const records = p === 'gates' ? gateRecordConsts(cell) : null;
+    if (records) out.push(records);
     const text = own.get(p);
     if (text) out.push(text);
     const r = readout.get(p);

@@ -10,6 +10,7 @@ import { maxLength } from '../batch.ts';
 import { GpuError } from '../errors.ts';
 import type { Chunk } from './plan.ts';
 import { STEP_RECORD_BYTES } from './kernels/gemm.ts';
+import { elman, type Cell } from '../cells/index.ts';
 
 /** A chunk should hold at least min(N, MIN_PARALLEL) sequences before the planner trades recomputation for memory. */
 export const MIN_PARALLEL = 4096;
@@ -23,7 +24,39 @@ export const GRAD_BLOCK = 16;
 /** A split-K part sums at least this many sequences. */
 export const MIN_PART = 64;
 
+/**
+ * Rows (floats per sequence) of the gemm strategy's per-step slots for a cell with H hidden units. Elman: one H-row
+ * vector each. Gated cells (the descriptor's `gemm` record): a step slot holds the state and the cell's record of the
+ * step, a dz slot the gradient record (da, the carry, the input side's da), and the scratch rows hold Zh (forward)
+ * or dh (backward) of the current step.
+ */
+export interface GemmRows {
+  gated: boolean;
+  /** Rows of the gate products (Wx·x, Wh·h, the weight gradients): gates·H. */
+  gate: number;
+  /** The state (a checkpoint slot): stateVectors·H. */
+  state: number;
+  /** A step's state slot. */
+  slot: number;
+  /** A step's dz (gated: gradient record) slot. */
+  grad: number;
+  /** First row of Zx in a step slot (after the state), 0 for Elman. */
+  zx: number;
+  /** First row of the input side's da in a gradient slot. */
+  gradX: number;
+  /** Scratch rows (gated: gates·H; Elman none). */
+  scratch: number;
+}
+
+export function gemmRows(cell: Cell, H: number): GemmRows {
+  const g = cell.gemm;
+  if (!g || cell.gates < 2) return { gated: false, gate: H, state: H, slot: H, grad: H, zx: 0, gradX: 0, scratch: 0 };
+  return { gated: true, gate: cell.gates * H, state: cell.stateVectors * H, slot: g.slot * H, grad: g.grad * H, zx: cell.stateVectors * H, gradX: g.gradX * H, scratch: cell.gates * H };
+}
+
 export interface GemmPlanInput {
+  /** The recurrent cell (default Elman). */
+  cell?: Cell;
   lengths: Uint32Array;
   inputSize: number;
   hiddenSize: number;
@@ -58,11 +91,13 @@ export interface GemmPlan {
   records: number;
   /** BPTT: steps per weight-gradient product (dz and dy slots held). */
   block: number;
+  /** Rows of the cell's per-step slots. */
+  slots: GemmRows;
   /**
-   * Float offsets in the `work` buffer at capacity: dy slots, dz slots (block + two carry slots), rows, and the
-   * split-K partial sums (splitParts(capacity) rows of P; a smaller chunk needs no more).
+   * Float offsets in the `work` buffer at capacity: dy slots, dz slots (block + two carry slots), the gated cells'
+   * scratch rows, rows, and the split-K partial sums (splitParts(capacity) rows of P; a smaller chunk needs no more).
    */
-  work: { dy: number; dz: number; rows: number; partials: number; floats: number };
+  work: { dy: number; dz: number; scratch: number; rows: number; partials: number; floats: number };
   /** Bytes per buffer role. */
   bytes: Record<string, number>;
   /** Sum of `bytes`: the GPU memory of the run. */
@@ -87,8 +122,8 @@ export function rowStride(n: number): number {
  * Split-K parts for the weight-gradient products of a chunk of `cap` sequences: enough that tiles × parts reach
  * `groups` workgroups, each part at least MIN_PART sequences. (64×64 output tiles are assumed here.)
  */
-export function splitParts(cap: number, p: Pick<GemmPlanInput, 'inputSize' | 'hiddenSize' | 'wgradGroups'>): { parts: number; partLen: number } {
-  const tiles = Math.ceil(p.hiddenSize / 64) * Math.ceil((p.hiddenSize + p.inputSize + 1) / 64);
+export function splitParts(cap: number, p: Pick<GemmPlanInput, 'inputSize' | 'hiddenSize' | 'wgradGroups'> & { gates?: number }): { parts: number; partLen: number } {
+  const tiles = Math.ceil(((p.gates ?? 1) * p.hiddenSize) / 64) * Math.ceil((p.hiddenSize + p.inputSize + 1) / 64);
   const want = Math.ceil((p.wgradGroups ?? 8) / tiles);
   const parts = Math.max(1, Math.min(want, Math.floor(cap / MIN_PART)));
   const partLen = Math.ceil(cap / parts);
@@ -98,29 +133,32 @@ export function splitParts(cap: number, p: Pick<GemmPlanInput, 'inputSize' | 'hi
 /** Buffer bytes per role for `cap` sequences, `segment` steps per segment. */
 function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts: number) {
   const { inputSize: I, hiddenSize: H, outputSize: O } = p;
+  const R = gemmRows(p.cell ?? elman, H);
   const ckpt = p.gradients ? Math.ceil(T / segment) : 1;
   const outPerSeq = (p.outAll ? T : 1) * O;
   const block = p.gradients ? Math.min(GRAD_BLOCK, segment) : 1;
-  const split = p.gradients ? splitParts(cap, p) : { parts: 0, partLen: 0 };
+  const split = p.gradients ? splitParts(cap, { ...p, gates: R.gate / H }) : { parts: 0, partLen: 0 };
   const dy = pad64(p.params);
   const ld = rowStride(cap);
   const dz = dy + pad64(block * O * ld);
-  const rows = dz + (p.gradients ? pad64((block + 2) * H * ld) : 0);
+  const scratch = dz + (p.gradients ? pad64((block + 2) * R.grad * ld) : 0);
+  const rows = scratch + pad64(R.scratch * ld);
   const partials = rows + pad64((O + 1) * cap);
-  const work = { dy, dz, rows, partials, floats: partials + split.parts * p.params };
+  const work = { dy, dz, scratch, rows, partials, floats: partials + split.parts * p.params };
   const segments = Math.ceil(T / segment);
   // init, and per segment a projection (twice with BPTT's recomputation) and per step the step and output
   // products; BPTT adds per step the output and dz products, per block the two weight-gradient products, and WSUM.
+  // (Gated cells reuse the step's and dz's records for their gate steps and the block's for WGRAD_X.)
   const blocks = Math.ceil(T / block) + segments;
   const records = 2 + 2 * segments + (p.gradients ? 5 * T + 2 * blocks : 2 * T);
   const bytes: Record<string, number> = {
-    weights: (p.params + H + H * H + H * O) * 4,
+    weights: (p.params + R.state + H * R.gate + H * O) * 4,
     xs: cap * T * I * 4,
     lengths: cap * 4,
     targets: p.hasTargets ? cap * outPerSeq * 4 : 0,
     ys: p.outputs ? cap * outPerSeq * 4 : 0,
     'ys readback': p.outputs ? cap * outPerSeq * 4 : 0,
-    states: (ckpt + segment) * H * ld * 4,
+    states: (ckpt * R.state + segment * R.slot) * ld * 4,
     work: work.floats * 4,
     flags: cap * 4,
     steps: records * STEP_RECORD_BYTES,
@@ -130,7 +168,7 @@ function layout(p: GemmPlanInput, T: number, cap: number, segment: number, parts
     'small buffers': 256,
   };
   const totalBytes = Object.values(bytes).reduce((a, b) => a + b, 0);
-  return { ckpt, work, records, block, split, bytes, totalBytes };
+  return { ckpt, work, records, block, split, bytes, totalBytes, rows: R };
 }
 
 /** The per-buffer binding limit: which role first exceeds it at `cap` sequences, if any. (The step records are bound 32 bytes at a time.) */
@@ -214,6 +252,7 @@ export function planGemm(p: GemmPlanInput): GemmPlan {
     totalParts: parts,
     records: l.records,
     block: l.block,
+    slots: l.rows,
     work: l.work,
     bytes: l.bytes,
     totalBytes: l.totalBytes,

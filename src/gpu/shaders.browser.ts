@@ -2,6 +2,7 @@
 import rnn from '../../shaders/rnn.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import gemm from '../../shaders/gemm.wgsl?raw';
+import gemm_gates from '../../shaders/gemm_gates.wgsl?raw';
 import train from '../../shaders/train.wgsl?raw';
 import model_sums from '../../shaders/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
@@ -17,4 +18,4 @@ import cell_lstm from '../../shaders/cells/lstm.wgsl?raw';
 import cell_gru from '../../shaders/cells/gru.wgsl?raw';
 import cell_readout from '../../shaders/cells/readout.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, train, model_sums, optimizer, clip, rtrl, copy, fma, gather, optimizer_wide, unroll_study, cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, readout: cell_readout } };
+export const shaders = { rnn, reduce, gemm, gemm_gates, train, model_sums, optimizer, clip, rtrl, copy, fma, gather, optimizer_wide, unroll_study, cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, readout: cell_readout } };

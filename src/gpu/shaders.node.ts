@@ -7,6 +7,7 @@ export const shaders = {
   rnn: read('rnn'),
   reduce: read('reduce'),
   gemm: read('gemm'),
+  gemm_gates: read('gemm_gates'),
   train: read('train'),
   model_sums: read('model_sums'),
   optimizer: read('optimizer'),

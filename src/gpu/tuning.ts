@@ -39,6 +39,15 @@ export interface AdapterTuning {
    * both software adapters keep per-sequence up to its limit. Hardware: not measured (no GPU here).
    */
   perSequenceMaxHidden: number;
+  /**
+   * `auto` for gated cells (LSTM, GRU): the largest hidden size that runs per-sequence (where its per-cell limit
+   * lets it); larger ones run gemm. Measured for an LSTM on lavapipe (N = 4,096, T = 16, I = O = 1, loaded 2-core
+   * machine): per-sequence against gemm 6.9 M against 1.6 M sequence-steps/s forward and 4.1 M against 0.13 M with
+   * gradients at H = 4, 3.0 M against 0.50 M and 0.86 M against 0.11 M at H = 8; on SwiftShader at H = 8 0.42 M
+   * against 0.056 M and 0.047 M against 0.008 M. So per-sequence up to 8 (its limit for the gated cells) on both;
+   * hardware: not measured, the same.
+   */
+  perSequenceMaxHiddenGated: number;
 }
 
 /**
@@ -51,9 +60,9 @@ export interface AdapterTuning {
  * arrays it makes constant-indexed are small (H ≤ 4). Hardware compilers are much faster, so they get more room.
  */
 export const ADAPTER_TUNING: Record<AdapterKind, AdapterTuning> = {
-  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16 },
-  swiftshader: { unrollChars: 96 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16 },
-  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 4, rn: 4 }, gemmWgradTile: { rm: 8, rn: 4 }, perSequenceMaxHidden: 16 },
+  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 8 },
+  swiftshader: { unrollChars: 96 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 8 },
+  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 4, rn: 4 }, gemmWgradTile: { rm: 8, rn: 4 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 8 },
 };
 
 /** The kind of adapter behind a description or GPUAdapterInfo (SwiftShader, Mesa's llvmpipe, or anything else). */

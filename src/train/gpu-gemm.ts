@@ -16,7 +16,7 @@ import type { Chunk } from '../gpu/plan.ts';
 import { BufferUsage } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
 import { GemmProgram, type Dispatch } from '../gpu/strategies/gemm.ts';
-import type { Model } from '../model.ts';
+import { initialState, type Model } from '../model.ts';
 import { initialResult, STATUS_OK, type CoreExtras, type CoreResult } from './cpu.ts';
 import { minibatchOrder, optimizerSettings, stepFactors, type ResolvedOptions } from './options.ts';
 
@@ -141,7 +141,7 @@ export class GemmTrainer {
     const cfg = pool.data(
       'train gemm optimizer config',
       new Uint32Array(
-        opt.config(model, P + model.hiddenSize, { ...optimizerSettings(o, x.trajectory, trajBase), lr: o.lrs[m] }),
+        opt.config(model, P + initialState(model).length, { ...optimizerSettings(o, x.trajectory, trajBase), lr: o.lrs[m] }),
       ),
       UNIFORM,
     );

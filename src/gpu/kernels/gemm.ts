@@ -1,18 +1,26 @@
 // The gemm strategy's kernels (shaders/gemm.wgsl): one pipeline per KIND (projection, recurrent step, output,
-// dz, the two weight-gradient products over blocks of steps with split-K, h0, the parts' sum) and shape, with tile sizes as overrides and a dynamic-offset uniform
-// holding one step record per dispatch, so a whole chunk is recorded with one bind group per kind.
+// dz, the weight-gradient products over blocks of steps with split-K, h0, the parts' sum) and shape, with tile sizes
+// as overrides and a dynamic-offset uniform holding one step record per dispatch, so a whole chunk is recorded with
+// one bind group per kind. Gated cells add their elementwise gate steps (shaders/gemm_gates.wgsl, the cell module's
+// part `gates`) and the input side's weight-gradient product.
 
 import { GpuError } from '../../errors.ts';
 import { cellOf, type CellName } from '../../cells/index.ts';
 import { paramLayout, type Activation, type Shape } from '../../model.ts';
 import { withCell } from '../cell.ts';
+import { gemmRows } from '../gemm-plan.ts';
 import { tuningFor } from '../tuning.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeConsts } from '../specialize.ts';
 import { shaders } from '#shaders';
 
-export const GEMM_KINDS = { proj: 0, step: 1, out: 2, dz: 3, wgradH: 4, wgradY: 5, init: 6, wsum: 7 } as const;
-export type GemmKind = keyof typeof GEMM_KINDS;
+export const GEMM_KINDS = { proj: 0, step: 1, out: 2, dz: 3, wgradH: 4, wgradY: 5, init: 6, wsum: 7, wgradX: 8 } as const;
+/** The elementwise gate steps of gated cells (KIND of shaders/gemm_gates.wgsl). */
+export const GATE_KINDS = { gate: 0, gateBack: 1 } as const;
+export type GemmKind = keyof typeof GEMM_KINDS | keyof typeof GATE_KINDS;
+const isGateKind = (k: GemmKind): k is keyof typeof GATE_KINDS => k in GATE_KINDS;
+/** Invocations per workgroup of the gate steps. */
+const GATE_WG = 64;
 
 /** A workgroup of tx×ty invocations computes (ty·rm) × (tx·rn) outputs, K in steps of bk. rm, rn ≤ 8. */
 export interface GemmTile {
@@ -79,14 +87,26 @@ interface KindKernel {
 
 const paramCount = (s: Shape): number => paramLayout(s).count;
 
-/** Output rows M of a product of `kind`. */
-function rowsOf(v: Shape, kind: GemmKind): number {
+/** Output rows M of a product of `kind` (as sizeM in the WGSL; the gate steps: H units). */
+function rowsOf(v: GemmVariant, kind: GemmKind): number {
+  const R = gemmRows(cellOf(v), v.hiddenSize);
   if (kind === 'wsum') return 1;
-  return kind === 'out' || kind === 'wgradY' ? v.outputSize : v.hiddenSize;
+  if (kind === 'out' || kind === 'wgradY') return v.outputSize;
+  if (kind === 'proj' || kind === 'step' || kind === 'wgradH' || kind === 'wgradX') return R.gate;
+  if (kind === 'init') return R.state;
+  return v.hiddenSize;
 }
 
 /** The kinds a forward pass records; BPTT adds the rest. */
 export const FORWARD_KINDS: readonly GemmKind[] = ['init', 'proj', 'step', 'out'];
+
+/** The kinds a cell's runs record: Elman's products; gated cells add the gate steps and WGRAD_X. */
+export function gemmKinds(cell: { gates: number }, gradients: boolean): GemmKind[] {
+  const gated = cell.gates > 1;
+  const kinds: GemmKind[] = gradients ? ['proj', 'step', 'out', 'dz', 'wgradH', 'wgradY', 'init', 'wsum'] : [...FORWARD_KINDS];
+  if (gated) kinds.push('gate', ...(gradients ? (['gateBack', 'wgradX'] as const) : []));
+  return kinds;
+}
 
 export class GemmKernels {
   private constructor(
@@ -99,13 +119,23 @@ export class GemmKernels {
    * The pipelines of `kinds` (default: all) for a variant, created in parallel (createComputePipelineAsync) and
    * cached per device by their source, entry point and constants (src/gpu/kernel.ts).
    */
-  static async load(device: GPUDevice, v: GemmVariant, kinds: readonly GemmKind[] = Object.keys(GEMM_KINDS) as GemmKind[]): Promise<GemmKernels> {
+  static async load(device: GPUDevice, v: GemmVariant, kinds: readonly GemmKind[] = gemmKinds(cellOf(v), true)): Promise<GemmKernels> {
     const { inputSize: I, hiddenSize: H, outputSize: O } = v;
     const cell = cellOf(v);
+    const R = gemmRows(cell, H);
     const tuning = tuningFor(device);
     const sources = new Map<string, string>(); // by tile (RM, RN): the only text that differs between kinds
+    // Gated cells: the products' sizes and slots (src/gpu/gemm-plan.ts gemmRows); Elman keeps the defaults.
+    const gated: Record<string, number | boolean> = R.gated
+      ? { GATED: true, SR: R.slot, DR: R.grad, ZX: R.zx, DAX: R.gradX, XC: 0, OFF_XBIAS: (paramLayout(v).blocks as Record<string, { offset: number }>).bx.offset }
+      : {};
     const loaded = await Promise.all(
       kinds.map(async (kind): Promise<[GemmKind, KindKernel]> => {
+        if (isGateKind(kind)) {
+          const label = `gemm_gates.${kind}[${cell.name},H=${H},I=${I},O=${O}]`;
+          const kernel = await Kernel.load(device, { label, source: withCell(label, shaders.gemm_gates, cell), entry: 'main', dynamic: ['step'], constants: { H, I, O, KIND: GATE_KINDS[kind], WG: GATE_WG } });
+          return [kind, { kernel, tile: { tx: GATE_WG, ty: 1, rm: 1, rn: 1, bk: 1 } }];
+        }
         const tile = v.tile ?? tileFor(rowsOf(v, kind), v.shared, kind === 'wgradH' ? tuning.gemmWgradTile : tuning.gemmTile);
         const why = tileProblem(tile, device.limits, v.shared);
         if (why) throw new GpuError(`gemm.${kind}: ${why}`);
@@ -123,6 +153,7 @@ export class GemmKernels {
             I,
             O,
             KIND: GEMM_KINDS[kind],
+            ...gated,
             ...cell.overrides(v.activation),
             OUT_ALL: v.outAll,
             WRITE_Y: v.writeY,
@@ -143,6 +174,7 @@ export class GemmKernels {
   /** Workgroups of tiles one product of `kind` needs over n sequences (wgrad kinds: per split-K part). */
   tiles(kind: GemmKind, n: number): number {
     const { tile } = this.kinds.get(kind)!;
+    if (isGateKind(kind)) return Math.ceil((this.v.hiddenSize * n) / GATE_WG);
     const [M, NC] = this.size(kind, n);
     return Math.ceil(NC / (tile.tx * tile.rn)) * Math.ceil(M / (tile.ty * tile.rm));
   }
@@ -157,7 +189,8 @@ export class GemmKernels {
   size(kind: GemmKind, n: number): [number, number] {
     const { inputSize: I, hiddenSize: H } = this.v;
     const M = rowsOf(this.v, kind);
-    const NC = kind === 'wgradH' ? I + H + 1 : kind === 'wgradY' ? H + 1 : kind === 'wsum' ? paramCount(this.v) : n;
+    const xc = gemmRows(cellOf(this.v), H).gated ? 0 : I;
+    const NC = kind === 'wgradH' ? xc + H + 1 : kind === 'wgradX' ? I + 1 : kind === 'wgradY' ? H + 1 : kind === 'wsum' ? paramCount(this.v) : n;
     return [M, NC];
   }
 

@@ -2,6 +2,7 @@
 // commit and finish, for models whose parameters are too many for one invocation (fused gemm training). The
 // stop rules and the arithmetic are those of optimizer.wgsl and of src/train/optimizer.ts, its float64 reference.
 
+import type { CellName } from '../../cells/index.ts';
 import { paramLayout, type Shape } from '../../model.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import type { OptimizerSettings } from './optimizer.ts';
@@ -34,8 +35,8 @@ export class WideOptimizerKernel {
     return new WideOptimizerKernel(device, Object.fromEntries(ENTRIES.map((e, i) => [e, made[i]])) as Record<Entry, Kernel>, workgroupSize);
   }
 
-  /** The config uniform for a model of `shape`, whose weights buffer holds Whᵀ at `offWhT` and Wyᵀ after it. */
-  config(shape: Shape, offWhT: number, c: WideConfig): ArrayBuffer {
+  /** The config uniform for a model of `shape`, whose weights buffer holds Whᵀ (H × gates·H) at `offWhT` and Wyᵀ after it. */
+  config(shape: Shape & { cell?: CellName }, offWhT: number, c: WideConfig): ArrayBuffer {
     const { Wh, Wy } = paramLayout(shape).blocks;
     const H = shape.hiddenSize;
     const has = c.threshold !== -Infinity;
@@ -50,7 +51,8 @@ export class WideOptimizerKernel {
       whOffset: Wh.offset,
       wyOffset: Wy.offset,
       offWhT,
-      offWyT: offWhT + H * H,
+      offWyT: offWhT + H * Wh.rows,
+      G: Wh.rows,
       momentum: c.momentum,
       beta1: c.beta1,
       beta2: c.beta2,

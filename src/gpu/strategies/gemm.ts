@@ -5,13 +5,16 @@
 // and dy for a block of steps, and computes the weight gradients of each block as one product over all its
 // (sequence, step) pairs, split over the sequences into parts whose partial sums are added in a fixed order at the
 // end of the chunk. No per-sequence gradient rows. When the hidden states of a chunk do not fit the memory budget,
-// only every k-th is stored and segments are recomputed (src/gpu/gemm-plan.ts).
+// only every k-th is stored and segments are recomputed (src/gpu/gemm-plan.ts). Gated cells (LSTM, GRU) run the
+// same products with gates·H rows, and after each step's recurrent product and each dz product the cell's
+// elementwise gate step (shaders/gemm_gates.wgsl); their weight gradients add one product for the input side.
 
 import { outputCount } from '../../batch.ts';
 import { tuningFor } from '../tuning.ts';
-import { LIMITS, paramLayout, type Model } from '../../model.ts';
+import { LIMITS, initialState, paramLayout, type Model } from '../../model.ts';
+import { cellOf } from '../../cells/index.ts';
 import { planGemm, rowStride, splitParts, type GemmPlan } from '../gemm-plan.ts';
-import { FORWARD_KINDS, GemmKernels, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
+import { GemmKernels, gemmKinds, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import type { Chunk } from '../plan.ts';
@@ -55,6 +58,10 @@ class Recorder {
     this.dispatches.push({ kind, record: this.records.length, batches });
     this.records.push(r);
   }
+  /** A dispatch of `kind` with the last record added. */
+  again(kind: GemmKind, batches = 1): void {
+    this.dispatches.push({ kind, record: this.records.length - 1, batches });
+  }
   pack(): Uint32Array<ArrayBuffer> {
     const words = STEP_RECORD_BYTES / 4;
     const out = new Uint32Array(this.records.length * words);
@@ -66,19 +73,20 @@ class Recorder {
 }
 
 /**
- * The dispatches of one chunk. States live in slots of H×n floats: checkpoint slots first (slot 0 is h0; in a
- * forward pass it carries the last state of the previous segment), then one slot per step of the current segment.
+ * The dispatches of one chunk. States live in slots of rows×n floats: checkpoint slots first (the state alone; slot
+ * 0 is h0 (c0); in a forward pass it carries the last state of the previous segment), then one slot per step of the
+ * current segment (the state, and for gated cells the cell's record of the step).
  */
-function recordChunk(plan: GemmPlan, c: Chunk, parts: number, H: number, O: number, gradients: boolean, outAll: boolean, lengths: Uint32Array, truncation: number | undefined): Recorder {
+function recordChunk(plan: GemmPlan, c: Chunk, parts: number, O: number, gradients: boolean, outAll: boolean, lengths: Uint32Array, truncation: number | undefined): Recorder {
   const rec = new Recorder();
+  const R = plan.slots;
   const n = c.count;
   const ld = rowStride(n);
   const dySlot = (j: number): number => plan.work.dy + j * O * ld;
-  const dzSlot = (j: number): number => plan.work.dz + j * H * ld;
+  const dzSlot = (j: number): number => plan.work.dz + j * R.grad * ld;
   const k = plan.segment;
-  const slot = (i: number): number => i * H * ld;
-  const ckpt = (s: number): number => slot(gradients ? s : 0);
-  const seg = (tt: number): number => slot(plan.checkpointSlots + tt);
+  const ckpt = (s: number): number => (gradients ? s : 0) * R.state * ld;
+  const seg = (tt: number): number => plan.checkpointSlots * R.state * ld + tt * R.slot * ld;
   const S = Math.ceil(c.steps / k);
   // Steps at which some sequence has a prediction.
   const predicts = new Uint8Array(c.steps);
@@ -93,11 +101,12 @@ function recordChunk(plan: GemmPlan, c: Chunk, parts: number, H: number, O: numb
       const t = t0 + tt;
       const also = keep && tt === len - 1 && s + 1 < S ? ckpt(s + 1) : NONE;
       rec.add('step', { t, cur: seg(tt), prev: tt === 0 ? ckpt(s) : seg(tt - 1), also });
+      if (R.gated) rec.again('gate');
       if (loss && predicts[t]) rec.add('out', { t, cur: seg(tt), flags: LOSS, dy: dySlot(0) });
     }
   };
 
-  rec.add('init', { t: 0, cur: slot(0) });
+  rec.add('init', { t: 0, cur: 0 });
   for (let s = 0; s < S; s++) forwardSegment(s, true, true);
   if (!gradients) return rec;
 
@@ -127,11 +136,14 @@ function recordChunk(plan: GemmPlan, c: Chunk, parts: number, H: number, O: numb
           mask |= 1 << j;
         }
         const dzNext = tt === b1 - 1 ? carrySlot(blockIndex + 1) : dzSlot(j + 1);
-        rec.add('dz', { t, cur, dzCur: dzSlot(j), dzNext, also: tt === b0 ? carrySlot(blockIndex) : NONE, dy: dySlot(j), flags: (hasDy ? HAS_DY : 0) | (flow ? FLOW : 0) });
+        const prev = tt === 0 ? ckpt(s) : seg(tt - 1);
+        rec.add('dz', { t, cur, prev, dzCur: dzSlot(j), dzNext, also: tt === b0 ? carrySlot(blockIndex) : NONE, dy: dySlot(j), flags: (hasDy ? HAS_DY : 0) | (flow ? FLOW : 0) });
+        if (R.gated) rec.again('gateBack');
       }
       blockIndex++;
       const block = { t: t0 + b0, count: b1 - b0, cur: seg(b0), prev: b0 === 0 ? ckpt(s) : seg(b0 - 1), dzCur: dzSlot(0), dy: dySlot(0) };
       rec.add('wgradH', block, parts);
+      if (R.gated) rec.again('wgradX', parts);
       if (mask) rec.add('wgradY', { ...block, flags: mask >>> 0 }, parts);
     }
   }
@@ -226,10 +238,11 @@ export class GemmProgram {
     const tuning = tuningFor(device);
     const variant = { cell: model.cell, inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.gemmShared };
     const [kernels, reduce] = await Promise.all([
-      GemmKernels.load(device, variant, gradients ? undefined : FORWARD_KINDS),
+      GemmKernels.load(device, variant, gemmKinds(cellOf(model), gradients)),
       ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread),
     ]);
     const planFor = (reserve: number): GemmPlan => planGemm({
+      cell: cellOf(model),
       lengths: spec.lengths,
       inputSize: I,
       hiddenSize: H,
@@ -261,31 +274,35 @@ export class GemmProgram {
     return this.spec.model.outputSize + 1;
   }
 
-  /** The weights buffer's contents: the parameters, h0, then Whᵀ and Wyᵀ (read row by row by the DZ product). */
+  /**
+   * The weights buffer's contents: the parameters, the initial state (h0, c0), then Whᵀ (H × gates·H) and Wyᵀ (read
+   * row by row by the DZ product).
+   */
   static weightsImage(model: Model, bytes: number): Float32Array<ArrayBuffer> {
     const { hiddenSize: H, outputSize: O } = model;
     const P = model.params.length;
     const w32 = new Float32Array(bytes / 4);
     w32.set(model.params);
-    w32.set(model.h0, P);
+    const s0 = initialState(model);
+    w32.set(s0, P);
     const { Wh, Wy } = paramLayout(model).blocks;
-    for (let j = 0; j < H; j++) {
-      for (let k = 0; k < H; k++) w32[P + H + k * H + j] = model.params[Wh.offset + j * H + k];
-      for (let o = 0; o < O; o++) w32[P + H + H * H + j * O + o] = model.params[Wy.offset + o * H + j];
-    }
+    const G = Wh.rows; // gates·H
+    const whT = P + s0.length;
+    for (let q = 0; q < G; q++) for (let k = 0; k < H; k++) w32[whT + k * G + q] = model.params[Wh.offset + q * H + k];
+    for (let j = 0; j < H; j++) for (let o = 0; o < O; o++) w32[whT + H * G + j * O + o] = model.params[Wy.offset + o * H + j];
     return w32;
   }
 
   /** Split-K of a chunk of n sequences. */
   split(n: number): { parts: number; partLen: number } {
     const { inputSize, hiddenSize } = this.spec.model;
-    return splitParts(n, { inputSize, hiddenSize, wgradGroups: this.wgradGroups });
+    return splitParts(n, { inputSize, hiddenSize, gates: this.plan.slots.gate / hiddenSize, wgradGroups: this.wgradGroups });
   }
 
   /** The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j). */
   records(c: Chunk, lengths: Uint32Array, truncation: number | undefined): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[] } {
-    const { hiddenSize: H, outputSize: O } = this.spec.model;
-    const rec = recordChunk(this.plan, c, this.split(c.count).parts, H, O, this.spec.gradients, this.spec.model.output === 'all', lengths, truncation);
+    const { outputSize: O } = this.spec.model;
+    const rec = recordChunk(this.plan, c, this.split(c.count).parts, O, this.spec.gradients, this.spec.model.output === 'all', lengths, truncation);
     return { words: rec.pack(), dispatches: rec.dispatches };
   }
 
@@ -294,7 +311,7 @@ export class GemmProgram {
     const { device } = this.ctx;
     const split = this.split(c.count);
     const w = this.plan.work;
-    device.queue.writeBuffer(this.buffers.dims, slot * SLOT_BYTES, this.kernels.kernel('step').uniform('dims', { n: c.count, ld: rowStride(c.count), dy: w.dy, rows: w.rows, parts: split.parts, partLen: split.partLen, partials: w.partials }));
+    device.queue.writeBuffer(this.buffers.dims, slot * SLOT_BYTES, this.kernels.kernel('step').uniform('dims', { n: c.count, ld: rowStride(c.count), dy: w.dy, rows: w.rows, parts: split.parts, partLen: split.partLen, partials: w.partials, scratch: w.scratch }));
     device.queue.writeBuffer(this.buffers.reduceParams, slot * SLOT_BYTES, this.reduce.params(c.count, c.count, this.plan.totalParts, c.partOffset));
   }
 
@@ -304,7 +321,8 @@ export class GemmProgram {
     if (!b) {
       const { dims, steps, ...rest } = this.buffers;
       const { weights, lengths, xs, targets, ys, states, work, flags } = rest;
-      b = this.kernels.kernel(kind).bind(`chunk slot ${slot}`, {
+      const kernel = this.kernels.kernel(kind);
+      const all: { [name: string]: GPUBuffer | GPUBufferBinding } = {
         dims: { buffer: dims, offset: slot * SLOT_BYTES, size: 32 },
         step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES },
         weights,
@@ -315,7 +333,10 @@ export class GemmProgram {
         states,
         work,
         flags,
-      });
+      };
+      // The gate steps bind only what they use.
+      const used = new Set(kernel.reflection.bindings.map((x) => x.name));
+      b = kernel.bind(`chunk slot ${slot}`, Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name))));
       this.binds.set(key, b);
     }
     return b;

@@ -1,6 +1,7 @@
 // The registry of GPU kernel strategies and the `auto` choice. Add a strategy with one line in STRATEGIES;
 // the thresholds for `auto` live here and nowhere else.
 
+import { cellByName, isGated } from '../../cells/index.ts';
 import { InputError } from '../../errors.ts';
 import type { Strategy, StrategyChoice, StrategyShape } from '../strategy.ts';
 import { gemm } from './gemm.ts';
@@ -16,23 +17,33 @@ export const STRATEGIES: readonly Strategy[] = [perSequence, gemm, rtrl];
  *   otherwise                               → gemm (tiled GEMMs across the batch, cuDNN-style; the weight
  *                                             gradients as products over all (sequence, step) pairs)
  * and then any registered strategy that supports the shape. `rtrl` is only used when asked for. The crossover is
- * per adapter, measured, in the tuning table (src/gpu/tuning.ts); this is the default where none is given.
+ * per adapter, measured, in the tuning table (src/gpu/tuning.ts); this is the default where none is given. Gated
+ * cells (LSTM, GRU) have their own, smaller crossover, perSequenceMaxHiddenGated: a unit carries 3–4 gates, so the
+ * per-sequence kernel's registers run out sooner (it serves them to H = 8) and gemm's products have 3–4× the rows.
  */
-export const AUTO_THRESHOLDS = { perSequenceMaxHidden: 16 } as const;
+export const AUTO_THRESHOLDS = { perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 8 } as const;
+
+/** The crossovers `auto` uses (an adapter's tuning, src/gpu/tuning.ts). */
+export type AutoThresholds = { perSequenceMaxHidden: number; perSequenceMaxHiddenGated: number };
 
 export function findStrategy(name: string): Strategy | undefined {
   return STRATEGIES.find((s) => s.name === name);
 }
 
-/** The preference order of `auto` for a shape, with the adapter's crossover. */
-export function autoOrder(shape: StrategyShape, perSequenceMaxHidden: number = AUTO_THRESHOLDS.perSequenceMaxHidden): string[] {
+/**
+ * The preference order of `auto` for a shape, with the adapter's crossover (a number: the crossover of every
+ * cell, as before gated cells had their own).
+ */
+export function autoOrder(shape: StrategyShape, thresholds: number | Partial<AutoThresholds> = AUTO_THRESHOLDS): string[] {
+  const t = typeof thresholds === 'number' ? { perSequenceMaxHidden: thresholds, perSequenceMaxHiddenGated: thresholds } : { ...AUTO_THRESHOLDS, ...thresholds };
   const H = shape.hiddenSize;
-  if (H <= perSequenceMaxHidden) return ['per-sequence', 'gemm'];
+  const gated = shape.cell !== undefined && isGated(cellByName(shape.cell));
+  if (H <= (gated ? t.perSequenceMaxHiddenGated : t.perSequenceMaxHidden)) return ['per-sequence', 'gemm'];
   return ['gemm', 'per-sequence'];
 }
 
 /** The strategy for a run: the requested one (InputError naming why when it cannot serve), or `auto`'s choice. */
-export function chooseStrategy(requested: StrategyChoice | undefined, shape: StrategyShape, limits: GPUSupportedLimits, perSequenceMaxHidden?: number): Strategy {
+export function chooseStrategy(requested: StrategyChoice | undefined, shape: StrategyShape, limits: GPUSupportedLimits, thresholds?: number | Partial<AutoThresholds>): Strategy {
   const choice = requested ?? 'auto';
   if (choice !== 'auto') {
     const s = findStrategy(choice);
@@ -45,7 +56,7 @@ export function chooseStrategy(requested: StrategyChoice | undefined, shape: Str
     return s;
   }
   const reasons: string[] = [];
-  for (const name of autoOrder(shape, perSequenceMaxHidden)) {
+  for (const name of autoOrder(shape, thresholds)) {
     const s = findStrategy(name);
     if (!s) continue;
     const why = s.supports(shape, limits);
