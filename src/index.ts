@@ -4,7 +4,7 @@
 /// <reference types="@webgpu/types" preserve="true" />
 
 /**
- * Elman RNNs on WebGPU compute shaders, checked against a float64 CPU reference.
+ * Elman, LSTM and GRU RNNs on WebGPU compute shaders, checked against a float64 CPU reference.
  *
  * Create an {@link Engine} with {@link createEngine} (`backend: 'webgpu' | 'cpu' | 'auto'`), describe the network
  * as a {@link ModelJSON} and the sequences as a {@link Batch} ({@link batchFromArrays}), then call
