@@ -1,6 +1,6 @@
 // Randomized differential testing of every registered WebGPU strategy against the float64 CPU reference
-// (fast-check, fixed seed, so CI sees the same cases every run). Generated: shapes (I, H, O), activation, output
-// mode, weight scale, h0, N (mostly not multiples of 64), ragged lengths, truncation windows and clipping; each
+// (fast-check, fixed seed, so CI sees the same cases every run). Generated: the cell (Elman, LSTM, GRU), shapes
+// (I, H, O), activation, output mode, weight scale, h0 (and an LSTM's c0), N (mostly not multiples of 64), ragged lengths, truncation windows and clipping; each
 // strategy of the registry (src/gpu/strategies/index.ts) is forced in turn, skipped where its `supports` refuses the
 // shape, and must really run a minimum number of cases. Each run is repeated: the two must be bit-identical.
 //
@@ -17,6 +17,7 @@ import { expect, it } from 'vitest';
 import { maxLength, type Batch } from '../src/batch.ts';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { Engine, type Result } from '../src/engine.ts';
+import { CELL_NAMES, type CellName } from '../src/cells/index.ts';
 import { STRATEGIES } from '../src/gpu/strategies/index.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
 import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
@@ -25,11 +26,14 @@ import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
 const SEED = 20261125;
-const NUM_RUNS = 16;
+const NUM_RUNS = 20;
 /** Each strategy must have served at least this many generated cases. */
 const MIN_RUNS_PER_STRATEGY = 5;
+/** Each cell must have been served by at least this many (case, strategy) runs. */
+const MIN_RUNS_PER_CELL = 4;
 
 interface DiffCase {
+  cell: CellName;
   I: number;
   H: number;
   O: number;
@@ -49,6 +53,7 @@ interface DiffCase {
 // Sizes stay small for SwiftShader (a CPU driver): every new shape is a new pipeline to compile.
 const caseArb: fc.Arbitrary<DiffCase> = fc
   .record({
+    cell: fc.constantFrom<CellName>('elman', 'elman', 'lstm', 'gru'),
     I: fc.integer({ min: 1, max: 3 }),
     H: fc.constantFrom(1, 2, 3, 4, 5, 17),
     O: fc.integer({ min: 1, max: 2 }),
@@ -63,11 +68,13 @@ const caseArb: fc.Arbitrary<DiffCase> = fc
     clipFraction: fc.option(fc.constantFrom(0.25, 0.5, 2), { nil: null }),
     seed: fc.integer({ min: 1, max: 1_000_000 }),
   })
-  .map(({ span, ...c }) => ({ ...c, maxT: c.minT + span }));
+  // LSTM and GRU take tanh only (their gates are fixed).
+  .map(({ span, ...c }) => ({ ...c, activation: c.cell === 'elman' ? c.activation : 'tanh', maxT: c.minT + span }));
 
 function makeCase(c: DiffCase): { json: ModelJSON; batch: Batch } {
-  const json = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.activation, c.output, c.seed, c.scale / Math.sqrt(Math.max(1, c.H / 4)));
+  const json = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.activation, c.output, c.seed, c.scale / Math.sqrt(Math.max(1, c.H / 4)), c.cell);
   if (c.h0) json.h0 = Array.from({ length: c.H }, (_, j) => Math.fround(0.5 * Math.sin(c.seed + j)));
+  if (c.h0 && c.cell === 'lstm') json.c0 = Array.from({ length: c.H }, (_, j) => Math.fround(0.7 * Math.cos(c.seed + j)));
   const batch = randomBatch({ count: c.N, inputSize: c.I, outputSize: c.O, output: c.output, minLength: c.minT, maxLength: c.maxT, seed: c.seed + 1 });
   return { json, batch };
 }
@@ -90,6 +97,7 @@ const cpu = await Engine.create({ backend: 'cpu' });
 await describeGpu('randomized differential suite: every strategy against the CPU reference', (gpu) => {
   it(`${NUM_RUNS} generated cases × every registered strategy (${STRATEGIES.map((s) => s.name).join(', ')}), seed ${SEED}`, { timeout: 240_000 }, async () => {
     const runs = new Map<StrategyName, number>(STRATEGIES.map((s) => [s.name, 0]));
+    const perCell = new Map<CellName, number>(CELL_NAMES.map((c) => [c, 0]));
     const limits = gpu().device!.limits;
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
@@ -103,12 +111,12 @@ await describeGpu('randomized differential suite: every strategy against the CPU
         const opts = { ...base, clipNorm };
         const ref = clipNorm === undefined ? plain : await cpu.run(model, batch, opts);
         for (const s of STRATEGIES) {
-          const shape = { inputSize: c.I, hiddenSize: c.H, outputSize: c.O, maxSteps: T, count: c.N, gradients: true, truncation };
+          const shape = { cell: c.cell, inputSize: c.I, hiddenSize: c.H, outputSize: c.O, maxSteps: T, count: c.N, gradients: true, truncation };
           if (s.supports(shape, limits) !== null) continue;
           const r = await gpu().run(model, batch, { ...opts, strategy: s.name });
           if (gpu().lastRunStats!.strategy !== s.name) throw new Error(`asked for ${s.name}, ran ${gpu().lastRunStats!.strategy}`);
           const report = compareResults(model, batch, r, ref);
-          if (!report.ok) throw new Error(`strategy ${s.name}:\n${report.checks.map((x) => x.details).filter(Boolean).join('\n')}`);
+          if (!report.ok) throw new Error(`strategy ${s.name}, cell ${c.cell}:\n${report.checks.map((x) => x.details).filter(Boolean).join('\n')}`);
           const normTol = gpuTolerance(T, [ref.gradNorm!]);
           const norm = compareArrays([r.gradNorm!], [ref.gradNorm!], normTol);
           if (!norm.ok) throw new Error(`strategy ${s.name}: gradNorm ${r.gradNorm} vs CPU ${ref.gradNorm} beyond ${JSON.stringify(normTol)}`);
@@ -117,11 +125,13 @@ await describeGpu('randomized differential suite: every strategy against the CPU
           const diff = sameBits(r, again);
           if (diff) throw new Error(`strategy ${s.name} is not deterministic: ${diff}`);
           runs.set(s.name, runs.get(s.name)! + 1);
+          perCell.set(c.cell, perCell.get(c.cell)! + 1);
         }
       }),
       { seed: SEED, numRuns: NUM_RUNS, endOnFailure: true },
     );
-    console.info(`[differential] cases served per strategy: ${[...runs].map(([name, n]) => `${name} ${n}`).join(', ')}`);
+    console.info(`[differential] cases served per strategy: ${[...runs].map(([name, n]) => `${name} ${n}`).join(', ')}; runs per cell: ${[...perCell].map(([name, n]) => `${name} ${n}`).join(', ')}`);
+    for (const [name, n] of perCell) expect(n, `cell ${name} was run only ${n} times`).toBeGreaterThanOrEqual(MIN_RUNS_PER_CELL);
     for (const [name, n] of runs) expect(n, `strategy ${name} served only ${n} of ${NUM_RUNS} generated cases`).toBeGreaterThanOrEqual(MIN_RUNS_PER_STRATEGY);
   });
 });

@@ -26,15 +26,15 @@ export interface CpuCell {
   backward(dS: Float64Array, s: Float64Array, sp: number, so: number, xs: ArrayLike<number>, xo: number, cache: Float64Array, co: number, g: Float64Array, dPrev: Float64Array): void;
 }
 
-/** act(z) */
-function activate(kind: Activation, z: number): number {
+/** Elman's act(z). */
+export function activate(kind: Activation, z: number): number {
   if (kind === 'relu') return z > 0 ? z : 0;
   if (kind === 'tanh') return Math.tanh(z);
   return z;
 }
 
-/** act'(z) written through h = act(z): ReLU' is 1 where z > 0 (same as h > 0), else 0; tanh' = 1 − h². */
-function activateGrad(kind: Activation, h: number): number {
+/** Elman's act'(z) written through h = act(z): ReLU' is 1 where z > 0 (same as h > 0), else 0; tanh' = 1 − h². */
+export function activateGrad(kind: Activation, h: number): number {
   if (kind === 'relu') return h > 0 ? 1 : 0;
   if (kind === 'tanh') return 1 - h * h;
   return 1;

@@ -7,6 +7,7 @@
 
 import type { BackendName } from '../backend.ts';
 import type { Engine } from '../engine.ts';
+import { activate, activateGrad } from '../cpu/cells.ts';
 import { InputError, NonFiniteError } from '../errors.ts';
 import { ACTIVATIONS, type Activation } from '../model.ts';
 import { closedFormPredicted, statquestWeights } from '../statquest.ts';
@@ -92,18 +93,6 @@ export function studySetup(opts: UnrollStudyOptions): StudySetup {
   };
 }
 
-function act(kind: Activation, z: number): number {
-  if (kind === 'relu') return z > 0 ? z : 0;
-  if (kind === 'tanh') return Math.tanh(z);
-  return z;
-}
-
-function actGrad(kind: Activation, h: number): number {
-  if (kind === 'relu') return h > 0 ? 1 : 0;
-  if (kind === 'tanh') return 1 - h * h;
-  return 1;
-}
-
 /** A row from per-k dPredicted terms; throws NonFiniteError when something overflowed. */
 export function studyRow(method: string, w2: number, predicted: number, dy: number, g: Float64Array, contributions: Float64Array): UnrollRow {
   let sum = 0;
@@ -127,7 +116,7 @@ export function unrollStudyCpu(opts: UnrollStudyOptions): UnrollStudy {
   const rows = Array.from(s.w2, (w2) => {
     let h = 0;
     for (let t = 0; t < T; t++) {
-      h = act(s.activation, w1 * s.inputs[t] + b1 + w2 * h);
+      h = activate(s.activation, w1 * s.inputs[t] + b1 + w2 * h);
       hs[t] = h;
     }
     const y = w3 * h + b2;
@@ -137,7 +126,7 @@ export function unrollStudyCpu(opts: UnrollStudyOptions): UnrollStudy {
     let dh = w3;
     for (let k = 0; k < T; k++) {
       const t = T - 1 - k;
-      const dz = dh * actGrad(s.activation, hs[t]);
+      const dz = dh * activateGrad(s.activation, hs[t]);
       g[k] = dz * s.inputs[t];
       c[k] = dy * g[k];
       dh = w2 * dz;
