@@ -86,6 +86,20 @@ import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, ty
     expect(c.data).toBe('pasted CSV');
     expect(c.validationLoss).not.toBeNull();
     expect(c.finalLoss).toBeLessThan(c.initialLoss);
+    // The validation loss every 2 steps (60 / 40, rounded up), beside the training loss, and the best weights kept.
+    expect(c.validationHistory.map((h) => h.step)).toEqual(Array.from({ length: 30 }, (_, k) => 2 * (k + 1)));
+    const best = c.validationHistory.reduce((b, h) => (h.loss < b.loss ? h : b));
+    expect(c.bestStep).toBe(best.step);
+    expect(c.validationLoss).toBe(best.loss);
+    // 80 rows, windows of 8 → 72 windows, the last 20% (⌊14.4⌋ = 14) for validation, one output each.
+    expect([c.perTrainStep, c.perValidation]).toEqual([58, 14]);
+    // "Loss shown: mean" draws every SSR divided by the values it sums over.
+    await page.locator('#tr-scale').selectOption('mean');
+    const drawn = (await page.evaluate(() => window.webgpuRnn!.chartData('tr-chart')))!;
+    expect(drawn.length).toBe(4); // step, training, validation, and the previous run's training curve
+    const at = (col: (number | null)[], step: number): number | null => col[drawn[0].indexOf(step)];
+    for (const h of c.validationHistory) expect(at(drawn[2], h.step)).toBeCloseTo(h.loss / 14, 10);
+    for (const h of c.history) expect(at(drawn[1], h.step)).toBeCloseTo(h.loss / 58, 10);
     expect(errors).toEqual([]);
     await page.close();
   });

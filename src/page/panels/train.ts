@@ -2,6 +2,7 @@
 // fed by onProgress), a progress bar, a stop button (AbortSignal) and the final report: training and validation
 // SSR, state, speed and the learned weights.
 
+import { outputCount, type Batch } from '../../batch.ts';
 import { splitData, type DataSet } from '../../data/index.ts';
 import { modelToJSON, type Model } from '../../model.ts';
 import { randomModel } from '../../random.ts';
@@ -28,6 +29,13 @@ export interface TrainResult {
   diverged: boolean;
   stoppedEarly: boolean;
   history: { step: number; loss: number }[];
+  /** With a validation split: the validation SSR every few steps (training keeps the weights where it was lowest). */
+  validationHistory: { step: number; loss: number }[];
+  /** The step whose weights the report holds when a validation split chose them, else null. */
+  bestStep: number | null;
+  /** Target values (sequences × steps with a prediction × outputs) that one training step's SSR and the validation SSR sum over: the divisors of the mean view. */
+  perTrainStep: number;
+  perValidation: number | null;
   /**
    * The first recorded step whose SSR was not finite or beyond the float32 range (the same step on both backends:
    * the history is float32), or null.
@@ -63,7 +71,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   const cellSelect = bindCellSelect($<HTMLSelectElement>('tr-cell'), act);
   let controller: AbortController | null = null;
   /** The last run's loss history, drawn dashed beside the next run for comparison. */
-  let previous: { history: { step: number; loss: number }[]; label: string } | null = null;
+  let previous: { history: { step: number; loss: number }[]; div: number; label: string } | null = null;
 
   const data = initDataForm((kind) => {
     // Suggested shapes: the notes' network for their data, a small tanh network otherwise.
@@ -103,7 +111,45 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     return { set, trainBatch, validation, model, steps, batchSize, seed, optimizer: readOptimizer('tr') };
   }
 
-  function showReport(r: TrainReport, set: DataSet, initialLoss: number, overflowStep: number | null): void {
+  /**
+   * Target values one training step's SSR sums over: the whole training set's, or a mini-batch's (for output `all`
+   * with ragged sequences, the mini-batch's average); and the validation set's. The mean view divides by these, so
+   * training and validation compare fairly.
+   */
+  function divisors(p: { trainBatch: Batch; validation?: Batch; batchSize?: number; model: { output: 'last' | 'all' } }): { train: number; validation: number | null } {
+    const all = outputCount(p.trainBatch, p.model.output);
+    const train = p.batchSize === undefined ? all : (all / p.trainBatch.count) * p.batchSize;
+    return { train, validation: p.validation ? outputCount(p.validation, p.model.output) : null };
+  }
+
+  /** The last run's curves, for redrawing when the shown loss changes. */
+  let drawn: { history: { step: number; loss: number }[]; validation: { step: number; loss: number }[]; div: { train: number; validation: number | null }; prevLabel: string | null; prev: { history: { step: number; loss: number }[]; div: number } | null } | null = null;
+
+  /** Draws the training curve (and validation, and the previous run's curve) as SSR or as a mean per target value. */
+  function draw(): number {
+    if (!drawn) return 0;
+    const mean = $<HTMLSelectElement>('tr-scale').value === 'mean';
+    const d = drawn;
+    const unit = mean ? 'mean per value' : 'SSR';
+    const per = (hist: { step: number; loss: number }[], div: number | null) => hist.map((h) => ({ step: h.step, loss: mean && div ? h.loss / div : h.loss }));
+    const curves: { label: string; hist: { step: number; loss: number }[]; dash?: number[]; width?: number; color?: string; points?: boolean }[] = [{ label: `training ${unit}`, hist: per(d.history, d.div.train) }];
+    if (d.validation.length > 0) curves.push({ label: `validation ${unit}`, hist: per(d.validation, d.div.validation), points: true, color: '#a63c00' });
+    if (d.prev) curves.push({ label: `previous run (${d.prevLabel}), training ${unit}`, hist: per(d.prev.history, d.prev.div), dash: [6, 4], width: 1.5, color: '#5c5c5c' });
+    const xs = [...new Set(curves.flatMap((c) => c.hist.map((h) => h.step)))].sort((a, b) => a - b);
+    const cols = curves.map((c) => {
+      const m = new Map(c.hist.map((h) => [h.step, forLog(h.loss)]));
+      return xs.map((x) => m.get(x) ?? null);
+    });
+    lineChart(
+      $('tr-chart'),
+      { xLabel: 'step', yLabel: `${unit} (log)`, logY: true, series: curves.map((c) => ({ label: c.label, dash: c.dash, width: c.width, color: c.color, points: c.points })) },
+      [xs, ...cols] as never,
+    );
+    return cols[0].filter((v) => v !== null).length;
+  }
+  $<HTMLSelectElement>('tr-scale').addEventListener('change', () => void draw());
+
+  function showReport(r: TrainReport, set: DataSet, initialLoss: number, overflowStep: number | null, div: { train: number; validation: number | null }, round: number): void {
     const m: Model = r.model;
     const w = modelToJSON(m).weights;
     const state = r.aborted
@@ -119,7 +165,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       ['ran on', `${r.backend} (${r.adapter})`],
       ['steps', `${r.steps} (${state})`],
       [r.diverged ? 'SSR before → at the last finite weights' : 'SSR before → after', `${num(initialLoss)} → ${after}`],
-      ['validation SSR', r.validationLoss === null ? '—' : num(r.validationLoss)],
+      ['validation SSR', r.validationLoss === null ? '—' : `${num(r.validationLoss)}${div.validation ? ` (mean per value ${num(r.validationLoss / div.validation)}; training: ${Number.isFinite(r.finalLoss) ? num(r.finalLoss / div.train) : '—'})` : ''}`],
+      ...(r.bestStep !== null ? [['weights kept', `those after step ${r.bestStep}, where the validation SSR was lowest (checked every ${round} steps)`]] : []),
       ['time', `${r.seconds.toFixed(2)} s (${rate(r.steps / Math.max(r.seconds, 1e-9))} steps/s)`],
     ];
     if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman') {
@@ -138,6 +185,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       const p = read();
       // Record every step of short runs, so the step where a diverging run overflowed is exact on both backends.
       const historyEvery = Math.max(1, Math.ceil(p.steps / 2000));
+      const round = Math.max(1, Math.ceil(p.steps / 40));
+      const div = divisors(p);
       controller = new AbortController();
       const signal = controller.signal;
       runButton.disabled = true;
@@ -164,6 +213,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             batchSize: p.batchSize,
             seed: p.seed,
             validation: p.validation,
+            // With a validation split: its loss every `round` steps, for the chart, and the best weights kept.
+            validateEvery: p.validation ? round : undefined,
             readbackEvery: Math.max(10, Math.min(200, Math.ceil(p.steps / 100))),
             historyEvery,
             signal,
@@ -188,32 +239,21 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           return { r, initialLoss: before.loss! };
         }, { status, panel: 'Train' });
         const r = report.r;
-        const hx = r.history.map((h) => h.step);
-        const hy = r.history.map((h) => forLog(h.loss));
-        // Compare with the previous run: its curve, dashed, on the same axes (steps aligned).
-        const prev = previous;
-        if (prev) {
-          const xs = [...new Set([...hx, ...prev.history.map((h) => h.step)])].sort((a, b) => a - b);
-          const at = (hist: { step: number; loss: number }[]) => {
-            const m = new Map(hist.map((h) => [h.step, forLog(h.loss)]));
-            return xs.map((x) => m.get(x) ?? null);
-          };
-          chart = lineChart(
-            $('tr-chart'),
-            { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }, { label: `previous run (${prev.label})`, dash: [6, 4], width: 1.5, color: '#5c5c5c' }] },
-            [xs, at(r.history), at(prev.history)] as never,
-          );
-        } else chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [hx, hy]);
-        previous = { history: r.history, label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}` };
+        drawn = { history: r.history, validation: r.validationHistory, div, prevLabel: previous?.label ?? null, prev: previous ? { history: previous.history, div: previous.div } : null };
+        const points = draw();
+        previous = { history: r.history, div: div.train, label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}` };
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
-        showReport(r, p.set, report.initialLoss, overflowStep);
+        showReport(r, p.set, report.initialLoss, overflowStep, div, round);
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
           `Loss curve of ${r.history.length} recorded steps: the SSR went from ${num(first)} at step 0 to ${num(lastFinite?.loss ?? NaN)} at step ${lastFinite?.step ?? 0}` +
           (overflowStep !== null ? `, and left the float32 range at step ${overflowStep} (not drawn from there on)` : '') +
-          `; ${Number.isFinite(r.finalLoss) ? `at the final weights the training SSR is ${num(r.finalLoss)}` : 'at the final weights the SSR is not finite'}. The log axis draws values below 1e-14, including 0, at 1e-14, and values above 1e15 at 1e15.`;
+          `; ${Number.isFinite(r.finalLoss) ? `at the final weights the training SSR is ${num(r.finalLoss)}` : 'at the final weights the SSR is not finite'}. The log axis draws values below 1e-14, including 0, at 1e-14, and values above 1e15 at 1e15.` +
+          (r.validationHistory.length > 0
+            ? ` The validation loss, every ${round} steps, is drawn with points; it was lowest after step ${r.bestStep}, and those weights are kept. "Loss shown" divides each SSR by the target values it sums over (${num(div.train)} per training step, ${num(div.validation ?? NaN)} for validation), so the two compare fairly.`
+            : '');
         publish({
           backend: r.backend,
           adapter: r.adapter,
@@ -226,8 +266,12 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           diverged: r.diverged,
           stoppedEarly: r.stoppedEarly,
           history: r.history,
+          validationHistory: r.validationHistory,
+          bestStep: r.bestStep,
+          perTrainStep: div.train,
+          perValidation: div.validation,
           overflowStep,
-          chartPoints: hy.filter((v) => v !== null).length,
+          chartPoints: points,
           progressCalls: calls,
           model: modelToJSON(r.model),
         });
