@@ -95,7 +95,7 @@ function sameBits(a: Result, b: Result): string | null {
 const cpu = await Engine.create({ backend: 'cpu' });
 
 await describeGpu('randomized differential suite: every strategy against the CPU reference', (gpu) => {
-  it(`${NUM_RUNS} generated cases × every registered strategy (${STRATEGIES.map((s) => s.name).join(', ')}), seed ${SEED}`, { timeout: 240_000 }, async () => {
+  it(`${NUM_RUNS} generated cases × every registered strategy (${STRATEGIES.map((s) => s.name).join(', ')}), seed ${SEED}`, { timeout: 600_000 }, async () => {
     const runs = new Map<StrategyName, number>(STRATEGIES.map((s) => [s.name, 0]));
     const perCell = new Map<CellName, number>(CELL_NAMES.map((c) => [c, 0]));
     const limits = gpu().device!.limits;

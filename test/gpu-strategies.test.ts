@@ -146,7 +146,7 @@ await describeGpu('WebGPU strategies against the CPU reference', (gpu) => {
         await expectMatchesCpu(r, json, batch, c.truncation);
         const again = await gpu().run(json, batch, { outputs: true, strategy, truncation: c.truncation });
         expect(flat(again)).toEqual(flat(r));
-      }, 60_000);
+      }, 180_000);
     });
   }
 });
@@ -181,7 +181,7 @@ await describeGpu('WebGPU strategies on the command line', () => {
     expect(v.code, v.err).toBe(0);
     expect(v.out).toMatch(/strategy gemm, 1 chunk/);
     expect((await cli('grad', '--model', modelPath, '--data', dataPath, '--memory-budget', 'lots')).code).toBe(2);
-  }, 60_000);
+  }, 180_000);
 });
 
 await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
@@ -195,7 +195,7 @@ await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
         await expectMatchesCpu(r, json, inputsOnly);
       }
     }
-  }, 60_000);
+  }, 180_000);
 
   it('a hidden state that overflows is a NonFiniteError on every strategy, even under ReLU', async () => {
     const json: ModelJSON = { inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[3e38], [1]], Wh: [[3e38, 0], [0, 1]], bh: [0, 0], Wy: [[1, 1]], by: [0] } };
@@ -227,7 +227,7 @@ await describeGpu('WebGPU gemm strategy', (gpu) => {
       expect(flat(again)).toEqual(flat(r));
       e.dispose();
     }
-  }, 60_000);
+  }, 180_000);
 
   it('chunked under a small budget: matches the CPU reference, deterministic', async () => {
     const { json, batch } = makeCase(c, 42);
@@ -238,7 +238,7 @@ await describeGpu('WebGPU gemm strategy', (gpu) => {
     await expectMatchesCpu(r, json, batch);
     expect(flat(await e.run(json, batch, { strategy }))).toEqual(flat(r));
     e.dispose();
-  }, 60_000);
+  }, 180_000);
 
   it('odd tiles, in workgroup memory and without, past 65535 workgroups folded into 2D', async () => {
     const { json, batch } = makeCase({ I: 3, H: 7, O: 2, act: 'relu', out: 'last', N: 23, maxT: 5 }, 43);
@@ -255,7 +255,7 @@ await describeGpu('WebGPU gemm strategy', (gpu) => {
     const e = await engineOn(gpu(), { gemmTile: { tx: 1, ty: 1, rm: 1, rn: 1, bk: 1 } });
     await expectMatchesCpu(await e.run(preset('statquest'), big, { strategy, outputs: true }), preset('statquest'), big);
     e.dispose();
-  }, 60_000);
+  }, 180_000);
 
 
   it('auto picks gemm beyond the per-sequence limits', async () => {
