@@ -6,22 +6,10 @@
 // NPARAM, NREC = OFF_WY, NSTATE = H, OFF_H0 = NPARAM, NWEIGHTS = NPARAM + H.
 // The per-sequence parts come first; the gemm strategy's elementwise parts follow them.
 //
-// Parts (src/gpu/cell.ts): activation (σ and the clamped tanh; the overflow test comes from cells/readout.wgsl),
-// sequence (cellInit, cellForward), backward (cellBackward), tangent (cellTangent). NGATE = 3H gate rows; row q·H + j
-// of Wx, Wh, bx, bh is gate q (r, z, n) of unit j. The CPU reference is src/cpu/cells.ts.
-
-// @part activation
-
-// σ(a) = 1 / (1 + e^−a). e^−a overflows float32 past a = −88; clamping at ±80 keeps every backend finite there,
-// where σ is below 2e−35 (and equals 1 in float32 on the other side).
-fn sigmoid(a: f32) -> f32 {
-  return 1.0 / (1.0 + exp(-clamp(a, -80.0, 80.0)));
-}
-
-// tanh saturates to ±1 in float32 beyond |a| = 15; clamping keeps backends whose tanh overflows from giving NaN.
-fn tanhClamped(a: f32) -> f32 {
-  return tanh(clamp(a, -15.0, 15.0));
-}
+// Parts (src/gpu/cell.ts): sequence (cellInit, cellForward), backward (cellBackward), tangent (cellTangent), gates
+// (gateForward, gateBackward). σ, the clamped tanh, the gemm epilogues' act/actGrad and gateScaled come from
+// cells/gated.wgsl, the overflow test from cells/readout.wgsl. NGATE = 3H gate rows; row q·H + j of Wx, Wh, bx, bh
+// is gate q (r, z, n) of unit j. The CPU reference is src/cpu/cells.ts.
 
 // @part sequence
 
@@ -176,19 +164,6 @@ fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev
 // The unit's record of a step is u = [h, r, z, n, hn] with hn = Wh_n·h_{t−1} + bh_n (SLOT_VECS = 5, generated with
 // GATES, STATE_VECS, GRAD_VECS, GRADX_VEC from src/cells/gru.ts); before gateForward, u[1..4) hold the input
 // projection Zx = Wx·x_t + bx of the unit's three gates.
-
-// act and actGrad: the model's `activation` of a gated cell, tanh (the one setting it takes), which gemm.wgsl's
-// Elman epilogues name (it splices `scalar gates`); act'(z) through h = tanh(z) is 1 − h².
-fn act(z: f32) -> f32 {
-  return tanhClamped(z);
-}
-
-fn actGrad(h: f32) -> f32 {
-  return 1.0 - h * h;
-}
-
-// Σ overflowTerm(a) over the unit's gate pre-activations in the last gateForward.
-var<private> gateScaled: f32;
 
 // One step forward: zh = Wh·h_{t−1} + bh of the unit's gates (r, z, n), prev = [h_{t−1}] of the unit.
 fn gateForward(u: array<f32, SLOT_VECS>, zh: array<f32, GATES>, prev: array<f32, STATE_VECS>) -> array<f32, SLOT_VECS> {

@@ -1,6 +1,7 @@
 // Splices a recurrent cell's WGSL module into a kernel. WGSL has no includes, so a kernel that runs a cell has one
-// line `// @cell <part> …` which withCell replaces by the sections of shaders/cells/<cell>.wgsl and
-// shaders/cells/readout.wgsl for those parts and the parts they need (`// @part <name>` lines in those files). Parts:
+// line `// @cell <part> …` which withCell replaces by the sections of shaders/cells/<cell>.wgsl, of
+// shaders/cells/gated.wgsl for a cell with gates (what LSTM and GRU share) and of shaders/cells/readout.wgsl for those
+// parts and the parts they need (`// @part <name>` lines in those files). Parts:
 //   layout      the parameter layout, generated from the cell's descriptor (src/cells/cell.ts wgslLayout)
 //   activation  act, actGrad, overflowTerm, overflowed
 //   scalar      layout + activation + outIndex (what a tiled GEMM kernel can use: H, I, O may be overrides there)
@@ -13,7 +14,7 @@
 // docs/cells.md describes the module contract.
 
 import { GpuError } from '../errors.ts';
-import { wgslLayout, type Cell } from '../cells/index.ts';
+import { isGated, wgslLayout, type Cell } from '../cells/index.ts';
 import { shaders } from '#shaders';
 
 export const CELL_PARTS = ['layout', 'activation', 'scalar', 'sequence', 'backward', 'tangent', 'gates'] as const;
@@ -77,17 +78,19 @@ export function cellSource(cell: Cell, parts: readonly CellPart[], keyword: 'con
   const moduleText = (shaders.cells as Record<string, string>)[cell.name];
   if (moduleText === undefined) throw new GpuError(`cell "${cell.name}" has no WGSL module (${file} is not among the bundled shaders)`);
   const own = sections(file, moduleText);
+  const gated = isGated(cell) ? sections('shaders/cells/gated.wgsl', shaders.cells.gated) : new Map<string, string>();
   const readout = sections('shaders/cells/readout.wgsl', shaders.cells.readout);
   const upTo = partsWithNeeds(parts);
-  const out: string[] = [`// ---- cell "${cell.name}" (${upTo.join(', ')}), spliced by src/gpu/cell.ts from ${file} and shaders/cells/readout.wgsl ----`];
+  const files = [file, ...(isGated(cell) ? ['shaders/cells/gated.wgsl'] : []), 'shaders/cells/readout.wgsl'];
+  const out: string[] = [`// ---- cell "${cell.name}" (${upTo.join(', ')}), spliced by src/gpu/cell.ts from ${files.join(', ')} ----`];
   for (const p of upTo) {
     if (p === 'layout') out.push(`// Parameter layout of cell "${cell.name}", generated from src/cells/${cell.name}.ts:\n${wgslLayout(cell, keyword)}`);
     const records = p === 'gates' ? gateRecordConsts(cell) : null;
     if (records) out.push(records);
-    const text = own.get(p);
-    if (text) out.push(text);
-    const r = readout.get(p);
-    if (r) out.push(r);
+    for (const from of [own, gated, readout]) {
+      const text = from.get(p);
+      if (text) out.push(text);
+    }
   }
   out.push(`// ---- end of cell "${cell.name}" ----`);
   return out.join('\n\n');

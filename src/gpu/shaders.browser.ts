@@ -16,6 +16,7 @@ import unroll_study from '../../shaders/unroll_study.wgsl?raw';
 import cell_elman from '../../shaders/cells/elman.wgsl?raw';
 import cell_lstm from '../../shaders/cells/lstm.wgsl?raw';
 import cell_gru from '../../shaders/cells/gru.wgsl?raw';
+import cell_gated from '../../shaders/cells/gated.wgsl?raw';
 import cell_readout from '../../shaders/cells/readout.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, gemm_gates, train, model_sums, optimizer, clip, rtrl, copy, fma, gather, optimizer_wide, unroll_study, cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, readout: cell_readout } };
+export const shaders = { rnn, reduce, gemm, gemm_gates, train, model_sums, optimizer, clip, rtrl, copy, fma, gather, optimizer_wide, unroll_study, cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, gated: cell_gated, readout: cell_readout } };
