@@ -1,6 +1,7 @@
 // The page with LSTM and GRU cells in Chromium: the cell selectors (Train and its playground, Population, Verify) on the CPU fallback
 // and on WebGPU, and the Unroll study's cells side by side, with their numbers checked against the same library run
-// here in Node; the new controls fit a 390 px screen.
+// here in Node (the cells study in the page's CPU worker on both backends, and the chaotic tanh preset); the new
+// controls fit a 390 px screen.
 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,9 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     c.values.forEach((vals, j) => vals.forEach((x, k) => expect(close(x, lib2.rows[j].state[k], 1e-9)).toBe(true)));
     expect(c.perStep[c.labels.indexOf('lstm (saturated)')]!.verdict).toBe('flat');
     expect(await page.locator('#uc-chart canvas').count()).toBeGreaterThan(0);
+    // It ran in the CPU worker, and says so.
+    expect(JSON.parse((await page.evaluate(() => document.body.dataset.cpuWorkerJobs)) ?? '{}').cells).toBe(1);
+    expect(await page.locator('#uc-status').textContent()).toContain('in a worker');
 
     // At 390 px the new controls fit without sideways scrolling.
     await page.setViewportSize({ width: 390, height: 844 });
@@ -108,12 +112,31 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     await page.close();
   });
 
-  it('WebGPU: trains an LSTM like the CPU (float32 against float64)', async () => {
+  it('WebGPU: trains an LSTM like the CPU (float32 against float64); the chaotic tanh preset runs the cells study in the worker', async () => {
     const { page, errors } = await server.open();
     const { r, ref } = await trainLstm(page);
     expect(r.backend).toBe('webgpu');
     expect(r.model.cell).toBe('lstm');
     expect(Math.abs(r.finalLoss - ref)).toBeLessThan(1e-4 + 1e-3 * ref);
+
+    // The preset sets the cells study's fields (kept in the URL) and runs it: the tanh Elman network explodes.
+    await page.locator('#preset').selectOption('chaos');
+    await waitRuns(page, 'cells', 1);
+    expect(await page.locator('#uc-hidden').inputValue()).toBe('32');
+    expect(await page.locator('#uc-scale').inputValue()).toBe('1');
+    await expect.poll(() => page.evaluate(() => location.search)).toContain('uc-hidden=32');
+    const c = await result<CellStudyView>(page, 'cells');
+    const lib = cellStudy({ models: randomCellModels({ cells: CELL_NAMES, hidden: 32, seed: 1, scale: 1, saturation: 20 }), length: 100, seed: 1 });
+    expect(c.labels).toEqual(lib.rows.map((row) => row.label));
+    c.values.forEach((vals, j) => vals.forEach((x, k) => expect(close(x, lib.rows[j].state[k], 1e-9)).toBe(true)));
+    expect(c.perStep[c.labels.indexOf('elman (tanh)')]!.verdict).toBe('explodes');
+    expect(c.perStep[c.labels.indexOf('gru')]!.verdict).toBe('vanishes');
+    expect(await page.locator('#preset-note').textContent()).toContain('chaotic');
+    expect(JSON.parse((await page.evaluate(() => document.body.dataset.cpuWorkerJobs)) ?? '{}').cells).toBe(1);
+    // A weight scale out of range is an error naming the field.
+    await page.locator('#uc-scale').fill('20');
+    await page.locator('#uc-run').click();
+    await expect.poll(() => page.locator('#uc-status').textContent()).toMatch(/Weight scale.*10/);
     expect(errors).toEqual([]);
     await page.close();
   });

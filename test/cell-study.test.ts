@@ -16,6 +16,7 @@ import { Engine } from '../src/engine.ts';
 import { CELL_NAMES } from '../src/cells/index.ts';
 import { randomCellModels } from '../src/study/cells.ts';
 import { randomPopulation, zeroModel } from '../src/train/index.ts';
+import { PRESETS } from '../src/page/presets.ts';
 import { randomModelJSON, Rng } from './helpers/random-cases.ts';
 
 const T = 7;
@@ -174,5 +175,46 @@ describe('the notes\' network and the saturated LSTM', () => {
     expect(() => cellStudy({ models: [{ label: 'g', model: m }], length: 0 })).toThrow(/length: must be an integer from 1/);
     expect(() => cellStudy({ models: [{ label: 'g', model: m }], length: 3, inputs: [1, 2] })).toThrow(/inputs: expected T·I = 3·2 = 6 values, got 2/);
     expect(() => saturatedLstm(m, 5)).toThrow(/needs an LSTM, got gru/);
+  });
+});
+
+describe('the chaotic tanh preset (its cells study settings)', () => {
+  const c = PRESETS.chaos.cells!;
+  const study = cellStudy({ models: randomCellModels({ cells: CELL_NAMES, hidden: c.hidden, seed: c.seed, scale: c.scale, saturation: c.sat }), length: c.t, seed: c.seed });
+  const [from, to] = factorRange('state', c.t);
+  const row = (label: string) => study.rows.find((r) => r.label === label)!;
+  const factor = (label: string) => perStepFactor(row(label).state, from, to)!;
+
+  it('the Elman tanh network\'s state gradient explodes at the rate the note gives, while the LSTM and GRU vanish', () => {
+    expect(c).toMatchObject({ hidden: 32, scale: 1, measure: 'state' });
+    const elman = factor('elman (tanh)');
+    expect(elman.verdict).toBe('explodes');
+    expect(elman.factor).toBeGreaterThan(1.15);
+    expect(PRESETS.chaos.note).toContain(`×${elman.factor.toFixed(2)} per step over ${c.t} steps`);
+    expect(factor('lstm').verdict).toBe('vanishes');
+    expect(factor('gru').verdict).toBe('vanishes');
+    expect(factor('lstm (saturated)').verdict).toBe('flat');
+  });
+
+  it('is chaotic: states 1e-12 apart separate at about the gradient\'s rate until they are as far apart as the states are large', () => {
+    const e = row('elman (tanh)');
+    const model = randomCellModels({ cells: ['elman'], hidden: c.hidden, seed: c.seed, scale: c.scale })[0].model;
+    const H = c.hidden;
+    const T2 = 200;
+    const xs = studyInputs({ seed: c.seed }, T2, 1);
+    const h0 = new Float64Array(H);
+    h0[0] = 1e-12;
+    const a = cellStudyRow({ label: 'a', model }, T2, xs, 1).states;
+    const b = cellStudyRow({ label: 'b', model: { ...model, h0 } }, T2, xs, 1).states;
+    const apart = (t: number) => Math.hypot(...Array.from(a.slice(t * H, t * H + H), (v, j) => v - b[t * H + j]));
+    expect(Array.from(a.slice(0, c.t * H + H))).toEqual(Array.from(e.states));
+    // Over the study's T steps the separation grows by a per-step factor within 5% of the state gradient's.
+    const growth = (apart(c.t) / 1e-12) ** (1 / c.t);
+    expect(Math.abs(growth / factor('elman (tanh)').factor - 1)).toBeLessThan(0.05);
+    // Then it saturates: after 200 steps the two runs are O(1) apart (tanh states lie in [−1, 1]^32).
+    expect(apart(T2)).toBeGreaterThan(0.5);
+    // Weights three tenths as large: the same network forgets (the gradient vanishes).
+    const tame = cellStudy({ models: randomCellModels({ cells: ['elman'], hidden: H, seed: c.seed, scale: 0.3 }), length: c.t, seed: c.seed }).rows[0];
+    expect(perStepFactor(tame.state, from, to)!.verdict).toBe('vanishes');
   });
 });

@@ -118,6 +118,17 @@ function paddedRange(log: boolean) {
 export const charts = new Map<string, uPlot>();
 
 const observed = new WeakMap<HTMLElement, ResizeObserver>();
+/** The chart each container holds and the spec it was built for. */
+const reusable = new WeakMap<HTMLElement, { key: string; u: uPlot }>();
+/** Charts whose first layout and draw have not run yet, with the data to draw then. */
+const unready = new WeakMap<uPlot, { data: uPlot.AlignedData }>();
+
+/** Gives chart `u` new data: now, or when it first draws if it has not yet. */
+export function setChartData(u: uPlot, data: uPlot.AlignedData): void {
+  const waiting = unready.get(u);
+  if (waiting) waiting.data = data;
+  else u.setData(data);
+}
 
 function widthOf(container: HTMLElement): number {
   // An empty chart box is hidden (display: none), so measure its parent the first time.
@@ -127,6 +138,16 @@ function widthOf(container: HTMLElement): number {
 
 /** A uPlot chart in `container`, as wide as the container (and following it), replaced on every call. */
 export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPlot.AlignedData): uPlot {
+  // A chart redrawn with the same spec (a playground's frame, a run's progress) keeps its uPlot and takes the new
+  // data: building a chart again costs a layout and every axis' fonts, which a live update cannot afford.
+  const key = JSON.stringify(spec);
+  const same = reusable.get(container);
+  if (same && same.key === key && container.contains(same.u.root)) {
+    setChartData(same.u, data);
+    return same.u;
+  }
+  // Measure before emptying the container: reading its width after a DOM change would force a layout.
+  const width = widthOf(container);
   container.replaceChildren();
   const bars = spec.bars ? uPlot.paths.bars!({ size: [0.9, 80] }) : undefined;
   const xRange = spec.bars
@@ -151,7 +172,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     values: (_u: uPlot, vs: (number | null)[]) => vs.map(tickLabel),
   });
   const opts: uPlot.Options = {
-    width: widthOf(container),
+    width,
     height: spec.height ?? CHART_HEIGHT,
     legend: { show: spec.legend ?? true, live: true },
     cursor: { drag: { x: true, y: false }, points: { size: 7 } },
@@ -174,8 +195,21 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
       })),
     ],
   };
-  const u = new uPlot(opts, data, container);
+  // Building a chart and drawing it first are two tasks: together they would hold the main thread for tens of ms
+  // on a software-rendered page. The first draw takes the latest data given by then.
+  const waiting = { data };
+  const u = new uPlot(opts, data, (self, init) => {
+    container.appendChild(self.root);
+    setTimeout(() => {
+      if (!container.contains(self.root)) return;
+      init();
+      unready.delete(self);
+      if (waiting.data !== data) self.setData(waiting.data);
+    }, 0);
+  });
+  unready.set(u, waiting);
   if (container.id) charts.set(container.id, u);
+  reusable.set(container, { key, u });
   // Touch: uPlot's cursor follows the mouse only; a finger on the plot moves it too (and the legend reads out).
   const touch = (e: TouchEvent): void => {
     const t = e.touches[0];
@@ -187,13 +221,16 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
   u.over.addEventListener('touchmove', touch, { passive: true });
   // Save the picture and the data the chart draws (whatever it holds when the button is pressed).
   const labels = [spec.xLabel, ...spec.series.map((s) => s.label)];
-  const rows = (): (number | null)[][] => (u.data[0] as number[]).map((_, i) => u.data.map((col) => (col as (number | null)[])[i] ?? null));
+  const rows = (): (number | null)[][] => {
+    const d = u.data ?? data;
+    return (d[0] as number[]).map((_, i) => d.map((col) => (col as (number | null)[])[i] ?? null));
+  };
   container.appendChild(
     exportBar({
       name: container.id || 'chart',
       what: `the chart "${spec.yLabel} against ${spec.xLabel}"`,
       png: () => new Promise((resolve) => u.ctx.canvas.toBlob(resolve, 'image/png')),
-      svg: () => chartSvg(spec, u.data),
+      svg: () => chartSvg(spec, u.data ?? data),
       csv: () => toCsv(labels, rows()),
       json: () => ({ x: spec.xLabel, series: labels.slice(1), rows: rows() }),
     }),
@@ -204,7 +241,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     let last = opts.width;
     const ro = new ResizeObserver(() => {
       const w = widthOf(container);
-      if (Math.abs(w - last) >= 2 && charts.get(container.id) === u) {
+      if (Math.abs(w - last) >= 2 && charts.get(container.id) === u && !unready.has(u)) {
         last = w;
         u.setSize({ width: w, height: opts.height });
       }

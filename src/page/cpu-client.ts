@@ -1,5 +1,5 @@
 // The page's side of the CPU worker (cpu-worker.ts). On the CPU backend, `cpuRun`, `trainOn`, `populationOn` and
-// `landscapeOn` send the work to the worker, so a long float64 run does not freeze the page (progress comes back
+// `landscapeOn` send the work to the worker (and `cellStudyOff` on every backend), so a long float64 run does not freeze the page (progress comes back
 // as messages, and an AbortSignal stops the job there); on WebGPU they call the library on the page's engine as
 // before. Where workers are unavailable, everything runs here. Errors come back as the library's error types
 // (InputError, NonFiniteError), so panels report them as usual.
@@ -11,6 +11,7 @@ import { InputError, NonFiniteError } from '../errors.ts';
 import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
 import { lossLandscape, train, trainPopulation } from '../train/index.ts';
 import type { LandscapeAxis, LandscapeOptions, LandscapeResult, PopulationOptions, PopulationReport, TrainOptions, TrainReport } from '../train/types.ts';
+import { cellStudy, cellStudyNorms, randomCellModels, type CellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
 import { CpuRefPeer, type Peer, type PreparedRun } from '../bench/peer.ts';
 import type { Phase } from '../bench/workloads.ts';
 import type { Job } from './cpu-worker.ts';
@@ -22,6 +23,7 @@ interface Pending {
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
   onProgress?: (p: Progress) => void;
+  kind: string;
 }
 
 let worker: Worker | null | undefined;
@@ -41,7 +43,11 @@ function getWorker(): Worker | null {
         return;
       }
       pending.delete(e.data.id);
-      document.body.dataset.cpuWorker = 'true'; // a job came back from the worker (for tests and the console)
+      // A job came back from the worker; how many of each kind did (for tests and the console).
+      document.body.dataset.cpuWorker = 'true';
+      const jobs = JSON.parse(document.body.dataset.cpuWorkerJobs ?? '{}') as Record<string, number>;
+      jobs[job.kind] = (jobs[job.kind] ?? 0) + 1;
+      document.body.dataset.cpuWorkerJobs = JSON.stringify(jobs);
       if (e.data.error) job.reject(rebuild(e.data.error));
       else job.resolve(e.data.result);
     };
@@ -70,7 +76,7 @@ function rebuild(e: { name: string; message: string }): Error {
 function send<T>(w: Worker, job: NewJob, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<T> {
   const id = nextId++;
   return new Promise<T>((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (r: unknown) => void, reject, onProgress });
+    pending.set(id, { resolve: resolve as (r: unknown) => void, reject, onProgress, kind: job.kind });
     signal?.addEventListener('abort', () => w.postMessage({ id, kind: 'abort' }), { once: true });
     if (signal?.aborted) w.postMessage({ id, kind: 'abort' });
     w.postMessage({ ...job, id });
@@ -120,6 +126,13 @@ export function landscapeOn(engine: Engine, model: Model | ModelJSON, batch: Bat
   const signal = opts.path?.signal;
   const o: LandscapeOptions = opts.path ? { path: plain(opts.path) as TrainOptions } : {};
   return send<LandscapeResult>(w, { kind: 'landscape', model: asModel(model), batch, x, y, opts: o }, undefined, signal);
+}
+
+/** The cells' unroll study (float64, on seeded random models) in the worker on every backend: the engine cannot give the state gradient. */
+export function cellStudyOff(models: RandomCellsOptions, length: number, seed: number): Promise<CellStudyNorms> {
+  const w = getWorker();
+  if (!w) return Promise.resolve().then(() => cellStudyNorms(cellStudy({ models: randomCellModels(models), length, seed })));
+  return send<CellStudyNorms>(w, { kind: 'cells', models, length, seed });
 }
 
 let nextKey = 0;

@@ -1,5 +1,6 @@
 // A worker that runs the CPU reference off the page's main thread. Jobs: `run` (Engine.run), `train`,
-// `population` (trainPopulation), `landscape` (lossLandscape) and the benchmark's `bench-*` on a float64 (or float32) CPU engine, with
+// `population` (trainPopulation), `landscape` (lossLandscape), `cells` (the cells' unroll study on seeded random
+// models, its norms only) and the benchmark's `bench-*` on a float64 (or float32) CPU engine, with
 // progress messages while they train and `abort` to stop one; the result, or the error's name and message, is
 // posted back. The page's side is cpu-client.ts.
 
@@ -8,6 +9,7 @@ import type { RunOptions } from '../backend.ts';
 import { Engine } from '../engine.ts';
 import type { Model } from '../model.ts';
 import { lossLandscape, train, trainPopulation } from '../train/index.ts';
+import { cellStudy, cellStudyNorms, randomCellModels, type RandomCellsOptions } from '../study/cells.ts';
 import type { LandscapeAxis, LandscapeOptions, PopulationOptions, TrainOptions } from '../train/types.ts';
 
 export type Job =
@@ -15,6 +17,7 @@ export type Job =
   | { id: number; kind: 'train'; model: Model; batch: Batch; opts: TrainOptions }
   | { id: number; kind: 'population'; models: Model[]; batch: Batch; opts: PopulationOptions }
   | { id: number; kind: 'landscape'; model: Model; batch: Batch; x: LandscapeAxis; y: LandscapeAxis; opts: LandscapeOptions }
+  | { id: number; kind: 'cells'; models: RandomCellsOptions; length: number; seed: number }
   | { id: number; kind: 'abort' }
   // The benchmark's CPU reference: `bench-load` keeps a model and batch here under `key` (sent once), `bench-run`
   // runs it (the worker times nothing: the page's runner times the round trip), `bench-drop` forgets it.
@@ -54,6 +57,7 @@ self.onmessage = async (e: MessageEvent<Job>) => {
       result = { loss: r.loss, grads: r.gradsFlat };
     } else if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
     else if (job.kind === 'train') result = await train(await engine(), job.model, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
+    else if (job.kind === 'cells') result = cellStudyNorms(cellStudy({ models: randomCellModels(job.models), length: job.length, seed: job.seed }));
     else if (job.kind === 'population') result = await trainPopulation(await engine(), job.models, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
     else {
       const path = job.opts.path ? { ...job.opts.path, signal: controller.signal } : undefined;

@@ -29,6 +29,17 @@ const MARGIN = { left: 64, top: 28, right: 104, bottom: 48 };
 
 const observers = new WeakMap<HTMLElement, ResizeObserver>();
 
+/** Viridis sampled at 1024 points (colours within one byte step of viridis(t)), built once: no call per pixel. */
+const LUT_SIZE = 1024;
+let table: Uint8Array | null = null;
+function colourTable(): Uint8Array {
+  if (!table) {
+    table = new Uint8Array(LUT_SIZE * 3);
+    for (let k = 0; k < LUT_SIZE; k++) table.set(viridis(k / (LUT_SIZE - 1)), k * 3);
+  }
+  return table;
+}
+
 /** The plot side that fits `container`: at most spec.size, at least 120 px. */
 function fitSize(container: HTMLElement, max: number): number {
   const avail = (container.clientWidth || max + MARGIN.left + MARGIN.right) - MARGIN.left - MARGIN.right - 4;
@@ -74,14 +85,22 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
   canvas.height = ny;
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(nx, ny);
+  const lut = colourTable();
+  const top = LUT_SIZE - 1;
   for (let iy = 0; iy < ny; iy++) {
     for (let ix = 0; ix < nx; ix++) {
       const l = logs[iy * nx + ix];
-      const [r, g, b] = Number.isFinite(l) ? viridis((l - lo) / (hi - lo)) : NON_FINITE_RGB;
       const p = ((ny - 1 - iy) * nx + ix) * 4; // y grows upwards
-      img.data[p] = r;
-      img.data[p + 1] = g;
-      img.data[p + 2] = b;
+      if (Number.isFinite(l)) {
+        const c = Math.min(top, Math.max(0, Math.round(((l - lo) / (hi - lo)) * top))) * 3;
+        img.data[p] = lut[c];
+        img.data[p + 1] = lut[c + 1];
+        img.data[p + 2] = lut[c + 2];
+      } else {
+        img.data[p] = NON_FINITE_RGB[0];
+        img.data[p + 1] = NON_FINITE_RGB[1];
+        img.data[p + 2] = NON_FINITE_RGB[2];
+      }
       img.data[p + 3] = 255;
     }
   }

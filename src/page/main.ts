@@ -17,6 +17,8 @@ import { seedData } from '../data/index.ts';
 import { randomModel } from '../random.ts';
 import { lossLandscape, randomPopulation, train, trainPopulation } from '../train/index.ts';
 import { pipelineStats } from '../gpu/kernel.ts';
+import { modelFromJSON } from '../model.ts';
+import { cpuRun } from './cpu-client.ts';
 import { charts } from './chart.ts';
 import { initPresets } from './presets.ts';
 import { $ } from './ui.ts';
@@ -61,6 +63,22 @@ function showBackend(session: Session): void {
   }
 }
 
+/**
+ * Draws once on a small canvas in the page: the first 2D canvas drawn sets up the renderer's GPU context for
+ * canvases (about 30 ms of the main thread on a software GPU, in the page's traces), which would otherwise fall in the
+ * first run that draws a chart.
+ */
+function warmCanvas(): void {
+  const canvas = document.createElement('canvas');
+  canvas.width = 16;
+  canvas.height = 16;
+  canvas.setAttribute('aria-hidden', 'true');
+  Object.assign(canvas.style, { position: 'absolute', left: '-100px', top: '0', width: '16px', height: '16px' });
+  document.body.appendChild(canvas);
+  canvas.getContext('2d')?.fillRect(0, 0, 16, 16);
+  requestAnimationFrame(() => requestAnimationFrame(() => canvas.remove()));
+}
+
 async function start(): Promise<void> {
   let session: Session;
   try {
@@ -71,6 +89,7 @@ async function start(): Promise<void> {
     return;
   }
   showBackend(session);
+  warmCanvas();
   session.onChange(() => showBackend(session));
 
   const box = $('gpu-error');
@@ -112,7 +131,7 @@ async function start(): Promise<void> {
   runs.verify = initVerify(session, publish('verify')).run;
   const chartData = (id: string): (number | null)[][] | null => {
     const u = charts.get(id);
-    return u ? u.data.map((s) => Array.from(s as ArrayLike<number | null>)) : null;
+    return u?.data ? u.data.map((s) => Array.from(s as ArrayLike<number | null>)) : null;
   };
   const chartScales = (id: string): { x: [number, number]; y: [number, number] } | null => {
     const u = charts.get(id);
@@ -126,7 +145,7 @@ async function start(): Promise<void> {
     return { x: drawn(0), y: drawn(1) };
   };
   window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks };
-  initPresets();
+  initPresets(() => void runs.cells());
   syncUrl();
   document.body.dataset.ready = 'true';
   await runs.seed();
@@ -134,17 +153,20 @@ async function start(): Promise<void> {
 }
 
 /**
- * On WebGPU, builds the training and landscape kernels once while the page is idle after loading (a two-step
+ * Starts the CPU worker, and on WebGPU builds the training and landscape kernels once while the page is idle after loading (a two-step
  * training of the notes' network, a population of two, a 2 × 2 landscape): building a kernel the first time holds
  * the main thread for a few hundred ms on a software adapter, and this keeps that out of the user's first runs.
  */
 async function warmUp(session: Session): Promise<void> {
   const engine = session.gpu;
+  await new Promise((r) => ('requestIdleCallback' in window ? requestIdleCallback(r, { timeout: 500 }) : setTimeout(r, 50)));
+  // The CPU worker (every CPU panel, and Verify's reference on any backend) starts and loads the library now, not in
+  // the first run that needs it.
+  await cpuRun(modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0)), seedData(2).batch, { gradients: true }).catch((e) => console.warn('warm-up', e));
   if (!engine) {
     document.body.dataset.warm = 'true';
     return;
   }
-  await new Promise((r) => ('requestIdleCallback' in window ? requestIdleCallback(r, { timeout: 500 }) : setTimeout(r, 50)));
   try {
     await session.exclusive(async () => {
       const data = seedData(2).batch;

@@ -1,14 +1,17 @@
-// Presets of the page: named settings of the seed panel's weights and activation and of the unroll study that show
-// one lesson each (the notes' solution, a vanishing and an exploding gradient, a dead ReLU unit, a saturated tanh).
-// Choosing one sets the fields and fires their input/change events, so the panels recompute (the seed panel at
-// once) and the URL keeps the settings.
+// Presets of the page: named settings of the seed panel's weights and activation, of the unroll study and of the
+// cells study that show one lesson each (the notes' solution, a vanishing and an exploding gradient, a dead ReLU
+// unit, a saturated tanh unit, a chaotic tanh network). Choosing one sets the fields and fires their input/change
+// events, so the panels recompute (the seed panel at once) and the URL keeps the settings; a preset of the cells
+// study also runs it.
 
 import { $ } from './ui.ts';
 
-interface Preset {
+export interface Preset {
   note: string;
-  seed: { w1: number; b1: number; w2: number; w3: number; b2: number; act: string };
-  unroll: { t: number; w2: string; act: string };
+  seed?: { w1: number; b1: number; w2: number; w3: number; b2: number; act: string };
+  unroll?: { t: number; w2: string; act: string };
+  /** The cells study's fields: steps, hidden size, seed, weight scale, saturation bias, measure. */
+  cells?: { t: number; hidden: number; seed: number; scale: number; sat: number; measure: 'state' | 'input' };
 }
 
 export const PRESETS: Record<string, Preset> = {
@@ -37,6 +40,11 @@ export const PRESETS: Record<string, Preset> = {
     seed: { w1: 2, b1: 0, w2: -3, w3: 1.1, b2: 0, act: 'tanh' },
     unroll: { t: 40, w2: '-3, -1, 1, 3', act: 'tanh' },
   },
+  chaos: {
+    note:
+      'The cells study below with a tanh Elman network of 32 units, weights uniform in [−1, 1] (seed 1): a random recurrent matrix with gain √(32/3) ≈ 3.3, far above 1, makes it chaotic. Two runs whose states differ by 1e-12 drift apart by a factor of about 1.2 a step until they are as far apart as the states themselves, and the gradient reaching the state k steps back grows at the same rate, ×1.23 per step over 100 steps, although tanh′ ≤ 1. The LSTM and GRU with the same weights vanish. Set the weight scale to 0.3 and the Elman network vanishes too.',
+    cells: { t: 100, hidden: 32, seed: 1, scale: 1, sat: 20, measure: 'state' },
+  },
 };
 
 function set(id: string, value: string | number): void {
@@ -45,7 +53,8 @@ function set(id: string, value: string | number): void {
   el.dispatchEvent(new Event(el instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
 }
 
-export function initPresets(): void {
+/** Wires the preset selector; `runCells` runs the cells study after a preset set its fields. */
+export function initPresets(runCells: () => void): void {
   const select = $<HTMLSelectElement>('preset');
   select.addEventListener('change', () => {
     const p = PRESETS[select.value];
@@ -53,14 +62,22 @@ export function initPresets(): void {
       $('preset-note').textContent = '';
       return;
     }
-    for (const k of ['w1', 'b1', 'w2', 'w3', 'b2'] as const) {
-      set(`seed-${k}`, p.seed[k]);
-      $<HTMLInputElement>(`seed-${k}-range`).value = String(Math.max(-3, Math.min(3, p.seed[k])));
+    if (p.seed) {
+      for (const k of ['w1', 'b1', 'w2', 'w3', 'b2'] as const) {
+        set(`seed-${k}`, p.seed[k]);
+        $<HTMLInputElement>(`seed-${k}-range`).value = String(Math.max(-3, Math.min(3, p.seed[k])));
+      }
+      set('seed-act', p.seed.act);
     }
-    set('seed-act', p.seed.act);
-    set('ur-t', p.unroll.t);
-    set('ur-w2', p.unroll.w2);
-    set('ur-act', p.unroll.act);
+    if (p.unroll) {
+      set('ur-t', p.unroll.t);
+      set('ur-w2', p.unroll.w2);
+      set('ur-act', p.unroll.act);
+    }
+    if (p.cells) {
+      for (const k of ['t', 'hidden', 'seed', 'scale', 'sat', 'measure'] as const) set(`uc-${k}`, p.cells[k]);
+      runCells();
+    }
     $('preset-note').textContent = p.note;
   });
 }

@@ -117,6 +117,45 @@ export class StatusLine {
   }
 }
 
+/**
+ * Lets the page's other tasks (timers, input, painting) run before going on, so that a long update (several charts
+ * and tables after a run) is several short tasks: no part of it holds the main thread for long.
+ */
+export const breathe = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Runs `draw` on an animation frame, at most once every `everyMs` however often `request` is called: a live chart
+ * redrawn on every frame costs the page's GPU process a raster each time, which on a software GPU takes the CPU
+ * that the page's main thread needs. `cancel` drops a draw not yet run.
+ */
+export function throttledDraw(draw: () => void, everyMs = 100): { request: () => void; cancel: () => void } {
+  let frame = 0;
+  let timer = 0;
+  let last = -Infinity;
+  const onFrame = (): void => {
+    frame = 0;
+    last = performance.now();
+    draw();
+  };
+  return {
+    request() {
+      if (frame || timer) return;
+      const wait = last + everyMs - performance.now();
+      if (wait <= 0) frame = requestAnimationFrame(onFrame);
+      else
+        timer = window.setTimeout(() => {
+          timer = 0;
+          frame = requestAnimationFrame(onFrame);
+        }, wait);
+    },
+    cancel() {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+      frame = timer = 0;
+    },
+  };
+}
+
 /** Clears a field's red mark as soon as the user edits it (delegated on `scope`). */
 export function clearMarksOnEdit(scope: HTMLElement): void {
   const clear = (e: Event): void => {

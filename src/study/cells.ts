@@ -243,6 +243,22 @@ export function cellStudy(opts: CellStudyOptions): CellStudy {
   return { length: opts.length, target, rows };
 }
 
+/** A study's per-k norms without the full vectors: what a plot or table needs, small enough to post between threads. */
+export interface CellStudyNorms {
+  length: number;
+  target: number;
+  rows: Pick<CellStudyRow, 'label' | 'saturated' | 'cell' | 'hiddenSize' | 'predicted' | 'loss' | 'state' | 'input' | 'wx'>[];
+}
+
+/** `study` without its full gradient vectors and states. */
+export function cellStudyNorms(study: CellStudy): CellStudyNorms {
+  return {
+    length: study.length,
+    target: study.target,
+    rows: study.rows.map(({ label, saturated, cell, hiddenSize, predicted, loss, state, input, wx }) => ({ label, saturated, cell, hiddenSize, predicted, loss, state, input, wx })),
+  };
+}
+
 /**
  * How a measure changes per step back, on average from k = `from` to k = `to`: (|m_to| / |m_from|)^(1/(to − from)),
  * with a verdict: `vanishes` below 0.99, `explodes` above 1.01, `flat` between (null where m_from is 0 or to ≤ from).

@@ -66,7 +66,9 @@ export async function startPageServer(): Promise<PageServer> {
         if (m.type() === 'error') errors.push(m.text());
       });
       page.on('pageerror', (e) => errors.push(e.message));
-      if (withoutWebGpu) await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+      // Text, not a function: a transpiler may wrap a function's inner arrows in helpers the page lacks (esbuild's
+      // __name), which would throw there and leave WebGPU on.
+      if (withoutWebGpu) await page.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get() { return undefined; } });" });
       await page.goto(url);
       await waitRuns(page, 'seed', 1);
       return { page, errors };

@@ -1,13 +1,14 @@
 // The Unroll study panel's second part: Elman, LSTM and GRU side by side (src/study/cells.ts `cellStudy` on
 // `randomCellModels`), the norm of the gradient reaching the state or the input k steps back on a log axis, with
-// the saturated LSTM dashed, and a table of the average factor per step back. Float64 on the page's main thread:
-// the engine returns no state or input gradients, so this part never runs on WebGPU.
+// the saturated LSTM dashed, and a table of the average factor per step back. Float64 in the CPU worker on every
+// backend (cpu-client.ts `cellStudyOff`): the engine returns no state gradient, so this part never runs on WebGPU.
 
 import { CELL_NAMES } from '../../cells/index.ts';
-import { cellStudy, factorRange, perStepFactor, randomCellModels, type CellStudyMeasure } from '../../study/cells.ts';
+import { factorRange, perStepFactor, type CellStudyMeasure } from '../../study/cells.ts';
+import { cellStudyOff, cpuInWorker } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, clearMarksOnEdit, fillTable, num, readNumber, StatusLine } from '../ui.ts';
+import { $, breathe, clearMarksOnEdit, fillTable, num, readNumber, StatusLine } from '../ui.ts';
 
 export interface CellStudyView {
   length: number;
@@ -19,6 +20,8 @@ export interface CellStudyView {
   perStep: ({ factor: number; verdict: string } | null)[];
 }
 
+const where = (): string => (cpuInWorker() ? 'in a worker' : 'on this page');
+
 export function initCellStudy(session: Session, publish: (r: CellStudyView) => void): { run: () => Promise<void> } {
   const section = $('unroll');
   const status = new StatusLine($('uc-status'));
@@ -29,6 +32,7 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
       T: readNumber($<HTMLInputElement>('uc-t'), { min: 2, max: 400, integer: true }),
       hidden: readNumber($<HTMLInputElement>('uc-hidden'), { min: 1, max: 32, integer: true }),
       seed: readNumber($<HTMLInputElement>('uc-seed'), { min: 0, max: 4294967295, integer: true }),
+      scale: readNumber($<HTMLInputElement>('uc-scale'), { min: 0.001, max: 10 }),
       saturation: readNumber($<HTMLInputElement>('uc-sat'), { min: 0, max: 100 }),
       measure: $<HTMLSelectElement>('uc-measure').value as CellStudyMeasure,
     };
@@ -39,7 +43,9 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
     try {
       await session.guard(status, section, async () => {
         const p = read();
-        const study = cellStudy({ models: randomCellModels({ cells: CELL_NAMES, hidden: p.hidden, seed: p.seed, saturation: p.saturation }), length: p.T, seed: p.seed });
+        status.info(`Computing ${CELL_NAMES.length + (p.saturation > 0 ? 1 : 0)} models × ${p.T} steps by BPTT in float64…`);
+        const study = await cellStudyOff({ cells: CELL_NAMES, hidden: p.hidden, seed: p.seed, scale: p.scale, saturation: p.saturation }, p.T, p.seed);
+        await breathe();
         const values = study.rows.map((r) => Array.from(p.measure === 'state' ? r.state : r.input));
         const n = values[0].length;
         const ks = Array.from({ length: n }, (_, k) => k);
@@ -56,11 +62,12 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
           },
           [ks, ...values.map((v) => v.map((x) => (x === 0 ? null : forLog(x))))] as never,
         );
+        await breathe();
         fillTable(
           $<HTMLTableElement>('uc-table'),
           ['model', 'SSR', 'k = 0', `k = ${from}`, `k = ${to}`, `per step (k = ${from} … ${to})`, ''],
           study.rows.map((r, j) => [r.label, num(r.loss), num(values[j][0]), num(values[j][from]), num(values[j][to]), perStep[j] ? perStep[j]!.factor.toPrecision(4) : '—', perStep[j]?.verdict ?? '']),
-          `BPTT in float64 on this page; T = ${p.T} inputs uniform in [−1, 1], target 1; I = 1, H = ${p.hidden}, O = 1, weights uniform in [−1, 1] (seed ${p.seed})`,
+          `BPTT in float64 ${where()}; T = ${p.T} inputs uniform in [−1, 1], target 1; I = 1, H = ${p.hidden}, O = 1, weights uniform in [−${p.scale}, ${p.scale}] (seed ${p.seed})`,
         );
         const verdicts = study.rows.map((r, j) => `${r.label}: ${perStep[j] ? `×${perStep[j]!.factor.toPrecision(3)} per step (${perStep[j]!.verdict})` : '—'}`);
         $('uc-summary').textContent =
@@ -68,7 +75,7 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
           (p.measure === 'input' && p.saturation > 0 ? 'The saturated LSTM keeps its cell state, but its closed input gate lets no input in, so the gradient to the inputs is tiny at every k. ' : '') +
           'The log axis draws values below 1e-14 at 1e-14.';
         publish({ length: p.T, measure: p.measure, labels: study.rows.map((r) => r.label), values, perStep });
-        status.done(`Computed ${study.rows.length} models × ${p.T} steps by BPTT in float64 on this page.`);
+        status.done(`Computed ${study.rows.length} models × ${p.T} steps by BPTT in float64 ${where()}.`);
       });
     } finally {
       button.disabled = false;

@@ -9,7 +9,7 @@ import { axisValues } from '../../train/index.ts';
 import { landscapeOn } from '../cpu-client.ts';
 import { drawHeatmap } from '../heatmap.ts';
 import type { Session } from '../session.ts';
-import { $, clearMarksOnEdit, FieldError, num, readNumber, StatusLine, timeLeftText } from '../ui.ts';
+import { $, breathe, clearMarksOnEdit, FieldError, num, readNumber, StatusLine, timeLeftText } from '../ui.ts';
 import { readOptimizer } from './train.ts';
 
 export interface LandscapeView {
@@ -126,6 +126,7 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
           return { ...meta, path, aborted: aborted || (p.withPath && signal.aborted), seconds: (performance.now() - t0) / 1000 };
         }, { status, panel: 'Loss landscape' });
         const path = r.path?.map((q) => ({ x: q.x, y: q.y })) ?? null;
+        await breathe();
         const { lo, hi } = drawHeatmap($('ls-heat'), { values: losses, x: xs, y: ys, xLabel: `${p.xp} (${r.xName})`, yLabel: `${p.yp} (${r.yName})`, path, valueLabel: 'SSR (log scale)', onPick: pick });
         let best = -1;
         for (let k = 0; k < losses.length; k++) if (Number.isFinite(losses[k]) && (best < 0 || losses[k] < losses[best])) best = k;

@@ -10,7 +10,7 @@ import { trainOn } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
-import { $, fillTable, num, StatusLine } from '../ui.ts';
+import { $, breathe, fillTable, num, StatusLine } from '../ui.ts';
 import type { TrainSetup } from './train.ts';
 
 export interface PlaygroundState {
@@ -103,7 +103,7 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     const K = Math.min(MAX_POINTS, targetCount(heldOut) / O);
     s.target = Array.from({ length: K }, (_, k) => T[k * O]);
     s.predicted = pred?.outputs ? Array.from({ length: K }, (_, k) => pred.outputs![k * O]) : [];
-    draw(p);
+    if (!(await draw(p, s))) return false;
     publish(structuredClone(s));
     if (r.diverged) {
       status.error(`Diverged at step ${s.step}: the loss or a weight became non-finite. Reset, and try a smaller learning rate.`);
@@ -113,8 +113,8 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     return true;
   }
 
-  function draw(p: TrainSetup): void {
-    const s = state!;
+  /** Draws the frame in parts (a chart, then the other, then the table); false when Reset came in between. */
+  async function draw(p: TrainSetup, s: PlaygroundState): Promise<boolean> {
     const xs = s.frames.map((f) => f.step);
     const series = [{ label: 'training, mean per target' }];
     const data: (number | null)[][] = [xs, s.frames.map((f) => forLog(f.train))];
@@ -128,6 +128,8 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
       `Mean squared error per target (SSR divided by the number of targets, so sets of different sizes compare) after each frame: training ${num(last.train)}` +
       (last.validation !== null ? `, validation ${num(last.validation)}` : ' (no validation split: set a validation fraction to see it)') +
       ` at step ${last.step}.`;
+    await breathe();
+    if (state !== s) return false;
     const ks = s.target.map((_, k) => k);
     const byStep = p.trainBatch.output === 'all';
     lineChart(
@@ -140,6 +142,8 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     $('pg-pred-cap').textContent =
       `Predictions against targets on ${p.validation ? 'the validation sequences' : 'the first training sequences (no validation split)'}, output 1, ${s.target.length} ${byStep ? 'steps' : 'sequences'}; ` +
       `the largest difference is ${num(worst)}.`;
+    await breathe();
+    if (state !== s) return false;
     const w = s.model.weights;
     if (s.model.inputSize === 1 && s.model.hiddenSize === 1 && s.model.outputSize === 1 && (s.model.cell ?? 'elman') === 'elman') {
       fillTable($<HTMLTableElement>('pg-weights'), ['weight', 'w1', 'b1', 'w2', 'w3', 'b2'], [['value', num(w.Wx[0][0]), num(w.bh[0]), num(w.Wh[0][0]), num(w.Wy[0][0]), num(w.by[0])]], `Weights at step ${s.step}`);
@@ -154,6 +158,7 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
         `Weights at step ${s.step}: root mean square of each block (${s.model.cell && s.model.cell !== 'elman' ? `${s.model.cell.toUpperCase()}, ` : ''}I ${s.model.inputSize}, H ${s.model.hiddenSize}, O ${s.model.outputSize})`,
       );
     }
+    return true;
   }
 
   bindPlayControls({

@@ -11,7 +11,7 @@ import { lineChart } from '../chart.ts';
 import { populationOn } from '../cpu-client.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
-import { $, num, StatusLine } from '../ui.ts';
+import { $, breathe, num, StatusLine } from '../ui.ts';
 import { histogram } from './population.ts';
 
 type PopulationSetup = ReturnType<ReturnType<typeof import('./population.ts').initPopulation>['read']>;
@@ -78,6 +78,8 @@ export function initPopulationPlayground(session: Session, readSetup: () => Popu
       { xLabel: 'log10 SSR now', yLabel: 'models', series: [{ label: 'models', color: '#1f4e9c' }], bars: true, legend: false },
       [hist.map((b) => (b.lo + b.hi) / 2), hist.map((b) => b.count)],
     );
+    await breathe();
+    if (state !== s) return false;
     lineChart(
       $('pp-share'),
       { xLabel: 'step', yLabel: `share with SSR ≤ ${p.threshold}`, series: [{ label: 'share of models', points: s.frames.length < 40 }], legend: false, yRange: [0, 1] },

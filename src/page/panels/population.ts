@@ -8,7 +8,7 @@ import { randomPopulation, type PopulationReport } from '../../train/index.ts';
 import { populationOn } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, bindCellSelect, clearMarksOnEdit, fillTable, median, num, rate, readNumber, StatusLine, timeLeftText } from '../ui.ts';
+import { $, breathe, bindCellSelect, clearMarksOnEdit, fillTable, median, num, rate, readNumber, StatusLine, timeLeftText } from '../ui.ts';
 import { readOptimizer } from './train.ts';
 
 export interface PopulationResult {
@@ -70,7 +70,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     };
   }
 
-  function show(r: PopulationReport, threshold: number): PopulationResult {
+  async function show(r: PopulationReport, threshold: number): Promise<PopulationResult> {
     const losses = r.finalLoss;
     const hist = histogram(losses);
     lineChart(
@@ -78,6 +78,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       { xLabel: 'log10 final SSR', yLabel: 'models', series: [{ label: 'models', color: '#1f4e9c' }], bars: true, legend: false },
       [hist.map((b) => (b.lo + b.hi) / 2), hist.map((b) => b.count)],
     );
+    await breathe();
     // Loss curves: an even sample of models, and the median over all models at each recorded step.
     const S = r.curveSteps.length;
     const pick = Array.from({ length: Math.min(SAMPLE_CURVES, r.count) }, (_, k) => Math.floor((k * r.count) / Math.min(SAMPLE_CURVES, r.count)));
@@ -101,6 +102,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       },
       data as never,
     );
+    await breathe();
     const reached = Array.from(losses).filter((v) => v <= threshold).length;
     const counts = { ok: 0, converged: 0, diverged: 0 };
     for (const s of r.status) counts[s]++;
@@ -165,7 +167,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
             },
           });
         }, { status, panel: 'Population' });
-        const res = show(r, p.threshold);
+        const res = await show(r, p.threshold);
         publish(res);
         status.done(`${r.aborted ? 'Stopped' : 'Trained'} ${r.count} models: ${res.reached} reached SSR ≤ ${p.threshold} (${r.seconds.toFixed(2)} s).`);
       } finally {

@@ -9,10 +9,10 @@ import { randomModel } from '../../random.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
 import { trainOn } from '../cpu-client.ts';
 import type uPlot from 'uplot';
-import { forLog, lineChart } from '../chart.ts';
+import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
 import type { Session } from '../session.ts';
-import { $, bindCellSelect, clearMarksOnEdit, FieldError, fillTable, num, rate, readNumber, readOptionalNumber, StatusLine, timeLeftText } from '../ui.ts';
+import { $, breathe, bindCellSelect, clearMarksOnEdit, FieldError, fillTable, num, rate, readNumber, readOptionalNumber, StatusLine, throttledDraw, timeLeftText } from '../ui.ts';
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -197,14 +197,20 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       const ys: (number | null)[] = [];
       let chart: uPlot | null = null;
       let calls = 0;
-      let frame = 0;
       let last = { fraction: 0, text: '' };
+      // The live curve and progress, redrawn at most every 100 ms.
+      const live = throttledDraw(() => {
+        if (chart) setChartData(chart, [xs, ys]);
+        progress.value = last.fraction;
+        progressText.textContent = last.text;
+      });
       try {
         status.info(`Training on ${session.engine.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}…`);
         const report = await session.exclusive(async () => {
           const engine = session.engine;
           const t0 = performance.now();
           const before = await engine.run(p.model, p.trainBatch, { gradients: false });
+          await breathe();
           chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [[], []]);
           // On the CPU backend the training runs in the page's CPU worker (the page stays responsive).
           const r = await trainOn(engine, p.model, p.trainBatch, {
@@ -222,28 +228,23 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
               calls++;
               xs.push(step);
               ys.push(forLog(loss));
-              // Redraw at most once a frame, however often progress comes.
               const text = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
               const fraction = step / steps;
-              if (!frame) {
-                frame = requestAnimationFrame(() => {
-                  frame = 0;
-                  chart?.setData([xs, ys]);
-                  progress.value = last.fraction;
-                  progressText.textContent = last.text;
-                });
-              }
               last = { fraction, text };
+              live.request();
             },
           });
           return { r, initialLoss: before.loss! };
         }, { status, panel: 'Train' });
         const r = report.r;
+        live.cancel();
+        await breathe();
         drawn = { history: r.history, validation: r.validationHistory, div, prevLabel: previous?.label ?? null, prev: previous ? { history: previous.history, div: previous.div } : null };
         const points = draw();
         previous = { history: r.history, div: div.train, label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}` };
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
+        await breathe();
         showReport(r, p.set, report.initialLoss, overflowStep, div, round);
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
@@ -275,7 +276,6 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           progressCalls: calls,
           model: modelToJSON(r.model),
         });
-        cancelAnimationFrame(frame);
         progress.value = r.aborted || r.diverged ? r.steps / p.steps : 1;
         progressText.textContent = r.aborted ? `stopped at step ${r.steps} of ${p.steps}` : r.diverged ? `diverged at step ${r.steps} of ${p.steps}` : r.stoppedEarly ? `reached the loss threshold at step ${r.steps}` : `done: ${r.steps} steps`;
         const what = r.aborted ? `Stopped after ${r.steps} steps` : r.diverged ? 'Diverged' : `Trained ${r.steps} steps`;
@@ -286,6 +286,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         }
         else status.done(`${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.`);
       } finally {
+        live.cancel();
         controller = null;
         runButton.disabled = false;
         stopButton.disabled = true;

@@ -7,7 +7,7 @@ import { NonFiniteError } from '../../errors.ts';
 import { unrollClosedForm, unrollStudy, type UnrollRow, type UnrollStudy } from '../../study/unroll.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, clearMarksOnEdit, fillTable, num, readList, readNumber, StatusLine } from '../ui.ts';
+import { $, breathe, clearMarksOnEdit, fillTable, num, readList, readNumber, StatusLine } from '../ui.ts';
 
 export interface UnrollView {
   method: string;
@@ -79,6 +79,7 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
         const closed = closedEach ? { rows: closedEach.rows.filter((_, j) => keep[j]) as UnrollRow[] } : null;
         const overflowed = [...each.overflowed, ...(closedEach?.overflowed ?? []).filter((o) => !each.overflowed.some((x) => x.w2 === o.w2))];
         const T = study.length;
+        await breathe();
         const ks = Array.from({ length: T }, (_, k) => k);
         // Exact zeros (a ReLU that cut the gradient) are gaps, not points at the log axis' floor.
         const abs = (v: number): number | null => (v === 0 ? null : forLog(Math.abs(v)));
@@ -89,6 +90,7 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
           data.push(...closed.rows.map((r) => Array.from(r.contributions, abs)));
         }
         lineChart($('ur-chart'), { xLabel: 'k (steps back)', yLabel: '|dSSR/dw1 term| (log)', logY: true, series, height: 300 }, data as never);
+        await breathe();
         const maxRel = closed
           ? study.rows.map((r, j) => {
               const c = closed.rows[j].contributions;

@@ -9,7 +9,7 @@ import { LIMITS, modelFromJSON, type OutputMode } from '../../model.ts';
 import { randomBatch, randomModel } from '../../random.ts';
 import { compareResults, type VerifyReport } from '../../verify.ts';
 import type { Session } from '../session.ts';
-import { $, bindCellSelect, clearMarksOnEdit, FieldError, fillTable, readNumber, readOptionalNumber, StatusLine } from '../ui.ts';
+import { $, breathe, bindCellSelect, clearMarksOnEdit, FieldError, fillTable, readNumber, readOptionalNumber, StatusLine } from '../ui.ts';
 
 export function initVerify(session: Session, publish: (r: VerifyReport) => void): { run: () => Promise<void> } {
   const section = $('verify');
@@ -65,6 +65,7 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
           const model = modelFromJSON(json);
           const batch = randomBatch({ count: p.N, inputSize: p.I, outputSize: p.O, output: p.output, minLength: p.minLen, maxLength: p.maxLen, seed: p.seed + 1 });
           const gpu = session.gpu;
+          await breathe();
           const t0 = performance.now();
           const opts = { outputs: true, gradients: true, truncation: p.truncation };
           // The CPU runs (the float64 reference, and the float32 mode without WebGPU) go to a worker, so the page
@@ -74,9 +75,11 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
           const t1 = performance.now();
           const expected = await cpuRun(model, batch, opts, 'f64');
           const t2 = performance.now();
+          await breathe();
           return { r: compareResults(model, batch, actual, expected), ms: [t1 - t0, t2 - t1], strategy };
         }, { status, panel: 'Verify' });
         const r = report.r;
+        await breathe();
         fillTable(
           $<HTMLTableElement>('vf-table'),
           ['quantity', 'values', 'max abs diff', 'max rel diff', 'atol', 'rtol', 'result'],

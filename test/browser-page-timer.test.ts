@@ -1,0 +1,128 @@
+// The experiments page stays responsive: a 50 ms timer on the page's main thread shows no gap over 100 ms while any
+// panel runs, on WebGPU (SwiftShader) and on the CPU fallback (test/helpers/page-timer.ts: a gap during which the
+// page's own worker thread stalled too is the machine's, and that part is not counted against the page). Buttons
+// are pressed with the element's click() inside the page: Playwright's own click first runs its actionability
+// scripts there (a 30 ms task on SwiftShader), which a person's click does not. This file runs on its own after the
+// other suites (npm run test:timer), so no other test's browser or GPU work competes for the two cores, and each
+// run counts the best of up to three measurements (a busy loop in the page shows that a blocking page still fails).
+
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBrowserTests, startPageServer, waitRuns, runs, type PageServer } from './helpers/browser.ts';
+import { compareTicks, describeTimer, startPageTimer, stopPageTimer, type TimerReport } from './helpers/page-timer.ts';
+
+/** Each panel's run, started by its button with the page's defaults (some made shorter), and its published name. */
+const RUNS: { what: string; button: string; name: string; fields?: Record<string, string> }[] = [
+  { what: 'Train', button: 'tr-run', name: 'train', fields: { 'tr-steps': '2000' } },
+  { what: 'Population', button: 'pop-run', name: 'population', fields: { 'pop-count': '200', 'pop-steps': '200' } },
+  { what: 'Loss landscape', button: 'ls-run', name: 'landscape' },
+  { what: 'Unroll study', button: 'ur-run', name: 'unroll' },
+  { what: 'Cells study', button: 'uc-run', name: 'cells' },
+  { what: 'Throughput', button: 'tp-run', name: 'throughput', fields: { 'tp-sizes': '256, 1024', 'tp-reps': '2', 'tp-budget': '3' } },
+  { what: 'Verify', button: 'vf-run', name: 'verify' },
+];
+
+/** Presses a button as a person would, without Playwright's actionability scripts running in the page first. */
+const press = (page: Page, id: string): Promise<void> => page.evaluate((b) => document.getElementById(b)!.click(), id);
+
+/** How many times a run is measured at most (the best counts). */
+const ATTEMPTS = 3;
+
+/** Plays a playground for a while, then pauses it. */
+async function play(page: Page, playId: string, name: string): Promise<void> {
+  const before = await runs(page, name);
+  await press(page, playId);
+  await page.waitForFunction(([k, n]) => Number(document.body.dataset[`${k}Runs`] ?? 0) > n + 3, [name, before] as const, { timeout: 60_000 });
+  await press(page, playId);
+}
+
+(runBrowserTests ? describe : describe.skip)('the experiments page stays responsive while it runs', () => {
+  let server: PageServer;
+
+  beforeAll(async () => {
+    server = await startPageServer();
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('counts a main-thread gap against the page unless the worker stalled over it too', () => {
+    const every = (from: number, to: number, step: number): number[] => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+    const steady = every(0, 1000, 10);
+    // A 300 ms gap on the main thread while the worker ticked on: the page's.
+    const blocked = [...every(0, 200, 50), 500, 550, 600];
+    expect(compareTicks(blocked, steady).longestPageGap).toBe(300);
+    // The same gap while the worker stalled for 280 ms of it: the machine's; 20 ms of it is left to the page, so
+    // the page's longest gap is that of its regular 50 ms ticks.
+    const stalled = [...every(0, 210, 10), ...every(490, 1000, 10)];
+    const r = compareTicks(blocked, stalled);
+    expect(r.longestGap).toBe(300);
+    expect(r.longestPageGap).toBe(50);
+    expect(r.longestWorkerGap).toBe(280);
+    expect(compareTicks([0, 200, 500], stalled).longestPageGap).toBe(200);
+    // A worker's normal 10–20 ms rhythm excuses nothing.
+    expect(compareTicks([0, 50, 170, 220], steady).longestPageGap).toBe(120);
+  });
+
+  for (const withoutWebGpu of [false, true]) {
+    it(`has no gap over 100 ms while each panel runs and the playgrounds play (${withoutWebGpu ? 'CPU fallback' : 'WebGPU'})`, async () => {
+      const backend = withoutWebGpu ? 'CPU fallback' : 'WebGPU';
+      const { page, errors } = await server.open({ withoutWebGpu });
+      // After the page's idle warm-up (the CPU worker started; on WebGPU, the kernels built), as a person would meet it.
+      await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 120_000 });
+      // The timer catches a page that blocks: a 150 ms task on the main thread is a gap of at least 150 ms.
+      await startPageTimer(page);
+      await page.evaluate(() => new Promise<void>((done) => setTimeout(() => {
+        const t = performance.now();
+        while (performance.now() - t < 150);
+        setTimeout(done, 100);
+      }, 60)));
+      const blocked = await stopPageTimer(page);
+      console.log(describeTimer(blocked, `a 150 ms busy loop (${backend})`));
+      expect(blocked.longestPageGap).toBeGreaterThanOrEqual(150);
+
+      /**
+       * Measures `run` (which starts the work and waits for its end) up to three times, until one has no gap over
+       * 100 ms: other processes on a shared two-core machine can take the CPU from the page now and then (the
+       * worker's ticks catch only part of that), while a page that blocks does so every time.
+       */
+      const measure = async (what: string, run: () => Promise<void>): Promise<TimerReport> => {
+        let best: TimerReport | null = null;
+        for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+          await startPageTimer(page);
+          await run();
+          const r = await stopPageTimer(page);
+          console.log(describeTimer(r, `${what} (${backend}), attempt ${attempt}`) + ` — gaps ${r.gaps.join(' ')}`);
+          if (!best || r.longestPageGap < best.longestPageGap) best = r;
+          if (r.longestPageGap < 100) break;
+        }
+        return best!;
+      };
+
+      const reports: [string, TimerReport][] = [];
+      for (const r of RUNS) {
+        for (const [id, value] of Object.entries(r.fields ?? {})) await page.locator(`#${id}`).fill(value);
+        await page.locator(`#${r.button}`).scrollIntoViewIfNeeded();
+        reports.push([
+          r.what,
+          await measure(r.what, async () => {
+            const before = await runs(page, r.name);
+            await press(page, r.button);
+            await waitRuns(page, r.name, before + 1, 180_000);
+          }),
+        ]);
+      }
+      for (const [what, playId, name] of [
+        ['Train playground', 'pg-play', 'playground'],
+        ['Population playground', 'pp-play', 'populationPlayground'],
+      ] as const) {
+        await page.locator(`#${playId}`).scrollIntoViewIfNeeded();
+        reports.push([what, await measure(what, () => play(page, playId, name))]);
+      }
+      for (const [what, r] of reports) expect(r.longestPageGap, `the page's longest gap between 50 ms ticks during ${what} on ${backend}, best of ${ATTEMPTS} (ms)`).toBeLessThan(100);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
+});
