@@ -3,9 +3,9 @@
 // is measured again. Usage: tsx bench/render-report.ts REPORT.json [--markdown FILE] [--text]
 
 import { readFileSync } from 'node:fs';
-import { formatMarkdown, formatText } from '../src/bench/format.ts';
-import { writeTextAtomic } from '../src/bench/node-env.ts';
-import { evaluateTargets, REPORT_SCHEMA, type BenchReport } from '../src/bench/run.ts';
+import { formatMarkdown, formatText } from '../src/benchmark/format.ts';
+import { writeTextAtomic } from '../src/benchmark/node-env.ts';
+import { evaluateTargets, REPORT_SCHEMA, type BenchReport } from '../src/benchmark/run.ts';
 
 const args = process.argv.slice(2);
 const file = args[0];

@@ -4,14 +4,14 @@
 // --t 16,64,256 --budget <s per peer and cell> --repeats k --json F --markdown F --no-cpu; --from F.json prints
 // the Markdown of an earlier run's JSON without running anything.
 
-import { cellLine, fmtRate } from '../src/bench/format.ts';
-import { fmtSeconds } from '../src/bench/measure.ts';
-import { machineInfo, nodePeers, versions, writeTextAtomic } from '../src/bench/node-env.ts';
-import { WebGpuPeer } from '../src/bench/peer.ts';
-import { runBench, type BenchReport, type CellResult } from '../src/bench/run.ts';
+import { cellLine, fmtRate } from '../src/benchmark/format.ts';
+import { fmtSeconds } from '../src/benchmark/measure.ts';
+import { machineInfo, nodePeers, versions, writeTextAtomic } from '../src/benchmark/node-env.ts';
+import { WebGpuPeer } from '../src/benchmark/peer.ts';
+import { runBench, type BenchReport, type CellResult } from '../src/benchmark/run.ts';
 import { readFileSync } from 'node:fs';
 import { benchOptions, integer, number, positiveList } from './options.ts';
-import { workload } from '../src/bench/workloads.ts';
+import { workload } from '../src/benchmark/workloads.ts';
 import { STRATEGIES } from '../src/gpu/strategies/index.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../src/gpu/strategy.ts';
 

@@ -63,10 +63,10 @@ export {
   type RandomCellsOptions,
 } from './study/cells.ts';
 export * from './svg/index.ts';
-export { runBrowserBench, type BrowserBenchOptions } from './bench/browser.ts';
-export type { AgreementCheck, BenchReport, CellResult, CellStatus, MachineInfo, PeerStatus, TargetCheck } from './bench/run.ts';
-export type { AdapterIdentity, AdapterPeak } from './bench/adapters.ts';
-export type { Summary } from './bench/measure.ts';
-export type { CopyProbe, FmaProbe } from './bench/probes.ts';
-export type { Phase } from './bench/workloads.ts';
-export type { Peer, PreparedRun, PeerRun } from './bench/peer.ts';
+export { runBrowserBench, type BrowserBenchOptions } from './benchmark/browser.ts';
+export type { AgreementCheck, BenchReport, CellResult, CellStatus, MachineInfo, PeerStatus, TargetCheck } from './benchmark/run.ts';
+export type { AdapterIdentity, AdapterPeak } from './benchmark/adapters.ts';
+export type { Summary } from './benchmark/measure.ts';
+export type { CopyProbe, FmaProbe } from './benchmark/probes.ts';
+export type { Phase } from './benchmark/workloads.ts';
+export type { Peer, PreparedRun, PeerRun } from './benchmark/peer.ts';

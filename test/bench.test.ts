@@ -10,11 +10,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIO } from '../src/cli/app.ts';
-import { extrapolate, summarize } from '../src/bench/measure.ts';
-import { evaluateTargets, type BenchReport, type CellResult } from '../src/bench/run.ts';
-import { FMA_FLOPS_PER_ROUND } from '../src/bench/probes.ts';
-import { adapterMismatch, knownPeak } from '../src/bench/adapters.ts';
-import { stepCost, workload, workloadModel } from '../src/bench/workloads.ts';
+import { extrapolate, summarize } from '../src/benchmark/measure.ts';
+import { evaluateTargets, type BenchReport, type CellResult } from '../src/benchmark/run.ts';
+import { FMA_FLOPS_PER_ROUND } from '../src/benchmark/probes.ts';
+import { adapterMismatch, knownPeak } from '../src/benchmark/adapters.ts';
+import { stepCost, workload, workloadModel } from '../src/benchmark/workloads.ts';
 import { gpuRequired } from './helpers/gpu.ts';
 import { CLI } from './helpers/cli-process.ts';
 

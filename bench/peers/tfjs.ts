@@ -5,8 +5,8 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { Batch } from '../../src/batch.ts';
 import type { ModelJSON } from '../../src/model.ts';
-import type { Peer, PeerRun, PreparedRun } from '../../src/bench/peer.ts';
-import type { Phase } from '../../src/bench/workloads.ts';
+import type { Peer, PeerRun, PreparedRun } from '../../src/benchmark/peer.ts';
+import type { Phase } from '../../src/benchmark/workloads.ts';
 
 export type TfjsBackend = 'cpu' | 'wasm' | 'webgpu';
 type Tf = typeof TF;

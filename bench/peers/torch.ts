@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Batch } from '../../src/batch.ts';
 import type { ModelJSON } from '../../src/model.ts';
-import type { Peer, PeerRun, PreparedRun } from '../../src/bench/peer.ts';
-import type { Phase } from '../../src/bench/workloads.ts';
+import type { Peer, PeerRun, PreparedRun } from '../../src/benchmark/peer.ts';
+import type { Phase } from '../../src/benchmark/workloads.ts';
 
 const SCRIPT = fileURLToPath(new URL('./torch_rnn.py', import.meta.url));
 /** Seconds to wait for python3 to import torch and answer. */

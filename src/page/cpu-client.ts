@@ -12,8 +12,8 @@ import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
 import { lossLandscape, train, trainPopulation } from '../train/index.ts';
 import type { LandscapeAxis, LandscapeOptions, LandscapeResult, PopulationOptions, PopulationReport, TrainOptions, TrainReport } from '../train/types.ts';
 import { cellStudy, cellStudyNorms, randomCellModels, type CellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
-import { CpuRefPeer, type Peer, type PreparedRun } from '../bench/peer.ts';
-import type { Phase } from '../bench/workloads.ts';
+import { CpuRefPeer, type Peer, type PreparedRun } from '../benchmark/peer.ts';
+import type { Phase } from '../benchmark/workloads.ts';
 import type { Job } from './cpu-worker.ts';
 
 /** A job without its id (Omit over each member of the union). */

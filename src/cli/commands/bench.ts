@@ -4,11 +4,11 @@
 // as Markdown (--markdown). See docs/benchmarks.md.
 
 import { Command, Option } from 'commander';
-import { formatMarkdown, formatText, cellLine } from '../../bench/format.ts';
-import { machineInfo, nodePeers, parsePeers, PEER_IDS, selectAdapter, versions, writeTextAtomic } from '../../bench/node-env.ts';
-import { ADAPTER_CHOICES, type AdapterChoice } from '../../bench/adapters.ts';
-import { runBench } from '../../bench/run.ts';
-import { parseWorkloads, WORKLOAD_IDS } from '../../bench/workloads.ts';
+import { formatMarkdown, formatText, cellLine } from '../../benchmark/format.ts';
+import { machineInfo, nodePeers, parsePeers, PEER_IDS, selectAdapter, versions, writeTextAtomic } from '../../benchmark/node-env.ts';
+import { ADAPTER_CHOICES, type AdapterChoice } from '../../benchmark/adapters.ts';
+import { runBench } from '../../benchmark/run.ts';
+import { parseWorkloads, WORKLOAD_IDS } from '../../benchmark/workloads.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../../gpu/strategy.ts';
 import type { CliIO } from '../io.ts';
 import { integer, number } from '../options.ts';
@@ -47,7 +47,7 @@ export function register(program: Command, io: CliIO): void {
     .addOption(new Option('--adapter <name>', 'the WebGPU adapter: auto, swiftshader, lavapipe or hardware (the run stops if another one comes)').choices(ADAPTER_CHOICES).default('auto'))
     .option('--quick', 'a smoke test that runs in seconds (small sizes; no timing claims)')
     .option('--json <file>', 'write every figure, the machine, adapter and versions as JSON')
-    .option('--markdown <file>', 'write the report as Markdown (tables with ratios, as in docs/bench/)')
+    .option('--markdown <file>', 'write the report as Markdown (tables with ratios, as in docs/benchmark-reports/)')
     .action(async (o: BenchCliOptions) => {
       const quick = !!o.quick;
       const workloads = parseWorkloads(o.workloads ?? (quick ? 'seed,h16' : WORKLOAD_IDS.join(',')));

@@ -1,11 +1,11 @@
-// Panel "Throughput": the benchmark's browser runner (src/bench `runBrowserBench`) at each chosen batch size: our
+// Panel "Throughput": the benchmark's browser runner (src/benchmark `runBrowserBench`) at each chosen batch size: our
 // WebGPU engine and the float64 CPU reference on the same workload, sequence-steps/s from the median wall time
 // (and from timestamp-query GPU time), the ratio, achieved GB/s and GFLOP/s, and the share of the adapter's known
 // peak. Chart (uPlot, log axes), table and a text summary.
 
-import { runBrowserBench } from '../../bench/browser.ts';
-import type { BenchReport, CellResult } from '../../bench/run.ts';
-import type { Phase } from '../../bench/workloads.ts';
+import { runBrowserBench } from '../../benchmark/browser.ts';
+import type { BenchReport, CellResult } from '../../benchmark/run.ts';
+import type { Phase } from '../../benchmark/workloads.ts';
 import { lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
 import { workerCpuRefPeer } from '../cpu-client.ts';

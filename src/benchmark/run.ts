@@ -505,7 +505,7 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
   // A real GPU: fractions of the data-sheet peak.
   {
     const peak = report.adapter?.peak ?? null;
-    const why = sw ? 'not measurable on a software adapter (it runs on the CPU: no GPU memory or FP32 peak)' : !report.adapter ? 'no adapter' : 'adapter not in the table of known peaks (src/bench/adapters.ts)';
+    const why = sw ? 'not measurable on a software adapter (it runs on the CPU: no GPU memory or FP32 peak)' : !report.adapter ? 'no adapter' : 'adapter not in the table of known peaks (src/benchmark/adapters.ts)';
     const c = ours('seed', 'forward');
     const v1 = peak ? (c?.fractionOfPeakBandwidth ?? null) : null;
     push({

@@ -142,7 +142,7 @@ function probeText(r: BenchReport): string {
   return lines.join('\n');
 }
 
-/** The Markdown report (as in docs/bench/): the rates with ratios, the checks, the hardware figures, the targets. */
+/** The Markdown report (as in docs/benchmark-reports/): the rates with ratios, the checks, the hardware figures, the targets. */
 export function formatMarkdown(r: BenchReport, command: string): string {
   const out: string[] = [];
   const peers = r.peers.filter((p) => p.id !== 'webgpu');
