@@ -15,7 +15,7 @@ import { randomModel } from '../src/random.ts';
 import { cellStudy, randomCellModels } from '../src/study/cells.ts';
 import { randomPopulation, train, trainPopulation } from '../src/train/index.ts';
 import type { VerifyReport } from '../src/verify.ts';
-import { ARTIFACTS, result, runBrowserTests, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+import { ARTIFACTS, result, runBrowserTests, sideways, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
 
 const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
@@ -104,7 +104,7 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     // At 390 px the new controls fit without sideways scrolling.
     await page.setViewportSize({ width: 390, height: 844 });
     // Charts follow their container through a ResizeObserver, a frame or two after the resize.
-    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), { timeout: 10_000 }).toBeLessThanOrEqual(0);
+    await expect.poll(() => sideways(page), { timeout: 10_000 }).toBeLessThanOrEqual(0);
     await page.locator('#uc-form').screenshot({ path: join(ARTIFACTS, 'panel-cells-390.png') });
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.locator('#unroll').screenshot({ path: join(ARTIFACTS, 'panel-unroll-cells.png') });

@@ -18,12 +18,10 @@ import type { VerifyReport } from '../src/verify.ts';
 import { randomModel } from '../src/random.ts';
 import { train } from '../src/train/index.ts';
 import { unrollStudyCpu } from '../src/study/unroll.ts';
-import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
 
 const PANELS = ['seed', 'train', 'population', 'landscape', 'unroll', 'throughput', 'verify'];
 
-/** How far the page scrolls sideways (0 when it does not). */
-const sideways = (page: Page): Promise<number> => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 /** How many jobs of each kind came back from the page's CPU worker. */
 const workerJobs = (page: Page): Promise<Record<string, number>> => page.evaluate(() => JSON.parse(document.body.dataset.cpuWorkerJobs ?? '{}') as Record<string, number>);
@@ -325,6 +323,16 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
       // The seed panel's weight boxes are on screen at 390 px.
       const box = await page.locator('#seed-w3').boundingBox();
       expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+      // The measure sees a panel's child that is too wide (the panels' paint containment does not hide it).
+      await page.evaluate(() => {
+        const wide = document.createElement('div');
+        wide.id = 'too-wide';
+        wide.style.width = '600px';
+        wide.style.height = '1px';
+        document.getElementById('verify')!.appendChild(wide);
+      });
+      expect(await sideways(page)).toBeGreaterThan(100);
+      await page.evaluate(() => document.getElementById('too-wide')!.remove());
       expect(errors).toEqual([]);
       await page.close();
     });

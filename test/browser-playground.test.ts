@@ -14,7 +14,7 @@ import type { SeedResult } from '../src/page/panels/seed.ts';
 import { randomModel } from '../src/random.ts';
 import { randomPopulation, train, trainPopulation } from '../src/train/index.ts';
 import type { PopulationPlaygroundState } from '../src/page/panels/population-playground.ts';
-import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
 
 (runBrowserTests ? describe : describe.skip)('the Train playground in Chromium', () => {
   let server: PageServer;
@@ -77,7 +77,7 @@ import { ARTIFACTS, result, runBrowserTests, runs, startPageServer, waitRuns, ty
         for (const [w, h] of [[1440, 900], [390, 844]]) {
           await page.setViewportSize({ width: w, height: h });
           await page.waitForTimeout(300);
-          expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+          expect(await sideways(page)).toBeLessThanOrEqual(0);
           await page.locator('#train .playground').screenshot({ path: join(ARTIFACTS, `page-playground-${w}.png`) });
         }
       }

@@ -91,3 +91,19 @@ export const runs = (page: Page, name: string): Promise<number> => page.evaluate
 
 /** The last result panel `name` published (window.webgpuRnn.results). */
 export const result = <T>(page: Page, name: string): Promise<T> => page.evaluate((k) => window.webgpuRnn!.results[k], name) as Promise<T>;
+
+/**
+ * How far the page scrolls sideways (0 when it does not), measured with every panel's content-visibility set to
+ * visible: the page's `content-visibility: auto` also clips each panel's painting to its box, which would hide a
+ * child that overflows the panel instead of letting it widen the page. Panels out of view are not laid out, so
+ * their charts follow a new width when they are next rendered: the measure waits two frames for that.
+ */
+export const sideways = (page: Page): Promise<number> =>
+  page.evaluate(async () => {
+    const panels = Array.from(document.querySelectorAll<HTMLElement>('main > section'));
+    for (const p of panels) p.style.contentVisibility = 'visible';
+    for (let k = 0; k < 2; k++) await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const over = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+    for (const p of panels) p.style.contentVisibility = '';
+    return over;
+  });
