@@ -15,7 +15,7 @@ import { randomModel } from '../src/random.ts';
 import { cellStudy, randomCellModels } from '../src/study/cells.ts';
 import { randomPopulation, train, trainPopulation } from '../src/train/index.ts';
 import type { VerifyReport } from '../src/verify.ts';
-import { ARTIFACTS, result, runBrowserTests, sideways, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+import { ARTIFACTS, result, runBrowserTests, sideways, startPageServer, waitRuns, workerJobs, type PageServer } from './helpers/browser.ts';
 
 const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
@@ -98,7 +98,7 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     expect(c.perStep[c.labels.indexOf('lstm (saturated)')]!.verdict).toBe('flat');
     expect(await page.locator('#uc-chart canvas').count()).toBeGreaterThan(0);
     // It ran in the CPU worker, and says so.
-    expect(JSON.parse((await page.evaluate(() => document.body.dataset.cpuWorkerJobs)) ?? '{}').cells).toBe(1);
+    expect((await workerJobs(page)).cells).toBe(1);
     expect(await page.locator('#uc-status').textContent()).toContain('in a worker');
 
     // At 390 px the new controls fit without sideways scrolling.
@@ -132,7 +132,7 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     expect(c.perStep[c.labels.indexOf('elman (tanh)')]!.verdict).toBe('explodes');
     expect(c.perStep[c.labels.indexOf('gru')]!.verdict).toBe('vanishes');
     expect(await page.locator('#preset-note').textContent()).toContain('chaotic');
-    expect(JSON.parse((await page.evaluate(() => document.body.dataset.cpuWorkerJobs)) ?? '{}').cells).toBe(1);
+    expect((await workerJobs(page)).cells).toBe(1);
     // A weight scale out of range is an error naming the field.
     await page.locator('#uc-scale').fill('20');
     await page.locator('#uc-run').click();

@@ -18,13 +18,9 @@ import type { VerifyReport } from '../src/verify.ts';
 import { randomModel } from '../src/random.ts';
 import { train } from '../src/train/index.ts';
 import { unrollStudyCpu } from '../src/study/unroll.ts';
-import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, waitRuns, workerJobs, type PageServer } from './helpers/browser.ts';
 
 const PANELS = ['seed', 'train', 'population', 'landscape', 'unroll', 'throughput', 'verify'];
-
-
-/** How many jobs of each kind came back from the page's CPU worker. */
-const workerJobs = (page: Page): Promise<Record<string, number>> => page.evaluate(() => JSON.parse(document.body.dataset.cpuWorkerJobs ?? '{}') as Record<string, number>);
 
 const status = (page: Page, id: string): Promise<string> => page.locator(`#${id}`).textContent().then((t) => t ?? '');
 

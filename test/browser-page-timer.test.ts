@@ -28,12 +28,16 @@ const press = (page: Page, id: string): Promise<void> => page.evaluate((b) => do
 /** How many times a run is measured at most (the best counts). */
 const ATTEMPTS = 3;
 
-/** Plays a playground for a while, then pauses it. */
+/** Plays a playground for a while, then pauses it and waits until it has paused (its button says Play again). */
 async function play(page: Page, playId: string, name: string): Promise<void> {
   const before = await runs(page, name);
   await press(page, playId);
   await page.waitForFunction(([k, n]) => Number(document.body.dataset[`${k}Runs`] ?? 0) > n + 3, [name, before] as const, { timeout: 60_000 });
   await press(page, playId);
+  await page.waitForFunction((id) => {
+    const b = document.getElementById(id) as HTMLButtonElement;
+    return !b.disabled && b.textContent === 'Play';
+  }, playId, { timeout: 60_000 });
 }
 
 (runBrowserTests ? describe : describe.skip)('the experiments page stays responsive while it runs', () => {

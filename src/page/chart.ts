@@ -198,6 +198,16 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
   // Building a chart and drawing it first are two tasks: together they would hold the main thread for tens of ms
   // on a software-rendered page. The first draw takes the latest data given by then.
   const waiting = { data };
+  let last = opts.width;
+  // Follow the container's width (phone rotation, window resize, a column that changes width); a change before the
+  // first draw is applied right after it.
+  const fit = (): void => {
+    const w = widthOf(container);
+    if (Math.abs(w - last) >= 2 && charts.get(container.id) === u && !unready.has(u)) {
+      last = w;
+      u.setSize({ width: w, height: opts.height });
+    }
+  };
   const u = new uPlot(opts, data, (self, init) => {
     container.appendChild(self.root);
     setTimeout(() => {
@@ -205,6 +215,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
       init();
       unready.delete(self);
       if (waiting.data !== data) self.setData(waiting.data);
+      fit();
     }, 0);
   });
   unready.set(u, waiting);
@@ -235,17 +246,9 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
       json: () => ({ x: spec.xLabel, series: labels.slice(1), rows: rows() }),
     }),
   );
-  // Follow the container's width (phone rotation, window resize, a column that changes width).
   observed.get(container)?.disconnect();
   if (typeof ResizeObserver !== 'undefined') {
-    let last = opts.width;
-    const ro = new ResizeObserver(() => {
-      const w = widthOf(container);
-      if (Math.abs(w - last) >= 2 && charts.get(container.id) === u && !unready.has(u)) {
-        last = w;
-        u.setSize({ width: w, height: opts.height });
-      }
-    });
+    const ro = new ResizeObserver(fit);
     ro.observe(container);
     observed.set(container, ro);
   }

@@ -11,7 +11,7 @@ import { InputError, NonFiniteError } from '../errors.ts';
 import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
 import { lossLandscape, train, trainPopulation } from '../train/index.ts';
 import type { LandscapeAxis, LandscapeOptions, LandscapeResult, PopulationOptions, PopulationReport, TrainOptions, TrainReport } from '../train/types.ts';
-import { cellStudy, cellStudyNorms, randomCellModels, type CellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
+import { randomCellStudyNorms, type CellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
 import { CpuRefPeer, type Peer, type PreparedRun } from '../benchmark/peer.ts';
 import type { Phase } from '../benchmark/workloads.ts';
 import type { Job } from './cpu-worker.ts';
@@ -131,7 +131,7 @@ export function landscapeOn(engine: Engine, model: Model | ModelJSON, batch: Bat
 /** The cells' unroll study (float64, on seeded random models) in the worker on every backend: the engine cannot give the state gradient. */
 export function cellStudyOff(models: RandomCellsOptions, length: number, seed: number): Promise<CellStudyNorms> {
   const w = getWorker();
-  if (!w) return Promise.resolve().then(() => cellStudyNorms(cellStudy({ models: randomCellModels(models), length, seed })));
+  if (!w) return Promise.resolve().then(() => randomCellStudyNorms(models, length, seed));
   return send<CellStudyNorms>(w, { kind: 'cells', models, length, seed });
 }
 

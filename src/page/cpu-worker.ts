@@ -9,7 +9,7 @@ import type { RunOptions } from '../backend.ts';
 import { Engine } from '../engine.ts';
 import type { Model } from '../model.ts';
 import { lossLandscape, train, trainPopulation } from '../train/index.ts';
-import { cellStudy, cellStudyNorms, randomCellModels, type RandomCellsOptions } from '../study/cells.ts';
+import { randomCellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
 import type { LandscapeAxis, LandscapeOptions, PopulationOptions, TrainOptions } from '../train/types.ts';
 
 export type Job =
@@ -57,7 +57,7 @@ self.onmessage = async (e: MessageEvent<Job>) => {
       result = { loss: r.loss, grads: r.gradsFlat };
     } else if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
     else if (job.kind === 'train') result = await train(await engine(), job.model, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
-    else if (job.kind === 'cells') result = cellStudyNorms(cellStudy({ models: randomCellModels(job.models), length: job.length, seed: job.seed }));
+    else if (job.kind === 'cells') result = randomCellStudyNorms(job.models, job.length, job.seed);
     else if (job.kind === 'population') result = await trainPopulation(await engine(), job.models, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
     else {
       const path = job.opts.path ? { ...job.opts.path, signal: controller.signal } : undefined;

@@ -259,6 +259,11 @@ export function cellStudyNorms(study: CellStudy): CellStudyNorms {
   };
 }
 
+/** The study of `randomCellModels(models)` over `length` steps of seeded inputs, as norms (the page's CPU worker job). */
+export function randomCellStudyNorms(models: RandomCellsOptions, length: number, seed: number): CellStudyNorms {
+  return cellStudyNorms(cellStudy({ models: randomCellModels(models), length, seed }));
+}
+
 /**
  * How a measure changes per step back, on average from k = `from` to k = `to`: (|m_to| / |m_from|)^(1/(to − from)),
  * with a verdict: `vanishes` below 0.99, `explodes` above 1.01, `flat` between (null where m_from is 0 or to ≤ from).

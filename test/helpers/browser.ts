@@ -107,3 +107,6 @@ export const sideways = (page: Page): Promise<number> =>
     for (const p of panels) p.style.contentVisibility = '';
     return over;
   });
+
+/** How many jobs of each kind came back from the page's CPU worker (document.body.dataset.cpuWorkerJobs). */
+export const workerJobs = (page: Page): Promise<Record<string, number>> => page.evaluate(() => JSON.parse(document.body.dataset.cpuWorkerJobs ?? '{}') as Record<string, number>);
