@@ -13,14 +13,17 @@ import type { StrategyName } from '../src/gpu/strategy.ts';
 import { modelFromJSON, type ModelJSON } from '../src/model.ts';
 import { randomBatch, Rng } from '../src/random.ts';
 
-const opts = benchOptions<{ h: number; n: number; t: number; reps: number; strategy: StrategyName; cells: string }>('cells', 'times each cell on one strategy', (c) =>
-  c
-    .option('--h <units>', 'hidden units', integer(1, 512), 64)
-    .option('--n <sequences>', 'sequences', integer(1), 4096)
-    .option('--t <steps>', 'steps per sequence', integer(1), 16)
-    .option('--reps <k>', 'timed runs per phase (the median is kept)', integer(1), 3)
-    .option('--strategy <name>', 'kernel strategy', 'gemm')
-    .option('--cells <list>', 'cells, comma-separated', CELL_NAMES.join(',')),
+const opts = benchOptions<{ h: number; n: number; t: number; reps: number; strategy: StrategyName; cells: string }>(
+  'cells',
+  'times each cell on one strategy',
+  (c) =>
+    c
+      .option('--h <units>', 'hidden units', integer(1, 512), 64)
+      .option('--n <sequences>', 'sequences', integer(1), 4096)
+      .option('--t <steps>', 'steps per sequence', integer(1), 16)
+      .option('--reps <k>', 'timed runs per phase (the median is kept)', integer(1), 3)
+      .option('--strategy <name>', 'kernel strategy', 'gemm')
+      .option('--cells <list>', 'cells, comma-separated', CELL_NAMES.join(',')),
 );
 const cells = opts.cells.split(',').map((s) => s.trim()) as CellName[];
 for (const c of cells) {
@@ -38,14 +41,34 @@ function model(cell: CellName): ModelJSON {
   const rng = new Rng(1000 + H);
   const s = 1 / Math.sqrt(H);
   const G = CELLS[cell].gates * H;
-  const mat = (r: number, k: number): number[][] => Array.from({ length: r }, () => Array.from({ length: k }, () => rng.uniform(-s, s)));
+  const mat = (r: number, k: number): number[][] =>
+    Array.from({ length: r }, () => Array.from({ length: k }, () => rng.uniform(-s, s)));
   const vec = (r: number): number[] => Array.from({ length: r }, () => rng.uniform(-s, s));
-  const weights = cell === 'elman' ? { Wx: mat(H, I), Wh: mat(H, H), bh: vec(H), Wy: mat(O, H), by: vec(O) } : { Wx: mat(G, I), Wh: mat(G, H), bx: vec(G), bh: vec(G), Wy: mat(O, H), by: vec(O) };
-  return { ...(cell === 'elman' ? {} : { cell }), inputSize: I, hiddenSize: H, outputSize: O, activation: 'tanh', output: 'last', weights };
+  const weights =
+    cell === 'elman'
+      ? { Wx: mat(H, I), Wh: mat(H, H), bh: vec(H), Wy: mat(O, H), by: vec(O) }
+      : { Wx: mat(G, I), Wh: mat(G, H), bx: vec(G), bh: vec(G), Wy: mat(O, H), by: vec(O) };
+  return {
+    ...(cell === 'elman' ? {} : { cell }),
+    inputSize: I,
+    hiddenSize: H,
+    outputSize: O,
+    activation: 'tanh',
+    output: 'last',
+    weights,
+  };
 }
 
 const engine = await Engine.create({ backend: 'webgpu' });
-const batch = randomBatch({ count: N, inputSize: I, outputSize: O, output: 'last', minLength: T, maxLength: T, seed: 7 });
+const batch = randomBatch({
+  count: N,
+  inputSize: I,
+  outputSize: O,
+  output: 'last',
+  minLength: T,
+  maxLength: T,
+  seed: 7,
+});
 const rows: Record<string, string | number>[] = [];
 const base: Record<string, number> = {};
 for (const cell of cells) {
@@ -75,5 +98,7 @@ for (const cell of cells) {
     });
   }
 }
-console.log(JSON.stringify({ adapter: describeAdapter(engine.device!.adapterInfo), H, N, T, I, O, reps, results: rows }, null, 1));
+console.log(
+  JSON.stringify({ adapter: describeAdapter(engine.device!.adapterInfo), H, N, T, I, O, reps, results: rows }, null, 1),
+);
 engine.dispose();

@@ -7,16 +7,29 @@ import { benchOptions, integer } from './options.ts';
 import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
 import { GRAD_BLOCK, rowStride, splitParts } from '../src/gpu/gemm-plan.ts';
 import { tuningFor } from '../src/gpu/tuning.ts';
-import { GemmKernels, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
+import {
+  GemmKernels,
+  STEP_BINDING_BYTES,
+  STEP_RECORD_BYTES,
+  type GemmKind,
+  type GemmTile,
+} from '../src/gpu/kernels/gemm.ts';
 
-const opts = benchOptions<{ h: number; n: number; reps: number; shared: boolean; tile?: string; ld?: number }>('gemm-kernels', 'times each gemm kernel kind alone', (c) =>
-  c
-    .option('--h <units>', 'hidden units', integer(1, 512), 256)
-    .option('--n <sequences>', 'sequences (columns)', integer(1), 1024)
-    .option('--reps <k>', 'timed repeats (the best is kept)', integer(1), 3)
-    .option('--shared', 'stage tiles in workgroup memory', false)
-    .option('--tile <TXxTYxRMxRNxBK>', 'one tile for every kind, e.g. 8x8x8x8x16')
-    .option('--ld <floats>', 'row stride of the state, dz and dy slots (default: the planner\'s, rowStride(n))', integer(1)),
+const opts = benchOptions<{ h: number; n: number; reps: number; shared: boolean; tile?: string; ld?: number }>(
+  'gemm-kernels',
+  'times each gemm kernel kind alone',
+  (c) =>
+    c
+      .option('--h <units>', 'hidden units', integer(1, 512), 256)
+      .option('--n <sequences>', 'sequences (columns)', integer(1), 1024)
+      .option('--reps <k>', 'timed repeats (the best is kept)', integer(1), 3)
+      .option('--shared', 'stage tiles in workgroup memory', false)
+      .option('--tile <TXxTYxRMxRNxBK>', 'one tile for every kind, e.g. 8x8x8x8x16')
+      .option(
+        '--ld <floats>',
+        "row stride of the state, dz and dy slots (default: the planner's, rowStride(n))",
+        integer(1),
+      ),
 );
 const H = opts.h;
 const n = opts.n;
@@ -39,10 +52,24 @@ const I = 1;
 const O = 1;
 const { device } = await acquireDevice();
 const shared = opts.shared;
-const k = await GemmKernels.load(device, { inputSize: I, hiddenSize: H, outputSize: O, activation: 'tanh', outAll: false, writeY: false, hasTargets: true, shared, tile });
+const k = await GemmKernels.load(device, {
+  inputSize: I,
+  hiddenSize: H,
+  outputSize: O,
+  activation: 'tanh',
+  outAll: false,
+  writeY: false,
+  hasTargets: true,
+  shared,
+  tile,
+});
 const P = H * I + H * H + H + O * H + O;
 const S = GPUBufferUsage.STORAGE;
-const buf = (floats: number, usage = S | GPUBufferUsage.COPY_DST, data?: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>): GPUBuffer => {
+const buf = (
+  floats: number,
+  usage = S | GPUBufferUsage.COPY_DST,
+  data?: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
+): GPUBuffer => {
   const b = device.createBuffer({ label: 'bench', size: Math.max(16, floats * 4), usage });
   if (data) device.queue.writeBuffer(b, 0, data);
   return b;
@@ -72,9 +99,33 @@ rec.set([1, 1, H * ld, 0, 0xffffffff, dzOff, dzOff + H * ld, 3, dyOff]);
 rec.set([0, G, H * ld, 0, 0xffffffff, dzOff, 0, 2 ** G - 1, dyOff], words);
 const steps = buf(2 * words, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, rec);
 const dims = buf(8, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-device.queue.writeBuffer(dims, 0, k.kernel('step').uniform('dims', { n, ld, dy: dyOff, rows, parts, partLen, partials }));
-const buffers = { dims, step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES }, weights, lengths, xs, targets, ys, states, work, flags };
-const K: Partial<Record<GemmKind, number>> = { proj: I, step: H, out: H, dz: O + H, wgradH: G * n, wgradY: G * n, init: 1, wsum: parts };
+device.queue.writeBuffer(
+  dims,
+  0,
+  k.kernel('step').uniform('dims', { n, ld, dy: dyOff, rows, parts, partLen, partials }),
+);
+const buffers = {
+  dims,
+  step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES },
+  weights,
+  lengths,
+  xs,
+  targets,
+  ys,
+  states,
+  work,
+  flags,
+};
+const K: Partial<Record<GemmKind, number>> = {
+  proj: I,
+  step: H,
+  out: H,
+  dz: O + H,
+  wgradH: G * n,
+  wgradY: G * n,
+  init: 1,
+  wsum: parts,
+};
 const record: Partial<Record<GemmKind, number>> = { wgradH: 1, wgradY: 1 };
 const batches: Partial<Record<GemmKind, number>> = { wgradH: parts, wgradY: parts };
 const out: Record<string, string> = {};
@@ -97,4 +148,6 @@ for (const kind of ['init', 'proj', 'step', 'out', 'dz', 'wgradH', 'wgradY', 'ws
   const gf = (2 * M * NC * K[kind]!) / (best / 1000) / 1e9;
   out[kind] = `${best.toFixed(1)} ms ${gf.toFixed(2)} GFLOP/s`;
 }
-console.log(JSON.stringify({ adapter: describeAdapter(device.adapterInfo), H, n, ld, shared, block: G, parts, ...out }, null, 1));
+console.log(
+  JSON.stringify({ adapter: describeAdapter(device.adapterInfo), H, n, ld, shared, block: G, parts, ...out }, null, 1),
+);

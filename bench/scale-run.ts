@@ -10,13 +10,16 @@ import type { StrategyChoice } from '../src/gpu/strategy.ts';
 import { strategyOption } from '../src/cli/options.ts';
 import { benchOptions, integer, parseBytes } from './options.ts';
 
-const opts = benchOptions<{ h: number; t: number; n: number; budget?: number; strategy: StrategyChoice }>('scale-run', 'one forward + BPTT run of a large shape on WebGPU', (c) =>
-  c
-    .option('--h <units>', 'hidden units', integer(1, 512), 256)
-    .option('--t <steps>', 'steps per sequence', integer(1, 4096), 256)
-    .option('--n <sequences>', 'sequences', integer(1), 16384)
-    .option('--budget <bytes>', 'GPU memory budget (e.g. 512M)', parseBytes)
-    .addOption(strategyOption()),
+const opts = benchOptions<{ h: number; t: number; n: number; budget?: number; strategy: StrategyChoice }>(
+  'scale-run',
+  'one forward + BPTT run of a large shape on WebGPU',
+  (c) =>
+    c
+      .option('--h <units>', 'hidden units', integer(1, 512), 256)
+      .option('--t <steps>', 'steps per sequence', integer(1, 4096), 256)
+      .option('--n <sequences>', 'sequences', integer(1), 16384)
+      .option('--budget <bytes>', 'GPU memory budget (e.g. 512M)', parseBytes)
+      .addOption(strategyOption()),
 );
 const H = opts.h;
 const T = opts.t;
@@ -49,5 +52,16 @@ const r = await engine.run(json, batch, {
     console.error(`${((performance.now() - t0) / 1000).toFixed(1)} s: ${done} of ${total} sequences done`),
 });
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ adapter: engine.adapter, H, T, N, seconds: Number(seconds.toFixed(1)), loss: r.loss, gradNorm: r.gradNorm, stats: engine.lastRunStats }));
+console.log(
+  JSON.stringify({
+    adapter: engine.adapter,
+    H,
+    T,
+    N,
+    seconds: Number(seconds.toFixed(1)),
+    loss: r.loss,
+    gradNorm: r.gradNorm,
+    stats: engine.lastRunStats,
+  }),
+);
 engine.dispose();

@@ -5,7 +5,9 @@ try {
   await import('../dist/cli/main.js');
 } catch (e) {
   if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('dist/cli/main.js')) {
-    process.stderr.write('webgpu-rnn: the CLI is not built (dist/cli/main.js is missing): run `npm run build:lib` in the repository\n');
+    process.stderr.write(
+      'webgpu-rnn: the CLI is not built (dist/cli/main.js is missing): run `npm run build:lib` in the repository\n',
+    );
     process.exit(1);
   }
   throw e;

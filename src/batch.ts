@@ -63,7 +63,13 @@ export function sequenceOfStep(b: { count: number; offsets: Float64Array }, step
  * Name of flat value k of an array with `width` values per row: per step (`field[n][t][w]`, rows are global
  * steps) or per sequence (`field[n][w]`).
  */
-export function valueName(b: { count: number; offsets: Float64Array }, field: string, k: number, width: number, perStep: boolean): string {
+export function valueName(
+  b: { count: number; offsets: Float64Array },
+  field: string,
+  k: number,
+  width: number,
+  perStep: boolean,
+): string {
   const row = Math.floor(k / width);
   if (!perStep) return `${field}[${row}][${k % width}]`;
   const n = sequenceOfStep(b, row);
@@ -89,24 +95,35 @@ export function batchFromArrays(
   const fail = (field: string, message: string): never => {
     throw new InputError(field, message, 'data');
   };
-  const arr = (v: unknown, field: string): unknown[] => (Array.isArray(v) ? v : fail(field, `expected an array, got ${v === undefined ? 'nothing' : v === null ? 'null' : typeof v}`));
+  const arr = (v: unknown, field: string): unknown[] =>
+    Array.isArray(v)
+      ? v
+      : fail(field, `expected an array, got ${v === undefined ? 'nothing' : v === null ? 'null' : typeof v}`);
   const row = (v: unknown, field: string, width: number | null): number[] => {
     const r = arr(v, field);
-    if (width !== null && r.length !== width) fail(field, `expected ${width} values (as in the first row), got ${r.length}`);
-    r.forEach((x, k) => typeof x === 'number' || fail(`${field}[${k}]`, `expected a number, got ${x === null ? 'null' : typeof x}`));
+    if (width !== null && r.length !== width)
+      fail(field, `expected ${width} values (as in the first row), got ${r.length}`);
+    r.forEach(
+      (x, k) =>
+        typeof x === 'number' || fail(`${field}[${k}]`, `expected a number, got ${x === null ? 'null' : typeof x}`),
+    );
     return r as number[];
   };
   if (output !== 'last' && output !== 'all') fail('output', `must be "last" or "all", got ${JSON.stringify(output)}`);
   const count = arr(inputs, 'inputs').length;
   if (count === 0) fail('inputs', 'the batch is empty: it needs at least one sequence');
-  inputs.forEach((seq, n) => arr(seq, `inputs[${n}]`).length > 0 || fail(`inputs[${n}]`, 'a sequence must have at least one step'));
+  inputs.forEach(
+    (seq, n) => arr(seq, `inputs[${n}]`).length > 0 || fail(`inputs[${n}]`, 'a sequence must have at least one step'),
+  );
   const inputSize = row(inputs[0][0], 'inputs[0][0]', null).length;
   if (inputSize === 0) fail('inputs[0][0]', 'a step needs at least one value');
   const lengths = Uint32Array.from(inputs, (s) => s.length);
   const offsets = offsetsFromLengths(lengths);
   const flatIn = new Float64Array(offsets[count] * inputSize);
   let k = 0;
-  inputs.forEach((seq, n) => seq.forEach((step, t) => row(step, `inputs[${n}][${t}]`, inputSize).forEach((v) => (flatIn[k++] = v))));
+  inputs.forEach((seq, n) =>
+    seq.forEach((step, t) => row(step, `inputs[${n}][${t}]`, inputSize).forEach((v) => (flatIn[k++] = v))),
+  );
   let flatT: Float64Array | null = null;
   if (targets !== null && targets !== undefined) {
     const ts = arr(targets, 'targets');
@@ -123,7 +140,8 @@ export function batchFromArrays(
       k = 0;
       ts.forEach((seq, n) => {
         const steps = arr(seq, `targets[${n}]`);
-        if (steps.length !== lengths[n]) fail(`targets[${n}]`, `expected ${lengths[n]} steps (as inputs[${n}]), got ${steps.length}`);
+        if (steps.length !== lengths[n])
+          fail(`targets[${n}]`, `expected ${lengths[n]} steps (as inputs[${n}]), got ${steps.length}`);
         steps.forEach((step, t) => row(step, `targets[${n}][${t}]`, outputSize).forEach((v) => (flatT![k++] = v)));
       });
     }

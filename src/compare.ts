@@ -69,8 +69,12 @@ export function describeComparison(
 ): string {
   const head = `${what}: ${c.failureCount} of ${c.count} values beyond atol=${tol.atol} rtol=${tol.rtol} (max abs ${c.maxAbs.toExponential(3)}, max rel ${c.maxRel.toExponential(3)})`;
   if (c.ok) return head;
-  const rows = c.failures.map((k) => `  ${nameOf(k)}: actual ${actual[k]}, expected ${expected[k]}, diff ${actual[k] - expected[k]}`);
-  return [head, ...rows, c.failureCount > c.failures.length ? `  … and ${c.failureCount - c.failures.length} more` : ''].filter(Boolean).join('\n');
+  const rows = c.failures.map(
+    (k) => `  ${nameOf(k)}: actual ${actual[k]}, expected ${expected[k]}, diff ${actual[k] - expected[k]}`,
+  );
+  return [head, ...rows, c.failureCount > c.failures.length ? `  … and ${c.failureCount - c.failures.length} more` : '']
+    .filter(Boolean)
+    .join('\n');
 }
 
 /**

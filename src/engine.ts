@@ -107,21 +107,27 @@ export class Engine {
     if (this.disposed) throw new GpuError('the engine has been disposed: create a new one');
     const model = toModel(modelIn);
     if (batch === null || batch === undefined) throw new InputError('batch', `expected a batch, got ${kind(batch)}`);
-    if (opts === null || typeof opts !== 'object') throw new InputError('options', `expected an object, got ${kind(opts)}`);
+    if (opts === null || typeof opts !== 'object')
+      throw new InputError('options', `expected an object, got ${kind(opts)}`);
     checkBatch(model, batch);
     if (this.impl.name === 'webgpu') checkFloat32Range(model, batch);
     checkTruncation(opts.truncation);
     checkClipNorm(opts.clipNorm);
     const gradients = opts.gradients ?? batch.targets !== null;
-    if (gradients && batch.targets === null) throw new InputError('targets', 'gradients need targets, and this batch has none', 'data');
+    if (gradients && batch.targets === null)
+      throw new InputError('targets', 'gradients need targets, and this batch has none', 'data');
     let raw: Awaited<ReturnType<Backend['run']>>;
     try {
       raw = await this.impl.run(model, batch, { ...opts, gradients });
     } catch (e) {
-      if (this.disposed) throw new GpuError('the engine was disposed during the run: the run was abandoned and returned nothing', { cause: e });
+      if (this.disposed)
+        throw new GpuError('the engine was disposed during the run: the run was abandoned and returned nothing', {
+          cause: e,
+        });
       throw e;
     }
-    if (this.disposed) throw new GpuError('the engine was disposed during the run: the run was abandoned and returned nothing');
+    if (this.disposed)
+      throw new GpuError('the engine was disposed during the run: the run was abandoned and returned nothing');
     const where = this.impl.name;
     if (raw.overflowed > 0) {
       throw new NonFiniteError(where, `the hidden state of ${raw.overflowed} of ${batch.count} sequences`, null);
@@ -159,7 +165,8 @@ export class Engine {
 
 /** Throws an InputError naming the first bad field of the engine options. */
 function checkEngineOptions(opts: EngineOptions): void {
-  if (opts === null || typeof opts !== 'object') throw new InputError('', `expected an options object, got ${kind(opts)}`, 'options');
+  if (opts === null || typeof opts !== 'object')
+    throw new InputError('', `expected an options object, got ${kind(opts)}`, 'options');
   const choice = opts.backend ?? 'auto';
   if (choice !== 'webgpu' && choice !== 'cpu' && choice !== 'auto') {
     throw new InputError('backend', `must be "webgpu", "cpu" or "auto", got ${kind(choice)}`, 'options');
@@ -169,7 +176,8 @@ function checkEngineOptions(opts: EngineOptions): void {
   }
   const gpu = opts.gpu;
   if (gpu === undefined) return;
-  if (gpu === null || typeof gpu !== 'object') throw new InputError('gpu', `expected an object, got ${kind(gpu)}`, 'options');
+  if (gpu === null || typeof gpu !== 'object')
+    throw new InputError('gpu', `expected an object, got ${kind(gpu)}`, 'options');
   const b = gpu.memoryBudget;
   if (b !== undefined && (typeof b !== 'number' || !Number.isSafeInteger(b) || b < 1)) {
     throw new InputError('gpu.memoryBudget', `must be a whole number of bytes ≥ 1, got ${kind(b)}`, 'options');
@@ -183,7 +191,6 @@ function checkEngineOptions(opts: EngineOptions): void {
 export function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   return Engine.create(opts);
 }
-
 
 /** `outputs[n][o]` for `last`, `outputs[n][t][o]` for `all`, for flat output index k. */
 export function outputName(model: Model, batch: Batch, k: number): string {

@@ -64,7 +64,15 @@ export {
 } from './study/cells.ts';
 export * from './svg/index.ts';
 export { runBrowserBench, type BrowserBenchOptions } from './benchmark/browser.ts';
-export type { AgreementCheck, BenchReport, CellResult, CellStatus, MachineInfo, PeerStatus, TargetCheck } from './benchmark/run.ts';
+export type {
+  AgreementCheck,
+  BenchReport,
+  CellResult,
+  CellStatus,
+  MachineInfo,
+  PeerStatus,
+  TargetCheck,
+} from './benchmark/run.ts';
 export type { AdapterIdentity, AdapterPeak } from './benchmark/adapters.ts';
 export type { Summary } from './benchmark/measure.ts';
 export type { CopyProbe, FmaProbe } from './benchmark/probes.ts';

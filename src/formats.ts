@@ -14,5 +14,12 @@
  */
 
 export * from './formats.browser.ts';
-export { readModelFile, readDataFile, writeDataFile, writeJsonData, dataFormatOf, type DataFormat } from './io/files.ts';
+export {
+  readModelFile,
+  readDataFile,
+  writeDataFile,
+  writeJsonData,
+  dataFormatOf,
+  type DataFormat,
+} from './io/files.ts';
 export { readRnnbFile, writeRnnbFile } from './io/rnnb.ts';

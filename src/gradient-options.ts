@@ -7,9 +7,11 @@ import { InputError } from './errors.ts';
 /** Throws an InputError naming `truncation` unless it is absent or an integer ≥ 1. */
 export function checkTruncation(k: unknown): void {
   if (k === undefined) return;
-  if (typeof k !== 'number') throw new InputError('truncation', `expected an integer ≥ 1 (steps), got ${typeof k}`, 'options');
+  if (typeof k !== 'number')
+    throw new InputError('truncation', `expected an integer ≥ 1 (steps), got ${typeof k}`, 'options');
   if (!Number.isFinite(k)) throw new InputError('truncation', `must be finite, got ${k}`, 'options');
-  if (!Number.isInteger(k) || k < 1) throw new InputError('truncation', `must be an integer ≥ 1 (steps), got ${k}`, 'options');
+  if (!Number.isInteger(k) || k < 1)
+    throw new InputError('truncation', `must be an integer ≥ 1 (steps), got ${k}`, 'options');
 }
 
 /** Throws an InputError naming `clipNorm` unless it is absent or a finite number > 0. */

@@ -10,7 +10,15 @@
 // 4H; GRU: 3H in place of 4H.
 
 import type { Normalization, SeriesInfo } from './data/series.ts';
-import { ACTIVATION_CODE, cellOf, ELMAN_PARAMS, layoutOf, type CellName, type ParamBlock as CellParamBlock, type ParamLayout as CellParamLayout } from './cells/index.ts';
+import {
+  ACTIVATION_CODE,
+  cellOf,
+  ELMAN_PARAMS,
+  layoutOf,
+  type CellName,
+  type ParamBlock as CellParamBlock,
+  type ParamLayout as CellParamLayout,
+} from './cells/index.ts';
 
 /** The hidden units' activation. ReLU′(0) is 0, as in PyTorch. */
 export type Activation = 'relu' | 'tanh' | 'identity';
@@ -136,7 +144,9 @@ export function unflattenParams(shape: Shape & { cell?: CellName }, flat: ArrayL
     out[b.name] =
       b.cols === 0
         ? Array.from({ length: b.rows }, (_, r) => flat[b.offset + r])
-        : Array.from({ length: b.rows }, (_, r) => Array.from({ length: b.cols }, (_, c) => flat[b.offset + r * b.cols + c]));
+        : Array.from({ length: b.rows }, (_, r) =>
+            Array.from({ length: b.cols }, (_, c) => flat[b.offset + r * b.cols + c]),
+          );
   }
   return out as unknown as Weights;
 }

@@ -56,7 +56,14 @@ export function mulberry32(seed: number): () => number {
  * GRU take `activation` tanh.
  * The default scale 0.5 keeps ReLU/tanh recurrences of a few hundred steps well away from overflow for H ≤ 16.
  */
-export function randomModel(shape: Shape, activation: Activation, output: OutputMode, seed: number, scale = 0.5, cell: CellName = 'elman'): ModelJSON {
+export function randomModel(
+  shape: Shape,
+  activation: Activation,
+  output: OutputMode,
+  seed: number,
+  scale = 0.5,
+  cell: CellName = 'elman',
+): ModelJSON {
   const rng = new Rng(seed);
   const { inputSize: I, hiddenSize: H, outputSize: O } = shape;
   const value = (): number => Math.fround(rng.uniform(-scale, scale));
@@ -64,9 +71,19 @@ export function randomModel(shape: Shape, activation: Activation, output: Output
   for (const b of cellByName(cell).blocks) {
     const rows = extent(b.rows, shape);
     const cols = b.cols ? extent(b.cols, shape) : 0;
-    weights[b.name] = b.cols ? Array.from({ length: rows }, () => Array.from({ length: cols }, value)) : Array.from({ length: rows }, value);
+    weights[b.name] = b.cols
+      ? Array.from({ length: rows }, () => Array.from({ length: cols }, value))
+      : Array.from({ length: rows }, value);
   }
-  return { ...(cell !== 'elman' ? { cell } : {}), inputSize: I, hiddenSize: H, outputSize: O, activation, output, weights: weights as unknown as Weights };
+  return {
+    ...(cell !== 'elman' ? { cell } : {}),
+    inputSize: I,
+    hiddenSize: H,
+    outputSize: O,
+    activation,
+    output,
+    weights: weights as unknown as Weights,
+  };
 }
 
 export interface RandomBatchOptions {
@@ -102,7 +119,8 @@ function checkedOptions(opts: RandomBatchOptions): Required<RandomBatchOptions> 
   const minLength = opts.minLength ?? 1;
   const maxLength = opts.maxLength ?? minLength;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
-  if (!Number.isInteger(minLength) || minLength < 1) throw new RangeError(`minLength must be a positive integer, got ${minLength}`);
+  if (!Number.isInteger(minLength) || minLength < 1)
+    throw new RangeError(`minLength must be a positive integer, got ${minLength}`);
   if (!Number.isInteger(maxLength) || maxLength < minLength) {
     throw new RangeError(`maxLength must be an integer ≥ minLength (${minLength}), got ${maxLength}`);
   }
@@ -129,8 +147,7 @@ export function streamRandomBatch(opts: RandomBatchOptions, sink: RandomBatchSin
 
 /** One piece of a streamed random batch: the lengths first, then chunks of inputs, then chunks of targets. */
 export type RandomBatchPiece =
-  | { kind: 'lengths'; lengths: Uint32Array; steps: number }
-  | { kind: 'inputs' | 'targets'; values: Float32Array };
+  { kind: 'lengths'; lengths: Uint32Array; steps: number } | { kind: 'inputs' | 'targets'; values: Float32Array };
 
 /** The pieces streamRandomBatch hands to its sink, as a generator (so a consumer may await between pieces). */
 export function* randomBatchPieces(opts: RandomBatchOptions, chunkValues = 1 << 20): Generator<RandomBatchPiece> {
@@ -145,7 +162,7 @@ export function* randomBatchPieces(opts: RandomBatchOptions, chunkValues = 1 << 
   yield { kind: 'lengths', lengths, steps };
   const buffer = new Float32Array(Math.max(1, Math.min(chunkValues, 1 << 24)));
   function* emit(total: number, kind: 'inputs' | 'targets'): Generator<RandomBatchPiece> {
-    for (let done = 0; done < total; ) {
+    for (let done = 0; done < total;) {
       const size = Math.min(buffer.length, total - done);
       const chunk = buffer.subarray(0, size);
       for (let k = 0; k < size; k++) chunk[k] = rng.uniform(-o.scale, o.scale); // stored as float32 = Math.fround
@@ -187,5 +204,14 @@ export function randomBatch(opts: RandomBatchOptions): Batch {
     },
   });
   const offsets = offsetsFromLengths(lengths);
-  return { count: o.count, inputSize: o.inputSize, outputSize: o.outputSize, output: o.output, lengths, offsets, inputs, targets };
+  return {
+    count: o.count,
+    inputSize: o.inputSize,
+    outputSize: o.outputSize,
+    output: o.output,
+    lengths,
+    offsets,
+    inputs,
+    targets,
+  };
 }

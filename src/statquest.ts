@@ -201,10 +201,22 @@ export interface StatquestReport {
 }
 
 /** The notes' two forward-pass sequences (yesterday, today) and what tomorrow should be (low 0, high 1). */
-export const STATQUEST_SEQUENCES: ScalarData = { inputs: [[1, 0.5], [0, 0.5]], observed: [0, 1] };
+export const STATQUEST_SEQUENCES: ScalarData = {
+  inputs: [
+    [1, 0.5],
+    [0, 0.5],
+  ],
+  observed: [0, 1],
+};
 
 /** A 3-day data set from the toy stock values (0, 0.5, 1) for the closed-form comparison. */
-export const STATQUEST_3DAY: ScalarData = { inputs: [[1, 1, 0.5], [0.5, 0, 0.5]], observed: [0, 1] };
+export const STATQUEST_3DAY: ScalarData = {
+  inputs: [
+    [1, 1, 0.5],
+    [0.5, 0, 0.5],
+  ],
+  observed: [0, 1],
+};
 
 const toSteps = (seqs: number[][]): number[][][] => seqs.map((s) => s.map((v) => [v]));
 
@@ -216,13 +228,21 @@ export async function statquestReport(engine: Engine): Promise<StatquestReport> 
   // Hidden values: with w3 = 1 and b2 = 0 the prediction at each step is the hidden value itself, so an
   // `all`-output run of that model returns hidden_1, hidden_2 for every sequence.
   const seqs = STATQUEST_SEQUENCES;
-  const hiddenRun = await engine.run(scalarModel({ ...w, w3: 1, b2: 0 }, act, 'all'), batchFromArrays(toSteps(seqs.inputs), null, 'all', 1), {
-    outputs: true,
-  });
+  const hiddenRun = await engine.run(
+    scalarModel({ ...w, w3: 1, b2: 0 }, act, 'all'),
+    batchFromArrays(toSteps(seqs.inputs), null, 'all', 1),
+    {
+      outputs: true,
+    },
+  );
   // Predictions, SSR and gradients: the preset itself with the observed values as targets.
   const ssrRun = await engine.run(
     STATQUEST_JSON,
-    batchFromArrays(toSteps(seqs.inputs), seqs.observed.map((v) => [v]), 'last'),
+    batchFromArrays(
+      toSteps(seqs.inputs),
+      seqs.observed.map((v) => [v]),
+      'last',
+    ),
     { outputs: true, gradients: true },
   );
   const hOut = hiddenRun.outputs!;
@@ -251,7 +271,11 @@ export async function statquestReport(engine: Engine): Promise<StatquestReport> 
       const data = lastDays(STATQUEST_3DAY, days);
       const run = await engine.run(
         scalarModel(cw, 'identity'),
-        batchFromArrays(toSteps(data.inputs), data.observed.map((v) => [v]), 'last'),
+        batchFromArrays(
+          toSteps(data.inputs),
+          data.observed.map((v) => [v]),
+          'last',
+        ),
         { outputs: true, gradients: true },
       );
       const closedForm = closedFormDssrDw1(data, cw);
@@ -300,7 +324,10 @@ export async function statquestReport(engine: Engine): Promise<StatquestReport> 
     weights: w,
     forward,
     ssr,
-    closedForm: { data: { inputs: STATQUEST_3DAY.inputs.map((s) => s.slice()), observed: STATQUEST_3DAY.observed.slice() }, sections },
+    closedForm: {
+      data: { inputs: STATQUEST_3DAY.inputs.map((s) => s.slice()), observed: STATQUEST_3DAY.observed.slice() },
+      sections,
+    },
     lesson,
   };
 }
@@ -343,27 +370,45 @@ export function formatStatquest(r: StatquestReport, opts: FormatOptions = {}): s
   const w = r.weights;
   const L: string[] = [];
   L.push(`The seed notes' RNN, computed by the ${r.backend} backend (${r.adapter})`);
-  if (!float64) L.push(`float32 arithmetic: values are shown to ${digits} significant digits (the JSON report has them in full)`);
+  if (!float64)
+    L.push(`float32 arithmetic: values are shown to ${digits} significant digits (the JSON report has them in full)`);
   L.push('');
-  L.push(`Network: w1 = ${n(w.w1)}, b1 = ${n(w.b1)}, w2 = ${n(w.w2)}, w3 = ${n(w.w3)}, b2 = ${n(w.b2)}, activation ${r.activation}`);
-  L.push(`  hidden_t = ${r.activation}(w1·input_t + b1 + w2·hidden_(t-1)), hidden_0 = 0;  predicted = w3·hidden_T + b2`);
+  L.push(
+    `Network: w1 = ${n(w.w1)}, b1 = ${n(w.b1)}, w2 = ${n(w.w2)}, w3 = ${n(w.w3)}, b2 = ${n(w.b2)}, activation ${r.activation}`,
+  );
+  L.push(
+    `  hidden_t = ${r.activation}(w1·input_t + b1 + w2·hidden_(t-1)), hidden_0 = 0;  predicted = w3·hidden_T + b2`,
+  );
   L.push('');
   L.push('Forward passes (yesterday, today → tomorrow)');
   for (const f of r.forward) {
-    const days = f.inputs.map((v, t) => `${t === f.inputs.length - 1 ? 'today' : t === f.inputs.length - 2 ? 'yesterday' : `day ${t + 1}`} = ${n(v)} (${level(v)})`).join(', ');
+    const days = f.inputs
+      .map(
+        (v, t) =>
+          `${t === f.inputs.length - 1 ? 'today' : t === f.inputs.length - 2 ? 'yesterday' : `day ${t + 1}`} = ${n(v)} (${level(v)})`,
+      )
+      .join(', ');
     L.push(`  ${days}:`);
-    L.push(`    hidden ${f.hidden.map(n).join(' then ')};  predicted = ${n(w.w3)} × ${n(f.hidden[f.hidden.length - 1])} + ${n(w.b2)} = ${n(f.predicted)} (≈ ${level(Math.round(f.predicted * 2) / 2)})`);
+    L.push(
+      `    hidden ${f.hidden.map(n).join(' then ')};  predicted = ${n(w.w3)} × ${n(f.hidden[f.hidden.length - 1])} + ${n(w.b2)} = ${n(f.predicted)} (≈ ${level(Math.round(f.predicted * 2) / 2)})`,
+    );
   }
   L.push('');
   const s = r.ssr;
   L.push(`SSR and its gradients over ${s.inputs.map((x, i) => seqArrow(x, s.observed[i])).join(' and ')}`);
   L.push(`  predicted: ${list(s.predicted)}`);
   L.push(`  SSR = ${s.observed.map((o, i) => `(${n(o)} − ${n(s.predicted[i])})²`).join(' + ')} = ${n(s.ssr)}`);
-  L.push(`  dSSR/dw1 = ${n(s.grads.w1)}   dSSR/db1 = ${n(s.grads.b1)}   dSSR/dw2 = ${n(s.grads.w2)}   dSSR/dw3 = ${n(s.grads.w3)}   dSSR/db2 = ${n(s.grads.b2)}`);
+  L.push(
+    `  dSSR/dw1 = ${n(s.grads.w1)}   dSSR/db1 = ${n(s.grads.b1)}   dSSR/dw2 = ${n(s.grads.w2)}   dSSR/dw3 = ${n(s.grads.w3)}   dSSR/db2 = ${n(s.grads.b2)}`,
+  );
   L.push(`  (ReLU'(0) = 0, so where a pre-activation is exactly 0 no gradient flows through it)`);
   L.push('');
-  L.push(`dSSR/dw1: the notes' closed form beside backpropagation through time (identity activation, as the notes derive)`);
-  L.push(`  data: ${r.closedForm.data.inputs.map((x, i) => seqArrow(x, r.closedForm.data.observed[i])).join(', ')}; the last 1, 2 and 3 days`);
+  L.push(
+    `dSSR/dw1: the notes' closed form beside backpropagation through time (identity activation, as the notes derive)`,
+  );
+  L.push(
+    `  data: ${r.closedForm.data.inputs.map((x, i) => seqArrow(x, r.closedForm.data.observed[i])).join(', ')}; the last 1, 2 and 3 days`,
+  );
   const bracket = ['Today', 'Yesterday·w2 + Today', 'DayBefore·w2² + Yesterday·w2 + Today'];
   for (const sec of r.closedForm.sections) {
     const cw = sec.weights;
@@ -374,7 +419,9 @@ export function formatStatquest(r: StatquestReport, opts: FormatOptions = {}): s
     );
     const seqCol = (row: ClosedFormRow): string => row.inputs.map((x, i) => seqArrow(x, row.observed[i])).join(' ');
     const sw = Math.max(12, ...sec.rows.map((row) => seqCol(row).length)) + 3;
-    L.push(`    ${pad('days', 6)}${pad('sequences', sw)}${pad('predicted', 16)}${pad('dPredicted/dw1', 18)}${pad('closed form', 14)}${pad('BPTT', 14)}difference`);
+    L.push(
+      `    ${pad('days', 6)}${pad('sequences', sw)}${pad('predicted', 16)}${pad('dPredicted/dw1', 18)}${pad('closed form', 14)}${pad('BPTT', 14)}difference`,
+    );
     for (const row of sec.rows) {
       L.push(
         `    ${pad(String(row.days), 6)}${pad(seqCol(row), sw)}${pad(list(row.predicted), 16)}${pad(list(row.closedFormDPredictedDw1), 18)}${pad(n(row.closedForm), 14)}${pad(n(row.bptt), 14)}${fmtDiff(row.difference)}`,
@@ -387,7 +434,9 @@ export function formatStatquest(r: StatquestReport, opts: FormatOptions = {}): s
   L.push(`  dPredicted/dw1 for an input of 1 placed k steps back (w1 = w3 = 1, b = 0), from BPTT, beside w2^k:`);
   for (const row of r.lesson) {
     const kind = Math.abs(row.w2) < 1 ? 'vanishes' : Math.abs(row.w2) > 1 ? 'explodes' : 'stays';
-    L.push(`    w2 = ${pad(n(row.w2), 5)} k = ${row.k.join(', ')}:  BPTT ${pad(list(row.bptt), 24)} w2^k ${pad(list(row.closedForm), 24)} (the far past ${kind})`);
+    L.push(
+      `    w2 = ${pad(n(row.w2), 5)} k = ${row.k.join(', ')}:  BPTT ${pad(list(row.bptt), 24)} w2^k ${pad(list(row.closedForm), 24)} (the far past ${kind})`,
+    );
   }
   return L.join('\n') + '\n';
 }

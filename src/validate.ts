@@ -5,7 +5,20 @@ import { offsetsFromLengths, valueName, type Batch } from './batch.ts';
 import { InputError } from './errors.ts';
 import { cellByName, CELL_NAMES, extent, isGated, type Cell, type CellName } from './cells/index.ts';
 import type { Normalization, SeriesInfo } from './data/series.ts';
-import { ACTIVATIONS, brandModel, isValidatedModel, LIMITS, modelFromJSON, OUTPUT_MODES, paramLayout, paramName, type Activation, type Model, type ModelJSON, type Weights } from './model.ts';
+import {
+  ACTIVATIONS,
+  brandModel,
+  isValidatedModel,
+  LIMITS,
+  modelFromJSON,
+  OUTPUT_MODES,
+  paramLayout,
+  paramName,
+  type Activation,
+  type Model,
+  type ModelJSON,
+  type Weights,
+} from './model.ts';
 
 /** What a value is, for messages: `null`, `an array`, `the number 3`, `the string "abc"`, `nothing (the key is missing)`. */
 export function kind(v: unknown): string {
@@ -26,7 +39,8 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length];
@@ -47,7 +61,12 @@ export function nearest(name: string, known: readonly string[]): string | null {
 }
 
 /** Throws an InputError naming the first key of `obj` that is not in `known`, with the nearest known key. */
-export function checkKeys(obj: Record<string, unknown>, known: readonly string[], prefix: string, source?: string): void {
+export function checkKeys(
+  obj: Record<string, unknown>,
+  known: readonly string[],
+  prefix: string,
+  source?: string,
+): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
     const near = nearest(key, known);
@@ -58,20 +77,32 @@ export function checkKeys(obj: Record<string, unknown>, known: readonly string[]
 
 /** A finite number, or an InputError naming `field`. */
 export function finiteNumber(v: unknown, field: string, source?: string): number {
-  if (typeof v !== 'number') throw new InputError(field, v === undefined ? 'missing: expected a number' : `expected a number, got ${kind(v)}`, source);
+  if (typeof v !== 'number')
+    throw new InputError(
+      field,
+      v === undefined ? 'missing: expected a number' : `expected a number, got ${kind(v)}`,
+      source,
+    );
   if (!Number.isFinite(v)) throw new InputError(field, `must be finite, got ${v}`, source);
   return v;
 }
 
 function integerIn(v: unknown, field: string, lo: number, hi: number, source?: string): number {
   const n = finiteNumber(v, field, source);
-  if (!Number.isInteger(n) || n < lo || n > hi) throw new InputError(field, `must be an integer from ${lo} to ${hi}, got ${n}`, source);
+  if (!Number.isInteger(n) || n < lo || n > hi)
+    throw new InputError(field, `must be an integer from ${lo} to ${hi}, got ${n}`, source);
   return n;
 }
 
 function array(v: unknown, field: string, length: number | null, source?: string): unknown[] {
-  if (!Array.isArray(v)) throw new InputError(field, v === undefined ? 'missing: expected an array' : `expected an array, got ${kind(v)}`, source);
-  if (length !== null && v.length !== length) throw new InputError(field, `expected ${length} entries, got ${v.length}`, source);
+  if (!Array.isArray(v))
+    throw new InputError(
+      field,
+      v === undefined ? 'missing: expected an array' : `expected an array, got ${kind(v)}`,
+      source,
+    );
+  if (length !== null && v.length !== length)
+    throw new InputError(field, `expected ${length} entries, got ${v.length}`, source);
   return v;
 }
 
@@ -87,19 +118,39 @@ export function matrix(v: unknown, field: string, rows: number, cols: number, so
 
 function object(v: unknown, field: string, source?: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new InputError(field, v === undefined ? 'missing: expected an object' : `expected an object, got ${kind(v)}`, source);
+    throw new InputError(
+      field,
+      v === undefined ? 'missing: expected an object' : `expected an object, got ${kind(v)}`,
+      source,
+    );
   }
   return v as Record<string, unknown>;
 }
 
 function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[], source?: string): T {
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
-    throw new InputError(field, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${typeof v === 'string' ? JSON.stringify(v) : kind(v)}`, source);
+    throw new InputError(
+      field,
+      `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${typeof v === 'string' ? JSON.stringify(v) : kind(v)}`,
+      source,
+    );
   }
   return v as T;
 }
 
-export const MODEL_KEYS = ['inputSize', 'hiddenSize', 'outputSize', 'cell', 'activation', 'output', 'weights', 'h0', 'c0', 'series', 'normalization'] as const;
+export const MODEL_KEYS = [
+  'inputSize',
+  'hiddenSize',
+  'outputSize',
+  'cell',
+  'activation',
+  'output',
+  'weights',
+  'h0',
+  'c0',
+  'series',
+  'normalization',
+] as const;
 export const SERIES_KEYS = ['columns', 'timeColumn', 'window', 'horizon', 'validation', 'test', 'min', 'max'] as const;
 export const NORMALIZATION_KEYS = ['kind', 'offset', 'scale'] as const;
 
@@ -108,13 +159,20 @@ function parseSeriesInfo(v: unknown, I: number, O: number, source?: string): Ser
   const s = object(v, 'series', source);
   checkKeys(s, SERIES_KEYS, 'series.', source);
   const columns = array(s.columns, 'series.columns', I, source).map((c, i) => {
-    if (typeof c !== 'string') throw new InputError(`series.columns[${i}]`, `expected a column name, got ${kind(c)}`, source);
+    if (typeof c !== 'string')
+      throw new InputError(`series.columns[${i}]`, `expected a column name, got ${kind(c)}`, source);
     return c;
   });
-  if (s.timeColumn !== null && typeof s.timeColumn !== 'string') throw new InputError('series.timeColumn', `expected a column name or null, got ${kind(s.timeColumn)}`, source);
+  if (s.timeColumn !== null && typeof s.timeColumn !== 'string')
+    throw new InputError('series.timeColumn', `expected a column name or null, got ${kind(s.timeColumn)}`, source);
   const window = integerIn(s.window, 'series.window', 1, LIMITS.maxSteps, source);
   const horizon = integerIn(s.horizon, 'series.horizon', 1, LIMITS.maxOutputSize, source);
-  if (I * horizon !== O) throw new InputError('series.horizon', `${I} column${I === 1 ? '' : 's'} × horizon ${horizon} must equal outputSize ${O}`, source);
+  if (I * horizon !== O)
+    throw new InputError(
+      'series.horizon',
+      `${I} column${I === 1 ? '' : 's'} × horizon ${horizon} must equal outputSize ${O}`,
+      source,
+    );
   const fraction = (x: unknown, f: string): number => {
     const n = finiteNumber(x, f, source);
     if (n < 0 || n >= 1) throw new InputError(f, `must be in [0, 1), got ${n}`, source);
@@ -150,7 +208,11 @@ export function parseCell(v: unknown, source?: string): CellName {
   if (v === undefined) return 'elman';
   if (typeof v !== 'string' || !(CELL_NAMES as readonly string[]).includes(v)) {
     const near = typeof v === 'string' ? nearest(v, CELL_NAMES) : null;
-    throw new InputError('cell', `unknown cell ${typeof v === 'string' ? JSON.stringify(v) : kind(v)} (known: ${CELL_NAMES.map((c) => `"${c}"`).join(', ')}${near ? `; did you mean "${near}"?` : ''})`, source);
+    throw new InputError(
+      'cell',
+      `unknown cell ${typeof v === 'string' ? JSON.stringify(v) : kind(v)} (known: ${CELL_NAMES.map((c) => `"${c}"`).join(', ')}${near ? `; did you mean "${near}"?` : ''})`,
+      source,
+    );
   }
   return v as CellName;
 }
@@ -160,7 +222,11 @@ function parseActivation(v: unknown, cell: Cell, source?: string): Activation {
   if (isGated(cell) && v === undefined) return 'tanh';
   const a = oneOf(v, 'activation', ACTIVATIONS, source);
   if (!cell.activations.includes(a)) {
-    throw new InputError('activation', `the ${cell.name} cell takes ${cell.activations.map((x) => `"${x}"`).join(' or ')} only (its gates are σ and tanh), got "${a}"`, source);
+    throw new InputError(
+      'activation',
+      `the ${cell.name} cell takes ${cell.activations.map((x) => `"${x}"`).join(' or ')} only (its gates are σ and tanh), got "${a}"`,
+      source,
+    );
   }
   return a;
 }
@@ -173,7 +239,13 @@ function extentText(e: { dim: string; times: number }): string {
  * A weight block of the cell: its shape is checked first, so a block of the wrong shape is one error naming the
  * block and the expected shape, e.g. `weights.Wx: expected 32×1 (4H×I for lstm), got 8×1`.
  */
-function weightBlock(v: unknown, spec: Cell['blocks'][number], cell: Cell, shape: { inputSize: number; hiddenSize: number; outputSize: number }, source?: string): number[] | number[][] {
+function weightBlock(
+  v: unknown,
+  spec: Cell['blocks'][number],
+  cell: Cell,
+  shape: { inputSize: number; hiddenSize: number; outputSize: number },
+  source?: string,
+): number[] | number[][] {
   const field = `weights.${spec.name}`;
   const rows = extent(spec.rows, shape);
   const cols = spec.cols ? extent(spec.cols, shape) : 0;
@@ -182,7 +254,9 @@ function weightBlock(v: unknown, spec: Cell['blocks'][number], cell: Cell, shape
   if (Array.isArray(v)) {
     const gotRows = v.length;
     const gotCols = spec.cols && Array.isArray(v[0]) ? (v[0] as unknown[]).length : null;
-    const wrong = gotRows !== rows || (spec.cols && gotCols !== null && gotCols !== cols && v.every((r) => Array.isArray(r) && r.length === gotCols));
+    const wrong =
+      gotRows !== rows ||
+      (spec.cols && gotCols !== null && gotCols !== cols && v.every((r) => Array.isArray(r) && r.length === gotCols));
     if (wrong) {
       const got = spec.cols ? (gotCols !== null ? `${gotRows}×${gotCols}` : `${gotRows} rows`) : `${gotRows}`;
       throw new InputError(field, `expected ${want} (${formula} for ${cell.name}), got ${got}`, source);
@@ -207,17 +281,30 @@ export function parseModel(json: unknown, source = 'model'): ModelJSON {
   const blockNames = cell.blocks.map((b) => b.name);
   for (const key of Object.keys(w)) {
     if ((WEIGHT_KEYS as readonly string[]).includes(key) && !blockNames.includes(key)) {
-      throw new InputError(`weights.${key}`, `the ${cell.name} cell has no ${key} (its blocks: ${blockNames.join(', ')})`, source);
+      throw new InputError(
+        `weights.${key}`,
+        `the ${cell.name} cell has no ${key} (its blocks: ${blockNames.join(', ')})`,
+        source,
+      );
     }
   }
   checkKeys(w, blockNames, 'weights.', source);
   const shape = { inputSize: I, hiddenSize: H, outputSize: O };
   const weights = {} as Record<string, number[] | number[][]>;
   for (const spec of cell.blocks) weights[spec.name] = weightBlock(w[spec.name], spec, cell, shape, source);
-  const out: ModelJSON = { ...(cellName !== 'elman' ? { cell: cellName } : {}), inputSize: I, hiddenSize: H, outputSize: O, activation, output, weights: weights as unknown as Weights };
+  const out: ModelJSON = {
+    ...(cellName !== 'elman' ? { cell: cellName } : {}),
+    inputSize: I,
+    hiddenSize: H,
+    outputSize: O,
+    activation,
+    output,
+    weights: weights as unknown as Weights,
+  };
   if (m.h0 !== undefined) out.h0 = vector(m.h0, 'h0', H, source);
   if (m.c0 !== undefined) {
-    if (cellName !== 'lstm') throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
+    if (cellName !== 'lstm')
+      throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
     out.c0 = vector(m.c0, 'c0', H, source);
   }
   if (m.series !== undefined) out.series = parseSeriesInfo(m.series, I, O, source);
@@ -237,8 +324,10 @@ export function checkModel(v: unknown, source = 'model'): Model {
     oneOf(m.output, 'output', OUTPUT_MODES, source);
     const P = paramLayout(m).count;
     if (m.params.length !== P) throw new InputError('params', `expected ${P} entries, got ${m.params.length}`, source);
-    if (m.h0.length !== m.hiddenSize) throw new InputError('h0', `expected ${m.hiddenSize} entries, got ${m.h0.length}`, source);
-    if (m.c0 && m.c0.length !== m.hiddenSize) throw new InputError('c0', `expected ${m.hiddenSize} entries, got ${m.c0.length}`, source);
+    if (m.h0.length !== m.hiddenSize)
+      throw new InputError('h0', `expected ${m.hiddenSize} entries, got ${m.h0.length}`, source);
+    if (m.c0 && m.c0.length !== m.hiddenSize)
+      throw new InputError('c0', `expected ${m.hiddenSize} entries, got ${m.c0.length}`, source);
     return m;
   }
   const m = object(v, '', source);
@@ -251,7 +340,14 @@ export function checkModel(v: unknown, source = 'model'): Model {
   const output = oneOf(m.output, 'output', OUTPUT_MODES, source);
   const flat = (x: unknown, field: string, length: number): Float64Array => {
     const ok = Array.isArray(x) || x instanceof Float64Array || x instanceof Float32Array;
-    if (!ok) throw new InputError(field, x === undefined ? 'missing: expected a Float64Array' : `expected a Float64Array or an array of numbers, got ${kind(x)}`, source);
+    if (!ok)
+      throw new InputError(
+        field,
+        x === undefined
+          ? 'missing: expected a Float64Array'
+          : `expected a Float64Array or an array of numbers, got ${kind(x)}`,
+        source,
+      );
     const a = x as ArrayLike<unknown>;
     if (a.length !== length) throw new InputError(field, `expected ${length} entries, got ${a.length}`, source);
     const out = new Float64Array(length);
@@ -261,7 +357,8 @@ export function checkModel(v: unknown, source = 'model'): Model {
   const shape = { inputSize: I, hiddenSize: H, outputSize: O };
   const params = flat(m.params, 'params', paramLayout({ ...shape, cell: cellName }).count);
   const h0 = m.h0 === undefined ? new Float64Array(H) : flat(m.h0, 'h0', H);
-  if (m.c0 !== undefined && cellName !== 'lstm') throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
+  if (m.c0 !== undefined && cellName !== 'lstm')
+    throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
   const gated = cellName !== 'elman' ? { cell: cellName } : {};
   const c0 = cellName === 'lstm' ? { c0: m.c0 === undefined ? new Float64Array(H) : flat(m.c0, 'c0', H) } : {};
   return brandModel({ ...gated, ...shape, activation, output, params, h0, ...c0 });
@@ -274,7 +371,13 @@ export function checkModel(v: unknown, source = 'model'): Model {
 export function toModel(v: unknown, source = 'model'): Model {
   if (isValidatedModel(v)) return checkModel(v, source);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new InputError('', v === undefined || v === null ? `expected a model (model JSON or a Model), got ${kind(v)}` : `expected a model object, got ${kind(v)}`, source);
+    throw new InputError(
+      '',
+      v === undefined || v === null
+        ? `expected a model (model JSON or a Model), got ${kind(v)}`
+        : `expected a model object, got ${kind(v)}`,
+      source,
+    );
   }
   return 'weights' in v ? modelFromJSON(parseModel(v, source)) : checkModel(v, source);
 }
@@ -297,16 +400,41 @@ export function firstFloat32Overflow(a: ArrayLike<number>): number {
  */
 export function checkFloat32Range(model: Model, b: Batch, source = 'data', modelSource = 'model'): void {
   let k = firstFloat32Overflow(model.params);
-  if (k >= 0) throw new InputError(`weights.${paramName(model, k)}`, `${model.params[k]} overflows float32 (the WebGPU backend computes in float32)`, modelSource);
+  if (k >= 0)
+    throw new InputError(
+      `weights.${paramName(model, k)}`,
+      `${model.params[k]} overflows float32 (the WebGPU backend computes in float32)`,
+      modelSource,
+    );
   k = firstFloat32Overflow(model.h0);
-  if (k >= 0) throw new InputError(`h0[${k}]`, `${model.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, modelSource);
+  if (k >= 0)
+    throw new InputError(
+      `h0[${k}]`,
+      `${model.h0[k]} overflows float32 (the WebGPU backend computes in float32)`,
+      modelSource,
+    );
   k = model.c0 ? firstFloat32Overflow(model.c0) : -1;
-  if (k >= 0) throw new InputError(`c0[${k}]`, `${model.c0![k]} overflows float32 (the WebGPU backend computes in float32)`, modelSource);
+  if (k >= 0)
+    throw new InputError(
+      `c0[${k}]`,
+      `${model.c0![k]} overflows float32 (the WebGPU backend computes in float32)`,
+      modelSource,
+    );
   k = firstFloat32Overflow(b.inputs);
-  if (k >= 0) throw new InputError(valueName(b, 'inputs', k, b.inputSize, true), `${b.inputs[k]} overflows float32 (the WebGPU backend computes in float32)`, source);
+  if (k >= 0)
+    throw new InputError(
+      valueName(b, 'inputs', k, b.inputSize, true),
+      `${b.inputs[k]} overflows float32 (the WebGPU backend computes in float32)`,
+      source,
+    );
   if (b.targets) {
     k = firstFloat32Overflow(b.targets);
-    if (k >= 0) throw new InputError(valueName(b, 'targets', k, b.outputSize, b.output === 'all'), `${b.targets[k]} overflows float32 (the WebGPU backend computes in float32)`, source);
+    if (k >= 0)
+      throw new InputError(
+        valueName(b, 'targets', k, b.outputSize, b.output === 'all'),
+        `${b.targets[k]} overflows float32 (the WebGPU backend computes in float32)`,
+        source,
+      );
   }
 }
 
@@ -318,23 +446,52 @@ export type DataShape = Pick<Model, 'inputSize' | 'outputSize' | 'output'>;
  * input and target is finite. Throws an InputError naming the first bad field.
  */
 export function checkBatch(model: DataShape, b: Batch, source = 'data'): void {
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new InputError('', `expected a batch object, got ${kind(b)}`, source);
+  if (typeof b !== 'object' || b === null || Array.isArray(b))
+    throw new InputError('', `expected a batch object, got ${kind(b)}`, source);
   const typed = (v: unknown, field: string, ok: boolean, what: string): void => {
     if (!ok) throw new InputError(field, `expected ${what}, got ${kind(v)}`, source);
   };
   typed(b.count, 'count', typeof b.count === 'number', 'a number');
   typed(b.lengths, 'lengths', b.lengths instanceof Uint32Array, 'a Uint32Array');
   typed(b.offsets, 'offsets', b.offsets instanceof Float64Array, 'a Float64Array');
-  typed(b.inputs, 'inputs', b.inputs instanceof Float32Array || b.inputs instanceof Float64Array, 'a Float32Array or Float64Array');
-  typed(b.targets, 'targets', b.targets === null || b.targets instanceof Float32Array || b.targets instanceof Float64Array, 'null, a Float32Array or a Float64Array');
+  typed(
+    b.inputs,
+    'inputs',
+    b.inputs instanceof Float32Array || b.inputs instanceof Float64Array,
+    'a Float32Array or Float64Array',
+  );
+  typed(
+    b.targets,
+    'targets',
+    b.targets === null || b.targets instanceof Float32Array || b.targets instanceof Float64Array,
+    'null, a Float32Array or a Float64Array',
+  );
   typed(b.output, 'output', b.output === 'last' || b.output === 'all', '"last" or "all"');
-  if (!Number.isInteger(b.count) || b.count < 1) throw new InputError('inputs', `the batch is empty: it needs at least one sequence`, source);
-  if (b.inputSize !== model.inputSize) throw new InputError('inputs', `steps have ${b.inputSize} values but the model's inputSize is ${model.inputSize}`, source);
-  if (b.targets && b.output !== model.output) throw new InputError('targets', `the data has targets for output mode "${b.output}" but the model's output is "${model.output}"`, source);
-  if (b.lengths.length !== b.count) throw new InputError('lengths', `expected ${b.count} lengths, got ${b.lengths.length}`, source);
-  for (let n = 0; n < b.count; n++) if (b.lengths[n] < 1) throw new InputError(`inputs[${n}]`, 'a sequence must have at least one step', source);
+  if (!Number.isInteger(b.count) || b.count < 1)
+    throw new InputError('inputs', `the batch is empty: it needs at least one sequence`, source);
+  if (b.inputSize !== model.inputSize)
+    throw new InputError(
+      'inputs',
+      `steps have ${b.inputSize} values but the model's inputSize is ${model.inputSize}`,
+      source,
+    );
+  if (b.targets && b.output !== model.output)
+    throw new InputError(
+      'targets',
+      `the data has targets for output mode "${b.output}" but the model's output is "${model.output}"`,
+      source,
+    );
+  if (b.lengths.length !== b.count)
+    throw new InputError('lengths', `expected ${b.count} lengths, got ${b.lengths.length}`, source);
+  for (let n = 0; n < b.count; n++)
+    if (b.lengths[n] < 1) throw new InputError(`inputs[${n}]`, 'a sequence must have at least one step', source);
   for (let n = 0; n < b.count; n++) {
-    if (b.lengths[n] > LIMITS.maxSteps) throw new InputError(`lengths[${n}]`, `a sequence may have at most ${LIMITS.maxSteps} steps, got ${b.lengths[n]}`, source);
+    if (b.lengths[n] > LIMITS.maxSteps)
+      throw new InputError(
+        `lengths[${n}]`,
+        `a sequence may have at most ${LIMITS.maxSteps} steps, got ${b.lengths[n]}`,
+        source,
+      );
   }
   const expected = offsetsFromLengths(b.lengths);
   if (b.offsets.length !== b.count + 1 || b.offsets.some((v, k) => v !== expected[k])) {
@@ -342,16 +499,28 @@ export function checkBatch(model: DataShape, b: Batch, source = 'data'): void {
   }
   const steps = expected[b.count];
   const I = b.inputSize;
-  if (b.inputs.length !== steps * I) throw new InputError('inputs', `expected ${steps * I} values (${steps} steps × ${I}), got ${b.inputs.length}`, source);
+  if (b.inputs.length !== steps * I)
+    throw new InputError(
+      'inputs',
+      `expected ${steps * I} values (${steps} steps × ${I}), got ${b.inputs.length}`,
+      source,
+    );
   let k = firstNonFinite(b.inputs);
   if (k >= 0) throw new InputError(valueName(b, 'inputs', k, I, true), `must be finite, got ${b.inputs[k]}`, source);
   if (b.targets) {
     const O = model.outputSize;
-    if (b.outputSize !== O) throw new InputError('targets', `targets have ${b.outputSize} values but the model's outputSize is ${O}`, source);
+    if (b.outputSize !== O)
+      throw new InputError('targets', `targets have ${b.outputSize} values but the model's outputSize is ${O}`, source);
     const want = (b.output === 'last' ? b.count : steps) * O;
-    if (b.targets.length !== want) throw new InputError('targets', `expected ${want} values, got ${b.targets.length}`, source);
+    if (b.targets.length !== want)
+      throw new InputError('targets', `expected ${want} values, got ${b.targets.length}`, source);
     k = firstNonFinite(b.targets);
-    if (k >= 0) throw new InputError(valueName(b, 'targets', k, O, b.output === 'all'), `must be finite, got ${b.targets[k]}`, source);
+    if (k >= 0)
+      throw new InputError(
+        valueName(b, 'targets', k, O, b.output === 'all'),
+        `must be finite, got ${b.targets[k]}`,
+        source,
+      );
   }
 }
 
@@ -370,7 +539,12 @@ export function parseData(json: unknown, model: DataShape, source = 'data'): Bat
   inputs.forEach((seq, n) => {
     const s = array(seq, `inputs[${n}]`, null, source);
     if (s.length === 0) throw new InputError(`inputs[${n}]`, 'a sequence must have at least one step', source);
-    if (s.length > LIMITS.maxSteps) throw new InputError(`inputs[${n}]`, `a sequence may have at most ${LIMITS.maxSteps} steps, got ${s.length}`, source);
+    if (s.length > LIMITS.maxSteps)
+      throw new InputError(
+        `inputs[${n}]`,
+        `a sequence may have at most ${LIMITS.maxSteps} steps, got ${s.length}`,
+        source,
+      );
     lengths[n] = s.length;
   });
   const offsets = offsetsFromLengths(lengths);
@@ -416,5 +590,14 @@ export function parseData(json: unknown, model: DataShape, source = 'data'): Bat
       });
     }
   }
-  return { count: inputs.length, inputSize: I, outputSize: O, output: model.output, lengths, offsets, inputs: flatIn, targets: flatT };
+  return {
+    count: inputs.length,
+    inputSize: I,
+    outputSize: O,
+    output: model.output,
+    lengths,
+    offsets,
+    inputs: flatIn,
+    targets: flatT,
+  };
 }

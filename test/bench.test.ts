@@ -30,15 +30,26 @@ describe('bench --quick', () => {
   let run: ReturnType<typeof spawnSync>;
 
   it('completes and writes valid JSON with the machine, adapter and versions', () => {
-    run = spawnSync(process.execPath, [...CLI, 'bench', '--quick', '--workloads', 'seed', '--budget', '4', '--json', json, '--markdown', md], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 150_000,
-    });
+    run = spawnSync(
+      process.execPath,
+      [...CLI, 'bench', '--quick', '--workloads', 'seed', '--budget', '4', '--json', json, '--markdown', md],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 150_000,
+      },
+    );
     expect(run.status, String(run.stderr)).toBe(0);
     report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.schema).toBe('webgpu-rnn-bench/2');
-    expect(report.config).toMatchObject({ workloads: ['seed'], N: 1024, T: 16, quick: true, phases: ['forward', 'gradient'], adapter: 'auto' });
+    expect(report.config).toMatchObject({
+      workloads: ['seed'],
+      N: 1024,
+      T: 16,
+      quick: true,
+      phases: ['forward', 'gradient'],
+      adapter: 'auto',
+    });
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(typeof report.machine.cpu).toBe('string');
     expect(report.versions.node).toBe(process.version);
@@ -54,7 +65,8 @@ describe('bench --quick', () => {
       expect(f, report.probes.gpuFmaError).toBeTruthy();
       expect(f.flops).toBe(f.invocations * f.iterations * FMA_FLOPS_PER_ROUND);
       expect(f.wallGflops.median).toBeGreaterThan(0);
-      const rate = (p: { gpuGflops: { median: number } | null; wallGflops: { median: number } }) => (p.gpuGflops ?? p.wallGflops).median;
+      const rate = (p: { gpuGflops: { median: number } | null; wallGflops: { median: number } }) =>
+        (p.gpuGflops ?? p.wallGflops).median;
       for (const t of f.tried) expect(rate(f)).toBeGreaterThanOrEqual(rate(t));
       // Every measured cell of ours: its rates ÷ the probes, and the strategy that ran.
       for (const c of report.results.filter((c) => c.peer === 'webgpu' && c.status === 'ok')) {
@@ -64,7 +76,9 @@ describe('bench --quick', () => {
         expect(c.fractionOfCopyProbe).toBeCloseTo((c.gpuGbps ?? c.gbps)! / (copy.gpuGBps ?? copy.wallGBps).median, 9);
         if (c.pipelineMilliseconds !== null) expect(c.pipelineMilliseconds).toBeGreaterThanOrEqual(0);
       }
-      expect(report.targets.map((t) => t.group)).toEqual(expect.arrayContaining(['compute-bound', 'memory-bound', 'against peers', 'real GPU', 'compile time']));
+      expect(report.targets.map((t) => t.group)).toEqual(
+        expect.arrayContaining(['compute-bound', 'memory-bound', 'against peers', 'real GPU', 'compile time']),
+      );
     }
     expect(String(run.stdout)).toContain('webgpu-rnn bench (quick)');
     expect(readFileSync(md, 'utf8')).toMatch(/\| workload \| work \| webgpu-rnn WebGPU \|/);
@@ -128,47 +142,118 @@ describe('bench building blocks', () => {
   });
 
   it('the seed workload is the notes network, and larger workloads are seeded', () => {
-    expect(workloadModel(workload('seed')).weights).toEqual({ Wx: [[1.8]], Wh: [[-0.5]], bh: [0], Wy: [[1.1]], by: [0] });
+    expect(workloadModel(workload('seed')).weights).toEqual({
+      Wx: [[1.8]],
+      Wh: [[-0.5]],
+      bh: [0],
+      Wy: [[1.1]],
+      by: [0],
+    });
     expect(workloadModel(workload('h64'))).toEqual(workloadModel(workload('h64')));
     expect(workloadModel(workload('h64')).hiddenSize).toBe(64);
   });
 
   it('calibration extrapolates through fixed cost + cost per sequence', () => {
     expect(extrapolate([[16, 0.2]], 1024)).toBeCloseTo(12.8, 12);
-    expect(extrapolate([[16, 1.0], [128, 1.7]], 1024)).toBeCloseTo(1.7 + (0.7 / 112) * 896, 12);
-    expect(extrapolate([[16, 1.0], [128, 0.9]], 1024)).toBe(0.9);
+    expect(
+      extrapolate(
+        [
+          [16, 1.0],
+          [128, 1.7],
+        ],
+        1024,
+      ),
+    ).toBeCloseTo(1.7 + (0.7 / 112) * 896, 12);
+    expect(
+      extrapolate(
+        [
+          [16, 1.0],
+          [128, 0.9],
+        ],
+        1024,
+      ),
+    ).toBe(0.9);
     expect(summarize([3, 1, 2, 10])).toEqual({ median: 2.5, min: 1, max: 10, runs: 4 });
   });
 
   it('evaluates the targets: probe fractions, the fastest CPU peer, software adapters, compile time', () => {
-    const cell = (workload: string, H: number, phase: 'forward' | 'gradient', peer: string, more: Partial<CellResult>): CellResult =>
-      ({ workload, hiddenSize: H, phase, peer, status: 'ok', stepsPerSecond: null, estimatedStepsPerSecond: null, gpuGbps: null, fractionOfFmaProbe: null, fractionOfPeakBandwidth: null, fractionOfPeakFlops: null, probeFractionsEstimated: false, pipelineMilliseconds: null, strategy: null, ...more }) as CellResult;
+    const cell = (
+      workload: string,
+      H: number,
+      phase: 'forward' | 'gradient',
+      peer: string,
+      more: Partial<CellResult>,
+    ): CellResult =>
+      ({
+        workload,
+        hiddenSize: H,
+        phase,
+        peer,
+        status: 'ok',
+        stepsPerSecond: null,
+        estimatedStepsPerSecond: null,
+        gpuGbps: null,
+        fractionOfFmaProbe: null,
+        fractionOfPeakBandwidth: null,
+        fractionOfPeakFlops: null,
+        probeFractionsEstimated: false,
+        pipelineMilliseconds: null,
+        strategy: null,
+        ...more,
+      }) as CellResult;
     const report = {
       config: { workloads: ['seed', 'h64'], phases: ['forward', 'gradient'], N: 65_536, T: 64 },
       adapter: { software: true, peak: null },
-      probes: { gpuCopy: { gpuGBps: { median: 2 }, wallGBps: { median: 1 } }, gpuFma: { gpuGflops: { median: 10 }, wallGflops: { median: 9 } }, cpuCopy: null },
+      probes: {
+        gpuCopy: { gpuGBps: { median: 2 }, wallGBps: { median: 1 } },
+        gpuFma: { gpuGflops: { median: 10 }, wallGflops: { median: 9 } },
+        cpuCopy: null,
+      },
       results: [
         cell('seed', 1, 'forward', 'webgpu', { stepsPerSecond: 100, gpuGbps: 1.5, pipelineMilliseconds: 120 }),
         cell('seed', 1, 'forward', 'tfjs-cpu', { stepsPerSecond: 50 }),
         cell('seed', 1, 'forward', 'torch-cpu', { stepsPerSecond: 400 }),
         cell('seed', 1, 'forward', 'cpu-ref', { stepsPerSecond: 1000 }), // not a target peer
-        cell('h64', 64, 'gradient', 'webgpu', { status: 'cut-off', estimatedStepsPerSecond: 30, fractionOfFmaProbe: 0.6, probeFractionsEstimated: true, pipelineMilliseconds: 2500 }),
+        cell('h64', 64, 'gradient', 'webgpu', {
+          status: 'cut-off',
+          estimatedStepsPerSecond: 30,
+          fractionOfFmaProbe: 0.6,
+          probeFractionsEstimated: true,
+          pipelineMilliseconds: 2500,
+        }),
         cell('h64', 64, 'gradient', 'tfjs-wasm', { stepsPerSecond: 20 }),
       ],
     } as unknown as BenchReport;
     const t = evaluateTargets(report);
     const find = (re: RegExp) => t.find((x) => re.test(x.target))!;
-    expect(find(/H=64 forward\+gradient ≥ 50% of the adapter's FMA/)).toMatchObject({ value: 0.6, met: true, estimated: true });
+    expect(find(/H=64 forward\+gradient ≥ 50% of the adapter's FMA/)).toMatchObject({
+      value: 0.6,
+      met: true,
+      estimated: true,
+    });
     expect(find(/H=256 forward\+gradient ≥ 50%/)).toMatchObject({ value: null, met: null });
     expect(find(/H=1 forward ≥ 50% of the adapter's copy/)).toMatchObject({ value: 0.75, met: true });
     expect(find(/H=1 forward ≥ 1× the fastest/)).toMatchObject({ value: 0.25, against: 'torch-cpu', met: false });
-    expect(find(/H=64 forward\+gradient ≥ 1× the fastest/)).toMatchObject({ value: 1.5, against: 'tfjs-wasm', met: true, estimated: true });
+    expect(find(/H=64 forward\+gradient ≥ 1× the fastest/)).toMatchObject({
+      value: 1.5,
+      against: 'tfjs-wasm',
+      met: true,
+      estimated: true,
+    });
     expect(find(/H=16 forward ≥ 1×/).met).toBeNull();
-    for (const x of t.filter((x) => x.group === 'real GPU')) expect(x).toMatchObject({ met: null, note: expect.stringMatching(/software adapter/) });
+    for (const x of t.filter((x) => x.group === 'real GPU'))
+      expect(x).toMatchObject({ met: null, note: expect.stringMatching(/software adapter/) });
     expect(find(/every pipeline/)).toMatchObject({ value: 2500, met: false, workload: 'h64' });
     // With Mesa's on-disk shader cache on (lavapipe), pipeline times are not cold: no verdict, and the note says why.
-    const warm = evaluateTargets({ ...report, adapter: { software: true, peak: null, diskShaderCache: true } } as unknown as BenchReport);
-    expect(warm.find((x) => /every pipeline/.test(x.target))).toMatchObject({ value: 2500, met: null, note: expect.stringMatching(/MESA_SHADER_CACHE_DISABLE=true/) });
+    const warm = evaluateTargets({
+      ...report,
+      adapter: { software: true, peak: null, diskShaderCache: true },
+    } as unknown as BenchReport);
+    expect(warm.find((x) => /every pipeline/.test(x.target))).toMatchObject({
+      value: 2500,
+      met: null,
+      note: expect.stringMatching(/MESA_SHADER_CACHE_DISABLE=true/),
+    });
   });
 
   it('matches known adapters, and not software ones', () => {
@@ -185,12 +270,32 @@ describe('bench building blocks', () => {
   });
 
   it('reports torch-cpu unavailable, with the reason, when there is no such python, and the rest runs', () => {
-    const run = spawnSync(process.execPath, [...CLI, 'bench', '--quick', '--workloads', 'seed', '--n', '64', '--t', '4', '--peers', 'cpu-ref,torch-cpu', '--budget', '2', '--json', join(dir, 'nopython.json')], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, WEBGPU_RNN_PYTHON: join(dir, 'no-such-python3') },
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        ...CLI,
+        'bench',
+        '--quick',
+        '--workloads',
+        'seed',
+        '--n',
+        '64',
+        '--t',
+        '4',
+        '--peers',
+        'cpu-ref,torch-cpu',
+        '--budget',
+        '2',
+        '--json',
+        join(dir, 'nopython.json'),
+      ],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, WEBGPU_RNN_PYTHON: join(dir, 'no-such-python3') },
+      },
+    );
     expect(run.status, String(run.stderr)).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'nopython.json'), 'utf8')) as BenchReport;
     const torch = r.peers.find((p) => p.id === 'torch-cpu')!;
@@ -217,7 +322,12 @@ describe('bench bad input', () => {
     it(`${args.join(' ')} exits 2 with a clear message and nothing on stdout`, async () => {
       let out = '';
       let err = '';
-      const io: CliIO = { out: async (t) => void (out += t), err: (t) => void (err += t), progress: false, debug: false };
+      const io: CliIO = {
+        out: async (t) => void (out += t),
+        err: (t) => void (err += t),
+        progress: false,
+        debug: false,
+      };
       const code = await runCli(['bench', ...args], io);
       expect(code).toBe(2);
       expect(err).toMatch(message);

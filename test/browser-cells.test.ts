@@ -15,9 +15,19 @@ import { randomModel } from '../src/random.ts';
 import { cellStudy, randomCellModels } from '../src/study/cells.ts';
 import { randomPopulation, train, trainPopulation } from '../src/train/index.ts';
 import type { VerifyReport } from '../src/verify.ts';
-import { ARTIFACTS, result, runBrowserTests, sideways, startPageServer, waitRuns, workerJobs, type PageServer } from './helpers/browser.ts';
+import {
+  ARTIFACTS,
+  result,
+  runBrowserTests,
+  sideways,
+  startPageServer,
+  waitRuns,
+  workerJobs,
+  type PageServer,
+} from './helpers/browser.ts';
 
-const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
+const close = (a: number, b: number, rel: number): boolean =>
+  Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
 (runBrowserTests ? describe : describe.skip)('the page with LSTM and GRU cells in Chromium', () => {
   let server: PageServer;
@@ -33,7 +43,9 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
   });
 
   /** Trains a 1-2-1 LSTM on the seed data for 60 steps on the page and in Node (float64 CPU). */
-  async function trainLstm(page: Awaited<ReturnType<PageServer['open']>>['page']): Promise<{ r: TrainResult; ref: number }> {
+  async function trainLstm(
+    page: Awaited<ReturnType<PageServer['open']>>['page'],
+  ): Promise<{ r: TrainResult; ref: number }> {
     await page.locator('#tr-cell').selectOption('lstm');
     expect(await page.locator('#tr-act').isDisabled()).toBe(true);
     expect(await page.locator('#tr-act').inputValue()).toBe('tanh');
@@ -75,8 +87,14 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     await waitRuns(page, 'population', 1);
     const pop = await result<PopulationResult>(page, 'population');
     const base = randomModel({ inputSize: 1, hiddenSize: 2, outputSize: 1 }, 'tanh', 'last', 0, 0.5, 'gru');
-    const lib = await trainPopulation(cpu, randomPopulation(base, 20, 1, 1), seedData(2).batch, { optimizer: { kind: 'adam', lr: 0.05 }, steps: 30, lossThreshold: 0.001 });
-    pop.finalLoss.forEach((v, m) => expect(close(v, lib.finalLoss[m], 1e-9), `model ${m}: ${v} vs ${lib.finalLoss[m]}`).toBe(true));
+    const lib = await trainPopulation(cpu, randomPopulation(base, 20, 1, 1), seedData(2).batch, {
+      optimizer: { kind: 'adam', lr: 0.05 },
+      steps: 30,
+      lossThreshold: 0.001,
+    });
+    pop.finalLoss.forEach((v, m) =>
+      expect(close(v, lib.finalLoss[m], 1e-9), `model ${m}: ${v} vs ${lib.finalLoss[m]}`).toBe(true),
+    );
 
     await page.locator('#vf-cell').selectOption('gru');
     await page.locator('#vf-n').fill('50');
@@ -92,7 +110,11 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     await page.locator('#uc-run').click();
     await waitRuns(page, 'cells', 1);
     const c = await result<CellStudyView>(page, 'cells');
-    const lib2 = cellStudy({ models: randomCellModels({ cells: CELL_NAMES, hidden: 4, seed: 1, saturation: 20 }), length: 40, seed: 1 });
+    const lib2 = cellStudy({
+      models: randomCellModels({ cells: CELL_NAMES, hidden: 4, seed: 1, saturation: 20 }),
+      length: 40,
+      seed: 1,
+    });
     expect(c.labels).toEqual(lib2.rows.map((row) => row.label));
     c.values.forEach((vals, j) => vals.forEach((x, k) => expect(close(x, lib2.rows[j].state[k], 1e-9)).toBe(true)));
     expect(c.perStep[c.labels.indexOf('lstm (saturated)')]!.verdict).toBe('flat');
@@ -126,7 +148,11 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
     expect(await page.locator('#uc-scale').inputValue()).toBe('1');
     await expect.poll(() => page.evaluate(() => location.search)).toContain('uc-hidden=32');
     const c = await result<CellStudyView>(page, 'cells');
-    const lib = cellStudy({ models: randomCellModels({ cells: CELL_NAMES, hidden: 32, seed: 1, scale: 1, saturation: 20 }), length: 100, seed: 1 });
+    const lib = cellStudy({
+      models: randomCellModels({ cells: CELL_NAMES, hidden: 32, seed: 1, scale: 1, saturation: 20 }),
+      length: 100,
+      seed: 1,
+    });
     expect(c.labels).toEqual(lib.rows.map((row) => row.label));
     c.values.forEach((vals, j) => vals.forEach((x, k) => expect(close(x, lib.rows[j].state[k], 1e-9)).toBe(true)));
     expect(c.perStep[c.labels.indexOf('elman (tanh)')]!.verdict).toBe('explodes');

@@ -18,11 +18,25 @@ import type { VerifyReport } from '../src/verify.ts';
 import { randomModel } from '../src/random.ts';
 import { train } from '../src/train/index.ts';
 import { unrollStudyCpu } from '../src/study/unroll.ts';
-import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, waitRuns, workerJobs, type PageServer } from './helpers/browser.ts';
+import {
+  ARTIFACTS,
+  result,
+  runBrowserTests,
+  runs,
+  sideways,
+  startPageServer,
+  waitRuns,
+  workerJobs,
+  type PageServer,
+} from './helpers/browser.ts';
 
 const PANELS = ['seed', 'train', 'population', 'landscape', 'unroll', 'throughput', 'verify'];
 
-const status = (page: Page, id: string): Promise<string> => page.locator(`#${id}`).textContent().then((t) => t ?? '');
+const status = (page: Page, id: string): Promise<string> =>
+  page
+    .locator(`#${id}`)
+    .textContent()
+    .then((t) => t ?? '');
 
 /** Clicks a Stop button unless its run has already ended (the button is then disabled); whether it clicked. */
 async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<boolean> {
@@ -64,7 +78,9 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     for (const typed of ['1e', '--']) {
       await page.locator('#tr-batch').fill(typed);
       await page.locator('#tr-run').click();
-      await expect.poll(() => status(page, 'tr-status')).toContain(`Mini-batch (blank: all): "${typed}" is not a number`);
+      await expect
+        .poll(() => status(page, 'tr-status'))
+        .toContain(`Mini-batch (blank: all): "${typed}" is not a number`);
       expect(await page.locator('#tr-batch').getAttribute('aria-invalid')).toBe('true');
     }
     expect(await runs(page, 'train')).toBe(0);
@@ -73,7 +89,9 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     expect(await page.locator('#tr-batch').getAttribute('aria-invalid')).toBeNull();
     await page.locator('#vf-trunc').fill('abc');
     await page.locator('#vf-run').click();
-    await expect.poll(() => status(page, 'vf-status')).toContain('Truncate BPTT after (steps; blank: full): "abc" is not a number');
+    await expect
+      .poll(() => status(page, 'vf-status'))
+      .toContain('Truncate BPTT after (steps; blank: full): "abc" is not a number');
     expect(await runs(page, 'verify')).toBe(0);
     await page.locator('#vf-trunc').fill('5');
     expect(await page.locator('#vf-trunc').getAttribute('aria-invalid')).toBeNull();
@@ -83,7 +101,9 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     await page.locator('#tr-csv').fill('price\n1\n2\nabc\n4\n5\n6\n7');
     await page.locator('#tr-len').fill('3');
     await page.locator('#tr-run').click();
-    await expect.poll(() => status(page, 'tr-status')).toMatch(/row 4, column 1 \("price"\): expected a number, got "abc"/);
+    await expect
+      .poll(() => status(page, 'tr-status'))
+      .toMatch(/row 4, column 1 \("price"\): expected a number, got "abc"/);
     expect(await page.locator('#tr-csv').getAttribute('aria-invalid')).toBe('true');
     await page.locator('#tr-csv').fill('price\n1\n2\n3\n4\n5\n6\n7');
     expect(await page.locator('#tr-csv').getAttribute('aria-invalid')).toBeNull();
@@ -104,11 +124,16 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     await waitRuns(page, 'train', 1);
     const r = await result<TrainResult>(page, 'train');
     // The same run in Node on the CPU reference reaches an SSR that float32 records as 0.
-    const ref = await train(cpu, randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1), seedData(2).batch, {
-      optimizer: { kind: 'adam', lr: 0.05 },
-      steps: 1000,
-      historyEvery: 1,
-    });
+    const ref = await train(
+      cpu,
+      randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1),
+      seedData(2).batch,
+      {
+        optimizer: { kind: 'adam', lr: 0.05 },
+        steps: 1000,
+        historyEvery: 1,
+      },
+    );
     expect(ref.history.some((h) => h.loss === 0)).toBe(true);
     expect(r.history.length).toBe(1000);
     expect(r.history.filter((h) => h.loss === 0).length).toBeGreaterThan(0);
@@ -126,11 +151,16 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     await page.locator('#tr-run').click();
     await waitRuns(page, 'train', 2);
     const d = await result<TrainResult>(page, 'train');
-    const refD = await train(cpu, randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1), seedData(2).batch, {
-      optimizer: { kind: 'sgd', lr: 100 },
-      steps: 1000,
-      historyEvery: 1,
-    });
+    const refD = await train(
+      cpu,
+      randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1),
+      seedData(2).batch,
+      {
+        optimizer: { kind: 'sgd', lr: 100 },
+        steps: 1000,
+        historyEvery: 1,
+      },
+    );
     const refStep = refD.history.find((h) => !Number.isFinite(h.loss))!.step;
     expect(refStep).toBe(8);
     expect(d.diverged).toBe(true);
@@ -161,7 +191,9 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     const d = await result<TrainResult>(page, 'train');
     expect(d.backend).toBe('cpu');
     expect(d.overflowStep).toBe(8);
-    expect(await status(page, 'tr-status')).toMatch(/^Diverged: the SSR left the float32 range at step 8 \(the float64 CPU reference went on until step \d+/);
+    expect(await status(page, 'tr-status')).toMatch(
+      /^Diverged: the SSR left the float32 range at step 8 \(the float64 CPU reference went on until step \d+/,
+    );
     expect((await workerJobs(page)).train).toBe(1);
 
     await page.locator('#pop-count').fill('50');
@@ -184,7 +216,9 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     await page.locator('#ls-grid').fill('16');
     await page.locator('#ls-sx').fill('5'); // outside -1 … 3
     await page.locator('#ls-run').click();
-    await expect.poll(() => status(page, 'ls-status')).toMatch(/^Waiting: the Population panel is running; this run starts when it finishes\./);
+    await expect
+      .poll(() => status(page, 'ls-status'))
+      .toMatch(/^Waiting: the Population panel is running; this run starts when it finishes\./);
     await expect.poll(() => page.locator('#pop-progress-text').textContent()).toMatch(/left|estimating/);
     expect(await page.locator('#population').evaluate((e) => e.classList.contains('running'))).toBe(true);
     await page.locator('#pop-stop').click();
@@ -201,7 +235,9 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     await page.locator('#ls-run').click();
     await expect.poll(() => status(page, 'ls-status')).toContain('Horizontal to: "x" is not a number');
     expect(await page.locator('#landscape').evaluate((e) => e.classList.contains('stale'))).toBe(true);
-    await expect.poll(() => page.locator('#landscape .outputs').evaluate((e) => Number(getComputedStyle(e).opacity))).toBeLessThan(0.5);
+    await expect
+      .poll(() => page.locator('#landscape .outputs').evaluate((e) => Number(getComputedStyle(e).opacity)))
+      .toBeLessThan(0.5);
     await page.locator('#ls-xmax').fill('3');
     await page.locator('#ls-sx').fill('0.3');
 
@@ -209,7 +245,9 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     await page.locator('#ls-grid').fill('512');
     await page.locator('#ls-path').uncheck();
     await page.locator('#ls-run').click();
-    await expect.poll(() => page.locator('#ls-progress-text').textContent(), { timeout: 60_000 }).toMatch(/rows, (about .* left|estimating)/);
+    await expect
+      .poll(() => page.locator('#ls-progress-text').textContent(), { timeout: 60_000 })
+      .toMatch(/rows, (about .* left|estimating)/);
     // The run may finish before the click lands (Stop is then disabled): both outcomes are checked below.
     await clickIfEnabled(page.locator('#ls-stop'));
     await waitRuns(page, 'landscape', 2);
@@ -242,7 +280,11 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     expect(u.w2).toEqual([0.5]);
     expect(u.overflowed.map((o) => o.w2)).toEqual([10]);
     const ref = unrollStudyCpu({ inputs: new Array(200).fill(0.5), w2: [0.5] });
-    u.contributions[0].forEach((c, k) => expect(Math.abs(c - ref.rows[0].contributions[k])).toBeLessThanOrEqual(1e-5 * Math.abs(ref.rows[0].contributions[0])));
+    u.contributions[0].forEach((c, k) =>
+      expect(Math.abs(c - ref.rows[0].contributions[k])).toBeLessThanOrEqual(
+        1e-5 * Math.abs(ref.rows[0].contributions[0]),
+      ),
+    );
     expect(await page.locator('#ur-status').getAttribute('data-state')).toBe('warn');
     expect(await status(page, 'ur-status')).toMatch(/Left out, because their values overflowed: w2 = 10 /);
     expect(await page.locator('#ur-table tbody tr').count()).toBe(1);
@@ -276,19 +318,26 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
       const runsBefore = (await workerJobs(page)).run ?? 0;
       await page.locator('#vf-run').click();
       await waitRuns(page, 'verify', 1);
-      expect(await status(page, 'vf-status')).toMatch(withoutWebGpu ? /\(float32 CPU \d+ ms, float64 CPU reference \d+ ms\)/ : /\(WebGPU \d+ ms, float64 CPU reference \d+ ms\)/);
+      expect(await status(page, 'vf-status')).toMatch(
+        withoutWebGpu
+          ? /\(float32 CPU \d+ ms, float64 CPU reference \d+ ms\)/
+          : /\(WebGPU \d+ ms, float64 CPU reference \d+ ms\)/,
+      );
       // The reference ran off the main thread (and, without WebGPU, the float32 mode too).
       expect((await workerJobs(page)).run).toBe(runsBefore + (withoutWebGpu ? 2 : 1));
       // A row that passes with a relative difference above rtol says that the atol term allowed it.
       const v = await result<VerifyReport>(page, 'verify');
       const cells = await page.locator('#vf-table tbody tr td:last-child').allTextContents();
       v.checks.forEach((c, k) => {
-        if (c.comparison.ok && c.comparison.maxRel > c.tolerance.rtol) expect(cells[k]).toMatch(/^pass \(the atol term allowed/);
+        if (c.comparison.ok && c.comparison.maxRel > c.tolerance.rtol)
+          expect(cells[k]).toMatch(/^pass \(the atol term allowed/);
         else if (c.comparison.ok) expect(cells[k]).toBe('pass');
       });
 
       // The two population charts have the same height; the histogram's first and last bars are whole.
-      const heights = await page.evaluate(() => ['pop-hist', 'pop-curves'].map((id) => document.querySelector(`#${id} canvas`)!.getBoundingClientRect().height));
+      const heights = await page.evaluate(() =>
+        ['pop-hist', 'pop-curves'].map((id) => document.querySelector(`#${id} canvas`)!.getBoundingClientRect().height),
+      );
       expect(heights[0]).toBe(heights[1]);
       const centres = (await page.evaluate(() => window.webgpuRnn!.chartData('pop-hist')))![0] as number[];
       const xs = (await page.evaluate(() => window.webgpuRnn!.chartScales('pop-hist')))!.x;
@@ -301,11 +350,15 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
       expect(tp.x[0]).toBeGreaterThan(64 / 1.5);
       expect(tp.x[1]).toBeLessThan(1024 * 1.5);
 
-      for (const [w, h] of [[1440, 900], [390, 844]]) {
+      for (const [w, h] of [
+        [1440, 900],
+        [390, 844],
+      ]) {
         await page.setViewportSize({ width: w, height: h });
         await page.waitForTimeout(300); // ResizeObserver → charts resize
         expect(await sideways(page), `sideways scroll at ${w} px`).toBeLessThanOrEqual(0);
-        for (const id of PANELS) await page.locator(`#${id}`).screenshot({ path: join(ARTIFACTS, `page-${id}-${w}${tag}.png`) });
+        for (const id of PANELS)
+          await page.locator(`#${id}`).screenshot({ path: join(ARTIFACTS, `page-${id}-${w}${tag}.png`) });
         // Every chart fits its panel.
         const over = await page.evaluate(() =>
           Array.from(document.querySelectorAll('.chart, .heat')).map((c) => {

@@ -17,7 +17,10 @@ import { allElements, allText, parseXml } from './helpers/xml.ts';
 
 /** Clicks the export button `label` in `selector`'s tool bar and returns the saved file's bytes. */
 async function save(page: Page, selector: string, label: string): Promise<Buffer> {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator(`${selector} .export button`, { hasText: label }).click()]);
+  const [dl] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator(`${selector} .export button`, { hasText: label }).click(),
+  ]);
   return readFileSync((await dl.path())!);
 }
 
@@ -34,7 +37,9 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
 
   it('applies the settings in the URL and writes edits back to it', async () => {
     const { page, errors } = await server.open();
-    await page.goto(`${server.url}?tr-data=sine&tr-hidden=4&tr-steps=300&tr-opt=sgd&tr-lr=0.0005&seed-w2=0.3&seed-act=identity&ls-path=0`);
+    await page.goto(
+      `${server.url}?tr-data=sine&tr-hidden=4&tr-steps=300&tr-opt=sgd&tr-lr=0.0005&seed-w2=0.3&seed-act=identity&ls-path=0`,
+    );
     await waitRuns(page, 'seed', 1);
     const seed = await result<SeedResult>(page, 'seed');
     expect(seed.weights.w2).toBe(0.3);
@@ -62,7 +67,11 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
     const { page, errors } = await server.open();
     const before = Number(await page.evaluate(() => document.body.dataset.seedRuns));
     await page.locator('#preset').selectOption('dead');
-    await page.waitForFunction((n) => Number(document.body.dataset.seedRuns) > n && (window.webgpuRnn!.results.seed as SeedResult).weights.b1 === -3, before);
+    await page.waitForFunction(
+      (n) =>
+        Number(document.body.dataset.seedRuns) > n && (window.webgpuRnn!.results.seed as SeedResult).weights.b1 === -3,
+      before,
+    );
     const s = await result<SeedResult>(page, 'seed');
     expect(s.hidden.flat().every((h) => h === 0)).toBe(true);
     expect([s.grads.w1, s.grads.b1, s.grads.w2, s.grads.w3]).toEqual([0, 0, 0, 0]);
@@ -121,7 +130,9 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
       if (!path.startsWith(prefix)) return void res.writeHead(404).end();
       const file = join(outDir, normalize(path.slice(prefix.length) || 'index.html').replace(/^(\.\.[/\\])+/, ''));
       if (!file.startsWith(outDir) || !existsSync(file)) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+      res
+        .writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' })
+        .end(readFileSync(file));
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     const port = (http.address() as { port: number }).port;

@@ -18,7 +18,12 @@ const RUNS: { what: string; button: string; name: string; fields?: Record<string
   { what: 'Loss landscape', button: 'ls-run', name: 'landscape' },
   { what: 'Unroll study', button: 'ur-run', name: 'unroll' },
   { what: 'Cells study', button: 'uc-run', name: 'cells' },
-  { what: 'Throughput', button: 'tp-run', name: 'throughput', fields: { 'tp-sizes': '256, 1024', 'tp-reps': '2', 'tp-budget': '3' } },
+  {
+    what: 'Throughput',
+    button: 'tp-run',
+    name: 'throughput',
+    fields: { 'tp-sizes': '256, 1024', 'tp-reps': '2', 'tp-budget': '3' },
+  },
   { what: 'Verify', button: 'vf-run', name: 'verify' },
 ];
 
@@ -32,12 +37,20 @@ const ATTEMPTS = 3;
 async function play(page: Page, playId: string, name: string): Promise<void> {
   const before = await runs(page, name);
   await press(page, playId);
-  await page.waitForFunction(([k, n]) => Number(document.body.dataset[`${k}Runs`] ?? 0) > n + 3, [name, before] as const, { timeout: 60_000 });
+  await page.waitForFunction(
+    ([k, n]) => Number(document.body.dataset[`${k}Runs`] ?? 0) > n + 3,
+    [name, before] as const,
+    { timeout: 60_000 },
+  );
   await press(page, playId);
-  await page.waitForFunction((id) => {
-    const b = document.getElementById(id) as HTMLButtonElement;
-    return !b.disabled && b.textContent === 'Play';
-  }, playId, { timeout: 60_000 });
+  await page.waitForFunction(
+    (id) => {
+      const b = document.getElementById(id) as HTMLButtonElement;
+      return !b.disabled && b.textContent === 'Play';
+    },
+    playId,
+    { timeout: 60_000 },
+  );
 }
 
 (runBrowserTests ? describe : describe.skip)('the experiments page stays responsive while it runs', () => {
@@ -52,7 +65,8 @@ async function play(page: Page, playId: string, name: string): Promise<void> {
   });
 
   it('counts a main-thread gap against the page unless the worker stalled over it too', () => {
-    const every = (from: number, to: number, step: number): number[] => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+    const every = (from: number, to: number, step: number): number[] =>
+      Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
     const steady = every(0, 1000, 10);
     // A 300 ms gap on the main thread while the worker ticked on: the page's.
     const blocked = [...every(0, 200, 50), 500, 550, 600];
@@ -77,11 +91,16 @@ async function play(page: Page, playId: string, name: string): Promise<void> {
       await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 120_000 });
       // The timer catches a page that blocks: a 150 ms task on the main thread is a gap of at least 150 ms.
       await startPageTimer(page);
-      await page.evaluate(() => new Promise<void>((done) => setTimeout(() => {
-        const t = performance.now();
-        while (performance.now() - t < 150);
-        setTimeout(done, 100);
-      }, 60)));
+      await page.evaluate(
+        () =>
+          new Promise<void>((done) =>
+            setTimeout(() => {
+              const t = performance.now();
+              while (performance.now() - t < 150);
+              setTimeout(done, 100);
+            }, 60),
+          ),
+      );
       const blocked = await stopPageTimer(page);
       console.log(describeTimer(blocked, `a 150 ms busy loop (${backend})`));
       expect(blocked.longestPageGap).toBeGreaterThanOrEqual(150);
@@ -124,7 +143,11 @@ async function play(page: Page, playId: string, name: string): Promise<void> {
         await page.locator(`#${playId}`).scrollIntoViewIfNeeded();
         reports.push([what, await measure(what, () => play(page, playId, name))]);
       }
-      for (const [what, r] of reports) expect(r.longestPageGap, `the page's longest gap between 50 ms ticks during ${what} on ${backend}, best of ${ATTEMPTS} (ms)`).toBeLessThan(100);
+      for (const [what, r] of reports)
+        expect(
+          r.longestPageGap,
+          `the page's longest gap between 50 ms ticks during ${what} on ${backend}, best of ${ATTEMPTS} (ms)`,
+        ).toBeLessThan(100);
       expect(errors).toEqual([]);
       await page.close();
     });

@@ -14,7 +14,16 @@ import type { SeedResult } from '../src/page/panels/seed.ts';
 import { randomModel } from '../src/random.ts';
 import { randomPopulation, train, trainPopulation } from '../src/train/index.ts';
 import type { PopulationPlaygroundState } from '../src/page/panels/population-playground.ts';
-import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+import {
+  ARTIFACTS,
+  result,
+  runBrowserTests,
+  runs,
+  sideways,
+  startPageServer,
+  waitRuns,
+  type PageServer,
+} from './helpers/browser.ts';
 
 (runBrowserTests ? describe : describe.skip)('the Train playground in Chromium', () => {
   let server: PageServer;
@@ -44,7 +53,9 @@ import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, wa
       await page.locator('#pg-speed').selectOption('5');
       await page.locator('#pg-play').click();
       expect(await page.locator('#pg-play').getAttribute('aria-pressed')).toBe('true');
-      await page.waitForFunction(() => (window.webgpuRnn!.results.playground as PlaygroundState).step >= 23, null, { timeout: 60_000 });
+      await page.waitForFunction(() => (window.webgpuRnn!.results.playground as PlaygroundState).step >= 23, null, {
+        timeout: 60_000,
+      });
       await page.locator('#pg-play').click(); // Pause
       await expect.poll(() => page.locator('#pg-play').textContent()).toBe('Play');
       const n = await runs(page, 'playground');
@@ -55,10 +66,15 @@ import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, wa
       expect(s.history.map((h) => h.step)).toEqual(Array.from({ length: s.step }, (_, k) => k));
 
       // One call of as many steps in Node, from the panel's initial weights (seed 1).
-      const ref = await train(cpu, randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1), seedData(2).batch, {
-        optimizer: { kind: 'sgd', lr: 0.1 },
-        steps: s.step,
-      });
+      const ref = await train(
+        cpu,
+        randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1),
+        seedData(2).batch,
+        {
+          optimizer: { kind: 'sgd', lr: 0.1 },
+          steps: s.step,
+        },
+      );
       const want = modelToJSON(ref.model).weights;
       const got = s.model.weights;
       const pairs: [number, number][] = [
@@ -74,7 +90,10 @@ import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, wa
       expect(s.predicted.length).toBe(2);
       expect(await page.locator('#pg-weights').textContent()).toContain('w2');
       if (!withoutWebGpu) {
-        for (const [w, h] of [[1440, 900], [390, 844]]) {
+        for (const [w, h] of [
+          [1440, 900],
+          [390, 844],
+        ]) {
           await page.setViewportSize({ width: w, height: h });
           await page.waitForTimeout(300);
           expect(await sideways(page)).toBeLessThanOrEqual(0);
@@ -121,7 +140,12 @@ import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, wa
     for (const act of ['relu', 'tanh', 'identity']) {
       const before = Number(await page.evaluate(() => document.body.dataset.seedRuns));
       await page.locator('#seed-act').selectOption(act);
-      await page.waitForFunction(([n, a]) => Number(document.body.dataset.seedRuns) > Number(n) && (window.webgpuRnn!.results.seed as SeedResult).activation === a, [before, act] as const);
+      await page.waitForFunction(
+        ([n, a]) =>
+          Number(document.body.dataset.seedRuns) > Number(n) &&
+          (window.webgpuRnn!.results.seed as SeedResult).activation === a,
+        [before, act] as const,
+      );
       const r = await result<SeedResult>(page, 'seed');
       const sum = r.chainTerms.flat().reduce((a, b) => a + b, 0);
       expect(Math.abs(sum - r.grads.w1), act).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(r.grads.w1)));
@@ -143,7 +167,9 @@ import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, wa
       texts.push((await page.locator('#seed-walk').textContent()) ?? '');
       expect(await page.locator('#seed-net .lit').count()).toBeGreaterThan(0);
     }
-    expect(texts[0]).toMatch(/^Stage 1 of 5\. Forward, day 1 of 2: h1 = w1·x1 \+ b1 \+ w2·h0 = 1\.8·1 \+ 0 \+ -0\.5·0 = 1\.8\./);
+    expect(texts[0]).toMatch(
+      /^Stage 1 of 5\. Forward, day 1 of 2: h1 = w1·x1 \+ b1 \+ w2·h0 = 1\.8·1 \+ 0 \+ -0\.5·0 = 1\.8\./,
+    );
     expect(texts[2]).toMatch(/Output: predicted = w3·h2 \+ b2/);
     expect(texts[4]).toMatch(/w2 appears 1 time: w2\^1 = -0\.5/);
     expect(texts[4]).toMatch(/= this sequence's dSSR\/dw1\.$/);
@@ -168,9 +194,15 @@ import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, wa
       expect(s.step).toBe(3);
       expect(s.backend).toBe(withoutWebGpu ? 'cpu' : 'webgpu');
       const base = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
-      const ref = await trainPopulation(cpu, randomPopulation(base, 40, 1, 1), seedData(2).batch, { optimizer: { kind: 'sgd', lr: 0.05 }, steps: 3, lossThreshold: 0.001 });
+      const ref = await trainPopulation(cpu, randomPopulation(base, 40, 1, 1), seedData(2).batch, {
+        optimizer: { kind: 'sgd', lr: 0.05 },
+        steps: 3,
+        lossThreshold: 0.001,
+      });
       expect(s.params.length).toBe(ref.params.length);
-      s.params.forEach((v, i) => expect(Math.abs(v - ref.params[i]), `param ${i}`).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(ref.params[i])));
+      s.params.forEach((v, i) =>
+        expect(Math.abs(v - ref.params[i]), `param ${i}`).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(ref.params[i])),
+      );
       await page.locator('#pp-speed').selectOption('10');
       await page.locator('#pp-play').click();
       await waitRuns(page, 'populationPlayground', 5, 60_000);
@@ -181,7 +213,10 @@ import { ARTIFACTS, result, runBrowserTests, runs, sideways, startPageServer, wa
       expect(p.losses.length).toBe(40);
       expect(p.frames.every((f) => f.reached >= 0 && f.reached <= 1)).toBe(true);
       expect(await page.locator('#pp-hist canvas').count()).toBeGreaterThan(0);
-      if (!withoutWebGpu) await page.locator('#population .playground').screenshot({ path: join(ARTIFACTS, 'page-population-playground.png') });
+      if (!withoutWebGpu)
+        await page
+          .locator('#population .playground')
+          .screenshot({ path: join(ARTIFACTS, 'page-population-playground.png') });
       expect(errors).toEqual([]);
       await page.close();
     });

@@ -23,7 +23,17 @@ const T = 7;
 const target = 0.3;
 
 function model(cell: CellName): Model {
-  return modelFromJSON(randomModelJSON(new Rng(cell.length + 5), { inputSize: 2, hiddenSize: 3, outputSize: 2, activation: 'tanh', output: 'last', cell, h0: true }));
+  return modelFromJSON(
+    randomModelJSON(new Rng(cell.length + 5), {
+      inputSize: 2,
+      hiddenSize: 3,
+      outputSize: 2,
+      activation: 'tanh',
+      output: 'last',
+      cell,
+      h0: true,
+    }),
+  );
 }
 
 /** SSR of `m` on one sequence (row-major T' × I) with every output's target `target`, by cpuRun. */
@@ -49,7 +59,7 @@ describe.each(CASES)('%s: the study against finite differences of cpuRun', (labe
     if (!(Math.abs(a - b) <= 1e-7 * Math.max(1, scale))) expect.fail(`${a} vs ${b}`);
   };
 
-  it('loss and predictions are cpuRun\'s', () => {
+  it("loss and predictions are cpuRun's", () => {
     expect(row.loss).toBeCloseTo(ssr(m, xs), 12);
   });
 
@@ -100,10 +110,12 @@ describe.each(CASES)('%s: the study against finite differences of cpuRun', (labe
     }
   });
 
-  it('the step terms of dSSR/dWx sum to cpuRun\'s dSSR/dWx', () => {
+  it("the step terms of dSSR/dWx sum to cpuRun's dSSR/dWx", () => {
     const I = m.inputSize;
     const steps = Array.from({ length: T }, (_, t) => Array.from(xs.slice(t * I, t * I + I)));
-    const g = cpuRun(m, batchFromArrays([steps], [new Array(m.outputSize).fill(target)], 'last', I), { gradients: true }).grads!;
+    const g = cpuRun(m, batchFromArrays([steps], [new Array(m.outputSize).fill(target)], 'last', I), {
+      gradients: true,
+    }).grads!;
     const L = paramLayout(m).blocks;
     row.dWx.forEach((v, p) => expect(v).toBeCloseTo(g[L.Wx.offset + p], 12));
   });
@@ -112,7 +124,10 @@ describe.each(CASES)('%s: the study against finite differences of cpuRun', (labe
 describe('the input side through engine.run (one-hot input columns) on the CPU engine', () => {
   it('equals the study for every cell, over two runs (T = 70 > 63 columns) and with I = 2', async () => {
     const engine = await Engine.create({ backend: 'cpu' });
-    const models = [...randomCellModels({ cells: CELL_NAMES, hidden: 3, seed: 5, saturation: 20 }), { label: 'lstm I=2', model: model('lstm') }];
+    const models = [
+      ...randomCellModels({ cells: CELL_NAMES, hidden: 3, seed: 5, saturation: 20 }),
+      { label: 'lstm I=2', model: model('lstm') },
+    ];
     // model('lstm') has two outputs: the target applies to both.
     const T2 = 70;
     const eng = await cellStudyOnEngine(engine, { models, length: T2, seed: 3, target });
@@ -122,16 +137,23 @@ describe('the input side through engine.run (one-hot input columns) on the CPU e
       expect(r.runs).toBe(2); // 63 (I = 1) or 62 (I = 2) steps per run
       expect(r.loss).toBeCloseTo(c.loss, 12);
       for (let k = 0; k < T2; k++) {
-        r.dInput[k].forEach((v, i) => expect(Math.abs(v - c.dInput[k][i])).toBeLessThanOrEqual(1e-12 * Math.max(1e-300, c.input[0])));
+        r.dInput[k].forEach((v, i) =>
+          expect(Math.abs(v - c.dInput[k][i])).toBeLessThanOrEqual(1e-12 * Math.max(1e-300, c.input[0])),
+        );
         expect(Math.abs(r.wx[k] - c.wx[k])).toBeLessThanOrEqual(1e-12 * c.wx[0]);
       }
     });
-    await expect(cellStudyOnEngine(engine, { models: [{ label: 'wide', model: { ...models[0].model, inputSize: 64 } }], length: 3 })).rejects.toThrow(/at most 63 inputs, got 64/);
+    await expect(
+      cellStudyOnEngine(engine, {
+        models: [{ label: 'wide', model: { ...models[0].model, inputSize: 64 } }],
+        length: 3,
+      }),
+    ).rejects.toThrow(/at most 63 inputs, got 64/);
   });
 });
 
-describe('the notes\' network and the saturated LSTM', () => {
-  it('1-1-1 identity Elman: the wx term is the unroll study\'s term k and the state gradient 2(predicted − target)·w3·w2^k', () => {
+describe("the notes' network and the saturated LSTM", () => {
+  it("1-1-1 identity Elman: the wx term is the unroll study's term k and the state gradient 2(predicted − target)·w3·w2^k", () => {
     const w = { w1: Math.fround(1.8), b1: 0, w3: Math.fround(1.1), b2: 0 };
     const xs = [1, 0.5, -0.25, 1, 0.75, -1, 0.5, 1].map(Math.fround);
     for (const w2 of [-1.5, -0.5, 0.5, 1.2]) {
@@ -148,19 +170,26 @@ describe('the notes\' network and the saturated LSTM', () => {
   });
 
   it('an LSTM saturated at f = 1, i = 0 carries c_0 unchanged for T = 200 and its state gradient stays flat', () => {
-    const base = randomPopulation(zeroModel('lstm', { inputSize: 1, hiddenSize: 4, outputSize: 1, output: 'last' }, 'tanh'), 1, 3, 0.5)[0];
+    const base = randomPopulation(
+      zeroModel('lstm', { inputSize: 1, hiddenSize: 4, outputSize: 1, output: 'last' }, 'tanh'),
+      1,
+      3,
+      0.5,
+    )[0];
     base.c0 = Float64Array.from([0.7, -0.4, 0.2, 1.5]);
     const m = saturatedLstm(base, 40); // σ(40 − |Wx·x + Wh·h|) = 1 within float64 here
     const T2 = 200;
     const [row] = cellStudy({ models: [{ label: 'saturated', model: m }], length: T2, seed: 2 }).rows;
     const H = 4;
-    for (const t of [1, 50, T2]) expect(Array.from(row.states.slice(t * 2 * H + H, t * 2 * H + 2 * H))).toEqual(Array.from(base.c0));
+    for (const t of [1, 50, T2])
+      expect(Array.from(row.states.slice(t * 2 * H + H, t * 2 * H + 2 * H))).toEqual(Array.from(base.c0));
     // dc_{t−1} = f⊙(dc_t + what reaches c_t through h_t): once that h path has died out, the c part of the gradient
     // is one fixed vector all the way back to s_0. Nothing vanishes.
     const far = row.dState[T2].slice(H);
     const scale = Math.hypot(...far);
     expect(scale).toBeGreaterThan(0);
-    for (let k = T2 / 2; k <= T2; k++) row.dState[k].slice(H).forEach((v, j) => expect(Math.abs(v - far[j])).toBeLessThan(1e-12 * scale));
+    for (let k = T2 / 2; k <= T2; k++)
+      row.dState[k].slice(H).forEach((v, j) => expect(Math.abs(v - far[j])).toBeLessThan(1e-12 * scale));
     const [from, to] = factorRange('state', T2);
     expect(perStepFactor(row.state, from, to)!.verdict).toBe('flat');
     // Its unsaturated twin forgets: the state gradient vanishes.
@@ -171,21 +200,31 @@ describe('the notes\' network and the saturated LSTM', () => {
 
   it('refuses a model without output "last", a bad length and inputs of the wrong count', () => {
     const m = model('gru');
-    expect(() => cellStudyRow({ label: 'g', model: { ...m, output: 'all' } }, 3, new Float64Array(6), 1)).toThrow(/output "last"/);
-    expect(() => cellStudy({ models: [{ label: 'g', model: m }], length: 0 })).toThrow(/length: must be an integer from 1/);
-    expect(() => cellStudy({ models: [{ label: 'g', model: m }], length: 3, inputs: [1, 2] })).toThrow(/inputs: expected T·I = 3·2 = 6 values, got 2/);
+    expect(() => cellStudyRow({ label: 'g', model: { ...m, output: 'all' } }, 3, new Float64Array(6), 1)).toThrow(
+      /output "last"/,
+    );
+    expect(() => cellStudy({ models: [{ label: 'g', model: m }], length: 0 })).toThrow(
+      /length: must be an integer from 1/,
+    );
+    expect(() => cellStudy({ models: [{ label: 'g', model: m }], length: 3, inputs: [1, 2] })).toThrow(
+      /inputs: expected T·I = 3·2 = 6 values, got 2/,
+    );
     expect(() => saturatedLstm(m, 5)).toThrow(/needs an LSTM, got gru/);
   });
 });
 
 describe('the chaotic tanh preset (its cells study settings)', () => {
   const c = PRESETS.chaos.cells!;
-  const study = cellStudy({ models: randomCellModels({ cells: CELL_NAMES, hidden: c.hidden, seed: c.seed, scale: c.scale, saturation: c.sat }), length: c.t, seed: c.seed });
+  const study = cellStudy({
+    models: randomCellModels({ cells: CELL_NAMES, hidden: c.hidden, seed: c.seed, scale: c.scale, saturation: c.sat }),
+    length: c.t,
+    seed: c.seed,
+  });
   const [from, to] = factorRange('state', c.t);
   const row = (label: string) => study.rows.find((r) => r.label === label)!;
   const factor = (label: string) => perStepFactor(row(label).state, from, to)!;
 
-  it('the Elman tanh network\'s state gradient explodes at the rate the note gives, while the LSTM and GRU vanish', () => {
+  it("the Elman tanh network's state gradient explodes at the rate the note gives, while the LSTM and GRU vanish", () => {
     expect(c).toMatchObject({ hidden: 32, scale: 1, measure: 'state' });
     const elman = factor('elman (tanh)');
     expect(elman.verdict).toBe('explodes');
@@ -196,7 +235,7 @@ describe('the chaotic tanh preset (its cells study settings)', () => {
     expect(factor('lstm (saturated)').verdict).toBe('flat');
   });
 
-  it('is chaotic: states 1e-12 apart separate at about the gradient\'s rate until they are as far apart as the states are large', () => {
+  it("is chaotic: states 1e-12 apart separate at about the gradient's rate until they are as far apart as the states are large", () => {
     const e = row('elman (tanh)');
     const model = randomCellModels({ cells: ['elman'], hidden: c.hidden, seed: c.seed, scale: c.scale })[0].model;
     const H = c.hidden;
@@ -214,7 +253,11 @@ describe('the chaotic tanh preset (its cells study settings)', () => {
     // Then it saturates: after 200 steps the two runs are O(1) apart (tanh states lie in [−1, 1]^32).
     expect(apart(T2)).toBeGreaterThan(0.5);
     // Weights three tenths as large: the same network forgets (the gradient vanishes).
-    const tame = cellStudy({ models: randomCellModels({ cells: ['elman'], hidden: H, seed: c.seed, scale: 0.3 }), length: c.t, seed: c.seed }).rows[0];
+    const tame = cellStudy({
+      models: randomCellModels({ cells: ['elman'], hidden: H, seed: c.seed, scale: 0.3 }),
+      length: c.t,
+      seed: c.seed,
+    }).rows[0];
     expect(perStepFactor(tame.state, from, to)!.verdict).toBe('vanishes');
   });
 });

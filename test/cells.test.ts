@@ -14,7 +14,12 @@ import { specializeShape } from '../src/gpu/specialize.ts';
 import { paramLayout } from '../src/model.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
-const SHAPES = [[1, 1, 1], [3, 5, 2], [16, 16, 16], [2, 7, 3]].map(([I, H, O]) => ({ inputSize: I, hiddenSize: H, outputSize: O }));
+const SHAPES = [
+  [1, 1, 1],
+  [3, 5, 2],
+  [16, 16, 16],
+  [2, 7, 3],
+].map(([I, H, O]) => ({ inputSize: I, hiddenSize: H, outputSize: O }));
 
 /**
  * Shaders that still define act/actGrad and the layout themselves (none: every kernel that runs the cell splices
@@ -23,7 +28,15 @@ const SHAPES = [[1, 1, 1], [3, 5, 2], [16, 16, 16], [2, 7, 3]].map(([I, H, O]) =
 const NOT_YET_SPLICED: string[] = [];
 
 /** Shaders that run the cell, with the kernel source the host builds from each. */
-const SPLICED: Record<string, string> = { 'gemm.wgsl': shaders.gemm, 'gemm_gates.wgsl': shaders.gemm_gates, 'rnn.wgsl': shaders.rnn, 'rtrl.wgsl': shaders.rtrl, 'train.wgsl': shaders.train, 'unroll_study.wgsl': shaders.unroll_study, 'optimizer.wgsl': shaders.optimizer };
+const SPLICED: Record<string, string> = {
+  'gemm.wgsl': shaders.gemm,
+  'gemm_gates.wgsl': shaders.gemm_gates,
+  'rnn.wgsl': shaders.rnn,
+  'rtrl.wgsl': shaders.rtrl,
+  'train.wgsl': shaders.train,
+  'unroll_study.wgsl': shaders.unroll_study,
+  'optimizer.wgsl': shaders.optimizer,
+};
 
 const shaderDir = new URL('../shaders/', import.meta.url);
 const count = (src: string, re: RegExp): number => src.match(re)?.length ?? 0;
@@ -58,7 +71,13 @@ describe('the Elman cell descriptor', () => {
       expect(L.recurrent).toBe(H * I + H * H + H);
       expect(paramLayout(s)).toEqual(L);
       expect(paramLayout({ ...s, cell: 'elman' })).toEqual(L);
-      expect(cellSizes(elman, s)).toEqual({ NPARAM: L.count, NWEIGHTS: L.count + H, NSTATE: H, NREC: L.recurrent, NGATE: H });
+      expect(cellSizes(elman, s)).toEqual({
+        NPARAM: L.count,
+        NWEIGHTS: L.count + H,
+        NSTATE: H,
+        NREC: L.recurrent,
+        NGATE: H,
+      });
     }
   });
 
@@ -78,17 +97,28 @@ describe('the Elman cell descriptor', () => {
         expect(count(text, /^(const|override) /gm)).toBe(count(text, new RegExp(`^${keyword} `, 'gm')));
         const v = evalLayout(text, { H: s.hiddenSize, I: s.inputSize, O: s.outputSize });
         for (const b of L.order) expect(v[`OFF_${b.name.toUpperCase()}`]).toBe(b.offset);
-        expect([v.NPARAM, v.NWEIGHTS, v.NSTATE, v.NREC, v.NGATE, v.OFF_H0]).toEqual([z.NPARAM, z.NWEIGHTS, z.NSTATE, z.NREC, z.NGATE, z.NPARAM]);
+        expect([v.NPARAM, v.NWEIGHTS, v.NSTATE, v.NREC, v.NGATE, v.OFF_H0]).toEqual([
+          z.NPARAM,
+          z.NWEIGHTS,
+          z.NSTATE,
+          z.NREC,
+          z.NGATE,
+          z.NPARAM,
+        ]);
       }
     }
   });
 });
 
 describe('splicing the cell into the kernels', () => {
-  const files = readdirSync(shaderDir).filter((f) => f.endsWith('.wgsl')).sort();
+  const files = readdirSync(shaderDir)
+    .filter((f) => f.endsWith('.wgsl'))
+    .sort();
 
   it('no shader in shaders/ defines act, actGrad or the layout itself except the cell module and the listed ones', () => {
-    const own = files.filter((f) => /\bfn act\(|\bfn actGrad\(|\bOFF_WH: u32 =|\bNPARAM: u32 =/.test(readFileSync(new URL(f, shaderDir), 'utf8')));
+    const own = files.filter((f) =>
+      /\bfn act\(|\bfn actGrad\(|\bOFF_WH: u32 =|\bNPARAM: u32 =/.test(readFileSync(new URL(f, shaderDir), 'utf8')),
+    );
     expect(own).toEqual(NOT_YET_SPLICED);
     const cell = readFileSync(new URL('cells/elman.wgsl', shaderDir), 'utf8');
     expect([count(cell, /\bfn act\(/g), count(cell, /\bfn actGrad\(/g)]).toEqual([1, 1]);
@@ -112,7 +142,15 @@ describe('splicing the cell into the kernels', () => {
       expect(count(out, overrides ? /^override NPARAM: u32 =/gm : /^const NPARAM: u32 =/gm), file).toBe(layouts);
       if (layouts) {
         const s = { inputSize: 3, hiddenSize: 5, outputSize: 2 };
-        const v = overrides ? evalLayout(out.split('\n').filter((l) => /^(const|override) (OFF_\w+|NPARAM|NREC|NSTATE|NGATE|NWEIGHTS):/.test(l)).join('\n'), { H: 5, I: 3, O: 2 }) : evalLayout(specializeShape(out, s, false), {});
+        const v = overrides
+          ? evalLayout(
+              out
+                .split('\n')
+                .filter((l) => /^(const|override) (OFF_\w+|NPARAM|NREC|NSTATE|NGATE|NWEIGHTS):/.test(l))
+                .join('\n'),
+              { H: 5, I: 3, O: 2 },
+            )
+          : evalLayout(specializeShape(out, s, false), {});
         expect(v.NWEIGHTS, file).toBe(cellSizes(cell, s).NWEIGHTS);
       }
     }
@@ -129,7 +167,13 @@ describe('splicing the cell into the kernels', () => {
         expect(out).not.toMatch(/^\/\/ @(cell|part)\b/m);
         expect(count(out, /\bfn act\(/g), file).toBe(0);
         const v = evalLayout(specializeShape(out, { ...s, cell: name }, false), {});
-        expect([v.NPARAM, v.NWEIGHTS, v.NSTATE, v.NGATE, v.OFF_H0], `${name} ${file}`).toEqual([z.NPARAM, z.NWEIGHTS, z.NSTATE, z.NGATE, z.NPARAM]);
+        expect([v.NPARAM, v.NWEIGHTS, v.NSTATE, v.NGATE, v.OFF_H0], `${name} ${file}`).toEqual([
+          z.NPARAM,
+          z.NWEIGHTS,
+          z.NSTATE,
+          z.NGATE,
+          z.NPARAM,
+        ]);
         if (name === 'lstm') expect(v.OFF_C0).toBe(z.NPARAM + s.hiddenSize);
         const kernelParts = file === 'optimizer.wgsl' ? 0 : 1;
         expect(count(out, /\bfn cellForward\(/g), file).toBe(kernelParts);
@@ -139,7 +183,8 @@ describe('splicing the cell into the kernels', () => {
   });
 
   it('declares the layout as overrides when the kernel declares H as an override (tiled GEMM kernels)', () => {
-    const src = 'override H: u32 = 1u;\noverride I: u32 = 1u;\noverride O: u32 = 1u;\noverride OUT_ALL: bool = false;\n// @cell scalar\n';
+    const src =
+      'override H: u32 = 1u;\noverride I: u32 = 1u;\noverride O: u32 = 1u;\noverride OUT_ALL: bool = false;\n// @cell scalar\n';
     const out = withCell('gemm-like', src, elman);
     expect(out).toMatch(/^override OFF_WH: u32 = OFF_WX \+ H \* I;/m);
     expect(out).not.toMatch(/^const OFF_/m);
@@ -149,7 +194,9 @@ describe('splicing the cell into the kernels', () => {
 
   it('refuses a source without exactly one marker, an unknown part, or private-array parts over override sizes', () => {
     expect(() => withCell('k', 'const H: u32 = 1u;', elman)).toThrow(GpuError);
-    expect(() => withCell('k', 'const H: u32 = 1u;', elman)).toThrow(/k: expected exactly one "\/\/ @cell <part> …" line .* found 0/);
+    expect(() => withCell('k', 'const H: u32 = 1u;', elman)).toThrow(
+      /k: expected exactly one "\/\/ @cell <part> …" line .* found 0/,
+    );
     expect(() => withCell('k', '// @cell activation\n// @cell activation\n', elman)).toThrow(/found 2/);
     expect(() => withCell('k', '// @cell bogus\n', elman)).toThrow(/unknown cell part "bogus"/);
     // Part `gates` is the gated cells' (their unit steps for gemm); for Elman it adds nothing to the layout and activation.
@@ -158,10 +205,14 @@ describe('splicing the cell into the kernels', () => {
     expect(count(eg, /\bfn act\(/g)).toBe(1);
     const lg = withCell('k', 'override H: u32 = 1u;\n// @cell gates\n', lstm);
     expect(lg).toMatch(/^const SLOT_VECS: u32 = 6u;$/m);
-    expect([count(lg, /\bfn act\(/g), count(lg, /\bfn gateForward\(/g), count(lg, /\bfn gateBackward\(/g)]).toEqual([1, 1, 1]);
+    expect([count(lg, /\bfn act\(/g), count(lg, /\bfn gateForward\(/g), count(lg, /\bfn gateBackward\(/g)]).toEqual([
+      1, 1, 1,
+    ]);
     expect(() => withCell('k', '// @cell\n', elman)).toThrow(/names no part/);
     expect(() => withCell('k', '// @cell layout\n', elman)).toThrow(/declare "const H: u32" or "override H: u32"/);
-    expect(() => withCell('k', 'override H: u32 = 1u;\n// @cell backward\n', elman)).toThrow(/needs "const H: u32", not an override/);
+    expect(() => withCell('k', 'override H: u32 = 1u;\n// @cell backward\n', elman)).toThrow(
+      /needs "const H: u32", not an override/,
+    );
     expect(withCell('k', '// @cell activation\n', elman)).not.toMatch(/OFF_WX/);
   });
 });
@@ -214,7 +265,13 @@ await describeGpu('the cell module on WebGPU', (gpu) => {
           label,
           source: withCell(label, SCALAR_PROBE, elman),
           entry: 'main',
-          constants: { H: s.hiddenSize, I: s.inputSize, O: s.outputSize, OUT_ALL: outAll, ...elman.overrides(activation) },
+          constants: {
+            H: s.hiddenSize,
+            I: s.inputSize,
+            O: s.outputSize,
+            OUT_ALL: outAll,
+            ...elman.overrides(activation),
+          },
         }));
         const zb = device.createBuffer({ label: `${label} zs`, size: zs.byteLength, usage: STORAGE | COPY_DST });
         device.queue.writeBuffer(zb, 0, zs);
@@ -248,7 +305,19 @@ await describeGpu('the cell module on WebGPU', (gpu) => {
         });
         const L = paramLayout(s);
         const z = cellSizes(elman, s);
-        expect(offs).toEqual([L.blocks.Wx.offset, L.blocks.Wh.offset, L.blocks.bh.offset, L.blocks.Wy.offset, L.blocks.by.offset, z.NPARAM, z.NPARAM, z.NWEIGHTS, z.NSTATE, z.NREC, outAll ? (2 * 2 + 1) * 10 + 3 : 1 * 10 + 3]);
+        expect(offs).toEqual([
+          L.blocks.Wx.offset,
+          L.blocks.Wh.offset,
+          L.blocks.bh.offset,
+          L.blocks.Wy.offset,
+          L.blocks.by.offset,
+          z.NPARAM,
+          z.NPARAM,
+          z.NWEIGHTS,
+          z.NSTATE,
+          z.NREC,
+          outAll ? (2 * 2 + 1) * 10 + 3 : 1 * 10 + 3,
+        ]);
       }
     }
   });

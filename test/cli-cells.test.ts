@@ -24,27 +24,89 @@ const tmp = (name: string): string => join(dir, `${fileNo++}-${name}`);
 describe('population --cell', () => {
   it('trains random LSTMs with the final losses of trainPopulation on the same models', async () => {
     const out = tmp('models.json');
-    const args = ['population', '--backend', 'cpu', '--cell', 'lstm', '--count', '3', '--steps', '15', '--data', 'sine', '--samples', '6', '--window', '4', '--hidden', '2', '--seed', '4'];
+    const args = [
+      'population',
+      '--backend',
+      'cpu',
+      '--cell',
+      'lstm',
+      '--count',
+      '3',
+      '--steps',
+      '15',
+      '--data',
+      'sine',
+      '--samples',
+      '6',
+      '--window',
+      '4',
+      '--hidden',
+      '2',
+      '--seed',
+      '4',
+    ];
     const rep = await json(...args, '--out', out);
     expect(rep.model).toMatchObject({ cell: 'lstm', inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'tanh' });
     expect(rep.nearNotes).toBe(null);
     const data = sineData({ count: 6, length: 4, seed: 1, noise: 0.05 });
-    const models = randomPopulation(zeroModel('lstm', { inputSize: 1, hiddenSize: 2, outputSize: 1, output: 'last' }, 'tanh'), 3, 4);
-    const lib = await trainPopulation(await Engine.create({ backend: 'cpu' }), models, data.batch, { optimizer: { kind: 'adam', lr: 0.05 }, steps: 15, seed: 4 });
+    const models = randomPopulation(
+      zeroModel('lstm', { inputSize: 1, hiddenSize: 2, outputSize: 1, output: 'last' }, 'tanh'),
+      3,
+      4,
+    );
+    const lib = await trainPopulation(await Engine.create({ backend: 'cpu' }), models, data.batch, {
+      optimizer: { kind: 'adam', lr: 0.05 },
+      steps: 15,
+      seed: 4,
+    });
     const file = JSON.parse(readFileSync(out, 'utf8'));
     expect(file.paramNames.length).toBe(4 * 2 * (1 + 2 + 2) + 1 * (2 + 1));
     expect(file.paramNames).toContain('bx[7]');
     file.models.forEach((m: { finalLoss: number; params: number[] }, i: number) => {
       expect(m.finalLoss).toBe(lib.finalLoss[i]);
-      expect(m.params).toEqual(Array.from(lib.params.subarray(i * file.paramNames.length, (i + 1) * file.paramNames.length)));
+      expect(m.params).toEqual(
+        Array.from(lib.params.subarray(i * file.paramNames.length, (i + 1) * file.paramNames.length)),
+      );
     });
     const text = await cli(...args);
     expect(text.stdout).toContain('× I=1 H=2 O=1 lstm, weights uniform');
   });
 
   it('refuses another activation for a gated cell, and --cell with --init', async () => {
-    expectInputError(await cli('population', '--backend', 'cpu', '--cell', 'gru', '--activation', 'relu', '--count', '2', '--steps', '1'), '--activation', 'the gru cell takes "tanh" only');
-    expectInputError(await cli('population', '--backend', 'cpu', '--cell', 'gru', '--init', 'statquest', '--count', '2', '--steps', '1'), '--init', '--cell');
+    expectInputError(
+      await cli(
+        'population',
+        '--backend',
+        'cpu',
+        '--cell',
+        'gru',
+        '--activation',
+        'relu',
+        '--count',
+        '2',
+        '--steps',
+        '1',
+      ),
+      '--activation',
+      'the gru cell takes "tanh" only',
+    );
+    expectInputError(
+      await cli(
+        'population',
+        '--backend',
+        'cpu',
+        '--cell',
+        'gru',
+        '--init',
+        'statquest',
+        '--count',
+        '2',
+        '--steps',
+        '1',
+      ),
+      '--init',
+      '--cell',
+    );
     expectInputError(await cli('population', '--backend', 'cpu', '--cell', 'rnn', '--count', '2'), '--cell');
   });
 });
@@ -52,10 +114,32 @@ describe('population --cell', () => {
 describe('landscape --cell', () => {
   it('a random GRU over bx[1] × Wh[0][0] equals cpuRun at every grid point', async () => {
     const out = tmp('grid.json');
-    const rep = await json('landscape', '--backend', 'cpu', '--cell', 'gru', '--x', 'bx[1]', '--y', 'Wh[0][0]', '--grid', '3x2', '--range', '-1:2', '--seed', '3', '--out', out);
+    const rep = await json(
+      'landscape',
+      '--backend',
+      'cpu',
+      '--cell',
+      'gru',
+      '--x',
+      'bx[1]',
+      '--y',
+      'Wh[0][0]',
+      '--grid',
+      '3x2',
+      '--range',
+      '-1:2',
+      '--seed',
+      '3',
+      '--out',
+      out,
+    );
     expect(rep.model).toMatchObject({ cell: 'gru', inputSize: 1, hiddenSize: 1 });
     const grid = JSON.parse(readFileSync(out, 'utf8'));
-    const model = randomPopulation(zeroModel('gru', { inputSize: 1, hiddenSize: 1, outputSize: 1, output: 'last' }, 'tanh'), 1, 3)[0];
+    const model = randomPopulation(
+      zeroModel('gru', { inputSize: 1, hiddenSize: 1, outputSize: 1, output: 'last' }, 'tanh'),
+      1,
+      3,
+    )[0];
     const L = paramLayout(model).blocks;
     grid.y.values.forEach((y: number, iy: number) =>
       grid.x.values.forEach((x: number, ix: number) => {
@@ -67,21 +151,51 @@ describe('landscape --cell', () => {
     );
   });
 
-  it('refuses the notes\' names for a gated model, --cell with --model, and --hidden without --cell', async () => {
-    expectInputError(await cli('landscape', '--backend', 'cpu', '--cell', 'lstm', '--grid', '2'), '--x', 'unknown parameter "w1"');
-    expectInputError(await cli('landscape', '--backend', 'cpu', '--cell', 'lstm', '--model', 'statquest', '--grid', '2'), '--cell', '--model');
+  it("refuses the notes' names for a gated model, --cell with --model, and --hidden without --cell", async () => {
+    expectInputError(
+      await cli('landscape', '--backend', 'cpu', '--cell', 'lstm', '--grid', '2'),
+      '--x',
+      'unknown parameter "w1"',
+    );
+    expectInputError(
+      await cli('landscape', '--backend', 'cpu', '--cell', 'lstm', '--model', 'statquest', '--grid', '2'),
+      '--cell',
+      '--model',
+    );
     expectInputError(await cli('landscape', '--backend', 'cpu', '--hidden', '2', '--grid', '2'), '--hidden');
   });
 });
 
 describe('unroll-study --cells', () => {
-  it('Elman, LSTM, the saturated LSTM and GRU side by side: the library\'s values, a CSV row per k, one line each in the plot', async () => {
+  it("Elman, LSTM, the saturated LSTM and GRU side by side: the library's values, a CSV row per k, one line each in the plot", async () => {
     const csv = tmp('cells.csv');
     const svg = tmp('cells.svg');
-    const args = ['unroll-study', '--backend', 'cpu', '--cells', 'elman,lstm,gru', '--length', '12', '--hidden', '3', '--seed', '2'];
+    const args = [
+      'unroll-study',
+      '--backend',
+      'cpu',
+      '--cells',
+      'elman,lstm,gru',
+      '--length',
+      '12',
+      '--hidden',
+      '3',
+      '--seed',
+      '2',
+    ];
     const rep = await json(...args, '--out', csv, '--svg', svg);
-    expect(rep.rows.map((r: { label: string }) => r.label)).toEqual(['elman (tanh)', 'lstm', 'lstm (saturated)', 'gru']);
-    const mk = (cell: 'elman' | 'lstm' | 'gru') => randomPopulation(zeroModel(cell, { inputSize: 1, hiddenSize: 3, outputSize: 1, output: 'last' }, 'tanh'), 1, 2)[0];
+    expect(rep.rows.map((r: { label: string }) => r.label)).toEqual([
+      'elman (tanh)',
+      'lstm',
+      'lstm (saturated)',
+      'gru',
+    ]);
+    const mk = (cell: 'elman' | 'lstm' | 'gru') =>
+      randomPopulation(
+        zeroModel(cell, { inputSize: 1, hiddenSize: 3, outputSize: 1, output: 'last' }, 'tanh'),
+        1,
+        2,
+      )[0];
     const lstm = mk('lstm');
     const lib = cellStudy({
       length: 12,
@@ -115,16 +229,53 @@ describe('unroll-study --cells', () => {
 
   it('--model: a model JSON file with a constant input', async () => {
     const file = tmp('lstm.json');
-    const m = modelFromJSON(randomModelJSON(new Rng(8), { inputSize: 2, hiddenSize: 2, outputSize: 1, activation: 'tanh', output: 'last', cell: 'lstm', h0: true }));
+    const m = modelFromJSON(
+      randomModelJSON(new Rng(8), {
+        inputSize: 2,
+        hiddenSize: 2,
+        outputSize: 1,
+        activation: 'tanh',
+        output: 'last',
+        cell: 'lstm',
+        h0: true,
+      }),
+    );
     writeFileSync(file, JSON.stringify(modelToJSON(m)));
-    const rep = await json('unroll-study', '--backend', 'cpu', '--model', file, '--length', '5', '--inputs', '0.5', '--target', '0');
+    const rep = await json(
+      'unroll-study',
+      '--backend',
+      'cpu',
+      '--model',
+      file,
+      '--length',
+      '5',
+      '--inputs',
+      '0.5',
+      '--target',
+      '0',
+    );
     const lib = cellStudy({ length: 5, target: 0, inputs: () => 0.5, models: [{ label: 'm', model: m }] }).rows[0];
     expect(rep.rows[0].cell).toBe('lstm');
     expect(rep.rows[0].state).toEqual(Array.from(lib.state));
     expect(rep.rows[0].inputs).toEqual(new Array(10).fill(0.5));
     // Several models, comma-separated: each sees the same steps; the notes' network (a preset) has one input.
-    const two = await json('unroll-study', '--backend', 'cpu', '--model', `${file},statquest`, '--length', '5', '--inputs', '0.5', '--target', '0');
-    expect(two.rows.map((r: { label: string; cell: string }) => [r.label, r.cell])).toEqual([[basename(file), 'lstm'], ['statquest', 'elman']]);
+    const two = await json(
+      'unroll-study',
+      '--backend',
+      'cpu',
+      '--model',
+      `${file},statquest`,
+      '--length',
+      '5',
+      '--inputs',
+      '0.5',
+      '--target',
+      '0',
+    );
+    expect(two.rows.map((r: { label: string; cell: string }) => [r.label, r.cell])).toEqual([
+      [basename(file), 'lstm'],
+      ['statquest', 'elman'],
+    ]);
     expect(two.rows[0].state).toEqual(rep.rows[0].state);
   });
 
@@ -135,7 +286,22 @@ describe('unroll-study --cells', () => {
     expectInputError(await cli('unroll-study', '--cells', 'gru', '--length', '3', '--inputs', '1,2'), '--inputs');
     expectInputError(await cli('unroll-study', '--cells', 'gru', '--measure', 'h'), '--measure');
     const all = tmp('all.json');
-    writeFileSync(all, JSON.stringify({ ...modelToJSON(modelFromJSON(randomModelJSON(new Rng(1), { inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'tanh', output: 'all' }))) }));
+    writeFileSync(
+      all,
+      JSON.stringify({
+        ...modelToJSON(
+          modelFromJSON(
+            randomModelJSON(new Rng(1), {
+              inputSize: 1,
+              hiddenSize: 1,
+              outputSize: 1,
+              activation: 'tanh',
+              output: 'all',
+            }),
+          ),
+        ),
+      }),
+    );
     expectInputError(await cli('unroll-study', '--model', all), '--model', 'output "all"');
   });
 });

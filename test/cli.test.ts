@@ -63,7 +63,8 @@ function reference(model: ModelJSON, batch: Batch) {
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-12): void {
   expect(actual.length).toBe(expected.length);
-  for (let k = 0; k < actual.length; k++) expect(Math.abs(actual[k] - expected[k])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected[k])));
+  for (let k = 0; k < actual.length; k++)
+    expect(Math.abs(actual[k] - expected[k])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected[k])));
 }
 
 describe('grad and forward equal the CPU reference', () => {
@@ -71,7 +72,10 @@ describe('grad and forward equal the CPU reference', () => {
     const model = modelFor('last');
     const modelPath = writeJson('model.json', model);
     const dataPath = tmp('data.json');
-    writeJsonData(dataPath, randomBatch({ count: 40, inputSize: 2, outputSize: 2, output: 'last', minLength: 1, maxLength: 9, seed: 3 }));
+    writeJsonData(
+      dataPath,
+      randomBatch({ count: 40, inputSize: 2, outputSize: 2, output: 'last', minLength: 1, maxLength: 9, seed: 3 }),
+    );
     const r = cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'cpu', '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -90,7 +94,10 @@ describe('grad and forward equal the CPU reference', () => {
     const model = modelFor('all');
     const modelPath = writeJson('model.json', model);
     const dataPath = tmp('data.rnnb');
-    writeBinaryData(dataPath, randomBatch({ count: 17, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 6, seed: 4 }));
+    writeBinaryData(
+      dataPath,
+      randomBatch({ count: 17, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 6, seed: 4 }),
+    );
     const r = cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'cpu', '--json', '--outputs');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -108,7 +115,19 @@ describe('grad and forward equal the CPU reference', () => {
     const model = modelFor('last');
     const modelPath = writeJson('model.json', model);
     const dataPath = tmp('inputs.json');
-    writeJsonData(dataPath, randomBatch({ count: 6, inputSize: 2, outputSize: 2, output: 'last', minLength: 2, maxLength: 4, seed: 5, withTargets: false }));
+    writeJsonData(
+      dataPath,
+      randomBatch({
+        count: 6,
+        inputSize: 2,
+        outputSize: 2,
+        output: 'last',
+        minLength: 2,
+        maxLength: 4,
+        seed: 5,
+        withTargets: false,
+      }),
+    );
     const r = cli('forward', '--model', modelPath, '--data', dataPath, '--backend', 'cpu', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -120,7 +139,13 @@ describe('grad and forward equal the CPU reference', () => {
   });
 
   it('grad text report shows the backend, the loss and every gradient block', () => {
-    const dataPath = writeJson('d.json', { inputs: [[[1], [0.5]], [[0], [0.5]]], targets: [[0], [1]] });
+    const dataPath = writeJson('d.json', {
+      inputs: [
+        [[1], [0.5]],
+        [[0], [0.5]],
+      ],
+      targets: [[0], [1]],
+    });
     const r = cli('grad', '--model', 'statquest', '--data', dataPath, '--backend', 'cpu', '--outputs');
     expect(r.code).toBe(0);
     const model = preset('statquest');
@@ -128,7 +153,8 @@ describe('grad and forward equal the CPU reference', () => {
     expect(r.stdout).toContain('backend   cpu');
     expect(r.stdout).toContain(`loss      ${num(ref.loss!)}  (SSR`);
     expect(num(ref.loss!)).toBe('0.0001'); // the notes' SSR: (1 − 0.99)²
-    for (const name of ['Wx (1×1)', 'Wh (1×1)', 'bh (1)', 'Wy (1×1)', 'by (1)', 'outputs']) expect(r.stdout).toContain(name);
+    for (const name of ['Wx (1×1)', 'Wh (1×1)', 'bh (1)', 'Wy (1×1)', 'by (1)', 'outputs'])
+      expect(r.stdout).toContain(name);
     expect(r.stdout).toContain(`[1]  ${num(ref.outputs![1])}`);
   });
 
@@ -153,8 +179,25 @@ describe('gen-data', () => {
     const b = cli('gen-data', ...args, '--out', bin, '--json');
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
-    expect(JSON.parse(b.stdout)).toMatchObject({ file: bin, format: 'rnnb', count: 12, inputSize: 2, outputSize: 2, output: 'all', targets: true, seed: 77 });
-    const expected = randomBatch({ count: 12, inputSize: 2, outputSize: 2, output: 'all', minLength: 2, maxLength: 5, seed: 77 });
+    expect(JSON.parse(b.stdout)).toMatchObject({
+      file: bin,
+      format: 'rnnb',
+      count: 12,
+      inputSize: 2,
+      outputSize: 2,
+      output: 'all',
+      targets: true,
+      seed: 77,
+    });
+    const expected = randomBatch({
+      count: 12,
+      inputSize: 2,
+      outputSize: 2,
+      output: 'all',
+      minLength: 2,
+      maxLength: 5,
+      seed: 77,
+    });
     for (const batch of [readDataFile(json, model), readDataFile(bin, model)]) {
       expect(Array.from(batch.lengths)).toEqual(Array.from(expected.lengths));
       expect(Array.from(batch.inputs)).toEqual(Array.from(expected.inputs));
@@ -166,35 +209,72 @@ describe('gen-data', () => {
   it('a failed gen-data creates no file and prints nothing on stdout', () => {
     const modelPath = writeJson('model.json', modelFor('last'));
     const out = tmp('never.rnnb');
-    expectInputError(cli('gen-data', '--model', modelPath, '--count', '5', '--min-length', '6', '--max-length', '3', '--out', out), '--max-length');
-    expectInputError(cli('gen-data', '--model', join(dir, 'missing.json'), '--count', '5', '--out', out), 'file not found');
+    expectInputError(
+      cli('gen-data', '--model', modelPath, '--count', '5', '--min-length', '6', '--max-length', '3', '--out', out),
+      '--max-length',
+    );
+    expectInputError(
+      cli('gen-data', '--model', join(dir, 'missing.json'), '--count', '5', '--out', out),
+      'file not found',
+    );
     expectInputError(cli('gen-data', '--model', modelPath, '--count', '0', '--out', out), '--count');
     expect(existsSync(out)).toBe(false);
   });
 });
 
 describe('bad input exits 2 naming the field and index', () => {
-  const model1 = { inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'tanh', output: 'last', weights: { Wx: [[0.5]], Wh: [[0.5]], bh: [0], Wy: [[1]], by: [0] } };
+  const model1 = {
+    inputSize: 1,
+    hiddenSize: 1,
+    outputSize: 1,
+    activation: 'tanh',
+    output: 'last',
+    weights: { Wx: [[0.5]], Wh: [[0.5]], bh: [0], Wy: [[1]], by: [0] },
+  };
   const m1 = writeJson('m1.json', model1);
-  const grad = (model: string, data: string, ...more: string[]): Run => cli('grad', '--model', model, '--data', data, '--backend', 'cpu', ...more);
+  const grad = (model: string, data: string, ...more: string[]): Run =>
+    cli('grad', '--model', model, '--data', data, '--backend', 'cpu', ...more);
 
   it('data JSON: Infinity (1e999), ragged steps, size mismatch, empty batch, zero-length sequence, missing targets', () => {
-    expectInputError(grad(m1, writeJson('inf.json', '{"inputs": [[[1], [1e999]]], "targets": [[0]]}')), 'inputs[0][1][0]', 'finite');
-    expectInputError(grad(m1, writeJson('inf-t.json', '{"inputs": [[[1]], [[2]]], "targets": [[0], [-1e999]]}')), 'targets[1][0]');
-    expectInputError(grad(m1, writeJson('ragged.json', { inputs: [[[1]], [[1, 2]]], targets: [[0], [0]] })), 'inputs[1][0]');
+    expectInputError(
+      grad(m1, writeJson('inf.json', '{"inputs": [[[1], [1e999]]], "targets": [[0]]}')),
+      'inputs[0][1][0]',
+      'finite',
+    );
+    expectInputError(
+      grad(m1, writeJson('inf-t.json', '{"inputs": [[[1]], [[2]]], "targets": [[0], [-1e999]]}')),
+      'targets[1][0]',
+    );
+    expectInputError(
+      grad(m1, writeJson('ragged.json', { inputs: [[[1]], [[1, 2]]], targets: [[0], [0]] })),
+      'inputs[1][0]',
+    );
     expectInputError(grad(m1, writeJson('wide-t.json', { inputs: [[[1]]], targets: [[0, 1]] })), 'targets[0]');
     expectInputError(grad(m1, writeJson('empty.json', { inputs: [], targets: [] })), 'inputs', 'empty');
-    expectInputError(grad(m1, writeJson('zero.json', { inputs: [[[1]], []], targets: [[0], [0]] })), 'inputs[1]', 'at least one step');
+    expectInputError(
+      grad(m1, writeJson('zero.json', { inputs: [[[1]], []], targets: [[0], [0]] })),
+      'inputs[1]',
+      'at least one step',
+    );
     expectInputError(grad(m1, writeJson('no-t.json', { inputs: [[[1]]] })), 'targets', 'grad needs targets');
-    expectInputError(grad(m1, writeJson('syntax.json', '{"inputs": [[[1]]],\n "targets": [[0]],\n}')), 'line 3, column 1');
+    expectInputError(
+      grad(m1, writeJson('syntax.json', '{"inputs": [[[1]]],\n "targets": [[0]],\n}')),
+      'line 3, column 1',
+    );
   });
 
   it('model JSON: unknown activation, unknown output mode, non-finite weight, wrong shape', () => {
     const data = writeJson('ok.json', { inputs: [[[1]]], targets: [[0]] });
     expectInputError(grad(writeJson('act.json', { ...model1, activation: 'sigmoid' }), data), 'activation', 'sigmoid');
     expectInputError(grad(writeJson('out.json', { ...model1, output: 'every' }), data), 'output', 'every');
-    expectInputError(grad(writeJson('w.json', JSON.stringify(model1).replace('"Wh":[[0.5]]', '"Wh":[[1e999]]')), data), 'weights.Wh[0][0]');
-    expectInputError(grad(writeJson('shape.json', { ...model1, weights: { ...model1.weights, Wy: [[1, 2]] } }), data), 'weights.Wy: expected 1×1 (O×H for elman), got 1×2');
+    expectInputError(
+      grad(writeJson('w.json', JSON.stringify(model1).replace('"Wh":[[0.5]]', '"Wh":[[1e999]]')), data),
+      'weights.Wh[0][0]',
+    );
+    expectInputError(
+      grad(writeJson('shape.json', { ...model1, weights: { ...model1.weights, Wy: [[1, 2]] } }), data),
+      'weights.Wy: expected 1×1 (O×H for elman), got 1×2',
+    );
   });
 
   it('files: missing model or data file, bad RNNB magic, truncated RNNB, zero length in RNNB, NaN in RNNB', () => {
@@ -202,7 +282,15 @@ describe('bad input exits 2 naming the field and index', () => {
     expectInputError(grad(missing, m1), `${missing}: file not found`);
     expectInputError(grad(m1, missing), `${missing}: file not found`);
     expectInputError(grad(m1, writeJson('fake.rnnb', 'RNNX0000')), 'magic', 'RNNB');
-    const batch = randomBatch({ count: 3, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 2, seed: 1 });
+    const batch = randomBatch({
+      count: 3,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 2,
+      seed: 1,
+    });
     const good = encodeRnnb(batch);
     const expected = 32 + 4 * 3 + 4 * 6 + 4 * 3;
     expect(good.length).toBe(expected);
@@ -236,8 +324,23 @@ describe('bad input exits 2 naming the field and index', () => {
 
 describe('other exit codes', () => {
   it('non-finite values during the run exit 3', () => {
-    const model = { inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'identity', output: 'last', weights: { Wx: [[1]], Wh: [[1e200]], bh: [0], Wy: [[1]], by: [0] } };
-    const r = cli('grad', '--model', writeJson('explode.json', model), '--data', writeJson('d.json', { inputs: [[[1], [1], [1]]], targets: [[0]] }), '--backend', 'cpu');
+    const model = {
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      activation: 'identity',
+      output: 'last',
+      weights: { Wx: [[1]], Wh: [[1e200]], bh: [0], Wy: [[1]], by: [0] },
+    };
+    const r = cli(
+      'grad',
+      '--model',
+      writeJson('explode.json', model),
+      '--data',
+      writeJson('d.json', { inputs: [[[1], [1], [1]]], targets: [[0]] }),
+      '--backend',
+      'cpu',
+    );
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^webgpu-rnn: cpu: the hidden state of \d+ of \d+ sequences became ±Infinity or NaN/);
     expect(r.code).toBe(3);
@@ -257,7 +360,10 @@ describe('other exit codes', () => {
     const model = modelFor('last');
     const modelPath = writeJson('model.json', model);
     const dataPath = tmp('v.rnnb');
-    writeBinaryData(dataPath, randomBatch({ count: 8, inputSize: 2, outputSize: 2, output: 'last', minLength: 1, maxLength: 5, seed: 8 }));
+    writeBinaryData(
+      dataPath,
+      randomBatch({ count: 8, inputSize: 2, outputSize: 2, output: 'last', minLength: 1, maxLength: 5, seed: 8 }),
+    );
     const r = cli('verify', '--model', modelPath, '--data', dataPath, '--json');
     if (r.code === 1 && !gpuRequired) {
       expect(r.stdout).toBe('');
@@ -268,7 +374,15 @@ describe('other exit codes', () => {
       expect(out.ok).toBe(true);
       expect(out.actual.backend).toBe('webgpu');
       expect(out.expected.backend).toBe('cpu');
-      expect(out.quantities.map((q: { name: string }) => q.name)).toEqual(['loss', 'outputs', 'Wx', 'Wh', 'bh', 'Wy', 'by']);
+      expect(out.quantities.map((q: { name: string }) => q.name)).toEqual([
+        'loss',
+        'outputs',
+        'Wx',
+        'Wh',
+        'bh',
+        'Wy',
+        'by',
+      ]);
     }
   });
 });
@@ -276,7 +390,15 @@ describe('other exit codes', () => {
 describe('verify comparison and exit-code mapping (in-process)', () => {
   it('float32-rounded CPU results pass the GPU tolerance; a perturbed gradient fails, named by index', async () => {
     const model = modelFor('all');
-    const batch = randomBatch({ count: 30, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 12, seed: 6 });
+    const batch = randomBatch({
+      count: 30,
+      inputSize: 2,
+      outputSize: 2,
+      output: 'all',
+      minLength: 1,
+      maxLength: 12,
+      seed: 6,
+    });
     const f64 = await Engine.create({ backend: 'cpu' });
     const f32 = await Engine.create({ backend: 'cpu', cpuPrecision: 'f32' });
     const opts = { gradients: true, outputs: true };

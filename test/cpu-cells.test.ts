@@ -10,7 +10,16 @@ import type { CellName } from '../src/cells/index.ts';
 import { compareArrays, describeComparison, type Tolerance } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { InputError } from '../src/errors.ts';
-import { modelFromJSON, modelToJSON, paramLayout, paramName, paramNames, type Model, type ModelJSON, type OutputMode } from '../src/model.ts';
+import {
+  modelFromJSON,
+  modelToJSON,
+  paramLayout,
+  paramName,
+  paramNames,
+  type Model,
+  type ModelJSON,
+  type OutputMode,
+} from '../src/model.ts';
 import { parseModel } from '../src/validate.ts';
 import { independentLossAndGrads } from './helpers/independent-rnn.ts';
 import { Rng, randomData, randomModelJSON, type CaseData } from './helpers/random-cases.ts';
@@ -34,7 +43,13 @@ function makeCase(seed: number, cell: CellName, output: OutputMode, lengths = RA
   return { json, data, model: modelFromJSON(json), batch: batchFromArrays(data.inputs, data.targets, json.output) };
 }
 
-function expectClose(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, nameOf?: (k: number) => string): void {
+function expectClose(
+  what: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: Tolerance,
+  nameOf?: (k: number) => string,
+): void {
   const c = compareArrays(actual, expected, tol);
   expect(c.ok, describeComparison(what, c, actual, expected, tol, nameOf)).toBe(true);
 }
@@ -57,7 +72,7 @@ function finiteDifferences(model: Model, batch: Batch, h = 1e-6): Float64Array {
 }
 
 describe.each(CELLS)('%s: the CPU reference', (cell) => {
-  it('has PyTorch\'s layout: blocks Wx, Wh, bx, bh (gates stacked in rows), then Wy, by', () => {
+  it("has PyTorch's layout: blocks Wx, Wh, bx, bh (gates stacked in rows), then Wy, by", () => {
     const G = cell === 'lstm' ? 4 : 3;
     const { inputSize: I, hiddenSize: H, outputSize: O } = SHAPE;
     const L = paramLayout({ ...SHAPE, cell });
@@ -91,7 +106,9 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
       const g = cpuRun(c.model, c.batch, { gradients: true }).grads!;
       const fd = finiteDifferences(c.model, c.batch);
       expect(Math.max(...Array.from(g, Math.abs))).toBeGreaterThan(1e-2);
-      expectClose('dSSR/dθ against finite differences', g, fd, { atol: 1e-7, rtol: 1e-6 }, (k) => paramName(c.model, k));
+      expectClose('dSSR/dθ against finite differences', g, fd, { atol: 1e-7, rtol: 1e-6 }, (k) =>
+        paramName(c.model, k),
+      );
     });
 
     for (const k of [1, 3]) {
@@ -99,7 +116,9 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
         const c = makeCase(37 + k, cell, output);
         const ind = independentLossAndGrads(c.json, c.data.inputs, c.data.targets, k);
         const r = cpuRun(c.model, c.batch, { gradients: true, truncation: k });
-        expectClose('truncated gradients', r.grads!, ind.grads, { atol: 1e-12, rtol: 1e-10 }, (p) => paramName(c.model, p));
+        expectClose('truncated gradients', r.grads!, ind.grads, { atol: 1e-12, rtol: 1e-10 }, (p) =>
+          paramName(c.model, p),
+        );
         const full = cpuRun(c.model, c.batch, { gradients: true }).grads!;
         expect(compareArrays(r.grads!, full, { atol: 1e-9, rtol: 1e-6 }).ok).toBe(false);
       });
@@ -131,20 +150,36 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
     expect(back.weights.bx).toEqual(c.json.weights.bx);
     if (cell === 'lstm') expect(back.c0).toEqual(c.json.c0);
     else expect(back.c0).toBeUndefined();
-    expect(Array.from(modelFromJSON(parseModel(JSON.parse(JSON.stringify(back)))).params)).toEqual(Array.from(c.model.params));
+    expect(Array.from(modelFromJSON(parseModel(JSON.parse(JSON.stringify(back)))).params)).toEqual(
+      Array.from(c.model.params),
+    );
   });
 });
 
-describe('one hand-computed step (PyTorch\'s equations, H = I = O = 1)', () => {
+describe("one hand-computed step (PyTorch's equations, H = I = O = 1)", () => {
   const sig = (a: number): number => 1 / (1 + Math.exp(-a));
   it('LSTM: gates i, f, g, o in that row order; c = f·c0 + i·g; h = o·tanh(c)', () => {
     const json: ModelJSON = {
-      cell: 'lstm', inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'tanh', output: 'last',
-      weights: { Wx: [[0.5], [-0.3], [0.8], [0.2]], Wh: [[0.1], [0.4], [-0.6], [0.7]], bx: [0.05, 0.1, -0.2, 0.3], bh: [-0.1, 0.2, 0.15, -0.05], Wy: [[1.5]], by: [0.25] },
-      h0: [0.3], c0: [-0.4],
+      cell: 'lstm',
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      activation: 'tanh',
+      output: 'last',
+      weights: {
+        Wx: [[0.5], [-0.3], [0.8], [0.2]],
+        Wh: [[0.1], [0.4], [-0.6], [0.7]],
+        bx: [0.05, 0.1, -0.2, 0.3],
+        bh: [-0.1, 0.2, 0.15, -0.05],
+        Wy: [[1.5]],
+        by: [0.25],
+      },
+      h0: [0.3],
+      c0: [-0.4],
     };
     const x = 0.9;
-    const a = (q: number): number => json.weights.Wx[q][0] * x + json.weights.bx![q] + json.weights.Wh[q][0] * 0.3 + json.weights.bh[q];
+    const a = (q: number): number =>
+      json.weights.Wx[q][0] * x + json.weights.bx![q] + json.weights.Wh[q][0] * 0.3 + json.weights.bh[q];
     const c = sig(a(1)) * -0.4 + sig(a(0)) * Math.tanh(a(2));
     const h = sig(a(3)) * Math.tanh(c);
     const r = cpuRun(modelFromJSON(json), batchFromArrays([[[x]]], [[0]], 'last'), { outputs: true });
@@ -153,8 +188,20 @@ describe('one hand-computed step (PyTorch\'s equations, H = I = O = 1)', () => {
 
   it('GRU: gates r, z, n in that row order; n = tanh(Wx_n·x + bx_n + r·(Wh_n·h + bh_n)); h = (1 − z)·n + z·h0', () => {
     const json: ModelJSON = {
-      cell: 'gru', inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'tanh', output: 'last',
-      weights: { Wx: [[0.5], [-0.3], [0.8]], Wh: [[0.1], [0.4], [-0.6]], bx: [0.05, 0.1, -0.2], bh: [-0.1, 0.2, 0.15], Wy: [[1.5]], by: [0.25] },
+      cell: 'gru',
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      activation: 'tanh',
+      output: 'last',
+      weights: {
+        Wx: [[0.5], [-0.3], [0.8]],
+        Wh: [[0.1], [0.4], [-0.6]],
+        bx: [0.05, 0.1, -0.2],
+        bh: [-0.1, 0.2, 0.15],
+        Wy: [[1.5]],
+        by: [0.25],
+      },
       h0: [0.3],
     };
     const x = 0.9;
@@ -168,18 +215,31 @@ describe('one hand-computed step (PyTorch\'s equations, H = I = O = 1)', () => {
   });
 });
 
-describe('a saturated LSTM carries c0 unchanged for any T (the notes\' lesson inverted)', () => {
+describe("a saturated LSTM carries c0 unchanged for any T (the notes' lesson inverted)", () => {
   // Forget gate saturated at 1 (bias +100: σ = 1 exactly in float64 and float32), input gate at 0 (bias −100:
   // i·g ≈ 4e-44, far below c0's last bit), no weights into those gates: c_t = c_{t−1} at every step. The output
   // reads h_T = o·tanh(c_T) with o = σ(0) = ½, so the prediction after T steps is the same for every T, and so is
   // the loss's sensitivity to c0 (finite differences), where the Elman net's sensitivity to h0 shrinks as w2^T.
   const lstmModel = (c0: number): Model =>
     modelFromJSON({
-      cell: 'lstm', inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'tanh', output: 'last',
-      weights: { Wx: [[0], [0], [1], [0]], Wh: [[0], [0], [0.5], [0]], bx: [-100, 100, 0, 0], bh: [0, 0, 0, 0], Wy: [[2]], by: [0] },
+      cell: 'lstm',
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      activation: 'tanh',
+      output: 'last',
+      weights: {
+        Wx: [[0], [0], [1], [0]],
+        Wh: [[0], [0], [0.5], [0]],
+        bx: [-100, 100, 0, 0],
+        bh: [0, 0, 0, 0],
+        Wy: [[2]],
+        by: [0],
+      },
       c0: [c0],
     });
-  const data = (T: number): Batch => batchFromArrays([Array.from({ length: T }, (_, t) => [Math.sin(t)])], [[1]], 'last');
+  const data = (T: number): Batch =>
+    batchFromArrays([Array.from({ length: T }, (_, t) => [Math.sin(t)])], [[1]], 'last');
   const Ts = [1, 10, 100, 1000, 4096];
 
   for (const precision of ['f64', 'f32'] as const) {
@@ -192,7 +252,7 @@ describe('a saturated LSTM carries c0 unchanged for any T (the notes\' lesson in
     });
   }
 
-  it('dSSR/dc0 is the same at T = 1 and T = 4096, while the Elman net\'s dSSR/dh0 falls as w2^T', () => {
+  it("dSSR/dc0 is the same at T = 1 and T = 4096, while the Elman net's dSSR/dh0 falls as w2^T", () => {
     const sens = (make: (v: number) => Model, T: number): number => {
       const e = 1e-6;
       return (cpuRun(make(0.7 + e), data(T)).loss! - cpuRun(make(0.7 - e), data(T)).loss!) / (2 * e);
@@ -201,7 +261,15 @@ describe('a saturated LSTM carries c0 unchanged for any T (the notes\' lesson in
     expect(Math.abs(s1)).toBeGreaterThan(0.1);
     for (const T of Ts) expect(sens(lstmModel, T), `T = ${T}`).toBeCloseTo(s1, 8);
     const elman = (h0: number): Model =>
-      modelFromJSON({ inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'identity', output: 'last', weights: { Wx: [[0]], Wh: [[0.5]], bh: [0], Wy: [[2]], by: [0] }, h0: [h0] });
+      modelFromJSON({
+        inputSize: 1,
+        hiddenSize: 1,
+        outputSize: 1,
+        activation: 'identity',
+        output: 'last',
+        weights: { Wx: [[0]], Wh: [[0.5]], bh: [0], Wy: [[2]], by: [0] },
+        h0: [h0],
+      });
     const e1 = sens(elman, 1);
     const e20 = sens(elman, 20);
     // SSR = (2·0.5^T·h0 − 1)², so dSSR/dh0 = 4·0.5^T·(2·0.5^T·h0 − 1).
@@ -213,8 +281,19 @@ describe('a saturated LSTM carries c0 unchanged for any T (the notes\' lesson in
 
 describe('bad input names the cell, the block and the expected shape', () => {
   const base = (cell = 'lstm', G = 4): Record<string, unknown> => ({
-    cell, inputSize: 1, hiddenSize: 2, outputSize: 1, output: 'last',
-    weights: { Wx: Array.from({ length: 2 * G }, () => [0]), Wh: Array.from({ length: 2 * G }, () => [0, 0]), bx: new Array(2 * G).fill(0), bh: new Array(2 * G).fill(0), Wy: [[0, 0]], by: [0] },
+    cell,
+    inputSize: 1,
+    hiddenSize: 2,
+    outputSize: 1,
+    output: 'last',
+    weights: {
+      Wx: Array.from({ length: 2 * G }, () => [0]),
+      Wh: Array.from({ length: 2 * G }, () => [0, 0]),
+      bx: new Array(2 * G).fill(0),
+      bh: new Array(2 * G).fill(0),
+      Wy: [[0, 0]],
+      by: [0],
+    },
   });
   const message = (json: unknown): string => {
     try {
@@ -230,7 +309,9 @@ describe('bad input names the cell, the block and the expected shape', () => {
     expect(parseModel(base()).activation).toBe('tanh');
   });
   it('an unknown cell is an error naming it', () => {
-    expect(message({ ...base(), cell: 'lstn' })).toMatch(/cell.*"lstn".*known: "elman", "lstm", "gru".*did you mean "lstm"/);
+    expect(message({ ...base(), cell: 'lstn' })).toMatch(
+      /cell.*"lstn".*known: "elman", "lstm", "gru".*did you mean "lstm"/,
+    );
   });
   it('weights of the wrong shape name the block and the expected shape with its formula', () => {
     const m = base();
@@ -243,7 +324,13 @@ describe('bad input names the cell, the block and the expected shape', () => {
     expect(message(b)).toMatch(/weights\.bh: expected 8 \(4H for lstm\), got 2/);
   });
   it('an Elman model with bx, a GRU with c0 and an LSTM with relu are refused by name', () => {
-    const e = { inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'relu', weights: { Wx: [[1]], Wh: [[1]], bx: [0], bh: [0], Wy: [[1]], by: [0] } };
+    const e = {
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      activation: 'relu',
+      weights: { Wx: [[1]], Wh: [[1]], bx: [0], bh: [0], Wy: [[1]], by: [0] },
+    };
     expect(message(e)).toMatch(/weights\.bx.*elman cell has no bx/);
     expect(parseModel(base('gru', 3)).cell).toBe('gru');
     expect(message({ ...base('gru', 3), c0: [0, 0] })).toMatch(/^.*c0.*only the lstm cell/);

@@ -6,7 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
 import { compareArrays, describeComparison, type Tolerance } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
-import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, paramLayout, paramName, type Activation, type Model, type ModelJSON, type OutputMode } from '../src/model.ts';
+import {
+  ACTIVATIONS,
+  OUTPUT_MODES,
+  modelFromJSON,
+  paramLayout,
+  paramName,
+  type Activation,
+  type Model,
+  type ModelJSON,
+  type OutputMode,
+} from '../src/model.ts';
 import { independentLossAndGrads } from './helpers/independent-rnn.ts';
 import { Rng, randomData, randomModelJSON, type CaseData, type CaseShape } from './helpers/random-cases.ts';
 
@@ -23,7 +33,11 @@ function makeCase(seed: number, shape: CaseShape, lengths: number[]): Case {
     const rng = new Rng(seed * 7919 + attempt);
     const json = randomModelJSON(rng, shape);
     const data = randomData(rng, json, lengths);
-    if (shape.activation === 'relu' && independentLossAndGrads(json, data.inputs, data.targets).minAbsPreactivation < 1e-4) continue;
+    if (
+      shape.activation === 'relu' &&
+      independentLossAndGrads(json, data.inputs, data.targets).minAbsPreactivation < 1e-4
+    )
+      continue;
     return { json, data, model: modelFromJSON(json), batch: batchFromArrays(data.inputs, data.targets, json.output) };
   }
   throw new Error('could not draw a kink-free case');
@@ -48,7 +62,13 @@ function finiteDifferences(model: Model, batch: Batch, h = 1e-6): Float64Array {
   return out;
 }
 
-function expectClose(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, nameOf?: (k: number) => string): void {
+function expectClose(
+  what: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: Tolerance,
+  nameOf?: (k: number) => string,
+): void {
   const c = compareArrays(actual, expected, tol);
   expect(c.ok, describeComparison(what, c, actual, expected, tol, nameOf)).toBe(true);
 }
@@ -70,10 +90,16 @@ describe('BPTT gradients equal central finite differences (float64, h = 1e-6), I
         const fd = finiteDifferences(c.model, c.batch);
         // Relative 1e-6, with an absolute floor for gradients near 0 (FD rounding is ~ε·loss/h ≈ 1e-10·loss).
         const tol = { rtol: 1e-6, atol: 1e-8 * Math.max(1, r.loss!) };
-        expectClose(`BPTT vs finite differences (${activation}, ${output})`, r.grads!, fd, tol, (k) => paramName(c.model, k));
-        // The independent forward-mode implementation also matches the finite differences (it is checked on its own).
-        expectClose('independent vs finite differences', independentLossAndGrads(c.json, c.data.inputs, c.data.targets).grads, fd, tol, (k) =>
+        expectClose(`BPTT vs finite differences (${activation}, ${output})`, r.grads!, fd, tol, (k) =>
           paramName(c.model, k),
+        );
+        // The independent forward-mode implementation also matches the finite differences (it is checked on its own).
+        expectClose(
+          'independent vs finite differences',
+          independentLossAndGrads(c.json, c.data.inputs, c.data.targets).grads,
+          fd,
+          tol,
+          (k) => paramName(c.model, k),
         );
         // The comparison is not vacuous: most gradients are clearly nonzero.
         const nonzero = Array.from(r.grads!).filter((g) => Math.abs(g) > 1e-6).length;
@@ -93,8 +119,17 @@ describe('float32 mode (every operation rounded with Math.fround)', () => {
         const f64 = cpuRun(c.model, c.batch, { gradients: true, outputs: true });
         const f32 = cpuRun(c.model, c.batch, { gradients: true, outputs: true, precision: 'f32' });
         expect(Math.abs(f32.loss! - f64.loss!)).toBeLessThanOrEqual(1e-5 * f64.loss!);
-        expectClose('f32 vs f64 outputs', f32.outputs!, f64.outputs!, { rtol: 1e-5, atol: 1e-5 * Math.max(1, maxAbs(f64.outputs!)) });
-        expectClose('f32 vs f64 gradients', f32.grads!, f64.grads!, { rtol: 1e-5, atol: 1e-5 * maxAbs(f64.grads!) }, (k) => paramName(c.model, k));
+        expectClose('f32 vs f64 outputs', f32.outputs!, f64.outputs!, {
+          rtol: 1e-5,
+          atol: 1e-5 * Math.max(1, maxAbs(f64.outputs!)),
+        });
+        expectClose(
+          'f32 vs f64 gradients',
+          f32.grads!,
+          f64.grads!,
+          { rtol: 1e-5, atol: 1e-5 * maxAbs(f64.grads!) },
+          (k) => paramName(c.model, k),
+        );
         // Rounded: every output is a float32 value, and the results are not the float64 ones.
         for (const v of f32.outputs!) expect(Math.fround(v)).toBe(v);
         expect(Array.from(f32.outputs!).some((v, k) => v !== f64.outputs![k])).toBe(true);
@@ -110,7 +145,11 @@ describe('float32 mode reads inputs, targets and weights as float32 (as the GPU 
       const c = makeCase(output === 'last' ? 251 : 252, { ...SHAPE, activation: 'tanh', output, h0: true }, RAGGED);
       const a = cpuRun(c.model, c.batch, { gradients: true, outputs: true, precision: 'f32' });
       const model32 = { ...c.model, params: c.model.params.map(Math.fround), h0: c.model.h0.map(Math.fround) };
-      const batch32 = { ...c.batch, inputs: Float32Array.from(c.batch.inputs), targets: Float32Array.from(c.batch.targets!) };
+      const batch32 = {
+        ...c.batch,
+        inputs: Float32Array.from(c.batch.inputs),
+        targets: Float32Array.from(c.batch.targets!),
+      };
       // The copies really differ from the float64 originals.
       expect(Array.from(batch32.inputs).some((v, k) => v !== c.batch.inputs[k])).toBe(true);
       expect(Array.from(model32.params).some((v, k) => v !== c.model.params[k])).toBe(true);
@@ -148,7 +187,14 @@ describe('random held-out cases agree with the independent float64 implementatio
   const cases = Array.from({ length: 30 }, (_, n) => {
     const activation = rng.pick(ACTIVATIONS);
     const output = rng.pick(OUTPUT_MODES);
-    const shape: CaseShape = { inputSize: rng.int(1, 5), hiddenSize: rng.int(1, 6), outputSize: rng.int(1, 3), activation, output, h0: rng.next() < 0.5 };
+    const shape: CaseShape = {
+      inputSize: rng.int(1, 5),
+      hiddenSize: rng.int(1, 6),
+      outputSize: rng.int(1, 3),
+      activation,
+      output,
+      h0: rng.next() < 0.5,
+    };
     const lengths = Array.from({ length: rng.int(1, 6) }, () => rng.int(1, 9));
     return { n, shape, lengths, seed: 1000 + n };
   });
@@ -160,7 +206,9 @@ describe('random held-out cases agree with the independent float64 implementatio
       const ind = independentLossAndGrads(c.json, c.data.inputs, c.data.targets);
       expect(Math.abs(r.loss! - ind.loss)).toBeLessThanOrEqual(1e-9 * Math.max(ind.loss, 1e-12));
       expectClose('outputs', r.outputs!, ind.outputs, { rtol: 1e-9, atol: 1e-12 * Math.max(1, maxAbs(ind.outputs)) });
-      expectClose('gradients', r.grads!, ind.grads, { rtol: 1e-9, atol: 1e-12 * Math.max(1, maxAbs(ind.grads)) }, (k) => paramName(c.model, k));
+      expectClose('gradients', r.grads!, ind.grads, { rtol: 1e-9, atol: 1e-12 * Math.max(1, maxAbs(ind.grads)) }, (k) =>
+        paramName(c.model, k),
+      );
     });
   }
 });
@@ -189,7 +237,10 @@ describe('N = 1 and T = 1', () => {
         const g = 2 * (y - target);
         const dz = g * w3 * dact;
         const expected = [dz * xv, dz * h0, dz, g * h, g]; // canonical order: Wx, Wh, bh, Wy, by
-        const r = cpuRun(modelFromJSON(json), batchFromArrays([[[xv]]], [[target]], 'last'), { gradients: true, outputs: true });
+        const r = cpuRun(modelFromJSON(json), batchFromArrays([[[xv]]], [[target]], 'last'), {
+          gradients: true,
+          outputs: true,
+        });
         expect(Math.abs(r.outputs![0] - y)).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(y)));
         expect(Math.abs(r.loss! - (y - target) ** 2)).toBeLessThanOrEqual(1e-14 * Math.max(1, (y - target) ** 2));
         expectClose(`T=1 gradients, x=${xv}`, r.grads!, expected, { rtol: 1e-13, atol: 1e-14 });
@@ -201,11 +252,21 @@ describe('N = 1 and T = 1', () => {
     it(`output ${output}: N = 1, T = 1 and N = 1, T = 12 (I=3 H=4 O=2, relu and tanh) match finite differences`, () => {
       for (const [k, activation] of (['relu', 'tanh'] as Activation[]).entries()) {
         for (const lengths of [[1], [12]]) {
-          const c = makeCase(500 + k * 10 + lengths[0] + (output === 'all' ? 100 : 0), { ...SHAPE, activation, output, h0: true }, lengths);
+          const c = makeCase(
+            500 + k * 10 + lengths[0] + (output === 'all' ? 100 : 0),
+            { ...SHAPE, activation, output, h0: true },
+            lengths,
+          );
           expect(c.batch.count).toBe(1);
           const r = cpuRun(c.model, c.batch, { gradients: true });
           const fd = finiteDifferences(c.model, c.batch);
-          expectClose(`${activation} lengths ${lengths}`, r.grads!, fd, { rtol: 1e-6, atol: 1e-8 * Math.max(1, r.loss!) }, (p) => paramName(c.model, p));
+          expectClose(
+            `${activation} lengths ${lengths}`,
+            r.grads!,
+            fd,
+            { rtol: 1e-6, atol: 1e-8 * Math.max(1, r.loss!) },
+            (p) => paramName(c.model, p),
+          );
         }
       }
     });
@@ -213,7 +274,14 @@ describe('N = 1 and T = 1', () => {
 
   it('ReLU at exactly z = 0 passes no gradient (derivative 0 at the kink, as PyTorch)', () => {
     // x = 0, h0 = 0, b1 = 0 → z = 0 → h = 0; dSSR/dw1 = dSSR/db1 = 0 though the residual is not 0.
-    const json: ModelJSON = { inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[1]], Wh: [[1]], bh: [0], Wy: [[1]], by: [0] } };
+    const json: ModelJSON = {
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      activation: 'relu',
+      output: 'last',
+      weights: { Wx: [[1]], Wh: [[1]], bh: [0], Wy: [[1]], by: [0] },
+    };
     const r = cpuRun(modelFromJSON(json), batchFromArrays([[[0]]], [[1]], 'last'), { gradients: true });
     expect(Array.from(r.grads!)).toEqual([0, 0, 0, 0, -2]);
   });
@@ -235,11 +303,27 @@ describe('gradients and losses sum over sequences', () => {
         loss += one.loss!;
         outs.push(...one.outputs!);
       });
-      expectClose('batch vs Σ single', all.grads!, sum, { rtol: 1e-12, atol: 1e-14 * maxAbs(sum) }, (p) => paramName(c.model, p));
+      expectClose('batch vs Σ single', all.grads!, sum, { rtol: 1e-12, atol: 1e-14 * maxAbs(sum) }, (p) =>
+        paramName(c.model, p),
+      );
       expect(Math.abs(all.loss! - loss)).toBeLessThanOrEqual(1e-13 * loss);
       expect(Array.from(all.outputs!)).toEqual(outs);
       // And the batch gradient is not that of a single sequence (so the sum is really a sum).
-      expect(compareArrays(all.grads!, cpuRun(c.model, batchFromArrays([c.data.inputs[0]], output === 'last' ? [(c.data.targets as number[][])[0]] : [(c.data.targets as number[][][])[0]], output), { gradients: true }).grads!, { rtol: 1e-6, atol: 0 }).ok).toBe(false);
+      expect(
+        compareArrays(
+          all.grads!,
+          cpuRun(
+            c.model,
+            batchFromArrays(
+              [c.data.inputs[0]],
+              output === 'last' ? [(c.data.targets as number[][])[0]] : [(c.data.targets as number[][][])[0]],
+              output,
+            ),
+            { gradients: true },
+          ).grads!,
+          { rtol: 1e-6, atol: 0 },
+        ).ok,
+      ).toBe(false);
     });
   }
 });
@@ -261,7 +345,8 @@ describe('vanishing and exploding gradients (identity activation, H = I = O = 1)
       const rng = new Rng(77);
       const xs = Array.from({ length: 6 }, () => rng.uniform(-1, 1));
       const T = xs.length;
-      const predict = (v: number[]): number => cpuRun(model1(w2), batchFromArrays([v.map((x) => [x])], null, 'last', 1), { outputs: true }).outputs![0];
+      const predict = (v: number[]): number =>
+        cpuRun(model1(w2), batchFromArrays([v.map((x) => [x])], null, 'last', 1), { outputs: true }).outputs![0];
       for (let k = 0; k < T; k++) {
         const h = 1e-4;
         const up = xs.slice();
@@ -270,7 +355,9 @@ describe('vanishing and exploding gradients (identity activation, H = I = O = 1)
         dn[T - 1 - k] -= h;
         const d = (predict(up) - predict(dn)) / (2 * h);
         const expected = base.w1 * base.w3 * w2 ** k;
-        expect(Math.abs(d - expected), `k=${k}: ${d} vs ${expected}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+        expect(Math.abs(d - expected), `k=${k}: ${d} vs ${expected}`).toBeLessThanOrEqual(
+          1e-9 * Math.max(1, Math.abs(expected)),
+        );
       }
     });
 

@@ -2,7 +2,16 @@
 // windows give exact contents and errors naming row and column, and splits have the documented sizes.
 
 import { describe, expect, it } from 'vitest';
-import { addingData, csvData, parseCsv, seedData, sineData, slidingWindows, splitData, subsetBatch } from '../src/data/index.ts';
+import {
+  addingData,
+  csvData,
+  parseCsv,
+  seedData,
+  sineData,
+  slidingWindows,
+  splitData,
+  subsetBatch,
+} from '../src/data/index.ts';
 import { InputError } from '../src/errors.ts';
 import { checkBatch } from '../src/validate.ts';
 import { Rng } from '../src/random.ts';
@@ -37,7 +46,8 @@ describe('noisy sine', () => {
     for (let n = 0; n < 3; n++) {
       const phase = 2 * Math.PI * rng.next();
       for (let k = 0; k < 2 * 6; k++) rng.next(); // two uniforms per gaussian draw, one draw per value (noise 0 or not)
-      for (let t = 0; t < 5; t++) expect(d.batch.inputs[n * 5 + t]).toBe(Math.fround(Math.sin(phase + (2 * Math.PI * t) / 8)));
+      for (let t = 0; t < 5; t++)
+        expect(d.batch.inputs[n * 5 + t]).toBe(Math.fround(Math.sin(phase + (2 * Math.PI * t) / 8)));
       expect(d.batch.targets![n]).toBe(Math.fround(Math.sin(phase + (2 * Math.PI * 5) / 8)));
     }
   });
@@ -94,7 +104,8 @@ describe('adding problem', () => {
 });
 
 describe('CSV', () => {
-  const text = 'date,close,volume\n2024-01-01,1.5,100\n2024-01-02,2.5,200\n\n2024-01-03,3.5,300\n2024-01-04,4.5,400\n2024-01-05,5.5,500\n';
+  const text =
+    'date,close,volume\n2024-01-01,1.5,100\n2024-01-02,2.5,200\n\n2024-01-03,3.5,300\n2024-01-04,4.5,400\n2024-01-05,5.5,500\n';
 
   it('reads a column by name and by number, keeping file line numbers', () => {
     const s = parseCsv(text, { columns: ['close'] });
@@ -190,9 +201,13 @@ describe('train/validation split', () => {
     expect(a.train.count).toBe(71);
     expect(a.validationIndices).toEqual(b.validationIndices);
     expect(a.validationIndices).not.toEqual(c.validationIndices);
-    expect([...a.trainIndices, ...a.validationIndices].sort((x, y) => x - y)).toEqual(Array.from({ length: 101 }, (_, k) => k));
+    expect([...a.trainIndices, ...a.validationIndices].sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 101 }, (_, k) => k),
+    );
     const n = a.validationIndices[0];
-    expect(Array.from(a.validation.inputs.subarray(0, 3))).toEqual(Array.from(d.batch.inputs.subarray(n * 3, n * 3 + 3)));
+    expect(Array.from(a.validation.inputs.subarray(0, 3))).toEqual(
+      Array.from(d.batch.inputs.subarray(n * 3, n * 3 + 3)),
+    );
     expect(a.validation.targets![0]).toBe(d.batch.targets![n]);
   });
 

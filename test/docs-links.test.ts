@@ -2,7 +2,16 @@
 // `#fragment` into a Markdown file names one of its headings (GitHub's heading ids). Also: every page in docs/ is
 // linked from the README. The checker is run first on a fixture with known broken links, so it is shown to fail.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +67,8 @@ export function linkTargets(text: string): { target: string; line: number }[] {
     .split('\n')
     .forEach((raw, k) => {
       const line = raw.replace(/(`+)[^`]*?\1/g, ''); // inline code spans
-      for (const m of line.matchAll(/\]\(\s*(<[^>]*>|[^)\s]+)(?:\s+["'(][^)]*)?\)/g)) out.push({ target: m[1].replace(/^<|>$/g, ''), line: k + 1 });
+      for (const m of line.matchAll(/\]\(\s*(<[^>]*>|[^)\s]+)(?:\s+["'(][^)]*)?\)/g))
+        out.push({ target: m[1].replace(/^<|>$/g, ''), line: k + 1 });
       const def = /^ {0,3}\[[^\]]+\]:\s*(\S+)/.exec(line);
       if (def) out.push({ target: def[1].replace(/^<|>$/g, ''), line: k + 1 });
     });
@@ -133,7 +143,9 @@ describe('the link checker', () => {
   });
 
   it('gives headings the ids GitHub gives them', () => {
-    const ids = headingIds("## The adapter's probes\n## On a real GPU: `bench/gpu-device.sh`\n## Forward-mode gradients (RTRL)\n```\n# not a heading\n```\n");
+    const ids = headingIds(
+      "## The adapter's probes\n## On a real GPU: `bench/gpu-device.sh`\n## Forward-mode gradients (RTRL)\n```\n# not a heading\n```\n",
+    );
     expect([...ids]).toEqual(['the-adapters-probes', 'on-a-real-gpu-benchgpu-devicesh', 'forward-mode-gradients-rtrl']);
   });
 });

@@ -19,9 +19,12 @@ const DESCRIPTION = { swiftshader: /swiftshader/i, lavapipe: /llvmpipe/i } as co
 
 describe('adapter choice without a device', () => {
   it('takes auto, hardware, swiftshader and lavapipe, and names `adapter` for anything else', () => {
-    for (const name of ['auto', 'hardware', 'swiftshader', 'lavapipe'] as const) expect(resolveAdapterChoice(name)).toBe(name);
+    for (const name of ['auto', 'hardware', 'swiftshader', 'lavapipe'] as const)
+      expect(resolveAdapterChoice(name)).toBe(name);
     expect(() => resolveAdapterChoice('llvmpipe')).toThrow(InputError);
-    expect(() => resolveAdapterChoice('llvmpipe')).toThrow(/^adapter: unknown adapter "llvmpipe": use auto, hardware, swiftshader, lavapipe$/);
+    expect(() => resolveAdapterChoice('llvmpipe')).toThrow(
+      /^adapter: unknown adapter "llvmpipe": use auto, hardware, swiftshader, lavapipe$/,
+    );
   });
 
   it('--adapter takes only the known names, and a bad WEBGPU_RNN_ADAPTER is bad input too (exit 2)', async () => {
@@ -58,7 +61,9 @@ describe('adapter choice without a device', () => {
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(GpuError);
-      expect((err as Error).message).toMatch(/VK_ICD_FILENAMES names \/nonexistent\/webgpu-rnn-test_icd\.json, which does not exist/);
+      expect((err as Error).message).toMatch(
+        /VK_ICD_FILENAMES names \/nonexistent\/webgpu-rnn-test_icd\.json, which does not exist/,
+      );
       expect((err as Error).message).not.toMatch(/chromium/);
     } finally {
       if (saved.icd === undefined) delete process.env.VK_ICD_FILENAMES;
@@ -116,7 +121,11 @@ await describeGpu('WebGPU adapter of this test run', (gpu) => {
   });
 
   it("unrolls within the adapter's budget", () => {
-    expect(tuningFor(gpu().device!).unrollChars).toBe(process.env.WEBGPU_RNN_UNROLL_CHARS ? Number(process.env.WEBGPU_RNN_UNROLL_CHARS) : ADAPTER_TUNING[adapterKind(gpu().adapter)].unrollChars);
+    expect(tuningFor(gpu().device!).unrollChars).toBe(
+      process.env.WEBGPU_RNN_UNROLL_CHARS
+        ? Number(process.env.WEBGPU_RNN_UNROLL_CHARS)
+        : ADAPTER_TUNING[adapterKind(gpu().adapter)].unrollChars,
+    );
   });
 });
 

@@ -14,7 +14,7 @@ import { describeGpu } from './helpers/gpu.ts';
 
 const T = 12;
 
-await describeGpu('the cells\' study on WebGPU', (gpu) => {
+await describeGpu("the cells' study on WebGPU", (gpu) => {
   for (const cells of [['elman'], ['lstm'], ['gru']] as CellName[][]) {
     it(`${cells[0]}${cells[0] === 'lstm' ? ' and the saturated LSTM' : ''}: ∂SSR/∂x k steps back and the Wx terms equal the float64 CPU's`, async () => {
       const models = randomCellModels({ cells, hidden: 4, seed: 2, saturation: 20 });

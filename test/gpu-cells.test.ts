@@ -24,10 +24,20 @@ import { expectClose } from './helpers/train.ts';
 const cpu = await Engine.create({ backend: 'cpu' });
 
 /** A gated model with weights uniform in ±scale and non-zero h0 (and c0 for LSTM). */
-function gatedModel(cell: CellName, I: number, H: number, O: number, output: OutputMode, seed: number, scale = 0.6): ModelJSON {
+function gatedModel(
+  cell: CellName,
+  I: number,
+  H: number,
+  O: number,
+  output: OutputMode,
+  seed: number,
+  scale = 0.6,
+): ModelJSON {
   const rng = new Rng(seed);
   const shape = { cell, inputSize: I, hiddenSize: H, outputSize: O };
-  const params = Float64Array.from({ length: layoutOf(cellByName(cell), shape).count }, () => Math.fround(rng.uniform(-scale, scale)));
+  const params = Float64Array.from({ length: layoutOf(cellByName(cell), shape).count }, () =>
+    Math.fround(rng.uniform(-scale, scale)),
+  );
   return {
     ...shape,
     activation: 'tanh',
@@ -38,11 +48,24 @@ function gatedModel(cell: CellName, I: number, H: number, O: number, output: Out
   };
 }
 
-async function expectMatchesCpu(gpu: Result, json: ModelJSON, batch: Batch, opts: RunOptions, what: string): Promise<void> {
+async function expectMatchesCpu(
+  gpu: Result,
+  json: ModelJSON,
+  batch: Batch,
+  opts: RunOptions,
+  what: string,
+): Promise<void> {
   const model = modelFromJSON(json);
   const ref = await cpu.run(model, batch, { ...opts, strategy: undefined });
   const report = compareResults(model, batch, gpu, ref);
-  expect(report.ok, `${what}\n` + report.checks.map((c) => c.details).filter(Boolean).join('\n')).toBe(true);
+  expect(
+    report.ok,
+    `${what}\n` +
+      report.checks
+        .map((c) => c.details)
+        .filter(Boolean)
+        .join('\n'),
+  ).toBe(true);
 }
 
 const bits = (r: Result): number[] => [r.loss!, ...Array.from(r.gradsFlat!), ...Array.from(r.outputs!)];
@@ -57,7 +80,15 @@ await describeGpu('LSTM and GRU on the per-sequence kernel', (gpu) => {
     CASES.forEach((c, ci) => {
       it(`${cell} I=${c.I} H=${c.H} O=${c.O} ${c.out}, ragged 1..${c.maxT}: loss, outputs and gradients match the CPU; truncation k = 1, 3 and clipping too; repeats are bit-identical`, async () => {
         const json = gatedModel(cell, c.I, c.H, c.O, c.out, 100 + ci);
-        const batch = randomBatch({ count: c.N, inputSize: c.I, outputSize: c.O, output: c.out, minLength: 1, maxLength: c.maxT, seed: 200 + ci });
+        const batch = randomBatch({
+          count: c.N,
+          inputSize: c.I,
+          outputSize: c.O,
+          output: c.out,
+          minLength: 1,
+          maxLength: c.maxT,
+          seed: 200 + ci,
+        });
         const opts: RunOptions = { outputs: true, strategy: 'per-sequence' };
         const full = await gpu().run(json, batch, opts);
         expect(gpu().lastRunStats?.strategy).toBe('per-sequence');
@@ -81,7 +112,10 @@ await describeGpu('LSTM and GRU on the per-sequence kernel', (gpu) => {
   it('a forward pass without targets gives the CPU outputs (lstm and gru)', async () => {
     for (const cell of ['lstm', 'gru'] as const) {
       const json = gatedModel(cell, 2, 3, 2, 'all', 7);
-      const batch = { ...randomBatch({ count: 20, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 6, seed: 8 }), targets: null };
+      const batch = {
+        ...randomBatch({ count: 20, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 6, seed: 8 }),
+        targets: null,
+      };
       const r = await gpu().run(json, batch, { outputs: true, strategy: 'per-sequence' });
       expect(r.loss).toBeNull();
       await expectMatchesCpu(r, json, batch, { outputs: true }, cell);
@@ -89,12 +123,24 @@ await describeGpu('LSTM and GRU on the per-sequence kernel', (gpu) => {
   });
 
   it('refuses gated hidden sizes past its per-cell limit with an InputError naming the limit and the cell', async () => {
-    const batch = randomBatch({ count: 2, inputSize: 1, outputSize: 1, output: 'last', minLength: 1, maxLength: 2, seed: 1 });
+    const batch = randomBatch({
+      count: 2,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 1,
+      maxLength: 2,
+      seed: 1,
+    });
     for (const cell of ['lstm', 'gru'] as const) {
       const run = gpu().run(gatedModel(cell, 1, 9, 1, 'last', 3), batch, { strategy: 'per-sequence' });
       await expect(run).rejects.toThrow(InputError);
-      await expect(gpu().run(gatedModel(cell, 1, 9, 1, 'last', 3), batch, { strategy: 'per-sequence' })).rejects.toThrow(
-        new RegExp(`strategy "per-sequence" cannot serve this run: it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the ${cell} cell .*, got 9`),
+      await expect(
+        gpu().run(gatedModel(cell, 1, 9, 1, 'last', 3), batch, { strategy: 'per-sequence' }),
+      ).rejects.toThrow(
+        new RegExp(
+          `strategy "per-sequence" cannot serve this run: it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the ${cell} cell .*, got 9`,
+        ),
       );
     }
   });
@@ -105,7 +151,15 @@ await describeGpu('LSTM and GRU on the rtrl kernel', (gpu) => {
     it(`${cell} I=2 H=2 O=1, both output modes, ragged, truncation k = 2: forward-mode gradients match the CPU`, async () => {
       for (const out of ['last', 'all'] as const) {
         const json = gatedModel(cell, 2, 2, 1, out, 300);
-        const batch = randomBatch({ count: 33, inputSize: 2, outputSize: 1, output: out, minLength: 1, maxLength: 8, seed: 301 });
+        const batch = randomBatch({
+          count: 33,
+          inputSize: 2,
+          outputSize: 1,
+          output: out,
+          minLength: 1,
+          maxLength: 8,
+          seed: 301,
+        });
         for (const truncation of [undefined, 2]) {
           const opts: RunOptions = { outputs: true, strategy: 'rtrl', truncation };
           const r = await gpu().run(json, batch, opts);
@@ -117,7 +171,15 @@ await describeGpu('LSTM and GRU on the rtrl kernel', (gpu) => {
   }
 
   it('refuses gated shapes whose sensitivities exceed its private-memory bound, counting the whole state', async () => {
-    const batch = randomBatch({ count: 2, inputSize: 1, outputSize: 1, output: 'last', minLength: 1, maxLength: 2, seed: 1 });
+    const batch = randomBatch({
+      count: 2,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 1,
+      maxLength: 2,
+      seed: 1,
+    });
     // LSTM H = 4, I = 1: 2H state values × (4H·I + 4H² + 8H) = 8 × 112 = 896 > 512.
     await expect(gpu().run(gatedModel('lstm', 1, 4, 1, 'last', 3), batch, { strategy: 'rtrl' })).rejects.toThrow(
       /strategy "rtrl" cannot serve this run: it carries ds\/dθ, 8 state values × 112 parameters of the lstm cell = 896 values per sequence, in private memory, at most 512/,
@@ -132,9 +194,28 @@ await describeGpu('training gated models on WebGPU', (gpu) => {
   for (const cell of ['lstm'] as const) {
     it(`${cell}: a population of two (own h0 and c0 each) follows the CPU trajectories for 60 steps (Adam, mini-batches, clipping, ragged, output all)`, async () => {
       const a = modelFromJSON(gatedModel(cell, 1, 2, 1, 'all', 400));
-      const b = { ...modelFromJSON(gatedModel(cell, 1, 2, 1, 'all', 401)), h0: Float64Array.from([-0.1, 0.2]), c0: Float64Array.from([0.4, -0.15]) };
-      const data = randomBatch({ count: 30, inputSize: 1, outputSize: 1, output: 'all', minLength: 1, maxLength: 7, seed: 402 });
-      const o: PopulationOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 60, batchSize: 12, seed: 5, curveEvery: 1, clipNorm: 2 };
+      const b = {
+        ...modelFromJSON(gatedModel(cell, 1, 2, 1, 'all', 401)),
+        h0: Float64Array.from([-0.1, 0.2]),
+        c0: Float64Array.from([0.4, -0.15]),
+      };
+      const data = randomBatch({
+        count: 30,
+        inputSize: 1,
+        outputSize: 1,
+        output: 'all',
+        minLength: 1,
+        maxLength: 7,
+        seed: 402,
+      });
+      const o: PopulationOptions = {
+        optimizer: { kind: 'adam', lr: 0.01 },
+        steps: 60,
+        batchSize: 12,
+        seed: 5,
+        curveEvery: 1,
+        clipNorm: 2,
+      };
       const g = await trainPopulation(gpu(), [a, b], data, o);
       const c = await trainPopulation(cpu, [a, b], data, o);
       expect(g.backend).toBe('webgpu');
@@ -143,7 +224,8 @@ await describeGpu('training gated models on WebGPU', (gpu) => {
       expectClose(g.params, c.params, 'params');
       expectClose(g.finalLoss, c.finalLoss, 'final loss');
       // Training lowered each model's loss on the whole data set.
-      for (const [m, model] of [a, b].entries()) expect(g.finalLoss[m]).toBeLessThan((await cpu.run(model, data)).loss!);
+      for (const [m, model] of [a, b].entries())
+        expect(g.finalLoss[m]).toBeLessThan((await cpu.run(model, data)).loss!);
     });
   }
 });
@@ -153,12 +235,27 @@ await describeGpu('verify on LSTM and GRU model files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-cells-'));
     for (const cell of ['lstm', 'gru'] as const) {
       const json = gatedModel(cell, 2, 2, 1, 'last', 500);
-      const batch = randomBatch({ count: 9, inputSize: 2, outputSize: 1, output: 'last', minLength: 1, maxLength: 5, seed: 501 });
-      const inputs = Array.from({ length: batch.count }, (_, n) => Array.from({ length: batch.lengths[n] }, (_, t) => Array.from(batch.inputs.subarray((batch.offsets[n] + t) * 2, (batch.offsets[n] + t + 1) * 2))));
+      const batch = randomBatch({
+        count: 9,
+        inputSize: 2,
+        outputSize: 1,
+        output: 'last',
+        minLength: 1,
+        maxLength: 5,
+        seed: 501,
+      });
+      const inputs = Array.from({ length: batch.count }, (_, n) =>
+        Array.from({ length: batch.lengths[n] }, (_, t) =>
+          Array.from(batch.inputs.subarray((batch.offsets[n] + t) * 2, (batch.offsets[n] + t + 1) * 2)),
+        ),
+      );
       const modelPath = join(dir, `${cell}.json`);
       const dataPath = join(dir, `${cell}-data.json`);
       writeFileSync(modelPath, JSON.stringify(json));
-      writeFileSync(dataPath, JSON.stringify({ inputs, targets: Array.from({ length: batch.count }, (_, n) => [batch.targets![n]]) }));
+      writeFileSync(
+        dataPath,
+        JSON.stringify({ inputs, targets: Array.from({ length: batch.count }, (_, n) => [batch.targets![n]]) }),
+      );
       expect(maxLength(batch)).toBeGreaterThan(1);
       const r = await cli('verify', '--model', modelPath, '--data', dataPath, '--json');
       expect(r.code, r.stderr).toBe(0);

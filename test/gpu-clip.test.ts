@@ -13,10 +13,22 @@ import { modelFromJSON, preset } from '../src/model.ts';
 import { randomBatch, randomModel, Rng } from '../src/random.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
-const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, MAP_READ: 0x1, UNIFORM: 0x40 };
+const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = {
+  STORAGE: 0x80,
+  COPY_DST: 0x8,
+  COPY_SRC: 0x4,
+  MAP_READ: 0x1,
+  UNIFORM: 0x40,
+};
 
 /** Runs ClipKernel on `values` placed at `offset` in a buffer; returns the buffer's contents and [norm, scale]. */
-async function clipOnGpu(device: GPUDevice, values: Float32Array, offset: number, clipNorm?: number, workgroupSize?: number) {
+async function clipOnGpu(
+  device: GPUDevice,
+  values: Float32Array,
+  offset: number,
+  clipNorm?: number,
+  workgroupSize?: number,
+) {
   const k = new ClipKernel(device, workgroupSize);
   const total = offset + values.length + 3; // a few values after the vector that must stay untouched
   const host = new Float32Array(total).fill(7);
@@ -24,7 +36,11 @@ async function clipOnGpu(device: GPUDevice, values: Float32Array, offset: number
   const grads = device.createBuffer({ label: 'test grads', size: total * 4, usage: STORAGE | COPY_SRC | COPY_DST });
   const stats = device.createBuffer({ label: 'test clip stats', size: CLIP_STATS_BYTES, usage: STORAGE | COPY_SRC });
   const params = device.createBuffer({ label: 'test clip params', size: 16, usage: UNIFORM | COPY_DST });
-  const read = device.createBuffer({ label: 'test readback', size: total * 4 + CLIP_STATS_BYTES, usage: MAP_READ | COPY_DST });
+  const read = device.createBuffer({
+    label: 'test readback',
+    size: total * 4 + CLIP_STATS_BYTES,
+    usage: MAP_READ | COPY_DST,
+  });
   device.queue.writeBuffer(grads, 0, host);
   device.queue.writeBuffer(params, 0, k.params(offset, values.length, clipNorm));
   const enc = device.createCommandEncoder({ label: 'test clip' });
@@ -133,7 +149,9 @@ await describeGpu('WebGPU engine: gradNorm, clipNorm', (gpu) => {
       expect(Math.abs(globalNorm(rc.gradsFlat!) - c)).toBeLessThanOrEqual(1e-12 * c);
       // Direction unchanged: every value is the unclipped one times c/‖g‖.
       const scale = c / full.gradNorm!;
-      full.gradsFlat!.forEach((g, p) => expect(Math.abs(r.gradsFlat![p] - g * scale)).toBeLessThanOrEqual(1e-6 * Math.max(Math.abs(g * scale), c)));
+      full.gradsFlat!.forEach((g, p) =>
+        expect(Math.abs(r.gradsFlat![p] - g * scale)).toBeLessThanOrEqual(1e-6 * Math.max(Math.abs(g * scale), c)),
+      );
       rc.gradsFlat!.forEach((g, p) => expect(Math.abs(r.gradsFlat![p] - g)).toBeLessThanOrEqual(1e-4 * c));
       expect(r.loss).toBe(full.loss);
 
@@ -147,7 +165,14 @@ await describeGpu('WebGPU engine: gradNorm, clipNorm', (gpu) => {
     const fwd = await gpu().run(model, batch, { gradients: false });
     expect(fwd.gradNorm).toBeUndefined();
     expect(fwd.clipped).toBeUndefined();
-    const seed = batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last');
+    const seed = batchFromArrays(
+      [
+        [[1], [0.5]],
+        [[0], [0.5]],
+      ],
+      [[0], [1]],
+      'last',
+    );
     const r = await gpu().run(preset('statquest'), seed, {});
     const want = Math.hypot(0.011, 0.022, 0, 0.018, 0.02);
     expect(Math.abs(r.gradNorm! - want)).toBeLessThanOrEqual(1e-6);

@@ -20,7 +20,14 @@ import { Engine, type Result } from '../src/engine.ts';
 import { CELL_NAMES, type CellName } from '../src/cells/index.ts';
 import { STRATEGIES } from '../src/gpu/strategies/index.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
-import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
+import {
+  ACTIVATIONS,
+  OUTPUT_MODES,
+  modelFromJSON,
+  type Activation,
+  type ModelJSON,
+  type OutputMode,
+} from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
@@ -32,8 +39,12 @@ import { describeGpu } from './helpers/gpu.ts';
  */
 const SEED = Number(process.env.WEBGPU_RNN_DIFFERENTIAL_SEED ?? 20261125);
 const NUM_RUNS = Number(process.env.WEBGPU_RNN_DIFFERENTIAL_RUNS ?? 20);
-if (!Number.isInteger(SEED)) throw new Error(`WEBGPU_RNN_DIFFERENTIAL_SEED must be an integer, got ${process.env.WEBGPU_RNN_DIFFERENTIAL_SEED}`);
-if (!Number.isInteger(NUM_RUNS) || NUM_RUNS < 4) throw new Error(`WEBGPU_RNN_DIFFERENTIAL_RUNS must be an integer ≥ 4, got ${process.env.WEBGPU_RNN_DIFFERENTIAL_RUNS}`);
+if (!Number.isInteger(SEED))
+  throw new Error(`WEBGPU_RNN_DIFFERENTIAL_SEED must be an integer, got ${process.env.WEBGPU_RNN_DIFFERENTIAL_SEED}`);
+if (!Number.isInteger(NUM_RUNS) || NUM_RUNS < 4)
+  throw new Error(
+    `WEBGPU_RNN_DIFFERENTIAL_RUNS must be an integer ≥ 4, got ${process.env.WEBGPU_RNN_DIFFERENTIAL_RUNS}`,
+  );
 /** Each strategy must have served at least this many generated cases (5 of 20). */
 const MIN_RUNS_PER_STRATEGY = Math.ceil(NUM_RUNS / 4);
 /** Each cell must have been served by at least this many (case, strategy) runs (4 of 20). */
@@ -79,10 +90,26 @@ const caseArb: fc.Arbitrary<DiffCase> = fc
   .map(({ span, ...c }) => ({ ...c, activation: c.cell === 'elman' ? c.activation : 'tanh', maxT: c.minT + span }));
 
 function makeCase(c: DiffCase): { json: ModelJSON; batch: Batch } {
-  const json = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.activation, c.output, c.seed, c.scale / Math.sqrt(Math.max(1, c.H / 4)), c.cell);
+  const json = randomModel(
+    { inputSize: c.I, hiddenSize: c.H, outputSize: c.O },
+    c.activation,
+    c.output,
+    c.seed,
+    c.scale / Math.sqrt(Math.max(1, c.H / 4)),
+    c.cell,
+  );
   if (c.h0) json.h0 = Array.from({ length: c.H }, (_, j) => Math.fround(0.5 * Math.sin(c.seed + j)));
-  if (c.h0 && c.cell === 'lstm') json.c0 = Array.from({ length: c.H }, (_, j) => Math.fround(0.7 * Math.cos(c.seed + j)));
-  const batch = randomBatch({ count: c.N, inputSize: c.I, outputSize: c.O, output: c.output, minLength: c.minT, maxLength: c.maxT, seed: c.seed + 1 });
+  if (c.h0 && c.cell === 'lstm')
+    json.c0 = Array.from({ length: c.H }, (_, j) => Math.fround(0.7 * Math.cos(c.seed + j)));
+  const batch = randomBatch({
+    count: c.N,
+    inputSize: c.I,
+    outputSize: c.O,
+    output: c.output,
+    minLength: c.minT,
+    maxLength: c.maxT,
+    seed: c.seed + 1,
+  });
   return { json, batch };
 }
 
@@ -102,43 +129,74 @@ function sameBits(a: Result, b: Result): string | null {
 const cpu = await Engine.create({ backend: 'cpu' });
 
 await describeGpu('randomized differential suite: every strategy against the CPU reference', (gpu) => {
-  it(`${NUM_RUNS} generated cases × every registered strategy (${STRATEGIES.map((s) => s.name).join(', ')}), seed ${SEED}`, { timeout: 600_000 }, async () => {
-    const runs = new Map<StrategyName, number>(STRATEGIES.map((s) => [s.name, 0]));
-    const perCell = new Map<CellName, number>(CELL_NAMES.map((c) => [c, 0]));
-    const limits = gpu().device!.limits;
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        const { json, batch } = makeCase(c);
-        const model = modelFromJSON(json);
-        const T = maxLength(batch);
-        const truncation = c.truncation ?? undefined;
-        const base = { outputs: true, truncation };
-        const plain = await cpu.run(model, batch, base);
-        const clipNorm = c.clipFraction !== null && plain.gradNorm! > 0 ? c.clipFraction * plain.gradNorm! : undefined;
-        const opts = { ...base, clipNorm };
-        const ref = clipNorm === undefined ? plain : await cpu.run(model, batch, opts);
-        for (const s of STRATEGIES) {
-          const shape = { cell: c.cell, inputSize: c.I, hiddenSize: c.H, outputSize: c.O, maxSteps: T, count: c.N, gradients: true, truncation };
-          if (s.supports(shape, limits) !== null) continue;
-          const r = await gpu().run(model, batch, { ...opts, strategy: s.name });
-          if (gpu().lastRunStats!.strategy !== s.name) throw new Error(`asked for ${s.name}, ran ${gpu().lastRunStats!.strategy}`);
-          const report = compareResults(model, batch, r, ref);
-          if (!report.ok) throw new Error(`strategy ${s.name}, cell ${c.cell}:\n${report.checks.map((x) => x.details).filter(Boolean).join('\n')}`);
-          const normTol = gpuTolerance(T, [ref.gradNorm!]);
-          const norm = compareArrays([r.gradNorm!], [ref.gradNorm!], normTol);
-          if (!norm.ok) throw new Error(`strategy ${s.name}: gradNorm ${r.gradNorm} vs CPU ${ref.gradNorm} beyond ${JSON.stringify(normTol)}`);
-          if (r.clipped !== ref.clipped) throw new Error(`strategy ${s.name}: clipped ${r.clipped}, CPU ${ref.clipped}`);
-          const again = await gpu().run(model, batch, { ...opts, strategy: s.name });
-          const diff = sameBits(r, again);
-          if (diff) throw new Error(`strategy ${s.name} is not deterministic: ${diff}`);
-          runs.set(s.name, runs.get(s.name)! + 1);
-          perCell.set(c.cell, perCell.get(c.cell)! + 1);
-        }
-      }),
-      { seed: SEED, numRuns: NUM_RUNS, endOnFailure: true },
-    );
-    console.info(`[differential] cases served per strategy: ${[...runs].map(([name, n]) => `${name} ${n}`).join(', ')}; runs per cell: ${[...perCell].map(([name, n]) => `${name} ${n}`).join(', ')}`);
-    for (const [name, n] of perCell) expect(n, `cell ${name} was run only ${n} times`).toBeGreaterThanOrEqual(MIN_RUNS_PER_CELL);
-    for (const [name, n] of runs) expect(n, `strategy ${name} served only ${n} of ${NUM_RUNS} generated cases`).toBeGreaterThanOrEqual(MIN_RUNS_PER_STRATEGY);
-  });
+  it(
+    `${NUM_RUNS} generated cases × every registered strategy (${STRATEGIES.map((s) => s.name).join(', ')}), seed ${SEED}`,
+    { timeout: 600_000 },
+    async () => {
+      const runs = new Map<StrategyName, number>(STRATEGIES.map((s) => [s.name, 0]));
+      const perCell = new Map<CellName, number>(CELL_NAMES.map((c) => [c, 0]));
+      const limits = gpu().device!.limits;
+      await fc.assert(
+        fc.asyncProperty(caseArb, async (c) => {
+          const { json, batch } = makeCase(c);
+          const model = modelFromJSON(json);
+          const T = maxLength(batch);
+          const truncation = c.truncation ?? undefined;
+          const base = { outputs: true, truncation };
+          const plain = await cpu.run(model, batch, base);
+          const clipNorm =
+            c.clipFraction !== null && plain.gradNorm! > 0 ? c.clipFraction * plain.gradNorm! : undefined;
+          const opts = { ...base, clipNorm };
+          const ref = clipNorm === undefined ? plain : await cpu.run(model, batch, opts);
+          for (const s of STRATEGIES) {
+            const shape = {
+              cell: c.cell,
+              inputSize: c.I,
+              hiddenSize: c.H,
+              outputSize: c.O,
+              maxSteps: T,
+              count: c.N,
+              gradients: true,
+              truncation,
+            };
+            if (s.supports(shape, limits) !== null) continue;
+            const r = await gpu().run(model, batch, { ...opts, strategy: s.name });
+            if (gpu().lastRunStats!.strategy !== s.name)
+              throw new Error(`asked for ${s.name}, ran ${gpu().lastRunStats!.strategy}`);
+            const report = compareResults(model, batch, r, ref);
+            if (!report.ok)
+              throw new Error(
+                `strategy ${s.name}, cell ${c.cell}:\n${report.checks
+                  .map((x) => x.details)
+                  .filter(Boolean)
+                  .join('\n')}`,
+              );
+            const normTol = gpuTolerance(T, [ref.gradNorm!]);
+            const norm = compareArrays([r.gradNorm!], [ref.gradNorm!], normTol);
+            if (!norm.ok)
+              throw new Error(
+                `strategy ${s.name}: gradNorm ${r.gradNorm} vs CPU ${ref.gradNorm} beyond ${JSON.stringify(normTol)}`,
+              );
+            if (r.clipped !== ref.clipped)
+              throw new Error(`strategy ${s.name}: clipped ${r.clipped}, CPU ${ref.clipped}`);
+            const again = await gpu().run(model, batch, { ...opts, strategy: s.name });
+            const diff = sameBits(r, again);
+            if (diff) throw new Error(`strategy ${s.name} is not deterministic: ${diff}`);
+            runs.set(s.name, runs.get(s.name)! + 1);
+            perCell.set(c.cell, perCell.get(c.cell)! + 1);
+          }
+        }),
+        { seed: SEED, numRuns: NUM_RUNS, endOnFailure: true },
+      );
+      console.info(
+        `[differential] cases served per strategy: ${[...runs].map(([name, n]) => `${name} ${n}`).join(', ')}; runs per cell: ${[...perCell].map(([name, n]) => `${name} ${n}`).join(', ')}`,
+      );
+      for (const [name, n] of perCell)
+        expect(n, `cell ${name} was run only ${n} times`).toBeGreaterThanOrEqual(MIN_RUNS_PER_CELL);
+      for (const [name, n] of runs)
+        expect(n, `strategy ${name} served only ${n} of ${NUM_RUNS} generated cases`).toBeGreaterThanOrEqual(
+          MIN_RUNS_PER_STRATEGY,
+        );
+    },
+  );
 });

@@ -10,7 +10,15 @@ import { Engine, type Result } from '../src/engine.ts';
 import { compareResults } from '../src/verify.ts';
 import { nestRows } from '../src/io/nested.ts';
 import { NonFiniteError } from '../src/errors.ts';
-import { modelFromJSON, PARAM_NAMES, paramName, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
+import {
+  modelFromJSON,
+  PARAM_NAMES,
+  paramName,
+  preset,
+  type Activation,
+  type ModelJSON,
+  type OutputMode,
+} from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { statquestReport } from '../src/statquest.ts';
 import { describeGpu } from './helpers/gpu.ts';
@@ -23,8 +31,18 @@ async function expectMatchesCpu(gpu: Result, modelJSON: ModelJSON, batch: Batch)
   const model = modelFromJSON(modelJSON);
   const ref = await cpu.run(model, batch, { gradients: !!gpu.gradsFlat, outputs: !!gpu.outputs });
   const report = compareResults(model, batch, gpu, ref);
-  expect(report.ok, report.checks.map((c) => c.details).filter(Boolean).join('\n')).toBe(true);
-  expect(report.checks.map((c) => c.name)).toEqual([...(ref.loss !== null ? ['loss'] : []), ...(ref.outputs ? ['outputs'] : []), ...(ref.gradsFlat ? PARAM_NAMES : [])]);
+  expect(
+    report.ok,
+    report.checks
+      .map((c) => c.details)
+      .filter(Boolean)
+      .join('\n'),
+  ).toBe(true);
+  expect(report.checks.map((c) => c.name)).toEqual([
+    ...(ref.loss !== null ? ['loss'] : []),
+    ...(ref.outputs ? ['outputs'] : []),
+    ...(ref.gradsFlat ? PARAM_NAMES : []),
+  ]);
 }
 
 interface Case {
@@ -42,7 +60,15 @@ interface Case {
 function makeCase(c: Case, seed: number): { model: ModelJSON; batch: Batch } {
   const model = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.act, c.out, seed, 0.5);
   if (c.h0) model.h0 = Array.from({ length: c.H }, (_, j) => 0.25 - 0.1 * j);
-  const batch = randomBatch({ count: c.N, inputSize: c.I, outputSize: c.O, output: c.out, minLength: c.minT, maxLength: c.maxT, seed: seed + 1 });
+  const batch = randomBatch({
+    count: c.N,
+    inputSize: c.I,
+    outputSize: c.O,
+    output: c.out,
+    minLength: c.minT,
+    maxLength: c.maxT,
+    seed: seed + 1,
+  });
   return { model, batch };
 }
 
@@ -63,7 +89,8 @@ await describeGpu('WebGPU engine', (gpu) => {
   it('reports the adapter it runs on (SwiftShader in CI)', () => {
     expect(gpu().backend).toBe('webgpu');
     expect(gpu().adapter.length).toBeGreaterThan(0);
-    if (process.env.CI) expect(gpu().adapter).toMatch(process.env.WEBGPU_RNN_ADAPTER === 'lavapipe' ? /llvmpipe/i : /swiftshader/i);
+    if (process.env.CI)
+      expect(gpu().adapter).toMatch(process.env.WEBGPU_RNN_ADAPTER === 'lavapipe' ? /llvmpipe/i : /swiftshader/i);
   });
 
   it("computes the seed notes' forward passes, SSR and five gradients", async () => {
@@ -98,14 +125,18 @@ await describeGpu('WebGPU engine', (gpu) => {
     expect(rep.forward[0].predicted).toBe(0);
     expect(rep.forward[1].predicted).toBeCloseTo(0.99, 6);
     for (const section of rep.closedForm.sections) {
-      for (const row of section.rows) expect(Math.abs(row.bptt - row.closedForm)).toBeLessThan(1e-6 * Math.max(1, Math.abs(row.closedForm)));
+      for (const row of section.rows)
+        expect(Math.abs(row.bptt - row.closedForm)).toBeLessThan(1e-6 * Math.max(1, Math.abs(row.closedForm)));
     }
   });
 
   for (const act of ACTS) {
     for (const out of OUTS) {
       it(`matches the CPU reference: ${act}, output ${out}, I=3 H=5 O=2, N=130 ragged 1..9, h0`, async () => {
-        const { model, batch } = makeCase({ I: 3, H: 5, O: 2, act, out, N: 130, minT: 1, maxT: 9, h0: true }, 100 + ACTS.indexOf(act) * 7 + OUTS.indexOf(out));
+        const { model, batch } = makeCase(
+          { I: 3, H: 5, O: 2, act, out, N: 130, minT: 1, maxT: 9, h0: true },
+          100 + ACTS.indexOf(act) * 7 + OUTS.indexOf(out),
+        );
         await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
       });
     }
@@ -126,10 +157,15 @@ await describeGpu('WebGPU engine', (gpu) => {
       const nested = toNested(batch);
       const ind = independentLossAndGrads(model, nested.inputs, nested.targets);
       const r = await gpu().run(model, batch, { outputs: true });
-      const rel = (a: number, e: number, scale: number): number => Math.abs(a - e) / Math.max(Math.abs(e), 1e-3 * scale);
+      const rel = (a: number, e: number, scale: number): number =>
+        Math.abs(a - e) / Math.max(Math.abs(e), 1e-3 * scale);
       expect(rel(r.loss!, ind.loss, 1)).toBeLessThan(1e-3);
       const gscale = Math.max(...ind.grads.map(Math.abs));
-      ind.grads.forEach((e, p) => expect(rel(r.gradsFlat![p], e, gscale), `seed ${seed} ${paramName(modelFromJSON(model), p)}`).toBeLessThan(1e-3));
+      ind.grads.forEach((e, p) =>
+        expect(rel(r.gradsFlat![p], e, gscale), `seed ${seed} ${paramName(modelFromJSON(model), p)}`).toBeLessThan(
+          1e-3,
+        ),
+      );
       const oscale = Math.max(...ind.outputs.map(Math.abs));
       ind.outputs.forEach((e, k) => expect(rel(r.outputs![k], e, oscale)).toBeLessThan(1e-3));
     }
@@ -169,10 +205,27 @@ await describeGpu('WebGPU engine', (gpu) => {
   });
 
   it('refuses values that overflow during the run instead of returning them', async () => {
-    const model: ModelJSON = { inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'identity', output: 'last', weights: { Wx: [[1]], Wh: [[40]], bh: [0], Wy: [[1]], by: [0] } };
-    const batch = randomBatch({ count: 10, inputSize: 1, outputSize: 1, output: 'last', minLength: 40, maxLength: 40, seed: 3 });
+    const model: ModelJSON = {
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      activation: 'identity',
+      output: 'last',
+      weights: { Wx: [[1]], Wh: [[40]], bh: [0], Wy: [[1]], by: [0] },
+    };
+    const batch = randomBatch({
+      count: 10,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 40,
+      maxLength: 40,
+      seed: 3,
+    });
     await expect(gpu().run(model, batch)).rejects.toThrow(NonFiniteError);
-    await expect(gpu().run(model, batch)).rejects.toThrow(/webgpu: the hidden state of 10 of 10 sequences became ±Infinity or NaN/);
+    await expect(gpu().run(model, batch)).rejects.toThrow(
+      /webgpu: the hidden state of 10 of 10 sequences became ±Infinity or NaN/,
+    );
   });
 
   it('computes outputs without targets (forward only)', async () => {
@@ -216,7 +269,10 @@ await describeGpu(
   'WebGPU engine, dispatches folded into 2D',
   (gpu) => {
     it('matches the CPU reference past 65535 workgroups per dimension', async () => {
-      const { model, batch } = makeCase({ I: 1, H: 2, O: 1, act: 'tanh', out: 'last', N: 70_001, minT: 1, maxT: 3 }, 11);
+      const { model, batch } = makeCase(
+        { I: 1, H: 2, O: 1, act: 'tanh', out: 'last', N: 70_001, minT: 1, maxT: 3 },
+        11,
+      );
       await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
     });
   },
@@ -238,6 +294,8 @@ await describeGpu(
 );
 
 function toNested(b: Batch): { inputs: number[][][]; targets: number[][] | number[][][] } {
-  return { inputs: nestRows(b.inputs, b, b.inputSize, 'all') as number[][][], targets: nestRows(b.targets!, b, b.outputSize, b.output) };
+  return {
+    inputs: nestRows(b.inputs, b, b.inputSize, 'all') as number[][][],
+    targets: nestRows(b.targets!, b, b.outputSize, b.output),
+  };
 }
-

@@ -14,11 +14,28 @@ import { expectClose } from './helpers/train.ts';
 const cpuP = Engine.create({ backend: 'cpu' });
 
 await describeGpu('resume, weight decay, the mean loss and early stopping on WebGPU', (gpu) => {
-  const data = randomBatch({ count: 12, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 5, seed: 3 });
+  const data = randomBatch({
+    count: 12,
+    inputSize: 1,
+    outputSize: 1,
+    output: 'last',
+    minLength: 2,
+    maxLength: 5,
+    seed: 3,
+  });
 
   it('2 × 10 resumed steps equal 20 uninterrupted, bit for bit (training kernel: Adam, mini-batches, cosine, decay, mean loss)', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 3, outputSize: 1 }, 'tanh', 'last', 2, 0.5));
-    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.03 }, steps: 20, batchSize: 5, seed: 7, schedule: { kind: 'cosine' }, weightDecay: 0.05, loss: 'mean', readbackEvery: 4 };
+    const o: TrainOptions = {
+      optimizer: { kind: 'adam', lr: 0.03 },
+      steps: 20,
+      batchSize: 5,
+      seed: 7,
+      schedule: { kind: 'cosine' },
+      weightDecay: 0.05,
+      loss: 'mean',
+      readbackEvery: 4,
+    };
     const whole = await train(gpu(), model, data, o);
     const first = await train(gpu(), model, data, { ...o, steps: 10, scheduleSteps: 20 });
     const second = await train(gpu(), first.model, data, { ...o, steps: 10, resume: first.optimizerState });
@@ -30,14 +47,32 @@ await describeGpu('resume, weight decay, the mean loss and early stopping on Web
     // The same run on the CPU (float64): weight decay and the mean loss follow the reference.
     const cpu = await train(await cpuP, model, data, o);
     expectClose(whole.model.params, cpu.model.params, 'params');
-    expectClose(whole.history.map((h) => h.loss), cpu.history.map((h) => h.loss), 'history');
+    expectClose(
+      whole.history.map((h) => h.loss),
+      cpu.history.map((h) => h.loss),
+      'history',
+    );
     expect(whole.finalLoss).toBeCloseTo(cpu.finalLoss, 5);
   });
 
   it('fused gemm training (H = 17) resumes bit for bit too', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 17, outputSize: 1 }, 'tanh', 'last', 4, 0.2));
-    const small = randomBatch({ count: 4, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 3, seed: 5 });
-    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 4, batchSize: 2, seed: 1, weightDecay: 0.1 };
+    const small = randomBatch({
+      count: 4,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 3,
+      seed: 5,
+    });
+    const o: TrainOptions = {
+      optimizer: { kind: 'adam', lr: 0.01 },
+      steps: 4,
+      batchSize: 2,
+      seed: 1,
+      weightDecay: 0.1,
+    };
     const whole = await train(gpu(), model, small, o);
     const first = await train(gpu(), model, small, { ...o, steps: 2 });
     const second = await train(gpu(), first.model, small, { ...o, steps: 2, resume: first.optimizerState });

@@ -15,7 +15,13 @@ import { preset } from '../src/model.ts';
 import { Rng } from '../src/random.ts';
 import { describeGpu } from './helpers/gpu.ts';
 
-const { STORAGE, COPY_SRC, COPY_DST, MAP_READ, UNIFORM } = { STORAGE: 0x80, COPY_SRC: 0x4, COPY_DST: 0x8, MAP_READ: 0x1, UNIFORM: 0x40 };
+const { STORAGE, COPY_SRC, COPY_DST, MAP_READ, UNIFORM } = {
+  STORAGE: 0x80,
+  COPY_SRC: 0x4,
+  COPY_DST: 0x8,
+  MAP_READ: 0x1,
+  UNIFORM: 0x40,
+};
 
 async function readBack(device: GPUDevice, src: GPUBuffer, bytes: number): Promise<Float32Array> {
   const read = device.createBuffer({ label: 'test readback', size: bytes, usage: MAP_READ | COPY_DST });
@@ -29,7 +35,13 @@ async function readBack(device: GPUDevice, src: GPUBuffer, bytes: number): Promi
 }
 
 /** One reduction level over `rows` × `cols` values; returns the partial sums. */
-async function reduceLevel(device: GPUDevice, k: ReduceKernel, data: Float32Array<ArrayBuffer>, rows: number, cols: number): Promise<Float32Array> {
+async function reduceLevel(
+  device: GPUDevice,
+  k: ReduceKernel,
+  data: Float32Array<ArrayBuffer>,
+  rows: number,
+  cols: number,
+): Promise<Float32Array> {
   const parts = k.partsFor(cols);
   const src = device.createBuffer({ label: 'test src', size: data.byteLength, usage: STORAGE | COPY_DST });
   const dst = device.createBuffer({ label: 'test dst', size: rows * parts * 4, usage: STORAGE | COPY_SRC });
@@ -96,15 +108,36 @@ await describeGpu('WebGPU kernels', (gpu) => {
   });
 
   it('derives binding layouts from the WGSL and names a host/shader mismatch', () => {
-    const k = new RnnKernel(device(), { inputSize: 1, hiddenSize: 1, outputSize: 1, mode: 'forward', activation: 'relu', outAll: false, writeY: true, hasTargets: true, workgroupSize: 64 });
+    const k = new RnnKernel(device(), {
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      mode: 'forward',
+      activation: 'relu',
+      outAll: false,
+      writeY: true,
+      hasTargets: true,
+      workgroupSize: 64,
+    });
     const refl = k.kernel.reflection;
-    expect(refl.bindings.map((b) => b.name)).toEqual(['params', 'weights', 'lengths', 'xs', 'targets', 'ys', 'rows', 'hs']);
+    expect(refl.bindings.map((b) => b.name)).toEqual([
+      'params',
+      'weights',
+      'lengths',
+      'xs',
+      'targets',
+      'ys',
+      'rows',
+      'hs',
+    ]);
     expect(refl.bindings.find((b) => b.name === 'ys')!.kind).toBe('storage');
     expect(refl.bindings.find((b) => b.name === 'xs')!.kind).toBe('read-only-storage');
     expect(refl.uniforms.params.members.n).toEqual({ offset: 0, size: 4, type: 'u32' });
     const buf = device().createBuffer({ label: 'test any', size: 64, usage: STORAGE | UNIFORM });
     const all = { params: buf, weights: buf, lengths: buf, xs: buf, targets: buf, ys: buf, rows: buf, hs: buf };
-    expect(() => k.kernel.bind('t', { ...all, hz: buf })).toThrow(/binds "hz" but entry point "main" uses no such binding/);
+    expect(() => k.kernel.bind('t', { ...all, hz: buf })).toThrow(
+      /binds "hz" but entry point "main" uses no such binding/,
+    );
     const { rows: _omit, ...missing } = all;
     expect(() => k.kernel.bind('t', missing)).toThrow(/binding "rows" \(@binding\(6\)\) has no buffer/);
     buf.destroy();
@@ -113,17 +146,33 @@ await describeGpu('WebGPU kernels', (gpu) => {
   it('packs uniforms at the offsets the WGSL declares and names unknown or missing members', () => {
     const refl = reflectKernel('reduce', shaders.reduce, 'reduce_rows');
     const layout = refl.uniforms.params;
-    expect(Object.fromEntries(Object.entries(layout.members).map(([n, m]) => [n, m.offset]))).toEqual({ cols: 0, inStride: 4, outStride: 8, outOffset: 12 });
+    expect(Object.fromEntries(Object.entries(layout.members).map(([n, m]) => [n, m.offset]))).toEqual({
+      cols: 0,
+      inStride: 4,
+      outStride: 8,
+      outOffset: 12,
+    });
     const bytes = new Uint32Array(packUniform('reduce', layout, { cols: 5, inStride: 6, outStride: 7, outOffset: 8 }));
     expect(Array.from(bytes)).toEqual([5, 6, 7, 8]);
-    expect(() => packUniform('reduce', layout, { cols: 5, inStride: 6, outStride: 7, outOffset: 8, colls: 1 })).toThrow(/member "colls"/);
-    expect(() => packUniform('reduce', layout, { cols: 5, inStride: 6, outStride: 7 })).toThrow(/member "outOffset" is not set/);
-    expect(() => packUniform('reduce', layout, { cols: -1, inStride: 6, outStride: 7, outOffset: 8 })).toThrow(/does not fit a u32/);
+    expect(() => packUniform('reduce', layout, { cols: 5, inStride: 6, outStride: 7, outOffset: 8, colls: 1 })).toThrow(
+      /member "colls"/,
+    );
+    expect(() => packUniform('reduce', layout, { cols: 5, inStride: 6, outStride: 7 })).toThrow(
+      /member "outOffset" is not set/,
+    );
+    expect(() => packUniform('reduce', layout, { cols: -1, inStride: 6, outStride: 7, outOffset: 8 })).toThrow(
+      /does not fit a u32/,
+    );
   });
 
   it('names an override the shader does not declare', () => {
     expect(() =>
-      Kernel.get(device(), 'bogus override test', () => ({ label: 'bogus', source: shaders.reduce, entry: 'reduce_rows', constants: { WG: 64, TILE: 4 } })),
+      Kernel.get(device(), 'bogus override test', () => ({
+        label: 'bogus',
+        source: shaders.reduce,
+        entry: 'reduce_rows',
+        constants: { WG: 64, TILE: 4 },
+      })),
     ).toThrow(/override "TILE"/);
   });
 
@@ -132,7 +181,9 @@ await describeGpu('WebGPU kernels', (gpu) => {
     expect(src).toMatch(/^const H: u32 = 7u;$/m);
     expect(src).toMatch(/^const I: u32 = 3u;$/m);
     expect(src).toMatch(/^const O: u32 = 2u;$/m);
-    expect(() => specializeShape('const H: u32 = 1u;', { inputSize: 1, hiddenSize: 1, outputSize: 1 })).toThrow(/const I/);
+    expect(() => specializeShape('const H: u32 = 1u;', { inputSize: 1, hiddenSize: 1, outputSize: 1 })).toThrow(
+      /const I/,
+    );
   });
 
   it('turns a validation error inside a scope into a GpuError', async () => {
@@ -148,14 +199,27 @@ await describeGpu('WebGPU kernels', (gpu) => {
   });
 });
 
-
-await describeGpu('WebGPU device loss', (gpu) => {
-  it('gives a clear error after the device is lost', async () => {
-    const e: Engine = gpu();
-    const batch = { count: 1, inputSize: 1, outputSize: 1, output: 'last' as const, lengths: Uint32Array.of(2), offsets: Float64Array.of(0, 2), inputs: Float64Array.of(1, 0.5), targets: Float64Array.of(0) };
-    await e.run(preset('statquest'), batch);
-    e.device!.destroy();
-    await new Promise((r) => setTimeout(r, 50));
-    await expect(e.run(preset('statquest'), batch)).rejects.toThrow(/device was lost/);
-  });
-}, {}, { errorScopes: false });
+await describeGpu(
+  'WebGPU device loss',
+  (gpu) => {
+    it('gives a clear error after the device is lost', async () => {
+      const e: Engine = gpu();
+      const batch = {
+        count: 1,
+        inputSize: 1,
+        outputSize: 1,
+        output: 'last' as const,
+        lengths: Uint32Array.of(2),
+        offsets: Float64Array.of(0, 2),
+        inputs: Float64Array.of(1, 0.5),
+        targets: Float64Array.of(0),
+      };
+      await e.run(preset('statquest'), batch);
+      e.device!.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(e.run(preset('statquest'), batch)).rejects.toThrow(/device was lost/);
+    });
+  },
+  {},
+  { errorScopes: false },
+);

@@ -21,36 +21,46 @@ function seedBatch(): Batch {
   for (let k = 0; k < inputs.length; k++) inputs[k] = Math.floor(rng.next() * 3) / 2;
   const targets = new Float32Array(N);
   for (let k = 0; k < N; k++) targets[k] = Math.floor(rng.next() * 3) / 2;
-  return { count: N, inputSize: 1, outputSize: 1, output: 'last', lengths, offsets: offsetsFromLengths(lengths), inputs, targets };
+  return {
+    count: N,
+    inputSize: 1,
+    outputSize: 1,
+    output: 'last',
+    lengths,
+    offsets: offsetsFromLengths(lengths),
+    inputs,
+    targets,
+  };
 }
 
 if (process.env.WEBGPU_RNN_SKIP_LARGE === '1') {
   it.skip('4,000,000 sequences × 64 steps (skipped: WEBGPU_RNN_SKIP_LARGE=1)', () => {});
 } else {
   await describeGpu('WebGPU engine at 4,000,000 sequences × 64 steps', (gpu) => {
-    it(
-      'runs forward + BPTT in chunks and matches the CPU reference',
-      async () => {
-        const model = preset('statquest');
-        const batch = seedBatch();
-        const r = await gpu().run(model, batch);
-        const stats = gpu().lastRunStats!;
-        expect(stats.chunks).toBeGreaterThan(1);
-        expect(stats.peakBytes).toBeLessThanOrEqual(Math.min(512 * 1024 * 1024, gpu().device!.limits.maxBufferSize) + 64 * 1024 * 1024);
-        const ref = cpuRun(modelFromJSON(model), batch, { gradients: true });
-        const got = [r.loss!, ...r.gradsFlat!];
-        const want = [ref.loss!, ...ref.grads!];
-        // Each quantity on its own scale (the loss over 4M sequences dwarfs the gradients).
-        ['loss', 'Wx', 'Wh', 'bh', 'Wy', 'by'].forEach((name, k) => {
-          const tol = gpuTolerance(T, [want[k]]);
-          const c = compareArrays([got[k]], [want[k]], tol);
-          expect(c.ok, describeComparison(name, c, [got[k]], [want[k]], tol, () => name)).toBe(true);
-        });
-        // Bit-identical on a second run, chunks and all.
-        const again = await gpu().run(model, batch);
-        expect([again.loss, ...again.gradsFlat!]).toEqual(got);
-      },
-      600_000,
-    );
+    it('runs forward + BPTT in chunks and matches the CPU reference', async () => {
+      const model = preset('statquest');
+      const batch = seedBatch();
+      const r = await gpu().run(model, batch);
+      const stats = gpu().lastRunStats!;
+      expect(stats.chunks).toBeGreaterThan(1);
+      expect(stats.peakBytes).toBeLessThanOrEqual(
+        Math.min(512 * 1024 * 1024, gpu().device!.limits.maxBufferSize) + 64 * 1024 * 1024,
+      );
+      const ref = cpuRun(modelFromJSON(model), batch, { gradients: true });
+      const got = [r.loss!, ...r.gradsFlat!];
+      const want = [ref.loss!, ...ref.grads!];
+      // Each quantity on its own scale (the loss over 4M sequences dwarfs the gradients).
+      ['loss', 'Wx', 'Wh', 'bh', 'Wy', 'by'].forEach((name, k) => {
+        const tol = gpuTolerance(T, [want[k]]);
+        const c = compareArrays([got[k]], [want[k]], tol);
+        expect(
+          c.ok,
+          describeComparison(name, c, [got[k]], [want[k]], tol, () => name),
+        ).toBe(true);
+      });
+      // Bit-identical on a second run, chunks and all.
+      const again = await gpu().run(model, batch);
+      expect([again.loss, ...again.gradsFlat!]).toEqual(got);
+    }, 600_000);
   });
 }

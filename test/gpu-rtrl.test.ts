@@ -38,7 +38,15 @@ const cases: Case[] = [
 function makeCase(c: Case, seed: number): { json: ModelJSON; batch: Batch } {
   const json = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.act, c.out, seed, 0.6);
   json.h0 = Array.from({ length: c.H }, (_, j) => 0.3 - 0.2 * j);
-  const batch = randomBatch({ count: c.N, inputSize: c.I, outputSize: c.O, output: c.out, minLength: 1, maxLength: c.maxT, seed: seed + 1 });
+  const batch = randomBatch({
+    count: c.N,
+    inputSize: c.I,
+    outputSize: c.O,
+    output: c.out,
+    minLength: 1,
+    maxLength: c.maxT,
+    seed: seed + 1,
+  });
   return { json, batch };
 }
 
@@ -69,7 +77,13 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
       expect(gpu().lastRunStats!.strategy).toBe('rtrl');
       const ref = await cpu.run(model, batch, opts);
       const report = compareResults(model, batch, r, ref);
-      expect(report.ok, report.checks.map((x) => x.details).filter(Boolean).join('\n')).toBe(true);
+      expect(
+        report.ok,
+        report.checks
+          .map((x) => x.details)
+          .filter(Boolean)
+          .join('\n'),
+      ).toBe(true);
       const bptt = await gpu().run(model, batch, { ...opts, strategy: 'per-sequence' });
       const tol = gpuTolerance(c.maxT, bptt.gradsFlat!);
       expect(compareArrays(r.gradsFlat!, bptt.gradsFlat!, tol).ok).toBe(true);
@@ -81,7 +95,14 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
   });
 
   it("the seed notes: the five gradients, and dPredicted/dθ of the notes' unrolled sums for 1, 2 and 3 days", async () => {
-    const seed = batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last');
+    const seed = batchFromArrays(
+      [
+        [[1], [0.5]],
+        [[0], [0.5]],
+      ],
+      [[0], [1]],
+      'last',
+    );
     const g = (await gpu().run(preset('statquest'), seed, { strategy: 'rtrl' })).gradsFlat!;
     // Canonical order Wx, Wh, bh, Wy, by = w1, w2, b1, w3, b2: the notes' −0.011, 0, −0.022, −0.018, −0.02.
     [-0.011, 0, -0.022, -0.018, -0.02].forEach((want, p) => expect(Math.abs(g[p] - want)).toBeLessThanOrEqual(1e-7)); // float32
@@ -92,16 +113,19 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
     for (const days of [1, 2, 3]) {
       for (const seq of STATQUEST_3DAY.inputs) {
         const x = seq.slice(seq.length - days);
-        const r = await gpu().run(scalarModel(w, 'identity'), batchFromArrays([x.map((v) => [v])], [[5]], 'last'), { strategy: 'rtrl' });
+        const r = await gpu().run(scalarModel(w, 'identity'), batchFromArrays([x.map((v) => [v])], [[5]], 'last'), {
+          strategy: 'rtrl',
+        });
         const d = r.gradsFlat!;
         const got = { w1: d[0] / d[4], w2: d[1] / d[4], b1: d[2] / d[4], w3: d[3] / d[4], b2: 1 };
         const want = closedFormDPredicted(x, w);
-        for (const k of ['w1', 'w2', 'b1', 'w3', 'b2'] as const) expect(Math.abs(got[k] - want[k]), `${days} days ${x}: ${k}`).toBeLessThanOrEqual(1e-6);
+        for (const k of ['w1', 'w2', 'b1', 'w3', 'b2'] as const)
+          expect(Math.abs(got[k] - want[k]), `${days} days ${x}: ${k}`).toBeLessThanOrEqual(1e-6);
       }
     }
   });
 
-  it('forward passes (no gradients; with and without targets) give the per-sequence kernel\'s outputs and loss bit for bit', async () => {
+  it("forward passes (no gradients; with and without targets) give the per-sequence kernel's outputs and loss bit for bit", async () => {
     const { json, batch } = makeCase({ I: 2, H: 3, O: 2, act: 'tanh', out: 'all', N: 70, maxT: 8 }, 1250);
     for (const b of [batch, { ...batch, targets: null }]) {
       const r = await gpu().run(json, b, { gradients: false, outputs: true, strategy: 'rtrl' });
@@ -114,11 +138,31 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
 
   it('refuses a hidden state that overflowed, as the BPTT kernel does', async () => {
     for (const activation of ['identity', 'relu'] as const) {
-      const json: ModelJSON = { inputSize: 1, hiddenSize: 1, outputSize: 1, activation, output: 'last', weights: { Wx: [[1]], Wh: [[40]], bh: [0.5], Wy: [[1]], by: [0] } };
-      const batch = randomBatch({ count: 10, inputSize: 1, outputSize: 1, output: 'last', minLength: 40, maxLength: 40, seed: 3 });
-      const err = await gpu().run(json, batch, { strategy: 'rtrl' }).catch((e: unknown) => e);
+      const json: ModelJSON = {
+        inputSize: 1,
+        hiddenSize: 1,
+        outputSize: 1,
+        activation,
+        output: 'last',
+        weights: { Wx: [[1]], Wh: [[40]], bh: [0.5], Wy: [[1]], by: [0] },
+      };
+      const batch = randomBatch({
+        count: 10,
+        inputSize: 1,
+        outputSize: 1,
+        output: 'last',
+        minLength: 40,
+        maxLength: 40,
+        seed: 3,
+      });
+      const err = await gpu()
+        .run(json, batch, { strategy: 'rtrl' })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NonFiniteError);
-      if (activation === 'identity') expect((err as Error).message).toMatch(/webgpu: the hidden state of 10 of 10 sequences became ±Infinity or NaN/);
+      if (activation === 'identity')
+        expect((err as Error).message).toMatch(
+          /webgpu: the hidden state of 10 of 10 sequences became ±Infinity or NaN/,
+        );
     }
   });
 
@@ -126,7 +170,15 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
     const json = randomModel({ inputSize: 1, hiddenSize: 4, outputSize: 1 }, 'tanh', 'last', 77, 0.5);
     const peak = async (strategy: 'rtrl' | 'per-sequence', T: number): Promise<number> => {
       const e = await Engine.create({ backend: 'webgpu', gpu: { device: gpu().device! } });
-      const batch = randomBatch({ count: 500, inputSize: 1, outputSize: 1, output: 'last', minLength: T, maxLength: T, seed: 3 });
+      const batch = randomBatch({
+        count: 500,
+        inputSize: 1,
+        outputSize: 1,
+        output: 'last',
+        minLength: T,
+        maxLength: T,
+        seed: 3,
+      });
       await e.run(json, batch, { strategy });
       const s = e.lastRunStats!;
       expect(s.checkpointEvery).toBe(strategy === 'rtrl' ? undefined : T);
@@ -153,17 +205,36 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
 
   it('refuses shapes whose carried dh/dθ exceed the private-memory cap, naming why', async () => {
     const json = randomModel({ inputSize: 2, hiddenSize: 8, outputSize: 1 }, 'tanh', 'last', 5, 0.5);
-    const batch = randomBatch({ count: 3, inputSize: 2, outputSize: 1, output: 'last', minLength: 2, maxLength: 2, seed: 6 });
-    const err = await gpu().run(json, batch, { strategy: 'rtrl' }).catch((e: unknown) => e);
+    const batch = randomBatch({
+      count: 3,
+      inputSize: 2,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 2,
+      seed: 6,
+    });
+    const err = await gpu()
+      .run(json, batch, { strategy: 'rtrl' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as Error).message).toMatch(/strategy "rtrl" cannot serve this run: it carries dh\/dθ, H·\(H·I \+ H² \+ H\) = 704 values per sequence/);
+    expect((err as Error).message).toMatch(
+      /strategy "rtrl" cannot serve this run: it carries dh\/dθ, H·\(H·I \+ H² \+ H\) = 704 values per sequence/,
+    );
   });
 });
 
 describe('rtrl.supports', () => {
   it(`accepts H·(H·I + H² + H) ≤ ${RTRL_MAX_CARRIED} and refuses beyond`, () => {
     const limits = {} as GPUSupportedLimits;
-    const shape = (I: number, H: number) => ({ inputSize: I, hiddenSize: H, outputSize: 3, maxSteps: 10, count: 5, gradients: true });
+    const shape = (I: number, H: number) => ({
+      inputSize: I,
+      hiddenSize: H,
+      outputSize: 3,
+      maxSteps: 10,
+      count: 5,
+      gradients: true,
+    });
     expect(carriedValues(shape(1, 1))).toBe(3); // the seed network: dh/dw1, dh/dw2, dh/db1
     expect(rtrl.supports(shape(1, 1), limits)).toBeNull();
     expect(carriedValues(shape(7, 6))).toBe(504);

@@ -38,7 +38,14 @@ interface Case {
 
 function makeCase(c: Case, seed: number): { json: ModelJSON; batch: Batch } {
   const rng = new Rng(seed);
-  const json = randomModelJSON(rng, { inputSize: c.I, hiddenSize: c.H, outputSize: c.O, activation: c.act, output: c.out, h0: c.h0 });
+  const json = randomModelJSON(rng, {
+    inputSize: c.I,
+    hiddenSize: c.H,
+    outputSize: c.O,
+    activation: c.act,
+    output: c.out,
+    h0: c.h0,
+  });
   const lengths = Array.from({ length: c.N }, () => 1 + Math.floor(rng.next() * c.maxT));
   const d = randomData(rng, json, lengths);
   return { json, batch: batchFromArrays(d.inputs, d.targets, c.out, c.O) };
@@ -48,12 +55,21 @@ async function expectMatchesCpu(gpu: Result, json: ModelJSON, batch: Batch, trun
   const model = modelFromJSON(json);
   const ref = await cpu.run(model, batch, { gradients: !!gpu.gradsFlat, outputs: !!gpu.outputs, truncation });
   const report = compareResults(model, batch, gpu, ref);
-  expect(report.ok, report.checks.map((c) => c.details).filter(Boolean).join('\n')).toBe(true);
+  expect(
+    report.ok,
+    report.checks
+      .map((c) => c.details)
+      .filter(Boolean)
+      .join('\n'),
+  ).toBe(true);
 }
 
 const flat = (r: Result): number[] => [r.loss ?? NaN, ...(r.gradsFlat ?? []), ...(r.outputs ?? [])];
 
-const shape = (H: number, over: Partial<{ inputSize: number; outputSize: number; maxSteps: number; truncation: number }> = {}) => ({
+const shape = (
+  H: number,
+  over: Partial<{ inputSize: number; outputSize: number; maxSteps: number; truncation: number }> = {},
+) => ({
   inputSize: 1,
   outputSize: 1,
   hiddenSize: H,
@@ -64,7 +80,10 @@ const shape = (H: number, over: Partial<{ inputSize: number; outputSize: number;
 });
 
 describe('strategy choice', () => {
-  const limits = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 } as GPUSupportedLimits;
+  const limits = {
+    maxComputeWorkgroupStorageSize: 16384,
+    maxComputeInvocationsPerWorkgroup: 256,
+  } as GPUSupportedLimits;
 
   it('auto prefers per-sequence for small H and large-H kernels beyond it', () => {
     expect(autoOrder(shape(1))[0]).toBe('per-sequence');
@@ -80,16 +99,22 @@ describe('strategy choice', () => {
     expect(autoOrder({ ...shape(9), cell: 'lstm' })[0]).toBe('gemm');
     expect(autoOrder({ ...shape(5), cell: 'gru' }, { perSequenceMaxHiddenGated: 4 })[0]).toBe('gemm');
     expect(autoOrder({ ...shape(9), cell: 'elman' })[0]).toBe('per-sequence');
-    for (const t of Object.values(ADAPTER_TUNING)) expect(t.perSequenceMaxHiddenGated).toBeLessThanOrEqual(t.perSequenceMaxHidden);
-    for (const t of Object.values(ADAPTER_TUNING)) expect(t.perSequenceMaxHidden).toBeLessThanOrEqual(PER_SEQUENCE_LIMITS.maxHiddenSize);
+    for (const t of Object.values(ADAPTER_TUNING))
+      expect(t.perSequenceMaxHiddenGated).toBeLessThanOrEqual(t.perSequenceMaxHidden);
+    for (const t of Object.values(ADAPTER_TUNING))
+      expect(t.perSequenceMaxHidden).toBeLessThanOrEqual(PER_SEQUENCE_LIMITS.maxHiddenSize);
     expect(chooseStrategy('auto', shape(4), limits).name).toBe('per-sequence');
     expect(chooseStrategy(undefined, shape(16), limits).name).toBe('per-sequence');
-    expect(() => chooseStrategy('workgroup' as never, shape(64), limits)).toThrow(/unknown or unavailable strategy "workgroup"/);
+    expect(() => chooseStrategy('workgroup' as never, shape(64), limits)).toThrow(
+      /unknown or unavailable strategy "workgroup"/,
+    );
   });
 
   it('a forced strategy that cannot serve the shape is an InputError saying why', () => {
     expect(() => chooseStrategy('per-sequence', shape(17), limits)).toThrow(InputError);
-    expect(() => chooseStrategy('per-sequence', shape(17), limits)).toThrow(/strategy "per-sequence" cannot serve this run: .*hiddenSize ≤ 16, got 17/);
+    expect(() => chooseStrategy('per-sequence', shape(17), limits)).toThrow(
+      /strategy "per-sequence" cannot serve this run: .*hiddenSize ≤ 16, got 17/,
+    );
     expect(() => chooseStrategy('per-sequence', shape(2, { inputSize: 20 }), limits)).toThrow(/inputSize ≤ 16, got 20/);
     expect(() => chooseStrategy('bogus' as never, shape(2), limits)).toThrow(/unknown or unavailable strategy "bogus"/);
   });
@@ -103,7 +128,9 @@ describe('strategy choice', () => {
     const cpu = await Engine.create({ backend: 'cpu' });
     const long = LIMITS.maxSteps + 1;
     const batch: Batch = batchFromArrays([[[1]], Array.from({ length: long }, () => [0.5])], [[0], [1]], 'last', 1);
-    await expect(cpu.run(preset('statquest'), batch)).rejects.toThrow(/lengths\[1\]: a sequence may have at most 4096 steps, got 4097/);
+    await expect(cpu.run(preset('statquest'), batch)).rejects.toThrow(
+      /lengths\[1\]: a sequence may have at most 4096 steps, got 4097/,
+    );
     const ok = batchFromArrays([Array.from({ length: LIMITS.maxSteps }, () => [0.5])], [[1]], 'last', 1);
     expect((await cpu.run(modelFromJSON(preset('statquest')), ok)).loss).toBeGreaterThanOrEqual(0);
   });
@@ -111,7 +138,15 @@ describe('strategy choice', () => {
 
 await describeGpu('WebGPU strategy reporting', (gpu) => {
   it('reports the strategy used, the peak bytes and the checkpoint interval', async () => {
-    const batch = batchFromArrays([[[1], [0.5]], [[0], [0.5], [1]]], [[0], [1]], 'last', 1);
+    const batch = batchFromArrays(
+      [
+        [[1], [0.5]],
+        [[0], [0.5], [1]],
+      ],
+      [[0], [1]],
+      'last',
+      1,
+    );
     await gpu().run(preset('statquest'), batch, { strategy: 'per-sequence' });
     const s = gpu().lastRunStats!;
     expect(s.strategy).toBe('per-sequence');
@@ -119,7 +154,9 @@ await describeGpu('WebGPU strategy reporting', (gpu) => {
     expect(s.peakBytes).toBeGreaterThan(0);
     await gpu().run(preset('statquest'), batch, { gradients: false, outputs: true });
     expect(gpu().lastRunStats!.checkpointEvery).toBeUndefined();
-    await expect(gpu().run(preset('statquest'), batch, { strategy: 'no-such' as never })).rejects.toThrow(/unknown or unavailable strategy "no-such"/);
+    await expect(gpu().run(preset('statquest'), batch, { strategy: 'no-such' as never })).rejects.toThrow(
+      /unknown or unavailable strategy "no-such"/,
+    );
   });
 });
 
@@ -138,7 +175,15 @@ await describeGpu('WebGPU strategies against the CPU reference', (gpu) => {
     CASES.forEach((c, ci) => {
       const { json, batch } = makeCase(c, 300 + ci);
       const limits = { maxStorageBuffersPerShaderStage: 8, minUniformBufferOffsetAlignment: 256 } as GPUSupportedLimits;
-      const shape = { inputSize: c.I, hiddenSize: c.H, outputSize: c.O, maxSteps: c.maxT, count: c.N, gradients: true, truncation: c.truncation };
+      const shape = {
+        inputSize: c.I,
+        hiddenSize: c.H,
+        outputSize: c.O,
+        maxSteps: c.maxT,
+        count: c.N,
+        gradients: true,
+        truncation: c.truncation,
+      };
       if (STRATEGIES.find((s) => s.name === strategy)!.supports(shape, limits)) return;
       it(`${strategy}: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N} ragged 1..${c.maxT}${c.h0 ? ', h0' : ''}${c.truncation ? `, truncation ${c.truncation}` : ''}`, async () => {
         const r = await gpu().run(json, batch, { outputs: true, strategy, truncation: c.truncation });
@@ -166,15 +211,45 @@ await describeGpu('WebGPU strategies on the command line', () => {
     const modelPath = join(dir, 'model.json');
     const dataPath = join(dir, 'data.json');
     writeFileSync(modelPath, JSON.stringify(json));
-    const inputs = Array.from({ length: batch.count }, (_, n) => Array.from({ length: batch.lengths[n] }, (_, t) => Array.from(batch.inputs.subarray((batch.offsets[n] + t) * 2, (batch.offsets[n] + t + 1) * 2))));
-    writeFileSync(dataPath, JSON.stringify({ inputs, targets: Array.from({ length: batch.count }, (_, n) => [batch.targets![n]]) }));
-    const ok = await cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'webgpu', '--strategy', 'gemm', '--memory-budget', '1M', '--json');
+    const inputs = Array.from({ length: batch.count }, (_, n) =>
+      Array.from({ length: batch.lengths[n] }, (_, t) =>
+        Array.from(batch.inputs.subarray((batch.offsets[n] + t) * 2, (batch.offsets[n] + t + 1) * 2)),
+      ),
+    );
+    writeFileSync(
+      dataPath,
+      JSON.stringify({ inputs, targets: Array.from({ length: batch.count }, (_, n) => [batch.targets![n]]) }),
+    );
+    const ok = await cli(
+      'grad',
+      '--model',
+      modelPath,
+      '--data',
+      dataPath,
+      '--backend',
+      'webgpu',
+      '--strategy',
+      'gemm',
+      '--memory-budget',
+      '1M',
+      '--json',
+    );
     expect(ok.code, ok.err).toBe(0);
     const run = JSON.parse(ok.out).run;
     expect(run.strategy).toBe('gemm');
     expect(run.checkpointEvery).toBe(4);
     expect(run.peakBytes).toBeLessThanOrEqual(1 << 20);
-    const bad = await cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'webgpu', '--strategy', 'per-sequence');
+    const bad = await cli(
+      'grad',
+      '--model',
+      modelPath,
+      '--data',
+      dataPath,
+      '--backend',
+      'webgpu',
+      '--strategy',
+      'per-sequence',
+    );
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/strategy "per-sequence" cannot serve this run: .*hiddenSize ≤ 16, got 17/);
     const v = await cli('verify', '--model', modelPath, '--data', dataPath, '--strategy', 'gemm');
@@ -198,16 +273,35 @@ await describeGpu('WebGPU strategies: overflow and 2D dispatch', (gpu) => {
   }, 180_000);
 
   it('a hidden state that overflows is a NonFiniteError on every strategy, even under ReLU', async () => {
-    const json: ModelJSON = { inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'relu', output: 'last', weights: { Wx: [[3e38], [1]], Wh: [[3e38, 0], [0, 1]], bh: [0, 0], Wy: [[1, 1]], by: [0] } };
+    const json: ModelJSON = {
+      inputSize: 1,
+      hiddenSize: 2,
+      outputSize: 1,
+      activation: 'relu',
+      output: 'last',
+      weights: {
+        Wx: [[3e38], [1]],
+        Wh: [
+          [3e38, 0],
+          [0, 1],
+        ],
+        bh: [0, 0],
+        Wy: [[1, 1]],
+        by: [0],
+      },
+    };
     const batch = batchFromArrays([[[1], [1], [1]], [[-1]]], [[0], [0]], 'last', 1);
     for (const { name: strategy } of STRATEGIES) {
       await expect(gpu().run(json, batch, { strategy }), strategy).rejects.toThrow(NonFiniteError);
-      await expect(gpu().run(json, batch, { strategy, gradients: false, outputs: true }), strategy).rejects.toThrow(/hidden state of 1 of 2 sequences/);
+      await expect(gpu().run(json, batch, { strategy, gradients: false, outputs: true }), strategy).rejects.toThrow(
+        /hidden state of 1 of 2 sequences/,
+      );
     }
   });
 });
 
-const engineOn = (gpu: Engine, opts: GpuOptions): Promise<Engine> => Engine.create({ backend: 'webgpu', gpu: { device: gpu.device!, ...opts } });
+const engineOn = (gpu: Engine, opts: GpuOptions): Promise<Engine> =>
+  Engine.create({ backend: 'webgpu', gpu: { device: gpu.device!, ...opts } });
 
 await describeGpu('WebGPU gemm strategy', (gpu) => {
   const strategy: StrategyName = 'gemm';
@@ -251,12 +345,24 @@ await describeGpu('WebGPU gemm strategy', (gpu) => {
     const lengths = Uint32Array.from({ length: N }, (_, n) => 1 + (n % 2));
     const offsets = offsetsFromLengths(lengths);
     const rng = new Rng(44);
-    const big: Batch = { count: N, inputSize: 1, outputSize: 1, output: 'last', lengths, offsets, inputs: Float64Array.from({ length: offsets[N] }, () => rng.uniform(-1, 1)), targets: Float64Array.from({ length: N }, () => rng.uniform(-1, 1)) };
+    const big: Batch = {
+      count: N,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      lengths,
+      offsets,
+      inputs: Float64Array.from({ length: offsets[N] }, () => rng.uniform(-1, 1)),
+      targets: Float64Array.from({ length: N }, () => rng.uniform(-1, 1)),
+    };
     const e = await engineOn(gpu(), { gemmTile: { tx: 1, ty: 1, rm: 1, rn: 1, bk: 1 } });
-    await expectMatchesCpu(await e.run(preset('statquest'), big, { strategy, outputs: true }), preset('statquest'), big);
+    await expectMatchesCpu(
+      await e.run(preset('statquest'), big, { strategy, outputs: true }),
+      preset('statquest'),
+      big,
+    );
     e.dispose();
   }, 180_000);
-
 
   it('auto picks gemm beyond the per-sequence limits', async () => {
     const { json, batch } = makeCase({ I: 20, H: 3, O: 1, act: 'identity', out: 'last', N: 4, maxT: 3 }, 45);
@@ -310,26 +416,58 @@ describe('gemm memory plan', () => {
     const P = 4 * H * 1 + 4 * H * H + 8 * H + H + 1; // Wx, Wh, bx, bh, Wy, by (I = O = 1)
     const p = planGemm(base(Array(512).fill(100), { cell: lstm, hiddenSize: H, params: P, checkpointEvery: 10 }));
     const ld = rowStride(p.capacity);
-    expect(p.slots).toMatchObject({ gated: true, gate: 4 * H, state: 2 * H, slot: 6 * H, grad: 5 * H, zx: 2 * H, gradX: 0, scratch: 4 * H });
+    expect(p.slots).toMatchObject({
+      gated: true,
+      gate: 4 * H,
+      state: 2 * H,
+      slot: 6 * H,
+      grad: 5 * H,
+      zx: 2 * H,
+      gradX: 0,
+      scratch: 4 * H,
+    });
     // 10 checkpoints of the state (2H rows) and 10 step slots of the record (6H rows).
     expect(p.bytes.states).toBe((10 * 2 * H + 10 * 6 * H) * ld * 4);
     // The parameters, h0 and c0, Whᵀ (H × 4H) and Wyᵀ.
     expect(p.bytes.weights).toBe((P + 2 * H + 4 * H * H + H) * 4);
     expect(p.work.rows - p.work.scratch).toBeGreaterThanOrEqual(4 * H * ld);
-    const g = planGemm(base(Array(512).fill(100), { cell: gru, hiddenSize: H, params: 3 * H + 3 * H * H + 6 * H + H + 1 }));
+    const g = planGemm(
+      base(Array(512).fill(100), { cell: gru, hiddenSize: H, params: 3 * H + 3 * H * H + 6 * H + H + 1 }),
+    );
     expect(g.slots).toMatchObject({ state: H, slot: 5 * H, grad: 7 * H, gradX: 4 * H });
-    expect(planGemm(base(Array(512).fill(100))).slots).toMatchObject({ gated: false, slot: 256, grad: 256, scratch: 0 });
+    expect(planGemm(base(Array(512).fill(100))).slots).toMatchObject({
+      gated: false,
+      slot: 256,
+      grad: 256,
+      scratch: 0,
+    });
   });
 
   it('respects the binding limit per buffer, and names the limit one sequence cannot fit', () => {
     const p = planGemm(base(Array(5000).fill(100), { maxBindingBytes: 1 << 24 }));
     for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(1 << 24);
-    expect(() => planGemm(base([4096], { inputSize: 64, hiddenSize: 64, params: 64 * 64 + 64 * 64 + 2 * 64 + 1, maxBindingBytes: 1 << 19 }))).toThrow(/"xs".*maxStorageBufferBindingSize/);
-    expect(() => planGemm(base([4096], { budgetBytes: 100_000 }))).toThrow(/even with a hidden state stored every 64 steps, more than the memory budget of 100000 bytes/);
+    expect(() =>
+      planGemm(
+        base([4096], {
+          inputSize: 64,
+          hiddenSize: 64,
+          params: 64 * 64 + 64 * 64 + 2 * 64 + 1,
+          maxBindingBytes: 1 << 19,
+        }),
+      ),
+    ).toThrow(/"xs".*maxStorageBufferBindingSize/);
+    expect(() => planGemm(base([4096], { budgetBytes: 100_000 }))).toThrow(
+      /even with a hidden state stored every 64 steps, more than the memory budget of 100000 bytes/,
+    );
   });
 
   it('default tiles fit the WebGPU default limits; oversized tiles name the limit', () => {
-    const defaults = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeWorkgroupStorageSize: 16384 } as GPUSupportedLimits;
+    const defaults = {
+      maxComputeInvocationsPerWorkgroup: 256,
+      maxComputeWorkgroupSizeX: 256,
+      maxComputeWorkgroupSizeY: 256,
+      maxComputeWorkgroupStorageSize: 16384,
+    } as GPUSupportedLimits;
     for (const M of [1, 2, 5, 16, 17, 40, 64, 512]) {
       expect(tileProblem(tileFor(M), defaults)).toBeNull();
       expect(tileProblem(tileFor(M, false), defaults, false)).toBeNull();

@@ -8,7 +8,14 @@ import type { CellName } from '../src/cells/index.ts';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { Engine } from '../src/engine.ts';
 import { modelFromJSON } from '../src/model.ts';
-import { lossLandscape, randomPopulation, train, trainPopulation, zeroModel, type TrainOptions } from '../src/train/index.ts';
+import {
+  lossLandscape,
+  randomPopulation,
+  train,
+  trainPopulation,
+  zeroModel,
+  type TrainOptions,
+} from '../src/train/index.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { randomModelJSON, Rng } from './helpers/random-cases.ts';
 import { expectClose } from './helpers/train.ts';
@@ -17,8 +24,15 @@ const cpuP = Engine.create({ backend: 'cpu' });
 
 function data(): Batch {
   const rng = new Rng(3);
-  const seqs = Array.from({ length: 5 }, () => Array.from({ length: 4 }, () => [rng.uniform(-1, 1), rng.uniform(-1, 1)]));
-  return batchFromArrays(seqs, seqs.map((s) => [s[0][0] - s[3][1]]), 'last', 2);
+  const seqs = Array.from({ length: 5 }, () =>
+    Array.from({ length: 4 }, () => [rng.uniform(-1, 1), rng.uniform(-1, 1)]),
+  );
+  return batchFromArrays(
+    seqs,
+    seqs.map((s) => [s[0][0] - s[3][1]]),
+    'last',
+    2,
+  );
 }
 
 const shape = { inputSize: 2, hiddenSize: 3, outputSize: 1, output: 'last' as const };
@@ -43,7 +57,9 @@ await describeGpu('training with LSTM and GRU cells on WebGPU', (gpu) => {
     });
 
     it(`${cell}: the landscape over bx[1] × Wh[2][0] and its path equal the CPU's`, async () => {
-      const model = modelFromJSON(randomModelJSON(new Rng(cell.length), { ...shape, activation: 'tanh', cell, h0: true }));
+      const model = modelFromJSON(
+        randomModelJSON(new Rng(cell.length), { ...shape, activation: 'tanh', cell, h0: true }),
+      );
       const x = { param: 'bx[1]', min: -2, max: 2, steps: 5 };
       const y = { param: 'Wh[2][0]', min: -1, max: 1, steps: 4 };
       const path = { optimizer: { kind: 'sgd' as const, lr: 0.05 }, steps: 10 };
@@ -52,7 +68,11 @@ await describeGpu('training with LSTM and GRU cells on WebGPU', (gpu) => {
       const c = compareArrays(a.losses, b.losses, gpuTolerance(4, b.losses));
       expect(c.ok, `max rel ${c.maxRel}`).toBe(true);
       expect(a.path!.length).toBe(b.path!.length);
-      expectClose(a.path!.map((p) => p.loss), b.path!.map((p) => p.loss), `${cell} path`);
+      expectClose(
+        a.path!.map((p) => p.loss),
+        b.path!.map((p) => p.loss),
+        `${cell} path`,
+      );
     });
   }
 });

@@ -17,16 +17,50 @@ import { expectClose } from './helpers/train.ts';
 const cpuP = Engine.create({ backend: 'cpu' });
 
 const H = 20;
-const model = (out: 'last' | 'all', seed: number, I = 2, O = 2): Model => modelFromJSON(randomModel({ inputSize: I, hiddenSize: H, outputSize: O }, 'tanh', out, seed, 0.2));
-const data = (out: 'last' | 'all', count: number, minLength: number, maxLength: number, seed: number, I = 2, O = 2): Batch =>
-  randomBatch({ count, inputSize: I, outputSize: O, output: out, minLength, maxLength, seed });
+const model = (out: 'last' | 'all', seed: number, I = 2, O = 2): Model =>
+  modelFromJSON(randomModel({ inputSize: I, hiddenSize: H, outputSize: O }, 'tanh', out, seed, 0.2));
+const data = (
+  out: 'last' | 'all',
+  count: number,
+  minLength: number,
+  maxLength: number,
+  seed: number,
+  I = 2,
+  O = 2,
+): Batch => randomBatch({ count, inputSize: I, outputSize: O, output: out, minLength, maxLength, seed });
 
 await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
   it('follows the CPU trajectory: Adam with clipping and a cosine schedule, SGD momentum on ragged mini-batches, output all', async () => {
     const cases: [Model, Batch, TrainOptions][] = [
-      [model('last', 5), data('last', 10, 2, 5, 9), { optimizer: { kind: 'adam', lr: 0.01 }, steps: 30, historyEvery: 1, clipNorm: 3, readbackEvery: 7, schedule: { kind: 'cosine', minLr: 0.001 } }],
-      [model('all', 6), data('all', 13, 1, 6, 10), { optimizer: { kind: 'sgd', lr: 0.002, momentum: 0.9 }, steps: 30, historyEvery: 1, batchSize: 5, seed: 3, readbackEvery: 8 }],
-      [model('last', 7), data('last', 12, 4, 4, 11), { optimizer: { kind: 'adam', lr: 0.02 }, steps: 25, historyEvery: 2, batchSize: 4, seed: 4 }],
+      [
+        model('last', 5),
+        data('last', 10, 2, 5, 9),
+        {
+          optimizer: { kind: 'adam', lr: 0.01 },
+          steps: 30,
+          historyEvery: 1,
+          clipNorm: 3,
+          readbackEvery: 7,
+          schedule: { kind: 'cosine', minLr: 0.001 },
+        },
+      ],
+      [
+        model('all', 6),
+        data('all', 13, 1, 6, 10),
+        {
+          optimizer: { kind: 'sgd', lr: 0.002, momentum: 0.9 },
+          steps: 30,
+          historyEvery: 1,
+          batchSize: 5,
+          seed: 3,
+          readbackEvery: 8,
+        },
+      ],
+      [
+        model('last', 7),
+        data('last', 12, 4, 4, 11),
+        { optimizer: { kind: 'adam', lr: 0.02 }, steps: 25, historyEvery: 2, batchSize: 4, seed: 4 },
+      ],
     ];
     for (const [m, d, o] of cases) {
       const a = await train(gpu(), m, d, o);
@@ -34,7 +68,11 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
       expect(a.backend).toBe('webgpu');
       expect(a.steps).toBe(o.steps);
       expect(a.history.length).toBe(b.history.length);
-      expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), `${o.optimizer.kind} history`);
+      expectClose(
+        a.history.map((h) => h.loss),
+        b.history.map((h) => h.loss),
+        `${o.optimizer.kind} history`,
+      );
       expectClose(a.model.params, b.model.params, `${o.optimizer.kind} params`);
       expect(a.history.at(-1)!.loss).toBeLessThan(a.history[0].loss);
       expect(Math.abs(a.finalLoss - b.finalLoss)).toBeLessThan(1e-4 * Math.max(1, b.finalLoss));
@@ -44,7 +82,13 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
   it('is deterministic whatever readbackEvery, and a population equals its models trained one by one, bit for bit', async () => {
     const m0 = model('last', 8);
     const d = data('last', 11, 1, 6, 12);
-    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 21, batchSize: 4, seed: 9, historyEvery: 2 };
+    const o: TrainOptions = {
+      optimizer: { kind: 'adam', lr: 0.01 },
+      steps: 21,
+      batchSize: 4,
+      seed: 9,
+      historyEvery: 2,
+    };
     const a = await train(gpu(), m0, d, o);
     const b = await train(gpu(), m0, d, { ...o, readbackEvery: 5 });
     expect(Array.from(b.model.params)).toEqual(Array.from(a.model.params));
@@ -54,7 +98,10 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
     const pop = await trainPopulation(gpu(), models, sets, { ...o, lrs: [0.01, 0.02, 0.005] });
     const P = m0.params.length;
     for (let m = 0; m < 3; m++) {
-      const one = await train(gpu(), models[m], sets[m], { ...o, optimizer: { kind: 'adam', lr: [0.01, 0.02, 0.005][m] } });
+      const one = await train(gpu(), models[m], sets[m], {
+        ...o,
+        optimizer: { kind: 'adam', lr: [0.01, 0.02, 0.005][m] },
+      });
       expect(Array.from(pop.params.subarray(m * P, (m + 1) * P))).toEqual(Array.from(one.model.params));
       expect(pop.finalLoss[m]).toBe(one.finalLoss);
     }
@@ -76,14 +123,22 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
       await small.run(m, d, { gradients: true });
       expect(small.lastRunStats!.chunks).toBeGreaterThan(1);
       const b = await train(await cpuP, m, d, o);
-      expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), 'history');
+      expectClose(
+        a.history.map((h) => h.loss),
+        b.history.map((h) => h.loss),
+        'history',
+      );
       expectClose(a.model.params, b.model.params, 'params');
       // Ragged mini-batches over several chunks: each step's chunks made from the lengths it drew.
       const mo: TrainOptions = { ...o, batchSize: 250, seed: 2 };
       const c = await train(small, m, d, mo);
       expect(small.lastTrainStats!.peakBytes).toBeLessThanOrEqual(budget);
       const e = await train(await cpuP, m, d, mo);
-      expectClose(c.history.map((h) => h.loss), e.history.map((h) => h.loss), 'mini-batch history');
+      expectClose(
+        c.history.map((h) => h.loss),
+        e.history.map((h) => h.loss),
+        'mini-batch history',
+      );
       expectClose(c.model.params, e.model.params, 'mini-batch params');
     } finally {
       small.dispose();
@@ -130,9 +185,21 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
     const a = await lossLandscape(gpu(), m, d, x, y, { path });
     const b = await lossLandscape(await cpuP, m, d, x, y, { path });
     expect(a.path!.length).toBe(b.path!.length);
-    expectClose(a.path!.map((p) => p.x), b.path!.map((p) => p.x), 'path x');
-    expectClose(a.path!.map((p) => p.y), b.path!.map((p) => p.y), 'path y');
-    expectClose(a.path!.map((p) => p.loss), b.path!.map((p) => p.loss), 'path loss');
+    expectClose(
+      a.path!.map((p) => p.x),
+      b.path!.map((p) => p.x),
+      'path x',
+    );
+    expectClose(
+      a.path!.map((p) => p.y),
+      b.path!.map((p) => p.y),
+      'path y',
+    );
+    expectClose(
+      a.path!.map((p) => p.loss),
+      b.path!.map((p) => p.loss),
+      'path loss',
+    );
     expectClose(a.losses, b.losses, 'grid');
     // Only the two grid parameters moved.
     expect(a.path![0].x).toBe(m.params[a.xIndex]);

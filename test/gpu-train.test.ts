@@ -10,14 +10,31 @@ import { Engine, type Result } from '../src/engine.ts';
 import { InputError } from '../src/errors.ts';
 import { modelFromJSON, preset, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
-import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, lossLandscape, randomPopulation, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
+import {
+  DEFAULT_OPTIMIZER,
+  DEFAULT_STEPS,
+  lossLandscape,
+  randomPopulation,
+  train,
+  trainPopulation,
+  type TrainOptions,
+} from '../src/train/index.ts';
 import { resolveOptions } from '../src/train/options.ts';
 import { stepwise } from '../src/train/stepwise.ts';
 import { GpuTrainer } from '../src/train/gpu.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { expectClose } from './helpers/train.ts';
 
-const seedData = (): Batch => batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last', 1);
+const seedData = (): Batch =>
+  batchFromArrays(
+    [
+      [[1], [0.5]],
+      [[0], [0.5]],
+    ],
+    [[0], [1]],
+    'last',
+    1,
+  );
 const statquest = (): Model => modelFromJSON(preset('statquest'));
 const cpuP = Engine.create({ backend: 'cpu' });
 
@@ -35,15 +52,42 @@ await describeGpu('training on WebGPU', (gpu) => {
   });
 
   it('follows the CPU trajectory for 300 steps (mini-batches, clipping, SGD momentum and Adam, tanh, ragged, output all)', async () => {
-    const model = { ...modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5)), h0: Float64Array.from([0.25, -0.5, 0.125]) };
-    const data = randomBatch({ count: 67, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 9, seed: 9 });
+    const model = {
+      ...modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5)),
+      h0: Float64Array.from([0.25, -0.5, 0.125]),
+    };
+    const data = randomBatch({
+      count: 67,
+      inputSize: 2,
+      outputSize: 2,
+      output: 'all',
+      minLength: 1,
+      maxLength: 9,
+      seed: 9,
+    });
     // 40 sequences per step: one invocation per sequence and a sums pass; 16: one invocation per model.
-    for (const [optimizer, batchSize] of [[{ kind: 'sgd', lr: 0.002, momentum: 0.9 }, 40], [{ kind: 'adam', lr: 0.01 }, 16]] as const) {
-      const o: TrainOptions = { optimizer, steps: 300, batchSize, seed: 3, historyEvery: 1, clipNorm: 5, readbackEvery: 128, schedule: { kind: 'cosine', minLr: 0.001 } };
+    for (const [optimizer, batchSize] of [
+      [{ kind: 'sgd', lr: 0.002, momentum: 0.9 }, 40],
+      [{ kind: 'adam', lr: 0.01 }, 16],
+    ] as const) {
+      const o: TrainOptions = {
+        optimizer,
+        steps: 300,
+        batchSize,
+        seed: 3,
+        historyEvery: 1,
+        clipNorm: 5,
+        readbackEvery: 128,
+        schedule: { kind: 'cosine', minLr: 0.001 },
+      };
       const a = await train(gpu(), model, data, o);
       const b = await train(await cpuP, model, data, o);
       expect(a.history.length).toBe(300);
-      expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), `${optimizer.kind} history`);
+      expectClose(
+        a.history.map((h) => h.loss),
+        b.history.map((h) => h.loss),
+        `${optimizer.kind} history`,
+      );
       expectClose(a.model.params, b.model.params, `${optimizer.kind} params`);
       expect(a.history[299].loss).toBeLessThan(a.history[0].loss);
       expect(Math.abs(a.finalLoss - b.finalLoss)).toBeLessThan(1e-4 * b.finalLoss);
@@ -52,18 +96,44 @@ await describeGpu('training on WebGPU', (gpu) => {
 
   it('takes several sequences per invocation past 4096 sequences a step, like the CPU', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 2, outputSize: 1 }, 'tanh', 'last', 21));
-    const data = randomBatch({ count: 9000, inputSize: 1, outputSize: 1, output: 'last', minLength: 1, maxLength: 3, seed: 22 });
+    const data = randomBatch({
+      count: 9000,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 1,
+      maxLength: 3,
+      seed: 22,
+    });
     const o: TrainOptions = { optimizer: { kind: 'sgd', lr: 1e-4 }, steps: 3, historyEvery: 1 };
     const a = await train(gpu(), model, data, o);
     const b = await train(await cpuP, model, data, o);
-    expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), 'history');
+    expectClose(
+      a.history.map((h) => h.loss),
+      b.history.map((h) => h.loss),
+      'history',
+    );
     expectClose(a.model.params, b.model.params, 'params');
   });
 
   it('is deterministic: the same config twice gives bit-identical weights, whatever readbackEvery', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 5, outputSize: 1 }, 'relu', 'last', 2));
-    const data = randomBatch({ count: 100, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 6, seed: 4 });
-    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 77, batchSize: 13, seed: 8, historyEvery: 5 };
+    const data = randomBatch({
+      count: 100,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 6,
+      seed: 4,
+    });
+    const o: TrainOptions = {
+      optimizer: { kind: 'adam', lr: 0.01 },
+      steps: 77,
+      batchSize: 13,
+      seed: 8,
+      historyEvery: 5,
+    };
     const a = await train(gpu(), model, data, o);
     const b = await train(gpu(), model, data, o);
     const c = await train(gpu(), model, data, { ...o, readbackEvery: 10 });
@@ -87,7 +157,18 @@ await describeGpu('training on WebGPU', (gpu) => {
       expect(one.finalLoss[0]).toBe(pop.finalLoss[m]);
     }
     // One data set per model: model m trains on its own targets.
-    const sets = [0, 1, 2].map((s) => batchFromArrays([[[1], [0.5]], [[0], [0.5]], [[0.5], [1]]], [[0.1 * s], [1], [0.5 - 0.1 * s]], 'last', 1));
+    const sets = [0, 1, 2].map((s) =>
+      batchFromArrays(
+        [
+          [[1], [0.5]],
+          [[0], [0.5]],
+          [[0.5], [1]],
+        ],
+        [[0.1 * s], [1], [0.5 - 0.1 * s]],
+        'last',
+        1,
+      ),
+    );
     const per = await trainPopulation(gpu(), models.slice(0, 3), sets, { ...o, batchSize: 2, seed: 5 });
     for (let m = 0; m < 3; m++) {
       const one = await train(gpu(), models[m], sets[m], { ...o, batchSize: 2, seed: 5 });
@@ -126,7 +207,9 @@ await describeGpu('training on WebGPU', (gpu) => {
       expect(small.lastTrainStats!.kind).toBe('losses');
       expect(small.lastTrainStats!.chunks).toBeGreaterThanOrEqual(3);
       expect(small.lastTrainStats!.peakBytes).toBeLessThanOrEqual(budget);
-      expect(Array.from(lossParts)).toEqual(Array.from(await GpuTrainer.for(gpu().runtime!).losses(models[0], many, [seedData()], null)));
+      expect(Array.from(lossParts)).toEqual(
+        Array.from(await GpuTrainer.for(gpu().runtime!).losses(models[0], many, [seedData()], null)),
+      );
       // Through the public API: the engine's budget reaches trainPopulation, same bits.
       const a = await trainPopulation(small, models.slice(0, 120), seedData(), { ...o, lrs: lrs.slice(0, 120) });
       const b = await trainPopulation(gpu(), models.slice(0, 120), seedData(), { ...o, lrs: lrs.slice(0, 120) });
@@ -140,19 +223,35 @@ await describeGpu('training on WebGPU', (gpu) => {
   it('a budget too small for one model is a GpuError that names the budget', async () => {
     const tiny = await Engine.create({ backend: 'webgpu', gpu: { device: gpu().device!, memoryBudget: 4096 } });
     try {
-      await expect(train(tiny, statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 100 })).rejects.toThrow(/training: .*4096-byte memory budget/);
+      await expect(
+        train(tiny, statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 100 }),
+      ).rejects.toThrow(/training: .*4096-byte memory budget/);
     } finally {
       tiny.dispose();
     }
-    await expect(train(tiny, statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 })).rejects.toThrow(/this engine was disposed/);
+    await expect(
+      train(tiny, statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }),
+    ).rejects.toThrow(/this engine was disposed/);
   });
 
-  it("RunStats.peakBytes of an engine run does not count the buffers of training before it", async () => {
+  it('RunStats.peakBytes of an engine run does not count the buffers of training before it', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 1 }, 'tanh', 'last', 6));
-    const batch = randomBatch({ count: 200, inputSize: 2, outputSize: 1, output: 'last', minLength: 2, maxLength: 9, seed: 6 });
+    const batch = randomBatch({
+      count: 200,
+      inputSize: 2,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 9,
+      seed: 6,
+    });
     await gpu().run(model, batch);
     const before = gpu().lastRunStats!.peakBytes;
-    await trainPopulation(gpu(), randomPopulation(model, 300, 1), batch, { optimizer: { kind: 'sgd', lr: 0.001 }, steps: 2, batchSize: 100 });
+    await trainPopulation(gpu(), randomPopulation(model, 300, 1), batch, {
+      optimizer: { kind: 'sgd', lr: 0.001 },
+      steps: 2,
+      batchSize: 100,
+    });
     expect(gpu().lastTrainStats!.kind).toBe('losses');
     expect(gpu().lastTrainStats!.peakBytes).toBeGreaterThan(before);
     await gpu().run(model, batch);
@@ -162,9 +261,24 @@ await describeGpu('training on WebGPU', (gpu) => {
   it('engine.run, training and the loss landscape share one queue: interleaved calls give the results of one after the other', async () => {
     const e = gpu();
     const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 1 }, 'tanh', 'last', 11));
-    const batch = randomBatch({ count: 300, inputSize: 2, outputSize: 1, output: 'last', minLength: 2, maxLength: 7, seed: 12 });
+    const batch = randomBatch({
+      count: 300,
+      inputSize: 2,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 7,
+      seed: 12,
+    });
     const pop = randomPopulation(model, 20, 3, 0.5);
-    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 60, batchSize: 50, seed: 2, historyEvery: 5, readbackEvery: 10 };
+    const o: TrainOptions = {
+      optimizer: { kind: 'adam', lr: 0.01 },
+      steps: 60,
+      batchSize: 50,
+      seed: 2,
+      historyEvery: 5,
+      readbackEvery: 10,
+    };
     const ax = { param: 'Wh[0][1]', min: -1, max: 1, steps: 9 };
     const ay = { param: 'by[0]', min: -1, max: 1, steps: 7 };
     const gemm = { strategy: 'gemm', outputs: true } as const;
@@ -220,14 +334,18 @@ await describeGpu('training on WebGPU', (gpu) => {
     expect(bad.params.subarray(5, 10).every(Number.isFinite)).toBe(true);
     for (const m of [0, 2, 3, 4]) {
       expect(bad.status[m]).toBe(good.status[m]);
-      expect(Array.from(bad.params.subarray(m * 5, m * 5 + 5))).toEqual(Array.from(good.params.subarray(m * 5, m * 5 + 5)));
+      expect(Array.from(bad.params.subarray(m * 5, m * 5 + 5))).toEqual(
+        Array.from(good.params.subarray(m * 5, m * 5 + 5)),
+      );
     }
   });
 
   it('refuses weights beyond the float32 range, naming the model and parameter', async () => {
     const models = randomPopulation(statquest(), 3, 3);
     models[1].params[3] = 1e39;
-    const e = await trainPopulation(gpu(), models, seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }).catch((err: unknown) => err);
+    const e = await trainPopulation(gpu(), models, seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }).catch(
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(InputError);
     expect((e as InputError).field).toBe('models[1].weights.Wy[0][0]');
   });
@@ -246,29 +364,74 @@ await describeGpu('training on WebGPU', (gpu) => {
 
   it('the step-by-step path (for shapes beyond the training kernel) follows the fused kernel', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 4, outputSize: 1 }, 'tanh', 'last', 3));
-    const data = randomBatch({ count: 20, inputSize: 2, outputSize: 1, output: 'last', minLength: 1, maxLength: 6, seed: 6 });
-    const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 30, batchSize: 7, seed: 2, historyEvery: 1 };
+    const data = randomBatch({
+      count: 20,
+      inputSize: 2,
+      outputSize: 1,
+      output: 'last',
+      minLength: 1,
+      maxLength: 6,
+      seed: 6,
+    });
+    const o: TrainOptions = {
+      optimizer: { kind: 'adam', lr: 0.01 },
+      steps: 30,
+      batchSize: 7,
+      seed: 2,
+      historyEvery: 1,
+    };
     const fused = await train(gpu(), model, data, o);
-    const slow = await stepwise(gpu()).population([model], [data], true, resolveOptions(o, 1, 20), { mask: null, trajectory: false });
+    const slow = await stepwise(gpu()).population([model], [data], true, resolveOptions(o, 1, 20), {
+      mask: null,
+      trajectory: false,
+    });
     expectClose(slow.params, fused.model.params, 'params');
-    expectClose(slow.curves, fused.history.slice(0, 30).map((h) => h.loss), 'losses');
+    expectClose(
+      slow.curves,
+      fused.history.slice(0, 30).map((h) => h.loss),
+      'losses',
+    );
     expect(slow.stepsDone[0]).toBe(30);
   });
 
   it('trains shapes beyond the training kernel (H = 20) on the fused gemm path, like the CPU', async () => {
     const model = modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 20, outputSize: 1 }, 'tanh', 'last', 5, 0.2));
-    const data = randomBatch({ count: 10, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 4, seed: 9 });
+    const data = randomBatch({
+      count: 10,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 4,
+      seed: 9,
+    });
     const o: TrainOptions = { optimizer: { kind: 'adam', lr: 0.01 }, steps: 3, historyEvery: 1 };
     const a = await train(gpu(), model, data, o);
     const b = await train(await cpuP, model, data, o);
     expect(a.backend).toBe('webgpu');
     expectClose(a.model.params, b.model.params, 'params');
-    expectClose(a.history.map((h) => h.loss), b.history.map((h) => h.loss), 'history');
+    expectClose(
+      a.history.map((h) => h.loss),
+      b.history.map((h) => h.loss),
+      'history',
+    );
   });
 
   it('reports the validation loss and stops at the next read-back when aborted', async () => {
-    const validation = batchFromArrays([[[0.5], [0.5]], [[1], [0]]], [[0.2], [0.7]], 'last', 1);
-    const r = await train(gpu(), statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 5, validation });
+    const validation = batchFromArrays(
+      [
+        [[0.5], [0.5]],
+        [[1], [0]],
+      ],
+      [[0.2], [0.7]],
+      'last',
+      1,
+    );
+    const r = await train(gpu(), statquest(), seedData(), {
+      optimizer: { kind: 'sgd', lr: 0.1 },
+      steps: 5,
+      validation,
+    });
     const check = await (await cpuP).run(r.model, validation);
     expect(Math.abs(r.validationLoss! - check.loss!)).toBeLessThan(1e-6);
     const ctl = new AbortController();
@@ -289,11 +452,32 @@ await describeGpu('training on WebGPU', (gpu) => {
 await describeGpu('loss landscape on WebGPU', (gpu) => {
   it('equals engine.run on the CPU at sampled points of a 67 × 45 grid', async () => {
     const base = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 1 }, 'relu', 'last', 12));
-    const data = randomBatch({ count: 70, inputSize: 2, outputSize: 1, output: 'last', minLength: 1, maxLength: 7, seed: 13 });
-    const L = await lossLandscape(gpu(), base, data, { param: 'Wh[1][2]', min: -2, max: 2, steps: 67 }, { param: 'by[0]', min: -1, max: 3, steps: 45 });
+    const data = randomBatch({
+      count: 70,
+      inputSize: 2,
+      outputSize: 1,
+      output: 'last',
+      minLength: 1,
+      maxLength: 7,
+      seed: 13,
+    });
+    const L = await lossLandscape(
+      gpu(),
+      base,
+      data,
+      { param: 'Wh[1][2]', min: -2, max: 2, steps: 67 },
+      { param: 'by[0]', min: -1, max: 3, steps: 45 },
+    );
     expect(L.backend).toBe('webgpu');
     const cpu = await cpuP;
-    for (const [ix, iy] of [[0, 0], [66, 44], [13, 7], [64, 31], [40, 44], [1, 43]]) {
+    for (const [ix, iy] of [
+      [0, 0],
+      [66, 44],
+      [13, 7],
+      [64, 31],
+      [40, 44],
+      [1, 43],
+    ]) {
       const params = base.params.slice();
       params[L.xIndex] = L.x[ix];
       params[L.yIndex] = L.y[iy];
@@ -303,20 +487,42 @@ await describeGpu('loss landscape on WebGPU', (gpu) => {
     }
   });
 
-  it('gives the notes\' SSR and the same path as the CPU on the seed network', async () => {
+  it("gives the notes' SSR and the same path as the CPU on the seed network", async () => {
     const base = statquest();
     const path = { optimizer: { kind: 'sgd' as const, lr: 0.05 }, steps: 30 };
-    const a = await lossLandscape(gpu(), base, seedData(), { param: 'w1', min: 1.8, max: 2.8, steps: 3 }, { param: 'w2', min: -0.5, max: 0.5, steps: 2 }, { path });
-    const b = await lossLandscape(await cpuP, base, seedData(), { param: 'w1', min: 1.8, max: 2.8, steps: 3 }, { param: 'w2', min: -0.5, max: 0.5, steps: 2 }, { path });
+    const a = await lossLandscape(
+      gpu(),
+      base,
+      seedData(),
+      { param: 'w1', min: 1.8, max: 2.8, steps: 3 },
+      { param: 'w2', min: -0.5, max: 0.5, steps: 2 },
+      { path },
+    );
+    const b = await lossLandscape(
+      await cpuP,
+      base,
+      seedData(),
+      { param: 'w1', min: 1.8, max: 2.8, steps: 3 },
+      { param: 'w2', min: -0.5, max: 0.5, steps: 2 },
+      { path },
+    );
     expect(Math.abs(a.losses[0] - 0.0001)).toBeLessThan(1e-7);
     expect(a.path!.length).toBe(31);
-    expectClose(a.path!.map((p) => p.x), b.path!.map((p) => p.x), 'path x');
-    expectClose(a.path!.map((p) => p.y), b.path!.map((p) => p.y), 'path y');
+    expectClose(
+      a.path!.map((p) => p.x),
+      b.path!.map((p) => p.x),
+      'path x',
+    );
+    expectClose(
+      a.path!.map((p) => p.y),
+      b.path!.map((p) => p.y),
+      'path y',
+    );
     expectClose(a.losses, b.losses, 'losses');
   });
 });
 
-await describeGpu('the issue\'s sizes on WebGPU', (gpu) => {
+await describeGpu("the issue's sizes on WebGPU", (gpu) => {
   it('10,000 seed networks from random inits: the GPU population equals the CPU', async () => {
     const models = randomPopulation(statquest(), 10_000, 2024);
     const o = { optimizer: DEFAULT_OPTIMIZER, steps: 20, curveEvery: 5 };
@@ -340,14 +546,24 @@ await describeGpu('the issue\'s sizes on WebGPU', (gpu) => {
 await describeGpu(
   'training after a lost device',
   (gpu) => {
-    it('refuses training and loss evaluation with the runtime\'s lost-device error', async () => {
+    it("refuses training and loss evaluation with the runtime's lost-device error", async () => {
       const e = gpu();
       const o = { optimizer: { kind: 'sgd' as const, lr: 0.1 }, steps: 3 };
       expect((await train(e, statquest(), seedData(), o)).steps).toBe(3);
       e.device!.destroy();
       await new Promise((r) => setTimeout(r, 50));
-      await expect(train(e, statquest(), seedData(), o)).rejects.toThrow(/the WebGPU device was lost .*create a new engine/);
-      await expect(lossLandscape(e, statquest(), seedData(), { param: 'w1', min: 0, max: 1, steps: 2 }, { param: 'w2', min: 0, max: 1, steps: 2 })).rejects.toThrow(/device was lost/);
+      await expect(train(e, statquest(), seedData(), o)).rejects.toThrow(
+        /the WebGPU device was lost .*create a new engine/,
+      );
+      await expect(
+        lossLandscape(
+          e,
+          statquest(),
+          seedData(),
+          { param: 'w1', min: 0, max: 1, steps: 2 },
+          { param: 'w2', min: 0, max: 1, steps: 2 },
+        ),
+      ).rejects.toThrow(/device was lost/);
     });
   },
   {},

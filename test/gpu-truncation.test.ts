@@ -12,11 +12,23 @@ import { describeGpu } from './helpers/gpu.ts';
 
 const cpu = await Engine.create({ backend: 'cpu' });
 
-async function expectMatchesCpu(gpu: Result, json: ModelJSON, batch: Batch, truncation: number | undefined): Promise<void> {
+async function expectMatchesCpu(
+  gpu: Result,
+  json: ModelJSON,
+  batch: Batch,
+  truncation: number | undefined,
+): Promise<void> {
   const model = modelFromJSON(json);
   const ref = await cpu.run(model, batch, { gradients: true, outputs: true, truncation });
   const report = compareResults(model, batch, gpu, ref);
-  expect(report.ok, `k=${truncation}\n` + report.checks.map((c) => c.details).filter(Boolean).join('\n')).toBe(true);
+  expect(
+    report.ok,
+    `k=${truncation}\n` +
+      report.checks
+        .map((c) => c.details)
+        .filter(Boolean)
+        .join('\n'),
+  ).toBe(true);
 }
 
 interface Case {
@@ -39,37 +51,49 @@ const cases: Case[] = [
 function makeCase(c: Case, seed: number): { json: ModelJSON; batch: Batch } {
   const json = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.act, c.out, seed, 0.6);
   json.h0 = Array.from({ length: c.H }, (_, j) => 0.2 - 0.15 * j);
-  const batch = randomBatch({ count: c.N, inputSize: c.I, outputSize: c.O, output: c.out, minLength: c.minT, maxLength: c.maxT, seed: seed + 1 });
+  const batch = randomBatch({
+    count: c.N,
+    inputSize: c.I,
+    outputSize: c.O,
+    output: c.out,
+    minLength: c.minT,
+    maxLength: c.maxT,
+    seed: seed + 1,
+  });
   return { json, batch };
 }
 
 for (const unroll of [true, false]) {
-  await describeGpu(`WebGPU truncated BPTT (${unroll ? 'unrolled' : 'loop'} kernel)`, (gpu) => {
-    cases.forEach((c, ci) => {
-      if (!unroll && ci > 0) return; // the loop kernel once; the unrolled (default) one for every case
-      it(`I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}, lengths ${c.minT}..${c.maxT}: k = 1, 2, 3, 5 match the CPU reference`, async () => {
-        const { json, batch } = makeCase(c, 900 + ci);
-        const full = await gpu().run(json, batch, { outputs: true });
-        for (const k of [1, 2, 3, 5]) {
-          const r = await gpu().run(json, batch, { outputs: true, truncation: k });
-          await expectMatchesCpu(r, json, batch, k);
-          // Forward values are those of the untruncated run, bit for bit; the gradients are not.
-          expect(r.loss).toBe(full.loss);
-          expect(Array.from(r.outputs!)).toEqual(Array.from(full.outputs!));
-          expect(Array.from(r.gradsFlat!)).not.toEqual(Array.from(full.gradsFlat!));
-        }
-      });
+  await describeGpu(
+    `WebGPU truncated BPTT (${unroll ? 'unrolled' : 'loop'} kernel)`,
+    (gpu) => {
+      cases.forEach((c, ci) => {
+        if (!unroll && ci > 0) return; // the loop kernel once; the unrolled (default) one for every case
+        it(`I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}, lengths ${c.minT}..${c.maxT}: k = 1, 2, 3, 5 match the CPU reference`, async () => {
+          const { json, batch } = makeCase(c, 900 + ci);
+          const full = await gpu().run(json, batch, { outputs: true });
+          for (const k of [1, 2, 3, 5]) {
+            const r = await gpu().run(json, batch, { outputs: true, truncation: k });
+            await expectMatchesCpu(r, json, batch, k);
+            // Forward values are those of the untruncated run, bit for bit; the gradients are not.
+            expect(r.loss).toBe(full.loss);
+            expect(Array.from(r.outputs!)).toEqual(Array.from(full.outputs!));
+            expect(Array.from(r.gradsFlat!)).not.toEqual(Array.from(full.gradsFlat!));
+          }
+        });
 
-      it(`I=${c.I} H=${c.H} O=${c.O}: k ≥ T is bit-identical to full BPTT on the GPU`, async () => {
-        const { json, batch } = makeCase(c, 900 + ci);
-        const T = maxLength(batch);
-        const full = await gpu().run(json, batch, {});
-        for (const k of [T, T + 7, 2 ** 40]) {
-          const r = await gpu().run(json, batch, { truncation: k });
-          expect(r.loss).toBe(full.loss);
-          expect(Array.from(r.gradsFlat!)).toEqual(Array.from(full.gradsFlat!));
-        }
+        it(`I=${c.I} H=${c.H} O=${c.O}: k ≥ T is bit-identical to full BPTT on the GPU`, async () => {
+          const { json, batch } = makeCase(c, 900 + ci);
+          const T = maxLength(batch);
+          const full = await gpu().run(json, batch, {});
+          for (const k of [T, T + 7, 2 ** 40]) {
+            const r = await gpu().run(json, batch, { truncation: k });
+            expect(r.loss).toBe(full.loss);
+            expect(Array.from(r.gradsFlat!)).toEqual(Array.from(full.gradsFlat!));
+          }
+        });
       });
-    });
-  }, { unroll });
+    },
+    { unroll },
+  );
 }

@@ -43,12 +43,21 @@ await describeGpu('unroll study on WebGPU', (gpu) => {
   it("runs on the engine's runtime: interleaved with engine.run the same terms and loss, refused once the engine is disposed", async () => {
     const e = await Engine.create({ backend: 'webgpu', gpu: { device: gpu().device! } });
     const model = randomModel({ inputSize: 1, hiddenSize: 2, outputSize: 1 }, 'tanh', 'last', 4);
-    const batch = randomBatch({ count: 50, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 5, seed: 5 });
+    const batch = randomBatch({
+      count: 50,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 5,
+      seed: 5,
+    });
     const study = { inputs, w2: w2s, activation: 'tanh' as const };
     const a = await unrollStudy(e, study);
     const r = await e.run(model, batch);
     const [b, r2, c] = await Promise.all([unrollStudy(e, study), e.run(model, batch), unrollStudy(e, study)]);
-    for (const other of [b, c]) other.rows.forEach((row, j) => expect(row.contributions).toEqual(a.rows[j].contributions));
+    for (const other of [b, c])
+      other.rows.forEach((row, j) => expect(row.contributions).toEqual(a.rows[j].contributions));
     expect(r2.loss).toBe(r.loss);
     expect(Array.from(r2.gradsFlat!)).toEqual(Array.from(r.gradsFlat!));
     e.dispose();

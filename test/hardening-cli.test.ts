@@ -4,7 +4,16 @@
 // 130/143/129), a closed stdout ending quietly and a full one in one line, and progress that never reaches stdout.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +37,10 @@ const tmp = (name: string): string => join(dir, `${fileNo++}-${name}`);
 
 const seedData = (): string => {
   const p = tmp('d.json');
-  writeJsonData(p, randomBatch({ count: 6, inputSize: 1, outputSize: 1, output: 'last', minLength: 1, maxLength: 4, seed: 1 }));
+  writeJsonData(
+    p,
+    randomBatch({ count: 6, inputSize: 1, outputSize: 1, output: 'last', minLength: 1, maxLength: 4, seed: 1 }),
+  );
   return p;
 };
 
@@ -38,16 +50,53 @@ describe('option limits are checked first: exit 2 naming the option, nothing wri
   it('gen-data: lengths past the step limit, --max-length below --min-length, too many values (the issue: --min-length 5000 exited 0)', async () => {
     const sub = mkdtempSync(join(dir, 'gen-'));
     const out = join(sub, 'x.rnnb');
-    expectInputError(await cli('gen-data', '--model', 'statquest', '--count', '3', '--min-length', '5000', '--out', out), '--min-length', `from 1 to ${LIMITS.maxSteps}`);
-    expectInputError(await cli('gen-data', '--model', 'statquest', '--count', '3', '--max-length', String(LIMITS.maxSteps + 1), '--out', out), '--max-length');
-    expectInputError(await cli('gen-data', '--model', 'statquest', '--count', '4294967295', '--min-length', '4096', '--out', out), '--count', 'more than a reader can hold');
-    expectInputError(await cli('gen-data', '--model', 'statquest', '--count', '300000000', '--out', join(sub, 'x.json')), '--count', 'JSON reader');
+    expectInputError(
+      await cli('gen-data', '--model', 'statquest', '--count', '3', '--min-length', '5000', '--out', out),
+      '--min-length',
+      `from 1 to ${LIMITS.maxSteps}`,
+    );
+    expectInputError(
+      await cli(
+        'gen-data',
+        '--model',
+        'statquest',
+        '--count',
+        '3',
+        '--max-length',
+        String(LIMITS.maxSteps + 1),
+        '--out',
+        out,
+      ),
+      '--max-length',
+    );
+    expectInputError(
+      await cli('gen-data', '--model', 'statquest', '--count', '4294967295', '--min-length', '4096', '--out', out),
+      '--count',
+      'more than a reader can hold',
+    );
+    expectInputError(
+      await cli('gen-data', '--model', 'statquest', '--count', '300000000', '--out', join(sub, 'x.json')),
+      '--count',
+      'JSON reader',
+    );
     expect(readdirSync(sub)).toEqual([]);
   });
 
   it('gen-data at the limit writes a file that grad reads', async () => {
     const out = tmp('limit.rnnb');
-    const g = await cli('gen-data', '--model', 'statquest', '--count', '2', '--min-length', String(LIMITS.maxSteps), '--max-length', String(LIMITS.maxSteps), '--out', out);
+    const g = await cli(
+      'gen-data',
+      '--model',
+      'statquest',
+      '--count',
+      '2',
+      '--min-length',
+      String(LIMITS.maxSteps),
+      '--max-length',
+      String(LIMITS.maxSteps),
+      '--out',
+      out,
+    );
     expect(g.code).toBe(0);
     expect(readDataFile(out, preset('statquest')).lengths[0]).toBe(LIMITS.maxSteps);
     const r = await cli('grad', '--model', 'statquest', '--data', out, '--backend', 'cpu', '--json');
@@ -56,9 +105,20 @@ describe('option limits are checked first: exit 2 naming the option, nothing wri
   });
 
   it('train: --window past the step limit and --samples × --window too big name the option (the issue: "Invalid typed array length")', async () => {
-    expectInputError(await cli('train', '--backend', 'cpu', '--data', 'sine', '--samples', '16777216', '--window', '5000'), '--window', `from 1 to ${LIMITS.maxSteps}`);
-    expectInputError(await cli('train', '--backend', 'cpu', '--data', 'sine', '--samples', '16777216', '--window', '4096'), '--samples', 'more than one array can hold');
-    expectInputError(await cli('train', '--backend', 'cpu', '--data', 'adding', '--samples', '16777216', '--window', '200'), '--samples');
+    expectInputError(
+      await cli('train', '--backend', 'cpu', '--data', 'sine', '--samples', '16777216', '--window', '5000'),
+      '--window',
+      `from 1 to ${LIMITS.maxSteps}`,
+    );
+    expectInputError(
+      await cli('train', '--backend', 'cpu', '--data', 'sine', '--samples', '16777216', '--window', '4096'),
+      '--samples',
+      'more than one array can hold',
+    );
+    expectInputError(
+      await cli('train', '--backend', 'cpu', '--data', 'adding', '--samples', '16777216', '--window', '200'),
+      '--samples',
+    );
     const csv = tmp('s.csv');
     writeFileSync(csv, 'x\n1\n2\n3\n');
     expectInputError(await cli('train', '--backend', 'cpu', '--data', csv, '--window', '4097'), '--window');
@@ -89,7 +149,8 @@ describe('one number parser for every option', () => {
     for (const cmd of program.commands) {
       for (const opt of cmd.options) {
         if (!opt.parseArg || opt.argChoices) continue;
-        for (const v of ['0x10', 'Infinity']) expect(() => opt.parseArg!(v, undefined), `${cmd.name()} ${opt.long} ${v}`).toThrow();
+        for (const v of ['0x10', 'Infinity'])
+          expect(() => opt.parseArg!(v, undefined), `${cmd.name()} ${opt.long} ${v}`).toThrow();
         checked++;
       }
     }
@@ -98,10 +159,17 @@ describe('one number parser for every option', () => {
 
   it('the CLI refuses --clip-norm 0x10 (it used to run as 16), --lr 0x1, --noise Infinity, --memory-budget 0x100 with exit 2', async () => {
     const d = seedData();
-    expectInputError(await cli('grad', '--model', 'statquest', '--data', d, '--backend', 'cpu', '--clip-norm', '0x10'), '--clip-norm', '0x10');
+    expectInputError(
+      await cli('grad', '--model', 'statquest', '--data', d, '--backend', 'cpu', '--clip-norm', '0x10'),
+      '--clip-norm',
+      '0x10',
+    );
     expectInputError(await cli('train', '--backend', 'cpu', '--lr', '0x1'), '--lr');
     expectInputError(await cli('train', '--backend', 'cpu', '--data', 'sine', '--noise', 'Infinity'), '--noise');
-    expectInputError(await cli('forward', '--model', 'statquest', '--data', d, '--backend', 'cpu', '--memory-budget', '0x100'), '--memory-budget');
+    expectInputError(
+      await cli('forward', '--model', 'statquest', '--data', d, '--backend', 'cpu', '--memory-budget', '0x100'),
+      '--memory-budget',
+    );
     expectInputError(await cli('bench', '--n', '0x10'), '--n');
     expectInputError(await cli('bench', '--budget', 'Infinity'), '--budget');
   });
@@ -111,9 +179,24 @@ describe('the CLI layer: one file per command, no import cycle', () => {
   it('no command file imports src/cli/app.ts, and grad, forward, verify, gen-data, statquest have their own files', () => {
     const commands = join(root, 'src', 'cli', 'commands');
     const files = readdirSync(commands);
-    for (const name of ['grad', 'forward', 'verify', 'gen-data', 'statquest', 'train', 'population', 'landscape', 'unroll-study', 'bench']) expect(files).toContain(`${name}.ts`);
+    for (const name of [
+      'grad',
+      'forward',
+      'verify',
+      'gen-data',
+      'statquest',
+      'train',
+      'population',
+      'landscape',
+      'unroll-study',
+      'bench',
+    ])
+      expect(files).toContain(`${name}.ts`);
     for (const f of files) expect(readFileSync(join(commands, f), 'utf8'), f).not.toMatch(/from '\.\.\/app\.ts'/);
-    for (const f of ['io.ts', 'options.ts', 'progress.ts', 'run.ts']) expect(readFileSync(join(root, 'src', 'cli', f), 'utf8'), f).not.toMatch(/from '\.\/app\.ts'|from '\.\/commands\//);
+    for (const f of ['io.ts', 'options.ts', 'progress.ts', 'run.ts'])
+      expect(readFileSync(join(root, 'src', 'cli', f), 'utf8'), f).not.toMatch(
+        /from '\.\/app\.ts'|from '\.\/commands\//,
+      );
   });
 });
 
@@ -122,12 +205,21 @@ describe('files: unknown keys, mode mismatch, escaped names', () => {
     const d = seedData();
     const m = tmp('m.json');
     writeFileSync(m, JSON.stringify({ ...STATQUEST_JSON, Output: 'all' }));
-    expectInputError(await cli('grad', '--model', m, '--data', d, '--backend', 'cpu'), `${m}: Output: unknown key (did you mean "output"?)`);
+    expectInputError(
+      await cli('grad', '--model', m, '--data', d, '--backend', 'cpu'),
+      `${m}: Output: unknown key (did you mean "output"?)`,
+    );
     writeFileSync(m, JSON.stringify({ ...STATQUEST_JSON, h_0: [1] }));
-    expectInputError(await cli('forward', '--model', m, '--data', d, '--backend', 'cpu'), 'h_0: unknown key (did you mean "h0"?)');
+    expectInputError(
+      await cli('forward', '--model', m, '--data', d, '--backend', 'cpu'),
+      'h_0: unknown key (did you mean "h0"?)',
+    );
     const d2 = tmp('d2.json');
     writeFileSync(d2, JSON.stringify({ inputs: [[[1]]], targets: [[1]], weights: [] }));
-    expectInputError(await cli('grad', '--model', 'statquest', '--data', d2, '--backend', 'cpu'), `${d2}: weights: unknown key`);
+    expectInputError(
+      await cli('grad', '--model', 'statquest', '--data', d2, '--backend', 'cpu'),
+      `${d2}: weights: unknown key`,
+    );
     // train --init reads model files the same way.
     expectInputError(await cli('train', '--backend', 'cpu', '--init', m, '--steps', '1'), 'h_0');
   });
@@ -135,7 +227,12 @@ describe('files: unknown keys, mode mismatch, escaped names', () => {
   it('an "all" model with "last" data says the output modes differ', async () => {
     const m = tmp('all.json');
     writeFileSync(m, JSON.stringify({ ...STATQUEST_JSON, output: 'all' }));
-    expectInputError(await cli('grad', '--model', m, '--data', seedData(), '--backend', 'cpu'), 'targets: the output modes differ', 'output "last"', 'output is "all"');
+    expectInputError(
+      await cli('grad', '--model', m, '--data', seedData(), '--backend', 'cpu'),
+      'targets: the output modes differ',
+      'output "last"',
+      'output is "all"',
+    );
   });
 
   it('file names with a newline, an ANSI escape or a bidi override are escaped: one line, no control characters', async () => {
@@ -163,17 +260,35 @@ describe('--json failures print a JSON error object on stdout as well', () => {
     const r = await cli('grad', '--model', 'statquest', '--data', missing, '--backend', 'cpu', '--json');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`webgpu-rnn: ${missing}: file not found\n`);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'input', field: null, message: `${missing}: file not found` } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: 'input', field: null, message: `${missing}: file not found` },
+    });
     const m = tmp('m.json');
     writeFileSync(m, JSON.stringify({ ...STATQUEST_JSON, Output: 'all' }));
-    expect(JSON.parse((await cli('forward', '--model', m, '--data', d, '--backend', 'cpu', '--json')).stdout).error).toMatchObject({ code: 'input', field: 'Output' });
-    const o = await cli('grad', '--model', 'statquest', '--data', d, '--backend', 'cpu', '--json', '--clip-norm', '0x10');
+    expect(
+      JSON.parse((await cli('forward', '--model', m, '--data', d, '--backend', 'cpu', '--json')).stdout).error,
+    ).toMatchObject({ code: 'input', field: 'Output' });
+    const o = await cli(
+      'grad',
+      '--model',
+      'statquest',
+      '--data',
+      d,
+      '--backend',
+      'cpu',
+      '--json',
+      '--clip-norm',
+      '0x10',
+    );
     expect(o.code).toBe(2);
     expect(JSON.parse(o.stdout).error).toMatchObject({ code: 'usage', field: '--clip-norm' });
     const u = await cli('gen-data', '--json', '--model', 'statquest', '--count', '1', '--out', tmp('x.rnnb'), '--frob');
     expect(JSON.parse(u.stdout).error).toMatchObject({ code: 'usage', field: '--frob' });
     const big = tmp('big.json');
-    writeFileSync(big, JSON.stringify({ ...STATQUEST_JSON, weights: { Wx: [[1]], Wh: [[1e200]], bh: [0], Wy: [[1]], by: [0] } }));
+    writeFileSync(
+      big,
+      JSON.stringify({ ...STATQUEST_JSON, weights: { Wx: [[1]], Wh: [[1e200]], bh: [0], Wy: [[1]], by: [0] } }),
+    );
     const n = await cli('forward', '--model', big, '--data', d, '--backend', 'cpu', '--json');
     expect(n.code).toBe(3);
     expect(JSON.parse(n.stdout).error.code).toBe('non-finite');
@@ -217,8 +332,29 @@ describe('progress: on a terminal after about a second, on stderr only', () => {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Starts gen-data writing a large file, waits for its temporary file, sends `signal`; resolves with the exit code. */
-async function interruptGenData(signal: NodeJS.Signals, out: string, count: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [...CLI, 'gen-data', '--model', 'statquest', '--count', count, '--min-length', '50', '--max-length', '100', '--out', out], { cwd: root });
+async function interruptGenData(
+  signal: NodeJS.Signals,
+  out: string,
+  count: string,
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...CLI,
+      'gen-data',
+      '--model',
+      'statquest',
+      '--count',
+      count,
+      '--min-length',
+      '50',
+      '--max-length',
+      '100',
+      '--out',
+      out,
+    ],
+    { cwd: root },
+  );
   let stderr = '';
   child.stderr.on('data', (b) => (stderr += b));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -236,23 +372,30 @@ describe('signals leave no litter', () => {
     ['SIGINT', 130, 'rnnb'],
     ['SIGTERM', 143, 'json'],
     ['SIGHUP', 129, 'rnnb'],
-  ] as const)('%s during gen-data (%s) removes the temporary file and exits %i; an existing file is untouched', async (signal, code, ext) => {
-    const sub = mkdtempSync(join(dir, 'sig-'));
-    const out = join(sub, `big.${ext}`);
-    writeFileSync(out, 'old');
-    chmodSync(out, 0o600);
-    const r = await interruptGenData(signal, out, ext === 'json' ? '400000' : '3000000');
-    expect(r.code).toBe(code);
-    expect(readdirSync(sub)).toEqual([`big.${ext}`]);
-    expect(statSync(out).size).toBe(3);
-    expect(statSync(out).mode & 0o777).toBe(0o600);
-  }, 90_000);
+  ] as const)(
+    '%s during gen-data (%s) removes the temporary file and exits %i; an existing file is untouched',
+    async (signal, code, ext) => {
+      const sub = mkdtempSync(join(dir, 'sig-'));
+      const out = join(sub, `big.${ext}`);
+      writeFileSync(out, 'old');
+      chmodSync(out, 0o600);
+      const r = await interruptGenData(signal, out, ext === 'json' ? '400000' : '3000000');
+      expect(r.code).toBe(code);
+      expect(readdirSync(sub)).toEqual([`big.${ext}`]);
+      expect(statSync(out).size).toBe(3);
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+    },
+    90_000,
+  );
 });
 
 describe('stdout closed or full', () => {
   const d = (() => {
     const p = join(mkdtempSync(join(tmpdir(), 'webgpu-rnn-pipe-')), 'd.json');
-    writeJsonData(p, randomBatch({ count: 200, inputSize: 1, outputSize: 1, output: 'last', minLength: 1, maxLength: 4, seed: 1 }));
+    writeJsonData(
+      p,
+      randomBatch({ count: 200, inputSize: 1, outputSize: 1, output: 'last', minLength: 1, maxLength: 4, seed: 1 }),
+    );
     return p;
   })();
   const sh = (pipeline: string): { code: number | null; stdout: string; stderr: string } => {
@@ -277,7 +420,9 @@ describe('stdout closed or full', () => {
     const full = sh(`${grad} >/dev/full`);
     expect(full.code).toBe(1);
     expect(full.stderr).toBe('webgpu-rnn: cannot write to stdout: no space left on the device\n');
-    const gen = sh(`${CLI_SHELL} gen-data --model statquest --count 2 --out ${join(dirname(d), 'g.json')} --json >/dev/full`);
+    const gen = sh(
+      `${CLI_SHELL} gen-data --model statquest --count 2 --out ${join(dirname(d), 'g.json')} --json >/dev/full`,
+    );
     expect(gen.code).toBe(1);
     expect(gen.stderr).toBe('webgpu-rnn: cannot write to stdout: no space left on the device\n');
     expect(existsSync(join(dirname(d), 'g.json'))).toBe(true); // the file was written before the summary failed

@@ -3,13 +3,33 @@
 // accepts, a replaced file keeps its permission bits, and a refused write leaves nothing on disk.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { inputError, tempFiles } from './helpers/files.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
-import { MAX_TEXT_BYTES, readDataFile, readJsonFile, writeDataFile, writeJsonData, writeRandomData, writeRandomDataAsync } from '../src/io/files.ts';
+import {
+  MAX_TEXT_BYTES,
+  readDataFile,
+  readJsonFile,
+  writeDataFile,
+  writeJsonData,
+  writeRandomData,
+  writeRandomDataAsync,
+} from '../src/io/files.ts';
 import { decodeRnnb, RNNB_HEADER_BYTES } from '../src/io/rnnb.ts';
 import { LIMITS, preset, type ModelJSON } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
@@ -38,7 +58,11 @@ function readInChild(path: string, model: ModelJSON = preset('statquest')): { me
     let message = 'read';
     try { readDataFile(${JSON.stringify(path)}, ${JSON.stringify(model)}); } catch (e) { message = e.name + ': ' + e.message; }
     console.log(JSON.stringify({ message, rssMiB: process.resourceUsage().maxRSS / 1024 }));`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as { message: string; rssMiB: number };
 }
@@ -51,7 +75,9 @@ describe('limits known from the size or the header are refused before memory is 
     const L = 2 ** 28;
     const path = sparseRnnb(1, [L], RNNB_HEADER_BYTES + 4 + 4 * L + 4);
     const r = readInChild(path);
-    expect(r.message).toBe(`InputError: ${path}: lengths[0]: a sequence may have at most ${LIMITS.maxSteps} steps, got ${L}`);
+    expect(r.message).toBe(
+      `InputError: ${path}: lengths[0]: a sequence may have at most ${LIMITS.maxSteps} steps, got ${L}`,
+    );
     expect(r.rssMiB).toBeLessThan(RSS_CEILING);
   });
 
@@ -65,14 +91,22 @@ describe('limits known from the size or the header are refused before memory is 
 
   it('RNNB variants: a bad length deep in the table, and a table that claims more steps than the file holds', () => {
     // lengths[2] is past the limit; the file is big enough for what the first two claim.
-    const p1 = sparseRnnb(3, [5, 7, LIMITS.maxSteps + 1], RNNB_HEADER_BYTES + 12 + 4 * (5 + 7 + LIMITS.maxSteps + 1) + 12);
-    expect(readInChild(p1).message).toContain(`lengths[2]: a sequence may have at most ${LIMITS.maxSteps} steps, got ${LIMITS.maxSteps + 1}`);
+    const p1 = sparseRnnb(
+      3,
+      [5, 7, LIMITS.maxSteps + 1],
+      RNNB_HEADER_BYTES + 12 + 4 * (5 + 7 + LIMITS.maxSteps + 1) + 12,
+    );
+    expect(readInChild(p1).message).toContain(
+      `lengths[2]: a sequence may have at most ${LIMITS.maxSteps} steps, got ${LIMITS.maxSteps + 1}`,
+    );
     // 2^20 sequences of 4096 steps in a file of a few MiB: truncated, found from the sizes before reading values.
     const N = 2 ** 20;
     const lengths = new Array<number>(N).fill(LIMITS.maxSteps);
     const p2 = sparseRnnb(N, lengths, RNNB_HEADER_BYTES + 4 * N + 8 * N);
     const r = readInChild(p2);
-    expect(r.message).toMatch(/lengths\[65535\]: truncated file: the lengths up to here \(268435456 steps so far\) need at least \d+ bytes, got 12582944/);
+    expect(r.message).toMatch(
+      /lengths\[65535\]: truncated file: the lengths up to here \(268435456 steps so far\) need at least \d+ bytes, got 12582944/,
+    );
     expect(r.rssMiB).toBeLessThan(RSS_CEILING);
     // Too short for N sequences of one step each: refused from the header and the size alone.
     const p3 = sparseRnnb(2 ** 26, [], RNNB_HEADER_BYTES + 4 * 2 ** 26 + 100);
@@ -88,7 +122,9 @@ describe('limits known from the size or the header are refused before memory is 
     ftruncateSync(fd, 3 * 2 ** 30);
     closeSync(fd);
     const r = readInChild(path);
-    expect(r.message).toBe(`InputError: ${path}: file too large to read as JSON: ${3 * 2 ** 30} bytes, the limit is ${MAX_TEXT_BYTES} (use the binary .rnnb format for big batches)`);
+    expect(r.message).toBe(
+      `InputError: ${path}: file too large to read as JSON: ${3 * 2 ** 30} bytes, the limit is ${MAX_TEXT_BYTES} (use the binary .rnnb format for big batches)`,
+    );
     expect(r.rssMiB).toBeLessThan(RSS_CEILING);
   });
 
@@ -104,19 +140,34 @@ describe('limits known from the size or the header are refused before memory is 
 
   it('JSON data with a sequence past the step limit names the file and the sequence', () => {
     const path = tmp('long.json');
-    writeFileSync(path, JSON.stringify({ inputs: [[[1]], new Array(LIMITS.maxSteps + 1).fill([0.5])], targets: [[0], [1]] }));
+    writeFileSync(
+      path,
+      JSON.stringify({ inputs: [[[1]], new Array(LIMITS.maxSteps + 1).fill([0.5])], targets: [[0], [1]] }),
+    );
     const e = inputError(() => readDataFile(path, preset('statquest')));
-    expect(e.message).toBe(`${path}: inputs[1]: a sequence may have at most ${LIMITS.maxSteps} steps, got ${LIMITS.maxSteps + 1}`);
+    expect(e.message).toBe(
+      `${path}: inputs[1]: a sequence may have at most ${LIMITS.maxSteps} steps, got ${LIMITS.maxSteps + 1}`,
+    );
   });
 
   it('a non-finite value in RNNB is named while streaming (inputs chunk by chunk)', () => {
     const m = randomModel({ inputSize: 2, hiddenSize: 2, outputSize: 1 }, 'tanh', 'last', 3);
-    const b = randomBatch({ count: 4, inputSize: 2, outputSize: 1, output: 'last', minLength: 3, maxLength: 3, seed: 2 });
+    const b = randomBatch({
+      count: 4,
+      inputSize: 2,
+      outputSize: 1,
+      output: 'last',
+      minLength: 3,
+      maxLength: 3,
+      seed: 2,
+    });
     const path = tmp('nan.rnnb');
     writeDataFile(path, b);
     const bytes = new Uint8Array(readFileSync(path));
     new DataView(bytes.buffer).setFloat32(RNNB_HEADER_BYTES + 16 + 4 * (3 * 2 + 2 + 1), Infinity, true); // sequence 1, step 1, value 1
-    expect(inputError(() => decodeRnnb(bytes, m, 'x.rnnb')).message).toBe('x.rnnb: inputs[1][1][1]: must be finite, got Infinity');
+    expect(inputError(() => decodeRnnb(bytes, m, 'x.rnnb')).message).toBe(
+      'x.rnnb: inputs[1][1][1]: must be finite, got Infinity',
+    );
   });
 });
 
@@ -125,7 +176,15 @@ describe('what the writers write, the readers accept; what they would refuse is 
     const m = randomModel({ inputSize: 1, hiddenSize: 2, outputSize: 1 }, 'tanh', 'all', 5);
     for (const ext of ['json', 'rnnb']) {
       const path = tmp(`limit.${ext}`);
-      const opts = { count: 2, inputSize: 1, outputSize: 1, output: 'all' as const, minLength: LIMITS.maxSteps, maxLength: LIMITS.maxSteps, seed: 4 };
+      const opts = {
+        count: 2,
+        inputSize: 1,
+        outputSize: 1,
+        output: 'all' as const,
+        minLength: LIMITS.maxSteps,
+        maxLength: LIMITS.maxSteps,
+        seed: 4,
+      };
       await writeRandomDataAsync(path, opts);
       const b = readDataFile(path, m);
       expect(Array.from(b.lengths)).toEqual([LIMITS.maxSteps, LIMITS.maxSteps]);
@@ -134,14 +193,40 @@ describe('what the writers write, the readers accept; what they would refuse is 
   });
 
   it('a JSON file that would pass the JSON reader limit is refused while writing, leaving nothing behind', async () => {
-    const b = randomBatch({ count: 50, inputSize: 1, outputSize: 1, output: 'last', minLength: 10, maxLength: 10, seed: 1 });
+    const b = randomBatch({
+      count: 50,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 10,
+      maxLength: 10,
+      seed: 1,
+    });
     const sub = mkdtempSync(join(dir, 'limit-'));
     const path = join(sub, 'd.json');
     expect(inputError(() => writeJsonData(path, b, 2000)).message).toContain('more than the JSON reader accepts');
-    await expect(writeRandomDataAsync(path, { count: 50, inputSize: 1, outputSize: 1, output: 'last', minLength: 10, maxLength: 10, seed: 1 }, 2000)).rejects.toThrow(/more than the JSON reader accepts/);
+    await expect(
+      writeRandomDataAsync(
+        path,
+        { count: 50, inputSize: 1, outputSize: 1, output: 'last', minLength: 10, maxLength: 10, seed: 1 },
+        2000,
+      ),
+    ).rejects.toThrow(/more than the JSON reader accepts/);
     expect(readdirSync(sub)).toEqual([]);
     // Refused from the options alone: even the shortest draw would be too large.
-    expect(inputError(() => writeRandomData(path, { count: 2 ** 28, inputSize: 4, outputSize: 1, output: 'last', minLength: 1, maxLength: 1, seed: 1 })).field).toBe('count');
+    expect(
+      inputError(() =>
+        writeRandomData(path, {
+          count: 2 ** 28,
+          inputSize: 4,
+          outputSize: 1,
+          output: 'last',
+          minLength: 1,
+          maxLength: 1,
+          seed: 1,
+        }),
+      ).field,
+    ).toBe('count');
     expect(readdirSync(sub)).toEqual([]);
   });
 });
@@ -151,7 +236,11 @@ describe('a replaced file keeps its mode; a new file gets the umask', () => {
   const modeOf = (p: string): number => statSync(p).mode & 0o777;
 
   it('replacing 600, 640 and 755 files keeps them (RNNB, JSON, text)', () => {
-    for (const [mode, ext] of [[0o600, 'rnnb'], [0o640, 'json'], [0o755, 'txt']] as const) {
+    for (const [mode, ext] of [
+      [0o600, 'rnnb'],
+      [0o640, 'json'],
+      [0o755, 'txt'],
+    ] as const) {
       const path = tmp(`keep.${ext}`);
       writeFileSync(path, 'old');
       chmodSync(path, mode);
@@ -164,7 +253,11 @@ describe('a replaced file keeps its mode; a new file gets the umask', () => {
   it('a new file gets 0666 less the umask (022 → 644, 077 → 600)', async () => {
     const old = process.umask();
     try {
-      for (const [umask, want] of [[0o022, 0o644], [0o077, 0o600], [0o002, 0o664]] as const) {
+      for (const [umask, want] of [
+        [0o022, 0o644],
+        [0o077, 0o600],
+        [0o002, 0o664],
+      ] as const) {
         process.umask(umask);
         const p1 = tmp('new.rnnb');
         writeDataFile(p1, b);

@@ -22,7 +22,15 @@ async function inputError(f: () => unknown): Promise<InputError> {
   throw new Error('expected an InputError, got none');
 }
 
-const seedBatch = (): Batch => batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last');
+const seedBatch = (): Batch =>
+  batchFromArrays(
+    [
+      [[1], [0.5]],
+      [[0], [0.5]],
+    ],
+    [[0], [1]],
+    'last',
+  );
 
 describe('a validated model is recognised by construction, not by a key', () => {
   it('model JSON with a "params" key is validated (the issue case: it used to skip validation and return loss 1)', async () => {
@@ -37,11 +45,14 @@ describe('a validated model is recognised by construction, not by a key', () => 
     const cpu = await Engine.create({ backend: 'cpu' });
     const good = modelFromJSON(preset('statquest'));
     const plain = { ...good }; // a copy loses the brand
-    const bad = async (patch: Record<string, unknown>): Promise<InputError> => inputError(() => cpu.run({ ...plain, ...patch } as Model, seedBatch()));
+    const bad = async (patch: Record<string, unknown>): Promise<InputError> =>
+      inputError(() => cpu.run({ ...plain, ...patch } as Model, seedBatch()));
     expect((await bad({ params: [null, null, null, null, null] })).field).toBe('params[0]');
     expect((await bad({ params: new Float64Array(4) })).message).toContain('params: expected 5 entries, got 4');
     expect((await bad({ params: Float64Array.of(1, 2, NaN, 4, 5) })).field).toBe('params[2]');
-    expect((await bad({ activation: 'sigmoid' })).message).toContain('activation: must be one of "relu", "tanh", "identity", got "sigmoid"');
+    expect((await bad({ activation: 'sigmoid' })).message).toContain(
+      'activation: must be one of "relu", "tanh", "identity", got "sigmoid"',
+    );
     expect((await bad({ output: 'every' })).field).toBe('output');
     expect((await bad({ hiddenSize: 0 })).field).toBe('hiddenSize');
     expect((await bad({ h0: [1, 2] })).message).toContain('h0: expected 1 entries, got 2');
@@ -64,39 +75,88 @@ describe('a validated model is recognised by construction, not by a key', () => 
   it('null and non-object models, batches and options are InputErrors naming them', async () => {
     const cpu = await Engine.create({ backend: 'cpu' });
     const m = modelFromJSON(preset('statquest'));
-    expect((await inputError(() => cpu.run(null as unknown as Model, seedBatch()))).message).toBe('model: expected a model (model JSON or a Model), got null');
-    expect((await inputError(() => cpu.run(42 as unknown as Model, seedBatch()))).message).toBe('model: expected a model object, got the number 42');
-    expect((await inputError(() => cpu.run(m, null as unknown as Batch))).message).toBe('batch: expected a batch, got null');
-    expect((await inputError(() => cpu.run(m, { ...seedBatch(), lengths: [2, 2] } as unknown as Batch))).field).toBe('lengths');
-    expect((await inputError(() => cpu.run(m, { ...seedBatch(), inputs: [1, 0.5, 0, 0.5] } as unknown as Batch))).message).toContain('inputs: expected a Float32Array or Float64Array, got an array');
+    expect((await inputError(() => cpu.run(null as unknown as Model, seedBatch()))).message).toBe(
+      'model: expected a model (model JSON or a Model), got null',
+    );
+    expect((await inputError(() => cpu.run(42 as unknown as Model, seedBatch()))).message).toBe(
+      'model: expected a model object, got the number 42',
+    );
+    expect((await inputError(() => cpu.run(m, null as unknown as Batch))).message).toBe(
+      'batch: expected a batch, got null',
+    );
+    expect((await inputError(() => cpu.run(m, { ...seedBatch(), lengths: [2, 2] } as unknown as Batch))).field).toBe(
+      'lengths',
+    );
+    expect(
+      (await inputError(() => cpu.run(m, { ...seedBatch(), inputs: [1, 0.5, 0, 0.5] } as unknown as Batch))).message,
+    ).toContain('inputs: expected a Float32Array or Float64Array, got an array');
     expect((await inputError(() => cpu.run(m, seedBatch(), null as never))).field).toBe('options');
   });
 
   it('engine options: memoryBudget NaN, a negative or fractional budget, an unknown backend or precision', async () => {
     for (const memoryBudget of [NaN, -1, 0.5, Infinity, '1M']) {
-      const e = await inputError(() => Engine.create({ backend: 'cpu', gpu: { memoryBudget: memoryBudget as number } }));
+      const e = await inputError(() =>
+        Engine.create({ backend: 'cpu', gpu: { memoryBudget: memoryBudget as number } }),
+      );
       expect(e.field).toBe('gpu.memoryBudget');
     }
-    expect((await inputError(() => Engine.create({ backend: 'gpu' as never }))).message).toBe('options: backend: must be "webgpu", "cpu" or "auto", got the string "gpu"');
-    expect((await inputError(() => Engine.create({ backend: 'cpu', cpuPrecision: 'f16' as never }))).field).toBe('cpuPrecision');
+    expect((await inputError(() => Engine.create({ backend: 'gpu' as never }))).message).toBe(
+      'options: backend: must be "webgpu", "cpu" or "auto", got the string "gpu"',
+    );
+    expect((await inputError(() => Engine.create({ backend: 'cpu', cpuPrecision: 'f16' as never }))).field).toBe(
+      'cpuPrecision',
+    );
     expect((await inputError(() => Engine.create(null as never))).source).toBe('options');
   });
 });
 
 describe('batchFromArrays refuses what it used to drop or crash on', () => {
   it('an empty batch, an empty sequence, a ragged step, ragged targets, non-numbers', async () => {
-    expect((await inputError(() => batchFromArrays([], null, 'last'))).message).toBe('data: inputs: the batch is empty: it needs at least one sequence');
+    expect((await inputError(() => batchFromArrays([], null, 'last'))).message).toBe(
+      'data: inputs: the batch is empty: it needs at least one sequence',
+    );
     expect((await inputError(() => batchFromArrays([[[1]], []], null, 'last'))).field).toBe('inputs[1]');
     // The issue case: a step with an extra value was silently dropped.
-    expect((await inputError(() => batchFromArrays([[[1, 2], [3, 4, 5]]], null, 'last'))).message).toBe('data: inputs[0][1]: expected 2 values (as in the first row), got 3');
+    expect(
+      (
+        await inputError(() =>
+          batchFromArrays(
+            [
+              [
+                [1, 2],
+                [3, 4, 5],
+              ],
+            ],
+            null,
+            'last',
+          ),
+        )
+      ).message,
+    ).toBe('data: inputs[0][1]: expected 2 values (as in the first row), got 3');
     expect((await inputError(() => batchFromArrays([[[1, 2]], [[3]]], null, 'last'))).field).toBe('inputs[1][0]');
     expect((await inputError(() => batchFromArrays([[[1]], [[2]]], [[0], [0, 1]], 'last'))).field).toBe('targets[1]');
-    expect((await inputError(() => batchFromArrays([[[1]], [[2]]], [[0]], 'last'))).message).toContain('targets: expected 2 entries (one per sequence), got 1');
-    expect((await inputError(() => batchFromArrays([[[1], [2]]], [[[0]]], 'all'))).message).toContain('targets[0]: expected 2 steps (as inputs[0]), got 1');
-    expect((await inputError(() => batchFromArrays([[[1], ['x' as unknown as number]]], null, 'last'))).field).toBe('inputs[0][1][0]');
+    expect((await inputError(() => batchFromArrays([[[1]], [[2]]], [[0]], 'last'))).message).toContain(
+      'targets: expected 2 entries (one per sequence), got 1',
+    );
+    expect((await inputError(() => batchFromArrays([[[1], [2]]], [[[0]]], 'all'))).message).toContain(
+      'targets[0]: expected 2 steps (as inputs[0]), got 1',
+    );
+    expect((await inputError(() => batchFromArrays([[[1], ['x' as unknown as number]]], null, 'last'))).field).toBe(
+      'inputs[0][1][0]',
+    );
     expect((await inputError(() => batchFromArrays(null as never, null, 'last'))).field).toBe('inputs');
     // A well-formed batch still builds, with the values where they belong.
-    const b = batchFromArrays([[[1, 2], [3, 4]], [[5, 6]]], [[[7], [8]], [[9]]], 'all');
+    const b = batchFromArrays(
+      [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [[5, 6]],
+      ],
+      [[[7], [8]], [[9]]],
+      'all',
+    );
     expect(Array.from(b.inputs)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(b.targets!)).toEqual([7, 8, 9]);
   });
@@ -106,9 +166,15 @@ describe('unknown keys are errors that suggest the nearest known key', () => {
   const model = (): Record<string, unknown> => JSON.parse(JSON.stringify(STATQUEST_JSON));
 
   it('model JSON: Output, h_0, weights.wx, a key with no near match', async () => {
-    expect((await inputError(() => parseModel({ ...model(), Output: 'all' }, 'm.json'))).message).toBe('m.json: Output: unknown key (did you mean "output"?)');
-    expect((await inputError(() => parseModel({ ...model(), h_0: [1] }, 'm.json'))).message).toBe('m.json: h_0: unknown key (did you mean "h0"?)');
-    expect((await inputError(() => parseModel({ ...model(), hidden_size: 1 }))).message).toContain('did you mean "hiddenSize"?');
+    expect((await inputError(() => parseModel({ ...model(), Output: 'all' }, 'm.json'))).message).toBe(
+      'm.json: Output: unknown key (did you mean "output"?)',
+    );
+    expect((await inputError(() => parseModel({ ...model(), h_0: [1] }, 'm.json'))).message).toBe(
+      'm.json: h_0: unknown key (did you mean "h0"?)',
+    );
+    expect((await inputError(() => parseModel({ ...model(), hidden_size: 1 }))).message).toContain(
+      'did you mean "hiddenSize"?',
+    );
     const w = model();
     (w.weights as Record<string, unknown>).wx = [[1]];
     expect((await inputError(() => parseModel(w))).message).toBe('model: weights.wx: unknown key (did you mean "Wx"?)');
@@ -119,17 +185,27 @@ describe('unknown keys are errors that suggest the nearest known key', () => {
 
   it('data JSON: "target", "input", an extra key', async () => {
     const m = preset('statquest');
-    expect((await inputError(() => parseData({ inputs: [[[1]]], target: [[0]] }, m, 'd.json'))).message).toBe('d.json: target: unknown key (did you mean "targets"?)');
-    expect((await inputError(() => parseData({ input: [[[1]]] }, m, 'd.json'))).message).toBe('d.json: input: unknown key (did you mean "inputs"?)');
+    expect((await inputError(() => parseData({ inputs: [[[1]]], target: [[0]] }, m, 'd.json'))).message).toBe(
+      'd.json: target: unknown key (did you mean "targets"?)',
+    );
+    expect((await inputError(() => parseData({ input: [[[1]]] }, m, 'd.json'))).message).toBe(
+      'd.json: input: unknown key (did you mean "inputs"?)',
+    );
     expect((await inputError(() => parseData({ inputs: [[[1]]], meta: {} }, m))).field).toBe('meta');
   });
 
   it('a missing key is worded as missing, and kinds read properly', async () => {
-    expect((await inputError(() => parseData({}, preset('statquest')))).message).toBe('data: inputs: missing: expected an array');
+    expect((await inputError(() => parseData({}, preset('statquest')))).message).toBe(
+      'data: inputs: missing: expected an array',
+    );
     const { weights: _w, ...noWeights } = model();
     expect((await inputError(() => parseModel(noWeights))).message).toBe('model: weights: missing: expected an object');
-    expect((await inputError(() => parseModel({ ...model(), inputSize: '1' }))).message).toBe('model: inputSize: expected a number, got the string "1"');
-    expect((await inputError(() => parseData({ inputs: {} }, preset('statquest')))).message).toBe('data: inputs: expected an array, got an object');
+    expect((await inputError(() => parseModel({ ...model(), inputSize: '1' }))).message).toBe(
+      'model: inputSize: expected a number, got the string "1"',
+    );
+    expect((await inputError(() => parseData({ inputs: {} }, preset('statquest')))).message).toBe(
+      'data: inputs: expected an array, got an object',
+    );
   });
 
   it('nearest() picks by case-insensitive edit distance and gives up when nothing is close', () => {
@@ -143,27 +219,60 @@ describe('messages that used to confuse', () => {
   it('an "all" model with "last" data (and the reverse) says the output modes differ', async () => {
     const all = randomModel({ inputSize: 1, hiddenSize: 2, outputSize: 2 }, 'tanh', 'all', 1);
     const e = await inputError(() => parseData({ inputs: [[[1], [2]]], targets: [[0, 1]] }, all, 'd.json'));
-    expect(e.message).toBe('d.json: targets: the output modes differ: the data has one target per sequence (output "last") but the model\'s output is "all"');
+    expect(e.message).toBe(
+      'd.json: targets: the output modes differ: the data has one target per sequence (output "last") but the model\'s output is "all"',
+    );
     const last = { ...all, output: 'last' as const };
-    const r = await inputError(() => parseData({ inputs: [[[1], [2]]], targets: [[[0, 1], [1, 0]]] }, last, 'd.json'));
-    expect(r.message).toContain('the output modes differ: the data has one target per step (output "all") but the model\'s output is "last"');
+    const r = await inputError(() =>
+      parseData(
+        {
+          inputs: [[[1], [2]]],
+          targets: [
+            [
+              [0, 1],
+              [1, 0],
+            ],
+          ],
+        },
+        last,
+        'd.json',
+      ),
+    );
+    expect(r.message).toContain(
+      'the output modes differ: the data has one target per step (output "all") but the model\'s output is "last"',
+    );
   });
 
   it('the float32-range check names the files it is given', async () => {
-    const json: ModelJSON = { ...preset('statquest'), weights: { Wx: [[1e300]], Wh: [[0]], bh: [0], Wy: [[1]], by: [0] } };
+    const json: ModelJSON = {
+      ...preset('statquest'),
+      weights: { Wx: [[1e300]], Wh: [[0]], bh: [0], Wy: [[1]], by: [0] },
+    };
     const e = await inputError(() => checkFloat32Range(modelFromJSON(json), seedBatch(), 'd.json', 'm.json'));
-    expect(e.message).toBe('m.json: weights.Wx[0][0]: 1e+300 overflows float32 (the WebGPU backend computes in float32)');
+    expect(e.message).toBe(
+      'm.json: weights.Wx[0][0]: 1e+300 overflows float32 (the WebGPU backend computes in float32)',
+    );
     const b = seedBatch();
     b.inputs[3] = -1e39;
     const d = await inputError(() => checkFloat32Range(modelFromJSON(preset('statquest')), b, 'd.json', 'm.json'));
-    expect(d.message).toBe('d.json: inputs[1][1][0]: -1e+39 overflows float32 (the WebGPU backend computes in float32)');
+    expect(d.message).toBe(
+      'd.json: inputs[1][1][0]: -1e+39 overflows float32 (the WebGPU backend computes in float32)',
+    );
   });
 });
 
 describe('dispose during a run', () => {
   it('CPU: the run in flight rejects with a GpuError saying the engine was disposed; later runs are refused', async () => {
     const cpu = await Engine.create({ backend: 'cpu' });
-    const b = randomBatch({ count: 20, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 5, seed: 1 });
+    const b = randomBatch({
+      count: 20,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 5,
+      seed: 1,
+    });
     const run = cpu.run(preset('statquest'), b);
     cpu.dispose();
     await expect(run).rejects.toThrow(GpuError);
@@ -176,7 +285,15 @@ describe('dispose during a run', () => {
     const gpu = await tryGpuEngine();
     if (typeof gpu === 'string') return void console.warn(`[webgpu-rnn] dispose-during-run GPU case skipped: ${gpu}`);
     const m = randomModel({ inputSize: 2, hiddenSize: 16, outputSize: 1 }, 'tanh', 'last', 2);
-    const b = randomBatch({ count: 512, inputSize: 2, outputSize: 1, output: 'last', minLength: 20, maxLength: 30, seed: 2 });
+    const b = randomBatch({
+      count: 512,
+      inputSize: 2,
+      outputSize: 1,
+      output: 'last',
+      minLength: 20,
+      maxLength: 30,
+      seed: 2,
+    });
     const run = gpu.run(m, b);
     await new Promise((r) => setTimeout(r, 20));
     gpu.dispose();

@@ -26,7 +26,8 @@ import { mulberry32, randomBatch, randomModel, Rng, streamRandomBatch } from '..
 
 const { dir, tmp } = tempFiles('webgpu-rnn-io-');
 
-const model = (output: OutputMode, I = 2, O = 3): ModelJSON => randomModel({ inputSize: I, hiddenSize: 4, outputSize: O }, 'tanh', output, 11);
+const model = (output: OutputMode, I = 2, O = 3): ModelJSON =>
+  randomModel({ inputSize: I, hiddenSize: 4, outputSize: O }, 'tanh', output, 11);
 
 function expectSameBatch(a: Batch, b: Batch): void {
   expect(a.count).toBe(b.count);
@@ -75,7 +76,15 @@ describe('seeded random models and batches', () => {
   });
 
   it('randomBatch is deterministic and respects count, lengths and targets', () => {
-    const opts = { count: 50, inputSize: 2, outputSize: 3, output: 'all' as const, minLength: 3, maxLength: 7, seed: 9 };
+    const opts = {
+      count: 50,
+      inputSize: 2,
+      outputSize: 3,
+      output: 'all' as const,
+      minLength: 3,
+      maxLength: 7,
+      seed: 9,
+    };
     const a = randomBatch(opts);
     expectSameBatch(randomBatch(opts), a);
     expect(a.inputs).toBeInstanceOf(Float64Array);
@@ -105,12 +114,28 @@ describe('seeded random models and batches', () => {
 
 describe('streamed random data', () => {
   it('streamRandomBatch yields exactly randomBatch, whatever the chunk size', () => {
-    const opts = { count: 37, inputSize: 3, outputSize: 2, output: 'all' as const, minLength: 1, maxLength: 9, seed: 12 };
+    const opts = {
+      count: 37,
+      inputSize: 3,
+      outputSize: 2,
+      output: 'all' as const,
+      minLength: 1,
+      maxLength: 9,
+      seed: 12,
+    };
     const whole = randomBatch(opts);
     const inputs: number[] = [];
     const targets: number[] = [];
     let lengths: number[] = [];
-    const steps = streamRandomBatch(opts, { lengths: (l) => (lengths = Array.from(l)), inputs: (c) => inputs.push(...c), targets: (c) => targets.push(...c) }, 7);
+    const steps = streamRandomBatch(
+      opts,
+      {
+        lengths: (l) => (lengths = Array.from(l)),
+        inputs: (c) => inputs.push(...c),
+        targets: (c) => targets.push(...c),
+      },
+      7,
+    );
     expect(steps).toBe(whole.offsets[37]);
     expect(lengths).toEqual(Array.from(whole.lengths));
     expect(inputs).toEqual(Array.from(whole.inputs));
@@ -119,7 +144,16 @@ describe('streamed random data', () => {
 
   it('writeRandomRnnbFile and writeRandomData give the same bytes as writing randomBatch', () => {
     for (const withTargets of [true, false]) {
-      const opts = { count: 50, inputSize: 2, outputSize: 3, output: 'last' as const, minLength: 2, maxLength: 8, seed: 99, withTargets };
+      const opts = {
+        count: 50,
+        inputSize: 2,
+        outputSize: 3,
+        output: 'last' as const,
+        minLength: 2,
+        maxLength: 8,
+        seed: 99,
+        withTargets,
+      };
       const a = tmp('streamed.rnnb');
       const b = tmp('whole.rnnb');
       const c = tmp('via-files.rnnb');
@@ -187,18 +221,24 @@ describe('JSON parse-error positions', () => {
 
   it('agrees with JSON.parse on mutated JSON texts', () => {
     fc.assert(
-      fc.property(fc.jsonValue(), fc.nat(), fc.constantFrom('', '}', ']', ',', ':', '"', '1', 'e', '-', ' ', '.'), fc.boolean(), (v, at, ins, cut) => {
-        const s = JSON.stringify(v);
-        const k = s.length ? at % (s.length + 1) : 0;
-        const text = cut ? s.slice(0, k) + ins : s.slice(0, k) + ins + s.slice(k);
-        let valid = true;
-        try {
-          JSON.parse(text);
-        } catch {
-          valid = false;
-        }
-        expect(jsonErrorOffset(text) === -1).toBe(valid);
-      }),
+      fc.property(
+        fc.jsonValue(),
+        fc.nat(),
+        fc.constantFrom('', '}', ']', ',', ':', '"', '1', 'e', '-', ' ', '.'),
+        fc.boolean(),
+        (v, at, ins, cut) => {
+          const s = JSON.stringify(v);
+          const k = s.length ? at % (s.length + 1) : 0;
+          const text = cut ? s.slice(0, k) + ins : s.slice(0, k) + ins + s.slice(k);
+          let valid = true;
+          try {
+            JSON.parse(text);
+          } catch {
+            valid = false;
+          }
+          expect(jsonErrorOffset(text) === -1).toBe(valid);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -209,7 +249,16 @@ describe('data files', () => {
     for (const withTargets of [true, false]) {
       it(`RNNB and JSON round trips are exact (${output}, ${withTargets ? 'targets' : 'no targets'})`, () => {
         const m = model(output);
-        const batch = randomBatch({ count: 23, inputSize: 2, outputSize: 3, output, minLength: 1, maxLength: 6, seed: 5, withTargets });
+        const batch = randomBatch({
+          count: 23,
+          inputSize: 2,
+          outputSize: 3,
+          output,
+          minLength: 1,
+          maxLength: 6,
+          seed: 5,
+          withTargets,
+        });
         const bin = tmp('data.rnnb');
         const json = tmp('data.json');
         writeBinaryData(bin, batch);
@@ -233,7 +282,15 @@ describe('data files', () => {
 
   it('detects RNNB by magic bytes whatever the extension; writeDataFile picks the format by extension', () => {
     const m = model('last');
-    const batch = randomBatch({ count: 4, inputSize: 2, outputSize: 3, output: 'last', minLength: 2, maxLength: 3, seed: 1 });
+    const batch = randomBatch({
+      count: 4,
+      inputSize: 2,
+      outputSize: 3,
+      output: 'last',
+      minLength: 2,
+      maxLength: 3,
+      seed: 1,
+    });
     const bin = tmp('data.bin');
     writeDataFile(bin, batch); // not .json: RNNB
     expect(readFileSync(bin).subarray(0, 4).toString('latin1')).toBe('RNNB');
@@ -270,7 +327,15 @@ describe('data files', () => {
 
 describe('RNNB validation', () => {
   const m = model('all', 2, 3);
-  const batch = randomBatch({ count: 5, inputSize: 2, outputSize: 3, output: 'all', minLength: 2, maxLength: 4, seed: 3 });
+  const batch = randomBatch({
+    count: 5,
+    inputSize: 2,
+    outputSize: 3,
+    output: 'all',
+    minLength: 2,
+    maxLength: 4,
+    seed: 3,
+  });
   const good = encodeRnnb(batch);
   const steps = batch.offsets[5];
   const expectedSize = 32 + 4 * 5 + 4 * steps * 2 + 4 * steps * 3;
@@ -284,7 +349,8 @@ describe('RNNB validation', () => {
     new DataView(b.buffer).setFloat32(offset, value, true);
     return b;
   };
-  const err = (bytes: Uint8Array, model: ModelJSON = m): InputError => inputError(() => decodeRnnb(bytes, model, 'f.rnnb'));
+  const err = (bytes: Uint8Array, model: ModelJSON = m): InputError =>
+    inputError(() => decodeRnnb(bytes, model, 'f.rnnb'));
 
   it('decodes the good bytes', () => {
     expect(good.length).toBe(expectedSize);
@@ -339,14 +405,31 @@ describe('RNNB validation', () => {
     const targetsAt = inputsAt + 4 * steps * 2;
     expect(err(withF32(targetsAt + 4 * (batch.offsets[2] * 3 + 2), Infinity)).field).toBe('targets[2][0][2]');
     // "last": targets[n][o].
-    const lastBatch = randomBatch({ count: 3, inputSize: 2, outputSize: 3, output: 'last', minLength: 1, maxLength: 2, seed: 4 });
+    const lastBatch = randomBatch({
+      count: 3,
+      inputSize: 2,
+      outputSize: 3,
+      output: 'last',
+      minLength: 1,
+      maxLength: 2,
+      seed: 4,
+    });
     const bytes = encodeRnnb(lastBatch);
     new DataView(bytes.buffer).setFloat32(bytes.length - 4, -Infinity, true);
     expect(inputError(() => decodeRnnb(bytes, model('last', 2, 3))).field).toBe('targets[2][2]');
   });
 
   it('without targets, O and mode are not checked (the data fits any model with the same I)', () => {
-    const noTargets = randomBatch({ count: 3, inputSize: 2, outputSize: 3, output: 'all', minLength: 1, maxLength: 2, seed: 4, withTargets: false });
+    const noTargets = randomBatch({
+      count: 3,
+      inputSize: 2,
+      outputSize: 3,
+      output: 'all',
+      minLength: 1,
+      maxLength: 2,
+      seed: 4,
+      withTargets: false,
+    });
     const decoded = decodeRnnb(encodeRnnb(noTargets), model('last', 2, 1));
     expect(decoded.targets).toBeNull();
     expect(decoded.output).toBe('last');
@@ -357,7 +440,15 @@ describe('RNNB validation', () => {
 describe('atomic writes', () => {
   it('a failed write leaves neither the file nor a temporary file, and keeps an existing file intact', () => {
     const sub = mkdtempSync(join(dir, 'atomic-'));
-    const batch = randomBatch({ count: 3, inputSize: 1, outputSize: 1, output: 'last', minLength: 2, maxLength: 2, seed: 2 });
+    const batch = randomBatch({
+      count: 3,
+      inputSize: 1,
+      outputSize: 1,
+      output: 'last',
+      minLength: 2,
+      maxLength: 2,
+      seed: 2,
+    });
     const bad: Batch = { ...batch, inputs: Float64Array.from(batch.inputs) };
     bad.inputs[3] = 1e39; // finite in float64, overflows float32
     const path = join(sub, 'out.rnnb');

@@ -34,7 +34,9 @@ describe('CPU reference', () => {
     const cpu = await Engine.create({ backend: 'cpu' });
     const run = cpu.run(scalar(1e200, -1), oneSequence([1e200, 1]), { outputs: true });
     await expect(run).rejects.toThrow(NonFiniteError);
-    await expect(cpu.run(scalar(1e200, -1), oneSequence([1e200, 1]))).rejects.toThrow(/cpu: the hidden state of 1 of 1 sequences became ±Infinity or NaN/);
+    await expect(cpu.run(scalar(1e200, -1), oneSequence([1e200, 1]))).rejects.toThrow(
+      /cpu: the hidden state of 1 of 1 sequences became ±Infinity or NaN/,
+    );
     // Without the overflow the same network runs fine.
     await expect(cpu.run(scalar(1, -1), oneSequence([2, 1]), { outputs: true })).resolves.toMatchObject({ loss: 0.25 });
   });
@@ -51,8 +53,17 @@ describe('CPU reference', () => {
 await describeGpu('WebGPU backend and non-finite values', (gpu) => {
   it('refuses a run whose float32 hidden state overflowed even when ReLU hid it from the outputs', async () => {
     // 1e20·1e20 = +Inf in float32, then 1e20·1 − Inf = −Inf → ReLU 0; the flag row still reports it.
-    const batch: Batch = { ...oneSequence([1e20, 1]), count: 3, lengths: Uint32Array.of(2, 2, 2), offsets: Float64Array.of(0, 2, 4, 6), inputs: Float64Array.of(1, 1, 1e20, 1, 2, 1), targets: Float64Array.of(0, 0, 0) };
-    await expect(gpu().run(scalar(1e20, -1), batch, { outputs: true })).rejects.toThrow(/webgpu: the hidden state of 1 of 3 sequences became ±Infinity or NaN/);
+    const batch: Batch = {
+      ...oneSequence([1e20, 1]),
+      count: 3,
+      lengths: Uint32Array.of(2, 2, 2),
+      offsets: Float64Array.of(0, 2, 4, 6),
+      inputs: Float64Array.of(1, 1, 1e20, 1, 2, 1),
+      targets: Float64Array.of(0, 0, 0),
+    };
+    await expect(gpu().run(scalar(1e20, -1), batch, { outputs: true })).rejects.toThrow(
+      /webgpu: the hidden state of 1 of 3 sequences became ±Infinity or NaN/,
+    );
     // The same shapes without overflow run, and the next run on the engine is unaffected.
     const ok = await gpu().run(scalar(1, -1), batch, { outputs: true });
     expect(Number.isFinite(ok.loss)).toBe(true);
@@ -60,8 +71,14 @@ await describeGpu('WebGPU backend and non-finite values', (gpu) => {
 
   it('names an input, target or weight that does not fit float32 as bad input', async () => {
     await expect(gpu().run(scalar(1, -1), oneSequence([1, 1e39]))).rejects.toThrow(InputError);
-    await expect(gpu().run(scalar(1, -1), oneSequence([1, 1e39]))).rejects.toThrow(/inputs\[0\]\[1\]\[0\]: 1e\+39 overflows float32/);
-    await expect(gpu().run(scalar(1e39, -1), oneSequence([1, 2]))).rejects.toThrow(/weights\.Wx\[0\]\[0\]: 1e\+39 overflows float32/);
-    await expect(gpu().run(scalar(1, -1), { ...oneSequence([1, 2]), targets: Float64Array.of(-4e38) })).rejects.toThrow(/targets\[0\]\[0\]/);
+    await expect(gpu().run(scalar(1, -1), oneSequence([1, 1e39]))).rejects.toThrow(
+      /inputs\[0\]\[1\]\[0\]: 1e\+39 overflows float32/,
+    );
+    await expect(gpu().run(scalar(1e39, -1), oneSequence([1, 2]))).rejects.toThrow(
+      /weights\.Wx\[0\]\[0\]: 1e\+39 overflows float32/,
+    );
+    await expect(gpu().run(scalar(1, -1), { ...oneSequence([1, 2]), targets: Float64Array.of(-4e38) })).rejects.toThrow(
+      /targets\[0\]\[0\]/,
+    );
   });
 });

@@ -32,7 +32,8 @@ describe('planChunks', () => {
   it('splits under maxStorageBufferBindingSize: every buffer stays under the limit', () => {
     const lengths = Array.from({ length: 10_000 }, (_, n) => 1 + (n % 64));
     const p = planChunks(base(lengths, { maxBindingBytes: 64 * 1024 }));
-    for (const [role, bytes] of Object.entries(p.bytes)) if (role !== 'partials') expect(bytes, role).toBeLessThanOrEqual(64 * 1024);
+    for (const [role, bytes] of Object.entries(p.bytes))
+      if (role !== 'partials') expect(bytes, role).toBeLessThanOrEqual(64 * 1024);
     expect(p.chunks.length).toBeGreaterThan(1);
     // Chunks tile the batch, and each chunk's time extent is its own longest sequence.
     let next = 0;
@@ -59,7 +60,9 @@ describe('planChunks', () => {
   });
 
   it('names the limit a single sequence exceeds', () => {
-    expect(() => planChunks(base([100_000], { maxBindingBytes: 65536 }))).toThrow(/needs 400000 bytes of "xs", more than the device's buffer limit of 65536 bytes/);
+    expect(() => planChunks(base([100_000], { maxBindingBytes: 65536 }))).toThrow(
+      /needs 400000 bytes of "xs", more than the device's buffer limit of 65536 bytes/,
+    );
     expect(() => planChunks(base([1000], { budgetBytes: 1000 }))).toThrow(/more than the memory budget of 1000 bytes/);
     // The least the message names is enough: a plan under exactly that budget exists.
     const lengths = Array(5000).fill(64);

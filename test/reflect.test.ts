@@ -36,7 +36,9 @@ const SOURCES: [string, string][] = [
   ['gemm', spliced('gemm')],
   ['optimizer', spliced('optimizer')],
   ['unroll_study', spliced('unroll_study')],
-  ...(['reduce', 'model_sums', 'clip', 'copy', 'fma', 'gather', 'optimizer_wide'] as const).map((n): [string, string] => [n, shaders[n] as string]),
+  ...(['reduce', 'model_sums', 'clip', 'copy', 'fma', 'gather', 'optimizer_wide'] as const).map(
+    (n): [string, string] => [n, shaders[n] as string],
+  ),
 ];
 
 describe('reflection from the module-scope declarations', () => {

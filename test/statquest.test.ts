@@ -29,18 +29,28 @@ const steps = (seqs: number[][]): number[][][] => seqs.map((s) => s.map((v) => [
 /** Runs a 1-1-1 model on scalar sequences through the float64 CPU reference. */
 function run1(w: ScalarWeights, activation: 'relu' | 'identity', data: ScalarData) {
   const model = modelFromJSON(scalarModel(w, activation));
-  const batch = batchFromArrays(steps(data.inputs), data.observed.map((v) => [v]), 'last');
+  const batch = batchFromArrays(
+    steps(data.inputs),
+    data.observed.map((v) => [v]),
+    'last',
+  );
   const r = cpuRun(model, batch, { gradients: true, outputs: true });
   const g = r.grads!;
   // Canonical order for 1-1-1: Wx, Wh, bh, Wy, by = w1, w2, b1, w3, b2.
-  return { loss: r.loss!, outputs: Array.from(r.outputs!), grads: { w1: g[0], w2: g[1], b1: g[2], w3: g[3], b2: g[4] } };
+  return {
+    loss: r.loss!,
+    outputs: Array.from(r.outputs!),
+    grads: { w1: g[0], w2: g[1], b1: g[2], w3: g[3], b2: g[4] },
+  };
 }
 
 /** Hidden values after each step: a ReLU model with w3 = 1, b2 = 0 and output `all` emits h_t itself. */
 function hiddenValues(days: number[]): number[] {
   const w = statquestWeights();
   const json = scalarModel({ ...w, w3: 1, b2: 0 }, 'relu', 'all');
-  return Array.from(cpuRun(modelFromJSON(json), batchFromArrays(steps([days]), null, 'all', 1), { outputs: true }).outputs!);
+  return Array.from(
+    cpuRun(modelFromJSON(json), batchFromArrays(steps([days]), null, 'all', 1), { outputs: true }).outputs!,
+  );
 }
 
 describe('the statquest preset is the notes network', () => {
@@ -55,7 +65,9 @@ describe("the notes' forward passes (ReLU, the notes' weights)", () => {
   it('yesterday = 1 (high), today = 0.5 (medium): hidden 1.8 then 0, predicted 0 (low)', () => {
     // ReLU(1·1.8 + 0) = 1.8;  ReLU(0.5·1.8 + 0 + 1.8·(−0.5)) = ReLU(0) = 0;  0·1.1 + 0 = 0.
     expect(hiddenValues([1, 0.5])).toEqual([1.8, 0]);
-    const out = cpuRun(modelFromJSON(preset('statquest')), batchFromArrays(steps([[1, 0.5]]), null, 'last', 1), { outputs: true }).outputs!;
+    const out = cpuRun(modelFromJSON(preset('statquest')), batchFromArrays(steps([[1, 0.5]]), null, 'last', 1), {
+      outputs: true,
+    }).outputs!;
     expect(out[0]).toBe(0);
   });
 
@@ -64,7 +76,9 @@ describe("the notes' forward passes (ReLU, the notes' weights)", () => {
     const h = hiddenValues([0, 0.5]);
     expect(h[0]).toBe(0);
     expect(Math.abs(h[1] - 0.9)).toBeLessThanOrEqual(1e-15);
-    const out = cpuRun(modelFromJSON(preset('statquest')), batchFromArrays(steps([[0, 0.5]]), null, 'last', 1), { outputs: true }).outputs!;
+    const out = cpuRun(modelFromJSON(preset('statquest')), batchFromArrays(steps([[0, 0.5]]), null, 'last', 1), {
+      outputs: true,
+    }).outputs!;
     expect(Math.abs(out[0] - 0.99)).toBeLessThanOrEqual(1e-15);
     expect(fmt(out[0])).toBe('0.99');
   });
@@ -105,7 +119,10 @@ describe("SSR and all five gradients on the notes' two sequences (observed tomor
     expect(Math.abs(r.loss - 1e-4)).toBeLessThanOrEqual(1e-15);
     expect(r.loss).toBe(ssr);
     for (const k of ['w1', 'b1', 'w2', 'w3', 'b2'] as const) {
-      expect(Math.abs(r.grads[k] - expected[k]), `dSSR/d${k}: got ${r.grads[k]}, expected ${expected[k]}`).toBeLessThanOrEqual(1e-15);
+      expect(
+        Math.abs(r.grads[k] - expected[k]),
+        `dSSR/d${k}: got ${r.grads[k]}, expected ${expected[k]}`,
+      ).toBeLessThanOrEqual(1e-15);
     }
     // w2 = h1-path gradient is exactly 0 here because h1 = 0 in the only sequence with a nonzero residual.
     expect(r.grads.w2).toBe(0);
@@ -123,7 +140,8 @@ describe("the notes' closed forms (identity activation)", () => {
       const [DB, Y, T] = [rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1)];
       const ww: ScalarWeights = { w1: rng.uniform(-2, 2), w2: rng.uniform(-2, 2), w3: 1, b1: 0, b2: 0 };
       const { w1, w2 } = ww;
-      const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(b)));
+      const close = (a: number, b: number) =>
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(b)));
       // Predicted = Today·w1
       close(closedFormPredicted([T], ww), T * w1);
       close(closedFormDPredictedDw1([T], ww), T);
@@ -134,7 +152,13 @@ describe("the notes' closed forms (identity activation)", () => {
       close(closedFormPredicted([DB, Y, T], ww), DB * w1 * w2 * w2 + Y * w1 * w2 + T * w1);
       close(closedFormDPredictedDw1([DB, Y, T], ww), DB * w2 * w2 + Y * w2 + T);
       // dSSR/dw1 = Σ −2(observed − predicted)·dPredicted/dw1
-      const data: ScalarData = { inputs: [[DB, Y, T], [T, DB, Y]], observed: [0.5, -0.25] };
+      const data: ScalarData = {
+        inputs: [
+          [DB, Y, T],
+          [T, DB, Y],
+        ],
+        observed: [0.5, -0.25],
+      };
       const expected =
         -2 * (0.5 - (DB * w1 * w2 * w2 + Y * w1 * w2 + T * w1)) * (DB * w2 * w2 + Y * w2 + T) +
         -2 * (-0.25 - (T * w1 * w2 * w2 + DB * w1 * w2 + Y * w1)) * (T * w2 * w2 + DB * w2 + Y);
@@ -154,7 +178,9 @@ describe("the notes' closed forms (identity activation)", () => {
         const cf = closedFormDssrDw1(data, cw);
         expect(Math.abs(r.grads.w1 - cf)).toBeLessThanOrEqual(1e-12);
         expect(Math.abs(r.loss - closedFormSSR(data, cw))).toBeLessThanOrEqual(1e-12);
-        data.inputs.forEach((s, i) => expect(Math.abs(r.outputs[i] - closedFormPredicted(s, cw))).toBeLessThanOrEqual(1e-12));
+        data.inputs.forEach((s, i) =>
+          expect(Math.abs(r.outputs[i] - closedFormPredicted(s, cw))).toBeLessThanOrEqual(1e-12),
+        );
         // Not trivially zero: the comparison means something.
         expect(Math.abs(cf)).toBeGreaterThan(1e-3);
       });
@@ -164,7 +190,13 @@ describe("the notes' closed forms (identity activation)", () => {
   it('hold with nonzero biases and random weights and data too (identity activation vs BPTT)', () => {
     const rng = new Rng(5);
     for (let trial = 0; trial < 25; trial++) {
-      const cw: ScalarWeights = { w1: rng.uniform(-2, 2), b1: rng.uniform(-1, 1), w2: rng.uniform(-1.2, 1.2), w3: rng.uniform(-2, 2), b2: rng.uniform(-1, 1) };
+      const cw: ScalarWeights = {
+        w1: rng.uniform(-2, 2),
+        b1: rng.uniform(-1, 1),
+        w2: rng.uniform(-1.2, 1.2),
+        w3: rng.uniform(-2, 2),
+        b2: rng.uniform(-1, 1),
+      };
       const T = rng.int(1, 6);
       const data: ScalarData = {
         inputs: Array.from({ length: 3 }, () => Array.from({ length: T }, () => rng.pick([0, 0.5, 1]))),
@@ -186,7 +218,10 @@ describe('statquestReport on the cpu engine', () => {
     expect(r.adapter).toBe(engine.adapter);
     expect(r.weights).toEqual({ w1: 1.8, b1: 0, w2: -0.5, w3: 1.1, b2: 0 });
 
-    expect(r.forward.map((f) => f.inputs)).toEqual([[1, 0.5], [0, 0.5]]);
+    expect(r.forward.map((f) => f.inputs)).toEqual([
+      [1, 0.5],
+      [0, 0.5],
+    ]);
     expect(r.forward[0].hidden).toEqual([1.8, 0]);
     expect(r.forward[0].predicted).toBe(0);
     expect(r.forward[1].hidden[0]).toBe(0);
@@ -196,7 +231,9 @@ describe('statquestReport on the cpu engine', () => {
     expect(r.ssr.observed).toEqual([0, 1]);
     expect(r.ssr.ssr).toBeCloseTo(1e-4, 15);
     const g = r.ssr.grads;
-    expect([g.w1, g.b1, g.w2, g.w3, g.b2].map((v) => Number(v.toPrecision(10)))).toEqual([-0.011, -0.022, 0, -0.018, -0.02]);
+    expect([g.w1, g.b1, g.w2, g.w3, g.b2].map((v) => Number(v.toPrecision(10)))).toEqual([
+      -0.011, -0.022, 0, -0.018, -0.02,
+    ]);
 
     expect(r.closedForm.sections.map((s) => s.form)).toEqual(['notes', 'full']);
     expect(r.closedForm.sections[0].weights.w3).toBe(1);
@@ -270,10 +307,21 @@ describe('statquestReport on the cpu engine', () => {
         calls++;
         const res = await cpu.run(...args);
         const twice = (a: Float64Array | undefined) => a && Float64Array.from(a, (v) => 2 * v);
-        const out = { ...res, loss: res.loss === null ? null : 2 * res.loss, outputs: twice(res.outputs), gradsFlat: twice(res.gradsFlat) };
+        const out = {
+          ...res,
+          loss: res.loss === null ? null : 2 * res.loss,
+          outputs: twice(res.outputs),
+          gradsFlat: twice(res.gradsFlat),
+        };
         if (res.grads) {
           const d = (m: number[][]) => m.map((row) => row.map((v) => 2 * v));
-          out.grads = { Wx: d(res.grads.Wx), Wh: d(res.grads.Wh), bh: res.grads.bh.map((v) => 2 * v), Wy: d(res.grads.Wy), by: res.grads.by.map((v) => 2 * v) };
+          out.grads = {
+            Wx: d(res.grads.Wx),
+            Wh: d(res.grads.Wh),
+            bh: res.grads.bh.map((v) => 2 * v),
+            Wy: d(res.grads.Wy),
+            by: res.grads.by.map((v) => 2 * v),
+          };
         }
         return out;
       },

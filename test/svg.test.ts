@@ -3,7 +3,15 @@
 
 import { crc32, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { binValues, encodePng, heatmapSvg, histogramSvg, linePlotSvg, lossCurveSvg, viridis } from '../src/svg/index.ts';
+import {
+  binValues,
+  encodePng,
+  heatmapSvg,
+  histogramSvg,
+  linePlotSvg,
+  lossCurveSvg,
+  viridis,
+} from '../src/svg/index.ts';
 import { allElements, allText, parseXml, type XmlElement } from './helpers/xml.ts';
 
 function check(svg: string): XmlElement[] {
@@ -14,7 +22,8 @@ function check(svg: string): XmlElement[] {
   return allElements(root);
 }
 
-const withClass = (els: XmlElement[], cls: string): XmlElement[] => els.filter((e) => (e.attrs.class ?? '').split(' ').includes(cls));
+const withClass = (els: XmlElement[], cls: string): XmlElement[] =>
+  els.filter((e) => (e.attrs.class ?? '').split(' ').includes(cls));
 
 describe('heatmap', () => {
   const rows = 7;
@@ -64,7 +73,14 @@ describe('heatmap', () => {
   it('embeds a large grid as a PNG whose pixels are the colour map', () => {
     const n = 200;
     const vals = Array.from({ length: n * n }, (_, k) => (k % n) + 1);
-    const svg = heatmapSvg({ values: vals, rows: n, cols: n, x: { label: 'a', min: 0, max: 1 }, y: { label: 'b', min: 0, max: 1 }, scale: 'linear' });
+    const svg = heatmapSvg({
+      values: vals,
+      rows: n,
+      cols: n,
+      x: { label: 'a', min: 0, max: 1 },
+      y: { label: 'b', min: 0, max: 1 },
+      scale: 'linear',
+    });
     const els = check(svg);
     expect(withClass(els, 'cell').length).toBe(0);
     const img = withClass(els, 'cells-image')[0];
@@ -80,10 +96,42 @@ describe('heatmap', () => {
   });
 
   it('survives a constant grid, a single cell and all non-finite values', () => {
-    check(heatmapSvg({ values: [3, 3, 3, 3], rows: 2, cols: 2, x: { label: 'x', min: 0, max: 1 }, y: { label: 'y', min: 0, max: 1 } }));
-    check(heatmapSvg({ values: [0], rows: 1, cols: 1, x: { label: 'x', min: 1, max: 1 }, y: { label: 'y', min: 1, max: 1 } }));
-    check(heatmapSvg({ values: [NaN, Infinity], rows: 1, cols: 2, x: { label: 'x', min: 0, max: 1 }, y: { label: 'y', min: 0, max: 0 } }));
-    expect(() => heatmapSvg({ values: [1, 2, 3], rows: 2, cols: 2, x: { label: 'x', min: 0, max: 1 }, y: { label: 'y', min: 0, max: 1 } })).toThrow(RangeError);
+    check(
+      heatmapSvg({
+        values: [3, 3, 3, 3],
+        rows: 2,
+        cols: 2,
+        x: { label: 'x', min: 0, max: 1 },
+        y: { label: 'y', min: 0, max: 1 },
+      }),
+    );
+    check(
+      heatmapSvg({
+        values: [0],
+        rows: 1,
+        cols: 1,
+        x: { label: 'x', min: 1, max: 1 },
+        y: { label: 'y', min: 1, max: 1 },
+      }),
+    );
+    check(
+      heatmapSvg({
+        values: [NaN, Infinity],
+        rows: 1,
+        cols: 2,
+        x: { label: 'x', min: 0, max: 1 },
+        y: { label: 'y', min: 0, max: 0 },
+      }),
+    );
+    expect(() =>
+      heatmapSvg({
+        values: [1, 2, 3],
+        rows: 2,
+        cols: 2,
+        x: { label: 'x', min: 0, max: 1 },
+        y: { label: 'y', min: 0, max: 1 },
+      }),
+    ).toThrow(RangeError);
   });
 });
 
@@ -92,7 +140,13 @@ describe('line plot', () => {
     const ks = [0, 1, 2, 3, 4, 5];
     const series = [-0.5, 0, 1.5].map((w2) => ({ label: `w2 = ${w2}`, x: ks, y: ks.map((k) => w2 ** k) }));
     series.push({ label: 'broken', x: ks, y: [1, NaN, 2, Infinity, 0, 3] });
-    const svg = linePlotSvg({ series, xLabel: 'k (steps back)', yLabel: '|dSSR/dw1 term|', logY: true, title: 'unroll' });
+    const svg = linePlotSvg({
+      series,
+      xLabel: 'k (steps back)',
+      yLabel: '|dSSR/dw1 term|',
+      logY: true,
+      title: 'unroll',
+    });
     const els = check(svg);
     const paths = withClass(els, 'series');
     expect(paths.length).toBe(4);
@@ -146,7 +200,7 @@ describe('histogram', () => {
     const png = Buffer.from(encodePng(5, 4, rgb));
     const raw = inflateSync(png.subarray(41, 41 + png.readUInt32BE(33)));
     // Every chunk's CRC (over type and data) is right.
-    for (let o = 8; o < png.length; ) {
+    for (let o = 8; o < png.length;) {
       const len = png.readUInt32BE(o);
       expect(png.readUInt32BE(o + 8 + len)).toBe(crc32(png.subarray(o + 4, o + 8 + len)));
       o += 12 + len;

@@ -26,11 +26,20 @@ function python(): string | null {
 }
 
 const PY = python();
-if (!PY && process.env.CI === 'true') throw new Error('python3 with torch is missing (scripts/setup.sh installs python3-torch)');
+if (!PY && process.env.CI === 'true')
+  throw new Error('python3 with torch is missing (scripts/setup.sh installs python3-torch)');
 if (!PY) console.warn('torch-cells: python3 with torch not found; skipping the PyTorch cross-check');
 
-function torchRun(model: ModelJSON, inputs: number[][][], targets: unknown): { loss: number; outputs: number[]; grads: number[] } {
-  const r = spawnSync(PY!, [SCRIPT], { input: JSON.stringify({ model, inputs, targets }), encoding: 'utf8', maxBuffer: 1 << 26 });
+function torchRun(
+  model: ModelJSON,
+  inputs: number[][][],
+  targets: unknown,
+): { loss: number; outputs: number[]; grads: number[] } {
+  const r = spawnSync(PY!, [SCRIPT], {
+    input: JSON.stringify({ model, inputs, targets }),
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`torch failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -47,13 +56,29 @@ describe.skipIf(!PY)('PyTorch (float64) agrees with the CPU reference', () => {
   for (const c of CASES) {
     it(`${c.cell}, output ${c.output}: loss, predictions and dSSR/dθ for every parameter`, () => {
       const rng = new Rng(101 + c.cell.length + c.output.length);
-      const json = randomModelJSON(rng, { inputSize: 3, hiddenSize: 4, outputSize: 2, activation: c.activation, output: c.output, cell: c.cell, h0: true });
+      const json = randomModelJSON(rng, {
+        inputSize: 3,
+        hiddenSize: 4,
+        outputSize: 2,
+        activation: c.activation,
+        output: c.output,
+        cell: c.cell,
+        h0: true,
+      });
       const data = randomData(rng, json, [5, 2, 8]);
       const model = modelFromJSON(json);
-      const ours = cpuRun(model, batchFromArrays(data.inputs, data.targets, c.output), { gradients: true, outputs: true });
+      const ours = cpuRun(model, batchFromArrays(data.inputs, data.targets, c.output), {
+        gradients: true,
+        outputs: true,
+      });
       const theirs = torchRun(json, data.inputs, data.targets);
       const tol = { atol: 1e-12, rtol: 1e-10 };
-      const check = (what: string, a: ArrayLike<number>, b: ArrayLike<number>, nameOf?: (k: number) => string): void => {
+      const check = (
+        what: string,
+        a: ArrayLike<number>,
+        b: ArrayLike<number>,
+        nameOf?: (k: number) => string,
+      ): void => {
         const cmp = compareArrays(a, b, tol);
         expect(cmp.ok, describeComparison(what, cmp, a, b, tol, nameOf)).toBe(true);
       };

@@ -14,15 +14,20 @@ import { randomModelJSON, Rng as CaseRng } from './helpers/random-cases.ts';
 import { lossLandscape, randomPopulation, train, trainPopulation, zeroModel } from '../src/train/index.ts';
 import { resolveParam } from '../src/train/options.ts';
 
-
-
 const engineP = Engine.create({ backend: 'cpu' });
 
 /** Four sequences of 5 steps, I = 2, O = 1, output last. */
 function data(): Batch {
   const rng = new Rng(3);
-  const seqs = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => [rng.uniform(-1, 1), rng.uniform(-1, 1)]));
-  return batchFromArrays(seqs, seqs.map((s) => [s[0][0] - s[4][1]]), 'last', 1);
+  const seqs = Array.from({ length: 4 }, () =>
+    Array.from({ length: 5 }, () => [rng.uniform(-1, 1), rng.uniform(-1, 1)]),
+  );
+  return batchFromArrays(
+    seqs,
+    seqs.map((s) => [s[0][0] - s[4][1]]),
+    'last',
+    1,
+  );
 }
 
 const shape = { inputSize: 2, hiddenSize: 3, outputSize: 1, output: 'last' as const };
@@ -68,7 +73,7 @@ describe.each(['lstm', 'gru'] as CellName[])('%s training on the CPU', (cell) =>
     }
   });
 
-  it('names of gated blocks resolve (bx[2], Wh[5][1], by[0]); the notes\' names do not', () => {
+  it("names of gated blocks resolve (bx[2], Wh[5][1], by[0]); the notes' names do not", () => {
     const m = zeroModel(cell, shape, 'tanh');
     const L = paramLayout(m).blocks;
     expect(resolveParam(m, 'bx[2]', 'x')).toBe(L.bx!.offset + 2);
@@ -84,9 +89,16 @@ describe.each(['lstm', 'gru'] as CellName[])('%s training on the CPU', (cell) =>
     const engine = await engineP;
     const batch = data();
     const model = modelFromJSON(randomModelJSON(new CaseRng(11), { ...shape, activation: 'tanh', cell, h0: true }));
-    const L = await lossLandscape(engine, model, batch, { param: 'bx[2]', min: -2, max: 2, steps: 4 }, { param: 'Wh[1][0]', min: -1, max: 1.5, steps: 3 }, {
-      path: { optimizer: { kind: 'sgd', lr: 0.05 }, steps: 20 },
-    });
+    const L = await lossLandscape(
+      engine,
+      model,
+      batch,
+      { param: 'bx[2]', min: -2, max: 2, steps: 4 },
+      { param: 'Wh[1][0]', min: -1, max: 1.5, steps: 3 },
+      {
+        path: { optimizer: { kind: 'sgd', lr: 0.05 }, steps: 20 },
+      },
+    );
     expect(L.xName).toBe('bx[2]');
     expect(L.yName).toBe('Wh[1][0]');
     const B = paramLayout(model).blocks;
@@ -121,7 +133,11 @@ describe('populations of gated cells', () => {
     const engine = await engineP;
     const a = zeroModel('lstm', shape, 'tanh');
     const b = zeroModel('gru', shape, 'tanh');
-    await expect(trainPopulation(engine, [a, b], data(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 })).rejects.toThrow(/models\[1\]\.cell: every model of a population must have the cell of models\[0\] \(lstm\), got gru/);
+    await expect(
+      trainPopulation(engine, [a, b], data(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }),
+    ).rejects.toThrow(
+      /models\[1\]\.cell: every model of a population must have the cell of models\[0\] \(lstm\), got gru/,
+    );
   });
 
   it('a gated model takes the activation tanh only', () => {

@@ -20,12 +20,33 @@ import {
 import { resolveOptions, stepFactors } from '../src/train/options.ts';
 import { optimizerStep, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_OK } from '../src/train/optimizer.ts';
 
-const seedData = (): Batch => batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last', 1);
+const seedData = (): Batch =>
+  batchFromArrays(
+    [
+      [[1], [0.5]],
+      [[0], [0.5]],
+    ],
+    [[0], [1]],
+    'last',
+    1,
+  );
 const statquest = (): Model => modelFromJSON(preset('statquest'));
 const engineP = Engine.create({ backend: 'cpu' });
 
 function stepInput(loss: number, grads: number[], lr: number, c1 = 1, c2 = 1) {
-  return { loss, overflowed: 0, grads: Float64Array.from(grads), lr, c1, c2, lossThreshold: -Infinity, clipNorm: 0, mask: null, weightDecay: 0, lossScale: 1 };
+  return {
+    loss,
+    overflowed: 0,
+    grads: Float64Array.from(grads),
+    lr,
+    c1,
+    c2,
+    lossThreshold: -Infinity,
+    clipNorm: 0,
+    mask: null,
+    weightDecay: 0,
+    lossScale: 1,
+  };
 }
 
 describe('optimizer step (float64, by hand)', () => {
@@ -74,7 +95,9 @@ describe('optimizer step (float64, by hand)', () => {
     expect(theta[0]).toBeCloseTo(-0.6, 15);
     expect(theta[1]).toBeCloseTo(-4.8, 15);
     const before = theta.slice();
-    expect(optimizerStep(o, theta, fresh(), { ...stepInput(0.5, [1, 1], 1), lossThreshold: 0.5 })).toBe(STATUS_CONVERGED);
+    expect(optimizerStep(o, theta, fresh(), { ...stepInput(0.5, [1, 1], 1), lossThreshold: 0.5 })).toBe(
+      STATUS_CONVERGED,
+    );
     expect(optimizerStep(o, theta, fresh(), stepInput(NaN, [1, 1], 1))).toBe(STATUS_DIVERGED);
     expect(optimizerStep(o, theta, fresh(), stepInput(1, [1, Infinity], 1))).toBe(STATUS_DIVERGED);
     expect(optimizerStep(o, theta, fresh(), { ...stepInput(1, [1, 1], 1), overflowed: 1 })).toBe(STATUS_DIVERGED);
@@ -83,13 +106,23 @@ describe('optimizer step (float64, by hand)', () => {
   });
 
   it('schedules: step and cosine learning rates', () => {
-    const step = resolveOptions({ optimizer: { kind: 'sgd', lr: 0.5 }, steps: 10, schedule: { kind: 'step', every: 3, gamma: 0.5 } }, 1, 1);
-    expect([0, 2, 3, 6, 9].map((k) => 0.5 * stepFactors(step, k).a + stepFactors(step, k).b)).toEqual([0.5, 0.5, 0.25, 0.125, 0.0625]);
-    const cos = resolveOptions({ optimizer: { kind: 'sgd', lr: 1 }, steps: 4, schedule: { kind: 'cosine', minLr: 0.2 } }, 1, 1);
+    const step = resolveOptions(
+      { optimizer: { kind: 'sgd', lr: 0.5 }, steps: 10, schedule: { kind: 'step', every: 3, gamma: 0.5 } },
+      1,
+      1,
+    );
+    expect([0, 2, 3, 6, 9].map((k) => 0.5 * stepFactors(step, k).a + stepFactors(step, k).b)).toEqual([
+      0.5, 0.5, 0.25, 0.125, 0.0625,
+    ]);
+    const cos = resolveOptions(
+      { optimizer: { kind: 'sgd', lr: 1 }, steps: 4, schedule: { kind: 'cosine', minLr: 0.2 } },
+      1,
+      1,
+    );
     const lr = (k: number) => stepFactors(cos, k).a + stepFactors(cos, k).b;
     expect(lr(0)).toBeCloseTo(1, 15);
     expect(lr(2)).toBeCloseTo(0.6, 15);
-    expect(lr(1)).toBeCloseTo(0.2 + 0.8 * (1 + Math.SQRT1_2) / 2, 15);
+    expect(lr(1)).toBeCloseTo(0.2 + (0.8 * (1 + Math.SQRT1_2)) / 2, 15);
   });
 
   it('the mini-batch order is a chain of seeded permutations, one per epoch', () => {
@@ -105,7 +138,11 @@ describe('train on the CPU', () => {
   it('reaches SSR < 1e-3 on the seed data with the documented defaults from a seeded random init', async () => {
     const engine = await engineP;
     const [init] = randomPopulation(statquest(), 1, 1);
-    const r = await train(engine, init, seedData(), { optimizer: DEFAULT_OPTIMIZER, steps: DEFAULT_STEPS, historyEvery: 50 });
+    const r = await train(engine, init, seedData(), {
+      optimizer: DEFAULT_OPTIMIZER,
+      steps: DEFAULT_STEPS,
+      historyEvery: 50,
+    });
     expect(r.backend).toBe('cpu');
     expect(r.finalLoss).toBeLessThan(1e-3);
     expect(r.history[0].loss).toBeGreaterThan(0.1);
@@ -119,9 +156,23 @@ describe('train on the CPU', () => {
   it('follows a hand-written loop of forward + BPTT and SGD with momentum, mini-batches included', async () => {
     const engine = await engineP;
     const model = modelFromJSON(randomModel({ inputSize: 2, hiddenSize: 3, outputSize: 2 }, 'tanh', 'all', 5));
-    const data = randomBatch({ count: 7, inputSize: 2, outputSize: 2, output: 'all', minLength: 1, maxLength: 5, seed: 9 });
+    const data = randomBatch({
+      count: 7,
+      inputSize: 2,
+      outputSize: 2,
+      output: 'all',
+      minLength: 1,
+      maxLength: 5,
+      seed: 9,
+    });
     const steps = 12;
-    const r = await train(engine, model, data, { optimizer: { kind: 'sgd', lr: 0.02, momentum: 0.5 }, steps, batchSize: 3, seed: 11, historyEvery: 1 });
+    const r = await train(engine, model, data, {
+      optimizer: { kind: 'sgd', lr: 0.02, momentum: 0.5 },
+      steps,
+      batchSize: 3,
+      seed: 11,
+      historyEvery: 1,
+    });
     // By hand: the same order, cpuRun on each mini-batch, v = 0.5v + g, θ −= 0.02v.
     const order = minibatchOrder(7, 11);
     const theta = model.params.slice();
@@ -129,8 +180,18 @@ describe('train on the CPU', () => {
     for (let k = 0; k < steps; k++) {
       const idx = Array.from(order.take(3));
       const sub = batchFromArrays(
-        idx.map((n) => Array.from({ length: data.lengths[n] }, (_, t) => [data.inputs[(data.offsets[n] + t) * 2], data.inputs[(data.offsets[n] + t) * 2 + 1]])),
-        idx.map((n) => Array.from({ length: data.lengths[n] }, (_, t) => [data.targets![(data.offsets[n] + t) * 2], data.targets![(data.offsets[n] + t) * 2 + 1]])),
+        idx.map((n) =>
+          Array.from({ length: data.lengths[n] }, (_, t) => [
+            data.inputs[(data.offsets[n] + t) * 2],
+            data.inputs[(data.offsets[n] + t) * 2 + 1],
+          ]),
+        ),
+        idx.map((n) =>
+          Array.from({ length: data.lengths[n] }, (_, t) => [
+            data.targets![(data.offsets[n] + t) * 2],
+            data.targets![(data.offsets[n] + t) * 2 + 1],
+          ]),
+        ),
         'all',
       );
       const g = cpuRun({ ...model, params: theta }, sub, { gradients: true });
@@ -150,7 +211,12 @@ describe('train on the CPU', () => {
     const threshold = 0.01;
     const first = full.history.findIndex((h) => h.loss <= threshold);
     expect(first).toBeGreaterThan(0);
-    const r = await train(engine, init, seedData(), { optimizer: DEFAULT_OPTIMIZER, steps: 400, lossThreshold: threshold, historyEvery: 1000 });
+    const r = await train(engine, init, seedData(), {
+      optimizer: DEFAULT_OPTIMIZER,
+      steps: 400,
+      lossThreshold: threshold,
+      historyEvery: 1000,
+    });
     expect(r.stoppedEarly).toBe(true);
     expect(r.steps).toBe(first);
     expect(r.history.at(-1)).toEqual({ step: first, loss: full.history[first].loss });
@@ -165,10 +231,16 @@ describe('train on the CPU', () => {
     const pop = await trainPopulation(engine, models, seedData(), { ...opts, lrs });
     expect(pop.curveSteps).toEqual([0, 7, 14, 21, 28, 35, 42, 49, 56]);
     for (let m = 0; m < 5; m++) {
-      const one = await train(engine, models[m], seedData(), { ...opts, optimizer: { kind: 'adam', lr: lrs[m] }, historyEvery: 7 });
+      const one = await train(engine, models[m], seedData(), {
+        ...opts,
+        optimizer: { kind: 'adam', lr: lrs[m] },
+        historyEvery: 7,
+      });
       expect(Array.from(pop.params.subarray(m * 5, m * 5 + 5))).toEqual(Array.from(one.model.params));
       expect(pop.finalLoss[m]).toBe(one.finalLoss);
-      expect(Array.from(pop.curves.subarray(m * 9, m * 9 + 9))).toEqual(one.history.slice(0, 9).map((h) => Math.fround(h.loss)));
+      expect(Array.from(pop.curves.subarray(m * 9, m * 9 + 9))).toEqual(
+        one.history.slice(0, 9).map((h) => Math.fround(h.loss)),
+      );
     }
   });
 
@@ -190,8 +262,20 @@ describe('train on the CPU', () => {
 
   it('reports the validation loss at the final weights', async () => {
     const engine = await engineP;
-    const validation = batchFromArrays([[[0.5], [0.5]], [[1], [0]]], [[0.2], [0.7]], 'last', 1);
-    const r = await train(engine, statquest(), seedData(), { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 5, validation });
+    const validation = batchFromArrays(
+      [
+        [[0.5], [0.5]],
+        [[1], [0]],
+      ],
+      [[0.2], [0.7]],
+      'last',
+      1,
+    );
+    const r = await train(engine, statquest(), seedData(), {
+      optimizer: { kind: 'sgd', lr: 0.1 },
+      steps: 5,
+      validation,
+    });
     expect(r.validationLoss).toBe(cpuRun(r.model, validation, {}).loss);
   });
 });
@@ -200,7 +284,13 @@ describe('loss landscape on the CPU', () => {
   it('equals cpuRun at every grid point (7 × 5 grid, notes names w1 and w2)', async () => {
     const engine = await engineP;
     const base = statquest();
-    const L = await lossLandscape(engine, base, seedData(), { param: 'w1', min: -2, max: 2, steps: 7 }, { param: 'w2', min: -1, max: 1, steps: 5 });
+    const L = await lossLandscape(
+      engine,
+      base,
+      seedData(),
+      { param: 'w1', min: -2, max: 2, steps: 7 },
+      { param: 'w2', min: -1, max: 1, steps: 5 },
+    );
     expect(L.xName).toBe('Wx[0][0]');
     expect(L.yName).toBe('Wh[0][0]');
     expect(Array.from(L.x)).toEqual([-2, -2 + 4 / 6, -2 + 8 / 6, 0, -2 + 16 / 6, -2 + 20 / 6, 2]);
@@ -213,16 +303,29 @@ describe('loss landscape on the CPU', () => {
       }
     }
     // At the notes' weights (w1 = 1.8, w2 = −0.5) the SSR is 0.0001.
-    const at = await lossLandscape(engine, base, seedData(), { param: 'Wx[0][0]', min: 1.8, max: 2.8, steps: 2 }, { param: 1, min: -0.5, max: 0.5, steps: 2 });
+    const at = await lossLandscape(
+      engine,
+      base,
+      seedData(),
+      { param: 'Wx[0][0]', min: 1.8, max: 2.8, steps: 2 },
+      { param: 1, min: -0.5, max: 0.5, steps: 2 },
+    );
     expect(at.losses[0]).toBeCloseTo(0.0001, 12);
   });
 
   it('overlays a gradient-descent path over the two parameters only', async () => {
     const engine = await engineP;
     const base = statquest();
-    const L = await lossLandscape(engine, base, seedData(), { param: 'w1', min: 0, max: 3, steps: 4 }, { param: 'w3', min: 0, max: 2, steps: 3 }, {
-      path: { optimizer: { kind: 'sgd', lr: 0.05 }, steps: 20 },
-    });
+    const L = await lossLandscape(
+      engine,
+      base,
+      seedData(),
+      { param: 'w1', min: 0, max: 3, steps: 4 },
+      { param: 'w3', min: 0, max: 2, steps: 3 },
+      {
+        path: { optimizer: { kind: 'sgd', lr: 0.05 }, steps: 20 },
+      },
+    );
     const path = L.path!;
     expect(path.length).toBe(21);
     expect(path[0]).toEqual({ step: 0, x: 1.8, y: 1.1, loss: Math.fround(cpuRun(base, seedData(), {}).loss!) });
@@ -259,12 +362,24 @@ describe('bad training input', () => {
     await expectField(train(engine, m, d, { optimizer: { kind: 'sgd', lr: Infinity }, steps: 1 }), 'optimizer.lr');
     await expectField(train(engine, m, d, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 0 }), 'steps');
     await expectField(train(engine, m, d, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1.5 }), 'steps');
-    await expectField(train(engine, m, d, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1, batchSize: 3 }), 'batchSize');
-    await expectField(train(engine, m, d, { optimizer: { kind: 'sgd', lr: 0.1, momentum: 1 }, steps: 1 }), 'optimizer.momentum');
-    await expectField(train(engine, m, d, { optimizer: { kind: 'rmsprop', lr: 0.1 } as never, steps: 1 }), 'optimizer.kind');
+    await expectField(
+      train(engine, m, d, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1, batchSize: 3 }),
+      'batchSize',
+    );
+    await expectField(
+      train(engine, m, d, { optimizer: { kind: 'sgd', lr: 0.1, momentum: 1 }, steps: 1 }),
+      'optimizer.momentum',
+    );
+    await expectField(
+      train(engine, m, d, { optimizer: { kind: 'rmsprop', lr: 0.1 } as never, steps: 1 }),
+      'optimizer.kind',
+    );
     await expectField(train(engine, m, d, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1, clipNorm: 0 }), 'clipNorm');
     await expectField(trainPopulation(engine, [], d, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }), 'models');
-    await expectField(trainPopulation(engine, [m, m], d, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1, lrs: [0.1, 0] }), 'lrs[1]');
+    await expectField(
+      trainPopulation(engine, [m, m], d, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1, lrs: [0.1, 0] }),
+      'lrs[1]',
+    );
     const noTargets = batchFromArrays([[[1]]], null, 'last', 1);
     await expectField(train(engine, m, noTargets, { optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }), 'targets');
     expect(() => randomPopulation(m, 0, 1)).toThrow(InputError);
@@ -273,6 +388,9 @@ describe('bad training input', () => {
     await expectField(lossLandscape(engine, m, d, x, { ...x, param: 'Wh[1][0]' }), 'y.param');
     await expectField(lossLandscape(engine, m, d, x, { ...x, param: 'w2', steps: 1 }), 'y.steps');
     await expectField(lossLandscape(engine, m, d, { ...x, max: 0 }, { ...x, param: 'w2' }), 'x.max');
-    await expectField(lossLandscape(engine, m, d, { ...x, steps: 65536 }, { ...x, param: 'w2', steps: 257 }), 'y.steps');
+    await expectField(
+      lossLandscape(engine, m, d, { ...x, steps: 65536 }, { ...x, param: 'w2', steps: 257 }),
+      'y.steps',
+    );
   });
 });

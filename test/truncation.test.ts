@@ -14,7 +14,15 @@ import { Engine } from '../src/engine.ts';
 import { InputError } from '../src/errors.ts';
 import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, paramLayout, preset, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
-import { STATQUEST_3DAY, STATQUEST_SEQUENCES, closedFormPredicted, scalarModel, statquestWeights, type ScalarData, type ScalarWeights } from '../src/statquest.ts';
+import {
+  STATQUEST_3DAY,
+  STATQUEST_SEQUENCES,
+  closedFormPredicted,
+  scalarModel,
+  statquestWeights,
+  type ScalarData,
+  type ScalarWeights,
+} from '../src/statquest.ts';
 import { CLI } from './helpers/cli-process.ts';
 
 const steps = (seqs: number[][]): number[][][] => seqs.map((s) => s.map((v) => [v]));
@@ -36,16 +44,26 @@ function truncatedDPredictedDw1(days: number[], w: ScalarWeights, k: number): nu
 /** dSSR/dw1 = Σ_i −2(observed_i − predicted_i)·dPredicted_i/dw1 with the truncated bracket (identity activation). */
 function truncatedDssrDw1(data: ScalarData, w: ScalarWeights, k: number): number {
   let s = 0;
-  data.inputs.forEach((days, i) => (s += -2 * (data.observed[i] - closedFormPredicted(days, w)) * truncatedDPredictedDw1(days, w, k)));
+  data.inputs.forEach(
+    (days, i) => (s += -2 * (data.observed[i] - closedFormPredicted(days, w)) * truncatedDPredictedDw1(days, w, k)),
+  );
   return s;
 }
 
 function runScalar(w: ScalarWeights, activation: 'relu' | 'identity', data: ScalarData, truncation?: number) {
   const model = modelFromJSON(scalarModel(w, activation));
-  const batch = batchFromArrays(steps(data.inputs), data.observed.map((v) => [v]), 'last');
+  const batch = batchFromArrays(
+    steps(data.inputs),
+    data.observed.map((v) => [v]),
+    'last',
+  );
   const r = cpuRun(model, batch, { gradients: true, outputs: true, truncation });
   const g = r.grads!;
-  return { loss: r.loss!, outputs: Array.from(r.outputs!), grads: { w1: g[0], w2: g[1], b1: g[2], w3: g[3], b2: g[4] } };
+  return {
+    loss: r.loss!,
+    outputs: Array.from(r.outputs!),
+    grads: { w1: g[0], w2: g[1], b1: g[2], w3: g[3], b2: g[4] },
+  };
 }
 
 describe("truncated BPTT on the notes' network", () => {
@@ -113,8 +131,10 @@ function k1Gradients(model: Model, batch: ReturnType<typeof randomBatch>): Float
   const L = paramLayout(model).blocks;
   const p = model.params;
   const g = new Float64Array(paramLayout(model).count);
-  const act = (z: number): number => (model.activation === 'relu' ? Math.max(0, z) : model.activation === 'tanh' ? Math.tanh(z) : z);
-  const dact = (z: number): number => (model.activation === 'relu' ? (z > 0 ? 1 : 0) : model.activation === 'tanh' ? 1 - Math.tanh(z) ** 2 : 1);
+  const act = (z: number): number =>
+    model.activation === 'relu' ? Math.max(0, z) : model.activation === 'tanh' ? Math.tanh(z) : z;
+  const dact = (z: number): number =>
+    model.activation === 'relu' ? (z > 0 ? 1 : 0) : model.activation === 'tanh' ? 1 - Math.tanh(z) ** 2 : 1;
   for (let n = 0; n < batch.count; n++) {
     const T = batch.lengths[n];
     let h = Array.from(model.h0);
@@ -169,7 +189,10 @@ describe('truncated BPTT on random networks (I=3, H=4, O=2, ragged lengths 1..9,
       it(`${activation}, ${output}: k = 1 equals the hand-derived per-step formula`, () => {
         const r = cpuRun(model, batch, { gradients: true, truncation: 1 });
         const want = k1Gradients(model, batch);
-        for (let q = 0; q < want.length; q++) expect(Math.abs(r.grads![q] - want[q]), `param ${q}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want[q])));
+        for (let q = 0; q < want.length; q++)
+          expect(Math.abs(r.grads![q] - want[q]), `param ${q}`).toBeLessThanOrEqual(
+            1e-12 * Math.max(1, Math.abs(want[q])),
+          );
       });
 
       it(`${activation}, ${output}: k ≥ T equals full BPTT bit for bit (float64 and float32 modes); 1 < k < T lies elsewhere`, () => {
@@ -192,7 +215,11 @@ describe('truncated BPTT on random networks (I=3, H=4, O=2, ragged lengths 1..9,
 });
 
 describe('the truncation option is validated', () => {
-  const batch = batchFromArrays(steps(STATQUEST_SEQUENCES.inputs), STATQUEST_SEQUENCES.observed.map((v) => [v]), 'last');
+  const batch = batchFromArrays(
+    steps(STATQUEST_SEQUENCES.inputs),
+    STATQUEST_SEQUENCES.observed.map((v) => [v]),
+    'last',
+  );
   for (const bad of [0, -1, 1.5, NaN, Infinity, -Infinity, '3' as unknown as number]) {
     it(`rejects ${typeof bad === 'string' ? JSON.stringify(bad) : bad} with an InputError naming truncation`, async () => {
       const engine = await Engine.create({ backend: 'cpu' });
@@ -209,14 +236,33 @@ describe('webgpu-rnn grad --truncate and --clip-norm', () => {
   const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-trunc-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const data = join(dir, 'three-days.json');
-  writeFileSync(data, JSON.stringify({ inputs: steps(STATQUEST_3DAY.inputs), targets: STATQUEST_3DAY.observed.map((v) => [v]) }));
-  const cli = (...args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  writeFileSync(
+    data,
+    JSON.stringify({ inputs: steps(STATQUEST_3DAY.inputs), targets: STATQUEST_3DAY.observed.map((v) => [v]) }),
+  );
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [...CLI, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
   it('--truncate 1 gives the k = 1 gradients of the reference; --truncate 3 (= T) the full ones', () => {
     const model = modelFromJSON(preset('statquest'));
-    const batch = batchFromArrays(steps(STATQUEST_3DAY.inputs), STATQUEST_3DAY.observed.map((v) => [v]), 'last');
+    const batch = batchFromArrays(
+      steps(STATQUEST_3DAY.inputs),
+      STATQUEST_3DAY.observed.map((v) => [v]),
+      'last',
+    );
     for (const k of [1, 3]) {
-      const r = cli('grad', '--model', 'statquest', '--data', data, '--backend', 'cpu', '--json', '--truncate', String(k));
+      const r = cli(
+        'grad',
+        '--model',
+        'statquest',
+        '--data',
+        data,
+        '--backend',
+        'cpu',
+        '--json',
+        '--truncate',
+        String(k),
+      );
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout) as { grads: { Wx: number[][] } };
@@ -226,12 +272,20 @@ describe('webgpu-rnn grad --truncate and --clip-norm', () => {
 
   it('--clip-norm: JSON and text report the norm before clipping and whether it clipped; the gradient has norm c', () => {
     const model = modelFromJSON(preset('statquest'));
-    const batch = batchFromArrays(steps(STATQUEST_3DAY.inputs), STATQUEST_3DAY.observed.map((v) => [v]), 'last');
+    const batch = batchFromArrays(
+      steps(STATQUEST_3DAY.inputs),
+      STATQUEST_3DAY.observed.map((v) => [v]),
+      'last',
+    );
     const ref = cpuRun(model, batch, { gradients: true });
     const norm = Math.hypot(...ref.grads!);
     const r = cli('grad', '--model', 'statquest', '--data', data, '--backend', 'cpu', '--json', '--clip-norm', '0.1');
     expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as { gradNorm: number; clipped: boolean; grads: Record<string, number[] | number[][]> };
+    const out = JSON.parse(r.stdout) as {
+      gradNorm: number;
+      clipped: boolean;
+      grads: Record<string, number[] | number[][]>;
+    };
     expect(Math.abs(out.gradNorm - norm)).toBeLessThanOrEqual(1e-12 * norm);
     expect(out.clipped).toBe(norm > 0.1);
     expect(Math.abs(Math.hypot(...Object.values(out.grads).flat(2)) - 0.1)).toBeLessThanOrEqual(1e-12);

@@ -32,11 +32,17 @@ describe('unrollLoops', () => {
   });
 
   it('refuses loops with break or continue', () => {
-    expect(() => unrollLoops('for (var j = 0u; j < H; j++) { if (x) { break; } }', { H: 2 })).toThrow(/break\/continue/);
+    expect(() => unrollLoops('for (var j = 0u; j < H; j++) { if (x) { break; } }', { H: 2 })).toThrow(
+      /break\/continue/,
+    );
   });
 
   it('produces WGSL that wgsl_reflect still parses, with the same bindings, for every core shape bound', () => {
-    for (const [I, H, O] of [[1, 1, 1], [3, 5, 2], [16, 16, 16]]) {
+    for (const [I, H, O] of [
+      [1, 1, 1],
+      [3, 5, 2],
+      [16, 16, 16],
+    ]) {
       const shape = { inputSize: I, hiddenSize: H, outputSize: O };
       const rnn = withCell('rnn', shaders.rnn, elman);
       const rolled = reflectKernel('rolled', specializeShape(rnn, shape, false), 'main');

@@ -13,7 +13,11 @@ async function loadTfjs(backend: TfjsBackend): Promise<typeof TF> {
       import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'),
       import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'),
     ]);
-    wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': plain.default, 'tfjs-backend-wasm-simd.wasm': simd.default, 'tfjs-backend-wasm-threaded-simd.wasm': threaded.default });
+    wasm.setWasmPaths({
+      'tfjs-backend-wasm.wasm': plain.default,
+      'tfjs-backend-wasm-simd.wasm': simd.default,
+      'tfjs-backend-wasm-threaded-simd.wasm': threaded.default,
+    });
   }
   if (backend === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
   return tf;

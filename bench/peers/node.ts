@@ -18,7 +18,8 @@ async function loadTfjs(backend: TfjsBackend): Promise<typeof TF> {
   if (backend === 'webgpu') {
     const gpu = await getGpu();
     const g = globalThis as { navigator?: { gpu?: GPU } };
-    if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    if (!g.navigator)
+      Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     else if (!g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
     await import('@tensorflow/tfjs-backend-webgpu');
   }

@@ -48,7 +48,10 @@ export class TfjsPeer implements Peer {
     if (!ok) throw new Error(`tf.setBackend('${this.backend}') failed`);
     await tf.ready();
     this.tf = tf;
-    const extra = this.backend === 'wasm' ? `, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}` : '';
+    const extra =
+      this.backend === 'wasm'
+        ? `, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}`
+        : '';
     this.detail = `tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}${extra}`;
   }
 
@@ -58,12 +61,23 @@ export class TfjsPeer implements Peer {
     const { inputSize: I, hiddenSize: H, outputSize: O } = model;
     const N = batch.count;
     const T = batch.lengths[0];
-    for (let n = 0; n < N; n++) if (batch.lengths[n] !== T) throw new Error('the tfjs peer takes sequences of one length only');
-    if (!batch.targets || batch.output !== 'last' || model.output !== 'last') throw new Error('the tfjs peer takes output "last" with targets');
+    for (let n = 0; n < N; n++)
+      if (batch.lengths[n] !== T) throw new Error('the tfjs peer takes sequences of one length only');
+    if (!batch.targets || batch.output !== 'last' || model.output !== 'last')
+      throw new Error('the tfjs peer takes output "last" with targets');
     const net = tf.sequential();
     // Zero initializers: the weights are set below (the default orthogonal one is slow and warns for H ≥ 64).
     const zeros = { kernelInitializer: 'zeros', biasInitializer: 'zeros' } as const;
-    net.add(tf.layers.simpleRNN({ units: H, activation: ACT[model.activation] as 'relu', inputShape: [T, I], returnSequences: false, recurrentInitializer: 'zeros', ...zeros }));
+    net.add(
+      tf.layers.simpleRNN({
+        units: H,
+        activation: ACT[model.activation] as 'relu',
+        inputShape: [T, I],
+        returnSequences: false,
+        recurrentInitializer: 'zeros',
+        ...zeros,
+      }),
+    );
     net.add(tf.layers.dense({ units: O, ...zeros }));
     const w = model.weights;
     // Ours: h = act(Wx·x + Wh·h + bh), y = Wy·h + by. tfjs: h = act(x·K + h·R + b), y = h·D + c. So K = Wxᵀ, R = Whᵀ, D = Wyᵀ.

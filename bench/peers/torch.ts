@@ -73,7 +73,10 @@ class PythonWorker {
   }
 
   static async start(python: string): Promise<{ worker: PythonWorker; hello: Reply }> {
-    const child = spawn(python, ['-u', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    const child = spawn(python, ['-u', SCRIPT], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    });
     const worker = new PythonWorker(child);
     const hello = await worker.next(START_TIMEOUT);
     if (!hello.ready) {
@@ -162,15 +165,19 @@ export class TorchPeer implements Peer {
         failures.push(`${python}: ${(e as Error).message}`);
       }
     }
-    throw new Error(`no python3 with torch (${failures.join('; ')}); on Debian: apt-get install python3-torch, or set WEBGPU_RNN_PYTHON`);
+    throw new Error(
+      `no python3 with torch (${failures.join('; ')}); on Debian: apt-get install python3-torch, or set WEBGPU_RNN_PYTHON`,
+    );
   }
 
   async prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
     const worker = this.worker!;
     const N = batch.count;
     const T = batch.lengths[0];
-    for (let n = 0; n < N; n++) if (batch.lengths[n] !== T) throw new Error('the torch peer takes sequences of one length only');
-    if (!batch.targets || batch.output !== 'last' || model.output !== 'last') throw new Error('the torch peer takes output "last" with targets');
+    for (let n = 0; n < N; n++)
+      if (batch.lengths[n] !== T) throw new Error('the torch peer takes sequences of one length only');
+    if (!batch.targets || batch.output !== 'last' || model.output !== 'last')
+      throw new Error('the torch peer takes output "last" with targets');
     if (model.h0?.some((v) => v !== 0)) throw new Error('the torch peer takes h0 = 0 only');
     const id = `r${this.nextId++}`;
     const path = join(this.dir!, `${id}.bin`);

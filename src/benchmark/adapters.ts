@@ -39,7 +39,9 @@ const KNOWN: { pattern: RegExp; peak: AdapterPeak }[] = [
 
 /** True for a CPU-emulated adapter (SwiftShader, llvmpipe, WARP): its limit is the CPU's, see the copy probes. */
 export function isSoftwareAdapter(a: AdapterIdentity): boolean {
-  return /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+  return /swiftshader|llvmpipe|lavapipe|warp|software/i.test(
+    `${a.vendor} ${a.architecture} ${a.device} ${a.description}`,
+  );
 }
 
 /** The known peak for this adapter, or null (unknown adapters and software adapters). */
@@ -50,7 +52,12 @@ export function knownPeak(a: AdapterIdentity): AdapterPeak | null {
 }
 
 export function adapterIdentity(info: GPUAdapterInfo | undefined): AdapterIdentity {
-  return { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+  };
 }
 
 /** `--adapter`: which Vulkan driver Dawn should use in Node (auto: the engine's own choice). */

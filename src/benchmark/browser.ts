@@ -31,25 +31,37 @@ export interface BrowserBenchOptions {
 }
 
 /** Runs the benchmark in this browser tab. Throws an InputError for an unknown workload or non-positive sizes. */
-export async function runBrowserBench(o: BrowserBenchOptions = {}): Promise<{ report: BenchReport; text: string; markdown: string }> {
+export async function runBrowserBench(
+  o: BrowserBenchOptions = {},
+): Promise<{ report: BenchReport; text: string; markdown: string }> {
   const workloads = parseWorkloads((o.workloads ?? ['seed', 'h16']).join(','));
   const N = o.N ?? 16_384;
   const T = o.T ?? 64;
   const repeats = o.repeats ?? 3;
   const budgetSeconds = o.budgetSeconds ?? 10;
-  for (const [k, v] of Object.entries({ N, T, repeats })) if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${v}`);
+  for (const [k, v] of Object.entries({ N, T, repeats }))
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${v}`);
   if (!(budgetSeconds > 0)) throw new RangeError(`budgetSeconds must be positive, got ${budgetSeconds}`);
   const peers: Peer[] = [new WebGpuPeer('webgpu', undefined, o.device)];
   if (o.cpuReference ?? true) peers.push(new CpuRefPeer());
   peers.push(...(o.peers ?? []));
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number; userAgent?: string; deviceMemory?: number; platform?: string } }).navigator;
+  const nav = (
+    globalThis as {
+      navigator?: { hardwareConcurrency?: number; userAgent?: string; deviceMemory?: number; platform?: string };
+    }
+  ).navigator;
   const machine = {
     cpu: nav?.userAgent ?? 'unknown browser',
     cores: nav?.hardwareConcurrency ?? 0,
     memoryBytes: nav?.deviceMemory ? nav.deviceMemory * 2 ** 30 : null,
     platform: nav?.platform ?? 'browser',
   };
-  const report = await runBench({ workloads, N, T, repeats, budgetSeconds, phases: o.phases, noProbes: o.noProbes }, peers, { machine, versions: { browser: nav?.userAgent ?? 'unknown' } }, { onCell: o.onCell });
+  const report = await runBench(
+    { workloads, N, T, repeats, budgetSeconds, phases: o.phases, noProbes: o.noProbes },
+    peers,
+    { machine, versions: { browser: nav?.userAgent ?? 'unknown' } },
+    { onCell: o.onCell },
+  );
   const command = `runBrowserBench(${JSON.stringify({ workloads: workloads.map((w) => w.id), N, T, repeats, budgetSeconds })})`;
   return { report, text: formatText(report), markdown: formatMarkdown(report, command) };
 }

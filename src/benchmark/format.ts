@@ -40,7 +40,14 @@ function checkText(c: CellResult): string {
 
 function pad(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((s, i) => (s ?? '').padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((s, i) => (s ?? '').padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function statusText(c: CellResult): string {
@@ -54,7 +61,12 @@ function statusText(c: CellResult): string {
 
 /** One line per measured cell, e.g. for progress output. */
 export function cellLine(c: CellResult): string {
-  const rate = c.stepsPerSecond !== null ? `${fmtRate(c.stepsPerSecond)} steps/s` : c.estimatedStepsPerSecond !== null ? `≈${fmtRate(c.estimatedStepsPerSecond)} steps/s (estimate)` : '';
+  const rate =
+    c.stepsPerSecond !== null
+      ? `${fmtRate(c.stepsPerSecond)} steps/s`
+      : c.estimatedStepsPerSecond !== null
+        ? `≈${fmtRate(c.estimatedStepsPerSecond)} steps/s (estimate)`
+        : '';
   const gpu = c.gpuStepsPerSecond !== null ? `, GPU ${fmtRate(c.gpuStepsPerSecond)} steps/s` : '';
   return `${workloadName(c)} ${c.phase} N=${c.N} T=${c.T} ${c.peer}: ${c.status === 'ok' ? rate + gpu : statusText(c)}${c.check ? ' ' + checkText(c) : ''}`;
 }
@@ -62,13 +74,41 @@ export function cellLine(c: CellResult): string {
 /** The terminal report. */
 export function formatText(r: BenchReport): string {
   const out: string[] = [];
-  out.push(`webgpu-rnn bench ${r.config.quick ? '(quick) ' : ''}— N=${r.config.N} sequences × T=${r.config.T} steps, median of up to ${r.config.repeats} runs after a warm-up, budget ${r.config.budgetSeconds} s per peer and cell`);
-  out.push(`machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.memoryBytes ? `, ${(r.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB` : ''}, ${r.machine.platform}`);
-  out.push(`adapter: ${r.adapter ? `${r.adapter.summary}${r.adapter.software ? ' — a CPU (software) adapter' : ''}; timestamp-query ${r.adapter.timestampQuery ? 'yes' : 'no'}` : 'none'}`);
-  out.push(`versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(
+    `webgpu-rnn bench ${r.config.quick ? '(quick) ' : ''}— N=${r.config.N} sequences × T=${r.config.T} steps, median of up to ${r.config.repeats} runs after a warm-up, budget ${r.config.budgetSeconds} s per peer and cell`,
+  );
+  out.push(
+    `machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.memoryBytes ? `, ${(r.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB` : ''}, ${r.machine.platform}`,
+  );
+  out.push(
+    `adapter: ${r.adapter ? `${r.adapter.summary}${r.adapter.software ? ' — a CPU (software) adapter' : ''}; timestamp-query ${r.adapter.timestampQuery ? 'yes' : 'no'}` : 'none'}`,
+  );
+  out.push(
+    `versions: ${Object.entries(r.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   for (const p of r.peers) if (p.status === 'unavailable') out.push(`peer ${p.id}: unavailable: ${p.reason}`);
   out.push('');
-  const rows: string[][] = [['workload', 'work', 'peer', 'median', 'min–max', 'steps/s', 'GPU-time steps/s', 'GFLOP/s', 'GB/s', 'of FMA', 'of copy', 'strategy', 'pipelines', 'webgpu ÷ peer', 'check / status']];
+  const rows: string[][] = [
+    [
+      'workload',
+      'work',
+      'peer',
+      'median',
+      'min–max',
+      'steps/s',
+      'GPU-time steps/s',
+      'GFLOP/s',
+      'GB/s',
+      'of FMA',
+      'of copy',
+      'strategy',
+      'pipelines',
+      'webgpu ÷ peer',
+      'check / status',
+    ],
+  ];
   for (const c of r.results) {
     const ratio = c.peer === 'webgpu' ? { ratio: null, estimated: false } : ratioTo(r, c.workload, c.phase, c.peer);
     rows.push([
@@ -77,7 +117,11 @@ export function formatText(r: BenchReport): string {
       c.peer,
       c.wallSeconds ? fmtSeconds(c.wallSeconds.median) : '–',
       c.wallSeconds ? `${fmtSeconds(c.wallSeconds.min)}–${fmtSeconds(c.wallSeconds.max)} (${c.wallSeconds.runs})` : '–',
-      c.stepsPerSecond !== null ? fmtRate(c.stepsPerSecond) : c.estimatedStepsPerSecond !== null ? `≈${fmtRate(c.estimatedStepsPerSecond)}` : '–',
+      c.stepsPerSecond !== null
+        ? fmtRate(c.stepsPerSecond)
+        : c.estimatedStepsPerSecond !== null
+          ? `≈${fmtRate(c.estimatedStepsPerSecond)}`
+          : '–',
       fmtRate(c.gpuStepsPerSecond),
       fmtNum(c.gpuGflops ?? c.gflops),
       fmtNum(c.gpuGbps ?? c.gbps),
@@ -91,21 +135,32 @@ export function formatText(r: BenchReport): string {
   }
   out.push(pad(rows));
   out.push('');
-  out.push('Wall time: host packing, upload, compute and readback. GPU time: timestamp queries around the compute passes.');
+  out.push(
+    'Wall time: host packing, upload, compute and readback. GPU time: timestamp queries around the compute passes.',
+  );
   out.push('GFLOP/s and GB/s use GPU time where there is one, else wall time (torch-cpu: its own timing in Python);');
   out.push("'of FMA' / 'of copy': that rate ÷ the adapter's multiply-add / copy probe (≈: a cut-off cell's estimate);");
-  out.push("'pipelines': pipeline creation time of the cell's cold run (– where the engine does not report it). Per step:");
+  out.push(
+    "'pipelines': pipeline creation time of the cell's cold run (– where the engine does not report it). Per step:",
+  );
   for (const f of r.formulas) out.push(`  ${f}`);
   out.push(probeText(r));
   if (r.targets.length) {
     out.push('');
-    out.push(`Targets${r.targets[0].atTargetSize ? '' : ` (this run: N=${r.config.N}, T=${r.config.T}; the targets are for N=65536, T=64)`}:`);
-    for (const t of r.targets) out.push(`  ${targetStatus(t.met)} ${t.group}: ${t.target}: ${targetValueText(t)}${t.against ? ` of ${t.against}` : ''}${t.note ? ` — ${t.note}` : ''}`);
+    out.push(
+      `Targets${r.targets[0].atTargetSize ? '' : ` (this run: N=${r.config.N}, T=${r.config.T}; the targets are for N=65536, T=64)`}:`,
+    );
+    for (const t of r.targets)
+      out.push(
+        `  ${targetStatus(t.met)} ${t.group}: ${t.target}: ${targetValueText(t)}${t.against ? ` of ${t.against}` : ''}${t.note ? ` — ${t.note}` : ''}`,
+      );
   }
   const bad = r.results.filter((c) => c.check && !c.check.ok);
   if (bad.length) {
     out.push('');
-    out.push(`LOSS/GRADIENT MISMATCH: ${bad.map((c) => `${c.peer} on ${c.workload} ${c.phase}`).join('; ')} — these peers did not compute the same thing as ours`);
+    out.push(
+      `LOSS/GRADIENT MISMATCH: ${bad.map((c) => `${c.peer} on ${c.workload} ${c.phase}`).join('; ')} — these peers did not compute the same thing as ours`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -130,15 +185,30 @@ function targetStatus(met: boolean | null): string {
 function probeText(r: BenchReport): string {
   const lines: string[] = [];
   const g = r.probes.gpuCopy;
-  if (g) lines.push(`GPU copy probe (${(g.bytes / 2 ** 20).toFixed(0)} MiB, read + write): ${g.gpuGBps ? `${fmtNum(g.gpuGBps.median)} GB/s GPU time, ` : ''}${fmtNum(g.wallGBps.median)} GB/s wall`);
+  if (g)
+    lines.push(
+      `GPU copy probe (${(g.bytes / 2 ** 20).toFixed(0)} MiB, read + write): ${g.gpuGBps ? `${fmtNum(g.gpuGBps.median)} GB/s GPU time, ` : ''}${fmtNum(g.wallGBps.median)} GB/s wall`,
+    );
   if (r.probes.gpuCopyError) lines.push(`GPU copy probe failed: ${r.probes.gpuCopyError}`);
   const f = r.probes.gpuFma;
-  if (f) lines.push(`GPU FMA probe (vec4 multiply-adds from registers, best of ${f.tried.map((t) => t.invocations).join(', ')} invocations: ${f.invocations} × ${f.iterations} rounds): ${f.gpuGflops ? `${fmtNum(f.gpuGflops.median)} GFLOP/s GPU time, ` : ''}${fmtNum(f.wallGflops.median)} GFLOP/s wall`);
+  if (f)
+    lines.push(
+      `GPU FMA probe (vec4 multiply-adds from registers, best of ${f.tried.map((t) => t.invocations).join(', ')} invocations: ${f.invocations} × ${f.iterations} rounds): ${f.gpuGflops ? `${fmtNum(f.gpuGflops.median)} GFLOP/s GPU time, ` : ''}${fmtNum(f.wallGflops.median)} GFLOP/s wall`,
+    );
   if (r.probes.gpuFmaError) lines.push(`GPU FMA probe failed: ${r.probes.gpuFmaError}`);
   const c = r.probes.cpuCopy;
-  if (c) lines.push(`CPU copy probe (JS TypedArray.set, ${(c.bytes / 2 ** 20).toFixed(0)} MiB, read + write): ${fmtNum(c.GBps.median)} GB/s`);
+  if (c)
+    lines.push(
+      `CPU copy probe (JS TypedArray.set, ${(c.bytes / 2 ** 20).toFixed(0)} MiB, read + write): ${fmtNum(c.GBps.median)} GB/s`,
+    );
   const peak = r.adapter?.peak;
-  lines.push(peak ? `adapter peak (data sheet): ${peak.name}, ${peak.bandwidthGBps} GB/s, ${peak.fp32Gflops / 1000} TFLOP/s FP32` : r.adapter?.software ? 'adapter peak: none — a software adapter runs on the CPU, whose limits are the probes above' : 'adapter peak: not in the table of known adapters');
+  lines.push(
+    peak
+      ? `adapter peak (data sheet): ${peak.name}, ${peak.bandwidthGBps} GB/s, ${peak.fp32Gflops / 1000} TFLOP/s FP32`
+      : r.adapter?.software
+        ? 'adapter peak: none — a software adapter runs on the CPU, whose limits are the probes above'
+        : 'adapter peak: not in the table of known adapters',
+  );
   return lines.join('\n');
 }
 
@@ -147,10 +217,20 @@ export function formatMarkdown(r: BenchReport, command: string): string {
   const out: string[] = [];
   const peers = r.peers.filter((p) => p.id !== 'webgpu');
   const date = r.date.replace('T', ' ').slice(0, 16) + ' UTC';
-  out.push(`Measured ${date} with \`${command}\`: N = ${r.config.N.toLocaleString('en-US')} sequences × T = ${r.config.T} steps, I = O = 1, output \`last\`, median of up to ${r.config.repeats} runs after a warm-up.`);
-  out.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.memoryBytes ? `, ${(r.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB` : ''}. Adapter: \`${r.adapter?.summary ?? 'none'}\`${r.adapter?.software ? ' (a CPU Vulkan driver: no real GPU)' : ''}${r.adapter?.diskShaderCache === true ? ", Mesa's on-disk shader cache on" : r.adapter?.diskShaderCache === false ? ", Mesa's on-disk shader cache off (pipelines compiled cold)" : ''}. ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push(
+    `Measured ${date} with \`${command}\`: N = ${r.config.N.toLocaleString('en-US')} sequences × T = ${r.config.T} steps, I = O = 1, output \`last\`, median of up to ${r.config.repeats} runs after a warm-up.`,
+  );
+  out.push(
+    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores${r.machine.memoryBytes ? `, ${(r.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB` : ''}. Adapter: \`${r.adapter?.summary ?? 'none'}\`${r.adapter?.software ? ' (a CPU Vulkan driver: no real GPU)' : ''}${r.adapter?.diskShaderCache === true ? ", Mesa's on-disk shader cache on" : r.adapter?.diskShaderCache === false ? ", Mesa's on-disk shader cache off (pipelines compiled cold)" : ''}. ${Object.entries(
+      r.versions,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+  );
   out.push('');
-  out.push(`Sequence-steps per second (wall time, including upload and readback); in parentheses webgpu-rnn's rate ÷ the peer's:`);
+  out.push(
+    `Sequence-steps per second (wall time, including upload and readback); in parentheses webgpu-rnn's rate ÷ the peer's:`,
+  );
   out.push('');
   out.push(`| workload | work | webgpu-rnn WebGPU | GPU time only | ${peers.map((p) => p.id).join(' | ')} |`);
   out.push(`|---|---|---|---|${peers.map(() => '---|').join('')}`);
@@ -163,7 +243,9 @@ export function formatMarkdown(r: BenchReport, command: string): string {
     const cell = (c: CellResult | undefined, withRatio: boolean): string => {
       if (!c) return 'not run';
       if (c.status === 'ok') {
-        const { ratio, estimated } = withRatio ? ratioTo(r, workload, c.phase, c.peer) : { ratio: null, estimated: false };
+        const { ratio, estimated } = withRatio
+          ? ratioTo(r, workload, c.phase, c.peer)
+          : { ratio: null, estimated: false };
         const bad = c.check && !c.check.ok ? ' **loss mismatch**' : '';
         return `${fmtRate(c.stepsPerSecond)}${ratio !== null ? ` (${estimated ? '≈' : ''}${fmtRatio(ratio)})` : ''}${bad}`;
       }
@@ -174,7 +256,16 @@ export function formatMarkdown(r: BenchReport, command: string): string {
       return c.status === 'unsupported' ? 'n/a (H too large)' : c.status;
     };
     out.push(
-      `| ${workloadName(first)} | ${PHASE_LABEL[first.phase]} | ${cell(ours, false)} | ${ours?.gpuStepsPerSecond ? fmtRate(ours.gpuStepsPerSecond) : '–'} | ${peers.map((p) => (p.status === 'unavailable' ? 'unavailable' : cell(cells.find((c) => c.peer === p.id), true))).join(' | ')} |`,
+      `| ${workloadName(first)} | ${PHASE_LABEL[first.phase]} | ${cell(ours, false)} | ${ours?.gpuStepsPerSecond ? fmtRate(ours.gpuStepsPerSecond) : '–'} | ${peers
+        .map((p) =>
+          p.status === 'unavailable'
+            ? 'unavailable'
+            : cell(
+                cells.find((c) => c.peer === p.id),
+                true,
+              ),
+        )
+        .join(' | ')} |`,
     );
   }
   out.push('');
@@ -188,12 +279,19 @@ export function formatMarkdown(r: BenchReport, command: string): string {
   const unavailable = r.peers.filter((p) => p.status === 'unavailable');
   if (unavailable.length) out.push(`Unavailable: ${unavailable.map((p) => `${p.id} (${p.reason})`).join('; ')}.`);
   const unsupported = r.results.filter((c) => c.status === 'unsupported' && c.peer === 'webgpu');
-  if (unsupported.length) out.push(`Not run by webgpu-rnn: ${[...new Set(unsupported.map((c) => `${workloadName(c)}: ${c.reason}`))].join('; ')}.`);
+  if (unsupported.length)
+    out.push(
+      `Not run by webgpu-rnn: ${[...new Set(unsupported.map((c) => `${workloadName(c)}: ${c.reason}`))].join('; ')}.`,
+    );
   out.push('');
-  out.push("Every cell against the adapter's probes: GFLOP/s ÷ the FMA probe and GB/s ÷ the copy probe (rates from GPU time where timed, else wall time; torch-cpu: timed in Python; ≈: a cut-off cell's calibration estimate). For webgpu-rnn also the strategy that ran and the pipeline creation time of the cell's cold run:");
+  out.push(
+    "Every cell against the adapter's probes: GFLOP/s ÷ the FMA probe and GB/s ÷ the copy probe (rates from GPU time where timed, else wall time; torch-cpu: timed in Python; ≈: a cut-off cell's calibration estimate). For webgpu-rnn also the strategy that ran and the pipeline creation time of the cell's cold run:",
+  );
   out.push('');
   const peak = r.adapter?.peak;
-  out.push(`| workload | work | peer | FLOPs/step | bytes/step | GFLOP/s | GB/s | of FMA probe | of copy probe |${peak ? ' of peak bandwidth | of peak FP32 |' : ''} strategy | pipeline creation |`);
+  out.push(
+    `| workload | work | peer | FLOPs/step | bytes/step | GFLOP/s | GB/s | of FMA probe | of copy probe |${peak ? ' of peak bandwidth | of peak FP32 |' : ''} strategy | pipeline creation |`,
+  );
   out.push(`|---|---|---|---|---|---|---|---|---|${peak ? '---|---|' : ''}---|---|`);
   for (const c of r.results.filter((c) => c.status === 'ok' || c.status === 'cut-off')) {
     const est = c.stepsPerSecond === null;
@@ -207,14 +305,24 @@ export function formatMarkdown(r: BenchReport, command: string): string {
     );
   }
   out.push('');
-  out.push(probeText(r).split('\n').map((l) => `- ${l}`).join('\n'));
+  out.push(
+    probeText(r)
+      .split('\n')
+      .map((l) => `- ${l}`)
+      .join('\n'),
+  );
   if (r.targets.length) {
     out.push('');
-    out.push(`Targets${r.targets[0].atTargetSize ? '' : ` (this run: N = ${r.config.N}, T = ${r.config.T}; the targets are for N = 65,536, T = 64)`}:`);
+    out.push(
+      `Targets${r.targets[0].atTargetSize ? '' : ` (this run: N = ${r.config.N}, T = ${r.config.T}; the targets are for N = 65,536, T = 64)`}:`,
+    );
     out.push('');
     out.push('| kind | target | this run | result | note |');
     out.push('|---|---|---|---|---|');
-    for (const t of r.targets) out.push(`| ${t.group} | ${t.target} | ${targetValueText(t)}${t.against ? ` of ${t.against}` : ''} | ${targetResult(t)} | ${t.note ?? ''} |`);
+    for (const t of r.targets)
+      out.push(
+        `| ${t.group} | ${t.target} | ${targetValueText(t)}${t.against ? ` of ${t.against}` : ''} | ${targetResult(t)} | ${t.note ?? ''} |`,
+      );
   }
   return out.join('\n') + '\n';
 }

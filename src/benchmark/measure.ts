@@ -75,12 +75,31 @@ const now = (): number => performance.now() / 1000;
  * point. The cell is cut off when a calibration run alone shows that a full run and its warm-up cannot fit the
  * budget, or when the estimate from the last calibration size says so; it is reported with the estimate.
  */
-export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number) => Batch, phase: Phase, o: MeasureOptions): Promise<Measurement> {
+export async function measure(
+  peer: Peer,
+  model: ModelJSON,
+  batchOf: (n: number) => Batch,
+  phase: Phase,
+  o: MeasureOptions,
+): Promise<Measurement> {
   const start = now();
-  const m: Measurement = { status: 'ok', wall: null, gpu: null, last: null, calibration: null, calibrationRun: null, elapsedSeconds: 0, firstRunSeconds: null, fullSizeWarmUp: false, strategy: null, pipelineMilliseconds: null };
+  const m: Measurement = {
+    status: 'ok',
+    wall: null,
+    gpu: null,
+    last: null,
+    calibration: null,
+    calibrationRun: null,
+    elapsedSeconds: 0,
+    firstRunSeconds: null,
+    fullSizeWarmUp: false,
+    strategy: null,
+    pipelineMilliseconds: null,
+  };
   const note = (r: PeerRun): PeerRun => {
     if (r.strategy) m.strategy = r.strategy;
-    if (r.pipelineMilliseconds != null) m.pipelineMilliseconds = Math.max(m.pipelineMilliseconds ?? 0, r.pipelineMilliseconds);
+    if (r.pipelineMilliseconds != null)
+      m.pipelineMilliseconds = Math.max(m.pipelineMilliseconds ?? 0, r.pipelineMilliseconds);
     return r;
   };
   const done = (): Measurement => ((m.elapsedSeconds = now() - start), m);
@@ -120,7 +139,10 @@ export async function measure(peer: Peer, model: ModelJSON, batchOf: (n: number)
       const nextFits = spent + 8 * seconds <= o.budgetSeconds;
       const last = n * 4 >= o.N || (slow && !secondPoint) || !nextFits;
       // A full run takes at least as long as this smaller one; beyond that, trust only the last calibration size.
-      if (spent + runsNeeded(seconds) * seconds > o.budgetSeconds || (last && spent + runsNeeded(estimatedSeconds) * estimatedSeconds > o.budgetSeconds)) {
+      if (
+        spent + runsNeeded(seconds) * seconds > o.budgetSeconds ||
+        (last && spent + runsNeeded(estimatedSeconds) * estimatedSeconds > o.budgetSeconds)
+      ) {
         m.status = 'cut-off';
         m.reason = `one run of N=${o.N} estimated at ${fmtSeconds(estimatedSeconds)} (calibrated at N=${points.map((p) => p[0]).join(', ')}: ${points.map((p) => fmtSeconds(p[1])).join(', ')}); budget ${fmtSeconds(o.budgetSeconds)}`;
         return done();

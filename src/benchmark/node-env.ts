@@ -39,15 +39,28 @@ function pkgVersion(name: string): string {
 
 export function versions(): Record<string, string> {
   const own = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return { node: process.version, 'webgpu-rnn': own.version, webgpu: pkgVersion('webgpu'), '@tensorflow/tfjs': pkgVersion('@tensorflow/tfjs') };
+  return {
+    node: process.version,
+    'webgpu-rnn': own.version,
+    webgpu: pkgVersion('webgpu'),
+    '@tensorflow/tfjs': pkgVersion('@tensorflow/tfjs'),
+  };
 }
 
 /** Parses `--peers`: a comma-separated subset of PEER_IDS (our WebGPU engine always runs). */
 export function parsePeers(list: string): string[] {
-  const ids = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
+  const ids = [
+    ...new Set(
+      list
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   for (const id of ids) {
     if (id === 'webgpu') continue;
-    if (!(PEER_IDS as readonly string[]).includes(id)) throw new InputError('--peers', `unknown peer "${id}" (known: ${PEER_IDS.join(', ')})`);
+    if (!(PEER_IDS as readonly string[]).includes(id))
+      throw new InputError('--peers', `unknown peer "${id}" (known: ${PEER_IDS.join(', ')})`);
   }
   return ids.filter((id) => id !== 'webgpu');
 }
@@ -56,9 +69,15 @@ export function parsePeers(list: string): string[] {
  * Our engine (once per strategy) and the named peers. tfjs peers come from bench/peers/ (dev-only); when that
  * code or tfjs is missing (an installed CLI), they are returned as unavailable with the reason.
  */
-export async function nodePeers(ids: string[], strategies: (StrategyChoice | undefined)[] = [undefined]): Promise<{ peers: Peer[]; unavailable: PeerStatus[] }> {
+export async function nodePeers(
+  ids: string[],
+  strategies: (StrategyChoice | undefined)[] = [undefined],
+): Promise<{ peers: Peer[]; unavailable: PeerStatus[] }> {
   // One strategy: the peer is `webgpu` (what ratios refer to); several (the sweep): `webgpu:<strategy>`.
-  const peers: Peer[] = strategies.map((s) => new WebGpuPeer(strategies.length > 1 ? `webgpu:${s ?? 'auto'}` : 'webgpu', s && s !== 'auto' ? s : undefined));
+  const peers: Peer[] = strategies.map(
+    (s) =>
+      new WebGpuPeer(strategies.length > 1 ? `webgpu:${s ?? 'auto'}` : 'webgpu', s && s !== 'auto' ? s : undefined),
+  );
   const unavailable: PeerStatus[] = [];
   for (const id of ids) {
     if (id === 'cpu-ref') {
@@ -71,7 +90,14 @@ export async function nodePeers(ids: string[], strategies: (StrategyChoice | und
         const mod = (await import(/* @vite-ignore */ path)) as { torchPeer(): Peer }; // dev-only file: typed here, not imported, so the library build leaves it out
         peers.push(mod.torchPeer());
       } catch (e) {
-        unavailable.push({ id, label: 'PyTorch on the CPU', ours: false, status: 'unavailable', detail: '', reason: `the dev-only peer code (bench/peers) is not installed: ${(e as Error).message}` });
+        unavailable.push({
+          id,
+          label: 'PyTorch on the CPU',
+          ours: false,
+          status: 'unavailable',
+          detail: '',
+          reason: `the dev-only peer code (bench/peers) is not installed: ${(e as Error).message}`,
+        });
       }
       continue;
     }
@@ -81,7 +107,14 @@ export async function nodePeers(ids: string[], strategies: (StrategyChoice | und
       const mod = (await import(/* @vite-ignore */ path)) as { tfjsPeer(backend: 'cpu' | 'wasm' | 'webgpu'): Peer };
       peers.push(mod.tfjsPeer(backend));
     } catch (e) {
-      unavailable.push({ id, label: `TensorFlow.js (tfjs-backend-${backend})`, ours: false, status: 'unavailable', detail: '', reason: `the dev-only peers (bench/peers, tfjs) are not installed: ${(e as Error).message}` });
+      unavailable.push({
+        id,
+        label: `TensorFlow.js (tfjs-backend-${backend})`,
+        ours: false,
+        status: 'unavailable',
+        detail: '',
+        reason: `the dev-only peers (bench/peers, tfjs) are not installed: ${(e as Error).message}`,
+      });
     }
   }
   return { peers, unavailable };
@@ -105,8 +138,14 @@ export function selectAdapter(choice: AdapterChoice): string | null {
   const env = process.env;
   env.WEBGPU_RNN_ADAPTER = choice;
   if ('resolveAdapterChoice' in gpuDevice) return `WEBGPU_RNN_ADAPTER=${choice}`;
-  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return `WEBGPU_RNN_ADAPTER=${choice} (Vulkan drivers as set by the caller)`;
-  const icd = choice === 'swiftshader' ? (gpuDevice as { SWIFTSHADER_ICD: string }).SWIFTSHADER_ICD : choice === 'lavapipe' ? LAVAPIPE_ICD : null;
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES)
+    return `WEBGPU_RNN_ADAPTER=${choice} (Vulkan drivers as set by the caller)`;
+  const icd =
+    choice === 'swiftshader'
+      ? (gpuDevice as { SWIFTSHADER_ICD: string }).SWIFTSHADER_ICD
+      : choice === 'lavapipe'
+        ? LAVAPIPE_ICD
+        : null;
   if (!icd) return `WEBGPU_RNN_ADAPTER=${choice}`;
   env.VK_DRIVER_FILES = icd;
   env.NODEVICE_SELECT ??= '1';

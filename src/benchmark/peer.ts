@@ -77,7 +77,15 @@ export class WebGpuPeer implements Peer {
   unsupported(model: ModelJSON, phase: Phase, N: number, T: number): string | null {
     const why = engineShapeUnsupported(model);
     if (why || !this.engine?.device) return why;
-    const shape = { cell: model.cell, inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize, maxSteps: T, count: N, gradients: phase === 'gradient' };
+    const shape = {
+      cell: model.cell,
+      inputSize: model.inputSize,
+      hiddenSize: model.hiddenSize,
+      outputSize: model.outputSize,
+      maxSteps: T,
+      count: N,
+      gradients: phase === 'gradient',
+    };
     try {
       chooseStrategy(this.strategy, shape, this.engine.device.limits, tuningFor(this.engine.device));
       return null;

@@ -20,7 +20,11 @@ export interface CopyProbe {
 }
 
 /** Records one pass with `record`, submits it and waits: wall seconds, and GPU nanoseconds where timestamps exist. */
-async function timedPass(device: GPUDevice, label: string, record: (pass: GPUComputePassEncoder) => void): Promise<{ wall: number; ns: number | null }> {
+async function timedPass(
+  device: GPUDevice,
+  label: string,
+  record: (pass: GPUComputePassEncoder) => void,
+): Promise<{ wall: number; ns: number | null }> {
   const timer = GpuTimer.create(device, 1);
   const enc = device.createCommandEncoder({ label: `webgpu-rnn ${label}` });
   const pass = enc.beginComputePass({ label: `webgpu-rnn ${label} pass`, ...timer?.pass() });
@@ -110,20 +114,35 @@ export const FMA_FLOPS_PER_ROUND = 256;
  * rounds grow until one dispatch takes at least `targetSeconds` (wall); then `repeats` dispatches are timed. The
  * fastest size is reported, in GPU time where timed.
  */
-export async function gpuFmaProbe(device: GPUDevice, opts: { invocations?: number[]; targetSeconds?: number; repeats?: number } = {}): Promise<FmaProbe> {
+export async function gpuFmaProbe(
+  device: GPUDevice,
+  opts: { invocations?: number[]; targetSeconds?: number; repeats?: number } = {},
+): Promise<FmaProbe> {
   const WG = 256;
   const sizes = opts.invocations ?? [2 ** 14, 2 ** 16, 2 ** 18, 2 ** 20];
   const target = opts.targetSeconds ?? 0.25;
   const repeats = opts.repeats ?? 5;
   return withErrorScopes(device, 'arithmetic probe', async () => {
-    const kernel = await Kernel.load(device, { label: `fma[wg=${WG}]`, source: shaders.fma, entry: 'fma_probe', constants: { WG } });
+    const kernel = await Kernel.load(device, {
+      label: `fma[wg=${WG}]`,
+      source: shaders.fma,
+      entry: 'fma_probe',
+      constants: { WG },
+    });
     const sink = device.createBuffer({ label: 'webgpu-rnn fma probe sink', size: 16, usage: STORAGE });
     const params = device.createBuffer({ label: 'webgpu-rnn fma probe params', size: 32, usage: UNIFORM | COPY_DST });
     try {
       const bind = kernel.bind('probe', { params, sink });
-      const dispatch = async (invocations: number, iterations: number): Promise<{ wall: number; ns: number | null }> => {
+      const dispatch = async (
+        invocations: number,
+        iterations: number,
+      ): Promise<{ wall: number; ns: number | null }> => {
         const [x, y] = foldDispatch(Math.ceil(invocations / WG), device.limits.maxComputeWorkgroupsPerDimension);
-        device.queue.writeBuffer(params, 0, kernel.uniform('params', { count: invocations, iterations, m: 0.999, c: 1e-3, never: -1e30 }));
+        device.queue.writeBuffer(
+          params,
+          0,
+          kernel.uniform('params', { count: invocations, iterations, m: 0.999, c: 1e-3, never: -1e30 }),
+        );
         return timedPass(device, 'fma probe', (pass) => {
           pass.setPipeline(kernel.pipeline);
           pass.setBindGroup(0, bind);
@@ -150,7 +169,13 @@ export async function gpuFmaProbe(device: GPUDevice, opts: { invocations?: numbe
           wall.push(flops / t.wall / 1e9);
           if (t.ns) gpu.push(flops / t.ns);
         }
-        tried.push({ invocations, iterations, flops, wallGflops: summarize(wall)!, gpuGflops: gpu.length === wall.length ? summarize(gpu) : null });
+        tried.push({
+          invocations,
+          iterations,
+          flops,
+          wallGflops: summarize(wall)!,
+          gpuGflops: gpu.length === wall.length ? summarize(gpu) : null,
+        });
       }
       const rate = (p: FmaProbeAt): number => (p.gpuGflops ?? p.wallGflops).median;
       const best = tried.reduce((a, b) => (rate(b) > rate(a) ? b : a));

@@ -4,12 +4,29 @@
 
 import type { Batch } from '../batch.ts';
 import { paramLayout, paramNames, type ModelJSON } from '../model.ts';
-import { adapterIdentity, adapterMismatch, isSoftwareAdapter, knownPeak, type AdapterChoice, type AdapterIdentity, type AdapterPeak } from './adapters.ts';
+import {
+  adapterIdentity,
+  adapterMismatch,
+  isSoftwareAdapter,
+  knownPeak,
+  type AdapterChoice,
+  type AdapterIdentity,
+  type AdapterPeak,
+} from './adapters.ts';
 import { GpuError } from '../errors.ts';
 import { measure, type Measurement, type Summary } from './measure.ts';
 import type { Peer, PeerRun } from './peer.ts';
 import { cpuCopyProbe, gpuCopyProbe, gpuFmaProbe, type CopyProbe, type FmaProbe } from './probes.ts';
-import { COST_FORMULAS, PHASES, PHASE_NAME, stepCost, workloadBatch, workloadModel, type Phase, type Workload } from './workloads.ts';
+import {
+  COST_FORMULAS,
+  PHASES,
+  PHASE_NAME,
+  stepCost,
+  workloadBatch,
+  workloadModel,
+  type Phase,
+  type Workload,
+} from './workloads.ts';
 
 export const REPORT_SCHEMA = 'webgpu-rnn-bench/2';
 
@@ -147,12 +164,36 @@ export interface TargetCheck {
 export interface BenchReport {
   schema: string;
   date: string;
-  config: { workloads: string[]; N: number; T: number; sizes: [number, number][]; repeats: number; budgetSeconds: number; phases: Phase[]; quick: boolean; adapter: AdapterChoice };
+  config: {
+    workloads: string[];
+    N: number;
+    T: number;
+    sizes: [number, number][];
+    repeats: number;
+    budgetSeconds: number;
+    phases: Phase[];
+    quick: boolean;
+    adapter: AdapterChoice;
+  };
   machine: MachineInfo;
-  adapter: (AdapterIdentity & { summary: string; timestampQuery: boolean; software: boolean; peak: AdapterPeak | null; diskShaderCache?: boolean | null }) | null;
+  adapter:
+    | (AdapterIdentity & {
+        summary: string;
+        timestampQuery: boolean;
+        software: boolean;
+        peak: AdapterPeak | null;
+        diskShaderCache?: boolean | null;
+      })
+    | null;
   versions: Record<string, string>;
   formulas: string[];
-  probes: { gpuCopy: CopyProbe | null; gpuCopyError?: string; gpuFma: FmaProbe | null; gpuFmaError?: string; cpuCopy: { bytes: number; GBps: Summary } | null };
+  probes: {
+    gpuCopy: CopyProbe | null;
+    gpuCopyError?: string;
+    gpuFma: FmaProbe | null;
+    gpuFmaError?: string;
+    cpuCopy: { bytes: number; GBps: Summary } | null;
+  };
   peers: PeerStatus[];
   results: CellResult[];
   targets: TargetCheck[];
@@ -187,7 +228,16 @@ function compare(model: ModelJSON, run: PeerRun, ref: PeerRun, against: string, 
     }
   } else if (ref.grads && !run.grads) gradsRelDiff = Infinity;
   const ok = lossRelDiff <= CHECK_TOLERANCE && (gradsRelDiff === null || gradsRelDiff <= CHECK_TOLERANCE);
-  return { against, N, loss: run.loss, referenceLoss: ref.loss, lossRelDiff, gradsRelDiff, tolerance: CHECK_TOLERANCE, ok };
+  return {
+    against,
+    N,
+    loss: run.loss,
+    referenceLoss: ref.loss,
+    lossRelDiff,
+    gradsRelDiff,
+    tolerance: CHECK_TOLERANCE,
+    ok,
+  };
 }
 
 /** Runs the benchmark. `peers` are initialised here; one that fails to load is reported unavailable. */
@@ -206,7 +256,14 @@ export async function runBench(
       live.push(p);
       statuses.push({ id: p.id, label: p.label, ours: p.ours, status: 'ok', detail: p.detail });
     } catch (e) {
-      statuses.push({ id: p.id, label: p.label, ours: p.ours, status: 'unavailable', detail: p.detail, reason: (e as Error).message });
+      statuses.push({
+        id: p.id,
+        label: p.label,
+        ours: p.ours,
+        status: 'unavailable',
+        detail: p.detail,
+        reason: (e as Error).message,
+      });
       hooks.onNote?.(`${p.id}: unavailable: ${(e as Error).message}`);
     }
   }
@@ -219,10 +276,19 @@ export async function runBench(
   const probes: BenchReport['probes'] = { gpuCopy: null, gpuFma: null, cpuCopy: null };
   if (device) {
     const id = adapterIdentity(device.adapterInfo);
-    adapter = { ...id, summary: ours!.detail, timestampQuery: device.features.has('timestamp-query'), software: isSoftwareAdapter(id), peak: knownPeak(id), diskShaderCache: mesaDiskCache(ours!.detail) };
+    adapter = {
+      ...id,
+      summary: ours!.detail,
+      timestampQuery: device.features.has('timestamp-query'),
+      software: isSoftwareAdapter(id),
+      peak: knownPeak(id),
+      diskShaderCache: mesaDiskCache(ours!.detail),
+    };
   }
   if (config.adapter && config.adapter !== 'auto') {
-    const why = device ? adapterMismatch(config.adapter, adapter!) : `asked for the ${config.adapter} adapter but WebGPU is unavailable`;
+    const why = device
+      ? adapterMismatch(config.adapter, adapter!)
+      : `asked for the ${config.adapter} adapter but WebGPU is unavailable`;
     if (why) {
       for (const p of live) p.dispose();
       throw new GpuError(`--adapter ${config.adapter}: ${why}`);
@@ -231,17 +297,25 @@ export async function runBench(
   if (!config.noProbes) {
     if (device) {
       try {
-        probes.gpuCopy = await gpuCopyProbe(device, config.probeBytes ?? (config.quick ? 16 * 2 ** 20 : 256 * 2 ** 20), config.quick ? 2 : 5);
+        probes.gpuCopy = await gpuCopyProbe(
+          device,
+          config.probeBytes ?? (config.quick ? 16 * 2 ** 20 : 256 * 2 ** 20),
+          config.quick ? 2 : 5,
+        );
       } catch (e) {
         probes.gpuCopyError = (e as Error).message;
       }
       try {
-        probes.gpuFma = await gpuFmaProbe(device, config.quick ? { invocations: [2 ** 14, 2 ** 16], targetSeconds: 0.05, repeats: 2 } : {});
+        probes.gpuFma = await gpuFmaProbe(
+          device,
+          config.quick ? { invocations: [2 ** 14, 2 ** 16], targetSeconds: 0.05, repeats: 2 } : {},
+        );
       } catch (e) {
         probes.gpuFmaError = (e as Error).message;
       }
     }
-    if (!device || adapter?.software) probes.cpuCopy = cpuCopyProbe(config.quick ? 16 * 2 ** 20 : 128 * 2 ** 20, config.quick ? 2 : 5);
+    if (!device || adapter?.software)
+      probes.cpuCopy = cpuCopyProbe(config.quick ? 16 * 2 ** 20 : 128 * 2 ** 20, config.quick ? 2 : 5);
   }
 
   const results: CellResult[] = [];
@@ -302,7 +376,12 @@ export async function runBench(
             cell.status = 'unsupported';
             cell.reason = why;
           } else {
-            const m = await measure(p, model, batchOf, phase, { N: N, T: T, repeats: config.repeats, budgetSeconds: config.budgetSeconds });
+            const m = await measure(p, model, batchOf, phase, {
+              N: N,
+              T: T,
+              repeats: config.repeats,
+              budgetSeconds: config.budgetSeconds,
+            });
             cell.status = m.status;
             cell.reason = m.reason;
             cell.wallSeconds = m.wall;
@@ -324,7 +403,8 @@ export async function runBench(
               cell.gpuGflops = (cell.gpuStepsPerSecond * cost.flops) / 1e9;
               cell.gpuGbps = (cell.gpuStepsPerSecond * cost.bytes) / 1e9;
             }
-            if (m.calibration && m.status === 'cut-off') cell.estimatedStepsPerSecond = steps / m.calibration.estimatedSeconds;
+            if (m.calibration && m.status === 'cut-off')
+              cell.estimatedStepsPerSecond = steps / m.calibration.estimatedSeconds;
             cell.gpuTimed = cell.gpuGflops !== null;
             const rate = cell.gpuStepsPerSecond ?? cell.stepsPerSecond ?? cell.estimatedStepsPerSecond;
             cell.probeFractionsEstimated = cell.stepsPerSecond === null && rate !== null;
@@ -370,7 +450,17 @@ export async function runBench(
   const report: BenchReport = {
     schema: REPORT_SCHEMA,
     date: new Date().toISOString(),
-    config: { workloads: config.workloads.map((w) => w.id), N: config.N, T: config.T, sizes: config.sizes ?? [[config.N, config.T]], repeats: config.repeats, budgetSeconds: config.budgetSeconds, phases, quick: !!config.quick, adapter: config.adapter ?? 'auto' },
+    config: {
+      workloads: config.workloads.map((w) => w.id),
+      N: config.N,
+      T: config.T,
+      sizes: config.sizes ?? [[config.N, config.T]],
+      repeats: config.repeats,
+      budgetSeconds: config.budgetSeconds,
+      phases,
+      quick: !!config.quick,
+      adapter: config.adapter ?? 'auto',
+    },
     machine: env.machine,
     adapter,
     versions: env.versions,
@@ -399,7 +489,13 @@ function cellRate(c: CellResult | undefined): { rate: number | null; estimated: 
 }
 
 /** Our rate over a peer's, for one workload and phase; estimated when either was cut off. */
-export function ratioTo(report: BenchReport, workload: string, phase: Phase, peer: string, ours = 'webgpu'): { ratio: number | null; estimated: boolean } {
+export function ratioTo(
+  report: BenchReport,
+  workload: string,
+  phase: Phase,
+  peer: string,
+  ours = 'webgpu',
+): { ratio: number | null; estimated: boolean } {
   const a = cellRate(report.results.find((r) => r.workload === workload && r.phase === phase && r.peer === ours));
   const b = cellRate(report.results.find((r) => r.workload === workload && r.phase === phase && r.peer === peer));
   if (a.rate === null || b.rate === null) return { ratio: null, estimated: false };
@@ -425,12 +521,25 @@ function pct(x: number): string {
 export function evaluateTargets(report: BenchReport): TargetCheck[] {
   const atTargetSize = report.config.N === 65_536 && report.config.T === 64;
   const out: TargetCheck[] = [];
-  const ours = (workload: string, phase: Phase): CellResult | undefined => report.results.find((r) => r.workload === workload && r.phase === phase && r.peer === 'webgpu');
-  const ran = (workload: string, phase: Phase): boolean => report.config.workloads.includes(workload) && report.config.phases.includes(phase);
+  const ours = (workload: string, phase: Phase): CellResult | undefined =>
+    report.results.find((r) => r.workload === workload && r.phase === phase && r.peer === 'webgpu');
+  const ran = (workload: string, phase: Phase): boolean =>
+    report.config.workloads.includes(workload) && report.config.phases.includes(phase);
   const whyNot = (c: CellResult | undefined, workload: string, phase: Phase): string =>
-    !ran(workload, phase) ? `${workload} ${phase} not in this run` : !c ? 'webgpu did not run' : `webgpu: ${c.reason ?? c.status}`;
+    !ran(workload, phase)
+      ? `${workload} ${phase} not in this run`
+      : !c
+        ? 'webgpu did not run'
+        : `webgpu: ${c.reason ?? c.status}`;
   const push = (t: Omit<TargetCheck, 'atTargetSize' | 'met'> & { met?: boolean | null }): void => {
-    const met = t.met !== undefined ? t.met : t.value === null ? null : t.unit === 'ms' ? t.value < t.required : t.value >= t.required;
+    const met =
+      t.met !== undefined
+        ? t.met
+        : t.value === null
+          ? null
+          : t.unit === 'ms'
+            ? t.value < t.required
+            : t.value >= t.required;
     out.push({ ...t, atTargetSize, met });
   };
   const sw = report.adapter?.software ?? false;
@@ -438,7 +547,9 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
   // Compute-bound: forward+gradient at H = 64 and 256 against the multiply-add probe.
   const fma = report.probes.gpuFma;
   const fmaRate = probeRate(fma);
-  const fmaText = fma ? `FMA probe ${fmaRate!.toFixed(fmaRate! >= 100 ? 0 : 2)} GFLOP/s (${fma.gpuGflops ? 'GPU time' : 'wall'})` : null;
+  const fmaText = fma
+    ? `FMA probe ${fmaRate!.toFixed(fmaRate! >= 100 ? 0 : 2)} GFLOP/s (${fma.gpuGflops ? 'GPU time' : 'wall'})`
+    : null;
   for (const [H, w] of TARGET_WORKLOADS.filter(([H]) => H >= 64)) {
     const c = ours(w, 'gradient');
     const value = c?.fractionOfFmaProbe ?? null;
@@ -452,7 +563,13 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
       value,
       against: fmaText,
       estimated: !!c?.probeFractionsEstimated,
-      note: !fma ? `no FMA probe${report.probes.gpuFmaError ? `: ${report.probes.gpuFmaError}` : ''}` : value === null ? whyNot(c, w, 'gradient') : c?.probeFractionsEstimated ? 'webgpu was cut off; its rate is the calibration estimate (wall time)' : undefined,
+      note: !fma
+        ? `no FMA probe${report.probes.gpuFmaError ? `: ${report.probes.gpuFmaError}` : ''}`
+        : value === null
+          ? whyNot(c, w, 'gradient')
+          : c?.probeFractionsEstimated
+            ? 'webgpu was cut off; its rate is the calibration estimate (wall time)'
+            : undefined,
     });
   }
 
@@ -471,7 +588,15 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
       value,
       against: copy?.gpuGBps ? `copy probe ${copy.gpuGBps.median.toFixed(2)} GB/s (GPU time)` : null,
       estimated: false,
-      note: !copy ? `no copy probe${report.probes.gpuCopyError ? `: ${report.probes.gpuCopyError}` : ''}` : !copy.gpuGBps ? 'no timestamp-query on this adapter: no GPU time' : value === null ? (c?.status === 'ok' ? 'webgpu run not timed on the GPU' : whyNot(c, 'seed', 'forward')) : undefined,
+      note: !copy
+        ? `no copy probe${report.probes.gpuCopyError ? `: ${report.probes.gpuCopyError}` : ''}`
+        : !copy.gpuGBps
+          ? 'no timestamp-query on this adapter: no GPU time'
+          : value === null
+            ? c?.status === 'ok'
+              ? 'webgpu run not timed on the GPU'
+              : whyNot(c, 'seed', 'forward')
+            : undefined,
     });
   }
 
@@ -497,7 +622,14 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
         value,
         against: best?.peer ?? null,
         estimated,
-        note: a.rate === null ? whyNot(c, w, phase) : !best ? `no CPU peer (${CPU_PEERS.join(', ')}) ran` : estimated ? 'a cut-off rate is the calibration estimate' : undefined,
+        note:
+          a.rate === null
+            ? whyNot(c, w, phase)
+            : !best
+              ? `no CPU peer (${CPU_PEERS.join(', ')}) ran`
+              : estimated
+                ? 'a cut-off rate is the calibration estimate'
+                : undefined,
       });
     }
   }
@@ -505,7 +637,11 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
   // A real GPU: fractions of the data-sheet peak.
   {
     const peak = report.adapter?.peak ?? null;
-    const why = sw ? 'not measurable on a software adapter (it runs on the CPU: no GPU memory or FP32 peak)' : !report.adapter ? 'no adapter' : 'adapter not in the table of known peaks (src/benchmark/adapters.ts)';
+    const why = sw
+      ? 'not measurable on a software adapter (it runs on the CPU: no GPU memory or FP32 peak)'
+      : !report.adapter
+        ? 'no adapter'
+        : 'adapter not in the table of known peaks (src/benchmark/adapters.ts)';
     const c = ours('seed', 'forward');
     const v1 = peak ? (c?.fractionOfPeakBandwidth ?? null) : null;
     push({
@@ -534,7 +670,13 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
         value: v,
         against: peak ? `${peak.name}, ${(peak.fp32Gflops / 1000).toFixed(1)} TFLOP/s FP32` : null,
         estimated: false,
-        note: !peak ? why : !b ? 'no workload with H ≥ 128 in this run' : v === null ? whyNot(b, b.workload, 'gradient') : undefined,
+        note: !peak
+          ? why
+          : !b
+            ? 'no workload with H ≥ 128 in this run'
+            : v === null
+              ? whyNot(b, b.workload, 'gradient')
+              : undefined,
       });
     }
   }
@@ -545,11 +687,17 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
     const warmCache = report.adapter?.diskShaderCache === true;
     const mine = report.results.filter((r) => r.peer === 'webgpu');
     const cells = mine.filter((r) => r.pipelineMilliseconds !== null);
-    const worst = cells.reduce<CellResult | null>((a, b) => (!a || b.pipelineMilliseconds! > a.pipelineMilliseconds! ? b : a), null);
+    const worst = cells.reduce<CellResult | null>(
+      (a, b) => (!a || b.pipelineMilliseconds! > a.pipelineMilliseconds! ? b : a),
+      null,
+    );
     // Without pipelineMilliseconds, the note gives each cell's cold first run (at the smallest calibration size:
     // compilation, allocation and one small run), which shows the compile time but not pipelines made at later sizes.
     const firstRuns = mine.filter((r) => r.firstRunSeconds !== null);
-    const slowest = firstRuns.reduce<CellResult | null>((a, b) => (!a || b.firstRunSeconds! > a.firstRunSeconds! ? b : a), null);
+    const slowest = firstRuns.reduce<CellResult | null>(
+      (a, b) => (!a || b.firstRunSeconds! > a.firstRunSeconds! ? b : a),
+      null,
+    );
     const bound = slowest ? slowest.firstRunSeconds! * 1000 : null;
     push({
       group: 'compile time',
@@ -565,8 +713,8 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
       note: warmCache
         ? `not cold: Mesa's on-disk shader cache was on, so pipelines built by earlier runs were loaded, not compiled (${worst ? `${(worst.pipelineMilliseconds! / 1000).toFixed(1)} s at most, ${worst.workload} ${worst.phase}` : 'no figure'}); run with MESA_SHADER_CACHE_DISABLE=true for cold figures`
         : worst
-        ? `the most in one run: ${worst.workload} ${worst.phase}${worst.strategy ? ` (${worst.strategy})` : ''}; the figure is all pipelines that run created, so each one took at most this`
-        : `the engine does not report RunStats.pipelineMilliseconds${slowest ? `; the slowest cold first run (compilation + allocation + one small run) took ${(bound! / 1000).toFixed(1)} s: ${slowest.workload} ${slowest.phase}${slowest.strategy ? ` (${slowest.strategy})` : ''}` : ''}`,
+          ? `the most in one run: ${worst.workload} ${worst.phase}${worst.strategy ? ` (${worst.strategy})` : ''}; the figure is all pipelines that run created, so each one took at most this`
+          : `the engine does not report RunStats.pipelineMilliseconds${slowest ? `; the slowest cold first run (compilation + allocation + one small run) took ${(bound! / 1000).toFixed(1)} s: ${slowest.workload} ${slowest.phase}${slowest.strategy ? ` (${slowest.strategy})` : ''}` : ''}`,
     });
   }
   return out;
@@ -575,7 +723,12 @@ export function evaluateTargets(report: BenchReport): TargetCheck[] {
 /** Human-readable figure of a target: a percentage, a ratio or milliseconds. */
 export function targetValueText(t: TargetCheck): string {
   if (t.value === null) return '–';
-  const v = t.unit === 'fraction' ? pct(t.value) : t.unit === 'ratio' ? `${t.value >= 10 ? t.value.toFixed(1) : t.value.toFixed(2)}×` : `${t.value.toFixed(0)} ms`;
+  const v =
+    t.unit === 'fraction'
+      ? pct(t.value)
+      : t.unit === 'ratio'
+        ? `${t.value >= 10 ? t.value.toFixed(1) : t.value.toFixed(2)}×`
+        : `${t.value.toFixed(0)} ms`;
   return `${t.estimated ? '≈' : ''}${v}`;
 }
 

@@ -24,20 +24,37 @@ export interface Workload {
 /** The seed network and H = 16, 64, 256 (I = O = 1, output `last`; tanh, weights uniform in ±1/√H). */
 export function workload(id: string): Workload {
   if (id === 'seed') {
-    return { id, inputSize: 1, hiddenSize: 1, outputSize: 1, activation: 'relu', description: "the seed notes' network (H=1, ReLU, w1=1.8, w2=-0.5, w3=1.1)" };
+    return {
+      id,
+      inputSize: 1,
+      hiddenSize: 1,
+      outputSize: 1,
+      activation: 'relu',
+      description: "the seed notes' network (H=1, ReLU, w1=1.8, w2=-0.5, w3=1.1)",
+    };
   }
   const m = /^h([1-9]\d*)$/.exec(id);
   if (!m) throw new InputError('--workloads', `unknown workload "${id}" (known: ${WORKLOAD_IDS.join(', ')}, or h<H>)`);
   const H = Number(m[1]);
   if (H > 4096) throw new InputError('--workloads', `workload "${id}": H must be at most 4096`);
-  return { id, inputSize: 1, hiddenSize: H, outputSize: 1, activation: 'tanh', description: `H=${H}, tanh, random weights in ±1/√H` };
+  return {
+    id,
+    inputSize: 1,
+    hiddenSize: H,
+    outputSize: 1,
+    activation: 'tanh',
+    description: `H=${H}, tanh, random weights in ±1/√H`,
+  };
 }
 
 export const WORKLOAD_IDS = ['seed', 'h16', 'h64', 'h256'] as const;
 
 /** Parses a comma-separated workload list, e.g. `seed,h16`. */
 export function parseWorkloads(list: string): Workload[] {
-  const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length === 0) throw new InputError('--workloads', 'give at least one workload');
   return [...new Set(ids)].map(workload);
 }
@@ -51,7 +68,15 @@ export function workloadModel(w: Workload): ModelJSON {
 
 /** N sequences of exactly T steps with one target each; inputs and targets uniform in [−1, 1] (seeded). */
 export function workloadBatch(w: Workload, N: number, T: number): Batch {
-  return randomBatch({ count: N, inputSize: w.inputSize, outputSize: w.outputSize, output: 'last', minLength: T, maxLength: T, seed: 7 });
+  return randomBatch({
+    count: N,
+    inputSize: w.inputSize,
+    outputSize: w.outputSize,
+    output: 'last',
+    minLength: T,
+    maxLength: T,
+    seed: 7,
+  });
 }
 
 export interface StepCost {

@@ -116,7 +116,13 @@ export interface CellSizes {
 export function cellSizes(cell: Cell, shape: Shape): CellSizes {
   const L = layoutOf(cell, shape);
   const NSTATE = cell.stateVectors * shape.hiddenSize;
-  return { NPARAM: L.count, NWEIGHTS: L.count + NSTATE, NSTATE, NREC: L.recurrent, NGATE: cell.gates * shape.hiddenSize };
+  return {
+    NPARAM: L.count,
+    NWEIGHTS: L.count + NSTATE,
+    NSTATE,
+    NREC: L.recurrent,
+    NGATE: cell.gates * shape.hiddenSize,
+  };
 }
 
 function wgslExtent(e: Extent): string {

@@ -34,7 +34,9 @@ export { withEngine } from './run.ts';
 export function buildProgram(io: CliIO): Command {
   const program = new Command('webgpu-rnn');
   program
-    .description('Elman RNN forward pass and backpropagation through time on WebGPU, checked against a float64 CPU reference.')
+    .description(
+      'Elman RNN forward pass and backpropagation through time on WebGPU, checked against a float64 CPU reference.',
+    )
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
@@ -93,7 +95,8 @@ export async function runCli(args: string[], io: CliIO = processIO()): Promise<n
     // --help and --version end through a CommanderError with exit code 0: nothing to report.
     if (e instanceof CommanderError && e.exitCode === 0) return EXIT.ok;
     // Help shown for a missing command (`webgpu-rnn` alone): commander has printed it; the exit code says the rest.
-    if (e instanceof CommanderError && (e.code === 'commander.help' || e.code === 'commander.helpDisplayed')) return exitCodeOf(e);
+    if (e instanceof CommanderError && (e.code === 'commander.help' || e.code === 'commander.helpDisplayed'))
+      return exitCodeOf(e);
     printError(e, io);
     // A check that failed (exit 4) has already printed its report, which says so: stdout stays one JSON document.
     if (wantsJson(program, args) && !(e instanceof MismatchError)) {

@@ -51,7 +51,13 @@ export function nestedOutputs(r: Result, batch: Batch, model: ModelJSON): number
 }
 
 /** The JSON object printed by `grad --json` and `forward --json`. */
-export function resultJson(r: Result, batch: Batch, model: ModelJSON, withGrads: boolean, withOutputs: boolean): Record<string, unknown> {
+export function resultJson(
+  r: Result,
+  batch: Batch,
+  model: ModelJSON,
+  withGrads: boolean,
+  withOutputs: boolean,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { backend: r.backend, adapter: r.adapter, loss: r.loss };
   if (withGrads) {
     out.grads = r.grads;
@@ -63,13 +69,22 @@ export function resultJson(r: Result, batch: Batch, model: ModelJSON, withGrads:
 }
 
 /** The readable report of `grad` and `forward`. */
-export function resultText(r: Result, batch: Batch, model: ModelJSON, withGrads: boolean, withOutputs: boolean, fallback: string | null): string {
+export function resultText(
+  r: Result,
+  batch: Batch,
+  model: ModelJSON,
+  withGrads: boolean,
+  withOutputs: boolean,
+  fallback: string | null,
+): string {
   const { inputSize: I, hiddenSize: H, outputSize: O } = model;
   const lines: string[] = [];
   lines.push(`backend   ${r.backend}${fallback ? ` (WebGPU unavailable: ${fallback})` : ''}`);
   lines.push(`adapter   ${r.adapter}`);
   lines.push(`model     I=${I} H=${H} O=${O}, ${cellText(model)}, output "${model.output}"`);
-  lines.push(`batch     ${batch.count} sequence${batch.count === 1 ? '' : 's'}, ${totalSteps(batch)} steps, longest ${maxLength(batch)}`);
+  lines.push(
+    `batch     ${batch.count} sequence${batch.count === 1 ? '' : 's'}, ${totalSteps(batch)} steps, longest ${maxLength(batch)}`,
+  );
   lines.push(`loss      ${r.loss === null ? '(no targets)' : `${num(r.loss)}  (SSR, sum of squared residuals)`}`);
   if (withGrads && r.grads) {
     const blocks = paramLayout(model).blocks;
@@ -78,14 +93,21 @@ export function resultText(r: Result, batch: Batch, model: ModelJSON, withGrads:
     for (const name of paramNames(model)) {
       const g = r.grads[name]!;
       const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
-      lines.push(`${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`, matrixText(rows));
+      lines.push(
+        `${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`,
+        matrixText(rows),
+      );
     }
   }
   if (withOutputs && r.outputs) {
     const nested = nestedOutputs(r, batch, model)!;
     lines.push('', `outputs (${model.output === 'last' ? 'one per sequence' : 'one per step'}):`);
-    if (model.output === 'last') (nested as number[][]).forEach((row, n) => lines.push(`  [${n}]  ${row.map(num).join('  ')}`));
-    else (nested as number[][][]).forEach((seq, n) => seq.forEach((row, t) => lines.push(`  [${n}][${t}]  ${row.map(num).join('  ')}`)));
+    if (model.output === 'last')
+      (nested as number[][]).forEach((row, n) => lines.push(`  [${n}]  ${row.map(num).join('  ')}`));
+    else
+      (nested as number[][][]).forEach((seq, n) =>
+        seq.forEach((row, t) => lines.push(`  [${n}][${t}]  ${row.map(num).join('  ')}`)),
+      );
   }
   return lines.join('\n') + '\n';
 }

@@ -22,7 +22,7 @@ export interface CliIO {
 /** Ends the process for a failed write to stdout: quietly for a closed pipe (EPIPE), with one line otherwise. */
 function stdoutFailed(e: NodeJS.ErrnoException): never {
   if (e.code === 'EPIPE') process.exit(EXIT.ok);
-  const why = e.code === 'ENOSPC' ? 'no space left on the device' : e.code ?? e.message;
+  const why = e.code === 'ENOSPC' ? 'no space left on the device' : (e.code ?? e.message);
   try {
     process.stderr.write(`webgpu-rnn: cannot write to stdout: ${why}\n`);
   } catch {
@@ -42,7 +42,10 @@ export function processIO(): CliIO {
     process.stderr.on('error', () => undefined);
   }
   return {
-    out: (text) => new Promise<void>((resolve) => process.stdout.write(text, (e) => (e ? stdoutFailed(e as NodeJS.ErrnoException) : resolve()))),
+    out: (text) =>
+      new Promise<void>((resolve) =>
+        process.stdout.write(text, (e) => (e ? stdoutFailed(e as NodeJS.ErrnoException) : resolve())),
+      ),
     err: (text) => void process.stderr.write(text),
     progress: process.stderr.isTTY === true,
     debug: process.env.WEBGPU_RNN_DEBUG === '1',
@@ -92,14 +95,20 @@ export function printable(text: string): string {
 
 /** The message of an error, one line and terminal-safe. */
 export function errorMessage(e: unknown): string {
-  const raw = e instanceof CommanderError ? e.message.replace(/^error: /, '') : e instanceof Error ? e.message : String(e);
+  const raw =
+    e instanceof CommanderError ? e.message.replace(/^error: /, '') : e instanceof Error ? e.message : String(e);
   return printable(raw.trimEnd());
 }
 
 /** `{"error": {"code", "field", "message"}}`: the failure as JSON, for --json commands. */
 export function errorJson(e: unknown): string {
   const field = e instanceof InputError ? e.field || null : e instanceof CommanderError ? commanderField(e) : null;
-  const message = e instanceof CommanderError ? e.message.replace(/^error: /, '').trimEnd() : e instanceof Error ? e.message : String(e);
+  const message =
+    e instanceof CommanderError
+      ? e.message.replace(/^error: /, '').trimEnd()
+      : e instanceof Error
+        ? e.message
+        : String(e);
   return JSON.stringify({ error: { code: errorCodeOf(e), field, message } }) + '\n';
 }
 
@@ -119,10 +128,15 @@ function commanderField(e: CommanderError): string | null {
  * Checks an output file before any work is done (its extension, and that its directory exists), so a bad output
  * path fails at once and never after a long run; returns the lower-case extension without the dot.
  */
-export function outputKind<T extends string>(path: string | undefined, option: string, allowed: readonly T[]): T | null {
+export function outputKind<T extends string>(
+  path: string | undefined,
+  option: string,
+  allowed: readonly T[],
+): T | null {
   if (path === undefined) return null;
   const ext = extname(path).toLowerCase().slice(1);
-  if (!(allowed as readonly string[]).includes(ext)) throw new InputError(option, `must end in ${allowed.map((a) => `.${a}`).join(' or ')}, got "${path}"`);
+  if (!(allowed as readonly string[]).includes(ext))
+    throw new InputError(option, `must end in ${allowed.map((a) => `.${a}`).join(' or ')}, got "${path}"`);
   let dirOk = false;
   try {
     dirOk = statSync(dirname(path) || '.').isDirectory();

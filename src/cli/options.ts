@@ -22,7 +22,8 @@ export function number(kind: 'any' | 'positive' | 'nonNegative' = 'any'): (v: st
   return (v) => {
     const n = parseNumber(v);
     if (kind === 'positive' && !(n > 0)) throw new InvalidArgumentError(`It must be a finite number > 0, got ${v}.`);
-    if (kind === 'nonNegative' && !(n >= 0)) throw new InvalidArgumentError(`It must be a finite number ≥ 0, got ${v}.`);
+    if (kind === 'nonNegative' && !(n >= 0))
+      throw new InvalidArgumentError(`It must be a finite number ≥ 0, got ${v}.`);
     return n;
   };
 }
@@ -32,7 +33,9 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string)
   return (v) => {
     const n = parseNumber(v);
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`It must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '2^53' : max}, got ${v.trim()}.`);
+      throw new InvalidArgumentError(
+        `It must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '2^53' : max}, got ${v.trim()}.`,
+      );
     }
     return n;
   };
@@ -57,7 +60,8 @@ export function parseBytes(v: string): number {
     throw new InvalidArgumentError(`Expected a byte count such as 268435456, 512M or 2G, got "${v}".`);
   }
   const n = base * mult;
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`It must be a whole, positive number of bytes, got "${v}".`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError(`It must be a whole, positive number of bytes, got "${v}".`);
   return n;
 }
 
@@ -72,7 +76,8 @@ export function parseValues(v: string): number[] {
     return Array.from({ length: n }, (_, k) => (k === n - 1 ? b : a + ((b - a) * k) / (n - 1)));
   }
   const parts = s.split(',');
-  if (parts.some((p) => p.trim() === '')) throw new InvalidArgumentError(`Expected a:b:n or a comma-separated list of numbers, got "${v}".`);
+  if (parts.some((p) => p.trim() === ''))
+    throw new InvalidArgumentError(`Expected a:b:n or a comma-separated list of numbers, got "${v}".`);
   return parts.map((p) => parseNumber(p));
 }
 
@@ -89,7 +94,10 @@ export function parseInterval(v: string): [number, number] {
 const BACKENDS = ['webgpu', 'cpu', 'auto'] as const;
 
 export function backendOption(): Option {
-  return new Option('--backend <name>', 'webgpu, cpu (float64 reference) or auto (WebGPU when an adapter exists, else cpu)')
+  return new Option(
+    '--backend <name>',
+    'webgpu, cpu (float64 reference) or auto (WebGPU when an adapter exists, else cpu)',
+  )
     .choices(BACKENDS)
     .default('auto');
 }
@@ -101,11 +109,17 @@ export interface KernelCliOptions {
 }
 
 export function strategyOption(): Option {
-  return new Option('--strategy <name>', 'WebGPU kernel strategy: auto (from the shape and the adapter), per-sequence, gemm or rtrl')
+  return new Option(
+    '--strategy <name>',
+    'WebGPU kernel strategy: auto (from the shape and the adapter), per-sequence, gemm or rtrl',
+  )
     .choices(STRATEGY_CHOICES)
     .default('auto');
 }
 
 export function memoryBudgetOption(): Option {
-  return new Option('--memory-budget <bytes>', 'WebGPU: bytes all chunk buffers of a run may take (e.g. 256M; default 512M or the adapter maxBufferSize)').argParser(parseBytes);
+  return new Option(
+    '--memory-budget <bytes>',
+    'WebGPU: bytes all chunk buffers of a run may take (e.g. 256M; default 512M or the adapter maxBufferSize)',
+  ).argParser(parseBytes);
 }

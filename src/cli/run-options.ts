@@ -9,9 +9,10 @@ import { ADAPTER_CHOICES, type AdapterChoice } from '../gpu/tuning.ts';
 
 /** --adapter: which WebGPU adapter (docs/adapters.md). Unset: WEBGPU_RNN_ADAPTER, else auto. */
 export function adapterOption(): Option {
-  return new Option('--adapter <name>', 'WebGPU adapter: auto (a GPU, else the faster software driver), hardware, swiftshader or lavapipe (default: $WEBGPU_RNN_ADAPTER, else auto)').choices(
-    ADAPTER_CHOICES,
-  );
+  return new Option(
+    '--adapter <name>',
+    'WebGPU adapter: auto (a GPU, else the faster software driver), hardware, swiftshader or lavapipe (default: $WEBGPU_RNN_ADAPTER, else auto)',
+  ).choices(ADAPTER_CHOICES);
 }
 
 /** The running command's --adapter (or WEBGPU_RNN_ADAPTER), set before its action; engines are made with it. */
@@ -24,7 +25,9 @@ export function addAdapterOption(program: import('commander').Command): void {
   }
   cliAdapter.value = undefined;
   program.hook('preAction', (_program, action) => {
-    cliAdapter.value = action.options.some((opt) => opt.long === '--adapter') ? resolveAdapterChoice(action.opts().adapter as string | undefined) : undefined;
+    cliAdapter.value = action.options.some((opt) => opt.long === '--adapter')
+      ? resolveAdapterChoice(action.opts().adapter as string | undefined)
+      : undefined;
   });
 }
 
@@ -37,8 +40,13 @@ const mib = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} 
 
 /** One line for stderr/text reports: `strategy gemm, 2 chunks of ≤ 8192 sequences, peak 412.0 MiB, a hidden state stored every 16 steps`. */
 export function runStatsText(s: RunStats): string {
-  const parts = [`strategy ${s.strategy}`, `${s.chunks} chunk${s.chunks === 1 ? '' : 's'} of ≤ ${s.sequencesPerChunk} sequences`, `peak ${mib(s.peakBytes)} of GPU buffers`];
-  if (s.checkpointEvery !== undefined) parts.push(`hidden states stored every ${s.checkpointEvery} step${s.checkpointEvery === 1 ? '' : 's'}`);
+  const parts = [
+    `strategy ${s.strategy}`,
+    `${s.chunks} chunk${s.chunks === 1 ? '' : 's'} of ≤ ${s.sequencesPerChunk} sequences`,
+    `peak ${mib(s.peakBytes)} of GPU buffers`,
+  ];
+  if (s.checkpointEvery !== undefined)
+    parts.push(`hidden states stored every ${s.checkpointEvery} step${s.checkpointEvery === 1 ? '' : 's'}`);
   return parts.join(', ');
 }
 

@@ -15,7 +15,10 @@ import { startProgress } from './progress.ts';
 import { adapterGpuOptions, runStatsJson, runStatsText } from './run-options.ts';
 
 async function createEngine(backend: BackendChoice, io: CliIO, memoryBudget?: number): Promise<Engine> {
-  const engine = await Engine.create({ backend, gpu: { ...(memoryBudget === undefined ? {} : { memoryBudget }), ...adapterGpuOptions() } });
+  const engine = await Engine.create({
+    backend,
+    gpu: { ...(memoryBudget === undefined ? {} : { memoryBudget }), ...adapterGpuOptions() },
+  });
   if (backend === 'auto' && engine.fallbackReason) {
     io.err(`webgpu-rnn: WebGPU unavailable (${printable(engine.fallbackReason)}); using the CPU reference\n`);
   }
@@ -23,7 +26,12 @@ async function createEngine(backend: BackendChoice, io: CliIO, memoryBudget?: nu
 }
 
 /** Runs `body` with an engine for `backend`, disposing it afterwards. */
-export async function withEngine<T>(backend: BackendChoice, io: CliIO, body: (engine: Engine) => Promise<T>, memoryBudget?: number): Promise<T> {
+export async function withEngine<T>(
+  backend: BackendChoice,
+  io: CliIO,
+  body: (engine: Engine) => Promise<T>,
+  memoryBudget?: number,
+): Promise<T> {
   const engine = await createEngine(backend, io, memoryBudget);
   try {
     return await body(engine);
@@ -33,7 +41,14 @@ export async function withEngine<T>(backend: BackendChoice, io: CliIO, body: (en
 }
 
 /** engine.run with a progress line on stderr (on a terminal, for runs past about a second), cleared however it ends. */
-export async function runWithProgress(io: CliIO, label: string, engine: Engine, model: Model, batch: Batch, opts: RunOptions): Promise<Result> {
+export async function runWithProgress(
+  io: CliIO,
+  label: string,
+  engine: Engine,
+  model: Model,
+  batch: Batch,
+  opts: RunOptions,
+): Promise<Result> {
   const progress = startProgress(io, label, batch.count, { unit: 'sequences' });
   try {
     return await engine.run(model, batch, { ...opts, onProgress: (done) => progress.update(done) });
@@ -46,7 +61,13 @@ export async function runWithProgress(io: CliIO, label: string, engine: Engine, 
  * On the WebGPU backend every value must fit float32: checked here so the error names the files (the engine's own
  * check can only say `model` and `data`).
  */
-export function checkFloat32Files(engine: Engine, model: Model, batch: Batch, modelFile: string, dataFile: string): void {
+export function checkFloat32Files(
+  engine: Engine,
+  model: Model,
+  batch: Batch,
+  modelFile: string,
+  dataFile: string,
+): void {
   if (engine.backend === 'webgpu') checkFloat32Range(model, batch, dataFile, modelFile);
 }
 
@@ -69,14 +90,32 @@ export async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, i
   const model = modelFromJSON(modelJson);
   const withGrads = kind === 'grad';
   const withOutputs = kind === 'forward' || !!o.outputs;
-  if (withGrads && !batch.targets) throw new InputError('targets', 'grad needs targets: the data file has none', o.data);
-  const text = await withEngine(o.backend, io, async (engine) => {
-    checkFloat32Files(engine, model, batch, o.model, o.data);
-    const r = await runWithProgress(io, kind, engine, model, batch, { gradients: withGrads, outputs: withOutputs, truncation: o.truncate, clipNorm: o.clipNorm, strategy: o.strategy });
-    const stats = engine.lastRunStats;
-    if (o.json) return jsonText({ ...resultJson(r, batch, modelJson, withGrads, withOutputs), ...(stats ? { run: runStatsJson(stats) } : {}) }) + '\n';
-    const text = resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
-    return stats ? text.replace(/^(adapter .*\n)/m, `$1run       ${runStatsText(stats)}\n`) : text;
-  }, o.memoryBudget);
+  if (withGrads && !batch.targets)
+    throw new InputError('targets', 'grad needs targets: the data file has none', o.data);
+  const text = await withEngine(
+    o.backend,
+    io,
+    async (engine) => {
+      checkFloat32Files(engine, model, batch, o.model, o.data);
+      const r = await runWithProgress(io, kind, engine, model, batch, {
+        gradients: withGrads,
+        outputs: withOutputs,
+        truncation: o.truncate,
+        clipNorm: o.clipNorm,
+        strategy: o.strategy,
+      });
+      const stats = engine.lastRunStats;
+      if (o.json)
+        return (
+          jsonText({
+            ...resultJson(r, batch, modelJson, withGrads, withOutputs),
+            ...(stats ? { run: runStatsJson(stats) } : {}),
+          }) + '\n'
+        );
+      const text = resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
+      return stats ? text.replace(/^(adapter .*\n)/m, `$1run       ${runStatsText(stats)}\n`) : text;
+    },
+    o.memoryBudget,
+  );
   await io.out(text);
 }

@@ -17,7 +17,11 @@ export function verifyText(r: VerifyReport): string {
     c.comparison.ok ? 'ok' : `FAIL (${c.comparison.failureCount})`,
   ]);
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((row) => row[j].length)));
-  const line = (cells: string[]): string => cells.map((c, j) => (j === 0 || j === cells.length - 1 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, j) => (j === 0 || j === cells.length - 1 ? c.padEnd(widths[j]) : c.padStart(widths[j])))
+      .join('  ')
+      .trimEnd();
   const out = [
     `actual    ${r.actual.backend}: ${r.actual.adapter}`,
     `expected  ${r.expected.backend}: ${r.expected.adapter}`,
@@ -28,7 +32,12 @@ export function verifyText(r: VerifyReport): string {
   ];
   const failing = r.checks.filter((c) => !c.comparison.ok);
   if (failing.length) out.push('', ...failing.map((c) => c.details));
-  out.push('', r.ok ? 'verify: ok, WebGPU matches the CPU reference within tolerance' : `verify: FAILED for ${failing.map((c) => c.name).join(', ')}`);
+  out.push(
+    '',
+    r.ok
+      ? 'verify: ok, WebGPU matches the CPU reference within tolerance'
+      : `verify: FAILED for ${failing.map((c) => c.name).join(', ')}`,
+  );
   return out.join('\n') + '\n';
 }
 

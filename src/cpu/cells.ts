@@ -18,12 +18,31 @@ export interface CpuCell {
    * s_t (written to `s` at `so`) from s_{t−1} (`s` at `sp`) and x_t (`xs` at `xo`); keeps what backward needs in
    * `cache` at `co`. Returns false when a pre-activation is ±Infinity or NaN.
    */
-  forward(s: Float64Array, sp: number, so: number, xs: ArrayLike<number>, xo: number, cache: Float64Array, co: number): boolean;
+  forward(
+    s: Float64Array,
+    sp: number,
+    so: number,
+    xs: ArrayLike<number>,
+    xo: number,
+    cache: Float64Array,
+    co: number,
+  ): boolean;
   /**
    * One step back: given dS = dSSR/ds_t (NSTATE floats), adds this step's gradients of the cell's parameters to `g`
    * and writes dSSR/ds_{t−1} through the cell to `dPrev`.
    */
-  backward(dS: Float64Array, s: Float64Array, sp: number, so: number, xs: ArrayLike<number>, xo: number, cache: Float64Array, co: number, g: Float64Array, dPrev: Float64Array): void;
+  backward(
+    dS: Float64Array,
+    s: Float64Array,
+    sp: number,
+    so: number,
+    xs: ArrayLike<number>,
+    xo: number,
+    cache: Float64Array,
+    co: number,
+    g: Float64Array,
+    dPrev: Float64Array,
+  ): void;
 }
 
 /** Elman's act(z). */
@@ -98,21 +117,50 @@ function elmanCell(model: Model, w: Float64Array, r: Round): CpuCell {
  * Pre-activation of gate row q (0-based, in the stacked rows of Wx, Wh, bx, bh) without the recurrent part:
  * bx_q + Σ_i Wx[q][i]·x_i.
  */
-function inputPart(w: Float64Array, L: ReturnType<typeof paramLayout>['blocks'], I: number, q: number, xs: ArrayLike<number>, xo: number, r: Round): number {
+function inputPart(
+  w: Float64Array,
+  L: ReturnType<typeof paramLayout>['blocks'],
+  I: number,
+  q: number,
+  xs: ArrayLike<number>,
+  xo: number,
+  r: Round,
+): number {
   let a = w[L.bx!.offset + q];
   for (let i = 0; i < I; i++) a = r(a + r(w[L.Wx.offset + q * I + i] * r(xs[xo + i])));
   return a;
 }
 
 /** Recurrent part of gate row q: bh_q + Σ_k Wh[q][k]·h_k. */
-function hiddenPart(w: Float64Array, L: ReturnType<typeof paramLayout>['blocks'], H: number, q: number, s: Float64Array, sp: number, r: Round): number {
+function hiddenPart(
+  w: Float64Array,
+  L: ReturnType<typeof paramLayout>['blocks'],
+  H: number,
+  q: number,
+  s: Float64Array,
+  sp: number,
+  r: Round,
+): number {
   let a = w[L.bh.offset + q];
   for (let k = 0; k < H; k++) a = r(a + r(w[L.Wh.offset + q * H + k] * s[sp + k]));
   return a;
 }
 
 /** Adds da·(1, x, h_{t−1}) to the gradients of gate row q: bx_q, bh_q, Wx[q][·], Wh[q][·]. */
-function addGateGrads(g: Float64Array, L: ReturnType<typeof paramLayout>['blocks'], I: number, H: number, q: number, daX: number, daH: number, xs: ArrayLike<number>, xo: number, s: Float64Array, sp: number, r: Round): void {
+function addGateGrads(
+  g: Float64Array,
+  L: ReturnType<typeof paramLayout>['blocks'],
+  I: number,
+  H: number,
+  q: number,
+  daX: number,
+  daH: number,
+  xs: ArrayLike<number>,
+  xo: number,
+  s: Float64Array,
+  sp: number,
+  r: Round,
+): void {
   g[L.bx!.offset + q] = r(g[L.bx!.offset + q] + daX);
   g[L.bh.offset + q] = r(g[L.bh.offset + q] + daH);
   for (let i = 0; i < I; i++) {

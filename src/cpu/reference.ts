@@ -100,10 +100,11 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
         }
         const outBase = all ? (step0 + t) * O : n * O;
         if (outs) for (let o = 0; o < O; o++) outs[outBase + o] = y[o];
-        if (tg) for (let o = 0; o < O; o++) {
-          const d = r(y[o] - r(tg[outBase + o]));
-          seqLoss = r(seqLoss + r(d * d));
-        }
+        if (tg)
+          for (let o = 0; o < O; o++) {
+            const d = r(y[o] - r(tg[outBase + o]));
+            seqLoss = r(seqLoss + r(d * d));
+          }
       }
     }
     loss += seqLoss;

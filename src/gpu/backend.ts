@@ -109,10 +109,12 @@ export class GpuBackend implements Backend {
 
   /** Runs are queued on the runtime: one call at a time on the device, engine runs and training alike. */
   run(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult> {
-    return this.runtime.enqueue('webgpu-rnn run', () => this.runScoped(model, batch, opts)).catch((e: unknown) => {
-      this.lastRun = null;
-      throw e;
-    });
+    return this.runtime
+      .enqueue('webgpu-rnn run', () => this.runScoped(model, batch, opts))
+      .catch((e: unknown) => {
+        this.lastRun = null;
+        throw e;
+      });
   }
 
   private async runScoped(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult> {
@@ -137,7 +139,16 @@ export class GpuBackend implements Backend {
     const timer = this.opts.timestamps ? GpuTimer.create(this.device, 4096) : null;
     const pipelineMsBefore = pipelineStats(this.device).milliseconds;
     const ctx = this.runtime.context(pool, timer);
-    const job = { model, batch, gradients, outputs, hasTargets, truncation: opts.truncation, clipNorm: opts.clipNorm, onProgress: opts.onProgress };
+    const job = {
+      model,
+      batch,
+      gradients,
+      outputs,
+      hasTargets,
+      truncation: opts.truncation,
+      clipNorm: opts.clipNorm,
+      onProgress: opts.onProgress,
+    };
     // A failed run never reaches timer.read(), which frees the timer otherwise.
     const r = await strategy.run(ctx, job).catch((e: unknown) => {
       timer?.destroy();
@@ -153,7 +164,9 @@ export class GpuBackend implements Backend {
     };
     if (timer) this.lastRun.gpuNanoseconds = await timer.read();
     if (r.raw.grads && r.raw.gradNorm === undefined) {
-      throw new GpuError(`strategy ${strategy.name} returned gradients without their norm: finish with runResult (src/gpu/sums.ts), which measures and clips them`);
+      throw new GpuError(
+        `strategy ${strategy.name} returned gradients without their norm: finish with runResult (src/gpu/sums.ts), which measures and clips them`,
+      );
     }
     return r.raw;
   }

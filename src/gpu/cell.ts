@@ -21,7 +21,15 @@ export const CELL_PARTS = ['layout', 'activation', 'scalar', 'sequence', 'backwa
 export type CellPart = (typeof CELL_PARTS)[number];
 
 /** The parts each part needs (transitively included). */
-const NEEDS: Record<CellPart, CellPart[]> = { layout: [], activation: [], scalar: ['layout', 'activation'], sequence: ['scalar'], backward: ['sequence'], tangent: ['sequence'], gates: ['layout', 'activation'] };
+const NEEDS: Record<CellPart, CellPart[]> = {
+  layout: [],
+  activation: [],
+  scalar: ['layout', 'activation'],
+  sequence: ['scalar'],
+  backward: ['sequence'],
+  tangent: ['sequence'],
+  gates: ['layout', 'activation'],
+};
 
 const MARKER = /^[ \t]*\/\/ @cell((?:[ \t]+\w+)*)[ \t]*$/gm;
 const PART = /^\/\/ @part (\w+)[ \t]*$/gm;
@@ -32,12 +40,19 @@ function sections(label: string, source: string): Map<string, string> {
   const marks = [...source.matchAll(PART)];
   marks.forEach((m, k) => {
     const name = m[1];
-    if (!(CELL_PARTS as readonly string[]).includes(name)) throw new GpuError(`${label}: unknown part "${name}" (parts: ${CELL_PARTS.join(', ')})`);
+    if (!(CELL_PARTS as readonly string[]).includes(name))
+      throw new GpuError(`${label}: unknown part "${name}" (parts: ${CELL_PARTS.join(', ')})`);
     if (out.has(name)) throw new GpuError(`${label}: part "${name}" appears twice`);
     // Full-line comments are dropped: the module file documents them, and in the kernel they would only count
     // against the unroller's size budget (src/gpu/unroll.ts).
     const text = source.slice(m.index! + m[0].length, k + 1 < marks.length ? marks[k + 1].index : source.length);
-    out.set(name, text.replace(/^[ \t]*\/\/.*\n/gm, '').replace(/\n{3,}/g, '\n\n').trim());
+    out.set(
+      name,
+      text
+        .replace(/^[ \t]*\/\/.*\n/gm, '')
+        .replace(/\n{3,}/g, '\n\n')
+        .trim(),
+    );
   });
   return out;
 }
@@ -61,7 +76,10 @@ export function partsWithNeeds(parts: readonly CellPart[]): CellPart[] {
 function gateRecordConsts(cell: Cell): string | null {
   const g = cell.gemm;
   if (cell.gates < 2) return null; // Elman: part `gates` adds nothing
-  if (!g) throw new GpuError(`cell "${cell.name}" has gates but no unit records (its descriptor's \`gemm\`), which part "gates" needs`);
+  if (!g)
+    throw new GpuError(
+      `cell "${cell.name}" has gates but no unit records (its descriptor's \`gemm\`), which part "gates" needs`,
+    );
   return [
     `// Unit records of cell "${cell.name}", generated from src/cells/${cell.name}.ts:`,
     `const GATES: u32 = ${cell.gates}u;`,
@@ -76,15 +94,21 @@ function gateRecordConsts(cell: Cell): string | null {
 export function cellSource(cell: Cell, parts: readonly CellPart[], keyword: 'const' | 'override'): string {
   const file = `shaders/cells/${cell.name}.wgsl`;
   const moduleText = (shaders.cells as Record<string, string>)[cell.name];
-  if (moduleText === undefined) throw new GpuError(`cell "${cell.name}" has no WGSL module (${file} is not among the bundled shaders)`);
+  if (moduleText === undefined)
+    throw new GpuError(`cell "${cell.name}" has no WGSL module (${file} is not among the bundled shaders)`);
   const own = sections(file, moduleText);
   const gated = isGated(cell) ? sections('shaders/cells/gated.wgsl', shaders.cells.gated) : new Map<string, string>();
   const readout = sections('shaders/cells/readout.wgsl', shaders.cells.readout);
   const upTo = partsWithNeeds(parts);
   const files = [file, ...(isGated(cell) ? ['shaders/cells/gated.wgsl'] : []), 'shaders/cells/readout.wgsl'];
-  const out: string[] = [`// ---- cell "${cell.name}" (${upTo.join(', ')}), spliced by src/gpu/cell.ts from ${files.join(', ')} ----`];
+  const out: string[] = [
+    `// ---- cell "${cell.name}" (${upTo.join(', ')}), spliced by src/gpu/cell.ts from ${files.join(', ')} ----`,
+  ];
   for (const p of upTo) {
-    if (p === 'layout') out.push(`// Parameter layout of cell "${cell.name}", generated from src/cells/${cell.name}.ts:\n${wgslLayout(cell, keyword)}`);
+    if (p === 'layout')
+      out.push(
+        `// Parameter layout of cell "${cell.name}", generated from src/cells/${cell.name}.ts:\n${wgslLayout(cell, keyword)}`,
+      );
     const records = p === 'gates' ? gateRecordConsts(cell) : null;
     if (records) out.push(records);
     for (const from of [own, gated, readout]) {
@@ -103,18 +127,30 @@ export function cellSource(cell: Cell, parts: readonly CellPart[], keyword: 'con
  */
 export function withCell(label: string, source: string, cell: Cell): string {
   const marks = [...source.matchAll(MARKER)];
-  if (marks.length !== 1) throw new GpuError(`${label}: expected exactly one "// @cell <part> …" line to splice the ${cell.name} cell into, found ${marks.length}`);
+  if (marks.length !== 1)
+    throw new GpuError(
+      `${label}: expected exactly one "// @cell <part> …" line to splice the ${cell.name} cell into, found ${marks.length}`,
+    );
   const m = marks[0];
   const named = m[1].trim().split(/\s+/).filter(Boolean);
-  if (named.length === 0) throw new GpuError(`${label}: the "// @cell" line names no part (parts: ${CELL_PARTS.join(', ')})`);
-  for (const p of named) if (!(CELL_PARTS as readonly string[]).includes(p)) throw new GpuError(`${label}: unknown cell part "${p}" (parts: ${CELL_PARTS.join(', ')})`);
+  if (named.length === 0)
+    throw new GpuError(`${label}: the "// @cell" line names no part (parts: ${CELL_PARTS.join(', ')})`);
+  for (const p of named)
+    if (!(CELL_PARTS as readonly string[]).includes(p))
+      throw new GpuError(`${label}: unknown cell part "${p}" (parts: ${CELL_PARTS.join(', ')})`);
   const parts = partsWithNeeds(named as CellPart[]);
   let keyword: 'const' | 'override' = 'const';
   if (parts.includes('layout')) {
     const h = /^(const|override) H: u32\b/m.exec(source);
-    if (!h) throw new GpuError(`${label}: the cell's layout needs the kernel to declare "const H: u32" or "override H: u32" (and I, O)`);
+    if (!h)
+      throw new GpuError(
+        `${label}: the cell's layout needs the kernel to declare "const H: u32" or "override H: u32" (and I, O)`,
+      );
     keyword = h[1] as 'const' | 'override';
-    if (parts.includes('sequence') && keyword !== 'const') throw new GpuError(`${label}: cell part "sequence" holds private arrays of H floats and needs "const H: u32", not an override`);
+    if (parts.includes('sequence') && keyword !== 'const')
+      throw new GpuError(
+        `${label}: cell part "sequence" holds private arrays of H floats and needs "const H: u32", not an override`,
+      );
   }
   return source.slice(0, m.index!) + cellSource(cell, parts, keyword) + source.slice(m.index! + m[0].length);
 }

@@ -14,8 +14,17 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 export const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
 
 const SOFTWARE_ICDS: Record<Exclude<AdapterKind, 'hardware'>, string[]> = {
-  swiftshader: [SWIFTSHADER_ICD, '/usr/lib64/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'],
-  lavapipe: [LAVAPIPE_ICD, '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json', '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json', '/usr/local/share/vulkan/icd.d/lvp_icd.json'],
+  swiftshader: [
+    SWIFTSHADER_ICD,
+    '/usr/lib64/chromium/vk_swiftshader_icd.json',
+    '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  ],
+  lavapipe: [
+    LAVAPIPE_ICD,
+    '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json',
+    '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json',
+    '/usr/local/share/vulkan/icd.d/lvp_icd.json',
+  ],
 };
 
 const INSTALL_HELP: Record<Exclude<AdapterKind, 'hardware'>, string> = {
@@ -50,7 +59,8 @@ async function loadDawn(): Promise<DawnModule> {
   } catch (e) {
     throw new GpuError(`cannot load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`);
   }
-  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(mod.globals))
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   return (dawn = mod);
 }
 
@@ -72,7 +82,8 @@ async function nodeEnvironment(): Promise<NodeEnvironment> {
       return [];
     }
   };
-  const hasGpuNode = list('/dev/dri').some((f) => f.startsWith('renderD')) || list('/dev').some((f) => /^nvidia\d|^kfd$/.test(f));
+  const hasGpuNode =
+    list('/dev/dri').some((f) => f.startsWith('renderD')) || list('/dev').some((f) => /^nvidia\d|^kfd$/.test(f));
   const icds: NodeEnvironment['icds'] = {};
   for (const kind of ['swiftshader', 'lavapipe'] as const) {
     const found = SOFTWARE_ICDS[kind].find((f) => existsSync(f));
@@ -102,12 +113,18 @@ let envLock: Promise<unknown> = Promise.resolve();
  * A Dawn instance over `drivers` (Vulkan driver manifests; null = the loader's own search, or the user's list) and
  * its adapter. The environment variables are set only while the instance and adapter are made.
  */
-function dawnAdapter(drivers: string | null, extra: Record<string, string> = {}): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
+function dawnAdapter(
+  drivers: string | null,
+  extra: Record<string, string> = {},
+): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
   const work = envLock.then(async () => {
     const mod = await loadDawn();
     const key = `${drivers ?? ''}|${JSON.stringify(extra)}`;
     const env = process.env;
-    const vars: Record<string, string> = { ...(drivers ? { VK_DRIVER_FILES: drivers, NODEVICE_SELECT: env.NODEVICE_SELECT ?? '1' } : {}), ...extra };
+    const vars: Record<string, string> = {
+      ...(drivers ? { VK_DRIVER_FILES: drivers, NODEVICE_SELECT: env.NODEVICE_SELECT ?? '1' } : {}),
+      ...extra,
+    };
     const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, env[k]]));
     Object.assign(env, vars);
     try {
@@ -135,7 +152,9 @@ function checkUserDrivers(e: NodeEnvironment): void {
   if (!u) return;
   const missing = u.files.filter((f) => !e.existsSync(f));
   if (missing.length === u.files.length) {
-    throw new GpuError(`no WebGPU adapter: ${u.name} names ${missing.join(', ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist (fix or unset ${u.name}; unset, webgpu-rnn chooses the drivers itself)`);
+    throw new GpuError(
+      `no WebGPU adapter: ${u.name} names ${missing.join(', ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist (fix or unset ${u.name}; unset, webgpu-rnn chooses the drivers itself)`,
+    );
   }
 }
 
@@ -164,7 +183,9 @@ async function fasterSoftware(icds: NodeEnvironment['icds']): Promise<Exclude<Ad
 
 const PROBE_VERSION = 1;
 
-async function probeCache(files: string[]): Promise<{ read(): string | null; write(choice: string, ms: Record<string, number>): void }> {
+async function probeCache(
+  files: string[],
+): Promise<{ read(): string | null; write(choice: string, ms: Record<string, number>): void }> {
   const fs = await nodeModule<typeof import('node:fs')>('node:fs');
   const path = await nodeModule<typeof import('node:path')>('node:path');
   const os = await nodeModule<typeof import('node:os')>('node:os');
@@ -231,10 +252,22 @@ async function probeAdapter(icd: string): Promise<number> {
   const device = await adapter.requestDevice({ label: 'webgpu-rnn adapter probe' });
   try {
     const n = 16384;
-    const buf = device.createBuffer({ label: 'webgpu-rnn adapter probe out', size: n * 4, usage: GPUBufferUsage.STORAGE });
+    const buf = device.createBuffer({
+      label: 'webgpu-rnn adapter probe out',
+      size: n * 4,
+      usage: GPUBufferUsage.STORAGE,
+    });
     const module = device.createShaderModule({ label: 'webgpu-rnn adapter probe', code: PROBE_WGSL });
-    const pipeline = await device.createComputePipelineAsync({ label: 'webgpu-rnn adapter probe', layout: 'auto', compute: { module, entryPoint: 'main' } });
-    const bind = device.createBindGroup({ label: 'webgpu-rnn adapter probe', layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }] });
+    const pipeline = await device.createComputePipelineAsync({
+      label: 'webgpu-rnn adapter probe',
+      layout: 'auto',
+      compute: { module, entryPoint: 'main' },
+    });
+    const bind = device.createBindGroup({
+      label: 'webgpu-rnn adapter probe',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: buf } }],
+    });
     let best = Infinity;
     for (let r = 0; r < 4; r++) {
       const t0 = performance.now();
@@ -262,27 +295,39 @@ async function nodeAdapter(choice: AdapterChoice): Promise<{ gpu: GPU; adapter: 
     // The user's drivers win: take what they give, and check it is the kind asked for.
     const { gpu, adapter } = await dawnAdapter(null);
     const u = e.userDrivers;
-    if (!adapter) throw new GpuError(`no WebGPU adapter from the Vulkan drivers ${u.name} names (${u.files.join(':')}); fix or unset ${u.name}`);
+    if (!adapter)
+      throw new GpuError(
+        `no WebGPU adapter from the Vulkan drivers ${u.name} names (${u.files.join(':')}); fix or unset ${u.name}`,
+      );
     const kind = adapterKind(adapter.info);
     if (choice !== 'auto' && kind !== choice) {
-      throw new GpuError(`adapter: ${choice} was asked for, but ${u.name}=${u.files.join(':')} gives ${describeAdapter(adapter.info)} (${kind}); unset ${u.name} or ask for adapter ${kind}`);
+      throw new GpuError(
+        `adapter: ${choice} was asked for, but ${u.name}=${u.files.join(':')} gives ${describeAdapter(adapter.info)} (${kind}); unset ${u.name} or ask for adapter ${kind}`,
+      );
     }
     return { gpu, adapter };
   }
   if (choice === 'hardware' || (choice === 'auto' && e.hasGpuNode)) {
-    if (!e.hasGpuNode) throw new GpuError('adapter: hardware was asked for, but this machine has no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/kfd)');
+    if (!e.hasGpuNode)
+      throw new GpuError(
+        'adapter: hardware was asked for, but this machine has no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/kfd)',
+      );
     // The loader's own driver search, where hardware drivers win over software ones (high-performance).
     const { gpu, adapter } = await dawnAdapter(null);
     if (adapter && adapterKind(adapter.info) === 'hardware') return { gpu, adapter };
     if (choice === 'hardware') {
-      throw new GpuError(`adapter: hardware was asked for, but the Vulkan loader found ${adapter ? `only ${describeAdapter(adapter.info)}` : 'no adapter'} (is the GPU's Vulkan driver installed?)`);
+      throw new GpuError(
+        `adapter: hardware was asked for, but the Vulkan loader found ${adapter ? `only ${describeAdapter(adapter.info)}` : 'no adapter'} (is the GPU's Vulkan driver installed?)`,
+      );
     }
   }
   const kind = choice === 'auto' ? await fasterSoftware(e.icds) : choice;
   const icd = e.icds[kind as Exclude<AdapterKind, 'hardware'>];
   if (!icd) {
     if (choice === 'auto') {
-      throw new GpuError(`no WebGPU adapter found: no GPU and no software Vulkan driver. On Linux, ${INSTALL_HELP.swiftshader}, or ${INSTALL_HELP.lavapipe}`);
+      throw new GpuError(
+        `no WebGPU adapter found: no GPU and no software Vulkan driver. On Linux, ${INSTALL_HELP.swiftshader}, or ${INSTALL_HELP.lavapipe}`,
+      );
     }
     throw new GpuError(`adapter: ${kind} is not installed; ${INSTALL_HELP[kind as Exclude<AdapterKind, 'hardware'>]}`);
   }
@@ -319,9 +364,15 @@ export async function acquireDevice(adapterChoice?: AdapterChoice): Promise<GpuC
   if (nav?.gpu || !isNode) {
     if (!nav?.gpu) throw new GpuError('WebGPU is not available in this browser (navigator.gpu is missing)');
     adapter = await nav.gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new GpuError('no WebGPU adapter found. Enable WebGPU in this browser (chrome://flags/#enable-unsafe-webgpu) or use the CPU backend');
+    if (!adapter)
+      throw new GpuError(
+        'no WebGPU adapter found. Enable WebGPU in this browser (chrome://flags/#enable-unsafe-webgpu) or use the CPU backend',
+      );
     const kind = adapterKind(adapter.info);
-    if (choice !== 'auto' && kind !== choice) throw new GpuError(`adapter: ${choice} was asked for, but this browser gives ${describeAdapter(adapter.info)} (${kind})`);
+    if (choice !== 'auto' && kind !== choice)
+      throw new GpuError(
+        `adapter: ${choice} was asked for, but this browser gives ${describeAdapter(adapter.info)} (${kind})`,
+      );
   } else {
     adapter = (await nodeAdapter(choice)).adapter;
   }

@@ -51,7 +51,16 @@ export interface GemmRows {
 export function gemmRows(cell: Cell, H: number): GemmRows {
   const g = cell.gemm;
   if (!g || cell.gates < 2) return { gated: false, gate: H, state: H, slot: H, grad: H, zx: 0, gradX: 0, scratch: 0 };
-  return { gated: true, gate: cell.gates * H, state: cell.stateVectors * H, slot: g.slot * H, grad: g.grad * H, zx: cell.stateVectors * H, gradX: g.gradX * H, scratch: cell.gates * H };
+  return {
+    gated: true,
+    gate: cell.gates * H,
+    state: cell.stateVectors * H,
+    slot: g.slot * H,
+    grad: g.grad * H,
+    zx: cell.stateVectors * H,
+    gradX: g.gradX * H,
+    scratch: cell.gates * H,
+  };
 }
 
 export interface GemmPlanInput {
@@ -122,7 +131,10 @@ export function rowStride(n: number): number {
  * Split-K parts for the weight-gradient products of a chunk of `cap` sequences: enough that tiles × parts reach
  * `groups` workgroups, each part at least MIN_PART sequences. (64×64 output tiles are assumed here.)
  */
-export function splitParts(cap: number, p: Pick<GemmPlanInput, 'inputSize' | 'hiddenSize' | 'wgradGroups'> & { gates?: number }): { parts: number; partLen: number } {
+export function splitParts(
+  cap: number,
+  p: Pick<GemmPlanInput, 'inputSize' | 'hiddenSize' | 'wgradGroups'> & { gates?: number },
+): { parts: number; partLen: number } {
   const tiles = Math.ceil(((p.gates ?? 1) * p.hiddenSize) / 64) * Math.ceil((p.hiddenSize + p.inputSize + 1) / 64);
   const want = Math.ceil((p.wgradGroups ?? 8) / tiles);
   const parts = Math.max(1, Math.min(want, Math.floor(cap / MIN_PART)));

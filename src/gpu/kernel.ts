@@ -54,7 +54,8 @@ function record(d: DeviceKernels, spec: KernelSpec, ms: number): void {
   d.pipelines++;
   d.milliseconds += ms;
   // For measuring compile times (docs/adapters.md): one stderr line per pipeline created.
-  if (logPipelines) console.error(`[webgpu-rnn] pipeline ${spec.label}: ${ms.toFixed(0)} ms (${spec.source.length} chars)`);
+  if (logPipelines)
+    console.error(`[webgpu-rnn] pipeline ${spec.label}: ${ms.toFixed(0)} ms (${spec.source.length} chars)`);
 }
 
 const BUFFER_TYPE: Record<string, GPUBufferBindingType> = {
@@ -68,10 +69,14 @@ function prepare(device: GPUDevice, spec: KernelSpec) {
   const { label, source, entry } = spec;
   const reflection = reflectKernel(label, source, entry);
   for (const name of spec.dynamic ?? []) {
-    if (!reflection.bindings.some((b) => b.name === name && b.kind === 'uniform')) throw new GpuError(`${label}: "${name}" is not a uniform binding of the shader, so it cannot have a dynamic offset`);
+    if (!reflection.bindings.some((b) => b.name === name && b.kind === 'uniform'))
+      throw new GpuError(
+        `${label}: "${name}" is not a uniform binding of the shader, so it cannot have a dynamic offset`,
+      );
   }
   for (const name of Object.keys(spec.constants)) {
-    if (!reflection.overrides.includes(name)) throw new GpuError(`${label}: the host sets override "${name}" but the shader declares no such override`);
+    if (!reflection.overrides.includes(name))
+      throw new GpuError(`${label}: the host sets override "${name}" but the shader declares no such override`);
   }
   const constants: Record<string, number> = {};
   for (const [k, v] of Object.entries(spec.constants)) constants[k] = typeof v === 'boolean' ? Number(v) : v;
@@ -168,11 +173,17 @@ export class Kernel {
   bind(label: string, buffers: Record<string, GPUBuffer | GPUBufferBinding>): GPUBindGroup {
     const names = new Set(this.reflection.bindings.map((b) => b.name));
     for (const name of Object.keys(buffers)) {
-      if (!names.has(name)) throw new GpuError(`${this.spec.label}: the host binds "${name}" but entry point "${this.spec.entry}" uses no such binding`);
+      if (!names.has(name))
+        throw new GpuError(
+          `${this.spec.label}: the host binds "${name}" but entry point "${this.spec.entry}" uses no such binding`,
+        );
     }
     const entries = this.reflection.bindings.map((b) => {
       const res = buffers[b.name];
-      if (!res) throw new GpuError(`${this.spec.label}: the shader's binding "${b.name}" (@binding(${b.binding})) has no buffer from the host`);
+      if (!res)
+        throw new GpuError(
+          `${this.spec.label}: the shader's binding "${b.name}" (@binding(${b.binding})) has no buffer from the host`,
+        );
       return { binding: b.binding, resource: 'buffer' in res ? res : { buffer: res } };
     });
     return this.device.createBindGroup({ label: `${this.spec.label} ${label}`, layout: this.layout, entries });
@@ -191,6 +202,7 @@ export function foldDispatch(groups: number, maxPerDim: number): [number, number
   if (groups <= maxPerDim) return [Math.max(1, groups), 1];
   const y = Math.ceil(groups / maxPerDim);
   const x = Math.ceil(groups / y);
-  if (y > maxPerDim) throw new GpuError(`${groups} workgroups exceed ${maxPerDim}² (maxComputeWorkgroupsPerDimension squared)`);
+  if (y > maxPerDim)
+    throw new GpuError(`${groups} workgroups exceed ${maxPerDim}² (maxComputeWorkgroupsPerDimension squared)`);
   return [x, y];
 }

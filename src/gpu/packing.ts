@@ -48,7 +48,14 @@ export function packTargets(b: Batch, c: Chunk, O: number, out: Float32Array): v
 }
 
 /** Inverse of packTargets' layout: copies a chunk's predictions into the batch-wide flat outputs. */
-export function unpackOutputs(b: Batch, c: Chunk, O: number, outAll: boolean, ys: Float32Array, out: Float64Array): void {
+export function unpackOutputs(
+  b: Batch,
+  c: Chunk,
+  O: number,
+  outAll: boolean,
+  ys: Float32Array,
+  out: Float64Array,
+): void {
   const N = c.count;
   if (!outAll) {
     for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) out[(c.start + n) * O + o] = ys[o * N + n];

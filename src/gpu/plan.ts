@@ -81,7 +81,9 @@ export function planChunks(p: PlanInput): Plan {
     // The least any chunk size needs: the partial sums grow with the number of chunks, the chunk buffers with its size.
     const best = Math.min(N, Math.max(1, Math.round(Math.sqrt((p.rows * 4 * N) / sum))));
     const least = Math.min(...[1, best, N].map((c) => fixed + partials(c) + c * sum));
-    throw new GpuError(`sequences of ${T} steps need at least ${least} bytes of GPU buffers (the weights, the partial sums and the chunk's data), more than the memory budget of ${p.budgetBytes} bytes`);
+    throw new GpuError(
+      `sequences of ${T} steps need at least ${least} bytes of GPU buffers (the weights, the partial sums and the chunk's data), more than the memory budget of ${p.budgetBytes} bytes`,
+    );
   }
   capacity = Math.min(capacity, fitBudget);
 

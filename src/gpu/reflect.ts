@@ -89,13 +89,22 @@ export function reflectKernel(label: string, source: string, entry: string): Ker
     if (v.resourceType === RESOURCE_UNIFORM) {
       bindings.push({ name: v.name, group: v.group, binding: v.binding, kind: 'uniform' });
       const members: Record<string, UniformMember> = {};
-      const struct = v.type as unknown as { members?: { name: string; offset: number; size: number; type: { name: string } }[] };
+      const struct = v.type as unknown as {
+        members?: { name: string; offset: number; size: number; type: { name: string } }[];
+      };
       for (const m of struct.members ?? []) members[m.name] = { offset: m.offset, size: m.size, type: m.type.name };
       uniforms[v.name] = { size: v.size, members };
     } else if (v.resourceType === RESOURCE_STORAGE) {
-      bindings.push({ name: v.name, group: v.group, binding: v.binding, kind: v.access === 'read' ? 'read-only-storage' : 'storage' });
+      bindings.push({
+        name: v.name,
+        group: v.group,
+        binding: v.binding,
+        kind: v.access === 'read' ? 'read-only-storage' : 'storage',
+      });
     } else {
-      throw new GpuError(`${label}: binding "${v.name}" is neither a uniform nor a storage buffer; compute kernels here use buffers only`);
+      throw new GpuError(
+        `${label}: binding "${v.name}" is neither a uniform nor a storage buffer; compute kernels here use buffers only`,
+      );
     }
   }
   const groups = new Set(bindings.map((b) => b.group));
@@ -111,7 +120,8 @@ export function packUniform(label: string, layout: UniformLayout, values: Record
   const buf = new ArrayBuffer(Math.max(16, Math.ceil(layout.size / 16) * 16));
   const view = new DataView(buf);
   for (const name of Object.keys(values)) {
-    if (!layout.members[name]) throw new GpuError(`${label}: the host sets uniform member "${name}" but the shader's struct has no such member`);
+    if (!layout.members[name])
+      throw new GpuError(`${label}: the host sets uniform member "${name}" but the shader's struct has no such member`);
   }
   for (const [name, m] of Object.entries(layout.members)) {
     const v = values[name];
@@ -120,7 +130,8 @@ export function packUniform(label: string, layout: UniformLayout, values: Record
       throw new GpuError(`${label}: the shader's uniform member "${name}" is not set by the host`);
     }
     if (m.type === 'u32') {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new GpuError(`${label}: uniform "${name}" = ${v} does not fit a u32`);
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+        throw new GpuError(`${label}: uniform "${name}" = ${v} does not fit a u32`);
       view.setUint32(m.offset, v, true);
     } else if (m.type === 'i32') view.setInt32(m.offset, v, true);
     else if (m.type === 'f32') view.setFloat32(m.offset, v, true);

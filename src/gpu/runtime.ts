@@ -42,7 +42,13 @@ const queues = new WeakMap<GPUDevice, { tail: Promise<unknown> }>();
  * Copies each [buffer, bytes] into one pooled read-back buffer after the work recorded in `enc` (with a timer,
  * after resolving its queries), submits `enc` and returns the bytes, in order. Every size must be a multiple of 4.
  */
-export async function readBuffers(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, srcs: [GPUBuffer, number][], timer: GpuTimer | null = null): Promise<ArrayBuffer> {
+export async function readBuffers(
+  device: GPUDevice,
+  pool: BufferPool,
+  enc: GPUCommandEncoder,
+  srcs: [GPUBuffer, number][],
+  timer: GpuTimer | null = null,
+): Promise<ArrayBuffer> {
   const bytes = srcs.reduce((s, [, b]) => s + b, 0);
   const read = pool.get('readback', bytes, MAP_READ | COPY_DST);
   let at = 0;
@@ -117,7 +123,8 @@ export class GpuRuntime {
       this.owner = null;
       // A lost device shows up as failed mappings or scopes; say so plainly.
       await Promise.resolve();
-      if (this.lost) throw new GpuError(`the WebGPU device was lost during the ${what.replace(/^webgpu-rnn /, '')} (${this.lost})`);
+      if (this.lost)
+        throw new GpuError(`the WebGPU device was lost during the ${what.replace(/^webgpu-rnn /, '')} (${this.lost})`);
       throw e;
     }
   }
@@ -142,7 +149,14 @@ export class GpuRuntime {
 
   /** What a strategy runs with on this runtime: its device, `pool` (from `claim`), options, budget and binding limit. */
   context(pool: BufferPool, timer: GpuTimer | null = null): StrategyContext {
-    return { device: this.device, pool, opts: this.options, budgetBytes: this.budgetBytes, maxBindingBytes: this.maxBindingBytes, timer };
+    return {
+      device: this.device,
+      pool,
+      opts: this.options,
+      budgetBytes: this.budgetBytes,
+      maxBindingBytes: this.maxBindingBytes,
+      timer,
+    };
   }
 
   /** readBuffers on this runtime's device and pool. */

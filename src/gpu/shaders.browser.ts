@@ -19,4 +19,20 @@ import cell_gru from '../../shaders/cells/gru.wgsl?raw';
 import cell_gated from '../../shaders/cells/gated.wgsl?raw';
 import cell_readout from '../../shaders/cells/readout.wgsl?raw';
 
-export const shaders = { rnn, reduce, gemm, gemm_gates, train, model_sums, optimizer, clip, rtrl, copy, fma, gather, optimizer_wide, unroll_study, cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, gated: cell_gated, readout: cell_readout } };
+export const shaders = {
+  rnn,
+  reduce,
+  gemm,
+  gemm_gates,
+  train,
+  model_sums,
+  optimizer,
+  clip,
+  rtrl,
+  copy,
+  fma,
+  gather,
+  optimizer_wide,
+  unroll_study,
+  cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, gated: cell_gated, readout: cell_readout },
+};

@@ -19,5 +19,11 @@ export const shaders = {
   optimizer_wide: read('optimizer_wide'),
   unroll_study: read('unroll_study'),
   /** Recurrent cells' modules, what the gated ones share and the shared readout, spliced into kernels by src/gpu/cell.ts. */
-  cells: { elman: read('cells/elman'), lstm: read('cells/lstm'), gru: read('cells/gru'), gated: read('cells/gated'), readout: read('cells/readout') },
+  cells: {
+    elman: read('cells/elman'),
+    lstm: read('cells/lstm'),
+    gru: read('cells/gru'),
+    gated: read('cells/gated'),
+    readout: read('cells/readout'),
+  },
 };

@@ -12,10 +12,19 @@ import { unrollLoops } from './unroll.ts';
  * Sets `const H/I/O: u32 = <n>u;` and, with `unroll`, unrolls the loops over H, I, O and the sizes of the shape's
  * cell (NPARAM, NWEIGHTS, NSTATE, NREC, NGATE and RTRL's NSENS = NSTATE·NREC; src/cells/cell.ts cellSizes).
  */
-export function specializeShape(source: string, shape: Shape & { cell?: CellName }, unroll = true, maxChars?: number): string {
+export function specializeShape(
+  source: string,
+  shape: Shape & { cell?: CellName },
+  unroll = true,
+  maxChars?: number,
+): string {
   const { inputSize, hiddenSize, outputSize } = shape;
   let out = source;
-  for (const [name, value] of [['H', hiddenSize], ['I', inputSize], ['O', outputSize]] as const) {
+  for (const [name, value] of [
+    ['H', hiddenSize],
+    ['I', inputSize],
+    ['O', outputSize],
+  ] as const) {
     const re = new RegExp(`^const ${name}: u32 = \\d+u;$`, 'm');
     if (!re.test(out)) throw new GpuError(`rnn.wgsl: expected a line "const ${name}: u32 = <n>u;" to specialize`);
     out = out.replace(re, `const ${name}: u32 = ${value}u;`);

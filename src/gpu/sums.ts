@@ -13,7 +13,16 @@ import type { GpuTimer } from './timing.ts';
 const { STORAGE, COPY_SRC, COPY_DST, UNIFORM } = BufferUsage;
 
 /** Records the levels that take R rows of `cols` partial sums to one column; returns the buffer holding it (row r at r). */
-export function encodeLevels(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null): GPUBuffer {
+export function encodeLevels(
+  device: GPUDevice,
+  pool: BufferPool,
+  enc: GPUCommandEncoder,
+  reduce: ReduceKernel,
+  parts: GPUBuffer,
+  R: number,
+  cols: number,
+  timer: GpuTimer | null,
+): GPUBuffer {
   let src = parts;
   let level = 0;
   while (cols > 1) {
@@ -32,12 +41,26 @@ export function encodeLevels(device: GPUDevice, pool: BufferPool, enc: GPUComman
 }
 
 /** Copies each [buffer, bytes] into one read-back buffer after the recorded work, submits `enc` and reads them (readBuffers in runtime.ts). */
-export async function readBack(device: GPUDevice, pool: BufferPool, enc: GPUCommandEncoder, srcs: [GPUBuffer, number][], timer: GpuTimer | null): Promise<Float32Array> {
+export async function readBack(
+  device: GPUDevice,
+  pool: BufferPool,
+  enc: GPUCommandEncoder,
+  srcs: [GPUBuffer, number][],
+  timer: GpuTimer | null,
+): Promise<Float32Array> {
   return new Float32Array(await readBuffers(device, pool, enc, srcs, timer));
 }
 
 /** Reduces R rows of `cols` partial sums to one value per row, level by level in fixed order, and reads them. */
-export async function sumParts(device: GPUDevice, pool: BufferPool, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null = null): Promise<Float32Array> {
+export async function sumParts(
+  device: GPUDevice,
+  pool: BufferPool,
+  reduce: ReduceKernel,
+  parts: GPUBuffer,
+  R: number,
+  cols: number,
+  timer: GpuTimer | null = null,
+): Promise<Float32Array> {
   const enc = device.createCommandEncoder({ label: 'webgpu-rnn final sums' });
   const src = encodeLevels(device, pool, enc, reduce, parts, R, cols, timer);
   return readBack(device, pool, enc, [[src, R * 4]], timer);
@@ -55,7 +78,17 @@ export interface ResultRequest {
  * 2..R−1 dSSR/dθ (when `gradients`). The gradients' global norm is measured, and with clipNorm the gradients are
  * clipped, on the GPU before the read-back; `gradNorm` and `clipped` report it.
  */
-export async function runResult(device: GPUDevice, pool: BufferPool, reduce: ReduceKernel, parts: GPUBuffer, R: number, cols: number, timer: GpuTimer | null, req: ResultRequest, outputs: Float64Array | null): Promise<RawResult> {
+export async function runResult(
+  device: GPUDevice,
+  pool: BufferPool,
+  reduce: ReduceKernel,
+  parts: GPUBuffer,
+  R: number,
+  cols: number,
+  timer: GpuTimer | null,
+  req: ResultRequest,
+  outputs: Float64Array | null,
+): Promise<RawResult> {
   const enc = device.createCommandEncoder({ label: 'webgpu-rnn final sums' });
   const src = encodeLevels(device, pool, enc, reduce, parts, R, cols, timer);
   const reads: [GPUBuffer, number][] = [[src, R * 4]];

@@ -23,8 +23,16 @@ export class GpuTimer {
   ) {
     const count = 2 * maxPasses;
     this.set = device.createQuerySet({ label: 'webgpu-rnn timestamps', type: 'timestamp', count });
-    this.resolveBuf = device.createBuffer({ label: 'webgpu-rnn timestamps resolve', size: count * 8, usage: QUERY_RESOLVE | COPY_SRC });
-    this.readBuf = device.createBuffer({ label: 'webgpu-rnn timestamps readback', size: count * 8, usage: MAP_READ | COPY_DST });
+    this.resolveBuf = device.createBuffer({
+      label: 'webgpu-rnn timestamps resolve',
+      size: count * 8,
+      usage: QUERY_RESOLVE | COPY_SRC,
+    });
+    this.readBuf = device.createBuffer({
+      label: 'webgpu-rnn timestamps readback',
+      size: count * 8,
+      usage: MAP_READ | COPY_DST,
+    });
   }
 
   /** A timer for up to `maxPasses` passes (capped by the query-set limit), or null without 'timestamp-query'. */
@@ -40,7 +48,9 @@ export class GpuTimer {
       return {};
     }
     const k = this.used++;
-    return { timestampWrites: { querySet: this.set, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } };
+    return {
+      timestampWrites: { querySet: this.set, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 },
+    };
   }
 
   /** Records the resolve and the copy for readback into the run's last encoder, after all its passes. */

@@ -60,14 +60,43 @@ export interface AdapterTuning {
  * arrays it makes constant-indexed are small (H ≤ 4). Hardware compilers are much faster, so they get more room.
  */
 export const ADAPTER_TUNING: Record<AdapterKind, AdapterTuning> = {
-  hardware: { unrollChars: 256 * 1024, gemmShared: true, wgradGroups: 2048, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 8 },
-  swiftshader: { unrollChars: 96 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 8, rn: 8 }, gemmWgradTile: { rm: 8, rn: 8 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 8 },
-  lavapipe: { unrollChars: 24 * 1024, gemmShared: false, wgradGroups: 16, gemmTile: { rm: 4, rn: 4 }, gemmWgradTile: { rm: 8, rn: 4 }, perSequenceMaxHidden: 16, perSequenceMaxHiddenGated: 8 },
+  hardware: {
+    unrollChars: 256 * 1024,
+    gemmShared: true,
+    wgradGroups: 2048,
+    gemmTile: { rm: 8, rn: 8 },
+    gemmWgradTile: { rm: 8, rn: 8 },
+    perSequenceMaxHidden: 16,
+    perSequenceMaxHiddenGated: 8,
+  },
+  swiftshader: {
+    unrollChars: 96 * 1024,
+    gemmShared: false,
+    wgradGroups: 16,
+    gemmTile: { rm: 8, rn: 8 },
+    gemmWgradTile: { rm: 8, rn: 8 },
+    perSequenceMaxHidden: 16,
+    perSequenceMaxHiddenGated: 8,
+  },
+  lavapipe: {
+    unrollChars: 24 * 1024,
+    gemmShared: false,
+    wgradGroups: 16,
+    gemmTile: { rm: 4, rn: 4 },
+    gemmWgradTile: { rm: 8, rn: 4 },
+    perSequenceMaxHidden: 16,
+    perSequenceMaxHiddenGated: 8,
+  },
 };
 
 /** The kind of adapter behind a description or GPUAdapterInfo (SwiftShader, Mesa's llvmpipe, or anything else). */
 export function adapterKind(info: string | GPUAdapterInfo | undefined | null): AdapterKind {
-  const text = typeof info === 'string' ? info : info ? [info.vendor, info.architecture, info.device, info.description].join(' ') : '';
+  const text =
+    typeof info === 'string'
+      ? info
+      : info
+        ? [info.vendor, info.architecture, info.device, info.description].join(' ')
+        : '';
   if (/swiftshader/i.test(text)) return 'swiftshader';
   if (/llvmpipe|lavapipe/i.test(text)) return 'lavapipe';
   return 'hardware';

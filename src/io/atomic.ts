@@ -131,7 +131,10 @@ export function writeFileAtomic(path: string, produce: (write: ByteSink) => void
  * writeFileAtomic for long writes: `produce` awaits each write, so the event loop runs between chunks and a
  * signal can stop the write (removing the temporary file) instead of waiting for it to finish.
  */
-export async function writeFileAtomicAsync(path: string, produce: (write: AsyncByteSink) => Promise<void>): Promise<void> {
+export async function writeFileAtomicAsync(
+  path: string,
+  produce: (write: AsyncByteSink) => Promise<void>,
+): Promise<void> {
   const tmp = tempPath(path);
   const mode = existingMode(path);
   const fh = await openAsync(tmp, 'wx', 0o666);
@@ -141,7 +144,8 @@ export async function writeFileAtomicAsync(path: string, produce: (write: AsyncB
     if (mode !== null) await fh.chmod(mode);
     await produce(async (bytes) => {
       let done = 0;
-      while (done < bytes.length) done += (await fh.write(bytes, done, Math.min(bytes.length - done, 1 << 30))).bytesWritten;
+      while (done < bytes.length)
+        done += (await fh.write(bytes, done, Math.min(bytes.length - done, 1 << 30))).bytesWritten;
     });
     await fh.sync();
     open = false;
@@ -163,7 +167,10 @@ export class TextChunker {
   private readonly encoder = new TextEncoder();
   /** UTF-8 bytes handed to the sink so far. */
   bytes = 0;
-  constructor(private readonly sink: ByteSink, private readonly chunk = 1 << 20) {}
+  constructor(
+    private readonly sink: ByteSink,
+    private readonly chunk = 1 << 20,
+  ) {}
   push(text: string): void {
     this.parts.push(text);
     this.size += text.length;

@@ -20,7 +20,16 @@ import { sequenceInputs, sequenceTargets } from './nested.ts';
 import { randomBatch, type RandomBatchOptions } from '../random.ts';
 import { hasRnnbMagic, readRnnbFile, writeRandomRnnbFile, writeRandomRnnbFileAsync, writeRnnbFile } from './rnnb.ts';
 
-export { readRnnbFile, writeRnnbFile, writeRandomRnnbFile, decodeRnnb, encodeRnnb, RNNB_MAGIC, RNNB_VERSION, RNNB_HEADER_BYTES } from './rnnb.ts';
+export {
+  readRnnbFile,
+  writeRnnbFile,
+  writeRandomRnnbFile,
+  decodeRnnb,
+  encodeRnnb,
+  RNNB_MAGIC,
+  RNNB_VERSION,
+  RNNB_HEADER_BYTES,
+} from './rnnb.ts';
 
 /** Throws the InputError for a file that cannot be opened; returns normally when `path` is a readable file. */
 function checkReadable(path: string): void {
@@ -37,11 +46,15 @@ function checkReadable(path: string): void {
 function fsError(path: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException).code;
   const why =
-    code === 'ENOENT' ? 'file not found'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EISDIR' ? 'not a file'
-    : code === 'ENOTDIR' ? 'file not found (a parent is not a directory)'
-    : `cannot read: ${(e as Error).message}`;
+    code === 'ENOENT'
+      ? 'file not found'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'not a file'
+          : code === 'ENOTDIR'
+            ? 'file not found (a parent is not a directory)'
+            : `cannot read: ${(e as Error).message}`;
   return new InputError('', why, path);
 }
 
@@ -56,7 +69,11 @@ export function readTextFile(path: string, what: string, hint: string): string {
   checkReadable(path);
   const size = statSync(path).size;
   if (size > MAX_TEXT_BYTES) {
-    throw new InputError('', `file too large to read as ${what}: ${size} bytes, the limit is ${MAX_TEXT_BYTES}${hint ? ` (${hint})` : ''}`, path);
+    throw new InputError(
+      '',
+      `file too large to read as ${what}: ${size} bytes, the limit is ${MAX_TEXT_BYTES}${hint ? ` (${hint})` : ''}`,
+      path,
+    );
   }
   try {
     return readFileSync(path, 'utf8');
@@ -135,7 +152,11 @@ function* jsonDataPieces(batch: Batch): Generator<string> {
 
 /** The InputError for a data JSON file that would be larger than the JSON reader accepts. */
 function jsonTooLarge(path: string, limit: number): InputError {
-  return new InputError('count', `the data would take more than ${limit} bytes as JSON, more than the JSON reader accepts: write .rnnb instead, or fewer sequences`, path);
+  return new InputError(
+    'count',
+    `the data would take more than ${limit} bytes as JSON, more than the JSON reader accepts: write .rnnb instead, or fewer sequences`,
+    path,
+  );
 }
 
 /**
@@ -194,8 +215,10 @@ export function dataFormatOf(path: string): DataFormat | null {
 export function writeError(path: string, e: unknown): unknown {
   if (e instanceof InputError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new InputError('', 'cannot write: the directory does not exist', path);
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new InputError('', 'cannot write: permission denied', path);
+  if (code === 'ENOENT' || code === 'ENOTDIR')
+    return new InputError('', 'cannot write: the directory does not exist', path);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new InputError('', 'cannot write: permission denied', path);
   if (code === 'EISDIR') return new InputError('', 'cannot write: it is a directory', path);
   if (code === 'ENOSPC') return new Error(`${path}: cannot write: no space left on the device`);
   return e;
@@ -242,7 +265,11 @@ export function writeRandomData(path: string, opts: RandomBatchOptions): { steps
 }
 
 /** writeRandomData that yields to the event loop while writing (the CLI's gen-data: interruptible by signals). */
-export async function writeRandomDataAsync(path: string, opts: RandomBatchOptions, jsonLimit = MAX_TEXT_BYTES): Promise<{ steps: number }> {
+export async function writeRandomDataAsync(
+  path: string,
+  opts: RandomBatchOptions,
+  jsonLimit = MAX_TEXT_BYTES,
+): Promise<{ steps: number }> {
   try {
     if (dataFormatOf(path) === 'json') {
       checkJsonEstimate(path, opts, jsonLimit);
@@ -259,6 +286,8 @@ export async function writeRandomDataAsync(path: string, opts: RandomBatchOption
 /** Refuses, before drawing anything, JSON data that cannot fit the JSON reader (at least 2 bytes per value). */
 function checkJsonEstimate(path: string, opts: RandomBatchOptions, limit = MAX_TEXT_BYTES): void {
   const minSteps = opts.count * (opts.minLength ?? 1);
-  const values = minSteps * opts.inputSize + ((opts.withTargets ?? true) ? (opts.output === 'last' ? opts.count : minSteps) * opts.outputSize : 0);
+  const values =
+    minSteps * opts.inputSize +
+    ((opts.withTargets ?? true) ? (opts.output === 'last' ? opts.count : minSteps) * opts.outputSize : 0);
   if (2 * values > limit) throw jsonTooLarge(path, limit);
 }

@@ -78,7 +78,10 @@ export function decodeSource(src: ByteSource, model: DataShape, source: string):
   src.read(head, 0);
   if (size < 4 || new TextDecoder().decode(head.subarray(0, 4)) !== RNNB_MAGIC) {
     const got = Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw err('magic', `not an RNNB file: expected the bytes "RNNB" (52 4e 4e 42) at offset 0, got ${got ? `(${got})` : 'an empty file'}`);
+    throw err(
+      'magic',
+      `not an RNNB file: expected the bytes "RNNB" (52 4e 4e 42) at offset 0, got ${got ? `(${got})` : 'an empty file'}`,
+    );
   }
   if (size < RNNB_HEADER_BYTES) {
     throw err('header', `truncated file: expected at least ${RNNB_HEADER_BYTES} bytes for the header, got ${size}`);
@@ -92,15 +95,22 @@ export function decodeSource(src: ByteSource, model: DataShape, source: string):
   const modeCode = u32(20);
   const flags = u32(24);
   const reserved = u32(28);
-  if (version !== RNNB_VERSION) throw err('version', `unsupported version ${version}: this reader understands version ${RNNB_VERSION}`);
+  if (version !== RNNB_VERSION)
+    throw err('version', `unsupported version ${version}: this reader understands version ${RNNB_VERSION}`);
   if (modeCode > 1) throw err('mode', `must be 0 ("last") or 1 ("all"), got ${modeCode}`);
-  if ((flags & ~FLAG_TARGETS) !== 0) throw err('flags', `unknown flag bits 0x${(flags & ~FLAG_TARGETS).toString(16)} (only bit 0, "has targets", is defined)`);
+  if ((flags & ~FLAG_TARGETS) !== 0)
+    throw err(
+      'flags',
+      `unknown flag bits 0x${(flags & ~FLAG_TARGETS).toString(16)} (only bit 0, "has targets", is defined)`,
+    );
   if (reserved !== 0) throw err('reserved', `must be 0, got ${reserved}`);
   if (N === 0) throw err('count', 'the batch is empty: it needs at least one sequence');
-  if (I !== model.inputSize) throw err('inputSize', `steps have ${I} values but the model's inputSize is ${model.inputSize}`);
+  if (I !== model.inputSize)
+    throw err('inputSize', `steps have ${I} values but the model's inputSize is ${model.inputSize}`);
   const hasTargets = (flags & FLAG_TARGETS) !== 0;
   const mode = MODES[modeCode];
-  if (hasTargets && O !== model.outputSize) throw err('outputSize', `targets have ${O} values but the model's outputSize is ${model.outputSize}`);
+  if (hasTargets && O !== model.outputSize)
+    throw err('outputSize', `targets have ${O} values but the model's outputSize is ${model.outputSize}`);
   if (hasTargets && mode !== model.output) {
     throw err('mode', `the data has targets for output mode "${mode}" but the model's output is "${model.output}"`);
   }
@@ -110,7 +120,10 @@ export function decodeSource(src: ByteSource, model: DataShape, source: string):
   const perSeqMin = 4 * I + (hasTargets ? 4 * O : 0); // each sequence has at least one step
   const minimum = lengthsEnd + N * perSeqMin;
   if (size < minimum) {
-    throw err(size < lengthsEnd ? 'lengths' : 'inputs', `truncated file: ${N} sequences of at least one step need at least ${minimum} bytes, got ${size}`);
+    throw err(
+      size < lengthsEnd ? 'lengths' : 'inputs',
+      `truncated file: ${N} sequences of at least one step need at least ${minimum} bytes, got ${size}`,
+    );
   }
   // Pass 1: check every length and sum the steps, in small chunks (a bad length is named before the rest is read).
   const CHUNK = 1 << 16;
@@ -124,14 +137,18 @@ export function decodeSource(src: ByteSource, model: DataShape, source: string):
     for (let k = 0; k < part.length; k++) {
       const len = part[k];
       if (len === 0) throw err(`lengths[${start + k}]`, 'a sequence must have at least one step, got length 0');
-      if (len > LIMITS.maxSteps) throw err(`lengths[${start + k}]`, `a sequence may have at most ${LIMITS.maxSteps} steps, got ${len}`);
+      if (len > LIMITS.maxSteps)
+        throw err(`lengths[${start + k}]`, `a sequence may have at most ${LIMITS.maxSteps} steps, got ${len}`);
       steps += len;
     }
     // The remaining sequences need at least one step each: stop early when the file cannot hold them.
     const atLeast = steps + (N - start - part.length);
     const needed = lengthsEnd + 4 * atLeast * I + (hasTargets ? 4 * (mode === 'all' ? atLeast : N) * O : 0);
     if (atLeast > steps && needed > size) {
-      throw err(`lengths[${start + part.length - 1}]`, `truncated file: the lengths up to here (${steps} steps so far) need at least ${needed} bytes, got ${size}`);
+      throw err(
+        `lengths[${start + part.length - 1}]`,
+        `truncated file: the lengths up to here (${steps} steps so far) need at least ${needed} bytes, got ${size}`,
+      );
     }
   }
   const inputCount = steps * I;
@@ -140,11 +157,26 @@ export function decodeSource(src: ByteSource, model: DataShape, source: string):
   const expected = inputsEnd + 4 * targetCount;
   const layout = `${N} sequences, ${steps} steps × ${I} inputs${hasTargets ? `, ${targetCount} target values` : ', no targets'}`;
   if (size < expected) {
-    throw err(size < inputsEnd ? 'inputs' : 'targets', `truncated file: expected ${expected} bytes, got ${size} (${layout})`);
+    throw err(
+      size < inputsEnd ? 'inputs' : 'targets',
+      `truncated file: expected ${expected} bytes, got ${size} (${layout})`,
+    );
   }
-  if (size > expected) throw err('', `${size - expected} trailing byte${size - expected === 1 ? '' : 's'}: expected ${expected} bytes, got ${size} (${layout})`);
-  if (inputCount > MAX_ARRAY_VALUES) throw err('inputs', `${inputCount} input values (${layout}) are more than one array can hold (${MAX_ARRAY_VALUES})`);
-  if (targetCount > MAX_ARRAY_VALUES) throw err('targets', `${targetCount} target values (${layout}) are more than one array can hold (${MAX_ARRAY_VALUES})`);
+  if (size > expected)
+    throw err(
+      '',
+      `${size - expected} trailing byte${size - expected === 1 ? '' : 's'}: expected ${expected} bytes, got ${size} (${layout})`,
+    );
+  if (inputCount > MAX_ARRAY_VALUES)
+    throw err(
+      'inputs',
+      `${inputCount} input values (${layout}) are more than one array can hold (${MAX_ARRAY_VALUES})`,
+    );
+  if (targetCount > MAX_ARRAY_VALUES)
+    throw err(
+      'targets',
+      `${targetCount} target values (${layout}) are more than one array can hold (${MAX_ARRAY_VALUES})`,
+    );
 
   // Pass 2: the lengths again (now known to be good), then the values in chunks, each checked as it arrives.
   const lengths = new Uint32Array(N);
@@ -215,7 +247,8 @@ export function u32Bytes(values: Uint32Array | Float32Array): Uint8Array {
 export function encode(batch: Batch, write: ByteSink, source: string): void {
   // Structure and finiteness, checked against the batch's own sizes.
   checkBatch(batch, batch, source);
-  if (batch.count > 0xffffffff) throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${batch.count}`, source);
+  if (batch.count > 0xffffffff)
+    throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${batch.count}`, source);
   write(headerBytes(batch.count, batch.inputSize, batch.outputSize, batch.output, batch.targets !== null));
   write(u32Bytes(batch.lengths));
 
@@ -226,7 +259,11 @@ export function encode(batch: Batch, write: ByteSink, source: string): void {
       const f32 = new Float32Array(part); // a copy, rounded to float32
       for (let k = 0; k < f32.length; k++) {
         if (!Number.isFinite(f32[k])) {
-          throw new InputError(valueName(batch, field, start + k, width, perStep), `${part[k]} overflows float32`, source);
+          throw new InputError(
+            valueName(batch, field, start + k, width, perStep),
+            `${part[k]} overflows float32`,
+            source,
+          );
         }
       }
       write(u32Bytes(f32));
@@ -250,8 +287,17 @@ export function encodeRnnb(batch: Batch, source = 'data'): Uint8Array {
 }
 
 /** Throws an InputError (field `count`) when a data set of `steps` steps would not fit the readers' arrays. */
-export function checkDataValues(count: number, steps: number, I: number, O: number, output: OutputMode, withTargets: boolean, source: string): void {
-  if (count > 0xffffffff) throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${count}`, source);
+export function checkDataValues(
+  count: number,
+  steps: number,
+  I: number,
+  O: number,
+  output: OutputMode,
+  withTargets: boolean,
+  source: string,
+): void {
+  if (count > 0xffffffff)
+    throw new InputError('count', `at most ${0xffffffff} sequences fit in an RNNB file, got ${count}`, source);
   const inputs = steps * I;
   const targets = withTargets ? (output === 'last' ? count : steps) * O : 0;
   if (inputs > MAX_ARRAY_VALUES || targets > MAX_ARRAY_VALUES) {

@@ -6,9 +6,25 @@ import type { Batch } from '../batch.ts';
 import { randomBatchPieces, type RandomBatchOptions } from '../random.ts';
 import type { DataShape } from '../validate.ts';
 import { writeFileAtomic, writeFileAtomicAsync } from './atomic.ts';
-import { checkDataValues, decodeSource, encode, headerBytes, RNNB_MAGIC, u32Bytes, type ByteSource } from './rnnb-codec.ts';
+import {
+  checkDataValues,
+  decodeSource,
+  encode,
+  headerBytes,
+  RNNB_MAGIC,
+  u32Bytes,
+  type ByteSource,
+} from './rnnb-codec.ts';
 
-export { checkDataValues, decodeRnnb, encodeRnnb, MAX_ARRAY_VALUES, RNNB_HEADER_BYTES, RNNB_MAGIC, RNNB_VERSION } from './rnnb-codec.ts';
+export {
+  checkDataValues,
+  decodeRnnb,
+  encodeRnnb,
+  MAX_ARRAY_VALUES,
+  RNNB_HEADER_BYTES,
+  RNNB_MAGIC,
+  RNNB_VERSION,
+} from './rnnb-codec.ts';
 
 function fileSource(fd: number): ByteSource {
   return {
@@ -65,7 +81,15 @@ export function writeRandomRnnbFile(path: string, opts: RandomBatchOptions): { s
     for (const piece of randomBatchPieces(opts)) {
       if (piece.kind === 'lengths') {
         steps = piece.steps;
-        checkDataValues(opts.count, steps, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true, path);
+        checkDataValues(
+          opts.count,
+          steps,
+          opts.inputSize,
+          opts.outputSize,
+          opts.output,
+          opts.withTargets ?? true,
+          path,
+        );
         write(headerBytes(opts.count, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true));
         write(u32Bytes(piece.lengths));
       } else write(u32Bytes(piece.values));
@@ -81,7 +105,15 @@ export async function writeRandomRnnbFileAsync(path: string, opts: RandomBatchOp
     for (const piece of randomBatchPieces(opts)) {
       if (piece.kind === 'lengths') {
         steps = piece.steps;
-        checkDataValues(opts.count, steps, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true, path);
+        checkDataValues(
+          opts.count,
+          steps,
+          opts.inputSize,
+          opts.outputSize,
+          opts.output,
+          opts.withTargets ?? true,
+          path,
+        );
         await write(headerBytes(opts.count, opts.inputSize, opts.outputSize, opts.output, opts.withTargets ?? true));
         await write(u32Bytes(piece.lengths));
       } else await write(u32Bytes(piece.values));

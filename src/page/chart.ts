@@ -74,7 +74,8 @@ export function niceTicks(min: number, max: number, target = 5): number[] {
     const p = 10 ** Math.floor(Math.log10(raw));
     const step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((s) => s >= raw)!;
     const out: number[] = [];
-    for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+    for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step)
+      out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
     if (out.length >= 3) return out;
   }
   return [min, (min + max) / 2, max];
@@ -90,10 +91,11 @@ export function logTicks(min: number, max: number): number[] {
   for (let k = lo; k <= hi; k += step) decades.push(10 ** k);
   if (decades.length >= 3) return decades;
   const more: number[] = [];
-  for (let k = lo - 1; k <= hi; k++) for (const m of [1, 2, 5]) {
-    const v = m * 10 ** k;
-    if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) more.push(Number(v.toPrecision(6)));
-  }
+  for (let k = lo - 1; k <= hi; k++)
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** k;
+      if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) more.push(Number(v.toPrecision(6)));
+    }
   if (more.length >= 3) return more;
   return niceTicks(min, max, 4).filter((v) => v > 0);
 }
@@ -178,7 +180,10 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     cursor: { drag: { x: true, y: false }, points: { size: 7 } },
     scales: {
       x: { time: false, distr: spec.logX ? 3 : 1, range: xRange },
-      y: { distr: spec.logY ? 3 : 1, range: spec.yRange ? (): uPlot.Range.MinMax => spec.yRange! : paddedRange(!!spec.logY) },
+      y: {
+        distr: spec.logY ? 3 : 1,
+        range: spec.yRange ? (): uPlot.Range.MinMax => spec.yRange! : paddedRange(!!spec.logY),
+      },
     },
     axes: [axis(spec.xLabel, !!spec.logX, 34), axis(spec.yLabel, !!spec.logY, 56)],
     series: [
@@ -265,7 +270,11 @@ export function chartSvg(spec: LineChartSpec, data: uPlot.AlignedData): string {
     const half = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 0.5;
     const counts = Array.from((data[1] ?? []) as ArrayLike<number | null>, (v) => v ?? 0);
     const edges = [...xs.map((x) => x - half), (xs[xs.length - 1] ?? 0) + half];
-    return histogramSvg({ bins: { edges, counts, log: false, nonFinite: 0, nonPositive: 0, below: 0, above: 0 }, xLabel: spec.xLabel, yLabel: spec.yLabel });
+    return histogramSvg({
+      bins: { edges, counts, log: false, nonFinite: 0, nonPositive: 0, below: 0, above: 0 },
+      xLabel: spec.xLabel,
+      yLabel: spec.yLabel,
+    });
   }
   const series = spec.series.map((s, k) => {
     const ys = Array.from((data[k + 1] ?? []) as ArrayLike<number | null>, (v) => (v === null ? NaN : v));

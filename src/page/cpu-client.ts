@@ -10,7 +10,15 @@ import { Engine, type Result } from '../engine.ts';
 import { InputError, NonFiniteError } from '../errors.ts';
 import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
 import { lossLandscape, train, trainPopulation } from '../train/index.ts';
-import type { LandscapeAxis, LandscapeOptions, LandscapeResult, PopulationOptions, PopulationReport, TrainOptions, TrainReport } from '../train/types.ts';
+import type {
+  LandscapeAxis,
+  LandscapeOptions,
+  LandscapeResult,
+  PopulationOptions,
+  PopulationReport,
+  TrainOptions,
+  TrainReport,
+} from '../train/types.ts';
 import { randomCellStudyNorms, type CellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
 import { CpuRefPeer, type Peer, type PreparedRun } from '../benchmark/peer.ts';
 import type { Phase } from '../benchmark/workloads.ts';
@@ -34,8 +42,13 @@ const local = new Map<string, Promise<Engine>>();
 function getWorker(): Worker | null {
   if (worker !== undefined) return worker;
   try {
-    worker = new Worker(new URL('./cpu-worker.ts', import.meta.url), { type: 'module', name: 'webgpu-rnn CPU reference' });
-    worker.onmessage = (e: MessageEvent<{ id: number; result?: unknown; progress?: Progress; error?: { name: string; message: string } }>) => {
+    worker = new Worker(new URL('./cpu-worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'webgpu-rnn CPU reference',
+    });
+    worker.onmessage = (
+      e: MessageEvent<{ id: number; result?: unknown; progress?: Progress; error?: { name: string; message: string } }>,
+    ) => {
       const job = pending.get(e.data.id);
       if (!job) return;
       if (e.data.progress) {
@@ -66,7 +79,12 @@ function getWorker(): Worker | null {
 
 /** The library's error type for an error that crossed from the worker (instanceof works; the message is kept). */
 function rebuild(e: { name: string; message: string }): Error {
-  const proto = e.name === 'NonFiniteError' ? NonFiniteError.prototype : e.name === 'InputError' ? InputError.prototype : Error.prototype;
+  const proto =
+    e.name === 'NonFiniteError'
+      ? NonFiniteError.prototype
+      : e.name === 'InputError'
+        ? InputError.prototype
+        : Error.prototype;
   const err = Object.setPrototypeOf(new Error(e.message), proto) as Error;
   Object.defineProperty(err, 'name', { value: e.name });
   return err;
@@ -95,7 +113,12 @@ function plain<T extends TrainOptions>(o: T): Omit<T, 'onProgress' | 'signal'> {
 }
 
 /** Runs `model` on `batch` on the CPU reference (float64, or float32 mode), in the worker where possible. */
-export function cpuRun(model: Model, batch: Batch, opts: RunOptions, precision: 'f64' | 'f32' = 'f64'): Promise<Result> {
+export function cpuRun(
+  model: Model,
+  batch: Batch,
+  opts: RunOptions,
+  precision: 'f64' | 'f32' = 'f64',
+): Promise<Result> {
   const w = getWorker();
   if (!w) {
     let e = local.get(precision);
@@ -106,26 +129,58 @@ export function cpuRun(model: Model, batch: Batch, opts: RunOptions, precision: 
 }
 
 /** `train` on `engine`, or, on the CPU backend, in the worker. */
-export function trainOn(engine: Engine, model: Model | ModelJSON, batch: Batch, opts: TrainOptions): Promise<TrainReport> {
+export function trainOn(
+  engine: Engine,
+  model: Model | ModelJSON,
+  batch: Batch,
+  opts: TrainOptions,
+): Promise<TrainReport> {
   const w = engine.backend === 'cpu' ? getWorker() : null;
   if (!w) return train(engine, model, batch, opts);
-  return send<TrainReport>(w, { kind: 'train', model: asModel(model), batch, opts: plain(opts) as TrainOptions }, opts.onProgress, opts.signal);
+  return send<TrainReport>(
+    w,
+    { kind: 'train', model: asModel(model), batch, opts: plain(opts) as TrainOptions },
+    opts.onProgress,
+    opts.signal,
+  );
 }
 
 /** `trainPopulation` on `engine`, or, on the CPU backend, in the worker. */
-export function populationOn(engine: Engine, models: Model[], batch: Batch, opts: PopulationOptions): Promise<PopulationReport> {
+export function populationOn(
+  engine: Engine,
+  models: Model[],
+  batch: Batch,
+  opts: PopulationOptions,
+): Promise<PopulationReport> {
   const w = engine.backend === 'cpu' ? getWorker() : null;
   if (!w) return trainPopulation(engine, models, batch, opts);
-  return send<PopulationReport>(w, { kind: 'population', models, batch, opts: plain(opts) as PopulationOptions }, opts.onProgress, opts.signal);
+  return send<PopulationReport>(
+    w,
+    { kind: 'population', models, batch, opts: plain(opts) as PopulationOptions },
+    opts.onProgress,
+    opts.signal,
+  );
 }
 
 /** `lossLandscape` on `engine`, or, on the CPU backend, in the worker (the path's signal stops it there). */
-export function landscapeOn(engine: Engine, model: Model | ModelJSON, batch: Batch, x: LandscapeAxis, y: LandscapeAxis, opts: LandscapeOptions = {}): Promise<LandscapeResult> {
+export function landscapeOn(
+  engine: Engine,
+  model: Model | ModelJSON,
+  batch: Batch,
+  x: LandscapeAxis,
+  y: LandscapeAxis,
+  opts: LandscapeOptions = {},
+): Promise<LandscapeResult> {
   const w = engine.backend === 'cpu' ? getWorker() : null;
   if (!w) return lossLandscape(engine, model, batch, x, y, opts);
   const signal = opts.path?.signal;
   const o: LandscapeOptions = opts.path ? { path: plain(opts.path) as TrainOptions } : {};
-  return send<LandscapeResult>(w, { kind: 'landscape', model: asModel(model), batch, x, y, opts: o }, undefined, signal);
+  return send<LandscapeResult>(
+    w,
+    { kind: 'landscape', model: asModel(model), batch, x, y, opts: o },
+    undefined,
+    signal,
+  );
 }
 
 /** The cells' unroll study (float64, on seeded random models) in the worker on every backend: the engine cannot give the state gradient. */
@@ -158,7 +213,11 @@ export function workerCpuRefPeer(): Peer {
       await send(w, { kind: 'bench-load', key, model: modelFromJSON(model), batch });
       return {
         run: async () => {
-          const r = await send<{ loss: number | null; grads: Float64Array | null }>(w, { kind: 'bench-run', key, gradients: phase === 'gradient' });
+          const r = await send<{ loss: number | null; grads: Float64Array | null }>(w, {
+            kind: 'bench-run',
+            key,
+            gradients: phase === 'gradient',
+          });
           return { loss: r.loss ?? NaN, grads: r.grads };
         },
         dispose: () => void send(w, { kind: 'bench-drop', key }),

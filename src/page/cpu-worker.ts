@@ -16,7 +16,15 @@ export type Job =
   | { id: number; kind: 'run'; precision: 'f64' | 'f32'; model: Model; batch: Batch; opts: RunOptions }
   | { id: number; kind: 'train'; model: Model; batch: Batch; opts: TrainOptions }
   | { id: number; kind: 'population'; models: Model[]; batch: Batch; opts: PopulationOptions }
-  | { id: number; kind: 'landscape'; model: Model; batch: Batch; x: LandscapeAxis; y: LandscapeAxis; opts: LandscapeOptions }
+  | {
+      id: number;
+      kind: 'landscape';
+      model: Model;
+      batch: Batch;
+      x: LandscapeAxis;
+      y: LandscapeAxis;
+      opts: LandscapeOptions;
+    }
   | { id: number; kind: 'cells'; models: RandomCellsOptions; length: number; seed: number }
   | { id: number; kind: 'abort' }
   // The benchmark's CPU reference: `bench-load` keeps a model and batch here under `key` (sent once), `bench-run`
@@ -45,7 +53,8 @@ self.onmessage = async (e: MessageEvent<Job>) => {
   }
   const controller = new AbortController();
   controllers.set(job.id, controller);
-  const progress = (p: { step: number; steps: number; loss: number; stepsPerSecond: number }): void => post({ id: job.id, progress: p });
+  const progress = (p: { step: number; steps: number; loss: number; stepsPerSecond: number }): void =>
+    post({ id: job.id, progress: p });
   try {
     let result: unknown;
     if (job.kind === 'bench-load') loaded.set(job.key, { model: job.model, batch: job.batch });
@@ -56,12 +65,29 @@ self.onmessage = async (e: MessageEvent<Job>) => {
       const r = await (await engine()).run(l.model, l.batch, { gradients: job.gradients });
       result = { loss: r.loss, grads: r.gradsFlat };
     } else if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
-    else if (job.kind === 'train') result = await train(await engine(), job.model, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
+    else if (job.kind === 'train')
+      result = await train(await engine(), job.model, job.batch, {
+        ...job.opts,
+        signal: controller.signal,
+        onProgress: progress,
+      });
     else if (job.kind === 'cells') result = randomCellStudyNorms(job.models, job.length, job.seed);
-    else if (job.kind === 'population') result = await trainPopulation(await engine(), job.models, job.batch, { ...job.opts, signal: controller.signal, onProgress: progress });
+    else if (job.kind === 'population')
+      result = await trainPopulation(await engine(), job.models, job.batch, {
+        ...job.opts,
+        signal: controller.signal,
+        onProgress: progress,
+      });
     else {
       const path = job.opts.path ? { ...job.opts.path, signal: controller.signal } : undefined;
-      result = await lossLandscape(await engine(), job.model, job.batch, job.x, job.y, path ? { ...job.opts, path } : job.opts);
+      result = await lossLandscape(
+        await engine(),
+        job.model,
+        job.batch,
+        job.x,
+        job.y,
+        path ? { ...job.opts, path } : job.opts,
+      );
     }
     post({ id: job.id, result });
   } catch (err) {

@@ -22,7 +22,8 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
 
   function showFields(): void {
     const k = kind();
-    for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-for]'))) el.hidden = !el.dataset.for!.split(' ').includes(k);
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-for]')))
+      el.hidden = !el.dataset.for!.split(' ').includes(k);
     csvBox.hidden = k !== 'csv';
     onKindChange(k);
   }
@@ -49,7 +50,8 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
     const lenField = $<HTMLInputElement>('tr-len');
     const T = readNumber(lenField, { min: k === 'adding' ? 2 : 1, max: 256, integer: true });
     if (k === 'csv') {
-      if (file.getAttribute('aria-invalid') === 'true') throw new FieldError(file, `CSV file: larger than ${MAX_CSV / 1e6} MB`);
+      if (file.getAttribute('aria-invalid') === 'true')
+        throw new FieldError(file, `CSV file: larger than ${MAX_CSV / 1e6} MB`);
       const csv = text.value;
       if (csv.trim() === '') throw new FieldError(text, 'CSV: choose a file or paste CSV text first');
       if (csv.length > MAX_CSV) throw new FieldError(text, `CSV: more than ${MAX_CSV / 1e6} M characters`);
@@ -62,11 +64,19 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
         if (e instanceof InputError) throw new FieldError(text, `CSV: ${e.message}`);
         throw e;
       }
-      if (data.batch.count * T > MAX_STEPS) throw new FieldError(lenField, `CSV: ${data.batch.count} windows × ${T} steps is more than this page trains on (${MAX_STEPS / 1e6} M steps)`);
+      if (data.batch.count * T > MAX_STEPS)
+        throw new FieldError(
+          lenField,
+          `CSV: ${data.batch.count} windows × ${T} steps is more than this page trains on (${MAX_STEPS / 1e6} M steps)`,
+        );
       return data;
     }
     const N = readNumber(countField, { min: 1, max: 100_000, integer: true });
-    if (N * T > MAX_STEPS) throw new FieldError(countField, `Sequences: ${N} × ${T} steps is more than this page trains on (${MAX_STEPS / 1e6} M steps)`);
+    if (N * T > MAX_STEPS)
+      throw new FieldError(
+        countField,
+        `Sequences: ${N} × ${T} steps is more than this page trains on (${MAX_STEPS / 1e6} M steps)`,
+      );
     return k === 'sine' ? sineData({ count: N, length: T, seed }) : addingData({ count: N, length: T, seed });
   }
   return { read, kind };

@@ -15,7 +15,8 @@ export function download(name: string, data: Blob): void {
 
 /** CSV text: a header row, then one row per entry (numbers as JavaScript writes them, empty for null). */
 export function toCsv(head: string[], rows: (number | string | null)[][]): string {
-  const cell = (v: number | string | null): string => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const cell = (v: number | string | null): string =>
+    v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
   return [head.map(cell).join(','), ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';
 }
 
@@ -52,9 +53,15 @@ export function exportBar(spec: ExportSpec): HTMLElement {
   }
   if (spec.svg) {
     const svg = spec.svg;
-    button('SVG', `Save ${spec.what} as SVG`, () => download(`${spec.name}.svg`, new Blob([svg()], { type: 'image/svg+xml' })));
+    button('SVG', `Save ${spec.what} as SVG`, () =>
+      download(`${spec.name}.svg`, new Blob([svg()], { type: 'image/svg+xml' })),
+    );
   }
-  button('CSV', `Save the data of ${spec.what} as CSV`, () => download(`${spec.name}.csv`, new Blob([spec.csv()], { type: 'text/csv' })));
-  button('JSON', `Save the data of ${spec.what} as JSON`, () => download(`${spec.name}.json`, new Blob([JSON.stringify(spec.json(), null, 1)], { type: 'application/json' })));
+  button('CSV', `Save the data of ${spec.what} as CSV`, () =>
+    download(`${spec.name}.csv`, new Blob([spec.csv()], { type: 'text/csv' })),
+  );
+  button('JSON', `Save the data of ${spec.what} as JSON`, () =>
+    download(`${spec.name}.json`, new Blob([JSON.stringify(spec.json(), null, 1)], { type: 'application/json' })),
+  );
   return bar;
 }

@@ -105,7 +105,15 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
     }
   }
   ctx.putImageData(img, 0, 0);
-  Object.assign(canvas.style, { position: 'absolute', left: `${m.left}px`, top: `${m.top}px`, width: `${size}px`, height: `${size}px`, cursor: spec.onPick ? 'crosshair' : 'default', touchAction: 'manipulation' });
+  Object.assign(canvas.style, {
+    position: 'absolute',
+    left: `${m.left}px`,
+    top: `${m.top}px`,
+    width: `${size}px`,
+    height: `${size}px`,
+    cursor: spec.onPick ? 'crosshair' : 'default',
+    touchAction: 'manipulation',
+  });
 
   const x0 = spec.x[0];
   const x1 = spec.x[nx - 1];
@@ -114,7 +122,8 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
   const sx = (v: number): number => m.left + ((v - x0) / (x1 - x0)) * size;
   const sy = (v: number): number => m.top + size - ((v - y0) / (y1 - y0)) * size;
   const nTicks = size < 220 ? 3 : 5;
-  const ticks = (a: number, b: number): number[] => Array.from({ length: nTicks }, (_, k) => a + ((b - a) * k) / (nTicks - 1));
+  const ticks = (a: number, b: number): number[] =>
+    Array.from({ length: nTicks }, (_, k) => a + ((b - a) * k) / (nTicks - 1));
   const label = (v: number): string => String(Number(v.toPrecision(3)));
   const parts: string[] = [];
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${size}" height="${size}" fill="none" stroke="#333"/>`);
@@ -126,8 +135,12 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
     parts.push(`<line x1="${m.left - 5}" y1="${sy(v)}" x2="${m.left}" y2="${sy(v)}" stroke="#333"/>`);
     parts.push(`<text x="${m.left - 8}" y="${sy(v) + 4}" text-anchor="end">${label(v)}</text>`);
   }
-  parts.push(`<text x="${m.left + size / 2}" y="${m.top + size + 40}" text-anchor="middle" font-weight="600">${esc(spec.xLabel)}</text>`);
-  parts.push(`<text transform="translate(16 ${m.top + size / 2}) rotate(-90)" text-anchor="middle" font-weight="600">${esc(spec.yLabel)}</text>`);
+  parts.push(
+    `<text x="${m.left + size / 2}" y="${m.top + size + 40}" text-anchor="middle" font-weight="600">${esc(spec.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(16 ${m.top + size / 2}) rotate(-90)" text-anchor="middle" font-weight="600">${esc(spec.yLabel)}</text>`,
+  );
   // Colour bar with its title and unit.
   const cx = m.left + size + 14;
   const stops = Array.from({ length: 9 }, (_, k) => {
@@ -136,7 +149,9 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
   }).join('');
   const gid = `heat-scale-${container.id || 'x'}`;
   parts.push(`<defs><linearGradient id="${gid}" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`);
-  parts.push(`<text x="${m.left + size + m.right - 4}" y="${m.top - 10}" text-anchor="end" font-weight="600">${esc(spec.valueLabel ?? 'SSR (log scale)')}</text>`);
+  parts.push(
+    `<text x="${m.left + size + m.right - 4}" y="${m.top - 10}" text-anchor="end" font-weight="600">${esc(spec.valueLabel ?? 'SSR (log scale)')}</text>`,
+  );
   parts.push(`<rect x="${cx}" y="${m.top}" width="16" height="${size}" fill="url(#${gid})" stroke="#333"/>`);
   for (const v of ticks(lo, hi)) {
     const y = m.top + size - ((v - lo) / (hi - lo)) * size;
@@ -148,10 +163,14 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
     const a = spec.path[0];
     const b = spec.path[spec.path.length - 1];
     const cid = `heat-clip-${container.id || 'x'}`;
-    parts.push(`<clipPath id="${cid}"><rect x="${m.left}" y="${m.top}" width="${size}" height="${size}"/></clipPath><g clip-path="url(#${cid})">`);
+    parts.push(
+      `<clipPath id="${cid}"><rect x="${m.left}" y="${m.top}" width="${size}" height="${size}"/></clipPath><g clip-path="url(#${cid})">`,
+    );
     // The path draws itself from the start (CSS animation on pathLength; none with reduced motion).
     parts.push(`<polyline points="${pts}" pathLength="1" class="descent" fill="none" stroke="#fff" stroke-width="4"/>`);
-    parts.push(`<polyline points="${pts}" pathLength="1" class="descent" fill="none" stroke="#c8102e" stroke-width="2"/>`);
+    parts.push(
+      `<polyline points="${pts}" pathLength="1" class="descent" fill="none" stroke="#c8102e" stroke-width="2"/>`,
+    );
     parts.push(`<circle cx="${sx(a.x)}" cy="${sy(a.y)}" r="5" fill="#fff" stroke="#c8102e" stroke-width="2"/>`);
     parts.push(`<circle cx="${sx(b.x)}" cy="${sy(b.y)}" r="5" fill="#c8102e" stroke="#fff" stroke-width="2"/></g>`);
   }
@@ -166,13 +185,20 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
   const readout = document.createElement('p');
   readout.className = 'small cursor-read';
   readout.setAttribute('aria-live', 'off');
-  readout.textContent = spec.onPick ? 'Hover to read a value; click or tap to start the descent there.' : 'Hover to read a value.';
+  readout.textContent = spec.onPick
+    ? 'Hover to read a value; click or tap to start the descent there.'
+    : 'Hover to read a value.';
   const at = (e: MouseEvent | PointerEvent): { ix: number; iy: number; x: number; y: number } | null => {
     const r = canvas.getBoundingClientRect();
     const fx = (e.clientX - r.left) / r.width;
     const fy = 1 - (e.clientY - r.top) / r.height;
     if (!(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1)) return null;
-    return { ix: Math.min(nx - 1, Math.round(fx * (nx - 1))), iy: Math.min(ny - 1, Math.round(fy * (ny - 1))), x: x0 + fx * (x1 - x0), y: y0 + fy * (y1 - y0) };
+    return {
+      ix: Math.min(nx - 1, Math.round(fx * (nx - 1))),
+      iy: Math.min(ny - 1, Math.round(fy * (ny - 1))),
+      x: x0 + fx * (x1 - x0),
+      y: y0 + fy * (y1 - y0),
+    };
   };
   canvas.addEventListener('pointermove', (e) => {
     const p = at(e);
@@ -191,7 +217,13 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
     `<image x="${m.left}" y="${m.top}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${canvas.toDataURL('image/png')}"/>${parts.join('')}</svg>`;
   const rows = (): (number | null)[][] => {
     const out: (number | null)[][] = [];
-    for (let iy = 0; iy < ny; iy++) for (let ix = 0; ix < nx; ix++) out.push([spec.x[ix], spec.y[iy], Number.isFinite(spec.values[iy * nx + ix]) ? spec.values[iy * nx + ix] : null]);
+    for (let iy = 0; iy < ny; iy++)
+      for (let ix = 0; ix < nx; ix++)
+        out.push([
+          spec.x[ix],
+          spec.y[iy],
+          Number.isFinite(spec.values[iy * nx + ix]) ? spec.values[iy * nx + ix] : null,
+        ]);
     return out;
   };
   const bar = exportBar({
@@ -199,7 +231,14 @@ function render(container: HTMLElement, spec: HeatmapSpec, size: number): { lo: 
     what: 'the loss landscape',
     svg: svgFile,
     csv: () => toCsv([spec.xLabel, spec.yLabel, 'SSR'], rows()),
-    json: () => ({ x: Array.from(spec.x), y: Array.from(spec.y), xLabel: spec.xLabel, yLabel: spec.yLabel, values: Array.from(spec.values, (v) => (Number.isFinite(v) ? v : null)), path: spec.path ?? null }),
+    json: () => ({
+      x: Array.from(spec.x),
+      y: Array.from(spec.y),
+      xLabel: spec.xLabel,
+      yLabel: spec.yLabel,
+      values: Array.from(spec.values, (v) => (Number.isFinite(v) ? v : null)),
+      path: spec.path ?? null,
+    }),
   });
   container.replaceChildren(box, readout, bar);
   return { lo, hi };

@@ -55,7 +55,9 @@ function showBackend(session: Session): void {
     // ("use the CPU backend": the page already does).
     line.textContent = 'Backend: CPU reference (float64 JavaScript)';
     fallback.hidden = false;
-    const why = (e.fallbackReason ?? session.cpuReason ?? '').replace(/\s*(,|\.)?\s*or use the CPU backend\.?/i, '').trim();
+    const why = (e.fallbackReason ?? session.cpuReason ?? '')
+      .replace(/\s*(,|\.)?\s*or use the CPU backend\.?/i, '')
+      .trim();
     const said = why ? ` Reason: ${why.replace(/\.$/, '')}.` : '';
     fallback.textContent = e.fallbackReason
       ? `WebGPU is not available here, so every panel runs on the CPU reference.${said}`
@@ -96,7 +98,8 @@ async function start(): Promise<void> {
   let retry: (() => void) | null = null;
   session.onGpuError = (message, again) => {
     const m = message.trim();
-    $('gpu-error-text').textContent = `WebGPU failed: ${m}${/[.!?)]$/.test(m) ? '' : '.'} You can go on with the CPU reference without reloading.`;
+    $('gpu-error-text').textContent =
+      `WebGPU failed: ${m}${/[.!?)]$/.test(m) ? '' : '.'} You can go on with the CPU reference without reloading.`;
     box.hidden = false;
     retry = again;
     $('gpu-error-cpu').focus();
@@ -141,7 +144,8 @@ async function start(): Promise<void> {
     const u = charts.get(id);
     if (!u) return null;
     // The labels uPlot drew last (it keeps them on the axis; none when it found no tick spacing).
-    const drawn = (k: number): string[] => ((u.axes[k] as unknown as { _values: (string | null)[] | null })._values ?? []).map((v) => v ?? '');
+    const drawn = (k: number): string[] =>
+      ((u.axes[k] as unknown as { _values: (string | null)[] | null })._values ?? []).map((v) => v ?? '');
     return { x: drawn(0), y: drawn(1) };
   };
   window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks };
@@ -159,25 +163,44 @@ async function start(): Promise<void> {
  */
 async function warmUp(session: Session): Promise<void> {
   const engine = session.gpu;
-  await new Promise((r) => ('requestIdleCallback' in window ? requestIdleCallback(r, { timeout: 500 }) : setTimeout(r, 50)));
+  await new Promise((r) =>
+    'requestIdleCallback' in window ? requestIdleCallback(r, { timeout: 500 }) : setTimeout(r, 50),
+  );
   // The CPU worker (every CPU panel, and Verify's reference on any backend) starts and loads the library now, not in
   // the first run that needs it.
-  await cpuRun(modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0)), seedData(2).batch, { gradients: true }).catch((e) => console.warn('warm-up', e));
+  await cpuRun(
+    modelFromJSON(randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0)),
+    seedData(2).batch,
+    { gradients: true },
+  ).catch((e) => console.warn('warm-up', e));
   if (!engine) {
     document.body.dataset.warm = 'true';
     return;
   }
   try {
-    await session.exclusive(async () => {
-      const data = seedData(2).batch;
-      const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
-      // The panels' default calls, shortened (the same kernels and overrides).
-      await engine.run(model, data, { gradients: false });
-      await train(engine, model, data, { optimizer: { kind: 'adam', lr: 0.05 }, steps: 20, historyEvery: 1, readbackEvery: 10 });
-      await trainPopulation(engine, randomPopulation(model, 2, 0), data, { optimizer: { kind: 'adam', lr: 0.05 }, steps: 20, lossThreshold: 0.001, readbackEvery: 20 });
-      const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
-      await lossLandscape(engine, model, data, axis('w1'), axis('w2'));
-    }, { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' });
+    await session.exclusive(
+      async () => {
+        const data = seedData(2).batch;
+        const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
+        // The panels' default calls, shortened (the same kernels and overrides).
+        await engine.run(model, data, { gradients: false });
+        await train(engine, model, data, {
+          optimizer: { kind: 'adam', lr: 0.05 },
+          steps: 20,
+          historyEvery: 1,
+          readbackEvery: 10,
+        });
+        await trainPopulation(engine, randomPopulation(model, 2, 0), data, {
+          optimizer: { kind: 'adam', lr: 0.05 },
+          steps: 20,
+          lossThreshold: 0.001,
+          readbackEvery: 20,
+        });
+        const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
+        await lossLandscape(engine, model, data, axis('w1'), axis('w2'));
+      },
+      { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' },
+    );
   } catch (e) {
     console.warn('warm-up', e); // a real run reports any GPU error itself
   }

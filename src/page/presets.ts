@@ -41,8 +41,7 @@ export const PRESETS: Record<string, Preset> = {
     unroll: { t: 40, w2: '-3, -1, 1, 3', act: 'tanh' },
   },
   chaos: {
-    note:
-      'The cells study below with a tanh Elman network of 32 units, weights uniform in [−1, 1] (seed 1): a random recurrent matrix with gain √(32/3) ≈ 3.3, far above 1, makes it chaotic. Two runs whose states differ by 1e-12 drift apart by a factor of about 1.2 a step until they are as far apart as the states themselves, and the gradient reaching the state k steps back grows at the same rate, ×1.23 per step over 100 steps, although tanh′ ≤ 1. The LSTM and GRU with the same weights vanish. Set the weight scale to 0.3 and the Elman network vanishes too.',
+    note: 'The cells study below with a tanh Elman network of 32 units, weights uniform in [−1, 1] (seed 1): a random recurrent matrix with gain √(32/3) ≈ 3.3, far above 1, makes it chaotic. Two runs whose states differ by 1e-12 drift apart by a factor of about 1.2 a step until they are as far apart as the states themselves, and the gradient reaching the state k steps back grows at the same rate, ×1.23 per step over 100 steps, although tanh′ ≤ 1. The LSTM and GRU with the same weights vanish. Set the weight scale to 0.3 and the Elman network vanishes too.',
     cells: { t: 100, hidden: 32, seed: 1, scale: 1, sat: 20, measure: 'state' },
   },
 };

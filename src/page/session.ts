@@ -52,7 +52,8 @@ export class Session {
     const status = wait?.status;
     if (status && this.pending > 1) {
       const text = status.el.textContent ?? '';
-      const show = (): void => status.queued(`Waiting: ${this.holder ?? 'another panel is running'}; this run starts when it finishes.`);
+      const show = (): void =>
+        status.queued(`Waiting: ${this.holder ?? 'another panel is running'}; this run starts when it finishes.`);
       show();
       this.waiting.add(show);
       onStart = () => {

@@ -37,10 +37,16 @@ function describeRange(r: NumberRule): string {
 }
 
 /** Parses one number as typed by a person, naming `what` in the error. */
-export function parseNumber(text: string, what: string, rule: NumberRule = {}, field: HTMLElement | null = null): number {
+export function parseNumber(
+  text: string,
+  what: string,
+  rule: NumberRule = {},
+  field: HTMLElement | null = null,
+): number {
   const t = text.trim();
   const v = t === '' ? NaN : Number(t);
-  if (!Number.isFinite(v)) throw new FieldError(field, `${what}: "${t}" is not a number (expected ${describeRange(rule)})`);
+  if (!Number.isFinite(v))
+    throw new FieldError(field, `${what}: "${t}" is not a number (expected ${describeRange(rule)})`);
   if (rule.integer && !Number.isInteger(v)) throw new FieldError(field, `${what}: ${t} is not a whole number`);
   if ((rule.min !== undefined && v < rule.min) || (rule.max !== undefined && v > rule.max)) {
     throw new FieldError(field, `${what}: ${t} is out of range (expected ${describeRange(rule)})`);
@@ -61,7 +67,8 @@ export function labelOf(input: HTMLElement): string {
  * is an error too, never a blank that means "the default".
  */
 export function readNumber(input: HTMLInputElement, rule: NumberRule = {}): number {
-  if (input.validity?.badInput) throw new FieldError(input, `${labelOf(input)}: what was typed is not a number (expected ${describeRange(rule)})`);
+  if (input.validity?.badInput)
+    throw new FieldError(input, `${labelOf(input)}: what was typed is not a number (expected ${describeRange(rule)})`);
   return parseNumber(input.value, labelOf(input), rule, input);
 }
 
@@ -213,7 +220,12 @@ export function rate(x: number): string {
 }
 
 /** Fills a <table> with a header row and body rows of text cells (first column as row headers). */
-export function fillTable(table: HTMLTableElement, head: string[], rows: (string | number)[][], caption?: string): void {
+export function fillTable(
+  table: HTMLTableElement,
+  head: string[],
+  rows: (string | number)[][],
+  caption?: string,
+): void {
   table.replaceChildren();
   if (caption) table.createCaption().textContent = caption;
   const thead = table.createTHead().insertRow();
@@ -251,7 +263,10 @@ export function median(xs: number[]): number {
  * A cell selector beside an activation selector: LSTM and GRU take tanh only (their gates are fixed), so choosing
  * one sets the activation to tanh and disables it; choosing Elman again restores the activation it had.
  */
-export function bindCellSelect(cellSelect: HTMLSelectElement, actSelect: HTMLSelectElement): { read(): { cell: CellName; activation: Activation }; setElmanActivation(a: Activation): void } {
+export function bindCellSelect(
+  cellSelect: HTMLSelectElement,
+  actSelect: HTMLSelectElement,
+): { read(): { cell: CellName; activation: Activation }; setElmanActivation(a: Activation): void } {
   let elmanActivation = actSelect.value;
   const sync = (): void => {
     const gated = cellSelect.value !== 'elman';
@@ -267,7 +282,10 @@ export function bindCellSelect(cellSelect: HTMLSelectElement, actSelect: HTMLSel
   cellSelect.addEventListener('change', sync);
   sync();
   return {
-    read: () => ({ cell: cellSelect.value as CellName, activation: (cellSelect.value === 'elman' ? actSelect.value : 'tanh') as Activation }),
+    read: () => ({
+      cell: cellSelect.value as CellName,
+      activation: (cellSelect.value === 'elman' ? actSelect.value : 'tanh') as Activation,
+    }),
     /** The activation for Elman (shown now when Elman is chosen, else when it is chosen again). */
     setElmanActivation: (a: Activation) => {
       elmanActivation = a;

@@ -7,12 +7,15 @@ const SKIP = new Set(['tr-file', 'tr-csv']);
 
 /** The fields whose values the URL keeps. */
 function fields(): (HTMLInputElement | HTMLSelectElement)[] {
-  return Array.from(document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('main section input[id], main section select[id]')).filter(
+  return Array.from(
+    document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('main section input[id], main section select[id]'),
+  ).filter(
     (el) => !SKIP.has(el.id) && !(el instanceof HTMLInputElement && (el.type === 'file' || el.type === 'range')),
   );
 }
 
-const valueOf = (el: HTMLInputElement | HTMLSelectElement): string => (el instanceof HTMLInputElement && el.type === 'checkbox' ? (el.checked ? '1' : '0') : el.value);
+const valueOf = (el: HTMLInputElement | HTMLSelectElement): string =>
+  el instanceof HTMLInputElement && el.type === 'checkbox' ? (el.checked ? '1' : '0') : el.value;
 
 function setValue(el: HTMLInputElement | HTMLSelectElement, v: string): void {
   if (el instanceof HTMLInputElement && el.type === 'checkbox') el.checked = v === '1';
@@ -36,7 +39,9 @@ export function syncUrl(): string[] {
       if (!(el instanceof HTMLInputElement || el instanceof HTMLSelectElement) || !defaults.has(id)) continue;
       setValue(el, v);
       if (events) {
-        el.dispatchEvent(new Event(el instanceof HTMLSelectElement || el.type === 'checkbox' ? 'change' : 'input', { bubbles: true }));
+        el.dispatchEvent(
+          new Event(el instanceof HTMLSelectElement || el.type === 'checkbox' ? 'change' : 'input', { bubbles: true }),
+        );
         applied.push(id);
       }
     }

@@ -53,11 +53,23 @@ function widen(model: Model, extra: number): Model {
 }
 
 /** One model's row on `engine`: T steps of `xs` (row-major T × I), every output's target `target`. */
-async function engineRow(engine: Engine, label: string, model: Model, T: number, xs: Float64Array, target: number): Promise<CellEngineRow> {
-  if (model.output !== 'last') throw new InputError(`${label}: output`, 'the study predicts at the last step only: the model needs output "last"');
+async function engineRow(
+  engine: Engine,
+  label: string,
+  model: Model,
+  T: number,
+  xs: Float64Array,
+  target: number,
+): Promise<CellEngineRow> {
+  if (model.output !== 'last')
+    throw new InputError(`${label}: output`, 'the study predicts at the last step only: the model needs output "last"');
   const I = model.inputSize;
   const per = LIMITS.maxInputSize - I;
-  if (per < 1) throw new InputError(`${label}: inputSize`, `the engine's study needs a spare input column: at most ${LIMITS.maxInputSize - 1} inputs, got ${I}`);
+  if (per < 1)
+    throw new InputError(
+      `${label}: inputSize`,
+      `the engine's study needs a spare input column: at most ${LIMITS.maxInputSize - 1} inputs, got ${I}`,
+    );
   const L = paramLayout(model).blocks;
   const G = L.Wx.rows;
   const dU: Float64Array[] = new Array(T);
@@ -74,12 +86,18 @@ async function engineRow(engine: Engine, label: string, model: Model, T: number,
       if (j >= 0 && j < J) row[I + j] = 1;
       return row;
     });
-    const batch = batchFromArrays([steps], [new Array<number>(model.outputSize).fill(target)], 'last', model.outputSize);
+    const batch = batchFromArrays(
+      [steps],
+      [new Array<number>(model.outputSize).fill(target)],
+      'last',
+      model.outputSize,
+    );
     const r = await engine.run(wide, batch, { gradients: true, outputs: true });
     runs++;
     const g = r.gradsFlat!;
     const W = paramLayout(wide).blocks.Wx;
-    for (let j = 0; j < J; j++) dU[k0 + j] = Float64Array.from({ length: G }, (_, q) => g[W.offset + q * (I + J) + I + j]);
+    for (let j = 0; j < J; j++)
+      dU[k0 + j] = Float64Array.from({ length: G }, (_, q) => g[W.offset + q * (I + J) + I + j]);
     if (k0 === 0) {
       predicted = Float64Array.from(r.outputs!);
       loss = r.loss!;
@@ -102,9 +120,14 @@ async function engineRow(engine: Engine, label: string, model: Model, T: number,
 export async function cellStudyOnEngine(engine: Engine, opts: CellStudyOptions): Promise<CellEngineStudy> {
   if (!opts.models.length) throw new InputError('models', 'give at least one model');
   const T = opts.length;
-  if (!Number.isInteger(T) || T < 1 || T > LIMITS.maxSteps) throw new InputError('length', `must be an integer from 1 to ${LIMITS.maxSteps} (the engine's step limit), got ${T}`);
+  if (!Number.isInteger(T) || T < 1 || T > LIMITS.maxSteps)
+    throw new InputError(
+      'length',
+      `must be an integer from 1 to ${LIMITS.maxSteps} (the engine's step limit), got ${T}`,
+    );
   const target = opts.target ?? 1;
   const rows: CellEngineRow[] = [];
-  for (const e of opts.models) rows.push(await engineRow(engine, e.label, e.model, T, studyInputs(opts, T, e.model.inputSize), target));
+  for (const e of opts.models)
+    rows.push(await engineRow(engine, e.label, e.model, T, studyInputs(opts, T, e.model.inputSize), target));
   return { backend: engine.backend, adapter: engine.adapter, length: T, target, rows };
 }

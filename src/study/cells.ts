@@ -88,8 +88,10 @@ export const MAX_CELL_STUDY_LENGTH = 1 << 16;
  * the forget-gate rows to +bias, bh of both to 0 (PyTorch's row order i, f, g, o). The other weights are `model`'s.
  */
 export function saturatedLstm(model: Model, bias: number): Model {
-  if (model.cell !== 'lstm') throw new InputError('cell', `saturating the gates needs an LSTM, got ${model.cell ?? 'elman'}`);
-  if (!Number.isFinite(bias) || bias <= 0) throw new InputError('saturation', `must be a finite number > 0, got ${bias}`);
+  if (model.cell !== 'lstm')
+    throw new InputError('cell', `saturating the gates needs an LSTM, got ${model.cell ?? 'elman'}`);
+  if (!Number.isFinite(bias) || bias <= 0)
+    throw new InputError('saturation', `must be a finite number > 0, got ${bias}`);
   const H = model.hiddenSize;
   const B = paramLayout(model).blocks;
   const params = model.params.slice();
@@ -121,10 +123,15 @@ export function randomCellModels(o: RandomCellsOptions): CellStudyEntry[] {
   const entries: CellStudyEntry[] = [];
   const act = o.activation ?? 'tanh';
   for (const cell of o.cells) {
-    const base = zeroModel(cell, { inputSize: 1, hiddenSize: o.hidden, outputSize: 1, output: 'last' }, cell === 'elman' ? act : 'tanh');
+    const base = zeroModel(
+      cell,
+      { inputSize: 1, hiddenSize: o.hidden, outputSize: 1, output: 'last' },
+      cell === 'elman' ? act : 'tanh',
+    );
     const model = randomPopulation(base, 1, o.seed, o.scale ?? 1)[0];
     entries.push({ label: cell === 'elman' ? `elman (${act})` : cell, model });
-    if (cell === 'lstm' && o.saturation) entries.push({ label: 'lstm (saturated)', model: saturatedLstm(model, o.saturation), saturated: true });
+    if (cell === 'lstm' && o.saturation)
+      entries.push({ label: 'lstm (saturated)', model: saturatedLstm(model, o.saturation), saturated: true });
   }
   return entries;
 }
@@ -138,10 +145,16 @@ function norm(v: ArrayLike<number>): number {
 /** One model's row of the study, in float64. */
 export function cellStudyRow(entry: CellStudyEntry, T: number, xs: Float64Array, target: number): CellStudyRow {
   const model = entry.model;
-  if (model.output !== 'last') throw new InputError(`${entry.label}: output`, 'the study predicts at the last step only: the model needs output "last"');
-  if (!Number.isInteger(T) || T < 1 || T > MAX_CELL_STUDY_LENGTH) throw new InputError('length', `must be an integer from 1 to ${MAX_CELL_STUDY_LENGTH}, got ${T}`);
+  if (model.output !== 'last')
+    throw new InputError(
+      `${entry.label}: output`,
+      'the study predicts at the last step only: the model needs output "last"',
+    );
+  if (!Number.isInteger(T) || T < 1 || T > MAX_CELL_STUDY_LENGTH)
+    throw new InputError('length', `must be an integer from 1 to ${MAX_CELL_STUDY_LENGTH}, got ${T}`);
   const { inputSize: I, hiddenSize: H, outputSize: O } = model;
-  if (xs.length !== T * I) throw new InputError('inputs', `${entry.label}: expected ${T}·${I} = ${T * I} values, got ${xs.length}`);
+  if (xs.length !== T * I)
+    throw new InputError('inputs', `${entry.label}: expected ${T}·${I} = ${T * I} values, got ${xs.length}`);
   const w = model.params;
   const L = paramLayout(model).blocks;
   const cell = cpuCell(model, w, (x) => x);
@@ -152,7 +165,10 @@ export function cellStudyRow(entry: CellStudyEntry, T: number, xs: Float64Array,
   const cache = new Float64Array(Math.max(1, T * C));
   for (let t = 0; t < T; t++) {
     if (!cell.forward(ss, t * S, (t + 1) * S, xs, t * I, cache, t * C)) {
-      throw new InputError(`${entry.label}`, `a pre-activation overflowed at step ${t + 1}; use smaller weights or inputs`);
+      throw new InputError(
+        `${entry.label}`,
+        `a pre-activation overflowed at step ${t + 1}; use smaller weights or inputs`,
+      );
     }
   }
   // Readout and SSR at the last step; dS = ∂SSR/∂s_T (its h part through Wy).
@@ -221,7 +237,8 @@ export function studyInputs(opts: Pick<CellStudyOptions, 'inputs' | 'seed'>, T: 
   const src = opts.inputs;
   if (typeof src === 'function') return Float64Array.from({ length: T * I }, (_, p) => src(Math.floor(p / I), p % I));
   if (src !== undefined) {
-    if (src.length !== T * I) throw new InputError('inputs', `expected T·I = ${T}·${I} = ${T * I} values, got ${src.length}`);
+    if (src.length !== T * I)
+      throw new InputError('inputs', `expected T·I = ${T}·${I} = ${T * I} values, got ${src.length}`);
     return Float64Array.from(src);
   }
   const rng = new Rng(opts.seed ?? 1);
@@ -247,7 +264,10 @@ export function cellStudy(opts: CellStudyOptions): CellStudy {
 export interface CellStudyNorms {
   length: number;
   target: number;
-  rows: Pick<CellStudyRow, 'label' | 'saturated' | 'cell' | 'hiddenSize' | 'predicted' | 'loss' | 'state' | 'input' | 'wx'>[];
+  rows: Pick<
+    CellStudyRow,
+    'label' | 'saturated' | 'cell' | 'hiddenSize' | 'predicted' | 'loss' | 'state' | 'input' | 'wx'
+  >[];
 }
 
 /** `study` without its full gradient vectors and states. */
@@ -255,7 +275,17 @@ export function cellStudyNorms(study: CellStudy): CellStudyNorms {
   return {
     length: study.length,
     target: study.target,
-    rows: study.rows.map(({ label, saturated, cell, hiddenSize, predicted, loss, state, input, wx }) => ({ label, saturated, cell, hiddenSize, predicted, loss, state, input, wx })),
+    rows: study.rows.map(({ label, saturated, cell, hiddenSize, predicted, loss, state, input, wx }) => ({
+      label,
+      saturated,
+      cell,
+      hiddenSize,
+      predicted,
+      loss,
+      state,
+      input,
+      wx,
+    })),
   };
 }
 
@@ -269,7 +299,11 @@ export function randomCellStudyNorms(models: RandomCellsOptions, length: number,
  * with a verdict: `vanishes` below 0.99, `explodes` above 1.01, `flat` between (null where m_from is 0 or to ≤ from).
  * The state gradient is taken from k = 1 (s_{T−1}) to k = T (s_0): at k = 0 an LSTM's c part is still 0.
  */
-export function perStepFactor(m: ArrayLike<number>, from: number, to: number): { factor: number; verdict: 'vanishes' | 'explodes' | 'flat' } | null {
+export function perStepFactor(
+  m: ArrayLike<number>,
+  from: number,
+  to: number,
+): { factor: number; verdict: 'vanishes' | 'explodes' | 'flat' } | null {
   const first = Math.abs(m[from]);
   const last = Math.abs(m[to]);
   if (to <= from || !(first > 0) || !Number.isFinite(last)) return null;

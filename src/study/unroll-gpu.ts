@@ -18,7 +18,8 @@ export async function unrollStudyGpu(rt: GpuRuntime, opts: UnrollStudyOptions): 
     const N = s.w2.length;
     const kernel = new UnrollStudyKernel(device, s.activation);
     const pool = rt.claim('unroll study');
-    const buffer = (label: string, bytes: number, usage: number): GPUBuffer => pool.get(`unroll study ${label}`, bytes, usage);
+    const buffer = (label: string, bytes: number, usage: number): GPUBuffer =>
+      pool.get(`unroll study ${label}`, bytes, usage);
     const params = buffer('params', 32, UNIFORM | COPY_DST);
     const xs = buffer('xs', T * 4, STORAGE | COPY_DST);
     const w2s = buffer('w2', N * 4, STORAGE | COPY_DST);
@@ -42,7 +43,8 @@ export async function unrollStudyGpu(rt: GpuRuntime, opts: UnrollStudyOptions): 
       ]),
     );
     const rows = Array.from(s.w2, (w2, j) => {
-      if (all[2 * T * N + 2 * N + j] !== 0) throw new NonFiniteError('webgpu', `a value at w2 = ${w2} (beyond the float32 range)`, null);
+      if (all[2 * T * N + 2 * N + j] !== 0)
+        throw new NonFiniteError('webgpu', `a value at w2 = ${w2} (beyond the float32 range)`, null);
       const gj = new Float64Array(T);
       const cj = new Float64Array(T);
       for (let k = 0; k < T; k++) {

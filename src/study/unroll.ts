@@ -73,13 +73,18 @@ export function studySetup(opts: UnrollStudyOptions): StudySetup {
   if (T < 1) throw new InputError('length', 'the sequence needs at least one step');
   if (opts.w2.length < 1) throw new InputError('w2', 'give at least one w2 value');
   if (T * opts.w2.length > MAX_STUDY_VALUES) {
-    throw new InputError('length', `${opts.w2.length} w2 values × ${T} steps = ${T * opts.w2.length} terms exceed the limit of ${MAX_STUDY_VALUES}`);
+    throw new InputError(
+      'length',
+      `${opts.w2.length} w2 values × ${T} steps = ${T * opts.w2.length} terms exceed the limit of ${MAX_STUDY_VALUES}`,
+    );
   }
   const activation = opts.activation ?? 'identity';
-  if (!ACTIVATIONS.includes(activation)) throw new InputError('activation', `must be one of ${ACTIVATIONS.join(', ')}, got "${String(activation)}"`);
+  if (!ACTIVATIONS.includes(activation))
+    throw new InputError('activation', `must be one of ${ACTIVATIONS.join(', ')}, got "${String(activation)}"`);
   const f32 = (v: number, field: string): number => {
     const r = Math.fround(v);
-    if (!Number.isFinite(v) || !Number.isFinite(r)) throw new InputError(field, `must be a finite float32 number, got ${v}`);
+    if (!Number.isFinite(v) || !Number.isFinite(r))
+      throw new InputError(field, `must be a finite float32 number, got ${v}`);
     return r;
   };
   const sw = statquestWeights();
@@ -94,13 +99,24 @@ export function studySetup(opts: UnrollStudyOptions): StudySetup {
 }
 
 /** A row from per-k dPredicted terms; throws NonFiniteError when something overflowed. */
-export function studyRow(method: string, w2: number, predicted: number, dy: number, g: Float64Array, contributions: Float64Array): UnrollRow {
+export function studyRow(
+  method: string,
+  w2: number,
+  predicted: number,
+  dy: number,
+  g: Float64Array,
+  contributions: Float64Array,
+): UnrollRow {
   let sum = 0;
   for (let k = 0; k < contributions.length; k++) sum += contributions[k];
   if (!Number.isFinite(predicted)) throw new NonFiniteError(method, `the prediction at w2 = ${w2}`, predicted);
   for (let k = 0; k < g.length; k++) {
     if (!Number.isFinite(g[k]) || !Number.isFinite(contributions[k])) {
-      throw new NonFiniteError(method, `the term ${k} steps back at w2 = ${w2}`, Number.isFinite(g[k]) ? contributions[k] : g[k]);
+      throw new NonFiniteError(
+        method,
+        `the term ${k} steps back at w2 = ${w2}`,
+        Number.isFinite(g[k]) ? contributions[k] : g[k],
+      );
     }
   }
   if (!Number.isFinite(sum)) throw new NonFiniteError(method, `dSSR/dw1 at w2 = ${w2}`, sum);
@@ -139,7 +155,8 @@ export function unrollStudyCpu(opts: UnrollStudyOptions): UnrollStudy {
 /** The closed form (identity activation only): term k = 2(predicted − target)·w3·w2^k·x_{T−k}. */
 export function unrollClosedForm(opts: UnrollStudyOptions): UnrollStudy {
   const s = studySetup(opts);
-  if (s.activation !== 'identity') throw new InputError('activation', `the closed form holds for the identity activation, not ${s.activation}`);
+  if (s.activation !== 'identity')
+    throw new InputError('activation', `the closed form holds for the identity activation, not ${s.activation}`);
   const T = s.inputs.length;
   const days = Array.from(s.inputs);
   const rows = Array.from(s.w2, (w2) => {

@@ -28,7 +28,8 @@ export function linearTicks(lo: number, hi: number, count = 6): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
   return out;
 }
 
@@ -74,7 +75,15 @@ export interface AxisTick {
 }
 
 /** The two axes with ticks, tick labels and axis titles, as SVG elements. `sx`/`sy` map tick values to pixels. */
-export function axes(f: Frame, xTicks: AxisTick[], sx: (v: number) => number, xLabel: string, yTicks: AxisTick[], sy: (v: number) => number, yLabel: string): string {
+export function axes(
+  f: Frame,
+  xTicks: AxisTick[],
+  sx: (v: number) => number,
+  xLabel: string,
+  yTicks: AxisTick[],
+  sy: (v: number) => number,
+  yLabel: string,
+): string {
   const { w, h } = inner(f);
   const x0 = f.left;
   const y0 = f.top + h;
@@ -85,10 +94,14 @@ export function axes(f: Frame, xTicks: AxisTick[], sx: (v: number) => number, xL
   for (const t of yTicks) parts.push(`<path d="M${c(x0)},${c(sy(t.value))}h-5"/>`);
   parts.push(`</g>`);
   parts.push(`<g class="tick-labels" font-family="sans-serif" font-size="11" fill="#333">`);
-  for (const t of xTicks) parts.push(`<text x="${c(sx(t.value))}" y="${c(y0 + 18)}" text-anchor="middle">${esc(t.label)}</text>`);
-  for (const t of yTicks) parts.push(`<text x="${c(x0 - 8)}" y="${c(sy(t.value) + 4)}" text-anchor="end">${esc(t.label)}</text>`);
+  for (const t of xTicks)
+    parts.push(`<text x="${c(sx(t.value))}" y="${c(y0 + 18)}" text-anchor="middle">${esc(t.label)}</text>`);
+  for (const t of yTicks)
+    parts.push(`<text x="${c(x0 - 8)}" y="${c(sy(t.value) + 4)}" text-anchor="end">${esc(t.label)}</text>`);
   parts.push(`</g>`);
-  parts.push(`<text class="x-label" x="${c(x0 + w / 2)}" y="${c(f.height - 10)}" text-anchor="middle" font-family="sans-serif" font-size="13">${esc(xLabel)}</text>`);
+  parts.push(
+    `<text class="x-label" x="${c(x0 + w / 2)}" y="${c(f.height - 10)}" text-anchor="middle" font-family="sans-serif" font-size="13">${esc(xLabel)}</text>`,
+  );
   parts.push(
     `<text class="y-label" transform="translate(${c(16)},${c(f.top + h / 2)}) rotate(-90)" text-anchor="middle" font-family="sans-serif" font-size="13">${esc(yLabel)}</text>`,
   );
@@ -98,9 +111,22 @@ export function axes(f: Frame, xTicks: AxisTick[], sx: (v: number) => number, xL
 /** The SVG document around `body`, with a white background and an optional title. */
 export function svgDocument(f: Frame, body: string, title?: string): string {
   const head = `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}">`;
-  const t = title ? `\n<title>${esc(title)}</title>\n<text class="title" x="${c(f.width / 2)}" y="22" text-anchor="middle" font-family="sans-serif" font-size="15">${esc(title)}</text>` : '';
+  const t = title
+    ? `\n<title>${esc(title)}</title>\n<text class="title" x="${c(f.width / 2)}" y="22" text-anchor="middle" font-family="sans-serif" font-size="15">${esc(title)}</text>`
+    : '';
   return `${head}\n<rect width="100%" height="100%" fill="#fff"/>${t}\n${body}\n</svg>\n`;
 }
 
 /** Ten distinguishable line colours (Tableau 10). */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];

@@ -3,7 +3,19 @@
 // <rect> each (default 64×64); larger grids are embedded as a PNG image (one pixel per cell) so a 512×512 grid stays ~1 MB.
 
 import { hex, NON_FINITE_RGB, viridis } from './colormap.ts';
-import { axes, c, decadeLabel, decadeTicks, esc, inner, linearTicks, scaleLinear, svgDocument, tickLabel, type Frame } from './common.ts';
+import {
+  axes,
+  c,
+  decadeLabel,
+  decadeTicks,
+  esc,
+  inner,
+  linearTicks,
+  scaleLinear,
+  svgDocument,
+  tickLabel,
+  type Frame,
+} from './common.ts';
 import { base64, encodePng } from './png.ts';
 
 export interface GridAxis {
@@ -36,7 +48,10 @@ export interface HeatmapOptions {
 }
 
 /** The colour position t in [0, 1] of each value, and the legend's range (in the scale's units). */
-function colourScale(values: ArrayLike<number>, scale: 'linear' | 'log'): { t: (v: number) => number; lo: number; hi: number; any: boolean } {
+function colourScale(
+  values: ArrayLike<number>,
+  scale: 'linear' | 'log',
+): { t: (v: number) => number; lo: number; hi: number; any: boolean } {
   let lo = Infinity;
   let hi = -Infinity;
   let minPos = Infinity;
@@ -52,7 +67,12 @@ function colourScale(values: ArrayLike<number>, scale: 'linear' | 'log'): { t: (
     if (!Number.isFinite(minPos)) return { t: () => 0, lo: 0, hi: 1, any: true }; // nothing positive: all lowest
     const a = Math.log10(minPos);
     const b = Math.log10(hi);
-    return { t: (v) => (b > a ? (Math.log10(Math.max(v, minPos)) - a) / (b - a) : 0.5), lo: a, hi: b > a ? b : a + 1, any: true };
+    return {
+      t: (v) => (b > a ? (Math.log10(Math.max(v, minPos)) - a) / (b - a) : 0.5),
+      lo: a,
+      hi: b > a ? b : a + 1,
+      any: true,
+    };
   }
   return { t: (v) => (hi > lo ? (v - lo) / (hi - lo) : 0.5), lo, hi: hi > lo ? hi : lo + 1, any: true };
 }
@@ -63,7 +83,14 @@ export function heatmapSvg(o: HeatmapOptions): string {
     throw new RangeError(`heatmap: ${o.values.length} values do not fill ${rows}×${cols}`);
   }
   const scale = o.scale ?? 'log';
-  const f: Frame = { width: o.width ?? 640, height: o.height ?? 560, left: 72, right: 110, top: o.title ? 40 : 16, bottom: 48 };
+  const f: Frame = {
+    width: o.width ?? 640,
+    height: o.height ?? 560,
+    left: 72,
+    right: 110,
+    top: o.title ? 40 : 16,
+    bottom: 48,
+  };
   const { w, h } = inner(f);
   const dx = cols > 1 ? (o.x.max - o.x.min) / (cols - 1) : Math.abs(o.x.max - o.x.min) || 1;
   const dy = rows > 1 ? (o.y.max - o.y.min) / (rows - 1) : Math.abs(o.y.max - o.y.min) || 1;
@@ -79,7 +106,9 @@ export function heatmapSvg(o: HeatmapOptions): string {
   for (let k = 0; k < o.values.length; k++) if (!Number.isFinite(o.values[k])) nonFinite++;
 
   const parts: string[] = [];
-  parts.push(`<defs><clipPath id="plot-area"><rect x="${c(f.left)}" y="${c(f.top)}" width="${c(w)}" height="${c(h)}"/></clipPath></defs>`);
+  parts.push(
+    `<defs><clipPath id="plot-area"><rect x="${c(f.left)}" y="${c(f.top)}" width="${c(w)}" height="${c(h)}"/></clipPath></defs>`,
+  );
   if (rows * cols <= (o.maxRects ?? 4096)) {
     const cw = w / cols;
     const ch = h / rows;
@@ -87,7 +116,9 @@ export function heatmapSvg(o: HeatmapOptions): string {
     for (let r = 0; r < rows; r++) {
       for (let col = 0; col < cols; col++) {
         const v = o.values[r * cols + col];
-        parts.push(`<rect class="cell" x="${c(f.left + col * cw)}" y="${c(f.top + (rows - 1 - r) * ch)}" width="${c(cw + 0.02)}" height="${c(ch + 0.02)}" fill="${hex(rgbOf(v))}"/>`);
+        parts.push(
+          `<rect class="cell" x="${c(f.left + col * cw)}" y="${c(f.top + (rows - 1 - r) * ch)}" width="${c(cw + 0.02)}" height="${c(ch + 0.02)}" fill="${hex(rgbOf(v))}"/>`,
+        );
       }
     }
     parts.push(`</g>`);
@@ -101,8 +132,14 @@ export function heatmapSvg(o: HeatmapOptions): string {
     );
   }
   // Axes: ticks at round data values inside the grid's extent.
-  const xt = linearTicks(Math.min(o.x.min, o.x.max), Math.max(o.x.min, o.x.max)).map((v) => ({ value: v, label: tickLabel(v) }));
-  const yt = linearTicks(Math.min(o.y.min, o.y.max), Math.max(o.y.min, o.y.max)).map((v) => ({ value: v, label: tickLabel(v) }));
+  const xt = linearTicks(Math.min(o.x.min, o.x.max), Math.max(o.x.min, o.x.max)).map((v) => ({
+    value: v,
+    label: tickLabel(v),
+  }));
+  const yt = linearTicks(Math.min(o.y.min, o.y.max), Math.max(o.y.min, o.y.max)).map((v) => ({
+    value: v,
+    label: tickLabel(v),
+  }));
   parts.push(axes(f, xt, sx, o.x.label, yt, sy, o.y.label));
 
   if (o.path && o.path.length > 0) {
@@ -111,12 +148,17 @@ export function heatmapSvg(o: HeatmapOptions): string {
       const d = pts.map((p, k) => `${k ? 'L' : 'M'}${c(sx(p.x))},${c(sy(p.y))}`).join('');
       const last = pts[pts.length - 1];
       parts.push(`<g class="path-overlay" clip-path="url(#plot-area)">`);
-      parts.push(`<path class="descent-path" d="${d}" fill="none" stroke="#fff" stroke-width="2.5" stroke-opacity="0.8"/>`);
+      parts.push(
+        `<path class="descent-path" d="${d}" fill="none" stroke="#fff" stroke-width="2.5" stroke-opacity="0.8"/>`,
+      );
       parts.push(`<path d="${d}" fill="none" stroke="#e15759" stroke-width="1.2"/>`);
       parts.push(`<circle cx="${c(sx(pts[0].x))}" cy="${c(sy(pts[0].y))}" r="4" fill="#fff" stroke="#e15759"/>`);
       parts.push(`<circle cx="${c(sx(last.x))}" cy="${c(sy(last.y))}" r="4" fill="#e15759" stroke="#fff"/>`);
       parts.push(`</g>`);
-      if (o.pathLabel) parts.push(`<text class="path-label" x="${c(f.left + 6)}" y="${c(f.top + 14)}" font-family="sans-serif" font-size="11" fill="#fff">${esc(o.pathLabel)}</text>`);
+      if (o.pathLabel)
+        parts.push(
+          `<text class="path-label" x="${c(f.left + 6)}" y="${c(f.top + 14)}" font-family="sans-serif" font-size="11" fill="#fff">${esc(o.pathLabel)}</text>`,
+        );
     }
   }
 
@@ -127,20 +169,28 @@ export function heatmapSvg(o: HeatmapOptions): string {
   parts.push(`<g class="legend">`);
   for (let k = 0; k < steps; k++) {
     const y = f.top + h - ((k + 1) * h) / steps;
-    parts.push(`<rect x="${c(lx)}" y="${c(y)}" width="${lw}" height="${c(h / steps + 0.5)}" fill="${hex(viridis((k + 0.5) / steps))}"/>`);
+    parts.push(
+      `<rect x="${c(lx)}" y="${c(y)}" width="${lw}" height="${c(h / steps + 0.5)}" fill="${hex(viridis((k + 0.5) / steps))}"/>`,
+    );
   }
   const ly = scaleLinear(cs.lo, cs.hi, f.top + h, f.top);
   const ticks =
-    scale === 'log' ? decadeTicks(cs.lo, cs.hi).map((k) => ({ value: k, label: decadeLabel(k) })) : linearTicks(cs.lo, cs.hi, 5).map((v) => ({ value: v, label: tickLabel(v) }));
+    scale === 'log'
+      ? decadeTicks(cs.lo, cs.hi).map((k) => ({ value: k, label: decadeLabel(k) }))
+      : linearTicks(cs.lo, cs.hi, 5).map((v) => ({ value: v, label: tickLabel(v) }));
   for (const t of ticks) {
     parts.push(`<path d="M${c(lx + lw)},${c(ly(t.value))}h4" stroke="#333"/>`);
-    parts.push(`<text x="${c(lx + lw + 7)}" y="${c(ly(t.value) + 4)}" font-family="sans-serif" font-size="10">${esc(t.label)}</text>`);
+    parts.push(
+      `<text x="${c(lx + lw + 7)}" y="${c(ly(t.value) + 4)}" font-family="sans-serif" font-size="10">${esc(t.label)}</text>`,
+    );
   }
   const vl = `${o.valueLabel ?? 'value'}${scale === 'log' ? ' (log scale)' : ''}`;
   parts.push(`<text x="${c(lx)}" y="${c(f.top - 4)}" font-family="sans-serif" font-size="11">${esc(vl)}</text>`);
   if (nonFinite > 0) {
     parts.push(`<rect x="${c(lx)}" y="${c(f.top + h + 10)}" width="${lw}" height="10" fill="${hex(NON_FINITE_RGB)}"/>`);
-    parts.push(`<text x="${c(lx + lw + 4)}" y="${c(f.top + h + 19)}" font-family="sans-serif" font-size="10">not finite (${nonFinite})</text>`);
+    parts.push(
+      `<text x="${c(lx + lw + 4)}" y="${c(f.top + h + 19)}" font-family="sans-serif" font-size="10">not finite (${nonFinite})</text>`,
+    );
   }
   parts.push(`</g>`);
   return svgDocument(f, parts.join('\n'), o.title);

@@ -1,7 +1,19 @@
 // Histograms: binning (linear or log-spaced bins, counting what falls outside) and an SVG bar chart with axes,
 // used for the distribution of a population's final losses.
 
-import { axes, c, decadeLabel, decadeTicks, esc, inner, linearTicks, scaleLinear, svgDocument, tickLabel, type Frame } from './common.ts';
+import {
+  axes,
+  c,
+  decadeLabel,
+  decadeTicks,
+  esc,
+  inner,
+  linearTicks,
+  scaleLinear,
+  svgDocument,
+  tickLabel,
+  type Frame,
+} from './common.ts';
 
 export interface Bins {
   /** bins + 1 edges, ascending; on a log scale these are log10 of the values. */
@@ -67,7 +79,14 @@ export interface HistogramOptions {
 
 export function histogramSvg(o: HistogramOptions): string {
   const b = o.bins;
-  const f: Frame = { width: o.width ?? 640, height: o.height ?? 400, left: 72, right: 24, top: o.title ? 40 : 16, bottom: 48 };
+  const f: Frame = {
+    width: o.width ?? 640,
+    height: o.height ?? 400,
+    left: 72,
+    right: 24,
+    top: o.title ? 40 : 16,
+    bottom: 48,
+  };
   const { w, h } = inner(f);
   const lo = b.edges[0];
   const hi = b.edges[b.edges.length - 1];
@@ -79,10 +98,14 @@ export function histogramSvg(o: HistogramOptions): string {
   b.counts.forEach((n, k) => {
     const x = sx(b.edges[k]);
     const bw = sx(b.edges[k + 1]) - x;
-    parts.push(`<rect class="bar" data-count="${n}" x="${c(x)}" y="${c(sy(n))}" width="${c(Math.max(0, bw))}" height="${c(f.top + h - sy(n))}"/>`);
+    parts.push(
+      `<rect class="bar" data-count="${n}" x="${c(x)}" y="${c(sy(n))}" width="${c(Math.max(0, bw))}" height="${c(f.top + h - sy(n))}"/>`,
+    );
   });
   parts.push(`</g>`);
-  const xt = b.log ? decadeTicks(lo, hi).map((k) => ({ value: k, label: decadeLabel(k) })) : linearTicks(lo, hi).map((v) => ({ value: v, label: tickLabel(v) }));
+  const xt = b.log
+    ? decadeTicks(lo, hi).map((k) => ({ value: k, label: decadeLabel(k) }))
+    : linearTicks(lo, hi).map((v) => ({ value: v, label: tickLabel(v) }));
   const yt = linearTicks(0, maxCount, 5)
     .filter((v) => Number.isInteger(v))
     .map((v) => ({ value: v, label: tickLabel(v) }));
@@ -92,6 +115,9 @@ export function histogramSvg(o: HistogramOptions): string {
   if (b.above) notes.push(`${b.above} above ${b.log ? decadeLabel(hi) : tickLabel(hi)}`);
   if (b.nonFinite) notes.push(`${b.nonFinite} not finite`);
   if (b.nonPositive) notes.push(`${b.nonPositive} ≤ 0`);
-  if (notes.length) parts.push(`<text class="note" x="${c(f.left + w)}" y="${c(f.top + 12)}" text-anchor="end" font-family="sans-serif" font-size="11">${esc(`not shown: ${notes.join(', ')}`)}</text>`);
+  if (notes.length)
+    parts.push(
+      `<text class="note" x="${c(f.left + w)}" y="${c(f.top + 12)}" text-anchor="end" font-family="sans-serif" font-size="11">${esc(`not shown: ${notes.join(', ')}`)}</text>`,
+    );
   return svgDocument(f, parts.join('\n'), o.title);
 }

@@ -29,7 +29,8 @@ function adler32(bytes: Uint8Array): number {
 
 /** A PNG of `width`×`height` RGB pixels; `rgb` holds 3 bytes per pixel, rows top to bottom. */
 export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8Array {
-  if (rgb.length !== width * height * 3) throw new RangeError(`expected ${width * height * 3} RGB bytes, got ${rgb.length}`);
+  if (rgb.length !== width * height * 3)
+    throw new RangeError(`expected ${width * height * 3} RGB bytes, got ${rgb.length}`);
   const raw = new Uint8Array(height * (1 + 3 * width)); // filter byte 0 (none) before every row
   for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * 3 * width, (y + 1) * 3 * width), y * (1 + 3 * width) + 1);
   const blocks = Math.max(1, Math.ceil(raw.length / 65535));
@@ -87,7 +88,11 @@ export function base64(bytes: Uint8Array): string {
     const b = i + 1 < bytes.length ? bytes[i + 1] : 0;
     const d = i + 2 < bytes.length ? bytes[i + 2] : 0;
     const n = (a << 16) | (b << 8) | d;
-    line += B64[n >>> 18] + B64[(n >>> 12) & 63] + (i + 1 < bytes.length ? B64[(n >>> 6) & 63] : '=') + (i + 2 < bytes.length ? B64[n & 63] : '=');
+    line +=
+      B64[n >>> 18] +
+      B64[(n >>> 12) & 63] +
+      (i + 1 < bytes.length ? B64[(n >>> 6) & 63] : '=') +
+      (i + 2 < bytes.length ? B64[n & 63] : '=');
     if (line.length >= 4096) {
       parts.push(line);
       line = '';

@@ -38,7 +38,13 @@ export interface TrainBackend {
    * SSR per model (params model-major, h0 per model or the base's, and an LSTM's c0 per model or the base's) on its
    * data set (one shared set, or one per model); NaN where not finite.
    */
-  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s?: (Float64Array | undefined)[] | null): Promise<Float64Array>;
+  losses(
+    base: Model,
+    params: Float64Array,
+    sets: Batch[],
+    h0s: Float64Array[] | null,
+    c0s?: (Float64Array | undefined)[] | null,
+  ): Promise<Float64Array>;
 }
 
 /** Options beyond the public ones, for the landscape's path. */
@@ -107,7 +113,12 @@ export function recordSlots(start: number, steps: number, every: number): number
 const yieldToEvents = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
 /** Loss, overflow count and dSSR/dθ of one model on one batch. */
-export type GradientFn = (model: Model, batch: Batch) => Promise<{ loss: number; overflowed: number; grads: Float64Array }> | { loss: number; overflowed: number; grads: Float64Array };
+export type GradientFn = (
+  model: Model,
+  batch: Batch,
+) =>
+  | Promise<{ loss: number; overflowed: number; grads: Float64Array }>
+  | { loss: number; overflowed: number; grads: Float64Array };
 
 /** The float64 CPU reference as a GradientFn. */
 export const cpuGradient: GradientFn = (model, batch) => {
@@ -143,7 +154,10 @@ export async function cpuTrainPopulation(
   const divergedAt = new Int32Array(M).fill(-1);
   const lastLoss = new Float64Array(M).fill(NaN);
   const moments = o.moments ? o.moments.slice() : new Float64Array(M * 2 * P);
-  const states = Array.from({ length: M }, (_, m) => ({ m: moments.subarray(m * 2 * P, m * 2 * P + P), v: moments.subarray(m * 2 * P + P, (m + 1) * 2 * P) }));
+  const states = Array.from({ length: M }, (_, m) => ({
+    m: moments.subarray(m * 2 * P, m * 2 * P + P),
+    v: moments.subarray(m * 2 * P + P, (m + 1) * 2 * P),
+  }));
   const order = o.minibatch ? minibatchOrder(sets[0].count, o.seed, start * o.batchSize) : null;
   const work: Model = { ...models[0], params: new Float64Array(P) };
   let aborted = false;
@@ -200,7 +214,13 @@ export async function cpuTrainPopulation(
 }
 
 /** SSR of each model (params model-major) on its data set (or the shared one); NaN where not finite. */
-export function cpuLosses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s?: (Float64Array | undefined)[] | null): Float64Array {
+export function cpuLosses(
+  base: Model,
+  params: Float64Array,
+  sets: Batch[],
+  h0s: Float64Array[] | null,
+  c0s?: (Float64Array | undefined)[] | null,
+): Float64Array {
   const P = base.params.length;
   const M = params.length / P;
   const out = new Float64Array(M);

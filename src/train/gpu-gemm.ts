@@ -31,7 +31,8 @@ export class GemmTrainer {
   private static readonly cache = new WeakMap<GpuRuntime, GemmTrainer>();
 
   /** The data set whose packed copy is in the pool, during one population call. */
-  private uploaded: { data: Batch; src: { srcXs: GPUBuffer; srcTargets: GPUBuffer; srcLengths: GPUBuffer } } | null = null;
+  private uploaded: { data: Batch; src: { srcXs: GPUBuffer; srcTargets: GPUBuffer; srcLengths: GPUBuffer } } | null =
+    null;
 
   private constructor(readonly rt: GpuRuntime) {}
 
@@ -47,14 +48,22 @@ export class GemmTrainer {
     return this.rt.enqueue('webgpu-rnn training', () => this.populationNow(models, sets, shared, o, x));
   }
 
-  private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+  private async populationNow(
+    models: Model[],
+    sets: Batch[],
+    shared: boolean,
+    o: ResolvedOptions,
+    x: CoreExtras,
+  ): Promise<CoreResult> {
     this.rt.lastTrain = null;
     const M = models.length;
     const out = initialResult(models, o, x.trajectory, x.moments);
     const pool = this.rt.claim('train gemm');
     this.uploaded = null;
     for (let m = 0; m < M && !out.aborted; m++) {
-      await withErrorScopes(this.rt.device, 'webgpu-rnn train', () => this.trainModel(models[m], shared ? sets[0] : sets[m], o, x, out, m, M));
+      await withErrorScopes(this.rt.device, 'webgpu-rnn train', () =>
+        this.trainModel(models[m], shared ? sets[0] : sets[m], o, x, out, m, M),
+      );
     }
     this.uploaded = null;
     this.rt.lastTrain = { kind: 'train', models: M, chunks: M, modelsPerChunk: 1, peakBytes: pool.peakBytes() };
@@ -81,7 +90,15 @@ export class GemmTrainer {
     return src;
   }
 
-  private async trainModel(model: Model, data: Batch, o: ResolvedOptions, x: CoreExtras, out: CoreResult, m: number, Mall: number): Promise<void> {
+  private async trainModel(
+    model: Model,
+    data: Batch,
+    o: ResolvedOptions,
+    x: CoreExtras,
+    out: CoreResult,
+    m: number,
+    Mall: number,
+  ): Promise<void> {
     const rt = this.rt;
     const device = rt.device;
     const pool = rt.pool;
@@ -101,12 +118,26 @@ export class GemmTrainer {
     const dataBytes = 4 * (T * I * N + (outAll ? T : 1) * O * N + N);
     // The trainer's own buffers: data, order, moments and scratch (5P) and mask, records, uniform tables, the read-back
     // of records and weights (and, for `train`, of the moments).
-    const reserve = dataBytes + 4 * L * S + 4 * 6 * P + 4 * (2 * recordFloats + P) + (x.moments ? 8 * P : 0) + (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L + 4096;
+    const reserve =
+      dataBytes +
+      4 * L * S +
+      4 * 6 * P +
+      4 * (2 * recordFloats + P) +
+      (x.moments ? 8 * P : 0) +
+      (WIDE_STEP_BYTES + GATHER_RECORD_BYTES) * L +
+      4096;
     // The lengths the memory plan and the fixed step records are made for (a mini-batch: S of the longest).
     const planLengths = o.minibatch ? new Uint32Array(S).fill(T) : data.lengths;
     const [prog, gather, opt] = await Promise.all([
       // Per chunk: its slots of the dims and reduction uniforms.
-      GemmProgram.load(rt.context(pool), { model, lengths: planLengths, gradients: true, outputs: false, hasTargets: true, reserveBytes: (chunks) => reserve + 512 * chunks }),
+      GemmProgram.load(rt.context(pool), {
+        model,
+        lengths: planLengths,
+        gradients: true,
+        outputs: false,
+        hasTargets: true,
+        reserveBytes: (chunks) => reserve + 512 * chunks,
+      }),
       GatherKernel.load(device, { inputSize: I, outputSize: O, outAll, hasTargets: true }),
       WideOptimizerKernel.load(device),
     ]);
@@ -128,20 +159,43 @@ export class GemmTrainer {
     // the order the steps take them in.
     const src = this.upload(data, T);
     const order = pool.get('train gemm order', 4 * Math.max(1, o.minibatch ? L * S : N), STORAGE | COPY_DST);
-    if (!o.minibatch) device.queue.writeBuffer(order, 0, Uint32Array.from({ length: N }, (_, i) => i));
+    if (!o.minibatch)
+      device.queue.writeBuffer(
+        order,
+        0,
+        Uint32Array.from({ length: N }, (_, i) => i),
+      );
     const gatherTable = pool.get('train gemm gather table', GATHER_RECORD_BYTES * (split ? 1 : L), UNIFORM | COPY_DST);
-    const gatherBind = gather.kernel.bind('train', { g: { buffer: gatherTable, offset: 0, size: 16 }, order, ...src, xs: prog.buffers.xs, targets: prog.buffers.targets, lengths: prog.buffers.lengths });
+    const gatherBind = gather.kernel.bind('train', {
+      g: { buffer: gatherTable, offset: 0, size: 16 },
+      order,
+      ...src,
+      xs: prog.buffers.xs,
+      targets: prog.buffers.targets,
+      lengths: prog.buffers.lengths,
+    });
 
     // Weights (with the transposed copies), optimizer moments and scratch, the model's state and its records.
     device.queue.writeBuffer(prog.buffers.weights, 0, GemmProgram.weightsImage(model, prog.plan.bytes.weights));
     const moments = pool.get('train gemm moments', 4 * 5 * P, STORAGE | COPY_DST | COPY_SRC);
-    const mask = pool.data('train gemm mask', Float32Array.from({ length: P }, (_, p) => (x.mask ? x.mask[p] : 1)), STORAGE);
-    const state = pool.data('train gemm state', new Uint32Array([0, o.startStep, NO_DIVERGENCE, 0, 0, 0]), STORAGE | COPY_SRC);
+    const mask = pool.data(
+      'train gemm mask',
+      Float32Array.from({ length: P }, (_, p) => (x.mask ? x.mask[p] : 1)),
+      STORAGE,
+    );
+    const state = pool.data(
+      'train gemm state',
+      new Uint32Array([0, o.startStep, NO_DIVERGENCE, 0, 0, 0]),
+      STORAGE | COPY_SRC,
+    );
     const records = pool.get('train gemm records', 4 * recordFloats, STORAGE | COPY_SRC | COPY_DST);
     const cfg = pool.data(
       'train gemm optimizer config',
       new Uint32Array(
-        opt.config(model, P + initialState(model).length, { ...optimizerSettings(o, x.trajectory, trajBase), lr: o.lrs[m] }),
+        opt.config(model, P + initialState(model).length, {
+          ...optimizerSettings(o, x.trajectory, trajBase),
+          lr: o.lrs[m],
+        }),
       ),
       UNIFORM,
     );
@@ -151,7 +205,8 @@ export class GemmTrainer {
     clear.clearBuffer(records);
     device.queue.submit([clear.finish()]);
     // A resumed run: the first moments at [0, P), the second at [P, 2P).
-    if (o.moments) device.queue.writeBuffer(moments, 0, Float32Array.from(o.moments.subarray(m * 2 * P, (m + 1) * 2 * P)));
+    if (o.moments)
+      device.queue.writeBuffer(moments, 0, Float32Array.from(o.moments.subarray(m * 2 * P, (m + 1) * 2 * P)));
 
     // Each step's chunks and their step records: fixed unless ragged mini-batches change the chunks' lengths.
     const fixed = chunks0.map((chunk) => ({ chunk, ...prog.records(chunk, planLengths, undefined) }));
@@ -189,8 +244,17 @@ export class GemmTrainer {
           return { chunk, ...prog.records(chunk, lens, undefined) };
         });
       };
-      const gatherRecord = (l: number, c: Chunk): Uint8Array<ArrayBuffer> => new Uint8Array(gather.record((o.minibatch ? l * S : 0) + c.start, c.count, c.steps, N));
-      const encodeChunk = (enc: GPUCommandEncoder, l: number, ci: number, c: Chunk, dispatches: Dispatch[], gatherSlot: number, recordBase: number): void => {
+      const gatherRecord = (l: number, c: Chunk): Uint8Array<ArrayBuffer> =>
+        new Uint8Array(gather.record((o.minibatch ? l * S : 0) + c.start, c.count, c.steps, N));
+      const encodeChunk = (
+        enc: GPUCommandEncoder,
+        l: number,
+        ci: number,
+        c: Chunk,
+        dispatches: Dispatch[],
+        gatherSlot: number,
+        recordBase: number,
+      ): void => {
         const pass = enc.beginComputePass({ label: `webgpu-rnn train gemm gather step ${k0 + l}` });
         gather.encode(pass, gatherBind, gatherSlot, c.count);
         pass.end();
@@ -198,7 +262,17 @@ export class GemmTrainer {
       };
       const encodeUpdate = (enc: GPUCommandEncoder, l: number): void => {
         const sums = prog.encodeSums(enc);
-        optBinds ??= opt.bind('train', { cfg, step: { buffer: stepTable, offset: 0, size: 32 }, sums, grads: prog.buffers.work, mask, weights: prog.buffers.weights, moments, state, records });
+        optBinds ??= opt.bind('train', {
+          cfg,
+          step: { buffer: stepTable, offset: 0, size: 32 },
+          sums,
+          grads: prog.buffers.work,
+          mask,
+          weights: prog.buffers.weights,
+          moments,
+          state,
+          records,
+        });
         const pass = enc.beginComputePass({ label: `webgpu-rnn train gemm optimizer step ${k0 + l}` });
         opt.encode(pass, optBinds, l, P);
         pass.end();
@@ -232,7 +306,9 @@ export class GemmTrainer {
             if (ci === list.length - 1) encodeUpdate(enc, l);
             if (l < n - 1 || ci < list.length - 1) {
               device.queue.submit([enc.finish()]);
-              enc = device.createCommandEncoder({ label: `webgpu-rnn train gemm step ${k0 + l + (ci === list.length - 1 ? 1 : 0)}` });
+              enc = device.createCommandEncoder({
+                label: `webgpu-rnn train gemm step ${k0 + l + (ci === list.length - 1 ? 1 : 0)}`,
+              });
             }
           }
         }
@@ -248,7 +324,9 @@ export class GemmTrainer {
       out.lastLoss[m] = rec[0];
       for (let j = 0; j < segCount; j++) out.curves[m * slots + slotBase - firstSlot + j] = rec[1 + j];
       if (out.trajectory) {
-        for (let j = 0; j < segCount; j++) for (let p = 0; p < P; p++) out.trajectory[((slotBase - firstSlot + j) * Mall + m) * P + p] = rec[trajBase + j * P + p];
+        for (let j = 0; j < segCount; j++)
+          for (let p = 0; p < P; p++)
+            out.trajectory[((slotBase - firstSlot + j) * Mall + m) * P + p] = rec[trajBase + j * P + p];
       }
       if (status !== STATUS_OK) break;
       if (k0 + n < end) {

@@ -51,7 +51,13 @@ export function trainKernelServes(s: Shape & Pick<Model, 'cell'>): boolean {
 export function checkTrainShape(m: Model): void {
   const L = perSequenceLimits(m);
   const why =
-    m.hiddenSize > L.maxHiddenSize ? `hiddenSize ${m.hiddenSize} > ${L.maxHiddenSize}` : m.inputSize > L.maxInputSize ? `inputSize ${m.inputSize} > ${L.maxInputSize}` : m.outputSize > L.maxOutputSize ? `outputSize ${m.outputSize} > ${L.maxOutputSize}` : null;
+    m.hiddenSize > L.maxHiddenSize
+      ? `hiddenSize ${m.hiddenSize} > ${L.maxHiddenSize}`
+      : m.inputSize > L.maxInputSize
+        ? `inputSize ${m.inputSize} > ${L.maxInputSize}`
+        : m.outputSize > L.maxOutputSize
+          ? `outputSize ${m.outputSize} > ${L.maxOutputSize}`
+          : null;
   if (why) {
     throw new InputError(
       why.split(' ')[0],
@@ -62,7 +68,15 @@ export function checkTrainShape(m: Model): void {
 }
 
 /** Time-major data of `sets` side by side: set s's sequence n is column s·count + n. */
-function packSets(sets: Batch[], T: number): { xs: Float32Array<ArrayBuffer>; targets: Float32Array<ArrayBuffer>; lengths: Uint32Array<ArrayBuffer>; cols: number } {
+function packSets(
+  sets: Batch[],
+  T: number,
+): {
+  xs: Float32Array<ArrayBuffer>;
+  targets: Float32Array<ArrayBuffer>;
+  lengths: Uint32Array<ArrayBuffer>;
+  cols: number;
+} {
   const b0 = sets[0];
   const I = b0.inputSize;
   const O = b0.outputSize;
@@ -133,11 +147,23 @@ export class GpuTrainer {
    * SSR of every weight set (params model-major, h0 per model or the base's, an LSTM's c0 per model or the base's)
    * on its data set; NaN where not finite.
    */
-  losses(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s?: (Float64Array | undefined)[] | null): Promise<Float64Array> {
+  losses(
+    base: Model,
+    params: Float64Array,
+    sets: Batch[],
+    h0s: Float64Array[] | null,
+    c0s?: (Float64Array | undefined)[] | null,
+  ): Promise<Float64Array> {
     return this.rt.enqueue('webgpu-rnn loss evaluation', () => this.lossesNow(base, params, sets, h0s, c0s ?? null));
   }
 
-  private async populationNow(models: Model[], sets: Batch[], shared: boolean, o: ResolvedOptions, x: CoreExtras): Promise<CoreResult> {
+  private async populationNow(
+    models: Model[],
+    sets: Batch[],
+    shared: boolean,
+    o: ResolvedOptions,
+    x: CoreExtras,
+  ): Promise<CoreResult> {
     this.rt.lastTrain = null;
     checkTrainShape(models[0]);
     const M = models.length;
@@ -156,10 +182,26 @@ export class GpuTrainer {
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
     const recordBytes = 4 * (1 + segSlots) + (x.trajectory ? 4 * segSlots * P : 0);
     // weights, moments, status + info, records, learning rate, rows, sums, hidden states, data, read-back.
-    const perModel = [4 * NW, 8 * P, 12, recordBytes, 4, 4 * R * C, 4 * R, 4 * T * NSTATE * C, shared ? 0 : dataBytes, recordBytes + 4 + 8 + 4 * NW + (x.moments ? 8 * P : 0)];
+    const perModel = [
+      4 * NW,
+      8 * P,
+      12,
+      recordBytes,
+      4,
+      4 * R * C,
+      4 * R,
+      4 * T * NSTATE * C,
+      shared ? 0 : dataBytes,
+      recordBytes + 4 + 8 + 4 * NW + (x.moments ? 8 * P : 0),
+    ];
     const stride = Math.max(256, this.device.limits.minUniformBufferOffsetAlignment);
     const fixed = (shared ? dataBytes : 0) + stride * L + 4 * (o.minibatch ? L * S : 1) + 4 * P + FIXED_SLACK;
-    const chunk = this.modelsPerChunk('training', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, fixed);
+    const chunk = this.modelsPerChunk(
+      'training',
+      Math.max(...perModel),
+      perModel.reduce((a, b) => a + b, 0) * 1.1,
+      fixed,
+    );
 
     // Models of chunks that an abort leaves untrained keep their initial weights.
     const result = initialResult(models, o, x.trajectory, x.moments);
@@ -169,10 +211,31 @@ export class GpuTrainer {
       const m1 = Math.min(M, m0 + chunk);
       chunks++;
       await withErrorScopes(this.device, 'webgpu-rnn train', () =>
-        this.trainChunk(pool, models.slice(m0, m1), shared ? sets : sets.slice(m0, m1), shared, o, x, T, G, result, m0, M, L, segSlots, stride),
+        this.trainChunk(
+          pool,
+          models.slice(m0, m1),
+          shared ? sets : sets.slice(m0, m1),
+          shared,
+          o,
+          x,
+          T,
+          G,
+          result,
+          m0,
+          M,
+          L,
+          segSlots,
+          stride,
+        ),
       );
     }
-    this.rt.lastTrain = { kind: 'train', models: M, chunks, modelsPerChunk: Math.min(chunk, M), peakBytes: pool.peakBytes() };
+    this.rt.lastTrain = {
+      kind: 'train',
+      models: M,
+      chunks,
+      modelsPerChunk: Math.min(chunk, M),
+      peakBytes: pool.peakBytes(),
+    };
     return result;
   }
 
@@ -198,14 +261,30 @@ export class GpuTrainer {
     const P = base.params.length;
     const { NWEIGHTS: NW, NSTATE } = cellSizes(cellOf(base), base);
     const S = o.batchSize;
-    const dims: TrainDims = { models: M, seqs: S, group: G, dataCols: 0, dataPerModel: shared ? 0 : sets[0].count, ordered: o.minibatch };
+    const dims: TrainDims = {
+      models: M,
+      seqs: S,
+      group: G,
+      dataCols: 0,
+      dataPerModel: shared ? 0 : sets[0].count,
+      ordered: o.minibatch,
+    };
     const C = TrainKernel.cols(dims);
-    const train = new TrainKernel(device, { ...base, outAll: base.output === 'all', backward: true, workgroupSize: WG });
+    const train = new TrainKernel(device, {
+      ...base,
+      outAll: base.output === 'all',
+      backward: true,
+      workgroupSize: WG,
+    });
     const optimizer = new OptimizerKernel(device, base, WG);
     const R = train.rows;
     // Pooled buffers keep what the last chunk or call left: those not written in full here are cleared below.
     const get = (role: string, bytes: number, usage: number): GPUBuffer => pool.get(`train ${role}`, bytes, usage);
-    const data = (role: string, values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage: number = STORAGE): GPUBuffer => pool.data(`train ${role}`, values, usage);
+    const data = (
+      role: string,
+      values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
+      usage: number = STORAGE,
+    ): GPUBuffer => pool.data(`train ${role}`, values, usage);
 
     const packed = packSets(sets, T);
     dims.dataCols = packed.cols;
@@ -242,16 +321,15 @@ export class GpuTrainer {
       sumParams: data('sum params', new Uint32Array(this.sums.params(R * M, C)), UNIFORM),
       cfg: data(
         'optimizer config',
-        new Uint32Array(
-          optimizer.config({ models: M, ...optimizerSettings(o, x.trajectory, trajBase) }),
-        ),
+        new Uint32Array(optimizer.config({ models: M, ...optimizerSettings(o, x.trajectory, trajBase) })),
         UNIFORM,
       ),
       steps: get('step table', stride * L, UNIFORM | COPY_DST),
     };
     // Status, moments and records start at zero, like fresh buffers; the others are cleared for the same bits.
     const clear = device.createCommandEncoder({ label: 'webgpu-rnn train clear' });
-    for (const b of [bufs.status, bufs.records, bufs.moments, bufs.rows, bufs.sums, bufs.hs, bufs.order]) if (b) clear.clearBuffer(b);
+    for (const b of [bufs.status, bufs.records, bufs.moments, bufs.rows, bufs.sums, bufs.hs, bufs.order])
+      if (b) clear.clearBuffer(b);
     device.queue.submit([clear.finish()]);
     if (o.moments) {
       // A resumed run: first moments at [m·P + p], second at [(M + m)·P + p].
@@ -264,7 +342,9 @@ export class GpuTrainer {
       device.queue.writeBuffer(bufs.moments, 0, mo);
     }
     // With one column per model the rows already are the sums.
-    const sumBind = bufs.sums ? this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums }) : null;
+    const sumBind = bufs.sums
+      ? this.sums.kernel.bind('chunk', { params: bufs.sumParams, src: bufs.rows, sums: bufs.sums })
+      : null;
     const trainBinds: GPUBindGroup[] = [];
     const optBinds: GPUBindGroup[] = [];
     for (let l = 0; l < L; l++) {
@@ -313,11 +393,18 @@ export class GpuTrainer {
         const k = k0 + l;
         const f = stepFactors(o, k);
         const slot = k % o.recordEvery === 0 ? k / o.recordEvery - slotBase : -1;
-        bytes.set(new Uint8Array(optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })), l * stride);
+        bytes.set(
+          new Uint8Array(optimizer.step({ orderOffset: l * S, slot, k, lrA: f.a, lrB: f.b, c1: f.c1, c2: f.c2 })),
+          l * stride,
+        );
       }
       device.queue.writeBuffer(bufs.steps, 0, table, 0, stride * n);
       if (order) device.queue.writeBuffer(bufs.order, 0, order.take(n * S) as Uint32Array<ArrayBuffer>);
-      device.queue.writeBuffer(bufs.records, 4 * M, new Float32Array(segSlots * M * (x.trajectory ? 1 + P : 1)).fill(NaN));
+      device.queue.writeBuffer(
+        bufs.records,
+        4 * M,
+        new Float32Array(segSlots * M * (x.trajectory ? 1 + P : 1)).fill(NaN),
+      );
       const enc = device.createCommandEncoder({ label: `webgpu-rnn train steps ${k0}+${n}` });
       const pass = enc.beginComputePass({ label: `webgpu-rnn train steps ${k0}+${n}` });
       for (let l = 0; l < n; l++) {
@@ -343,7 +430,9 @@ export class GpuTrainer {
       if (out.trajectory) {
         for (let j = 0; j < segCount; j++) {
           for (let m = 0; m < M; m++) {
-            for (let p = 0; p < P; p++) out.trajectory[((slotBase - firstSlot + j) * Mall + m0 + m) * P + p] = rec[trajBase + (j * M + m) * P + p];
+            for (let p = 0; p < P; p++)
+              out.trajectory[((slotBase - firstSlot + j) * Mall + m0 + m) * P + p] =
+                rec[trajBase + (j * M + m) * P + p];
           }
         }
       }
@@ -377,7 +466,13 @@ export class GpuTrainer {
     }
   }
 
-  private async lossesNow(base: Model, params: Float64Array, sets: Batch[], h0s: Float64Array[] | null, c0s: (Float64Array | undefined)[] | null): Promise<Float64Array> {
+  private async lossesNow(
+    base: Model,
+    params: Float64Array,
+    sets: Batch[],
+    h0s: Float64Array[] | null,
+    c0s: (Float64Array | undefined)[] | null,
+  ): Promise<Float64Array> {
     this.rt.lastTrain = null;
     checkTrainShape(base);
     const P = base.params.length;
@@ -392,13 +487,27 @@ export class GpuTrainer {
     const dataBytes = b0.count * 4 * (T * b0.inputSize + (b0.output === 'all' ? T : 1) * b0.outputSize + 1);
     // weights, rows, sums, status, data, read-back.
     const perModel = [4 * NW, 4 * 2 * C, 8, 4, shared ? 0 : dataBytes, 8];
-    const chunk = this.modelsPerChunk('loss evaluation', Math.max(...perModel), perModel.reduce((a, b) => a + b, 0) * 1.1, (shared ? dataBytes : 0) + FIXED_SLACK);
+    const chunk = this.modelsPerChunk(
+      'loss evaluation',
+      Math.max(...perModel),
+      perModel.reduce((a, b) => a + b, 0) * 1.1,
+      (shared ? dataBytes : 0) + FIXED_SLACK,
+    );
     const out = new Float64Array(M);
     const device = this.device;
-    const train = new TrainKernel(device, { ...base, outAll: base.output === 'all', backward: false, workgroupSize: WG });
+    const train = new TrainKernel(device, {
+      ...base,
+      outAll: base.output === 'all',
+      backward: false,
+      workgroupSize: WG,
+    });
     const pool = this.rt.claim('losses');
     const get = (role: string, bytes: number, usage: number): GPUBuffer => pool.get(`losses ${role}`, bytes, usage);
-    const data = (role: string, values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage: number = STORAGE): GPUBuffer => pool.data(`losses ${role}`, values, usage);
+    const data = (
+      role: string,
+      values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
+      usage: number = STORAGE,
+    ): GPUBuffer => pool.data(`losses ${role}`, values, usage);
     let chunks = 0;
     for (let m0 = 0; m0 < M; m0 += chunk) {
       const m1 = Math.min(M, m0 + chunk);
@@ -406,7 +515,14 @@ export class GpuTrainer {
       await withErrorScopes(device, 'webgpu-rnn loss evaluation', async () => {
         const n = m1 - m0;
         const packed = packSets(shared ? sets : sets.slice(m0, m1), T);
-        const dims: TrainDims = { models: n, seqs: S, group: G, dataCols: packed.cols, dataPerModel: shared ? 0 : S, ordered: false };
+        const dims: TrainDims = {
+          models: n,
+          seqs: S,
+          group: G,
+          dataCols: packed.cols,
+          dataPerModel: shared ? 0 : S,
+          ordered: false,
+        };
         // Each model's parameters, then its initial state (initialState): h0 from h0s or the base's, and an LSTM's c0
         // from c0s (absent: zeros) or the base's, as the CPU's losses take them.
         const w32 = new Float32Array(n * NW);
@@ -436,7 +552,11 @@ export class GpuTrainer {
           rows,
           hs,
         });
-        const sumBind = this.sums.kernel.bind('losses', { params: data('sum params', new Uint32Array(this.sums.params(2 * n, C)), UNIFORM), src: rows, sums });
+        const sumBind = this.sums.kernel.bind('losses', {
+          params: data('sum params', new Uint32Array(this.sums.params(2 * n, C)), UNIFORM),
+          src: rows,
+          sums,
+        });
         const pass = enc.beginComputePass({ label: `webgpu-rnn losses ${m0}+${n}` });
         train.encode(pass, bind, dims);
         this.sums.encode(pass, sumBind, 2 * n);
@@ -445,7 +565,13 @@ export class GpuTrainer {
         for (let m = 0; m < n; m++) out[m0 + m] = v[n + m] > 0 || !Number.isFinite(v[m]) ? NaN : v[m];
       });
     }
-    this.rt.lastTrain = { kind: 'losses', models: M, chunks, modelsPerChunk: Math.min(chunk, M), peakBytes: pool.peakBytes() };
+    this.rt.lastTrain = {
+      kind: 'losses',
+      models: M,
+      chunks,
+      modelsPerChunk: Math.min(chunk, M),
+      peakBytes: pool.peakBytes(),
+    };
     return out;
   }
 }

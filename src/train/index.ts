@@ -6,12 +6,37 @@ import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
 import { InputError } from '../errors.ts';
 import type { CellName } from '../cells/index.ts';
-import { modelFromJSON, paramLayout, paramName, unflattenParams, type Activation, type Model, type ModelJSON, type Shape } from '../model.ts';
+import {
+  modelFromJSON,
+  paramLayout,
+  paramName,
+  unflattenParams,
+  type Activation,
+  type Model,
+  type ModelJSON,
+  type Shape,
+} from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkFloat32Range, firstFloat32Overflow, parseModel } from '../validate.ts';
-import { cpuLosses, cpuTrainPopulation, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_OK, type CoreExtras, type CoreResult, type TrainBackend } from './cpu.ts';
+import {
+  cpuLosses,
+  cpuTrainPopulation,
+  STATUS_CONVERGED,
+  STATUS_DIVERGED,
+  STATUS_OK,
+  type CoreExtras,
+  type CoreResult,
+  type TrainBackend,
+} from './cpu.ts';
 import { stepwise } from './stepwise.ts';
-import { checkPopulation, defaultRecordEvery, resolveOptions, resolveParam, targetCount, type ResolvedOptions } from './options.ts';
+import {
+  checkPopulation,
+  defaultRecordEvery,
+  resolveOptions,
+  resolveParam,
+  targetCount,
+  type ResolvedOptions,
+} from './options.ts';
 import type {
   HistoryPoint,
   LandscapeAxis,
@@ -47,7 +72,8 @@ async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
     // through engine.run. Where the adapter's limits refuse the gemm kernels, step by step through engine.run.
     const { gemm } = await import('../gpu/strategies/gemm.ts');
     const steps = stepwise(engine);
-    if (gemm.supports({ ...shape, maxSteps: 1, count: 1, gradients: true }, runtime.device.limits) !== null) return steps;
+    if (gemm.supports({ ...shape, maxSteps: 1, count: 1, gradients: true }, runtime.device.limits) !== null)
+      return steps;
     const { GemmTrainer } = await import('./gpu-gemm.ts');
     const trainer = GemmTrainer.for(runtime);
     return { population: (...a) => trainer.population(...a), losses: steps.losses };
@@ -70,8 +96,16 @@ async function runPopulation(
   data: Batch | Batch[],
   opts: PopulationOptions,
   x: Omit<CoreExtras, 'onProgress' | 'signal'>,
-): Promise<{ core: CoreResult; models: Model[]; sets: Batch[]; o: ResolvedOptions; finalLoss: Float64Array; validationLoss: Float64Array | null }> {
-  if (!Array.isArray(modelsIn) || modelsIn.length === 0) throw new InputError('models', 'a population needs at least one model, got 0', 'options');
+): Promise<{
+  core: CoreResult;
+  models: Model[];
+  sets: Batch[];
+  o: ResolvedOptions;
+  finalLoss: Float64Array;
+  validationLoss: Float64Array | null;
+}> {
+  if (!Array.isArray(modelsIn) || modelsIn.length === 0)
+    throw new InputError('models', 'a population needs at least one model, got 0', 'options');
   const models = modelsIn.map(asModel);
   const { sets, shared } = checkPopulation(models, data);
   const o = resolveOptions(opts, models.length, sets[0].count, sets[0], models[0].params.length);
@@ -80,11 +114,26 @@ async function runPopulation(
     sets.forEach((b, i) => checkFloat32Range(models[0], b, shared ? 'data' : `data[${i}]`));
     models.forEach((m, i) => {
       let k = firstFloat32Overflow(m.params);
-      if (k >= 0) throw new InputError(`models[${i}].weights.${paramName(m, k)}`, `${m.params[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+      if (k >= 0)
+        throw new InputError(
+          `models[${i}].weights.${paramName(m, k)}`,
+          `${m.params[k]} overflows float32 (the WebGPU backend computes in float32)`,
+          'model',
+        );
       k = firstFloat32Overflow(m.h0);
-      if (k >= 0) throw new InputError(`models[${i}].h0[${k}]`, `${m.h0[k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+      if (k >= 0)
+        throw new InputError(
+          `models[${i}].h0[${k}]`,
+          `${m.h0[k]} overflows float32 (the WebGPU backend computes in float32)`,
+          'model',
+        );
       k = m.c0 ? firstFloat32Overflow(m.c0) : -1;
-      if (k >= 0) throw new InputError(`models[${i}].c0[${k}]`, `${m.c0![k]} overflows float32 (the WebGPU backend computes in float32)`, 'model');
+      if (k >= 0)
+        throw new InputError(
+          `models[${i}].c0[${k}]`,
+          `${m.c0![k]} overflows float32 (the WebGPU backend computes in float32)`,
+          'model',
+        );
     });
     if (opts.validation) checkFloat32Range(models[0], opts.validation, 'validation');
   }
@@ -114,7 +163,12 @@ async function runPopulation(
   const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s, c0s) : null;
   validationLoss?.forEach((v, m) => (validationLoss[m] = v * scale(opts.validation!)));
   const done = core.stepsDone.reduce((a, b) => Math.max(a, b), 0) - o.startStep;
-  opts.onProgress?.({ step: done, steps: o.steps, loss: core.lastLoss[0], stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0) });
+  opts.onProgress?.({
+    step: done,
+    steps: o.steps,
+    loss: core.lastLoss[0],
+    stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0),
+  });
   return { core, models, sets, o, finalLoss, validationLoss };
 }
 
@@ -125,22 +179,47 @@ async function runPopulation(
  * of that many steps, each resuming the last exactly, with the validation loss after each round; the report holds
  * the best round's weights and optimizer state.
  */
-export async function train(engine: Engine, model: Model | ModelJSON, data: Batch, opts: TrainOptions): Promise<TrainReport> {
+export async function train(
+  engine: Engine,
+  model: Model | ModelJSON,
+  data: Batch,
+  opts: TrainOptions,
+): Promise<TrainReport> {
   const t0 = performance.now();
   const every = opts.validateEvery;
-  if (every !== undefined && (!Number.isInteger(every) || every < 1)) throw new InputError('validateEvery', `must be an integer ≥ 1, got ${String(every)}`, 'options');
-  if (every !== undefined && !opts.validation) throw new InputError('validateEvery', 'needs a validation set', 'options');
+  if (every !== undefined && (!Number.isInteger(every) || every < 1))
+    throw new InputError('validateEvery', `must be an integer ≥ 1, got ${String(every)}`, 'options');
+  if (every !== undefined && !opts.validation)
+    throw new InputError('validateEvery', 'needs a validation set', 'options');
   if (opts.patience !== undefined) {
-    if (!Number.isInteger(opts.patience) || opts.patience < 1) throw new InputError('patience', `must be an integer ≥ 1, got ${String(opts.patience)}`, 'options');
-    if (every === undefined) throw new InputError('patience', 'needs validateEvery (the validation loss is checked every validateEvery steps)', 'options');
+    if (!Number.isInteger(opts.patience) || opts.patience < 1)
+      throw new InputError('patience', `must be an integer ≥ 1, got ${String(opts.patience)}`, 'options');
+    if (every === undefined)
+      throw new InputError(
+        'patience',
+        'needs validateEvery (the validation loss is checked every validateEvery steps)',
+        'options',
+      );
   }
   if (every === undefined) {
     const r = await runPopulation(engine, [model], data, opts, { mask: null, trajectory: false, moments: true });
     const history = historyOf([r.core]);
-    return report(engine, r.models[0], r.core, r.finalLoss[0], r.validationLoss ? r.validationLoss[0] : null, history, [], null, false, t0);
+    return report(
+      engine,
+      r.models[0],
+      r.core,
+      r.finalLoss[0],
+      r.validationLoss ? r.validationLoss[0] : null,
+      history,
+      [],
+      null,
+      false,
+      t0,
+    );
   }
   const steps = opts.steps;
-  if (!Number.isInteger(steps) || steps < 1) throw new InputError('steps', `must be an integer from 1 to ${2 ** 31 - 1}, got ${String(steps)}`, 'options');
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new InputError('steps', `must be an integer from 1 to ${2 ** 31 - 1}, got ${String(steps)}`, 'options');
   const start = opts.resume?.step ?? 0;
   const scheduleSteps = opts.scheduleSteps ?? start + steps;
   const historyEvery = opts.historyEvery ?? defaultRecordEvery(steps);
@@ -152,14 +231,21 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
   let since = 0;
   let stoppedOnValidation = false;
   let lastFinal = NaN;
-  for (let done = 0; done < steps; ) {
+  for (let done = 0; done < steps;) {
     const n = Math.min(every, steps - done);
     const base = done;
     const r = await runPopulation(
       engine,
       [current],
       data,
-      { ...opts, steps: n, resume, scheduleSteps, historyEvery, onProgress: (p) => opts.onProgress?.({ ...p, step: base + p.step, steps }) },
+      {
+        ...opts,
+        steps: n,
+        resume,
+        scheduleSteps,
+        historyEvery,
+        onProgress: (p) => opts.onProgress?.({ ...p, step: base + p.step, steps }),
+      },
       { mask: null, trajectory: false, moments: true },
     );
     cores.push(r.core);
@@ -169,7 +255,12 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
     const stepNow = core.stepsDone[0];
     const P = m0.params.length;
     done = stepNow - start;
-    const trained: Model = { ...m0, params: core.params.slice(), h0: m0.h0.slice(), ...(m0.c0 ? { c0: m0.c0.slice() } : {}) };
+    const trained: Model = {
+      ...m0,
+      params: core.params.slice(),
+      h0: m0.h0.slice(),
+      ...(m0.c0 ? { c0: m0.c0.slice() } : {}),
+    };
     const stopped = core.status[0] !== STATUS_OK || core.aborted;
     if (core.status[0] === STATUS_DIVERGED) break;
     const v = r.validationLoss![0];
@@ -192,7 +283,19 @@ export async function train(engine: Engine, model: Model | ModelJSON, data: Batc
     const m0 = asModel(current);
     return report(engine, m0, last, lastFinal, null, history, validationHistory, null, false, t0, cores);
   }
-  return report(engine, best.model, best.core, best.finalLoss, best.validationLoss, history, validationHistory, best.core.stepsDone[0], stoppedOnValidation, t0, cores);
+  return report(
+    engine,
+    best.model,
+    best.core,
+    best.finalLoss,
+    best.validationLoss,
+    history,
+    validationHistory,
+    best.core.stepsDone[0],
+    stoppedOnValidation,
+    t0,
+    cores,
+  );
 }
 
 /** The loss history of one or more consecutive runs: recorded points, and each run's last step computed. */
@@ -202,9 +305,11 @@ function historyOf(cores: CoreResult[]): HistoryPoint[] {
     // Steps … last were computed: `last` stopped training, or was the last step run.
     const last = core.status[0] !== 0 ? core.stepsDone[0] : core.stepsDone[0] - 1;
     core.curveSteps.forEach((step, j) => {
-      if (step <= last && !(history.length && history[history.length - 1].step >= step)) history.push({ step, loss: core.curves[j] });
+      if (step <= last && !(history.length && history[history.length - 1].step >= step))
+        history.push({ step, loss: core.curves[j] });
     });
-    if (last >= 0 && !Number.isNaN(core.lastLoss[0]) && (history.at(-1)?.step ?? -1) < last) history.push({ step: last, loss: Math.fround(core.lastLoss[0]) });
+    if (last >= 0 && !Number.isNaN(core.lastLoss[0]) && (history.at(-1)?.step ?? -1) < last)
+      history.push({ step: last, loss: Math.fround(core.lastLoss[0]) });
   }
   return history;
 }
@@ -227,7 +332,12 @@ function report(
   return {
     backend: engine.backend,
     adapter: engine.adapter,
-    model: { ...model, params: core.params.slice(0, P), h0: model.h0.slice(), ...(model.c0 ? { c0: model.c0.slice() } : {}) },
+    model: {
+      ...model,
+      params: core.params.slice(0, P),
+      h0: model.h0.slice(),
+      ...(model.c0 ? { c0: model.c0.slice() } : {}),
+    },
     steps: last.stepsDone[0],
     stoppedOnValidation,
     finalLoss,
@@ -249,9 +359,19 @@ function report(
  * or on one data set per model (all with the same number of sequences). A model whose loss or gradient goes
  * non-finite is frozen at its last finite weights and flagged; the others train on unaffected.
  */
-export async function trainPopulation(engine: Engine, models: (Model | ModelJSON)[], data: Batch | Batch[], opts: PopulationOptions): Promise<PopulationReport> {
+export async function trainPopulation(
+  engine: Engine,
+  models: (Model | ModelJSON)[],
+  data: Batch | Batch[],
+  opts: PopulationOptions,
+): Promise<PopulationReport> {
   const t0 = performance.now();
-  const { core, models: ms, finalLoss, validationLoss } = await runPopulation(engine, models, data, opts, { mask: null, trajectory: false });
+  const {
+    core,
+    models: ms,
+    finalLoss,
+    validationLoss,
+  } = await runPopulation(engine, models, data, opts, { mask: null, trajectory: false });
   return {
     backend: engine.backend,
     adapter: engine.adapter,
@@ -276,8 +396,10 @@ export async function trainPopulation(engine: Engine, models: (Model | ModelJSON
  */
 export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed: number, scale = 1): Model[] {
   const base = asModel(baseIn);
-  if (!Number.isInteger(count) || count < 1) throw new InputError('count', `a population needs an integer count ≥ 1, got ${count}`, 'options');
-  if (!Number.isFinite(scale) || scale <= 0) throw new InputError('scale', `must be a finite number > 0, got ${scale}`, 'options');
+  if (!Number.isInteger(count) || count < 1)
+    throw new InputError('count', `a population needs an integer count ≥ 1, got ${count}`, 'options');
+  if (!Number.isFinite(scale) || scale <= 0)
+    throw new InputError('scale', `must be a finite number > 0, got ${scale}`, 'options');
   const rng = new Rng(seed);
   const P = base.params.length;
   return Array.from({ length: count }, () => {
@@ -294,20 +416,29 @@ export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed:
  */
 export function zeroModel(cell: CellName, shape: Shape & { output: Model['output'] }, activation: Activation): Model {
   const s = { cell, inputSize: shape.inputSize, hiddenSize: shape.hiddenSize, outputSize: shape.outputSize };
-  return modelFromJSON(parseModel({ ...s, activation, output: shape.output, weights: unflattenParams(s, new Float64Array(paramLayout(s).count)) }, 'options'));
+  return modelFromJSON(
+    parseModel(
+      { ...s, activation, output: shape.output, weights: unflattenParams(s, new Float64Array(paramLayout(s).count)) },
+      'options',
+    ),
+  );
 }
 
 function checkAxis(a: LandscapeAxis, field: string): void {
   if (!a || typeof a !== 'object') throw new InputError(field, 'expected { param, min, max, steps }', 'options');
   if (!Number.isFinite(a.min)) throw new InputError(`${field}.min`, `must be finite, got ${a.min}`, 'options');
   if (!Number.isFinite(a.max)) throw new InputError(`${field}.max`, `must be finite, got ${a.max}`, 'options');
-  if (!(a.max > a.min)) throw new InputError(`${field}.max`, `must be greater than ${field}.min (${a.min}), got ${a.max}`, 'options');
-  if (!Number.isInteger(a.steps) || a.steps < 2 || a.steps > 1 << 16) throw new InputError(`${field}.steps`, `must be an integer from 2 to 65536, got ${a.steps}`, 'options');
+  if (!(a.max > a.min))
+    throw new InputError(`${field}.max`, `must be greater than ${field}.min (${a.min}), got ${a.max}`, 'options');
+  if (!Number.isInteger(a.steps) || a.steps < 2 || a.steps > 1 << 16)
+    throw new InputError(`${field}.steps`, `must be an integer from 2 to 65536, got ${a.steps}`, 'options');
 }
 
 /** The axis values: steps evenly spaced points from min to max, both included. */
 export function axisValues(a: LandscapeAxis): Float64Array {
-  return Float64Array.from({ length: a.steps }, (_, i) => (i === a.steps - 1 ? a.max : a.min + ((a.max - a.min) * i) / (a.steps - 1)));
+  return Float64Array.from({ length: a.steps }, (_, i) =>
+    i === a.steps - 1 ? a.max : a.min + ((a.max - a.min) * i) / (a.steps - 1),
+  );
 }
 
 /**
@@ -330,8 +461,14 @@ export async function lossLandscape(
   checkAxis(y, 'y');
   const xIndex = resolveParam(model, x.param, 'x.param');
   const yIndex = resolveParam(model, y.param, 'y.param');
-  if (x.steps * y.steps > 1 << 24) throw new InputError('y.steps', `the grid has ${x.steps} × ${y.steps} points; at most 2^24 (16,777,216) fit one call`, 'options');
-  if (xIndex === yIndex) throw new InputError('y.param', `must differ from x.param (both are ${paramName(model, xIndex)})`, 'options');
+  if (x.steps * y.steps > 1 << 24)
+    throw new InputError(
+      'y.steps',
+      `the grid has ${x.steps} × ${y.steps} points; at most 2^24 (16,777,216) fit one call`,
+      'options',
+    );
+  if (xIndex === yIndex)
+    throw new InputError('y.param', `must differ from x.param (both are ${paramName(model, xIndex)})`, 'options');
   const { sets } = checkPopulation([model], data);
   if (engine.backend === 'webgpu') checkFloat32Range(model, data);
   const xs = axisValues(x);
@@ -354,7 +491,13 @@ export async function lossLandscape(
     const mask = new Uint8Array(P);
     mask[xIndex] = 1;
     mask[yIndex] = 1;
-    const { core, finalLoss } = await runPopulation(engine, [model], data, { ...opts.path, historyEvery: 1, curveEvery: 1 }, { mask, trajectory: true });
+    const { core, finalLoss } = await runPopulation(
+      engine,
+      [model],
+      data,
+      { ...opts.path, historyEvery: 1, curveEvery: 1 },
+      { mask, trajectory: true },
+    );
     path = [];
     const traj = core.trajectory!;
     for (let k = 0; k < core.curveSteps.length; k++) {
@@ -362,7 +505,8 @@ export async function lossLandscape(
       if (Number.isNaN(traj[k * P + xIndex])) break;
       path.push({ step: k, x: traj[k * P + xIndex], y: traj[k * P + yIndex], loss });
     }
-    if (core.status[0] === 0) path.push({ step: core.stepsDone[0], x: core.params[xIndex], y: core.params[yIndex], loss: finalLoss[0] });
+    if (core.status[0] === 0)
+      path.push({ step: core.stepsDone[0], x: core.params[xIndex], y: core.params[yIndex], loss: finalLoss[0] });
   }
   return {
     backend: engine.backend,

@@ -43,8 +43,10 @@ export function orthogonalMatrix(n: number, rng: Rng): Float64Array {
  * leaves QᵀQ within ~1e-7 of I.
  */
 export function initialWeights(base: Model, seed: number, scale: number, recurrent: RecurrentInit = 'uniform'): Model {
-  if (!Number.isFinite(scale) || scale <= 0) throw new InputError('scale', `must be a finite number > 0, got ${scale}`, 'options');
-  if (!RECURRENT_INITS.includes(recurrent)) throw new InputError('recurrentInit', `must be uniform, xavier or orthogonal, got ${String(recurrent)}`, 'options');
+  if (!Number.isFinite(scale) || scale <= 0)
+    throw new InputError('scale', `must be a finite number > 0, got ${scale}`, 'options');
+  if (!RECURRENT_INITS.includes(recurrent))
+    throw new InputError('recurrentInit', `must be uniform, xavier or orthogonal, got ${String(recurrent)}`, 'options');
   const rng = new Rng(seed);
   const P = base.params.length;
   const params = new Float64Array(P);

@@ -71,7 +71,8 @@ function inRange(v: unknown, field: string, lo: number, hi: number, hiOpen: bool
 }
 
 export function resolveOptimizer(o: OptimizerConfig): ResolvedOptimizer {
-  if (!o || typeof o !== 'object') throw new InputError('optimizer', 'expected { kind: "sgd" | "adam", lr }', 'options');
+  if (!o || typeof o !== 'object')
+    throw new InputError('optimizer', 'expected { kind: "sgd" | "adam", lr }', 'options');
   const lr = positive(o.lr, 'optimizer.lr');
   if (o.kind === 'sgd') {
     const momentum = o.momentum === undefined ? 0 : inRange(o.momentum, 'optimizer.momentum', 0, 1, true);
@@ -83,7 +84,11 @@ export function resolveOptimizer(o: OptimizerConfig): ResolvedOptimizer {
     const eps = o.eps === undefined ? 1e-8 : positive(o.eps, 'optimizer.eps');
     return { kind: 'adam', lr, momentum: 0, beta1, beta2, eps };
   }
-  throw new InputError('optimizer.kind', `must be "sgd" or "adam", got ${JSON.stringify((o as { kind: unknown }).kind)}`, 'options');
+  throw new InputError(
+    'optimizer.kind',
+    `must be "sgd" or "adam", got ${JSON.stringify((o as { kind: unknown }).kind)}`,
+    'options',
+  );
 }
 
 function resolveSchedule(s: Schedule | undefined): Schedule {
@@ -95,10 +100,15 @@ function resolveSchedule(s: Schedule | undefined): Schedule {
     return s;
   }
   if (s.kind === 'cosine') {
-    if (s.minLr !== undefined && (!isNum(s.minLr) || s.minLr < 0)) throw new InputError('schedule.minLr', `must be a finite number ≥ 0, got ${String(s.minLr)}`, 'options');
+    if (s.minLr !== undefined && (!isNum(s.minLr) || s.minLr < 0))
+      throw new InputError('schedule.minLr', `must be a finite number ≥ 0, got ${String(s.minLr)}`, 'options');
     return s;
   }
-  throw new InputError('schedule.kind', `must be "constant", "step" or "cosine", got ${JSON.stringify((s as { kind: unknown }).kind)}`, 'options');
+  throw new InputError(
+    'schedule.kind',
+    `must be "constant", "step" or "cosine", got ${JSON.stringify((s as { kind: unknown }).kind)}`,
+    'options',
+  );
 }
 
 /** Default: about 200 recorded points over the run. */
@@ -112,7 +122,13 @@ export function targetCount(b: Batch): number {
 }
 
 /** Validates options against `count` models of `paramCount` parameters training on data sets like `data`. */
-export function resolveOptions(opts: PopulationOptions, count: number, dataCount: number, data?: Batch, paramCount = 0): ResolvedOptions {
+export function resolveOptions(
+  opts: PopulationOptions,
+  count: number,
+  dataCount: number,
+  data?: Batch,
+  paramCount = 0,
+): ResolvedOptions {
   if (!opts || typeof opts !== 'object') throw new InputError('', 'training options are missing', 'options');
   const optimizer = resolveOptimizer(opts.optimizer);
   const steps = positiveInt(opts.steps, 'steps', 2 ** 31 - 1);
@@ -123,19 +139,38 @@ export function resolveOptions(opts: PopulationOptions, count: number, dataCount
   if (!isNum(seed)) throw new InputError('seed', `must be a finite number, got ${String(seed)}`, 'options');
   let lossThreshold = -Infinity;
   if (opts.lossThreshold !== undefined) {
-    if (!isNum(opts.lossThreshold) || opts.lossThreshold < 0) throw new InputError('lossThreshold', `must be a finite number ≥ 0, got ${String(opts.lossThreshold)}`, 'options');
+    if (!isNum(opts.lossThreshold) || opts.lossThreshold < 0)
+      throw new InputError(
+        'lossThreshold',
+        `must be a finite number ≥ 0, got ${String(opts.lossThreshold)}`,
+        'options',
+      );
     lossThreshold = opts.lossThreshold;
   }
   const clipNorm = opts.clipNorm === undefined ? 0 : positive(opts.clipNorm, 'clipNorm');
-  const recordEvery = positiveInt(opts.curveEvery ?? opts.historyEvery ?? defaultRecordEvery(steps), opts.curveEvery !== undefined ? 'curveEvery' : 'historyEvery');
+  const recordEvery = positiveInt(
+    opts.curveEvery ?? opts.historyEvery ?? defaultRecordEvery(steps),
+    opts.curveEvery !== undefined ? 'curveEvery' : 'historyEvery',
+  );
   const readbackEvery = opts.readbackEvery === undefined ? 200 : positiveInt(opts.readbackEvery, 'readbackEvery');
   const lrs = new Float64Array(count).fill(optimizer.lr);
   if (opts.lrs !== undefined) {
-    if (opts.lrs.length !== count) throw new InputError('lrs', `expected ${count} learning rates (one per model), got ${opts.lrs.length}`, 'options');
+    if (opts.lrs.length !== count)
+      throw new InputError(
+        'lrs',
+        `expected ${count} learning rates (one per model), got ${opts.lrs.length}`,
+        'options',
+      );
     for (let m = 0; m < count; m++) lrs[m] = positive(opts.lrs[m], `lrs[${m}]`);
   }
-  const weightDecay = opts.weightDecay === undefined ? 0 : isNum(opts.weightDecay) && opts.weightDecay >= 0 ? opts.weightDecay : bad('weightDecay', opts.weightDecay, 'a finite number ≥ 0');
-  if (opts.loss !== undefined && opts.loss !== 'ssr' && opts.loss !== 'mean') throw new InputError('loss', `must be "ssr" or "mean", got ${JSON.stringify(opts.loss)}`, 'options');
+  const weightDecay =
+    opts.weightDecay === undefined
+      ? 0
+      : isNum(opts.weightDecay) && opts.weightDecay >= 0
+        ? opts.weightDecay
+        : bad('weightDecay', opts.weightDecay, 'a finite number ≥ 0');
+  if (opts.loss !== undefined && opts.loss !== 'ssr' && opts.loss !== 'mean')
+    throw new InputError('loss', `must be "ssr" or "mean", got ${JSON.stringify(opts.loss)}`, 'options');
   // The mean: per target value of a full-size step (batchSize of the data set's N sequences).
   const lossScale = opts.loss === 'mean' && data ? dataCount / (batchSize * targetCount(data)) : 1;
   let startStep = 0;
@@ -143,20 +178,46 @@ export function resolveOptions(opts: PopulationOptions, count: number, dataCount
   if (opts.resume !== undefined) {
     const r = opts.resume;
     if (!r || typeof r !== 'object') throw new InputError('resume', 'expected { step, m, v }', 'options');
-    if (!isNum(r.step) || !Number.isInteger(r.step) || r.step < 0 || r.step > 2 ** 31 - 1 - steps) bad('resume.step', r.step, `an integer from 0 to ${2 ** 31 - 1 - steps}`);
+    if (!isNum(r.step) || !Number.isInteger(r.step) || r.step < 0 || r.step > 2 ** 31 - 1 - steps)
+      bad('resume.step', r.step, `an integer from 0 to ${2 ** 31 - 1 - steps}`);
     startStep = r.step;
     moments = new Float64Array(count * 2 * paramCount);
     for (const key of ['m', 'v'] as const) {
       const a = r[key];
-      if (!a || a.length !== paramCount) throw new InputError(`resume.${key}`, `expected ${paramCount} values (one per parameter), got ${a ? a.length : String(a)}`, 'options');
+      if (!a || a.length !== paramCount)
+        throw new InputError(
+          `resume.${key}`,
+          `expected ${paramCount} values (one per parameter), got ${a ? a.length : String(a)}`,
+          'options',
+        );
       for (let p = 0; p < paramCount; p++) {
         if (!isNum(a[p])) bad(`resume.${key}[${p}]`, a[p], 'a finite number');
         for (let m = 0; m < count; m++) moments[m * 2 * paramCount + (key === 'm' ? 0 : paramCount) + p] = a[p];
       }
     }
   }
-  const scheduleSteps = opts.scheduleSteps === undefined ? startStep + steps : positiveInt(opts.scheduleSteps, 'scheduleSteps', 2 ** 31 - 1);
-  return { optimizer, steps, schedule, batchSize, minibatch, seed, lossThreshold, clipNorm, recordEvery, readbackEvery, lrs, startStep, scheduleSteps, moments, weightDecay, lossScale };
+  const scheduleSteps =
+    opts.scheduleSteps === undefined
+      ? startStep + steps
+      : positiveInt(opts.scheduleSteps, 'scheduleSteps', 2 ** 31 - 1);
+  return {
+    optimizer,
+    steps,
+    schedule,
+    batchSize,
+    minibatch,
+    seed,
+    lossThreshold,
+    clipNorm,
+    recordEvery,
+    readbackEvery,
+    lrs,
+    startStep,
+    scheduleSteps,
+    moments,
+    weightDecay,
+    lossScale,
+  };
 }
 
 function bad(field: string, v: unknown, want: string): never {
@@ -218,29 +279,52 @@ export function minibatchOrder(n: number, seed: number, skip = 0): { take(count:
 
 /** Checks that every model has the same shape, activation and output, and every data set fits them. */
 export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets: Batch[]; shared: boolean } {
-  if (!Array.isArray(models) || models.length === 0) throw new InputError('models', 'a population needs at least one model, got 0', 'options');
+  if (!Array.isArray(models) || models.length === 0)
+    throw new InputError('models', 'a population needs at least one model, got 0', 'options');
   const m0 = models[0];
   const P = paramLayout(m0).count;
   models.forEach((m, i) => {
     if ((m.cell ?? 'elman') !== (m0.cell ?? 'elman')) {
-      throw new InputError(`models[${i}].cell`, `every model of a population must have the cell of models[0] (${m0.cell ?? 'elman'}), got ${m.cell ?? 'elman'}`, 'options');
+      throw new InputError(
+        `models[${i}].cell`,
+        `every model of a population must have the cell of models[0] (${m0.cell ?? 'elman'}), got ${m.cell ?? 'elman'}`,
+        'options',
+      );
     }
-    if (m.inputSize !== m0.inputSize || m.hiddenSize !== m0.hiddenSize || m.outputSize !== m0.outputSize || m.activation !== m0.activation || m.output !== m0.output) {
-      throw new InputError(`models[${i}]`, 'every model of a population must have the shape, activation and output mode of models[0]', 'options');
+    if (
+      m.inputSize !== m0.inputSize ||
+      m.hiddenSize !== m0.hiddenSize ||
+      m.outputSize !== m0.outputSize ||
+      m.activation !== m0.activation ||
+      m.output !== m0.output
+    ) {
+      throw new InputError(
+        `models[${i}]`,
+        'every model of a population must have the shape, activation and output mode of models[0]',
+        'options',
+      );
     }
-    if (!m.params || m.params.length !== P) throw new InputError(`models[${i}].params`, `expected ${P} parameters`, 'options');
+    if (!m.params || m.params.length !== P)
+      throw new InputError(`models[${i}].params`, `expected ${P} parameters`, 'options');
     for (let p = 0; p < P; p++) {
-      if (!Number.isFinite(m.params[p])) throw new InputError(`models[${i}].weights.${paramName(m0, p)}`, `must be finite, got ${m.params[p]}`, 'model');
+      if (!Number.isFinite(m.params[p]))
+        throw new InputError(`models[${i}].weights.${paramName(m0, p)}`, `must be finite, got ${m.params[p]}`, 'model');
     }
   });
   const shared = !Array.isArray(data);
   const sets = shared ? [data as Batch] : (data as Batch[]);
-  if (!shared && sets.length !== models.length) throw new InputError('data', `expected one data set per model (${models.length}), got ${sets.length}`, 'options');
+  if (!shared && sets.length !== models.length)
+    throw new InputError('data', `expected one data set per model (${models.length}), got ${sets.length}`, 'options');
   sets.forEach((b, i) => {
     const where = shared ? 'data' : `data[${i}]`;
     checkBatch(m0, b, where);
     if (!b.targets) throw new InputError('targets', 'training needs targets, and this data set has none', where);
-    if (b.count !== sets[0].count) throw new InputError('data', `every model's data set must have the same number of sequences: data[${i}] has ${b.count}, data[0] has ${sets[0].count}`, 'options');
+    if (b.count !== sets[0].count)
+      throw new InputError(
+        'data',
+        `every model's data set must have the same number of sequences: data[${i}] has ${b.count}, data[0] has ${sets[0].count}`,
+        'options',
+      );
   });
   return { sets, shared };
 }
@@ -252,17 +336,26 @@ export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets:
 export function resolveParam(shape: Shape & { cell?: CellName }, param: string | number, field: string): number {
   const L = paramLayout(shape);
   if (typeof param === 'number') {
-    if (!Number.isInteger(param) || param < 0 || param >= L.count) throw new InputError(field, `parameter index must be an integer from 0 to ${L.count - 1}, got ${param}`, 'options');
+    if (!Number.isInteger(param) || param < 0 || param >= L.count)
+      throw new InputError(
+        field,
+        `parameter index must be an integer from 0 to ${L.count - 1}, got ${param}`,
+        'options',
+      );
     return param;
   }
   const s = String(param).trim();
   const scalar: Record<string, string> = { w1: 'Wx[0][0]', b1: 'bh[0]', w2: 'Wh[0][0]', w3: 'Wy[0][0]', b2: 'by[0]' };
   // The notes' names belong to their network: a 1-1-1 Elman model (a gated cell has 4 or 3 rows per block).
-  const isScalarModel = shape.inputSize === 1 && shape.hiddenSize === 1 && shape.outputSize === 1 && (shape.cell ?? 'elman') === 'elman';
+  const isScalarModel =
+    shape.inputSize === 1 && shape.hiddenSize === 1 && shape.outputSize === 1 && (shape.cell ?? 'elman') === 'elman';
   const name = isScalarModel && scalar[s] ? scalar[s] : s;
   if (/^\d+$/.test(name)) return resolveParam(shape, Number(name), field);
   const m = /^(\w+)\[(\d+)\](?:\[(\d+)\])?$/.exec(name);
-  const block = m && (paramNames(shape) as readonly string[]).includes(m[1]) ? L.blocks[m[1] as keyof typeof L.blocks] ?? null : null;
+  const block =
+    m && (paramNames(shape) as readonly string[]).includes(m[1])
+      ? (L.blocks[m[1] as keyof typeof L.blocks] ?? null)
+      : null;
   if (m && block) {
     const r = Number(m[2]);
     const c = m[3] === undefined ? null : Number(m[3]);
@@ -270,7 +363,11 @@ export function resolveParam(shape: Shape & { cell?: CellName }, param: string |
     if (block.cols > 0 && c !== null && r < block.rows && c < block.cols) return block.offset + r * block.cols + c;
   }
   const names = Array.from({ length: Math.min(L.count, 6) }, (_, p) => paramName(shape, p)).join(', ');
-  throw new InputError(field, `unknown parameter ${JSON.stringify(s)} (expected a name such as ${names}${L.count > 6 ? ', …' : ''}${isScalarModel ? ', or w1, b1, w2, w3, b2' : ''}, or an index below ${L.count})`, 'options');
+  throw new InputError(
+    field,
+    `unknown parameter ${JSON.stringify(s)} (expected a name such as ${names}${L.count > 6 ? ', …' : ''}${isScalarModel ? ', or w1, b1, w2, w3, b2' : ''}, or an index below ${L.count})`,
+    'options',
+  );
 }
 
 /** The optimizer kernels' settings for these options (trajectory: record the weights at `trajBase` of the records). */

@@ -18,7 +18,8 @@ export function stepwise(engine: Engine): TrainBackend {
       const r = await engine.run({ ...model, params: model.params.slice() }, batch, { gradients: true });
       return { loss: r.loss as number, overflowed: 0, grads: r.gradsFlat! };
     } catch (e) {
-      if (e instanceof NonFiniteError) return { loss: NaN, overflowed: 1, grads: new Float64Array(model.params.length) };
+      if (e instanceof NonFiniteError)
+        return { loss: NaN, overflowed: 1, grads: new Float64Array(model.params.length) };
       throw e;
     }
   };
@@ -28,9 +29,15 @@ export function stepwise(engine: Engine): TrainBackend {
       const P = base.params.length;
       const out = new Float64Array(params.length / P);
       for (let m = 0; m < out.length; m++) {
-        const model = { ...base, params: params.slice(m * P, (m + 1) * P), h0: h0s ? h0s[m] : base.h0, c0: c0s ? c0s[m] : base.c0 };
+        const model = {
+          ...base,
+          params: params.slice(m * P, (m + 1) * P),
+          h0: h0s ? h0s[m] : base.h0,
+          c0: c0s ? c0s[m] : base.c0,
+        };
         try {
-          out[m] = (await engine.run(model, sets.length === 1 ? sets[0] : sets[m], { gradients: false })).loss as number;
+          out[m] = (await engine.run(model, sets.length === 1 ? sets[0] : sets[m], { gradients: false }))
+            .loss as number;
         } catch (e) {
           if (!(e instanceof NonFiniteError)) throw e;
           out[m] = NaN;
@@ -40,4 +47,3 @@ export function stepwise(engine: Engine): TrainBackend {
     },
   };
 }
-

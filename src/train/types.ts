@@ -22,7 +22,8 @@ export type OptimizerConfig =
  * - `step`: lr·gamma^⌊k/every⌋;
  * - `cosine`: minLr + (lr − minLr)·(1 + cos(π·k/steps))/2 (minLr defaults to 0).
  */
-export type Schedule = { kind: 'constant' } | { kind: 'step'; every: number; gamma: number } | { kind: 'cosine'; minLr?: number };
+export type Schedule =
+  { kind: 'constant' } | { kind: 'step'; every: number; gamma: number } | { kind: 'cosine'; minLr?: number };
 
 /** A loss value recorded at a step: the SSR of that step's batch at the weights *before* that step's update. */
 export interface HistoryPoint {

@@ -8,11 +8,23 @@ import { readDataFile } from 'webgpu-rnn/formats';
 
 export async function forward(): Promise<Result> {
   const engine = await createEngine({ backend: 'webgpu' });
-  const batch = batchFromArrays([[[1], [0.5]], [[0], [0.5]]], null, 'last', 1);
+  const batch = batchFromArrays(
+    [
+      [[1], [0.5]],
+      [[0], [0.5]],
+    ],
+    null,
+    'last',
+    1,
+  );
   const device: GPUDevice | null = engine.device;
   void device;
   void train;
   void statquestReport;
   void readDataFile;
-  return engine.run(preset('statquest'), decodeRnnb(encodeRnnb(batch), { inputSize: 1, outputSize: 1, output: 'last' }), { outputs: true });
+  return engine.run(
+    preset('statquest'),
+    decodeRnnb(encodeRnnb(batch), { inputSize: 1, outputSize: 1, output: 'last' }),
+    { outputs: true },
+  );
 }

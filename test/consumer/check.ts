@@ -1,16 +1,34 @@
 // A user's TypeScript module (compiled with `tsc --noEmit` under tsconfig.json here: strict, module and
 // moduleResolution nodenext, no skipLibCheck) in a fresh project that installed the packed package: the engine,
 // training, formats, data and experiments entries with their declared types.
-import { batchFromArrays, createEngine, InputError, preset, type Batch, type Engine, type ModelJSON, type Result } from 'webgpu-rnn';
+import {
+  batchFromArrays,
+  createEngine,
+  InputError,
+  preset,
+  type Batch,
+  type Engine,
+  type ModelJSON,
+  type Result,
+} from 'webgpu-rnn';
 import { decodeRnnb, encodeRnnb, parseModel, readDataFile, writeDataFile, type DataFormat } from 'webgpu-rnn/formats';
 import { seedData, sineData, type DataSet } from 'webgpu-rnn/data';
 import { train, trainPopulation, type TrainOptions, type TrainReport } from 'webgpu-rnn/training';
 import { statquestReport, unrollStudyCpu, type StatquestReport } from 'webgpu-rnn/experiments';
 
-export async function notes(backend: 'cpu' | 'webgpu'): Promise<{ result: Result; report: TrainReport; statquest: StatquestReport }> {
+export async function notes(
+  backend: 'cpu' | 'webgpu',
+): Promise<{ result: Result; report: TrainReport; statquest: StatquestReport }> {
   const engine: Engine = await createEngine({ backend });
   const model: ModelJSON = parseModel(preset('statquest'));
-  const batch: Batch = batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last');
+  const batch: Batch = batchFromArrays(
+    [
+      [[1], [0.5]],
+      [[0], [0.5]],
+    ],
+    [[0], [1]],
+    'last',
+  );
   const result = await engine.run(model, batch, { gradients: true, outputs: true });
   const loss: number | null = result.loss;
   const device: GPUDevice | null = engine.device; // WebGPU types reach the consumer through the package

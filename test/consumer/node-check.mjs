@@ -13,7 +13,14 @@ import { join } from 'node:path';
 const engine = await createEngine({ backend: process.argv[2] });
 const model = parseModel(preset('statquest'));
 // The notes' two sequences: [1, 0.5] → 0 and [0, 0.5] → 1.
-const batch = batchFromArrays([[[1], [0.5]], [[0], [0.5]]], [[0], [1]], 'last');
+const batch = batchFromArrays(
+  [
+    [[1], [0.5]],
+    [[0], [0.5]],
+  ],
+  [[0], [1]],
+  'last',
+);
 const run = await engine.run(model, batch, { outputs: true, gradients: true });
 
 // The same batch through .rnnb bytes and through a data file of each format.

@@ -23,10 +23,16 @@ export const FLAGS = [
   '--no-first-run',
 ];
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wgsl': 'text/plain' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wgsl': 'text/plain',
+};
 
 export const chromiumAvailable = existsSync(CHROMIUM);
-if (!chromiumAvailable && !gpuRequired) console.warn(`\n[webgpu-rnn] browser tests skipped: no Chromium at ${CHROMIUM}\n`);
+if (!chromiumAvailable && !gpuRequired)
+  console.warn(`\n[webgpu-rnn] browser tests skipped: no Chromium at ${CHROMIUM}\n`);
 /** Run the browser suites here: Chromium exists, or CI requires them (and they fail without it). */
 export const runBrowserTests = chromiumAvailable || gpuRequired;
 
@@ -39,11 +45,15 @@ export interface PageServer {
 
 /** Builds the page, serves it and launches Chromium (once per test file). */
 export async function startPageServer(): Promise<PageServer> {
-  if (!chromiumAvailable) throw new Error(`browser tests are required here (CI) but there is no Chromium at ${CHROMIUM}`);
+  if (!chromiumAvailable)
+    throw new Error(`browser tests are required here (CI) but there is no Chromium at ${CHROMIUM}`);
   const outDir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-page-'));
   await build({ root: join(import.meta.dirname, '..', '..'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
   const server: Server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
+      /^(\.\.[/\\])+/,
+      '',
+    );
     const file = join(outDir, path === '/' ? 'index.html' : path);
     if (!file.startsWith(outDir) || !existsSync(file)) {
       res.writeHead(404).end();
@@ -68,7 +78,10 @@ export async function startPageServer(): Promise<PageServer> {
       page.on('pageerror', (e) => errors.push(e.message));
       // Text, not a function: a transpiler may wrap a function's inner arrows in helpers the page lacks (esbuild's
       // __name), which would throw there and leave WebGPU on.
-      if (withoutWebGpu) await page.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get() { return undefined; } });" });
+      if (withoutWebGpu)
+        await page.addInitScript({
+          content: "Object.defineProperty(Navigator.prototype, 'gpu', { get() { return undefined; } });",
+        });
       await page.goto(url);
       await waitRuns(page, 'seed', 1);
       return { page, errors };
@@ -83,14 +96,20 @@ export async function startPageServer(): Promise<PageServer> {
 
 /** Waits until panel `name` has published at least `n` results. */
 export async function waitRuns(page: Page, name: string, n: number, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(([k, m]) => Number(document.body.dataset[`${k}Runs`] ?? 0) >= Number(m), [name, n] as const, { timeout });
+  await page.waitForFunction(
+    ([k, m]) => Number(document.body.dataset[`${k}Runs`] ?? 0) >= Number(m),
+    [name, n] as const,
+    { timeout },
+  );
 }
 
 /** How many results panel `name` has published. */
-export const runs = (page: Page, name: string): Promise<number> => page.evaluate((k) => Number(document.body.dataset[`${k}Runs`] ?? 0), name);
+export const runs = (page: Page, name: string): Promise<number> =>
+  page.evaluate((k) => Number(document.body.dataset[`${k}Runs`] ?? 0), name);
 
 /** The last result panel `name` published (window.webgpuRnn.results). */
-export const result = <T>(page: Page, name: string): Promise<T> => page.evaluate((k) => window.webgpuRnn!.results[k], name) as Promise<T>;
+export const result = <T>(page: Page, name: string): Promise<T> =>
+  page.evaluate((k) => window.webgpuRnn!.results[k], name) as Promise<T>;
 
 /**
  * How far the page scrolls sideways (0 when it does not), measured with every panel's content-visibility set to
@@ -109,4 +128,5 @@ export const sideways = (page: Page): Promise<number> =>
   });
 
 /** How many jobs of each kind came back from the page's CPU worker (document.body.dataset.cpuWorkerJobs). */
-export const workerJobs = (page: Page): Promise<Record<string, number>> => page.evaluate(() => JSON.parse(document.body.dataset.cpuWorkerJobs ?? '{}') as Record<string, number>);
+export const workerJobs = (page: Page): Promise<Record<string, number>> =>
+  page.evaluate(() => JSON.parse(document.body.dataset.cpuWorkerJobs ?? '{}') as Record<string, number>);

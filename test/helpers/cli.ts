@@ -12,7 +12,12 @@ export interface Run {
 export async function cli(...args: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  const io: CliIO = { out: async (t) => void (stdout += t), err: (t) => void (stderr += t), progress: false, debug: false };
+  const io: CliIO = {
+    out: async (t) => void (stdout += t),
+    err: (t) => void (stderr += t),
+    progress: false,
+    debug: false,
+  };
   const code = await runCli(args, io);
   return { code, stdout, stderr };
 }

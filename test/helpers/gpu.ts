@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect } from 'vitest';
 import { Engine, type EngineOptions } from '../../src/engine.ts';
 
-export const gpuRequired = process.env.CI === 'true' || process.env.CI === '1' || process.env.WEBGPU_RNN_REQUIRE_GPU === '1';
+export const gpuRequired =
+  process.env.CI === 'true' || process.env.CI === '1' || process.env.WEBGPU_RNN_REQUIRE_GPU === '1';
 
 /** The adapter the GPU suites run on (WEBGPU_RNN_ADAPTER; unset: auto). */
 export const testAdapter = process.env.WEBGPU_RNN_ADAPTER || 'auto';
@@ -34,7 +35,9 @@ export async function describeGpu(
   if (typeof made === 'string') {
     if (gpuRequired) {
       describe(name, () => {
-        throw new Error(`GPU tests are required here (CI or WEBGPU_RNN_REQUIRE_GPU=1) but WebGPU adapter "${testAdapter}" is unavailable: ${made}`);
+        throw new Error(
+          `GPU tests are required here (CI or WEBGPU_RNN_REQUIRE_GPU=1) but WebGPU adapter "${testAdapter}" is unavailable: ${made}`,
+        );
       });
       return;
     }

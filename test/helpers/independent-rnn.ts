@@ -93,7 +93,12 @@ export interface IndependentResult {
  * Loss, gradients and outputs of `model` on nested inputs (N × T_n × I) and targets (N × O for output `last`,
  * N × T_n × O for `all`), by forward-mode dual numbers over every parameter.
  */
-export function independentLossAndGrads(model: ModelJSON, inputs: number[][][], targets: number[][] | number[][][], truncation = Infinity): IndependentResult {
+export function independentLossAndGrads(
+  model: ModelJSON,
+  inputs: number[][][],
+  targets: number[][] | number[][][],
+  truncation = Infinity,
+): IndependentResult {
   const { inputSize: I, hiddenSize: H, outputSize: O, weights } = model;
   const cell = model.cell ?? 'elman';
   const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1; // gate rows per hidden unit
@@ -117,8 +122,22 @@ export function independentLossAndGrads(model: ModelJSON, inputs: number[][][], 
   const outputs: number[] = [];
   let minAbsZ = Infinity;
   // Row q's input part Wx[q]·x (+ bx[q] for gated cells) and recurrent part Wh[q]·h (+ bh[q] for gated cells).
-  const xPart = (q: number, x: number[]): Dual => add(sum(x.map((xi, i) => scale(Wx[q][i], xi)), P), G > 1 ? bx[q] : constant(0, P));
-  const hPart = (q: number, h: Dual[]): Dual => add(sum(h.map((hk, k) => mul(Wh[q][k], hk)), P), G > 1 ? bh[q] : constant(0, P));
+  const xPart = (q: number, x: number[]): Dual =>
+    add(
+      sum(
+        x.map((xi, i) => scale(Wx[q][i], xi)),
+        P,
+      ),
+      G > 1 ? bx[q] : constant(0, P),
+    );
+  const hPart = (q: number, h: Dual[]): Dual =>
+    add(
+      sum(
+        h.map((hk, k) => mul(Wh[q][k], hk)),
+        P,
+      ),
+      G > 1 ? bh[q] : constant(0, P),
+    );
 
   inputs.forEach((seq, n) => {
     let h: Dual[] = Array.from({ length: H }, (_, j) => constant(model.h0 ? model.h0[j] : 0, P));
@@ -149,7 +168,19 @@ export function independentLossAndGrads(model: ModelJSON, inputs: number[][][], 
         });
       } else {
         h = Array.from({ length: H }, (_, j) => {
-          const z = add(add(sum(x.map((xi, i) => scale(Wx[j][i], xi)), P), sum(h.map((hk, k) => mul(Wh[j][k], hk)), P)), bh[j]);
+          const z = add(
+            add(
+              sum(
+                x.map((xi, i) => scale(Wx[j][i], xi)),
+                P,
+              ),
+              sum(
+                h.map((hk, k) => mul(Wh[j][k], hk)),
+                P,
+              ),
+            ),
+            bh[j],
+          );
           minAbsZ = Math.min(minAbsZ, Math.abs(z.v));
           return act(model.activation, z);
         });
@@ -158,7 +189,13 @@ export function independentLossAndGrads(model: ModelJSON, inputs: number[][][], 
       if (!emits) return;
       const target = model.output === 'all' ? (targets as number[][][])[n][t] : (targets as number[][])[n];
       for (let o = 0; o < O; o++) {
-        const y = add(sum(h.map((hj, j) => mul(Wy[o][j], hj)), P), by[o]);
+        const y = add(
+          sum(
+            h.map((hj, j) => mul(Wy[o][j], hj)),
+            P,
+          ),
+          by[o],
+        );
         outputs.push(y.v);
         const r = add(y, constant(-target[o], P));
         loss = add(loss, mul(r, r));
@@ -166,5 +203,10 @@ export function independentLossAndGrads(model: ModelJSON, inputs: number[][][], 
     });
   });
 
-  return { loss: loss.v, grads: Float64Array.from(loss.d), outputs: Float64Array.from(outputs), minAbsPreactivation: minAbsZ };
+  return {
+    loss: loss.v,
+    grads: Float64Array.from(loss.d),
+    outputs: Float64Array.from(outputs),
+    minAbsPreactivation: minAbsZ,
+  };
 }

@@ -14,7 +14,8 @@ interface TimerWindow {
 export async function startPageTimer(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as TimerWindow;
-    const src = 'const t=[];const id=setInterval(()=>t.push(performance.timeOrigin+performance.now()),10);onmessage=()=>{clearInterval(id);t.push(performance.timeOrigin+performance.now());postMessage(t);};';
+    const src =
+      'const t=[];const id=setInterval(()=>t.push(performance.timeOrigin+performance.now()),10);onmessage=()=>{clearInterval(id);t.push(performance.timeOrigin+performance.now());postMessage(t);};';
     const worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
     const ticks = [performance.timeOrigin + performance.now()];
     const id = window.setInterval(() => ticks.push(performance.timeOrigin + performance.now()), 50);

@@ -26,7 +26,8 @@ export interface CaseShape {
 
 const mat = (rng: Rng, rows: number, cols: number, lo: number, hi: number): number[][] =>
   Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.uniform(lo, hi)));
-const vec = (rng: Rng, n: number, lo: number, hi: number): number[] => Array.from({ length: n }, () => rng.uniform(lo, hi));
+const vec = (rng: Rng, n: number, lo: number, hi: number): number[] =>
+  Array.from({ length: n }, () => rng.uniform(lo, hi));
 
 /** A random model with moderate weights (the recurrence neither explodes nor dies over ~10 steps). */
 export function randomModelJSON(rng: Rng, s: CaseShape): ModelJSON {
@@ -80,9 +81,15 @@ export interface CaseData {
 }
 
 /** Random inputs in [−1, 1] and targets in [−1, 1] for sequences of the given lengths. */
-export function randomData(rng: Rng, m: { inputSize: number; outputSize: number; output: OutputMode }, lengths: number[]): CaseData {
+export function randomData(
+  rng: Rng,
+  m: { inputSize: number; outputSize: number; output: OutputMode },
+  lengths: number[],
+): CaseData {
   const inputs = lengths.map((T) => mat(rng, T, m.inputSize, -1, 1));
   const targets =
-    m.output === 'last' ? lengths.map(() => vec(rng, m.outputSize, -1, 1)) : lengths.map((T) => mat(rng, T, m.outputSize, -1, 1));
+    m.output === 'last'
+      ? lengths.map(() => vec(rng, m.outputSize, -1, 1))
+      : lengths.map((T) => mat(rng, T, m.outputSize, -1, 1));
   return { inputs, targets };
 }

@@ -24,14 +24,22 @@ export function expectClose(actual: UnrollStudy, expected: UnrollStudy, tol?: { 
     for (const key of ['dPredicted', 'contributions'] as const) {
       const t = tol ?? gpuTolerance(actual.length, exp[key]);
       const c = compareArrays(row[key], exp[key], t);
-      if (!c.ok) throw new Error(`w2 = ${row.w2} ${key}: max rel ${c.maxRel}, first bad k = ${c.failures[0]}: ${row[key][c.failures[0]]} vs ${exp[key][c.failures[0]]}`);
+      if (!c.ok)
+        throw new Error(
+          `w2 = ${row.w2} ${key}: max rel ${c.maxRel}, first bad k = ${c.failures[0]}: ${row[key][c.failures[0]]} vs ${exp[key][c.failures[0]]}`,
+        );
     }
     const t = tol ?? gpuTolerance(actual.length, [exp.predicted]);
     expect(compareArrays([row.predicted], [exp.predicted], t).ok).toBe(true);
   });
 }
 
-export async function engineDw1(activation: Activation, w2: number, xs: ArrayLike<number>, target: number): Promise<number> {
+export async function engineDw1(
+  activation: Activation,
+  w2: number,
+  xs: ArrayLike<number>,
+  target: number,
+): Promise<number> {
   const cpu = await Engine.create({ backend: 'cpu' });
   const r = await cpu.run(
     scalarModel({ w1: Math.fround(1.8), b1: 0, w2, w3: Math.fround(1.1), b2: 0 }, activation),

@@ -7,6 +7,7 @@ export function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what
   expect(gpu.length).toBe(cpu.length);
   for (let k = 0; k < cpu.length; k++) {
     const tol = 1e-4 * Math.max(1, Math.abs(cpu[k]));
-    if (!(Math.abs(gpu[k] - cpu[k]) <= tol)) expect.fail(`${what}[${k}]: gpu ${gpu[k]} vs cpu ${cpu[k]} (tolerance ${tol})`);
+    if (!(Math.abs(gpu[k] - cpu[k]) <= tol))
+      expect.fail(`${what}[${k}]: gpu ${gpu[k]} vs cpu ${cpu[k]} (tolerance ${tol})`);
   }
 }

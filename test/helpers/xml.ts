@@ -13,7 +13,12 @@ const ENTITY = /&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g;
 function checkText(s: string, where: string): string {
   const stripped = s.replace(ENTITY, '');
   if (/[<&]/.test(stripped)) throw new Error(`${where}: stray < or & in ${JSON.stringify(s.slice(0, 60))}`);
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 export function parseXml(text: string): XmlElement {

@@ -5,7 +5,15 @@
 
 import { Command, Option } from 'commander';
 import { formatMarkdown, formatText, cellLine } from '../../benchmark/format.ts';
-import { machineInfo, nodePeers, parsePeers, PEER_IDS, selectAdapter, versions, writeTextAtomic } from '../../benchmark/node-env.ts';
+import {
+  machineInfo,
+  nodePeers,
+  parsePeers,
+  PEER_IDS,
+  selectAdapter,
+  versions,
+  writeTextAtomic,
+} from '../../benchmark/node-env.ts';
 import { ADAPTER_CHOICES, type AdapterChoice } from '../../benchmark/adapters.ts';
 import { runBench } from '../../benchmark/run.ts';
 import { parseWorkloads, WORKLOAD_IDS } from '../../benchmark/workloads.ts';
@@ -36,15 +44,41 @@ interface BenchCliOptions {
 export function register(program: Command, io: CliIO): void {
   program
     .command('bench')
-    .description('benchmark: sequence-steps/s of forward and forward+BPTT on WebGPU against the CPU reference and TensorFlow.js, in one run')
-    .option('--workloads <list>', `comma-separated: ${WORKLOAD_IDS.join(', ')} (or h<H>) (default: all four; --quick: seed,h16)`)
+    .description(
+      'benchmark: sequence-steps/s of forward and forward+BPTT on WebGPU against the CPU reference and TensorFlow.js, in one run',
+    )
+    .option(
+      '--workloads <list>',
+      `comma-separated: ${WORKLOAD_IDS.join(', ')} (or h<H>) (default: all four; --quick: seed,h16)`,
+    )
     .option('--n <sequences>', 'sequences per batch (default 65536; --quick: 1024)', positiveInt())
     .option('--t <steps>', 'steps per sequence (default 64; --quick: 16)', positiveInt(4096))
-    .option('--repeats <k>', 'timed runs after the warm-up; the median is reported (default 5; --quick: 2)', positiveInt(1000))
-    .option('--peers <list>', `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')}`, PEER_IDS.join(','))
-    .option('--budget <seconds>', 'time each peer may spend per workload and phase; slower ones are cut off and estimated (default 30; --quick: 5)', positiveSeconds)
-    .addOption(new Option('--strategy <name>', "our engine's kernel strategy").choices(STRATEGY_CHOICES).default('auto'))
-    .addOption(new Option('--adapter <name>', 'the WebGPU adapter: auto, swiftshader, lavapipe or hardware (the run stops if another one comes)').choices(ADAPTER_CHOICES).default('auto'))
+    .option(
+      '--repeats <k>',
+      'timed runs after the warm-up; the median is reported (default 5; --quick: 2)',
+      positiveInt(1000),
+    )
+    .option(
+      '--peers <list>',
+      `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')}`,
+      PEER_IDS.join(','),
+    )
+    .option(
+      '--budget <seconds>',
+      'time each peer may spend per workload and phase; slower ones are cut off and estimated (default 30; --quick: 5)',
+      positiveSeconds,
+    )
+    .addOption(
+      new Option('--strategy <name>', "our engine's kernel strategy").choices(STRATEGY_CHOICES).default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--adapter <name>',
+        'the WebGPU adapter: auto, swiftshader, lavapipe or hardware (the run stops if another one comes)',
+      )
+        .choices(ADAPTER_CHOICES)
+        .default('auto'),
+    )
     .option('--quick', 'a smoke test that runs in seconds (small sizes; no timing claims)')
     .option('--json <file>', 'write every figure, the machine, adapter and versions as JSON')
     .option('--markdown <file>', 'write the report as Markdown (tables with ratios, as in docs/benchmark-reports/)')
@@ -65,10 +99,15 @@ export function register(program: Command, io: CliIO): void {
       if (selected) io.err(`bench: --adapter ${o.adapter}: ${selected}\n`);
       const { peers, unavailable } = await nodePeers(peerIds, [o.strategy]);
       for (const p of unavailable) io.err(`bench: ${p.id}: unavailable: ${p.reason}\n`);
-      const report = await runBench(config, peers, { machine: machineInfo(), versions: versions(), unavailable }, {
-        onCell: (c) => io.err(`bench: ${cellLine(c)}\n`),
-        onNote: (t) => io.err(`bench: ${t}\n`),
-      });
+      const report = await runBench(
+        config,
+        peers,
+        { machine: machineInfo(), versions: versions(), unavailable },
+        {
+          onCell: (c) => io.err(`bench: ${cellLine(c)}\n`),
+          onNote: (t) => io.err(`bench: ${t}\n`),
+        },
+      );
       const command = [
         'npx webgpu-rnn bench',
         `--workloads ${report.config.workloads.join(',')}`,
@@ -77,7 +116,9 @@ export function register(program: Command, io: CliIO): void {
         o.strategy !== 'auto' ? `--strategy ${o.strategy}` : '',
         o.adapter !== 'auto' ? `--adapter ${o.adapter}` : '',
         quick ? '--quick' : '',
-      ].filter(Boolean).join(' ');
+      ]
+        .filter(Boolean)
+        .join(' ');
       if (o.json) writeTextAtomic(o.json, JSON.stringify({ ...report, command }, null, 2) + '\n');
       if (o.markdown) writeTextAtomic(o.markdown, formatMarkdown(report, command));
       await io.out(formatText(report));

@@ -4,7 +4,17 @@
 
 import { basename, extname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { addingData, csvData, parseCsv, seedData, sineData, splitData, type ColumnRef, type DataSet, type SplitMode } from '../../data/index.ts';
+import {
+  addingData,
+  csvData,
+  parseCsv,
+  seedData,
+  sineData,
+  splitData,
+  type ColumnRef,
+  type DataSet,
+  type SplitMode,
+} from '../../data/index.ts';
 import { InputError } from '../../errors.ts';
 import { readModelFile, readTextFile } from '../../io/files.ts';
 import { MAX_ARRAY_VALUES } from '../../io/rnnb.ts';
@@ -45,25 +55,63 @@ export interface DataCliOptions {
 /** --data and its companions. */
 export function addDataOptions(cmd: Command, { split = true }: { split?: boolean } = {}): Command {
   cmd
-    .option('--data <set>', 'seed (the notes\' toy stock data), sine (noisy sine, next value), adding (the adding problem), or a CSV file', 'seed')
-    .option('--column <names>', 'CSV: the column(s) to read, by header name or number from 1, comma-separated (several give I > 1; default: all)')
-    .option('--window <T>', `CSV: window length (default 8); sine and adding: sequence length (default 16 and 20); at most ${LIMITS.maxSteps}`, integer(1, LIMITS.maxSteps))
+    .option(
+      '--data <set>',
+      "seed (the notes' toy stock data), sine (noisy sine, next value), adding (the adding problem), or a CSV file",
+      'seed',
+    )
+    .option(
+      '--column <names>',
+      'CSV: the column(s) to read, by header name or number from 1, comma-separated (several give I > 1; default: all)',
+    )
+    .option(
+      '--window <T>',
+      `CSV: window length (default 8); sine and adding: sequence length (default 16 and 20); at most ${LIMITS.maxSteps}`,
+      integer(1, LIMITS.maxSteps),
+    )
     .option('--horizon <k>', 'CSV: predict the next k values', integer(1, LIMITS.maxOutputSize), 1)
     .option('--samples <n>', 'sine and adding: number of sequences', integer(1, 1 << 24), 256)
     .option('--noise <sigma>', 'sine: standard deviation of the noise', number('nonNegative'), 0.05)
     .option('--data-seed <n>', 'sine and adding: seed of the generated data', integer(-0x80000000, 0xffffffff), 1);
   if (!split) return cmd;
   return cmd
-    .addOption(new Option('--validation <fraction>', 'hold out this fraction of the sequences for a validation loss (train on a CSV series: of the rows, before the test part)').argParser(fraction))
-    .addOption(new Option('--split <how>', 'validation split: time (the last fraction; honest for windows of one series) or random (seeded)').choices(['time', 'random']).default('time'));
+    .addOption(
+      new Option(
+        '--validation <fraction>',
+        'hold out this fraction of the sequences for a validation loss (train on a CSV series: of the rows, before the test part)',
+      ).argParser(fraction),
+    )
+    .addOption(
+      new Option(
+        '--split <how>',
+        'validation split: time (the last fraction; honest for windows of one series) or random (seeded)',
+      )
+        .choices(['time', 'random'])
+        .default('time'),
+    );
 }
 
 /** The forecasting options of `train` on a CSV series: --time-column, --test, --normalize. */
 export function addSeriesOptions(cmd: Command): Command {
   return cmd
-    .option('--time-column <name>', 'CSV: the time column (dates or years: skipped as a value), by name or number from 1, or none (default: detected by its header or values)')
-    .addOption(new Option('--test <fraction>', 'CSV: hold out the last fraction of the rows as the test part (after the validation part)').argParser(fraction))
-    .addOption(new Option('--normalize <kind>', 'CSV: normalise each column, fitted on the training rows only: zscore, minmax or none (saved in the model)').choices(['none', 'zscore', 'minmax']).default('none'));
+    .option(
+      '--time-column <name>',
+      'CSV: the time column (dates or years: skipped as a value), by name or number from 1, or none (default: detected by its header or values)',
+    )
+    .addOption(
+      new Option(
+        '--test <fraction>',
+        'CSV: hold out the last fraction of the rows as the test part (after the validation part)',
+      ).argParser(fraction),
+    )
+    .addOption(
+      new Option(
+        '--normalize <kind>',
+        'CSV: normalise each column, fitted on the training rows only: zscore, minmax or none (saved in the model)',
+      )
+        .choices(['none', 'zscore', 'minmax'])
+        .default('none'),
+    );
 }
 
 /** The data set named by --data (a CSV file is read and cut into windows). */
@@ -72,14 +120,18 @@ export function loadData(o: DataCliOptions): DataSet {
   const isCsv = extname(name).toLowerCase() === '.csv';
   if (!isCsv && o.column !== undefined) throw new InputError('--column', 'applies to CSV data only');
   if (!isCsv && o.horizon !== 1) throw new InputError('--horizon', 'applies to CSV data only');
-  if (name === 'seed' && o.window !== undefined) throw new InputError('--window', "the seed data has fixed sequences ([1, 0.5] and [0, 0.5])");
+  if (name === 'seed' && o.window !== undefined)
+    throw new InputError('--window', 'the seed data has fixed sequences ([1, 0.5] and [0, 0.5])');
   if (name === 'seed') return seedData();
   if (name === 'sine' || name === 'adding') {
     // Checked before anything is drawn: the whole data set is one array of --samples × --window × I values.
     const T = o.window ?? (name === 'sine' ? 16 : 20);
     const values = o.samples * T * (name === 'sine' ? 1 : 2);
     if (values > MAX_ARRAY_VALUES) {
-      throw new InputError('--samples', `${o.samples} sequences of ${T} steps (--window) need ${values} input values, more than one array can hold (${MAX_ARRAY_VALUES})`);
+      throw new InputError(
+        '--samples',
+        `${o.samples} sequences of ${T} steps (--window) need ${values} input values, more than one array can hold (${MAX_ARRAY_VALUES})`,
+      );
     }
   }
   if (name === 'sine') return sineData({ count: o.samples, length: o.window ?? 16, seed: o.dataSeed, noise: o.noise });
@@ -91,7 +143,14 @@ export function loadData(o: DataCliOptions): DataSet {
     ?.split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '');
-  return csvData(readTextFile(name, 'CSV', ''), { columns, timeColumn: timeColumnRef(o.timeColumn), window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
+  return csvData(readTextFile(name, 'CSV', ''), {
+    columns,
+    timeColumn: timeColumnRef(o.timeColumn),
+    window: o.window ?? 8,
+    horizon: o.horizon,
+    source: name,
+    name: basename(name),
+  });
 }
 
 function timeColumnRef(v: string | undefined): ColumnRef | 'auto' | 'none' {
@@ -107,12 +166,20 @@ const isCsvName = (name: string): boolean => extname(name).toLowerCase() === '.c
  */
 export function loadSeriesData(o: DataCliOptions, fixed?: Pick<Model, 'series' | 'normalization'>): ForecastSplit {
   const name = o.data;
-  if (o.split === 'random') throw new InputError('--split', 'a CSV series is split by time (training, then validation, then test rows); random splits would let training see the future');
+  if (o.split === 'random')
+    throw new InputError(
+      '--split',
+      'a CSV series is split by time (training, then validation, then test rows); random splits would let training see the future',
+    );
   const columns: ColumnRef[] | undefined = o.column
     ?.split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '');
-  const series = parseCsv(readTextFile(name, 'CSV', ''), { columns, timeColumn: timeColumnRef(o.timeColumn), source: name });
+  const series = parseCsv(readTextFile(name, 'CSV', ''), {
+    columns,
+    timeColumn: timeColumnRef(o.timeColumn),
+    source: name,
+  });
   const normalize = o.normalize === undefined || o.normalize === 'none' ? null : o.normalize;
   return forecastSplit(series, {
     window: o.window ?? 8,
@@ -132,7 +199,10 @@ export function isCsvData(o: DataCliOptions): boolean {
 }
 
 /** The data set and, with --validation, its split (by time or seeded). */
-export function loadSplitData(o: DataCliOptions, seed: number): { data: DataSet; train: DataSet['batch']; validation: DataSet['batch'] | null; dropped: number } {
+export function loadSplitData(
+  o: DataCliOptions,
+  seed: number,
+): { data: DataSet; train: DataSet['batch']; validation: DataSet['batch'] | null; dropped: number } {
   const data = loadData(o);
   if (o.validation === undefined) return { data, train: data.batch, validation: null, dropped: 0 };
   const s = splitData(data, { fraction: o.validation, mode: o.split, seed });
@@ -156,28 +226,51 @@ export interface ModelCliOptions {
 
 /** --recurrent-init (train): how the recurrent matrix Wh starts. */
 export function recurrentInitOption(): Option {
-  return new Option('--recurrent-init <how>', 'the recurrent matrix Wh, per gate block (H×H): uniform (in [-s, s], as the rest), xavier (Glorot uniform) or orthogonal').choices(RECURRENT_INITS).default('uniform');
+  return new Option(
+    '--recurrent-init <how>',
+    'the recurrent matrix Wh, per gate block (H×H): uniform (in [-s, s], as the rest), xavier (Glorot uniform) or orthogonal',
+  )
+    .choices(RECURRENT_INITS)
+    .default('uniform');
 }
 
 export function addModelOptions(cmd: Command, what: string): Command {
   return cmd
     .option('--init <model>', `start from this model JSON file (or a preset name: statquest) instead of ${what}`)
     .addOption(cellOption())
-    .option('--hidden <H>', 'hidden units (default: what the data set suggests; 1 for seed)', integer(1, LIMITS.maxHiddenSize))
-    .addOption(new Option('--activation <name>', 'Elman: relu, tanh or identity (default: the data set\'s suggestion; relu for seed); LSTM and GRU: tanh').choices(ACTIVATIONS))
+    .option(
+      '--hidden <H>',
+      'hidden units (default: what the data set suggests; 1 for seed)',
+      integer(1, LIMITS.maxHiddenSize),
+    )
+    .addOption(
+      new Option(
+        '--activation <name>',
+        "Elman: relu, tanh or identity (default: the data set's suggestion; relu for seed); LSTM and GRU: tanh",
+      ).choices(ACTIVATIONS),
+    )
     .option('--scale <s>', 'random initial weights are uniform in [-s, s]', number('positive'), 1)
-    .option('--seed <n>', 'seed of the random initial weights and of the mini-batch shuffle', integer(-0x80000000, 0xffffffff), 1);
+    .option(
+      '--seed <n>',
+      'seed of the random initial weights and of the mini-batch shuffle',
+      integer(-0x80000000, 0xffffffff),
+      1,
+    );
 }
 
 /** --cell: the recurrent cell of the model the command builds (elman, lstm or gru). */
 export function cellOption(): Option {
-  return new Option('--cell <name>', 'the recurrent cell: elman (default), lstm or gru (PyTorch\'s nn.LSTM and nn.GRU)').choices(CELL_NAMES);
+  return new Option(
+    '--cell <name>',
+    "the recurrent cell: elman (default), lstm or gru (PyTorch's nn.LSTM and nn.GRU)",
+  ).choices(CELL_NAMES);
 }
 
 /** The model shape for a data set: the data's I, O and output mode, --cell, --hidden and --activation or the suggestion. */
 export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   if (o.init) {
-    if (o.hidden !== undefined || o.activation !== undefined || o.cell !== undefined) throw new InputError('--init', '--cell, --hidden and --activation come from the --init model; leave them out');
+    if (o.hidden !== undefined || o.activation !== undefined || o.cell !== undefined)
+      throw new InputError('--init', '--cell, --hidden and --activation come from the --init model; leave them out');
     return modelFromJSON(readModelFile(o.init));
   }
   const s = data.suggest;
@@ -185,7 +278,11 @@ export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   // LSTM and GRU take tanh only (their gates are σ and tanh); zeroModel says so for any other --activation.
   const activation = o.activation ?? (cell === 'elman' ? s.activation : 'tanh');
   try {
-    return zeroModel(cell, { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output }, activation);
+    return zeroModel(
+      cell,
+      { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output },
+      activation,
+    );
   } catch (e) {
     if (e instanceof InputError && e.field === 'activation') throw new InputError('--activation', e.reason);
     throw e;
@@ -198,7 +295,10 @@ export function initialModel(o: ModelCliOptions, data: DataSet): { model: Model;
   if (o.init) return { model: base, how: `from ${printable(o.init)}` };
   const init = o.recurrentInit ?? 'uniform';
   const wh = init === 'uniform' ? '' : `, Wh ${init}`;
-  return { model: initialWeights(base, o.seed, o.scale, init), how: `random, uniform in [-${o.scale}, ${o.scale}]${wh}, seed ${o.seed}` };
+  return {
+    model: initialWeights(base, o.seed, o.scale, init),
+    how: `random, uniform in [-${o.scale}, ${o.scale}]${wh}, seed ${o.seed}`,
+  };
 }
 
 export interface TrainCliOptions {
@@ -214,18 +314,44 @@ export interface TrainCliOptions {
   weightDecay?: number;
 }
 
-export function addTrainOptions(cmd: Command, defaults: { optimizer: 'sgd' | 'adam'; lr: number; steps: number } = { optimizer: DEFAULT_OPTIMIZER.kind, lr: DEFAULT_OPTIMIZER.lr, steps: DEFAULT_STEPS }): Command {
+export function addTrainOptions(
+  cmd: Command,
+  defaults: { optimizer: 'sgd' | 'adam'; lr: number; steps: number } = {
+    optimizer: DEFAULT_OPTIMIZER.kind,
+    lr: DEFAULT_OPTIMIZER.lr,
+    steps: DEFAULT_STEPS,
+  },
+): Command {
   return cmd
-    .addOption(new Option('--optimizer <name>', 'sgd (with --momentum) or adam').choices(['sgd', 'adam']).default(defaults.optimizer))
+    .addOption(
+      new Option('--optimizer <name>', 'sgd (with --momentum) or adam')
+        .choices(['sgd', 'adam'])
+        .default(defaults.optimizer),
+    )
     .option('--lr <rate>', 'learning rate (> 0)', number('positive'), defaults.lr)
     .option('--momentum <m>', 'SGD momentum in [0, 1)', number('nonNegative'))
     .option('--steps <n>', 'optimizer steps', integer(1, 2 ** 31 - 1), defaults.steps)
-    .option('--batch-size <n>', 'sequences per mini-batch, drawn in a seeded shuffle (default: the whole data set every step)', integer(1, 0xffffffff))
+    .option(
+      '--batch-size <n>',
+      'sequences per mini-batch, drawn in a seeded shuffle (default: the whole data set every step)',
+      integer(1, 0xffffffff),
+    )
     .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:GAMMA or cosine[:MIN_LR]', 'constant')
     .option('--loss-threshold <ssr>', 'stop early once the loss (SSR) is at most this', number('nonNegative'))
     .option('--clip-norm <c>', 'clip the gradient to this global L2 norm', number('positive'))
-    .addOption(new Option('--loss <kind>', 'the loss minimised and reported: ssr (sum of squared residuals) or mean (per target value)').choices(['ssr', 'mean']).default('ssr'))
-    .option('--weight-decay <lambda>', 'L2 weight decay: adds lambda·θ to the gradient (after clipping)', number('nonNegative'));
+    .addOption(
+      new Option(
+        '--loss <kind>',
+        'the loss minimised and reported: ssr (sum of squared residuals) or mean (per target value)',
+      )
+        .choices(['ssr', 'mean'])
+        .default('ssr'),
+    )
+    .option(
+      '--weight-decay <lambda>',
+      'L2 weight decay: adds lambda·θ to the gradient (after clipping)',
+      number('nonNegative'),
+    );
 }
 
 export function parseSchedule(v: string): Schedule {
@@ -240,8 +366,10 @@ export function parseSchedule(v: string): Schedule {
 
 /** TrainOptions from the CLI options. */
 export function trainOptionsFrom(o: TrainCliOptions, seed: number): TrainOptions {
-  if (o.momentum !== undefined && o.optimizer !== 'sgd') throw new InputError('--momentum', 'applies to --optimizer sgd only');
-  if (o.momentum !== undefined && !(o.momentum < 1)) throw new InputError('--momentum', `must be in [0, 1), got ${o.momentum}`);
+  if (o.momentum !== undefined && o.optimizer !== 'sgd')
+    throw new InputError('--momentum', 'applies to --optimizer sgd only');
+  if (o.momentum !== undefined && !(o.momentum < 1))
+    throw new InputError('--momentum', `must be in [0, 1), got ${o.momentum}`);
   let schedule: Schedule;
   try {
     schedule = parseSchedule(o.schedule);
@@ -250,7 +378,8 @@ export function trainOptionsFrom(o: TrainCliOptions, seed: number): TrainOptions
     throw e;
   }
   return {
-    optimizer: o.optimizer === 'sgd' ? { kind: 'sgd', lr: o.lr, momentum: o.momentum ?? 0 } : { kind: 'adam', lr: o.lr },
+    optimizer:
+      o.optimizer === 'sgd' ? { kind: 'sgd', lr: o.lr, momentum: o.momentum ?? 0 } : { kind: 'adam', lr: o.lr },
     steps: o.steps,
     schedule,
     batchSize: o.batchSize,
@@ -264,7 +393,10 @@ export function trainOptionsFrom(o: TrainCliOptions, seed: number): TrainOptions
 
 /** One line describing the optimizer settings. */
 export function optimizerText(t: TrainOptions): string {
-  const opt = t.optimizer.kind === 'sgd' ? `SGD lr ${t.optimizer.lr}${t.optimizer.momentum ? `, momentum ${t.optimizer.momentum}` : ''}` : `Adam lr ${t.optimizer.lr}`;
+  const opt =
+    t.optimizer.kind === 'sgd'
+      ? `SGD lr ${t.optimizer.lr}${t.optimizer.momentum ? `, momentum ${t.optimizer.momentum}` : ''}`
+      : `Adam lr ${t.optimizer.lr}`;
   const sch = t.schedule && t.schedule.kind !== 'constant' ? `, ${t.schedule.kind} schedule` : '';
   const batch = t.batchSize ? `mini-batches of ${t.batchSize} (seed ${t.seed})` : 'full batch';
   const lossName = t.loss === 'mean' ? 'mean loss' : 'SSR';
@@ -279,10 +411,19 @@ export function optimizerText(t: TrainOptions): string {
 export { outputKind, writeOutputs } from '../io.ts';
 
 /** Progress for a training run (src/cli/progress.ts): on a terminal a line with loss and rate, else a line every few seconds. */
-export function trainProgress(io: CliIO, label: string, steps: number, showLoss = true): { onProgress: NonNullable<TrainOptions['onProgress']>; done(): void } {
+export function trainProgress(
+  io: CliIO,
+  label: string,
+  steps: number,
+  showLoss = true,
+): { onProgress: NonNullable<TrainOptions['onProgress']>; done(): void } {
   const progress = startProgress(io, label, steps, { unit: 'steps', lines: true });
   return {
-    onProgress: (p) => progress.update(p.step, `${showLoss ? `loss ${p.loss.toPrecision(4)}, ` : ''}${Math.round(p.stepsPerSecond).toLocaleString('en-US')} steps/s`),
+    onProgress: (p) =>
+      progress.update(
+        p.step,
+        `${showLoss ? `loss ${p.loss.toPrecision(4)}, ` : ''}${Math.round(p.stepsPerSecond).toLocaleString('en-US')} steps/s`,
+      ),
     done: () => progress.done(),
   };
 }

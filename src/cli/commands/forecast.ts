@@ -8,7 +8,14 @@ import type { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { offsetsFromLengths, type Batch } from '../../batch.ts';
 import { parseCsv, slidingWindows, type TimeSeries } from '../../data/csv.ts';
-import { denormalize, forecastErrors, forecastSplit, naiveForecast, normalizeSeries, type SeriesInfo } from '../../data/series.ts';
+import {
+  denormalize,
+  forecastErrors,
+  forecastSplit,
+  naiveForecast,
+  normalizeSeries,
+  type SeriesInfo,
+} from '../../data/series.ts';
 import type { Engine } from '../../engine.ts';
 import { InputError } from '../../errors.ts';
 import { readDataFile, readModelFile, readTextFile } from '../../io/files.ts';
@@ -26,8 +33,13 @@ export const MAX_FORECAST_STEPS = 100_000;
 /** A model fitted to a series, or an InputError naming --model. */
 function seriesModel(path: string): Model & { series: SeriesInfo } {
   const m = modelFromJSON(readModelFile(path));
-  if (!m.series) throw new InputError('--model', `${printable(path)} was not trained on a CSV series (it has no "series"); train it with --data FILE.csv`);
-  if (m.output !== 'last') throw new InputError('--model', `forecasting needs a model with output "last", got "${m.output}"`);
+  if (!m.series)
+    throw new InputError(
+      '--model',
+      `${printable(path)} was not trained on a CSV series (it has no "series"); train it with --data FILE.csv`,
+    );
+  if (m.output !== 'last')
+    throw new InputError('--model', `forecasting needs a model with output "last", got "${m.output}"`);
   return m as Model & { series: SeriesInfo };
 }
 
@@ -57,7 +69,8 @@ function warnOutOfRange(io: CliIO, m: Model & { series: SeriesInfo }, series: Ti
     const hi = m.series.max[c];
     const span = Math.max(hi - lo, Math.abs(hi), Math.abs(lo), 1e-12);
     let worst = NaN;
-    for (const x of v) if (x > hi + span || x < lo - span) worst = Number.isNaN(worst) || Math.abs(x) > Math.abs(worst) ? x : worst;
+    for (const x of v)
+      if (x > hi + span || x < lo - span) worst = Number.isNaN(worst) || Math.abs(x) > Math.abs(worst) ? x : worst;
     if (!Number.isNaN(worst)) {
       io.err(
         `webgpu-rnn: warning: ${printable(source)}: column "${series.names[c]}" has values far outside the model's training range [${num(lo)}, ${num(hi)}] (e.g. ${num(worst)}), and the model has no normalisation; its predictions there are extrapolations\n`,
@@ -81,15 +94,32 @@ function futureLabels(times: string[] | null, count: number): string[] {
  * Rolls the model forward `steps` rows past the end of `normalized`: each call predicts `horizon` rows from the last
  * `window` rows, which are appended (the last call keeps only the rows still needed). Returns rows × columns, normalised.
  */
-export async function rollForward(engine: Engine, model: Model, normalized: TimeSeries, window: number, horizon: number, steps: number): Promise<Float64Array[]> {
+export async function rollForward(
+  engine: Engine,
+  model: Model,
+  normalized: TimeSeries,
+  window: number,
+  horizon: number,
+  steps: number,
+): Promise<Float64Array[]> {
   const C = normalized.values.length;
   const cols = normalized.values.map((v) => Array.from(v.subarray(v.length - window)));
   const out = Array.from({ length: C }, () => new Float64Array(steps));
   const lengths = Uint32Array.of(window);
-  for (let done = 0; done < steps; ) {
+  for (let done = 0; done < steps;) {
     const inputs = new Float64Array(window * C);
-    for (let t = 0; t < window; t++) for (let c = 0; c < C; c++) inputs[t * C + c] = cols[c][cols[c].length - window + t];
-    const batch: Batch = { count: 1, inputSize: C, outputSize: model.outputSize, output: 'last', lengths, offsets: offsetsFromLengths(lengths), inputs, targets: null };
+    for (let t = 0; t < window; t++)
+      for (let c = 0; c < C; c++) inputs[t * C + c] = cols[c][cols[c].length - window + t];
+    const batch: Batch = {
+      count: 1,
+      inputSize: C,
+      outputSize: model.outputSize,
+      output: 'last',
+      lengths,
+      offsets: offsetsFromLengths(lengths),
+      inputs,
+      targets: null,
+    };
     const y = await outputsOf(engine, model, batch, 'forecast');
     for (let j = 0; j < horizon && done < steps; j++, done++) {
       for (let c = 0; c < C; c++) {
@@ -127,11 +157,20 @@ const fmt = (x: number): string => String(+x.toPrecision(10));
 export function registerForecast(program: Command, io: CliIO): void {
   program
     .command('forecast')
-    .description('roll a model trained on a CSV series K steps past its end; prints the forecast in the series\' units and the test error beside the naive last-value forecast')
-    .requiredOption('--model <file>', 'a model trained with train --data FILE.csv (its series, window, horizon and normalisation)')
-    .requiredOption('--data <file.csv>', 'the series (the model\'s columns, by name)')
-    .requiredOption('--steps <K>', `steps to forecast past the end of the series (1 to ${MAX_FORECAST_STEPS})`, integer(1, MAX_FORECAST_STEPS))
-    .option('--time-column <name>', 'the time column (default: the model\'s), or none')
+    .description(
+      "roll a model trained on a CSV series K steps past its end; prints the forecast in the series' units and the test error beside the naive last-value forecast",
+    )
+    .requiredOption(
+      '--model <file>',
+      'a model trained with train --data FILE.csv (its series, window, horizon and normalisation)',
+    )
+    .requiredOption('--data <file.csv>', "the series (the model's columns, by name)")
+    .requiredOption(
+      '--steps <K>',
+      `steps to forecast past the end of the series (1 to ${MAX_FORECAST_STEPS})`,
+      integer(1, MAX_FORECAST_STEPS),
+    )
+    .option('--time-column <name>', "the time column (default: the model's), or none")
     .addOption(backendOption())
     .option('--out <file>', 'write the forecast as .csv or .json')
     .option('--svg <file.svg>', 'plot the series and the forecast')
@@ -139,60 +178,128 @@ export function registerForecast(program: Command, io: CliIO): void {
     .action(async (o: ForecastOptions) => {
       const outKind = outputKind(o.out, '--out', ['csv', 'json'] as const);
       outputKind(o.svg, '--svg', ['svg'] as const);
-      if (extname(o.data).toLowerCase() !== '.csv') throw new InputError('--data', `expected a .csv file, got "${o.data}"`);
+      if (extname(o.data).toLowerCase() !== '.csv')
+        throw new InputError('--data', `expected a .csv file, got "${o.data}"`);
       const m = seriesModel(o.model);
       const info = m.series;
       const series = readModelSeries(o.data, m, o.timeColumn);
       warnOutOfRange(io, m, series, o.data);
       const C = info.columns.length;
-      if (series.length < info.window) throw new InputError('--data', `the series has ${series.length} rows, fewer than the model's window (${info.window})`, o.data);
+      if (series.length < info.window)
+        throw new InputError(
+          '--data',
+          `the series has ${series.length} rows, fewer than the model's window (${info.window})`,
+          o.data,
+        );
       const result = await withEngine(o.backend, io, async (engine) => {
         // The test part as the model was trained (the same split and normalisation): its error, and the naive one's.
-        let test: { windows: number; from: number; model: { mae: number; rmse: number }; naive: { mae: number; rmse: number } } | null = null;
+        let test: {
+          windows: number;
+          from: number;
+          model: { mae: number; rmse: number };
+          naive: { mae: number; rmse: number };
+        } | null = null;
         if (info.test > 0) {
-          const fs = forecastSplit(series, { window: info.window, horizon: info.horizon, validation: info.validation, test: info.test, normalize: null, fixed: m.normalization ?? null, source: o.data });
+          const fs = forecastSplit(series, {
+            window: info.window,
+            horizon: info.horizon,
+            validation: info.validation,
+            test: info.test,
+            normalize: null,
+            fixed: m.normalization ?? null,
+            source: o.data,
+          });
           if (fs.test) {
             const b = fs.test.batch;
             const pred = denormalize(await outputsOf(engine, m, b, o.data), m.normalization, C);
             const actual = denormalize(b.targets!, m.normalization, C);
-            const naive = denormalize(naiveForecast(b.inputs, b.count, info.window, C, info.horizon), m.normalization, C);
-            test = { windows: b.count, from: fs.b, model: forecastErrors(pred, actual), naive: forecastErrors(naive, actual) };
+            const naive = denormalize(
+              naiveForecast(b.inputs, b.count, info.window, C, info.horizon),
+              m.normalization,
+              C,
+            );
+            test = {
+              windows: b.count,
+              from: fs.b,
+              model: forecastErrors(pred, actual),
+              naive: forecastErrors(naive, actual),
+            };
           }
         }
         const normalized = m.normalization ? normalizeSeries(series, m.normalization) : series;
         const future = await rollForward(engine, m, normalized, info.window, info.horizon, o.steps);
-        const values = future.map((v, c) => denormalize(v, m.normalization ? { ...m.normalization, offset: [m.normalization.offset[c]], scale: [m.normalization.scale[c]] } : null, 1));
+        const values = future.map((v, c) =>
+          denormalize(
+            v,
+            m.normalization
+              ? { ...m.normalization, offset: [m.normalization.offset[c]], scale: [m.normalization.scale[c]] }
+              : null,
+            1,
+          ),
+        );
         return { backend: engine.backend, adapter: engine.adapter, test, values };
       });
       const labels = futureLabels(series.times, o.steps);
       const rows = labels.map((t, k) => [t, ...result.values.map((v) => v[k])] as [string, ...number[]]);
       const timeName = series.timeColumn ?? 'step';
       const files: { path: string; text: string }[] = [];
-      const forecastJson = rows.map(([t, ...v]) => ({ [timeName]: t, ...Object.fromEntries(info.columns.map((c, i) => [c, v[i]])) }));
+      const forecastJson = rows.map(([t, ...v]) => ({
+        [timeName]: t,
+        ...Object.fromEntries(info.columns.map((c, i) => [c, v[i]])),
+      }));
       if (o.out) {
         files.push({
           path: o.out,
-          text: outKind === 'json' ? jsonText(forecastJson) + '\n' : [[timeName, ...info.columns].map(csvCell).join(','), ...rows.map(([t, ...v]) => [csvCell(t), ...v.map(fmt)].join(','))].join('\n') + '\n',
+          text:
+            outKind === 'json'
+              ? jsonText(forecastJson) + '\n'
+              : [
+                  [timeName, ...info.columns].map(csvCell).join(','),
+                  ...rows.map(([t, ...v]) => [csvCell(t), ...v.map(fmt)].join(',')),
+                ].join('\n') + '\n',
         });
       }
-      if (o.svg) files.push({ path: o.svg, text: forecastSvg(series, result.values, info, result.test?.from ?? null, basename(o.data)) });
+      if (o.svg)
+        files.push({
+          path: o.svg,
+          text: forecastSvg(series, result.values, info, result.test?.from ?? null, basename(o.data)),
+        });
       writeOutputs(files);
       if (o.json) {
-        await io.out(jsonText({ backend: result.backend, adapter: result.adapter, columns: info.columns, window: info.window, horizon: info.horizon, normalization: m.normalization?.kind ?? null, test: result.test, forecast: forecastJson, files: files.map((f) => f.path) }) + '\n');
+        await io.out(
+          jsonText({
+            backend: result.backend,
+            adapter: result.adapter,
+            columns: info.columns,
+            window: info.window,
+            horizon: info.horizon,
+            normalization: m.normalization?.kind ?? null,
+            test: result.test,
+            forecast: forecastJson,
+            files: files.map((f) => f.path),
+          }) + '\n',
+        );
         return;
       }
       const L: string[] = [];
       L.push(`backend   ${result.backend}, adapter ${result.adapter}`);
-      L.push(`model     ${m.cell ?? 'elman'} H=${m.hiddenSize}, window ${info.window}, horizon ${info.horizon}, ${m.normalization ? `${m.normalization.kind} normalisation` : 'no normalisation'}`);
+      L.push(
+        `model     ${m.cell ?? 'elman'} H=${m.hiddenSize}, window ${info.window}, horizon ${info.horizon}, ${m.normalization ? `${m.normalization.kind} normalisation` : 'no normalisation'}`,
+      );
       L.push(`series    ${printable(o.data)}: ${series.length} rows of ${info.columns.join(', ')}`);
       if (result.test) {
         const t = result.test;
         L.push(`test      rows ${t.from + 1}–${series.length}: ${t.windows} windows, in the series' units`);
         L.push(`          model         MAE ${num(t.model.mae)}   RMSE ${num(t.model.rmse)}`);
         L.push(`          naive (last)  MAE ${num(t.naive.mae)}   RMSE ${num(t.naive.rmse)}`);
-        L.push(`          the model ${t.model.rmse < t.naive.rmse ? 'beats' : 'does not beat'} the naive last-value forecast (RMSE ${((1 - t.model.rmse / t.naive.rmse) * 100).toFixed(1)} % lower)`);
+        L.push(
+          `          the model ${t.model.rmse < t.naive.rmse ? 'beats' : 'does not beat'} the naive last-value forecast (RMSE ${((1 - t.model.rmse / t.naive.rmse) * 100).toFixed(1)} % lower)`,
+        );
       } else L.push('test      none (the model was trained without --test)');
-      L.push('', `forecast, ${o.steps} step${o.steps === 1 ? '' : 's'} past the end (each window fed the model's own predictions):`);
+      L.push(
+        '',
+        `forecast, ${o.steps} step${o.steps === 1 ? '' : 's'} past the end (each window fed the model's own predictions):`,
+      );
       L.push([timeName, ...info.columns].join('\t'));
       for (const [t, ...v] of rows) L.push([t, ...v.map((x) => num(x))].join('\t'));
       for (const f of files) L.push(`wrote ${printable(f.path)}`);
@@ -201,10 +308,15 @@ export function registerForecast(program: Command, io: CliIO): void {
 
   program
     .command('predict')
-    .description('predictions for every window of a CSV series (or every sequence of a data file), in the data\'s own units')
-    .requiredOption('--model <file>', 'a model JSON file (with a normalisation, the data is in the series\' units)')
-    .requiredOption('--data <file>', 'a CSV series (the model\'s columns; every window of its window length), or a data file (.json, .rnnb)')
-    .option('--time-column <name>', 'CSV: the time column (default: the model\'s), or none')
+    .description(
+      "predictions for every window of a CSV series (or every sequence of a data file), in the data's own units",
+    )
+    .requiredOption('--model <file>', "a model JSON file (with a normalisation, the data is in the series' units)")
+    .requiredOption(
+      '--data <file>',
+      "a CSV series (the model's columns; every window of its window length), or a data file (.json, .rnnb)",
+    )
+    .option('--time-column <name>', "CSV: the time column (default: the model's), or none")
     .addOption(backendOption())
     .option('--out <file>', 'write the predictions as .csv or .json')
     .option('--json', 'print the predictions as JSON')
@@ -222,46 +334,96 @@ export function registerForecast(program: Command, io: CliIO): void {
         const series = readModelSeries(o.data, m as Model & { series: SeriesInfo }, o.timeColumn);
         warnOutOfRange(io, m as Model & { series: SeriesInfo }, series, o.data);
         const normalized = n ? normalizeSeries(series, n) : series;
-        if (series.length < info.window) throw new InputError('--data', `the series has ${series.length} rows, fewer than the model's window (${info.window})`, o.data);
+        if (series.length < info.window)
+          throw new InputError(
+            '--data',
+            `the series has ${series.length} rows, fewer than the model's window (${info.window})`,
+            o.data,
+          );
         // Every window, including the last ones whose targets lie past the end (their actual values are empty).
-        const full = info.window + info.horizon <= series.length ? slidingWindows(normalized, { window: info.window, horizon: info.horizon, source: o.data }).batch : null;
+        const full =
+          info.window + info.horizon <= series.length
+            ? slidingWindows(normalized, { window: info.window, horizon: info.horizon, source: o.data }).batch
+            : null;
         const N = series.length - info.window + 1;
         const lengths = new Uint32Array(N).fill(info.window);
         const C = info.columns.length;
         const inputs = new Float64Array(N * info.window * C);
-        for (let w = 0; w < N; w++) for (let t = 0; t < info.window; t++) for (let c = 0; c < C; c++) inputs[(w * info.window + t) * C + c] = normalized.values[c][w + t];
-        batch = { count: N, inputSize: C, outputSize: m.outputSize, output: 'last', lengths, offsets: offsetsFromLengths(lengths), inputs, targets: null };
-        labels = Array.from({ length: N }, (_, w) => series.times?.[w + info.window] ?? (w + info.window < series.length ? String(w + info.window + 1) : `+${w + info.window - series.length + 1}`));
+        for (let w = 0; w < N; w++)
+          for (let t = 0; t < info.window; t++)
+            for (let c = 0; c < C; c++) inputs[(w * info.window + t) * C + c] = normalized.values[c][w + t];
+        batch = {
+          count: N,
+          inputSize: C,
+          outputSize: m.outputSize,
+          output: 'last',
+          lengths,
+          offsets: offsetsFromLengths(lengths),
+          inputs,
+          targets: null,
+        };
+        labels = Array.from(
+          { length: N },
+          (_, w) =>
+            series.times?.[w + info.window] ??
+            (w + info.window < series.length ? String(w + info.window + 1) : `+${w + info.window - series.length + 1}`),
+        );
         if (full) {
           actual = new Float64Array(N * m.outputSize).fill(NaN);
           actual.set(denormalize(full.targets!, n, C));
         }
       } else {
         const b = readDataFile(o.data, m);
-        const inputs = Float64Array.from(b.inputs, (x, k) => (n ? (x - n.offset[k % b.inputSize]) / n.scale[k % b.inputSize] : x));
+        const inputs = Float64Array.from(b.inputs, (x, k) =>
+          n ? (x - n.offset[k % b.inputSize]) / n.scale[k % b.inputSize] : x,
+        );
         batch = { ...b, inputs, targets: null };
         labels = Array.from({ length: b.count }, (_, k) => String(k));
         actual = b.targets && b.output === 'last' ? Float64Array.from(b.targets) : null;
       }
-      const result = await withEngine(o.backend, io, async (engine) => ({ backend: engine.backend, adapter: engine.adapter, outputs: await outputsOf(engine, m, batch, o.data) }));
+      const result = await withEngine(o.backend, io, async (engine) => ({
+        backend: engine.backend,
+        adapter: engine.adapter,
+        outputs: await outputsOf(engine, m, batch, o.data),
+      }));
       const C = names.length;
       const pred = denormalize(result.outputs, n, C);
       const O = m.outputSize;
       const per = m.output === 'all' ? null : O;
-      const outName = (k: number): string => (m.series ? `${names[k % C]}${m.series.horizon > 1 ? `+${Math.floor(k / C) + 1}` : ''}` : `output ${k + 1}`);
-      const header = [isCsv ? (m.series?.timeColumn ?? 'row') : 'sequence', ...Array.from({ length: O }, (_, k) => outName(k)), ...(actual ? Array.from({ length: O }, (_, k) => `actual ${outName(k)}`) : [])];
+      const outName = (k: number): string =>
+        m.series ? `${names[k % C]}${m.series.horizon > 1 ? `+${Math.floor(k / C) + 1}` : ''}` : `output ${k + 1}`;
+      const header = [
+        isCsv ? (m.series?.timeColumn ?? 'row') : 'sequence',
+        ...Array.from({ length: O }, (_, k) => outName(k)),
+        ...(actual ? Array.from({ length: O }, (_, k) => `actual ${outName(k)}`) : []),
+      ];
       const rowsOut: (string | number | null)[][] = [];
       if (per) {
         for (let w = 0; w < batch.count; w++) {
-          rowsOut.push([labels[w], ...Array.from(pred.subarray(w * O, (w + 1) * O)), ...(actual ? Array.from(actual.subarray(w * O, (w + 1) * O), (x) => (Number.isNaN(x) ? null : x)) : [])]);
+          rowsOut.push([
+            labels[w],
+            ...Array.from(pred.subarray(w * O, (w + 1) * O)),
+            ...(actual ? Array.from(actual.subarray(w * O, (w + 1) * O), (x) => (Number.isNaN(x) ? null : x)) : []),
+          ]);
         }
       } else {
         // output "all": one row per step of every sequence.
         header[0] = 'sequence:step';
-        for (let s = 0; s < batch.count; s++) for (let t = 0; t < batch.lengths[s]; t++) rowsOut.push([`${s}:${t}`, ...Array.from(pred.subarray((batch.offsets[s] + t) * O, (batch.offsets[s] + t + 1) * O))]);
+        for (let s = 0; s < batch.count; s++)
+          for (let t = 0; t < batch.lengths[s]; t++)
+            rowsOut.push([
+              `${s}:${t}`,
+              ...Array.from(pred.subarray((batch.offsets[s] + t) * O, (batch.offsets[s] + t + 1) * O)),
+            ]);
       }
       const asJson = { backend: result.backend, adapter: result.adapter, columns: header, rows: rowsOut };
-      const csvText = [header.map(csvCell).join(','), ...rowsOut.map((r) => r.map((x) => (x === null ? '' : typeof x === 'number' ? fmt(x) : csvCell(x))).join(','))].join('\n') + '\n';
+      const csvText =
+        [
+          header.map(csvCell).join(','),
+          ...rowsOut.map((r) =>
+            r.map((x) => (x === null ? '' : typeof x === 'number' ? fmt(x) : csvCell(x))).join(','),
+          ),
+        ].join('\n') + '\n';
       if (o.out) writeOutputs([{ path: o.out, text: outKind === 'json' ? jsonText(asJson) + '\n' : csvText }]);
       if (o.json) await io.out(jsonText(asJson) + '\n');
       else if (o.out) await io.out(`${rowsOut.length} predictions (${result.backend}); wrote ${printable(o.out)}\n`);
@@ -270,7 +432,13 @@ export function registerForecast(program: Command, io: CliIO): void {
 }
 
 /** The series (every column) and its forecast, dashed, against the row (or the numeric time). */
-function forecastSvg(series: TimeSeries, future: Float64Array[], info: SeriesInfo, testFrom: number | null, name: string): string {
+function forecastSvg(
+  series: TimeSeries,
+  future: Float64Array[],
+  info: SeriesInfo,
+  testFrom: number | null,
+  name: string,
+): string {
   const L = series.length;
   const times = series.times?.map(Number);
   const numeric = !!times && times.every(Number.isFinite);
@@ -282,6 +450,10 @@ function forecastSvg(series: TimeSeries, future: Float64Array[], info: SeriesInf
     { label: `${c} forecast`, x: fx, y: Float64Array.from([series.values[i][L - 1], ...future[i]]), dashed: true },
   ]);
   const title = `${name}: ${info.columns.join(', ')} and a ${future[0].length}-step forecast${testFrom !== null ? ` (test rows from ${numeric ? times![testFrom] : testFrom + 1})` : ''}`;
-  return linePlotSvg({ series: lines, xLabel: numeric ? (series.timeColumn ?? 'time') : 'row', yLabel: info.columns.join(', '), title });
+  return linePlotSvg({
+    series: lines,
+    xLabel: numeric ? (series.timeColumn ?? 'time') : 'row',
+    yLabel: info.columns.join(', '),
+    title,
+  });
 }
-

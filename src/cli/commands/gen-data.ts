@@ -28,8 +28,17 @@ export function registerGenData(program: Command, io: CliIO): void {
     .requiredOption('--model <file>', 'model JSON file, or a preset name (statquest)')
     .requiredOption('--count <n>', 'number of sequences', integer(1, 0xffffffff))
     .option('--min-length <n>', `shortest sequence (at most ${LIMITS.maxSteps} steps)`, integer(1, LIMITS.maxSteps), 1)
-    .option('--max-length <n>', `longest sequence (at most ${LIMITS.maxSteps}; default: the larger of --min-length and 10)`, integer(1, LIMITS.maxSteps))
-    .option('--seed <n>', 'random seed (32-bit; the same seed gives the same data)', integer(-0x80000000, 0xffffffff), 1)
+    .option(
+      '--max-length <n>',
+      `longest sequence (at most ${LIMITS.maxSteps}; default: the larger of --min-length and 10)`,
+      integer(1, LIMITS.maxSteps),
+    )
+    .option(
+      '--seed <n>',
+      'random seed (32-bit; the same seed gives the same data)',
+      integer(-0x80000000, 0xffffffff),
+      1,
+    )
     .option('--no-targets', 'inputs only (for forward runs)')
     .requiredOption('--out <file>', 'output file: .json (data JSON) or .rnnb (binary); written atomically')
     .option('--json', 'print a summary as JSON')
@@ -37,16 +46,26 @@ export function registerGenData(program: Command, io: CliIO): void {
       const format = dataFormatOf(o.out);
       if (!format) throw new InputError('--out', `must end in .json or .rnnb, got "${o.out}"`);
       const maxLen = o.maxLength ?? Math.max(o.minLength, 10);
-      if (maxLen < o.minLength) throw new InputError('--max-length', `must be at least --min-length (${o.minLength}), got ${maxLen}`);
+      if (maxLen < o.minLength)
+        throw new InputError('--max-length', `must be at least --min-length (${o.minLength}), got ${maxLen}`);
       const model = readModelFile(o.model);
       // The smallest data set these options can draw must fit the readers (the drawn one is checked again).
       const minSteps = o.count * o.minLength;
-      const minValues = Math.max(minSteps * model.inputSize, o.targets ? (model.output === 'last' ? o.count : minSteps) * model.outputSize : 0);
+      const minValues = Math.max(
+        minSteps * model.inputSize,
+        o.targets ? (model.output === 'last' ? o.count : minSteps) * model.outputSize : 0,
+      );
       if (minValues > MAX_ARRAY_VALUES) {
-        throw new InputError('--count', `${o.count} sequences of at least ${o.minLength} steps hold at least ${minValues} values, more than a reader can hold in one array (${MAX_ARRAY_VALUES})`);
+        throw new InputError(
+          '--count',
+          `${o.count} sequences of at least ${o.minLength} steps hold at least ${minValues} values, more than a reader can hold in one array (${MAX_ARRAY_VALUES})`,
+        );
       }
       if (format === 'json' && 2 * minValues > MAX_TEXT_BYTES) {
-        throw new InputError('--count', `${o.count} sequences of at least ${o.minLength} steps take more than ${MAX_TEXT_BYTES} bytes as JSON, more than the JSON reader accepts: use .rnnb`);
+        throw new InputError(
+          '--count',
+          `${o.count} sequences of at least ${o.minLength} steps take more than ${MAX_TEXT_BYTES} bytes as JSON, more than the JSON reader accepts: use .rnnb`,
+        );
       }
       const opts = {
         count: o.count,

@@ -13,10 +13,21 @@ export function registerGrad(program: Command, io: CliIO): void {
     .requiredOption('--model <file>', 'model JSON file, or a preset name (statquest)')
     .requiredOption('--data <file>', 'data file with targets (.json or .rnnb)')
     .addOption(backendOption())
-    .option('--json', 'print {"backend","adapter","loss","grads":{"Wx","Wh","bh","Wy","by"},"gradNorm","clipped","outputs"?} as JSON')
+    .option(
+      '--json',
+      'print {"backend","adapter","loss","grads":{"Wx","Wh","bh","Wy","by"},"gradNorm","clipped","outputs"?} as JSON',
+    )
     .option('--outputs', 'also print the predictions')
-    .option('--truncate <k>', 'truncated BPTT: detach the hidden state every k steps (k ≥ 1; default: full BPTT)', integer(1))
-    .option('--clip-norm <c>', 'clip the gradient by global norm: scale it to norm c when its norm exceeds c (c > 0)', number('positive'))
+    .option(
+      '--truncate <k>',
+      'truncated BPTT: detach the hidden state every k steps (k ≥ 1; default: full BPTT)',
+      integer(1),
+    )
+    .option(
+      '--clip-norm <c>',
+      'clip the gradient by global norm: scale it to norm c when its norm exceeds c (c > 0)',
+      number('positive'),
+    )
     .addOption(strategyOption())
     .addOption(memoryBudgetOption())
     .action((o: RunCommandOptions) => runModel('grad', o, io));

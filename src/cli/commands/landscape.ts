@@ -62,7 +62,8 @@ function parseGrid(v: string): [number, number] {
   if (!m) throw new InputError('--grid', `expected N or NxM (grid points along x and y), got "${v}"`);
   const nx = Number(m[1]);
   const ny = m[2] === undefined ? nx : Number(m[2]);
-  for (const n of [nx, ny]) if (!(n >= 2 && n <= 4096)) throw new InputError('--grid', `grid points per axis must be from 2 to 4096, got ${n}`);
+  for (const n of [nx, ny])
+    if (!(n >= 2 && n <= 4096)) throw new InputError('--grid', `grid points per axis must be from 2 to 4096, got ${n}`);
   return [nx, ny];
 }
 
@@ -75,7 +76,12 @@ interface CheckResult {
 }
 
 /** Evaluates `n` grid points (a fixed, evenly strided sample plus the corners) with the float64 CPU engine. */
-async function checkPoints(r: LandscapeResult, model: Model, batch: Parameters<typeof lossLandscape>[2], n: number): Promise<CheckResult> {
+async function checkPoints(
+  r: LandscapeResult,
+  model: Model,
+  batch: Parameters<typeof lossLandscape>[2],
+  n: number,
+): Promise<CheckResult> {
   const nx = r.x.length;
   const ny = r.y.length;
   const total = nx * ny;
@@ -122,20 +128,31 @@ async function checkPoints(r: LandscapeResult, model: Model, batch: Parameters<t
 function gridCsv(r: LandscapeResult): string {
   const lines = [`${r.xName},${r.yName},ssr`];
   const nx = r.x.length;
-  for (let iy = 0; iy < r.y.length; iy++) for (let ix = 0; ix < nx; ix++) {
-    const v = r.losses[iy * nx + ix];
-    lines.push(`${r.x[ix]},${r.y[iy]},${Number.isFinite(v) ? v : ''}`);
-  }
+  for (let iy = 0; iy < r.y.length; iy++)
+    for (let ix = 0; ix < nx; ix++) {
+      const v = r.losses[iy * nx + ix];
+      lines.push(`${r.x[ix]},${r.y[iy]},${Number.isFinite(v) ? v : ''}`);
+    }
   return lines.join('\n') + '\n';
 }
 
 export function registerLandscape(program: Command, io: CliIO): void {
-  const cmd = program.command('landscape').description('the loss (SSR) over a grid of two parameters, the others fixed; CSV/JSON and an SVG heatmap');
+  const cmd = program
+    .command('landscape')
+    .description('the loss (SSR) over a grid of two parameters, the others fixed; CSV/JSON and an SVG heatmap');
   cmd
     .option('--model <model>', 'model JSON file or preset name (its other parameters stay fixed; default statquest)')
     .addOption(cellOption().conflicts('model'))
-    .option('--hidden <H>', 'with --cell: hidden units of the random model (default: what the data set suggests)', integer(1, LIMITS.maxHiddenSize))
-    .option('--x <param>', 'parameter along x: w1, b1, w2, w3, b2 (1-1-1 Elman models) or Wx[0][0], Wh[1][0], bh[0], bx[2] (LSTM, GRU), … or an index', 'w1')
+    .option(
+      '--hidden <H>',
+      'with --cell: hidden units of the random model (default: what the data set suggests)',
+      integer(1, LIMITS.maxHiddenSize),
+    )
+    .option(
+      '--x <param>',
+      'parameter along x: w1, b1, w2, w3, b2 (1-1-1 Elman models) or Wx[0][0], Wh[1][0], bh[0], bx[2] (LSTM, GRU), … or an index',
+      'w1',
+    )
     .option('--y <param>', 'parameter along y', 'w2')
     .option('--range <min:max>', 'range of both parameters', parseInterval, [-3, 3] as [number, number])
     .option('--x-range <min:max>', 'range of the x parameter (default --range)', parseInterval)
@@ -143,11 +160,19 @@ export function registerLandscape(program: Command, io: CliIO): void {
     .option('--grid <n>', 'grid points per axis: N, or NxM for x by y', '512');
   addDataOptions(cmd, { split: false });
   cmd
-    .option('--path', 'overlay gradient descent over the two parameters (others fixed) from the model\'s values or --path-start')
+    .option(
+      '--path',
+      "overlay gradient descent over the two parameters (others fixed) from the model's values or --path-start",
+    )
     .option('--path-start <x,y>', 'where the path starts (values of the x and y parameters)');
   addTrainOptions(cmd, { optimizer: 'sgd', lr: 0.05, steps: 300 });
   cmd
-    .option('--seed <n>', 'seed of the mini-batch shuffle of the path (and, with --cell, of the random model)', integer(-0x80000000, 0xffffffff), 1)
+    .option(
+      '--seed <n>',
+      'seed of the mini-batch shuffle of the path (and, with --cell, of the random model)',
+      integer(-0x80000000, 0xffffffff),
+      1,
+    )
     .option('--check <n>', 'evaluate n grid points with the float64 CPU reference and compare', integer(0, 1 << 20), 0)
     .addOption(backendOption())
     .option('--out <file>', 'the grid: .csv (x, y, ssr per line) or .json')
@@ -160,10 +185,19 @@ export function registerLandscape(program: Command, io: CliIO): void {
       const [xmin, xmax] = o.xRange ?? o.range;
       const [ymin, ymax] = o.yRange ?? o.range;
       const data = loadData({ ...o, validation: undefined, split: 'time' });
-      if (o.hidden !== undefined && !o.cell) throw new InputError('--hidden', 'applies with --cell only (a --model file has its own shape)');
+      if (o.hidden !== undefined && !o.cell)
+        throw new InputError('--hidden', 'applies with --cell only (a --model file has its own shape)');
       // --cell: a random model of that cell (uniform in [-1, 1], seed --seed) in the data set's suggested shape.
       let model = o.cell
-        ? randomPopulation(zeroModel(o.cell, { ...data.suggest, hiddenSize: o.hidden ?? data.suggest.hiddenSize }, o.cell === 'elman' ? data.suggest.activation : 'tanh'), 1, o.seed)[0]
+        ? randomPopulation(
+            zeroModel(
+              o.cell,
+              { ...data.suggest, hiddenSize: o.hidden ?? data.suggest.hiddenSize },
+              o.cell === 'elman' ? data.suggest.activation : 'tanh',
+            ),
+            1,
+            o.seed,
+          )[0]
         : modelFromJSON(readModelFile(o.model ?? 'statquest'));
       const xIndex = resolveParam(model, o.x, '--x');
       const yIndex = resolveParam(model, o.y, '--y');
@@ -171,7 +205,11 @@ export function registerLandscape(program: Command, io: CliIO): void {
       if (!o.path && o.pathStart) throw new InputError('--path-start', 'needs --path');
       if (o.pathStart) {
         const parts = o.pathStart.split(',').map((s) => Number(s.trim()));
-        if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v)) || o.pathStart.split(',').some((s) => s.trim() === '')) {
+        if (
+          parts.length !== 2 ||
+          parts.some((v) => !Number.isFinite(v)) ||
+          o.pathStart.split(',').some((s) => s.trim() === '')
+        ) {
           throw new InputError('--path-start', `expected two numbers x,y, got "${o.pathStart}"`);
         }
         const params = model.params.slice();
@@ -181,13 +219,21 @@ export function registerLandscape(program: Command, io: CliIO): void {
       }
       const batch = data.batch;
       const { r, check } = await withEngine(o.backend, io, async (engine) => {
-        const r = await lossLandscape(engine, model, batch, { param: o.x, min: xmin, max: xmax, steps: nx }, { param: o.y, min: ymin, max: ymax, steps: ny }, o.path ? { path: topts } : {});
+        const r = await lossLandscape(
+          engine,
+          model,
+          batch,
+          { param: o.x, min: xmin, max: xmax, steps: nx },
+          { param: o.y, min: ymin, max: ymax, steps: ny },
+          o.path ? { path: topts } : {},
+        );
         const check = o.check > 0 ? await checkPoints(r, model, batch, o.check) : null;
         return { r, check };
       });
       // The minimum of the grid.
       let best = -1;
-      for (let k = 0; k < r.losses.length; k++) if (Number.isFinite(r.losses[k]) && (best < 0 || r.losses[k] < r.losses[best])) best = k;
+      for (let k = 0; k < r.losses.length; k++)
+        if (Number.isFinite(r.losses[k]) && (best < 0 || r.losses[k] < r.losses[best])) best = k;
       let nonFinite = 0;
       for (const v of r.losses) if (!Number.isFinite(v)) nonFinite++;
       const minimum = best < 0 ? null : { loss: r.losses[best], x: r.x[best % nx], y: r.y[Math.floor(best / nx)] };
@@ -201,7 +247,9 @@ export function registerLandscape(program: Command, io: CliIO): void {
               : JSON.stringify({
                   x: { param: r.xName, values: Array.from(r.x) },
                   y: { param: r.yName, values: Array.from(r.y) },
-                  ssr: Array.from({ length: ny }, (_, iy) => Array.from(r.losses.subarray(iy * nx, (iy + 1) * nx), (v) => (Number.isFinite(v) ? v : null))),
+                  ssr: Array.from({ length: ny }, (_, iy) =>
+                    Array.from(r.losses.subarray(iy * nx, (iy + 1) * nx), (v) => (Number.isFinite(v) ? v : null)),
+                  ),
                   path: r.path,
                 }) + '\n',
         });
@@ -230,7 +278,13 @@ export function registerLandscape(program: Command, io: CliIO): void {
             backend: r.backend,
             adapter: r.adapter,
             data: { name: data.name, description: data.description, count: batch.count },
-            model: { source: o.cell ? `random, seed ${o.seed}` : o.model ?? 'statquest', cell: model.cell ?? 'elman', inputSize: model.inputSize, hiddenSize: model.hiddenSize, outputSize: model.outputSize },
+            model: {
+              source: o.cell ? `random, seed ${o.seed}` : (o.model ?? 'statquest'),
+              cell: model.cell ?? 'elman',
+              inputSize: model.inputSize,
+              hiddenSize: model.hiddenSize,
+              outputSize: model.outputSize,
+            },
             x: { param: r.xName, min: xmin, max: xmax, steps: nx },
             y: { param: r.yName, min: ymin, max: ymax, steps: ny },
             points: nx * ny,
@@ -246,15 +300,24 @@ export function registerLandscape(program: Command, io: CliIO): void {
         const L: string[] = [];
         L.push(`backend    ${r.backend}, adapter ${r.adapter}`);
         L.push(`data       ${data.name}: ${data.description}`);
-        L.push(`model      ${o.cell ? `random (uniform in [-1, 1], seed ${o.seed})` : printable(o.model ?? 'statquest')}: I=${model.inputSize} H=${model.hiddenSize} O=${model.outputSize} ${cellText(model)}`);
+        L.push(
+          `model      ${o.cell ? `random (uniform in [-1, 1], seed ${o.seed})` : printable(o.model ?? 'statquest')}: I=${model.inputSize} H=${model.hiddenSize} O=${model.outputSize} ${cellText(model)}`,
+        );
         const alias = (name: string, given: string): string => (given !== name ? `${name} (${given})` : name);
-        L.push(`grid       ${alias(r.xName, o.x)} from ${xmin} to ${xmax} × ${alias(r.yName, o.y)} from ${ymin} to ${ymax}: ${nx}×${ny} = ${(nx * ny).toLocaleString('en-US')} points`);
-        L.push(`time       ${r.seconds.toFixed(2)} s (${Math.round((nx * ny) / Math.max(r.seconds, 1e-9)).toLocaleString('en-US')} points/s${o.path ? ', path included' : ''})`);
-        if (minimum) L.push(`minimum    SSR ${num(minimum.loss)} at ${o.x} = ${num(minimum.x)}, ${o.y} = ${num(minimum.y)}`);
+        L.push(
+          `grid       ${alias(r.xName, o.x)} from ${xmin} to ${xmax} × ${alias(r.yName, o.y)} from ${ymin} to ${ymax}: ${nx}×${ny} = ${(nx * ny).toLocaleString('en-US')} points`,
+        );
+        L.push(
+          `time       ${r.seconds.toFixed(2)} s (${Math.round((nx * ny) / Math.max(r.seconds, 1e-9)).toLocaleString('en-US')} points/s${o.path ? ', path included' : ''})`,
+        );
+        if (minimum)
+          L.push(`minimum    SSR ${num(minimum.loss)} at ${o.x} = ${num(minimum.x)}, ${o.y} = ${num(minimum.y)}`);
         if (nonFinite) L.push(`not finite ${nonFinite} points (overflow)`);
         if (r.path && r.path.length) {
           const a = r.path[0];
-          L.push(`path       ${optimizerText(topts)}: ${o.x}, ${o.y} = ${num(a.x)}, ${num(a.y)} (SSR ${num(a.loss)}) → ${num(pathEnd!.x)}, ${num(pathEnd!.y)} (SSR ${num(pathEnd!.loss)}), ${r.path.length} points`);
+          L.push(
+            `path       ${optimizerText(topts)}: ${o.x}, ${o.y} = ${num(a.x)}, ${num(a.y)} (SSR ${num(a.loss)}) → ${num(pathEnd!.x)}, ${num(pathEnd!.y)} (SSR ${num(pathEnd!.loss)}), ${r.path.length} points`,
+          );
         }
         if (check) {
           L.push(
@@ -264,6 +327,9 @@ export function registerLandscape(program: Command, io: CliIO): void {
         if (files.length) L.push('', ...files.map((f) => `wrote ${printable(f.path)}`));
         await io.out(L.join('\n') + '\n');
       }
-      if (check && check.failures > 0) throw new MismatchError(`landscape: ${check.failures} of ${check.points} checked grid points differ from the CPU reference beyond tolerance`);
+      if (check && check.failures > 0)
+        throw new MismatchError(
+          `landscape: ${check.failures} of ${check.points} checked grid points differ from the CPU reference beyond tolerance`,
+        );
     });
 }

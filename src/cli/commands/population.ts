@@ -72,7 +72,9 @@ export interface PopulationSummary {
 }
 
 export function summarize(r: PopulationReport, solvedBelow: number, near: number, scalar: boolean): PopulationSummary {
-  const finite = Array.from(r.finalLoss).filter(Number.isFinite).sort((a, b) => a - b);
+  const finite = Array.from(r.finalLoss)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   let solved = 0;
   let nearCount = 0;
   let nearSolved = 0;
@@ -115,7 +117,8 @@ export function lossBins(losses: ArrayLike<number>): Bins {
 /** A text histogram of final losses, one row per decade (values below 1e-12, exact zeros and non-finite apart). */
 export function textHistogram(b: Bins): string {
   const max = Math.max(1, b.below, ...b.counts);
-  const row = (label: string, n: number): string => `  ${label.padEnd(18)} ${String(n).padStart(7)} ${'#'.repeat(Math.round((50 * n) / max))}`;
+  const row = (label: string, n: number): string =>
+    `  ${label.padEnd(18)} ${String(n).padStart(7)} ${'#'.repeat(Math.round((50 * n) / max))}`;
   const lines: string[] = [];
   if (b.nonPositive) lines.push(row('exactly 0', b.nonPositive));
   lines.push(row(`below 1e${LOSS_FLOOR}`, b.below));
@@ -150,7 +153,16 @@ interface CheckResult {
   ok: boolean;
 }
 
-async function compareAlone(engine: Engine, r: PopulationReport, models: ReturnType<typeof randomPopulation>, picked: number[], batch: Parameters<typeof train>[2], opts: TrainOptions, tol: (a: number, b: number) => number, tolText: string): Promise<Comparison> {
+async function compareAlone(
+  engine: Engine,
+  r: PopulationReport,
+  models: ReturnType<typeof randomPopulation>,
+  picked: number[],
+  batch: Parameters<typeof train>[2],
+  opts: TrainOptions,
+  tol: (a: number, b: number) => number,
+  tolText: string,
+): Promise<Comparison> {
   let maxAbsDiff = 0;
   let agree = 0;
   let identical = 0;
@@ -167,15 +179,40 @@ async function compareAlone(engine: Engine, r: PopulationReport, models: ReturnT
 }
 
 /** Retrains `n` models (evenly spaced indices) one by one with `train`: on the population's backend, and on the CPU. */
-async function checkAlone(engine: Engine, r: PopulationReport, models: ReturnType<typeof randomPopulation>, batch: Parameters<typeof train>[2], opts: TrainOptions, n: number): Promise<CheckResult> {
+async function checkAlone(
+  engine: Engine,
+  r: PopulationReport,
+  models: ReturnType<typeof randomPopulation>,
+  batch: Parameters<typeof train>[2],
+  opts: TrainOptions,
+  n: number,
+): Promise<CheckResult> {
   const k = Math.min(n, r.count);
   const picked = Array.from({ length: k }, (_, i) => Math.floor((i * r.count) / k));
-  const sameBackend = await compareAlone(engine, r, models, picked, batch, opts, (a, b) => 1e-6 * Math.max(1, Math.abs(a), Math.abs(b)), '|Δ| ≤ 1e-6·max(1, |a|, |b|)');
+  const sameBackend = await compareAlone(
+    engine,
+    r,
+    models,
+    picked,
+    batch,
+    opts,
+    (a, b) => 1e-6 * Math.max(1, Math.abs(a), Math.abs(b)),
+    '|Δ| ≤ 1e-6·max(1, |a|, |b|)',
+  );
   let cpu: Comparison | null = null;
   if (engine.backend !== 'cpu') {
     const cpuEngine = await Engine.create({ backend: 'cpu' });
     try {
-      cpu = await compareAlone(cpuEngine, r, models, picked, batch, opts, (a, b) => 1e-4 + 1e-3 * Math.max(Math.abs(a), Math.abs(b)), '|Δ| ≤ 1e-4 + 1e-3·max(|a|, |b|)');
+      cpu = await compareAlone(
+        cpuEngine,
+        r,
+        models,
+        picked,
+        batch,
+        opts,
+        (a, b) => 1e-4 + 1e-3 * Math.max(Math.abs(a), Math.abs(b)),
+        '|Δ| ≤ 1e-4 + 1e-3·max(|a|, |b|)',
+      );
     } finally {
       cpuEngine.dispose();
     }
@@ -186,15 +223,27 @@ async function checkAlone(engine: Engine, r: PopulationReport, models: ReturnTyp
 export function registerPopulation(program: Command, io: CliIO): void {
   const cmd = program
     .command('population')
-    .description('train many copies of a network from random initial weights at once; the distribution of final losses');
+    .description(
+      'train many copies of a network from random initial weights at once; the distribution of final losses',
+    );
   cmd.option('--count <n>', 'number of models (≥ 1)', integer(1, 1 << 24), 10000);
   addDataOptions(cmd);
-  addModelOptions(cmd, 'the data set\'s suggested shape (weights are always random)');
+  addModelOptions(cmd, "the data set's suggested shape (weights are always random)");
   addTrainOptions(cmd);
   cmd
     .option('--solved <ssr>', 'a model counts as solved when its final SSR is below this', number('positive'), 1e-3)
-    .option('--near <tol>', "1-1-1 models: count those whose every weight is within tol of the notes' (w1=1.8, b1=0, w2=-0.5, w3=1.1, b2=0)", number('positive'), 0.1)
-    .option('--check <n>', 'retrain n sampled models one by one (same backend, and the float64 CPU) and compare final losses', integer(0, 1 << 20), 0)
+    .option(
+      '--near <tol>',
+      "1-1-1 models: count those whose every weight is within tol of the notes' (w1=1.8, b1=0, w2=-0.5, w3=1.1, b2=0)",
+      number('positive'),
+      0.1,
+    )
+    .option(
+      '--check <n>',
+      'retrain n sampled models one by one (same backend, and the float64 CPU) and compare final losses',
+      integer(0, 1 << 20),
+      0,
+    )
     .addOption(backendOption())
     .option('--svg <hist.svg>', 'histogram of the final losses')
     .option('--out <file>', 'per-model results: .csv (model, status, steps, final loss, weights) or .json')
@@ -210,7 +259,11 @@ export function registerPopulation(program: Command, io: CliIO): void {
         const progress = trainProgress(io, `population of ${o.count}`, topts.steps, false);
         let report: PopulationReport;
         try {
-          report = await trainPopulation(engine, models, batch, { ...topts, validation: validation ?? undefined, onProgress: progress.onProgress });
+          report = await trainPopulation(engine, models, batch, {
+            ...topts,
+            validation: validation ?? undefined,
+            onProgress: progress.onProgress,
+          });
         } finally {
           progress.done();
         }
@@ -218,26 +271,40 @@ export function registerPopulation(program: Command, io: CliIO): void {
         return { report, check };
       });
       // The notes' weights exist for their network only: a 1-1-1 Elman model.
-      const scalar = base.inputSize === 1 && base.hiddenSize === 1 && base.outputSize === 1 && (base.cell ?? 'elman') === 'elman';
+      const scalar =
+        base.inputSize === 1 && base.hiddenSize === 1 && base.outputSize === 1 && (base.cell ?? 'elman') === 'elman';
       const s = summarize(report, o.solved, o.near, scalar);
       const bins = lossBins(report.finalLoss);
-      const valSorted = report.validationLoss ? Array.from(report.validationLoss).filter(Number.isFinite).sort((a, b) => a - b) : null;
+      const valSorted = report.validationLoss
+        ? Array.from(report.validationLoss)
+            .filter(Number.isFinite)
+            .sort((a, b) => a - b)
+        : null;
       const valQ = valSorted ? QUANTILES.map((p) => ({ p, loss: quantile(valSorted, p) })) : null;
       const files: { path: string; text: string }[] = [];
       if (o.svg) {
         files.push({
           path: o.svg,
-          text: histogramSvg({ bins, xLabel: 'final loss (SSR)', yLabel: 'models', title: `${report.count} models on ${data.name}: final losses (${s.solved.count} below ${o.solved})` }),
+          text: histogramSvg({
+            bins,
+            xLabel: 'final loss (SSR)',
+            yLabel: 'models',
+            title: `${report.count} models on ${data.name}: final losses (${s.solved.count} below ${o.solved})`,
+          }),
         });
       }
       if (o.out) {
         const P = report.paramCount;
         const names = Array.from({ length: P }, (_, p) => paramName(base, p));
         if (outKind === 'csv') {
-          const rows = [`model,status,steps,diverged_at_step,final_loss${report.validationLoss ? ',validation_loss' : ''},${names.join(',')}`];
+          const rows = [
+            `model,status,steps,diverged_at_step,final_loss${report.validationLoss ? ',validation_loss' : ''},${names.join(',')}`,
+          ];
           for (let m = 0; m < report.count; m++) {
             const w = Array.from(report.params.subarray(m * P, (m + 1) * P), String).join(',');
-            rows.push(`${m},${report.status[m]},${report.stepsDone[m]},${report.divergedAtStep[m]},${report.finalLoss[m]}${report.validationLoss ? `,${report.validationLoss[m]}` : ''},${w}`);
+            rows.push(
+              `${m},${report.status[m]},${report.stepsDone[m]},${report.divergedAtStep[m]},${report.finalLoss[m]}${report.validationLoss ? `,${report.validationLoss[m]}` : ''},${w}`,
+            );
           }
           files.push({ path: o.out, text: rows.join('\n') + '\n' });
         } else {
@@ -267,15 +334,35 @@ export function registerPopulation(program: Command, io: CliIO): void {
           jsonText({
             backend: report.backend,
             adapter: report.adapter,
-            data: { name: data.name, description: data.description, train: batch.count, validation: validation?.count ?? 0 },
-            model: { cell: base.cell ?? 'elman', inputSize: base.inputSize, hiddenSize: base.hiddenSize, outputSize: base.outputSize, activation: base.activation, output: base.output },
+            data: {
+              name: data.name,
+              description: data.description,
+              train: batch.count,
+              validation: validation?.count ?? 0,
+            },
+            model: {
+              cell: base.cell ?? 'elman',
+              inputSize: base.inputSize,
+              hiddenSize: base.hiddenSize,
+              outputSize: base.outputSize,
+              activation: base.activation,
+              output: base.output,
+            },
             options: { ...topts, count: o.count, scale: o.scale },
             seconds: report.seconds,
             modelStepsPerSecond: rate,
             ...s,
             quantiles: s.quantiles.map((q) => ({ p: q.p, loss: Number.isFinite(q.loss) ? q.loss : null })),
-            validationQuantiles: valQ ? valQ.map((q) => ({ p: q.p, loss: Number.isFinite(q.loss) ? q.loss : null })) : null,
-            histogram: { log10Edges: bins.edges, counts: bins.counts, below: bins.below, zero: bins.nonPositive, nonFinite: bins.nonFinite },
+            validationQuantiles: valQ
+              ? valQ.map((q) => ({ p: q.p, loss: Number.isFinite(q.loss) ? q.loss : null }))
+              : null,
+            histogram: {
+              log10Edges: bins.edges,
+              counts: bins.counts,
+              below: bins.below,
+              zero: bins.nonPositive,
+              nonFinite: bins.nonFinite,
+            },
             check,
             files: files.map((f) => f.path),
           }) + '\n',
@@ -285,22 +372,36 @@ export function registerPopulation(program: Command, io: CliIO): void {
         const L: string[] = [];
         L.push(`backend     ${report.backend}, adapter ${report.adapter}`);
         L.push(`data        ${data.name}: ${data.description}`);
-        L.push(`models      ${report.count} × I=${base.inputSize} H=${base.hiddenSize} O=${base.outputSize} ${cellText(base)}, weights uniform in [-${o.scale}, ${o.scale}] (seed ${o.seed})`);
+        L.push(
+          `models      ${report.count} × I=${base.inputSize} H=${base.hiddenSize} O=${base.outputSize} ${cellText(base)}, weights uniform in [-${o.scale}, ${o.scale}] (seed ${o.seed})`,
+        );
         L.push(`optimizer   ${optimizerText(topts)}`);
         L.push(`time        ${report.seconds.toFixed(2)} s, ${Math.round(rate).toLocaleString('en-US')} model-steps/s`);
         L.push('');
         L.push(`final loss (SSR over the training set), quantiles of the ${s.finite} finite values:`);
-        L.push('  ' + s.quantiles.map((q) => `${q.p === 0 ? 'min' : q.p === 1 ? 'max' : `${q.p * 100}%`} ${num(q.loss)}`).join('   '));
+        L.push(
+          '  ' +
+            s.quantiles
+              .map((q) => `${q.p === 0 ? 'min' : q.p === 1 ? 'max' : `${q.p * 100}%`} ${num(q.loss)}`)
+              .join('   '),
+        );
         if (valQ) {
           L.push(`validation loss (SSR over the ${validation!.count} held-out sequences), quantiles:`);
-          L.push('  ' + valQ.map((q) => `${q.p === 0 ? 'min' : q.p === 1 ? 'max' : `${q.p * 100}%`} ${num(q.loss)}`).join('   '));
+          L.push(
+            '  ' +
+              valQ.map((q) => `${q.p === 0 ? 'min' : q.p === 1 ? 'max' : `${q.p * 100}%`} ${num(q.loss)}`).join('   '),
+          );
         }
         L.push('', 'histogram, one row per decade:', textHistogram(bins), '');
         L.push(`solved (final SSR < ${o.solved}):  ${s.solved.count} of ${report.count} (${pct(s.solved.count)})`);
         if (s.nearNotes) {
-          L.push(`near the notes' weights (each of w1, b1, w2, w3, b2 within ${o.near} of 1.8, 0, -0.5, 1.1, 0):  ${s.nearNotes.count} (${pct(s.nearNotes.count)})`);
+          L.push(
+            `near the notes' weights (each of w1, b1, w2, w3, b2 within ${o.near} of 1.8, 0, -0.5, 1.1, 0):  ${s.nearNotes.count} (${pct(s.nearNotes.count)})`,
+          );
         }
-        L.push(`diverged:  ${s.diverged}${topts.lossThreshold !== undefined ? `   stopped early at the threshold: ${s.converged}` : ''}`);
+        L.push(
+          `diverged:  ${s.diverged}${topts.lossThreshold !== undefined ? `   stopped early at the threshold: ${s.converged}` : ''}`,
+        );
         if (check) {
           const line = (c: Comparison, what: string): string =>
             `  ${what}: ${c.identical} bit-identical, ${c.agree} within ${c.tolerance}; max |Δ final loss| ${num(c.maxAbsDiff)}`;
@@ -311,6 +412,9 @@ export function registerPopulation(program: Command, io: CliIO): void {
         if (files.length) L.push('', ...files.map((f) => `wrote ${printable(f.path)}`));
         await io.out(L.join('\n') + '\n');
       }
-      if (check && !check.ok) throw new MismatchError(`population: ${check.models.length - check.sameBackend.agree} of ${check.models.length} checked models differ from training them one by one on ${check.sameBackend.backend}`);
+      if (check && !check.ok)
+        throw new MismatchError(
+          `population: ${check.models.length - check.sameBackend.agree} of ${check.models.length} checked models differ from training them one by one on ${check.sameBackend.backend}`,
+        );
     });
 }

@@ -64,14 +64,20 @@ function stateText(kind: 'sgd' | 'adam', s: OptimizerState): string {
 /** Reads an optimizer state file, checked against the model's parameter count and the optimizer. */
 function readState(path: string, P: number, kind: 'sgd' | 'adam'): OptimizerState {
   const j = readJsonFile(path) as Record<string, unknown>;
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new InputError('', 'expected an optimizer state object', path);
+  if (typeof j !== 'object' || j === null || Array.isArray(j))
+    throw new InputError('', 'expected an optimizer state object', path);
   checkKeys(j, ['optimizer', 'step', 'm', 'v'], '', path);
-  if (j.optimizer !== kind) throw new InputError('--optimizer', `the run being resumed used ${JSON.stringify(j.optimizer)}, not ${kind} (${path})`);
+  if (j.optimizer !== kind)
+    throw new InputError(
+      '--optimizer',
+      `the run being resumed used ${JSON.stringify(j.optimizer)}, not ${kind} (${path})`,
+    );
   const step = finiteNumber(j.step, 'step', path);
   if (!Number.isInteger(step) || step < 0) throw new InputError('step', `must be an integer ≥ 0, got ${step}`, path);
   const vec = (key: 'm' | 'v'): number[] => {
     const a = j[key];
-    if (!Array.isArray(a) || a.length !== P) throw new InputError(key, `expected ${P} values (one per parameter of the model)`, path);
+    if (!Array.isArray(a) || a.length !== P)
+      throw new InputError(key, `expected ${P} values (one per parameter of the model)`, path);
     return a.map((x, i) => finiteNumber(x, `${key}[${i}]`, path));
   };
   return { step, m: vec('m'), v: vec('v') };
@@ -86,13 +92,30 @@ function scalarNames(params: ArrayLike<number>): string {
   return `w1 = ${num(w1)}, b1 = ${num(b1)}, w2 = ${num(w2)}, w3 = ${num(w3)}, b2 = ${num(b2)}`;
 }
 
-function reportText(r: TrainReport, o: TrainCommandOptions, extra: { data: string; count: number; validationCount: number; dropped: number; init: string; optimizer: string; initialLoss: number | undefined; series: string | null }): string {
+function reportText(
+  r: TrainReport,
+  o: TrainCommandOptions,
+  extra: {
+    data: string;
+    count: number;
+    validationCount: number;
+    dropped: number;
+    init: string;
+    optimizer: string;
+    initialLoss: number | undefined;
+    series: string | null;
+  },
+): string {
   const m = r.model;
   const L: string[] = [];
   L.push(`backend    ${r.backend}, adapter ${r.adapter}`);
   L.push(`data       ${extra.data}`);
-  L.push(`           training on ${extra.count} sequence${extra.count === 1 ? '' : 's'}${extra.validationCount ? `, validating on ${extra.validationCount} (${extra.series ? 'rows split by time' : `${o.split} split`}${extra.dropped ? `, ${extra.dropped} left out between` : ''})` : ''}`);
-  L.push(`model      ${m.cell ?? 'elman'} I=${m.inputSize} H=${m.hiddenSize} O=${m.outputSize}, ${m.activation}, output "${m.output}"; initial weights ${extra.init}`);
+  L.push(
+    `           training on ${extra.count} sequence${extra.count === 1 ? '' : 's'}${extra.validationCount ? `, validating on ${extra.validationCount} (${extra.series ? 'rows split by time' : `${o.split} split`}${extra.dropped ? `, ${extra.dropped} left out between` : ''})` : ''}`,
+  );
+  L.push(
+    `model      ${m.cell ?? 'elman'} I=${m.inputSize} H=${m.hiddenSize} O=${m.outputSize}, ${m.activation}, output "${m.output}"; initial weights ${extra.init}`,
+  );
   L.push(`optimizer  ${extra.optimizer}`);
   const status = r.stoppedOnValidation
     ? `stopped early: the validation loss did not improve for ${o.patience} checks; kept the best weights, of step ${r.bestStep}`
@@ -103,9 +126,13 @@ function reportText(r: TrainReport, o: TrainCommandOptions, extra: { data: strin
         : r.bestStep !== null && r.bestStep !== r.steps
           ? `done; kept the best weights (validation), of step ${r.bestStep}`
           : 'done';
-  L.push(`steps      ${r.steps} in ${r.seconds.toFixed(2)} s (${Math.round(r.steps / Math.max(r.seconds, 1e-9)).toLocaleString('en-US')} steps/s); ${status}`);
+  L.push(
+    `steps      ${r.steps} in ${r.seconds.toFixed(2)} s (${Math.round(r.steps / Math.max(r.seconds, 1e-9)).toLocaleString('en-US')} steps/s); ${status}`,
+  );
   const lossName = o.loss === 'mean' ? 'mean squared error per target value' : 'SSR';
-  L.push(`loss       ${extra.initialLoss !== undefined ? `${num(extra.initialLoss)} → ` : ''}${num(r.finalLoss)}  (${lossName} over the training set${o.loss === 'mean' ? '' : `; ${r.finalLoss < GOAL ? 'below' : 'not below'} ${GOAL}`})`);
+  L.push(
+    `loss       ${extra.initialLoss !== undefined ? `${num(extra.initialLoss)} → ` : ''}${num(r.finalLoss)}  (${lossName} over the training set${o.loss === 'mean' ? '' : `; ${r.finalLoss < GOAL ? 'below' : 'not below'} ${GOAL}`})`,
+  );
   if (r.validationLoss !== null) L.push(`validation ${num(r.validationLoss)}  (${lossName} over the validation set)`);
   if (extra.series) L.push(`series     ${extra.series}`);
   L.push('', 'learned weights:');
@@ -114,9 +141,13 @@ function reportText(r: TrainReport, o: TrainCommandOptions, extra: { data: strin
   for (const name of paramNames(m)) {
     const g = w[name]!;
     const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
-    L.push(`${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`, matrixText(rows));
+    L.push(
+      `${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`,
+      matrixText(rows),
+    );
   }
-  if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman') L.push(`in the notes' names: ${scalarNames(m.params)}`);
+  if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman')
+    L.push(`in the notes' names: ${scalarNames(m.params)}`);
   if (o.out) L.push('', `wrote ${printable(o.out)} and its optimizer state ${printable(stateFileOf(o.out))}`);
   if (o.svg) L.push(`${o.out ? '' : '\n'}wrote ${printable(o.svg)}`);
   return L.join('\n') + '\n';
@@ -128,25 +159,43 @@ function seriesText(fs: ForecastSplit): string {
   const parts = [`rows 1–${fs.a} training`];
   if (fs.b > fs.a) parts.push(`${fs.a + 1}–${fs.b} validation`);
   if (L > fs.b) parts.push(`${fs.b + 1}–${L} test`);
-  const norm = fs.normalization ? `${fs.normalization.kind} normalisation (fitted on the training rows)` : 'no normalisation';
+  const norm = fs.normalization
+    ? `${fs.normalization.kind} normalisation (fitted on the training rows)`
+    : 'no normalisation';
   return `${i.columns.join(', ')}${i.timeColumn ? ` (time column ${i.timeColumn} skipped)` : ''}; window ${i.window}, horizon ${i.horizon}; ${parts.join(', ')}; ${norm}`;
 }
 
 export function registerTrain(program: Command, io: CliIO): void {
   const cmd = program
     .command('train')
-    .description('train a model on a data set (seed, sine, adding or CSV) with SGD or Adam; prints the loss and the learned weights');
+    .description(
+      'train a model on a data set (seed, sine, adding or CSV) with SGD or Adam; prints the loss and the learned weights',
+    );
   addDataOptions(cmd);
   addSeriesOptions(cmd);
   addModelOptions(cmd, 'random weights');
   cmd.addOption(recurrentInitOption());
   addTrainOptions(cmd);
   cmd
-    .option('--resume <model.json>', 'continue a run saved with --out: its model and the optimizer state beside it (M.optimizer.json), at its global step')
-    .option('--validate-every <n>', 'compute the validation loss every n steps and keep the best weights (needs --validation)', integer(1, 2 ** 31 - 1))
-    .option('--patience <k>', 'with --validate-every: stop after k checks without a better validation loss', integer(1, 2 ** 31 - 1))
+    .option(
+      '--resume <model.json>',
+      'continue a run saved with --out: its model and the optimizer state beside it (M.optimizer.json), at its global step',
+    )
+    .option(
+      '--validate-every <n>',
+      'compute the validation loss every n steps and keep the best weights (needs --validation)',
+      integer(1, 2 ** 31 - 1),
+    )
+    .option(
+      '--patience <k>',
+      'with --validate-every: stop after k checks without a better validation loss',
+      integer(1, 2 ** 31 - 1),
+    )
     .addOption(backendOption())
-    .option('--out <model.json>', 'save the trained model (model JSON format) and its optimizer state (M.optimizer.json)')
+    .option(
+      '--out <model.json>',
+      'save the trained model (model JSON format) and its optimizer state (M.optimizer.json)',
+    )
     .option('--svg <curve.svg>', 'plot the loss curve')
     .option('--json', 'print the report as JSON')
     .action(async (o: TrainCommandOptions) => {
@@ -157,11 +206,17 @@ export function registerTrain(program: Command, io: CliIO): void {
         if (o.init !== undefined) throw new InputError('--resume', 'starts from its own model; leave out --init');
         o.init = o.resume;
       }
-      if (o.patience !== undefined && o.validateEvery === undefined) throw new InputError('--patience', 'needs --validate-every (how often the validation loss is checked)');
-      if (o.validateEvery !== undefined && o.validation === undefined) throw new InputError('--validate-every', 'needs a validation part (--validation)');
+      if (o.patience !== undefined && o.validateEvery === undefined)
+        throw new InputError('--patience', 'needs --validate-every (how often the validation loss is checked)');
+      if (o.validateEvery !== undefined && o.validation === undefined)
+        throw new InputError('--validate-every', 'needs a validation part (--validation)');
       const csv = isCsvData(o);
       if (!csv) {
-        for (const [flag, v] of [['--test', o.test], ['--time-column', o.timeColumn], ['--normalize', o.normalize === 'none' ? undefined : o.normalize]] as const) {
+        for (const [flag, v] of [
+          ['--test', o.test],
+          ['--time-column', o.timeColumn],
+          ['--normalize', o.normalize === 'none' ? undefined : o.normalize],
+        ] as const) {
           if (v !== undefined) throw new InputError(flag, 'applies to CSV data only');
         }
       }
@@ -179,7 +234,10 @@ export function registerTrain(program: Command, io: CliIO): void {
         if (fs.normalization) model.normalization = fs.normalization;
         else delete model.normalization;
       }
-      const resume = o.resume !== undefined ? readState(stateFileOf(o.resume), model.params.length, topts.optimizer.kind) : undefined;
+      const resume =
+        o.resume !== undefined
+          ? readState(stateFileOf(o.resume), model.params.length, topts.optimizer.kind)
+          : undefined;
       const report = await withEngine(o.backend, io, async (engine) => {
         const progress = trainProgress(io, 'train', topts.steps);
         try {
@@ -209,7 +267,13 @@ export function registerTrain(program: Command, io: CliIO): void {
         files.push({ path: o.out, text: jsonText(modelJson) + '\n' });
         files.push({ path: stateFileOf(o.out), text: stateText(topts.optimizer.kind, report.optimizerState) });
       }
-      if (o.svg) files.push({ path: o.svg, text: lossCurveSvg(report.history, { title: `training loss: ${data.name}, ${topts.optimizer.kind} lr ${topts.optimizer.lr}` }) });
+      if (o.svg)
+        files.push({
+          path: o.svg,
+          text: lossCurveSvg(report.history, {
+            title: `training loss: ${data.name}, ${topts.optimizer.kind} lr ${topts.optimizer.lr}`,
+          }),
+        });
       writeOutputs(files);
       const initialLoss = report.history[0]?.step === 0 ? report.history[0].loss : undefined;
       if (o.json) {
@@ -217,7 +281,13 @@ export function registerTrain(program: Command, io: CliIO): void {
           jsonText({
             backend: report.backend,
             adapter: report.adapter,
-            data: { name: data.name, description: data.description, train: batch.count, validation: validation?.count ?? 0, ...(fs ? { test: fs.test?.batch.count ?? 0 } : {}) },
+            data: {
+              name: data.name,
+              description: data.description,
+              train: batch.count,
+              validation: validation?.count ?? 0,
+              ...(fs ? { test: fs.test?.batch.count ?? 0 } : {}),
+            },
             options: { ...topts, validation: undefined },
             steps: report.steps,
             initialLoss: initialLoss ?? null,

@@ -19,7 +19,13 @@ import { number, outputKind, parseValues, writeOutputs } from './experiment-opti
 import { CELL_NAMES } from '../../cells/index.ts';
 import { LIMITS } from '../../model.ts';
 import { CELL_STUDY_MEASURES } from '../../study/cells.ts';
-import { CELL_STUDY_LENGTH, CELL_STUDY_SATURATION, parseCells, runCellStudy, type CellStudyCliOptions } from './cell-study.ts';
+import {
+  CELL_STUDY_LENGTH,
+  CELL_STUDY_SATURATION,
+  parseCells,
+  runCellStudy,
+  type CellStudyCliOptions,
+} from './cell-study.ts';
 
 interface StudyCommandOptions {
   length: number;
@@ -66,13 +72,20 @@ function studyCsv(s: UnrollStudy, cf: UnrollStudy | null): string {
   const lines = [`w2,k,step,input,dpredicted_term,contribution${cf ? ',closed_form' : ''}`];
   s.rows.forEach((row, j) => {
     for (let k = 0; k < T; k++) {
-      lines.push(`${row.w2},${k},${T - k},${s.inputs[T - 1 - k]},${row.dPredicted[k]},${row.contributions[k]}${cf ? `,${cf.rows[j].contributions[k]}` : ''}`);
+      lines.push(
+        `${row.w2},${k},${T - k},${s.inputs[T - 1 - k]},${row.dPredicted[k]},${row.contributions[k]}${cf ? `,${cf.rows[j].contributions[k]}` : ''}`,
+      );
     }
   });
   return lines.join('\n') + '\n';
 }
 
-function studyJson(s: UnrollStudy, cf: UnrollStudy | null, check: ClosedFormCheck | null, files: string[]): Record<string, unknown> {
+function studyJson(
+  s: UnrollStudy,
+  cf: UnrollStudy | null,
+  check: ClosedFormCheck | null,
+  files: string[],
+): Record<string, unknown> {
   return {
     backend: s.method,
     adapter: s.adapter,
@@ -99,28 +112,73 @@ export function registerUnrollStudy(program: Command, io: CliIO): void {
   const w = statquestWeights();
   program
     .command('unroll-study')
-    .description("the notes' vanishing/exploding gradient lesson: the dSSR/dw1 term of the input k steps back, for every k and a range of w2; with --cells, Elman, LSTM and GRU side by side")
-    .option('--length <T>', `sequence length (default 20; the cells' study: ${CELL_STUDY_LENGTH})`, integer(1, 1 << 20), 20)
-    .option('--w2 <values>', 'w2 values: a:b:n (n values from a to b) or a comma list', parseValues, parseValues('-1.5:1.5:7'))
-    .addOption(new Option('--activation <name>', 'identity (the closed form\'s), relu or tanh').choices(ACTIVATIONS).default('identity'))
-    .option('--inputs <values>', 'the inputs x_1..x_T: one value (repeated) or T comma-separated values', parseValues, [1])
+    .description(
+      "the notes' vanishing/exploding gradient lesson: the dSSR/dw1 term of the input k steps back, for every k and a range of w2; with --cells, Elman, LSTM and GRU side by side",
+    )
+    .option(
+      '--length <T>',
+      `sequence length (default 20; the cells' study: ${CELL_STUDY_LENGTH})`,
+      integer(1, 1 << 20),
+      20,
+    )
+    .option(
+      '--w2 <values>',
+      'w2 values: a:b:n (n values from a to b) or a comma list',
+      parseValues,
+      parseValues('-1.5:1.5:7'),
+    )
+    .addOption(
+      new Option('--activation <name>', "identity (the closed form's), relu or tanh")
+        .choices(ACTIVATIONS)
+        .default('identity'),
+    )
+    .option(
+      '--inputs <values>',
+      'the inputs x_1..x_T: one value (repeated) or T comma-separated values',
+      parseValues,
+      [1],
+    )
     .option('--target <y>', 'the observed value', number(), 1)
     .option('--w1 <v>', 'w1', number(), w.w1)
     .option('--b1 <v>', 'b1', number(), w.b1)
     .option('--w3 <v>', 'w3', number(), w.w3)
     .option('--b2 <v>', 'b2', number(), w.b2)
     .addOption(backendOption())
-    .option('--out <file>', 'every term: .csv (w2, k, step, input, dPredicted term, contribution, closed form) or .json')
+    .option(
+      '--out <file>',
+      'every term: .csv (w2, k, step, input, dPredicted term, contribution, closed form) or .json',
+    )
     .option('--svg <file>', 'plot |contribution| against k, log scale, one line per w2')
     .option('--json', 'print the full study as JSON')
     // The cells' study: whole models of any cell instead of the notes' network over w2 (src/cli/commands/cell-study.ts).
-    .option('--cells <list>', `the cells' study: seeded random models of these cells side by side (${CELL_NAMES.join(', ')}), the gradient reaching the state and input k steps back`, parseCells)
+    .option(
+      '--cells <list>',
+      `the cells' study: seeded random models of these cells side by side (${CELL_NAMES.join(', ')}), the gradient reaching the state and input k steps back`,
+      parseCells,
+    )
     .option('--model <files>', "the cells' study of these model JSON files or presets (comma-separated)")
     .option('--hidden <H>', '--cells: hidden units of the random models', integer(1, LIMITS.maxHiddenSize), 8)
-    .option('--seed <n>', '--cells: seed of the random weights (and of the random inputs)', integer(-0x80000000, 0xffffffff), 1)
+    .option(
+      '--seed <n>',
+      '--cells: seed of the random weights (and of the random inputs)',
+      integer(-0x80000000, 0xffffffff),
+      1,
+    )
     .option('--scale <s>', '--cells: random weights are uniform in [-s, s]', number('positive'), 1)
-    .option('--saturation <b>', `--cells with lstm: add the lstm with input-gate bias −b and forget-gate bias +b (0: leave it out)`, number('nonNegative'), CELL_STUDY_SATURATION)
-    .addOption(new Option('--measure <m>', "the cells' study: what --svg plots: state (‖∂SSR/∂s‖), input (‖∂SSR/∂x‖) or wx (the step's term of dSSR/dWx)").choices(CELL_STUDY_MEASURES).default('state'))
+    .option(
+      '--saturation <b>',
+      `--cells with lstm: add the lstm with input-gate bias −b and forget-gate bias +b (0: leave it out)`,
+      number('nonNegative'),
+      CELL_STUDY_SATURATION,
+    )
+    .addOption(
+      new Option(
+        '--measure <m>',
+        "the cells' study: what --svg plots: state (‖∂SSR/∂s‖), input (‖∂SSR/∂x‖) or wx (the step's term of dSSR/dWx)",
+      )
+        .choices(CELL_STUDY_MEASURES)
+        .default('state'),
+    )
     .action(async (o: StudyCommandOptions & CellStudyCliOptions, cmd: Command) => {
       if (o.cells || o.model) return runCellStudy(o, cmd, io);
       const outKind = outputKind(o.out, '--out', ['csv', 'json'] as const);
@@ -130,14 +188,23 @@ export function registerUnrollStudy(program: Command, io: CliIO): void {
       else if (inputs.length !== o.length) {
         throw new InputError('--inputs', `give one value or --length (${o.length}) values, got ${inputs.length}`);
       }
-      const opts = { inputs, w2: o.w2, activation: o.activation, target: o.target, weights: { w1: o.w1, b1: o.b1, w3: o.w3, b2: o.b2 } };
+      const opts = {
+        inputs,
+        w2: o.w2,
+        activation: o.activation,
+        target: o.target,
+        weights: { w1: o.w1, b1: o.b1, w3: o.w3, b2: o.b2 },
+      };
       const study = await withEngine(o.backend, io, (engine) => unrollStudy(engine, opts));
       const cf = o.activation === 'identity' ? unrollClosedForm(opts) : null;
       const check = cf ? checkClosedForm(study, cf) : null;
       const T = study.length;
       const files: { path: string; text: string }[] = [];
       if (o.out) {
-        files.push({ path: o.out, text: outKind === 'csv' ? studyCsv(study, cf) : JSON.stringify(studyJson(study, cf, check, [])) + '\n' });
+        files.push({
+          path: o.out,
+          text: outKind === 'csv' ? studyCsv(study, cf) : JSON.stringify(studyJson(study, cf, check, [])) + '\n',
+        });
       }
       if (o.svg) {
         const ks = Array.from({ length: T }, (_, k) => k);
@@ -154,38 +221,87 @@ export function registerUnrollStudy(program: Command, io: CliIO): void {
       }
       writeOutputs(files);
       if (o.json) {
-        await io.out(jsonText(studyJson(study, cf, check, files.map((f) => f.path)), 1) + '\n');
+        await io.out(
+          jsonText(
+            studyJson(
+              study,
+              cf,
+              check,
+              files.map((f) => f.path),
+            ),
+            1,
+          ) + '\n',
+        );
       } else {
         const L: string[] = [];
         const sw = study.weights;
         L.push(`backend   ${study.method}, adapter ${study.adapter}`);
         const f7 = (v: number): string => String(Number(v.toPrecision(7))); // the float32-rounded inputs, shown as given
-        L.push(`network   h_t = ${o.activation}(w1·x_t + b1 + w2·h_(t-1)), predicted = w3·h_T + b2; w1 = ${f7(sw.w1)}, b1 = ${f7(sw.b1)}, w3 = ${f7(sw.w3)}, b2 = ${f7(sw.b2)} (float32)`);
+        L.push(
+          `network   h_t = ${o.activation}(w1·x_t + b1 + w2·h_(t-1)), predicted = w3·h_T + b2; w1 = ${f7(sw.w1)}, b1 = ${f7(sw.b1)}, w3 = ${f7(sw.w3)}, b2 = ${f7(sw.b2)} (float32)`,
+        );
         const uniform = study.inputs.every((v) => v === study.inputs[0]);
-        L.push(`sequence  T = ${T}, inputs ${uniform ? `all ${f7(study.inputs[0])}` : Array.from(study.inputs, f7).join(', ')}; target ${f7(study.target)}`);
-        L.push(`term k    the input k steps back adds dSSR/dpredicted · dpredicted/dz_(T-k) · x_(T-k) to dSSR/dw1${cf ? '; closed form 2(predicted − target)·w3·w2^k·x_(T-k)' : ''}`);
+        L.push(
+          `sequence  T = ${T}, inputs ${uniform ? `all ${f7(study.inputs[0])}` : Array.from(study.inputs, f7).join(', ')}; target ${f7(study.target)}`,
+        );
+        L.push(
+          `term k    the input k steps back adds dSSR/dpredicted · dpredicted/dz_(T-k) · x_(T-k) to dSSR/dw1${cf ? '; closed form 2(predicted − target)·w3·w2^k·x_(T-k)' : ''}`,
+        );
         L.push('');
         const mid = Math.floor((T - 1) / 2);
-        const head = ['w2', 'predicted', 'dSSR/dw1', 'term k=0', `term k=${mid}`, `term k=${T - 1}`, '|last/first|', ''];
+        const head = [
+          'w2',
+          'predicted',
+          'dSSR/dw1',
+          'term k=0',
+          `term k=${mid}`,
+          `term k=${T - 1}`,
+          '|last/first|',
+          '',
+        ];
         const rows = study.rows.map((row) => {
           const first = Math.abs(row.contributions[0]);
           const last = Math.abs(row.contributions[T - 1]);
           const ratio = first > 0 ? last / first : NaN;
           // Per step back the term shrinks or grows by |last/first|^(1/(T−1)) on average (|w2| for identity).
           const perStep = T > 1 && Number.isFinite(ratio) ? ratio ** (1 / (T - 1)) : 1;
-          const kind = first === 0 || !Number.isFinite(ratio) ? '' : perStep < 0.99 ? 'vanishes' : perStep > 1.01 ? 'explodes' : '';
-          return [num(row.w2), num(row.predicted), num(row.dSSRdw1), num(row.contributions[0]), num(row.contributions[mid]), num(row.contributions[T - 1]), Number.isFinite(ratio) ? ratio.toExponential(2) : '-', kind];
+          const kind =
+            first === 0 || !Number.isFinite(ratio)
+              ? ''
+              : perStep < 0.99
+                ? 'vanishes'
+                : perStep > 1.01
+                  ? 'explodes'
+                  : '';
+          return [
+            num(row.w2),
+            num(row.predicted),
+            num(row.dSSRdw1),
+            num(row.contributions[0]),
+            num(row.contributions[mid]),
+            num(row.contributions[T - 1]),
+            Number.isFinite(ratio) ? ratio.toExponential(2) : '-',
+            kind,
+          ];
         });
         const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-        const fmt = (r: string[]): string => '  ' + r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd();
+        const fmt = (r: string[]): string =>
+          '  ' +
+          r
+            .map((v, c) => v.padEnd(widths[c]))
+            .join('  ')
+            .trimEnd();
         L.push(fmt(head), ...rows.map(fmt));
         if (check) {
           L.push('');
-          L.push(`closed form: every term of every w2 ${check.failures === 0 ? 'matches' : `— ${check.failures} terms differ`} (${check.tolerance}); max relative difference ${check.maxRelDiff.toExponential(2)}`);
+          L.push(
+            `closed form: every term of every w2 ${check.failures === 0 ? 'matches' : `— ${check.failures} terms differ`} (${check.tolerance}); max relative difference ${check.maxRelDiff.toExponential(2)}`,
+          );
         }
         if (files.length) L.push('', ...files.map((f) => `wrote ${printable(f.path)}`));
         await io.out(L.join('\n') + '\n');
       }
-      if (check && check.failures > 0) throw new MismatchError(`unroll-study: ${check.failures} terms differ from the closed form beyond tolerance`);
+      if (check && check.failures > 0)
+        throw new MismatchError(`unroll-study: ${check.failures} terms differ from the closed form beyond tolerance`);
     });
 }

@@ -18,7 +18,9 @@ import { verifyJson, verifyText } from '../verify.ts';
 export function registerVerify(program: Command, io: CliIO): void {
   program
     .command('verify')
-    .description('run WebGPU and the float64 CPU reference on the same batch and compare loss, outputs and each gradient block')
+    .description(
+      'run WebGPU and the float64 CPU reference on the same batch and compare loss, outputs and each gradient block',
+    )
     .requiredOption('--model <file>', 'model JSON file, or a preset name (statquest)')
     .requiredOption('--data <file>', 'data file (.json or .rnnb)')
     .option('--json', 'print the comparison as JSON')
@@ -30,9 +32,14 @@ export function registerVerify(program: Command, io: CliIO): void {
       const model = modelFromJSON(modelJson);
       let gpu: Engine;
       try {
-        gpu = await Engine.create({ backend: 'webgpu', gpu: { ...(o.memoryBudget === undefined ? {} : { memoryBudget: o.memoryBudget }), ...adapterGpuOptions() } });
+        gpu = await Engine.create({
+          backend: 'webgpu',
+          gpu: { ...(o.memoryBudget === undefined ? {} : { memoryBudget: o.memoryBudget }), ...adapterGpuOptions() },
+        });
       } catch (e) {
-        throw new GpuError(`verify compares WebGPU with the CPU reference, but WebGPU is unavailable: ${printable((e as Error).message)}`);
+        throw new GpuError(
+          `verify compares WebGPU with the CPU reference, but WebGPU is unavailable: ${printable((e as Error).message)}`,
+        );
       }
       const opts = { gradients: batch.targets !== null, outputs: true };
       // Free the GPU's buffers before the (possibly long) CPU run.
@@ -45,7 +52,9 @@ export function registerVerify(program: Command, io: CliIO): void {
       } finally {
         gpu.dispose();
       }
-      const expected = await withEngine('cpu', io, (cpu) => runWithProgress(io, 'verify (cpu)', cpu, model, batch, opts));
+      const expected = await withEngine('cpu', io, (cpu) =>
+        runWithProgress(io, 'verify (cpu)', cpu, model, batch, opts),
+      );
       const report = compareResults(model, batch, actual, expected);
       await io.out(
         o.json
@@ -54,7 +63,9 @@ export function registerVerify(program: Command, io: CliIO): void {
       );
       if (!report.ok) {
         const failing = report.checks.filter((c) => !c.comparison.ok).map((c) => c.name);
-        throw new MismatchError(`verify: WebGPU and the CPU reference differ beyond tolerance in ${failing.join(', ')}`);
+        throw new MismatchError(
+          `verify: WebGPU and the CPU reference differ beyond tolerance in ${failing.join(', ')}`,
+        );
       }
     });
 }

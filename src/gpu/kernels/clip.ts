@@ -12,7 +12,11 @@ export const CLIP_STATS_BYTES = 8;
 export class ClipKernel {
   readonly kernel: Kernel;
 
-  constructor(device: GPUDevice, readonly workgroupSize = 256, kernel?: Kernel) {
+  constructor(
+    device: GPUDevice,
+    readonly workgroupSize = 256,
+    kernel?: Kernel,
+  ) {
     this.kernel = kernel ?? Kernel.create(device, ClipKernel.spec(workgroupSize));
   }
 
@@ -25,7 +29,12 @@ export class ClipKernel {
     if (!Number.isInteger(workgroupSize) || workgroupSize < 1 || workgroupSize & (workgroupSize - 1)) {
       throw new GpuError(`clip: workgroup size ${workgroupSize} must be a power of two`);
     }
-    return { label: `clip[wg=${workgroupSize}]`, source: shaders.clip, entry: 'clip_grads', constants: { WG: workgroupSize } };
+    return {
+      label: `clip[wg=${workgroupSize}]`,
+      source: shaders.clip,
+      entry: 'clip_grads',
+      constants: { WG: workgroupSize },
+    };
   }
 
   /**
@@ -33,7 +42,8 @@ export class ClipKernel {
    * undefined only measures it.
    */
   params(offset: number, count: number, clipNorm?: number): ArrayBuffer {
-    if (clipNorm !== undefined && !(clipNorm > 0 && Number.isFinite(clipNorm))) throw new GpuError(`clip: clipNorm must be finite and > 0, got ${clipNorm}`);
+    if (clipNorm !== undefined && !(clipNorm > 0 && Number.isFinite(clipNorm)))
+      throw new GpuError(`clip: clipNorm must be finite and > 0, got ${clipNorm}`);
     return this.kernel.uniform('params', { offset, count, clipNorm: clipNorm ?? 0 });
   }
 

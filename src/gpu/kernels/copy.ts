@@ -6,7 +6,11 @@ import { shaders } from '#shaders';
 export class CopyKernel {
   readonly kernel: Kernel;
 
-  constructor(device: GPUDevice, readonly workgroupSize = 256, kernel?: Kernel) {
+  constructor(
+    device: GPUDevice,
+    readonly workgroupSize = 256,
+    kernel?: Kernel,
+  ) {
     this.kernel = kernel ?? Kernel.create(device, CopyKernel.spec(workgroupSize));
   }
 
@@ -16,7 +20,12 @@ export class CopyKernel {
   }
 
   private static spec(workgroupSize: number): KernelSpec {
-    return { label: `copy[wg=${workgroupSize}]`, source: shaders.copy, entry: 'copy', constants: { WG: workgroupSize } };
+    return {
+      label: `copy[wg=${workgroupSize}]`,
+      source: shaders.copy,
+      entry: 'copy',
+      constants: { WG: workgroupSize },
+    };
   }
 
   /** Uniform bytes for copying `count` vec4 values. */
@@ -26,7 +35,10 @@ export class CopyKernel {
 
   /** Records the copy of `count` vec4 values. */
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, count: number): void {
-    const [x, y] = foldDispatch(Math.ceil(count / this.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y] = foldDispatch(
+      Math.ceil(count / this.workgroupSize),
+      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);

@@ -39,7 +39,10 @@ export class GatherKernel {
 
   /** Records the gather of `count` columns with the uniform at record `record`. */
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, record: number, count: number): void {
-    const [x, y] = foldDispatch(Math.ceil(count / this.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y] = foldDispatch(
+      Math.ceil(count / this.workgroupSize),
+      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, bindGroup, [record * GATHER_RECORD_BYTES]);
     pass.dispatchWorkgroups(x, y);

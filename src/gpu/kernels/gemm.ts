@@ -14,7 +14,17 @@ import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeConsts } from '../specialize.ts';
 import { shaders } from '#shaders';
 
-export const GEMM_KINDS = { proj: 0, step: 1, out: 2, dz: 3, wgradH: 4, wgradY: 5, init: 6, wsum: 7, wgradX: 8 } as const;
+export const GEMM_KINDS = {
+  proj: 0,
+  step: 1,
+  out: 2,
+  dz: 3,
+  wgradH: 4,
+  wgradY: 5,
+  init: 6,
+  wsum: 7,
+  wgradX: 8,
+} as const;
 /** The elementwise gate steps of gated cells (KIND of shaders/gemm_gates.wgsl). */
 export const GATE_KINDS = { gate: 0, gateBack: 1 } as const;
 export type GemmKind = keyof typeof GEMM_KINDS | keyof typeof GATE_KINDS;
@@ -45,7 +55,8 @@ export const STEP_BINDING_BYTES = 48;
  * 63 empty rows.
  */
 export function tileFor(M: number, shared = true, reg: { rm: number; rn: number } = { rm: 8, rn: 8 }): GemmTile {
-  if (M >= 48) return shared ? { tx: 16, ty: 16, rm: 4, rn: 4, bk: 16 } : { tx: 8, ty: 8, rm: reg.rm, rn: reg.rn, bk: 16 };
+  if (M >= 48)
+    return shared ? { tx: 16, ty: 16, rm: 4, rn: 4, bk: 16 } : { tx: 8, ty: 8, rm: reg.rm, rn: reg.rn, bk: 16 };
   if (M > 16) return { tx: 16, ty: 16, rm: Math.ceil(M / 16), rn: 4, bk: 16 };
   let ty = 1;
   while (ty < M) ty *= 2;
@@ -59,11 +70,15 @@ export function tileBytes(t: GemmTile): number {
 
 /** Why a tile cannot run on a device with these limits, or null. */
 export function tileProblem(t: GemmTile, limits: GPUSupportedLimits, shared = true): string | null {
-  for (const [k, v] of Object.entries(t)) if (!Number.isInteger(v) || v < 1) return `tile ${k} must be a positive integer, got ${v}`;
+  for (const [k, v] of Object.entries(t))
+    if (!Number.isInteger(v) || v < 1) return `tile ${k} must be a positive integer, got ${v}`;
   if (t.rm > 8 || t.rn > 8) return `tile rm and rn must be at most 8, got ${t.rm} and ${t.rn}`;
-  if (t.tx * t.ty > limits.maxComputeInvocationsPerWorkgroup) return `a ${t.tx}×${t.ty} workgroup exceeds maxComputeInvocationsPerWorkgroup (${limits.maxComputeInvocationsPerWorkgroup})`;
-  if (t.tx > limits.maxComputeWorkgroupSizeX || t.ty > limits.maxComputeWorkgroupSizeY) return `a ${t.tx}×${t.ty} workgroup exceeds maxComputeWorkgroupSizeX/Y (${limits.maxComputeWorkgroupSizeX}/${limits.maxComputeWorkgroupSizeY})`;
-  if (shared && tileBytes(t) > limits.maxComputeWorkgroupStorageSize) return `its tiles need ${tileBytes(t)} bytes of workgroup memory, more than maxComputeWorkgroupStorageSize (${limits.maxComputeWorkgroupStorageSize})`;
+  if (t.tx * t.ty > limits.maxComputeInvocationsPerWorkgroup)
+    return `a ${t.tx}×${t.ty} workgroup exceeds maxComputeInvocationsPerWorkgroup (${limits.maxComputeInvocationsPerWorkgroup})`;
+  if (t.tx > limits.maxComputeWorkgroupSizeX || t.ty > limits.maxComputeWorkgroupSizeY)
+    return `a ${t.tx}×${t.ty} workgroup exceeds maxComputeWorkgroupSizeX/Y (${limits.maxComputeWorkgroupSizeX}/${limits.maxComputeWorkgroupSizeY})`;
+  if (shared && tileBytes(t) > limits.maxComputeWorkgroupStorageSize)
+    return `its tiles need ${tileBytes(t)} bytes of workgroup memory, more than maxComputeWorkgroupStorageSize (${limits.maxComputeWorkgroupStorageSize})`;
   return null;
 }
 
@@ -103,7 +118,9 @@ export const FORWARD_KINDS: readonly GemmKind[] = ['init', 'proj', 'step', 'out'
 /** The kinds a cell's runs record: Elman's products; gated cells add the gate steps and WGRAD_X. */
 export function gemmKinds(cell: { gates: number }, gradients: boolean): GemmKind[] {
   const gated = cell.gates > 1;
-  const kinds: GemmKind[] = gradients ? ['proj', 'step', 'out', 'dz', 'wgradH', 'wgradY', 'init', 'wsum'] : [...FORWARD_KINDS];
+  const kinds: GemmKind[] = gradients
+    ? ['proj', 'step', 'out', 'dz', 'wgradH', 'wgradY', 'init', 'wsum']
+    : [...FORWARD_KINDS];
   if (gated) kinds.push('gate', ...(gradients ? (['gateBack', 'wgradX'] as const) : []));
   return kinds;
 }
@@ -119,7 +136,11 @@ export class GemmKernels {
    * The pipelines of `kinds` (default: all) for a variant, created in parallel (createComputePipelineAsync) and
    * cached per device by their source, entry point and constants (src/gpu/kernel.ts).
    */
-  static async load(device: GPUDevice, v: GemmVariant, kinds: readonly GemmKind[] = gemmKinds(cellOf(v), true)): Promise<GemmKernels> {
+  static async load(
+    device: GPUDevice,
+    v: GemmVariant,
+    kinds: readonly GemmKind[] = gemmKinds(cellOf(v), true),
+  ): Promise<GemmKernels> {
     const { inputSize: I, hiddenSize: H, outputSize: O } = v;
     const cell = cellOf(v);
     const R = gemmRows(cell, H);
@@ -127,22 +148,41 @@ export class GemmKernels {
     const sources = new Map<string, string>(); // by tile (RM, RN): the only text that differs between kinds
     // Gated cells: the products' sizes and slots (src/gpu/gemm-plan.ts gemmRows); Elman keeps the defaults.
     const gated: Record<string, number | boolean> = R.gated
-      ? { GATED: true, SR: R.slot, DR: R.grad, ZX: R.zx, DAX: R.gradX, XC: 0, OFF_XBIAS: (paramLayout(v).blocks as Record<string, { offset: number }>).bx.offset }
+      ? {
+          GATED: true,
+          SR: R.slot,
+          DR: R.grad,
+          ZX: R.zx,
+          DAX: R.gradX,
+          XC: 0,
+          OFF_XBIAS: (paramLayout(v).blocks as Record<string, { offset: number }>).bx.offset,
+        }
       : {};
     const loaded = await Promise.all(
       kinds.map(async (kind): Promise<[GemmKind, KindKernel]> => {
         if (isGateKind(kind)) {
           const label = `gemm_gates.${kind}[${cell.name},H=${H},I=${I},O=${O}]`;
-          const kernel = await Kernel.load(device, { label, source: withCell(label, shaders.gemm_gates, cell), entry: 'main', dynamic: ['step'], constants: { H, I, O, KIND: GATE_KINDS[kind], WG: GATE_WG } });
+          const kernel = await Kernel.load(device, {
+            label,
+            source: withCell(label, shaders.gemm_gates, cell),
+            entry: 'main',
+            dynamic: ['step'],
+            constants: { H, I, O, KIND: GATE_KINDS[kind], WG: GATE_WG },
+          });
           return [kind, { kernel, tile: { tx: GATE_WG, ty: 1, rm: 1, rn: 1, bk: 1 } }];
         }
-        const tile = v.tile ?? tileFor(rowsOf(v, kind), v.shared, kind === 'wgradH' ? tuning.gemmWgradTile : tuning.gemmTile);
+        const tile =
+          v.tile ?? tileFor(rowsOf(v, kind), v.shared, kind === 'wgradH' ? tuning.gemmWgradTile : tuning.gemmTile);
         const why = tileProblem(tile, device.limits, v.shared);
         if (why) throw new GpuError(`gemm.${kind}: ${why}`);
         const label = `gemm.${kind}[${cell.name},H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}]`;
         const rmrn = `${tile.rm}x${tile.rn}`;
         let source = sources.get(rmrn);
-        if (!source) sources.set(rmrn, (source = specializeConsts(withCell(label, shaders.gemm, cell), label, { RM: tile.rm, RN: tile.rn })));
+        if (!source)
+          sources.set(
+            rmrn,
+            (source = specializeConsts(withCell(label, shaders.gemm, cell), label, { RM: tile.rm, RN: tile.rn })),
+          );
         const kernel = await Kernel.load(device, {
           label,
           source,
@@ -170,7 +210,6 @@ export class GemmKernels {
     return new GemmKernels(device, v, new Map(loaded));
   }
 
-
   /** Workgroups of tiles one product of `kind` needs over n sequences (wgrad kinds: per split-K part). */
   tiles(kind: GemmKind, n: number): number {
     const { tile } = this.kinds.get(kind)!;
@@ -190,12 +229,28 @@ export class GemmKernels {
     const { inputSize: I, hiddenSize: H } = this.v;
     const M = rowsOf(this.v, kind);
     const xc = gemmRows(cellOf(this.v), H).gated ? 0 : I;
-    const NC = kind === 'wgradH' ? xc + H + 1 : kind === 'wgradX' ? I + 1 : kind === 'wgradY' ? H + 1 : kind === 'wsum' ? paramCount(this.v) : n;
+    const NC =
+      kind === 'wgradH'
+        ? xc + H + 1
+        : kind === 'wgradX'
+          ? I + 1
+          : kind === 'wgradY'
+            ? H + 1
+            : kind === 'wsum'
+              ? paramCount(this.v)
+              : n;
     return [M, NC];
   }
 
   /** Records one dispatch of `kind` with step record `record` (batches: PROJ's step count, the wgrad kinds' parts). */
-  encode(pass: GPUComputePassEncoder, kind: GemmKind, bindGroup: GPUBindGroup, record: number, n: number, batches = 1): void {
+  encode(
+    pass: GPUComputePassEncoder,
+    kind: GemmKind,
+    bindGroup: GPUBindGroup,
+    record: number,
+    n: number,
+    batches = 1,
+  ): void {
     const { kernel } = this.kinds.get(kind)!;
     const groups = this.tiles(kind, n) * batches;
     const [x, y] = foldDispatch(groups, this.device.limits.maxComputeWorkgroupsPerDimension);

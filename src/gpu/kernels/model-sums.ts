@@ -7,9 +7,17 @@ import { shaders } from '#shaders';
 export class ModelSumsKernel {
   readonly kernel: Kernel;
 
-  constructor(device: GPUDevice, readonly workgroupSize = 64) {
+  constructor(
+    device: GPUDevice,
+    readonly workgroupSize = 64,
+  ) {
     const label = `model_sums[wg=${workgroupSize}]`;
-    this.kernel = Kernel.get(device, label, () => ({ label, source: shaders.model_sums, entry: 'sum_rows', constants: { WG: workgroupSize } }));
+    this.kernel = Kernel.get(device, label, () => ({
+      label,
+      source: shaders.model_sums,
+      entry: 'sum_rows',
+      constants: { WG: workgroupSize },
+    }));
   }
 
   params(rows: number, cols: number): ArrayBuffer {
@@ -17,7 +25,10 @@ export class ModelSumsKernel {
   }
 
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, rows: number): void {
-    const [x, y] = foldDispatch(Math.ceil(rows / this.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y] = foldDispatch(
+      Math.ceil(rows / this.workgroupSize),
+      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);

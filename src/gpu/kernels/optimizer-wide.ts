@@ -30,9 +30,21 @@ export class WideOptimizerKernel {
 
   static async load(device: GPUDevice, workgroupSize = 256): Promise<WideOptimizerKernel> {
     const made = await Promise.all(
-      ENTRIES.map((entry) => Kernel.load(device, { label: `optimizer_wide.${entry}[wg=${workgroupSize}]`, source: shaders.optimizer_wide, entry, dynamic: ['step'], constants: entry === 'finish' ? {} : { WG: workgroupSize } })),
+      ENTRIES.map((entry) =>
+        Kernel.load(device, {
+          label: `optimizer_wide.${entry}[wg=${workgroupSize}]`,
+          source: shaders.optimizer_wide,
+          entry,
+          dynamic: ['step'],
+          constants: entry === 'finish' ? {} : { WG: workgroupSize },
+        }),
+      ),
     );
-    return new WideOptimizerKernel(device, Object.fromEntries(ENTRIES.map((e, i) => [e, made[i]])) as Record<Entry, Kernel>, workgroupSize);
+    return new WideOptimizerKernel(
+      device,
+      Object.fromEntries(ENTRIES.map((e, i) => [e, made[i]])) as Record<Entry, Kernel>,
+      workgroupSize,
+    );
   }
 
   /** The config uniform for a model of `shape`, whose weights buffer holds Whᵀ (H × gates·H) at `offWhT` and Wyᵀ after it. */

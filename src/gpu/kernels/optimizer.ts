@@ -52,11 +52,20 @@ export class OptimizerKernel {
    * stay loops, because the unrolled shader measured 35 s to compile on SwiftShader at H = I = O = 16 (560
    * parameters) for a step that is a small part of the work.
    */
-  constructor(device: GPUDevice, shape: Shape & { cell?: CellName }, readonly workgroupSize = 64) {
+  constructor(
+    device: GPUDevice,
+    shape: Shape & { cell?: CellName },
+    readonly workgroupSize = 64,
+  ) {
     const unroll = paramLayout(shape).count <= UNROLL_MAX;
     const cell = cellOf(shape);
     const label = `optimizer[${cell.name},H=${shape.hiddenSize},I=${shape.inputSize},O=${shape.outputSize},wg=${workgroupSize}${unroll ? '' : ',loops'}]`;
-    this.kernel = Kernel.get(device, label, () => ({ label, source: specializeShape(withCell(label, shaders.optimizer, cell), shape, unroll), entry: 'main', constants: { WG: workgroupSize } }));
+    this.kernel = Kernel.get(device, label, () => ({
+      label,
+      source: specializeShape(withCell(label, shaders.optimizer, cell), shape, unroll),
+      entry: 'main',
+      constants: { WG: workgroupSize },
+    }));
   }
 
   config(c: OptimizerConfigValues): ArrayBuffer {
@@ -84,7 +93,10 @@ export class OptimizerKernel {
   }
 
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, models: number): void {
-    const [x, y] = foldDispatch(Math.ceil(models / this.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y] = foldDispatch(
+      Math.ceil(models / this.workgroupSize),
+      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);

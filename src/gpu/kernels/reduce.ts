@@ -15,14 +15,24 @@ export class ReduceKernel {
    * CPU-emulated adapters (SwiftShader: 142 ms for 7×65,536 values at 256×4, 9 ms at 64×64), and the loads stay
    * coalesced on GPUs since neighbouring invocations read neighbouring columns at every k.
    */
-  constructor(device: GPUDevice, readonly workgroupSize = 64, readonly perThread = 64, kernel?: Kernel) {
+  constructor(
+    device: GPUDevice,
+    readonly workgroupSize = 64,
+    readonly perThread = 64,
+    kernel?: Kernel,
+  ) {
     this.kernel = kernel ?? Kernel.create(device, ReduceKernel.spec(workgroupSize, perThread));
     this.span = workgroupSize * perThread;
   }
 
   /** Like the constructor, with the pipeline created asynchronously on first use (and cached per device). */
   static async load(device: GPUDevice, workgroupSize = 64, perThread = 64): Promise<ReduceKernel> {
-    return new ReduceKernel(device, workgroupSize, perThread, await Kernel.load(device, ReduceKernel.spec(workgroupSize, perThread)));
+    return new ReduceKernel(
+      device,
+      workgroupSize,
+      perThread,
+      await Kernel.load(device, ReduceKernel.spec(workgroupSize, perThread)),
+    );
   }
 
   private static spec(workgroupSize: number, perThread: number): KernelSpec {
@@ -30,10 +40,17 @@ export class ReduceKernel {
       throw new GpuError(`reduce: workgroup size ${workgroupSize} must be a power of two`);
     }
     if (!Number.isInteger(perThread) || perThread < 1 || workgroupSize * perThread < 2) {
-      throw new GpuError(`reduce: each workgroup must sum at least 2 columns (workgroup size × per-thread = ${workgroupSize * perThread}), or the levels never shrink`);
+      throw new GpuError(
+        `reduce: each workgroup must sum at least 2 columns (workgroup size × per-thread = ${workgroupSize * perThread}), or the levels never shrink`,
+      );
     }
     const label = `reduce[wg=${workgroupSize},k=${perThread}]`;
-    return { label, source: shaders.reduce, entry: 'reduce_rows', constants: { WG: workgroupSize, PER_THREAD: perThread } };
+    return {
+      label,
+      source: shaders.reduce,
+      entry: 'reduce_rows',
+      constants: { WG: workgroupSize, PER_THREAD: perThread },
+    };
   }
 
   /** Number of partial sums one level leaves from `cols` columns. */

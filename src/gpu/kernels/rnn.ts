@@ -29,7 +29,11 @@ export class RnnKernel {
   readonly rows: number;
 
   /** Prefer `RnnKernel.load`; this creates the pipeline synchronously when it is not cached (`kernel` given: uses it). */
-  constructor(device: GPUDevice, readonly v: RnnVariant, kernel = Kernel.create(device, rnnSpec(device, v))) {
+  constructor(
+    device: GPUDevice,
+    readonly v: RnnVariant,
+    kernel = Kernel.create(device, rnnSpec(device, v)),
+  ) {
     this.kernel = kernel;
     this.rows = v.mode === 'bptt' ? 2 + paramLayout(v).count : 2;
   }
@@ -41,7 +45,10 @@ export class RnnKernel {
 
   /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, n: number): void {
-    const [x, y] = foldDispatch(Math.ceil(n / this.v.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y] = foldDispatch(
+      Math.ceil(n / this.v.workgroupSize),
+      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);

@@ -40,7 +40,11 @@ export class RtrlKernel {
   readonly rows: number;
 
   /** Prefer `RtrlKernel.load`; this creates the pipeline synchronously when it is not cached (`kernel` given: uses it). */
-  constructor(device: GPUDevice, readonly v: RtrlVariant, kernel = Kernel.create(device, rtrlSpec(device, v))) {
+  constructor(
+    device: GPUDevice,
+    readonly v: RtrlVariant,
+    kernel = Kernel.create(device, rtrlSpec(device, v)),
+  ) {
     this.kernel = kernel;
     this.rows = v.gradients ? 2 + paramLayout(v).count : 2;
   }
@@ -52,7 +56,10 @@ export class RtrlKernel {
 
   /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, n: number): void {
-    const [x, y] = foldDispatch(Math.ceil(n / this.v.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y] = foldDispatch(
+      Math.ceil(n / this.v.workgroupSize),
+      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);

@@ -40,7 +40,10 @@ export class TrainKernel {
   /** Rows per model: SSR, overflow count, then (backward) every parameter's gradient. */
   readonly rows: number;
 
-  constructor(device: GPUDevice, readonly v: TrainVariant) {
+  constructor(
+    device: GPUDevice,
+    readonly v: TrainVariant,
+  ) {
     const cell = cellOf(v);
     // Loops are unrolled within the adapter's budget (src/gpu/tuning.ts), as for the per-sequence kernel.
     const budget = tuningFor(device).unrollChars;
@@ -73,7 +76,10 @@ export class TrainKernel {
 
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, d: TrainDims): void {
     const n = d.models * TrainKernel.cols(d);
-    const [x, y] = foldDispatch(Math.ceil(n / this.v.workgroupSize), this.kernel.device.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y] = foldDispatch(
+      Math.ceil(n / this.v.workgroupSize),
+      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);

@@ -66,7 +66,10 @@ class Recorder {
     const words = STEP_RECORD_BYTES / 4;
     const out = new Uint32Array(this.records.length * words);
     this.records.forEach((r, k) => {
-      out.set([r.t, r.count ?? 1, r.cur, r.prev ?? 0, r.also ?? NONE, r.dzCur ?? 0, r.dzNext ?? 0, r.flags ?? 0, r.dy ?? 0], k * words);
+      out.set(
+        [r.t, r.count ?? 1, r.cur, r.prev ?? 0, r.also ?? NONE, r.dzCur ?? 0, r.dzNext ?? 0, r.flags ?? 0, r.dy ?? 0],
+        k * words,
+      );
     });
     return out;
   }
@@ -77,7 +80,16 @@ class Recorder {
  * 0 is h0 (c0); in a forward pass it carries the last state of the previous segment), then one slot per step of the
  * current segment (the state, and for gated cells the cell's record of the step).
  */
-function recordChunk(plan: GemmPlan, c: Chunk, parts: number, O: number, gradients: boolean, outAll: boolean, lengths: Uint32Array, truncation: number | undefined): Recorder {
+function recordChunk(
+  plan: GemmPlan,
+  c: Chunk,
+  parts: number,
+  O: number,
+  gradients: boolean,
+  outAll: boolean,
+  lengths: Uint32Array,
+  truncation: number | undefined,
+): Recorder {
   const rec = new Recorder();
   const R = plan.slots;
   const n = c.count;
@@ -137,11 +149,27 @@ function recordChunk(plan: GemmPlan, c: Chunk, parts: number, O: number, gradien
         }
         const dzNext = tt === b1 - 1 ? carrySlot(blockIndex + 1) : dzSlot(j + 1);
         const prev = tt === 0 ? ckpt(s) : seg(tt - 1);
-        rec.add('dz', { t, cur, prev, dzCur: dzSlot(j), dzNext, also: tt === b0 ? carrySlot(blockIndex) : NONE, dy: dySlot(j), flags: (hasDy ? HAS_DY : 0) | (flow ? FLOW : 0) });
+        rec.add('dz', {
+          t,
+          cur,
+          prev,
+          dzCur: dzSlot(j),
+          dzNext,
+          also: tt === b0 ? carrySlot(blockIndex) : NONE,
+          dy: dySlot(j),
+          flags: (hasDy ? HAS_DY : 0) | (flow ? FLOW : 0),
+        });
         if (R.gated) rec.again('gateBack');
       }
       blockIndex++;
-      const block = { t: t0 + b0, count: b1 - b0, cur: seg(b0), prev: b0 === 0 ? ckpt(s) : seg(b0 - 1), dzCur: dzSlot(0), dy: dySlot(0) };
+      const block = {
+        t: t0 + b0,
+        count: b1 - b0,
+        cur: seg(b0),
+        prev: b0 === 0 ? ckpt(s) : seg(b0 - 1),
+        dzCur: dzSlot(0),
+        dy: dySlot(0),
+      };
       rec.add('wgradH', block, parts);
       if (R.gated) rec.again('wgradX', parts);
       if (mask) rec.add('wgradY', { ...block, flags: mask >>> 0 }, parts);
@@ -236,28 +264,40 @@ export class GemmProgram {
     const { inputSize: I, hiddenSize: H, outputSize: O } = model;
     const outAll = model.output === 'all';
     const tuning = tuningFor(device);
-    const variant = { cell: model.cell, inputSize: I, hiddenSize: H, outputSize: O, activation: model.activation, outAll, writeY: outputs, hasTargets, tile: ctx.opts.gemmTile, shared: ctx.opts.gemmShared ?? tuning.gemmShared };
+    const variant = {
+      cell: model.cell,
+      inputSize: I,
+      hiddenSize: H,
+      outputSize: O,
+      activation: model.activation,
+      outAll,
+      writeY: outputs,
+      hasTargets,
+      tile: ctx.opts.gemmTile,
+      shared: ctx.opts.gemmShared ?? tuning.gemmShared,
+    };
     const [kernels, reduce] = await Promise.all([
       GemmKernels.load(device, variant, gemmKinds(cellOf(model), gradients)),
       ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread),
     ]);
-    const planFor = (reserve: number): GemmPlan => planGemm({
-      cell: cellOf(model),
-      lengths: spec.lengths,
-      inputSize: I,
-      hiddenSize: H,
-      outputSize: O,
-      params: model.params.length,
-      gradients,
-      outAll,
-      hasTargets,
-      outputs,
-      reduceSpan: reduce.span,
-      maxBindingBytes: ctx.maxBindingBytes,
-      budgetBytes: ctx.budgetBytes - reserve,
-      checkpointEvery: ctx.opts.checkpointEvery,
-      wgradGroups: tuning.wgradGroups,
-    });
+    const planFor = (reserve: number): GemmPlan =>
+      planGemm({
+        cell: cellOf(model),
+        lengths: spec.lengths,
+        inputSize: I,
+        hiddenSize: H,
+        outputSize: O,
+        params: model.params.length,
+        gradients,
+        outAll,
+        hasTargets,
+        outputs,
+        reduceSpan: reduce.span,
+        maxBindingBytes: ctx.maxBindingBytes,
+        budgetBytes: ctx.budgetBytes - reserve,
+        checkpointEvery: ctx.opts.checkpointEvery,
+        wgradGroups: tuning.wgradGroups,
+      });
     // The caller's reserve may grow with the chunks: plan again until the chunk count settles.
     const reserveFor = spec.reserveBytes;
     let plan = planFor(reserveFor ? reserveFor(1) : 0);
@@ -289,20 +329,39 @@ export class GemmProgram {
     const G = Wh.rows; // gates·H
     const whT = P + s0.length;
     for (let q = 0; q < G; q++) for (let k = 0; k < H; k++) w32[whT + k * G + q] = model.params[Wh.offset + q * H + k];
-    for (let j = 0; j < H; j++) for (let o = 0; o < O; o++) w32[whT + H * G + j * O + o] = model.params[Wy.offset + o * H + j];
+    for (let j = 0; j < H; j++)
+      for (let o = 0; o < O; o++) w32[whT + H * G + j * O + o] = model.params[Wy.offset + o * H + j];
     return w32;
   }
 
   /** Split-K of a chunk of n sequences. */
   split(n: number): { parts: number; partLen: number } {
     const { inputSize, hiddenSize } = this.spec.model;
-    return splitParts(n, { inputSize, hiddenSize, gates: this.plan.slots.gate / hiddenSize, wgradGroups: this.wgradGroups });
+    return splitParts(n, {
+      inputSize,
+      hiddenSize,
+      gates: this.plan.slots.gate / hiddenSize,
+      wgradGroups: this.wgradGroups,
+    });
   }
 
   /** The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j). */
-  records(c: Chunk, lengths: Uint32Array, truncation: number | undefined): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[] } {
+  records(
+    c: Chunk,
+    lengths: Uint32Array,
+    truncation: number | undefined,
+  ): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[] } {
     const { outputSize: O } = this.spec.model;
-    const rec = recordChunk(this.plan, c, this.split(c.count).parts, O, this.spec.gradients, this.spec.model.output === 'all', lengths, truncation);
+    const rec = recordChunk(
+      this.plan,
+      c,
+      this.split(c.count).parts,
+      O,
+      this.spec.gradients,
+      this.spec.model.output === 'all',
+      lengths,
+      truncation,
+    );
     return { words: rec.pack(), dispatches: rec.dispatches };
   }
 
@@ -311,8 +370,27 @@ export class GemmProgram {
     const { device } = this.ctx;
     const split = this.split(c.count);
     const w = this.plan.work;
-    device.queue.writeBuffer(this.buffers.dims, slot * SLOT_BYTES, this.kernels.kernel('step').uniform('dims', { n: c.count, ld: rowStride(c.count), dy: w.dy, rows: w.rows, parts: split.parts, partLen: split.partLen, partials: w.partials, scratch: w.scratch }));
-    device.queue.writeBuffer(this.buffers.reduceParams, slot * SLOT_BYTES, this.reduce.params(c.count, c.count, this.plan.totalParts, c.partOffset));
+    device.queue.writeBuffer(
+      this.buffers.dims,
+      slot * SLOT_BYTES,
+      this.kernels
+        .kernel('step')
+        .uniform('dims', {
+          n: c.count,
+          ld: rowStride(c.count),
+          dy: w.dy,
+          rows: w.rows,
+          parts: split.parts,
+          partLen: split.partLen,
+          partials: w.partials,
+          scratch: w.scratch,
+        }),
+    );
+    device.queue.writeBuffer(
+      this.buffers.reduceParams,
+      slot * SLOT_BYTES,
+      this.reduce.params(c.count, c.count, this.plan.totalParts, c.partOffset),
+    );
   }
 
   private bindFor(kind: GemmKind, slot: number): GPUBindGroup {
@@ -347,7 +425,14 @@ export class GemmProgram {
    * with gradients, its partial sums), the chunk's products (dispatches of `records`, whose words start at record
    * `recordBase` of the steps buffer) and the first level of its row sums, in one compute pass.
    */
-  encodeChunk(enc: GPUCommandEncoder, c: Chunk, first: boolean, dispatches: Dispatch[], recordBase = 0, slot = 0): void {
+  encodeChunk(
+    enc: GPUCommandEncoder,
+    c: Chunk,
+    first: boolean,
+    dispatches: Dispatch[],
+    recordBase = 0,
+    slot = 0,
+  ): void {
     const { plan } = this;
     const { work, flags, parts } = this.buffers;
     const R = this.rows;
@@ -357,8 +442,12 @@ export class GemmProgram {
     enc.clearBuffer(work, plan.work.rows * 4, rowsBytes);
     if (this.spec.gradients) enc.clearBuffer(work, plan.work.partials * 4, this.split(c.count).parts * P * 4);
     enc.clearBuffer(flags, 0, plan.bytes.flags);
-    const pass = enc.beginComputePass({ label: `webgpu-rnn gemm ${this.spec.gradients ? 'forward + BPTT' : 'forward'} + partial sums`, ...this.ctx.timer?.pass() });
-    for (const d of dispatches) this.kernels.encode(pass, d.kind, this.bindFor(d.kind, slot), recordBase + d.record, c.count, d.batches);
+    const pass = enc.beginComputePass({
+      label: `webgpu-rnn gemm ${this.spec.gradients ? 'forward + BPTT' : 'forward'} + partial sums`,
+      ...this.ctx.timer?.pass(),
+    });
+    for (const d of dispatches)
+      this.kernels.encode(pass, d.kind, this.bindFor(d.kind, slot), recordBase + d.record, c.count, d.batches);
     let rb = this.reduceBinds.get(slot);
     if (!rb) {
       rb = this.reduce.kernel.bind(`chunk partials slot ${slot}`, {
@@ -374,7 +463,16 @@ export class GemmProgram {
 
   /** Records the final levels of the row sums over every chunk's partials; returns the buffer holding row r at r. */
   encodeSums(enc: GPUCommandEncoder): GPUBuffer {
-    return encodeLevels(this.ctx.device, this.ctx.pool, enc, this.reduce, this.buffers.parts, this.rows, this.plan.totalParts, this.ctx.timer);
+    return encodeLevels(
+      this.ctx.device,
+      this.ctx.pool,
+      enc,
+      this.reduce,
+      this.buffers.parts,
+      this.rows,
+      this.plan.totalParts,
+      this.ctx.timer,
+    );
   }
 }
 
@@ -382,7 +480,11 @@ export const gemm: Strategy = {
   name: 'gemm',
 
   supports(s: StrategyShape, limits: GPUSupportedLimits): string | null {
-    if (s.hiddenSize > LIMITS.maxHiddenSize || s.inputSize > LIMITS.maxInputSize || s.outputSize > LIMITS.maxOutputSize) {
+    if (
+      s.hiddenSize > LIMITS.maxHiddenSize ||
+      s.inputSize > LIMITS.maxInputSize ||
+      s.outputSize > LIMITS.maxOutputSize
+    ) {
       return `it takes I ≤ ${LIMITS.maxInputSize}, H ≤ ${LIMITS.maxHiddenSize}, O ≤ ${LIMITS.maxOutputSize}`;
     }
     if (limits.maxStorageBuffersPerShaderStage < STORAGE_BINDINGS) {
@@ -467,6 +569,11 @@ export const gemm: Strategy = {
       raw.gradNorm = v[R + P];
       raw.clipped = v[R + P + 1] !== 1;
     }
-    return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: gradients ? plan.segment : undefined };
+    return {
+      raw,
+      chunks: plan.chunks.length,
+      sequencesPerChunk: cap,
+      checkpointEvery: gradients ? plan.segment : undefined,
+    };
   },
 };

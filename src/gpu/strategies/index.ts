@@ -34,8 +34,14 @@ export function findStrategy(name: string): Strategy | undefined {
  * The preference order of `auto` for a shape, with the adapter's crossover (a number: the crossover of every
  * cell, as before gated cells had their own).
  */
-export function autoOrder(shape: StrategyShape, thresholds: number | Partial<AutoThresholds> = AUTO_THRESHOLDS): string[] {
-  const t = typeof thresholds === 'number' ? { perSequenceMaxHidden: thresholds, perSequenceMaxHiddenGated: thresholds } : { ...AUTO_THRESHOLDS, ...thresholds };
+export function autoOrder(
+  shape: StrategyShape,
+  thresholds: number | Partial<AutoThresholds> = AUTO_THRESHOLDS,
+): string[] {
+  const t =
+    typeof thresholds === 'number'
+      ? { perSequenceMaxHidden: thresholds, perSequenceMaxHiddenGated: thresholds }
+      : { ...AUTO_THRESHOLDS, ...thresholds };
   const H = shape.hiddenSize;
   const gated = shape.cell !== undefined && isGated(cellByName(shape.cell));
   if (H <= (gated ? t.perSequenceMaxHiddenGated : t.perSequenceMaxHidden)) return ['per-sequence', 'gemm'];
@@ -43,13 +49,21 @@ export function autoOrder(shape: StrategyShape, thresholds: number | Partial<Aut
 }
 
 /** The strategy for a run: the requested one (InputError naming why when it cannot serve), or `auto`'s choice. */
-export function chooseStrategy(requested: StrategyChoice | undefined, shape: StrategyShape, limits: GPUSupportedLimits, thresholds?: number | Partial<AutoThresholds>): Strategy {
+export function chooseStrategy(
+  requested: StrategyChoice | undefined,
+  shape: StrategyShape,
+  limits: GPUSupportedLimits,
+  thresholds?: number | Partial<AutoThresholds>,
+): Strategy {
   const choice = requested ?? 'auto';
   if (choice !== 'auto') {
     const s = findStrategy(choice);
     if (!s) {
       const known = STRATEGIES.map((x) => x.name).join(', ');
-      throw new InputError('strategy', `unknown or unavailable strategy "${String(choice)}" (available: auto, ${known})`);
+      throw new InputError(
+        'strategy',
+        `unknown or unavailable strategy "${String(choice)}" (available: auto, ${known})`,
+      );
     }
     const why = s.supports(shape, limits);
     if (why) throw new InputError('strategy', `strategy "${s.name}" cannot serve this run: ${why}`);

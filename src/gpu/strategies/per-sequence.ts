@@ -33,7 +33,11 @@ export const PER_SEQUENCE_LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOut
 export const PER_SEQUENCE_MAX_HIDDEN: Readonly<Record<CellName, number>> = { elman: 16, lstm: 8, gru: 8 };
 
 /** The per-sequence kernels' size limits for a model's cell (`cell` absent: elman). */
-export function perSequenceLimits(shape: { cell?: CellName }): { maxInputSize: number; maxHiddenSize: number; maxOutputSize: number } {
+export function perSequenceLimits(shape: { cell?: CellName }): {
+  maxInputSize: number;
+  maxHiddenSize: number;
+  maxOutputSize: number;
+} {
   return { ...PER_SEQUENCE_LIMITS, maxHiddenSize: PER_SEQUENCE_MAX_HIDDEN[shape.cell ?? 'elman'] };
 }
 
@@ -47,8 +51,10 @@ export const perSequence: Strategy = {
       const of = isGated(cell) ? ` for the ${cell.name} cell (its ${cell.gates}H×(I + H) gate weights)` : '';
       return `it keeps the weights in private arrays and takes hiddenSize ≤ ${L.maxHiddenSize}${of}, got ${s.hiddenSize}`;
     }
-    if (s.inputSize > L.maxInputSize) return `it keeps the weights in private arrays and takes inputSize ≤ ${L.maxInputSize}, got ${s.inputSize}`;
-    if (s.outputSize > L.maxOutputSize) return `it keeps the weights in private arrays and takes outputSize ≤ ${L.maxOutputSize}, got ${s.outputSize}`;
+    if (s.inputSize > L.maxInputSize)
+      return `it keeps the weights in private arrays and takes inputSize ≤ ${L.maxInputSize}, got ${s.inputSize}`;
+    if (s.outputSize > L.maxOutputSize)
+      return `it keeps the weights in private arrays and takes outputSize ≤ ${L.maxOutputSize}, got ${s.outputSize}`;
     return null;
   },
 
@@ -87,93 +93,123 @@ export interface RowKernel {
 }
 
 /** Plans chunks, packs each one time-major, runs `rnn` and the first reduction level per chunk, then the final sums. */
-export async function runRowKernel(ctx: StrategyContext, req: StrategyRequest, rnn: RowKernel): Promise<StrategyResult> {
-    const { device, pool } = ctx;
-    const { model, batch, gradients, outputs, hasTargets } = req;
-    const O = model.outputSize;
-    const outAll = model.output === 'all';
-    const reduce = await ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
-    const R = rnn.rows;
-    const declaresStates = rnn.kernel.reflection.bindings.some((b) => b.name === 'hs');
-    const storeStates = gradients && declaresStates;
-    const sizes = cellSizes(cellOf(model), model);
-    const plan = planChunks({
-      lengths: batch.lengths,
-      inputSize: model.inputSize,
-      hiddenSize: model.hiddenSize,
-      stateSize: sizes.NSTATE,
-      outputSize: O,
-      storeStates,
-      outAll,
-      hasTargets,
-      outputs,
-      rows: R,
-      reduceSpan: reduce.span,
-      maxBindingBytes: ctx.maxBindingBytes,
-      budgetBytes: ctx.budgetBytes,
-    });
-    const cap = plan.capacity;
-    const T = plan.maxSteps;
-    const I = model.inputSize;
-    const outPerSeq = (outAll ? T : 1) * O;
+export async function runRowKernel(
+  ctx: StrategyContext,
+  req: StrategyRequest,
+  rnn: RowKernel,
+): Promise<StrategyResult> {
+  const { device, pool } = ctx;
+  const { model, batch, gradients, outputs, hasTargets } = req;
+  const O = model.outputSize;
+  const outAll = model.output === 'all';
+  const reduce = await ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
+  const R = rnn.rows;
+  const declaresStates = rnn.kernel.reflection.bindings.some((b) => b.name === 'hs');
+  const storeStates = gradients && declaresStates;
+  const sizes = cellSizes(cellOf(model), model);
+  const plan = planChunks({
+    lengths: batch.lengths,
+    inputSize: model.inputSize,
+    hiddenSize: model.hiddenSize,
+    stateSize: sizes.NSTATE,
+    outputSize: O,
+    storeStates,
+    outAll,
+    hasTargets,
+    outputs,
+    rows: R,
+    reduceSpan: reduce.span,
+    maxBindingBytes: ctx.maxBindingBytes,
+    budgetBytes: ctx.budgetBytes,
+  });
+  const cap = plan.capacity;
+  const T = plan.maxSteps;
+  const I = model.inputSize;
+  const outPerSeq = (outAll ? T : 1) * O;
 
-    // Buffers (pooled by role).
-    // The cell's parameters, then its initial state (h0; any further state vectors start at 0).
-    const P = model.params.length;
-    const weights = pool.get('weights', sizes.NWEIGHTS * 4, STORAGE | COPY_DST);
-    const w32 = new Float32Array(sizes.NWEIGHTS);
-    w32.set(model.params);
-    w32.set(initialState(model), P);
-    device.queue.writeBuffer(weights, 0, w32);
-    const xs = pool.get('xs', cap * T * I * 4, STORAGE | COPY_DST);
-    const lengths = pool.get('lengths', cap * 4, STORAGE | COPY_DST);
-    const targets = pool.get('targets', hasTargets ? cap * outPerSeq * 4 : 4, STORAGE | COPY_DST);
-    const ys = pool.get('ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
-    const rows = pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
-    // rnn.wgsl's forward variant never touches `hs`, but declares it: bind a placeholder.
-    const hs = declaresStates ? pool.get('hs', storeStates ? cap * T * sizes.NSTATE * 4 : 4, STORAGE) : null;
-    const ysRead = outputs ? pool.get('ys readback', cap * outPerSeq * 4, MAP_READ | COPY_DST) : null;
-    const rnnParams = pool.get('rnn params', 16, UNIFORM | COPY_DST);
-    const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
-    const parts = pool.get('partials', R * plan.totalParts * 4, STORAGE | COPY_SRC | COPY_DST);
+  // Buffers (pooled by role).
+  // The cell's parameters, then its initial state (h0; any further state vectors start at 0).
+  const P = model.params.length;
+  const weights = pool.get('weights', sizes.NWEIGHTS * 4, STORAGE | COPY_DST);
+  const w32 = new Float32Array(sizes.NWEIGHTS);
+  w32.set(model.params);
+  w32.set(initialState(model), P);
+  device.queue.writeBuffer(weights, 0, w32);
+  const xs = pool.get('xs', cap * T * I * 4, STORAGE | COPY_DST);
+  const lengths = pool.get('lengths', cap * 4, STORAGE | COPY_DST);
+  const targets = pool.get('targets', hasTargets ? cap * outPerSeq * 4 : 4, STORAGE | COPY_DST);
+  const ys = pool.get('ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
+  const rows = pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
+  // rnn.wgsl's forward variant never touches `hs`, but declares it: bind a placeholder.
+  const hs = declaresStates ? pool.get('hs', storeStates ? cap * T * sizes.NSTATE * 4 : 4, STORAGE) : null;
+  const ysRead = outputs ? pool.get('ys readback', cap * outPerSeq * 4, MAP_READ | COPY_DST) : null;
+  const rnnParams = pool.get('rnn params', 16, UNIFORM | COPY_DST);
+  const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
+  const parts = pool.get('partials', R * plan.totalParts * 4, STORAGE | COPY_SRC | COPY_DST);
 
-    const xsHost = new Float32Array(cap * T * I);
-    const lenHost = new Uint32Array(cap);
-    const tgHost = hasTargets ? new Float32Array(cap * outPerSeq) : null;
-    const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
+  const xsHost = new Float32Array(cap * T * I);
+  const lenHost = new Uint32Array(cap);
+  const tgHost = hasTargets ? new Float32Array(cap * outPerSeq) : null;
+  const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
 
-    const rnnBind = rnn.kernel.bind('chunk', { params: rnnParams, weights, lengths, xs, targets, ys, rows, ...(hs ? { hs } : {}) });
-    const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: rows, dst: parts });
+  const rnnBind = rnn.kernel.bind('chunk', {
+    params: rnnParams,
+    weights,
+    lengths,
+    xs,
+    targets,
+    ys,
+    rows,
+    ...(hs ? { hs } : {}),
+  });
+  const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: rows, dst: parts });
 
-    let done = 0;
-    for (const c of plan.chunks) {
-      packInputs(batch, c, xsHost, lenHost);
-      device.queue.writeBuffer(xs, 0, xsHost, 0, c.steps * I * c.count);
-      device.queue.writeBuffer(lengths, 0, lenHost, 0, c.count);
-      if (tgHost) {
-        packTargets(batch, c, O, tgHost);
-        device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
-      }
-      device.queue.writeBuffer(rnnParams, 0, rnn.kernel.uniform('params', { n: c.count, truncation: truncationUniform(req.truncation) }));
-      device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
-
-      const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
-      const pass = enc.beginComputePass({ label: `webgpu-rnn ${rnn.kernel.spec.label} + partial sums`, ...ctx.timer?.pass() });
-      rnn.encode(pass, rnnBind, c.count);
-      reduce.encode(pass, reduceBind, c.count, R);
-      pass.end();
-      const ysBytes = (outAll ? c.steps : 1) * O * c.count * 4;
-      if (ysRead) enc.copyBufferToBuffer(ys, 0, ysRead, 0, ysBytes);
-      device.queue.submit([enc.finish()]);
-      if (ysRead && outHost) {
-        await ysRead.mapAsync(MAP_READ, 0, ysBytes);
-        unpackOutputs(batch, c, O, outAll, new Float32Array(ysRead.getMappedRange(0, ysBytes)), outHost);
-        ysRead.unmap();
-      }
-      done += c.count;
-      req.onProgress?.(done, batch.count);
+  let done = 0;
+  for (const c of plan.chunks) {
+    packInputs(batch, c, xsHost, lenHost);
+    device.queue.writeBuffer(xs, 0, xsHost, 0, c.steps * I * c.count);
+    device.queue.writeBuffer(lengths, 0, lenHost, 0, c.count);
+    if (tgHost) {
+      packTargets(batch, c, O, tgHost);
+      device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * c.count);
     }
+    device.queue.writeBuffer(
+      rnnParams,
+      0,
+      rnn.kernel.uniform('params', { n: c.count, truncation: truncationUniform(req.truncation) }),
+    );
+    device.queue.writeBuffer(reduceParams, 0, reduce.params(c.count, c.count, plan.totalParts, c.partOffset));
 
-    const raw = await runResult(device, pool, reduce, parts, R, plan.totalParts, ctx.timer, { hasTargets, gradients, clipNorm: req.clipNorm }, outHost);
-    return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: storeStates ? T : undefined };
+    const enc = device.createCommandEncoder({ label: `webgpu-rnn chunk ${c.start}+${c.count}` });
+    const pass = enc.beginComputePass({
+      label: `webgpu-rnn ${rnn.kernel.spec.label} + partial sums`,
+      ...ctx.timer?.pass(),
+    });
+    rnn.encode(pass, rnnBind, c.count);
+    reduce.encode(pass, reduceBind, c.count, R);
+    pass.end();
+    const ysBytes = (outAll ? c.steps : 1) * O * c.count * 4;
+    if (ysRead) enc.copyBufferToBuffer(ys, 0, ysRead, 0, ysBytes);
+    device.queue.submit([enc.finish()]);
+    if (ysRead && outHost) {
+      await ysRead.mapAsync(MAP_READ, 0, ysBytes);
+      unpackOutputs(batch, c, O, outAll, new Float32Array(ysRead.getMappedRange(0, ysBytes)), outHost);
+      ysRead.unmap();
+    }
+    done += c.count;
+    req.onProgress?.(done, batch.count);
+  }
+
+  const raw = await runResult(
+    device,
+    pool,
+    reduce,
+    parts,
+    R,
+    plan.totalParts,
+    ctx.timer,
+    { hasTargets, gradients, clipNorm: req.clipNorm },
+    outHost,
+  );
+  return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: storeStates ? T : undefined };
 }

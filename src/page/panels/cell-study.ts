@@ -43,8 +43,14 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
     try {
       await session.guard(status, section, async () => {
         const p = read();
-        status.info(`Computing ${CELL_NAMES.length + (p.saturation > 0 ? 1 : 0)} models × ${p.T} steps by BPTT in float64…`);
-        const study = await cellStudyOff({ cells: CELL_NAMES, hidden: p.hidden, seed: p.seed, scale: p.scale, saturation: p.saturation }, p.T, p.seed);
+        status.info(
+          `Computing ${CELL_NAMES.length + (p.saturation > 0 ? 1 : 0)} models × ${p.T} steps by BPTT in float64…`,
+        );
+        const study = await cellStudyOff(
+          { cells: CELL_NAMES, hidden: p.hidden, seed: p.seed, scale: p.scale, saturation: p.saturation },
+          p.T,
+          p.seed,
+        );
         await breathe();
         const values = study.rows.map((r) => Array.from(p.measure === 'state' ? r.state : r.input));
         const n = values[0].length;
@@ -57,7 +63,11 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
             xLabel: 'k (steps back)',
             yLabel: p.measure === 'state' ? '‖∂SSR/∂s(T−k)‖ (log)' : '‖∂SSR/∂x(T−k)‖ (log)',
             logY: true,
-            series: study.rows.map((r) => ({ label: r.label, points: false, ...(r.saturated ? { dash: [6, 4] } : {}) })),
+            series: study.rows.map((r) => ({
+              label: r.label,
+              points: false,
+              ...(r.saturated ? { dash: [6, 4] } : {}),
+            })),
             height: 300,
           },
           [ks, ...values.map((v) => v.map((x) => (x === 0 ? null : forLog(x))))] as never,
@@ -66,13 +76,26 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
         fillTable(
           $<HTMLTableElement>('uc-table'),
           ['model', 'SSR', 'k = 0', `k = ${from}`, `k = ${to}`, `per step (k = ${from} … ${to})`, ''],
-          study.rows.map((r, j) => [r.label, num(r.loss), num(values[j][0]), num(values[j][from]), num(values[j][to]), perStep[j] ? perStep[j]!.factor.toPrecision(4) : '—', perStep[j]?.verdict ?? '']),
+          study.rows.map((r, j) => [
+            r.label,
+            num(r.loss),
+            num(values[j][0]),
+            num(values[j][from]),
+            num(values[j][to]),
+            perStep[j] ? perStep[j]!.factor.toPrecision(4) : '—',
+            perStep[j]?.verdict ?? '',
+          ]),
           `BPTT in float64 ${where()}; T = ${p.T} inputs uniform in [−1, 1], target 1; I = 1, H = ${p.hidden}, O = 1, weights uniform in [−${p.scale}, ${p.scale}] (seed ${p.seed})`,
         );
-        const verdicts = study.rows.map((r, j) => `${r.label}: ${perStep[j] ? `×${perStep[j]!.factor.toPrecision(3)} per step (${perStep[j]!.verdict})` : '—'}`);
+        const verdicts = study.rows.map(
+          (r, j) =>
+            `${r.label}: ${perStep[j] ? `×${perStep[j]!.factor.toPrecision(3)} per step (${perStep[j]!.verdict})` : '—'}`,
+        );
         $('uc-summary').textContent =
           `The norm of the gradient reaching the ${p.measure === 'state' ? 'state' : 'input'} k steps back. ${verdicts.join('; ')}. ` +
-          (p.measure === 'input' && p.saturation > 0 ? 'The saturated LSTM keeps its cell state, but its closed input gate lets no input in, so the gradient to the inputs is tiny at every k. ' : '') +
+          (p.measure === 'input' && p.saturation > 0
+            ? 'The saturated LSTM keeps its cell state, but its closed input gate lets no input in, so the gradient to the inputs is tiny at every k. '
+            : '') +
           'The log axis draws values below 1e-14 at 1e-14.';
         publish({ length: p.T, measure: p.measure, labels: study.rows.map((r) => r.label), values, perStep });
         status.done(`Computed ${study.rows.length} models × ${p.T} steps by BPTT in float64 ${where()}.`);

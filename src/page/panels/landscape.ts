@@ -41,7 +41,8 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
     const yField = $<HTMLSelectElement>('ls-y');
     const xp = xField.value as keyof ScalarWeights;
     const yp = yField.value as keyof ScalarWeights;
-    if (!PARAMS.includes(xp) || !PARAMS.includes(yp)) throw new FieldError(xField, 'Parameters: choose two of w1, b1, w2, w3, b2');
+    if (!PARAMS.includes(xp) || !PARAMS.includes(yp))
+      throw new FieldError(xField, 'Parameters: choose two of w1, b1, w2, w3, b2');
     if (xp === yp) throw new FieldError(yField, `Vertical parameter: choose a parameter other than ${xp}`);
     const range = { min: -100, max: 100 };
     const xmin = readNumber($<HTMLInputElement>('ls-xmin'), range);
@@ -57,7 +58,21 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
     const startX = readNumber($<HTMLInputElement>('ls-sx'), range);
     const startY = readNumber($<HTMLInputElement>('ls-sy'), range);
     const pathSteps = readNumber($<HTMLInputElement>('ls-steps'), { min: 1, max: 100_000, integer: true });
-    return { xp, yp, xmin, xmax, ymin, ymax, steps, withPath, startX, startY, pathSteps, optimizer: readOptimizer('ls'), activation: $<HTMLSelectElement>('ls-act').value as Activation };
+    return {
+      xp,
+      yp,
+      xmin,
+      xmax,
+      ymin,
+      ymax,
+      steps,
+      withPath,
+      startX,
+      startY,
+      pathSteps,
+      optimizer: readOptimizer('ls'),
+      activation: $<HTMLSelectElement>('ls-act').value as Activation,
+    };
   }
 
   const stopButton = $<HTMLButtonElement>('ls-stop');
@@ -92,44 +107,79 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
         const xs = axisValues(xAxis);
         const ys = axisValues({ param: p.yp, min: p.ymin, max: p.ymax, steps: p.steps });
         const losses = new Float64Array(p.steps * p.steps).fill(NaN);
-        const r = await session.exclusive(async () => {
-          const engine = session.engine;
-          const t0 = performance.now();
-          // The grid in bands of rows (each band one lossLandscape call over its rows, in the CPU worker on the CPU
-          // backend), so the page can show progress, estimate the time left and stop between bands.
-          const perBand = engine.backend === 'webgpu' ? 1 << 16 : 4096;
-          const rows = Math.max(2, Math.floor(perBand / p.steps));
-          let aborted = false;
-          let meta = { backend: engine.backend as string, adapter: engine.adapter, xName: p.xp as string, yName: p.yp as string };
-          for (let iy0 = 0; iy0 < p.steps; ) {
-            const iy1 = Math.min(p.steps - 1, iy0 + rows - 1);
-            const from = iy1 > iy0 ? iy0 : iy1 - 1; // a band needs two rows: a lone last row recomputes the one before
-            const band = await landscapeOn(engine, model, data, xAxis, { param: p.yp, min: ys[from], max: ys[iy1], steps: iy1 - from + 1 });
-            losses.set(band.losses, from * p.steps);
-            meta = { backend: band.backend, adapter: band.adapter, xName: band.xName, yName: band.yName };
-            iy0 = iy1 + 1;
-            progress.value = iy0 / p.steps;
-            progressText.textContent = `${iy0} of ${p.steps} rows, ${iy0 < p.steps ? timeLeftText(iy0, p.steps, (performance.now() - t0) / 1000) : 'grid done'}`;
-            if (signal.aborted) {
-              aborted = iy0 < p.steps;
-              break;
+        const r = await session.exclusive(
+          async () => {
+            const engine = session.engine;
+            const t0 = performance.now();
+            // The grid in bands of rows (each band one lossLandscape call over its rows, in the CPU worker on the CPU
+            // backend), so the page can show progress, estimate the time left and stop between bands.
+            const perBand = engine.backend === 'webgpu' ? 1 << 16 : 4096;
+            const rows = Math.max(2, Math.floor(perBand / p.steps));
+            let aborted = false;
+            let meta = {
+              backend: engine.backend as string,
+              adapter: engine.adapter,
+              xName: p.xp as string,
+              yName: p.yp as string,
+            };
+            for (let iy0 = 0; iy0 < p.steps;) {
+              const iy1 = Math.min(p.steps - 1, iy0 + rows - 1);
+              const from = iy1 > iy0 ? iy0 : iy1 - 1; // a band needs two rows: a lone last row recomputes the one before
+              const band = await landscapeOn(engine, model, data, xAxis, {
+                param: p.yp,
+                min: ys[from],
+                max: ys[iy1],
+                steps: iy1 - from + 1,
+              });
+              losses.set(band.losses, from * p.steps);
+              meta = { backend: band.backend, adapter: band.adapter, xName: band.xName, yName: band.yName };
+              iy0 = iy1 + 1;
+              progress.value = iy0 / p.steps;
+              progressText.textContent = `${iy0} of ${p.steps} rows, ${iy0 < p.steps ? timeLeftText(iy0, p.steps, (performance.now() - t0) / 1000) : 'grid done'}`;
+              if (signal.aborted) {
+                aborted = iy0 < p.steps;
+                break;
+              }
+              await new Promise((res) => setTimeout(res, 0));
             }
-            await new Promise((res) => setTimeout(res, 0));
-          }
-          let path: LandscapeView['path'] = null;
-          if (p.withPath && !signal.aborted) {
-            // The descent path alone (the grid of this call is the smallest there is).
-            const only = await landscapeOn(engine, model, data, { ...xAxis, steps: 2 }, { param: p.yp, min: p.ymin, max: p.ymax, steps: 2 }, { path: { optimizer: p.optimizer, steps: p.pathSteps, signal } });
-            path = only.path;
-          }
-          // Stopped: rows missing, or a descent path cut short (a Stop after the last row of a run without a path changes nothing).
-          return { ...meta, path, aborted: aborted || (p.withPath && signal.aborted), seconds: (performance.now() - t0) / 1000 };
-        }, { status, panel: 'Loss landscape' });
+            let path: LandscapeView['path'] = null;
+            if (p.withPath && !signal.aborted) {
+              // The descent path alone (the grid of this call is the smallest there is).
+              const only = await landscapeOn(
+                engine,
+                model,
+                data,
+                { ...xAxis, steps: 2 },
+                { param: p.yp, min: p.ymin, max: p.ymax, steps: 2 },
+                { path: { optimizer: p.optimizer, steps: p.pathSteps, signal } },
+              );
+              path = only.path;
+            }
+            // Stopped: rows missing, or a descent path cut short (a Stop after the last row of a run without a path changes nothing).
+            return {
+              ...meta,
+              path,
+              aborted: aborted || (p.withPath && signal.aborted),
+              seconds: (performance.now() - t0) / 1000,
+            };
+          },
+          { status, panel: 'Loss landscape' },
+        );
         const path = r.path?.map((q) => ({ x: q.x, y: q.y })) ?? null;
         await breathe();
-        const { lo, hi } = drawHeatmap($('ls-heat'), { values: losses, x: xs, y: ys, xLabel: `${p.xp} (${r.xName})`, yLabel: `${p.yp} (${r.yName})`, path, valueLabel: 'SSR (log scale)', onPick: pick });
+        const { lo, hi } = drawHeatmap($('ls-heat'), {
+          values: losses,
+          x: xs,
+          y: ys,
+          xLabel: `${p.xp} (${r.xName})`,
+          yLabel: `${p.yp} (${r.yName})`,
+          path,
+          valueLabel: 'SSR (log scale)',
+          onPick: pick,
+        });
         let best = -1;
-        for (let k = 0; k < losses.length; k++) if (Number.isFinite(losses[k]) && (best < 0 || losses[k] < losses[best])) best = k;
+        for (let k = 0; k < losses.length; k++)
+          if (Number.isFinite(losses[k]) && (best < 0 || losses[k] < losses[best])) best = k;
         const bx = best >= 0 ? xs[best % xs.length] : NaN;
         const by = best >= 0 ? ys[Math.floor(best / xs.length)] : NaN;
         const end = r.path?.at(-1);

@@ -48,7 +48,11 @@ function head(b: Batch, n: number): Batch {
   };
 }
 
-export function initPlayground(session: Session, readSetup: () => TrainSetup, publish: (s: PlaygroundState) => void): void {
+export function initPlayground(
+  session: Session,
+  readSetup: () => TrainSetup,
+  publish: (s: PlaygroundState) => void,
+): void {
   const section = $('train');
   const status = new StatusLine($('pg-status'));
 
@@ -59,7 +63,15 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
   function begin(): void {
     setup = readSetup();
     model = modelFromJSON(setup.model);
-    state = { step: 0, frames: [], history: [], model: modelToJSON(model), predicted: [], target: [], backend: session.engine.backend };
+    state = {
+      step: 0,
+      frames: [],
+      history: [],
+      model: modelToJSON(model),
+      predicted: [],
+      target: [],
+      backend: session.engine.backend,
+    };
   }
 
   /** One frame: `n` optimizer steps from the weights reached, then the losses and predictions at the new weights. */
@@ -74,19 +86,22 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     }
     const count = Math.min(n, left);
     const heldOut = head(p.validation ?? p.trainBatch, MAX_POINTS);
-    const out = await session.exclusive(async () => {
-      const engine = session.engine;
-      const r = await trainOn(engine, model!, p.trainBatch, {
-        optimizer: p.optimizer,
-        steps: count,
-        batchSize: p.batchSize,
-        seed: p.seed + s.step, // a new shuffle per frame (the order differs from one long run)
-        historyEvery: 1,
-        validation: p.validation,
-      });
-      const pred = await engine.run(r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
-      return { r, pred, backend: engine.backend };
-    }, { status, panel: 'Train playground' });
+    const out = await session.exclusive(
+      async () => {
+        const engine = session.engine;
+        const r = await trainOn(engine, model!, p.trainBatch, {
+          optimizer: p.optimizer,
+          steps: count,
+          batchSize: p.batchSize,
+          seed: p.seed + s.step, // a new shuffle per frame (the order differs from one long run)
+          historyEvery: 1,
+          validation: p.validation,
+        });
+        const pred = await engine.run(r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
+        return { r, pred, backend: engine.backend };
+      },
+      { status, panel: 'Train playground' },
+    );
     const { r, pred } = out;
     if (state !== s) return false; // Reset while this frame ran: drop it
     for (const h of r.history) s.history.push({ step: s.step + h.step, loss: h.loss });
@@ -106,10 +121,14 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     if (!(await draw(p, s))) return false;
     publish(structuredClone(s));
     if (r.diverged) {
-      status.error(`Diverged at step ${s.step}: the loss or a weight became non-finite. Reset, and try a smaller learning rate.`);
+      status.error(
+        `Diverged at step ${s.step}: the loss or a weight became non-finite. Reset, and try a smaller learning rate.`,
+      );
       return false;
     }
-    status.info(`Step ${s.step} of ${p.steps} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.`);
+    status.info(
+      `Step ${s.step} of ${p.steps} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.`,
+    );
     return true;
   }
 
@@ -126,7 +145,9 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     const last = s.frames.at(-1)!;
     $('pg-loss-cap').textContent =
       `Mean squared error per target (SSR divided by the number of targets, so sets of different sizes compare) after each frame: training ${num(last.train)}` +
-      (last.validation !== null ? `, validation ${num(last.validation)}` : ' (no validation split: set a validation fraction to see it)') +
+      (last.validation !== null
+        ? `, validation ${num(last.validation)}`
+        : ' (no validation split: set a validation fraction to see it)') +
       ` at step ${last.step}.`;
     await breathe();
     if (state !== s) return false;
@@ -134,7 +155,14 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     const byStep = p.trainBatch.output === 'all';
     lineChart(
       $('pg-pred'),
-      { xLabel: byStep ? 'step of the held-out windows' : 'held-out sequence', yLabel: 'value', series: [{ label: 'target', points: true, width: 1 }, { label: 'predicted', points: true, width: 2 }] },
+      {
+        xLabel: byStep ? 'step of the held-out windows' : 'held-out sequence',
+        yLabel: 'value',
+        series: [
+          { label: 'target', points: true, width: 1 },
+          { label: 'predicted', points: true, width: 2 },
+        ],
+      },
       [ks, s.target, s.predicted] as never,
     );
     let worst = 0;
@@ -145,10 +173,21 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
     await breathe();
     if (state !== s) return false;
     const w = s.model.weights;
-    if (s.model.inputSize === 1 && s.model.hiddenSize === 1 && s.model.outputSize === 1 && (s.model.cell ?? 'elman') === 'elman') {
-      fillTable($<HTMLTableElement>('pg-weights'), ['weight', 'w1', 'b1', 'w2', 'w3', 'b2'], [['value', num(w.Wx[0][0]), num(w.bh[0]), num(w.Wh[0][0]), num(w.Wy[0][0]), num(w.by[0])]], `Weights at step ${s.step}`);
+    if (
+      s.model.inputSize === 1 &&
+      s.model.hiddenSize === 1 &&
+      s.model.outputSize === 1 &&
+      (s.model.cell ?? 'elman') === 'elman'
+    ) {
+      fillTable(
+        $<HTMLTableElement>('pg-weights'),
+        ['weight', 'w1', 'b1', 'w2', 'w3', 'b2'],
+        [['value', num(w.Wx[0][0]), num(w.bh[0]), num(w.Wh[0][0]), num(w.Wy[0][0]), num(w.by[0])]],
+        `Weights at step ${s.step}`,
+      );
     } else {
-      const rms = (xs: number[]): string => num(Math.sqrt(xs.reduce((a, v) => a + v * v, 0) / Math.max(1, xs.length)), 3);
+      const rms = (xs: number[]): string =>
+        num(Math.sqrt(xs.reduce((a, v) => a + v * v, 0) / Math.max(1, xs.length)), 3);
       // Every block of the model's cell (LSTM and GRU have bx too).
       const names = paramNames(s.model);
       fillTable(
@@ -175,7 +214,9 @@ export function initPlayground(session: Session, readSetup: () => TrainSetup, pu
       model = null;
       state = null;
       for (const id of ['pg-loss', 'pg-pred', 'pg-weights', 'pg-loss-cap', 'pg-pred-cap']) $(id).replaceChildren();
-      status.info('Reset: the next Play or Step starts from the initial weights (with the settings above as they are then).');
+      status.info(
+        'Reset: the next Play or Step starts from the initial weights (with the settings above as they are then).',
+      );
     },
   });
 }

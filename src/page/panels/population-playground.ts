@@ -28,7 +28,11 @@ export interface PopulationPlaygroundState {
   backend: string;
 }
 
-export function initPopulationPlayground(session: Session, readSetup: () => PopulationSetup, publish: (s: PopulationPlaygroundState) => void): void {
+export function initPopulationPlayground(
+  session: Session,
+  readSetup: () => PopulationSetup,
+  publish: (s: PopulationPlaygroundState) => void,
+): void {
   const section = $('population');
   const status = new StatusLine($('pp-status'));
   let setup: PopulationSetup | null = null;
@@ -37,7 +41,14 @@ export function initPopulationPlayground(session: Session, readSetup: () => Popu
 
   function begin(): void {
     setup = readSetup();
-    const base = randomModel({ inputSize: 1, hiddenSize: setup.hidden, outputSize: 1 }, setup.activation, 'last', 0, 0.5, setup.cell);
+    const base = randomModel(
+      { inputSize: 1, hiddenSize: setup.hidden, outputSize: 1 },
+      setup.activation,
+      'last',
+      0,
+      0.5,
+      setup.cell,
+    );
     models = randomPopulation(base, setup.count, setup.seed, setup.scale);
     state = { step: 0, count: setup.count, frames: [], losses: [], params: [], backend: session.engine.backend };
   }
@@ -52,10 +63,18 @@ export function initPopulationPlayground(session: Session, readSetup: () => Popu
       return false;
     }
     const k = Math.min(n, left);
-    const r = await session.exclusive(() => populationOn(session.engine, models!, seedData(2).batch, { optimizer: p.optimizer, steps: k, lossThreshold: p.threshold }), {
-      status,
-      panel: 'Population playground',
-    });
+    const r = await session.exclusive(
+      () =>
+        populationOn(session.engine, models!, seedData(2).batch, {
+          optimizer: p.optimizer,
+          steps: k,
+          lossThreshold: p.threshold,
+        }),
+      {
+        status,
+        panel: 'Population playground',
+      },
+    );
     if (state !== s) return false; // Reset while this frame ran
     const moved = Math.max(0, ...Array.from(r.stepsDone));
     if (moved === 0) {
@@ -75,21 +94,35 @@ export function initPopulationPlayground(session: Session, readSetup: () => Popu
     const hist = histogram(r.finalLoss);
     lineChart(
       $('pp-hist'),
-      { xLabel: 'log10 SSR now', yLabel: 'models', series: [{ label: 'models', color: '#1f4e9c' }], bars: true, legend: false },
+      {
+        xLabel: 'log10 SSR now',
+        yLabel: 'models',
+        series: [{ label: 'models', color: '#1f4e9c' }],
+        bars: true,
+        legend: false,
+      },
       [hist.map((b) => (b.lo + b.hi) / 2), hist.map((b) => b.count)],
     );
     await breathe();
     if (state !== s) return false;
     lineChart(
       $('pp-share'),
-      { xLabel: 'step', yLabel: `share with SSR ≤ ${p.threshold}`, series: [{ label: 'share of models', points: s.frames.length < 40 }], legend: false, yRange: [0, 1] },
+      {
+        xLabel: 'step',
+        yLabel: `share with SSR ≤ ${p.threshold}`,
+        series: [{ label: 'share of models', points: s.frames.length < 40 }],
+        legend: false,
+        yRange: [0, 1],
+      },
       [s.frames.map((f) => f.step), s.frames.map((f) => f.reached)],
     );
     $('pp-cap').textContent =
       `After ${s.step} steps, ${(100 * reached).toFixed(1)}% of the ${s.count} models have an SSR of at most ${p.threshold}; the median SSR is ${num(median)}. ` +
       'Left: how many models have each log10 SSR now (below 1e-12 counted at −12); right: the share at or below the threshold after each frame.';
     publish(structuredClone(s));
-    status.info(`Step ${s.step} of ${p.steps} on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: ${(100 * reached).toFixed(1)}% of the models reached SSR ≤ ${p.threshold}.`);
+    status.info(
+      `Step ${s.step} of ${p.steps} on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: ${(100 * reached).toFixed(1)}% of the models reached SSR ≤ ${p.threshold}.`,
+    );
     return true;
   }
 
@@ -107,7 +140,9 @@ export function initPopulationPlayground(session: Session, readSetup: () => Popu
       models = null;
       state = null;
       for (const id of ['pp-hist', 'pp-share', 'pp-cap']) $(id).replaceChildren();
-      status.info('Reset: the next Play or Step draws the initial weights again (with the settings above as they are then).');
+      status.info(
+        'Reset: the next Play or Step draws the initial weights again (with the settings above as they are then).',
+      );
     },
   });
 }

@@ -8,7 +8,19 @@ import { randomPopulation, type PopulationReport } from '../../train/index.ts';
 import { populationOn } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { $, breathe, bindCellSelect, clearMarksOnEdit, fillTable, median, num, rate, readNumber, StatusLine, timeLeftText } from '../ui.ts';
+import {
+  $,
+  breathe,
+  bindCellSelect,
+  clearMarksOnEdit,
+  fillTable,
+  median,
+  num,
+  rate,
+  readNumber,
+  StatusLine,
+  timeLeftText,
+} from '../ui.ts';
 import { readOptimizer } from './train.ts';
 
 export interface PopulationResult {
@@ -75,13 +87,21 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     const hist = histogram(losses);
     lineChart(
       $('pop-hist'),
-      { xLabel: 'log10 final SSR', yLabel: 'models', series: [{ label: 'models', color: '#1f4e9c' }], bars: true, legend: false },
+      {
+        xLabel: 'log10 final SSR',
+        yLabel: 'models',
+        series: [{ label: 'models', color: '#1f4e9c' }],
+        bars: true,
+        legend: false,
+      },
       [hist.map((b) => (b.lo + b.hi) / 2), hist.map((b) => b.count)],
     );
     await breathe();
     // Loss curves: an even sample of models, and the median over all models at each recorded step.
     const S = r.curveSteps.length;
-    const pick = Array.from({ length: Math.min(SAMPLE_CURVES, r.count) }, (_, k) => Math.floor((k * r.count) / Math.min(SAMPLE_CURVES, r.count)));
+    const pick = Array.from({ length: Math.min(SAMPLE_CURVES, r.count) }, (_, k) =>
+      Math.floor((k * r.count) / Math.min(SAMPLE_CURVES, r.count)),
+    );
     const med = r.curveSteps.map((_, j) => {
       const col: number[] = [];
       for (let m = 0; m < r.count; m++) {
@@ -98,7 +118,10 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
         yLabel: 'SSR (log)',
         logY: true,
         legend: false,
-        series: [...pick.map((m) => ({ label: `model ${m}`, color: '#7a8fb8', width: 1 })), { label: 'median of all models', color: '#a63c00', width: 3 }],
+        series: [
+          ...pick.map((m) => ({ label: `model ${m}`, color: '#7a8fb8', width: 1 })),
+          { label: 'median of all models', color: '#a63c00', width: 3 },
+        ],
       },
       data as never,
     );
@@ -108,14 +131,24 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     for (const s of r.status) counts[s]++;
     const finite = Array.from(losses).filter(Number.isFinite);
     const med0 = finite.length ? median(finite) : NaN;
-    fillTable($<HTMLTableElement>('pop-table'), ['', 'result'], [
-      ['models', r.count],
-      ['ran on', `${r.backend} (${r.adapter})`],
-      [`final SSR ≤ ${threshold}`, `${reached} of ${r.count} (${((100 * reached) / r.count).toFixed(1)}%)`],
-      ['median final SSR', num(med0)],
-      ['stopped early at the threshold / ran every step / diverged', `${counts.converged} / ${counts.ok} / ${counts.diverged}`],
-      ['time', `${r.seconds.toFixed(2)} s (${rate((r.count * Math.max(...r.stepsDone)) / Math.max(r.seconds, 1e-9))} model-steps/s)`],
-    ]);
+    fillTable(
+      $<HTMLTableElement>('pop-table'),
+      ['', 'result'],
+      [
+        ['models', r.count],
+        ['ran on', `${r.backend} (${r.adapter})`],
+        [`final SSR ≤ ${threshold}`, `${reached} of ${r.count} (${((100 * reached) / r.count).toFixed(1)}%)`],
+        ['median final SSR', num(med0)],
+        [
+          'stopped early at the threshold / ran every step / diverged',
+          `${counts.converged} / ${counts.ok} / ${counts.diverged}`,
+        ],
+        [
+          'time',
+          `${r.seconds.toFixed(2)} s (${rate((r.count * Math.max(...r.stepsDone)) / Math.max(r.seconds, 1e-9))} model-steps/s)`,
+        ],
+      ],
+    );
     $('pop-summary').textContent =
       `${reached} of ${r.count} models reached an SSR of at most ${threshold}; the median final SSR is ${num(med0)}. ` +
       `The histogram counts models by log10 of their final SSR (values below 1e-12 are counted at −12); the curves show ${pick.length} sampled models and, thick, the median over all ${r.count}.`;
@@ -143,33 +176,45 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       stopButton.disabled = false;
       try {
         // The notes' shape (1 input, 1 output, output `last`) with H hidden units; randomPopulation draws every weight.
-        const base = randomModel({ inputSize: 1, hiddenSize: p.hidden, outputSize: 1 }, p.activation, 'last', 0, 0.5, p.cell);
+        const base = randomModel(
+          { inputSize: 1, hiddenSize: p.hidden, outputSize: 1 },
+          p.activation,
+          'last',
+          0,
+          0.5,
+          p.cell,
+        );
         const models = randomPopulation(base, p.count, p.seed, p.scale);
         status.info(`Training ${p.count} models…`);
         progress.value = 0;
         progressText.textContent = '';
         // On the CPU every model step runs on this thread: read back (and let the page breathe) every ~5000 model-steps.
         const cpuEvery = Math.max(1, Math.floor(5000 / p.count));
-        const r = await session.exclusive(() => {
-          const t0 = performance.now();
-          const onWebGpu = session.engine.backend === 'webgpu';
-          // On the CPU backend the population trains in the page's CPU worker.
-          return populationOn(session.engine, models, seedData(2).batch, {
-            optimizer: p.optimizer,
-            steps: p.steps,
-            lossThreshold: p.threshold,
-            readbackEvery: onWebGpu ? Math.max(10, Math.min(200, Math.ceil(p.steps / 50))) : cpuEvery,
-            signal,
-            onProgress: ({ step, steps, stepsPerSecond }) => {
-              progress.value = step / steps;
-              progressText.textContent = `step ${step} of ${steps}, ${rate(stepsPerSecond * p.count)} model-steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
-              status.info(`Training ${p.count} models: step ${step} of ${steps}…`);
-            },
-          });
-        }, { status, panel: 'Population' });
+        const r = await session.exclusive(
+          () => {
+            const t0 = performance.now();
+            const onWebGpu = session.engine.backend === 'webgpu';
+            // On the CPU backend the population trains in the page's CPU worker.
+            return populationOn(session.engine, models, seedData(2).batch, {
+              optimizer: p.optimizer,
+              steps: p.steps,
+              lossThreshold: p.threshold,
+              readbackEvery: onWebGpu ? Math.max(10, Math.min(200, Math.ceil(p.steps / 50))) : cpuEvery,
+              signal,
+              onProgress: ({ step, steps, stepsPerSecond }) => {
+                progress.value = step / steps;
+                progressText.textContent = `step ${step} of ${steps}, ${rate(stepsPerSecond * p.count)} model-steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
+                status.info(`Training ${p.count} models: step ${step} of ${steps}…`);
+              },
+            });
+          },
+          { status, panel: 'Population' },
+        );
         const res = await show(r, p.threshold);
         publish(res);
-        status.done(`${r.aborted ? 'Stopped' : 'Trained'} ${r.count} models: ${res.reached} reached SSR ≤ ${p.threshold} (${r.seconds.toFixed(2)} s).`);
+        status.done(
+          `${r.aborted ? 'Stopped' : 'Trained'} ${r.count} models: ${res.reached} reached SSR ≤ ${p.threshold} (${r.seconds.toFixed(2)} s).`,
+        );
       } finally {
         controller = null;
         runButton.disabled = false;

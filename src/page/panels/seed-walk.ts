@@ -64,7 +64,10 @@ export function walkStage(v: WalkInput, stage: number): { text: string; lit: str
   const t = T - 1 - k;
   const d = actDerivative(v.activation, v.hidden[t]);
   const dName = v.activation === 'identity' ? '' : ` × ${v.activation === 'relu' ? 'ReLU′' : 'tanh′'}(${num(d, 4)})`;
-  const chain = k === 0 ? `dSSR/dh${T} = ${num(delta[t], 5)}` : `dSSR/dh${t + 1} = dSSR/dh${t + 2}${v.activation === 'identity' ? '' : ' × act′'} × w2 = ${num(delta[t], 5)}`;
+  const chain =
+    k === 0
+      ? `dSSR/dh${T} = ${num(delta[t], 5)}`
+      : `dSSR/dh${t + 1} = dSSR/dh${t + 2}${v.activation === 'identity' ? '' : ' × act′'} × w2 = ${num(delta[t], 5)}`;
   const sum = terms.slice(t).reduce((a, b) => a + b, 0);
   return {
     text:

@@ -136,7 +136,8 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
       const daysField = tr.querySelector<HTMLInputElement>('input.days')!;
       const parts = daysField.value.split(/[\s,;]+/).filter((s) => s !== '');
       if (parts.length === 0) throw new FieldError(daysField, `Sequence ${k + 1}: give at least one day`);
-      if (parts.length > MAX_DAYS) throw new FieldError(daysField, `Sequence ${k + 1}: at most ${MAX_DAYS} days, got ${parts.length}`);
+      if (parts.length > MAX_DAYS)
+        throw new FieldError(daysField, `Sequence ${k + 1}: at most ${MAX_DAYS} days, got ${parts.length}`);
       inputs.push(parts.map((p, t) => parseNumber(p, `Sequence ${k + 1}, day ${t + 1}`, VALUE_RANGE, daysField)));
       observed.push(readNumber(tr.querySelector<HTMLInputElement>('input.short')!, VALUE_RANGE));
     });
@@ -146,47 +147,78 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
 
   async function compute(): Promise<SeedResult> {
     const { w, activation, data } = readInputs();
-    return session.exclusive(async () => {
-      const engine = session.engine;
-      const steps = toSteps(data.inputs);
-      const targets = data.observed.map((v) => [v]);
-      // With w3 = 1 and b2 = 0, an `all`-output run predicts hidden_t itself at every step.
-      const hiddenRun = await engine.run(scalarModel({ ...w, w3: 1, b2: 0 }, activation, 'all'), batchFromArrays(steps, null, 'all', 1), {
-        outputs: true,
-      });
-      const run = await engine.run(scalarModel(w, activation), batchFromArrays(steps, targets, 'last'), { outputs: true, gradients: true });
-      const idRun =
-        activation === 'identity' ? run : await engine.run(scalarModel(w, 'identity'), batchFromArrays(steps, targets, 'last'), { gradients: true });
-      const hidden: number[][] = [];
-      let at = 0;
-      for (const s of data.inputs) {
-        hidden.push(Array.from(hiddenRun.outputs!.subarray(at, at + s.length)));
-        at += s.length;
-      }
-      const g = run.grads!;
-      return {
-        backend: engine.backend,
-        adapter: engine.adapter,
-        weights: w,
-        activation,
-        inputs: data.inputs,
-        observed: data.observed,
-        hidden,
-        predicted: Array.from(run.outputs!),
-        ssr: run.loss!,
-        grads: { w1: g.Wx[0][0], b1: g.bh[0], w2: g.Wh[0][0], w3: g.Wy[0][0], b2: g.by[0] },
-        closedForm: closedFormDssrDw1(data, w),
-        bpttIdentity: idRun.grads!.Wx[0][0],
-        chainTerms: data.inputs.map((xs, n) => backwardChain({ weights: w, activation, inputs: xs, hidden: hidden[n], predicted: run.outputs![n], observed: data.observed[n] }).terms),
-      };
-    }, { status, panel: 'Seed notes' });
+    return session.exclusive(
+      async () => {
+        const engine = session.engine;
+        const steps = toSteps(data.inputs);
+        const targets = data.observed.map((v) => [v]);
+        // With w3 = 1 and b2 = 0, an `all`-output run predicts hidden_t itself at every step.
+        const hiddenRun = await engine.run(
+          scalarModel({ ...w, w3: 1, b2: 0 }, activation, 'all'),
+          batchFromArrays(steps, null, 'all', 1),
+          {
+            outputs: true,
+          },
+        );
+        const run = await engine.run(scalarModel(w, activation), batchFromArrays(steps, targets, 'last'), {
+          outputs: true,
+          gradients: true,
+        });
+        const idRun =
+          activation === 'identity'
+            ? run
+            : await engine.run(scalarModel(w, 'identity'), batchFromArrays(steps, targets, 'last'), {
+                gradients: true,
+              });
+        const hidden: number[][] = [];
+        let at = 0;
+        for (const s of data.inputs) {
+          hidden.push(Array.from(hiddenRun.outputs!.subarray(at, at + s.length)));
+          at += s.length;
+        }
+        const g = run.grads!;
+        return {
+          backend: engine.backend,
+          adapter: engine.adapter,
+          weights: w,
+          activation,
+          inputs: data.inputs,
+          observed: data.observed,
+          hidden,
+          predicted: Array.from(run.outputs!),
+          ssr: run.loss!,
+          grads: { w1: g.Wx[0][0], b1: g.bh[0], w2: g.Wh[0][0], w3: g.Wy[0][0], b2: g.by[0] },
+          closedForm: closedFormDssrDw1(data, w),
+          bpttIdentity: idRun.grads!.Wx[0][0],
+          chainTerms: data.inputs.map(
+            (xs, n) =>
+              backwardChain({
+                weights: w,
+                activation,
+                inputs: xs,
+                hidden: hidden[n],
+                predicted: run.outputs![n],
+                observed: data.observed[n],
+              }).terms,
+          ),
+        };
+      },
+      { status, panel: 'Seed notes' },
+    );
   }
 
   function render(r: SeedResult): void {
     fillTable(
       $<HTMLTableElement>('seed-forward'),
       ['#', 'days', 'hidden after each day', 'predicted', 'observed', '(observed − predicted)²'],
-      r.inputs.map((s, n) => [n + 1, s.map((v) => num(v)).join(', '), r.hidden[n].map((v) => num(v)).join(' → '), num(r.predicted[n]), num(r.observed[n]), num((r.observed[n] - r.predicted[n]) ** 2)]),
+      r.inputs.map((s, n) => [
+        n + 1,
+        s.map((v) => num(v)).join(', '),
+        r.hidden[n].map((v) => num(v)).join(' → '),
+        num(r.predicted[n]),
+        num(r.observed[n]),
+        num((r.observed[n] - r.predicted[n]) ** 2),
+      ]),
     );
     $('seed-ssr').textContent = `SSR = ${num(r.ssr, 6)}`;
     fillTable(
@@ -197,7 +229,10 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
     const rows: (string | number)[][] = [
       ['closed form: Σ −2(observed − predicted)·w3·Σₖ x₍T−k₎·w2ᵏ', num(r.closedForm, 7)],
       ['BPTT, same weights, identity activation', num(r.bpttIdentity, 7)],
-      ['difference (BPTT − closed form)', r.bpttIdentity - r.closedForm === 0 ? '0' : (r.bpttIdentity - r.closedForm).toExponential(2)],
+      [
+        'difference (BPTT − closed form)',
+        r.bpttIdentity - r.closedForm === 0 ? '0' : (r.bpttIdentity - r.closedForm).toExponential(2),
+      ],
     ];
     if (r.activation !== 'identity') rows.push([`BPTT, this network (${r.activation})`, num(r.grads.w1, 7)]);
     fillTable($<HTMLTableElement>('seed-closed'), ['dSSR/dw1', 'value'], rows);
@@ -232,7 +267,14 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
   let walkTimer = 0;
   const walkInput = () => {
     const k = Math.min(Number(show.value) || 0, last!.inputs.length - 1);
-    return { weights: last!.weights, activation: last!.activation, inputs: last!.inputs[k], hidden: last!.hidden[k], predicted: last!.predicted[k], observed: last!.observed[k] };
+    return {
+      weights: last!.weights,
+      activation: last!.activation,
+      inputs: last!.inputs[k],
+      hidden: last!.hidden[k],
+      predicted: last!.predicted[k],
+      observed: last!.observed[k],
+    };
   };
   function showStage(): void {
     const svg = $('seed-net').querySelector('svg');
@@ -276,7 +318,8 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
     stopWalk();
     stage = -1;
     showStage();
-    walkText.textContent = 'Animate (or press Next stage) to follow the forward pass day by day, then the gradient of w1 flowing back, one factor of w2 per day.';
+    walkText.textContent =
+      'Animate (or press Next stage) to follow the forward pass day by day, then the gradient of w1 flowing back, one factor of w2 per day.';
   });
 
   // Coalesce changes: at most one computation in flight, and the latest inputs always win.
@@ -297,7 +340,9 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
           last = r;
           render(r);
           publish(r);
-          status.done(`Computed on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${r.adapter}) in ${(performance.now() - t0).toFixed(1)} ms.`);
+          status.done(
+            `Computed on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${r.adapter}) in ${(performance.now() - t0).toFixed(1)} ms.`,
+          );
         });
       } while (again);
     } finally {

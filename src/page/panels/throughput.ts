@@ -9,7 +9,17 @@ import type { Phase } from '../../benchmark/workloads.ts';
 import { lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
 import { workerCpuRefPeer } from '../cpu-client.ts';
-import { $, clearMarksOnEdit, FieldError, fillTable, rate, readList, readNumber, StatusLine, timeLeftText } from '../ui.ts';
+import {
+  $,
+  clearMarksOnEdit,
+  FieldError,
+  fillTable,
+  rate,
+  readList,
+  readNumber,
+  StatusLine,
+  timeLeftText,
+} from '../ui.ts';
 
 export interface ThroughputRow {
   sequences: number;
@@ -61,7 +71,11 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
     const repeats = readNumber($<HTMLInputElement>('tp-reps'), { min: 1, max: 20, integer: true });
     const budget = readNumber($<HTMLInputElement>('tp-budget'), { min: 0.5, max: 120 });
     const biggest = Math.max(...sizes);
-    if (biggest * T > MAX_STEPS) throw new FieldError(sizesField, `Batch sizes: ${biggest} × ${T} steps is more than this page measures (${MAX_STEPS / 1e6} M steps)`);
+    if (biggest * T > MAX_STEPS)
+      throw new FieldError(
+        sizesField,
+        `Batch sizes: ${biggest} × ${T} steps is more than this page measures (${MAX_STEPS / 1e6} M steps)`,
+      );
     return {
       sizes: [...new Set(sizes)].sort((a, b) => a - b),
       T,
@@ -104,11 +118,26 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
     }
     series.push({ label: 'CPU reference (float64 JS)', points: true });
     data.push(r.rows.map((x) => x.cpu));
-    lineChart($('tp-chart'), { xLabel: 'sequences in the batch', yLabel: 'sequence-steps/s', logX: true, logY: true, series }, data as never);
-    const pct = (v: number | null): string => (v === null ? (r.peakKnown ? '—' : 'peak unknown') : `${(100 * v).toFixed(1)}%`);
+    lineChart(
+      $('tp-chart'),
+      { xLabel: 'sequences in the batch', yLabel: 'sequence-steps/s', logX: true, logY: true, series },
+      data as never,
+    );
+    const pct = (v: number | null): string =>
+      v === null ? (r.peakKnown ? '—' : 'peak unknown') : `${(100 * v).toFixed(1)}%`;
     fillTable(
       $<HTMLTableElement>('tp-table'),
-      ['sequences', 'WebGPU steps/s (wall)', 'WebGPU steps/s (GPU time)', 'CPU steps/s', 'WebGPU / CPU', 'GB/s', 'GFLOP/s', 'share of peak bandwidth', 'loss agrees'],
+      [
+        'sequences',
+        'WebGPU steps/s (wall)',
+        'WebGPU steps/s (GPU time)',
+        'CPU steps/s',
+        'WebGPU / CPU',
+        'GB/s',
+        'GFLOP/s',
+        'share of peak bandwidth',
+        'loss agrees',
+      ],
       r.rows.map((x) => [
         x.sequences,
         rate(x.gpu ?? NaN),
@@ -143,55 +172,72 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
         stopButton.disabled = false;
         progress.value = 0;
         progressText.textContent = '';
-        const result: ThroughputResult = { adapter: null, workload: p.workload, length: p.T, phase: p.phase, repeats: p.repeats, rows: [], probeGBps: null, peakKnown: false, cpuDetail: null, aborted: false };
+        const result: ThroughputResult = {
+          adapter: null,
+          workload: p.workload,
+          length: p.T,
+          phase: p.phase,
+          repeats: p.repeats,
+          rows: [],
+          probeGBps: null,
+          peakKnown: false,
+          cpuDetail: null,
+          aborted: false,
+        };
         // Work of each size in sequence-steps: the time left is estimated from the time per sequence-step so far.
         const total = p.sizes.reduce((a, n) => a + n, 0);
         let done = 0;
-        await session.exclusive(async () => {
-          const t0 = performance.now();
-          for (const [k, N] of p.sizes.entries()) {
-            if (signal.aborted) {
-              result.aborted = true;
-              break;
+        await session.exclusive(
+          async () => {
+            const t0 = performance.now();
+            for (const [k, N] of p.sizes.entries()) {
+              if (signal.aborted) {
+                result.aborted = true;
+                break;
+              }
+              status.info(`Measuring ${N} sequences (${k + 1} of ${p.sizes.length})…`);
+              progressText.textContent = `${k} of ${p.sizes.length} sizes, ${k === 0 ? 'estimating the time left…' : timeLeftText(done, total, (performance.now() - t0) / 1000)}; Stop ends after the size being measured`;
+              const gpu = session.gpu;
+              const { report }: { report: BenchReport } = await runBrowserBench({
+                workloads: [p.workload],
+                N,
+                T: p.T,
+                repeats: p.repeats,
+                budgetSeconds: p.budget,
+                phases: [p.phase],
+                // Our engine's device; without one (no WebGPU, or the page left it) only the CPU reference runs.
+                device: gpu?.device ?? undefined,
+                noProbes: !(p.probe && k === 0),
+                // The float64 reference runs in the CPU worker, so the page stays responsive while it is measured.
+                cpuReference: false,
+                peers: [workerCpuRefPeer()],
+              });
+              if (!gpu) report.results = report.results.filter((c) => c.peer !== 'webgpu');
+              result.adapter = gpu ? (report.adapter?.summary ?? gpu.adapter) : null;
+              result.peakKnown = !!report.adapter?.peak;
+              result.cpuDetail = report.peers.find((x) => x.id === 'cpu-ref')?.detail ?? null;
+              if (k === 0 && report.probes.gpuCopy)
+                result.probeGBps = report.probes.gpuCopy.gpuGBps?.median ?? report.probes.gpuCopy.wallGBps.median;
+              result.rows.push(rowOf(N, p.T, report.results));
+              done += N;
+              progress.value = done / total;
+              progressText.textContent = `${k + 1} of ${p.sizes.length} sizes${k + 1 < p.sizes.length ? `, ${timeLeftText(done, total, (performance.now() - t0) / 1000)}` : ''}`;
+              show(result);
+              // Let the page paint (and take a click on Stop) between sizes.
+              await new Promise((res) => setTimeout(res, 0));
             }
-            status.info(`Measuring ${N} sequences (${k + 1} of ${p.sizes.length})…`);
-            progressText.textContent = `${k} of ${p.sizes.length} sizes, ${k === 0 ? 'estimating the time left…' : timeLeftText(done, total, (performance.now() - t0) / 1000)}; Stop ends after the size being measured`;
-            const gpu = session.gpu;
-            const { report }: { report: BenchReport } = await runBrowserBench({
-              workloads: [p.workload],
-              N,
-              T: p.T,
-              repeats: p.repeats,
-              budgetSeconds: p.budget,
-              phases: [p.phase],
-              // Our engine's device; without one (no WebGPU, or the page left it) only the CPU reference runs.
-              device: gpu?.device ?? undefined,
-              noProbes: !(p.probe && k === 0),
-              // The float64 reference runs in the CPU worker, so the page stays responsive while it is measured.
-              cpuReference: false,
-              peers: [workerCpuRefPeer()],
-            });
-            if (!gpu) report.results = report.results.filter((c) => c.peer !== 'webgpu');
-            result.adapter = gpu ? (report.adapter?.summary ?? gpu.adapter) : null;
-            result.peakKnown = !!report.adapter?.peak;
-            result.cpuDetail = report.peers.find((x) => x.id === 'cpu-ref')?.detail ?? null;
-            if (k === 0 && report.probes.gpuCopy) result.probeGBps = report.probes.gpuCopy.gpuGBps?.median ?? report.probes.gpuCopy.wallGBps.median;
-            result.rows.push(rowOf(N, p.T, report.results));
-            done += N;
-            progress.value = done / total;
-            progressText.textContent = `${k + 1} of ${p.sizes.length} sizes${k + 1 < p.sizes.length ? `, ${timeLeftText(done, total, (performance.now() - t0) / 1000)}` : ''}`;
-            show(result);
-            // Let the page paint (and take a click on Stop) between sizes.
-            await new Promise((res) => setTimeout(res, 0));
-          }
-        }, { status, panel: 'Throughput' });
+          },
+          { status, panel: 'Throughput' },
+        );
         if (result.rows.length === 0) {
           status.info('Stopped before the first batch size was measured.');
           return;
         }
         publish(result);
         const where = result.adapter ? 'WebGPU and the CPU reference' : 'the CPU reference (no WebGPU)';
-        status.done(`${result.aborted ? 'Stopped: measured' : 'Measured'} ${result.rows.length} of ${p.sizes.length} batch sizes on ${where} with the benchmark's browser runner.`);
+        status.done(
+          `${result.aborted ? 'Stopped: measured' : 'Measured'} ${result.rows.length} of ${p.sizes.length} batch sizes on ${where} with the benchmark's browser runner.`,
+        );
       });
     } finally {
       controller = null;

@@ -12,7 +12,21 @@ import type uPlot from 'uplot';
 import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
 import type { Session } from '../session.ts';
-import { $, breathe, bindCellSelect, clearMarksOnEdit, FieldError, fillTable, num, rate, readNumber, readOptionalNumber, StatusLine, throttledDraw, timeLeftText } from '../ui.ts';
+import {
+  $,
+  breathe,
+  bindCellSelect,
+  clearMarksOnEdit,
+  FieldError,
+  fillTable,
+  num,
+  rate,
+  readNumber,
+  readOptionalNumber,
+  StatusLine,
+  throttledDraw,
+  timeLeftText,
+} from '../ui.ts';
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -91,13 +105,20 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     let trainBatch = set.batch;
     let validation = undefined;
     if (fraction > 0) {
-      if (set.batch.count < 2) throw new FieldError($('tr-val'), `Validation fraction: the ${set.name} data set has only ${set.batch.count} sequence`);
+      if (set.batch.count < 2)
+        throw new FieldError(
+          $('tr-val'),
+          `Validation fraction: the ${set.name} data set has only ${set.batch.count} sequence`,
+        );
       const split = splitData(set, { fraction, mode: set.timeOrdered ? 'time' : 'random', seed });
       trainBatch = split.train;
       validation = split.validation;
     }
     if (batchSize !== undefined && batchSize > trainBatch.count) {
-      throw new FieldError(batchField, `Mini-batch size: ${batchSize} is more than the ${trainBatch.count} training sequences`);
+      throw new FieldError(
+        batchField,
+        `Mini-batch size: ${batchSize} is more than the ${trainBatch.count} training sequences`,
+      );
     }
     const { cell, activation } = cellSelect.read();
     const model = randomModel(
@@ -116,14 +137,25 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
    * with ragged sequences, the mini-batch's average); and the validation set's. The mean view divides by these, so
    * training and validation compare fairly.
    */
-  function divisors(p: { trainBatch: Batch; validation?: Batch; batchSize?: number; model: { output: 'last' | 'all' } }): { train: number; validation: number | null } {
+  function divisors(p: {
+    trainBatch: Batch;
+    validation?: Batch;
+    batchSize?: number;
+    model: { output: 'last' | 'all' };
+  }): { train: number; validation: number | null } {
     const all = outputCount(p.trainBatch, p.model.output);
     const train = p.batchSize === undefined ? all : (all / p.trainBatch.count) * p.batchSize;
     return { train, validation: p.validation ? outputCount(p.validation, p.model.output) : null };
   }
 
   /** The last run's curves, for redrawing when the shown loss changes. */
-  let drawn: { history: { step: number; loss: number }[]; validation: { step: number; loss: number }[]; div: { train: number; validation: number | null }; prevLabel: string | null; prev: { history: { step: number; loss: number }[]; div: number } | null } | null = null;
+  let drawn: {
+    history: { step: number; loss: number }[];
+    validation: { step: number; loss: number }[];
+    div: { train: number; validation: number | null };
+    prevLabel: string | null;
+    prev: { history: { step: number; loss: number }[]; div: number } | null;
+  } | null = null;
 
   /** Draws the training curve (and validation, and the previous run's curve) as SSR or as a mean per target value. */
   function draw(): number {
@@ -131,10 +163,31 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     const mean = $<HTMLSelectElement>('tr-scale').value === 'mean';
     const d = drawn;
     const unit = mean ? 'mean per value' : 'SSR';
-    const per = (hist: { step: number; loss: number }[], div: number | null) => hist.map((h) => ({ step: h.step, loss: mean && div ? h.loss / div : h.loss }));
-    const curves: { label: string; hist: { step: number; loss: number }[]; dash?: number[]; width?: number; color?: string; points?: boolean }[] = [{ label: `training ${unit}`, hist: per(d.history, d.div.train) }];
-    if (d.validation.length > 0) curves.push({ label: `validation ${unit}`, hist: per(d.validation, d.div.validation), points: true, color: '#a63c00' });
-    if (d.prev) curves.push({ label: `previous run (${d.prevLabel}), training ${unit}`, hist: per(d.prev.history, d.prev.div), dash: [6, 4], width: 1.5, color: '#5c5c5c' });
+    const per = (hist: { step: number; loss: number }[], div: number | null) =>
+      hist.map((h) => ({ step: h.step, loss: mean && div ? h.loss / div : h.loss }));
+    const curves: {
+      label: string;
+      hist: { step: number; loss: number }[];
+      dash?: number[];
+      width?: number;
+      color?: string;
+      points?: boolean;
+    }[] = [{ label: `training ${unit}`, hist: per(d.history, d.div.train) }];
+    if (d.validation.length > 0)
+      curves.push({
+        label: `validation ${unit}`,
+        hist: per(d.validation, d.div.validation),
+        points: true,
+        color: '#a63c00',
+      });
+    if (d.prev)
+      curves.push({
+        label: `previous run (${d.prevLabel}), training ${unit}`,
+        hist: per(d.prev.history, d.prev.div),
+        dash: [6, 4],
+        width: 1.5,
+        color: '#5c5c5c',
+      });
     const xs = [...new Set(curves.flatMap((c) => c.hist.map((h) => h.step)))].sort((a, b) => a - b);
     const cols = curves.map((c) => {
       const m = new Map(c.hist.map((h) => [h.step, forLog(h.loss)]));
@@ -142,14 +195,26 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     });
     lineChart(
       $('tr-chart'),
-      { xLabel: 'step', yLabel: `${unit} (log)`, logY: true, series: curves.map((c) => ({ label: c.label, dash: c.dash, width: c.width, color: c.color, points: c.points })) },
+      {
+        xLabel: 'step',
+        yLabel: `${unit} (log)`,
+        logY: true,
+        series: curves.map((c) => ({ label: c.label, dash: c.dash, width: c.width, color: c.color, points: c.points })),
+      },
       [xs, ...cols] as never,
     );
     return cols[0].filter((v) => v !== null).length;
   }
   $<HTMLSelectElement>('tr-scale').addEventListener('change', () => void draw());
 
-  function showReport(r: TrainReport, set: DataSet, initialLoss: number, overflowStep: number | null, div: { train: number; validation: number | null }, round: number): void {
+  function showReport(
+    r: TrainReport,
+    set: DataSet,
+    initialLoss: number,
+    overflowStep: number | null,
+    div: { train: number; validation: number | null },
+    round: number,
+  ): void {
     const m: Model = r.model;
     const w = modelToJSON(m).weights;
     const state = r.aborted
@@ -159,20 +224,40 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         : r.stoppedEarly
           ? 'reached the loss threshold'
           : 'ran every step';
-    const after = Number.isFinite(r.finalLoss) ? num(r.finalLoss) : 'not finite: the SSR overflows at those weights too';
+    const after = Number.isFinite(r.finalLoss)
+      ? num(r.finalLoss)
+      : 'not finite: the SSR overflows at those weights too';
     const rows: (string | number)[][] = [
       ['data', `${set.name}: ${set.description}`],
       ['ran on', `${r.backend} (${r.adapter})`],
       ['steps', `${r.steps} (${state})`],
       [r.diverged ? 'SSR before → at the last finite weights' : 'SSR before → after', `${num(initialLoss)} → ${after}`],
-      ['validation SSR', r.validationLoss === null ? '—' : `${num(r.validationLoss)}${div.validation ? ` (mean per value ${num(r.validationLoss / div.validation)}; training: ${Number.isFinite(r.finalLoss) ? num(r.finalLoss / div.train) : '—'})` : ''}`],
-      ...(r.bestStep !== null ? [['weights kept', `those after step ${r.bestStep}, where the validation SSR was lowest (checked every ${round} steps)`]] : []),
+      [
+        'validation SSR',
+        r.validationLoss === null
+          ? '—'
+          : `${num(r.validationLoss)}${div.validation ? ` (mean per value ${num(r.validationLoss / div.validation)}; training: ${Number.isFinite(r.finalLoss) ? num(r.finalLoss / div.train) : '—'})` : ''}`,
+      ],
+      ...(r.bestStep !== null
+        ? [
+            [
+              'weights kept',
+              `those after step ${r.bestStep}, where the validation SSR was lowest (checked every ${round} steps)`,
+            ],
+          ]
+        : []),
       ['time', `${r.seconds.toFixed(2)} s (${rate(r.steps / Math.max(r.seconds, 1e-9))} steps/s)`],
     ];
     if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman') {
-      rows.push(['learned weights', `w1 ${num(w.Wx[0][0])}, b1 ${num(w.bh[0])}, w2 ${num(w.Wh[0][0])}, w3 ${num(w.Wy[0][0])}, b2 ${num(w.by[0])}`]);
+      rows.push([
+        'learned weights',
+        `w1 ${num(w.Wx[0][0])}, b1 ${num(w.bh[0])}, w2 ${num(w.Wh[0][0])}, w3 ${num(w.Wy[0][0])}, b2 ${num(w.by[0])}`,
+      ]);
     } else {
-      rows.push(['learned weights', `${m.params.length} parameters (${m.cell && m.cell !== 'elman' ? m.cell.toUpperCase() : `Elman, ${m.activation}`}; I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize})`]);
+      rows.push([
+        'learned weights',
+        `${m.params.length} parameters (${m.cell && m.cell !== 'elman' ? m.cell.toUpperCase() : `Elman, ${m.activation}`}; I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize})`,
+      ]);
     }
     fillTable($<HTMLTableElement>('tr-table'), ['', 'result'], rows);
     $('tr-model').textContent = JSON.stringify(modelToJSON(m));
@@ -206,42 +291,59 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       });
       try {
         status.info(`Training on ${session.engine.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}…`);
-        const report = await session.exclusive(async () => {
-          const engine = session.engine;
-          const t0 = performance.now();
-          const before = await engine.run(p.model, p.trainBatch, { gradients: false });
-          await breathe();
-          chart = lineChart($('tr-chart'), { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] }, [[], []]);
-          // On the CPU backend the training runs in the page's CPU worker (the page stays responsive).
-          const r = await trainOn(engine, p.model, p.trainBatch, {
-            optimizer: p.optimizer,
-            steps: p.steps,
-            batchSize: p.batchSize,
-            seed: p.seed,
-            validation: p.validation,
-            // With a validation split: its loss every `round` steps, for the chart, and the best weights kept.
-            validateEvery: p.validation ? round : undefined,
-            readbackEvery: Math.max(10, Math.min(200, Math.ceil(p.steps / 100))),
-            historyEvery,
-            signal,
-            onProgress: ({ step, steps, loss, stepsPerSecond }) => {
-              calls++;
-              xs.push(step);
-              ys.push(forLog(loss));
-              const text = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
-              const fraction = step / steps;
-              last = { fraction, text };
-              live.request();
-            },
-          });
-          return { r, initialLoss: before.loss! };
-        }, { status, panel: 'Train' });
+        const report = await session.exclusive(
+          async () => {
+            const engine = session.engine;
+            const t0 = performance.now();
+            const before = await engine.run(p.model, p.trainBatch, { gradients: false });
+            await breathe();
+            chart = lineChart(
+              $('tr-chart'),
+              { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] },
+              [[], []],
+            );
+            // On the CPU backend the training runs in the page's CPU worker (the page stays responsive).
+            const r = await trainOn(engine, p.model, p.trainBatch, {
+              optimizer: p.optimizer,
+              steps: p.steps,
+              batchSize: p.batchSize,
+              seed: p.seed,
+              validation: p.validation,
+              // With a validation split: its loss every `round` steps, for the chart, and the best weights kept.
+              validateEvery: p.validation ? round : undefined,
+              readbackEvery: Math.max(10, Math.min(200, Math.ceil(p.steps / 100))),
+              historyEvery,
+              signal,
+              onProgress: ({ step, steps, loss, stepsPerSecond }) => {
+                calls++;
+                xs.push(step);
+                ys.push(forLog(loss));
+                const text = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
+                const fraction = step / steps;
+                last = { fraction, text };
+                live.request();
+              },
+            });
+            return { r, initialLoss: before.loss! };
+          },
+          { status, panel: 'Train' },
+        );
         const r = report.r;
         live.cancel();
         await breathe();
-        drawn = { history: r.history, validation: r.validationHistory, div, prevLabel: previous?.label ?? null, prev: previous ? { history: previous.history, div: previous.div } : null };
+        drawn = {
+          history: r.history,
+          validation: r.validationHistory,
+          div,
+          prevLabel: previous?.label ?? null,
+          prev: previous ? { history: previous.history, div: previous.div } : null,
+        };
         const points = draw();
-        previous = { history: r.history, div: div.train, label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}` };
+        previous = {
+          history: r.history,
+          div: div.train,
+          label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}`,
+        };
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
         await breathe();
@@ -250,7 +352,9 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
           `Loss curve of ${r.history.length} recorded steps: the SSR went from ${num(first)} at step 0 to ${num(lastFinite?.loss ?? NaN)} at step ${lastFinite?.step ?? 0}` +
-          (overflowStep !== null ? `, and left the float32 range at step ${overflowStep} (not drawn from there on)` : '') +
+          (overflowStep !== null
+            ? `, and left the float32 range at step ${overflowStep} (not drawn from there on)`
+            : '') +
           `; ${Number.isFinite(r.finalLoss) ? `at the final weights the training SSR is ${num(r.finalLoss)}` : 'at the final weights the SSR is not finite'}. The log axis draws values below 1e-14, including 0, at 1e-14, and values above 1e15 at 1e15.` +
           (r.validationHistory.length > 0
             ? ` The validation loss, every ${round} steps, is drawn with points; it was lowest after step ${r.bestStep}, and those weights are kept. "Loss shown" divides each SSR by the target values it sums over (${num(div.train)} per training step, ${num(div.validation ?? NaN)} for validation), so the two compare fairly.`
@@ -277,14 +381,29 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           model: modelToJSON(r.model),
         });
         progress.value = r.aborted || r.diverged ? r.steps / p.steps : 1;
-        progressText.textContent = r.aborted ? `stopped at step ${r.steps} of ${p.steps}` : r.diverged ? `diverged at step ${r.steps} of ${p.steps}` : r.stoppedEarly ? `reached the loss threshold at step ${r.steps}` : `done: ${r.steps} steps`;
-        const what = r.aborted ? `Stopped after ${r.steps} steps` : r.diverged ? 'Diverged' : `Trained ${r.steps} steps`;
+        progressText.textContent = r.aborted
+          ? `stopped at step ${r.steps} of ${p.steps}`
+          : r.diverged
+            ? `diverged at step ${r.steps} of ${p.steps}`
+            : r.stoppedEarly
+              ? `reached the loss threshold at step ${r.steps}`
+              : `done: ${r.steps} steps`;
+        const what = r.aborted
+          ? `Stopped after ${r.steps} steps`
+          : r.diverged
+            ? 'Diverged'
+            : `Trained ${r.steps} steps`;
         if (r.diverged) {
           // The CPU reference trains in float64 and stops only when float64 overflows; WebGPU stops when float32 does.
-          const cpuNote = r.backend === 'cpu' && overflowStep !== null && overflowStep < r.steps ? ` (the float64 CPU reference went on until step ${r.steps}, where its own values overflowed)` : '';
-          status.error(`${what}: the SSR left the float32 range at step ${overflowStep ?? r.steps}${cpuNote}. Try a smaller learning rate.`);
-        }
-        else status.done(`${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.`);
+          const cpuNote =
+            r.backend === 'cpu' && overflowStep !== null && overflowStep < r.steps
+              ? ` (the float64 CPU reference went on until step ${r.steps}, where its own values overflowed)`
+              : '';
+          status.error(
+            `${what}: the SSR left the float32 range at step ${overflowStep ?? r.steps}${cpuNote}. Try a smaller learning rate.`,
+          );
+        } else
+          status.done(`${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.`);
       } finally {
         live.cancel();
         controller = null;

@@ -59,7 +59,12 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
     const x = readNumber($<HTMLInputElement>('ur-x'), { min: -100, max: 100 });
     const w2 = readList($<HTMLInputElement>('ur-w2'), { min: -10, max: 10 }, 8);
     const target = readNumber($<HTMLInputElement>('ur-target'), { min: -1000, max: 1000 });
-    return { inputs: new Array<number>(T).fill(x), w2, target, activation: $<HTMLSelectElement>('ur-act').value as Activation };
+    return {
+      inputs: new Array<number>(T).fill(x),
+      w2,
+      target,
+      activation: $<HTMLSelectElement>('ur-act').value as Activation,
+    };
   }
 
   async function run(): Promise<void> {
@@ -67,17 +72,31 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
     try {
       await session.guard(status, section, async () => {
         const p = read();
-        const each = await session.exclusive(() => studyEach((w2) => unrollStudy(session.engine, { ...p, w2 }), p.w2), { status, panel: 'Unroll study' });
-        const closedEach = p.activation === 'identity' ? await studyEach((w2) => unrollClosedForm({ ...p, w2 }), p.w2) : null;
+        const each = await session.exclusive(() => studyEach((w2) => unrollStudy(session.engine, { ...p, w2 }), p.w2), {
+          status,
+          panel: 'Unroll study',
+        });
+        const closedEach =
+          p.activation === 'identity' ? await studyEach((w2) => unrollClosedForm({ ...p, w2 }), p.w2) : null;
         if (!each.study) {
           const e = new NonFiniteError(session.engine.backend, `every w2 value (${p.w2.join(', ')})`, null);
           throw e;
         }
         // Only the w2 values that BPTT computed (and, for the comparison, the closed form too).
         const keep = each.rows.map((r, j) => r !== null && (!closedEach || closedEach.rows[j] !== null));
-        const study: UnrollStudy = { ...each.study, w2: Float64Array.from(p.w2.filter((_, j) => keep[j]), Math.fround), rows: each.rows.filter((_, j) => keep[j]) as UnrollRow[] };
+        const study: UnrollStudy = {
+          ...each.study,
+          w2: Float64Array.from(
+            p.w2.filter((_, j) => keep[j]),
+            Math.fround,
+          ),
+          rows: each.rows.filter((_, j) => keep[j]) as UnrollRow[],
+        };
         const closed = closedEach ? { rows: closedEach.rows.filter((_, j) => keep[j]) as UnrollRow[] } : null;
-        const overflowed = [...each.overflowed, ...(closedEach?.overflowed ?? []).filter((o) => !each.overflowed.some((x) => x.w2 === o.w2))];
+        const overflowed = [
+          ...each.overflowed,
+          ...(closedEach?.overflowed ?? []).filter((o) => !each.overflowed.some((x) => x.w2 === o.w2)),
+        ];
         const T = study.length;
         await breathe();
         const ks = Array.from({ length: T }, (_, k) => k);
@@ -86,10 +105,22 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
         const series = study.rows.map((r) => ({ label: `w2 = ${num(r.w2)}`, points: T <= 40 }));
         const data = [ks, ...study.rows.map((r) => Array.from(r.contributions, abs))];
         if (closed) {
-          series.push(...closed.rows.map((r) => ({ label: `closed form, w2 = ${num(r.w2)}`, points: false, dash: [4, 4], width: 1, color: '#222' })));
+          series.push(
+            ...closed.rows.map((r) => ({
+              label: `closed form, w2 = ${num(r.w2)}`,
+              points: false,
+              dash: [4, 4],
+              width: 1,
+              color: '#222',
+            })),
+          );
           data.push(...closed.rows.map((r) => Array.from(r.contributions, abs)));
         }
-        lineChart($('ur-chart'), { xLabel: 'k (steps back)', yLabel: '|dSSR/dw1 term| (log)', logY: true, series, height: 300 }, data as never);
+        lineChart(
+          $('ur-chart'),
+          { xLabel: 'k (steps back)', yLabel: '|dSSR/dw1 term| (log)', logY: true, series, height: 300 },
+          data as never,
+        );
         await breathe();
         const maxRel = closed
           ? study.rows.map((r, j) => {
@@ -105,11 +136,25 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
           : null;
         fillTable(
           $<HTMLTableElement>('ur-table'),
-          ['w2', 'dSSR/dw1', 'term k = 0', `term k = ${T - 1}`, '|last / first|', maxRel ? 'max rel. diff. to closed form' : 'closed form'],
+          [
+            'w2',
+            'dSSR/dw1',
+            'term k = 0',
+            `term k = ${T - 1}`,
+            '|last / first|',
+            maxRel ? 'max rel. diff. to closed form' : 'closed form',
+          ],
           study.rows.map((r, j) => {
             const first = r.contributions[0];
             const lastTerm = r.contributions[T - 1];
-            return [num(r.w2), num(r.dSSRdw1), num(first), num(lastTerm), first === 0 ? '—' : num(Math.abs(lastTerm / first)), maxRel ? maxRel[j].toExponential(2) : `n/a (${p.activation})`];
+            return [
+              num(r.w2),
+              num(r.dSSRdw1),
+              num(first),
+              num(lastTerm),
+              first === 0 ? '—' : num(Math.abs(lastTerm / first)),
+              maxRel ? maxRel[j].toExponential(2) : `n/a (${p.activation})`,
+            ];
           }),
           `BPTT on ${study.method} (${study.adapter}); T = ${T} inputs of ${num(p.inputs[0])}, target ${num(p.target)}, ${p.activation}`,
         );
@@ -119,7 +164,9 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
           `The term of the input k steps back is multiplied by w2 once per step back (w2^k for the identity activation). ` +
           (shrinks.length ? `For w2 = ${shrinks.join(', ')} it vanishes as k grows; ` : '') +
           (grows.length ? `for w2 = ${grows.join(', ')} it explodes. ` : '') +
-          (maxRel ? `BPTT matches the closed form to a relative difference of at most ${Math.max(...maxRel).toExponential(1)}. ` : '') +
+          (maxRel
+            ? `BPTT matches the closed form to a relative difference of at most ${Math.max(...maxRel).toExponential(1)}. `
+            : '') +
           'The log axis draws terms above 1e15 at 1e15 and below 1e-14 at 1e-14; exact zeros are gaps.';
         publish({
           method: study.method,
@@ -133,7 +180,9 @@ export function initUnroll(session: Session, publish: (r: UnrollView) => void): 
         });
         const done = `Computed ${study.rows.length} w2 value${study.rows.length === 1 ? '' : 's'} × ${T} steps by BPTT on ${study.method}.`;
         if (overflowed.length) {
-          status.warn(`${done} Left out, because their values overflowed: ${overflowed.map((o) => `w2 = ${num(o.w2)}`).join(', ')} (${study.method === 'webgpu' ? 'beyond the float32 range' : 'not finite'}; ${T} steps of w2^k explode). ${overflowed[0].message}`);
+          status.warn(
+            `${done} Left out, because their values overflowed: ${overflowed.map((o) => `w2 = ${num(o.w2)}`).join(', ')} (${study.method === 'webgpu' ? 'beyond the float32 range' : 'not finite'}; ${T} steps of w2^k explode). ${overflowed[0].message}`,
+          );
         } else status.done(done);
       });
     } finally {

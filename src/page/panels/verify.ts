@@ -9,7 +9,17 @@ import { LIMITS, modelFromJSON, type OutputMode } from '../../model.ts';
 import { randomBatch, randomModel } from '../../random.ts';
 import { compareResults, type VerifyReport } from '../../verify.ts';
 import type { Session } from '../session.ts';
-import { $, breathe, bindCellSelect, clearMarksOnEdit, FieldError, fillTable, readNumber, readOptionalNumber, StatusLine } from '../ui.ts';
+import {
+  $,
+  breathe,
+  bindCellSelect,
+  clearMarksOnEdit,
+  FieldError,
+  fillTable,
+  readNumber,
+  readOptionalNumber,
+  StatusLine,
+} from '../ui.ts';
 
 export function initVerify(session: Session, publish: (r: VerifyReport) => void): { run: () => Promise<void> } {
   const section = $('verify');
@@ -27,13 +37,22 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
     const minLen = readNumber($<HTMLInputElement>('vf-min'), { min: 1, max: 1000, integer: true });
     const maxField = $<HTMLInputElement>('vf-max');
     const maxLen = readNumber(maxField, { min: 1, max: 1000, integer: true });
-    if (maxLen < minLen) throw new FieldError(maxField, `Longest sequence: ${maxLen} is shorter than the shortest sequence (${minLen})`);
-    if (N * maxLen > 20_000_000) throw new FieldError($('vf-n'), `Sequences: ${N} × ${maxLen} steps is more than this page runs at once (20 M steps)`);
+    if (maxLen < minLen)
+      throw new FieldError(maxField, `Longest sequence: ${maxLen} is shorter than the shortest sequence (${minLen})`);
+    if (N * maxLen > 20_000_000)
+      throw new FieldError(
+        $('vf-n'),
+        `Sequences: ${N} × ${maxLen} steps is more than this page runs at once (20 M steps)`,
+      );
     // The float64 reference runs on this page's main thread: keep its work to a few seconds.
     const { cell, activation } = cellSelect.read();
     const gates = cellByName(cell).gates;
     const work = N * maxLen * H * (gates * (H + I) + O);
-    if (work > 4e9) throw new FieldError(hField, `Hidden size: ${N} sequences × ${maxLen} steps at H = ${H} is more work than the CPU reference does on this page; use fewer or shorter sequences`);
+    if (work > 4e9)
+      throw new FieldError(
+        hField,
+        `Hidden size: ${N} sequences × ${maxLen} steps at H = ${H} is more work than the CPU reference does on this page; use fewer or shorter sequences`,
+      );
     const truncField = $<HTMLInputElement>('vf-trunc');
     const truncation = readOptionalNumber(truncField, { min: 1, max: LIMITS.maxSteps, integer: true }) ?? undefined;
     const seed = readNumber($<HTMLInputElement>('vf-seed'), { min: 0, max: 4294967295, integer: true });
@@ -59,25 +78,45 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
       await session.guard(status, section, async () => {
         const p = read();
         status.info('Running on both backends…');
-        const report = await session.exclusive(async () => {
-          status.info('Running on both backends…');
-          const json = randomModel({ inputSize: p.I, hiddenSize: p.H, outputSize: p.O }, p.activation, p.output, p.seed, 0.5, p.cell);
-          const model = modelFromJSON(json);
-          const batch = randomBatch({ count: p.N, inputSize: p.I, outputSize: p.O, output: p.output, minLength: p.minLen, maxLength: p.maxLen, seed: p.seed + 1 });
-          const gpu = session.gpu;
-          await breathe();
-          const t0 = performance.now();
-          const opts = { outputs: true, gradients: true, truncation: p.truncation };
-          // The CPU runs (the float64 reference, and the float32 mode without WebGPU) go to a worker, so the page
-          // stays responsive while they run.
-          const actual = gpu ? await gpu.run(model, batch, { ...opts, strategy: p.strategy }) : await cpuRun(model, batch, opts, 'f32');
-          const strategy = gpu ? (gpu.lastRunStats?.strategy ?? null) : null;
-          const t1 = performance.now();
-          const expected = await cpuRun(model, batch, opts, 'f64');
-          const t2 = performance.now();
-          await breathe();
-          return { r: compareResults(model, batch, actual, expected), ms: [t1 - t0, t2 - t1], strategy };
-        }, { status, panel: 'Verify' });
+        const report = await session.exclusive(
+          async () => {
+            status.info('Running on both backends…');
+            const json = randomModel(
+              { inputSize: p.I, hiddenSize: p.H, outputSize: p.O },
+              p.activation,
+              p.output,
+              p.seed,
+              0.5,
+              p.cell,
+            );
+            const model = modelFromJSON(json);
+            const batch = randomBatch({
+              count: p.N,
+              inputSize: p.I,
+              outputSize: p.O,
+              output: p.output,
+              minLength: p.minLen,
+              maxLength: p.maxLen,
+              seed: p.seed + 1,
+            });
+            const gpu = session.gpu;
+            await breathe();
+            const t0 = performance.now();
+            const opts = { outputs: true, gradients: true, truncation: p.truncation };
+            // The CPU runs (the float64 reference, and the float32 mode without WebGPU) go to a worker, so the page
+            // stays responsive while they run.
+            const actual = gpu
+              ? await gpu.run(model, batch, { ...opts, strategy: p.strategy })
+              : await cpuRun(model, batch, opts, 'f32');
+            const strategy = gpu ? (gpu.lastRunStats?.strategy ?? null) : null;
+            const t1 = performance.now();
+            const expected = await cpuRun(model, batch, opts, 'f64');
+            const t2 = performance.now();
+            await breathe();
+            return { r: compareResults(model, batch, actual, expected), ms: [t1 - t0, t2 - t1], strategy };
+          },
+          { status, panel: 'Verify' },
+        );
         const r = report.r;
         await breathe();
         fillTable(
@@ -102,8 +141,15 @@ export function initVerify(session: Session, publish: (r: VerifyReport) => void)
         publish({ ...r, strategy: report.strategy } as VerifyReport);
         const what = session.gpu ? 'WebGPU' : 'the float32 CPU mode (no WebGPU here)';
         const times = `(${session.gpu ? 'WebGPU' : 'float32 CPU'} ${report.ms[0].toFixed(0)} ms, float64 CPU reference ${report.ms[1].toFixed(0)} ms)`;
-        if (r.ok) status.done(`Pass: ${what} matches the float64 reference within tolerance on every quantity ${times}.`);
-        else status.error(`Fail: ${r.checks.filter((c) => !c.comparison.ok).map((c) => c.name).join(', ')} beyond tolerance ${times}.`);
+        if (r.ok)
+          status.done(`Pass: ${what} matches the float64 reference within tolerance on every quantity ${times}.`);
+        else
+          status.error(
+            `Fail: ${r.checks
+              .filter((c) => !c.comparison.ok)
+              .map((c) => c.name)
+              .join(', ')} beyond tolerance ${times}.`,
+          );
       });
     } finally {
       button.disabled = false;

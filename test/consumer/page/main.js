@@ -6,14 +6,22 @@ import { scalarModel, statquestWeights } from 'webgpu-rnn/experiments';
 
 async function main() {
   const engine = await createEngine({ backend: 'webgpu' });
-  const days = [[[1], [0.5]], [[0], [0.5]]];
+  const days = [
+    [[1], [0.5]],
+    [[0], [0.5]],
+  ];
   // The batch goes through the in-memory .rnnb codec (the browser build of webgpu-rnn/formats) on its way.
   const batch = decodeRnnb(encodeRnnb(batchFromArrays(days, null, 'last', 1)), parseModel(preset('statquest')));
   const run = await engine.run(preset('statquest'), batch, { outputs: true });
   // Hidden states: the same network with w3 = 1, b2 = 0 and an output at every step emits h_t itself.
   const hiddenModel = scalarModel({ ...statquestWeights(), w3: 1, b2: 0 }, 'relu', 'all');
   const hidden = await engine.run(hiddenModel, batchFromArrays(days, null, 'all', 1), { outputs: true });
-  return { backend: engine.backend, adapter: engine.adapter, predicted: Array.from(run.outputs), hidden: Array.from(hidden.outputs) };
+  return {
+    backend: engine.backend,
+    adapter: engine.adapter,
+    predicted: Array.from(run.outputs),
+    hidden: Array.from(hidden.outputs),
+  };
 }
 
 main().then(
