@@ -24,5 +24,5 @@ export function benchOptions<T>(name: string, description: string, build: (cmd: 
     process.exit(2);
   });
   cmd.parse(process.argv);
-  return cmd.opts<T & object>() as T;
+  return cmd.opts<T & object>();
 }

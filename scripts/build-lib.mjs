@@ -79,7 +79,7 @@ for (const file of walk(dist)) {
     const text = readFileSync(file, 'utf8');
     const out = text
       .replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*?)\.ts\2/g, '$1$2$3.js$2')
-      .replace(/(['"])#shaders\1/g, (m) => {
+      .replace(/(['"])#shaders\1/g, () => {
         let rel = relative(dirname(file), join(dist, 'gpu/shaders.js')).split(sep).join('/');
         if (!rel.startsWith('.')) rel = `./${rel}`;
         return `'${rel}'`;

@@ -8,7 +8,6 @@ import { LIMITS } from '../model.ts';
 import { chooseStrategy } from '../gpu/strategies/index.ts';
 import { tuningFor } from '../gpu/tuning.ts';
 import type { StrategyChoice } from '../gpu/strategy.ts';
-import type { RunStats } from '../gpu/backend.ts';
 import type { Phase } from './workloads.ts';
 
 /** Why our engine (either backend) cannot take this model's shape, or null. */
@@ -99,13 +98,13 @@ export class WebGpuPeer implements Peer {
     this.detail = this.engine.adapter;
   }
 
-  async prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
+  prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
     const engine = this.engine!;
     const opts = { gradients: phase === 'gradient', strategy: this.strategy };
-    return {
+    return Promise.resolve({
       run: async () => {
         const r = await engine.run(model, batch, opts);
-        const stats = engine.lastRunStats as (RunStats & { pipelineMilliseconds?: number | null }) | null;
+        const stats = engine.lastRunStats;
         const ns = stats?.gpuNanoseconds;
         // pipelineMilliseconds: creation time of the pipelines this run compiled (absent from older engines).
         const pipe = stats?.pipelineMilliseconds;
@@ -118,7 +117,7 @@ export class WebGpuPeer implements Peer {
         };
       },
       dispose() {},
-    };
+    });
   }
 
   dispose(): void {
@@ -143,15 +142,15 @@ export class CpuRefPeer implements Peer {
     this.engine = await Engine.create({ backend: 'cpu' });
   }
 
-  async prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
+  prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
     const engine = this.engine!;
-    return {
+    return Promise.resolve({
       run: async () => {
         const r = await engine.run(model, batch, { gradients: phase === 'gradient' });
         return { loss: r.loss ?? NaN, grads: r.gradsFlat ?? null };
       },
       dispose() {},
-    };
+    });
   }
 
   dispose(): void {

@@ -217,7 +217,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     container.appendChild(self.root);
     setTimeout(() => {
       if (!container.contains(self.root)) return;
-      init();
+      (init as () => void)(); // uPlot types it as Function
       unready.delete(self);
       if (waiting.data !== data) self.setData(waiting.data);
       fit();

@@ -139,7 +139,7 @@ export function trainOn(
   if (!w) return train(engine, model, batch, opts);
   return send<TrainReport>(
     w,
-    { kind: 'train', model: asModel(model), batch, opts: plain(opts) as TrainOptions },
+    { kind: 'train', model: asModel(model), batch, opts: plain(opts) },
     opts.onProgress,
     opts.signal,
   );
@@ -156,7 +156,7 @@ export function populationOn(
   if (!w) return trainPopulation(engine, models, batch, opts);
   return send<PopulationReport>(
     w,
-    { kind: 'population', models, batch, opts: plain(opts) as PopulationOptions },
+    { kind: 'population', models, batch, opts: plain(opts) },
     opts.onProgress,
     opts.signal,
   );
@@ -174,7 +174,7 @@ export function landscapeOn(
   const w = engine.backend === 'cpu' ? getWorker() : null;
   if (!w) return lossLandscape(engine, model, batch, x, y, opts);
   const signal = opts.path?.signal;
-  const o: LandscapeOptions = opts.path ? { path: plain(opts.path) as TrainOptions } : {};
+  const o: LandscapeOptions = opts.path ? { path: plain(opts.path) } : {};
   return send<LandscapeResult>(
     w,
     { kind: 'landscape', model: asModel(model), batch, x, y, opts: o },

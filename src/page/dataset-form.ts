@@ -28,7 +28,8 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
     onKindChange(k);
   }
   select.addEventListener('change', showFields);
-  file.addEventListener('change', async () => {
+  file.addEventListener('change', () => void loadFile());
+  async function loadFile(): Promise<void> {
     const f = file.files?.[0];
     if (!f) return;
     if (f.size > MAX_CSV) {
@@ -39,7 +40,7 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
     file.removeAttribute('aria-invalid');
     text.value = await f.text();
     text.removeAttribute('aria-invalid');
-  });
+  }
   showFields();
 
   function read(): DataSet {

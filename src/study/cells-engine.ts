@@ -72,7 +72,7 @@ async function engineRow(
     );
   const L = paramLayout(model).blocks;
   const G = L.Wx.rows;
-  const dU: Float64Array[] = new Array(T);
+  const dU = new Array<Float64Array>(T);
   let predicted = new Float64Array(model.outputSize);
   let loss = NaN;
   let runs = 0;

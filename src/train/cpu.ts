@@ -230,7 +230,7 @@ export function cpuLosses(
     if (h0s) work.h0 = h0s[m];
     if (c0s) work.c0 = c0s[m];
     const r = cpuRun(work, sets.length === 1 ? sets[0] : sets[m], { gradients: false });
-    out[m] = r.overflowed > 0 || !Number.isFinite(r.loss as number) ? NaN : (r.loss as number);
+    out[m] = r.overflowed > 0 || !Number.isFinite(r.loss) ? NaN : (r.loss as number);
   }
   return out;
 }

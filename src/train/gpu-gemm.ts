@@ -218,7 +218,7 @@ export class GemmTrainer {
     const table = new ArrayBuffer(WIDE_STEP_BYTES * L);
     let optBinds: ReturnType<WideOptimizerKernel['bind']> | null = null;
     const slots = out.curveSteps.length;
-    let status = 0;
+    let status: number;
     for (let k0 = start; k0 < end; k0 += L) {
       const n = Math.min(L, end - k0);
       const slotBase = Math.ceil(k0 / o.recordEvery);

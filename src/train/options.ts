@@ -312,7 +312,7 @@ export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets:
     }
   });
   const shared = !Array.isArray(data);
-  const sets = shared ? [data as Batch] : (data as Batch[]);
+  const sets = shared ? [data] : data;
   if (!shared && sets.length !== models.length)
     throw new InputError('data', `expected one data set per model (${models.length}), got ${sets.length}`, 'options');
   sets.forEach((b, i) => {

@@ -153,7 +153,7 @@ export function loadData(o: DataCliOptions): DataSet {
   });
 }
 
-function timeColumnRef(v: string | undefined): ColumnRef | 'auto' | 'none' {
+function timeColumnRef(v: string | undefined): ColumnRef {
   return v === undefined ? 'auto' : v.trim();
 }
 

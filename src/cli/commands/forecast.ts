@@ -442,14 +442,14 @@ function forecastSvg(
   const L = series.length;
   const times = series.times?.map(Number);
   const numeric = !!times && times.every(Number.isFinite);
-  const xs = Float64Array.from({ length: L }, (_, r) => (numeric ? times![r] : r + 1));
-  const step = numeric && L >= 2 ? times![L - 1] - times![L - 2] : 1;
+  const xs = Float64Array.from({ length: L }, (_, r) => (numeric ? times[r] : r + 1));
+  const step = numeric && L >= 2 ? times[L - 1] - times[L - 2] : 1;
   const fx = Float64Array.from({ length: future[0].length + 1 }, (_, k) => xs[L - 1] + step * k);
   const lines = info.columns.flatMap((c, i) => [
     { label: c, x: xs, y: series.values[i] },
     { label: `${c} forecast`, x: fx, y: Float64Array.from([series.values[i][L - 1], ...future[i]]), dashed: true },
   ]);
-  const title = `${name}: ${info.columns.join(', ')} and a ${future[0].length}-step forecast${testFrom !== null ? ` (test rows from ${numeric ? times![testFrom] : testFrom + 1})` : ''}`;
+  const title = `${name}: ${info.columns.join(', ')} and a ${future[0].length}-step forecast${testFrom !== null ? ` (test rows from ${numeric ? times[testFrom] : testFrom + 1})` : ''}`;
   return linePlotSvg({
     series: lines,
     xLabel: numeric ? (series.timeColumn ?? 'time') : 'row',

@@ -82,14 +82,14 @@ export function initCellStudy(session: Session, publish: (r: CellStudyView) => v
             num(values[j][0]),
             num(values[j][from]),
             num(values[j][to]),
-            perStep[j] ? perStep[j]!.factor.toPrecision(4) : '—',
+            perStep[j] ? perStep[j].factor.toPrecision(4) : '—',
             perStep[j]?.verdict ?? '',
           ]),
           `BPTT in float64 ${where()}; T = ${p.T} inputs uniform in [−1, 1], target 1; I = 1, H = ${p.hidden}, O = 1, weights uniform in [−${p.scale}, ${p.scale}] (seed ${p.seed})`,
         );
         const verdicts = study.rows.map(
           (r, j) =>
-            `${r.label}: ${perStep[j] ? `×${perStep[j]!.factor.toPrecision(3)} per step (${perStep[j]!.verdict})` : '—'}`,
+            `${r.label}: ${perStep[j] ? `×${perStep[j].factor.toPrecision(3)} per step (${perStep[j].verdict})` : '—'}`,
         );
         $('uc-summary').textContent =
           `The norm of the gradient reaching the ${p.measure === 'state' ? 'state' : 'input'} k steps back. ${verdicts.join('; ')}. ` +
