@@ -373,18 +373,16 @@ export class GemmProgram {
     device.queue.writeBuffer(
       this.buffers.dims,
       slot * SLOT_BYTES,
-      this.kernels
-        .kernel('step')
-        .uniform('dims', {
-          n: c.count,
-          ld: rowStride(c.count),
-          dy: w.dy,
-          rows: w.rows,
-          parts: split.parts,
-          partLen: split.partLen,
-          partials: w.partials,
-          scratch: w.scratch,
-        }),
+      this.kernels.kernel('step').uniform('dims', {
+        n: c.count,
+        ld: rowStride(c.count),
+        dy: w.dy,
+        rows: w.rows,
+        parts: split.parts,
+        partLen: split.partLen,
+        partials: w.partials,
+        scratch: w.scratch,
+      }),
     );
     device.queue.writeBuffer(
       this.buffers.reduceParams,
