@@ -10,6 +10,40 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'model-core-stays-below',
+      severity: 'error',
+      comment:
+        'The bottom layer (errors, model-types, the cell descriptors, the model, the batch) imports only itself: ' +
+        'every other layer builds on it.',
+      from: { path: '^src/(errors|model-types|model|batch)\\.ts$|^src/cells/' },
+      to: { path: '^src/', pathNot: '^src/(errors|model-types|model|batch)\\.ts$|^src/cells/' },
+    },
+    {
+      name: 'backend-contract-below-backends',
+      severity: 'error',
+      comment:
+        'src/backend.ts, the contract both backends implement, takes GPU names from src/gpu/types.ts and the raw ' +
+        'result from the CPU reference only, never from the backends themselves.',
+      from: { path: '^src/backend\\.ts$' },
+      to: { path: '^src/(gpu|cpu)/', pathNot: '^src/gpu/types\\.ts$|^src/cpu/reference\\.ts$' },
+    },
+    {
+      name: 'gpu-runtime-below-strategies',
+      severity: 'error',
+      comment:
+        'The GPU runtime and what it stands on (types, tuning, device, pool, timing) never import the kernel ' +
+        'strategies, the WebGPU backend or the backend contract (src/backend.ts): those sit above it.',
+      from: { path: '^src/gpu/(types|tuning|device|pool|timing|runtime)\\.ts$' },
+      to: { path: '^src/gpu/(backend|strategy)\\.ts$|^src/gpu/strategies/|^src/backend\\.ts$' },
+    },
+    {
+      name: 'gpu-plans-below-kernels',
+      severity: 'error',
+      comment: 'The memory plans fix the buffer layout the kernels read: kernels and strategies import them, not back.',
+      from: { path: '^src/gpu/(plan|gemm-plan)\\.ts$' },
+      to: { path: '^src/gpu/(kernels|strategies)/' },
+    },
+    {
       name: 'gpu-stays-below',
       severity: 'error',
       comment: 'The GPU runtime and kernels never import training, the CLI, the page or the benchmark.',

@@ -1,10 +1,10 @@
 // The contract between the public engine (src/engine.ts) and its backends (src/cpu/backend.ts, src/gpu/backend.ts).
+// It sits below both backends: the GPU names it uses (strategies, run statistics) come from src/gpu/types.ts.
 
 import type { Batch } from './batch.ts';
 import type { RawResult } from './cpu/reference.ts';
 import type { Model } from './model.ts';
-import type { RunStats } from './gpu/backend.ts';
-import type { StrategyChoice } from './gpu/strategy.ts';
+import type { RunStats, StrategyChoice } from './gpu/types.ts';
 
 export type { RawResult };
 

@@ -2,7 +2,7 @@
 // The GPU backend re-packs it time-major per chunk (src/gpu/packing.ts); the CPU reference reads it directly.
 
 import { InputError } from './errors.ts';
-import type { OutputMode } from './model.ts';
+import type { OutputMode } from './model-types.ts';
 
 /**
  * A batch of ragged sequences in flat typed arrays (make one with {@link batchFromArrays}, or read one with

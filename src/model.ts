@@ -9,7 +9,6 @@
 // Elman: Wx is H×I (row = hidden unit), Wh is H×H, bh is H, Wy is O×H, by is O. LSTM: Wx 4H×I, Wh 4H×H, bx and bh
 // 4H; GRU: 3H in place of 4H.
 
-import type { Normalization, SeriesInfo } from './data/series.ts';
 import {
   ACTIVATION_CODE,
   cellOf,
@@ -19,29 +18,10 @@ import {
   type ParamBlock as CellParamBlock,
   type ParamLayout as CellParamLayout,
 } from './cells/index.ts';
+import type { Activation, Normalization, OutputMode, SeriesInfo, Shape } from './model-types.ts';
 
-/** The hidden units' activation. ReLU′(0) is 0, as in PyTorch. */
-export type Activation = 'relu' | 'tanh' | 'identity';
-/** Where the network predicts: at each sequence's last step (`last`) or at every step (`all`). */
-export type OutputMode = 'last' | 'all';
-
-/** Every {@link Activation}. */
-export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'identity'];
-/** Every {@link OutputMode}. */
-export const OUTPUT_MODES: readonly OutputMode[] = ['last', 'all'];
-
-/**
- * The largest sizes the engine accepts (every backend). Each WebGPU kernel strategy may take less; `auto` picks one
- * that serves the shape (see src/gpu/strategies/index.ts). maxSteps bounds each sequence's length.
- */
-export const LIMITS = { maxInputSize: 64, maxHiddenSize: 512, maxOutputSize: 64, maxSteps: 4096 } as const;
-
-/** A network's sizes: I inputs, H hidden units, O outputs per step. */
-export interface Shape {
-  inputSize: number;
-  hiddenSize: number;
-  outputSize: number;
-}
+export { ACTIVATIONS, LIMITS, OUTPUT_MODES } from './model-types.ts';
+export type { Activation, OutputMode, Shape } from './model-types.ts';
 
 /** Nested weights, as in the model JSON file. `bx` is the gated cells' input bias (LSTM, GRU); Elman has none. */
 export interface Weights {
@@ -226,7 +206,7 @@ export const STATQUEST_JSON: ModelJSON = Object.freeze({
   activation: 'relu',
   output: 'last',
   weights: { Wx: [[1.8]], Wh: [[-0.5]], bh: [0], Wy: [[1.1]], by: [0] },
-}) as ModelJSON;
+});
 
 /** The named models: `statquest`, the seed notes' network. */
 export const PRESETS: Record<string, ModelJSON> = { statquest: STATQUEST_JSON };

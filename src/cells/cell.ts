@@ -3,7 +3,7 @@
 // vectors that make up its state, the per-step shapes, and one WGSL module (shaders/cells/<name>.wgsl) that the
 // host splices into each kernel (src/gpu/cell.ts). docs/cells.md describes the interface and how a cell plugs in.
 
-import type { Activation, Shape } from '../model.ts';
+import type { Activation, Shape } from '../model-types.ts';
 
 /** A size of the model: hidden units H, inputs I, outputs O. */
 export type Dim = 'H' | 'I' | 'O';

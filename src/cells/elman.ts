@@ -2,7 +2,7 @@
 // shaders/cells/elman.wgsl. Blocks in canonical order: Wx (H×I), Wh (H×H), bh (H), then the readout Wy (O×H), by (O);
 // the initial state h0 (H) follows the parameters in the kernels' weights buffer.
 
-import type { Activation } from '../model.ts';
+import type { Activation } from '../model-types.ts';
 import type { Cell } from './cell.ts';
 
 export const ELMAN_PARAMS = ['Wx', 'Wh', 'bh', 'Wy', 'by'] as const;

@@ -2,7 +2,7 @@
 // and whether its sequences are in time order (which decides how an honest train/validation split is made).
 
 import type { Batch } from '../batch.ts';
-import type { Activation, OutputMode } from '../model.ts';
+import type { Activation, OutputMode } from '../model-types.ts';
 
 /** The model shape a data set needs (inputSize, outputSize, output mode) and a hidden size that suits it. */
 export interface ShapeSuggestion {

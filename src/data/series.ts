@@ -6,34 +6,9 @@
 import { InputError } from '../errors.ts';
 import { slidingWindows, type TimeSeries } from './csv.ts';
 import type { DataSet } from './dataset.ts';
+import type { Normalization, NormalizationKind, SeriesInfo } from '../model-types.ts';
 
-export type NormalizationKind = 'zscore' | 'minmax';
-
-/**
- * x_normalised = (x − offset[c]) / scale[c] for column c: z-score (offset = mean, scale = population standard
- * deviation) or min-max (offset = min, scale = max − min, mapping the training rows onto [0, 1]).
- */
-export interface Normalization {
-  kind: NormalizationKind;
-  offset: number[];
-  scale: number[];
-}
-
-/** How a model was fitted to a series: which columns, its window and horizon, and the split (saved in the model). */
-export interface SeriesInfo {
-  /** The series' columns (the model's inputs, in order; its outputs are these columns at each horizon step). */
-  columns: string[];
-  /** The time column, skipped (null when there was none). */
-  timeColumn: string | null;
-  window: number;
-  horizon: number;
-  /** Fractions of the rows held out, at the end, for validation and test (0: none). */
-  validation: number;
-  test: number;
-  /** Each column's smallest and largest value over the training rows, in the series' units. */
-  min: number[];
-  max: number[];
-}
+export type { Normalization, NormalizationKind, SeriesInfo } from '../model-types.ts';
 
 /** Rows [0, a) train, [a, b) validation, [b, L) test: the last round(L·test) rows test, round(L·validation) before them validation. */
 export function splitRows(length: number, validation: number, test: number): { a: number; b: number } {

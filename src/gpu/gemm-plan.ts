@@ -5,11 +5,13 @@
 // min(N, MIN_PARALLEL) sequences cannot hold them within the budget, the forward pass keeps only every k-th state
 // (k = ⌈√T⌉, which minimises the ⌈T/k⌉ checkpoints + k segment slots) and the backward pass recomputes each segment
 // from its checkpoint with the same kernels, so the results are bit-identical, for about one extra forward pass.
+//
+// It also fixes the layout the kernels (src/gpu/kernels/gemm.ts) read: the rows of each per-step slot (gemmRows) and
+// the size of a step record; the kernels import it, never the other way round.
 
 import { maxLength } from '../batch.ts';
 import { GpuError } from '../errors.ts';
 import type { Chunk } from './plan.ts';
-import { STEP_RECORD_BYTES } from './kernels/gemm.ts';
 import { elman, type Cell } from '../cells/index.ts';
 
 /** A chunk should hold at least min(N, MIN_PARALLEL) sequences before the planner trades recomputation for memory. */
@@ -23,6 +25,8 @@ export const FORWARD_SEGMENT = 32;
 export const GRAD_BLOCK = 16;
 /** A split-K part sums at least this many sequences. */
 export const MIN_PART = 64;
+/** Bytes of one step record in the `step` uniform buffer (minUniformBufferOffsetAlignment is at most 256). */
+export const STEP_RECORD_BYTES = 256;
 
 /**
  * Rows (floats per sequence) of the gemm strategy's per-step slots for a cell with H hidden units. Elman: one H-row

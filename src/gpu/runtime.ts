@@ -7,8 +7,7 @@ import { GpuError } from '../errors.ts';
 import { withErrorScopes, type GpuContext } from './device.ts';
 import { BufferPool, BufferUsage } from './pool.ts';
 import type { GpuTimer } from './timing.ts';
-import type { GpuOptions } from './backend.ts';
-import type { StrategyContext } from './strategy.ts';
+import type { GpuOptions } from './types.ts';
 
 const { MAP_READ, COPY_DST } = BufferUsage;
 
@@ -24,6 +23,19 @@ export interface TrainStats {
   modelsPerChunk: number;
   /** The most bytes of GPU buffers the engine's pool held at once during the call. */
   peakBytes: number;
+}
+
+/** What a kernel strategy (src/gpu/strategy.ts) runs with: from {@link GpuRuntime.context}. */
+export interface StrategyContext {
+  device: GPUDevice;
+  pool: BufferPool;
+  opts: GpuOptions;
+  /** Bytes all chunk buffers of one run may take together (GpuOptions.memoryBudget or the default). */
+  budgetBytes: number;
+  /** The largest buffer a binding may have: min(maxStorageBufferBindingSize, maxBufferSize). */
+  maxBindingBytes: number;
+  /** With GpuOptions.timestamps: spread `timer?.pass()` into every compute pass descriptor, and call `finish` on the last encoder. */
+  timer: GpuTimer | null;
 }
 
 export interface RuntimeOptions {
@@ -94,7 +106,7 @@ export class GpuRuntime {
     const limits = this.device.limits;
     this.budgetBytes = opts.memoryBudget ?? Math.min(DEFAULT_BUDGET, limits.maxBufferSize);
     this.maxBindingBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    this.device.lost.then((info) => {
+    void this.device.lost.then((info) => {
       if (!this.disposed) this.lost = `${info.reason}: ${info.message}`;
     });
   }

@@ -1,17 +1,16 @@
 // The interface every GPU kernel strategy implements (src/gpu/strategies/*.ts): whether it can serve a shape on
-// this device, and how to run a batch. The backend (src/gpu/backend.ts) owns the device, pool and error scopes.
+// this device, and how to run a batch. The runtime (src/gpu/runtime.ts) owns the device, pool and error scopes and
+// hands a strategy its StrategyContext; the backend (src/gpu/backend.ts) picks the strategy.
 
 import type { RawResult } from '../backend.ts';
 import type { Batch } from '../batch.ts';
 import type { CellName } from '../cells/index.ts';
 import type { Model } from '../model.ts';
-import type { GpuOptions } from './backend.ts';
-import type { BufferPool } from './pool.ts';
-import type { GpuTimer } from './timing.ts';
+import type { StrategyContext } from './runtime.ts';
+import type { StrategyName } from './types.ts';
 
-export type StrategyName = 'per-sequence' | 'gemm' | 'rtrl';
-export type StrategyChoice = StrategyName | 'auto';
-export const STRATEGY_CHOICES: readonly StrategyChoice[] = ['auto', 'per-sequence', 'gemm', 'rtrl'];
+export { STRATEGY_CHOICES, type StrategyChoice, type StrategyName } from './types.ts';
+export type { StrategyContext } from './runtime.ts';
 
 /** What a strategy needs to know to say whether it can serve a run. */
 export interface StrategyShape {
@@ -38,18 +37,6 @@ export interface StrategyRequest {
   /** RunOptions.clipNorm: measure the gradients' global norm on the GPU and clip to it (see runResult in sums.ts). */
   clipNorm?: number;
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface StrategyContext {
-  device: GPUDevice;
-  pool: BufferPool;
-  opts: GpuOptions;
-  /** Bytes all chunk buffers of one run may take together (GpuOptions.memoryBudget or the default). */
-  budgetBytes: number;
-  /** The largest buffer a binding may have: min(maxStorageBufferBindingSize, maxBufferSize). */
-  maxBindingBytes: number;
-  /** With GpuOptions.timestamps: spread `timer?.pass()` into every compute pass descriptor, and call `finish` on the last encoder. */
-  timer: GpuTimer | null;
 }
 
 export interface StrategyResult {

@@ -6,7 +6,7 @@ import { NonFiniteError } from '../errors.ts';
 import { UnrollStudyKernel } from '../gpu/kernels/unroll-study.ts';
 import { BufferUsage } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
-import { studyRow, studySetup, type UnrollStudy, type UnrollStudyOptions } from './unroll.ts';
+import { studyRow, studySetup, type UnrollStudy, type UnrollStudyOptions } from './unroll-setup.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 

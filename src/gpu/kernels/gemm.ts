@@ -8,11 +8,15 @@ import { GpuError } from '../../errors.ts';
 import { cellOf, type CellName } from '../../cells/index.ts';
 import { paramLayout, type Activation, type Shape } from '../../model.ts';
 import { withCell } from '../cell.ts';
-import { gemmRows } from '../gemm-plan.ts';
+import { gemmRows, STEP_RECORD_BYTES } from '../gemm-plan.ts';
 import { tuningFor } from '../tuning.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeConsts } from '../specialize.ts';
+import type { GemmTile } from '../types.ts';
 import { shaders } from '#shaders';
+
+export type { GemmTile } from '../types.ts';
+export { STEP_RECORD_BYTES } from '../gemm-plan.ts';
 
 export const GEMM_KINDS = {
   proj: 0,
@@ -32,17 +36,6 @@ const isGateKind = (k: GemmKind): k is keyof typeof GATE_KINDS => k in GATE_KIND
 /** Invocations per workgroup of the gate steps. */
 const GATE_WG = 64;
 
-/** A workgroup of tx×ty invocations computes (ty·rm) × (tx·rn) outputs, K in steps of bk. rm, rn ≤ 8. */
-export interface GemmTile {
-  tx: number;
-  ty: number;
-  rm: number;
-  rn: number;
-  bk: number;
-}
-
-/** Bytes of one step record in the `step` uniform buffer (minUniformBufferOffsetAlignment is at most 256). */
-export const STEP_RECORD_BYTES = 256;
 /** Bytes of the `Step` struct a dispatch reads from its record. */
 export const STEP_BINDING_BYTES = 48;
 
