@@ -212,6 +212,11 @@ import {
       expect(p.frames.length).toBeGreaterThanOrEqual(5);
       expect(p.losses.length).toBe(40);
       expect(p.frames.every((f) => f.reached >= 0 && f.reached <= 1)).toBe(true);
+      // The median SSR of the finite losses: for an even count, the mean of the middle two.
+      const finite = p.losses.filter(Number.isFinite).sort((a, b) => a - b);
+      const mid = finite.length >> 1;
+      const median = finite.length % 2 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
+      expect(p.frames[p.frames.length - 1].median).toBeCloseTo(median, 15);
       expect(await page.locator('#pp-hist canvas').count()).toBeGreaterThan(0);
       if (!withoutWebGpu)
         await page

@@ -1,6 +1,8 @@
 // The data sets: the seed data equals the notes' sequences, synthetic tasks are exact and seeded, CSV parsing and
-// windows give exact contents and errors naming row and column, and splits have the documented sizes.
+// windows give exact contents and errors naming row and column (RFC 4180 quoting included: the row of a record is
+// the file line it starts on), and splits have the documented sizes.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addingData,
@@ -159,6 +161,98 @@ describe('CSV', () => {
     expect(inputError(() => parseCsv('1\nNaN\n')).message).toContain('row 2, column 1: expected a number, got "NaN"');
     // A first row with some numbers is data, so its bad cell is reported as row 1.
     expect(inputError(() => parseCsv('x,1\n2,3\n')).message).toContain('row 1, column 1');
+  });
+
+  it('reads quoted cells with the delimiter, line breaks and "" inside, with any line ending', () => {
+    const file = [
+      'date,note,value',
+      '2024-01-01,"plain",1',
+      '2024-01-02,"a, b; c",2',
+      '2024-01-03,"two\nlines",3',
+      '2024-01-04,"say ""hi""",4',
+      '2024-01-05,"""",5',
+      '2024-01-06,"three\n\nlines, and a ""quote""",6',
+      '2024-01-07,,7',
+    ];
+    const expected = ['plain', 'a, b; c', 'two\nlines', 'say "hi"', '"', 'three\n\nlines, and a "quote"', ''];
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const text = (file.join('\n') + '\n').replace(/\n/g, eol);
+      const s = parseCsv(text, { columns: ['value'], timeColumn: 'note' });
+      expect(Array.from(s.values[0])).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      // Line breaks inside a quoted cell are kept as written.
+      expect(s.times).toEqual(expected.map((t) => t.replace(/\n/g, eol)));
+      // Each row is numbered by the file line it starts on.
+      expect(s.lines).toEqual([2, 3, 4, 6, 7, 8, 11]);
+    }
+    // A quoted header cell may hold the delimiter; spaces around a quoted cell are allowed.
+    const q = parseCsv('"a, b" , "c"\n"1"  ,"2" \n "3" ,\t4\t\n', { columns: ['a, b', 'c'] });
+    expect(q.names).toEqual(['a, b', 'c']);
+    expect(Array.from(q.values[0])).toEqual([1, 3]);
+    expect(Array.from(q.values[1])).toEqual([2, 4]);
+    // A quoted tab-separated file, blank lines skipped but counted.
+    const t = parseCsv('x\ty\n"1"\t"2"\n\t\n\n3\t4\n');
+    expect(Array.from(t.values[1])).toEqual([2, 4]);
+    expect(t.lines).toEqual([2, 5]);
+  });
+
+  it('names the line a record starts on after multi-line quoted cells', () => {
+    const text = 'date,note,value\n2024-01-01,"one\ntwo\nthree",1.5\n2024-01-02,"a, ""b""\n",abc\n';
+    const e = inputError(() => parseCsv(text, { columns: ['value'], source: 'notes.csv' }));
+    expect(e.message).toBe('notes.csv: row 5, column 3 ("value"): expected a number, got "abc"');
+    // The bad value on a later line of the record it belongs to: the row is where that record starts.
+    const same = 'date,note,value\n2024-01-01,"one\ntwo",1.5\n2024-01-02,"x\r\ny\r\nz",\n2024-01-03,"",2\n';
+    expect(inputError(() => parseCsv(same, { columns: ['value'] })).message).toBe(
+      'row 4, column 3 ("value"): empty cell, expected a number',
+    );
+    const crlf = 'date,value\r\n"2024-01-01\r\n(revised)",1\r\n2024-01-02,"x"\r\n';
+    expect(inputError(() => parseCsv(crlf, { columns: ['value'] })).message).toBe(
+      'row 4, column 2 ("value"): expected a number, got "x"',
+    );
+  });
+
+  it('refuses an unclosed quote and text after a closing quote, naming the row', () => {
+    expect(inputError(() => parseCsv('a,b\n1,2\n"3\n4,5\n')).message).toBe('row 3: a quoted cell is not closed');
+    expect(inputError(() => parseCsv('a,b\n1,"2""\n')).message).toBe('row 2: a quoted cell is not closed');
+    expect(inputError(() => parseCsv('a,b\n"x\ny"z,1\n')).message).toBe(
+      'row 2: unexpected text after a quoted cell in column 1',
+    );
+    expect(inputError(() => parseCsv('a,b\n1,"2" 3\n')).message).toBe(
+      'row 2: unexpected text after a quoted cell in column 2',
+    );
+    expect(inputError(() => parseCsv('a,b\n1, "2" 3\n')).message).toBe(
+      'row 2: unexpected text after a quoted cell in column 2',
+    );
+    // Behind a space, a quote does not open a cell that may hold the delimiter (RFC 4180).
+    expect(inputError(() => parseCsv('a,b\n1, "2,5"\n')).message).toBe(
+      'row 2: a quote after a space in column 2: a quoted cell that holds the delimiter or a line break must start right after the delimiter',
+    );
+  });
+
+  it('numbers every record by its first line, whatever its quoted cells hold', () => {
+    const cell = fc.stringMatching(/^[a1 ,;"\t\r\n]{0,6}$/);
+    const eol = fc.constantFrom('\n', '\r\n', '\r');
+    const record = fc.record({ note: cell, quote: fc.boolean(), eol, blank: fc.nat({ max: 2 }) });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), (records) => {
+        let text = 'note,value\n';
+        const lines: number[] = [];
+        const notes: string[] = [];
+        records.forEach((r, k) => {
+          // A cell is quoted when it has to be (delimiter, quote, line break, spaces at an end, or empty), else when
+          // the generator says so.
+          const must = /[,"\r\n]/.test(r.note) || r.note.trim() !== r.note || r.note === '';
+          const written = must || r.quote ? `"${r.note.replace(/"/g, '""')}"` : r.note;
+          lines.push(1 + (text.match(/\r\n|\n|\r/g) ?? []).length);
+          notes.push(r.note);
+          text += `${written},${k}${r.eol}${r.eol.repeat(r.blank)}`;
+        });
+        const s = parseCsv(text, { columns: ['value'], timeColumn: 'note' });
+        expect(s.times).toEqual(notes);
+        expect(Array.from(s.values[0])).toEqual(records.map((_, k) => k));
+        expect(s.lines).toEqual(lines);
+      }),
+      { numRuns: 400, seed: 20261207 },
+    );
   });
 
   it('reports empty files, unknown columns and windows longer than the series', () => {

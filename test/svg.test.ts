@@ -12,6 +12,7 @@ import {
   lossCurveSvg,
   viridis,
 } from '../src/svg/index.ts';
+import { decadeTicks, linearTicks } from '../src/svg/common.ts';
 import { allElements, allText, parseXml, type XmlElement } from './helpers/xml.ts';
 
 function check(svg: string): XmlElement[] {
@@ -24,6 +25,24 @@ function check(svg: string): XmlElement[] {
 
 const withClass = (els: XmlElement[], cls: string): XmlElement[] =>
   els.filter((e) => (e.attrs.class ?? '').split(' ').includes(cls));
+
+describe('axis ticks', () => {
+  it('are round values 1, 2 or 5 × 10^k apart inside the range (d3-array)', () => {
+    expect(linearTicks(-2, 2)).toEqual([-2, -1, 0, 1, 2]);
+    expect(linearTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(linearTicks(0.1, 0.3)).toEqual([0.1, 0.15, 0.2, 0.25, 0.3]);
+    expect(linearTicks(1700, 2008)).toEqual([1700, 1750, 1800, 1850, 1900, 1950, 2000]);
+    expect(linearTicks(0, 7, 4)).toEqual([0, 2, 4, 6]);
+    expect(linearTicks(3, 3)).toEqual([3]);
+    // Decades: every one, or every 2nd, 5th, … for wide ranges; a decade a rounding error put just outside counts.
+    expect(decadeTicks(-3.2, 1.5)).toEqual([-3, -2, -1, 0, 1]);
+    expect(decadeTicks(-12, 0)).toEqual([-12, -10, -8, -6, -4, -2, 0]);
+    expect(decadeTicks(-40, 0)).toEqual([-40, -30, -20, -10, 0]);
+    expect(decadeTicks(-2 - 1e-12, 0)).toEqual([-2, -1, 0]);
+    expect(decadeTicks(0.1, 0.9)).toEqual([0.1]);
+    for (let n = 1; n <= 500; n++) expect(decadeTicks(-n, 0).length).toBeLessThanOrEqual(8);
+  });
+});
 
 describe('heatmap', () => {
   const rows = 7;
@@ -90,6 +109,8 @@ describe('heatmap', () => {
     const idat = png.subarray(41, 41 + png.readUInt32BE(33));
     const raw = inflateSync(idat);
     expect(raw.length).toBe(n * (1 + 3 * n));
+    // Every row is the same colour ramp, so deflate (not stored blocks, which add 5 bytes per 64 KiB) shrinks it.
+    expect(idat.length).toBeLessThan(raw.length / 20);
     // Column 0 is the minimum (viridis 0), the last column the maximum (viridis 1), in every row.
     expect([...raw.subarray(1, 4)]).toEqual(viridis(0));
     expect([...raw.subarray(1 + 3 * (n - 1), 1 + 3 * n)]).toEqual(viridis(1));

@@ -3,6 +3,7 @@
 
 import type { Batch } from '../batch.ts';
 import type { ModelJSON } from '../model.ts';
+import { median } from '../stats.ts';
 import type { Peer, PeerRun } from './peer.ts';
 import type { Phase } from './workloads.ts';
 
@@ -13,12 +14,10 @@ export interface Summary {
   runs: number;
 }
 
+/** The median, extremes and count of timed runs (seconds, or rates); null when nothing ran. */
 export function summarize(xs: number[]): Summary | null {
   if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1], runs: s.length };
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length };
 }
 
 export interface MeasureOptions {
@@ -130,7 +129,7 @@ export async function measure(
       m.calibrationRun = result;
       const estimatedSeconds = extrapolate(points, o.N);
       m.calibration = { N: n, seconds, estimatedSeconds };
-      const spent = now() - start - m.firstRunSeconds!;
+      const spent = now() - start - m.firstRunSeconds;
       // Slow enough to extrapolate from, but a single point says nothing about fixed costs: take a second one at 4n
       // (at most 4× as long, twice) when the budget allows.
       const slow = seconds > o.budgetSeconds / 15;

@@ -1,7 +1,9 @@
 // A user's time series from CSV text (browser-safe: it parses a string; reading the file is the CLI's job), and
 // sliding windows over it: window n reads rows n .. n+T−1 and its target is the next value (or the next k values)
-// of the target columns. Errors are InputErrors naming the row (1-based, as in the file) and the column.
+// of the target columns. d3-dsv splits the records into cells (RFC 4180 quoting); the header, time column, column
+// choice and errors are this file's. Errors are InputErrors naming the row (its first line in the file) and column.
 
+import { dsvFormat } from 'd3-dsv';
 import { offsetsFromLengths, type Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
 import { LIMITS } from '../model.ts';
@@ -21,6 +23,7 @@ export interface CsvOptions {
    * The time column (dates, years: read as labels, never as values), by name or 1-based index; `auto` (default)
    * detects it (see detectTimeColumn); `none`: there is none.
    */
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- the two words are special; other strings are names
   timeColumn?: ColumnRef | 'auto' | 'none';
   /** Source name for error messages (the file name). */
   source?: string;
@@ -61,41 +64,98 @@ export function detectTimeColumn(names: string[] | null, firstRow: string[]): nu
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Splits one line into cells; double quotes may enclose a cell ("" is a quote inside one). */
-function splitLine(line: string, delim: string, lineNo: number, source?: string): string[] {
-  const cells: string[] = [];
-  let i = 0;
-  for (;;) {
-    let cell = '';
-    while (line[i] === ' ' || line[i] === '\t' && delim !== '\t') i++;
-    if (line[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= line.length) throw new InputError(`row ${lineNo}`, 'a quoted cell is not closed (quoted cells may not span lines)', source);
-        if (line[i] === '"') {
-          if (line[i + 1] === '"') {
-            cell += '"';
-            i += 2;
-            continue;
-          }
-          i++;
+/** One record of the file: its cells, the file line it starts on, and what is wrong with it (thrown when it is read). */
+interface CsvRecord {
+  line: number;
+  cells: string[];
+  bad?: string;
+}
+
+const QUOTE = 34;
+const QUOTED = /^"((?:[^"]|"")*)"$/;
+const QUOTED_START = /^"(?:[^"]|"")*"/;
+const BREAK = /\r\n|\n|\r/g;
+
+/**
+ * The records of CSV text: d3-dsv splits them into cells (a quoted cell may hold the delimiter, line breaks and ""
+ * for a quote). d3-dsv gives no positions, so the text is walked alongside its cells (a cell's extent in the text
+ * follows from its value) to number each record by the line it starts on, and to catch what d3-dsv reads without
+ * a word: a quoted cell that is never closed, and text after a closing quote (spaces are allowed there). Unquoted
+ * cells are trimmed; one that is a quoted string behind spaces (`1, "a"`) is that string. Blank lines are left
+ * out. A bad record is the last one returned (what follows it was not split reliably).
+ */
+function csvRecords(text: string, delim: string): CsvRecord[] {
+  const rows = dsvFormat(delim).parseRows(text);
+  // d3-dsv drops one trailing line break before parsing.
+  let n = text.length;
+  if (text.charCodeAt(n - 1) === 10) n--;
+  if (text.charCodeAt(n - 1) === 13) n--;
+  const isSpace = (ch: string): boolean => (ch === ' ' || ch === '\t') && ch !== delim;
+  const breaks = (s: string): number => (s.includes('\n') || s.includes('\r') ? s.match(BREAK)!.length : 0);
+  const out: CsvRecord[] = [];
+  let p = 0;
+  let line = 1;
+  for (const row of rows) {
+    const start = p;
+    const first = line;
+    const cells: string[] = [];
+    let bad: string | undefined;
+    let blank = true; // no quote, nothing but whitespace
+    for (let k = 0; k < row.length; k++) {
+      const v = row[k];
+      if (text.charCodeAt(p) === QUOTE) {
+        // Its text: the quotes around it and each quote inside doubled. Unclosed, it ran to the end of the text.
+        const len = v.length + 2 + (v.includes('"') ? v.split('"').length - 1 : 0);
+        if (p + len > n || text.charCodeAt(p + len - 1) !== QUOTE) {
+          bad = 'a quoted cell is not closed';
           break;
         }
-        cell += line[i++];
+        p += len;
+        line += breaks(v);
+        cells.push(v);
+        blank = false;
+        // d3-dsv takes the character after a closing quote for the separator, whatever it is: after spaces, the
+        // rest up to the real separator comes as one more cell, blank.
+        const spaced = p < n && isSpace(text[p]) && k + 1 < row.length;
+        if (spaced && text.charCodeAt(p + 1) !== QUOTE && row[k + 1].trim() === '') {
+          p += 1 + row[k + 1].length;
+          k++;
+        }
+        if (p < n && text[p] !== delim && text[p] !== '\n' && text[p] !== '\r') {
+          bad = `unexpected text after a quoted cell in column ${cells.length}`;
+          break;
+        }
+      } else {
+        p += v.length;
+        const t = v.trim();
+        if (t.charCodeAt(0) === QUOTE) {
+          // A quote behind spaces, which d3-dsv reads as text.
+          const q = QUOTED.exec(t);
+          if (!q) {
+            bad = QUOTED_START.test(t)
+              ? `unexpected text after a quoted cell in column ${cells.length + 1}`
+              : `a quote after a space in column ${cells.length + 1}: a quoted cell that holds the delimiter or a line break must start right after the delimiter`;
+            break;
+          }
+          cells.push(q[1].replace(/""/g, '"'));
+        } else cells.push(t);
+        if (t !== '') blank = false;
       }
-      while (i < line.length && line[i] !== delim) {
-        if (line[i] !== ' ' && line[i] !== '\t') throw new InputError(`row ${lineNo}`, `unexpected text after a quoted cell in column ${cells.length + 1}`, source);
-        i++;
+      // The separator: the delimiter, or the record's line break (none at the end of the text).
+      if (text[p] === delim && k + 1 < row.length) p++;
+      else if (text[p] === '\r' || text[p] === '\n') {
+        p += text[p] === '\r' && text[p + 1] === '\n' ? 2 : 1;
+        line++;
       }
-    } else {
-      const end = line.indexOf(delim, i);
-      cell = (end < 0 ? line.slice(i) : line.slice(i, end)).trim();
-      i = end < 0 ? line.length : end;
     }
-    cells.push(cell);
-    if (i >= line.length) return cells;
-    i++; // the delimiter
+    if (bad !== undefined) {
+      out.push({ line: first, cells, bad });
+      return out;
+    }
+    // Blank lines are skipped: whitespace only (a line of tabs in a tab-separated file too, but not `,,`).
+    if (!blank || text.slice(start, p).trim() !== '') out.push({ line: first, cells });
   }
+  return out;
 }
 
 function colName(names: string[] | null, c: number): string {
@@ -105,21 +165,22 @@ function colName(names: string[] | null, c: number): string {
 /** Parses CSV text and returns the selected columns as numbers. */
 export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
   const source = opts.source;
-  const rawLines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-  // Keep file line numbers; skip blank lines (a trailing newline, empty separators).
-  const lines: { no: number; text: string }[] = [];
-  rawLines.forEach((t, k) => {
-    if (t.trim() !== '') lines.push({ no: k + 1, text: t });
-  });
-  if (lines.length === 0) throw new InputError('', 'the CSV file is empty', source);
+  const body = text.replace(/^\uFEFF/, '');
+  const first = body.split(/\r\n|\n|\r/).find((t) => t.trim() !== '');
+  if (first === undefined) throw new InputError('', 'the CSV file is empty', source);
   let delim = opts.delimiter;
   if (delim === undefined) {
-    const first = lines[0].text;
     delim = first.includes(',') ? ',' : first.includes(';') ? ';' : first.includes('\t') ? '\t' : ',';
   }
   if (delim.length !== 1 || delim === '"') throw new InputError('delimiter', `must be one character other than a quote, got ${JSON.stringify(delim)}`, source);
 
-  const firstCells = splitLine(lines[0].text, delim, lines[0].no, source);
+  // Records keep their file line numbers; blank lines (a trailing newline, empty separators) are skipped.
+  const lines = csvRecords(body, delim);
+  const cellsOf = (r: CsvRecord): string[] => {
+    if (r.bad !== undefined) throw new InputError(`row ${r.line}`, r.bad, source);
+    return r.cells;
+  };
+  const firstCells = cellsOf(lines[0]);
   const isNum = (s: string): boolean => NUMBER.test(s);
   const hasHeader = opts.header === 'auto' || opts.header === undefined ? !firstCells.some(isNum) : opts.header;
   const names = hasHeader ? firstCells : null;
@@ -147,7 +208,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
     if (k < 0) throw new InputError(field, `no column named "${ref}" (the header has ${names.map((n) => `"${n}"`).join(', ')})`, source);
     return k;
   };
-  const firstData = hasHeader ? splitLine(dataLines[0].text, delim, dataLines[0].no, source) : firstCells;
+  const firstData = hasHeader ? cellsOf(dataLines[0]) : firstCells;
   const tc = opts.timeColumn ?? 'auto';
   const time = tc === 'none' ? null : tc === 'auto' ? detectTimeColumn(names, firstData) : resolve(tc, 'time column');
   // Resolve the columns.
@@ -163,9 +224,9 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
   const values = indices.map(() => new Float64Array(dataLines.length));
   const lineNos: number[] = [];
   dataLines.forEach((line, r) => {
-    const cells = r === 0 && !hasHeader ? firstCells : splitLine(line.text, delim!, line.no, source);
+    const cells = r === 0 && !hasHeader ? firstCells : cellsOf(line);
     indices.forEach((c, k) => {
-      const where = `row ${line.no}, ${colName(names, c)}`;
+      const where = `row ${line.line}, ${colName(names, c)}`;
       if (c >= cells.length) throw new InputError(where, `missing: the row has ${cells.length} cell${cells.length === 1 ? '' : 's'}`, source);
       const s = cells[c];
       if (s === '') throw new InputError(where, 'empty cell, expected a number', source);
@@ -175,7 +236,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
       values[k][r] = v;
     });
     if (times) times.push(cells[time!] ?? '');
-    lineNos.push(line.no);
+    lineNos.push(line.line);
   });
   return {
     names: indices.map((c) => (names && names[c] ? names[c] : `column ${c + 1}`)),

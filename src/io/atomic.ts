@@ -2,6 +2,8 @@
 // and only then renamed over the destination. A failed or interrupted write never leaves a half-written file
 // under the destination's name (the temporary file is removed on failure, and on SIGINT, SIGTERM and SIGHUP once
 // `removeTempFilesOnSignals` was called). A replaced file keeps its permission bits; a new file gets the umask's.
+// Kept rather than write-file-atomic, which takes the content whole: these writers stream it through a sink (data
+// sets larger than memory, text past the engine's string limit), and clean up on signals only when asked to.
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';

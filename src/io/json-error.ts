@@ -1,5 +1,7 @@
 // Finds where a JSON text stops being valid, so parse errors can say "line L, column C" even when the engine's
 // message does not give a position (V8 reports e.g. `Unexpected token '}', "{"a": }" is not valid JSON`).
+// Kept rather than jsonc-parser (lenient JSONC, whose errors point at the start of a token): this accepts exactly
+// what JSON.parse accepts (property-tested) and names the first character that cannot continue a valid text.
 
 /** Offset of the first character at which `text` is not valid JSON (text.length when it ends too early), or -1. */
 export function jsonErrorOffset(text: string): number {
@@ -12,8 +14,10 @@ export function jsonErrorOffset(text: string): number {
       else break;
     }
   };
-  class Stop {
-    constructor(readonly at: number) {}
+  class Stop extends Error {
+    constructor(readonly at: number) {
+      super(`invalid JSON at offset ${at}`);
+    }
   }
   const fail = (): never => {
     throw new Stop(p);
@@ -163,6 +167,6 @@ export function parseJsonText(text: string): unknown {
     }
     const { line, column } = lineColumn(text, offset);
     const what = offset >= text.length ? 'unexpected end of input' : `unexpected ${JSON.stringify(text[offset])}`;
-    throw new SyntaxError(`invalid JSON at line ${line}, column ${column} (offset ${offset}): ${what}`);
+    throw new SyntaxError(`invalid JSON at line ${line}, column ${column} (offset ${offset}): ${what}`, { cause: e });
   }
 }

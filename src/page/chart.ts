@@ -6,6 +6,7 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { decadeTicks, linearTicks } from '../svg/common.ts';
 import { histogramSvg } from '../svg/histogram.ts';
 import { linePlotSvg } from '../svg/lines.ts';
 import { exportBar, toCsv } from './export.ts';
@@ -66,29 +67,28 @@ export function tickLabel(v: number | null): string {
   return m === 1 ? `1e${k}` : m === -1 ? `-1e${k}` : `${m}e${k}`;
 }
 
-/** Evenly spaced "nice" ticks (1, 2, 2.5 or 5 × 10^k) inside [min, max], at least three where the range allows. */
-export function niceTicks(min: number, max: number, target = 5): number[] {
+/**
+ * Evenly spaced "nice" ticks (1, 2 or 5 × 10^k apart: the SVG charts' linearTicks, d3-array's `ticks`) inside
+ * [min, max], at least three where the range allows.
+ */
+export function niceTicks(min: number, max: number, target = 4): number[] {
   if (!(max > min)) return Number.isFinite(min) ? [min] : [];
   for (let want = target; want <= 12; want++) {
-    const raw = (max - min) / want;
-    const p = 10 ** Math.floor(Math.log10(raw));
-    const step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((s) => s >= raw)!;
-    const out: number[] = [];
-    for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step)
-      out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+    const out = linearTicks(min, max, want);
     if (out.length >= 3) return out;
   }
   return [min, (min + max) / 2, max];
 }
 
-/** Log-axis ticks inside [min, max]: powers of ten (at most about 8), with 2× and 5× added while fewer than three. */
+/**
+ * Log-axis ticks inside [min, max]: powers of ten (at most 8, the SVG charts' decadeTicks), with 2× and 5× added
+ * while fewer than three.
+ */
 export function logTicks(min: number, max: number): number[] {
   if (!(min > 0) || !(max > min)) return min > 0 ? [min] : [];
   const lo = Math.ceil(Math.log10(min) - 1e-9);
   const hi = Math.floor(Math.log10(max) + 1e-9);
-  const step = Math.max(1, Math.ceil((hi - lo + 1) / 8));
-  const decades: number[] = [];
-  for (let k = lo; k <= hi; k += step) decades.push(10 ** k);
+  const decades = decadeTicks(Math.log10(min), Math.log10(max)).map((k) => 10 ** k);
   if (decades.length >= 3) return decades;
   const more: number[] = [];
   for (let k = lo - 1; k <= hi; k++)
@@ -97,7 +97,7 @@ export function logTicks(min: number, max: number): number[] {
       if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) more.push(Number(v.toPrecision(6)));
     }
   if (more.length >= 3) return more;
-  return niceTicks(min, max, 4).filter((v) => v > 0);
+  return niceTicks(min, max, 3).filter((v) => v > 0);
 }
 
 /** The data range of a log scale padded by a few percent (not to whole decades), and of a linear one by 5%. */

@@ -240,7 +240,7 @@ export function fillTable(
     const tr = body.insertRow();
     r.forEach((cell, k) => {
       const td = document.createElement(k === 0 ? 'th' : 'td');
-      if (k === 0) (td as HTMLTableCellElement).scope = 'row';
+      if (k === 0) td.scope = 'row';
       td.textContent = String(cell);
       tr.appendChild(td);
     });
@@ -252,12 +252,8 @@ export function yieldToBrowser(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** The median of a list of numbers. */
-export function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+/** The median of the finite values (the panels import it from here; it is the project's one, in src/stats.ts). */
+export { median } from '../stats.ts';
 
 /**
  * A cell selector beside an activation selector: LSTM and GRU take tanh only (their gates are fixed), so choosing

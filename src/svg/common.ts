@@ -1,5 +1,7 @@
 // Shared pieces of the SVG writers: escaping, coordinates that can never be NaN, "nice" axis ticks (linear and
-// decades), axes with labels, and the document wrapper. Dependency-free and browser-safe (strings only).
+// decades, from d3-array's `ticks`), axes with labels, and the document wrapper. Browser-safe (strings only).
+
+import { ticks } from 'd3-array';
 
 /** Escapes text for XML content and attribute values. */
 export function esc(s: string): string {
@@ -21,27 +23,23 @@ export function tickLabel(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
-/** About `count` round tick values covering [lo, hi] (1, 2 or 5 × 10^k steps). */
-export function linearTicks(lo: number, hi: number, count = 6): number[] {
+/** About `count` round tick values inside [lo, hi], 1, 2 or 5 × 10^k apart (d3-array's `ticks`); [lo] for an empty range. */
+export function linearTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
-    out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
-  return out;
+  const out = ticks(lo, hi, count);
+  return out.length ? out : [lo];
 }
 
-/** Decade ticks 10^k for log10 range [lo, hi] (exponents), thinned to at most ~8. */
+/**
+ * Decade ticks for a log10 range [lo, hi] (exponents): the whole exponents among d3-array's `ticks` (every decade,
+ * or every 2nd, 5th, 10th … for a wide range; at most 8); [lo] when no whole exponent lies in the range.
+ */
 export function decadeTicks(lo: number, hi: number): number[] {
-  const a = Math.ceil(lo - 1e-9);
+  // A decade that a rounding error put a hair outside the range still counts.
+  const a = Math.ceil(lo - 1e-9) || 0; // not -0
   const b = Math.floor(hi + 1e-9);
   if (b < a) return [lo];
-  const every = Math.max(1, Math.ceil((b - a + 1) / 8));
-  const out: number[] = [];
-  for (let k = a; k <= b; k += every) out.push(k);
-  return out;
+  return ticks(a, b, 5).filter(Number.isInteger);
 }
 
 /** A decade tick's label: 1, 10, 0.1, else 1e-5 style. */

@@ -1,6 +1,7 @@
 // A heatmap of values on a grid (the loss landscape): axes, a colour-scale legend (linear or log), an optional
 // path overlay (gradient descent), and grey cells for non-finite values. Up to `maxRects` cells are drawn as one
-// <rect> each (default 64×64); larger grids are embedded as a PNG image (one pixel per cell) so a 512×512 grid stays ~1 MB.
+// <rect> each (default 64×64); larger grids are embedded as a compressed PNG image, one pixel per cell (the seed
+// notes' 512×512 landscape takes about 35 KB).
 
 import { hex, NON_FINITE_RGB, viridis } from './colormap.ts';
 import {
@@ -177,7 +178,7 @@ export function heatmapSvg(o: HeatmapOptions): string {
   const ticks =
     scale === 'log'
       ? decadeTicks(cs.lo, cs.hi).map((k) => ({ value: k, label: decadeLabel(k) }))
-      : linearTicks(cs.lo, cs.hi, 5).map((v) => ({ value: v, label: tickLabel(v) }));
+      : linearTicks(cs.lo, cs.hi, 4).map((v) => ({ value: v, label: tickLabel(v) }));
   for (const t of ticks) {
     parts.push(`<path d="M${c(lx + lw)},${c(ly(t.value))}h4" stroke="#333"/>`);
     parts.push(

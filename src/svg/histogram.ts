@@ -52,7 +52,7 @@ export function binValues(values: ArrayLike<number>, bins: number, log: boolean,
   }
   if (xs.length === 0) [lo, hi] = [0, 1];
   if (range) {
-    if (!(range[1] > range[0])) throw new RangeError(`bin range must be increasing, got ${range}`);
+    if (!(range[1] > range[0])) throw new RangeError(`bin range must be increasing, got ${range.join(',')}`);
     [lo, hi] = range;
   }
   if (hi === lo) [lo, hi] = [lo - 0.5, hi + 0.5];
@@ -106,7 +106,7 @@ export function histogramSvg(o: HistogramOptions): string {
   const xt = b.log
     ? decadeTicks(lo, hi).map((k) => ({ value: k, label: decadeLabel(k) }))
     : linearTicks(lo, hi).map((v) => ({ value: v, label: tickLabel(v) }));
-  const yt = linearTicks(0, maxCount, 5)
+  const yt = linearTicks(0, maxCount, 4)
     .filter((v) => Number.isInteger(v))
     .map((v) => ({ value: v, label: tickLabel(v) }));
   parts.push(axes(f, xt, sx, b.log ? `${o.xLabel} (log scale)` : o.xLabel, yt, sy, o.yLabel ?? 'count'));

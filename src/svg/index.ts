@@ -1,4 +1,5 @@
-// Small dependency-free SVG writers (browser-safe): heatmaps, line plots (log y), loss curves and histograms.
+// Small SVG writers (browser-safe; d3-array for axis ticks, fflate for the PNG inside large heatmaps): heatmaps,
+// line plots (log y), loss curves and histograms.
 
 export { heatmapSvg, type HeatmapOptions, type GridAxis } from './heatmap.ts';
 export { linePlotSvg, lossCurveSvg, type LinePlotOptions, type LineSeries } from './lines.ts';

@@ -1,6 +1,9 @@
-// A minimal RGB PNG encoder (browser-safe, no dependencies): zlib with stored (uncompressed) deflate blocks, so it
-// needs no compressor. Used to embed large heatmaps in SVG as one image instead of a rectangle per cell.
+// A minimal RGB PNG encoder (browser-safe): the pixel rows are zlib-compressed by fflate's `zlibSync`, the chunks
+// and their CRCs written here. Used to embed large heatmaps in SVG as one image instead of a rectangle per cell.
 
+import { zlibSync } from 'fflate';
+
+// The CRC-32 of every PNG chunk (zlib's crc32); fflate does not export its own.
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -17,43 +20,13 @@ function crc32(bytes: Uint8Array, start: number, end: number): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function adler32(bytes: Uint8Array): number {
-  let a = 1;
-  let b = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    a = (a + bytes[i]) % 65521;
-    b = (b + a) % 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
 /** A PNG of `width`×`height` RGB pixels; `rgb` holds 3 bytes per pixel, rows top to bottom. */
 export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8Array {
   if (rgb.length !== width * height * 3)
     throw new RangeError(`expected ${width * height * 3} RGB bytes, got ${rgb.length}`);
   const raw = new Uint8Array(height * (1 + 3 * width)); // filter byte 0 (none) before every row
   for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * 3 * width, (y + 1) * 3 * width), y * (1 + 3 * width) + 1);
-  const blocks = Math.max(1, Math.ceil(raw.length / 65535));
-  const zlib = new Uint8Array(2 + raw.length + 5 * blocks + 4);
-  let p = 0;
-  zlib[p++] = 0x78;
-  zlib[p++] = 0x01;
-  for (let b = 0; b < blocks; b++) {
-    const start = b * 65535;
-    const len = Math.min(65535, raw.length - start);
-    zlib[p++] = b === blocks - 1 ? 1 : 0;
-    zlib[p++] = len & 0xff;
-    zlib[p++] = len >>> 8;
-    zlib[p++] = ~len & 0xff;
-    zlib[p++] = (~len >>> 8) & 0xff;
-    zlib.set(raw.subarray(start, start + len), p);
-    p += len;
-  }
-  const ad = adler32(raw);
-  zlib[p++] = ad >>> 24;
-  zlib[p++] = (ad >>> 16) & 0xff;
-  zlib[p++] = (ad >>> 8) & 0xff;
-  zlib[p++] = ad & 0xff;
+  const zlib = zlibSync(raw, { level: 6 });
 
   const chunks: [string, Uint8Array][] = [];
   const ihdr = new Uint8Array(13);

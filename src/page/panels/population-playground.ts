@@ -11,7 +11,7 @@ import { lineChart } from '../chart.ts';
 import { populationOn } from '../cpu-client.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
-import { $, breathe, num, StatusLine } from '../ui.ts';
+import { $, breathe, median, num, StatusLine } from '../ui.ts';
 import { histogram } from './population.ts';
 
 type PopulationSetup = ReturnType<ReturnType<typeof import('./population.ts').initPopulation>['read']>;
@@ -87,10 +87,9 @@ export function initPopulationPlayground(
     s.losses = Array.from(r.finalLoss);
     s.params = Array.from(r.params);
     s.backend = r.backend;
-    const finite = s.losses.filter(Number.isFinite).sort((a, b) => a - b);
     const reached = s.losses.filter((v) => v <= p.threshold).length / s.count;
-    const median = finite.length ? finite[finite.length >> 1] : NaN;
-    s.frames.push({ step: s.step, reached, median });
+    const med = median(s.losses); // of the finite values
+    s.frames.push({ step: s.step, reached, median: med });
     const hist = histogram(r.finalLoss);
     lineChart(
       $('pp-hist'),
@@ -117,7 +116,7 @@ export function initPopulationPlayground(
       [s.frames.map((f) => f.step), s.frames.map((f) => f.reached)],
     );
     $('pp-cap').textContent =
-      `After ${s.step} steps, ${(100 * reached).toFixed(1)}% of the ${s.count} models have an SSR of at most ${p.threshold}; the median SSR is ${num(median)}. ` +
+      `After ${s.step} steps, ${(100 * reached).toFixed(1)}% of the ${s.count} models have an SSR of at most ${p.threshold}; the median SSR is ${num(med)}. ` +
       'Left: how many models have each log10 SSR now (below 1e-12 counted at −12); right: the share at or below the threshold after each frame.';
     publish(structuredClone(s));
     status.info(
