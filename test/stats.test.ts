@@ -1,8 +1,8 @@
 // The project's one median (src/stats.ts): the middle value, the mean of the middle two for an even count, and its
-// convention for NaN, ±Infinity and empty input.
+// convention for NaN, ±Infinity and empty input; quantiles of sorted values, interpolated between ranks.
 
 import { describe, expect, it } from 'vitest';
-import { median } from '../src/stats.ts';
+import { median, quantile } from '../src/stats.ts';
 
 describe('median', () => {
   it('is the middle value of an odd count and the mean of the middle two of an even count, in any order', () => {
@@ -26,5 +26,19 @@ describe('median', () => {
     const xs = [3, 1, 2];
     median(xs);
     expect(xs).toEqual([3, 1, 2]);
+  });
+});
+
+describe('quantile', () => {
+  it('interpolates linearly between ranks of sorted values: p = 0 the min, 1 the max, empty NaN', () => {
+    const xs = new Float64Array([1, 2, 4, 8, 16]);
+    expect(quantile(xs, 0)).toBe(1);
+    expect(quantile(xs, 1)).toBe(16);
+    expect(quantile(xs, 0.5)).toBe(4);
+    expect(quantile(xs, 0.25)).toBe(2); // rank 1 exactly
+    expect(quantile(xs, 0.1)).toBeCloseTo(1.4, 14); // rank 0.4: 1 + 0.4·(2 − 1)
+    expect(quantile(xs, 0.9)).toBeCloseTo(12.8, 14); // rank 3.6: 8 + 0.6·(16 − 8)
+    expect(quantile([3, 5], 0.5)).toBe(4);
+    expect(quantile([], 0.5)).toBeNaN();
   });
 });

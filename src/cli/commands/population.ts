@@ -14,6 +14,7 @@ import { MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
 import { cellText, jsonText, num } from '../format.ts';
+import { quantile } from '../../stats.ts';
 import {
   addDataOptions,
   addModelOptions,
@@ -43,16 +44,6 @@ interface PopulationCommandOptions extends DataCliOptions, ModelCliOptions, Trai
 }
 
 export const QUANTILES = [0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1];
-
-/** Quantile p of sorted values, interpolating linearly between ranks (p = 0: min, 1: max). */
-export function quantile(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-}
 
 /** The notes' solution in canonical parameter order (w1, w2, b1, w3, b2 as Wx, Wh, bh, Wy, by). */
 const NOTES_PARAMS = flattenWeights(STATQUEST_JSON, STATQUEST_JSON.weights);
