@@ -4,6 +4,7 @@
 
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
+import { refuseLayeredTraining } from '../cpu-only.ts';
 import { InputError } from '../errors.ts';
 import type { CellName } from '../cells/index.ts';
 import {
@@ -58,7 +59,7 @@ export * from './types.ts';
  * SSR below 1e-3 with these (measured on 200 seeds: 72); the rest end with a dead ReLU at SSR 0.5 (the output
  * stuck at the mean, 0.5), which no optimizer setting fixes. Which inits succeed is what a population shows.
  */
-export const DEFAULT_OPTIMIZER: OptimizerConfig = Object.freeze({ kind: 'adam', lr: 0.05 }) as OptimizerConfig;
+export const DEFAULT_OPTIMIZER: OptimizerConfig = Object.freeze({ kind: 'adam', lr: 0.05 });
 export const DEFAULT_STEPS = 1000;
 export { minibatchOrder } from './options.ts';
 
@@ -76,15 +77,20 @@ async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
       return steps;
     const { GemmTrainer } = await import('./gpu-gemm.ts');
     const trainer = GemmTrainer.for(runtime);
-    return { population: (...a) => trainer.population(...a), losses: steps.losses };
+    return { population: (...a) => trainer.population(...a), losses: (...a) => steps.losses(...a) };
   }
   return {
     population: cpuTrainPopulation,
-    losses: async (base, params, sets, h0s, c0s) => cpuLosses(base, params, sets, h0s, c0s),
+    losses: (base, params, sets, h0s, c0s) => Promise.resolve(cpuLosses(base, params, sets, h0s, c0s)),
   };
 }
 
-const asModel = (m: Model | ModelJSON): Model => ('params' in m ? m : modelFromJSON(parseModel(m)));
+/** A validated model for training: stacked and bidirectional models are refused (engine.run serves them on the CPU). */
+const asModel = (m: Model | ModelJSON): Model => {
+  const model = 'params' in m ? m : modelFromJSON(parseModel(m));
+  refuseLayeredTraining(model);
+  return model;
+};
 
 function statusName(s: number): ModelStatus {
   return s === STATUS_CONVERGED ? 'converged' : s === STATUS_DIVERGED ? 'diverged' : 'ok';
@@ -108,6 +114,12 @@ async function runPopulation(
     throw new InputError('models', 'a population needs at least one model, got 0', 'options');
   const models = modelsIn.map(asModel);
   const { sets, shared } = checkPopulation(models, data);
+  if (sets.some((b) => b.initialStates !== undefined))
+    throw new InputError(
+      'initialStates',
+      "training starts every sequence from the model's h0: carried states are for engine.run",
+      'data',
+    );
   const o = resolveOptions(opts, models.length, sets[0].count, sets[0], models[0].params.length);
   if (opts.validation) checkPopulation([models[0]], opts.validation);
   if (engine.backend === 'webgpu') {
