@@ -37,6 +37,11 @@ export interface RunOptions {
    * the adapter's limits; naming one that cannot serve the run is an InputError that says why. The CPU ignores it.
    */
   strategy?: StrategyChoice;
+  /**
+   * Return each sequence's final states (`Result.finalStates`: h, and c for the LSTM, every layer and direction),
+   * to carry into a later run as `Batch.initialStates`. CPU backend only for now (`auto` runs such a run there).
+   */
+  finalStates?: boolean;
 }
 
 export interface Backend {

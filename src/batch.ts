@@ -26,6 +26,30 @@ export interface Batch {
    * Targets, or null for a forward pass without loss. `last`: n*O + o. `all`: (offsets[n]+t)*O + o.
    */
   targets: Float32Array | Float64Array | null;
+  /**
+   * Each sequence's initial recurrent state, in place of the model's h0 (and c0) for every sequence: carried over
+   * from an earlier run's `finalStates` to continue the sequences where it stopped. CPU backend only for now.
+   */
+  initialStates?: RnnStates;
+}
+
+/**
+ * The recurrent states of every sequence of a batch, for every layer and direction, in PyTorch's h_n / c_n layout
+ * [numLayers·D][N][H], flat: value j of layer-direction k (PyTorch's order l0, l0_reverse, l1, …) of sequence n is
+ * at (k·N + n)·H + j. `c` is the LSTM's cell state (absent for Elman and GRU).
+ */
+export interface RnnStates {
+  h: Float64Array | Float32Array;
+  c?: Float64Array | Float32Array;
+}
+
+/** One state array of {@link RnnStates} as nested lists [numLayers·D][N][H] (the states file's `h` and `c`). */
+export function nestStates(flat: ArrayLike<number>, layers: number, count: number, hidden: number): number[][][] {
+  return Array.from({ length: layers }, (_, k) =>
+    Array.from({ length: count }, (_, n) =>
+      Array.from({ length: hidden }, (_, j) => flat[(k * count + n) * hidden + j]),
+    ),
+  );
 }
 
 /** Total number of steps in the batch (sum of lengths). */

@@ -2,13 +2,14 @@
 // refuses non-finite results, and returns loss, nested gradients and outputs.
 
 import type { Backend, BackendChoice, BackendName, RunOptions } from './backend.ts';
-import { valueName, type Batch } from './batch.ts';
+import { valueName, type Batch, type RnnStates } from './batch.ts';
+import { cpuOnlyError, cpuOnlyFallback, cpuOnlyRun } from './cpu-only.ts';
 import { CpuBackend } from './cpu/backend.ts';
 import type { Precision } from './cpu/reference.ts';
 import { GpuError, InputError, NonFiniteError } from './errors.ts';
 import { paramName, unflattenParams, type Model, type ModelJSON, type Weights } from './model.ts';
 import { checkClipNorm, checkTruncation } from './gradient-options.ts';
-import { checkBatch, checkFloat32Range, firstNonFinite, kind, toModel } from './validate.ts';
+import { checkBatch, checkFloat32Range, checkInitialStates, firstNonFinite, kind, toModel } from './validate.ts';
 import type { GpuOptions, RunStats } from './gpu/backend.ts';
 import type { GpuRuntime, TrainStats } from './gpu/runtime.ts';
 
@@ -38,6 +39,13 @@ export interface Result {
   clipped?: boolean;
   /** Predictions, flat: `last` n*O + o; `all` (offsets[n]+t)*O + o. */
   outputs?: Float64Array;
+  /** With RunOptions.finalStates: every sequence's final states (RnnStates layout), for `Batch.initialStates`. */
+  finalStates?: RnnStates;
+  /**
+   * Why this run went to the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model, or carried
+   * states, which only the CPU backend serves for now (e.g. `model.numLayers: the WebGPU kernels serve one layer …`).
+   */
+  fallbackReason?: string;
 }
 
 /**
@@ -50,7 +58,12 @@ export class Engine {
     private readonly impl: Backend,
     /** Why `auto` fell back to the CPU, if it did. */
     readonly fallbackReason: string | null,
+    /** An `auto` engine on WebGPU: runs that only the CPU serves go to `cpuFallback` (a CpuBackend of this precision). */
+    private readonly auto = false,
+    private readonly cpuPrecision?: Precision,
   ) {}
+
+  private cpuFallback: CpuBackend | null = null;
 
   /** Creates an engine. `backend: 'webgpu'` throws a GpuError when no adapter can be had; `auto` falls back. */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
@@ -59,7 +72,7 @@ export class Engine {
     if (choice === 'cpu') return new Engine(new CpuBackend(opts.cpuPrecision), null);
     try {
       const { GpuBackend } = await import('./gpu/backend.ts');
-      return new Engine(await GpuBackend.create(opts.gpu), null);
+      return new Engine(await GpuBackend.create(opts.gpu), null, choice === 'auto', opts.cpuPrecision);
     } catch (e) {
       if (choice === 'webgpu') throw e;
       return new Engine(new CpuBackend(opts.cpuPrecision), (e as Error).message);
@@ -110,7 +123,19 @@ export class Engine {
     if (opts === null || typeof opts !== 'object')
       throw new InputError('options', `expected an object, got ${kind(opts)}`);
     checkBatch(model, batch);
-    if (this.impl.name === 'webgpu') checkFloat32Range(model, batch);
+    checkInitialStates(model, batch);
+    if (opts.finalStates !== undefined && typeof opts.finalStates !== 'boolean')
+      throw new InputError('finalStates', `must be true or false, got ${kind(opts.finalStates)}`, 'options');
+    // Stacked and bidirectional models and carried states run on the CPU only: refused on WebGPU, moved there by auto.
+    let impl = this.impl;
+    let fallbackReason: string | undefined;
+    const cpuOnly = impl.name === 'webgpu' ? cpuOnlyRun(model, batch, opts) : null;
+    if (cpuOnly) {
+      if (!this.auto) throw cpuOnlyError(cpuOnly);
+      impl = this.cpuFallback ??= new CpuBackend(this.cpuPrecision);
+      fallbackReason = cpuOnlyFallback(cpuOnly);
+    }
+    if (impl.name === 'webgpu') checkFloat32Range(model, batch);
     checkTruncation(opts.truncation);
     checkClipNorm(opts.clipNorm);
     const gradients = opts.gradients ?? batch.targets !== null;
@@ -118,7 +143,7 @@ export class Engine {
       throw new InputError('targets', 'gradients need targets, and this batch has none', 'data');
     let raw: Awaited<ReturnType<Backend['run']>>;
     try {
-      raw = await this.impl.run(model, batch, { ...opts, gradients });
+      raw = await impl.run(model, batch, { ...opts, gradients });
     } catch (e) {
       if (this.disposed)
         throw new GpuError('the engine was disposed during the run: the run was abandoned and returned nothing', {
@@ -128,7 +153,7 @@ export class Engine {
     }
     if (this.disposed)
       throw new GpuError('the engine was disposed during the run: the run was abandoned and returned nothing');
-    const where = this.impl.name;
+    const where = impl.name;
     if (raw.overflowed > 0) {
       throw new NonFiniteError(where, `the hidden state of ${raw.overflowed} of ${batch.count} sequences`, null);
     }
@@ -141,7 +166,15 @@ export class Engine {
       const k = firstNonFinite(raw.grads);
       if (k >= 0) throw new NonFiniteError(where, `grads.${paramName(model, k)}`, raw.grads[k]);
     }
-    const result: Result = { backend: this.impl.name, adapter: this.impl.adapter, loss: raw.loss };
+    if (raw.finalStates) {
+      for (const key of ['h', 'c'] as const) {
+        const v = raw.finalStates[key];
+        const k = v ? firstNonFinite(v) : -1;
+        if (k >= 0) throw new NonFiniteError(where, `finalStates.${key}`, v![k]);
+      }
+    }
+    const result: Result = { backend: impl.name, adapter: impl.adapter, loss: raw.loss };
+    if (fallbackReason) result.fallbackReason = fallbackReason;
     if (raw.grads) {
       result.gradsFlat = raw.grads;
       result.grads = unflattenParams(model, raw.grads);
@@ -150,6 +183,7 @@ export class Engine {
       result.clipped = raw.clipped ?? false;
     }
     if (raw.outputs) result.outputs = raw.outputs;
+    if (raw.finalStates) result.finalStates = raw.finalStates;
     return result;
   }
 
@@ -158,6 +192,7 @@ export class Engine {
     if (this.disposed) return;
     this.disposed = true;
     this.impl.dispose();
+    this.cpuFallback?.dispose();
   }
 
   private disposed = false;

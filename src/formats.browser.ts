@@ -11,7 +11,7 @@ import type { Batch } from './batch.ts';
 import { sequenceInputs, sequenceTargets } from './io/nested.ts';
 import { checkBatch } from './validate.ts';
 
-export { parseModel, parseData, checkBatch, type DataShape } from './validate.ts';
+export { parseModel, parseData, parseStates, checkBatch, type DataShape } from './validate.ts';
 export { modelFromJSON, modelToJSON, type ModelJSON } from './model.ts';
 export { encodeRnnb, decodeRnnb, RNNB_MAGIC, RNNB_VERSION, RNNB_HEADER_BYTES } from './io/rnnb-codec.ts';
 

@@ -34,6 +34,10 @@ export {
   PARAM_NAMES,
   paramNames,
   initialState,
+  isLayered,
+  layerCount,
+  directions,
+  layerLayouts,
   PRESETS,
   STATQUEST_JSON,
   flattenWeights,
@@ -44,6 +48,10 @@ export {
   preset,
   unflattenParams,
   type Activation,
+  type LayeredWeights,
+  type LayerLayout,
+  type LayerShape,
+  type LayerWeights,
   type Model,
   type ModelJSON,
   type OutputMode,
@@ -54,7 +62,7 @@ export {
   type Weights,
 } from './model.ts';
 export { CELL_NAMES, type CellName } from './cells/index.ts';
-export { batchFromArrays, maxLength, totalSteps, type Batch } from './batch.ts';
+export { batchFromArrays, maxLength, nestStates, totalSteps, type Batch, type RnnStates } from './batch.ts';
 export { InputError, NonFiniteError, GpuError } from './errors.ts';
 export { cpuRun, type CpuRunOptions, type Precision, type RawResult } from './cpu/reference.ts';
 export { clipByGlobalNorm, globalNorm, type ClipOutcome } from './cpu/clip.ts';

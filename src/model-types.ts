@@ -15,9 +15,16 @@ export const OUTPUT_MODES: readonly OutputMode[] = ['last', 'all'];
 
 /**
  * The largest sizes the engine accepts (every backend). Each WebGPU kernel strategy may take less; `auto` picks one
- * that serves the shape (see src/gpu/strategies/index.ts). maxSteps bounds each sequence's length.
+ * that serves the shape (see src/gpu/strategies/index.ts). maxSteps bounds each sequence's length,
+ * maxLayers a stacked model's numLayers.
  */
-export const LIMITS = { maxInputSize: 64, maxHiddenSize: 512, maxOutputSize: 64, maxSteps: 4096 } as const;
+export const LIMITS = {
+  maxInputSize: 64,
+  maxHiddenSize: 512,
+  maxOutputSize: 64,
+  maxSteps: 4096,
+  maxLayers: 8,
+} as const;
 
 /** A network's sizes: I inputs, H hidden units, O outputs per step. */
 export interface Shape {

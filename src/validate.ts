@@ -1,7 +1,7 @@
 // Validation of untrusted input: model JSON, data JSON and programmatic batches. Every error is an InputError
 // that names the field and index (e.g. `weights.Wh[0][1]`, `inputs[3][0][0]`), so nothing runs on bad data.
 
-import { offsetsFromLengths, valueName, type Batch } from './batch.ts';
+import { offsetsFromLengths, valueName, type Batch, type RnnStates } from './batch.ts';
 import { InputError } from './errors.ts';
 import { cellByName, CELL_NAMES, extent, isGated, type Cell, type CellName } from './cells/index.ts';
 import type { Normalization, SeriesInfo } from './data/series.ts';
@@ -14,7 +14,12 @@ import {
   OUTPUT_MODES,
   paramLayout,
   paramName,
+  directions,
+  isLayered,
+  layerCount,
   type Activation,
+  type LayerShape,
+  type LayerWeights,
   type Model,
   type ModelJSON,
   type Weights,
@@ -143,6 +148,8 @@ export const MODEL_KEYS = [
   'hiddenSize',
   'outputSize',
   'cell',
+  'numLayers',
+  'bidirectional',
   'activation',
   'output',
   'weights',
@@ -180,7 +187,7 @@ function parseSeriesInfo(v: unknown, I: number, O: number, source?: string): Ser
   };
   return {
     columns,
-    timeColumn: (s.timeColumn as string | null) ?? null,
+    timeColumn: s.timeColumn,
     window,
     horizon,
     validation: fraction(s.validation, 'series.validation'),
@@ -231,13 +238,19 @@ function parseActivation(v: unknown, cell: Cell, source?: string): Activation {
   return a;
 }
 
-function extentText(e: { dim: string; times: number }): string {
-  return e.times === 1 ? e.dim : `${e.times}${e.dim}`;
+/** How a block's dimension reads in messages: `H`, `I`, `O`, or what stands for it (`D·H` above layer 0). */
+type DimNames = Partial<Record<'H' | 'I' | 'O', string>>;
+
+function extentText(e: { dim: 'H' | 'I' | 'O'; times: number }, names: DimNames = {}): string {
+  const dim = names[e.dim] ?? e.dim;
+  return e.times === 1 ? dim : `${e.times}${dim}`;
 }
 
 /**
  * A weight block of the cell: its shape is checked first, so a block of the wrong shape is one error naming the
- * block and the expected shape, e.g. `weights.Wx: expected 32×1 (4H×I for lstm), got 8×1`.
+ * block and the expected shape, e.g. `weights.Wx: expected 32×1 (4H×I for lstm), got 8×1`. `at` names a block of
+ * the layered form: its field, the dimensions' names and what it belongs to, e.g.
+ * `weights.layers[3].Wx: expected 20×10 (4H×D·H for lstm layer 1), got 20×5`.
  */
 function weightBlock(
   v: unknown,
@@ -245,11 +258,14 @@ function weightBlock(
   cell: Cell,
   shape: { inputSize: number; hiddenSize: number; outputSize: number },
   source?: string,
+  at: { field?: string; names?: DimNames; context?: string } = {},
 ): number[] | number[][] {
-  const field = `weights.${spec.name}`;
+  const field = at.field ?? `weights.${spec.name}`;
   const rows = extent(spec.rows, shape);
   const cols = spec.cols ? extent(spec.cols, shape) : 0;
-  const formula = spec.cols ? `${extentText(spec.rows)}×${extentText(spec.cols)}` : extentText(spec.rows);
+  const formula = spec.cols
+    ? `${extentText(spec.rows, at.names)}×${extentText(spec.cols, at.names)}`
+    : extentText(spec.rows, at.names);
   const want = spec.cols ? `${rows}×${cols}` : `${rows}`;
   if (Array.isArray(v)) {
     const gotRows = v.length;
@@ -259,12 +275,126 @@ function weightBlock(
       (spec.cols && gotCols !== null && gotCols !== cols && v.every((r) => Array.isArray(r) && r.length === gotCols));
     if (wrong) {
       const got = spec.cols ? (gotCols !== null ? `${gotRows}×${gotCols}` : `${gotRows} rows`) : `${gotRows}`;
-      throw new InputError(field, `expected ${want} (${formula} for ${cell.name}), got ${got}`, source);
+      throw new InputError(field, `expected ${want} (${formula} for ${at.context ?? cell.name}), got ${got}`, source);
     }
   }
   return spec.cols ? matrix(v, field, rows, cols, source) : vector(v, field, rows, source);
 }
 export const DATA_KEYS = ['inputs', 'targets'] as const;
+
+/** A model's stacking from its `numLayers` (integer 1 to LIMITS.maxLayers, absent = 1) and `bidirectional` (boolean). */
+export function parseStack(
+  numLayers: unknown,
+  bidirectional: unknown,
+  source?: string,
+): { numLayers: number; bidirectional: boolean } {
+  const L = numLayers === undefined ? 1 : integerIn(numLayers, 'numLayers', 1, LIMITS.maxLayers, source);
+  if (bidirectional !== undefined && typeof bidirectional !== 'boolean')
+    throw new InputError('bidirectional', `must be true or false, got ${kind(bidirectional)}`, source);
+  return { numLayers: L, bidirectional: bidirectional === true };
+}
+
+/** `numLayers 2, bidirectional`: a model's stacking, for messages. */
+function stackText(s: LayerShape): string {
+  return `numLayers ${s.numLayers ?? 1}${s.bidirectional ? ', bidirectional' : ''}`;
+}
+
+/**
+ * The layered form of a model's weights: `layers` (numLayers·D objects of the cell's recurrent blocks, in PyTorch's
+ * order l0, l0_reverse, l1, …; Elman layers may add `bx`), then the readout `Wy` (O×D·H) and `by`. Flat recurrent
+ * keys beside `layers`, or in place of it on a layered model, are an error naming the key. A one-layer,
+ * one-direction model given in this form comes back in the flat form (an Elman layer's bx added into bh).
+ */
+function layeredWeights(
+  w: Record<string, unknown>,
+  cell: Cell,
+  shape: { inputSize: number; hiddenSize: number; outputSize: number },
+  stack: { numLayers: number; bidirectional: boolean },
+  source?: string,
+): Weights {
+  const { inputSize: I, hiddenSize: H, outputSize: O } = shape;
+  const D = directions(stack);
+  const K = layerCount(stack);
+  const recurrent = cell.blocks.filter((b) => b.role === 'cell');
+  const readout = cell.blocks.filter((b) => b.role === 'readout');
+  const hasBx = recurrent.some((b) => b.name === 'bx');
+  const layerKeys = [...recurrent.map((b) => b.name), ...(hasBx ? [] : ['bx'])];
+  for (const key of layerKeys) {
+    if (!(key in w)) continue;
+    if ('layers' in w)
+      throw new InputError(
+        `weights.${key}`,
+        `flat recurrent weights cannot be mixed with weights.layers: give ${layerKeys.join(', ')} inside each entry of weights.layers`,
+        source,
+      );
+    throw new InputError(
+      `weights.${key}`,
+      `a model with ${stackText(stack)} takes its recurrent weights per layer and direction in weights.layers (PyTorch's order l0, l0_reverse, l1, …), not as a flat ${key}`,
+      source,
+    );
+  }
+  checkKeys(w, ['layers', ...readout.map((b) => b.name)], 'weights.', source);
+  const list = array(w.layers, 'weights.layers', null, source);
+  if (list.length !== K) {
+    const order = D === 2 ? `numLayers ${stack.numLayers} × 2 directions: l0, l0_reverse, l1, …` : `one per layer`;
+    throw new InputError('weights.layers', `expected ${K} entries (${order}), got ${list.length}`, source);
+  }
+  const layers = list.map((v, k) => {
+    const field = `weights.layers[${k}]`;
+    const lw = object(v, field, source);
+    checkKeys(lw, layerKeys, `${field}.`, source);
+    const layer = Math.floor(k / D);
+    const sizes = { inputSize: layer === 0 ? I : D * H, hiddenSize: H, outputSize: O };
+    const names: DimNames = layer === 0 ? {} : { I: D === 2 ? 'D·H' : 'H' };
+    const out: Record<string, number[] | number[][]> = {};
+    for (const spec of recurrent)
+      out[spec.name] = weightBlock(lw[spec.name], spec, cell, sizes, source, {
+        field: `${field}.${spec.name}`,
+        names,
+        context: `${cell.name} layer ${layer}`,
+      });
+    if (!hasBx && lw.bx !== undefined) out.bx = vector(lw.bx, `${field}.bx`, H, source);
+    return out as unknown as LayerWeights;
+  });
+  const top = { inputSize: I, hiddenSize: D * H, outputSize: O };
+  const head: Record<string, number[] | number[][]> = {};
+  for (const spec of readout)
+    head[spec.name] = weightBlock(w[spec.name], spec, cell, top, source, {
+      ...(D === 2 ? { names: { H: 'D·H' }, context: `a bidirectional ${cell.name} model` } : {}),
+    });
+  if (isLayered(stack)) return { layers, ...head } as unknown as Weights;
+  // One layer, one direction: the flat form, in the cell's block order.
+  const flat: Record<string, number[] | number[][]> = {};
+  const l0 = layers[0];
+  for (const spec of recurrent) flat[spec.name] = l0[spec.name as keyof LayerWeights]!;
+  if (!hasBx && l0.bx) flat.bh = l0.bh.map((b, r) => b + l0.bx![r]);
+  return { ...flat, ...head } as unknown as Weights;
+}
+
+/**
+ * A model's `h0` or `c0`: H values, or for a layered model numLayers·D vectors of H in the order of weights.layers.
+ * A one-layer, one-direction model may give a list of one vector; it comes back as the vector.
+ */
+function initialStateJSON(
+  v: unknown,
+  field: string,
+  H: number,
+  stack: LayerShape,
+  source?: string,
+): number[] | number[][] {
+  const K = layerCount(stack);
+  const listed = Array.isArray(v) && v.length > 0 && Array.isArray(v[0]);
+  if (!isLayered(stack) && !listed) return vector(v, field, H, source);
+  const list = array(v, field, null, source);
+  if (list.length !== K)
+    throw new InputError(
+      field,
+      `expected ${K} vector${K === 1 ? '' : 's'} of H = ${H} (numLayers·D: one per layer and direction, in the order of weights.layers), got ${list.length} ${listed ? 'vectors' : 'entries'}`,
+      source,
+    );
+  const rows = list.map((row, k) => vector(row, `${field}[${k}]`, H, source));
+  return isLayered(stack) ? rows : rows[0];
+}
 
 /** Validates a model JSON object (known keys only; sizes, activation, output mode, every weight's shape and finiteness). */
 export function parseModel(json: unknown, source = 'model'): ModelJSON {
@@ -275,37 +405,47 @@ export function parseModel(json: unknown, source = 'model'): ModelJSON {
   const I = integerIn(m.inputSize, 'inputSize', 1, LIMITS.maxInputSize, source);
   const H = integerIn(m.hiddenSize, 'hiddenSize', 1, LIMITS.maxHiddenSize, source);
   const O = integerIn(m.outputSize, 'outputSize', 1, LIMITS.maxOutputSize, source);
+  const stack = parseStack(m.numLayers, m.bidirectional, source);
   const activation = parseActivation(m.activation, cell, source);
   const output = oneOf(m.output ?? 'last', 'output', OUTPUT_MODES, source);
   const w = object(m.weights, 'weights', source);
-  const blockNames = cell.blocks.map((b) => b.name);
-  for (const key of Object.keys(w)) {
-    if ((WEIGHT_KEYS as readonly string[]).includes(key) && !blockNames.includes(key)) {
-      throw new InputError(
-        `weights.${key}`,
-        `the ${cell.name} cell has no ${key} (its blocks: ${blockNames.join(', ')})`,
-        source,
-      );
-    }
-  }
-  checkKeys(w, blockNames, 'weights.', source);
   const shape = { inputSize: I, hiddenSize: H, outputSize: O };
-  const weights = {} as Record<string, number[] | number[][]>;
-  for (const spec of cell.blocks) weights[spec.name] = weightBlock(w[spec.name], spec, cell, shape, source);
+  let weights: Weights;
+  if (isLayered(stack) || 'layers' in w) {
+    weights = layeredWeights(w, cell, shape, stack, source);
+  } else {
+    const blockNames = cell.blocks.map((b) => b.name);
+    for (const key of Object.keys(w)) {
+      if ((WEIGHT_KEYS as readonly string[]).includes(key) && !blockNames.includes(key)) {
+        throw new InputError(
+          `weights.${key}`,
+          `the ${cell.name} cell has no ${key} (its blocks: ${blockNames.join(', ')})`,
+          source,
+        );
+      }
+    }
+    checkKeys(w, blockNames, 'weights.', source);
+    const flat = {} as Record<string, number[] | number[][]>;
+    for (const spec of cell.blocks) flat[spec.name] = weightBlock(w[spec.name], spec, cell, shape, source);
+    weights = flat as unknown as Weights;
+  }
   const out: ModelJSON = {
     ...(cellName !== 'elman' ? { cell: cellName } : {}),
+    ...(isLayered(stack)
+      ? { numLayers: stack.numLayers, ...(stack.bidirectional ? { bidirectional: true } : {}) }
+      : {}),
     inputSize: I,
     hiddenSize: H,
     outputSize: O,
     activation,
     output,
-    weights: weights as unknown as Weights,
+    weights,
   };
-  if (m.h0 !== undefined) out.h0 = vector(m.h0, 'h0', H, source);
+  if (m.h0 !== undefined) out.h0 = initialStateJSON(m.h0, 'h0', H, stack, source);
   if (m.c0 !== undefined) {
     if (cellName !== 'lstm')
       throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
-    out.c0 = vector(m.c0, 'c0', H, source);
+    out.c0 = initialStateJSON(m.c0, 'c0', H, stack, source);
   }
   if (m.series !== undefined) out.series = parseSeriesInfo(m.series, I, O, source);
   if (m.normalization !== undefined) out.normalization = parseNormalization(m.normalization, I, source);
@@ -324,10 +464,9 @@ export function checkModel(v: unknown, source = 'model'): Model {
     oneOf(m.output, 'output', OUTPUT_MODES, source);
     const P = paramLayout(m).count;
     if (m.params.length !== P) throw new InputError('params', `expected ${P} entries, got ${m.params.length}`, source);
-    if (m.h0.length !== m.hiddenSize)
-      throw new InputError('h0', `expected ${m.hiddenSize} entries, got ${m.h0.length}`, source);
-    if (m.c0 && m.c0.length !== m.hiddenSize)
-      throw new InputError('c0', `expected ${m.hiddenSize} entries, got ${m.c0.length}`, source);
+    const S = layerCount(m) * m.hiddenSize;
+    if (m.h0.length !== S) throw new InputError('h0', `expected ${S} entries, got ${m.h0.length}`, source);
+    if (m.c0 && m.c0.length !== S) throw new InputError('c0', `expected ${S} entries, got ${m.c0.length}`, source);
     return m;
   }
   const m = object(v, '', source);
@@ -336,6 +475,7 @@ export function checkModel(v: unknown, source = 'model'): Model {
   const I = integerIn(m.inputSize, 'inputSize', 1, LIMITS.maxInputSize, source);
   const H = integerIn(m.hiddenSize, 'hiddenSize', 1, LIMITS.maxHiddenSize, source);
   const O = integerIn(m.outputSize, 'outputSize', 1, LIMITS.maxOutputSize, source);
+  const stack = parseStack(m.numLayers, m.bidirectional, source);
   const activation = parseActivation(m.activation, cell, source);
   const output = oneOf(m.output, 'output', OUTPUT_MODES, source);
   const flat = (x: unknown, field: string, length: number): Float64Array => {
@@ -355,13 +495,15 @@ export function checkModel(v: unknown, source = 'model'): Model {
     return out;
   };
   const shape = { inputSize: I, hiddenSize: H, outputSize: O };
-  const params = flat(m.params, 'params', paramLayout({ ...shape, cell: cellName }).count);
-  const h0 = m.h0 === undefined ? new Float64Array(H) : flat(m.h0, 'h0', H);
+  const layered = isLayered(stack) ? stack : {};
+  const params = flat(m.params, 'params', paramLayout({ ...shape, cell: cellName, ...layered }).count);
+  const S = layerCount(stack) * H;
+  const h0 = m.h0 === undefined ? new Float64Array(S) : flat(m.h0, 'h0', S);
   if (m.c0 !== undefined && cellName !== 'lstm')
     throw new InputError('c0', `only the lstm cell has a cell state c0; this model's cell is ${cellName}`, source);
   const gated = cellName !== 'elman' ? { cell: cellName } : {};
-  const c0 = cellName === 'lstm' ? { c0: m.c0 === undefined ? new Float64Array(H) : flat(m.c0, 'c0', H) } : {};
-  return brandModel({ ...gated, ...shape, activation, output, params, h0, ...c0 });
+  const c0 = cellName === 'lstm' ? { c0: m.c0 === undefined ? new Float64Array(S) : flat(m.c0, 'c0', S) } : {};
+  return brandModel({ ...gated, ...layered, ...shape, activation, output, params, h0, ...c0 });
 }
 
 /**
@@ -600,4 +742,102 @@ export function parseData(json: unknown, model: DataShape, source = 'data'): Bat
     inputs: flatIn,
     targets: flatT,
   };
+}
+
+/** What carried states are checked against: the model's cell, H and stacking. */
+export type StateShape = Pick<Model, 'hiddenSize' | 'cell' | 'numLayers' | 'bidirectional'>;
+
+/** Why a state array has the size it has, for messages: `2 layer-directions × 3 sequences × H = 4`. */
+function statesSize(model: StateShape, count: number): string {
+  const K = layerCount(model);
+  return `${K} layer-direction${K === 1 ? '' : 's'} (numLayers·D) × ${count} sequence${count === 1 ? '' : 's'} × H = ${model.hiddenSize}`;
+}
+
+/**
+ * Checks a batch's `initialStates` (if any) against the model: `h` (and for the LSTM `c`, which it must have; other
+ * cells must not) typed arrays of numLayers·D·N·H finite values. Throws an InputError naming the field, e.g.
+ * `initialStates.h[1][0][2]` for layer-direction 1, sequence 0, unit 2.
+ */
+export function checkInitialStates(model: StateShape, b: Batch, source = 'data'): void {
+  const s: unknown = b.initialStates;
+  if (s === undefined) return;
+  const st = object(s, 'initialStates', source);
+  checkKeys(st, ['h', 'c'], 'initialStates.', source);
+  const H = model.hiddenSize;
+  const want = layerCount(model) * b.count * H;
+  const lstm = model.cell === 'lstm';
+  for (const key of ['h', 'c'] as const) {
+    const field = `initialStates.${key}`;
+    const v = st[key];
+    if (key === 'c' && !lstm) {
+      if (v === undefined) continue;
+      throw new InputError(
+        field,
+        `only the lstm cell has a cell state; this model's cell is ${model.cell ?? 'elman'}`,
+        source,
+      );
+    }
+    if (!(v instanceof Float64Array || v instanceof Float32Array))
+      throw new InputError(
+        field,
+        v === undefined
+          ? `missing: expected a Float64Array${key === 'c' ? ' (the lstm cell carries h and c)' : ''}`
+          : `expected a Float64Array or Float32Array, got ${kind(v)}`,
+        source,
+      );
+    if (v.length !== want)
+      throw new InputError(field, `expected ${want} values (${statesSize(model, b.count)}), got ${v.length}`, source);
+    const k = firstNonFinite(v);
+    if (k >= 0) {
+      const j = k % H;
+      const n = Math.floor(k / H) % b.count;
+      const l = Math.floor(k / (H * b.count));
+      throw new InputError(`${field}[${l}][${n}][${j}]`, `must be finite, got ${v[k]}`, source);
+    }
+  }
+}
+
+/** The keys of a states file. */
+export const STATES_KEYS = ['h', 'c'] as const;
+
+/**
+ * Validates a states file's JSON for a model and a batch of `count` sequences: `{"h": [numLayers·D][N][H],
+ * "c": …}` (`c` for the LSTM only, and required there), PyTorch's h_n / c_n layout. Returns flat float64 states.
+ */
+export function parseStates(json: unknown, model: StateShape, count: number, source = 'states'): RnnStates {
+  const d = object(json, '', source);
+  checkKeys(d, STATES_KEYS, '', source);
+  const K = layerCount(model);
+  const H = model.hiddenSize;
+  const lstm = model.cell === 'lstm';
+  if (d.c !== undefined && !lstm)
+    throw new InputError(
+      'c',
+      `only the lstm cell has a cell state; this model's cell is ${model.cell ?? 'elman'}`,
+      source,
+    );
+  if (lstm && d.c === undefined)
+    throw new InputError('c', 'missing: the lstm cell carries h and c, so a states file for it has both', source);
+  const read = (v: unknown, field: string): Float64Array => {
+    const out = new Float64Array(K * count * H);
+    const layers = array(v, field, null, source);
+    if (layers.length !== K)
+      throw new InputError(
+        field,
+        `expected ${K} entries (numLayers·D: one per layer and direction, in the order of weights.layers), got ${layers.length}`,
+        source,
+      );
+    layers.forEach((seqs, k) => {
+      const rows = array(seqs, `${field}[${k}]`, null, source);
+      if (rows.length !== count)
+        throw new InputError(
+          `${field}[${k}]`,
+          `expected ${count} entries (one per sequence of the data), got ${rows.length}`,
+          source,
+        );
+      rows.forEach((row, n) => out.set(vector(row, `${field}[${k}][${n}]`, H, source), (k * count + n) * H));
+    });
+    return out;
+  };
+  return { h: read(d.h, 'h'), ...(lstm ? { c: read(d.c, 'c') } : {}) };
 }

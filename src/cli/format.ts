@@ -1,10 +1,10 @@
 // Text and JSON rendering for the CLI's reports.
 
-import type { Batch } from '../batch.ts';
-import { maxLength, totalSteps } from '../batch.ts';
+import type { Batch, RnnStates } from '../batch.ts';
+import { maxLength, nestStates, totalSteps } from '../batch.ts';
 import type { Result } from '../engine.ts';
 import { nestRows } from '../io/nested.ts';
-import { paramLayout, paramNames, type ModelJSON } from '../model.ts';
+import { isLayered, layerCount, paramLayout, type LayerShape, type ModelJSON } from '../model.ts';
 
 /** The cell as people say it: Elman's activation (`relu`), or the gated cell's name (`lstm`, `gru`). */
 export function cellText(model: { cell?: string; activation: string }): string {
@@ -50,6 +50,25 @@ export function nestedOutputs(r: Result, batch: Batch, model: ModelJSON): number
   return r.outputs ? nestRows(r.outputs, batch, model.outputSize, model.output) : undefined;
 }
 
+/** `, 2 layers, bidirectional` for a stacked or bidirectional model; empty for one layer in one direction. */
+function stackText(model: LayerShape): string {
+  if (!isLayered(model)) return '';
+  const L = model.numLayers ?? 1;
+  return `, ${L} layer${L === 1 ? '' : 's'}${model.bidirectional ? ', bidirectional' : ''}`;
+}
+
+/** A states file (`--states-out`): `{"h": [numLayers·D][N][H], "c": …}` (c for the LSTM). */
+export function statesText(states: RnnStates, model: { hiddenSize: number } & LayerShape, count: number): string {
+  const K = layerCount(model);
+  const H = model.hiddenSize;
+  return (
+    jsonText({
+      h: nestStates(states.h, K, count, H),
+      ...(states.c ? { c: nestStates(states.c, K, count, H) } : {}),
+    }) + '\n'
+  );
+}
+
 /** The JSON object printed by `grad --json` and `forward --json`. */
 export function resultJson(
   r: Result,
@@ -59,6 +78,7 @@ export function resultJson(
   withOutputs: boolean,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { backend: r.backend, adapter: r.adapter, loss: r.loss };
+  if (r.fallbackReason) out.fallbackReason = r.fallbackReason;
   if (withGrads) {
     out.grads = r.grads;
     out.gradNorm = r.gradNorm;
@@ -79,24 +99,23 @@ export function resultText(
 ): string {
   const { inputSize: I, hiddenSize: H, outputSize: O } = model;
   const lines: string[] = [];
-  lines.push(`backend   ${r.backend}${fallback ? ` (WebGPU unavailable: ${fallback})` : ''}`);
+  const why = r.fallbackReason ?? (fallback ? `WebGPU unavailable: ${fallback}` : null);
+  lines.push(`backend   ${r.backend}${why ? ` (${why})` : ''}`);
   lines.push(`adapter   ${r.adapter}`);
-  lines.push(`model     I=${I} H=${H} O=${O}, ${cellText(model)}, output "${model.output}"`);
+  lines.push(`model     I=${I} H=${H} O=${O}, ${cellText(model)}${stackText(model)}, output "${model.output}"`);
   lines.push(
     `batch     ${batch.count} sequence${batch.count === 1 ? '' : 's'}, ${totalSteps(batch)} steps, longest ${maxLength(batch)}`,
   );
   lines.push(`loss      ${r.loss === null ? '(no targets)' : `${num(r.loss)}  (SSR, sum of squared residuals)`}`);
   if (withGrads && r.grads) {
-    const blocks = paramLayout(model).blocks;
     lines.push(`grad norm ${num(r.gradNorm!)}  (‖dSSR/dθ‖₂ before clipping${r.clipped ? '; clipped' : ''})`);
     lines.push('', `gradients dSSR/dθ, summed over the batch${r.clipped ? ', clipped by global norm' : ''}:`);
-    for (const name of paramNames(model)) {
-      const g = r.grads[name]!;
+    for (const b of paramLayout(model).order) {
+      const from = b.layer === undefined ? r.grads : r.grads.layers![b.layer];
+      const g = (from as unknown as Record<string, number[] | number[][]>)[b.name];
       const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
-      lines.push(
-        `${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`,
-        matrixText(rows),
-      );
+      const label = b.layer === undefined ? b.name : `layers[${b.layer}].${b.name}`;
+      lines.push(`${label} (${b.cols === 0 ? b.rows : `${b.rows}×${b.cols}`})`, matrixText(rows));
     }
   }
   if (withOutputs && r.outputs) {

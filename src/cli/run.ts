@@ -3,13 +3,14 @@
 
 import type { BackendChoice, RunOptions } from '../backend.ts';
 import type { Batch } from '../batch.ts';
+import { cpuOnlyRun } from '../cpu-only.ts';
 import { Engine, type Result } from '../engine.ts';
 import { InputError } from '../errors.ts';
-import { readDataFile, readModelFile } from '../io/files.ts';
+import { readDataFile, readJsonFile, readModelFile } from '../io/files.ts';
 import { modelFromJSON, type Model } from '../model.ts';
-import { checkFloat32Range } from '../validate.ts';
-import { jsonText, resultJson, resultText } from './format.ts';
-import { printable, type CliIO } from './io.ts';
+import { checkFloat32Range, parseStates } from '../validate.ts';
+import { jsonText, resultJson, resultText, statesText } from './format.ts';
+import { outputKind, printable, writeOutputs, type CliIO } from './io.ts';
 import type { KernelCliOptions } from './options.ts';
 import { startProgress } from './progress.ts';
 import { adapterGpuOptions, runStatsJson, runStatsText } from './run-options.ts';
@@ -59,7 +60,8 @@ export async function runWithProgress(
 
 /**
  * On the WebGPU backend every value must fit float32: checked here so the error names the files (the engine's own
- * check can only say `model` and `data`).
+ * check can only say `model` and `data`). Runs that only the CPU serves (stacked or bidirectional models, carried
+ * states) are not checked: they run on the CPU in float64 (or are refused on WebGPU by the engine).
  */
 export function checkFloat32Files(
   engine: Engine,
@@ -67,8 +69,10 @@ export function checkFloat32Files(
   batch: Batch,
   modelFile: string,
   dataFile: string,
+  opts: RunOptions = {},
 ): void {
-  if (engine.backend === 'webgpu') checkFloat32Range(model, batch, dataFile, modelFile);
+  if (engine.backend === 'webgpu' && !cpuOnlyRun(model, batch, opts))
+    checkFloat32Range(model, batch, dataFile, modelFile);
 }
 
 export interface RunCommandOptions extends KernelCliOptions {
@@ -81,6 +85,10 @@ export interface RunCommandOptions extends KernelCliOptions {
   truncate?: number;
   /** grad: clip the gradient to this global norm. */
   clipNorm?: number;
+  /** A states file: each sequence's initial states (in place of the model's h0, c0). */
+  statesIn?: string;
+  /** Write each sequence's final states to this states file. */
+  statesOut?: string;
 }
 
 /** grad and forward: read the files, run, print the result. */
@@ -92,28 +100,43 @@ export async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, i
   const withOutputs = kind === 'forward' || !!o.outputs;
   if (withGrads && !batch.targets)
     throw new InputError('targets', 'grad needs targets: the data file has none', o.data);
+  if (o.statesOut !== undefined) outputKind(o.statesOut, '--states-out', ['json']);
+  if (o.statesIn !== undefined)
+    batch.initialStates = parseStates(readJsonFile(o.statesIn), model, batch.count, o.statesIn);
   const text = await withEngine(
     o.backend,
     io,
     async (engine) => {
-      checkFloat32Files(engine, model, batch, o.model, o.data);
-      const r = await runWithProgress(io, kind, engine, model, batch, {
+      const opts: RunOptions = {
         gradients: withGrads,
         outputs: withOutputs,
         truncation: o.truncate,
         clipNorm: o.clipNorm,
         strategy: o.strategy,
-      });
+        ...(o.statesOut !== undefined ? { finalStates: true } : {}),
+      };
+      checkFloat32Files(engine, model, batch, o.model, o.data, opts);
+      const r = await runWithProgress(io, kind, engine, model, batch, opts);
+      if (r.fallbackReason) io.err(`webgpu-rnn: ${printable(r.fallbackReason)}; using the CPU reference\n`);
+      if (o.statesOut !== undefined)
+        writeOutputs([{ path: o.statesOut, text: statesText(r.finalStates!, model, batch.count) }]);
       const stats = engine.lastRunStats;
       if (o.json)
         return (
           jsonText({
             ...resultJson(r, batch, modelJson, withGrads, withOutputs),
-            ...(stats ? { run: runStatsJson(stats) } : {}),
+            ...(stats && !r.fallbackReason ? { run: runStatsJson(stats) } : {}),
           }) + '\n'
         );
-      const text = resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
-      return stats ? text.replace(/^(adapter .*\n)/m, `$1run       ${runStatsText(stats)}\n`) : text;
+      let text = resultText(r, batch, modelJson, withGrads, withOutputs, engine.fallbackReason);
+      const states = [
+        ...(o.statesIn !== undefined ? [`initial from ${o.statesIn}`] : []),
+        ...(o.statesOut !== undefined ? [`final written to ${o.statesOut}`] : []),
+      ];
+      if (states.length) text = text.replace(/^(batch .*\n)/m, `$1states    ${states.join('; ')}\n`);
+      return stats && !r.fallbackReason
+        ? text.replace(/^(adapter .*\n)/m, `$1run       ${runStatsText(stats)}\n`)
+        : text;
     },
     o.memoryBudget,
   );

@@ -1,6 +1,7 @@
 // The CPU reference's recurrent cells: one forward step and one backward step each for Elman, LSTM and GRU, as plain
-// loops over the flat parameters (src/model.ts paramLayout). reference.ts runs them over sequences; nothing here
-// knows about batches, outputs or truncation. `r` rounds every arithmetic result (identity in float64,
+// loops over the flat parameters (src/model.ts paramLayout). reference.ts runs them over sequences (and, stacked,
+// over layers and directions: each layer is a cell on its own slice of the weights); nothing here knows about
+// batches, outputs or truncation. `r` rounds every arithmetic result (identity in float64,
 // Math.fround in float32 mode). The equations are PyTorch's nn.LSTM and nn.GRU (gates i, f, g, o and r, z, n).
 
 import type { Activation, Model } from '../model.ts';
@@ -29,7 +30,8 @@ export interface CpuCell {
   ): boolean;
   /**
    * One step back: given dS = dSSR/ds_t (NSTATE floats), adds this step's gradients of the cell's parameters to `g`
-   * and writes dSSR/ds_{t−1} through the cell to `dPrev`.
+   * and writes dSSR/ds_{t−1} through the cell to `dPrev`. With `dX`, also writes dSSR/dx_t (I floats) there: what a
+   * stacked layer passes down to the layer below.
    */
   backward(
     dS: Float64Array,
@@ -42,7 +44,25 @@ export interface CpuCell {
     co: number,
     g: Float64Array,
     dPrev: Float64Array,
+    dX?: Float64Array,
   ): void;
+}
+
+/** dX_i = Σ_q Wx[q][i]·da_q over `rows` gate rows: dSSR/dx_t through the input weights. */
+function inputGrad(
+  w: Float64Array,
+  wx: number,
+  I: number,
+  rows: number,
+  da: Float64Array,
+  dX: Float64Array,
+  r: Round,
+): void {
+  for (let i = 0; i < I; i++) {
+    let v = 0;
+    for (let q = 0; q < rows; q++) v = r(v + r(w[wx + q * I + i] * da[q]));
+    dX[i] = v;
+  }
 }
 
 /** Elman's act(z). */
@@ -91,7 +111,7 @@ function elmanCell(model: Model, w: Float64Array, r: Round): CpuCell {
       }
       return finite;
     },
-    backward(dS, s, sp, so, xs, xo, _cache, _co, g, dPrev) {
+    backward(dS, s, sp, so, xs, xo, _cache, _co, g, dPrev, dX) {
       for (let j = 0; j < H; j++) {
         dz[j] = r(dS[j] * activateGrad(activation, s[so + j]));
         g[L.bh.offset + j] = r(g[L.bh.offset + j] + dz[j]);
@@ -109,6 +129,7 @@ function elmanCell(model: Model, w: Float64Array, r: Round): CpuCell {
         for (let j = 0; j < H; j++) v = r(v + r(w[L.Wh.offset + j * H + k] * dz[j]));
         dPrev[k] = v;
       }
+      if (dX) inputGrad(w, L.Wx.offset, I, H, dz, dX, r);
     },
   };
 }
@@ -205,7 +226,7 @@ function lstmCell(model: Model, w: Float64Array, r: Round): CpuCell {
       }
       return finite;
     },
-    backward(dS, s, sp, _so, xs, xo, cache, co, g, dPrev) {
+    backward(dS, s, sp, _so, xs, xo, cache, co, g, dPrev, dX) {
       for (let j = 0; j < H; j++) {
         const gi = cache[co + j];
         const gf = cache[co + H + j];
@@ -227,6 +248,7 @@ function lstmCell(model: Model, w: Float64Array, r: Round): CpuCell {
         for (let q = 0; q < 4 * H; q++) v = r(v + r(w[L.Wh.offset + q * H + k] * da[q]));
         dPrev[k] = v;
       }
+      if (dX) inputGrad(w, L.Wx.offset, I, 4 * H, da, dX, r);
     },
   };
 }
@@ -265,7 +287,7 @@ function gruCell(model: Model, w: Float64Array, r: Round): CpuCell {
       }
       return finite;
     },
-    backward(dS, s, sp, _so, xs, xo, cache, co, g, dPrev) {
+    backward(dS, s, sp, _so, xs, xo, cache, co, g, dPrev, dX) {
       for (let j = 0; j < H; j++) {
         const gr = cache[co + j];
         const gz = cache[co + H + j];
@@ -289,6 +311,7 @@ function gruCell(model: Model, w: Float64Array, r: Round): CpuCell {
         for (let q = 0; q < 3 * H; q++) v = r(v + r(w[L.Wh.offset + q * H + k] * daH[q]));
         dPrev[k] = v;
       }
+      if (dX) inputGrad(w, L.Wx.offset, I, 3 * H, daX, dX, r);
     },
   };
 }

@@ -1,12 +1,13 @@
 // The CPU reference: forward pass, SSR and backpropagation through time, written as plain loops, for every cell
-// (the cells' steps are in cells.ts).
+// (the cells' steps are in cells.ts), for one layer in one direction and (cpuRunStacked) for stacked and
+// bidirectional networks and runs with carried states.
 // Float64 by default; `precision: 'f32'` rounds every arithmetic result with Math.fround, which
 // mimics the GPU's float32 arithmetic per sequence (the sum over sequences stays float64).
 // This file is the verifier for every GPU result and the fallback when there is no GPU: keep it boring.
 
-import type { Batch } from '../batch.ts';
+import type { Batch, RnnStates } from '../batch.ts';
 import { maxLength, outputCount } from '../batch.ts';
-import { initialState, paramLayout, type Model } from '../model.ts';
+import { directions, initialState, isLayered, layerCount, layerLayouts, paramLayout, type Model } from '../model.ts';
 import { cpuCell } from './cells.ts';
 
 /** Arithmetic of the CPU reference: float64, or every operation rounded to float32 (like the GPU). */
@@ -26,6 +27,8 @@ export interface CpuRunOptions {
   truncation?: number;
   /** Called now and then with the number of sequences done. */
   onProgress?: (done: number, total: number) => void;
+  /** Return every sequence's final states (RawResult.finalStates). */
+  finalStates?: boolean;
 }
 
 /** What {@link cpuRun} returns: flat arrays in the canonical parameter order. */
@@ -42,6 +45,11 @@ export interface RawResult {
   gradNorm?: number;
   /** Whether the backend scaled `grads` down to RunOptions.clipNorm. */
   clipped?: boolean;
+  /**
+   * With `finalStates`: each sequence's state after its last step, every layer and direction (PyTorch's h_n, c_n;
+   * a reverse direction's is its state after step 0), in the layout of RnnStates.
+   */
+  finalStates?: RnnStates;
 }
 
 const identity = (x: number): number => x;
@@ -52,6 +60,7 @@ const identity = (x: number): number => x;
  * `cpu` backend runs this with input checks around it.
  */
 export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): RawResult {
+  if (isLayered(model) || batch.initialStates || opts.finalStates) return cpuRunStacked(model, batch, opts);
   const r = opts.precision === 'f32' ? Math.fround : identity;
   const { inputSize: I, hiddenSize: H, outputSize: O, output } = model;
   const L = paramLayout(model).blocks;
@@ -142,4 +151,185 @@ export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): Ra
     if (opts.onProgress && (n + 1) % progressEvery === 0) opts.onProgress(n + 1, batch.count);
   }
   return { loss: tg ? loss : null, grads, outputs: outs, overflowed };
+}
+
+/** A one-layer view of the model for layer `inputSize`: what cpuCell needs to step one layer on its own weights. */
+function layerModel(model: Model, inputSize: number): Model {
+  const { cell, hiddenSize, outputSize, activation, output } = model;
+  return {
+    ...(cell ? { cell } : {}),
+    inputSize,
+    hiddenSize,
+    outputSize,
+    activation,
+    output,
+    params: new Float64Array(0),
+    h0: new Float64Array(0),
+  };
+}
+
+/**
+ * The CPU reference for stacked and bidirectional networks (PyTorch's num_layers and bidirectional) and for runs
+ * with carried states, on any model. Each sequence runs on its own, so ragged sequences behave as PyTorch's
+ * PackedSequence: a reverse direction starts at the sequence's own last step. Layer k (PyTorch's order l0,
+ * l0_reverse, l1, …) is the model's cell on its slice of the weights; a layer above 0 reads [h_fwd_t; h_rev_t] of
+ * the layer below, and the readout reads the top layer's. For one layer in one direction this is the arithmetic of
+ * cpuRun's own loop, operation for operation, so it gives the same bits. Truncation (window k) detaches each
+ * direction's state between its processing steps τ−1 and τ (τ counted from where the direction starts) when τ is a
+ * positive multiple of k; for the forward direction τ = t, as in cpuRun.
+ */
+export function cpuRunStacked(model: Model, batch: Batch, opts: CpuRunOptions = {}): RawResult {
+  const r = opts.precision === 'f32' ? Math.fround : identity;
+  const { inputSize: I, hiddenSize: H, outputSize: O, output } = model;
+  const D = directions(model);
+  const K = layerCount(model);
+  const NL = K / D; // layers
+  const DH = D * H; // floats a layer outputs per step
+  const N = batch.count;
+  const L = paramLayout(model).blocks; // Wy, by
+  const layers = layerLayouts(model);
+  const w = Float64Array.from(model.params, (v) => r(v));
+  const cells = layers.map((l) => cpuCell(layerModel(model, l.inputSize), w.subarray(l.offset), r));
+  const S = cells[0].state;
+  const C = cells[0].cache;
+  const wantGrads = !!opts.gradients;
+  const window = opts.truncation ?? Infinity;
+  if (wantGrads && !batch.targets) throw new Error('gradients need targets');
+
+  const tg = batch.targets;
+  const xs = batch.inputs;
+  const all = output === 'all';
+  const init = batch.initialStates;
+  const outs = opts.outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, output)) : null;
+  const grads = wantGrads ? new Float64Array(paramLayout(model).count) : null;
+  const seqGrads = wantGrads ? new Float64Array(grads!.length) : null;
+  const layerGrads = seqGrads ? layers.map((l) => seqGrads.subarray(l.offset)) : [];
+  const finalH = opts.finalStates ? new Float64Array(K * N * H) : null;
+  const finalC = opts.finalStates && S > H ? new Float64Array(K * N * H) : null;
+  let loss = 0;
+  let overflowed = 0;
+
+  const maxLen = maxLength(batch);
+  // Per layer-direction k: ss[k][(τ+1)*S + q] = the state after processing step τ (ss[k][q] = the initial state),
+  // and what each step's backward needs. Per layer: its outputs [h_fwd_t; h_rev_t] at t*DH.
+  const ss = layers.map(() => new Float64Array((maxLen + 1) * S));
+  const cache = layers.map(() => new Float64Array(maxLen * C));
+  const hs = Array.from({ length: NL }, () => new Float64Array(maxLen * DH));
+  const dy = wantGrads ? new Float64Array(maxLen * O) : null; // dSSR/dy_t at the steps with outputs
+  let dOut = wantGrads ? new Float64Array(maxLen * DH) : null; // dSSR/d(a layer's outputs), from the layer above
+  let dIn = wantGrads && NL > 1 ? new Float64Array(maxLen * DH) : null; // dSSR/d(its inputs), for the layer below
+  const dX = new Float64Array(DH);
+  const y = new Float64Array(O);
+  let dS = new Float64Array(S);
+  let dPrev = new Float64Array(S);
+  const progressEvery = Math.max(1, Math.floor(N / 100));
+
+  for (let n = 0; n < N; n++) {
+    const T = batch.lengths[n];
+    const step0 = batch.offsets[n];
+    let seqLoss = 0;
+    let overflow = false;
+
+    // Forward, layer by layer; each direction of a layer over the whole sequence.
+    for (let l = 0; l < NL; l++) {
+      const xin = l === 0 ? xs : hs[l - 1];
+      const xBase = l === 0 ? step0 * I : 0;
+      const xStep = l === 0 ? I : DH;
+      for (let d = 0; d < D; d++) {
+        const k = l * D + d;
+        const s = ss[k];
+        for (let j = 0; j < H; j++) s[j] = r(init ? init.h[(k * N + n) * H + j] : model.h0[k * H + j]);
+        for (let j = 0; j < S - H; j++)
+          s[H + j] = r(init ? init.c![(k * N + n) * H + j] : model.c0 ? model.c0[k * H + j] : 0);
+        for (let tau = 0; tau < T; tau++) {
+          const t = d === 0 ? tau : T - 1 - tau;
+          if (!cells[k].forward(s, tau * S, (tau + 1) * S, xin, xBase + t * xStep, cache[k], tau * C)) overflow = true;
+          for (let j = 0; j < H; j++) hs[l][t * DH + d * H + j] = s[(tau + 1) * S + j];
+        }
+        if (finalH) for (let j = 0; j < H; j++) finalH[(k * N + n) * H + j] = s[T * S + j];
+        if (finalC) for (let j = 0; j < H; j++) finalC[(k * N + n) * H + j] = s[T * S + H + j];
+      }
+    }
+
+    // The readout on the top layer's outputs.
+    const top = hs[NL - 1];
+    for (let t = 0; t < T; t++) {
+      if (!(all || t === T - 1)) continue;
+      for (let o = 0; o < O; o++) {
+        let v = w[L.by.offset + o];
+        for (let j = 0; j < DH; j++) v = r(v + r(w[L.Wy.offset + o * DH + j] * top[t * DH + j]));
+        y[o] = v;
+      }
+      const outBase = all ? (step0 + t) * O : n * O;
+      if (outs) for (let o = 0; o < O; o++) outs[outBase + o] = y[o];
+      if (tg)
+        for (let o = 0; o < O; o++) {
+          const e = r(y[o] - r(tg[outBase + o]));
+          seqLoss = r(seqLoss + r(e * e));
+          if (dy) dy[t * O + o] = r(2 * e);
+        }
+    }
+    loss += seqLoss;
+    if (overflow) overflowed++;
+
+    if (seqGrads) {
+      seqGrads.fill(0);
+      // The readout's gradients, last step first (as cpuRun adds them).
+      for (let t = T - 1; t >= 0; t--) {
+        if (!(all || t === T - 1)) continue;
+        for (let o = 0; o < O; o++) {
+          const g = dy![t * O + o];
+          seqGrads[L.by.offset + o] = r(seqGrads[L.by.offset + o] + g);
+          for (let j = 0; j < DH; j++)
+            seqGrads[L.Wy.offset + o * DH + j] = r(seqGrads[L.Wy.offset + o * DH + j] + r(g * top[t * DH + j]));
+        }
+      }
+      // Back through the layers, top first; each direction back through its own processing order.
+      for (let l = NL - 1; l >= 0; l--) {
+        const xin = l === 0 ? xs : hs[l - 1];
+        const xBase = l === 0 ? step0 * I : 0;
+        const xStep = l === 0 ? I : DH;
+        if (dIn) dIn.fill(0, 0, T * DH);
+        for (let d = 0; d < D; d++) {
+          const k = l * D + d;
+          dS.fill(0);
+          for (let tau = T - 1; tau >= 0; tau--) {
+            const t = d === 0 ? tau : T - 1 - tau;
+            if (l === NL - 1) {
+              if (all || t === T - 1)
+                for (let o = 0; o < O; o++)
+                  for (let j = 0; j < H; j++)
+                    dS[j] = r(dS[j] + r(w[L.Wy.offset + o * DH + d * H + j] * dy![t * O + o]));
+            } else {
+              for (let j = 0; j < H; j++) dS[j] = r(dS[j] + dOut![t * DH + d * H + j]);
+            }
+            const sP = tau * S;
+            const sT = (tau + 1) * S;
+            const xo = xBase + t * xStep;
+            cells[k].backward(
+              dS,
+              ss[k],
+              sP,
+              sT,
+              xin,
+              xo,
+              cache[k],
+              tau * C,
+              layerGrads[k],
+              dPrev,
+              l > 0 ? dX : undefined,
+            );
+            if (l > 0) for (let m = 0; m < DH; m++) dIn![t * DH + m] = r(dIn![t * DH + m] + dX[m]);
+            if (tau > 0 && tau % window === 0) dPrev.fill(0);
+            [dS, dPrev] = [dPrev, dS];
+          }
+        }
+        if (l > 0) [dOut, dIn] = [dIn, dOut];
+      }
+      for (let p = 0; p < seqGrads.length; p++) grads![p] += seqGrads[p];
+    }
+    if (opts.onProgress && (n + 1) % progressEvery === 0) opts.onProgress(n + 1, N);
+  }
+  const finalStates = finalH ? { h: finalH, ...(finalC ? { c: finalC } : {}) } : undefined;
+  return { loss: tg ? loss : null, grads, outputs: outs, overflowed, ...(finalStates ? { finalStates } : {}) };
 }

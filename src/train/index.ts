@@ -4,6 +4,7 @@
 
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
+import { refuseLayeredTraining } from '../cpu-only.ts';
 import { InputError } from '../errors.ts';
 import type { CellName } from '../cells/index.ts';
 import {
@@ -84,7 +85,12 @@ async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
   };
 }
 
-const asModel = (m: Model | ModelJSON): Model => ('params' in m ? m : modelFromJSON(parseModel(m)));
+/** A validated model for training: stacked and bidirectional models are refused (engine.run serves them on the CPU). */
+const asModel = (m: Model | ModelJSON): Model => {
+  const model = 'params' in m ? m : modelFromJSON(parseModel(m));
+  refuseLayeredTraining(model);
+  return model;
+};
 
 function statusName(s: number): ModelStatus {
   return s === STATUS_CONVERGED ? 'converged' : s === STATUS_DIVERGED ? 'diverged' : 'ok';
@@ -108,6 +114,12 @@ async function runPopulation(
     throw new InputError('models', 'a population needs at least one model, got 0', 'options');
   const models = modelsIn.map(asModel);
   const { sets, shared } = checkPopulation(models, data);
+  if (sets.some((b) => b.initialStates !== undefined))
+    throw new InputError(
+      'initialStates',
+      "training starts every sequence from the model's h0: carried states are for engine.run",
+      'data',
+    );
   const o = resolveOptions(opts, models.length, sets[0].count, sets[0], models[0].params.length);
   if (opts.validation) checkPopulation([models[0]], opts.validation);
   if (engine.backend === 'webgpu') {

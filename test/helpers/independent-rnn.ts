@@ -140,8 +140,8 @@ export function independentLossAndGrads(
     );
 
   inputs.forEach((seq, n) => {
-    let h: Dual[] = Array.from({ length: H }, (_, j) => constant(model.h0 ? model.h0[j] : 0, P));
-    let c: Dual[] = Array.from({ length: H }, (_, j) => constant(model.c0 ? model.c0[j] : 0, P));
+    let h: Dual[] = Array.from({ length: H }, (_, j) => constant(model.h0 ? (model.h0 as number[])[j] : 0, P));
+    let c: Dual[] = Array.from({ length: H }, (_, j) => constant(model.c0 ? (model.c0 as number[])[j] : 0, P));
     seq.forEach((x, t) => {
       if (t > 0 && t % truncation === 0) {
         h = h.map(detach);

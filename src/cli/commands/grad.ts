@@ -19,6 +19,14 @@ export function registerGrad(program: Command, io: CliIO): void {
     )
     .option('--outputs', 'also print the predictions')
     .option(
+      '--states-in <file>',
+      "states file (JSON, docs/formats.md): each sequence's initial states, in place of the model's h0 and c0",
+    )
+    .option(
+      '--states-out <file.json>',
+      "write each sequence's final states (every layer and direction) to this states file, for a later --states-in",
+    )
+    .option(
       '--truncate <k>',
       'truncated BPTT: detach the hidden state every k steps (k ≥ 1; default: full BPTT)',
       integer(1),
