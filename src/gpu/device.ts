@@ -52,6 +52,14 @@ async function nodeModule<T>(name: string): Promise<T> {
   return (await import(/* @vite-ignore */ name)) as T; // kept out of the browser bundle
 }
 
+/** What the GpuError says when the `webgpu` package is not installed (it is an optional peer dependency). */
+export const DAWN_MISSING = "WebGPU in Node needs the 'webgpu' package, which is not installed: npm install webgpu";
+
+/**
+ * The `webgpu` package, loaded once. Not installed: a GpuError saying `npm install webgpu` (the package lists it as
+ * an optional peer dependency, so a browser-only project does not download it); installed but failing to load
+ * (e.g. no libvulkan.so.1): a GpuError with the loader's message.
+ */
 async function loadDawn(): Promise<DawnModule> {
   if (dawn) return dawn;
   const name = 'webgpu';
@@ -59,6 +67,11 @@ async function loadDawn(): Promise<DawnModule> {
   try {
     mod = await nodeModule<DawnModule>(name);
   } catch (e) {
+    const err = e as { code?: string; message?: string };
+    const missing =
+      (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') &&
+      /Cannot find (?:package|module) 'webgpu'/.test(err.message ?? '');
+    if (missing) throw new GpuError(DAWN_MISSING);
     throw new GpuError(`cannot load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`);
   }
   for (const [k, v] of Object.entries(mod.globals))
@@ -310,6 +323,7 @@ async function probeAdapter(icd: string): Promise<number> {
 /** The adapter for `choice` in Node, with the error that fits when there is none. */
 async function nodeAdapter(choice: AdapterChoice): Promise<{ gpu: GPU; adapter: GPUAdapter }> {
   dawnVerbose(); // a bad WEBGPU_RNN_LOG is an InputError before Dawn is touched
+  await loadDawn(); // no 'webgpu' package: say that before anything about drivers
   const e = await nodeEnvironment();
   checkUserDrivers(e);
   if (e.userDrivers) {
