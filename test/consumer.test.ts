@@ -1,22 +1,25 @@
-// The package as a user gets it: `npm pack` (which builds dist/ through `prepare`), the tarball installed into a
-// fresh project from the npm cache (a package-lock made from this repository's, then `npm ci --offline`), and then
-//   - a plain Node ES module script (test/consumer/node-check.mjs) on the CPU and on WebGPU (SwiftShader);
-//   - a strict nodenext TypeScript module (test/consumer/check.ts) under `tsc --noEmit`, no skipLibCheck, and page
-//     code (test/consumer/browser-check.ts) with bundler resolution and no @types/node;
-//   - a Vite page (test/consumer/page/) built from the installed package and run in Chromium with WebGPU;
-//   - the installed `npx webgpu-rnn --version` and `statquest`.
+// The package as a user gets it: `npm pack` (which builds dist/ through `prepare`), the tarball installed into two
+// fresh projects from the npm cache (package-locks made from this repository's), and then
+//   - a Node project that also installs `webgpu` (Dawn, an optional peer dependency; `npm ci --offline`): a plain
+//     Node ES module script (test/consumer/node-check.mjs) on the CPU and on WebGPU (SwiftShader); a strict nodenext
+//     TypeScript module (test/consumer/check.ts) under `tsc --noEmit`, no skipLibCheck, and page code
+//     (test/consumer/browser-check.ts) with bundler resolution and no @types/node; the installed
+//     `npx webgpu-rnn --version` and `statquest`;
+//   - a browser-only project without `webgpu` (`npm install --offline`, which must not add it): a Vite page
+//     (test/consumer/page/) built from the installed package and run in Chromium with WebGPU; in Node, `auto` falls
+//     back to the CPU saying `npm install webgpu`, and `webgpu` (library and command) is that one-line error.
 // The numbers are checked against the seed notes' closed forms. Without SwiftShader or Chromium those parts are
 // skipped with a notice, except in CI (CI=true), where they fail.
 
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SWIFTSHADER_ICD } from '../src/gpu/device.ts';
+import { DAWN_MISSING, SWIFTSHADER_ICD } from '../src/gpu/device.ts';
 import { CHROMIUM, FLAGS, runBrowserTests } from './helpers/browser.ts';
 import { gpuRequired } from './helpers/gpu.ts';
 
@@ -27,6 +30,8 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   license: string;
   engines: Record<string, string>;
   dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
   devDependencies: Record<string, string>;
 };
 const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
@@ -65,18 +70,34 @@ function ok(r: { code: number | null; stdout: string; stderr: string }, what: st
   return r.stdout;
 }
 
-/** The consumer's package.json and a package-lock with this repository's locked versions, so `npm ci --offline` can install from the cache. */
-function writeConsumerProject(dir: string, tarball: string): void {
-  const extra = ['typescript', '@types/node'];
+/**
+ * The consumer's package.json and a package-lock with this repository's locked versions, so `npm ci --offline` can
+ * install from the cache. `extra`: the consumer's own dependencies besides webgpu-rnn (`webgpu` for Node users).
+ * The webgpu-rnn entry carries the package's peer dependencies as npm records them, so npm sees whether they are
+ * optional.
+ */
+function writeConsumerProject(dir: string, tarball: string, extra: string[]): void {
+  mkdirSync(dir, { recursive: true });
   const packages: Record<string, unknown> = {};
-  const add = (name: string): void => {
-    const key = `node_modules/${name}`;
+  /** Where `dep` of the package at `from` is in the lock: Node's lookup, nested node_modules first (d3-dsv has its own commander). */
+  const locate = (from: string, dep: string): string => {
+    for (let base = from; ;) {
+      if (lock.packages[`${base}/node_modules/${dep}`]) return `${base}/node_modules/${dep}`;
+      const up = base.lastIndexOf('/node_modules/');
+      if (up < 0) return `node_modules/${dep}`;
+      base = base.slice(0, up);
+    }
+  };
+  const add = (key: string): void => {
     if (packages[key]) return;
     const entry = lock.packages[key];
     if (!entry) throw new Error(`package-lock.json has no ${key}`);
-    const { dev: _dev, ...rest } = entry;
-    packages[key] = rest; // a consumer's dependencies, dev-only here or not
-    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) add(dep);
+    const rest: Record<string, unknown> = { ...entry };
+    delete rest.dev; // a consumer's dependencies, dev-only here or not
+    packages[key] = rest;
+    for (const dep of Object.keys(entry.dependencies ?? {})) add(locate(key, dep));
+    for (const dep of Object.keys(entry.optionalDependencies ?? {}))
+      if (lock.packages[locate(key, dep)]) add(locate(key, dep)); // another platform's are not locked
   };
   const dependencies: Record<string, string> = { 'webgpu-rnn': `file:${tarball}` };
   for (const name of extra) dependencies[name] = lock.packages[`node_modules/${name}`].version;
@@ -87,8 +108,10 @@ function writeConsumerProject(dir: string, tarball: string): void {
     dependencies: pkg.dependencies,
     bin: { 'webgpu-rnn': 'bin/webgpu-rnn.js' },
     engines: pkg.engines,
+    peerDependencies: pkg.peerDependencies,
+    peerDependenciesMeta: pkg.peerDependenciesMeta,
   };
-  for (const name of [...Object.keys(pkg.dependencies), ...extra]) add(name);
+  for (const name of [...Object.keys(pkg.dependencies), ...extra]) add(`node_modules/${name}`);
   const project = { name: 'webgpu-rnn-consumer', private: true, type: 'module', dependencies };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(project, null, 2));
   writeFileSync(
@@ -99,6 +122,13 @@ function writeConsumerProject(dir: string, tarball: string): void {
       2,
     ),
   );
+}
+
+/** `npm <command> --offline` in `dir`, then with `--prefer-offline` when the cache lacks some tarball (npm ci was run with another cache). */
+function npmInstall(command: 'ci' | 'install', dir: string, env: NodeJS.ProcessEnv): void {
+  const flags = ['--no-audit', '--no-fund'];
+  if (sh('npm', [command, '--offline', ...flags], { cwd: dir, env }).code === 0) return;
+  ok(sh('npm', [command, '--prefer-offline', ...flags], { cwd: dir, env }), `npm ${command} in ${dir}`);
 }
 
 /** The notes' network on their two sequences, by hand (see test/statquest.test.ts): h2 = 0.9, predicted 0.99. */
@@ -123,6 +153,7 @@ interface NodeCheck {
     rnnb: { inputs: number[]; targets: number[] };
   };
   seedData: { inputs: number[]; targets: number[] };
+  fallbackReason: string | null;
   trainedW1: number;
   report: { predicted: number[]; ssr: number };
 }
@@ -144,38 +175,39 @@ function expectNotes(r: NodeCheck, digits: number): void {
   expect(r.report.ssr).toBeCloseTo(NOTES.ssr, digits + 3);
 }
 
-describe('the packed package installed in a fresh project', () => {
+/** Consumers get a clean environment: no adapter choice from the test run, SwiftShader through the Vulkan loader. */
+const env = {
+  ...process.env,
+  WEBGPU_RNN_ADAPTER: '',
+  VK_ICD_FILENAMES: SWIFTSHADER_ICD,
+  npm_config_update_notifier: 'false',
+};
+let base = '';
+let tarball = '';
+let files: string[] = [];
+
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'webgpu-rnn-consumer-'));
+  const packed = JSON.parse(
+    ok(sh('npm', ['pack', '--json', '--pack-destination', base], { cwd: root, env }), 'npm pack'),
+  ) as { filename: string; files: { path: string }[] }[];
+  files = packed[0].files.map((f) => f.path);
+  tarball = join(base, packed[0].filename);
+}, 240_000);
+
+afterAll(() => {
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+describe('the packed package installed in a Node project with webgpu', () => {
   let dir = '';
-  let files: string[] = [];
-  /** Consumers get a clean environment: no adapter choice from the test run, SwiftShader through the Vulkan loader. */
-  const env = {
-    ...process.env,
-    WEBGPU_RNN_ADAPTER: '',
-    VK_ICD_FILENAMES: SWIFTSHADER_ICD,
-    npm_config_update_notifier: 'false',
-  };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-consumer-'));
-    const packed = JSON.parse(
-      ok(sh('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, env }), 'npm pack'),
-    ) as { filename: string; files: { path: string }[] }[];
-    files = packed[0].files.map((f) => f.path);
-    const tarball = join(dir, packed[0].filename);
-    writeConsumerProject(dir, tarball);
-    const install = sh('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: dir, env });
-    // A cache without some tarball (npm ci was run with another cache): fetch what is missing.
-    if (install.code !== 0)
-      ok(
-        sh('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env }),
-        'npm ci in the consumer project',
-      );
+    dir = join(base, 'node');
+    writeConsumerProject(dir, tarball, ['webgpu', 'typescript', '@types/node']);
+    npmInstall('ci', dir, env);
     cpSync(fixtures, dir, { recursive: true });
   }, 480_000);
-
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
 
   it('ships dist/ (JS, declarations, source maps), the launcher, README, LICENSE and CHANGELOG, and nothing else', () => {
     const top = new Set(files.map((f) => f.split('/')[0]));
@@ -197,6 +229,7 @@ describe('the packed package installed in a fresh project', () => {
     expect(files.some((f) => /^(src|test|bench|shaders|\.ci|scripts)\//.test(f))).toBe(false);
     // The WGSL is inside the JavaScript: the installed package has no shaders/ and no '#shaders' import.
     const installed = join(dir, 'node_modules', 'webgpu-rnn');
+    expect(existsSync(join(dir, 'node_modules', 'webgpu', 'package.json'))).toBe(true);
     expect(existsSync(join(installed, 'shaders'))).toBe(false);
     expect(readFileSync(join(installed, 'dist/gpu/kernels/rnn.js'), 'utf8')).not.toContain('#shaders');
     expect(readFileSync(join(installed, 'dist/gpu/shaders.js'), 'utf8')).toContain(
@@ -233,14 +266,93 @@ describe('the packed package installed in a fresh project', () => {
     expect(r.code).toBe(0);
   });
 
+  it("the installed command: npx webgpu-rnn --version and statquest print the version and the notes' numbers", () => {
+    expect(
+      ok(sh('npx', ['--no-install', 'webgpu-rnn', '--version'], { cwd: dir, env }), 'npx webgpu-rnn --version').trim(),
+    ).toBe(pkg.version);
+    const text = ok(
+      sh('npx', ['--no-install', 'webgpu-rnn', 'statquest', '--backend', 'cpu'], { cwd: dir, env }),
+      'npx webgpu-rnn statquest',
+    );
+    expect(text).toContain('SSR = (0 − 0)² + (1 − 0.99)² = 0.0001');
+    expect(text).toContain('dSSR/dw1 = -0.011');
+    const json = JSON.parse(
+      ok(
+        sh('npx', ['--no-install', 'webgpu-rnn', 'statquest', '--backend', 'cpu', '--json'], { cwd: dir, env }),
+        'npx webgpu-rnn statquest --json',
+      ),
+    ) as {
+      ssr: { ssr: number; grads: Record<string, number> };
+    };
+    expect(json.ssr.ssr).toBeCloseTo(NOTES.ssr, 15);
+    for (const k of Object.keys(NOTES.grads) as (keyof typeof NOTES.grads)[])
+      expect(json.ssr.grads[k], k).toBeCloseTo(NOTES.grads[k], 14);
+  });
+});
+
+describe('the packed package installed in a browser-only project, without webgpu', () => {
+  let bare = '';
+  /** The installed command, without npx's start-up. */
+  const command = (...args: string[]) => sh(join(bare, 'node_modules', '.bin', 'webgpu-rnn'), args, { cwd: bare, env });
+
+  beforeAll(() => {
+    bare = join(base, 'browser');
+    writeConsumerProject(bare, tarball, []);
+    // `npm install`, not `npm ci`: npm resolves the peer dependencies itself, and would add a required one.
+    npmInstall('install', bare, env);
+    cpSync(fixtures, bare, { recursive: true });
+  }, 480_000);
+
+  it('npm installs webgpu-rnn and its dependencies but not webgpu (an optional peer dependency)', () => {
+    expect(existsSync(join(bare, 'node_modules', 'webgpu-rnn', 'package.json'))).toBe(true);
+    expect(existsSync(join(bare, 'node_modules', 'commander', 'package.json'))).toBe(true);
+    expect(existsSync(join(bare, 'node_modules', 'webgpu'))).toBe(false);
+    const installed = JSON.parse(readFileSync(join(bare, 'node_modules', 'webgpu-rnn', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    expect(installed.dependencies.webgpu).toBeUndefined();
+    expect(installed.peerDependencies.webgpu).toBe(pkg.devDependencies.webgpu);
+    expect(installed.peerDependenciesMeta.webgpu).toEqual({ optional: true });
+  });
+
+  it("plain Node: auto falls back to the CPU naming npm install webgpu, and gets the notes' numbers", () => {
+    const r = JSON.parse(
+      ok(sh(process.execPath, ['node-check.mjs', 'auto'], { cwd: bare, env }), 'node-check.mjs auto'),
+    ) as NodeCheck;
+    expect(r.backend).toBe('cpu');
+    expect(r.fallbackReason).toBe(DAWN_MISSING);
+    expect(r.fallbackReason).toContain('npm install webgpu');
+    expectNotes(r, 14);
+  });
+
+  it("plain Node: backend 'webgpu' is a one-line GpuError naming npm install webgpu", () => {
+    const r = JSON.parse(
+      ok(sh(process.execPath, ['backend-error.mjs', 'webgpu'], { cwd: bare, env }), 'backend-error.mjs webgpu'),
+    ) as { name: string; gpuError: boolean; message: string };
+    expect(r).toEqual({ name: 'GpuError', gpuError: true, message: DAWN_MISSING });
+  });
+
+  it('the command: statquest falls back with one line on stderr; --backend webgpu exits 1 with one line', () => {
+    const auto = command('statquest');
+    expect(auto.code).toBe(0);
+    expect(auto.stdout).toContain('SSR = (0 − 0)² + (1 − 0.99)² = 0.0001');
+    expect(auto.stderr).toBe(`webgpu-rnn: WebGPU unavailable (${DAWN_MISSING}); using the CPU reference\n`);
+    const webgpu = command('statquest', '--backend', 'webgpu');
+    expect(webgpu.stdout).toBe('');
+    expect(webgpu.stderr).toBe(`webgpu-rnn: ${DAWN_MISSING}\n`);
+    expect(webgpu.code).toBe(1);
+  });
+
   it.runIf(runBrowserTests)(
     "a Vite page importing the package computes the notes' forward pass on WebGPU in Chromium",
     async () => {
       if (!existsSync(CHROMIUM))
         throw new Error(`browser tests are required here (CI) but there is no Chromium at ${CHROMIUM}`);
-      const outDir = join(dir, 'page-dist');
+      const outDir = join(bare, 'page-dist');
       await build({
-        root: join(dir, 'page'),
+        root: join(bare, 'page'),
         configFile: false,
         logLevel: 'error',
         build: { outDir, emptyOutDir: true },
@@ -289,27 +401,4 @@ describe('the packed package installed in a fresh project', () => {
       }
     },
   );
-
-  it("the installed command: npx webgpu-rnn --version and statquest print the version and the notes' numbers", () => {
-    expect(
-      ok(sh('npx', ['--no-install', 'webgpu-rnn', '--version'], { cwd: dir, env }), 'npx webgpu-rnn --version').trim(),
-    ).toBe(pkg.version);
-    const text = ok(
-      sh('npx', ['--no-install', 'webgpu-rnn', 'statquest', '--backend', 'cpu'], { cwd: dir, env }),
-      'npx webgpu-rnn statquest',
-    );
-    expect(text).toContain('SSR = (0 − 0)² + (1 − 0.99)² = 0.0001');
-    expect(text).toContain('dSSR/dw1 = -0.011');
-    const json = JSON.parse(
-      ok(
-        sh('npx', ['--no-install', 'webgpu-rnn', 'statquest', '--backend', 'cpu', '--json'], { cwd: dir, env }),
-        'npx webgpu-rnn statquest --json',
-      ),
-    ) as {
-      ssr: { ssr: number; grads: Record<string, number> };
-    };
-    expect(json.ssr.ssr).toBeCloseTo(NOTES.ssr, 15);
-    for (const k of Object.keys(NOTES.grads) as (keyof typeof NOTES.grads)[])
-      expect(json.ssr.grads[k], k).toBeCloseTo(NOTES.grads[k], 14);
-  });
 });

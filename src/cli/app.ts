@@ -25,7 +25,7 @@ import { EXIT, errorJson, errorMessage, exitCodeOf, MismatchError, processIO, ty
 
 // The shared pieces, for callers that imported them from here.
 export { EXIT, exitCodeOf, MismatchError, processIO, type CliIO } from './io.ts';
-import { addAdapterOption } from './run-options.ts';
+import { addAdapterOption, addVerboseOption } from './run-options.ts';
 import { version } from './version.ts';
 export { backendOption, integer } from './options.ts';
 export { withEngine } from './run.ts';
@@ -39,6 +39,10 @@ export function buildProgram(io: CliIO): Command {
     )
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
+    .option(
+      '--verbose',
+      "let Dawn's own messages reach stderr as Dawn prints them (by default its known noise is dropped; the same as WEBGPU_RNN_LOG=dawn)",
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void io.out(s),
@@ -66,6 +70,7 @@ A model may be a JSON file or the preset name "statquest".`,
   registerExperiments(program, io);
   registerForecast(program, io);
   addAdapterOption(program);
+  addVerboseOption(program);
   return program;
 }
 

@@ -1,9 +1,10 @@
 // The run statistics of a WebGPU run (strategy, chunks, peak bytes, checkpointing) as grad, forward and verify
-// report them (the --strategy and --memory-budget options are in src/cli/options.ts), and --adapter, which every
-// command that can run WebGPU takes.
+// report them (the --strategy and --memory-budget options are in src/cli/options.ts), --adapter, which every
+// command that can run WebGPU takes, and the global --verbose.
 
 import { Option } from 'commander';
 import type { RunStats } from '../gpu/backend.ts';
+import { dawnVerbose, setDawnVerbose } from '../gpu/dawn-log.ts';
 import { resolveAdapterChoice } from '../gpu/device.ts';
 import { ADAPTER_CHOICES, type AdapterChoice } from '../gpu/tuning.ts';
 
@@ -25,10 +26,16 @@ export function addAdapterOption(program: import('commander').Command): void {
   }
   cliAdapter.value = undefined;
   program.hook('preAction', (_program, action) => {
-    cliAdapter.value = action.options.some((opt) => opt.long === '--adapter')
-      ? resolveAdapterChoice(action.opts().adapter as string | undefined)
-      : undefined;
+    const adapter = action.options.some((opt) => opt.long === '--adapter');
+    cliAdapter.value = adapter ? resolveAdapterChoice(action.opts().adapter as string | undefined) : undefined;
+    if (adapter) dawnVerbose(); // a bad WEBGPU_RNN_LOG: exit 2, as a bad WEBGPU_RNN_ADAPTER is
   });
+}
+
+/** The global --verbose (Dawn's own stderr lines unfiltered, as WEBGPU_RNN_LOG=dawn), set before every action. */
+export function addVerboseOption(program: import('commander').Command): void {
+  setDawnVerbose(false);
+  program.hook('preAction', (prog) => setDawnVerbose(prog.opts().verbose === true));
 }
 
 /** GpuOptions for the command's adapter. */

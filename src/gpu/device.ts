@@ -3,9 +3,11 @@
 // ships it) or lavapipe (Mesa's llvmpipe). Which one is GpuOptions.adapter / WEBGPU_RNN_ADAPTER: `auto` takes a
 // hardware adapter when there is one, else the software driver that ran a short arithmetic probe faster (the
 // choice is cached on disk, keyed by the drivers' files). The drivers are chosen with VK_DRIVER_FILES before Dawn
-// creates its Vulkan instance; a user's own VK_ICD_FILENAMES / VK_DRIVER_FILES always win. See docs/adapters.md.
+// creates its Vulkan instance; a user's own VK_ICD_FILENAMES / VK_DRIVER_FILES always win. Dawn's known noise on
+// stderr while it lists the adapters is kept off it (src/gpu/dawn-log.ts). See docs/adapters.md.
 
 import { GpuError, InputError } from '../errors.ts';
+import { dawnVerbose, quietDawn, settleStderr, type QuietIo } from './dawn-log.ts';
 import { ADAPTER_CHOICES, adapterKind, type AdapterChoice, type AdapterKind } from './tuning.ts';
 
 /** Where Debian's chromium package puts SwiftShader's Vulkan driver manifest. */
@@ -50,6 +52,14 @@ async function nodeModule<T>(name: string): Promise<T> {
   return (await import(/* @vite-ignore */ name)) as T; // kept out of the browser bundle
 }
 
+/** What the GpuError says when the `webgpu` package is not installed (it is an optional peer dependency). */
+export const DAWN_MISSING = "WebGPU in Node needs the 'webgpu' package, which is not installed: npm install webgpu";
+
+/**
+ * The `webgpu` package, loaded once. Not installed: a GpuError saying `npm install webgpu` (the package lists it as
+ * an optional peer dependency, so a browser-only project does not download it); installed but failing to load
+ * (e.g. no libvulkan.so.1): a GpuError with the loader's message.
+ */
 async function loadDawn(): Promise<DawnModule> {
   if (dawn) return dawn;
   const name = 'webgpu';
@@ -57,6 +67,11 @@ async function loadDawn(): Promise<DawnModule> {
   try {
     mod = await nodeModule<DawnModule>(name);
   } catch (e) {
+    const err = e as { code?: string; message?: string };
+    const missing =
+      (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') &&
+      /Cannot find (?:package|module) 'webgpu'/.test(err.message ?? '');
+    if (missing) throw new GpuError(DAWN_MISSING);
     throw new GpuError(`cannot load the 'webgpu' package (Dawn for Node): ${(e as Error).message}`);
   }
   for (const [k, v] of Object.entries(mod.globals))
@@ -106,6 +121,19 @@ export function resolveAdapterChoice(requested?: string): AdapterChoice {
   return value as AdapterChoice;
 }
 
+let nodeIo: QuietIo | null = null;
+
+/** What quietDawn needs from Node. */
+async function quietIo(): Promise<QuietIo> {
+  if (nodeIo) return nodeIo;
+  const [fs, os, threads] = await Promise.all([
+    nodeModule<typeof import('node:fs')>('node:fs'),
+    nodeModule<typeof import('node:os')>('node:os'),
+    nodeModule<typeof import('node:worker_threads')>('node:worker_threads'),
+  ]);
+  return (nodeIo = { fs, tmpdir: os.tmpdir(), isMainThread: threads.isMainThread });
+}
+
 /** Serializes instance creation: VK_DRIVER_FILES is process-wide while Dawn's loader reads it. */
 let envLock: Promise<unknown> = Promise.resolve();
 
@@ -126,15 +154,20 @@ function dawnAdapter(
       ...extra,
     };
     const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, env[k]]));
+    const io = await quietIo();
+    await settleStderr();
     Object.assign(env, vars);
     try {
-      let gpu = instances.get(key);
-      if (!gpu) {
-        const opts = env.WEBGPU_RNN_DAWN_OPTIONS ? env.WEBGPU_RNN_DAWN_OPTIONS.split(' ') : [];
-        instances.set(key, (gpu = mod.create(opts)));
-      }
-      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-      return { gpu, adapter };
+      // Dawn lists the adapters inside requestAdapter, synchronously: that is where its noise is printed.
+      const { gpu, pending } = quietDawn(io, () => {
+        let gpu = instances.get(key);
+        if (!gpu) {
+          const opts = env.WEBGPU_RNN_DAWN_OPTIONS ? env.WEBGPU_RNN_DAWN_OPTIONS.split(' ') : [];
+          instances.set(key, (gpu = mod.create(opts)));
+        }
+        return { gpu, pending: gpu.requestAdapter({ powerPreference: 'high-performance' }) };
+      });
+      return { gpu, adapter: await pending };
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete env[k];
@@ -289,6 +322,8 @@ async function probeAdapter(icd: string): Promise<number> {
 
 /** The adapter for `choice` in Node, with the error that fits when there is none. */
 async function nodeAdapter(choice: AdapterChoice): Promise<{ gpu: GPU; adapter: GPUAdapter }> {
+  dawnVerbose(); // a bad WEBGPU_RNN_LOG is an InputError before Dawn is touched
+  await loadDawn(); // no 'webgpu' package: say that before anything about drivers
   const e = await nodeEnvironment();
   checkUserDrivers(e);
   if (e.userDrivers) {
@@ -322,14 +357,14 @@ async function nodeAdapter(choice: AdapterChoice): Promise<{ gpu: GPU; adapter: 
     }
   }
   const kind = choice === 'auto' ? await fasterSoftware(e.icds) : choice;
-  const icd = e.icds[kind as Exclude<AdapterKind, 'hardware'>];
+  const icd = e.icds[kind];
   if (!icd) {
     if (choice === 'auto') {
       throw new GpuError(
         `no WebGPU adapter found: no GPU and no software Vulkan driver. On Linux, ${INSTALL_HELP.swiftshader}, or ${INSTALL_HELP.lavapipe}`,
       );
     }
-    throw new GpuError(`adapter: ${kind} is not installed; ${INSTALL_HELP[kind as Exclude<AdapterKind, 'hardware'>]}`);
+    throw new GpuError(`adapter: ${kind} is not installed; ${INSTALL_HELP[kind]}`);
   }
   const { gpu, adapter } = await dawnAdapter(icd);
   if (!adapter) {
@@ -398,10 +433,12 @@ export async function withErrorScopes<T>(device: GPUDevice, what: string, work: 
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
   let result: T | undefined;
-  let thrown: unknown = null;
+  let failed = false;
+  let thrown: unknown;
   try {
     result = await work();
   } catch (e) {
+    failed = true;
     thrown = e;
   }
   const validation = await device.popErrorScope();
@@ -410,6 +447,6 @@ export async function withErrorScopes<T>(device: GPUDevice, what: string, work: 
   if (oom) throw new GpuError(`${what}: out of GPU memory: ${oom.message}`);
   if (validation) throw new GpuError(`${what}: WebGPU validation error: ${validation.message}`);
   if (internal) throw new GpuError(`${what}: WebGPU internal error: ${internal.message}`);
-  if (thrown) throw thrown;
+  if (failed) throw thrown;
   return result as T;
 }

@@ -1,6 +1,7 @@
 // A user's plain Node ES module script (copied into a fresh project that installed the packed package, and run by
 // test/consumer.test.ts): the seed notes' network on the backend named in argv[2], through every public entry.
-// Prints one JSON line; the test checks the numbers against the notes' closed forms.
+// Prints one JSON line (with the engine's fallbackReason, for `auto`); the test checks the numbers against the
+// notes' closed forms.
 import { batchFromArrays, createEngine, modelToJSON, preset } from 'webgpu-rnn';
 import { decodeRnnb, encodeRnnb, parseModel, readDataFile, writeDataFile } from 'webgpu-rnn/formats';
 import { seedData } from 'webgpu-rnn/data';
@@ -46,6 +47,7 @@ console.log(
   JSON.stringify({
     backend: engine.backend,
     adapter: engine.adapter,
+    fallbackReason: engine.fallbackReason,
     loss: run.loss,
     outputs: Array.from(run.outputs),
     grads: { w1: g.Wx[0][0], b1: g.bh[0], w2: g.Wh[0][0], w3: g.Wy[0][0], b2: g.by[0] },
