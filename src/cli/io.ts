@@ -42,10 +42,7 @@ export function processIO(): CliIO {
     process.stderr.on('error', () => undefined);
   }
   return {
-    out: (text) =>
-      new Promise<void>((resolve) =>
-        process.stdout.write(text, (e) => (e ? stdoutFailed(e as NodeJS.ErrnoException) : resolve())),
-      ),
+    out: (text) => new Promise<void>((resolve) => process.stdout.write(text, (e) => (e ? stdoutFailed(e) : resolve()))),
     err: (text) => void process.stderr.write(text),
     progress: process.stderr.isTTY === true,
     debug: process.env.WEBGPU_RNN_DEBUG === '1',
@@ -78,6 +75,7 @@ export function errorCodeOf(e: unknown): string {
   return 'failure';
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they are escaped for the terminal
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
@@ -137,7 +135,7 @@ export function outputKind<T extends string>(
   const ext = extname(path).toLowerCase().slice(1);
   if (!(allowed as readonly string[]).includes(ext))
     throw new InputError(option, `must end in ${allowed.map((a) => `.${a}`).join(' or ')}, got "${path}"`);
-  let dirOk = false;
+  let dirOk: boolean;
   try {
     dirOk = statSync(dirname(path) || '.').isDirectory();
   } catch {

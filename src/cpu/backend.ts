@@ -13,6 +13,8 @@ export class CpuBackend implements Backend {
   constructor(readonly precision: Precision = 'f64') {
     this.adapter = `cpu (${precision === 'f64' ? 'float64' : 'float32-rounded'} reference)`;
   }
+  // async: a bad batch or a non-finite run rejects the promise, as on the GPU backend, rather than throwing at the call.
+  // eslint-disable-next-line @typescript-eslint/require-await -- the CPU reference is synchronous
   async run(model: Model, batch: Batch, opts: RunOptions): Promise<RawResult> {
     const r = cpuRun(model, batch, { ...opts, precision: this.precision });
     if (r.grads) {

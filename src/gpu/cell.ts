@@ -45,7 +45,7 @@ function sections(label: string, source: string): Map<string, string> {
     if (out.has(name)) throw new GpuError(`${label}: part "${name}" appears twice`);
     // Full-line comments are dropped: the module file documents them, and in the kernel they would only count
     // against the unroller's size budget (src/gpu/unroll.ts).
-    const text = source.slice(m.index! + m[0].length, k + 1 < marks.length ? marks[k + 1].index : source.length);
+    const text = source.slice(m.index + m[0].length, k + 1 < marks.length ? marks[k + 1].index : source.length);
     out.set(
       name,
       text
@@ -152,5 +152,5 @@ export function withCell(label: string, source: string, cell: Cell): string {
         `${label}: cell part "sequence" holds private arrays of H floats and needs "const H: u32", not an override`,
       );
   }
-  return source.slice(0, m.index!) + cellSource(cell, parts, keyword) + source.slice(m.index! + m[0].length);
+  return source.slice(0, m.index) + cellSource(cell, parts, keyword) + source.slice(m.index + m[0].length);
 }

@@ -1,7 +1,7 @@
 // Host/shader agreement through wgsl_reflect: binding layouts and uniform offsets are read from the WGSL itself,
 // so the host never hard-codes a binding number or a byte offset. A mismatch throws a GpuError naming the binding.
 
-import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { ResourceType, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { GpuError } from '../errors.ts';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
@@ -33,10 +33,6 @@ export interface KernelReflection {
   /** Names of the overrides the module declares. */
   overrides: string[];
 }
-
-// wgsl_reflect's ResourceType enum: Uniform = 0, Storage = 1.
-const RESOURCE_UNIFORM = 0;
-const RESOURCE_STORAGE = 1;
 
 /**
  * The module-scope declarations of a WGSL source: comments dropped and every function body emptied. Bindings,
@@ -86,7 +82,7 @@ export function reflectKernel(label: string, source: string, entry: string): Ker
     if (!used.some((u) => u.name === v.name) && mentions > 1) used.push(v);
   }
   for (const v of used) {
-    if (v.resourceType === RESOURCE_UNIFORM) {
+    if (v.resourceType === ResourceType.Uniform) {
       bindings.push({ name: v.name, group: v.group, binding: v.binding, kind: 'uniform' });
       const members: Record<string, UniformMember> = {};
       const struct = v.type as unknown as {
@@ -94,7 +90,7 @@ export function reflectKernel(label: string, source: string, entry: string): Ker
       };
       for (const m of struct.members ?? []) members[m.name] = { offset: m.offset, size: m.size, type: m.type.name };
       uniforms[v.name] = { size: v.size, members };
-    } else if (v.resourceType === RESOURCE_STORAGE) {
+    } else if (v.resourceType === ResourceType.Storage) {
       bindings.push({
         name: v.name,
         group: v.group,

@@ -46,18 +46,18 @@ function unroll(src: string, trips: Record<string, number>, maxChars: number): s
     // The last header in the text has no other candidate loop inside it.
     const m = candidates.at(-1);
     if (!m) return out;
-    const open = m.index! + m[0].length - 1;
+    const open = m.index + m[0].length - 1;
     const close = matchingBrace(out, open);
     const body = out.slice(open + 1, close);
     if (/\b(break|continue)\b/.test(body)) throw new GpuError(`unroll: the loop over ${m[2]} uses break/continue`);
     const trip = trips[m[2]];
     const unrolled = Array.from({ length: trip }, (_, v) => `{ let ${m[1]} = ${v}u;${body}}`).join(' ');
-    if (out.length - (close + 1 - m.index!) + unrolled.length > maxChars) {
+    if (out.length - (close + 1 - m.index) + unrolled.length > maxChars) {
       // Too big: keep this loop as a loop by writing its bound so the header no longer matches. (Loops around it
       // may still unroll, each copy holding this loop.)
-      out = out.slice(0, m.index!) + m[0].replace(`< ${m[2]};`, `< (${m[2]});`) + out.slice(open + 1);
+      out = out.slice(0, m.index) + m[0].replace(`< ${m[2]};`, `< (${m[2]});`) + out.slice(open + 1);
       continue;
     }
-    out = out.slice(0, m.index!) + unrolled + out.slice(close + 1);
+    out = out.slice(0, m.index) + unrolled + out.slice(close + 1);
   }
 }
