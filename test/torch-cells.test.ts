@@ -41,7 +41,7 @@ function torchRun(
     maxBuffer: 1 << 26,
   });
   if (r.status !== 0) throw new Error(`torch failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as { loss: number; outputs: number[]; grads: number[] };
 }
 
 const CASES: { cell: CellName; output: OutputMode; activation: 'tanh' | 'relu' }[] = [
