@@ -40,7 +40,7 @@ describe('bench --quick', () => {
       },
     );
     expect(run.status, String(run.stderr)).toBe(0);
-    report = JSON.parse(readFileSync(json, 'utf8'));
+    report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport & { command: string };
     expect(report.schema).toBe('webgpu-rnn-bench/2');
     expect(report.config).toMatchObject({
       workloads: ['seed'],
@@ -242,7 +242,7 @@ describe('bench building blocks', () => {
     });
     expect(find(/H=16 forward ≥ 1×/).met).toBeNull();
     for (const x of t.filter((x) => x.group === 'real GPU'))
-      expect(x).toMatchObject({ met: null, note: expect.stringMatching(/software adapter/) });
+      expect(x).toMatchObject({ met: null, note: expect.stringMatching(/software adapter/) as unknown });
     expect(find(/every pipeline/)).toMatchObject({ value: 2500, met: false, workload: 'h64' });
     // With Mesa's on-disk shader cache on (lavapipe), pipeline times are not cold: no verdict, and the note says why.
     const warm = evaluateTargets({
@@ -252,7 +252,7 @@ describe('bench building blocks', () => {
     expect(warm.find((x) => /every pipeline/.test(x.target))).toMatchObject({
       value: 2500,
       met: null,
-      note: expect.stringMatching(/MESA_SHADER_CACHE_DISABLE=true/),
+      note: expect.stringMatching(/MESA_SHADER_CACHE_DISABLE=true/) as unknown,
     });
   });
 
@@ -323,7 +323,10 @@ describe('bench bad input', () => {
       let out = '';
       let err = '';
       const io: CliIO = {
-        out: async (t) => void (out += t),
+        out: (t) => {
+          out += t;
+          return Promise.resolve();
+        },
         err: (t) => void (err += t),
         progress: false,
         debug: false,

@@ -4,10 +4,9 @@
 // controls fit a 390 px screen.
 
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CELL_NAMES } from '../src/cells/index.ts';
 import { seedData } from '../src/data/index.ts';
-import { Engine } from '../src/engine.ts';
 import type { CellStudyView } from '../src/page/panels/cell-study.ts';
 import type { PopulationResult } from '../src/page/panels/population.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';
@@ -17,10 +16,10 @@ import { randomPopulation, train, trainPopulation } from '../src/train/index.ts'
 import type { VerifyReport } from '../src/verify.ts';
 import {
   ARTIFACTS,
+  describeBrowser,
   result,
-  runBrowserTests,
   sideways,
-  startPageServer,
+  useBrowserPage,
   waitRuns,
   workerJobs,
   type PageServer,
@@ -29,18 +28,8 @@ import {
 const close = (a: number, b: number, rel: number): boolean =>
   Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
-(runBrowserTests ? describe : describe.skip)('the page with LSTM and GRU cells in Chromium', () => {
-  let server: PageServer;
-  let cpu: Engine;
-
-  beforeAll(async () => {
-    server = await startPageServer();
-    cpu = await Engine.create({ backend: 'cpu' });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+describeBrowser('the page with LSTM and GRU cells in Chromium', () => {
+  const app = useBrowserPage();
 
   /** Trains a 1-2-1 LSTM on the seed data for 60 steps on the page and in Node (float64 CPU). */
   async function trainLstm(
@@ -55,12 +44,12 @@ const close = (a: number, b: number, rel: number): boolean =>
     await waitRuns(page, 'train', 1);
     const r = await result<TrainResult>(page, 'train');
     const init = randomModel({ inputSize: 1, hiddenSize: 2, outputSize: 1 }, 'tanh', 'last', 1, 1, 'lstm');
-    const ref = await train(cpu, init, seedData(2).batch, { optimizer: { kind: 'adam', lr: 0.05 }, steps: 60 });
+    const ref = await train(app.cpu, init, seedData(2).batch, { optimizer: { kind: 'adam', lr: 0.05 }, steps: 60 });
     return { r, ref: ref.finalLoss };
   }
 
   it('CPU fallback: trains an LSTM, a population of GRUs and verifies a GRU; compares the cells in the Unroll study', async () => {
-    const { page, errors } = await server.open({ withoutWebGpu: true });
+    const { page, errors } = await app.open({ withoutWebGpu: true });
     const { r, ref } = await trainLstm(page);
     expect(r.backend).toBe('cpu');
     expect(r.model.cell).toBe('lstm');
@@ -87,7 +76,7 @@ const close = (a: number, b: number, rel: number): boolean =>
     await waitRuns(page, 'population', 1);
     const pop = await result<PopulationResult>(page, 'population');
     const base = randomModel({ inputSize: 1, hiddenSize: 2, outputSize: 1 }, 'tanh', 'last', 0, 0.5, 'gru');
-    const lib = await trainPopulation(cpu, randomPopulation(base, 20, 1, 1), seedData(2).batch, {
+    const lib = await trainPopulation(app.cpu, randomPopulation(base, 20, 1, 1), seedData(2).batch, {
       optimizer: { kind: 'adam', lr: 0.05 },
       steps: 30,
       lossThreshold: 0.001,
@@ -135,7 +124,7 @@ const close = (a: number, b: number, rel: number): boolean =>
   });
 
   it('WebGPU: trains an LSTM like the CPU (float32 against float64); the chaotic tanh preset runs the cells study in the worker', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     const { r, ref } = await trainLstm(page);
     expect(r.backend).toBe('webgpu');
     expect(r.model.cell).toBe('lstm');

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'vite';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { SeedResult } from '../src/page/panels/seed.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';
-import { result, runBrowserTests, startPageServer, waitRuns, type PageServer } from './helpers/browser.ts';
+import { describeBrowser, result, useBrowserPage, waitRuns } from './helpers/browser.ts';
 import { allElements, allText, parseXml } from './helpers/xml.ts';
 
 /** Clicks the export button `label` in `selector`'s tool bar and returns the saved file's bytes. */
@@ -21,24 +21,16 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
     page.waitForEvent('download'),
     page.locator(`${selector} .export button`, { hasText: label }).click(),
   ]);
-  return readFileSync((await dl.path())!);
+  return readFileSync(await dl.path());
 }
 
-(runBrowserTests ? describe : describe.skip)('the experiments page: URL settings, presets and export', () => {
-  let server: PageServer;
-
-  beforeAll(async () => {
-    server = await startPageServer();
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+describeBrowser('the experiments page: URL settings, presets and export', () => {
+  const app = useBrowserPage();
 
   it('applies the settings in the URL and writes edits back to it', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     await page.goto(
-      `${server.url}?tr-data=sine&tr-hidden=4&tr-steps=300&tr-opt=sgd&tr-lr=0.0005&seed-w2=0.3&seed-act=identity&ls-path=0`,
+      `${app.url}?tr-data=sine&tr-hidden=4&tr-steps=300&tr-opt=sgd&tr-lr=0.0005&seed-w2=0.3&seed-act=identity&ls-path=0`,
     );
     await waitRuns(page, 'seed', 1);
     const seed = await result<SeedResult>(page, 'seed');
@@ -64,7 +56,7 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
   });
 
   it('applies presets: a dead ReLU unit has exactly zero gradients except b2; exploding sets the unroll study', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     const before = Number(await page.evaluate(() => document.body.dataset.seedRuns));
     await page.locator('#preset').selectOption('dead');
     await page.waitForFunction(
@@ -87,7 +79,7 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
   });
 
   it('exports a chart as CSV (the data it draws), JSON, PNG and SVG, and the landscape as SVG', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     await page.locator('#tr-steps').fill('40');
     await page.locator('#tr-run').click();
     await waitRuns(page, 'train', 1);
@@ -96,7 +88,7 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
     expect(csv[0]).toBe('step,training SSR');
     expect(csv.length - 1).toBe(drawn[0].length);
     csv.slice(1).forEach((line, i) => expect(line).toBe(`${drawn[0][i]},${drawn[1][i] ?? ''}`));
-    const json = JSON.parse((await save(page, '#tr-chart', 'JSON')).toString('utf8'));
+    const json = JSON.parse((await save(page, '#tr-chart', 'JSON')).toString('utf8')) as { rows: unknown[] };
     expect(json.rows.length).toBe(drawn[0].length);
     const png = await save(page, '#tr-chart', 'PNG');
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
@@ -136,7 +128,7 @@ async function save(page: Page, selector: string, label: string): Promise<Buffer
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     const port = (http.address() as { port: number }).port;
-    const page = await server.browser.newPage();
+    const page = await app.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));

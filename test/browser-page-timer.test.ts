@@ -7,8 +7,8 @@
 // run counts the best of up to three measurements (a busy loop in the page shows that a blocking page still fails).
 
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBrowserTests, startPageServer, waitRuns, runs, type PageServer } from './helpers/browser.ts';
+import { expect, it } from 'vitest';
+import { describeBrowser, runs, useBrowserPage, waitRuns } from './helpers/browser.ts';
 import { compareTicks, describeTimer, startPageTimer, stopPageTimer, type TimerReport } from './helpers/page-timer.ts';
 
 /** Each panel's run, started by its button with the page's defaults (some made shorter), and its published name. */
@@ -53,16 +53,8 @@ async function play(page: Page, playId: string, name: string): Promise<void> {
   );
 }
 
-(runBrowserTests ? describe : describe.skip)('the experiments page stays responsive while it runs', () => {
-  let server: PageServer;
-
-  beforeAll(async () => {
-    server = await startPageServer();
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+describeBrowser('the experiments page stays responsive while it runs', () => {
+  const app = useBrowserPage();
 
   it('counts a main-thread gap against the page unless the worker stalled over it too', () => {
     const every = (from: number, to: number, step: number): number[] =>
@@ -86,7 +78,7 @@ async function play(page: Page, playId: string, name: string): Promise<void> {
   for (const withoutWebGpu of [false, true]) {
     it(`has no gap over 100 ms while each panel runs and the playgrounds play (${withoutWebGpu ? 'CPU fallback' : 'WebGPU'})`, async () => {
       const backend = withoutWebGpu ? 'CPU fallback' : 'WebGPU';
-      const { page, errors } = await server.open({ withoutWebGpu });
+      const { page, errors } = await app.open({ withoutWebGpu });
       // After the page's idle warm-up (the CPU worker started; on WebGPU, the kernels built), as a person would meet it.
       await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 120_000 });
       // The timer catches a page that blocks: a 150 ms task on the main thread is a gap of at least 150 ms.

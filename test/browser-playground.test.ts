@@ -5,42 +5,22 @@
 // add up to the engine's gradient. Screenshots at 1440 and 390 px go to test-artifacts/.
 
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { seedData, sineData, splitData } from '../src/data/index.ts';
-import { Engine } from '../src/engine.ts';
 import { modelToJSON } from '../src/model.ts';
 import type { PlaygroundState } from '../src/page/panels/playground.ts';
 import type { SeedResult } from '../src/page/panels/seed.ts';
 import { randomModel } from '../src/random.ts';
 import { randomPopulation, train, trainPopulation } from '../src/train/index.ts';
 import type { PopulationPlaygroundState } from '../src/page/panels/population-playground.ts';
-import {
-  ARTIFACTS,
-  result,
-  runBrowserTests,
-  runs,
-  sideways,
-  startPageServer,
-  waitRuns,
-  type PageServer,
-} from './helpers/browser.ts';
+import { ARTIFACTS, describeBrowser, result, runs, sideways, useBrowserPage, waitRuns } from './helpers/browser.ts';
 
-(runBrowserTests ? describe : describe.skip)('the Train playground in Chromium', () => {
-  let server: PageServer;
-  let cpu: Engine;
-
-  beforeAll(async () => {
-    server = await startPageServer();
-    cpu = await Engine.create({ backend: 'cpu' });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+describeBrowser('the Train playground in Chromium', () => {
+  const app = useBrowserPage();
 
   for (const withoutWebGpu of [false, true]) {
     it(`steps, plays, pauses and resets on ${withoutWebGpu ? 'the CPU fallback' : 'WebGPU'}, matching one train call in Node (plain SGD)`, async () => {
-      const { page, errors } = await server.open({ withoutWebGpu });
+      const { page, errors } = await app.open({ withoutWebGpu });
       await page.locator('#tr-opt').selectOption('sgd');
       await page.locator('#tr-lr').fill('0.1');
       for (let k = 1; k <= 3; k++) {
@@ -67,7 +47,7 @@ import {
 
       // One call of as many steps in Node, from the panel's initial weights (seed 1).
       const ref = await train(
-        cpu,
+        app.cpu,
         randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1),
         seedData(2).batch,
         {
@@ -111,7 +91,7 @@ import {
   }
 
   it('plots training and validation loss and held-out predictions for the sine data', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     await page.locator('#tr-data').selectOption('sine');
     await page.locator('#tr-count').fill('64');
     await page.locator('#tr-val').fill('0.25');
@@ -136,7 +116,7 @@ import {
   });
 
   it("walks through the seed network forward and back, and the walk's terms add up to BPTT's dSSR/dw1", async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     for (const act of ['relu', 'tanh', 'identity']) {
       const before = Number(await page.evaluate(() => document.body.dataset.seedRuns));
       await page.locator('#seed-act').selectOption(act);
@@ -182,7 +162,7 @@ import {
 
   for (const withoutWebGpu of [false, true]) {
     it(`steps and plays a population on ${withoutWebGpu ? 'the CPU fallback' : 'WebGPU'}, matching one trainPopulation call in Node (plain SGD)`, async () => {
-      const { page, errors } = await server.open({ withoutWebGpu });
+      const { page, errors } = await app.open({ withoutWebGpu });
       await page.locator('#pop-count').fill('40');
       await page.locator('#pop-opt').selectOption('sgd');
       await page.locator('#pop-lr').fill('0.05');
@@ -194,7 +174,7 @@ import {
       expect(s.step).toBe(3);
       expect(s.backend).toBe(withoutWebGpu ? 'cpu' : 'webgpu');
       const base = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
-      const ref = await trainPopulation(cpu, randomPopulation(base, 40, 1, 1), seedData(2).batch, {
+      const ref = await trainPopulation(app.cpu, randomPopulation(base, 40, 1, 1), seedData(2).batch, {
         optimizer: { kind: 'sgd', lr: 0.05 },
         steps: 3,
         lossThreshold: 0.001,

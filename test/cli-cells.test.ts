@@ -2,10 +2,9 @@
 // and the cells' unroll study (unroll-study --cells / --model), their reports and files against the library and
 // the CPU reference, and bad input (exit 2 naming the option).
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { sineData, seedData } from '../src/data/index.ts';
 import { Engine } from '../src/engine.ts';
@@ -13,13 +12,18 @@ import { modelFromJSON, modelToJSON, paramLayout } from '../src/model.ts';
 import { cellStudy, saturatedLstm } from '../src/study/cells.ts';
 import { randomPopulation, trainPopulation, zeroModel } from '../src/train/index.ts';
 import { cli, expectInputError, json } from './helpers/cli.ts';
+import { tempFiles } from './helpers/files.ts';
 import { randomModelJSON, Rng } from './helpers/random-cases.ts';
+import type {
+  CellStudyReport,
+  LandscapeFile,
+  LandscapeReport,
+  PopulationFile,
+  PopulationReport,
+} from './helpers/reports.ts';
 import { allElements, parseXml } from './helpers/xml.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-cells-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-const tmp = (name: string): string => join(dir, `${fileNo++}-${name}`);
+const { tmp } = tempFiles('webgpu-rnn-cells-');
 
 describe('population --cell', () => {
   it('trains random LSTMs with the final losses of trainPopulation on the same models', async () => {
@@ -45,7 +49,7 @@ describe('population --cell', () => {
       '--seed',
       '4',
     ];
-    const rep = await json(...args, '--out', out);
+    const rep = await json<PopulationReport>(...args, '--out', out);
     expect(rep.model).toMatchObject({ cell: 'lstm', inputSize: 1, hiddenSize: 2, outputSize: 1, activation: 'tanh' });
     expect(rep.nearNotes).toBe(null);
     const data = sineData({ count: 6, length: 4, seed: 1, noise: 0.05 });
@@ -59,10 +63,10 @@ describe('population --cell', () => {
       steps: 15,
       seed: 4,
     });
-    const file = JSON.parse(readFileSync(out, 'utf8'));
+    const file = JSON.parse(readFileSync(out, 'utf8')) as PopulationFile;
     expect(file.paramNames.length).toBe(4 * 2 * (1 + 2 + 2) + 1 * (2 + 1));
     expect(file.paramNames).toContain('bx[7]');
-    file.models.forEach((m: { finalLoss: number; params: number[] }, i: number) => {
+    file.models.forEach((m, i) => {
       expect(m.finalLoss).toBe(lib.finalLoss[i]);
       expect(m.params).toEqual(
         Array.from(lib.params.subarray(i * file.paramNames.length, (i + 1) * file.paramNames.length)),
@@ -114,7 +118,7 @@ describe('population --cell', () => {
 describe('landscape --cell', () => {
   it('a random GRU over bx[1] × Wh[0][0] equals cpuRun at every grid point', async () => {
     const out = tmp('grid.json');
-    const rep = await json(
+    const rep = await json<LandscapeReport>(
       'landscape',
       '--backend',
       'cpu',
@@ -134,15 +138,15 @@ describe('landscape --cell', () => {
       out,
     );
     expect(rep.model).toMatchObject({ cell: 'gru', inputSize: 1, hiddenSize: 1 });
-    const grid = JSON.parse(readFileSync(out, 'utf8'));
+    const grid = JSON.parse(readFileSync(out, 'utf8')) as LandscapeFile;
     const model = randomPopulation(
       zeroModel('gru', { inputSize: 1, hiddenSize: 1, outputSize: 1, output: 'last' }, 'tanh'),
       1,
       3,
     )[0];
     const L = paramLayout(model).blocks;
-    grid.y.values.forEach((y: number, iy: number) =>
-      grid.x.values.forEach((x: number, ix: number) => {
+    grid.y.values.forEach((y, iy) =>
+      grid.x.values.forEach((x, ix) => {
         const params = model.params.slice();
         params[L.bx!.offset + 1] = x;
         params[L.Wh.offset] = y;
@@ -183,13 +187,8 @@ describe('unroll-study --cells', () => {
       '--seed',
       '2',
     ];
-    const rep = await json(...args, '--out', csv, '--svg', svg);
-    expect(rep.rows.map((r: { label: string }) => r.label)).toEqual([
-      'elman (tanh)',
-      'lstm',
-      'lstm (saturated)',
-      'gru',
-    ]);
+    const rep = await json<CellStudyReport>(...args, '--out', csv, '--svg', svg);
+    expect(rep.rows.map((r) => r.label)).toEqual(['elman (tanh)', 'lstm', 'lstm (saturated)', 'gru']);
     const mk = (cell: 'elman' | 'lstm' | 'gru') =>
       randomPopulation(
         zeroModel(cell, { inputSize: 1, hiddenSize: 3, outputSize: 1, output: 'last' }, 'tanh'),
@@ -207,7 +206,7 @@ describe('unroll-study --cells', () => {
         { label: 'gru', model: mk('gru') },
       ],
     });
-    rep.rows.forEach((r: { state: number[]; input: number[]; wx: number[]; loss: number }, j: number) => {
+    rep.rows.forEach((r, j) => {
       expect(r.state).toEqual(Array.from(lib.rows[j].state));
       expect(r.input).toEqual(Array.from(lib.rows[j].input));
       expect(r.wx).toEqual(Array.from(lib.rows[j].wx));
@@ -241,7 +240,7 @@ describe('unroll-study --cells', () => {
       }),
     );
     writeFileSync(file, JSON.stringify(modelToJSON(m)));
-    const rep = await json(
+    const rep = await json<CellStudyReport>(
       'unroll-study',
       '--backend',
       'cpu',
@@ -259,7 +258,7 @@ describe('unroll-study --cells', () => {
     expect(rep.rows[0].state).toEqual(Array.from(lib.state));
     expect(rep.rows[0].inputs).toEqual(new Array(10).fill(0.5));
     // Several models, comma-separated: each sees the same steps; the notes' network (a preset) has one input.
-    const two = await json(
+    const two = await json<CellStudyReport>(
       'unroll-study',
       '--backend',
       'cpu',
@@ -272,7 +271,7 @@ describe('unroll-study --cells', () => {
       '--target',
       '0',
     );
-    expect(two.rows.map((r: { label: string; cell: string }) => [r.label, r.cell])).toEqual([
+    expect(two.rows.map((r) => [r.label, r.cell])).toEqual([
       [basename(file), 'lstm'],
       ['statquest', 'elman'],
     ]);

@@ -2,22 +2,26 @@
 // the CPU backend for speed: their reports and files against the library and the CPU reference, and every bad
 // input (exit 2 with the row/column, option or file named, nothing on stdout, no output file left behind).
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seedData } from '../src/data/index.ts';
 import { Engine } from '../src/engine.ts';
 import { modelFromJSON, preset } from '../src/model.ts';
 import { unrollClosedForm } from '../src/study/unroll.ts';
 import { parseModel } from '../src/validate.ts';
 import { cli, expectInputError, json } from './helpers/cli.ts';
+import { tempFiles } from './helpers/files.ts';
+import type {
+  LandscapeFile,
+  LandscapeReport,
+  PopulationReport,
+  TrainReport,
+  UnrollStudyReport,
+} from './helpers/reports.ts';
 import { allElements, parseXml } from './helpers/xml.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-exp-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-const tmp = (name: string): string => join(dir, `${fileNo++}-${name}`);
+const { dir, tmp } = tempFiles('webgpu-rnn-exp-');
 
 /** The directory holds no temporary or partial files (atomic writes clean up after themselves). */
 function expectNoLeftovers(): void {
@@ -40,12 +44,12 @@ describe('train', () => {
     expect(r.stdout).toContain('learned weights:');
     expect(r.stdout).toMatch(/in the notes' names: w1 = [-\d.e]+, b1 = .*, w2 = .*, w3 = .*, b2 = /);
     expect(r.stdout).toContain('steps/s');
-    const m = parseModel(JSON.parse(readFileSync(out, 'utf8')));
+    const m = parseModel(JSON.parse(readFileSync(out, 'utf8')) as unknown);
     // The saved model's loss on the seed data, from the engine, is the reported one, below 1e-3.
     const cpu = await Engine.create({ backend: 'cpu' });
     const loss = (await cpu.run(m, seedData().batch, { gradients: false })).loss!;
     expect(loss).toBeLessThan(1e-3);
-    const rep = await json('train', '--backend', 'cpu');
+    const rep = await json<TrainReport>('train', '--backend', 'cpu');
     expect(rep.finalLoss).toBe(loss);
     expect(rep.model).toEqual(m);
     expect(rep.steps).toBe(1000);
@@ -53,12 +57,12 @@ describe('train', () => {
     const paths = allElements(parseXml(readFileSync(svg, 'utf8'))).filter((e) => e.attrs.class === 'series');
     expect(paths.length).toBe(1);
     // --init continues from the saved model: its first recorded loss is the saved model's loss (float32-rounded).
-    const again = await json('train', '--backend', 'cpu', '--init', out, '--steps', '5');
+    const again = await json<TrainReport>('train', '--backend', 'cpu', '--init', out, '--steps', '5');
     expect(again.initialLoss).toBe(Math.fround(loss));
   });
 
   it('trains on CSV windows with a validation split by time, and on the synthetic sets', async () => {
-    const rep = await json(
+    const rep = await json<TrainReport>(
       'train',
       '--backend',
       'cpu',
@@ -81,8 +85,8 @@ describe('train', () => {
     expect(rep.data.train).toBe(26);
     expect(rep.data.validation).toBe(6);
     expect(typeof rep.validationLoss).toBe('number');
-    expect(rep.finalLoss).toBeLessThan(rep.initialLoss);
-    const sine = await json(
+    expect(rep.finalLoss).toBeLessThan(rep.initialLoss!);
+    const sine = await json<TrainReport>(
       'train',
       '--backend',
       'cpu',
@@ -105,7 +109,7 @@ describe('train', () => {
     );
     expect(sine.data.train).toBe(64);
     expect(sine.model.hiddenSize).toBe(8);
-    const adding = await json(
+    const adding = await json<TrainReport>(
       'train',
       '--backend',
       'cpu',
@@ -170,7 +174,7 @@ describe('population', () => {
   it('reports the loss distribution, solved and diverged counts that match the per-model file, and equals training one by one', async () => {
     const csv = tmp('pop.csv');
     const svg = tmp('hist.svg');
-    const rep = await json(
+    const rep = await json<PopulationReport>(
       'population',
       '--backend',
       'cpu',
@@ -193,7 +197,7 @@ describe('population', () => {
     expect(rep.diverged).toBe(rows.slice(1).filter((r) => r.split(',')[1] === 'diverged').length);
     const sorted = losses.slice().sort((a, b) => a - b);
     expect(rep.quantiles[0].loss).toBe(sorted[0]);
-    expect(rep.quantiles.at(-1).loss).toBe(sorted[59]);
+    expect(rep.quantiles.at(-1)!.loss).toBe(sorted[59]);
     expect(rep.quantiles[4]).toEqual({ p: 0.5, loss: (sorted[29] + sorted[30]) / 2 });
     expect(
       rep.histogram.counts.reduce((a: number, b: number) => a + b, 0) +
@@ -201,11 +205,11 @@ describe('population', () => {
         rep.histogram.zero +
         rep.histogram.nonFinite,
     ).toBe(60);
-    expect(rep.nearNotes.count).toBeGreaterThanOrEqual(0);
+    expect(rep.nearNotes!.count).toBeGreaterThanOrEqual(0);
     // Model m of the population is `train --seed 1` model m: the check retrained 6 of them alone, bit for bit.
     expect(rep.check.sameBackend).toMatchObject({ backend: 'cpu', identical: 6, agree: 6, maxAbsDiff: 0 });
     expect(rep.check.cpu).toBe(null);
-    const first = await json('train', '--backend', 'cpu', '--steps', '300');
+    const first = await json<TrainReport>('train', '--backend', 'cpu', '--steps', '300');
     expect(first.finalLoss).toBe(losses[0]);
     const bars = allElements(parseXml(readFileSync(svg, 'utf8'))).filter((e) => e.attrs.class === 'bar');
     expect(bars.map((b) => Number(b.attrs['data-count']))).toEqual(rep.histogram.counts);
@@ -213,7 +217,7 @@ describe('population', () => {
     expect(text.stdout).toContain('solved (final SSR < 0.001)');
     expect(text.stdout).toContain("near the notes' weights");
     expect(text.stdout).toContain('histogram, one row per decade');
-    const val = await json(
+    const val = await json<PopulationReport>(
       'population',
       '--backend',
       'cpu',
@@ -232,11 +236,11 @@ describe('population', () => {
     );
     expect(val.data).toMatchObject({ train: 15, validation: 5 });
     expect(val.validationQuantiles.length).toBe(9);
-    expect(val.validationQuantiles[0].loss).toBeLessThanOrEqual(val.validationQuantiles[8].loss);
+    expect(val.validationQuantiles[0].loss).toBeLessThanOrEqual(val.validationQuantiles[8].loss!);
   });
 
   it('reports diverged models per model and keeps the rest', async () => {
-    const rep = await json(
+    const rep = await json<PopulationReport>(
       'population',
       '--backend',
       'cpu',
@@ -272,7 +276,7 @@ describe('landscape', () => {
   it('writes the grid as CSV equal to the CPU reference, an SVG heatmap and a descent path', async () => {
     const csv = tmp('land.csv');
     const svg = tmp('land.svg');
-    const rep = await json(
+    const rep = await json<LandscapeReport>(
       'landscape',
       '--backend',
       'cpu',
@@ -310,14 +314,14 @@ describe('landscape', () => {
       params[1] = y;
       expect(ssr).toBe((await cpu.run({ ...m, params }, seedData().batch, { gradients: false })).loss);
     }
-    expect(rep.path.start.x).toBe(0.5);
-    expect(rep.path.end.loss).toBeLessThan(rep.path.start.loss);
+    expect(rep.path!.start.x).toBe(0.5);
+    expect(rep.path!.end.loss).toBeLessThan(rep.path!.start.loss);
     const els = allElements(parseXml(readFileSync(svg, 'utf8')));
     expect(els.filter((e) => e.attrs.class === 'cell').length).toBe(117);
     expect(els.filter((e) => e.attrs.class === 'descent-path').length).toBe(1);
     const js = tmp('land.json');
     await json('landscape', '--backend', 'cpu', '--grid', '4', '--out', js);
-    const g = JSON.parse(readFileSync(js, 'utf8'));
+    const g = JSON.parse(readFileSync(js, 'utf8')) as LandscapeFile;
     expect(g.ssr.length).toBe(4);
     expect(g.ssr[0].length).toBe(4);
     expect(g.x.param).toBe('Wx[0][0]');
@@ -368,7 +372,7 @@ describe('unroll-study', () => {
     });
     const els = allElements(parseXml(readFileSync(svg, 'utf8')));
     expect(els.filter((e) => e.attrs.class === 'series').length).toBe(4);
-    const rep = await json(
+    const rep = await json<UnrollStudyReport>(
       'unroll-study',
       '--backend',
       'cpu',

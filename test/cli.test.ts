@@ -4,11 +4,10 @@
 
 import { gpuRequired } from './helpers/gpu.ts';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Batch } from '../src/batch.ts';
 import { num } from '../src/cli/format.ts';
 import { compareResults } from '../src/verify.ts';
@@ -20,13 +19,14 @@ import { encodeRnnb, readDataFile, writeBinaryData, writeJsonData } from '../src
 import { flattenWeights, modelFromJSON, preset, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { statquestReport } from '../src/statquest.ts';
+import { expectInputError } from './helpers/cli.ts';
 import { CLI } from './helpers/cli-process.ts';
+import { expectClose } from './helpers/compare.ts';
+import { tempFiles } from './helpers/files.ts';
+import type { ForwardReport, GradReport, VerifyJson } from './helpers/reports.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-const tmp = (name: string): string => join(dir, `${fileNo++}-${name}`);
+const { dir, tmp } = tempFiles('webgpu-rnn-cli-');
 
 interface Run {
   code: number | null;
@@ -45,14 +45,6 @@ function writeJson(name: string, value: unknown): string {
   return path;
 }
 
-/** Asserts a bad-input failure: exit 2, one `webgpu-rnn:` line naming `needle`, and nothing on stdout. */
-function expectInputError(r: Run, ...needles: string[]): void {
-  expect(r.stdout).toBe('');
-  expect(r.stderr).toMatch(/^webgpu-rnn: /);
-  for (const n of needles) expect(r.stderr).toContain(n);
-  expect(r.code).toBe(2);
-}
-
 const shape = { inputSize: 2, hiddenSize: 3, outputSize: 2 };
 const modelFor = (output: OutputMode): ModelJSON => randomModel(shape, 'tanh', output, 21);
 
@@ -61,11 +53,8 @@ function reference(model: ModelJSON, batch: Batch) {
   return cpuRun(modelFromJSON(model), batch, { gradients: batch.targets !== null, outputs: true });
 }
 
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-12): void {
-  expect(actual.length).toBe(expected.length);
-  for (let k = 0; k < actual.length; k++)
-    expect(Math.abs(actual[k] - expected[k])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected[k])));
-}
+/** The CLI's numbers against the reference computed here: the same float64 arithmetic, so within 1e-12. */
+const SAME = { atol: 1e-12, rtol: 0 };
 
 describe('grad and forward equal the CPU reference', () => {
   it('grad --json (last, JSON data): loss and grads within 1e-12, exact key set', () => {
@@ -79,13 +68,13 @@ describe('grad and forward equal the CPU reference', () => {
     const r = cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'cpu', '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout) as GradReport;
     expect(Object.keys(out)).toEqual(['backend', 'adapter', 'loss', 'grads', 'gradNorm', 'clipped']);
     expect(Object.keys(out.grads)).toEqual(['Wx', 'Wh', 'bh', 'Wy', 'by']);
     expect(out.backend).toBe('cpu');
     const ref = reference(model, readDataFile(dataPath, model));
-    expectClose([out.loss], [ref.loss!]);
-    expectClose(flattenWeights(model, out.grads), ref.grads!);
+    expectClose('loss', [out.loss!], [ref.loss!], SAME);
+    expectClose('grads', flattenWeights(model, out.grads), ref.grads!, SAME);
     expect(out.grads.Wx.length).toBe(3);
     expect(out.grads.Wx[0].length).toBe(2);
   });
@@ -100,15 +89,16 @@ describe('grad and forward equal the CPU reference', () => {
     );
     const r = cli('grad', '--model', modelPath, '--data', dataPath, '--backend', 'cpu', '--json', '--outputs');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout) as GradReport;
     expect(Object.keys(out)).toEqual(['backend', 'adapter', 'loss', 'grads', 'gradNorm', 'clipped', 'outputs']);
     const batch = readDataFile(dataPath, model);
     const ref = reference(model, batch);
-    expectClose([out.loss], [ref.loss!]);
-    expectClose(flattenWeights(model, out.grads), ref.grads!);
-    expect(out.outputs.length).toBe(17);
-    out.outputs.forEach((seq: number[][], n: number) => expect(seq.length).toBe(batch.lengths[n]));
-    expectClose((out.outputs as number[][][]).flat(2), ref.outputs!);
+    expectClose('loss', [out.loss!], [ref.loss!], SAME);
+    expectClose('grads', flattenWeights(model, out.grads), ref.grads!, SAME);
+    const outputs = out.outputs as number[][][];
+    expect(outputs.length).toBe(17);
+    outputs.forEach((seq, n) => expect(seq.length).toBe(batch.lengths[n]));
+    expectClose('outputs', outputs.flat(2), ref.outputs!, SAME);
   });
 
   it('forward --json without targets: loss null and N×O outputs', () => {
@@ -130,12 +120,13 @@ describe('grad and forward equal the CPU reference', () => {
     );
     const r = cli('forward', '--model', modelPath, '--data', dataPath, '--backend', 'cpu', '--json');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout) as ForwardReport;
     expect(Object.keys(out)).toEqual(['backend', 'adapter', 'loss', 'outputs']);
     expect(out.loss).toBeNull();
     const ref = reference(model, readDataFile(dataPath, model));
-    expect(out.outputs.map((row: number[]) => row.length)).toEqual([2, 2, 2, 2, 2, 2]);
-    expectClose((out.outputs as number[][]).flat(), ref.outputs!);
+    const outputs = out.outputs as number[][];
+    expect(outputs.map((row) => row.length)).toEqual([2, 2, 2, 2, 2, 2]);
+    expectClose('outputs', outputs.flat(), ref.outputs!, SAME);
   });
 
   it('grad text report shows the backend, the loss and every gradient block', () => {
@@ -347,7 +338,7 @@ describe('other exit codes', () => {
   });
 
   it('--version and --help exit 0 on stdout', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     const v = cli('--version');
     expect(v.code).toBe(0);
     expect(v.stdout.trim()).toBe(pkg.version);
@@ -370,19 +361,11 @@ describe('other exit codes', () => {
       expect(r.stderr).toContain('WebGPU is unavailable');
     } else {
       expect(r.code).toBe(0);
-      const out = JSON.parse(r.stdout);
+      const out = JSON.parse(r.stdout) as VerifyJson;
       expect(out.ok).toBe(true);
       expect(out.actual.backend).toBe('webgpu');
       expect(out.expected.backend).toBe('cpu');
-      expect(out.quantities.map((q: { name: string }) => q.name)).toEqual([
-        'loss',
-        'outputs',
-        'Wx',
-        'Wh',
-        'bh',
-        'Wy',
-        'by',
-      ]);
+      expect(out.quantities.map((q) => q.name)).toEqual(['loss', 'outputs', 'Wx', 'Wh', 'bh', 'Wy', 'by']);
     }
   });
 });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
 import type { CellName } from '../src/cells/index.ts';
-import { compareArrays, describeComparison, type Tolerance } from '../src/compare.ts';
+import { compareArrays } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { InputError } from '../src/errors.ts';
 import {
@@ -22,54 +22,23 @@ import {
 } from '../src/model.ts';
 import { parseModel } from '../src/validate.ts';
 import { independentLossAndGrads } from './helpers/independent-rnn.ts';
-import { Rng, randomData, randomModelJSON, type CaseData } from './helpers/random-cases.ts';
+import { expectClose } from './helpers/compare.ts';
+import { finiteDifferences, makeCase } from './helpers/random-cases.ts';
 
 const CELLS = ['lstm', 'gru'] as const satisfies readonly CellName[];
 const OUTPUTS: OutputMode[] = ['last', 'all'];
 const SHAPE = { inputSize: 2, hiddenSize: 3, outputSize: 2 };
 const RAGGED = [4, 1, 7, 2];
 
-interface Case {
-  json: ModelJSON;
-  data: CaseData;
-  model: Model;
-  batch: Batch;
-}
-
-function makeCase(seed: number, cell: CellName, output: OutputMode, lengths = RAGGED, h0 = true): Case {
-  const rng = new Rng(seed);
-  const json = randomModelJSON(rng, { ...SHAPE, activation: 'tanh', output, cell, h0 });
-  const data = randomData(rng, json, lengths);
-  return { json, data, model: modelFromJSON(json), batch: batchFromArrays(data.inputs, data.targets, json.output) };
-}
-
-function expectClose(
-  what: string,
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tol: Tolerance,
-  nameOf?: (k: number) => string,
-): void {
-  const c = compareArrays(actual, expected, tol);
-  expect(c.ok, describeComparison(what, c, actual, expected, tol, nameOf)).toBe(true);
-}
-
-/** Central finite differences of the float64 loss with respect to every parameter. */
-function finiteDifferences(model: Model, batch: Batch, h = 1e-6): Float64Array {
-  const params = Float64Array.from(model.params);
-  const m = { ...model, params };
-  const out = new Float64Array(params.length);
-  for (let p = 0; p < params.length; p++) {
-    const saved = params[p];
-    params[p] = saved + h;
-    const up = cpuRun(m, batch).loss!;
-    params[p] = saved - h;
-    const down = cpuRun(m, batch).loss!;
-    params[p] = saved;
-    out[p] = (up - down) / (2 * h);
-  }
-  return out;
-}
+/** This file's cases: stream-drawn (test/helpers/random-cases.ts) on the ragged lengths, with h0 (and c0). */
+const CASE = {
+  I: SHAPE.inputSize,
+  H: SHAPE.hiddenSize,
+  O: SHAPE.outputSize,
+  act: 'tanh',
+  lengths: RAGGED,
+  h0: true,
+} as const;
 
 describe.each(CELLS)('%s: the CPU reference', (cell) => {
   it("has PyTorch's layout: blocks Wx, Wh, bx, bh (gates stacked in rows), then Wy, by", () => {
@@ -91,7 +60,7 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
 
   for (const output of OUTPUTS) {
     it(`output ${output}, ragged lengths, nonzero initial state: loss, outputs and every gradient match the independent forward-mode reference`, () => {
-      const c = makeCase(11 + output.length, cell, output);
+      const c = makeCase({ ...CASE, cell, out: output }, 11 + output.length);
       const ind = independentLossAndGrads(c.json, c.data.inputs, c.data.targets);
       const r = cpuRun(c.model, c.batch, { gradients: true, outputs: true });
       const tol = { atol: 1e-12, rtol: 1e-10 };
@@ -102,7 +71,7 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
     });
 
     it(`output ${output}: central finite differences hold for every parameter`, () => {
-      const c = makeCase(23 + output.length, cell, output);
+      const c = makeCase({ ...CASE, cell, out: output }, 23 + output.length);
       const g = cpuRun(c.model, c.batch, { gradients: true }).grads!;
       const fd = finiteDifferences(c.model, c.batch);
       expect(Math.max(...Array.from(g, Math.abs))).toBeGreaterThan(1e-2);
@@ -113,7 +82,7 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
 
     for (const k of [1, 3]) {
       it(`output ${output}, truncation every ${k} steps: detaching the whole state matches the forward-mode reference`, () => {
-        const c = makeCase(37 + k, cell, output);
+        const c = makeCase({ ...CASE, cell, out: output }, 37 + k);
         const ind = independentLossAndGrads(c.json, c.data.inputs, c.data.targets, k);
         const r = cpuRun(c.model, c.batch, { gradients: true, truncation: k });
         expectClose('truncated gradients', r.grads!, ind.grads, { atol: 1e-12, rtol: 1e-10 }, (p) =>
@@ -126,7 +95,7 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
   }
 
   it('float32 mode stays within float32 rounding of float64, and differs from it', () => {
-    const c = makeCase(51, cell, 'all');
+    const c = makeCase({ ...CASE, cell, out: 'all' }, 51);
     const r64 = cpuRun(c.model, c.batch, { gradients: true, outputs: true });
     const r32 = cpuRun(c.model, c.batch, { gradients: true, outputs: true, precision: 'f32' });
     expectClose('f32 loss', [r32.loss!], [r64.loss!], { atol: 1e-6, rtol: 1e-5 });
@@ -135,7 +104,7 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
   });
 
   it('is deterministic: two runs give the same bits', () => {
-    const c = makeCase(61, cell, 'last');
+    const c = makeCase({ ...CASE, cell, out: 'last' }, 61);
     const a = cpuRun(c.model, c.batch, { gradients: true, outputs: true });
     const b = cpuRun(c.model, c.batch, { gradients: true, outputs: true });
     expect(Array.from(b.grads!)).toEqual(Array.from(a.grads!));
@@ -144,7 +113,7 @@ describe.each(CELLS)('%s: the CPU reference', (cell) => {
   });
 
   it('model JSON round trip keeps the cell, bx and (LSTM) c0', () => {
-    const c = makeCase(71, cell, 'last');
+    const c = makeCase({ ...CASE, cell, out: 'last' }, 71);
     const back = modelToJSON(c.model);
     expect(back.cell).toBe(cell);
     expect(back.weights.bx).toEqual(c.json.weights.bx);

@@ -25,6 +25,7 @@ import { resolveOptions } from '../src/train/options.ts';
 import { optimizerStep, STATUS_OK } from '../src/train/optimizer.ts';
 import { cli, expectInputError, json } from './helpers/cli.ts';
 import { tempFiles } from './helpers/files.ts';
+import type { ForecastReport, PredictReport, TrainReport } from './helpers/reports.ts';
 import { parseModel } from '../src/validate.ts';
 
 const { tmp } = tempFiles('webgpu-rnn-forecast-');
@@ -147,22 +148,33 @@ describe('forecast and predict (CLI) against hand computation', () => {
     const [a, b] = [0.9, 0.3];
     const model = linearModel(a, b, { series, normalization: { kind: 'zscore', offset: [mu], scale: [sd] } });
     const out = tmp('f.csv');
-    const r = await json('forecast', '--backend', 'cpu', '--model', model, '--data', csv, '--steps', '3', '--out', out);
+    const r = await json<ForecastReport>(
+      'forecast',
+      '--backend',
+      'cpu',
+      '--model',
+      model,
+      '--data',
+      csv,
+      '--steps',
+      '3',
+      '--out',
+      out,
+    );
     const f = (x: number): number => (a * ((x - mu) / sd) + b) * sd + mu;
     // Test rows: the last 3 (round(12·0.25)); windows of 2 rows + 1 target inside them: one window, rows 10, 11 → 12.
     const pred = [f(values[10])];
     const actual = [values[11]];
-    expect(r.test.windows).toBe(1);
-    expect(r.test.model.mae).toBeCloseTo(Math.abs(pred[0] - actual[0]), 12);
-    expect(r.test.model.rmse).toBeCloseTo(Math.abs(pred[0] - actual[0]), 12);
-    expect(r.test.naive.mae).toBeCloseTo(Math.abs(values[10] - actual[0]), 12);
+    const test = r.test!;
+    expect(test.windows).toBe(1);
+    expect(test.model.mae).toBeCloseTo(Math.abs(pred[0] - actual[0]), 12);
+    expect(test.model.rmse).toBeCloseTo(Math.abs(pred[0] - actual[0]), 12);
+    expect(test.naive.mae).toBeCloseTo(Math.abs(values[10] - actual[0]), 12);
     const y1 = f(values[11]);
     const y2 = f(y1);
     const y3 = f(y2);
-    expect(r.forecast.map((p: Record<string, number>) => p.level)).toEqual(
-      [y1, y2, y3].map((y) => expect.closeTo(y, 12)),
-    );
-    expect(r.forecast.map((p: Record<string, string>) => p.year)).toEqual(['2002', '2003', '2004']);
+    expect(r.forecast.map((p) => p.level)).toEqual([y1, y2, y3].map((y): unknown => expect.closeTo(y, 12)));
+    expect(r.forecast.map((p) => p.year)).toEqual(['2002', '2003', '2004']);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('year,level');
     expect(Number(lines[1].split(',')[1])).toBeCloseTo(y1, 8);
@@ -171,9 +183,9 @@ describe('forecast and predict (CLI) against hand computation', () => {
   it("predict gives every window in the series' units; forecast warns on a series far outside an unnormalised model's range", async () => {
     const [a, b] = [1.5, -2];
     const model = linearModel(a, b, { series });
-    const r = await json('predict', '--backend', 'cpu', '--model', model, '--data', csv);
+    const r = await json<PredictReport>('predict', '--backend', 'cpu', '--model', model, '--data', csv);
     expect(r.rows.length).toBe(values.length - 2 + 1);
-    r.rows.forEach((row: (string | number | null)[], w: number) => {
+    r.rows.forEach((row, w) => {
       expect(row[1]).toBeCloseTo(a * values[w + 1] + b, 12);
       expect(row[2]).toBe(w + 2 < values.length ? values[w + 2] : null);
     });
@@ -192,11 +204,11 @@ describe('forecast and predict (CLI) against hand computation', () => {
     // A data file: its inputs normalised with the model's normalisation, its outputs mapped back.
     const d = tmp('d.json');
     writeFileSync(d, JSON.stringify({ inputs: [[[4], [9]], [[7]]], targets: [[1], [2]] }));
-    const p = await json('predict', '--backend', 'cpu', '--model', normalised, '--data', d);
-    expect(p.rows.map((r: number[]) => r[1])).toEqual(
-      [9, 7].map((x) => expect.closeTo((a * ((x - 5) / 2) + b) * 2 + 5, 12)),
+    const p = await json<PredictReport>('predict', '--backend', 'cpu', '--model', normalised, '--data', d);
+    expect(p.rows.map((r) => r[1])).toEqual(
+      [9, 7].map((x): unknown => expect.closeTo((a * ((x - 5) / 2) + b) * 2 + 5, 12)),
     );
-    expect(p.rows.map((r: number[]) => r[2])).toEqual([1, 2]);
+    expect(p.rows.map((r) => r[2])).toEqual([1, 2]);
   });
 });
 
@@ -285,11 +297,11 @@ describe('training a user can rely on', () => {
     await json('train', ...common, '--hidden', '3', '--steps', '10', '--out', a);
     expect(existsSync(a.replace(/\.json$/, '.optimizer.json'))).toBe(true);
     const b = tmp('b.json');
-    const r = await json('train', ...common, '--resume', a, '--steps', '10', '--out', b);
+    const r = await json<TrainReport>('train', ...common, '--resume', a, '--steps', '10', '--out', b);
     expect(r.steps).toBe(20);
-    const saved = JSON.parse(readFileSync(b, 'utf8'));
-    expect(saved.weights).toEqual(JSON.parse(readFileSync(whole, 'utf8')).weights);
-    expect(saved.normalization.kind).toBe('minmax');
+    const saved = JSON.parse(readFileSync(b, 'utf8')) as ModelJSON;
+    expect(saved.weights).toEqual((JSON.parse(readFileSync(whole, 'utf8')) as ModelJSON).weights);
+    expect(saved.normalization!.kind).toBe('minmax');
     expect(saved.series).toMatchObject({
       columns: ['x'],
       timeColumn: 'time',

@@ -11,6 +11,7 @@ import { cellStudy, randomCellModels } from '../src/study/cells.ts';
 import { cellStudyOnEngine } from '../src/study/cells-engine.ts';
 import { json } from './helpers/cli.ts';
 import { describeGpu } from './helpers/gpu.ts';
+import type { CellStudyReport } from './helpers/reports.ts';
 
 const T = 12;
 
@@ -34,11 +35,22 @@ await describeGpu("the cells' study on WebGPU", (gpu) => {
   }
 
   it('unroll-study --cells on WebGPU: the input side again through the engine, checked against the CPU', async () => {
-    const rep = await json('unroll-study', '--cells', 'elman', '--backend', 'webgpu', '--length', '8', '--hidden', '3');
-    expect(rep.engine.backend).toBe('webgpu');
-    expect(rep.engine.check.failures).toBe(0);
-    expect(rep.engine.check.values).toBe(8 + 8 + 1);
-    const c = compareArrays(rep.engine.rows[0].input, rep.rows[0].input, gpuTolerance(8, rep.rows[0].input));
+    const rep = await json<CellStudyReport>(
+      'unroll-study',
+      '--cells',
+      'elman',
+      '--backend',
+      'webgpu',
+      '--length',
+      '8',
+      '--hidden',
+      '3',
+    );
+    const engine = rep.engine!;
+    expect(engine.backend).toBe('webgpu');
+    expect(engine.check.failures).toBe(0);
+    expect(engine.check.values).toBe(8 + 8 + 1);
+    const c = compareArrays(engine.rows[0].input, rep.rows[0].input, gpuTolerance(8, rep.rows[0].input));
     expect(c.ok).toBe(true);
     expect(c.maxAbs).toBeGreaterThan(0); // float32 against float64: not the same numbers
   });

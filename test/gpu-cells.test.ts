@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { maxLength, type Batch } from '../src/batch.ts';
+import { maxLength } from '../src/batch.ts';
 import { cellByName, layoutOf, type CellName } from '../src/cells/index.ts';
 import type { RunOptions } from '../src/backend.ts';
 import { Engine, type Result } from '../src/engine.ts';
@@ -16,10 +16,11 @@ import { InputError } from '../src/errors.ts';
 import { modelFromJSON, unflattenParams, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { Rng, randomBatch } from '../src/random.ts';
 import { trainPopulation, type PopulationOptions } from '../src/train/index.ts';
-import { compareResults } from '../src/verify.ts';
 import { cli } from './helpers/cli.ts';
+import { expectMatchesCpu } from './helpers/compare.ts';
 import { describeGpu } from './helpers/gpu.ts';
-import { expectClose } from './helpers/train.ts';
+import type { VerifyJson } from './helpers/reports.ts';
+import { expectTrajectory } from './helpers/train.ts';
 
 const cpu = await Engine.create({ backend: 'cpu' });
 
@@ -46,26 +47,6 @@ function gatedModel(
     h0: Array.from({ length: H }, (_, j) => 0.3 - 0.2 * j),
     ...(cell === 'lstm' ? { c0: Array.from({ length: H }, (_, j) => -0.5 + 0.35 * j) } : {}),
   };
-}
-
-async function expectMatchesCpu(
-  gpu: Result,
-  json: ModelJSON,
-  batch: Batch,
-  opts: RunOptions,
-  what: string,
-): Promise<void> {
-  const model = modelFromJSON(json);
-  const ref = await cpu.run(model, batch, { ...opts, strategy: undefined });
-  const report = compareResults(model, batch, gpu, ref);
-  expect(
-    report.ok,
-    `${what}\n` +
-      report.checks
-        .map((c) => c.details)
-        .filter(Boolean)
-        .join('\n'),
-  ).toBe(true);
 }
 
 const bits = (r: Result): number[] => [r.loss!, ...Array.from(r.gradsFlat!), ...Array.from(r.outputs!)];
@@ -220,9 +201,9 @@ await describeGpu('training gated models on WebGPU', (gpu) => {
       const c = await trainPopulation(cpu, [a, b], data, o);
       expect(g.backend).toBe('webgpu');
       expect(g.status).toEqual(['ok', 'ok']);
-      expectClose(g.curves, c.curves, 'curves');
-      expectClose(g.params, c.params, 'params');
-      expectClose(g.finalLoss, c.finalLoss, 'final loss');
+      expectTrajectory(g.curves, c.curves, 'curves');
+      expectTrajectory(g.params, c.params, 'params');
+      expectTrajectory(g.finalLoss, c.finalLoss, 'final loss');
       // Training lowered each model's loss on the whole data set.
       for (const [m, model] of [a, b].entries())
         expect(g.finalLoss[m]).toBeLessThan((await cpu.run(model, data)).loss!);
@@ -259,9 +240,9 @@ await describeGpu('verify on LSTM and GRU model files', () => {
       expect(maxLength(batch)).toBeGreaterThan(1);
       const r = await cli('verify', '--model', modelPath, '--data', dataPath, '--json');
       expect(r.code, r.stderr).toBe(0);
-      const v = JSON.parse(r.stdout);
+      const v = JSON.parse(r.stdout) as VerifyJson;
       expect(v.ok).toBe(true);
-      expect(v.run.strategy).toBe('per-sequence');
+      expect(v.run!.strategy).toBe('per-sequence');
     }
   }, 120_000);
 });

@@ -14,23 +14,16 @@
 
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { maxLength, type Batch } from '../src/batch.ts';
+import { maxLength } from '../src/batch.ts';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { Engine, type Result } from '../src/engine.ts';
 import { CELL_NAMES, type CellName } from '../src/cells/index.ts';
 import { STRATEGIES } from '../src/gpu/strategies/index.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
-import {
-  ACTIVATIONS,
-  OUTPUT_MODES,
-  modelFromJSON,
-  type Activation,
-  type ModelJSON,
-  type OutputMode,
-} from '../src/model.ts';
-import { randomBatch, randomModel } from '../src/random.ts';
+import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, type Activation, type OutputMode } from '../src/model.ts';
 import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
+import { makeCase, type TestCase } from './helpers/random-cases.ts';
 
 /**
  * The seed and the number of generated cases: 20261125 and 20, or WEBGPU_RNN_DIFFERENTIAL_SEED and _RUNS. The
@@ -89,29 +82,25 @@ const caseArb: fc.Arbitrary<DiffCase> = fc
   // LSTM and GRU take tanh only (their gates are fixed).
   .map(({ span, ...c }) => ({ ...c, activation: c.cell === 'elman' ? c.activation : 'tanh', maxT: c.minT + span }));
 
-function makeCase(c: DiffCase): { json: ModelJSON; batch: Batch } {
-  const json = randomModel(
-    { inputSize: c.I, hiddenSize: c.H, outputSize: c.O },
-    c.activation,
-    c.output,
+/** The generated case's model (randomModel, weights in ±scale/√max(1, H/4)) and batch (randomBatch, seed + 1). */
+const diffCase = (c: DiffCase): TestCase =>
+  makeCase(
+    {
+      cell: c.cell,
+      I: c.I,
+      H: c.H,
+      O: c.O,
+      act: c.activation,
+      out: c.output,
+      N: c.N,
+      minT: c.minT,
+      maxT: c.maxT,
+      scale: c.scale / Math.sqrt(Math.max(1, c.H / 4)),
+      h0: c.h0 ? (j) => Math.fround(0.5 * Math.sin(c.seed + j)) : undefined,
+      c0: c.h0 && c.cell === 'lstm' ? (j) => Math.fround(0.7 * Math.cos(c.seed + j)) : undefined,
+    },
     c.seed,
-    c.scale / Math.sqrt(Math.max(1, c.H / 4)),
-    c.cell,
   );
-  if (c.h0) json.h0 = Array.from({ length: c.H }, (_, j) => Math.fround(0.5 * Math.sin(c.seed + j)));
-  if (c.h0 && c.cell === 'lstm')
-    json.c0 = Array.from({ length: c.H }, (_, j) => Math.fround(0.7 * Math.cos(c.seed + j)));
-  const batch = randomBatch({
-    count: c.N,
-    inputSize: c.I,
-    outputSize: c.O,
-    output: c.output,
-    minLength: c.minT,
-    maxLength: c.maxT,
-    seed: c.seed + 1,
-  });
-  return { json, batch };
-}
 
 /** Bit-for-bit equality of two runs, or a message naming the first difference. */
 function sameBits(a: Result, b: Result): string | null {
@@ -138,7 +127,7 @@ await describeGpu('randomized differential suite: every strategy against the CPU
       const limits = gpu().device!.limits;
       await fc.assert(
         fc.asyncProperty(caseArb, async (c) => {
-          const { json, batch } = makeCase(c);
+          const { json, batch } = diffCase(c);
           const model = modelFromJSON(json);
           const T = maxLength(batch);
           const truncation = c.truncation ?? undefined;

@@ -2,80 +2,24 @@
 // batches of every activation and output mode with sizes that are not multiples of the workgroup size, ragged
 // lengths, N=1 and T=1, chunked and 2D-folded dispatches, determinism, non-finite detection and buffer reuse.
 
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import type { Batch } from '../src/batch.ts';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
-import { Engine, type Result } from '../src/engine.ts';
-import { compareResults } from '../src/verify.ts';
-import { nestRows } from '../src/io/nested.ts';
+import { Engine } from '../src/engine.ts';
 import { NonFiniteError } from '../src/errors.ts';
-import {
-  modelFromJSON,
-  PARAM_NAMES,
-  paramName,
-  preset,
-  type Activation,
-  type ModelJSON,
-  type OutputMode,
-} from '../src/model.ts';
-import { randomBatch, randomModel } from '../src/random.ts';
+import { modelFromJSON, paramName, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
+import { randomBatch } from '../src/random.ts';
 import { statquestReport } from '../src/statquest.ts';
+import { expectMatchesCpu } from './helpers/compare.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { independentLossAndGrads } from './helpers/independent-rnn.ts';
-
-const cpu = await Engine.create({ backend: 'cpu' });
-
-/** Asserts GPU ≈ CPU (float64) for loss, outputs and every gradient block, printing the first differing entries. */
-async function expectMatchesCpu(gpu: Result, modelJSON: ModelJSON, batch: Batch): Promise<void> {
-  const model = modelFromJSON(modelJSON);
-  const ref = await cpu.run(model, batch, { gradients: !!gpu.gradsFlat, outputs: !!gpu.outputs });
-  const report = compareResults(model, batch, gpu, ref);
-  expect(
-    report.ok,
-    report.checks
-      .map((c) => c.details)
-      .filter(Boolean)
-      .join('\n'),
-  ).toBe(true);
-  expect(report.checks.map((c) => c.name)).toEqual([
-    ...(ref.loss !== null ? ['loss'] : []),
-    ...(ref.outputs ? ['outputs'] : []),
-    ...(ref.gradsFlat ? PARAM_NAMES : []),
-  ]);
-}
-
-interface Case {
-  I: number;
-  H: number;
-  O: number;
-  act: Activation;
-  out: OutputMode;
-  N: number;
-  minT: number;
-  maxT: number;
-  h0?: boolean;
-}
-
-function makeCase(c: Case, seed: number): { model: ModelJSON; batch: Batch } {
-  const model = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.act, c.out, seed, 0.5);
-  if (c.h0) model.h0 = Array.from({ length: c.H }, (_, j) => 0.25 - 0.1 * j);
-  const batch = randomBatch({
-    count: c.N,
-    inputSize: c.I,
-    outputSize: c.O,
-    output: c.out,
-    minLength: c.minT,
-    maxLength: c.maxT,
-    seed: seed + 1,
-  });
-  return { model, batch };
-}
+import { makeCase, nestedData, type DrawnCaseSpec } from './helpers/random-cases.ts';
 
 const ACTS: Activation[] = ['relu', 'tanh', 'identity'];
 const OUTS: OutputMode[] = ['last', 'all'];
 
-const shapes: Case[] = [
+const shapes: DrawnCaseSpec[] = [
   { I: 1, H: 1, O: 1, act: 'relu', out: 'last', N: 1, minT: 1, maxT: 1 },
   { I: 1, H: 1, O: 1, act: 'tanh', out: 'all', N: 1, minT: 40, maxT: 40 },
   { I: 2, H: 3, O: 1, act: 'identity', out: 'last', N: 63, minT: 1, maxT: 1 },
@@ -133,8 +77,8 @@ await describeGpu('WebGPU engine', (gpu) => {
   for (const act of ACTS) {
     for (const out of OUTS) {
       it(`matches the CPU reference: ${act}, output ${out}, I=3 H=5 O=2, N=130 ragged 1..9, h0`, async () => {
-        const { model, batch } = makeCase(
-          { I: 3, H: 5, O: 2, act, out, N: 130, minT: 1, maxT: 9, h0: true },
+        const { json: model, batch } = makeCase(
+          { I: 3, H: 5, O: 2, act, out, N: 130, minT: 1, maxT: 9, scale: 0.5, h0: (j) => 0.25 - 0.1 * j },
           100 + ACTS.indexOf(act) * 7 + OUTS.indexOf(out),
         );
         await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
@@ -144,7 +88,7 @@ await describeGpu('WebGPU engine', (gpu) => {
 
   for (const c of shapes) {
     it(`matches the CPU reference: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}, T=${c.minT}..${c.maxT}`, async () => {
-      const { model, batch } = makeCase(c, 7 * c.N + c.H);
+      const { json: model, batch } = makeCase({ ...c, scale: 0.5 }, 7 * c.N + c.H);
       await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
     });
   }
@@ -153,8 +97,11 @@ await describeGpu('WebGPU engine', (gpu) => {
     for (let seed = 900; seed < 906; seed++) {
       const act = ACTS[seed % 3];
       const out = OUTS[seed % 2];
-      const { model, batch } = makeCase({ I: 2, H: 4, O: 2, act, out, N: 50, minT: 1, maxT: 10 }, seed);
-      const nested = toNested(batch);
+      const { json: model, batch } = makeCase(
+        { I: 2, H: 4, O: 2, act, out, N: 50, minT: 1, maxT: 10, scale: 0.5 },
+        seed,
+      );
+      const nested = nestedData(batch);
       const ind = independentLossAndGrads(model, nested.inputs, nested.targets);
       const r = await gpu().run(model, batch, { outputs: true });
       const rel = (a: number, e: number, scale: number): number =>
@@ -172,36 +119,36 @@ await describeGpu('WebGPU engine', (gpu) => {
   });
 
   it('gives bit-identical loss and gradients on repeated runs (deterministic reduction)', async () => {
-    const { model, batch } = makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 5000, minT: 1, maxT: 16 }, 42);
+    const { json: model, batch } = makeCase(
+      { I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 5000, minT: 1, maxT: 16, scale: 0.5 },
+      42,
+    );
     const a = await gpu().run(model, batch);
     const b = await gpu().run(model, batch);
     expect(b.loss).toBe(a.loss);
     expect(Array.from(b.gradsFlat!)).toEqual(Array.from(a.gradsFlat!));
     // A different model in between must not leave anything behind in the reused buffers.
-    const other = makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 900, minT: 20, maxT: 30 }, 43);
-    await gpu().run(other.model, other.batch);
+    const other = makeCase({ I: 3, H: 6, O: 2, act: 'tanh', out: 'all', N: 900, minT: 20, maxT: 30, scale: 0.5 }, 43);
+    await gpu().run(other.json, other.batch);
     const c = await gpu().run(model, batch);
     expect(c.loss).toBe(a.loss);
     expect(Array.from(c.gradsFlat!)).toEqual(Array.from(a.gradsFlat!));
   });
 
   it('reuses its buffers for calls of the same shape', async () => {
-    const { model, batch } = makeCase({ I: 2, H: 3, O: 1, act: 'relu', out: 'last', N: 3000, minT: 8, maxT: 8 }, 5);
+    const { json: model, batch } = makeCase(
+      { I: 2, H: 3, O: 1, act: 'relu', out: 'last', N: 3000, minT: 8, maxT: 8, scale: 0.5 },
+      5,
+    );
     await gpu().run(model, batch);
-    const device = gpu().device!;
-    const create = device.createBuffer;
-    let made = 0;
-    device.createBuffer = (desc: GPUBufferDescriptor) => {
-      made++;
-      return create.call(device, desc);
-    };
+    const created = vi.spyOn(gpu().device!, 'createBuffer');
     try {
       await gpu().run(model, batch);
       await gpu().run(model, batch);
+      expect(created).not.toHaveBeenCalled();
     } finally {
-      device.createBuffer = create;
+      created.mockRestore();
     }
-    expect(made).toBe(0);
   });
 
   it('refuses values that overflow during the run instead of returning them', async () => {
@@ -229,7 +176,10 @@ await describeGpu('WebGPU engine', (gpu) => {
   });
 
   it('computes outputs without targets (forward only)', async () => {
-    const { model, batch } = makeCase({ I: 2, H: 3, O: 2, act: 'tanh', out: 'all', N: 70, minT: 1, maxT: 5 }, 8);
+    const { json: model, batch } = makeCase(
+      { I: 2, H: 3, O: 2, act: 'tanh', out: 'all', N: 70, minT: 1, maxT: 5, scale: 0.5 },
+      8,
+    );
     const noTargets = { ...batch, targets: null };
     const r = await gpu().run(model, noTargets, { outputs: true });
     expect(r.loss).toBeNull();
@@ -246,7 +196,10 @@ await describeGpu(
   'WebGPU engine, chunked under a small memory budget',
   (gpu) => {
     it('splits the batch into chunks and still matches the CPU reference', async () => {
-      const { model, batch } = makeCase({ I: 2, H: 4, O: 2, act: 'relu', out: 'all', N: 2000, minT: 1, maxT: 24 }, 77);
+      const { json: model, batch } = makeCase(
+        { I: 2, H: 4, O: 2, act: 'relu', out: 'all', N: 2000, minT: 1, maxT: 24, scale: 0.5 },
+        77,
+      );
       const r = await gpu().run(model, batch, { outputs: true });
       expect(gpu().lastRunStats!.chunks).toBeGreaterThan(5);
       expect(gpu().lastRunStats!.peakBytes).toBeLessThanOrEqual(64 * 1024);
@@ -254,7 +207,10 @@ await describeGpu(
     });
 
     it('a budget below what one sequence and the weights need is refused before anything runs', async () => {
-      const { model, batch } = makeCase({ I: 1, H: 4, O: 1, act: 'relu', out: 'last', N: 10, minT: 1, maxT: 4 }, 78);
+      const { json: model, batch } = makeCase(
+        { I: 1, H: 4, O: 1, act: 'relu', out: 'last', N: 10, minT: 1, maxT: 4, scale: 0.5 },
+        78,
+      );
       const tiny = await Engine.create({ backend: 'webgpu', gpu: { device: gpu().device!, memoryBudget: 1024 } });
       await expect(tiny.run(model, batch)).rejects.toThrow(/more than the memory budget of 1024 bytes/);
       tiny.dispose();
@@ -269,8 +225,8 @@ await describeGpu(
   'WebGPU engine, dispatches folded into 2D',
   (gpu) => {
     it('matches the CPU reference past 65535 workgroups per dimension', async () => {
-      const { model, batch } = makeCase(
-        { I: 1, H: 2, O: 1, act: 'tanh', out: 'last', N: 70_001, minT: 1, maxT: 3 },
+      const { json: model, batch } = makeCase(
+        { I: 1, H: 2, O: 1, act: 'tanh', out: 'last', N: 70_001, minT: 1, maxT: 3, scale: 0.5 },
         11,
       );
       await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
@@ -285,17 +241,10 @@ await describeGpu(
   (gpu) => {
     for (const c of [shapes[3], shapes[4]]) {
       it(`matches the CPU reference: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}`, async () => {
-        const { model, batch } = makeCase(c, 7 * c.N + c.H);
+        const { json: model, batch } = makeCase({ ...c, scale: 0.5 }, 7 * c.N + c.H);
         await expectMatchesCpu(await gpu().run(model, batch, { outputs: true }), model, batch);
       });
     }
   },
   { unroll: false },
 );
-
-function toNested(b: Batch): { inputs: number[][][]; targets: number[][] | number[][][] } {
-  return {
-    inputs: nestRows(b.inputs, b, b.inputSize, 'all') as number[][][],
-    targets: nestRows(b.targets!, b, b.outputSize, b.output),
-  };
-}

@@ -3,28 +3,22 @@
 // carried sensitivities; determinism; no stored hidden states in the memory figures; chunking; refusals.
 
 import { describe, expect, it } from 'vitest';
-import { batchFromArrays, type Batch } from '../src/batch.ts';
+import { batchFromArrays } from '../src/batch.ts';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { Engine } from '../src/engine.ts';
 import { InputError, NonFiniteError } from '../src/errors.ts';
 import { carriedValues } from '../src/gpu/kernels/rtrl.ts';
 import { RTRL_MAX_CARRIED, rtrl } from '../src/gpu/strategies/rtrl.ts';
-import { modelFromJSON, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
+import { modelFromJSON, preset, type ModelJSON } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { scalarModel, statquestWeights, STATQUEST_3DAY, type ScalarWeights } from '../src/statquest.ts';
 import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
+import { makeCase, type DrawnCaseSpec, type TestCase } from './helpers/random-cases.ts';
 
 const cpu = await Engine.create({ backend: 'cpu' });
 
-interface Case {
-  I: number;
-  H: number;
-  O: number;
-  act: Activation;
-  out: OutputMode;
-  N: number;
-  maxT: number;
+interface Case extends DrawnCaseSpec {
   truncation?: number;
 }
 
@@ -35,20 +29,8 @@ const cases: Case[] = [
   { I: 1, H: 4, O: 3, act: 'relu', out: 'last', N: 129, maxT: 15, truncation: 4 },
 ];
 
-function makeCase(c: Case, seed: number): { json: ModelJSON; batch: Batch } {
-  const json = randomModel({ inputSize: c.I, hiddenSize: c.H, outputSize: c.O }, c.act, c.out, seed, 0.6);
-  json.h0 = Array.from({ length: c.H }, (_, j) => 0.3 - 0.2 * j);
-  const batch = randomBatch({
-    count: c.N,
-    inputSize: c.I,
-    outputSize: c.O,
-    output: c.out,
-    minLength: 1,
-    maxLength: c.maxT,
-    seed: seed + 1,
-  });
-  return { json, batch };
-}
+/** This file's cases: randomModel weights in ±0.6 and an h0 ramp; the batch randomBatch(seed + 1), lengths 1..maxT. */
+const rtrlCase = (c: Case, seed: number): TestCase => makeCase({ ...c, scale: 0.6, h0: (j) => 0.3 - 0.2 * j }, seed);
 
 /** dPredicted/dθ for the notes' identity network (h_0 = 0), by the closed forms the notes unroll. */
 function closedFormDPredicted(days: number[], w: ScalarWeights) {
@@ -70,7 +52,7 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
   cases.forEach((c, ci) => {
     const name = `I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N}, lengths 1..${c.maxT}${c.truncation ? `, truncation ${c.truncation}` : ''}`;
     it(`${name}: equals the CPU reference and the per-sequence BPTT kernel; bit-identical on a second run`, async () => {
-      const { json, batch } = makeCase(c, 1200 + ci);
+      const { json, batch } = rtrlCase(c, 1200 + ci);
       const model = modelFromJSON(json);
       const opts = { outputs: true, truncation: c.truncation };
       const r = await gpu().run(model, batch, { ...opts, strategy: 'rtrl' });
@@ -120,13 +102,13 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
         const got = { w1: d[0] / d[4], w2: d[1] / d[4], b1: d[2] / d[4], w3: d[3] / d[4], b2: 1 };
         const want = closedFormDPredicted(x, w);
         for (const k of ['w1', 'w2', 'b1', 'w3', 'b2'] as const)
-          expect(Math.abs(got[k] - want[k]), `${days} days ${x}: ${k}`).toBeLessThanOrEqual(1e-6);
+          expect(Math.abs(got[k] - want[k]), `${days} days ${x.join(',')}: ${k}`).toBeLessThanOrEqual(1e-6);
       }
     }
   });
 
   it("forward passes (no gradients; with and without targets) give the per-sequence kernel's outputs and loss bit for bit", async () => {
-    const { json, batch } = makeCase({ I: 2, H: 3, O: 2, act: 'tanh', out: 'all', N: 70, maxT: 8 }, 1250);
+    const { json, batch } = rtrlCase({ I: 2, H: 3, O: 2, act: 'tanh', out: 'all', N: 70, maxT: 8 }, 1250);
     for (const b of [batch, { ...batch, targets: null }]) {
       const r = await gpu().run(json, b, { gradients: false, outputs: true, strategy: 'rtrl' });
       const p = await gpu().run(json, b, { gradients: false, outputs: true, strategy: 'per-sequence' });
@@ -193,7 +175,7 @@ await describeGpu('WebGPU strategy rtrl (forward-mode gradients)', (gpu) => {
   });
 
   it('chunks under a small memory budget give the same gradients as one chunk', async () => {
-    const { json, batch } = makeCase({ I: 2, H: 2, O: 1, act: 'tanh', out: 'last', N: 300, maxT: 10 }, 1300);
+    const { json, batch } = rtrlCase({ I: 2, H: 2, O: 1, act: 'tanh', out: 'last', N: 300, maxT: 10 }, 1300);
     const one = await gpu().run(json, batch, { strategy: 'rtrl' });
     const small = await Engine.create({ backend: 'webgpu', gpu: { device: gpu().device!, memoryBudget: 16 * 1024 } });
     const chunked = await small.run(json, batch, { strategy: 'rtrl' });

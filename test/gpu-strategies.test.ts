@@ -13,55 +13,19 @@ import { autoOrder, chooseStrategy, STRATEGIES } from '../src/gpu/strategies/ind
 import { PER_SEQUENCE_LIMITS } from '../src/gpu/strategies/per-sequence.ts';
 import { ADAPTER_TUNING } from '../src/gpu/tuning.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
-import { LIMITS, modelFromJSON, preset, type Activation, type ModelJSON, type OutputMode } from '../src/model.ts';
-import { compareResults } from '../src/verify.ts';
+import { LIMITS, modelFromJSON, preset, type ModelJSON } from '../src/model.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, type CliIO } from '../src/cli/app.ts';
-import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
+import { cli } from './helpers/cli.ts';
+import { expectMatchesCpu } from './helpers/compare.ts';
+import { Rng, makeCase, type DrawnCaseSpec } from './helpers/random-cases.ts';
+import type { GradReport } from './helpers/reports.ts';
 
-const cpu = await Engine.create({ backend: 'cpu' });
-
-interface Case {
-  I: number;
-  H: number;
-  O: number;
-  act: Activation;
-  out: OutputMode;
-  N: number;
-  maxT: number;
-  h0?: boolean;
+/** Stream-drawn cases (test/helpers/random-cases.ts), with lengths 1..maxT. */
+interface Case extends DrawnCaseSpec {
   truncation?: number;
-}
-
-function makeCase(c: Case, seed: number): { json: ModelJSON; batch: Batch } {
-  const rng = new Rng(seed);
-  const json = randomModelJSON(rng, {
-    inputSize: c.I,
-    hiddenSize: c.H,
-    outputSize: c.O,
-    activation: c.act,
-    output: c.out,
-    h0: c.h0,
-  });
-  const lengths = Array.from({ length: c.N }, () => 1 + Math.floor(rng.next() * c.maxT));
-  const d = randomData(rng, json, lengths);
-  return { json, batch: batchFromArrays(d.inputs, d.targets, c.out, c.O) };
-}
-
-async function expectMatchesCpu(gpu: Result, json: ModelJSON, batch: Batch, truncation?: number): Promise<void> {
-  const model = modelFromJSON(json);
-  const ref = await cpu.run(model, batch, { gradients: !!gpu.gradsFlat, outputs: !!gpu.outputs, truncation });
-  const report = compareResults(model, batch, gpu, ref);
-  expect(
-    report.ok,
-    report.checks
-      .map((c) => c.details)
-      .filter(Boolean)
-      .join('\n'),
-  ).toBe(true);
 }
 
 const flat = (r: Result): number[] => [r.loss ?? NaN, ...(r.gradsFlat ?? []), ...(r.outputs ?? [])];
@@ -188,21 +152,13 @@ await describeGpu('WebGPU strategies against the CPU reference', (gpu) => {
       it(`${strategy}: I=${c.I} H=${c.H} O=${c.O} ${c.act} ${c.out}, N=${c.N} ragged 1..${c.maxT}${c.h0 ? ', h0' : ''}${c.truncation ? `, truncation ${c.truncation}` : ''}`, async () => {
         const r = await gpu().run(json, batch, { outputs: true, strategy, truncation: c.truncation });
         expect(gpu().lastRunStats!.strategy).toBe(strategy);
-        await expectMatchesCpu(r, json, batch, c.truncation);
+        await expectMatchesCpu(r, json, batch, { truncation: c.truncation });
         const again = await gpu().run(json, batch, { outputs: true, strategy, truncation: c.truncation });
         expect(flat(again)).toEqual(flat(r));
       }, 180_000);
     });
   }
 });
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: async (t) => void (out += t), err: (t) => void (err += t), progress: false, debug: false };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
 
 await describeGpu('WebGPU strategies on the command line', () => {
   it('--strategy and --memory-budget: the strategy and run figures are reported; a strategy that cannot serve exits 2 naming why', async () => {
@@ -234,8 +190,8 @@ await describeGpu('WebGPU strategies on the command line', () => {
       '1M',
       '--json',
     );
-    expect(ok.code, ok.err).toBe(0);
-    const run = JSON.parse(ok.out).run;
+    expect(ok.code, ok.stderr).toBe(0);
+    const run = (JSON.parse(ok.stdout) as GradReport).run!;
     expect(run.strategy).toBe('gemm');
     expect(run.checkpointEvery).toBe(4);
     expect(run.peakBytes).toBeLessThanOrEqual(1 << 20);
@@ -251,10 +207,10 @@ await describeGpu('WebGPU strategies on the command line', () => {
       'per-sequence',
     );
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/strategy "per-sequence" cannot serve this run: .*hiddenSize ≤ 16, got 17/);
+    expect(bad.stderr).toMatch(/strategy "per-sequence" cannot serve this run: .*hiddenSize ≤ 16, got 17/);
     const v = await cli('verify', '--model', modelPath, '--data', dataPath, '--strategy', 'gemm');
-    expect(v.code, v.err).toBe(0);
-    expect(v.out).toMatch(/strategy gemm, 1 chunk/);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/strategy gemm, 1 chunk/);
     expect((await cli('grad', '--model', modelPath, '--data', dataPath, '--memory-budget', 'lots')).code).toBe(2);
   }, 180_000);
 });
@@ -391,7 +347,7 @@ describe('gemm memory plan', () => {
   });
 
   it('stores every state when a chunk of min(N, 4096) sequences fits the budget', () => {
-    const p = planGemm(base(Array(1000).fill(64)));
+    const p = planGemm(base(new Array<number>(1000).fill(64)));
     expect(p.checkpointed).toBe(false);
     expect(p.segment).toBe(64);
     expect(p.capacity).toBe(1000);
@@ -399,7 +355,7 @@ describe('gemm memory plan', () => {
   });
 
   it('H=256, T=256, N=16384: checkpoints every ⌈√T⌉ = 16 steps and stays under the budget', () => {
-    const p = planGemm(base(Array(16384).fill(256)));
+    const p = planGemm(base(new Array<number>(16384).fill(256)));
     expect(p.checkpointed).toBe(true);
     expect(p.segment).toBe(16);
     // ⌈256/16⌉ = 16 checkpoints + 16 segment slots of H floats per sequence (rows padded: rowStride), instead of 257.
@@ -414,7 +370,9 @@ describe('gemm memory plan', () => {
   it('sizes the slots of gated cells from the descriptor: LSTM checkpoints hold [h, c], step slots the 6-vector record', () => {
     const H = 64;
     const P = 4 * H * 1 + 4 * H * H + 8 * H + H + 1; // Wx, Wh, bx, bh, Wy, by (I = O = 1)
-    const p = planGemm(base(Array(512).fill(100), { cell: lstm, hiddenSize: H, params: P, checkpointEvery: 10 }));
+    const p = planGemm(
+      base(new Array<number>(512).fill(100), { cell: lstm, hiddenSize: H, params: P, checkpointEvery: 10 }),
+    );
     const ld = rowStride(p.capacity);
     expect(p.slots).toMatchObject({
       gated: true,
@@ -432,10 +390,10 @@ describe('gemm memory plan', () => {
     expect(p.bytes.weights).toBe((P + 2 * H + 4 * H * H + H) * 4);
     expect(p.work.rows - p.work.scratch).toBeGreaterThanOrEqual(4 * H * ld);
     const g = planGemm(
-      base(Array(512).fill(100), { cell: gru, hiddenSize: H, params: 3 * H + 3 * H * H + 6 * H + H + 1 }),
+      base(new Array<number>(512).fill(100), { cell: gru, hiddenSize: H, params: 3 * H + 3 * H * H + 6 * H + H + 1 }),
     );
     expect(g.slots).toMatchObject({ state: H, slot: 5 * H, grad: 7 * H, gradX: 4 * H });
-    expect(planGemm(base(Array(512).fill(100))).slots).toMatchObject({
+    expect(planGemm(base(new Array<number>(512).fill(100))).slots).toMatchObject({
       gated: false,
       slot: 256,
       grad: 256,
@@ -444,7 +402,7 @@ describe('gemm memory plan', () => {
   });
 
   it('respects the binding limit per buffer, and names the limit one sequence cannot fit', () => {
-    const p = planGemm(base(Array(5000).fill(100), { maxBindingBytes: 1 << 24 }));
+    const p = planGemm(base(new Array<number>(5000).fill(100), { maxBindingBytes: 1 << 24 }));
     for (const [role, b] of Object.entries(p.bytes)) expect(b, role).toBeLessThanOrEqual(1 << 24);
     expect(() =>
       planGemm(

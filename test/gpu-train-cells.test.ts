@@ -18,7 +18,7 @@ import {
 } from '../src/train/index.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { randomModelJSON, Rng } from './helpers/random-cases.ts';
-import { expectClose } from './helpers/train.ts';
+import { expectTrajectory } from './helpers/train.ts';
 
 const cpuP = Engine.create({ backend: 'cpu' });
 
@@ -45,8 +45,8 @@ await describeGpu('training with LSTM and GRU cells on WebGPU', (gpu) => {
       const a = await trainPopulation(gpu(), models, data(), o);
       const b = await trainPopulation(await cpuP, models, data(), o);
       expect(a.backend).toBe('webgpu');
-      expectClose(a.curves, b.curves, `${cell} curves`);
-      expectClose(a.params, b.params, `${cell} params`);
+      expectTrajectory(a.curves, b.curves, `${cell} curves`);
+      expectTrajectory(a.params, b.params, `${cell} params`);
       expect(a.status).toEqual(['ok', 'ok', 'ok']);
       const P = a.paramCount;
       for (let m = 0; m < 3; m++) {
@@ -68,7 +68,7 @@ await describeGpu('training with LSTM and GRU cells on WebGPU', (gpu) => {
       const c = compareArrays(a.losses, b.losses, gpuTolerance(4, b.losses));
       expect(c.ok, `max rel ${c.maxRel}`).toBe(true);
       expect(a.path!.length).toBe(b.path!.length);
-      expectClose(
+      expectTrajectory(
         a.path!.map((p) => p.loss),
         b.path!.map((p) => p.loss),
         `${cell} path`,

@@ -12,7 +12,7 @@ import { modelFromJSON, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { lossLandscape, train, trainPopulation, type TrainOptions } from '../src/train/index.ts';
 import { describeGpu } from './helpers/gpu.ts';
-import { expectClose } from './helpers/train.ts';
+import { expectTrajectory } from './helpers/train.ts';
 
 const cpuP = Engine.create({ backend: 'cpu' });
 
@@ -68,12 +68,12 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
       expect(a.backend).toBe('webgpu');
       expect(a.steps).toBe(o.steps);
       expect(a.history.length).toBe(b.history.length);
-      expectClose(
+      expectTrajectory(
         a.history.map((h) => h.loss),
         b.history.map((h) => h.loss),
         `${o.optimizer.kind} history`,
       );
-      expectClose(a.model.params, b.model.params, `${o.optimizer.kind} params`);
+      expectTrajectory(a.model.params, b.model.params, `${o.optimizer.kind} params`);
       expect(a.history.at(-1)!.loss).toBeLessThan(a.history[0].loss);
       expect(Math.abs(a.finalLoss - b.finalLoss)).toBeLessThan(1e-4 * Math.max(1, b.finalLoss));
     }
@@ -123,23 +123,23 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
       await small.run(m, d, { gradients: true });
       expect(small.lastRunStats!.chunks).toBeGreaterThan(1);
       const b = await train(await cpuP, m, d, o);
-      expectClose(
+      expectTrajectory(
         a.history.map((h) => h.loss),
         b.history.map((h) => h.loss),
         'history',
       );
-      expectClose(a.model.params, b.model.params, 'params');
+      expectTrajectory(a.model.params, b.model.params, 'params');
       // Ragged mini-batches over several chunks: each step's chunks made from the lengths it drew.
       const mo: TrainOptions = { ...o, batchSize: 250, seed: 2 };
       const c = await train(small, m, d, mo);
       expect(small.lastTrainStats!.peakBytes).toBeLessThanOrEqual(budget);
       const e = await train(await cpuP, m, d, mo);
-      expectClose(
+      expectTrajectory(
         c.history.map((h) => h.loss),
         e.history.map((h) => h.loss),
         'mini-batch history',
       );
-      expectClose(c.model.params, e.model.params, 'mini-batch params');
+      expectTrajectory(c.model.params, e.model.params, 'mini-batch params');
     } finally {
       small.dispose();
     }
@@ -185,22 +185,22 @@ await describeGpu('fused training beyond the training kernel (gemm)', (gpu) => {
     const a = await lossLandscape(gpu(), m, d, x, y, { path });
     const b = await lossLandscape(await cpuP, m, d, x, y, { path });
     expect(a.path!.length).toBe(b.path!.length);
-    expectClose(
+    expectTrajectory(
       a.path!.map((p) => p.x),
       b.path!.map((p) => p.x),
       'path x',
     );
-    expectClose(
+    expectTrajectory(
       a.path!.map((p) => p.y),
       b.path!.map((p) => p.y),
       'path y',
     );
-    expectClose(
+    expectTrajectory(
       a.path!.map((p) => p.loss),
       b.path!.map((p) => p.loss),
       'path loss',
     );
-    expectClose(a.losses, b.losses, 'grid');
+    expectTrajectory(a.losses, b.losses, 'grid');
     // Only the two grid parameters moved.
     expect(a.path![0].x).toBe(m.params[a.xIndex]);
   });

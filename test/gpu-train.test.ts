@@ -23,7 +23,7 @@ import { resolveOptions } from '../src/train/options.ts';
 import { stepwise } from '../src/train/stepwise.ts';
 import { GpuTrainer } from '../src/train/gpu.ts';
 import { describeGpu } from './helpers/gpu.ts';
-import { expectClose } from './helpers/train.ts';
+import { expectTrajectory } from './helpers/train.ts';
 
 const seedData = (): Batch =>
   batchFromArrays(
@@ -48,7 +48,7 @@ await describeGpu('training on WebGPU', (gpu) => {
     expect(r.history[0].loss).toBeGreaterThan(0.1);
     expect(r.steps).toBe(DEFAULT_STEPS);
     const c = await train(await cpuP, init, seedData(), opts);
-    expectClose(r.model.params, c.model.params, 'params');
+    expectTrajectory(r.model.params, c.model.params, 'params');
   });
 
   it('follows the CPU trajectory for 300 steps (mini-batches, clipping, SGD momentum and Adam, tanh, ragged, output all)', async () => {
@@ -83,12 +83,12 @@ await describeGpu('training on WebGPU', (gpu) => {
       const a = await train(gpu(), model, data, o);
       const b = await train(await cpuP, model, data, o);
       expect(a.history.length).toBe(300);
-      expectClose(
+      expectTrajectory(
         a.history.map((h) => h.loss),
         b.history.map((h) => h.loss),
         `${optimizer.kind} history`,
       );
-      expectClose(a.model.params, b.model.params, `${optimizer.kind} params`);
+      expectTrajectory(a.model.params, b.model.params, `${optimizer.kind} params`);
       expect(a.history[299].loss).toBeLessThan(a.history[0].loss);
       expect(Math.abs(a.finalLoss - b.finalLoss)).toBeLessThan(1e-4 * b.finalLoss);
     }
@@ -108,12 +108,12 @@ await describeGpu('training on WebGPU', (gpu) => {
     const o: TrainOptions = { optimizer: { kind: 'sgd', lr: 1e-4 }, steps: 3, historyEvery: 1 };
     const a = await train(gpu(), model, data, o);
     const b = await train(await cpuP, model, data, o);
-    expectClose(
+    expectTrajectory(
       a.history.map((h) => h.loss),
       b.history.map((h) => h.loss),
       'history',
     );
-    expectClose(a.model.params, b.model.params, 'params');
+    expectTrajectory(a.model.params, b.model.params, 'params');
   });
 
   it('is deterministic: the same config twice gives bit-identical weights, whatever readbackEvery', async () => {
@@ -148,7 +148,7 @@ await describeGpu('training on WebGPU', (gpu) => {
     const o = { optimizer: { kind: 'adam' as const, lr: 1 }, steps: 40, curveEvery: 3, lossThreshold: 1e-6 };
     const pop = await trainPopulation(gpu(), models, seedData(), { ...o, lrs });
     const cpuPop = await trainPopulation(await cpuP, models, seedData(), { ...o, lrs });
-    expectClose(pop.params, cpuPop.params, 'population params');
+    expectTrajectory(pop.params, cpuPop.params, 'population params');
     expect(pop.status).toEqual(cpuPop.status);
     for (const m of [0, 33, 69]) {
       const one = await trainPopulation(gpu(), [models[m]], seedData(), { ...o, lrs: [lrs[m]] });
@@ -359,7 +359,7 @@ await describeGpu('training on WebGPU', (gpu) => {
     expect(a.steps).toBe(b.steps);
     expect(a.history.at(-1)!.step).toBe(b.steps);
     expect(a.history.at(-1)!.loss).toBeLessThanOrEqual(0.01);
-    expectClose(a.model.params, b.model.params, 'params');
+    expectTrajectory(a.model.params, b.model.params, 'params');
   });
 
   it('the step-by-step path (for shapes beyond the training kernel) follows the fused kernel', async () => {
@@ -385,8 +385,8 @@ await describeGpu('training on WebGPU', (gpu) => {
       mask: null,
       trajectory: false,
     });
-    expectClose(slow.params, fused.model.params, 'params');
-    expectClose(
+    expectTrajectory(slow.params, fused.model.params, 'params');
+    expectTrajectory(
       slow.curves,
       fused.history.slice(0, 30).map((h) => h.loss),
       'losses',
@@ -409,8 +409,8 @@ await describeGpu('training on WebGPU', (gpu) => {
     const a = await train(gpu(), model, data, o);
     const b = await train(await cpuP, model, data, o);
     expect(a.backend).toBe('webgpu');
-    expectClose(a.model.params, b.model.params, 'params');
-    expectClose(
+    expectTrajectory(a.model.params, b.model.params, 'params');
+    expectTrajectory(
       a.history.map((h) => h.loss),
       b.history.map((h) => h.loss),
       'history',
@@ -508,29 +508,29 @@ await describeGpu('loss landscape on WebGPU', (gpu) => {
     );
     expect(Math.abs(a.losses[0] - 0.0001)).toBeLessThan(1e-7);
     expect(a.path!.length).toBe(31);
-    expectClose(
+    expectTrajectory(
       a.path!.map((p) => p.x),
       b.path!.map((p) => p.x),
       'path x',
     );
-    expectClose(
+    expectTrajectory(
       a.path!.map((p) => p.y),
       b.path!.map((p) => p.y),
       'path y',
     );
-    expectClose(a.losses, b.losses, 'losses');
+    expectTrajectory(a.losses, b.losses, 'losses');
   });
 });
 
-await describeGpu("the issue's sizes on WebGPU", (gpu) => {
+await describeGpu('a 10,000-model population and a 512 × 512 landscape on WebGPU', (gpu) => {
   it('10,000 seed networks from random inits: the GPU population equals the CPU', async () => {
     const models = randomPopulation(statquest(), 10_000, 2024);
     const o = { optimizer: DEFAULT_OPTIMIZER, steps: 20, curveEvery: 5 };
     const a = await trainPopulation(gpu(), models, seedData(), o);
     const b = await trainPopulation(await cpuP, models, seedData(), o);
-    expectClose(a.params, b.params, 'params');
-    expectClose(a.finalLoss, b.finalLoss, 'finalLoss');
-    expectClose(a.curves, b.curves, 'curves');
+    expectTrajectory(a.params, b.params, 'params');
+    expectTrajectory(a.finalLoss, b.finalLoss, 'finalLoss');
+    expectTrajectory(a.curves, b.curves, 'curves');
     expect(a.status).toEqual(b.status);
   });
 
@@ -539,7 +539,7 @@ await describeGpu("the issue's sizes on WebGPU", (gpu) => {
     const y = { param: 'w2', min: -3, max: 3, steps: 512 };
     const a = await lossLandscape(gpu(), statquest(), seedData(), x, y);
     const b = await lossLandscape(await cpuP, statquest(), seedData(), x, y);
-    expectClose(a.losses, b.losses, 'losses');
+    expectTrajectory(a.losses, b.losses, 'losses');
   });
 });
 

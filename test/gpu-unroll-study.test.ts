@@ -6,20 +6,20 @@ import { Engine } from '../src/engine.ts';
 import { unrollClosedForm, unrollStudy, unrollStudyCpu } from '../src/study/unroll.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { describeGpu } from './helpers/gpu.ts';
-import { engineDw1, expectClose, inputs, w2s } from './helpers/study.ts';
+import { engineDw1, expectStudyClose, inputs, w2s } from './helpers/study.ts';
 
 await describeGpu('unroll study on WebGPU', (gpu) => {
   it('equals the closed form for 70 w2 values (not a multiple of the workgroup size)', async () => {
     const many = Array.from({ length: 70 }, (_, j) => -1.6 + (3.2 * j) / 69);
     const g = await unrollStudy(gpu(), { inputs, w2: many });
     expect(g.method).toBe('webgpu');
-    expectClose(g, unrollClosedForm({ inputs, w2: many }));
+    expectStudyClose(g, unrollClosedForm({ inputs, w2: many }));
   });
 
   it('equals the CPU for ReLU and tanh, and its terms sum to the CPU engine dSSR/dw1', async () => {
     for (const activation of ['relu', 'tanh'] as const) {
       const g = await unrollStudy(gpu(), { inputs, w2: w2s, activation, target: 0.25 });
-      expectClose(g, unrollStudyCpu({ inputs, w2: w2s, activation, target: 0.25 }));
+      expectStudyClose(g, unrollStudyCpu({ inputs, w2: w2s, activation, target: 0.25 }));
       for (const row of g.rows.slice(0, 3)) {
         const expected = await engineDw1(activation, row.w2, inputs, 0.25);
         expect(Math.abs(row.dSSRdw1 - expected)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected)));

@@ -64,7 +64,7 @@ describe('seeded random models and batches', () => {
     const a = randomModel(shape, 'relu', 'all', 42, 0.25);
     expect(randomModel(shape, 'relu', 'all', 42, 0.25)).toEqual(a);
     expect(randomModel(shape, 'relu', 'all', 43, 0.25)).not.toEqual(a);
-    const values = [a.weights.Wx, a.weights.Wh, a.weights.bh, a.weights.Wy, a.weights.by].flat(2) as number[];
+    const values: number[] = [a.weights.Wx, a.weights.Wh, a.weights.bh, a.weights.Wy, a.weights.by].flat(2);
     expect(values.length).toBe(3 * 5 + 5 * 5 + 5 + 2 * 5 + 2);
     for (const v of values) {
       expect(Math.abs(v)).toBeLessThanOrEqual(0.25);
@@ -297,7 +297,7 @@ describe('data files', () => {
     expectSameBatch(readDataFile(bin, m), batch);
     const json = tmp('data.json');
     writeDataFile(json, batch);
-    expect(JSON.parse(readFileSync(json, 'utf8')).inputs.length).toBe(4);
+    expect((JSON.parse(readFileSync(json, 'utf8')) as { inputs: unknown[] }).inputs.length).toBe(4);
   });
 
   it('a .rnnb file that is not RNNB is rejected by its magic', () => {
@@ -311,7 +311,7 @@ describe('data files', () => {
   it('JSON data errors name field and index', () => {
     const m = model('last', 1, 1);
     const cases: [unknown, string][] = [
-      [{ inputs: [[[1], [1e999]]] }, 'inputs[0][1][0]'],
+      [{ inputs: [[[1], [Infinity]]] }, 'inputs[0][1][0]'],
       [{ inputs: [[[1]], [[1, 2]]] }, 'inputs[1][0]'],
       [{ inputs: [] }, 'inputs'],
       [{ inputs: [[[1]], []] }, 'inputs[1]'],

@@ -50,7 +50,7 @@ describe('planChunks', () => {
   });
 
   it('splits under the memory budget', () => {
-    const p = planChunks(base(Array(1000).fill(16), { budgetBytes: 20_000 }));
+    const p = planChunks(base(new Array<number>(1000).fill(16), { budgetBytes: 20_000 }));
     const perSeq = 16 * 4 /* xs */ + 4 /* lengths */ + 4 /* targets */ + 24 /* rows */ + 16 * 4; /* hs */
     // The weights and h0 (5 + 1 floats), 256 bytes of uniforms and read-backs, two rows of final sums, and the
     // partial sums: a column per reduction workgroup (one here) and per chunk.
@@ -65,7 +65,7 @@ describe('planChunks', () => {
     );
     expect(() => planChunks(base([1000], { budgetBytes: 1000 }))).toThrow(/more than the memory budget of 1000 bytes/);
     // The least the message names is enough: a plan under exactly that budget exists.
-    const lengths = Array(5000).fill(64);
+    const lengths = new Array<number>(5000).fill(64);
     let least = 0;
     try {
       planChunks(base(lengths, { budgetBytes: 1000 }));

@@ -28,7 +28,7 @@ function declarations(source: string): unknown {
 }
 
 const SHAPE = { inputSize: 2, hiddenSize: 3, outputSize: 2 };
-const spliced = (name: keyof typeof shaders & string): string => withCell(name, shaders[name] as string, elman);
+const spliced = (name: keyof typeof shaders): string => withCell(name, shaders[name] as string, elman);
 const SOURCES: [string, string][] = [
   ['rnn (specialized)', specializeShape(spliced('rnn'), SHAPE)],
   ['train (specialized)', specializeShape(spliced('train'), SHAPE)],
@@ -37,7 +37,7 @@ const SOURCES: [string, string][] = [
   ['optimizer', spliced('optimizer')],
   ['unroll_study', spliced('unroll_study')],
   ...(['reduce', 'model_sums', 'clip', 'copy', 'fma', 'gather', 'optimizer_wide'] as const).map(
-    (n): [string, string] => [n, shaders[n] as string],
+    (n): [string, string] => [n, shaders[n]],
   ),
 ];
 

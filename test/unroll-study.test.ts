@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, NonFiniteError } from '../src/errors.ts';
 import { unrollClosedForm, unrollStudyCpu } from '../src/study/unroll.ts';
-import { engineDw1, expectClose, inputs, w2s } from './helpers/study.ts';
+import { engineDw1, expectStudyClose, inputs, w2s } from './helpers/study.ts';
 
 describe('unroll study on the CPU', () => {
   it('equals the closed form w3·w2^k·x_(T−k)·2(predicted − target), term by term', () => {
     const cpu = unrollStudyCpu({ inputs, w2: w2s });
     const cf = unrollClosedForm({ inputs, w2: w2s });
-    expectClose(cpu, cf, { atol: 1e-12, rtol: 1e-11 });
+    expectStudyClose(cpu, cf, { atol: 1e-12, rtol: 1e-11 });
     // The documented form, computed here independently of the library.
     const row = cpu.rows[8];
     const x = cpu.inputs;

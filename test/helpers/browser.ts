@@ -1,6 +1,7 @@
 // Shared setup of the browser tests: Vite builds the page into a temporary folder, a static server serves it on
-// 127.0.0.1, and Debian's Chromium (playwright-core) opens it with WebGPU on SwiftShader. Pages record console
-// errors; helpers wait for a panel's published results (document.body.dataset.<panel>Runs).
+// 127.0.0.1, and Debian's Chromium (playwright-core) opens it with WebGPU on SwiftShader; describeBrowser and
+// useBrowserPage give a test file that setup once (with a CPU engine for the numbers computed in Node). Pages record
+// console errors; helpers wait for a panel's published results (document.body.dataset.<panel>Runs).
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -8,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { Engine } from '../../src/engine.ts';
 import { gpuRequired } from './gpu.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,6 +38,8 @@ if (!chromiumAvailable && !gpuRequired)
   console.warn(`\n[webgpu-rnn] browser tests skipped: no Chromium at ${CHROMIUM}\n`);
 /** Run the browser suites here: Chromium exists, or CI requires them (and they fail without it). */
 export const runBrowserTests = chromiumAvailable || gpuRequired;
+/** `describe` for a browser suite: skipped without Chromium unless CI requires it. */
+export const describeBrowser = runBrowserTests ? describe : describe.skip;
 
 export interface PageServer {
   url: string;
@@ -90,6 +95,51 @@ export async function startPageServer(): Promise<PageServer> {
       await browser.close();
       await new Promise((r) => server.close(r));
       rmSync(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The page of a test file (useBrowserPage): its server and Chromium, and a CPU engine for reference numbers. */
+export interface BrowserPage {
+  /** The page's address (…/index.html is served at /). */
+  readonly url: string;
+  readonly browser: Browser;
+  /** Opens the page in a new tab (optionally without navigator.gpu) once its seed panel has run. */
+  open: PageServer['open'];
+  /** A CPU engine (float64) for computing the expected numbers in Node. */
+  readonly cpu: Engine;
+}
+
+/**
+ * Registers the file's beforeAll (build and serve the page, launch Chromium, create a CPU engine) and afterAll
+ * (close them), to be called inside describeBrowser; the returned handle is usable in the tests.
+ */
+export function useBrowserPage(): BrowserPage {
+  let server: PageServer | undefined;
+  let cpu: Engine | undefined;
+  beforeAll(async () => {
+    server = await startPageServer();
+    cpu = await Engine.create({ backend: 'cpu' });
+  });
+  afterAll(async () => {
+    cpu?.dispose();
+    await server?.close();
+  });
+  const started = (): PageServer => {
+    if (!server) throw new Error('the page server is not started (useBrowserPage outside a running suite)');
+    return server;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get browser() {
+      return started().browser;
+    },
+    open: (opts) => started().open(opts),
+    get cpu() {
+      if (!cpu) throw new Error('the CPU engine is not created (useBrowserPage outside a running suite)');
+      return cpu;
     },
   };
 }

@@ -1,9 +1,15 @@
-// Seeded random models and data for the CPU-reference tests, on src/random.ts's mulberry32 generator, so the
-// same cases come up on every run.
+// Seeded random models and data for the tests, on src/random.ts's mulberry32 generator, so the same cases come up
+// on every run: randomModelJSON and randomData draw from one stream, and makeCase builds a whole test case (model
+// JSON, Model, Batch and the nested data) either from that stream or from src/random.ts's randomModel and
+// randomBatch. Also central finite differences of the float64 loss.
 
+import { batchFromArrays, type Batch } from '../../src/batch.ts';
 import type { CellName } from '../../src/cells/index.ts';
-import type { Activation, ModelJSON, OutputMode } from '../../src/model.ts';
-import { Rng as BaseRng } from '../../src/random.ts';
+import { cpuRun } from '../../src/cpu/reference.ts';
+import { nestRows } from '../../src/io/nested.ts';
+import { modelFromJSON, type Activation, type Model, type ModelJSON, type OutputMode } from '../../src/model.ts';
+import { Rng as BaseRng, randomBatch, randomModel } from '../../src/random.ts';
+import { independentLossAndGrads } from './independent-rnn.ts';
 
 /** src/random.ts's generator, plus `pick` for choosing among options. */
 export class Rng extends BaseRng {
@@ -92,4 +98,135 @@ export function randomData(
       ? lengths.map(() => vec(rng, m.outputSize, -1, 1))
       : lengths.map((T) => mat(rng, T, m.outputSize, -1, 1));
   return { inputs, targets };
+}
+
+/** What makeCase draws: the model's cell and sizes, the sequences, the initial state and how the values are drawn. */
+export interface CaseSpec {
+  /** Default elman. */
+  cell?: CellName;
+  I: number;
+  H: number;
+  O: number;
+  /** LSTM and GRU take tanh. */
+  act: Activation;
+  out: OutputMode;
+  /** N sequences with lengths drawn uniformly from minT (default 1) to maxT … */
+  N?: number;
+  minT?: number;
+  maxT?: number;
+  /** … or these lengths (stream cases only). */
+  lengths?: readonly number[];
+  /**
+   * The initial state. `true` (stream cases): h0, and an LSTM's c0, drawn from the stream; a function (cases with
+   * `scale`): h0[j] = h0(j). Absent or false: zero.
+   */
+  h0?: boolean | ((j: number) => number);
+  /** An LSTM's c0[j] = c0(j) (cases with `scale`). */
+  c0?: (j: number) => number;
+  /**
+   * Absent: a stream case, one Rng(seed) drawing the model (randomModelJSON's moderate weights), then the lengths
+   * (unless given), then the inputs and targets (randomData). Given: src/random.ts's randomModel draws every weight
+   * uniformly from [−scale, scale] with `seed`, and randomBatch draws the batch with seed + 1 (float32 values).
+   */
+  scale?: number;
+  /** ReLU stream cases: redraw with seed + 1, seed + 2, … until no pre-activation is within 1e-4 of the kink at 0. */
+  kinkFree?: boolean;
+}
+
+/** A CaseSpec with N sequences of lengths drawn from minT (default 1) to maxT. */
+export interface DrawnCaseSpec extends CaseSpec {
+  N: number;
+  maxT: number;
+}
+
+/** A test case: the model as JSON and as a Model, the batch, and its inputs and targets nested as in data JSON. */
+export interface TestCase {
+  json: ModelJSON;
+  model: Model;
+  batch: Batch;
+  data: CaseData;
+}
+
+/** The batch's inputs and targets as nested arrays (N×T_n×I, and N×O or N×T_n×O). */
+export function nestedData(b: Batch): CaseData {
+  return {
+    inputs: nestRows(b.inputs, b, b.inputSize, 'all') as number[][][],
+    targets: nestRows(b.targets!, b, b.outputSize, b.output),
+  };
+}
+
+/** A seeded test case (see CaseSpec): the same spec and seed give the same model and batch on every run. */
+export function makeCase(spec: CaseSpec, seed: number): TestCase {
+  const { I, H, O, act, out } = spec;
+  const count = (): number => {
+    if (spec.N === undefined || spec.maxT === undefined) throw new Error('makeCase: give lengths, or N and maxT');
+    return spec.N;
+  };
+  if (spec.scale !== undefined) {
+    if (spec.lengths || spec.kinkFree || spec.h0 === true)
+      throw new Error('makeCase: lengths, kinkFree and h0: true are for stream cases (no scale)');
+    const json = randomModel({ inputSize: I, hiddenSize: H, outputSize: O }, act, out, seed, spec.scale, spec.cell);
+    const { h0, c0 } = spec;
+    if (typeof h0 === 'function') json.h0 = Array.from({ length: H }, (_, j) => h0(j));
+    if (c0) json.c0 = Array.from({ length: H }, (_, j) => c0(j));
+    const batch = randomBatch({
+      count: count(),
+      inputSize: I,
+      outputSize: O,
+      output: out,
+      minLength: spec.minT ?? 1,
+      maxLength: spec.maxT,
+      seed: seed + 1,
+    });
+    let data: CaseData | undefined;
+    return {
+      json,
+      model: modelFromJSON(json),
+      batch,
+      get data() {
+        return (data ??= nestedData(batch));
+      },
+    };
+  }
+  if (typeof spec.h0 === 'function' || spec.c0) throw new Error('makeCase: h0 and c0 functions need a scale');
+  const shape: CaseShape = {
+    inputSize: I,
+    hiddenSize: H,
+    outputSize: O,
+    activation: act,
+    output: out,
+    h0: spec.h0,
+    cell: spec.cell,
+  };
+  for (let attempt = 0; attempt < (spec.kinkFree ? 200 : 1); attempt++) {
+    const rng = new Rng(seed + attempt);
+    const json = randomModelJSON(rng, shape);
+    const lengths = spec.lengths ?? Array.from({ length: count() }, () => rng.int(spec.minT ?? 1, spec.maxT!));
+    const data = randomData(rng, json, [...lengths]);
+    if (
+      spec.kinkFree &&
+      act === 'relu' &&
+      independentLossAndGrads(json, data.inputs, data.targets).minAbsPreactivation < 1e-4
+    )
+      continue;
+    return { json, model: modelFromJSON(json), batch: batchFromArrays(data.inputs, data.targets, out, O), data };
+  }
+  throw new Error('makeCase: could not draw a kink-free case');
+}
+
+/** Central finite differences of the float64 loss (cpuRun) with respect to every parameter, step h. */
+export function finiteDifferences(model: Model, batch: Batch, h = 1e-6): Float64Array {
+  const params = Float64Array.from(model.params);
+  const m = { ...model, params };
+  const out = new Float64Array(params.length);
+  for (let p = 0; p < params.length; p++) {
+    const saved = params[p];
+    params[p] = saved + h;
+    const up = cpuRun(m, batch).loss!;
+    params[p] = saved - h;
+    const down = cpuRun(m, batch).loss!;
+    params[p] = saved;
+    out[p] = (up - down) / (2 * h);
+  }
+  return out;
 }

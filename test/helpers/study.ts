@@ -6,31 +6,31 @@
 
 import { expect } from 'vitest';
 import { batchFromArrays } from '../../src/batch.ts';
-import { compareArrays, gpuTolerance } from '../../src/compare.ts';
+import { gpuTolerance, type Tolerance } from '../../src/compare.ts';
 import { Engine } from '../../src/engine.ts';
 import type { Activation } from '../../src/model.ts';
 import { Rng } from '../../src/random.ts';
 import { scalarModel } from '../../src/statquest.ts';
 import type { UnrollStudy } from '../../src/study/unroll.ts';
+import { expectClose } from './compare.ts';
 
 const rng = new Rng(42);
 export const inputs = Array.from({ length: 23 }, () => rng.uniform(-1, 1));
 export const w2s = [-1.5, -1, -0.5, -0.1, 0, 0.3, 0.9, 1, 1.2, 1.5];
 
-export function expectClose(actual: UnrollStudy, expected: UnrollStudy, tol?: { atol: number; rtol: number }): void {
+/** Every row's dPredicted, contributions and prediction within `tol` (default: gpuTolerance per row, as above). */
+export function expectStudyClose(actual: UnrollStudy, expected: UnrollStudy, tol?: Tolerance): void {
   expect(actual.rows.length).toBe(expected.rows.length);
   actual.rows.forEach((row, j) => {
     const exp = expected.rows[j];
-    for (const key of ['dPredicted', 'contributions'] as const) {
-      const t = tol ?? gpuTolerance(actual.length, exp[key]);
-      const c = compareArrays(row[key], exp[key], t);
-      if (!c.ok)
-        throw new Error(
-          `w2 = ${row.w2} ${key}: max rel ${c.maxRel}, first bad k = ${c.failures[0]}: ${row[key][c.failures[0]]} vs ${exp[key][c.failures[0]]}`,
-        );
-    }
-    const t = tol ?? gpuTolerance(actual.length, [exp.predicted]);
-    expect(compareArrays([row.predicted], [exp.predicted], t).ok).toBe(true);
+    for (const key of ['dPredicted', 'contributions'] as const)
+      expectClose(`w2 = ${row.w2} ${key}`, row[key], exp[key], tol ?? gpuTolerance(actual.length, exp[key]));
+    expectClose(
+      `w2 = ${row.w2} predicted`,
+      [row.predicted],
+      [exp.predicted],
+      tol ?? gpuTolerance(actual.length, [exp.predicted]),
+    );
   });
 }
 

@@ -2,12 +2,11 @@
 // (float64) trajectories, every value within 1e-4·max(1, |cpu value|); measured differences are about 1e-6.
 
 import { expect } from 'vitest';
+import { expectClose } from './compare.ts';
 
-export function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what: string): void {
-  expect(gpu.length).toBe(cpu.length);
-  for (let k = 0; k < cpu.length; k++) {
-    const tol = 1e-4 * Math.max(1, Math.abs(cpu[k]));
-    if (!(Math.abs(gpu[k] - cpu[k]) <= tol))
-      expect.fail(`${what}[${k}]: gpu ${gpu[k]} vs cpu ${cpu[k]} (tolerance ${tol})`);
-  }
+/** Every value of the GPU trajectory within 1e-4·max(1, |cpu value|) of the CPU's: expectClose value by value. */
+export function expectTrajectory(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what: string): void {
+  expect(gpu.length, `${what}: length`).toBe(cpu.length);
+  for (let k = 0; k < cpu.length; k++)
+    expectClose(`${what}[${k}]`, [gpu[k]], [cpu[k]], { atol: 1e-4 * Math.max(1, Math.abs(cpu[k])), rtol: 0 });
 }

@@ -1,36 +1,22 @@
-// The experiments page's usability fixes in Chromium (test/helpers/browser.ts; WebGPU on SwiftShader, and the CPU
-// fallback): fields that do not apply stay hidden, unreadable numbers are errors naming the field and quoting the
-// text, red marks clear on edit, zero losses stay on the log chart, a diverging run is reported at the same step
-// on both backends, queued runs say what they wait for, stale results are dimmed, a start point outside the
-// landscape is a warning, one overflowing w2 does not sink the unroll study, long panels stop, and at 390 px the
-// page does not scroll sideways. (The page timer during runs is test/browser-page-timer.test.ts.) Screenshots of
-// every panel at 1440 and 390 px go to test-artifacts/.
+// What the experiments page's panels say in each state, in Chromium (test/helpers/browser.ts; WebGPU on
+// SwiftShader, and the CPU fallback): fields that do not apply stay hidden, unreadable numbers are errors naming the
+// field and quoting the text, red marks clear on edit, zero losses stay on the log chart, a diverging run is
+// reported at the same step on both backends (on the CPU in the page's worker), queued runs say what they wait for,
+// stale results are dimmed, a start point outside the landscape is a warning, one overflowing w2 does not sink the
+// unroll study, and long runs stop. (The layout at 390 px is test/browser-page-layout.test.ts; the page timer during
+// runs, test/browser-page-timer.test.ts.)
 
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { seedData } from '../src/data/index.ts';
-import { Engine } from '../src/engine.ts';
 import type { LandscapeView } from '../src/page/panels/landscape.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';
 import type { UnrollView } from '../src/page/panels/unroll.ts';
-import type { VerifyReport } from '../src/verify.ts';
 import { randomModel } from '../src/random.ts';
 import { train } from '../src/train/index.ts';
 import { unrollStudyCpu } from '../src/study/unroll.ts';
-import {
-  ARTIFACTS,
-  result,
-  runBrowserTests,
-  runs,
-  sideways,
-  startPageServer,
-  waitRuns,
-  workerJobs,
-  type PageServer,
-} from './helpers/browser.ts';
-
-const PANELS = ['seed', 'train', 'population', 'landscape', 'unroll', 'throughput', 'verify'];
+import { ARTIFACTS, describeBrowser, result, runs, useBrowserPage, waitRuns, workerJobs } from './helpers/browser.ts';
 
 const status = (page: Page, id: string): Promise<string> =>
   page
@@ -49,21 +35,11 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
   }
 }
 
-(runBrowserTests ? describe : describe.skip)('the experiments page: fixes for fields, charts, runs and phones', () => {
-  let server: PageServer;
-  let cpu: Engine;
-
-  beforeAll(async () => {
-    server = await startPageServer();
-    cpu = await Engine.create({ backend: 'cpu' });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+describeBrowser('the experiments page: fields, errors, charts and the state of runs', () => {
+  const app = useBrowserPage();
 
   it('shows only the fields that apply, refuses unreadable numbers by name, clears red marks on edit, marks the CSV text', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     // The notes' data: no sequence count or window; CSV: a window, no count; sine: both.
     expect(await page.locator('#tr-count').isVisible()).toBe(false);
     expect(await page.locator('#tr-len').isVisible()).toBe(false);
@@ -117,7 +93,7 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
   });
 
   it('draws zero losses on the log chart, and reports a diverging run at the same step as the CPU run in Node', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     // The page builds its training kernels once after loading (that holds the main thread on a software adapter).
     await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 60_000 });
     await page.locator('#tr-run').click(); // the defaults: the notes' data, Adam, 1000 steps
@@ -125,7 +101,7 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     const r = await result<TrainResult>(page, 'train');
     // The same run in Node on the CPU reference reaches an SSR that float32 records as 0.
     const ref = await train(
-      cpu,
+      app.cpu,
       randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1),
       seedData(2).batch,
       {
@@ -152,7 +128,7 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     await waitRuns(page, 'train', 2);
     const d = await result<TrainResult>(page, 'train');
     const refD = await train(
-      cpu,
+      app.cpu,
       randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 1, 1),
       seedData(2).batch,
       {
@@ -173,13 +149,13 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     const ticks = (await page.evaluate(() => window.webgpuRnn!.chartTicks('tr-chart')))!;
     expect(ticks.y.filter((t) => t !== '').length).toBeGreaterThanOrEqual(3);
     expect(new Set(ticks.y).size).toBe(ticks.y.length);
-    await page.locator('#train').screenshot({ path: join(ARTIFACTS, 'fix-train-diverged.png') });
+    await page.locator('#train').screenshot({ path: join(ARTIFACTS, 'panel-train-diverged.png') });
     expect(errors).toEqual([]);
     await page.close();
   });
 
   it('reports a diverging run at the same step on the CPU fallback, in the CPU worker', async () => {
-    const { page, errors } = await server.open({ withoutWebGpu: true });
+    const { page, errors } = await app.open({ withoutWebGpu: true });
     expect(await status(page, 'backend-line')).toBe('Backend: CPU reference (float64 JavaScript)');
     const notice = await status(page, 'fallback');
     expect(notice).toMatch(/^WebGPU is not available here, so every panel runs on the CPU reference\./);
@@ -207,7 +183,7 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
   });
 
   it('says when a run waits for another, dims stale results, warns about a start point off the grid, and stops', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 60_000 });
     // A long population run holds the engine; the landscape queued behind it says what it waits for.
     await page.locator('#pop-steps').fill('100000');
@@ -271,7 +247,7 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
   });
 
   it('returns the unroll rows that did not overflow and names the one that did', async () => {
-    const { page, errors } = await server.open();
+    const { page, errors } = await app.open();
     await page.locator('#ur-t').fill('200');
     await page.locator('#ur-w2').fill('10, 0.5');
     await page.locator('#ur-run').click();
@@ -291,99 +267,4 @@ async function clickIfEnabled(button: ReturnType<Page['locator']>): Promise<bool
     expect(errors).toEqual([]);
     await page.close();
   });
-
-  for (const withoutWebGpu of [false, true]) {
-    it(`fits a 390 px phone without sideways scroll, draws every panel, and saves screenshots at both sizes (${withoutWebGpu ? 'CPU fallback' : 'WebGPU'})`, async () => {
-      const { page, errors } = await server.open({ withoutWebGpu });
-      const tag = withoutWebGpu ? '-cpu' : '';
-      // Fill every panel with a short run.
-      await page.locator('#tr-steps').fill('200');
-      await page.locator('#tr-run').click();
-      await waitRuns(page, 'train', 1);
-      await page.locator('#pop-count').fill('200');
-      await page.locator('#pop-steps').fill('200');
-      await page.locator('#pop-run').click();
-      await waitRuns(page, 'population', 1);
-      await page.locator('#ls-grid').fill('64');
-      await page.locator('#ls-run').click();
-      await waitRuns(page, 'landscape', 1);
-      await page.locator('#ur-run').click();
-      await waitRuns(page, 'unroll', 1);
-      await page.locator('#tp-sizes').fill('64, 256, 1024');
-      await page.locator('#tp-t').fill('8');
-      await page.locator('#tp-reps').fill('1');
-      await page.locator('#tp-run').click();
-      await waitRuns(page, 'throughput', 1);
-      await page.locator('#vf-n').fill('100');
-      const runsBefore = (await workerJobs(page)).run ?? 0;
-      await page.locator('#vf-run').click();
-      await waitRuns(page, 'verify', 1);
-      expect(await status(page, 'vf-status')).toMatch(
-        withoutWebGpu
-          ? /\(float32 CPU \d+ ms, float64 CPU reference \d+ ms\)/
-          : /\(WebGPU \d+ ms, float64 CPU reference \d+ ms\)/,
-      );
-      // The reference ran off the main thread (and, without WebGPU, the float32 mode too).
-      expect((await workerJobs(page)).run).toBe(runsBefore + (withoutWebGpu ? 2 : 1));
-      // A row that passes with a relative difference above rtol says that the atol term allowed it.
-      const v = await result<VerifyReport>(page, 'verify');
-      const cells = await page.locator('#vf-table tbody tr td:last-child').allTextContents();
-      v.checks.forEach((c, k) => {
-        if (c.comparison.ok && c.comparison.maxRel > c.tolerance.rtol)
-          expect(cells[k]).toMatch(/^pass \(the atol term allowed/);
-        else if (c.comparison.ok) expect(cells[k]).toBe('pass');
-      });
-
-      // The two population charts have the same height; the histogram's first and last bars are whole.
-      const heights = await page.evaluate(() =>
-        ['pop-hist', 'pop-curves'].map((id) => document.querySelector(`#${id} canvas`)!.getBoundingClientRect().height),
-      );
-      expect(heights[0]).toBe(heights[1]);
-      const centres = (await page.evaluate(() => window.webgpuRnn!.chartData('pop-hist')))![0] as number[];
-      const xs = (await page.evaluate(() => window.webgpuRnn!.chartScales('pop-hist')))!.x;
-      const half = (centres[1] - centres[0]) / 2;
-      expect(centres.length).toBe(30);
-      expect(xs[0]).toBeLessThanOrEqual(centres[0] - half * 0.99);
-      expect(xs[1]).toBeGreaterThanOrEqual(centres.at(-1)! + half * 0.99);
-      // The throughput axes end near the data (not whole decades beyond it).
-      const tp = (await page.evaluate(() => window.webgpuRnn!.chartScales('tp-chart')))!;
-      expect(tp.x[0]).toBeGreaterThan(64 / 1.5);
-      expect(tp.x[1]).toBeLessThan(1024 * 1.5);
-
-      for (const [w, h] of [
-        [1440, 900],
-        [390, 844],
-      ]) {
-        await page.setViewportSize({ width: w, height: h });
-        await page.waitForTimeout(300); // ResizeObserver → charts resize
-        expect(await sideways(page), `sideways scroll at ${w} px`).toBeLessThanOrEqual(0);
-        for (const id of PANELS)
-          await page.locator(`#${id}`).screenshot({ path: join(ARTIFACTS, `page-${id}-${w}${tag}.png`) });
-        // Every chart fits its panel.
-        const over = await page.evaluate(() =>
-          Array.from(document.querySelectorAll('.chart, .heat')).map((c) => {
-            const section = c.closest('section')!.getBoundingClientRect();
-            const inner = (c.querySelector('.uplot, .heat > div') ?? c).getBoundingClientRect();
-            return { id: c.id, overflow: inner.right - section.right };
-          }),
-        );
-        for (const o of over) expect(o.overflow, `${o.id} at ${w} px`).toBeLessThanOrEqual(0);
-      }
-      // The seed panel's weight boxes are on screen at 390 px.
-      const box = await page.locator('#seed-w3').boundingBox();
-      expect(box!.x + box!.width).toBeLessThanOrEqual(390);
-      // The measure sees a panel's child that is too wide (the panels' paint containment does not hide it).
-      await page.evaluate(() => {
-        const wide = document.createElement('div');
-        wide.id = 'too-wide';
-        wide.style.width = '600px';
-        wide.style.height = '1px';
-        document.getElementById('verify')!.appendChild(wide);
-      });
-      expect(await sideways(page)).toBeGreaterThan(100);
-      await page.evaluate(() => document.getElementById('too-wide')!.remove());
-      expect(errors).toEqual([]);
-      await page.close();
-    });
-  }
 });
