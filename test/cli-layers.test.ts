@@ -11,6 +11,7 @@ import { nestStates } from '../src/batch.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { layerCount, unflattenParams } from '../src/model.ts';
 import { cli, expectInputError, json } from './helpers/cli.ts';
+import type { ForwardReport, GradReport } from './helpers/reports.ts';
 import { layeredCase, type LayeredShape } from './helpers/layered-cases.ts';
 import { Rng } from './helpers/random-cases.ts';
 
@@ -41,7 +42,7 @@ describe('grad and forward on a stacked bidirectional model', () => {
   const data = write('data.json', c.data);
 
   it('grad --json: grads.layers[k] and Wy, by equal to the library', async () => {
-    const out = await json('grad', '--model', model, '--data', data, '--backend', 'cpu', '--outputs');
+    const out = await json<GradReport>('grad', '--model', model, '--data', data, '--backend', 'cpu', '--outputs');
     const ref = cpuRun(c.model, c.batch, { gradients: true, outputs: true });
     expect(out.backend).toBe('cpu');
     expect(out.loss).toBe(ref.loss);
@@ -81,9 +82,17 @@ describe('forward --states-in / --states-out', () => {
             inputs: c.data.inputs.map((s, n) => s.slice(from(n), to(n))),
             targets: (c.data.targets as number[][][]).map((s, n) => s.slice(from(n), to(n))),
           });
-        const whole = await json('forward', '--model', model, '--data', write('d.json', c.data), '--backend', 'cpu');
+        const whole = await json<ForwardReport>(
+          'forward',
+          '--model',
+          model,
+          '--data',
+          write('d.json', c.data),
+          '--backend',
+          'cpu',
+        );
         const s1 = tmp('s1.json');
-        const a = await json(
+        const a = await json<ForwardReport>(
           'forward',
           '--model',
           model,
@@ -98,7 +107,7 @@ describe('forward --states-in / --states-out', () => {
           s1,
         );
         const s2 = tmp('s2.json');
-        const b = await json(
+        const b = await json<ForwardReport>(
           'forward',
           '--model',
           model,
