@@ -27,7 +27,7 @@ import {
 import { randomPopulation, train } from '../src/training.ts';
 import { checkInitialStates, parseModel, parseStates } from '../src/validate.ts';
 import { layeredCase, randomLayeredModelJSON, type LayeredShape } from './helpers/layered-cases.ts';
-import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
+import { Rng, finiteDifferences, randomData, randomModelJSON } from './helpers/random-cases.ts';
 
 const CELLS: CellName[] = ['elman', 'lstm', 'gru'];
 const OUTPUTS: OutputMode[] = ['last', 'all'];
@@ -60,23 +60,6 @@ function message(f: () => unknown): string {
     return text;
   }
   throw new Error('expected an InputError');
-}
-
-/** Central finite differences of the float64 loss with respect to every parameter. */
-function finiteDifferences(model: Model, batch: Batch, h = 1e-6): Float64Array {
-  const params = Float64Array.from(model.params);
-  const m = { ...model, params };
-  const out = new Float64Array(params.length);
-  for (let p = 0; p < params.length; p++) {
-    const saved = params[p];
-    params[p] = saved + h;
-    const up = cpuRun(m, batch).loss!;
-    params[p] = saved - h;
-    const down = cpuRun(m, batch).loss!;
-    params[p] = saved;
-    out[p] = (up - down) / (2 * h);
-  }
-  return out;
 }
 
 const shape = (cell: CellName, numLayers: number, bidirectional: boolean, output: OutputMode): LayeredShape => ({
