@@ -1,7 +1,8 @@
 // Output files against input files and results against overflow: a command whose output is one of its inputs
 // (the same file by device and inode: the same name, `./name`, a symlink or a hard link) refuses before any work
 // with exit 2 and leaves the input's bytes as they were; forecast and predict whose results overflow when mapped
-// back to the series' units (or in the MAE and RMSE) exit 3 naming what overflowed, with no file written.
+// back to the series' units (or in the MAE and RMSE) exit 3 naming what overflowed, with no file written; a naive
+// forecast exact on the test part is reported as such, not as an infinite change.
 
 import { copyFileSync, existsSync, linkSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -221,5 +222,20 @@ describe('forecast and predict: results that overflow exit 3, with nothing writt
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("cpu: the model's test RMSE (in the series' units) is Infinity");
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('forecast: a naive forecast that is exact on the test part (RMSE 0) is said so, not an infinite % change', async () => {
+    // 40 rows of 0..8 repeating, then 20 rows of 5: every test window's last value is its target.
+    const s = tmp('flat.csv');
+    const rows = Array.from({ length: 60 }, (_, k) => `${2000 + k},${k < 40 ? k % 9 : 5}`);
+    writeFileSync(s, ['year,v', ...rows].join('\n') + '\n');
+    const m = tmp('flat.json');
+    let r = await run(`train --backend cpu --data ${s} --steps 5 --test 0.25 --window 3 --out ${m}`);
+    expect(r.code).toBe(0);
+    r = await run(`forecast --backend cpu --model ${m} --data ${s} --steps 1`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('          naive (last)  MAE 0   RMSE 0\n');
+    expect(r.stdout).toContain('\n          the naive last-value forecast is exact on the test part (RMSE 0)\n');
+    expect(r.stdout).not.toContain('Infinity');
   });
 });
