@@ -155,3 +155,35 @@ export function writeOutputs(files: { path: string; text: string }[]): void {
   const enc = new TextEncoder();
   for (const f of files) writing(f.path, () => writeFileAtomic(f.path, (write) => write(enc.encode(f.text))));
 }
+
+/** The device and inode of an existing file, links followed; null when there is none (not yet written, a preset name). */
+function fileIdentity(path: string): string | null {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/** An option and its path (undefined: the option was not given). */
+export type PathOption = readonly [option: string, path: string | undefined];
+
+/**
+ * Refuses, before any work, an output file that is one of the command's input files, compared by file identity
+ * (device and inode, links followed: a symlink, a hard link or `./f` for `f` is the same file), since writing it
+ * would destroy the input. An output that does not exist yet has nothing to destroy.
+ */
+export function checkOutputsAreNotInputs(outputs: readonly PathOption[], inputs: readonly PathOption[]): void {
+  for (const [outOption, outPath] of outputs) {
+    const id = outPath === undefined ? null : fileIdentity(outPath);
+    if (id === null) continue;
+    for (const [inOption, inPath] of inputs) {
+      if (inPath !== undefined && fileIdentity(inPath) === id)
+        throw new InputError(
+          outOption,
+          `"${outPath}" is the same file as ${inOption} "${inPath}"; writing it would destroy the input`,
+        );
+    }
+  }
+}

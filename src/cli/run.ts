@@ -10,7 +10,7 @@ import { readDataFile, readJsonFile, readModelFile } from '../io/files.ts';
 import { modelFromJSON, type Model } from '../model.ts';
 import { checkFloat32Range, parseStates } from '../validate.ts';
 import { jsonText, resultJson, resultText, statesText } from './format.ts';
-import { outputKind, printable, writeOutputs, type CliIO } from './io.ts';
+import { checkOutputsAreNotInputs, outputKind, printable, writeOutputs, type CliIO } from './io.ts';
 import type { KernelCliOptions } from './options.ts';
 import { startProgress } from './progress.ts';
 import { adapterGpuOptions, runStatsJson, runStatsText } from './run-options.ts';
@@ -101,6 +101,14 @@ export async function runModel(kind: 'grad' | 'forward', o: RunCommandOptions, i
   if (withGrads && !batch.targets)
     throw new InputError('targets', 'grad needs targets: the data file has none', o.data);
   if (o.statesOut !== undefined) outputKind(o.statesOut, '--states-out', ['json']);
+  checkOutputsAreNotInputs(
+    [['--states-out', o.statesOut]],
+    [
+      ['--model', o.model],
+      ['--data', o.data],
+      ['--states-in', o.statesIn],
+    ],
+  );
   if (o.statesIn !== undefined)
     batch.initialStates = parseStates(readJsonFile(o.statesIn), model, batch.count, o.statesIn);
   const text = await withEngine(

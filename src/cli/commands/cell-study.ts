@@ -26,7 +26,7 @@ import {
 } from '../../study/cells.ts';
 import { linePlotSvg } from '../../svg/index.ts';
 import { jsonText, num } from '../format.ts';
-import { MismatchError, printable, type CliIO } from '../io.ts';
+import { checkOutputsAreNotInputs, MismatchError, printable, type CliIO } from '../io.ts';
 import { withEngine } from '../run.ts';
 import { outputKind, writeOutputs } from './experiment-options.ts';
 
@@ -248,6 +248,13 @@ export async function runCellStudy(o: CellStudyCliOptions, cmd: Command, io: Cli
   const activation: Activation = given('activation') ? o.activation : 'tanh';
   const outKind = outputKind(o.out, '--out', ['csv', 'json'] as const);
   outputKind(o.svg, '--svg', ['svg'] as const);
+  checkOutputsAreNotInputs(
+    [
+      ['--out', o.out],
+      ['--svg', o.svg],
+    ],
+    (o.model ?? '').split(',').map((f) => ['--model', f.trim()] as const),
+  );
   const { entries, how } = studyModels({ ...o, activation });
   // --inputs: one value for every step and input, or T·I values (all models must then have the same I).
   let inputs: number[] | undefined;

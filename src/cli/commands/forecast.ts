@@ -17,13 +17,13 @@ import {
   type SeriesInfo,
 } from '../../data/series.ts';
 import type { Engine } from '../../engine.ts';
-import { InputError } from '../../errors.ts';
+import { InputError, NonFiniteError } from '../../errors.ts';
 import { readDataFile, readModelFile, readTextFile } from '../../io/files.ts';
 import { modelFromJSON, type Model } from '../../model.ts';
 import { linePlotSvg } from '../../svg/index.ts';
 import { checkFloat32Range } from '../../validate.ts';
 import { jsonText, num } from '../format.ts';
-import { outputKind, printable, writeOutputs, type CliIO } from '../io.ts';
+import { checkOutputsAreNotInputs, outputKind, printable, writeOutputs, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
 
@@ -52,6 +52,15 @@ function readModelSeries(path: string, m: Model & { series: SeriesInfo }, timeCo
   const tc = timeColumn ?? m.series.timeColumn ?? 'none';
   const ref = /^column (\d+)$/.exec(tc);
   return parseCsv(readTextFile(path, 'CSV', ''), { columns, timeColumn: ref ? Number(ref[1]) : tc, source: path });
+}
+
+/**
+ * Refuses a non-finite result before anything is written or printed (exit 3): `values[k]` is named by `name(k)`.
+ * Mapping back to the series' units, or squaring errors for the RMSE, can overflow where the run itself did not.
+ */
+function checkFinite(backend: string, values: ArrayLike<number>, name: (k: number) => string): void {
+  for (let k = 0; k < values.length; k++)
+    if (!Number.isFinite(values[k])) throw new NonFiniteError(backend, name(k), values[k]);
 }
 
 /** Model outputs (normalised units) for a batch. */
@@ -178,6 +187,16 @@ export function registerForecast(program: Command, io: CliIO): void {
     .action(async (o: ForecastOptions) => {
       const outKind = outputKind(o.out, '--out', ['csv', 'json'] as const);
       outputKind(o.svg, '--svg', ['svg'] as const);
+      checkOutputsAreNotInputs(
+        [
+          ['--out', o.out],
+          ['--svg', o.svg],
+        ],
+        [
+          ['--model', o.model],
+          ['--data', o.data],
+        ],
+      );
       if (extname(o.data).toLowerCase() !== '.csv')
         throw new InputError('--data', `expected a .csv file, got "${o.data}"`);
       const m = seriesModel(o.model);
@@ -240,6 +259,30 @@ export function registerForecast(program: Command, io: CliIO): void {
         return { backend: engine.backend, adapter: engine.adapter, test, values };
       });
       const labels = futureLabels(series.times, o.steps);
+      if (result.test) {
+        const t = result.test;
+        const errors = [t.model.mae, t.model.rmse, t.naive.mae, t.naive.rmse];
+        const what = [
+          "the model's test MAE",
+          "the model's test RMSE",
+          "the naive forecast's test MAE",
+          "the naive forecast's test RMSE",
+        ];
+        checkFinite(result.backend, errors, (k) => `${what[k]} (in the series' units)`);
+        if (t.naive.rmse > 0)
+          checkFinite(
+            result.backend,
+            [(1 - t.model.rmse / t.naive.rmse) * 100],
+            () => 'the RMSE change against the naive forecast (%)',
+          );
+      }
+      result.values.forEach((v, c) =>
+        checkFinite(
+          result.backend,
+          v,
+          (k) => `the forecast of ${info.columns[c]} at ${labels[k]} (in the series' units)`,
+        ),
+      );
       const rows = labels.map((t, k) => [t, ...result.values.map((v) => v[k])] as [string, ...number[]]);
       const timeName = series.timeColumn ?? 'step';
       const files: { path: string; text: string }[] = [];
@@ -293,7 +336,9 @@ export function registerForecast(program: Command, io: CliIO): void {
         L.push(`          model         MAE ${num(t.model.mae)}   RMSE ${num(t.model.rmse)}`);
         L.push(`          naive (last)  MAE ${num(t.naive.mae)}   RMSE ${num(t.naive.rmse)}`);
         L.push(
-          `          the model ${t.model.rmse < t.naive.rmse ? 'beats' : 'does not beat'} the naive last-value forecast (RMSE ${((1 - t.model.rmse / t.naive.rmse) * 100).toFixed(1)} % lower)`,
+          t.naive.rmse > 0
+            ? `          the model ${t.model.rmse < t.naive.rmse ? 'beats' : 'does not beat'} the naive last-value forecast (RMSE ${((1 - t.model.rmse / t.naive.rmse) * 100).toFixed(1)} % lower)`
+            : `          the naive last-value forecast is exact on the test part (RMSE 0)`,
         );
       } else L.push('test      none (the model was trained without --test)');
       L.push(
@@ -322,6 +367,13 @@ export function registerForecast(program: Command, io: CliIO): void {
     .option('--json', 'print the predictions as JSON')
     .action(async (o: PredictOptions) => {
       const outKind = outputKind(o.out, '--out', ['csv', 'json'] as const);
+      checkOutputsAreNotInputs(
+        [['--out', o.out]],
+        [
+          ['--model', o.model],
+          ['--data', o.data],
+        ],
+      );
       const isCsv = extname(o.data).toLowerCase() === '.csv';
       const m = isCsv ? seriesModel(o.model) : modelFromJSON(readModelFile(o.model));
       const n = m.normalization ?? null;
@@ -389,6 +441,18 @@ export function registerForecast(program: Command, io: CliIO): void {
       const C = names.length;
       const pred = denormalize(result.outputs, n, C);
       const O = m.outputSize;
+      checkFinite(result.backend, pred, (k) =>
+        m.output === 'all'
+          ? `prediction ${k} (output ${(k % O) + 1}, in the data's units)`
+          : `the prediction for ${labels[Math.floor(k / O)]} (output ${(k % O) + 1}, in the data's units)`,
+      );
+      // Actual values past the end of the series are NaN (empty); any other non-finite one overflowed.
+      if (actual)
+        checkFinite(
+          result.backend,
+          actual.map((x) => (Number.isNaN(x) ? 0 : x)),
+          (k) => `the actual value for ${labels[Math.floor(k / O)]} (output ${(k % O) + 1}, in the data's units)`,
+        );
       const per = m.output === 'all' ? null : O;
       const outName = (k: number): string =>
         m.series ? `${names[k % C]}${m.series.horizon > 1 ? `+${Math.floor(k / C) + 1}` : ''}` : `output ${k + 1}`;

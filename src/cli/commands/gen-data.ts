@@ -7,7 +7,7 @@ import { InputError } from '../../errors.ts';
 import { dataFormatOf, MAX_TEXT_BYTES, readModelFile, writeRandomDataAsync } from '../../io/files.ts';
 import { MAX_ARRAY_VALUES } from '../../io/rnnb.ts';
 import { LIMITS } from '../../model.ts';
-import { printable, type CliIO } from '../io.ts';
+import { checkOutputsAreNotInputs, printable, type CliIO } from '../io.ts';
 import { integer } from '../options.ts';
 
 interface GenDataOptions {
@@ -45,6 +45,7 @@ export function registerGenData(program: Command, io: CliIO): void {
     .action(async (o: GenDataOptions) => {
       const format = dataFormatOf(o.out);
       if (!format) throw new InputError('--out', `must end in .json or .rnnb, got "${o.out}"`);
+      checkOutputsAreNotInputs([['--out', o.out]], [['--model', o.model]]);
       const maxLen = o.maxLength ?? Math.max(o.minLength, 10);
       if (maxLen < o.minLength)
         throw new InputError('--max-length', `must be at least --min-length (${o.minLength}), got ${maxLen}`);

@@ -14,7 +14,7 @@ import { heatmapSvg } from '../../svg/index.ts';
 import { lossLandscape } from '../../train/index.ts';
 import { LIMITS } from '../../model.ts';
 import type { LandscapeResult } from '../../train/types.ts';
-import { MismatchError, printable, type CliIO } from '../io.ts';
+import { checkOutputsAreNotInputs, MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
 import { cellText, jsonText, num } from '../format.ts';
@@ -181,6 +181,16 @@ export function registerLandscape(program: Command, io: CliIO): void {
     .action(async (o: LandscapeCommandOptions) => {
       const outKind = outputKind(o.out, '--out', ['csv', 'json'] as const);
       outputKind(o.svg, '--svg', ['svg'] as const);
+      checkOutputsAreNotInputs(
+        [
+          ['--out', o.out],
+          ['--svg', o.svg],
+        ],
+        [
+          ['--model', o.model],
+          ['--data', o.data],
+        ],
+      );
       const [nx, ny] = parseGrid(o.grid);
       const [xmin, xmax] = o.xRange ?? o.range;
       const [ymin, ymax] = o.yRange ?? o.range;

@@ -10,7 +10,7 @@ import { paramName, STATQUEST_JSON, flattenWeights } from '../../model.ts';
 import { binValues, histogramSvg, type Bins } from '../../svg/index.ts';
 import { randomPopulation, train, trainPopulation } from '../../train/index.ts';
 import type { PopulationReport, TrainOptions } from '../../train/types.ts';
-import { MismatchError, printable, type CliIO } from '../io.ts';
+import { checkOutputsAreNotInputs, MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
 import { cellText, jsonText, num } from '../format.ts';
@@ -242,6 +242,16 @@ export function registerPopulation(program: Command, io: CliIO): void {
     .action(async (o: PopulationCommandOptions) => {
       outputKind(o.svg, '--svg', ['svg'] as const);
       const outKind = outputKind(o.out, '--out', ['csv', 'json'] as const);
+      checkOutputsAreNotInputs(
+        [
+          ['--out', o.out],
+          ['--svg', o.svg],
+        ],
+        [
+          ['--data', o.data],
+          ['--init', o.init],
+        ],
+      );
       const topts = trainOptionsFrom(o, o.seed);
       const { data, train: batch, validation } = loadSplitData(o, o.seed);
       const base = baseModel(o, data);

@@ -16,7 +16,7 @@ import { checkKeys, finiteNumber } from '../../validate.ts';
 import { lossCurveSvg } from '../../svg/index.ts';
 import { train } from '../../train/index.ts';
 import type { TrainReport } from '../../train/types.ts';
-import { printable, type CliIO } from '../io.ts';
+import { checkOutputsAreNotInputs, printable, type CliIO } from '../io.ts';
 import { backendOption } from '../options.ts';
 import { withEngine } from '../run.ts';
 import { jsonText, matrixText, num } from '../format.ts';
@@ -201,6 +201,19 @@ export function registerTrain(program: Command, io: CliIO): void {
     .action(async (o: TrainCommandOptions) => {
       outputKind(o.out, '--out', ['json'] as const);
       outputKind(o.svg, '--svg', ['svg'] as const);
+      checkOutputsAreNotInputs(
+        [
+          ['--out', o.out],
+          ['--out (its optimizer state)', o.out === undefined ? undefined : stateFileOf(o.out)],
+          ['--svg', o.svg],
+        ],
+        [
+          ['--data', o.data],
+          ['--init', o.init],
+          ['--resume', o.resume],
+          ['--resume (its optimizer state)', o.resume === undefined ? undefined : stateFileOf(o.resume)],
+        ],
+      );
       const topts = trainOptionsFrom(o, o.seed);
       if (o.resume !== undefined) {
         if (o.init !== undefined) throw new InputError('--resume', 'starts from its own model; leave out --init');
