@@ -1,18 +1,27 @@
 // The experiment commands on stacked and bidirectional models (in process, CPU backend): `train --layers N
 // --bidirectional` lowers the loss on the sine data, saves a model that reloads (weights.layers) and resumes;
-// `population` agrees with one-by-one training; `landscape` takes parameters of any layer by name; bad --layers
-// exit 2 naming the option.
+// `population` agrees with one-by-one training; `landscape` takes parameters of any layer by name; `gen-data`,
+// `predict` and `forecast` serve layered models; `verify` says WebGPU cannot run them; bad --layers exit 2.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { batchFromArrays } from '../src/batch.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { sineData } from '../src/data/index.ts';
 import { modelFromJSON, type ModelJSON } from '../src/model.ts';
 import { parseModel } from '../src/validate.ts';
 import { cli, expectInputError, json } from './helpers/cli.ts';
-import type { LandscapeReport, PopulationReport, TrainReport } from './helpers/reports.ts';
+import { readDataFile } from '../src/io/files.ts';
+import type {
+  ForecastReport,
+  GradReport,
+  LandscapeReport,
+  PopulationReport,
+  PredictReport,
+  TrainReport,
+} from './helpers/reports.ts';
 
 /** `landscape --json`, with the axes and the check's largest difference. */
 type LandscapeJson = LandscapeReport & {
@@ -145,5 +154,79 @@ describe('population and landscape on layered models (CPU)', () => {
       'layers[0].Wx[0][0]',
     );
     expectInputError(await cli('landscape', ...SINE, '--layers', '2', '--backend', 'cpu'), '--layers', '--cell');
+  });
+});
+
+describe('gen-data, predict, forecast and verify with a layered model (CPU)', () => {
+  const values = [3, 5, 4, 6, 8, 7, 9, 12, 10, 11, 14, 13, 12, 15];
+  const csv = join(dir, 'series.csv');
+  writeFileSync(csv, 'year,level\n' + values.map((v, k) => `${1990 + k},${v}`).join('\n') + '\n');
+  const model = join(dir, 'series-model.json');
+
+  it('predict gives cpuRun on every window, and forecast starts from the last one', async () => {
+    await json<TrainReport>(
+      'train',
+      '--data',
+      csv,
+      '--window',
+      '3',
+      '--cell',
+      'lstm',
+      '--hidden',
+      '2',
+      '--layers',
+      '2',
+      '--bidirectional',
+      '--steps',
+      '5',
+      '--backend',
+      'cpu',
+      '--out',
+      model,
+    );
+    const m = modelFromJSON(parseModel(JSON.parse(readFileSync(model, 'utf8')) as ModelJSON));
+    expect(m.numLayers).toBe(2);
+    const p = await json<PredictReport>('predict', '--backend', 'cpu', '--model', model, '--data', csv);
+    const W = values.length - 3 + 1;
+    expect(p.rows).toHaveLength(W);
+    const windows = Array.from({ length: W }, (_, w) => values.slice(w, w + 3).map((v) => [v]));
+    const ref = cpuRun(m, batchFromArrays(windows, null, 'last', 1), { outputs: true }).outputs!;
+    p.rows.forEach((row, w) => expect(row[1]).toBe(ref[w]));
+    const f = await json<ForecastReport>(
+      'forecast',
+      '--backend',
+      'cpu',
+      '--model',
+      model,
+      '--data',
+      csv,
+      '--steps',
+      '2',
+    );
+    expect(f.forecast[0].level).toBe(ref[W - 1]);
+    expect(f.forecast[0].year).toBe('2004');
+  });
+
+  it('gen-data writes data a layered model reads, and grad on it is cpuRun', async () => {
+    const out = join(dir, 'gen.json');
+    const r = await cli('gen-data', '--model', model, '--count', '4', '--max-length', '5', '--out', out);
+    expect(r.code).toBe(0);
+    const saved = JSON.parse(readFileSync(model, 'utf8')) as ModelJSON;
+    const batch = readDataFile(out, saved);
+    expect(batch.count).toBe(4);
+    const g = await json<GradReport>('grad', '--model', model, '--data', out, '--backend', 'cpu');
+    expect(g.loss).toBe(cpuRun(modelFromJSON(parseModel(saved)), batch, { gradients: true }).loss);
+  });
+
+  it('verify refuses a layered model in one line: WebGPU cannot run it yet', async () => {
+    const data = join(dir, 'gen.json');
+    const r = await cli('verify', '--model', model, '--data', data);
+    expectInputError(
+      r,
+      'model.numLayers',
+      'verify compares WebGPU with the CPU reference',
+      'cannot run this model yet',
+    );
+    expect(r.stderr).not.toContain('it runs on the CPU backend');
   });
 });
