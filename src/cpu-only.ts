@@ -1,7 +1,7 @@
 // What only the CPU backend runs for now: stacked or bidirectional models and runs with carried states (the WebGPU
 // kernels serve one layer in one direction, starting from the model's h0). The engine refuses such a run on
-// `backend: 'webgpu'` and runs it on the CPU under `auto`, and the trainers refuse stacked and bidirectional models;
-// the reasons, one line each, come from here.
+// `backend: 'webgpu'` and runs it on the CPU under `auto`; the trainers (train, populations, landscapes) do the same
+// for stacked and bidirectional models. The reasons, one line each, come from here.
 
 import type { RunOptions } from './backend.ts';
 import type { Batch } from './batch.ts';
@@ -55,17 +55,4 @@ export function cpuOnlyError(c: CpuOnly): InputError {
 /** The fallback reason of `auto` for a run only the CPU serves, e.g. `model.numLayers: the WebGPU kernels …`. */
 export function cpuOnlyFallback(c: CpuOnly): string {
   return `${c.field}: ${c.what}`;
-}
-
-/** Throws for a stacked or bidirectional model given to the trainers (`field` names it, e.g. `models[2]`). */
-export function refuseLayeredTraining(model: LayerShape, field = 'model'): void {
-  const m = cpuOnlyModel(model);
-  if (!m) return;
-  const key = m.field.replace(/^model/, field);
-  const what =
-    (model.numLayers ?? 1) > 1 ? `this model has numLayers ${model.numLayers}` : 'this model is bidirectional';
-  throw new InputError(
-    key,
-    `training takes one layer in one direction for now, and ${what}; forward and grad (engine.run) run it on the CPU backend (--backend cpu)`,
-  );
 }

@@ -107,6 +107,16 @@ export class Engine {
     return (this.impl as { runtime?: GpuRuntime }).runtime ?? null;
   }
 
+  /**
+   * True on an `auto` engine that runs WebGPU: what only the CPU serves (a stacked or bidirectional model, carried
+   * states) runs on the CPU there instead of being refused. Used inside the library (training).
+   *
+   * @internal
+   */
+  get fallsBackToCpu(): boolean {
+    return this.auto;
+  }
+
   /** Chunks of models and peak bytes of the last WebGPU training or loss-evaluation call (null if none). */
   get lastTrainStats(): TrainStats | null {
     return this.runtime?.lastTrain ?? null;

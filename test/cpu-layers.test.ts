@@ -539,16 +539,20 @@ describe('what only the CPU serves for now', () => {
     expect(cpuOnlyRun(flat, { ...b, initialStates: { h: new Float64Array(3) } }, {})!.field).toBe('initialStates');
   });
 
-  it('the trainers refuse stacked and bidirectional models with one line saying where they run', async () => {
+  it('the trainers take stacked and bidirectional models on the CPU, and refuse carried states', async () => {
     const c = layeredCase(new Rng(610), shape('lstm', 2, false, 'last'), [3]);
     const engine = await Engine.create({ backend: 'cpu' });
     const opts = { optimizer: { kind: 'adam' as const, lr: 0.01 }, steps: 2 };
-    await expect(train(engine, c.json, c.batch, opts)).rejects.toThrow(
-      'model.numLayers: training takes one layer in one direction for now, and this model has numLayers 2; forward and grad (engine.run) run it on the CPU backend (--backend cpu)',
-    );
-    await expect(train(engine, c.model, c.batch, opts)).rejects.toThrow(InputError);
+    const r = await train(engine, c.json, c.batch, opts);
+    expect(r.backend).toBe('cpu');
+    expect(r.fallbackReason).toBeUndefined();
+    expect(r.model.numLayers).toBe(2);
+    expect(r.finalLoss).toBe(cpuRun(r.model, c.batch, {}).loss);
     const bi = layeredCase(new Rng(611), shape('elman', 1, true, 'last'), [3]);
-    expect(() => randomPopulation(bi.model, 2, 1)).toThrow('model.bidirectional: training takes one layer');
+    expect(randomPopulation(bi.model, 2, 1).map((m) => m.params.length)).toEqual([
+      bi.model.params.length,
+      bi.model.params.length,
+    ]);
     const flat = modelFromJSON(randomModelJSON(new Rng(612), { ...SMALL, activation: 'tanh', output: 'last' }));
     const batch = batchFromArrays([[[0.1, 0.2]]], [[0, 1]], 'last');
     batch.initialStates = { h: new Float64Array(3) };

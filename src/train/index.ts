@@ -2,9 +2,10 @@
 // `randomPopulation` and `lossLandscape`. Runs on the engine's backend: WebGPU (src/train/gpu.ts) or the float64
 // CPU path (src/train/cpu.ts), with identical semantics (see TrainOptions in src/train/types.ts).
 
+import type { BackendName } from '../backend.ts';
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
-import { refuseLayeredTraining } from '../cpu-only.ts';
+import { cpuOnlyError, cpuOnlyFallback, cpuOnlyModel } from '../cpu-only.ts';
 import { InputError } from '../errors.ts';
 import type { CellName } from '../cells/index.ts';
 import {
@@ -13,6 +14,7 @@ import {
   paramName,
   unflattenParams,
   type Activation,
+  type LayerShape,
   type Model,
   type ModelJSON,
   type Shape,
@@ -53,6 +55,9 @@ import type {
 
 export * from './types.ts';
 
+/** The adapter string of training on the CPU: the float64 reference, whatever the engine's CPU precision. */
+const CPU_ADAPTER = 'cpu (float64 reference)';
+
 /**
  * The documented defaults for the seed notes' network and data (1-1-1 ReLU, [1, 0.5]→0 and [0, 0.5]→1): Adam with
  * lr 0.05 for 1000 steps. From `randomPopulation(statquest, …, scale 1)` inits about a third of the models reach an
@@ -63,9 +68,34 @@ export const DEFAULT_OPTIMIZER: OptimizerConfig = Object.freeze({ kind: 'adam', 
 export const DEFAULT_STEPS = 1000;
 export { minibatchOrder } from './options.ts';
 
-async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
+/** The CPU training backend (src/train/cpu.ts). */
+const cpuBackend: TrainBackend = {
+  population: cpuTrainPopulation,
+  losses: (base, params, sets, h0s, c0s) => Promise.resolve(cpuLosses(base, params, sets, h0s, c0s)),
+};
+
+/** Where a run trains: the backend and adapter of its report, and why it went to the CPU if it did. */
+interface Place {
+  backend: BackendName;
+  adapter: string;
+  fallbackReason?: string;
+}
+
+/**
+ * Where a model trains on this engine: its backend, or the CPU for a stacked or bidirectional model on an `auto`
+ * engine that runs WebGPU (with the reason, as engine.run's fallbackReason); `backend: 'webgpu'` refuses such a
+ * model with the engine's one-line error.
+ */
+function placeOf(engine: Engine, model: Model): Place {
+  const c = engine.backend === 'webgpu' ? cpuOnlyModel(model) : null;
+  if (!c) return { backend: engine.backend, adapter: engine.adapter };
+  if (!engine.fallsBackToCpu) throw cpuOnlyError(c);
+  return { backend: 'cpu', adapter: CPU_ADAPTER, fallbackReason: cpuOnlyFallback(c) };
+}
+
+async function backendFor(engine: Engine, shape: Shape, backend: BackendName): Promise<TrainBackend> {
   const runtime = engine.runtime;
-  if (engine.backend === 'webgpu' && runtime) {
+  if (backend === 'webgpu' && runtime) {
     // The engine's runtime: the same pool, memory budget and queue as engine.run on this engine.
     const { GpuTrainer, trainKernelServes } = await import('./gpu.ts');
     if (trainKernelServes(shape)) return GpuTrainer.for(runtime);
@@ -79,18 +109,11 @@ async function backendFor(engine: Engine, shape: Shape): Promise<TrainBackend> {
     const trainer = GemmTrainer.for(runtime);
     return { population: (...a) => trainer.population(...a), losses: (...a) => steps.losses(...a) };
   }
-  return {
-    population: cpuTrainPopulation,
-    losses: (base, params, sets, h0s, c0s) => Promise.resolve(cpuLosses(base, params, sets, h0s, c0s)),
-  };
+  return cpuBackend;
 }
 
-/** A validated model for training: stacked and bidirectional models are refused (engine.run serves them on the CPU). */
-const asModel = (m: Model | ModelJSON): Model => {
-  const model = 'params' in m ? m : modelFromJSON(parseModel(m));
-  refuseLayeredTraining(model);
-  return model;
-};
+/** A validated model for training (a model JSON is checked and converted). */
+const asModel = (m: Model | ModelJSON): Model => ('params' in m ? m : modelFromJSON(parseModel(m)));
 
 function statusName(s: number): ModelStatus {
   return s === STATUS_CONVERGED ? 'converged' : s === STATUS_DIVERGED ? 'diverged' : 'ok';
@@ -109,6 +132,7 @@ async function runPopulation(
   o: ResolvedOptions;
   finalLoss: Float64Array;
   validationLoss: Float64Array | null;
+  place: Place;
 }> {
   if (!Array.isArray(modelsIn) || modelsIn.length === 0)
     throw new InputError('models', 'a population needs at least one model, got 0', 'options');
@@ -122,7 +146,8 @@ async function runPopulation(
     );
   const o = resolveOptions(opts, models.length, sets[0].count, sets[0], models[0].params.length);
   if (opts.validation) checkPopulation([models[0]], opts.validation);
-  if (engine.backend === 'webgpu') {
+  const place = placeOf(engine, models[0]);
+  if (place.backend === 'webgpu') {
     sets.forEach((b, i) => checkFloat32Range(models[0], b, shared ? 'data' : `data[${i}]`));
     models.forEach((m, i) => {
       let k = firstFloat32Overflow(m.params);
@@ -149,7 +174,7 @@ async function runPopulation(
     });
     if (opts.validation) checkFloat32Range(models[0], opts.validation, 'validation');
   }
-  const be = await backendFor(engine, models[0]);
+  const be = await backendFor(engine, models[0], place.backend);
   const t0 = performance.now();
   let lastT = t0;
   let lastStep = 0;
@@ -181,7 +206,7 @@ async function runPopulation(
     loss: core.lastLoss[0],
     stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0),
   });
-  return { core, models, sets, o, finalLoss, validationLoss };
+  return { core, models, sets, o, finalLoss, validationLoss, place };
 }
 
 /**
@@ -217,7 +242,7 @@ export async function train(
     const r = await runPopulation(engine, [model], data, opts, { mask: null, trajectory: false, moments: true });
     const history = historyOf([r.core]);
     return report(
-      engine,
+      r.place,
       r.models[0],
       r.core,
       r.finalLoss[0],
@@ -243,6 +268,7 @@ export async function train(
   let since = 0;
   let stoppedOnValidation = false;
   let lastFinal = NaN;
+  let place: Place = placeOf(engine, asModel(model));
   for (let done = 0; done < steps;) {
     const n = Math.min(every, steps - done);
     const base = done;
@@ -261,6 +287,7 @@ export async function train(
       { mask: null, trajectory: false, moments: true },
     );
     cores.push(r.core);
+    place = r.place;
     lastFinal = r.finalLoss[0];
     const core = r.core;
     const m0 = r.models[0];
@@ -293,10 +320,10 @@ export async function train(
   if (!best || last.status[0] === STATUS_DIVERGED) {
     // Diverged (before any validation, or after): the last finite weights, flagged, as without rounds.
     const m0 = asModel(current);
-    return report(engine, m0, last, lastFinal, null, history, validationHistory, null, false, t0, cores);
+    return report(place, m0, last, lastFinal, null, history, validationHistory, null, false, t0, cores);
   }
   return report(
-    engine,
+    place,
     best.model,
     best.core,
     best.finalLoss,
@@ -327,7 +354,7 @@ function historyOf(cores: CoreResult[]): HistoryPoint[] {
 }
 
 function report(
-  engine: Engine,
+  place: Place,
   model: Model,
   core: CoreResult,
   finalLoss: number,
@@ -342,8 +369,9 @@ function report(
   const P = model.params.length;
   const last = all[all.length - 1];
   return {
-    backend: engine.backend,
-    adapter: engine.adapter,
+    backend: place.backend,
+    adapter: place.adapter,
+    ...(place.fallbackReason ? { fallbackReason: place.fallbackReason } : {}),
     model: {
       ...model,
       params: core.params.slice(0, P),
@@ -383,10 +411,12 @@ export async function trainPopulation(
     models: ms,
     finalLoss,
     validationLoss,
+    place,
   } = await runPopulation(engine, models, data, opts, { mask: null, trajectory: false });
   return {
-    backend: engine.backend,
-    adapter: engine.adapter,
+    backend: place.backend,
+    adapter: place.adapter,
+    ...(place.fallbackReason ? { fallbackReason: place.fallbackReason } : {}),
     count: ms.length,
     paramCount: ms[0].params.length,
     finalLoss,
@@ -424,10 +454,22 @@ export function randomPopulation(baseIn: Model | ModelJSON, count: number, seed:
 /**
  * A model of `cell` with all weights 0 (the shape to draw random weights into, e.g. with randomPopulation): the
  * cell's blocks (LSTM and GRU stack 4H or 3H gate rows in Wx, Wh, bx and bh). Checked as a model JSON is: LSTM and
- * GRU take the activation tanh only (InputError on `activation`).
+ * GRU take the activation tanh only (InputError on `activation`). With `numLayers` (1 to 8) and `bidirectional`, a
+ * stacked or bidirectional model (every layer's blocks, in the layered layout), checked as the model JSON is.
  */
-export function zeroModel(cell: CellName, shape: Shape & { output: Model['output'] }, activation: Activation): Model {
-  const s = { cell, inputSize: shape.inputSize, hiddenSize: shape.hiddenSize, outputSize: shape.outputSize };
+export function zeroModel(
+  cell: CellName,
+  shape: Shape & { output: Model['output'] } & LayerShape,
+  activation: Activation,
+): Model {
+  const s = {
+    cell,
+    inputSize: shape.inputSize,
+    hiddenSize: shape.hiddenSize,
+    outputSize: shape.outputSize,
+    ...(shape.numLayers !== undefined ? { numLayers: shape.numLayers } : {}),
+    ...(shape.bidirectional !== undefined ? { bidirectional: shape.bidirectional } : {}),
+  };
   return modelFromJSON(
     parseModel(
       { ...s, activation, output: shape.output, weights: unflattenParams(s, new Float64Array(paramLayout(s).count)) },
@@ -482,7 +524,8 @@ export async function lossLandscape(
   if (xIndex === yIndex)
     throw new InputError('y.param', `must differ from x.param (both are ${paramName(model, xIndex)})`, 'options');
   const { sets } = checkPopulation([model], data);
-  if (engine.backend === 'webgpu') checkFloat32Range(model, data);
+  const place = placeOf(engine, model);
+  if (place.backend === 'webgpu') checkFloat32Range(model, data);
   const xs = axisValues(x);
   const ys = axisValues(y);
   const P = model.params.length;
@@ -496,7 +539,7 @@ export async function lossLandscape(
       params[m * P + yIndex] = ys[iy];
     }
   }
-  const be = await backendFor(engine, model);
+  const be = await backendFor(engine, model, place.backend);
   const losses = await be.losses(model, params, sets, null);
   let path: LandscapeResult['path'] = null;
   if (opts.path) {
@@ -521,8 +564,9 @@ export async function lossLandscape(
       path.push({ step: core.stepsDone[0], x: core.params[xIndex], y: core.params[yIndex], loss: finalLoss[0] });
   }
   return {
-    backend: engine.backend,
-    adapter: engine.adapter,
+    backend: place.backend,
+    adapter: place.adapter,
+    ...(place.fallbackReason ? { fallbackReason: place.fallbackReason } : {}),
     losses,
     x: xs,
     y: ys,

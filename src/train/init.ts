@@ -1,10 +1,10 @@
 // Initial weights for training: every parameter uniform in [−scale, scale] (randomPopulation's draws), and
-// optionally the recurrent matrix Wh re-drawn per gate block (each H×H slice, as PyTorch users expect): Xavier
-// (Glorot) uniform, bound √(6/(H + H)), or orthogonal (the Q of a QR decomposition of a Gaussian matrix, with the
-// signs of R's diagonal, so QᵀQ = I). Seeded: the same seed gives the same weights.
+// optionally the recurrent matrix Wh of every layer and direction re-drawn per gate block (each H×H slice, as
+// PyTorch users expect): Xavier (Glorot) uniform, bound √(6/(H + H)), or orthogonal (the Q of a QR decomposition of
+// a Gaussian matrix, with the signs of R's diagonal, so QᵀQ = I). Seeded: the same seed gives the same weights.
 
 import { InputError } from '../errors.ts';
-import { paramLayout, type Model } from '../model.ts';
+import { layerLayouts, type Model } from '../model.ts';
 import { Rng } from '../random.ts';
 import { cellOf } from '../cells/index.ts';
 
@@ -38,9 +38,9 @@ export function orthogonalMatrix(n: number, rng: Rng): Float64Array {
 
 /**
  * `base` with random weights: every parameter uniform in [−scale, scale] (rounded to float32, the draws of
- * randomPopulation's model 0), then, unless `recurrent` is `uniform`, each H×H gate block of Wh re-drawn from the
- * same stream: Xavier uniform or orthogonal. Every weight is rounded to float32 (what WebGPU computes with), which
- * leaves QᵀQ within ~1e-7 of I.
+ * randomPopulation's model 0), then, unless `recurrent` is `uniform`, each H×H gate block of every layer's Wh
+ * (a stacked or bidirectional model's, in PyTorch's layer order) re-drawn from the same stream: Xavier uniform or
+ * orthogonal. Every weight is rounded to float32 (what WebGPU computes with), which leaves QᵀQ within ~1e-7 of I.
  */
 export function initialWeights(base: Model, seed: number, scale: number, recurrent: RecurrentInit = 'uniform'): Model {
   if (!Number.isFinite(scale) || scale <= 0)
@@ -53,15 +53,17 @@ export function initialWeights(base: Model, seed: number, scale: number, recurre
   for (let p = 0; p < P; p++) params[p] = Math.fround(rng.uniform(-scale, scale));
   if (recurrent !== 'uniform') {
     const H = base.hiddenSize;
-    const wh = paramLayout(base).blocks.Wh;
     const gates = cellOf(base).gates;
-    for (let g = 0; g < gates; g++) {
-      const at = wh.offset + g * H * H;
-      if (recurrent === 'xavier') {
-        const bound = Math.sqrt(6 / (H + H));
-        for (let k = 0; k < H * H; k++) params[at + k] = Math.fround(rng.uniform(-bound, bound));
-      } else {
-        orthogonalMatrix(H, rng).forEach((x, k) => (params[at + k] = Math.fround(x)));
+    // Every layer and direction (PyTorch's order), each gate block of its Wh, from the one stream.
+    for (const layer of layerLayouts(base)) {
+      for (let g = 0; g < gates; g++) {
+        const at = layer.blocks.Wh.offset + g * H * H;
+        if (recurrent === 'xavier') {
+          const bound = Math.sqrt(6 / (H + H));
+          for (let k = 0; k < H * H; k++) params[at + k] = Math.fround(rng.uniform(-bound, bound));
+        } else {
+          orthogonalMatrix(H, rng).forEach((x, k) => (params[at + k] = Math.fround(x)));
+        }
       }
     }
   }

@@ -4,7 +4,7 @@
 import type { Batch } from '../batch.ts';
 import { InputError } from '../errors.ts';
 import type { CellName } from '../cells/index.ts';
-import { paramLayout, paramName, paramNames, type Model, type Shape } from '../model.ts';
+import { paramLayout, paramName, paramNames, type LayerShape, type Model, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkBatch } from '../validate.ts';
 import type { OptimizerSettings } from '../gpu/kernels/optimizer.ts';
@@ -331,9 +331,14 @@ export function checkPopulation(models: Model[], data: Batch | Batch[]): { sets:
 
 /**
  * The flat index of a parameter given by name (`Wx[0][0]`, `bh[1]`, `bx[2]` for LSTM and GRU, the notes'
- * w1/b1/w2/w3/b2 for a 1-1-1 Elman model) or index.
+ * w1/b1/w2/w3/b2 for a 1-1-1 Elman model; on a stacked or bidirectional model `layers[k].Wh[0][1]` for layer k's
+ * blocks in PyTorch's order, and `Wy[0][1]`, `by[0]` for the readout) or index.
  */
-export function resolveParam(shape: Shape & { cell?: CellName }, param: string | number, field: string): number {
+export function resolveParam(
+  shape: Shape & { cell?: CellName } & LayerShape,
+  param: string | number,
+  field: string,
+): number {
   const L = paramLayout(shape);
   if (typeof param === 'number') {
     if (!Number.isInteger(param) || param < 0 || param >= L.count)
@@ -351,14 +356,17 @@ export function resolveParam(shape: Shape & { cell?: CellName }, param: string |
     shape.inputSize === 1 && shape.hiddenSize === 1 && shape.outputSize === 1 && (shape.cell ?? 'elman') === 'elman';
   const name = isScalarModel && scalar[s] ? scalar[s] : s;
   if (/^\d+$/.test(name)) return resolveParam(shape, Number(name), field);
-  const m = /^(\w+)\[(\d+)\](?:\[(\d+)\])?$/.exec(name);
+  // `Wh[0][1]`, or on a stacked or bidirectional model `layers[2].Wh[0][1]` (the readout's Wy and by bare): the
+  // block of that name (and layer) in the flat layout, as paramName writes it.
+  const m = /^(?:layers\[(\d+)\]\.)?(\w+)\[(\d+)\](?:\[(\d+)\])?$/.exec(name);
+  const layer = m?.[1] === undefined ? undefined : Number(m[1]);
   const block =
-    m && (paramNames(shape) as readonly string[]).includes(m[1])
-      ? (L.blocks[m[1] as keyof typeof L.blocks] ?? null)
+    m && (paramNames(shape) as readonly string[]).includes(m[2])
+      ? (L.order.find((b) => b.name === m[2] && b.layer === layer) ?? null)
       : null;
   if (m && block) {
-    const r = Number(m[2]);
-    const c = m[3] === undefined ? null : Number(m[3]);
+    const r = Number(m[3]);
+    const c = m[4] === undefined ? null : Number(m[4]);
     if (block.cols === 0 && c === null && r < block.rows) return block.offset + r;
     if (block.cols > 0 && c !== null && r < block.rows && c < block.cols) return block.offset + r * block.cols + c;
   }

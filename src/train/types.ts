@@ -124,6 +124,11 @@ export interface OptimizerState {
 export interface TrainReport {
   backend: BackendName;
   adapter: string;
+  /**
+   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model, which
+   * only the CPU backend serves for now (as engine.run's fallbackReason); absent otherwise.
+   */
+  fallbackReason?: string;
   /** The trained model (the last finite weights if it diverged). */
   model: Model;
   /** Optimizer updates applied, counted globally (a resumed run includes the steps before it); the returned weights are those after `bestStep` steps when early stopping kept an earlier round's. */
@@ -165,6 +170,11 @@ export type ModelStatus = 'ok' | 'converged' | 'diverged';
 export interface PopulationReport {
   backend: BackendName;
   adapter: string;
+  /**
+   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model, which
+   * only the CPU backend serves for now (as engine.run's fallbackReason); absent otherwise.
+   */
+  fallbackReason?: string;
   count: number;
   /** Parameters per model (P). */
   paramCount: number;
@@ -215,6 +225,11 @@ export interface LandscapeOptions {
 export interface LandscapeResult {
   backend: BackendName;
   adapter: string;
+  /**
+   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model, which
+   * only the CPU backend serves for now (as engine.run's fallbackReason); absent otherwise.
+   */
+  fallbackReason?: string;
   /** SSR at every grid point, row-major: losses[iy·x.steps + ix]; NaN where the forward pass is not finite. */
   losses: Float64Array;
   /** The x values (length x.steps) and y values (length y.steps). */

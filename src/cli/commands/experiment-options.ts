@@ -217,6 +217,9 @@ export interface ModelCliOptions {
   init?: string;
   cell?: CellName;
   hidden?: number;
+  /** Stacked recurrent layers (1 to LIMITS.maxLayers), and both directions in each. */
+  layers?: number;
+  bidirectional?: boolean;
   activation?: Activation;
   scale: number;
   /** train only (recurrentInitOption). */
@@ -243,6 +246,12 @@ export function addModelOptions(cmd: Command, what: string): Command {
       'hidden units (default: what the data set suggests; 1 for seed)',
       integer(1, LIMITS.maxHiddenSize),
     )
+    .option(
+      '--layers <N>',
+      "stacked recurrent layers (PyTorch's num_layers; default 1); more than one trains on the CPU backend",
+      integer(1, LIMITS.maxLayers),
+    )
+    .option('--bidirectional', "every layer also runs in reverse (PyTorch's bidirectional); trains on the CPU backend")
     .addOption(
       new Option(
         '--activation <name>',
@@ -266,11 +275,23 @@ export function cellOption(): Option {
   ).choices(CELL_NAMES);
 }
 
-/** The model shape for a data set: the data's I, O and output mode, --cell, --hidden and --activation or the suggestion. */
+/**
+ * The model shape for a data set: the data's I, O and output mode, --cell, --hidden, --layers, --bidirectional and
+ * --activation or the suggestion.
+ */
 export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   if (o.init) {
-    if (o.hidden !== undefined || o.activation !== undefined || o.cell !== undefined)
-      throw new InputError('--init', '--cell, --hidden and --activation come from the --init model; leave them out');
+    if (
+      o.hidden !== undefined ||
+      o.activation !== undefined ||
+      o.cell !== undefined ||
+      o.layers !== undefined ||
+      o.bidirectional !== undefined
+    )
+      throw new InputError(
+        '--init',
+        '--cell, --hidden, --layers, --bidirectional and --activation come from the --init model; leave them out',
+      );
     return modelFromJSON(readModelFile(o.init));
   }
   const s = data.suggest;
@@ -280,7 +301,14 @@ export function baseModel(o: ModelCliOptions, data: DataSet): Model {
   try {
     return zeroModel(
       cell,
-      { inputSize: s.inputSize, hiddenSize: o.hidden ?? s.hiddenSize, outputSize: s.outputSize, output: s.output },
+      {
+        inputSize: s.inputSize,
+        hiddenSize: o.hidden ?? s.hiddenSize,
+        outputSize: s.outputSize,
+        output: s.output,
+        ...(o.layers !== undefined && o.layers > 1 ? { numLayers: o.layers } : {}),
+        ...(o.bidirectional ? { bidirectional: true } : {}),
+      },
       activation,
     );
   } catch (e) {

@@ -327,7 +327,7 @@ export function registerForecast(program: Command, io: CliIO): void {
       const L: string[] = [];
       L.push(`backend   ${result.backend}, adapter ${result.adapter}`);
       L.push(
-        `model     ${m.cell ?? 'elman'} H=${m.hiddenSize}, window ${info.window}, horizon ${info.horizon}, ${m.normalization ? `${m.normalization.kind} normalisation` : 'no normalisation'}`,
+        `model     ${m.cell ?? 'elman'} H=${m.hiddenSize}${(m.numLayers ?? 1) > 1 ? `, ${m.numLayers} layers` : ''}${m.bidirectional ? ', bidirectional' : ''}, window ${info.window}, horizon ${info.horizon}, ${m.normalization ? `${m.normalization.kind} normalisation` : 'no normalisation'}`,
       );
       L.push(`series    ${printable(o.data)}: ${series.length} rows of ${info.columns.join(', ')}`);
       if (result.test) {

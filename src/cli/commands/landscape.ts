@@ -40,6 +40,8 @@ interface LandscapeCommandOptions extends Omit<DataCliOptions, 'validation' | 's
   model?: string;
   cell?: CellName;
   hidden?: number;
+  layers?: number;
+  bidirectional?: boolean;
   x: string;
   y: string;
   range: [number, number];
@@ -149,8 +151,14 @@ export function registerLandscape(program: Command, io: CliIO): void {
       integer(1, LIMITS.maxHiddenSize),
     )
     .option(
+      '--layers <N>',
+      "with --cell: stacked recurrent layers of the random model (PyTorch's num_layers; default 1)",
+      integer(1, LIMITS.maxLayers),
+    )
+    .option('--bidirectional', 'with --cell: every layer of the random model also runs in reverse')
+    .option(
       '--x <param>',
-      'parameter along x: w1, b1, w2, w3, b2 (1-1-1 Elman models) or Wx[0][0], Wh[1][0], bh[0], bx[2] (LSTM, GRU), … or an index',
+      'parameter along x: w1, b1, w2, w3, b2 (1-1-1 Elman models) or Wx[0][0], Wh[1][0], bh[0], bx[2] (LSTM, GRU), layers[2].Wh[0][1] (stacked or bidirectional), … or an index',
       'w1',
     )
     .option('--y <param>', 'parameter along y', 'w2')
@@ -197,12 +205,21 @@ export function registerLandscape(program: Command, io: CliIO): void {
       const data = loadData({ ...o, validation: undefined, split: 'time' });
       if (o.hidden !== undefined && !o.cell)
         throw new InputError('--hidden', 'applies with --cell only (a --model file has its own shape)');
+      if (o.layers !== undefined && !o.cell)
+        throw new InputError('--layers', 'applies with --cell only (a --model file has its own shape)');
+      if (o.bidirectional && !o.cell)
+        throw new InputError('--bidirectional', 'applies with --cell only (a --model file has its own shape)');
       // --cell: a random model of that cell (uniform in [-1, 1], seed --seed) in the data set's suggested shape.
       let model = o.cell
         ? randomPopulation(
             zeroModel(
               o.cell,
-              { ...data.suggest, hiddenSize: o.hidden ?? data.suggest.hiddenSize },
+              {
+                ...data.suggest,
+                hiddenSize: o.hidden ?? data.suggest.hiddenSize,
+                ...(o.layers !== undefined && o.layers > 1 ? { numLayers: o.layers } : {}),
+                ...(o.bidirectional ? { bidirectional: true } : {}),
+              },
               o.cell === 'elman' ? data.suggest.activation : 'tanh',
             ),
             1,
@@ -287,6 +304,7 @@ export function registerLandscape(program: Command, io: CliIO): void {
           jsonText({
             backend: r.backend,
             adapter: r.adapter,
+            ...(r.fallbackReason ? { fallbackReason: r.fallbackReason } : {}),
             data: { name: data.name, description: data.description, count: batch.count },
             model: {
               source: o.cell ? `random, seed ${o.seed}` : (o.model ?? 'statquest'),
@@ -294,6 +312,8 @@ export function registerLandscape(program: Command, io: CliIO): void {
               inputSize: model.inputSize,
               hiddenSize: model.hiddenSize,
               outputSize: model.outputSize,
+              numLayers: model.numLayers ?? 1,
+              bidirectional: model.bidirectional === true,
             },
             x: { param: r.xName, min: xmin, max: xmax, steps: nx },
             y: { param: r.yName, min: ymin, max: ymax, steps: ny },
@@ -309,9 +329,11 @@ export function registerLandscape(program: Command, io: CliIO): void {
       } else {
         const L: string[] = [];
         L.push(`backend    ${r.backend}, adapter ${r.adapter}`);
+        if (r.fallbackReason) L.push(`           on the CPU: ${r.fallbackReason}`);
         L.push(`data       ${data.name}: ${data.description}`);
+        const stack = `${(model.numLayers ?? 1) > 1 ? `, ${model.numLayers} layers` : ''}${model.bidirectional ? ', bidirectional' : ''}`;
         L.push(
-          `model      ${o.cell ? `random (uniform in [-1, 1], seed ${o.seed})` : printable(o.model ?? 'statquest')}: I=${model.inputSize} H=${model.hiddenSize} O=${model.outputSize} ${cellText(model)}`,
+          `model      ${o.cell ? `random (uniform in [-1, 1], seed ${o.seed})` : printable(o.model ?? 'statquest')}: I=${model.inputSize} H=${model.hiddenSize} O=${model.outputSize}${stack} ${cellText(model)}`,
         );
         const alias = (name: string, given: string): string => (given !== name ? `${name} (${given})` : name);
         L.push(

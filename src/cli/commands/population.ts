@@ -335,6 +335,7 @@ export function registerPopulation(program: Command, io: CliIO): void {
           jsonText({
             backend: report.backend,
             adapter: report.adapter,
+            ...(report.fallbackReason ? { fallbackReason: report.fallbackReason } : {}),
             data: {
               name: data.name,
               description: data.description,
@@ -346,6 +347,7 @@ export function registerPopulation(program: Command, io: CliIO): void {
               inputSize: base.inputSize,
               hiddenSize: base.hiddenSize,
               outputSize: base.outputSize,
+              ...(base.numLayers !== undefined ? { numLayers: base.numLayers, bidirectional: base.bidirectional } : {}),
               activation: base.activation,
               output: base.output,
             },
@@ -372,9 +374,10 @@ export function registerPopulation(program: Command, io: CliIO): void {
         const pct = (n: number): string => `${((100 * n) / report.count).toFixed(1)}%`;
         const L: string[] = [];
         L.push(`backend     ${report.backend}, adapter ${report.adapter}`);
+        if (report.fallbackReason) L.push(`            on the CPU: ${report.fallbackReason}`);
         L.push(`data        ${data.name}: ${data.description}`);
         L.push(
-          `models      ${report.count} × I=${base.inputSize} H=${base.hiddenSize} O=${base.outputSize} ${cellText(base)}, weights uniform in [-${o.scale}, ${o.scale}] (seed ${o.seed})`,
+          `models      ${report.count} × I=${base.inputSize} H=${base.hiddenSize} O=${base.outputSize}${(base.numLayers ?? 1) > 1 ? `, ${base.numLayers} layers` : ''}${base.bidirectional ? ', bidirectional' : ''} ${cellText(base)}, weights uniform in [-${o.scale}, ${o.scale}] (seed ${o.seed})`,
         );
         L.push(`optimizer   ${optimizerText(topts)}`);
         L.push(`time        ${report.seconds.toFixed(2)} s, ${Math.round(rate).toLocaleString('en-US')} model-steps/s`);

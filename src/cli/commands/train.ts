@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { NonFiniteError } from '../../errors.ts';
 import { InputError } from '../../errors.ts';
-import { modelFromJSON, modelToJSON, paramLayout, paramNames, type Model } from '../../model.ts';
+import { modelFromJSON, modelToJSON, paramLayout, type Model } from '../../model.ts';
 import { readJsonFile, readModelFile } from '../../io/files.ts';
 import type { ForecastSplit } from '../../data/series.ts';
 import type { OptimizerState } from '../../train/types.ts';
@@ -109,12 +109,13 @@ function reportText(
   const m = r.model;
   const L: string[] = [];
   L.push(`backend    ${r.backend}, adapter ${r.adapter}`);
+  if (r.fallbackReason) L.push(`           on the CPU: ${r.fallbackReason}`);
   L.push(`data       ${extra.data}`);
   L.push(
     `           training on ${extra.count} sequence${extra.count === 1 ? '' : 's'}${extra.validationCount ? `, validating on ${extra.validationCount} (${extra.series ? 'rows split by time' : `${o.split} split`}${extra.dropped ? `, ${extra.dropped} left out between` : ''})` : ''}`,
   );
   L.push(
-    `model      ${m.cell ?? 'elman'} I=${m.inputSize} H=${m.hiddenSize} O=${m.outputSize}, ${m.activation}, output "${m.output}"; initial weights ${extra.init}`,
+    `model      ${m.cell ?? 'elman'} I=${m.inputSize} H=${m.hiddenSize} O=${m.outputSize}${layersText(m)}, ${m.activation}, output "${m.output}"; initial weights ${extra.init}`,
   );
   L.push(`optimizer  ${extra.optimizer}`);
   const status = r.stoppedOnValidation
@@ -136,21 +137,28 @@ function reportText(
   if (r.validationLoss !== null) L.push(`validation ${num(r.validationLoss)}  (${lossName} over the validation set)`);
   if (extra.series) L.push(`series     ${extra.series}`);
   L.push('', 'learned weights:');
-  const blocks = paramLayout(m).blocks;
-  const w = modelToJSON(m).weights;
-  for (const name of paramNames(m)) {
-    const g = w[name]!;
-    const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
-    L.push(
-      `${name} (${blocks[name]!.cols === 0 ? blocks[name]!.rows : `${blocks[name]!.rows}×${blocks[name]!.cols}`})`,
-      matrixText(rows),
+  // Every block in the flat order: a stacked or bidirectional model's as layers[k].Wx … (PyTorch's layer order).
+  for (const b of paramLayout(m).order) {
+    const rows = Array.from({ length: b.cols === 0 ? 1 : b.rows }, (_, r) =>
+      Array.from(m.params.subarray(b.offset + r * b.cols, b.offset + (b.cols === 0 ? b.rows : (r + 1) * b.cols))),
     );
+    const name = b.layer === undefined ? b.name : `layers[${b.layer}].${b.name}`;
+    L.push(`${name} (${b.cols === 0 ? b.rows : `${b.rows}×${b.cols}`})`, matrixText(rows));
   }
   if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman')
     L.push(`in the notes' names: ${scalarNames(m.params)}`);
   if (o.out) L.push('', `wrote ${printable(o.out)} and its optimizer state ${printable(stateFileOf(o.out))}`);
   if (o.svg) L.push(`${o.out ? '' : '\n'}wrote ${printable(o.svg)}`);
   return L.join('\n') + '\n';
+}
+
+/** `, 2 layers, bidirectional` for a stacked or bidirectional model, else empty. */
+function layersText(m: Model): string {
+  const parts = [(m.numLayers ?? 1) > 1 ? `${m.numLayers} layers` : '', m.bidirectional ? 'bidirectional' : ''];
+  return parts
+    .filter((x) => x)
+    .map((x) => `, ${x}`)
+    .join('');
 }
 
 function seriesText(fs: ForecastSplit): string {
@@ -294,6 +302,7 @@ export function registerTrain(program: Command, io: CliIO): void {
           jsonText({
             backend: report.backend,
             adapter: report.adapter,
+            ...(report.fallbackReason ? { fallbackReason: report.fallbackReason } : {}),
             data: {
               name: data.name,
               description: data.description,

@@ -1,9 +1,11 @@
 // `webgpu-rnn verify`: runs WebGPU and the float64 CPU reference on the same batch and compares loss, outputs and
-// each gradient block; exit 4 when they differ beyond the documented tolerance.
+// each gradient block; exit 4 when they differ beyond the documented tolerance. A stacked or bidirectional model,
+// which WebGPU does not run yet, exits 2 saying so.
 
 import type { Command } from 'commander';
 import { Engine } from '../../engine.ts';
-import { GpuError } from '../../errors.ts';
+import { cpuOnlyModel } from '../../cpu-only.ts';
+import { GpuError, InputError } from '../../errors.ts';
 import { readDataFile, readModelFile } from '../../io/files.ts';
 import { modelFromJSON } from '../../model.ts';
 import { compareResults } from '../../verify.ts';
@@ -30,6 +32,13 @@ export function registerVerify(program: Command, io: CliIO): void {
       const modelJson = readModelFile(o.model);
       const batch = readDataFile(o.data, modelJson);
       const model = modelFromJSON(modelJson);
+      // A model only the CPU serves: nothing to compare (before asking for an adapter).
+      const cpuOnly = cpuOnlyModel(model);
+      if (cpuOnly)
+        throw new InputError(
+          cpuOnly.field,
+          `${cpuOnly.what}: verify compares WebGPU with the CPU reference, and WebGPU cannot run this model yet (forward and grad run it with --backend cpu)`,
+        );
       let gpu: Engine;
       try {
         gpu = await Engine.create({
