@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchFromArrays, nestStates, type Batch, type RnnStates } from '../src/batch.ts';
 import { cellByName, layoutOf, type CellName } from '../src/cells/index.ts';
-import { compareArrays, describeComparison, type Tolerance } from '../src/compare.ts';
+import { compareArrays } from '../src/compare.ts';
 import { cpuOnlyModel, cpuOnlyRun } from '../src/cpu-only.ts';
 import { cpuRun, cpuRunStacked, type RawResult } from '../src/cpu/reference.ts';
 import { Engine } from '../src/engine.ts';
@@ -26,23 +26,13 @@ import {
 } from '../src/model.ts';
 import { randomPopulation, train } from '../src/training.ts';
 import { checkInitialStates, parseModel, parseStates } from '../src/validate.ts';
+import { expectClose } from './helpers/compare.ts';
 import { layeredCase, randomLayeredModelJSON, type LayeredShape } from './helpers/layered-cases.ts';
 import { Rng, finiteDifferences, randomData, randomModelJSON } from './helpers/random-cases.ts';
 
 const CELLS: CellName[] = ['elman', 'lstm', 'gru'];
 const OUTPUTS: OutputMode[] = ['last', 'all'];
 const SMALL = { inputSize: 2, hiddenSize: 3, outputSize: 2 };
-
-function expectClose(
-  what: string,
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tol: Tolerance,
-  nameOf?: (k: number) => string,
-): void {
-  const c = compareArrays(actual, expected, tol);
-  expect(c.ok, describeComparison(what, c, actual, expected, tol, nameOf)).toBe(true);
-}
 
 /** The same bits, value for value (NaN equal to NaN, 0 unequal to −0). */
 function expectBits(what: string, a: ArrayLike<number>, b: ArrayLike<number>): void {

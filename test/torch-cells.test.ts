@@ -12,9 +12,9 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { batchFromArrays, type RnnStates } from '../src/batch.ts';
 import type { CellName } from '../src/cells/index.ts';
-import { compareArrays, describeComparison } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { layerCount, modelFromJSON, paramName, type ModelJSON, type OutputMode } from '../src/model.ts';
+import { expectClose } from './helpers/compare.ts';
 import { layeredCase } from './helpers/layered-cases.ts';
 import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
 
@@ -77,15 +77,8 @@ describe.skipIf(!PY)('PyTorch (float64) agrees with the CPU reference', () => {
       });
       const theirs = torchRun(json, data.inputs, data.targets);
       const tol = { atol: 1e-12, rtol: 1e-10 };
-      const check = (
-        what: string,
-        a: ArrayLike<number>,
-        b: ArrayLike<number>,
-        nameOf?: (k: number) => string,
-      ): void => {
-        const cmp = compareArrays(a, b, tol);
-        expect(cmp.ok, describeComparison(what, cmp, a, b, tol, nameOf)).toBe(true);
-      };
+      const check = (what: string, a: ArrayLike<number>, b: ArrayLike<number>, nameOf?: (k: number) => string) =>
+        expectClose(what, a, b, tol, nameOf);
       check('loss', [ours.loss!], [theirs.loss]);
       check('outputs', ours.outputs!, theirs.outputs);
       check('gradients', ours.grads!, theirs.grads, (k) => paramName(model, k));
@@ -178,15 +171,8 @@ describe.skipIf(!PY)('PyTorch (float64) agrees with the CPU reference on stacked
       const theirs = torchResults()[i];
       const ours = cpuRun(lc.model, lc.batch, { gradients: true, outputs: true, finalStates: true });
       const tol = { atol: 1e-12, rtol: 1e-10 };
-      const check = (
-        what: string,
-        a: ArrayLike<number>,
-        b: ArrayLike<number>,
-        nameOf?: (k: number) => string,
-      ): void => {
-        const cmp = compareArrays(a, b, tol);
-        expect(cmp.ok, describeComparison(what, cmp, a, b, tol, nameOf)).toBe(true);
-      };
+      const check = (what: string, a: ArrayLike<number>, b: ArrayLike<number>, nameOf?: (k: number) => string) =>
+        expectClose(what, a, b, tol, nameOf);
       check('loss', [ours.loss!], [theirs.loss]);
       check('outputs', ours.outputs!, theirs.outputs);
       check('gradients', ours.grads!, theirs.grads, (k) => paramName(lc.model, k));
