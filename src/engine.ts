@@ -3,7 +3,7 @@
 
 import type { Backend, BackendChoice, BackendName, RunOptions } from './backend.ts';
 import { valueName, type Batch, type RnnStates } from './batch.ts';
-import { cpuOnlyError, cpuOnlyFallback, cpuOnlyRun } from './cpu-only.ts';
+import { cpuOnlyError, cpuOnlyFallback, cpuOnlyRun, type CpuOnly } from './cpu-only.ts';
 import { CpuBackend } from './cpu/backend.ts';
 import type { Precision } from './cpu/reference.ts';
 import { GpuError, InputError, NonFiniteError } from './errors.ts';
@@ -108,13 +108,17 @@ export class Engine {
   }
 
   /**
-   * True on an `auto` engine that runs WebGPU: what only the CPU serves (a stacked or bidirectional model, carried
-   * states) runs on the CPU there instead of being refused. Used inside the library (training).
+   * Where a run goes that `cpuOnly` (from src/cpu-only.ts) says only the CPU serves: null when it runs on this
+   * engine's backend (the CPU, or nothing CPU-only about it); the fallback reason when an `auto` engine on WebGPU
+   * moves it to the CPU. On `backend: 'webgpu'` it throws the one-line InputError. engine.run and the trainers
+   * decide with this.
    *
    * @internal
    */
-  get fallsBackToCpu(): boolean {
-    return this.auto;
+  cpuFallbackFor(cpuOnly: CpuOnly | null): string | null {
+    if (!cpuOnly || this.impl.name !== 'webgpu') return null;
+    if (!this.auto) throw cpuOnlyError(cpuOnly);
+    return cpuOnlyFallback(cpuOnly);
   }
 
   /** Chunks of models and peak bytes of the last WebGPU training or loss-evaluation call (null if none). */
@@ -138,13 +142,9 @@ export class Engine {
       throw new InputError('finalStates', `must be true or false, got ${kind(opts.finalStates)}`, 'options');
     // Stacked and bidirectional models and carried states run on the CPU only: refused on WebGPU, moved there by auto.
     let impl = this.impl;
-    let fallbackReason: string | undefined;
-    const cpuOnly = impl.name === 'webgpu' ? cpuOnlyRun(model, batch, opts) : null;
-    if (cpuOnly) {
-      if (!this.auto) throw cpuOnlyError(cpuOnly);
-      impl = this.cpuFallback ??= new CpuBackend(this.cpuPrecision);
-      fallbackReason = cpuOnlyFallback(cpuOnly);
-    }
+    const fallbackReason =
+      this.cpuFallbackFor(impl.name === 'webgpu' ? cpuOnlyRun(model, batch, opts) : null) ?? undefined;
+    if (fallbackReason) impl = this.cpuFallback ??= new CpuBackend(this.cpuPrecision);
     if (impl.name === 'webgpu') checkFloat32Range(model, batch);
     checkTruncation(opts.truncation);
     checkClipNorm(opts.clipNorm);

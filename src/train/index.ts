@@ -5,7 +5,7 @@
 import type { BackendName } from '../backend.ts';
 import type { Batch } from '../batch.ts';
 import type { Engine } from '../engine.ts';
-import { cpuOnlyError, cpuOnlyFallback, cpuOnlyModel } from '../cpu-only.ts';
+import { cpuOnlyModel } from '../cpu-only.ts';
 import { InputError } from '../errors.ts';
 import type { CellName } from '../cells/index.ts';
 import {
@@ -87,10 +87,9 @@ interface Place {
  * model with the engine's one-line error.
  */
 function placeOf(engine: Engine, model: Model): Place {
-  const c = engine.backend === 'webgpu' ? cpuOnlyModel(model) : null;
-  if (!c) return { backend: engine.backend, adapter: engine.adapter };
-  if (!engine.fallsBackToCpu) throw cpuOnlyError(c);
-  return { backend: 'cpu', adapter: CPU_ADAPTER, fallbackReason: cpuOnlyFallback(c) };
+  const fallbackReason = engine.cpuFallbackFor(cpuOnlyModel(model));
+  if (fallbackReason === null) return { backend: engine.backend, adapter: engine.adapter };
+  return { backend: 'cpu', adapter: CPU_ADAPTER, fallbackReason };
 }
 
 async function backendFor(engine: Engine, shape: Shape, backend: BackendName): Promise<TrainBackend> {
