@@ -42,4 +42,6 @@ EOF
     echo "setup.sh: mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null) is older than Mesa $MIN_MESA: the lavapipe adapter will not work (SwiftShader still does)" >&2
   fi
 fi
+# onnxruntime-node (a test peer) would fetch extra files from outside the registry; its CPU binary is in the package.
+export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund
