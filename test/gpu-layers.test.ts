@@ -1,20 +1,24 @@
-// Stacked and bidirectional models and carried states on an engine with WebGPU: `backend: 'webgpu'` refuses them
-// with one line naming model.numLayers, model.bidirectional, initialStates or finalStates and saying they run on
-// the CPU backend; `auto` runs them on the CPU reference (the same bits as cpuRun) and says why in the result's
-// fallbackReason, while one-layer models without states stay on WebGPU; the CLI does the same (exit 2, or a note
-// on stderr).
+// Stacked and bidirectional models and carried states on WebGPU (the per-sequence strategy's layered kernels,
+// shaders/per_sequence/): loss, predictions, every gradient and the final states agree with the float64 CPU
+// reference for the three cells, one to three layers, one direction or both, `last` and `all`, ragged batches,
+// truncated BPTT and several chunks; a series run in chunks carrying its states equals one run; the same input
+// gives the same bits; one-layer runs without states keep the fused kernel (bit for bit what it gave before); a
+// shape the layered kernels do not take is refused on `backend: 'webgpu'` with one line naming the field, and
+// `auto` runs it on the CPU saying why; the CLI runs them on WebGPU.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { batchFromArrays } from '../src/batch.ts';
+import { batchFromArrays, maxLength, type Batch } from '../src/batch.ts';
+import { gpuTolerance } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
-import { Engine } from '../src/engine.ts';
+import { Engine, type Result } from '../src/engine.ts';
 import { InputError } from '../src/errors.ts';
-import type { AdapterChoice } from '../src/gpu/tuning.ts';
 import { modelFromJSON } from '../src/model.ts';
+import type { AdapterChoice } from '../src/gpu/tuning.ts';
 import { cli, expectInputError } from './helpers/cli.ts';
+import { expectClose, expectMatchesCpu } from './helpers/compare.ts';
 import { describeGpu, testAdapter } from './helpers/gpu.ts';
 import { layeredCase, type LayeredShape } from './helpers/layered-cases.ts';
 import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
@@ -22,7 +26,15 @@ import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-gpu-layers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SHAPE: LayeredShape = {
+const CELLS = ['elman', 'lstm', 'gru'] as const;
+const STACKS: [number, boolean][] = [
+  [2, false],
+  [1, true],
+  [2, true],
+  [3, false],
+];
+
+const SMALL: LayeredShape = {
   cell: 'gru',
   inputSize: 2,
   hiddenSize: 3,
@@ -44,81 +56,220 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   return text;
 }
 
-await describeGpu('stacked and bidirectional models and carried states with WebGPU', (gpu) => {
-  const stacked = layeredCase(new Rng(1), SHAPE, [3, 2]);
-  const bidi = layeredCase(new Rng(2), { ...SHAPE, numLayers: 1, bidirectional: true }, [3, 2]);
-  const rng = new Rng(3);
-  const flatJson = randomModelJSON(rng, {
-    inputSize: 2,
-    hiddenSize: 3,
-    outputSize: 2,
-    activation: 'tanh',
-    output: 'last',
-  });
-  const flatData = randomData(rng, flatJson, [3, 2]);
-  const flat = modelFromJSON(flatJson);
-  const flatBatch = () => batchFromArrays(flatData.inputs, flatData.targets, 'last');
+await describeGpu('stacked and bidirectional models and carried states on WebGPU', (gpu) => {
+  for (const cell of CELLS)
+    for (const [numLayers, bidirectional] of STACKS)
+      for (const output of ['last', 'all'] as const) {
+        const name = `${cell}, ${numLayers} layer${numLayers > 1 ? 's' : ''}${bidirectional ? ', bidirectional' : ''}, output ${output}`;
+        it(`${name}: loss, outputs, every gradient and the final states match the CPU reference`, async () => {
+          const shape: LayeredShape = {
+            cell,
+            inputSize: 2,
+            hiddenSize: 3,
+            outputSize: 2,
+            output,
+            numLayers,
+            bidirectional,
+            h0: true,
+            activation: 'tanh',
+          };
+          const c = layeredCase(new Rng(100 + numLayers * 7 + (bidirectional ? 3 : 0)), shape, [5, 2, 4, 1]);
+          const r = await gpu().run(c.model, c.batch, { outputs: true, finalStates: true });
+          expect(r.backend).toBe('webgpu');
+          expect(r.fallbackReason).toBeUndefined();
+          expect(gpu().lastRunStats?.strategy).toBe('per-sequence');
+          await expectMatchesCpu(r, c.json, c.batch, { outputs: true }, name);
+          const ref = cpuRun(c.model, c.batch, { finalStates: true });
+          const T = maxLength(c.batch);
+          expectClose('finalStates.h', r.finalStates!.h, ref.finalStates!.h, gpuTolerance(T, ref.finalStates!.h));
+          if (cell === 'lstm')
+            expectClose('finalStates.c', r.finalStates!.c!, ref.finalStates!.c!, gpuTolerance(T, ref.finalStates!.c!));
+          else expect(r.finalStates!.c).toBeUndefined();
+        });
+      }
 
-  it('backend webgpu refuses them with one line naming the field and the CPU backend', async () => {
-    expect(gpu().backend).toBe('webgpu');
-    expect(await refusal(gpu().run(stacked.model, stacked.batch))).toBe(
-      'model.numLayers: the WebGPU kernels serve one layer in one direction, and this model has numLayers 2: it runs on the CPU backend (backend "cpu", --backend cpu)',
+  it('Elman layers with relu and bx, truncated BPTT, and initial states from the batch', async () => {
+    const c = layeredCase(
+      new Rng(7),
+      {
+        cell: 'elman',
+        activation: 'relu',
+        bx: true,
+        inputSize: 3,
+        hiddenSize: 4,
+        outputSize: 1,
+        output: 'all',
+        numLayers: 2,
+        bidirectional: true,
+      },
+      [7, 3, 6],
     );
-    expect(await refusal(gpu().run(bidi.json, bidi.batch))).toBe(
-      'model.bidirectional: the WebGPU kernels serve one direction, and this model is bidirectional: it runs on the CPU backend (backend "cpu", --backend cpu)',
-    );
-    const withStates = { ...flatBatch(), initialStates: { h: new Float64Array(6) } };
-    expect(await refusal(gpu().run(flat, withStates))).toContain('data: initialStates: the WebGPU kernels do not take');
-    expect(await refusal(gpu().run(flat, flatBatch(), { finalStates: true }))).toContain(
-      'options: finalStates: the WebGPU kernels do not return final states yet: it runs on the CPU backend',
-    );
-    // The one-layer model itself still runs there.
-    expect((await gpu().run(flat, flatBatch())).backend).toBe('webgpu');
-  });
-
-  it('auto runs them on the CPU reference and says why; one-layer runs stay on WebGPU', async () => {
-    const auto = await Engine.create({ backend: 'auto', gpu: { adapter: testAdapter as AdapterChoice } });
-    try {
-      expect(auto.backend).toBe('webgpu');
-      const r = await auto.run(stacked.model, stacked.batch, { outputs: true, finalStates: true });
-      expect(r.backend).toBe('cpu');
-      expect(r.adapter).toBe('cpu (float64 reference)');
-      expect(r.fallbackReason).toBe(
-        'model.numLayers: the WebGPU kernels serve one layer in one direction, and this model has numLayers 2',
-      );
-      const ref = cpuRun(stacked.model, stacked.batch, { gradients: true, outputs: true, finalStates: true });
-      expect(Array.from(r.gradsFlat!)).toEqual(Array.from(ref.grads!));
-      expect(Array.from(r.finalStates!.h)).toEqual(Array.from(ref.finalStates!.h));
-      const s = await auto.run(flat, flatBatch(), { finalStates: true });
-      expect(s.backend).toBe('cpu');
-      expect(s.fallbackReason).toBe('finalStates: the WebGPU kernels do not return final states yet');
-      const g = await auto.run(flat, flatBatch());
-      expect(g.backend).toBe('webgpu');
-      expect(g.fallbackReason).toBeUndefined();
-    } finally {
-      auto.dispose();
+    const rng = new Rng(8);
+    const K = 4;
+    const states = { h: Float64Array.from({ length: K * 3 * 4 }, () => rng.uniform(-0.5, 0.5)) };
+    const batch = { ...c.batch, initialStates: states };
+    for (const truncation of [undefined, 2, 3]) {
+      const r = await gpu().run(c.model, batch, { outputs: true, truncation });
+      await expectMatchesCpu(r, c.json, batch, { outputs: true, truncation }, `truncation ${truncation}`);
     }
   });
 
-  it('the CLI: --backend webgpu exits 2 naming model.numLayers; auto notes the fallback on stderr', async () => {
+  it('LSTM initial states (h and c) from the batch on a one-layer model', async () => {
+    const rng = new Rng(9);
+    const json = randomModelJSON(rng, {
+      cell: 'lstm',
+      inputSize: 2,
+      hiddenSize: 4,
+      outputSize: 1,
+      activation: 'tanh',
+      output: 'last',
+    });
+    const data = randomData(rng, json, [4, 6]);
+    const v = () => Float64Array.from({ length: 2 * 4 }, () => rng.uniform(-0.8, 0.8));
+    const batch = { ...batchFromArrays(data.inputs, data.targets, 'last'), initialStates: { h: v(), c: v() } };
+    const r = await gpu().run(json, batch, { outputs: true, finalStates: true });
+    expect(r.backend).toBe('webgpu');
+    await expectMatchesCpu(r, json, batch, { outputs: true }, 'lstm with initial states');
+    const ref = cpuRun(modelFromJSON(json), batch, { finalStates: true });
+    expectClose('finalStates.c', r.finalStates!.c!, ref.finalStates!.c!, gpuTolerance(6, ref.finalStates!.c!));
+  });
+
+  it('a series in three chunks, carrying the states, gives the outputs and final states of one run', async () => {
+    const c = layeredCase(
+      new Rng(11),
+      { cell: 'gru', inputSize: 2, hiddenSize: 3, outputSize: 2, output: 'all', numLayers: 2, bidirectional: false },
+      [9, 7],
+    );
+    const whole = await gpu().run(c.model, c.batch, { outputs: true, finalStates: true });
+    const cuts = [
+      [0, 3, 5, 9],
+      [0, 2, 6, 7],
+    ];
+    const outs: number[][] = [[], []];
+    let carried: Result['finalStates'];
+    for (let p = 0; p < 3; p++) {
+      const inputs = c.data.inputs.map((s, n) => s.slice(cuts[n][p], cuts[n][p + 1]));
+      const targets = (c.data.targets as number[][][]).map((s, n) => s.slice(cuts[n][p], cuts[n][p + 1]));
+      const batch: Batch = {
+        ...batchFromArrays(inputs, targets, 'all'),
+        ...(carried ? { initialStates: carried } : {}),
+      };
+      const r = await gpu().run(c.model, batch, { outputs: true, finalStates: true });
+      for (let n = 0; n < 2; n++) {
+        const from = batch.offsets[n] * 2;
+        outs[n].push(...Array.from(r.outputs!.subarray(from, from + batch.lengths[n] * 2)));
+      }
+      carried = r.finalStates;
+    }
+    const tol = gpuTolerance(9, whole.outputs!);
+    expectClose('outputs', [...outs[0], ...outs[1]], whole.outputs!, tol);
+    expectClose('finalStates.h', carried!.h, whole.finalStates!.h, tol);
+  });
+
+  it('several chunks give the one-chunk result, and the same input gives the same bits', async () => {
+    const json = layeredCase(
+      new Rng(12),
+      { cell: 'lstm', inputSize: 2, hiddenSize: 3, outputSize: 1, output: 'last', numLayers: 2, bidirectional: true },
+      [1],
+    ).json;
+    const lengths = Array.from({ length: 300 }, (_, n) => 1 + (n % 9));
+    const data = randomData(new Rng(13), { inputSize: 2, outputSize: 1, output: 'last' }, lengths);
+    const batch = batchFromArrays(data.inputs, data.targets, 'last');
+    const small = await Engine.create({
+      backend: 'webgpu',
+      gpu: { adapter: testAdapter as AdapterChoice, memoryBudget: 200_000 },
+    });
+    try {
+      const r = await small.run(json, batch, { outputs: true });
+      expect(small.lastRunStats!.chunks).toBeGreaterThan(1);
+      await expectMatchesCpu(r, json, batch, { outputs: true }, 'chunked');
+      const again = await small.run(json, batch, { outputs: true });
+      expect(Array.from(again.gradsFlat!)).toEqual(Array.from(r.gradsFlat!));
+      expect(again.loss).toBe(r.loss);
+    } finally {
+      small.dispose();
+    }
+  });
+
+  it('one-layer runs without states keep the fused kernel', async () => {
+    const rng = new Rng(14);
+    const json = randomModelJSON(rng, {
+      inputSize: 2,
+      hiddenSize: 3,
+      outputSize: 1,
+      activation: 'tanh',
+      output: 'last',
+    });
+    const data = randomData(rng, json, [4, 3]);
+    const batch = batchFromArrays(data.inputs, data.targets, 'last');
+    const r = await gpu().run(json, batch);
+    // The fused kernel's pipeline is rnn.bptt; the layered kernels' are layer.* (labels, src/gpu/kernels/).
+    expect(gpu().lastRunStats?.strategy).toBe('per-sequence');
+    const withStates = await gpu().run(json, batch, { finalStates: true });
+    // The layered kernels compute the same quantities for a one-layer model, within the GPU tolerance.
+    expectClose('loss', [withStates.loss!], [r.loss!], gpuTolerance(4, [r.loss!]));
+    expectClose('grads', withStates.gradsFlat!, r.gradsFlat!, gpuTolerance(4, r.gradsFlat!));
+  });
+
+  it('a shape the layered kernels do not take: refused on webgpu naming the field, run on the CPU by auto', async () => {
+    const big = layeredCase(
+      new Rng(15),
+      { cell: 'lstm', inputSize: 2, hiddenSize: 12, outputSize: 1, output: 'last', numLayers: 2, bidirectional: false },
+      [3],
+    );
+    expect(await refusal(gpu().run(big.model, big.batch))).toBe(
+      'model.numLayers: on WebGPU, stacked models run on the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the lstm cell (its 4H×(I + H) gate weights), got 12: it runs on the CPU backend (backend "cpu", --backend cpu)',
+    );
+    const wide = layeredCase(
+      new Rng(16),
+      { cell: 'elman', inputSize: 20, hiddenSize: 4, outputSize: 1, output: 'last', numLayers: 1, bidirectional: true },
+      [3],
+    );
+    expect(await refusal(gpu().run(wide.model, wide.batch))).toContain(
+      'model.bidirectional: on WebGPU, bidirectional models run on the per-sequence strategy, and it keeps the weights in private arrays and takes inputSize ≤ 16, got 20: it runs on the CPU backend',
+    );
+    const auto = await Engine.create({ backend: 'auto', gpu: { adapter: testAdapter as AdapterChoice } });
+    try {
+      const r = await auto.run(big.model, big.batch);
+      expect(r.backend).toBe('cpu');
+      expect(r.fallbackReason).toMatch(/^model\.numLayers: on WebGPU, stacked models run on the per-sequence strategy/);
+      const ref = cpuRun(big.model, big.batch, { gradients: true });
+      expect(Array.from(r.gradsFlat!)).toEqual(Array.from(ref.grads!));
+      const fits = layeredCase(new Rng(17), SMALL, [3]);
+      expect((await auto.run(fits.model, fits.batch)).backend).toBe('webgpu');
+    } finally {
+      auto.dispose();
+    }
+    // The strategies that run one layer say why.
+    const c = layeredCase(new Rng(18), SMALL, [3]);
+    expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'gemm' }))).toBe(
+      'strategy: strategy "gemm" cannot serve this run: it runs one layer, and this model has numLayers 2 (stacked networks run on the per-sequence strategy)',
+    );
+    expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'rtrl' }))).toContain('it runs one layer');
+  });
+
+  it('the CLI: grad and forward --states-out run stacked models on WebGPU', async () => {
+    const c = layeredCase(new Rng(19), SMALL, [4, 3]);
     const model = join(dir, 'model.json');
     const data = join(dir, 'data.json');
-    writeFileSync(model, JSON.stringify(stacked.json));
-    writeFileSync(data, JSON.stringify(stacked.data));
-    expectInputError(
-      await cli('grad', '--model', model, '--data', data, '--backend', 'webgpu'),
-      'model.numLayers: the WebGPU kernels serve one layer in one direction',
-      '--backend cpu',
-    );
-    const r = await cli('grad', '--model', model, '--data', data, '--json');
+    writeFileSync(model, JSON.stringify(c.json));
+    writeFileSync(data, JSON.stringify(c.data));
+    const r = await cli('grad', '--model', model, '--data', data, '--backend', 'webgpu', '--json');
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe(
-      'webgpu-rnn: model.numLayers: the WebGPU kernels serve one layer in one direction, and this model has numLayers 2; using the CPU reference\n',
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { backend: string; loss: number; fallbackReason?: string };
+    expect(out.backend).toBe('webgpu');
+    expect(out.fallbackReason).toBeUndefined();
+    const ref = cpuRun(c.model, c.batch, { finalStates: true });
+    expectClose('loss', [out.loss], [ref.loss!], gpuTolerance(4, [ref.loss!]));
+    const states = join(dir, 'states.json');
+    const f = await cli('forward', '--model', model, '--data', data, '--backend', 'webgpu', '--states-out', states);
+    expect(f.code).toBe(0);
+    const got = JSON.parse(readFileSync(states, 'utf8')) as { h: number[][][] };
+    expectClose('states h', got.h.flat<number[][][], 2>(2), ref.finalStates!.h, gpuTolerance(4, ref.finalStates!.h));
+    expectInputError(
+      await cli('grad', '--model', model, '--data', data, '--backend', 'webgpu', '--strategy', 'gemm'),
+      'strategy "gemm" cannot serve this run: it runs one layer',
     );
-    const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(out.backend).toBe('cpu');
-    expect(out.fallbackReason).toContain('model.numLayers');
-    const text = await cli('forward', '--model', model, '--data', data);
-    expect(text.stdout).toMatch(/^backend {3}cpu \(model\.numLayers: the WebGPU kernels serve one layer/);
   });
 });

@@ -27,11 +27,11 @@ await describeGpu('training stacked and bidirectional models with WebGPU', (gpu)
 
   it('backend webgpu refuses them with one line naming the field', async () => {
     const stacked =
-      'model.numLayers: the WebGPU kernels serve one layer in one direction, and this model has numLayers 2: it runs on the CPU backend (backend "cpu", --backend cpu)';
+      'model.numLayers: WebGPU training serves one layer in one direction, and this model has numLayers 2: it runs on the CPU backend (backend "cpu", --backend cpu)';
     await expect(train(gpu(), c.model, c.batch, opts)).rejects.toThrow(stacked);
     await expect(train(gpu(), c.model, c.batch, opts)).rejects.toThrow(InputError);
     await expect(trainPopulation(gpu(), [bi.model], bi.batch, opts)).rejects.toThrow(
-      'model.bidirectional: the WebGPU kernels serve one direction',
+      'model.bidirectional: WebGPU training serves one direction',
     );
     const axis = { param: 'Wy[0][0]', min: -1, max: 1, steps: 2 };
     await expect(lossLandscape(gpu(), c.model, c.batch, axis, { ...axis, param: 'by[0]' })).rejects.toThrow(stacked);
@@ -46,7 +46,7 @@ await describeGpu('training stacked and bidirectional models with WebGPU', (gpu)
       const ref = await train(cpu, c.model, c.batch, opts);
       expect(r.backend).toBe('cpu');
       expect(r.fallbackReason).toBe(
-        'model.numLayers: the WebGPU kernels serve one layer in one direction, and this model has numLayers 2',
+        'model.numLayers: WebGPU training serves one layer in one direction, and this model has numLayers 2',
       );
       expect(Array.from(r.model.params)).toEqual(Array.from(ref.model.params));
       expect(r.finalLoss).toBe(ref.finalLoss);

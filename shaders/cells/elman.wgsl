@@ -62,6 +62,11 @@ fn cellForward(sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE
 
 // @part backward
 
+// dSSR/dx_t of the last cellBackward, where the kernel sets INPUT_GRAD (a stacked layer passes it to the layer
+// below); kernels that leave INPUT_GRAD false never compute it.
+override INPUT_GRAD: bool = false;
+var<private> dInput: array<f32, I>;
+
 // One step back through the cell. dS = dSSR/ds_t (the readout's share included), s = s_t, sPrev = s_{t−1}, x = x_t:
 // adds this step's dSSR/dθ for the cell's blocks to *g (dz = act'(z) ⊙ dh; dWx += dz·xᵀ, dWh += dz·h_{t−1}ᵀ,
 // dbh += dz) and returns dSSR/ds_{t−1} through the cell (Whᵀ·dz); truncation is the kernel's business.
@@ -73,6 +78,13 @@ fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s:
     (*g)[OFF_BH + j] += dz[j];
     for (var i = 0u; i < I; i++) { (*g)[OFF_WX + j * I + i] += dz[j] * x[i]; }
     for (var k = 0u; k < H; k++) { (*g)[OFF_WH + j * H + k] += dz[j] * sPrev[k]; }
+  }
+  if (INPUT_GRAD) {
+    for (var i = 0u; i < I; i++) {
+      var u = 0.0;
+      for (var j = 0u; j < H; j++) { u += w[OFF_WX + j * I + i] * dz[j]; }
+      dInput[i] = u;
+    }
   }
   var dPrev: array<f32, NSTATE>;
   for (var k = 0u; k < H; k++) {

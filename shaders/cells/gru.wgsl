@@ -72,9 +72,15 @@ fn cellForward(sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE
 
 // @part backward
 
+// dSSR/dx_t of the last cellBackward, where the kernel sets INPUT_GRAD (a stacked layer passes it to the layer
+// below); kernels that leave INPUT_GRAD false never compute it.
+override INPUT_GRAD: bool = false;
+var<private> dInput: array<f32, I>;
+
 // One step back through the cell, the gates recomputed from sPrev = h_{t−1} and x = x_t; dS = dSSR/dh_t:
 // da_n = dh⊙(1 − z)⊙(1 − n²), da_z = dh⊙(h_{t−1} − n)⊙z(1 − z), da_r = da_n⊙ah_n⊙r(1 − r); the input parts take
-// (da_r, da_z, da_n) (bx, Wx), the state parts (da_r, da_z, da_n⊙r) (bh, Wh); returns dh⊙z + Whᵀ·(state parts' da).
+// (da_r, da_z, da_n) (bx, Wx), the state parts (da_r, da_z, da_n⊙r) (bh, Wh); returns dh⊙z + Whᵀ·(state parts' da); with
+// INPUT_GRAD, sets dInput = Wxᵀ·(input parts' da).
 fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s: array<f32, NSTATE>,
                 sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE> {
   var ax: array<f32, NGATE>;
@@ -105,6 +111,13 @@ fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s:
     (*g)[OFF_BH + q] += dh[q];
     for (var i = 0u; i < I; i++) { (*g)[OFF_WX + q * I + i] += dx[q] * x[i]; }
     for (var k = 0u; k < H; k++) { (*g)[OFF_WH + q * H + k] += dh[q] * sPrev[k]; }
+  }
+  if (INPUT_GRAD) {
+    for (var i = 0u; i < I; i++) {
+      var u = 0.0;
+      for (var q = 0u; q < NGATE; q++) { u += w[OFF_WX + q * I + i] * dx[q]; }
+      dInput[i] = u;
+    }
   }
   for (var k = 0u; k < H; k++) {
     var u = dPrev[k];

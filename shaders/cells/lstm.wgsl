@@ -66,10 +66,15 @@ fn cellForward(sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE
 
 // @part backward
 
+// dSSR/dx_t of the last cellBackward, where the kernel sets INPUT_GRAD (a stacked layer passes it to the layer
+// below); kernels that leave INPUT_GRAD false never compute it.
+override INPUT_GRAD: bool = false;
+var<private> dInput: array<f32, I>;
+
 // One step back through the cell, the gates recomputed from sPrev = s_{t−1} and x = x_t; dS = dSSR/ds_t for h and c,
 // s = s_t. With dc = dS_c + dS_h⊙o⊙(1 − tanh²c_t): da_i = dc⊙g⊙i(1 − i), da_f = dc⊙c_{t−1}⊙f(1 − f),
 // da_g = dc⊙i⊙(1 − g²), da_o = dS_h⊙tanh(c_t)⊙o(1 − o); adds da to bx and bh, da·xᵀ to Wx, da·h_{t−1}ᵀ to Wh, and
-// returns [Whᵀ·da, dc⊙f].
+// returns [Whᵀ·da, dc⊙f]; with INPUT_GRAD, sets dInput = Wxᵀ·da.
 fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s: array<f32, NSTATE>,
                 sPrev: array<f32, NSTATE>, x: array<f32, I>) -> array<f32, NSTATE> {
   let v = gateValues(gatePre(sPrev, x));
@@ -94,6 +99,13 @@ fn cellBackward(g: ptr<function, array<f32, NPARAM>>, dS: array<f32, NSTATE>, s:
     (*g)[OFF_BH + q] += da[q];
     for (var i = 0u; i < I; i++) { (*g)[OFF_WX + q * I + i] += da[q] * x[i]; }
     for (var k = 0u; k < H; k++) { (*g)[OFF_WH + q * H + k] += da[q] * sPrev[k]; }
+  }
+  if (INPUT_GRAD) {
+    for (var i = 0u; i < I; i++) {
+      var u = 0.0;
+      for (var q = 0u; q < NGATE; q++) { u += w[OFF_WX + q * I + i] * da[q]; }
+      dInput[i] = u;
+    }
   }
   for (var k = 0u; k < H; k++) {
     var u = 0.0;

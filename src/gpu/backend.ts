@@ -80,6 +80,9 @@ export class GpuBackend implements Backend {
       count: batch.count,
       gradients,
       truncation: opts.truncation,
+      numLayers: model.numLayers,
+      bidirectional: model.bidirectional,
+      carriedStates: batch.initialStates !== undefined || opts.finalStates === true,
     };
     const limits = this.device.limits;
     const strategy = chooseStrategy(opts.strategy, shape, limits, tuningFor(this.device));
@@ -96,6 +99,7 @@ export class GpuBackend implements Backend {
       hasTargets,
       truncation: opts.truncation,
       clipNorm: opts.clipNorm,
+      finalStates: opts.finalStates,
       onProgress: opts.onProgress,
     };
     // A failed run never reaches timer.read(), which frees the timer otherwise.

@@ -23,6 +23,10 @@ export interface PlanInput {
   reduceSpan: number;
   maxBindingBytes: number;
   budgetBytes: number;
+  /** Further buffers of the strategy, bytes per sequence by role (a layered run's layer outputs, states, …). */
+  extraPerSequence?: (maxSteps: number) => Record<string, number>;
+  /** Floats of the weights buffer when it is not the one-layer model's parameters and h0. */
+  weightFloats?: number;
 }
 
 export interface Chunk {
@@ -59,6 +63,7 @@ export function planChunks(p: PlanInput): Plan {
     ...(p.hasTargets ? { targets: outPerSeq } : {}),
     ...(p.outputs ? { ys: outPerSeq, 'ys readback': outPerSeq } : {}),
     ...(p.storeStates ? { hs: T * (p.stateSize ?? p.hiddenSize) * 4 } : {}),
+    ...(p.extraPerSequence?.(T) ?? {}),
   };
   let capacity = N;
   for (const [role, bytes] of Object.entries(perSeq)) {
@@ -73,7 +78,7 @@ export function planChunks(p: PlanInput): Plan {
   const sum = Object.values(perSeq).reduce((a, b) => a + b, 0);
   // Buffers of the run whatever the chunk size: the weights and h0, the uniforms, placeholders and read-backs
   // (SMALL_BYTES), and the partial sums, one column per reduction workgroup and chunk.
-  const fixed = (paramLayout(p).count + p.hiddenSize) * 4 + SMALL_BYTES + 2 * p.rows * 4;
+  const fixed = (p.weightFloats ?? paramLayout(p).count + p.hiddenSize) * 4 + SMALL_BYTES + 2 * p.rows * 4;
   const partials = (cap: number): number => p.rows * 4 * (Math.ceil(N / p.reduceSpan) + Math.ceil(N / cap));
   let fitBudget = Math.floor((p.budgetBytes - fixed - partials(Math.min(capacity, N))) / sum);
   while (fitBudget >= 1 && fixed + partials(fitBudget) + fitBudget * sum > p.budgetBytes) fitBudget--;

@@ -13,6 +13,8 @@ import fma from '../../shaders/fma.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import optimizer_wide from '../../shaders/optimizer_wide.wgsl?raw';
 import unroll_study from '../../shaders/unroll_study.wgsl?raw';
+import ps_layer from '../../shaders/per_sequence/layer.wgsl?raw';
+import ps_readout from '../../shaders/per_sequence/readout.wgsl?raw';
 import cell_elman from '../../shaders/cells/elman.wgsl?raw';
 import cell_lstm from '../../shaders/cells/lstm.wgsl?raw';
 import cell_gru from '../../shaders/cells/gru.wgsl?raw';
@@ -34,5 +36,6 @@ export const shaders = {
   gather,
   optimizer_wide,
   unroll_study,
+  per_sequence: { layer: ps_layer, readout: ps_readout },
   cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, gated: cell_gated, readout: cell_readout },
 };

@@ -18,6 +18,11 @@ export const shaders = {
   gather: read('gather'),
   optimizer_wide: read('optimizer_wide'),
   unroll_study: read('unroll_study'),
+  /** The per-sequence strategy's layered kernels: one recurrent layer (both directions), and the readout. */
+  per_sequence: {
+    layer: read('per_sequence/layer'),
+    readout: read('per_sequence/readout'),
+  },
   /** Recurrent cells' modules, what the gated ones share and the shared readout, spliced into kernels by src/gpu/cell.ts. */
   cells: {
     elman: read('cells/elman'),

@@ -25,6 +25,25 @@ export interface StrategyShape {
   gradients: boolean;
   /** Truncated BPTT window (RunOptions.truncation), if any. */
   truncation?: number;
+  /** Stacked layers (absent: 1). */
+  numLayers?: number;
+  /** Both directions in every layer. */
+  bidirectional?: boolean;
+  /** The batch carries initial states, or the run returns final states. */
+  carriedStates?: boolean;
+}
+
+/**
+ * Why a strategy that runs one layer in one direction from the model's h0 cannot serve a shape (null when it can):
+ * stacked and bidirectional networks and carried states run on the per-sequence strategy's layered kernels.
+ */
+export function oneLayerOnly(s: StrategyShape): string | null {
+  if ((s.numLayers ?? 1) > 1)
+    return `it runs one layer, and this model has numLayers ${s.numLayers} (stacked networks run on the per-sequence strategy)`;
+  if (s.bidirectional) return 'it runs one direction, and this model is bidirectional (use the per-sequence strategy)';
+  if (s.carriedStates)
+    return "it starts from the model's h0 and returns no final states (carried states use the per-sequence strategy)";
+  return null;
 }
 
 export interface StrategyRequest {
@@ -34,6 +53,8 @@ export interface StrategyRequest {
   outputs: boolean;
   hasTargets: boolean;
   truncation?: number;
+  /** Return each sequence's final states (RunOptions.finalStates). */
+  finalStates?: boolean;
   /** RunOptions.clipNorm: measure the gradients' global norm on the GPU and clip to it (see runResult in sums.ts). */
   clipNorm?: number;
   onProgress?: (done: number, total: number) => void;

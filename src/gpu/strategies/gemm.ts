@@ -20,6 +20,7 @@ import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import type { Chunk } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
+import { oneLayerOnly } from '../strategy.ts';
 import { encodeLevels, readBack } from '../sums.ts';
 import { CLIP_STATS_BYTES, ClipKernel } from '../kernels/clip.ts';
 import type { RawResult } from '../../backend.ts';
@@ -478,6 +479,8 @@ export const gemm: Strategy = {
   name: 'gemm',
 
   supports(s: StrategyShape, limits: GPUSupportedLimits): string | null {
+    const layered = oneLayerOnly(s);
+    if (layered) return layered;
     if (
       s.hiddenSize > LIMITS.maxHiddenSize ||
       s.inputSize > LIMITS.maxInputSize ||

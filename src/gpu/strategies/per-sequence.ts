@@ -1,6 +1,8 @@
 // Strategy `per-sequence`: one invocation per sequence (shaders/rnn.wgsl), weights copied into private arrays and
 // the loops over H, I and O unrolled. Best for small networks: every value stays in registers. Each chunk records
 // the RNN kernel and the first reduction level into one command encoder; the partials are summed at the end.
+// Stacked and bidirectional networks and runs with carried states go to its layered kernels
+// (per-sequence-layers.ts).
 
 import { outputCount } from '../../batch.ts';
 import { initialState } from '../../model.ts';
@@ -13,13 +15,16 @@ import { BufferUsage } from '../pool.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
 import { runResult } from '../sums.ts';
+import { needsLayeredRun, runLayered } from './per-sequence-layers.ts';
 import { truncationUniform } from '../truncation.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
 
 /**
  * The largest sizes this kernel takes: it holds every weight, the hidden state and (BPTT) every gradient in private
- * arrays of one invocation, with the loops unrolled, so code size and registers grow with H² + H·(I + O).
+ * arrays of one invocation, with the loops unrolled, so code size and registers grow with H² + H·(I + O). A layer
+ * above the first of a bidirectional network reads D·H = 2H values per step (at most 32), and the layered readout
+ * O × D·H weights.
  */
 export const PER_SEQUENCE_LIMITS = { maxInputSize: 16, maxHiddenSize: 16, maxOutputSize: 16 } as const;
 
@@ -59,6 +64,7 @@ export const perSequence: Strategy = {
   },
 
   async run(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
+    if (needsLayeredRun(req.model, req.batch, req.finalStates)) return runLayered(ctx, req);
     const { device } = ctx;
     const { model, gradients, outputs, hasTargets } = req;
     const O = model.outputSize;

@@ -6,6 +6,7 @@
 import { cellOf, cellSizes } from '../../cells/index.ts';
 import { RtrlKernel, carriedValues } from '../kernels/rtrl.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
+import { oneLayerOnly } from '../strategy.ts';
 import { runRowKernel } from './per-sequence.ts';
 
 /**
@@ -21,6 +22,8 @@ export const rtrl: Strategy = {
   name: 'rtrl',
 
   supports(s: StrategyShape): string | null {
+    const layered = oneLayerOnly(s);
+    if (layered) return layered;
     const carried = carriedValues(s);
     if (carried > RTRL_MAX_CARRIED) {
       if (s.cell && s.cell !== 'elman') {
