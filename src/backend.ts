@@ -39,7 +39,7 @@ export interface RunOptions {
   strategy?: StrategyChoice;
   /**
    * Return each sequence's final states (`Result.finalStates`: h, and c for the LSTM, every layer and direction),
-   * to carry into a later run as `Batch.initialStates`. CPU backend only for now (`auto` runs such a run there).
+   * to carry into a later run as `Batch.initialStates`.
    */
   finalStates?: boolean;
 }

@@ -28,7 +28,7 @@ export interface Batch {
   targets: Float32Array | Float64Array | null;
   /**
    * Each sequence's initial recurrent state, in place of the model's h0 (and c0) for every sequence: carried over
-   * from an earlier run's `finalStates` to continue the sequences where it stopped. CPU backend only for now.
+   * from an earlier run's `finalStates` to continue the sequences where it stopped.
    */
   initialStates?: RnnStates;
 }

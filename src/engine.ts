@@ -43,7 +43,9 @@ export interface Result {
   finalStates?: RnnStates;
   /**
    * Why this run went to the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model, or carried
-   * states, which only the CPU backend serves for now (e.g. `model.numLayers: the WebGPU kernels serve one layer …`).
+   * states, of a shape the per-sequence strategy's layered kernels do not take (e.g. `model.numLayers: on WebGPU,
+   * stacked models run on the per-sequence strategy, and it keeps the weights in private arrays and takes
+   * hiddenSize ≤ 8 for the lstm cell …`).
    */
   fallbackReason?: string;
 }
@@ -140,7 +142,8 @@ export class Engine {
     checkInitialStates(model, batch);
     if (opts.finalStates !== undefined && typeof opts.finalStates !== 'boolean')
       throw new InputError('finalStates', `must be true or false, got ${kind(opts.finalStates)}`, 'options');
-    // Stacked and bidirectional models and carried states run on the CPU only: refused on WebGPU, moved there by auto.
+    // Stacked and bidirectional models and carried states of a shape the layered kernels do not take run on the CPU
+    // only: refused on WebGPU, moved there by auto.
     let impl = this.impl;
     const fallbackReason =
       this.cpuFallbackFor(impl.name === 'webgpu' ? cpuOnlyRun(model, batch, opts) : null) ?? undefined;

@@ -130,6 +130,17 @@ export function paramNames(shape: { cell?: CellName }): ParamName[] {
 }
 
 /**
+ * Every parameter block of a model in flat order with the name results and messages give it: `Wx`, …, `by` for one
+ * layer in one direction; `layers[k].Wx`, … for each layer of a stacked or bidirectional model, then `Wy`, `by`.
+ */
+export function blockNames(shape: Shape & { cell?: CellName } & LayerShape): { name: string; block: ParamBlock }[] {
+  return paramLayout(shape).order.map((block) => ({
+    name: block.layer === undefined ? block.name : `layers[${block.layer}].${block.name}`,
+    block,
+  }));
+}
+
+/**
  * The initial recurrent state the kernels read after the parameters: h0, then (LSTM) c0, stateVectors·H floats.
  */
 export function initialState(model: Model): Float64Array {

@@ -5,7 +5,7 @@
 import { maxLength, type Batch } from './batch.ts';
 import { compareArrays, describeComparison, gpuTolerance, type Comparison, type Tolerance } from './compare.ts';
 import { outputName, type Result } from './engine.ts';
-import { paramLayout, paramName, paramNames, type Model } from './model.ts';
+import { blockNames, paramName, type Model } from './model.ts';
 
 /** One quantity's comparison in a {@link VerifyReport}. */
 export interface QuantityCheck {
@@ -54,9 +54,7 @@ export function compareResults(model: Model, batch: Batch, actual: Result, expec
   }
   if (expected.gradsFlat) {
     if (!actual.gradsFlat) throw new Error('verify: the WebGPU run returned no gradients');
-    const layout = paramLayout(model);
-    for (const name of paramNames(model)) {
-      const b = layout.blocks[name]!;
+    for (const { name, block: b } of blockNames(model)) {
       const slice = (g: Float64Array): Float64Array => g.subarray(b.offset, b.offset + b.size);
       check(name, slice(actual.gradsFlat), slice(expected.gradsFlat), (k) => paramName(model, b.offset + k));
     }

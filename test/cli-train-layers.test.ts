@@ -1,7 +1,7 @@
 // The experiment commands on stacked and bidirectional models (in process, CPU backend): `train --layers N
 // --bidirectional` lowers the loss on the sine data, saves a model that reloads (weights.layers) and resumes;
 // `population` agrees with one-by-one training; `landscape` takes parameters of any layer by name; `gen-data`,
-// `predict` and `forecast` serve layered models; `verify` says WebGPU cannot run them; bad --layers exit 2.
+// `predict` and `forecast` serve layered models; `verify` refuses those WebGPU cannot run; bad --layers exit 2.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { sineData } from '../src/data/index.ts';
 import { modelFromJSON, type ModelJSON } from '../src/model.ts';
 import { parseModel } from '../src/validate.ts';
 import { cli, expectInputError, json } from './helpers/cli.ts';
+import { randomLayeredModelJSON } from './helpers/layered-cases.ts';
+import { Rng } from './helpers/random-cases.ts';
 import { readDataFile } from '../src/io/files.ts';
 import type {
   ForecastReport,
@@ -218,14 +220,25 @@ describe('gen-data, predict, forecast and verify with a layered model (CPU)', ()
     expect(g.loss).toBe(cpuRun(modelFromJSON(parseModel(saved)), batch, { gradients: true }).loss);
   });
 
-  it('verify refuses a layered model in one line: WebGPU cannot run it yet', async () => {
+  it('verify refuses, in one line, a layered model whose shape WebGPU does not take', async () => {
     const data = join(dir, 'gen.json');
-    const r = await cli('verify', '--model', model, '--data', data);
+    const wide = join(dir, 'wide.json');
+    const json = randomLayeredModelJSON(new Rng(30), {
+      cell: 'lstm',
+      inputSize: 1,
+      hiddenSize: 9,
+      outputSize: 1,
+      output: 'last',
+      numLayers: 2,
+      bidirectional: false,
+    });
+    writeFileSync(wide, JSON.stringify(json));
+    const r = await cli('verify', '--model', wide, '--data', data);
     expectInputError(
       r,
       'model.numLayers',
-      'verify compares WebGPU with the CPU reference',
-      'cannot run this model yet',
+      'takes hiddenSize ≤ 8 for the lstm cell',
+      'verify compares WebGPU with the CPU reference, and WebGPU cannot run this model',
     );
     expect(r.stderr).not.toContain('it runs on the CPU backend');
   });

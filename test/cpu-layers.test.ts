@@ -520,13 +520,28 @@ describe('what only the CPU serves for now', () => {
     const stack = layeredCase(new Rng(600), shape('gru', 2, false, 'last'), [2]);
     const bi = layeredCase(new Rng(601), shape('gru', 1, true, 'last'), [2]);
     const flat = modelFromJSON(randomModelJSON(new Rng(602), { ...SMALL, activation: 'tanh', output: 'last' }));
+    // Training: the GPU trainers serve one layer in one direction.
     expect(cpuOnlyModel(stack.model)!.field).toBe('model.numLayers');
     expect(cpuOnlyModel(bi.model)!.field).toBe('model.bidirectional');
     expect(cpuOnlyModel(flat)).toBeNull();
+    // Engine runs: the per-sequence strategy's layered kernels take these shapes (H = 3) ...
     const b = stack.batch;
-    expect(cpuOnlyRun(flat, b, {})).toBeNull();
-    expect(cpuOnlyRun(flat, b, { finalStates: true })!.field).toBe('finalStates');
-    expect(cpuOnlyRun(flat, { ...b, initialStates: { h: new Float64Array(3) } }, {})!.field).toBe('initialStates');
+    expect(cpuOnlyRun(stack.model, b, {})).toBeNull();
+    expect(cpuOnlyRun(bi.model, bi.batch, {})).toBeNull();
+    expect(cpuOnlyRun(flat, b, { finalStates: true })).toBeNull();
+    // ... and not a gated cell past H = 8, which then names the field and the limit.
+    const wide = layeredCase(new Rng(603), { ...shape('gru', 2, true, 'last'), hiddenSize: 9 }, [2]);
+    const why = cpuOnlyRun(wide.model, wide.batch, {})!;
+    expect(why.field).toBe('model.numLayers');
+    expect(why.what).toBe(
+      'on WebGPU, stacked models run on the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the gru cell (its 3H×(I + H) gate weights), got 9',
+    );
+    const wideFlat = modelFromJSON(
+      randomModelJSON(new Rng(604), { ...SMALL, hiddenSize: 9, cell: 'lstm', activation: 'tanh', output: 'last' }),
+    );
+    expect(cpuOnlyRun(wideFlat, b, {})).toBeNull();
+    expect(cpuOnlyRun(wideFlat, b, { finalStates: true })!.field).toBe('finalStates');
+    expect(cpuOnlyRun(wideFlat, { ...b, initialStates: { h: new Float64Array(9) } }, {})!.field).toBe('initialStates');
   });
 
   it('the trainers take stacked and bidirectional models on the CPU, and refuse carried states', async () => {

@@ -248,7 +248,7 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'rtrl' }))).toContain('it runs one layer');
   });
 
-  it('the CLI: grad and forward --states-out run stacked models on WebGPU', async () => {
+  it('the CLI: grad, forward --states-out and verify run stacked models on WebGPU', async () => {
     const c = layeredCase(new Rng(19), SMALL, [4, 3]);
     const model = join(dir, 'model.json');
     const data = join(dir, 'data.json');
@@ -267,6 +267,12 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     expect(f.code).toBe(0);
     const got = JSON.parse(readFileSync(states, 'utf8')) as { h: number[][][] };
     expectClose('states h', got.h.flat<number[][][], 2>(2), ref.finalStates!.h, gpuTolerance(4, ref.finalStates!.h));
+    const v = await cli('verify', '--model', model, '--data', data, '--json');
+    expect(v.code).toBe(0);
+    const report = JSON.parse(v.stdout) as { ok: boolean; actual: { backend: string }; quantities: { name: string }[] };
+    expect(report.ok).toBe(true);
+    expect(report.actual.backend).toBe('webgpu');
+    expect(report.quantities.map((x) => x.name)).toContain('layers[1].Wh');
     expectInputError(
       await cli('grad', '--model', model, '--data', data, '--backend', 'webgpu', '--strategy', 'gemm'),
       'strategy "gemm" cannot serve this run: it runs one layer',

@@ -61,7 +61,8 @@ export async function runWithProgress(
 /**
  * On the WebGPU backend every value must fit float32: checked here so the error names the files (the engine's own
  * check can only say `model` and `data`). Runs that only the CPU serves (stacked or bidirectional models, carried
- * states) are not checked: they run on the CPU in float64 (or are refused on WebGPU by the engine).
+ * states, of a shape the layered kernels do not take) are not checked: they run on the CPU in float64 (or are
+ * refused on WebGPU by the engine).
  */
 export function checkFloat32Files(
   engine: Engine,

@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { Engine } from '../../engine.ts';
-import { cpuOnlyModel } from '../../cpu-only.ts';
+import { cpuOnlyRun } from '../../cpu-only.ts';
 import { GpuError, InputError } from '../../errors.ts';
 import { readDataFile, readModelFile } from '../../io/files.ts';
 import { modelFromJSON } from '../../model.ts';
@@ -32,12 +32,12 @@ export function registerVerify(program: Command, io: CliIO): void {
       const modelJson = readModelFile(o.model);
       const batch = readDataFile(o.data, modelJson);
       const model = modelFromJSON(modelJson);
-      // A model only the CPU serves: nothing to compare (before asking for an adapter).
-      const cpuOnly = cpuOnlyModel(model);
+      // A run only the CPU serves: nothing to compare (before asking for an adapter).
+      const cpuOnly = cpuOnlyRun(model, batch, {});
       if (cpuOnly)
         throw new InputError(
           cpuOnly.field,
-          `${cpuOnly.what}: verify compares WebGPU with the CPU reference, and WebGPU cannot run this model yet (forward and grad run it with --backend cpu)`,
+          `${cpuOnly.what}: verify compares WebGPU with the CPU reference, and WebGPU cannot run this model (forward and grad run it with --backend cpu)`,
         );
       let gpu: Engine;
       try {
