@@ -142,6 +142,9 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
 
   var g: array<f32, NPARAM>;   // dSSR/dθ of this layer-direction in w's layout (the readout's slots stay 0)
   var dS: array<f32, NSTATE>;  // dSSR/ds at the current processing step, carried from the next one
+  // s at the current processing step, carried from the next one (where it was s_{τ−1}); the last is loaded here.
+  var st: array<f32, NSTATE>;
+  if (len > 0u) { st = loadState(d, stepOf(len - 1u, len, d), n, N); }
   let K = params.truncation;
   var phase = (len - 1u) % K;  // τ % K, counted down with τ
   for (var r = 0u; r < len; r++) {
@@ -153,7 +156,6 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
       for (var src = 0u; src < params.sources; src++) { a += dgrad[params.aboveAt + ((src * T + t) * params.dh + d * H + j) * N + n]; }
       dS[j] += a;
     }
-    let st = loadState(d, t, n, N);
     var sp: array<f32, NSTATE>;
     if (tau > 0u) {
       sp = loadState(d, stepOf(tau - 1u, len, d), n, N);
@@ -161,6 +163,7 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
       sp = cellInit();
     }
     let dPrev = cellBackward(&g, dS, st, sp, loadX(t, n, N));
+    st = sp;
     if (INPUT_GRAD) {
       for (var i = 0u; i < I; i++) { dgrad[params.belowAt + ((d * T + t) * I + i) * N + n] = dInput[i]; }
     }
