@@ -2,7 +2,9 @@
 // (fast-check, fixed seed, so CI sees the same cases every run). Generated: the cell (Elman, LSTM, GRU), shapes
 // (I, H, O), activation, output mode, weight scale, h0 (and an LSTM's c0), N (mostly not multiples of 64), ragged lengths, truncation windows and clipping; each
 // strategy of the registry (src/gpu/strategies/index.ts) is forced in turn, skipped where its `supports` refuses the
-// shape, and must really run a minimum number of cases. Each run is repeated: the two must be bit-identical.
+// shape, and must really run a minimum number of cases. Each run is repeated: the two must be bit-identical. A
+// second property draws stacked and bidirectional networks (numLayers 1–3, either direction, carried initial
+// states or not) for the per-sequence strategy's layered kernels, the one strategy that serves them.
 //
 // Tolerance rule (the project's documented one, gpuTolerance in src/compare.ts), per quantity (loss, outputs, each
 // gradient block) of a batch whose longest sequence has T steps:
@@ -23,7 +25,9 @@ import type { StrategyName } from '../src/gpu/strategy.ts';
 import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, type Activation, type OutputMode } from '../src/model.ts';
 import { compareResults } from '../src/verify.ts';
 import { describeGpu } from './helpers/gpu.ts';
-import { makeCase, type TestCase } from './helpers/random-cases.ts';
+import { randomLayeredModelJSON } from './helpers/layered-cases.ts';
+import { Rng, makeCase, randomData, type TestCase } from './helpers/random-cases.ts';
+import { batchFromArrays, type Batch } from '../src/batch.ts';
 
 /**
  * The seed and the number of generated cases: 20261125 and 20, or WEBGPU_RNN_DIFFERENTIAL_SEED and _RUNS. The
@@ -186,6 +190,108 @@ await describeGpu('randomized differential suite: every strategy against the CPU
         expect(n, `strategy ${name} served only ${n} of ${NUM_RUNS} generated cases`).toBeGreaterThanOrEqual(
           MIN_RUNS_PER_STRATEGY,
         );
+    },
+  );
+});
+
+interface LayeredDiffCase {
+  cell: CellName;
+  numLayers: number;
+  bidirectional: boolean;
+  I: number;
+  H: number;
+  O: number;
+  output: OutputMode;
+  lengths: number[];
+  truncation: number | null;
+  carried: boolean;
+  seed: number;
+}
+
+const layeredArb: fc.Arbitrary<LayeredDiffCase> = fc.record({
+  cell: fc.constantFrom<CellName>('elman', 'lstm', 'gru'),
+  numLayers: fc.integer({ min: 1, max: 3 }),
+  bidirectional: fc.boolean(),
+  I: fc.integer({ min: 1, max: 3 }),
+  H: fc.integer({ min: 1, max: 4 }),
+  O: fc.integer({ min: 1, max: 2 }),
+  output: fc.constantFrom(...OUTPUT_MODES),
+  lengths: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 70 }),
+  truncation: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
+  carried: fc.boolean(),
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+});
+
+/** The case's layered model (moderate weights, nonzero h0) and batch, with random initial states when `carried`. */
+function layeredDiffCase(c: LayeredDiffCase): { json: ReturnType<typeof randomLayeredModelJSON>; batch: Batch } {
+  const rng = new Rng(c.seed);
+  const shape = {
+    cell: c.cell,
+    inputSize: c.I,
+    hiddenSize: c.H,
+    outputSize: c.O,
+    output: c.output,
+    numLayers: c.numLayers,
+    bidirectional: c.bidirectional,
+    h0: true,
+  };
+  const json = randomLayeredModelJSON(rng, shape);
+  const data = randomData(rng, shape, c.lengths);
+  const batch = batchFromArrays(data.inputs, data.targets, c.output, c.O);
+  if (c.carried) {
+    const size = c.numLayers * (c.bidirectional ? 2 : 1) * c.lengths.length * c.H;
+    const v = () => Float64Array.from({ length: size }, () => rng.uniform(-0.7, 0.7));
+    batch.initialStates = c.cell === 'lstm' ? { h: v(), c: v() } : { h: v() };
+  }
+  return { json, batch };
+}
+
+/** Layered cases: half as many as the one-layer property, at least 4. */
+const LAYERED_RUNS = Math.max(4, Math.ceil(NUM_RUNS / 2));
+
+await describeGpu('randomized differential suite: stacked and bidirectional networks', (gpu) => {
+  it(
+    `${LAYERED_RUNS} generated layered cases on the per-sequence strategy, seed ${SEED}`,
+    { timeout: 600_000 },
+    async () => {
+      let stacked = 0;
+      let bidirectional = 0;
+      await fc.assert(
+        fc.asyncProperty(layeredArb, async (c) => {
+          const { json, batch } = layeredDiffCase(c);
+          const model = modelFromJSON(json);
+          const opts = { outputs: true, finalStates: true, truncation: c.truncation ?? undefined };
+          const ref = await cpu.run(model, batch, opts);
+          const r = await gpu().run(model, batch, { ...opts, strategy: 'per-sequence' });
+          if (r.backend !== 'webgpu') throw new Error(`ran on ${r.backend}: ${r.fallbackReason}`);
+          const report = compareResults(model, batch, r, ref);
+          if (!report.ok)
+            throw new Error(
+              report.checks
+                .map((x) => x.details)
+                .filter(Boolean)
+                .join('\n'),
+            );
+          const T = maxLength(batch);
+          for (const key of ['h', 'c'] as const) {
+            const e = ref.finalStates![key];
+            if (!e) continue;
+            const cmp = compareArrays(r.finalStates![key]!, e, gpuTolerance(T, e));
+            if (!cmp.ok) throw new Error(`finalStates.${key}: ${cmp.failureCount} values beyond tolerance`);
+          }
+          const again = await gpu().run(model, batch, { ...opts, strategy: 'per-sequence' });
+          const diff = sameBits(r, again);
+          if (diff) throw new Error(`the layered kernels are not deterministic: ${diff}`);
+          if (c.numLayers > 1) stacked++;
+          if (c.bidirectional) bidirectional++;
+        }),
+        { seed: SEED, numRuns: LAYERED_RUNS, endOnFailure: true },
+      );
+      console.info(
+        `[differential] layered cases: ${stacked} stacked, ${bidirectional} bidirectional of ${LAYERED_RUNS}`,
+      );
+      expect(stacked, 'stacked cases drawn').toBeGreaterThan(0);
+      expect(bidirectional, 'bidirectional cases drawn').toBeGreaterThan(0);
     },
   );
 });
