@@ -7,8 +7,8 @@ import { statSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { CommanderError } from 'commander';
 import { GpuError, InputError, NonFiniteError } from '../errors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import { writing } from '../io/files.ts';
+import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
+import { writeError, writing } from '../io/files.ts';
 
 /** Where the CLI writes. `out` resolves once the text is handed to the OS. */
 export interface CliIO {
@@ -150,10 +150,31 @@ export function outputKind<T extends string>(
   return ext as T;
 }
 
-/** Writes text files atomically, all after the computation succeeded; file errors are InputErrors naming the file. */
+/**
+ * The test hook between the renames of writeOutputs: with WEBGPU_RNN_TEST_KILL_BETWEEN_RENAMES=1 in the environment
+ * the process kills itself (SIGKILL, nothing runs after it) once the first of a command's output files is renamed
+ * into place, which is what a crash or `kill -9` at that moment leaves. Read by the CLI only.
+ */
+function killBetweenRenames(): void {
+  if (process.env.WEBGPU_RNN_TEST_KILL_BETWEEN_RENAMES === '1') process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * Writes a command's text files atomically and as one unit, all after the computation succeeded: every file is
+ * written to its temporary file and flushed before any is renamed over its destination, so a failed write (a full
+ * disk, a directory in the way) replaces none of them. File errors are InputErrors naming the file.
+ */
 export function writeOutputs(files: { path: string; text: string }[]): void {
   const enc = new TextEncoder();
-  for (const f of files) writing(f.path, () => writeFileAtomic(f.path, (write) => write(enc.encode(f.text))));
+  if (files.length === 1) {
+    const f = files[0];
+    writing(f.path, () => writeFileAtomic(f.path, (write) => write(enc.encode(f.text))));
+    return;
+  }
+  writeFilesAtomic(
+    files.map((f) => ({ path: f.path, produce: (write) => write(enc.encode(f.text)) })),
+    { betweenRenames: killBetweenRenames, failed: writeError },
+  );
 }
 
 /** The device and inode of an existing file, links followed; null when there is none (not yet written, a preset name). */
