@@ -100,7 +100,7 @@ export function partWindows(
   if (fractions && window + horizon <= fractions.total && window + horizon > rows) {
     throw new InputError(
       fractions.option,
-      `${fractions.what} leave${fractions.what.includes(' and ') ? '' : 's'} ${rows} row${rows === 1 ? '' : 's'} for ${part} of the ${fractions.total}, too few for ${need}: use smaller fractions`,
+      `${fractions.what} leave${fractions.what.includes(' and ') ? '' : 's'} ${rows} of the ${fractions.total} rows for ${part}, too few for ${need}: use ${fractions.what.includes(' and ') ? 'smaller fractions' : 'a smaller fraction'}`,
       source,
     );
   }
@@ -143,7 +143,7 @@ export function forecastSplit(
   const normalization = o.fixed ?? (o.normalize ? fitNormalization(seriesRows(series, 0, a), o.normalize, a, o.source) : null);
   const normalized = normalization ? normalizeSeries(series, normalization) : series;
   // The training part is what the fractions leave: when the window would fit the whole series, they are at fault.
-  const taken = [o.validation > 0 ? `--validation ${o.validation}` : '', o.test > 0 ? `--test ${o.test}` : ''].filter((x) => x);
+  const taken = [o.validation > 0 ? `a validation fraction of ${o.validation}` : '', o.test > 0 ? `a test fraction of ${o.test}` : ''].filter((x) => x);
   const fractions = taken.length ? { option: o.test > 0 ? '--test' : '--validation', what: taken.join(' and '), total: L } : undefined;
   const train = partWindows(normalized, 0, a, o.window, o.horizon, a === L ? 'the series' : 'the training part', o.source, o.name, fractions);
   const validation = b > a ? partWindows(normalized, a, b, o.window, o.horizon, 'the validation part', o.source, o.name) : null;
