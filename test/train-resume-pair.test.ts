@@ -8,6 +8,11 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { seedData } from '../src/data/index.ts';
+import { Engine } from '../src/engine.ts';
+import { InputError } from '../src/errors.ts';
+import { modelFromJSON, preset } from '../src/model.ts';
+import { train as trainModel } from '../src/train/index.ts';
 import { cli, expectInputError, json, type Run } from './helpers/cli.ts';
 import { CLI } from './helpers/cli-process.ts';
 import { tempFiles } from './helpers/files.ts';
@@ -159,6 +164,22 @@ describe('bad state files and options name the real cause', () => {
     r = await train(s, '--resume', m);
     expectInputError(r, stateOf(m), 'v[2]: must be ≥ 0', '-1');
     expect(r.stderr).not.toContain('--lr');
+  });
+
+  it('the library refuses a negative Adam v in `resume` too, naming resume.v[k]', async () => {
+    const engine = await Engine.create({ backend: 'cpu' });
+    const m = modelFromJSON(preset('statquest'));
+    const P = m.params.length;
+    const resume = { step: 3, m: new Array<number>(P).fill(0), v: new Array<number>(P).fill(0) };
+    resume.v[1] = -0.5;
+    const opts = { optimizer: { kind: 'adam' as const, lr: 0.01 }, steps: 2, resume };
+    const e = await trainModel(engine, m, seedData().batch, opts).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect([(e as InputError).field, (e as InputError).reason]).toEqual([
+      'resume.v[1]',
+      'must be a number ≥ 0 (a mean of squared gradients), got -0.5',
+    ]);
+    engine.dispose();
   });
 
   it('a step count out of range names the state file and the step', async () => {

@@ -91,22 +91,40 @@ export function printable(text: string): string {
   });
 }
 
-/** The message of an error, one line and terminal-safe. */
+/** The longest run of non-space characters (a file name, a value) an error message shows whole. */
+export const MAX_SHOWN_WORD = 240;
+
+/**
+ * A message with every run of non-space characters longer than MAX_SHOWN_WORD (a very long file name, pasted
+ * text) shortened to its start and end around `…[N characters]…`, so an error stays one readable line.
+ */
+export function shortenLongWords(text: string): string {
+  return text.replace(new RegExp(`\\S{${MAX_SHOWN_WORD + 1},}`, 'g'), (w) => {
+    const chars = [...w];
+    if (chars.length <= MAX_SHOWN_WORD) return w;
+    const head = chars.slice(0, 120).join('');
+    const tail = chars.slice(-80).join('');
+    return `${head}…[${chars.length - 200} characters]…${tail}`;
+  });
+}
+
+/** The message of an error, one line and terminal-safe, long words shortened. */
 export function errorMessage(e: unknown): string {
   const raw =
     e instanceof CommanderError ? e.message.replace(/^error: /, '') : e instanceof Error ? e.message : String(e);
-  return printable(raw.trimEnd());
+  return shortenLongWords(printable(raw.trimEnd()));
 }
 
 /** `{"error": {"code", "field", "message"}}`: the failure as JSON, for --json commands. */
 export function errorJson(e: unknown): string {
   const field = e instanceof InputError ? e.field || null : e instanceof CommanderError ? commanderField(e) : null;
-  const message =
+  const message = shortenLongWords(
     e instanceof CommanderError
       ? e.message.replace(/^error: /, '').trimEnd()
       : e instanceof Error
         ? e.message
-        : String(e);
+        : String(e),
+  );
   return JSON.stringify({ error: { code: errorCodeOf(e), field, message } }) + '\n';
 }
 

@@ -209,6 +209,20 @@ function readState(
   return { step, m: vec('m'), v: vec('v') };
 }
 
+/** How many times its start the final loss may be before the run counts as running away (six orders of magnitude). */
+export const RUNAWAY_FACTOR = 1e6;
+
+/**
+ * A warning for a run whose loss ran away without overflowing (Adam with --lr 1e10 ends with weights near 1e10 and
+ * a finite loss): the final loss more than RUNAWAY_FACTOR times the first recorded one. Null otherwise.
+ */
+function runawayWarning(r: TrainReport, lr: number): string | null {
+  const start = r.history[0]?.loss;
+  if (start === undefined || !(start > 0) || !(r.finalLoss > start * RUNAWAY_FACTOR)) return null;
+  const orders = Math.floor(Math.log10(r.finalLoss / start));
+  return `the training loss ran away: from ${num(start)} at step ${r.history[0].step} to ${num(r.finalLoss)} at the end (${orders} orders of magnitude higher); the weights kept are the last ones; try a smaller --lr than ${lr}, or --clip-norm`;
+}
+
 /** The goal the report states reaching or not: SSR below 1e-3 on the seed data. */
 const GOAL = 1e-3;
 
@@ -399,8 +413,8 @@ export function registerTrain(program: Command, io: CliIO): void {
         if (fs.normalization) model.normalization = fs.normalization;
         else delete model.normalization;
       }
-      for (const w of fs?.normalized.warnings ?? [])
-        io.err(`webgpu-rnn: warning: ${printable(o.data)}: ${printable(w)}\n`);
+      const warnings = (fs?.normalized.warnings ?? []).map((w) => `${o.data}: ${w}`);
+      for (const w of warnings) io.err(`webgpu-rnn: warning: ${printable(w)}\n`);
       // What the run trains on (for the state file, and checked against the resumed run's).
       const trainedOn = o.out !== undefined || o.resume !== undefined ? dataRecord(o, fs) : {};
       const resume =
@@ -436,6 +450,11 @@ export function registerTrain(program: Command, io: CliIO): void {
           `the training loss or gradient after ${report.steps} steps (diverged: try a smaller --lr, or --clip-norm)`,
           null,
         );
+      }
+      const runaway = runawayWarning(report, topts.optimizer.lr);
+      if (runaway) {
+        warnings.push(runaway);
+        io.err(`webgpu-rnn: warning: ${runaway}\n`);
       }
       const modelJson = modelToJSON(report.model);
       const files: { path: string; text: string }[] = [];
@@ -491,6 +510,7 @@ export function registerTrain(program: Command, io: CliIO): void {
             stepsPerSecond: report.steps / Math.max(report.seconds, 1e-9),
             model: modelJson,
             history: report.history,
+            warnings,
             files: files.map((f) => f.path),
           }) + '\n',
         );
