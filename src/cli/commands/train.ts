@@ -5,7 +5,7 @@
 // loss or gradient) exits 3 and saves nothing.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { NonFiniteError } from '../../errors.ts';
@@ -209,18 +209,23 @@ function readState(
   return { step, m: vec('m'), v: vec('v') };
 }
 
+/** A CSV file from this size on (64 MiB) gets a line on stderr before and after it is read and windowed. */
+export const LARGE_CSV_BYTES = 64 * 2 ** 20;
+
 /** How many times its start the final loss may be before the run counts as running away (six orders of magnitude). */
 export const RUNAWAY_FACTOR = 1e6;
 
 /**
  * A warning for a run whose loss ran away without overflowing (Adam with --lr 1e10 ends with weights near 1e10 and
- * a finite loss): the final loss more than RUNAWAY_FACTOR times the first recorded one. Null otherwise.
+ * a finite loss): the last recorded loss more than RUNAWAY_FACTOR times the first (both of a step's batch, so
+ * mini-batches compare alike). Null otherwise.
  */
 function runawayWarning(r: TrainReport, lr: number): string | null {
-  const start = r.history[0]?.loss;
-  if (start === undefined || !(start > 0) || !(r.finalLoss > start * RUNAWAY_FACTOR)) return null;
-  const orders = Math.floor(Math.log10(r.finalLoss / start));
-  return `the training loss ran away: from ${num(start)} at step ${r.history[0].step} to ${num(r.finalLoss)} at the end (${orders} orders of magnitude higher); the weights kept are the last ones; try a smaller --lr than ${lr}, or --clip-norm`;
+  const first = r.history[0];
+  const last = r.history.at(-1);
+  if (!first || !last || last === first || !(first.loss > 0) || !(last.loss > first.loss * RUNAWAY_FACTOR)) return null;
+  const orders = Math.floor(Math.log10(last.loss / first.loss));
+  return `the training loss ran away: from ${num(first.loss)} at step ${first.step} to ${num(last.loss)} at step ${last.step} (${orders} orders of magnitude higher); the weights kept are the last ones; try a smaller --lr than ${lr}, or --clip-norm`;
 }
 
 /** The goal the report states reaching or not: SSR below 1e-3 on the seed data. */
@@ -403,7 +408,18 @@ export function registerTrain(program: Command, io: CliIO): void {
       let fs: ForecastSplit | null = null;
       let split: ReturnType<typeof loadSplitData>;
       if (csv) {
+        // Reading and windowing a large file takes a while before the first step: say so, and how long it took.
+        const bytes = statSync(o.data, { throwIfNoEntry: false })?.size ?? 0;
+        const t0 = Date.now();
+        if (bytes >= LARGE_CSV_BYTES)
+          io.err(
+            `train: reading ${printable(o.data)} (${(bytes / 2 ** 20).toFixed(0)} MiB) and cutting its windows …\n`,
+          );
         fs = loadSeriesData(o, saved ?? undefined);
+        if (bytes >= LARGE_CSV_BYTES)
+          io.err(
+            `train: read ${fs.normalized.length.toLocaleString('en-US')} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+          );
         split = { data: fs.train, train: fs.train.batch, validation: fs.validation?.batch ?? null, dropped: 0 };
       } else split = loadSplitData(o, o.seed);
       const { data, train: batch, validation, dropped } = split;
