@@ -209,6 +209,15 @@ function readState(
   return { step, m: vec('m'), v: vec('v') };
 }
 
+/** The size of a file, or 0 when it cannot be read (the reader then says why). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** A CSV file from this size on (64 MiB) gets a line on stderr before and after it is read and windowed. */
 export const LARGE_CSV_BYTES = 64 * 2 ** 20;
 
@@ -409,7 +418,7 @@ export function registerTrain(program: Command, io: CliIO): void {
       let split: ReturnType<typeof loadSplitData>;
       if (csv) {
         // Reading and windowing a large file takes a while before the first step: say so, and how long it took.
-        const bytes = statSync(o.data, { throwIfNoEntry: false })?.size ?? 0;
+        const bytes = fileSize(o.data);
         const t0 = Date.now();
         if (bytes >= LARGE_CSV_BYTES)
           io.err(
