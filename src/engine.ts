@@ -140,6 +140,9 @@ export class Engine {
       throw new InputError('options', `expected an object, got ${kind(opts)}`);
     checkBatch(model, batch);
     checkInitialStates(model, batch);
+    // What was validated is what runs: a copy taken before anything async, so a caller changing the batch (its
+    // count, lengths or values) while the run is under way cannot change the run.
+    batch = snapshotBatch(batch);
     if (opts.finalStates !== undefined && typeof opts.finalStates !== 'boolean')
       throw new InputError('finalStates', `must be true or false, got ${kind(opts.finalStates)}`, 'options');
     // Stacked and bidirectional models and carried states of a shape the layered kernels do not take run on the CPU
@@ -209,6 +212,22 @@ export class Engine {
   }
 
   private disposed = false;
+}
+
+/** A copy of a validated batch: its sizes, and copies of its arrays. */
+function snapshotBatch(b: Batch): Batch {
+  const states = b.initialStates;
+  return {
+    count: b.count,
+    inputSize: b.inputSize,
+    outputSize: b.outputSize,
+    output: b.output,
+    lengths: b.lengths.slice(),
+    offsets: b.offsets.slice(),
+    inputs: b.inputs.slice(),
+    targets: b.targets === null ? null : b.targets.slice(),
+    ...(states ? { initialStates: { h: states.h.slice(), ...(states.c ? { c: states.c.slice() } : {}) } } : {}),
+  };
 }
 
 /** Throws an InputError naming the first bad field of the engine options. */

@@ -7,8 +7,8 @@ import { statSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { CommanderError } from 'commander';
 import { GpuError, InputError, NonFiniteError } from '../errors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import { writing } from '../io/files.ts';
+import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.ts';
+import { writeError, writing } from '../io/files.ts';
 
 /** Where the CLI writes. `out` resolves once the text is handed to the OS. */
 export interface CliIO {
@@ -91,22 +91,40 @@ export function printable(text: string): string {
   });
 }
 
-/** The message of an error, one line and terminal-safe. */
+/** The longest run of non-space characters (a file name, a value) an error message shows whole. */
+export const MAX_SHOWN_WORD = 240;
+
+/**
+ * A message with every run of non-space characters longer than MAX_SHOWN_WORD (a very long file name, pasted
+ * text) shortened to its start and end around `…[N characters]…`, so an error stays one readable line.
+ */
+export function shortenLongWords(text: string): string {
+  return text.replace(new RegExp(`\\S{${MAX_SHOWN_WORD + 1},}`, 'g'), (w) => {
+    const chars = [...w];
+    if (chars.length <= MAX_SHOWN_WORD) return w;
+    const head = chars.slice(0, 120).join('');
+    const tail = chars.slice(-80).join('');
+    return `${head}…[${chars.length - 200} characters]…${tail}`;
+  });
+}
+
+/** The message of an error, one line and terminal-safe, long words shortened. */
 export function errorMessage(e: unknown): string {
   const raw =
     e instanceof CommanderError ? e.message.replace(/^error: /, '') : e instanceof Error ? e.message : String(e);
-  return printable(raw.trimEnd());
+  return shortenLongWords(printable(raw.trimEnd()));
 }
 
 /** `{"error": {"code", "field", "message"}}`: the failure as JSON, for --json commands. */
 export function errorJson(e: unknown): string {
   const field = e instanceof InputError ? e.field || null : e instanceof CommanderError ? commanderField(e) : null;
-  const message =
+  const message = shortenLongWords(
     e instanceof CommanderError
       ? e.message.replace(/^error: /, '').trimEnd()
       : e instanceof Error
         ? e.message
-        : String(e);
+        : String(e),
+  );
   return JSON.stringify({ error: { code: errorCodeOf(e), field, message } }) + '\n';
 }
 
@@ -150,10 +168,31 @@ export function outputKind<T extends string>(
   return ext as T;
 }
 
-/** Writes text files atomically, all after the computation succeeded; file errors are InputErrors naming the file. */
+/**
+ * The test hook between the renames of writeOutputs: with WEBGPU_RNN_TEST_KILL_BETWEEN_RENAMES=1 in the environment
+ * the process kills itself (SIGKILL, nothing runs after it) once the first of a command's output files is renamed
+ * into place, which is what a crash or `kill -9` at that moment leaves. Read by the CLI only.
+ */
+function killBetweenRenames(): void {
+  if (process.env.WEBGPU_RNN_TEST_KILL_BETWEEN_RENAMES === '1') process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * Writes a command's text files atomically and as one unit, all after the computation succeeded: every file is
+ * written to its temporary file and flushed before any is renamed over its destination, so a failed write (a full
+ * disk, a directory in the way) replaces none of them. File errors are InputErrors naming the file.
+ */
 export function writeOutputs(files: { path: string; text: string }[]): void {
   const enc = new TextEncoder();
-  for (const f of files) writing(f.path, () => writeFileAtomic(f.path, (write) => write(enc.encode(f.text))));
+  if (files.length === 1) {
+    const f = files[0];
+    writing(f.path, () => writeFileAtomic(f.path, (write) => write(enc.encode(f.text))));
+    return;
+  }
+  writeFilesAtomic(
+    files.map((f) => ({ path: f.path, produce: (write) => write(enc.encode(f.text)) })),
+    { betweenRenames: killBetweenRenames, failed: writeError },
+  );
 }
 
 /** The device and inode of an existing file, links followed; null when there is none (not yet written, a preset name). */

@@ -45,20 +45,78 @@ export interface TimeSeries {
   /** The time column's name and its text in every data row, or null when there is none. */
   timeColumn: string | null;
   times: string[] | null;
+  /** Why that column is the time column (`timeReasonText` words it), or null when there is none. */
+  timeReason: TimeReason | null;
+  /** What was read but looks wrong (a time column that does not increase); the CLI prints them as warnings. */
+  warnings: string[];
 }
 
 const TIME_NAMES = /^(date|time|year|month|week|day|quarter|period|timestamp|datetime|ds)$/i;
-const DATE_VALUE = /^\d{4}[-/.]\d{1,2}([-/.]\d{1,2})?([ T].*)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$/;
+/** Year first with `-` or `/` (2024-01-31, 2024/1/31, 2024-01, a time after it), or day or month first (31/01/2024, 31.01.2024). */
+const DATE_VALUE = /^\d{4}[-/]\d{1,2}([-/]\d{1,2})?([ T].*)?$|^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}([ T].*)?$/;
+const MONTH_VALUE =
+  /(^|[^a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december)([^a-z]|$)/i;
+const INTEGER = /^[+-]?\d+$/;
+
+/** Why a column was taken as the time column (for the report). */
+export type TimeReason = 'named' | 'header' | 'dates' | 'months' | 'counting';
+
+/** The reason as words: `its header "year" is a time word` … */
+export function timeReasonText(reason: TimeReason, name: string, first: string): string {
+  switch (reason) {
+    case 'named':
+      return 'named by the time column option';
+    case 'header':
+      return `its header "${name}" is a time word`;
+    case 'dates':
+      return `its values are dates (${JSON.stringify(first)})`;
+    case 'months':
+      return `its values name months (${JSON.stringify(first)})`;
+    case 'counting':
+      return `its values are integers that increase by one (${first}, …)`;
+  }
+}
 
 /**
- * The time column (0-based) of a CSV file: the first column whose header is a time word (date, time, year, month,
- * week, day, quarter, period, timestamp, datetime, ds; any case) or whose first value is a date such as
- * 2024-01-31 or 31/01/2024; null when none is.
+ * Whether column `c` of the data rows is whole numbers that increase by one from row to row (1, 2, 3 … or the years
+ * 1700, 1701 …): a counter, not a measurement. Needs at least two rows.
  */
-export function detectTimeColumn(names: string[] | null, firstRow: string[]): number | null {
-  for (let c = 0; c < firstRow.length; c++) {
-    if ((names && TIME_NAMES.test(names[c] ?? '')) || DATE_VALUE.test(firstRow[c] ?? '')) return c;
+function countsByOne(rows: string[][], c: number): boolean {
+  if (rows.length < 2) return false;
+  let prev = NaN;
+  for (const cells of rows) {
+    const s = cells[c] ?? '';
+    if (!INTEGER.test(s)) return false;
+    const v = Number(s);
+    if (!Number.isSafeInteger(v) || (!Number.isNaN(prev) && v !== prev + 1)) return false;
+    prev = v;
   }
+  return true;
+}
+
+/**
+ * The time column (0-based) of a CSV file and why, from text that cannot be a measurement: the first column whose
+ * header is a time word (date, time, year, month, week, day, quarter, period, timestamp, datetime, ds; any case),
+ * whose first value is a date (2024-01-31, 2024/1/31, 31/01/2024, 31.01.2024) or names a month (Jan 2024,
+ * 2024-Mar), or whose values are integers that increase by one (1, 2, 3 …; 1700, 1701 …); null when none is. A
+ * decimal number such as 1234.5 is a value, never a date. `rows` are the data rows (only the counting test reads
+ * past the first).
+ */
+export function detectTimeColumn(
+  names: string[] | null,
+  firstRow: string[],
+  rows: string[][] = [firstRow],
+): { column: number; reason: TimeReason } | null {
+  for (let c = 0; c < firstRow.length; c++) {
+    if (names && TIME_NAMES.test(names[c] ?? '')) return { column: c, reason: 'header' };
+    const v = firstRow[c] ?? '';
+    if (NUMBER.test(v)) continue;
+    if (DATE_VALUE.test(v)) return { column: c, reason: 'dates' };
+    if (MONTH_VALUE.test(v)) return { column: c, reason: 'months' };
+  }
+  // A counter is the time column only beside another column (a file of one counting column is its values).
+  if (firstRow.length > 1)
+    for (let c = 0; c < firstRow.length; c++) if (countsByOne(rows, c)) return { column: c, reason: 'counting' };
   return null;
 }
 
@@ -183,10 +241,24 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
   const firstCells = cellsOf(lines[0]);
   const isNum = (s: string): boolean => NUMBER.test(s);
   const hasHeader = opts.header === 'auto' || opts.header === undefined ? !firstCells.some(isNum) : opts.header;
-  const names = hasHeader ? firstCells : null;
+  const names = hasHeader ? firstCells.map((n) => n.trim()) : null;
   const width = firstCells.length;
   const dataLines = hasHeader ? lines.slice(1) : lines;
   if (dataLines.length === 0) throw new InputError('', `the CSV file has a header but no data rows`, source);
+  // Columns are looked up by name (forecast and predict find a model's columns so): two of one name are refused.
+  if (names) {
+    const seen = new Map<string, number>();
+    names.forEach((n, c) => {
+      const k = seen.get(n);
+      if (k !== undefined && n !== '')
+        throw new InputError(
+          'header',
+          `columns ${k + 1} and ${c + 1} have the same name "${n}"; give every column its own name`,
+          source,
+        );
+      seen.set(n, c);
+    });
+  }
 
   // The time column.
   const resolve = (ref: ColumnRef, field: string): number => {
@@ -196,6 +268,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
       }
       return ref - 1;
     }
+    if (ref.trim() === '') throw new InputError(field, 'an empty column name: give a name from the header or a number from 1', source);
     if (/^\d+$/.test(ref)) {
       const k = Number(ref);
       if (!names || !names.includes(ref)) {
@@ -210,21 +283,48 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
   };
   const firstData = hasHeader ? cellsOf(dataLines[0]) : firstCells;
   const tc = opts.timeColumn ?? 'auto';
-  const time = tc === 'none' ? null : tc === 'auto' ? detectTimeColumn(names, firstData) : resolve(tc, 'time column');
+  const explicit = opts.columns && opts.columns.length > 0 ? opts.columns.map((ref) => resolve(ref, 'column')) : null;
+  let time: number | null;
+  let timeReason: TimeReason | null = null;
+  if (tc === 'none') time = null;
+  else if (tc === 'auto') {
+    // The counting test reads every data row (up to a bad record, which the loop below reports).
+    const good = dataLines.findIndex((r) => r.bad !== undefined);
+    const rows = (good < 0 ? dataLines : dataLines.slice(0, good)).map((r) => r.cells);
+    const found = detectTimeColumn(names, firstData, rows);
+    // A counter the user asks for as a value is one.
+    time = found && !(found.reason === 'counting' && explicit?.includes(found.column)) ? found.column : null;
+    timeReason = time === null ? null : found!.reason;
+  } else {
+    time = resolve(tc, 'time column');
+    timeReason = 'named';
+  }
   // Resolve the columns.
-  const refs = opts.columns && opts.columns.length > 0 ? opts.columns : Array.from({ length: width }, (_, c) => c + 1).filter((c) => c - 1 !== time);
-  if (refs.length === 0) throw new InputError('column', 'the file has no column besides the time column', source);
-  const indices = refs.map((ref) => {
-    const k = resolve(ref, 'column');
-    if (k === time && opts.columns?.length) throw new InputError('column', `${colName(names, k)} is the time column${tc === 'auto' ? ' (detected)' : ''}; pick a value column${tc === 'auto' ? ', or say --time-column none' : ''}`, source);
-    return k;
-  });
+  // By default every column but the time column, and but a nameless one that is empty in every row (a trailing separator).
+  const emptyColumn = (c: number): boolean => names?.[c] === '' && dataLines.every((r) => (r.cells[c] ?? '') === '');
+  const defaults = (): number[] => Array.from({ length: width }, (_, c) => c).filter((c) => c !== time && !emptyColumn(c));
+  let indices = explicit ?? defaults();
+  if (indices.length === 0 && timeReason === 'counting') {
+    // A counting column that is the only one is the values.
+    time = null;
+    timeReason = null;
+    indices = defaults();
+  }
+  if (indices.length === 0) throw new InputError('column', 'the file has no column besides the time column', source);
+  for (const k of indices) {
+    if (k === time) throw new InputError('column', `${colName(names, k)} is the time column${tc === 'auto' ? ' (detected)' : ''}; pick a value column${tc === 'auto' ? ', or say --time-column none' : ''}`, source);
+    if (names && names[k] === '') throw new InputError('header', `column ${k + 1} has no name; name it in the header (a value column is looked up by its name)`, source);
+  }
   const times: string[] | null = time === null ? null : [];
 
   const values = indices.map(() => new Float64Array(dataLines.length));
   const lineNos: number[] = [];
   dataLines.forEach((line, r) => {
     const cells = r === 0 && !hasHeader ? firstCells : cellsOf(line);
+    // A row longer than the first is refused unless its extra cells are empty (a trailing separator).
+    for (let c = width; c < cells.length; c++)
+      if (cells[c] !== '')
+        throw new InputError(`row ${line.line}`, `${cells.length} cells, but the ${hasHeader ? 'header' : 'first row'} has ${width}: cell ${c + 1} (${JSON.stringify(cells[c].length > 24 ? cells[c].slice(0, 24) + '…' : cells[c])}) belongs to no column`, source);
     indices.forEach((c, k) => {
       const where = `row ${line.line}, ${colName(names, c)}`;
       if (c >= cells.length) throw new InputError(where, `missing: the row has ${cells.length} cell${cells.length === 1 ? '' : 's'}`, source);
@@ -238,6 +338,15 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
     if (times) times.push(cells[time!] ?? '');
     lineNos.push(line.line);
   });
+  const timeName = time === null ? null : names && names[time] ? names[time] : `column ${time + 1}`;
+  const warnings: string[] = [];
+  if (times && timeName !== null) {
+    const bad = firstDecrease(times);
+    if (bad > 0)
+      warnings.push(
+        `the time column ${JSON.stringify(timeName)} does not increase: row ${lineNos[bad]} (${JSON.stringify(times[bad])}) is not after row ${lineNos[bad - 1]} (${JSON.stringify(times[bad - 1])}); the rows are read in file order`,
+      );
+  }
   return {
     names: indices.map((c) => (names && names[c] ? names[c] : `column ${c + 1}`)),
     indices: indices.map((c) => c + 1),
@@ -245,9 +354,34 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
     lines: lineNos,
     length: dataLines.length,
     hasHeader,
-    timeColumn: time === null ? null : names && names[time] ? names[time] : `column ${time + 1}`,
+    timeColumn: timeName,
     times,
+    timeReason,
+    warnings,
   };
+}
+
+/**
+ * The first row (> 0) whose time is not after the one before, or −1: numbers compared as numbers, ISO-like dates
+ * (year first) as dates; other labels (month names, day-first dates) are not compared.
+ */
+function firstDecrease(times: string[]): number {
+  const numeric = times.every((t) => NUMBER.test(t));
+  const iso = !numeric && times.every((t) => /^\d{4}[-/]\d{1,2}([-/]\d{1,2})?([ T].*)?$/.test(t));
+  if (!numeric && !iso) return -1;
+  const key = (t: string): number => {
+    if (numeric) return Number(t);
+    const m = /^(\d{4})[-/](\d{1,2})(?:[-/](\d{1,2}))?(?:[ T](\d{1,2})(?::(\d{1,2}))?(?::(\d{1,2}(?:\.\d*)?))?)?/.exec(t)!;
+    const [y, mo, d, h, mi, sec] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+    return ((((y * 13 + mo) * 32 + d) * 24 + h) * 60 + mi) * 61 + sec;
+  };
+  let prev = key(times[0]);
+  for (let r = 1; r < times.length; r++) {
+    const k = key(times[r]);
+    if (!(k > prev)) return r;
+    prev = k;
+  }
+  return -1;
 }
 
 export interface WindowOptions {

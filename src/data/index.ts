@@ -4,7 +4,7 @@
 export type { DataSet, ShapeSuggestion } from './dataset.ts';
 export { seedData, scalarDataSet } from './seed.ts';
 export { sineData, addingData, type SineOptions, type AddingOptions } from './synthetic.ts';
-export { parseCsv, slidingWindows, csvData, detectTimeColumn, type CsvOptions, type WindowOptions, type TimeSeries, type ColumnRef } from './csv.ts';
+export { parseCsv, slidingWindows, csvData, detectTimeColumn, timeReasonText, type TimeReason, type CsvOptions, type WindowOptions, type TimeSeries, type ColumnRef } from './csv.ts';
 export { splitData, subsetBatch, type Split, type SplitOptions, type SplitMode } from './split.ts';
 export {
   denormalize,

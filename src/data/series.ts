@@ -17,7 +17,11 @@ export function splitRows(length: number, validation: number, test: number): { a
   return { a: length - nTest - nVal, b: length - nTest };
 }
 
-/** Fits the normalisation on rows [0, rows) of every column; a constant column is an InputError naming it. */
+/**
+ * Fits the normalisation on rows [0, rows) of every column; a constant column is an InputError naming it. The
+ * statistics of a column whose squares would overflow (1e160) or underflow are taken of its values divided by its
+ * largest magnitude, so they give the true spread, not an infinite or zero one.
+ */
 export function fitNormalization(series: TimeSeries, kind: NormalizationKind, rows: number, source?: string): Normalization {
   const offset: number[] = [];
   const scale: number[] = [];
@@ -25,21 +29,30 @@ export function fitNormalization(series: TimeSeries, kind: NormalizationKind, ro
     const part = v.subarray(0, rows);
     let lo = Infinity;
     let hi = -Infinity;
-    let sum = 0;
+    let big = 0;
     for (const x of part) {
       lo = Math.min(lo, x);
       hi = Math.max(hi, x);
-      sum += x;
+      big = Math.max(big, Math.abs(x));
     }
+    // Only where squares would overflow or underflow: elsewhere the plain sums (bit for bit as before).
+    const u = big > 1e150 || (big > 0 && big < 1e-150) ? big : 1;
+    let sum = 0;
+    for (const x of part) sum += x / u;
     const mean = sum / part.length;
     let sq = 0;
-    for (const x of part) sq += (x - mean) * (x - mean);
-    const std = Math.sqrt(sq / part.length);
+    for (const x of part) sq += (x / u - mean) * (x / u - mean);
+    const std = Math.sqrt(sq / part.length) * u;
+    // max − min of values near ±1.8e308 overflows: the spread is then beyond float64.
     const s = kind === 'zscore' ? std : hi - lo;
-    if (!(s > 0) || !Number.isFinite(s)) {
-      throw new InputError(`column "${series.names[c]}"`, `is constant over the ${rows} training rows (every value is ${lo}): ${kind} normalisation would divide by zero`, source);
-    }
-    offset.push(kind === 'zscore' ? mean : lo);
+    const name = `column "${series.names[c]}"`;
+    if (lo === hi)
+      throw new InputError(name, `is constant over the ${rows} training rows (every value is ${lo}): ${kind} normalisation would divide by zero`, source);
+    if (!Number.isFinite(s))
+      throw new InputError(name, `its spread over the ${rows} training rows (from ${lo} to ${hi}) is beyond the float64 range: ${kind} normalisation cannot represent it`, source);
+    if (!(s > 0))
+      throw new InputError(name, `its values over the ${rows} training rows (from ${lo} to ${hi}) differ by too little for ${kind} normalisation to divide by (their spread is below the float64 range)`, source);
+    offset.push(kind === 'zscore' ? mean * u : lo);
     scale.push(s);
   });
   return { kind, offset, scale };
@@ -66,14 +79,36 @@ export function denormalize(values: ArrayLike<number>, n: Normalization | null |
   return out;
 }
 
-/** The windows of one part of the split (`part`: its name in messages), checked to fit it: errors name --window or --horizon. */
-export function partWindows(series: TimeSeries, from: number, to: number, window: number, horizon: number, part: string, source?: string, name?: string): DataSet {
+/**
+ * The windows of one part of the split (`part`: its name in messages), checked to fit it: errors name --window or
+ * --horizon, or `fractions` (the option whose fraction made the part too small, when the window would fit the
+ * whole series of `total` rows).
+ */
+export function partWindows(
+  series: TimeSeries,
+  from: number,
+  to: number,
+  window: number,
+  horizon: number,
+  part: string,
+  source?: string,
+  name?: string,
+  fractions?: { option: string; what: string; total: number },
+): DataSet {
   const rows = to - from;
+  const need = `a window of ${window} rows plus ${horizon} target row${horizon === 1 ? '' : 's'}`;
+  if (fractions && window + horizon <= fractions.total && window + horizon > rows) {
+    throw new InputError(
+      fractions.option,
+      `${fractions.what} leave${fractions.what.includes(' and ') ? '' : 's'} ${rows} of the ${fractions.total} rows for ${part}, too few for ${need}: use ${fractions.what.includes(' and ') ? 'smaller fractions' : 'a smaller fraction'}`,
+      source,
+    );
+  }
   if (horizon >= rows) {
     throw new InputError('--horizon', `a horizon of ${horizon} leaves no room for a window in ${part} (${rows} row${rows === 1 ? '' : 's'})`, source);
   }
   if (window + horizon > rows) {
-    throw new InputError('--window', `a window of ${window} rows plus ${horizon} target row${horizon === 1 ? '' : 's'} is longer than ${part} (${rows} row${rows === 1 ? '' : 's'})`, source);
+    throw new InputError('--window', `${need} is longer than ${part} (${rows} row${rows === 1 ? '' : 's'})`, source);
   }
   return slidingWindows(seriesRows(series, from, to), { window, horizon, source, name });
 }
@@ -107,7 +142,10 @@ export function forecastSplit(
   if (a < 1) throw new InputError('--validation', `the validation and test fractions leave no training rows (of ${L})`, o.source);
   const normalization = o.fixed ?? (o.normalize ? fitNormalization(seriesRows(series, 0, a), o.normalize, a, o.source) : null);
   const normalized = normalization ? normalizeSeries(series, normalization) : series;
-  const train = partWindows(normalized, 0, a, o.window, o.horizon, a === L ? 'the series' : 'the training part', o.source, o.name);
+  // The training part is what the fractions leave: when the window would fit the whole series, they are at fault.
+  const taken = [o.validation > 0 ? `a validation fraction of ${o.validation}` : '', o.test > 0 ? `a test fraction of ${o.test}` : ''].filter((x) => x);
+  const fractions = taken.length ? { option: o.test > 0 ? '--test' : '--validation', what: taken.join(' and '), total: L } : undefined;
+  const train = partWindows(normalized, 0, a, o.window, o.horizon, a === L ? 'the series' : 'the training part', o.source, o.name, fractions);
   const validation = b > a ? partWindows(normalized, a, b, o.window, o.horizon, 'the validation part', o.source, o.name) : null;
   const test = L > b ? partWindows(normalized, b, L, o.window, o.horizon, 'the test part', o.source, o.name) : null;
   const min = series.values.map((v) => v.subarray(0, a).reduce((x, y) => Math.min(x, y), Infinity));

@@ -130,6 +130,51 @@ export function writeFileAtomic(path: string, produce: (write: ByteSink) => void
 }
 
 /**
+ * Writes several files as one unit, as far as a file system allows: every file's content goes to its temporary file
+ * and is flushed first, and only then are the temporary files renamed over their destinations, one after the
+ * other. A failure before the renames leaves every destination as it was. `betweenRenames(k)` runs after the k-th
+ * rename (k = 1 … files − 1), for tests that stop the process there; `failed(path, e)` gives the error to throw for
+ * a failure while writing or renaming `path`.
+ */
+export function writeFilesAtomic(
+  files: { path: string; produce: (write: ByteSink) => void }[],
+  opts: { betweenRenames?: (renamed: number) => void; failed?: (path: string, e: unknown) => unknown } = {},
+): void {
+  const temps: string[] = [];
+  let current = files[0]?.path ?? '';
+  try {
+    for (const f of files) {
+      current = f.path;
+      const tmp = tempPath(f.path);
+      const mode = existingMode(f.path);
+      const fd = openSync(tmp, 'wx', 0o666);
+      temps.push(tmp);
+      track(tmp);
+      try {
+        if (mode !== null) fchmodSync(fd, mode);
+        f.produce((bytes) => {
+          let done = 0;
+          while (done < bytes.length) done += writeSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30));
+        });
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    files.forEach((f, k) => {
+      if (k > 0) opts.betweenRenames?.(k);
+      current = f.path;
+      renameSync(temps[k], f.path);
+    });
+  } catch (e) {
+    for (const tmp of temps) removeQuietly(tmp);
+    throw opts.failed ? opts.failed(current, e) : e;
+  } finally {
+    for (const tmp of temps) untrack(tmp);
+  }
+}
+
+/**
  * writeFileAtomic for long writes: `produce` awaits each write, so the event loop runs between chunks and a
  * signal can stop the write (removing the temporary file) instead of waiting for it to finish.
  */

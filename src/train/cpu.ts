@@ -12,8 +12,11 @@ import { optimizerStep, STATUS_OK, STATUS_CONVERGED, STATUS_DIVERGED } from './o
 export interface CoreResult {
   /** Final weights, model-major (M × P). */
   params: Float64Array;
-  /** Recorded losses, model-major (M × slots), NaN after a model stopped. */
-  curves: Float32Array;
+  /**
+   * Recorded losses, model-major (M × slots), NaN after a model stopped: float64 (the CPU's own; WebGPU's are its
+   * float32 values), so a finite loss above float32's range (3.4e38) stays finite.
+   */
+  curves: Float64Array;
   curveSteps: number[];
   /** Per model: STATUS_OK, STATUS_CONVERGED or STATUS_DIVERGED. */
   status: Uint8Array;
@@ -91,7 +94,7 @@ export function initialResult(models: Model[], o: ResolvedOptions, trajectory: b
   models.forEach((m, i) => params.set(m.params, i * P));
   return {
     params,
-    curves: new Float32Array(M * slots).fill(NaN),
+    curves: new Float64Array(M * slots).fill(NaN),
     curveSteps,
     status: new Uint8Array(M),
     stepsDone: new Int32Array(M).fill(o.startStep),
@@ -147,7 +150,7 @@ export async function cpuTrainPopulation(
   const curveSteps = recordSlots(start, o.steps, o.recordEvery);
   const firstSlot = Math.ceil(start / o.recordEvery);
   const slots = curveSteps.length;
-  const curves = new Float32Array(M * slots).fill(NaN);
+  const curves = new Float64Array(M * slots).fill(NaN);
   const trajectory = x.trajectory ? new Float64Array(slots * M * P).fill(NaN) : null;
   const status = new Uint8Array(M);
   const stepsDone = new Int32Array(M).fill(start);

@@ -347,7 +347,7 @@ function historyOf(cores: CoreResult[]): HistoryPoint[] {
         history.push({ step, loss: core.curves[j] });
     });
     if (last >= 0 && !Number.isNaN(core.lastLoss[0]) && (history.at(-1)?.step ?? -1) < last)
-      history.push({ step: last, loss: Math.fround(core.lastLoss[0]) });
+      history.push({ step: last, loss: core.lastLoss[0] });
   }
   return history;
 }

@@ -192,6 +192,8 @@ export function resolveOptions(
         );
       for (let p = 0; p < paramCount; p++) {
         if (!isNum(a[p])) bad(`resume.${key}[${p}]`, a[p], 'a finite number');
+        // A second moment is a mean of squares: a negative one would make Adam's step NaN later, blamed on the run.
+        if (key === 'v' && a[p] < 0) bad(`resume.v[${p}]`, a[p], 'a number ≥ 0 (a mean of squared gradients)');
         for (let m = 0; m < count; m++) moments[m * 2 * paramCount + (key === 'm' ? 0 : paramCount) + p] = a[p];
       }
     }

@@ -137,7 +137,7 @@ export interface TrainReport {
   stoppedOnValidation: boolean;
   /** SSR of the whole training data set at the final weights (NaN if it is not finite there). */
   finalLoss: number;
-  /** The recorded losses (see HistoryPoint), rounded to float32 on both backends; the last step computed (the one that stopped training, or the last) is always included. */
+  /** The recorded losses (see HistoryPoint): float64 on the CPU (a finite loss above float32's 3.4e38 stays finite), WebGPU's float32 values on WebGPU; the last step computed (the one that stopped training, or the last) is always included. */
   history: HistoryPoint[];
   /** SSR of `validation` at the final weights, or null without a validation set. */
   validationLoss: number | null;
@@ -186,7 +186,7 @@ export interface PopulationReport {
    * Loss curves, model-major: count × curveSteps.length. Entry (m, j) is model m's batch loss at step curveSteps[j],
    * NaN for steps after the model stopped (converged or diverged).
    */
-  curves: Float32Array;
+  curves: Float64Array;
   curveSteps: number[];
   /** `ok`: trained all steps; `converged`: stopped by lossThreshold; `diverged`: stopped on a non-finite value. */
   status: ModelStatus[];

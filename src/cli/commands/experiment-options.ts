@@ -139,10 +139,7 @@ export function loadData(o: DataCliOptions): DataSet {
   if (extname(name).toLowerCase() !== '.csv') {
     throw new InputError('--data', `expected seed, sine, adding or a .csv file, got "${name}"`);
   }
-  const columns: ColumnRef[] | undefined = o.column
-    ?.split(',')
-    .map((c) => c.trim())
-    .filter((c) => c !== '');
+  const columns: ColumnRef[] | undefined = o.column?.split(',').map((c) => c.trim()); // an empty name ('', `a,`) is refused by parseCsv, naming --column
   return csvData(readTextFile(name, 'CSV', ''), {
     columns,
     timeColumn: timeColumnRef(o.timeColumn),
@@ -171,10 +168,7 @@ export function loadSeriesData(o: DataCliOptions, fixed?: Pick<Model, 'series' |
       '--split',
       'a CSV series is split by time (training, then validation, then test rows); random splits would let training see the future',
     );
-  const columns: ColumnRef[] | undefined = o.column
-    ?.split(',')
-    .map((c) => c.trim())
-    .filter((c) => c !== '');
+  const columns: ColumnRef[] | undefined = o.column?.split(',').map((c) => c.trim()); // an empty name ('', `a,`) is refused by parseCsv, naming --column
   const series = parseCsv(readTextFile(name, 'CSV', ''), {
     columns,
     timeColumn: timeColumnRef(o.timeColumn),

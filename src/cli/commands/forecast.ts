@@ -55,6 +55,39 @@ function readModelSeries(path: string, m: Model & { series: SeriesInfo }, timeCo
 }
 
 /**
+ * The model's split of a series (its window, horizon and fractions, its normalisation). What does not fit is the
+ * data's fault here, not an option's (forecast has no --window or --test): such errors name --data and the model.
+ */
+function modelSplit(
+  series: TimeSeries,
+  m: Model & { series: SeriesInfo },
+  source: string,
+): ReturnType<typeof forecastSplit> {
+  const info = m.series;
+  try {
+    return forecastSplit(series, {
+      window: info.window,
+      horizon: info.horizon,
+      validation: info.validation,
+      test: info.test,
+      normalize: null,
+      fixed: m.normalization ?? null,
+      source,
+    });
+  } catch (e) {
+    if (!(e instanceof InputError) || !/^--(window|horizon|test|validation)$/.test(e.field)) throw e;
+    const option = e.field.slice(2);
+    const value =
+      option === 'window' ? info.window : option === 'horizon' ? info.horizon : info[option as 'test' | 'validation'];
+    throw new InputError(
+      '--data',
+      `${series.length} rows are too few for the model's split (its ${option} ${value}, from training): ${e.reason}`,
+      source,
+    );
+  }
+}
+
+/**
  * Refuses a non-finite result before anything is written or printed (exit 3): `values[k]` is named by `name(k)`.
  * Mapping back to the series' units, or squaring errors for the RMSE, can overflow where the run itself did not.
  */
@@ -68,6 +101,11 @@ async function outputsOf(engine: Engine, model: Model, batch: Batch, source: str
   if (engine.backend === 'webgpu') checkFloat32Range(model, batch, source);
   const r = await engine.run(model, { ...batch, targets: null }, { outputs: true, gradients: false });
   return r.outputs!;
+}
+
+/** The CSV reader's warnings (a time column that does not increase), on stderr. */
+function warnSeries(io: CliIO, series: TimeSeries, source: string): void {
+  for (const w of series.warnings) io.err(`webgpu-rnn: warning: ${printable(source)}: ${printable(w)}\n`);
 }
 
 /** Warns on stderr when a model without normalisation meets values far outside its training range. */
@@ -202,6 +240,7 @@ export function registerForecast(program: Command, io: CliIO): void {
       const m = seriesModel(o.model);
       const info = m.series;
       const series = readModelSeries(o.data, m, o.timeColumn);
+      warnSeries(io, series, o.data);
       warnOutOfRange(io, m, series, o.data);
       const C = info.columns.length;
       if (series.length < info.window)
@@ -219,15 +258,7 @@ export function registerForecast(program: Command, io: CliIO): void {
           naive: { mae: number; rmse: number };
         } | null = null;
         if (info.test > 0) {
-          const fs = forecastSplit(series, {
-            window: info.window,
-            horizon: info.horizon,
-            validation: info.validation,
-            test: info.test,
-            normalize: null,
-            fixed: m.normalization ?? null,
-            source: o.data,
-          });
+          const fs = modelSplit(series, m, o.data);
           if (fs.test) {
             const b = fs.test.batch;
             const pred = denormalize(await outputsOf(engine, m, b, o.data), m.normalization, C);
@@ -384,6 +415,7 @@ export function registerForecast(program: Command, io: CliIO): void {
       if (isCsv) {
         const info = m.series!;
         const series = readModelSeries(o.data, m as Model & { series: SeriesInfo }, o.timeColumn);
+        warnSeries(io, series, o.data);
         warnOutOfRange(io, m as Model & { series: SeriesInfo }, series, o.data);
         const normalized = n ? normalizeSeries(series, n) : series;
         if (series.length < info.window)

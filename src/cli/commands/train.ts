@@ -4,6 +4,8 @@
 // training, validation and test rows, optionally normalised (saved in the model). A run that diverges (a non-finite
 // loss or gradient) exits 3 and saves nothing.
 
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { NonFiniteError } from '../../errors.ts';
@@ -11,6 +13,7 @@ import { InputError } from '../../errors.ts';
 import { modelFromJSON, modelToJSON, paramLayout, type Model } from '../../model.ts';
 import { readJsonFile, readModelFile } from '../../io/files.ts';
 import type { ForecastSplit } from '../../data/series.ts';
+import { timeReasonText } from '../../data/csv.ts';
 import type { OptimizerState } from '../../train/types.ts';
 import { checkKeys, finiteNumber } from '../../validate.ts';
 import { lossCurveSvg } from '../../svg/index.ts';
@@ -56,31 +59,182 @@ export function stateFileOf(modelPath: string): string {
   return modelPath.replace(/(\.json)?$/i, '.optimizer.json');
 }
 
-/** The optimizer state file's text. */
-function stateText(kind: 'sgd' | 'adam', s: OptimizerState): string {
-  return jsonText({ optimizer: kind, step: s.step, m: Array.from(s.m), v: Array.from(s.v) }) + '\n';
+/**
+ * What a run was trained on, as saved in its state file: the data set and the options that shape its windows and
+ * split, and for a CSV file the SHA-256 of its bytes (so a renamed copy is the same data, an edited file is not).
+ * `--resume` refuses a run whose data differs.
+ */
+type DataRecord = Record<string, string | number | string[] | null>;
+
+/** Each key of a DataRecord and the option that sets it. */
+const DATA_OPTIONS: Record<string, string> = {
+  data: '--data',
+  sha256: '--data',
+  columns: '--column',
+  timeColumn: '--time-column',
+  window: '--window',
+  horizon: '--horizon',
+  samples: '--samples',
+  noise: '--noise',
+  dataSeed: '--data-seed',
+  validation: '--validation',
+  test: '--test',
+  split: '--split',
+  normalize: '--normalize',
+};
+
+function dataRecord(o: TrainCommandOptions, fs: ForecastSplit | null): DataRecord {
+  const validation = o.validation ?? 0;
+  if (fs)
+    return {
+      data: 'csv',
+      sha256: sha256(readFileSync(o.data)),
+      columns: fs.info.columns,
+      timeColumn: fs.info.timeColumn,
+      window: fs.info.window,
+      horizon: fs.info.horizon,
+      validation,
+      test: fs.info.test,
+      // As asked for: a resumed run's split reuses the saved model's normalisation whatever --normalize says.
+      normalize: o.normalize ?? 'none',
+    };
+  if (o.data === 'seed') return { data: 'seed', validation, split: o.split };
+  const sine = o.data === 'sine';
+  return {
+    data: o.data,
+    window: o.window ?? (sine ? 16 : 20),
+    samples: o.samples,
+    ...(sine ? { noise: o.noise } : {}),
+    dataSeed: o.dataSeed,
+    validation,
+    split: o.split,
+  };
 }
 
-/** Reads an optimizer state file, checked against the model's parameter count and the optimizer. */
-function readState(path: string, P: number, kind: 'sgd' | 'adam'): OptimizerState {
+const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The optimizer state file's text. It is bound to its model: `run` (an id drawn for this save), the global `step`
+ * and `model`, the SHA-256 of the model file written with it, so `--resume` can tell that the two files were written
+ * together; `data`: what the run was trained on.
+ */
+function stateText(kind: 'sgd' | 'adam', s: OptimizerState, modelText: string, data: DataRecord): string {
+  return (
+    jsonText({
+      optimizer: kind,
+      step: s.step,
+      run: randomBytes(8).toString('hex'),
+      model: sha256(modelText),
+      data,
+      m: Array.from(s.m),
+      v: Array.from(s.v),
+    }) + '\n'
+  );
+}
+
+const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v ?? null));
+
+/**
+ * Reads the optimizer state of `--resume M.json` (`path`: M.optimizer.json), checked against the model file (it must
+ * be the one saved with this state), the model's parameter count, the optimizer, the steps to come and the data.
+ */
+function readState(
+  path: string,
+  modelPath: string,
+  P: number,
+  kind: 'sgd' | 'adam',
+  steps: number,
+  data: DataRecord,
+): OptimizerState {
   const j = readJsonFile(path) as Record<string, unknown>;
   if (typeof j !== 'object' || j === null || Array.isArray(j))
     throw new InputError('', 'expected an optimizer state object', path);
-  checkKeys(j, ['optimizer', 'step', 'm', 'v'], '', path);
-  if (j.optimizer !== kind)
+  checkKeys(j, ['optimizer', 'step', 'run', 'model', 'data', 'm', 'v'], '', path);
+  if (j.optimizer !== 'sgd' && j.optimizer !== 'adam')
     throw new InputError(
-      '--optimizer',
-      `the run being resumed used ${JSON.stringify(j.optimizer)}, not ${kind} (${path})`,
+      'optimizer',
+      j.optimizer === undefined
+        ? 'missing: expected "sgd" or "adam"'
+        : `expected "sgd" or "adam", got ${shown(j.optimizer)}`,
+      path,
     );
+  if (j.optimizer !== kind)
+    throw new InputError('--optimizer', `the run being resumed used ${j.optimizer}, not ${kind} (${printable(path)})`);
   const step = finiteNumber(j.step, 'step', path);
-  if (!Number.isInteger(step) || step < 0) throw new InputError('step', `must be an integer ≥ 0, got ${step}`, path);
+  const maxStep = 2 ** 31 - 1 - steps;
+  if (!Number.isInteger(step) || step < 0 || step > maxStep)
+    throw new InputError(
+      'step',
+      `must be an integer from 0 to ${maxStep} (the global step count stays below 2^31 with --steps ${steps}), got ${step}`,
+      path,
+    );
+  // The binding: this state was saved with this very model file.
+  if (typeof j.run !== 'string' || typeof j.model !== 'string')
+    throw new InputError(
+      j.run === undefined || typeof j.run !== 'string' ? 'run' : 'model',
+      'missing: the state file does not say which saved model it belongs to, so it cannot be resumed safely; start from the model with --init instead',
+      path,
+    );
+  if (sha256(readFileSync(modelPath)) !== j.model)
+    throw new InputError(
+      '--resume',
+      `${printable(modelPath)} is not the model saved with its optimizer state ${printable(path)} (run ${printable(j.run)}, step ${step}): the two files come from different saves (an interrupted save, or a file replaced or edited since); start from the model with --init instead`,
+    );
+  const saved = j.data;
+  if (saved === null || typeof saved !== 'object' || Array.isArray(saved))
+    throw new InputError('data', 'missing: expected what the run was trained on', path);
+  for (const key of new Set([...Object.keys(saved), ...Object.keys(data)])) {
+    const was = (saved as Record<string, unknown>)[key];
+    const now = data[key];
+    if (JSON.stringify(was) === JSON.stringify(now)) continue;
+    const option = DATA_OPTIONS[key] ?? '--data';
+    throw new InputError(
+      option,
+      key === 'sha256'
+        ? `the run being resumed was trained on other data: the file's content differs from the one it was trained on (${printable(path)})`
+        : `the run being resumed was trained with ${key === 'data' ? 'data' : key} ${shown(was)}, not ${shown(now)} (${printable(path)}); resume on the run's own data`,
+    );
+  }
   const vec = (key: 'm' | 'v'): number[] => {
     const a = j[key];
     if (!Array.isArray(a) || a.length !== P)
       throw new InputError(key, `expected ${P} values (one per parameter of the model)`, path);
-    return a.map((x, i) => finiteNumber(x, `${key}[${i}]`, path));
+    return a.map((x, i) => {
+      const v = finiteNumber(x, `${key}[${i}]`, path);
+      if (key === 'v' && v < 0)
+        throw new InputError(`v[${i}]`, `must be ≥ 0 (a mean of squared gradients), got ${v}`, path);
+      return v;
+    });
   };
   return { step, m: vec('m'), v: vec('v') };
+}
+
+/** The size of a file, or 0 when it cannot be read (the reader then says why). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** A CSV file from this size on (64 MiB) gets a line on stderr before and after it is read and windowed. */
+export const LARGE_CSV_BYTES = 64 * 2 ** 20;
+
+/** How many times its start the final loss may be before the run counts as running away (six orders of magnitude). */
+export const RUNAWAY_FACTOR = 1e6;
+
+/**
+ * A warning for a run whose loss ran away without overflowing (Adam with --lr 1e10 ends with weights near 1e10 and
+ * a finite loss): the last recorded loss more than RUNAWAY_FACTOR times the first (both of a step's batch, so
+ * mini-batches compare alike). Null otherwise.
+ */
+function runawayWarning(r: TrainReport, lr: number): string | null {
+  const first = r.history[0];
+  const last = r.history.at(-1);
+  if (!first || !last || last === first || !(first.loss > 0) || !(last.loss > first.loss * RUNAWAY_FACTOR)) return null;
+  const orders = Math.floor(Math.log10(last.loss / first.loss));
+  return `the training loss ran away: from ${num(first.loss)} at step ${first.step} to ${num(last.loss)} at step ${last.step} (${orders} orders of magnitude higher); the weights kept are the last ones; try a smaller --lr than ${lr}, or --clip-norm`;
 }
 
 /** The goal the report states reaching or not: SSR below 1e-3 on the seed data. */
@@ -161,6 +315,12 @@ function layersText(m: Model): string {
     .join('');
 }
 
+/** Why the series' time column is one, in words, or null without one. */
+function timeReason(fs: ForecastSplit): string | null {
+  const t = fs.normalized;
+  return t.timeReason && t.timeColumn ? timeReasonText(t.timeReason, t.timeColumn, t.times?.[0] ?? '') : null;
+}
+
 function seriesText(fs: ForecastSplit): string {
   const i = fs.info;
   const L = fs.normalized.length;
@@ -170,7 +330,8 @@ function seriesText(fs: ForecastSplit): string {
   const norm = fs.normalization
     ? `${fs.normalization.kind} normalisation (fitted on the training rows)`
     : 'no normalisation';
-  return `${i.columns.join(', ')}${i.timeColumn ? ` (time column ${i.timeColumn} skipped)` : ''}; window ${i.window}, horizon ${i.horizon}; ${parts.join(', ')}; ${norm}`;
+  const why = timeReason(fs);
+  return `${i.columns.join(', ')}${i.timeColumn ? ` (time column ${i.timeColumn} skipped${why ? `: ${why}` : ''})` : ''}; window ${i.window}, horizon ${i.horizon}; ${parts.join(', ')}; ${norm}`;
 }
 
 export function registerTrain(program: Command, io: CliIO): void {
@@ -208,6 +369,8 @@ export function registerTrain(program: Command, io: CliIO): void {
     .option('--json', 'print the report as JSON')
     .action(async (o: TrainCommandOptions) => {
       outputKind(o.out, '--out', ['json'] as const);
+      // The model and its optimizer state are one unit: both paths are checked before the run.
+      if (o.out !== undefined) outputKind(stateFileOf(o.out), '--out (its optimizer state)', ['json'] as const);
       outputKind(o.svg, '--svg', ['svg'] as const);
       checkOutputsAreNotInputs(
         [
@@ -225,6 +388,15 @@ export function registerTrain(program: Command, io: CliIO): void {
       const topts = trainOptionsFrom(o, o.seed);
       if (o.resume !== undefined) {
         if (o.init !== undefined) throw new InputError('--resume', 'starts from its own model; leave out --init');
+        for (const [flag, v] of [
+          ['--cell', o.cell],
+          ['--hidden', o.hidden],
+          ['--layers', o.layers],
+          ['--bidirectional', o.bidirectional],
+          ['--activation', o.activation],
+        ] as const)
+          if (v !== undefined)
+            throw new InputError(flag, 'comes from the --resume model (the run goes on with its shape); leave it out');
         o.init = o.resume;
       }
       if (o.patience !== undefined && o.validateEvery === undefined)
@@ -245,7 +417,18 @@ export function registerTrain(program: Command, io: CliIO): void {
       let fs: ForecastSplit | null = null;
       let split: ReturnType<typeof loadSplitData>;
       if (csv) {
+        // Reading and windowing a large file takes a while before the first step: say so, and how long it took.
+        const bytes = fileSize(o.data);
+        const t0 = Date.now();
+        if (bytes >= LARGE_CSV_BYTES)
+          io.err(
+            `train: reading ${printable(o.data)} (${(bytes / 2 ** 20).toFixed(0)} MiB) and cutting its windows …\n`,
+          );
         fs = loadSeriesData(o, saved ?? undefined);
+        if (bytes >= LARGE_CSV_BYTES)
+          io.err(
+            `train: read ${fs.normalized.length.toLocaleString('en-US')} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+          );
         split = { data: fs.train, train: fs.train.batch, validation: fs.validation?.batch ?? null, dropped: 0 };
       } else split = loadSplitData(o, o.seed);
       const { data, train: batch, validation, dropped } = split;
@@ -255,9 +438,20 @@ export function registerTrain(program: Command, io: CliIO): void {
         if (fs.normalization) model.normalization = fs.normalization;
         else delete model.normalization;
       }
+      const warnings = (fs?.normalized.warnings ?? []).map((w) => `${o.data}: ${w}`);
+      for (const w of warnings) io.err(`webgpu-rnn: warning: ${printable(w)}\n`);
+      // What the run trains on (for the state file, and checked against the resumed run's).
+      const trainedOn = o.out !== undefined || o.resume !== undefined ? dataRecord(o, fs) : {};
       const resume =
         o.resume !== undefined
-          ? readState(stateFileOf(o.resume), model.params.length, topts.optimizer.kind)
+          ? readState(
+              stateFileOf(o.resume),
+              o.resume,
+              model.params.length,
+              topts.optimizer.kind,
+              topts.steps,
+              trainedOn,
+            )
           : undefined;
       const report = await withEngine(o.backend, io, async (engine) => {
         const progress = trainProgress(io, 'train', topts.steps);
@@ -282,11 +476,22 @@ export function registerTrain(program: Command, io: CliIO): void {
           null,
         );
       }
+      const runaway = runawayWarning(report, topts.optimizer.lr);
+      if (runaway) {
+        warnings.push(runaway);
+        io.err(`webgpu-rnn: warning: ${runaway}\n`);
+      }
       const modelJson = modelToJSON(report.model);
       const files: { path: string; text: string }[] = [];
       if (o.out) {
-        files.push({ path: o.out, text: jsonText(modelJson) + '\n' });
-        files.push({ path: stateFileOf(o.out), text: stateText(topts.optimizer.kind, report.optimizerState) });
+        // Written as one unit (both flushed before either is renamed), the state renamed first: the pair is bound by
+        // the model's hash, so a save cut short between the renames leaves a pair that --resume refuses.
+        const modelText = jsonText(modelJson) + '\n';
+        files.push({
+          path: stateFileOf(o.out),
+          text: stateText(topts.optimizer.kind, report.optimizerState, modelText, trainedOn),
+        });
+        files.push({ path: o.out, text: modelText });
       }
       if (o.svg)
         files.push({
@@ -308,7 +513,13 @@ export function registerTrain(program: Command, io: CliIO): void {
               description: data.description,
               train: batch.count,
               validation: validation?.count ?? 0,
-              ...(fs ? { test: fs.test?.batch.count ?? 0 } : {}),
+              ...(fs
+                ? {
+                    test: fs.test?.batch.count ?? 0,
+                    timeColumn: fs.normalized.timeColumn,
+                    timeColumnReason: timeReason(fs),
+                  }
+                : {}),
             },
             options: { ...topts, validation: undefined },
             steps: report.steps,
@@ -324,6 +535,7 @@ export function registerTrain(program: Command, io: CliIO): void {
             stepsPerSecond: report.steps / Math.max(report.seconds, 1e-9),
             model: modelJson,
             history: report.history,
+            warnings,
             files: files.map((f) => f.path),
           }) + '\n',
         );
