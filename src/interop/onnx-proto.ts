@@ -3,12 +3,10 @@
 // types are ONNX's own; fields left out (sparse tensors, training info, functions, segments) are skipped by the
 // decoder as unknown fields. protobufjs reads and writes the wire format from this (src/interop/onnx.ts).
 
-import type { INamespace } from 'protobufjs';
-
 const repeated = (type: string, id: number) => ({ type, id, rule: 'repeated' as const });
 
 /** onnx.proto's messages and enums, in protobufjs's JSON form (package `onnx`). */
-export const ONNX_PROTO: INamespace = {
+export const ONNX_PROTO = {
   nested: {
     onnx: {
       nested: {
