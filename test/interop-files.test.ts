@@ -383,6 +383,32 @@ describe('bad ONNX files: one line naming the op and the attribute', () => {
       'LSTM "lstm_l0".P: peephole weights',
     );
   });
+  it('a readout of the last step only (a Gather on the time axis) imports as output last, and refuses --output all', () => {
+    const bytes = editedOnnx((m) => {
+      const g = m.graph!;
+      g.initializer!.push({ name: 'last_step', dims: [], dataType: 7, int64Data: [-1] });
+      g.node!.splice(
+        g.node!.findIndex((n) => n.opType === 'MatMul'),
+        0,
+        {
+          opType: 'Gather',
+          name: 'out_last',
+          input: ['lstm_l0_out', 'last_step'],
+          output: ['out_last'],
+          attribute: [attr.int('axis', 0)],
+        },
+      );
+      g.node!.find((n) => n.opType === 'MatMul')!.input![0] = 'out_last';
+    });
+    const r = importModel(bytes);
+    expect(r.model.output).toBe('last');
+    expect(r.notes).toEqual(["output: last (the graph's readout reads the last step only)"]);
+    expect(r.model.weights).toEqual(importModel(goodOnnx).model.weights);
+    expectRefused(
+      () => importModel(bytes, { output: 'all' }),
+      'output: is "all", but the graph\'s readout reads the last step only',
+    );
+  });
   it("a GRU with linear_before_reset 0 (the variant we don't compute)", () => {
     const gru = exportModel(
       modelOf({ cell: 'gru', numLayers: 1, bidirectional: false, activation: 'tanh', output: 'all' }, false),

@@ -72,6 +72,8 @@ interface MadeCase {
   nonlinearity: 'tanh' | 'relu';
   output: OutputMode;
   onnx: boolean;
+  /** A readout of the last step only: fc(out[-1]) or fc(h_n[-1]) (absent: fc(out) at every step). */
+  readout?: 'out-last' | 'hn-last';
   seed: number;
   inputs: number[][][];
   targets: number[][] | number[][][];
@@ -124,6 +126,33 @@ for (const [cell, numLayers, bidirectional, dtype] of [
     onnx: false,
     seed: 40 + made.length,
     ...data('all'),
+  });
+}
+
+// Modules that predict once per sequence, from the last step: the ONNX import finds output "last" by itself.
+for (const [cell, numLayers, bidirectional, readout] of [
+  ['lstm', 2, false, 'out-last'],
+  ['elman', 1, true, 'out-last'],
+  ['gru', 1, false, 'hn-last'],
+  ['lstm', 2, false, 'hn-last'],
+] as const) {
+  made.push({
+    id: `${cell}-${numLayers}${bidirectional ? '-bi' : ''}-${readout}`,
+    cell,
+    numLayers,
+    bidirectional,
+    I,
+    H,
+    O,
+    dtype: 'F64',
+    rnnPrefix: 'rnn.',
+    fcPrefix: 'fc.',
+    nonlinearity: 'tanh',
+    output: 'last',
+    onnx: true,
+    readout,
+    seed: 60 + made.length,
+    ...data('last'),
   });
 }
 
@@ -225,10 +254,14 @@ describe.skipIf(!PY)('PyTorch files imported: grad agrees with PyTorch autograd 
       checkAgainstTorch(modelFromJSON(r.model), c, theirs);
     }, 120_000);
     if (!c.onnx) return;
-    it(`${c.id}: torch.onnx.export file (opset 14), the same weights as the state_dict`, () => {
+    it(`${c.id}: torch.onnx.export file (opset 14${c.readout ? `, fc(${c.readout === 'out-last' ? 'out' : 'h_n'}[-1])` : ''}), the same weights as the state_dict`, () => {
       const theirs = torch().made[i];
-      const r = importModel(readFileSync(join(dir, `${c.id}.onnx`)), c.output === 'last' ? { output: 'last' } : {});
+      const r = importModel(
+        readFileSync(join(dir, `${c.id}.onnx`)),
+        c.output === 'last' && !c.readout ? { output: 'last' } : {},
+      );
       expect(r.format).toBe('onnx');
+      if (c.readout) expect(r.notes).toEqual(["output: last (the graph's readout reads the last step only)"]);
       // A graph with a readout on every step imports as `all` unless told `last`; nn.RNN's activation is in it.
       expect(r.model.output).toBe(c.output);
       expect(r.model.activation).toBe(c.cell === 'elman' ? c.nonlinearity : 'tanh');

@@ -4,7 +4,8 @@
 //                 or BF16; our own export's __metadata__ config restores everything else.
 //   .onnx         what torch.onnx.export writes for such a module applied to every step (fc(out)): one RNN, LSTM or
 //                 GRU op per layer, forward or bidirectional, the glue ops torch writes between layers, and a MatMul
-//                 (or Gemm) plus Add readout with weights in initializers. ONNX's gate orders (LSTM i, o, f, c; GRU
+//                 (or Gemm) plus Add readout with weights in initializers; a readout of the last step only
+//                 (fc(out[-1]), or fc(h_n[-1]) for one direction) imports as output `last`. ONNX's gate orders (LSTM i, o, f, c; GRU
 //                 z, r, h) become PyTorch's. Anything we do not compute (peepholes, clip, input_forget, other
 //                 activations, GRU linear_before_reset = 0, any other op) is a one-line InputError naming the op and
 //                 the attribute.
@@ -322,8 +323,12 @@ function importOnnx(bytes: Uint8Array, options: ImportOptions, source?: string):
 
   // The readout: MatMul (or Gemm) on the top layer's output, with constant weights, then Add of a constant bias.
   const top = recurrent[recurrent.length - 1].output?.[0] ?? '\0';
+  // A one-direction module may also read its last state, Y_h (fc(h_n[-1])).
+  const topH = D === 1 ? (recurrent[recurrent.length - 1].output?.[1] ?? '\0') : '\0';
   const readouts = nodes.filter(
-    (n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && (n.input ?? []).some((i) => dependsOn(i, top)),
+    (n) =>
+      (n.opType === 'MatMul' || n.opType === 'Gemm') &&
+      (n.input ?? []).some((i) => dependsOn(i, top) || (topH !== '\0' && dependsOn(i, topH))),
   );
   if (readouts.length === 0)
     fail(
@@ -375,6 +380,22 @@ function importOnnx(bytes: Uint8Array, options: ImportOptions, source?: string):
   tensors.set('fc.weight', { shape: [O, DH], values: Wy });
   tensors.set('fc.bias', { shape: [O], values: bias ?? new Float64Array(O) });
 
+  // A readout of the last step only: fc(out[-1]) (a Gather on the time axis of Y) or fc(h_n[-1]) (Y_h).
+  const readoutInput = roIn[0] ?? '';
+  const readsLast =
+    (topH !== '\0' && dependsOn(readoutInput, topH)) ||
+    nodes.some(
+      (n) =>
+        n.opType === 'Gather' &&
+        (n.attribute?.find((a) => a.name === 'axis')?.i ?? 0) === 0 &&
+        dependsOn(n.input?.[0] ?? '', top) &&
+        dependsOn(readoutInput, n.output?.[0] ?? '\0'),
+    );
+  const notes: string[] = [];
+  if (readsLast && options.output === 'all')
+    fail('output', `is "all", but the graph's readout reads the last step only (fc(out[-1]) or fc(h_n[-1]))`);
+  if (readsLast && !options.output) notes.push("output: last (the graph's readout reads the last step only)");
+
   const meta = model.metadataProps?.find((p) => p.key === METADATA_KEY)?.value;
   const config = parseConfig(meta, source);
   const layered = recurrent.length > 1 || D === 2;
@@ -386,9 +407,9 @@ function importOnnx(bytes: Uint8Array, options: ImportOptions, source?: string):
   const r = stateDictToModel(
     tensors,
     config && { ...config, h0: undefined, c0: undefined },
-    { ...options, defaultOutput: 'all', fileActivation: activation },
+    { ...options, ...(readsLast ? { output: 'last' as const } : {}), defaultOutput: 'all', fileActivation: activation },
     source,
     states,
   );
-  return r;
+  return { model: r.model, notes: [...notes, ...r.notes] };
 }

@@ -1,9 +1,10 @@
 # PyTorch's side of the interop tests (test/interop-torch.test.ts), one process for all cases. Reads JSON on stdin:
 #   {"make": [case, ...], "load": [file, ...], "dir": DIR}
 # make: for each case (cell, numLayers, bidirectional, I, H, O, dtype, prefixes, nonlinearity, inputs, targets,
-#   output), builds nn.RNN/LSTM/GRU + nn.Linear in float64 with seeded weights rounded to the case's dtype, writes
-#   its state_dict as DIR/<id>.safetensors (struct + json, in that dtype) and, when asked, torch.onnx.export of
-#   fc(out) as DIR/<id>.onnx (opset 14), and returns the SSR loss, the predictions and every gradient (autograd).
+#   output, readout: fc(out) at every step, or fc(out[-1]) or fc(h_n[-1]), one prediction per sequence), builds
+#   nn.RNN/LSTM/GRU + nn.Linear in float64 with seeded weights rounded to the case's dtype, writes its state_dict as
+#   DIR/<id>.safetensors (struct + json, in that dtype) and, when asked, torch.onnx.export of the module as
+#   DIR/<id>.onnx (opset 14), and returns the SSR loss, the predictions and every gradient (autograd).
 # load: for each exported safetensors file, builds the module from its shape, load_state_dict (strict) in float64,
 #   and returns fc(out) at every step, [N][T][O] flattened, and the metadata.
 # Writes {"made": [...], "loaded": [...]} on stdout.
@@ -31,8 +32,14 @@ class Net(torch.nn.Module):
         self.rnn = CLASSES[c["cell"]](c["I"], c["H"], **kw)
         self.fc = torch.nn.Linear(c["H"] * (2 if c["bidirectional"] else 1), c["O"])
 
+        self.readout = c.get("readout", "every")
+
     def forward(self, x):
-        out, _ = self.rnn(x)
+        out, h = self.rnn(x)
+        if self.readout == "out-last":  # fc(out[-1]): one prediction per sequence
+            return self.fc(out[-1])
+        if self.readout == "hn-last":  # fc(h_n[-1]), one direction only
+            return self.fc((h[0] if isinstance(h, tuple) else h)[-1])
         return self.fc(out)
 
 
@@ -98,11 +105,9 @@ def make(c, d):
             output_names=["y"],
             dynamic_axes={"x": {0: "T", 1: "N"}, "y": {0: "T", 1: "N"}},
         )
-    y = net(x)  # [T, N, O]
-    if c["output"] == "last":
-        y = y[-1]
-    else:
-        y = y.permute(1, 0, 2)
+    y = net(x)  # [T, N, O], or [N, O] for a readout of the last step
+    if net.readout == "every":
+        y = y[-1] if c["output"] == "last" else y.permute(1, 0, 2)
     tgt = torch.tensor(c["targets"])
     loss = ((y - tgt) ** 2).sum()
     net.zero_grad()
