@@ -5,10 +5,10 @@
 //   .onnx         what torch.onnx.export writes for such a module applied to every step (fc(out)): one RNN, LSTM or
 //                 GRU op per layer, forward or bidirectional, the glue ops torch writes between layers, and a MatMul
 //                 (or Gemm) plus Add readout with weights in initializers; a readout of the last step only
-//                 (fc(out[-1]), or fc(h_n[-1]) for one direction) imports as output `last`. ONNX's gate orders (LSTM i, o, f, c; GRU
-//                 z, r, h) become PyTorch's. Anything we do not compute (peepholes, clip, input_forget, other
-//                 activations, GRU linear_before_reset = 0, any other op) is a one-line InputError naming the op and
-//                 the attribute.
+//                 (fc(out[-1]), or fc(h_n[-1]) for one direction) imports as output `last`. ONNX's gate orders
+//                 (LSTM i, o, f, c; GRU z, r, h) become PyTorch's. Anything we do not compute (peepholes, clip,
+//                 input_forget, other activations, GRU linear_before_reset = 0, any other op) is a one-line
+//                 InputError naming the op and the attribute.
 
 import { InputError } from '../errors.ts';
 import type { Activation, ModelJSON } from '../model.ts';
