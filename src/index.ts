@@ -69,7 +69,13 @@ export { cpuRun, type CpuRunOptions, type Precision, type RawResult } from './cp
 export { clipByGlobalNorm, globalNorm, type ClipOutcome } from './cpu/clip.ts';
 export { compareArrays, describeComparison, gpuTolerance, type Tolerance, type Comparison } from './compare.ts';
 export { compareResults, type VerifyReport, type QuantityCheck } from './verify.ts';
-export { importModel, sniffFormat, type ImportModelOptions, type ImportResult } from './interop/import.ts';
+export {
+  importModel,
+  sniffFormat,
+  type ImportModelOptions,
+  type ImportOptions,
+  type ImportResult,
+} from './interop/import.ts';
 export {
   exportModel,
   INTEROP_FORMATS,
