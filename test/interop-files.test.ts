@@ -477,12 +477,21 @@ describe('the import and export commands', () => {
       [['import', trunc, '--out', join(dir, 'x.json')], 'trunc.safetensors: header: truncated: 6 bytes'],
       [['import', join(dir, 'missing.onnx'), '--out', join(dir, 'x.json')], 'missing.onnx: file not found'],
       [['import', model(), '--out', join(dir, 'x.json'), '--format', 'onnx'], 'not an ONNX model'],
+      [['import', conv(), '--out', join(dir, 'x.json')], 'conv.onnx: node 5 Conv "conv1": op Conv is not one'],
       [['import', trunc, '--out', join(dir, 'x.txt')], '--out: must end in .json'],
       [['export', '--model', 'statquest', '--out', join(dir, 'x.pt')], '--out: must end in .safetensors or .onnx'],
     ] as [string[], string][]) {
       const r = await cli(...args);
       expectInputError(r, needle);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+    function conv(): string {
+      const p = join(dir, 'conv.onnx');
+      writeFileSync(
+        p,
+        editedOnnx((m) => m.graph!.node!.push({ opType: 'Conv', name: 'conv1', input: ['x'], output: ['z'] })),
+      );
+      return p;
     }
     function model(): string {
       const p = join(dir, 'text.json');

@@ -22,6 +22,7 @@ import { exportModel } from '../src/interop/export.ts';
 import { importModel } from '../src/interop/import.ts';
 import {
   directions,
+  flattenWeights,
   layerLayouts,
   modelFromJSON,
   paramLayout,
@@ -29,8 +30,10 @@ import {
   type Model,
   type ModelJSON,
   type OutputMode,
+  type Weights,
 } from '../src/model.ts';
 import { parseModel } from '../src/validate.ts';
+import { cli } from './helpers/cli.ts';
 import { expectClose } from './helpers/compare.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { randomLayeredModelJSON } from './helpers/layered-cases.ts';
@@ -273,6 +276,29 @@ describe.skipIf(!PY)('PyTorch files imported: grad agrees with PyTorch autograd 
       checkAgainstTorch(modelFromJSON(r.model), c, theirs);
     }, 120_000);
   });
+});
+
+describe.skipIf(!PY)('from the command line: import, then grad', () => {
+  for (const id of ['lstm-2-bi', 'gru-1']) {
+    it(`${id}: webgpu-rnn import FILE.onnx --output …, then grad --backend cpu --json gives PyTorch's loss and gradients`, async () => {
+      const i = made.findIndex((c) => c.id === id);
+      const c = made[i];
+      const theirs = torch().made[i];
+      const modelFile = join(dir, `cli-${id}.json`);
+      const dataFile = join(dir, `cli-${id}-data.json`);
+      const imported = await cli('import', join(dir, `${id}.onnx`), '--out', modelFile, '--output', c.output);
+      expect(imported.code, imported.stderr).toBe(0);
+      writeFileSync(dataFile, JSON.stringify({ inputs: c.inputs, targets: c.targets }));
+      const r = await cli('grad', '--model', modelFile, '--data', dataFile, '--backend', 'cpu', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as { loss: number; grads: Weights };
+      const model = modelFromJSON(parseModel(JSON.parse(readFileSync(modelFile, 'utf8'))));
+      expectClose('loss', [report.loss], [theirs.loss], EXACT);
+      expectClose('gradients', flattenWeights(model, report.grads), torchGradsFlat(model, theirs.grads), EXACT, (k) =>
+        paramName(model, k),
+      );
+    }, 120_000);
+  }
 });
 
 describe.skipIf(!PY)('our exports in PyTorch and ONNX Runtime', () => {
