@@ -150,6 +150,8 @@ describe('exported ONNX files run in onnxruntime-node and give our predictions',
       true,
     );
     await checkOrt(json, [6, 2, 4, 1], true);
+    // The graph input sequence_lens is no obstacle to the import.
+    expect(importModel(exportModel(json, 'onnx', { sequenceLens: true }).bytes).model).toEqual(json);
   });
   it('sequence_lens: a ragged batch of a bidirectional GRU', async () => {
     const json = rounded(
