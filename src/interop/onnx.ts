@@ -70,7 +70,7 @@ export interface OnnxModel {
 let modelType: protobuf.Type | null = null;
 /** The protobufjs type of onnx.ModelProto (built once). */
 function ModelProto(): protobuf.Type {
-  modelType ??= protobuf.Root.fromJSON(ONNX_PROTO as protobuf.INamespace).lookupType('onnx.ModelProto');
+  modelType ??= protobuf.Root.fromJSON(ONNX_PROTO).lookupType('onnx.ModelProto');
   return modelType;
 }
 
