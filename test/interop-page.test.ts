@@ -2,9 +2,10 @@
 // picker and an .onnx file dropped on the panel import as importModel does in Node; Verify agrees with the float64
 // reference (on WebGPU for a one-layer GRU; a stacked bidirectional LSTM runs on the CPU and says why); the CSV run
 // and further training give the numbers the same library gives here; Save .onnx and .safetensors download files that
-// import back to the trained model.
+// import back to the trained model (a screenshot of the panel goes to test-artifacts/).
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { csvData } from '../src/data/index.ts';
@@ -14,7 +15,7 @@ import { modelFromJSON, modelToJSON, type ModelJSON } from '../src/model.ts';
 import type { ModelFileResult } from '../src/page/panels/model-file.ts';
 import { train } from '../src/train/index.ts';
 import { parseModel } from '../src/validate.ts';
-import { describeBrowser, result, useBrowserPage, waitRuns } from './helpers/browser.ts';
+import { ARTIFACTS, describeBrowser, result, useBrowserPage, waitRuns } from './helpers/browser.ts';
 import { randomLayeredModelJSON } from './helpers/layered-cases.ts';
 import { Rng } from './helpers/random-cases.ts';
 
@@ -102,6 +103,7 @@ describeBrowser('the Model file panel in Chromium', () => {
       const back = importModel(readFileSync(await download.path()), { format });
       expect(back.model).toEqual(f32(trained.model));
     }
+    await page.locator('#model-file').screenshot({ path: join(ARTIFACTS, 'page-model-file-1440-cpu.png') });
     expect(errors).toEqual([]);
   }, 240_000);
 
