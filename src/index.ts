@@ -1,6 +1,7 @@
 // The package's main entry (`webgpu-rnn`): the engine and what a run needs (models, batches, errors, the CPU
-// reference, comparison), plus everything of webgpu-rnn/data, /training and /experiments. Files and the binary
-// format are webgpu-rnn/formats only (its Node build reads and writes files; its browser build cannot).
+// reference, comparison), PyTorch and ONNX import and export in memory (src/interop/), plus everything of
+// webgpu-rnn/data, /training and /experiments. Files and the binary format are webgpu-rnn/formats only (its Node
+// build reads and writes files; its browser build cannot).
 /// <reference types="@webgpu/types" preserve="true" />
 
 /**
@@ -68,6 +69,20 @@ export { cpuRun, type CpuRunOptions, type Precision, type RawResult } from './cp
 export { clipByGlobalNorm, globalNorm, type ClipOutcome } from './cpu/clip.ts';
 export { compareArrays, describeComparison, gpuTolerance, type Tolerance, type Comparison } from './compare.ts';
 export { compareResults, type VerifyReport, type QuantityCheck } from './verify.ts';
+export {
+  importModel,
+  sniffFormat,
+  type ImportModelOptions,
+  type ImportOptions,
+  type ImportResult,
+} from './interop/import.ts';
+export {
+  exportModel,
+  INTEROP_FORMATS,
+  type ExportOptions,
+  type ExportResult,
+  type InteropFormat,
+} from './interop/export.ts';
 export * from './data.ts';
 export * from './training.ts';
 export * from './experiments.ts';

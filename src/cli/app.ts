@@ -15,10 +15,12 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerBench } from './commands/bench.ts';
 import { registerExperiments } from './commands/experiments.ts';
+import { registerExport } from './commands/export.ts';
 import { registerForecast } from './commands/forecast.ts';
 import { registerForward } from './commands/forward.ts';
 import { registerGenData } from './commands/gen-data.ts';
 import { registerGrad } from './commands/grad.ts';
+import { registerImport } from './commands/import.ts';
 import { registerStatquest } from './commands/statquest.ts';
 import { registerVerify } from './commands/verify.ts';
 import { EXIT, errorJson, errorMessage, exitCodeOf, MismatchError, processIO, type CliIO } from './io.ts';
@@ -69,6 +71,8 @@ A model may be a JSON file or the preset name "statquest".`,
   registerBench(program, io);
   registerExperiments(program, io);
   registerForecast(program, io);
+  registerImport(program, io);
+  registerExport(program, io);
   addAdapterOption(program);
   addVerboseOption(program);
   return program;

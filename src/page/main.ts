@@ -12,6 +12,7 @@ import { initTrain } from './panels/train.ts';
 import { initUnroll } from './panels/unroll.ts';
 import { initCellStudy } from './panels/cell-study.ts';
 import { initVerify } from './panels/verify.ts';
+import { initModelFile } from './panels/model-file.ts';
 import { Session } from './session.ts';
 import { seedData } from '../data/index.ts';
 import { randomModel } from '../random.ts';
@@ -132,6 +133,7 @@ async function start(): Promise<void> {
   runs.cells = initCellStudy(session, publish('cells')).run;
   runs.throughput = initThroughput(session, publish('throughput')).run;
   runs.verify = initVerify(session, publish('verify')).run;
+  initModelFile(session, publish('modelFile'));
   const chartData = (id: string): (number | null)[][] | null => {
     const u = charts.get(id);
     return u?.data ? u.data.map((s) => Array.from(s as ArrayLike<number | null>)) : null;
