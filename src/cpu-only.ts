@@ -1,6 +1,5 @@
-// What only the CPU backend runs for now: training stacked or bidirectional models (the WebGPU trainers serve one
-// layer in one direction), and engine runs of such models or with carried states whose shape the per-sequence
-// strategy's layered kernels do not take. The engine refuses such a run on `backend: 'webgpu'` and runs it on the
+// What only the CPU backend runs: stacked or bidirectional models, and runs with carried states, whose shape the
+// per-sequence strategy's layered kernels do not take (engine runs and training alike). The engine refuses such a run on `backend: 'webgpu'` and runs it on the
 // CPU under `auto`; the trainers (train, populations, landscapes) do the same. The reasons, one line each, come
 // from here.
 
@@ -17,46 +16,22 @@ export interface CpuOnly {
   field: string;
   /** Where the field is: the model, the data or the run options. */
   source?: string;
-  /** What WebGPU does not serve, e.g. `the WebGPU kernels serve one layer in one direction, and this model has numLayers 2`. */
+  /** What WebGPU does not serve, e.g. `on WebGPU, stacked models run on the per-sequence strategy, and it … got 12`. */
   what: string;
 }
 
-/** The reason training a model needs the CPU backend (numLayers > 1 or bidirectional), or null. */
-export function cpuOnlyModel(model: LayerShape): CpuOnly | null {
-  if (!isLayered(model)) return null;
-  if ((model.numLayers ?? 1) > 1)
-    return {
-      field: 'model.numLayers',
-      what: `WebGPU training serves one layer in one direction, and this model has numLayers ${model.numLayers}`,
-    };
-  return {
-    field: 'model.bidirectional',
-    what: 'WebGPU training serves one direction, and this model is bidirectional',
-  };
-}
+type LayeredShape = Shape & { cell?: CellName } & LayerShape;
 
-/**
- * The reason a run needs the CPU backend, or null. On WebGPU, stacked and bidirectional models and carried states
- * (in or out) run on the per-sequence strategy's layered kernels, which keep a layer's weights in private arrays:
- * a run of that kind whose shape they do not take (hiddenSize above 16, or 8 for the gated cells; D·H above 32, …)
- * runs on the CPU only.
- */
-export function cpuOnlyRun(
-  model: Shape & { cell?: CellName } & LayerShape,
-  batch: Batch,
-  opts: RunOptions,
-): CpuOnly | null {
-  const layered = isLayered(model);
-  const carried = batch.initialStates !== undefined || opts.finalStates === true;
-  if (!layered && !carried) return null;
-  const why = perSequence.supports(
+/** Why the per-sequence strategy's layered kernels cannot take a shape, or null. */
+function layeredKernelsRefuse(model: LayeredShape, carried: boolean): string | null {
+  return perSequence.supports(
     {
       cell: model.cell,
       inputSize: model.inputSize,
       hiddenSize: model.hiddenSize,
       outputSize: model.outputSize,
       maxSteps: 1,
-      count: batch.count,
+      count: 1,
       gradients: false,
       numLayers: model.numLayers,
       bidirectional: model.bidirectional,
@@ -64,10 +39,41 @@ export function cpuOnlyRun(
     },
     {} as GPUSupportedLimits,
   );
-  if (!why) return null;
-  const what = (thing: string): string => `on WebGPU, ${thing} run on the per-sequence strategy, and ${why}`;
+}
+
+/** The CpuOnly of a layered model whose shape the layered kernels refuse (`why`), for runs or (`train`) training. */
+function layeredModelReason(model: LayeredShape, why: string, train: boolean): CpuOnly {
+  const verb = train ? 'train through' : 'run on';
+  const what = (thing: string): string => `on WebGPU, ${thing} ${verb} the per-sequence strategy, and ${why}`;
   if ((model.numLayers ?? 1) > 1) return { field: 'model.numLayers', what: what('stacked models') };
-  if (model.bidirectional) return { field: 'model.bidirectional', what: what('bidirectional models') };
+  return { field: 'model.bidirectional', what: what('bidirectional models') };
+}
+
+/**
+ * The reason training a model needs the CPU backend, or null. On WebGPU, stacked and bidirectional models train
+ * step by step through engine.run (the per-sequence strategy's layered kernels give the gradients, the optimizer
+ * runs on the host): one whose shape those kernels do not take trains on the CPU only.
+ */
+export function cpuOnlyModel(model: LayeredShape): CpuOnly | null {
+  if (!isLayered(model)) return null;
+  const why = layeredKernelsRefuse(model, false);
+  return why ? layeredModelReason(model, why, true) : null;
+}
+
+/**
+ * The reason a run needs the CPU backend, or null. On WebGPU, stacked and bidirectional models and carried states
+ * (in or out) run on the per-sequence strategy's layered kernels, which keep a layer's weights in private arrays:
+ * a run of that kind whose shape they do not take (hiddenSize above 16, or 8 for the gated cells, …) runs on the
+ * CPU only.
+ */
+export function cpuOnlyRun(model: LayeredShape, batch: Batch, opts: RunOptions): CpuOnly | null {
+  const layered = isLayered(model);
+  const carried = batch.initialStates !== undefined || opts.finalStates === true;
+  if (!layered && !carried) return null;
+  const why = layeredKernelsRefuse(model, carried);
+  if (!why) return null;
+  if (layered) return layeredModelReason(model, why, false);
+  const what = (thing: string): string => `on WebGPU, ${thing} run on the per-sequence strategy, and ${why}`;
   if (batch.initialStates !== undefined)
     return { field: 'initialStates', source: 'data', what: what('runs with carried initial states') };
   return { field: 'finalStates', source: 'options', what: what('runs that return final states') };

@@ -520,9 +520,9 @@ describe('what only the CPU serves for now', () => {
     const stack = layeredCase(new Rng(600), shape('gru', 2, false, 'last'), [2]);
     const bi = layeredCase(new Rng(601), shape('gru', 1, true, 'last'), [2]);
     const flat = modelFromJSON(randomModelJSON(new Rng(602), { ...SMALL, activation: 'tanh', output: 'last' }));
-    // Training: the GPU trainers serve one layer in one direction.
-    expect(cpuOnlyModel(stack.model)!.field).toBe('model.numLayers');
-    expect(cpuOnlyModel(bi.model)!.field).toBe('model.bidirectional');
+    // Training: on WebGPU through the layered kernels where they take the shape (H = 3 here).
+    expect(cpuOnlyModel(stack.model)).toBeNull();
+    expect(cpuOnlyModel(bi.model)).toBeNull();
     expect(cpuOnlyModel(flat)).toBeNull();
     // Engine runs: the per-sequence strategy's layered kernels take these shapes (H = 3) ...
     const b = stack.batch;
@@ -536,6 +536,11 @@ describe('what only the CPU serves for now', () => {
     expect(why.what).toBe(
       'on WebGPU, stacked models run on the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the gru cell (its 3H×(I + H) gate weights), got 9',
     );
+    const wideBi = layeredCase(new Rng(605), { ...shape('gru', 1, true, 'last'), hiddenSize: 9 }, [2]);
+    expect(cpuOnlyModel(wide.model)!.what).toBe(
+      'on WebGPU, stacked models train through the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the gru cell (its 3H×(I + H) gate weights), got 9',
+    );
+    expect(cpuOnlyModel(wideBi.model)!.field).toBe('model.bidirectional');
     const wideFlat = modelFromJSON(
       randomModelJSON(new Rng(604), { ...SMALL, hiddenSize: 9, cell: 'lstm', activation: 'tanh', output: 'last' }),
     );

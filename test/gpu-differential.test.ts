@@ -24,6 +24,7 @@ import { STRATEGIES } from '../src/gpu/strategies/index.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
 import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, type Activation, type OutputMode } from '../src/model.ts';
 import { compareResults } from '../src/verify.ts';
+import { parseModel } from '../src/validate.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { randomLayeredModelJSON } from './helpers/layered-cases.ts';
 import { Rng, makeCase, randomData, type TestCase } from './helpers/random-cases.ts';
@@ -259,7 +260,8 @@ await describeGpu('randomized differential suite: stacked and bidirectional netw
       await fc.assert(
         fc.asyncProperty(layeredArb, async (c) => {
           const { json, batch } = layeredDiffCase(c);
-          const model = modelFromJSON(json);
+          // parseModel reads a one-layer, one-direction model's layered form into the flat one.
+          const model = modelFromJSON(parseModel(json));
           const opts = { outputs: true, finalStates: true, truncation: c.truncation ?? undefined };
           const ref = await cpu.run(model, batch, opts);
           const r = await gpu().run(model, batch, { ...opts, strategy: 'per-sequence' });

@@ -9,6 +9,7 @@ import { cpuOnlyModel } from '../cpu-only.ts';
 import { InputError } from '../errors.ts';
 import type { CellName } from '../cells/index.ts';
 import {
+  isLayered,
   modelFromJSON,
   paramLayout,
   paramName,
@@ -82,9 +83,9 @@ interface Place {
 }
 
 /**
- * Where a model trains on this engine: its backend, or the CPU for a stacked or bidirectional model on an `auto`
- * engine that runs WebGPU (with the reason, as engine.run's fallbackReason); `backend: 'webgpu'` refuses such a
- * model with the engine's one-line error.
+ * Where a model trains on this engine: its backend, or the CPU for a stacked or bidirectional model of a shape the
+ * layered kernels do not take on an `auto` engine that runs WebGPU (with the reason, as engine.run's
+ * fallbackReason); `backend: 'webgpu'` refuses such a model with the engine's one-line error.
  */
 function placeOf(engine: Engine, model: Model): Place {
   const fallbackReason = engine.cpuFallbackFor(cpuOnlyModel(model));
@@ -92,9 +93,11 @@ function placeOf(engine: Engine, model: Model): Place {
   return { backend: 'cpu', adapter: CPU_ADAPTER, fallbackReason };
 }
 
-async function backendFor(engine: Engine, shape: Shape, backend: BackendName): Promise<TrainBackend> {
+async function backendFor(engine: Engine, shape: Shape & LayerShape, backend: BackendName): Promise<TrainBackend> {
   const runtime = engine.runtime;
   if (backend === 'webgpu' && runtime) {
+    // Stacked and bidirectional models: step by step through engine.run, whose layered kernels give the gradients.
+    if (isLayered(shape)) return stepwise(engine);
     // The engine's runtime: the same pool, memory budget and queue as engine.run on this engine.
     const { GpuTrainer, trainKernelServes } = await import('./gpu.ts');
     if (trainKernelServes(shape)) return GpuTrainer.for(runtime);

@@ -125,8 +125,8 @@ export interface TrainReport {
   backend: BackendName;
   adapter: string;
   /**
-   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model, which
-   * only the CPU backend serves for now (as engine.run's fallbackReason); absent otherwise.
+   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model of a shape
+   * the layered kernels do not take (as engine.run's fallbackReason); absent otherwise.
    */
   fallbackReason?: string;
   /** The trained model (the last finite weights if it diverged). */
@@ -171,8 +171,8 @@ export interface PopulationReport {
   backend: BackendName;
   adapter: string;
   /**
-   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model, which
-   * only the CPU backend serves for now (as engine.run's fallbackReason); absent otherwise.
+   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model of a shape
+   * the layered kernels do not take (as engine.run's fallbackReason); absent otherwise.
    */
   fallbackReason?: string;
   count: number;
@@ -226,8 +226,8 @@ export interface LandscapeResult {
   backend: BackendName;
   adapter: string;
   /**
-   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model, which
-   * only the CPU backend serves for now (as engine.run's fallbackReason); absent otherwise.
+   * Why this call trained on the CPU on an `auto` engine that runs WebGPU: a stacked or bidirectional model of a shape
+   * the layered kernels do not take (as engine.run's fallbackReason); absent otherwise.
    */
   fallbackReason?: string;
   /** SSR at every grid point, row-major: losses[iy·x.steps + ix]; NaN where the forward pass is not finite. */
