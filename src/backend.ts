@@ -1,6 +1,7 @@
 // The contract between the public engine (src/engine.ts) and its backends (src/cpu/backend.ts, src/gpu/backend.ts).
 // It sits below both backends: the GPU names it uses (strategies, run statistics) come from src/gpu/types.ts.
 
+import type { Dropout } from './dropout.ts';
 import type { Batch } from './batch.ts';
 import type { RawResult } from './cpu/reference.ts';
 import type { Model } from './model.ts';
@@ -42,6 +43,13 @@ export interface RunOptions {
    * to carry into a later run as `Batch.initialStates`.
    */
   finalStates?: boolean;
+  /**
+   * Inter-layer dropout of a stacked model (PyTorch's `dropout`, for training): the inputs of every layer above the
+   * first are zeroed with probability p and the rest scaled by 1/(1 − p), by a mask that depends only on the seed,
+   * the layer, the sequence's index, the step and the unit (src/dropout.ts), the same on both backends. Ignored by
+   * models with one layer.
+   */
+  dropout?: Dropout;
 }
 
 export interface Backend {

@@ -1,6 +1,7 @@
 // The public engine: picks a backend (webgpu, cpu or auto), checks inputs against the model, runs a batch,
 // refuses non-finite results, and returns loss, nested gradients and outputs.
 
+import { checkDropout } from './dropout.ts';
 import type { Backend, BackendChoice, BackendName, RunOptions } from './backend.ts';
 import { valueName, type Batch, type RnnStates } from './batch.ts';
 import { cpuOnlyError, cpuOnlyFallback, cpuOnlyRun, type CpuOnly } from './cpu-only.ts';
@@ -153,6 +154,7 @@ export class Engine {
     if (fallbackReason) impl = this.cpuFallback ??= new CpuBackend(this.cpuPrecision);
     if (impl.name === 'webgpu') checkFloat32Range(model, batch);
     checkTruncation(opts.truncation);
+    checkDropout(opts.dropout);
     checkClipNorm(opts.clipNorm);
     const gradients = opts.gradients ?? batch.targets !== null;
     if (gradients && batch.targets === null)

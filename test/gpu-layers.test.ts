@@ -114,6 +114,21 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     }
   });
 
+  for (const cell of CELLS)
+    it(`${cell}, 3 layers, bidirectional, inter-layer dropout: the CPU reference's mask, loss and gradients`, async () => {
+      const c = layeredCase(
+        new Rng(300),
+        { cell, inputSize: 2, hiddenSize: 3, outputSize: 2, output: 'all', numLayers: 3, bidirectional: true },
+        [5, 2, 6],
+      );
+      const dropout = { p: 0.4, seed: 99 };
+      const r = await gpu().run(c.model, c.batch, { outputs: true, dropout });
+      await expectMatchesCpu(r, c.json, c.batch, { outputs: true, dropout }, `${cell} with dropout`);
+      // The mask matters: without it the loss differs beyond the tolerance.
+      const plain = cpuRun(c.model, c.batch, {});
+      expect(Math.abs(plain.loss! - r.loss!)).toBeGreaterThan(1e-3 * Math.abs(plain.loss!));
+    });
+
   it('LSTM initial states (h and c) from the batch on a one-layer model', async () => {
     const rng = new Rng(9);
     const json = randomModelJSON(rng, {

@@ -58,6 +58,21 @@ await describeGpu('training stacked and bidirectional models with WebGPU', (gpu)
     }
   });
 
+  it('training with dropout on WebGPU follows the CPU trainer (the same masks for the same seed)', async () => {
+    const cpu = await Engine.create({ backend: 'cpu' });
+    try {
+      const withDropout = { ...opts, dropout: 0.3, seed: 11 };
+      const r = await train(gpu(), c.model, c.batch, withDropout);
+      const ref = await train(cpu, c.model, c.batch, withDropout);
+      expect(r.backend).toBe('webgpu');
+      expectClose('trained params', r.model.params, ref.model.params, gpuTolerance(3, ref.model.params));
+      const plain = await train(cpu, c.model, c.batch, opts);
+      expect(Array.from(plain.model.params)).not.toEqual(Array.from(ref.model.params));
+    } finally {
+      cpu.dispose();
+    }
+  });
+
   it('a shape the layered kernels do not take: refused on webgpu in one line naming the field', async () => {
     const stacked =
       'model.numLayers: on WebGPU, stacked models train through the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the lstm cell (its 4H×(I + H) gate weights), got 12: it runs on the CPU backend (backend "cpu", --backend cpu)';

@@ -41,6 +41,7 @@ override WG: u32 = 64u;              // invocations per workgroup
 override STORE_STATES: bool = false;  // forward: keep every state for `backward`
 override WRITE_FINAL: bool = false;   // forward: write each sequence's final state
 override OUT_ALL: bool = false;       // unused by a layer; the cell's shared part (outIndex) names it
+override DROPOUT: bool = false;       // a layer above the first reads its input through the dropout mask
 
 struct Params {
   n: u32,          // sequences in this chunk (the column stride of every time-major array)
@@ -56,9 +57,13 @@ struct Params {
   ovfAt: u32,      // where the overflow flags start in `states`
   aboveAt: u32,    // where dSSR/dh_t from above starts in `dgrad`
   belowAt: u32,    // where dSSR/dx_t for the layer below starts in `dgrad`
+  layer: u32,      // the layer (0 at the input), for the dropout mask
+  seqBase: u32,    // the chunk's first sequence's index in the batch, for the dropout mask
+  dropSeed: u32,   // DROPOUT: the mask's seed
+  dropThreshold: u32, // DROPOUT: an input is dropped where its hash is below this (⌊p·2³²⌋)
+  dropScale: f32,  // DROPOUT: the kept inputs' factor 1/(1 − p)
   _pad1: u32,
   _pad2: u32,
-  _pad3: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -78,9 +83,33 @@ fn loadWeights(wOff: u32, k: u32, n: u32, N: u32) {
   for (var q = 0u; q < NSTATE; q++) { w[OFF_H0 + q] = states[(k * NSTATE + q) * N + n]; }
 }
 
+// Wellons' lowbias32, as src/dropout.ts mix32: the CPU reference computes the same masks.
+fn mix32(v: u32) -> u32 {
+  var h = v;
+  h ^= h >> 16u;
+  h *= 0x7feb352du;
+  h ^= h >> 15u;
+  h *= 0x846ca68bu;
+  h ^= h >> 16u;
+  return h;
+}
+
+// The dropout factor of input i at step t of chunk sequence n: 0, or 1/(1 − p) where kept (src/dropout.ts dropKeep).
+fn dropFactor(t: u32, n: u32, i: u32) -> f32 {
+  var h = mix32(params.dropSeed);
+  h = mix32(h ^ params.layer);
+  h = mix32(h ^ (params.seqBase + n));
+  h = mix32(h ^ t);
+  h = mix32(h ^ i);
+  return select(0.0, params.dropScale, h >= params.dropThreshold);
+}
+
 fn loadX(t: u32, n: u32, N: u32) -> array<f32, I> {
   var v: array<f32, I>;
-  for (var i = 0u; i < I; i++) { v[i] = x[(t * I + i) * N + n]; }
+  for (var i = 0u; i < I; i++) {
+    v[i] = x[(t * I + i) * N + n];
+    if (DROPOUT) { v[i] *= dropFactor(t, n, i); }
+  }
   return v;
 }
 
@@ -165,7 +194,11 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     let dPrev = cellBackward(&g, dS, st, sp, loadX(t, n, N));
     st = sp;
     if (INPUT_GRAD) {
-      for (var i = 0u; i < I; i++) { dgrad[params.belowAt + ((d * T + t) * I + i) * N + n] = dInput[i]; }
+      for (var i = 0u; i < I; i++) {
+        var dx = dInput[i];
+        if (DROPOUT) { dx *= dropFactor(t, n, i); }
+        dgrad[params.belowAt + ((d * T + t) * I + i) * N + n] = dx;
+      }
     }
     // dS of step τ−1 is the cell's, or 0 where truncation detaches s_{τ−1} (select, so an Inf cannot become NaN).
     let detach = phase == 0u;

@@ -9,6 +9,7 @@ import type { Batch, RnnStates } from '../batch.ts';
 import { maxLength, outputCount } from '../batch.ts';
 import { directions, initialState, isLayered, layerCount, layerLayouts, paramLayout, type Model } from '../model.ts';
 import { cpuCell } from './cells.ts';
+import { dropKeep, dropThreshold, type Dropout } from '../dropout.ts';
 
 /** Arithmetic of the CPU reference: float64, or every operation rounded to float32 (like the GPU). */
 export type Precision = 'f64' | 'f32';
@@ -29,6 +30,8 @@ export interface CpuRunOptions {
   onProgress?: (done: number, total: number) => void;
   /** Return every sequence's final states (RawResult.finalStates). */
   finalStates?: boolean;
+  /** Inter-layer dropout (training): the mask of src/dropout.ts on the inputs of the layers above the first. */
+  dropout?: Dropout;
 }
 
 /** What {@link cpuRun} returns: flat arrays in the canonical parameter order. */
@@ -61,6 +64,7 @@ const identity = (x: number): number => x;
  */
 export function cpuRun(model: Model, batch: Batch, opts: CpuRunOptions = {}): RawResult {
   if (isLayered(model) || batch.initialStates || opts.finalStates) return cpuRunStacked(model, batch, opts);
+  // Dropout acts between layers: a one-layer, one-direction model has none.
   const r = opts.precision === 'f32' ? Math.fround : identity;
   const { inputSize: I, hiddenSize: H, outputSize: O, output } = model;
   const L = paramLayout(model).blocks;
@@ -176,7 +180,8 @@ function layerModel(model: Model, inputSize: number): Model {
  * the layer below, and the readout reads the top layer's. For one layer in one direction this is the arithmetic of
  * cpuRun's own loop, operation for operation, so it gives the same bits. Truncation (window k) detaches each
  * direction's state between its processing steps τ−1 and τ (τ counted from where the direction starts) when τ is a
- * positive multiple of k; for the forward direction τ = t, as in cpuRun.
+ * positive multiple of k; for the forward direction τ = t, as in cpuRun. With `dropout`, the layers above the
+ * first read their inputs through the mask of src/dropout.ts (and pass dSSR/dx back through it).
  */
 export function cpuRunStacked(model: Model, batch: Batch, opts: CpuRunOptions = {}): RawResult {
   const r = opts.precision === 'f32' ? Math.fround : identity;
@@ -219,6 +224,12 @@ export function cpuRunStacked(model: Model, batch: Batch, opts: CpuRunOptions = 
   let dOut = wantGrads ? new Float64Array(maxLen * DH) : null; // dSSR/d(a layer's outputs), from the layer above
   let dIn = wantGrads && NL > 1 ? new Float64Array(maxLen * DH) : null; // dSSR/d(its inputs), for the layer below
   const dX = new Float64Array(DH);
+  // Dropout between layers: per layer above the first, each input's factor (0, or 1/(1 − p)) for this sequence.
+  const drop = opts.dropout && opts.dropout.p > 0 && NL > 1 ? opts.dropout : null;
+  const dropScale = drop ? r(1 / (1 - drop.p)) : 1;
+  const dropT = drop ? dropThreshold(drop.p) : 0;
+  const masks = drop ? Array.from({ length: NL }, () => new Float64Array(maxLen * DH)) : [];
+  const dropped = drop ? Array.from({ length: NL }, () => new Float64Array(maxLen * DH)) : [];
   const y = new Float64Array(O);
   let dS = new Float64Array(S);
   let dPrev = new Float64Array(S);
@@ -232,7 +243,15 @@ export function cpuRunStacked(model: Model, batch: Batch, opts: CpuRunOptions = 
 
     // Forward, layer by layer; each direction of a layer over the whole sequence.
     for (let l = 0; l < NL; l++) {
-      const xin = l === 0 ? xs : hs[l - 1];
+      if (drop && l > 0) {
+        for (let t = 0; t < T; t++)
+          for (let m = 0; m < DH; m++) {
+            const f = dropKeep(drop.seed, l, n, t, m, dropT) ? dropScale : 0;
+            masks[l][t * DH + m] = f;
+            dropped[l][t * DH + m] = r(hs[l - 1][t * DH + m] * f);
+          }
+      }
+      const xin = l === 0 ? xs : drop ? dropped[l] : hs[l - 1];
       const xBase = l === 0 ? step0 * I : 0;
       const xStep = l === 0 ? I : DH;
       for (let d = 0; d < D; d++) {
@@ -286,7 +305,7 @@ export function cpuRunStacked(model: Model, batch: Batch, opts: CpuRunOptions = 
       }
       // Back through the layers, top first; each direction back through its own processing order.
       for (let l = NL - 1; l >= 0; l--) {
-        const xin = l === 0 ? xs : hs[l - 1];
+        const xin = l === 0 ? xs : drop ? dropped[l] : hs[l - 1];
         const xBase = l === 0 ? step0 * I : 0;
         const xStep = l === 0 ? I : DH;
         if (dIn) dIn.fill(0, 0, T * DH);
@@ -319,7 +338,9 @@ export function cpuRunStacked(model: Model, batch: Batch, opts: CpuRunOptions = 
               dPrev,
               l > 0 ? dX : undefined,
             );
-            if (l > 0) for (let m = 0; m < DH; m++) dIn![t * DH + m] = r(dIn![t * DH + m] + dX[m]);
+            if (l > 0)
+              for (let m = 0; m < DH; m++)
+                dIn![t * DH + m] = r(dIn![t * DH + m] + (drop ? r(dX[m] * masks[l][t * DH + m]) : dX[m]));
             if (tau > 0 && tau % window === 0) dPrev.fill(0);
             [dS, dPrev] = [dPrev, dS];
           }

@@ -100,6 +100,7 @@ export class GpuBackend implements Backend {
       truncation: opts.truncation,
       clipNorm: opts.clipNorm,
       finalStates: opts.finalStates,
+      dropout: opts.dropout,
       onProgress: opts.onProgress,
     };
     // A failed run never reaches timer.read(), which frees the timer otherwise.

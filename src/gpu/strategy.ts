@@ -2,6 +2,7 @@
 // this device, and how to run a batch. The runtime (src/gpu/runtime.ts) owns the device, pool and error scopes and
 // hands a strategy its StrategyContext; the backend (src/gpu/backend.ts) picks the strategy.
 
+import type { Dropout } from '../dropout.ts';
 import type { RawResult } from '../backend.ts';
 import type { Batch } from '../batch.ts';
 import type { CellName } from '../cells/index.ts';
@@ -55,6 +56,8 @@ export interface StrategyRequest {
   truncation?: number;
   /** Return each sequence's final states (RunOptions.finalStates). */
   finalStates?: boolean;
+  /** Inter-layer dropout (RunOptions.dropout); only the layered kernels apply it. */
+  dropout?: Dropout;
   /** RunOptions.clipNorm: measure the gradients' global norm on the GPU and clip to it (see runResult in sums.ts). */
   clipNorm?: number;
   onProgress?: (done: number, total: number) => void;

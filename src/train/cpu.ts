@@ -4,6 +4,7 @@
 
 import { offsetsFromLengths, type Batch } from '../batch.ts';
 import { cpuRun } from '../cpu/reference.ts';
+import { stepSeed, type Dropout } from '../dropout.ts';
 import type { Model } from '../model.ts';
 import { minibatchOrder, stepFactors, type ResolvedOptions } from './options.ts';
 import { optimizerStep, STATUS_OK, STATUS_CONVERGED, STATUS_DIVERGED } from './optimizer.ts';
@@ -119,13 +120,14 @@ const yieldToEvents = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 export type GradientFn = (
   model: Model,
   batch: Batch,
+  dropout?: Dropout,
 ) =>
   | Promise<{ loss: number; overflowed: number; grads: Float64Array }>
   | { loss: number; overflowed: number; grads: Float64Array };
 
 /** The float64 CPU reference as a GradientFn. */
-export const cpuGradient: GradientFn = (model, batch) => {
-  const r = cpuRun(model, batch, { gradients: true });
+export const cpuGradient: GradientFn = (model, batch, dropout) => {
+  const r = cpuRun(model, batch, { gradients: true, ...(dropout ? { dropout } : {}) });
   return { loss: r.loss as number, overflowed: r.overflowed, grads: r.grads! };
 };
 
@@ -178,7 +180,11 @@ export async function cpuTrainPopulation(
       work.h0 = models[m].h0;
       work.c0 = models[m].c0;
       const batch = sharedBatch ?? (idx ? subsetBatch(sets[m], idx) : sets[m]);
-      const r = await gradient(work, batch);
+      const r = await gradient(
+        work,
+        batch,
+        o.dropout > 0 ? { p: o.dropout, seed: stepSeed(o.seed >>> 0, k, m) } : undefined,
+      );
       const loss = r.loss * o.lossScale;
       lastLoss[m] = loss;
       if (slot >= 0) {

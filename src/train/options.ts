@@ -32,6 +32,8 @@ export interface ResolvedOptions {
   seed: number;
   lossThreshold: number;
   clipNorm: number;
+  /** Inter-layer dropout probability (0: none). */
+  dropout: number;
   /** Record every this many steps (history and curves). */
   recordEvery: number;
   readbackEvery: number;
@@ -148,6 +150,9 @@ export function resolveOptions(
     lossThreshold = opts.lossThreshold;
   }
   const clipNorm = opts.clipNorm === undefined ? 0 : positive(opts.clipNorm, 'clipNorm');
+  const dropout = opts.dropout === undefined ? 0 : opts.dropout;
+  if (!isNum(dropout) || dropout < 0 || dropout >= 1)
+    throw new InputError('dropout', `must be a number in [0, 1), got ${String(opts.dropout)}`, 'options');
   const recordEvery = positiveInt(
     opts.curveEvery ?? opts.historyEvery ?? defaultRecordEvery(steps),
     opts.curveEvery !== undefined ? 'curveEvery' : 'historyEvery',
@@ -211,6 +216,7 @@ export function resolveOptions(
     seed,
     lossThreshold,
     clipNorm,
+    dropout,
     recordEvery,
     readbackEvery,
     lrs,

@@ -13,9 +13,12 @@ import { cpuTrainPopulation, type GradientFn, type TrainBackend } from './cpu.ts
  * semantics, much slower than the fused training kernel.
  */
 export function stepwise(engine: Engine): TrainBackend {
-  const gradient: GradientFn = async (model, batch) => {
+  const gradient: GradientFn = async (model, batch, dropout) => {
     try {
-      const r = await engine.run({ ...model, params: model.params.slice() }, batch, { gradients: true });
+      const r = await engine.run({ ...model, params: model.params.slice() }, batch, {
+        gradients: true,
+        ...(dropout ? { dropout } : {}),
+      });
       return { loss: r.loss as number, overflowed: 0, grads: r.gradsFlat! };
     } catch (e) {
       if (e instanceof NonFiniteError)

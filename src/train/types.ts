@@ -62,6 +62,12 @@ export interface TrainOptions {
   lossThreshold?: number;
   /** Global-norm gradient clipping: g ← g·min(1, clipNorm/‖g‖₂) over all parameters of the model. Must be > 0. */
   clipNorm?: number;
+  /**
+   * Inter-layer dropout of a stacked model (PyTorch's `dropout`): probability in [0, 1) of zeroing each input of a
+   * layer above the first at each training step (RunOptions.dropout, with a mask seeded from `seed`, the step and
+   * the model). Default 0; it has no effect on one layer, nor on loss evaluation.
+   */
+  dropout?: number;
   /** Record the loss every this many steps (steps 0, n, 2n, …; default: about 200 points over the run). */
   historyEvery?: number;
   /**

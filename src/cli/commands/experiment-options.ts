@@ -335,6 +335,7 @@ export interface TrainCliOptions {
   schedule: string;
   lossThreshold?: number;
   clipNorm?: number;
+  dropout?: number;
   loss: LossKind;
   weightDecay?: number;
 }
@@ -364,6 +365,11 @@ export function addTrainOptions(
     .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:GAMMA or cosine[:MIN_LR]', 'constant')
     .option('--loss-threshold <ssr>', 'stop early once the loss (SSR) is at most this', number('nonNegative'))
     .option('--clip-norm <c>', 'clip the gradient to this global L2 norm', number('positive'))
+    .option(
+      '--dropout <p>',
+      "inter-layer dropout of a stacked model while training (PyTorch's dropout), 0 ≤ p < 1; seeded by --seed",
+      number('nonNegative'),
+    )
     .addOption(
       new Option(
         '--loss <kind>',
@@ -395,6 +401,8 @@ export function trainOptionsFrom(o: TrainCliOptions, seed: number): TrainOptions
     throw new InputError('--momentum', 'applies to --optimizer sgd only');
   if (o.momentum !== undefined && !(o.momentum < 1))
     throw new InputError('--momentum', `must be in [0, 1), got ${o.momentum}`);
+  if (o.dropout !== undefined && !(o.dropout < 1))
+    throw new InputError('--dropout', `must be in [0, 1), got ${o.dropout}`);
   let schedule: Schedule;
   try {
     schedule = parseSchedule(o.schedule);
@@ -411,6 +419,7 @@ export function trainOptionsFrom(o: TrainCliOptions, seed: number): TrainOptions
     seed,
     lossThreshold: o.lossThreshold,
     clipNorm: o.clipNorm,
+    ...(o.dropout ? { dropout: o.dropout } : {}),
     ...(o.loss === 'mean' ? { loss: 'mean' as const } : {}),
     ...(o.weightDecay ? { weightDecay: o.weightDecay } : {}),
   };
@@ -425,7 +434,7 @@ export function optimizerText(t: TrainOptions): string {
   const sch = t.schedule && t.schedule.kind !== 'constant' ? `, ${t.schedule.kind} schedule` : '';
   const batch = t.batchSize ? `mini-batches of ${t.batchSize} (seed ${t.seed})` : 'full batch';
   const lossName = t.loss === 'mean' ? 'mean loss' : 'SSR';
-  return `${opt}${sch}, ${t.steps} steps, ${batch}${t.lossThreshold !== undefined ? `, stop at ${lossName} ≤ ${t.lossThreshold}` : ''}${t.clipNorm ? `, clip norm ${t.clipNorm}` : ''}${t.weightDecay ? `, weight decay ${t.weightDecay}` : ''}${t.loss === 'mean' ? ', loss: mean per target value' : ''}`;
+  return `${opt}${sch}, ${t.steps} steps, ${batch}${t.lossThreshold !== undefined ? `, stop at ${lossName} ≤ ${t.lossThreshold}` : ''}${t.clipNorm ? `, clip norm ${t.clipNorm}` : ''}${t.dropout ? `, dropout ${t.dropout}` : ''}${t.weightDecay ? `, weight decay ${t.weightDecay}` : ''}${t.loss === 'mean' ? ', loss: mean per target value' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ export interface LayerVariant {
   writeFinal: boolean;
   /** backward: pass dSSR/dx_t to the layer below (every layer but the first). */
   inputGrad: boolean;
+  /** Read the input through the dropout mask (a layer above the first, in a run with dropout). */
+  dropout: boolean;
   workgroupSize: number;
   unroll?: boolean;
 }
@@ -67,6 +69,7 @@ function layerSpec(device: GPUDevice, v: LayerVariant): KernelSpec {
     v.storeStates ? 'states' : '',
     v.writeFinal ? 'final' : '',
     v.inputGrad ? 'dx' : '',
+    v.dropout ? 'dropout' : '',
     `wg=${v.workgroupSize}`,
     v.unroll === false ? 'loops' : `unroll=${budget}`,
   ].filter(Boolean);
@@ -81,6 +84,7 @@ function layerSpec(device: GPUDevice, v: LayerVariant): KernelSpec {
       STORE_STATES: v.storeStates,
       WRITE_FINAL: v.writeFinal,
       INPUT_GRAD: v.inputGrad,
+      DROPOUT: v.dropout,
     },
   };
 }

@@ -17,6 +17,7 @@ import { readBuffers } from '../runtime.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
 import { runResult } from '../sums.ts';
 import { truncationUniform } from '../truncation.ts';
+import { dropThreshold } from '../../dropout.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 
@@ -64,6 +65,8 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
   const R = gradients ? 2 + layout.count : 2;
   const common = { cell: model.cell, activation: model.activation, hiddenSize: H, workgroupSize: wg };
   const unroll = ctx.opts.unroll;
+  // Dropout acts between layers (src/dropout.ts): on the inputs of the layers above the first.
+  const drop = req.dropout && req.dropout.p > 0 && NL > 1 ? req.dropout : null;
 
   const reduce = await ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread);
   const forward = await Promise.all(
@@ -75,6 +78,7 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
         storeStates: gradients,
         writeFinal: wantFinal,
         inputGrad: false,
+        dropout: drop !== null && l > 0,
         unroll,
       }),
     ),
@@ -89,6 +93,7 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
             storeStates: false,
             writeFinal: false,
             inputGrad: l > 0,
+            dropout: drop !== null && l > 0,
             unroll,
           }),
         ),
@@ -147,7 +152,7 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
   const hs = Array.from({ length: NL }, (_, l) =>
     pool.get(`layer ${l} states`, gradients ? cap * D * T * S * 4 : 4, STORAGE),
   );
-  const layerParams = Array.from({ length: NL }, (_, l) => pool.get(`layer ${l} params`, 64, UNIFORM | COPY_DST));
+  const layerParams = Array.from({ length: NL }, (_, l) => pool.get(`layer ${l} params`, 80, UNIFORM | COPY_DST));
   const readoutParams = pool.get('readout params', 32, UNIFORM | COPY_DST);
   const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
   const parts = pool.get('partials', R * plan.totalParts * 4, STORAGE | COPY_SRC | COPY_DST);
@@ -225,6 +230,11 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
           ovfAt,
           aboveAt: gradients ? aboveAt(l, N) : 0,
           belowAt: gradients ? belowAt(l, N) : 0,
+          layer: l,
+          seqBase: c.start,
+          dropSeed: drop ? drop.seed : 0,
+          dropThreshold: drop ? dropThreshold(drop.p) : 0,
+          dropScale: drop ? 1 / (1 - drop.p) : 1,
         }),
       );
     device.queue.writeBuffer(
