@@ -19,13 +19,14 @@ import { ReduceKernel } from '../kernels/reduce.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import type { Chunk } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
+import { readBuffers } from '../runtime.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
 import { oneLayerOnly } from '../strategy.ts';
 import { encodeLevels, readBack } from '../sums.ts';
 import { CLIP_STATS_BYTES, ClipKernel } from '../kernels/clip.ts';
 import type { RawResult } from '../../backend.ts';
 
-const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
+const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 const NONE = 0xffffffff;
 const HAS_DY = 1;
 const FLOW = 2;
@@ -511,7 +512,6 @@ export const gemm: Strategy = {
     const R = prog.rows;
     const { xs, lengths, targets, ys, work } = prog.buffers;
     device.queue.writeBuffer(prog.buffers.weights, 0, GemmProgram.weightsImage(model, plan.bytes.weights));
-    const ysRead = outputs ? pool.get('ys readback', plan.bytes['ys readback'], MAP_READ | COPY_DST) : null;
 
     const xsHost = new Float32Array(cap * T * I);
     const lenHost = new Uint32Array(cap);
@@ -533,13 +533,11 @@ export const gemm: Strategy = {
       const enc = device.createCommandEncoder({ label: `webgpu-rnn gemm chunk ${c.start}+${c.count}` });
       prog.encodeChunk(enc, c, ci === 0, rec.dispatches);
       const ysBytes = (outAll ? c.steps : 1) * O * c.count * 4;
-      if (ysRead) enc.copyBufferToBuffer(ys, 0, ysRead, 0, ysBytes);
-      device.queue.submit([enc.finish()]);
-      if (ysRead && outHost) {
-        await ysRead.mapAsync(MAP_READ, 0, ysBytes);
-        unpackOutputs(batch, c, O, outAll, new Float32Array(ysRead.getMappedRange(0, ysBytes)), outHost);
-        ysRead.unmap();
+      if (outHost) {
+        const got = await readBuffers(device, pool, enc, [[ys, ysBytes]]);
+        unpackOutputs(batch, c, O, outAll, new Float32Array(got), outHost);
       } else {
+        device.queue.submit([enc.finish()]);
         await device.queue.onSubmittedWorkDone();
       }
       done += c.count;

@@ -12,13 +12,14 @@ import { RnnKernel } from '../kernels/rnn.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import { planChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
+import { readBuffers } from '../runtime.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
 import { runResult } from '../sums.ts';
 import { needsLayeredRun, runLayered } from './per-sequence-layers.ts';
 import { truncationUniform } from '../truncation.ts';
 
-const { STORAGE, COPY_DST, COPY_SRC, MAP_READ, UNIFORM } = BufferUsage;
+const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 
 /**
  * The largest sizes this kernel takes: it holds every weight, the hidden state and (BPTT) every gradient in private
@@ -148,7 +149,6 @@ export async function runRowKernel(
   const rows = pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
   // rnn.wgsl's forward variant never touches `hs`, but declares it: bind a placeholder.
   const hs = declaresStates ? pool.get('hs', storeStates ? cap * T * sizes.NSTATE * 4 : 4, STORAGE) : null;
-  const ysRead = outputs ? pool.get('ys readback', cap * outPerSeq * 4, MAP_READ | COPY_DST) : null;
   const rnnParams = pool.get('rnn params', 16, UNIFORM | COPY_DST);
   const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
   const parts = pool.get('partials', R * plan.totalParts * 4, STORAGE | COPY_SRC | COPY_DST);
@@ -195,12 +195,11 @@ export async function runRowKernel(
     reduce.encode(pass, reduceBind, c.count, R);
     pass.end();
     const ysBytes = (outAll ? c.steps : 1) * O * c.count * 4;
-    if (ysRead) enc.copyBufferToBuffer(ys, 0, ysRead, 0, ysBytes);
-    device.queue.submit([enc.finish()]);
-    if (ysRead && outHost) {
-      await ysRead.mapAsync(MAP_READ, 0, ysBytes);
-      unpackOutputs(batch, c, O, outAll, new Float32Array(ysRead.getMappedRange(0, ysBytes)), outHost);
-      ysRead.unmap();
+    if (outHost) {
+      const got = await readBuffers(device, pool, enc, [[ys, ysBytes]]);
+      unpackOutputs(batch, c, O, outAll, new Float32Array(got), outHost);
+    } else {
+      device.queue.submit([enc.finish()]);
     }
     done += c.count;
     req.onProgress?.(done, batch.count);
