@@ -62,9 +62,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var flag = 0.0;
   for (var k = 0u; k < params.layers; k++) { flag = max(flag, states[params.ovfAt + k * N + n]); }
   rows[N + n] = flag;
-  if (BACKWARD) {
-    for (var p = 0u; p < O * DH + O; p++) { rows[(2u + WY + p) * N + n] = 0.0; }
-  }
+  // dSSR/dWy and dSSR/dby of this sequence, summed over its steps in private memory and written once.
+  var gWy: array<f32, O * DH>;
+  var gby: array<f32, O>;
   var loss = 0.0;
   // Last step first, as the CPU reference adds the readout's gradients.
   for (var r = 0u; r < len; r++) {
@@ -86,9 +86,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           loss += e * e;
           if (BACKWARD) {
             let dy = 2.0 * e;
-            rows[(2u + BY + o) * N + n] += dy;
+            gby[o] += dy;
             for (var j = 0u; j < DH; j++) {
-              rows[(2u + WY + o * DH + j) * N + n] += dy * h[j];
+              gWy[o * DH + j] += dy * h[j];
               dh[j] += weights[WY + o * DH + j] * dy;
             }
           }
@@ -100,4 +100,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
   }
   rows[n] = loss;
+  if (BACKWARD) {
+    for (var q = 0u; q < O * DH; q++) { rows[(2u + WY + q) * N + n] = gWy[q]; }
+    for (var o = 0u; o < O; o++) { rows[(2u + BY + o) * N + n] = gby[o]; }
+  }
 }
