@@ -5,7 +5,7 @@
 // loss or gradient) exits 3 and saves nothing.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { NonFiniteError } from '../../errors.ts';
@@ -22,6 +22,7 @@ import type { TrainReport } from '../../train/types.ts';
 import { checkOutputsAreNotInputs, printable, type CliIO } from '../io.ts';
 import { backendOption } from '../options.ts';
 import { withEngine } from '../run.ts';
+import { withCsvProgress } from '../progress.ts';
 import { jsonText, matrixText, num } from '../format.ts';
 import { integer } from '../options.ts';
 import {
@@ -208,18 +209,6 @@ function readState(
   };
   return { step, m: vec('m'), v: vec('v') };
 }
-
-/** The size of a file, or 0 when it cannot be read (the reader then says why). */
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** A CSV file from this size on (64 MiB) gets a line on stderr before and after it is read and windowed. */
-export const LARGE_CSV_BYTES = 64 * 2 ** 20;
 
 /**
  * A warning for a run whose loss ran away without overflowing (Adam with --lr 1e10 ends with weights near 1e10 and
@@ -418,18 +407,10 @@ export function registerTrain(program: Command, io: CliIO): void {
       let fs: ForecastSplit | null = null;
       let split: ReturnType<typeof loadSplitData>;
       if (csv) {
-        // Reading and windowing a large file takes a while before the first step: say so, and how long it took.
-        const bytes = fileSize(o.data);
-        const t0 = Date.now();
-        if (bytes >= LARGE_CSV_BYTES)
-          io.err(
-            `train: reading ${printable(o.data)} (${(bytes / 2 ** 20).toFixed(0)} MiB) and cutting its windows …\n`,
-          );
-        fs = loadSeriesData(o, saved ?? undefined);
-        if (bytes >= LARGE_CSV_BYTES)
-          io.err(
-            `train: read ${fs.normalized.length.toLocaleString('en-US')} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
-          );
+        // Reading and windowing a large file takes a while before the first step: say so, how far, and how long.
+        fs = withCsvProgress(io, 'train', o.data, ' and cutting its windows', (hooks) =>
+          loadSeriesData(o, saved ?? undefined, hooks),
+        );
         split = { data: fs.train, train: fs.train.batch, validation: fs.validation?.batch ?? null, dropped: 0 };
       } else split = loadSplitData(o, o.seed);
       const { data, train: batch, validation, dropped } = split;
