@@ -27,18 +27,32 @@ describe('adapter choice without a device', () => {
     );
   });
 
-  it('--adapter takes only the known names, and a bad WEBGPU_RNN_ADAPTER is bad input too (exit 2)', async () => {
+  it('--adapter takes only the known names, and a bad WEBGPU_RNN_ADAPTER is bad input too (exit 2) unless --backend cpu', async () => {
     for (const cmd of ['statquest', 'grad', 'forward', 'verify', 'train', 'population', 'landscape', 'unroll-study']) {
       const r = await cli(cmd, '--adapter', 'bogus');
       expect(r.code, `${cmd}: ${r.stderr}`).toBe(2);
       expectInputError(r, '--adapter', 'bogus');
     }
+    const bogusCpu = await cli('statquest', '--backend', 'cpu', '--adapter', 'bogus');
+    expect(bogusCpu.code).toBe(2);
+    expectInputError(bogusCpu, '--adapter', 'bogus');
     const saved = process.env.WEBGPU_RNN_ADAPTER;
     process.env.WEBGPU_RNN_ADAPTER = 'nope';
     try {
-      const r = await cli('statquest', '--backend', 'cpu');
-      expect(r.code).toBe(2);
-      expectInputError(r, 'adapter: unknown adapter "nope" (from WEBGPU_RNN_ADAPTER)');
+      for (const backend of ['auto', 'webgpu']) {
+        const r = await cli('statquest', '--backend', backend);
+        expect(r.code, `${backend}: ${r.stderr}`).toBe(2);
+        expectInputError(r, 'adapter: unknown adapter "nope" (from WEBGPU_RNN_ADAPTER)');
+      }
+      // The CPU reference opens no adapter: the variable is not read, and the run is the same as without it.
+      const cpu = await cli('statquest', '--backend', 'cpu', '--json');
+      expect(cpu.code, cpu.stderr).toBe(0);
+      expect(cpu.stderr).toBe('');
+      delete process.env.WEBGPU_RNN_ADAPTER;
+      const plain = await cli('statquest', '--backend', 'cpu', '--json');
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(cpu.stdout).toBe(plain.stdout);
+      expect(JSON.parse(cpu.stdout)).toMatchObject({ backend: 'cpu' });
     } finally {
       if (saved === undefined) delete process.env.WEBGPU_RNN_ADAPTER;
       else process.env.WEBGPU_RNN_ADAPTER = saved;

@@ -19,7 +19,11 @@ export function adapterOption(): Option {
 /** The running command's --adapter (or WEBGPU_RNN_ADAPTER), set before its action; engines are made with it. */
 export const cliAdapter: { value?: AdapterChoice } = {};
 
-/** Adds --adapter to every command with --backend (and verify), and checks it (or WEBGPU_RNN_ADAPTER) before the action: bad names exit 2. */
+/**
+ * Adds --adapter to every command with --backend (and verify), and checks it (or WEBGPU_RNN_ADAPTER) before the
+ * action: bad names exit 2. With `--backend cpu` no adapter is opened, so WEBGPU_RNN_ADAPTER is not read (a bad
+ * value there does not refuse a CPU run); an explicit --adapter is still checked by its choices.
+ */
 export function addAdapterOption(program: import('commander').Command): void {
   for (const cmd of program.commands) {
     if (cmd.options.some((opt) => opt.long === '--backend') || cmd.name() === 'verify') cmd.addOption(adapterOption());
@@ -27,7 +31,9 @@ export function addAdapterOption(program: import('commander').Command): void {
   cliAdapter.value = undefined;
   program.hook('preAction', (_program, action) => {
     const adapter = action.options.some((opt) => opt.long === '--adapter');
-    cliAdapter.value = adapter ? resolveAdapterChoice(action.opts().adapter as string | undefined) : undefined;
+    const opts = action.opts<{ adapter?: string; backend?: string }>();
+    const cpuOnly = opts.backend === 'cpu' && opts.adapter === undefined;
+    cliAdapter.value = adapter && !cpuOnly ? resolveAdapterChoice(opts.adapter) : undefined;
     if (adapter) dawnVerbose(); // a bad WEBGPU_RNN_LOG: exit 2, as a bad WEBGPU_RNN_ADAPTER is
   });
 }

@@ -27,6 +27,36 @@ export interface CsvOptions {
   timeColumn?: ColumnRef | 'auto' | 'none';
   /** Source name for error messages (the file name). */
   source?: string;
+  /**
+   * Called while the text is parsed with the fraction done so far, from 0 to 1 (about the share of the parse's
+   * time: splitting the text into cells, walking its records, then reading the values), in whole percents, each
+   * once and increasing (a long record may pass several at once), so at most 101 times; the last is 1.
+   */
+  onProgress?: (fraction: number) => void;
+}
+
+/** The parse's phases as shares of its time: cells (d3-dsv), the records' walk, the values (measured on 64 MiB). */
+const PHASES = { cells: 0.5, records: 0.35, values: 0.15 } as const;
+
+/** A phase's progress: called with the fraction of the phase done. */
+type PhaseProgress = (fraction: number) => void;
+
+/**
+ * The phases' progress of one parse, reporting to `report` each whole percent of the parse passed (once each):
+ * `phase(start, share)` is the phase from `start` of the parse, `share` of it long. Without `report`, no-ops.
+ */
+function parseProgress(report?: (fraction: number) => void): (start: number, share: number) => PhaseProgress {
+  let last = -1;
+  return (start, share) =>
+    !report
+      ? () => {}
+      : (f) => {
+          const pct = Math.floor(100 * (start + share * Math.min(1, Math.max(0, f))) + 1e-9);
+          if (pct > last) {
+            last = pct;
+            report(pct / 100);
+          }
+        };
 }
 
 /** The selected columns of a CSV file, as float64 series. */
@@ -142,8 +172,24 @@ const BREAK = /\r\n|\n|\r/g;
  * cells are trimmed; one that is a quoted string behind spaces (`1, "a"`) is that string. Blank lines are left
  * out. A bad record is the last one returned (what follows it was not split reliably).
  */
-function csvRecords(text: string, delim: string): CsvRecord[] {
-  const rows = dsvFormat(delim).parseRows(text);
+function csvRecords(
+  text: string,
+  delim: string,
+  phase: (start: number, share: number) => PhaseProgress,
+  counted: boolean,
+): CsvRecord[] {
+  const cellsDone = phase(0, PHASES.cells);
+  const walked = phase(PHASES.cells, PHASES.records);
+  // d3-dsv gives no positions: the text split so far is about the row's cells, their separators and a line break.
+  let seen = 0;
+  const rows = !counted
+    ? dsvFormat(delim).parseRows(text)
+    : dsvFormat(delim).parseRows(text, (row) => {
+        for (const v of row) seen += v.length + 1;
+        cellsDone(seen / text.length);
+        return row;
+      });
+  cellsDone(1);
   // d3-dsv drops one trailing line break before parsing.
   let n = text.length;
   if (text.charCodeAt(n - 1) === 10) n--;
@@ -153,7 +199,9 @@ function csvRecords(text: string, delim: string): CsvRecord[] {
   const out: CsvRecord[] = [];
   let p = 0;
   let line = 1;
-  for (const row of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    walked(p / text.length);
     const start = p;
     const first = line;
     const cells: string[] = [];
@@ -213,7 +261,23 @@ function csvRecords(text: string, delim: string): CsvRecord[] {
     // Blank lines are skipped: whitespace only (a line of tabs in a tab-separated file too, but not `,,`).
     if (!blank || text.slice(start, p).trim() !== '') out.push({ line: first, cells });
   }
+  walked(1);
   return out;
+}
+
+/** The first line of `text` (split at \r\n, \n or \r) that is not blank, or undefined (without splitting it all). */
+function firstLine(text: string): string | undefined {
+  const br = /\r\n|\n|\r/g;
+  let at = 0;
+  while (at <= text.length) {
+    const m = br.exec(text);
+    const end = m ? m.index : text.length;
+    const line = text.slice(at, end);
+    if (line.trim() !== '') return line;
+    if (!m) return undefined;
+    at = br.lastIndex;
+  }
+  return undefined;
 }
 
 function colName(names: string[] | null, c: number): string {
@@ -224,7 +288,7 @@ function colName(names: string[] | null, c: number): string {
 export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
   const source = opts.source;
   const body = text.replace(/^\uFEFF/, '');
-  const first = body.split(/\r\n|\n|\r/).find((t) => t.trim() !== '');
+  const first = firstLine(body);
   if (first === undefined) throw new InputError('', 'the CSV file is empty', source);
   let delim = opts.delimiter;
   if (delim === undefined) {
@@ -233,7 +297,8 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
   if (delim.length !== 1 || delim === '"') throw new InputError('delimiter', `must be one character other than a quote, got ${JSON.stringify(delim)}`, source);
 
   // Records keep their file line numbers; blank lines (a trailing newline, empty separators) are skipped.
-  const lines = csvRecords(body, delim);
+  const phase = parseProgress(opts.onProgress);
+  const lines = csvRecords(body, delim, phase, opts.onProgress !== undefined);
   const cellsOf = (r: CsvRecord): string[] => {
     if (r.bad !== undefined) throw new InputError(`row ${r.line}`, r.bad, source);
     return r.cells;
@@ -319,7 +384,9 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
 
   const values = indices.map(() => new Float64Array(dataLines.length));
   const lineNos: number[] = [];
+  const read = phase(PHASES.cells + PHASES.records, PHASES.values);
   dataLines.forEach((line, r) => {
+    read(r / dataLines.length);
     const cells = r === 0 && !hasHeader ? firstCells : cellsOf(line);
     // A row longer than the first is refused unless its extra cells are empty (a trailing separator).
     for (let c = width; c < cells.length; c++)
@@ -338,6 +405,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): TimeSeries {
     if (times) times.push(cells[time!] ?? '');
     lineNos.push(line.line);
   });
+  read(1);
   const timeName = time === null ? null : names && names[time] ? names[time] : `column ${time + 1}`;
   const warnings: string[] = [];
   if (times && timeName !== null) {

@@ -25,6 +25,7 @@ import { checkFloat32Range, firstFloat32Overflow, parseModel } from '../validate
 import {
   cpuLosses,
   cpuTrainPopulation,
+  initialResult,
   STATUS_CONVERGED,
   STATUS_DIVERGED,
   STATUS_OK,
@@ -135,6 +136,8 @@ async function runPopulation(
   finalLoss: Float64Array;
   validationLoss: Float64Array | null;
   place: Place;
+  /** The final and validation losses (as finalLoss and validationLoss) of other weights, model-major. */
+  evaluate: (params: Float64Array) => Promise<{ finalLoss: Float64Array; validationLoss: Float64Array | null }>;
 }> {
   if (!Array.isArray(modelsIn) || modelsIn.length === 0)
     throw new InputError('models', 'a population needs at least one model, got 0', 'options');
@@ -197,10 +200,16 @@ async function runPopulation(
   // Final and validation losses in the run's loss: the SSR, or the mean over the set's own target values.
   const scale = (b: Batch): number => (opts.loss === 'mean' ? 1 / targetCount(b) : 1);
   const c0s = models[0].c0 ? models.map((m) => m.c0) : null;
-  const finalLoss = await be.losses(models[0], core.params, shared ? [sets[0]] : sets, h0s, c0s);
-  finalLoss.forEach((v, m) => (finalLoss[m] = v * scale(sets[shared ? 0 : m])));
-  const validationLoss = opts.validation ? await be.losses(models[0], core.params, [opts.validation], h0s, c0s) : null;
-  validationLoss?.forEach((v, m) => (validationLoss[m] = v * scale(opts.validation!)));
+  const evaluate = async (
+    params: Float64Array,
+  ): Promise<{ finalLoss: Float64Array; validationLoss: Float64Array | null }> => {
+    const finalLoss = await be.losses(models[0], params, shared ? [sets[0]] : sets, h0s, c0s);
+    finalLoss.forEach((v, m) => (finalLoss[m] = v * scale(sets[shared ? 0 : m])));
+    const validationLoss = opts.validation ? await be.losses(models[0], params, [opts.validation], h0s, c0s) : null;
+    validationLoss?.forEach((v, m) => (validationLoss[m] = v * scale(opts.validation!)));
+    return { finalLoss, validationLoss };
+  };
+  const { finalLoss, validationLoss } = await evaluate(core.params);
   const done = core.stepsDone.reduce((a, b) => Math.max(a, b), 0) - o.startStep;
   opts.onProgress?.({
     step: done,
@@ -208,7 +217,68 @@ async function runPopulation(
     loss: core.lastLoss[0],
     stepsPerSecond: (done * 1000) / Math.max(1e-3, performance.now() - t0),
   });
-  return { core, models, sets, o, finalLoss, validationLoss, place };
+  return { core, models, sets, o, finalLoss, validationLoss, place, evaluate };
+}
+
+/** A run runs away when its last recorded loss is more than this many times its first (six orders of magnitude). */
+export const RUNAWAY_FACTOR = 1e6;
+
+/**
+ * The run-away check of a loss history: the first and last recorded points when the last loss is more than
+ * RUNAWAY_FACTOR times the first (and the first is > 0), with the point of the lowest recorded loss (the earliest
+ * on ties); null otherwise.
+ */
+export function runawayOf(
+  history: HistoryPoint[],
+): { first: HistoryPoint; last: HistoryPoint; lowest: HistoryPoint } | null {
+  const first = history[0];
+  const last = history.at(-1);
+  if (!first || !last || last === first || !(first.loss > 0) || !(last.loss > first.loss * RUNAWAY_FACTOR)) return null;
+  let lowest = first;
+  for (const p of history) if (p.loss < lowest.loss) lowest = p;
+  return { first: { ...first }, last: { ...last }, lowest: { ...lowest } };
+}
+
+/**
+ * The weights of a single run at global step `step` (a recorded step of `r`'s run, which went past it), with their
+ * optimizer state and losses: the initial ones at the run's first step, else the same run replayed to that step
+ * (training is deterministic on each backend, so these are the bits the run had there). No progress, no signal:
+ * the replay is bounded by the steps already done.
+ */
+async function weightsAt(
+  engine: Engine,
+  model: Model | ModelJSON,
+  data: Batch,
+  opts: TrainOptions,
+  r: Awaited<ReturnType<typeof runPopulation>>,
+  step: number,
+): Promise<{ core: CoreResult; finalLoss: number; validationLoss: number | null }> {
+  const start = r.o.startStep;
+  if (step === start) {
+    const core = initialResult(r.models, r.o, false, true);
+    const { finalLoss, validationLoss } = await r.evaluate(core.params);
+    return { core, finalLoss: finalLoss[0], validationLoss: validationLoss ? validationLoss[0] : null };
+  }
+  const again = await runPopulation(
+    engine,
+    [model],
+    data,
+    {
+      ...opts,
+      steps: step - start,
+      scheduleSteps: opts.scheduleSteps ?? start + opts.steps,
+      onProgress: undefined,
+      signal: undefined,
+    },
+    { mask: null, trajectory: false, moments: true },
+  );
+  if (again.core.stepsDone[0] !== step || again.core.status[0] !== STATUS_OK)
+    throw new Error(`internal: replaying the run to step ${step} stopped at step ${again.core.stepsDone[0]}`);
+  return {
+    core: again.core,
+    finalLoss: again.finalLoss[0],
+    validationLoss: again.validationLoss ? again.validationLoss[0] : null,
+  };
 }
 
 /**
@@ -243,6 +313,25 @@ export async function train(
   if (every === undefined) {
     const r = await runPopulation(engine, [model], data, opts, { mask: null, trajectory: false, moments: true });
     const history = historyOf([r.core]);
+    const ran = r.core.status[0] === STATUS_DIVERGED ? null : runawayOf(history);
+    if (ran) {
+      // Ran away: the weights of the lowest recorded loss, not the last ones (a normal run never gets here).
+      const kept = await weightsAt(engine, model, data, opts, r, ran.lowest.step);
+      return report(
+        r.place,
+        r.models[0],
+        kept.core,
+        kept.finalLoss,
+        kept.validationLoss,
+        history,
+        [],
+        null,
+        false,
+        t0,
+        [r.core],
+        { first: ran.first, last: ran.last, kept: ran.lowest },
+      );
+    }
     return report(
       r.place,
       r.models[0],
@@ -319,6 +408,7 @@ export async function train(
   }
   const last = cores[cores.length - 1];
   const history = historyOf(cores);
+  const ran = runawayOf(history);
   if (!best || last.status[0] === STATUS_DIVERGED) {
     // Diverged (before any validation, or after): the last finite weights, flagged, as without rounds.
     const m0 = asModel(current);
@@ -336,6 +426,8 @@ export async function train(
     stoppedOnValidation,
     t0,
     cores,
+    // With rounds the validation loss picks the weights (bestStep), run-away or not.
+    ran ? { first: ran.first, last: ran.last, kept: null } : null,
   );
 }
 
@@ -367,6 +459,7 @@ function report(
   stoppedOnValidation: boolean,
   t0: number,
   all: CoreResult[] = [core],
+  runaway: TrainReport['runaway'] = null,
 ): TrainReport {
   const P = model.params.length;
   const last = all[all.length - 1];
@@ -392,6 +485,7 @@ function report(
     optimizerState: { step: core.stepsDone[0], m: core.moments.slice(0, P), v: core.moments.slice(P, 2 * P) },
     validationHistory,
     bestStep,
+    runaway,
   };
 }
 

@@ -137,7 +137,7 @@ export interface TrainReport {
   fallbackReason?: string;
   /** The trained model (the last finite weights if it diverged). */
   model: Model;
-  /** Optimizer updates applied, counted globally (a resumed run includes the steps before it); the returned weights are those after `bestStep` steps when early stopping kept an earlier round's. */
+  /** Optimizer updates applied, counted globally (a resumed run includes the steps before it); the returned weights are those after `bestStep` steps when early stopping kept an earlier round's, and after `runaway.kept.step` steps when the loss ran away. */
   steps: number;
   /** True when early stopping on the validation loss (`patience`) ended training. */
   stoppedOnValidation: boolean;
@@ -155,11 +155,21 @@ export interface TrainReport {
   aborted: boolean;
   /** Wall-clock seconds of the whole call. */
   seconds: number;
-  /** The optimizer's state at the returned weights (pass it as `resume` to continue; its `step` is `bestStep` when early stopping kept earlier weights). */
+  /** The optimizer's state at the returned weights (pass it as `resume` to continue; its `step` is `bestStep` when early stopping kept earlier weights, `runaway.kept.step` when the loss ran away). */
   optimizerState: OptimizerState;
   /** With `validateEvery`: the validation loss at every evaluation, and the global step of the weights returned. */
   validationHistory: HistoryPoint[];
   bestStep: number | null;
+  /**
+   * Set when the loss ran away without overflowing (the last recorded loss more than RUNAWAY_FACTOR = 10⁶ times
+   * the first, as Adam with lr 1e10 does): the first and last recorded points, and `kept`, the recorded point with
+   * the lowest loss (the earliest on ties), whose weights `model` and `optimizerState` then hold instead of the last
+   * ones (`steps` still counts every step run; `finalLoss` and `validationLoss` are at the kept weights). The kept
+   * weights come from replaying the run to that step (training is deterministic on each backend, so they are the
+   * bits the run had there; a run whose lowest loss is its first step keeps its initial weights). `kept` is null with
+   * `validateEvery`, where the validation loss picks the weights (`bestStep`). Null when the loss did not run away.
+   */
+  runaway: { first: HistoryPoint; last: HistoryPoint; kept: HistoryPoint | null } | null;
 }
 
 /** Options of `trainPopulation`: TrainOptions, plus per-model learning rates and the loss-curve sampling. */

@@ -6,10 +6,10 @@ import { basename, extname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   addingData,
-  csvData,
   parseCsv,
   seedData,
   sineData,
+  slidingWindows,
   splitData,
   type ColumnRef,
   type DataSet,
@@ -26,7 +26,7 @@ import { DEFAULT_OPTIMIZER, DEFAULT_STEPS, zeroModel } from '../../train/index.t
 import { initialWeights, RECURRENT_INITS, type RecurrentInit } from '../../train/init.ts';
 import { printable, type CliIO } from '../io.ts';
 import { fraction, integer, number } from '../options.ts';
-import { startProgress } from '../progress.ts';
+import { startProgress, type CsvProgressHooks } from '../progress.ts';
 
 // The number, list and interval parsers live in src/cli/options.ts (one parser for every option).
 export { zeroModel } from '../../train/index.ts';
@@ -115,7 +115,7 @@ export function addSeriesOptions(cmd: Command): Command {
 }
 
 /** The data set named by --data (a CSV file is read and cut into windows). */
-export function loadData(o: DataCliOptions): DataSet {
+export function loadData(o: DataCliOptions, hooks: CsvProgressHooks = {}): DataSet {
   const name = o.data;
   const isCsv = extname(name).toLowerCase() === '.csv';
   if (!isCsv && o.column !== undefined) throw new InputError('--column', 'applies to CSV data only');
@@ -140,14 +140,14 @@ export function loadData(o: DataCliOptions): DataSet {
     throw new InputError('--data', `expected seed, sine, adding or a .csv file, got "${name}"`);
   }
   const columns: ColumnRef[] | undefined = o.column?.split(',').map((c) => c.trim()); // an empty name ('', `a,`) is refused by parseCsv, naming --column
-  return csvData(readTextFile(name, 'CSV', ''), {
+  const series = parseCsv(readTextFile(name, 'CSV', ''), {
     columns,
     timeColumn: timeColumnRef(o.timeColumn),
-    window: o.window ?? 8,
-    horizon: o.horizon,
     source: name,
-    name: basename(name),
+    onProgress: hooks.onProgress,
   });
+  hooks.onRows?.(series.length);
+  return slidingWindows(series, { window: o.window ?? 8, horizon: o.horizon, source: name, name: basename(name) });
 }
 
 function timeColumnRef(v: string | undefined): ColumnRef {
@@ -161,7 +161,11 @@ const isCsvName = (name: string): boolean => extname(name).toLowerCase() === '.c
  * (--test) parts, normalised (--normalize) with statistics of the training rows, cut into windows inside each part.
  * `fixed`: the normalisation and split of a saved model (train --init/--resume), used instead of new ones.
  */
-export function loadSeriesData(o: DataCliOptions, fixed?: Pick<Model, 'series' | 'normalization'>): ForecastSplit {
+export function loadSeriesData(
+  o: DataCliOptions,
+  fixed?: Pick<Model, 'series' | 'normalization'>,
+  hooks: CsvProgressHooks = {},
+): ForecastSplit {
   const name = o.data;
   if (o.split === 'random')
     throw new InputError(
@@ -173,7 +177,9 @@ export function loadSeriesData(o: DataCliOptions, fixed?: Pick<Model, 'series' |
     columns,
     timeColumn: timeColumnRef(o.timeColumn),
     source: name,
+    onProgress: hooks.onProgress,
   });
+  hooks.onRows?.(series.length);
   const normalize = o.normalize === undefined || o.normalize === 'none' ? null : o.normalize;
   return forecastSplit(series, {
     window: o.window ?? 8,
@@ -196,8 +202,9 @@ export function isCsvData(o: DataCliOptions): boolean {
 export function loadSplitData(
   o: DataCliOptions,
   seed: number,
+  hooks: CsvProgressHooks = {},
 ): { data: DataSet; train: DataSet['batch']; validation: DataSet['batch'] | null; dropped: number } {
-  const data = loadData(o);
+  const data = loadData(o, hooks);
   if (o.validation === undefined) return { data, train: data.batch, validation: null, dropped: 0 };
   const s = splitData(data, { fraction: o.validation, mode: o.split, seed });
   return { data, train: s.train, validation: s.validation, dropped: s.dropped };

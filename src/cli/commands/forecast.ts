@@ -26,6 +26,7 @@ import { jsonText, num } from '../format.ts';
 import { checkOutputsAreNotInputs, outputKind, printable, writeOutputs, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
+import { withCsvProgress, type CsvProgressHooks } from '../progress.ts';
 
 /** The most steps `forecast --steps` rolls forward. */
 export const MAX_FORECAST_STEPS = 100_000;
@@ -44,14 +45,26 @@ function seriesModel(path: string): Model & { series: SeriesInfo } {
 }
 
 /** The model's columns of a CSV file (by name; `column N` names from a file without a header are column numbers). */
-function readModelSeries(path: string, m: Model & { series: SeriesInfo }, timeColumn?: string): TimeSeries {
+function readModelSeries(
+  path: string,
+  m: Model & { series: SeriesInfo },
+  timeColumn: string | undefined,
+  hooks: CsvProgressHooks,
+): TimeSeries {
   const columns = m.series.columns.map((c) => {
     const k = /^column (\d+)$/.exec(c);
     return k ? Number(k[1]) : c;
   });
   const tc = timeColumn ?? m.series.timeColumn ?? 'none';
   const ref = /^column (\d+)$/.exec(tc);
-  return parseCsv(readTextFile(path, 'CSV', ''), { columns, timeColumn: ref ? Number(ref[1]) : tc, source: path });
+  const series = parseCsv(readTextFile(path, 'CSV', ''), {
+    columns,
+    timeColumn: ref ? Number(ref[1]) : tc,
+    source: path,
+    onProgress: hooks.onProgress,
+  });
+  hooks.onRows?.(series.length);
+  return series;
 }
 
 /**
@@ -239,7 +252,9 @@ export function registerForecast(program: Command, io: CliIO): void {
         throw new InputError('--data', `expected a .csv file, got "${o.data}"`);
       const m = seriesModel(o.model);
       const info = m.series;
-      const series = readModelSeries(o.data, m, o.timeColumn);
+      const series = withCsvProgress(io, 'forecast', o.data, '', (hooks) =>
+        readModelSeries(o.data, m, o.timeColumn, hooks),
+      );
       warnSeries(io, series, o.data);
       warnOutOfRange(io, m, series, o.data);
       const C = info.columns.length;
@@ -414,7 +429,9 @@ export function registerForecast(program: Command, io: CliIO): void {
       const names = m.series ? m.series.columns : Array.from({ length: m.inputSize }, (_, i) => `column ${i + 1}`);
       if (isCsv) {
         const info = m.series!;
-        const series = readModelSeries(o.data, m as Model & { series: SeriesInfo }, o.timeColumn);
+        const series = withCsvProgress(io, 'predict', o.data, '', (hooks) =>
+          readModelSeries(o.data, m as Model & { series: SeriesInfo }, o.timeColumn, hooks),
+        );
         warnSeries(io, series, o.data);
         warnOutOfRange(io, m as Model & { series: SeriesInfo }, series, o.data);
         const normalized = n ? normalizeSeries(series, n) : series;

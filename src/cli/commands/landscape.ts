@@ -17,6 +17,7 @@ import type { LandscapeResult } from '../../train/types.ts';
 import { checkOutputsAreNotInputs, MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
+import { withCsvProgress } from '../progress.ts';
 import { cellText, jsonText, num } from '../format.ts';
 import { resolveParam } from '../../train/options.ts';
 import type { CellName } from '../../cells/index.ts';
@@ -34,6 +35,7 @@ import {
   writeOutputs,
   type DataCliOptions,
   type TrainCliOptions,
+  isCsvData,
 } from './experiment-options.ts';
 
 interface LandscapeCommandOptions extends Omit<DataCliOptions, 'validation' | 'split'>, TrainCliOptions {
@@ -202,7 +204,14 @@ export function registerLandscape(program: Command, io: CliIO): void {
       const [nx, ny] = parseGrid(o.grid);
       const [xmin, xmax] = o.xRange ?? o.range;
       const [ymin, ymax] = o.yRange ?? o.range;
-      const data = loadData({ ...o, validation: undefined, split: 'time' });
+      const dataOpts = { ...o, validation: undefined, split: 'time' as const };
+      const data = withCsvProgress(
+        io,
+        'landscape',
+        isCsvData(dataOpts) ? o.data : null,
+        ' and cutting its windows',
+        (hooks) => loadData(dataOpts, hooks),
+      );
       if (o.hidden !== undefined && !o.cell)
         throw new InputError('--hidden', 'applies with --cell only (a --model file has its own shape)');
       if (o.layers !== undefined && !o.cell)

@@ -13,6 +13,7 @@ import type { PopulationReport, TrainOptions } from '../../train/types.ts';
 import { checkOutputsAreNotInputs, MismatchError, printable, type CliIO } from '../io.ts';
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
+import { withCsvProgress } from '../progress.ts';
 import { cellText, jsonText, num } from '../format.ts';
 import { quantile } from '../../stats.ts';
 import {
@@ -30,6 +31,7 @@ import {
   type DataCliOptions,
   type ModelCliOptions,
   type TrainCliOptions,
+  isCsvData,
 } from './experiment-options.ts';
 
 interface PopulationCommandOptions extends DataCliOptions, ModelCliOptions, TrainCliOptions {
@@ -253,7 +255,13 @@ export function registerPopulation(program: Command, io: CliIO): void {
         ],
       );
       const topts = trainOptionsFrom(o, o.seed);
-      const { data, train: batch, validation } = loadSplitData(o, o.seed);
+      const {
+        data,
+        train: batch,
+        validation,
+      } = withCsvProgress(io, 'population', isCsvData(o) ? o.data : null, ' and cutting its windows', (hooks) =>
+        loadSplitData(o, o.seed, hooks),
+      );
       const base = baseModel(o, data);
       const models = randomPopulation(base, o.count, o.seed, o.scale);
       const { report, check } = await withEngine(o.backend, io, async (engine) => {

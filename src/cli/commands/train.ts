@@ -5,7 +5,7 @@
 // loss or gradient) exits 3 and saves nothing.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { NonFiniteError } from '../../errors.ts';
@@ -22,6 +22,7 @@ import type { TrainReport } from '../../train/types.ts';
 import { checkOutputsAreNotInputs, printable, type CliIO } from '../io.ts';
 import { backendOption } from '../options.ts';
 import { withEngine } from '../run.ts';
+import { withCsvProgress } from '../progress.ts';
 import { jsonText, matrixText, num } from '../format.ts';
 import { integer } from '../options.ts';
 import {
@@ -209,32 +210,19 @@ function readState(
   return { step, m: vec('m'), v: vec('v') };
 }
 
-/** The size of a file, or 0 when it cannot be read (the reader then says why). */
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** A CSV file from this size on (64 MiB) gets a line on stderr before and after it is read and windowed. */
-export const LARGE_CSV_BYTES = 64 * 2 ** 20;
-
-/** How many times its start the final loss may be before the run counts as running away (six orders of magnitude). */
-export const RUNAWAY_FACTOR = 1e6;
-
 /**
  * A warning for a run whose loss ran away without overflowing (Adam with --lr 1e10 ends with weights near 1e10 and
  * a finite loss): the last recorded loss more than RUNAWAY_FACTOR times the first (both of a step's batch, so
- * mini-batches compare alike). Null otherwise.
+ * mini-batches compare alike; TrainReport.runaway), naming the weights kept. Null otherwise.
  */
 function runawayWarning(r: TrainReport, lr: number): string | null {
-  const first = r.history[0];
-  const last = r.history.at(-1);
-  if (!first || !last || last === first || !(first.loss > 0) || !(last.loss > first.loss * RUNAWAY_FACTOR)) return null;
+  if (!r.runaway) return null;
+  const { first, last, kept } = r.runaway;
   const orders = Math.floor(Math.log10(last.loss / first.loss));
-  return `the training loss ran away: from ${num(first.loss)} at step ${first.step} to ${num(last.loss)} at step ${last.step} (${orders} orders of magnitude higher); the weights kept are the last ones; try a smaller --lr than ${lr}, or --clip-norm`;
+  const keptText = kept
+    ? `the weights kept are those of step ${kept.step} (loss ${num(kept.loss)}), the lowest recorded loss, not the last ones`
+    : `the weights kept are those of the best validation loss (step ${r.bestStep})`;
+  return `the training loss ran away: from ${num(first.loss)} at step ${first.step} to ${num(last.loss)} at step ${last.step} (${orders} orders of magnitude higher); ${keptText}; try a smaller --lr than ${lr}, or --clip-norm`;
 }
 
 /** The goal the report states reaching or not: SSR below 1e-3 on the seed data. */
@@ -278,9 +266,11 @@ function reportText(
       ? 'stopped early at the loss threshold'
       : r.aborted
         ? 'aborted'
-        : r.bestStep !== null && r.bestStep !== r.steps
-          ? `done; kept the best weights (validation), of step ${r.bestStep}`
-          : 'done';
+        : r.runaway?.kept
+          ? `the loss ran away; kept the weights of the lowest recorded loss, of step ${r.runaway.kept.step}`
+          : r.bestStep !== null && r.bestStep !== r.steps
+            ? `done; kept the best weights (validation), of step ${r.bestStep}`
+            : 'done';
   L.push(
     `steps      ${r.steps} in ${r.seconds.toFixed(2)} s (${Math.round(r.steps / Math.max(r.seconds, 1e-9)).toLocaleString('en-US')} steps/s); ${status}`,
   );
@@ -417,18 +407,10 @@ export function registerTrain(program: Command, io: CliIO): void {
       let fs: ForecastSplit | null = null;
       let split: ReturnType<typeof loadSplitData>;
       if (csv) {
-        // Reading and windowing a large file takes a while before the first step: say so, and how long it took.
-        const bytes = fileSize(o.data);
-        const t0 = Date.now();
-        if (bytes >= LARGE_CSV_BYTES)
-          io.err(
-            `train: reading ${printable(o.data)} (${(bytes / 2 ** 20).toFixed(0)} MiB) and cutting its windows …\n`,
-          );
-        fs = loadSeriesData(o, saved ?? undefined);
-        if (bytes >= LARGE_CSV_BYTES)
-          io.err(
-            `train: read ${fs.normalized.length.toLocaleString('en-US')} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
-          );
+        // Reading and windowing a large file takes a while before the first step: say so, how far, and how long.
+        fs = withCsvProgress(io, 'train', o.data, ' and cutting its windows', (hooks) =>
+          loadSeriesData(o, saved ?? undefined, hooks),
+        );
         split = { data: fs.train, train: fs.train.batch, validation: fs.validation?.batch ?? null, dropped: 0 };
       } else split = loadSplitData(o, o.seed);
       const { data, train: batch, validation, dropped } = split;
@@ -531,6 +513,7 @@ export function registerTrain(program: Command, io: CliIO): void {
             bestStep: report.bestStep,
             validationHistory: report.validationHistory,
             diverged: report.diverged,
+            runaway: report.runaway,
             seconds: report.seconds,
             stepsPerSecond: report.steps / Math.max(report.seconds, 1e-9),
             model: modelJson,
