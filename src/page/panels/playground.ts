@@ -8,6 +8,7 @@ import type { Batch } from '../../batch.ts';
 import { modelFromJSON, modelToJSON, paramNames, type Model } from '../../model.ts';
 import { trainOn } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
+import { fallbackLine, stackText } from '../layers.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
 import { $, breathe, fillTable, num, StatusLine } from '../ui.ts';
@@ -98,7 +99,7 @@ export function initPlayground(
           validation: p.validation,
         });
         const pred = await engine.run(r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
-        return { r, pred, backend: engine.backend };
+        return { r, pred, backend: r.backend };
       },
       { status, panel: 'Train playground' },
     );
@@ -127,7 +128,7 @@ export function initPlayground(
       return false;
     }
     status.info(
-      `Step ${s.step} of ${p.steps} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.`,
+      `Step ${s.step} of ${p.steps} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.${r.fallbackReason ? ` ${fallbackLine(r.fallbackReason)}` : ''}`,
     );
     return true;
   }
@@ -177,7 +178,9 @@ export function initPlayground(
       s.model.inputSize === 1 &&
       s.model.hiddenSize === 1 &&
       s.model.outputSize === 1 &&
-      (s.model.cell ?? 'elman') === 'elman'
+      (s.model.cell ?? 'elman') === 'elman' &&
+      !(s.model.numLayers && s.model.numLayers > 1) &&
+      !s.model.bidirectional
     ) {
       fillTable(
         $<HTMLTableElement>('pg-weights'),
@@ -188,14 +191,27 @@ export function initPlayground(
     } else {
       const rms = (xs: number[]): string =>
         num(Math.sqrt(xs.reduce((a, v) => a + v * v, 0) / Math.max(1, xs.length)), 3);
-      // Every block of the model's cell (LSTM and GRU have bx too).
+      // Every block of the model's cell (LSTM and GRU have bx too); a stacked or bidirectional model's per layer and
+      // direction (PyTorch's l0, l0_reverse, l1, …), one row each.
       const names = paramNames(s.model);
-      fillTable(
-        $<HTMLTableElement>('pg-weights'),
-        ['block', ...names],
-        [['root mean square', ...names.map((n) => rms((w[n] as (number | number[])[]).flat()))]],
-        `Weights at step ${s.step}: root mean square of each block (${s.model.cell && s.model.cell !== 'elman' ? `${s.model.cell.toUpperCase()}, ` : ''}I ${s.model.inputSize}, H ${s.model.hiddenSize}, O ${s.model.outputSize})`,
-      );
+      const caption = `Weights at step ${s.step}: root mean square of each block (${s.model.cell && s.model.cell !== 'elman' ? `${s.model.cell.toUpperCase()}, ` : ''}I ${s.model.inputSize}, H ${s.model.hiddenSize}, O ${s.model.outputSize}${stackText(s.model)})`;
+      const layers = (w as { layers?: Record<string, (number | number[])[]>[] }).layers;
+      if (layers) {
+        const D = s.model.bidirectional ? 2 : 1;
+        const rows: string[][] = [];
+        layers.forEach((layer, k) => {
+          for (const n of names)
+            if (layer[n]) rows.push([`${n} l${Math.floor(k / D)}${k % D ? '_reverse' : ''}`, rms(layer[n].flat())]);
+        });
+        rows.push(['Wy', rms(w.Wy.flat())], ['by', rms(w.by)]);
+        fillTable($<HTMLTableElement>('pg-weights'), ['block', 'root mean square'], rows, caption);
+      } else
+        fillTable(
+          $<HTMLTableElement>('pg-weights'),
+          ['block', ...names],
+          [['root mean square', ...names.map((n) => rms((w[n] as (number | number[])[]).flat()))]],
+          caption,
+        );
     }
     return true;
   }

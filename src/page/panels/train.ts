@@ -4,13 +4,13 @@
 
 import { outputCount, type Batch } from '../../batch.ts';
 import { splitData, type DataSet } from '../../data/index.ts';
-import { modelToJSON, type Model } from '../../model.ts';
-import { randomModel } from '../../random.ts';
+import { isLayered, modelToJSON, type Model } from '../../model.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
-import { trainOn } from '../cpu-client.ts';
+import { movedToCpu, trainOn } from '../cpu-client.ts';
 import type uPlot from 'uplot';
 import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
+import { readStack, showFallback, stackedModel, stackText } from '../layers.ts';
 import type { Session } from '../session.ts';
 import {
   $,
@@ -55,6 +55,8 @@ export interface TrainResult {
    * the history is float32), or null.
    */
   overflowStep: number | null;
+  /** Why the run went to the CPU although the page runs on WebGPU (a stacked or bidirectional model), or null. */
+  fallbackReason: string | null;
   /** Points the loss chart draws (non-null y values), and its last x. */
   chartPoints: number;
   /** onProgress calls seen while training. */
@@ -121,13 +123,15 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       );
     }
     const { cell, activation } = cellSelect.read();
-    const model = randomModel(
+    const stack = readStack('tr');
+    const model = stackedModel(
       { inputSize: set.suggest.inputSize, hiddenSize: H, outputSize: set.suggest.outputSize },
       activation,
       set.suggest.output,
       seed,
       set.name === 'seed' ? 1 : 0.5,
       cell,
+      stack,
     );
     return { set, trainBatch, validation, model, steps, batchSize, seed, optimizer: readOptimizer('tr') };
   }
@@ -229,7 +233,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       : 'not finite: the SSR overflows at those weights too';
     const rows: (string | number)[][] = [
       ['data', `${set.name}: ${set.description}`],
-      ['ran on', `${r.backend} (${r.adapter})`],
+      ['ran on', `${r.backend} (${r.adapter})${r.fallbackReason ? `, moved from WebGPU: ${r.fallbackReason}` : ''}`],
       ['steps', `${r.steps} (${state})`],
       [r.diverged ? 'SSR before → at the last finite weights' : 'SSR before → after', `${num(initialLoss)} → ${after}`],
       [
@@ -248,7 +252,13 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         : []),
       ['time', `${r.seconds.toFixed(2)} s (${rate(r.steps / Math.max(r.seconds, 1e-9))} steps/s)`],
     ];
-    if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman') {
+    if (
+      m.inputSize === 1 &&
+      m.hiddenSize === 1 &&
+      m.outputSize === 1 &&
+      (m.cell ?? 'elman') === 'elman' &&
+      !isLayered(m)
+    ) {
       rows.push([
         'learned weights',
         `w1 ${num(w.Wx[0][0])}, b1 ${num(w.bh[0])}, w2 ${num(w.Wh[0][0])}, w3 ${num(w.Wy[0][0])}, b2 ${num(w.by[0])}`,
@@ -256,7 +266,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     } else {
       rows.push([
         'learned weights',
-        `${m.params.length} parameters (${m.cell && m.cell !== 'elman' ? m.cell.toUpperCase() : `Elman, ${m.activation}`}; I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize})`,
+        `${m.params.length} parameters (${m.cell && m.cell !== 'elman' ? m.cell.toUpperCase() : `Elman, ${m.activation}`}; I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize}${stackText(m)})`,
       ]);
     }
     fillTable($<HTMLTableElement>('tr-table'), ['', 'result'], rows);
@@ -290,7 +300,9 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         progressText.textContent = last.text;
       });
       try {
-        status.info(`Training on ${session.engine.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}…`);
+        const moved = movedToCpu(session.engine, p.model);
+        showFallback('tr', moved);
+        status.info(`Training on ${session.engine.backend === 'webgpu' && !moved ? 'WebGPU' : 'the CPU'}…`);
         const report = await session.exclusive(
           async () => {
             const engine = session.engine;
@@ -329,6 +341,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           { status, panel: 'Train' },
         );
         const r = report.r;
+        showFallback('tr', r.fallbackReason);
         live.cancel();
         await breathe();
         drawn = {
@@ -342,7 +355,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         previous = {
           history: r.history,
           div: div.train,
-          label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}`,
+          label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}${stackText(p.model)}`,
         };
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
@@ -376,6 +389,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           perTrainStep: div.train,
           perValidation: div.validation,
           overflowStep,
+          fallbackReason: r.fallbackReason ?? null,
           chartPoints: points,
           progressCalls: calls,
           model: modelToJSON(r.model),
