@@ -20,6 +20,8 @@ describeBrowser('the experiments page in Chromium: train, population, landscape,
 
   it('trains on the seed data with a live loss curve, stops on request, and refuses a malformed CSV', async () => {
     const { page, errors } = await app.open();
+    // Every step: a blank loss floor (the notes' data reaches the default 1e-12 before step 400).
+    await page.locator('#tr-floor').fill('');
     await page.locator('#tr-steps').fill('400');
     await page.locator('#tr-run').click();
     await waitRuns(page, 'train', 1);

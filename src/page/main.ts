@@ -19,7 +19,7 @@ import { lossLandscape, randomPopulation, train, trainPopulation } from '../trai
 import { pipelineStats } from '../gpu/kernel.ts';
 import { modelFromJSON } from '../model.ts';
 import { cpuRun } from './cpu-client.ts';
-import { charts } from './chart.ts';
+import { charts, chartSpecs, type LineChartSpec } from './chart.ts';
 import { initPresets } from './presets.ts';
 import { $ } from './ui.ts';
 import { syncUrl } from './url-state.ts';
@@ -35,6 +35,8 @@ declare global {
       chartData: (id: string) => (number | null)[][] | null;
       /** The ranges of a chart's x and y scales. */
       chartScales: (id: string) => { x: [number, number]; y: [number, number] } | null;
+      /** The spec a chart was drawn with (axis labels, series: colours, lines or points only). */
+      chartSpec: (id: string) => LineChartSpec | null;
       /** The tick labels a chart's x and y axes drew (on the canvas, not in the DOM). */
       chartTicks: (id: string) => { x: string[]; y: string[] } | null;
     };
@@ -148,7 +150,8 @@ async function start(): Promise<void> {
       ((u.axes[k] as unknown as { _values: (string | null)[] | null })._values ?? []).map((v) => v ?? '');
     return { x: drawn(0), y: drawn(1) };
   };
-  window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks };
+  const chartSpec = (id: string): LineChartSpec | null => chartSpecs.get(id) ?? null;
+  window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks, chartSpec };
   initPresets(() => void runs.cells());
   syncUrl();
   document.body.dataset.ready = 'true';

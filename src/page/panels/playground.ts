@@ -152,16 +152,24 @@ export function initPlayground(
       ` at step ${last.step}.`;
     await breathe();
     if (state !== s) return false;
-    const ks = s.target.map((_, k) => k);
+    // One value per sequence (output `last`; per step for output `all`), numbered from 1. Only windows of one series
+    // in time order (a CSV) follow each other, so only they are joined by a line; other sequences are unrelated.
+    const ks = s.target.map((_, k) => k + 1);
     const byStep = p.trainBatch.output === 'all';
+    const joined = p.set.timeOrdered === true && !byStep;
+    const which = p.validation ? 'validation' : 'training';
+    const unit = byStep
+      ? `step of the ${which} sequences`
+      : `${which} ${joined ? 'window, in time order' : 'sequence'}`;
     lineChart(
       $('pg-pred'),
       {
-        xLabel: byStep ? 'step of the held-out windows' : 'held-out sequence',
+        xLabel: unit,
         yLabel: 'value',
+        integerX: true,
         series: [
-          { label: 'target', points: true, width: 1 },
-          { label: 'predicted', points: true, width: 2 },
+          { label: 'target', points: true, width: 1, line: joined },
+          { label: 'predicted', points: true, width: 2, line: joined },
         ],
       },
       [ks, s.target, s.predicted] as never,
@@ -169,7 +177,8 @@ export function initPlayground(
     let worst = 0;
     s.target.forEach((t, k) => (worst = Math.max(worst, Math.abs((s.predicted[k] ?? NaN) - t))));
     $('pg-pred-cap').textContent =
-      `Predictions against targets on ${p.validation ? 'the validation sequences' : 'the first training sequences (no validation split)'}, output 1, ${s.target.length} ${byStep ? 'steps' : 'sequences'}; ` +
+      `Predictions against targets on ${p.validation ? 'the validation sequences' : 'the first training sequences (no validation split)'}, output 1, ${s.target.length} ${byStep ? 'steps' : 'sequences'}` +
+      `${joined ? ' (windows of the series in time order, joined)' : ' (each point its own sequence, so they are not joined)'}; ` +
       `the largest difference is ${num(worst)}.`;
     await breathe();
     if (state !== s) return false;

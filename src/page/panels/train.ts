@@ -57,6 +57,11 @@ export interface TrainResult {
   overflowStep: number | null;
   /** Why the run went to the CPU although the page runs on WebGPU (a stacked or bidirectional model), or null. */
   fallbackReason: string | null;
+  /** The loss floor the run stopped at (SSR ≤ it), or null when it was not reached or not set. */
+  floorReached: number | null;
+  /** Whether the previous run's curve is drawn (only when it trained on the same data), and its label. */
+  previousDrawn: boolean;
+  previousLabel: string | null;
   /** Points the loss chart draws (non-null y values), and its last x. */
   chartPoints: number;
   /** onProgress calls seen while training. */
@@ -87,7 +92,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   const cellSelect = bindCellSelect($<HTMLSelectElement>('tr-cell'), act);
   let controller: AbortController | null = null;
   /** The last run's loss history, drawn dashed beside the next run for comparison. */
-  let previous: { history: { step: number; loss: number }[]; div: number; label: string } | null = null;
+  let previous: { history: { step: number; loss: number }[]; div: number; label: string; dataKey: string } | null =
+    null;
 
   const data = initDataForm((kind) => {
     // Suggested shapes: the notes' network for their data, a small tanh network otherwise.
@@ -133,7 +139,28 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       cell,
       stack,
     );
-    return { set, trainBatch, validation, model, steps, batchSize, seed, optimizer: readOptimizer('tr') };
+    // The loss floor: a run whose training SSR reaches it stops there (below about 1e-12 float32 records rounding).
+    const floor = readOptionalNumber($<HTMLInputElement>('tr-floor'), { min: 0, max: 1e12 }) ?? undefined;
+    // What identifies the data trained on: a previous run is overlaid only when it is the same.
+    const dataKey = JSON.stringify([
+      set.name,
+      set.description,
+      trainBatch.count,
+      trainBatch.offsets[trainBatch.count],
+      validation?.count ?? 0,
+    ]);
+    return {
+      set,
+      trainBatch,
+      validation,
+      model,
+      steps,
+      batchSize,
+      seed,
+      floor,
+      dataKey,
+      optimizer: readOptimizer('tr'),
+    };
   }
 
   /**
@@ -218,6 +245,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     overflowStep: number | null,
     div: { train: number; validation: number | null },
     round: number,
+    floor: number | undefined,
   ): void {
     const m: Model = r.model;
     const w = modelToJSON(m).weights;
@@ -226,7 +254,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       : r.diverged
         ? `diverged${overflowStep !== null ? `: the SSR left the float32 range at step ${overflowStep}` : ''}; the weights shown are those of step ${r.steps}, the last whose values were finite`
         : r.stoppedEarly
-          ? 'reached the loss threshold'
+          ? `stopped: the SSR reached the floor ${floor} (Stop at SSR ≤)`
           : 'ran every step';
     const after = Number.isFinite(r.finalLoss)
       ? num(r.finalLoss)
@@ -321,6 +349,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
               batchSize: p.batchSize,
               seed: p.seed,
               validation: p.validation,
+              lossThreshold: p.floor,
               // With a validation split: its loss every `round` steps, for the chart, and the best weights kept.
               validateEvery: p.validation ? round : undefined,
               readbackEvery: Math.max(10, Math.min(200, Math.ceil(p.steps / 100))),
@@ -344,15 +373,20 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         showFallback('tr', r.fallbackReason);
         live.cancel();
         await breathe();
+        // The previous run is drawn only when it trained on the same data (another data set's SSR is another scale).
+        const same = previous !== null && previous.dataKey === p.dataKey;
+        const otherData = previous !== null && !same ? previous.label : null;
         drawn = {
           history: r.history,
           validation: r.validationHistory,
           div,
-          prevLabel: previous?.label ?? null,
-          prev: previous ? { history: previous.history, div: previous.div } : null,
+          prevLabel: same ? previous!.label : null,
+          prev: same ? { history: previous!.history, div: previous!.div } : null,
         };
         const points = draw();
+        const previousLabel = same ? previous!.label : null;
         previous = {
+          dataKey: p.dataKey,
           history: r.history,
           div: div.train,
           label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}${stackText(p.model)}`,
@@ -360,7 +394,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
         await breathe();
-        showReport(r, p.set, report.initialLoss, overflowStep, div, round);
+        showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor);
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
@@ -371,7 +405,15 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           `; ${Number.isFinite(r.finalLoss) ? `at the final weights the training SSR is ${num(r.finalLoss)}` : 'at the final weights the SSR is not finite'}. The log axis draws values below 1e-14, including 0, at 1e-14, and values above 1e15 at 1e15.` +
           (r.validationHistory.length > 0
             ? ` The validation loss, every ${round} steps, is drawn with points; it was lowest after step ${r.bestStep}, and those weights are kept. "Loss shown" divides each SSR by the target values it sums over (${num(div.train)} per training step, ${num(div.validation ?? NaN)} for validation), so the two compare fairly.`
-            : '');
+            : '') +
+          (r.stoppedEarly && p.floor !== undefined
+            ? ` The run stopped at step ${r.steps} of ${p.steps}: the training SSR reached the floor ${p.floor} (Stop at SSR ≤; blank it to run every step).`
+            : '') +
+          (previousLabel
+            ? ` Dashed: the previous run on the same data (${previousLabel}).`
+            : otherData
+              ? ` The previous run (${otherData}) trained on other data, so it is not drawn.`
+              : '');
         publish({
           backend: r.backend,
           adapter: r.adapter,
@@ -390,6 +432,9 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           perValidation: div.validation,
           overflowStep,
           fallbackReason: r.fallbackReason ?? null,
+          floorReached: r.stoppedEarly && p.floor !== undefined ? p.floor : null,
+          previousDrawn: previousLabel !== null,
+          previousLabel,
           chartPoints: points,
           progressCalls: calls,
           model: modelToJSON(r.model),
@@ -400,7 +445,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           : r.diverged
             ? `diverged at step ${r.steps} of ${p.steps}`
             : r.stoppedEarly
-              ? `reached the loss threshold at step ${r.steps}`
+              ? `stopped at step ${r.steps} of ${p.steps}: the SSR reached the floor ${p.floor}`
               : `done: ${r.steps} steps`;
         const what = r.aborted
           ? `Stopped after ${r.steps} steps`
@@ -417,7 +462,9 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             `${what}: the SSR left the float32 range at step ${overflowStep ?? r.steps}${cpuNote}. Try a smaller learning rate.`,
           );
         } else
-          status.done(`${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.`);
+          status.done(
+            `${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.${r.stoppedEarly ? ` Stopped at the loss floor: the SSR reached ${p.floor} at step ${r.steps} of ${p.steps}.` : ''}`,
+          );
       } finally {
         live.cancel();
         controller = null;
