@@ -94,7 +94,9 @@ describeBrowser('the experiments page in Chromium: train, population, landscape,
     // "Loss shown: mean" draws every SSR divided by the values it sums over.
     await page.locator('#tr-scale').selectOption('mean');
     const drawn = (await page.evaluate(() => window.webgpuRnn!.chartData('tr-chart')))!;
-    expect(drawn.length).toBe(4); // step, training, validation, and the previous run's training curve
+    // Step, training and validation: the previous run trained on the notes' data, so it is not drawn on this axis.
+    expect(drawn.length).toBe(3);
+    expect(await page.locator('#tr-summary').textContent()).toMatch(/The previous run \(seed, .*\) trained on other data/);
     const at = (col: (number | null)[], step: number): number | null => col[drawn[0].indexOf(step)];
     for (const h of c.validationHistory) expect(at(drawn[2], h.step)).toBeCloseTo(h.loss / 14, 10);
     for (const h of c.history) expect(at(drawn[1], h.step)).toBeCloseTo(h.loss / 58, 10);
