@@ -129,6 +129,29 @@ function paddedRange(log: boolean) {
   };
 }
 
+/** Legends of more series than this fold into a toggle (closed on a phone, where they would outgrow the chart). */
+export const LEGEND_FOLD = 6;
+
+/** Puts the chart's legend in a <details> toggle: open on a wide screen, closed on a narrow one (following the width). */
+function foldLegend(u: uPlot, n: number): void {
+  const legend = u.root.querySelector('.u-legend');
+  if (!legend?.parentElement) return;
+  const box = document.createElement('details');
+  box.className = 'legend-fold';
+  const wide = typeof matchMedia === 'undefined' ? null : matchMedia('(min-width: 40rem)');
+  box.open = wide?.matches ?? true;
+  // Rotating a phone or resizing the window opens or closes it as a new chart would be.
+  const follow = (e: MediaQueryListEvent): void => {
+    if (!box.isConnected) wide?.removeEventListener('change', follow);
+    else box.open = e.matches;
+  };
+  wide?.addEventListener('change', follow);
+  const summary = document.createElement('summary');
+  summary.textContent = `Legend: ${n} series`;
+  legend.parentElement.insertBefore(box, legend);
+  box.append(summary, legend);
+}
+
 /** The charts on the page by container id, for tests and the console (the data each one draws). */
 export const charts = new Map<string, uPlot>();
 /** The spec each chart on the page was last drawn with, by container id (for tests and the console). */
@@ -241,6 +264,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     }, 0);
   });
   unready.set(u, waiting);
+  if ((spec.legend ?? true) && spec.series.length > LEGEND_FOLD) foldLegend(u, spec.series.length);
   if (container.id) charts.set(container.id, u);
   reusable.set(container, { key, u });
   // Touch: uPlot's cursor follows the mouse only; a finger on the plot moves it too (and the legend reads out).

@@ -220,6 +220,28 @@ export function rate(x: number): string {
 }
 
 /** Fills a <table> with a header row and body rows of text cells (first column as row headers). */
+/** A number as written in the page's text: 12, −0.5, 1.42e-4, 3,200, 45%. */
+const NUMBER = /[-−]?\d[\d,.]*(?:e[-+−]?\d+)?%?/gi;
+
+/**
+ * Sets `el`'s text with every number in a nowrap span (class `n`), so a narrow column never breaks a number
+ * inside ("1.42e-" over "4"); the text content is unchanged.
+ */
+export function numberText(el: HTMLElement, text: string): void {
+  el.replaceChildren();
+  let at = 0;
+  for (const m of text.matchAll(NUMBER)) {
+    const k = m.index;
+    if (k > at) el.append(text.slice(at, k));
+    const span = document.createElement('span');
+    span.className = 'n';
+    span.textContent = m[0];
+    el.append(span);
+    at = k + m[0].length;
+  }
+  if (at < text.length) el.append(text.slice(at));
+}
+
 export function fillTable(
   table: HTMLTableElement,
   head: string[],
@@ -241,7 +263,7 @@ export function fillTable(
     r.forEach((cell, k) => {
       const td = document.createElement(k === 0 ? 'th' : 'td');
       if (k === 0) td.scope = 'row';
-      td.textContent = String(cell);
+      numberText(td, String(cell));
       tr.appendChild(td);
     });
   }
