@@ -167,7 +167,16 @@ export function throttledDraw(draw: () => void, everyMs = 100): { request: () =>
 export function clearMarksOnEdit(scope: HTMLElement): void {
   const clear = (e: Event): void => {
     const t = e.target as HTMLElement | null;
-    if (t?.getAttribute?.('aria-invalid') === 'true') t.removeAttribute('aria-invalid');
+    if (t?.getAttribute?.('aria-invalid') !== 'true') return;
+    t.removeAttribute('aria-invalid');
+    // The "Not run" message was about this field: it goes once the field is edited and no other field is marked.
+    if (scope.querySelector('[aria-invalid="true"]')) return;
+    for (const line of Array.from(scope.querySelectorAll<HTMLElement>('.status[data-state="error"]')))
+      if (line.textContent?.startsWith('Not run')) {
+        line.textContent = 'Edited: run again to check the settings.';
+        line.className = 'status';
+        delete line.dataset.state;
+      }
   };
   scope.addEventListener('input', clear);
   scope.addEventListener('change', clear);
