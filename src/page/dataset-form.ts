@@ -4,7 +4,7 @@
 
 import { addingData, csvData, seedData, sineData, type DataSet } from '../data/index.ts';
 import { InputError } from '../errors.ts';
-import { $, FieldError, readNumber } from './ui.ts';
+import { $, FieldError, readNumber, valueOf } from './ui.ts';
 
 export type DataKind = 'seed' | 'sine' | 'adding' | 'csv';
 
@@ -18,7 +18,7 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
   const csvBox = $('tr-csv-box');
   const file = $<HTMLInputElement>('tr-file');
   const text = $<HTMLTextAreaElement>('tr-csv');
-  const kind = (): DataKind => select.value as DataKind;
+  const kind = (): DataKind => valueOf(select) as DataKind;
 
   function showFields(): void {
     const k = kind();

@@ -66,22 +66,45 @@ export function labelOf(input: HTMLElement): string {
  * quote what was typed; a native number input whose text the browser could not read (validity.badInput, value "")
  * is an error too, never a blank that means "the default".
  */
+/** Values read in place of some fields' (by id) while a run starts: the small runs on open (see withValues). */
+let overrides: ReadonlyMap<string, string> | null = null;
+
+/**
+ * Calls `start` with the given field values read in place of the fields' own, without touching the fields (or the
+ * URL): a panel's run reads its settings synchronously when it starts, so they apply to that run only.
+ */
+export function withValues<T>(values: ReadonlyMap<string, string>, start: () => T): T {
+  overrides = values;
+  try {
+    return start();
+  } finally {
+    overrides = null;
+  }
+}
+
+/** A field's value as a run reads it (withValues' value for it while a run starts, else its own). */
+export function valueOf(el: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement): string {
+  return overrides?.get(el.id) ?? el.value;
+}
+
 export function readNumber(input: HTMLInputElement, rule: NumberRule = {}): number {
   if (input.validity?.badInput)
     throw new FieldError(input, `${labelOf(input)}: what was typed is not a number (expected ${describeRange(rule)})`);
-  return parseNumber(input.value, labelOf(input), rule, input);
+  return parseNumber(valueOf(input), labelOf(input), rule, input);
 }
 
 /** Reads an optional numeric <input>: null when it is blank (only blank, never unreadable text). */
 export function readOptionalNumber(input: HTMLInputElement, rule: NumberRule = {}): number | null {
-  if (!input.validity?.badInput && input.value.trim() === '') return null;
+  if (!input.validity?.badInput && valueOf(input).trim() === '') return null;
   return readNumber(input, rule);
 }
 
 /** Reads a comma- or space-separated list of numbers, each checked against `rule`. */
 export function readList(input: HTMLInputElement, rule: NumberRule = {}, maxItems = 64): number[] {
   const what = labelOf(input);
-  const parts = input.value.split(/[\s,;]+/).filter((s) => s !== '');
+  const parts = valueOf(input)
+    .split(/[\s,;]+/)
+    .filter((s) => s !== '');
   if (parts.length === 0) throw new FieldError(input, `${what}: give at least one value`);
   if (parts.length > maxItems) throw new FieldError(input, `${what}: at most ${maxItems} values, got ${parts.length}`);
   return parts.map((p, k) => parseNumber(p, `${what}, value ${k + 1}`, rule, input));
@@ -310,8 +333,8 @@ export function bindCellSelect(
   sync();
   return {
     read: () => ({
-      cell: cellSelect.value as CellName,
-      activation: (cellSelect.value === 'elman' ? actSelect.value : 'tanh') as Activation,
+      cell: valueOf(cellSelect) as CellName,
+      activation: (valueOf(cellSelect) === 'elman' ? valueOf(actSelect) : 'tanh') as Activation,
     }),
     /** The activation for Elman (shown now when Elman is chosen, else when it is chosen again). */
     setElmanActivation: (a: Activation) => {

@@ -26,6 +26,7 @@ import {
   StatusLine,
   throttledDraw,
   timeLeftText,
+  valueOf,
 } from '../ui.ts';
 
 /** The largest finite float32. */
@@ -71,7 +72,7 @@ export interface TrainResult {
 
 /** The optimizer fields: kind, learning rate and (SGD) momentum. */
 export function readOptimizer(prefix: string): OptimizerConfig {
-  const kind = $<HTMLSelectElement>(`${prefix}-opt`).value;
+  const kind = valueOf($<HTMLSelectElement>(`${prefix}-opt`));
   const lr = readNumber($<HTMLInputElement>(`${prefix}-lr`), { min: 1e-9, max: 100 });
   if (kind === 'adam') return { kind: 'adam', lr };
   return { kind: 'sgd', lr, momentum: kind === 'momentum' ? 0.9 : 0 };
