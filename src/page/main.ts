@@ -159,11 +159,13 @@ async function start(): Promise<void> {
       .filter((el) => el instanceof HTMLInputElement || el instanceof HTMLSelectElement)
       .map((el) => [el.id, el.value]),
   );
+  // Read before the fields' edits rewrite the query string (which keeps only the fields).
+  const runOnOpen = new URLSearchParams(location.search).get('run') !== '0';
   const fromUrl = syncUrl();
   document.body.dataset.ready = 'true';
   await runs.seed();
   await warmUp(session);
-  if (new URLSearchParams(location.search).get('run') !== '0') await openRuns(runs, defaults, fromUrl);
+  if (runOnOpen) await openRuns(runs, defaults, fromUrl);
 }
 
 /**
@@ -219,10 +221,15 @@ async function openRuns(
     // The playground plays on its own (each frame queues beside the other panels' runs).
     const trainAtDefaults = Object.keys(OPEN_PLAY).every(atDefault) && !fromUrl.some((id) => id.startsWith('tr-'));
     const play = new Map(trainAtDefaults ? Object.entries(OPEN_PLAY) : []);
-    withValues(play, () => $<HTMLButtonElement>('pg-play').click());
-    $('pg-note').textContent = trainAtDefaults
-      ? 'Playing since the page opened, on a noisy sine (64 windows, 8 tanh units, Adam, learning rate 0.01). Pause, then Reset: the next Play uses the settings above.'
-      : 'Playing since the page opened, with the settings above.';
+    // Not if the playground was started (or stepped) by hand meanwhile: a click would pause it.
+    const button = $<HTMLButtonElement>('pg-play');
+    const untouched = !document.body.dataset.playgroundRuns && button.getAttribute('aria-pressed') !== 'true';
+    if (untouched) withValues(play, () => button.click());
+    $('pg-note').textContent = !untouched
+      ? ''
+      : trainAtDefaults
+        ? 'Playing since the page opened, on a noisy sine (64 windows, 8 tanh units, Adam, learning rate 0.01). Pause, then Reset: the next Play uses the settings above.'
+        : 'Playing since the page opened, with the settings above.';
     for (const [panel, statusId, button] of [
       ['population', 'pop-status', 'Train the population'],
       ['landscape', 'ls-status', 'Compute'],
