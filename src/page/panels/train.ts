@@ -5,6 +5,7 @@
 import { outputCount, type Batch } from '../../batch.ts';
 import { splitData, type DataSet } from '../../data/index.ts';
 import { isLayered, modelToJSON, type Model } from '../../model.ts';
+import type { Normalization } from '../../data/series.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
 import { movedToCpu, trainOn } from '../cpu-client.ts';
 import type uPlot from 'uplot';
@@ -58,6 +59,8 @@ export interface TrainResult {
   overflowStep: number | null;
   /** Why the run went to the CPU although the page runs on WebGPU (a stacked or bidirectional model), or null. */
   fallbackReason: string | null;
+  /** A CSV series' normalisation (`zscore`, `minmax`), or null (none, or not a CSV). */
+  normalization: string | null;
   /** The loss floor the run stopped at (SSR ≤ it), or null when it was not reached or not set. */
   floorReached: number | null;
   /** Whether the previous run's curve is drawn (only when it trained on the same data), and its label. */
@@ -104,7 +107,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   });
 
   function read() {
-    const set: DataSet = data.read();
+    const form = data.read();
+    const set: DataSet = form.set;
     const H = readNumber(hidden, { min: 1, max: 16, integer: true });
     const steps = readNumber($<HTMLInputElement>('tr-steps'), { min: 1, max: 100_000, integer: true });
     const batchField = $<HTMLInputElement>('tr-batch');
@@ -112,8 +116,11 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     const fraction = readNumber($<HTMLInputElement>('tr-val'), { min: 0, max: 0.5 });
     const seed = readNumber($<HTMLInputElement>('tr-seed'), { min: 0, max: 4294967295, integer: true });
     let trainBatch = set.batch;
-    let validation = undefined;
-    if (fraction > 0) {
+    let validation: Batch | undefined = undefined;
+    if (form.validation !== undefined) {
+      // A CSV series: split by rows and normalised by the form (the CLI's way).
+      validation = form.validation?.batch;
+    } else if (fraction > 0) {
       if (set.batch.count < 2)
         throw new FieldError(
           $('tr-val'),
@@ -149,6 +156,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       trainBatch.count,
       trainBatch.offsets[trainBatch.count],
       validation?.count ?? 0,
+      form.normalization?.kind ?? null,
     ]);
     return {
       set,
@@ -160,6 +168,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       seed,
       floor,
       dataKey,
+      normalization: form.normalization ?? null,
       optimizer: readOptimizer('tr'),
     };
   }
@@ -247,7 +256,13 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     div: { train: number; validation: number | null },
     round: number,
     floor: number | undefined,
+    normalization: Normalization | null,
   ): void {
+    const normText = !set.timeOrdered
+      ? ''
+      : normalization
+        ? `; ${normalization.kind === 'zscore' ? 'z-score' : 'min-max'} normalisation fitted on the training rows (the SSR is in normalised units)`
+        : '; no normalisation (raw values)';
     const m: Model = r.model;
     const w = modelToJSON(m).weights;
     const state = r.aborted
@@ -261,7 +276,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       ? num(r.finalLoss)
       : 'not finite: the SSR overflows at those weights too';
     const rows: (string | number)[][] = [
-      ['data', `${set.name}: ${set.description}`],
+      ['data', `${set.name}: ${set.description}${normText}`],
       ['ran on', `${r.backend} (${r.adapter})${r.fallbackReason ? `, moved from WebGPU: ${r.fallbackReason}` : ''}`],
       ['steps', `${r.steps} (${state})`],
       [r.diverged ? 'SSR before → at the last finite weights' : 'SSR before → after', `${num(initialLoss)} → ${after}`],
@@ -395,7 +410,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
         await breathe();
-        showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor);
+        showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor, p.normalization);
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
@@ -433,6 +448,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           perValidation: div.validation,
           overflowStep,
           fallbackReason: r.fallbackReason ?? null,
+          normalization: p.normalization?.kind ?? null,
           floorReached: r.stoppedEarly && p.floor !== undefined ? p.floor : null,
           previousDrawn: previousLabel !== null,
           previousLabel,
