@@ -38,6 +38,8 @@ export interface LineChartSpec {
   yRange?: [number, number];
   /** The x values are counts (sequences, steps): ticks only at whole numbers. */
   integerX?: boolean;
+  /** Ticks at exactly these x values (e.g. the batch sizes measured), instead of evenly spaced ones. */
+  xTicks?: number[];
 }
 
 /** The height of every chart unless a panel asks otherwise, so charts side by side line up. */
@@ -225,7 +227,16 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
         range: spec.yRange ? (): uPlot.Range.MinMax => spec.yRange! : paddedRange(!!spec.logY),
       },
     },
-    axes: [axis(spec.xLabel, !!spec.logX, 34, !!spec.integerX), axis(spec.yLabel, !!spec.logY, 56)],
+    axes: [
+      spec.xTicks
+        ? {
+            ...axis(spec.xLabel, !!spec.logX, 34),
+            splits: (_u: uPlot, _i: number, min: number, max: number) =>
+              spec.xTicks!.filter((v) => v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)),
+          }
+        : axis(spec.xLabel, !!spec.logX, 34, !!spec.integerX),
+      axis(spec.yLabel, !!spec.logY, 56),
+    ],
     series: [
       { label: spec.xLabel, value: (_u: uPlot, v: number | null) => (v === null ? '—' : tickLabel(v)) },
       ...spec.series.map((s, k) => ({

@@ -21,7 +21,7 @@ import { modelFromJSON } from '../model.ts';
 import { cpuRun } from './cpu-client.ts';
 import { charts, chartSpecs, type LineChartSpec } from './chart.ts';
 import { initPresets } from './presets.ts';
-import { $, withValues } from './ui.ts';
+import { $, softwareAdapter, withValues } from './ui.ts';
 import { syncUrl } from './url-state.ts';
 
 declare global {
@@ -50,7 +50,8 @@ function showBackend(session: Session): void {
   line.dataset.backend = e.backend;
   line.dataset.adapter = e.adapter;
   if (e.backend === 'webgpu') {
-    line.textContent = `Backend: WebGPU — ${e.adapter}`;
+    const soft = softwareAdapter(e.adapter);
+    line.textContent = `Backend: WebGPU — ${e.adapter}${soft ? ` (${soft}, not a GPU)` : ''}`;
     fallback.hidden = true;
   } else {
     // One notice says why (the backend line only names the backend), without advice meant for other contexts

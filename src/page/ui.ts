@@ -343,3 +343,15 @@ export function bindCellSelect(
     },
   };
 }
+
+/**
+ * What a software WebGPU adapter is, named as one ("SwiftShader: WebGPU emulated on the CPU"), from the adapter's
+ * description; null for a hardware GPU (or an adapter this does not recognise).
+ */
+export function softwareAdapter(adapter: string | null | undefined): string | null {
+  const a = adapter ?? '';
+  if (/swiftshader/i.test(a)) return 'SwiftShader: WebGPU emulated on the CPU';
+  if (/llvmpipe|lavapipe/i.test(a)) return "lavapipe (Mesa's llvmpipe): WebGPU emulated on the CPU";
+  if (/warp|microsoft basic render/i.test(a)) return 'WARP: WebGPU emulated on the CPU';
+  return null;
+}
