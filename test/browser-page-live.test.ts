@@ -5,6 +5,7 @@
 
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
+import type { PlaygroundState } from '../src/page/panels/playground.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';
 import { describeBrowser, result, useBrowserPage, waitRuns } from './helpers/browser.ts';
 
@@ -89,6 +90,46 @@ describeBrowser('the page’s live charts and comparisons in Chromium', () => {
     s = await spec(page, 'pg-pred');
     expect(s?.xLabel).toBe('validation window, in time order');
     expect(s?.series.map((x) => x.line)).toEqual([true, true]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('plays until paused with the optimizer state kept: N steps of Play are a Train run of N steps', async () => {
+    const { page, errors } = await app.open();
+    await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 60_000 });
+    // The defaults: the notes' data, Adam (whose moments must carry over), 5 steps a frame, past Steps = 30.
+    await page.locator('#tr-steps').fill('30');
+    await page.locator('#pg-speed').selectOption('5');
+    await page.locator('#pg-play').click();
+    await page.waitForFunction(
+      () => ((window.webgpuRnn!.results.playground as PlaygroundState | undefined)?.step ?? 0) >= 40,
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    await page.locator('#pg-play').click(); // Pause
+    await expect.poll(() => page.locator('#pg-play').textContent()).toBe('Play');
+    const s = await result<PlaygroundState>(page, 'playground');
+    expect(s.step % 5).toBe(0);
+    expect(s.history.map((h) => h.step)).toEqual(Array.from({ length: s.step }, (_, k) => k));
+    // The same number of steps as one Train run on the page (same backend): the same weights.
+    await page.locator('#tr-floor').fill('');
+    await page.locator('#tr-steps').fill(String(s.step));
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 1);
+    const t = await result<TrainResult>(page, 'train');
+    expect(t.steps).toBe(s.step);
+    const flat = (w: TrainResult['model']['weights']): number[] =>
+      Object.values(w).flatMap((b) => (b as (number | number[])[]).flat());
+    const got = flat(s.model.weights);
+    const want = flat(t.model.weights);
+    got.forEach((v, k) => expect(Math.abs(v - want[k])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[k]))));
+    // A new learning rate takes effect at the next frame.
+    await page.locator('#tr-lr').fill('0.01');
+    await page.locator('#pg-step').click();
+    await waitRuns(page, 'playground', (await page.evaluate(() => Number(document.body.dataset.playgroundRuns))) + 1);
+    expect(await page.locator('#pg-status').textContent()).toMatch(/^Step \d+ on WebGPU \(adam, learning rate 0\.01\)/);
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);

@@ -1,5 +1,8 @@
 // The Train panel's playground: Play, Pause, Step, Reset and a speed (steps per frame) over the panel's settings.
-// Each frame is one short `train` call (src/train) from the weights reached, then a forward pass on held-out
+// Play runs until paused. Each frame is one short `train` call (src/train) that resumes the previous one (the
+// optimizer's state, the step count and the mini-batch order go on: N steps of Play are one Train run of N
+// steps); a new learning rate applies from the next frame, a new data set starts again from the initial weights
+// at once. After each frame, a forward pass on held-out
 // sequences (the validation split, else the first training sequences) for the predictions; the loss chart (mean
 // squared error per target, training and validation), the weights and the predictions against the targets update
 // after every frame. Frames run through the session's queue and yield to the browser between them.
@@ -11,7 +14,8 @@ import { forLog, lineChart } from '../chart.ts';
 import { fallbackLine, stackText } from '../layers.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
-import { $, breathe, fillTable, num, StatusLine } from '../ui.ts';
+import { $, breathe, fillTable, num, readNumber, StatusLine } from '../ui.ts';
+import type { OptimizerState } from '../../train/index.ts';
 import type { TrainSetup } from './train.ts';
 
 export interface PlaygroundState {
@@ -60,8 +64,11 @@ export function initPlayground(
   let setup: TrainSetup | null = null;
   let model: Model | null = null;
   let state: PlaygroundState | null = null;
+  /** The optimizer's state after the last frame (Adam's moments, the momentum, the global step). */
+  let resume: OptimizerState | null = null;
 
   function begin(): void {
+    resume = null;
     setup = readSetup();
     model = modelFromJSON(setup.model);
     state = {
@@ -80,23 +87,28 @@ export function initPlayground(
     if (!setup || !model || !state) begin();
     const p = setup!;
     const s = state!;
-    const left = p.steps - s.step;
-    if (left <= 0) {
-      status.done(`Reached the ${p.steps} steps set above; Reset to start again, or raise Steps.`);
-      return false;
+    const count = n;
+    // The learning rate as the field has it now (an unreadable value keeps the last one).
+    let lr = p.optimizer.lr;
+    try {
+      lr = readNumber($<HTMLInputElement>('tr-lr'), { min: 1e-9, max: 100 });
+    } catch {
+      // keep the learning rate of the last frame
     }
-    const count = Math.min(n, left);
+    const optimizer = { ...p.optimizer, lr };
+    p.optimizer = optimizer;
     const heldOut = head(p.validation ?? p.trainBatch, MAX_POINTS);
     const out = await session.exclusive(
       async () => {
         const engine = session.engine;
         const r = await trainOn(engine, model!, p.trainBatch, {
-          optimizer: p.optimizer,
+          optimizer,
           steps: count,
           batchSize: p.batchSize,
-          seed: p.seed + s.step, // a new shuffle per frame (the order differs from one long run)
+          seed: p.seed, // with resume, the mini-batch order goes on as in one long run
           historyEvery: 1,
           validation: p.validation,
+          ...(resume ? { resume } : {}),
         });
         const pred = await engine.run(r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
         return { r, pred, backend: r.backend };
@@ -104,9 +116,12 @@ export function initPlayground(
       { status, panel: 'Train playground' },
     );
     const { r, pred } = out;
-    if (state !== s) return false; // Reset while this frame ran: drop it
-    for (const h of r.history) s.history.push({ step: s.step + h.step, loss: h.loss });
-    s.step += r.steps;
+    // Reset (which also stopped playing) or a new data set while this frame ran: drop it; a playing loop goes on.
+    if (state !== s) return true;
+    // Steps are global (the resumed run counts on from the last frame).
+    for (const h of r.history) s.history.push({ step: h.step, loss: h.loss });
+    s.step = r.steps;
+    resume = r.optimizerState;
     model = r.model;
     s.model = modelToJSON(model);
     s.backend = out.backend;
@@ -119,7 +134,7 @@ export function initPlayground(
     const K = Math.min(MAX_POINTS, targetCount(heldOut) / O);
     s.target = Array.from({ length: K }, (_, k) => T[k * O]);
     s.predicted = pred?.outputs ? Array.from({ length: K }, (_, k) => pred.outputs![k * O]) : [];
-    if (!(await draw(p, s))) return false;
+    if (!(await draw(p, s))) return true;
     publish(structuredClone(s));
     if (r.diverged) {
       status.error(
@@ -128,7 +143,7 @@ export function initPlayground(
       return false;
     }
     status.info(
-      `Step ${s.step} of ${p.steps} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.${r.fallbackReason ? ` ${fallbackLine(r.fallbackReason)}` : ''}`,
+      `Step ${s.step} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${p.optimizer.kind}, learning rate ${p.optimizer.lr}): training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.${r.fallbackReason ? ` ${fallbackLine(r.fallbackReason)}` : ''}`,
     );
     return true;
   }
@@ -225,6 +240,15 @@ export function initPlayground(
     return true;
   }
 
+  // A new data set while it plays: the next frame starts from the initial weights with the new settings.
+  $<HTMLSelectElement>('tr-data').addEventListener('change', () => {
+    if (!state) return;
+    setup = null;
+    model = null;
+    state = null;
+    resume = null;
+  });
+
   bindPlayControls({
     session,
     status,
@@ -235,6 +259,7 @@ export function initPlayground(
     speed: $<HTMLSelectElement>('pg-speed'),
     frame,
     onReset: () => {
+      resume = null;
       setup = null;
       model = null;
       state = null;
