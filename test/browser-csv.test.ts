@@ -62,6 +62,19 @@ describeBrowser('a CSV series on the page', () => {
       expect([r.perTrainStep, r.perValidation]).toEqual([split.train.batch.count, split.validation!.batch.count]);
       expect(close(r.finalLoss, ref.finalLoss, 1e-3), `${norm} training SSR`).toBe(true);
       expect(close(r.validationLoss!, ref.validationLoss!, 1e-3), `${norm} validation SSR`).toBe(true);
+      // The predictions against the data, in the series' units: each window at the row of its target, training
+      // windows first (blue), then the validation part's (orange), whose first target is 12 rows into that part.
+      const drawn = (await page.evaluate(() => window.webgpuRnn!.chartData('tr-pred')))!;
+      const nt = split.train.batch.count;
+      const nv = split.validation!.batch.count;
+      expect(drawn[0].length).toBe(nt + nv);
+      expect(drawn[0][0]).toBe(12);
+      expect(drawn[0][nt]).toBe(split.a + 12);
+      for (const k of [0, nt - 1, nt, nt + nv - 1]) expect(drawn[1][k]).toBeCloseTo(series.values[0][drawn[0][k]!], 6);
+      expect(drawn[2].slice(0, nt).every((v) => v !== null)).toBe(true);
+      expect(drawn[3].slice(0, nt).every((v) => v === null)).toBe(true);
+      expect(drawn[3].slice(nt).every((v) => v !== null)).toBe(true);
+      expect(r.predicted).toEqual({ train: nt, validation: nv, units: norm === 'none' ? 'data' : 'series' });
       expect(await page.locator('#tr-table').textContent()).toContain(
         norm === 'none'
           ? 'no normalisation (raw values)'

@@ -154,6 +154,15 @@ describeBrowser('the page’s live charts and comparisons in Chromium', () => {
       `The run stopped at step ${r.steps} of 1000: the training SSR reached the floor 1e-12`,
     );
     expect(r.previousDrawn).toBe(false);
+    // The predictions against the data: the notes' two sequences, both training (no validation split), not joined.
+    const pred = (await page.evaluate(() => window.webgpuRnn!.chartData('tr-pred')))!;
+    expect(pred[0]).toEqual([1, 2]);
+    expect(pred[1]).toEqual([0, 1]);
+    // The run reached SSR ≤ 1e-12, so each prediction is within 1e-6 of its target.
+    pred[2].forEach((v, k) => expect(Math.abs(v! - pred[1][k]!)).toBeLessThan(1e-6));
+    expect(pred[3]).toEqual([null, null]);
+    expect((await spec(page, 'tr-pred'))!.series.map((x) => x.line)).toEqual([false, false, false]);
+    expect(r.predicted).toEqual({ train: 2, validation: 0, units: 'data' });
 
     // The same data again (another learning rate): the previous run is drawn dashed, labelled.
     await page.locator('#tr-lr').fill('0.02');

@@ -5,7 +5,7 @@
 import { outputCount, type Batch } from '../../batch.ts';
 import { splitData, type DataSet } from '../../data/index.ts';
 import { isLayered, modelToJSON, type Model } from '../../model.ts';
-import type { Normalization } from '../../data/series.ts';
+import { denormalize, type Normalization } from '../../data/series.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
 import { movedToCpu, trainOn } from '../cpu-client.ts';
 import type uPlot from 'uplot';
@@ -59,6 +59,8 @@ export interface TrainResult {
   overflowStep: number | null;
   /** Why the run went to the CPU although the page runs on WebGPU (a stacked or bidirectional model), or null. */
   fallbackReason: string | null;
+  /** The predictions chart: output 1 of every training and validation sequence drawn (at most 400 of each), in the series' units. */
+  predicted: { train: number; validation: number; units: 'series' | 'normalised' | 'data' } | null;
   /** A CSV series' normalisation (`zscore`, `minmax`), or null (none, or not a CSV). */
   normalization: string | null;
   /** The loss floor the run stopped at (SSR ≤ it), or null when it was not reached or not set. */
@@ -318,6 +320,75 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     $('tr-model-box').hidden = false;
   }
 
+  /**
+   * Output 1 of the trained model against its target on every training sequence (blue) and validation sequence
+   * (orange), at most 400 of each: a CSV series' windows in time order (x: the row of the target, values in the
+   * series' units), other data one point per sequence (training first, then validation).
+   */
+  function drawPredictions(
+    p: TrainSetup,
+    train: Float64Array | Float32Array | null,
+    val: Float64Array | Float32Array | null,
+  ): TrainResult['predicted'] {
+    const box = $('tr-pred');
+    const cap = $('tr-pred-cap');
+    if (!train || p.trainBatch.output !== 'last') {
+      box.replaceChildren();
+      cap.textContent = train ? 'Predictions are drawn for one prediction per sequence (output "last") only.' : '';
+      return null;
+    }
+    const O = p.trainBatch.outputSize;
+    const cols = p.normalization?.scale.length ?? O;
+    const units = (v: ArrayLike<number>) =>
+      p.normalization ? denormalize(v, p.normalization, cols) : Float64Array.from(v);
+    const LIMIT = 400;
+    const ordered = p.set.timeOrdered === true;
+    const T = p.trainBatch.lengths[0] ?? 0;
+    const xs: number[] = [];
+    const target: (number | null)[] = [];
+    const inTrain: (number | null)[] = [];
+    const inVal: (number | null)[] = [];
+    const add = (b: Batch, out: ArrayLike<number>, which: (number | null)[], other: (number | null)[], x0: number) => {
+      const K = Math.min(LIMIT, b.count);
+      const tg = units(b.targets!);
+      const pr = units(out);
+      for (let k = 0; k < K; k++) {
+        xs.push(ordered ? x0 + k + T : xs.length + 1);
+        target.push(tg[k * O]);
+        which.push(pr[k * O]);
+        other.push(null);
+      }
+      return K;
+    };
+    const nTrain = add(p.trainBatch, train, inTrain, inVal, 0);
+    // A CSV's validation rows follow its training rows: their first window starts where the training rows end.
+    const horizon = Math.max(1, Math.round(O / cols));
+    const valStart = p.trainBatch.count + T + horizon - 1;
+    const nVal = p.validation && val ? add(p.validation, val, inVal, inTrain, valStart) : 0;
+    lineChart(
+      box,
+      {
+        xLabel: ordered ? 'row of the series (time order)' : 'sequence (training, then validation)',
+        yLabel: p.normalization ? 'value (series units)' : 'value',
+        integerX: true,
+        series: [
+          { label: 'target', color: '#404040', width: 1, points: !ordered, line: ordered },
+          { label: 'predicted, training', color: '#1f4e9c', points: !ordered, line: ordered },
+          { label: 'predicted, validation', color: '#a63c00', points: !ordered, line: ordered },
+        ],
+      },
+      [xs, target, inTrain, inVal] as never,
+    );
+    cap.textContent =
+      `Predictions of the trained model (output 1) against the targets: ${nTrain} training sequence${nTrain === 1 ? '' : 's'} in blue` +
+      (nVal ? `, ${nVal} validation sequence${nVal === 1 ? '' : 's'} in orange` : ' (no validation split)') +
+      (ordered
+        ? `, each window at the row of its target, joined in time order${p.normalization ? ", in the series' units (the normalisation undone)" : ''}.`
+        : '; each point is its own sequence, so they are not joined.') +
+      (p.trainBatch.count > LIMIT || (p.validation?.count ?? 0) > LIMIT ? ` At most ${LIMIT} of each are drawn.` : '');
+    return { train: nTrain, validation: nVal, units: p.normalization ? 'series' : 'data' };
+  }
+
   async function run(): Promise<void> {
     if (controller) return;
     await session.guard(status, section, async () => {
@@ -381,7 +452,16 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
                 live.request();
               },
             });
-            return { r, initialLoss: before.loss! };
+            // The predictions of the trained model on the training and the validation sequences, for the chart of
+            // predictions against the data (unless it diverged).
+            const predict = async (b: Batch | undefined) =>
+              b && !r.diverged
+                ? ((await engine.run(r.model, b, { outputs: true, gradients: false }).catch(() => null))?.outputs ??
+                  null)
+                : null;
+            const predTrain = await predict(p.trainBatch);
+            const predVal = await predict(p.validation);
+            return { r, initialLoss: before.loss!, predTrain, predVal };
           },
           { status, panel: 'Train' },
         );
@@ -411,6 +491,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         const overflowStep = overflow ? overflow.step : null;
         await breathe();
         showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor, p.normalization);
+        await breathe();
+        const predicted = drawPredictions(p, report.predTrain, report.predVal);
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
@@ -449,6 +531,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           overflowStep,
           fallbackReason: r.fallbackReason ?? null,
           normalization: p.normalization?.kind ?? null,
+          predicted,
           floorReached: r.stoppedEarly && p.floor !== undefined ? p.floor : null,
           previousDrawn: previousLabel !== null,
           previousLabel,
