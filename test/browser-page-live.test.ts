@@ -5,9 +5,12 @@
 
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
+import { seedData } from '../src/data/index.ts';
 import type { PlaygroundState } from '../src/page/panels/playground.ts';
+import type { SeedResult } from '../src/page/panels/seed.ts';
+import { scalarModel, statquestWeights } from '../src/statquest.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';
-import { describeBrowser, result, useBrowserPage, waitRuns } from './helpers/browser.ts';
+import { describeBrowser, result, runs, useBrowserPage, waitRuns } from './helpers/browser.ts';
 
 /** The opacity an element is drawn with: the product of its own and every ancestor's. */
 const drawnOpacity = (page: Page, sel: string): Promise<number> =>
@@ -45,6 +48,39 @@ describeBrowser('the page’s live charts and comparisons in Chromium', () => {
     await page.locator('#tr-stop').click();
     await waitRuns(page, 'train', 2);
     await expect.poll(() => drawnOpacity(page, '#tr-table')).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('recomputes the seed panel within a second while a long Train run holds WebGPU', async () => {
+    const { page, errors } = await app.open();
+    await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 60_000 });
+    await page.locator('#tr-floor').fill('');
+    await page.locator('#tr-steps').fill('100000');
+    await page.locator('#tr-run').click();
+    await expect.poll(() => page.locator('#tr-stop').isEnabled()).toBe(true);
+    const before = await runs(page, 'seed');
+    const t0 = Date.now();
+    await page.locator('#seed-w2').fill('0.25');
+    await waitRuns(page, 'seed', before + 1, 5_000);
+    const ms = Date.now() - t0;
+    expect(ms).toBeLessThan(1000);
+    const r = await result<SeedResult>(page, 'seed');
+    expect(r.weights.w2).toBe(0.25);
+    expect(r.backend).toBe('cpu');
+    expect(await page.locator('#seed-status').textContent()).toMatch(
+      /^Computed on the CPU \(.*\) in [\d.]+ ms\. WebGPU is busy \(the Train panel is running\), so this panel computed on the CPU reference instead of waiting\.$/,
+    );
+    // The numbers are the float64 reference's: the SSR of the notes' data with w2 = 0.25.
+    const ref = await app.cpu.run(scalarModel({ ...statquestWeights(), w2: 0.25 }, 'relu'), seedData(2).batch, {
+      gradients: true,
+    });
+    expect(r.ssr).toBeCloseTo(ref.loss!, 12);
+    expect(r.grads.w2).toBeCloseTo(ref.grads!.Wh[0][0], 12);
+    // The Train run goes on meanwhile.
+    expect(await page.locator('#tr-stop').isEnabled()).toBe(true);
+    await page.locator('#tr-stop').click();
+    await waitRuns(page, 'train', 1);
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
