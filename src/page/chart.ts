@@ -233,6 +233,8 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
             ...axis(spec.xLabel, !!spec.logX, 34),
             splits: (_u: uPlot, _i: number, min: number, max: number) =>
               spec.xTicks!.filter((v) => v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)),
+            // The measured values exactly (1024, not 1020).
+            values: (_u: uPlot, vs: (number | null)[]) => vs.map((v) => (v === null ? '' : String(v))),
           }
         : axis(spec.xLabel, !!spec.logX, 34, !!spec.integerX),
       axis(spec.yLabel, !!spec.logY, 56),

@@ -187,7 +187,7 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
         ...(r.peakKnown ? [pct(x.shareOfPeak)] : []),
         x.agrees === null ? '—' : x.agrees ? 'yes' : 'NO',
       ]),
-      `${r.software ? `${r.software}: these are CPU timings, not a GPU's; ` : ''}workload ${r.workload}, T = ${r.length}, ${r.phase === 'gradient' ? 'forward + BPTT + reduction' : 'forward'}, median of ${r.repeats} after a warm-up, in brackets the slowest and fastest repeat` +
+      `${r.software ? `${r.software}: these are CPU timings, not a GPU's; ` : ''}workload ${r.workload}, T = ${r.length}, ${r.phase === 'gradient' ? 'forward + BPTT + reduction' : 'forward'}, median of ${r.repeats} after a warm-up${r.repeats > 1 ? ', in brackets the slowest and fastest repeat' : ''}` +
         (r.probeGBps !== null ? `; copy probe on this adapter: ${r.probeGBps.toFixed(1)} GB/s` : ''),
     );
     const big = r.rows[r.rows.length - 1];
