@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { forecastSplit, parseCsv } from '../src/data/index.ts';
+import { rollForward } from '../src/cli/commands/forecast.ts';
+import { denormalize, forecastSplit, parseCsv } from '../src/data/index.ts';
+import { modelFromJSON } from '../src/model.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';
 import { randomModel } from '../src/random.ts';
 import { train } from '../src/train/index.ts';
@@ -67,14 +69,25 @@ describeBrowser('a CSV series on the page', () => {
       const drawn = (await page.evaluate(() => window.webgpuRnn!.chartData('tr-pred')))!;
       const nt = split.train.batch.count;
       const nv = split.validation!.batch.count;
-      expect(drawn[0].length).toBe(nt + nv);
+      expect(drawn[0].length).toBe(nt + nv + 20);
       expect(drawn[0][0]).toBe(12);
       expect(drawn[0][nt]).toBe(split.a + 12);
       for (const k of [0, nt - 1, nt, nt + nv - 1]) expect(drawn[1][k]).toBeCloseTo(series.values[0][drawn[0][k]!], 6);
       expect(drawn[2].slice(0, nt).every((v) => v !== null)).toBe(true);
       expect(drawn[3].slice(0, nt).every((v) => v === null)).toBe(true);
-      expect(drawn[3].slice(nt).every((v) => v !== null)).toBe(true);
-      expect(r.predicted).toEqual({ train: nt, validation: nv, units: norm === 'none' ? 'data' : 'series' });
+      expect(drawn[3].slice(nt, nt + nv).every((v) => v !== null)).toBe(true);
+      // The forecast: the trained model rolled 20 rows past the end as the CLI's forecast does, in the series' units.
+      const future = await rollForward(app.cpu, modelFromJSON(r.model), split.normalized, 12, 1, 20);
+      const want = Array.from(denormalize(future[0], split.normalization, 1));
+      expect(r.predicted!.forecast).toHaveLength(20);
+      r.predicted!.forecast.forEach((v, k) =>
+        expect(Math.abs(v - want[k]), `${norm} forecast row ${k}`).toBeLessThanOrEqual(
+          1e-3 * Math.max(1, Math.abs(want[k])),
+        ),
+      );
+      expect(drawn[0].at(-1)).toBe(series.length + 19);
+      expect(drawn[4].at(-1)).toBe(r.predicted!.forecast[19]);
+      expect(r.predicted).toMatchObject({ train: nt, validation: nv, units: norm === 'none' ? 'data' : 'series' });
       expect(await page.locator('#tr-table').textContent()).toContain(
         norm === 'none'
           ? 'no normalisation (raw values)'

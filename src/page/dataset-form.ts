@@ -20,6 +20,10 @@ export interface FormData {
   /** A CSV series' validation windows (split by rows, as the CLI does); undefined for the other data sets. */
   validation?: DataSet | null;
   normalization?: Normalization | null;
+  /** A CSV series, normalised as the model sees it (every row), for rolling the model past its end. */
+  series?: TimeSeries;
+  /** Rows to forecast past the end of a CSV series (0: none). */
+  forecast?: number;
 }
 
 /** One line about a parsed CSV: its name, rows, columns and the time column (detected or none). */
@@ -148,7 +152,14 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
           lenField,
           `CSV: ${data.batch.count} windows × ${T} steps is more than this page trains on (${MAX_STEPS / 1e6} M steps)`,
         );
-      return { set: data, validation: split.validation, normalization: split.normalization };
+      const forecast = readNumber($<HTMLInputElement>('tr-forecast'), { min: 0, max: 500, integer: true });
+      return {
+        set: data,
+        validation: split.validation,
+        normalization: split.normalization,
+        series: split.normalized,
+        forecast,
+      };
     }
     const N = readNumber(countField, { min: 1, max: 100_000, integer: true });
     if (N * T > MAX_STEPS)

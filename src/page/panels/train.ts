@@ -11,6 +11,7 @@ import { movedToCpu, trainOn } from '../cpu-client.ts';
 import type uPlot from 'uplot';
 import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
+import { rollForward } from '../forecast.ts';
 import { readStack, showFallback, stackedModel, stackText } from '../layers.ts';
 import type { Session } from '../session.ts';
 import {
@@ -60,7 +61,13 @@ export interface TrainResult {
   /** Why the run went to the CPU although the page runs on WebGPU (a stacked or bidirectional model), or null. */
   fallbackReason: string | null;
   /** The predictions chart: output 1 of every training and validation sequence drawn (at most 400 of each), in the series' units. */
-  predicted: { train: number; validation: number; units: 'series' | 'normalised' | 'data' } | null;
+  predicted: {
+    train: number;
+    validation: number;
+    units: 'series' | 'normalised' | 'data';
+    /** The forecast past the end of a CSV series (output 1 of each row, the series' units); empty otherwise. */
+    forecast: number[];
+  } | null;
   /** A CSV series' normalisation (`zscore`, `minmax`), or null (none, or not a CSV). */
   normalization: string | null;
   /** The loss floor the run stopped at (SSR ≤ it), or null when it was not reached or not set. */
@@ -171,6 +178,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       floor,
       dataKey,
       normalization: form.normalization ?? null,
+      series: form.series ?? null,
+      forecast: form.forecast ?? 0,
       optimizer: readOptimizer('tr'),
     };
   }
@@ -329,6 +338,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     p: TrainSetup,
     train: Float64Array | Float32Array | null,
     val: Float64Array | Float32Array | null,
+    future: Float64Array | null,
   ): TrainResult['predicted'] {
     const box = $('tr-pred');
     const cap = $('tr-pred-cap');
@@ -362,9 +372,22 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     };
     const nTrain = add(p.trainBatch, train, inTrain, inVal, 0);
     // A CSV's validation rows follow its training rows: their first window starts where the training rows end.
-    const horizon = Math.max(1, Math.round(O / cols));
+    const horizon = Math.max(1, Math.round(O / (p.series?.values.length ?? O)));
     const valStart = p.trainBatch.count + T + horizon - 1;
     const nVal = p.validation && val ? add(p.validation, val, inVal, inTrain, valStart) : 0;
+    // The forecast past the end (output 1 of each row), in the series' units, after the series' last row.
+    const ahead: (number | null)[] = xs.map(() => null);
+    const C = p.series?.values.length ?? cols;
+    const fut = future ? units(future) : null;
+    const rows = p.series?.length ?? 0;
+    if (fut)
+      for (let k = 0; k < fut.length / C; k++) {
+        xs.push(rows + k);
+        target.push(null);
+        inTrain.push(null);
+        inVal.push(null);
+        ahead.push(fut[k * C]);
+      }
     lineChart(
       box,
       {
@@ -375,9 +398,10 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           { label: 'target', color: '#404040', width: 1, points: !ordered, line: ordered },
           { label: 'predicted, training', color: '#1f4e9c', points: !ordered, line: ordered },
           { label: 'predicted, validation', color: '#a63c00', points: !ordered, line: ordered },
+          ...(fut ? [{ label: 'forecast past the end', color: '#2c6e2c', dash: [6, 4], points: true }] : []),
         ],
       },
-      [xs, target, inTrain, inVal] as never,
+      (fut ? [xs, target, inTrain, inVal, ahead] : [xs, target, inTrain, inVal]) as never,
     );
     cap.textContent =
       `Predictions of the trained model (output 1) against the targets: ${nTrain} training sequence${nTrain === 1 ? '' : 's'} in blue` +
@@ -385,8 +409,16 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       (ordered
         ? `, each window at the row of its target, joined in time order${p.normalization ? ", in the series' units (the normalisation undone)" : ''}.`
         : '; each point is its own sequence, so they are not joined.') +
-      (p.trainBatch.count > LIMIT || (p.validation?.count ?? 0) > LIMIT ? ` At most ${LIMIT} of each are drawn.` : '');
-    return { train: nTrain, validation: nVal, units: p.normalization ? 'series' : 'data' };
+      (p.trainBatch.count > LIMIT || (p.validation?.count ?? 0) > LIMIT ? ` At most ${LIMIT} of each are drawn.` : '') +
+      (fut
+        ? ` Green, dashed: the model rolled ${fut.length / C} rows past the end of the series (rows ${rows} to ${rows + fut.length / C - 1}), each prediction fed back as input, as the CLI's forecast does: ${Array.from({ length: Math.min(5, fut.length / C) }, (_, k) => num(fut[k * C])).join(', ')}${fut.length / C > 5 ? ', …' : ''}.`
+        : '');
+    return {
+      train: nTrain,
+      validation: nVal,
+      units: p.normalization ? 'series' : 'data',
+      forecast: fut ? Array.from({ length: fut.length / C }, (_, k) => fut[k * C]) : [],
+    };
   }
 
   async function run(): Promise<void> {
@@ -461,7 +493,21 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
                 : null;
             const predTrain = await predict(p.trainBatch);
             const predVal = await predict(p.validation);
-            return { r, initialLoss: before.loss!, predTrain, predVal };
+            // A CSV series: the model rolled past the end of the series, as the CLI's forecast does.
+            const T = p.trainBatch.lengths[0] ?? 0;
+            const cols = p.series?.values.length ?? 1;
+            const future =
+              p.series && p.forecast > 0 && !r.diverged
+                ? await rollForward(
+                    engine,
+                    r.model,
+                    p.series,
+                    T,
+                    Math.max(1, Math.round(p.trainBatch.outputSize / cols)),
+                    p.forecast,
+                  ).catch(() => null)
+                : null;
+            return { r, initialLoss: before.loss!, predTrain, predVal, future };
           },
           { status, panel: 'Train' },
         );
@@ -492,7 +538,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         await breathe();
         showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor, p.normalization);
         await breathe();
-        const predicted = drawPredictions(p, report.predTrain, report.predVal);
+        const predicted = drawPredictions(p, report.predTrain, report.predVal, report.future);
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
