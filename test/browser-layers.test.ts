@@ -86,7 +86,7 @@ describeBrowser('the page with stacked and bidirectional models in Chromium', ()
     const blocks = await page.locator('#pg-weights tbody tr th, #pg-weights tbody tr td:first-child').allTextContents();
     expect(blocks.join(' ')).toContain('Wh l1_reverse');
     expect(await page.locator('#pg-status').textContent()).toMatch(
-      /on the CPU: .*Runs on the CPU reference, not WebGPU/,
+      /^Step 1 on the CPU \(adam, learning rate 0\.01\): .*Runs on the CPU reference, not WebGPU/,
     );
 
     // Population: 3 layers, one direction, 12 models × 25 steps.
