@@ -82,6 +82,7 @@ describeBrowser('the page opens running', () => {
       [390, 844],
     ]) {
       await page.setViewportSize({ width: w, height: h });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(ARTIFACTS, `open-top-${w}.png`) });
       for (const id of PANELS)
