@@ -20,6 +20,8 @@ describeBrowser('the experiments page in Chromium: train, population, landscape,
 
   it('trains on the seed data with a live loss curve, stops on request, and refuses a malformed CSV', async () => {
     const { page, errors } = await app.open();
+    // Every step: a blank loss floor (the notes' data reaches the default 1e-12 before step 400).
+    await page.locator('#tr-floor').fill('');
     await page.locator('#tr-steps').fill('400');
     await page.locator('#tr-run').click();
     await waitRuns(page, 'train', 1);
@@ -87,15 +89,21 @@ describeBrowser('the experiments page in Chromium: train, population, landscape,
     const best = c.validationHistory.reduce((b, h) => (h.loss < b.loss ? h : b));
     expect(c.bestStep).toBe(best.step);
     expect(c.validationLoss).toBe(best.loss);
-    // 80 rows, windows of 8 → 72 windows, the last 20% (⌊14.4⌋ = 14) for validation, one output each.
-    expect([c.perTrainStep, c.perValidation]).toEqual([58, 14]);
+    // 80 rows split by time as the CLI does: the last 20% (16 rows) for validation; windows of 8 inside each part →
+    // 64 − 8 = 56 training windows and 16 − 8 = 8 validation windows, one output each (z-score normalised).
+    expect([c.perTrainStep, c.perValidation]).toEqual([56, 8]);
+    expect(c.normalization).toBe('zscore');
     // "Loss shown: mean" draws every SSR divided by the values it sums over.
     await page.locator('#tr-scale').selectOption('mean');
     const drawn = (await page.evaluate(() => window.webgpuRnn!.chartData('tr-chart')))!;
-    expect(drawn.length).toBe(4); // step, training, validation, and the previous run's training curve
+    // Step, training and validation: the previous run trained on the notes' data, so it is not drawn on this axis.
+    expect(drawn.length).toBe(3);
+    expect(await page.locator('#tr-summary').textContent()).toMatch(
+      /The previous run \(seed, .*\) trained on other data/,
+    );
     const at = (col: (number | null)[], step: number): number | null => col[drawn[0].indexOf(step)];
-    for (const h of c.validationHistory) expect(at(drawn[2], h.step)).toBeCloseTo(h.loss / 14, 10);
-    for (const h of c.history) expect(at(drawn[1], h.step)).toBeCloseTo(h.loss / 58, 10);
+    for (const h of c.validationHistory) expect(at(drawn[2], h.step)).toBeCloseTo(h.loss / 8, 10);
+    for (const h of c.history) expect(at(drawn[1], h.step)).toBeCloseTo(h.loss / 56, 10);
     expect(errors).toEqual([]);
     await page.close();
   });

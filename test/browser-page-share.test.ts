@@ -41,12 +41,17 @@ describeBrowser('the experiments page: URL settings, presets and export', () => 
     expect(await page.locator('#tr-lr').inputValue()).toBe('0.0005');
     expect(await page.locator('#tr-count').isVisible()).toBe(true);
     expect(await page.locator('#ls-path').isChecked()).toBe(false);
+    // The URL reproduces the run: the page trains with its settings on open, with no click.
+    await waitRuns(page, 'train', 1);
+    const opened = await result<TrainResult>(page, 'train');
+    expect([opened.data, opened.steps, opened.model.hiddenSize]).toEqual(['sine', 300, 4]);
+    expect(opened.diverged).toBe(false);
     await page.locator('#tr-steps').fill('50');
     await expect.poll(() => page.evaluate(() => location.search)).toContain('tr-steps=50');
     expect(await page.evaluate(() => location.search)).toContain('seed-w2=0.3');
-    // The URL reproduces the run: train with it.
+    // An edited setting runs as it is: train with it.
     await page.locator('#tr-run').click();
-    await waitRuns(page, 'train', 1);
+    await waitRuns(page, 'train', 2);
     const r = await result<TrainResult>(page, 'train');
     expect(r.data).toBe('sine');
     expect(r.diverged).toBe(false);
@@ -133,7 +138,7 @@ describeBrowser('the experiments page: URL settings, presets and export', () => 
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     try {
-      await page.goto(`http://127.0.0.1:${port}${prefix}`);
+      await page.goto(`http://127.0.0.1:${port}${prefix}?run=0`);
       await waitRuns(page, 'seed', 1);
       expect((await result<SeedResult>(page, 'seed')).ssr).toBeGreaterThan(0);
       // The CPU worker loads from the sub-path too.

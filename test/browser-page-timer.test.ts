@@ -13,7 +13,8 @@ import { compareTicks, describeTimer, startPageTimer, stopPageTimer, type TimerR
 
 /** Each panel's run, started by its button with the page's defaults (some made shorter), and its published name. */
 const RUNS: { what: string; button: string; name: string; fields?: Record<string, string> }[] = [
-  { what: 'Train', button: 'tr-run', name: 'train', fields: { 'tr-steps': '2000' } },
+  // Blank loss floor: all 2000 steps run (the notes' data reaches the default floor 1e-12 after a few hundred).
+  { what: 'Train', button: 'tr-run', name: 'train', fields: { 'tr-steps': '2000', 'tr-floor': '' } },
   { what: 'Population', button: 'pop-run', name: 'population', fields: { 'pop-count': '200', 'pop-steps': '200' } },
   { what: 'Loss landscape', button: 'ls-run', name: 'landscape' },
   { what: 'Unroll study', button: 'ur-run', name: 'unroll' },

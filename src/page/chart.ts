@@ -20,6 +20,8 @@ export interface SeriesSpec {
   width?: number;
   dash?: number[];
   points?: boolean;
+  /** Join the points with a line (default true); false draws points only (values that do not follow each other). */
+  line?: boolean;
 }
 
 export interface LineChartSpec {
@@ -34,6 +36,10 @@ export interface LineChartSpec {
   legend?: boolean;
   /** A fixed y range (e.g. [0, 1] for a share), instead of the data's. */
   yRange?: [number, number];
+  /** The x values are counts (sequences, steps): ticks only at whole numbers. */
+  integerX?: boolean;
+  /** Ticks at exactly these x values (e.g. the batch sizes measured), instead of evenly spaced ones. */
+  xTicks?: number[];
 }
 
 /** The height of every chart unless a panel asks otherwise, so charts side by side line up. */
@@ -100,6 +106,15 @@ export function logTicks(min: number, max: number): number[] {
   return niceTicks(min, max, 3).filter((v) => v > 0);
 }
 
+/** Ticks at whole numbers only inside [min, max] (counts: no 0.5 sequence), at most about `target` + 2 of them. */
+export function integerTicks(min: number, max: number, target = 4): number[] {
+  const lo = Math.ceil(min - 1e-9);
+  const hi = Math.floor(max + 1e-9);
+  if (hi < lo) return [];
+  if (hi - lo <= target + 1) return Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
+  return niceTicks(min, max, target).filter((v) => Number.isInteger(v));
+}
+
 /** The data range of a log scale padded by a few percent (not to whole decades), and of a linear one by 5%. */
 function paddedRange(log: boolean) {
   return (_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax => {
@@ -116,8 +131,33 @@ function paddedRange(log: boolean) {
   };
 }
 
+/** Legends of more series than this fold into a toggle (closed on a phone, where they would outgrow the chart). */
+export const LEGEND_FOLD = 6;
+
+/** Puts the chart's legend in a <details> toggle: open on a wide screen, closed on a narrow one (following the width). */
+function foldLegend(u: uPlot, n: number): void {
+  const legend = u.root.querySelector('.u-legend');
+  if (!legend?.parentElement) return;
+  const box = document.createElement('details');
+  box.className = 'legend-fold';
+  const wide = typeof matchMedia === 'undefined' ? null : matchMedia('(min-width: 40rem)');
+  box.open = wide?.matches ?? true;
+  // Rotating a phone or resizing the window opens or closes it as a new chart would be.
+  const follow = (e: MediaQueryListEvent): void => {
+    if (!box.isConnected) wide?.removeEventListener('change', follow);
+    else box.open = e.matches;
+  };
+  wide?.addEventListener('change', follow);
+  const summary = document.createElement('summary');
+  summary.textContent = `Legend: ${n} series`;
+  legend.parentElement.insertBefore(box, legend);
+  box.append(summary, legend);
+}
+
 /** The charts on the page by container id, for tests and the console (the data each one draws). */
 export const charts = new Map<string, uPlot>();
+/** The spec each chart on the page was last drawn with, by container id (for tests and the console). */
+export const chartSpecs = new Map<string, LineChartSpec>();
 
 const observed = new WeakMap<HTMLElement, ResizeObserver>();
 /** The chart each container holds and the spec it was built for. */
@@ -143,6 +183,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
   // A chart redrawn with the same spec (a playground's frame, a run's progress) keeps its uPlot and takes the new
   // data: building a chart again costs a layout and every axis' fonts, which a live update cannot afford.
   const key = JSON.stringify(spec);
+  if (container.id) chartSpecs.set(container.id, spec);
   const same = reusable.get(container);
   if (same && same.key === key && container.contains(same.u.root)) {
     setChartData(same.u, data);
@@ -160,7 +201,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
         return [(min ?? 0) - half, (max ?? 1) + half];
       }
     : paddedRange(!!spec.logX);
-  const axis = (label: string, log: boolean, size: number): uPlot.Axis => ({
+  const axis = (label: string, log: boolean, size: number, integer = false): uPlot.Axis => ({
     label,
     stroke: '#222',
     grid: { stroke: '#e4e4e4' },
@@ -168,7 +209,8 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     size,
     labelSize: 22,
     gap: 5,
-    splits: (_u: uPlot, _i: number, min: number, max: number) => (log ? logTicks(min, max) : niceTicks(min, max)),
+    splits: (_u: uPlot, _i: number, min: number, max: number) =>
+      log ? logTicks(min, max) : integer ? integerTicks(min, max) : niceTicks(min, max),
     // Label every split chosen above (uPlot's own filter labels only whole decades on log axes).
     filter: (_u: uPlot, splits: number[]) => splits,
     values: (_u: uPlot, vs: (number | null)[]) => vs.map(tickLabel),
@@ -185,7 +227,18 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
         range: spec.yRange ? (): uPlot.Range.MinMax => spec.yRange! : paddedRange(!!spec.logY),
       },
     },
-    axes: [axis(spec.xLabel, !!spec.logX, 34), axis(spec.yLabel, !!spec.logY, 56)],
+    axes: [
+      spec.xTicks
+        ? {
+            ...axis(spec.xLabel, !!spec.logX, 34),
+            splits: (_u: uPlot, _i: number, min: number, max: number) =>
+              spec.xTicks!.filter((v) => v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)),
+            // The measured values exactly (1024, not 1020).
+            values: (_u: uPlot, vs: (number | null)[]) => vs.map((v) => (v === null ? '' : String(v))),
+          }
+        : axis(spec.xLabel, !!spec.logX, 34, !!spec.integerX),
+      axis(spec.yLabel, !!spec.logY, 56),
+    ],
     series: [
       { label: spec.xLabel, value: (_u: uPlot, v: number | null) => (v === null ? '—' : tickLabel(v)) },
       ...spec.series.map((s, k) => ({
@@ -195,7 +248,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
         dash: s.dash,
         points: { show: s.points ?? false },
         fill: spec.bars ? (s.color ?? COLORS[k % COLORS.length]) + 'cc' : undefined,
-        paths: bars,
+        paths: s.line === false ? (): null => null : bars,
         value: (_u: uPlot, v: number | null) => (v === null ? '—' : tickLabel(v)),
       })),
     ],
@@ -224,6 +277,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
     }, 0);
   });
   unready.set(u, waiting);
+  if ((spec.legend ?? true) && spec.series.length > LEGEND_FOLD) foldLegend(u, spec.series.length);
   if (container.id) charts.set(container.id, u);
   reusable.set(container, { key, u });
   // Touch: uPlot's cursor follows the mouse only; a finger on the plot moves it too (and the legend reads out).

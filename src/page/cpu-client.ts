@@ -1,11 +1,14 @@
 // The page's side of the CPU worker (cpu-worker.ts). On the CPU backend, `cpuRun`, `trainOn`, `populationOn` and
 // `landscapeOn` send the work to the worker (and `cellStudyOff` on every backend), so a long float64 run does not freeze the page (progress comes back
 // as messages, and an AbortSignal stops the job there); on WebGPU they call the library on the page's engine as
-// before. Where workers are unavailable, everything runs here. Errors come back as the library's error types
+// before, except for a stacked or bidirectional model, which the library runs on the CPU under `auto` (the WebGPU
+// kernels serve one layer in one direction): that goes to the worker too, and its report carries the engine's
+// fallbackReason as the library's would. Where workers are unavailable, everything runs here. Errors come back as the library's error types
 // (InputError, NonFiniteError), so panels report them as usual.
 
 import type { RunOptions } from '../backend.ts';
 import type { Batch } from '../batch.ts';
+import { cpuOnlyModel } from '../cpu-only.ts';
 import { Engine, type Result } from '../engine.ts';
 import { InputError, NonFiniteError } from '../errors.ts';
 import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
@@ -128,41 +131,67 @@ export function cpuRun(
   return send<Result>(w, { kind: 'run', precision, model, batch, opts });
 }
 
-/** `train` on `engine`, or, on the CPU backend, in the worker. */
+/**
+ * Why `model` runs on the CPU on this engine although it runs WebGPU (a stacked or bidirectional model on the page's
+ * `auto` engine), or null.
+ */
+export const movedToCpu = (engine: Engine, model: { numLayers?: number; bidirectional?: boolean }): string | null =>
+  engine.cpuFallbackFor(cpuOnlyModel(model));
+
+/** The worker, where a job on `engine` for `model` runs on the CPU (the CPU backend, or moved there); else null. */
+function workerFor(engine: Engine, model: { numLayers?: number; bidirectional?: boolean }): Worker | null {
+  return engine.backend === 'cpu' || movedToCpu(engine, model) !== null ? getWorker() : null;
+}
+
+/** The worker's report with the fallback reason the library gives a run it moved to the CPU. */
+async function withReason<T extends { fallbackReason?: string }>(
+  engine: Engine,
+  model: { numLayers?: number; bidirectional?: boolean },
+  r: Promise<T>,
+): Promise<T> {
+  const reason = movedToCpu(engine, model);
+  const out = await r;
+  return reason && out.fallbackReason === undefined ? { ...out, fallbackReason: reason } : out;
+}
+
+/** `train` on `engine`, or, on the CPU backend (or for a model moved to the CPU), in the worker. */
 export function trainOn(
   engine: Engine,
   model: Model | ModelJSON,
   batch: Batch,
   opts: TrainOptions,
 ): Promise<TrainReport> {
-  const w = engine.backend === 'cpu' ? getWorker() : null;
+  const w = workerFor(engine, model);
   if (!w) return train(engine, model, batch, opts);
-  return send<TrainReport>(
-    w,
-    { kind: 'train', model: asModel(model), batch, opts: plain(opts) },
-    opts.onProgress,
-    opts.signal,
+  return withReason(
+    engine,
+    model,
+    send<TrainReport>(
+      w,
+      { kind: 'train', model: asModel(model), batch, opts: plain(opts) },
+      opts.onProgress,
+      opts.signal,
+    ),
   );
 }
 
-/** `trainPopulation` on `engine`, or, on the CPU backend, in the worker. */
+/** `trainPopulation` on `engine`, or, on the CPU backend (or for models moved to the CPU), in the worker. */
 export function populationOn(
   engine: Engine,
   models: Model[],
   batch: Batch,
   opts: PopulationOptions,
 ): Promise<PopulationReport> {
-  const w = engine.backend === 'cpu' ? getWorker() : null;
+  const w = models.length > 0 ? workerFor(engine, models[0]) : null;
   if (!w) return trainPopulation(engine, models, batch, opts);
-  return send<PopulationReport>(
-    w,
-    { kind: 'population', models, batch, opts: plain(opts) },
-    opts.onProgress,
-    opts.signal,
+  return withReason(
+    engine,
+    models[0],
+    send<PopulationReport>(w, { kind: 'population', models, batch, opts: plain(opts) }, opts.onProgress, opts.signal),
   );
 }
 
-/** `lossLandscape` on `engine`, or, on the CPU backend, in the worker (the path's signal stops it there). */
+/** `lossLandscape` on `engine`, or, on the CPU backend (or for a model moved to the CPU), in the worker (the path's signal stops it there). */
 export function landscapeOn(
   engine: Engine,
   model: Model | ModelJSON,
@@ -171,15 +200,14 @@ export function landscapeOn(
   y: LandscapeAxis,
   opts: LandscapeOptions = {},
 ): Promise<LandscapeResult> {
-  const w = engine.backend === 'cpu' ? getWorker() : null;
+  const w = workerFor(engine, model);
   if (!w) return lossLandscape(engine, model, batch, x, y, opts);
   const signal = opts.path?.signal;
   const o: LandscapeOptions = opts.path ? { path: plain(opts.path) } : {};
-  return send<LandscapeResult>(
-    w,
-    { kind: 'landscape', model: asModel(model), batch, x, y, opts: o },
-    undefined,
-    signal,
+  return withReason(
+    engine,
+    model,
+    send<LandscapeResult>(w, { kind: 'landscape', model: asModel(model), batch, x, y, opts: o }, undefined, signal),
   );
 }
 

@@ -20,9 +20,9 @@ import { lossLandscape, randomPopulation, train, trainPopulation } from '../trai
 import { pipelineStats } from '../gpu/kernel.ts';
 import { modelFromJSON } from '../model.ts';
 import { cpuRun } from './cpu-client.ts';
-import { charts } from './chart.ts';
+import { charts, chartSpecs, type LineChartSpec } from './chart.ts';
 import { initPresets } from './presets.ts';
-import { $ } from './ui.ts';
+import { $, softwareAdapter, withValues } from './ui.ts';
 import { syncUrl } from './url-state.ts';
 
 declare global {
@@ -36,6 +36,8 @@ declare global {
       chartData: (id: string) => (number | null)[][] | null;
       /** The ranges of a chart's x and y scales. */
       chartScales: (id: string) => { x: [number, number]; y: [number, number] } | null;
+      /** The spec a chart was drawn with (axis labels, series: colours, lines or points only). */
+      chartSpec: (id: string) => LineChartSpec | null;
       /** The tick labels a chart's x and y axes drew (on the canvas, not in the DOM). */
       chartTicks: (id: string) => { x: string[]; y: string[] } | null;
     };
@@ -49,7 +51,8 @@ function showBackend(session: Session): void {
   line.dataset.backend = e.backend;
   line.dataset.adapter = e.adapter;
   if (e.backend === 'webgpu') {
-    line.textContent = `Backend: WebGPU — ${e.adapter}`;
+    const soft = softwareAdapter(e.adapter);
+    line.textContent = `Backend: WebGPU — ${e.adapter}${soft ? ` (${soft}, not a GPU)` : ''}`;
     fallback.hidden = true;
   } else {
     // One notice says why (the backend line only names the backend), without advice meant for other contexts
@@ -150,12 +153,100 @@ async function start(): Promise<void> {
       ((u.axes[k] as unknown as { _values: (string | null)[] | null })._values ?? []).map((v) => v ?? '');
     return { x: drawn(0), y: drawn(1) };
   };
-  window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks };
+  const chartSpec = (id: string): LineChartSpec | null => chartSpecs.get(id) ?? null;
+  window.webgpuRnn = { session, results, runs, chartData, chartScales, chartTicks, chartSpec };
   initPresets(() => void runs.cells());
-  syncUrl();
+  // The page's own defaults, before the URL's settings apply: the runs on open shrink only fields left at them.
+  const defaults = new Map(
+    Array.from(document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('main section [id]'))
+      .filter((el) => el instanceof HTMLInputElement || el instanceof HTMLSelectElement)
+      .map((el) => [el.id, el.value]),
+  );
+  // Read before the fields' edits rewrite the query string (which keeps only the fields).
+  const runOnOpen = new URLSearchParams(location.search).get('run') !== '0';
+  const fromUrl = syncUrl();
   document.body.dataset.ready = 'true';
   await runs.seed();
   await warmUp(session);
+  if (runOnOpen) await openRuns(runs, defaults, fromUrl);
+}
+
+/**
+ * Smaller values for the runs on open, each used only where the field still has the page's default (a value from
+ * the URL or typed by hand is run as it is): a population of 200 models × 200 steps, a 32 × 32 landscape, Verify
+ * on 100 sequences.
+ */
+const SMALL: Record<string, Record<string, string>> = {
+  population: { 'pop-count': '200', 'pop-steps': '200' },
+  landscape: { 'ls-grid': '32' },
+  verify: { 'vf-n': '100' },
+};
+
+/** The playground's data on open, where the Train settings are the page's: a noisy sine for a tanh network. */
+const OPEN_PLAY: Record<string, string> = {
+  'tr-data': 'sine',
+  'tr-count': '64',
+  'tr-hidden': '8',
+  'tr-act': 'tanh',
+  'tr-lr': '0.01',
+};
+
+const labelText = (id: string): string => document.querySelector(`label[for="${id}"]`)?.textContent?.trim() ?? id;
+
+/**
+ * Opens running: after the warm-up, Train runs its settings, its playground starts playing (on a noisy sine unless
+ * the URL or the user chose the Train data), and Population, the loss landscape, the unroll study, the cells study
+ * and Verify run theirs, at a small size where their fields are at the page's defaults (a panel's status says so).
+ * Throughput measures only on request: its timings need the page otherwise idle. A settings URL's values are run as
+ * they are, so the link reproduces its runs.
+ */
+async function openRuns(
+  runs: Record<string, () => Promise<void>>,
+  defaults: Map<string, string>,
+  fromUrl: string[],
+): Promise<void> {
+  const atDefault = (id: string): boolean => {
+    const el = document.getElementById(id) as HTMLInputElement | HTMLSelectElement | null;
+    return !!el && el.value === defaults.get(id);
+  };
+  const small = (panel: string): Map<string, string> =>
+    new Map(Object.entries(SMALL[panel] ?? {}).filter(([id]) => atDefault(id)));
+  const note = (statusId: string, values: Map<string, string>, button: string): void => {
+    if (values.size === 0) return;
+    const el = document.getElementById(statusId);
+    if (!el) return;
+    const what = Array.from(values, ([id, v]) => `${labelText(id)} ${v}`).join(', ');
+    el.textContent = `${el.textContent ?? ''} Run on open at a small size (${what}); press ${button} to run the settings above.`;
+  };
+  document.body.dataset.openRuns = 'running';
+  try {
+    await runs.train();
+    // The playground plays on its own (each frame queues beside the other panels' runs).
+    const trainAtDefaults = Object.keys(OPEN_PLAY).every(atDefault) && !fromUrl.some((id) => id.startsWith('tr-'));
+    const play = new Map(trainAtDefaults ? Object.entries(OPEN_PLAY) : []);
+    // Not if the playground was started (or stepped) by hand meanwhile: a click would pause it.
+    const button = $<HTMLButtonElement>('pg-play');
+    const untouched = !document.body.dataset.playgroundRuns && button.getAttribute('aria-pressed') !== 'true';
+    if (untouched) withValues(play, () => button.click());
+    $('pg-note').textContent = !untouched
+      ? ''
+      : trainAtDefaults
+        ? 'Playing since the page opened, on a noisy sine (64 windows, 8 tanh units, Adam, learning rate 0.01). Pause, then Reset: the next Play uses the settings above.'
+        : 'Playing since the page opened, with the settings above.';
+    for (const [panel, statusId, button] of [
+      ['population', 'pop-status', 'Train the population'],
+      ['landscape', 'ls-status', 'Compute'],
+      ['unroll', 'ur-status', 'Run the study'],
+      ['cells', 'uc-status', 'Compare the cells'],
+      ['verify', 'vf-status', 'Verify'],
+    ] as const) {
+      const values = small(panel);
+      await withValues(values, () => runs[panel]());
+      note(statusId, values, button);
+    }
+  } finally {
+    document.body.dataset.openRuns = 'done';
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { StatusLine } from './ui.ts';
 export interface PlayControls {
   session: Session;
   status: StatusLine;
-  /** The panel whose results the guard dims while a frame runs. */
+  /** The panel of the playground (the guard's scope is its .playground group, so the panel's results stay bright). */
   section: HTMLElement;
   play: HTMLButtonElement;
   step: HTMLButtonElement;
@@ -23,6 +23,9 @@ export interface PlayControls {
 
 export function bindPlayControls(c: PlayControls): void {
   let playing = false;
+  // A frame's errors and its running state belong to the playground, not to the panel's own results (which a
+  // playing playground does not replace, so they are not dimmed while it plays).
+  const scope = c.section.querySelector<HTMLElement>('.playground') ?? c.section;
   let busy = false;
 
   function setPlaying(on: boolean): void {
@@ -43,7 +46,7 @@ export function bindPlayControls(c: PlayControls): void {
     setPlaying(true);
     busy = true;
     try {
-      await c.session.guard(c.status, c.section, async () => {
+      await c.session.guard(c.status, scope, async () => {
         while (playing) {
           if (!(await c.frame(Number(c.speed.value)))) break;
           await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
@@ -60,7 +63,7 @@ export function bindPlayControls(c: PlayControls): void {
     if (busy) return;
     busy = true;
     try {
-      await c.session.guard(c.status, c.section, async () => {
+      await c.session.guard(c.status, scope, async () => {
         await c.frame(1);
       });
     } finally {

@@ -2,7 +2,7 @@
 // cells study that show one lesson each (the notes' solution, a vanishing and an exploding gradient, a dead ReLU
 // unit, a saturated tanh unit, a chaotic tanh network). Choosing one sets the fields and fires their input/change
 // events, so the panels recompute (the seed panel at once) and the URL keeps the settings; a preset of the cells
-// study also runs it.
+// study also runs it, and the other presets put the cells study's settings back to the page's defaults.
 
 import { $ } from './ui.ts';
 
@@ -55,6 +55,10 @@ function set(id: string, value: string | number): void {
 /** Wires the preset selector; `runCells` runs the cells study after a preset set its fields. */
 export function initPresets(runCells: () => void): void {
   const select = $<HTMLSelectElement>('preset');
+  // The cells study's own settings (the page's defaults), restored by a preset that does not set them, so that a
+  // chosen preset leaves no other preset's cells settings behind (in the fields or the URL).
+  const CELL_FIELDS = ['t', 'hidden', 'seed', 'scale', 'sat', 'measure'] as const;
+  const cellDefaults = new Map(CELL_FIELDS.map((k) => [k, $<HTMLInputElement | HTMLSelectElement>(`uc-${k}`).value]));
   select.addEventListener('change', () => {
     const p = PRESETS[select.value];
     if (!p) {
@@ -74,9 +78,13 @@ export function initPresets(runCells: () => void): void {
       set('ur-act', p.unroll.act);
     }
     if (p.cells) {
-      for (const k of ['t', 'hidden', 'seed', 'scale', 'sat', 'measure'] as const) set(`uc-${k}`, p.cells[k]);
+      for (const k of CELL_FIELDS) set(`uc-${k}`, p.cells[k]);
       runCells();
-    }
+    } else
+      for (const k of CELL_FIELDS) {
+        const v = cellDefaults.get(k)!;
+        if ($<HTMLInputElement | HTMLSelectElement>(`uc-${k}`).value !== v) set(`uc-${k}`, v);
+      }
     $('preset-note').textContent = p.note;
   });
 }

@@ -37,6 +37,11 @@ export class Session {
     return this.engine.backend === 'webgpu' ? this.engine : null;
   }
 
+  /** What holds the engine now (`the Train panel is running`), or null when no run is queued or running. */
+  get busyWith(): string | null {
+    return this.pending > 0 ? (this.holder ?? 'another panel is running') : null;
+  }
+
   onChange(f: () => void): void {
     this.listeners.push(f);
   }

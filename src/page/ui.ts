@@ -66,22 +66,45 @@ export function labelOf(input: HTMLElement): string {
  * quote what was typed; a native number input whose text the browser could not read (validity.badInput, value "")
  * is an error too, never a blank that means "the default".
  */
+/** Values read in place of some fields' (by id) while a run starts: the small runs on open (see withValues). */
+let overrides: ReadonlyMap<string, string> | null = null;
+
+/**
+ * Calls `start` with the given field values read in place of the fields' own, without touching the fields (or the
+ * URL): a panel's run reads its settings synchronously when it starts, so they apply to that run only.
+ */
+export function withValues<T>(values: ReadonlyMap<string, string>, start: () => T): T {
+  overrides = values;
+  try {
+    return start();
+  } finally {
+    overrides = null;
+  }
+}
+
+/** A field's value as a run reads it (withValues' value for it while a run starts, else its own). */
+export function valueOf(el: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement): string {
+  return overrides?.get(el.id) ?? el.value;
+}
+
 export function readNumber(input: HTMLInputElement, rule: NumberRule = {}): number {
   if (input.validity?.badInput)
     throw new FieldError(input, `${labelOf(input)}: what was typed is not a number (expected ${describeRange(rule)})`);
-  return parseNumber(input.value, labelOf(input), rule, input);
+  return parseNumber(valueOf(input), labelOf(input), rule, input);
 }
 
 /** Reads an optional numeric <input>: null when it is blank (only blank, never unreadable text). */
 export function readOptionalNumber(input: HTMLInputElement, rule: NumberRule = {}): number | null {
-  if (!input.validity?.badInput && input.value.trim() === '') return null;
+  if (!input.validity?.badInput && valueOf(input).trim() === '') return null;
   return readNumber(input, rule);
 }
 
 /** Reads a comma- or space-separated list of numbers, each checked against `rule`. */
 export function readList(input: HTMLInputElement, rule: NumberRule = {}, maxItems = 64): number[] {
   const what = labelOf(input);
-  const parts = input.value.split(/[\s,;]+/).filter((s) => s !== '');
+  const parts = valueOf(input)
+    .split(/[\s,;]+/)
+    .filter((s) => s !== '');
   if (parts.length === 0) throw new FieldError(input, `${what}: give at least one value`);
   if (parts.length > maxItems) throw new FieldError(input, `${what}: at most ${maxItems} values, got ${parts.length}`);
   return parts.map((p, k) => parseNumber(p, `${what}, value ${k + 1}`, rule, input));
@@ -167,7 +190,16 @@ export function throttledDraw(draw: () => void, everyMs = 100): { request: () =>
 export function clearMarksOnEdit(scope: HTMLElement): void {
   const clear = (e: Event): void => {
     const t = e.target as HTMLElement | null;
-    if (t?.getAttribute?.('aria-invalid') === 'true') t.removeAttribute('aria-invalid');
+    if (t?.getAttribute?.('aria-invalid') !== 'true') return;
+    t.removeAttribute('aria-invalid');
+    // The "Not run" message was about this field: it goes once the field is edited and no other field is marked.
+    if (scope.querySelector('[aria-invalid="true"]')) return;
+    for (const line of Array.from(scope.querySelectorAll<HTMLElement>('.status[data-state="error"]')))
+      if (line.textContent?.startsWith('Not run')) {
+        line.textContent = 'Edited: run again to check the settings.';
+        line.className = 'status';
+        delete line.dataset.state;
+      }
   };
   scope.addEventListener('input', clear);
   scope.addEventListener('change', clear);
@@ -220,6 +252,28 @@ export function rate(x: number): string {
 }
 
 /** Fills a <table> with a header row and body rows of text cells (first column as row headers). */
+/** A number as written in the page's text: 12, −0.5, 1.42e-4, 3,200, 45%. */
+const NUMBER = /[-−]?\d[\d,.]*(?:e[-+−]?\d+)?%?/gi;
+
+/**
+ * Sets `el`'s text with every number in a nowrap span (class `n`), so a narrow column never breaks a number
+ * inside ("1.42e-" over "4"); the text content is unchanged.
+ */
+export function numberText(el: HTMLElement, text: string): void {
+  el.replaceChildren();
+  let at = 0;
+  for (const m of text.matchAll(NUMBER)) {
+    const k = m.index;
+    if (k > at) el.append(text.slice(at, k));
+    const span = document.createElement('span');
+    span.className = 'n';
+    span.textContent = m[0];
+    el.append(span);
+    at = k + m[0].length;
+  }
+  if (at < text.length) el.append(text.slice(at));
+}
+
 export function fillTable(
   table: HTMLTableElement,
   head: string[],
@@ -241,7 +295,7 @@ export function fillTable(
     r.forEach((cell, k) => {
       const td = document.createElement(k === 0 ? 'th' : 'td');
       if (k === 0) td.scope = 'row';
-      td.textContent = String(cell);
+      numberText(td, String(cell));
       tr.appendChild(td);
     });
   }
@@ -279,8 +333,8 @@ export function bindCellSelect(
   sync();
   return {
     read: () => ({
-      cell: cellSelect.value as CellName,
-      activation: (cellSelect.value === 'elman' ? actSelect.value : 'tanh') as Activation,
+      cell: valueOf(cellSelect) as CellName,
+      activation: (valueOf(cellSelect) === 'elman' ? valueOf(actSelect) : 'tanh') as Activation,
     }),
     /** The activation for Elman (shown now when Elman is chosen, else when it is chosen again). */
     setElmanActivation: (a: Activation) => {
@@ -288,4 +342,16 @@ export function bindCellSelect(
       if (cellSelect.value === 'elman') actSelect.value = a;
     },
   };
+}
+
+/**
+ * What a software WebGPU adapter is, named as one ("SwiftShader: WebGPU emulated on the CPU"), from the adapter's
+ * description; null for a hardware GPU (or an adapter this does not recognise).
+ */
+export function softwareAdapter(adapter: string | null | undefined): string | null {
+  const a = adapter ?? '';
+  if (/swiftshader/i.test(a)) return 'SwiftShader: WebGPU emulated on the CPU';
+  if (/llvmpipe|lavapipe/i.test(a)) return "lavapipe (Mesa's llvmpipe): WebGPU emulated on the CPU";
+  if (/warp|microsoft basic render/i.test(a)) return 'WARP: WebGPU emulated on the CPU';
+  return null;
 }

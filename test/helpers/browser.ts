@@ -44,7 +44,15 @@ export const describeBrowser = runBrowserTests ? describe : describe.skip;
 export interface PageServer {
   url: string;
   browser: Browser;
-  open(opts?: { withoutWebGpu?: boolean }): Promise<{ page: Page; errors: string[] }>;
+  /**
+   * Opens the page in a new tab once its seed panel has run. Without `autorun` it opens `?run=0`: the other panels
+   * wait for their buttons (the page's runs on open would otherwise count as the tests' runs).
+   */
+  open(opts?: {
+    withoutWebGpu?: boolean;
+    autorun?: boolean;
+    query?: string;
+  }): Promise<{ page: Page; errors: string[] }>;
   close(): Promise<void>;
 }
 
@@ -74,7 +82,7 @@ export async function startPageServer(): Promise<PageServer> {
   return {
     url,
     browser,
-    async open({ withoutWebGpu = false } = {}) {
+    async open({ withoutWebGpu = false, autorun = false, query = '' } = {}) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
       page.on('console', (m) => {
@@ -87,7 +95,9 @@ export async function startPageServer(): Promise<PageServer> {
         await page.addInitScript({
           content: "Object.defineProperty(Navigator.prototype, 'gpu', { get() { return undefined; } });",
         });
-      await page.goto(url);
+      const q = new URLSearchParams(query);
+      if (!autorun) q.set('run', '0');
+      await page.goto(`${url}${q.size ? `?${q}` : ''}`);
       await waitRuns(page, 'seed', 1);
       return { page, errors };
     },
@@ -104,7 +114,7 @@ export interface BrowserPage {
   /** The page's address (…/index.html is served at /). */
   readonly url: string;
   readonly browser: Browser;
-  /** Opens the page in a new tab (optionally without navigator.gpu) once its seed panel has run. */
+  /** Opens the page in a new tab (optionally without navigator.gpu, or running on open) once its seed panel has run. */
   open: PageServer['open'];
   /** A CPU engine (float64) for computing the expected numbers in Node. */
   readonly cpu: Engine;

@@ -3,11 +3,12 @@
 // trains only those two parameters from a chosen start.
 
 import { seedData } from '../../data/index.ts';
-import type { Activation } from '../../model.ts';
+import { modelFromJSON, modelToJSON, paramName, type Activation, type ModelJSON } from '../../model.ts';
 import { scalarModel, statquestWeights, type ScalarWeights } from '../../statquest.ts';
 import { axisValues } from '../../train/index.ts';
-import { landscapeOn } from '../cpu-client.ts';
+import { landscapeOn, movedToCpu } from '../cpu-client.ts';
 import { drawHeatmap } from '../heatmap.ts';
+import { isStacked, readStack, showFallback, stackedModel, stackText, type Stack } from '../layers.ts';
 import type { Session } from '../session.ts';
 import { $, breathe, clearMarksOnEdit, FieldError, num, readNumber, StatusLine, timeLeftText } from '../ui.ts';
 import { readOptimizer } from './train.ts';
@@ -27,9 +28,45 @@ export interface LandscapeView {
   aborted: boolean;
   /** The start point lies outside the grid. */
   startOutside: boolean;
+  /** Why it ran on the CPU although the page runs on WebGPU (a stacked or bidirectional model), or null. */
+  fallbackReason: string | null;
+  /** The model's stacking. */
+  numLayers: number;
+  bidirectional: boolean;
 }
 
 const PARAMS: (keyof ScalarWeights)[] = ['w1', 'b1', 'w2', 'w3', 'b2'];
+
+/** Where the notes' weights sit in a stacked or bidirectional model: the first layer's forward unit and the readout's first weight. */
+const STACKED_NAMES: Record<keyof ScalarWeights, string> = {
+  w1: 'layers[0].Wx[0][0]',
+  b1: 'layers[0].bh[0]',
+  w2: 'layers[0].Wh[0][0]',
+  w3: 'Wy[0][0]',
+  b2: 'by[0]',
+};
+
+/**
+ * The landscape's model: the notes' network, or, stacked or bidirectional, a 1-unit Elman model of that stacking
+ * with the notes' weights in the first layer's forward unit and the readout's first weight, and every other weight
+ * (later layers, the reverse direction, the readout of the reverse state) drawn uniformly from ±0.5 with seed 0.
+ * Returns the model and the library's names of the two parameters.
+ */
+export function landscapeModel(
+  w: ScalarWeights,
+  activation: Activation,
+  stack: Stack,
+  xp: keyof ScalarWeights,
+  yp: keyof ScalarWeights,
+): { model: ModelJSON; x: string; y: string } {
+  if (!isStacked(stack)) return { model: scalarModel(w, activation), x: xp, y: yp };
+  const m = modelFromJSON(
+    stackedModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, activation, 'last', 0, 0.5, 'elman', stack),
+  );
+  const index = new Map(Array.from({ length: m.params.length }, (_, p) => [paramName(m, p), p]));
+  for (const k of PARAMS) m.params[index.get(STACKED_NAMES[k])!] = w[k];
+  return { model: modelToJSON(m), x: STACKED_NAMES[xp], y: STACKED_NAMES[yp] };
+}
 
 export function initLandscape(session: Session, publish: (r: LandscapeView) => void): { run: () => Promise<void> } {
   const section = $('landscape');
@@ -72,6 +109,7 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
       pathSteps,
       optimizer: readOptimizer('ls'),
       activation: $<HTMLSelectElement>('ls-act').value as Activation,
+      stack: readStack('ls'),
     };
   }
 
@@ -101,9 +139,11 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
         progressText.textContent = '';
         status.info(`Computing ${p.steps} × ${p.steps} SSR values…`);
         const w: ScalarWeights = { ...statquestWeights(), [p.xp]: p.startX, [p.yp]: p.startY };
-        const model = scalarModel(w, p.activation);
+        const built = landscapeModel(w, p.activation, p.stack, p.xp, p.yp);
+        const model = built.model;
+        showFallback('ls', movedToCpu(session.engine, model));
         const data = seedData(2).batch;
-        const xAxis = { param: p.xp, min: p.xmin, max: p.xmax, steps: p.steps };
+        const xAxis = { param: built.x, min: p.xmin, max: p.xmax, steps: p.steps };
         const xs = axisValues(xAxis);
         const ys = axisValues({ param: p.yp, min: p.ymin, max: p.ymax, steps: p.steps });
         const losses = new Float64Array(p.steps * p.steps).fill(NaN);
@@ -113,7 +153,7 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
             const t0 = performance.now();
             // The grid in bands of rows (each band one lossLandscape call over its rows, in the CPU worker on the CPU
             // backend), so the page can show progress, estimate the time left and stop between bands.
-            const perBand = engine.backend === 'webgpu' ? 1 << 16 : 4096;
+            const perBand = engine.backend === 'webgpu' && !movedToCpu(engine, model) ? 1 << 16 : 4096;
             const rows = Math.max(2, Math.floor(perBand / p.steps));
             let aborted = false;
             let meta = {
@@ -126,7 +166,7 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
               const iy1 = Math.min(p.steps - 1, iy0 + rows - 1);
               const from = iy1 > iy0 ? iy0 : iy1 - 1; // a band needs two rows: a lone last row recomputes the one before
               const band = await landscapeOn(engine, model, data, xAxis, {
-                param: p.yp,
+                param: built.y,
                 min: ys[from],
                 max: ys[iy1],
                 steps: iy1 - from + 1,
@@ -150,7 +190,7 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
                 model,
                 data,
                 { ...xAxis, steps: 2 },
-                { param: p.yp, min: p.ymin, max: p.ymax, steps: 2 },
+                { param: built.y, min: p.ymin, max: p.ymax, steps: 2 },
                 { path: { optimizer: p.optimizer, steps: p.pathSteps, signal } },
               );
               path = only.path;
@@ -187,7 +227,7 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
         const startOutside = p.withPath && !inside(p.startX, p.startY);
         const leaves = !!r.path && r.path.some((q) => !inside(q.x, q.y));
         $('ls-summary').textContent =
-          `SSR of the notes' network (${p.activation}) on the notes' data over ${p.xp} from ${p.xmin} to ${p.xmax} (across) and ${p.yp} from ${p.ymin} to ${p.ymax} (up), ` +
+          `SSR of the notes' network (${p.activation}${isStacked(p.stack) ? `${stackText(p.stack)}: the notes' weights in the first layer's forward unit and the readout, the other weights uniform in ±0.5, seed 0` : ''}) on the notes' data over ${p.xp} from ${p.xmin} to ${p.xmax} (across) and ${p.yp} from ${p.ymin} to ${p.ymax} (up), ` +
           `other weights as in the notes; colours are log10 SSR from ${lo.toFixed(1)} to ${hi.toFixed(1)}. The lowest grid value is ${num(losses[best] ?? NaN)} at ${p.xp} = ${num(bx)}, ${p.yp} = ${num(by)}.` +
           (end && r.path
             ? ` The descent path (red, ${r.path.length - 1} steps, open circle at the start) goes from (${num(r.path[0].x)}, ${num(r.path[0].y)}) with SSR ${num(r.path[0].loss)} to (${num(end.x)}, ${num(end.y)}) with SSR ${num(end.loss)}.`
@@ -205,6 +245,9 @@ export function initLandscape(session: Session, publish: (r: LandscapeView) => v
           seconds: r.seconds,
           aborted: r.aborted,
           startOutside,
+          fallbackReason: movedToCpu(session.engine, model),
+          numLayers: p.stack.numLayers,
+          bidirectional: p.stack.bidirectional,
         });
         const what = `${r.aborted ? `Stopped: ${Math.round(progress.value * p.steps)} of ${p.steps} rows` : `${p.steps * p.steps} SSR values`} on ${r.backend} (${r.adapter}) in ${r.seconds.toFixed(2)} s.`;
         if (startOutside) {

@@ -1,5 +1,8 @@
 // The Train panel's playground: Play, Pause, Step, Reset and a speed (steps per frame) over the panel's settings.
-// Each frame is one short `train` call (src/train) from the weights reached, then a forward pass on held-out
+// Play runs until paused. Each frame is one short `train` call (src/train) that resumes the previous one (the
+// optimizer's state, the step count and the mini-batch order go on: N steps of Play are one Train run of N
+// steps); a new learning rate applies from the next frame, a new data set starts again from the initial weights
+// at once. After each frame, a forward pass on held-out
 // sequences (the validation split, else the first training sequences) for the predictions; the loss chart (mean
 // squared error per target, training and validation), the weights and the predictions against the targets update
 // after every frame. Frames run through the session's queue and yield to the browser between them.
@@ -8,9 +11,11 @@ import type { Batch } from '../../batch.ts';
 import { modelFromJSON, modelToJSON, paramNames, type Model } from '../../model.ts';
 import { trainOn } from '../cpu-client.ts';
 import { forLog, lineChart } from '../chart.ts';
+import { fallbackLine, stackText } from '../layers.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
-import { $, breathe, fillTable, num, StatusLine } from '../ui.ts';
+import { $, breathe, fillTable, num, readNumber, StatusLine } from '../ui.ts';
+import type { OptimizerState } from '../../train/index.ts';
 import type { TrainSetup } from './train.ts';
 
 export interface PlaygroundState {
@@ -59,8 +64,11 @@ export function initPlayground(
   let setup: TrainSetup | null = null;
   let model: Model | null = null;
   let state: PlaygroundState | null = null;
+  /** The optimizer's state after the last frame (Adam's moments, the momentum, the global step). */
+  let resume: OptimizerState | null = null;
 
   function begin(): void {
+    resume = null;
     setup = readSetup();
     model = modelFromJSON(setup.model);
     state = {
@@ -79,33 +87,41 @@ export function initPlayground(
     if (!setup || !model || !state) begin();
     const p = setup!;
     const s = state!;
-    const left = p.steps - s.step;
-    if (left <= 0) {
-      status.done(`Reached the ${p.steps} steps set above; Reset to start again, or raise Steps.`);
-      return false;
+    const count = n;
+    // The learning rate as the field has it now (an unreadable value keeps the last one).
+    let lr = p.optimizer.lr;
+    try {
+      lr = readNumber($<HTMLInputElement>('tr-lr'), { min: 1e-9, max: 100 });
+    } catch {
+      // keep the learning rate of the last frame
     }
-    const count = Math.min(n, left);
+    const optimizer = { ...p.optimizer, lr };
+    p.optimizer = optimizer;
     const heldOut = head(p.validation ?? p.trainBatch, MAX_POINTS);
     const out = await session.exclusive(
       async () => {
         const engine = session.engine;
         const r = await trainOn(engine, model!, p.trainBatch, {
-          optimizer: p.optimizer,
+          optimizer,
           steps: count,
           batchSize: p.batchSize,
-          seed: p.seed + s.step, // a new shuffle per frame (the order differs from one long run)
+          seed: p.seed, // with resume, the mini-batch order goes on as in one long run
           historyEvery: 1,
           validation: p.validation,
+          ...(resume ? { resume } : {}),
         });
         const pred = await engine.run(r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
-        return { r, pred, backend: engine.backend };
+        return { r, pred, backend: r.backend };
       },
       { status, panel: 'Train playground' },
     );
     const { r, pred } = out;
-    if (state !== s) return false; // Reset while this frame ran: drop it
-    for (const h of r.history) s.history.push({ step: s.step + h.step, loss: h.loss });
-    s.step += r.steps;
+    // Reset (which also stopped playing) or a new data set while this frame ran: drop it; a playing loop goes on.
+    if (state !== s) return true;
+    // Steps are global (the resumed run counts on from the last frame).
+    for (const h of r.history) s.history.push({ step: h.step, loss: h.loss });
+    s.step = r.steps;
+    resume = r.optimizerState;
     model = r.model;
     s.model = modelToJSON(model);
     s.backend = out.backend;
@@ -118,7 +134,7 @@ export function initPlayground(
     const K = Math.min(MAX_POINTS, targetCount(heldOut) / O);
     s.target = Array.from({ length: K }, (_, k) => T[k * O]);
     s.predicted = pred?.outputs ? Array.from({ length: K }, (_, k) => pred.outputs![k * O]) : [];
-    if (!(await draw(p, s))) return false;
+    if (!(await draw(p, s))) return true;
     publish(structuredClone(s));
     if (r.diverged) {
       status.error(
@@ -127,7 +143,7 @@ export function initPlayground(
       return false;
     }
     status.info(
-      `Step ${s.step} of ${p.steps} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.`,
+      `Step ${s.step} on ${out.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${p.optimizer.kind}, learning rate ${p.optimizer.lr}): training SSR ${num(r.finalLoss)}${valMse !== null ? `, validation SSR ${num(r.validationLoss!)}` : ''}.${r.fallbackReason ? ` ${fallbackLine(r.fallbackReason)}` : ''}`,
     );
     return true;
   }
@@ -151,16 +167,24 @@ export function initPlayground(
       ` at step ${last.step}.`;
     await breathe();
     if (state !== s) return false;
-    const ks = s.target.map((_, k) => k);
+    // One value per sequence (output `last`; per step for output `all`), numbered from 1. Only windows of one series
+    // in time order (a CSV) follow each other, so only they are joined by a line; other sequences are unrelated.
+    const ks = s.target.map((_, k) => k + 1);
     const byStep = p.trainBatch.output === 'all';
+    const joined = p.set.timeOrdered === true && !byStep;
+    const which = p.validation ? 'validation' : 'training';
+    const unit = byStep
+      ? `step of the ${which} sequences`
+      : `${which} ${joined ? 'window, in time order' : 'sequence'}`;
     lineChart(
       $('pg-pred'),
       {
-        xLabel: byStep ? 'step of the held-out windows' : 'held-out sequence',
+        xLabel: unit,
         yLabel: 'value',
+        integerX: true,
         series: [
-          { label: 'target', points: true, width: 1 },
-          { label: 'predicted', points: true, width: 2 },
+          { label: 'target', points: true, width: 1, line: joined },
+          { label: 'predicted', points: true, width: 2, line: joined },
         ],
       },
       [ks, s.target, s.predicted] as never,
@@ -168,7 +192,8 @@ export function initPlayground(
     let worst = 0;
     s.target.forEach((t, k) => (worst = Math.max(worst, Math.abs((s.predicted[k] ?? NaN) - t))));
     $('pg-pred-cap').textContent =
-      `Predictions against targets on ${p.validation ? 'the validation sequences' : 'the first training sequences (no validation split)'}, output 1, ${s.target.length} ${byStep ? 'steps' : 'sequences'}; ` +
+      `Predictions against targets on ${p.validation ? 'the validation sequences' : 'the first training sequences (no validation split)'}, output 1, ${s.target.length} ${byStep ? 'steps' : 'sequences'}` +
+      `${joined ? ' (windows of the series in time order, joined)' : ' (each point its own sequence, so they are not joined)'}; ` +
       `the largest difference is ${num(worst)}.`;
     await breathe();
     if (state !== s) return false;
@@ -177,7 +202,9 @@ export function initPlayground(
       s.model.inputSize === 1 &&
       s.model.hiddenSize === 1 &&
       s.model.outputSize === 1 &&
-      (s.model.cell ?? 'elman') === 'elman'
+      (s.model.cell ?? 'elman') === 'elman' &&
+      !(s.model.numLayers && s.model.numLayers > 1) &&
+      !s.model.bidirectional
     ) {
       fillTable(
         $<HTMLTableElement>('pg-weights'),
@@ -188,17 +215,39 @@ export function initPlayground(
     } else {
       const rms = (xs: number[]): string =>
         num(Math.sqrt(xs.reduce((a, v) => a + v * v, 0) / Math.max(1, xs.length)), 3);
-      // Every block of the model's cell (LSTM and GRU have bx too).
+      // Every block of the model's cell (LSTM and GRU have bx too); a stacked or bidirectional model's per layer and
+      // direction (PyTorch's l0, l0_reverse, l1, …), one row each.
       const names = paramNames(s.model);
-      fillTable(
-        $<HTMLTableElement>('pg-weights'),
-        ['block', ...names],
-        [['root mean square', ...names.map((n) => rms((w[n] as (number | number[])[]).flat()))]],
-        `Weights at step ${s.step}: root mean square of each block (${s.model.cell && s.model.cell !== 'elman' ? `${s.model.cell.toUpperCase()}, ` : ''}I ${s.model.inputSize}, H ${s.model.hiddenSize}, O ${s.model.outputSize})`,
-      );
+      const caption = `Weights at step ${s.step}: root mean square of each block (${s.model.cell && s.model.cell !== 'elman' ? `${s.model.cell.toUpperCase()}, ` : ''}I ${s.model.inputSize}, H ${s.model.hiddenSize}, O ${s.model.outputSize}${stackText(s.model)})`;
+      const layers = (w as { layers?: Record<string, (number | number[])[]>[] }).layers;
+      if (layers) {
+        const D = s.model.bidirectional ? 2 : 1;
+        const rows: string[][] = [];
+        layers.forEach((layer, k) => {
+          for (const n of names)
+            if (layer[n]) rows.push([`${n} l${Math.floor(k / D)}${k % D ? '_reverse' : ''}`, rms(layer[n].flat())]);
+        });
+        rows.push(['Wy', rms(w.Wy.flat())], ['by', rms(w.by)]);
+        fillTable($<HTMLTableElement>('pg-weights'), ['block', 'root mean square'], rows, caption);
+      } else
+        fillTable(
+          $<HTMLTableElement>('pg-weights'),
+          ['block', ...names],
+          [['root mean square', ...names.map((n) => rms((w[n] as (number | number[])[]).flat()))]],
+          caption,
+        );
     }
     return true;
   }
+
+  // A new data set while it plays: the next frame starts from the initial weights with the new settings.
+  $<HTMLSelectElement>('tr-data').addEventListener('change', () => {
+    if (!state) return;
+    setup = null;
+    model = null;
+    state = null;
+    resume = null;
+  });
 
   bindPlayControls({
     session,
@@ -210,6 +259,7 @@ export function initPlayground(
     speed: $<HTMLSelectElement>('pg-speed'),
     frame,
     onReset: () => {
+      resume = null;
       setup = null;
       model = null;
       state = null;

@@ -5,14 +5,14 @@
 
 import { seedData } from '../../data/index.ts';
 import type { Model } from '../../model.ts';
-import { randomModel } from '../../random.ts';
 import { randomPopulation } from '../../train/index.ts';
 import { lineChart } from '../chart.ts';
 import { populationOn } from '../cpu-client.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
 import { $, breathe, median, num, StatusLine } from '../ui.ts';
-import { histogram } from './population.ts';
+import { fallbackLine } from '../layers.ts';
+import { histogram, populationBase } from './population.ts';
 
 type PopulationSetup = ReturnType<ReturnType<typeof import('./population.ts').initPopulation>['read']>;
 
@@ -41,14 +41,7 @@ export function initPopulationPlayground(
 
   function begin(): void {
     setup = readSetup();
-    const base = randomModel(
-      { inputSize: 1, hiddenSize: setup.hidden, outputSize: 1 },
-      setup.activation,
-      'last',
-      0,
-      0.5,
-      setup.cell,
-    );
+    const base = populationBase(setup);
     models = randomPopulation(base, setup.count, setup.seed, setup.scale);
     state = { step: 0, count: setup.count, frames: [], losses: [], params: [], backend: session.engine.backend };
   }
@@ -120,7 +113,7 @@ export function initPopulationPlayground(
       'Left: how many models have each log10 SSR now (below 1e-12 counted at −12); right: the share at or below the threshold after each frame.';
     publish(structuredClone(s));
     status.info(
-      `Step ${s.step} of ${p.steps} on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: ${(100 * reached).toFixed(1)}% of the models reached SSR ≤ ${p.threshold}.`,
+      `Step ${s.step} of ${p.steps} on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: ${(100 * reached).toFixed(1)}% of the models reached SSR ≤ ${p.threshold}.${r.fallbackReason ? ` ${fallbackLine(r.fallbackReason)}` : ''}`,
     );
     return true;
   }

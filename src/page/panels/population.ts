@@ -2,10 +2,12 @@
 // trained at once on the notes' data by src/train (`trainPopulation`); a histogram of final losses, a sample of
 // loss curves with the median, and how many reached the notes' solution.
 
+import type { CellName } from '../../cells/index.ts';
 import { seedData } from '../../data/index.ts';
-import { randomModel } from '../../random.ts';
+import type { Activation, ModelJSON } from '../../model.ts';
 import { randomPopulation, type PopulationReport } from '../../train/index.ts';
-import { populationOn } from '../cpu-client.ts';
+import { movedToCpu, populationOn } from '../cpu-client.ts';
+import { readStack, showFallback, stackedModel, type Stack } from '../layers.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
 import {
@@ -35,6 +37,10 @@ export interface PopulationResult {
   /** Median final SSR. */
   median: number;
   histogram: { lo: number; hi: number; count: number }[];
+  /** Why it ran on the CPU although the page runs on WebGPU (stacked or bidirectional models), or null. */
+  fallbackReason: string | null;
+  /** The models' parameter count (every layer's blocks and the readout). */
+  paramCount: number;
 }
 
 const BINS = 30;
@@ -59,6 +65,22 @@ export function histogram(losses: Float64Array): { lo: number; hi: number; count
   return bins;
 }
 
+/**
+ * The population's shape (the notes' 1 input and 1 output, output `last`, H hidden units, the panel's cell and
+ * stacking) with the page's fixed draw (seed 0, scale 0.5); randomPopulation then draws every model's weights.
+ */
+export function populationBase(p: { hidden: number; activation: Activation; cell: CellName; stack: Stack }): ModelJSON {
+  return stackedModel(
+    { inputSize: 1, hiddenSize: p.hidden, outputSize: 1 },
+    p.activation,
+    'last',
+    0,
+    0.5,
+    p.cell,
+    p.stack,
+  );
+}
+
 export function initPopulation(session: Session, publish: (r: PopulationResult) => void) {
   const section = $('population');
   const status = new StatusLine($('pop-status'));
@@ -72,6 +94,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
   function read() {
     return {
       ...cellSelect.read(),
+      stack: readStack('pop'),
       count: readNumber($<HTMLInputElement>('pop-count'), { min: 1, max: 100_000, integer: true }),
       scale: readNumber($<HTMLInputElement>('pop-scale'), { min: 0.001, max: 100 }),
       hidden: readNumber($<HTMLInputElement>('pop-hidden'), { min: 1, max: 16, integer: true }),
@@ -136,7 +159,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       ['', 'result'],
       [
         ['models', r.count],
-        ['ran on', `${r.backend} (${r.adapter})`],
+        ['ran on', `${r.backend} (${r.adapter})${r.fallbackReason ? `, moved from WebGPU: ${r.fallbackReason}` : ''}`],
         [`final SSR ≤ ${threshold}`, `${reached} of ${r.count} (${((100 * reached) / r.count).toFixed(1)}%)`],
         ['median final SSR', num(med0)],
         [
@@ -163,6 +186,8 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       finalLoss: Array.from(losses),
       median: med0,
       histogram: hist,
+      fallbackReason: r.fallbackReason ?? null,
+      paramCount: r.paramCount,
     };
   }
 
@@ -176,15 +201,9 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       stopButton.disabled = false;
       try {
         // The notes' shape (1 input, 1 output, output `last`) with H hidden units; randomPopulation draws every weight.
-        const base = randomModel(
-          { inputSize: 1, hiddenSize: p.hidden, outputSize: 1 },
-          p.activation,
-          'last',
-          0,
-          0.5,
-          p.cell,
-        );
+        const base = populationBase(p);
         const models = randomPopulation(base, p.count, p.seed, p.scale);
+        showFallback('pop', movedToCpu(session.engine, base));
         status.info(`Training ${p.count} models…`);
         progress.value = 0;
         progressText.textContent = '';
@@ -193,7 +212,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
         const r = await session.exclusive(
           () => {
             const t0 = performance.now();
-            const onWebGpu = session.engine.backend === 'webgpu';
+            const onWebGpu = session.engine.backend === 'webgpu' && !movedToCpu(session.engine, base);
             // On the CPU backend the population trains in the page's CPU worker.
             return populationOn(session.engine, models, seedData(2).batch, {
               optimizer: p.optimizer,

@@ -145,11 +145,22 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
     return { w, activation: act.value as Activation, data: { inputs, observed } };
   }
 
+  /** Milliseconds of the last computation itself (no waiting, no drawing), and why it left WebGPU if it did. */
+  let computeMs = 0;
+  let movedBecause: string | null = null;
+
   async function compute(): Promise<SeedResult> {
     const { w, activation, data } = readInputs();
-    return session.exclusive(
+    // A short job never waits behind a long one: while another panel holds WebGPU, the few tiny runs of this panel
+    // go to the CPU reference (float64, here) instead of the queue.
+    const busy = session.gpu ? session.busyWith : null;
+    movedBecause = busy;
+    const lane = <T>(fn: () => Promise<T>, wait: { status: StatusLine; panel: string }): Promise<T> =>
+      busy ? fn() : session.exclusive(fn, wait);
+    return lane(
       async () => {
-        const engine = session.engine;
+        const t0 = performance.now();
+        const engine = busy ? session.cpu : session.engine;
         const steps = toSteps(data.inputs);
         const targets = data.observed.map((v) => [v]);
         // With w3 = 1 and b2 = 0, an `all`-output run predicts hidden_t itself at every step.
@@ -177,6 +188,7 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
           at += s.length;
         }
         const g = run.grads!;
+        computeMs = performance.now() - t0;
         return {
           backend: engine.backend,
           adapter: engine.adapter,
@@ -334,14 +346,17 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
     try {
       do {
         again = false;
-        const t0 = performance.now();
         await session.guard(status, section, async () => {
           const r = await compute();
           last = r;
           render(r);
           publish(r);
+          // The time of the computation itself (not of waiting for the engine or of drawing).
           status.done(
-            `Computed on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${r.adapter}) in ${(performance.now() - t0).toFixed(1)} ms.`,
+            `Computed on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${r.adapter}) in ${computeMs.toFixed(1)} ms.` +
+              (movedBecause
+                ? ` WebGPU is busy (${movedBecause}), so this panel computed on the CPU reference instead of waiting.`
+                : ''),
           );
         });
       } while (again);

@@ -1,7 +1,8 @@
 // Panel "Throughput": the benchmark's browser runner (src/benchmark `runBrowserBench`) at each chosen batch size: our
 // WebGPU engine and the float64 CPU reference on the same workload, sequence-steps/s from the median wall time
-// (and from timestamp-query GPU time), the ratio, achieved GB/s and GFLOP/s, and the share of the adapter's known
-// peak. Chart (uPlot, log axes), table and a text summary.
+// (and from timestamp-query GPU time) with the spread of the repeats, the ratio, achieved GB/s and GFLOP/s, and
+// the share of the adapter's peak where the adapter's peak is known. A software adapter is named as one. Chart
+// (uPlot, log axes, ticks at the measured sizes), table and a text summary.
 
 import { runBrowserBench } from '../../benchmark/browser.ts';
 import type { BenchReport, CellResult } from '../../benchmark/run.ts';
@@ -18,6 +19,7 @@ import {
   readList,
   readNumber,
   StatusLine,
+  softwareAdapter,
   timeLeftText,
 } from '../ui.ts';
 
@@ -35,6 +37,12 @@ export interface ThroughputRow {
   shareOfPeak: number | null;
   /** The WebGPU loss agrees with the CPU reference (the benchmark's check), or null without a check. */
   agrees: boolean | null;
+  /** The slowest and fastest of the timed repeats (sequence-steps/s from the longest and shortest wall time). */
+  gpuRange: [number, number] | null;
+  cpuRange: [number, number] | null;
+  /** Timed repeats behind each median. */
+  gpuRuns: number;
+  cpuRuns: number;
 }
 
 export interface ThroughputResult {
@@ -49,6 +57,8 @@ export interface ThroughputResult {
   /** How the CPU reference ran (the benchmark's peer detail: in the page's worker, or on the main thread without one). */
   cpuDetail: string | null;
   peakKnown: boolean;
+  /** A software adapter named as one (`SwiftShader: WebGPU emulated on the CPU`), or null. */
+  software: string | null;
   /** Stopped before every batch size was measured. */
   aborted: boolean;
 }
@@ -101,7 +111,19 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
       shareOfPeak: gpu?.fractionOfPeakBandwidth ?? null,
       // The benchmark checks every other peer's loss against ours (WebGPU): the CPU reference's check says whether they agree.
       agrees: gpu && cpu?.check ? cpu.check.ok : null,
+      gpuRange: range(gpu),
+      cpuRange: range(cpu),
+      gpuRuns: gpu?.wallSeconds?.runs ?? 0,
+      cpuRuns: cpu?.wallSeconds?.runs ?? 0,
     };
+  }
+
+  /** Sequence-steps/s of the slowest and the fastest timed repeat. */
+  function range(c: CellResult | undefined): [number, number] | null {
+    const w = c?.wallSeconds;
+    if (!c || !w || !(w.min > 0)) return null;
+    const work = c.N * c.T;
+    return [work / w.max, work / w.min];
   }
 
   function show(r: ThroughputResult): void {
@@ -120,11 +142,27 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
     data.push(r.rows.map((x) => x.cpu));
     lineChart(
       $('tp-chart'),
-      { xLabel: 'sequences in the batch', yLabel: 'sequence-steps/s', logX: true, logY: true, series },
+      {
+        xLabel: 'sequences in the batch',
+        yLabel: 'sequence-steps/s',
+        logX: true,
+        logY: true,
+        series,
+        xTicks: xs,
+      },
       data as never,
     );
-    const pct = (v: number | null): string =>
-      v === null ? (r.peakKnown ? '—' : 'peak unknown') : `${(100 * v).toFixed(1)}%`;
+    const pct = (v: number | null): string => (v === null ? '—' : `${(100 * v).toFixed(1)}%`);
+    // The median with the slowest and fastest repeat: `1.2 M (0.9 M–1.4 M, 3 runs)`.
+    const spread = (v: number | null, rg: [number, number] | null, runs: number): string =>
+      v === null ? '—' : rg && runs > 1 ? `${rate(v)} (${rate(rg[0])}–${rate(rg[1])}, ${runs} runs)` : rate(v);
+    const ratio = (x: ThroughputRow): string => {
+      if (x.gpu === null || !x.cpu) return '—';
+      const mid = `${(x.gpu / x.cpu).toFixed(2)}×`;
+      if (!x.gpuRange || !x.cpuRange || (x.gpuRuns < 2 && x.cpuRuns < 2)) return mid;
+      return `${mid} (${(x.gpuRange[0] / x.cpuRange[1]).toFixed(2)}–${(x.gpuRange[1] / x.cpuRange[0]).toFixed(2)}×)`;
+    };
+    // A share of the peak only where the adapter's peak is known: no column of "unknown".
     fillTable(
       $<HTMLTableElement>('tp-table'),
       [
@@ -135,21 +173,21 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
         'WebGPU / CPU',
         'GB/s',
         'GFLOP/s',
-        'share of peak bandwidth',
+        ...(r.peakKnown ? ['share of peak bandwidth'] : []),
         'loss agrees',
       ],
       r.rows.map((x) => [
         x.sequences,
-        rate(x.gpu ?? NaN),
+        spread(x.gpu, x.gpuRange, x.gpuRuns),
         rate(x.gpuTimed ?? NaN),
-        rate(x.cpu ?? NaN),
-        x.gpu !== null && x.cpu ? `${(x.gpu / x.cpu).toFixed(2)}×` : '—',
+        spread(x.cpu, x.cpuRange, x.cpuRuns),
+        ratio(x),
         x.gbps === null ? '—' : x.gbps.toFixed(2),
         x.gflops === null ? '—' : x.gflops.toFixed(2),
-        pct(x.shareOfPeak),
+        ...(r.peakKnown ? [pct(x.shareOfPeak)] : []),
         x.agrees === null ? '—' : x.agrees ? 'yes' : 'NO',
       ]),
-      `workload ${r.workload}, T = ${r.length}, ${r.phase === 'gradient' ? 'forward + BPTT + reduction' : 'forward'}, median of ${r.repeats} after a warm-up` +
+      `${r.software ? `${r.software}: these are CPU timings, not a GPU's; ` : ''}workload ${r.workload}, T = ${r.length}, ${r.phase === 'gradient' ? 'forward + BPTT + reduction' : 'forward'}, median of ${r.repeats} after a warm-up${r.repeats > 1 ? ', in brackets the slowest and fastest repeat' : ''}` +
         (r.probeGBps !== null ? `; copy probe on this adapter: ${r.probeGBps.toFixed(1)} GB/s` : ''),
     );
     const big = r.rows[r.rows.length - 1];
@@ -157,7 +195,12 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
       big.gpu !== null && big.cpu
         ? `At ${big.sequences} sequences WebGPU ran ${rate(big.gpu)} sequence-steps/s (wall time) and the CPU reference ${rate(big.cpu)}: ${(big.gpu / big.cpu).toFixed(2)}× the CPU. ` +
           `Across the sizes the ratio goes from ${r.rows[0].gpu && r.rows[0].cpu ? (r.rows[0].gpu / r.rows[0].cpu).toFixed(2) : '—'}× to ${(big.gpu / big.cpu).toFixed(2)}×.` +
-          (r.peakKnown ? '' : ' The adapter is not in the table of known peaks, so no share of the limit is given.')
+          (r.software
+            ? ` The adapter is ${r.software}: the "WebGPU" figures time a CPU emulating a GPU, sharing the cores with the CPU reference, so their ratio says little about a GPU.`
+            : '') +
+          (r.peakKnown
+            ? ''
+            : ' The adapter reports no peak bandwidth (it is not in the table of known peaks), so no share of the peak is given.')
         : `No WebGPU here: the CPU reference ran ${rate(big.cpu ?? NaN)} sequence-steps/s at ${big.sequences} sequences.`;
   }
 
@@ -181,6 +224,7 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
           rows: [],
           probeGBps: null,
           peakKnown: false,
+          software: softwareAdapter(session.gpu?.adapter),
           cpuDetail: null,
           aborted: false,
         };
@@ -215,6 +259,7 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
               if (!gpu) report.results = report.results.filter((c) => c.peer !== 'webgpu');
               result.adapter = gpu ? (report.adapter?.summary ?? gpu.adapter) : null;
               result.peakKnown = !!report.adapter?.peak;
+              result.software = gpu ? softwareAdapter(`${result.adapter ?? ''} ${gpu.adapter}`) : null;
               result.cpuDetail = report.peers.find((x) => x.id === 'cpu-ref')?.detail ?? null;
               if (k === 0 && report.probes.gpuCopy)
                 result.probeGBps = report.probes.gpuCopy.gpuGBps?.median ?? report.probes.gpuCopy.wallGBps.median;

@@ -4,13 +4,15 @@
 
 import { outputCount, type Batch } from '../../batch.ts';
 import { splitData, type DataSet } from '../../data/index.ts';
-import { modelToJSON, type Model } from '../../model.ts';
-import { randomModel } from '../../random.ts';
+import { isLayered, modelToJSON, type Model } from '../../model.ts';
+import { denormalize, type Normalization } from '../../data/series.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
-import { trainOn } from '../cpu-client.ts';
+import { movedToCpu, trainOn } from '../cpu-client.ts';
 import type uPlot from 'uplot';
 import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
+import { rollForward } from '../forecast.ts';
+import { readStack, showFallback, stackedModel, stackText } from '../layers.ts';
 import type { Session } from '../session.ts';
 import {
   $,
@@ -26,6 +28,7 @@ import {
   StatusLine,
   throttledDraw,
   timeLeftText,
+  valueOf,
 } from '../ui.ts';
 
 /** The largest finite float32. */
@@ -55,6 +58,23 @@ export interface TrainResult {
    * the history is float32), or null.
    */
   overflowStep: number | null;
+  /** Why the run went to the CPU although the page runs on WebGPU (a stacked or bidirectional model), or null. */
+  fallbackReason: string | null;
+  /** The predictions chart: output 1 of every training and validation sequence drawn (at most 400 of each), in the series' units. */
+  predicted: {
+    train: number;
+    validation: number;
+    units: 'series' | 'normalised' | 'data';
+    /** The forecast past the end of a CSV series (output 1 of each row, the series' units); empty otherwise. */
+    forecast: number[];
+  } | null;
+  /** A CSV series' normalisation (`zscore`, `minmax`), or null (none, or not a CSV). */
+  normalization: string | null;
+  /** The loss floor the run stopped at (SSR ≤ it), or null when it was not reached or not set. */
+  floorReached: number | null;
+  /** Whether the previous run's curve is drawn (only when it trained on the same data), and its label. */
+  previousDrawn: boolean;
+  previousLabel: string | null;
   /** Points the loss chart draws (non-null y values), and its last x. */
   chartPoints: number;
   /** onProgress calls seen while training. */
@@ -64,7 +84,7 @@ export interface TrainResult {
 
 /** The optimizer fields: kind, learning rate and (SGD) momentum. */
 export function readOptimizer(prefix: string): OptimizerConfig {
-  const kind = $<HTMLSelectElement>(`${prefix}-opt`).value;
+  const kind = valueOf($<HTMLSelectElement>(`${prefix}-opt`));
   const lr = readNumber($<HTMLInputElement>(`${prefix}-lr`), { min: 1e-9, max: 100 });
   if (kind === 'adam') return { kind: 'adam', lr };
   return { kind: 'sgd', lr, momentum: kind === 'momentum' ? 0.9 : 0 };
@@ -85,7 +105,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   const cellSelect = bindCellSelect($<HTMLSelectElement>('tr-cell'), act);
   let controller: AbortController | null = null;
   /** The last run's loss history, drawn dashed beside the next run for comparison. */
-  let previous: { history: { step: number; loss: number }[]; div: number; label: string } | null = null;
+  let previous: { history: { step: number; loss: number }[]; div: number; label: string; dataKey: string } | null =
+    null;
 
   const data = initDataForm((kind) => {
     // Suggested shapes: the notes' network for their data, a small tanh network otherwise.
@@ -95,7 +116,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   });
 
   function read() {
-    const set: DataSet = data.read();
+    const form = data.read();
+    const set: DataSet = form.set;
     const H = readNumber(hidden, { min: 1, max: 16, integer: true });
     const steps = readNumber($<HTMLInputElement>('tr-steps'), { min: 1, max: 100_000, integer: true });
     const batchField = $<HTMLInputElement>('tr-batch');
@@ -103,8 +125,11 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     const fraction = readNumber($<HTMLInputElement>('tr-val'), { min: 0, max: 0.5 });
     const seed = readNumber($<HTMLInputElement>('tr-seed'), { min: 0, max: 4294967295, integer: true });
     let trainBatch = set.batch;
-    let validation = undefined;
-    if (fraction > 0) {
+    let validation: Batch | undefined = undefined;
+    if (form.validation !== undefined) {
+      // A CSV series: split by rows and normalised by the form (the CLI's way).
+      validation = form.validation?.batch;
+    } else if (fraction > 0) {
       if (set.batch.count < 2)
         throw new FieldError(
           $('tr-val'),
@@ -121,15 +146,42 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       );
     }
     const { cell, activation } = cellSelect.read();
-    const model = randomModel(
+    const stack = readStack('tr');
+    const model = stackedModel(
       { inputSize: set.suggest.inputSize, hiddenSize: H, outputSize: set.suggest.outputSize },
       activation,
       set.suggest.output,
       seed,
       set.name === 'seed' ? 1 : 0.5,
       cell,
+      stack,
     );
-    return { set, trainBatch, validation, model, steps, batchSize, seed, optimizer: readOptimizer('tr') };
+    // The loss floor: a run whose training SSR reaches it stops there (below about 1e-12 float32 records rounding).
+    const floor = readOptionalNumber($<HTMLInputElement>('tr-floor'), { min: 0, max: 1e12 }) ?? undefined;
+    // What identifies the data trained on: a previous run is overlaid only when it is the same.
+    const dataKey = JSON.stringify([
+      set.name,
+      set.description,
+      trainBatch.count,
+      trainBatch.offsets[trainBatch.count],
+      validation?.count ?? 0,
+      form.normalization?.kind ?? null,
+    ]);
+    return {
+      set,
+      trainBatch,
+      validation,
+      model,
+      steps,
+      batchSize,
+      seed,
+      floor,
+      dataKey,
+      normalization: form.normalization ?? null,
+      series: form.series ?? null,
+      forecast: form.forecast ?? 0,
+      optimizer: readOptimizer('tr'),
+    };
   }
 
   /**
@@ -214,7 +266,14 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     overflowStep: number | null,
     div: { train: number; validation: number | null },
     round: number,
+    floor: number | undefined,
+    normalization: Normalization | null,
   ): void {
+    const normText = !set.timeOrdered
+      ? ''
+      : normalization
+        ? `; ${normalization.kind === 'zscore' ? 'z-score' : 'min-max'} normalisation fitted on the training rows (the SSR is in normalised units)`
+        : '; no normalisation (raw values)';
     const m: Model = r.model;
     const w = modelToJSON(m).weights;
     const state = r.aborted
@@ -222,14 +281,14 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       : r.diverged
         ? `diverged${overflowStep !== null ? `: the SSR left the float32 range at step ${overflowStep}` : ''}; the weights shown are those of step ${r.steps}, the last whose values were finite`
         : r.stoppedEarly
-          ? 'reached the loss threshold'
+          ? `stopped: the SSR reached the floor ${floor} (Stop at SSR ≤)`
           : 'ran every step';
     const after = Number.isFinite(r.finalLoss)
       ? num(r.finalLoss)
       : 'not finite: the SSR overflows at those weights too';
     const rows: (string | number)[][] = [
-      ['data', `${set.name}: ${set.description}`],
-      ['ran on', `${r.backend} (${r.adapter})`],
+      ['data', `${set.name}: ${set.description}${normText}`],
+      ['ran on', `${r.backend} (${r.adapter})${r.fallbackReason ? `, moved from WebGPU: ${r.fallbackReason}` : ''}`],
       ['steps', `${r.steps} (${state})`],
       [r.diverged ? 'SSR before → at the last finite weights' : 'SSR before → after', `${num(initialLoss)} → ${after}`],
       [
@@ -248,7 +307,13 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         : []),
       ['time', `${r.seconds.toFixed(2)} s (${rate(r.steps / Math.max(r.seconds, 1e-9))} steps/s)`],
     ];
-    if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman') {
+    if (
+      m.inputSize === 1 &&
+      m.hiddenSize === 1 &&
+      m.outputSize === 1 &&
+      (m.cell ?? 'elman') === 'elman' &&
+      !isLayered(m)
+    ) {
       rows.push([
         'learned weights',
         `w1 ${num(w.Wx[0][0])}, b1 ${num(w.bh[0])}, w2 ${num(w.Wh[0][0])}, w3 ${num(w.Wy[0][0])}, b2 ${num(w.by[0])}`,
@@ -256,12 +321,104 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     } else {
       rows.push([
         'learned weights',
-        `${m.params.length} parameters (${m.cell && m.cell !== 'elman' ? m.cell.toUpperCase() : `Elman, ${m.activation}`}; I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize})`,
+        `${m.params.length} parameters (${m.cell && m.cell !== 'elman' ? m.cell.toUpperCase() : `Elman, ${m.activation}`}; I ${m.inputSize}, H ${m.hiddenSize}, O ${m.outputSize}${stackText(m)})`,
       ]);
     }
     fillTable($<HTMLTableElement>('tr-table'), ['', 'result'], rows);
     $('tr-model').textContent = JSON.stringify(modelToJSON(m));
     $('tr-model-box').hidden = false;
+  }
+
+  /**
+   * Output 1 of the trained model against its target on every training sequence (blue) and validation sequence
+   * (orange), at most 400 of each: a CSV series' windows in time order (x: the row of the target, values in the
+   * series' units), other data one point per sequence (training first, then validation).
+   */
+  function drawPredictions(
+    p: TrainSetup,
+    train: Float64Array | Float32Array | null,
+    val: Float64Array | Float32Array | null,
+    future: Float64Array | null,
+  ): TrainResult['predicted'] {
+    const box = $('tr-pred');
+    const cap = $('tr-pred-cap');
+    if (!train || p.trainBatch.output !== 'last') {
+      box.replaceChildren();
+      cap.textContent = train ? 'Predictions are drawn for one prediction per sequence (output "last") only.' : '';
+      return null;
+    }
+    const O = p.trainBatch.outputSize;
+    const cols = p.normalization?.scale.length ?? O;
+    const units = (v: ArrayLike<number>) =>
+      p.normalization ? denormalize(v, p.normalization, cols) : Float64Array.from(v);
+    const LIMIT = 400;
+    const ordered = p.set.timeOrdered === true;
+    const T = p.trainBatch.lengths[0] ?? 0;
+    const xs: number[] = [];
+    const target: (number | null)[] = [];
+    const inTrain: (number | null)[] = [];
+    const inVal: (number | null)[] = [];
+    const add = (b: Batch, out: ArrayLike<number>, which: (number | null)[], other: (number | null)[], x0: number) => {
+      const K = Math.min(LIMIT, b.count);
+      const tg = units(b.targets!);
+      const pr = units(out);
+      for (let k = 0; k < K; k++) {
+        xs.push(ordered ? x0 + k + T : xs.length + 1);
+        target.push(tg[k * O]);
+        which.push(pr[k * O]);
+        other.push(null);
+      }
+      return K;
+    };
+    const nTrain = add(p.trainBatch, train, inTrain, inVal, 0);
+    // A CSV's validation rows follow its training rows: their first window starts where the training rows end.
+    const horizon = Math.max(1, Math.round(O / (p.series?.values.length ?? O)));
+    const valStart = p.trainBatch.count + T + horizon - 1;
+    const nVal = p.validation && val ? add(p.validation, val, inVal, inTrain, valStart) : 0;
+    // The forecast past the end (output 1 of each row), in the series' units, after the series' last row.
+    const ahead: (number | null)[] = xs.map(() => null);
+    const C = p.series?.values.length ?? cols;
+    const fut = future ? units(future) : null;
+    const rows = p.series?.length ?? 0;
+    if (fut)
+      for (let k = 0; k < fut.length / C; k++) {
+        xs.push(rows + k);
+        target.push(null);
+        inTrain.push(null);
+        inVal.push(null);
+        ahead.push(fut[k * C]);
+      }
+    lineChart(
+      box,
+      {
+        xLabel: ordered ? 'row of the series (time order)' : 'sequence (training, then validation)',
+        yLabel: p.normalization ? 'value (series units)' : 'value',
+        integerX: true,
+        series: [
+          { label: 'target', color: '#404040', width: 1, points: !ordered, line: ordered },
+          { label: 'predicted, training', color: '#1f4e9c', points: !ordered, line: ordered },
+          { label: 'predicted, validation', color: '#a63c00', points: !ordered, line: ordered },
+          ...(fut ? [{ label: 'forecast past the end', color: '#2c6e2c', dash: [6, 4], points: true }] : []),
+        ],
+      },
+      (fut ? [xs, target, inTrain, inVal, ahead] : [xs, target, inTrain, inVal]) as never,
+    );
+    cap.textContent =
+      `Predictions of the trained model (output 1) against the targets: ${nTrain} training sequence${nTrain === 1 ? '' : 's'} in blue` +
+      (nVal ? `, ${nVal} validation sequence${nVal === 1 ? '' : 's'} in orange` : ' (no validation split)') +
+      (ordered
+        ? `, each window at the row of its target, joined in time order${p.normalization ? ", in the series' units (the normalisation undone)" : ''}.`
+        : '; each point is its own sequence, so they are not joined.') +
+      (p.trainBatch.count > LIMIT || (p.validation?.count ?? 0) > LIMIT ? ` At most ${LIMIT} of each are drawn.` : '') +
+      (fut
+        ? ` Green, dashed: the model rolled ${fut.length / C} rows past the end of the series (rows ${rows} to ${rows + fut.length / C - 1}), each prediction fed back as input, as the CLI's forecast does: ${Array.from({ length: Math.min(5, fut.length / C) }, (_, k) => num(fut[k * C])).join(', ')}${fut.length / C > 5 ? ', …' : ''}.`
+        : '');
+    return {
+      train: nTrain,
+      validation: nVal,
+      units: p.normalization ? 'series' : 'data',
+      forecast: fut ? Array.from({ length: fut.length / C }, (_, k) => fut[k * C]) : [],
+    };
   }
 
   async function run(): Promise<void> {
@@ -290,7 +447,9 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         progressText.textContent = last.text;
       });
       try {
-        status.info(`Training on ${session.engine.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}…`);
+        const moved = movedToCpu(session.engine, p.model);
+        showFallback('tr', moved);
+        status.info(`Training on ${session.engine.backend === 'webgpu' && !moved ? 'WebGPU' : 'the CPU'}…`);
         const report = await session.exclusive(
           async () => {
             const engine = session.engine;
@@ -309,6 +468,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
               batchSize: p.batchSize,
               seed: p.seed,
               validation: p.validation,
+              lossThreshold: p.floor,
               // With a validation split: its loss every `round` steps, for the chart, and the best weights kept.
               validateEvery: p.validation ? round : undefined,
               readbackEvery: Math.max(10, Math.min(200, Math.ceil(p.steps / 100))),
@@ -324,30 +484,61 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
                 live.request();
               },
             });
-            return { r, initialLoss: before.loss! };
+            // The predictions of the trained model on the training and the validation sequences, for the chart of
+            // predictions against the data (unless it diverged).
+            const predict = async (b: Batch | undefined) =>
+              b && !r.diverged
+                ? ((await engine.run(r.model, b, { outputs: true, gradients: false }).catch(() => null))?.outputs ??
+                  null)
+                : null;
+            const predTrain = await predict(p.trainBatch);
+            const predVal = await predict(p.validation);
+            // A CSV series: the model rolled past the end of the series, as the CLI's forecast does.
+            const T = p.trainBatch.lengths[0] ?? 0;
+            const cols = p.series?.values.length ?? 1;
+            const future =
+              p.series && p.forecast > 0 && !r.diverged
+                ? await rollForward(
+                    engine,
+                    r.model,
+                    p.series,
+                    T,
+                    Math.max(1, Math.round(p.trainBatch.outputSize / cols)),
+                    p.forecast,
+                  ).catch(() => null)
+                : null;
+            return { r, initialLoss: before.loss!, predTrain, predVal, future };
           },
           { status, panel: 'Train' },
         );
         const r = report.r;
+        showFallback('tr', r.fallbackReason);
         live.cancel();
         await breathe();
+        // The previous run is drawn only when it trained on the same data (another data set's SSR is another scale).
+        const same = previous !== null && previous.dataKey === p.dataKey;
+        const otherData = previous !== null && !same ? previous.label : null;
         drawn = {
           history: r.history,
           validation: r.validationHistory,
           div,
-          prevLabel: previous?.label ?? null,
-          prev: previous ? { history: previous.history, div: previous.div } : null,
+          prevLabel: same ? previous!.label : null,
+          prev: same ? { history: previous!.history, div: previous!.div } : null,
         };
         const points = draw();
+        const previousLabel = same ? previous!.label : null;
         previous = {
+          dataKey: p.dataKey,
           history: r.history,
           div: div.train,
-          label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}`,
+          label: `${p.set.name}, ${p.optimizer.kind} lr ${p.optimizer.lr}, H ${p.model.hiddenSize}${stackText(p.model)}`,
         };
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
         await breathe();
-        showReport(r, p.set, report.initialLoss, overflowStep, div, round);
+        showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor, p.normalization);
+        await breathe();
+        const predicted = drawPredictions(p, report.predTrain, report.predVal, report.future);
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
@@ -358,7 +549,15 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           `; ${Number.isFinite(r.finalLoss) ? `at the final weights the training SSR is ${num(r.finalLoss)}` : 'at the final weights the SSR is not finite'}. The log axis draws values below 1e-14, including 0, at 1e-14, and values above 1e15 at 1e15.` +
           (r.validationHistory.length > 0
             ? ` The validation loss, every ${round} steps, is drawn with points; it was lowest after step ${r.bestStep}, and those weights are kept. "Loss shown" divides each SSR by the target values it sums over (${num(div.train)} per training step, ${num(div.validation ?? NaN)} for validation), so the two compare fairly.`
-            : '');
+            : '') +
+          (r.stoppedEarly && p.floor !== undefined
+            ? ` The run stopped at step ${r.steps} of ${p.steps}: the training SSR reached the floor ${p.floor} (Stop at SSR ≤; blank it to run every step).`
+            : '') +
+          (previousLabel
+            ? ` Dashed: the previous run on the same data (${previousLabel}).`
+            : otherData
+              ? ` The previous run (${otherData}) trained on other data, so it is not drawn.`
+              : '');
         publish({
           backend: r.backend,
           adapter: r.adapter,
@@ -376,6 +575,12 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           perTrainStep: div.train,
           perValidation: div.validation,
           overflowStep,
+          fallbackReason: r.fallbackReason ?? null,
+          normalization: p.normalization?.kind ?? null,
+          predicted,
+          floorReached: r.stoppedEarly && p.floor !== undefined ? p.floor : null,
+          previousDrawn: previousLabel !== null,
+          previousLabel,
           chartPoints: points,
           progressCalls: calls,
           model: modelToJSON(r.model),
@@ -386,7 +591,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           : r.diverged
             ? `diverged at step ${r.steps} of ${p.steps}`
             : r.stoppedEarly
-              ? `reached the loss threshold at step ${r.steps}`
+              ? `stopped at step ${r.steps} of ${p.steps}: the SSR reached the floor ${p.floor}`
               : `done: ${r.steps} steps`;
         const what = r.aborted
           ? `Stopped after ${r.steps} steps`
@@ -403,7 +608,9 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             `${what}: the SSR left the float32 range at step ${overflowStep ?? r.steps}${cpuNote}. Try a smaller learning rate.`,
           );
         } else
-          status.done(`${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.`);
+          status.done(
+            `${what} in ${r.seconds.toFixed(2)} s: SSR ${num(report.initialLoss)} → ${num(r.finalLoss)}.${r.stoppedEarly ? ` Stopped at the loss floor: the SSR reached ${p.floor} at step ${r.steps} of ${p.steps}.` : ''}`,
+          );
       } finally {
         live.cancel();
         controller = null;
