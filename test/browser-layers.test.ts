@@ -1,7 +1,9 @@
 // The page's Layers field and Direction switch in Chromium on WebGPU (SwiftShader): a stacked or bidirectional model
-// in Train, its playground, Population and the loss landscape trains on the CPU (in the page's worker), says so in
-// one line with the engine's fallback reason, and gives the numbers the library gives here in Node for the same
-// model; a bad Layers value is a one-line error naming the field.
+// in Train, Population and the loss landscape runs on WebGPU (the per-sequence strategy's layered kernels) and gives
+// the numbers the library gives here in Node on the CPU within the GPU's float32 tolerance; one of a shape those
+// kernels do not take (H = 17) trains on the CPU (in the page's worker), as does its playground, says so in one line
+// with the engine's fallback reason, and gives the library's numbers; a bad Layers value is a one-line error naming
+// the field.
 
 import { expect, it } from 'vitest';
 import { seedData, sineData } from '../src/data/index.ts';
@@ -16,7 +18,7 @@ import { describeBrowser, result, useBrowserPage, waitRuns } from './helpers/bro
 const close = (a: number, b: number, rel: number): boolean =>
   Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
-/** A 1-H-1 Elman model of that stacking with every weight uniform in ±scale (the CLI's --layers draws). */
+/** A 1-H-1 model of that stacking (Elman unless `cell` says) with every weight uniform in ±scale (the CLI's --layers draws). */
 function stacked(
   H: number,
   act: 'relu' | 'tanh',
@@ -25,9 +27,10 @@ function stacked(
   bi: boolean,
   seed: number,
   scale: number,
+  cell: 'elman' | 'lstm' = 'elman',
 ): Model {
   const base = zeroModel(
-    'elman',
+    cell,
     {
       inputSize: 1,
       hiddenSize: H,
@@ -44,7 +47,7 @@ function stacked(
 describeBrowser('the page with stacked and bidirectional models in Chromium', () => {
   const app = useBrowserPage();
 
-  it('WebGPU: Train, the playground, Population and the landscape run 2–3 layer and bidirectional models on the CPU and say why', async () => {
+  it('WebGPU: Train, Population and the landscape run 2–3 layer and bidirectional models there; a larger one, and its playground, on the CPU saying why', async () => {
     const { page, errors } = await app.open();
     expect(await page.locator('#backend-line').getAttribute('data-backend')).toBe('webgpu');
 
@@ -64,21 +67,38 @@ describeBrowser('the page with stacked and bidirectional models in Chromium', ()
     await page.locator('#tr-run').click();
     await waitRuns(page, 'train', 1);
     const r = await result<TrainResult>(page, 'train');
-    expect(r.backend).toBe('cpu');
-    expect(r.fallbackReason).toMatch(/^model\.numLayers: the WebGPU kernels serve one layer/);
+    expect(r.backend).toBe('webgpu');
+    expect(r.fallbackReason ?? null).toBeNull();
     expect(r.model.numLayers).toBe(2);
     expect(r.model.bidirectional).toBe(true);
     const note = page.locator('#tr-cpu-note');
-    expect(await note.isVisible()).toBe(true);
-    expect(await note.textContent()).toMatch(
-      /^Runs on the CPU reference, not WebGPU: model\.numLayers: .*numLayers 2\.$/,
-    );
+    expect(await note.isVisible()).toBe(false);
     expect(await page.locator('#tr-table').textContent()).toContain('H 3, O 1, 2 layers, bidirectional');
     const set = sineData({ count: 32, length: 16, seed: 1 });
     const init = stacked(3, 'tanh', set.suggest.output, 2, true, 1, 0.5);
     const ref = await train(app.cpu, init, set.batch, { optimizer: { kind: 'adam', lr: 0.01 }, steps: 40 });
-    expect(close(r.finalLoss, ref.finalLoss, 1e-9)).toBe(true);
+    // float32 on the GPU against the float64 reference, over 40 steps of Adam.
+    expect(close(r.finalLoss, ref.finalLoss, 1e-3)).toBe(true);
     expect(r.finalLoss).toBeLessThan(r.initialLoss);
+
+    // An LSTM with H = 9 is past the layered kernels' limit (8): it trains on the CPU and says why.
+    await page.locator('#tr-cell').selectOption('lstm');
+    await page.locator('#tr-hidden').fill('9');
+    await page.locator('#tr-steps').fill('10');
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 2);
+    const big = await result<TrainResult>(page, 'train');
+    expect(big.backend).toBe('cpu');
+    expect(big.fallbackReason).toMatch(
+      /^model\.numLayers: on WebGPU, stacked models train through the per-sequence strategy, and it .*got 9$/,
+    );
+    expect(await note.isVisible()).toBe(true);
+    expect(await note.textContent()).toMatch(/^Runs on the CPU reference, not WebGPU: model\.numLayers: .*got 9\.$/);
+    const bigRef = await train(app.cpu, stacked(9, 'tanh', set.suggest.output, 2, true, 1, 0.5, 'lstm'), set.batch, {
+      optimizer: { kind: 'adam', lr: 0.01 },
+      steps: 10,
+    });
+    expect(close(big.finalLoss, bigRef.finalLoss, 1e-9)).toBe(true);
 
     // The playground steps the same model: its weights table has a row per layer and direction.
     await page.locator('#pg-step').click();
@@ -96,8 +116,8 @@ describeBrowser('the page with stacked and bidirectional models in Chromium', ()
     await page.locator('#pop-run').click();
     await waitRuns(page, 'population', 1);
     const pop = await result<PopulationResult>(page, 'population');
-    expect(pop.backend).toBe('cpu');
-    expect(pop.fallbackReason).toMatch(/numLayers 3$/);
+    expect(pop.backend).toBe('webgpu');
+    expect(pop.fallbackReason ?? null).toBeNull();
     const base = stacked(1, 'relu', 'last', 3, false, 0, 0.5);
     expect(pop.paramCount).toBe(base.params.length);
     const lib = await trainPopulation(app.cpu, randomPopulation(base, 12, 1, 1), seedData(2).batch, {
@@ -105,8 +125,11 @@ describeBrowser('the page with stacked and bidirectional models in Chromium', ()
       steps: 25,
       lossThreshold: 0.001,
     });
-    pop.finalLoss.forEach((v, k) => expect(close(v, lib.finalLoss[k], 1e-9)).toBe(true));
-    expect(await page.locator('#pop-cpu-note').textContent()).toMatch(/numLayers 3\.$/);
+    // float32 against float64; a model that stopped at the 0.001 threshold may stop a step apart.
+    pop.finalLoss.forEach((v, k) =>
+      expect(close(v, lib.finalLoss[k], 1e-2) || (v <= 0.0011 && lib.finalLoss[k] <= 0.0011)).toBe(true),
+    );
+    expect(await page.locator('#pop-cpu-note').isVisible()).toBe(false);
 
     // The landscape: one layer, bidirectional, an 8 × 8 grid of w1 and w2 without the path.
     await page.locator('#ls-dir').selectOption('bi');
@@ -115,11 +138,9 @@ describeBrowser('the page with stacked and bidirectional models in Chromium', ()
     await page.locator('#ls-run').click();
     await waitRuns(page, 'landscape', 1);
     const ls = await result<LandscapeView>(page, 'landscape');
-    expect(ls.backend).toBe('cpu');
+    expect(ls.backend).toBe('webgpu');
     expect(ls.bidirectional).toBe(true);
-    expect(ls.fallbackReason).toBe(
-      'model.bidirectional: the WebGPU kernels serve one direction, and this model is bidirectional',
-    );
+    expect(ls.fallbackReason ?? null).toBeNull();
     expect(ls.xName).toBe('layers[0].Wx[0][0]');
     expect(ls.yName).toBe('layers[0].Wh[0][0]');
     // The notes' weights in the first layer's forward unit and the readout's first weight, the rest as drawn.
@@ -145,10 +166,12 @@ describeBrowser('the page with stacked and bidirectional models in Chromium', ()
       { param: 'layers[0].Wx[0][0]', min, max, steps: 8 },
       { param: 'layers[0].Wh[0][0]', min: ymin, max: ymax, steps: 8 },
     );
-    ls.losses.forEach((v, k) => expect(close(v, want.losses[k], 1e-9)).toBe(true));
+    ls.losses.forEach((v, k) =>
+      expect(close(v, want.losses[k], 1e-4) || Math.abs(v - want.losses[k]) < 1e-6).toBe(true),
+    );
     // Not flat: the reverse direction and the stacked readout still leave a landscape over the notes' weights.
     expect(Math.max(...ls.losses) / Math.min(...ls.losses)).toBeGreaterThan(10);
-    expect(await page.locator('#ls-cpu-note').isVisible()).toBe(true);
+    expect(await page.locator('#ls-cpu-note').isVisible()).toBe(false);
     expect(errors).toEqual([]);
     await page.close();
   }, 300_000);

@@ -9,6 +9,7 @@
 import type { RunOptions } from '../backend.ts';
 import type { Batch } from '../batch.ts';
 import { cpuOnlyModel } from '../cpu-only.ts';
+import type { CellName } from '../cells/index.ts';
 import { Engine, type Result } from '../engine.ts';
 import { InputError, NonFiniteError } from '../errors.ts';
 import { modelFromJSON, type Model, type ModelJSON } from '../model.ts';
@@ -131,22 +132,32 @@ export function cpuRun(
   return send<Result>(w, { kind: 'run', precision, model, batch, opts });
 }
 
+/** What decides where a model trains: its cell, sizes and stacking. */
+type StackedShape = {
+  cell?: CellName;
+  inputSize: number;
+  hiddenSize: number;
+  outputSize: number;
+  numLayers?: number;
+  bidirectional?: boolean;
+};
+
 /**
- * Why `model` runs on the CPU on this engine although it runs WebGPU (a stacked or bidirectional model on the page's
- * `auto` engine), or null.
+ * Why `model` runs on the CPU on this engine although it runs WebGPU (a stacked or bidirectional model of a shape
+ * the layered kernels do not take, on the page's `auto` engine), or null.
  */
-export const movedToCpu = (engine: Engine, model: { numLayers?: number; bidirectional?: boolean }): string | null =>
+export const movedToCpu = (engine: Engine, model: StackedShape): string | null =>
   engine.cpuFallbackFor(cpuOnlyModel(model));
 
 /** The worker, where a job on `engine` for `model` runs on the CPU (the CPU backend, or moved there); else null. */
-function workerFor(engine: Engine, model: { numLayers?: number; bidirectional?: boolean }): Worker | null {
+function workerFor(engine: Engine, model: StackedShape): Worker | null {
   return engine.backend === 'cpu' || movedToCpu(engine, model) !== null ? getWorker() : null;
 }
 
 /** The worker's report with the fallback reason the library gives a run it moved to the CPU. */
 async function withReason<T extends { fallbackReason?: string }>(
   engine: Engine,
-  model: { numLayers?: number; bidirectional?: boolean },
+  model: StackedShape,
   r: Promise<T>,
 ): Promise<T> {
   const reason = movedToCpu(engine, model);
