@@ -198,7 +198,7 @@ describeBrowser('the page’s live charts and comparisons in Chromium', () => {
     pred[2].forEach((v, k) => expect(Math.abs(v! - pred[1][k]!)).toBeLessThan(1e-6));
     expect(pred[3]).toEqual([null, null]);
     expect((await spec(page, 'tr-pred'))!.series.map((x) => x.line)).toEqual([false, false, false]);
-    expect(r.predicted).toEqual({ train: 2, validation: 0, units: 'data' });
+    expect(r.predicted).toEqual({ train: 2, validation: 0, units: 'data', forecast: [] });
 
     // The same data again (another learning rate): the previous run is drawn dashed, labelled.
     await page.locator('#tr-lr').fill('0.02');
