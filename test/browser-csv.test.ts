@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { rollForward } from '../src/cli/commands/forecast.ts';
+import { rollForward } from '../src/forecast.ts';
 import { denormalize, forecastSplit, parseCsv } from '../src/data/index.ts';
 import { modelFromJSON } from '../src/model.ts';
 import type { TrainResult } from '../src/page/panels/train.ts';

@@ -27,6 +27,7 @@ import { checkOutputsAreNotInputs, outputKind, printable, writeOutputs, type Cli
 import { backendOption, integer } from '../options.ts';
 import { withEngine } from '../run.ts';
 import { withCsvProgress, type CsvProgressHooks } from '../progress.ts';
+import { rollForward } from '../../forecast.ts';
 
 /** The most steps `forecast --steps` rolls forward. */
 export const MAX_FORECAST_STEPS = 100_000;
@@ -150,47 +151,6 @@ function futureLabels(times: string[] | null, count: number): string[] {
   return Array.from({ length: count }, (_, k) => `+${k + 1}`);
 }
 
-/**
- * Rolls the model forward `steps` rows past the end of `normalized`: each call predicts `horizon` rows from the last
- * `window` rows, which are appended (the last call keeps only the rows still needed). Returns rows × columns, normalised.
- */
-export async function rollForward(
-  engine: Engine,
-  model: Model,
-  normalized: TimeSeries,
-  window: number,
-  horizon: number,
-  steps: number,
-): Promise<Float64Array[]> {
-  const C = normalized.values.length;
-  const cols = normalized.values.map((v) => Array.from(v.subarray(v.length - window)));
-  const out = Array.from({ length: C }, () => new Float64Array(steps));
-  const lengths = Uint32Array.of(window);
-  for (let done = 0; done < steps;) {
-    const inputs = new Float64Array(window * C);
-    for (let t = 0; t < window; t++)
-      for (let c = 0; c < C; c++) inputs[t * C + c] = cols[c][cols[c].length - window + t];
-    const batch: Batch = {
-      count: 1,
-      inputSize: C,
-      outputSize: model.outputSize,
-      output: 'last',
-      lengths,
-      offsets: offsetsFromLengths(lengths),
-      inputs,
-      targets: null,
-    };
-    const y = await outputsOf(engine, model, batch, 'forecast');
-    for (let j = 0; j < horizon && done < steps; j++, done++) {
-      for (let c = 0; c < C; c++) {
-        out[c][done] = y[j * C + c];
-        cols[c].push(y[j * C + c]);
-      }
-    }
-  }
-  return out;
-}
-
 interface ForecastOptions {
   model: string;
   data: string;
@@ -292,7 +252,9 @@ export function registerForecast(program: Command, io: CliIO): void {
           }
         }
         const normalized = m.normalization ? normalizeSeries(series, m.normalization) : series;
-        const future = await rollForward(engine, m, normalized, info.window, info.horizon, o.steps);
+        const future = await rollForward(engine, m, normalized, info.window, info.horizon, o.steps, (b) =>
+          outputsOf(engine, m, b, 'forecast'),
+        );
         const values = future.map((v, c) =>
           denormalize(
             v,

@@ -11,7 +11,7 @@ import { movedToCpu, trainOn } from '../cpu-client.ts';
 import type uPlot from 'uplot';
 import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
-import { rollForward } from '../forecast.ts';
+import { rollForward } from '../../forecast.ts';
 import { readStack, showFallback, stackedModel, stackText } from '../layers.ts';
 import type { Session } from '../session.ts';
 import {
@@ -496,7 +496,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             // A CSV series: the model rolled past the end of the series, as the CLI's forecast does.
             const T = p.trainBatch.lengths[0] ?? 0;
             const cols = p.series?.values.length ?? 1;
-            const future =
+            const byColumn =
               p.series && p.forecast > 0 && !r.diverged
                 ? await rollForward(
                     engine,
@@ -507,6 +507,10 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
                     p.forecast,
                   ).catch(() => null)
                 : null;
+            // Row-major (rows × columns), as the normalisation is undone.
+            const future = byColumn
+              ? Float64Array.from({ length: p.forecast * cols }, (_, k) => byColumn[k % cols][Math.floor(k / cols)])
+              : null;
             return { r, initialLoss: before.loss!, predTrain, predVal, future };
           },
           { status, panel: 'Train' },
