@@ -9,7 +9,7 @@
 // under CI=true, where a missing torch is a failure.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -35,25 +35,14 @@ import {
 import { parseModel } from '../src/validate.ts';
 import { cli } from './helpers/cli.ts';
 import { expectClose } from './helpers/compare.ts';
+import { torchPython } from './helpers/torch.ts';
 import { describeGpu } from './helpers/gpu.ts';
 import { randomLayeredModelJSON } from './helpers/layered-cases.ts';
 import { Rng, randomData } from './helpers/random-cases.ts';
 
 const SCRIPT = new URL('./torch/interop.py', import.meta.url).pathname;
 
-function python(): string | null {
-  for (const p of [process.env.WEBGPU_RNN_PYTHON, '/usr/bin/python3', 'python3']) {
-    if (!p || (p.startsWith('/') && !existsSync(p))) continue;
-    const r = spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return p;
-  }
-  return null;
-}
-
-const PY = python();
-if (!PY && process.env.CI === 'true')
-  throw new Error('python3 with torch is missing (scripts/setup.sh installs python3-torch)');
-if (!PY) console.warn('interop-torch: python3 with torch not found; skipping the PyTorch interop checks');
+const PY = torchPython('interop-torch', 'the PyTorch interop checks');
 
 const I = 3;
 const H = 4;

@@ -8,31 +8,19 @@
 // and from per-sequence initial states.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { batchFromArrays, type RnnStates } from '../src/batch.ts';
 import type { CellName } from '../src/cells/index.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { layerCount, modelFromJSON, paramName, type ModelJSON, type OutputMode } from '../src/model.ts';
 import { expectClose } from './helpers/compare.ts';
+import { torchPython } from './helpers/torch.ts';
 import { layeredCase } from './helpers/layered-cases.ts';
 import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
 
 const SCRIPT = new URL('./torch/cells.py', import.meta.url).pathname;
 
-function python(): string | null {
-  for (const p of [process.env.WEBGPU_RNN_PYTHON, '/usr/bin/python3', 'python3']) {
-    if (!p || (p.startsWith('/') && !existsSync(p))) continue;
-    const r = spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return p;
-  }
-  return null;
-}
-
-const PY = python();
-if (!PY && process.env.CI === 'true')
-  throw new Error('python3 with torch is missing (scripts/setup.sh installs python3-torch)');
-if (!PY) console.warn('torch-cells: python3 with torch not found; skipping the PyTorch cross-check');
+const PY = torchPython('torch-cells', 'the PyTorch cross-check');
 
 function torchRun(
   model: ModelJSON,
