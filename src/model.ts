@@ -130,14 +130,11 @@ export function paramNames(shape: { cell?: CellName }): ParamName[] {
 }
 
 /**
- * Every parameter block of a model in flat order with the name results and messages give it: `Wx`, …, `by` for one
- * layer in one direction; `layers[k].Wx`, … for each layer of a stacked or bidirectional model, then `Wy`, `by`.
+ * The name results and messages give a parameter block: `Wx`, …, `by` for one layer in one direction; `layers[k].Wx`,
+ * … for a layer of a stacked or bidirectional model (its readout stays `Wy`, `by`).
  */
-export function blockNames(shape: Shape & { cell?: CellName } & LayerShape): { name: string; block: ParamBlock }[] {
-  return paramLayout(shape).order.map((block) => ({
-    name: block.layer === undefined ? block.name : `layers[${block.layer}].${block.name}`,
-    block,
-  }));
+export function blockName(b: ParamBlock): string {
+  return b.layer === undefined ? b.name : `layers[${b.layer}].${b.name}`;
 }
 
 /**
@@ -328,7 +325,7 @@ export function paramName(shape: Shape & { cell?: CellName } & LayerShape, p: nu
   for (const b of layout.order) {
     if (p >= b.offset && p < b.offset + b.size) {
       const k = p - b.offset;
-      const name = b.layer === undefined ? b.name : `layers[${b.layer}].${b.name}`;
+      const name = blockName(b);
       return b.cols === 0 ? `${name}[${k}]` : `${name}[${Math.floor(k / b.cols)}][${k % b.cols}]`;
     }
   }

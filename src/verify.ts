@@ -5,7 +5,7 @@
 import { maxLength, type Batch } from './batch.ts';
 import { compareArrays, describeComparison, gpuTolerance, type Comparison, type Tolerance } from './compare.ts';
 import { outputName, type Result } from './engine.ts';
-import { blockNames, paramName, type Model } from './model.ts';
+import { blockName, paramLayout, paramName, type Model } from './model.ts';
 
 /** One quantity's comparison in a {@link VerifyReport}. */
 export interface QuantityCheck {
@@ -54,7 +54,8 @@ export function compareResults(model: Model, batch: Batch, actual: Result, expec
   }
   if (expected.gradsFlat) {
     if (!actual.gradsFlat) throw new Error('verify: the WebGPU run returned no gradients');
-    for (const { name, block: b } of blockNames(model)) {
+    for (const b of paramLayout(model).order) {
+      const name = blockName(b);
       const slice = (g: Float64Array): Float64Array => g.subarray(b.offset, b.offset + b.size);
       check(name, slice(actual.gradsFlat), slice(expected.gradsFlat), (k) => paramName(model, b.offset + k));
     }

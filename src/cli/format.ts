@@ -4,7 +4,7 @@ import type { Batch, RnnStates } from '../batch.ts';
 import { maxLength, nestStates, totalSteps } from '../batch.ts';
 import type { Result } from '../engine.ts';
 import { nestRows } from '../io/nested.ts';
-import { isLayered, layerCount, paramLayout, type LayerShape, type ModelJSON } from '../model.ts';
+import { blockName, isLayered, layerCount, paramLayout, type LayerShape, type ModelJSON } from '../model.ts';
 
 /** The cell as people say it: Elman's activation (`relu`), or the gated cell's name (`lstm`, `gru`). */
 export function cellText(model: { cell?: string; activation: string }): string {
@@ -114,8 +114,7 @@ export function resultText(
       const from = b.layer === undefined ? r.grads : r.grads.layers![b.layer];
       const g = (from as unknown as Record<string, number[] | number[][]>)[b.name];
       const rows = Array.isArray(g[0]) ? (g as number[][]) : [g as number[]];
-      const label = b.layer === undefined ? b.name : `layers[${b.layer}].${b.name}`;
-      lines.push(`${label} (${b.cols === 0 ? b.rows : `${b.rows}×${b.cols}`})`, matrixText(rows));
+      lines.push(`${blockName(b)} (${b.cols === 0 ? b.rows : `${b.rows}×${b.cols}`})`, matrixText(rows));
     }
   }
   if (withOutputs && r.outputs) {

@@ -7,7 +7,7 @@ import type { Batch } from '../../src/batch.ts';
 import type { RunOptions } from '../../src/backend.ts';
 import { compareArrays, describeComparison, type Tolerance } from '../../src/compare.ts';
 import { Engine, type Result } from '../../src/engine.ts';
-import { blockNames, modelFromJSON, type ModelJSON } from '../../src/model.ts';
+import { blockName, modelFromJSON, paramLayout, type ModelJSON } from '../../src/model.ts';
 import { compareResults } from '../../src/verify.ts';
 
 /**
@@ -54,6 +54,6 @@ export async function expectMatchesCpu(
   expect(report.checks.map((c) => c.name)).toEqual([
     ...(batch.targets !== null ? ['loss'] : []),
     ...(outputs ? ['outputs'] : []),
-    ...(gradients ? blockNames(model).map((b) => b.name) : []),
+    ...(gradients ? paramLayout(model).order.map(blockName) : []),
   ]);
 }

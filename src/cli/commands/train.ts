@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import type { BackendChoice } from '../../backend.ts';
 import { NonFiniteError } from '../../errors.ts';
 import { InputError } from '../../errors.ts';
-import { modelFromJSON, modelToJSON, paramLayout, type Model } from '../../model.ts';
+import { blockName, modelFromJSON, modelToJSON, paramLayout, type Model } from '../../model.ts';
 import { readJsonFile, readModelFile } from '../../io/files.ts';
 import type { ForecastSplit } from '../../data/series.ts';
 import { timeReasonText } from '../../data/csv.ts';
@@ -286,8 +286,7 @@ function reportText(
     const rows = Array.from({ length: b.cols === 0 ? 1 : b.rows }, (_, r) =>
       Array.from(m.params.subarray(b.offset + r * b.cols, b.offset + (b.cols === 0 ? b.rows : (r + 1) * b.cols))),
     );
-    const name = b.layer === undefined ? b.name : `layers[${b.layer}].${b.name}`;
-    L.push(`${name} (${b.cols === 0 ? b.rows : `${b.rows}×${b.cols}`})`, matrixText(rows));
+    L.push(`${blockName(b)} (${b.cols === 0 ? b.rows : `${b.rows}×${b.cols}`})`, matrixText(rows));
   }
   if (m.inputSize === 1 && m.hiddenSize === 1 && m.outputSize === 1 && (m.cell ?? 'elman') === 'elman')
     L.push(`in the notes' names: ${scalarNames(m.params)}`);
