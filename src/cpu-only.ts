@@ -41,12 +41,15 @@ function layeredKernelsRefuse(model: LayeredShape, carried: boolean): string | n
   );
 }
 
+/** `on WebGPU, <thing> <verb> the per-sequence strategy, and <why>`: what a CpuOnly says. */
+const onWebGpu = (thing: string, why: string, verb = 'run on'): string =>
+  `on WebGPU, ${thing} ${verb} the per-sequence strategy, and ${why}`;
+
 /** The CpuOnly of a layered model whose shape the layered kernels refuse (`why`), for runs or (`train`) training. */
 function layeredModelReason(model: LayeredShape, why: string, train: boolean): CpuOnly {
   const verb = train ? 'train through' : 'run on';
-  const what = (thing: string): string => `on WebGPU, ${thing} ${verb} the per-sequence strategy, and ${why}`;
-  if ((model.numLayers ?? 1) > 1) return { field: 'model.numLayers', what: what('stacked models') };
-  return { field: 'model.bidirectional', what: what('bidirectional models') };
+  if ((model.numLayers ?? 1) > 1) return { field: 'model.numLayers', what: onWebGpu('stacked models', why, verb) };
+  return { field: 'model.bidirectional', what: onWebGpu('bidirectional models', why, verb) };
 }
 
 /**
@@ -73,10 +76,9 @@ export function cpuOnlyRun(model: LayeredShape, batch: Batch, opts: RunOptions):
   const why = layeredKernelsRefuse(model, carried);
   if (!why) return null;
   if (layered) return layeredModelReason(model, why, false);
-  const what = (thing: string): string => `on WebGPU, ${thing} run on the per-sequence strategy, and ${why}`;
   if (batch.initialStates !== undefined)
-    return { field: 'initialStates', source: 'data', what: what('runs with carried initial states') };
-  return { field: 'finalStates', source: 'options', what: what('runs that return final states') };
+    return { field: 'initialStates', source: 'data', what: onWebGpu('runs with carried initial states', why) };
+  return { field: 'finalStates', source: 'options', what: onWebGpu('runs that return final states', why) };
 }
 
 /** The InputError of `backend: 'webgpu'` for a run only the CPU serves. */
@@ -84,7 +86,7 @@ export function cpuOnlyError(c: CpuOnly): InputError {
   return new InputError(c.field, `${c.what}: it runs on the CPU backend (backend "cpu", --backend cpu)`, c.source);
 }
 
-/** The fallback reason of `auto` for a run only the CPU serves, e.g. `model.numLayers: the WebGPU kernels …`. */
+/** The fallback reason of `auto` for a run only the CPU serves, e.g. `model.numLayers: on WebGPU, stacked …`. */
 export function cpuOnlyFallback(c: CpuOnly): string {
   return `${c.field}: ${c.what}`;
 }
