@@ -55,6 +55,10 @@ export class TfjsPeer implements Peer {
     this.detail = `tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}${extra}`;
   }
 
+  unsupported(model: ModelJSON): string | null {
+    return model.cell && model.cell !== 'elman' ? `the tfjs peer runs Elman networks (simpleRNN) only` : null;
+  }
+
   async prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
     const tf = this.tf!;
     await quietly(() => tf.setBackend(this.backend));

@@ -126,7 +126,8 @@ function writeData(path: string, model: ModelJSON, batch: Batch): void {
   const { inputSize: I, hiddenSize: H, outputSize: O } = model;
   const N = batch.count;
   const T = batch.lengths[0];
-  const header = JSON.stringify({ I, H, O, N, T, activation: model.activation, weights: model.weights }) + '\n';
+  const cell = model.cell ?? 'elman';
+  const header = JSON.stringify({ I, H, O, N, T, cell, activation: model.activation, weights: model.weights }) + '\n';
   const head = new TextEncoder().encode(header);
   const body = new Float32Array(N * T * I + N * O);
   body.set(batch.inputs);
@@ -139,7 +140,7 @@ function writeData(path: string, model: ModelJSON, batch: Batch): void {
 
 export class TorchPeer implements Peer {
   readonly id = 'torch-cpu';
-  readonly label = 'PyTorch on the CPU (nn.RNN + nn.Linear, float32)';
+  readonly label = 'PyTorch on the CPU (nn.RNN, nn.LSTM or nn.GRU + nn.Linear, float32)';
   readonly ours = false;
   detail = '';
   private worker: PythonWorker | null = null;
@@ -178,7 +179,10 @@ export class TorchPeer implements Peer {
       if (batch.lengths[n] !== T) throw new Error('the torch peer takes sequences of one length only');
     if (!batch.targets || batch.output !== 'last' || model.output !== 'last')
       throw new Error('the torch peer takes output "last" with targets');
-    if (model.h0?.some((v) => v !== 0)) throw new Error('the torch peer takes h0 = 0 only');
+    if (model.h0?.some((v) => v !== 0) || model.c0?.some((v) => v !== 0))
+      throw new Error('the torch peer takes zero initial states only');
+    if ((model.numLayers ?? 1) > 1 || model.bidirectional)
+      throw new Error('the torch peer takes one layer in one direction');
     const id = `r${this.nextId++}`;
     const path = join(this.dir!, `${id}.bin`);
     try {
@@ -198,7 +202,7 @@ export class TorchPeer implements Peer {
     };
     // Warm-up (first use of the shapes), then one timed run per thread count: the faster count is used. Where the
     // warm-up took over half a second and a smaller batch of this shape has chosen already, that choice is kept.
-    const key = `${model.inputSize}|${model.hiddenSize}|${model.outputSize}|${model.activation}|${T}|${phase}`;
+    const key = `${model.cell ?? 'elman'}|${model.inputSize}|${model.hiddenSize}|${model.outputSize}|${model.activation}|${T}|${phase}`;
     let best = this.chosen.get(key) ?? this.threads[this.threads.length - 1];
     if (this.threads.length > 1) {
       const warm = await once(this.threads[this.threads.length - 1]);

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # PyTorch on the CPU as a benchmark peer (dev-only; driven by bench/peers/torch.ts over stdin/stdout, one JSON
 # object per line). It loads a model and a batch written by the benchmark (a JSON header line, then float32 inputs
-# N×T×I and targets N×O), builds nn.RNN + nn.Linear with exactly those weights (float32), and runs forward = SSR
-# or forward + autograd of the SSR, timing each run inside Python with time.perf_counter.
+# N×T×I and targets N×O), builds nn.RNN, nn.LSTM or nn.GRU + nn.Linear with exactly those weights (float32), and
+# runs forward = SSR or forward + autograd of the SSR, timing each run inside Python with time.perf_counter.
 #
 # Commands (one per line):  load ID PATH forward|gradient   run ID THREADS   free ID
 # Replies: {"ok": true} / {"loss": L, "grads": [...] | null, "seconds": S, "threads": K} / {"error": "..."}
-# Gradients come back in webgpu-rnn's canonical order: Wx (H×I), Wh (H×H), bh, Wy (O×H), by, row-major.
+# Gradients come back in webgpu-rnn's canonical order, row-major: Elman Wx (H×I), Wh (H×H), bh, Wy (O×H), by; the
+# gated cells Wx (gH×I), Wh (gH×H), bx, bh, Wy, by, which are PyTorch's weight_ih, weight_hh, bias_ih, bias_hh as
+# they are (the same gate order).
 
 import json
 import platform
@@ -38,6 +40,7 @@ def main():
             rest = f.read()
         I, H, O, N, T = (int(head[k]) for k in ("I", "H", "O", "N", "T"))
         act = head["activation"]
+        cell = head.get("cell", "elman")
         need = 4 * (N * T * I + N * O)
         if len(rest) != need:
             raise ValueError(f"data file holds {len(rest)} bytes after the header, expected {need}")
@@ -49,7 +52,21 @@ def main():
         with torch.no_grad():
             lin.weight.copy_(f32(w["Wy"]))
             lin.bias.copy_(f32(w["by"]))
-        if act in ("tanh", "relu"):
+        if cell in ("lstm", "gru"):
+            rnn = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(I, H, batch_first=True)
+            with torch.no_grad():
+                rnn.weight_ih_l0.copy_(f32(w["Wx"]))
+                rnn.weight_hh_l0.copy_(f32(w["Wh"]))
+                rnn.bias_ih_l0.copy_(f32(w["bx"]))
+                rnn.bias_hh_l0.copy_(f32(w["bh"]))
+            params = [rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, lin.weight, lin.bias]
+
+            def last_h():
+                _, state = rnn(x)
+                return (state[0] if cell == "lstm" else state)[0]
+
+            how = "nn.LSTM" if cell == "lstm" else "nn.GRU"
+        elif act in ("tanh", "relu"):
             rnn = torch.nn.RNN(I, H, nonlinearity=act, batch_first=True)
             with torch.no_grad():
                 rnn.weight_ih_l0.copy_(f32(w["Wx"]))

@@ -28,7 +28,9 @@ export function fmtRatio(r: number | null): string {
 }
 
 function workloadName(c: CellResult): string {
-  return c.workload === 'seed' ? 'seed (H=1)' : `H=${c.hiddenSize}`;
+  if (c.workload === 'seed') return 'seed (H=1)';
+  const cell = /^(lstm|gru)/.exec(c.workload)?.[1];
+  return cell ? `${cell.toUpperCase()} H=${c.hiddenSize}` : `H=${c.hiddenSize}`;
 }
 
 function checkText(c: CellResult): string {

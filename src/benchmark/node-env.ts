@@ -14,7 +14,7 @@ import type { MachineInfo, PeerStatus } from './run.ts';
 
 const require = createRequire(import.meta.url);
 
-export const PEER_IDS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'torch-cpu'] as const;
+export const PEER_IDS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'torch-cpu', 'ort-cpu'] as const;
 
 export function machineInfo(): MachineInfo {
   const c = cpus();
@@ -84,15 +84,17 @@ export async function nodePeers(
       peers.push(new CpuRefPeer());
       continue;
     }
-    if (id === 'torch-cpu') {
+    if (id === 'torch-cpu' || id === 'ort-cpu') {
+      const torch = id === 'torch-cpu';
       try {
-        const path = '../../bench/peers/torch.ts';
-        const mod = (await import(/* @vite-ignore */ path)) as { torchPeer(): Peer }; // dev-only file: typed here, not imported, so the library build leaves it out
-        peers.push(mod.torchPeer());
+        const path = torch ? '../../bench/peers/torch.ts' : '../../bench/peers/ort.ts';
+        // dev-only files: typed here, not imported, so the library build leaves them out
+        const mod = (await import(/* @vite-ignore */ path)) as { torchPeer?(): Peer; ortPeer?(): Peer };
+        peers.push(torch ? mod.torchPeer!() : mod.ortPeer!());
       } catch (e) {
         unavailable.push({
           id,
-          label: 'PyTorch on the CPU',
+          label: torch ? 'PyTorch on the CPU' : 'ONNX Runtime on the CPU',
           ours: false,
           status: 'unavailable',
           detail: '',

@@ -503,7 +503,7 @@ export function ratioTo(
 }
 
 /** The CPU peers a target compares with: the fastest of these in the same run. */
-export const CPU_PEERS = ['torch-cpu', 'tfjs-wasm', 'tfjs-cpu'] as const;
+export const CPU_PEERS = ['torch-cpu', 'ort-cpu', 'tfjs-wasm', 'tfjs-cpu'] as const;
 
 /** Target workloads: H → the workload id that has it. */
 const TARGET_WORKLOADS: [number, string][] = [

@@ -2,6 +2,7 @@
 // batches, and the work one sequence-step costs (FLOPs and bytes), from which achieved GFLOP/s and GB/s follow.
 
 import type { Batch } from '../batch.ts';
+import type { CellName } from '../cells/index.ts';
 import { InputError } from '../errors.ts';
 import { STATQUEST_JSON, type Activation, type ModelJSON } from '../model.ts';
 import { randomBatch, randomModel } from '../random.ts';
@@ -12,8 +13,10 @@ export const PHASE_LABEL: Record<Phase, string> = { forward: 'forward', gradient
 export const PHASE_NAME: Record<Phase, string> = { forward: 'forward', gradient: 'forward+gradient' };
 
 export interface Workload {
-  /** `seed`, `h16`, `h64`, `h256`, or `h<H>` in sweeps. */
+  /** `seed`, `h16`, `h64`, `h256`, `h<H>` in sweeps, or a gated cell's `lstm<H>` / `gru<H>`. */
   id: string;
+  /** The recurrent cell: elman for `seed` and `h<H>`. */
+  cell: CellName;
   inputSize: number;
   hiddenSize: number;
   outputSize: number;
@@ -21,11 +24,15 @@ export interface Workload {
   description: string;
 }
 
-/** The seed network and H = 16, 64, 256 (I = O = 1, output `last`; tanh, weights uniform in ±1/√H). */
+/**
+ * The seed network, Elman networks of H = 16, 64, 256 (`h<H>`) and LSTM or GRU networks (`lstm<H>`, `gru<H>`), all
+ * with I = O = 1 and output `last`; tanh, weights uniform in ±1/√H.
+ */
 export function workload(id: string): Workload {
   if (id === 'seed') {
     return {
       id,
+      cell: 'elman',
       inputSize: 1,
       hiddenSize: 1,
       outputSize: 1,
@@ -33,21 +40,33 @@ export function workload(id: string): Workload {
       description: "the seed notes' network (H=1, ReLU, w1=1.8, w2=-0.5, w3=1.1)",
     };
   }
-  const m = /^h([1-9]\d*)$/.exec(id);
-  if (!m) throw new InputError('--workloads', `unknown workload "${id}" (known: ${WORKLOAD_IDS.join(', ')}, or h<H>)`);
-  const H = Number(m[1]);
+  const m = /^(h|lstm|gru)([1-9]\d*)$/.exec(id);
+  if (!m)
+    throw new InputError(
+      '--workloads',
+      `unknown workload "${id}" (known: ${[...WORKLOAD_IDS, ...CELL_WORKLOAD_IDS].join(', ')}, or h<H>, lstm<H>, gru<H>)`,
+    );
+  const H = Number(m[2]);
   if (H > 4096) throw new InputError('--workloads', `workload "${id}": H must be at most 4096`);
+  const cell: CellName = m[1] === 'h' ? 'elman' : (m[1] as CellName);
   return {
     id,
+    cell,
     inputSize: 1,
     hiddenSize: H,
     outputSize: 1,
     activation: 'tanh',
-    description: `H=${H}, tanh, random weights in ±1/√H`,
+    description:
+      cell === 'elman'
+        ? `H=${H}, tanh, random weights in ±1/√H`
+        : `${cell.toUpperCase()}, H=${H}, random weights in ±1/√H`,
   };
 }
 
+/** The default workloads: the seed network and Elman networks. */
 export const WORKLOAD_IDS = ['seed', 'h16', 'h64', 'h256'] as const;
+/** The gated cells' workloads at H = 64. */
+export const CELL_WORKLOAD_IDS = ['lstm64', 'gru64'] as const;
 
 /** Parses a comma-separated workload list, e.g. `seed,h16`. */
 export function parseWorkloads(list: string): Workload[] {
@@ -63,7 +82,7 @@ export function parseWorkloads(list: string): Workload[] {
 export function workloadModel(w: Workload): ModelJSON {
   if (w.id === 'seed') return JSON.parse(JSON.stringify(STATQUEST_JSON)) as ModelJSON;
   const shape = { inputSize: w.inputSize, hiddenSize: w.hiddenSize, outputSize: w.outputSize };
-  return randomModel(shape, w.activation, 'last', 1000 + w.hiddenSize, 1 / Math.sqrt(w.hiddenSize));
+  return randomModel(shape, w.activation, 'last', 1000 + w.hiddenSize, 1 / Math.sqrt(w.hiddenSize), w.cell);
 }
 
 /** N sequences of exactly T steps with one target each; inputs and targets uniform in [−1, 1] (seeded). */
@@ -85,31 +104,45 @@ export interface StepCost {
 }
 
 /**
- * Work per sequence-step for I inputs, H hidden units, O outputs, output `last`, T steps, P parameters:
- *   forward  FLOPs = 2H(I+H) + 2H                      (Wx·x, Wh·h, + bias, activation)
+ * Per cell: g gate blocks, b bias vectors, e elementwise FLOPs per hidden unit and step (activations count one
+ * each), s state vectors per unit that BPTT stores. Elman act(z) (1, 1, 1, 1: h); LSTM 4 activations,
+ * c = f⊙c + i⊙g, h = o⊙tanh(c) (4, 2, 9, 2: h and c); GRU 3 activations, r⊙(Wh·h + bh), h = (1−z)⊙n + z⊙h
+ * (3, 2, 8, 1: h).
+ */
+const CELL_COST: Record<CellName, { g: number; b: number; e: number; s: number }> = {
+  elman: { g: 1, b: 1, e: 1, s: 1 },
+  lstm: { g: 4, b: 2, e: 9, s: 2 },
+  gru: { g: 3, b: 2, e: 8, s: 1 },
+};
+
+/**
+ * Work per sequence-step for I inputs, H hidden units, O outputs, output `last`, T steps, P parameters, and the
+ * cell's g, b, e, s (CELL_COST):
+ *   forward  FLOPs = 2gH(I+H) + bgH + eH              (Wx·x, Wh·h, + biases, the cell's elementwise work)
  *                  + (2HO + 3O)/T                      (the output and the squared error, once per sequence)
- *   gradient FLOPs = forward + 2H(2H+I) + 2H          (dz = dh⊙act′, dWx += dz·xᵀ, dWh += dz·hₜ₋₁ᵀ, dbh, dh = Whᵀdz)
+ *   gradient FLOPs = forward + 2gH(2H+I) + bgH + eH   (dz, dWx += dz·xᵀ, dWh += dz·hₜ₋₁ᵀ, dbias, dh = Whᵀdz)
  *                  + (4HO + 2O)/T                      (dWy, dby, dh at the last step)
  *   forward  bytes = 4I + (4 + 4O + 8)/T               (read x; per sequence: length, target, loss + overflow rows)
- *   gradient bytes = 8I + 8H + (4 + 4O + 4(P+2))/T    (x read twice, hₜ written and read back; per-sequence rows)
+ *   gradient bytes = 8I + 8sH + (4 + 4O + 4(P+2))/T   (x read twice, the states written and read back; rows)
  * Bytes count the traffic to memory with the weights held on chip (registers, workgroup memory or cache), in
- * float32, for the one-invocation-per-sequence algorithm; the reduction's further levels are negligible. The
- * activation counts as one FLOP.
+ * float32, for the one-invocation-per-sequence algorithm; the reduction's further levels are negligible.
  */
 export function stepCost(w: Workload, T: number, phase: Phase): StepCost {
   const { inputSize: I, hiddenSize: H, outputSize: O } = w;
-  const P = H * I + H * H + H + O * H + O;
-  const fwdFlops = 2 * H * (I + H) + 2 * H + (2 * H * O + 3 * O) / T;
+  const { g, b, e, s } = CELL_COST[w.cell];
+  const P = g * H * I + g * H * H + b * g * H + O * H + O;
+  const fwdFlops = 2 * g * H * (I + H) + b * g * H + e * H + (2 * H * O + 3 * O) / T;
   if (phase === 'forward') return { flops: fwdFlops, bytes: 4 * I + (4 + 4 * O + 8) / T };
   return {
-    flops: fwdFlops + 2 * H * (2 * H + I) + 2 * H + (4 * H * O + 2 * O) / T,
-    bytes: 8 * I + 8 * H + (4 + 4 * O + 4 * (P + 2)) / T,
+    flops: fwdFlops + 2 * g * H * (2 * H + I) + b * g * H + e * H + (4 * H * O + 2 * O) / T,
+    bytes: 8 * I + 8 * s * H + (4 + 4 * O + 4 * (P + 2)) / T,
   };
 }
 
 export const COST_FORMULAS = [
-  'forward FLOPs/step = 2H(I+H) + 2H + (2HO + 3O)/T',
-  'gradient FLOPs/step = forward + 2H(2H+I) + 2H + (4HO + 2O)/T',
+  'forward FLOPs/step = 2gH(I+H) + bgH + eH + (2HO + 3O)/T',
+  'gradient FLOPs/step = forward + 2gH(2H+I) + bgH + eH + (4HO + 2O)/T',
   'forward bytes/step = 4I + (4 + 4O + 8)/T',
-  'gradient bytes/step = 8I + 8H + (4 + 4O + 4(P+2))/T',
+  'gradient bytes/step = 8I + 8sH + (4 + 4O + 4(P+2))/T',
+  'per cell (g gate blocks, b bias vectors, e elementwise FLOPs and s stored states per unit): Elman 1, 1, 1, 1; LSTM 4, 2, 9, 2; GRU 3, 2, 8, 1',
 ];

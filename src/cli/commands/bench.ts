@@ -16,7 +16,7 @@ import {
 } from '../../benchmark/node-env.ts';
 import { ADAPTER_CHOICES, type AdapterChoice } from '../../benchmark/adapters.ts';
 import { runBench } from '../../benchmark/run.ts';
-import { parseWorkloads, WORKLOAD_IDS } from '../../benchmark/workloads.ts';
+import { CELL_WORKLOAD_IDS, parseWorkloads, WORKLOAD_IDS } from '../../benchmark/workloads.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../../gpu/strategy.ts';
 import type { CliIO } from '../io.ts';
 import { integer, number } from '../options.ts';
@@ -49,7 +49,7 @@ export function register(program: Command, io: CliIO): void {
     )
     .option(
       '--workloads <list>',
-      `comma-separated: ${WORKLOAD_IDS.join(', ')} (or h<H>) (default: all four; --quick: seed,h16)`,
+      `comma-separated: ${WORKLOAD_IDS.join(', ')}, ${CELL_WORKLOAD_IDS.join(', ')} (or h<H>, lstm<H>, gru<H>) (default: the first four; --quick: seed,h16)`,
     )
     .option('--n <sequences>', 'sequences per batch (default 65536; --quick: 1024)', positiveInt())
     .option('--t <steps>', 'steps per sequence (default 64; --quick: 16)', positiveInt(4096))
