@@ -1,7 +1,8 @@
-// `webgpu-rnn bench`: our WebGPU engine against the CPU reference, TensorFlow.js (cpu, wasm, webgpu backends) and
-// PyTorch on the CPU (optional) on the same workloads in one run, with GPU timestamps, the adapter's copy and
-// multiply-add probes and the targets; writes the report as a terminal table, and optionally as JSON (--json) and
-// as Markdown (--markdown). See docs/benchmarks.md.
+// `webgpu-rnn bench`: our WebGPU engine against the CPU reference, TensorFlow.js (cpu, wasm, webgpu backends),
+// PyTorch and ONNX Runtime on the CPU (dev-only peers) on the same workloads in one run, with GPU timestamps, the
+// adapter's copy and multiply-add probes and the targets; writes the report as a terminal table, and optionally as
+// JSON (--json) and as Markdown (--markdown). `--browser` runs the same benchmark in Chromium on SwiftShader, with
+// the browser peers (tfjs, ONNX Runtime Web on WebGPU). See docs/benchmarks.md.
 
 import { Command, Option } from 'commander';
 import { formatMarkdown, formatText, cellLine } from '../../benchmark/format.ts';
@@ -15,8 +16,9 @@ import {
   writeTextAtomic,
 } from '../../benchmark/node-env.ts';
 import { ADAPTER_CHOICES, type AdapterChoice } from '../../benchmark/adapters.ts';
-import { runBench } from '../../benchmark/run.ts';
+import { runBench, type BenchReport } from '../../benchmark/run.ts';
 import { CELL_WORKLOAD_IDS, parseWorkloads, WORKLOAD_IDS } from '../../benchmark/workloads.ts';
+import { InputError } from '../../errors.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../../gpu/strategy.ts';
 import type { CliIO } from '../io.ts';
 import { integer, number } from '../options.ts';
@@ -32,8 +34,9 @@ interface BenchCliOptions {
   n?: number;
   t?: number;
   repeats?: number;
-  peers: string;
+  peers?: string;
   budget?: number;
+  browser?: boolean;
   strategy: StrategyChoice;
   adapter: AdapterChoice;
   quick?: boolean;
@@ -60,8 +63,7 @@ export function register(program: Command, io: CliIO): void {
     )
     .option(
       '--peers <list>',
-      `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')}`,
-      PEER_IDS.join(','),
+      `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')} (default: all); with --browser: ${BROWSER_PEERS.join(', ')} (default: all)`,
     )
     .option(
       '--budget <seconds>',
@@ -80,12 +82,23 @@ export function register(program: Command, io: CliIO): void {
         .default('auto'),
     )
     .option('--quick', 'a smoke test that runs in seconds (small sizes; no timing claims)')
+    .option(
+      '--browser',
+      'run in Chromium (WebGPU on SwiftShader) with the browser peers; from the sources only (npm run bench -- --browser)',
+    )
     .option('--json <file>', 'write every figure, the machine, adapter and versions as JSON')
     .option('--markdown <file>', 'write the report as Markdown (tables with ratios, as in docs/benchmark-reports/)')
     .action(async (o: BenchCliOptions) => {
       const quick = !!o.quick;
       const workloads = parseWorkloads(o.workloads ?? (quick ? 'seed,h16' : WORKLOAD_IDS.join(',')));
-      const peerIds = parsePeers(o.peers);
+      if (o.browser)
+        return benchInBrowser(
+          o,
+          workloads.map((w) => w.id),
+          quick,
+          io,
+        );
+      const peerIds = parsePeers(o.peers ?? PEER_IDS.join(','));
       const config = {
         workloads,
         N: o.n ?? (quick ? 1024 : 65_536),
@@ -123,4 +136,64 @@ export function register(program: Command, io: CliIO): void {
       if (o.markdown) writeTextAtomic(o.markdown, formatMarkdown(report, command));
       await io.out(formatText(report));
     });
+}
+
+/** The peers `--browser` takes (bench/browser-run.ts BROWSER_PEER_IDS). */
+const BROWSER_PEERS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'ort-webgpu'] as const;
+
+/** `bench --browser`: the benchmark page in Chromium on SwiftShader (bench/browser-run.ts, dev-only). */
+async function benchInBrowser(o: BenchCliOptions, workloads: string[], quick: boolean, io: CliIO): Promise<void> {
+  if (o.adapter !== 'auto' && o.adapter !== 'swiftshader')
+    throw new InputError('--adapter', `--browser runs on Chromium's SwiftShader; got ${o.adapter}`);
+  if (o.strategy !== 'auto') throw new InputError('--strategy', "--browser runs the engine's own choice (auto)");
+  const peers = [
+    ...new Set(
+      (o.peers ?? BROWSER_PEERS.join(','))
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+  for (const id of peers)
+    if (!(BROWSER_PEERS as readonly string[]).includes(id))
+      throw new InputError(
+        '--peers',
+        `unknown browser peer "${id}" (known with --browser: ${BROWSER_PEERS.join(', ')})`,
+      );
+  const req = {
+    workloads,
+    N: o.n ?? (quick ? 1024 : 16_384),
+    T: o.t ?? (quick ? 16 : 64),
+    repeats: o.repeats ?? (quick ? 2 : 3),
+    budgetSeconds: o.budget ?? (quick ? 5 : 10),
+    peers,
+  };
+  type Run = (
+    r: typeof req,
+    onLine: (line: string) => void,
+  ) => Promise<{ report: BenchReport; text: string; markdown: string }>;
+  let run: Run;
+  try {
+    const path = '../../../bench/browser-run.ts';
+    // dev-only file: typed here, not imported, so the library build leaves it out
+    run = ((await import(/* @vite-ignore */ path)) as { runInChromium: Run }).runInChromium;
+  } catch (e) {
+    throw new InputError(
+      '--browser',
+      `runs from the sources only (npm run bench -- --browser): ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  const result = await run(req, (line) => io.err(`bench: ${line}\n`));
+  const command = [
+    'npx webgpu-rnn bench --browser',
+    `--workloads ${workloads.join(',')}`,
+    `--n ${req.N} --t ${req.T} --repeats ${req.repeats} --budget ${req.budgetSeconds}`,
+    `--peers ${peers.join(',') || 'none'}`,
+    quick ? '--quick' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  if (o.json) writeTextAtomic(o.json, JSON.stringify({ ...result.report, command }, null, 2) + '\n');
+  if (o.markdown) writeTextAtomic(o.markdown, formatMarkdown(result.report, command));
+  await io.out(result.text);
 }
