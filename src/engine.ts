@@ -67,6 +67,8 @@ export class Engine {
   ) {}
 
   private cpuFallback: CpuBackend | null = null;
+  /** Reused arrays for the runs' batch snapshots. */
+  private readonly scratch = new ScratchArrays();
 
   /** Creates an engine. `backend: 'webgpu'` throws a GpuError when no adapter can be had; `auto` falls back. */
   static async create(opts: EngineOptions = {}): Promise<Engine> {
@@ -143,7 +145,16 @@ export class Engine {
     checkInitialStates(model, batch);
     // What was validated is what runs: a copy taken before anything async, so a caller changing the batch (its
     // count, lengths or values) while the run is under way cannot change the run.
-    batch = snapshotBatch(batch);
+    const snapshot = snapshotBatch(batch, this.scratch);
+    batch = snapshot.batch;
+    try {
+      return await this.runValidated(model, batch, opts);
+    } finally {
+      snapshot.release();
+    }
+  }
+
+  private async runValidated(model: Model, batch: Batch, opts: RunOptions): Promise<Result> {
     if (opts.finalStates !== undefined && typeof opts.finalStates !== 'boolean')
       throw new InputError('finalStates', `must be true or false, got ${kind(opts.finalStates)}`, 'options');
     // Stacked and bidirectional models and carried states of a shape the layered kernels do not take run on the CPU
@@ -216,20 +227,48 @@ export class Engine {
   private disposed = false;
 }
 
-/** A copy of a validated batch: its sizes, and copies of its arrays. */
-function snapshotBatch(b: Batch): Batch {
+type FloatArray = Float32Array | Float64Array;
+
+/**
+ * Float arrays kept for reuse by later runs' snapshots: allocating (and so zeroing) tens of MiB for every run costs
+ * far more than the copy into them. Each run takes its own (concurrent runs never share one) and gives it back when
+ * it ends; at most KEEP arrays are kept, the most recently given back.
+ */
+class ScratchArrays {
+  private static readonly KEEP = 4;
+  private free: FloatArray[] = [];
+
+  copy<T extends FloatArray>(src: T): T {
+    const k = this.free.findIndex((a) => a.length === src.length && a.constructor === src.constructor);
+    if (k < 0) return src.slice() as T;
+    const a = this.free.splice(k, 1)[0] as T;
+    a.set(src);
+    return a;
+  }
+
+  give(...arrays: (FloatArray | null)[]): void {
+    for (const a of arrays) if (a && a.length >= 4096) this.free.unshift(a);
+    this.free.length = Math.min(this.free.length, ScratchArrays.KEEP);
+  }
+}
+
+/** A copy of a validated batch (its sizes, and copies of its arrays), and the release of its reused arrays. */
+function snapshotBatch(b: Batch, scratch: ScratchArrays): { batch: Batch; release(): void } {
   const states = b.initialStates;
-  return {
+  const inputs = scratch.copy(b.inputs);
+  const targets = b.targets === null ? null : scratch.copy(b.targets);
+  const batch: Batch = {
     count: b.count,
     inputSize: b.inputSize,
     outputSize: b.outputSize,
     output: b.output,
     lengths: b.lengths.slice(),
     offsets: b.offsets.slice(),
-    inputs: b.inputs.slice(),
-    targets: b.targets === null ? null : b.targets.slice(),
+    inputs,
+    targets,
     ...(states ? { initialStates: { h: states.h.slice(), ...(states.c ? { c: states.c.slice() } : {}) } } : {}),
   };
+  return { batch, release: () => scratch.give(inputs, targets) };
 }
 
 /** Throws an InputError naming the first bad field of the engine options. */

@@ -97,6 +97,24 @@ function suite(name: string, engine: () => Engine): void {
       expect(r.loss).toBe(expected.loss);
       expect(Array.from(r.gradsFlat!)).toEqual(Array.from(expected.gradsFlat!));
     });
+
+    // Snapshots of large batches reuse the engine's scratch arrays across runs: concurrent runs of batches of the
+    // same size each keep their own, and a run after another gets its own batch's values, not the last one's.
+    it('concurrent and successive runs of same-sized large batches each run their own batch', async () => {
+      const e = engine();
+      const big = (seed: number): Batch =>
+        randomBatch({ count: 700, inputSize: 2, outputSize: 1, output: 'last', minLength: 4, maxLength: 4, seed });
+      const fresh = await Engine.create({ backend: 'cpu' });
+      const want = await Promise.all([1, 2, 3].map(async (s) => (await fresh.run(model, big(s))).loss!));
+      fresh.dispose();
+      const together = await Promise.all([1, 2, 3].map(async (s) => (await e.run(model, big(s))).loss!));
+      const after: number[] = [];
+      for (const s of [3, 1, 2]) after.push((await e.run(model, big(s))).loss!);
+      const close = (a: number, b: number) => expect(Math.abs(a - b) / Math.abs(b)).toBeLessThan(1e-5);
+      [0, 1, 2].forEach((k) => close(together[k], want[k]));
+      [2, 0, 1].forEach((k, j) => close(after[j], want[k]));
+      expect(new Set(want).size).toBe(3);
+    });
   });
 }
 
