@@ -6,7 +6,7 @@
 // round trip through the binary `.rnnb` format (float32) unchanged.
 
 import { offsetsFromLengths, type Batch } from './batch.ts';
-import { cellByName, extent, type CellName } from './cells/index.ts';
+import { cellByName, extent, type CellName, type Extent } from './cells/index.ts';
 import type { Activation, ModelJSON, OutputMode, Shape, Weights } from './model.ts';
 
 /** A deterministic source of random numbers (mulberry32). */
@@ -53,7 +53,8 @@ export function mulberry32(seed: number): () => number {
  * A random model: every weight and bias drawn uniformly from [−scale, scale] and rounded to float32.
  * Deterministic: the same arguments give the same model. Draw order: the cell's blocks in canonical order, row-major
  * (Elman: Wx, Wh, bh, Wy, by; LSTM and GRU: Wx, Wh, bx, bh, Wy, by with 4H or 3H gate rows), no h0 or c0. LSTM and
- * GRU take `activation` tanh.
+ * GRU take `activation` tanh. With `net` stacked (numLayers > 1) or bidirectional, the layered form: every layer and
+ * direction's recurrent blocks in PyTorch's order (l0, l0_reverse, l1, …), then the readout on D·H outputs.
  * The default scale 0.5 keeps ReLU/tanh recurrences of a few hundred steps well away from overflow for H ≤ 16.
  */
 export function randomModel(
@@ -63,27 +64,46 @@ export function randomModel(
   seed: number,
   scale = 0.5,
   cell: CellName = 'elman',
+  net: { numLayers?: number; bidirectional?: boolean } = {},
 ): ModelJSON {
   const rng = new Rng(seed);
   const { inputSize: I, hiddenSize: H, outputSize: O } = shape;
   const value = (): number => Math.fround(rng.uniform(-scale, scale));
-  const weights: Record<string, number[] | number[][]> = {};
-  for (const b of cellByName(cell).blocks) {
-    const rows = extent(b.rows, shape);
-    const cols = b.cols ? extent(b.cols, shape) : 0;
-    weights[b.name] = b.cols
-      ? Array.from({ length: rows }, () => Array.from({ length: cols }, value))
-      : Array.from({ length: rows }, value);
-  }
-  return {
+  const L = net.numLayers ?? 1;
+  const D = net.bidirectional ? 2 : 1;
+  const head = {
     ...(cell !== 'elman' ? { cell } : {}),
+    ...(L > 1 || D > 1 ? { numLayers: L, bidirectional: D > 1 } : {}),
     inputSize: I,
     hiddenSize: H,
     outputSize: O,
     activation,
     output,
-    weights: weights as unknown as Weights,
   };
+  const block = (b: { rows: Extent; cols: Extent | null }, dims: Shape): number[] | number[][] => {
+    const rows = extent(b.rows, dims);
+    const cols = b.cols ? extent(b.cols, dims) : 0;
+    return b.cols
+      ? Array.from({ length: rows }, () => Array.from({ length: cols }, value))
+      : Array.from({ length: rows }, value);
+  };
+  const blocks = cellByName(cell).blocks;
+  if (L === 1 && D === 1) {
+    const weights: Record<string, number[] | number[][]> = {};
+    for (const b of blocks) weights[b.name] = block(b, shape);
+    return { ...head, weights: weights as unknown as Weights };
+  }
+  // Stacked or bidirectional: layers in PyTorch's order (l0, l0_reverse, l1, …); layers above the first take D·H
+  // inputs; the readout acts on the top layer's D·H outputs.
+  const layers = Array.from({ length: L * D }, (_, k) => {
+    const dims = { ...shape, inputSize: k < D ? I : D * H };
+    const layer: Record<string, number[] | number[][]> = {};
+    for (const b of blocks) if (b.role === 'cell') layer[b.name] = block(b, dims);
+    return layer;
+  });
+  const weights: Record<string, unknown> = { layers };
+  for (const b of blocks) if (b.role === 'readout') weights[b.name] = block(b, { ...shape, hiddenSize: D * H });
+  return { ...head, weights: weights as unknown as Weights };
 }
 
 export interface RandomBatchOptions {

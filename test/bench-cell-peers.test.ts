@@ -63,10 +63,30 @@ describe('gated-cell workloads', () => {
   });
 
   it('bad workload names are refused, naming the known ones', () => {
-    expect(() => workload('lstm')).toThrow(/--workloads.*lstm64, gru64.*lstm<H>/);
+    expect(() => workload('lstm')).toThrow(/--workloads.*lstm64, gru64, lstm64x2, gru64bi, h64x3.*lstm<H>/);
+    expect(() => workload('h64x9')).toThrow(/at most 8 layers/);
   });
 
-  for (const id of ['lstm8', 'gru8', 'h8']) {
+  it('network workloads: layers and directions in the model, and costs summed over them', () => {
+    const w = workload('lstm64x2bi');
+    expect(w).toMatchObject({ cell: 'lstm', hiddenSize: 64, numLayers: 2, bidirectional: true });
+    const m = workloadModel(w);
+    expect(m).toMatchObject({ cell: 'lstm', numLayers: 2, bidirectional: true });
+    expect(m.weights.layers!.map((l) => [l.Wx.length, l.Wx[0].length])).toEqual([
+      [256, 1],
+      [256, 1],
+      [256, 128],
+      [256, 128],
+    ]);
+    expect([m.weights.Wy.length, m.weights.Wy[0].length]).toEqual([1, 128]);
+    // One layer-direction of the first layer costs what lstm64 does, less the readout; the others read 2H inputs.
+    const T = 32;
+    const one = stepCost(workload('lstm64'), T, 'forward').flops - (2 * 64 + 3) / T;
+    const upper = 2 * 4 * 64 * (128 + 64) + 2 * 4 * 64 + 9 * 64;
+    expect(stepCost(w, T, 'forward').flops).toBeCloseTo(2 * one + 2 * upper + (2 * 128 + 3) / T, 9);
+  });
+
+  for (const id of ['lstm8', 'gru8', 'h8', 'lstm8x2', 'gru8bi', 'h8x3']) {
     it(`${id}: ONNX Runtime's forward SSR agrees with the CPU reference; it refuses gradients`, async () => {
       const [a, b] = [await runOnce(ort, id, 'forward'), await runOnce(ref, id, 'forward')];
       expect(a.loss).toBeGreaterThan(0);
@@ -92,12 +112,13 @@ describe.skipIf(!python)("PyTorch's peer on gated cells", () => {
   }, 200_000);
   afterAll(() => torch.dispose());
 
-  for (const id of ['lstm8', 'gru8']) {
-    it(`${id}: nn.${id.startsWith('lstm') ? 'LSTM' : 'GRU'} gives the CPU reference's SSR and gradients`, async () => {
+  for (const id of ['lstm8', 'gru8', 'lstm8x2', 'gru8bi', 'h8x3', 'lstm8x2bi']) {
+    const module = id.startsWith('lstm') ? 'LSTM' : id.startsWith('gru') ? 'GRU' : 'RNN';
+    it(`${id}: nn.${module} gives the CPU reference's SSR and gradients`, async () => {
       for (const phase of ['forward', 'gradient'] as const) {
         const [a, b] = [await runOnce(torch, id, phase), await runOnce(ref, id, phase)];
         expect(relDiff(a.loss, b.loss)).toBeLessThan(1e-5);
-        expect(a.strategy).toMatch(id.startsWith('lstm') ? /^nn\.LSTM/ : /^nn\.GRU/);
+        expect(a.strategy).toMatch(new RegExp(`^nn\\.${module}${/x|bi/.test(id) ? ' \\(\\d layers?' : ''}`));
         if (phase === 'gradient') {
           expect(a.grads!.length).toBe(b.grads!.length);
           expect(maxRel(a.grads!, b.grads!)).toBeLessThan(1e-4);

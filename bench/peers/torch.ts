@@ -1,4 +1,5 @@
-// PyTorch on the CPU as a benchmark peer `torch-cpu` (dev-only, Node): one long-lived `python3` process running
+// PyTorch on the CPU as a benchmark peer `torch-cpu` (dev-only, Node; nn.RNN, nn.LSTM or nn.GRU, stacked and
+// bidirectional too, + nn.Linear): one long-lived `python3` process running
 // bench/peers/torch_rnn.py, fed the model and batch through a temporary file, timed inside Python. For each batch
 // size the faster of 1 and 2 threads (torch.set_num_threads) is chosen by one timed run each after a warm-up
 // (a slow size keeps the choice of the previous, smaller one). The
@@ -11,6 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Batch } from '../../src/batch.ts';
+import { modelToStateDict } from '../../src/interop/state-dict.ts';
 import type { ModelJSON } from '../../src/model.ts';
 import type { Peer, PeerRun, PreparedRun } from '../../src/benchmark/peer.ts';
 import type { Phase } from '../../src/benchmark/workloads.ts';
@@ -127,7 +129,23 @@ function writeData(path: string, model: ModelJSON, batch: Batch): void {
   const N = batch.count;
   const T = batch.lengths[0];
   const cell = model.cell ?? 'elman';
-  const header = JSON.stringify({ I, H, O, N, T, cell, activation: model.activation, weights: model.weights }) + '\n';
+  const layered = (model.numLayers ?? 1) > 1 || !!model.bidirectional;
+  // Stacked and bidirectional models go as PyTorch's state_dict (the interop module's names and order).
+  const stateDict = layered ? modelToStateDict(model) : undefined;
+  const header =
+    JSON.stringify({
+      I,
+      H,
+      O,
+      N,
+      T,
+      cell,
+      activation: model.activation,
+      numLayers: model.numLayers ?? 1,
+      bidirectional: !!model.bidirectional,
+      weights: layered ? undefined : model.weights,
+      stateDict,
+    }) + '\n';
   const head = new TextEncoder().encode(header);
   const body = new Float32Array(N * T * I + N * O);
   body.set(batch.inputs);
@@ -181,8 +199,6 @@ export class TorchPeer implements Peer {
       throw new Error('the torch peer takes output "last" with targets');
     if (model.h0?.some((v) => v !== 0) || model.c0?.some((v) => v !== 0))
       throw new Error('the torch peer takes zero initial states only');
-    if ((model.numLayers ?? 1) > 1 || model.bidirectional)
-      throw new Error('the torch peer takes one layer in one direction');
     const id = `r${this.nextId++}`;
     const path = join(this.dir!, `${id}.bin`);
     try {
@@ -202,7 +218,7 @@ export class TorchPeer implements Peer {
     };
     // Warm-up (first use of the shapes), then one timed run per thread count: the faster count is used. Where the
     // warm-up took over half a second and a smaller batch of this shape has chosen already, that choice is kept.
-    const key = `${model.cell ?? 'elman'}|${model.inputSize}|${model.hiddenSize}|${model.outputSize}|${model.activation}|${T}|${phase}`;
+    const key = `${model.cell ?? 'elman'}|${model.numLayers ?? 1}|${!!model.bidirectional}|${model.inputSize}|${model.hiddenSize}|${model.outputSize}|${model.activation}|${T}|${phase}`;
     let best = this.chosen.get(key) ?? this.threads[this.threads.length - 1];
     if (this.threads.length > 1) {
       const warm = await once(this.threads[this.threads.length - 1]);

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # PyTorch on the CPU as a benchmark peer (dev-only; driven by bench/peers/torch.ts over stdin/stdout, one JSON
 # object per line). It loads a model and a batch written by the benchmark (a JSON header line, then float32 inputs
-# N×T×I and targets N×O), builds nn.RNN, nn.LSTM or nn.GRU + nn.Linear with exactly those weights (float32), and
-# runs forward = SSR or forward + autograd of the SSR, timing each run inside Python with time.perf_counter.
+# N×T×I and targets N×O), builds nn.RNN, nn.LSTM or nn.GRU (stacked or bidirectional from the state_dict in the
+# header) + nn.Linear with exactly those weights (float32), and runs forward = SSR or forward + autograd of the
+# SSR, timing each run inside Python with time.perf_counter.
 #
 # Commands (one per line):  load ID PATH forward|gradient   run ID THREADS   free ID
 # Replies: {"ok": true} / {"loss": L, "grads": [...] | null, "seconds": S, "threads": K} / {"error": "..."}
@@ -40,59 +41,92 @@ def main():
             rest = f.read()
         I, H, O, N, T = (int(head[k]) for k in ("I", "H", "O", "N", "T"))
         act = head["activation"]
-        cell = head.get("cell", "elman")
         need = 4 * (N * T * I + N * O)
         if len(rest) != need:
             raise ValueError(f"data file holds {len(rest)} bytes after the header, expected {need}")
         x = torch.from_numpy(np.frombuffer(rest, dtype="<f4", count=N * T * I).reshape(N, T, I).copy())
         y = torch.from_numpy(np.frombuffer(rest, dtype="<f4", count=N * O, offset=4 * N * T * I).reshape(N, O).copy())
-        w = head["weights"]
+        cell = head.get("cell", "elman")
+        L = int(head.get("numLayers", 1))
+        bi = bool(head.get("bidirectional", False))
         f32 = lambda v: torch.tensor(v, dtype=torch.float32)
-        lin = torch.nn.Linear(H, O)
-        with torch.no_grad():
-            lin.weight.copy_(f32(w["Wy"]))
-            lin.bias.copy_(f32(w["by"]))
-        if cell in ("lstm", "gru"):
-            rnn = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(I, H, batch_first=True)
+        if head.get("stateDict") is not None:
+            # Stacked or bidirectional: PyTorch's state_dict as the interop module names it (rnn.*, fc.*), and the
+            # gradients in our order: per layer-direction Wx, Wh, (gated: bx,) bh, then Wy, by.
+            sd = {t["name"]: f32(t["values"]).reshape(t["shape"]) for t in head["stateDict"]}
+            D = 2 if bi else 1
+            if cell == "lstm":
+                rnn = torch.nn.LSTM(I, H, num_layers=L, bidirectional=bi, batch_first=True)
+            elif cell == "gru":
+                rnn = torch.nn.GRU(I, H, num_layers=L, bidirectional=bi, batch_first=True)
+            else:
+                rnn = torch.nn.RNN(I, H, num_layers=L, bidirectional=bi, nonlinearity=act, batch_first=True)
+            lin = torch.nn.Linear(D * H, O)
             with torch.no_grad():
-                rnn.weight_ih_l0.copy_(f32(w["Wx"]))
-                rnn.weight_hh_l0.copy_(f32(w["Wh"]))
-                rnn.bias_ih_l0.copy_(f32(w["bx"]))
-                rnn.bias_hh_l0.copy_(f32(w["bh"]))
-            params = [rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, lin.weight, lin.bias]
+                for name, p in rnn.named_parameters():
+                    p.copy_(sd["rnn." + name])
+                lin.weight.copy_(sd["fc.weight"])
+                lin.bias.copy_(sd["fc.bias"])
+            params = []
+            for k in range(L * D):
+                suffix = f"_l{k // D}" + ("_reverse" if k % D else "")
+                params += [getattr(rnn, "weight_ih" + suffix), getattr(rnn, "weight_hh" + suffix)]
+                biases = ["bias_ih", "bias_hh"] if cell in ("lstm", "gru") else ["bias_hh"]
+                params += [getattr(rnn, b + suffix) for b in biases]
+            params += [lin.weight, lin.bias]
 
             def last_h():
-                _, state = rnn(x)
-                return (state[0] if cell == "lstm" else state)[0]
+                out, _ = rnn(x)
+                return out[:, -1, :]
 
-            how = "nn.LSTM" if cell == "lstm" else "nn.GRU"
-        elif act in ("tanh", "relu"):
-            rnn = torch.nn.RNN(I, H, nonlinearity=act, batch_first=True)
+            how = {"lstm": "nn.LSTM", "gru": "nn.GRU"}.get(cell, "nn.RNN") + f" ({L} layer{'s' if L > 1 else ''}{', bidirectional' if bi else ''})"
+        else:
+            w = head["weights"]
+            lin = torch.nn.Linear(H, O)
             with torch.no_grad():
-                rnn.weight_ih_l0.copy_(f32(w["Wx"]))
-                rnn.weight_hh_l0.copy_(f32(w["Wh"]))
-                rnn.bias_ih_l0.copy_(f32(w["bh"]))
-                rnn.bias_hh_l0.zero_()
-            params = [rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, lin.weight, lin.bias]
+                lin.weight.copy_(f32(w["Wy"]))
+                lin.bias.copy_(f32(w["by"]))
+            if cell in ("lstm", "gru"):
+                rnn = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(I, H, batch_first=True)
+                with torch.no_grad():
+                    rnn.weight_ih_l0.copy_(f32(w["Wx"]))
+                    rnn.weight_hh_l0.copy_(f32(w["Wh"]))
+                    rnn.bias_ih_l0.copy_(f32(w["bx"]))
+                    rnn.bias_hh_l0.copy_(f32(w["bh"]))
+                params = [rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, lin.weight, lin.bias]
 
-            def last_h():
-                _, hn = rnn(x)
-                return hn[0]
+                def last_h():
+                    _, state = rnn(x)
+                    return (state[0] if cell == "lstm" else state)[0]
 
-            how = "nn.RNN"
-        else:  # identity: nn.RNN has no such nonlinearity, so an explicit loop over the steps
-            Wx = torch.nn.Parameter(f32(w["Wx"]))
-            Wh = torch.nn.Parameter(f32(w["Wh"]))
-            bh = torch.nn.Parameter(f32(w["bh"]))
-            params = [Wx, Wh, bh, lin.weight, lin.bias]
+                how = "nn.LSTM" if cell == "lstm" else "nn.GRU"
+            elif act in ("tanh", "relu"):
+                rnn = torch.nn.RNN(I, H, nonlinearity=act, batch_first=True)
+                with torch.no_grad():
+                    rnn.weight_ih_l0.copy_(f32(w["Wx"]))
+                    rnn.weight_hh_l0.copy_(f32(w["Wh"]))
+                    rnn.bias_ih_l0.copy_(f32(w["bh"]))
+                    rnn.bias_hh_l0.zero_()
+                params = [rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, lin.weight, lin.bias]
 
-            def last_h():
-                h = torch.zeros(N, H)
-                for t in range(T):
-                    h = x[:, t, :] @ Wx.T + h @ Wh.T + bh
-                return h
+                def last_h():
+                    _, hn = rnn(x)
+                    return hn[0]
 
-            how = "explicit loop"
+                how = "nn.RNN"
+            else:  # identity: nn.RNN has no such nonlinearity, so an explicit loop over the steps
+                Wx = torch.nn.Parameter(f32(w["Wx"]))
+                Wh = torch.nn.Parameter(f32(w["Wh"]))
+                bh = torch.nn.Parameter(f32(w["bh"]))
+                params = [Wx, Wh, bh, lin.weight, lin.bias]
+
+                def last_h():
+                    h = torch.zeros(N, H)
+                    for t in range(T):
+                        h = x[:, t, :] @ Wx.T + h @ Wh.T + bh
+                    return h
+
+                how = "explicit loop"
 
         def ssr():
             d = lin(last_h()) - y

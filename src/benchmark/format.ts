@@ -29,8 +29,9 @@ export function fmtRatio(r: number | null): string {
 
 function workloadName(c: CellResult): string {
   if (c.workload === 'seed') return 'seed (H=1)';
-  const cell = /^(lstm|gru)/.exec(c.workload)?.[1];
-  return cell ? `${cell.toUpperCase()} H=${c.hiddenSize}` : `H=${c.hiddenSize}`;
+  const m = /^(h|lstm|gru)\d+(?:x(\d+))?(bi)?$/.exec(c.workload);
+  const cell = m && m[1] !== 'h' ? `${m[1].toUpperCase()} ` : '';
+  return `${cell}H=${c.hiddenSize}${m?.[2] ? ` ×${m[2]}` : ''}${m?.[3] ? ' bi' : ''}`;
 }
 
 function checkText(c: CellResult): string {

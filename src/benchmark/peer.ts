@@ -84,6 +84,8 @@ export class WebGpuPeer implements Peer {
       maxSteps: T,
       count: N,
       gradients: phase === 'gradient',
+      numLayers: model.numLayers,
+      bidirectional: model.bidirectional,
     };
     try {
       chooseStrategy(this.strategy, shape, this.engine.device.limits, tuningFor(this.engine.device));

@@ -17,6 +17,9 @@ export interface Workload {
   id: string;
   /** The recurrent cell: elman for `seed` and `h<H>`. */
   cell: CellName;
+  /** Stacked layers (`…x<L>`, default 1) and both directions (`…bi`). */
+  numLayers: number;
+  bidirectional: boolean;
   inputSize: number;
   hiddenSize: number;
   outputSize: number;
@@ -33,6 +36,8 @@ export function workload(id: string): Workload {
     return {
       id,
       cell: 'elman',
+      numLayers: 1,
+      bidirectional: false,
       inputSize: 1,
       hiddenSize: 1,
       outputSize: 1,
@@ -40,26 +45,29 @@ export function workload(id: string): Workload {
       description: "the seed notes' network (H=1, ReLU, w1=1.8, w2=-0.5, w3=1.1)",
     };
   }
-  const m = /^(h|lstm|gru)([1-9]\d*)$/.exec(id);
+  const m = /^(h|lstm|gru)([1-9]\d*)(?:x([1-9]\d*))?(bi)?$/.exec(id);
   if (!m)
     throw new InputError(
       '--workloads',
-      `unknown workload "${id}" (known: ${[...WORKLOAD_IDS, ...CELL_WORKLOAD_IDS].join(', ')}, or h<H>, lstm<H>, gru<H>)`,
+      `unknown workload "${id}" (known: ${[...WORKLOAD_IDS, ...CELL_WORKLOAD_IDS, ...LAYER_WORKLOAD_IDS].join(', ')}, or h<H>, lstm<H>, gru<H>, with x<layers> and bi)`,
     );
   const H = Number(m[2]);
   if (H > 4096) throw new InputError('--workloads', `workload "${id}": H must be at most 4096`);
+  const numLayers = m[3] ? Number(m[3]) : 1;
+  if (numLayers > 8) throw new InputError('--workloads', `workload "${id}": at most 8 layers`);
+  const bidirectional = m[4] === 'bi';
   const cell: CellName = m[1] === 'h' ? 'elman' : (m[1] as CellName);
+  const net = `${numLayers > 1 ? `, ${numLayers} layers` : ''}${bidirectional ? ', bidirectional' : ''}`;
   return {
     id,
     cell,
+    numLayers,
+    bidirectional,
     inputSize: 1,
     hiddenSize: H,
     outputSize: 1,
     activation: 'tanh',
-    description:
-      cell === 'elman'
-        ? `H=${H}, tanh, random weights in ±1/√H`
-        : `${cell.toUpperCase()}, H=${H}, random weights in ±1/√H`,
+    description: `${cell === 'elman' ? '' : `${cell.toUpperCase()}, `}H=${H}${net}${cell === 'elman' ? ', tanh' : ''}, random weights in ±1/√H`,
   };
 }
 
@@ -67,6 +75,8 @@ export function workload(id: string): Workload {
 export const WORKLOAD_IDS = ['seed', 'h16', 'h64', 'h256'] as const;
 /** The gated cells' workloads at H = 64. */
 export const CELL_WORKLOAD_IDS = ['lstm64', 'gru64'] as const;
+/** Networks: a 2-layer LSTM, a bidirectional GRU and a 3-layer Elman network, at H = 64. */
+export const LAYER_WORKLOAD_IDS = ['lstm64x2', 'gru64bi', 'h64x3'] as const;
 
 /** Parses a comma-separated workload list, e.g. `seed,h16`. */
 export function parseWorkloads(list: string): Workload[] {
@@ -82,7 +92,10 @@ export function parseWorkloads(list: string): Workload[] {
 export function workloadModel(w: Workload): ModelJSON {
   if (w.id === 'seed') return JSON.parse(JSON.stringify(STATQUEST_JSON)) as ModelJSON;
   const shape = { inputSize: w.inputSize, hiddenSize: w.hiddenSize, outputSize: w.outputSize };
-  return randomModel(shape, w.activation, 'last', 1000 + w.hiddenSize, 1 / Math.sqrt(w.hiddenSize), w.cell);
+  return randomModel(shape, w.activation, 'last', 1000 + w.hiddenSize, 1 / Math.sqrt(w.hiddenSize), w.cell, {
+    numLayers: w.numLayers,
+    bidirectional: w.bidirectional,
+  });
 }
 
 /** N sequences of exactly T steps with one target each; inputs and targets uniform in [−1, 1] (seeded). */
@@ -117,25 +130,40 @@ const CELL_COST: Record<CellName, { g: number; b: number; e: number; s: number }
 
 /**
  * Work per sequence-step for I inputs, H hidden units, O outputs, output `last`, T steps, P parameters, and the
- * cell's g, b, e, s (CELL_COST):
+ * cell's g, b, e, s (CELL_COST), for one layer in one direction:
  *   forward  FLOPs = 2gH(I+H) + bgH + eH              (Wx·x, Wh·h, + biases, the cell's elementwise work)
  *                  + (2HO + 3O)/T                      (the output and the squared error, once per sequence)
  *   gradient FLOPs = forward + 2gH(2H+I) + bgH + eH   (dz, dWx += dz·xᵀ, dWh += dz·hₜ₋₁ᵀ, dbias, dh = Whᵀdz)
  *                  + (4HO + 2O)/T                      (dWy, dby, dh at the last step)
  *   forward  bytes = 4I + (4 + 4O + 8)/T               (read x; per sequence: length, target, loss + overflow rows)
  *   gradient bytes = 8I + 8sH + (4 + 4O + 4(P+2))/T   (x read twice, the states written and read back; rows)
- * Bytes count the traffic to memory with the weights held on chip (registers, workgroup memory or cache), in
- * float32, for the one-invocation-per-sequence algorithm; the reduction's further levels are negligible.
+ * A network of L layers and D directions sums the recurrent terms over its L·D layer-directions, with I_k = I for
+ * the first layer and D·H above; its readout reads D·H values (the HO terms become D·H·O); each layer above the
+ * first also writes and reads its input (8D·H bytes with gradients, 4D·H forward). Bytes count the traffic to
+ * memory with the weights held on chip (registers, workgroup memory or cache), in float32, for the
+ * one-invocation-per-sequence algorithm; the reduction's further levels are negligible.
  */
 export function stepCost(w: Workload, T: number, phase: Phase): StepCost {
-  const { inputSize: I, hiddenSize: H, outputSize: O } = w;
+  const { inputSize: I, hiddenSize: H, outputSize: O, numLayers: L } = w;
+  const D = w.bidirectional ? 2 : 1;
   const { g, b, e, s } = CELL_COST[w.cell];
-  const P = g * H * I + g * H * H + b * g * H + O * H + O;
-  const fwdFlops = 2 * g * H * (I + H) + b * g * H + e * H + (2 * H * O + 3 * O) / T;
-  if (phase === 'forward') return { flops: fwdFlops, bytes: 4 * I + (4 + 4 * O + 8) / T };
+  let fwd = 0;
+  let back = 0;
+  let P = 0;
+  for (let k = 0; k < L * D; k++) {
+    const Ik = k < D ? I : D * H;
+    fwd += 2 * g * H * (Ik + H) + b * g * H + e * H;
+    back += 2 * g * H * (2 * H + Ik) + b * g * H + e * H;
+    P += g * H * Ik + g * H * H + b * g * H;
+  }
+  const HO = D * H * O;
+  P += HO + O;
+  const fwdFlops = fwd + (2 * HO + 3 * O) / T;
+  const between = (L - 1) * D * H;
+  if (phase === 'forward') return { flops: fwdFlops, bytes: 4 * I + 4 * between + (4 + 4 * O + 8) / T };
   return {
-    flops: fwdFlops + 2 * g * H * (2 * H + I) + b * g * H + e * H + (4 * H * O + 2 * O) / T,
-    bytes: 8 * I + 8 * s * H + (4 + 4 * O + 4 * (P + 2)) / T,
+    flops: fwdFlops + back + (4 * HO + 2 * O) / T,
+    bytes: 8 * I + 8 * s * H * L * D + 8 * between + (4 + 4 * O + 4 * (P + 2)) / T,
   };
 }
 
@@ -145,4 +173,5 @@ export const COST_FORMULAS = [
   'forward bytes/step = 4I + (4 + 4O + 8)/T',
   'gradient bytes/step = 8I + 8sH + (4 + 4O + 4(P+2))/T',
   'per cell (g gate blocks, b bias vectors, e elementwise FLOPs and s stored states per unit): Elman 1, 1, 1, 1; LSTM 4, 2, 9, 2; GRU 3, 2, 8, 1',
+  'networks: the recurrent terms summed over layers and directions (inputs D·H above the first layer), readout on D·H',
 ];

@@ -17,7 +17,7 @@ import {
 } from '../../benchmark/node-env.ts';
 import { ADAPTER_CHOICES, type AdapterChoice } from '../../benchmark/adapters.ts';
 import { runBench, type BenchReport } from '../../benchmark/run.ts';
-import { CELL_WORKLOAD_IDS, parseWorkloads, WORKLOAD_IDS } from '../../benchmark/workloads.ts';
+import { CELL_WORKLOAD_IDS, LAYER_WORKLOAD_IDS, parseWorkloads, WORKLOAD_IDS } from '../../benchmark/workloads.ts';
 import { InputError } from '../../errors.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../../gpu/strategy.ts';
 import type { CliIO } from '../io.ts';
@@ -52,7 +52,7 @@ export function register(program: Command, io: CliIO): void {
     )
     .option(
       '--workloads <list>',
-      `comma-separated: ${WORKLOAD_IDS.join(', ')}, ${CELL_WORKLOAD_IDS.join(', ')} (or h<H>, lstm<H>, gru<H>) (default: the first four; --quick: seed,h16)`,
+      `comma-separated: ${[...WORKLOAD_IDS, ...CELL_WORKLOAD_IDS, ...LAYER_WORKLOAD_IDS].join(', ')} (or h<H>, lstm<H>, gru<H>, with x<layers> and bi) (default: the first four; --quick: seed,h16)`,
     )
     .option('--n <sequences>', 'sequences per batch (default 65536; --quick: 1024)', positiveInt())
     .option('--t <steps>', 'steps per sequence (default 64; --quick: 16)', positiveInt(4096))
