@@ -13,7 +13,7 @@ import { ModelSumsKernel } from '../gpu/kernels/model-sums.ts';
 import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
 import { perSequenceLimits } from '../gpu/strategies/per-sequence.ts';
 import { cellOf, cellSizes } from '../cells/index.ts';
-import { initialState, type Model, type Shape } from '../model.ts';
+import { initialState, type Model } from '../model.ts';
 import { FIXED_SLACK, modelsPerChunk, type ProgramChunk, type TrainProgram, type TrainRun } from './gpu-program.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
@@ -31,13 +31,10 @@ export function groupFor(seqs: number): number {
   return seqs <= ONE_COLUMN ? seqs : Math.max(1, Math.ceil(seqs / MAX_COLS));
 }
 
-/** Whether the training kernel serves the shape: that of the per-sequence strategy (weights in private arrays). */
-export function trainKernelServes(s: Shape & Pick<Model, 'cell'>): boolean {
-  const L = perSequenceLimits(s);
-  return s.hiddenSize <= L.maxHiddenSize && s.inputSize <= L.maxInputSize && s.outputSize <= L.maxOutputSize;
-}
-
-/** Refuses shapes the training kernel does not serve (src/train/index.ts sends those to the gemm program). */
+/**
+ * Refuses shapes the training kernel does not serve (the registry, src/gpu/strategies/index.ts TRAINING, sends those
+ * to the gemm program).
+ */
 export function checkTrainShape(m: Model): void {
   const L = perSequenceLimits(m);
   const why =

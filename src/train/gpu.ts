@@ -19,8 +19,6 @@ import { minibatchOrder, optimizerSettings, stepFactors, type ResolvedOptions } 
 import type { ProgramRun, StepSums, TrainProgram, TrainRun } from './gpu-program.ts';
 import { perSequenceProgram } from './gpu-per-sequence.ts';
 
-export { checkTrainShape, groupFor, trainKernelServes } from './gpu-per-sequence.ts';
-
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 const NO_DIVERGENCE = 0xffffffff;
 
