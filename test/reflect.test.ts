@@ -36,9 +36,7 @@ const SOURCES: [string, string][] = [
   ['gemm', spliced('gemm')],
   ['optimizer', spliced('optimizer')],
   ['unroll_study', spliced('unroll_study')],
-  ...(['reduce', 'model_sums', 'clip', 'copy', 'fma', 'gather', 'optimizer_wide'] as const).map(
-    (n): [string, string] => [n, shaders[n]],
-  ),
+  ...(['reduce', 'model_sums', 'clip', 'copy', 'fma', 'gather'] as const).map((n): [string, string] => [n, shaders[n]]),
 ];
 
 describe('reflection from the module-scope declarations', () => {

@@ -11,7 +11,6 @@ import rtrl from '../../shaders/rtrl.wgsl?raw';
 import copy from '../../shaders/copy.wgsl?raw';
 import fma from '../../shaders/fma.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
-import optimizer_wide from '../../shaders/optimizer_wide.wgsl?raw';
 import unroll_study from '../../shaders/unroll_study.wgsl?raw';
 import ps_layer from '../../shaders/per_sequence/layer.wgsl?raw';
 import ps_readout from '../../shaders/per_sequence/readout.wgsl?raw';
@@ -34,7 +33,6 @@ export const shaders = {
   copy,
   fma,
   gather,
-  optimizer_wide,
   unroll_study,
   per_sequence: { layer: ps_layer, readout: ps_readout },
   cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, gated: cell_gated, readout: cell_readout },

@@ -16,7 +16,6 @@ export const shaders = {
   copy: read('copy'),
   fma: read('fma'),
   gather: read('gather'),
-  optimizer_wide: read('optimizer_wide'),
   unroll_study: read('unroll_study'),
   /** The per-sequence strategy's layered kernels: one recurrent layer (both directions), and the readout. */
   per_sequence: {

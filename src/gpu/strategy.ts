@@ -71,6 +71,21 @@ export interface StrategyResult {
   checkpointEvery?: number;
 }
 
+/** The sizes a strategy's training program needs to know (training starts every sequence from the model's h0). */
+export type TrainingShape = Pick<
+  StrategyShape,
+  'cell' | 'inputSize' | 'hiddenSize' | 'outputSize' | 'numLayers' | 'bidirectional'
+>;
+
+/**
+ * Which shapes a strategy's fused training program serves (the loop and the programs are src/train's, registered
+ * there by strategy name; src/gpu/strategies/index.ts lists which strategy has one).
+ */
+export interface TrainingSupport {
+  /** null when the program can train the shape on a device with these limits, else the reason it cannot. */
+  supports(shape: TrainingShape, limits: GPUSupportedLimits): string | null;
+}
+
 export interface Strategy {
   readonly name: StrategyName;
   /** null when the strategy can serve the shape on a device with these limits, else the reason it cannot. */

@@ -1,5 +1,6 @@
 // The training API: `train` (one model), `trainPopulation` (many independent models in one dispatch stream),
-// `randomPopulation` and `lossLandscape`. Runs on the engine's backend: WebGPU (src/train/gpu.ts) or the float64
+// `randomPopulation` and `lossLandscape`. Runs on the engine's backend: WebGPU (the training loop src/train/gpu.ts
+// with the strategy's training program, or step by step through engine.run: src/train/stepwise.ts) or the float64
 // CPU path (src/train/cpu.ts), with identical semantics (see TrainOptions in src/train/types.ts).
 
 import type { BackendName } from '../backend.ts';
@@ -33,6 +34,7 @@ import {
   type CoreResult,
   type TrainBackend,
 } from './cpu.ts';
+import type { TrainProgram } from './gpu-program.ts';
 import { stepwise } from './stepwise.ts';
 import {
   checkPopulation,
@@ -94,22 +96,29 @@ function placeOf(engine: Engine, model: Model): Place {
   return { backend: 'cpu', adapter: CPU_ADAPTER, fallbackReason };
 }
 
+/** The training programs (src/train/gpu-program.ts), by the strategy they belong to (src/gpu/strategies/index.ts). */
+const PROGRAMS: Readonly<Record<string, () => Promise<TrainProgram>>> = {
+  'per-sequence': async () => (await import('./gpu-per-sequence.ts')).perSequenceProgram,
+  gemm: async () => (await import('./gpu-gemm.ts')).gemmProgram,
+};
+
 async function backendFor(engine: Engine, shape: Shape & LayerShape, backend: BackendName): Promise<TrainBackend> {
   const runtime = engine.runtime;
   if (backend === 'webgpu' && runtime) {
     // Stacked and bidirectional models: step by step through engine.run, whose layered kernels give the gradients.
     if (isLayered(shape)) return stepwise(engine);
-    // The engine's runtime: the same pool, memory budget and queue as engine.run on this engine.
-    const { GpuTrainer, trainKernelServes } = await import('./gpu.ts');
-    if (trainKernelServes(shape)) return GpuTrainer.for(runtime);
-    // Larger shapes: the gemm kernels of engine.run, fused with the parameter-parallel optimizer; loss evaluation
-    // through engine.run. Where the adapter's limits refuse the gemm kernels, step by step through engine.run.
-    const { gemm } = await import('../gpu/strategies/gemm.ts');
+    // The training program of the first strategy that has one for this shape, on the one training loop, on the
+    // engine's runtime (the same pool, memory budget and queue as engine.run). Where none serves it (the adapter's
+    // limits refuse the gemm kernels), step by step through engine.run.
+    const { chooseTrainingStrategy } = await import('../gpu/strategies/index.ts');
+    const { strategy } = chooseTrainingStrategy(shape, runtime.device.limits);
+    const load = strategy ? PROGRAMS[strategy.name] : undefined;
+    if (!load) return stepwise(engine);
+    const [{ GpuTrainer }, program] = await Promise.all([import('./gpu.ts'), load()]);
+    const trainer = GpuTrainer.for(runtime, program);
+    if (program.losses) return trainer;
+    // Programs without their own loss evaluation (gemm): losses through engine.run.
     const steps = stepwise(engine);
-    if (gemm.supports({ ...shape, maxSteps: 1, count: 1, gradients: true }, runtime.device.limits) !== null)
-      return steps;
-    const { GemmTrainer } = await import('./gpu-gemm.ts');
-    const trainer = GemmTrainer.for(runtime);
     return { population: (...a) => trainer.population(...a), losses: (...a) => steps.losses(...a) };
   }
   return cpuBackend;

@@ -1,5 +1,5 @@
 // Training and loss evaluation through engine.run: loss evaluation for shapes beyond the training kernel
-// (src/train/gpu.ts), and training where an adapter's limits refuse the gemm kernels of fused training
+// (src/train/gpu-per-sequence.ts), and training where an adapter's limits refuse the gemm kernels of fused training
 // (src/train/gpu-gemm.ts). Each step runs the engine's forward + BPTT for each model, reads the gradient back and
 // applies the float64 optimizer on the host.
 

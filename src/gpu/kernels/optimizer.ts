@@ -1,7 +1,9 @@
-// The optimizer step (shaders/optimizer.wgsl): SGD with momentum or Adam for every model of a population, in
-// place, with the stop rules of src/train/optimizer.ts (its float64 reference), one invocation per model.
+// The optimizer step (shaders/optimizer.wgsl): SGD with momentum or Adam, in place, with the stop rules of
+// src/train/optimizer.ts (its float64 reference), in the module's two dispatch shapes: one invocation per model of a
+// population (`perModel`), or one model parallel over its parameters with the refresh of the transposed copies the
+// gemm kernels read (`parallel`). Both take the same buffers, config and per-step uniform.
 
-import { cellOf, type CellName } from '../../cells/index.ts';
+import { cellOf, elman, type CellName } from '../../cells/index.ts';
 import { paramLayout, type Shape } from '../../model.ts';
 import { withCell } from '../cell.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
@@ -9,8 +11,14 @@ import { specializeShape } from '../specialize.ts';
 import { shaders } from '#shaders';
 
 const UNROLL_MAX = 64;
+const PARALLEL = ['check', 'update', 'commit', 'finish'] as const;
 
-/** The optimizer's settings, shared by the per-model and the parameter-parallel kernels (optimizer-wide.ts). */
+/** Bytes between per-step uniforms (minUniformBufferOffsetAlignment is at most 256). */
+export const OPTIMIZER_STEP_BYTES = 256;
+/** Words of `info` past the models' [steps done, divergence step] that the parallel entry points use. */
+export const PARALLEL_INFO_WORDS = 3;
+
+/** The optimizer's settings, as src/train/options.ts resolves them. */
 export interface OptimizerSettings {
   adam: boolean;
   momentum: number;
@@ -44,33 +52,80 @@ export interface StepValues {
   c2: number;
 }
 
+/** The parallel entry points' model: its shape, and where its weights buffer holds Whᵀ (Wyᵀ follows it). */
+export interface ParallelModel {
+  shape: Shape & { cell?: CellName };
+  offWhT: number;
+}
+
 export class OptimizerKernel {
-  readonly kernel: Kernel;
+  private constructor(
+    readonly device: GPUDevice,
+    /** `main`, or the parallel entry points in dispatch order. */
+    readonly kernels: Kernel[],
+    readonly parallel: boolean,
+    readonly workgroupSize: number,
+  ) {}
 
   /**
-   * The loops over the parameters are unrolled (values in registers) up to UNROLL_MAX parameters; past that they
-   * stay loops, because the unrolled shader measured 35 s to compile on SwiftShader at H = I = O = 16 (560
-   * parameters) for a step that is a small part of the work.
+   * One invocation per model for models of `shape`. The loops over the parameters are unrolled (values in
+   * registers) up to UNROLL_MAX parameters; past that they stay loops, because the unrolled shader measured 35 s to
+   * compile on SwiftShader at H = I = O = 16 (560 parameters) for a step that is a small part of the work.
    */
-  constructor(
-    device: GPUDevice,
-    shape: Shape & { cell?: CellName },
-    readonly workgroupSize = 64,
-  ) {
+  static perModel(device: GPUDevice, shape: Shape & { cell?: CellName }, workgroupSize = 64): OptimizerKernel {
     const unroll = paramLayout(shape).count <= UNROLL_MAX;
     const cell = cellOf(shape);
     const label = `optimizer[${cell.name},H=${shape.hiddenSize},I=${shape.inputSize},O=${shape.outputSize},wg=${workgroupSize}${unroll ? '' : ',loops'}]`;
-    this.kernel = Kernel.get(device, label, () => ({
+    const kernel = Kernel.get(device, label, () => ({
       label,
       source: specializeShape(withCell(label, shaders.optimizer, cell), shape, unroll),
       entry: 'main',
+      dynamic: ['step'],
       constants: { WG: workgroupSize },
     }));
+    return new OptimizerKernel(device, [kernel], false, workgroupSize);
   }
 
-  config(c: OptimizerConfigValues): ArrayBuffer {
+  /**
+   * One model, parallel over its parameters: check, update, commit and finish. Their sizes come from the config,
+   * so one module serves every shape (`main`'s constants stay at the source's, unused).
+   */
+  static async parallelOver(device: GPUDevice, workgroupSize = 256): Promise<OptimizerKernel> {
+    const source = withCell('optimizer', shaders.optimizer, elman);
+    const kernels = await Promise.all(
+      PARALLEL.map((entry) =>
+        Kernel.load(device, {
+          label: `optimizer.${entry}[wg=${workgroupSize}]`,
+          source,
+          entry,
+          dynamic: ['step'],
+          constants: entry === 'finish' ? {} : { WG: workgroupSize },
+        }),
+      ),
+    );
+    return new OptimizerKernel(device, kernels, true, workgroupSize);
+  }
+
+  /** The config uniform: `models` models (the parallel entry points: 1, with `model`'s sizes and offsets). */
+  config(c: OptimizerConfigValues, model?: ParallelModel): ArrayBuffer {
     const has = c.threshold !== -Infinity;
-    return this.kernel.uniform('cfg', {
+    let sizes = { P: 0, outputs: 0, hidden: 0, whOffset: 0, wyOffset: 0, offWhT: 0, offWyT: 0, G: 0 };
+    if (model) {
+      const layout = paramLayout(model.shape);
+      const { Wh, Wy } = layout.blocks;
+      const H = model.shape.hiddenSize;
+      sizes = {
+        P: layout.count,
+        outputs: model.shape.outputSize,
+        hidden: H,
+        whOffset: Wh.offset,
+        wyOffset: Wy.offset,
+        offWhT: model.offWhT,
+        offWyT: model.offWhT + H * Wh.rows,
+        G: Wh.rows,
+      };
+    }
+    return this.kernels[0].uniform('cfg', {
       models: c.models,
       adam: c.adam ? 1 : 0,
       momentum: c.momentum,
@@ -84,21 +139,36 @@ export class OptimizerKernel {
       trajBase: c.trajBase,
       decay: c.weightDecay,
       lossScale: c.lossScale,
+      ...sizes,
     });
   }
 
   /** The per-step uniform (shared with train.wgsl, whose Step struct is a prefix of this one). */
   step(s: StepValues): ArrayBuffer {
-    return this.kernel.uniform('step', { ...s, slot: s.slot < 0 ? 0xffffffff : s.slot });
+    return this.kernels[0].uniform('step', { ...s, slot: s.slot < 0 ? 0xffffffff : s.slot });
   }
 
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, models: number): void {
+  /** One bind group per entry point over the same buffers (`step` bound at a dynamic offset: see encode). */
+  bind(label: string, buffers: Record<string, GPUBuffer | GPUBufferBinding>): GPUBindGroup[] {
+    return this.kernels.map((k) => k.bind(label, buffers));
+  }
+
+  /**
+   * Records one optimizer step with the step uniform at record `record` of the step table: over `count` models
+   * (perModel) or `count` parameters (parallelOver).
+   */
+  encode(pass: GPUComputePassEncoder, binds: GPUBindGroup[], record: number, count: number): void {
+    const offset = [record * OPTIMIZER_STEP_BYTES];
     const [x, y] = foldDispatch(
-      Math.ceil(models / this.workgroupSize),
-      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
+      Math.ceil(count / this.workgroupSize),
+      this.device.limits.maxComputeWorkgroupsPerDimension,
     );
-    pass.setPipeline(this.kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y);
+    this.kernels.forEach((k, i) => {
+      pass.setPipeline(k.pipeline);
+      pass.setBindGroup(0, binds[i], offset);
+      // check and finish: one workgroup.
+      if (!this.parallel || PARALLEL[i] === 'update' || PARALLEL[i] === 'commit') pass.dispatchWorkgroups(x, y);
+      else pass.dispatchWorkgroups(1);
+    });
   }
 }

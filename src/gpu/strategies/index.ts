@@ -1,9 +1,9 @@
-// The registry of GPU kernel strategies and the `auto` choice. Add a strategy with one line in STRATEGIES;
-// the thresholds for `auto` live here and nowhere else.
+// The registry of GPU kernel strategies, the `auto` choice, and which strategies have a training program. Add a
+// strategy with one line in STRATEGIES; the thresholds for `auto` live here and nowhere else.
 
 import { cellByName, isGated } from '../../cells/index.ts';
 import { InputError } from '../../errors.ts';
-import type { Strategy, StrategyChoice, StrategyShape } from '../strategy.ts';
+import type { Strategy, StrategyChoice, StrategyShape, TrainingShape, TrainingSupport } from '../strategy.ts';
 import { gemm } from './gemm.ts';
 import { perSequence } from './per-sequence.ts';
 import { rtrl } from './rtrl.ts';
@@ -78,4 +78,46 @@ export function chooseStrategy(
     reasons.push(`${name}: ${why}`);
   }
   throw new InputError('strategy', `no strategy can serve this run (${reasons.join('; ')})`);
+}
+
+/** Why a training program that trains one layer in one direction cannot train a shape (null when it can). */
+function oneLayerTraining(s: TrainingShape): string | null {
+  if ((s.numLayers ?? 1) > 1)
+    return `its training program trains one layer, and this model has numLayers ${s.numLayers}`;
+  if (s.bidirectional) return 'its training program trains one direction, and this model is bidirectional';
+  return null;
+}
+
+/**
+ * The strategies with a fused training program (src/train registers the programs under these names), and which
+ * shapes each serves: per-sequence its kernel's (weights in private arrays), gemm its kernels' on this device. A
+ * strategy missing here (rtrl) has none.
+ */
+export const TRAINING: Readonly<Partial<Record<string, TrainingSupport>>> = {
+  'per-sequence': {
+    supports: (s, limits) =>
+      oneLayerTraining(s) ?? perSequence.supports({ ...s, maxSteps: 1, count: 1, gradients: true }, limits),
+  },
+  gemm: {
+    supports: (s, limits) =>
+      oneLayerTraining(s) ?? gemm.supports({ ...s, maxSteps: 1, count: 1, gradients: true }, limits),
+  },
+};
+
+/**
+ * The strategy whose training program trains a shape: the first registered strategy (in STRATEGIES' order) whose
+ * program serves it, or null with each strategy's reason.
+ */
+export function chooseTrainingStrategy(
+  shape: TrainingShape,
+  limits: GPUSupportedLimits,
+): { strategy: Strategy; reasons?: undefined } | { strategy: null; reasons: string } {
+  const reasons: string[] = [];
+  for (const s of STRATEGIES) {
+    const t = TRAINING[s.name];
+    const why = t ? t.supports(shape, limits) : 'it has no training program';
+    if (!why) return { strategy: s };
+    reasons.push(`${s.name}: ${why}`);
+  }
+  return { strategy: null, reasons: reasons.join('; ') };
 }
