@@ -16,10 +16,10 @@ import { initModelFile } from './panels/model-file.ts';
 import { Session } from './session.ts';
 import { seedData } from '../data/index.ts';
 import { randomModel } from '../random.ts';
-import { lossLandscape, randomPopulation, train, trainPopulation } from '../train/index.ts';
+import { randomPopulation } from '../train/index.ts';
 import { pipelineStats } from '../gpu/kernel.ts';
 import { modelFromJSON } from '../model.ts';
-import { cpuRun } from './cpu-client.ts';
+import { cpuRun, landscapeOn, populationOn, startGpuWorker, trainOn } from './engine-client.ts';
 import { charts, chartSpecs, type LineChartSpec } from './chart.ts';
 import { initPresets } from './presets.ts';
 import { $, softwareAdapter, withValues } from './ui.ts';
@@ -250,9 +250,11 @@ async function openRuns(
 }
 
 /**
- * Starts the CPU worker, and on WebGPU builds the training and landscape kernels once while the page is idle after loading (a two-step
- * training of the notes' network, a population of two, a 2 × 2 landscape): building a kernel the first time holds
- * the main thread for a few hundred ms on a software adapter, and this keeps that out of the user's first runs.
+ * Starts the CPU worker, and on WebGPU the WebGPU worker, and builds the kernels once while the page is idle after
+ * loading: in the worker's engines, a 20-step training of the notes' network and a population of two (the long lane)
+ * and a 2 × 2 landscape (the short lane); on the page's engine, a forward pass (the seed panel, Verify, Train's
+ * predictions). Building a kernel the first time takes a few hundred ms on a software adapter, and this keeps that
+ * out of the user's first runs.
  */
 async function warmUp(session: Session): Promise<void> {
   const engine = session.gpu;
@@ -273,26 +275,32 @@ async function warmUp(session: Session): Promise<void> {
   try {
     await session.exclusive(
       async () => {
+        await startGpuWorker();
         const data = seedData(2).batch;
         const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
         // The panels' default calls, shortened (the same kernels and overrides).
-        await engine.run(model, data, { gradients: false });
-        await train(engine, model, data, {
-          optimizer: { kind: 'adam', lr: 0.05 },
-          steps: 20,
-          historyEvery: 1,
-          readbackEvery: 10,
-        });
-        await trainPopulation(engine, randomPopulation(model, 2, 0), data, {
-          optimizer: { kind: 'adam', lr: 0.05 },
-          steps: 20,
-          lossThreshold: 0.001,
-          readbackEvery: 20,
-        });
         const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
-        await lossLandscape(engine, model, data, axis('w1'), axis('w2'));
+        await Promise.all([
+          engine.run(model, data, { gradients: false }),
+          (async () => {
+            await trainOn(engine, model, data, {
+              optimizer: { kind: 'adam', lr: 0.05 },
+              steps: 20,
+              historyEvery: 1,
+              readbackEvery: 10,
+            });
+            await populationOn(engine, randomPopulation(model, 2, 0), data, {
+              optimizer: { kind: 'adam', lr: 0.05 },
+              steps: 20,
+              lossThreshold: 0.001,
+              readbackEvery: 20,
+            });
+          })(),
+          landscapeOn(engine, model, data, axis('w1'), axis('w2')),
+        ]);
       },
       { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' },
+      'all',
     );
   } catch (e) {
     console.warn('warm-up', e); // a real run reports any GPU error itself

@@ -5,8 +5,8 @@
 import type { CellName } from '../../cells/index.ts';
 import { seedData } from '../../data/index.ts';
 import type { Activation, ModelJSON } from '../../model.ts';
-import { randomPopulation, type PopulationReport } from '../../train/index.ts';
-import { movedToCpu, populationOn } from '../cpu-client.ts';
+import type { PopulationReport } from '../../train/index.ts';
+import { movedToCpu, populationOn } from '../engine-client.ts';
 import { readStack, showFallback, stackedModel, type Stack } from '../layers.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
@@ -202,7 +202,8 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       try {
         // The notes' shape (1 input, 1 output, output `last`) with H hidden units; randomPopulation draws every weight.
         const base = populationBase(p);
-        const models = randomPopulation(base, p.count, p.seed, p.scale);
+        // Drawn where it trains (a worker), so a large population does not cross from the page.
+        const models = { base, count: p.count, seed: p.seed, scale: p.scale };
         showFallback('pop', movedToCpu(session.engine, base));
         status.info(`Training ${p.count} models…`);
         progress.value = 0;
@@ -228,6 +229,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
             });
           },
           { status, panel: 'Population' },
+          'long',
         );
         const res = await show(r, p.threshold);
         publish(res);

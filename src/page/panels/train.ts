@@ -7,7 +7,7 @@ import { splitData, type DataSet } from '../../data/index.ts';
 import { isLayered, modelToJSON, type Model } from '../../model.ts';
 import { denormalize, type Normalization } from '../../data/series.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
-import { movedToCpu, trainOn } from '../cpu-client.ts';
+import { movedToCpu, trainOn } from '../engine-client.ts';
 import type uPlot from 'uplot';
 import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
@@ -514,6 +514,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             return { r, initialLoss: before.loss!, predTrain, predVal, future };
           },
           { status, panel: 'Train' },
+          'long',
         );
         const r = report.r;
         showFallback('tr', r.fallbackReason);

@@ -1,22 +1,35 @@
-// A worker that runs the CPU reference off the page's main thread. Jobs: `run` (Engine.run), `train`,
-// `population` (trainPopulation), `landscape` (lossLandscape), `cells` (the cells' unroll study on seeded random
-// models, its norms only) and the benchmark's `bench-*` on a float64 (or float32) CPU engine, with
-// progress messages while they train and `abort` to stop one; the result, or the error's name and message, is
-// posted back. The page's side is cpu-client.ts.
+// A worker that runs the library off the page's main thread, on the float64 (or float32) CPU reference or, for a
+// job with `backend: 'webgpu'`, on WebGPU (navigator.gpu in a dedicated worker). Jobs: `run` (Engine.run), `train`,
+// `population` (trainPopulation, of the models sent or of a seeded `randomPopulation` drawn here), `landscape`
+// (lossLandscape), `cells` (the cells' unroll study on seeded random models, its norms only) and the benchmark's
+// `bench-*` on the CPU, with progress messages while they train and `abort` to stop one; the result, or the error's
+// name and message, is posted back. Jobs run as they come: on WebGPU each `lane` has its own engine (its own
+// device), so a short job on one lane does not wait behind a long one on another. The page's side is engine-client.ts.
 
 import type { Batch } from '../batch.ts';
 import type { RunOptions } from '../backend.ts';
 import { Engine } from '../engine.ts';
-import type { Model } from '../model.ts';
-import { lossLandscape, train, trainPopulation } from '../train/index.ts';
+import type { Model, ModelJSON } from '../model.ts';
+import { lossLandscape, randomPopulation, train, trainPopulation } from '../train/index.ts';
 import { randomCellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
 import type { LandscapeAxis, LandscapeOptions, PopulationOptions, TrainOptions } from '../train/types.ts';
 
+/** Where a job runs: the CPU reference (the default), or WebGPU on the engine of `lane`. */
+export type On = { backend?: 'cpu' | 'webgpu'; lane?: string };
+/** A seeded population drawn in the worker (randomPopulation(base, count, seed, scale)), so it need not cross. */
+export type PopulationRecipe = { base: Model | ModelJSON; count: number; seed: number; scale: number };
+
 export type Job =
   | { id: number; kind: 'run'; precision: 'f64' | 'f32'; model: Model; batch: Batch; opts: RunOptions }
-  | { id: number; kind: 'train'; model: Model; batch: Batch; opts: TrainOptions }
-  | { id: number; kind: 'population'; models: Model[]; batch: Batch; opts: PopulationOptions }
-  | {
+  | ({ id: number; kind: 'train'; model: Model; batch: Batch; opts: TrainOptions } & On)
+  | ({
+      id: number;
+      kind: 'population';
+      models: Model[] | PopulationRecipe;
+      batch: Batch;
+      opts: PopulationOptions;
+    } & On)
+  | ({
       id: number;
       kind: 'landscape';
       model: Model;
@@ -24,9 +37,11 @@ export type Job =
       x: LandscapeAxis;
       y: LandscapeAxis;
       opts: LandscapeOptions;
-    }
+    } & On)
   | { id: number; kind: 'cells'; models: RandomCellsOptions; length: number; seed: number }
   | { id: number; kind: 'abort' }
+  // Starts the WebGPU engine of `lane` (the result is its adapter), or fails where the worker has no WebGPU.
+  | ({ id: number; kind: 'gpu-start' } & On)
   // The benchmark's CPU reference: `bench-load` keeps a model and batch here under `key` (sent once), `bench-run`
   // runs it (the worker times nothing: the page's runner times the round trip), `bench-drop` forgets it.
   | { id: number; kind: 'bench-load'; key: number; model: Model; batch: Batch }
@@ -42,6 +57,19 @@ const post = (m: unknown): void => (self as unknown as Worker).postMessage(m);
 function engine(precision: 'f64' | 'f32' = 'f64'): Promise<Engine> {
   let e = engines.get(precision);
   if (!e) engines.set(precision, (e = Engine.create({ backend: 'cpu', cpuPrecision: precision })));
+  return e;
+}
+
+/** The engine a job runs on: WebGPU of its lane (one device per lane), else the float64 CPU reference. */
+function engineOn(on: On): Promise<Engine> {
+  if (on.backend !== 'webgpu') return engine();
+  const key = `webgpu:${on.lane ?? 'main'}`;
+  let e = engines.get(key);
+  if (!e) {
+    e = Engine.create({ backend: 'webgpu' });
+    engines.set(key, e);
+    e.catch(() => engines.delete(key));
+  }
   return e;
 }
 
@@ -64,24 +92,27 @@ self.onmessage = async (e: MessageEvent<Job>) => {
       if (!l) throw new Error(`benchmark run ${job.key} was not loaded`);
       const r = await (await engine()).run(l.model, l.batch, { gradients: job.gradients });
       result = { loss: r.loss, grads: r.gradsFlat };
-    } else if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
+    } else if (job.kind === 'gpu-start') result = (await engineOn(job)).adapter;
+    else if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
     else if (job.kind === 'train')
-      result = await train(await engine(), job.model, job.batch, {
+      result = await train(await engineOn(job), job.model, job.batch, {
         ...job.opts,
         signal: controller.signal,
         onProgress: progress,
       });
     else if (job.kind === 'cells') result = randomCellStudyNorms(job.models, job.length, job.seed);
-    else if (job.kind === 'population')
-      result = await trainPopulation(await engine(), job.models, job.batch, {
+    else if (job.kind === 'population') {
+      const m = job.models;
+      const models = Array.isArray(m) ? m : randomPopulation(m.base, m.count, m.seed, m.scale);
+      result = await trainPopulation(await engineOn(job), models, job.batch, {
         ...job.opts,
         signal: controller.signal,
         onProgress: progress,
       });
-    else {
+    } else {
       const path = job.opts.path ? { ...job.opts.path, signal: controller.signal } : undefined;
       result = await lossLandscape(
-        await engine(),
+        await engineOn(job),
         job.model,
         job.batch,
         job.x,
