@@ -30,6 +30,7 @@ import { randomCellStudyNorms, type CellStudyNorms, type RandomCellsOptions } fr
 import { CpuRefPeer, type Peer, type PreparedRun } from '../benchmark/peer.ts';
 import type { Phase } from '../benchmark/workloads.ts';
 import type { Job, On, PopulationRecipe } from './engine-worker.ts';
+import { summarize, type PopulationSummary } from './population-stats.ts';
 
 /** A job without its id (Omit over each member of the union). */
 type NewJob = Job extends infer J ? (J extends { id: number } ? Omit<J, 'id'> : never) : never;
@@ -175,6 +176,26 @@ export function cpuRun(
   return send<Result>(w, { kind: 'run', precision, model, batch, opts });
 }
 
+/**
+ * `engine.run` in a worker, as `trainOn` places it (a Train run's loss before training and its predictions after,
+ * which on the page would hold it for tens of ms on a large data set, or build a new kernel there on WebGPU).
+ */
+export function runOn(
+  engine: Engine,
+  model: Model | ModelJSON,
+  batch: Batch,
+  opts: RunOptions,
+  lane: Lane = 'long',
+): Promise<Result> {
+  const to = workerFor(engine, model, lane);
+  if (!to) return engine.run(model, batch, opts);
+  return withReason(
+    engine,
+    model,
+    send<Result>(to.w, { kind: 'run', precision: 'f64', model: asModel(model), batch, opts, ...to.on }),
+  );
+}
+
 /** What decides where a model trains: its cell, sizes and stacking. */
 type StackedShape = {
   cell?: CellName;
@@ -248,27 +269,30 @@ export function trainOn(
 /**
  * `trainPopulation` on `engine`'s backend in a worker (as `trainOn`), of `models` or of a seeded population drawn
  * where it trains (`randomPopulation(base, count, seed, scale)`: a large population need not cross to the worker).
+ * With `summarize` (the panel's threshold), the report has the panel's summary (population-stats.ts), computed
+ * where it trained, and, from a worker, no curves: the summary is what crosses back.
  */
-export function populationOn(
+export async function populationOn(
   engine: Engine,
   models: Model[] | PopulationRecipe,
   batch: Batch,
   opts: PopulationOptions,
-  lane: Lane = 'long',
-): Promise<PopulationReport> {
+  { lane = 'long', summarize: threshold }: { lane?: Lane; summarize?: number } = {},
+): Promise<PopulationReport & { summary?: PopulationSummary }> {
   const base = Array.isArray(models) ? models[0] : models.base;
   const to = base ? workerFor(engine, base, lane) : null;
   mark(lane, to ? 'worker' : 'page');
   if (!to) {
     const all = Array.isArray(models) ? models : randomPopulation(models.base, models.count, models.seed, models.scale);
-    return trainPopulation(engine, all, batch, opts);
+    const r = await trainPopulation(engine, all, batch, opts);
+    return threshold === undefined ? r : { ...r, summary: summarize(r, threshold) };
   }
   return withReason(
     engine,
     base,
-    send<PopulationReport>(
+    send<PopulationReport & { summary?: PopulationSummary }>(
       to.w,
-      { kind: 'population', models, batch, opts: plain(opts), ...to.on },
+      { kind: 'population', models, batch, opts: plain(opts), summarize: threshold, ...to.on },
       opts.onProgress,
       opts.signal,
     ),

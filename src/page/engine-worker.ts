@@ -1,6 +1,7 @@
 // A worker that runs the library off the page's main thread, on the float64 (or float32) CPU reference or, for a
 // job with `backend: 'webgpu'`, on WebGPU (navigator.gpu in a dedicated worker). Jobs: `run` (Engine.run), `train`,
-// `population` (trainPopulation, of the models sent or of a seeded `randomPopulation` drawn here), `landscape`
+// `population` (trainPopulation, of the models sent or of a seeded `randomPopulation` drawn here, and optionally
+// only the panel's summary of its curves), `landscape`
 // (lossLandscape), `cells` (the cells' unroll study on seeded random models, its norms only) and the benchmark's
 // `bench-*` on the CPU, with progress messages while they train and `abort` to stop one; the result, or the error's
 // name and message, is posted back. Jobs run as they come: on WebGPU each `lane` has its own engine (its own
@@ -11,6 +12,7 @@ import type { RunOptions } from '../backend.ts';
 import { Engine } from '../engine.ts';
 import type { Model, ModelJSON } from '../model.ts';
 import { lossLandscape, randomPopulation, train, trainPopulation } from '../train/index.ts';
+import { summarize } from './population-stats.ts';
 import { randomCellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
 import type { LandscapeAxis, LandscapeOptions, PopulationOptions, TrainOptions } from '../train/types.ts';
 
@@ -20,7 +22,7 @@ export type On = { backend?: 'cpu' | 'webgpu'; lane?: string };
 export type PopulationRecipe = { base: Model | ModelJSON; count: number; seed: number; scale: number };
 
 export type Job =
-  | { id: number; kind: 'run'; precision: 'f64' | 'f32'; model: Model; batch: Batch; opts: RunOptions }
+  | ({ id: number; kind: 'run'; precision: 'f64' | 'f32'; model: Model; batch: Batch; opts: RunOptions } & On)
   | ({ id: number; kind: 'train'; model: Model; batch: Batch; opts: TrainOptions } & On)
   | ({
       id: number;
@@ -28,6 +30,8 @@ export type Job =
       models: Model[] | PopulationRecipe;
       batch: Batch;
       opts: PopulationOptions;
+      /** With a threshold: the report comes back with the panel's summary (population-stats.ts) and no curves. */
+      summarize?: number;
     } & On)
   | ({
       id: number;
@@ -93,7 +97,10 @@ self.onmessage = async (e: MessageEvent<Job>) => {
       const r = await (await engine()).run(l.model, l.batch, { gradients: job.gradients });
       result = { loss: r.loss, grads: r.gradsFlat };
     } else if (job.kind === 'gpu-start') result = (await engineOn(job)).adapter;
-    else if (job.kind === 'run') result = await (await engine(job.precision)).run(job.model, job.batch, job.opts);
+    else if (job.kind === 'run')
+      result = await (
+        await (job.backend === 'webgpu' ? engineOn(job) : engine(job.precision))
+      ).run(job.model, job.batch, job.opts);
     else if (job.kind === 'train')
       result = await train(await engineOn(job), job.model, job.batch, {
         ...job.opts,
@@ -104,11 +111,13 @@ self.onmessage = async (e: MessageEvent<Job>) => {
     else if (job.kind === 'population') {
       const m = job.models;
       const models = Array.isArray(m) ? m : randomPopulation(m.base, m.count, m.seed, m.scale);
-      result = await trainPopulation(await engineOn(job), models, job.batch, {
+      const r = await trainPopulation(await engineOn(job), models, job.batch, {
         ...job.opts,
         signal: controller.signal,
         onProgress: progress,
       });
+      result =
+        job.summarize === undefined ? r : { ...r, curves: new Float64Array(0), summary: summarize(r, job.summarize) };
     } else {
       const path = job.opts.path ? { ...job.opts.path, signal: controller.signal } : undefined;
       result = await lossLandscape(

@@ -9,7 +9,7 @@
 
 import type { Batch } from '../../batch.ts';
 import { modelFromJSON, modelToJSON, paramNames, type Model } from '../../model.ts';
-import { trainOn } from '../engine-client.ts';
+import { runOn, trainOn } from '../engine-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import { fallbackLine, stackText } from '../layers.ts';
 import { bindPlayControls } from '../play-controls.ts';
@@ -110,7 +110,7 @@ export function initPlayground(
           validation: p.validation,
           ...(resume ? { resume } : {}),
         });
-        const pred = await engine.run(r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
+        const pred = await runOn(engine, r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
         return { r, pred, backend: r.backend };
       },
       { status, panel: 'Train playground' },

@@ -12,7 +12,8 @@ import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
 import { $, breathe, median, num, StatusLine } from '../ui.ts';
 import { fallbackLine } from '../layers.ts';
-import { histogram, populationBase } from './population.ts';
+import { populationBase } from './population.ts';
+import { histogram } from '../population-stats.ts';
 
 type PopulationSetup = ReturnType<ReturnType<typeof import('./population.ts').initPopulation>['read']>;
 

@@ -7,7 +7,7 @@ import { splitData, type DataSet } from '../../data/index.ts';
 import { isLayered, modelToJSON, type Model } from '../../model.ts';
 import { denormalize, type Normalization } from '../../data/series.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
-import { movedToCpu, trainOn } from '../engine-client.ts';
+import { movedToCpu, runOn, trainOn } from '../engine-client.ts';
 import type uPlot from 'uplot';
 import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
@@ -454,7 +454,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           async () => {
             const engine = session.engine;
             const t0 = performance.now();
-            const before = await engine.run(p.model, p.trainBatch, { gradients: false });
+            const before = await runOn(engine, p.model, p.trainBatch, { gradients: false });
             await breathe();
             chart = lineChart(
               $('tr-chart'),
@@ -488,7 +488,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             // predictions against the data (unless it diverged).
             const predict = async (b: Batch | undefined) =>
               b && !r.diverged
-                ? ((await engine.run(r.model, b, { outputs: true, gradients: false }).catch(() => null))?.outputs ??
+                ? ((await runOn(engine, r.model, b, { outputs: true, gradients: false }).catch(() => null))?.outputs ??
                   null)
                 : null;
             const predTrain = await predict(p.trainBatch);
