@@ -251,9 +251,9 @@ async function openRuns(
 
 /**
  * Starts the CPU worker, and on WebGPU the WebGPU worker, and builds the kernels once while the page is idle after
- * loading: in the worker's engines, a 20-step training of the notes' network and a population of two (the long lane)
- * and a 2 × 2 landscape (the short lane); on the page's engine, a forward pass (the seed panel, Verify, Train's
- * predictions). Building a kernel the first time takes a few hundred ms on a software adapter, and this keeps that
+ * loading: in the worker's engines (holding the long lane), a 20-step training of the notes' network, a population
+ * of two and a 2 × 2 landscape; on the page's engine (holding the short lane), a forward pass (the seed panel,
+ * Verify). Building a kernel the first time takes a few hundred ms on a software adapter, and this keeps that
  * out of the user's first runs.
  */
 async function warmUp(session: Session): Promise<void> {
@@ -272,16 +272,19 @@ async function warmUp(session: Session): Promise<void> {
     document.body.dataset.warm = 'true';
     return;
   }
-  try {
-    await session.exclusive(
+  const data = seedData(2).batch;
+  const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
+  const busy = { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' };
+  const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
+  await Promise.all([
+    // The page's engine (the short lane, briefly: the seed panel runs beside the worker's warm-up).
+    session.exclusive(() => engine.run(model, data, { gradients: false }), busy, 'short'),
+    // The WebGPU worker's engines, holding the long lane: a Train or Population run waits for them rather than
+    // training on the page. The panels' default calls, shortened (the same kernels and overrides).
+    session.exclusive(
       async () => {
         await startGpuWorker();
-        const data = seedData(2).batch;
-        const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
-        // The panels' default calls, shortened (the same kernels and overrides).
-        const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
         await Promise.all([
-          engine.run(model, data, { gradients: false }),
           (async () => {
             await trainOn(engine, model, data, {
               optimizer: { kind: 'adam', lr: 0.05 },
@@ -299,12 +302,10 @@ async function warmUp(session: Session): Promise<void> {
           landscapeOn(engine, model, data, axis('w1'), axis('w2')),
         ]);
       },
-      { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' },
-      'all',
-    );
-  } catch (e) {
-    console.warn('warm-up', e); // a real run reports any GPU error itself
-  }
+      busy,
+      'long',
+    ),
+  ]).catch((e) => console.warn('warm-up', e)); // a real run reports any GPU error itself
   document.body.dataset.warm = 'true';
   document.body.dataset.pipelines = String(pipelineStats(engine.device!).pipelines);
 }
