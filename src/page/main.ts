@@ -276,8 +276,9 @@ async function warmUp(session: Session): Promise<void> {
   const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
   const busy = { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' };
   const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
+  session.warming = busy.busy;
   await Promise.all([
-    // The page's engine (the short lane, briefly: the seed panel runs beside the worker's warm-up).
+    // The page's engine (the short lane, briefly: the other short-lane panels need not wait for the worker).
     session.exclusive(() => engine.run(model, data, { gradients: false }), busy, 'short'),
     // The WebGPU worker's engines, holding the long lane: a Train or Population run waits for them rather than
     // training on the page. The panels' default calls, shortened (the same kernels and overrides).
@@ -306,6 +307,7 @@ async function warmUp(session: Session): Promise<void> {
       'long',
     ),
   ]).catch((e) => console.warn('warm-up', e)); // a real run reports any GPU error itself
+  session.warming = null;
   document.body.dataset.warm = 'true';
   document.body.dataset.pipelines = String(pipelineStats(engine.device!).pipelines);
 }

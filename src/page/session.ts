@@ -23,6 +23,8 @@ export class Session {
   cpuReason: string | null;
   private readonly lanes: Record<LaneName, Lane> = { long: new Lane(), short: new Lane() };
   private readonly listeners: (() => void)[] = [];
+  /** What the page's warm-up is doing while it builds the GPU kernels after loading (null once done). */
+  warming: string | null = null;
   /** Shows a GPU error and offers the CPU; set by the page. */
   onGpuError: (message: string, retry: () => void) => void = () => {};
 
