@@ -30,7 +30,7 @@ import { randomCellStudyNorms, type CellStudyNorms, type RandomCellsOptions } fr
 import { CpuRefPeer, type Peer, type PreparedRun } from '../benchmark/peer.ts';
 import type { Phase } from '../benchmark/workloads.ts';
 import type { Job, On, PopulationRecipe } from './engine-worker.ts';
-import { summarize, type PopulationSummary } from './population-stats.ts';
+import { populationView, type PopulationView } from './population-stats.ts';
 
 /** A job without its id (Omit over each member of the union). */
 type NewJob = Job extends infer J ? (J extends { id: number } ? Omit<J, 'id'> : never) : never;
@@ -269,28 +269,53 @@ export function trainOn(
 /**
  * `trainPopulation` on `engine`'s backend in a worker (as `trainOn`), of `models` or of a seeded population drawn
  * where it trains (`randomPopulation(base, count, seed, scale)`: a large population need not cross to the worker).
- * With `summarize` (the panel's threshold), the report has the panel's summary (population-stats.ts), computed
- * where it trained, and, from a worker, no curves: the summary is what crosses back.
  */
-export async function populationOn(
+export function populationOn(
   engine: Engine,
   models: Model[] | PopulationRecipe,
   batch: Batch,
   opts: PopulationOptions,
-  { lane = 'long', summarize: threshold }: { lane?: Lane; summarize?: number } = {},
-): Promise<PopulationReport & { summary?: PopulationSummary }> {
+  lane: Lane = 'long',
+): Promise<PopulationReport> {
+  return population<PopulationReport>(engine, models, batch, opts, lane, undefined);
+}
+
+/**
+ * `populationOn` for the Population panel: what comes back is its view (population-stats.ts `populationView`: the
+ * histogram, sampled curves, median curve and counts at `threshold`, and the final losses), computed where the
+ * population trained, so 100,000 models' weights and curves never cross to the page.
+ */
+export function populationViewOn(
+  engine: Engine,
+  models: Model[] | PopulationRecipe,
+  batch: Batch,
+  opts: PopulationOptions,
+  threshold: number,
+  lane: Lane = 'long',
+): Promise<PopulationView> {
+  return population<PopulationView>(engine, models, batch, opts, lane, threshold);
+}
+
+async function population<T extends { fallbackReason?: string }>(
+  engine: Engine,
+  models: Model[] | PopulationRecipe,
+  batch: Batch,
+  opts: PopulationOptions,
+  lane: Lane,
+  threshold: number | undefined,
+): Promise<T> {
   const base = Array.isArray(models) ? models[0] : models.base;
   const to = base ? workerFor(engine, base, lane) : null;
   mark(lane, to ? 'worker' : 'page');
   if (!to) {
     const all = Array.isArray(models) ? models : randomPopulation(models.base, models.count, models.seed, models.scale);
     const r = await trainPopulation(engine, all, batch, opts);
-    return threshold === undefined ? r : { ...r, summary: summarize(r, threshold) };
+    return (threshold === undefined ? r : populationView(r, threshold)) as unknown as T;
   }
   return withReason(
     engine,
     base,
-    send<PopulationReport & { summary?: PopulationSummary }>(
+    send<T>(
       to.w,
       { kind: 'population', models, batch, opts: plain(opts), summarize: threshold, ...to.on },
       opts.onProgress,

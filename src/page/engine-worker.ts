@@ -12,7 +12,7 @@ import type { RunOptions } from '../backend.ts';
 import { Engine } from '../engine.ts';
 import type { Model, ModelJSON } from '../model.ts';
 import { lossLandscape, randomPopulation, train, trainPopulation } from '../train/index.ts';
-import { summarize } from './population-stats.ts';
+import { populationView } from './population-stats.ts';
 import { randomCellStudyNorms, type RandomCellsOptions } from '../study/cells.ts';
 import type { LandscapeAxis, LandscapeOptions, PopulationOptions, TrainOptions } from '../train/types.ts';
 
@@ -30,7 +30,7 @@ export type Job =
       models: Model[] | PopulationRecipe;
       batch: Batch;
       opts: PopulationOptions;
-      /** With a threshold: the report comes back with the panel's summary (population-stats.ts) and no curves. */
+      /** With a threshold: what comes back is the panel's view (population-stats.ts `populationView`). */
       summarize?: number;
     } & On)
   | ({
@@ -116,8 +116,7 @@ self.onmessage = async (e: MessageEvent<Job>) => {
         signal: controller.signal,
         onProgress: progress,
       });
-      result =
-        job.summarize === undefined ? r : { ...r, curves: new Float64Array(0), summary: summarize(r, job.summarize) };
+      result = job.summarize === undefined ? r : populationView(r, job.summarize);
     } else {
       const path = job.opts.path ? { ...job.opts.path, signal: controller.signal } : undefined;
       result = await lossLandscape(

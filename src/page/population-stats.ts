@@ -1,7 +1,8 @@
 // What the Population panel draws from a population's report, computed where it trained (the page's worker, or the
 // page where workers are unavailable): the histogram of final SSRs, an even sample of loss curves and the median
 // curve over all models, the count at or below the threshold and the models' statuses. A population of 100,000
-// models has millions of curve values; only these summaries cross back to the page. Free of the DOM.
+// models has millions of curve values; only these summaries and the final losses cross back to the page
+// (`populationView`). Free of the DOM.
 
 import { median } from '../stats.ts';
 import type { PopulationReport } from '../train/types.ts';
@@ -79,4 +80,18 @@ export function summarize(r: PopulationReport, threshold: number): PopulationSum
     status,
     steps,
   };
+}
+
+/**
+ * What the Population panel receives: the report without its per-model arrays (weights, statuses, steps, curves),
+ * with its summary instead; only the final losses stay per model.
+ */
+export type PopulationView = Omit<PopulationReport, 'params' | 'status' | 'stepsDone' | 'divergedAtStep' | 'curves'> & {
+  summary: PopulationSummary;
+};
+
+/** `r` as the panel receives it (summarised at `threshold`). */
+export function populationView(r: PopulationReport, threshold: number): PopulationView {
+  const { params: _p, status: _s, stepsDone: _d, divergedAtStep: _a, curves: _c, ...rest } = r;
+  return { ...rest, summary: summarize(r, threshold) };
 }

@@ -5,8 +5,7 @@
 import type { CellName } from '../../cells/index.ts';
 import { seedData } from '../../data/index.ts';
 import type { Activation, ModelJSON } from '../../model.ts';
-import type { PopulationReport } from '../../train/index.ts';
-import { movedToCpu, populationOn } from '../engine-client.ts';
+import { movedToCpu, populationViewOn } from '../engine-client.ts';
 import { readStack, showFallback, stackedModel, type Stack } from '../layers.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
@@ -23,7 +22,7 @@ import {
   timeLeftText,
 } from '../ui.ts';
 import { readOptimizer } from './train.ts';
-import { summarize, type Bin, type PopulationSummary } from '../population-stats.ts';
+import type { Bin, PopulationView } from '../population-stats.ts';
 
 export interface PopulationResult {
   backend: string;
@@ -83,12 +82,9 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     };
   }
 
-  async function show(
-    r: PopulationReport & { summary?: PopulationSummary },
-    threshold: number,
-  ): Promise<PopulationResult> {
-    // Computed where the population trained (the worker), else here.
-    const sum = r.summary ?? summarize(r, threshold);
+  async function show(r: PopulationView, threshold: number): Promise<PopulationResult> {
+    // Computed where the population trained (the worker).
+    const sum = r.summary;
     const hist = sum.histogram;
     lineChart(
       $('pop-hist'),
@@ -185,7 +181,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
             const t0 = performance.now();
             const onWebGpu = session.engine.backend === 'webgpu' && !movedToCpu(session.engine, base);
             // On the CPU backend the population trains in the page's CPU worker.
-            return populationOn(
+            return populationViewOn(
               session.engine,
               models,
               seedData(2).batch,
@@ -201,7 +197,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
                   status.info(`Training ${p.count} models: step ${step} of ${steps}…`);
                 },
               },
-              { summarize: p.threshold },
+              p.threshold,
             );
           },
           { status, panel: 'Population' },
