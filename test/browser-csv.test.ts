@@ -3,7 +3,8 @@
 // min-max or none, fitted on the training rows), with the same losses as the library's forecastSplit and train here
 // in Node.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { rollForward } from '../src/forecast.ts';
@@ -13,6 +14,7 @@ import type { TrainResult } from '../src/page/panels/train.ts';
 import { randomModel } from '../src/random.ts';
 import { train } from '../src/train/index.ts';
 import { describeBrowser, result, useBrowserPage, waitRuns } from './helpers/browser.ts';
+import { json } from './helpers/cli.ts';
 
 const SUNSPOTS = join(import.meta.dirname, '..', 'data', 'sunspots.csv');
 const close = (a: number, b: number, rel: number): boolean =>
@@ -97,6 +99,76 @@ describeBrowser('a CSV series on the page', () => {
     // Raw sunspot numbers (tens to hundreds) give SSRs thousands of times those of the normalised series.
     expect(losses.none.initialLoss).toBeGreaterThan(1000 * losses.zscore.initialLoss);
     expect(losses.zscore.finalLoss).toBeLessThan(0.5 * losses.zscore.initialLoss);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 300_000);
+  it('reaches the test RMSE of the CLI (train --test, then forecast) on the uploaded sunspots, z-score normalised', async () => {
+    const { page, errors } = await app.open();
+    await page.locator('#tr-data').selectOption('csv');
+    await page.locator('#tr-file').setInputFiles(SUNSPOTS);
+    await expect.poll(() => page.locator('#tr-csv-info').textContent()).toMatch(/^sunspots\.csv: 309 rows/);
+    await page.locator('#tr-norm').selectOption('zscore');
+    await page.locator('#tr-len').fill('12');
+    await page.locator('#tr-horizon').fill('1');
+    await page.locator('#tr-val').fill('0');
+    await page.locator('#tr-test').fill('0.15');
+    await page.locator('#tr-steps').fill('300');
+    await page.locator('#tr-run').click();
+    await waitRuns(page, 'train', 1);
+    const r = await result<TrainResult>(page, 'train');
+    expect(r.normalization).toBe('zscore');
+    // The CLI with the page's settings: the page's model is seed 1, scale 0.5, 8 tanh units; Adam at 0.01, every
+    // window in each step.
+    const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-csv-'));
+    try {
+      const out = join(dir, 'sunspots.json');
+      await json(
+        'train',
+        '--data',
+        SUNSPOTS,
+        '--window',
+        '12',
+        '--horizon',
+        '1',
+        '--test',
+        '0.15',
+        '--normalize',
+        'zscore',
+        '--hidden',
+        '8',
+        '--activation',
+        'tanh',
+        '--scale',
+        '0.5',
+        '--seed',
+        '1',
+        '--optimizer',
+        'adam',
+        '--lr',
+        '0.01',
+        '--steps',
+        '300',
+        '--backend',
+        'cpu',
+        '--out',
+        out,
+      );
+      const f = await json<{
+        test: { windows: number; model: { rmse: number; mae: number }; naive: { rmse: number } };
+      }>('forecast', '--model', out, '--data', SUNSPOTS, '--steps', '1', '--backend', 'cpu');
+      expect(r.test!.windows).toBe(f.test.windows);
+      // The naive forecast needs no model: the same test windows give the same errors.
+      expect(r.test!.naive.rmse).toBeCloseTo(f.test.naive.rmse, 9);
+      expect(
+        Math.abs(r.test!.model.rmse - f.test.model.rmse),
+        `page ${r.test!.model.rmse}, CLI ${f.test.model.rmse}`,
+      ).toBeLessThanOrEqual(0.1 * f.test.model.rmse);
+      // And the model learned something: below the naive forecast's error.
+      expect(r.test!.model.rmse).toBeLessThan(r.test!.naive.rmse);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(await page.locator('#tr-table').textContent()).toMatch(/test \(last \d+ windows\), series units/);
     expect(errors).toEqual([]);
     await page.close();
   }, 300_000);

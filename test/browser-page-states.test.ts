@@ -185,25 +185,30 @@ describeBrowser('the experiments page: fields, errors, charts and the state of r
     await page.close();
   });
 
-  it('says when a run waits for another, dims stale results, warns about a start point off the grid, and stops', async () => {
+  it('runs a landscape beside a population, says when a run waits for another, dims stale results, warns about a start point off the grid, and stops', async () => {
     const { page, errors } = await app.open();
     await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 60_000 });
-    // A long population run holds the engine; the landscape queued behind it says what it waits for.
+    // A long population run holds the long lane (training, in the WebGPU worker); the landscape, on the short lane
+    // and its own device there, computes beside it without waiting, while a Train run queued behind the population
+    // says what it waits for.
     await page.locator('#pop-steps').fill('100000');
     await page.locator('#pop-run').click();
     await expect.poll(() => page.locator('#pop-stop').isEnabled()).toBe(true);
     await page.locator('#ls-grid').fill('16');
     await page.locator('#ls-sx').fill('5'); // outside -1 … 3
     await page.locator('#ls-run').click();
+    await waitRuns(page, 'landscape', 1);
+    expect(await page.locator('#pop-stop').isEnabled()).toBe(true);
+    await page.locator('#tr-run').click();
     await expect
-      .poll(() => status(page, 'ls-status'))
+      .poll(() => status(page, 'tr-status'))
       .toMatch(/^Waiting: the Population panel is running; this run starts when it finishes\./);
     await expect.poll(() => page.locator('#pop-progress-text').textContent()).toMatch(/left|estimating/);
     expect(await page.locator('#population').evaluate((e) => e.classList.contains('running'))).toBe(true);
     await page.locator('#pop-stop').click();
     await waitRuns(page, 'population', 1);
     expect(await status(page, 'pop-status')).toMatch(/^Stopped 2000 models/);
-    await waitRuns(page, 'landscape', 1);
+    await waitRuns(page, 'train', 1);
     const l = await result<LandscapeView>(page, 'landscape');
     expect(l.startOutside).toBe(true);
     expect(await page.locator('#ls-status').getAttribute('data-state')).toBe('warn');

@@ -183,6 +183,8 @@ describeBrowser('the experiments page in Chromium: seed, verify, throughput, fal
 
   it('offers the CPU after a lost device and goes on there without reloading', async () => {
     const { page, errors } = await openPage(false);
+    // After the warm-up (during it the seed panel computes on the CPU reference, not waiting for the kernels).
+    await page.waitForFunction(() => document.body.dataset.warm === 'true', null, { timeout: 60_000 });
     await page.evaluate(() => window.webgpuRnn!.session.gpu!.device!.destroy());
     await page.locator('#seed-w1').fill('1.5');
     await expect.poll(() => page.locator('#gpu-error').isVisible()).toBe(true);

@@ -22,6 +22,8 @@ export interface FormData {
   normalization?: Normalization | null;
   /** A CSV series, normalised as the model sees it (every row), for rolling the model past its end. */
   series?: TimeSeries;
+  /** A CSV series' test windows (its last rows, as the CLI's `--test`), or null without a test fraction. */
+  test?: DataSet | null;
   /** Rows to forecast past the end of a CSV series (0: none). */
   forecast?: number;
 }
@@ -105,6 +107,8 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
       const horizonField = $<HTMLInputElement>('tr-horizon');
       const horizon = readNumber(horizonField, { min: 1, max: 64, integer: true });
       const fraction = readNumber($<HTMLInputElement>('tr-val'), { min: 0, max: 0.5 });
+      const testField = $<HTMLInputElement>('tr-test');
+      const test = readNumber(testField, { min: 0, max: 0.5 });
       const norm = valueOf($<HTMLSelectElement>('tr-norm'));
       const normalize: NormalizationKind | null = norm === 'zscore' || norm === 'minmax' ? norm : null;
       let series: TimeSeries;
@@ -121,7 +125,7 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
           window: T,
           horizon,
           validation: fraction,
-          test: 0,
+          test,
           normalize,
           source: name,
           name,
@@ -133,15 +137,18 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
             ? horizonField
             : /--validation/.test(e.field)
               ? $('tr-val')
-              : /column/.test(e.field)
-                ? $('tr-norm')
-                : lenField;
+              : /--test/.test(e.field)
+                ? testField
+                : /column/.test(e.field)
+                  ? $('tr-norm')
+                  : lenField;
           throw new FieldError(
             field,
             `CSV: ${e.message
               .replace(/--window/g, 'the window')
               .replace(/--horizon/g, 'the horizon')
-              .replace(/--validation/g, 'the validation fraction')}`,
+              .replace(/--validation/g, 'the validation fraction')
+              .replace(/--test/g, 'the test fraction')}`,
           );
         }
         throw e;
@@ -156,6 +163,7 @@ export function initDataForm(onKindChange: (kind: DataKind) => void): { read: ()
       return {
         set: data,
         validation: split.validation,
+        test: split.test,
         normalization: split.normalization,
         series: split.normalized,
         forecast,

@@ -16,10 +16,10 @@ import { initModelFile } from './panels/model-file.ts';
 import { Session } from './session.ts';
 import { seedData } from '../data/index.ts';
 import { randomModel } from '../random.ts';
-import { lossLandscape, randomPopulation, train, trainPopulation } from '../train/index.ts';
+import { randomPopulation } from '../train/index.ts';
 import { pipelineStats } from '../gpu/kernel.ts';
 import { modelFromJSON } from '../model.ts';
-import { cpuRun } from './cpu-client.ts';
+import { cpuRun, landscapeOn, populationOn, startGpuWorker, trainOn } from './engine-client.ts';
 import { charts, chartSpecs, type LineChartSpec } from './chart.ts';
 import { initPresets } from './presets.ts';
 import { $, softwareAdapter, withValues } from './ui.ts';
@@ -250,9 +250,11 @@ async function openRuns(
 }
 
 /**
- * Starts the CPU worker, and on WebGPU builds the training and landscape kernels once while the page is idle after loading (a two-step
- * training of the notes' network, a population of two, a 2 × 2 landscape): building a kernel the first time holds
- * the main thread for a few hundred ms on a software adapter, and this keeps that out of the user's first runs.
+ * Starts the CPU worker, and on WebGPU the WebGPU worker, and builds the kernels once while the page is idle after
+ * loading: in the worker's engines (holding the long lane), a 20-step training of the notes' network, a population
+ * of two and a 2 × 2 landscape; on the page's engine (holding the short lane), a forward pass (the seed panel,
+ * Verify). Building a kernel the first time takes a few hundred ms on a software adapter, and this keeps that
+ * out of the user's first runs.
  */
 async function warmUp(session: Session): Promise<void> {
   const engine = session.gpu;
@@ -270,33 +272,42 @@ async function warmUp(session: Session): Promise<void> {
     document.body.dataset.warm = 'true';
     return;
   }
-  try {
-    await session.exclusive(
+  const data = seedData(2).batch;
+  const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
+  const busy = { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' };
+  const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
+  session.warming = busy.busy;
+  await Promise.all([
+    // The page's engine (the short lane, briefly: the other short-lane panels need not wait for the worker).
+    session.exclusive(() => engine.run(model, data, { gradients: false }), busy, 'short'),
+    // The WebGPU worker's engines, holding the long lane: a Train or Population run waits for them rather than
+    // training on the page. The panels' default calls, shortened (the same kernels and overrides).
+    session.exclusive(
       async () => {
-        const data = seedData(2).batch;
-        const model = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
-        // The panels' default calls, shortened (the same kernels and overrides).
-        await engine.run(model, data, { gradients: false });
-        await train(engine, model, data, {
-          optimizer: { kind: 'adam', lr: 0.05 },
-          steps: 20,
-          historyEvery: 1,
-          readbackEvery: 10,
-        });
-        await trainPopulation(engine, randomPopulation(model, 2, 0), data, {
-          optimizer: { kind: 'adam', lr: 0.05 },
-          steps: 20,
-          lossThreshold: 0.001,
-          readbackEvery: 20,
-        });
-        const axis = (param: string) => ({ param, min: -1, max: 1, steps: 2 });
-        await lossLandscape(engine, model, data, axis('w1'), axis('w2'));
+        await startGpuWorker();
+        await Promise.all([
+          (async () => {
+            await trainOn(engine, model, data, {
+              optimizer: { kind: 'adam', lr: 0.05 },
+              steps: 20,
+              historyEvery: 1,
+              readbackEvery: 10,
+            });
+            await populationOn(engine, randomPopulation(model, 2, 0), data, {
+              optimizer: { kind: 'adam', lr: 0.05 },
+              steps: 20,
+              lossThreshold: 0.001,
+              readbackEvery: 20,
+            });
+          })(),
+          landscapeOn(engine, model, data, axis('w1'), axis('w2')),
+        ]);
       },
-      { panel: 'start-up', busy: 'the page is building its GPU kernels (once, after loading)' },
-    );
-  } catch (e) {
-    console.warn('warm-up', e); // a real run reports any GPU error itself
-  }
+      busy,
+      'long',
+    ),
+  ]).catch((e) => console.warn('warm-up', e)); // a real run reports any GPU error itself
+  session.warming = null;
   document.body.dataset.warm = 'true';
   document.body.dataset.pipelines = String(pipelineStats(engine.device!).pipelines);
 }

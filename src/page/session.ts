@@ -1,21 +1,30 @@
-// The page's engines: one Engine shared by every panel (WebGPU when the browser has an adapter, else the CPU
-// reference) plus a CPU engine for comparisons, one panel run at a time, and the switch to the CPU after a GPU
-// error (device lost, out of memory) without reloading the page.
+// The page's engines: one Engine on the page (WebGPU when the browser has an adapter, else the CPU reference) plus a
+// CPU engine for comparisons, the panels' runs in two lanes (`long`: Train, Population and their playgrounds, which
+// train in a worker; `short`: everything else), one run at a time in each lane, and the switch to the CPU after a
+// GPU error (device lost, out of memory) without reloading the page.
 
 import { Engine } from '../engine.ts';
 import { GpuError, InputError, NonFiniteError } from '../errors.ts';
 import { FieldError, markInvalid, type StatusLine } from './ui.ts';
 
+/** A queue of panel runs: `long` (training, in a worker), `short` (the rest); `all` waits for both and holds both. */
+export type LaneName = 'long' | 'short';
+class Lane {
+  queue: Promise<unknown> = Promise.resolve();
+  /** The panel whose run holds the lane now (null when idle), and how many runs are queued or running. */
+  holder: string | null = null;
+  pending = 0;
+  /** Status refreshers of the runs waiting in the queue. */
+  readonly waiting = new Set<() => void>();
+}
+
 export class Session {
   /** Why the page runs on the CPU: no WebGPU (from `auto`), or a GPU error the user chose to leave. */
   cpuReason: string | null;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** The panel whose run holds the engine now (null when idle), and how many runs are queued or running. */
-  private holder: string | null = null;
-  private pending = 0;
-  /** Status refreshers of the runs waiting in the queue. */
-  private readonly waiting = new Set<() => void>();
+  private readonly lanes: Record<LaneName, Lane> = { long: new Lane(), short: new Lane() };
   private readonly listeners: (() => void)[] = [];
+  /** What the page's warm-up is doing while it builds the GPU kernels after loading (null once done). */
+  warming: string | null = null;
   /** Shows a GPU error and offers the CPU; set by the page. */
   onGpuError: (message: string, retry: () => void) => void = () => {};
 
@@ -37,9 +46,13 @@ export class Session {
     return this.engine.backend === 'webgpu' ? this.engine : null;
   }
 
-  /** What holds the engine now (`the Train panel is running`), or null when no run is queued or running. */
-  get busyWith(): string | null {
-    return this.pending > 0 ? (this.holder ?? 'another panel is running') : null;
+  /**
+   * What holds `lane` now (`the Train panel is running`), or null when no run is queued or running there; without a
+   * lane, what holds either.
+   */
+  busyWith(lane?: LaneName): string | null {
+    const busy = (l: Lane): string | null => (l.pending > 0 ? (l.holder ?? 'another panel is running') : null);
+    return lane ? busy(this.lanes[lane]) : (busy(this.lanes.short) ?? busy(this.lanes.long));
   }
 
   onChange(f: () => void): void {
@@ -47,37 +60,48 @@ export class Session {
   }
 
   /**
-   * Runs `fn` after every earlier panel run has finished, so two panels never share the GPU at once. With `wait`,
-   * a run that has to wait says so on its panel's status line (and which run it waits for, kept up to date), and
-   * the panel's own message comes back when it starts. `busy` says what this run is doing, for the others' waits.
+   * Runs `fn` after every earlier run of its lane has finished (`long`: training, which runs in a worker; `short`,
+   * the default: the rest; `all`: after the runs of both, holding both, for timings that need the page idle), so two
+   * panels never share an engine at once. With `wait`, a run that has to wait says so on its panel's status line
+   * (and which run it waits for, kept up to date), and the panel's own message comes back when it starts. `busy`
+   * says what this run is doing, for the others' waits.
    */
-  exclusive<T>(fn: () => Promise<T>, wait?: { status?: StatusLine; panel: string; busy?: string }): Promise<T> {
-    this.pending++;
+  exclusive<T>(
+    fn: () => Promise<T>,
+    wait?: { status?: StatusLine; panel: string; busy?: string },
+    laneName: LaneName | 'all' = 'short',
+  ): Promise<T> {
+    const lanes = laneName === 'all' ? [this.lanes.short, this.lanes.long] : [this.lanes[laneName]];
+    const holder = (): string =>
+      lanes.map((l) => (l.pending > 0 ? l.holder : null)).find((h) => h !== null) ?? 'another panel is running';
+    const mustWait = lanes.some((l) => l.pending > 0);
+    for (const l of lanes) l.pending++;
     let onStart: (() => void) | null = null;
     const status = wait?.status;
-    if (status && this.pending > 1) {
+    if (status && mustWait) {
       const text = status.el.textContent ?? '';
-      const show = (): void =>
-        status.queued(`Waiting: ${this.holder ?? 'another panel is running'}; this run starts when it finishes.`);
+      const show = (): void => status.queued(`Waiting: ${holder()}; this run starts when it finishes.`);
       show();
-      this.waiting.add(show);
+      for (const l of lanes) l.waiting.add(show);
       onStart = () => {
-        this.waiting.delete(show);
+        for (const l of lanes) l.waiting.delete(show);
         status.info(text);
       };
     }
-    const next = this.queue.then(async () => {
-      this.holder = wait ? (wait.busy ?? `the ${wait.panel} panel is running`) : null;
+    const next = Promise.all(lanes.map((l) => l.queue)).then(async () => {
+      for (const l of lanes) l.holder = wait ? (wait.busy ?? `the ${wait.panel} panel is running`) : null;
       onStart?.();
-      for (const f of this.waiting) f();
+      for (const l of lanes) for (const f of l.waiting) f();
       try {
         return await fn();
       } finally {
-        this.pending--;
-        this.holder = null;
+        for (const l of lanes) {
+          l.pending--;
+          l.holder = null;
+        }
       }
     });
-    this.queue = next.catch(() => undefined);
+    for (const l of lanes) l.queue = next.catch(() => undefined);
     return next;
   }
 

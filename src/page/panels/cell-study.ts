@@ -5,7 +5,7 @@
 
 import { CELL_NAMES } from '../../cells/index.ts';
 import { factorRange, perStepFactor, type CellStudyMeasure } from '../../study/cells.ts';
-import { cellStudyOff, cpuInWorker } from '../cpu-client.ts';
+import { cellStudyOff, cpuInWorker } from '../engine-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
 import { $, breathe, clearMarksOnEdit, fillTable, num, readNumber, StatusLine } from '../ui.ts';

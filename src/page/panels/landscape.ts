@@ -6,7 +6,7 @@ import { seedData } from '../../data/index.ts';
 import { modelFromJSON, modelToJSON, paramName, type Activation, type ModelJSON } from '../../model.ts';
 import { scalarModel, statquestWeights, type ScalarWeights } from '../../statquest.ts';
 import { axisValues } from '../../train/index.ts';
-import { landscapeOn, movedToCpu } from '../cpu-client.ts';
+import { landscapeOn, movedToCpu } from '../engine-client.ts';
 import { drawHeatmap } from '../heatmap.ts';
 import { isStacked, readStack, showFallback, stackedModel, stackText, type Stack } from '../layers.ts';
 import type { Session } from '../session.ts';

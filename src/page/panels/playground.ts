@@ -9,7 +9,7 @@
 
 import type { Batch } from '../../batch.ts';
 import { modelFromJSON, modelToJSON, paramNames, type Model } from '../../model.ts';
-import { trainOn } from '../cpu-client.ts';
+import { runOn, trainOn } from '../engine-client.ts';
 import { forLog, lineChart } from '../chart.ts';
 import { fallbackLine, stackText } from '../layers.ts';
 import { bindPlayControls } from '../play-controls.ts';
@@ -110,10 +110,11 @@ export function initPlayground(
           validation: p.validation,
           ...(resume ? { resume } : {}),
         });
-        const pred = await engine.run(r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
+        const pred = await runOn(engine, r.model, heldOut, { outputs: true, gradients: false }).catch(() => null);
         return { r, pred, backend: r.backend };
       },
       { status, panel: 'Train playground' },
+      'long',
     );
     const { r, pred } = out;
     // Reset (which also stopped playing) or a new data set while this frame ran: drop it; a playing loop goes on.

@@ -7,12 +7,13 @@ import { seedData } from '../../data/index.ts';
 import type { Model } from '../../model.ts';
 import { randomPopulation } from '../../train/index.ts';
 import { lineChart } from '../chart.ts';
-import { populationOn } from '../cpu-client.ts';
+import { populationOn } from '../engine-client.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
 import { $, breathe, median, num, StatusLine } from '../ui.ts';
 import { fallbackLine } from '../layers.ts';
-import { histogram, populationBase } from './population.ts';
+import { populationBase } from './population.ts';
+import { histogram } from '../population-stats.ts';
 
 type PopulationSetup = ReturnType<ReturnType<typeof import('./population.ts').initPopulation>['read']>;
 
@@ -67,6 +68,7 @@ export function initPopulationPlayground(
         status,
         panel: 'Population playground',
       },
+      'long',
     );
     if (state !== s) return false; // Reset while this frame ran
     const moved = Math.max(0, ...Array.from(r.stepsDone));

@@ -5,8 +5,7 @@
 import type { CellName } from '../../cells/index.ts';
 import { seedData } from '../../data/index.ts';
 import type { Activation, ModelJSON } from '../../model.ts';
-import { randomPopulation, type PopulationReport } from '../../train/index.ts';
-import { movedToCpu, populationOn } from '../cpu-client.ts';
+import { movedToCpu, populationViewOn } from '../engine-client.ts';
 import { readStack, showFallback, stackedModel, type Stack } from '../layers.ts';
 import { forLog, lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
@@ -16,7 +15,6 @@ import {
   bindCellSelect,
   clearMarksOnEdit,
   fillTable,
-  median,
   num,
   rate,
   readNumber,
@@ -24,6 +22,7 @@ import {
   timeLeftText,
 } from '../ui.ts';
 import { readOptimizer } from './train.ts';
+import type { Bin, PopulationView } from '../population-stats.ts';
 
 export interface PopulationResult {
   backend: string;
@@ -36,33 +35,11 @@ export interface PopulationResult {
   finalLoss: number[];
   /** Median final SSR. */
   median: number;
-  histogram: { lo: number; hi: number; count: number }[];
+  histogram: Bin[];
   /** Why it ran on the CPU although the page runs on WebGPU (stacked or bidirectional models), or null. */
   fallbackReason: string | null;
   /** The models' parameter count (every layer's blocks and the readout). */
   paramCount: number;
-}
-
-const BINS = 30;
-const FLOOR = 1e-12;
-const SAMPLE_CURVES = 24;
-
-/** Histogram of log10(max(loss, FLOOR)) over the finite losses. */
-export function histogram(losses: Float64Array): { lo: number; hi: number; count: number }[] {
-  const logs = Array.from(losses)
-    .filter(Number.isFinite)
-    .map((v) => Math.log10(Math.max(v, FLOOR)));
-  if (logs.length === 0) return [];
-  let lo = Math.min(...logs);
-  let hi = Math.max(...logs);
-  if (hi - lo < 1e-9) {
-    lo -= 0.5;
-    hi += 0.5;
-  }
-  const width = (hi - lo) / BINS;
-  const bins = Array.from({ length: BINS }, (_, k) => ({ lo: lo + k * width, hi: lo + (k + 1) * width, count: 0 }));
-  for (const v of logs) bins[Math.min(BINS - 1, Math.floor((v - lo) / width))].count++;
-  return bins;
 }
 
 /**
@@ -105,9 +82,10 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     };
   }
 
-  async function show(r: PopulationReport, threshold: number): Promise<PopulationResult> {
-    const losses = r.finalLoss;
-    const hist = histogram(losses);
+  async function show(r: PopulationView, threshold: number): Promise<PopulationResult> {
+    // Computed where the population trained (the worker).
+    const sum = r.summary;
+    const hist = sum.histogram;
     lineChart(
       $('pop-hist'),
       {
@@ -121,19 +99,9 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
     );
     await breathe();
     // Loss curves: an even sample of models, and the median over all models at each recorded step.
-    const S = r.curveSteps.length;
-    const pick = Array.from({ length: Math.min(SAMPLE_CURVES, r.count) }, (_, k) =>
-      Math.floor((k * r.count) / Math.min(SAMPLE_CURVES, r.count)),
-    );
-    const med = r.curveSteps.map((_, j) => {
-      const col: number[] = [];
-      for (let m = 0; m < r.count; m++) {
-        const v = r.curves[m * S + j];
-        if (Number.isFinite(v)) col.push(v);
-      }
-      return col.length ? forLog(median(col)) : null;
-    });
-    const data = [r.curveSteps, ...pick.map((m) => Array.from(r.curves.subarray(m * S, (m + 1) * S), forLog)), med];
+    const pick = sum.pick;
+    const med = Array.from(sum.medianCurve, (v) => (Number.isFinite(v) ? forLog(v) : null));
+    const data = [r.curveSteps, ...sum.curves.map((c) => Array.from(c, forLog)), med];
     lineChart(
       $('pop-curves'),
       {
@@ -149,11 +117,9 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       data as never,
     );
     await breathe();
-    const reached = Array.from(losses).filter((v) => v <= threshold).length;
-    const counts = { ok: 0, converged: 0, diverged: 0 };
-    for (const s of r.status) counts[s]++;
-    const finite = Array.from(losses).filter(Number.isFinite);
-    const med0 = finite.length ? median(finite) : NaN;
+    const reached = sum.reached;
+    const counts = sum.status;
+    const med0 = sum.median;
     fillTable(
       $<HTMLTableElement>('pop-table'),
       ['', 'result'],
@@ -168,7 +134,7 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
         ],
         [
           'time',
-          `${r.seconds.toFixed(2)} s (${rate((r.count * Math.max(...r.stepsDone)) / Math.max(r.seconds, 1e-9))} model-steps/s)`,
+          `${r.seconds.toFixed(2)} s (${rate((r.count * sum.steps) / Math.max(r.seconds, 1e-9))} model-steps/s)`,
         ],
       ],
     );
@@ -179,11 +145,11 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       backend: r.backend,
       adapter: r.adapter,
       count: r.count,
-      steps: Math.max(...r.stepsDone),
+      steps: sum.steps,
       threshold,
       reached,
       status: counts,
-      finalLoss: Array.from(losses),
+      finalLoss: Array.from(r.finalLoss),
       median: med0,
       histogram: hist,
       fallbackReason: r.fallbackReason ?? null,
@@ -202,7 +168,8 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
       try {
         // The notes' shape (1 input, 1 output, output `last`) with H hidden units; randomPopulation draws every weight.
         const base = populationBase(p);
-        const models = randomPopulation(base, p.count, p.seed, p.scale);
+        // Drawn where it trains (a worker), so a large population does not cross from the page.
+        const models = { base, count: p.count, seed: p.seed, scale: p.scale };
         showFallback('pop', movedToCpu(session.engine, base));
         status.info(`Training ${p.count} models…`);
         progress.value = 0;
@@ -214,20 +181,27 @@ export function initPopulation(session: Session, publish: (r: PopulationResult) 
             const t0 = performance.now();
             const onWebGpu = session.engine.backend === 'webgpu' && !movedToCpu(session.engine, base);
             // On the CPU backend the population trains in the page's CPU worker.
-            return populationOn(session.engine, models, seedData(2).batch, {
-              optimizer: p.optimizer,
-              steps: p.steps,
-              lossThreshold: p.threshold,
-              readbackEvery: onWebGpu ? Math.max(10, Math.min(200, Math.ceil(p.steps / 50))) : cpuEvery,
-              signal,
-              onProgress: ({ step, steps, stepsPerSecond }) => {
-                progress.value = step / steps;
-                progressText.textContent = `step ${step} of ${steps}, ${rate(stepsPerSecond * p.count)} model-steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
-                status.info(`Training ${p.count} models: step ${step} of ${steps}…`);
+            return populationViewOn(
+              session.engine,
+              models,
+              seedData(2).batch,
+              {
+                optimizer: p.optimizer,
+                steps: p.steps,
+                lossThreshold: p.threshold,
+                readbackEvery: onWebGpu ? Math.max(10, Math.min(200, Math.ceil(p.steps / 50))) : cpuEvery,
+                signal,
+                onProgress: ({ step, steps, stepsPerSecond }) => {
+                  progress.value = step / steps;
+                  progressText.textContent = `step ${step} of ${steps}, ${rate(stepsPerSecond * p.count)} model-steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
+                  status.info(`Training ${p.count} models: step ${step} of ${steps}…`);
+                },
               },
-            });
+              p.threshold,
+            );
           },
           { status, panel: 'Population' },
+          'long',
         );
         const res = await show(r, p.threshold);
         publish(res);

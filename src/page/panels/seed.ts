@@ -151,9 +151,11 @@ export function initSeed(session: Session, publish: (r: SeedResult) => void): { 
 
   async function compute(): Promise<SeedResult> {
     const { w, activation, data } = readInputs();
-    // A short job never waits behind a long one: while another panel holds WebGPU, the few tiny runs of this panel
-    // go to the CPU reference (float64, here) instead of the queue.
-    const busy = session.gpu ? session.busyWith : null;
+    // A short job never waits behind a long one: training (the long lane) runs on the WebGPU worker's own device, so
+    // this panel runs on the page's engine beside it; while another short-lane panel holds the page's WebGPU engine,
+    // or the page builds its GPU kernels after loading (which holds the GPU process), the few tiny runs of this
+    // panel go to the CPU reference (float64, here) instead of waiting.
+    const busy = session.gpu ? (session.busyWith('short') ?? session.warming) : null;
     movedBecause = busy;
     const lane = <T>(fn: () => Promise<T>, wait: { status: StatusLine; panel: string }): Promise<T> =>
       busy ? fn() : session.exclusive(fn, wait);

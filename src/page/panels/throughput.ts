@@ -9,7 +9,7 @@ import type { BenchReport, CellResult } from '../../benchmark/run.ts';
 import type { Phase } from '../../benchmark/workloads.ts';
 import { lineChart } from '../chart.ts';
 import type { Session } from '../session.ts';
-import { workerCpuRefPeer } from '../cpu-client.ts';
+import { workerCpuRefPeer } from '../engine-client.ts';
 import {
   $,
   clearMarksOnEdit,
@@ -273,6 +273,8 @@ export function initThroughput(session: Session, publish: (r: ThroughputResult) 
             }
           },
           { status, panel: 'Throughput' },
+          // Its timings need the page otherwise idle: it waits for the runs of both lanes and holds both.
+          'all',
         );
         if (result.rows.length === 0) {
           status.info('Stopped before the first batch size was measured.');

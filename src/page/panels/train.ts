@@ -5,9 +5,9 @@
 import { outputCount, type Batch } from '../../batch.ts';
 import { splitData, type DataSet } from '../../data/index.ts';
 import { isLayered, modelToJSON, type Model } from '../../model.ts';
-import { denormalize, type Normalization } from '../../data/series.ts';
+import { denormalize, forecastErrors, naiveForecast, type Normalization } from '../../data/series.ts';
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
-import { movedToCpu, trainOn } from '../cpu-client.ts';
+import { movedToCpu, runOn, trainOn } from '../engine-client.ts';
 import type uPlot from 'uplot';
 import { forLog, lineChart, setChartData } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
@@ -68,6 +68,8 @@ export interface TrainResult {
     /** The forecast past the end of a CSV series (output 1 of each row, the series' units); empty otherwise. */
     forecast: number[];
   } | null;
+  /** A CSV series' test part (with a test fraction), or null. */
+  test: TestErrors | null;
   /** A CSV series' normalisation (`zscore`, `minmax`), or null (none, or not a CSV). */
   normalization: string | null;
   /** The loss floor the run stopped at (SSR ≤ it), or null when it was not reached or not set. */
@@ -81,6 +83,13 @@ export interface TrainResult {
   progressCalls: number;
   model: ReturnType<typeof modelToJSON>;
 }
+
+/** A CSV series' test part after training: windows, and MAE and RMSE in the series' units (the CLI's `forecast`). */
+export type TestErrors = {
+  windows: number;
+  model: { mae: number; rmse: number };
+  naive: { mae: number; rmse: number };
+};
 
 /** The optimizer fields: kind, learning rate and (SGD) momentum. */
 export function readOptimizer(prefix: string): OptimizerConfig {
@@ -180,6 +189,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       normalization: form.normalization ?? null,
       series: form.series ?? null,
       forecast: form.forecast ?? 0,
+      /** A CSV series' test windows (its last rows), evaluated after training as the CLI's `forecast` does. */
+      test: form.test?.batch ?? null,
       optimizer: readOptimizer('tr'),
     };
   }
@@ -268,6 +279,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     round: number,
     floor: number | undefined,
     normalization: Normalization | null,
+    test: TestErrors | null,
   ): void {
     const normText = !set.timeOrdered
       ? ''
@@ -291,6 +303,14 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       ['ran on', `${r.backend} (${r.adapter})${r.fallbackReason ? `, moved from WebGPU: ${r.fallbackReason}` : ''}`],
       ['steps', `${r.steps} (${state})`],
       [r.diverged ? 'SSR before → at the last finite weights' : 'SSR before → after', `${num(initialLoss)} → ${after}`],
+      ...(test
+        ? [
+            [
+              `test (last ${test.windows} windows), series units`,
+              `model MAE ${num(test.model.mae)}, RMSE ${num(test.model.rmse)}; naive (last value) MAE ${num(test.naive.mae)}, RMSE ${num(test.naive.rmse)}`,
+            ],
+          ]
+        : []),
       [
         'validation SSR',
         r.validationLoss === null
@@ -454,7 +474,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           async () => {
             const engine = session.engine;
             const t0 = performance.now();
-            const before = await engine.run(p.model, p.trainBatch, { gradients: false });
+            const before = await runOn(engine, p.model, p.trainBatch, { gradients: false });
             await breathe();
             chart = lineChart(
               $('tr-chart'),
@@ -488,11 +508,39 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             // predictions against the data (unless it diverged).
             const predict = async (b: Batch | undefined) =>
               b && !r.diverged
-                ? ((await engine.run(r.model, b, { outputs: true, gradients: false }).catch(() => null))?.outputs ??
+                ? ((await runOn(engine, r.model, b, { outputs: true, gradients: false }).catch(() => null))?.outputs ??
                   null)
                 : null;
             const predTrain = await predict(p.trainBatch);
             const predVal = await predict(p.validation);
+            // A CSV series' test part: MAE and RMSE in the series' units, beside the naive last-value forecast,
+            // as the CLI's `forecast` reports them for a model trained with --test.
+            const C = p.series?.values.length ?? 1;
+            const predTest = p.test ? await predict({ ...p.test, targets: null }) : null;
+            const test =
+              p.test && predTest
+                ? {
+                    windows: p.test.count,
+                    model: forecastErrors(
+                      denormalize(predTest, p.normalization, C),
+                      denormalize(p.test.targets!, p.normalization, C),
+                    ),
+                    naive: forecastErrors(
+                      denormalize(
+                        naiveForecast(
+                          p.test.inputs,
+                          p.test.count,
+                          p.test.lengths[0],
+                          C,
+                          Math.max(1, Math.round(p.test.outputSize / C)),
+                        ),
+                        p.normalization,
+                        C,
+                      ),
+                      denormalize(p.test.targets!, p.normalization, C),
+                    ),
+                  }
+                : null;
             // A CSV series: the model rolled past the end of the series, as the CLI's forecast does.
             const T = p.trainBatch.lengths[0] ?? 0;
             const cols = p.series?.values.length ?? 1;
@@ -511,9 +559,10 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             const future = byColumn
               ? Float64Array.from({ length: p.forecast * cols }, (_, k) => byColumn[k % cols][Math.floor(k / cols)])
               : null;
-            return { r, initialLoss: before.loss!, predTrain, predVal, future };
+            return { r, initialLoss: before.loss!, predTrain, predVal, future, test };
           },
           { status, panel: 'Train' },
+          'long',
         );
         const r = report.r;
         showFallback('tr', r.fallbackReason);
@@ -540,7 +589,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
         await breathe();
-        showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor, p.normalization);
+        showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor, p.normalization, report.test);
         await breathe();
         const predicted = drawPredictions(p, report.predTrain, report.predVal, report.future);
         const first = r.history[0]?.loss ?? report.initialLoss;
@@ -581,6 +630,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           overflowStep,
           fallbackReason: r.fallbackReason ?? null,
           normalization: p.normalization?.kind ?? null,
+          test: report.test,
           predicted,
           floorReached: r.stoppedEarly && p.floor !== undefined ? p.floor : null,
           previousDrawn: previousLabel !== null,

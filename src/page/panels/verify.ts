@@ -2,7 +2,7 @@
 // float64 CPU reference, compared quantity by quantity with src/verify.ts (compareResults) and the documented
 // tolerance. Without WebGPU it compares the CPU reference's float32 mode with its float64 mode, and says so.
 
-import { cpuInWorker, cpuRun } from '../cpu-client.ts';
+import { cpuInWorker, cpuRun } from '../engine-client.ts';
 import type { StrategyChoice } from '../../gpu/strategy.ts';
 import { cellByName } from '../../cells/index.ts';
 import { LIMITS, modelFromJSON, type OutputMode } from '../../model.ts';
