@@ -3,35 +3,18 @@
 // useBrowserPage give a test file that setup once (with a CPU engine for the numbers computed in Node). Pages record
 // console errors; helpers wait for a panel's published results (document.body.dataset.<panel>Runs).
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { Engine } from '../../src/engine.ts';
+import { CHROMIUM, FLAGS, serveDir } from '../../bench/chromium.ts';
 import { gpuRequired } from './gpu.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-angle=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
+export { CHROMIUM, FLAGS };
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wgsl': 'text/plain',
-};
 
 export const chromiumAvailable = existsSync(CHROMIUM);
 if (!chromiumAvailable && !gpuRequired)
@@ -62,21 +45,8 @@ export async function startPageServer(): Promise<PageServer> {
     throw new Error(`browser tests are required here (CI) but there is no Chromium at ${CHROMIUM}`);
   const outDir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-page-'));
   await build({ root: join(import.meta.dirname, '..', '..'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  const server: Server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
-      /^(\.\.[/\\])+/,
-      '',
-    );
-    const file = join(outDir, path === '/' ? 'index.html' : path);
-    if (!file.startsWith(outDir) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+  const server = await serveDir(outDir);
+  const url = server.url;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   return {
@@ -103,7 +73,7 @@ export async function startPageServer(): Promise<PageServer> {
     },
     async close() {
       await browser.close();
-      await new Promise((r) => server.close(r));
+      await server.close();
       rmSync(outDir, { recursive: true, force: true });
     },
   };
