@@ -161,10 +161,10 @@ describeBrowser('the Train playground in Chromium', () => {
   });
 
   for (const withoutWebGpu of [false, true]) {
-    it(`steps and plays a population on ${withoutWebGpu ? 'the CPU fallback' : 'WebGPU'}, matching one trainPopulation call in Node (plain SGD)`, async () => {
+    it(`steps and plays a population on ${withoutWebGpu ? 'the CPU fallback' : 'WebGPU'}, matching one trainPopulation call in Node (Adam: each frame resumes every model's optimizer state)`, async () => {
       const { page, errors } = await app.open({ withoutWebGpu });
       await page.locator('#pop-count').fill('40');
-      await page.locator('#pop-opt').selectOption('sgd');
+      await page.locator('#pop-opt').selectOption('adam');
       await page.locator('#pop-lr').fill('0.05');
       for (let k = 1; k <= 3; k++) {
         await page.locator('#pp-step').click();
@@ -175,7 +175,7 @@ describeBrowser('the Train playground in Chromium', () => {
       expect(s.backend).toBe(withoutWebGpu ? 'cpu' : 'webgpu');
       const base = randomModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 }, 'relu', 'last', 0);
       const ref = await trainPopulation(app.cpu, randomPopulation(base, 40, 1, 1), seedData(2).batch, {
-        optimizer: { kind: 'sgd', lr: 0.05 },
+        optimizer: { kind: 'adam', lr: 0.05 },
         steps: 3,
         lossThreshold: 0.001,
       });

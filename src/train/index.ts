@@ -51,6 +51,7 @@ import type {
   LandscapeResult,
   ModelStatus,
   OptimizerConfig,
+  OptimizerState,
   PopulationOptions,
   PopulationReport,
   TrainOptions,
@@ -517,7 +518,11 @@ export async function trainPopulation(
     finalLoss,
     validationLoss,
     place,
-  } = await runPopulation(engine, models, data, opts, { mask: null, trajectory: false });
+  } = await runPopulation(engine, models, data, opts, {
+    mask: null,
+    trajectory: false,
+    moments: opts.returnOptimizerState === true,
+  });
   return {
     backend: place.backend,
     adapter: place.adapter,
@@ -534,7 +539,22 @@ export async function trainPopulation(
     validationLoss,
     aborted: core.aborted,
     seconds: (performance.now() - t0) / 1000,
+    ...(opts.returnOptimizerState === true ? { optimizerState: populationState(core, ms.length) } : {}),
   };
+}
+
+/** Every model's optimizer state, model-major, and the furthest global step any model reached. */
+function populationState(core: CoreResult, M: number): OptimizerState {
+  const P = core.params.length / M;
+  const m = new Float64Array(M * P);
+  const v = new Float64Array(M * P);
+  for (let k = 0; k < M; k++) {
+    m.set(core.moments.subarray(k * 2 * P, k * 2 * P + P), k * P);
+    v.set(core.moments.subarray(k * 2 * P + P, (k + 1) * 2 * P), k * P);
+  }
+  let step = 0;
+  for (const s of core.stepsDone) step = Math.max(step, s);
+  return { step, m, v };
 }
 
 /**

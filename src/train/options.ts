@@ -187,20 +187,28 @@ export function resolveOptions(
       bad('resume.step', r.step, `an integer from 0 to ${2 ** 31 - 1 - steps}`);
     startStep = r.step;
     moments = new Float64Array(count * 2 * paramCount);
+    // One model's state (every model of a population starts from it), or a population's, model-major.
+    const perModel = count > 1 && r.m?.length === count * paramCount;
     for (const key of ['m', 'v'] as const) {
       const a = r[key];
-      if (!a || a.length !== paramCount)
+      const want = perModel ? count * paramCount : paramCount;
+      if (!a || a.length !== want)
         throw new InputError(
           `resume.${key}`,
-          `expected ${paramCount} values (one per parameter), got ${a ? a.length : String(a)}`,
+          perModel || count > 1
+            ? `expected ${paramCount} values (one per parameter) or ${count * paramCount} (every model's, model-major), got ${a ? a.length : String(a)}`
+            : `expected ${paramCount} values (one per parameter), got ${a ? a.length : String(a)}`,
           'options',
         );
-      for (let p = 0; p < paramCount; p++) {
-        if (!isNum(a[p])) bad(`resume.${key}[${p}]`, a[p], 'a finite number');
+      for (let q = 0; q < want; q++) {
+        if (!isNum(a[q])) bad(`resume.${key}[${q}]`, a[q], 'a finite number');
         // A second moment is a mean of squares: a negative one would make Adam's step NaN later, blamed on the run.
-        if (key === 'v' && a[p] < 0) bad(`resume.v[${p}]`, a[p], 'a number ≥ 0 (a mean of squared gradients)');
-        for (let m = 0; m < count; m++) moments[m * 2 * paramCount + (key === 'm' ? 0 : paramCount) + p] = a[p];
+        if (key === 'v' && a[q] < 0) bad(`resume.v[${q}]`, a[q], 'a number ≥ 0 (a mean of squared gradients)');
       }
+      const off = key === 'm' ? 0 : paramCount;
+      for (let m = 0; m < count; m++)
+        for (let p = 0; p < paramCount; p++)
+          moments[m * 2 * paramCount + off + p] = a[perModel ? m * paramCount + p : p];
     }
   }
   const scheduleSteps =

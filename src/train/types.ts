@@ -178,6 +178,11 @@ export interface PopulationOptions extends TrainOptions {
   lrs?: Float64Array | number[];
   /** Sample every model's loss every this many steps into `curves` (default: historyEvery's default). */
   curveEvery?: number;
+  /**
+   * Return every model's optimizer state (`PopulationReport.optimizerState`), to continue the population with
+   * `resume` (which takes one model's state for all, or every model's, model-major). Default false.
+   */
+  returnOptimizerState?: boolean;
 }
 
 /** What happened to one model of a population. */
@@ -210,6 +215,12 @@ export interface PopulationReport {
   stepsDone: Int32Array;
   /** Per model: the step at which it diverged, or −1. */
   divergedAtStep: Int32Array;
+  /**
+   * With `returnOptimizerState`: the run's global step count (the furthest any model went) and every model's moments
+   * at its final weights, model-major (model m's at m·P … m·P+P−1); pass it as `resume` to continue the population
+   * as one longer run would.
+   */
+  optimizerState?: OptimizerState;
   /** Per model: SSR of `validation` at the final weights, or null without a validation set. */
   validationLoss: Float64Array | null;
   /** True when `signal` aborted training. */

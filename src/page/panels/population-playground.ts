@@ -1,10 +1,11 @@
 // The Population panel's playground: Play, Pause, Step, Reset and a speed (steps per frame) over the panel's
-// settings. Each frame is one short `trainPopulation` call (on the CPU backend in the page's worker) from the
-// weights every model reached; after it the page redraws the histogram of the models' current SSR and the share
+// settings. Each frame is one short `trainPopulation` call (in the page's worker) from the weights every model
+// reached and every model's optimizer state (`resume`), so N steps of Play are one N-step run; after it the page redraws the histogram of the models' current SSR and the share
 // of models at or below the threshold, frame by frame. Frames run through the session's queue.
 
 import { seedData } from '../../data/index.ts';
 import type { Model } from '../../model.ts';
+import type { OptimizerState } from '../../train/types.ts';
 import { randomPopulation } from '../../train/index.ts';
 import { lineChart } from '../chart.ts';
 import { populationOn } from '../engine-client.ts';
@@ -39,8 +40,11 @@ export function initPopulationPlayground(
   let setup: PopulationSetup | null = null;
   let models: Model[] | null = null;
   let state: PopulationPlaygroundState | null = null;
+  /** Every model's optimizer state after the last frame (null: the next frame starts the optimizer afresh). */
+  let resume: OptimizerState | null = null;
 
   function begin(): void {
+    resume = null;
     setup = readSetup();
     const base = populationBase(setup);
     models = randomPopulation(base, setup.count, setup.seed, setup.scale);
@@ -63,6 +67,8 @@ export function initPopulationPlayground(
           optimizer: p.optimizer,
           steps: k,
           lossThreshold: p.threshold,
+          returnOptimizerState: true,
+          ...(resume ? { resume } : {}),
         }),
       {
         status,
@@ -71,13 +77,15 @@ export function initPopulationPlayground(
       'long',
     );
     if (state !== s) return false; // Reset while this frame ran
-    const moved = Math.max(0, ...Array.from(r.stepsDone));
+    // Steps are global (a resumed frame counts on from the last one).
+    const moved = r.optimizerState!.step - s.step;
     if (moved === 0) {
       status.done(`Every model has stopped (reached SSR ≤ ${p.threshold}, or diverged); Reset to start again.`);
       return false;
     }
     const P = r.paramCount;
     models = models!.map((m, i) => ({ ...m, params: r.params.slice(i * P, (i + 1) * P) }));
+    resume = r.optimizerState!;
     s.step += moved;
     s.losses = Array.from(r.finalLoss);
     s.params = Array.from(r.params);
