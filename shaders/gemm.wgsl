@@ -20,8 +20,9 @@
 //   KIND 4 WGRAD_H  dWh += Σ dz_t·h_{t-1}ᵀ, dWx += Σ dz_t·x_tᵀ, dbh += Σ dz_t over a block of `count` steps and
 //                   the sequences of one part (K = steps × sequences; columns h, x, 1 in that order, so that all
 //                   but the last tiles read h_{t-1} alone). Split-K: part p of dims.parts sums sequences
-//                   [p·partLen, (p+1)·partLen) into its own row of partial sums. (Gated cells: M = NGATE, columns
-//                   h and 1 only, from the recurrent side's da: dWh and dbh; KIND 8 takes dWx and dbx.)
+//                   [p·partLen, (p+1)·partLen) into its own row of partial sums. (Cells whose input side has its
+//                   own bias, XC = 0, the gated ones: M = NGATE, columns h and 1 only, from the recurrent side's
+//                   da: dWh and dbh; KIND 8 takes dWx and dbx.)
 //   KIND 5 WGRAD_Y  dWy += Σ dy_t·h_tᵀ, dby += Σ dy_t over the steps of the block whose bit is set in step.flags
 //   KIND 6 INIT     the h0 slot: h0 (and c0) broadcast to every sequence
 //   KIND 7 WSUM     the chunk's gradient: work[p] += Σ_q partials[q][p], parts in order q = 0, 1, …

@@ -6,8 +6,9 @@
 // (k = ⌈√T⌉, which minimises the ⌈T/k⌉ checkpoints + k segment slots) and the backward pass recomputes each segment
 // from its checkpoint with the same kernels, so the results are bit-identical, for about one extra forward pass.
 //
-// It also fixes the layout the kernels (src/gpu/kernels/gemm.ts) read: the rows of each per-step slot (gemmRows) and
-// the size of a step record; the kernels import it, never the other way round.
+// It also fixes the layout the kernels (src/gpu/kernels/gemm.ts) read: the rows of each per-step slot (gemmRows,
+// from the cell descriptor's `gemm` record, as the kernels' SR, DR, ZX, DAX) and the stride of the step records
+// (whose members are gemm.wgsl's Step struct, packed by name); the kernels import it, never the other way round.
 
 import { maxLength } from '../batch.ts';
 import { GpuError } from '../errors.ts';
