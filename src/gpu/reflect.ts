@@ -178,7 +178,11 @@ export function evaluateU32(
     if (expr === undefined) throw new GpuError(`${label}: the shader declares no u32 const or override "${name}"`);
     if (pending.has(name)) throw new GpuError(`${label}: u32 "${name}" is defined in terms of itself`);
     pending.add(name);
-    const v = evalExpr(label, name, expr, valueOf);
+    const v = evalExpr(label, name, expr, (t) => {
+      if (!exprs.has(t) && !values.has(t))
+        throw new GpuError(`${label}: u32 "${name}" = ${expr} uses "${t}", which is no u32 const or override`);
+      return valueOf(t);
+    });
     pending.delete(name);
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
       throw new GpuError(`${label}: u32 "${name}" = ${expr} evaluates to ${v}, not a u32`);
@@ -204,7 +208,7 @@ function evalExpr(label: string, name: string, expr: string, valueOf: (n: string
       return v;
     }
     if (/^(0x[0-9a-fA-F]+|\d+)u?$/.test(t)) return Number(t.replace(/u$/, ''));
-    if (/^[A-Za-z_]\w*$/.test(t)) return valueOf(t);
+    if (/^[A-Za-z_]\w*$/.test(t) && tokens[at] !== '(') return valueOf(t);
     return fail();
   };
   const product = (): number => {
