@@ -7,13 +7,7 @@ import { benchOptions, integer } from './options.ts';
 import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
 import { GRAD_BLOCK, rowStride, splitParts } from '../src/gpu/gemm-plan.ts';
 import { tuningFor } from '../src/gpu/tuning.ts';
-import {
-  GemmKernels,
-  STEP_BINDING_BYTES,
-  STEP_RECORD_BYTES,
-  type GemmKind,
-  type GemmTile,
-} from '../src/gpu/kernels/gemm.ts';
+import { GemmKernels, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
 
 const opts = benchOptions<{ h: number; n: number; reps: number; shared: boolean; tile?: string; ld?: number }>(
   'gemm-kernels',
@@ -91,13 +85,25 @@ const ys = buf(n * O);
 const states = buf((G + 1) * H * ld, undefined, rand((G + 1) * H * ld));
 const work = buf(workFloats, undefined, rand(workFloats));
 const flags = buf(n, undefined, new Uint32Array(n));
-const words = STEP_RECORD_BYTES / 4;
-// Record 0, a single step: t=1, count=1, cur=slot 1, prev=slot 0, also=NONE, dzCur, dzNext, flags=HAS_DY|FLOW, dy.
-// Record 1, a block of G steps for the weight-gradient products (every step with a prediction).
-const rec = new Uint32Array(2 * words);
-rec.set([1, 1, H * ld, 0, 0xffffffff, dzOff, dzOff + H * ld, 3, dyOff]);
-rec.set([0, G, H * ld, 0, 0xffffffff, dzOff, 0, 2 ** G - 1, dyOff], words);
-const steps = buf(2 * words, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, rec);
+// Record 0, a single step: t=1, count=1, cur=slot 1, prev=slot 0, no second slot, dzCur, dzNext, a prediction and
+// the gradient flowing from t+1, dy. Record 1, a block of G steps for the weight-gradient products (every step with
+// a prediction). Packed by member name (gemm.wgsl's Step struct and flags).
+const { NONE, HAS_DY, FLOW } = k.flags;
+const rec = k.packSteps([
+  {
+    t: 1,
+    count: 1,
+    cur: H * ld,
+    prev: 0,
+    also: NONE,
+    dzCur: dzOff,
+    dzNext: dzOff + H * ld,
+    flags: HAS_DY | FLOW,
+    dy: dyOff,
+  },
+  { t: 0, count: G, cur: H * ld, prev: 0, also: NONE, dzCur: dzOff, dzNext: 0, flags: 2 ** G - 1, dy: dyOff },
+]);
+const steps = buf((2 * STEP_RECORD_BYTES) / 4, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, rec);
 const dims = buf(8, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
 device.queue.writeBuffer(
   dims,
@@ -106,7 +112,7 @@ device.queue.writeBuffer(
 );
 const buffers = {
   dims,
-  step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES },
+  step: { buffer: steps, offset: 0, size: k.uniformLayout('step').size },
   weights,
   lengths,
   xs,

@@ -1,7 +1,10 @@
 // gemm.wgsl — the `gemm` strategy's kernels (cuDNN-style): every step of the RNN is a tiled matrix product across
 // the whole chunk of sequences, with the pointwise work fused into its epilogue, and the weight gradients are
 // products over all (sequence, step) pairs. One entry point, `main`; the KIND override picks the operands and the
-// epilogue of one product C[m][c] = Σ_k A(m, k)·B(k, c):
+// epilogue of one product C[m][c] = Σ_k A(m, k)·B(k, c). The kernel is cell-agnostic: the cell's module (part
+// `gemm`, spliced below) gives the offsets of the blocks it reads by role and the rows of the step records, and
+// defines the epilogues of PROJ, STEP and DZ (gemmProj, gemmStep, gemmDz), where the cell's algebra is (Elman's
+// activation, length mask and overflow flag; a gated cell's scratch rows for its gate steps):
 //
 //   KIND 0 PROJ     Zx_t = Wx·x_t + bh for `count` steps at once (batched over steps), into the state slots
 //                   (gated cells: Wx·x_t + bx, NGATE rows, into the Zx rows of the step slots)
@@ -17,8 +20,9 @@
 //   KIND 4 WGRAD_H  dWh += Σ dz_t·h_{t-1}ᵀ, dWx += Σ dz_t·x_tᵀ, dbh += Σ dz_t over a block of `count` steps and
 //                   the sequences of one part (K = steps × sequences; columns h, x, 1 in that order, so that all
 //                   but the last tiles read h_{t-1} alone). Split-K: part p of dims.parts sums sequences
-//                   [p·partLen, (p+1)·partLen) into its own row of partial sums. (Gated cells: M = NGATE, columns
-//                   h and 1 only, from the recurrent side's da: dWh and dbh; KIND 8 takes dWx and dbx.)
+//                   [p·partLen, (p+1)·partLen) into its own row of partial sums. (Cells whose input side has its
+//                   own bias, XC = 0, the gated ones: M = NGATE, columns h and 1 only, from the recurrent side's
+//                   da: dWh and dbh; KIND 8 takes dWx and dbx.)
 //   KIND 5 WGRAD_Y  dWy += Σ dy_t·h_tᵀ, dby += Σ dy_t over the steps of the block whose bit is set in step.flags
 //   KIND 6 INIT     the h0 slot: h0 (and c0) broadcast to every sequence
 //   KIND 7 WSUM     the chunk's gradient: work[p] += Σ_q partials[q][p], parts in order q = 0, 1, …
@@ -67,24 +71,37 @@ override SHARED: bool = true;
 override BM: u32 = TY * RM;
 override BN: u32 = TX * RN;
 
-// The cell (the parameter layout OFF_WX … OFF_BY, NPARAM, OFF_H0 and NWEIGHTS; act, actGrad and the overflow
-// test; the output index; for gated cells their unit steps, which gemm_gates.wgsl runs) is spliced in here from
-// shaders/cells/ (src/gpu/cell.ts).
-// @cell scalar gates
+// The cell is spliced in here from shaders/cells/ (src/gpu/cell.ts): its parameter layout (NPARAM, NGATE, NSTATE,
+// OFF_H0, NWEIGHTS), its activation and the overflow test, the output index, and part `gemm`: generated from the
+// descriptor's `gemm` record (src/cells/), the blocks the products read by role, GEMM_WX (input weights, NGATE×I),
+// GEMM_WH (recurrent weights, NGATE×H), GEMM_BX (the input side's bias), GEMM_BH (the recurrent side's), GEMM_WY,
+// GEMM_BY (the readout), and the step records' rows SR (a step's state slot), DR (its gradient slot: Elman dz, gated
+// cells da and carry), ZX (first row of Zx in a step slot), DAX (first row of the input side's da in a gradient
+// slot), XC (x columns of WGRAD_H: I where it sums the input side's gradients too, else 0, and WGRAD_X has them);
+// then the cell's epilogues gemmProj, gemmStep and gemmDz.
+// @cell scalar gemm
 // Transposed copies the host appends, so that DZ reads Whᵀ and Wyᵀ row by row like the forward products.
 override OFF_WHT: u32 = NWEIGHTS;      // Whᵀ: H×NGATE, [k][q] = Wh[q][k]
 override OFF_WYT: u32 = OFF_WHT + H * NGATE; // Wyᵀ: H×O, [j][o] = Wy[o][j]
-// Gated cells (LSTM, GRU; set by the host from the descriptor's `gemm` record, src/cells/): the products have
-// NGATE rows and no fused activation; the per-step slots hold the cell's records (shaders/gemm_gates.wgsl).
-override GATED: bool = false;
-override SR: u32 = H;               // rows of a step's state slot
-override DR: u32 = H;               // rows of a step's dz (gated: da) slot
-override ZX: u32 = 0u;              // first row of Zx in a step's state slot
-override DAX: u32 = 0u;             // first row of the input side's da in a dz slot
-override XC: u32 = I;               // x columns of WGRAD_H (gated: 0, WGRAD_X has them)
-override OFF_XBIAS: u32 = OFF_BH;   // the bias PROJ adds and WGRAD_X sums into (gated: bx)
 
-const NONE: u32 = 0xffffffffu;
+// Each kind's product: M output rows × N output columns (N 0: one column per sequence of the chunk, dims.n). sizeM
+// and sizeN read this table, and so does the host to size the dispatches and pick the tiles (src/gpu/kernels/gemm.ts
+// evaluates these declarations for the variant's H, I, O and cell).
+override PROJ_M: u32 = NGATE;        override PROJ_N: u32 = 0u;
+override STEP_M: u32 = NGATE;        override STEP_N: u32 = 0u;
+override OUT_M: u32 = O;             override OUT_N: u32 = 0u;
+override DZ_M: u32 = H;              override DZ_N: u32 = 0u;
+override WGRAD_H_M: u32 = NGATE;     override WGRAD_H_N: u32 = XC + H + 1u;
+override WGRAD_Y_M: u32 = O;         override WGRAD_Y_N: u32 = H + 1u;
+override INIT_M: u32 = NSTATE;       override INIT_N: u32 = 0u;
+override WSUM_M: u32 = 1u;           override WSUM_N: u32 = NPARAM;
+override WGRAD_X_M: u32 = NGATE;     override WGRAD_X_N: u32 = I + 1u;
+
+// @records begin
+// The chunk's dims and the step records, declared here once: src/gpu/kernels/gemm.ts splices these lines into
+// gemm_gates.wgsl too, and the host packs both uniforms by member name and reads the flags' values from here
+// (src/gpu/reflect.ts).
+const NONE: u32 = 0xffffffffu;  // step.also: no second slot
 const HAS_DY: u32 = 1u;     // step.flags: this step has a prediction for some sequence (dy is valid)
 const FLOW: u32 = 2u;       // gradient flows from step t+1 into h_t
 const LOSS: u32 = 4u;       // forward pass: record predictions, squared errors and the overflow row
@@ -117,6 +134,7 @@ struct Step {
   _pad1: u32,
   _pad2: u32,
 }
+// @records end
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> step: Step;
@@ -146,20 +164,34 @@ fn dzKStart() -> u32 {
   return select(O, 0u, hasFlag(HAS_DY));
 }
 
-// Problem sizes (M rows, NC columns, K) of this dispatch; uniform across the workgroup.
+// Problem sizes (M rows, NC columns, K) of this dispatch, from the table above; uniform across the workgroup.
 fn sizeM() -> u32 {
-  if (KIND == 2u || KIND == 5u) { return O; }
-  if (KIND == 7u) { return 1u; }
-  if (KIND == 0u || KIND == 1u || KIND == 4u || KIND == 8u) { return NGATE; }
-  if (KIND == 6u) { return NSTATE; }
-  return H;
+  switch KIND {
+    case 0u: { return PROJ_M; }
+    case 1u: { return STEP_M; }
+    case 2u: { return OUT_M; }
+    case 3u: { return DZ_M; }
+    case 4u: { return WGRAD_H_M; }
+    case 5u: { return WGRAD_Y_M; }
+    case 6u: { return INIT_M; }
+    case 7u: { return WSUM_M; }
+    default: { return WGRAD_X_M; }
+  }
 }
 fn sizeN() -> u32 {
-  if (KIND == 4u) { return XC + H + 1u; }
-  if (KIND == 5u) { return H + 1u; }
-  if (KIND == 7u) { return NPARAM; }
-  if (KIND == 8u) { return I + 1u; }
-  return dims.n;
+  var nc: u32;
+  switch KIND {
+    case 0u: { nc = PROJ_N; }
+    case 1u: { nc = STEP_N; }
+    case 2u: { nc = OUT_N; }
+    case 3u: { nc = DZ_N; }
+    case 4u: { nc = WGRAD_H_N; }
+    case 5u: { nc = WGRAD_Y_N; }
+    case 6u: { nc = INIT_N; }
+    case 7u: { nc = WSUM_N; }
+    default: { nc = WGRAD_X_N; }
+  }
+  return select(nc, dims.n, nc == 0u);
 }
 // K of one product (WGRAD_*: of one step, the part's sequences).
 fn sizeK() -> u32 {
@@ -179,25 +211,25 @@ fn batches() -> u32 {
 // WGRAD_*: the parameter an output element (m, c) adds to.
 fn paramIndex(m: u32, c: u32) -> u32 {
   if (KIND == 4u) {
-    if (c < H) { return OFF_WH + m * H + c; }
-    if (c < H + XC) { return OFF_WX + m * I + (c - H); }
-    return OFF_BH + m;
+    if (c < H) { return GEMM_WH + m * H + c; }
+    if (c < H + XC) { return GEMM_WX + m * I + (c - H); }
+    return GEMM_BH + m;
   }
   if (KIND == 8u) {
-    if (c < I) { return OFF_WX + m * I + c; }
-    return OFF_XBIAS + m;
+    if (c < I) { return GEMM_WX + m * I + c; }
+    return GEMM_BX + m;
   }
-  if (c < H) { return OFF_WY + m * H + c; }
-  return OFF_BY + m;
+  if (c < H) { return GEMM_WY + m * H + c; }
+  return GEMM_BY + m;
 }
 
 fn loadA(m: u32, k: u32, b: u32) -> f32 {
   let N = dims.n;
   let L = dims.ld;
   switch KIND {
-    case 0u: { return weights[OFF_WX + m * I + k]; }
-    case 1u: { return weights[OFF_WH + m * H + k]; }
-    case 2u: { return weights[OFF_WY + m * H + k]; }
+    case 0u: { return weights[GEMM_WX + m * I + k]; }
+    case 1u: { return weights[GEMM_WH + m * H + k]; }
+    case 2u: { return weights[GEMM_WY + m * H + k]; }
     case 3u: {
       let kk = k + dzKStart();
       if (kk < O) { return weights[OFF_WYT + m * O + kk]; }
@@ -241,26 +273,10 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
   let N = dims.n;
   let L = dims.ld;
   switch KIND {
-    case 0u: {
-      states[step.cur + b * SR * L + (ZX + m) * L + c] = acc + weights[OFF_XBIAS + m];
-    }
-    case 1u: {
-      if (GATED) {
-        work[dims.scratch + m * L + c] = acc + weights[OFF_BH + m];
-        return;
-      }
-      let k = step.cur + m * L + c;
-      let z = states[k] + acc;
-      var h = 0.0;
-      if (step.t < lengths[c]) {
-        h = act(z);
-        if (overflowed(overflowTerm(z))) { atomicOr(&flags[c], 1u); }
-      }
-      states[k] = h;
-      if (step.also != NONE) { states[step.also + m * L + c] = h; }
-    }
+    case 0u: { gemmProj(m, c, b, acc); }
+    case 1u: { gemmStep(m, c, acc); }
     case 2u: {
-      let y = acc + weights[OFF_BY + m];
+      let y = acc + weights[GEMM_BY + m];
       let len = lengths[c];
       let t = step.t;
       let predicted = t < len && (OUT_ALL || t + 1u == len);
@@ -277,16 +293,7 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
       work[step.dy + m * L + c] = dy;
       if (m == 0u && hasFlag(LOSS)) { work[dims.rows + O * N + c] = f32(atomicLoad(&flags[c])); }
     }
-    case 3u: {
-      if (GATED) {
-        work[dims.scratch + m * L + c] = select(0.0, acc, step.t < lengths[c]);
-        return;
-      }
-      var dz = 0.0;
-      if (step.t < lengths[c]) { dz = acc * actGrad(states[step.cur + m * L + c]); }
-      work[step.dzCur + m * L + c] = dz;
-      if (step.also != NONE) { work[step.also + m * L + c] = dz; }
-    }
+    case 3u: { gemmDz(m, c, acc); }
     case 4u, 5u, 8u: {
       work[dims.partials + b * NPARAM + paramIndex(m, c)] = acc;
     }

@@ -9,7 +9,8 @@
 //                     carry of step t+1 (vector GATES of its dz slot step.dzNext; 0 unless FLOW), writing the
 //                     step's gradient record into its dz slot step.dzCur, and the recurrent side's da and the
 //                     carry also into step.also (the carry slot) when set
-// Past a sequence's end everything written is 0. Buffers, offsets and step records are gemm.wgsl's.
+// Past a sequence's end everything written is 0. Buffers, offsets and step records are gemm.wgsl's (its records
+// section is spliced in below).
 
 override H: u32 = 1u;
 override I: u32 = 1u;
@@ -19,34 +20,8 @@ override WG: u32 = 64u;
 
 // @cell gates
 
-const NONE: u32 = 0xffffffffu;
-const FLOW: u32 = 2u;
-
-struct Dims {
-  n: u32,
-  dy: u32,
-  rows: u32,
-  parts: u32,
-  partLen: u32,
-  partials: u32,
-  ld: u32,
-  scratch: u32,
-}
-
-struct Step {
-  t: u32,
-  count: u32,
-  cur: u32,
-  prev: u32,
-  also: u32,
-  dzCur: u32,
-  dzNext: u32,
-  flags: u32,
-  dy: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
+// The dims and step record structs and the flags, gemm.wgsl's (src/gpu/kernels/gemm.ts splices them in here).
+// @records
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> step: Step;

@@ -134,7 +134,8 @@ describe('splicing the cell into the kernels', () => {
       const cell = file === 'gemm_gates.wgsl' ? lstm : elman; // the gate steps are for gated cells only
       const out = withCell(file, source, cell);
       expect(out).not.toMatch(/^\/\/ @(cell|part)\b/m);
-      const acts = file === 'optimizer.wgsl' ? 0 : 1; // the optimizer takes the layout only
+      // The optimizer takes the layout only; the gated cells' gate steps use σ and tanh, and have no act.
+      const acts = file === 'optimizer.wgsl' || file === 'gemm_gates.wgsl' ? 0 : 1;
       expect([count(out, /\bfn act\(/g), count(out, /\bfn actGrad\(/g)], file).toEqual([acts, acts]);
       const layouts = file === 'unroll_study.wgsl' ? 0 : 1; // the study's scalar network has its own weights
       // gemm.wgsl declares H, I, O as overrides, so its layout is overrides too; the others specialize consts.
@@ -182,6 +183,46 @@ describe('splicing the cell into the kernels', () => {
     }
   });
 
+  it("part gemm: every cell's own epilogues once, and the blocks by role and record rows of its descriptor", () => {
+    const s = { inputSize: 3, hiddenSize: 5, outputSize: 2 };
+    const roles = (file: string, name: string): Record<string, number> =>
+      evalLayout(
+        withCell(file, shaders.gemm, cellByName(name))
+          .split('\n')
+          .filter((l) => /^override (OFF_\w+|NPARAM|NREC|NSTATE|NGATE|NWEIGHTS|GEMM_\w+|SR|DR|ZX|DAX|XC):/.test(l))
+          .join('\n'),
+        { H: 5, I: 3, O: 2 },
+      );
+    for (const name of ['elman', 'lstm', 'gru'] as const) {
+      const out = withCell('gemm.wgsl', shaders.gemm, cellByName(name));
+      for (const fn of ['gemmProj', 'gemmStep', 'gemmDz'])
+        expect(count(out, new RegExp(`\\bfn ${fn}\\(`, 'g')), `${name} ${fn}`).toBe(1);
+      // Elman's epilogues hold its activation; a gated cell's products have none (its gate steps follow).
+      expect(count(out, /\bfn act\(/g), name).toBe(name === 'elman' ? 1 : 0);
+      const L = layoutOf(cellByName(name), s).blocks as Record<string, { offset: number }>;
+      const v = roles('gemm.wgsl', name);
+      const bx = name === 'elman' ? L.bh : L.bx;
+      expect([v.GEMM_WX, v.GEMM_WH, v.GEMM_BX, v.GEMM_BH, v.GEMM_WY, v.GEMM_BY], name).toEqual([
+        L.Wx.offset,
+        L.Wh.offset,
+        bx.offset,
+        L.bh.offset,
+        L.Wy.offset,
+        L.by.offset,
+      ]);
+      // Rows of a step slot, a gradient slot, Zx and the input side's da; WGRAD_H's x columns (Elman: all I).
+      expect([v.SR, v.DR, v.ZX, v.DAX, v.XC], name).toEqual(
+        { elman: [5, 5, 0, 0, 3], lstm: [30, 25, 10, 0, 0], gru: [25, 35, 5, 20, 0] }[name],
+      );
+    }
+    expect(() =>
+      withCell('k', 'override H: u32 = 1u;\n// @cell gemm\n', {
+        ...lstm,
+        gemm: { ...lstm.gemm, blocks: { ...lstm.gemm.blocks, inputBias: 'b' } },
+      }),
+    ).toThrow(/gemm\.blocks\.inputBias names "b", which is not one of its blocks/);
+  });
+
   it('declares the layout as overrides when the kernel declares H as an override (tiled GEMM kernels)', () => {
     const src =
       'override H: u32 = 1u;\noverride I: u32 = 1u;\noverride O: u32 = 1u;\noverride OUT_ALL: bool = false;\n// @cell scalar\n';
@@ -206,7 +247,7 @@ describe('splicing the cell into the kernels', () => {
     const lg = withCell('k', 'override H: u32 = 1u;\n// @cell gates\n', lstm);
     expect(lg).toMatch(/^const SLOT_VECS: u32 = 6u;$/m);
     expect([count(lg, /\bfn act\(/g), count(lg, /\bfn gateForward\(/g), count(lg, /\bfn gateBackward\(/g)]).toEqual([
-      1, 1, 1,
+      0, 1, 1,
     ]);
     expect(() => withCell('k', '// @cell\n', elman)).toThrow(/names no part/);
     expect(() => withCell('k', '// @cell layout\n', elman)).toThrow(/declare "const H: u32" or "override H: u32"/);

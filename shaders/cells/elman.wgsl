@@ -11,6 +11,8 @@
 //   sequence   — the per-sequence functions on private arrays (state, weights); needs const H, I, O.
 //   backward   — cellBackward (BPTT), on top of sequence.
 //   tangent    — cellTangent (forward-mode sensitivities, RTRL), on top of sequence.
+//   gemm       — the gemm strategy's epilogues (gemmProj, gemmStep, gemmDz), fused into shaders/gemm.wgsl's
+//                products: the bias, the activation, the length mask and the overflow flag of the step, and act'.
 
 // @part activation
 
@@ -120,4 +122,40 @@ fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev
     for (var p = 0u; p < NREC; p++) { Sn[j * NREC + p] *= d; }
   }
   *S = Sn;
+}
+
+// @part gemm
+
+// The gemm strategy's epilogues (shaders/gemm.wgsl; they use its buffers, dims and step record), on output (m, c)
+// of a product: unit m, sequence c of the chunk, acc = the product's sum. Elman's step slot holds Zx_t, which the
+// step product turns into h_t in place; its gradient slot holds dz_t.
+
+// PROJ, step b of the batch: Zx_t = Wx·x_t + bh into the state slot of step t + b.
+fn gemmProj(m: u32, c: u32, b: u32, acc: f32) {
+  states[step.cur + b * SR * dims.ld + m * dims.ld + c] = acc + weights[OFF_BH + m];
+}
+
+// STEP: h_t = act(Zx_t + Wh·h_{t−1}) in place over Zx_t, 0 past the sequence's end; the overflow flag; a copy into
+// step.also (a checkpoint) when set.
+fn gemmStep(m: u32, c: u32, acc: f32) {
+  let L = dims.ld;
+  let k = step.cur + m * L + c;
+  let z = states[k] + acc;
+  var h = 0.0;
+  if (step.t < lengths[c]) {
+    h = act(z);
+    if (overflowed(overflowTerm(z))) { atomicOr(&flags[c], 1u); }
+  }
+  states[k] = h;
+  if (step.also != NONE) { states[step.also + m * L + c] = h; }
+}
+
+// DZ: dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}), 0 past the sequence's end, into the dz slot (and step.also, the
+// carry slot, when set).
+fn gemmDz(m: u32, c: u32, acc: f32) {
+  let L = dims.ld;
+  var dz = 0.0;
+  if (step.t < lengths[c]) { dz = acc * actGrad(states[step.cur + m * L + c]); }
+  work[step.dzCur + m * L + c] = dz;
+  if (step.also != NONE) { work[step.also + m * L + c] = dz; }
 }

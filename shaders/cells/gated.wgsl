@@ -1,5 +1,6 @@
 // cells/gated.wgsl — what the gated cells (LSTM, GRU) share, spliced after the cell's own module part by part
-// (src/gpu/cell.ts) for every cell whose descriptor has gates; Elman does not get it.
+// (src/gpu/cell.ts) for every cell whose descriptor has gates; Elman does not get it. Parts: activation (sigmoid,
+// tanhClamped), gemm (the gemm strategy's epilogues of a gated cell's products), gates (gateScaled).
 
 // @part activation
 
@@ -14,17 +15,28 @@ fn tanhClamped(a: f32) -> f32 {
   return tanh(clamp(a, -15.0, 15.0));
 }
 
+// @part gemm
+
+// The gemm strategy's epilogues for a gated cell (shaders/gemm.wgsl; they use its buffers, dims and step record), on
+// output (m, c) of a product: gate row m, sequence c of the chunk, acc = the product's sum. The products have no
+// nonlinearity here: the cell's elementwise steps (part `gates`, shaders/gemm_gates.wgsl) follow STEP and DZ.
+
+// PROJ, step b of the batch: Zx = Wx·x_t + bx into the Zx rows of the slot of step t + b.
+fn gemmProj(m: u32, c: u32, b: u32, acc: f32) {
+  states[step.cur + b * SR * dims.ld + (ZX + m) * dims.ld + c] = acc + weights[OFF_BX + m];
+}
+
+// STEP: Zh = Wh·h_{t−1} + bh into the scratch rows, for the gate step.
+fn gemmStep(m: u32, c: u32, acc: f32) {
+  work[dims.scratch + m * dims.ld + c] = acc + weights[OFF_BH + m];
+}
+
+// DZ: dh_t = Wyᵀ·dy_t + Whᵀ·da_{t+1} into the scratch rows (0 past the sequence's end), for the backward gate step.
+fn gemmDz(m: u32, c: u32, acc: f32) {
+  work[dims.scratch + m * dims.ld + c] = select(0.0, acc, step.t < lengths[c]);
+}
+
 // @part gates
-
-// act and actGrad: the model's `activation` of a gated cell, tanh (the one setting it takes), which gemm.wgsl's
-// Elman epilogues name (it splices `scalar gates`); act'(z) through h = tanh(z) is 1 − h².
-fn act(z: f32) -> f32 {
-  return tanhClamped(z);
-}
-
-fn actGrad(h: f32) -> f32 {
-  return 1.0 - h * h;
-}
 
 // Σ overflowTerm(a) over the unit's gate pre-activations in the last gateForward.
 var<private> gateScaled: f32;

@@ -7,8 +7,8 @@
 // The per-sequence parts come first; the gemm strategy's elementwise parts follow them.
 //
 // Parts (src/gpu/cell.ts): sequence (cellInit, cellForward), backward (cellBackward), tangent (cellTangent), gates
-// (gateForward, gateBackward). σ, the clamped tanh, the gemm epilogues' act/actGrad and gateScaled come from
-// cells/gated.wgsl, the overflow test from cells/readout.wgsl. NGATE = 3H gate rows; row q·H + j of Wx, Wh, bx, bh
+// (gateForward, gateBackward). σ, the clamped tanh, the gemm strategy's epilogues (part gemm) and gateScaled
+// come from cells/gated.wgsl, the overflow test from cells/readout.wgsl. NGATE = 3H gate rows; row q·H + j of Wx, Wh, bx, bh
 // is gate q (r, z, n) of unit j. The CPU reference is src/cpu/cells.ts.
 
 // @part sequence

@@ -67,14 +67,43 @@ export interface Cell<N extends string = string> {
   /** Values for the WGSL overrides the cell module declares, for a model's activation. */
   overrides(activation: Activation): Record<string, number>;
   /**
-   * Gated cells: the per-unit records of the gemm strategy's elementwise steps (the module's part `gates`,
-   * shaders/gemm_gates.wgsl), in H-vectors per step and sequence. `slot`: what a step keeps, the state vectors
-   * first, then the gates' input projection Zx = Wx·x + bx (written by the projection, replaced by the values the
-   * backward step needs). `grad`: a step's gradients, dSSR/da of the gates on the recurrent side (what Whᵀ, dWh and
-   * dbh take) first, then the carry into step t−1 (the part of dSSR/ds_{t−1} that does not go through Wh), then at
-   * vector `gradX` dSSR/da on the input side (dWx, dbx) where it differs (gradX 0: the same as the recurrent side).
+   * How the gemm strategy (shaders/gemm.wgsl) runs the cell. `blocks`: the parameter blocks its products read and
+   * sum into, by role (GemmBlocks). The rest are the per-step records, in H-vectors per step and sequence. `slot`: what
+   * a step keeps, the state vectors first, then (gated cells) the gates' input projection Zx = Wx·x + bx at vector
+   * `zx` (written by the projection, replaced by the values the backward step needs; Elman: Zx is h's own slot, zx 0,
+   * the step turning it into h in place). `grad`: a step's gradients, dSSR/da of the gates on the recurrent side
+   * (what Whᵀ, dWh and dbh take) first, then (gated cells) the carry into step t−1 (the part of dSSR/ds_{t−1} that does
+   * not go through Wh), then at vector `gradX` dSSR/da on the input side (dWx, dbx) where it differs (gradX 0: the
+   * same as the recurrent side). Gated cells run their nonlinear part as elementwise steps between the products (the
+   * module's part `gates`, shaders/gemm_gates.wgsl); the module's part `gemm` holds the products' epilogues.
    */
-  readonly gemm?: { readonly slot: number; readonly grad: number; readonly gradX: number };
+  readonly gemm: {
+    readonly blocks: GemmBlocks<N>;
+    readonly slot: number;
+    readonly grad: number;
+    readonly gradX: number;
+    readonly zx: number;
+  };
+}
+
+/** The blocks the gemm strategy's products read and sum into (the readout's Wy, by are every cell's readout blocks). */
+export interface GemmBlocks<N extends string = string> {
+  /** Input weights, gates·H × I: the input projection (PROJ) and its weight gradient. */
+  input: N;
+  /** Recurrent weights, gates·H × H: the step product, the transposed copy DZ reads, the WGRAD_H product. */
+  recurrent: N;
+  /** The bias the input projection adds; the input side's bias gradient sums into it. */
+  inputBias: N;
+  /**
+   * The bias the recurrent side's gradient sums into (WGRAD_H's bias column). When it is `inputBias` (Elman's one
+   * bias bh, whose da is the same on both sides), WGRAD_H takes the x columns too and no WGRAD_X runs.
+   */
+  recurrentBias: N;
+}
+
+/** True when the gemm strategy sums the input side's weight gradients in WGRAD_H (one bias for both sides). */
+export function gemmFusesInput(cell: Cell): boolean {
+  return cell.gemm.blocks.inputBias === cell.gemm.blocks.recurrentBias && cell.gemm.gradX === 0;
 }
 
 export function extent(e: Extent, { inputSize: I, hiddenSize: H, outputSize: O }: Shape): number {
@@ -159,4 +188,39 @@ export function wgslLayout(cell: Cell, keyword: 'const' | 'override'): string {
   }
   decl('NWEIGHTS', prev, 'floats of one model in the weights buffer');
   return lines.join('\n');
+}
+
+/**
+ * The WGSL declarations of the gemm strategy's view of the cell (the module part `gemm`, src/gpu/cell.ts): the
+ * offsets of the blocks its products read, by role (GEMM_WX, GEMM_WH, GEMM_BX, GEMM_BH; GEMM_WY, GEMM_BY of the
+ * readout), and the per-step records in rows of H: SR (a step's state slot), DR (its gradient slot), ZX (first row of
+ * Zx in a step slot), DAX (first row of the input side's da in a gradient slot) and XC (the x columns of WGRAD_H: I
+ * where it sums the input side's gradients too, else 0). Expressions of H, I and the layout's OFF_* names.
+ */
+export function wgslGemmLayout(cell: Cell, keyword: 'const' | 'override'): string {
+  const g = cell.gemm;
+  const names = new Set(cell.blocks.map((b) => b.name));
+  for (const [role, name] of Object.entries(g.blocks) as [string, string][])
+    if (!names.has(name))
+      throw new Error(`cell "${cell.name}": gemm.blocks.${role} names "${name}", which is not one of its blocks`);
+  const readout = cell.blocks.filter((b) => b.role === 'readout');
+  const wy = readout.find((b) => b.cols);
+  const by = readout.find((b) => !b.cols);
+  if (!wy || !by) throw new Error(`cell "${cell.name}": the readout needs a weight block and a bias block`);
+  const off = (name: string): string => `OFF_${name.toUpperCase()}`;
+  const rows = (v: number): string => (v === 0 ? '0u' : v === 1 ? 'H' : `${v}u * H`);
+  const lines: [string, string, string][] = [
+    ['GEMM_WX', off(g.blocks.input), `input weights ${g.blocks.input}`],
+    ['GEMM_WH', off(g.blocks.recurrent), `recurrent weights ${g.blocks.recurrent}`],
+    ['GEMM_BX', off(g.blocks.inputBias), `input-side bias ${g.blocks.inputBias}`],
+    ['GEMM_BH', off(g.blocks.recurrentBias), `recurrent-side bias ${g.blocks.recurrentBias}`],
+    ['GEMM_WY', off(wy.name), `readout weights ${wy.name}`],
+    ['GEMM_BY', off(by.name), `readout bias ${by.name}`],
+    ['SR', rows(g.slot), "rows of a step's state slot"],
+    ['DR', rows(g.grad), "rows of a step's gradient slot"],
+    ['ZX', rows(g.zx), 'first row of Zx in a step slot'],
+    ['DAX', rows(g.gradX), "first row of the input side's da in a gradient slot"],
+    ['XC', gemmFusesInput(cell) ? 'I' : '0u', 'x columns of WGRAD_H'],
+  ];
+  return lines.map(([name, expr, note]) => `${keyword} ${name}: u32 = ${expr};  // ${note}`).join('\n');
 }

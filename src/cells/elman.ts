@@ -25,4 +25,13 @@ export const elman: Cell<ElmanParam> = {
   initialState: ['h0'],
   activations: ['relu', 'tanh', 'identity'],
   overrides: (activation) => ({ ACT: ACTIVATION_CODE[activation] }),
+  // gemm: one bias for both sides, so WGRAD_H takes dWx too; a step's slot is Zx, turned into h in place by the
+  // step's epilogue; its gradient slot is dz.
+  gemm: {
+    blocks: { input: 'Wx', recurrent: 'Wh', inputBias: 'bh', recurrentBias: 'bh' },
+    slot: 1,
+    grad: 1,
+    gradX: 0,
+    zx: 0,
+  },
 };

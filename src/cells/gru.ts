@@ -24,7 +24,13 @@ export const gru: Cell<GruParam> = {
   initialState: ['h0'],
   activations: ['tanh'],
   overrides: () => ({}),
-  // gemm: a step keeps [h, r, z, n, Wh_n·h_{t−1} + bh_n]; its gradients are [da_r, da_z, r⊙da_n (the recurrent
-  // side), z⊙dh (the carry into h_{t−1}), da_r, da_z, da_n (the input side)].
-  gemm: { slot: 5, grad: 7, gradX: 4 },
+  // gemm: a step keeps [h, r, z, n, Wh_n·h_{t−1} + bh_n] (Zx into r, z, n); its gradients are [da_r, da_z, r⊙da_n
+  // (the recurrent side), z⊙dh (the carry into h_{t−1}), da_r, da_z, da_n (the input side)].
+  gemm: {
+    blocks: { input: 'Wx', recurrent: 'Wh', inputBias: 'bx', recurrentBias: 'bh' },
+    slot: 5,
+    grad: 7,
+    gradX: 4,
+    zx: 1,
+  },
 };

@@ -23,6 +23,13 @@ export const lstm: Cell<LstmParam> = {
   initialState: ['h0', 'c0'],
   activations: ['tanh'],
   overrides: () => ({}),
-  // gemm: a step keeps [h, c, i, f, g, o]; its gradients are [da_i, da_f, da_g, da_o, dc_{t−1}] (both sides alike).
-  gemm: { slot: 6, grad: 5, gradX: 0 },
+  // gemm: a step keeps [h, c, i, f, g, o] (Zx into i, f, g, o); its gradients are [da_i, da_f, da_g, da_o, dc_{t−1}]
+  // (both sides alike, but two biases: WGRAD_X sums the input side).
+  gemm: {
+    blocks: { input: 'Wx', recurrent: 'Wh', inputBias: 'bx', recurrentBias: 'bh' },
+    slot: 6,
+    grad: 5,
+    gradX: 0,
+    zx: 2,
+  },
 };

@@ -8,16 +8,29 @@
 //   sequence    + per-sequence private-array functions: w, zScaled, cellInit, cellForward, predict, readoutBackward
 //   backward    + cellBackward (BPTT)
 //   tangent     + cellTangent (forward-mode sensitivities, RTRL)
+//   gemm        layout + activation + the gemm strategy's view of the cell (gemm.wgsl): the offsets of the blocks its
+//               products read by role and the per-step record rows, generated from the descriptor's `gemm`
+//               (src/cells/cell.ts wgslGemmLayout), and the products' epilogues the cell defines (gemmProj, gemmStep,
+//               gemmDz), written against gemm.wgsl's buffers and step record
 //   gates       layout + activation + the gated cells' elementwise steps of one unit for the gemm strategy: gateForward,
-//               gateBackward, with the unit-record sizes generated from the descriptor's `gemm` (gemm_gates.wgsl),
-//               and act/actGrad (tanh) that gemm.wgsl's Elman epilogues name; nothing for a cell without gates
+//               gateBackward, with the unit-record sizes generated from the descriptor's `gemm` (gemm_gates.wgsl);
+//               nothing for a cell without gates
 // docs/cells.md describes the module contract.
 
 import { GpuError } from '../errors.ts';
-import { isGated, wgslLayout, type Cell } from '../cells/index.ts';
+import { isGated, wgslGemmLayout, wgslLayout, type Cell } from '../cells/index.ts';
 import { shaders } from '#shaders';
 
-export const CELL_PARTS = ['layout', 'activation', 'scalar', 'sequence', 'backward', 'tangent', 'gates'] as const;
+export const CELL_PARTS = [
+  'layout',
+  'activation',
+  'scalar',
+  'sequence',
+  'backward',
+  'tangent',
+  'gemm',
+  'gates',
+] as const;
 export type CellPart = (typeof CELL_PARTS)[number];
 
 /** The parts each part needs (transitively included). */
@@ -28,6 +41,7 @@ const NEEDS: Record<CellPart, CellPart[]> = {
   sequence: ['scalar'],
   backward: ['sequence'],
   tangent: ['sequence'],
+  gemm: ['layout', 'activation'],
   gates: ['layout', 'activation'],
 };
 
@@ -75,11 +89,7 @@ export function partsWithNeeds(parts: readonly CellPart[]): CellPart[] {
  */
 function gateRecordConsts(cell: Cell): string | null {
   const g = cell.gemm;
-  if (cell.gates < 2) return null; // Elman: part `gates` adds nothing
-  if (!g)
-    throw new GpuError(
-      `cell "${cell.name}" has gates but no unit records (its descriptor's \`gemm\`), which part "gates" needs`,
-    );
+  if (!isGated(cell)) return null; // Elman: part `gates` adds nothing
   return [
     `// Unit records of cell "${cell.name}", generated from src/cells/${cell.name}.ts:`,
     `const GATES: u32 = ${cell.gates}u;`,
@@ -108,6 +118,10 @@ export function cellSource(cell: Cell, parts: readonly CellPart[], keyword: 'con
     if (p === 'layout')
       out.push(
         `// Parameter layout of cell "${cell.name}", generated from src/cells/${cell.name}.ts:\n${wgslLayout(cell, keyword)}`,
+      );
+    if (p === 'gemm')
+      out.push(
+        `// The gemm strategy's blocks and step records of cell "${cell.name}", generated from src/cells/${cell.name}.ts:\n${wgslGemmLayout(cell, keyword)}`,
       );
     const records = p === 'gates' ? gateRecordConsts(cell) : null;
     if (records) out.push(records);

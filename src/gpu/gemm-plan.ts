@@ -6,13 +6,14 @@
 // (k = ⌈√T⌉, which minimises the ⌈T/k⌉ checkpoints + k segment slots) and the backward pass recomputes each segment
 // from its checkpoint with the same kernels, so the results are bit-identical, for about one extra forward pass.
 //
-// It also fixes the layout the kernels (src/gpu/kernels/gemm.ts) read: the rows of each per-step slot (gemmRows) and
-// the size of a step record; the kernels import it, never the other way round.
+// It also fixes the layout the kernels (src/gpu/kernels/gemm.ts) read: the rows of each per-step slot (gemmRows,
+// from the cell descriptor's `gemm` record, as the kernels' SR, DR, ZX, DAX) and the stride of the step records
+// (whose members are gemm.wgsl's Step struct, packed by name); the kernels import it, never the other way round.
 
 import { maxLength } from '../batch.ts';
 import { GpuError } from '../errors.ts';
 import type { Chunk } from './plan.ts';
-import { elman, type Cell } from '../cells/index.ts';
+import { elman, isGated, type Cell } from '../cells/index.ts';
 
 /** A chunk should hold at least min(N, MIN_PARALLEL) sequences before the planner trades recomputation for memory. */
 export const MIN_PARALLEL = 4096;
@@ -29,10 +30,11 @@ export const MIN_PART = 64;
 export const STEP_RECORD_BYTES = 256;
 
 /**
- * Rows (floats per sequence) of the gemm strategy's per-step slots for a cell with H hidden units. Elman: one H-row
- * vector each. Gated cells (the descriptor's `gemm` record): a step slot holds the state and the cell's record of the
- * step, a dz slot the gradient record (da, the carry, the input side's da), and the scratch rows hold Zh (forward)
- * or dh (backward) of the current step.
+ * Rows (floats per sequence) of the gemm strategy's per-step slots for a cell with H hidden units, from the
+ * descriptor's `gemm` record (the same values the kernels get as SR, DR, ZX, DAX from the cell splice). Elman: one
+ * H-row vector each. Gated cells: a step slot holds the state and the cell's record of the step, a dz slot the
+ * gradient record (da, the carry, the input side's da), and the scratch rows hold Zh (forward) or dh (backward) of
+ * the current step.
  */
 export interface GemmRows {
   gated: boolean;
@@ -54,16 +56,16 @@ export interface GemmRows {
 
 export function gemmRows(cell: Cell, H: number): GemmRows {
   const g = cell.gemm;
-  if (!g || cell.gates < 2) return { gated: false, gate: H, state: H, slot: H, grad: H, zx: 0, gradX: 0, scratch: 0 };
+  const gated = isGated(cell);
   return {
-    gated: true,
+    gated,
     gate: cell.gates * H,
     state: cell.stateVectors * H,
     slot: g.slot * H,
     grad: g.grad * H,
-    zx: cell.stateVectors * H,
+    zx: g.zx * H,
     gradX: g.gradX * H,
-    scratch: cell.gates * H,
+    scratch: gated ? cell.gates * H : 0,
   };
 }
 

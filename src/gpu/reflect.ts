@@ -1,5 +1,6 @@
 // Host/shader agreement through wgsl_reflect: binding layouts and uniform offsets are read from the WGSL itself,
-// so the host never hard-codes a binding number or a byte offset. A mismatch throws a GpuError naming the binding.
+// so the host never hard-codes a binding number or a byte offset, and the values of a kernel's u32 constants (flags,
+// size tables) are evaluated from its declarations. A mismatch throws a GpuError naming the binding or constant.
 
 import { ResourceType, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { GpuError } from '../errors.ts';
@@ -114,7 +115,21 @@ export function reflectKernel(label: string, source: string, entry: string): Ker
 /** Packs uniform values at the offsets the shader declares. Every member must be given, except `_pad*` ones. */
 export function packUniform(label: string, layout: UniformLayout, values: Record<string, number>): ArrayBuffer {
   const buf = new ArrayBuffer(Math.max(16, Math.ceil(layout.size / 16) * 16));
-  const view = new DataView(buf);
+  writeUniform(label, layout, values, new DataView(buf), 0);
+  return buf;
+}
+
+/**
+ * Writes uniform values at the offsets the shader declares into `view` from `byteOffset` (one record of a table
+ * read through a dynamic offset). Every member must be given, except `_pad*` ones.
+ */
+export function writeUniform(
+  label: string,
+  layout: UniformLayout,
+  values: Record<string, number>,
+  view: DataView,
+  byteOffset: number,
+): void {
   for (const name of Object.keys(values)) {
     if (!layout.members[name])
       throw new GpuError(`${label}: the host sets uniform member "${name}" but the shader's struct has no such member`);
@@ -125,13 +140,92 @@ export function packUniform(label: string, layout: UniformLayout, values: Record
       if (name.startsWith('_')) continue;
       throw new GpuError(`${label}: the shader's uniform member "${name}" is not set by the host`);
     }
+    const at = byteOffset + m.offset;
     if (m.type === 'u32') {
       if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
         throw new GpuError(`${label}: uniform "${name}" = ${v} does not fit a u32`);
-      view.setUint32(m.offset, v, true);
-    } else if (m.type === 'i32') view.setInt32(m.offset, v, true);
-    else if (m.type === 'f32') view.setFloat32(m.offset, v, true);
+      view.setUint32(at, v, true);
+    } else if (m.type === 'i32') view.setInt32(at, v, true);
+    else if (m.type === 'f32') view.setFloat32(at, v, true);
     else throw new GpuError(`${label}: uniform member "${name}" has type ${m.type}, which the host cannot pack`);
   }
-  return buf;
+}
+
+const U32_DECL = /\b(?:const|override)\s+(\w+)\s*:\s*u32\s*=\s*([^;]+);/g;
+
+/**
+ * The values of a shader's module-scope u32 `const` and `override` declarations, with the overrides in `constants`
+ * (the pipeline's values; the others take their defaults). The host reads flags and size tables this way instead of
+ * restating them. The initializers may use u32 literals (decimal or hex), other such declarations, + − * / % and
+ * parentheses, which is all these tables use. Throws a GpuError naming `label` if a name in `names` is not declared
+ * or does not evaluate to a u32.
+ */
+export function evaluateU32(
+  label: string,
+  source: string,
+  constants: Record<string, number | boolean>,
+  names: readonly string[],
+): Record<string, number> {
+  const exprs = new Map<string, string>();
+  for (const m of declarationsOnly(source).matchAll(U32_DECL)) exprs.set(m[1], m[2].trim());
+  const values = new Map<string, number>();
+  for (const [k, v] of Object.entries(constants)) if (exprs.has(k)) values.set(k, Number(v));
+  const pending = new Set<string>();
+  const valueOf = (name: string): number => {
+    const known = values.get(name);
+    if (known !== undefined) return known;
+    const expr = exprs.get(name);
+    if (expr === undefined) throw new GpuError(`${label}: the shader declares no u32 const or override "${name}"`);
+    if (pending.has(name)) throw new GpuError(`${label}: u32 "${name}" is defined in terms of itself`);
+    pending.add(name);
+    const v = evalExpr(label, name, expr, (t) => {
+      if (!exprs.has(t) && !values.has(t))
+        throw new GpuError(`${label}: u32 "${name}" = ${expr} uses "${t}", which is no u32 const or override`);
+      return valueOf(t);
+    });
+    pending.delete(name);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+      throw new GpuError(`${label}: u32 "${name}" = ${expr} evaluates to ${v}, not a u32`);
+    values.set(name, v);
+    return v;
+  };
+  return Object.fromEntries(names.map((n) => [n, valueOf(n)]));
+}
+
+/** `expr` (literals, names, + − * / %, parentheses) with names resolved by `valueOf`. */
+function evalExpr(label: string, name: string, expr: string, valueOf: (n: string) => number): number {
+  const tokens = expr.match(/0x[0-9a-fA-F]+u?|\d+u?|\w+|[-+*/%()]|\S/g) ?? [];
+  let at = 0;
+  const fail = (): never => {
+    throw new GpuError(`${label}: cannot evaluate u32 "${name}" = ${expr} on the host`);
+  };
+  const atom = (): number => {
+    const t = tokens[at++];
+    if (t === undefined) return fail();
+    if (t === '(') {
+      const v = sum();
+      if (tokens[at++] !== ')') fail();
+      return v;
+    }
+    if (/^(0x[0-9a-fA-F]+|\d+)u?$/.test(t)) return Number(t.replace(/u$/, ''));
+    if (/^[A-Za-z_]\w*$/.test(t) && tokens[at] !== '(') return valueOf(t);
+    return fail();
+  };
+  const product = (): number => {
+    let v = atom();
+    while (tokens[at] === '*' || tokens[at] === '/' || tokens[at] === '%') {
+      const op = tokens[at++];
+      const r = atom();
+      v = op === '*' ? v * r : op === '/' ? Math.floor(v / r) : v % r;
+    }
+    return v;
+  };
+  const sum = (): number => {
+    let v = product();
+    while (tokens[at] === '+' || tokens[at] === '-') v = tokens[at++] === '+' ? v + product() : v - product();
+    return v;
+  };
+  const v = sum();
+  if (at !== tokens.length) fail();
+  return v;
 }

@@ -2,13 +2,16 @@
 // dz, the weight-gradient products over blocks of steps with split-K, h0, the parts' sum) and shape, with tile sizes
 // as overrides and a dynamic-offset uniform holding one step record per dispatch, so a whole chunk is recorded with
 // one bind group per kind. Gated cells add their elementwise gate steps (shaders/gemm_gates.wgsl, the cell module's
-// part `gates`) and the input side's weight-gradient product.
+// part `gates`) and the input side's weight-gradient product. The products' sizes per kind and the step records'
+// flags are read from gemm.wgsl (its size table and consts, evaluated for the variant), the records are packed by
+// member name through reflection, and the cell comes in through its module's part `gemm` (src/gpu/cell.ts).
 
 import { GpuError } from '../../errors.ts';
-import { cellOf, type CellName } from '../../cells/index.ts';
-import { paramLayout, type Activation, type Shape } from '../../model.ts';
+import { cellOf, gemmFusesInput, isGated, type Cell, type CellName } from '../../cells/index.ts';
+import type { Activation, Shape } from '../../model.ts';
 import { withCell } from '../cell.ts';
-import { gemmRows, STEP_RECORD_BYTES } from '../gemm-plan.ts';
+import { STEP_RECORD_BYTES } from '../gemm-plan.ts';
+import { evaluateU32, writeUniform, type UniformLayout } from '../reflect.ts';
 import { tuningFor } from '../tuning.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
 import { specializeConsts } from '../specialize.ts';
@@ -36,8 +39,37 @@ const isGateKind = (k: GemmKind): k is keyof typeof GATE_KINDS => k in GATE_KIND
 /** Invocations per workgroup of the gate steps. */
 const GATE_WG = 64;
 
-/** Bytes of the `Step` struct a dispatch reads from its record. */
-export const STEP_BINDING_BYTES = 48;
+type ProductKind = keyof typeof GEMM_KINDS;
+
+/** A kind's name in gemm.wgsl's size table: wgradH → WGRAD_H (its rows WGRAD_H_M, columns WGRAD_H_N). */
+const tableName = (kind: ProductKind): string => kind.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** The flags of the step records (gemm.wgsl's consts): NONE (no `also` slot), HAS_DY, FLOW, LOSS. */
+export interface StepFlags {
+  NONE: number;
+  HAS_DY: number;
+  FLOW: number;
+  LOSS: number;
+}
+const FLAG_NAMES = ['NONE', 'HAS_DY', 'FLOW', 'LOSS'] as const;
+
+/** One step record: the members of gemm.wgsl's `Step` struct, by name. */
+export type StepRecord = Record<string, number>;
+
+const RECORDS_SECTION = /^[ \t]*\/\/ @records begin[ \t]*\n([\s\S]*?)^[ \t]*\/\/ @records end[ \t]*$/m;
+const RECORDS_MARKER = /^[ \t]*\/\/ @records[ \t]*$/m;
+
+/**
+ * `source` (gemm_gates.wgsl) with its `// @records` line replaced by gemm.wgsl's records section (the dims and step
+ * structs and the flags), so they are declared once.
+ */
+export function withRecords(label: string, source: string): string {
+  const section = RECORDS_SECTION.exec(shaders.gemm);
+  if (!section)
+    throw new GpuError(`${label}: shaders/gemm.wgsl has no "// @records begin" … "// @records end" section`);
+  if (!RECORDS_MARKER.test(source)) throw new GpuError(`${label}: the shader has no "// @records" line`);
+  return source.replace(RECORDS_MARKER, () => section[1].trimEnd());
+}
 
 /**
  * The default tile for a product with M output rows: from M = 48, 16×16 invocations with 4×4 outputs each (64×64)
@@ -93,28 +125,37 @@ interface KindKernel {
   tile: GemmTile;
 }
 
-const paramCount = (s: Shape): number => paramLayout(s).count;
-
-/** Output rows M of a product of `kind` (as sizeM in the WGSL; the gate steps: H units). */
-function rowsOf(v: GemmVariant, kind: GemmKind): number {
-  const R = gemmRows(cellOf(v), v.hiddenSize);
-  if (kind === 'wsum') return 1;
-  if (kind === 'out' || kind === 'wgradY') return v.outputSize;
-  if (kind === 'proj' || kind === 'step' || kind === 'wgradH' || kind === 'wgradX') return R.gate;
-  if (kind === 'init') return R.state;
-  return v.hiddenSize;
+/**
+ * Output rows M and columns N of each kind's product for a variant, from gemm.wgsl's size table (N 0: one column
+ * per sequence of the chunk), and the step records' flags, evaluated from the spliced source for its H, I, O.
+ */
+function readTables(label: string, source: string, v: GemmVariant) {
+  const kinds = Object.keys(GEMM_KINDS) as ProductKind[];
+  const names = kinds.flatMap((k) => [`${tableName(k)}_M`, `${tableName(k)}_N`]);
+  const val = evaluateU32(label, source, { H: v.hiddenSize, I: v.inputSize, O: v.outputSize }, [
+    ...names,
+    ...FLAG_NAMES,
+  ]);
+  const sizes = Object.fromEntries(
+    kinds.map((k) => [k, { m: val[`${tableName(k)}_M`], n: val[`${tableName(k)}_N`] }]),
+  ) as Record<ProductKind, { m: number; n: number }>;
+  const flags = Object.fromEntries(FLAG_NAMES.map((f) => [f, val[f]])) as unknown as StepFlags;
+  return { sizes, flags };
 }
 
 /** The kinds a forward pass records; BPTT adds the rest. */
 export const FORWARD_KINDS: readonly GemmKind[] = ['init', 'proj', 'step', 'out'];
 
-/** The kinds a cell's runs record: Elman's products; gated cells add the gate steps and WGRAD_X. */
-export function gemmKinds(cell: { gates: number }, gradients: boolean): GemmKind[] {
-  const gated = cell.gates > 1;
+/**
+ * The kinds a cell's runs record: the products; a cell with gates adds its gate steps, and one whose input side has
+ * its own bias (gemmFusesInput false) the input side's weight-gradient product WGRAD_X.
+ */
+export function gemmKinds(cell: Cell, gradients: boolean): GemmKind[] {
   const kinds: GemmKind[] = gradients
     ? ['proj', 'step', 'out', 'dz', 'wgradH', 'wgradY', 'init', 'wsum']
     : [...FORWARD_KINDS];
-  if (gated) kinds.push('gate', ...(gradients ? (['gateBack', 'wgradX'] as const) : []));
+  if (gradients && !gemmFusesInput(cell)) kinds.push('wgradX');
+  if (isGated(cell)) kinds.push('gate', ...(gradients ? (['gateBack'] as const) : []));
   return kinds;
 }
 
@@ -123,6 +164,9 @@ export class GemmKernels {
     readonly device: GPUDevice,
     readonly v: GemmVariant,
     private readonly kinds: Map<GemmKind, KindKernel>,
+    private readonly sizes: Record<ProductKind, { m: number; n: number }>,
+    /** The step records' flags, gemm.wgsl's values. */
+    readonly flags: StepFlags,
   ) {}
 
   /**
@@ -136,28 +180,18 @@ export class GemmKernels {
   ): Promise<GemmKernels> {
     const { inputSize: I, hiddenSize: H, outputSize: O } = v;
     const cell = cellOf(v);
-    const R = gemmRows(cell, H);
     const tuning = tuningFor(device);
+    const base = `gemm[${cell.name},H=${H},I=${I},O=${O}]`;
+    const spliced = withCell(base, shaders.gemm, cell);
+    const { sizes, flags } = readTables(base, spliced, v);
     const sources = new Map<string, string>(); // by tile (RM, RN): the only text that differs between kinds
-    // Gated cells: the products' sizes and slots (src/gpu/gemm-plan.ts gemmRows); Elman keeps the defaults.
-    const gated: Record<string, number | boolean> = R.gated
-      ? {
-          GATED: true,
-          SR: R.slot,
-          DR: R.grad,
-          ZX: R.zx,
-          DAX: R.gradX,
-          XC: 0,
-          OFF_XBIAS: (paramLayout(v).blocks as Record<string, { offset: number }>).bx.offset,
-        }
-      : {};
     const loaded = await Promise.all(
       kinds.map(async (kind): Promise<[GemmKind, KindKernel]> => {
         if (isGateKind(kind)) {
           const label = `gemm_gates.${kind}[${cell.name},H=${H},I=${I},O=${O}]`;
           const kernel = await Kernel.load(device, {
             label,
-            source: withCell(label, shaders.gemm_gates, cell),
+            source: withRecords(label, withCell(label, shaders.gemm_gates, cell)),
             entry: 'main',
             dynamic: ['step'],
             constants: { H, I, O, KIND: GATE_KINDS[kind], WG: GATE_WG },
@@ -165,17 +199,13 @@ export class GemmKernels {
           return [kind, { kernel, tile: { tx: GATE_WG, ty: 1, rm: 1, rn: 1, bk: 1 } }];
         }
         const tile =
-          v.tile ?? tileFor(rowsOf(v, kind), v.shared, kind === 'wgradH' ? tuning.gemmWgradTile : tuning.gemmTile);
+          v.tile ?? tileFor(sizes[kind].m, v.shared, kind === 'wgradH' ? tuning.gemmWgradTile : tuning.gemmTile);
         const why = tileProblem(tile, device.limits, v.shared);
         if (why) throw new GpuError(`gemm.${kind}: ${why}`);
         const label = `gemm.${kind}[${cell.name},H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}]`;
         const rmrn = `${tile.rm}x${tile.rn}`;
         let source = sources.get(rmrn);
-        if (!source)
-          sources.set(
-            rmrn,
-            (source = specializeConsts(withCell(label, shaders.gemm, cell), label, { RM: tile.rm, RN: tile.rn })),
-          );
+        if (!source) sources.set(rmrn, (source = specializeConsts(spliced, label, { RM: tile.rm, RN: tile.rn })));
         const kernel = await Kernel.load(device, {
           label,
           source,
@@ -186,7 +216,6 @@ export class GemmKernels {
             I,
             O,
             KIND: GEMM_KINDS[kind],
-            ...gated,
             ...cell.overrides(v.activation),
             OUT_ALL: v.outAll,
             WRITE_Y: v.writeY,
@@ -200,7 +229,7 @@ export class GemmKernels {
         return [kind, { kernel, tile }];
       }),
     );
-    return new GemmKernels(device, v, new Map(loaded));
+    return new GemmKernels(device, v, new Map(loaded), sizes, flags);
   }
 
   /** Workgroups of tiles one product of `kind` needs over n sequences (wgrad kinds: per split-K part). */
@@ -217,22 +246,31 @@ export class GemmKernels {
     return k.kernel;
   }
 
-  /** Output rows and columns of one product of `kind` over a chunk of n sequences (as sizeM/sizeN in the WGSL). */
+  /** Output rows and columns of one product of `kind` over a chunk of n sequences (gemm.wgsl's size table). */
   size(kind: GemmKind, n: number): [number, number] {
-    const { inputSize: I, hiddenSize: H } = this.v;
-    const M = rowsOf(this.v, kind);
-    const xc = gemmRows(cellOf(this.v), H).gated ? 0 : I;
-    const NC =
-      kind === 'wgradH'
-        ? xc + H + 1
-        : kind === 'wgradX'
-          ? I + 1
-          : kind === 'wgradY'
-            ? H + 1
-            : kind === 'wsum'
-              ? paramCount(this.v)
-              : n;
-    return [M, NC];
+    if (isGateKind(kind)) return [this.v.hiddenSize, n];
+    const { m, n: nc } = this.sizes[kind];
+    return [m, nc === 0 ? n : nc];
+  }
+
+  /** The layout of a uniform of the products' kernels (`step`, `dims`), reflected from gemm.wgsl. */
+  uniformLayout(name: 'step' | 'dims'): UniformLayout {
+    const first = this.kinds.values().next().value;
+    const layout = first?.kernel.reflection.uniforms[name];
+    if (!layout) throw new GpuError(`gemm: the kernels declare no uniform "${name}"`);
+    return layout;
+  }
+
+  /**
+   * Step records packed STEP_RECORD_BYTES apart (the dynamic offsets the dispatches use), each record's members
+   * written by name at the offsets gemm.wgsl's `Step` struct declares.
+   */
+  packSteps(records: readonly StepRecord[]): Uint32Array<ArrayBuffer> {
+    const layout = this.uniformLayout('step');
+    const buf = new ArrayBuffer(records.length * STEP_RECORD_BYTES);
+    const view = new DataView(buf);
+    records.forEach((r, k) => writeUniform('gemm step record', layout, r, view, k * STEP_RECORD_BYTES));
+    return new Uint32Array(buf);
   }
 
   /** Records one dispatch of `kind` with step record `record` (batches: PROJ's step count, the wgrad kinds' parts). */

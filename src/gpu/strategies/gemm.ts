@@ -14,7 +14,7 @@ import { tuningFor } from '../tuning.ts';
 import { LIMITS, initialState, paramLayout, type Model } from '../../model.ts';
 import { cellOf } from '../../cells/index.ts';
 import { planGemm, rowStride, splitParts, type GemmPlan } from '../gemm-plan.ts';
-import { GemmKernels, gemmKinds, STEP_BINDING_BYTES, STEP_RECORD_BYTES, type GemmKind } from '../kernels/gemm.ts';
+import { GemmKernels, gemmKinds, STEP_RECORD_BYTES, type GemmKind, type StepFlags } from '../kernels/gemm.ts';
 import { ReduceKernel } from '../kernels/reduce.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import type { Chunk } from '../plan.ts';
@@ -27,13 +27,10 @@ import { CLIP_STATS_BYTES, ClipKernel } from '../kernels/clip.ts';
 import type { RawResult } from '../../backend.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
-const NONE = 0xffffffff;
-const HAS_DY = 1;
-const FLOW = 2;
-const LOSS = 4;
 /** Storage buffers the shader binds (maxStorageBuffersPerShaderStage must allow them). */
 const STORAGE_BINDINGS = 8;
 
+/** A step record's members as gemm.wgsl's `Step` names them (the rest take their defaults, Recorder.pack). */
 interface Record {
   t: number;
   count?: number;
@@ -54,6 +51,7 @@ export interface Dispatch {
 
 /** The step records and dispatches of one chunk, in the order they run. */
 class Recorder {
+  constructor(readonly flags: StepFlags) {}
   readonly records: Record[] = [];
   readonly dispatches: Dispatch[] = [];
   add(kind: GemmKind, r: Record, batches = 1): void {
@@ -64,16 +62,22 @@ class Recorder {
   again(kind: GemmKind, batches = 1): void {
     this.dispatches.push({ kind, record: this.records.length - 1, batches });
   }
-  pack(): Uint32Array<ArrayBuffer> {
-    const words = STEP_RECORD_BYTES / 4;
-    const out = new Uint32Array(this.records.length * words);
-    this.records.forEach((r, k) => {
-      out.set(
-        [r.t, r.count ?? 1, r.cur, r.prev ?? 0, r.also ?? NONE, r.dzCur ?? 0, r.dzNext ?? 0, r.flags ?? 0, r.dy ?? 0],
-        k * words,
-      );
-    });
-    return out;
+  /** The records packed by member name (GemmKernels.packSteps), with the defaults for what a kind does not use. */
+  pack(kernels: GemmKernels): Uint32Array<ArrayBuffer> {
+    const none = this.flags.NONE;
+    return kernels.packSteps(
+      this.records.map((r) => ({
+        t: r.t,
+        count: r.count ?? 1,
+        cur: r.cur,
+        prev: r.prev ?? 0,
+        also: r.also ?? none,
+        dzCur: r.dzCur ?? 0,
+        dzNext: r.dzNext ?? 0,
+        flags: r.flags ?? 0,
+        dy: r.dy ?? 0,
+      })),
+    );
   }
 }
 
@@ -83,6 +87,7 @@ class Recorder {
  * current segment (the state, and for gated cells the cell's record of the step).
  */
 function recordChunk(
+  flags: StepFlags,
   plan: GemmPlan,
   c: Chunk,
   parts: number,
@@ -92,7 +97,8 @@ function recordChunk(
   lengths: Uint32Array,
   truncation: number | undefined,
 ): Recorder {
-  const rec = new Recorder();
+  const rec = new Recorder(flags);
+  const { NONE, HAS_DY, FLOW, LOSS } = flags;
   const R = plan.slots;
   const n = c.count;
   const ld = rowStride(n);
@@ -355,6 +361,7 @@ export class GemmProgram {
   ): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[] } {
     const { outputSize: O } = this.spec.model;
     const rec = recordChunk(
+      this.kernels.flags,
       this.plan,
       c,
       this.split(c.count).parts,
@@ -364,7 +371,7 @@ export class GemmProgram {
       lengths,
       truncation,
     );
-    return { words: rec.pack(), dispatches: rec.dispatches };
+    return { words: rec.pack(this.kernels), dispatches: rec.dispatches };
   }
 
   /** Writes chunk `c`'s dims and reduction uniforms into `slot`. */
@@ -401,8 +408,8 @@ export class GemmProgram {
       const { weights, lengths, xs, targets, ys, states, work, flags } = rest;
       const kernel = this.kernels.kernel(kind);
       const all: { [name: string]: GPUBuffer | GPUBufferBinding } = {
-        dims: { buffer: dims, offset: slot * SLOT_BYTES, size: 32 },
-        step: { buffer: steps, offset: 0, size: STEP_BINDING_BYTES },
+        dims: { buffer: dims, offset: slot * SLOT_BYTES, size: this.kernels.uniformLayout('dims').size },
+        step: { buffer: steps, offset: 0, size: this.kernels.uniformLayout('step').size },
         weights,
         lengths,
         xs,
