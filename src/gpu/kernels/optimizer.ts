@@ -87,7 +87,7 @@ export class OptimizerKernel {
     });
   }
 
-  /** The per-step uniform (shared with train.wgsl, whose Step struct is a prefix of this one). */
+  /** The per-step uniform (shared with the training driver, per_sequence/bptt.wgsl, whose Step struct is a prefix of this one). */
   step(s: StepValues): ArrayBuffer {
     return this.kernel.uniform('step', { ...s, slot: s.slot < 0 ? 0xffffffff : s.slot });
   }
