@@ -9,8 +9,8 @@
 //          not 0 (stopped: converged or diverged) are skipped; model_sums.wgsl adds each model's C columns.
 // Both are one loop: invocation n serves model m = n / C and sequences j = c·G … c·G+G−1 (c = n % C) of that
 // model's step, one after the other, summing their SSR, overflow flags and (BACKWARD) dSSR/dθ in registers, and
-// writes them as column c of rows (r·M + m): r = 0 SSR, 1 overflow count, 2.. gradients. `run` is the case M = 1,
-// G = 1, C = N, unordered, where column c is sequence n.
+// writes them as column c of rows (r·M + m), i.e. rows[r·M·C + n]: r = 0 SSR, 1 overflow count, 2.. gradients.
+// `run` is the case M = 1, G = 1, C = N, unordered, where column c is sequence n.
 //
 //   s_t = cell(s_{t-1}, x_t) (Elman: h_t = act(Wx·x_t + Wh·h_{t-1} + bh)),   y_t = Wy·h_t + by,   SSR = Σ (y − target)²
 //
@@ -141,8 +141,8 @@ fn storeY(k: u32, y: f32) {}
 
 // @use end
 
-fn loadWeights(m: u32) {
-  for (var p = 0u; p < NWEIGHTS; p++) { w[p] = weights[m * NWEIGHTS + p]; }
+fn loadWeights(base: u32) {
+  for (var p = 0u; p < NWEIGHTS; p++) { w[p] = weights[base + p]; }
 }
 
 fn loadX(t: u32, d: u32, D: u32) -> array<f32, I> {
@@ -180,7 +180,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let m = n / C;
   let c = n % C;
   if (!running(m)) { return; }
-  loadWeights(m);
+  loadWeights(m * NWEIGHTS);
   let D = z.dataCols;
   let K = z.truncation;
 
@@ -235,8 +235,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       st = sp;
     }
   }
-  rows[m * C + c] = loss;
-  rows[(M + m) * C + c] = overflows;
+  // Row r of model m, column c: rows[(r·M + m)·C + c] = rows[r·NC + n].
+  rows[n] = loss;
+  rows[NC + n] = overflows;
   if (!BACKWARD) { return; }
-  for (var p = 0u; p < NPARAM; p++) { rows[((2u + p) * M + m) * C + c] = g[p]; }
+  for (var p = 0u; p < NPARAM; p++) { rows[(2u + p) * NC + n] = g[p]; }
 }

@@ -143,10 +143,11 @@ function bpttSpec(device: GPUDevice, v: BpttVariant): KernelSpec {
   const budget = tuningFor(device).unrollChars;
   const label = bpttLabel(device, v);
   const cell = cellOf(v);
-  const source = selectUse(label, shaders.per_sequence.bptt, v.run ? 'run' : 'train');
+  const source = withCell(label, selectUse(label, shaders.per_sequence.bptt, v.run ? 'run' : 'train'), cell);
   return {
     label,
-    source: specializeShape(withCell(label, source, cell), v, v.unroll !== false, budget),
+    // Full-line comments are dropped, as in the spliced cell: they would only count against the unroll budget.
+    source: specializeShape(source.replace(/^[ \t]*\/\/.*\n/gm, ''), v, v.unroll !== false, budget),
     entry: 'main',
     constants: {
       BACKWARD: v.backward,
