@@ -37,7 +37,7 @@
 // Layout (N = dims.n sequences in the chunk; every per-sequence array is [row * N + n], except the state, dz and dy
 // slots, whose rows are dims.ld ≥ N apart: padded so that the rows a weight-gradient tile reads at once do not all
 // fall into the same sets of a CPU adapter's caches, as rows 4 KiB apart do):
-//   xs[(t*I + i)*N + n], targets/ys as rnn.wgsl, states: slots of SR×ld values (a step: the state, h first, then
+//   xs[(t*I + i)*N + n], targets/ys as per_sequence/bptt.wgsl, states: slots of SR×ld values (a step: the state, h first, then
 //   for gated cells the cell's record of the step; a checkpoint: the state alone) at the offsets the step record
 //   names.
 //   weights: the parameters (src/model.ts paramLayout), the initial state (h0, c0), then Whᵀ and Wyᵀ.

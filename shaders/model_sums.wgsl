@@ -1,6 +1,6 @@
 // model_sums.wgsl — adds each row's `cols` columns in fixed order (column 0, 1, 2, …): one invocation per row.
-// train.wgsl writes a population's per-model partial sums as rows (r·M + m) of C columns; this leaves one value
-// per row, sums[r·M + m]. No atomics and no trees: the order of every addition depends only on the sizes, so the
+// The per-sequence driver (per_sequence/bptt.wgsl, `train` interface) writes a population's per-model partial sums
+// as rows (r·M + m) of C columns; this leaves one value per row, sums[r·M + m]. No atomics and no trees: the order of every addition depends only on the sizes, so the
 // same input gives bit-identical sums (and a model's sums do not depend on how many other models there are).
 
 override WG: u32 = 64u;

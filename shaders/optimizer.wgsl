@@ -65,7 +65,7 @@ struct Config {
 }
 
 struct Step {
-  orderOffset: u32,  // unused here (train.wgsl's)
+  orderOffset: u32,  // unused here (the training driver's, per_sequence/bptt.wgsl)
   slot: u32,         // record slot of this step, or 0xFFFFFFFF
   k: u32,            // 0-based step number
   _pad: u32,
@@ -90,7 +90,7 @@ const NONE = 0xffffffffu;
 // SGD velocity or Adam's first moment at [m·P + p], Adam's second moment at [M·P + m·P + p]; the parallel entry
 // points' scratch: new weight [2P + p], new moments [3P + p] and [4P + p].
 @group(0) @binding(6) var<storage, read_write> moments: array<f32>;
-// Per model: 0 training, 1 converged, 2 diverged (train.wgsl skips stopped models).
+// Per model: 0 training, 1 converged, 2 diverged (per_sequence/bptt.wgsl skips stopped models).
 @group(0) @binding(7) var<storage, read_write> status: array<u32>;
 // Per model: updates applied at [2m], the step it diverged at (or NONE) at [2m + 1]. The parallel entry points'
 // step state after them: the decision at [2] (0 nothing: stopped before, 1 record only: stopping now, 2 update), the

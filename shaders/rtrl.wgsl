@@ -10,8 +10,8 @@
 // No hidden state is stored: memory is O(NSTATE·NREC) per sequence, in private arrays.
 // Truncated BPTT has the same definition here: where t is a positive multiple of k, S_{t-1} is taken as 0.
 //
-// Same bindings and row layout as rnn.wgsl (minus `hs`): rows[r*N + n], r = 0 SSR, 1 overflow flag, 2.. dSSR/dθ in
-// the canonical parameter order; reduce.wgsl sums the rows over sequences. GRADS = false is a plain forward pass.
+// Same bindings and row layout as per_sequence/bptt.wgsl's `run` interface (minus `hs`): rows[r*N + n], r = 0 SSR,
+// 1 overflow flag, 2.. dSSR/dθ in the canonical parameter order; reduce.wgsl sums the rows over sequences. GRADS = false is a plain forward pass.
 //   xs[(t*I + i)*N + n]; targets/ys: `last` [o*N + n], `all` [(t*O + o)*N + n]; weights: the cell's parameters in
 //   canonical order, then its initial state (src/cells/).
 

@@ -31,9 +31,7 @@ const NOT_YET_SPLICED: string[] = [];
 const SPLICED: Record<string, string> = {
   'gemm.wgsl': shaders.gemm,
   'gemm_gates.wgsl': shaders.gemm_gates,
-  'rnn.wgsl': shaders.rnn,
   'rtrl.wgsl': shaders.rtrl,
-  'train.wgsl': shaders.train,
   'unroll_study.wgsl': shaders.unroll_study,
   'optimizer.wgsl': shaders.optimizer,
 };
@@ -163,8 +161,8 @@ describe('splicing the cell into the kernels', () => {
       const cell = cellByName(name);
       const z = cellSizes(cell, s);
       expect([z.NSTATE, z.NGATE]).toEqual(name === 'lstm' ? [10, 20] : [5, 15]);
-      for (const file of ['rnn.wgsl', 'rtrl.wgsl', 'train.wgsl', 'optimizer.wgsl']) {
-        const out = withCell(file, SPLICED[file], cell);
+      for (const file of ['per_sequence/bptt.wgsl', 'rtrl.wgsl', 'optimizer.wgsl']) {
+        const out = withCell(file, file === 'per_sequence/bptt.wgsl' ? shaders.per_sequence.bptt : SPLICED[file], cell);
         expect(out).not.toMatch(/^\/\/ @(cell|part)\b/m);
         expect(count(out, /\bfn act\(/g), file).toBe(0);
         const v = evalLayout(specializeShape(out, { ...s, cell: name }, false), {});

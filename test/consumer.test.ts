@@ -233,7 +233,7 @@ describe('the packed package installed in a Node project with webgpu', () => {
     expect(existsSync(join(installed, 'shaders'))).toBe(false);
     expect(readFileSync(join(installed, 'dist/gpu/kernels/rnn.js'), 'utf8')).not.toContain('#shaders');
     expect(readFileSync(join(installed, 'dist/gpu/shaders.js'), 'utf8')).toContain(
-      readFileSync(join(root, 'shaders/rnn.wgsl'), 'utf8').split('\n')[0].replaceAll('"', '\\"'),
+      readFileSync(join(root, 'shaders/per_sequence/bptt.wgsl'), 'utf8').split('\n')[0].replaceAll('"', '\\"'),
     );
   });
 

@@ -177,7 +177,7 @@ await describeGpu('WebGPU kernels', (gpu) => {
   });
 
   it('specializes exactly the three shape constants', () => {
-    const src = specializeShape(shaders.rnn, { inputSize: 3, hiddenSize: 7, outputSize: 2 });
+    const src = specializeShape(shaders.per_sequence.bptt, { inputSize: 3, hiddenSize: 7, outputSize: 2 });
     expect(src).toMatch(/^const H: u32 = 7u;$/m);
     expect(src).toMatch(/^const I: u32 = 3u;$/m);
     expect(src).toMatch(/^const O: u32 = 2u;$/m);

@@ -10,6 +10,7 @@ import { elman } from '../src/cells/index.ts';
 import { withCell } from '../src/gpu/cell.ts';
 import { declarationsOnly, reflectKernel } from '../src/gpu/reflect.ts';
 import { specializeShape } from '../src/gpu/specialize.ts';
+import { selectUse } from '../src/gpu/kernels/bptt.ts';
 
 type Struct = { members?: { name: string; offset: number; size: number }[] };
 
@@ -30,8 +31,10 @@ function declarations(source: string): unknown {
 const SHAPE = { inputSize: 2, hiddenSize: 3, outputSize: 2 };
 const spliced = (name: keyof typeof shaders): string => withCell(name, shaders[name] as string, elman);
 const SOURCES: [string, string][] = [
-  ['rnn (specialized)', specializeShape(spliced('rnn'), SHAPE)],
-  ['train (specialized)', specializeShape(spliced('train'), SHAPE)],
+  ...(['run', 'train'] as const).map((use): [string, string] => [
+    `per_sequence/bptt ${use} (specialized)`,
+    specializeShape(withCell(use, selectUse(use, shaders.per_sequence.bptt, use), elman), SHAPE),
+  ]),
   ['rtrl (specialized)', specializeShape(spliced('rtrl'), SHAPE)],
   ['gemm', spliced('gemm')],
   ['optimizer', spliced('optimizer')],

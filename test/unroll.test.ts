@@ -7,6 +7,7 @@ import { shaders } from '../src/gpu/shaders.node.ts';
 import { reflectKernel } from '../src/gpu/reflect.ts';
 import { withCell } from '../src/gpu/cell.ts';
 import { elman } from '../src/cells/index.ts';
+import { selectUse } from '../src/gpu/kernels/bptt.ts';
 
 describe('unrollLoops', () => {
   it('unrolls nested loops innermost first with constant indices', () => {
@@ -44,11 +45,13 @@ describe('unrollLoops', () => {
       [16, 16, 16],
     ]) {
       const shape = { inputSize: I, hiddenSize: H, outputSize: O };
-      const rnn = withCell('rnn', shaders.rnn, elman);
-      const rolled = reflectKernel('rolled', specializeShape(rnn, shape, false), 'main');
-      const unrolled = reflectKernel('unrolled', specializeShape(rnn, shape, true), 'main');
-      expect(unrolled.bindings).toEqual(rolled.bindings);
-      expect(unrolled.uniforms).toEqual(rolled.uniforms);
+      for (const use of ['run', 'train']) {
+        const bptt = withCell('bptt', selectUse('bptt', shaders.per_sequence.bptt, use), elman);
+        const rolled = reflectKernel('rolled', specializeShape(bptt, shape, false), 'main');
+        const unrolled = reflectKernel('unrolled', specializeShape(bptt, shape, true), 'main');
+        expect(unrolled.bindings).toEqual(rolled.bindings);
+        expect(unrolled.uniforms).toEqual(rolled.uniforms);
+      }
     }
   });
 });

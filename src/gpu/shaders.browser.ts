@@ -1,9 +1,7 @@
 // WGSL sources in the browser: bundled by Vite with ?raw (Node reads the same files in shaders.node.ts).
-import rnn from '../../shaders/rnn.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import gemm from '../../shaders/gemm.wgsl?raw';
 import gemm_gates from '../../shaders/gemm_gates.wgsl?raw';
-import train from '../../shaders/train.wgsl?raw';
 import model_sums from '../../shaders/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 import clip from '../../shaders/clip.wgsl?raw';
@@ -12,6 +10,7 @@ import copy from '../../shaders/copy.wgsl?raw';
 import fma from '../../shaders/fma.wgsl?raw';
 import gather from '../../shaders/gather.wgsl?raw';
 import unroll_study from '../../shaders/unroll_study.wgsl?raw';
+import ps_bptt from '../../shaders/per_sequence/bptt.wgsl?raw';
 import ps_layer from '../../shaders/per_sequence/layer.wgsl?raw';
 import ps_readout from '../../shaders/per_sequence/readout.wgsl?raw';
 import cell_elman from '../../shaders/cells/elman.wgsl?raw';
@@ -21,11 +20,9 @@ import cell_gated from '../../shaders/cells/gated.wgsl?raw';
 import cell_readout from '../../shaders/cells/readout.wgsl?raw';
 
 export const shaders = {
-  rnn,
   reduce,
   gemm,
   gemm_gates,
-  train,
   model_sums,
   optimizer,
   clip,
@@ -34,6 +31,6 @@ export const shaders = {
   fma,
   gather,
   unroll_study,
-  per_sequence: { layer: ps_layer, readout: ps_readout },
+  per_sequence: { bptt: ps_bptt, layer: ps_layer, readout: ps_readout },
   cells: { elman: cell_elman, lstm: cell_lstm, gru: cell_gru, gated: cell_gated, readout: cell_readout },
 };

@@ -4,11 +4,9 @@ import { readFileSync } from 'node:fs';
 const read = (name: string): string => readFileSync(new URL(`../../shaders/${name}.wgsl`, import.meta.url), 'utf8');
 
 export const shaders = {
-  rnn: read('rnn'),
   reduce: read('reduce'),
   gemm: read('gemm'),
   gemm_gates: read('gemm_gates'),
-  train: read('train'),
   model_sums: read('model_sums'),
   optimizer: read('optimizer'),
   clip: read('clip'),
@@ -17,8 +15,12 @@ export const shaders = {
   fma: read('fma'),
   gather: read('gather'),
   unroll_study: read('unroll_study'),
-  /** The per-sequence strategy's layered kernels: one recurrent layer (both directions), and the readout. */
+  /**
+   * The per-sequence strategy's kernels: the single-layer BPTT driver (engine.run and training), and the layered
+   * kernels: one recurrent layer (both directions), and the readout.
+   */
   per_sequence: {
+    bptt: read('per_sequence/bptt'),
     layer: read('per_sequence/layer'),
     readout: read('per_sequence/readout'),
   },

@@ -1,4 +1,4 @@
-// Sets the shape constants H, I and O in a per-sequence kernel (rnn.wgsl, rtrl.wgsl, train.wgsl, optimizer.wgsl)
+// Sets the shape constants H, I and O in a per-sequence kernel (per_sequence/bptt.wgsl, rtrl.wgsl, optimizer.wgsl)
 // and unrolls the loops over them and over the cell's sizes (src/gpu/unroll.ts). Private-array lengths must be
 // const-expressions, which WGSL overrides cannot reach, so WGSL text is edited here and where the cell is spliced in
 // (src/gpu/cell.ts); everything else uses overrides.
@@ -26,7 +26,8 @@ export function specializeShape(
     ['O', outputSize],
   ] as const) {
     const re = new RegExp(`^const ${name}: u32 = \\d+u;$`, 'm');
-    if (!re.test(out)) throw new GpuError(`rnn.wgsl: expected a line "const ${name}: u32 = <n>u;" to specialize`);
+    if (!re.test(out))
+      throw new GpuError(`per-sequence kernel: expected a line "const ${name}: u32 = <n>u;" to specialize`);
     out = out.replace(re, `const ${name}: u32 = ${value}u;`);
   }
   if (!unroll) return out;

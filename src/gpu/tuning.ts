@@ -12,7 +12,7 @@ export const ADAPTER_CHOICES: readonly AdapterChoice[] = ['auto', 'hardware', 's
 
 export interface AdapterTuning {
   /**
-   * Unroll budget of the kernels whose loops run over the model's shape (rnn.wgsl, rtrl.wgsl): loops are unrolled,
+   * Unroll budget of the kernels whose loops run over the model's shape (per_sequence/bptt.wgsl, rtrl.wgsl): loops are unrolled,
    * innermost first, while the shader source stays under this many characters; the rest stay loops.
    */
   unrollChars: number;

@@ -1,4 +1,4 @@
-// The per-sequence training program (src/train/gpu-program.ts): shaders/train.wgsl runs forward + BPTT for every
+// The per-sequence training program (src/train/gpu-program.ts): shaders/per_sequence/bptt.wgsl runs forward + BPTT for every
 // model of a chunk (each model's weights in private arrays; a step's sequences split over columns), and
 // shaders/model_sums.wgsl adds the columns in fixed order into per-model sums for the optimizer (skipped when one
 // column takes all of a model's sequences). A chunk holds as many models as the memory budget allows. Loss

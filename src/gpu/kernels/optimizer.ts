@@ -143,7 +143,7 @@ export class OptimizerKernel {
     });
   }
 
-  /** The per-step uniform (shared with train.wgsl, whose Step struct is a prefix of this one). */
+  /** The per-step uniform (shared with the training driver, per_sequence/bptt.wgsl, whose Step struct is a prefix of this one). */
   step(s: StepValues): ArrayBuffer {
     return this.kernels[0].uniform('step', { ...s, slot: s.slot < 0 ? 0xffffffff : s.slot });
   }

@@ -1,13 +1,11 @@
-// The core RNN kernel (shaders/rnn.wgsl): one invocation per sequence, looping over time. The `forward` variant
-// gives predictions and per-sequence SSR; `bptt` also gives per-sequence dSSR/dθ as rows for ReduceKernel.
+// The engine's per-sequence kernel: the driver of src/gpu/kernels/bptt.ts (shaders/per_sequence/bptt.wgsl) with its
+// `run` interface, one invocation per sequence. The `forward` variant gives predictions and per-sequence SSR;
+// `bptt` also gives per-sequence dSSR/dθ (truncated by the `truncation` uniform) as rows for ReduceKernel.
 
-import { cellOf, type CellName } from '../../cells/index.ts';
-import { paramLayout, type Activation, type Shape } from '../../model.ts';
-import { withCell } from '../cell.ts';
-import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
-import { tuningFor } from '../tuning.ts';
-import { specializeShape } from '../specialize.ts';
-import { shaders } from '#shaders';
+import type { CellName } from '../../cells/index.ts';
+import type { Activation, Shape } from '../../model.ts';
+import type { Kernel } from '../kernel.ts';
+import { BpttKernel, type BpttVariant } from './bptt.ts';
 
 export interface RnnVariant extends Shape {
   /** The recurrent cell (default elman). */
@@ -23,56 +21,40 @@ export interface RnnVariant extends Shape {
   unroll?: boolean;
 }
 
-export class RnnKernel {
-  readonly kernel: Kernel;
-  /** Rows per sequence in the `rows` buffer: SSR, overflow flag, then (bptt) every parameter's gradient. */
-  readonly rows: number;
+/** The driver variant of an engine variant. */
+function driverVariant(v: RnnVariant): BpttVariant {
+  const { mode, writeY, hasTargets, ...rest } = v;
+  return { ...rest, backward: mode === 'bptt', run: { writeY, hasTargets } };
+}
 
-  /** Prefer `RnnKernel.load`; this creates the pipeline synchronously when it is not cached (`kernel` given: uses it). */
+export class RnnKernel {
+  readonly driver: BpttKernel;
+
+  /** Prefer `RnnKernel.load`; this creates the pipeline synchronously when it is not cached. */
   constructor(
     device: GPUDevice,
     readonly v: RnnVariant,
-    kernel = Kernel.create(device, rnnSpec(device, v)),
+    driver = new BpttKernel(device, driverVariant(v)),
   ) {
-    this.kernel = kernel;
-    this.rows = v.mode === 'bptt' ? 2 + paramLayout(v).count : 2;
+    this.driver = driver;
   }
 
   /** The kernel for `v` on `device`, its pipeline created asynchronously on first use and cached. */
   static async load(device: GPUDevice, v: RnnVariant): Promise<RnnKernel> {
-    return new RnnKernel(device, v, await Kernel.load(device, rnnSpec(device, v)));
+    return new RnnKernel(device, v, await BpttKernel.load(device, driverVariant(v)));
+  }
+
+  get kernel(): Kernel {
+    return this.driver.kernel;
+  }
+
+  /** Rows per sequence in the `rows` buffer: SSR, overflow flag, then (bptt) every parameter's gradient. */
+  get rows(): number {
+    return this.driver.rows;
   }
 
   /** Records the dispatch for `n` sequences (the bind group's `params.n` must equal `n`). */
   encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, n: number): void {
-    const [x, y] = foldDispatch(
-      Math.ceil(n / this.v.workgroupSize),
-      this.kernel.device.limits.maxComputeWorkgroupsPerDimension,
-    );
-    pass.setPipeline(this.kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y);
+    this.driver.encode(pass, bindGroup, { models: 1, seqs: n, group: 1 });
   }
-}
-
-/** The pipeline spec of a variant; the loops are unrolled within the adapter's budget (src/gpu/tuning.ts). */
-function rnnSpec(device: GPUDevice, v: RnnVariant): KernelSpec {
-  const budget = tuningFor(device).unrollChars;
-  const shape = `H=${v.hiddenSize},I=${v.inputSize},O=${v.outputSize}`;
-  const flags = `${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},wg=${v.workgroupSize}${v.unroll === false ? ',loops' : `,unroll=${budget}`}`;
-  const cell = cellOf(v);
-  const label = `rnn.${v.mode}[${cell.name},${shape},${flags}]`;
-  return {
-    label,
-    source: specializeShape(withCell(label, shaders.rnn, cell), v, v.unroll !== false, budget),
-    entry: 'main',
-    constants: {
-      BACKWARD: v.mode === 'bptt',
-      WG: v.workgroupSize,
-      ...cell.overrides(v.activation),
-      OUT_ALL: v.outAll,
-      WRITE_Y: v.writeY,
-      HAS_TARGETS: v.hasTargets,
-    },
-  };
 }

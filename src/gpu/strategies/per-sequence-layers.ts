@@ -3,7 +3,7 @@
 // readout with the loss, then for BPTT each layer's `backward` (top down, each passing dSSR/dx_t to the layer
 // below) and the first reduction level of the rows; the partial sums are summed at the end as for one layer
 // (shaders/per_sequence/, src/gpu/kernels/layer.ts). One-layer, one-direction runs without carried states keep the
-// fused kernel (shaders/rnn.wgsl), whose results stay bit for bit what they were.
+// fused driver (shaders/per_sequence/bptt.wgsl), whose results stay bit for bit what they were.
 
 import { outputCount, type Batch } from '../../batch.ts';
 import { cellOf } from '../../cells/index.ts';

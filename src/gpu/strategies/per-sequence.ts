@@ -1,4 +1,5 @@
-// Strategy `per-sequence`: one invocation per sequence (shaders/rnn.wgsl), weights copied into private arrays and
+// Strategy `per-sequence`: one invocation per sequence (the driver shaders/per_sequence/bptt.wgsl, which training
+// shares, through its `run` interface: src/gpu/kernels/rnn.ts), weights copied into private arrays and
 // the loops over H, I and O unrolled. Best for small networks: every value stays in registers. Each chunk records
 // the RNN kernel and the first reduction level into one command encoder; the partials are summed at the end.
 // Stacked and bidirectional networks and runs with carried states go to its layered kernels
@@ -89,7 +90,7 @@ export const perSequence: Strategy = {
 };
 
 /**
- * A kernel with rnn.wgsl's bindings and row layout (per-sequence, rtrl): one dispatch per chunk. A kernel
+ * A kernel with the driver's `run` bindings and row layout (per-sequence, rtrl): one dispatch per chunk. A kernel
  * that declares `hs` stores every hidden state there when it computes gradients (BPTT); rtrl declares none.
  */
 export interface RowKernel {
@@ -147,7 +148,7 @@ export async function runRowKernel(
   const targets = pool.get('targets', hasTargets ? cap * outPerSeq * 4 : 4, STORAGE | COPY_DST);
   const ys = pool.get('ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
   const rows = pool.get('rows', cap * R * 4, STORAGE | COPY_SRC);
-  // rnn.wgsl's forward variant never touches `hs`, but declares it: bind a placeholder.
+  // The driver's forward variant never touches `hs`, but declares it: bind a placeholder.
   const hs = declaresStates ? pool.get('hs', storeStates ? cap * T * sizes.NSTATE * 4 : 4, STORAGE) : null;
   const rnnParams = pool.get('rnn params', 16, UNIFORM | COPY_DST);
   const reduceParams = pool.get('reduce params', 16, UNIFORM | COPY_DST);
