@@ -32,16 +32,22 @@ module.exports = {
       severity: 'error',
       comment:
         'The GPU runtime and what it stands on (types, tuning, device, pool, timing) never import the kernel ' +
-        'strategies, the WebGPU backend or the backend contract (src/backend.ts): those sit above it.',
+        "strategies (each family's strategy.ts), the registry, the WebGPU backend or the backend contract " +
+        '(src/backend.ts): those sit above it.',
       from: { path: '^src/gpu/(types|tuning|device|pool|timing|runtime)\\.ts$' },
-      to: { path: '^src/gpu/(backend|strategy)\\.ts$|^src/gpu/strategies/|^src/backend\\.ts$' },
+      to: {
+        path: '^src/gpu/(backend|strategy|registry)\\.ts$|^src/gpu/(per-sequence|gemm|rtrl)/(strategy|layers)\\.ts$|^src/backend\\.ts$',
+      },
     },
     {
       name: 'gpu-plans-below-kernels',
       severity: 'error',
       comment: 'The memory plans fix the buffer layout the kernels read: kernels and strategies import them, not back.',
-      from: { path: '^src/gpu/(plan|gemm-plan)\\.ts$' },
-      to: { path: '^src/gpu/(kernels|strategies)/' },
+      from: { path: '^src/gpu/(plan|gemm/plan)\\.ts$' },
+      to: {
+        path: '^src/gpu/(per-sequence|gemm|rtrl|reduce|optimizer|probes|study)/|^src/gpu/registry\\.ts$',
+        pathNot: '^src/gpu/gemm/plan\\.ts$',
+      },
     },
     {
       name: 'gpu-stays-below',

@@ -5,9 +5,9 @@
 
 import { benchOptions, integer } from './options.ts';
 import { acquireDevice, describeAdapter } from '../src/gpu/device.ts';
-import { GRAD_BLOCK, rowStride, splitParts } from '../src/gpu/gemm-plan.ts';
+import { GRAD_BLOCK, rowStride, splitParts } from '../src/gpu/gemm/plan.ts';
 import { tuningFor } from '../src/gpu/tuning.ts';
-import { GemmKernels, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/kernels/gemm.ts';
+import { GemmKernels, STEP_RECORD_BYTES, type GemmKind, type GemmTile } from '../src/gpu/gemm/kernels.ts';
 
 const opts = benchOptions<{ h: number; n: number; reps: number; shared: boolean; tile?: string; ld?: number }>(
   'gemm-kernels',

@@ -12,7 +12,7 @@ import { runBench, type BenchReport, type CellResult } from '../src/benchmark/ru
 import { readFileSync } from 'node:fs';
 import { benchOptions, integer, number, positiveList } from './options.ts';
 import { workload } from '../src/benchmark/workloads.ts';
-import { STRATEGIES } from '../src/gpu/strategies/index.ts';
+import { STRATEGIES } from '../src/gpu/registry.ts';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../src/gpu/strategy.ts';
 
 const opts = benchOptions<{

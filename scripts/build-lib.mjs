@@ -27,20 +27,29 @@ const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.j
 });
 if (run.status !== 0) fail(`tsc failed (exit ${run.status ?? run.signal})`);
 
-// The shaders: the same names and files as src/gpu/shaders.node.ts (`key: read('path')`, a path `dir/name` nested
-// under the key `dir`), so the two cannot drift apart.
+// The shaders: the same names, nesting and files as src/gpu/shaders.node.ts (`key: read('path')` entries, grouped by
+// its `group: { … }` objects; the path is relative to shaders/), so the two cannot drift apart.
 const nodeShaders = readFileSync(join(root, 'src/gpu/shaders.node.ts'), 'utf8');
-const entries = [...nodeShaders.matchAll(/(\w+): read\('([\w/]+)'\)/g)].map(([, key, path]) => ({ key, path }));
-if (entries.length === 0) fail('found no shaders in src/gpu/shaders.node.ts');
+const body = nodeShaders.slice(nodeShaders.indexOf('export const shaders = {') + 'export const shaders = {'.length);
+const entries = [];
 const tree = {};
-for (const { key, path } of entries) {
-  const parts = path.split('/');
-  let node = tree;
-  for (const dir of parts.slice(0, -1)) node = node[dir] ??= {};
-  const file = join(root, 'shaders', `${path}.wgsl`);
-  if (!existsSync(file)) fail(`missing shader ${relative(root, file)}`);
-  node[key] = readFileSync(file, 'utf8');
+const stack = [tree];
+for (const line of body.split('\n')) {
+  const entry = /^\s*(\w+): read\('([\w/]+)'\),?\s*$/.exec(line);
+  const group = /^\s*(\w+): \{\s*$/.exec(line);
+  if (entry) {
+    const [, key, path] = entry;
+    const file = join(root, 'shaders', `${path}.wgsl`);
+    if (!existsSync(file)) fail(`missing shader ${relative(root, file)}`);
+    stack[stack.length - 1][key] = readFileSync(file, 'utf8');
+    entries.push({ key, path });
+  } else if (group) stack.push((stack[stack.length - 1][group[1]] = {}));
+  else if (/^\s*\},?\s*$/.test(line)) {
+    if (stack.length === 1) break; // the end of `shaders`
+    stack.pop();
+  }
 }
+if (entries.length === 0) fail('found no shaders in src/gpu/shaders.node.ts');
 const onDisk = (dir, prefix = '') =>
   readdirSync(dir).flatMap((f) =>
     statSync(join(dir, f)).isDirectory()

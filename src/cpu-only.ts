@@ -7,7 +7,7 @@ import type { RunOptions } from './backend.ts';
 import type { Batch } from './batch.ts';
 import { InputError } from './errors.ts';
 import type { CellName } from './cells/index.ts';
-import { perSequence } from './gpu/strategies/per-sequence.ts';
+import { perSequence } from './gpu/per-sequence/strategy.ts';
 import { isLayered, type LayerShape, type Shape } from './model.ts';
 
 /** Why a run needs the CPU backend: the field at fault and what the WebGPU kernels lack. */

@@ -26,7 +26,7 @@ export type { GpuOptions, RunStats } from './gpu/backend.ts';
 export { SWIFTSHADER_ICD, LAVAPIPE_ICD } from './gpu/device.ts';
 export type { AdapterChoice, AdapterKind } from './gpu/tuning.ts';
 export type { StrategyChoice, StrategyName } from './gpu/strategy.ts';
-export type { GemmTile } from './gpu/kernels/gemm.ts';
+export type { GemmTile } from './gpu/gemm/kernels.ts';
 export type { TrainStats } from './gpu/runtime.ts';
 export {
   ACTIVATIONS,

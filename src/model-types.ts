@@ -15,7 +15,7 @@ export const OUTPUT_MODES: readonly OutputMode[] = ['last', 'all'];
 
 /**
  * The largest sizes the engine accepts (every backend). Each WebGPU kernel strategy may take less; `auto` picks one
- * that serves the shape (see src/gpu/strategies/index.ts). maxSteps bounds each sequence's length,
+ * that serves the shape (see src/gpu/registry.ts). maxSteps bounds each sequence's length,
  * maxLayers a stacked model's numLayers.
  */
 export const LIMITS = {

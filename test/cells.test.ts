@@ -29,11 +29,11 @@ const NOT_YET_SPLICED: string[] = [];
 
 /** Shaders that run the cell, with the kernel source the host builds from each. */
 const SPLICED: Record<string, string> = {
-  'gemm.wgsl': shaders.gemm,
-  'gemm_gates.wgsl': shaders.gemm_gates,
-  'rtrl.wgsl': shaders.rtrl,
-  'unroll_study.wgsl': shaders.unroll_study,
-  'optimizer.wgsl': shaders.optimizer,
+  'gemm/gemm.wgsl': shaders.gemm,
+  'gemm/gates.wgsl': shaders.gemm_gates,
+  'rtrl/rtrl.wgsl': shaders.rtrl,
+  'study/unroll_study.wgsl': shaders.unroll_study,
+  'optimizer/optimizer.wgsl': shaders.optimizer,
 };
 
 const shaderDir = new URL('../shaders/', import.meta.url);
@@ -109,8 +109,11 @@ describe('the Elman cell descriptor', () => {
 });
 
 describe('splicing the cell into the kernels', () => {
-  const files = readdirSync(shaderDir)
-    .filter((f) => f.endsWith('.wgsl'))
+  // Every kernel family's shaders (shaders/<family>/), less the cell modules themselves and the per-sequence
+  // family, whose kernels are checked below (bptt.wgsl) and by the layer tests (layer.wgsl, readout.wgsl).
+  const files = readdirSync(shaderDir, { recursive: true, encoding: 'utf8' })
+    .map((f) => f.split('\\').join('/'))
+    .filter((f) => f.endsWith('.wgsl') && !/^(cells|per_sequence)\//.test(f))
     .sort();
 
   it('no shader in shaders/ defines act, actGrad or the layout itself except the cell module and the listed ones', () => {
@@ -129,15 +132,15 @@ describe('splicing the cell into the kernels', () => {
 
   it('gives every kernel exactly one act, actGrad and layout, and specializes to the same sizes', () => {
     for (const [file, source] of Object.entries(SPLICED)) {
-      const cell = file === 'gemm_gates.wgsl' ? lstm : elman; // the gate steps are for gated cells only
+      const cell = file === 'gemm/gates.wgsl' ? lstm : elman; // the gate steps are for gated cells only
       const out = withCell(file, source, cell);
       expect(out).not.toMatch(/^\/\/ @(cell|part)\b/m);
       // The optimizer takes the layout only; the gated cells' gate steps use σ and tanh, and have no act.
-      const acts = file === 'optimizer.wgsl' || file === 'gemm_gates.wgsl' ? 0 : 1;
+      const acts = file === 'optimizer/optimizer.wgsl' || file === 'gemm/gates.wgsl' ? 0 : 1;
       expect([count(out, /\bfn act\(/g), count(out, /\bfn actGrad\(/g)], file).toEqual([acts, acts]);
-      const layouts = file === 'unroll_study.wgsl' ? 0 : 1; // the study's scalar network has its own weights
+      const layouts = file === 'study/unroll_study.wgsl' ? 0 : 1; // the study's scalar network has its own weights
       // gemm.wgsl declares H, I, O as overrides, so its layout is overrides too; the others specialize consts.
-      const overrides = file === 'gemm.wgsl' || file === 'gemm_gates.wgsl';
+      const overrides = file === 'gemm/gemm.wgsl' || file === 'gemm/gates.wgsl';
       expect(count(out, overrides ? /^override NPARAM: u32 =/gm : /^const NPARAM: u32 =/gm), file).toBe(layouts);
       if (layouts) {
         const s = { inputSize: 3, hiddenSize: 5, outputSize: 2 };
@@ -161,7 +164,7 @@ describe('splicing the cell into the kernels', () => {
       const cell = cellByName(name);
       const z = cellSizes(cell, s);
       expect([z.NSTATE, z.NGATE]).toEqual(name === 'lstm' ? [10, 20] : [5, 15]);
-      for (const file of ['per_sequence/bptt.wgsl', 'rtrl.wgsl', 'optimizer.wgsl']) {
+      for (const file of ['per_sequence/bptt.wgsl', 'rtrl/rtrl.wgsl', 'optimizer/optimizer.wgsl']) {
         const out = withCell(file, file === 'per_sequence/bptt.wgsl' ? shaders.per_sequence.bptt : SPLICED[file], cell);
         expect(out).not.toMatch(/^\/\/ @(cell|part)\b/m);
         expect(count(out, /\bfn act\(/g), file).toBe(0);
@@ -174,7 +177,7 @@ describe('splicing the cell into the kernels', () => {
           z.NPARAM,
         ]);
         if (name === 'lstm') expect(v.OFF_C0).toBe(z.NPARAM + s.hiddenSize);
-        const kernelParts = file === 'optimizer.wgsl' ? 0 : 1;
+        const kernelParts = file === 'optimizer/optimizer.wgsl' ? 0 : 1;
         expect(count(out, /\bfn cellForward\(/g), file).toBe(kernelParts);
         expect(count(out, /\bfn overflowed\(/g), file).toBe(kernelParts);
       }
@@ -192,13 +195,13 @@ describe('splicing the cell into the kernels', () => {
         { H: 5, I: 3, O: 2 },
       );
     for (const name of ['elman', 'lstm', 'gru'] as const) {
-      const out = withCell('gemm.wgsl', shaders.gemm, cellByName(name));
+      const out = withCell('gemm/gemm.wgsl', shaders.gemm, cellByName(name));
       for (const fn of ['gemmProj', 'gemmStep', 'gemmDz'])
         expect(count(out, new RegExp(`\\bfn ${fn}\\(`, 'g')), `${name} ${fn}`).toBe(1);
       // Elman's epilogues hold its activation; a gated cell's products have none (its gate steps follow).
       expect(count(out, /\bfn act\(/g), name).toBe(name === 'elman' ? 1 : 0);
       const L = layoutOf(cellByName(name), s).blocks as Record<string, { offset: number }>;
-      const v = roles('gemm.wgsl', name);
+      const v = roles('gemm/gemm.wgsl', name);
       const bx = name === 'elman' ? L.bh : L.bx;
       expect([v.GEMM_WX, v.GEMM_WH, v.GEMM_BX, v.GEMM_BH, v.GEMM_WY, v.GEMM_BY], name).toEqual([
         L.Wx.offset,

@@ -231,7 +231,7 @@ describe('the packed package installed in a Node project with webgpu', () => {
     const installed = join(dir, 'node_modules', 'webgpu-rnn');
     expect(existsSync(join(dir, 'node_modules', 'webgpu', 'package.json'))).toBe(true);
     expect(existsSync(join(installed, 'shaders'))).toBe(false);
-    expect(readFileSync(join(installed, 'dist/gpu/kernels/rnn.js'), 'utf8')).not.toContain('#shaders');
+    expect(readFileSync(join(installed, 'dist/gpu/per-sequence/rnn.js'), 'utf8')).not.toContain('#shaders');
     expect(readFileSync(join(installed, 'dist/gpu/shaders.js'), 'utf8')).toContain(
       readFileSync(join(root, 'shaders/per_sequence/bptt.wgsl'), 'utf8').split('\n')[0].replaceAll('"', '\\"'),
     );

@@ -59,12 +59,12 @@ const PROBES: Probe[] = [
   },
   {
     rule: 'gpu-plans-below-kernels',
-    from: 'src/gpu/gemm-plan.ts',
-    to: 'src/gpu/kernels/gemm.ts',
+    from: 'src/gpu/gemm/plan.ts',
+    to: 'src/gpu/gemm/kernels.ts',
     files: {
-      'src/gpu/gemm-plan.ts':
-        "import { STEP_RECORD_BYTES } from './kernels/gemm.ts';\nexport const B = STEP_RECORD_BYTES;\n",
-      'src/gpu/kernels/gemm.ts': 'export const STEP_RECORD_BYTES = 256;\n',
+      'src/gpu/gemm/plan.ts':
+        "import { STEP_RECORD_BYTES } from './kernels.ts';\nexport const B = STEP_RECORD_BYTES;\n",
+      'src/gpu/gemm/kernels.ts': 'export const STEP_RECORD_BYTES = 256;\n',
     },
   },
   {

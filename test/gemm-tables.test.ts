@@ -1,5 +1,5 @@
 // What the gemm host reads from gemm.wgsl instead of restating it: the size table of each kind's product and the
-// step records' flags (evaluateU32, for every cell), the records section shared with gemm_gates.wgsl (the same
+// step records' flags (evaluateU32, for every cell), the records section shared with gemm/gates.wgsl (the same
 // reflected Step and Dims layouts), step records packed by member name (writeUniform), and the errors naming a
 // missing or unevaluable constant. No GPU.
 
@@ -8,7 +8,7 @@ import { shaders } from '#shaders';
 import { cellByName, layoutOf, type CellName } from '../src/cells/index.ts';
 import { GpuError } from '../src/errors.ts';
 import { withCell } from '../src/gpu/cell.ts';
-import { gemmKinds, withRecords } from '../src/gpu/kernels/gemm.ts';
+import { gemmKinds, withRecords } from '../src/gpu/gemm/kernels.ts';
 import { evaluateU32, reflectKernel, writeUniform } from '../src/gpu/reflect.ts';
 
 const I = 3;
@@ -105,7 +105,7 @@ describe("gemm.wgsl's size table and flags", () => {
 });
 
 describe('the step records, declared once', () => {
-  it("gemm_gates.wgsl gets gemm.wgsl's records section: the same Step and Dims layouts", () => {
+  it("gemm/gates.wgsl gets gemm.wgsl's records section: the same Step and Dims layouts", () => {
     const gemm = reflectKernel('gemm', withCell('gemm', shaders.gemm, cellByName('elman')), 'main');
     const gatesSrc = withRecords('gates', withCell('gates', shaders.gemm_gates, cellByName('lstm')));
     expect(shaders.gemm_gates).not.toMatch(/struct Step\b/);

@@ -1,4 +1,4 @@
-// Gradient clipping by global norm on WebGPU (shaders/clip.wgsl through ClipKernel) against the float64 CPU version
+// Gradient clipping by global norm on WebGPU (shaders/reduce/clip.wgsl through ClipKernel) against the float64 CPU version
 // (src/cpu/clip.ts): the norm, clipping to the norm with the direction kept, no change under the threshold,
 // an offset vector inside a bigger buffer, magnitudes whose squares overflow float32, determinism; then through the
 // engine: gradNorm and clipped on both backends, and bad clipNorm values rejected.
@@ -8,7 +8,7 @@ import { batchFromArrays } from '../src/batch.ts';
 import { clipByGlobalNorm, globalNorm } from '../src/cpu/clip.ts';
 import { Engine } from '../src/engine.ts';
 import { InputError } from '../src/errors.ts';
-import { CLIP_STATS_BYTES, ClipKernel } from '../src/gpu/kernels/clip.ts';
+import { CLIP_STATS_BYTES, ClipKernel } from '../src/gpu/reduce/clip.ts';
 import { modelFromJSON, preset } from '../src/model.ts';
 import { randomBatch, randomModel, Rng } from '../src/random.ts';
 import { describeGpu } from './helpers/gpu.ts';

@@ -1,7 +1,7 @@
 // Randomized differential testing of every registered WebGPU strategy against the float64 CPU reference
 // (fast-check, fixed seed, so CI sees the same cases every run). Generated: the cell (Elman, LSTM, GRU), shapes
 // (I, H, O), activation, output mode, weight scale, h0 (and an LSTM's c0), N (mostly not multiples of 64), ragged lengths, truncation windows and clipping; each
-// strategy of the registry (src/gpu/strategies/index.ts) is forced in turn, skipped where its `supports` refuses the
+// strategy of the registry (src/gpu/registry.ts) is forced in turn, skipped where its `supports` refuses the
 // shape, and must really run a minimum number of cases. Each run is repeated: the two must be bit-identical. A
 // second property draws stacked and bidirectional networks (numLayers 1–3, either direction, carried initial
 // states or not) for the per-sequence strategy's layered kernels, the one strategy that serves them.
@@ -20,7 +20,7 @@ import { maxLength } from '../src/batch.ts';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { Engine, type Result } from '../src/engine.ts';
 import { CELL_NAMES, type CellName } from '../src/cells/index.ts';
-import { STRATEGIES } from '../src/gpu/strategies/index.ts';
+import { STRATEGIES } from '../src/gpu/registry.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
 import { ACTIVATIONS, OUTPUT_MODES, modelFromJSON, type Activation, type OutputMode } from '../src/model.ts';
 import { compareResults } from '../src/verify.ts';

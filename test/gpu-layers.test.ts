@@ -220,7 +220,7 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     const data = randomData(rng, json, [4, 3]);
     const batch = batchFromArrays(data.inputs, data.targets, 'last');
     const r = await gpu().run(json, batch);
-    // The fused kernel's pipeline is rnn.bptt; the layered kernels' are layer.* (labels, src/gpu/kernels/).
+    // The fused kernel's pipeline is rnn.bptt; the layered kernels' are layer.* (labels, src/gpu/per-sequence/).
     expect(gpu().lastRunStats?.strategy).toBe('per-sequence');
     const withStates = await gpu().run(json, batch, { finalStates: true });
     // The layered kernels compute the same quantities for a one-layer model, within the GPU tolerance.

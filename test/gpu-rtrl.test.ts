@@ -1,4 +1,4 @@
-// Strategy `rtrl` (forward-mode gradients, shaders/rtrl.wgsl) on WebGPU: equal to BPTT (the CPU reference and the
+// Strategy `rtrl` (forward-mode gradients, shaders/rtrl/rtrl.wgsl) on WebGPU: equal to BPTT (the CPU reference and the
 // per-sequence strategy) on random ragged batches with truncation and h0; the seed notes' dPredicted/dθ from the
 // carried sensitivities; determinism; no stored hidden states in the memory figures; chunking; refusals.
 
@@ -7,8 +7,8 @@ import { batchFromArrays } from '../src/batch.ts';
 import { compareArrays, gpuTolerance } from '../src/compare.ts';
 import { Engine } from '../src/engine.ts';
 import { InputError, NonFiniteError } from '../src/errors.ts';
-import { carriedValues } from '../src/gpu/kernels/rtrl.ts';
-import { RTRL_MAX_CARRIED, rtrl } from '../src/gpu/strategies/rtrl.ts';
+import { carriedValues } from '../src/gpu/rtrl/kernel.ts';
+import { RTRL_MAX_CARRIED, rtrl } from '../src/gpu/rtrl/strategy.ts';
 import { modelFromJSON, preset, type ModelJSON } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { scalarModel, statquestWeights, STATQUEST_3DAY, type ScalarWeights } from '../src/statquest.ts';

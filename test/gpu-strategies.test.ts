@@ -6,11 +6,11 @@ import { batchFromArrays, offsetsFromLengths, type Batch } from '../src/batch.ts
 import { Engine, type Result } from '../src/engine.ts';
 import { InputError, NonFiniteError } from '../src/errors.ts';
 import type { GpuOptions } from '../src/gpu/backend.ts';
-import { planGemm, rowStride, type GemmPlanInput } from '../src/gpu/gemm-plan.ts';
+import { planGemm, rowStride, type GemmPlanInput } from '../src/gpu/gemm/plan.ts';
 import { gru, lstm } from '../src/cells/index.ts';
-import { tileFor, tileProblem } from '../src/gpu/kernels/gemm.ts';
-import { autoOrder, chooseStrategy, STRATEGIES } from '../src/gpu/strategies/index.ts';
-import { PER_SEQUENCE_LIMITS } from '../src/gpu/strategies/per-sequence.ts';
+import { tileFor, tileProblem } from '../src/gpu/gemm/kernels.ts';
+import { autoOrder, chooseStrategy, STRATEGIES } from '../src/gpu/registry.ts';
+import { PER_SEQUENCE_LIMITS } from '../src/gpu/per-sequence/strategy.ts';
 import { ADAPTER_TUNING } from '../src/gpu/tuning.ts';
 import type { StrategyName } from '../src/gpu/strategy.ts';
 import { LIMITS, modelFromJSON, preset, type ModelJSON } from '../src/model.ts';

@@ -7,7 +7,7 @@ import { type Batch } from '../src/batch.ts';
 import { cellOf, cellSizes } from '../src/cells/index.ts';
 import { gpuTolerance } from '../src/compare.ts';
 import { Engine } from '../src/engine.ts';
-import { TrainKernel, type TrainDims } from '../src/gpu/kernels/train.ts';
+import { TrainKernel, type TrainDims } from '../src/gpu/per-sequence/train.ts';
 import { initialState, modelFromJSON, type Model } from '../src/model.ts';
 import { randomBatch, randomModel } from '../src/random.ts';
 import { expectClose } from './helpers/compare.ts';

@@ -1,4 +1,4 @@
-// The unroll-study kernel (shaders/unroll_study.wgsl) on WebGPU: equal to the closed form and to the CPU path
+// The unroll-study kernel (shaders/study/unroll_study.wgsl) on WebGPU: equal to the closed form and to the CPU path
 // within the float32 tolerance of test/helpers/study.ts, summing to the engine's dSSR/dw1, refusing overflow.
 
 import { expect, it } from 'vitest';

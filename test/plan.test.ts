@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldDispatch } from '../src/gpu/kernel.ts';
 import { planChunks, type PlanInput } from '../src/gpu/plan.ts';
-import { rowStride } from '../src/gpu/gemm-plan.ts';
+import { rowStride } from '../src/gpu/gemm/plan.ts';
 
 const base = (lengths: number[], over: Partial<PlanInput> = {}): PlanInput => ({
   lengths: Uint32Array.from(lengths),

@@ -10,7 +10,7 @@ import { elman } from '../src/cells/index.ts';
 import { withCell } from '../src/gpu/cell.ts';
 import { declarationsOnly, reflectKernel } from '../src/gpu/reflect.ts';
 import { specializeShape } from '../src/gpu/specialize.ts';
-import { selectUse } from '../src/gpu/kernels/bptt.ts';
+import { selectUse } from '../src/gpu/per-sequence/bptt.ts';
 
 type Struct = { members?: { name: string; offset: number; size: number }[] };
 

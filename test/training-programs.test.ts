@@ -1,9 +1,9 @@
-// Which strategy's training program trains a shape (src/gpu/strategies/index.ts chooseTrainingStrategy): the
+// Which strategy's training program trains a shape (src/gpu/registry.ts chooseTrainingStrategy): the
 // per-sequence program within its kernel's limits, gemm beyond them, none for stacked or bidirectional models or
 // where the adapter's limits refuse the gemm kernels (those train step by step through engine.run).
 
 import { describe, expect, it } from 'vitest';
-import { chooseTrainingStrategy, TRAINING } from '../src/gpu/strategies/index.ts';
+import { chooseTrainingStrategy, TRAINING } from '../src/gpu/registry.ts';
 
 const limits = {
   maxStorageBuffersPerShaderStage: 8,

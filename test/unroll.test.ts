@@ -7,7 +7,7 @@ import { shaders } from '../src/gpu/shaders.node.ts';
 import { reflectKernel } from '../src/gpu/reflect.ts';
 import { withCell } from '../src/gpu/cell.ts';
 import { elman } from '../src/cells/index.ts';
-import { selectUse } from '../src/gpu/kernels/bptt.ts';
+import { selectUse } from '../src/gpu/per-sequence/bptt.ts';
 
 describe('unrollLoops', () => {
   it('unrolls nested loops innermost first with constant indices', () => {

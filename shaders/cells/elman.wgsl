@@ -11,7 +11,7 @@
 //   sequence   — the per-sequence functions on private arrays (state, weights); needs const H, I, O.
 //   backward   — cellBackward (BPTT), on top of sequence.
 //   tangent    — cellTangent (forward-mode sensitivities, RTRL), on top of sequence.
-//   gemm       — the gemm strategy's epilogues (gemmProj, gemmStep, gemmDz), fused into shaders/gemm.wgsl's
+//   gemm       — the gemm strategy's epilogues (gemmProj, gemmStep, gemmDz), fused into shaders/gemm/gemm.wgsl's
 //                products: the bias, the activation, the length mask and the overflow flag of the step, and act'.
 
 // @part activation
@@ -126,7 +126,7 @@ fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev
 
 // @part gemm
 
-// The gemm strategy's epilogues (shaders/gemm.wgsl; they use its buffers, dims and step record), on output (m, c)
+// The gemm strategy's epilogues (shaders/gemm/gemm.wgsl; they use its buffers, dims and step record), on output (m, c)
 // of a product: unit m, sequence c of the chunk, acc = the product's sum. Elman's step slot holds Zx_t, which the
 // step product turns into h_t in place; its gradient slot holds dz_t.
 

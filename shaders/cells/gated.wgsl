@@ -17,9 +17,9 @@ fn tanhClamped(a: f32) -> f32 {
 
 // @part gemm
 
-// The gemm strategy's epilogues for a gated cell (shaders/gemm.wgsl; they use its buffers, dims and step record), on
+// The gemm strategy's epilogues for a gated cell (shaders/gemm/gemm.wgsl; they use its buffers, dims and step record), on
 // output (m, c) of a product: gate row m, sequence c of the chunk, acc = the product's sum. The products have no
-// nonlinearity here: the cell's elementwise steps (part `gates`, shaders/gemm_gates.wgsl) follow STEP and DZ.
+// nonlinearity here: the cell's elementwise steps (part `gates`, shaders/gemm/gates.wgsl) follow STEP and DZ.
 
 // PROJ, step b of the batch: Zx = Wx·x_t + bx into the Zx rows of the slot of step t + b.
 fn gemmProj(m: u32, c: u32, b: u32, acc: f32) {

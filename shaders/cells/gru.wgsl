@@ -173,7 +173,7 @@ fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev
 
 // @part gates
 
-// The gemm strategy's elementwise steps on unit j of one sequence (shaders/gemm_gates.wgsl), between its products.
+// The gemm strategy's elementwise steps on unit j of one sequence (shaders/gemm/gates.wgsl), between its products.
 // The unit's record of a step is u = [h, r, z, n, hn] with hn = Wh_n·h_{t−1} + bh_n (SLOT_VECS = 5, generated with
 // GATES, STATE_VECS, GRAD_VECS, GRADX_VEC from src/cells/gru.ts); before gateForward, u[1..4) hold the input
 // projection Zx = Wx·x_t + bx of the unit's three gates.

@@ -176,7 +176,7 @@ fn cellTangent(S: ptr<function, array<f32, NSENS>>, s: array<f32, NSTATE>, sPrev
 
 // @part gates
 
-// The gemm strategy's elementwise steps on unit j of one sequence (shaders/gemm_gates.wgsl), between its products.
+// The gemm strategy's elementwise steps on unit j of one sequence (shaders/gemm/gates.wgsl), between its products.
 // The unit's record of a step is u = [h, c, i, f, g, o] (SLOT_VECS = 6, generated with GATES, STATE_VECS,
 // GRAD_VECS, GRADX_VEC from src/cells/lstm.ts); before gateForward, u[2..6) hold the input projection
 // Zx = Wx·x_t + bx of the unit's four gates.

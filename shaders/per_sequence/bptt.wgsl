@@ -1,8 +1,8 @@
 // per_sequence/bptt.wgsl — the per-sequence strategy's single-layer driver: one invocation loops over time through
 // its sequences, forward or (override BACKWARD) forward then backpropagation through time, truncated every
 // `truncation` steps. It serves two hosts through the `// @use` blocks below, of which the host keeps one
-// (src/gpu/kernels/bptt.ts):
-//   run    engine.run (src/gpu/strategies/per-sequence.ts): one model, one sequence per invocation, predictions out;
+// (src/gpu/per-sequence/bptt.ts):
+//   run    engine.run (src/gpu/per-sequence/strategy.ts): one model, one sequence per invocation, predictions out;
 //          rows[r·N + n] per sequence, which reduce.wgsl then sums over sequences.
 //   train  training a population (src/train/gpu.ts): M models × S sequences in one dispatch, each model with its own
 //          weights; the step's sequences can be a mini-batch picked through an order table; models whose status is

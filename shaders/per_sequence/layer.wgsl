@@ -1,7 +1,7 @@
 // per_sequence/layer.wgsl — one recurrent layer of a stacked or bidirectional network, or of a run with carried
 // states, over a chunk of sequences: one invocation per (sequence, direction), looping over time. A layered run is
 // one dispatch of `forward` per layer (bottom up), the readout (per_sequence/readout.wgsl), then one dispatch of
-// `backward` per layer (top down); src/gpu/strategies/per-sequence-layers.ts records them. Both directions of a
+// `backward` per layer (top down); src/gpu/per-sequence/layers.ts records them. Both directions of a
 // layer run in the same dispatch: invocations [0, N) run forward in time, [N, 2N) (params.dirs = 2) in reverse,
 // from each sequence's own last step (PyTorch's PackedSequence).
 //

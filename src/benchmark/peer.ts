@@ -5,7 +5,7 @@ import type { Batch } from '../batch.ts';
 import { Engine } from '../engine.ts';
 import type { ModelJSON } from '../model.ts';
 import { LIMITS } from '../model.ts';
-import { chooseStrategy } from '../gpu/strategies/index.ts';
+import { chooseStrategy } from '../gpu/registry.ts';
 import { tuningFor } from '../gpu/tuning.ts';
 import type { StrategyChoice } from '../gpu/strategy.ts';
 import type { Phase } from './workloads.ts';

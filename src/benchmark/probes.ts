@@ -4,7 +4,7 @@
 // the two WGSL probes.
 
 import { withErrorScopes } from '../gpu/device.ts';
-import { CopyKernel } from '../gpu/kernels/copy.ts';
+import { CopyKernel } from '../gpu/probes/copy.ts';
 import { Kernel, foldDispatch } from '../gpu/kernel.ts';
 import { shaders } from '#shaders';
 import { GpuTimer } from '../gpu/timing.ts';
@@ -105,7 +105,7 @@ export interface FmaProbe extends FmaProbeAt {
   tried: FmaProbeAt[];
 }
 
-/** FLOPs per invocation and round of shaders/fma.wgsl: 32 vec4 multiply-adds × 4 lanes × 2. */
+/** FLOPs per invocation and round of shaders/probes/fma.wgsl: 32 vec4 multiply-adds × 4 lanes × 2. */
 export const FMA_FLOPS_PER_ROUND = 256;
 
 /**

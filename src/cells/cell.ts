@@ -67,7 +67,7 @@ export interface Cell<N extends string = string> {
   /** Values for the WGSL overrides the cell module declares, for a model's activation. */
   overrides(activation: Activation): Record<string, number>;
   /**
-   * How the gemm strategy (shaders/gemm.wgsl) runs the cell. `blocks`: the parameter blocks its products read and
+   * How the gemm strategy (shaders/gemm/gemm.wgsl) runs the cell. `blocks`: the parameter blocks its products read and
    * sum into, by role (GemmBlocks). The rest are the per-step records, in H-vectors per step and sequence. `slot`: what
    * a step keeps, the state vectors first, then (gated cells) the gates' input projection Zx = Wx·x + bx at vector
    * `zx` (written by the projection, replaced by the values the backward step needs; Elman: Zx is h's own slot, zx 0,
@@ -75,7 +75,7 @@ export interface Cell<N extends string = string> {
    * (what Whᵀ, dWh and dbh take) first, then (gated cells) the carry into step t−1 (the part of dSSR/ds_{t−1} that does
    * not go through Wh), then at vector `gradX` dSSR/da on the input side (dWx, dbx) where it differs (gradX 0: the
    * same as the recurrent side). Gated cells run their nonlinear part as elementwise steps between the products (the
-   * module's part `gates`, shaders/gemm_gates.wgsl); the module's part `gemm` holds the products' epilogues.
+   * module's part `gates`, shaders/gemm/gates.wgsl); the module's part `gemm` holds the products' epilogues.
    */
   readonly gemm: {
     readonly blocks: GemmBlocks<N>;

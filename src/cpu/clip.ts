@@ -1,4 +1,4 @@
-// Gradient clipping by global norm on the CPU (float64), the reference for shaders/clip.wgsl:
+// Gradient clipping by global norm on the CPU (float64), the reference for shaders/reduce/clip.wgsl:
 // ‖g‖ = m·√Σ(g_p/m)² with m = max|g_p| (no overflow for any finite g), then g ← g·(clipNorm/‖g‖) when ‖g‖ > clipNorm.
 
 export interface ClipOutcome {

@@ -1,4 +1,4 @@
-// The WebGPU backend: hands each run to a kernel strategy (src/gpu/strategies/), the one asked for or `auto`'s
+// The WebGPU backend: hands each run to a kernel strategy (each family's strategy.ts: src/gpu/per-sequence/, gemm/, rtrl/), the one asked for or `auto`'s
 // choice from the shape and the adapter's limits. The device, the buffer pool (per role, reused by calls of the
 // same size), the memory budget, error scopes and the serial queue belong to its GpuRuntime (src/gpu/runtime.ts),
 // which training, loss evaluation and the studies share.
@@ -11,7 +11,7 @@ import { acquireDevice, describeAdapter, type GpuContext } from './device.ts';
 import { GpuRuntime } from './runtime.ts';
 import { GpuTimer } from './timing.ts';
 import { pipelineStats } from './kernel.ts';
-import { chooseStrategy } from './strategies/index.ts';
+import { chooseStrategy } from './registry.ts';
 import { tuningFor } from './tuning.ts';
 import type { GpuOptions, RunStats } from './types.ts';
 
@@ -119,7 +119,7 @@ export class GpuBackend implements Backend {
     if (timer) this.lastRun.gpuNanoseconds = await timer.read();
     if (r.raw.grads && r.raw.gradNorm === undefined) {
       throw new GpuError(
-        `strategy ${strategy.name} returned gradients without their norm: finish with runResult (src/gpu/sums.ts), which measures and clips them`,
+        `strategy ${strategy.name} returned gradients without their norm: finish with runResult (src/gpu/reduce/sums.ts), which measures and clips them`,
       );
     }
     return r.raw;

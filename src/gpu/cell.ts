@@ -13,7 +13,7 @@
 //               (src/cells/cell.ts wgslGemmLayout), and the products' epilogues the cell defines (gemmProj, gemmStep,
 //               gemmDz), written against gemm.wgsl's buffers and step record
 //   gates       layout + activation + the gated cells' elementwise steps of one unit for the gemm strategy: gateForward,
-//               gateBackward, with the unit-record sizes generated from the descriptor's `gemm` (gemm_gates.wgsl);
+//               gateBackward, with the unit-record sizes generated from the descriptor's `gemm` (gemm/gates.wgsl);
 //               nothing for a cell without gates
 // docs/cells.md describes the module contract.
 

@@ -4,17 +4,17 @@ import { readFileSync } from 'node:fs';
 const read = (name: string): string => readFileSync(new URL(`../../shaders/${name}.wgsl`, import.meta.url), 'utf8');
 
 export const shaders = {
-  reduce: read('reduce'),
-  gemm: read('gemm'),
-  gemm_gates: read('gemm_gates'),
-  model_sums: read('model_sums'),
-  optimizer: read('optimizer'),
-  clip: read('clip'),
-  rtrl: read('rtrl'),
-  copy: read('copy'),
-  fma: read('fma'),
-  gather: read('gather'),
-  unroll_study: read('unroll_study'),
+  reduce: read('reduce/reduce'),
+  gemm: read('gemm/gemm'),
+  gemm_gates: read('gemm/gates'),
+  model_sums: read('reduce/model_sums'),
+  optimizer: read('optimizer/optimizer'),
+  clip: read('reduce/clip'),
+  rtrl: read('rtrl/rtrl'),
+  copy: read('probes/copy'),
+  fma: read('probes/fma'),
+  gather: read('gemm/gather'),
+  unroll_study: read('study/unroll_study'),
   /**
    * The per-sequence strategy's kernels: the single-layer BPTT driver (engine.run and training), and the layered
    * kernels: one recurrent layer (both directions), and the readout.

@@ -1,4 +1,4 @@
-// The interface every GPU kernel strategy implements (src/gpu/strategies/*.ts): whether it can serve a shape on
+// The interface every GPU kernel strategy implements (src/gpu/<family>/strategy.ts): whether it can serve a shape on
 // this device, and how to run a batch. The runtime (src/gpu/runtime.ts) owns the device, pool and error scopes and
 // hands a strategy its StrategyContext; the backend (src/gpu/backend.ts) picks the strategy.
 
@@ -79,7 +79,7 @@ export type TrainingShape = Pick<
 
 /**
  * Which shapes a strategy's fused training program serves (the loop and the programs are src/train's, registered
- * there by strategy name; src/gpu/strategies/index.ts lists which strategy has one).
+ * there by strategy name; src/gpu/registry.ts lists which strategy has one).
  */
 export interface TrainingSupport {
   /** null when the program can train the shape on a device with these limits, else the reason it cannot. */

@@ -2,7 +2,7 @@
 // gemm tile), the kernel strategies' names and the statistics of a run. Types and one constant only; it imports
 // nothing but the adapter names (tuning.ts), so the contract in src/backend.ts, the runtime, the strategies and the
 // backend all take these from here without importing each other. Re-exported where they were first declared
-// (src/gpu/backend.ts, src/gpu/strategy.ts, src/gpu/kernels/gemm.ts).
+// (src/gpu/backend.ts, src/gpu/strategy.ts, src/gpu/gemm/kernels.ts).
 
 import type { AdapterChoice } from './tuning.ts';
 
@@ -56,7 +56,7 @@ export interface GpuOptions {
 }
 
 export interface RunStats {
-  /** The kernel strategy that ran (see src/gpu/strategies/). */
+  /** The kernel strategy that ran (see src/gpu/registry.ts). */
   strategy: StrategyName;
   chunks: number;
   sequencesPerChunk: number;

@@ -3,7 +3,7 @@
 // refuses values that left the float32 range.
 
 import { NonFiniteError } from '../errors.ts';
-import { UnrollStudyKernel } from '../gpu/kernels/unroll-study.ts';
+import { UnrollStudyKernel } from '../gpu/study/unroll-study.ts';
 import { BufferUsage } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
 import { studyRow, studySetup, type UnrollStudy, type UnrollStudyOptions } from './unroll-setup.ts';

@@ -1,20 +1,20 @@
 // The gemm training program (src/train/gpu-program.ts), for shapes beyond the per-sequence kernel (H > 16 and larger
-// I, O): the same gemm kernels as engine.run (src/gpu/strategies/gemm.ts) record forward + BPTT of one model into
+// I, O): the same gemm kernels as engine.run (src/gpu/gemm/strategy.ts) record forward + BPTT of one model into
 // the loop's encoder, reading weights that live on the GPU, and leave its gradient sums for the optimizer's
-// parallel entry points (shaders/optimizer.wgsl), which update the weights in place and rewrite the transposed
+// parallel entry points (shaders/optimizer/optimizer.wgsl), which update the weights in place and rewrite the transposed
 // copies the kernels read. Each step's sequences are gathered out of the whole data set on the GPU
-// (shaders/gather.wgsl), so `readbackEvery` steps are recorded into one submit with no read-back in between. A
+// (shaders/gemm/gather.wgsl), so `readbackEvery` steps are recorded into one submit with no read-back in between. A
 // population trains model after model (one model a chunk), each on the same kernels and buffers.
 
 import { maxLength, type Batch } from '../batch.ts';
-import { GatherKernel, GATHER_RECORD_BYTES } from '../gpu/kernels/gather.ts';
-import { STEP_RECORD_BYTES } from '../gpu/kernels/gemm.ts';
-import { OPTIMIZER_STEP_BYTES } from '../gpu/kernels/optimizer.ts';
+import { GatherKernel, GATHER_RECORD_BYTES } from '../gpu/gemm/gather.ts';
+import { STEP_RECORD_BYTES } from '../gpu/gemm/kernels.ts';
+import { OPTIMIZER_STEP_BYTES } from '../gpu/optimizer/kernel.ts';
 import { packInputs, packTargets } from '../gpu/packing.ts';
 import type { Chunk } from '../gpu/plan.ts';
 import { BufferUsage, type BufferPool } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
-import { GemmProgram, type Dispatch } from '../gpu/strategies/gemm.ts';
+import { GemmProgram, type Dispatch } from '../gpu/gemm/strategy.ts';
 import { initialState, type Model } from '../model.ts';
 import type { ProgramChunk, ProgramRun, TrainProgram, TrainRun } from './gpu-program.ts';
 

@@ -1,6 +1,6 @@
 // The per-sequence training program (src/train/gpu-program.ts): shaders/per_sequence/bptt.wgsl runs forward + BPTT for every
 // model of a chunk (each model's weights in private arrays; a step's sequences split over columns), and
-// shaders/model_sums.wgsl adds the columns in fixed order into per-model sums for the optimizer (skipped when one
+// shaders/reduce/model_sums.wgsl adds the columns in fixed order into per-model sums for the optimizer (skipped when one
 // column takes all of a model's sequences). A chunk holds as many models as the memory budget allows. Loss
 // evaluation (final and validation losses, landscapes) is the same kernel without BPTT.
 
@@ -9,9 +9,9 @@ import { InputError } from '../errors.ts';
 import { withErrorScopes } from '../gpu/device.ts';
 import { BufferUsage, type BufferPool } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
-import { ModelSumsKernel } from '../gpu/kernels/model-sums.ts';
-import { TrainKernel, type TrainDims } from '../gpu/kernels/train.ts';
-import { perSequenceLimits } from '../gpu/strategies/per-sequence.ts';
+import { ModelSumsKernel } from '../gpu/reduce/model-sums.ts';
+import { TrainKernel, type TrainDims } from '../gpu/per-sequence/train.ts';
+import { perSequenceLimits } from '../gpu/per-sequence/strategy.ts';
 import { cellOf, cellSizes } from '../cells/index.ts';
 import { initialState, type Model } from '../model.ts';
 import { FIXED_SLACK, modelsPerChunk, type ProgramChunk, type TrainProgram, type TrainRun } from './gpu-program.ts';
@@ -32,7 +32,7 @@ export function groupFor(seqs: number): number {
 }
 
 /**
- * Refuses shapes the training kernel does not serve (the registry, src/gpu/strategies/index.ts TRAINING, sends those
+ * Refuses shapes the training kernel does not serve (the registry, src/gpu/registry.ts TRAINING, sends those
  * to the gemm program).
  */
 export function checkTrainShape(m: Model): void {

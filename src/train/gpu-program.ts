@@ -1,5 +1,5 @@
 // The training program interface: what a GPU strategy supplies to the one training loop (src/train/gpu.ts). The
-// loop owns the chunks of models, the per-step uniform table, the submits, the optimizer (shaders/optimizer.wgsl)
+// loop owns the chunks of models, the per-step uniform table, the submits, the optimizer (shaders/optimizer/optimizer.wgsl)
 // with its moments, status, records and read-back, abort and progress; a program owns the weights and whatever its
 // forward + BPTT kernels need, and records each step's gradient sums for the optimizer to read. Programs:
 // per-sequence (src/train/gpu-per-sequence.ts) and gemm (src/train/gpu-gemm.ts), registered by strategy name in
@@ -7,7 +7,7 @@
 
 import type { Batch } from '../batch.ts';
 import { GpuError } from '../errors.ts';
-import type { ParallelModel } from '../gpu/kernels/optimizer.ts';
+import type { ParallelModel } from '../gpu/optimizer/kernel.ts';
 import type { BufferPool } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
 import type { Model } from '../model.ts';
@@ -80,7 +80,7 @@ export interface ProgramRun {
 }
 
 export interface TrainProgram {
-  /** The strategy it belongs to (src/gpu/strategies/index.ts). */
+  /** The strategy it belongs to (src/gpu/registry.ts). */
   readonly name: string;
   /** Most steps one submit records. */
   readonly maxStepsPerSubmit: number;

@@ -1,6 +1,6 @@
 // The WebGPU training loop, one for every training program (src/train/gpu-program.ts): weights, optimizer moments,
 // per-model status and the loss history live in GPU buffers; a program records each step's forward + BPTT and
-// gradient sums, and the optimizer (shaders/optimizer.wgsl) updates the weights in place after it, `readbackEvery`
+// gradient sums, and the optimizer (shaders/optimizer/optimizer.wgsl) updates the weights in place after it, `readbackEvery`
 // steps per submit, with no read-back in between. Each step reads its own record of a per-step uniform table
 // (mini-batch offset, record slot, schedule factors, Adam bias corrections) written once per submit. Models train in
 // chunks (a program's memory budget: many models per chunk for the per-sequence program, one for gemm). Everything
@@ -9,7 +9,7 @@
 
 import { maxLength, type Batch } from '../batch.ts';
 import { withErrorScopes } from '../gpu/device.ts';
-import { OPTIMIZER_STEP_BYTES, OptimizerKernel, PARALLEL_INFO_WORDS } from '../gpu/kernels/optimizer.ts';
+import { OPTIMIZER_STEP_BYTES, OptimizerKernel, PARALLEL_INFO_WORDS } from '../gpu/optimizer/kernel.ts';
 import { BufferUsage, type BufferPool } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
 import { cellOf, cellSizes } from '../cells/index.ts';

@@ -97,7 +97,7 @@ function placeOf(engine: Engine, model: Model): Place {
   return { backend: 'cpu', adapter: CPU_ADAPTER, fallbackReason };
 }
 
-/** The training programs (src/train/gpu-program.ts), by the strategy they belong to (src/gpu/strategies/index.ts). */
+/** The training programs (src/train/gpu-program.ts), by the strategy they belong to (src/gpu/registry.ts). */
 const PROGRAMS: Readonly<Record<string, () => Promise<TrainProgram>>> = {
   'per-sequence': async () => (await import('./gpu-per-sequence.ts')).perSequenceProgram,
   gemm: async () => (await import('./gpu-gemm.ts')).gemmProgram,
@@ -111,7 +111,7 @@ async function backendFor(engine: Engine, shape: Shape & LayerShape, backend: Ba
     // The training program of the first strategy that has one for this shape, on the one training loop, on the
     // engine's runtime (the same pool, memory budget and queue as engine.run). Where none serves it (the adapter's
     // limits refuse the gemm kernels), step by step through engine.run.
-    const { chooseTrainingStrategy } = await import('../gpu/strategies/index.ts');
+    const { chooseTrainingStrategy } = await import('../gpu/registry.ts');
     const { strategy } = chooseTrainingStrategy(shape, runtime.device.limits);
     const load = strategy ? PROGRAMS[strategy.name] : undefined;
     if (!load) return stepwise(engine);

@@ -1,4 +1,4 @@
-// One optimizer step in float64, the reference for shaders/optimizer.wgsl: stop checks (non-finite → diverged,
+// One optimizer step in float64, the reference for shaders/optimizer/optimizer.wgsl: stop checks (non-finite → diverged,
 // loss ≤ threshold → converged), trainable mask, global-norm clipping, L2 weight decay, SGD with momentum or Adam.
 
 import type { ResolvedOptimizer } from './options.ts';

@@ -7,7 +7,7 @@ import type { CellName } from '../cells/index.ts';
 import { paramLayout, paramName, paramNames, type LayerShape, type Model, type Shape } from '../model.ts';
 import { Rng } from '../random.ts';
 import { checkBatch } from '../validate.ts';
-import type { OptimizerSettings } from '../gpu/kernels/optimizer.ts';
+import type { OptimizerSettings } from '../gpu/optimizer/kernel.ts';
 import type { OptimizerConfig, PopulationOptions, Schedule } from './types.ts';
 
 /** Optimizer settings with every default filled in. */

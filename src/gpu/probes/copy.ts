@@ -1,4 +1,4 @@
-// The copy kernel (shaders/copy.wgsl): dst = src in vec4<f32>, the memory-bandwidth probe of the benchmark.
+// The copy kernel (shaders/probes/copy.wgsl): dst = src in vec4<f32>, the memory-bandwidth probe of the benchmark.
 
 import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
 import { shaders } from '#shaders';

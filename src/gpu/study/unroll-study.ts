@@ -1,4 +1,4 @@
-// The unroll-study kernel (shaders/unroll_study.wgsl): one invocation per w2 value runs the seed notes' scalar
+// The unroll-study kernel (shaders/study/unroll_study.wgsl): one invocation per w2 value runs the seed notes' scalar
 // network forward and back through time and writes, per step back k, that input's term of dSSR/dw1.
 
 import { elman } from '../../cells/index.ts';

@@ -1,7 +1,7 @@
-// The gemm strategy's kernels (shaders/gemm.wgsl): one pipeline per KIND (projection, recurrent step, output,
+// The gemm strategy's kernels (shaders/gemm/gemm.wgsl): one pipeline per KIND (projection, recurrent step, output,
 // dz, the weight-gradient products over blocks of steps with split-K, h0, the parts' sum) and shape, with tile sizes
 // as overrides and a dynamic-offset uniform holding one step record per dispatch, so a whole chunk is recorded with
-// one bind group per kind. Gated cells add their elementwise gate steps (shaders/gemm_gates.wgsl, the cell module's
+// one bind group per kind. Gated cells add their elementwise gate steps (shaders/gemm/gates.wgsl, the cell module's
 // part `gates`) and the input side's weight-gradient product. The products' sizes per kind and the step records'
 // flags are read from gemm.wgsl (its size table and consts, evaluated for the variant), the records are packed by
 // member name through reflection, and the cell comes in through its module's part `gemm` (src/gpu/cell.ts).
@@ -10,7 +10,7 @@ import { GpuError } from '../../errors.ts';
 import { cellOf, gemmFusesInput, isGated, type Cell, type CellName } from '../../cells/index.ts';
 import type { Activation, Shape } from '../../model.ts';
 import { withCell } from '../cell.ts';
-import { STEP_RECORD_BYTES } from '../gemm-plan.ts';
+import { STEP_RECORD_BYTES } from './plan.ts';
 import { evaluateU32, writeUniform, type UniformLayout } from '../reflect.ts';
 import { tuningFor } from '../tuning.ts';
 import { Kernel, foldDispatch } from '../kernel.ts';
@@ -19,7 +19,7 @@ import type { GemmTile } from '../types.ts';
 import { shaders } from '#shaders';
 
 export type { GemmTile } from '../types.ts';
-export { STEP_RECORD_BYTES } from '../gemm-plan.ts';
+export { STEP_RECORD_BYTES } from './plan.ts';
 
 export const GEMM_KINDS = {
   proj: 0,
@@ -32,7 +32,7 @@ export const GEMM_KINDS = {
   wsum: 7,
   wgradX: 8,
 } as const;
-/** The elementwise gate steps of gated cells (KIND of shaders/gemm_gates.wgsl). */
+/** The elementwise gate steps of gated cells (KIND of shaders/gemm/gates.wgsl). */
 export const GATE_KINDS = { gate: 0, gateBack: 1 } as const;
 export type GemmKind = keyof typeof GEMM_KINDS | keyof typeof GATE_KINDS;
 const isGateKind = (k: GemmKind): k is keyof typeof GATE_KINDS => k in GATE_KINDS;
@@ -66,7 +66,7 @@ const RECORDS_MARKER = /^[ \t]*\/\/ @records[ \t]*$/m;
 export function withRecords(label: string, source: string): string {
   const section = RECORDS_SECTION.exec(shaders.gemm);
   if (!section)
-    throw new GpuError(`${label}: shaders/gemm.wgsl has no "// @records begin" … "// @records end" section`);
+    throw new GpuError(`${label}: shaders/gemm/gemm.wgsl has no "// @records begin" … "// @records end" section`);
   if (!RECORDS_MARKER.test(source)) throw new GpuError(`${label}: the shader has no "// @records" line`);
   return source.replace(RECORDS_MARKER, () => section[1].trimEnd());
 }

@@ -2,20 +2,20 @@
 // out). Per chunk, one compute pass records each layer's `forward` (both directions in one dispatch, bottom up), the
 // readout with the loss, then for BPTT each layer's `backward` (top down, each passing dSSR/dx_t to the layer
 // below) and the first reduction level of the rows; the partial sums are summed at the end as for one layer
-// (shaders/per_sequence/, src/gpu/kernels/layer.ts). One-layer, one-direction runs without carried states keep the
+// (shaders/per_sequence/, src/gpu/per-sequence/layer.ts). One-layer, one-direction runs without carried states keep the
 // fused driver (shaders/per_sequence/bptt.wgsl), whose results stay bit for bit what they were.
 
 import { outputCount, type Batch } from '../../batch.ts';
 import { cellOf } from '../../cells/index.ts';
 import { directions, layerCount, layerLayouts, paramLayout, type Model } from '../../model.ts';
-import { LayerKernel, LayerReadoutKernel } from '../kernels/layer.ts';
-import { ReduceKernel } from '../kernels/reduce.ts';
+import { LayerKernel, LayerReadoutKernel } from './layer.ts';
+import { ReduceKernel } from '../reduce/reduce.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import { planChunks, type Chunk } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import { readBuffers } from '../runtime.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
-import { runResult } from '../sums.ts';
+import { runResult } from '../reduce/sums.ts';
 import { truncationUniform } from '../truncation.ts';
 import { dropThreshold } from '../../dropout.ts';
 

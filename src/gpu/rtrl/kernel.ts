@@ -1,4 +1,4 @@
-// The forward-mode gradient kernel (shaders/rtrl.wgsl): one invocation per sequence carrying dh/dθ with the state
+// The forward-mode gradient kernel (shaders/rtrl/rtrl.wgsl): one invocation per sequence carrying dh/dθ with the state
 // (real-time recurrent learning), so no hidden states are stored. Same row layout as RnnKernel, for ReduceKernel.
 
 import { cellOf, cellSizes, type CellName } from '../../cells/index.ts';

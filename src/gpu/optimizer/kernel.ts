@@ -1,4 +1,4 @@
-// The optimizer step (shaders/optimizer.wgsl): SGD with momentum or Adam, in place, with the stop rules of
+// The optimizer step (shaders/optimizer/optimizer.wgsl): SGD with momentum or Adam, in place, with the stop rules of
 // src/train/optimizer.ts (its float64 reference), in the module's two dispatch shapes: one invocation per model of a
 // population (`perModel`), or one model parallel over its parameters with the refresh of the transposed copies the
 // gemm kernels read (`parallel`). Both take the same buffers, config and per-step uniform.

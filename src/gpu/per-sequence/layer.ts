@@ -1,7 +1,7 @@
 // The per-sequence strategy's layered kernels (shaders/per_sequence/): LayerKernel runs one recurrent layer of a
 // stacked or bidirectional network, both directions in one dispatch (entry `forward`, or `backward` through time),
 // and LayerReadoutKernel the readout on the top layer with the loss and, for BPTT, its gradients and dSSR/dh_top.
-// src/gpu/strategies/per-sequence-layers.ts records them per chunk.
+// src/gpu/per-sequence/layers.ts records them per chunk.
 
 import { cellOf, type CellName } from '../../cells/index.ts';
 import type { Activation } from '../../model.ts';

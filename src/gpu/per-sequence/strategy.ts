@@ -1,5 +1,5 @@
 // Strategy `per-sequence`: one invocation per sequence (the driver shaders/per_sequence/bptt.wgsl, which training
-// shares, through its `run` interface: src/gpu/kernels/rnn.ts), weights copied into private arrays and
+// shares, through its `run` interface: src/gpu/per-sequence/rnn.ts), weights copied into private arrays and
 // the loops over H, I and O unrolled. Best for small networks: every value stays in registers. Each chunk records
 // the RNN kernel and the first reduction level into one command encoder; the partials are summed at the end.
 // Stacked and bidirectional networks and runs with carried states go to its layered kernels
@@ -8,16 +8,16 @@
 import { outputCount } from '../../batch.ts';
 import { initialState } from '../../model.ts';
 import { cellOf, cellSizes, isGated, type CellName } from '../../cells/index.ts';
-import { ReduceKernel } from '../kernels/reduce.ts';
-import { RnnKernel } from '../kernels/rnn.ts';
+import { ReduceKernel } from '../reduce/reduce.ts';
+import { RnnKernel } from './rnn.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import { planChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import { readBuffers } from '../runtime.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
-import { runResult } from '../sums.ts';
-import { needsLayeredRun, runLayered } from './per-sequence-layers.ts';
+import { runResult } from '../reduce/sums.ts';
+import { needsLayeredRun, runLayered } from './layers.ts';
 import { truncationUniform } from '../truncation.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;

@@ -6,14 +6,14 @@
 // (k = ⌈√T⌉, which minimises the ⌈T/k⌉ checkpoints + k segment slots) and the backward pass recomputes each segment
 // from its checkpoint with the same kernels, so the results are bit-identical, for about one extra forward pass.
 //
-// It also fixes the layout the kernels (src/gpu/kernels/gemm.ts) read: the rows of each per-step slot (gemmRows,
+// It also fixes the layout the kernels (src/gpu/gemm/kernels.ts) read: the rows of each per-step slot (gemmRows,
 // from the cell descriptor's `gemm` record, as the kernels' SR, DR, ZX, DAX) and the stride of the step records
 // (whose members are gemm.wgsl's Step struct, packed by name); the kernels import it, never the other way round.
 
-import { maxLength } from '../batch.ts';
-import { GpuError } from '../errors.ts';
-import type { Chunk } from './plan.ts';
-import { elman, isGated, type Cell } from '../cells/index.ts';
+import { maxLength } from '../../batch.ts';
+import { GpuError } from '../../errors.ts';
+import type { Chunk } from '../plan.ts';
+import { elman, isGated, type Cell } from '../../cells/index.ts';
 
 /** A chunk should hold at least min(N, MIN_PARALLEL) sequences before the planner trades recomputation for memory. */
 export const MIN_PARALLEL = 4096;

@@ -1,4 +1,4 @@
-// The engine's per-sequence kernel: the driver of src/gpu/kernels/bptt.ts (shaders/per_sequence/bptt.wgsl) with its
+// The engine's per-sequence kernel: the driver of src/gpu/per-sequence/bptt.ts (shaders/per_sequence/bptt.wgsl) with its
 // `run` interface, one invocation per sequence. The `forward` variant gives predictions and per-sequence SSR;
 // `bptt` also gives per-sequence dSSR/dθ (truncated by the `truncation` uniform) as rows for ReduceKernel.
 

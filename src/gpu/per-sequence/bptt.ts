@@ -1,7 +1,7 @@
 // The per-sequence strategy's single-layer driver (shaders/per_sequence/bptt.wgsl): forward, or forward + BPTT
 // (truncated or full), for M models × S sequences with G sequences per invocation; per-(model, column) sums as rows.
-// engine.run uses it as M = 1, G = 1 (rows per sequence for ReduceKernel; src/gpu/kernels/rnn.ts), training as the
-// general case (rows per model column for ModelSumsKernel; src/gpu/kernels/train.ts). The two differ only in their
+// engine.run uses it as M = 1, G = 1 (rows per sequence for ReduceKernel; src/gpu/per-sequence/rnn.ts), training as the
+// general case (rows per model column for ModelSumsKernel; src/gpu/per-sequence/train.ts). The two differ only in their
 // `// @use` block of the shader: binding set, uniforms and where a sequence's data comes from.
 
 import { cellOf, type CellName } from '../../cells/index.ts';

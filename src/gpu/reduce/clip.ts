@@ -1,4 +1,4 @@
-// Gradient clipping by global norm (shaders/clip.wgsl): one workgroup computes ‖g‖ of a gradient vector in a fixed
+// Gradient clipping by global norm (shaders/reduce/clip.wgsl): one workgroup computes ‖g‖ of a gradient vector in a fixed
 // order and scales g in place by min(1, clipNorm/‖g‖), writing [‖g‖, scale] to an 8-byte stats buffer. Used by the
 // engine after the deterministic reduction, and usable by any caller holding gradients in a GPU buffer.
 

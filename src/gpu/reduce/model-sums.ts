@@ -1,4 +1,4 @@
-// Per-model sums (shaders/model_sums.wgsl): each row's columns added in fixed order by one invocation, for the
+// Per-model sums (shaders/reduce/model_sums.wgsl): each row's columns added in fixed order by one invocation, for the
 // training kernel's rows (r·M + m) of C columns.
 
 import { Kernel, foldDispatch } from '../kernel.ts';

@@ -1,4 +1,4 @@
-// The training kernel: the per-sequence driver (src/gpu/kernels/bptt.ts, shaders/per_sequence/bptt.wgsl) with its
+// The training kernel: the per-sequence driver (src/gpu/per-sequence/bptt.ts, shaders/per_sequence/bptt.wgsl) with its
 // `train` interface: forward + BPTT (or forward only) for a population of models, each invocation serving one model
 // and a group of that step's sequences; per-model partial sums as rows for ModelSumsKernel.
 

@@ -5,25 +5,25 @@
 // and dy for a block of steps, and computes the weight gradients of each block as one product over all its
 // (sequence, step) pairs, split over the sequences into parts whose partial sums are added in a fixed order at the
 // end of the chunk. No per-sequence gradient rows. When the hidden states of a chunk do not fit the memory budget,
-// only every k-th is stored and segments are recomputed (src/gpu/gemm-plan.ts). Gated cells (LSTM, GRU) run the
+// only every k-th is stored and segments are recomputed (src/gpu/gemm/plan.ts). Gated cells (LSTM, GRU) run the
 // same products with gates·H rows, and after each step's recurrent product and each dz product the cell's
-// elementwise gate step (shaders/gemm_gates.wgsl); their weight gradients add one product for the input side.
+// elementwise gate step (shaders/gemm/gates.wgsl); their weight gradients add one product for the input side.
 
 import { outputCount } from '../../batch.ts';
 import { tuningFor } from '../tuning.ts';
 import { LIMITS, initialState, paramLayout, type Model } from '../../model.ts';
 import { cellOf } from '../../cells/index.ts';
-import { planGemm, rowStride, splitParts, type GemmPlan } from '../gemm-plan.ts';
-import { GemmKernels, gemmKinds, STEP_RECORD_BYTES, type GemmKind, type StepFlags } from '../kernels/gemm.ts';
-import { ReduceKernel } from '../kernels/reduce.ts';
+import { planGemm, rowStride, splitParts, type GemmPlan } from './plan.ts';
+import { GemmKernels, gemmKinds, STEP_RECORD_BYTES, type GemmKind, type StepFlags } from './kernels.ts';
+import { ReduceKernel } from '../reduce/reduce.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import type { Chunk } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import { readBuffers } from '../runtime.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
 import { oneLayerOnly } from '../strategy.ts';
-import { encodeLevels, readBack } from '../sums.ts';
-import { CLIP_STATS_BYTES, ClipKernel } from '../kernels/clip.ts';
+import { encodeLevels, readBack } from '../reduce/sums.ts';
+import { CLIP_STATS_BYTES, ClipKernel } from '../reduce/clip.ts';
 import type { RawResult } from '../../backend.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;

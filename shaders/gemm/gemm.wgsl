@@ -10,13 +10,13 @@
 //                   (gated cells: Wx·x_t + bx, NGATE rows, into the Zx rows of the step slots)
 //   KIND 1 STEP     h_t = act(Zx_t + Wh·h_{t-1}), in place over Zx_t; 0 past a sequence's end; overflow flags
 //                   (gated cells: Zh = Wh·h_{t-1} + bh, NGATE rows, into the scratch rows; the cell's gate step,
-//                   shaders/gemm_gates.wgsl, follows)
+//                   shaders/gemm/gates.wgsl, follows)
 //   KIND 2 OUT      y_t = Wy·h_t + by: predictions, squared errors per (o, sequence), dy_t = 2(y − target) into
 //                   the dy slot step.dy
 //   KIND 3 DZ       dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}), 0 past a sequence's end, into the dz slot
 //                   step.dzCur (and step.also, a carry slot, at the first step of a block)
 //                   (gated cells: dh_t = Wyᵀ·dy_t + Whᵀ·da_{t+1} with K = O + NGATE, into the scratch rows; the
-//                   cell's backward gate step, gemm_gates.wgsl, makes da_t and the carry from it)
+//                   cell's backward gate step, gemm/gates.wgsl, makes da_t and the carry from it)
 //   KIND 4 WGRAD_H  dWh += Σ dz_t·h_{t-1}ᵀ, dWx += Σ dz_t·x_tᵀ, dbh += Σ dz_t over a block of `count` steps and
 //                   the sequences of one part (K = steps × sequences; columns h, x, 1 in that order, so that all
 //                   but the last tiles read h_{t-1} alone). Split-K: part p of dims.parts sums sequences
@@ -42,7 +42,7 @@
 //   names.
 //   weights: the parameters (src/model.ts paramLayout), the initial state (h0, c0), then Whᵀ and Wyᵀ.
 //   work: [0, NPARAM) gradient accumulators, dy slots (O×N each) from dims.dy, dz slots (DR×N each: Elman dz,
-//   gated cells the da and carry record of gemm_gates.wgsl) at the offsets the step records name, the scratch
+//   gated cells the da and carry record of gemm/gates.wgsl) at the offsets the step records name, the scratch
 //   rows of gated cells (NGATE×N) at dims.scratch, the per-sequence rows (O squared-error rows, then the overflow
 //   row) at dims.rows, and the split-K partial sums (dims.parts rows of NPARAM) at dims.partials.
 
@@ -85,7 +85,7 @@ override OFF_WHT: u32 = NWEIGHTS;      // Whᵀ: H×NGATE, [k][q] = Wh[q][k]
 override OFF_WYT: u32 = OFF_WHT + H * NGATE; // Wyᵀ: H×O, [j][o] = Wy[o][j]
 
 // Each kind's product: M output rows × N output columns (N 0: one column per sequence of the chunk, dims.n). sizeM
-// and sizeN read this table, and so does the host to size the dispatches and pick the tiles (src/gpu/kernels/gemm.ts
+// and sizeN read this table, and so does the host to size the dispatches and pick the tiles (src/gpu/gemm/kernels.ts
 // evaluates these declarations for the variant's H, I, O and cell).
 override PROJ_M: u32 = NGATE;        override PROJ_N: u32 = 0u;
 override STEP_M: u32 = NGATE;        override STEP_N: u32 = 0u;
@@ -98,8 +98,8 @@ override WSUM_M: u32 = 1u;           override WSUM_N: u32 = NPARAM;
 override WGRAD_X_M: u32 = NGATE;     override WGRAD_X_N: u32 = I + 1u;
 
 // @records begin
-// The chunk's dims and the step records, declared here once: src/gpu/kernels/gemm.ts splices these lines into
-// gemm_gates.wgsl too, and the host packs both uniforms by member name and reads the flags' values from here
+// The chunk's dims and the step records, declared here once: src/gpu/gemm/kernels.ts splices these lines into
+// gemm/gates.wgsl too, and the host packs both uniforms by member name and reads the flags' values from here
 // (src/gpu/reflect.ts).
 const NONE: u32 = 0xffffffffu;  // step.also: no second slot
 const HAS_DY: u32 = 1u;     // step.flags: this step has a prediction for some sequence (dy is valid)

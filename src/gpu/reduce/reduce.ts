@@ -1,4 +1,4 @@
-// Deterministic row sums (shaders/reduce.wgsl): one level of a fixed-order tree per dispatch. The host chains
+// Deterministic row sums (shaders/reduce/reduce.wgsl): one level of a fixed-order tree per dispatch. The host chains
 // levels (per-workgroup partials, then partials of partials) until one column is left. No atomics.
 
 import { GpuError } from '../../errors.ts';

@@ -1,12 +1,12 @@
 // The registry of GPU kernel strategies, the `auto` choice, and which strategies have a training program. Add a
 // strategy with one line in STRATEGIES; the thresholds for `auto` live here and nowhere else.
 
-import { cellByName, isGated } from '../../cells/index.ts';
-import { InputError } from '../../errors.ts';
-import type { Strategy, StrategyChoice, StrategyShape, TrainingShape, TrainingSupport } from '../strategy.ts';
-import { gemm } from './gemm.ts';
-import { perSequence } from './per-sequence.ts';
-import { rtrl } from './rtrl.ts';
+import { cellByName, isGated } from '../cells/index.ts';
+import { InputError } from '../errors.ts';
+import type { Strategy, StrategyChoice, StrategyShape, TrainingShape, TrainingSupport } from './strategy.ts';
+import { gemm } from './gemm/strategy.ts';
+import { perSequence } from './per-sequence/strategy.ts';
+import { rtrl } from './rtrl/strategy.ts';
 
 /** Every registered strategy. A strategy listed here must pass test/gpu-strategies.test.ts. */
 export const STRATEGIES: readonly Strategy[] = [perSequence, gemm, rtrl];

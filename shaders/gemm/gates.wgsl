@@ -1,5 +1,5 @@
-// gemm_gates.wgsl — the gemm strategy's elementwise steps of a gated cell (LSTM, GRU), between the products of
-// shaders/gemm.wgsl, one invocation per (unit j, sequence c) of the chunk. The gates of unit j sit in rows j, H + j,
+// gemm/gates.wgsl — the gemm strategy's elementwise steps of a gated cell (LSTM, GRU), between the products of
+// shaders/gemm/gemm.wgsl, one invocation per (unit j, sequence c) of the chunk. The gates of unit j sit in rows j, H + j,
 // 2H + j, … of the products, in different tiles, so the cell's nonlinear part runs here, on the unit's record
 // (the cell module's part `gates`: gateForward, gateBackward; records of SLOT_VECS and GRAD_VECS H-vectors):
 //   KIND 0 GATE       after STEP wrote Zh = Wh·h_{t−1} + bh into the scratch rows: gateForward on the step slot
@@ -20,7 +20,7 @@ override WG: u32 = 64u;
 
 // @cell gates
 
-// The dims and step record structs and the flags, gemm.wgsl's (src/gpu/kernels/gemm.ts splices them in here).
+// The dims and step record structs and the flags, gemm.wgsl's (src/gpu/gemm/kernels.ts splices them in here).
 // @records
 
 @group(0) @binding(0) var<uniform> dims: Dims;

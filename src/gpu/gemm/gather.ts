@@ -1,4 +1,4 @@
-// Gathering a training step's chunk of sequences out of the whole data set on the GPU (shaders/gather.wgsl), so
+// Gathering a training step's chunk of sequences out of the whole data set on the GPU (shaders/gemm/gather.wgsl), so
 // that many steps of mini-batches are recorded into one submit with no host packing in between.
 
 import { Kernel, foldDispatch } from '../kernel.ts';

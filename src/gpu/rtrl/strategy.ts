@@ -1,13 +1,13 @@
-// Strategy `rtrl`: forward-mode gradients (real-time recurrent learning, shaders/rtrl.wgsl). Each invocation carries
+// Strategy `rtrl`: forward-mode gradients (real-time recurrent learning, shaders/rtrl/rtrl.wgsl). Each invocation carries
 // dh/dθ with its sequence's state instead of storing h_t for a backward sweep, so GPU memory holds no hidden states:
 // O(N·H·P) in registers/private memory instead of O(N·T·H) in buffers. Only for small H: the carried values live in
 // private arrays. Truncated BPTT has the same definition as everywhere (the sensitivity is reset at detach points).
 
 import { cellOf, cellSizes } from '../../cells/index.ts';
-import { RtrlKernel, carriedValues } from '../kernels/rtrl.ts';
+import { RtrlKernel, carriedValues } from './kernel.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
 import { oneLayerOnly } from '../strategy.ts';
-import { runRowKernel } from './per-sequence.ts';
+import { runRowKernel } from '../per-sequence/strategy.ts';
 
 /**
  * The most sensitivities one invocation carries: H·(H·I + H² + H) floats, in a private array (twice, old and new,

@@ -3,12 +3,12 @@
 // the timestamps of a GpuTimer. With gradients, ClipKernel measures their global norm (and clips them to
 // RunOptions.clipNorm) on the GPU in the same encoder, before the read-back: `runResult` gives a strategy's RawResult.
 
-import type { RawResult } from '../backend.ts';
-import { CLIP_STATS_BYTES, ClipKernel } from './kernels/clip.ts';
-import type { ReduceKernel } from './kernels/reduce.ts';
-import { BufferUsage, type BufferPool } from './pool.ts';
-import { readBuffers } from './runtime.ts';
-import type { GpuTimer } from './timing.ts';
+import type { RawResult } from '../../backend.ts';
+import { CLIP_STATS_BYTES, ClipKernel } from './clip.ts';
+import type { ReduceKernel } from './reduce.ts';
+import { BufferUsage, type BufferPool } from '../pool.ts';
+import { readBuffers } from '../runtime.ts';
+import type { GpuTimer } from '../timing.ts';
 
 const { STORAGE, COPY_SRC, COPY_DST, UNIFORM } = BufferUsage;
 
