@@ -108,7 +108,8 @@ const dims = buf(8, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
 device.queue.writeBuffer(
   dims,
   0,
-  k.kernel('step').uniform('dims', { n, ld, dy: dyOff, rows, parts, partLen, partials }),
+  // scratch: the gated cells' rows; an Elman model has none.
+  k.kernel('step').uniform('dims', { n, ld, dy: dyOff, rows, parts, partLen, partials, scratch: 0 }),
 );
 const buffers = {
   dims,
