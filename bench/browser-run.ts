@@ -10,8 +10,6 @@ import type { BenchReport } from '../src/benchmark/run.ts';
 import type { BrowserBenchRequest } from './browser/main.ts';
 import { CHROMIUM, FLAGS, serveDir } from './chromium.ts';
 
-export const BROWSER_PEER_IDS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'ort-webgpu'] as const;
-
 export async function runInChromium(
   req: BrowserBenchRequest,
   onLine: (line: string) => void,

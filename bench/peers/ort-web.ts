@@ -10,9 +10,9 @@ import type * as OrtWeb from 'onnxruntime-web';
 import type { Batch } from '../../src/batch.ts';
 import type { Peer, PeerRun, PreparedRun } from '../../src/benchmark/peer.ts';
 import type { Phase } from '../../src/benchmark/workloads.ts';
-import { exportModel } from '../../src/interop/export.ts';
 import { decodeOnnx } from '../../src/interop/onnx.ts';
 import type { ModelJSON } from '../../src/model.ts';
+import { onnxBatch, onnxUnsupported } from './onnx-batch.ts';
 
 type Ort = typeof OrtWeb;
 
@@ -59,8 +59,6 @@ export class OrtWebPeer implements Peer {
   readonly ours = false;
   detail = '';
   private ort: Ort | null = null;
-  /** Which ops ran on WebGPU and which on the CPU, per cell type, from the session logs. */
-  readonly placements = new Map<string, string>();
 
   async init(): Promise<void> {
     if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) throw new Error('no navigator.gpu here');
@@ -76,9 +74,7 @@ export class OrtWebPeer implements Peer {
   }
 
   unsupported(model: ModelJSON, phase: Phase): string | null {
-    if (phase === 'gradient') return 'ONNX Runtime runs inference only (no gradients)';
-    if (model.normalization) return 'the exported graph leaves normalisation out';
-    return null;
+    return onnxUnsupported(model, phase);
   }
 
   /** Where ORT's log lines go while a session is created (null: ORT's verbose lines are dropped). */
@@ -117,38 +113,17 @@ export class OrtWebPeer implements Peer {
 
   async prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
     const ort = this.ort!;
-    if (phase !== 'forward') throw new Error('the ONNX Runtime peer runs the forward phase only');
-    const { inputSize: I, outputSize: O } = model;
-    const N = batch.count;
-    const T = batch.lengths[0];
-    for (let n = 0; n < N; n++)
-      if (batch.lengths[n] !== T) throw new Error('the ONNX Runtime peer takes sequences of one length only');
-    if (!batch.targets || batch.output !== 'last' || model.output !== 'last')
-      throw new Error('the ONNX Runtime peer takes output "last" with targets');
-    const x = new Float32Array(T * N * I);
-    for (let n = 0; n < N; n++)
-      for (let t = 0; t < T; t++)
-        for (let i = 0; i < I; i++) x[(t * N + n) * I + i] = batch.inputs[(n * T + t) * I + i];
-    const op = model.cell === 'lstm' ? 'LSTM' : model.cell === 'gru' ? 'GRU' : 'RNN';
-    const bytes = exportModel(model, 'onnx').bytes;
+    const { bytes, op, x, dims, lastStepSSR } = onnxBatch(model, batch, phase);
     const { session, log } = await this.session(bytes);
     const placement = placementSummary(log, [
       ...new Set((decodeOnnx(bytes).graph?.node ?? []).map((n) => n.opType ?? '?')),
     ]);
-    this.placements.set(op, placement);
-    const feeds = { x: new ort.Tensor('float32', x, [T, N, I]) };
-    const targets = batch.targets;
+    const feeds = { x: new ort.Tensor('float32', x, dims) };
     return {
       run: async (): Promise<PeerRun> => {
         const t0 = performance.now();
         const out = await session.run(feeds, { logSeverityLevel: 3 });
-        const y = (await out.y.getData()) as Float32Array;
-        let loss = 0;
-        const last = (T - 1) * N * O;
-        for (let k = 0; k < N * O; k++) {
-          const d = y[last + k] - targets[k];
-          loss += d * d;
-        }
+        const loss = lastStepSSR((await out.y.getData()) as Float32Array);
         const selfSeconds = (performance.now() - t0) / 1000;
         for (const v of Object.values(out)) v.dispose();
         return { loss, grads: null, selfSeconds, strategy: `ONNX ${op} op; ${placement}` };

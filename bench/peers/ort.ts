@@ -11,8 +11,8 @@ import type * as Ort from 'onnxruntime-node';
 import type { Batch } from '../../src/batch.ts';
 import type { Peer, PeerRun, PreparedRun } from '../../src/benchmark/peer.ts';
 import type { Phase } from '../../src/benchmark/workloads.ts';
-import { exportModel } from '../../src/interop/export.ts';
 import type { ModelJSON } from '../../src/model.ts';
+import { onnxBatch, onnxUnsupported } from './onnx-batch.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -41,29 +41,13 @@ export class OrtPeer implements Peer {
   }
 
   unsupported(model: ModelJSON, phase: Phase): string | null {
-    if (phase === 'gradient') return 'ONNX Runtime runs inference only (no gradients)';
-    if (model.normalization) return 'the exported graph leaves normalisation out';
-    return null;
+    return onnxUnsupported(model, phase);
   }
 
   async prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
     const ort = this.ort!;
-    if (phase !== 'forward') throw new Error('the ONNX Runtime peer runs the forward phase only');
-    const { inputSize: I, outputSize: O } = model;
-    const N = batch.count;
-    const T = batch.lengths[0];
-    for (let n = 0; n < N; n++)
-      if (batch.lengths[n] !== T) throw new Error('the ONNX Runtime peer takes sequences of one length only');
-    if (!batch.targets || batch.output !== 'last' || model.output !== 'last')
-      throw new Error('the ONNX Runtime peer takes output "last" with targets');
-    const bytes = exportModel(model, 'onnx').bytes;
-    // batch.inputs is [N][T][I]; the graph takes x as [T][N][I].
-    const x = new Float32Array(T * N * I);
-    for (let n = 0; n < N; n++)
-      for (let t = 0; t < T; t++)
-        for (let i = 0; i < I; i++) x[(t * N + n) * I + i] = batch.inputs[(n * T + t) * I + i];
-    const feeds = { x: new ort.Tensor('float32', x, [T, N, I]) };
-    const targets = batch.targets;
+    const { bytes, op, x, dims, lastStepSSR } = onnxBatch(model, batch, phase);
+    const feeds = { x: new ort.Tensor('float32', x, dims) };
     const sessions = new Map<number, Ort.InferenceSession>();
     const session = async (threads: number): Promise<Ort.InferenceSession> => {
       let s = sessions.get(threads);
@@ -83,20 +67,14 @@ export class OrtPeer implements Peer {
       const s = await session(threads);
       const t0 = performance.now();
       const out = await s.run(feeds);
-      const y = out.y.data as Float32Array;
-      let loss = 0;
-      const last = (T - 1) * N * O;
-      for (let k = 0; k < N * O; k++) {
-        const d = y[last + k] - targets[k];
-        loss += d * d;
-      }
+      const loss = lastStepSSR(out.y.data as Float32Array);
       const selfSeconds = (performance.now() - t0) / 1000;
       for (const v of Object.values(out)) v.dispose();
       return {
         loss,
         grads: null,
         selfSeconds,
-        strategy: `ONNX ${model.cell === 'lstm' ? 'LSTM' : model.cell === 'gru' ? 'GRU' : 'RNN'} op, ${threads} thread${threads === 1 ? '' : 's'}`,
+        strategy: `ONNX ${op} op, ${threads} thread${threads === 1 ? '' : 's'}`,
       };
     };
     let best = this.threads[this.threads.length - 1];

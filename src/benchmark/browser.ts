@@ -7,6 +7,9 @@ import { CpuRefPeer, WebGpuPeer, type Peer } from './peer.ts';
 import { runBench, type BenchReport, type CellResult } from './run.ts';
 import { parseWorkloads, type Phase } from './workloads.ts';
 
+/** The peers the in-browser benchmark (`bench --browser`) offers beside our engine. */
+export const BROWSER_PEER_IDS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'ort-webgpu'] as const;
+
 export interface BrowserBenchOptions {
   /** Workload ids (default ['seed', 'h16']). */
   workloads?: string[];

@@ -4,7 +4,7 @@
 
 import { fmtSeconds } from './measure.ts';
 import { ratioTo, targetValueText, type BenchReport, type CellResult, type TargetCheck } from './run.ts';
-import { PHASE_LABEL } from './workloads.ts';
+import { PHASE_LABEL, workload } from './workloads.ts';
 
 export function fmtRate(x: number | null): string {
   if (x === null || !Number.isFinite(x)) return '–';
@@ -29,9 +29,9 @@ export function fmtRatio(r: number | null): string {
 
 function workloadName(c: CellResult): string {
   if (c.workload === 'seed') return 'seed (H=1)';
-  const m = /^(h|lstm|gru)\d+(?:x(\d+))?(bi)?$/.exec(c.workload);
-  const cell = m && m[1] !== 'h' ? `${m[1].toUpperCase()} ` : '';
-  return `${cell}H=${c.hiddenSize}${m?.[2] ? ` ×${m[2]}` : ''}${m?.[3] ? ' bi' : ''}`;
+  const w = workload(c.workload);
+  const cell = w.cell === 'elman' ? '' : `${w.cell.toUpperCase()} `;
+  return `${cell}H=${c.hiddenSize}${w.numLayers > 1 ? ` ×${w.numLayers}` : ''}${w.bidirectional ? ' bi' : ''}`;
 }
 
 function checkText(c: CellResult): string {

@@ -47,8 +47,8 @@ export function versions(): Record<string, string> {
   };
 }
 
-/** Parses `--peers`: a comma-separated subset of PEER_IDS (our WebGPU engine always runs). */
-export function parsePeers(list: string): string[] {
+/** Parses `--peers`: a comma-separated subset of `known` (default PEER_IDS; our WebGPU engine always runs). */
+export function parsePeers(list: string, known: readonly string[] = PEER_IDS, where = ''): string[] {
   const ids = [
     ...new Set(
       list
@@ -59,8 +59,11 @@ export function parsePeers(list: string): string[] {
   ];
   for (const id of ids) {
     if (id === 'webgpu') continue;
-    if (!(PEER_IDS as readonly string[]).includes(id))
-      throw new InputError('--peers', `unknown peer "${id}" (known: ${PEER_IDS.join(', ')})`);
+    if (!known.includes(id))
+      throw new InputError(
+        '--peers',
+        `unknown ${where}peer "${id}" (known${where ? ` with --browser` : ''}: ${known.join(', ')})`,
+      );
   }
   return ids.filter((id) => id !== 'webgpu');
 }

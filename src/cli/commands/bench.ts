@@ -16,6 +16,7 @@ import {
   writeTextAtomic,
 } from '../../benchmark/node-env.ts';
 import { ADAPTER_CHOICES, type AdapterChoice } from '../../benchmark/adapters.ts';
+import { BROWSER_PEER_IDS } from '../../benchmark/browser.ts';
 import { runBench, type BenchReport } from '../../benchmark/run.ts';
 import { CELL_WORKLOAD_IDS, LAYER_WORKLOAD_IDS, parseWorkloads, WORKLOAD_IDS } from '../../benchmark/workloads.ts';
 import { InputError } from '../../errors.ts';
@@ -63,7 +64,7 @@ export function register(program: Command, io: CliIO): void {
     )
     .option(
       '--peers <list>',
-      `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')} (default: all); with --browser: ${BROWSER_PEERS.join(', ')} (default: all)`,
+      `comma-separated peers beside our WebGPU engine: ${PEER_IDS.join(', ')} (default: all); with --browser: ${BROWSER_PEER_IDS.join(', ')} (default: all)`,
     )
     .option(
       '--budget <seconds>',
@@ -138,28 +139,12 @@ export function register(program: Command, io: CliIO): void {
     });
 }
 
-/** The peers `--browser` takes (bench/browser-run.ts BROWSER_PEER_IDS). */
-const BROWSER_PEERS = ['cpu-ref', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'ort-webgpu'] as const;
-
 /** `bench --browser`: the benchmark page in Chromium on SwiftShader (bench/browser-run.ts, dev-only). */
 async function benchInBrowser(o: BenchCliOptions, workloads: string[], quick: boolean, io: CliIO): Promise<void> {
   if (o.adapter !== 'auto' && o.adapter !== 'swiftshader')
     throw new InputError('--adapter', `--browser runs on Chromium's SwiftShader; got ${o.adapter}`);
   if (o.strategy !== 'auto') throw new InputError('--strategy', "--browser runs the engine's own choice (auto)");
-  const peers = [
-    ...new Set(
-      (o.peers ?? BROWSER_PEERS.join(','))
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
-  for (const id of peers)
-    if (!(BROWSER_PEERS as readonly string[]).includes(id))
-      throw new InputError(
-        '--peers',
-        `unknown browser peer "${id}" (known with --browser: ${BROWSER_PEERS.join(', ')})`,
-      );
+  const peers = parsePeers(o.peers ?? BROWSER_PEER_IDS.join(','), BROWSER_PEER_IDS, 'browser ');
   const req = {
     workloads,
     N: o.n ?? (quick ? 1024 : 16_384),
