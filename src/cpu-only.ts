@@ -1,5 +1,6 @@
 // What only the CPU backend runs: stacked or bidirectional models, and runs with carried states, whose shape the
-// per-sequence strategy's layered kernels do not take (engine runs and training alike). The engine refuses such a run on `backend: 'webgpu'` and runs it on the
+// per-sequence strategy's layered kernels do not take (engine runs and training alike), except forward passes
+// without carried states, which the gemm strategy runs at any size. The engine refuses such a run on `backend: 'webgpu'` and runs it on the
 // CPU under `auto`; the trainers (train, populations, landscapes) do the same. The reasons, one line each, come
 // from here.
 
@@ -7,7 +8,9 @@ import type { RunOptions } from './backend.ts';
 import type { Batch } from './batch.ts';
 import { InputError } from './errors.ts';
 import type { CellName } from './cells/index.ts';
+import { gemm } from './gpu/gemm/strategy.ts';
 import { perSequence } from './gpu/per-sequence/strategy.ts';
+import type { StrategyShape } from './gpu/strategy.ts';
 import { isLayered, type LayerShape, type Shape } from './model.ts';
 
 /** Why a run needs the CPU backend: the field at fault and what the WebGPU kernels lack. */
@@ -22,23 +25,24 @@ export interface CpuOnly {
 
 type LayeredShape = Shape & { cell?: CellName } & LayerShape;
 
+function shapeOf(model: LayeredShape, carried: boolean, gradients: boolean): StrategyShape {
+  return {
+    cell: model.cell,
+    inputSize: model.inputSize,
+    hiddenSize: model.hiddenSize,
+    outputSize: model.outputSize,
+    maxSteps: 1,
+    count: 1,
+    gradients,
+    numLayers: model.numLayers,
+    bidirectional: model.bidirectional,
+    carriedStates: carried,
+  };
+}
+
 /** Why the per-sequence strategy's layered kernels cannot take a shape, or null. */
 function layeredKernelsRefuse(model: LayeredShape, carried: boolean): string | null {
-  return perSequence.supports(
-    {
-      cell: model.cell,
-      inputSize: model.inputSize,
-      hiddenSize: model.hiddenSize,
-      outputSize: model.outputSize,
-      maxSteps: 1,
-      count: 1,
-      gradients: false,
-      numLayers: model.numLayers,
-      bidirectional: model.bidirectional,
-      carriedStates: carried,
-    },
-    {} as GPUSupportedLimits,
-  );
+  return perSequence.supports(shapeOf(model, carried, false), {} as GPUSupportedLimits);
 }
 
 /** `on WebGPU, <thing> <verb> the per-sequence strategy, and <why>`: what a CpuOnly says. */
@@ -75,6 +79,10 @@ export function cpuOnlyRun(model: LayeredShape, batch: Batch, opts: RunOptions):
   if (!layered && !carried) return null;
   const why = layeredKernelsRefuse(model, carried);
   if (!why) return null;
+  // The gemm strategy runs stacked and bidirectional networks forward (no gradients, no carried states).
+  const gradients = opts.gradients ?? batch.targets !== null;
+  if (!carried && !gradients && gemm.supports(shapeOf(model, false, false), {} as GPUSupportedLimits) === null)
+    return null;
   if (layered) return layeredModelReason(model, why, false);
   if (batch.initialStates !== undefined)
     return { field: 'initialStates', source: 'data', what: onWebGpu('runs with carried initial states', why) };

@@ -260,7 +260,7 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     // The strategies that run one layer say why.
     const c = layeredCase(new Rng(18), SMALL, [3]);
     expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'gemm' }))).toBe(
-      'strategy: strategy "gemm" cannot serve this run: it runs one layer, and this model has numLayers 2 (stacked networks run on the per-sequence strategy)',
+      'strategy: strategy "gemm" cannot serve this run: it runs stacked and bidirectional networks forward only (their gradients come from the per-sequence strategy)',
     );
     expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'rtrl' }))).toContain('it runs one layer');
   });
@@ -292,7 +292,7 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     expect(report.quantities.map((x) => x.name)).toContain('layers[1].Wh');
     expectInputError(
       await cli('grad', '--model', model, '--data', data, '--backend', 'webgpu', '--strategy', 'gemm'),
-      'strategy "gemm" cannot serve this run: it runs one layer',
+      'strategy "gemm" cannot serve this run: it runs stacked and bidirectional networks forward only',
     );
   });
 });

@@ -49,6 +49,37 @@ export interface Plan {
   bytes: Record<string, number>;
 }
 
+/**
+ * The batch's sequences in chunks of `capacity` (the last may be shorter), each with its time extent and the
+ * column of its first partial sum (`reduceSpan` columns per reduction workgroup); `parts`: the columns of all.
+ * Every strategy's plan splits its batch here.
+ */
+export function splitChunks(
+  lengths: Uint32Array,
+  capacity: number,
+  reduceSpan: number,
+): { chunks: Chunk[]; parts: number } {
+  const N = lengths.length;
+  const chunks: Chunk[] = [];
+  let parts = 0;
+  for (let start = 0; start < N; start += capacity) {
+    const count = Math.min(capacity, N - start);
+    let steps = 0;
+    for (let n = start; n < start + count; n++) if (lengths[n] > steps) steps = lengths[n];
+    chunks.push({ start, count, steps, partOffset: parts });
+    parts += Math.ceil(count / reduceSpan);
+  }
+  return { chunks, parts };
+}
+
+/**
+ * The most sequences a chunk needs to hold for `capacity` to serve `count` sequences in as few chunks, all but
+ * the last of one size: two chunks of 8192 rather than 14927 + 1457 (less memory, the same work).
+ */
+export function evenCapacity(count: number, capacity: number): number {
+  return Math.ceil(count / Math.ceil(count / capacity));
+}
+
 /** Uniforms, 4-byte placeholders for unused bindings, the upper levels of the row sums and the clipping buffers. */
 const SMALL_BYTES = 256;
 
@@ -92,15 +123,7 @@ export function planChunks(p: PlanInput): Plan {
   }
   capacity = Math.min(capacity, fitBudget);
 
-  const chunks: Chunk[] = [];
-  let parts = 0;
-  for (let start = 0; start < N; start += capacity) {
-    const count = Math.min(capacity, N - start);
-    let steps = 0;
-    for (let n = start; n < start + count; n++) if (p.lengths[n] > steps) steps = p.lengths[n];
-    chunks.push({ start, count, steps, partOffset: parts });
-    parts += Math.ceil(count / p.reduceSpan);
-  }
+  const { chunks, parts } = splitChunks(p.lengths, capacity, p.reduceSpan);
   const bytes: Record<string, number> = {};
   for (const [role, b] of Object.entries(perSeq)) bytes[role] = b * capacity;
   bytes.partials = p.rows * parts * 4;

@@ -2,6 +2,8 @@
 import reduce from '../../shaders/reduce/reduce.wgsl?raw';
 import gemm from '../../shaders/gemm/gemm.wgsl?raw';
 import gemm_gates from '../../shaders/gemm/gates.wgsl?raw';
+import gemm_emit from '../../shaders/gemm/emit.wgsl?raw';
+import gemm_reverse from '../../shaders/gemm/reverse.wgsl?raw';
 import model_sums from '../../shaders/reduce/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer/optimizer.wgsl?raw';
 import clip from '../../shaders/reduce/clip.wgsl?raw';
@@ -23,6 +25,8 @@ export const shaders = {
   reduce,
   gemm,
   gemm_gates,
+  gemm_emit,
+  gemm_reverse,
   model_sums,
   optimizer,
   clip,

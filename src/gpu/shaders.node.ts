@@ -7,6 +7,8 @@ export const shaders = {
   reduce: read('reduce/reduce'),
   gemm: read('gemm/gemm'),
   gemm_gates: read('gemm/gates'),
+  gemm_emit: read('gemm/emit'),
+  gemm_reverse: read('gemm/reverse'),
   model_sums: read('reduce/model_sums'),
   optimizer: read('optimizer/optimizer'),
   clip: read('reduce/clip'),

@@ -1,5 +1,5 @@
 // The gemm training program (src/train/gpu-program.ts), for shapes beyond the per-sequence kernel (H > 16 and larger
-// I, O): the same gemm kernels as engine.run (src/gpu/gemm/strategy.ts) record forward + BPTT of one model into
+// I, O): the same gemm program as engine.run (src/gpu/gemm/program.ts) record forward + BPTT of one model into
 // the loop's encoder, reading weights that live on the GPU, and leave its gradient sums for the optimizer's
 // parallel entry points (shaders/optimizer/optimizer.wgsl), which update the weights in place and rewrite the transposed
 // copies the kernels read. Each step's sequences are gathered out of the whole data set on the GPU
@@ -14,7 +14,7 @@ import { packInputs, packTargets } from '../gpu/packing.ts';
 import type { Chunk } from '../gpu/plan.ts';
 import { BufferUsage, type BufferPool } from '../gpu/pool.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
-import { GemmProgram, type Dispatch } from '../gpu/gemm/strategy.ts';
+import { GemmProgram, type Dispatch } from '../gpu/gemm/program.ts';
 import { initialState, type Model } from '../model.ts';
 import type { ProgramChunk, ProgramRun, TrainProgram, TrainRun } from './gpu-program.ts';
 

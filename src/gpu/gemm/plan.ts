@@ -12,7 +12,7 @@
 
 import { maxLength } from '../../batch.ts';
 import { GpuError } from '../../errors.ts';
-import type { Chunk } from '../plan.ts';
+import { evenCapacity, splitChunks, type Chunk } from '../plan.ts';
 import { elman, isGated, type Cell } from '../../cells/index.ts';
 
 /** A chunk should hold at least min(N, MIN_PARALLEL) sequences before the planner trades recomputation for memory. */
@@ -89,6 +89,8 @@ export interface GemmPlanInput {
   checkpointEvery?: number;
   /** Workgroups the weight-gradient products should reach, split-K included (fills the adapter; default 8). */
   wgradGroups?: number;
+  /** At most this many sequences per chunk. */
+  maxCapacity?: number;
 }
 
 export interface GemmPlan {
@@ -196,9 +198,10 @@ function overBinding(bytes: Record<string, number>, maxBinding: number): string 
 }
 
 /** The most sequences per chunk (≤ N) that fit the binding limit and the budget with this segment, or 0. */
-function capacityFor(p: GemmPlanInput, T: number, N: number, segment: number): number {
+function capacityFor(p: GemmPlanInput, T: number, all: number, segment: number): number {
+  const N = Math.min(all, Math.max(1, Math.floor(p.maxCapacity ?? all)));
   const fits = (cap: number): boolean => {
-    const l = layout(p, T, cap, segment, Math.ceil(N / cap) + Math.ceil(N / p.reduceSpan));
+    const l = layout(p, T, cap, segment, Math.ceil(all / cap) + Math.ceil(all / p.reduceSpan));
     return l.totalBytes <= p.budgetBytes && !overBinding(l.bytes, p.maxBindingBytes);
   };
   if (fits(N)) return N;
@@ -248,17 +251,9 @@ export function planGemm(p: GemmPlanInput): GemmPlan {
       `one sequence of ${T} steps needs ${one.totalBytes} bytes of GPU buffers${p.gradients ? ` even with a hidden state stored every ${segment} steps` : ''}, more than the memory budget of ${p.budgetBytes} bytes`,
     );
   }
-  // As many chunks as needed, of even size (two chunks of 8192 rather than 14927 + 1457: less memory, same work).
-  capacity = Math.ceil(N / Math.ceil(N / capacity));
-  const chunks: Chunk[] = [];
-  let parts = 0;
-  for (let start = 0; start < N; start += capacity) {
-    const count = Math.min(capacity, N - start);
-    let steps = 0;
-    for (let n = start; n < start + count; n++) if (p.lengths[n] > steps) steps = p.lengths[n];
-    chunks.push({ start, count, steps, partOffset: parts });
-    parts += Math.ceil(count / p.reduceSpan);
-  }
+  // As many chunks as needed, of even size.
+  capacity = evenCapacity(N, capacity);
+  const { chunks, parts } = splitChunks(p.lengths, capacity, p.reduceSpan);
   const l = layout(p, T, capacity, segment, parts);
   return {
     capacity,

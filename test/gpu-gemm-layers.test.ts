@@ -1,0 +1,120 @@
+// Stacked and bidirectional networks forward on the gemm strategy (src/gpu/gemm/layers.ts: the one-layer gemm
+// program per layer-direction, the inputs reversed within each sequence for the reverse direction, the readout on
+// the top layer): loss and predictions agree with the float64 CPU reference for the three cells, one to three
+// layers, one direction or both, `last` and `all`, and ragged batches; several chunks give the one-chunk
+// predictions bit for bit and the same input the same bits; `auto` runs a forward pass of a network too wide for
+// the per-sequence kernels on gemm, and gemm refuses their gradients and carried states with the reason.
+
+import { expect, it } from 'vitest';
+import { batchFromArrays } from '../src/batch.ts';
+import { Engine } from '../src/engine.ts';
+import { InputError } from '../src/errors.ts';
+import type { AdapterChoice } from '../src/gpu/tuning.ts';
+import { expectMatchesCpu } from './helpers/compare.ts';
+import { describeGpu, testAdapter } from './helpers/gpu.ts';
+import { layeredCase, type LayeredShape } from './helpers/layered-cases.ts';
+import { Rng, randomData } from './helpers/random-cases.ts';
+
+const CELLS = ['elman', 'lstm', 'gru'] as const;
+const STACKS: [number, boolean][] = [
+  [2, false],
+  [1, true],
+  [2, true],
+  [3, false],
+];
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(InputError);
+  return (e as Error).message;
+}
+
+await describeGpu('stacked and bidirectional networks forward on the gemm strategy', (gpu) => {
+  for (const [ci, cell] of CELLS.entries())
+    for (const [si, [numLayers, bidirectional]] of STACKS.entries()) {
+      const output = (ci + si) % 2 === 0 ? 'last' : 'all';
+      const name = `${cell}, ${numLayers} layer${numLayers > 1 ? 's' : ''}${bidirectional ? ', bidirectional' : ''}, output ${output}`;
+      it(`${name}: loss and predictions match the CPU reference`, async () => {
+        const shape: LayeredShape = {
+          cell,
+          inputSize: 3,
+          hiddenSize: 5,
+          outputSize: 2,
+          output,
+          numLayers,
+          bidirectional,
+          h0: true,
+          activation: 'tanh',
+        };
+        const c = layeredCase(new Rng(300 + ci * 11 + si), shape, [6, 2, 5, 1, 3]);
+        const r = await gpu().run(c.model, c.batch, { outputs: true, gradients: false, strategy: 'gemm' });
+        expect(r.backend).toBe('webgpu');
+        expect(gpu().lastRunStats?.strategy).toBe('gemm');
+        await expectMatchesCpu(r, c.json, c.batch, { outputs: true, gradients: false }, name);
+      });
+    }
+
+  it('several chunks give the one-chunk predictions bit for bit, and the same input gives the same bits', async () => {
+    const shape: LayeredShape = {
+      cell: 'lstm',
+      inputSize: 2,
+      hiddenSize: 9,
+      outputSize: 1,
+      output: 'all',
+      numLayers: 2,
+      bidirectional: true,
+    };
+    const json = layeredCase(new Rng(320), shape, [1]).json;
+    const lengths = Array.from({ length: 300 }, (_, n) => 1 + (n % 9));
+    const data = randomData(new Rng(321), shape, lengths);
+    const batch = batchFromArrays(data.inputs, data.targets, 'all');
+    const one = await gpu().run(json, batch, { outputs: true, gradients: false });
+    expect(gpu().lastRunStats?.strategy).toBe('gemm');
+    expect(gpu().lastRunStats?.chunks).toBe(1);
+    await expectMatchesCpu(one, json, batch, { outputs: true, gradients: false }, 'one chunk');
+    const small = await Engine.create({
+      backend: 'webgpu',
+      gpu: { adapter: testAdapter as AdapterChoice, memoryBudget: 1_000_000 },
+    });
+    try {
+      const r = await small.run(json, batch, { outputs: true, gradients: false });
+      expect(small.lastRunStats!.strategy).toBe('gemm');
+      expect(small.lastRunStats!.chunks).toBeGreaterThan(1);
+      expect(Array.from(r.outputs!)).toEqual(Array.from(one.outputs!));
+      const again = await small.run(json, batch, { outputs: true, gradients: false });
+      expect(Array.from(again.outputs!)).toEqual(Array.from(r.outputs!));
+      expect(again.loss).toBe(r.loss);
+    } finally {
+      small.dispose();
+    }
+  });
+
+  it('auto: a forward pass too wide for the per-sequence kernels runs on gemm; gradients and states say why', async () => {
+    const c = layeredCase(
+      new Rng(330),
+      { cell: 'gru', inputSize: 2, hiddenSize: 12, outputSize: 1, output: 'last', numLayers: 1, bidirectional: true },
+      [4, 3],
+    );
+    const r = await gpu().run(c.model, c.batch, { outputs: true, gradients: false });
+    expect(r.backend).toBe('webgpu');
+    expect(gpu().lastRunStats?.strategy).toBe('gemm');
+    await expectMatchesCpu(r, c.json, c.batch, { outputs: true, gradients: false }, 'auto');
+    expect(await refusal(gpu().run(c.model, c.batch))).toMatch(
+      /^model\.bidirectional: on WebGPU, bidirectional models run on the per-sequence strategy, and it keeps the weights in private arrays/,
+    );
+    const small = layeredCase(
+      new Rng(331),
+      { cell: 'gru', inputSize: 2, hiddenSize: 3, outputSize: 1, output: 'last', numLayers: 2, bidirectional: false },
+      [4, 3],
+    );
+    expect(await refusal(gpu().run(small.model, small.batch, { strategy: 'gemm' }))).toBe(
+      'strategy: strategy "gemm" cannot serve this run: it runs stacked and bidirectional networks forward only (their gradients come from the per-sequence strategy)',
+    );
+    expect(
+      await refusal(gpu().run(small.model, small.batch, { strategy: 'gemm', gradients: false, finalStates: true })),
+    ).toContain("it starts from the model's h0 and returns no final states");
+  });
+});
