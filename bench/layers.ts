@@ -3,8 +3,8 @@
 // bidirectional layer and 2 and 3 stacked layers, all through the layered kernels, plus the fused one-layer
 // kernel, and prints each time as a ratio to the layered one-layer run: both directions run in the same
 // dispatches, so a bidirectional layer should cost at most 2.2× one direction, and L layers at most 1.1·L×. With
-// `--strategy gemm` it times the forward pass (gemm runs networks forward only) of the same configurations at
-// `--hidden` units (default 64), as ratios to the one-layer gemm run.
+// `--strategy gemm` it times the same configurations at `--hidden` units (default 64), as ratios to the one-layer
+// gemm run (one program per layer-direction, src/gpu/gemm/layers.ts).
 // Options: --adapter swiftshader|lavapipe|hardware|auto --strategy per-sequence|gemm --hidden H --n 4096 --t 32
 // --repeats 5 --cells elman,lstm,gru --json F. Times are medians of the repeats after one warm-up run; the adapter
 // and machine are printed.
@@ -33,7 +33,7 @@ const opts = benchOptions<{
 }>('bench:layers', 'the cost of stacked and bidirectional layers on WebGPU, as ratios to one layer', (c) =>
   c
     .option('--adapter <name>', 'WebGPU adapter (swiftshader, lavapipe, hardware, auto)', 'auto')
-    .option('--strategy <name>', 'per-sequence (forward and BPTT) or gemm (forward)', 'per-sequence')
+    .option('--strategy <name>', 'per-sequence or gemm', 'per-sequence')
     .option('--hidden <H>', 'hidden units (default: per-sequence, its largest per cell; gemm, 64)', integer(1))
     .option('--n <count>', 'sequences per batch', integer(1), 4096)
     .option('--t <steps>', 'steps per sequence', integer(1), 32)
@@ -53,8 +53,7 @@ interface Row {
   cell: CellName;
   config: string;
   forwardMs: number;
-  /** null: not run (gemm runs networks forward only). */
-  gradientMs: number | null;
+  gradientMs: number;
 }
 
 /** A seeded model of the shape, weights uniform in ±1/√H (zeroModel's layout, filled by a fixed LCG). */
@@ -119,11 +118,9 @@ try {
         ];
     for (const [config, m, layered] of configs) {
       const forwardMs = await time(engine, m, layered, false);
-      const gradientMs = gemm ? null : await time(engine, m, layered, true);
+      const gradientMs = await time(engine, m, layered, true);
       rows.push({ cell, config, forwardMs, gradientMs });
-      process.stderr.write(
-        `bench:layers: ${cell} ${config}: ${forwardMs.toFixed(1)} / ${gradientMs === null ? '–' : gradientMs.toFixed(1)} ms\n`,
-      );
+      process.stderr.write(`bench:layers: ${cell} ${config}: ${forwardMs.toFixed(1)} / ${gradientMs.toFixed(1)} ms\n`);
     }
   }
 } finally {
@@ -139,12 +136,8 @@ const lines = [
 ];
 for (const r of rows) {
   const base = rows.find((b) => b.cell === r.cell && b.config === BASE)!;
-  const g =
-    r.gradientMs === null || base.gradientMs === null
-      ? '– | –'
-      : `${r.gradientMs.toFixed(1)} | ${(r.gradientMs / base.gradientMs).toFixed(2)}`;
   lines.push(
-    `| ${r.cell} | ${hiddenOf(r.cell)} | ${r.config} | ${r.forwardMs.toFixed(1)} | ${(r.forwardMs / base.forwardMs).toFixed(2)} | ${g} |`,
+    `| ${r.cell} | ${hiddenOf(r.cell)} | ${r.config} | ${r.forwardMs.toFixed(1)} | ${(r.forwardMs / base.forwardMs).toFixed(2)} | ${r.gradientMs.toFixed(1)} | ${(r.gradientMs / base.gradientMs).toFixed(2)} |`,
   );
 }
 process.stdout.write(lines.join('\n') + '\n');

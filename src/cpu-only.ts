@@ -1,6 +1,6 @@
 // What only the CPU backend runs: stacked or bidirectional models, and runs with carried states, whose shape the
-// per-sequence strategy's layered kernels do not take (engine runs and training alike), except forward passes
-// without carried states, which the gemm strategy runs at any size. The engine refuses such a run on `backend: 'webgpu'` and runs it on the
+// per-sequence strategy's layered kernels do not take (engine runs and training alike), except runs without carried
+// states, which the gemm strategy serves at any size (training with inter-layer dropout excepted). The engine refuses such a run on `backend: 'webgpu'` and runs it on the
 // CPU under `auto`; the trainers (train, populations, landscapes) do the same. The reasons, one line each, come
 // from here.
 
@@ -58,13 +58,16 @@ function layeredModelReason(model: LayeredShape, why: string, train: boolean): C
 
 /**
  * The reason training a model needs the CPU backend, or null. On WebGPU, stacked and bidirectional models train
- * step by step through engine.run (the per-sequence strategy's layered kernels give the gradients, the optimizer
- * runs on the host): one whose shape those kernels do not take trains on the CPU only.
+ * step by step through engine.run (the per-sequence strategy's layered kernels, or beyond their sizes the gemm
+ * strategy's, give the gradients; the optimizer runs on the host): one that neither takes trains on the CPU only,
+ * as does one beyond the per-sequence sizes with inter-layer `dropout`, which only those kernels apply.
  */
-export function cpuOnlyModel(model: LayeredShape): CpuOnly | null {
+export function cpuOnlyModel(model: LayeredShape, dropout = false): CpuOnly | null {
   if (!isLayered(model)) return null;
   const why = layeredKernelsRefuse(model, false);
-  return why ? layeredModelReason(model, why, true) : null;
+  if (!why) return null;
+  if (!dropout && gemm.supports(shapeOf(model, false, true), {} as GPUSupportedLimits) === null) return null;
+  return layeredModelReason(model, dropout ? `${why} (the gemm strategy applies no dropout)` : why, true);
 }
 
 /**
@@ -79,10 +82,9 @@ export function cpuOnlyRun(model: LayeredShape, batch: Batch, opts: RunOptions):
   if (!layered && !carried) return null;
   const why = layeredKernelsRefuse(model, carried);
   if (!why) return null;
-  // The gemm strategy runs stacked and bidirectional networks forward (no gradients, no carried states).
+  // The gemm strategy runs stacked and bidirectional networks of any size it takes, without carried states.
   const gradients = opts.gradients ?? batch.targets !== null;
-  if (!carried && !gradients && gemm.supports(shapeOf(model, false, false), {} as GPUSupportedLimits) === null)
-    return null;
+  if (!carried && gemm.supports(shapeOf(model, false, gradients), {} as GPUSupportedLimits) === null) return null;
   if (layered) return layeredModelReason(model, why, false);
   if (batch.initialStates !== undefined)
     return { field: 'initialStates', source: 'data', what: onWebGpu('runs with carried initial states', why) };

@@ -515,7 +515,7 @@ describe('the engine on the CPU backend', () => {
   });
 });
 
-describe('what only the CPU serves for now', () => {
+describe('what only the CPU serves', () => {
   it('names model.numLayers, model.bidirectional, initialStates and finalStates', () => {
     const stack = layeredCase(new Rng(600), shape('gru', 2, false, 'last'), [2]);
     const bi = layeredCase(new Rng(601), shape('gru', 1, true, 'last'), [2]);
@@ -529,18 +529,22 @@ describe('what only the CPU serves for now', () => {
     expect(cpuOnlyRun(stack.model, b, {})).toBeNull();
     expect(cpuOnlyRun(bi.model, bi.batch, {})).toBeNull();
     expect(cpuOnlyRun(flat, b, { finalStates: true })).toBeNull();
-    // ... and not a gated cell past H = 8, which then names the field and the limit.
+    // ... and a gated cell past H = 8 runs and trains on the gemm strategy, except with carried states (runs) or
+    // inter-layer dropout (training), which then name the field and the limit.
     const wide = layeredCase(new Rng(603), { ...shape('gru', 2, true, 'last'), hiddenSize: 9 }, [2]);
-    const why = cpuOnlyRun(wide.model, wide.batch, {})!;
+    expect(cpuOnlyRun(wide.model, wide.batch, {})).toBeNull();
+    expect(cpuOnlyRun(wide.model, wide.batch, { gradients: false })).toBeNull();
+    expect(cpuOnlyModel(wide.model)).toBeNull();
+    const why = cpuOnlyRun(wide.model, wide.batch, { finalStates: true })!;
     expect(why.field).toBe('model.numLayers');
     expect(why.what).toBe(
       'on WebGPU, stacked models run on the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the gru cell (its 3H×(I + H) gate weights), got 9',
     );
     const wideBi = layeredCase(new Rng(605), { ...shape('gru', 1, true, 'last'), hiddenSize: 9 }, [2]);
-    expect(cpuOnlyModel(wide.model)!.what).toBe(
-      'on WebGPU, stacked models train through the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the gru cell (its 3H×(I + H) gate weights), got 9',
+    expect(cpuOnlyModel(wide.model, true)!.what).toBe(
+      'on WebGPU, stacked models train through the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the gru cell (its 3H×(I + H) gate weights), got 9 (the gemm strategy applies no dropout)',
     );
-    expect(cpuOnlyModel(wideBi.model)!.field).toBe('model.bidirectional');
+    expect(cpuOnlyModel(wideBi.model, true)!.field).toBe('model.bidirectional');
     const wideFlat = modelFromJSON(
       randomModelJSON(new Rng(604), { ...SMALL, hiddenSize: 9, cell: 'lstm', activation: 'tanh', output: 'last' }),
     );

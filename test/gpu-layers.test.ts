@@ -3,8 +3,8 @@
 // reference for the three cells, one to three layers, one direction or both, `last` and `all`, ragged batches,
 // truncated BPTT and several chunks; a series run in chunks carrying its states equals one run; the same input
 // gives the same bits; one-layer runs without states keep the fused kernel (bit for bit what it gave before); a
-// shape the layered kernels do not take is refused on `backend: 'webgpu'` with one line naming the field, and
-// `auto` runs it on the CPU saying why; the CLI runs them on WebGPU.
+// run with carried states of a shape the layered kernels do not take is refused on `backend: 'webgpu'` with one
+// line naming the field, and `auto` runs it on the CPU saying why (without carried states gemm runs it); the CLI runs them on WebGPU.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -228,13 +228,13 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     expectClose('grads', withStates.gradsFlat!, r.gradsFlat!, gpuTolerance(4, r.gradsFlat!));
   });
 
-  it('a shape the layered kernels do not take: refused on webgpu naming the field, run on the CPU by auto', async () => {
+  it('carried states of a shape the layered kernels do not take: refused on webgpu naming the field, run on the CPU by auto', async () => {
     const big = layeredCase(
       new Rng(15),
       { cell: 'lstm', inputSize: 2, hiddenSize: 12, outputSize: 1, output: 'last', numLayers: 2, bidirectional: false },
       [3],
     );
-    expect(await refusal(gpu().run(big.model, big.batch))).toBe(
+    expect(await refusal(gpu().run(big.model, big.batch, { finalStates: true }))).toBe(
       'model.numLayers: on WebGPU, stacked models run on the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the lstm cell (its 4H×(I + H) gate weights), got 12: it runs on the CPU backend (backend "cpu", --backend cpu)',
     );
     const wide = layeredCase(
@@ -242,25 +242,28 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
       { cell: 'elman', inputSize: 20, hiddenSize: 4, outputSize: 1, output: 'last', numLayers: 1, bidirectional: true },
       [3],
     );
-    expect(await refusal(gpu().run(wide.model, wide.batch))).toContain(
+    expect(await refusal(gpu().run(wide.model, wide.batch, { finalStates: true }))).toContain(
       'model.bidirectional: on WebGPU, bidirectional models run on the per-sequence strategy, and it keeps the weights in private arrays and takes inputSize ≤ 16, got 20: it runs on the CPU backend',
     );
+    // Without carried states the gemm strategy runs them.
+    expect((await gpu().run(big.model, big.batch)).backend).toBe('webgpu');
+    expect(gpu().lastRunStats?.strategy).toBe('gemm');
     const auto = await Engine.create({ backend: 'auto', gpu: { adapter: testAdapter as AdapterChoice } });
     try {
-      const r = await auto.run(big.model, big.batch);
+      const r = await auto.run(big.model, big.batch, { finalStates: true });
       expect(r.backend).toBe('cpu');
       expect(r.fallbackReason).toMatch(/^model\.numLayers: on WebGPU, stacked models run on the per-sequence strategy/);
-      const ref = cpuRun(big.model, big.batch, { gradients: true });
+      const ref = cpuRun(big.model, big.batch, { gradients: true, finalStates: true });
       expect(Array.from(r.gradsFlat!)).toEqual(Array.from(ref.grads!));
       const fits = layeredCase(new Rng(17), SMALL, [3]);
-      expect((await auto.run(fits.model, fits.batch)).backend).toBe('webgpu');
+      expect((await auto.run(fits.model, fits.batch, { finalStates: true })).backend).toBe('webgpu');
     } finally {
       auto.dispose();
     }
-    // The strategies that run one layer say why.
+    // The strategies that do not serve them say why.
     const c = layeredCase(new Rng(18), SMALL, [3]);
-    expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'gemm' }))).toBe(
-      'strategy: strategy "gemm" cannot serve this run: it runs stacked and bidirectional networks forward only (their gradients come from the per-sequence strategy)',
+    expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'gemm', finalStates: true }))).toBe(
+      'strategy: strategy "gemm" cannot serve this run: it starts from the model\'s h0 and returns no final states (carried states use the per-sequence strategy)',
     );
     expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'rtrl' }))).toContain('it runs one layer');
   });
@@ -291,8 +294,8 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     expect(report.actual.backend).toBe('webgpu');
     expect(report.quantities.map((x) => x.name)).toContain('layers[1].Wh');
     expectInputError(
-      await cli('grad', '--model', model, '--data', data, '--backend', 'webgpu', '--strategy', 'gemm'),
-      'strategy "gemm" cannot serve this run: it runs stacked and bidirectional networks forward only',
+      await cli('grad', '--model', model, '--data', data, '--backend', 'webgpu', '--strategy', 'rtrl'),
+      'strategy "rtrl" cannot serve this run: it runs one layer',
     );
   });
 });

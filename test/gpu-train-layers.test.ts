@@ -1,8 +1,9 @@
 // Training stacked and bidirectional models on an engine with WebGPU: train, trainPopulation and lossLandscape
-// run them step by step through engine.run (the per-sequence strategy's layered kernels give the gradients, the
-// optimizer runs on the host), and agree with the CPU trainer within the GPU tolerance; a shape the layered
-// kernels do not take is refused on `backend: 'webgpu'` with one line naming model.numLayers or
-// model.bidirectional, and `auto` trains it on the CPU (the bits of a CPU engine) and says why.
+// run them step by step through engine.run (the per-sequence strategy's layered kernels, or beyond their sizes the
+// gemm strategy's, give the gradients; the optimizer runs on the host), and agree with the CPU trainer within the
+// GPU tolerance; a run neither takes (inter-layer dropout beyond the per-sequence sizes) is refused on
+// `backend: 'webgpu'` with one line naming model.numLayers, and `auto` trains it on the CPU (the bits of a CPU
+// engine) and says why.
 
 import { expect, it } from 'vitest';
 import { gpuTolerance } from '../src/compare.ts';
@@ -73,30 +74,48 @@ await describeGpu('training stacked and bidirectional models with WebGPU', (gpu)
     }
   });
 
-  it('a shape the layered kernels do not take: refused on webgpu in one line naming the field', async () => {
-    const stacked =
-      'model.numLayers: on WebGPU, stacked models train through the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the lstm cell (its 4H×(I + H) gate weights), got 12: it runs on the CPU backend (backend "cpu", --backend cpu)';
-    await expect(train(gpu(), big.model, big.batch, opts)).rejects.toThrow(stacked);
-    await expect(train(gpu(), big.model, big.batch, opts)).rejects.toThrow(InputError);
-    await expect(trainPopulation(gpu(), [big.model], big.batch, opts)).rejects.toThrow(stacked);
-    await expect(lossLandscape(gpu(), big.model, big.batch, axis, { ...axis, param: 'by[0]' })).rejects.toThrow(
-      stacked,
-    );
+  it('beyond the per-sequence sizes they train on the gemm strategy and agree with the CPU trainer', async () => {
+    const cpu = await Engine.create({ backend: 'cpu' });
+    try {
+      const r = await train(gpu(), big.model, big.batch, opts);
+      const ref = await train(cpu, big.model, big.batch, opts);
+      expect(r.backend).toBe('webgpu');
+      expect(gpu().lastRunStats?.strategy).toBe('gemm');
+      expectClose('trained params', r.model.params, ref.model.params, gpuTolerance(3, ref.model.params));
+      expectClose('final loss', [r.finalLoss], [ref.finalLoss], gpuTolerance(3, [ref.finalLoss]));
+      const l = await lossLandscape(gpu(), big.model, big.batch, axis, { ...axis, param: 'by[0]' });
+      const lRef = await lossLandscape(cpu, big.model, big.batch, axis, { ...axis, param: 'by[0]' });
+      expect(l.backend).toBe('webgpu');
+      expectClose('landscape', l.losses, lRef.losses, gpuTolerance(3, lRef.losses));
+    } finally {
+      cpu.dispose();
+    }
   });
 
-  it('auto trains such a shape on the CPU with the bits of a CPU engine and says why', async () => {
+  it('with dropout beyond the per-sequence sizes: refused on webgpu in one line naming the field', async () => {
+    const stacked =
+      'model.numLayers: on WebGPU, stacked models train through the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the lstm cell (its 4H×(I + H) gate weights), got 12 (the gemm strategy applies no dropout): it runs on the CPU backend (backend "cpu", --backend cpu)';
+    const dropped = { ...opts, dropout: 0.2 };
+    await expect(train(gpu(), big.model, big.batch, dropped)).rejects.toThrow(stacked);
+    await expect(train(gpu(), big.model, big.batch, dropped)).rejects.toThrow(InputError);
+    await expect(trainPopulation(gpu(), [big.model], big.batch, dropped)).rejects.toThrow(stacked);
+  });
+
+  it('auto trains such a run on the CPU with the bits of a CPU engine and says why', async () => {
     const auto = await Engine.create({ backend: 'auto', gpu: { adapter: testAdapter as AdapterChoice } });
     const cpu = await Engine.create({ backend: 'cpu' });
     try {
       expect(auto.backend).toBe('webgpu');
-      const r = await train(auto, big.model, big.batch, opts);
-      const ref = await train(cpu, big.model, big.batch, opts);
+      const dropped = { ...opts, dropout: 0.2 };
+      const r = await train(auto, big.model, big.batch, dropped);
+      const ref = await train(cpu, big.model, big.batch, dropped);
       expect(r.backend).toBe('cpu');
       expect(r.fallbackReason).toMatch(/^model\.numLayers: on WebGPU, stacked models train through the per-sequence/);
       expect(Array.from(r.model.params)).toEqual(Array.from(ref.model.params));
       expect(r.finalLoss).toBe(ref.finalLoss);
       const small = await train(auto, c.model, c.batch, opts);
       expect(small.backend).toBe('webgpu');
+      expect((await train(auto, big.model, big.batch, opts)).backend).toBe('webgpu');
     } finally {
       auto.dispose();
       cpu.dispose();

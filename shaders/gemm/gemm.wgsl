@@ -27,6 +27,10 @@
 //   KIND 6 INIT     the h0 slot: h0 (and c0) broadcast to every sequence
 //   KIND 7 WSUM     the chunk's gradient: work[p] += Σ_q partials[q][p], parts in order q = 0, 1, …
 //   KIND 8 WGRAD_X  gated cells: dWx += Σ daX_t·x_tᵀ, dbx += Σ daX_t (the input side's da), as WGRAD_H
+//   KIND 9 DX       dSSR/dx_t = Wxᵀ·daX_t (Elman: Wxᵀ·dz_t) for a block of `count` steps (batched over steps), into
+//                   `ys` at the step's time in the layer below's layout, (t*I + i)*N + n (a layer of a stacked
+//                   network, src/gpu/gemm/layers.ts): with DX_REVERSE the direction runs reversed, so step τ is time
+//                   len − 1 − τ; with DX_ADD it adds to what the layer's other direction wrote there
 //
 // Determinism: every output element is owned by one invocation, which adds its products in a fixed order. The
 // weight-gradient partials are loaded, extended and stored by one invocation per (element, part), steps in
@@ -96,6 +100,7 @@ override WGRAD_Y_M: u32 = O;         override WGRAD_Y_N: u32 = H + 1u;
 override INIT_M: u32 = NSTATE;       override INIT_N: u32 = 0u;
 override WSUM_M: u32 = 1u;           override WSUM_N: u32 = NPARAM;
 override WGRAD_X_M: u32 = NGATE;     override WGRAD_X_N: u32 = I + 1u;
+override DX_M: u32 = I;              override DX_N: u32 = 0u;
 
 // @records begin
 // The chunk's dims and the step records, declared here once: src/gpu/gemm/kernels.ts splices these lines into
@@ -105,6 +110,8 @@ const NONE: u32 = 0xffffffffu;  // step.also: no second slot
 const HAS_DY: u32 = 1u;     // step.flags: this step has a prediction for some sequence (dy is valid)
 const FLOW: u32 = 2u;       // gradient flows from step t+1 into h_t
 const LOSS: u32 = 4u;       // forward pass: record predictions, squared errors and the overflow row
+const DX_ADD: u32 = 8u;     // DX: add to the input gradient already there (the layer's other direction)
+const DX_REVERSE: u32 = 16u; // DX: the direction runs reversed (step τ is time len − 1 − τ)
 
 struct Dims {
   n: u32,
@@ -175,7 +182,8 @@ fn sizeM() -> u32 {
     case 5u: { return WGRAD_Y_M; }
     case 6u: { return INIT_M; }
     case 7u: { return WSUM_M; }
-    default: { return WGRAD_X_M; }
+    case 8u: { return WGRAD_X_M; }
+    default: { return DX_M; }
   }
 }
 fn sizeN() -> u32 {
@@ -189,7 +197,8 @@ fn sizeN() -> u32 {
     case 5u: { nc = WGRAD_Y_N; }
     case 6u: { nc = INIT_N; }
     case 7u: { nc = WSUM_N; }
-    default: { nc = WGRAD_X_N; }
+    case 8u: { nc = WGRAD_X_N; }
+    default: { nc = DX_N; }
   }
   return select(nc, dims.n, nc == 0u);
 }
@@ -199,11 +208,12 @@ fn sizeK() -> u32 {
     case 0u: { return I; }
     case 1u, 2u: { return H; }
     case 3u: { return select(O, O + NGATE, hasFlag(FLOW)) - dzKStart(); }
+    case 9u: { return NGATE; }
     default: { return 0u; }
   }
 }
 fn batches() -> u32 {
-  if (KIND == 0u) { return step.count; }
+  if (KIND == 0u || KIND == 9u) { return step.count; }
   if (KIND == 4u || KIND == 5u || KIND == 8u) { return dims.parts; }
   return 1u;
 }
@@ -236,6 +246,7 @@ fn loadA(m: u32, k: u32, b: u32) -> f32 {
       return weights[OFF_WHT + m * NGATE + (kk - O)];
     }
     case 4u, 5u, 8u: { return work[gA + m * L + k]; }
+    case 9u: { return weights[GEMM_WX + k * I + m]; }
     default: { return 0.0; }
   }
 }
@@ -265,6 +276,7 @@ fn loadB(k: u32, c: u32, b: u32) -> f32 {
       if (c < H) { return states[gB + c * L + k]; }
       return 1.0;
     }
+    case 9u: { return work[step.dzCur + b * DR * L + (DAX + k) * L + c]; }
     default: { return 0.0; }
   }
 }
@@ -304,6 +316,15 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
       var g = 0.0;
       for (var q = 0u; q < dims.parts; q++) { g += work[dims.partials + q * NPARAM + c]; }
       work[c] += g;
+    }
+    case 9u: {
+      let tau = step.t + b;
+      let len = lengths[c];
+      if (tau < len) {
+        let t = select(tau, len - 1u - tau, hasFlag(DX_REVERSE));
+        let k = (t * I + m) * N + c;
+        ys[k] = select(acc, ys[k] + acc, hasFlag(DX_ADD));
+      }
     }
     default: {}
   }

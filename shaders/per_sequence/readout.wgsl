@@ -8,7 +8,8 @@
 //   top[(t*DH + j)*N + n]   targets/ys: `last` [o*N + n], `all` [(t*O + o)*N + n]
 //   states: the layers' overflow flags at params.ovfAt + k*N + n, k < params.layers
 //   dgrad: dSSR/dh_top at params.topAt + (t*DH + j)*N + n (every t < len; 0 at steps without outputs)
-//   rows[(2 + params.wy + o*DH + j)*N + n] (dWy), rows[(2 + params.by + o)*N + n] (dby)
+//   rows[(2 + params.gradAt + o*DH + j)*N + n] (dWy), rows[(2 + params.gradAt + O*DH + o)*N + n] (dby): at the
+//   flat indices of Wy and by (gradAt = wy, where by follows Wy) among every parameter's rows, or first (0)
 
 // Sizes, specialized by the host (src/gpu/specialize.ts): DH = D·H floats of the top layer per step, O outputs.
 const DH: u32 = 1u;
@@ -28,7 +29,7 @@ struct Params {
   by: u32,      // flat offset of by (O)
   ovfAt: u32,   // where the overflow flags start in `states` (per_sequence/layer.wgsl)
   topAt: u32,   // where dSSR/dh_top starts in `dgrad`
-  _pad3: u32,
+  gradAt: u32,  // BACKWARD: the row of dSSR/dWy[0][0] after the two rows (dSSR/dby follows)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -101,7 +102,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
   rows[n] = loss;
   if (BACKWARD) {
-    for (var q = 0u; q < O * DH; q++) { rows[(2u + WY + q) * N + n] = gWy[q]; }
-    for (var o = 0u; o < O; o++) { rows[(2u + BY + o) * N + n] = gby[o]; }
+    let G = params.gradAt;
+    for (var q = 0u; q < O * DH; q++) { rows[(2u + G + q) * N + n] = gWy[q]; }
+    for (var o = 0u; o < O; o++) { rows[(2u + G + O * DH + o) * N + n] = gby[o]; }
   }
 }

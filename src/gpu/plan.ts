@@ -73,6 +73,26 @@ export function splitChunks(
 }
 
 /**
+ * The most sequences per chunk in [lower, upper] for which `fits` holds, by bisection, or 0 when it fails at
+ * `lower`: `fits` must hold from `lower` up to the answer and fail above it (a plan's bytes grow with the chunk
+ * from there). Every strategy's plan sizes its chunks here, with its own buffer layout in `fits`, and splits the
+ * batch with splitChunks.
+ */
+export function fitCapacity(upper: number, fits: (cap: number) => boolean, lower = 1): number {
+  const from = Math.max(1, Math.min(lower, upper));
+  if (!fits(from)) return 0;
+  if (fits(upper)) return upper;
+  let lo = from;
+  let hi = upper;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * The most sequences a chunk needs to hold for `capacity` to serve `count` sequences in as few chunks, all but
  * the last of one size: two chunks of 8192 rather than 14927 + 1457 (less memory, the same work).
  */
@@ -111,11 +131,16 @@ export function planChunks(p: PlanInput): Plan {
   // (SMALL_BYTES), and the partial sums, one column per reduction workgroup and chunk.
   const fixed = (p.weightFloats ?? paramLayout(p).count + p.hiddenSize) * 4 + SMALL_BYTES + 2 * p.rows * 4;
   const partials = (cap: number): number => p.rows * 4 * (Math.ceil(N / p.reduceSpan) + Math.ceil(N / cap));
-  let fitBudget = Math.floor((p.budgetBytes - fixed - partials(Math.min(capacity, N))) / sum);
-  while (fitBudget >= 1 && fixed + partials(fitBudget) + fitBudget * sum > p.budgetBytes) fitBudget--;
+  // The partial sums shrink as chunks grow and the chunk buffers grow: their sum is least near `best`, and grows
+  // with the chunk from there.
+  const best = Math.min(N, Math.max(1, Math.round(Math.sqrt((p.rows * 4 * N) / sum))));
+  const fitBudget = fitCapacity(
+    capacity,
+    (cap) => fixed + partials(cap) + cap * sum <= p.budgetBytes,
+    Math.min(best, capacity),
+  );
   if (fitBudget < 1) {
     // The least any chunk size needs: the partial sums grow with the number of chunks, the chunk buffers with its size.
-    const best = Math.min(N, Math.max(1, Math.round(Math.sqrt((p.rows * 4 * N) / sum))));
     const least = Math.min(...[1, best, N].map((c) => fixed + partials(c) + c * sum));
     throw new GpuError(
       `sequences of ${T} steps need at least ${least} bytes of GPU buffers (the weights, the partial sums and the chunk's data), more than the memory budget of ${p.budgetBytes} bytes`,

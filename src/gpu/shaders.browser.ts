@@ -3,7 +3,7 @@ import reduce from '../../shaders/reduce/reduce.wgsl?raw';
 import gemm from '../../shaders/gemm/gemm.wgsl?raw';
 import gemm_gates from '../../shaders/gemm/gates.wgsl?raw';
 import gemm_emit from '../../shaders/gemm/emit.wgsl?raw';
-import gemm_reverse from '../../shaders/gemm/reverse.wgsl?raw';
+import gemm_copy_steps from '../../shaders/gemm/copy_steps.wgsl?raw';
 import model_sums from '../../shaders/reduce/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer/optimizer.wgsl?raw';
 import clip from '../../shaders/reduce/clip.wgsl?raw';
@@ -26,7 +26,7 @@ export const shaders = {
   gemm,
   gemm_gates,
   gemm_emit,
-  gemm_reverse,
+  gemm_copy_steps,
   model_sums,
   optimizer,
   clip,

@@ -8,7 +8,7 @@ export const shaders = {
   gemm: read('gemm/gemm'),
   gemm_gates: read('gemm/gates'),
   gemm_emit: read('gemm/emit'),
-  gemm_reverse: read('gemm/reverse'),
+  gemm_copy_steps: read('gemm/copy_steps'),
   model_sums: read('reduce/model_sums'),
   optimizer: read('optimizer/optimizer'),
   clip: read('reduce/clip'),

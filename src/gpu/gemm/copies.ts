@@ -1,5 +1,6 @@
 // The copies between the layers of a stacked or bidirectional network on the gemm strategy (src/gpu/gemm/layers.ts):
-// ReverseKernel reverses a chunk's inputs within each sequence's length (shaders/gemm/reverse.wgsl), EmitKernel
+// StepCopyKernel copies per-step rows into one direction's order (shaders/gemm/copy_steps.wgsl: the inputs reversed
+// within each sequence's length, dSSR/dh_t as a program's targets), EmitKernel
 // copies a layer-direction's hidden states out of the one-layer kernels' state slots into the layer's outputs, in
 // time order and reversed (shaders/gemm/emit.wgsl). One invocation per element, folded into 2D past 65535 groups.
 
@@ -15,28 +16,38 @@ function dispatch(kernel: Kernel, pass: GPUComputePassEncoder, invocations: numb
   pass.dispatchWorkgroups(x, y);
 }
 
-export class ReverseKernel {
+/** One step copy (shaders/gemm/copy_steps.wgsl's `Copy`): W floats per step from rows [off, off + W) of S. */
+export interface StepCopy {
+  n: number;
+  steps: number;
+  width: number;
+  stride: number;
+  offset: number;
+  reverse: number;
+  scale: number;
+}
+
+export class StepCopyKernel {
   private constructor(readonly kernel: Kernel) {}
 
-  static async load(device: GPUDevice): Promise<ReverseKernel> {
+  static async load(device: GPUDevice): Promise<StepCopyKernel> {
     const kernel = await Kernel.load(device, {
-      label: 'gemm.reverse',
-      source: shaders.gemm_reverse,
+      label: 'gemm.copy_steps',
+      source: shaders.gemm_copy_steps,
       entry: 'main',
       constants: { WG },
     });
-    return new ReverseKernel(kernel);
+    return new StepCopyKernel(kernel);
   }
 
-  /** The uniform of a chunk of `n` sequences, `steps` long, `width` floats per step. */
-  params(n: number, steps: number, width: number): ArrayBuffer {
-    return this.kernel.uniform('rev', { n, steps, width });
+  params(c: StepCopy): ArrayBuffer {
+    return this.kernel.uniform('cp', { ...c });
   }
 
-  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, n: number, steps: number, width: number): void {
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, c: StepCopy): void {
     pass.setPipeline(this.kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
-    dispatch(this.kernel, pass, n * steps * width);
+    dispatch(this.kernel, pass, c.n * c.steps * c.width);
   }
 }
 

@@ -31,6 +31,7 @@ export const GEMM_KINDS = {
   init: 6,
   wsum: 7,
   wgradX: 8,
+  dx: 9,
 } as const;
 /** The elementwise gate steps of gated cells (KIND of shaders/gemm/gates.wgsl). */
 export const GATE_KINDS = { gate: 0, gateBack: 1 } as const;
@@ -44,14 +45,16 @@ type ProductKind = keyof typeof GEMM_KINDS;
 /** A kind's name in gemm.wgsl's size table: wgradH → WGRAD_H (its rows WGRAD_H_M, columns WGRAD_H_N). */
 const tableName = (kind: ProductKind): string => kind.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
-/** The flags of the step records (gemm.wgsl's consts): NONE (no `also` slot), HAS_DY, FLOW, LOSS. */
+/** The flags of the step records (gemm.wgsl's consts): NONE (no `also` slot), HAS_DY, FLOW, LOSS, DX_ADD, DX_REVERSE. */
 export interface StepFlags {
   NONE: number;
   HAS_DY: number;
   FLOW: number;
   LOSS: number;
+  DX_ADD: number;
+  DX_REVERSE: number;
 }
-const FLAG_NAMES = ['NONE', 'HAS_DY', 'FLOW', 'LOSS'] as const;
+const FLAG_NAMES = ['NONE', 'HAS_DY', 'FLOW', 'LOSS', 'DX_ADD', 'DX_REVERSE'] as const;
 
 /** One step record: the members of gemm.wgsl's `Step` struct, by name. */
 export type StepRecord = Record<string, number>;

@@ -1,33 +1,49 @@
-// The gemm strategy's stacked and bidirectional networks, forward: every layer-direction runs the one-layer gemm
-// program (src/gpu/gemm/strategy.ts GemmProgram, its kernels unchanged) as a one-layer model of its own — the
-// layer's recurrent blocks, its h0 (c0), a placeholder readout it never runs — over the whole chunk, bottom up.
-// A reverse direction reads its input reversed within each sequence's length (shaders/gemm/reverse.wgsl for the
-// model's inputs), so that step τ of its run is time len − 1 − τ (PyTorch's PackedSequence). After each forward
-// segment, the segment's hidden states go to the layer's outputs in time order and reversed (shaders/gemm/emit.wgsl),
-// which the next layer's two directions read as their inputs; the readout on the top layer's [h_fwd; h_rev] is the
-// layered runs' readout (shaders/per_sequence/readout.wgsl), followed by the first level of the row sums. One submit
-// per chunk; one chunk plan for all programs (the sum of their buffers and the layer outputs within the budget).
-// Gradients of stacked and bidirectional networks, and carried states, stay with the per-sequence strategy.
+// The gemm strategy's stacked and bidirectional networks: every layer-direction runs the one-layer gemm program
+// (src/gpu/gemm/program.ts) as a one-layer model of its own — the layer's recurrent blocks, its h0 (c0), a readout of
+// its own that the network's replaces (layerModel) — over the whole chunk. Per chunk, one submit records:
+//   forward, bottom up: a reverse direction reads its input reversed within each sequence's length
+//     (shaders/gemm/copy_steps.wgsl for the model's inputs), so that step τ of its run is time len − 1 − τ (PyTorch's
+//     PackedSequence); after each forward segment the segment's hidden states go to the layer's outputs in time order
+//     and reversed (shaders/gemm/emit.wgsl), which the next layer's two directions read as their inputs;
+//   the readout on the top layer's [h_fwd; h_rev] (shaders/per_sequence/readout.wgsl: SSR, overflow, and for BPTT
+//     dSSR/dWy, dSSR/dby and dSSR/dh_top), then the first level of its row sums;
+//   BPTT, top down: for each layer-direction its dSSR/dh_t (the readout's, or the layer above's dSSR/dx_t, both
+//     directions added) goes in its run's order to its program's targets as −½·dSSR/dh_t, so that its output product
+//     (Wy = 0, by = 0, Wyᵀ = I) gives dy = dSSR/dh_t exactly; the program recomputes its forward pass from its stored
+//     inputs and runs its BPTT, adding its weight gradients to its own accumulators (saved and restored around it,
+//     since programs of one input size share their work buffer), and above the first layer writes dSSR/dx_t (KIND DX)
+//     for the layer below.
+// One chunk plan for all programs: the sum of their buffers and the layer buffers within the budget. The gradients
+// are gathered into the flat layout on the GPU, where the global norm is measured and clipped as for one layer.
+// Carried states and inter-layer dropout stay with the per-sequence strategy.
 
 import { maxLength, outputCount } from '../../batch.ts';
 import { cellOf } from '../../cells/index.ts';
-import { GpuError } from '../../errors.ts';
-import { directions, layerCount, layerLayouts, paramLayout, type LayerLayout, type Model } from '../../model.ts';
+import { GpuError, InputError } from '../../errors.ts';
+import {
+  directions,
+  initialState,
+  layerCount,
+  layerLayouts,
+  paramLayout,
+  type LayerLayout,
+  type Model,
+} from '../../model.ts';
 import { LayerReadoutKernel } from '../per-sequence/layer.ts';
 import { ReduceKernel } from '../reduce/reduce.ts';
-import { runResult } from '../reduce/sums.ts';
+import { encodeLevels, readBack } from '../reduce/sums.ts';
+import { CLIP_STATS_BYTES, ClipKernel } from '../reduce/clip.ts';
+import type { RawResult } from '../../backend.ts';
 import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
-import { evenCapacity, splitChunks } from '../plan.ts';
+import { evenCapacity, fitCapacity, splitChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import { readBuffers } from '../runtime.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
-import { EMIT_RECORD_BYTES, EmitKernel, ReverseKernel, type EmitRecord } from './copies.ts';
-import { FORWARD_SEGMENT, rowStride, type GemmPlan } from './plan.ts';
+import { EMIT_RECORD_BYTES, EmitKernel, StepCopyKernel, type EmitRecord, type StepCopy } from './copies.ts';
+import { FORWARD_SEGMENT, STEP_RECORD_BYTES, rowStride, type GemmPlan } from './plan.ts';
 import { GemmProgram, type GemmProgramSpec } from './program.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
-/** Rows per sequence of the readout: the SSR and the overflow flag. */
-const ROWS = 2;
 /** Pool roles each layer-direction's program owns; the rest are shared by the programs of one input size. */
 const OWN_ROLES = new Set(['weights', 'steps', 'gemm dims', 'reduce params']);
 /** Bytes of a program's own small uniforms (dims, reduction parameters). */
@@ -35,11 +51,12 @@ const OWN_SMALL_BYTES = 512;
 
 /**
  * Layer-direction `layer` of a layered model as a one-layer model: its recurrent blocks (the same blocks in the same
- * order as a one-layer layout's recurrent part), a zero readout of one output, and its h0 (c0).
+ * order as a one-layer layout's recurrent part), a zero readout of `outputs` outputs (1 forward; H for BPTT, whose
+ * output product passes dSSR/dh_t in), every step an output, and its h0 (c0).
  */
-export function layerModel(model: Model, layer: LayerLayout): Model {
+export function layerModel(model: Model, layer: LayerLayout, outputs: number): Model {
   const H = model.hiddenSize;
-  const shape = { cell: model.cell, inputSize: layer.inputSize, hiddenSize: H, outputSize: 1 };
+  const shape = { cell: model.cell, inputSize: layer.inputSize, hiddenSize: H, outputSize: outputs };
   const one = paramLayout(shape);
   for (const [name, b] of Object.entries(layer.blocks)) {
     const at = one.blocks[name as keyof typeof one.blocks];
@@ -54,17 +71,35 @@ export function layerModel(model: Model, layer: LayerLayout): Model {
   return {
     ...shape,
     activation: model.activation,
-    output: 'last',
+    output: 'all',
     params,
     h0: model.h0.slice(k * H, (k + 1) * H),
     ...(model.c0 ? { c0: model.c0.slice(k * H, (k + 1) * H) } : {}),
   };
 }
 
+/**
+ * The weights image of a layer-direction's program (GemmProgram.weightsImage) with Wyᵀ = I for BPTT: the zero readout
+ * predicts 0, and DZ reads dy (= dSSR/dh_t) through the identity.
+ */
+function layerWeightsImage(sub: Model, bytes: number, identity: boolean): Float32Array<ArrayBuffer> {
+  const w = GemmProgram.weightsImage(sub, bytes);
+  if (!identity) return w;
+  const H = sub.hiddenSize;
+  const G = paramLayout(sub).blocks.Wh.rows;
+  const wyT = sub.params.length + initialState(sub).length + H * G;
+  for (let j = 0; j < H; j++) w[wyT + j * H + j] = 1;
+  return w;
+}
+
 export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
   const { device, pool } = ctx;
-  const { model, batch, outputs, hasTargets } = req;
-  if (req.gradients) throw new GpuError('the gemm strategy runs stacked and bidirectional networks forward only');
+  const { model, batch, outputs, hasTargets, gradients } = req;
+  if (gradients && req.dropout && req.dropout.p > 0)
+    throw new InputError(
+      'dropout',
+      "the gemm strategy's stacked and bidirectional networks apply no inter-layer dropout (the per-sequence strategy and the CPU do)",
+    );
   const { inputSize: I, hiddenSize: H, outputSize: O } = model;
   const D = directions(model);
   const K = layerCount(model);
@@ -73,12 +108,17 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const outAll = model.output === 'all';
   const layout = paramLayout(model);
   const layers = layerLayouts(model);
-  const subs = layers.map((l) => layerModel(model, l));
+  const subs = layers.map((l) => layerModel(model, l, gradients ? H : 1));
   const N = batch.count;
   const T = maxLength(batch);
   const wg = ctx.opts.workgroupSize ?? 64;
+  /** Rows per sequence of the readout: the SSR, the overflow flag, and for BPTT dSSR/dWy and dSSR/dby. */
+  const R = gradients ? 2 + O * DH + O : 2;
+  /** Layer outputs kept: every layer's for BPTT (its programs recompute from them), else two sets in turn. */
+  const sets = gradients ? NL : Math.min(NL, 2);
+  const setOf = (l: number): number => (gradients ? l : l % 2);
 
-  const [reduce, readout, emit, reverse] = await Promise.all([
+  const [reduce, readout, emit, copy, clip] = await Promise.all([
     ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread),
     LayerReadoutKernel.load(device, {
       width: DH,
@@ -86,11 +126,12 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       outAll,
       writeY: outputs,
       hasTargets,
-      backward: false,
+      backward: gradients,
       workgroupSize: wg,
     }),
     EmitKernel.load(device),
-    ReverseKernel.load(device),
+    StepCopyKernel.load(device),
+    gradients ? ClipKernel.load(device) : null,
   ]);
 
   // Programs of one input size (layer 0's, the layers' above) share their state and work buffers: they run one after
@@ -98,10 +139,14 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const specOf = (k: number, maxCapacity: number, inputs?: GemmProgramSpec['inputs']): GemmProgramSpec => ({
     model: subs[k],
     lengths: batch.lengths,
-    gradients: false,
+    gradients,
     outputs: false,
-    hasTargets: false,
-    rowSums: false,
+    hasTargets: gradients,
+    layer: {
+      rowSums: false,
+      externalDy: gradients,
+      inputGrad: gradients && k >= D ? { reverse: k % D === 1, add: k % D === 1 } : undefined,
+    },
     maxCapacity,
     inputs,
     role: (r) => (OWN_ROLES.has(r) ? `gemm layer ${k} ${r}` : `gemm layers I=${layers[k].inputSize} ${r}`),
@@ -111,20 +156,28 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const layeredBytes = (cap: number): Record<string, number> => ({
     xs: cap * T * I * 4,
     ...(D === 2 ? { 'reversed xs': cap * T * I * 4 } : {}),
-    // Two sets of layer outputs, in time order and reversed: a layer reads the set below and writes the other.
-    'layer outputs': Math.min(NL, 2) * 2 * cap * T * DH * 4,
+    // Each set: the outputs in time order and reversed.
+    'layer outputs': sets * 2 * cap * T * DH * 4,
     lengths: cap * 4,
     targets: hasTargets ? cap * outPerSeq * 4 : 0,
     ys: outputs ? 2 * cap * outPerSeq * 4 : 0,
-    rows: ROWS * cap * 4,
+    rows: R * cap * 4,
     'overflow flags': K * cap * 4,
-    partials: ROWS * (Math.ceil(N / cap) + Math.ceil(N / reduce.span)) * 4,
+    partials: R * (Math.ceil(N / cap) + Math.ceil(N / reduce.span)) * 4,
     weights: layout.count * 4,
     'emit records': K * Math.ceil(T / FORWARD_SEGMENT) * EMIT_RECORD_BYTES,
+    ...(gradients
+      ? {
+          'dh top': cap * T * DH * 4,
+          'layer targets': cap * T * H * 4,
+          'input gradients': (NL > 1 ? 2 : 0) * cap * T * DH * 4,
+          gradients: (subs.reduce((a, m) => a + m.params.length, 0) + 2 * layout.count + 64) * 4,
+        }
+      : {}),
   });
   const fits = (cap: number): boolean => {
     const own = layeredBytes(cap);
-    const perBuffer = [cap * T * I * 4, cap * T * DH * 4, K * cap * 4];
+    const perBuffer = [cap * T * I * 4, cap * T * DH * 4, K * cap * 4, R * cap * 4];
     if (perBuffer.some((b) => b > ctx.maxBindingBytes)) return false;
     let total = Object.values(own).reduce((a, b) => a + b, 0);
     for (const size of sizes) {
@@ -137,8 +190,9 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       }
       if (plan.capacity < evenCapacity(N, cap)) return false;
       const b = plan.bytes;
-      const ownBytes = b.weights + b.steps + OWN_SMALL_BYTES;
-      total += plan.totalBytes - b.xs - b.lengths + (ks.length - 1) * ownBytes;
+      // BPTT programs hold two sets of step records: the forward pass alone, and forward + BPTT.
+      const ownBytes = (gradients ? 2 : 1) * b.steps + b.weights + OWN_SMALL_BYTES;
+      total += plan.totalBytes - b.xs - b.lengths - b.targets - b.ys + ks.length * ownBytes - b.steps - b.weights;
     }
     return total <= ctx.budgetBytes;
   };
@@ -146,46 +200,59 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     throw new GpuError(
       `one sequence of ${T} steps of this ${NL}-layer${D === 2 ? ' bidirectional' : ''} network needs more GPU memory than the budget of ${ctx.budgetBytes} bytes or the device's buffer limit of ${ctx.maxBindingBytes} bytes allow`,
     );
-  let lo = 1;
-  let hi = N + 1;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (fits(mid)) lo = mid;
-    else hi = mid;
-  }
-  const cap = evenCapacity(N, lo);
+  const cap = evenCapacity(N, fitCapacity(N, fits));
   const { chunks, parts: totalParts } = splitChunks(batch.lengths, cap, reduce.span);
 
-  // The caller's buffers: the inputs (and reversed), two sets of layer outputs, the readout's.
+  // The layer buffers: the inputs (and reversed), the layer outputs, the readout's, BPTT's.
   const xs = pool.get('gemm layered xs', cap * T * I * 4, STORAGE | COPY_DST);
   const xsRev = D === 2 ? pool.get('gemm layered reversed xs', cap * T * I * 4, STORAGE) : xs;
-  const outs = [0, 1].map((i) => pool.get(`gemm layer outputs ${i}`, cap * T * DH * 4, STORAGE));
-  const outRevs = [0, 1].map((i) => pool.get(`gemm layer outputs reversed ${i}`, cap * T * DH * 4, STORAGE));
+  const outs = Array.from({ length: sets }, (_, i) => pool.get(`gemm layer outputs ${i}`, cap * T * DH * 4, STORAGE));
+  const outRevs = Array.from({ length: sets }, (_, i) =>
+    pool.get(`gemm layer outputs reversed ${i}`, cap * T * DH * 4, STORAGE),
+  );
   const lengths = pool.get('gemm layered lengths', cap * 4, STORAGE | COPY_DST);
   const targets = pool.get('gemm layered targets', hasTargets ? cap * outPerSeq * 4 : 4, STORAGE | COPY_DST);
   const ys = pool.get('gemm layered ys', outputs ? cap * outPerSeq * 4 : 4, STORAGE | COPY_SRC);
-  const rows = pool.get('gemm layered rows', ROWS * cap * 4, STORAGE);
+  const rows = pool.get('gemm layered rows', R * cap * 4, STORAGE);
   const ovf = pool.get('gemm layered overflow flags', K * cap * 4, STORAGE);
-  const parts = pool.get('gemm layered partials', ROWS * totalParts * 4, STORAGE | COPY_SRC | COPY_DST);
+  const parts = pool.get('gemm layered partials', R * totalParts * 4, STORAGE | COPY_SRC | COPY_DST);
   const weights = pool.get('gemm layered weights', layout.count * 4, STORAGE | COPY_DST);
   device.queue.writeBuffer(weights, 0, Float32Array.from(model.params));
+  const dhTop = pool.get('gemm layered dh top', gradients ? cap * T * DH * 4 : 4, STORAGE);
+  const layerTargets = pool.get('gemm layered layer targets', gradients ? cap * T * H * 4 : 4, STORAGE);
+  const dxs = [0, 1].map((i) =>
+    pool.get(`gemm layered input gradients ${i}`, gradients && NL > 1 ? cap * T * DH * 4 : 4, STORAGE),
+  );
   const unused = pool.get('gemm layered unused', 4, STORAGE);
   const readoutParams = pool.get('gemm layered readout params', 32, UNIFORM | COPY_DST);
   const reduceParams = pool.get('gemm layered reduce params', 16, UNIFORM | COPY_DST);
-  const reverseParams = pool.get('gemm layered reverse params', 16, UNIFORM | COPY_DST);
 
   const inputOf = (k: number): GPUBuffer => {
     const l = Math.floor(k / D);
     const reversed = k % D === 1;
     if (l === 0) return reversed ? xsRev : xs;
-    return reversed ? outRevs[(l - 1) % 2] : outs[(l - 1) % 2];
+    return reversed ? outRevs[setOf(l - 1)] : outs[setOf(l - 1)];
   };
+  /** dSSR/dx_t that layer l > 0 writes for the layer below (two buffers in turn). */
+  const dxOf = (l: number): GPUBuffer => dxs[l % 2];
   const progs: GemmProgram[] = [];
-  for (let k = 0; k < K; k++) progs.push(await GemmProgram.load(ctx, specOf(k, cap, { xs: inputOf(k), lengths })));
+  for (let k = 0; k < K; k++) {
+    const l = Math.floor(k / D);
+    const inputs = gradients
+      ? { xs: inputOf(k), lengths, targets: layerTargets, ys: l > 0 ? dxOf(l) : unused }
+      : { xs: inputOf(k), lengths };
+    progs.push(await GemmProgram.load(ctx, specOf(k, cap, inputs)));
+  }
+  const gradAt: number[] = [];
+  let gradFloats = 0;
   for (const [k, p] of progs.entries()) {
     if (p.plan.capacity < cap) throw new GpuError(`layer ${k}: its plan holds ${p.plan.capacity} of ${cap} sequences`);
-    device.queue.writeBuffer(p.buffers.weights, 0, GemmProgram.weightsImage(subs[k], p.plan.bytes.weights));
+    if (gradients) p.reserveUniforms(2, 1);
+    device.queue.writeBuffer(p.buffers.weights, 0, layerWeightsImage(subs[k], p.plan.bytes.weights, gradients));
+    gradAt.push(gradFloats);
+    gradFloats += Math.ceil(subs[k].params.length / 64) * 64;
   }
+  const grads = pool.get('gemm layered gradients', gradients ? gradFloats * 4 : 4, STORAGE | COPY_SRC | COPY_DST);
   const segmentsPer = Math.ceil(T / progs[0].plan.segment);
   const emitRecords = pool.get('gemm layered emit records', K * segmentsPer * EMIT_RECORD_BYTES, UNIFORM | COPY_DST);
   const emitBinds = progs.map((p, k) =>
@@ -194,23 +261,37 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       lengths,
       states: p.buffers.states,
       flags: p.buffers.flags,
-      out: outs[Math.floor(k / D) % 2],
-      outRev: outRevs[Math.floor(k / D) % 2],
+      out: outs[setOf(Math.floor(k / D))],
+      outRev: outRevs[setOf(Math.floor(k / D))],
       ovf,
     }),
   );
-  const reverseBind =
-    D === 2 ? reverse.kernel.bind('inputs', { rev: reverseParams, lengths, src: xs, dst: xsRev }) : null;
+  // The step copies of a chunk: the reversed inputs, then each layer-direction's targets for BPTT (slot 1 + k).
+  const copyParams = pool.get('gemm layered copy params', (1 + K) * 256, UNIFORM | COPY_DST);
+  const copyBind = (slot: number, src: GPUBuffer, dst: GPUBuffer): GPUBindGroup =>
+    copy.kernel.bind(`copy ${slot}`, {
+      cp: { buffer: copyParams, offset: slot * 256, size: copy.kernel.reflection.uniforms.cp.size },
+      lengths,
+      src,
+      dst,
+    });
+  const reverseBind = D === 2 ? copyBind(0, xs, xsRev) : null;
+  const targetBinds = gradients
+    ? progs.map((_, k) => {
+        const l = Math.floor(k / D);
+        return copyBind(1 + k, l === NL - 1 ? dhTop : dxOf(l + 1), layerTargets);
+      })
+    : [];
   const readoutBind = readout.kernel.bind('gemm layers', {
     params: readoutParams,
     weights,
     lengths,
-    top: outs[(NL - 1) % 2],
+    top: outs[setOf(NL - 1)],
     targets,
     ys,
     states: ovf,
     rows,
-    dgrad: unused,
+    dgrad: gradients ? dhTop : unused,
   });
   const reduceBind = reduce.kernel.bind('gemm layered partials', { params: reduceParams, src: rows, dst: parts });
 
@@ -218,10 +299,11 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const lenHost = new Uint32Array(cap);
   const tgHost = hasTargets ? new Float32Array(cap * outPerSeq) : null;
   const recHost = new Uint8Array(K * segmentsPer * EMIT_RECORD_BYTES);
+  const copyHost = new Uint8Array((1 + K) * 256);
   const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
 
   let done = 0;
-  for (const c of chunks) {
+  for (const [ci, c] of chunks.entries()) {
     const n = c.count;
     packInputs(batch, c, xsHost, lenHost);
     device.queue.writeBuffer(xs, 0, xsHost, 0, c.steps * I * n);
@@ -230,14 +312,18 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       packTargets(batch, c, O, tgHost);
       device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * n);
     }
-    const recs = progs.map((p) => p.records(c, batch.lengths, undefined));
+    // Step records: set 0 the forward pass, set 1 (BPTT programs) forward + BPTT.
+    const fwd = progs.map((p) => p.records(c, batch.lengths, req.truncation, true));
+    const full = gradients ? progs.map((p) => p.records(c, batch.lengths, req.truncation)) : [];
     const emits: EmitRecord[][] = [];
+    const copies: StepCopy[] = [];
+    const ld = rowStride(n);
     for (const [k, p] of progs.entries()) {
-      device.queue.writeBuffer(p.buffers.steps, 0, recs[k].words);
+      device.queue.writeBuffer(p.buffers.steps, 0, fwd[k].words);
+      if (gradients) device.queue.writeBuffer(p.buffers.steps, p.plan.bytes.steps, full[k].words);
       p.writeChunkUniforms(c);
-      const ld = rowStride(n);
-      const R = p.plan.slots;
-      const segs = recs[k].segments;
+      const S = p.plan.slots;
+      const segs = fwd[k].segments;
       emits.push(
         segs.map((s, i) => {
           const r: EmitRecord = {
@@ -245,8 +331,8 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
             ld,
             t0: s.t0,
             count: s.count,
-            slot0: p.plan.checkpointSlots * R.state * ld,
-            slotStride: R.slot * ld,
+            slot0: p.plan.checkpointSlots * S.state * ld,
+            slotStride: S.slot * ld,
             reverse: k % D,
             dh: DH,
             hOff: (k % D) * H,
@@ -260,6 +346,13 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       );
     }
     device.queue.writeBuffer(emitRecords, 0, recHost);
+    const rev: StepCopy = { n, steps: c.steps, width: I, stride: I, offset: 0, reverse: 1, scale: 1 };
+    copyHost.set(new Uint8Array(copy.params(rev)), 0);
+    for (let k = 0; k < K && gradients; k++) {
+      copies[k] = { n, steps: c.steps, width: H, stride: DH, offset: (k % D) * H, reverse: k % D, scale: -0.5 };
+      copyHost.set(new Uint8Array(copy.params(copies[k])), (1 + k) * 256);
+    }
+    device.queue.writeBuffer(copyParams, 0, copyHost);
     device.queue.writeBuffer(
       readoutParams,
       0,
@@ -271,26 +364,38 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
         by: layout.blocks.by.offset,
         ovfAt: 0,
         topAt: 0,
+        gradAt: 0,
       }),
     );
     device.queue.writeBuffer(reduceParams, 0, reduce.params(n, n, totalParts, c.partOffset));
-    if (reverseBind) device.queue.writeBuffer(reverseParams, 0, reverse.params(n, c.steps, I));
 
     const enc = device.createCommandEncoder({ label: `webgpu-rnn gemm layers chunk ${c.start}+${n}` });
     if (reverseBind) {
       const pass = enc.beginComputePass({ label: 'webgpu-rnn gemm reversed inputs', ...ctx.timer?.pass() });
-      reverse.encode(pass, reverseBind, n, c.steps, I);
+      copy.encode(pass, reverseBind, rev);
       pass.end();
     }
     for (const [k, p] of progs.entries())
-      p.encodeChunk(enc, c, false, recs[k].dispatches, 0, 0, {
-        segments: recs[k].segments,
+      p.encodeChunk(enc, c, false, fwd[k].dispatches, 0, 0, {
+        segments: fwd[k].segments,
         onSegment: (pass, _s, i) => emit.encode(pass, emitBinds[k], k * segmentsPer + i, emits[k][i]),
       });
     const pass = enc.beginComputePass({ label: 'webgpu-rnn gemm layers readout + partial sums', ...ctx.timer?.pass() });
     readout.encode(pass, readoutBind, n);
-    reduce.encode(pass, reduceBind, n, ROWS);
+    reduce.encode(pass, reduceBind, n, R);
     pass.end();
+    // BPTT, top down; within a layer the forward direction first (the reverse one adds its dSSR/dx_t).
+    for (let k = K - 1 - (D - 1); gradients && k >= 0; k -= D)
+      for (let kk = k; kk < k + D; kk++) {
+        const p = progs[kk];
+        const P = subs[kk].params.length;
+        const tp = enc.beginComputePass({ label: `webgpu-rnn gemm layer ${kk} dSSR/dh`, ...ctx.timer?.pass() });
+        copy.encode(tp, targetBinds[kk], copies[kk]);
+        tp.end();
+        if (ci > 0) enc.copyBufferToBuffer(grads, gradAt[kk] * 4, p.buffers.work, 0, P * 4);
+        p.encodeChunk(enc, c, ci === 0, full[kk].dispatches, p.plan.bytes.steps / STEP_RECORD_BYTES);
+        enc.copyBufferToBuffer(p.buffers.work, 0, grads, gradAt[kk] * 4, P * 4);
+      }
     if (outHost) {
       const ysBytes = (outAll ? c.steps : 1) * O * n * 4;
       const got = await readBuffers(device, pool, enc, [[ys, ysBytes]]);
@@ -303,16 +408,49 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     req.onProgress?.(done, batch.count);
   }
 
-  const raw = await runResult(
+  // The row sums; with BPTT, every gradient gathered into the flat layout after the loss and overflow rows, its
+  // global norm measured (and clipped to clipNorm) on the GPU, all read back in one mapping.
+  const enc = device.createCommandEncoder({ label: 'webgpu-rnn gemm layers final sums' });
+  const sums = encodeLevels(device, pool, enc, reduce, parts, R, totalParts, ctx.timer);
+  if (!gradients || !clip) {
+    const v = await readBack(device, pool, enc, [[sums, R * 4]], ctx.timer);
+    const raw: RawResult = { loss: hasTargets ? v[0] : null, grads: null, outputs: outHost, overflowed: v[1] };
+    return { raw, chunks: chunks.length, sequencesPerChunk: cap };
+  }
+  const P = layout.count;
+  const flat = pool.get('gemm layered flat gradients', (2 + P) * 4, STORAGE | COPY_SRC | COPY_DST);
+  enc.copyBufferToBuffer(sums, 0, flat, 0, 2 * 4);
+  enc.copyBufferToBuffer(sums, 2 * 4, flat, (2 + layout.blocks.Wy.offset) * 4, (O * DH + O) * 4);
+  for (const [k, l] of layers.entries())
+    enc.copyBufferToBuffer(grads, gradAt[k] * 4, flat, (2 + l.offset) * 4, l.size * 4);
+  const stats = pool.get('clip stats', CLIP_STATS_BYTES, STORAGE | COPY_SRC);
+  const u = pool.get('clip params', 16, UNIFORM | COPY_DST);
+  device.queue.writeBuffer(u, 0, clip.params(2, P, req.clipNorm));
+  const cp = enc.beginComputePass({ label: 'webgpu-rnn gradient norm and clipping', ...ctx.timer?.pass() });
+  clip.encode(cp, clip.bind('gemm layers', { params: u, grads: flat, stats }));
+  cp.end();
+  const v = await readBack(
     device,
     pool,
-    reduce,
-    parts,
-    ROWS,
-    totalParts,
+    enc,
+    [
+      [flat, (2 + P) * 4],
+      [stats, CLIP_STATS_BYTES],
+    ],
     ctx.timer,
-    { hasTargets, gradients: false, clipNorm: req.clipNorm },
-    outHost,
   );
-  return { raw, chunks: chunks.length, sequencesPerChunk: cap };
+  const raw: RawResult = {
+    loss: hasTargets ? v[0] : null,
+    grads: Float64Array.from(v.subarray(2, 2 + P)),
+    outputs: outHost,
+    overflowed: v[1],
+    gradNorm: v[2 + P],
+    clipped: v[3 + P] !== 1,
+  };
+  return {
+    raw,
+    chunks: chunks.length,
+    sequencesPerChunk: cap,
+    checkpointEvery: progs[0].plan.segment,
+  };
 }

@@ -12,7 +12,7 @@
 
 import { maxLength } from '../../batch.ts';
 import { GpuError } from '../../errors.ts';
-import { evenCapacity, splitChunks, type Chunk } from '../plan.ts';
+import { evenCapacity, fitCapacity, splitChunks, type Chunk } from '../plan.ts';
 import { elman, isGated, type Cell } from '../../cells/index.ts';
 
 /** A chunk should hold at least min(N, MIN_PARALLEL) sequences before the planner trades recomputation for memory. */
@@ -204,15 +204,7 @@ function capacityFor(p: GemmPlanInput, T: number, all: number, segment: number):
     const l = layout(p, T, cap, segment, Math.ceil(all / cap) + Math.ceil(all / p.reduceSpan));
     return l.totalBytes <= p.budgetBytes && !overBinding(l.bytes, p.maxBindingBytes);
   };
-  if (fits(N)) return N;
-  let lo = 0;
-  let hi = N;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (fits(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+  return fitCapacity(N, fits);
 }
 
 export function planGemm(p: GemmPlanInput): GemmPlan {

@@ -92,10 +92,12 @@ function recordChunk(
   outAll: boolean,
   lengths: Uint32Array,
   truncation: number | undefined,
-  readout = true,
+  layer: LayerRole = {},
 ): Recorder {
+  const readout = layer.rowSums !== false;
   const rec = new Recorder(flags);
-  const { NONE, HAS_DY, FLOW, LOSS } = flags;
+  const { NONE, HAS_DY, FLOW, LOSS, DX_ADD, DX_REVERSE } = flags;
+  const dxFlags = layer.inputGrad ? (layer.inputGrad.add ? DX_ADD : 0) | (layer.inputGrad.reverse ? DX_REVERSE : 0) : 0;
   const R = plan.slots;
   const n = c.count;
   const ld = rowStride(n);
@@ -178,11 +180,29 @@ function recordChunk(
       };
       rec.add('wgradH', block, parts);
       if (R.gated) rec.again('wgradX', parts);
-      if (mask) rec.add('wgradY', { ...block, flags: mask >>> 0 }, parts);
+      if (mask && !layer.externalDy) rec.add('wgradY', { ...block, flags: mask >>> 0 }, parts);
+      if (layer.inputGrad) rec.add('dx', { ...block, flags: dxFlags }, b1 - b0);
     }
   }
   rec.add('wsum', { t: 0, cur: 0 });
   return rec;
+}
+
+/**
+ * A program that runs one layer-direction of a stacked or bidirectional network (src/gpu/gemm/layers.ts) rather
+ * than a whole model: without the loss rows, taking dSSR/dh_t from outside, giving dSSR/dx_t to the layer below.
+ */
+export interface LayerRole {
+  /** false: no loss rows and no output product in the forward pass (the readout is the network's). */
+  rowSums?: boolean;
+  /**
+   * BPTT takes dSSR/dh_t from `targets` through the output product with Wy = 0, by = 0 and Wyᵀ = I (the caller's
+   * weights image): dy = 2·(0 − target), so the caller stores −½·dSSR/dh_t there; the readout's own weight
+   * gradients (WGRAD_Y) are not computed.
+   */
+  externalDy?: boolean;
+  /** BPTT writes dSSR/dx_t to `ys` (KIND DX), at the time of a reversed direction's steps, or adding to it. */
+  inputGrad?: { reverse: boolean; add: boolean };
 }
 
 /** What a GemmProgram is built for: the model's shape and the kind of run. */
@@ -199,10 +219,18 @@ export interface GemmProgramSpec {
   maxCapacity?: number;
   /** The pool role of each buffer (default: the role itself), for several programs alive at once. */
   role?: (role: string) => string;
-  /** Buffers the caller owns and fills, bound in place of the program's own: the inputs, the lengths. */
-  inputs?: { xs?: GPUBuffer; lengths?: GPUBuffer };
-  /** false: no per-sequence rows (a program without the output product: a layer below the readout). */
-  rowSums?: boolean;
+  /** Buffers the caller owns, bound in place of the program's own: inputs, lengths, targets, ys. */
+  inputs?: { xs?: GPUBuffer; lengths?: GPUBuffer; targets?: GPUBuffer; ys?: GPUBuffer };
+  /** One layer-direction of a network (absent: a whole one-layer model). */
+  layer?: LayerRole;
+}
+
+/** The kinds a layer-direction's program records (without the forward output product, with DX). */
+function layerKinds(kinds: GemmKind[], gradients: boolean, layer: LayerRole | undefined): GemmKind[] {
+  if (!layer) return kinds;
+  const out = kinds.filter((k) => k !== 'out' || (gradients && layer.externalDy) || layer.rowSums !== false);
+  const kept = out.filter((k) => k !== 'wgradY' || !layer.externalDy);
+  return layer.inputGrad && gradients ? [...kept, 'dx'] : kept;
 }
 
 /** Bytes between per-chunk uniform slots (minUniformBufferOffsetAlignment is at most 256). */
@@ -246,8 +274,8 @@ export class GemmProgram {
       weights: get('weights', b.weights, STORAGE | COPY_DST | COPY_SRC),
       xs: given.xs ?? get('xs', b.xs, STORAGE | COPY_DST),
       lengths: given.lengths ?? get('lengths', b.lengths, STORAGE | COPY_DST),
-      targets: get('targets', b.targets, STORAGE | COPY_DST),
-      ys: get('ys', b.ys, STORAGE | COPY_SRC),
+      targets: given.targets ?? get('targets', b.targets, STORAGE | COPY_DST),
+      ys: given.ys ?? get('ys', b.ys, STORAGE | COPY_SRC),
       states: get('states', b.states, STORAGE),
       work: get('work', b.work, STORAGE | COPY_SRC | COPY_DST),
       flags: get('flags', b.flags, STORAGE | COPY_DST),
@@ -296,11 +324,7 @@ export class GemmProgram {
       shared: ctx.opts.gemmShared ?? tuning.gemmShared,
     };
     const [kernels, reduce] = await Promise.all([
-      GemmKernels.load(
-        device,
-        variant,
-        gemmKinds(cellOf(model), gradients).filter((k) => k !== 'out' || spec.rowSums !== false),
-      ),
+      GemmKernels.load(device, variant, layerKinds(gemmKinds(cellOf(model), gradients), gradients, spec.layer)),
       ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread),
     ]);
     const planFor = (reserve: number): GemmPlan => GemmProgram.plan(ctx, spec, reduce.span, ctx.budgetBytes - reserve);
@@ -374,11 +398,15 @@ export class GemmProgram {
     });
   }
 
-  /** The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j). */
+  /**
+   * The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j); with
+   * `forwardOnly`, only the forward pass of a program built for gradients.
+   */
   records(
     c: Chunk,
     lengths: Uint32Array,
     truncation: number | undefined,
+    forwardOnly = false,
   ): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[]; segments: ForwardSegment[] } {
     const { outputSize: O } = this.spec.model;
     const rec = recordChunk(
@@ -387,11 +415,11 @@ export class GemmProgram {
       c,
       this.split(c.count).parts,
       O,
-      this.spec.gradients,
+      this.spec.gradients && !forwardOnly,
       this.spec.model.output === 'all',
       lengths,
       truncation,
-      this.spec.rowSums !== false,
+      this.spec.layer,
     );
     return { words: rec.pack(this.kernels), dispatches: rec.dispatches, segments: rec.segments };
   }
@@ -473,7 +501,7 @@ export class GemmProgram {
     const R = this.rows;
     const P = this.spec.model.params.length;
     const rowsBytes = R * plan.capacity * 4;
-    const rowSums = this.spec.rowSums !== false;
+    const rowSums = this.spec.layer?.rowSums !== false;
     if (first) enc.clearBuffer(work, 0, plan.work.dy * 4); // gradient accumulators (P floats, padded)
     if (rowSums) enc.clearBuffer(work, plan.work.rows * 4, rowsBytes);
     if (this.spec.gradients) enc.clearBuffer(work, plan.work.partials * 4, this.split(c.count).parts * P * 4);

@@ -35,8 +35,6 @@ export const gemm: Strategy = {
   supports(s: StrategyShape, limits: GPUSupportedLimits): string | null {
     if (s.carriedStates)
       return "it starts from the model's h0 and returns no final states (carried states use the per-sequence strategy)";
-    if (((s.numLayers ?? 1) > 1 || s.bidirectional) && s.gradients)
-      return 'it runs stacked and bidirectional networks forward only (their gradients come from the per-sequence strategy)';
     if (
       s.hiddenSize > LIMITS.maxHiddenSize ||
       s.inputSize > LIMITS.maxInputSize ||

@@ -248,6 +248,7 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
         by: layout.blocks.by.offset,
         ovfAt,
         topAt: 0,
+        gradAt: layout.blocks.Wy.offset,
       }),
     );
     device.queue.writeBuffer(reduceParams, 0, reduce.params(N, N, plan.totalParts, c.partOffset));
