@@ -360,6 +360,22 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     $('tr-model-box').hidden = false;
   }
 
+  /** The predictions chart's spec (drawPredictions), with or without the forecast past the end of a CSV series. */
+  function predictionSpec(p: TrainSetup, forecast: boolean): LineChartSpec {
+    const ordered = p.set.timeOrdered === true;
+    return {
+      xLabel: ordered ? 'row of the series (time order)' : 'sequence (training, then validation)',
+      yLabel: p.normalization ? 'value (series units)' : 'value',
+      integerX: true,
+      series: [
+        { label: 'target', color: '#404040', width: 1, points: !ordered, line: ordered },
+        { label: 'predicted, training', color: '#1f4e9c', points: !ordered, line: ordered },
+        { label: 'predicted, validation', color: '#a63c00', points: !ordered, line: ordered },
+        ...(forecast ? [{ label: 'forecast past the end', color: '#2c6e2c', dash: [6, 4], points: true }] : []),
+      ],
+    };
+  }
+
   /**
    * Output 1 of the trained model against its target on every training sequence (blue) and validation sequence
    * (orange), at most 400 of each: a CSV series' windows in time order (x: the row of the target, values in the
@@ -421,17 +437,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       }
     lineChart(
       box,
-      {
-        xLabel: ordered ? 'row of the series (time order)' : 'sequence (training, then validation)',
-        yLabel: p.normalization ? 'value (series units)' : 'value',
-        integerX: true,
-        series: [
-          { label: 'target', color: '#404040', width: 1, points: !ordered, line: ordered },
-          { label: 'predicted, training', color: '#1f4e9c', points: !ordered, line: ordered },
-          { label: 'predicted, validation', color: '#a63c00', points: !ordered, line: ordered },
-          ...(fut ? [{ label: 'forecast past the end', color: '#2c6e2c', dash: [6, 4], points: true }] : []),
-        ],
-      },
+      predictionSpec(p, fut !== null),
       (fut ? [xs, target, inTrain, inVal, ahead] : [xs, target, inTrain, inVal]) as never,
     );
     cap.textContent =
@@ -482,6 +488,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         prevLabel: same ? previous!.label : null,
         prev: same ? { history: previous!.history, div: previous!.div } : null,
       };
+      const prebuild = p.trainBatch.output === 'last' && !$('tr-pred').hasChildNodes();
+      let predictionsDrawn = false;
       // The live chart has the series the results will have (their curves empty until then), in the unit shown.
       const liveChart = lossChart(curves);
       const liveDiv = $<HTMLSelectElement>('tr-scale').value === 'mean' ? div.train : 1;
@@ -505,6 +513,12 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             const before = await runOn(engine, p.model, p.trainBatch, { gradients: false });
             await breathe();
             chart = lineChart($('tr-chart'), liveChart.spec, [[], ...liveChart.spec.series.map(() => [])]);
+            if (prebuild) {
+              // The panel has no predictions chart yet: it is built (empty) while the model trains in the worker,
+              // so drawing the results gives it data instead of building, laying out and first drawing a chart then.
+              const spec = predictionSpec(p, p.series !== null && p.forecast > 0);
+              lineChart($('tr-pred'), spec, [[], ...spec.series.map(() => [])]);
+            }
             // On the CPU backend the training runs in the page's CPU worker (the page stays responsive).
             const r = await trainOn(engine, p.model, p.trainBatch, {
               optimizer: p.optimizer,
@@ -611,6 +625,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor, p.normalization, report.test);
         await afterPaint();
         const predicted = drawPredictions(p, report.predTrain, report.predVal, report.future);
+        predictionsDrawn = true;
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
@@ -686,6 +701,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           );
       } finally {
         live.cancel();
+        // A failed run leaves no empty predictions chart behind.
+        if (prebuild && !predictionsDrawn) $('tr-pred').replaceChildren();
         controller = null;
         runButton.disabled = false;
         stopButton.disabled = true;
