@@ -258,7 +258,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
   const waiting = { data };
   let last = opts.width;
   // Follow the container's width (phone rotation, window resize, a column that changes width); a change before the
-  // first draw is applied right after it.
+  // first draw is applied at the first layout after it.
   const fit = (): void => {
     const w = widthOf(container);
     if (Math.abs(w - last) >= 2 && charts.get(container.id) === u && !unready.has(u)) {
@@ -273,7 +273,14 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
       (init as () => void)(); // uPlot types it as Function
       unready.delete(self);
       if (waiting.data !== data) self.setData(waiting.data);
-      fit();
+      // Observed from now on: the first notification comes after the next layout, so the width is read then
+      // (reading it here, right after the chart's DOM was added, would force a layout inside this task).
+      observed.get(container)?.disconnect();
+      if (typeof ResizeObserver !== 'undefined') {
+        const ro = new ResizeObserver(fit);
+        ro.observe(container);
+        observed.set(container, ro);
+      }
     }, 0);
   });
   unready.set(u, waiting);
@@ -305,12 +312,9 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec, data: uPl
       json: () => ({ x: spec.xLabel, series: labels.slice(1), rows: rows() }),
     }),
   );
+  // The previous chart's observer stops now (the new one observes from its first draw).
   observed.get(container)?.disconnect();
-  if (typeof ResizeObserver !== 'undefined') {
-    const ro = new ResizeObserver(fit);
-    ro.observe(container);
-    observed.set(container, ro);
-  }
+  observed.delete(container);
   return u;
 }
 

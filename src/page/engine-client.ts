@@ -2,7 +2,8 @@
 // second worker with its own WebGPU engines, one per lane (`long`: Train, Population and their playgrounds;
 // `short`: the loss landscape), so long work runs off the main thread on both backends and a short job does not
 // queue behind a long one. `cpuRun` and `cellStudyOff` go to the CPU worker on every backend; `trainOn`,
-// `populationOn` and `landscapeOn` go to the CPU worker on the CPU backend (or for a stacked or bidirectional model
+// `populationOn`, `populationPlayOn` (the Population playground's population, kept there between frames) and
+// `landscapeOn` go to the CPU worker on the CPU backend (or for a stacked or bidirectional model
 // the library runs on the CPU under `auto`: its report carries the engine's fallbackReason as the library's would),
 // and to the WebGPU worker on WebGPU once it has started (`startGpuWorker`); before that, or where the worker has no
 // WebGPU, they call the library on the page's engine. Progress comes back as messages, and an AbortSignal stops the
@@ -31,6 +32,7 @@ import { CpuRefPeer, type Peer, type PreparedRun } from '../benchmark/peer.ts';
 import type { Phase } from '../benchmark/workloads.ts';
 import type { Job, On, PopulationRecipe } from './engine-worker.ts';
 import { populationView, type PopulationView } from './population-stats.ts';
+import { PopulationPlay, type PlayFrame, type PlayFrameOptions } from './population-play.ts';
 
 /** A job without its id (Omit over each member of the union). */
 type NewJob = Job extends infer J ? (J extends { id: number } ? Omit<J, 'id'> : never) : never;
@@ -322,6 +324,68 @@ async function population<T extends { fallbackReason?: string }>(
       opts.signal,
     ),
   );
+}
+
+/** The Population playground's population, kept where it trains between frames (population-play.ts). */
+export interface PopulationPlayHandle {
+  /** One frame of `opts.steps` steps for every model on `engine`'s backend, from where the last frame left them. */
+  frame(engine: Engine, opts: PlayFrameOptions, threshold: number): Promise<PlayFrame>;
+  /** Forgets the population (Reset). */
+  drop(): void;
+}
+
+let nextPlay = 0;
+
+/**
+ * A Population playground's population (`randomPopulation` of the recipe), drawn and kept where it trains: in the
+ * worker `trainOn` would use for its base model on `engine` (the CPU worker, or the WebGPU worker's engine of
+ * `lane`), else on the page. Only the frame's options cross to the worker, and only the panel's summary and the
+ * per-model SSR and weights (typed arrays, transferred) come back.
+ */
+export function populationPlayOn(
+  engine: Engine,
+  recipe: PopulationRecipe,
+  batch: Batch,
+  lane: Lane = 'long',
+): PopulationPlayHandle {
+  const home = workerFor(engine, recipe.base, lane);
+  if (!home) {
+    const play = new PopulationPlay(recipe);
+    return {
+      frame: (e, opts, threshold) => {
+        mark(lane, 'page');
+        return play.frame(e, batch, opts, threshold);
+      },
+      drop: () => {},
+    };
+  }
+  const key = nextPlay++;
+  let start: PopulationRecipe | undefined = recipe;
+  return {
+    frame: async (e, opts, threshold) => {
+      // The population lives in one worker: a frame meant for another (the page left WebGPU) cannot continue it.
+      if (workerFor(e, recipe.base, lane)?.w !== home.w)
+        throw new Error('the population playground trained on another backend: press Reset to start again here');
+      mark(lane, 'worker');
+      const first = start;
+      const f = await withReason(
+        e,
+        recipe.base,
+        send<PlayFrame>(home.w, {
+          kind: 'play-frame',
+          key,
+          ...(first ? { start: first } : {}),
+          batch,
+          opts,
+          threshold,
+          ...home.on,
+        }),
+      );
+      start = undefined;
+      return f;
+    },
+    drop: () => void send(home.w, { kind: 'play-drop', key }).catch(() => {}),
+  };
 }
 
 /** `lossLandscape` on `engine`'s backend in a worker (as `trainOn`; the path's signal stops it there). */

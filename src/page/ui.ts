@@ -154,6 +154,14 @@ export class StatusLine {
 export const breathe = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
+ * Resolves after the next frame has been rendered (a zero-delay timeout after an animation frame): what was drawn
+ * before it is laid out and painted by then, so the next part of a large result paints in a frame of its own and
+ * reads sizes without forcing a layout. In a hidden tab (no animation frames) it is `breathe`.
+ */
+export const afterPaint = (): Promise<void> =>
+  document.hidden ? breathe() : new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+/**
  * Runs `draw` on an animation frame, at most once every `everyMs` however often `request` is called: a live chart
  * redrawn on every frame costs the page's GPU process a raster each time, which on a software GPU takes the CPU
  * that the page's main thread needs. `cancel` drops a draw not yet run.

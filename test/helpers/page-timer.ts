@@ -33,6 +33,9 @@ export interface TimerReport {
   ticks: number;
   /** Every interval between main-thread ticks, in order (ms, rounded). */
   gaps: number[];
+  /** The ticks themselves (ms since the epoch): the main thread's and the worker's. */
+  main: number[];
+  worker: number[];
 }
 
 /** Stops both timers and compares them. */
@@ -79,7 +82,14 @@ export function compareTicks(main: number[], worker: number[]): TimerReport {
     longestPageGap = Math.max(longestPageGap, stall > 20 ? gap - stall : gap);
   }
   const gaps = main.slice(1).map((t, i) => Math.round(t - main[i]));
-  return { longestGap, longestPageGap, longestWorkerGap, ticks: main.length, gaps };
+  return { longestGap, longestPageGap, longestWorkerGap, ticks: main.length, gaps, main, worker };
+}
+
+/** `r` over the part of it from `from` (ms since the epoch) on: the gaps that end after it. */
+export function since(r: TimerReport, from: number): TimerReport {
+  const after = r.main.findIndex((t) => t > from);
+  const first = after === -1 ? r.main.length - 1 : Math.max(0, after - 1);
+  return compareTicks(r.main.slice(first), r.worker);
 }
 
 /** One line for the test log. */

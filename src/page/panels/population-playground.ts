@@ -1,20 +1,19 @@
 // The Population panel's playground: Play, Pause, Step, Reset and a speed (steps per frame) over the panel's
-// settings. Each frame is one short `trainPopulation` call (in the page's worker) from the weights every model
-// reached and every model's optimizer state (`resume`), so N steps of Play are one N-step run; after it the page redraws the histogram of the models' current SSR and the share
-// of models at or below the threshold, frame by frame. Frames run through the session's queue.
+// settings. The population and every model's optimizer state stay where they train (the page's worker,
+// population-play.ts); each frame is one short `trainPopulation` call there from the weights every model reached
+// (`resume`), so N steps of Play are one N-step run, and what comes back is what the page draws: the histogram of
+// the models' current SSR, the share at or below the threshold and the median (with the per-model SSRs and weights
+// as transferred typed arrays). Frames run through the session's queue.
 
 import { seedData } from '../../data/index.ts';
-import type { Model } from '../../model.ts';
-import type { OptimizerState } from '../../train/types.ts';
-import { randomPopulation } from '../../train/index.ts';
 import { lineChart } from '../chart.ts';
-import { populationOn } from '../engine-client.ts';
+import { populationPlayOn, type PopulationPlayHandle } from '../engine-client.ts';
+import type { PopulationRecipe } from '../population-play.ts';
 import { bindPlayControls } from '../play-controls.ts';
 import type { Session } from '../session.ts';
-import { $, breathe, median, num, StatusLine } from '../ui.ts';
+import { $, breathe, num, StatusLine } from '../ui.ts';
 import { fallbackLine } from '../layers.ts';
 import { populationBase } from './population.ts';
-import { histogram } from '../population-stats.ts';
 
 type PopulationSetup = ReturnType<ReturnType<typeof import('./population.ts').initPopulation>['read']>;
 
@@ -24,9 +23,9 @@ export interface PopulationPlaygroundState {
   /** After each frame: the step, the share of models with SSR ≤ threshold, and the median SSR. */
   frames: { step: number; reached: number; median: number }[];
   /** Every model's SSR at its current weights. */
-  losses: number[];
+  losses: Float64Array;
   /** The current weights, model-major (P values per model). */
-  params: number[];
+  params: Float64Array;
   backend: string;
 }
 
@@ -38,23 +37,33 @@ export function initPopulationPlayground(
   const section = $('population');
   const status = new StatusLine($('pp-status'));
   let setup: PopulationSetup | null = null;
-  let models: Model[] | null = null;
+  /** The population, with every model's weights and optimizer state, where it trains (the worker). */
+  let play: PopulationPlayHandle | null = null;
   let state: PopulationPlaygroundState | null = null;
-  /** Every model's optimizer state after the last frame (null: the next frame starts the optimizer afresh). */
-  let resume: OptimizerState | null = null;
+
+  /** The population's draw (randomPopulation of the panel's base model). */
+  let recipe: PopulationRecipe | null = null;
 
   function begin(): void {
-    resume = null;
+    play?.drop();
+    play = null;
     setup = readSetup();
-    const base = populationBase(setup);
-    models = randomPopulation(base, setup.count, setup.seed, setup.scale);
-    state = { step: 0, count: setup.count, frames: [], losses: [], params: [], backend: session.engine.backend };
+    recipe = { base: populationBase(setup), count: setup.count, seed: setup.seed, scale: setup.scale };
+    state = {
+      step: 0,
+      count: setup.count,
+      frames: [],
+      losses: new Float64Array(0),
+      params: new Float64Array(0),
+      backend: session.engine.backend,
+    };
   }
 
   async function frame(n: number): Promise<boolean> {
-    if (!setup || !models || !state) begin();
+    if (!setup || !recipe || !state) begin();
     const p = setup!;
     const s = state!;
+    const drawn = recipe!;
     const left = p.steps - s.step;
     if (left <= 0) {
       status.done(`Reached the ${p.steps} steps set above; Reset to start again, or raise Steps.`);
@@ -62,14 +71,16 @@ export function initPopulationPlayground(
     }
     const k = Math.min(n, left);
     const r = await session.exclusive(
-      () =>
-        populationOn(session.engine, models!, seedData(2).batch, {
-          optimizer: p.optimizer,
-          steps: k,
-          lossThreshold: p.threshold,
-          returnOptimizerState: true,
-          ...(resume ? { resume } : {}),
-        }),
+      () => {
+        // Drawn and kept where it trains (the worker of the lane, once the queue lets this frame run): between
+        // frames only the frame's options cross to it.
+        play ??= populationPlayOn(session.engine, drawn, seedData(2).batch);
+        return play.frame(
+          session.engine,
+          { optimizer: p.optimizer, steps: k, lossThreshold: p.threshold },
+          p.threshold,
+        );
+      },
       {
         status,
         panel: 'Population playground',
@@ -78,22 +89,20 @@ export function initPopulationPlayground(
     );
     if (state !== s) return false; // Reset while this frame ran
     // Steps are global (a resumed frame counts on from the last one).
-    const moved = r.optimizerState!.step - s.step;
+    const moved = r.step - s.step;
     if (moved === 0) {
       status.done(`Every model has stopped (reached SSR ≤ ${p.threshold}, or diverged); Reset to start again.`);
       return false;
     }
-    const P = r.paramCount;
-    models = models!.map((m, i) => ({ ...m, params: r.params.slice(i * P, (i + 1) * P) }));
-    resume = r.optimizerState!;
     s.step += moved;
-    s.losses = Array.from(r.finalLoss);
-    s.params = Array.from(r.params);
+    // Typed arrays that came from the worker as they were (transferred): the page reads no model one by one.
+    s.losses = r.finalLoss;
+    s.params = r.params;
     s.backend = r.backend;
-    const reached = s.losses.filter((v) => v <= p.threshold).length / s.count;
-    const med = median(s.losses); // of the finite values
+    const reached = r.reached / s.count;
+    const med = r.median; // of the finite values, computed where the population trains
     s.frames.push({ step: s.step, reached, median: med });
-    const hist = histogram(r.finalLoss);
+    const hist = r.histogram;
     lineChart(
       $('pp-hist'),
       {
@@ -121,7 +130,8 @@ export function initPopulationPlayground(
     $('pp-cap').textContent =
       `After ${s.step} steps, ${(100 * reached).toFixed(1)}% of the ${s.count} models have an SSR of at most ${p.threshold}; the median SSR is ${num(med)}. ` +
       'Left: how many models have each log10 SSR now (below 1e-12 counted at −12); right: the share at or below the threshold after each frame.';
-    publish(structuredClone(s));
+    // The per-model arrays are replaced by every frame, never changed in place, so the published copy shares them.
+    publish({ ...s, frames: s.frames.slice() });
     status.info(
       `Step ${s.step} of ${p.steps} on ${r.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: ${(100 * reached).toFixed(1)}% of the models reached SSR ≤ ${p.threshold}.${r.fallbackReason ? ` ${fallbackLine(r.fallbackReason)}` : ''}`,
     );
@@ -138,8 +148,10 @@ export function initPopulationPlayground(
     speed: $<HTMLSelectElement>('pp-speed'),
     frame,
     onReset: () => {
+      play?.drop();
       setup = null;
-      models = null;
+      recipe = null;
+      play = null;
       state = null;
       for (const id of ['pp-hist', 'pp-share', 'pp-cap']) $(id).replaceChildren();
       status.info(

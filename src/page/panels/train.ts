@@ -9,13 +9,14 @@ import { denormalize, forecastErrors, naiveForecast, type Normalization } from '
 import type { OptimizerConfig, TrainReport } from '../../train/index.ts';
 import { movedToCpu, runOn, trainOn } from '../engine-client.ts';
 import type uPlot from 'uplot';
-import { forLog, lineChart, setChartData } from '../chart.ts';
+import { forLog, lineChart, setChartData, type LineChartSpec } from '../chart.ts';
 import { initDataForm } from '../dataset-form.ts';
 import { rollForward } from '../../forecast.ts';
 import { readStack, showFallback, stackedModel, stackText } from '../layers.ts';
 import type { Session } from '../session.ts';
 import {
   $,
+  afterPaint,
   breathe,
   bindCellSelect,
   clearMarksOnEdit,
@@ -215,16 +216,20 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
   let drawn: {
     history: { step: number; loss: number }[];
     validation: { step: number; loss: number }[];
+    /** A run with a validation split (its validation curve may have no point yet). */
+    validating?: boolean;
     div: { train: number; validation: number | null };
     prevLabel: string | null;
     prev: { history: { step: number; loss: number }[]; div: number } | null;
   } | null = null;
 
-  /** Draws the training curve (and validation, and the previous run's curve) as SSR or as a mean per target value. */
-  function draw(): number {
-    if (!drawn) return 0;
+  /**
+   * The loss chart's spec and columns for `d`: the training curve (and validation, and the previous run's curve) as
+   * SSR or as a mean per target value. A run's live chart is built with its final spec (the series it will have), so
+   * drawing its results gives the same chart new data instead of building another.
+   */
+  function lossChart(d: NonNullable<typeof drawn>): { spec: LineChartSpec; data: (number | null)[][] } {
     const mean = $<HTMLSelectElement>('tr-scale').value === 'mean';
-    const d = drawn;
     const unit = mean ? 'mean per value' : 'SSR';
     const per = (hist: { step: number; loss: number }[], div: number | null) =>
       hist.map((h) => ({ step: h.step, loss: mean && div ? h.loss / div : h.loss }));
@@ -236,7 +241,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       color?: string;
       points?: boolean;
     }[] = [{ label: `training ${unit}`, hist: per(d.history, d.div.train) }];
-    if (d.validation.length > 0)
+    if (d.validation.length > 0 || d.validating)
       curves.push({
         label: `validation ${unit}`,
         hist: per(d.validation, d.div.validation),
@@ -256,17 +261,23 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       const m = new Map(c.hist.map((h) => [h.step, forLog(h.loss)]));
       return xs.map((x) => m.get(x) ?? null);
     });
-    lineChart(
-      $('tr-chart'),
-      {
+    return {
+      spec: {
         xLabel: 'step',
         yLabel: `${unit} (log)`,
         logY: true,
         series: curves.map((c) => ({ label: c.label, dash: c.dash, width: c.width, color: c.color, points: c.points })),
       },
-      [xs, ...cols] as never,
-    );
-    return cols[0].filter((v) => v !== null).length;
+      data: [xs, ...cols],
+    };
+  }
+
+  /** Draws the last run's loss chart (lossChart); the points of its training curve. */
+  function draw(): number {
+    if (!drawn) return 0;
+    const { spec, data } = lossChart(drawn);
+    lineChart($('tr-chart'), spec, data as never);
+    return data[1].filter((v) => v !== null).length;
   }
   $<HTMLSelectElement>('tr-scale').addEventListener('change', () => void draw());
 
@@ -349,6 +360,22 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
     $('tr-model-box').hidden = false;
   }
 
+  /** The predictions chart's spec (drawPredictions), with or without the forecast past the end of a CSV series. */
+  function predictionSpec(p: TrainSetup, forecast: boolean): LineChartSpec {
+    const ordered = p.set.timeOrdered === true;
+    return {
+      xLabel: ordered ? 'row of the series (time order)' : 'sequence (training, then validation)',
+      yLabel: p.normalization ? 'value (series units)' : 'value',
+      integerX: true,
+      series: [
+        { label: 'target', color: '#404040', width: 1, points: !ordered, line: ordered },
+        { label: 'predicted, training', color: '#1f4e9c', points: !ordered, line: ordered },
+        { label: 'predicted, validation', color: '#a63c00', points: !ordered, line: ordered },
+        ...(forecast ? [{ label: 'forecast past the end', color: '#2c6e2c', dash: [6, 4], points: true }] : []),
+      ],
+    };
+  }
+
   /**
    * Output 1 of the trained model against its target on every training sequence (blue) and validation sequence
    * (orange), at most 400 of each: a CSV series' windows in time order (x: the row of the target, values in the
@@ -410,17 +437,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       }
     lineChart(
       box,
-      {
-        xLabel: ordered ? 'row of the series (time order)' : 'sequence (training, then validation)',
-        yLabel: p.normalization ? 'value (series units)' : 'value',
-        integerX: true,
-        series: [
-          { label: 'target', color: '#404040', width: 1, points: !ordered, line: ordered },
-          { label: 'predicted, training', color: '#1f4e9c', points: !ordered, line: ordered },
-          { label: 'predicted, validation', color: '#a63c00', points: !ordered, line: ordered },
-          ...(fut ? [{ label: 'forecast past the end', color: '#2c6e2c', dash: [6, 4], points: true }] : []),
-        ],
-      },
+      predictionSpec(p, fut !== null),
       (fut ? [xs, target, inTrain, inVal, ahead] : [xs, target, inTrain, inVal]) as never,
     );
     cap.textContent =
@@ -460,9 +477,28 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
       let chart: uPlot | null = null;
       let calls = 0;
       let last = { fraction: 0, text: '' };
+      // The previous run is drawn only when it trained on the same data (another data set's SSR is another scale).
+      const same = previous !== null && previous.dataKey === p.dataKey;
+      const otherData = previous !== null && !same ? previous.label : null;
+      const curves: NonNullable<typeof drawn> = {
+        history: [],
+        validation: [],
+        validating: p.validation !== undefined,
+        div,
+        prevLabel: same ? previous!.label : null,
+        prev: same ? { history: previous!.history, div: previous!.div } : null,
+      };
+      const prebuild = p.trainBatch.output === 'last' && !$('tr-pred').hasChildNodes();
+      let predictionsDrawn = false;
+      // The live chart has the series the results will have (their curves empty until then), in the unit shown.
+      const liveChart = lossChart(curves);
+      const liveDiv = $<HTMLSelectElement>('tr-scale').value === 'mean' ? div.train : 1;
       // The live curve and progress, redrawn at most every 100 ms.
       const live = throttledDraw(() => {
-        if (chart) setChartData(chart, [xs, ys]);
+        if (chart) {
+          const empty = new Array<null>(xs.length).fill(null);
+          setChartData(chart, [xs, ys, ...liveChart.spec.series.slice(1).map(() => empty)]);
+        }
         progress.value = last.fraction;
         progressText.textContent = last.text;
       });
@@ -476,11 +512,13 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
             const t0 = performance.now();
             const before = await runOn(engine, p.model, p.trainBatch, { gradients: false });
             await breathe();
-            chart = lineChart(
-              $('tr-chart'),
-              { xLabel: 'step', yLabel: 'SSR (log)', logY: true, series: [{ label: 'training SSR' }] },
-              [[], []],
-            );
+            chart = lineChart($('tr-chart'), liveChart.spec, [[], ...liveChart.spec.series.map(() => [])]);
+            if (prebuild) {
+              // The panel has no predictions chart yet: it is built (empty) while the model trains in the worker,
+              // so drawing the results gives it data instead of building, laying out and first drawing a chart then.
+              const spec = predictionSpec(p, p.series !== null && p.forecast > 0);
+              lineChart($('tr-pred'), spec, [[], ...spec.series.map(() => [])]);
+            }
             // On the CPU backend the training runs in the page's CPU worker (the page stays responsive).
             const r = await trainOn(engine, p.model, p.trainBatch, {
               optimizer: p.optimizer,
@@ -497,7 +535,7 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
               onProgress: ({ step, steps, loss, stepsPerSecond }) => {
                 calls++;
                 xs.push(step);
-                ys.push(forLog(loss));
+                ys.push(forLog(loss / liveDiv));
                 const text = `step ${step} of ${steps}, SSR ${num(loss)}, ${rate(stepsPerSecond)} steps/s, ${step < steps ? timeLeftText(step, steps, (performance.now() - t0) / 1000) : 'done'}`;
                 const fraction = step / steps;
                 last = { fraction, text };
@@ -565,19 +603,14 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           'long',
         );
         const r = report.r;
+        // When the report reached the page: its drawing follows (the page-timer test measures from here).
+        performance.mark('train-results');
         showFallback('tr', r.fallbackReason);
         live.cancel();
-        await breathe();
-        // The previous run is drawn only when it trained on the same data (another data set's SSR is another scale).
-        const same = previous !== null && previous.dataKey === p.dataKey;
-        const otherData = previous !== null && !same ? previous.label : null;
-        drawn = {
-          history: r.history,
-          validation: r.validationHistory,
-          div,
-          prevLabel: same ? previous!.label : null,
-          prev: same ? { history: previous!.history, div: previous!.div } : null,
-        };
+        // Each part of the results is drawn in its own frame: the page lays it out and paints it before the next
+        // part, so no frame lays out and paints them all at once, and each part measures a laid-out page.
+        await afterPaint();
+        drawn = { ...curves, history: r.history, validation: r.validationHistory };
         const points = draw();
         const previousLabel = same ? previous!.label : null;
         previous = {
@@ -588,10 +621,11 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
         };
         const overflow = r.history.find((h) => !Number.isFinite(h.loss) || h.loss > FLOAT32_MAX);
         const overflowStep = overflow ? overflow.step : null;
-        await breathe();
+        await afterPaint();
         showReport(r, p.set, report.initialLoss, overflowStep, div, round, p.floor, p.normalization, report.test);
-        await breathe();
+        await afterPaint();
         const predicted = drawPredictions(p, report.predTrain, report.predVal, report.future);
+        predictionsDrawn = true;
         const first = r.history[0]?.loss ?? report.initialLoss;
         const lastFinite = r.history.filter((h) => Number.isFinite(h.loss)).at(-1);
         $('tr-summary').textContent =
@@ -667,6 +701,8 @@ export function initTrain(session: Session, publish: (r: TrainResult) => void) {
           );
       } finally {
         live.cancel();
+        // A failed run leaves no empty predictions chart behind.
+        if (prebuild && !predictionsDrawn) $('tr-pred').replaceChildren();
         controller = null;
         runButton.disabled = false;
         stopButton.disabled = true;
