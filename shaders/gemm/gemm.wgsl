@@ -13,7 +13,7 @@
 //                   shaders/gemm/gates.wgsl, follows)
 //   KIND 2 OUT      y_t = Wy·h_t + by: predictions, squared errors per (o, sequence), dy_t = 2(y − target) into
 //                   the dy slot step.dy
-//   KIND 3 DZ       dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}), 0 past a sequence's end, into the dz slot
+//   KIND 3 DZ       dz_t = act'(h_t) ⊙ (Wyᵀ·dy_t + Whᵀ·dz_{t+1}) (EXT_DY: dy_t + Whᵀ·dz_{t+1}), 0 past a sequence's end, into the dz slot
 //                   step.dzCur (and step.also, a carry slot, at the first step of a block)
 //                   (gated cells: dh_t = Wyᵀ·dy_t + Whᵀ·da_{t+1} with K = O + NGATE, into the scratch rows; the
 //                   cell's backward gate step, gemm/gates.wgsl, makes da_t and the carry from it)
@@ -57,6 +57,9 @@ override KIND: u32 = 1u;
 override OUT_ALL: bool = false;
 override WRITE_Y: bool = false;
 override HAS_TARGETS: bool = true;
+// A layer of a stacked network (src/gpu/gemm/layers.ts): dSSR/dh_t comes from outside as −½·target, O = H. OUT skips
+// its product (y = by = 0, so dy = 2·(0 − target) = dSSR/dh_t exactly), and DZ adds dy itself instead of Wyᵀ·dy.
+override EXT_DY: bool = false;
 
 // Tiles: a workgroup of TX×TY invocations computes (TY·RM) × (TX·RN) outputs, K in steps of BK. RM and RN size
 // each invocation's private accumulator array, whose length must be a const-expression, so the host specializes
@@ -168,7 +171,7 @@ fn hasFlag(f: u32) -> bool {
 
 // The first operand row range of DZ: skip Wyᵀ·dy when the step has no prediction.
 fn dzKStart() -> u32 {
-  return select(O, 0u, hasFlag(HAS_DY));
+  return select(O, 0u, hasFlag(HAS_DY) && !EXT_DY);
 }
 
 // Problem sizes (M rows, NC columns, K) of this dispatch, from the table above; uniform across the workgroup.
@@ -206,7 +209,8 @@ fn sizeN() -> u32 {
 fn sizeK() -> u32 {
   switch KIND {
     case 0u: { return I; }
-    case 1u, 2u: { return H; }
+    case 1u: { return H; }
+    case 2u: { return select(H, 0u, EXT_DY); }
     case 3u: { return select(O, O + NGATE, hasFlag(FLOW)) - dzKStart(); }
     case 9u: { return NGATE; }
     default: { return 0u; }
@@ -305,7 +309,7 @@ fn epilogue(m: u32, c: u32, b: u32, acc: f32) {
       work[step.dy + m * L + c] = dy;
       if (m == 0u && hasFlag(LOSS)) { work[dims.rows + O * N + c] = f32(atomicLoad(&flags[c])); }
     }
-    case 3u: { gemmDz(m, c, acc); }
+    case 3u: { gemmDz(m, c, select(acc, acc + work[step.dy + m * L + c], EXT_DY && hasFlag(HAS_DY))); }
     case 4u, 5u, 8u: {
       work[dims.partials + b * NPARAM + paramIndex(m, c)] = acc;
     }

@@ -121,6 +121,8 @@ export interface GemmVariant extends Shape {
   tile?: GemmTile;
   /** Stage tiles in workgroup memory (GPUs); false: each invocation reads its operands directly (CPU adapters). */
   shared: boolean;
+  /** A layer of a stacked network: dSSR/dh_t from outside (gemm.wgsl's EXT_DY). */
+  externalDy?: boolean;
 }
 
 interface KindKernel {
@@ -205,7 +207,7 @@ export class GemmKernels {
           v.tile ?? tileFor(sizes[kind].m, v.shared, kind === 'wgradH' ? tuning.gemmWgradTile : tuning.gemmTile);
         const why = tileProblem(tile, device.limits, v.shared);
         if (why) throw new GpuError(`gemm.${kind}: ${why}`);
-        const label = `gemm.${kind}[${cell.name},H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}]`;
+        const label = `gemm.${kind}[${cell.name},H=${H},I=${I},O=${O},${v.activation},${v.outAll ? 'all' : 'last'}${v.writeY ? ',y' : ''}${v.hasTargets ? ',loss' : ''},${tile.tx}x${tile.ty}x${tile.rm}x${tile.rn}x${tile.bk}${v.shared ? ',shared' : ''}${v.externalDy ? ',external dy' : ''}]`;
         const rmrn = `${tile.rm}x${tile.rn}`;
         let source = sources.get(rmrn);
         if (!source) sources.set(rmrn, (source = specializeConsts(spliced, label, { RM: tile.rm, RN: tile.rn })));
@@ -223,6 +225,7 @@ export class GemmKernels {
             OUT_ALL: v.outAll,
             WRITE_Y: v.writeY,
             HAS_TARGETS: v.hasTargets,
+            EXT_DY: v.externalDy === true,
             TX: tile.tx,
             TY: tile.ty,
             BK: tile.bk,

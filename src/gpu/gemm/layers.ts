@@ -8,8 +8,8 @@
 //   the readout on the top layer's [h_fwd; h_rev] (shaders/per_sequence/readout.wgsl: SSR, overflow, and for BPTT
 //     dSSR/dWy, dSSR/dby and dSSR/dh_top), then the first level of its row sums;
 //   BPTT, top down: for each layer-direction its dSSR/dh_t (the readout's, or the layer above's dSSR/dx_t, both
-//     directions added) goes in its run's order to its program's targets as −½·dSSR/dh_t, so that its output product
-//     (Wy = 0, by = 0, Wyᵀ = I) gives dy = dSSR/dh_t exactly; the program recomputes its forward pass from its stored
+//     directions added) goes in its run's order to its program's targets as −½·dSSR/dh_t, so that its output step
+//     (EXT_DY: no product, by = 0) gives dy = dSSR/dh_t exactly, which DZ adds; the program recomputes its forward pass from its stored
 //     inputs and runs its BPTT, adding its weight gradients to its own accumulators (saved and restored around it,
 //     since programs of one input size share their work buffer), and above the first layer writes dSSR/dx_t (KIND DX)
 //     for the layer below.
@@ -22,7 +22,6 @@ import { cellOf } from '../../cells/index.ts';
 import { GpuError, InputError } from '../../errors.ts';
 import {
   directions,
-  initialState,
   layerCount,
   layerLayouts,
   paramLayout,
@@ -76,20 +75,6 @@ export function layerModel(model: Model, layer: LayerLayout, outputs: number): M
     h0: model.h0.slice(k * H, (k + 1) * H),
     ...(model.c0 ? { c0: model.c0.slice(k * H, (k + 1) * H) } : {}),
   };
-}
-
-/**
- * The weights image of a layer-direction's program (GemmProgram.weightsImage) with Wyᵀ = I for BPTT: the zero readout
- * predicts 0, and DZ reads dy (= dSSR/dh_t) through the identity.
- */
-function layerWeightsImage(sub: Model, bytes: number, identity: boolean): Float32Array<ArrayBuffer> {
-  const w = GemmProgram.weightsImage(sub, bytes);
-  if (!identity) return w;
-  const H = sub.hiddenSize;
-  const G = paramLayout(sub).blocks.Wh.rows;
-  const wyT = sub.params.length + initialState(sub).length + H * G;
-  for (let j = 0; j < H; j++) w[wyT + j * H + j] = 1;
-  return w;
 }
 
 export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
@@ -248,7 +233,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   for (const [k, p] of progs.entries()) {
     if (p.plan.capacity < cap) throw new GpuError(`layer ${k}: its plan holds ${p.plan.capacity} of ${cap} sequences`);
     if (gradients) p.reserveUniforms(2, 1);
-    device.queue.writeBuffer(p.buffers.weights, 0, layerWeightsImage(subs[k], p.plan.bytes.weights, gradients));
+    device.queue.writeBuffer(p.buffers.weights, 0, GemmProgram.weightsImage(subs[k], p.plan.bytes.weights));
     gradAt.push(gradFloats);
     gradFloats += Math.ceil(subs[k].params.length / 64) * 64;
   }

@@ -196,8 +196,8 @@ export interface LayerRole {
   /** false: no loss rows and no output product in the forward pass (the readout is the network's). */
   rowSums?: boolean;
   /**
-   * BPTT takes dSSR/dh_t from `targets` through the output product with Wy = 0, by = 0 and Wyᵀ = I (the caller's
-   * weights image): dy = 2·(0 − target), so the caller stores −½·dSSR/dh_t there; the readout's own weight
+   * BPTT takes dSSR/dh_t from `targets` (gemm.wgsl's EXT_DY): the output product is skipped and with by = 0 gives
+   * dy = 2·(0 − target), so the caller stores −½·dSSR/dh_t there, and DZ adds dy itself; the readout's own weight
    * gradients (WGRAD_Y) are not computed.
    */
   externalDy?: boolean;
@@ -322,6 +322,7 @@ export class GemmProgram {
       hasTargets,
       tile: ctx.opts.gemmTile,
       shared: ctx.opts.gemmShared ?? tuning.gemmShared,
+      externalDy: gradients && spec.layer?.externalDy === true,
     };
     const [kernels, reduce] = await Promise.all([
       GemmKernels.load(device, variant, layerKinds(gemmKinds(cellOf(model), gradients), gradients, spec.layer)),
