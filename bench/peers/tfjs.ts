@@ -56,7 +56,10 @@ export class TfjsPeer implements Peer {
   }
 
   unsupported(model: ModelJSON): string | null {
-    return model.cell && model.cell !== 'elman' ? `the tfjs peer runs Elman networks (simpleRNN) only` : null;
+    if (model.cell && model.cell !== 'elman') return 'the tfjs peer runs Elman networks (simpleRNN) only';
+    if ((model.numLayers ?? 1) > 1 || model.bidirectional)
+      return 'the tfjs peer runs one simpleRNN layer in one direction (no stacked or bidirectional networks)';
+    return null;
   }
 
   async prepare(model: ModelJSON, batch: Batch, phase: Phase): Promise<PreparedRun> {
