@@ -20,14 +20,7 @@
 import { maxLength, outputCount } from '../../batch.ts';
 import { cellOf } from '../../cells/index.ts';
 import { GpuError, InputError } from '../../errors.ts';
-import {
-  directions,
-  layerCount,
-  layerLayouts,
-  paramLayout,
-  type LayerLayout,
-  type Model,
-} from '../../model.ts';
+import { directions, layerCount, layerLayouts, paramLayout, type LayerLayout, type Model } from '../../model.ts';
 import { LayerReadoutKernel } from '../per-sequence/layer.ts';
 import { ReduceKernel } from '../reduce/reduce.ts';
 import { encodeLevels, readBack } from '../reduce/sums.ts';
