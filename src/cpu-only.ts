@@ -66,15 +66,18 @@ export function cpuOnlyModel(model: LayeredShape, dropout = false): CpuOnly | nu
   if (!isLayered(model)) return null;
   const why = layeredKernelsRefuse(model, false);
   if (!why) return null;
-  if (!dropout && gemm.supports(shapeOf(model, false, true), {} as GPUSupportedLimits) === null) return null;
-  return layeredModelReason(model, dropout ? `${why} (the gemm strategy applies no dropout)` : why, true);
+  const gemmWhy = gemm.supports(shapeOf(model, false, true), {} as GPUSupportedLimits);
+  if (!dropout && gemmWhy === null) return null;
+  const also = gemmWhy ? `, and on the gemm strategy ${gemmWhy}` : ' (the gemm strategy applies no dropout)';
+  return layeredModelReason(model, `${why}${also}`, true);
 }
 
 /**
  * The reason a run needs the CPU backend, or null. On WebGPU, stacked and bidirectional models and carried states
- * (in or out) run on the per-sequence strategy's layered kernels, which keep a layer's weights in private arrays:
- * a run of that kind whose shape they do not take (hiddenSize above 16, or 8 for the gated cells, …) runs on the
- * CPU only.
+ * (in or out) run on the per-sequence strategy's layered kernels, which keep a layer's weights in private arrays,
+ * and stacked and bidirectional models without carried states beyond their sizes on the gemm strategy: a run
+ * neither takes (carried states with hiddenSize above 16, or 8 for the gated cells, …; a network beyond gemm's
+ * sizes) runs on the CPU only.
  */
 export function cpuOnlyRun(model: LayeredShape, batch: Batch, opts: RunOptions): CpuOnly | null {
   const layered = isLayered(model);
@@ -84,8 +87,9 @@ export function cpuOnlyRun(model: LayeredShape, batch: Batch, opts: RunOptions):
   if (!why) return null;
   // The gemm strategy runs stacked and bidirectional networks of any size it takes, without carried states.
   const gradients = opts.gradients ?? batch.targets !== null;
-  if (!carried && gemm.supports(shapeOf(model, false, gradients), {} as GPUSupportedLimits) === null) return null;
-  if (layered) return layeredModelReason(model, why, false);
+  const gemmWhy = carried ? null : gemm.supports(shapeOf(model, false, gradients), {} as GPUSupportedLimits);
+  if (!carried && gemmWhy === null) return null;
+  if (layered) return layeredModelReason(model, gemmWhy ? `${why}, and on the gemm strategy ${gemmWhy}` : why, false);
   if (batch.initialStates !== undefined)
     return { field: 'initialStates', source: 'data', what: onWebGpu('runs with carried initial states', why) };
   return { field: 'finalStates', source: 'options', what: onWebGpu('runs that return final states', why) };

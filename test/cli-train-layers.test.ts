@@ -1,7 +1,8 @@
 // The experiment commands on stacked and bidirectional models (in process, CPU backend): `train --layers N
 // --bidirectional` lowers the loss on the sine data, saves a model that reloads (weights.layers) and resumes;
 // `population` agrees with one-by-one training; `landscape` takes parameters of any layer by name; `gen-data`,
-// `predict` and `forecast` serve layered models; `verify` refuses those WebGPU cannot run; bad --layers exit 2.
+// `predict` and `forecast` serve layered models; `verify` compares WebGPU with the CPU on one beyond the per-sequence
+// sizes; bad --layers exit 2.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -220,7 +221,7 @@ describe('gen-data, predict, forecast and verify with a layered model (CPU)', ()
     expect(g.loss).toBe(cpuRun(modelFromJSON(parseModel(saved)), batch, { gradients: true }).loss);
   });
 
-  it('verify refuses, in one line, a layered model whose shape WebGPU does not take', async () => {
+  it('verify compares WebGPU with the CPU on a layered model beyond the per-sequence sizes (the gemm strategy)', async () => {
     const data = join(dir, 'gen.json');
     const wide = join(dir, 'wide.json');
     const json = randomLayeredModelJSON(new Rng(30), {
@@ -233,13 +234,11 @@ describe('gen-data, predict, forecast and verify with a layered model (CPU)', ()
       bidirectional: false,
     });
     writeFileSync(wide, JSON.stringify(json));
-    const r = await cli('verify', '--model', wide, '--data', data);
-    expectInputError(
-      r,
-      'model.numLayers',
-      'takes hiddenSize ≤ 8 for the lstm cell',
-      'verify compares WebGPU with the CPU reference, and WebGPU cannot run this model',
-    );
-    expect(r.stderr).not.toContain('it runs on the CPU backend');
+    const r = await cli('verify', '--model', wide, '--data', data, '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { ok: boolean; actual: { backend: string }; quantities: { name: string }[] };
+    expect(report.ok).toBe(true);
+    expect(report.actual.backend).toBe('webgpu');
+    expect(report.quantities.map((x) => x.name)).toContain('layers[1].Wh');
   });
 });

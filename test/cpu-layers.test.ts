@@ -545,6 +545,12 @@ describe('what only the CPU serves', () => {
       'on WebGPU, stacked models train through the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the gru cell (its 3H×(I + H) gate weights), got 9 (the gemm strategy applies no dropout)',
     );
     expect(cpuOnlyModel(wideBi.model, true)!.field).toBe('model.bidirectional');
+    // Beyond the gemm strategy's sizes too, both limits are named.
+    const huge = { cell: 'gru' as const, inputSize: 1, hiddenSize: 600, outputSize: 1, numLayers: 2 };
+    expect(cpuOnlyRun(huge, wide.batch, {})!.what).toMatch(
+      /^on WebGPU, stacked models run on the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the gru cell .*, got 600, and on the gemm strategy it takes I ≤ \d+, H ≤ 512, O ≤ \d+$/,
+    );
+    expect(cpuOnlyModel(huge)!.what).toContain('got 600, and on the gemm strategy it takes');
     const wideFlat = modelFromJSON(
       randomModelJSON(new Rng(604), { ...SMALL, hiddenSize: 9, cell: 'lstm', activation: 'tanh', output: 'last' }),
     );
