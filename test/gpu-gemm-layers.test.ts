@@ -2,7 +2,8 @@
 // layer-direction, the inputs reversed within each sequence for the reverse direction, the readout on the top
 // layer, BPTT top down with dSSR/dx_t passed between layers): loss, predictions and every gradient agree with the
 // float64 CPU reference for the three cells, one to three layers, one direction or both, `last` and `all`, and
-// ragged batches; several chunks give the one-chunk predictions bit for bit and the reference gradients, the same
+// ragged batches (on lavapipe, each cell with 2 layers in both directions); several chunks give the one-chunk
+// predictions bit for bit and the reference gradients, the same
 // input the same bits; `auto` runs a network too wide for the per-sequence kernels on gemm, truncated BPTT and
 // clipping included; carried states and dropout are refused naming why.
 
@@ -25,6 +26,9 @@ const STACKS: [number, boolean][] = [
   [2, true],
   [3, false],
 ];
+// On lavapipe (the second adapter, whose pipelines take longest to build here) each cell meets the stacking that
+// holds the others' parts, 2 layers in both directions; SwiftShader runs the whole matrix.
+const lavapipe = testAdapter === 'lavapipe';
 
 async function refusal(p: Promise<unknown>): Promise<string> {
   const e = await p.then(
@@ -38,6 +42,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 await describeGpu('stacked and bidirectional networks on the gemm strategy', (gpu) => {
   for (const [ci, cell] of CELLS.entries())
     for (const [si, [numLayers, bidirectional]] of STACKS.entries()) {
+      if (lavapipe && !(numLayers === 2 && bidirectional)) continue;
       const output = (ci + si) % 2 === 0 ? 'last' : 'all';
       const name = `${cell}, ${numLayers} layer${numLayers > 1 ? 's' : ''}${bidirectional ? ', bidirectional' : ''}, output ${output}`;
       it(`${name}: loss, predictions and every gradient match the CPU reference`, async () => {
@@ -78,19 +83,22 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
     const lengths = Array.from({ length: 300 }, (_, n) => 1 + (n % 9));
     const data = randomData(new Rng(321), shape, lengths);
     const batch = batchFromArrays(data.inputs, data.targets, 'all');
-    const one = await gpu().run(json, batch, { outputs: true, gradients: false });
-    expect(gpu().lastRunStats?.strategy).toBe('gemm');
-    expect(gpu().lastRunStats?.chunks).toBe(1);
-    await expectMatchesCpu(one, json, batch, { outputs: true, gradients: false }, 'one chunk');
+    // One engine with a small budget: the first 40 sequences fit one chunk, all 300 take several; a sequence's
+    // predictions do not depend on its chunk.
     const small = await Engine.create({
       backend: 'webgpu',
       gpu: { adapter: testAdapter as AdapterChoice, memoryBudget: 1_000_000 },
     });
     try {
-      const r = await small.run(json, batch, { outputs: true, gradients: false });
+      const head = batchFromArrays(data.inputs.slice(0, 40), (data.targets as number[][][]).slice(0, 40), 'all');
+      const one = await small.run(json, head, { outputs: true, gradients: false });
       expect(small.lastRunStats!.strategy).toBe('gemm');
+      expect(small.lastRunStats!.chunks).toBe(1);
+      await expectMatchesCpu(one, json, head, { outputs: true, gradients: false }, 'one chunk');
+      const r = await small.run(json, batch, { outputs: true, gradients: false });
       expect(small.lastRunStats!.chunks).toBeGreaterThan(1);
-      expect(Array.from(r.outputs!)).toEqual(Array.from(one.outputs!));
+      expect(Array.from(r.outputs!.subarray(0, one.outputs!.length))).toEqual(Array.from(one.outputs!));
+      await expectMatchesCpu(r, json, batch, { outputs: true, gradients: false }, 'chunked');
       const again = await small.run(json, batch, { outputs: true, gradients: false });
       expect(Array.from(again.outputs!)).toEqual(Array.from(r.outputs!));
       expect(again.loss).toBe(r.loss);

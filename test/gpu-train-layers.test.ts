@@ -83,10 +83,6 @@ await describeGpu('training stacked and bidirectional models with WebGPU', (gpu)
       expect(gpu().lastRunStats?.strategy).toBe('gemm');
       expectClose('trained params', r.model.params, ref.model.params, gpuTolerance(3, ref.model.params));
       expectClose('final loss', [r.finalLoss], [ref.finalLoss], gpuTolerance(3, [ref.finalLoss]));
-      const l = await lossLandscape(gpu(), big.model, big.batch, axis, { ...axis, param: 'by[0]' });
-      const lRef = await lossLandscape(cpu, big.model, big.batch, axis, { ...axis, param: 'by[0]' });
-      expect(l.backend).toBe('webgpu');
-      expectClose('landscape', l.losses, lRef.losses, gpuTolerance(3, lRef.losses));
     } finally {
       cpu.dispose();
     }
@@ -115,7 +111,6 @@ await describeGpu('training stacked and bidirectional models with WebGPU', (gpu)
       expect(r.finalLoss).toBe(ref.finalLoss);
       const small = await train(auto, c.model, c.batch, opts);
       expect(small.backend).toBe('webgpu');
-      expect((await train(auto, big.model, big.batch, opts)).backend).toBe('webgpu');
     } finally {
       auto.dispose();
       cpu.dispose();
