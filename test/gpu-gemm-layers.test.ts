@@ -3,9 +3,9 @@
 // layer, BPTT top down with dSSR/dx_t passed between layers): loss, predictions and every gradient agree with the
 // float64 CPU reference for the three cells, one to three layers, one direction or both, `last` and `all`, and
 // ragged batches (on lavapipe, each cell with 2 layers in both directions); several chunks give the one-chunk
-// predictions bit for bit and the reference gradients, the same
-// input the same bits; `auto` runs a network too wide for the per-sequence kernels on gemm, truncated BPTT and
-// clipping included; carried states and dropout are refused naming why.
+// predictions bit for bit and the reference gradients, the same input the same bits; `auto` runs a network too
+// wide for the per-sequence kernels on gemm, truncated BPTT and clipping included; carried states and dropout are
+// refused naming why.
 
 import { expect, it } from 'vitest';
 import { batchFromArrays } from '../src/batch.ts';
