@@ -249,12 +249,12 @@ export function addModelOptions(cmd: Command, what: string): Command {
     )
     .option(
       '--layers <N>',
-      "stacked recurrent layers (PyTorch's num_layers; default 1); on WebGPU up to H 16 (8 for lstm, gru)",
+      "stacked recurrent layers (PyTorch's num_layers; default 1); on WebGPU with --dropout up to H 16 (8 for lstm, gru)",
       integer(1, LIMITS.maxLayers),
     )
     .option(
       '--bidirectional',
-      "every layer also runs in reverse (PyTorch's bidirectional); on WebGPU up to H 16 (8 for lstm, gru)",
+      "every layer also runs in reverse (PyTorch's bidirectional); on WebGPU with --dropout up to H 16 (8 for lstm, gru)",
     )
     .addOption(
       new Option(
