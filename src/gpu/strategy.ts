@@ -36,15 +36,22 @@ export interface StrategyShape {
 
 /**
  * Why a strategy that runs one layer in one direction from the model's h0 cannot serve a shape (null when it can):
- * stacked and bidirectional networks and carried states run on the per-sequence strategy's layered kernels.
+ * stacked and bidirectional networks run on the per-sequence strategy's layered kernels and on gemm's, carried states
+ * on the per-sequence strategy's.
  */
 export function oneLayerOnly(s: StrategyShape): string | null {
   if ((s.numLayers ?? 1) > 1)
-    return `it runs one layer, and this model has numLayers ${s.numLayers} (stacked networks run on the per-sequence strategy)`;
-  if (s.bidirectional) return 'it runs one direction, and this model is bidirectional (use the per-sequence strategy)';
-  if (s.carriedStates)
-    return "it starts from the model's h0 and returns no final states (carried states use the per-sequence strategy)";
-  return null;
+    return `it runs one layer, and this model has numLayers ${s.numLayers} (stacked networks run on the per-sequence and gemm strategies)`;
+  if (s.bidirectional)
+    return 'it runs one direction, and this model is bidirectional (use the per-sequence or gemm strategy)';
+  return carriedStatesRefused(s);
+}
+
+/** Why a strategy that starts from the model's h0 and returns no final states cannot serve a shape, or null. */
+export function carriedStatesRefused(s: StrategyShape): string | null {
+  return s.carriedStates
+    ? "it starts from the model's h0 and returns no final states (carried states use the per-sequence strategy)"
+    : null;
 }
 
 export interface StrategyRequest {

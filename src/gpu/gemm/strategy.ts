@@ -19,6 +19,7 @@ import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import { BufferUsage } from '../pool.ts';
 import { readBuffers } from '../runtime.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
+import { carriedStatesRefused } from '../strategy.ts';
 import { readBack } from '../reduce/sums.ts';
 import { CLIP_STATS_BYTES, ClipKernel } from '../reduce/clip.ts';
 import type { RawResult } from '../../backend.ts';
@@ -33,8 +34,8 @@ export const gemm: Strategy = {
   name: 'gemm',
 
   supports(s: StrategyShape, limits: GPUSupportedLimits): string | null {
-    if (s.carriedStates)
-      return "it starts from the model's h0 and returns no final states (carried states use the per-sequence strategy)";
+    const carried = carriedStatesRefused(s);
+    if (carried) return carried;
     if (
       s.hiddenSize > LIMITS.maxHiddenSize ||
       s.inputSize > LIMITS.maxInputSize ||
