@@ -1,6 +1,5 @@
-// What only the CPU backend runs: stacked or bidirectional models, and runs with carried states, whose shape the
-// per-sequence strategy's layered kernels do not take (engine runs and training alike), except runs without carried
-// states, which the gemm strategy serves at any size (training with inter-layer dropout excepted). The engine refuses such a run on `backend: 'webgpu'` and runs it on the
+// What only the CPU backend runs: stacked or bidirectional models, and runs with carried states, whose shape
+// neither the per-sequence strategy's layered kernels nor the gemm strategy take (engine runs and training alike). The engine refuses such a run on `backend: 'webgpu'` and runs it on the
 // CPU under `auto`; the trainers (train, populations, landscapes) do the same. The reasons, one line each, come
 // from here.
 
@@ -59,25 +58,23 @@ function layeredModelReason(model: LayeredShape, why: string, train: boolean): C
 /**
  * The reason training a model needs the CPU backend, or null. On WebGPU, stacked and bidirectional models train
  * step by step through engine.run (the per-sequence strategy's layered kernels, or beyond their sizes the gemm
- * strategy's, give the gradients; the optimizer runs on the host): one that neither takes trains on the CPU only,
- * as does one beyond the per-sequence sizes with inter-layer `dropout`, which only those kernels apply.
+ * strategy's, give the gradients, inter-layer dropout included; the optimizer runs on the host): one that neither
+ * takes trains on the CPU only.
  */
-export function cpuOnlyModel(model: LayeredShape, dropout = false): CpuOnly | null {
+export function cpuOnlyModel(model: LayeredShape): CpuOnly | null {
   if (!isLayered(model)) return null;
   const why = layeredKernelsRefuse(model, false);
   if (!why) return null;
   const gemmWhy = gemm.supports(shapeOf(model, false, true), {} as GPUSupportedLimits);
-  if (!dropout && gemmWhy === null) return null;
-  const also = gemmWhy ? `, and on the gemm strategy ${gemmWhy}` : ' (the gemm strategy applies no dropout)';
-  return layeredModelReason(model, `${why}${also}`, true);
+  if (gemmWhy === null) return null;
+  return layeredModelReason(model, `${why}, and on the gemm strategy ${gemmWhy}`, true);
 }
 
 /**
  * The reason a run needs the CPU backend, or null. On WebGPU, stacked and bidirectional models and carried states
  * (in or out) run on the per-sequence strategy's layered kernels, which keep a layer's weights in private arrays,
- * and stacked and bidirectional models without carried states beyond their sizes on the gemm strategy: a run
- * neither takes (carried states with hiddenSize above 16, or 8 for the gated cells, …; a network beyond gemm's
- * sizes) runs on the CPU only.
+ * and beyond their sizes on the gemm strategy: a run neither takes (a network beyond gemm's sizes) runs on the CPU
+ * only.
  */
 export function cpuOnlyRun(model: LayeredShape, batch: Batch, opts: RunOptions): CpuOnly | null {
   const layered = isLayered(model);
@@ -85,14 +82,14 @@ export function cpuOnlyRun(model: LayeredShape, batch: Batch, opts: RunOptions):
   if (!layered && !carried) return null;
   const why = layeredKernelsRefuse(model, carried);
   if (!why) return null;
-  // The gemm strategy runs stacked and bidirectional networks of any size it takes, without carried states.
   const gradients = opts.gradients ?? batch.targets !== null;
-  const gemmWhy = carried ? null : gemm.supports(shapeOf(model, false, gradients), {} as GPUSupportedLimits);
-  if (!carried && gemmWhy === null) return null;
-  if (layered) return layeredModelReason(model, gemmWhy ? `${why}, and on the gemm strategy ${gemmWhy}` : why, false);
+  const gemmWhy = gemm.supports(shapeOf(model, carried, gradients), {} as GPUSupportedLimits);
+  if (gemmWhy === null) return null;
+  const both = `${why}, and on the gemm strategy ${gemmWhy}`;
+  if (layered) return layeredModelReason(model, both, false);
   if (batch.initialStates !== undefined)
-    return { field: 'initialStates', source: 'data', what: onWebGpu('runs with carried initial states', why) };
-  return { field: 'finalStates', source: 'options', what: onWebGpu('runs that return final states', why) };
+    return { field: 'initialStates', source: 'data', what: onWebGpu('runs with carried initial states', both) };
+  return { field: 'finalStates', source: 'options', what: onWebGpu('runs that return final states', both) };
 }
 
 /** The InputError of `backend: 'webgpu'` for a run only the CPU serves. */

@@ -4,15 +4,17 @@
 // float64 CPU reference for the three cells, one to three layers, one direction or both, `last` and `all`, and
 // ragged batches (on lavapipe, each cell with 2 layers in both directions); several chunks give the one-chunk
 // predictions bit for bit and the reference gradients, the same input the same bits; `auto` runs a network too
-// wide for the per-sequence kernels on gemm, truncated BPTT and clipping included; carried states and dropout are
-// refused naming why.
+// wide for the per-sequence kernels on gemm, truncated BPTT and clipping included; carried states (initial states
+// in, final states out, a series in chunks equal to one run, several chunks of sequences) and inter-layer dropout
+// (the CPU reference's mask) match the reference.
 
 import { expect, it } from 'vitest';
-import { batchFromArrays } from '../src/batch.ts';
+import { batchFromArrays, type Batch } from '../src/batch.ts';
 import { gpuTolerance } from '../src/compare.ts';
+import { cpuOnlyRun } from '../src/cpu-only.ts';
+import type { RawResult } from '../src/backend.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
-import { Engine } from '../src/engine.ts';
-import { InputError } from '../src/errors.ts';
+import { Engine, type Result } from '../src/engine.ts';
 import type { AdapterChoice } from '../src/gpu/tuning.ts';
 import { expectClose, expectMatchesCpu } from './helpers/compare.ts';
 import { describeGpu, testAdapter } from './helpers/gpu.ts';
@@ -29,15 +31,6 @@ const STACKS: [number, boolean][] = [
 // On lavapipe (the second adapter, whose pipelines take longest to build here) each cell meets the stacking that
 // holds the others' parts, 2 layers in both directions; SwiftShader runs the whole matrix.
 const lavapipe = testAdapter === 'lavapipe';
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(InputError);
-  return (e as Error).message;
-}
 
 await describeGpu('stacked and bidirectional networks on the gemm strategy', (gpu) => {
   for (const [ci, cell] of CELLS.entries())
@@ -135,25 +128,124 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
     expectClose('gradNorm', [t.gradNorm!], [norm], gpuTolerance(7, [norm]));
   });
 
-  it('carried states and dropout are refused naming why', async () => {
-    const wide = layeredCase(
-      new Rng(331),
-      { cell: 'lstm', inputSize: 2, hiddenSize: 12, outputSize: 1, output: 'last', numLayers: 2, bidirectional: false },
-      [4, 3],
-    );
-    expect(await refusal(gpu().run(wide.model, wide.batch, { finalStates: true }))).toMatch(
-      /^model\.numLayers: on WebGPU, stacked models run on the per-sequence strategy, and it keeps the weights in private arrays/,
-    );
-    expect(await refusal(gpu().run(wide.model, wide.batch, { dropout: { p: 0.2, seed: 1 } }))).toMatch(
-      /^dropout: the gemm strategy's stacked and bidirectional networks apply no inter-layer dropout/,
-    );
-    const small = layeredCase(
-      new Rng(332),
-      { cell: 'gru', inputSize: 2, hiddenSize: 3, outputSize: 1, output: 'last', numLayers: 2, bidirectional: false },
-      [4, 3],
-    );
-    expect(
-      await refusal(gpu().run(small.model, small.batch, { strategy: 'gemm', gradients: false, finalStates: true })),
-    ).toContain("it starts from the model's h0 and returns no final states");
+  /** The final states of a run against the reference's, h and (LSTM) c. */
+  const expectStates = (r: Result, ref: RawResult, T: number, what: string): void => {
+    expectClose(`${what}: finalStates.h`, r.finalStates!.h, ref.finalStates!.h, gpuTolerance(T, ref.finalStates!.h));
+    if (ref.finalStates!.c)
+      expectClose(`${what}: finalStates.c`, r.finalStates!.c!, ref.finalStates!.c, gpuTolerance(T, ref.finalStates!.c));
+    else expect(r.finalStates!.c).toBeUndefined();
+  };
+
+  for (const cell of lavapipe ? (['lstm'] as const) : CELLS)
+    it(`${cell}: initial states from the batch and final states out, forward and BPTT (truncated too), match the CPU`, async () => {
+      const c = layeredCase(
+        new Rng(340),
+        {
+          cell,
+          inputSize: 2,
+          hiddenSize: 5,
+          outputSize: 2,
+          output: 'all',
+          numLayers: 2,
+          bidirectional: true,
+          h0: true,
+        },
+        [6, 2, 5],
+      );
+      const rng = new Rng(341);
+      const v = () => Float64Array.from({ length: 4 * 3 * 5 }, () => rng.uniform(-0.8, 0.8));
+      const batch: Batch = { ...c.batch, initialStates: { h: v(), ...(cell === 'lstm' ? { c: v() } : {}) } };
+      for (const opts of [{ gradients: false }, {}, { truncation: 2 }]) {
+        const what = `${cell} ${JSON.stringify(opts)}`;
+        const r = await gpu().run(c.model, batch, { ...opts, outputs: true, finalStates: true, strategy: 'gemm' });
+        expect(gpu().lastRunStats?.strategy).toBe('gemm');
+        await expectMatchesCpu(r, c.json, batch, { ...opts, outputs: true }, what);
+        expectStates(r, cpuRun(c.model, batch, { finalStates: true }), 6, what);
+      }
+      // Final states from the model's h0 (c0), without initial states.
+      const f = await gpu().run(c.model, c.batch, { gradients: false, finalStates: true, strategy: 'gemm' });
+      expectStates(f, cpuRun(c.model, c.batch, { finalStates: true }), 6, `${cell} from h0`);
+    });
+
+  it('a series in three chunks, carrying the states, gives the outputs and final states of one run (one and two layers)', async () => {
+    for (const numLayers of [1, 2]) {
+      const c = layeredCase(
+        new Rng(350 + numLayers),
+        { cell: 'lstm', inputSize: 2, hiddenSize: 5, outputSize: 2, output: 'all', numLayers, bidirectional: false },
+        [9, 7],
+      );
+      const opts = { outputs: true, finalStates: true, gradients: false, strategy: 'gemm' } as const;
+      const whole = await gpu().run(c.model, c.batch, opts);
+      expect(gpu().lastRunStats?.strategy).toBe('gemm');
+      expectStates(whole, cpuRun(c.model, c.batch, { finalStates: true }), 9, `${numLayers} layers, one run`);
+      const cuts = [
+        [0, 3, 5, 9],
+        [0, 2, 6, 7],
+      ];
+      const outs: number[][] = [[], []];
+      let carried: Result['finalStates'];
+      for (let p = 0; p < 3; p++) {
+        const inputs = c.data.inputs.map((x, n) => x.slice(cuts[n][p], cuts[n][p + 1]));
+        const targets = (c.data.targets as number[][][]).map((x, n) => x.slice(cuts[n][p], cuts[n][p + 1]));
+        const batch: Batch = {
+          ...batchFromArrays(inputs, targets, 'all'),
+          ...(carried ? { initialStates: carried } : {}),
+        };
+        const r = await gpu().run(c.model, batch, opts);
+        for (let n = 0; n < 2; n++) {
+          const from = batch.offsets[n] * 2;
+          outs[n].push(...Array.from(r.outputs!.subarray(from, from + batch.lengths[n] * 2)));
+        }
+        carried = r.finalStates;
+      }
+      const tol = gpuTolerance(9, whole.outputs!);
+      expectClose('outputs', [...outs[0], ...outs[1]], whole.outputs!, tol);
+      expectClose('finalStates.h', carried!.h, whole.finalStates!.h, tol);
+      expectClose('finalStates.c', carried!.c!, whole.finalStates!.c!, gpuTolerance(9, whole.finalStates!.c!));
+    }
   });
+
+  it('carried states across several chunks of sequences; auto runs carried states too wide for the per-sequence kernels on gemm', async () => {
+    const c = layeredCase(
+      new Rng(360),
+      { cell: 'gru', inputSize: 2, hiddenSize: 12, outputSize: 1, output: 'last', numLayers: 2, bidirectional: true },
+      Array.from({ length: 120 }, (_, n) => 1 + (n % 7)),
+    );
+    const rng = new Rng(361);
+    const batch: Batch = {
+      ...c.batch,
+      initialStates: { h: Float64Array.from({ length: 4 * 120 * 12 }, () => rng.uniform(-0.8, 0.8)) },
+    };
+    expect(cpuOnlyRun(c.model, batch, { finalStates: true })).toBeNull();
+    const small = await Engine.create({
+      backend: 'webgpu',
+      gpu: { adapter: testAdapter as AdapterChoice, memoryBudget: 1_000_000 },
+    });
+    try {
+      const r = await small.run(c.model, batch, { outputs: true, finalStates: true });
+      expect(r.backend).toBe('webgpu');
+      expect(small.lastRunStats!.strategy).toBe('gemm');
+      expect(small.lastRunStats!.chunks).toBeGreaterThan(1);
+      await expectMatchesCpu(r, c.json, batch, { outputs: true }, 'chunked, carried');
+      expectStates(r, cpuRun(c.model, batch, { finalStates: true }), 7, 'chunked, carried');
+    } finally {
+      small.dispose();
+    }
+  });
+
+  for (const cell of lavapipe ? (['gru'] as const) : CELLS)
+    it(`${cell}, 3 layers, bidirectional, inter-layer dropout: the CPU reference's mask, loss and gradients`, async () => {
+      const c = layeredCase(
+        new Rng(370),
+        { cell, inputSize: 2, hiddenSize: 5, outputSize: 2, output: 'all', numLayers: 3, bidirectional: true },
+        [5, 2, 6],
+      );
+      const dropout = { p: 0.4, seed: 99 };
+      const r = await gpu().run(c.model, c.batch, { outputs: true, dropout, strategy: 'gemm' });
+      expect(gpu().lastRunStats?.strategy).toBe('gemm');
+      await expectMatchesCpu(r, c.json, c.batch, { outputs: true, dropout }, `${cell} with dropout`);
+      // The mask matters: without it the loss differs beyond the tolerance.
+      const plain = cpuRun(c.model, c.batch, {});
+      expect(Math.abs(plain.loss! - r.loss!)).toBeGreaterThan(1e-3 * Math.abs(plain.loss!));
+    });
 });

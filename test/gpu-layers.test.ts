@@ -3,8 +3,8 @@
 // reference for the three cells, one to three layers, one direction or both, `last` and `all`, ragged batches,
 // truncated BPTT and several chunks; a series run in chunks carrying its states equals one run; the same input
 // gives the same bits; one-layer runs without states keep the fused kernel (bit for bit what it gave before); a
-// run with carried states of a shape the layered kernels do not take is refused on `backend: 'webgpu'` with one
-// line naming the field, and `auto` runs it on the CPU saying why (without carried states gemm runs it); the CLI runs them on WebGPU.
+// run with carried states of a shape the layered kernels do not take runs on the gemm strategy
+// (test/gpu-gemm-layers.test.ts checks it in full); the CLI runs them on WebGPU.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { batchFromArrays, maxLength, type Batch } from '../src/batch.ts';
 import { gpuTolerance } from '../src/compare.ts';
-import { cpuOnlyRun } from '../src/cpu-only.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
 import { Engine, type Result } from '../src/engine.ts';
 import { InputError } from '../src/errors.ts';
@@ -229,42 +228,12 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
     expectClose('grads', withStates.gradsFlat!, r.gradsFlat!, gpuTolerance(4, r.gradsFlat!));
   });
 
-  it('carried states of a shape the layered kernels do not take: refused on webgpu naming the field, run on the CPU by auto', async () => {
-    const big = layeredCase(
-      new Rng(15),
-      { cell: 'lstm', inputSize: 2, hiddenSize: 12, outputSize: 1, output: 'last', numLayers: 2, bidirectional: false },
-      [3],
-    );
-    expect(await refusal(gpu().run(big.model, big.batch, { finalStates: true }))).toBe(
-      'model.numLayers: on WebGPU, stacked models run on the per-sequence strategy, and it keeps the weights in private arrays and takes hiddenSize ≤ 8 for the lstm cell (its 4H×(I + H) gate weights), got 12: it runs on the CPU backend (backend "cpu", --backend cpu)',
-    );
-    const wide = layeredCase(
-      new Rng(16),
-      { cell: 'elman', inputSize: 20, hiddenSize: 4, outputSize: 1, output: 'last', numLayers: 1, bidirectional: true },
-      [3],
-    );
-    expect(await refusal(gpu().run(wide.model, wide.batch, { finalStates: true }))).toContain(
-      'model.bidirectional: on WebGPU, bidirectional models run on the per-sequence strategy, and it keeps the weights in private arrays and takes inputSize ≤ 16, got 20: it runs on the CPU backend',
-    );
-    // Without carried states the gemm strategy runs them (test/gpu-gemm-layers.test.ts).
-    expect(cpuOnlyRun(big.model, big.batch, {})).toBeNull();
-    const auto = await Engine.create({ backend: 'auto', gpu: { adapter: testAdapter as AdapterChoice } });
-    try {
-      const r = await auto.run(big.model, big.batch, { finalStates: true });
-      expect(r.backend).toBe('cpu');
-      expect(r.fallbackReason).toMatch(/^model\.numLayers: on WebGPU, stacked models run on the per-sequence strategy/);
-      const ref = cpuRun(big.model, big.batch, { gradients: true, finalStates: true });
-      expect(Array.from(r.gradsFlat!)).toEqual(Array.from(ref.grads!));
-      const fits = layeredCase(new Rng(17), SMALL, [3]);
-      expect((await auto.run(fits.model, fits.batch, { finalStates: true })).backend).toBe('webgpu');
-    } finally {
-      auto.dispose();
-    }
-    // The strategies that do not serve them say why.
+  it('the gemm strategy serves carried states when asked (test/gpu-gemm-layers.test.ts checks it in full); rtrl refuses stacked models', async () => {
     const c = layeredCase(new Rng(18), SMALL, [3]);
-    expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'gemm', finalStates: true }))).toBe(
-      'strategy: strategy "gemm" cannot serve this run: it starts from the model\'s h0 and returns no final states (carried states use the per-sequence strategy)',
-    );
+    const g = await gpu().run(c.model, c.batch, { strategy: 'gemm', gradients: false, finalStates: true });
+    expect(gpu().lastRunStats?.strategy).toBe('gemm');
+    const ref = cpuRun(c.model, c.batch, { finalStates: true });
+    expectClose('finalStates.h', g.finalStates!.h, ref.finalStates!.h, gpuTolerance(3, ref.finalStates!.h));
     expect(await refusal(gpu().run(c.model, c.batch, { strategy: 'rtrl' }))).toContain('it runs one layer');
   });
 

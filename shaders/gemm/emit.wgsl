@@ -6,7 +6,9 @@
 // out[(t*DH + d*H + j)*N + n], and to the same outputs reversed, outRev[((len − 1 − t)*DH + d*H + j)*N + n], which
 // the next layer's reverse direction reads; both 0 past a sequence's end. After the run's last segment it writes
 // the direction's overflow flags (`flags`, per sequence) to ovf[k*N + n] as 0 or 1 for the readout
-// (per_sequence/readout.wgsl). Every output element is written by one invocation: the copies are exact.
+// (per_sequence/readout.wgsl). With `drop` (training with inter-layer dropout, a layer below the top), the outputs
+// go through the dropout mask of the layer above's inputs (common/dropout.wgsl, src/dropout.ts): unit d·H + j of
+// step t of the sequence. Every output element is written by one invocation: the copies are exact.
 
 override WG: u32 = 64u;
 
@@ -23,10 +25,14 @@ struct Emit {
   h: u32,          // H
   ovfRow: u32,     // k·N: where this layer-direction's overflow flags go in `ovf`
   last: u32,       // 1 after the run's last segment: write the overflow flags
+  drop: u32,       // 1: the outputs go through the dropout mask of layer `layer`'s inputs
+  layer: u32,      // the layer above (the one that reads these outputs), for the mask
+  seqBase: u32,    // the chunk's first sequence's index in the batch, for the mask
+  dropSeed: u32,
+  dropThreshold: u32, // a value is dropped where its hash is below this (⌊p·2³²⌋)
+  dropScale: f32,  // the kept values' factor 1/(1 − p)
   _pad0: u32,
   _pad1: u32,
-  _pad2: u32,
-  _pad3: u32,
 }
 
 @group(0) @binding(0) var<uniform> rec: Emit;
@@ -36,6 +42,8 @@ struct Emit {
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> outRev: array<f32>;
 @group(0) @binding(6) var<storage, read_write> ovf: array<f32>;
+
+// @dropout
 
 // One invocation per (step of the segment, j, n), n fastest.
 @compute @workgroup_size(WG)
@@ -51,8 +59,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let tau = rec.t0 + s;
   let len = lengths[n];
   if (tau < len) {
-    let h = states[rec.slot0 + s * rec.slotStride + j * rec.ld + n];
     let t = select(tau, len - 1u - tau, rec.reverse == 1u);
+    var h = states[rec.slot0 + s * rec.slotStride + j * rec.ld + n];
+    if (rec.drop == 1u) {
+      h *= dropoutFactor(rec.dropSeed, rec.layer, rec.seqBase + n, t, rec.hOff + j, rec.dropThreshold, rec.dropScale);
+    }
     out[(t * rec.dh + rec.hOff + j) * N + n] = h;
     outRev[((len - 1u - t) * rec.dh + rec.hOff + j) * N + n] = h;
   } else {

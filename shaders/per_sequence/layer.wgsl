@@ -83,25 +83,11 @@ fn loadWeights(wOff: u32, k: u32, n: u32, N: u32) {
   for (var q = 0u; q < NSTATE; q++) { w[OFF_H0 + q] = states[(k * NSTATE + q) * N + n]; }
 }
 
-// Wellons' lowbias32, as src/dropout.ts mix32: the CPU reference computes the same masks.
-fn mix32(v: u32) -> u32 {
-  var h = v;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
+// @dropout
 
 // The dropout factor of input i at step t of chunk sequence n: 0, or 1/(1 − p) where kept (src/dropout.ts dropKeep).
 fn dropFactor(t: u32, n: u32, i: u32) -> f32 {
-  var h = mix32(params.dropSeed);
-  h = mix32(h ^ params.layer);
-  h = mix32(h ^ (params.seqBase + n));
-  h = mix32(h ^ t);
-  h = mix32(h ^ i);
-  return select(0.0, params.dropScale, h >= params.dropThreshold);
+  return dropoutFactor(params.dropSeed, params.layer, params.seqBase + n, t, i, params.dropThreshold, params.dropScale);
 }
 
 fn loadX(t: u32, n: u32, N: u32) -> array<f32, I> {

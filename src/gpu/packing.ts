@@ -3,6 +3,7 @@
 // neighbouring words.
 
 import type { Batch } from '../batch.ts';
+import { layerCount, type Model } from '../model.ts';
 import type { Chunk } from './plan.ts';
 
 /** Sequences handled together, so that the strided writes of the transpose land in a few cache lines at a time. */
@@ -66,4 +67,49 @@ export function unpackOutputs(
     const base = b.offsets[s] * O;
     for (let t = 0; t < b.lengths[s]; t++) for (let o = 0; o < O; o++) out[base + t * O + o] = ys[(t * O + o) * N + n];
   }
+}
+
+/**
+ * Each chunk sequence's initial state for every layer-direction, [(k·S + q)·count + n] (S state rows: h, then c for
+ * the LSTM): the batch's initialStates, or else the model's h0 (c0).
+ */
+export function packStates(model: Model, batch: Batch, c: Chunk, S: number, out: Float32Array): void {
+  const H = model.hiddenSize;
+  const K = layerCount(model);
+  const init = batch.initialStates;
+  const N = c.count;
+  for (let k = 0; k < K; k++)
+    for (let q = 0; q < S; q++) {
+      const row = (k * S + q) * N;
+      const j = q % H;
+      const isC = q >= H;
+      if (init) {
+        const src = isC ? init.c! : init.h;
+        for (let n = 0; n < N; n++) out[row + n] = src[(k * batch.count + c.start + n) * H + j];
+      } else {
+        const v = isC ? (model.c0 ? model.c0[k * H + j] : 0) : model.h0[k * H + j];
+        out.fill(v, row, row + N);
+      }
+    }
+}
+
+/** A chunk's final states [(k·S + q)·count + n] into the batch's RnnStates layout [k][sequence][j] (h, and c). */
+export function unpackStates(
+  fin: Float32Array,
+  K: number,
+  S: number,
+  H: number,
+  batch: Batch,
+  c: Chunk,
+  finalH: Float64Array,
+  finalC: Float64Array | null,
+): void {
+  const N = c.count;
+  for (let k = 0; k < K; k++)
+    for (let n = 0; n < N; n++)
+      for (let j = 0; j < H; j++) {
+        const to = (k * batch.count + c.start + n) * H + j;
+        finalH[to] = fin[(k * S + j) * N + n];
+        if (finalC) finalC[to] = fin[(k * S + H + j) * N + n];
+      }
 }

@@ -4,6 +4,8 @@ import gemm from '../../shaders/gemm/gemm.wgsl?raw';
 import gemm_gates from '../../shaders/gemm/gates.wgsl?raw';
 import gemm_emit from '../../shaders/gemm/emit.wgsl?raw';
 import gemm_copy_steps from '../../shaders/gemm/copy_steps.wgsl?raw';
+import gemm_carry from '../../shaders/gemm/carry.wgsl?raw';
+import dropout from '../../shaders/common/dropout.wgsl?raw';
 import model_sums from '../../shaders/reduce/model_sums.wgsl?raw';
 import optimizer from '../../shaders/optimizer/optimizer.wgsl?raw';
 import clip from '../../shaders/reduce/clip.wgsl?raw';
@@ -27,6 +29,8 @@ export const shaders = {
   gemm_gates,
   gemm_emit,
   gemm_copy_steps,
+  gemm_carry,
+  dropout,
   model_sums,
   optimizer,
   clip,

@@ -9,6 +9,8 @@ export const shaders = {
   gemm_gates: read('gemm/gates'),
   gemm_emit: read('gemm/emit'),
   gemm_copy_steps: read('gemm/copy_steps'),
+  gemm_carry: read('gemm/carry'),
+  dropout: read('common/dropout'),
   model_sums: read('reduce/model_sums'),
   optimizer: read('optimizer/optimizer'),
   clip: read('reduce/clip'),

@@ -36,8 +36,8 @@ export interface StrategyShape {
 
 /**
  * Why a strategy that runs one layer in one direction from the model's h0 cannot serve a shape (null when it can):
- * stacked and bidirectional networks run on the per-sequence strategy's layered kernels and on gemm's, carried states
- * on the per-sequence strategy's.
+ * stacked and bidirectional networks and carried states run on the per-sequence strategy's layered kernels and on
+ * gemm's.
  */
 export function oneLayerOnly(s: StrategyShape): string | null {
   if ((s.numLayers ?? 1) > 1)
@@ -50,7 +50,7 @@ export function oneLayerOnly(s: StrategyShape): string | null {
 /** Why a strategy that starts from the model's h0 and returns no final states cannot serve a shape, or null. */
 export function carriedStatesRefused(s: StrategyShape): string | null {
   return s.carriedStates
-    ? "it starts from the model's h0 and returns no final states (carried states use the per-sequence strategy)"
+    ? "it starts from the model's h0 and returns no final states (carried states use the per-sequence or gemm strategy)"
     : null;
 }
 

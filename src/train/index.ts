@@ -91,8 +91,8 @@ interface Place {
  * layered kernels do not take on an `auto` engine that runs WebGPU (with the reason, as engine.run's
  * fallbackReason); `backend: 'webgpu'` refuses such a model with the engine's one-line error.
  */
-function placeOf(engine: Engine, model: Model, dropout = false): Place {
-  const fallbackReason = engine.cpuFallbackFor(cpuOnlyModel(model, dropout));
+function placeOf(engine: Engine, model: Model): Place {
+  const fallbackReason = engine.cpuFallbackFor(cpuOnlyModel(model));
   if (fallbackReason === null) return { backend: engine.backend, adapter: engine.adapter };
   return { backend: 'cpu', adapter: CPU_ADAPTER, fallbackReason };
 }
@@ -161,7 +161,7 @@ async function runPopulation(
     );
   const o = resolveOptions(opts, models.length, sets[0].count, sets[0], models[0].params.length);
   if (opts.validation) checkPopulation([models[0]], opts.validation);
-  const place = placeOf(engine, models[0], o.dropout > 0);
+  const place = placeOf(engine, models[0]);
   if (place.backend === 'webgpu') {
     sets.forEach((b, i) => checkFloat32Range(models[0], b, shared ? 'data' : `data[${i}]`));
     models.forEach((m, i) => {
@@ -369,7 +369,7 @@ export async function train(
   let since = 0;
   let stoppedOnValidation = false;
   let lastFinal = NaN;
-  let place: Place = placeOf(engine, asModel(model), typeof opts.dropout === 'number' && opts.dropout > 0);
+  let place: Place = placeOf(engine, asModel(model));
   for (let done = 0; done < steps;) {
     const n = Math.min(every, steps - done);
     const base = done;

@@ -247,15 +247,8 @@ export function addModelOptions(cmd: Command, what: string): Command {
       'hidden units (default: what the data set suggests; 1 for seed)',
       integer(1, LIMITS.maxHiddenSize),
     )
-    .option(
-      '--layers <N>',
-      "stacked recurrent layers (PyTorch's num_layers; default 1); on WebGPU with --dropout up to H 16 (8 for lstm, gru)",
-      integer(1, LIMITS.maxLayers),
-    )
-    .option(
-      '--bidirectional',
-      "every layer also runs in reverse (PyTorch's bidirectional); on WebGPU with --dropout up to H 16 (8 for lstm, gru)",
-    )
+    .option('--layers <N>', "stacked recurrent layers (PyTorch's num_layers; default 1)", integer(1, LIMITS.maxLayers))
+    .option('--bidirectional', "every layer also runs in reverse (PyTorch's bidirectional)")
     .addOption(
       new Option(
         '--activation <name>',

@@ -15,23 +15,39 @@
 //     for the layer below.
 // One chunk plan for all programs: the sum of their buffers and the layer buffers within the budget. The gradients
 // are gathered into the flat layout on the GPU, where the global norm is measured and clipped as for one layer.
-// Carried states and inter-layer dropout stay with the per-sequence strategy.
+// Carried states: each program's slot 0 is loaded from the batch's initialStates at the start of its passes, in
+// place of INIT, and each sequence's state after its own last step is stored after each forward segment
+// (shaders/gemm/carry.wgsl). One-layer runs with carried states come here too. Inter-layer dropout (training):
+// the outputs of every layer but the top go through the mask as they are copied out (emit.wgsl), and dSSR/dx_t
+// through the same mask on the way down (copy_steps.wgsl).
 
 import { maxLength, outputCount } from '../../batch.ts';
 import { cellOf } from '../../cells/index.ts';
-import { GpuError, InputError } from '../../errors.ts';
+import { dropThreshold } from '../../dropout.ts';
+import { GpuError } from '../../errors.ts';
 import { directions, layerCount, layerLayouts, paramLayout, type LayerLayout, type Model } from '../../model.ts';
 import { LayerReadoutKernel } from '../per-sequence/layer.ts';
 import { ReduceKernel } from '../reduce/reduce.ts';
 import { encodeLevels, readBack } from '../reduce/sums.ts';
 import { CLIP_STATS_BYTES, ClipKernel } from '../reduce/clip.ts';
 import type { RawResult } from '../../backend.ts';
-import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
+import { packInputs, packStates, packTargets, unpackOutputs, unpackStates } from '../packing.ts';
 import { evenCapacity, fitCapacity, splitChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import { readBuffers } from '../runtime.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
-import { EMIT_RECORD_BYTES, EmitKernel, StepCopyKernel, type EmitRecord, type StepCopy } from './copies.ts';
+import {
+  CARRY_RECORD_BYTES,
+  CarryKernel,
+  EMIT_RECORD_BYTES,
+  EmitKernel,
+  NO_MASK,
+  StepCopyKernel,
+  type CarryRecord,
+  type MaskFields,
+  type EmitRecord,
+  type StepCopy,
+} from './copies.ts';
 import { FORWARD_SEGMENT, STEP_RECORD_BYTES, rowStride, type GemmPlan } from './plan.ts';
 import { GemmProgram, type GemmProgramSpec } from './program.ts';
 
@@ -73,17 +89,14 @@ export function layerModel(model: Model, layer: LayerLayout, outputs: number): M
 export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
   const { device, pool } = ctx;
   const { model, batch, outputs, hasTargets, gradients } = req;
-  if (gradients && req.dropout && req.dropout.p > 0)
-    throw new InputError(
-      'dropout',
-      "the gemm strategy's stacked and bidirectional networks apply no inter-layer dropout (the per-sequence strategy and the CPU do)",
-    );
   const { inputSize: I, hiddenSize: H, outputSize: O } = model;
   const D = directions(model);
   const K = layerCount(model);
   const NL = K / D;
   const DH = D * H;
   const outAll = model.output === 'all';
+  // Dropout acts between layers (src/dropout.ts): on the outputs of every layer but the top, as the layer above reads them.
+  const drop = req.dropout && req.dropout.p > 0 && NL > 1 ? req.dropout : null;
   const layout = paramLayout(model);
   const layers = layerLayouts(model);
   const subs = layers.map((l) => layerModel(model, l, gradients ? H : 1));
@@ -95,8 +108,13 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   /** Layer outputs kept: every layer's for BPTT (its programs recompute from them), else two sets in turn. */
   const sets = gradients ? NL : Math.min(NL, 2);
   const setOf = (l: number): number => (gradients ? l : l % 2);
+  // Carried states: rows per sequence and layer-direction (h, then c for the LSTM).
+  const carriedIn = batch.initialStates !== undefined;
+  const wantFinal = req.finalStates === true;
+  const SR = cellOf(model).stateVectors * H;
+  const segmentsOf = (steps: number): number => Math.ceil(steps / FORWARD_SEGMENT);
 
-  const [reduce, readout, emit, copy, clip] = await Promise.all([
+  const [reduce, readout, emit, copy, clip, carry] = await Promise.all([
     ReduceKernel.load(device, ctx.opts.reduceWorkgroupSize, ctx.opts.reducePerThread),
     LayerReadoutKernel.load(device, {
       width: DH,
@@ -110,6 +128,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     EmitKernel.load(device),
     StepCopyKernel.load(device),
     gradients ? ClipKernel.load(device) : null,
+    carriedIn || wantFinal ? CarryKernel.load(device) : null,
   ]);
 
   // Programs of one input size (layer 0's, the layers' above) share their state and work buffers: they run one after
@@ -124,6 +143,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       rowSums: false,
       externalDy: gradients,
       inputGrad: gradients && k >= D ? { reverse: k % D === 1, add: k % D === 1 } : undefined,
+      carriedIn,
     },
     maxCapacity,
     inputs,
@@ -143,7 +163,10 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     'overflow flags': K * cap * 4,
     partials: R * (Math.ceil(N / cap) + Math.ceil(N / reduce.span)) * 4,
     weights: layout.count * 4,
-    'emit records': K * Math.ceil(T / FORWARD_SEGMENT) * EMIT_RECORD_BYTES,
+    'emit records': K * segmentsOf(T) * EMIT_RECORD_BYTES,
+    'initial states': carriedIn ? K * SR * cap * 4 : 0,
+    'final states': wantFinal ? K * SR * cap * 4 : 0,
+    'carry records': carriedIn || wantFinal ? K * (1 + segmentsOf(T)) * CARRY_RECORD_BYTES : 0,
     ...(gradients
       ? {
           'dh top': cap * T * DH * 4,
@@ -155,7 +178,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   });
   const fits = (cap: number): boolean => {
     const own = layeredBytes(cap);
-    const perBuffer = [cap * T * I * 4, cap * T * DH * 4, K * cap * 4, R * cap * 4];
+    const perBuffer = [cap * T * I * 4, cap * T * DH * 4, K * cap * 4, R * cap * 4, K * SR * cap * 4];
     if (perBuffer.some((b) => b > ctx.maxBindingBytes)) return false;
     let total = Object.values(own).reduce((a, b) => a + b, 0);
     for (const size of sizes) {
@@ -233,6 +256,20 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const grads = pool.get('gemm layered gradients', gradients ? gradFloats * 4 : 4, STORAGE | COPY_SRC | COPY_DST);
   const segmentsPer = Math.ceil(T / progs[0].plan.segment);
   const emitRecords = pool.get('gemm layered emit records', K * segmentsPer * EMIT_RECORD_BYTES, UNIFORM | COPY_DST);
+  const stateIn = pool.get('gemm layered initial states', carriedIn ? K * SR * cap * 4 : 4, STORAGE | COPY_DST);
+  const stateOut = pool.get('gemm layered final states', wantFinal ? K * SR * cap * 4 : 4, STORAGE | COPY_SRC);
+  const carryRecords = pool.get(
+    'gemm layered carry records',
+    K * (1 + segmentsPer) * CARRY_RECORD_BYTES,
+    UNIFORM | COPY_DST,
+  );
+  const carryRec = carry ? { buffer: carryRecords, offset: 0, size: carry.loader.reflection.uniforms.rec.size } : null;
+  // Both entry points bind the same five buffers (the reflection is the module's).
+  const carryBinds = carry
+    ? progs.map((p, k) =>
+        carry.loader.bind(`layer ${k}`, { rec: carryRec!, lengths, states: p.buffers.states, stateIn, stateOut }),
+      )
+    : [];
   const emitBinds = progs.map((p, k) =>
     emit.kernel.bind(`layer ${k}`, {
       rec: { buffer: emitRecords, offset: 0, size: emit.kernel.reflection.uniforms.rec.size },
@@ -279,10 +316,26 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const recHost = new Uint8Array(K * segmentsPer * EMIT_RECORD_BYTES);
   const copyHost = new Uint8Array((1 + K) * 256);
   const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
+  const s0Host = carriedIn ? new Float32Array(K * SR * cap) : null;
+  const carryHost = new Uint8Array(K * (1 + segmentsPer) * CARRY_RECORD_BYTES);
+  const finalH = wantFinal ? new Float64Array(K * batch.count * H) : null;
+  const finalC = wantFinal && SR > H ? new Float64Array(K * batch.count * H) : null;
 
   let done = 0;
   for (const [ci, c] of chunks.entries()) {
     const n = c.count;
+    /** The mask of layer l's inputs for this chunk (none for the first layer or without dropout). */
+    const maskOf = (l: number): MaskFields =>
+      drop && l > 0
+        ? {
+            drop: 1,
+            layer: l,
+            seqBase: c.start,
+            dropSeed: drop.seed >>> 0,
+            dropThreshold: dropThreshold(drop.p),
+            dropScale: 1 / (1 - drop.p),
+          }
+        : NO_MASK;
     packInputs(batch, c, xsHost, lenHost);
     device.queue.writeBuffer(xs, 0, xsHost, 0, c.steps * I * n);
     device.queue.writeBuffer(lengths, 0, lenHost, 0, n);
@@ -294,6 +347,12 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     const fwd = progs.map((p) => p.records(c, batch.lengths, req.truncation, true));
     const full = gradients ? progs.map((p) => p.records(c, batch.lengths, req.truncation)) : [];
     const emits: EmitRecord[][] = [];
+    const loads: CarryRecord[] = [];
+    const stores: CarryRecord[][] = [];
+    if (s0Host) {
+      packStates(model, batch, c, SR, s0Host);
+      device.queue.writeBuffer(stateIn, 0, s0Host, 0, K * SR * n);
+    }
     const copies: StepCopy[] = [];
     const ld = rowStride(n);
     for (const [k, p] of progs.entries()) {
@@ -317,17 +376,47 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
             h: H,
             ovfRow: k * n,
             last: i === segs.length - 1 ? 1 : 0,
+            ...maskOf(Math.floor(k / D) + 1 < NL ? Math.floor(k / D) + 1 : 0),
           };
           recHost.set(new Uint8Array(emit.record(r)), (k * segmentsPer + i) * EMIT_RECORD_BYTES);
           return r;
         }),
       );
+      if (carry) {
+        // Record k: the load of layer-direction k's slot 0; records K + k·segmentsPer + i: the stores after its segments.
+        const base = { n, ld, rows: SR, k, slot0: 0, slotStride: 0, t0: 0, count: 0 };
+        loads.push(base);
+        carryHost.set(new Uint8Array(carry.record(base)), k * CARRY_RECORD_BYTES);
+        stores.push(
+          emits[k].map((e, i) => {
+            const r: CarryRecord = { ...base, slot0: e.slot0, slotStride: e.slotStride, t0: e.t0, count: e.count };
+            carryHost.set(new Uint8Array(carry.record(r)), (K + k * segmentsPer + i) * CARRY_RECORD_BYTES);
+            return r;
+          }),
+        );
+      }
     }
     device.queue.writeBuffer(emitRecords, 0, recHost);
-    const rev: StepCopy = { n, steps: c.steps, width: I, stride: I, offset: 0, reverse: 1, scale: 1 };
+    if (carry) device.queue.writeBuffer(carryRecords, 0, carryHost);
+    const onStart = (k: number) =>
+      carry && carriedIn
+        ? (pass: GPUComputePassEncoder) => carry.encode(pass, false, carryBinds[k], k, loads[k])
+        : undefined;
+    const rev: StepCopy = { n, steps: c.steps, width: I, stride: I, offset: 0, reverse: 1, scale: 1, ...NO_MASK };
     copyHost.set(new Uint8Array(copy.params(rev)), 0);
     for (let k = 0; k < K && gradients; k++) {
-      copies[k] = { n, steps: c.steps, width: H, stride: DH, offset: (k % D) * H, reverse: k % D, scale: -0.5 };
+      // Layer l's dSSR/dh_t: the readout's, or dSSR/dx_t of layer l + 1 through that layer's dropout mask.
+      const l = Math.floor(k / D);
+      copies[k] = {
+        n,
+        steps: c.steps,
+        width: H,
+        stride: DH,
+        offset: (k % D) * H,
+        reverse: k % D,
+        scale: -0.5,
+        ...(l + 1 < NL ? maskOf(l + 1) : NO_MASK),
+      };
       copyHost.set(new Uint8Array(copy.params(copies[k])), (1 + k) * 256);
     }
     device.queue.writeBuffer(copyParams, 0, copyHost);
@@ -356,7 +445,11 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     for (const [k, p] of progs.entries())
       p.encodeChunk(enc, c, false, fwd[k].dispatches, 0, 0, {
         segments: fwd[k].segments,
-        onSegment: (pass, _s, i) => emit.encode(pass, emitBinds[k], k * segmentsPer + i, emits[k][i]),
+        onStart: onStart(k),
+        onSegment: (pass, _s, i) => {
+          emit.encode(pass, emitBinds[k], k * segmentsPer + i, emits[k][i]);
+          if (carry && wantFinal) carry.encode(pass, true, carryBinds[k], K + k * segmentsPer + i, stores[k][i]);
+        },
       });
     const pass = enc.beginComputePass({ label: 'webgpu-rnn gemm layers readout + partial sums', ...ctx.timer?.pass() });
     readout.encode(pass, readoutBind, n);
@@ -371,13 +464,19 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
         copy.encode(tp, targetBinds[kk], copies[kk]);
         tp.end();
         if (ci > 0) enc.copyBufferToBuffer(grads, gradAt[kk] * 4, p.buffers.work, 0, P * 4);
-        p.encodeChunk(enc, c, ci === 0, full[kk].dispatches, p.plan.bytes.steps / STEP_RECORD_BYTES);
+        p.encodeChunk(enc, c, ci === 0, full[kk].dispatches, p.plan.bytes.steps / STEP_RECORD_BYTES, 0, {
+          onStart: onStart(kk),
+        });
         enc.copyBufferToBuffer(p.buffers.work, 0, grads, gradAt[kk] * 4, P * 4);
       }
-    if (outHost) {
-      const ysBytes = (outAll ? c.steps : 1) * O * n * 4;
-      const got = await readBuffers(device, pool, enc, [[ys, ysBytes]]);
-      unpackOutputs(batch, c, O, outAll, new Float32Array(got), outHost);
+    if (outHost || finalH) {
+      const ysBytes = outHost ? (outAll ? c.steps : 1) * O * n * 4 : 0;
+      const reads: [GPUBuffer, number][] = [];
+      if (outHost) reads.push([ys, ysBytes]);
+      if (finalH) reads.push([stateOut, K * SR * n * 4]);
+      const got = await readBuffers(device, pool, enc, reads);
+      if (outHost) unpackOutputs(batch, c, O, outAll, new Float32Array(got, 0, ysBytes / 4), outHost);
+      if (finalH) unpackStates(new Float32Array(got, ysBytes, K * SR * n), K, SR, H, batch, c, finalH, finalC);
     } else {
       device.queue.submit([enc.finish()]);
       await device.queue.onSubmittedWorkDone();
@@ -393,6 +492,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   if (!gradients || !clip) {
     const v = await readBack(device, pool, enc, [[sums, R * 4]], ctx.timer);
     const raw: RawResult = { loss: hasTargets ? v[0] : null, grads: null, outputs: outHost, overflowed: v[1] };
+    if (finalH) raw.finalStates = { h: finalH, ...(finalC ? { c: finalC } : {}) };
     return { raw, chunks: chunks.length, sequencesPerChunk: cap };
   }
   const P = layout.count;
@@ -425,6 +525,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     gradNorm: v[2 + P],
     clipped: v[3 + P] !== 1,
   };
+  if (finalH) raw.finalStates = { h: finalH, ...(finalC ? { c: finalC } : {}) };
   return {
     raw,
     chunks: chunks.length,

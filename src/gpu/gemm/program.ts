@@ -126,7 +126,7 @@ function recordChunk(
     if (keep) rec.segments.push({ t0, count: len, after: rec.dispatches.length });
   };
 
-  rec.add('init', { t: 0, cur: 0 });
+  if (!layer.carriedIn) rec.add('init', { t: 0, cur: 0 });
   for (let s = 0; s < S; s++) forwardSegment(s, true, true);
   if (!gradients) return rec;
 
@@ -203,6 +203,8 @@ export interface LayerRole {
   externalDy?: boolean;
   /** BPTT writes dSSR/dx_t to `ys` (KIND DX), at the time of a reversed direction's steps, or adding to it. */
   inputGrad?: { reverse: boolean; add: boolean };
+  /** The caller loads slot 0 (each sequence's initial state, carried from an earlier run) in the hook's onStart, in place of INIT. */
+  carriedIn?: boolean;
 }
 
 /** What a GemmProgram is built for: the model's shape and the kind of run. */
@@ -483,7 +485,8 @@ export class GemmProgram {
    * with gradients, its partial sums), the chunk's products (dispatches of `records`, whose words start at record
    * `recordBase` of the steps buffer) and the first level of its row sums, in one compute pass. `onSegment`
    * records the caller's own dispatches into that pass after each segment of the first forward pass (`segments`
-   * of `records`), while the segment's state slots still hold its steps.
+   * of `records`), while the segment's state slots still hold its steps; `onStart` records the caller's dispatches
+   * at the start of the pass (the initial states of a program built with `carriedIn`).
    */
   encodeChunk(
     enc: GPUCommandEncoder,
@@ -493,8 +496,9 @@ export class GemmProgram {
     recordBase = 0,
     slot = 0,
     hook?: {
-      segments: ForwardSegment[];
-      onSegment: (pass: GPUComputePassEncoder, s: ForwardSegment, i: number) => void;
+      segments?: ForwardSegment[];
+      onSegment?: (pass: GPUComputePassEncoder, s: ForwardSegment, i: number) => void;
+      onStart?: (pass: GPUComputePassEncoder) => void;
     },
   ): void {
     const { plan } = this;
@@ -511,13 +515,15 @@ export class GemmProgram {
       label: `webgpu-rnn gemm ${this.spec.gradients ? 'forward + BPTT' : 'forward'}${rowSums ? ' + partial sums' : ''}`,
       ...this.ctx.timer?.pass(),
     });
+    hook?.onStart?.(pass);
+    const segments = hook?.segments ?? [];
+    const onSegment = hook?.onSegment ?? (() => {});
     let next = 0;
     for (const [i, d] of dispatches.entries()) {
-      while (hook && next < hook.segments.length && hook.segments[next].after === i)
-        hook.onSegment(pass, hook.segments[next], next++);
+      while (next < segments.length && segments[next].after === i) onSegment(pass, segments[next], next++);
       this.kernels.encode(pass, d.kind, this.bindFor(d.kind, slot), recordBase + d.record, c.count, d.batches);
     }
-    while (hook && next < hook.segments.length) hook.onSegment(pass, hook.segments[next], next++);
+    while (next < segments.length) onSegment(pass, segments[next], next++);
     if (!rowSums) {
       pass.end();
       return;

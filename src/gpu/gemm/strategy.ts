@@ -9,8 +9,8 @@
 // same products with gates·H rows, and after each step's recurrent product and each dz product the cell's
 // elementwise gate step (shaders/gemm/gates.wgsl); their weight gradients add one product for the input side.
 
-// Stacked and bidirectional networks run forward as one program per layer-direction (src/gpu/gemm/layers.ts); the
-// program itself, shared with training, is src/gpu/gemm/program.ts.
+// Stacked and bidirectional networks, and runs with carried states, run as one program per layer-direction
+// (src/gpu/gemm/layers.ts); the program itself, shared with training, is src/gpu/gemm/program.ts.
 
 import { outputCount } from '../../batch.ts';
 import { LIMITS, isLayered } from '../../model.ts';
@@ -19,7 +19,6 @@ import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
 import { BufferUsage } from '../pool.ts';
 import { readBuffers } from '../runtime.ts';
 import type { Strategy, StrategyContext, StrategyRequest, StrategyResult, StrategyShape } from '../strategy.ts';
-import { carriedStatesRefused } from '../strategy.ts';
 import { readBack } from '../reduce/sums.ts';
 import { CLIP_STATS_BYTES, ClipKernel } from '../reduce/clip.ts';
 import type { RawResult } from '../../backend.ts';
@@ -34,8 +33,6 @@ export const gemm: Strategy = {
   name: 'gemm',
 
   supports(s: StrategyShape, limits: GPUSupportedLimits): string | null {
-    const carried = carriedStatesRefused(s);
-    if (carried) return carried;
     if (
       s.hiddenSize > LIMITS.maxHiddenSize ||
       s.inputSize > LIMITS.maxInputSize ||
@@ -53,7 +50,8 @@ export const gemm: Strategy = {
   },
 
   async run(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
-    if (isLayered(req.model)) return runGemmLayered(ctx, req);
+    if (isLayered(req.model) || req.batch.initialStates !== undefined || req.finalStates === true)
+      return runGemmLayered(ctx, req);
     const { device, pool } = ctx;
     const { model, batch, gradients, outputs, hasTargets } = req;
     const { inputSize: I, outputSize: O } = model;

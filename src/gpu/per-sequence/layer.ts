@@ -6,6 +6,7 @@
 import { cellOf, type CellName } from '../../cells/index.ts';
 import type { Activation } from '../../model.ts';
 import { withCell } from '../cell.ts';
+import { withDropout } from '../dropout.ts';
 import { Kernel, foldDispatch, type KernelSpec } from '../kernel.ts';
 import { specializeConsts, specializeShape } from '../specialize.ts';
 import { tuningFor } from '../tuning.ts';
@@ -76,7 +77,12 @@ function layerSpec(device: GPUDevice, v: LayerVariant): KernelSpec {
   const label = `layer.${v.entry}[${cell.name},H=${v.hiddenSize},I=${v.inputSize},${flags.join(',')}]`;
   return {
     label,
-    source: specializeShape(withCell(label, shaders.per_sequence.layer, cell), shape, v.unroll !== false, budget),
+    source: specializeShape(
+      withCell(label, withDropout(label, shaders.per_sequence.layer), cell),
+      shape,
+      v.unroll !== false,
+      budget,
+    ),
     entry: v.entry,
     constants: {
       WG: v.workgroupSize,

@@ -10,8 +10,8 @@ import { cellOf } from '../../cells/index.ts';
 import { directions, layerCount, layerLayouts, paramLayout, type Model } from '../../model.ts';
 import { LayerKernel, LayerReadoutKernel } from './layer.ts';
 import { ReduceKernel } from '../reduce/reduce.ts';
-import { packInputs, packTargets, unpackOutputs } from '../packing.ts';
-import { planChunks, type Chunk } from '../plan.ts';
+import { packInputs, packStates, packTargets, unpackOutputs, unpackStates } from '../packing.ts';
+import { planChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import { readBuffers } from '../runtime.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
@@ -24,27 +24,6 @@ const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
 /** True when a run needs the layered kernels: a stacked or bidirectional model, or carried states in or out. */
 export function needsLayeredRun(model: Model, batch: Batch, finalStates: boolean | undefined): boolean {
   return layerCount(model) > 1 || batch.initialStates !== undefined || finalStates === true;
-}
-
-/** Each chunk sequence's initial state for every layer-direction, [(k·S + q)·count + n] (h, then c for the LSTM). */
-function packInitialStates(model: Model, batch: Batch, c: Chunk, S: number, out: Float32Array): void {
-  const H = model.hiddenSize;
-  const K = layerCount(model);
-  const init = batch.initialStates;
-  const N = c.count;
-  for (let k = 0; k < K; k++)
-    for (let q = 0; q < S; q++) {
-      const row = (k * S + q) * N;
-      const j = q % H;
-      const isC = q >= H;
-      if (init) {
-        const src = isC ? init.c! : init.h;
-        for (let n = 0; n < N; n++) out[row + n] = src[(k * batch.count + c.start + n) * H + j];
-      } else {
-        const v = isC ? (model.c0 ? model.c0[k * H + j] : 0) : model.h0[k * H + j];
-        out.fill(v, row, row + N);
-      }
-    }
 }
 
 export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Promise<StrategyResult> {
@@ -208,7 +187,7 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
       packTargets(batch, c, O, tgHost);
       device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * N);
     }
-    packInitialStates(model, batch, c, S, s0Host);
+    packStates(model, batch, c, S, s0Host);
     device.queue.writeBuffer(states, 0, s0Host, 0, K * S * N);
     const finAt = K * S * N;
     const ovfAt = 2 * K * S * N;
@@ -273,16 +252,7 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
         unpackOutputs(batch, c, O, outAll, new Float32Array(got, 0, ysBytes / 4), outHost);
         at = ysBytes;
       }
-      if (finalH) {
-        const fin = new Float32Array(got, at + finAt * 4, K * S * N);
-        for (let k = 0; k < K; k++)
-          for (let n = 0; n < N; n++)
-            for (let j = 0; j < H; j++) {
-              const to = (k * batch.count + c.start + n) * H + j;
-              finalH[to] = fin[(k * S + j) * N + n];
-              if (finalC) finalC[to] = fin[(k * S + H + j) * N + n];
-            }
-      }
+      if (finalH) unpackStates(new Float32Array(got, at + finAt * 4, K * S * N), K, S, H, batch, c, finalH, finalC);
     }
     done += N;
     req.onProgress?.(done, batch.count);
