@@ -18,7 +18,7 @@ import { Engine, type Result } from '../src/engine.ts';
 import type { AdapterChoice } from '../src/gpu/tuning.ts';
 import { expectClose, expectMatchesCpu } from './helpers/compare.ts';
 import { describeGpu, testAdapter } from './helpers/gpu.ts';
-import { layeredCase, type LayeredShape } from './helpers/layered-cases.ts';
+import { layeredCase, runInPieces, type LayeredShape } from './helpers/layered-cases.ts';
 import { Rng, randomData } from './helpers/random-cases.ts';
 
 const CELLS = ['elman', 'lstm', 'gru'] as const;
@@ -182,26 +182,11 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
         [0, 3, 5, 9],
         [0, 2, 6, 7],
       ];
-      const outs: number[][] = [[], []];
-      let carried: Result['finalStates'];
-      for (let p = 0; p < 3; p++) {
-        const inputs = c.data.inputs.map((x, n) => x.slice(cuts[n][p], cuts[n][p + 1]));
-        const targets = (c.data.targets as number[][][]).map((x, n) => x.slice(cuts[n][p], cuts[n][p + 1]));
-        const batch: Batch = {
-          ...batchFromArrays(inputs, targets, 'all'),
-          ...(carried ? { initialStates: carried } : {}),
-        };
-        const r = await gpu().run(c.model, batch, opts);
-        for (let n = 0; n < 2; n++) {
-          const from = batch.offsets[n] * 2;
-          outs[n].push(...Array.from(r.outputs!.subarray(from, from + batch.lengths[n] * 2)));
-        }
-        carried = r.finalStates;
-      }
+      const pieces = await runInPieces((batch) => gpu().run(c.model, batch, opts), c.data, cuts, 2);
       const tol = gpuTolerance(9, whole.outputs!);
-      expectClose('outputs', [...outs[0], ...outs[1]], whole.outputs!, tol);
-      expectClose('finalStates.h', carried!.h, whole.finalStates!.h, tol);
-      expectClose('finalStates.c', carried!.c!, whole.finalStates!.c!, gpuTolerance(9, whole.finalStates!.c!));
+      expectClose('outputs', pieces.outputs, whole.outputs!, tol);
+      expectClose('finalStates.h', pieces.states.h, whole.finalStates!.h, tol);
+      expectClose('finalStates.c', pieces.states.c!, whole.finalStates!.c!, gpuTolerance(9, whole.finalStates!.c!));
     }
   });
 

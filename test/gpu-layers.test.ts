@@ -10,17 +10,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { batchFromArrays, maxLength, type Batch } from '../src/batch.ts';
+import { batchFromArrays, maxLength } from '../src/batch.ts';
 import { gpuTolerance } from '../src/compare.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
-import { Engine, type Result } from '../src/engine.ts';
+import { Engine } from '../src/engine.ts';
 import { InputError } from '../src/errors.ts';
 import { modelFromJSON } from '../src/model.ts';
 import type { AdapterChoice } from '../src/gpu/tuning.ts';
 import { cli, expectInputError } from './helpers/cli.ts';
 import { expectClose, expectMatchesCpu } from './helpers/compare.ts';
 import { describeGpu, testAdapter } from './helpers/gpu.ts';
-import { layeredCase, type LayeredShape } from './helpers/layered-cases.ts';
+import { layeredCase, runInPieces, type LayeredShape } from './helpers/layered-cases.ts';
 import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-rnn-gpu-layers-'));
@@ -162,25 +162,11 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
       [0, 3, 5, 9],
       [0, 2, 6, 7],
     ];
-    const outs: number[][] = [[], []];
-    let carried: Result['finalStates'];
-    for (let p = 0; p < 3; p++) {
-      const inputs = c.data.inputs.map((s, n) => s.slice(cuts[n][p], cuts[n][p + 1]));
-      const targets = (c.data.targets as number[][][]).map((s, n) => s.slice(cuts[n][p], cuts[n][p + 1]));
-      const batch: Batch = {
-        ...batchFromArrays(inputs, targets, 'all'),
-        ...(carried ? { initialStates: carried } : {}),
-      };
-      const r = await gpu().run(c.model, batch, { outputs: true, finalStates: true });
-      for (let n = 0; n < 2; n++) {
-        const from = batch.offsets[n] * 2;
-        outs[n].push(...Array.from(r.outputs!.subarray(from, from + batch.lengths[n] * 2)));
-      }
-      carried = r.finalStates;
-    }
+    const opts = { outputs: true, finalStates: true };
+    const pieces = await runInPieces((batch) => gpu().run(c.model, batch, opts), c.data, cuts, 2);
     const tol = gpuTolerance(9, whole.outputs!);
-    expectClose('outputs', [...outs[0], ...outs[1]], whole.outputs!, tol);
-    expectClose('finalStates.h', carried!.h, whole.finalStates!.h, tol);
+    expectClose('outputs', pieces.outputs, whole.outputs!, tol);
+    expectClose('finalStates.h', pieces.states.h, whole.finalStates!.h, tol);
   });
 
   it('several chunks give the one-chunk result, and the same input gives the same bits', async () => {

@@ -1,7 +1,7 @@
 // Seeded random stacked and bidirectional models in the layered model JSON (weights.layers in PyTorch's order l0,
 // l0_reverse, l1, …) and their data, for the layer tests (test/cpu-layers.test.ts, torch-cells.test.ts, the CLI's).
 
-import { batchFromArrays, type Batch } from '../../src/batch.ts';
+import { batchFromArrays, type Batch, type RnnStates } from '../../src/batch.ts';
 import type { CellName } from '../../src/cells/index.ts';
 import { modelFromJSON, type Model, type ModelJSON, type OutputMode } from '../../src/model.ts';
 import { parseModel } from '../../src/validate.ts';
@@ -73,4 +73,31 @@ export function layeredCase(rng: Rng, s: LayeredShape, lengths: number[]): Layer
   const model = modelFromJSON(parseModel(json));
   const data = randomData(rng, { ...s }, lengths);
   return { json, model, data, batch: batchFromArrays(data.inputs, data.targets, s.output) };
+}
+
+/**
+ * Runs a case with output `all` in pieces: sequence n is cut at steps cuts[n] (from 0 to its length), and piece p of
+ * every sequence runs in one call that carries the previous piece's final states in. Returns each sequence's
+ * outputs in one run's order (`outputSize` per step) and the last piece's final states.
+ */
+export async function runInPieces(
+  run: (batch: Batch) => Promise<{ outputs?: Float64Array; finalStates?: RnnStates }>,
+  data: CaseData,
+  cuts: number[][],
+  outputSize: number,
+): Promise<{ outputs: number[]; states: RnnStates }> {
+  const outs: number[][] = cuts.map(() => []);
+  let carried: RnnStates | undefined;
+  for (let p = 0; p + 1 < cuts[0].length; p++) {
+    const inputs = data.inputs.map((x, n) => x.slice(cuts[n][p], cuts[n][p + 1]));
+    const targets = (data.targets as number[][][]).map((x, n) => x.slice(cuts[n][p], cuts[n][p + 1]));
+    const batch: Batch = { ...batchFromArrays(inputs, targets, 'all'), ...(carried ? { initialStates: carried } : {}) };
+    const r = await run(batch);
+    for (let n = 0; n < cuts.length; n++) {
+      const from = batch.offsets[n] * outputSize;
+      outs[n].push(...Array.from(r.outputs!.subarray(from, from + batch.lengths[n] * outputSize)));
+    }
+    carried = r.finalStates;
+  }
+  return { outputs: outs.flat(), states: carried! };
 }
