@@ -4,7 +4,8 @@
 // strategy of the registry (src/gpu/registry.ts) is forced in turn, skipped where its `supports` refuses the
 // shape, and must really run a minimum number of cases. Each run is repeated: the two must be bit-identical. A
 // second property draws stacked and bidirectional networks (numLayers 1–3, either direction, carried initial
-// states or not) for the per-sequence strategy's layered kernels, the one strategy that serves them.
+// states or not, final states out) for the two strategies that serve them: the per-sequence strategy's layered
+// kernels and the gemm strategy's programs per layer-direction.
 //
 // Tolerance rule (the project's documented one, gpuTolerance in src/compare.ts), per quantity (loss, outputs, each
 // gradient block) of a batch whose longest sequence has T steps:
@@ -206,6 +207,8 @@ interface LayeredDiffCase {
   lengths: number[];
   truncation: number | null;
   carried: boolean;
+  /** The layered kernels of the per-sequence strategy, or the gemm strategy's programs per layer-direction. */
+  strategy: 'per-sequence' | 'gemm';
   seed: number;
 }
 
@@ -220,6 +223,7 @@ const layeredArb: fc.Arbitrary<LayeredDiffCase> = fc.record({
   lengths: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 70 }),
   truncation: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
   carried: fc.boolean(),
+  strategy: fc.constantFrom('per-sequence' as const, 'gemm' as const),
   seed: fc.integer({ min: 1, max: 1_000_000 }),
 });
 
@@ -252,11 +256,12 @@ const LAYERED_RUNS = Math.max(4, Math.ceil(NUM_RUNS / 2));
 
 await describeGpu('randomized differential suite: stacked and bidirectional networks', (gpu) => {
   it(
-    `${LAYERED_RUNS} generated layered cases on the per-sequence strategy, seed ${SEED}`,
+    `${LAYERED_RUNS} generated layered cases on the per-sequence and gemm strategies, seed ${SEED}`,
     { timeout: 600_000 },
     async () => {
       let stacked = 0;
       let bidirectional = 0;
+      const served = { 'per-sequence': 0, gemm: 0 };
       await fc.assert(
         fc.asyncProperty(layeredArb, async (c) => {
           const { json, batch } = layeredDiffCase(c);
@@ -264,7 +269,8 @@ await describeGpu('randomized differential suite: stacked and bidirectional netw
           const model = modelFromJSON(parseModel(json));
           const opts = { outputs: true, finalStates: true, truncation: c.truncation ?? undefined };
           const ref = await cpu.run(model, batch, opts);
-          const r = await gpu().run(model, batch, { ...opts, strategy: 'per-sequence' });
+          const r = await gpu().run(model, batch, { ...opts, strategy: c.strategy });
+          if (gpu().lastRunStats?.strategy !== c.strategy) throw new Error(`ran on ${gpu().lastRunStats?.strategy}`);
           if (r.backend !== 'webgpu') throw new Error(`ran on ${r.backend}: ${r.fallbackReason}`);
           const report = compareResults(model, batch, r, ref);
           if (!report.ok)
@@ -281,17 +287,20 @@ await describeGpu('randomized differential suite: stacked and bidirectional netw
             const cmp = compareArrays(r.finalStates![key]!, e, gpuTolerance(T, e));
             if (!cmp.ok) throw new Error(`finalStates.${key}: ${cmp.failureCount} values beyond tolerance`);
           }
-          const again = await gpu().run(model, batch, { ...opts, strategy: 'per-sequence' });
+          const again = await gpu().run(model, batch, { ...opts, strategy: c.strategy });
           const diff = sameBits(r, again);
-          if (diff) throw new Error(`the layered kernels are not deterministic: ${diff}`);
+          if (diff) throw new Error(`the ${c.strategy} layered runs are not deterministic: ${diff}`);
+          served[c.strategy]++;
           if (c.numLayers > 1) stacked++;
           if (c.bidirectional) bidirectional++;
         }),
         { seed: SEED, numRuns: LAYERED_RUNS, endOnFailure: true },
       );
       console.info(
-        `[differential] layered cases: ${stacked} stacked, ${bidirectional} bidirectional of ${LAYERED_RUNS}`,
+        `[differential] layered cases: ${stacked} stacked, ${bidirectional} bidirectional of ${LAYERED_RUNS}; per-sequence ${served['per-sequence']}, gemm ${served.gemm}`,
       );
+      expect(served['per-sequence'], 'per-sequence cases drawn').toBeGreaterThan(0);
+      expect(served.gemm, 'gemm cases drawn').toBeGreaterThan(0);
       expect(stacked, 'stacked cases drawn').toBeGreaterThan(0);
       expect(bidirectional, 'bidirectional cases drawn').toBeGreaterThan(0);
     },

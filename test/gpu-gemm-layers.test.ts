@@ -136,6 +136,32 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
     else expect(r.finalStates!.c).toBeUndefined();
   };
 
+  it('BPTT from checkpoints (a segment shorter than the sequences) matches the CPU, carried states included', async () => {
+    const c = layeredCase(
+      new Rng(335),
+      { cell: 'lstm', inputSize: 2, hiddenSize: 4, outputSize: 1, output: 'all', numLayers: 2, bidirectional: true },
+      [7, 3, 5],
+    );
+    const rng = new Rng(336);
+    const v = () => Float64Array.from({ length: 4 * 3 * 4 }, () => rng.uniform(-0.8, 0.8));
+    const batch: Batch = { ...c.batch, initialStates: { h: v(), c: v() } };
+    const ck = await Engine.create({
+      backend: 'webgpu',
+      gpu: { adapter: testAdapter as AdapterChoice, checkpointEvery: 2 },
+    });
+    try {
+      for (const opts of [{}, { truncation: 3 }]) {
+        const r = await ck.run(c.model, batch, { ...opts, outputs: true, finalStates: true, strategy: 'gemm' });
+        expect(ck.lastRunStats!.strategy).toBe('gemm');
+        expect(ck.lastRunStats!.checkpointEvery).toBe(2);
+        await expectMatchesCpu(r, c.json, batch, { ...opts, outputs: true }, `checkpoints ${JSON.stringify(opts)}`);
+        expectStates(r, cpuRun(c.model, batch, { finalStates: true }), 7, 'checkpoints');
+      }
+    } finally {
+      ck.dispose();
+    }
+  });
+
   for (const cell of lavapipe ? (['lstm'] as const) : CELLS)
     it(`${cell}: initial states from the batch and final states out, forward and BPTT (truncated too), match the CPU`, async () => {
       const c = layeredCase(

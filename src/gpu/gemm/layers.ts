@@ -9,13 +9,14 @@
 //     dSSR/dWy, dSSR/dby and dSSR/dh_top), then the first level of its row sums;
 //   BPTT, top down: for each layer-direction its dSSR/dh_t (the readout's, or the layer above's dSSR/dx_t, both
 //     directions added) goes in its run's order to its program's targets as −½·dSSR/dh_t, so that its output step
-//     (EXT_DY: no product, by = 0) gives dy = dSSR/dh_t exactly, which DZ adds; the program recomputes its forward pass from its stored
-//     inputs and runs its BPTT, adding its weight gradients to its own accumulators (saved and restored around it,
-//     since programs of one input size share their work buffer), and above the first layer writes dSSR/dx_t (KIND DX)
-//     for the layer below.
+//     (EXT_DY: no product, by = 0) gives dy = dSSR/dh_t exactly, which DZ adds; the program runs the BPTT part of its
+//     records on the states its forward pass left in its own state slots (the last segment's, and the checkpoints
+//     from which it recomputes the earlier segments), adding its weight gradients to its own accumulators (saved and
+//     restored around it, since programs of one input size share their work buffer), and above the first layer
+//     writes dSSR/dx_t (KIND DX) for the layer below.
 // One chunk plan for all programs: the sum of their buffers and the layer buffers within the budget. The gradients
 // are gathered into the flat layout on the GPU, where the global norm is measured and clipped as for one layer.
-// Carried states: each program's slot 0 is loaded from the batch's initialStates at the start of its passes, in
+// Carried states: each program's slot 0 is loaded from the batch's initialStates at the start of its forward pass, in
 // place of INIT, and each sequence's state after its own last step is stored after each forward segment
 // (shaders/gemm/carry.wgsl). One-layer runs with carried states come here too. Inter-layer dropout (training):
 // the outputs of every layer but the top go through the mask as they are copied out (emit.wgsl), and dSSR/dx_t
@@ -48,11 +49,14 @@ import {
   type EmitRecord,
   type StepCopy,
 } from './copies.ts';
-import { FORWARD_SEGMENT, STEP_RECORD_BYTES, rowStride, type GemmPlan } from './plan.ts';
+import { FORWARD_SEGMENT, rowStride, type GemmPlan } from './plan.ts';
 import { GemmProgram, type GemmProgramSpec } from './program.ts';
 
 const { STORAGE, COPY_DST, COPY_SRC, UNIFORM } = BufferUsage;
-/** Pool roles each layer-direction's program owns; the rest are shared by the programs of one input size. */
+/**
+ * Pool roles each layer-direction's program owns; the rest are shared by the programs of one input size. With BPTT
+ * each owns its state slots too: its BPTT runs on the states its forward pass left there.
+ */
 const OWN_ROLES = new Set(['weights', 'steps', 'gemm dims', 'reduce params']);
 /** Bytes of a program's own small uniforms (dims, reduction parameters). */
 const OWN_SMALL_BYTES = 512;
@@ -105,7 +109,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const wg = ctx.opts.workgroupSize ?? 64;
   /** Rows per sequence of the readout: the SSR, the overflow flag, and for BPTT dSSR/dWy and dSSR/dby. */
   const R = gradients ? 2 + O * DH + O : 2;
-  /** Layer outputs kept: every layer's for BPTT (its programs recompute from them), else two sets in turn. */
+  /** Layer outputs kept: every layer's for BPTT (its programs read them again there), else two sets in turn. */
   const sets = gradients ? NL : Math.min(NL, 2);
   const setOf = (l: number): number => (gradients ? l : l % 2);
   // Carried states: rows per sequence and layer-direction (h, then c for the LSTM).
@@ -147,7 +151,10 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     },
     maxCapacity,
     inputs,
-    role: (r) => (OWN_ROLES.has(r) ? `gemm layer ${k} ${r}` : `gemm layers I=${layers[k].inputSize} ${r}`),
+    role: (r) =>
+      OWN_ROLES.has(r) || (gradients && r === 'states')
+        ? `gemm layer ${k} ${r}`
+        : `gemm layers I=${layers[k].inputSize} ${r}`,
   });
   const sizes = [...new Set(layers.map((l) => l.inputSize))];
   const outPerSeq = (outAll ? T : 1) * O;
@@ -191,9 +198,10 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       }
       if (plan.capacity < evenCapacity(N, cap)) return false;
       const b = plan.bytes;
-      // BPTT programs hold two sets of step records: the forward pass alone, and forward + BPTT.
-      const ownBytes = (gradients ? 2 : 1) * b.steps + b.weights + OWN_SMALL_BYTES;
+      // Each program's step records and weights, and with BPTT its state slots.
+      const ownBytes = b.steps + b.weights + OWN_SMALL_BYTES + (gradients ? b.states : 0);
       total += plan.totalBytes - b.xs - b.lengths - b.targets - b.ys + ks.length * ownBytes - b.steps - b.weights;
+      if (gradients) total -= b.states;
     }
     return total <= ctx.budgetBytes;
   };
@@ -248,7 +256,6 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   let gradFloats = 0;
   for (const [k, p] of progs.entries()) {
     if (p.plan.capacity < cap) throw new GpuError(`layer ${k}: its plan holds ${p.plan.capacity} of ${cap} sequences`);
-    if (gradients) p.reserveUniforms(2, 1);
     device.queue.writeBuffer(p.buffers.weights, 0, GemmProgram.weightsImage(subs[k], p.plan.bytes.weights));
     gradAt.push(gradFloats);
     gradFloats += Math.ceil(subs[k].params.length / 64) * 64;
@@ -344,8 +351,8 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * n);
     }
     // Step records: set 0 the forward pass, set 1 (BPTT programs) forward + BPTT.
-    const fwd = progs.map((p) => p.records(c, batch.lengths, req.truncation, true));
-    const full = gradients ? progs.map((p) => p.records(c, batch.lengths, req.truncation)) : [];
+    // Each program's records: the forward pass, dispatches [0, forwardEnd), then (BPTT) the rest.
+    const recs = progs.map((p) => p.records(c, batch.lengths, req.truncation));
     const emits: EmitRecord[][] = [];
     const loads: CarryRecord[] = [];
     const stores: CarryRecord[][] = [];
@@ -356,11 +363,10 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     const copies: StepCopy[] = [];
     const ld = rowStride(n);
     for (const [k, p] of progs.entries()) {
-      device.queue.writeBuffer(p.buffers.steps, 0, fwd[k].words);
-      if (gradients) device.queue.writeBuffer(p.buffers.steps, p.plan.bytes.steps, full[k].words);
+      device.queue.writeBuffer(p.buffers.steps, 0, recs[k].words);
       p.writeChunkUniforms(c);
       const S = p.plan.slots;
-      const segs = fwd[k].segments;
+      const segs = recs[k].segments;
       emits.push(
         segs.map((s, i) => {
           const r: EmitRecord = {
@@ -443,8 +449,8 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
       pass.end();
     }
     for (const [k, p] of progs.entries())
-      p.encodeChunk(enc, c, false, fwd[k].dispatches, 0, 0, {
-        segments: fwd[k].segments,
+      p.encodeChunk(enc, c, false, recs[k].dispatches.slice(0, recs[k].forwardEnd), 0, 0, {
+        segments: recs[k].segments,
         onStart: onStart(k),
         onSegment: (pass, _s, i) => {
           emit.encode(pass, emitBinds[k], k * segmentsPer + i, emits[k][i]);
@@ -464,9 +470,8 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
         copy.encode(tp, targetBinds[kk], copies[kk]);
         tp.end();
         if (ci > 0) enc.copyBufferToBuffer(grads, gradAt[kk] * 4, p.buffers.work, 0, P * 4);
-        p.encodeChunk(enc, c, ci === 0, full[kk].dispatches, p.plan.bytes.steps / STEP_RECORD_BYTES, 0, {
-          onStart: onStart(kk),
-        });
+        // BPTT on the states the program's forward pass left in its slots (no recomputation of the last segment).
+        p.encodeChunk(enc, c, ci === 0, recs[kk].dispatches.slice(recs[kk].forwardEnd));
         enc.copyBufferToBuffer(p.buffers.work, 0, grads, gradAt[kk] * 4, P * 4);
       }
     if (outHost || finalH) {

@@ -50,6 +50,8 @@ class Recorder {
   readonly dispatches: Dispatch[] = [];
   /** The first forward pass's segments: steps [t0, t0 + count) end before dispatch `after`. */
   readonly segments: ForwardSegment[] = [];
+  /** Dispatches [0, forwardEnd) are the first forward pass, the rest BPTT. */
+  forwardEnd = 0;
   add(kind: GemmKind, r: Record, batches = 1): void {
     this.dispatches.push({ kind, record: this.records.length, batches });
     this.records.push(r);
@@ -128,6 +130,7 @@ function recordChunk(
 
   if (!layer.carriedIn) rec.add('init', { t: 0, cur: 0 });
   for (let s = 0; s < S; s++) forwardSegment(s, true, true);
+  rec.forwardEnd = rec.dispatches.length;
   if (!gradients) return rec;
 
   // Backwards through each segment in blocks of up to plan.block steps: dz (and dy) of a block's steps go to its
@@ -403,14 +406,16 @@ export class GemmProgram {
 
   /**
    * The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j); with
-   * `forwardOnly`, only the forward pass of a program built for gradients.
+   * `forwardOnly`, only the forward pass of a program built for gradients. Of a gradient program's records,
+   * dispatches [0, forwardEnd) are the first forward pass (its checkpoints kept) and the rest BPTT, which a caller
+   * may record into separate passes, as long as the program's state slots stay untouched in between.
    */
   records(
     c: Chunk,
     lengths: Uint32Array,
     truncation: number | undefined,
     forwardOnly = false,
-  ): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[]; segments: ForwardSegment[] } {
+  ): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[]; segments: ForwardSegment[]; forwardEnd: number } {
     const { outputSize: O } = this.spec.model;
     const rec = recordChunk(
       this.kernels.flags,
@@ -424,7 +429,12 @@ export class GemmProgram {
       truncation,
       this.spec.layer,
     );
-    return { words: rec.pack(this.kernels), dispatches: rec.dispatches, segments: rec.segments };
+    return {
+      words: rec.pack(this.kernels),
+      dispatches: rec.dispatches,
+      segments: rec.segments,
+      forwardEnd: rec.forwardEnd,
+    };
   }
 
   /** Writes chunk `c`'s dims and reduction uniforms into `slot`. */
