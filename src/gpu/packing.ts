@@ -9,25 +9,36 @@ import type { Chunk } from './plan.ts';
 /** Sequences handled together, so that the strided writes of the transpose land in a few cache lines at a time. */
 const BLOCK = 64;
 
+/**
+ * The chunk's inputs, time-major, and its lengths: value i of step t of chunk sequence n to [(t*I + i)*count + n]
+ * (steps past a sequence's end are left as they are: the kernels mask them). Blocks of BLOCK sequences, each
+ * sequence's first value and length read once per block, so that the inner loop is one comparison, one load and
+ * one store.
+ */
 export function packInputs(b: Batch, c: Chunk, xs: Float32Array, lengths: Uint32Array): void {
   const I = b.inputSize;
   const N = c.count;
   const src = b.inputs;
+  const lens = b.lengths;
+  const offs = b.offsets;
+  const base = new Float64Array(BLOCK);
+  const len = new Uint32Array(BLOCK);
   for (let n0 = 0; n0 < N; n0 += BLOCK) {
-    const n1 = Math.min(N, n0 + BLOCK);
+    const m = Math.min(N, n0 + BLOCK) - n0;
     let steps = 0;
-    for (let n = n0; n < n1; n++) {
-      const len = b.lengths[c.start + n];
-      lengths[n] = len;
-      if (len > steps) steps = len;
+    for (let q = 0; q < m; q++) {
+      const s = c.start + n0 + q;
+      const L = lens[s];
+      lengths[n0 + q] = L;
+      len[q] = L;
+      base[q] = offs[s] * I;
+      if (L > steps) steps = L;
     }
     for (let t = 0; t < steps; t++) {
       for (let i = 0; i < I; i++) {
-        const row = (t * I + i) * N;
-        for (let n = n0; n < n1; n++) {
-          const s = c.start + n;
-          if (t < b.lengths[s]) xs[row + n] = src[(b.offsets[s] + t) * I + i];
-        }
+        const row = (t * I + i) * N + n0;
+        const at = t * I + i;
+        for (let q = 0; q < m; q++) if (t < len[q]) xs[row + q] = src[base[q] + at];
       }
     }
   }
