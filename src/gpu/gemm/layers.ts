@@ -22,7 +22,7 @@
 // the outputs of every layer but the top go through the mask as they are copied out (emit.wgsl), and dSSR/dx_t
 // through the same mask on the way down (copy_steps.wgsl).
 
-import { maxLength, outputCount } from '../../batch.ts';
+import { maxLength } from '../../batch.ts';
 import { cellOf } from '../../cells/index.ts';
 import { dropThreshold } from '../../dropout.ts';
 import { GpuError } from '../../errors.ts';
@@ -32,10 +32,10 @@ import { ReduceKernel } from '../reduce/reduce.ts';
 import { encodeLevels, readBack } from '../reduce/sums.ts';
 import { CLIP_STATS_BYTES, ClipKernel } from '../reduce/clip.ts';
 import type { RawResult } from '../../backend.ts';
-import { packInputs, packStates, packTargets, unpackOutputs, unpackStates } from '../packing.ts';
+import { LayeredChunks } from '../layered-io.ts';
+import { packStates } from '../packing.ts';
 import { evenCapacity, fitCapacity, splitChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
-import { readBuffers } from '../runtime.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
 import {
   CARRY_RECORD_BYTES,
@@ -317,16 +317,12 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   });
   const reduceBind = reduce.kernel.bind('gemm layered partials', { params: reduceParams, src: rows, dst: parts });
 
-  const xsHost = new Float32Array(cap * T * I);
-  const lenHost = new Uint32Array(cap);
-  const tgHost = hasTargets ? new Float32Array(cap * outPerSeq) : null;
+  const io = new LayeredChunks(device, pool, model, batch, cap, T, { outputs, hasTargets, finalStates: wantFinal });
+  const data = { xs, lengths, targets, ys };
   const recHost = new Uint8Array(K * segmentsPer * EMIT_RECORD_BYTES);
   const copyHost = new Uint8Array((1 + K) * 256);
-  const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
   const s0Host = carriedIn ? new Float32Array(K * SR * cap) : null;
   const carryHost = new Uint8Array(K * (1 + segmentsPer) * CARRY_RECORD_BYTES);
-  const finalH = wantFinal ? new Float64Array(K * batch.count * H) : null;
-  const finalC = wantFinal && SR > H ? new Float64Array(K * batch.count * H) : null;
 
   let done = 0;
   for (const [ci, c] of chunks.entries()) {
@@ -343,13 +339,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
             dropScale: 1 / (1 - drop.p),
           }
         : NO_MASK;
-    packInputs(batch, c, xsHost, lenHost);
-    device.queue.writeBuffer(xs, 0, xsHost, 0, c.steps * I * n);
-    device.queue.writeBuffer(lengths, 0, lenHost, 0, n);
-    if (tgHost) {
-      packTargets(batch, c, O, tgHost);
-      device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * n);
-    }
+    io.upload(c, data);
     // Step records: set 0 the forward pass, set 1 (BPTT programs) forward + BPTT.
     // Each program's records: the forward pass, dispatches [0, forwardEnd), then (BPTT) the rest.
     const recs = progs.map((p) => p.records(c, batch.lengths, req.truncation));
@@ -474,18 +464,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
         p.encodeChunk(enc, c, ci === 0, recs[kk].dispatches.slice(recs[kk].forwardEnd));
         enc.copyBufferToBuffer(p.buffers.work, 0, grads, gradAt[kk] * 4, P * 4);
       }
-    if (outHost || finalH) {
-      const ysBytes = outHost ? (outAll ? c.steps : 1) * O * n * 4 : 0;
-      const reads: [GPUBuffer, number][] = [];
-      if (outHost) reads.push([ys, ysBytes]);
-      if (finalH) reads.push([stateOut, K * SR * n * 4]);
-      const got = await readBuffers(device, pool, enc, reads);
-      if (outHost) unpackOutputs(batch, c, O, outAll, new Float32Array(got, 0, ysBytes / 4), outHost);
-      if (finalH) unpackStates(new Float32Array(got, ysBytes, K * SR * n), K, SR, H, batch, c, finalH, finalC);
-    } else {
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-    }
+    await io.finish(enc, c, data, { buffer: stateOut, at: 0 }, true);
     done += n;
     req.onProgress?.(done, batch.count);
   }
@@ -496,8 +475,8 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const sums = encodeLevels(device, pool, enc, reduce, parts, R, totalParts, ctx.timer);
   if (!gradients || !clip) {
     const v = await readBack(device, pool, enc, [[sums, R * 4]], ctx.timer);
-    const raw: RawResult = { loss: hasTargets ? v[0] : null, grads: null, outputs: outHost, overflowed: v[1] };
-    if (finalH) raw.finalStates = { h: finalH, ...(finalC ? { c: finalC } : {}) };
+    const raw: RawResult = { loss: hasTargets ? v[0] : null, grads: null, outputs: io.outputs, overflowed: v[1] };
+    if (io.finalStates) raw.finalStates = io.finalStates;
     return { raw, chunks: chunks.length, sequencesPerChunk: cap };
   }
   const P = layout.count;
@@ -525,12 +504,12 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const raw: RawResult = {
     loss: hasTargets ? v[0] : null,
     grads: Float64Array.from(v.subarray(2, 2 + P)),
-    outputs: outHost,
+    outputs: io.outputs,
     overflowed: v[1],
     gradNorm: v[2 + P],
     clipped: v[3 + P] !== 1,
   };
-  if (finalH) raw.finalStates = { h: finalH, ...(finalC ? { c: finalC } : {}) };
+  if (io.finalStates) raw.finalStates = io.finalStates;
   return {
     raw,
     chunks: chunks.length,

@@ -5,15 +5,15 @@
 // (shaders/per_sequence/, src/gpu/per-sequence/layer.ts). One-layer, one-direction runs without carried states keep the
 // fused driver (shaders/per_sequence/bptt.wgsl), whose results stay bit for bit what they were.
 
-import { outputCount, type Batch } from '../../batch.ts';
+import type { Batch } from '../../batch.ts';
 import { cellOf } from '../../cells/index.ts';
 import { directions, layerCount, layerLayouts, paramLayout, type Model } from '../../model.ts';
 import { LayerKernel, LayerReadoutKernel } from './layer.ts';
 import { ReduceKernel } from '../reduce/reduce.ts';
-import { packInputs, packStates, packTargets, unpackOutputs, unpackStates } from '../packing.ts';
+import { LayeredChunks } from '../layered-io.ts';
+import { packStates } from '../packing.ts';
 import { planChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
-import { readBuffers } from '../runtime.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
 import { runResult } from '../reduce/sums.ts';
 import { truncationUniform } from '../truncation.ts';
@@ -168,25 +168,15 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
   });
   const reduceBind = reduce.kernel.bind('chunk partials', { params: reduceParams, src: rows, dst: parts });
 
-  const xsHost = new Float32Array(cap * T * I);
-  const lenHost = new Uint32Array(cap);
-  const tgHost = hasTargets ? new Float32Array(cap * outPerSeq) : null;
+  const io = new LayeredChunks(device, pool, model, batch, cap, T, { outputs, hasTargets, finalStates: wantFinal });
+  const data = { xs, lengths, targets, ys };
   const s0Host = new Float32Array(cap * K * S);
-  const outHost = outputs ? new Float64Array(outputCount({ ...batch, outputSize: O }, model.output)) : null;
-  const finalH = wantFinal ? new Float64Array(K * batch.count * H) : null;
-  const finalC = wantFinal && S > H ? new Float64Array(K * batch.count * H) : null;
   const truncation = truncationUniform(req.truncation);
 
   let done = 0;
   for (const c of plan.chunks) {
     const N = c.count;
-    packInputs(batch, c, xsHost, lenHost);
-    device.queue.writeBuffer(xs, 0, xsHost, 0, c.steps * I * N);
-    device.queue.writeBuffer(lengths, 0, lenHost, 0, N);
-    if (tgHost) {
-      packTargets(batch, c, O, tgHost);
-      device.queue.writeBuffer(targets, 0, tgHost, 0, (outAll ? c.steps : 1) * O * N);
-    }
+    io.upload(c, data);
     packStates(model, batch, c, S, s0Host);
     device.queue.writeBuffer(states, 0, s0Host, 0, K * S * N);
     const finAt = K * S * N;
@@ -239,21 +229,7 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
     for (let l = NL - 1; l >= 0 && gradients; l--) backward[l].encode(pass, backwardBinds[l], N, D);
     reduce.encode(pass, reduceBind, N, R);
     pass.end();
-    const ysBytes = (outAll ? c.steps : 1) * O * N * 4;
-    const reads: [GPUBuffer, number][] = [];
-    if (outHost) reads.push([ys, ysBytes]);
-    if (finalH) reads.push([states, 2 * K * S * N * 4]);
-    if (reads.length === 0) {
-      device.queue.submit([enc.finish()]);
-    } else {
-      const got = await readBuffers(device, pool, enc, reads);
-      let at = 0;
-      if (outHost) {
-        unpackOutputs(batch, c, O, outAll, new Float32Array(got, 0, ysBytes / 4), outHost);
-        at = ysBytes;
-      }
-      if (finalH) unpackStates(new Float32Array(got, at + finAt * 4, K * S * N), K, S, H, batch, c, finalH, finalC);
-    }
+    await io.finish(enc, c, data, { buffer: states, at: finAt });
     done += N;
     req.onProgress?.(done, batch.count);
   }
@@ -267,8 +243,8 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
     plan.totalParts,
     ctx.timer,
     { hasTargets, gradients, clipNorm: req.clipNorm },
-    outHost,
+    io.outputs,
   );
-  if (finalH) raw.finalStates = { h: finalH, ...(finalC ? { c: finalC } : {}) };
+  if (io.finalStates) raw.finalStates = io.finalStates;
   return { raw, chunks: plan.chunks.length, sequencesPerChunk: cap, checkpointEvery: gradients ? T : undefined };
 }
