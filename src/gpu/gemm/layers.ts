@@ -135,8 +135,8 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     carriedIn || wantFinal ? CarryKernel.load(device) : null,
   ]);
 
-  // Programs of one input size (layer 0's, the layers' above) share their state and work buffers: they run one after
-  // another within the chunk's submit.
+  // Programs of one input size (layer 0's, the layers' above) share their work buffer, and without BPTT their state
+  // slots: they run one after another within the chunk's submit.
   const specOf = (k: number, maxCapacity: number, inputs?: GemmProgramSpec['inputs']): GemmProgramSpec => ({
     model: subs[k],
     lengths: batch.lengths,
@@ -340,7 +340,6 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
           }
         : NO_MASK;
     io.upload(c, data);
-    // Step records: set 0 the forward pass, set 1 (BPTT programs) forward + BPTT.
     // Each program's records: the forward pass, dispatches [0, forwardEnd), then (BPTT) the rest.
     const recs = progs.map((p) => p.records(c, batch.lengths, req.truncation));
     const emits: EmitRecord[][] = [];

@@ -405,8 +405,8 @@ export class GemmProgram {
   }
 
   /**
-   * The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j); with
-   * `forwardOnly`, only the forward pass of a program built for gradients. Of a gradient program's records,
+   * The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j). Of a
+   * gradient program's records,
    * dispatches [0, forwardEnd) are the first forward pass (its checkpoints kept) and the rest BPTT, which a caller
    * may record into separate passes, as long as the program's state slots stay untouched in between.
    */
@@ -414,7 +414,6 @@ export class GemmProgram {
     c: Chunk,
     lengths: Uint32Array,
     truncation: number | undefined,
-    forwardOnly = false,
   ): { words: Uint32Array<ArrayBuffer>; dispatches: Dispatch[]; segments: ForwardSegment[]; forwardEnd: number } {
     const { outputSize: O } = this.spec.model;
     const rec = recordChunk(
@@ -423,7 +422,7 @@ export class GemmProgram {
       c,
       this.split(c.count).parts,
       O,
-      this.spec.gradients && !forwardOnly,
+      this.spec.gradients,
       this.spec.model.output === 'all',
       lengths,
       truncation,
