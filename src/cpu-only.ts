@@ -1,7 +1,7 @@
 // What only the CPU backend runs: stacked or bidirectional models, and runs with carried states, whose shape
-// neither the per-sequence strategy's layered kernels nor the gemm strategy take (engine runs and training alike). The engine refuses such a run on `backend: 'webgpu'` and runs it on the
-// CPU under `auto`; the trainers (train, populations, landscapes) do the same. The reasons, one line each, come
-// from here.
+// neither the per-sequence strategy's layered kernels nor the gemm strategy take (engine runs and training alike).
+// The engine refuses such a run on `backend: 'webgpu'` and runs it on the CPU under `auto`; the trainers (train,
+// populations, landscapes) do the same. The reasons, one line each, come from here.
 
 import type { RunOptions } from './backend.ts';
 import type { Batch } from './batch.ts';

@@ -1,12 +1,12 @@
 // The host side of a layered run's chunks, shared by the per-sequence strategy's layered kernels
 // (src/gpu/per-sequence/layers.ts) and the gemm strategy's programs per layer-direction (src/gpu/gemm/layers.ts):
-// each chunk's inputs, lengths and targets packed time-major (src/gpu/packing.ts) and uploaded, and after its
+// each chunk's inputs, lengths, targets and initial states packed (src/gpu/packing.ts) and uploaded, and after its
 // submit its predictions and final states read back into the run's results, in one mapping per chunk.
 
 import { outputCount, type Batch, type RnnStates } from '../batch.ts';
 import { cellOf } from '../cells/index.ts';
 import { layerCount, type Model } from '../model.ts';
-import { packInputs, packTargets, unpackOutputs, unpackStates } from './packing.ts';
+import { packInputs, packStates, packTargets, unpackOutputs, unpackStates } from './packing.ts';
 import type { Chunk } from './plan.ts';
 import type { BufferPool } from './pool.ts';
 import { readBuffers } from './runtime.ts';
@@ -33,6 +33,8 @@ export class LayeredChunks {
   private readonly xsHost: Float32Array<ArrayBuffer>;
   private readonly lenHost: Uint32Array<ArrayBuffer>;
   private readonly tgHost: Float32Array<ArrayBuffer> | null;
+  private readonly capacity: number;
+  private statesHost: Float32Array<ArrayBuffer> | null = null;
   private readonly K: number;
   /** State rows per sequence and layer-direction: h, then c for the LSTM. */
   readonly stateRows: number;
@@ -48,6 +50,7 @@ export class LayeredChunks {
     o: { outputs: boolean; hasTargets: boolean; finalStates: boolean },
   ) {
     const { inputSize: I, hiddenSize: H, outputSize: O } = model;
+    this.capacity = capacity;
     this.K = layerCount(model);
     this.stateRows = cellOf(model).stateVectors * H;
     const outPerSeq = (model.output === 'all' ? T : 1) * O;
@@ -76,6 +79,16 @@ export class LayeredChunks {
         (model.output === 'all' ? c.steps : 1) * model.outputSize * n,
       );
     }
+  }
+
+  /**
+   * Packs chunk `c`'s initial states, `[(k·S + q)·count + n]` (the batch's initialStates, or else the model's h0
+   * and c0), and writes them to `buffer`.
+   */
+  uploadStates(c: Chunk, buffer: GPUBuffer): void {
+    const host = (this.statesHost ??= new Float32Array(this.K * this.stateRows * this.capacity));
+    packStates(this.model, this.batch, c, this.stateRows, host);
+    this.device.queue.writeBuffer(buffer, 0, host, 0, this.K * this.stateRows * c.count);
   }
 
   /**

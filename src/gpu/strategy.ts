@@ -44,14 +44,9 @@ export function oneLayerOnly(s: StrategyShape): string | null {
     return `it runs one layer, and this model has numLayers ${s.numLayers} (stacked networks run on the per-sequence and gemm strategies)`;
   if (s.bidirectional)
     return 'it runs one direction, and this model is bidirectional (use the per-sequence or gemm strategy)';
-  return carriedStatesRefused(s);
-}
-
-/** Why a strategy that starts from the model's h0 and returns no final states cannot serve a shape, or null. */
-export function carriedStatesRefused(s: StrategyShape): string | null {
-  return s.carriedStates
-    ? "it starts from the model's h0 and returns no final states (carried states use the per-sequence or gemm strategy)"
-    : null;
+  if (s.carriedStates)
+    return "it starts from the model's h0 and returns no final states (carried states use the per-sequence or gemm strategy)";
+  return null;
 }
 
 export interface StrategyRequest {

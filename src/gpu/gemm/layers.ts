@@ -33,7 +33,6 @@ import { encodeLevels, readBack } from '../reduce/sums.ts';
 import { CLIP_STATS_BYTES, ClipKernel } from '../reduce/clip.ts';
 import type { RawResult } from '../../backend.ts';
 import { LayeredChunks } from '../layered-io.ts';
-import { packStates } from '../packing.ts';
 import { evenCapacity, fitCapacity, splitChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
@@ -321,15 +320,14 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
   const data = { xs, lengths, targets, ys };
   const recHost = new Uint8Array(K * segmentsPer * EMIT_RECORD_BYTES);
   const copyHost = new Uint8Array((1 + K) * 256);
-  const s0Host = carriedIn ? new Float32Array(K * SR * cap) : null;
   const carryHost = new Uint8Array(K * (1 + segmentsPer) * CARRY_RECORD_BYTES);
 
   let done = 0;
   for (const [ci, c] of chunks.entries()) {
     const n = c.count;
-    /** The mask of layer l's inputs for this chunk (none for the first layer or without dropout). */
+    /** The mask of layer l's inputs for this chunk (none for the first layer, past the top or without dropout). */
     const maskOf = (l: number): MaskFields =>
-      drop && l > 0
+      drop && l > 0 && l < NL
         ? {
             drop: 1,
             layer: l,
@@ -345,10 +343,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     const emits: EmitRecord[][] = [];
     const loads: CarryRecord[] = [];
     const stores: CarryRecord[][] = [];
-    if (s0Host) {
-      packStates(model, batch, c, SR, s0Host);
-      device.queue.writeBuffer(stateIn, 0, s0Host, 0, K * SR * n);
-    }
+    if (carriedIn) io.uploadStates(c, stateIn);
     const copies: StepCopy[] = [];
     const ld = rowStride(n);
     for (const [k, p] of progs.entries()) {
@@ -371,7 +366,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
             h: H,
             ovfRow: k * n,
             last: i === segs.length - 1 ? 1 : 0,
-            ...maskOf(Math.floor(k / D) + 1 < NL ? Math.floor(k / D) + 1 : 0),
+            ...maskOf(Math.floor(k / D) + 1),
           };
           recHost.set(new Uint8Array(emit.record(r)), (k * segmentsPer + i) * EMIT_RECORD_BYTES);
           return r;
@@ -401,7 +396,6 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
     copyHost.set(new Uint8Array(copy.params(rev)), 0);
     for (let k = 0; k < K && gradients; k++) {
       // Layer l's dSSR/dh_t: the readout's, or dSSR/dx_t of layer l + 1 through that layer's dropout mask.
-      const l = Math.floor(k / D);
       copies[k] = {
         n,
         steps: c.steps,
@@ -410,7 +404,7 @@ export async function runGemmLayered(ctx: StrategyContext, req: StrategyRequest)
         offset: (k % D) * H,
         reverse: k % D,
         scale: -0.5,
-        ...(l + 1 < NL ? maskOf(l + 1) : NO_MASK),
+        ...maskOf(Math.floor(k / D) + 1),
       };
       copyHost.set(new Uint8Array(copy.params(copies[k])), (1 + k) * 256);
     }

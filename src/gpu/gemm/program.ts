@@ -206,7 +206,10 @@ export interface LayerRole {
   externalDy?: boolean;
   /** BPTT writes dSSR/dx_t to `ys` (KIND DX), at the time of a reversed direction's steps, or adding to it. */
   inputGrad?: { reverse: boolean; add: boolean };
-  /** The caller loads slot 0 (each sequence's initial state, carried from an earlier run) in the hook's onStart, in place of INIT. */
+  /**
+   * The caller loads slot 0 (each sequence's initial state, carried from an earlier run) in encodeChunk's onStart,
+   * in place of INIT.
+   */
   carriedIn?: boolean;
 }
 
@@ -406,9 +409,9 @@ export class GemmProgram {
 
   /**
    * The packed step records of chunk `c` (`lengths` indexed by the batch's sequence numbers, as c.start + j). Of a
-   * gradient program's records,
-   * dispatches [0, forwardEnd) are the first forward pass (its checkpoints kept) and the rest BPTT, which a caller
-   * may record into separate passes, as long as the program's state slots stay untouched in between.
+   * gradient program's records, dispatches [0, forwardEnd) are the first forward pass (its checkpoints kept) and the
+   * rest BPTT, which a caller may record into separate passes, as long as the program's state slots stay untouched
+   * in between.
    */
   records(
     c: Chunk,

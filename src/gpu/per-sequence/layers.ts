@@ -11,7 +11,6 @@ import { directions, layerCount, layerLayouts, paramLayout, type Model } from '.
 import { LayerKernel, LayerReadoutKernel } from './layer.ts';
 import { ReduceKernel } from '../reduce/reduce.ts';
 import { LayeredChunks } from '../layered-io.ts';
-import { packStates } from '../packing.ts';
 import { planChunks } from '../plan.ts';
 import { BufferUsage } from '../pool.ts';
 import type { StrategyContext, StrategyRequest, StrategyResult } from '../strategy.ts';
@@ -170,15 +169,13 @@ export async function runLayered(ctx: StrategyContext, req: StrategyRequest): Pr
 
   const io = new LayeredChunks(device, pool, model, batch, cap, T, { outputs, hasTargets, finalStates: wantFinal });
   const data = { xs, lengths, targets, ys };
-  const s0Host = new Float32Array(cap * K * S);
   const truncation = truncationUniform(req.truncation);
 
   let done = 0;
   for (const c of plan.chunks) {
     const N = c.count;
     io.upload(c, data);
-    packStates(model, batch, c, S, s0Host);
-    device.queue.writeBuffer(states, 0, s0Host, 0, K * S * N);
+    io.uploadStates(c, states);
     const finAt = K * S * N;
     const ovfAt = 2 * K * S * N;
     for (let l = 0; l < NL; l++)
