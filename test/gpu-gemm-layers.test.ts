@@ -12,11 +12,10 @@ import { expect, it } from 'vitest';
 import { batchFromArrays, type Batch } from '../src/batch.ts';
 import { gpuTolerance } from '../src/compare.ts';
 import { cpuOnlyRun } from '../src/cpu-only.ts';
-import type { RawResult } from '../src/backend.ts';
 import { cpuRun } from '../src/cpu/reference.ts';
-import { Engine, type Result } from '../src/engine.ts';
+import { Engine } from '../src/engine.ts';
 import type { AdapterChoice } from '../src/gpu/tuning.ts';
-import { expectClose, expectMatchesCpu } from './helpers/compare.ts';
+import { expectClose, expectFinalStates, expectMatchesCpu } from './helpers/compare.ts';
 import { describeGpu, testAdapter } from './helpers/gpu.ts';
 import { layeredCase, runInPieces, type LayeredShape } from './helpers/layered-cases.ts';
 import { Rng, randomData } from './helpers/random-cases.ts';
@@ -128,14 +127,6 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
     expectClose('gradNorm', [t.gradNorm!], [norm], gpuTolerance(7, [norm]));
   });
 
-  /** The final states of a run against the reference's, h and (LSTM) c. */
-  const expectStates = (r: Result, ref: RawResult, T: number, what: string): void => {
-    expectClose(`${what}: finalStates.h`, r.finalStates!.h, ref.finalStates!.h, gpuTolerance(T, ref.finalStates!.h));
-    if (ref.finalStates!.c)
-      expectClose(`${what}: finalStates.c`, r.finalStates!.c!, ref.finalStates!.c, gpuTolerance(T, ref.finalStates!.c));
-    else expect(r.finalStates!.c).toBeUndefined();
-  };
-
   it('BPTT from checkpoints (a segment shorter than the sequences) matches the CPU, carried states included', async () => {
     const c = layeredCase(
       new Rng(335),
@@ -155,7 +146,7 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
         expect(ck.lastRunStats!.strategy).toBe('gemm');
         expect(ck.lastRunStats!.checkpointEvery).toBe(2);
         await expectMatchesCpu(r, c.json, batch, { ...opts, outputs: true }, `checkpoints ${JSON.stringify(opts)}`);
-        expectStates(r, cpuRun(c.model, batch, { finalStates: true }), 7, 'checkpoints');
+        expectFinalStates(r, cpuRun(c.model, batch, { finalStates: true }), 7, 'checkpoints');
       }
     } finally {
       ck.dispose();
@@ -186,11 +177,11 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
         const r = await gpu().run(c.model, batch, { ...opts, outputs: true, finalStates: true, strategy: 'gemm' });
         expect(gpu().lastRunStats?.strategy).toBe('gemm');
         await expectMatchesCpu(r, c.json, batch, { ...opts, outputs: true }, what);
-        expectStates(r, cpuRun(c.model, batch, { finalStates: true }), 6, what);
+        expectFinalStates(r, cpuRun(c.model, batch, { finalStates: true }), 6, what);
       }
       // Final states from the model's h0 (c0), without initial states.
       const f = await gpu().run(c.model, c.batch, { gradients: false, finalStates: true, strategy: 'gemm' });
-      expectStates(f, cpuRun(c.model, c.batch, { finalStates: true }), 6, `${cell} from h0`);
+      expectFinalStates(f, cpuRun(c.model, c.batch, { finalStates: true }), 6, `${cell} from h0`);
     });
 
   it('a series in three chunks, carrying the states, gives the outputs and final states of one run (one and two layers)', async () => {
@@ -203,7 +194,7 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
       const opts = { outputs: true, finalStates: true, gradients: false, strategy: 'gemm' } as const;
       const whole = await gpu().run(c.model, c.batch, opts);
       expect(gpu().lastRunStats?.strategy).toBe('gemm');
-      expectStates(whole, cpuRun(c.model, c.batch, { finalStates: true }), 9, `${numLayers} layers, one run`);
+      expectFinalStates(whole, cpuRun(c.model, c.batch, { finalStates: true }), 9, `${numLayers} layers, one run`);
       const cuts = [
         [0, 3, 5, 9],
         [0, 2, 6, 7],
@@ -238,7 +229,7 @@ await describeGpu('stacked and bidirectional networks on the gemm strategy', (gp
       expect(small.lastRunStats!.strategy).toBe('gemm');
       expect(small.lastRunStats!.chunks).toBeGreaterThan(1);
       await expectMatchesCpu(r, c.json, batch, { outputs: true }, 'chunked, carried');
-      expectStates(r, cpuRun(c.model, batch, { finalStates: true }), 7, 'chunked, carried');
+      expectFinalStates(r, cpuRun(c.model, batch, { finalStates: true }), 7, 'chunked, carried');
     } finally {
       small.dispose();
     }

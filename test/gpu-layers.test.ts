@@ -18,7 +18,7 @@ import { InputError } from '../src/errors.ts';
 import { modelFromJSON } from '../src/model.ts';
 import type { AdapterChoice } from '../src/gpu/tuning.ts';
 import { cli, expectInputError } from './helpers/cli.ts';
-import { expectClose, expectMatchesCpu } from './helpers/compare.ts';
+import { expectClose, expectFinalStates, expectMatchesCpu } from './helpers/compare.ts';
 import { describeGpu, testAdapter } from './helpers/gpu.ts';
 import { layeredCase, runInPieces, type LayeredShape } from './helpers/layered-cases.ts';
 import { Rng, randomData, randomModelJSON } from './helpers/random-cases.ts';
@@ -81,12 +81,8 @@ await describeGpu('stacked and bidirectional models and carried states on WebGPU
           expect(r.fallbackReason).toBeUndefined();
           expect(gpu().lastRunStats?.strategy).toBe('per-sequence');
           await expectMatchesCpu(r, c.json, c.batch, { outputs: true }, name);
-          const ref = cpuRun(c.model, c.batch, { finalStates: true });
-          const T = maxLength(c.batch);
-          expectClose('finalStates.h', r.finalStates!.h, ref.finalStates!.h, gpuTolerance(T, ref.finalStates!.h));
-          if (cell === 'lstm')
-            expectClose('finalStates.c', r.finalStates!.c!, ref.finalStates!.c!, gpuTolerance(T, ref.finalStates!.c!));
-          else expect(r.finalStates!.c).toBeUndefined();
+          expectFinalStates(r, cpuRun(c.model, c.batch, { finalStates: true }), maxLength(c.batch), name);
+          expect(r.finalStates!.c !== undefined).toBe(cell === 'lstm');
         });
       }
 

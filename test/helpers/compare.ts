@@ -4,8 +4,8 @@
 
 import { expect } from 'vitest';
 import type { Batch } from '../../src/batch.ts';
-import type { RunOptions } from '../../src/backend.ts';
-import { compareArrays, describeComparison, type Tolerance } from '../../src/compare.ts';
+import type { RawResult, RunOptions } from '../../src/backend.ts';
+import { compareArrays, describeComparison, gpuTolerance, type Tolerance } from '../../src/compare.ts';
 import { Engine, type Result } from '../../src/engine.ts';
 import { blockName, modelFromJSON, paramLayout, type ModelJSON } from '../../src/model.ts';
 import { compareResults } from '../../src/verify.ts';
@@ -56,4 +56,13 @@ export async function expectMatchesCpu(
     ...(outputs ? ['outputs'] : []),
     ...(gradients ? paramLayout(model).order.map(blockName) : []),
   ]);
+}
+
+/** A GPU run's final states against the reference's (h, and c where the reference has it), for sequences up to T steps. */
+export function expectFinalStates(r: Result, ref: RawResult, T: number, what = ''): void {
+  const at = what ? `${what}: ` : '';
+  expectClose(`${at}finalStates.h`, r.finalStates!.h, ref.finalStates!.h, gpuTolerance(T, ref.finalStates!.h));
+  if (ref.finalStates!.c)
+    expectClose(`${at}finalStates.c`, r.finalStates!.c!, ref.finalStates!.c, gpuTolerance(T, ref.finalStates!.c));
+  else expect(r.finalStates!.c).toBeUndefined();
 }
